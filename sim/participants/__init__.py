@@ -1,0 +1,1 @@
+"""Who acts in a drill: bots (policies), timeline scripts, and people (console, browser)."""

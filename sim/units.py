@@ -1,0 +1,112 @@
+"""Parsing and formatting of the units used in every file: durations, fractions, times."""
+
+import datetime as dt
+import re
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def duration(value) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"15m"`` or ``"1h30m"``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as 90s, 15m or 1h30m, got {value!r}")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(f"a duration cannot be negative, got {value}")
+        return float(value)
+    text = str(value).strip()
+    match = _DURATION.match(text)
+    if not text or not match:
+        raise ValueError(f"expected a duration such as 90s, 15m or 1h30m, got {value!r}")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def fraction(value) -> float:
+    """A fraction from ``0.15`` or ``"15%"``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number or a percentage, got {value!r}")
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100
+        except ValueError:
+            raise ValueError(f"expected a percentage such as 15%, got {value!r}") from None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number or a percentage, got {value!r}") from None
+
+
+def timestamp(value) -> dt.datetime:
+    """A UTC datetime from ISO 8601 text (or a YAML timestamp)."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"expected an ISO 8601 UTC time such as 2026-04-20T14:40:00Z, got {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def date(value) -> dt.date:
+    """A calendar date from ``2026-04-23``."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"expected a date such as 2026-04-23, got {value!r}") from None
+
+
+def moment(value, start: dt.datetime) -> float:
+    """Simulated seconds from a clock time on the start date (``14:49``, ``14:49:30``),
+    an offset from the start (``+25m``) or an ISO 8601 time."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 14:49 as the base-60 integer 889.
+        value = f"{value // 60}:{value % 60:02d}"
+    text = str(value).strip()
+    if text.startswith("+"):
+        return duration(text[1:])
+    match = _CLOCK.match(text)
+    if match:
+        hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
+        if hours > 23 or minutes > 59 or seconds > 59:
+            raise ValueError(f"{text!r} is not a clock time")
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        offset = (midnight + dt.timedelta(hours=hours, minutes=minutes, seconds=seconds) - start).total_seconds()
+    else:
+        try:
+            offset = (timestamp(text) - start).total_seconds()
+        except ValueError:
+            raise ValueError(f"expected a time such as 14:49, 14:49:30, +25m or an ISO 8601 time, got {value!r}") from None
+    if offset < 0:
+        raise ValueError(f"{text} is before the scenario starts ({clock(start)} UTC)")
+    return offset
+
+
+def iso(start: dt.datetime, t: float) -> str:
+    """ISO 8601 UTC text for simulated second ``t``."""
+    moment_ = start + dt.timedelta(seconds=round(t))
+    return moment_.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def clock(moment_: dt.datetime) -> str:
+    return moment_.strftime("%H:%M")
+
+
+def human(seconds: float | None) -> str:
+    """``None`` -> ``-``; 330 -> ``5m30s``."""
+    if seconds is None:
+        return "-"
+    seconds = round(seconds)
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs or not (hours or minutes) else ""]
+    return sign + "".join(parts)
