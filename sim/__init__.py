@@ -1,0 +1,26 @@
+"""drillsim: chaos-driven incident drills on a discrete-event engine.
+
+Load and validate -> simulate -> score -> report::
+
+    from sim import load_scenario, run_drill, score
+    scenario = load_scenario("scenarios/checkout-config-push.yaml")
+    result = run_drill(scenario, seed=1)
+    card = score(result.events, scenario, result.process)
+"""
+
+from .config import load_process, load_roster, load_scenario, load_script
+from .engine import Drill, DrillResult, run_drill
+from .errors import DrillError
+from .scoring import score
+
+__all__ = [
+    "Drill",
+    "DrillError",
+    "DrillResult",
+    "load_process",
+    "load_roster",
+    "load_scenario",
+    "load_script",
+    "run_drill",
+    "score",
+]
