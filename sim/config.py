@@ -273,7 +273,7 @@ def _severity(value):
 def load_scenario(path) -> Scenario:
     path = Path(path)
     check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "scenario", 1)
+    doc = check.mapping(yamlfile.load(path), "scenario", 1, root=True)
     check.raise_problems()
     name = doc.get("name", text, path.stem)
     title = doc.get("title", text, name)
@@ -290,7 +290,7 @@ def load_scenario(path) -> Scenario:
         svc = check.mapping(section.data[svc_name], f"services.{svc_name}", section.line_of(svc_name))
         if svc is None:
             continue
-        svc_lines[svc_name] = section.line_of(svc_name)
+        svc_lines[svc_name] = svc.line_of("depends_on")
         services[svc_name] = _service(svc, str(svc_name))
 
     faults = []
@@ -592,7 +592,7 @@ def load_process(path=None) -> Process:
         return Process()
     path = Path(path)
     check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "process", 1)
+    doc = check.mapping(yamlfile.load(path), "process", 1, root=True)
     check.raise_problems()
     base = Process()
     severities = dict(base.severities)
@@ -705,7 +705,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
         return Roster(tuple(replace(p, profile=base) for p in DEFAULT_ROSTER.people))
     path = Path(path)
     check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "roster", 1)
+    doc = check.mapping(yamlfile.load(path), "roster", 1, root=True)
     check.raise_problems()
     people = []
     for line, raw in doc.items("people"):
@@ -762,7 +762,7 @@ def load_script(path, start: dt.datetime | None = None) -> Script:
     path = Path(path)
     start = start or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
     check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "script", 1)
+    doc = check.mapping(yamlfile.load(path), "script", 1, root=True)
     check.raise_problems()
     participants = []
     for line, raw in doc.items("participants"):

@@ -64,7 +64,6 @@ class Drill:
         self.scenario, self.seed = scenario, seed
         self.process = process or Process()
         roster = roster or load_roster(None, self.process)
-        self.roster_people = roster.people
         self.env = env or simpy.Environment()
         self.log = EventLog(scenario.start, lambda: self.env.now)
         self.world = World(scenario)

@@ -166,7 +166,7 @@ class Incident:
         self.log.emit("role.assigned", by=by, role=role, who=who, previous=previous)
 
     def _check_page(self, action):
-        known = self.scenario.teams | {p.team for p in self.drill.roster_people if p.team}
+        known = self.scenario.teams | {p.person.team for p in self.drill.people.values() if p.person.team}
         unknown = [t for t in action.get("teams") if t not in known]
         if unknown:
             return f"unknown team(s) {', '.join(unknown)} (teams: {', '.join(sorted(known))})"

@@ -88,11 +88,12 @@ class Checker:
             lines = sorted(set(self.problems))
             raise DrillError("\n".join(f"{self.path}:{line}: {message}" for line, message in lines))
 
-    def mapping(self, value, where: str, line: int) -> "Fields | None":
+    def mapping(self, value, where: str, line: int, root: bool = False) -> "Fields | None":
+        """Fields of a mapping; a ``root`` mapping's field names are not prefixed with ``where``."""
         if not isinstance(value, dict):
             self.problem(getattr(value, "line", line), f"{where} must be a mapping, got {_kind(value)}")
             return None
-        return Fields(self, value, where)
+        return Fields(self, value, where, root)
 
     def items(self, value, where: str, line: int) -> list[tuple[int, object]]:
         """``(line, item)`` pairs of a list, or a problem when it is not one."""
@@ -108,8 +109,9 @@ class Checker:
 class Fields:
     """Reads the fields of one mapping; unknown keys are problems."""
 
-    def __init__(self, checker: Checker, data: dict, where: str):
+    def __init__(self, checker: Checker, data: dict, where: str, root: bool = False):
         self.checker, self.data, self.where = checker, data, where
+        self.prefix = "" if root else f"{where}."
         self.line = getattr(data, "line", 1)
         self.seen: set = set()
 
@@ -129,7 +131,7 @@ class Fields:
         try:
             return convert(value)
         except (TypeError, ValueError) as exc:
-            self.checker.problem(self.line_of(key), f"{self.where}.{key}: {exc}")
+            self.checker.problem(self.line_of(key), f"{self.prefix}{key}: {exc}")
             return default
 
     def sub(self, key, required=False) -> "Fields | None":
@@ -141,12 +143,12 @@ class Fields:
                 return None
             empty = Mapping()
             empty.line, empty.key_lines = self.line_of(key), {}
-            return Fields(self.checker, empty, f"{self.where}.{key}")
-        return self.checker.mapping(self.data[key], f"{self.where}.{key}", self.line_of(key))
+            return Fields(self.checker, empty, f"{self.prefix}{key}")
+        return self.checker.mapping(self.data[key], f"{self.prefix}{key}", self.line_of(key))
 
     def items(self, key) -> list[tuple[int, object]]:
         self.seen.add(key)
-        return self.checker.items(self.data.get(key), f"{self.where}.{key}", self.line_of(key))
+        return self.checker.items(self.data.get(key), f"{self.prefix}{key}", self.line_of(key))
 
     def done(self) -> None:
         for key in self.data:

@@ -1,0 +1,50 @@
+"""The drill command as a user runs it."""
+
+import json
+
+from click.testing import CliRunner
+
+from sim.cli import main
+
+from .conftest import DATA, REPO
+
+
+def test_run_writes_every_output_and_prints_the_scorecard(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Score:" in result.output
+    assert "Alert fires: checkout error rate > 5%" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "report.md", "score.json", "timeline.png"]
+    card = json.loads((out / "score.json").read_text())
+    assert card["scenario"] == "checkout-config-push" and card["seed"] == 3
+    assert set(card) >= {"metrics", "checklist", "score"}
+    report = (out / "report.md").read_text()
+    assert "## Postmortem draft" in report and "### 7. Action items" in report
+    assert (out / "timeline.png").read_bytes().startswith(b"\x89PNG")
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_run_json_prints_score_json(tmp_path):
+    result = CliRunner().invoke(main, ["run", "checkout-config-push", "--script", str(DATA / "article.yaml"),
+                                       "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    card = json.loads(result.output)
+    assert card["metrics"]["time_to_declare_s"] == 285
+    assert card == json.loads((tmp_path / "score.json").read_text())
+
+
+def test_validate_reports_problems_and_exits_1(write):
+    bad = write("bad.yaml", "start: 2026-04-20T14:40:00Z\nservices:\n  a: {team: t, depends_on: [zz]}\ntruth: {severity: SEV2}\n")
+    result = CliRunner().invoke(main, ["validate", str(REPO / "scenarios" / "checkout-config-push.yaml"), str(bad)])
+    assert result.exit_code == 1
+    assert "checkout-config-push.yaml: ok (scenario)" in result.output
+    assert f"{bad}:3: services.a.depends_on: unknown service 'zz'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_scenario_is_a_clear_error():
+    result = CliRunner().invoke(main, ["run", "no-such-scenario"])
+    assert result.exit_code == 1
+    assert "no-such-scenario: no such scenario file" in result.output
+    assert "Traceback" not in result.output

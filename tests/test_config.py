@@ -1,0 +1,141 @@
+"""Every problem in an input file is reported as file:line: message."""
+
+import pytest
+
+from sim import DrillError, load_process, load_roster, load_scenario, load_script
+from sim.config import validate
+from sim import units
+
+from .conftest import DATA
+
+
+def problems(exc) -> list[str]:
+    return str(exc.value).splitlines()
+
+
+def test_units():
+    assert units.duration("90s") == 90
+    assert units.duration("15m") == 900
+    assert units.duration("1h30m") == 5400
+    assert units.duration(42) == 42
+    assert units.fraction("15%") == pytest.approx(0.15)
+    with pytest.raises(ValueError, match="expected a duration"):
+        units.duration("soon")
+
+
+def test_yaml_syntax_error_names_file_and_line(write):
+    path = write("broken.yaml", """
+        name: x
+        services:
+          api: {team: api
+        faults: []
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_scenario(path)
+    assert problems(exc)[0].startswith(f"{path}:4: invalid YAML")
+
+
+def test_every_scenario_problem_is_reported_with_its_line(write):
+    path = write("bad.yaml", """
+        name: bad
+        start: 2026-04-20T14:40:00Z
+        services:
+          api:
+            team: api
+            depends_on: [db]
+            error_rate: lots
+        faults:
+          - kind: meteor
+            service: api
+            at: 5m
+          - kind: config_push
+            service: nope
+            at: soon
+        alerts:
+          - alert: X
+            expr: 'errors{service="api"} > 1'
+        colour: blue
+        truth:
+          severity: SEV9
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_scenario(path)
+    got = problems(exc)
+    assert f"{path}:6: services.api.depends_on: unknown service 'db'" in got
+    assert any(p.startswith(f"{path}:7: services.api.error_rate: expected a number or a percentage") for p in got)
+    assert any(p.startswith(f"{path}:9: faults[0].kind: expected one of bad_deploy") for p in got)
+    assert any(p.startswith(f"{path}:13: faults[1].service: unknown service 'nope'") for p in got)
+    assert any(p.startswith(f"{path}:14: faults[1].at: expected a duration") for p in got)
+    assert any(p.startswith(f"{path}:17: alerts[0].expr: unknown metric 'errors'") for p in got)
+    assert any(p.startswith(f"{path}:18: scenario: unknown field 'colour'") for p in got)
+    assert any(p.startswith(f"{path}:20: truth.severity: expected one of SEV1") for p in got)
+
+
+def test_dependency_cycles_are_rejected(write):
+    path = write("cycle.yaml", """
+        start: 2026-04-20T14:40:00Z
+        services:
+          a: {team: t, depends_on: [b]}
+          b: {team: t, depends_on: [a]}
+        truth: {severity: SEV2}
+    """)
+    with pytest.raises(DrillError, match="dependency cycle a -> b -> a"):
+        load_scenario(path)
+
+
+def test_process_roster_and_script_problems(write):
+    process = write("process.yaml", """
+        severities:
+          SEV1: {cadence: [30m, 15m], roles: [ic, chef]}
+        scoring:
+          weights: {speed: 3}
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_process(process)
+    got = problems(exc)
+    assert any(p.startswith(f"{process}:2: severities.SEV1.cadence:") for p in got)
+    assert f"{process}:2: severities.SEV1.roles: unknown role 'chef' (known: ic, comms, ops)" in got
+    assert any(p.startswith(f"{process}:4: scoring.weights: unknown score component 'speed'") for p in got)
+
+    roster = write("roster.yaml", """
+        people:
+          - {name: dana, oncall: primary, trained: [ic, juggling]}
+          - {name: dana, oncall: primary}
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_roster(roster)
+    got = problems(exc)
+    assert any("unknown role 'juggling'" in p and p.startswith(f"{roster}:2:") for p in got)
+    assert f"{roster}:1: people: 'dana' is listed twice" in got
+
+    script = write("script.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "14:49", by: dana, do: ack}
+          - {at: "14:50", by: dana, do: dance}
+          - {at: "25:00", by: dana, do: ack}
+          - {at: "14:51", by: kim, do: ack}
+          - {at: "14:52", by: dana, do: mitigate, action: pray, service: x}
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_script(script)
+    got = problems(exc)
+    assert any(p.startswith(f"{script}:5: actions: unknown action 'dance'") for p in got)
+    assert any(p.startswith(f"{script}:6: actions: ") for p in got)
+    assert f"{script}:7: actions: 'kim' is not a participant (participants: dana)" in got
+    assert any(p.startswith(f"{script}:8: actions: mitigate: mitigation must be one of") for p in got)
+
+
+def test_clock_times_are_read_on_the_scenario_start_date():
+    scenario = load_scenario("scenarios/checkout-config-push.yaml")
+    script = load_script(DATA / "article.yaml", scenario.start)
+    first_at, first = script.actions[0]
+    assert (first_at, first.do, first.by) == (540.0, "ack", "dana")  # 14:49 is 9 minutes after 14:40
+
+
+def test_validate_recognises_each_kind_of_file(write):
+    assert validate("scenarios/checkout-config-push.yaml") == "scenario"
+    assert validate(DATA / "article.yaml") == "script"
+    assert validate(write("r.yaml", "people:\n  - {name: a, oncall: primary}\n")) == "roster"
+    assert validate(write("p.yaml", "initial_update: 5m\n")) == "process"

@@ -1,0 +1,104 @@
+"""Every action is validated: applied and logged, or rejected with a reason and logged."""
+
+from sim import load_scenario, load_script, run_drill
+
+from .conftest import DATA
+
+SCRIPT = """
+participants:
+  - {name: dana, oncall: primary}
+  - {name: lee, oncall: secondary}
+  - {name: alex}
+actions:
+  - {at: "+1m", by: dana, do: declare, severity: SEV2}
+  - {at: "+2m", by: dana, do: ack}
+  - {at: "+4m", by: dana, do: ack}
+  - {at: "+4m", by: lee, do: resolve}
+  - {at: "+5m", by: dana, do: declare, severity: SEV2}
+  - {at: "+5m", by: dana, do: declare, severity: SEV1}
+  - {at: "+5m", by: alex, do: assign, role: comms, who: alex}
+  - {at: "+5m", by: dana, do: assign, role: comms, who: alex}
+  - {at: "+6m", by: lee, do: update, status: investigating, summary: "looking"}
+  - {at: "+6m", by: alex, do: update, status: investigating, summary: "api errors, investigating"}
+  - {at: "+6m", by: dana, do: mitigate, action: restart, service: api}
+  - {at: "+6m", by: dana, do: mitigate, action: rollback, service: api}
+  - {at: "+6m", by: alex, do: schedule_postmortem, date: 2026-04-22}
+  - {at: "+7m", by: alex, do: severity, severity: SEV1}
+  - {at: "+7m", by: dana, do: severity, severity: SEV2}
+  - {at: "+8m", by: dana, do: look, service: nosuch}
+  - {at: "+8m", by: dana, do: page, teams: [api, nosuch]}
+  - {at: "+15m", by: dana, do: resolve}
+  - {at: "+15m", by: dana, do: schedule_postmortem, date: 2026-04-19}
+  - {at: "+15m", by: dana, do: schedule_postmortem, date: 2026-04-22}
+"""
+
+
+def drill(write):
+    scenario = load_scenario(DATA / "tiny.yaml")
+    return run_drill(scenario, script=load_script(write("s.yaml", SCRIPT), scenario.start)).events
+
+
+def outcomes(events):
+    wanted = {"action.rejected", "incident.declared", "page.acked", "role.assigned", "update.posted",
+              "mitigation.applied", "severity.changed", "incident.resolved", "postmortem.scheduled", "teams.paged"}
+    return [(e["t"], e["kind"], e.get("reason", "")) for e in events if e["kind"] in wanted]
+
+
+def test_each_action_is_applied_or_rejected_with_its_reason(write):
+    got = outcomes(drill(write))
+    assert got == [
+        (60, "action.rejected", "say which service is affected: no alert is firing"),
+        (120, "action.rejected", "no open page for dana to acknowledge"),
+        (240, "page.acked", ""),
+        (240, "action.rejected", "no incident has been declared yet"),
+        (300, "incident.declared", ""),
+        (300, "role.assigned", ""),
+        (300, "action.rejected", "the incident was already declared (#inc-2026-04-20-api)"),
+        (300, "action.rejected", "only the Incident Commander (dana) can assign roles"),
+        (300, "role.assigned", ""),
+        (360, "action.rejected", "only the Communications Lead or the Incident Commander posts status updates"),
+        (360, "update.posted", ""),
+        (360, "mitigation.applied", ""),
+        (360, "mitigation.applied", ""),
+        (360, "action.rejected", "a postmortem is scheduled once the incident is resolved"),
+        (420, "action.rejected", "only the Incident Commander (dana) can change the severity"),
+        (420, "action.rejected", "the severity is already SEV2"),
+        (480, "action.rejected", "unknown service 'nosuch' (services: api)"),
+        (480, "action.rejected", "unknown team(s) nosuch (teams: api, checkout, payments, sre)"),
+        (900, "incident.resolved", ""),
+        (900, "action.rejected", "the postmortem date 2026-04-19 is before the incident was resolved (2026-04-20)"),
+        (900, "postmortem.scheduled", ""),
+    ]
+
+
+def test_mitigations_say_whether_they_worked(write):
+    applied = [e for e in drill(write) if e["kind"] == "mitigation.applied"]
+    assert [(e["action"], e["effective"]) for e in applied] == [("restart", False), ("rollback", True)]
+    assert applied[1]["faults"] == [{"fault": "boom", "outcome": "fixed", "returns_in": None}]
+
+
+def test_declaring_opens_the_channel_and_makes_the_declarer_ic(write):
+    events = drill(write)
+    declared = next(e for e in events if e["kind"] == "incident.declared")
+    assert declared["channel"] == "#inc-2026-04-20-api"
+    assert declared["service"] == "api"
+    first_role = next(e for e in events if e["kind"] == "role.assigned")
+    assert (first_role["role"], first_role["who"]) == ("ic", "dana")
+
+
+def test_a_band_aid_wears_off_and_the_fault_returns(write):
+    scenario = load_scenario("scenarios/checkout-config-push.yaml")
+    script = write("b.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "+10m", by: dana, do: mitigate, action: restart, service: payment-gateway}
+    """)
+    from dataclasses import replace
+
+    fault = replace(scenario.faults[0], band_aids={"restart": 600.0})
+    scenario = replace(scenario, faults=(fault,), horizon=1800.0)
+    events = run_drill(scenario, script=load_script(script, scenario.start)).events
+    applied = next(e for e in events if e["kind"] == "mitigation.applied")
+    assert applied["faults"] == [{"fault": "gateway-config-push", "outcome": "suppressed", "returns_in": 600.0}]
+    assert [e["t"] for e in events if e["kind"] == "fault.returned"] == [1200]
