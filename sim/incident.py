@@ -276,9 +276,9 @@ class Incident:
 
     def _check_stand_down(self, action):
         if self.state == "none":
-            acked = any(p.acked_by == action.by for p in self.drill.monitoring.pages)
-            if not acked:
-                return "only the on-call engineer who acknowledged the page can stand it down before a declaration"
+            paged = any(action.by in (p.acked_by, p.to) for p in self.drill.monitoring.pages)
+            if not paged:
+                return "only the on-call engineer who was paged can stand it down before a declaration"
             return ""
         return self._need_open() or self._need_commander(action, "stand the incident down")
 

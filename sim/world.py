@@ -65,7 +65,7 @@ class World:
         for name in self.order:
             svc = self.services[name]
             err_ok, lat_extra, traffic, cpu, mem = 1.0 - svc.error_rate, 0.0, 1.0, svc.cpu, svc.memory
-            err_by, lat_by, cpu_by, mem_by = set(), set(), set(), set()
+            err_by, lat_by, cpu_by, mem_by, rps_by = set(), set(), set(), set(), set()
             for fault, level in own[name]:
                 m = fault.magnitude
                 if m.get("error_rate"):
@@ -76,6 +76,7 @@ class World:
                     lat_by.add(fault.id)
                 if m.get("traffic", 1.0) != 1.0:
                     traffic *= 1.0 + (m["traffic"] - 1.0) * level
+                    rps_by.add(fault.id)
                 if m.get("cpu"):
                     cpu += m["cpu"] * level
                     cpu_by.add(fault.id)
@@ -100,7 +101,7 @@ class World:
                 "memory": min(mem, 1.0),
             }
             causes[name] = {"error_rate": err_by, "latency_p99_ms": lat_by, "cpu": cpu_by, "memory": mem_by,
-                            "request_rate": set()}
+                            "request_rate": rps_by}
         for blip in self.noise:
             if blip.at <= t < blip.at + blip.duration:
                 m = metrics[blip.service]

@@ -170,7 +170,7 @@ def _kind(value) -> str:
 def text(value) -> str:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise ValueError(f"expected text, got {_kind(value)}")
-    return str(value)
+    return str(value).strip()
 
 
 def number(value) -> float:

@@ -23,10 +23,12 @@ def oncall(drill, me, page_id):
     if not profile.reachable:
         return
     slower = profile.low_urgency_factor if page.urgency == "low" else 1.0
-    yield drill.busy(me, profile.ack.sample(me.rng) * slower)
-    if page.status != "triggered" or incident.state != "none":
+    # Noticing a page takes time but no effort: it does not hold up work in hand.
+    yield env.timeout(profile.ack.sample(me.rng) * slower)
+    if page.status == "acknowledged" or incident.state != "none":
         return
-    drill.act(Action("ack", me.name))
+    if page.status == "triggered":
+        drill.act(Action("ack", me.name))
     watching_since = env.now
     while incident.state == "none":
         yield drill.busy(me, profile.look.sample(me.rng))
@@ -50,8 +52,9 @@ def oncall(drill, me, page_id):
 
 
 def declare(drill, me, severity, service, in_doubt):
+    facing = drill.scenario.services[service].customer_facing
     summary = (f"Alerts on {service}; customer impact not confirmed yet" if in_doubt
-               else f"{service} is degraded and customers are affected")
+               else f"{service} is degraded" + (" and customers are affected" if facing else ""))
     drill.act(Action("declare", me.name, {"severity": severity, "service": service, "summary": summary}))
     level = drill.process.level(severity)
     if drill.process.handover_ic and level.roles:
@@ -67,6 +70,14 @@ def commander(drill, me):
     saw_impact = False
     while incident.state == "open" and incident.roles.get("ic") == me.name:
         level = process.level(incident.severity)
+        if level.roles and process.handover_ic and me.person.oncall:
+            # Raised into the full process: the on-call engineer hands IC over, as at declaration.
+            successor = pick(drill, "ic")
+            if successor is not None:
+                yield drill.busy(me, profile.coordinate.sample(me.rng))
+                drill.act(Action("assign", me.name, {"role": "ic", "who": successor}))
+                drill.start_loop(me.name, "ops", operations)
+                return
         for role in level.roles:
             if role == "ic" or incident.roles.get(role):
                 continue
@@ -87,7 +98,7 @@ def commander(drill, me):
         if incident.state != "open" or incident.roles.get("ic") != me.name:
             return
         seen = look_around(drill, me, [incident.service])
-        severity = assess(drill, me, seen)
+        severity = assess(drill, me, seen, snap=False)
         if severity is not None:
             saw_impact = saw_impact or process.rank(severity) < process.rank(_least_user_facing(drill))
             if process.rank(severity) < process.rank(incident.severity):
@@ -186,8 +197,12 @@ def look_around(drill, me, services) -> dict:
     return {name: drill.act(Action("look", me.name, {"service": name})).data for name in names}
 
 
-def assess(drill, me, seen: dict) -> str | None:
-    """A severity from the dashboards and the team's knowledge of its services, or None when in doubt."""
+def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
+    """A severity from the dashboards and the team's knowledge of its services, or None when in doubt.
+
+    A ``snap`` judgment (the on-call's first call) is off by one level with probability
+    ``misjudge``; the IC's later re-assessments are made with more information and are not.
+    """
     services, levels = drill.scenario.services, list(drill.process.severities)
     rank = None
     for name, m in seen.items():
@@ -204,7 +219,7 @@ def assess(drill, me, seen: dict) -> str | None:
         rank = 2  # several alerts for what looks like one issue
     if rank is None:
         return None
-    if me.rng.random() < me.profile.misjudge:
+    if snap and me.rng.random() < me.profile.misjudge:
         rank += me.rng.choice((-1, 1))
     return levels[max(0, min(rank, len(levels) - 1))]
 
@@ -272,7 +287,7 @@ def _status(incident) -> str:
 
 
 def _summary(incident) -> str:
-    known = next((f["text"] for f in reversed(incident.findings) if not f["text"].startswith("Nothing")), None)
+    known = next((f["text"].rstrip(".") for f in reversed(incident.findings) if not f["text"].startswith("Nothing")), None)
     doing = (f"Applied {incident.mitigations[-1]['action']} on {incident.mitigations[-1]['service']}"
              if incident.mitigations else "Investigating")
     return f"{incident.severity} on {incident.service}. Known: {known or 'symptoms only so far'}. Doing: {doing}."
