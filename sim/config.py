@@ -505,6 +505,7 @@ def _cycle(services: dict) -> list[str]:
 class SeverityLevel:
     name: str
     description: str
+    response: float  # how soon the response is expected: the target for declaring
     cadence_min: float
     cadence_max: float
     roles: tuple[str, ...]
@@ -550,10 +551,10 @@ def load_profile(f: Fields, base: Profile) -> Profile:
 
 
 DEFAULT_SEVERITIES = {
-    "SEV1": SeverityLevel("SEV1", "Critical business function down, revenue impact", 900.0, 1800.0, ROLES, True),
-    "SEV2": SeverityLevel("SEV2", "Major feature degraded, significant user impact", 1800.0, 3600.0, ROLES, True),
-    "SEV3": SeverityLevel("SEV3", "Minor feature degraded, limited user impact", 3600.0, 3600.0, (), False),
-    "SEV4": SeverityLevel("SEV4", "Cosmetic issue or internal tooling, no user impact", 86400.0, 86400.0, (), False),
+    "SEV1": SeverityLevel("SEV1", "Critical business function down, revenue impact", 300.0, 900.0, 1800.0, ROLES, True),
+    "SEV2": SeverityLevel("SEV2", "Major feature degraded, significant user impact", 900.0, 1800.0, 3600.0, ROLES, True),
+    "SEV3": SeverityLevel("SEV3", "Minor feature degraded, limited user impact", 3600.0, 3600.0, 3600.0, (), False),
+    "SEV4": SeverityLevel("SEV4", "Cosmetic issue or internal tooling, no user impact", 86400.0, 86400.0, 86400.0, (), False),
 }
 
 DEFAULT_WEIGHTS = {
@@ -571,7 +572,6 @@ class Process:
     page_teams: str = "minimum"
     declare_when_in_doubt: bool = True
     postmortem_business_days: int = 5
-    declare_target: float = 300.0
     mitigate_target: float = 1800.0
     cadence_pass: float = 0.8
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -611,7 +611,8 @@ def load_process(path=None) -> Process:
                 if role not in ROLES:
                     check.problem(s.line_of("roles"), f"severities.{name}.roles: unknown role {role!r} (known: {', '.join(ROLES)})")
             severities[str(name)] = SeverityLevel(
-                str(name), s.get("description", text, default.description), cadence[0], cadence[1], roles,
+                str(name), s.get("description", text, default.description),
+                s.get("response", units.duration, default.response), cadence[0], cadence[1], roles,
                 s.get("postmortem", flag, default.postmortem),
             )
             s.done()
@@ -630,7 +631,6 @@ def load_process(path=None) -> Process:
         page_teams=doc.get("page_teams", one_of("minimum", "all"), base.page_teams),
         declare_when_in_doubt=doc.get("declare_when_in_doubt", flag, base.declare_when_in_doubt),
         postmortem_business_days=int(doc.get("postmortem_business_days", number, base.postmortem_business_days)),
-        declare_target=targets.get("declare", units.duration, base.declare_target) if targets else base.declare_target,
         mitigate_target=targets.get("mitigate", units.duration, base.mitigate_target) if targets else base.mitigate_target,
         cadence_pass=scoring.get("cadence_pass", units.fraction, base.cadence_pass) if scoring else base.cadence_pass,
         weights=weights,

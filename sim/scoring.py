@@ -257,6 +257,7 @@ def score(events: list[dict], scenario: Scenario, process: Process) -> dict:
         return max(0.0, min(1.0, (zero_at - value) / (zero_at - target))) if value > target else 1.0
 
     applicable = [v for v in checklist.values() if v is not None]
+    expected = process.level(truth.severity) if real else None
     severity_score = None
     if real:
         off = abs(process.rank(metrics["declared_severity"]) - process.rank(truth.severity)) if declared else 9
@@ -265,7 +266,7 @@ def score(events: list[dict], scenario: Scenario, process: Process) -> dict:
     if needed and declared:
         teams_score = max(0.0, len(set(needed) & set(paged)) / len(needed) - 0.1 * len(set(paged) - set(needed)))
     components = {
-        "declare": timeliness(metrics["time_to_declare_s"], process.declare_target, 4 * process.declare_target) if real else None,
+        "declare": timeliness(metrics["time_to_declare_s"], expected.response, 4 * expected.response) if expected else None,
         "severity": severity_score,
         "cadence": adherence,
         "roles": coverage,

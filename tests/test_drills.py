@@ -40,3 +40,18 @@ def test_every_shipped_scenario_runs_to_a_score(path):
         assert card["metrics"]["false_alarm_handled"], "the bots should stand a false alarm down"
     else:
         assert card["metrics"]["time_to_declare_s"] is not None, "the bots should declare a real incident"
+
+
+def test_event_log_does_not_depend_on_the_interpreter_hash_seed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    logs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / hash_seed
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", "from sim.cli import main; main()", "run", "memory-leak-restart",
+                        "--seed", "5", "--out", str(out)], check=True, env=env, capture_output=True)
+        logs.append((out / "events.jsonl").read_bytes())
+    assert logs[0] == logs[1]
