@@ -29,21 +29,6 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "schedule_postmortem": (("date",), ()),
 }
 
-EXAMPLES = {
-    "ack": "ack",
-    "look": "look checkout",
-    "declare": "declare SEV1 checkout",
-    "severity": "severity SEV2",
-    "assign": "assign comms sam",
-    "page": "page checkout payments",
-    "update": 'update investigating "Checkout errors at 15%, investigating the gateway" next=15:30',
-    "investigate": "investigate payment-gateway",
-    "mitigate": "mitigate rollback payment-gateway",
-    "resolve": "resolve",
-    "stand_down": 'stand_down "CPU spike, no customer impact"',
-    "schedule_postmortem": "schedule_postmortem 2026-04-23",
-}
-
 MAX_TEXT = 2000
 
 

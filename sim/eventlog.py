@@ -5,7 +5,6 @@ It is the single source of truth: scores, timelines and reports are derived from
 
 import datetime as dt
 import json
-from pathlib import Path
 
 from . import units
 
@@ -35,6 +34,3 @@ class EventLog:
 def to_jsonl(events: list[dict]) -> str:
     return "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events)
 
-
-def read_jsonl(path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]

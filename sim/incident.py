@@ -48,9 +48,6 @@ class Incident:
     def closed(self) -> bool:
         return self.state in ("resolved", "stood_down")
 
-    def holds(self, person: str) -> list[str]:
-        return [role for role, who in self.roles.items() if who == person]
-
     def submit(self, action: Action) -> Result:
         if action.by not in self.drill.people:
             return self._reject(action, f"{action.by!r} is not taking part in this drill")
