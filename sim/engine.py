@@ -150,8 +150,11 @@ class Drill:
 
     def _wake_bots(self, event: dict) -> None:
         kind = event["kind"]
-        if kind in ("page.sent", "page.escalated"):
-            self.start_loop(event["to"], "oncall", bots.oncall, event["page"])
+        if kind in ("page.sent", "page.escalated", "page.urgency_raised"):
+            # One loop per page and urgency: a page raised to high urgency is answered
+            # at that pace even while its low-urgency copy still waits to be noticed.
+            loop = f"oncall:{event['page']}" + (":urgent" if kind == "page.urgency_raised" else "")
+            self.start_loop(event["to"], loop, bots.oncall, event["page"])
         elif kind == "role.assigned":
             self.start_loop(event["who"], event["role"], bots.ROLE_LOOPS[event["role"]])
 

@@ -155,12 +155,20 @@ class Monitoring:
         page = self.open_page(key)
         if page is not None:
             page.summary = summary  # deduplicated: the open page is updated, not re-sent
+            if urgency == "high" and page.urgency == "low" and page.status == "triggered":
+                page.urgency = "high"
+                self.log.emit("page.urgency_raised", page=page.id, to=page.to, summary=summary)
+                self._start_escalation(page)
             return
         page = Page(f"P{len(self.pages) + 1}", key, summary, service, urgency, cause, self.oncall[0])
         self.pages.append(page)
         self.log.emit("page.sent", page=page.id, to=page.to, level=0, urgency=urgency, summary=summary,
                       service=service, cause=cause)
-        if urgency == "high" and len(self.oncall) > 1:
+        if urgency == "high":
+            self._start_escalation(page)
+
+    def _start_escalation(self, page: Page) -> None:
+        if len(self.oncall) > 1:
             self.env.process(self._escalate(page))
 
     def _escalate(self, page: Page):

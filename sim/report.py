@@ -61,6 +61,7 @@ def describe(event: dict) -> str | None:
         return f"Alert resolves: {e['summary']}"
     return {
         "page.sent": lambda: f"{e['to']} paged ({e['urgency']} urgency): {e['summary']}",
+        "page.urgency_raised": lambda: f"Page {e['page']} to {e['to']} raised to high urgency: {e['summary']}",
         "page.escalated": lambda: f"Page not acknowledged; escalated from {e['from']} to {e['to']}",
         "page.acked": lambda: f"{e['by']} acknowledges page {e['page']}",
         "incident.declared": lambda: f"{e['severity']} declared by {e['by']}, incident channel {e['channel']} opened",

@@ -86,3 +86,21 @@ def test_failures_propagate_from_a_dependency_to_its_callers():
     assert abs(world.metrics["checkout"]["error_rate"] - (1 - 0.9998 * (1 - (0.15 + 0.0001 - 0.15 * 0.0001 - 0.0001)))) < 1e-9
     assert world.cause_of("checkout", "error_rate") == ["gateway-config-push"]
     assert world.metrics["catalog"]["error_rate"] == pytest.approx(0.0001)
+
+
+def test_a_low_urgency_page_is_raised_when_a_critical_alert_joins_its_group(write):
+    # A warning on the same service fires at the 75 s evaluation (no `for`), so the group's
+    # first notification (105 s) pages at low urgency. The critical alert fires at 195 s and
+    # joins at the next group tick, 105 + 300 = 405 s: the open page is raised to high
+    # urgency there, and escalates to the secondary 5 minutes later, at 705 s.
+    text = (DATA / "tiny.yaml").read_text().replace("alerts:\n", """alerts:
+  - alert: ApiErrorsWarning
+    expr: 'error_rate{service="api"} > 0.01'
+    labels: {severity: warning}
+""", 1)
+    scenario = load_scenario(write("raise.yaml", text))
+    events = run_drill(scenario, script=load_script(DATA / "quiet.yaml", scenario.start)).events
+    sent = next(e for e in events if e["kind"] == "page.sent")
+    assert (sent["t"], sent["urgency"]) == (105, "low")
+    assert times(events, "page.urgency_raised", page="P1") == [405]
+    assert times(events, "page.escalated", page="P1") == [705]
