@@ -76,9 +76,6 @@ class Service:
     impact_error_rate: float = 0.01
     impact_latency_p99_ms: float = 0.0  # 0: three times the baseline
 
-    def baseline(self, metric: str) -> float:
-        return getattr(self, metric)
-
     def breached(self, error_rate: float, latency: float) -> bool:
         limit = self.impact_latency_p99_ms or 3 * self.latency_p99_ms
         return error_rate > self.impact_error_rate or latency > limit
@@ -223,25 +220,17 @@ def parse_expr(expr: str) -> tuple[str, str, str, float]:
     return metric, service, op, units.fraction(value)
 
 
-def _fraction_map(allowed):
-    def convert(value):
-        if not isinstance(value, dict):
-            raise ValueError("expected a mapping of mitigation to remaining share, e.g. {circuit_breaker: 20%}")
-        result = {}
-        for name, share in value.items():
-            if name not in allowed:
-                raise ValueError(f"unknown mitigation {name!r} (known: {', '.join(allowed)})")
-            result[name] = units.fraction(share)
-        return result
-    return convert
+def _shares(value):
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of mitigation to remaining share, e.g. {circuit_breaker: 20%}")
+    _mitigations(list(value))
+    return {name: units.fraction(share) for name, share in value.items()}
 
 
-def _duration_map(value):
+def _durations(value):
     if not isinstance(value, dict):
         raise ValueError("expected a mapping of mitigation to how long it helps, e.g. {restart: 30m}")
-    for name in value:
-        if name not in MITIGATIONS:
-            raise ValueError(f"unknown mitigation {name!r} (known: {', '.join(MITIGATIONS)})")
+    _mitigations(list(value))
     return {name: units.duration(d) for name, d in value.items()}
 
 
@@ -437,8 +426,8 @@ def _fault(f: Fields, index: int, services: dict) -> Fault:
         duration=f.get("duration", units.duration),
         recovery=f.get("recovery", units.duration, 300.0),
         fixes=f.get("fixes", _mitigations, kind.fixes),
-        eases=f.get("eases", _fraction_map(MITIGATIONS), kind.eases),
-        band_aids=f.get("band_aids", _duration_map, kind.band_aids),
+        eases=f.get("eases", _shares, kind.eases),
+        band_aids=f.get("band_aids", _durations, kind.band_aids),
         findings=tuple(findings),
         description=f.get("description", text, ""),
     )

@@ -54,32 +54,32 @@ def format_metric(name: str, value) -> str:
 
 def describe(event: dict) -> str | None:
     """One timeline line's text for a responder-visible event, or None to leave it out."""
-    kind, e = event["kind"], event
-    if kind == "alert.firing":
-        return f"Alert fires: {e['summary']}" + (" (noise)" if e["cause"] == ["noise"] else "")
-    if kind == "alert.resolved":
-        return f"Alert resolves: {e['summary']}"
-    return {
-        "page.sent": lambda: f"{e['to']} paged ({e['urgency']} urgency): {e['summary']}",
-        "page.urgency_raised": lambda: f"Page {e['page']} to {e['to']} raised to high urgency: {e['summary']}",
-        "page.escalated": lambda: f"Page not acknowledged; escalated from {e['from']} to {e['to']}",
-        "page.acked": lambda: f"{e['by']} acknowledges page {e['page']}",
-        "incident.declared": lambda: f"{e['severity']} declared by {e['by']}, incident channel {e['channel']} opened",
-        "severity.changed": lambda: f"Severity changed from {e['from']} to {e['to']} by {e['by']}",
-        "role.assigned": lambda: f"{e['who']} is {_ROLE_NAMES[e['role']]}" + (f" (assigned by {e['by']})" if e["by"] != e["who"] else ""),
-        "teams.paged": lambda: f"{e['by']} pages the {' and '.join(e['teams'])} team{'s' if len(e['teams']) > 1 else ''}",
-        "update.posted": lambda: f"Status update ({e['status']}) by {e['by']}: {e['summary']}",
-        "finding": lambda: (f"Root cause identified: {e['text']}" if e["root_cause"] else f"Finding on {e['service']}: {e['text']}"),
-        "mitigation.applied": lambda: f"{e['action'].replace('_', ' ').capitalize()} of {e['service']} initiated by {e['by']}"
-        + ("" if e["effective"] else " (no effect)"),
-        "impact.started": lambda: f"Customer impact begins on {e['service']}",
-        "impact.ended": lambda: f"Customer impact on {e['service']} ends",
-        "incident.resolved": lambda: f"Incident resolved by {e['by']}",
-        "incident.stood_down": lambda: f"Stood down as a false alarm by {e['by']}" + (f": {e['reason']}" if e["reason"] else ""),
-        "postmortem.scheduled": lambda: f"Postmortem scheduled for {e['date']}",
-        "action.rejected": lambda: f"Rejected: {e['by']} tried to {e['do'].replace('_', ' ')}: {e['reason']}",
-    }.get(kind, lambda: None)()
+    text = _DESCRIBE.get(event["kind"])
+    return text(event) if text else None
 
+
+_DESCRIBE = {
+    "alert.firing": lambda e: f"Alert fires: {e['summary']}" + (" (noise)" if e["cause"] == ["noise"] else ""),
+    "alert.resolved": lambda e: f"Alert resolves: {e['summary']}",
+    "page.sent": lambda e: f"{e['to']} paged ({e['urgency']} urgency): {e['summary']}",
+    "page.urgency_raised": lambda e: f"Page {e['page']} to {e['to']} raised to high urgency: {e['summary']}",
+    "page.escalated": lambda e: f"Page not acknowledged; escalated from {e['from']} to {e['to']}",
+    "page.acked": lambda e: f"{e['by']} acknowledges page {e['page']}",
+    "incident.declared": lambda e: f"{e['severity']} declared by {e['by']}, incident channel {e['channel']} opened",
+    "severity.changed": lambda e: f"Severity changed from {e['from']} to {e['to']} by {e['by']}",
+    "role.assigned": lambda e: f"{e['who']} is {_ROLE_NAMES[e['role']]}" + (f" (assigned by {e['by']})" if e["by"] != e["who"] else ""),
+    "teams.paged": lambda e: f"{e['by']} pages the {' and '.join(e['teams'])} team{'s' if len(e['teams']) > 1 else ''}",
+    "update.posted": lambda e: f"Status update ({e['status']}) by {e['by']}: {e['summary']}",
+    "finding": lambda e: f"Root cause identified: {e['text']}" if e["root_cause"] else f"Finding on {e['service']}: {e['text']}",
+    "mitigation.applied": lambda e: f"{e['action'].replace('_', ' ').capitalize()} of {e['service']} initiated by {e['by']}"
+    + ("" if e["effective"] else " (no effect)"),
+    "impact.started": lambda e: f"Customer impact begins on {e['service']}",
+    "impact.ended": lambda e: f"Customer impact on {e['service']} ends",
+    "incident.resolved": lambda e: f"Incident resolved by {e['by']}",
+    "incident.stood_down": lambda e: f"Stood down as a false alarm by {e['by']}" + (f": {e['reason']}" if e["reason"] else ""),
+    "postmortem.scheduled": lambda e: f"Postmortem scheduled for {e['date']}",
+    "action.rejected": lambda e: f"Rejected: {e['by']} tried to {e['do'].replace('_', ' ')}: {e['reason']}",
+}
 
 _ROLE_NAMES = {"ic": "Incident Commander", "comms": "Communications Lead", "ops": "Operations Lead"}
 

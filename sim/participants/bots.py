@@ -114,7 +114,7 @@ def commander(drill, me):
                 drill.act(Action("resolve", me.name, {"summary": "Metrics are back at steady state"}))
                 if process.level(incident.highest).postmortem:
                     yield drill.busy(me, profile.coordinate.sample(me.rng))
-                    drill.act(Action("schedule_postmortem", me.name, {"date": postmortem_date(drill, me)}))
+                    drill.act(Action("schedule_postmortem", me.name, {"date": postmortem_date(drill)}))
                 return
         yield env.timeout(profile.check_interval)
 
@@ -266,7 +266,7 @@ def teams_to_page(drill) -> set[str]:
     return {services[n].team for n in names}
 
 
-def postmortem_date(drill, me) -> str:
+def postmortem_date(drill) -> str:
     resolved = (drill.scenario.start + dt.timedelta(seconds=drill.env.now)).date()
     return str(np.busday_offset(resolved, 3, roll="forward"))
 
