@@ -67,7 +67,9 @@ class Drill:
         self.env = env or simpy.Environment()
         self.log = EventLog(scenario.start, lambda: self.env.now)
         self.world = World(scenario)
-        self.people = self._participants(roster, script)
+        self.roster = roster
+        self.people: dict[str, Participant] = {}
+        self._participants(roster, script)
         self.script = script
         oncall = [p.name for p in self.people.values() if p.person.oncall == "primary"]
         oncall += [p.name for p in self.people.values() if p.person.oncall == "secondary"]
@@ -80,20 +82,21 @@ class Drill:
         self.ends_at: float | None = None
         self.log.listeners.append(self._wake_bots)
 
-    def _participants(self, roster: Roster, script: Script | None) -> dict[str, Participant]:
-        chosen = []
+    def _participants(self, roster: Roster, script: Script | None) -> None:
         if script is None:
             chosen = [(p, True) for p in roster.people]
         else:
-            for sp in script.participants:
-                known = roster.person(sp.name) or Person(sp.name, profile=self.process.bots)
-                chosen.append((replace(known, oncall=sp.oncall), sp.bot))
-        people = {}
+            chosen = [(replace(roster.person(sp.name) or Person(sp.name, profile=self.process.bots), oncall=sp.oncall), sp.bot)
+                      for sp in script.participants]
         for person, bot in chosen:
-            if bot and person.oncall in self.scenario.unreachable:
-                person = replace(person, profile=replace(person.profile, reachable=False))
-            people[person.name] = Participant(person, bot, spawn(self.seed, "person", person.name))
-        return people
+            self.add_person(person, bot)
+
+    def add_person(self, person: Person, bot: bool) -> Participant:
+        """Someone takes part, from the start or (in a live drill) joining later."""
+        if bot and person.oncall in self.scenario.unreachable:
+            person = replace(person, profile=replace(person.profile, reachable=False))
+        me = self.people[person.name] = Participant(person, bot, spawn(self.seed, "person", person.name))
+        return me
 
     # -- used by the incident and the participants --
 
@@ -209,7 +212,8 @@ class Drill:
                 state.outcome = "ended"
                 self.log.emit("fault.ended", fault=fault.id, service=fault.service)
 
-    def run(self) -> DrillResult:
+    def start(self) -> None:
+        """Set the world, monitoring and any script going; the caller then advances ``env``."""
         env = self.env
         env.process(self._scrape())
         env.process(self._evaluate())
@@ -218,11 +222,18 @@ class Drill:
         if self.script is not None:
             env.process(script_player.play(self, self.script))
         env.process(self._end(self.scenario.horizon, "horizon"))
-        env.run(until=self.done)
+
+    def finish(self) -> DrillResult:
+        """Close the log once ``done`` has fired and return the result."""
         self.log.emit("drill.ended", reason=self.done.value, revenue_lost=round(self.totals["revenue_lost"], 2),
                       failed_requests=round(self.totals["failed_requests"]))
         participants = [{"name": p.name, "bot": p.bot, "oncall": p.person.oncall} for p in self.people.values()]
         return DrillResult(self.scenario, self.process, self.seed, self.log.events, self.samples or [], participants)
+
+    def run(self) -> DrillResult:
+        self.start()
+        self.env.run(until=self.done)
+        return self.finish()
 
 
 def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster | None = None,

@@ -1,0 +1,338 @@
+"""Live drills: people act in real time through the same action API, bots take the other seats.
+
+A ``LiveDrill`` lives in a folder. ``LiveDrill.create`` copies the scenario, process and
+roster there and writes the drill's manifest; ``LiveDrill.open`` builds the drill from the
+folder. The host (the console or the server) calls ``advance`` on every tick, which runs
+the simulation up to the wall-clock moment scaled by the speed, and hands people's inputs
+to ``act``, ``join``, ``end`` and the clock controls, which apply them at that moment.
+
+Nothing acknowledged is lost: every input is appended to ``inputs.jsonl`` and every event
+to ``events.jsonl``, both flushed and synced to disk before the input returns. Opening a
+folder that already holds inputs replays them, each at its recorded simulated time, on a
+fresh drill with the same seed; the replay must reproduce the journaled events one for
+one, and the drill carries on from where it stopped.
+"""
+
+import json
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from time import monotonic
+
+import simpy
+
+from . import config, units
+from .actions import parse_action
+from .config import Person, Roster, Script, ScriptParticipant
+from .engine import Drill, DrillResult
+from .errors import DrillError
+from .files import write_atomic
+from .incident import Result
+
+MANIFEST = "live.json"
+INPUTS = "inputs.jsonl"
+EVENTS = "events.jsonl"
+SPEEDS = (0.1, 1000.0)
+TICK_NOTE = 1.0  # wall seconds between notes of the clock, so a resume loses at most this much
+
+
+class Pace:
+    """The wall clock mapped onto simulated time, at a speed that can change and stop.
+
+    SimPy's ``RealtimeEnvironment`` does this mapping inside ``step``, sleeping until each
+    event is due; that would hold a person's input back until the next event and make a
+    replay wait in real time. So the drill runs in a plain ``Environment`` and the host
+    steps it up to ``target()``: the same synchronisation, driven from outside.
+    """
+
+    def __init__(self, speed: float):
+        self.speed, self.paused = speed, False
+        self.sim_start, self.wall_start = 0.0, monotonic()
+
+    def target(self, now: float) -> float:
+        """The simulated moment the wall clock has reached, to the millisecond, never before ``now``."""
+        if self.paused:
+            return max(now, self.sim_start)
+        return max(now, round(self.sim_start + (monotonic() - self.wall_start) * self.speed, 3))
+
+    def rebase(self, now: float, speed: float | None = None, paused: bool | None = None) -> None:
+        """Restart the mapping from the current moment, at a new speed or pause state."""
+        self.sim_start, self.wall_start = self.target(now), monotonic()
+        if speed is not None:
+            self.speed = speed
+        if paused is not None:
+            self.paused = paused
+
+
+def cast(roster: Roster, players: list[dict], bots: bool) -> Script:
+    """Who takes part: the ``players`` (people, in the on-call seats they take), and, with
+    ``bots``, every other member of the roster, played by a bot."""
+    taken = {p.get("oncall") for p in players} - {None}
+    people = [ScriptParticipant(p["name"], p.get("oncall"), False) for p in players]
+    if bots:
+        names = {p["name"] for p in players}
+        people += [ScriptParticipant(p.name, None if p.oncall in taken else p.oncall, True)
+                   for p in roster.people if p.name not in names]
+    return Script(tuple(people), ())
+
+
+class _Journal:
+    """An append-only JSON-lines file; on reopening, a torn last line (a write cut short
+    by a crash, so never acknowledged) is dropped."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        text = path.read_text() if path.exists() else ""
+        lines = text.splitlines(keepends=True)
+        if lines and not lines[-1].endswith("\n"):
+            lines.pop()
+            write_atomic(path, "".join(lines))
+        self.lines = [line.rstrip("\n") for line in lines]
+
+    def append(self, record: dict) -> None:
+        # Opened per record so that a drill left unfinished holds no open file.
+        with open(self.path, "a", encoding="utf-8") as file:
+            file.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def sync(self) -> None:
+        """Make every appended record durable."""
+        if self.path.exists():
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+class LiveDrill:
+    """One live drill in its folder; see the module docstring for the lifecycle."""
+
+    @classmethod
+    def create(cls, folder, scenario_file, process_file=None, roster_file=None, *, seed: int = 0,
+               speed: float = 1.0, players: list[dict] = (), bots: bool = True, extra: dict | None = None) -> "LiveDrill":
+        """Set up a new drill in ``folder`` (which must not hold one already) and open it."""
+        folder = Path(folder)
+        if (folder / MANIFEST).exists():
+            raise DrillError(f"{folder} already holds a live drill: resume it, or choose another folder")
+        check_speed(speed)
+        scenario = config.load_scenario(scenario_file)
+        process = config.load_process(process_file)
+        roster = config.load_roster(roster_file, process)
+        check_players(players)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for kind, source in (("scenario", scenario_file), ("process", process_file), ("roster", roster_file)):
+            if source is not None:
+                files[kind] = f"{kind}.yaml"
+                shutil.copyfile(source, folder / files[kind])
+        manifest = {"version": 1, "seed": seed, "speed": speed, "bots": bots, "players": list(players),
+                    "files": files, "extra": extra or {}}
+        write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        return cls.open(folder)
+
+    @classmethod
+    def open(cls, folder) -> "LiveDrill":
+        """The drill in ``folder``, replayed up to where it stopped."""
+        folder = Path(folder)
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text())
+        except FileNotFoundError:
+            raise DrillError(f"{folder} holds no live drill ({MANIFEST} is missing)") from None
+        except json.JSONDecodeError as exc:
+            raise DrillError(f"{folder / MANIFEST}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+        return cls(folder, manifest)
+
+    def __init__(self, folder: Path, manifest: dict):
+        self.folder, self.manifest = folder, manifest
+        files = manifest["files"]
+        scenario = config.load_scenario(folder / files["scenario"])
+        process = config.load_process(folder / files["process"] if "process" in files else None)
+        roster = config.load_roster(folder / files["roster"] if "roster" in files else None, process)
+        self.env = simpy.Environment()
+        self.pace = Pace(manifest["speed"])
+        self.drill = Drill(scenario, process, roster, cast(roster, manifest["players"], manifest["bots"]),
+                           manifest["seed"], env=self.env)
+        self.scenario, self.process = scenario, process
+        self.result: DrillResult | None = None
+        self.inputs = _Journal(folder / INPUTS)
+        self.events = _Journal(folder / EVENTS)
+        self._written = 0
+        self._noted = monotonic()
+        self.drill.log.listeners.append(self._journal_event)
+        self.drill.start()
+        self._replay()
+
+    # -- journal and replay --
+
+    def _journal_event(self, event: dict) -> None:
+        line = json.dumps(event, separators=(",", ":"))
+        if self._written < len(self.events.lines):
+            if line != self.events.lines[self._written]:
+                raise DrillError(f"cannot resume {self.folder}: the replay differs from {EVENTS} at event "
+                                 f"{self._written + 1} (expected {self.events.lines[self._written]}, got {line})")
+        else:
+            self.events.append(event)
+        self._written += 1
+
+    def _replay(self) -> None:
+        for number, line in enumerate(self.inputs.lines, start=1):
+            try:
+                record = json.loads(line)
+                self.advance(until=record["t"])
+                getattr(self, f"_apply_{record['input']}")(record)
+            except (json.JSONDecodeError, KeyError, AttributeError, TypeError) as exc:
+                raise DrillError(f"{self.folder / INPUTS}:{number}: not an input this drill can replay ({exc})") from None
+        stopped = max([json.loads(line)["t"] for line in self.events.lines + self.inputs.lines], default=0.0)
+        # Journaled times are rounded to the millisecond: take every event up to that rounding.
+        self.advance(until=stopped + 0.0005)
+        self.pace.rebase(self.env.now)
+
+    def _input(self, kind: str, **fields) -> dict:
+        record = {"t": self.env.now, "input": kind, **fields}
+        self.inputs.append(record)
+        self._noted = monotonic()
+        getattr(self, f"_apply_{kind}")(record)
+        self.inputs.sync()
+        self.events.sync()
+        return record
+
+    # -- the clock --
+
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    @property
+    def ended(self) -> bool:
+        return self.result is not None
+
+    def advance(self, until: float | None = None) -> None:
+        """Run the drill up to ``until`` (default: where the wall clock has got to), stopping
+        at its end exactly as a simulated drill would."""
+        if self.ended:
+            return
+        env, done = self.env, self.drill.done
+        target = self.pace.target(env.now) if until is None else until
+        while not done.processed and (done.triggered or env.peek() < target):
+            env.step()
+        if done.processed:
+            self.result = self.drill.finish()
+            self.events.sync()
+        elif target > env.now:
+            env.run(until=target)
+            if until is None and monotonic() - self._noted > TICK_NOTE:
+                self._input("tick")
+
+    def _apply_tick(self, record: dict) -> None:
+        """A quiet moment passed: noted so that a resumed drill starts from it."""
+
+    def pause(self) -> None:
+        self._control("pause", paused=True)
+
+    def resume(self) -> None:
+        self._control("resume", paused=False)
+
+    def set_speed(self, speed: float) -> None:
+        check_speed(speed)
+        self._control("speed", speed=speed)
+
+    def _control(self, kind: str, **fields) -> None:
+        self.advance()
+        self._input(kind, **fields)
+
+    def _apply_pause(self, record: dict) -> None:
+        self.pace.rebase(self.env.now, paused=True)
+
+    def _apply_resume(self, record: dict) -> None:
+        self.pace.rebase(self.env.now, paused=False)
+
+    def _apply_speed(self, record: dict) -> None:
+        self.pace.rebase(self.env.now, speed=record["speed"])
+
+    # -- people's inputs --
+
+    def act(self, raw: dict) -> Result:
+        """Apply one person's action now. ``raw`` is an action as the design spells it
+        (``{"do": "declare", "by": "ana", "severity": "SEV2"}``)."""
+        if self.ended:
+            return Result(False, "the drill has ended")
+        try:
+            parse_action(raw, self.scenario.start)
+        except ValueError as exc:
+            return Result(False, str(exc))
+        me = self.drill.people.get(raw["by"])
+        if me is None or me.bot:
+            return Result(False, f"{raw['by']!r} is not a person in this drill")
+        self.advance()
+        if self.ended:
+            return Result(False, "the drill has ended")
+        return self._input("action", action=raw)["result"]
+
+    def _apply_action(self, record: dict) -> None:
+        record["result"] = self.drill.act(parse_action(record["action"], self.scenario.start))
+
+    def join(self, name: str, oncall: str | None = None) -> Result:
+        """A person joins the drill under way (not in an on-call seat: pages already went out)."""
+        if self.ended:
+            return Result(False, "the drill has ended")
+        if not isinstance(name, str) or not name.strip() or len(name) > 40:
+            return Result(False, "a name is 1 to 40 characters")
+        if name in self.drill.people:
+            return Result(False, f"{name!r} is already taking part")
+        self.advance()
+        self._input("join", name=name)
+        return Result(True)
+
+    def _apply_join(self, record: dict) -> None:
+        known = self.drill.roster.person(record["name"]) or Person(record["name"], profile=self.process.bots)
+        self.drill.add_person(replace(known, oncall=None), bot=False)
+
+    def end(self, reason: str = "ended") -> None:
+        """The facilitator (or the person at the console) ends the drill now."""
+        if not self.ended:
+            self.advance()
+            self._input("end", reason=reason)
+            self.advance(until=self.env.now)
+
+    def _apply_end(self, record: dict) -> None:
+        if not self.drill.done.triggered:
+            self.drill.done.succeed(record["reason"])
+
+    # -- what people see --
+
+    def status(self) -> dict:
+        """The incident as everyone in the channel sees it (never the scenario's truth)."""
+        incident, now = self.drill.incident, self.env.now
+        level = self.process.level(incident.severity)
+        last = incident.updates[-1] if incident.updates else None
+        last_at = last["t"] if last else incident.declared_at
+        due = None
+        if last and "next_update" in last:
+            due = units.moment(last["next_update"], self.scenario.start)
+        elif last_at is not None and level is not None:
+            due = last_at + level.cadence_max
+        return {
+            "t": now, "at": self.drill.iso(now), "speed": self.pace.speed, "paused": self.pace.paused,
+            "ended": self.result is not None and self.result.events[-1]["reason"],
+            "state": incident.state, "severity": incident.severity, "service": incident.service,
+            "channel": incident.channel, "roles": dict(incident.roles),
+            "since_update": None if last_at is None else now - last_at,
+            "next_update_due": None if incident.closed else due,
+            "people": {p.name: {"bot": p.bot, "oncall": p.person.oncall} for p in self.drill.people.values()},
+        }
+
+
+def check_speed(speed: float) -> None:
+    if not SPEEDS[0] <= speed <= SPEEDS[1]:
+        raise DrillError(f"speed must be between {SPEEDS[0]:g} and {SPEEDS[1]:g} simulated seconds per second, got {speed:g}")
+
+
+def check_players(players: list[dict]) -> None:
+    names = [p["name"] for p in players]
+    if len(set(names)) != len(names):
+        raise DrillError(f"each person takes one seat: {', '.join(sorted({n for n in names if names.count(n) > 1}))} appear twice")
+    seats = [p.get("oncall") for p in players if p.get("oncall")]
+    if len(set(seats)) != len(seats):
+        raise DrillError("each on-call seat (primary, secondary) takes one person")
+
