@@ -223,14 +223,16 @@ def roster_for(entry: Entry, roster: config.Roster) -> config.Roster:
     only the planned person is trained for a planned role, and the planned ops lead is on
     call (the on-call engineer who acknowledges becomes the Operations Lead)."""
     planned = entry.roles
+    ops = roster.person(planned["ops"]) if "ops" in planned else None
     people = []
     for p in roster.people:
         mine = tuple(role for role, who in planned.items() if who == p.name)
         trained = tuple(r for r in p.trained if r not in planned) + mine
         oncall = p.oncall
-        if "ops" in planned:
-            oncall = "primary" if planned["ops"] == p.name else ("secondary" if p.oncall == "secondary" else None)
-        people.append(replace(p, trained=trained, oncall=oncall, senior=p.senior or "ic" in mine))
+        if ops is not None and ops.oncall != "primary":
+            # The planned ops lead takes the primary's pager; the primary takes theirs.
+            oncall = "primary" if p.name == ops.name else (ops.oncall if p.oncall == "primary" else p.oncall)
+        people.append(replace(p, trained=trained, oncall=oncall))
     return replace(roster, people=tuple(people))
 
 

@@ -280,8 +280,12 @@ class Drill:
 def drills(path=None, *, quarter: str | None = None, until: str | None = None, person: str | None = None,
            ids: list[int] | None = None) -> list[Drill]:
     """Recorded drills in the order they were conducted, optionally one quarter's, up to
-    the end of quarter ``until``, those ``person`` took part in, or the given ids."""
-    conn = connect(path, create=False)
+    the end of quarter ``until``, those ``person`` took part in, or the given ids.
+    A store that does not exist yet holds no drills."""
+    path = Path(path) if path is not None else default_path()
+    if not path.exists():
+        return []
+    conn = connect(path)
     try:
         where, args = [], []
         if quarter is not None:
