@@ -55,12 +55,12 @@ def frame(drills: list[Drill]) -> pd.DataFrame:
             "mode": d.mode, "variant": d.variant, "score": d.score, "ic": d.lead("ic"), "comms": d.lead("comms"),
             "ops": d.lead("ops"), "time_to_declare_s": m.get("time_to_declare_s"), "declare_target_s": d.declare_target_s,
             "cadence_adherence": m.get("cadence_adherence"), "role_coverage": m.get("role_coverage"),
-            "postmortem_date": m.get("postmortem_date"),
+            "postmortem_date": m.get("postmortem_date"), "scenario_start": d.scenario_start,
             **{f"checklist.{k}": d.checklist.get(k) for k in CHECKLIST},
         })
     columns = ["id", "conducted", "quarter", "scenario", "title", "mode", "variant", "score", "ic", "comms", "ops",
                "time_to_declare_s", "declare_target_s", "cadence_adherence", "role_coverage", "postmortem_date",
-               *[f"checklist.{k}" for k in CHECKLIST]]
+               "scenario_start", *[f"checklist.{k}" for k in CHECKLIST]]
     df = pd.DataFrame(rows, columns=columns)
     for col in ("score", "time_to_declare_s", "declare_target_s", "cadence_adherence", "role_coverage"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
@@ -97,12 +97,16 @@ def action_items(df: pd.DataFrame) -> list[dict]:
     """One owned, dated action item for each checklist item a drill missed.
 
     The owner is whoever led the role whose job the item is (``OWNER_ROLE``), else the
-    IC; the due date is ``FOLLOW_UP_BUSINESS_DAYS`` after the drill's postmortem (or
-    after the fifth business day past the drill when none was booked).
+    IC; the due date is ``FOLLOW_UP_BUSINESS_DAYS`` business days after the drill's
+    postmortem (or after the fifth business day past the drill when none was booked).
     """
     items = []
     for row in df.to_dict("records"):
-        base = row["postmortem_date"] or str(np.busday_offset(row["conducted"], 5, roll="forward"))
+        # The booked postmortem is a date in the scenario's calendar: carry its distance in
+        # business days from the scenario's start over to the day the drill was conducted.
+        start = (row["scenario_start"] or row["conducted"])[:10]
+        after = int(np.busday_count(start, row["postmortem_date"])) if row["postmortem_date"] else 5
+        base = np.busday_offset(row["conducted"], after, roll="forward")
         due = str(np.busday_offset(base, FOLLOW_UP_BUSINESS_DAYS, roll="forward"))
         for item in CHECKLIST:
             if row[f"checklist.{item}"] is False:
@@ -181,18 +185,25 @@ def _pyplot():
 def chart_declare(df: pd.DataFrame) -> bytes:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.4), constrained_layout=True)
-    labels = [f"#{i}" for i in df["id"]]
-    minutes = df["time_to_declare_s"].fillna(0) / 60
-    over = df["time_to_declare_s"] > df["declare_target_s"]
-    ax.bar(labels, minutes, color=["tab:red" if o else "tab:blue" for o in over], label="time to declare")
-    ax.scatter(labels, df["declare_target_s"] / 60, marker="_", s=900, color="black", linewidths=2, label="target", zorder=3)
-    for x, (value, declared) in enumerate(zip(minutes, df["time_to_declare_s"].notna())):
-        if not declared:
-            ax.annotate("not declared", (x, 0), ha="center", va="bottom", fontsize=8, rotation=90)
-    ax.set_yscale("symlog", linthresh=10)
-    ax.set_ylabel("minutes (log above 10)")
-    ax.set_title("Time to declare per drill, against the target for its severity", loc="left", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    x = np.arange(len(df))
+    minutes, targets = df["time_to_declare_s"] / 60, df["declare_target_s"] / 60
+    # Keep the bars readable: a target far above every bar (a SEV4's next day) is drawn at the top edge.
+    top = 1.3 * max(minutes.max(skipna=True) if minutes.notna().any() else 1.0,
+                    targets[targets <= 3 * max(minutes.max(skipna=True) or 1.0, 1.0)].max(skipna=True) or 0.0, 1.0)
+    late = df["time_to_declare_s"] > df["declare_target_s"]
+    ax.bar(x, minutes.fillna(0), 0.6, color=["tab:red" if v else "tab:blue" for v in late])
+    for i, (value, target) in enumerate(zip(minutes, targets)):
+        ax.annotate("not declared" if pd.isna(value) else units.human(value * 60), (i, 0 if pd.isna(value) else value),
+                    textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
+        if not pd.isna(target):
+            shown = min(target, top * 0.97)
+            ax.hlines(shown, i - 0.4, i + 0.4, color="black", linewidth=2)
+            ax.annotate(f"target {units.human(target * 60)}" + (" (off scale)" if target > top else ""), (i + 0.4, shown),
+                        textcoords="offset points", xytext=(0, 3), ha="right", fontsize=7.5)
+    ax.set_xticks(x, [f"#{i} {s}" for i, s in zip(df["id"], df["scenario"])], fontsize=7.5, rotation=12)
+    ax.set_ylim(0, top)
+    ax.set_ylabel("minutes")
+    ax.set_title("Time to declare per drill (red: later than the target for the scenario's severity)", loc="left", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
 
@@ -201,17 +212,20 @@ def chart_cadence_roles(df: pd.DataFrame) -> bytes:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.2), constrained_layout=True)
     x = np.arange(len(df))
-    ax.bar(x - 0.2, 100 * df["cadence_adherence"].fillna(0), 0.4, label="cadence adherence", color="tab:green")
-    ax.bar(x + 0.2, 100 * df["role_coverage"].fillna(0), 0.4, label="role coverage", color="tab:purple")
-    for i, (c, r) in enumerate(zip(df["cadence_adherence"], df["role_coverage"])):
-        for offset, value in ((-0.2, c), (0.2, r)):
-            if pd.isna(value):
-                ax.annotate("n/a", (i + offset, 2), ha="center", fontsize=7, color="grey")
-    ax.set_xticks(x, [f"#{i}" for i in df["id"]])
-    ax.set_ylim(0, 110)
+    for offset, column, label, colour in ((-0.2, "cadence_adherence", "cadence adherence", "tab:green"),
+                                          (0.2, "role_coverage", "role coverage", "tab:purple")):
+        values = 100 * df[column]
+        ax.bar(x + offset, values.fillna(0), 0.4, label=label, color=colour)
+        for i, value in enumerate(values):
+            ax.annotate("n/a" if pd.isna(value) else f"{value:.0f}%", (i + offset, 0 if pd.isna(value) else value),
+                        textcoords="offset points", xytext=(0, 2), ha="center", fontsize=7.5,
+                        color="grey" if pd.isna(value) else "black")
+    ax.set_xticks(x, [f"#{i} {s}" for i, s in zip(df["id"], df["scenario"])], fontsize=7.5, rotation=12)
+    ax.set_ylim(0, 125)
+    ax.set_yticks(range(0, 101, 20))
     ax.set_ylabel("%")
     ax.set_title("Cadence adherence and role coverage per drill (n/a: not required at that severity)", loc="left", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper right", ncol=2)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
 
