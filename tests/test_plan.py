@@ -186,7 +186,8 @@ def test_trainees_shadow_before_they_lead():
     assert [e.roles["ic"] for e in entries] == ["ann", "bob", "tia", "ann"]
     assert all(not e.shadows for e in entries[1:])
     # A trainee who shadowed in a recorded drill may lead at once; with two shadows required they shadow twice.
-    assert plan.propose(roster, [led(1, "2026-12-01", ic="bob", shadows={"ic": "tia"})], "2027-Q1", 1)[0][0].roles["ic"] == "tia"
+    history = [led(1, "2026-11-01", ic="ann"), led(2, "2026-12-01", ic="bob", shadows={"ic": "tia"})]
+    assert plan.propose(roster, history, "2027-Q1", 1)[0][0].roles["ic"] == "tia"
     strict = Roster(roster.people, shadow_before_lead=2)
     assert [e.shadows.get("ic") for e in plan.propose(strict, [], "2027-Q1", 3)[0]] == [("tia",), ("tia",), None]
 
