@@ -104,8 +104,9 @@ def action_items(df: pd.DataFrame) -> list[dict]:
     for row in df.to_dict("records"):
         # The booked postmortem is a date in the scenario's calendar: carry its distance in
         # business days from the scenario's start over to the day the drill was conducted.
-        start = (row["scenario_start"] or row["conducted"])[:10]
-        after = int(np.busday_count(start, row["postmortem_date"])) if row["postmortem_date"] else 5
+        start = (row["scenario_start"] if isinstance(row["scenario_start"], str) else row["conducted"])[:10]
+        booked = row["postmortem_date"] if isinstance(row["postmortem_date"], str) else None
+        after = int(np.busday_count(start, booked)) if booked else 5
         base = np.busday_offset(row["conducted"], after, roll="forward")
         due = str(np.busday_offset(base, FOLLOW_UP_BUSINESS_DAYS, roll="forward"))
         for item in CHECKLIST:
