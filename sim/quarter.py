@@ -154,10 +154,8 @@ def glance(now: dict, before: dict | None, planned: int | None, carried: int | N
               "cadence_adherence": "Cadence adherence", "role_coverage": "Role coverage", "score": "Mean score"}
     rows = []
     for name, label in labels.items():
-        value = _fmt(name, now[name])
-        if name == "drills" and planned is not None:
-            value = f"{now['drills']} of {planned} planned" + (f" ({carried} planned carried out)" if carried != now["drills"] else "")
-        rows.append({"label": label, "value": value,
+        note = f"{planned} planned, {carried} of them run" if name == "drills" and planned is not None else ""
+        rows.append({"label": label, "value": _fmt(name, now[name]), "note": note,
                      "change": _delta(name, now[name], before[name] if before and before["drills"] else None)})
     return rows
 
@@ -199,8 +197,9 @@ def chart_declare(df: pd.DataFrame) -> bytes:
         if not pd.isna(target):
             shown = min(target, top * 0.97)
             ax.hlines(shown, i - 0.4, i + 0.4, color="black", linewidth=2)
-            ax.annotate(f"target {units.human(target * 60)}" + (" (off scale)" if target > top else ""), (i + 0.4, shown),
-                        textcoords="offset points", xytext=(0, 3), ha="right", fontsize=7.5)
+            off = target > top
+            ax.annotate(f"target {units.human(target * 60)}" + (" (off scale)" if off else ""), (i + 0.4, shown),
+                        textcoords="offset points", xytext=(0, -10 if off else 3), ha="right", fontsize=7.5)
     ax.set_xticks(x, [f"#{i} {s}" for i, s in zip(df["id"], df["scenario"])], fontsize=7.5, rotation=12)
     ax.set_ylim(0, top)
     ax.set_ylabel("minutes")
