@@ -832,6 +832,11 @@ def validate(path) -> str:
         if "people" in data:
             load_roster(path)
             return "roster"
+        if "drills" in data:
+            from .plan import load_plan
+
+            load_plan(path, load_roster(default_file("drills/roster.yaml")))
+            return "plan"
         load_process(path)
         return "process"
-    raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster or script file)")
+    raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster, script or plan file)")

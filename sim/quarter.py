@@ -8,7 +8,6 @@ templates in ``sim/templates/``.
 
 import base64
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -115,12 +114,6 @@ def action_items(df: pd.DataFrame) -> list[dict]:
                 items.append({"drill": int(row["id"]), "item": item, "action": ACTIONS[item],
                               "owner": row[role] or "the drill's facilitator", "role": ROLE_NAMES[role], "due": due})
     return sorted(items, key=lambda a: (a["due"], a["drill"], a["item"]))
-
-
-@dataclass(frozen=True)
-class Change:
-    value: str
-    change: str  # against the previous quarter, or "" when there is nothing to compare
 
 
 def _fmt(name: str, value) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from sim import DrillError, load_roster, load_scenario, run_drill, score, store
 from sim import plan
-from sim.config import Person, Process, Roster
+from sim.config import Person, Process, Roster, validate
 from sim.store import Drill
 
 from .conftest import REPO, SCENARIOS
@@ -29,7 +29,9 @@ def seniors(*names, **extra):
     return Roster(tuple(Person(n, senior=True, trained=("ic", "comms", "ops")) for n in names) + tuple(extra.values()))
 
 
-def test_the_shipped_roster_and_plan_load():
+def test_the_shipped_roster_and_plan_load(monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert validate(REPO / "drills" / "2026-Q4.yaml") == "plan"  # drill validate drills/*.yaml
     roster = load_roster(ROSTER)
     assert 6 <= len(roster.people) <= 8
     assert sum(p.senior for p in roster.people) >= 4
