@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,16 +81,26 @@ def connect(path=None, create: bool = True) -> sqlite3.Connection:
     if not create and not path.exists():
         raise DrillError(f"{path}: no drill store here yet (run a drill first, or give --store)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrate(conn)
-    except sqlite3.DatabaseError as exc:
-        raise DrillError(f"{path}: not a usable drill store: {exc}") from None
-    return conn
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            # Switching a new store to WAL needs it to itself, and SQLite reports that as
+            # "locked" at once rather than waiting: try again while another writer sets it up.
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise DrillError(f"{path}: not a usable drill store: {exc}") from None
+            time.sleep(0.02)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise DrillError(f"{path}: not a usable drill store: {exc}") from None
 
 
 def migrate(conn: sqlite3.Connection, upto: int = VERSION) -> int:
