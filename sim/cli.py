@@ -32,25 +32,43 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--script", type=_file, help="A timeline script that plays some or all participants.")
 @click.option("--process", "process_file", type=_file, help="Process file (default: drills/process.yaml if present, else built-in).")
 @click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice in the drill.")
+@click.option("--seed", type=int, help="Seed for every random choice in the drill (default: 0, or the plan entry's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<scenario>/<seed or script>/).")
 @click.option("--json", "as_json", is_flag=True, help="Print score.json to stdout instead of the scorecard.")
-def run(scenario, script, process_file, roster, seed, out, as_json):
+@click.option("--date", "conducted", type=click.DateTime(["%Y-%m-%d"]), help="Record the drill as conducted on this day (default: today, or the plan entry's date).")
+@click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml) whose entry this drill carries out.")
+@click.option("--entry", type=click.IntRange(min=1), help="The plan entry (1 = the first drill in the plan).")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
+              help="Drill store to record into (default: drills/drills.db; env DRILLSIM_STORE).")
+def run(scenario, script, process_file, roster, seed, out, as_json, conducted, plan_file, entry, store_path):
     """Run one simulated drill of SCENARIO (a file, or a name in scenarios/; default: the reference
-    checkout incident) and write events.jsonl, score.json, report.md and timeline.png."""
-    from . import config, report
+    checkout incident), write events.jsonl, score.json, report.md and timeline.png, and record it
+    in the drill store. With --plan and --entry, run that planned drill: its scenario, seed, date
+    and role assignments."""
+    from . import config, report, store
     from .engine import run_drill
     from .scoring import score
 
-    scenario_file = config.scenario_path(scenario)
-    scn = config.load_scenario(scenario_file)
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     team = config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
+    planned = _planned(plan_file, entry, scenario, team, process) if plan_file or entry else None
+    if planned:
+        scenario, planned_entry, quarter = planned
+        seed = planned_entry.seed if seed is None else seed
+        team = _plan().roster_for(planned_entry, team)
+    seed = seed or 0
+    scenario_file = config.scenario_path(scenario)
+    scn = config.load_scenario(scenario_file)
     timeline_script = config.load_script(script, scn.start) if script else None
     result = run_drill(scn, process, team, timeline_script, seed)
     card = score(result.events, scn, process)
     out = out or Path("reports") / scn.name / (f"script-{script.stem}" if script else f"seed-{seed}")
     written = report.write_outputs(result, card, out)
+    drill_id = store.record(
+        result, card, conducted=conducted.date() if conducted else (planned[1].date if planned else None),
+        variant=process_file.stem if process_file else "default", mode="script" if script else "simulated",
+        plan=planned[2] if planned else None, entry=entry if planned else None,
+        shadows=planned[1].shadows if planned else None, path=store_path)
     if as_json:
         click.echo(json.dumps(report.score_document(result, card), indent=2))
         return
@@ -62,6 +80,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json):
     for line in report.scorecard(card):
         click.echo(line)
     click.echo(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
+    click.echo(f"Recorded as drill {drill_id} in {store_path or store.default_path()}")
 
 
 @main.command()
@@ -94,3 +113,265 @@ def scenarios():
             click.echo(f"{path.stem:<34} {config.load_scenario(path).title}")
         except DrillError as exc:
             click.echo(f"{path.stem:<34} INVALID: {str(exc).splitlines()[0]}")
+
+
+# --- drill records, the quarter's plan, the IC rotation, the quarterly report ---------------
+
+_store_option = click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
+                             help="Drill store (default: drills/drills.db; env DRILLSIM_STORE).")
+_roster_option = click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
+
+
+def _plan():
+    from . import plan
+
+    return plan
+
+
+def _quarter(ctx, param, value):
+    from .store import parse_quarter
+
+    if value is None:
+        return None
+    try:
+        year, number = parse_quarter(value)
+    except DrillError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return f"{year}-Q{number}"
+
+
+def _team(roster):
+    from . import config
+
+    process = config.load_process(config.default_file("drills/process.yaml"))
+    return config.load_roster(roster or config.default_file("drills/roster.yaml"), process), process
+
+
+def _planned(plan_file, entry, scenario, team, process):
+    """(scenario, entry, quarter) for ``drill run --plan FILE --entry N``."""
+    plan = _plan()
+    if not plan_file or not entry:
+        raise DrillError("--plan and --entry go together: --plan drills/2026-Q4.yaml --entry 2")
+    loaded = plan.load_plan(plan_file, team)
+    if entry > len(loaded.entries):
+        raise DrillError(f"{plan_file}: has {len(loaded.entries)} drill(s), no entry {entry}")
+    chosen = loaded.entries[entry - 1]
+    if chosen.mode == "live":
+        raise DrillError(f"{plan_file}: drill {entry} is planned as a live drill; `drill run` simulates it only "
+                         "if you change its mode to simulated")
+    name = plan.resolve(loaded, entry, process)
+    if name is None:
+        if not scenario:
+            difficulty, seed = chosen.generate
+            raise DrillError(f"{plan_file}: drill {entry} is a generated scenario: make it with "
+                             f"`drill generate --difficulty {difficulty} --seed {seed}` and give its file as SCENARIO")
+        name = scenario
+    elif scenario and Path(scenario).stem != Path(name).stem:
+        raise DrillError(f"{plan_file}: drill {entry} is planned with scenario {name}, not {scenario}")
+    return name, chosen, loaded.quarter
+
+
+def _table(rows: list[list[str]], header: list[str]) -> list[str]:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    return ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+
+
+@main.command()
+@click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter, e.g. 2026-Q4.")
+@click.option("--person", help="Only drills this person took part in.")
+@_store_option
+def history(quarter, person, store_path):
+    """List recorded drills."""
+    from . import store
+
+    found = store.drills(store_path, quarter=quarter, person=person)
+    if not found:
+        click.echo(f"No drills recorded{' in ' + quarter if quarter else ''}{' with ' + person if person else ''} "
+                   f"(store: {store_path or store.default_path()}).")
+        return
+    rows = [[d.id, d.conducted, d.scenario, d.mode, d.lead("ic") or "-", d.lead("comms") or "-", d.lead("ops") or "-",
+             f"{d.score:.1f}", f"{d.plan_quarter} #{d.plan_entry}" if d.plan_quarter else ""] for d in found]
+    for line in _table(rows, ["id", "date", "scenario", "mode", "ic", "comms", "ops", "score", "plan"]):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("drill_id", type=int)
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also re-render the drill's events.jsonl, score.json and report.md into this folder.")
+@_store_option
+def show(drill_id, report_dir, store_path):
+    """Print one recorded drill's scorecard and timeline."""
+    from types import SimpleNamespace
+
+    from . import report, store, units
+
+    found = store.drill(drill_id, store_path)
+    events = store.events(drill_id, store_path)
+    card = {"metrics": found.metrics, "checklist": found.checklist, "components": found.components, "score": found.score}
+    roles = ", ".join(f"{store_role}: {found.lead(store_role)}" for store_role in ("ic", "comms", "ops") if found.lead(store_role))
+    click.echo(f"Drill {found.id}: {found.title} ({found.scenario}, {found.mode}, seed {found.seed}), conducted {found.conducted}")
+    click.echo(f"Variant: {found.variant}" + (f"; roles: {roles}" if roles else "")
+               + (f"; planned as {found.plan_quarter} #{found.plan_entry}" if found.plan_quarter else "") + "\n")
+    for line in report.timeline(events):
+        click.echo(f"  {line}")
+    click.echo("")
+    for line in report.scorecard(card):
+        click.echo(line)
+    if report_dir:
+        from .files import write_atomic
+
+        start = units.timestamp(found.scenario_start) if found.scenario_start else units.timestamp(events[0]["at"])
+        result = SimpleNamespace(scenario=SimpleNamespace(name=found.scenario, title=found.title, start=start),
+                                 seed=found.seed, events=events, participants=list(found.participants),
+                                 jsonl=lambda: "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events))
+        write_atomic(report_dir / "events.jsonl", result.jsonl())
+        write_atomic(report_dir / "score.json", json.dumps(report.score_document(result, card), indent=2) + "\n")
+        write_atomic(report_dir / "report.md", report.markdown(result, card, plot=False))
+        click.echo(f"\nWrote events.jsonl, score.json, report.md to {report_dir}/")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter.")
+@click.option("--person", help="Only drills this person took part in.")
+@click.option("--events", "with_events", is_flag=True, help="JSON lines only: include each drill's full event log.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@_store_option
+def export(fmt, quarter, person, with_events, out, store_path):
+    """Write recorded drills as CSV (one row per drill) or JSON lines (one full record per line)."""
+    import dataclasses
+
+    from . import store
+
+    found = store.drills(store_path, quarter=quarter, person=person)
+    if fmt == "csv":
+        import pandas as pd
+
+        text = pd.DataFrame([d.as_row() for d in found]).to_csv(index=False, lineterminator="\n") if found else ""
+    else:
+        records = []
+        for d in found:
+            record = {**dataclasses.asdict(d), "quarter": d.quarter}
+            if with_events:
+                record["events"] = store.events(d.id, store_path)
+            records.append(json.dumps(record, separators=(",", ":")))
+        text = "".join(r + "\n" for r in records)
+    if out:
+        from .files import write_atomic
+
+        write_atomic(out, text)
+        click.echo(f"Wrote {len(found)} drill(s) to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.option("--quarter", callback=_quarter, help="The rotation as it stood at the end of this quarter (default: all drills).")
+@click.option("--propose", callback=_quarter, help="Propose this quarter's drills and write them as a plan file.")
+@click.option("--drills", "count", type=click.IntRange(min=1), default=3, show_default=True, help="Drills to propose.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Proposal file (default: drills/<quarter>.yaml).")
+@click.option("--force", is_flag=True, help="Overwrite an existing plan file.")
+@_roster_option
+@_store_option
+def rotation(quarter, propose, count, out, force, roster, store_path):
+    """Who has served as IC, comms and ops lead, when, and how often; who is due; --propose plans the next quarter."""
+    from . import store
+
+    plan = _plan()
+    team, _ = _team(roster)
+    found = store.drills(store_path)
+    if propose:
+        entries, reasons = plan.propose(team, found, propose, count)
+        out = out or plan.plan_path(propose)
+        if out.exists() and not force:
+            raise DrillError(f"{out} exists; give --out or --force to overwrite it")
+        from .files import write_atomic
+
+        write_atomic(out, plan.plan_yaml(propose, entries, reasons))
+        for entry, why in zip(entries, reasons):
+            click.echo(f"{entry.date}  {entry.describe():<16} {why}")
+        click.echo(f"Wrote the proposal to {out}")
+        return
+    rot = plan.rotation(team, found, quarter)
+    click.echo(f"IC rotation{' at the end of ' + quarter if quarter else ''}: {rot.drills} drill(s) recorded\n")
+    rows = []
+    for s in rot.standings:
+        cells = [s.name, s.team or "-"]
+        for role in ("ic", "comms", "ops"):
+            r = s.roles[role]
+            cells.append(f"{r.last} ({r.count}x)" if r.count else "never")
+        cells.append(" ".join(f"{score:.0f}" for _, score in s.ic_scores) or "-")
+        rows.append(cells)
+    for line in _table(rows, ["senior", "team", "last IC", "last comms", "last ops", "IC scores over time"]):
+        click.echo(line)
+    if rot.never_ic:
+        click.echo(f"\nNever IC: {', '.join(rot.never_ic)}")
+    for name in rot.single_points_of_failure:
+        click.echo(f"Single point of failure: {name} led {rot.ic_share[name]} of the {rot.quarter_drills} drills"
+                   f"{' in ' + quarter if quarter else ''} as IC")
+
+
+@main.command("plan")
+@click.argument("quarter", callback=_quarter)
+@click.option("--file", "plan_file", type=_file, help="Plan file (default: drills/<quarter>.yaml).")
+@_roster_option
+@_store_option
+def show_plan(quarter, plan_file, roster, store_path):
+    """Show each planned drill of QUARTER (e.g. 2026-Q4) and whether it has been run."""
+    from . import store
+
+    plan = _plan()
+    team, process = _team(roster)
+    path = plan_file or plan.plan_path(quarter)
+    if not path.exists():
+        raise DrillError(f"{path}: no plan for {quarter} (write one, or propose one with `drill rotation --propose {quarter}`)")
+    loaded = plan.load_plan(path, team)
+    names, bands = {}, None
+    for index, entry in enumerate(loaded.entries, 1):
+        if entry.random and bands is None:
+            bands = {p.stem: plan.difficulty(p, process) for p in plan.library()}
+        names[index] = plan.resolve(loaded, index, process, bands)
+    done = plan.carried_out(loaded, store.drills(store_path, quarter=quarter), names)
+    rows = []
+    for index, entry in enumerate(loaded.entries, 1):
+        scenario = entry.describe() + (f": {names[index]}" if entry.random else "")
+        people = ", ".join(f"{r} {w}" for r, w in entry.roles.items())
+        people += "".join(f", {r} shadow {' '.join(w)}" for r, w in entry.shadows.items())
+        status = f"run (drill {', '.join(str(d.id) for d in done[index])})" if done[index] else "not run"
+        rows.append([index, entry.date, scenario, entry.mode, people or "-", status])
+    for line in _table(rows, ["#", "date", "scenario", "mode", "roles", "status"]):
+        click.echo(line)
+    click.echo(f"\n{sum(bool(d) for d in done.values())} of {len(loaded.entries)} planned drills run.")
+
+
+@main.group()
+def report():
+    """Reports built from the drill store."""
+
+
+@report.command("quarter")
+@click.argument("quarter", callback=_quarter)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<quarter>/).")
+@click.option("--plan", "plan_file", type=_file, help="The quarter's plan (default: drills/<quarter>.yaml if present).")
+@_roster_option
+@_store_option
+def report_quarter(quarter, out, plan_file, roster, store_path):
+    """Write the quarterly drill report: report.html, report.md, drills.csv and the charts as PNG."""
+    from . import quarter as quarterly, store
+
+    plan = _plan()
+    team, process = _team(roster)
+    path = plan_file or plan.plan_path(quarter)
+    loaded, names = None, {}
+    if path.exists():
+        loaded = plan.load_plan(path, team)
+        bands = {p.stem: plan.difficulty(p, process) for p in plan.library()} if any(e.random for e in loaded.entries) else {}
+        names = {i: plan.resolve(loaded, i, process, bands) for i in range(1, len(loaded.entries) + 1)}
+    found = store.drills(store_path, until=quarter)
+    context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior])
+    out = out or Path("reports") / quarter
+    written = quarterly.write(context, found, out)
+    if context["empty"]:
+        click.echo(context["message"])
+    click.echo(f"Wrote {', '.join(p.name for p in written)} to {out}/")

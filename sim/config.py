@@ -669,11 +669,13 @@ class Person:
     trained: tuple[str, ...] = ()
     oncall: str | None = None
     profile: Profile = Profile()
+    training: tuple[str, ...] = ()  # roles being learned: shadowed in drills before leading them
 
 
 @dataclass(frozen=True)
 class Roster:
     people: tuple[Person, ...]
+    shadow_before_lead: int = 1  # drills a trainee shadows a role before leading it
 
     def person(self, name: str) -> Person | None:
         return next((p for p in self.people if p.name == name), None)
@@ -701,10 +703,13 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
         p = check.mapping(raw, f"people[{len(people)}]", line)
         if p is None:
             continue
-        trained = p.get("trained", text_list, ())
-        for role in trained:
-            if role not in ROLES:
-                check.problem(p.line_of("trained"), f"people[{len(people)}].trained: unknown role {role!r} (known: {', '.join(ROLES)})")
+        trained, training = p.get("trained", text_list, ()), p.get("training", text_list, ())
+        for key, roles in (("trained", trained), ("training", training)):
+            for role in roles:
+                if role not in ROLES:
+                    check.problem(p.line_of(key), f"people[{len(people)}].{key}: unknown role {role!r} (known: {', '.join(ROLES)})")
+        for role in set(trained) & set(training):
+            check.problem(p.line_of("training"), f"people[{len(people)}].training: already trained for {role!r}")
         prof = p.sub("profile")
         people.append(Person(
             name=p.get("name", text, "", required=True),
@@ -713,8 +718,13 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
             trained=trained,
             oncall=p.get("oncall", one_of("primary", "secondary")),
             profile=load_profile(prof, base) if prof is not None else base,
+            training=training,
         ))
         p.done()
+    shadows = doc.get("shadow_before_lead", number, 1.0)
+    if shadows < 0 or shadows != int(shadows):
+        check.problem(doc.line_of("shadow_before_lead"), "shadow_before_lead: expected a whole number of drills, 0 or more")
+        shadows = 1.0
     doc.done()
     names = [p.name for p in people]
     for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -727,7 +737,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
     if not people:
         check.problem(doc.line, "roster: 'people' must list at least one person")
     check.raise_problems()
-    return Roster(tuple(people))
+    return Roster(tuple(people), int(shadows))
 
 
 # --- timeline scripts --------------------------------------------------------------
@@ -822,6 +832,11 @@ def validate(path) -> str:
         if "people" in data:
             load_roster(path)
             return "roster"
+        if "drills" in data:
+            from .plan import load_plan
+
+            load_plan(path, load_roster(default_file("drills/roster.yaml")))
+            return "plan"
         load_process(path)
         return "process"
-    raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster or script file)")
+    raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster, script or plan file)")

@@ -111,7 +111,8 @@ def score_document(result, card: dict) -> dict:
             "checklist": card["checklist"], "components": card["components"], "score": card["score"]}
 
 
-def markdown(result, card: dict) -> str:
+def markdown(result, card: dict, plot: bool = True) -> str:
+    """The drill report; ``plot`` links timeline.png (absent when re-rendered from the store)."""
     scenario, events = result.scenario, result.events
     metrics = card["metrics"]
     lines = [f"# Drill report: {scenario.title}", "",
@@ -122,7 +123,7 @@ def markdown(result, card: dict) -> str:
     lines += [f"| **Score** | **{card['score']:.1f} / 100** |", "", "### On-call checklist", ""]
     lines += [f"- [{ {True: 'x', False: ' ', None: '-'}[card['checklist'][n]] }] {label}"
               + (" (not applicable)" if card["checklist"][n] is None else "") for n, label in CHECKLIST.items()]
-    lines += ["", "## Timeline", "", "```", *timeline(events), "```", "", "![Timeline](timeline.png)", ""]
+    lines += ["", "## Timeline", "", "```", *timeline(events), "```", "", *(["![Timeline](timeline.png)", ""] if plot else [])]
     lines += postmortem_draft(result, card)
     return "\n".join(lines) + "\n"
 

@@ -19,3 +19,11 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+@pytest.fixture(autouse=True)
+def drill_store(tmp_path, monkeypatch):
+    """Every test records drills into a store of its own, never into the repository's."""
+    path = tmp_path / "store" / "drills.db"
+    monkeypatch.setenv("DRILLSIM_STORE", str(path))
+    return path

@@ -1,0 +1,61 @@
+"""Make the README's picture of a quarterly drill report, as a user would produce and see it.
+
+Runs the README's commands in a scratch folder (a drill store of its own), writes
+`drill report quarter 2026-Q4`, and renders report.html in headless Chromium:
+
+    apt-get install -y chromium && pip install playwright
+    python docs/screenshot.py            # writes docs/quarter-report.png
+
+Not needed by the tests or CI.
+"""
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "docs" / "quarter-report.png"
+
+# The README's "A quarter of drills" commands, in order.
+COMMANDS = """
+drill run bad-deploy-rollback --seed 1 --date 2026-04-15
+drill run checkout-config-push --seed 2 --date 2026-05-20
+drill run memory-leak-restart --seed 3 --date 2026-07-08
+drill run region-failure-failover --seed 1 --date 2026-08-19
+drill run --plan drills/2026-Q4.yaml --entry 1
+drill run --plan drills/2026-Q4.yaml --entry 2
+drill run sev3-worsening --seed 1 --date 2026-11-25
+drill run sev3-worsening --seed 3 --date 2026-12-02
+drill report quarter 2026-Q4
+"""
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    drill = shutil.which("drill") or str(Path(sys.executable).parent / "drill")
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        shutil.copytree(REPO / "drills", work / "drills", ignore=shutil.ignore_patterns("drills.db*"))
+        shutil.copytree(REPO / "scenarios", work / "scenarios")
+        env = {**os.environ, "DRILLSIM_STORE": str(work / "drills" / "drills.db")}
+        for line in COMMANDS.strip().splitlines():
+            args = shlex.split(line)
+            subprocess.run([drill, *args[1:]], cwd=work, env=env, check=True, stdout=subprocess.DEVNULL)
+        report = work / "reports" / "2026-Q4" / "report.html"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                        args=["--headless", "--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1100, "height": 1400}, device_scale_factor=1)
+            page.goto(report.as_uri())
+            page.screenshot(path=str(OUT), full_page=True)
+            browser.close()
+    print(f"Wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""The quarterly drill report, built from a store of seeded drills across three quarters."""
+
+import json
+import re
+import statistics
+
+import pytest
+from click.testing import CliRunner
+
+from sim import load_scenario, load_script, run_drill, score, store
+from sim import plan, quarter
+from sim.cli import main
+from sim.config import Process
+from sim.scoring import CHECKLIST
+
+from .conftest import DATA, SCENARIOS
+
+# (conducted, scenario, seed): seed None plays the reference article's timeline exactly.
+DRILLS = [
+    ("2026-04-15", "bad-deploy-rollback", 1), ("2026-05-20", "checkout-config-push", 2),
+    ("2026-07-08", "memory-leak-restart", 3), ("2026-08-19", "region-failure-failover", 1),
+    ("2026-10-14", "checkout-config-push", None), ("2026-11-18", "sev3-worsening", 1),
+    ("2026-12-09", "sev3-worsening", 3), ("2026-12-16", "false-alarm-noise", 1),
+]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """A store of eight drills in 2026-Q2 .. Q4, and each drill's scorecard as scored here."""
+    path = tmp_path_factory.mktemp("quarter") / "drills.db"
+    cards = {}
+    for day, name, seed in DRILLS:
+        scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+        script = load_script(DATA / "article.yaml", scenario.start) if seed is None else None
+        result = run_drill(scenario, Process(), script=script, seed=seed or 0, samples=False)
+        card = score(result.events, scenario, Process())
+        cards[store.record(result, card, conducted=day, mode="script" if script else "simulated", path=path)] = card
+    return path, cards
+
+
+def quarter_cards(cards, days):
+    return [cards[i + 1] for i, (day, _, _) in enumerate(DRILLS) if day[:7] in days]
+
+
+def test_the_quarter_at_a_glance_matches_the_scorecards(history):
+    path, cards = history
+    q4 = quarter_cards(cards, ("2026-10", "2026-11", "2026-12"))
+    q3 = quarter_cards(cards, ("2026-07", "2026-08", "2026-09"))
+    context = quarter.build("2026-Q4", store.drills(path), seniors=["dana", "lee", "alex"])
+    glance = {g["label"]: g for g in context["glance"]}
+
+    # The article's drill declared in 285 s; the two SEV3 drills in 239.6 s and 586.2 s; the
+    # false alarm never declared. Median of the three: 285 s.
+    declared = [c["metrics"]["time_to_declare_s"] for c in q4 if c["metrics"]["time_to_declare_s"] is not None]
+    assert sorted(declared) == [239.6, 285, 586.2]
+    assert glance["Median time to declare"]["value"] == "4m45s"
+    q3_median = statistics.median(c["metrics"]["time_to_declare_s"] for c in q3)
+    assert glance["Median time to declare"]["change"] == f"-{store.units.human(q3_median - 285)}"
+
+    assert glance["Drills run"] == {"label": "Drills run", "value": "4", "note": "", "change": "+2"}
+    # Cadence: the article 100%, both SEV3 drills missed every deadline once raised, the false alarm n/a.
+    assert [c["metrics"]["cadence_adherence"] for c in q4] == [1.0, 0.0, 0.0, None]
+    assert glance["Cadence adherence"]["value"] == "33%"
+    assert glance["Cadence adherence"]["change"] == "-67 pts"  # Q3: 100% and 100%
+    coverage = [c["metrics"]["role_coverage"] for c in q4 if c["metrics"]["role_coverage"] is not None]
+    assert glance["Role coverage"]["value"] == f"{sum(coverage) / len(coverage):.0%}"
+    mean_q4 = sum(c["score"] for c in q4) / 4
+    mean_q3 = sum(c["score"] for c in q3) / 2
+    assert glance["Mean score"] == {"label": "Mean score", "value": f"{mean_q4:.1f}", "note": "",
+                                    "change": f"{mean_q4 - mean_q3:+.1f}"}
+
+    rows = {d["id"]: d for d in context["drills"]}
+    assert list(rows) == [5, 6, 7, 8]
+    assert (rows[5]["declare"], rows[5]["target"], rows[5]["ic"], rows[5]["comms"]) == ("4m45s", "5m", "alex", "sam")
+    assert (rows[8]["declare"], rows[8]["target"], rows[8]["cadence"]) == ("-", "-", "-")  # a false alarm
+
+
+def test_recurring_weaknesses_and_owned_action_items(history):
+    path, cards = history
+    context = quarter.build("2026-Q4", store.drills(path))
+    # Both SEV3 drills (6, 7) missed the initial summary and the cadence; nothing else was missed twice.
+    assert [(w["item"], w["missed"], w["of"], w["drills"]) for w in context["weaknesses"]] == [
+        ("communicate_at_cadence", 2, 3, [6, 7]), ("initial_summary", 2, 3, [6, 7])]
+    missed = sum(v is False for c in quarter_cards(cards, ("2026-10", "2026-11", "2026-12")) for v in c["checklist"].values())
+    assert len(context["actions"]) == missed == 4
+    first = context["actions"][0]
+    # Drill 6 ran on Wed 2026-11-18. Its postmortem was booked 3 business days after the scenario's
+    # day (Wed 21 Jan -> Mon 26 Jan), so Mon 23 Nov; ten business days later: Mon 7 Dec.
+    assert (first["drill"], first["owner"], first["role"], first["due"]) == (6, "sam", "Comms Lead", "2026-12-07")
+    assert {a["item"] for a in context["actions"]} == {"communicate_at_cadence", "initial_summary"}
+
+
+def test_ic_rotation_coverage_over_the_last_quarters(history):
+    path, _ = history
+    context = quarter.build("2026-Q4", store.drills(path), seniors=["alex", "dana", "priya"])
+    ic = context["ic"]
+    assert ic["quarters"] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+    # Leads (held the role longest) in the eight drills: alex in 1-5; in the SEV3 drills the
+    # on-call engineer who declared (dana on 6, lee on 7) held IC longest;
+    # nobody in the false alarm. lee is no senior here but led IC, so is listed after them.
+    assert [(r["name"], r["counts"], r["total"]) for r in ic["rows"]] == [
+        ("alex", [0, 0, 2, 2, 1], 5), ("dana", [0, 0, 0, 0, 1], 1), ("priya", [0, 0, 0, 0, 0], 0),
+        ("lee", [0, 0, 0, 0, 1], 1)]
+    assert ic["never"] == ["priya"]
+
+
+def test_a_quarter_without_drills_says_so():
+    context = quarter.build("2027-Q1", [])
+    assert context["empty"] and context["charts"] == {}
+    assert context["message"].startswith("No drills were recorded in 2027-Q1.")
+    html, md = quarter.render(context)
+    assert "No drills were recorded in 2027-Q1" in html and "<img" not in html
+    assert "No drills were recorded in 2027-Q1" in md and "![" not in md
+
+
+def test_report_quarter_writes_html_md_csv_and_charts(history, tmp_path, write):
+    path, cards = history
+    plan_file = write("2026-Q4.yaml", """
+        drills:
+          - {date: 2026-10-14, scenario: checkout-config-push}
+          - {date: 2026-11-18, scenario: sev3-worsening}
+          - {date: 2026-12-02, scenario: bad-deploy-rollback}
+    """)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(main, ["report", "quarter", "2026-Q4", "--store", str(path), "--out", str(out),
+                                       "--plan", str(plan_file)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["cadence_and_roles.png", "checklist.png", "drills.csv", "ic_rotation.png", "report.html",
+                     "report.md", "score_trend.png", "time_to_declare.png"]
+    html = (out / "report.html").read_text()
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert len(images) == 5 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert "http" not in html.replace("http-equiv", "")  # one self-contained file
+    assert "3 planned, 2 of them run" in html and "@media print" in html
+    assert "| Drills run | 4 (3 planned, 2 of them run) | +2 |" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert "| Median time to declare | 4m45s |" in md
+    for png in re.findall(r"\]\(([^)]+\.png)\)", md):
+        assert (out / png).read_bytes().startswith(b"\x89PNG")
+    assert "| 3 | 2026-12-02 | bad-deploy-rollback | not run |" in md
+    csv = (out / "drills.csv").read_text().splitlines()
+    assert len(csv) == 5 and csv[0].startswith("id,conducted,quarter,scenario")
+    assert csv[1].startswith("5,2026-10-14,2026-Q4,checkout-config-push")
+    assert set(f"checklist.{k}" for k in CHECKLIST) <= set(csv[0].split(","))
+    # Same store, same report: byte for byte.
+    again = tmp_path / "again"
+    CliRunner().invoke(main, ["report", "quarter", "2026-Q4", "--store", str(path), "--out", str(again), "--plan", str(plan_file)])
+    assert all((out / n).read_bytes() == (again / n).read_bytes() for n in names)
+
+
+def test_history_show_and_export(history, tmp_path):
+    path, cards = history
+    runner = CliRunner()
+    listed = runner.invoke(main, ["history", "--store", str(path), "--quarter", "2026-q3"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0].split() == ["id", "date", "scenario", "mode", "ic", "comms", "ops", "score", "plan"]
+    assert [line.split()[:3] for line in lines[1:]] == [["3", "2026-07-08", "memory-leak-restart"],
+                                                       ["4", "2026-08-19", "region-failure-failover"]]
+    assert "No drills recorded with nobody" in runner.invoke(main, ["history", "--store", str(path), "--person", "nobody"]).output
+    assert runner.invoke(main, ["history", "--quarter", "2026-Q9"]).exit_code == 2
+
+    shown = runner.invoke(main, ["show", "5", "--store", str(path), "--report", str(tmp_path / "d5")])
+    assert shown.exit_code == 0, shown.output
+    assert "Drill 5: Checkout failing" in shown.output and "conducted 2026-10-14" in shown.output
+    assert "14:52 UTC - SEV1 declared by dana" in shown.output and f"Score: {cards[5]['score']:.1f} / 100" in shown.output
+    assert json.loads((tmp_path / "d5" / "score.json").read_text())["metrics"] == cards[5]["metrics"]
+    report_md = (tmp_path / "d5" / "report.md").read_text()
+    assert "## Postmortem draft" in report_md and "timeline.png" not in report_md
+    assert "no drill 99" in runner.invoke(main, ["show", "99", "--store", str(path)]).output
+
+    exported = runner.invoke(main, ["export", "--store", str(path), "--format", "jsonl", "--events", "--quarter", "2026-Q2"])
+    records = [json.loads(line) for line in exported.output.splitlines()]
+    assert [r["id"] for r in records] == [1, 2] and records[0]["events"][-1]["kind"] == "drill.ended"
+    assert records[1]["metrics"] == cards[2]["metrics"]
+    csv = runner.invoke(main, ["export", "--store", str(path), "--out", str(tmp_path / "all.csv")])
+    assert csv.exit_code == 0 and len((tmp_path / "all.csv").read_text().splitlines()) == 1 + len(DRILLS)
+
+
+def test_drill_run_records_into_the_store_and_runs_plan_entries(tmp_path, drill_store, write, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    ran = runner.invoke(main, ["run", "--seed", "2", "--date", "2026-10-05", "--out", "o1"])
+    assert ran.exit_code == 0, ran.output
+    assert f"Recorded as drill 1 in {drill_store}" in ran.output
+    plan_file = write("2026-Q4.yaml", """
+        drills:
+          - {date: 2026-10-21, scenario: memory-leak-restart, seed: 4, roles: {ic: lee, comms: alex, ops: dana}}
+          - {date: 2026-11-04, scenario: {generate: {difficulty: medium, seed: 7}}}
+          - {date: 2026-12-02, scenario: bad-deploy-rollback, mode: live}
+    """)
+    ran = runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "1", "--out", "o2"])
+    assert ran.exit_code == 0, ran.output
+    got = store.drill(2)
+    assert (got.conducted, got.scenario, got.seed, got.plan_quarter, got.plan_entry) == (
+        "2026-10-21", "memory-leak-restart", 4, "2026-Q4", 1)
+    assert (got.lead("ic"), got.lead("comms"), got.lead("ops")) == ("lee", "alex", "dana")
+    generated = runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "2"])
+    assert "drill generate --difficulty medium --seed 7" in generated.output and generated.exit_code == 1
+    assert "planned as a live drill" in runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "3"]).output
+    assert "is planned with scenario memory-leak-restart, not bad-deploy-rollback" in runner.invoke(
+        main, ["run", "bad-deploy-rollback", "--plan", str(plan_file), "--entry", "1"]).output
+    assert "no entry 4" in runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "4"]).output
+
+    shown = runner.invoke(main, ["plan", "2026-Q4", "--file", str(plan_file)])
+    assert shown.exit_code == 0, shown.output
+    rows = shown.output.splitlines()
+    assert "memory-leak-restart" in rows[1] and rows[1].endswith("run (drill 2)")
+    assert "generated (medium, seed 7)" in rows[2] and rows[2].endswith("not run")
+    assert "1 of 3 planned drills run." in shown.output
+
+
+def test_rotation_command_and_proposal(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    for day in ("2026-10-07", "2026-11-04"):
+        result = run_drill(scenario, seed=1, samples=False)
+        store.record(result, score(result.events, scenario, Process()), conducted=day)
+    shown = runner.invoke(main, ["rotation", "--quarter", "2026-Q4"])
+    assert shown.exit_code == 0, shown.output
+    assert "Never IC: dana, lee" in shown.output  # the built-in team: alex led both drills
+    assert "Single point of failure: alex led 2 of the 2 drills in 2026-Q4 as IC" in shown.output
+    proposed = runner.invoke(main, ["rotation", "--propose", "2027-Q1"])
+    assert proposed.exit_code == 0, proposed.output
+    loaded = plan.load_plan(tmp_path / "drills" / "2027-Q1.yaml")
+    # dana and lee have never been IC; then alex, last IC in November, is more overdue than either.
+    assert [e.roles["ic"] for e in loaded.entries] == ["dana", "lee", "alex"]
+    assert "exists; give --out or --force" in runner.invoke(main, ["rotation", "--propose", "2027-Q1"]).output
