@@ -13,10 +13,10 @@ from pathlib import Path
 from . import units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .errors import DrillError
+# The fault kinds are data (sim/faults.yaml); EFFECTS and FaultKind stay importable from here.
+from .faults import EFFECTS, FAULT_KINDS, METRICS, FaultKind, durations, magnitude, mitigations, shares  # noqa: F401
 from .yamlfile import Checker, Fields, flag, number, one_of, text, text_list
 
-METRICS = ("request_rate", "error_rate", "latency_p99_ms", "cpu", "memory")
-EFFECTS = ("error_rate", "latency", "traffic", "cpu", "memory")
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,35 +109,6 @@ class Fault:
 
 
 @dataclass(frozen=True)
-class FaultKind:
-    """What a fault of one kind does by default, and what undoes it."""
-
-    effects: dict
-    fixes: tuple[str, ...] = ()
-    eases: dict = field(default_factory=dict)
-    band_aids: dict = field(default_factory=dict)
-
-
-# Effects at full magnitude: error_rate, cpu and memory are added; latency and traffic multiply.
-FAULT_KINDS = {
-    "bad_deploy": FaultKind({"error_rate": 0.10, "latency": 1.5}, fixes=("rollback",)),
-    "config_push": FaultKind({"error_rate": 0.10}, fixes=("rollback",)),
-    "database_overload": FaultKind(
-        {"latency": 6.0, "error_rate": 0.08, "cpu": 0.55}, eases={"circuit_breaker": 0.2, "feature_flag": 0.15}
-    ),
-    "traffic_spike": FaultKind({"traffic": 3.0, "error_rate": 0.12, "latency": 3.0, "cpu": 0.5}, fixes=("scale_up",)),
-    "region_failure": FaultKind({"error_rate": 0.5, "latency": 2.0}, fixes=("failover",)),
-    "abusive_traffic": FaultKind(
-        {"traffic": 4.0, "error_rate": 0.08, "latency": 2.5, "cpu": 0.4}, fixes=("block_traffic",), eases={"scale_up": 0.5}
-    ),
-    "memory_leak": FaultKind(
-        {"memory": 0.45, "latency": 3.0, "error_rate": 0.06}, fixes=("rollback",), band_aids={"restart": 1800.0}
-    ),
-    "dependency_outage": FaultKind({"error_rate": 0.9}, fixes=("failover",), eases={"feature_flag": 0.05}),
-}
-
-
-@dataclass(frozen=True)
 class AlertRule:
     name: str
     service: str
@@ -218,39 +189,6 @@ def parse_expr(expr: str) -> tuple[str, str, str, float]:
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r} (known: {', '.join(METRICS)})")
     return metric, service, op, units.fraction(value)
-
-
-def _shares(value):
-    if not isinstance(value, dict):
-        raise ValueError("expected a mapping of mitigation to remaining share, e.g. {circuit_breaker: 20%}")
-    _mitigations(list(value))
-    return {name: units.fraction(share) for name, share in value.items()}
-
-
-def _durations(value):
-    if not isinstance(value, dict):
-        raise ValueError("expected a mapping of mitigation to how long it helps, e.g. {restart: 30m}")
-    _mitigations(list(value))
-    return {name: units.duration(d) for name, d in value.items()}
-
-
-def _mitigations(value):
-    names = text_list(value)
-    for name in names:
-        if name not in MITIGATIONS:
-            raise ValueError(f"unknown mitigation {name!r} (known: {', '.join(MITIGATIONS)})")
-    return names
-
-
-def _magnitude(value):
-    if not isinstance(value, dict):
-        raise ValueError(f"expected a mapping of effect to size, e.g. {{error_rate: 15%}} (effects: {', '.join(EFFECTS)})")
-    result = {}
-    for name, size in value.items():
-        if name not in EFFECTS:
-            raise ValueError(f"unknown effect {name!r} (known: {', '.join(EFFECTS)})")
-        result[name] = units.fraction(size)
-    return result
 
 
 def _severity(value):
@@ -421,13 +359,13 @@ def _fault(f: Fields, index: int, services: dict) -> Fault:
         kind=kind_name,
         service=service,
         at=f.get("at", units.duration, 0.0, required=True),
-        magnitude={**kind.effects, **f.get("magnitude", _magnitude, {})},
+        magnitude={**kind.effects, **f.get("magnitude", magnitude, {})},
         ramp=f.get("ramp", units.duration, 60.0),
         duration=f.get("duration", units.duration),
         recovery=f.get("recovery", units.duration, 300.0),
-        fixes=f.get("fixes", _mitigations, kind.fixes),
-        eases=f.get("eases", _shares, kind.eases),
-        band_aids=f.get("band_aids", _durations, kind.band_aids),
+        fixes=f.get("fixes", mitigations, kind.fixes),
+        eases=f.get("eases", shares, kind.eases),
+        band_aids=f.get("band_aids", durations, kind.band_aids),
         findings=tuple(findings),
         description=f.get("description", text, ""),
     )
