@@ -751,6 +751,16 @@ def validate(path) -> str:
     path = Path(path)
     data = yamlfile.load(path)
     if isinstance(data, dict):
+        if "topology" in data:
+            from .topology import load_topology
+
+            load_topology(path)
+            return "topology"
+        if "kinds" in data:
+            from .faults import load_catalog
+
+            load_catalog(path)
+            return "fault catalog"
         if "services" in data or "faults" in data:
             load_scenario(path)
             return "scenario"
@@ -762,4 +772,4 @@ def validate(path) -> str:
             return "roster"
         load_process(path)
         return "process"
-    raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster or script file)")
+    raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster, script, topology or fault catalog file)")
