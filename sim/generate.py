@@ -22,7 +22,8 @@ from .engine import run_drill, spawn
 from .errors import DrillError
 from .faults import FAULT_KINDS
 from .scoring import score
-from .story import Injection, alert_rule, dump, fault_entry, impact, load_text, services_block, suggested_fix, symptom_rules
+from .story import (Injection, alert_rule, dump, fault_entry, impact, load_text, services_block, suggested_fix,
+                    symptom_rules, truth)
 from .topology import Topology
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -78,7 +79,7 @@ def generate(topology: Topology, seed: int, difficulty: str | None = None, drill
         seen = impact(draft)
         if seen.first_alert is None:
             continue  # nothing the team alerts on: not a drill
-        doc["truth"] = _truth(topology, doc, seen)
+        doc["truth"] = truth(topology, doc, seen)
         final = load_text(dump(doc, []), "draft")
         scores = measure(final, drills)
         median = round(statistics.median(scores), 1)
@@ -100,20 +101,6 @@ def generate(topology: Topology, seed: int, difficulty: str | None = None, drill
         return Generated(name, text, load_text(text, name), seed, band, median, scores, features)
     wanted = f"a {difficulty} scenario" if difficulty else "a detectable scenario"
     raise DrillError(f"seed {seed}: no {wanted} in {MAX_DRAWS} draws on topology {topology.name}; try another seed")
-
-
-def _truth(topology: Topology, doc: dict, seen) -> dict:
-    faults = doc["faults"]
-    services = topology.services
-    roots = [f["text"] for fault in faults for f in fault["findings"] if f.get("root_cause")]
-    teams = {services[seen.first_alert["service"]].team} | {services[f["service"]].team for f in faults}
-    truth = {"severity": seen.severity}
-    if seen.final_severity != seen.severity:
-        truth["final_severity"] = seen.final_severity
-    truth["root_cause"] = " ".join(f"{r.rstrip('.')}." for r in roots)
-    truth["teams_needed"] = sorted(teams)
-    truth["fix"] = "; ".join(f"{f['findings'][-1]['suggests']} {f['service']}" for f in faults)
-    return truth
 
 
 def _log_uniform(rng, low: float, high: float) -> float:

@@ -209,6 +209,21 @@ def impact(scenario: Scenario) -> Impact:
     return Impact(first, SEVERITY_NAMES[min(early, default=last)], SEVERITY_NAMES[min(worst, default=last)])
 
 
+def truth(topology: Topology, doc: dict, seen: Impact) -> dict:
+    """The truth block: severities from the impact, root cause and fix from the faults' findings."""
+    faults = doc["faults"]
+    services = topology.services
+    roots = [f["text"] for fault in faults for f in fault["findings"] if f.get("root_cause")]
+    teams = {services[seen.first_alert["service"]].team} | {services[f["service"]].team for f in faults}
+    result = {"severity": seen.severity}
+    if seen.final_severity != seen.severity:
+        result["final_severity"] = seen.final_severity
+    result["root_cause"] = " ".join(f"{r.rstrip('.')}." for r in roots)
+    result["teams_needed"] = sorted(teams)
+    result["fix"] = "; ".join(f"{f['findings'][-1]['suggests']} {f['service']}" for f in faults)
+    return result
+
+
 # -- writing and reading the document --
 
 
