@@ -86,7 +86,7 @@ def _scale(value) -> tuple[float, float]:
     return low, high
 
 
-def _kind(f: Fields, name: str) -> FaultKind:
+def _kind(f: Fields, name: str, line: int) -> FaultKind:
     findings = f.sub("findings", required=True)
     roots = ()
     caller = ""
@@ -107,14 +107,14 @@ def _kind(f: Fields, name: str) -> FaultKind:
         caller_finding=caller,
         root_causes=roots,
     )
-    for template in (caller, *roots):
+    for key, template in [("caller", caller), *(("root_cause", root) for root in roots)]:
         try:
             template.format(**dict.fromkeys(PLACEHOLDERS, ""))
         except (KeyError, IndexError, ValueError) as exc:
-            f.checker.problem(findings.line, f"kinds.{name}.findings: bad template {template!r} ({exc}; "
-                                             f"placeholders: {', '.join(PLACEHOLDERS)})")
+            f.checker.problem(findings.line_of(key), f"kinds.{name}.findings: bad template {template!r} (unknown {exc}; "
+                                                     f"placeholders: {', '.join(PLACEHOLDERS)})")
     if not (kind.fixes or kind.eases or kind.band_aids):
-        f.checker.problem(f.line, f"kinds.{name}: no mitigation fixes, eases or delays it (give fixes, eases or band_aids)")
+        f.checker.problem(line, f"kinds.{name}: no mitigation fixes, eases or delays it (give fixes, eases or band_aids)")
     f.done()
     return kind
 
@@ -131,7 +131,7 @@ def load_catalog(path=CATALOG) -> dict[str, FaultKind]:
         section.seen.add(name)
         f = check.mapping(section.data[name], f"kinds.{name}", section.line_of(name))
         if f is not None:
-            kinds[str(name)] = _kind(f, str(name))
+            kinds[str(name)] = _kind(f, str(name), section.line_of(name))
     if section is not None and not kinds:
         check.problem(section.line, "kinds: the catalog must list at least one fault kind")
     doc.done()

@@ -64,11 +64,11 @@ def load_topology(path) -> Topology:
                 check.problem(dep_lines[svc_name], f"services.{svc_name}.depends_on: unknown service {dep!r}")
     cycle = config._cycle(services)
     if cycle:
-        check.problem(section.line, f"services: dependency cycle {' -> '.join(cycle)}")
+        check.problem(doc.line_of("services"), f"services: dependency cycle {' -> '.join(cycle)}")
     if section is not None and not services:
-        check.problem(section.line, "services: the topology must list at least one service")
+        check.problem(doc.line_of("services"), "services: the topology must list at least one service")
     elif services and not any(s.customer_facing for s in services.values()):
-        check.problem(section.line, "services: no service is customer_facing, so no failure could affect customers")
+        check.problem(doc.line_of("services"), "services: no service is customer_facing, so no failure could affect customers")
     check.raise_problems()
     return Topology(name, description, services, functions, path)
 
