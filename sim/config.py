@@ -209,16 +209,7 @@ def load_scenario(path) -> Scenario:
     horizon = doc.get("horizon", units.duration, 4 * 3600.0)
     unreachable = doc.get("unreachable", text_list, ())
 
-    services = {}
-    svc_lines = {}
-    section = doc.sub("services", required=True)
-    for svc_name in list(section.data) if section else []:
-        section.seen.add(svc_name)
-        svc = check.mapping(section.data[svc_name], f"services.{svc_name}", section.line_of(svc_name))
-        if svc is None:
-            continue
-        svc_lines[svc_name] = svc.line_of("depends_on")
-        services[svc_name] = _service(svc, str(svc_name))
+    services = read_services(doc)
 
     faults = []
     for line, raw in doc.items("faults"):
@@ -287,13 +278,6 @@ def load_scenario(path) -> Scenario:
         tr.done()
     doc.done()
 
-    for svc_name, svc in services.items():
-        for dep in svc.depends_on:
-            if dep not in services:
-                check.problem(svc_lines[svc_name], f"services.{svc_name}.depends_on: unknown service {dep!r}")
-    cycle = _cycle(services)
-    if cycle:
-        check.problem(section.line if section else 1, f"services: dependency cycle {' -> '.join(cycle)}")
     ids = [f.id for f in faults]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         check.problem(doc.line_of("faults"), f"faults: id {dup!r} is used twice")
@@ -303,6 +287,31 @@ def load_scenario(path) -> Scenario:
     check.raise_problems()
     return Scenario(name, title, description, start, horizon, services, tuple(faults), tuple(alerts), tuple(noise),
                     monitoring, truth, unreachable)
+
+
+def read_services(doc: Fields, extra=None) -> dict:
+    """The ``services`` section of a scenario or topology: each service read (``extra(fields, name)``
+    first reads any further fields), every dependency known, no cycle."""
+    check = doc.checker
+    services, dep_lines = {}, {}
+    section = doc.sub("services", required=True)
+    for svc_name in list(section.data) if section else []:
+        section.seen.add(svc_name)
+        svc = check.mapping(section.data[svc_name], f"services.{svc_name}", section.line_of(svc_name))
+        if svc is None:
+            continue
+        if extra is not None:
+            extra(svc, str(svc_name))
+        dep_lines[svc_name] = svc.line_of("depends_on")
+        services[svc_name] = _service(svc, str(svc_name))
+    for svc_name, svc in services.items():
+        for dep in svc.depends_on:
+            if dep not in services:
+                check.problem(dep_lines[svc_name], f"services.{svc_name}.depends_on: unknown service {dep!r}")
+    cycle = _cycle(services)
+    if cycle:
+        check.problem(section.line if section else 1, f"services: dependency cycle {' -> '.join(cycle)}")
+    return services
 
 
 def _service(f: Fields, name: str) -> Service:

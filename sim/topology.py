@@ -47,25 +47,14 @@ def load_topology(path) -> Topology:
     check.raise_problems()
     name = doc.get("topology", text, path.stem, required=True)
     description = doc.get("description", text, "")
-    services, functions, dep_lines = {}, {}, {}
-    section = doc.sub("services", required=True)
-    for svc_name in list(section.data) if section else []:
-        section.seen.add(svc_name)
-        f = check.mapping(section.data[svc_name], f"services.{svc_name}", section.line_of(svc_name))
-        if f is None:
-            continue
-        functions[str(svc_name)] = f.get("function", text, "")
-        dep_lines[str(svc_name)] = f.line_of("depends_on")
-        services[str(svc_name)] = config._service(f, str(svc_name))
+    functions = {}
+
+    def function(f, svc_name):
+        functions[svc_name] = f.get("function", text, "")
+
+    services = config.read_services(doc, function)
     doc.done()
-    for svc_name, svc in services.items():
-        for dep in svc.depends_on:
-            if dep not in services:
-                check.problem(dep_lines[svc_name], f"services.{svc_name}.depends_on: unknown service {dep!r}")
-    cycle = config._cycle(services)
-    if cycle:
-        check.problem(doc.line_of("services"), f"services: dependency cycle {' -> '.join(cycle)}")
-    if section is not None and not services:
+    if doc.data.get("services") is not None and not services:
         check.problem(doc.line_of("services"), "services: the topology must list at least one service")
     elif services and not any(s.customer_facing for s in services.values()):
         check.problem(doc.line_of("services"), "services: no service is customer_facing, so no failure could affect customers")

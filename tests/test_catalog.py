@@ -70,7 +70,7 @@ def test_a_broken_topology_names_file_line_and_problem(write):
     with pytest.raises(DrillError) as info:
         load_topology(path)
     message = str(info.value)
-    assert "topology.yaml:2: services: dependency cycle a -> b -> a" in message
+    assert "topology.yaml:3: services: dependency cycle a -> b -> a" in message
     assert "topology.yaml:4: services.b: unknown field 'colour'" in message
     assert "topology.yaml:5: services.c.depends_on: unknown service 'zz'" in message
     assert "topology.yaml:5: services.c.request_rate: expected a number" in message
