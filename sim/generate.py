@@ -75,11 +75,14 @@ def generate(topology: Topology, seed: int, difficulty: str | None = None, drill
     for _ in range(MAX_DRAWS):
         drawn = _draw(topology, rng, difficulty)
         doc, features = drawn
-        draft = load_text(dump({**doc, "truth": {"severity": "SEV4"}}, []), "draft")
+        draft = load_text(dump({**doc, "noise": [], "truth": {"severity": "SEV4"}}, []), "draft")
         seen = impact(draft)
         if seen.first_alert is None:
             continue  # nothing the team alerts on: not a drill
+        doc["noise"] = _place(doc["noise"], seen.first_alert["t"], draft.horizon)
         doc["truth"] = truth(topology, doc, seen)
+        if "slow_burn" in features and "final_severity" not in doc["truth"]:
+            continue  # it must start minor and get worse, or it is no slow burn
         final = load_text(dump(doc, []), "draft")
         scores = measure(final, drills)
         median = round(statistics.median(scores), 1)
@@ -116,12 +119,13 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
     start = _YEAR + dt.timedelta(days=rng.randrange(364), minutes=rng.randrange(24 * 60))
     slow = "slow_burn" in features
     horizon = 4 * 3600.0 if slow else 3 * 3600.0
-    kind = rng.choice(list(FAULT_KINDS))
+    # A slow burn is a fault that slows things down long before it fails them.
+    kind = rng.choice([k for k, v in FAULT_KINDS.items() if v.effects.get("latency", 1.0) > 1.0 or not slow])
     low, high = FAULT_KINDS[kind].scale
     slower = 1.5 if difficulty == "hard" else 1.0
     main = Injection(
         id="fault-1", kind=kind, service=rng.choice(names), at=60.0 * rng.randint(2, 8),
-        scale=round(_log_uniform(rng, (low + high) / 2 if slow else low, high), 3),
+        scale=round(_log_uniform(rng, (low + high) / 2 if slow else low, high), 3), errors=0.2 if slow else 1.0,
         ramp=60.0 * rng.randint(30, 75) if slow else rng.choice((20.0, 30.0, 60.0, 120.0, 300.0)),
         caller_after=60.0 * rng.randint(2, 6) * slower, root_after=60.0 * rng.randint(4, 10) * slower,
         variant=rng.randrange(4), version=f"v{rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}",
@@ -149,17 +153,16 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
     for _ in range(rng.randint(1, 2)):  # transient CPU blips, each with the cause alert it trips
         svc = rng.choice(names)
         noise.append({"service": svc, "metric": "cpu", "value": round(rng.uniform(0.92, 0.99), 2),
-                      "at": units.human(60.0 * rng.randint(20, int(horizon / 60) - 40)),
-                      "duration": units.human(60.0 * rng.randint(2, 4))})
+                      "after_first": 60.0 * rng.randint(10, 90), "duration": 60.0 * rng.randint(2, 4)})
         pairs.append((svc, "cpu"))
     alerts = [alert_rule(topology.services[s], m) for s, m in dict.fromkeys(pairs)]
     if rng.random() < (0.3 if difficulty == "easy" else 0.6):  # a flapping alert: short spikes, no `for`
         svc = topology.services[rng.choice(quiet)]
         spike = round(2.2 * svc.latency_p99_ms, 1)
-        at = 60.0 * rng.randint(15, 60)
+        at = 60.0 * rng.randint(5, 45)
         for _ in range(rng.randint(3, 5)):
-            noise.append({"service": svc.name, "metric": "latency_p99_ms", "value": spike, "at": units.human(at),
-                          "duration": "45s"})
+            noise.append({"service": svc.name, "metric": "latency_p99_ms", "value": spike, "after_first": at,
+                          "duration": 45.0})
             at += 60.0 * rng.randint(2, 4)
         camel = alert_rule(svc, "latency_p99_ms")["alert"].removesuffix("HighLatency")
         alerts.append(alert_rule(svc, "latency_p99_ms", threshold_=round(2 * svc.latency_p99_ms, 1), severity="warning",
@@ -170,8 +173,7 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
     if "red_herring_alert" in features:
         svc = topology.services[rng.choice(quiet)]
         noise.append({"service": svc.name, "metric": "latency_p99_ms", "value": round(3.5 * svc.latency_p99_ms, 1),
-                      "at": units.human(max(60.0, main.at + 60.0 * rng.randint(-1, 3))),
-                      "duration": units.human(60.0 * rng.randint(6, 12))})
+                      "after_first": 60.0 * rng.randint(0, 3), "duration": 60.0 * rng.randint(6, 12)})
         rule = alert_rule(svc, "latency_p99_ms")
         if rule["alert"] not in {a["alert"] for a in alerts}:
             alerts.append(rule)
@@ -206,6 +208,18 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
     elif "unreachable_oncall" in features:
         features.remove("unreachable_oncall")
     return doc, tuple(features)
+
+
+def _place(noise: list, first: float, horizon: float) -> list:
+    """Noise timed from the first alert of the fault: earlier, a blip could end the drill as a false
+    alarm before the story begins (a stand-down ends the drill)."""
+    placed = []
+    for blip in noise:
+        at = first + blip["after_first"]
+        if at + blip["duration"] < horizon:
+            placed.append({"service": blip["service"], "metric": blip["metric"], "value": blip["value"],
+                           "at": units.human(at), "duration": units.human(blip["duration"])})
+    return placed
 
 
 def _herring(topology: Topology, injections: list, reach: dict) -> str | None:

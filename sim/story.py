@@ -42,6 +42,7 @@ class Injection:
     service: str
     at: float
     scale: float = 1.0
+    errors: float = 1.0  # share of the kind's error effect: a slow burn gets slow before it fails
     ramp: float = 60.0
     duration: float | None = None
     fixes: tuple[str, ...] | None = None  # None: the catalog's
@@ -56,7 +57,8 @@ def magnitude(inj: Injection) -> dict:
     """The kind's effects at ``inj.scale``: added effects scale, multiplied ones scale their excess."""
     result = {}
     for effect, size in FAULT_KINDS[inj.kind].effects.items():
-        value = 1.0 + (size - 1.0) * inj.scale if effect in ("latency", "traffic") else min(0.99, size * inj.scale)
+        share = inj.errors if effect == "error_rate" else 1.0
+        value = 1.0 + (size - 1.0) * inj.scale if effect in ("latency", "traffic") else min(0.99, size * inj.scale * share)
         result[effect] = round(value, 4)
     return result
 
