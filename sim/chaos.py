@@ -247,7 +247,7 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
             continue
         service, _ = _service(activity, topology, mapping, None)
         for inj in injections:
-            if service in (None, inj.service) or target == inj.service:
+            if service in (None, inj.service):
                 fixes.setdefault(inj.id, []).append(rule.mitigation)
         notes.append(f"{_describe(f'rollbacks[{i}]', activity)} -> fixed by {rule.mitigation}")
     injections = [inj if inj.id not in fixes else

@@ -67,6 +67,22 @@ def scenario(topology: Topology, seed: int, difficulty: str | None = None) -> tu
     return made.name, made.text
 
 
+def plan_entry(value) -> tuple[int, str | None]:
+    """``(seed, difficulty)`` from a plan's ``{generate: {difficulty: medium, seed: 7}}`` value; a
+    ``ValueError`` says what is wrong (for a ``yamlfile.Fields.get`` converter)."""
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping such as {difficulty: medium, seed: 7}")
+    unknown = set(value) - {"seed", "difficulty"}
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))} (known: difficulty, seed)")
+    seed, difficulty = value.get("seed"), value.get("difficulty")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a whole number of 0 or more, got {seed!r}")
+    if difficulty is not None and difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
+    return seed, difficulty
+
+
 def generate(topology: Topology, seed: int, difficulty: str | None = None, drills: int = MEASURE_DRILLS) -> Generated:
     """Draw stories until one lands in ``difficulty``'s band (any band when None)."""
     if difficulty is not None and difficulty not in DIFFICULTIES:

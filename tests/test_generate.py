@@ -147,3 +147,24 @@ def test_generated_stories_include_nights_weekends_and_noise():
 def test_unknown_difficulty_is_a_clear_error():
     with pytest.raises(DrillError, match="unknown difficulty 'extreme'"):
         generate.generate(TOPOLOGY, 1, "extreme")
+
+
+def test_a_plan_entry_names_seed_and_difficulty_and_materialises(write):
+    from sim import yamlfile
+    from sim.yamlfile import Checker
+
+    assert generate.plan_entry({"difficulty": "medium", "seed": 7}) == (7, "medium")
+    assert generate.scenario(TOPOLOGY, *generate.plan_entry({"difficulty": "medium", "seed": 7}))[0] == "generated-medium-7"
+    path = write("plan.yaml", """
+        drills:
+          - scenario: {generate: {difficulty: brutal, seed: 7}}
+          - scenario: {generate: {seed: -1, colour: red}}
+    """)
+    check = Checker(path)
+    doc = check.mapping(yamlfile.load(path), "plan", 1, root=True)
+    for _, raw in doc.items("drills"):
+        check.mapping(raw, "drill", 1).sub("scenario").get("generate", generate.plan_entry)
+    with pytest.raises(DrillError) as info:
+        check.raise_problems()
+    assert "plan.yaml:2: drill.scenario.generate: difficulty must be one of easy, medium, hard, got 'brutal'" in str(info.value)
+    assert "plan.yaml:3: drill.scenario.generate: unknown field(s) colour" in str(info.value)
