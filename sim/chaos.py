@@ -205,7 +205,7 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
             problems.append((line, f"{where}: ref {raw['ref']!r} names no activity of the experiment"))
             continue
         pauses = activity.get("pauses") if isinstance(activity.get("pauses"), dict) else {}
-        t += _seconds(pauses.get("before"))
+        t += _pause(pauses, "before", where, skipped)
         if activity.get("type") != "action":
             skipped.append(f"{_describe(where, activity)}: a probe observes and injects nothing")
         else:
@@ -229,7 +229,7 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
                         scale=rule.scale, ramp=30.0, duration=_seconds(lasting) or None,
                         description=f"{activity.get('name', where)}: {FAULT_KINDS[rule.kind].description.lower()}"))
                     notes.append(f"{_describe(where, activity)} -> {rule.kind} on {service} at {units.human(t)}")
-        t += _seconds(pauses.get("after"))
+        t += _pause(pauses, "after", where, skipped)
     for line, message in problems:
         check.problem(line, message)
     check.raise_problems()
@@ -291,11 +291,22 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
     return Imported(name, result, tuple(skipped))
 
 
-def _seconds(value) -> float:
-    try:
-        return max(0.0, float(value)) if value is not None and not isinstance(value, bool) else 0.0
-    except (TypeError, ValueError):
+def _seconds(value) -> float | None:
+    """Seconds from a number, or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    return float(value)
+
+
+def _pause(pauses: dict, which: str, where: str, skipped: list) -> float:
+    value = pauses.get(which)
+    if value is None:
         return 0.0
+    seconds = _seconds(value)
+    if seconds is None:  # e.g. a ${configuration} reference, resolved only when the experiment runs
+        skipped.append(f"{where} pauses.{which} {value!r} is not a number of seconds: taken as 0s")
+        return 0.0
+    return seconds
 
 
 def _probe_alerts(probe: dict, topology: Topology, mapping: Mapping, injections, services: dict) -> tuple[list, str | None]:

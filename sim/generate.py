@@ -163,36 +163,7 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
     pairs = []
     for inj in injections:
         pairs += symptom_rules(topology, inj, every_metric="alert_storm" in features)
-    noise = []
-    faulty = {inj.service for inj in injections}
-    quiet = [n for n in names if n not in reach] or [n for n in names if n not in faulty] or names
-    for _ in range(rng.randint(1, 2)):  # transient CPU blips, each with the cause alert it trips
-        svc = rng.choice(names)
-        noise.append({"service": svc, "metric": "cpu", "value": round(rng.uniform(0.92, 0.99), 2),
-                      "after_first": 60.0 * rng.randint(10, 90), "duration": 60.0 * rng.randint(2, 4)})
-        pairs.append((svc, "cpu"))
-    alerts = [alert_rule(topology.services[s], m) for s, m in dict.fromkeys(pairs)]
-    if rng.random() < (0.3 if difficulty == "easy" else 0.6):  # a flapping alert: short spikes, no `for`
-        svc = topology.services[rng.choice(quiet)]
-        spike = round(2.2 * svc.latency_p99_ms, 1)
-        at = 60.0 * rng.randint(5, 45)
-        for _ in range(rng.randint(3, 5)):
-            noise.append({"service": svc.name, "metric": "latency_p99_ms", "value": spike, "after_first": at,
-                          "duration": 45.0})
-            at += 60.0 * rng.randint(2, 4)
-        camel = alert_rule(svc, "latency_p99_ms")["alert"].removesuffix("HighLatency")
-        alerts.append(alert_rule(svc, "latency_p99_ms", threshold_=round(2 * svc.latency_p99_ms, 1), severity="warning",
-                                 name=f"{camel}LatencySpike", for_="0s"))
-        features_noise = ["flapping alert"]
-    else:
-        features_noise = []
-    if "red_herring_alert" in features:
-        svc = topology.services[rng.choice(quiet)]
-        noise.append({"service": svc.name, "metric": "latency_p99_ms", "value": round(3.5 * svc.latency_p99_ms, 1),
-                      "after_first": 60.0 * rng.randint(0, 3), "duration": 60.0 * rng.randint(6, 12)})
-        rule = alert_rule(svc, "latency_p99_ms")
-        if rule["alert"] not in {a["alert"] for a in alerts}:
-            alerts.append(rule)
+    noise, alerts, noisy = _noise(topology, rng, difficulty, features, reach, pairs)
     if "red_herring_deploy" in features:
         herring = _herring(topology, injections, reach)
         if herring is None:
@@ -206,10 +177,12 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
                         f"{minutes} minutes before the trouble started",
                 "suggests": "rollback"})
 
+    if "unreachable_oncall" in features and not any(topology.services[n].customer_facing for n in reach):
+        features.remove("unreachable_oncall")  # a low-urgency page never escalates
     doc = {
         "name": "draft",
         "title": "draft",
-        "description": _story(topology, start, injections, features, features_noise),
+        "description": _story(start, injections, features, noisy),
         "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "horizon": units.human(horizon),
         "services": services_block(topology),
@@ -219,11 +192,42 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
     }
     if "alert_storm" in features:
         doc["monitoring"] = {"group_by": ["alertname", "service"]}
-    if "unreachable_oncall" in features and any(topology.services[n].customer_facing for n in reach):
+    if "unreachable_oncall" in features:
         doc["unreachable"] = ["primary"]  # the page escalates (only high-urgency pages do)
-    elif "unreachable_oncall" in features:
-        features.remove("unreachable_oncall")
     return doc, tuple(features)
+
+
+def _noise(topology: Topology, rng, difficulty, features, reach: dict, pairs: list) -> tuple[list, list, list]:
+    """The noise (timed from the first alert later, see ``_place``), every alert rule, and what the noise is."""
+    names = list(topology.services)
+    noise = []
+    quiet = [n for n in names if n not in reach] or names
+    for _ in range(rng.randint(1, 2)):  # transient CPU blips, each with the cause alert it trips
+        svc = rng.choice(names)
+        noise.append({"service": svc, "metric": "cpu", "value": round(rng.uniform(0.92, 0.99), 2),
+                      "after_first": 60.0 * rng.randint(10, 90), "duration": 60.0 * rng.randint(2, 4)})
+        pairs.append((svc, "cpu"))
+    alerts = [alert_rule(topology.services[s], m) for s, m in dict.fromkeys(pairs)]
+    labels = []
+    if rng.random() < (0.3 if difficulty == "easy" else 0.6):  # a flapping alert: short spikes, no `for`
+        svc = topology.services[rng.choice(quiet)]
+        spike = round(2.2 * svc.latency_p99_ms, 1)
+        at = 60.0 * rng.randint(5, 45)
+        for _ in range(rng.randint(3, 5)):
+            noise.append({"service": svc.name, "metric": "latency_p99_ms", "value": spike, "after_first": at,
+                          "duration": 45.0})
+            at += 60.0 * rng.randint(2, 4)
+        camel = alert_rule(svc, "latency_p99_ms")["alert"].removesuffix("HighLatency")
+        alerts.append(alert_rule(svc, "latency_p99_ms", severity="warning", name=f"{camel}LatencySpike", for_="0s"))
+        labels.append("flapping alert")
+    if "red_herring_alert" in features:
+        svc = topology.services[rng.choice(quiet)]
+        noise.append({"service": svc.name, "metric": "latency_p99_ms", "value": round(3.5 * svc.latency_p99_ms, 1),
+                      "after_first": 60.0 * rng.randint(0, 3), "duration": 60.0 * rng.randint(6, 12)})
+        rule = alert_rule(svc, "latency_p99_ms")
+        if rule["alert"] not in {a["alert"] for a in alerts}:
+            alerts.append(rule)
+    return noise, alerts, labels
 
 
 def _place(noise: list, first: float, horizon: float) -> list:
@@ -248,7 +252,7 @@ def _herring(topology: Topology, injections: list, reach: dict) -> str | None:
     return (callers or ([main] if innocent else [None]))[0]
 
 
-def _story(topology, start, injections, features, noise) -> str:
+def _story(start, injections, features, noise) -> str:
     when = start + dt.timedelta(seconds=injections[0].at)
     weekend = " (weekend)" if when.weekday() >= 5 else ""
     night = " at night" if when.hour < 7 or when.hour >= 22 else ""

@@ -23,16 +23,6 @@ from .topology import Topology
 ASSESS_WINDOW = 300.0  # the impact visible this long after the first alert sets the expected severity
 SEVERITY_NAMES = tuple(DEFAULT_SEVERITIES)
 
-# How each severity definition (config.DEFAULT_SEVERITIES, DESIGN.md) reads on the dashboards.
-SEVERITY_RULES = (
-    ("SEV1", "a critical, customer-facing service is past its impact threshold (critical business function down)"),
-    ("SEV2", "a customer-facing service is past its impact threshold (significant user impact)"),
-    ("SEV3", "a customer-facing service is degraded below its threshold: errors above 3x baseline + 0.1% "
-             "or p99 above 1.5x baseline (limited user impact)"),
-    ("SEV4", "only internal services are affected (no user impact)"),
-)
-
-
 @dataclass(frozen=True)
 class Injection:
     """One fault to inject: a catalog kind on a service, at a time, at a size."""
@@ -165,7 +155,15 @@ def degraded(svc: Service, error_rate: float, latency: float) -> bool:
 
 
 def classify(services: dict, sample: dict) -> int | None:
-    """The severity rank (0 = SEV1) the impact in one sample calls for, by SEVERITY_RULES; None: no impact."""
+    """The severity rank the impact in one sample calls for, by the severity definitions
+    (config.DEFAULT_SEVERITIES, DESIGN.md), or None for no impact:
+
+    0 (SEV1) a critical, customer-facing service past its impact threshold: a critical business function down;
+    1 (SEV2) a customer-facing service past its impact threshold: significant user impact;
+    2 (SEV3) a customer-facing service degraded below it (errors above 3x baseline + 0.1%, or p99 above
+      1.5x baseline): limited user impact;
+    3 (SEV4) only internal services affected: no user impact.
+    """
     rank = None
     for name, (error_rate, latency) in sample.items():
         svc = services[name]

@@ -91,7 +91,7 @@ EXPERIMENT = {
                       "arguments": {"for_proxy": "inventory", "toxic_name": "slow", "latency": 900}}},
         {"type": "probe", "name": "look", "pauses": {"after": 30},
          "provider": {"type": "http", "url": "http://shop/health"}},
-        {"type": "action", "name": "kill-payments", "pauses": {"before": 45},
+        {"type": "action", "name": "kill-payments", "pauses": {"before": 45, "after": "${cooldown}"},
          "provider": {"type": "process", "path": "pkill", "arguments": "-f payments"}},
     ],
 }
@@ -108,6 +108,7 @@ def test_pauses_set_the_injection_times_and_range_tolerances_set_the_thresholds(
     (probe_rule,) = [r for r in scenario.alerts if r.name == "CheckoutLatency"]
     assert (probe_rule.service, probe_rule.metric, probe_rule.threshold) == ("checkout", "latency_p99_ms", 900.0)
     assert scenario.services["checkout"].impact_latency_p99_ms == 900.0
+    assert "method[2] pauses.after '${cooldown}' is not a number of seconds: taken as 0s" in made.skipped
 
 
 def test_unknown_targets_and_bad_mappings_are_reported_with_their_lines(tmp_path, write):
