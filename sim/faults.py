@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import units, yamlfile
 from .actions import MITIGATIONS
-from .yamlfile import Checker, Fields, text, text_list
+from .yamlfile import Checker, Fields, one_of, text, text_list
 
 EFFECTS = ("error_rate", "latency", "traffic", "cpu", "memory")
 METRICS = ("request_rate", "error_rate", "latency_p99_ms", "cpu", "memory")
@@ -32,6 +32,7 @@ class FaultKind:
     symptoms: tuple[str, ...] = ()
     causes: tuple[str, ...] = ()
     scale: tuple[float, float] = (1.0, 1.0)
+    strikes: str = "any"  # where the generator places it: any service, or a dependency of others
     caller_finding: str = ""
     root_causes: tuple[str, ...] = ()
 
@@ -104,6 +105,7 @@ def _kind(f: Fields, name: str, line: int) -> FaultKind:
         symptoms=f.get("symptoms", _metrics, (), required=True),
         causes=f.get("causes", _metrics, ()),
         scale=f.get("scale", _scale, (1.0, 1.0)),
+        strikes=f.get("strikes", one_of("any", "dependency"), "any"),
         caller_finding=caller,
         root_causes=roots,
     )

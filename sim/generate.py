@@ -140,7 +140,7 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
     low, high = FAULT_KINDS[kind].scale
     slower = 1.5 if difficulty == "hard" else 1.0
     main = Injection(
-        id="fault-1", kind=kind, service=rng.choice(names), at=60.0 * rng.randint(2, 8),
+        id="fault-1", kind=kind, service=rng.choice(_places(topology, kind)), at=60.0 * rng.randint(2, 8),
         scale=round(_log_uniform(rng, (low + high) / 2 if slow else low, high), 3), errors=0.2 if slow else 1.0,
         ramp=60.0 * rng.randint(30, 75) if slow else rng.choice((20.0, 30.0, 60.0, 120.0, 300.0)),
         caller_after=60.0 * rng.randint(2, 6) * slower, root_after=60.0 * rng.randint(4, 10) * slower,
@@ -151,7 +151,7 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
     if "two_faults" in features:
         other_kind = rng.choice([k for k in FAULT_KINDS if k != kind])
         low2, high2 = FAULT_KINDS[other_kind].scale
-        second = rng.choice(list(reach))
+        second = rng.choice([n for n in _places(topology, other_kind) if n in reach] or list(reach))
         injections.append(Injection(
             id="fault-2", kind=other_kind, service=second, at=main.at + 60.0 * rng.randint(1, 10),
             scale=round(_log_uniform(rng, low2, (low2 + high2) / 2), 3), ramp=rng.choice((60.0, 300.0, 600.0)),
@@ -228,6 +228,14 @@ def _noise(topology: Topology, rng, difficulty, features, reach: dict, pairs: li
         if rule["alert"] not in {a["alert"] for a in alerts}:
             alerts.append(rule)
     return noise, alerts, labels
+
+
+def _places(topology: Topology, kind: str) -> list[str]:
+    """The services a fault of ``kind`` may strike (the catalog's ``strikes``)."""
+    if FAULT_KINDS[kind].strikes == "dependency":
+        called = [n for n in topology.services if topology.callers(n)]
+        return called or list(topology.services)
+    return list(topology.services)
 
 
 def _place(noise: list, first: float, horizon: float) -> list:
