@@ -90,12 +90,14 @@ def generate(topology: Topology, seed: int, difficulty: str | None = None, drill
     rng = spawn(seed, "generate", difficulty or "any")
     for _ in range(MAX_DRAWS):
         drawn = _draw(topology, rng, difficulty)
-        doc, features = drawn
-        draft = load_text(dump({**doc, "noise": [], "truth": {"severity": "SEV4"}}, []), "draft")
+        draft = load_text(dump({**drawn.doc, "noise": [], "truth": {"severity": "SEV4"}}, []), "draft")
         seen = impact(draft)
         if seen.first_alert is None:
             continue  # nothing the team alerts on: not a drill
-        doc["noise"] = _place(doc["noise"], seen.first_alert["t"], draft.horizon)
+        doc = _finish(drawn, seen.first_alert, draft.horizon)
+        features = tuple(drawn.features)
+        if difficulty == "hard" and not features:
+            continue
         doc["truth"] = truth(topology, doc, seen)
         if "slow_burn" in features and "final_severity" not in doc["truth"]:
             continue  # it must start minor and get worse, or it is no slow burn
@@ -126,8 +128,19 @@ def _log_uniform(rng, low: float, high: float) -> float:
     return math.exp(rng.uniform(math.log(low), math.log(high)))
 
 
-def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[str, ...]]:
-    names = list(topology.services)
+@dataclass
+class _Draft:
+    """A drawn story before its first alert is known."""
+
+    doc: dict
+    features: list
+    injections: list
+    start: dt.datetime
+    noise: list  # what the noise is, for the description
+    herring: tuple[int, str] | None  # an innocent deploy: minutes before the fault, version
+
+
+def _draw(topology: Topology, rng, difficulty: str | None) -> _Draft:
     chance = _HARD_CHANCE[difficulty]
     features = [f for f in HARD_FEATURES if rng.random() < chance]
     if difficulty == "hard" and not features:
@@ -164,25 +177,14 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
     for inj in injections:
         pairs += symptom_rules(topology, inj, every_metric="alert_storm" in features)
     noise, alerts, noisy = _noise(topology, rng, difficulty, features, reach, pairs)
-    if "red_herring_deploy" in features:
-        herring = _herring(topology, injections, reach)
-        if herring is None:
-            features.remove("red_herring_deploy")
-        else:
-            minutes = rng.randint(3, 9)
-            faults[0]["findings"].insert(0, {
-                "service": herring, "after": "2m",
-                "text": f"{herring} v{rng.randint(1, 9)}.{rng.randint(0, 40)}.0 was deployed at "
-                        f"{units.clock(start + dt.timedelta(seconds=main.at - 60.0 * minutes))}, "
-                        f"{minutes} minutes before the trouble started",
-                "suggests": "rollback"})
-
+    # Where an innocent deploy misleads depends on where the first alert fires: placed in _finish.
+    herring = (rng.randint(3, 9), f"v{rng.randint(1, 9)}.{rng.randint(0, 40)}.0") if "red_herring_deploy" in features else None
     if "unreachable_oncall" in features and not any(topology.services[n].customer_facing for n in reach):
         features.remove("unreachable_oncall")  # a low-urgency page never escalates
     doc = {
         "name": "draft",
         "title": "draft",
-        "description": _story(start, injections, features, noisy),
+        "description": "",
         "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "horizon": units.human(horizon),
         "services": services_block(topology),
@@ -194,7 +196,7 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> tuple[dict, tuple[
         doc["monitoring"] = {"group_by": ["alertname", "service"]}
     if "unreachable_oncall" in features:
         doc["unreachable"] = ["primary"]  # the page escalates (only high-urgency pages do)
-    return doc, tuple(features)
+    return _Draft(doc, features, injections, start, noisy, herring)
 
 
 def _noise(topology: Topology, rng, difficulty, features, reach: dict, pairs: list) -> tuple[list, list, list]:
@@ -250,14 +252,27 @@ def _place(noise: list, first: float, horizon: float) -> list:
     return placed
 
 
-def _herring(topology: Topology, injections: list, reach: dict) -> str | None:
-    """Where an innocent deploy misleads: a caller feeling the fault (customer-facing first), else
-    the faulty service itself when rolling it back would not help."""
-    faulty = {i.service for i in injections}
-    callers = sorted((n for n in reach if n not in faulty), key=lambda n: not topology.services[n].customer_facing)
-    main = injections[0].service
-    innocent = all("rollback" not in FAULT_KINDS[i.kind].fixes for i in injections if i.service == main)
-    return (callers or ([main] if innocent else [None]))[0]
+def _finish(drawn: _Draft, first: dict, horizon: float) -> dict:
+    """Place what depends on the first alert: the noise, the innocent deploy; then tell the story."""
+    doc, injections = drawn.doc, drawn.injections
+    doc["noise"] = _place(doc["noise"], first["t"], horizon)
+    if drawn.herring is not None:
+        faulty = {i.service for i in injections}
+        main = injections[0]
+        # Responders look where the first alert fires; on the faulty service itself a deploy
+        # misleads only when rolling it back would not help.
+        innocent = all("rollback" not in FAULT_KINDS[i.kind].fixes for i in injections if i.service == main.service)
+        herring = first["service"] if first["service"] not in faulty else main.service if innocent else None
+        if herring is None:
+            drawn.features.remove("red_herring_deploy")
+        else:
+            minutes, version = drawn.herring
+            deployed = units.clock(drawn.start + dt.timedelta(seconds=main.at - 60.0 * minutes))
+            doc["faults"][0]["findings"].insert(0, {
+                "service": herring, "after": "2m", "suggests": "rollback",
+                "text": f"{herring} {version} was deployed at {deployed}, {minutes} minutes before the trouble started"})
+    doc["description"] = _story(drawn.start, injections, drawn.features, drawn.noise)
+    return doc
 
 
 def _story(start, injections, features, noise) -> str:
