@@ -196,63 +196,14 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
     check.raise_problems()
     named = {raw["name"]: raw for _, raw in [*probes, *method, *rollbacks] if "name" in raw and "ref" not in raw}
 
-    skipped, notes, injections, problems = [], [], [], []
-    t = LEAD_IN
-    for i, (line, raw) in enumerate(method):
-        activity = named.get(raw["ref"], raw) if "ref" in raw else raw
-        where = f"method[{i}]"
-        if "ref" in raw and raw["ref"] not in named:
-            problems.append((line, f"{where}: ref {raw['ref']!r} names no activity of the experiment"))
-            continue
-        pauses = activity.get("pauses") if isinstance(activity.get("pauses"), dict) else {}
-        t += _pause(pauses, "before", where, skipped)
-        if activity.get("type") != "action":
-            skipped.append(f"{_describe(where, activity)}: a probe observes and injects nothing")
-        else:
-            rule = next((r for r in mapping.actions if r.matches(_fields(activity))), None)
-            if rule is None:
-                skipped.append(f"{_describe(where, activity)}: no fault kind matches (add a rule to a --mapping file)")
-            else:
-                service, called = _service(activity, topology, mapping, rule)
-                if service is None and target is not None:
-                    service = target
-                    notes.append(f"{target} stands in for {called or 'the unnamed target'} of {where}")
-                if service is None or service not in topology.services:
-                    problems.append((line, f"{where}: {activity.get('name')!r} acts on {called or 'nothing named'}, "
-                                           f"which is not a service of topology {topology.name}: map it in a --mapping "
-                                           f"file (services: {{{called or 'name'}: <service>}}) or give --target SERVICE"))
-                else:
-                    arguments = (activity.get("provider") or {}).get("arguments")
-                    lasting = arguments.get("duration") if isinstance(arguments, dict) else None
-                    injections.append(story.Injection(
-                        id=f"fault-{len(injections) + 1}", kind=rule.kind, service=service, at=round(t, 1),
-                        scale=rule.scale, ramp=30.0, duration=_seconds(lasting) or None,
-                        description=f"{activity.get('name', where)}: {FAULT_KINDS[rule.kind].description.lower()}"))
-                    notes.append(f"{_describe(where, activity)} -> {rule.kind} on {service} at {units.human(t)}")
-        t += _pause(pauses, "after", where, skipped)
+    injections, notes, skipped, problems = _method(method, named, topology, mapping, target)
     for line, message in problems:
         check.problem(line, message)
     check.raise_problems()
     if not injections:
         raise DrillError(f"{path}: no action of the method maps to a fault kind, so there is no drill:\n  "
                          + "\n  ".join(skipped) + "\nAdd rules for them to a --mapping file (see docs/generate.md).")
-
-    fixes = {}
-    for i, (_, raw) in enumerate(rollbacks):
-        activity = named.get(raw.get("ref"), raw)
-        rule = next((r for r in mapping.rollbacks if r.matches(_fields(activity))), None)
-        if rule is None:
-            skipped.append(f"{_describe(f'rollbacks[{i}]', activity)}: no mitigation matches; the faults keep the "
-                           f"catalog's fixes")
-            continue
-        service, _ = _service(activity, topology, mapping, None)
-        for inj in injections:
-            if service in (None, inj.service):
-                fixes.setdefault(inj.id, []).append(rule.mitigation)
-        notes.append(f"{_describe(f'rollbacks[{i}]', activity)} -> fixed by {rule.mitigation}")
-    injections = [inj if inj.id not in fixes else
-                  replace(inj, fixes=tuple(dict.fromkeys([*fixes[inj.id], *FAULT_KINDS[inj.kind].fixes])))
-                  for inj in injections]
+    injections = _fixes(rollbacks, named, topology, mapping, injections, notes, skipped)
 
     services = story.services_block(topology)
     alerts = []
@@ -260,14 +211,13 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
         rules, reason = _probe_alerts(raw, topology, mapping, injections, services)
         if reason:
             skipped.append(f"{_describe(f'steady-state-hypothesis.probes[{i}]', raw)}: {reason}")
-        alerts += [a for a in rules if a["alert"] not in {b["alert"] for b in alerts}]
-    for inj in injections:
-        alerts += [story.alert_rule(topology.services[s], m) for s, m in story.symptom_rules(topology, inj)
-                   if m in FAULT_KINDS[inj.kind].causes and s == inj.service]
+        alerts = _merge(alerts, rules)
+    for inj in injections:  # the cause alerts (high CPU, high memory) of the faulty services
+        alerts = _merge(alerts, [story.alert_rule(topology.services[inj.service], m) for m in FAULT_KINDS[inj.kind].causes])
     name = "ctk-" + (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or path.stem)
     scenario = {
         "name": name, "title": title,
-        "description": f"{doc.data.get('description') or title} (Chaos Toolkit experiment {path.name} as a drill.)",
+        "description": f"{doc.get('description', text, '') or title} (Chaos Toolkit experiment {path.name} as a drill.)",
         "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "horizon": "3h",
         "services": services,
         "faults": [story.fault_entry(topology, inj, start) for inj in injections],
@@ -276,7 +226,7 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
     seen = story.impact(story.load_text(story.dump({**scenario, "truth": {"severity": "SEV4"}}, []), name))
     if seen.first_alert is None:
         extra = [story.alert_rule(topology.services[s], m) for inj in injections for s, m in story.symptom_rules(topology, inj)]
-        scenario["alerts"] = alerts + [a for a in extra if a["alert"] not in {b["alert"] for b in alerts}]
+        scenario["alerts"] = _merge(alerts, extra)
         notes.append("the steady-state probes would not notice these faults: the team's standard symptom alerts were added")
         seen = story.impact(story.load_text(story.dump({**scenario, "truth": {"severity": "SEV4"}}, []), name))
     if seen.first_alert is None:
@@ -289,6 +239,72 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
     result = story.dump(scenario, header)
     story.load_text(result, name)
     return Imported(name, result, tuple(skipped))
+
+
+def _method(method: list, named: dict, topology: Topology, mapping: Mapping, target: str | None):
+    """The method's actions as injections at the times the pauses give; with notes, what was
+    skipped, and problems (line, message) for targets that cannot be placed."""
+    skipped, notes, injections, problems = [], [], [], []
+    t = LEAD_IN
+    for i, (line, raw) in enumerate(method):
+        activity = named.get(raw["ref"], raw) if "ref" in raw else raw
+        where = f"method[{i}]"
+        if "ref" in raw and raw["ref"] not in named:
+            problems.append((line, f"{where}: ref {raw['ref']!r} names no activity of the experiment"))
+            continue
+        pauses = activity.get("pauses") if isinstance(activity.get("pauses"), dict) else {}
+        t += _pause(pauses, "before", where, skipped)
+        rule = next((r for r in mapping.actions if r.matches(_fields(activity))), None)
+        if activity.get("type") != "action":
+            skipped.append(f"{_describe(where, activity)}: a probe observes and injects nothing")
+        elif rule is None:
+            skipped.append(f"{_describe(where, activity)}: no fault kind matches (add a rule to a --mapping file)")
+        else:
+            service, called = _service(activity, topology, mapping, rule)
+            if service is None and target is not None:
+                service = target
+                notes.append(f"{target} stands in for {called or 'the unnamed target'} of {where}")
+            if service is None or service not in topology.services:
+                problems.append((line, f"{where}: {activity.get('name')!r} acts on {called or 'nothing named'}, "
+                                       f"which is not a service of topology {topology.name}: map it in a --mapping "
+                                       f"file (services: {{{called or 'name'}: <service>}}) or give --target SERVICE"))
+            else:
+                arguments = (activity.get("provider") or {}).get("arguments")
+                lasting = arguments.get("duration") if isinstance(arguments, dict) else None
+                injections.append(story.Injection(
+                    id=f"fault-{len(injections) + 1}", kind=rule.kind, service=service, at=round(t, 1),
+                    scale=rule.scale, ramp=30.0, duration=_seconds(lasting) or None,
+                    description=f"{activity.get('name', where)}: {FAULT_KINDS[rule.kind].description.lower()}"))
+                notes.append(f"{_describe(where, activity)} -> {rule.kind} on {service} at {units.human(t)}")
+        t += _pause(pauses, "after", where, skipped)
+    return injections, notes, skipped, problems
+
+
+def _fixes(rollbacks: list, named: dict, topology: Topology, mapping: Mapping, injections: list,
+           notes: list, skipped: list) -> list:
+    """The injections, fixed (also) by the mitigations the rollbacks stand for."""
+    fixes: dict[str, list] = {}
+    for i, (_, raw) in enumerate(rollbacks):
+        activity = named.get(raw.get("ref"), raw)
+        where = f"rollbacks[{i}]"
+        rule = next((r for r in mapping.rollbacks if r.matches(_fields(activity))), None)
+        if rule is None:
+            skipped.append(f"{_describe(where, activity)}: no mitigation matches; the faults keep the catalog's fixes")
+            continue
+        service, _ = _service(activity, topology, mapping, None)
+        for inj in injections:
+            if service in (None, inj.service):  # a rollback naming no service of ours undoes them all
+                fixes.setdefault(inj.id, []).append(rule.mitigation)
+        notes.append(f"{_describe(where, activity)} -> fixed by {rule.mitigation}")
+    return [inj if inj.id not in fixes else
+            replace(inj, fixes=tuple(dict.fromkeys([*fixes[inj.id], *FAULT_KINDS[inj.kind].fixes])))
+            for inj in injections]
+
+
+def _merge(alerts: list, more: list) -> list:
+    """``alerts`` and those of ``more`` whose names are new."""
+    names = {a["alert"] for a in alerts}
+    return alerts + [a for a in more if a["alert"] not in names]
 
 
 def _seconds(value) -> float | None:

@@ -23,6 +23,7 @@ from .topology import Topology
 ASSESS_WINDOW = 300.0  # the impact visible this long after the first alert sets the expected severity
 SEVERITY_NAMES = tuple(DEFAULT_SEVERITIES)
 
+
 @dataclass(frozen=True)
 class Injection:
     """One fault to inject: a catalog kind on a service, at a time, at a size."""
