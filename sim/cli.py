@@ -67,7 +67,8 @@ def run(scenario, script, process_file, roster, seed, out, as_json):
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files):
-    """Check scenario, process, roster and script files; print every problem as file:line: message."""
+    """Check scenario, process, roster, script, topology and fault catalog files; print every problem as
+    file:line: message."""
     from .config import validate as check
 
     failed = False

@@ -770,6 +770,12 @@ def validate(path) -> str:
 
             load_catalog(path)
             return "fault catalog"
+        rules = [rule for key in ("actions", "rollbacks") if isinstance(data.get(key), list) for rule in data[key]]
+        if any(isinstance(rule, dict) and "match" in rule for rule in rules):
+            from .chaos import load_mapping
+
+            load_mapping(path)
+            return "chaos mapping"
         if "services" in data or "faults" in data:
             load_scenario(path)
             return "scenario"

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from sim.chaos import LEAD_IN, import_experiment, load_mapping
 from sim.cli import main
-from sim.config import Process
+from sim.config import Process, validate
 from sim.engine import run_drill
 from sim.errors import DrillError
 from sim.scoring import score
@@ -127,6 +127,7 @@ def test_unknown_targets_and_bad_mappings_are_reported_with_their_lines(tmp_path
         load_mapping(mapping)
     assert "m.yaml:3: actions[0].kind: expected one of" in str(info.value)
     assert "m.yaml:4: actions[1].match: unknown field(s) colour" in str(info.value)
+    assert validate(REPO / "sim" / "chaostoolkit.yaml") == "chaos mapping"
     mapping.write_text("services: {my-provider-app: payment-gateway}\n", encoding="utf-8")
     made = import_experiment(path, TOPOLOGY, mapping)
     assert load_text(made.text).faults[0].service == "payment-gateway"
