@@ -86,7 +86,8 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files):
-    """Check scenario, process, roster and script files; print every problem as file:line: message."""
+    """Check scenario, process, roster, script, topology and fault catalog files; print every problem as
+    file:line: message."""
     from .config import validate as check
 
     failed = False
@@ -375,3 +376,52 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     if context["empty"]:
         click.echo(context["message"])
     click.echo(f"Wrote {', '.join(p.name for p in written)} to {out}/")
+@main.command()
+@click.option("--topology", "topology_file", type=_file, help="Topology file (default: drills/topology.yaml).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first scenario; the next ones use seed+1, ...")
+@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="How many scenarios to write.")
+@click.option("--difficulty", type=click.Choice(["easy", "medium", "hard"]),
+              help="Keep drawing until each scenario's measured difficulty is in this band (default: any).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("generated"), show_default=True,
+              help="Folder to write the scenario files to.")
+def generate(topology_file, seed, count, difficulty, out):
+    """Write generated scenarios: random failure stories over your topology, with difficulty measured
+    by simulated drills. The same seed gives the same files; the files tell the story, so keep them
+    from the participants (docs/generate.md)."""
+    from . import generate as gen
+    from .files import write_atomic
+    from .topology import load_topology, topology_path
+
+    topology = load_topology(topology_path(topology_file))
+    for k in range(count):
+        made = gen.generate(topology, seed + k, difficulty)
+        path = write_atomic(out / f"{made.name}.yaml", made.text)
+        click.echo(f"{path}: {made.band} (median bot score {made.median:g}); run it with: drill run {path}")
+
+
+@main.group(name="import")
+def import_():
+    """Turn files of other tools into scenarios."""
+
+
+@import_.command()
+@click.argument("experiment", type=_file)
+@click.option("--topology", "topology_file", type=_file, help="Topology file (default: drills/topology.yaml).")
+@click.option("--mapping", type=_file, help="More mapping rules (YAML, read before the built-in table).")
+@click.option("--target", help="The topology service that stands for targets the experiment names but the topology lacks.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Scenario file to write (default: stdout).")
+def chaostoolkit(experiment, topology_file, mapping, target, out):
+    """A scenario from a Chaos Toolkit EXPERIMENT (JSON or YAML): its method's actions become faults at the
+    times its pauses give, its steady-state probes the alerts. What cannot be mapped is listed on stderr."""
+    from .chaos import import_experiment
+    from .files import write_atomic
+    from .topology import load_topology, topology_path
+
+    made = import_experiment(experiment, load_topology(topology_path(topology_file)), mapping, target)
+    for line in made.skipped:
+        click.echo(f"not mapped: {line}", err=True)
+    if out is None:
+        click.echo(made.text, nl=False)
+    else:
+        write_atomic(out, made.text)
+        click.echo(f"Wrote {out}; run it with: drill run {out}", err=True)

@@ -13,10 +13,10 @@ from pathlib import Path
 from . import units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .errors import DrillError
+# The fault kinds are data (sim/faults.yaml); EFFECTS and FaultKind stay importable from here.
+from .faults import EFFECTS, FAULT_KINDS, METRICS, FaultKind, durations, magnitude, mitigations, shares  # noqa: F401
 from .yamlfile import Checker, Fields, flag, number, one_of, text, text_list
 
-METRICS = ("request_rate", "error_rate", "latency_p99_ms", "cpu", "memory")
-EFFECTS = ("error_rate", "latency", "traffic", "cpu", "memory")
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,35 +109,6 @@ class Fault:
 
 
 @dataclass(frozen=True)
-class FaultKind:
-    """What a fault of one kind does by default, and what undoes it."""
-
-    effects: dict
-    fixes: tuple[str, ...] = ()
-    eases: dict = field(default_factory=dict)
-    band_aids: dict = field(default_factory=dict)
-
-
-# Effects at full magnitude: error_rate, cpu and memory are added; latency and traffic multiply.
-FAULT_KINDS = {
-    "bad_deploy": FaultKind({"error_rate": 0.10, "latency": 1.5}, fixes=("rollback",)),
-    "config_push": FaultKind({"error_rate": 0.10}, fixes=("rollback",)),
-    "database_overload": FaultKind(
-        {"latency": 6.0, "error_rate": 0.08, "cpu": 0.55}, eases={"circuit_breaker": 0.2, "feature_flag": 0.15}
-    ),
-    "traffic_spike": FaultKind({"traffic": 3.0, "error_rate": 0.12, "latency": 3.0, "cpu": 0.5}, fixes=("scale_up",)),
-    "region_failure": FaultKind({"error_rate": 0.5, "latency": 2.0}, fixes=("failover",)),
-    "abusive_traffic": FaultKind(
-        {"traffic": 4.0, "error_rate": 0.08, "latency": 2.5, "cpu": 0.4}, fixes=("block_traffic",), eases={"scale_up": 0.5}
-    ),
-    "memory_leak": FaultKind(
-        {"memory": 0.45, "latency": 3.0, "error_rate": 0.06}, fixes=("rollback",), band_aids={"restart": 1800.0}
-    ),
-    "dependency_outage": FaultKind({"error_rate": 0.9}, fixes=("failover",), eases={"feature_flag": 0.05}),
-}
-
-
-@dataclass(frozen=True)
 class AlertRule:
     name: str
     service: str
@@ -220,39 +191,6 @@ def parse_expr(expr: str) -> tuple[str, str, str, float]:
     return metric, service, op, units.fraction(value)
 
 
-def _shares(value):
-    if not isinstance(value, dict):
-        raise ValueError("expected a mapping of mitigation to remaining share, e.g. {circuit_breaker: 20%}")
-    _mitigations(list(value))
-    return {name: units.fraction(share) for name, share in value.items()}
-
-
-def _durations(value):
-    if not isinstance(value, dict):
-        raise ValueError("expected a mapping of mitigation to how long it helps, e.g. {restart: 30m}")
-    _mitigations(list(value))
-    return {name: units.duration(d) for name, d in value.items()}
-
-
-def _mitigations(value):
-    names = text_list(value)
-    for name in names:
-        if name not in MITIGATIONS:
-            raise ValueError(f"unknown mitigation {name!r} (known: {', '.join(MITIGATIONS)})")
-    return names
-
-
-def _magnitude(value):
-    if not isinstance(value, dict):
-        raise ValueError(f"expected a mapping of effect to size, e.g. {{error_rate: 15%}} (effects: {', '.join(EFFECTS)})")
-    result = {}
-    for name, size in value.items():
-        if name not in EFFECTS:
-            raise ValueError(f"unknown effect {name!r} (known: {', '.join(EFFECTS)})")
-        result[name] = units.fraction(size)
-    return result
-
-
 def _severity(value):
     if value not in SEVERITIES:
         raise ValueError(f"expected one of {', '.join(SEVERITIES)}, got {value!r}")
@@ -271,16 +209,7 @@ def load_scenario(path) -> Scenario:
     horizon = doc.get("horizon", units.duration, 4 * 3600.0)
     unreachable = doc.get("unreachable", text_list, ())
 
-    services = {}
-    svc_lines = {}
-    section = doc.sub("services", required=True)
-    for svc_name in list(section.data) if section else []:
-        section.seen.add(svc_name)
-        svc = check.mapping(section.data[svc_name], f"services.{svc_name}", section.line_of(svc_name))
-        if svc is None:
-            continue
-        svc_lines[svc_name] = svc.line_of("depends_on")
-        services[svc_name] = _service(svc, str(svc_name))
+    services = read_services(doc)
 
     faults = []
     for line, raw in doc.items("faults"):
@@ -349,13 +278,6 @@ def load_scenario(path) -> Scenario:
         tr.done()
     doc.done()
 
-    for svc_name, svc in services.items():
-        for dep in svc.depends_on:
-            if dep not in services:
-                check.problem(svc_lines[svc_name], f"services.{svc_name}.depends_on: unknown service {dep!r}")
-    cycle = _cycle(services)
-    if cycle:
-        check.problem(section.line if section else 1, f"services: dependency cycle {' -> '.join(cycle)}")
     ids = [f.id for f in faults]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         check.problem(doc.line_of("faults"), f"faults: id {dup!r} is used twice")
@@ -365,6 +287,31 @@ def load_scenario(path) -> Scenario:
     check.raise_problems()
     return Scenario(name, title, description, start, horizon, services, tuple(faults), tuple(alerts), tuple(noise),
                     monitoring, truth, unreachable)
+
+
+def read_services(doc: Fields, extra=None) -> dict:
+    """The ``services`` section of a scenario or topology: each service read (``extra(fields, name)``
+    first reads any further fields), every dependency known, no cycle."""
+    check = doc.checker
+    services, dep_lines = {}, {}
+    section = doc.sub("services", required=True)
+    for svc_name in list(section.data) if section else []:
+        section.seen.add(svc_name)
+        svc = check.mapping(section.data[svc_name], f"services.{svc_name}", section.line_of(svc_name))
+        if svc is None:
+            continue
+        if extra is not None:
+            extra(svc, str(svc_name))
+        dep_lines[svc_name] = svc.line_of("depends_on")
+        services[svc_name] = _service(svc, str(svc_name))
+    for svc_name, svc in services.items():
+        for dep in svc.depends_on:
+            if dep not in services:
+                check.problem(dep_lines[svc_name], f"services.{svc_name}.depends_on: unknown service {dep!r}")
+    cycle = _cycle(services)
+    if cycle:
+        check.problem(section.line if section else 1, f"services: dependency cycle {' -> '.join(cycle)}")
+    return services
 
 
 def _service(f: Fields, name: str) -> Service:
@@ -421,13 +368,13 @@ def _fault(f: Fields, index: int, services: dict) -> Fault:
         kind=kind_name,
         service=service,
         at=f.get("at", units.duration, 0.0, required=True),
-        magnitude={**kind.effects, **f.get("magnitude", _magnitude, {})},
+        magnitude={**kind.effects, **f.get("magnitude", magnitude, {})},
         ramp=f.get("ramp", units.duration, 60.0),
         duration=f.get("duration", units.duration),
         recovery=f.get("recovery", units.duration, 300.0),
-        fixes=f.get("fixes", _mitigations, kind.fixes),
-        eases=f.get("eases", _shares, kind.eases),
-        band_aids=f.get("band_aids", _durations, kind.band_aids),
+        fixes=f.get("fixes", mitigations, kind.fixes),
+        eases=f.get("eases", shares, kind.eases),
+        band_aids=f.get("band_aids", durations, kind.band_aids),
         findings=tuple(findings),
         description=f.get("description", text, ""),
     )
@@ -823,6 +770,22 @@ def validate(path) -> str:
     path = Path(path)
     data = yamlfile.load(path)
     if isinstance(data, dict):
+        if "topology" in data:
+            from .topology import load_topology
+
+            load_topology(path)
+            return "topology"
+        if "kinds" in data:
+            from .faults import load_catalog
+
+            load_catalog(path)
+            return "fault catalog"
+        rules = [rule for key in ("actions", "rollbacks") if isinstance(data.get(key), list) for rule in data[key]]
+        if any(isinstance(rule, dict) and "match" in rule for rule in rules):
+            from .chaos import load_mapping
+
+            load_mapping(path)
+            return "chaos mapping"
         if "services" in data or "faults" in data:
             load_scenario(path)
             return "scenario"
@@ -839,4 +802,4 @@ def validate(path) -> str:
             return "plan"
         load_process(path)
         return "process"
-    raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster, script or plan file)")
+    raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster, script, plan, topology or fault catalog file)")

@@ -1,0 +1,181 @@
+"""Generated scenarios: valid, scored, truthful about their impact, reproducible, and banded by measured difficulty."""
+
+import functools
+import statistics
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from sim import generate
+from sim.config import Process, load_scenario, validate
+from sim.engine import run_drill
+from sim.errors import DrillError
+from sim.cli import main
+from sim.scoring import score
+from sim.story import unattended
+from sim.topology import load_topology
+
+from .conftest import REPO
+
+TOPOLOGY = load_topology(REPO / "drills" / "topology.yaml")
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+# Few examples (each draws and runs drills), the same ones every run: the suite stays fast and deterministic.
+few = settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+seeds = st.integers(min_value=0, max_value=10**6)
+difficulties = st.sampled_from([None, "easy", "medium", "hard"])
+
+
+@functools.cache
+def made(seed: int, difficulty: str | None = None) -> generate.Generated:
+    """Generated once per test session: several tests look at the same scenarios."""
+    return generate.generate(TOPOLOGY, seed, difficulty)
+
+
+def expected_from_samples(scenario, samples, until=None) -> str:
+    """The severity definitions applied by hand: SEV1 critical customer-facing service past its impact
+    threshold, SEV2 any customer-facing one, SEV3 a customer-facing one degraded (errors > 3x + 0.1%
+    or p99 > 1.5x baseline), SEV4 anything else."""
+    worst = 3
+    for t, sample in samples:
+        if until is not None and t > until:
+            break
+        for name, (errors, p99) in sample.items():
+            svc = scenario.services[name]
+            limit = svc.impact_latency_p99_ms or 3 * svc.latency_p99_ms
+            past = errors > svc.impact_error_rate or p99 > limit
+            off = errors > 3 * svc.error_rate + 0.001 or p99 > 1.5 * svc.latency_p99_ms
+            if svc.customer_facing and past:
+                worst = min(worst, 0 if svc.critical else 1)
+            elif svc.customer_facing and off:
+                worst = min(worst, 2)
+    return SEVERITIES[worst]
+
+
+@few
+@given(seed=seeds, difficulty=difficulties)
+def test_every_generated_scenario_validates_runs_to_a_score_and_sits_in_its_band(tmp_path_factory, seed, difficulty):
+    drawn = generate.generate(TOPOLOGY, seed, difficulty)
+    path = tmp_path_factory.mktemp("gen") / f"{drawn.name}.yaml"
+    path.write_text(drawn.text, encoding="utf-8")
+    assert validate(path) == "scenario"
+    scenario = load_scenario(path)
+    assert scenario.faults and scenario.alerts and scenario.noise
+    process = Process()
+    result = run_drill(scenario, process, seed=seed % 7, samples=False)
+    assert result.events[-1]["kind"] == "drill.ended"
+    card = score(result.events, scenario, process)
+    assert 0.0 <= card["score"] <= 100.0
+    # The band is measured: re-running the default bots gives the same median, in the named band.
+    assert round(statistics.median(generate.measure(scenario)), 1) == drawn.median
+    assert generate.band_of(drawn.median) == drawn.band and drawn.band == (difficulty or drawn.band)
+    assert drawn.name == f"generated-{drawn.band}-{seed}"
+
+
+@few
+@given(seed=seeds)
+def test_derived_severity_matches_the_impact_when_nobody_responds(seed):
+    scenario = generate.generate(TOPOLOGY, seed).scenario
+    quiet = replace(scenario, noise=())  # blips are noise, not impact
+    result = unattended(quiet)
+    first = next(e for e in result.events if e["kind"] == "alert.firing" and e["cause"] != ["noise"])
+    truth = scenario.truth
+    assert truth.severity == expected_from_samples(scenario, result.samples, until=first["t"] + 300)
+    assert (truth.final_severity or truth.severity) == expected_from_samples(scenario, result.samples)
+    assert not truth.false_alarm and truth.teams_needed and truth.fix
+
+
+@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=seeds, difficulty=difficulties)
+def test_the_same_seed_gives_the_same_bytes(seed, difficulty):
+    assert generate.scenario(TOPOLOGY, seed, difficulty) == generate.scenario(TOPOLOGY, seed, difficulty)
+
+
+def test_generate_command_writes_the_files_of_the_python_api(tmp_path):
+    result = CliRunner().invoke(main, ["generate", "--topology", str(REPO / "drills" / "topology.yaml"), "--seed", "7",
+                                       "--count", "2", "--difficulty", "medium", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["generated-medium-7.yaml", "generated-medium-8.yaml"]
+    # File k of --count is the scenario of seed + k, byte for byte; other seeds tell other stories.
+    assert (tmp_path / names[0]).read_text(encoding="utf-8") == made(7, "medium").text
+    assert (tmp_path / names[1]).read_text(encoding="utf-8") == made(8, "medium").text != made(7, "medium").text
+    assert "medium (median bot score" in result.output
+    assert "truth" not in result.output and "root_cause" not in result.output  # participants may see the terminal
+    run = CliRunner().invoke(main, ["run", str(tmp_path / names[0]), "--out", str(tmp_path / "run")])
+    assert run.exit_code == 0 and "Score:" in run.output
+
+
+def test_difficulty_bands_are_ordered_for_bots_they_were_not_measured_with():
+    process = Process()
+
+    def mean_score(difficulty):
+        scores = []
+        for seed in range(4):
+            scenario = made(seed, difficulty).scenario
+            # Other bot seeds than the ones that placed the scenario in its band.
+            scores += [score(run_drill(scenario, process, seed=100 + k, samples=False).events, scenario, process)["score"]
+                       for k in range(3)]
+        return statistics.mean(scores)
+
+    easy, medium, hard = mean_score("easy"), mean_score("medium"), mean_score("hard")
+    assert hard < medium < easy
+
+
+def test_hard_scenarios_carry_what_makes_incidents_hard():
+    features = set()
+    for seed in range(7):
+        features |= set(made(seed, "hard").features)
+        assert made(seed, "hard").features  # a hard draw always has at least one
+    assert features >= {"two_faults", "slow_burn", "alert_storm", "unreachable_oncall"}
+
+
+def test_generated_stories_include_nights_weekends_and_noise():
+    starts, kinds = [], set()
+    for seed in range(12):
+        scenario = made(seed).scenario
+        starts.append(scenario.start)
+        kinds.add(scenario.faults[0].kind)
+        assert any(rule.metric == "cpu" for rule in scenario.alerts)  # a cause alert beside the symptoms
+    assert any(s.weekday() >= 5 for s in starts) and any(s.hour < 7 for s in starts)
+    assert len(kinds) >= 5
+
+
+def test_unknown_difficulty_is_a_clear_error():
+    with pytest.raises(DrillError, match="unknown difficulty 'extreme'"):
+        generate.generate(TOPOLOGY, 1, "extreme")
+
+
+def test_a_plan_entry_names_seed_and_difficulty_and_materialises(write):
+    from sim import yamlfile
+    from sim.yamlfile import Checker
+
+    assert generate.plan_entry({"difficulty": "medium", "seed": 7}) == (7, "medium")
+    assert made(*generate.plan_entry({"difficulty": "medium", "seed": 7})).name == "generated-medium-7"
+    path = write("plan.yaml", """
+        drills:
+          - scenario: {generate: {difficulty: brutal, seed: 7}}
+          - scenario: {generate: {seed: -1, colour: red}}
+    """)
+    check = Checker(path)
+    doc = check.mapping(yamlfile.load(path), "plan", 1, root=True)
+    for _, raw in doc.items("drills"):
+        check.mapping(raw, "drill", 1).sub("scenario").get("generate", generate.plan_entry)
+    with pytest.raises(DrillError) as info:
+        check.raise_problems()
+    assert "plan.yaml:2: drill.scenario.generate: difficulty must be one of easy, medium, hard, got 'brutal'" in str(info.value)
+    assert "plan.yaml:3: drill.scenario.generate: unknown field(s) colour" in str(info.value)
+
+
+def test_generation_does_not_depend_on_the_hash_seed_of_the_process():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from sim import generate; from sim.topology import load_topology; "
+            f"sys.stdout.write(generate.scenario(load_topology({str(REPO / 'drills' / 'topology.yaml')!r}), 3)[1])")
+    for hash_seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout
+        assert out == made(3).text
