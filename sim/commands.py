@@ -179,11 +179,10 @@ def _option(field: str, value: str, now: float, command: Command):
         raise _usage(command, f"{field} needs a value")
     if field != "next_update":
         return value
-    relative = value[1:] if value.startswith("+") else value if value[:1].isdigit() and ":" not in value else None
-    if relative is None:
-        return value  # a clock time or ISO time: the action checks it
+    if ":" in value:
+        return value  # a clock time (15:30) or an ISO time: the action reads it on the scenario's day
     try:
-        return f"+{round(now + units.duration(relative))}s"  # the action reads +offsets from the scenario's start
+        return f"+{round(now + units.duration(value.removeprefix('+')))}s"  # the action reads +offsets from the start
     except ValueError:
         raise _usage(command, f"next= takes 15:30, +30m or 30m, got {value!r}") from None
 

@@ -66,11 +66,11 @@ def seen(event: dict, me: str) -> tuple[str, str] | None:
                 "postmortem.scheduled"):
         return "channel", f"CHANNEL  {report.describe(event)}"
     if kind == "update.posted":
-        extra = "".join(f"; {label} {event[key][11:16] if key == 'next_update' else event[key]}"
-                        for key, label in (("next_update", "next update"), ("eta", "ETA")) if key in event)
-        return "update", f"UPDATE   [{event['status']}] {by}: {event['summary']}{extra}"
+        extra = ", ".join(f"{label} {event[key][11:16] if key == 'next_update' else event[key]}"
+                          for key, label in (("next_update", "next update"), ("eta", "ETA")) if key in event)
+        return "update", f"UPDATE   [{event['status']}] {you(by)}: {event['summary']}" + (f"  ({extra})" if extra else "")
     if kind == "investigation.started":
-        return "dim", f"CHANNEL  {you(by)} investigating {event['service']}"
+        return "dim", f"CHANNEL  investigation of {event['service']} started by {you(by)}"
     if kind == "finding":
         return "finding", f"FINDING  {by} on {event['service']}: {event['text']}"
     if kind == "mitigation.applied":
@@ -108,6 +108,41 @@ def chart(samples: list, service: str, now: float, minutes: float = 15, width: i
             bars = "".join(BARS[max(0, min(8, level - row * 8))] for level in levels)
             lines.append(f"  {labels[rows - 1 - row]:>{pad}} |{bars}")
     return lines
+
+
+def toolbar(live: LiveDrill, me: str) -> list[tuple[str, str]]:
+    """The bottom bar: the simulated clock and pace, the incident, its roles and the update cadence."""
+    status = live.status()
+    clock = f" {status['at'][11:19]} UTC "
+    pace = "PAUSED" if status["paused"] else f"x{status['speed']:g}"
+    parts = [("class:bar.clock", clock), ("", f" {pace} | ")]
+    if status["state"] == "none":
+        firing = len(live.drill.monitoring.firing())
+        mine = [p.id for p in live.drill.monitoring.pages_for(me)]
+        parts.append(("", f"no incident declared | {firing} alert{'s' if firing != 1 else ''} firing"))
+        if mine:
+            parts += [("", " | "), ("class:bar.alarm", f"your open pages: {', '.join(mine)} (ack)")]
+    else:
+        roles = "  ".join(f"{role} {status['roles'].get(role, '-')}" for role in ("ic", "comms", "ops"))
+        parts.append(("", f"{status['severity']} {status['state'].replace('_', ' ')} {status['channel']} | {roles}"))
+        parts.append(("", "\n "))
+        since = status["since_update"]
+        parts.append(("", "no update yet" if not live.drill.incident.updates else f"last update {units.human(since)} ago"))
+        due = status["next_update_due"]
+        if due is not None:
+            left = due - status["t"]
+            style = "class:bar.alarm" if left < 0 else "class:bar.ok"
+            when = f"OVERDUE by {units.human(-left)}" if left < 0 else f"in {units.human(left)}"
+            parts += [("", ", next due "), (style, f"{live.drill.iso(due)[11:16]} ({when})")]
+    held = ", ".join(role for role, who in status["roles"].items() if who == me)
+    parts.append(("", f" | you: {me} ({held or seat(live, me)}) | help"))
+    return parts
+
+
+def seat(live: LiveDrill, me: str) -> str:
+    """Where ``me`` sits when holding no role."""
+    person = live.drill.people[me]
+    return f"{person.person.oncall} on-call" if person.person.oncall else f"here for {person.seat}" if person.seat else "no role yet"
 
 
 class _Completer(Completer):
@@ -148,35 +183,7 @@ class Console:
             print_formatted_text(FormattedText(parts), style=STYLE, end="")
 
     def toolbar(self):
-        status, live = self.live.status(), self.live
-        clock = f" {status['at'][11:19]} UTC "
-        pace = "PAUSED" if status["paused"] else f"x{status['speed']:g}"
-        parts = [("class:bar.clock", clock), ("", f" {pace} | ")]
-        if status["state"] == "none":
-            firing = len(live.drill.monitoring.firing())
-            mine = [p.id for p in live.drill.monitoring.pages_for(self.me)]
-            parts.append(("", f"no incident declared | {firing} alert{'s' if firing != 1 else ''} firing"))
-            if mine:
-                parts += [("", " | "), ("class:bar.alarm", f"your open pages: {', '.join(mine)} (ack)")]
-        else:
-            roles = "  ".join(f"{role} {status['roles'].get(role, '-')}" for role in ("ic", "comms", "ops"))
-            parts.append(("", f"{status['severity']} {status['state'].replace('_', ' ')} {status['channel']} | {roles}"))
-            parts.append(("", "\n "))
-            since = status["since_update"]
-            parts.append(("", "no update yet" if not live.drill.incident.updates else f"last update {units.human(since)} ago"))
-            due = status["next_update_due"]
-            if due is not None:
-                left = due - status["t"]
-                style = "class:bar.alarm" if left < 0 else "class:bar.ok"
-                when = f"OVERDUE by {units.human(-left)}" if left < 0 else f"in {units.human(left)}"
-                parts += [("", ", next due "), (style, f"{live.drill.iso(due)[11:16]} ({when})")]
-        seat = f"{self.me} ({', '.join(r for r, who in status['roles'].items() if who == self.me) or self._seat()})"
-        parts.append(("", f" | you: {seat} | help"))
-        return parts
-
-    def _seat(self) -> str:
-        me = self.live.drill.people[self.me]
-        return f"{me.person.oncall} on-call" if me.person.oncall else f"here for {me.seat}" if me.seat else "no role yet"
+        return toolbar(self.live, self.me)
 
     def vocabulary(self) -> Vocabulary:
         drill = self.live.drill
@@ -311,7 +318,7 @@ def play(live: LiveDrill, me: str) -> None:
     scenario = live.scenario
     console.say([f"Live drill: {scenario.title} ({scenario.name}), from {live.drill.iso(live.now)[11:16]} UTC "
                  f"at x{live.pace.speed:g}{', paused' if live.pace.paused else ''}",
-                 f"You are {me} ({console._seat()}). Type help for the commands; Tab completes.",
+                 f"You are {me} ({seat(live, me)}). Type help for the commands; Tab completes.",
                  f"The drill is kept in {live.folder}/"], "head")
     if not live.ended:
         asyncio.run(console.run())

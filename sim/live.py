@@ -312,6 +312,8 @@ class LiveDrill:
         due = None
         if last and "next_update" in last:
             due = units.moment(last["next_update"], self.scenario.start)
+        elif last is None and last_at is not None:
+            due = last_at + self.process.initial_update  # the initial summary
         elif last_at is not None and level is not None:
             due = last_at + level.cadence_max
         return {
