@@ -83,7 +83,7 @@ COMMANDS: dict[str, Command] = {
     "help": _c("help [COMMAND]", "list the commands, or show one with examples", ["help", "help update"], None,
                [Arg("command", "command", False)]),
     "end": _c("end", "end the drill now: scorecard and report", ["end"]),
-    "quit": _c("quit", "leave the console; the drill can be resumed with drill live --resume DIR", ["quit"]),
+    "quit": _c("quit", "leave the console (Ctrl-D too); carry on later with drill live --resume DIR", ["quit"]),
 }
 
 ALIASES = {"stand_down": "standdown", "stand-down": "standdown", "schedule_postmortem": "postmortem",

@@ -277,20 +277,26 @@ class Console:
     # -- the loop --
 
     async def _tick(self) -> None:
-        while True:
-            self.live.advance()
-            self.show_new()
-            if self.live.ended:
-                if self.session.app.is_running:
-                    self.session.app.exit(exception=_Ended())
-                return
-            await asyncio.sleep(TICK)
+        try:
+            while not self.live.ended:
+                self.live.advance()
+                self.show_new()
+                await asyncio.sleep(TICK)
+            stop = _Ended()
+        except Exception as exc:  # noqa: BLE001 - the prompt must not wait on a drill that stopped moving
+            stop = exc
+        if self.session.app.is_running:
+            self.session.app.exit(exception=stop)
+        elif not isinstance(stop, _Ended):
+            raise stop
 
     async def run(self) -> None:
         with patch_stdout():
             ticker = asyncio.create_task(self._tick())
             try:
                 while not self.live.ended:
+                    if ticker.done():
+                        ticker.result()  # the drill stopped moving between two prompts: say why
                     try:
                         text = await self.session.prompt_async([("class:head", f"{self.me}> ")])
                     except KeyboardInterrupt:

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from sim import config
+from sim.cli import main
 from sim.commands import parse_command
 from sim.console import toolbar
 from sim.live import LiveDrill
@@ -114,3 +116,10 @@ def test_the_toolbar_shows_clock_incident_roles_and_the_update_cadence(tmp_path)
     live.act(parse_command("update investigating Looking into it next=+30m", "ana", now=live.now))
     live.advance(until=2600)  # the update promised the next one by 15:21:40
     assert "last update 31m40s ago, next due 15:21 (OVERDUE by 1m40s)" in bar()
+
+
+def test_drill_live_needs_a_terminal_and_says_so(tmp_path):
+    result = CliRunner().invoke(main, ["live", "--name", "ana", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    assert result.output == "Error: drill live needs a terminal (use drill run for a simulated drill)\n"
+    assert not (tmp_path / "d").exists()
