@@ -210,13 +210,18 @@ def duties(events: list[dict], scenario: Scenario, process: Process, name: str) 
     def while_ic(t):
         return any(start <= t <= end for start, end in spans)
 
-    def right(level):
-        return level not in full_process if truth.false_alarm else level == truth.severity
+    def right(event):
+        # A declaration is judged against the severity at first; a later change against
+        # where the incident ends up (a worsening incident's final severity).
+        level = event.get("to", event.get("severity"))
+        if truth.false_alarm:
+            return level not in full_process
+        return level == (truth.severity if event["kind"] == "incident.declared" else truth.final_severity or truth.severity)
 
     took_ic = spans[0][0] if spans else None
     assigned = [{"role": e["role"], "who": e["who"], "at": e["at"], "after_s": round(e["t"] - took_ic, 1)}
                 for e in mine if e["kind"] == "role.assigned" and not (e["role"] == "ic" and e["who"] == name)]
-    decisions = [{"at": e["at"], "from": e.get("from"), "to": e.get("to", e.get("severity")), "right": right(e.get("to", e.get("severity")))}
+    decisions = [{"at": e["at"], "from": e.get("from"), "to": e.get("to", e.get("severity")), "right": right(e)}
                  for e in mine if e["kind"] in ("incident.declared", "severity.changed")]
     staffed = None
     if spans:

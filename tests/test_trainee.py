@@ -122,3 +122,13 @@ def test_a_drill_without_people_has_no_duties_section():
     scenario = config.load_scenario(REFERENCE)
     result = run_drill(scenario, seed=1)
     assert "people" not in score(result.events, scenario, result.process)
+
+
+def test_raising_a_worsening_incident_to_its_final_severity_is_right(tmp_path):
+    live = trainee(tmp_path, config.scenario_path("sev3-worsening"))  # truth: SEV3 at first, SEV2 in the end
+    live.advance(until=2000)
+    live.act({"by": "kim", "do": "severity", "severity": "SEV2"})
+    live.act({"by": "kim", "do": "severity", "severity": "SEV1"})
+    live.end()
+    duty = score(live.result.events, live.scenario, live.process, ("kim",))["people"]["kim"]
+    assert [(d["from"], d["to"], d["right"]) for d in duty["severity_decisions"]] == [("SEV3", "SEV2", True), ("SEV2", "SEV1", False)]
