@@ -322,8 +322,8 @@ def play(live: LiveDrill, me: str) -> None:
     """Run the console until the drill ends or the person leaves; print the scorecard at the end."""
     console = Console(live, me)
     scenario = live.scenario
-    console.say([f"Live drill: {scenario.title} ({scenario.name}), from {live.drill.iso(live.now)[11:16]} UTC "
-                 f"at x{live.pace.speed:g}{', paused' if live.pace.paused else ''}",
+    pace = f"x{live.pace.speed:g}{', paused' if live.pace.paused else ''}"
+    console.say([f"Live drill: {scenario.title} ({scenario.name}), from {live.drill.iso(live.now)[11:16]} UTC at {pace}",
                  f"You are {me} ({seat(live, me)}). Type help for the commands; Tab completes.",
                  f"The drill is kept in {live.folder}/"], "head")
     if not live.ended:
