@@ -111,7 +111,11 @@ class LiveDrill:
     @classmethod
     def create(cls, folder, scenario_file, process_file=None, roster_file=None, *, seed: int = 0,
                speed: float = 1.0, players: list[dict] = (), bots: bool = True, extra: dict | None = None) -> "LiveDrill":
-        """Set up a new drill in ``folder`` (which must not hold one already) and open it."""
+        """Set up a new drill in ``folder`` (which must not hold one already) and open it.
+
+        ``players`` are the people: ``{"name": "ana", "oncall": "primary"}`` takes an on-call
+        seat; ``{"name": "kim", "as": "ic"}`` comes to play a role, which the bots hand over
+        to them (an IC trainee gets IC from the on-call at the declaration)."""
         folder = Path(folder)
         if (folder / MANIFEST).exists():
             raise DrillError(f"{folder} already holds a live drill: resume it, or choose another folder")
