@@ -326,6 +326,8 @@ def play(live: LiveDrill, me: str) -> None:
     console.say([f"Live drill: {scenario.title} ({scenario.name}), from {live.drill.iso(live.now)[11:16]} UTC at {pace}",
                  f"You are {me} ({seat(live, me)}). Type help for the commands; Tab completes.",
                  f"The drill is kept in {live.folder}/"], "head")
+    if not live.drill.monitoring.pages and not live.ended:
+        console.say("All quiet for now: things start when an alert fires (speed 30 gets there sooner).", "dim")
     if not live.ended:
         asyncio.run(console.run())
     if not live.ended:

@@ -78,6 +78,8 @@ def test_a_whole_drill_at_the_terminal(tmp_path):
     assert (ana["mitigations"], ana["hands_off_as_ic"], ana["actions_rejected"]) == (1, False, 2)
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert events[-1]["kind"] == "drill.ended"
+    # Every command was journaled at its moment: replaying the folder gives the same drill.
+    assert LiveDrill.open(out).result.jsonl() == (out / "events.jsonl").read_text()
     assert "### ana's own duties" in (out / "report.md").read_text()
     assert (out / "timeline.png").read_bytes().startswith(b"\x89PNG")
 
