@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sim import config
 from sim.cli import main
 from sim.commands import parse_command
-from sim.console import toolbar
+from sim.console import seen, toolbar
 from sim.live import LiveDrill
 
 pexpect = pytest.importorskip("pexpect")
@@ -125,3 +125,23 @@ def test_drill_live_needs_a_terminal_and_says_so(tmp_path):
     assert result.exit_code == 1
     assert result.output == "Error: drill live needs a terminal (use drill run for a simulated drill)\n"
     assert not (tmp_path / "d").exists()
+
+
+def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
+    live = LiveDrill.create(tmp_path, config.scenario_path(None), seed=4, players=[{"name": "ana", "oncall": "primary"}])
+    live.pause()
+    live.advance(until=1500)  # ana leaves the page: it escalates to lee at 14:52:45, who declares at 15:02:47
+    events = live.drill.log.events
+    assert {e["kind"] for e in events if seen(e, "ana") is None} == {
+        "fault.started", "impact.started", "alert.pending", "notification.sent", "dashboard.viewed"}
+    lines = [seen(e, "ana")[1] for e in events if seen(e, "ana")]
+    assert lines[:5] == [
+        "ALERT    checkout error rate > 5% (critical) is firing",
+        "ALERT    payment-gateway error rate > 5% (warning) is firing",
+        "PAGE     P1 (high urgency): checkout error rate > 5%   -> type: ack",
+        "PAGE     P2 (low urgency): payment-gateway error rate > 5%   -> type: ack",
+        "PAGE     P1 not acknowledged by you: escalated to lee",
+    ]
+    declared = next(e for e in events if e["kind"] == "incident.declared")
+    assert seen(declared, "lee") == ("channel", "CHANNEL  #inc-2026-04-20-checkout opened: SEV1 on checkout declared by you: "
+                                                "checkout is degraded and customers are affected")
