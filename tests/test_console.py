@@ -144,4 +144,4 @@ def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
     ]
     declared = next(e for e in events if e["kind"] == "incident.declared")
     assert seen(declared, "lee") == ("channel", "CHANNEL  #inc-2026-04-20-checkout opened: SEV1 on checkout declared by you: "
-                                                "checkout is degraded and customers are affected")
+                                                + "checkout is degraded and customers are affected")
