@@ -425,3 +425,50 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
     else:
         write_atomic(out, made.text)
         click.echo(f"Wrote {out}; run it with: drill run {out}", err=True)
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("--name", help="Your name in the drill (default: the first person of a resumed drill).")
+@click.option("--as", "seat", type=click.Choice(["oncall", "ic", "comms", "ops"]), default="oncall", show_default=True,
+              help="Your seat: the primary on-call (who can take any role), or the role the bots hand you (ic: IC training).")
+@click.option("--speed", type=float, help="Simulated seconds per second (default 1: real time).")
+@click.option("--bots/--no-bots", default=True, show_default=True, help="Bots play every roster member who is not you.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice in the drill.")
+@click.option("--process", "process_file", type=_file, help="Process file (default: drills/process.yaml if present, else built-in).")
+@click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="The drill's folder (default: reports/live/<scenario>-<UTC date and time>/).")
+@click.option("--resume", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Carry on the drill kept in this folder, from where it stopped.")
+def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, resume):
+    """Play SCENARIO live at the terminal, with bots in the other seats; at the end, the
+    scorecard, and the outputs of drill run in the drill's folder."""
+    import datetime as dt
+    import sys
+
+    from . import config
+    from .console import play
+    from .live import LiveDrill
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise DrillError("drill live needs a terminal (use drill run for a simulated drill)")
+    if resume:
+        if scenario or out:
+            raise DrillError("--resume DIR carries on the drill kept in DIR: leave out SCENARIO and --out")
+        drill = LiveDrill.open(resume)
+        players = [p["name"] for p in drill.manifest["players"]]
+        name = name or (players[0] if players else None)
+        if name not in players:
+            raise DrillError(f"{name!r} does not play in the drill in {resume} (players: {', '.join(players) or 'none'})")
+        if speed is not None and not drill.ended:
+            drill.set_speed(speed)
+    else:
+        if not name:
+            raise DrillError("say who you are: --name NAME")
+        scenario_file = config.scenario_path(scenario)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+        out = out or Path("reports") / "live" / f"{config.load_scenario(scenario_file).name}-{stamp}"
+        player = {"name": name, "oncall": "primary"} if seat == "oncall" else {"name": name, "as": seat}
+        drill = LiveDrill.create(out, scenario_file, process_file or config.default_file("drills/process.yaml"),
+                                 roster or config.default_file("drills/roster.yaml"), seed=seed,
+                                 speed=1.0 if speed is None else speed, players=[player], bots=bots)
+    play(drill, name)

@@ -35,6 +35,7 @@ class Participant:
     rng: random.Random
     free_at: float = 0.0
     loops: set = field(default_factory=set)
+    seat: str | None = None  # the role a person came to play (an IC trainee's "ic"): the team hands it to them
 
     @property
     def name(self) -> str:

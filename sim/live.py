@@ -23,7 +23,7 @@ from time import monotonic
 import simpy
 
 from . import config, units
-from .actions import parse_action
+from .actions import ROLES, parse_action
 from .config import Person, Roster, Script, ScriptParticipant
 from .engine import Drill, DrillResult
 from .errors import DrillError
@@ -111,7 +111,11 @@ class LiveDrill:
     @classmethod
     def create(cls, folder, scenario_file, process_file=None, roster_file=None, *, seed: int = 0,
                speed: float = 1.0, players: list[dict] = (), bots: bool = True, extra: dict | None = None) -> "LiveDrill":
-        """Set up a new drill in ``folder`` (which must not hold one already) and open it."""
+        """Set up a new drill in ``folder`` (which must not hold one already) and open it.
+
+        ``players`` are the people: ``{"name": "ana", "oncall": "primary"}`` takes an on-call
+        seat; ``{"name": "kim", "as": "ic"}`` comes to play a role, which the bots hand over
+        to them (an IC trainee gets IC from the on-call at the declaration)."""
         folder = Path(folder)
         if (folder / MANIFEST).exists():
             raise DrillError(f"{folder} already holds a live drill: resume it, or choose another folder")
@@ -119,7 +123,7 @@ class LiveDrill:
         scenario = config.load_scenario(scenario_file)
         process = config.load_process(process_file)
         roster = config.load_roster(roster_file, process)
-        check_players(players)
+        check_players(players, bots)
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
         for kind, source in (("scenario", scenario_file), ("process", process_file), ("roster", roster_file)):
@@ -153,6 +157,8 @@ class LiveDrill:
         self.pace = Pace(manifest["speed"])
         self.drill = Drill(scenario, process, roster, cast(roster, manifest["players"], manifest["bots"]),
                            manifest["seed"], env=self.env)
+        for player in manifest["players"]:
+            self.drill.people[player["name"]].seat = player.get("as")
         self.scenario, self.process = scenario, process
         self.result: DrillResult | None = None
         self.inputs = _Journal(folder / INPUTS)
@@ -310,6 +316,8 @@ class LiveDrill:
         due = None
         if last and "next_update" in last:
             due = units.moment(last["next_update"], self.scenario.start)
+        elif last is None and last_at is not None:
+            due = last_at + self.process.initial_update  # the initial summary
         elif last_at is not None and level is not None:
             due = last_at + level.cadence_max
         return {
@@ -328,11 +336,16 @@ def check_speed(speed: float) -> None:
         raise DrillError(f"speed must be between {SPEEDS[0]:g} and {SPEEDS[1]:g} simulated seconds per second, got {speed:g}")
 
 
-def check_players(players: list[dict]) -> None:
+def check_players(players: list[dict], bots: bool = True) -> None:
     names = [p["name"] for p in players]
     if len(set(names)) != len(names):
         raise DrillError(f"each person takes one seat: {', '.join(sorted({n for n in names if names.count(n) > 1}))} appear twice")
     seats = [p.get("oncall") for p in players if p.get("oncall")]
     if len(set(seats)) != len(seats):
         raise DrillError("each on-call seat (primary, secondary) takes one person")
+    for p in players:
+        if p.get("as") not in (None, *ROLES):
+            raise DrillError(f"{p['name']} can come to play {', '.join(ROLES)}, not {p['as']!r}")
+    if not bots and "primary" not in seats:
+        raise DrillError("without bots, a person must take the primary on-call seat: nobody else would answer the pages")
 

@@ -103,12 +103,42 @@ def scorecard(card: dict) -> list[str]:
     for name, label in CHECKLIST.items():
         mark = {True: "x", False: " ", None: "-"}[card["checklist"][name]]
         lines.append(f"  [{mark}] {label}")
+    for name, duty in card.get("people", {}).items():
+        lines += ["", f"{name}'s own duties (not part of the team's score):"]
+        lines += [f"  {label:<36} {value}" for label, value in duty_rows(duty)]
     return lines
 
 
+def duty_rows(duty: dict) -> list[tuple[str, str]]:
+    """A person's own duties (``scoring.duties``) as (label, value) rows."""
+    def mark(ok):
+        return {True: "right", False: "wrong"}[ok]
+
+    assigned = ", ".join(f"{a['role']} -> {a['who']} ({units.human(a['after_s'])} after taking IC)" for a in duty["roles_assigned"])
+    decisions = ", ".join(f"{d['at'][11:16]} {d['from'] + ' -> ' if d['from'] else 'declared '}{d['to']} ({mark(d['right'])})"
+                          for d in duty["severity_decisions"])
+    hands_on = duty["hands_on_while_ic"]
+    return [
+        ("Roles held", ", ".join(duty["roles_held"]) or "none"),
+        ("Time as Incident Commander", units.human(duty["ic_time_s"])),
+        ("Roles assigned", assigned or "none"),
+        ("Required roles staffed as IC", format_metric("", duty["required_roles_staffed"])),
+        ("Severity decisions", decisions or "none"),
+        ("Cadence kept while IC", format_metric("cadence_adherence", duty["cadence_while_ic"])),
+        ("Hands-off as IC", "-" if hands_on is None else "yes" if not hands_on
+         else f"no ({hands_on} investigation{'s' if hands_on > 1 else ''} or mitigation{'s' if hands_on > 1 else ''})"),
+        ("Time to acknowledge", format_metric("time_to_acknowledge_s", duty["time_to_acknowledge_s"])),
+        ("Updates, investigations, mitigations", f"{duty['updates_posted']}, {duty['investigations']}, {duty['mitigations']}"),
+        ("Actions rejected", str(duty["actions_rejected"])),
+    ]
+
+
 def score_document(result, card: dict) -> dict:
-    return {"scenario": result.scenario.name, "seed": result.seed, "metrics": card["metrics"],
-            "checklist": card["checklist"], "components": card["components"], "score": card["score"]}
+    document = {"scenario": result.scenario.name, "seed": result.seed, "metrics": card["metrics"],
+                "checklist": card["checklist"], "components": card["components"], "score": card["score"]}
+    if "people" in card:
+        document["people"] = card["people"]
+    return document
 
 
 def markdown(result, card: dict, plot: bool = True) -> str:
@@ -123,6 +153,9 @@ def markdown(result, card: dict, plot: bool = True) -> str:
     lines += [f"| **Score** | **{card['score']:.1f} / 100** |", "", "### On-call checklist", ""]
     lines += [f"- [{ {True: 'x', False: ' ', None: '-'}[card['checklist'][n]] }] {label}"
               + (" (not applicable)" if card["checklist"][n] is None else "") for n, label in CHECKLIST.items()]
+    for name, duty in card.get("people", {}).items():
+        lines += ["", f"### {name}'s own duties", "", "Not part of the team's score.", "", "| Duty | Value |", "|---|---|"]
+        lines += [f"| {label} | {value} |" for label, value in duty_rows(duty)]
     lines += ["", "## Timeline", "", "```", *timeline(events), "```", "", *(["![Timeline](timeline.png)", ""] if plot else [])]
     lines += postmortem_draft(result, card)
     return "\n".join(lines) + "\n"

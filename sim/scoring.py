@@ -49,9 +49,15 @@ def cadence_adherence(events: list[dict], process: Process) -> float | None:
     within the current severity's longest cadence after the previous update (or after
     the missed deadline, when no late update followed).
     """
+    deadlines = update_deadlines(events, process)
+    return sum(met for _, met in deadlines) / len(deadlines) if deadlines else None
+
+
+def update_deadlines(events: list[dict], process: Process) -> list[tuple[float, bool]]:
+    """Each update deadline that fell due before resolution, and whether it was met."""
     declared = _first(events, "incident.declared")
     if declared is None:
-        return None
+        return []
     end = _end_of(events)
     updates = [e["t"] for e in events if e["kind"] == "update.posted" and e["t"] >= declared["t"]]
     changes = [(declared["t"], declared["severity"])]
@@ -60,20 +66,19 @@ def cadence_adherence(events: list[dict], process: Process) -> float | None:
     def severity_at(t):
         return [s for when, s in changes if when <= t][-1]
 
-    due = met = 0
+    deadlines = []
     after, deadline = declared["t"] - 1e-9, declared["t"] + process.initial_update
     while deadline < end:
-        due += 1
         window = [u for u in updates if after < u <= deadline]
+        deadlines.append((deadline, bool(window)))
         if window:
-            met += 1
             anchor = window[-1]
         else:
             late = [u for u in updates if deadline < u < end]
             anchor = late[0] if late else deadline
         after = anchor
         deadline = anchor + process.level(severity_at(anchor)).cadence_max
-    return met / due if due else None
+    return deadlines
 
 
 def _highest(events, process):
@@ -176,8 +181,80 @@ def _resolved_when_normal(events, resolved) -> bool:
     return not impacted and not firing and stable
 
 
-def score(events: list[dict], scenario: Scenario, process: Process) -> dict:
-    """The scorecard: ``{"metrics", "checklist", "components", "score"}``."""
+def _ic_spans(events, name) -> list[tuple[float, float]]:
+    """When ``name`` held IC: from taking it to handing it on or closing the incident."""
+    spans, since = [], None
+    for e in events:
+        if e["kind"] == "role.assigned" and e["role"] == "ic":
+            if e["who"] == name and since is None:
+                since = e["t"]
+            elif e["who"] != name and since is not None:
+                spans.append((since, e["t"]))
+                since = None
+        elif e["kind"] in ("incident.resolved", "incident.stood_down") and since is not None:
+            spans.append((since, e["t"]))
+            since = None
+    if since is not None:
+        spans.append((since, events[-1]["t"]))
+    return spans
+
+
+def duties(events: list[dict], scenario: Scenario, process: Process, name: str) -> dict:
+    """One person's own part, apart from the team's score: the roles they held and gave out,
+    the severity calls they made and whether each was right, and, for their time as IC, the
+    update cadence the team kept and whether they stayed hands-off (docs/scoring.md)."""
+    truth, full_process = scenario.truth, {n for n, level in process.severities.items() if level.roles}
+    mine = [e for e in events if e.get("by") == name]
+    spans = _ic_spans(events, name)
+
+    def while_ic(t):
+        return any(start <= t <= end for start, end in spans)
+
+    def right(event):
+        # A declaration is judged against the severity at first; a later change against
+        # where the incident ends up (a worsening incident's final severity).
+        level = event.get("to", event.get("severity"))
+        if truth.false_alarm:
+            return level not in full_process
+        return level == (truth.severity if event["kind"] == "incident.declared" else truth.final_severity or truth.severity)
+
+    took_ic = spans[0][0] if spans else None
+    assigned = [{"role": e["role"], "who": e["who"], "at": e["at"], "after_s": round(e["t"] - took_ic, 1)}
+                for e in mine if e["kind"] == "role.assigned" and not (e["role"] == "ic" and e["who"] == name)]
+    decisions = [{"at": e["at"], "from": e.get("from"), "to": e.get("to", e.get("severity")), "right": right(e)}
+                 for e in mine if e["kind"] in ("incident.declared", "severity.changed")]
+    staffed = None
+    if spans:
+        ic_end = spans[-1][1]
+        levels = [e.get("to", e.get("severity")) for e in events
+                  if e["kind"] in ("incident.declared", "severity.changed") and e["t"] <= ic_end]
+        required = [r for r in process.level(min(levels, key=process.rank)).roles if r != "ic"] if levels else []
+        held = {e["role"] for e in events if e["kind"] == "role.assigned" and e["t"] <= ic_end}
+        staffed = all(r in held for r in required) if required else None
+    deadlines = [met for t, met in update_deadlines(events, process) if while_ic(t)]
+    hands_on = sum(e["kind"] in ("investigation.started", "mitigation.applied") and while_ic(e["t"]) for e in mine)
+    acks = [e for e in mine if e["kind"] == "page.acked"]
+    first_page = _first(events, "page.sent", lambda e: acks and e["page"] == acks[0]["page"])
+    return {
+        "roles_held": sorted({e["role"] for e in events if e["kind"] == "role.assigned" and e["who"] == name}),
+        "ic_time_s": round(sum(end - start for start, end in spans), 1) if spans else None,
+        "roles_assigned": assigned,
+        "required_roles_staffed": staffed,
+        "severity_decisions": decisions,
+        "cadence_while_ic": sum(deadlines) / len(deadlines) if deadlines else None,
+        "hands_on_while_ic": hands_on if spans else None,
+        "hands_off_as_ic": hands_on == 0 if spans else None,
+        "time_to_acknowledge_s": _since(acks[0] if acks else None, first_page),
+        "updates_posted": sum(e["kind"] == "update.posted" for e in mine),
+        "investigations": sum(e["kind"] == "investigation.started" for e in mine),
+        "mitigations": sum(e["kind"] == "mitigation.applied" for e in mine),
+        "actions_rejected": sum(e["kind"] == "action.rejected" for e in mine),
+    }
+
+
+def score(events: list[dict], scenario: Scenario, process: Process, people: tuple[str, ...] = ()) -> dict:
+    """The scorecard: ``{"metrics", "checklist", "components", "score"}``, and ``"people"``
+    (each person's ``duties``) when people took part in a live drill."""
     truth = scenario.truth
     fault_start = _first(events, "fault.started")
     firing = _first(events, "alert.firing", _caused_by_fault)
@@ -278,4 +355,7 @@ def score(events: list[dict], scenario: Scenario, process: Process) -> dict:
     weighted = [(process.weights[name], value) for name, value in components.items() if value is not None]
     total_weight = sum(w for w, _ in weighted)
     overall = round(100 * sum(w * v for w, v in weighted) / total_weight, 1) if total_weight else 0.0
-    return {"metrics": metrics, "checklist": checklist, "components": components, "score": overall}
+    card = {"metrics": metrics, "checklist": checklist, "components": components, "score": overall}
+    if people:
+        card["people"] = {name: duties(events, scenario, process, name) for name in people}
+    return card

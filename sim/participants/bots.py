@@ -57,7 +57,8 @@ def declare(drill, me, severity, service, in_doubt):
                else f"{service} is degraded" + (" and customers are affected" if facing else ""))
     drill.act(Action("declare", me.name, {"severity": severity, "service": service, "summary": summary}))
     level = drill.process.level(severity)
-    if drill.process.handover_ic and level.roles:
+    # A person who came to practise IC gets it at any severity: the drill is for them.
+    if (drill.process.handover_ic and level.roles) or _seated(drill, "ic"):
         commander_ = pick(drill, "ic")
         if commander_ is not None:
             drill.act(Action("assign", me.name, {"role": "ic", "who": commander_}))
@@ -243,6 +244,9 @@ def pick(drill, role) -> str | None:
     incident = drill.incident
     busy = set(incident.roles.values())
     people = [p for p in drill.people.values() if p.name not in busy]
+    seated = _seated(drill, role)
+    if seated is not None and seated not in busy:
+        return seated
     acked = [p.acked_by for p in drill.monitoring.pages if p.acked_by]
     if role == "ops" and acked and acked[0] in drill.people:
         return acked[0]
@@ -252,6 +256,11 @@ def pick(drill, role) -> str | None:
         if role in p.person.trained and (role != "ic" or p.person.senior) and p.name not in acked:
             return p.name
     return None
+
+
+def _seated(drill, role) -> str | None:
+    """The person (not a bot) who came to play ``role``, if any."""
+    return next((p.name for p in drill.people.values() if p.seat == role and not p.bot), None)
 
 
 def teams_to_page(drill) -> set[str]:

@@ -1,0 +1,137 @@
+"""The console's command language, without a terminal: text -> action, usage errors, completion, charts."""
+
+import datetime as dt
+
+import pytest
+
+from sim.actions import parse_action
+from sim.commands import COMMANDS, UsageError, Vocabulary, business_days_after, completions, help_lines, parse_command
+from sim.console import chart
+
+WORDS = Vocabulary(services=("storefront", "checkout", "payment-gateway"), severities=("SEV1", "SEV2", "SEV3", "SEV4"),
+                   people=("ana", "dana", "lee", "sam"), teams=("checkout", "payments", "sre"), pages=("P1", "P2"),
+                   dates=("2026-04-21", "2026-04-22"))
+START = dt.datetime(2026, 4, 20, 14, 40, tzinfo=dt.timezone.utc)
+
+
+def parse(text, now=0.0):
+    return parse_command(text, "ana", WORDS, now)
+
+
+@pytest.mark.parametrize("text, action", [
+    ("ack", {"do": "ack", "by": "ana"}),
+    ("ack P1", {"do": "ack", "by": "ana", "page": "P1"}),
+    ("look checkout", {"do": "look", "by": "ana", "service": "checkout"}),
+    ("declare SEV2 checkout customers see errors",
+     {"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout", "summary": "customers see errors"}),
+    ('declare sev1 "Checkout is down"', {"do": "declare", "by": "ana", "severity": "SEV1", "summary": "Checkout is down"}),
+    ("declare SEV3", {"do": "declare", "by": "ana", "severity": "SEV3"}),
+    ('severity SEV1 "Revenue impact confirmed"',
+     {"do": "severity", "by": "ana", "severity": "SEV1", "reason": "Revenue impact confirmed"}),
+    ("assign comms sam", {"do": "assign", "by": "ana", "role": "comms", "who": "sam"}),
+    ("page payments,checkout", {"do": "page", "by": "ana", "teams": ["payments", "checkout"]}),
+    ("page payments checkout", {"do": "page", "by": "ana", "teams": ["payments", "checkout"]}),
+    ("update mitigating Rolled back, errors falling next=15:45",
+     {"do": "update", "by": "ana", "status": "mitigating", "summary": "Rolled back, errors falling", "next_update": "15:45"}),
+    ("investigate payment-gateway", {"do": "investigate", "by": "ana", "service": "payment-gateway"}),
+    ("mitigate scale-up checkout", {"do": "mitigate", "by": "ana", "action": "scale_up", "service": "checkout"}),
+    ("resolve", {"do": "resolve", "by": "ana"}),
+    ("stand_down Alert cleared by itself", {"do": "stand_down", "by": "ana", "reason": "Alert cleared by itself"}),
+    ("postmortem 2026-04-23", {"do": "schedule_postmortem", "by": "ana", "date": "2026-04-23"}),
+    ("speed 20", {"console": "speed", "speed": 20.0}),
+    ("dashboard checkout 30", {"console": "dashboard", "service": "checkout", "minutes": 30.0}),
+    ("help update", {"console": "help", "command": "update"}),
+    ("PAUSE", {"console": "pause"}),
+])
+def test_a_line_becomes_an_action_or_a_control(text, action):
+    assert parse(text) == action
+
+
+def test_relative_next_update_times_count_from_now():
+    # At t=600 (14:50), +30m and 30m both mean 15:20, i.e. 2400 s after the 14:40 start.
+    for text in ('update investigating "Rolling back" next=+30m eta=15:40', 'update investigating "Rolling back" next=30m eta=15:40'):
+        raw = parse(text, now=600)
+        assert raw == {"do": "update", "by": "ana", "status": "investigating", "summary": "Rolling back",
+                       "next_update": "+2400s", "eta": "15:40"}
+        assert parse_action(raw, START).get("next_update") == 2400
+
+
+def test_an_empty_line_is_nothing():
+    assert parse("   ") is None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("mitigate rollback", "missing service. Usage: mitigate MITIGATION SERVICE   e.g. mitigate rollback payment-gateway"),
+    ("assign comms", "missing person. Usage: assign ROLE PERSON"),
+    ("update investigating", "missing summary. Usage: update STATUS SUMMARY..."),
+    ("speed fast", "speed must be a number, got 'fast'"),
+    ("ack P1 P2", "unexpected 'P2'. Usage: ack [PAGE]"),
+    ('declare SEV2 "unclosed', "No closing quotation (quote text with"),
+    ("frobnicate now", "unknown command 'frobnicate': type help for the list"),
+    ("update investigating text next=soon", "next= takes 15:30, +30m or 30m, got 'soon'"),
+])
+def test_a_line_that_does_not_fit_says_how_it_should_be(text, message):
+    with pytest.raises(UsageError) as caught:
+        parse(text)
+    assert str(caught.value).startswith(message)
+
+
+def test_every_example_in_the_help_is_a_valid_command():
+    for name, command in COMMANDS.items():
+        for example in command.examples:
+            raw = parse(example)
+            if "do" in raw:
+                assert raw["do"] == command.action
+                parse_action(raw, START)  # raises if the action's shape is wrong
+            else:
+                assert raw["console"] == name
+
+
+def test_help_lists_every_command_and_shows_one_with_examples():
+    lines = help_lines()
+    for command in COMMANDS.values():
+        assert any(line.strip().startswith(command.usage) for line in lines)
+    assert help_lines("postmortem") == ["postmortem DATE", "  schedule the postmortem, within 5 business days (IC)",
+                                        "  e.g. postmortem 2026-04-23"]
+    with pytest.raises(UsageError, match="unknown command 'nope'"):
+        help_lines("nope")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("dec", ("dec", ["declare"])),
+    ("s", ("s", ["severity", "standdown", "status", "speed"])),
+    ("assign ", ("", ["ic", "comms", "ops"])),
+    ("assign comms s", ("s", ["sam"])),
+    ("declare SEV2 ", ("", ["storefront", "checkout", "payment-gateway"])),
+    ("declare s", ("s", ["SEV1", "SEV2", "SEV3", "SEV4"])),
+    ("mitigate roll", ("roll", ["rollback"])),
+    ("mitigate rollback pay", ("pay", ["payment-gateway"])),
+    ("page payments,ch", ("ch", ["checkout"])),
+    ("ack ", ("", ["P1", "P2"])),
+    ("postmortem ", ("", ["2026-04-21", "2026-04-22"])),
+    ("update investigating rolling back n", ("n", ["next="])),
+    ('update investigating "rolling ba', ("", [])),
+    ("help up", ("up", ["update"])),
+])
+def test_tab_completes_the_word_being_typed(text, expected):
+    assert completions(text, WORDS) == expected
+
+
+def test_postmortem_dates_offered_are_business_days():
+    # 2026-04-23 is a Thursday: Friday, then Monday to Thursday.
+    assert business_days_after(dt.date(2026, 4, 23), 5) == ("2026-04-24", "2026-04-27", "2026-04-28", "2026-04-29", "2026-04-30")
+
+
+def test_the_dashboard_chart_shows_the_worst_value_of_each_time_slice():
+    # One sample every 15 s for 10 min: error rate 0.1% until 5 min, 2.5% until 7m30s, then 10%; p99 flat at 500 ms.
+    samples = [(t, {"x": (0.001 if t < 300 else 0.025 if t < 450 else 0.1, 500.0)}) for t in range(0, 601, 15)]
+    assert chart(samples, "x", 600, minutes=10, width=20, rows=2) == [
+        "x: last 10m, one column per 30s",
+        "  error rate   now 10.00%, highest 10.00%",
+        "  10.00% |               █████",
+        "   0.00% |          ▄▄▄▄▄█████",
+        "  p99 latency   now 500 ms, highest 500 ms",
+        "  500 ms |" + "█" * 20,
+        "    0 ms |" + "█" * 20,
+    ]
+    assert chart(samples, "nowhere", 600) == ["nowhere: no samples yet"]

@@ -1,0 +1,147 @@
+"""``drill live`` through a pseudo-terminal: a person plays a whole drill at 200x."""
+
+import json
+import os
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sim import config
+from sim.cli import main
+from sim.commands import parse_command
+from sim.console import seen, toolbar
+from sim.live import LiveDrill
+
+pexpect = pytest.importorskip("pexpect")
+
+DRILL = shutil.which("drill", path=str(Path(sys.executable).parent)) or shutil.which("drill")
+
+
+@contextmanager
+def terminal(*args, timeout=10):
+    """``drill live ARGS`` in a pseudo-terminal; it must exit by itself, with status 0."""
+    # No cursor position requests: pexpect's terminal does not answer them (so no bottom toolbar either).
+    env = {**os.environ, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(DRILL, ["live", *args], env=env, encoding="utf-8", dimensions=(50, 220), timeout=timeout)
+    try:
+        yield child
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+
+
+def say(child, line, expect):
+    child.sendline(line)
+    child.expect(expect)
+
+
+@pytest.mark.skipif(DRILL is None, reason="the drill command is not installed")
+def test_a_whole_drill_at_the_terminal(tmp_path):
+    out = tmp_path / "drill"
+    with terminal("--name", "ana", "--speed", "200", "--seed", "4", "--out", str(out)) as child:
+        child.expect("You are ana \\(primary on-call\\)")
+        # Stop the clock while trying the console out; the page comes at 14:47:45.
+        say(child, "pause", "paused at 14:4")
+        say(child, "resolve", "rejected: no incident has been declared yet")
+        say(child, "mitigate rollback", "missing service. Usage: mitigate MITIGATION SERVICE")
+        say(child, "help", "postmortem DATE +schedule the postmortem")
+        say(child, "resume", "running at x200")
+        child.expect("PAGE +P1 \\(high urgency\\): checkout error rate > 5%")
+        say(child, "ack", "P1 acknowledged by you")
+        say(child, "dashboard checkout", "error rate +now 1\\d\\.\\d\\d%")
+        say(child, 'declare SEV1 checkout "Checkout errors at 15%"', "SEV1 on checkout declared by you: Checkout errors at 15%")
+        say(child, "assign comms sam", "sam is Communications Lead \\(assigned by ana\\)")
+        say(child, "assign ops lee", "lee is Operations Lead \\(assigned by ana\\)")
+        say(child, "assign ops nobody", "rejected: 'nobody' is not taking part in this drill")
+        say(child, "page checkout,payments", "ana pages the checkout and payments teams")
+        say(child, 'update investigating "Errors at 15%, rolling back the gateway" next=+30m',
+            "UPDATE +\\[investigating\\] you: Errors at 15%, rolling back the gateway  \\(next update")
+        say(child, "mitigate rollback payment-gateway", "ana applies rollback to payment-gateway")
+        say(child, "resolve", "Incident resolved by ana")
+        say(child, "postmortem 2026-04-23", "Postmortem scheduled for 2026-04-23")
+        child.expect("The drill has ended \\(closed\\)")
+        child.expect("Score: \\d+\\.\\d / 100")
+        child.expect("ana's own duties")
+        child.expect("Roles assigned +comms -> sam")
+        child.expect("Wrote events.jsonl, score.json, report.md, timeline.png")
+    card = json.loads((out / "score.json").read_text())
+    assert card["metrics"]["declared_severity"] == "SEV1" and card["metrics"]["postmortem_date"] == "2026-04-23"
+    assert card["metrics"]["teams_paged"] == ["checkout", "payments"]
+    ana = card["people"]["ana"]
+    assert [(a["role"], a["who"]) for a in ana["roles_assigned"]] == [("comms", "sam"), ("ops", "lee")]
+    assert ana["severity_decisions"][0]["to"] == "SEV1" and ana["severity_decisions"][0]["right"] is True
+    assert (ana["mitigations"], ana["hands_off_as_ic"], ana["actions_rejected"]) == (1, False, 2)
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    assert events[-1]["kind"] == "drill.ended"
+    # Every command was journaled at its moment: replaying the folder gives the same drill.
+    assert LiveDrill.open(out).result.jsonl() == (out / "events.jsonl").read_text()
+    assert "### ana's own duties" in (out / "report.md").read_text()
+    assert (out / "timeline.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.skipif(DRILL is None, reason="the drill command is not installed")
+def test_leaving_and_resuming_a_drill(tmp_path):
+    out = tmp_path / "drill"
+    with terminal("--name", "ana", "--speed", "50", "--seed", "4", "--out", str(out)) as child:
+        child.expect("You are ana")
+        say(child, "pause", "paused at")
+        say(child, "quit", "Resume it with:")
+    with terminal("--resume", str(out)) as child:
+        child.expect("You are ana \\(primary on-call\\)")
+        say(child, "status", "incident: none")
+        say(child, "end", "The drill has ended \\(ended at the console\\)")
+        child.expect("Score:")
+    assert json.loads((out / "score.json").read_text())["metrics"]["declared_severity"] is None
+
+
+def test_the_toolbar_shows_clock_incident_roles_and_the_update_cadence(tmp_path):
+    live = LiveDrill.create(tmp_path, config.scenario_path(None), seed=4, players=[{"name": "ana", "oncall": "primary"}])
+    live.pause()
+
+    def bar():
+        return "".join(text for _, text in toolbar(live, "ana"))
+
+    live.advance(until=500)
+    assert bar().startswith(" 14:48:20 UTC  PAUSED | no incident declared | ")
+    assert "your open pages: P1" in bar() and bar().endswith(" | you: ana (primary on-call) | help")
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    live.advance(until=700)
+    # The initial summary is due 5 min after the declaration (14:50 + 5m).
+    assert bar() == (" 14:51:40 UTC  PAUSED | SEV2 open #inc-2026-04-20-checkout | ic ana  comms -  ops -\n"
+                     " no update yet, next due 14:55 (in 3m20s) | you: ana (ic) | help")
+    live.act(parse_command("update investigating Looking into it next=+30m", "ana", now=live.now))
+    live.advance(until=2600)  # the update promised the next one by 15:21:40
+    assert "last update 31m40s ago, next due 15:21 (OVERDUE by 1m40s)" in bar()
+
+
+def test_drill_live_needs_a_terminal_and_says_so(tmp_path):
+    result = CliRunner().invoke(main, ["live", "--name", "ana", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    assert result.output == "Error: drill live needs a terminal (use drill run for a simulated drill)\n"
+    assert not (tmp_path / "d").exists()
+
+
+def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
+    live = LiveDrill.create(tmp_path, config.scenario_path(None), seed=4, players=[{"name": "ana", "oncall": "primary"}])
+    live.pause()
+    live.advance(until=1500)  # ana leaves the page: it escalates to lee at 14:52:45, who declares at 15:02:47
+    events = live.drill.log.events
+    assert {e["kind"] for e in events if seen(e, "ana") is None} == {
+        "fault.started", "impact.started", "alert.pending", "notification.sent", "dashboard.viewed"}
+    lines = [seen(e, "ana")[1] for e in events if seen(e, "ana")]
+    assert lines[:5] == [
+        "ALERT    checkout error rate > 5% (critical) is firing",
+        "ALERT    payment-gateway error rate > 5% (warning) is firing",
+        "PAGE     P1 (high urgency): checkout error rate > 5%   -> type: ack",
+        "PAGE     P2 (low urgency): payment-gateway error rate > 5%   -> type: ack",
+        "PAGE     P1 not acknowledged by you: escalated to lee",
+    ]
+    declared = next(e for e in events if e["kind"] == "incident.declared")
+    assert seen(declared, "lee") == ("channel", "CHANNEL  #inc-2026-04-20-checkout opened: SEV1 on checkout declared by you: "
+                                                + "checkout is degraded and customers are affected")
