@@ -160,16 +160,22 @@ def _planned(plan_file, entry, scenario, team, process):
     if chosen.mode == "live":
         raise DrillError(f"{plan_file}: drill {entry} is planned as a live drill; `drill run` simulates it only "
                          "if you change its mode to simulated")
-    name = plan.resolve(loaded, entry, process)
+    name = plan.resolve(loaded, entry)
     if name is None:
-        if not scenario:
-            difficulty, seed = chosen.generate
-            raise DrillError(f"{plan_file}: drill {entry} is a generated scenario: make it with "
-                             f"`drill generate --difficulty {difficulty} --seed {seed}` and give its file as SCENARIO")
-        name = scenario
+        name = scenario or _materialise(*chosen.generate)
     elif scenario and Path(scenario).stem != Path(name).stem:
         raise DrillError(f"{plan_file}: drill {entry} is planned with scenario {name}, not {scenario}")
     return name, chosen, loaded.quarter
+
+
+def _materialise(difficulty: str, seed: int) -> str:
+    """A plan's generated scenario, made from drills/topology.yaml and written to generated/."""
+    from . import generate
+    from .files import write_atomic
+    from .topology import load_topology, topology_path
+
+    made = generate.generate(load_topology(topology_path(None)), seed, difficulty)
+    return str(write_atomic(Path("generated") / f"{made.name}.yaml", made.text))
 
 
 def _table(rows: list[list[str]], header: list[str]) -> list[str]:
@@ -331,8 +337,8 @@ def show_plan(quarter, plan_file, roster, store_path):
     names, bands = {}, None
     for index, entry in enumerate(loaded.entries, 1):
         if entry.random and bands is None:
-            bands = {p.stem: plan.difficulty(p, process) for p in plan.library()}
-        names[index] = plan.resolve(loaded, index, process, bands)
+            bands = {p.stem: plan.difficulty(p) for p in plan.library()}
+        names[index] = plan.resolve(loaded, index, bands)
     done = plan.carried_out(loaded, store.drills(store_path, quarter=quarter), names)
     rows = []
     for index, entry in enumerate(loaded.entries, 1):
@@ -367,8 +373,8 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     loaded, names = None, {}
     if path.exists():
         loaded = plan.load_plan(path, team)
-        bands = {p.stem: plan.difficulty(p, process) for p in plan.library()} if any(e.random for e in loaded.entries) else {}
-        names = {i: plan.resolve(loaded, i, process, bands) for i in range(1, len(loaded.entries) + 1)}
+        bands = {p.stem: plan.difficulty(p) for p in plan.library()} if any(e.random for e in loaded.entries) else {}
+        names = {i: plan.resolve(loaded, i, bands) for i in range(1, len(loaded.entries) + 1)}
     found = store.drills(store_path, until=quarter)
     context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior])
     out = out or Path("reports") / quarter

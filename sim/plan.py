@@ -20,15 +20,11 @@ from pathlib import Path
 from . import config, units, yamlfile
 from .actions import ROLES
 from .errors import DrillError
+from .generate import DIFFICULTIES
 from .store import Drill, parse_quarter, quarter_bounds
 from .yamlfile import Checker, number, one_of, text
 
-DIFFICULTIES = ("easy", "medium", "hard")
 MODES = ("simulated", "live")
-# A scenario's difficulty is measured, not declared: the median score of the default
-# bots over a few seeds, banded. Lower bounds of easy and medium (hard is below).
-BANDS = {"easy": 97.0, "medium": 85.0}
-DIFFICULTY_SEEDS = 5
 
 
 @dataclass(frozen=True)
@@ -176,16 +172,11 @@ def _role_map(convert):
 # --- scenarios of a difficulty -------------------------------------------------------
 
 
-def difficulty(path, process: config.Process) -> str:
-    """The band of a scenario's median score when the built-in bots run it."""
-    scenario = config.load_scenario(path)
-    from .engine import run_drill
-    from .scoring import score
+def difficulty(path) -> str:
+    """The band of a scenario's median score when the built-in bots run it (as ``drill generate`` bands)."""
+    from .generate import band_of, measure
 
-    scores = [score(run_drill(scenario, process, seed=seed, samples=False).events, scenario, process)["score"]
-              for seed in range(DIFFICULTY_SEEDS)]
-    median = statistics.median(scores)
-    return next((band for band, floor in BANDS.items() if median >= floor), "hard")
+    return band_of(statistics.median(measure(config.load_scenario(path))))
 
 
 def library() -> list[Path]:
@@ -193,7 +184,7 @@ def library() -> list[Path]:
     return sorted(folders[0].glob("*.yaml")) if folders else []
 
 
-def resolve(plan: Plan, index: int, process: config.Process, bands: dict | None = None) -> str | None:
+def resolve(plan: Plan, index: int, bands: dict | None = None) -> str | None:
     """The scenario entry ``index`` (1-based) runs: its name, a random pick of its difficulty
     (the same pick every time: seeded by the quarter and the entry), or None when generated."""
     entry = plan.entries[index - 1]
@@ -201,7 +192,7 @@ def resolve(plan: Plan, index: int, process: config.Process, bands: dict | None 
         return entry.scenario
     if entry.generate:
         return None
-    bands = bands if bands is not None else {p.stem: difficulty(p, process) for p in library()}
+    bands = bands if bands is not None else {p.stem: difficulty(p) for p in library()}
     fitting = sorted(name for name, band in bands.items() if band == entry.random)
     if not fitting:
         raise DrillError(f"{plan.path}: drill {index}: no scenario in the library is {entry.random}")

@@ -112,17 +112,17 @@ def test_random_entries_pick_the_same_scenario_of_their_difficulty_every_time(wr
           - {date: 2026-10-08, scenario: {random: {difficulty: easy}}}
     """))
     bands = {"a": "easy", "b": "hard", "c": "hard", "d": "easy"}
-    first = [plan.resolve(loaded, i, Process(), bands) for i in (1, 2)]
+    first = [plan.resolve(loaded, i, bands) for i in (1, 2)]
     assert first[0] in ("b", "c") and first[1] in ("a", "d")
-    assert [plan.resolve(loaded, i, Process(), dict(reversed(bands.items()))) for i in (1, 2)] == first
+    assert [plan.resolve(loaded, i, dict(reversed(bands.items()))) for i in (1, 2)] == first
     with pytest.raises(DrillError, match="no scenario in the library is hard"):
-        plan.resolve(loaded, 1, Process(), {"a": "easy"})
+        plan.resolve(loaded, 1, {"a": "easy"})
 
 
 def test_difficulty_is_measured_from_the_bots_scores():
     # sev3-worsening: the bots miss the cadence after it worsens (median score about 74).
-    assert plan.difficulty(SCENARIOS / "sev3-worsening.yaml", Process()) == "hard"
-    assert plan.difficulty(SCENARIOS / "bad-deploy-rollback.yaml", Process()) == "easy"
+    assert plan.difficulty(SCENARIOS / "sev3-worsening.yaml") == "hard"
+    assert plan.difficulty(SCENARIOS / "bad-deploy-rollback.yaml") == "easy"
 
 
 def test_a_planned_run_gives_the_planned_people_their_roles():

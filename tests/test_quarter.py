@@ -196,8 +196,11 @@ def test_drill_run_records_into_the_store_and_runs_plan_entries(tmp_path, drill_
     assert (got.conducted, got.scenario, got.seed, got.plan_quarter, got.plan_entry) == (
         "2026-10-21", "memory-leak-restart", 4, "2026-Q4", 1)
     assert (got.lead("ic"), got.lead("comms"), got.lead("ops")) == ("lee", "alex", "dana")
-    generated = runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "2"])
-    assert "drill generate --difficulty medium --seed 7" in generated.output and generated.exit_code == 1
+    generated = runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "2", "--out", "o3"])
+    assert generated.exit_code == 0, generated.output
+    # made from the topology as `drill generate --difficulty medium --seed 7` makes it
+    assert (tmp_path / "generated" / "generated-medium-7.yaml").exists()
+    assert (store.drill(3).scenario, store.drill(3).plan_entry) == ("generated-medium-7", 2)
     assert "planned as a live drill" in runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "3"]).output
     assert "is planned with scenario memory-leak-restart, not bad-deploy-rollback" in runner.invoke(
         main, ["run", "bad-deploy-rollback", "--plan", str(plan_file), "--entry", "1"]).output
@@ -207,8 +210,8 @@ def test_drill_run_records_into_the_store_and_runs_plan_entries(tmp_path, drill_
     assert shown.exit_code == 0, shown.output
     rows = shown.output.splitlines()
     assert "memory-leak-restart" in rows[1] and rows[1].endswith("run (drill 2)")
-    assert "generated (medium, seed 7)" in rows[2] and rows[2].endswith("not run")
-    assert "1 of 3 planned drills run." in shown.output
+    assert "generated (medium, seed 7)" in rows[2] and rows[2].endswith("run (drill 3)")
+    assert "2 of 3 planned drills run." in shown.output
 
 
 def test_rotation_command_and_proposal(tmp_path, monkeypatch):
