@@ -226,7 +226,7 @@ def create_app(room: Room) -> Starlette:
         viewer(request)
         if room.card is None or not all((room.folder / name).exists() for name in OUTPUTS):
             raise Refused(409, "the report is written when the drill has ended")
-        if request.path_params["name"] == "report.md":
+        if request.url.path.endswith(".md"):
             return Response((room.folder / "report.md").read_bytes(), media_type="text/markdown; charset=utf-8")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -237,8 +237,9 @@ def create_app(room: Room) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        if room.live is not None and room.live.ended:
-            room.tick()  # resumed after the end: the outputs may not have been written
+        card = room.tick()
+        if card is not None:  # resumed after the end: the outputs may not have been written
+            room.finish(card)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_ticking, room, hub)
             yield
@@ -252,7 +253,7 @@ def create_app(room: Room) -> Starlette:
     controls = {"seat": seat, "bots": bots, "start": start, "pause": pause, "resume": resume, "speed": speed,
                 "inject": inject, "ask": ask, "end": end}
     routes += [Route(f"/f/{{token:str}}/api/{name}", function, methods=["POST"]) for name, function in controls.items()]
-    routes += [Route("/f/{token:str}/api/report.{name:str}", download, methods=["GET"])]
+    routes += [Route(f"/f/{{token:str}}/api/report.{suffix}", download, methods=["GET"]) for suffix in ("md", "zip")]
     routes += [Route(f"/{kind}/{{token:str}}", page, methods=["GET"]) for kind in PAGES]
     routes += [Route(f"/{kind}/{{token:str}}/", page, methods=["GET"]) for kind in PAGES]
     routes += [Route(f"/{kind}/{{token:str}}/{{name:str}}", asset, methods=["GET"]) for kind in PAGES]
@@ -264,8 +265,9 @@ async def _ticking(room: Room, hub: Hub) -> None:
         await asyncio.sleep(TICK)
         if room.live is None or room.card is not None or (room.live.pace.paused and not room.live.ended):
             continue
-        if room.tick():
-            await anyio.to_thread.run_sync(room.write_outputs)
+        card = room.tick()
+        if card is not None:
+            await anyio.to_thread.run_sync(room.finish, card)
         hub.notify()
 
 

@@ -237,19 +237,19 @@ class Room:
 
     # -- the clock (called by the server on every tick) --
 
-    def tick(self) -> bool:
-        """Advance the drill; True when it has just ended and its outputs need writing."""
+    def tick(self) -> dict | None:
+        """Advance the drill; when it has just ended, its scorecard, for ``finish``."""
         if self.live is None or self.card is not None:
-            return False
+            return None
         self.live.advance()
-        if self.live.ended:
-            self.card = score(self.live.result.events, self.scenario, self.process)
-            return True
-        return False
+        return score(self.live.result.events, self.scenario, self.process) if self.live.ended else None
 
-    def write_outputs(self) -> list[Path]:
-        """The same outputs as ``drill run``, next to the journal (events.jsonl is the same file)."""
-        return report.write_outputs(self.live.result, self.card, self.folder)
+    def finish(self, card: dict) -> list[Path]:
+        """Write the same outputs as ``drill run`` next to the journal (events.jsonl is the same
+        file), then show everyone the scorecard."""
+        written = report.write_outputs(self.live.result, card, self.folder)
+        self.card = card
+        return written
 
     # -- views --
 

@@ -11,7 +11,7 @@ const Drill = (() => {
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? "" : value);
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -20,7 +20,7 @@ const Drill = (() => {
 
   function fill(id, ...children) {
     const node = document.getElementById(id);
-    node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+    node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
     return node;
   }
 
@@ -60,7 +60,8 @@ const Drill = (() => {
   function duration(seconds) {
     const s = Math.max(0, Math.round(seconds));
     const m = Math.floor(s / 60), r = s % 60;
-    return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m` : `${m}:${String(r).padStart(2, "0")}`;
+    if (m >= 60) return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
+    return m ? `${m}m ${String(r).padStart(2, "0")}s` : `${r}s`;
   }
 
   // -- the channel: one line of text per event --
@@ -165,7 +166,7 @@ const Drill = (() => {
     if (s.next_update_due !== null && s.next_update_due !== undefined) {
       const left = s.next_update_due - s.t;
       cadence = el("span", { class: "cadence" + (left < 0 ? " overdue" : "") },
-        left < 0 ? `overdue ${duration(-left)}` : `due in ${duration(left)}`);
+        left < 0 ? `overdue by ${duration(-left)}` : `due in ${duration(left)}`);
     }
     fill(id,
       el("dl", { class: "kv" },

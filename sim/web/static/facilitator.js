@@ -27,6 +27,8 @@
       el("div", { class: "link" }, link(seat.token)))) : el("li", { class: "empty" }, "No seats yet: bots take every role."));
     document.getElementById("setup-row").classList.toggle("hidden", !setup);
     document.getElementById("bots").checked = s.room.bots;
+    const speed = document.getElementById("speed");
+    if (document.activeElement !== speed) speed.value = s.status ? s.status.speed : s.room.speed;
     for (const option of document.querySelectorAll("#seat-kind option")) option.disabled = !setup && option.value !== "joiner";
     if (!setup && document.getElementById("seat-kind").value !== "joiner") document.getElementById("seat-kind").value = "joiner";
     const key = JSON.stringify([s.room.fault_kinds, s.options.services]);
