@@ -18,9 +18,13 @@ const Drill = (() => {
     return node;
   }
 
+  // Replace an element's content, unless it would look the same: a button is not swapped
+  // for its twin under the pointer, and what someone is reading or scrolling stays put.
   function fill(id, ...children) {
     const node = document.getElementById(id);
-    node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
+    const next = document.createElement(node.tagName);
+    next.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+    if (next.innerHTML !== node.innerHTML) node.replaceChildren(...next.childNodes);
     return node;
   }
 
@@ -104,7 +108,7 @@ const Drill = (() => {
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const rows = state.events.filter((e) => DESCRIBE[e.kind] && !(skip || []).includes(e.kind)).map((e) =>
       el("li", { class: STYLE[e.kind] }, el("span", { class: "time" }, e.at.slice(11, 16)), el("span", {}, DESCRIBE[e.kind](e))));
-    list.replaceChildren(...(rows.length ? rows : [el("li", { class: "empty" }, "Nothing yet.")]));
+    fill(id, rows.length ? rows : el("li", { class: "empty" }, "Nothing yet."));
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
