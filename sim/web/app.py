@@ -49,23 +49,49 @@ class Refused(Exception):
 
 
 class Hub:
-    """Wakes every open stream when something changed."""
+    """Wakes every open stream, at most once a tick, when something changed: a burst of
+    actions costs each page one update, not one per action."""
 
     def __init__(self):
         self._changed = asyncio.Event()
+        self.dirty = False
 
     def notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self.dirty = True
+
+    def wake(self) -> None:
+        if self.dirty:
+            self.dirty = False
+            self._changed.set()
+            self._changed = asyncio.Event()
 
     async def wait(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
 
 
+class GroupCommit:
+    """Answers an input only once it is on disk, with one sync for every input that arrived
+    while the previous sync ran: syncing is the slow part, and it does not block the loop."""
+
+    def __init__(self, room: Room):
+        self.room, self.appended, self.synced = room, 0, 0
+        self.lock = asyncio.Lock()  # fair: waiters are served in arrival order
+
+    async def durable(self) -> None:
+        self.appended += 1
+        ticket = self.appended
+        async with self.lock:
+            if self.synced >= ticket or self.room.live is None:
+                return
+            upto = self.appended
+            await anyio.to_thread.run_sync(self.room.live.sync)
+            self.synced = upto
+
+
 def create_app(room: Room) -> Starlette:
     """The ASGI app serving ``room``."""
-    hub = Hub()
+    hub, commit = Hub(), GroupCommit(room)
 
     def viewer(request: Request) -> dict:
         who = room.who(request.path_params["token"])
@@ -91,7 +117,8 @@ def create_app(room: Room) -> Starlette:
             raise Refused(400, "the request body must be a JSON object")
         return parsed
 
-    def answer(result) -> JSONResponse:
+    async def answer(result) -> JSONResponse:
+        await commit.durable()
         hub.notify()
         data = result.data if isinstance(result.data, (dict, str)) else None
         return JSONResponse({"ok": result.ok, "reason": result.reason, "data": data}, status_code=200 if result.ok else 422)
@@ -147,7 +174,7 @@ def create_app(room: Room) -> Starlette:
     @endpoint
     async def join(request):
         seat = viewer(request)
-        return answer(room.join(seat, (await body(request)).get("name")))
+        return await answer(room.join(seat, (await body(request)).get("name")))
 
     @endpoint
     async def act(request):
@@ -159,7 +186,7 @@ def create_app(room: Room) -> Starlette:
             raise Refused(409, "join the drill first")
         action.pop("at", None)  # the server's clock says when
         action["by"] = seat["name"]  # who acts is the link's owner, whatever the body says
-        return answer(room.live.act(action))
+        return await answer(room.live.act(action))
 
     # -- the facilitator --
 
@@ -169,7 +196,7 @@ def create_app(room: Room) -> Starlette:
             data = await body(request)
             if function.__name__ not in ("seat", "bots", "start") and room.live is None:
                 raise Refused(409, "the drill has not started yet")
-            return answer(function(data))
+            return await answer(function(data))
         return endpoint(handle)
 
     def done(value=None):
@@ -263,12 +290,13 @@ def create_app(room: Room) -> Starlette:
 async def _ticking(room: Room, hub: Hub) -> None:
     while True:
         await asyncio.sleep(TICK)
-        if room.live is None or room.card is not None or (room.live.pace.paused and not room.live.ended):
-            continue
-        card = room.tick()
-        if card is not None:
-            await anyio.to_thread.run_sync(room.finish, card)
-        hub.notify()
+        live = room.live
+        if live is not None and room.card is None and (live.ended or not live.pace.paused):
+            card = room.tick()
+            if card is not None:
+                await anyio.to_thread.run_sync(room.finish, card)
+            hub.notify()
+        hub.wake()
 
 
 def _file(name: str) -> Response:

@@ -144,6 +144,7 @@ class Room:
             for seat in state["seats"]:  # named in room.json, but the join was cut short
                 if seat["name"] and seat["name"] not in room.live.drill.people and not room.live.ended:
                     room.live.join(seat["name"])
+            room.live.sync_each = False  # the server syncs before it answers (app.GroupCommit)
         return room
 
     def __init__(self, folder: Path, state: dict):
@@ -234,6 +235,7 @@ class Room:
         self.live = LiveDrill.create(self.folder, files["scenario"], files.get("process"), files.get("roster"),
                                      seed=self.state["seed"], speed=self.state["speed"], players=players,
                                      bots=self.state["bots"])
+        self.live.sync_each = False  # the server syncs before it answers (app.GroupCommit)
 
     # -- the clock (called by the server on every tick) --
 
@@ -282,7 +284,8 @@ class Room:
                              for a in live.drill.monitoring.firing() for d in (a.describe(),)]
             out["pages"] = self._pages(name)
             out["allowed"] = self._allowed(name) if name in live.drill.people and not live.ended else {}
-            watched = sorted({e["service"] for e in events if e["kind"] == "dashboard.viewed" and e["by"] == name})
+            watched = sorted(set(cursor["samples"]) | {e["service"] for e in fresh
+                                                        if e["kind"] == "dashboard.viewed" and e["by"] == name})
         samples = live.drill.samples or []
         out["samples"] = {}
         sent = dict(cursor["samples"])
