@@ -39,6 +39,11 @@ def main() -> None:
             for name, url in (("participant", f"{server.base}/p/{ana}/"), ("facilitator", f"{server.base}/f/{server.token}/")):
                 page.goto(url)
                 page.wait_for_selector(".chart svg polyline", state="attached")
+                if name == "participant":  # ana, as IC, starts the answer to the VP
+                    page.click("#tabs button[data-action=update]")
+                    page.select_option("#action [name=status]", "identified")
+                    page.fill("#action [name=summary]", "Gateway config push at 14:45 is the likely cause; "
+                                                        "rolling it back now. ETA for recovery 15:10.")
                 page.wait_for_timeout(500)
                 page.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=False)
             browser.close()

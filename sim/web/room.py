@@ -231,6 +231,10 @@ class Room:
             raise DrillError("the drill has already started")
         players = [{"name": s["name"], "oncall": None if s["seat"] == "joiner" else s["seat"]}
                    for s in self.state["seats"] if s["name"]]
+        for seat in self.state["seats"]:
+            if not seat["name"]:
+                seat["seat"] = "joiner"  # pages go to whoever is on call at the start: a bot, now
+        self.save()
         files = self.state["files"]
         self.live = LiveDrill.create(self.folder, files["scenario"], files.get("process"), files.get("roster"),
                                      seed=self.state["seed"], speed=self.state["speed"], players=players,
