@@ -27,7 +27,7 @@ from .actions import parse_action
 from .config import FAULT_KINDS, Fault, Finding, Person, Roster, Script, ScriptParticipant
 from .engine import Drill, DrillResult
 from .errors import DrillError
-from .files import write_atomic
+from .files import read_json, write_atomic
 from .incident import Result
 
 MANIFEST = "live.json"
@@ -146,13 +146,7 @@ class LiveDrill:
     def open(cls, folder) -> "LiveDrill":
         """The drill in ``folder``, replayed up to where it stopped."""
         folder = Path(folder)
-        try:
-            manifest = json.loads((folder / MANIFEST).read_text())
-        except FileNotFoundError:
-            raise DrillError(f"{folder} holds no live drill ({MANIFEST} is missing)") from None
-        except json.JSONDecodeError as exc:
-            raise DrillError(f"{folder / MANIFEST}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-        return cls(folder, manifest)
+        return cls(folder, read_json(folder / MANIFEST, f"{folder} holds no live drill ({MANIFEST} is missing)"))
 
     def __init__(self, folder: Path, manifest: dict):
         self.folder, self.manifest = folder, manifest

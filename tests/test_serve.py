@@ -6,8 +6,8 @@ import json
 import pytest
 
 from sim import config
-from sim.web.room import seats_from_plan
 from sim.errors import DrillError
+from sim.web.room import seats_from_plan
 
 from .serving import Server
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import config, report
 from ..actions import MITIGATIONS, ROLES, STATUSES
 from ..errors import DrillError
-from ..files import write_atomic
+from ..files import read_json, write_atomic
 from ..incident import Result
 from ..live import MANIFEST, LiveDrill, check_speed
 from ..scoring import CHECKLIST, score
@@ -132,16 +132,10 @@ class Room:
     @classmethod
     def open(cls, folder) -> "Room":
         folder = Path(folder)
-        try:
-            state = json.loads((folder / ROOM).read_text())
-        except FileNotFoundError:
-            raise DrillError(f"{folder} holds no drill room ({ROOM} is missing)") from None
-        except json.JSONDecodeError as exc:
-            raise DrillError(f"{folder / ROOM}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-        room = cls(folder, state)
+        room = cls(folder, read_json(folder / ROOM, f"{folder} holds no drill room ({ROOM} is missing)"))
         if (folder / MANIFEST).exists():
             room.live = LiveDrill.open(folder)
-            for seat in state["seats"]:  # named in room.json, but the join was cut short
+            for seat in room.state["seats"]:  # named in room.json, but the join was cut short
                 if seat["name"] and seat["name"] not in room.live.drill.people and not room.live.ended:
                     room.live.join(seat["name"])
             room.live.sync_each = False  # the server syncs before it answers (app.GroupCommit)
