@@ -123,9 +123,13 @@ class Room:
         state = {"version": 1, "facilitator": new_token(), "seed": seed, "speed": speed, "bots": True,
                  "files": {k: str(Path(v).resolve()) for k, v in files.items() if v is not None}, "seats": []}
         room = cls(folder, state)
-        config.load_process(process_file)  # fail now, not at start, on a bad file
-        for seat in seats:
-            room.add_seat(seat["seat"], seat.get("name"))
+        config.load_roster(roster_file, room.process)  # fail now, not at the start, on a bad file
+        try:
+            for seat in seats:
+                room.add_seat(seat["seat"], seat.get("name"))
+        except DrillError:
+            (folder / ROOM).unlink(missing_ok=True)  # a room set up halfway is no room
+            raise
         room.save()
         return room
 
