@@ -318,9 +318,9 @@ class LiveDrill:
         """Start an extra fault of ``kind`` on ``service`` now, with the defaults of its kind."""
         if self.ended:
             return Result(False, "the drill has ended")
-        if kind not in FAULT_KINDS:
+        if not isinstance(kind, str) or kind not in FAULT_KINDS:
             return Result(False, f"unknown fault kind {kind!r} (kinds: {', '.join(FAULT_KINDS)})")
-        if service not in self.scenario.services:
+        if not isinstance(service, str) or service not in self.scenario.services:
             return Result(False, f"unknown service {service!r} (services: {', '.join(self.scenario.services)})")
         self.advance()
         record = self._input("inject", kind=kind, service=service)

@@ -86,6 +86,25 @@ def test_bodies_are_size_limited_and_validated(server):
         "this link is kim's"
 
 
+def test_odd_values_are_refused_with_a_reason_never_a_crash(server):
+    ana, kim = started(server)
+    odd = [None, True, 7, [], ["look"], {}, {"a": 1}, "x" * 3000]
+    for value in odd:
+        for body in ({"do": value}, {"do": "look", "service": value}, {"do": "declare", "severity": value},
+                     {"do": "page", "teams": value}, {"do": "assign", "role": value, "who": value},
+                     {"do": "update", "status": "investigating", "summary": "s", "next_update": value}):
+            assert server.act(ana, **body).status_code == 422, body
+        for what, body in (("inject", {"kind": value, "service": value}), ("ask", {"who": value, "question": value}),
+                           ("seat", {"seat": value})):
+            assert server.control(what, **body)["ok"] is False, (what, body)
+        if value:  # an empty name leaves the seat for its holder to name
+            assert server.control("seat", seat="joiner", name=value)["ok"] is False, value
+        assert server.http.post(f"/p/{kim}/api/join", json={"name": value}).status_code == 422
+    for value in (None, True, [], "fast", 0, 5000):
+        assert server.control("speed", speed=value)["ok"] is False, value
+    assert server.http.get(f"/p/{ana}/api/state").status_code == 200
+
+
 def test_static_files_cannot_escape_their_folder(server):
     ana = server.seat("primary", "ana")
     assert server.http.get(f"/p/{ana}/drill.css").status_code == 200
