@@ -79,6 +79,8 @@ def test_bodies_are_size_limited_and_validated(server):
     assert huge.status_code == 413
     assert server.http.post(f"/p/{ana}/api/act", content=b"not json").status_code == 400
     assert server.http.post(f"/p/{ana}/api/act", json=["look"]).status_code == 400
+    for hostile in (b"[" * 8000 + b"]" * 8000, b'{"do": ' + b"9" * 5000 + b"}", b"\xff\xfe"):
+        assert server.http.post(f"/p/{ana}/api/act", content=hostile).status_code == 400
     assert server.act(ana, do="update", status="investigating", summary="x" * 2001).status_code == 422
     assert server.http.post(f"/p/{kim}/api/join", json={"name": "x" * 41}).json()["reason"] == \
         "a name is 1 to 40 printable characters"

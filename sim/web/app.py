@@ -111,7 +111,7 @@ def create_app(room: Room) -> Starlette:
                 raise Refused(413, f"request body larger than {MAX_BODY} bytes")
         try:
             parsed = json.loads(data or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, a number too long, nested too deep
             raise Refused(400, "the request body is not JSON") from None
         if not isinstance(parsed, dict):
             raise Refused(400, "the request body must be a JSON object")
