@@ -207,7 +207,10 @@ def test_seats_come_from_a_plan(tmp_path):
     assert seats_from_plan(plan) == [{"name": "ana", "seat": "primary"}, {"name": "ben", "seat": "secondary"},
                                      {"name": "kim", "seat": "joiner"}]
     plan.write_text("participants:\n  - {name: ana, seat: pilot}\n")
-    with pytest.raises(DrillError, match="seat must be one of primary, secondary, joiner, got 'pilot'"):
+    with pytest.raises(DrillError, match=r"plan.yaml:2: ana: seat must be one of primary, secondary, joiner, got 'pilot'"):
+        seats_from_plan(plan)
+    plan.write_text("participants:\n  - {name: ana}\n  - {seat: primary}\n")
+    with pytest.raises(DrillError, match="plan.yaml:3: a participant needs a name"):
         seats_from_plan(plan)
     plan.write_text("participants:\n  - {name: ana, seat: primary}\n  - {name: kim}\n")
     with Server(tmp_path / "drill", "--plan", str(plan)) as server:

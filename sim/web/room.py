@@ -84,14 +84,14 @@ def seats_from_plan(path) -> list[dict]:
     data = load(path)
     people = data.get("participants") if isinstance(data, dict) else data
     if not isinstance(people, list):
-        raise DrillError(f"{path}: expected a list under 'participants:' of {{name, seat}}")
+        raise DrillError(f"{path}:{getattr(data, 'line', 1)}: expected a list of {{name, seat}} under 'participants:'")
     seats = []
-    for number, entry in enumerate(people, start=1):
+    for line, entry in zip(people.item_lines, people):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise DrillError(f"{path}: participant {number} needs a name")
+            raise DrillError(f"{path}:{line}: a participant needs a name")
         seat = entry.get("seat", entry.get("oncall")) or "joiner"
         if seat not in SEATS:
-            raise DrillError(f"{path}: participant {entry['name']}: seat must be one of {', '.join(SEATS)}, got {seat!r}")
+            raise DrillError(f"{path}:{line}: {entry['name']}: seat must be one of {', '.join(SEATS)}, got {seat!r}")
         seats.append({"name": entry["name"], "seat": seat})
     return seats
 
