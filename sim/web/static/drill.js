@@ -148,6 +148,15 @@ const Drill = (() => {
   const percent = (v) => `${(100 * v).toFixed(v < 0.01 ? 2 : 1)}%`;
   const millis = (v) => `${Math.round(v)} ms`;
 
+  // The metrics the charts do not draw (traffic, CPU, memory), as the person last saw them.
+  function lastLook(state, service) {
+    const seen = state.events.filter((e) => e.kind === "dashboard.viewed" && e.service === service && e.metrics);
+    if (!seen.length || !state.me) return null;
+    const e = seen[seen.length - 1], m = e.metrics;
+    return el("p", { class: "look" }, `At your last look (${e.at.slice(11, 16)}): ${Math.round(m.request_rate)} requests/s, ` +
+      `CPU ${Math.round(100 * m.cpu)}%, memory ${Math.round(100 * m.memory)}%`);
+  }
+
   function charts(id, state, services) {
     const blocks = services.filter((s) => state.samples[s]).map((service) => {
       const rows = state.samples[service], last = rows[rows.length - 1];
@@ -155,7 +164,7 @@ const Drill = (() => {
         el("h3", {}, `${service} - error rate`, el("span", { class: "now" }, `now ${percent(last[1])}`)),
         line(rows, 1, `${service} error rate`, "err", percent, state.options),
         el("h3", {}, `${service} - p99 latency`, el("span", { class: "now" }, `now ${millis(last[2])}`)),
-        line(rows, 2, `${service} p99 latency`, "lat", millis, state.options));
+        line(rows, 2, `${service} p99 latency`, "lat", millis, state.options), lastLook(state, service));
     });
     fill(id, blocks.length ? blocks : el("p", { class: "empty" }, "Look at a service to open its dashboard."));
   }
