@@ -59,6 +59,20 @@ def test_people_act_as_themselves_within_their_roles(server):
                   ("role.assigned", "ana"), ("action.rejected", "kim")]
 
 
+def test_the_stream_sends_everything_once_then_only_what_changed(server):
+    ana, kim = started(server)
+    with server.http.stream("GET", f"/p/{kim}/api/stream") as stream:
+        messages = (json.loads(line[5:]) for line in stream.iter_lines() if line.startswith("data:"))
+        first = next(messages)
+        assert first["full"] and first["me"] == {"name": "kim", "seat": "joiner"} and first["samples"] == {}
+        assert server.act(kim, do="look", service="cart").json()["ok"]
+        later = next(m for m in messages if m["events"])
+        assert not later["full"] and [e["kind"] for e in later["events"]] == ["dashboard.viewed"]
+        assert list(later["samples"]) == ["cart"]  # the dashboard opens with its history
+        rows = later["samples"]["cart"]
+        assert rows[0][0] == 0 and rows[-1][0] <= later["status"]["t"]
+
+
 def test_every_request_needs_the_right_token(server):
     ana = server.seat("primary", "ana")
     bad = "x" * len(ana)

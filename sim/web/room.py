@@ -259,9 +259,9 @@ class Room:
 
     def view(self, viewer: dict, cursor: dict | None = None) -> tuple[dict, dict]:
         """What ``viewer`` sees now: everything new since ``cursor`` (all of it when None)."""
-        cursor = cursor or {"events": 0, "samples": {}}
+        full, cursor = cursor is None, cursor or {"events": 0, "samples": {}}
         facilitator = viewer.get("facilitator", False)
-        out = {"full": cursor["events"] == 0, "phase": self.phase, "options": self._options()}
+        out = {"full": full, "phase": self.phase, "options": self._options()}
         if facilitator:
             out["room"] = self._room_view()
             out["scenario"] = self._truth()
