@@ -26,21 +26,31 @@ def submit(page, tab: str, **fields) -> None:
 
 def test_two_people_run_an_incident_and_see_the_scorecard(tmp_path):
     with Server(tmp_path / "drill", "--speed", "100", "--seed", "4") as server, sync_api.sync_playwright() as pw:
-        ana = server.seat("primary", "ana")
-        ben = server.seat("joiner")
-        server.control("bots", on=False)
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            ana_page = browser.new_context().new_page()
-            ben_page = browser.new_context().new_page()
-            ana_page.set_default_timeout(10_000)
-            ben_page.set_default_timeout(10_000)
-            ana_page.goto(f"{server.base}/p/{ana}/")
-            ben_page.goto(f"{server.base}/p/{ben}/")
+            pages = [browser.new_context().new_page() for _ in range(3)]
+            for page in pages:
+                page.set_default_timeout(10_000)
+            facilitator, ana_page, ben_page = pages
+            # The facilitator sets the room up on their page: ana on call, a seat for ben, no bots.
+            facilitator.goto(f"{server.base}/f/{server.token}/")
+            facilitator.select_option("#seat-kind", "primary")
+            facilitator.fill("#seat-name", "ana")
+            facilitator.click("#seat-form button")
+            sync_api.expect(facilitator.locator("#seats li")).to_have_count(1)
+            facilitator.select_option("#seat-kind", "joiner")
+            facilitator.click("#seat-form button")
+            sync_api.expect(facilitator.locator("#seats li")).to_have_count(2)
+            facilitator.uncheck("#bots")
+            sync_api.expect(facilitator.locator("#message")).to_have_text("bots: done")
+            ana_link, ben_link = facilitator.locator("#seats .link").all_inner_texts()
+
+            ana_page.goto(ana_link)
+            ben_page.goto(ben_link)
             ben_page.fill("#join-name", "ben")
             ben_page.click("#join-form button")
             sync_api.expect(ben_page.locator("#who")).to_have_text("ben - joined")
-            assert server.control("start")["ok"]
+            facilitator.click("#start")
 
             # The checkout alert pages ana at 14:47:45, under five seconds at this speed.
             ana_page.click("#pages button[data-page=P1]")
@@ -54,9 +64,10 @@ def test_two_people_run_an_incident_and_see_the_scorecard(tmp_path):
             submit(ben_page, "update", status="mitigating", summary="Rolled back the gateway config")
             submit(ana_page, "resolve", summary="Error rate back to normal")
             submit(ana_page, "schedule_postmortem", date="2026-04-23")
-            server.control("speed", speed=200)  # the drill ends five simulated minutes after the booking
+            facilitator.fill("#speed", "200")  # the drill ends five simulated minutes after the booking
+            facilitator.click("#set-speed")
 
-            for page in (ana_page, ben_page):
+            for page in pages:
                 sync_api.expect(page.locator("#scorecard .score")).to_contain_text("/ 100", timeout=15_000)
             channel = ben_page.locator("#channel").inner_text()
             for line in ("SEV1 declared by ana", "ben is Communications Lead (assigned by ana)",
@@ -65,5 +76,8 @@ def test_two_people_run_an_incident_and_see_the_scorecard(tmp_path):
                          "Postmortem scheduled for 2026-04-23"):
                 assert line in channel
             assert "Communicate at the defined cadence" in ana_page.locator("#scorecard").inner_text()
+            with facilitator.expect_download() as download:
+                facilitator.click("text=Download report.md")
+            assert Path(download.value.path()).read_text().startswith("# Drill report: ")
         finally:
             browser.close()
