@@ -102,10 +102,11 @@ def scenarios():
 @click.option("--port", type=int, default=8321, show_default=True)
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per wall-clock second.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--process", "process_file", type=_file, help="Process file (default: drills/process.yaml if present, else built-in).")
+@click.option("--process", "process_file", type=_file, help="Process file (default: drills/process.yaml, else built-in).")
 @click.option("--roster", type=_file, help="Roster file: the bots' names and profiles.")
 @click.option("--plan", type=_file, help="A file listing the participants and their seats (participants: [{name, seat}]).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Drill folder (default: reports/<scenario>/live-<time>/).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Drill folder (default: reports/<scenario>/live-<time>/).")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Carry on the drill in this folder after the server stopped (same links).")
 def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, resume):
