@@ -120,8 +120,12 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, re
     from .web.room import Room, seats_from_plan
 
     if resume:
-        if scenario or plan or out:
-            raise DrillError("--resume carries on a drill as it was set up: give no SCENARIO, --plan or --out with it")
+        context = click.get_current_context()
+        given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
+                 if p.name not in ("resume", "host", "port") and context.get_parameter_source(p.name).name != "DEFAULT"]
+        if given:
+            raise DrillError("--resume carries on a drill as it was set up (change the speed on the facilitator's "
+                             f"page): drop {', '.join(given)}")
         room = Room.open(resume)
     else:
         scenario_file = config.scenario_path(scenario)

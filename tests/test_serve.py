@@ -235,3 +235,14 @@ def test_seats_come_from_a_plan(tmp_path):
         people = server.state()["status"]["people"]
         assert people["ana"] == {"bot": False, "oncall": "primary"} and people["kim"] == {"bot": False, "oncall": None}
         assert people["dana"]["bot"] and people["lee"] == {"bot": True, "oncall": "secondary"}
+
+
+def test_resume_takes_the_drill_as_it_was_set_up(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    answer = CliRunner().invoke(main, ["serve", "--resume", str(tmp_path), "--speed", "3", "--seed", "2"])
+    assert answer.exit_code == 1 and "drop --speed, --seed" in answer.output
+    answer = CliRunner().invoke(main, ["serve", "--resume", str(tmp_path)])
+    assert answer.exit_code == 1 and f"{tmp_path} holds no drill room (room.json is missing)" in answer.output
