@@ -50,7 +50,7 @@ class Action:
 def parse_action(raw: dict, start: dt.datetime) -> Action:
     """Check one action's shape; raise ``ValueError`` saying what is wrong."""
     do = raw.get("do")
-    if do not in FIELDS:
+    if not isinstance(do, str) or do not in FIELDS:
         raise ValueError(f"unknown action {do!r} (known: {', '.join(FIELDS)})")
     by = raw.get("by")
     if not isinstance(by, str) or not by:

@@ -431,6 +431,8 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
     else:
         write_atomic(out, made.text)
         click.echo(f"Wrote {out}; run it with: drill run {out}", err=True)
+
+
 @main.command()
 @click.argument("scenario", required=False)
 @click.option("--name", help="Your name in the drill (default: the first person of a resumed drill).")
@@ -478,3 +480,51 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
                                  roster or config.default_file("drills/roster.yaml"), seed=seed,
                                  speed=1.0 if speed is None else speed, players=[player], bots=bots)
     play(drill, name)
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (only this machine by default).")
+@click.option("--port", type=int, default=8321, show_default=True)
+@click.option("--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per wall-clock second.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--process", "process_file", type=_file, help="Process file (default: drills/process.yaml, else built-in).")
+@click.option("--roster", type=_file, help="Roster file: the bots' names and profiles.")
+@click.option("--plan", type=_file, help="A file listing the participants and their seats (participants: [{name, seat}]).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Drill folder (default: reports/<scenario>/live-<time>/).")
+@click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Carry on the drill in this folder after the server stopped (same links).")
+def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, resume):
+    """Serve a live drill of SCENARIO to a room: a facilitator page and one page per participant,
+    with bots in every seat no person takes. Prints the facilitator's secret link."""
+    import datetime as dt
+    import sys
+
+    from . import config
+    from .web.app import serve as run_server
+    from .web.room import Room, seats_from_plan
+
+    if resume:
+        context = click.get_current_context()
+        given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
+                 if p.name not in ("resume", "host", "port") and context.get_parameter_source(p.name).name != "DEFAULT"]
+        if given:
+            raise DrillError("--resume carries on a drill as it was set up (change the speed on the facilitator's "
+                             f"page): drop {', '.join(given)}")
+        room = Room.open(resume)
+    else:
+        scenario_file = config.scenario_path(scenario)
+        name = config.load_scenario(scenario_file).name
+        out = out or Path("reports") / name / f"live-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+        room = Room.create(out, scenario_file, process_file or config.default_file("drills/process.yaml"),
+                           roster or config.default_file("drills/roster.yaml"), seed=seed, speed=speed,
+                           seats=seats_from_plan(plan) if plan else [])
+    base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    click.echo(f"Drill server: {room.scenario.title} ({room.phase}), folder {room.folder}/")
+    click.echo(f"Facilitator (keep it secret): {base}/f/{room.state['facilitator']}/")
+    for seat in room.state["seats"]:
+        click.echo(f"  {seat['name'] or '(unnamed)'} [{seat['seat']}]: {base}/p/{seat['token']}/")
+    click.echo(f"After a crash: drill serve --resume {room.folder} --port {port}")
+    sys.stdout.flush()  # the links must reach a pipe before the server blocks
+    run_server(room, host, port)

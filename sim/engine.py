@@ -15,7 +15,7 @@ from .eventlog import EventLog, to_jsonl
 from .incident import Incident
 from .monitoring import Monitoring
 from .participants import bots, script as script_player
-from .world import World
+from .world import FaultState, World
 
 WRAP_UP = 1800.0  # after resolution: time for the last update and the postmortem booking
 AFTER_POSTMORTEM = 300.0
@@ -161,6 +161,11 @@ class Drill:
             self.start_loop(event["to"], loop, bots.oncall, event["page"])
         elif kind == "role.assigned":
             self.start_loop(event["who"], event["role"], bots.ROLE_LOOPS[event["role"]])
+        elif kind == "stakeholder.asked":
+            roles = self.incident.roles
+            writer = roles.get("comms") or roles.get("ic")
+            if writer:
+                self.start_loop(writer, f"answer:{event['t']}", bots.answer)
 
     def start_loop(self, name: str, loop: str, function, *args) -> None:
         """Start a bot's duty ``loop`` unless that bot already runs it."""
@@ -203,9 +208,15 @@ class Drill:
             self.monitoring.evaluate()
             yield self.env.timeout(interval)
 
+    def inject(self, fault) -> None:
+        """A fault added while the drill runs (a live drill's facilitator injects one)."""
+        state = FaultState(fault)
+        self.world.faults.append(state)
+        self.env.process(self._fault(state))
+
     def _fault(self, state):
         fault = state.fault
-        yield self.env.timeout(fault.at)
+        yield self.env.timeout(fault.at - self.env.now)
         self.log.emit("fault.started", fault=fault.id, fault_kind=fault.kind, service=fault.service)
         if fault.duration is not None:
             yield self.env.timeout(fault.duration)

@@ -1,8 +1,11 @@
 """Writing output files atomically: a reader sees the old file or the new one, never half."""
 
+import json
 import os
 import tempfile
 from pathlib import Path
+
+from .errors import DrillError
 
 
 def write_atomic(path, data: str | bytes) -> Path:
@@ -20,3 +23,14 @@ def write_atomic(path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def read_json(path, missing: str) -> dict:
+    """A JSON state file written with ``write_atomic``; ``missing`` says what its absence means."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DrillError(missing) from None
+    except json.JSONDecodeError as exc:
+        raise DrillError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None

@@ -24,16 +24,27 @@ import simpy
 
 from . import config, units
 from .actions import ROLES, parse_action
-from .config import Person, Roster, Script, ScriptParticipant
+from .config import FAULT_KINDS, Fault, Finding, Person, Roster, Script, ScriptParticipant
 from .engine import Drill, DrillResult
 from .errors import DrillError
-from .files import write_atomic
+from .files import read_json, write_atomic
 from .incident import Result
 
 MANIFEST = "live.json"
 INPUTS = "inputs.jsonl"
 EVENTS = "events.jsonl"
 SPEEDS = (0.1, 1000.0)
+INJECTED_FINDING_AFTER = 300.0  # investigating the service turns the injected fault up after about this long
+_INJECTED_TEXT = {
+    "bad_deploy": "A deploy of {service} went out at {clock}",
+    "config_push": "A config push to {service} at {clock}",
+    "database_overload": "The database behind {service} is saturated since {clock}",
+    "traffic_spike": "Traffic to {service} jumped at {clock}",
+    "region_failure": "One region serving {service} went down at {clock}",
+    "abusive_traffic": "Abusive traffic to {service} since {clock}",
+    "memory_leak": "{service} leaks memory since {clock}",
+    "dependency_outage": "An external dependency of {service} is down since {clock}",
+}
 TICK_NOTE = 1.0  # wall seconds between notes of the clock, so a resume loses at most this much
 
 
@@ -120,9 +131,9 @@ class LiveDrill:
         if (folder / MANIFEST).exists():
             raise DrillError(f"{folder} already holds a live drill: resume it, or choose another folder")
         check_speed(speed)
-        scenario = config.load_scenario(scenario_file)
-        process = config.load_process(process_file)
-        roster = config.load_roster(roster_file, process)
+        # Every file is checked before anything is written.
+        config.load_scenario(scenario_file)
+        config.load_roster(roster_file, config.load_process(process_file))
         check_players(players, bots)
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
@@ -139,13 +150,7 @@ class LiveDrill:
     def open(cls, folder) -> "LiveDrill":
         """The drill in ``folder``, replayed up to where it stopped."""
         folder = Path(folder)
-        try:
-            manifest = json.loads((folder / MANIFEST).read_text())
-        except FileNotFoundError:
-            raise DrillError(f"{folder} holds no live drill ({MANIFEST} is missing)") from None
-        except json.JSONDecodeError as exc:
-            raise DrillError(f"{folder / MANIFEST}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-        return cls(folder, manifest)
+        return cls(folder, read_json(folder / MANIFEST, f"{folder} holds no live drill ({MANIFEST} is missing)"))
 
     def __init__(self, folder: Path, manifest: dict):
         self.folder, self.manifest = folder, manifest
@@ -165,6 +170,9 @@ class LiveDrill:
         self.events = _Journal(folder / EVENTS)
         self._written = 0
         self._noted = monotonic()
+        # A host that answers many people at once turns this off and calls ``sync`` before
+        # answering: one sync then covers every input that arrived meanwhile (a group commit).
+        self.sync_each = True
         self.drill.log.listeners.append(self._journal_event)
         self.drill.start()
         self._replay()
@@ -194,14 +202,19 @@ class LiveDrill:
         self.advance(until=stopped + 0.0005)
         self.pace.rebase(self.env.now)
 
-    def _input(self, kind: str, **fields) -> dict:
-        record = {"t": self.env.now, "input": kind, **fields}
+    def _input(self, input_kind: str, **fields) -> dict:
+        record = {"t": self.env.now, "input": input_kind, **fields}
         self.inputs.append(record)
         self._noted = monotonic()
-        getattr(self, f"_apply_{kind}")(record)
+        getattr(self, f"_apply_{input_kind}")(record)
+        if self.sync_each:
+            self.sync()
+        return record
+
+    def sync(self) -> None:
+        """Make every input and event journaled so far durable."""
         self.inputs.sync()
         self.events.sync()
-        return record
 
     # -- the clock --
 
@@ -304,6 +317,46 @@ class LiveDrill:
     def _apply_end(self, record: dict) -> None:
         if not self.drill.done.triggered:
             self.drill.done.succeed(record["reason"])
+
+    # -- the facilitator's inputs --
+
+    def inject(self, kind: str, service: str) -> Result:
+        """Start an extra fault of ``kind`` on ``service`` now, with the defaults of its kind."""
+        if self.ended:
+            return Result(False, "the drill has ended")
+        if not isinstance(kind, str) or kind not in FAULT_KINDS:
+            return Result(False, f"unknown fault kind {kind!r} (kinds: {', '.join(FAULT_KINDS)})")
+        if not isinstance(service, str) or service not in self.scenario.services:
+            return Result(False, f"unknown service {service!r} (services: {', '.join(self.scenario.services)})")
+        self.advance()
+        record = self._input("inject", kind=kind, service=service)
+        return Result(True, data=record["fault"])
+
+    def _apply_inject(self, record: dict) -> None:
+        kind, service = FAULT_KINDS[record["kind"]], record["service"]
+        number = 1 + sum(s.fault.id.startswith("injected-") for s in self.drill.world.faults)
+        remedy = (kind.fixes or tuple(kind.eases) or tuple(kind.band_aids) or (None,))[0]
+        finding = Finding(service, INJECTED_FINDING_AFTER, _INJECTED_TEXT[record["kind"]].format(
+            service=service, clock=self.drill.iso(self.env.now)[11:16]), root_cause=True, suggests=remedy)
+        fault = Fault(f"injected-{number}", record["kind"], service, self.env.now, dict(kind.effects), ramp=60.0,
+                      duration=None, recovery=300.0, fixes=kind.fixes, eases=dict(kind.eases),
+                      band_aids=dict(kind.band_aids), findings=(finding,), description="injected by the facilitator")
+        self.drill.inject(fault)
+        record["fault"] = fault.id
+
+    def ask(self, who: str, question: str) -> Result:
+        """A stakeholder interrupts in the incident channel ("the VP of sales asks for an ETA")."""
+        if self.ended:
+            return Result(False, "the drill has ended")
+        for name, value, most in (("who", who, 80), ("question", question, 500)):
+            if not isinstance(value, str) or not value.strip() or len(value) > most:
+                return Result(False, f"{name} is 1 to {most} characters")
+        self.advance()
+        self._input("ask", who=who.strip(), question=question.strip())
+        return Result(True)
+
+    def _apply_ask(self, record: dict) -> None:
+        self.drill.log.emit("stakeholder.asked", who=record["who"], question=record["question"])
 
     # -- what people see --
 

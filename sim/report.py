@@ -31,6 +31,8 @@ METRIC_LABELS = {
     "updates_posted": "Status updates posted",
     "actions_rejected": "Actions rejected",
     "revenue_lost": "Revenue lost (estimate)",
+    "stakeholder_questions": "Stakeholder questions",
+    "stakeholder_longest_wait_s": "Longest wait for an answer",
 }
 
 
@@ -78,6 +80,7 @@ _DESCRIBE = {
     "incident.resolved": lambda e: f"Incident resolved by {e['by']}",
     "incident.stood_down": lambda e: f"Stood down as a false alarm by {e['by']}" + (f": {e['reason']}" if e["reason"] else ""),
     "postmortem.scheduled": lambda e: f"Postmortem scheduled for {e['date']}",
+    "stakeholder.asked": lambda e: f"{e['who']} asks in the channel: {e['question']}",
     "action.rejected": lambda e: f"Rejected: {e['by']} tried to {e['do'].replace('_', ' ')}: {e['reason']}",
 }
 

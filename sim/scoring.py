@@ -124,6 +124,16 @@ def customer_impact_min(events: list[dict]) -> float:
     return total / 60.0
 
 
+def stakeholder_waits(events: list[dict]) -> list[float]:
+    """For each stakeholder question, how long it waited for the next status update (until
+    the incident ended when none came)."""
+    waits = []
+    for asked in (e for e in events if e["kind"] == "stakeholder.asked"):
+        answer = _first(events, "update.posted", lambda e, t=asked["t"]: e["t"] >= t)
+        waits.append((answer["t"] if answer else max(_end_of(events), asked["t"])) - asked["t"])
+    return waits
+
+
 def _roles_held(events) -> dict:
     roles: dict[str, str] = {}
     most = 0
@@ -327,6 +337,10 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
                                  <= process.postmortem_business_days) if postmortem_due else None,
     }
     metrics["postmortem_in_time"] = checklist["postmortem_scheduled"]
+    waits = stakeholder_waits(events)
+    if waits:  # only live drills have stakeholder questions; informational, not weighted
+        metrics["stakeholder_questions"] = len(waits)
+        metrics["stakeholder_longest_wait_s"] = round(max(waits), 1)
 
     def timeliness(value, target, zero_at):
         if value is None:

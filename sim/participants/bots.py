@@ -186,6 +186,16 @@ def operations(drill, me):
                 yield env.any_of([env.timeout(CALM_WAIT), drill.closed])
 
 
+def answer(drill, me):
+    """A stakeholder asked in the channel: whoever writes the updates answers with one, sooner than planned."""
+    incident = drill.incident
+    yield drill.busy(me, 0.5 * me.profile.write_update.sample(me.rng))
+    if incident.state == "open" and _writes_updates(drill, me):
+        level = drill.process.level(incident.severity)
+        drill.act(Action("update", me.name, {"status": _status(incident), "summary": _summary(incident),
+                                             "next_update": drill.env.now + level.cadence_min}))
+
+
 ROLE_LOOPS = {"ic": commander, "comms": communications, "ops": operations}
 
 

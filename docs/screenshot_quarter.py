@@ -4,7 +4,7 @@ Runs the README's commands in a scratch folder (a drill store of its own), write
 `drill report quarter 2026-Q4`, and renders report.html in headless Chromium:
 
     apt-get install -y chromium && pip install playwright
-    python docs/screenshot.py            # writes docs/quarter-report.png
+    python docs/screenshot_quarter.py    # writes docs/quarter-report.png
 
 Not needed by the tests or CI.
 """

@@ -1,0 +1,83 @@
+// The facilitator's page: set up the room, run the clock, inject trouble, see the truth, get the report.
+"use strict";
+
+(() => {
+  const { el, fill, post, connect, clock, channel, charts, incident, header, scorecard, duration } = Drill;
+  let state = null, kinds = "";
+
+  async function control(path, body) {
+    const answer = await post(path, body);
+    const message = document.getElementById("message");
+    message.className = "message " + (answer.ok ? "good" : "bad");
+    message.textContent = answer.ok ? `${path}: done` : answer.reason;
+    return answer;
+  }
+
+  function link(token) {
+    return `${location.origin}/p/${token}/`;
+  }
+
+  function render(s) {
+    state = s;
+    header(s);
+    document.getElementById("title").textContent = `${s.scenario.title} (${s.scenario.name})`;
+    const setup = s.phase === "setup";
+    fill("seats", s.room.seats.length ? s.room.seats.map((seat) => el("li", {},
+      el("strong", {}, seat.name || "(name given on joining)"), ` - ${seat.seat}`,
+      el("div", { class: "link" }, link(seat.token)))) : el("li", { class: "empty" }, "No seats yet: bots take every role."));
+    document.getElementById("setup-row").classList.toggle("hidden", !setup);
+    document.getElementById("bots").checked = s.room.bots;
+    const speed = document.getElementById("speed");
+    if (document.activeElement !== speed) speed.value = s.status ? s.status.speed : s.room.speed;
+    for (const option of document.querySelectorAll("#seat-kind option")) option.disabled = !setup && option.value !== "joiner";
+    if (!setup && document.getElementById("seat-kind").value !== "joiner") document.getElementById("seat-kind").value = "joiner";
+    const key = JSON.stringify([s.room.fault_kinds, s.options.services]);
+    if (key !== kinds) {
+      kinds = key;
+      fill("inject-kind", s.room.fault_kinds.map((k) => el("option", { value: k }, k)));
+      fill("inject-service", s.options.services.map((k) => el("option", { value: k }, k)));
+    }
+    const t = s.scenario.truth;
+    fill("truth", el("dl", { class: "kv" },
+      el("dt", {}, "Expected severity"), el("dd", {}, t.severity || "-"),
+      el("dt", {}, "Root cause"), el("dd", {}, t.root_cause || "-"),
+      el("dt", {}, "Teams needed"), el("dd", {}, t.teams_needed.join(", ") || "-"),
+      el("dt", {}, "False alarm"), el("dd", {}, t.false_alarm ? "yes" : "no")),
+      el("h2", { class: "gap" }, "Faults"),
+      el("ul", { class: "list" }, s.scenario.faults.map((f) => el("li", {},
+        el("strong", {}, f.id), ` ${f.kind} on ${f.service} at ${clock(s.options, f.at).slice(0, 5)}`,
+        f.duration ? ` for ${duration(f.duration)}` : "", ` - fixed by ${f.fixes.join(", ") || "nothing (eases only)"}`,
+        f.outcome ? el("span", { class: "badge" }, f.outcome) : null))));
+    incident("incident", s);
+    fill("alerts", (s.alerts || []).length ? s.alerts.map((a) => el("li", {},
+      el("span", { class: `alert-sev ${a.severity}` }, a.state), el("strong", {}, a.alert), ` ${a.summary}`,
+      el("span", { class: "empty" }, ` cause: ${a.cause.join(", ")}`))) : el("li", { class: "empty" }, "No alert pending or firing."));
+    charts("charts", s, s.options.services);
+    channel("channel", s, ["dashboard.viewed", "alert.pending"]);
+    const downloads = s.score ? el("div", { class: "row" },
+      el("a", { href: "api/report.md", download: "report.md" }, el("button", { type: "button" }, "Download report.md")), " ",
+      el("a", { href: "api/report.zip" }, el("button", { type: "button", class: "primary" }, "Download all outputs (zip)"))) : null;
+    scorecard("scorecard", s.score, downloads);
+  }
+
+  document.getElementById("seat-form").onsubmit = (event) => {
+    event.preventDefault();
+    control("seat", { seat: document.getElementById("seat-kind").value, name: document.getElementById("seat-name").value.trim() });
+    document.getElementById("seat-name").value = "";
+  };
+  document.getElementById("bots").onchange = (event) => control("bots", { on: event.target.checked });
+  document.getElementById("start").onclick = () => control("start");
+  document.getElementById("pause").onclick = () => control("pause");
+  document.getElementById("resume").onclick = () => control("resume");
+  document.getElementById("set-speed").onclick = () => control("speed", { speed: Number(document.getElementById("speed").value) });
+  document.getElementById("end").onclick = () => { if (confirm("End the drill now?")) control("end"); };
+  document.getElementById("inject-form").onsubmit = (event) => {
+    event.preventDefault();
+    control("inject", { kind: document.getElementById("inject-kind").value, service: document.getElementById("inject-service").value });
+  };
+  document.getElementById("ask-form").onsubmit = (event) => {
+    event.preventDefault();
+    control("ask", { who: document.getElementById("ask-who").value, question: document.getElementById("ask-question").value });
+  };
+  connect(render);
+})();

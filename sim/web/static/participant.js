@@ -1,0 +1,122 @@
+// The participant's page: what a responder sees, and a form for exactly the actions they may take now.
+"use strict";
+
+(() => {
+  const { el, fill, post, connect, clock, channel, charts, incident, header, scorecard, ROLE } = Drill;
+  const LABEL = {
+    ack: "Acknowledge", declare: "Declare", severity: "Severity", assign: "Assign role", page: "Page teams",
+    update: "Post update", investigate: "Investigate", mitigate: "Mitigate", resolve: "Resolve",
+    stand_down: "Stand down", schedule_postmortem: "Postmortem",
+  };
+  let chosen = null, formKey = "", state = null;
+
+  function fields(action, s) {
+    const o = s.options;
+    const open = (s.pages || []).filter((p) => p.status === "triggered").map((p) => p.id);
+    return {
+      ack: [["page", "select", ["", ...open], "Page (all of yours when empty)"]],
+      declare: [["severity", "select", o.severities], ["service", "select", ["", ...o.services], "Service (the alerting one when empty)"], ["summary", "textarea"]],
+      severity: [["severity", "select", o.severities.filter((v) => v !== s.status.severity)], ["reason", "text"]],
+      assign: [["role", "select", o.roles, "Role", (v) => ROLE[v]], ["who", "select", o.people]],
+      page: [["teams", "checks", o.teams]],
+      update: [["status", "select", o.statuses], ["summary", "textarea", null, "What we know, what we are doing"], ["next_update", "minutes", null, "Next update in (minutes)"], ["eta", "text", null, "ETA (if known)"]],
+      investigate: [["service", "select", o.services]],
+      mitigate: [["action", "select", o.mitigations], ["service", "select", o.services]],
+      resolve: [["summary", "textarea"]],
+      stand_down: [["reason", "text"]],
+      schedule_postmortem: [["date", "date"]],
+    }[action];
+  }
+
+  function input([name, kind, choices, label, show]) {
+    let control;
+    if (kind === "select") {
+      control = el("select", { name, id: `f-${name}` }, choices.map((v) => el("option", { value: v }, v === "" ? "-" : show ? show(v) : v)));
+    } else if (kind === "checks") {
+      control = el("div", { class: "checks" }, choices.map((v) => el("label", {}, el("input", { type: "checkbox", name, value: v }), v)));
+    } else if (kind === "textarea") {
+      control = el("textarea", { name, id: `f-${name}`, maxlength: 2000 });
+    } else if (kind === "minutes") {
+      control = el("input", { name, id: `f-${name}`, type: "number", min: 1, max: 240, value: 15 });
+    } else {
+      control = el("input", { name, id: `f-${name}`, type: kind, maxlength: 2000 });
+    }
+    return [el("label", { for: `f-${name}` }, label || name.replace("_", " ")), control];
+  }
+
+  function collect(form, action) {
+    const body = { do: action };
+    for (const [name, kind] of fields(action, state)) {
+      if (kind === "checks") {
+        body[name] = [...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
+        continue;
+      }
+      const value = form.elements[name].value.trim();
+      if (value === "") continue;
+      body[name] = kind === "minutes" ? clock(state.options, state.status.t + 60 * Number(value)) : value;
+    }
+    return body;
+  }
+
+  async function act(body) {
+    const answer = await post("act", body);
+    const message = document.getElementById("message");
+    message.className = "message " + (answer.ok ? "good" : "bad");
+    message.textContent = answer.ok ? `${LABEL[body.do] || body.do}: done` : answer.reason;
+    if (answer.ok && body.do !== "look") { formKey = ""; document.getElementById("action").reset(); }
+    return answer;
+  }
+
+  function renderActions(s) {
+    const allowed = Object.keys(s.allowed || {}).filter((a) => a !== "look");
+    if (!allowed.includes(chosen)) chosen = allowed[0] || null;
+    fill("tabs", allowed.map((a) => el("button", { type: "button", "data-action": a, class: a === chosen ? "on" : "",
+      onclick: () => { chosen = a; formKey = ""; renderActions(state); } }, LABEL[a])));
+    const spec = chosen ? fields(chosen, s) : null;
+    const key = JSON.stringify([chosen, spec && spec.map((f) => f[2])]);
+    if (key === formKey) return;
+    formKey = key;
+    const form = document.getElementById("action");
+    if (!chosen) { fill("action", el("p", { class: "empty" }, s.phase === "ended" ? "The drill has ended." : "No action open to you right now.")); return; }
+    const button = el("button", { type: "submit", class: "primary" }, LABEL[chosen]);
+    fill("action", spec.map(input), el("div", { class: "row" }, button));
+    form.onsubmit = (event) => { event.preventDefault(); act(collect(form, chosen)); };
+  }
+
+  function render(s) {
+    state = s;
+    const named = s.me && s.me.name;
+    document.getElementById("join").classList.toggle("hidden", !!named);
+    document.getElementById("main").classList.toggle("hidden", !named);
+    if (!named) return;
+    header(s);
+    const roles = s.status ? Object.entries(s.status.roles).filter(([, who]) => who === s.me.name).map(([r]) => ROLE[r]) : [];
+    document.getElementById("who").textContent = `${s.me.name} - ${s.me.seat === "joiner" ? "joined" : s.me.seat + " on-call"}` +
+      (roles.length ? ` - ${roles.join(", ")}` : "");
+    fill("pages", (s.pages || []).length ? s.pages.map((p) => el("li", { class: `page ${p.status}` },
+      el("strong", {}, `${p.id} `), `${p.summary} `, el("span", { class: "badge" }, `${p.urgency} urgency`), " ",
+      p.status === "triggered" ? el("button", { type: "button", "data-page": p.id, onclick: () => act({ do: "ack", page: p.id }) }, "Acknowledge")
+        : el("span", { class: "empty" }, p.acked_by ? `acknowledged by ${p.acked_by}` : p.status))) : el("li", { class: "empty" }, "No pages."));
+    fill("alerts", (s.alerts || []).length ? s.alerts.map((a) => el("li", {},
+      el("span", { class: `alert-sev ${a.severity}` }, a.severity), el("strong", {}, a.alert), el("br"),
+      a.summary, el("span", { class: "empty" }, ` since ${clock(s.options, a.since).slice(0, 5)}`))) : el("li", { class: "empty" }, "No alert is firing."));
+    incident("incident", s);
+    const watching = Object.keys(s.samples);
+    fill("services", s.options.services.map((service) => el("button", { type: "button", "data-service": service,
+      class: watching.includes(service) ? "on" : "", disabled: !s.status || s.phase === "ended",
+      onclick: () => act({ do: "look", service }) }, service)));
+    charts("charts", s, watching);
+    channel("channel", s);
+    if (s.status) renderActions(s);
+    else fill("action", el("p", { class: "empty" }, "Waiting for the facilitator to start the drill."));
+    scorecard("scorecard", s.score);
+  }
+
+  document.getElementById("join-form").onsubmit = async (event) => {
+    event.preventDefault();
+    const answer = await post("join", { name: document.getElementById("join-name").value });
+    document.getElementById("join-message").className = "message " + (answer.ok ? "good" : "bad");
+    document.getElementById("join-message").textContent = answer.ok ? "Joined." : answer.reason;
+  };
+  connect(render);
+})();
