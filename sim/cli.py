@@ -447,7 +447,8 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
               help="The drill's folder (default: reports/live/<scenario>-<UTC date and time>/).")
 @click.option("--resume", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Carry on the drill kept in this folder, from where it stopped.")
-def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, resume):
+@_store_option
+def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, resume, store_path):
     """Play SCENARIO live at the terminal, with bots in the other seats; at the end, the
     scorecard, and the outputs of drill run in the drill's folder."""
     import datetime as dt
@@ -479,7 +480,7 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
         drill = LiveDrill.create(out, scenario_file, process_file or config.default_file("drills/process.yaml"),
                                  roster or config.default_file("drills/roster.yaml"), seed=seed,
                                  speed=1.0 if speed is None else speed, players=[player], bots=bots)
-    play(drill, name)
+    play(drill, name, store_path)
 
 
 @main.command()
@@ -495,7 +496,8 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
               help="Drill folder (default: reports/<scenario>/live-<time>/).")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Carry on the drill in this folder after the server stopped (same links).")
-def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, resume):
+@_store_option
+def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, resume, store_path):
     """Serve a live drill of SCENARIO to a room: a facilitator page and one page per participant,
     with bots in every seat no person takes. Prints the facilitator's secret link."""
     import datetime as dt
@@ -508,7 +510,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, re
     if resume:
         context = click.get_current_context()
         given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
-                 if p.name not in ("resume", "host", "port") and context.get_parameter_source(p.name).name != "DEFAULT"]
+                 if p.name not in ("resume", "host", "port", "store_path") and context.get_parameter_source(p.name).name != "DEFAULT"]
         if given:
             raise DrillError("--resume carries on a drill as it was set up (change the speed on the facilitator's "
                              f"page): drop {', '.join(given)}")
@@ -527,4 +529,5 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, re
         click.echo(f"  {seat['name'] or '(unnamed)'} [{seat['seat']}]: {base}/p/{seat['token']}/")
     click.echo(f"After a crash: drill serve --resume {room.folder} --port {port}")
     sys.stdout.flush()  # the links must reach a pipe before the server blocks
+    room.store_path = store_path
     run_server(room, host, port)

@@ -21,7 +21,6 @@ from . import report, units
 from .commands import UsageError, Vocabulary, business_days_after, completions, help_lines, parse_command
 from .errors import DrillError
 from .live import LiveDrill
-from .scoring import score
 
 TICK = 0.05  # wall seconds between advances of the drill
 BARS = " ▁▂▃▄▅▆▇█"
@@ -310,15 +309,7 @@ class Console:
             self.show_new()
 
 
-def finish(live: LiveDrill) -> tuple[dict, list]:
-    """Score an ended drill, people's own duties included, and write the outputs into its folder."""
-    result = live.result
-    people = tuple(p["name"] for p in result.participants if not p["bot"])
-    card = score(result.events, result.scenario, result.process, people)
-    return card, report.write_outputs(result, card, live.folder)
-
-
-def play(live: LiveDrill, me: str) -> None:
+def play(live: LiveDrill, me: str, store_path=None) -> None:
     """Run the console until the drill ends or the person leaves; print the scorecard at the end."""
     console = Console(live, me)
     scenario = live.scenario
@@ -334,5 +325,7 @@ def play(live: LiveDrill, me: str) -> None:
         console.say([f"Left the drill at {live.drill.iso(live.now)[11:19]} UTC. Resume it with:",
                      f"  drill live --resume {live.folder}"], "head")
         return
-    card, written = finish(live)
-    console.say(["", *report.scorecard(card), "", f"Wrote {', '.join(p.name for p in written)} to {live.folder}/"])
+    card = live.scorecard()
+    written, drill_id = live.finish(card, store_path)
+    console.say(["", *report.scorecard(card), "", f"Wrote {', '.join(p.name for p in written)} to {live.folder}/",
+                 f"Recorded as drill {drill_id} in the drill store"])

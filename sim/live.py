@@ -33,6 +33,7 @@ from .incident import Result
 MANIFEST = "live.json"
 INPUTS = "inputs.jsonl"
 EVENTS = "events.jsonl"
+RECORDED = "recorded.json"  # the drill store's id for the ended drill, so it is recorded once
 SPEEDS = (0.1, 1000.0)
 INJECTED_FINDING_AFTER = 300.0  # investigating the service turns the injected fault up after about this long
 _INJECTED_TEXT = {
@@ -359,6 +360,28 @@ class LiveDrill:
         self.drill.log.emit("stakeholder.asked", who=record["who"], question=record["question"])
 
     # -- what people see --
+
+    # -- the end --
+
+    def scorecard(self) -> dict:
+        """The ended drill's scorecard, with each person's own duties."""
+        from .scoring import score
+
+        result = self.result
+        return score(result.events, result.scenario, result.process, tuple(p["name"] for p in result.participants if not p["bot"]))
+
+    def finish(self, card: dict, store_path=None) -> tuple[list[Path], int]:
+        """Write the outputs of ``drill run`` into the folder (``events.jsonl`` is the journal,
+        byte for byte) and record the drill in the drill store, once however often it ends."""
+        from . import report, store
+
+        written = report.write_outputs(self.result, card, self.folder)
+        marker = self.folder / RECORDED
+        if marker.exists():
+            return written, read_json(marker, "")["drill"]
+        drill_id = store.record(self.result, card, mode="live", path=store_path)
+        write_atomic(marker, json.dumps({"drill": drill_id, "store": str(store_path or store.default_path())}) + "\n")
+        return written, drill_id
 
     def status(self) -> dict:
         """The incident as everyone in the channel sees it (never the scenario's truth)."""

@@ -112,3 +112,20 @@ def test_a_folder_holds_one_drill(tmp_path):
         new(tmp_path)
     with pytest.raises(DrillError, match="holds no live drill"):
         LiveDrill.open(tmp_path / "elsewhere")
+
+
+def test_an_ended_drill_is_written_and_recorded_once(tmp_path):
+    from sim import store
+
+    live = new(tmp_path / "drill")
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2"})
+    live.end()
+    card = live.scorecard()
+    assert "ana" in card["people"] and "dana" not in card["people"]
+    written, first = live.finish(card, tmp_path / "drills.db")
+    assert [p.name for p in written] == ["events.jsonl", "score.json", "report.md", "timeline.png"]
+    again = LiveDrill.open(tmp_path / "drill")
+    assert again.finish(again.scorecard(), tmp_path / "drills.db")[1] == first
+    [kept] = store.drills(tmp_path / "drills.db")
+    assert (kept.id, kept.mode, kept.score) == (first, "live", card["score"])

@@ -22,7 +22,7 @@ from ..errors import DrillError
 from ..files import read_json, write_atomic
 from ..incident import Result
 from ..live import MANIFEST, LiveDrill, check_speed
-from ..scoring import CHECKLIST, score
+from ..scoring import CHECKLIST
 
 ROOM = "room.json"
 SEATS = ("primary", "secondary", "joiner")
@@ -149,6 +149,7 @@ class Room:
         self.folder, self.state = folder, state
         self.live: LiveDrill | None = None
         self.card: dict | None = None
+        self.store_path = None  # the drill store the ended drill is recorded in (None: the default)
         files = state["files"]
         self.scenario = config.load_scenario(files["scenario"])
         self.process = config.load_process(files.get("process"))
@@ -246,12 +247,12 @@ class Room:
         if self.live is None or self.card is not None:
             return None
         self.live.advance()
-        return score(self.live.result.events, self.scenario, self.process) if self.live.ended else None
+        return self.live.scorecard() if self.live.ended else None
 
     def finish(self, card: dict) -> list[Path]:
         """Write the same outputs as ``drill run`` next to the journal (events.jsonl is the same
         file), then show everyone the scorecard."""
-        written = report.write_outputs(self.live.result, card, self.folder)
+        written, _ = self.live.finish(card, self.store_path)
         self.card = card
         return written
 
