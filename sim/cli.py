@@ -148,7 +148,7 @@ def _team(roster):
     return config.load_roster(roster or config.default_file("drills/roster.yaml"), process), process
 
 
-def _planned(plan_file, entry, scenario, team, process):
+def _planned(plan_file, entry, scenario, team, process, mode="simulated"):
     """(scenario, entry, quarter) for ``drill run --plan FILE --entry N``."""
     plan = _plan()
     if not plan_file or not entry:
@@ -157,9 +157,10 @@ def _planned(plan_file, entry, scenario, team, process):
     if entry > len(loaded.entries):
         raise DrillError(f"{plan_file}: has {len(loaded.entries)} drill(s), no entry {entry}")
     chosen = loaded.entries[entry - 1]
-    if chosen.mode == "live":
-        raise DrillError(f"{plan_file}: drill {entry} is planned as a live drill; `drill run` simulates it only "
-                         "if you change its mode to simulated")
+    if chosen.mode != mode:
+        how = "`drill serve` runs it for a room" if chosen.mode == "live" else "`drill run` simulates it"
+        raise DrillError(f"{plan_file}: drill {entry} is planned as a {chosen.mode} drill: {how} "
+                         f"(or change its mode to {mode})")
     name = plan.resolve(loaded, entry)
     if name is None:
         name = scenario or _materialise(*chosen.generate)
@@ -488,16 +489,17 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (only this machine by default).")
 @click.option("--port", type=int, default=8321, show_default=True)
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per wall-clock second.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, help="Seed for every random choice in the drill (default: the plan entry's, else 0).")
 @click.option("--process", "process_file", type=_file, help="Process file (default: drills/process.yaml, else built-in).")
 @click.option("--roster", type=_file, help="Roster file: the bots' names and profiles.")
-@click.option("--plan", type=_file, help="A file listing the participants and their seats (participants: [{name, seat}]).")
+@click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml): with --entry, serve that live drill.")
+@click.option("--entry", type=int, help="Which drill of --plan (1-based): its scenario, seed and people's seats.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Drill folder (default: reports/<scenario>/live-<time>/).")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Carry on the drill in this folder after the server stopped (same links).")
 @_store_option
-def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, resume, store_path):
+def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, store_path):
     """Serve a live drill of SCENARIO to a room: a facilitator page and one page per participant,
     with bots in every seat no person takes. Prints the facilitator's secret link."""
     import datetime as dt
@@ -505,7 +507,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, re
 
     from . import config
     from .web.app import serve as run_server
-    from .web.room import Room, seats_from_plan
+    from .web.room import Room, planned_seats
 
     if resume:
         context = click.get_current_context()
@@ -516,12 +518,21 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan, out, re
                              f"page): drop {', '.join(given)}")
         room = Room.open(resume)
     else:
+        process_file = process_file or config.default_file("drills/process.yaml")
+        roster = roster or config.default_file("drills/roster.yaml")
+        seats, recording = [], None
+        if plan_file or entry:
+            process = config.load_process(process_file)
+            scenario, chosen, quarter = _planned(plan_file, entry, scenario, config.load_roster(roster, process),
+                                                 process, mode="live")
+            seed = chosen.seed if seed is None else seed
+            seats = planned_seats(chosen)
+            recording = {"plan": quarter, "entry": entry, "shadows": {r: list(p) for r, p in chosen.shadows.items()}}
         scenario_file = config.scenario_path(scenario)
         name = config.load_scenario(scenario_file).name
         out = out or Path("reports") / name / f"live-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
-        room = Room.create(out, scenario_file, process_file or config.default_file("drills/process.yaml"),
-                           roster or config.default_file("drills/roster.yaml"), seed=seed, speed=speed,
-                           seats=seats_from_plan(plan) if plan else [])
+        room = Room.create(out, scenario_file, process_file, roster, seed=seed or 0, speed=speed, seats=seats,
+                           plan=recording)
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     click.echo(f"Drill server: {room.scenario.title} ({room.phase}), folder {room.folder}/")
     click.echo(f"Facilitator (keep it secret): {base}/f/{room.state['facilitator']}/")

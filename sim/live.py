@@ -370,16 +370,17 @@ class LiveDrill:
         result = self.result
         return score(result.events, result.scenario, result.process, tuple(p["name"] for p in result.participants if not p["bot"]))
 
-    def finish(self, card: dict, store_path=None) -> tuple[list[Path], int]:
+    def finish(self, card: dict, store_path=None, **recording) -> tuple[list[Path], int]:
         """Write the outputs of ``drill run`` into the folder (``events.jsonl`` is the journal,
-        byte for byte) and record the drill in the drill store, once however often it ends."""
+        byte for byte) and record the drill in the drill store, once however often it ends
+        (``recording``: the plan entry it carries out, as ``store.record`` takes it)."""
         from . import report, store
 
         written = report.write_outputs(self.result, card, self.folder)
         marker = self.folder / RECORDED
         if marker.exists():
             return written, read_json(marker, "")["drill"]
-        drill_id = store.record(self.result, card, mode="live", path=store_path)
+        drill_id = store.record(self.result, card, mode="live", path=store_path, **recording)
         write_atomic(marker, json.dumps({"drill": drill_id, "store": str(store_path or store.default_path())}) + "\n")
         return written, drill_id
 

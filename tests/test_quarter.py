@@ -201,7 +201,8 @@ def test_drill_run_records_into_the_store_and_runs_plan_entries(tmp_path, drill_
     # made from the topology as `drill generate --difficulty medium --seed 7` makes it
     assert (tmp_path / "generated" / "generated-medium-7.yaml").exists()
     assert (store.drill(3).scenario, store.drill(3).plan_entry) == ("generated-medium-7", 2)
-    assert "planned as a live drill" in runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "3"]).output
+    assert "planned as a live drill: `drill serve` runs it for a room" in runner.invoke(
+        main, ["run", "--plan", str(plan_file), "--entry", "3"]).output
     assert "is planned with scenario memory-leak-restart, not bad-deploy-rollback" in runner.invoke(
         main, ["run", "bad-deploy-rollback", "--plan", str(plan_file), "--entry", "1"]).output
     assert "no entry 4" in runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "4"]).output

@@ -5,10 +5,12 @@ import json
 
 import pytest
 
-from sim import config
-from sim.errors import DrillError
-from sim.web.room import seats_from_plan
+from sim import config, store
+from sim.config import load_roster
+from sim.plan import load_plan
+from sim.web.room import planned_seats
 
+from .conftest import REPO
 from .serving import Server
 
 REFERENCE = config.load_scenario(config.scenario_path(None))
@@ -215,26 +217,37 @@ def test_resume_after_sigkill_loses_no_acknowledged_action_and_keeps_the_links(t
         again.stop()
 
 
-def test_seats_come_from_a_plan(tmp_path):
-    plan = tmp_path / "plan.yaml"
-    plan.write_text("participants:\n  - {name: ana, seat: primary}\n  - {name: ben, oncall: secondary}\n  - {name: kim}\n")
-    assert seats_from_plan(plan) == [{"name": "ana", "seat": "primary"}, {"name": "ben", "seat": "secondary"},
-                                     {"name": "kim", "seat": "joiner"}]
-    plan.write_text("participants:\n  - {name: ana, seat: pilot}\n")
-    with pytest.raises(DrillError, match=r"plan.yaml:2: ana: seat must be one of primary, secondary, joiner, got 'pilot'"):
-        seats_from_plan(plan)
-    plan.write_text("participants:\n  - {name: ana}\n  - {seat: primary}\n")
-    with pytest.raises(DrillError, match="plan.yaml:3: a participant needs a name"):
-        seats_from_plan(plan)
-    plan.write_text("participants:\n  - {name: ana, seat: primary}\n  - {name: kim}\n")
-    with Server(tmp_path / "drill", "--plan", str(plan)) as server:
-        seats = server.state()["room"]["seats"]
-        assert [(s["name"], s["seat"]) for s in seats] == [("ana", "primary"), ("kim", "joiner")]
-        assert server.control("seat", seat="primary")["reason"] == "the primary on-call seat is already in the room"
+def test_a_planned_live_drill_seats_its_people_and_is_recorded_against_the_plan(tmp_path, write):
+    plan_file = write("2026-Q4.yaml", """
+        drills:
+          - {date: 2026-10-21, scenario: memory-leak-restart, seed: 4}
+          - date: 2026-12-02
+            scenario: checkout-config-push
+            seed: 3
+            mode: live
+            roles: {ic: alex, comms: sam, ops: dana}
+            shadows: {ic: [priya]}
+    """)
+    entry = load_plan(plan_file, load_roster(REPO / "drills" / "roster.yaml")).entries[1]
+    assert planned_seats(entry) == [{"name": "dana", "seat": "primary"}, {"name": "alex", "seat": "ic"},
+                                    {"name": "sam", "seat": "comms"}, {"name": "priya", "seat": "joiner"}]
+    with Server(tmp_path / "drill", "--plan", str(plan_file), "--entry", "2") as server:
+        assert server.control("seat", seat="ic")["reason"] == "the ic seat is already in the room"
         assert server.control("start")["ok"]
         people = server.state()["status"]["people"]
-        assert people["ana"] == {"bot": False, "oncall": "primary"} and people["kim"] == {"bot": False, "oncall": None}
-        assert people["dana"]["bot"] and people["lee"] == {"bot": True, "oncall": "secondary"}
+        assert people["dana"] == {"bot": False, "oncall": "primary"} and people["alex"] == {"bot": False, "oncall": None}
+        assert people["priya"]["bot"] is False and people["lee"] == {"bot": True, "oncall": "secondary"}
+        assert server.control("end")["ok"]
+        server.wait_for(lambda s: "score" in s, timeout=30)
+    [kept] = store.drills()
+    assert (kept.mode, kept.scenario, kept.seed, kept.plan_quarter, kept.plan_entry) == (
+        "live", "checkout-config-push", 3, "2026-Q4", 2)
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    refused = CliRunner().invoke(main, ["serve", "--plan", str(plan_file), "--entry", "1"])
+    assert "planned as a simulated drill: `drill run` simulates it" in refused.output
 
 
 def test_resume_takes_the_drill_as_it_was_set_up(tmp_path):

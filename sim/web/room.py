@@ -25,7 +25,8 @@ from ..live import MANIFEST, LiveDrill, check_speed
 from ..scoring import CHECKLIST
 
 ROOM = "room.json"
-SEATS = ("primary", "secondary", "joiner")
+ONCALL_SEATS = ("primary", "secondary")
+SEATS = (*ONCALL_SEATS, "ic", "comms", "ops", "joiner")  # a role seat: the bots hand that role over
 OUTPUTS = ("events.jsonl", "score.json", "report.md", "timeline.png")
 
 # What a participant may see of each event kind: the fields kept, and who sees it
@@ -72,27 +73,17 @@ def visible(event: dict, name: str, declared: bool) -> dict | None:
             **{k: event[k] for k in rule[1] if k in event}}
 
 
-def seats_from_plan(path) -> list[dict]:
-    """Seats pre-assigned by a plan file: ``participants: [{name, seat}]`` (seat is primary,
-    secondary or joiner; ``oncall:`` as in timeline scripts is accepted too).
-
-    The quarterly plan format is being designed separately; this reads the participant list
-    the serve command needs from it, and is the one place to adapt when that format lands.
-    """
-    from ..yamlfile import load
-
-    data = load(path)
-    people = data.get("participants") if isinstance(data, dict) else data
-    if not isinstance(people, list):
-        raise DrillError(f"{path}:{getattr(data, 'line', 1)}: expected a list of {{name, seat}} under 'participants:'")
-    seats = []
-    for line, entry in zip(people.item_lines, people):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise DrillError(f"{path}:{line}: a participant needs a name")
-        seat = entry.get("seat", entry.get("oncall")) or "joiner"
-        if seat not in SEATS:
-            raise DrillError(f"{path}:{line}: {entry['name']}: seat must be one of {', '.join(SEATS)}, got {seat!r}")
-        seats.append({"name": entry["name"], "seat": seat})
+def planned_seats(entry) -> list[dict]:
+    """The seats a quarter plan's entry (``sim.plan.Entry``) gives its people: the planned ops
+    lead holds the primary on-call pager (as in a simulated planned drill), the planned IC and
+    comms lead take those roles when the bots hand them over, and shadows join."""
+    roles, seats, named = dict(entry.roles), [], set()
+    wanted = [(roles.get("ops"), "primary"), (roles.get("ic"), "ic"), (roles.get("comms"), "comms")]
+    wanted += [(who, "joiner") for people in dict(entry.shadows).values() for who in people]
+    for name, seat in wanted:
+        if name and name not in named:
+            named.add(name)
+            seats.append({"name": name, "seat": seat})
     return seats
 
 
@@ -111,7 +102,9 @@ class Room:
 
     @classmethod
     def create(cls, folder, scenario_file, process_file=None, roster_file=None, *, seed: int = 0,
-               speed: float = 1.0, seats: list[dict] = ()) -> "Room":
+               speed: float = 1.0, seats: list[dict] = (), plan: dict | None = None) -> "Room":
+        """A room in ``folder``; ``plan`` (``{"plan": "2026-Q4", "entry": 3, "shadows": {...}}``)
+        names the quarter plan entry the drill carries out, for the drill store."""
         folder = Path(folder)
         if (folder / ROOM).exists() or (folder / MANIFEST).exists():
             raise DrillError(f"{folder} already holds a drill: resume it with --resume {folder}, or choose another folder")
@@ -121,7 +114,8 @@ class Room:
             if path is not None and not Path(path).is_file():
                 raise DrillError(f"{path}: no such file")
         state = {"version": 1, "facilitator": new_token(), "seed": seed, "speed": speed, "bots": True,
-                 "files": {k: str(Path(v).resolve()) for k, v in files.items() if v is not None}, "seats": []}
+                 "files": {k: str(Path(v).resolve()) for k, v in files.items() if v is not None}, "seats": [],
+                 "plan": plan}
         room = cls(folder, state)
         config.load_roster(roster_file, room.process)  # fail now, not at the start, on a bad file
         try:
@@ -184,9 +178,9 @@ class Room:
             raise DrillError(f"seat must be one of {', '.join(SEATS)}, got {seat!r}")
         if seat != "joiner":
             if self.live is not None:
-                raise DrillError("the drill has started: the on-call seats are taken; add a joiner")
+                raise DrillError("the drill has started: the seats are taken; add a joiner")
             if any(s["seat"] == seat for s in self.state["seats"]):
-                raise DrillError(f"the {seat} on-call seat is already in the room")
+                raise DrillError(f"the {seat} seat is already in the room")
         entry = {"token": new_token(), "seat": seat, "name": None}
         if name:
             self._name(entry, name)
@@ -228,11 +222,12 @@ class Room:
     def start(self) -> None:
         if self.live is not None:
             raise DrillError("the drill has already started")
-        players = [{"name": s["name"], "oncall": None if s["seat"] == "joiner" else s["seat"]}
+        players = [{"name": s["name"], **({"oncall": s["seat"]} if s["seat"] in ONCALL_SEATS else
+                                          {"as": s["seat"]} if s["seat"] in ROLES else {})}
                    for s in self.state["seats"] if s["name"]]
         for seat in self.state["seats"]:
             if not seat["name"]:
-                seat["seat"] = "joiner"  # pages go to whoever is on call at the start: a bot, now
+                seat["seat"] = "joiner"  # the bots hold that seat now: whoever opens the link joins
         self.save()
         files = self.state["files"]
         self.live = LiveDrill.create(self.folder, files["scenario"], files.get("process"), files.get("roster"),
@@ -252,7 +247,7 @@ class Room:
     def finish(self, card: dict) -> list[Path]:
         """Write the same outputs as ``drill run`` next to the journal (events.jsonl is the same
         file), then show everyone the scorecard."""
-        written, _ = self.live.finish(card, self.store_path)
+        written, _ = self.live.finish(card, self.store_path, **(self.state.get("plan") or {}))
         self.card = card
         return written
 

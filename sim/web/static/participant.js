@@ -91,7 +91,7 @@
     if (!named) return;
     header(s);
     const roles = s.status ? Object.entries(s.status.roles).filter(([, who]) => who === s.me.name).map(([r]) => ROLE[r]) : [];
-    document.getElementById("who").textContent = `${s.me.name} - ${s.me.seat === "joiner" ? "joined" : s.me.seat + " on-call"}` +
+    document.getElementById("who").textContent = `${s.me.name} - ${s.me.seat === "joiner" ? "joined" : ["primary", "secondary"].includes(s.me.seat) ? s.me.seat + " on-call" : "seated for " + (ROLE[s.me.seat] || s.me.seat)}` +
       (roles.length ? ` - ${roles.join(", ")}` : "");
     fill("pages", (s.pages || []).length ? s.pages.map((p) => el("li", { class: `page ${p.status}` },
       el("strong", {}, `${p.id} `), `${p.summary} `, el("span", { class: "badge" }, `${p.urgency} urgency`), " ",
