@@ -511,6 +511,8 @@ class Profile:
     coordinate: LogNormal = LogNormal(45.0, 0.4)
     write_update: LogNormal = LogNormal(150.0, 0.4)
     mitigate: LogNormal = LogNormal(120.0, 0.4)
+    join: LogNormal = LogNormal(300.0, 0.5)
+    brief: LogNormal = LogNormal(60.0, 0.4)
     experience: float = 1.0
     discipline: float = 0.85
     misjudge: float = 0.1
@@ -521,7 +523,7 @@ class Profile:
     reachable: bool = True
 
 
-_PROFILE_DELAYS = ("ack", "look", "assess", "coordinate", "write_update", "mitigate")
+_PROFILE_DELAYS = ("ack", "look", "assess", "coordinate", "write_update", "mitigate", "join", "brief")
 
 
 def load_profile(f: Fields, base: Profile) -> Profile:

@@ -35,6 +35,7 @@ class Participant:
     rng: random.Random
     free_at: float = 0.0
     loops: set = field(default_factory=set)
+    worked: dict = field(default_factory=dict)  # seconds of work by kind (look, coordinate, write, ...)
 
     @property
     def name(self) -> str:
@@ -109,10 +110,11 @@ class Drill:
         pace = 1.0 / person.profile.experience if person.bot else 1.0
         return pace * random.Random(self.rng.random()).lognormvariate(0.0, 0.25)
 
-    def busy(self, me: Participant, seconds: float):
+    def busy(self, me: Participant, seconds: float, work: str):
         """A person does one thing at a time: work waits until earlier work is done."""
         start = max(self.env.now, me.free_at)
         me.free_at = start + seconds
+        me.worked[work] = me.worked.get(work, 0.0) + seconds
         return self.env.timeout(me.free_at - self.env.now)
 
     def band_aid_wears_off(self, fault_id: str, after: float):
@@ -157,6 +159,29 @@ class Drill:
             self.start_loop(event["to"], loop, bots.oncall, event["page"])
         elif kind == "role.assigned":
             self.start_loop(event["who"], event["role"], bots.ROLE_LOOPS[event["role"]])
+        elif kind == "teams.paged" and self.script is None:
+            # A scripted drill has exactly the script's participants; a simulated one grows.
+            for team in event["teams"]:
+                self._page_team(team)
+
+    def _page_team(self, team: str) -> None:
+        """A paged team sends someone: a free roster member of the team, or a stand-in bot.
+
+        No one comes when someone of the team is already in the incident (holds a role
+        or acknowledged a page): the team is already there.
+        """
+        engaged = set(self.incident.roles.values()) | {p.acked_by for p in self.monitoring.pages if p.acked_by}
+        members = [p for p in self.people.values() if p.person.team == team]
+        if any(p.name in engaged for p in members):
+            return
+        me = next((p for p in members if p.bot), None)
+        if me is None:
+            name = f"{team}-oncall"
+            if name in self.people:
+                return
+            me = self.people[name] = Participant(Person(name, team, profile=self.process.bots), True,
+                                                 spawn(self.seed, "person", name))
+        self.start_loop(me.name, f"responder:{team}", bots.responder, team)
 
     def start_loop(self, name: str, loop: str, function, *args) -> None:
         """Start a bot's duty ``loop`` unless that bot already runs it."""
@@ -221,7 +246,8 @@ class Drill:
         env.run(until=self.done)
         self.log.emit("drill.ended", reason=self.done.value, revenue_lost=round(self.totals["revenue_lost"], 2),
                       failed_requests=round(self.totals["failed_requests"]))
-        participants = [{"name": p.name, "bot": p.bot, "oncall": p.person.oncall} for p in self.people.values()]
+        participants = [{"name": p.name, "bot": p.bot, "oncall": p.person.oncall,
+                         "worked": {k: round(v, 1) for k, v in sorted(p.worked.items())}} for p in self.people.values()]
         return DrillResult(self.scenario, self.process, self.seed, self.log.events, self.samples or [], participants)
 
 
