@@ -585,6 +585,12 @@ def load_process(path=None) -> Process:
     check = Checker(path)
     doc = check.mapping(yamlfile.load(path), "process", 1, root=True)
     check.raise_problems()
+    return process_from(doc)
+
+
+def process_from(doc: Fields) -> Process:
+    """The process from an already-parsed mapping (a file, or a file with a variant merged in)."""
+    check = doc.checker
     base = Process()
     severities = dict(base.severities)
     sev = doc.sub("severities")
