@@ -127,6 +127,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     """Compare process variants on RUNS paired simulated drills of SCENARIOS (default: the reference
     scenario); write runs.parquet, summary.md, summary.html and plots/ to reports/compare/<name>/."""
     import os
+    import sys
     import time
 
     from . import compare as cmp, config, summary
@@ -155,7 +156,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
         return f"{done[0] / elapsed:,.0f} drills/s" if done[0] and elapsed > 0 else ""
 
     with click.progressbar(length=plan.drills, label="Simulating", show_eta=True, show_percent=True,
-                           item_show_func=rate, file=click.get_text_stream("stderr")) as bar:
+                           item_show_func=rate, file=sys.stderr) as bar:
         def progress(n):
             done[0] += n
             bar.update(n, done[0])

@@ -78,7 +78,8 @@ def fmt(value: float | None, unit: str, signed: bool = False) -> str:
         value /= 60.0
     if unit == "%":
         value *= 100.0
-    text = f"{value:+.1f}" if signed else f"{value:.1f}"
+    digits = 1 if abs(value) >= 1 or value == 0 else 2
+    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
     return text + {"min": " min", "minutes": " min", "%": "%", "count": "", "points": ""}[unit]
 
 

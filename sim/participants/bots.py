@@ -138,7 +138,9 @@ def communications(drill, me):
         drill.act(Action("update", me.name, {"status": _status(incident), "summary": _summary(incident),
                                              "next_update": env.now + level.cadence_min}))
         target = env.now + me.rng.uniform(level.cadence_min, level.cadence_max) - profile.write_update.median
-        if me.rng.random() > profile.discipline:
+        # Divided attention: each role the writer holds is another chance for the update to slip.
+        held = sum(1 for who in incident.roles.values() if who == me.name)
+        if me.rng.random() > profile.discipline ** held:
             target += 0.5 * level.cadence_max * me.rng.lognormvariate(0.0, 0.5)
     if incident.state == "resolved" and _writes_updates(drill, me):
         yield drill.busy(me, profile.write_update.sample(me.rng), "write")
