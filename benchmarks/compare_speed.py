@@ -9,6 +9,7 @@ Targets on a 2-core machine: 10,000 drills (2 variants x 5,000 runs) in under 60
 """
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ def main():
                                   REPO / "drills" / "roster.yaml") for n in ("baseline", "ic-does-comms"))
     plan = compare.Plan((scenario,), variants, args.runs, seed=1)
     rates = {}
+    print(f"load average before: {os.getloadavg()[0]:.2f} (anything else running takes cores from the workers)")
     with tempfile.TemporaryDirectory() as tmp:
         for workers in (1, 2):
             out = Path(tmp) / str(workers)
@@ -43,7 +45,7 @@ def main():
         write_summary(runs, out, [{"name": v.name, "description": "", "file": ""} for v in variants],
                       [{"name": scenario.name, "runs": args.runs}], args.runs, 1)
         print(f"summary (bootstrap of 14 metrics, 9 plots): {time.perf_counter() - started:.1f} s")
-    print(f"speed-up 1 -> 2 workers: {rates[2] / rates[1]:.2f}x")
+    print(f"speed-up 1 -> 2 workers: {rates[2] / rates[1]:.2f}x; load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -830,6 +830,11 @@ def validate(path) -> str:
         if "people" in data:
             load_roster(path)
             return "roster"
+        if isinstance(data.get("process"), dict) or isinstance(data.get("roster"), dict):
+            from .variants import load_variant
+
+            load_variant(path.stem, path, default_file("drills/process.yaml"), default_file("drills/roster.yaml"))
+            return "variant"
         load_process(path)
         return "process"
     raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster or script file)")

@@ -4,12 +4,15 @@ Vectorised with numpy: each chunk of resamples is one index matrix. The generato
 passed in, so the same rows and seed give the same intervals.
 """
 
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
 RESAMPLES = 2000
 LEVEL = 0.95
+BOOTSTRAP_MAX = 20_000  # above this many values, large-sample intervals (see _large_sample)
 _CELLS = 4_000_000  # resample chunk size (indices per chunk): bounds memory at large run counts
 
 STATISTICS = {
@@ -38,6 +41,8 @@ def bootstrap(values, statistics: tuple[str, ...], rng: np.random.Generator, res
     x = x[~np.isnan(x)]
     if x.size == 0:
         return {}
+    if x.size > BOOTSTRAP_MAX:
+        return {name: _large_sample(x, name, level) for name in statistics}
     chunk = max(1, _CELLS // x.size)
     draws = {name: [] for name in statistics}
     for start in range(0, resamples, chunk):
@@ -50,6 +55,25 @@ def bootstrap(values, statistics: tuple[str, ...], rng: np.random.Generator, res
         low, high = np.percentile(np.concatenate(draws[name]), [tail, 100 - tail])
         result[name] = Estimate(float(STATISTICS[name](x)), float(low), float(high))
     return result
+
+
+def _large_sample(x: np.ndarray, name: str, level: float) -> Estimate:
+    """Intervals that match the bootstrap's at this size, in one sort instead of thousands.
+
+    The mean: the normal interval (the central limit theorem holds well at tens of
+    thousands of runs). A quantile: the distribution-free order-statistic interval,
+    whose ranks come from the binomial count of values below the quantile.
+    """
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    value = float(STATISTICS[name](x))
+    if name == "mean":
+        half = z * float(x.std(ddof=1)) / math.sqrt(x.size)
+        return Estimate(value, value - half, value + half)
+    q = {"median": 0.5, "p90": 0.9}[name]
+    spread = z * math.sqrt(x.size * q * (1 - q))
+    ordered = np.sort(x)
+    low, high = math.floor(x.size * q - spread), math.ceil(x.size * q + spread)
+    return Estimate(value, float(ordered[max(low, 0)]), float(ordered[min(high, x.size - 1)]))
 
 
 @dataclass(frozen=True)

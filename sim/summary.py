@@ -145,10 +145,13 @@ def plot(runs, variants: list[str], column: str, label: str, unit: str) -> bytes
     left.set(title=f"{label}: distribution", xlabel=f"{label} ({shown})" if shown else label, ylabel="share of runs ≤ x")
     left.legend(fontsize=8)
     base = wide[variants[0]]
-    for name in variants[1:]:
-        d = (wide[name] - base).dropna().to_numpy()
+    diffs = {name: (wide[name] - base).dropna().to_numpy() for name in variants[1:]}
+    spread = np.concatenate([d for d in diffs.values() if d.size] or [np.zeros(1)])
+    bins = np.histogram_bin_edges(spread, bins=40) if np.ptp(spread) > 0 else 1
+    for name, d in diffs.items():
         if d.size:
-            right.hist(d, bins=40, alpha=0.55, label=f"{name} − {variants[0]}")
+            # Log counts: most paired differences are often exactly 0, which would flatten the rest.
+            right.hist(d, bins=bins, alpha=0.55, log=True, label=f"{name} − {variants[0]}")
     right.axvline(0, color="black", linewidth=0.8)
     right.set(title="Paired difference from the baseline, run by run", xlabel=f"difference ({shown})" if shown else "difference",
               ylabel="runs")

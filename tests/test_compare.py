@@ -190,3 +190,20 @@ def test_compare_rejects_bad_input_cleanly(tmp_path):
                                        "--out", str(tmp_path)])
     assert result.exit_code == 1 and "variant names must differ" in result.output
     assert "Traceback" not in result.output
+
+
+def test_large_samples_get_intervals_that_agree_with_the_bootstrap():
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(0, 1, size=stats.BOOTSTRAP_MAX + 1)
+    large = stats.bootstrap(x, ("median", "p90", "mean"), rng)
+    small = {name: stats.bootstrap(x[:-1], (name,), rng, resamples=300)[name] for name in ("median", "p90", "mean")}
+    for name in ("median", "p90", "mean"):
+        width = small[name].high - small[name].low
+        assert large[name].low == pytest.approx(small[name].low, abs=0.2 * width)
+        assert large[name].high == pytest.approx(small[name].high, abs=0.2 * width)
+
+
+def test_validate_checks_variant_files():
+    result = CliRunner().invoke(main, ["validate", *map(str, sorted(VARIANTS.glob("*.yaml")))])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok (variant)") == 7
