@@ -8,7 +8,6 @@ on a Dask cluster, and their rows are handed back in run order, whatever order t
 finished in, so the output is the same on any of them.
 """
 
-import datetime as dt
 import multiprocessing
 import os
 from collections import deque
@@ -157,7 +156,10 @@ def execute(plan: Plan, workers: int = 1, dask: "str | object | None" = None,
     if dask is not None:
         from distributed import Client
 
-        client = dask if isinstance(dask, Client) else Client(dask)
+        try:
+            client = dask if isinstance(dask, Client) else Client(dask, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise DrillError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
         try:
             slots = max(1, sum(client.nthreads().values()))
             shared = client.scatter(context, broadcast=True)
@@ -223,6 +225,6 @@ def write_runs(rows: Iterator[list[dict]], path) -> Path:
 
 
 def default_name(plan: Plan) -> str:
-    """``<variant>-vs-<variant>...`` for the output folder; long lists get a date instead."""
+    """``<variant>-vs-<variant>...`` for the output folder, shortened for long lists."""
     name = "-vs-".join(v.name for v in plan.variants)
-    return name if len(name) <= 80 else f"compare-{dt.date.today().isoformat()}"
+    return name if len(name) <= 80 else f"{plan.variants[0].name}-vs-{len(plan.variants) - 1}-variants"
