@@ -24,7 +24,7 @@ from .errors import DrillError
 from .scoring import CHECKLIST, score
 from .variants import Variant
 
-ROW_GROUP = 10_000  # rows buffered before a Parquet row group is written
+ROW_GROUP = 4096  # rows buffered before a Parquet row group is written (bounds memory)
 BATCH_DRILLS = 200  # drills per task: ~1 s of work against ~2 ms of Dask scheduling per task
 
 

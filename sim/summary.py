@@ -80,6 +80,8 @@ def fmt(value: float | None, unit: str, signed: bool = False) -> str:
         value *= 100.0
     digits = 1 if abs(value) >= 1 or value == 0 else 2
     text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    if unit == "%" and signed:
+        return text + " pp"  # a difference of shares is in percentage points
     return text + {"min": " min", "minutes": " min", "%": "%", "count": "", "points": ""}[unit]
 
 
