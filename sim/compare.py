@@ -169,9 +169,11 @@ def execute(plan: Plan, workers: int = 1, dask: "str | object | None" = None,
             if client is not dask:
                 client.close()
     elif workers > 1:
-        # forkserver: workers start clean, never forked from a process that runs threads.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                 initializer=_set_context, initargs=(context,)) as pool:
+        # forkserver: workers start clean, never forked from a process that runs threads;
+        # preloading the engine there means each worker starts without importing it again.
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(["sim.compare"])
+        with ProcessPoolExecutor(workers, mp_context=forkserver, initializer=_set_context, initargs=(context,)) as pool:
             yield from _ordered(lambda b: pool.submit(_run_in_worker, b), plan.batches(workers), 4 * workers, progress)
     else:
         for batch in plan.batches(1):
