@@ -130,7 +130,8 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     import sys
     import time
 
-    from . import compare as cmp, config, summary
+    from . import compare as cmp
+    from . import config, summary
     from .variants import load_variant
 
     if dask_address and workers:
