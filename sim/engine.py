@@ -110,7 +110,7 @@ class Drill:
         pace = 1.0 / person.profile.experience if person.bot else 1.0
         return pace * random.Random(self.rng.random()).lognormvariate(0.0, 0.25)
 
-    def busy(self, me: Participant, seconds: float, work: str):
+    def busy(self, me: Participant, seconds: float, work: str = "other"):
         """A person does one thing at a time: work waits until earlier work is done."""
         start = max(self.env.now, me.free_at)
         me.free_at = start + seconds

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from sim import compare, stats
+from sim import compare, run_drill, stats
 from sim.cli import main
 from sim.config import load_scenario
 from sim.errors import DrillError
@@ -207,3 +207,24 @@ def test_validate_checks_variant_files():
     result = CliRunner().invoke(main, ["validate", *map(str, sorted(VARIANTS.glob("*.yaml")))])
     assert result.exit_code == 0, result.output
     assert result.output.count("ok (variant)") == 7
+
+
+def test_paged_teams_send_people_whom_the_ic_briefs():
+    everyone = variant("page-all-teams")
+    result = run_drill(REFERENCE, everyone.process, everyone.roster, seed=1, samples=False)
+    joined = {e["who"]: e["team"] for e in result.events if e["kind"] == "responder.joined"}
+    # checkout is already there (dana is on call) and sre holds IC and comms; the rest send someone.
+    assert joined == {"lee": "payments", "catalog-oncall": "catalog", "web-oncall": "web"}
+    ic = next(p for p in result.participants if p["name"] == "alex")
+    assert ic["worked"]["brief"] > 0
+
+
+def test_scripted_drills_keep_exactly_the_scripts_participants():
+    from sim.config import load_script
+
+    from .conftest import DATA
+
+    script = load_script(DATA / "article.yaml", REFERENCE.start)
+    result = run_drill(REFERENCE, variant("page-all-teams").process, script=script, seed=0)
+    assert not [e for e in result.events if e["kind"] == "responder.joined"]
+    assert {p["name"] for p in result.participants} == {p.name for p in script.participants}
