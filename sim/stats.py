@@ -82,6 +82,7 @@ class Paired:
     mean: Estimate  # mean of (variant - baseline) over runs where both have the metric
     better: float  # share of those runs in which the variant did better
     worse: float
+    identical: bool  # no difference in any run
 
 
 def paired(variant, baseline, lower_is_better: bool | None, rng: np.random.Generator,
@@ -98,4 +99,4 @@ def paired(variant, baseline, lower_is_better: bool | None, rng: np.random.Gener
     else:
         sign = -1.0 if lower_is_better else 1.0
         better, worse = float(np.mean(sign * d > 0)), float(np.mean(sign * d < 0))
-    return Paired(int(d.size), estimate, better, worse)
+    return Paired(int(d.size), estimate, better, worse, bool(np.all(d == 0)))

@@ -112,6 +112,8 @@ def _rows(table: dict) -> list[dict]:
 
 
 def _verdict(d: stats.Paired, better: str | None) -> str:
+    if d.identical:
+        return "same in every run"
     if d.mean.within_noise:
         return "within noise"
     if better is None:
@@ -184,7 +186,8 @@ def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[di
                "baseline": names[0], "metrics": rows, "resamples": resamples, "level": f"{stats.LEVEL:.0%}",
                "model_doc": _doc(out, "variants.md"), "model_doc_model": _doc(out, "model.md"),
                "clear": [(m["label"], line) for m in rows for line in m["lines"][1:] if not line["noise"]],
-               "noise": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["noise"]]}
+               "noise": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "within noise"],
+               "same": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "same in every run"]}
     md, html = render(context)
     written = [write_atomic(out / "summary.md", md), write_atomic(out / "summary.html", html)]
     units = {c: u for c, _, _, u in METRICS}
