@@ -162,7 +162,7 @@ def execute(plan: Plan, workers: int = 1, dask: "str | object | None" = None,
             raise DrillError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
         try:
             slots = max(1, sum(client.nthreads().values()))
-            shared = client.scatter(context, broadcast=True)
+            [shared] = client.scatter([context], broadcast=True)  # one object, on every worker
             yield from _ordered(lambda b: client.submit(run_batch, shared, b, pure=False),
                                 plan.batches(slots), 4 * slots, progress)
         finally:
