@@ -458,6 +458,8 @@ class Profile:
     coordinate: LogNormal = LogNormal(45.0, 0.4)
     write_update: LogNormal = LogNormal(150.0, 0.4)
     mitigate: LogNormal = LogNormal(120.0, 0.4)
+    join: LogNormal = LogNormal(300.0, 0.5)
+    brief: LogNormal = LogNormal(60.0, 0.4)
     experience: float = 1.0
     discipline: float = 0.85
     misjudge: float = 0.1
@@ -468,7 +470,7 @@ class Profile:
     reachable: bool = True
 
 
-_PROFILE_DELAYS = ("ack", "look", "assess", "coordinate", "write_update", "mitigate")
+_PROFILE_DELAYS = ("ack", "look", "assess", "coordinate", "write_update", "mitigate", "join", "brief")
 
 
 def load_profile(f: Fields, base: Profile) -> Profile:
@@ -530,6 +532,12 @@ def load_process(path=None) -> Process:
     check = Checker(path)
     doc = check.mapping(yamlfile.load(path), "process", 1, root=True)
     check.raise_problems()
+    return process_from(doc)
+
+
+def process_from(doc: Fields) -> Process:
+    """The process from an already-parsed mapping (a file, or a file with a variant merged in)."""
+    check = doc.checker
     base = Process()
     severities = dict(base.severities)
     sev = doc.sub("severities")
@@ -800,6 +808,11 @@ def validate(path) -> str:
 
             load_plan(path, load_roster(default_file("drills/roster.yaml")))
             return "plan"
+        if isinstance(data.get("process"), dict) or isinstance(data.get("roster"), dict):
+            from .variants import load_variant
+
+            load_variant(path.stem, path, default_file("drills/process.yaml"), default_file("drills/roster.yaml"))
+            return "variant"
         load_process(path)
         return "process"
     raise DrillError(f"{path}:1: expected a mapping (a scenario, process, roster, script, plan, topology or fault catalog file)")

@@ -36,6 +36,7 @@ class Participant:
     free_at: float = 0.0
     loops: set = field(default_factory=set)
     seat: str | None = None  # the role a person came to play (an IC trainee's "ic"): the team hands it to them
+    worked: dict = field(default_factory=dict)  # seconds of work by kind (look, coordinate, write, ...)
 
     @property
     def name(self) -> str:
@@ -72,6 +73,10 @@ class Drill:
         self.people: dict[str, Participant] = {}
         self._participants(roster, script)
         self.script = script
+        # Paged teams send people, unless a timeline script fixes who takes part: a scripted
+        # drill has exactly the script's participants, while a simulated or live one grows
+        # (a live drill's cast is a script without actions; without bots, nobody comes).
+        self.grows = (script is None or not script.actions) and any(p.bot for p in self.people.values())
         oncall = [p.name for p in self.people.values() if p.person.oncall == "primary"]
         oncall += [p.name for p in self.people.values() if p.person.oncall == "secondary"]
         self.monitoring = Monitoring(self.env, self.log, self.world, scenario.monitoring, scenario.alerts, oncall)
@@ -113,10 +118,11 @@ class Drill:
         pace = 1.0 / person.profile.experience if person.bot else 1.0
         return pace * random.Random(self.rng.random()).lognormvariate(0.0, 0.25)
 
-    def busy(self, me: Participant, seconds: float):
+    def busy(self, me: Participant, seconds: float, work: str = "other"):
         """A person does one thing at a time: work waits until earlier work is done."""
         start = max(self.env.now, me.free_at)
         me.free_at = start + seconds
+        me.worked[work] = me.worked.get(work, 0.0) + seconds
         return self.env.timeout(me.free_at - self.env.now)
 
     def band_aid_wears_off(self, fault_id: str, after: float):
@@ -166,6 +172,27 @@ class Drill:
             writer = roles.get("comms") or roles.get("ic")
             if writer:
                 self.start_loop(writer, f"answer:{event['t']}", bots.answer)
+        elif kind == "teams.paged" and self.grows:
+            for team in event["teams"]:
+                self._page_team(team)
+
+    def _page_team(self, team: str) -> None:
+        """A paged team sends someone: a free roster member of the team, or a stand-in bot.
+
+        No one comes when someone of the team is already in the incident (holds a role
+        or acknowledged a page): the team is already there.
+        """
+        engaged = set(self.incident.roles.values()) | {p.acked_by for p in self.monitoring.pages if p.acked_by}
+        members = [p for p in self.people.values() if p.person.team == team]
+        if any(p.name in engaged for p in members):
+            return
+        me = next((p for p in members if p.bot), None)
+        if me is None:
+            name = f"{team}-oncall"
+            if name in self.people:
+                return
+            me = self.add_person(Person(name, team, profile=self.process.bots), bot=True)
+        self.start_loop(me.name, f"responder:{team}", bots.responder, team)
 
     def start_loop(self, name: str, loop: str, function, *args) -> None:
         """Start a bot's duty ``loop`` unless that bot already runs it."""
@@ -239,7 +266,8 @@ class Drill:
         """Close the log once ``done`` has fired and return the result."""
         self.log.emit("drill.ended", reason=self.done.value, revenue_lost=round(self.totals["revenue_lost"], 2),
                       failed_requests=round(self.totals["failed_requests"]))
-        participants = [{"name": p.name, "bot": p.bot, "oncall": p.person.oncall} for p in self.people.values()]
+        participants = [{"name": p.name, "bot": p.bot, "oncall": p.person.oncall,
+                         "worked": {k: round(v, 1) for k, v in sorted(p.worked.items())}} for p in self.people.values()]
         return DrillResult(self.scenario, self.process, self.seed, self.log.events, self.samples or [], participants)
 
     def run(self) -> DrillResult:

@@ -67,6 +67,7 @@ _DESCRIBE = {
     "page.urgency_raised": lambda e: f"Page {e['page']} to {e['to']} raised to high urgency: {e['summary']}",
     "page.escalated": lambda e: f"Page not acknowledged; escalated from {e['from']} to {e['to']}",
     "page.acked": lambda e: f"{e['by']} acknowledges page {e['page']}",
+    "responder.joined": lambda e: f"{e['who']} joins the incident channel for team {e['team']}",
     "incident.declared": lambda e: f"{e['severity']} declared by {e['by']}, incident channel {e['channel']} opened",
     "severity.changed": lambda e: f"Severity changed from {e['from']} to {e['to']} by {e['by']}",
     "role.assigned": lambda e: f"{e['who']} is {_ROLE_NAMES[e['role']]}" + (f" (assigned by {e['by']})" if e["by"] != e["who"] else ""),

@@ -120,8 +120,10 @@ def test_random_entries_pick_the_same_scenario_of_their_difficulty_every_time(wr
 
 
 def test_difficulty_is_measured_from_the_bots_scores():
-    # sev3-worsening: the bots miss the cadence after it worsens (median score about 74).
-    assert plan.difficulty(SCENARIOS / "sev3-worsening.yaml") == "hard"
+    # Median bot scores over seeds 0-4: 83.8 (an alert storm, red herrings, the on-call
+    # unreachable), 93.3 (the bots raise the severity late), 99.4.
+    assert plan.difficulty(SCENARIOS / "night-db-storm-red-herrings.yaml") == "hard"
+    assert plan.difficulty(SCENARIOS / "sev3-worsening.yaml") == "medium"
     assert plan.difficulty(SCENARIOS / "bad-deploy-rollback.yaml") == "easy"
 
 

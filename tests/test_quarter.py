@@ -19,8 +19,8 @@ from .conftest import DATA, SCENARIOS
 DRILLS = [
     ("2026-04-15", "bad-deploy-rollback", 1), ("2026-05-20", "checkout-config-push", 2),
     ("2026-07-08", "memory-leak-restart", 3), ("2026-08-19", "region-failure-failover", 1),
-    ("2026-10-14", "checkout-config-push", None), ("2026-11-18", "sev3-worsening", 1),
-    ("2026-12-09", "sev3-worsening", 3), ("2026-12-16", "false-alarm-noise", 1),
+    ("2026-10-14", "checkout-config-push", None), ("2026-11-18", "night-db-storm-red-herrings", 1),
+    ("2026-12-09", "night-db-storm-red-herrings", 3), ("2026-12-16", "false-alarm-noise", 1),
 ]
 
 
@@ -49,19 +49,20 @@ def test_the_quarter_at_a_glance_matches_the_scorecards(history):
     context = quarter.build("2026-Q4", store.drills(path), seniors=["dana", "lee", "alex"])
     glance = {g["label"]: g for g in context["glance"]}
 
-    # The article's drill declared in 285 s; the two SEV3 drills in 239.6 s and 586.2 s; the
-    # false alarm never declared. Median of the three: 285 s.
+    # The article's drill declared in 285 s; the two night-time storms in 605.7 s and 479.1 s;
+    # the false alarm never declared. Median of the three: 479.1 s.
     declared = [c["metrics"]["time_to_declare_s"] for c in q4 if c["metrics"]["time_to_declare_s"] is not None]
-    assert sorted(declared) == [239.6, 285, 586.2]
-    assert glance["Median time to declare"]["value"] == "4m45s"
+    assert sorted(declared) == [285, 479.1, 605.7]
+    assert glance["Median time to declare"]["value"] == "7m59s"
     q3_median = statistics.median(c["metrics"]["time_to_declare_s"] for c in q3)
-    assert glance["Median time to declare"]["change"] == f"-{store.units.human(q3_median - 285)}"
+    assert glance["Median time to declare"]["change"] == f"-{store.units.human(q3_median - 479.1)}"
 
     assert glance["Drills run"] == {"label": "Drills run", "value": "4", "note": "", "change": "+2"}
-    # Cadence: the article 100%, both SEV3 drills missed every deadline once raised, the false alarm n/a.
-    assert [c["metrics"]["cadence_adherence"] for c in q4] == [1.0, 0.0, 0.0, None]
-    assert glance["Cadence adherence"]["value"] == "33%"
-    assert glance["Cadence adherence"]["change"] == "-67 pts"  # Q3: 100% and 100%
+    # Cadence: the article 100%, the storms 5 of 7 and 3 of 5 deadlines met, the false alarm n/a:
+    # (1 + 0.714 + 0.6) / 3 = 77%.
+    assert [c["metrics"]["cadence_adherence"] for c in q4] == [1.0, 5 / 7, 0.6, None]
+    assert glance["Cadence adherence"]["value"] == "77%"
+    assert glance["Cadence adherence"]["change"] == "-23 pts"  # Q3: 100% and 100%
     coverage = [c["metrics"]["role_coverage"] for c in q4 if c["metrics"]["role_coverage"] is not None]
     assert glance["Role coverage"]["value"] == f"{sum(coverage) / len(coverage):.0%}"
     mean_q4 = sum(c["score"] for c in q4) / 4
@@ -78,16 +79,19 @@ def test_the_quarter_at_a_glance_matches_the_scorecards(history):
 def test_recurring_weaknesses_and_owned_action_items(history):
     path, cards = history
     context = quarter.build("2026-Q4", store.drills(path))
-    # Both SEV3 drills (6, 7) missed the initial summary and the cadence; nothing else was missed twice.
+    # Both storms (6, 7) missed the cadence and were never resolved once metrics were back to
+    # normal; nothing else was missed twice.
     assert [(w["item"], w["missed"], w["of"], w["drills"]) for w in context["weaknesses"]] == [
-        ("communicate_at_cadence", 2, 3, [6, 7]), ("initial_summary", 2, 3, [6, 7])]
+        ("communicate_at_cadence", 2, 3, [6, 7]), ("resolved_when_normal", 2, 3, [6, 7])]
     missed = sum(v is False for c in quarter_cards(cards, ("2026-10", "2026-11", "2026-12")) for v in c["checklist"].values())
     assert len(context["actions"]) == missed == 4
     first = context["actions"][0]
-    # Drill 6 ran on Wed 2026-11-18. Its postmortem was booked 3 business days after the scenario's
-    # day (Wed 21 Jan -> Mon 26 Jan), so Mon 23 Nov; ten business days later: Mon 7 Dec.
-    assert (first["drill"], first["owner"], first["role"], first["due"]) == (6, "sam", "Comms Lead", "2026-12-07")
-    assert {a["item"] for a in context["actions"]} == {"communicate_at_cadence", "initial_summary"}
+    # Drill 6 ran on Wed 2026-11-18 and booked no postmortem: five business days on (Wed 25 Nov),
+    # then ten more: Wed 9 Dec. The cadence is the comms lead's (sam), resolving the IC's (alex).
+    assert (first["drill"], first["owner"], first["role"], first["due"]) == (6, "sam", "Comms Lead", "2026-12-09")
+    assert [(a["drill"], a["owner"], a["due"]) for a in context["actions"][1:]] == [
+        (6, "alex", "2026-12-09"), (7, "sam", "2026-12-30"), (7, "alex", "2026-12-30")]
+    assert {a["item"] for a in context["actions"]} == {"communicate_at_cadence", "resolved_when_normal"}
 
 
 def test_ic_rotation_coverage_over_the_last_quarters(history):
@@ -95,13 +99,11 @@ def test_ic_rotation_coverage_over_the_last_quarters(history):
     context = quarter.build("2026-Q4", store.drills(path), seniors=["alex", "dana", "priya"])
     ic = context["ic"]
     assert ic["quarters"] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
-    # Leads (held the role longest) in the eight drills: alex in 1-5; in the SEV3 drills the
-    # on-call engineer who declared (dana on 6, lee on 7) held IC longest;
-    # nobody in the false alarm. lee is no senior here but led IC, so is listed after them.
+    # Leads (held the role longest) in the eight drills: alex in 1-5, and in the storms (6, 7),
+    # where the on-call lee declared SEV1 and handed IC to alex at once; nobody in the false alarm.
     assert [(r["name"], r["counts"], r["total"]) for r in ic["rows"]] == [
-        ("alex", [0, 0, 2, 2, 1], 5), ("dana", [0, 0, 0, 0, 1], 1), ("priya", [0, 0, 0, 0, 0], 0),
-        ("lee", [0, 0, 0, 0, 1], 1)]
-    assert ic["never"] == ["priya"]
+        ("alex", [0, 0, 2, 2, 3], 7), ("dana", [0, 0, 0, 0, 0], 0), ("priya", [0, 0, 0, 0, 0], 0)]
+    assert ic["never"] == ["dana", "priya"]
 
 
 def test_a_quarter_without_drills_says_so():
@@ -118,7 +120,7 @@ def test_report_quarter_writes_html_md_csv_and_charts(history, tmp_path, write):
     plan_file = write("2026-Q4.yaml", """
         drills:
           - {date: 2026-10-14, scenario: checkout-config-push}
-          - {date: 2026-11-18, scenario: sev3-worsening}
+          - {date: 2026-11-18, scenario: night-db-storm-red-herrings}
           - {date: 2026-12-02, scenario: bad-deploy-rollback}
     """)
     out = tmp_path / "report"
@@ -135,7 +137,7 @@ def test_report_quarter_writes_html_md_csv_and_charts(history, tmp_path, write):
     assert "3 planned, 2 of them run" in html and "@media print" in html
     assert "| Drills run | 4 (3 planned, 2 of them run) | +2 |" in (out / "report.md").read_text()
     md = (out / "report.md").read_text()
-    assert "| Median time to declare | 4m45s |" in md
+    assert "| Median time to declare | 7m59s |" in md
     for png in re.findall(r"\]\(([^)]+\.png)\)", md):
         assert (out / png).read_bytes().startswith(b"\x89PNG")
     assert "| 3 | 2026-12-02 | bad-deploy-rollback | not run |" in md

@@ -31,9 +31,9 @@ def oncall(drill, me, page_id):
         drill.act(Action("ack", me.name))
     watching_since = env.now
     while incident.state == "none":
-        yield drill.busy(me, profile.look.sample(me.rng))
+        yield drill.busy(me, profile.look.sample(me.rng), "look")
         seen = look_around(drill, me, [page.service])
-        yield drill.busy(me, profile.assess.sample(me.rng))
+        yield drill.busy(me, profile.assess.sample(me.rng), "assess")
         if incident.state != "none":
             return
         severity = assess(drill, me, seen)
@@ -75,7 +75,7 @@ def commander(drill, me):
             # Raised into the full process: the on-call engineer hands IC over, as at declaration.
             successor = pick(drill, "ic")
             if successor is not None:
-                yield drill.busy(me, profile.coordinate.sample(me.rng))
+                yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
                 drill.act(Action("assign", me.name, {"role": "ic", "who": successor}))
                 drill.start_loop(me.name, "ops", operations)
                 return
@@ -85,17 +85,17 @@ def commander(drill, me):
             who = me.name if role == "comms" and not process.dedicated_comms else pick(drill, role)
             if who is None:
                 continue
-            yield drill.busy(me, profile.coordinate.sample(me.rng))
+            yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
             if incident.state == "open" and incident.roles.get("ic") == me.name:
                 drill.act(Action("assign", me.name, {"role": role, "who": who}))
         if not incident.roles.get("comms") and incident.roles.get("ic") == me.name:
             drill.start_loop(me.name, "comms", communications)
         teams = sorted(teams_to_page(drill) - incident.teams_paged)
         if teams and incident.state == "open":
-            yield drill.busy(me, profile.coordinate.sample(me.rng))
+            yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
             if incident.state == "open" and incident.roles.get("ic") == me.name:
                 drill.act(Action("page", me.name, {"teams": teams}))
-        yield drill.busy(me, profile.look.sample(me.rng))
+        yield drill.busy(me, profile.look.sample(me.rng), "look")
         if incident.state != "open" or incident.roles.get("ic") != me.name:
             return
         seen = look_around(drill, me, [incident.service])
@@ -114,7 +114,7 @@ def commander(drill, me):
             if quiet >= profile.stable_for:
                 drill.act(Action("resolve", me.name, {"summary": "Metrics are back at steady state"}))
                 if process.level(incident.highest).postmortem:
-                    yield drill.busy(me, profile.coordinate.sample(me.rng))
+                    yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
                     drill.act(Action("schedule_postmortem", me.name, {"date": postmortem_date(drill)}))
                 return
         yield env.timeout(profile.check_interval)
@@ -132,17 +132,19 @@ def communications(drill, me):
             break
         # The initial summary (what is broken, who is affected, severity) is quicker to write.
         effort = profile.write_update.sample(me.rng) * (0.5 if not incident.updates else 1.0)
-        yield drill.busy(me, effort)
+        yield drill.busy(me, effort, "write")
         if incident.state != "open" or not _writes_updates(drill, me):
             break
         level = process.level(incident.severity)
         drill.act(Action("update", me.name, {"status": _status(incident), "summary": _summary(incident),
                                              "next_update": env.now + level.cadence_min}))
         target = env.now + me.rng.uniform(level.cadence_min, level.cadence_max) - profile.write_update.median
-        if me.rng.random() > profile.discipline:
+        # Divided attention: each role the writer holds is another chance for the update to slip.
+        held = sum(1 for who in incident.roles.values() if who == me.name)
+        if me.rng.random() > profile.discipline ** held:
             target += 0.5 * level.cadence_max * me.rng.lognormvariate(0.0, 0.5)
     if incident.state == "resolved" and _writes_updates(drill, me):
-        yield drill.busy(me, profile.write_update.sample(me.rng))
+        yield drill.busy(me, profile.write_update.sample(me.rng), "write")
         drill.act(Action("update", me.name, {"status": "resolved", "summary": _summary(incident)}))
 
 
@@ -160,30 +162,77 @@ def operations(drill, me):
             exhausted.clear()
             yield env.timeout(profile.check_interval)
             continue
-        result = drill.act(Action("investigate", me.name, {"service": lead}))
-        if not result.ok:
-            yield env.timeout(profile.check_interval)
-            continue
-        done, done_at = result.data
-        me.free_at = max(me.free_at, done_at)
-        finding = yield done
-        if finding is None:
+        if not (yield from _dig(drill, me, lead, firing[0], tried, exhausted)):
             return
-        if finding["text"].startswith("Nothing unusual"):
-            exhausted.add(lead)
-        fix = (finding["suggests"], finding["service"])
-        if finding["suggests"] and fix not in tried:
-            tried.add(fix)
-            symptom = firing[0]
-            before = drill.world.metrics[symptom]["error_rate"]
-            yield drill.busy(me, profile.mitigate.sample(me.rng))
-            if incident.closed:
-                return
-            drill.act(Action("mitigate", me.name, {"action": fix[0], "service": fix[1]}))
-            yield env.timeout(WATCH_AFTER_MITIGATION)
-            after = look_around(drill, me, [symptom])[symptom]["error_rate"]
-            if after < 0.8 * before:
-                yield env.any_of([env.timeout(CALM_WAIT), drill.closed])
+
+
+def responder(drill, me, team):
+    """An engineer of a paged team: join the channel, be briefed by the IC, dig into the team's services.
+
+    Paging more teams brings more people: each costs the IC a briefing, and each can
+    investigate (and fix) their own services in parallel with the Operations Lead.
+    """
+    profile, incident, env = me.profile, drill.incident, drill.env
+    yield env.any_of([env.timeout(profile.join.sample(me.rng)), drill.closed])
+    if incident.closed:
+        return
+    drill.log.emit("responder.joined", who=me.name, team=team)
+    ic = drill.people.get(incident.roles.get("ic"))
+    if ic is not None and ic is not me:
+        # Briefing occupies the IC (after whatever the IC is doing) and the newcomer alike.
+        yield drill.busy(ic, ic.profile.brief.sample(me.rng), "brief")
+        me.free_at = max(me.free_at, ic.free_at)
+    services = drill.scenario.services
+    own = [name for name, svc in services.items() if svc.team == team]
+    yield drill.busy(me, profile.look.sample(me.rng), "look")
+    seen = {name: drill.act(Action("look", me.name, {"service": name})).data for name in own}
+    suspects = {name for name, m in seen.items() if _degraded(services[name], m)}
+    tried, exhausted = set(), set()
+    while not incident.closed:
+        pointed = {f["points_to"] for f in incident.findings} | {f["service"] for f in incident.findings if f["suggests"]}
+        others = {service for who, service in incident.investigating if who != me.name}
+        leads = [n for n in own if n in (suspects | pointed) and n not in exhausted and n not in others]
+        if not leads:
+            yield env.any_of([env.timeout(profile.check_interval), drill.closed])
+            continue
+        firing = [a.rule.service for a in drill.monitoring.firing()]
+        if not (yield from _dig(drill, me, leads[0], firing[0] if firing else leads[0], tried, exhausted)):
+            return
+
+
+def _dig(drill, me, lead, symptom, tried, exhausted):
+    """Investigate ``lead``; apply the mitigation a finding suggests and judge it. False: stop."""
+    profile, incident, env = me.profile, drill.incident, drill.env
+    # One thing at a time: an investigation starts once the work in hand is done.
+    if me.free_at > env.now:
+        yield env.timeout(me.free_at - env.now)
+    if incident.closed:
+        return False
+    result = drill.act(Action("investigate", me.name, {"service": lead}))
+    if not result.ok:
+        yield env.timeout(profile.check_interval)
+        return True
+    done, done_at = result.data
+    me.worked["investigate"] = me.worked.get("investigate", 0.0) + done_at - env.now
+    me.free_at = max(me.free_at, done_at)
+    finding = yield done
+    if finding is None:
+        return False
+    if finding["text"].startswith("Nothing unusual"):
+        exhausted.add(lead)
+    fix = (finding["suggests"], finding["service"])
+    if finding["suggests"] and fix not in tried:
+        tried.add(fix)
+        before = drill.world.metrics[symptom]["error_rate"]
+        yield drill.busy(me, profile.mitigate.sample(me.rng), "mitigate")
+        if incident.closed:
+            return False
+        drill.act(Action("mitigate", me.name, {"action": fix[0], "service": fix[1]}))
+        yield env.timeout(WATCH_AFTER_MITIGATION)
+        after = look_around(drill, me, [symptom])[symptom]["error_rate"]
+        if after < 0.8 * before:
+            yield env.any_of([env.timeout(CALM_WAIT), drill.closed])
+    return True
 
 
 def answer(drill, me):

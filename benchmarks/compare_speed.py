@@ -1,0 +1,117 @@
+"""Drills per second of ``drill compare`` on 1 and 2 local workers, reference scenario, two variants.
+
+    python benchmarks/compare_speed.py [--runs 5000] [--repeat 1]
+
+Runs ``drill compare`` end to end in-process (plan, simulate, score, stream runs.parquet)
+and times the simulation phase; the summary (bootstrap, plots) is timed separately.
+Targets on a 2-core machine: 10,000 drills (2 variants x 5,000 runs) in under 60 s on
+2 workers, and at least 1.8x from 1 to 2 workers. On a shared machine, ``--repeat N``
+alternates the two N times and keeps each one's best, as timeit does, so that other
+programs' load distorts the comparison less.
+"""
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from sim import compare
+from sim.config import load_scenario
+from sim.summary import write_summary
+from sim.variants import load_variant
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _cpu_seconds(pids) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
+def _descendants(root: int) -> list[int]:
+    children, found = {}, []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used by this process and its worker processes, sampled from /proc (Linux).
+
+    Tells how much of a core each worker actually got: on a shared machine, other
+    programs take cores, and the wall-clock speed-up says more about them than about us.
+    """
+
+    def __init__(self):
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self.stop.wait(0.2):
+            for pid in _descendants(os.getpid()):
+                self.last[pid] = max(self.last.get(pid, 0.0), _cpu_seconds([pid]))
+
+    def __enter__(self):
+        self.start = time.process_time()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.main = time.process_time() - self.start
+        self.workers = sum(self.last.values())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    scenario = load_scenario(REPO / "scenarios" / "checkout-config-push.yaml")
+    variants = tuple(load_variant(n, REPO / "drills" / "variants" / f"{n}.yaml", REPO / "drills" / "process.yaml",
+                                  REPO / "drills" / "roster.yaml") for n in ("baseline", "ic-does-comms"))
+    plan = compare.Plan((scenario,), variants, args.runs, seed=1)
+    rates = {1: 0.0, 2: 0.0}
+    print(f"load average before: {os.getloadavg()[0]:.2f} (anything else running takes cores from the workers)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.repeat):
+            for workers in (1, 2):
+                out = Path(tmp) / str(workers)
+                started = time.perf_counter()
+                with CpuMeter() as cpu:
+                    runs = compare.write_runs(compare.execute(plan, workers), out / "runs.parquet")
+                elapsed = time.perf_counter() - started
+                rates[workers] = max(rates[workers], plan.drills / elapsed)
+                used = cpu.main + cpu.workers
+                print(f"{workers} worker{'s' if workers > 1 else ' '}  {plan.drills} drills in {elapsed:6.1f} s  "
+                      f"{plan.drills / elapsed:6.0f} drills/s   CPU used: {used:5.1f} s = {used / elapsed:4.2f} cores "
+                      f"(main process {cpu.main:.1f} s), {plan.drills / used:5.0f} drills per CPU-second")
+        started = time.perf_counter()
+        write_summary(runs, out, [{"name": v.name, "description": "", "file": ""} for v in variants],
+                      [{"name": scenario.name, "runs": args.runs}], args.runs, 1)
+        print(f"summary (bootstrap of 14 metrics, 9 plots): {time.perf_counter() - started:.1f} s")
+    print(f"best: 1 worker {rates[1]:.0f} drills/s, 2 workers {rates[2]:.0f} drills/s; "
+          f"speed-up 1 -> 2 workers: {rates[2] / rates[1]:.2f}x; load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Comparing process variants: pairing, identical results on every executor, honest intervals, mechanisms."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim import compare, run_drill, stats
+from sim.cli import main
+from sim.config import load_scenario
+from sim.errors import DrillError
+from sim.variants import load_variant
+
+from .conftest import REPO, SCENARIOS
+
+VARIANTS = REPO / "drills" / "variants"
+PROCESS, ROSTER = REPO / "drills" / "process.yaml", REPO / "drills" / "roster.yaml"
+REFERENCE = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+
+
+def variant(name):
+    return load_variant(name, VARIANTS / f"{name}.yaml", PROCESS, ROSTER)
+
+
+def frame(plan, **kwargs) -> pd.DataFrame:
+    return pd.DataFrame([r for rows in compare.execute(plan, **kwargs) for r in rows])
+
+
+def test_every_variant_runs_the_same_scenarios_and_seeds():
+    scenarios = (REFERENCE, load_scenario(SCENARIOS / "memory-leak-restart.yaml"))
+    plan = compare.Plan(scenarios, (variant("baseline"), variant("ic-does-comms")), runs=9, seed=3, weights=(2, 1))
+    runs = frame(plan)
+    assert list(runs["run"]) == [r for r in range(9) for _ in range(2)]
+    by_variant = {name: group.set_index("run")[["scenario", "seed"]] for name, group in runs.groupby("variant")}
+    assert by_variant["baseline"].equals(by_variant["ic-does-comms"])
+    assert (runs.groupby("scenario")["run"].nunique().to_dict()
+            == {"checkout-config-push": 6, "memory-leak-restart": 3})  # weights 2:1, exactly
+    assert by_variant["baseline"]["seed"].nunique() == 9
+    again = compare.Plan(scenarios, plan.variants, runs=9, seed=3, weights=(2, 1)).assignments()
+    assert all(np.array_equal(a, b) for a, b in zip(plan.assignments(), again))
+
+
+def test_serial_pool_and_dask_give_identical_rows():
+    from distributed import Client, LocalCluster
+
+    plan = compare.Plan((REFERENCE,), (variant("baseline"), variant("page-all-teams")), runs=24, seed=11)
+    serial = frame(plan)
+    pool = frame(plan, workers=2)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        on_dask = frame(plan, dask=client)
+    pd.testing.assert_frame_equal(serial, pool)
+    pd.testing.assert_frame_equal(serial, on_dask)
+    assert len(serial) == 48
+
+
+def test_runs_parquet_is_byte_identical_for_the_same_seed(tmp_path):
+    plan = compare.Plan((REFERENCE,), (variant("baseline"), variant("cadence-15m")), runs=6, seed=1)
+    first = compare.write_runs(compare.execute(plan), tmp_path / "a" / "runs.parquet").read_bytes()
+    second = compare.write_runs(compare.execute(plan, workers=2), tmp_path / "b" / "runs.parquet").read_bytes()
+    assert first == second
+    runs = pd.read_parquet(tmp_path / "a" / "runs.parquet")
+    assert len(runs) == 12 and {"time_to_resolve_s", "check_initial_summary", "component_cadence", "score"} <= set(runs)
+
+
+def test_bootstrap_interval_covers_a_known_paired_difference():
+    # Baseline: heavy-tailed durations; the variant is 10% faster run by run, plus noise.
+    # The true mean difference is -0.1 * E[baseline] = -0.1 * exp(0.5) * 1000 (log-normal, sigma 1).
+    rng = np.random.default_rng(5)
+    true = -0.1 * np.exp(0.5) * 1000
+    covered = 0
+    for _ in range(40):
+        base = rng.lognormal(np.log(1000), 1.0, size=400)
+        var = 0.9 * base + rng.normal(0, 20, size=400)
+        result = stats.paired(var, base, lower_is_better=True, rng=rng, resamples=400)
+        covered += result.mean.low <= true <= result.mean.high
+        assert result.better > 0.9
+    assert covered >= 34  # a 95% interval covers the truth in about 38 of 40 samples
+    same = stats.paired(base + rng.normal(0, 5, size=400), base, True, rng, resamples=400)
+    assert same.mean.within_noise
+
+
+def test_bootstrap_of_a_known_distribution():
+    rng = np.random.default_rng(0)
+    est = stats.bootstrap(np.arange(1, 1001, dtype=float), ("median", "p90", "mean"), rng, resamples=500)
+    assert est["median"].value == 500.5 and est["mean"].value == 500.5
+    assert est["median"].low < 500.5 < est["median"].high and est["p90"].low < 900.1 < est["p90"].high
+    assert est["mean"].high - est["mean"].low == pytest.approx(2 * 1.96 * 288.7 / np.sqrt(1000), rel=0.15)
+
+
+# Each shipped variant moves what its mechanism moves (docs/variants.md), paired on the same seeds.
+EXPECTED = [
+    ("ic-does-comms", REFERENCE, "cadence_adherence", "lower"),
+    ("ic-does-comms", REFERENCE, "people_engaged", "lower"),
+    ("cadence-15m", REFERENCE, "updates_posted", "higher"),
+    ("cadence-15m", REFERENCE, "update_writing_min", "higher"),
+    ("cadence-30m", REFERENCE, "updates_posted", "lower"),
+    ("page-all-teams", REFERENCE, "people_engaged", "higher"),
+    ("page-all-teams", REFERENCE, "briefing_min", "higher"),
+    ("oncall-is-ic", REFERENCE, "ic_hands_on_actions", "higher"),
+    ("oncall-is-ic", REFERENCE, "time_to_mitigate_s", "higher"),
+    ("wait-for-confirmation", "orders-db-creeping-load", "time_to_declare_s", "higher"),
+    ("wait-for-confirmation", "reindex-cpu-doubt", "declared", "lower"),
+]
+
+
+@pytest.fixture(scope="module")
+def moves():
+    cache = {}
+
+    def run(name, scenario):
+        if isinstance(scenario, str):
+            scenario = load_scenario(SCENARIOS / f"{scenario}.yaml")
+        key = (name, scenario.name)
+        if key not in cache:
+            plan = compare.Plan((scenario,), (variant("baseline"), variant(name)), runs=120, seed=2)
+            cache[key] = frame(plan, workers=2)
+        return cache[key]
+
+    return run
+
+
+@pytest.mark.parametrize("name, scenario, metric, direction", EXPECTED,
+                         ids=[f"{n}-{m}" for n, _, m, _ in EXPECTED])
+def test_each_shipped_variant_moves_its_metric(moves, name, scenario, metric, direction):
+    runs = moves(name, scenario)
+    wide = runs.pivot(index="run", columns="variant", values=metric).astype(float)
+    result = stats.paired(wide[name], wide["baseline"], None, np.random.default_rng(0), resamples=500)
+    assert not result.mean.within_noise, f"{name}: {metric} did not move beyond the noise"
+    assert (result.mean.value > 0) == (direction == "higher")
+
+
+def test_variant_overlay_errors_name_the_file_and_line(write):
+    bad = write("bad.yaml", """
+        description: typo
+        process:
+          dedicated_coms: false
+          page_teams: everyone
+    """)
+    with pytest.raises(DrillError) as err:
+        load_variant("bad", bad, PROCESS, ROSTER)
+    text = str(err.value)
+    assert f"{bad}:3: process: unknown field 'dedicated_coms'" in text
+    assert f"{bad}:4: process.page_teams: expected one of minimum, all, got 'everyone'" in text
+    stranger = write("stranger.yaml", "roster:\n  nobody: {experience: 2}\n")
+    with pytest.raises(DrillError, match=f"{stranger}:2: roster: no person 'nobody' in the roster"):
+        load_variant("stranger", stranger, PROCESS, ROSTER)
+
+
+def test_variant_merges_one_severity_and_overlays_a_profile(write):
+    path = write("v.yaml", """
+        process:
+          severities: {SEV1: {cadence: 15m}}
+        roster:
+          sam: {discipline: 50%}
+    """)
+    v = load_variant("v", path, PROCESS, ROSTER)
+    assert (v.process.severities["SEV1"].cadence_min, v.process.severities["SEV1"].cadence_max) == (900.0, 900.0)
+    assert v.process.severities["SEV2"].cadence_max == 3600.0 and len(v.process.severities) == 4
+    assert v.roster.person("sam").profile.discipline == 0.5
+    assert v.roster.person("alex").profile.experience == 1.3  # untouched people keep the roster's profile
+    built_in = load_variant("v", path)  # no process file: overlaid on the built-in process
+    assert built_in.process.severities["SEV1"].cadence_max == 900.0 and len(built_in.process.severities) == 4
+
+
+def test_drill_compare_writes_the_report(tmp_path):
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(main, [
+        "compare", "--variant", f"baseline={VARIANTS / 'baseline.yaml'}",
+        "--variant", f"wait={VARIANTS / 'wait-for-confirmation.yaml'}", "orders-db-creeping-load",
+        "--runs", "40", "--seed", "4", "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "80 drills (40 runs x 2 variants)" in result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["plots", "runs.parquet", "summary.html", "summary.md"]
+    md = (out / "summary.md").read_text()
+    assert "These results hold under the model's documented assumptions" in md
+    assert "wait: Time to declare +" in md  # waiting declares later, beyond the noise
+    assert "within noise" in md
+    html = (out / "summary.html").read_text()
+    assert html.startswith("<!doctype html>") and "plots/time_to_declare_s.png" in html
+    assert (out / "plots" / "time_to_declare_s.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_compare_rejects_bad_input_cleanly(tmp_path):
+    result = CliRunner().invoke(main, ["compare", "--variant", "x=nope.yaml", "--runs", "2"])
+    assert result.exit_code == 2 and "nope.yaml: no such variant file" in result.output
+    result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",
+                                       "--variant", f"a={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "variant names must differ" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_large_samples_get_intervals_that_agree_with_the_bootstrap():
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(0, 1, size=stats.BOOTSTRAP_MAX + 1)
+    large = stats.bootstrap(x, ("median", "p90", "mean"), rng)
+    small = {name: stats.bootstrap(x[:-1], (name,), rng, resamples=300)[name] for name in ("median", "p90", "mean")}
+    for name in ("median", "p90", "mean"):
+        width = small[name].high - small[name].low
+        assert large[name].low == pytest.approx(small[name].low, abs=0.2 * width)
+        assert large[name].high == pytest.approx(small[name].high, abs=0.2 * width)
+
+
+def test_validate_checks_variant_files():
+    result = CliRunner().invoke(main, ["validate", *map(str, sorted(VARIANTS.glob("*.yaml")))])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok (variant)") == 7
+
+
+def test_paged_teams_send_people_whom_the_ic_briefs():
+    everyone = variant("page-all-teams")
+    result = run_drill(REFERENCE, everyone.process, everyone.roster, seed=1, samples=False)
+    joined = {e["who"]: e["team"] for e in result.events if e["kind"] == "responder.joined"}
+    # checkout is already there (dana is on call) and sre holds IC and comms; the rest send someone.
+    assert joined == {"lee": "payments", "catalog-oncall": "catalog", "web-oncall": "web"}
+    ic = next(p for p in result.participants if p["name"] == "alex")
+    assert ic["worked"]["brief"] > 0
+
+
+def test_scripted_drills_keep_exactly_the_scripts_participants():
+    from sim.config import load_script
+
+    from .conftest import DATA
+
+    script = load_script(DATA / "article.yaml", REFERENCE.start)
+    result = run_drill(REFERENCE, variant("page-all-teams").process, script=script, seed=0)
+    assert not [e for e in result.events if e["kind"] == "responder.joined"]
+    assert {p["name"] for p in result.participants} == {p.name for p in script.participants}
