@@ -28,8 +28,8 @@ drill run memory-leak-restart --seed 3 --date 2026-07-08
 drill run region-failure-failover --seed 1 --date 2026-08-19
 drill run --plan drills/2026-Q4.yaml --entry 1
 drill run --plan drills/2026-Q4.yaml --entry 2
-drill run sev3-worsening --seed 1 --date 2026-11-25
-drill run sev3-worsening --seed 3 --date 2026-12-02
+drill run night-db-storm-red-herrings --seed 1 --date 2026-11-25
+drill run night-db-storm-red-herrings --seed 3 --date 2026-12-02
 drill report quarter 2026-Q4
 """
 
