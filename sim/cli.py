@@ -25,13 +25,16 @@ def main():
 
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
+_process_option = click.option("--process", "process_file", type=_file,
+                               help="Process file (default: drills/process.yaml if present, else built-in).")
+_roster_option = click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
 
 
 @main.command()
 @click.argument("scenario", required=False)
 @click.option("--script", type=_file, help="A timeline script that plays some or all participants.")
-@click.option("--process", "process_file", type=_file, help="Process file (default: drills/process.yaml if present, else built-in).")
-@click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
+@_process_option
+@_roster_option
 @click.option("--seed", type=int, help="Seed for every random choice in the drill (default: 0, or the plan entry's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<scenario>/<seed or script>/).")
 @click.option("--json", "as_json", is_flag=True, help="Print score.json to stdout instead of the scorecard.")
@@ -120,7 +123,6 @@ def scenarios():
 
 _store_option = click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
                              help="Drill store (default: drills/drills.db; env DRILLSIM_STORE).")
-_roster_option = click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
 
 
 def _plan():
@@ -442,8 +444,8 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
 @click.option("--speed", type=float, help="Simulated seconds per second (default 1: real time).")
 @click.option("--bots/--no-bots", default=True, show_default=True, help="Bots play every roster member who is not you.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice in the drill.")
-@click.option("--process", "process_file", type=_file, help="Process file (default: drills/process.yaml if present, else built-in).")
-@click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
+@_process_option
+@_roster_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="The drill's folder (default: reports/live/<scenario>-<UTC date and time>/).")
 @click.option("--resume", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -490,8 +492,8 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 @click.option("--port", type=int, default=8321, show_default=True)
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per wall-clock second.")
 @click.option("--seed", type=int, help="Seed for every random choice in the drill (default: the plan entry's, else 0).")
-@click.option("--process", "process_file", type=_file, help="Process file (default: drills/process.yaml, else built-in).")
-@click.option("--roster", type=_file, help="Roster file: the bots' names and profiles.")
+@_process_option
+@_roster_option
 @click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml): with --entry, serve that live drill.")
 @click.option("--entry", type=int, help="Which drill of --plan (1-based): its scenario, seed and people's seats.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
@@ -567,8 +569,8 @@ class VariantSpec(click.ParamType):
 @click.option("--weights", help="Comma-separated weights of the scenarios (default: spread uniformly).")
 @click.option("--workers", type=click.IntRange(1), help="Local worker processes (default: every core).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on an existing Dask cluster, e.g. tcp://host:8786.")
-@click.option("--process", "process_file", type=_file, help="Process the variants overlay (default: drills/process.yaml if present, else built-in).")
-@click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
+@_process_option
+@_roster_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/compare/<name>/).")
 @click.option("--name", help="Name of the comparison (default: the variant names joined by -vs-).")
 def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address, process_file, roster, out, name):
