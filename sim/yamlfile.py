@@ -50,6 +50,14 @@ def _sequence(loader, node):
     return result
 
 
+def _timestamp(loader, node):
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:  # looks like a date but is none (2026-13-01): say where
+        raise yaml.MarkedYAMLError(None, None, f"{node.value!r} is not a valid date or time ({exc})", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 

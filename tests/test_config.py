@@ -33,6 +33,9 @@ def test_yaml_syntax_error_names_file_and_line(write):
     with pytest.raises(DrillError) as exc:
         load_scenario(path)
     assert problems(exc)[0].startswith(f"{path}:4: invalid YAML")
+    impossible = write("date.yaml", "name: x\nstart: 2026-13-01\n")
+    with pytest.raises(DrillError, match=r"date.yaml:2: invalid YAML: '2026-13-01' is not a valid date or time"):
+        load_scenario(impossible)
 
 
 def test_every_scenario_problem_is_reported_with_its_line(write):
