@@ -208,7 +208,7 @@ def history(quarter, person, store_path):
 @main.command()
 @click.argument("drill_id", type=int)
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Also re-render the drill's events.jsonl, score.json and report.md into this folder.")
+              help="Also re-render the drill's events.jsonl, score.json, report.md and timeline.png into this folder.")
 @_store_option
 def show(drill_id, report_dir, store_path):
     """Print one recorded drill's scorecard and timeline."""
@@ -232,13 +232,18 @@ def show(drill_id, report_dir, store_path):
         from .files import write_atomic
 
         start = units.timestamp(found.scenario_start) if found.scenario_start else units.timestamp(events[0]["at"])
-        result = SimpleNamespace(scenario=SimpleNamespace(name=found.scenario, title=found.title, start=start),
-                                 seed=found.seed, events=events, participants=list(found.participants),
+        facing, samples = store.samples(drill_id, store_path) or ([], [])
+        services = {name: SimpleNamespace(customer_facing=True) for name in facing}
+        result = SimpleNamespace(scenario=SimpleNamespace(name=found.scenario, title=found.title, start=start, services=services),
+                                 seed=found.seed, events=events, participants=list(found.participants), samples=samples,
                                  jsonl=lambda: "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events))
-        write_atomic(report_dir / "events.jsonl", result.jsonl())
-        write_atomic(report_dir / "score.json", json.dumps(report.score_document(result, card), indent=2) + "\n")
-        write_atomic(report_dir / "report.md", report.markdown(result, card, plot=False))
-        click.echo(f"\nWrote events.jsonl, score.json, report.md to {report_dir}/")
+        if samples:
+            written = report.write_outputs(result, card, report_dir)
+        else:  # recorded without metric samples (as drill compare and the tests run): no plot to draw
+            written = [write_atomic(report_dir / "events.jsonl", result.jsonl()),
+                       write_atomic(report_dir / "score.json", json.dumps(report.score_document(result, card), indent=2) + "\n"),
+                       write_atomic(report_dir / "report.md", report.markdown(result, card, plot=False))]
+        click.echo(f"\nWrote {', '.join(p.name for p in written)} to {report_dir}/")
 
 
 @main.command()

@@ -8,7 +8,9 @@ from pathlib import Path
 from .errors import DrillError
 
 
-def write_atomic(path, data: str | bytes) -> Path:
+def write_atomic(path, data: str | bytes, private: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder; ``private``
+    files (holding secrets, such as a drill room's tokens) are readable by their owner only."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
@@ -18,6 +20,7 @@ def write_atomic(path, data: str | bytes) -> Path:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, 0o600 if private else 0o644)  # mkstemp makes every file private
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

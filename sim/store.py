@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,13 @@ MIGRATIONS = (
     ALTER TABLE drills ADD COLUMN recorded_at TEXT;
     ALTER TABLE roles ADD COLUMN shadow INTEGER NOT NULL DEFAULT 0;
     UPDATE drills SET title = scenario WHERE title = '';
+    """,
+    # 3: the customer-facing metrics behind timeline.png, as zlib-compressed JSON.
+    """
+    CREATE TABLE samples (
+        drill_id INTEGER PRIMARY KEY REFERENCES drills(id) ON DELETE CASCADE,
+        data BLOB NOT NULL
+    );
     """,
 )
 VERSION = len(MIGRATIONS)
@@ -203,6 +211,11 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
             conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?)",
                              ((drill_id, seq, e["kind"], json.dumps(e, separators=(",", ":")))
                               for seq, e in enumerate(events)))
+            if result.samples:
+                facing = [n for n, svc in scenario.services.items() if svc.customer_facing]
+                kept = {"services": facing, "samples": [[t, {n: sample[n] for n in facing}] for t, sample in result.samples]}
+                conn.execute("INSERT INTO samples VALUES (?, ?)",
+                             (drill_id, zlib.compress(json.dumps(kept, separators=(",", ":")).encode())))
     finally:
         conn.close()
     return drill_id
@@ -334,6 +347,20 @@ def drill(drill_id: int, path=None) -> Drill:
     if not found:
         raise DrillError(f"no drill {drill_id} in the store")
     return found[0]
+
+
+def samples(drill_id: int, path=None) -> tuple[list[str], list] | None:
+    """The customer-facing services and their metric samples ``(t, {service: (error_rate,
+    latency_p99_ms)})`` of one recorded drill; None when it was run without samples."""
+    conn = connect(path, create=False)
+    try:
+        row = conn.execute("SELECT data FROM samples WHERE drill_id = ?", (drill_id,)).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        return None
+    kept = json.loads(zlib.decompress(row["data"]))
+    return kept["services"], [(t, {n: tuple(v) for n, v in sample.items()}) for t, sample in kept["samples"]]
 
 
 def events(drill_id: int, path=None) -> list[dict]:

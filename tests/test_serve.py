@@ -232,6 +232,7 @@ def test_a_planned_live_drill_seats_its_people_and_is_recorded_against_the_plan(
     assert planned_seats(entry) == [{"name": "dana", "seat": "primary"}, {"name": "alex", "seat": "ic"},
                                     {"name": "sam", "seat": "comms"}, {"name": "priya", "seat": "joiner"}]
     with Server(tmp_path / "drill", "--plan", str(plan_file), "--entry", "2") as server:
+        assert oct((tmp_path / "drill" / "room.json").stat().st_mode & 0o777) == "0o600"  # it holds the tokens
         assert server.control("seat", seat="ic")["reason"] == "the ic seat is already in the room"
         assert server.control("start")["ok"]
         people = server.state()["status"]["people"]

@@ -144,7 +144,7 @@ def test_an_older_store_migrates_forward(tmp_path):
     assert (old.scenario, old.title, old.mode, old.score, old.lead("ic")) == (
         "bad-deploy-rollback", "bad-deploy-rollback", "simulated", 88.5, "alex")
     assert old.metrics == {"time_to_declare_s": 200} and old.plan_quarter is None
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == store.VERSION == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == store.VERSION == 3
     result, card = article_drill()
     assert store.record(result, card, conducted="2026-05-07", path=path) == 2
 
@@ -168,3 +168,23 @@ def test_the_store_path_comes_from_the_environment(drill_store, monkeypatch):
     monkeypatch.delenv("DRILLSIM_STORE")
     assert store.default_path() == store.DEFAULT_PATH
     assert os.fspath(store.DEFAULT_PATH) == os.path.join("drills", "drills.db")
+
+
+def test_drill_show_re_renders_every_output_byte_for_byte(drill_store, tmp_path):
+    from click.testing import CliRunner
+
+    from sim import report
+    from sim.cli import main
+
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    result = run_drill(scenario, Process(), seed=2)  # with metric samples, as `drill run` keeps them
+    card = score(result.events, scenario, Process())
+    first = report.write_outputs(result, card, tmp_path / "run")
+    drill_id = store.record(result, card)
+    facing, samples = store.samples(drill_id)
+    assert facing == ["storefront", "checkout", "search"] and len(samples) == len(result.samples)
+    shown = CliRunner().invoke(main, ["show", str(drill_id), "--report", str(tmp_path / "shown")])
+    assert shown.exit_code == 0, shown.output
+    for written in first:
+        assert (tmp_path / "shown" / written.name).read_bytes() == written.read_bytes(), written.name
+    assert oct(first[0].stat().st_mode & 0o777) == "0o644"

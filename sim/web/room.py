@@ -150,7 +150,7 @@ class Room:
 
     def save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.folder / ROOM, json.dumps(self.state, indent=2) + "\n")
+        write_atomic(self.folder / ROOM, json.dumps(self.state, indent=2) + "\n", private=True)
 
     # -- who is asking --
 
