@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import time
 
 import pytest
 
@@ -73,6 +74,30 @@ def test_the_stream_sends_everything_once_then_only_what_changed(server):
         assert list(later["samples"]) == ["cart"]  # the dashboard opens with its history
         rows = later["samples"]["cart"]
         assert rows[0][0] == 0 and rows[-1][0] <= later["status"]["t"]
+
+
+def test_a_link_opens_a_few_streams_not_many(server):
+    import contextlib
+
+    import httpx
+
+    ana, _ = started(server)
+
+    def open_page(pages):
+        client = pages.enter_context(httpx.Client(base_url=server.base, timeout=10))
+        return pages.enter_context(client.stream("GET", f"/p/{ana}/api/stream"))
+
+    with contextlib.ExitStack() as pages:
+        assert [open_page(pages).status_code for _ in range(4)] == [200] * 4
+        refused = open_page(pages)
+        assert refused.status_code == 429 and "4 pages open" in refused.read().decode()
+    for _ in range(50):  # closing pages frees the link again, once the server notices
+        with contextlib.ExitStack() as pages:
+            if open_page(pages).status_code == 200:
+                break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the link stayed full after its pages were closed")
 
 
 def test_every_request_needs_the_right_token(server):

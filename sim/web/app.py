@@ -28,6 +28,7 @@ from .room import OUTPUTS, Room
 MAX_BODY = 16 * 1024  # bytes: the longest action (a 2,000-character update) fits with room to spare
 TICK = 0.25  # wall seconds between advances of the clock (and pushes to the pages)
 KEEPALIVE = 15.0
+STREAMS_PER_LINK = 4  # open pages per link (a person with a tab or two): more would only tie up the server
 STATIC = resources.files("sim.web") / "static"
 _TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
           ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
@@ -92,6 +93,7 @@ class GroupCommit:
 def create_app(room: Room) -> Starlette:
     """The ASGI app serving ``room``."""
     hub, commit = Hub(), GroupCommit(room)
+    streams: dict[str, int] = {}  # open update streams per link
 
     def viewer(request: Request) -> dict:
         who = room.who(request.path_params["token"])
@@ -158,14 +160,20 @@ def create_app(room: Room) -> Starlette:
 
     @endpoint
     async def stream(request):
-        who = viewer(request)
+        who, token = viewer(request), request.path_params["token"]
+        if streams.get(token, 0) >= STREAMS_PER_LINK:
+            raise Refused(429, f"this link already has {STREAMS_PER_LINK} pages open: close one")
+        streams[token] = streams.get(token, 0) + 1
 
         async def updates():
             cursor = None
-            while True:
-                payload, cursor = room.view(who, cursor)
-                yield f"data: {json.dumps(payload, separators=(',', ':'))}\n\n"
-                await hub.wait(KEEPALIVE)
+            try:
+                while True:
+                    payload, cursor = room.view(who, cursor)
+                    yield f"data: {json.dumps(payload, separators=(',', ':'))}\n\n"
+                    await hub.wait(KEEPALIVE)
+            finally:
+                streams[token] -= 1
 
         return StreamingResponse(updates(), media_type="text/event-stream")
 
