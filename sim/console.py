@@ -254,7 +254,7 @@ class Console:
 
     def _resume(self, parsed) -> bool:
         self.live.resume()
-        self.say(f"running at x{self.live.pace.speed:g}")
+        self.say(f"running at x{self.live.env.speed:g}")
         return True
 
     def _speed(self, parsed) -> bool:
@@ -313,7 +313,7 @@ def play(live: LiveDrill, me: str, store_path=None) -> None:
     """Run the console until the drill ends or the person leaves; print the scorecard at the end."""
     console = Console(live, me)
     scenario = live.scenario
-    pace = f"x{live.pace.speed:g}{', paused' if live.pace.paused else ''}"
+    pace = f"x{live.env.speed:g}{', paused' if live.env.paused else ''}"
     console.say([f"Live drill: {scenario.title} ({scenario.name}), from {live.drill.iso(live.now)[11:16]} UTC at {pace}",
                  f"You are {me} ({seat(live, me)}). Type help for the commands; Tab completes.",
                  f"The drill is kept in {live.folder}/"], "head")

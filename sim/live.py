@@ -21,6 +21,7 @@ from pathlib import Path
 from time import monotonic
 
 import simpy
+import simpy.rt
 
 from . import config, units
 from .actions import ROLES, parse_action
@@ -49,32 +50,48 @@ _INJECTED_TEXT = {
 TICK_NOTE = 1.0  # wall seconds between notes of the clock, so a resume loses at most this much
 
 
-class Pace:
-    """The wall clock mapped onto simulated time, at a speed that can change and stop.
+class LiveEnvironment(simpy.rt.RealtimeEnvironment):
+    """SimPy's real-time environment, at a speed that can change, with a pause.
 
-    SimPy's ``RealtimeEnvironment`` does this mapping inside ``step``, sleeping until each
-    event is due; that would hold a person's input back until the next event and make a
-    replay wait in real time. So the drill runs in a plain ``Environment`` and the host
-    steps it up to ``target()``: the same synchronisation, driven from outside.
+    The host never asks it to run ahead of the wall clock: ``LiveDrill.advance`` steps
+    only through events already due (up to ``target``), so the real-time ``step`` has
+    nothing left to wait for, and a person's input typed between two events lands at the
+    moment it was typed rather than after the next event. Moving to an explicit moment
+    (``catching_up``: replaying a journal, or a test) steps without waiting.
     """
 
     def __init__(self, speed: float):
-        self.speed, self.paused = speed, False
-        self.sim_start, self.wall_start = 0.0, monotonic()
+        super().__init__(0, 1.0 / speed, strict=False)
+        self.paused = False
+        self.catching_up = False
 
-    def target(self, now: float) -> float:
-        """The simulated moment the wall clock has reached, to the millisecond, never before ``now``."""
+    @property
+    def speed(self) -> float:
+        return 1.0 / self.factor
+
+    def target(self) -> float:
+        """The simulated moment the wall clock has reached, to the millisecond, never before now."""
         if self.paused:
-            return max(now, self.sim_start)
-        return max(now, round(self.sim_start + (monotonic() - self.wall_start) * self.speed, 3))
+            return max(self.now, self.env_start)
+        return max(self.now, round(self.env_start + (monotonic() - self.real_start) / self.factor, 3))
 
-    def rebase(self, now: float, speed: float | None = None, paused: bool | None = None) -> None:
-        """Restart the mapping from the current moment, at a new speed or pause state."""
-        self.sim_start, self.wall_start = self.target(now), monotonic()
+    def rebase(self, speed: float | None = None, paused: bool | None = None) -> None:
+        """Restart the wall-clock mapping from the current moment, at a new speed or pause state."""
+        self.env_start, self.real_start = self.target(), monotonic()
         if speed is not None:
-            self.speed = speed
+            self._factor = 1.0 / speed  # the base class fixes its factor at creation; a live drill changes speed
         if paused is not None:
             self.paused = paused
+
+    def restart(self) -> None:
+        """Map the wall clock's now onto the current simulated moment (after a replay)."""
+        self.env_start, self.real_start = self.now, monotonic()
+
+    def step(self) -> None:
+        if self.catching_up:
+            simpy.Environment.step(self)
+        else:
+            super().step()
 
 
 def cast(roster: Roster, players: list[dict], bots: bool) -> Script:
@@ -159,8 +176,7 @@ class LiveDrill:
         scenario = config.load_scenario(folder / files["scenario"])
         process = config.load_process(folder / files["process"] if "process" in files else None)
         roster = config.load_roster(folder / files["roster"] if "roster" in files else None, process)
-        self.env = simpy.Environment()
-        self.pace = Pace(manifest["speed"])
+        self.env = LiveEnvironment(manifest["speed"])
         self.drill = Drill(scenario, process, roster, cast(roster, manifest["players"], manifest["bots"]),
                            manifest["seed"], env=self.env)
         for player in manifest["players"]:
@@ -201,7 +217,7 @@ class LiveDrill:
         stopped = max([json.loads(line)["t"] for line in self.events.lines + self.inputs.lines], default=0.0)
         # Journaled times are rounded to the millisecond: take every event up to that rounding.
         self.advance(until=stopped + 0.0005)
-        self.pace.rebase(self.env.now)
+        self.env.restart()
 
     def _input(self, input_kind: str, **fields) -> dict:
         record = {"t": self.env.now, "input": input_kind, **fields}
@@ -233,16 +249,20 @@ class LiveDrill:
         if self.ended:
             return
         env, done = self.env, self.drill.done
-        target = self.pace.target(env.now) if until is None else until
-        while not done.processed and (done.triggered or env.peek() < target):
-            env.step()
+        target = env.target() if until is None else until
+        env.catching_up = until is not None
+        try:
+            while not done.processed and (done.triggered or env.peek() < target):
+                env.step()
+            if not done.processed and target > env.now:
+                env.run(until=target)
+        finally:
+            env.catching_up = False
         if done.processed:
             self.result = self.drill.finish()
             self.events.sync()
-        elif target > env.now:
-            env.run(until=target)
-            if until is None and monotonic() - self._noted > TICK_NOTE:
-                self._input("tick")
+        elif until is None and monotonic() - self._noted > TICK_NOTE:
+            self._input("tick")
 
     def _apply_tick(self, record: dict) -> None:
         """A quiet moment passed: noted so that a resumed drill starts from it."""
@@ -262,13 +282,13 @@ class LiveDrill:
         self._input(kind, **fields)
 
     def _apply_pause(self, record: dict) -> None:
-        self.pace.rebase(self.env.now, paused=True)
+        self.env.rebase(paused=True)
 
     def _apply_resume(self, record: dict) -> None:
-        self.pace.rebase(self.env.now, paused=False)
+        self.env.rebase(paused=False)
 
     def _apply_speed(self, record: dict) -> None:
-        self.pace.rebase(self.env.now, speed=record["speed"])
+        self.env.rebase(speed=record["speed"])
 
     # -- people's inputs --
 
@@ -398,7 +418,7 @@ class LiveDrill:
         elif last_at is not None and level is not None:
             due = last_at + level.cadence_max
         return {
-            "t": now, "at": self.drill.iso(now), "speed": self.pace.speed, "paused": self.pace.paused,
+            "t": now, "at": self.drill.iso(now), "speed": self.env.speed, "paused": self.env.paused,
             "ended": self.result is not None and self.result.events[-1]["reason"],
             "state": incident.state, "severity": incident.severity, "service": incident.service,
             "channel": incident.channel, "roles": dict(incident.roles),

@@ -129,3 +129,14 @@ def test_an_ended_drill_is_written_and_recorded_once(tmp_path):
     assert again.finish(again.scorecard(), tmp_path / "drills.db")[1] == first
     [kept] = store.drills(tmp_path / "drills.db")
     assert (kept.id, kept.mode, kept.score) == (first, "live", card["score"])
+
+
+def test_a_resumed_drill_carries_on_from_where_it_stopped_not_from_the_wall_clock(tmp_path):
+    import time
+
+    live = LiveDrill.create(tmp_path, REFERENCE, seed=4, players=ANA, speed=1000)
+    live.advance(until=600)
+    time.sleep(0.5)  # the server is down for a while: 500 simulated seconds at this speed
+    again = LiveDrill.open(tmp_path)
+    assert again.env.speed == 1000 and not again.env.paused
+    assert again.env.target() - again.now < 100  # it picks up at 600, not at 600 + the time it was down

@@ -299,7 +299,7 @@ async def _ticking(room: Room, hub: Hub) -> None:
     while True:
         await asyncio.sleep(TICK)
         live = room.live
-        if live is not None and room.card is None and (live.ended or not live.pace.paused):
+        if live is not None and room.card is None and (live.ended or not live.env.paused):
             card = room.tick()
             if card is not None:
                 await anyio.to_thread.run_sync(room.finish, card)
