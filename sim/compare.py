@@ -86,8 +86,12 @@ def run_batch(context: tuple, batch: list[tuple[int, int, int]]) -> list[dict]:
     for run, index, seed in batch:
         scenario = scenarios[index]
         for variant in variants:
-            result = run_drill(scenario, variant.process, variant.roster, seed=seed, samples=False)
-            rows.append(row(run, variant.name, seed, result, score(result.events, scenario, variant.process)))
+            try:
+                result = run_drill(scenario, variant.process, variant.roster, seed=seed, samples=False)
+                rows.append(row(run, variant.name, seed, result, score(result.events, scenario, variant.process)))
+            except Exception as exc:  # a drill that fails is a result too: kept, counted, never the whole run lost
+                rows.append({"run": run, "variant": variant.name, "scenario": scenario.name, "seed": seed,
+                             "error": f"{type(exc).__name__}: {exc}"})
     return rows
 
 
@@ -123,7 +127,7 @@ def schema():
     ints = ["run", "seed", "severity_changes", "ic_hands_on_actions", "max_roles_per_person", "teams_paged_count",
             "teams_needed_count", "teams_missing_count", "updates_posted", "actions_rejected", "people_engaged"]
     texts = ["variant", "scenario", "declared_severity", "highest_severity", "expected_severity", "teams_paged",
-             "teams_needed", "teams_missing", "postmortem_date"]
+             "teams_needed", "teams_missing", "postmortem_date", "error"]
     flags = ["false_alarm", "false_alarm_handled", "postmortem_in_time", "declared", *(f"check_{c}" for c in CHECKLIST)]
     components = ["declare", "severity", "cadence", "roles", "mitigate", "checklist", "teams", "false_alarm"]
     types = {**{c: pa.float64() for c in floats}, **{c: pa.int64() for c in ints}, **{c: pa.string() for c in texts},

@@ -177,12 +177,16 @@ def _doc(out: Path, name: str) -> str:
 def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[dict], runs: int, seed: int,
                   resamples: int = stats.RESAMPLES) -> list[Path]:
     """Write summary.md, summary.html and plots/ next to ``runs_path``; return the paths written."""
-    columns = ["run", "variant", *(c for c, *_ in METRICS)]
+    columns = ["run", "variant", "error", *(c for c, *_ in METRICS)]
     data = load_runs(runs_path, columns)
+    errors = data[data["error"].notna()]
+    failed = [{"variant": name, "count": len(group), "run": int(group["run"].min()),
+               "error": group.sort_values("run")["error"].iloc[0]} for name, group in errors.groupby("variant", sort=False)]
     names = [v["name"] for v in variants]
     table = analyse(data, names, np.random.default_rng(seed), resamples)
     rows = _rows(table)
     context = {"variants": variants, "scenarios": scenarios, "runs": runs, "seed": seed, "drills": runs * len(names),
+               "failed": failed,
                "baseline": names[0], "metrics": rows, "resamples": resamples, "level": f"{stats.LEVEL:.0%}",
                "model_doc": _doc(out, "variants.md"), "model_doc_model": _doc(out, "model.md"),
                "clear": [(m["label"], line) for m in rows for line in m["lines"][1:] if not line["noise"]],

@@ -163,6 +163,30 @@ def test_variant_merges_one_severity_and_overlays_a_profile(write):
     assert built_in.process.severities["SEV1"].cadence_max == 900.0 and len(built_in.process.severities) == 4
 
 
+def test_a_failing_drill_is_a_result_not_a_lost_run(tmp_path, monkeypatch):
+    from sim import summary
+
+    plan = compare.Plan((REFERENCE,), (variant("baseline"), variant("cadence-15m")), runs=6, seed=1)
+    doomed = int(plan.assignments()[1][2])  # run 2's seed
+
+    def run_or_fail(scenario, process, roster, seed, samples):
+        if seed == doomed and process is plan.variants[1].process:
+            raise RuntimeError("the model met a case it cannot simulate")
+        return run_drill(scenario, process, roster, seed=seed, samples=samples)
+
+    monkeypatch.setattr(compare, "run_drill", run_or_fail)
+    path = compare.write_runs(compare.execute(plan), tmp_path / "runs.parquet")
+    runs = pd.read_parquet(path)
+    failed = runs[runs["error"].notna()]
+    assert len(runs) == 12 and list(zip(failed["run"], failed["variant"], failed["error"])) == [
+        (2, "cadence-15m", "RuntimeError: the model met a case it cannot simulate")]
+    assert runs["score"].notna().sum() == 11
+    summary.write_summary(path, tmp_path, [{"name": v.name, "description": "", "file": "-"} for v in plan.variants],
+                          [{"name": REFERENCE.name, "runs": 6}], 6, 1, resamples=200)
+    md = (tmp_path / "summary.md").read_text()
+    assert "- cadence-15m: 1 of 6 runs failed, first in run 2: `RuntimeError: the model met a case it cannot simulate`" in md
+
+
 def test_drill_compare_writes_the_report(tmp_path):
     out = tmp_path / "cmp"
     result = CliRunner().invoke(main, [
