@@ -108,9 +108,15 @@ BUILTIN_MAPPING = load_mapping(BUILTIN)
 # -- reading an experiment --
 
 
+def _provider(activity: dict) -> dict:
+    """An activity's provider; an empty one when the experiment gives none, or not a mapping."""
+    provider = activity.get("provider")
+    return provider if isinstance(provider, dict) else {}
+
+
 def _fields(activity: dict) -> dict:
     """The provider's fields that rules match on, as text."""
-    provider = activity.get("provider") if isinstance(activity.get("provider"), dict) else {}
+    provider = _provider(activity)
     arguments = provider.get("arguments")
     if isinstance(arguments, dict):
         shown = " ".join(f"{k}={v}" for k, v in arguments.items())
@@ -132,7 +138,7 @@ def _describe(where: str, activity: dict) -> str:
 
 def _candidates(activity: dict) -> list[str]:
     """Names an activity acts on, most specific first: target arguments, then every argument, then the URL."""
-    provider = activity.get("provider") if isinstance(activity.get("provider"), dict) else {}
+    provider = _provider(activity)
     arguments = provider.get("arguments")
     values = []
     if isinstance(arguments, dict):
@@ -218,7 +224,7 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
     scenario = {
         "name": name, "title": title,
         "description": f"{doc.get('description', text, '') or title} (Chaos Toolkit experiment {path.name} as a drill.)",
-        "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "horizon": "3h",
+        "start": units.iso(start, 0), "horizon": "3h",
         "services": services,
         "faults": [story.fault_entry(topology, inj, start) for inj in injections],
         "alerts": alerts,
@@ -269,7 +275,7 @@ def _method(method: list, named: dict, topology: Topology, mapping: Mapping, tar
                                        f"which is not a service of topology {topology.name}: map it in a --mapping "
                                        f"file (services: {{{called or 'name'}: <service>}}) or give --target SERVICE"))
             else:
-                arguments = (activity.get("provider") or {}).get("arguments")
+                arguments = _provider(activity).get("arguments")
                 lasting = arguments.get("duration") if isinstance(arguments, dict) else None
                 injections.append(story.Injection(
                     id=f"fault-{len(injections) + 1}", kind=rule.kind, service=service, at=round(t, 1),
@@ -343,7 +349,7 @@ def _probe_alerts(probe: dict, topology: Topology, mapping: Mapping, injections,
     else:  # what the users of the system rely on: the customer-facing services the faults reach
         targets = list(dict.fromkeys(n for n in reached if topology.services[n].customer_facing)) or reached[:1]
     limit = _upper(probe.get("tolerance"))
-    provider = probe.get("provider") if isinstance(probe.get("provider"), dict) else {}
+    provider = _provider(probe)
     if metric == "error_rate" and isinstance(provider.get("timeout"), (int, float)):
         limit = None
         metric_limits = [("error_rate", None), ("latency_p99_ms", 1000.0 * provider["timeout"])]
@@ -357,8 +363,7 @@ def _probe_alerts(probe: dict, topology: Topology, mapping: Mapping, injections,
         svc = topology.services[name]
         for metric_, value in metric_limits:
             if value is not None:  # the probe's tolerance is where users are affected
-                key = "error_rate" if metric_ == "error_rate" else "latency_p99_ms"
-                services[name].setdefault("impact", {})[key] = round(value, 4)
+                services[name].setdefault("impact", {})[metric_] = round(value, 4)
             rule = story.alert_rule(svc, metric_, threshold_=value,
                                     name=camel + ("" if len(targets) == 1 else svc.name.title().replace("-", "")))
             rule["annotations"]["summary"] = f"steady state {probe.get('name', '?')!r} broken: {rule['annotations']['summary']}"

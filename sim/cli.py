@@ -111,8 +111,7 @@ def scenarios():
     """List the scenario library."""
     from . import config
 
-    folders = [f for f in (Path.cwd() / "scenarios", config.REPO / "scenarios") if f.is_dir()]
-    for path in sorted(folders[0].glob("*.yaml")) if folders else []:
+    for path in config.library():
         try:
             click.echo(f"{path.stem:<34} {config.load_scenario(path).title}")
         except DrillError as exc:
@@ -147,7 +146,7 @@ def _team(roster):
     from . import config
 
     process = config.load_process(config.default_file("drills/process.yaml"))
-    return config.load_roster(roster or config.default_file("drills/roster.yaml"), process), process
+    return config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
 
 
 def _planned(plan_file, entry, scenario, team, process, mode="simulated"):
@@ -229,20 +228,15 @@ def show(drill_id, report_dir, store_path):
     for line in report.scorecard(card):
         click.echo(line)
     if report_dir:
-        from .files import write_atomic
+        from .eventlog import to_jsonl
 
         start = units.timestamp(found.scenario_start) if found.scenario_start else units.timestamp(events[0]["at"])
         facing, samples = store.samples(drill_id, store_path) or ([], [])
         services = {name: SimpleNamespace(customer_facing=True) for name in facing}
         result = SimpleNamespace(scenario=SimpleNamespace(name=found.scenario, title=found.title, start=start, services=services),
                                  seed=found.seed, events=events, participants=list(found.participants), samples=samples,
-                                 jsonl=lambda: "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events))
-        if samples:
-            written = report.write_outputs(result, card, report_dir)
-        else:  # recorded without metric samples (as drill compare and the tests run): no plot to draw
-            written = [write_atomic(report_dir / "events.jsonl", result.jsonl()),
-                       write_atomic(report_dir / "score.json", json.dumps(report.score_document(result, card), indent=2) + "\n"),
-                       write_atomic(report_dir / "report.md", report.markdown(result, card, plot=False))]
+                                 jsonl=lambda: to_jsonl(events))
+        written = report.write_outputs(result, card, report_dir)  # no timeline.png for a drill kept without samples
         click.echo(f"\nWrote {', '.join(p.name for p in written)} to {report_dir}/")
 
 
@@ -294,7 +288,7 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
     from . import store
 
     plan = _plan()
-    team, _ = _team(roster)
+    team = _team(roster)
     found = store.drills(store_path)
     if propose:
         entries, reasons = plan.propose(team, found, propose, count)
@@ -337,16 +331,12 @@ def show_plan(quarter, plan_file, roster, store_path):
     from . import store
 
     plan = _plan()
-    team, process = _team(roster)
+    team = _team(roster)
     path = plan_file or plan.plan_path(quarter)
     if not path.exists():
         raise DrillError(f"{path}: no plan for {quarter} (write one, or propose one with `drill rotation --propose {quarter}`)")
     loaded = plan.load_plan(path, team)
-    names, bands = {}, None
-    for index, entry in enumerate(loaded.entries, 1):
-        if entry.random and bands is None:
-            bands = {p.stem: plan.difficulty(p) for p in plan.library()}
-        names[index] = plan.resolve(loaded, index, bands)
+    names = plan.scenario_names(loaded)
     done = plan.carried_out(loaded, store.drills(store_path, quarter=quarter), names)
     rows = []
     for index, entry in enumerate(loaded.entries, 1):
@@ -376,13 +366,12 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     from . import quarter as quarterly, store
 
     plan = _plan()
-    team, process = _team(roster)
+    team = _team(roster)
     path = plan_file or plan.plan_path(quarter)
     loaded, names = None, {}
     if path.exists():
         loaded = plan.load_plan(path, team)
-        bands = {p.stem: plan.difficulty(p) for p in plan.library()} if any(e.random for e in loaded.entries) else {}
-        names = {i: plan.resolve(loaded, i, bands) for i in range(1, len(loaded.entries) + 1)}
+        names = plan.scenario_names(loaded)
     found = store.drills(store_path, until=quarter)
     context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior])
     out = out or Path("reports") / quarter
@@ -390,6 +379,8 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     if context["empty"]:
         click.echo(context["message"])
     click.echo(f"Wrote {', '.join(p.name for p in written)} to {out}/")
+
+
 @main.command()
 @click.option("--topology", "topology_file", type=_file, help="Topology file (default: drills/topology.yaml).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first scenario; the next ones use seed+1, ...")
@@ -500,7 +491,7 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 @_process_option
 @_roster_option
 @click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml): with --entry, serve that live drill.")
-@click.option("--entry", type=int, help="Which drill of --plan (1-based): its scenario, seed and people's seats.")
+@click.option("--entry", type=click.IntRange(min=1), help="Which drill of --plan (1-based): its scenario, seed and people's seats.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Drill folder (default: reports/<scenario>/live-<time>/).")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path),

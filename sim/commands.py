@@ -12,6 +12,8 @@ import datetime as dt
 import shlex
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import units
 from .actions import MITIGATIONS, ROLES, STATUSES
 
@@ -229,11 +231,7 @@ def completions(text: str, words: Vocabulary) -> tuple[str, list[str]]:
     return typed, [w for w in options if w.lower().startswith(typed.lower())]
 
 
-def business_days_after(day: dt.date, count: int = 5) -> tuple[str, ...]:
-    """The next ``count`` business days after ``day``, as dates a postmortem could be booked on."""
-    days, current = [], day
-    while len(days) < count:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            days.append(current.isoformat())
-    return tuple(days)
+def business_days_after(day: dt.date, count: int) -> tuple[str, ...]:
+    """The ``count`` business days after ``day``, as dates a postmortem could be booked on."""
+    # Rolling a weekend day back to Friday makes the first offset the next business day.
+    return tuple(str(np.busday_offset(day, k, roll="backward")) for k in range(1, count + 1))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Scenario
+from .config import DEFAULT_WEIGHTS, Scenario
 from .engine import run_drill
 from .errors import DrillError
 from .scoring import CHECKLIST, score
@@ -129,7 +129,7 @@ def schema():
     texts = ["variant", "scenario", "declared_severity", "highest_severity", "expected_severity", "teams_paged",
              "teams_needed", "teams_missing", "postmortem_date", "error"]
     flags = ["false_alarm", "false_alarm_handled", "postmortem_in_time", "declared", *(f"check_{c}" for c in CHECKLIST)]
-    components = ["declare", "severity", "cadence", "roles", "mitigate", "checklist", "teams", "false_alarm"]
+    components = list(DEFAULT_WEIGHTS)
     types = {**{c: pa.float64() for c in floats}, **{c: pa.int64() for c in ints}, **{c: pa.string() for c in texts},
              **{c: pa.bool_() for c in flags}, **{f"component_{c}": pa.float64() for c in components}}
     order = ["run", "variant", "scenario", "seed", *[c for c in types if c not in ("run", "variant", "scenario", "seed")]]

@@ -13,8 +13,7 @@ from pathlib import Path
 from . import units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .errors import DrillError
-# The fault kinds are data (sim/faults.yaml); EFFECTS and FaultKind stay importable from here.
-from .faults import EFFECTS, FAULT_KINDS, METRICS, FaultKind, durations, magnitude, mitigations, shares  # noqa: F401
+from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, shares
 from .yamlfile import Checker, Fields, flag, number, one_of, text, text_list
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -191,12 +190,6 @@ def parse_expr(expr: str) -> tuple[str, str, str, float]:
     return metric, service, op, units.fraction(value)
 
 
-def _severity(value):
-    if value not in SEVERITIES:
-        raise ValueError(f"expected one of {', '.join(SEVERITIES)}, got {value!r}")
-    return value
-
-
 def load_scenario(path) -> Scenario:
     path = Path(path)
     check = Checker(path)
@@ -262,8 +255,8 @@ def load_scenario(path) -> Scenario:
     truth = Truth(None, None, "", (), False)
     if tr is not None:
         truth = Truth(
-            severity=tr.get("severity", _severity),
-            final_severity=tr.get("final_severity", _severity),
+            severity=tr.get("severity", one_of(*SEVERITIES)),
+            final_severity=tr.get("final_severity", one_of(*SEVERITIES)),
             root_cause=tr.get("root_cause", text, ""),
             teams_needed=tr.get("teams_needed", text_list, ()),
             false_alarm=tr.get("false_alarm", flag, False),
@@ -754,13 +747,23 @@ def load_script(path, start: dt.datetime | None = None) -> Script:
 # --- finding files -----------------------------------------------------------------
 
 
+def _scenario_folders() -> tuple[Path, Path]:
+    return Path.cwd() / "scenarios", REPO / "scenarios"  # here, then the repository's
+
+
+def library() -> list[Path]:
+    """The scenario library: the files of the first scenario folder there is."""
+    folders = [f for f in _scenario_folders() if f.is_dir()]
+    return sorted(folders[0].glob("*.yaml")) if folders else []
+
+
 def scenario_path(name_or_path: str | None) -> Path:
     """A scenario file from a path, or a name in ``scenarios/`` (here, then the repository's)."""
     name = name_or_path or DEFAULT_SCENARIO
     path = Path(name)
     if path.exists():
         return path
-    for folder in (Path.cwd() / "scenarios", REPO / "scenarios"):
+    for folder in _scenario_folders():
         for candidate in (folder / name, folder / f"{name}.yaml"):
             if candidate.exists():
                 return candidate
@@ -789,7 +792,9 @@ def validate(path) -> str:
             load_catalog(path)
             return "fault catalog"
         rules = [rule for key in ("actions", "rollbacks") if isinstance(data.get(key), list) for rule in data[key]]
-        if any(isinstance(rule, dict) and "match" in rule for rule in rules):
+        aliases = data.get("services")  # a mapping file's services name topology services; a scenario's describe them
+        if any(isinstance(rule, dict) and "match" in rule for rule in rules) or (
+                isinstance(aliases, dict) and aliases and all(isinstance(v, str) for v in aliases.values())):
             from .chaos import load_mapping
 
             load_mapping(path)

@@ -8,7 +8,6 @@ When the drill ends it prints the scorecard and writes the same outputs as ``dri
 """
 
 import asyncio
-import datetime as dt
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
@@ -187,10 +186,10 @@ class Console:
     def vocabulary(self) -> Vocabulary:
         drill = self.live.drill
         teams = set(drill.scenario.teams) | {p.person.team for p in drill.people.values() if p.person.team}
-        today = (drill.scenario.start + dt.timedelta(seconds=self.live.now)).date()
+        today = units.at(drill.scenario.start, self.live.now).date()
         return Vocabulary(tuple(drill.scenario.services), tuple(drill.process.severities), tuple(drill.people),
                           tuple(sorted(teams)), tuple(p.id for p in drill.monitoring.pages_for(self.me)),
-                          business_days_after(today))
+                          business_days_after(today, drill.process.postmortem_business_days))
 
     # -- what the person does --
 

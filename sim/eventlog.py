@@ -27,9 +27,6 @@ class EventLog:
             listener(event)
         return event
 
-    def jsonl(self) -> str:
-        return to_jsonl(self.events)
-
 
 def to_jsonl(events: list[dict]) -> str:
     return "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events)

@@ -60,29 +60,6 @@ def measure(scenario: Scenario, drills: int = MEASURE_DRILLS) -> tuple[float, ..
                  for k in range(drills))
 
 
-def scenario(topology: Topology, seed: int, difficulty: str | None = None) -> tuple[str, str]:
-    """``(name, yaml_text)`` of the scenario for ``seed``: what a quarter plan's
-    ``scenario: {generate: {difficulty: medium, seed: 7}}`` materialises to."""
-    made = generate(topology, seed, difficulty)
-    return made.name, made.text
-
-
-def plan_entry(value) -> tuple[int, str | None]:
-    """``(seed, difficulty)`` from a plan's ``{generate: {difficulty: medium, seed: 7}}`` value; a
-    ``ValueError`` says what is wrong (for a ``yamlfile.Fields.get`` converter)."""
-    if not isinstance(value, dict):
-        raise ValueError("expected a mapping such as {difficulty: medium, seed: 7}")
-    unknown = set(value) - {"seed", "difficulty"}
-    if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))} (known: difficulty, seed)")
-    seed, difficulty = value.get("seed"), value.get("difficulty")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a whole number of 0 or more, got {seed!r}")
-    if difficulty is not None and difficulty not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
-    return seed, difficulty
-
-
 def generate(topology: Topology, seed: int, difficulty: str | None = None, drills: int = MEASURE_DRILLS) -> Generated:
     """Draw stories until one lands in ``difficulty``'s band (any band when None)."""
     if difficulty is not None and difficulty not in DIFFICULTIES:
@@ -185,7 +162,7 @@ def _draw(topology: Topology, rng, difficulty: str | None) -> _Draft:
         "name": "draft",
         "title": "draft",
         "description": "",
-        "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "start": units.iso(start, 0),
         "horizon": units.human(horizon),
         "services": services_block(topology),
         "faults": faults,
@@ -267,7 +244,7 @@ def _finish(drawn: _Draft, first: dict, horizon: float) -> dict:
             drawn.features.remove("red_herring_deploy")
         else:
             minutes, version = drawn.herring
-            deployed = units.clock(drawn.start + dt.timedelta(seconds=main.at - 60.0 * minutes))
+            deployed = units.clock(units.at(drawn.start, main.at - 60.0 * minutes))
             doc["faults"][0]["findings"].insert(0, {
                 "service": herring, "after": "2m", "suggests": "rollback",
                 "text": f"{herring} {version} was deployed at {deployed}, {minutes} minutes before the trouble started"})
@@ -276,7 +253,7 @@ def _finish(drawn: _Draft, first: dict, horizon: float) -> dict:
 
 
 def _story(start, injections, features, noise) -> str:
-    when = start + dt.timedelta(seconds=injections[0].at)
+    when = units.at(start, injections[0].at)
     weekend = " (weekend)" if when.weekday() >= 5 else ""
     night = " at night" if when.hour < 7 or when.hour >= 22 else ""
     parts = [f"{when.strftime('%A %Y-%m-%d %H:%M')} UTC{weekend}{night}."]

@@ -7,6 +7,7 @@ logging what happened, or rejects it with a reason, logging the rejection.
 import datetime as dt
 from dataclasses import dataclass
 
+from . import units
 from .actions import Action
 
 
@@ -129,7 +130,7 @@ class Incident:
         self.highest = self.severity
         self.service = action.get("service") or self._default_service()
         self.declared_at = self.env.now
-        day = (self.scenario.start + dt.timedelta(seconds=self.env.now)).date().isoformat()
+        day = units.at(self.scenario.start, self.env.now).date().isoformat()
         self.channel = f"#inc-{day}-{self.service}"
         self.log.emit("incident.declared", by=action.by, severity=self.severity, service=self.service,
                       channel=self.channel, summary=action.get("summary", ""))
@@ -290,7 +291,7 @@ class Incident:
             return "a postmortem is scheduled once the incident is resolved"
         if self.postmortem:
             return f"the postmortem is already scheduled for {self.postmortem}"
-        resolved_day = (self.scenario.start + dt.timedelta(seconds=self.resolved_at)).date()
+        resolved_day = units.at(self.scenario.start, self.resolved_at).date()
         if dt.date.fromisoformat(action.get("date")) < resolved_day:
             return f"the postmortem date {action.get('date')} is before the incident was resolved ({resolved_day})"
         return self._need_commander(action, "schedule the postmortem")

@@ -312,12 +312,14 @@ class LiveDrill:
     def _apply_action(self, record: dict) -> None:
         record["result"] = self.drill.act(parse_action(record["action"], self.scenario.start))
 
-    def join(self, name: str, oncall: str | None = None) -> Result:
+    def join(self, name: str) -> Result:
         """A person joins the drill under way (not in an on-call seat: pages already went out)."""
         if self.ended:
             return Result(False, "the drill has ended")
-        if not isinstance(name, str) or not name.strip() or len(name) > 40:
-            return Result(False, "a name is 1 to 40 characters")
+        try:
+            name = check_name(name)
+        except DrillError as exc:
+            return Result(False, str(exc))
         if name in self.drill.people:
             return Result(False, f"{name!r} is already taking part")
         self.advance()
@@ -426,6 +428,13 @@ class LiveDrill:
             "next_update_due": None if incident.closed else due,
             "people": {p.name: {"bot": p.bot, "oncall": p.person.oncall} for p in self.drill.people.values()},
         }
+
+
+def check_name(name) -> str:
+    """A person's name, stripped: 1 to 40 printable characters."""
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 40 or not name.strip().isprintable():
+        raise DrillError("a name is 1 to 40 printable characters")
+    return name.strip()
 
 
 def check_speed(speed: float) -> None:

@@ -179,11 +179,6 @@ def difficulty(path) -> str:
     return band_of(statistics.median(measure(config.load_scenario(path))))
 
 
-def library() -> list[Path]:
-    folders = [f for f in (Path.cwd() / "scenarios", config.REPO / "scenarios") if f.is_dir()]
-    return sorted(folders[0].glob("*.yaml")) if folders else []
-
-
 def resolve(plan: Plan, index: int, bands: dict | None = None) -> str | None:
     """The scenario entry ``index`` (1-based) runs: its name, a random pick of its difficulty
     (the same pick every time: seeded by the quarter and the entry), or None when generated."""
@@ -192,11 +187,17 @@ def resolve(plan: Plan, index: int, bands: dict | None = None) -> str | None:
         return entry.scenario
     if entry.generate:
         return None
-    bands = bands if bands is not None else {p.stem: difficulty(p) for p in library()}
+    bands = bands if bands is not None else {p.stem: difficulty(p) for p in config.library()}
     fitting = sorted(name for name, band in bands.items() if band == entry.random)
     if not fitting:
         raise DrillError(f"{plan.path}: drill {index}: no scenario in the library is {entry.random}")
     return random.Random(f"{plan.quarter}/{index}").choice(fitting)
+
+
+def scenario_names(plan: Plan) -> dict[int, str | None]:
+    """Entry number -> the scenario it runs (``resolve``), measuring the library's bands once if needed."""
+    bands = {p.stem: difficulty(p) for p in config.library()} if any(e.random for e in plan.entries) else {}
+    return {index: resolve(plan, index, bands) for index in range(1, len(plan.entries) + 1)}
 
 
 def carried_out(plan: Plan, drills: list[Drill], names: dict[int, str | None]) -> dict[int, list[Drill]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import units
+from . import report, units
 from .files import write_atomic
 from .plan import Plan, carried_out
 from .scoring import CHECKLIST
@@ -117,15 +117,9 @@ def action_items(df: pd.DataFrame) -> list[dict]:
 
 
 def _fmt(name: str, value) -> str:
-    if value is None:
-        return "-"
-    if name.endswith("_s"):
-        return units.human(value)
-    if name in ("cadence_adherence", "role_coverage"):
-        return f"{value:.0%}"
-    if name == "score":
+    if name == "score" and value is not None:
         return f"{value:.1f}"
-    return str(value)
+    return report.format_metric(name, value)
 
 
 def _delta(name: str, now, before) -> str:
@@ -343,16 +337,9 @@ def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_name
     return context
 
 
-def _environment():
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    return Environment(loader=PackageLoader("sim", "templates"), autoescape=select_autoescape(["html"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-
-
 def render(context: dict) -> tuple[str, str]:
     """``report.html`` (charts embedded as data URIs) and ``report.md`` (charts as files)."""
-    env = _environment()
+    env = report.templates()
     embedded = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in context["charts"].items()}
     html = env.get_template("quarter.html.j2").render(**context, images=embedded, labels=CHECKLIST)
     md = env.get_template("quarter.md.j2").render(**context, images={n: n for n in context["charts"]}, labels=CHECKLIST)

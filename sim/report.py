@@ -1,6 +1,5 @@
 """The drill report: scorecard, timeline, postmortem draft and timeline plot, from the event log."""
 
-import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -8,6 +7,14 @@ from pathlib import Path
 from . import units
 from .files import write_atomic
 from .scoring import CHECKLIST
+
+def templates():
+    """The Jinja2 templates shipped in ``sim/templates``; ``.html.j2`` output is escaped."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(loader=PackageLoader("sim", "templates"), autoescape=select_autoescape(["html.j2"]),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
 
 METRIC_LABELS = {
     "time_to_detect_s": "Time to detect",
@@ -226,7 +233,7 @@ def plot_timeline(result) -> bytes:
     scenario, events = result.scenario, result.events
     start = scenario.start.replace(tzinfo=None)
     facing = [n for n, s in scenario.services.items() if s.customer_facing] or list(scenario.services)
-    times = [start + dt.timedelta(seconds=t) for t, _ in result.samples]
+    times = [units.at(start, t) for t, _ in result.samples]
     fig, (err_ax, lat_ax) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True, constrained_layout=True)
     for name in facing:
         err_ax.plot(times, [100 * sample[name][0] for _, sample in result.samples], label=name, linewidth=1.6)
@@ -243,7 +250,7 @@ def plot_timeline(result) -> bytes:
             marks.append((e, label, colour))
             seen.add(label)
     for e, label, colour in marks:
-        when = start + dt.timedelta(seconds=e["t"])
+        when = units.at(start, e["t"])
         for ax in (err_ax, lat_ax):
             ax.axvline(when, color=colour, linestyle="--", linewidth=1, alpha=0.8)
         err_ax.annotate(label, (when, 1.0), xycoords=("data", "axes fraction"), rotation=90, fontsize=8,
@@ -260,11 +267,13 @@ def plot_timeline(result) -> bytes:
 
 
 def write_outputs(result, card: dict, out: Path) -> list[Path]:
-    """events.jsonl, score.json, report.md and timeline.png, each written atomically."""
+    """events.jsonl, score.json, report.md and, when the drill kept its metric samples,
+    timeline.png, each written atomically."""
     out = Path(out)
-    return [
+    plotted = bool(result.samples)
+    written = [
         write_atomic(out / "events.jsonl", result.jsonl()),
         write_atomic(out / "score.json", json.dumps(score_document(result, card), indent=2) + "\n"),
-        write_atomic(out / "report.md", markdown(result, card)),
-        write_atomic(out / "timeline.png", plot_timeline(result)),
+        write_atomic(out / "report.md", markdown(result, card, plot=plotted)),
     ]
+    return written + [write_atomic(out / "timeline.png", plot_timeline(result))] if plotted else written

@@ -4,10 +4,10 @@ Times are seconds; a metric is ``None`` when the event it needs never happened, 
 checklist item is ``None`` when it does not apply to this drill (docs/scoring.md).
 """
 
-import datetime as dt
 
 import numpy as np
 
+from . import units
 from .config import Process, Scenario
 
 CHECKLIST = {
@@ -162,7 +162,7 @@ def _business_days(start: str, end: str) -> int:
 
 
 def _day(scenario: Scenario, t: float) -> str:
-    return (scenario.start + dt.timedelta(seconds=t)).date().isoformat()
+    return units.at(scenario.start, t).date().isoformat()
 
 
 def _resolved_when_normal(events, resolved) -> bool:

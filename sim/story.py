@@ -16,12 +16,11 @@ from pathlib import Path
 import yaml
 
 from . import units
-from .config import DEFAULT_SEVERITIES, Scenario, Script, ScriptParticipant, Service, load_scenario
+from .config import SEVERITIES, Scenario, Script, ScriptParticipant, Service, load_scenario
 from .faults import FAULT_KINDS
 from .topology import Topology
 
 ASSESS_WINDOW = 300.0  # the impact visible this long after the first alert sets the expected severity
-SEVERITY_NAMES = tuple(DEFAULT_SEVERITIES)
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def suggested_fix(inj: Injection) -> str:
 def fault_entry(topology: Topology, inj: Injection, start: dt.datetime) -> dict:
     """A scenario's fault entry, with the findings that lead from each caller to the cause."""
     kind = FAULT_KINDS[inj.kind]
-    words = {"service": inj.service, "time": units.clock(start + dt.timedelta(seconds=inj.at)),
+    words = {"service": inj.service, "time": units.clock(units.at(start, inj.at)),
              "version": inj.version, "fix": suggested_fix(inj)}
     findings = []
     for caller, callee in topology.reach(inj.service).items():
@@ -206,8 +205,8 @@ def impact(scenario: Scenario) -> Impact:
     ranks = [(t, classify(scenario.services, sample)) for t, sample in result.samples]
     early = [r for t, r in ranks if r is not None and t <= first["t"] + ASSESS_WINDOW]
     worst = [r for _, r in ranks if r is not None]
-    last = len(SEVERITY_NAMES) - 1
-    return Impact(first, SEVERITY_NAMES[min(early, default=last)], SEVERITY_NAMES[min(worst, default=last)])
+    last = len(SEVERITIES) - 1
+    return Impact(first, SEVERITIES[min(early, default=last)], SEVERITIES[min(worst, default=last)])
 
 
 def truth(topology: Topology, doc: dict, seen: Impact) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import stats
+from . import report, stats
 from .config import REPO
 from .files import write_atomic
 
@@ -124,10 +124,7 @@ def _verdict(d: stats.Paired, better: str | None) -> str:
 
 def render(context: dict) -> tuple[str, str]:
     """summary.md and summary.html from the templates shipped in the package."""
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.PackageLoader("sim", "templates"), autoescape=jinja2.select_autoescape(["html.j2"]),
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env = report.templates()
     return env.get_template("summary.md.j2").render(context), env.get_template("summary.html.j2").render(context)
 
 

@@ -90,9 +90,14 @@ def moment(value, start: dt.datetime) -> float:
     return offset
 
 
+def at(start: dt.datetime, t: float) -> dt.datetime:
+    """The moment of simulated second ``t`` of a drill that starts at ``start``."""
+    return start + dt.timedelta(seconds=t)
+
+
 def iso(start: dt.datetime, t: float) -> str:
     """ISO 8601 UTC text for simulated second ``t``."""
-    moment_ = start + dt.timedelta(seconds=round(t))
+    moment_ = at(start, round(t))
     return moment_.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

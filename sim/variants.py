@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import yamlfile
-from .config import DEFAULT_SEVERITIES, Process, Roster, load_profile, load_roster, process_from
+from .config import DEFAULT_SEVERITIES, Process, Roster, load_process, load_profile, load_roster, process_from
 from .yamlfile import Checker, Fields, text
 
 
@@ -43,7 +43,7 @@ def load_variant(name: str, path, process_file=None, roster_file=None) -> Varian
     check.raise_problems()
     base = yamlfile.load(process_file) if process_file else _built_in()
     if not isinstance(base, dict):
-        process_from(Checker(process_file).mapping(base, "process", 1, root=True))  # reports what is wrong
+        load_process(process_file)  # says what is wrong with it, at its line
     merged = _merge(base, overlay.data if overlay is not None else {})
     process = process_from(Checker(path).mapping(merged, "process", 1, root=True))
     roster = load_roster(roster_file, process)

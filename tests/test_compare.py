@@ -61,6 +61,9 @@ def test_runs_parquet_is_byte_identical_for_the_same_seed(tmp_path):
     assert first == second
     runs = pd.read_parquet(tmp_path / "a" / "runs.parquet")
     assert len(runs) == 12 and {"time_to_resolve_s", "check_initial_summary", "component_cadence", "score"} <= set(runs)
+    # Parquet keeps only the columns its schema names: every metric a drill row has must be there.
+    every = set().union(*(row.keys() for rows in compare.execute(plan) for row in rows))
+    assert every <= set(compare.schema().names)
 
 
 def test_bootstrap_interval_covers_a_known_paired_difference():

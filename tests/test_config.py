@@ -6,7 +6,7 @@ from sim import DrillError, load_process, load_roster, load_scenario, load_scrip
 from sim.config import validate
 from sim import units
 
-from .conftest import DATA
+from .conftest import DATA, SCENARIOS
 
 
 def problems(exc) -> list[str]:
@@ -131,14 +131,16 @@ def test_process_roster_and_script_problems(write):
 
 
 def test_clock_times_are_read_on_the_scenario_start_date():
-    scenario = load_scenario("scenarios/checkout-config-push.yaml")
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     script = load_script(DATA / "article.yaml", scenario.start)
     first_at, first = script.actions[0]
     assert (first_at, first.do, first.by) == (540.0, "ack", "dana")  # 14:49 is 9 minutes after 14:40
 
 
 def test_validate_recognises_each_kind_of_file(write):
-    assert validate("scenarios/checkout-config-push.yaml") == "scenario"
+    assert validate(SCENARIOS / "checkout-config-push.yaml") == "scenario"
     assert validate(DATA / "article.yaml") == "script"
     assert validate(write("r.yaml", "people:\n  - {name: a, oncall: primary}\n")) == "roster"
     assert validate(write("p.yaml", "initial_update: 5m\n")) == "process"
+    # A chaos mapping file may hold only aliases: names in experiments -> topology services.
+    assert validate(write("m.yaml", "services: {my-provider-app: payment-gateway}\n")) == "chaos mapping"

@@ -86,12 +86,6 @@ def test_derived_severity_matches_the_impact_when_nobody_responds(seed):
     assert not truth.false_alarm and truth.teams_needed and truth.fix
 
 
-@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=seeds, difficulty=difficulties)
-def test_the_same_seed_gives_the_same_bytes(seed, difficulty):
-    assert generate.scenario(TOPOLOGY, seed, difficulty) == generate.scenario(TOPOLOGY, seed, difficulty)
-
-
 def test_generate_command_writes_the_files_of_the_python_api(tmp_path):
     result = CliRunner().invoke(main, ["generate", "--topology", str(REPO / "drills" / "topology.yaml"), "--seed", "7",
                                        "--count", "2", "--difficulty", "medium", "--out", str(tmp_path)])
@@ -147,34 +141,13 @@ def test_unknown_difficulty_is_a_clear_error():
         generate.generate(TOPOLOGY, 1, "extreme")
 
 
-def test_a_plan_entry_names_seed_and_difficulty_and_materialises(write):
-    from sim import yamlfile
-    from sim.yamlfile import Checker
-
-    assert generate.plan_entry({"difficulty": "medium", "seed": 7}) == (7, "medium")
-    assert made(*generate.plan_entry({"difficulty": "medium", "seed": 7})).name == "generated-medium-7"
-    path = write("plan.yaml", """
-        drills:
-          - scenario: {generate: {difficulty: brutal, seed: 7}}
-          - scenario: {generate: {seed: -1, colour: red}}
-    """)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "plan", 1, root=True)
-    for _, raw in doc.items("drills"):
-        check.mapping(raw, "drill", 1).sub("scenario").get("generate", generate.plan_entry)
-    with pytest.raises(DrillError) as info:
-        check.raise_problems()
-    assert "plan.yaml:2: drill.scenario.generate: difficulty must be one of easy, medium, hard, got 'brutal'" in str(info.value)
-    assert "plan.yaml:3: drill.scenario.generate: unknown field(s) colour" in str(info.value)
-
-
 def test_generation_does_not_depend_on_the_hash_seed_of_the_process():
     import os
     import subprocess
     import sys
 
     code = ("import sys; from sim import generate; from sim.topology import load_topology; "
-            f"sys.stdout.write(generate.scenario(load_topology({str(REPO / 'drills' / 'topology.yaml')!r}), 3)[1])")
+            f"sys.stdout.write(generate.generate(load_topology({str(REPO / 'drills' / 'topology.yaml')!r}), 3).text)")
     for hash_seed in ("1", "2"):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout

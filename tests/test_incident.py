@@ -2,7 +2,7 @@
 
 from sim import load_scenario, load_script, run_drill
 
-from .conftest import DATA
+from .conftest import DATA, SCENARIOS
 
 SCRIPT = """
 participants:
@@ -87,7 +87,7 @@ def test_declaring_opens_the_channel_and_makes_the_declarer_ic(write):
 
 
 def test_a_band_aid_wears_off_and_the_fault_returns(write):
-    scenario = load_scenario("scenarios/checkout-config-push.yaml")
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     script = write("b.yaml", """
         participants:
           - {name: dana, oncall: primary}

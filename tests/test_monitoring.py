@@ -13,7 +13,7 @@ import pytest
 
 from sim import load_scenario, load_script, run_drill
 
-from .conftest import DATA
+from .conftest import DATA, SCENARIOS
 
 
 def tiny_run():
@@ -79,7 +79,7 @@ def test_impact_is_logged_for_customer_facing_services():
 def test_failures_propagate_from_a_dependency_to_its_callers():
     from sim.world import World
 
-    scenario = load_scenario("scenarios/checkout-config-push.yaml")
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     world = World(scenario)
     world.observe(400.0)
     # checkout calls the gateway: 1 - (1 - 0.0002) * (1 - 0.15) with the gateway's baseline removed

@@ -113,6 +113,10 @@ def test_a_quarter_without_drills_says_so():
     html, md = quarter.render(context)
     assert "No drills were recorded in 2027-Q1" in html and "<img" not in html
     assert "No drills were recorded in 2027-Q1" in md and "![" not in md
+    # Names and titles come from people's files: the page shows them, never runs them.
+    context["message"] = "<script>alert(1)</script>"
+    html, md = quarter.render(context)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
 
 
 def test_report_quarter_writes_html_md_csv_and_charts(history, tmp_path, write):

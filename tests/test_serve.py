@@ -127,6 +127,12 @@ def test_bodies_are_size_limited_and_validated(server):
         "a name is 1 to 40 printable characters"
     assert server.http.post(f"/p/{kim}/api/join", json={"name": "<b>x</b>"}).json()["reason"] == \
         "this link is kim's"
+    joiner = server.seat("joiner")
+    taken = server.http.post(f"/p/{joiner}/api/join", json={"name": "dana"}).json()
+    assert taken["reason"] == "'dana' is played by a bot in this drill: choose another name"
+    assert server.state()["room"]["seats"][-1]["name"] is None  # nothing half-taken
+    assert server.http.post(f"/p/{joiner}/api/join", json={"name": "lou"}).json()["ok"]
+    assert server.act(joiner, do="look", service="checkout").json()["ok"]
 
 
 def test_odd_values_are_refused_with_a_reason_never_a_crash(server):

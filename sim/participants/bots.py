@@ -6,10 +6,10 @@ action API as everyone else, and a person works on one thing at a time, so someo
 holding two duties is slower at both. docs/model.md describes the assumptions.
 """
 
-import datetime as dt
 
 import numpy as np
 
+from .. import units
 from ..actions import Action
 
 WATCH_AFTER_MITIGATION = 180.0  # how long an engineer waits before judging a mitigation
@@ -335,7 +335,7 @@ def teams_to_page(drill) -> set[str]:
 
 
 def postmortem_date(drill) -> str:
-    resolved = (drill.scenario.start + dt.timedelta(seconds=drill.env.now)).date()
+    resolved = units.at(drill.scenario.start, drill.env.now).date()
     return str(np.busday_offset(resolved, 3, roll="forward"))
 
 

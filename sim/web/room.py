@@ -21,7 +21,7 @@ from ..actions import MITIGATIONS, ROLES, STATUSES
 from ..errors import DrillError
 from ..files import read_json, write_atomic
 from ..incident import Result
-from ..live import MANIFEST, LiveDrill, check_speed
+from ..live import MANIFEST, LiveDrill, check_name, check_speed
 from ..scoring import CHECKLIST
 
 ROOM = "room.json"
@@ -89,12 +89,6 @@ def planned_seats(entry) -> list[dict]:
 
 def new_token() -> str:
     return secrets.token_urlsafe(18)
-
-
-def check_name(name) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 40 or not name.strip().isprintable():
-        raise DrillError("a name is 1 to 40 printable characters")
-    return name.strip()
 
 
 class Room:
@@ -183,11 +177,7 @@ class Room:
                 raise DrillError(f"the {seat} seat is already in the room")
         entry = {"token": new_token(), "seat": seat, "name": None}
         if name:
-            self._name(entry, name)
-            if self.live is not None:
-                joined = self.live.join(entry["name"])
-                if not joined.ok:
-                    raise DrillError(joined.reason)
+            self._take(entry, name)
         self.state["seats"].append(entry)
         self.save()
         return entry
@@ -198,19 +188,26 @@ class Room:
             name = check_name(name)
             if seat["name"] and seat["name"] != name:
                 raise DrillError(f"this link is {seat['name']}'s")
-            if not seat["name"]:
-                self._name(seat, name)
+            if not seat["name"] or self.live is not None and name not in self.live.drill.people:
+                self._take(seat, name)
                 self.save()
         except DrillError as exc:
             return Result(False, str(exc))
-        if self.live is not None and name not in self.live.drill.people:
-            return self.live.join(name)
         return Result(True)
 
-    def _name(self, entry: dict, name: str) -> None:
+    def _take(self, entry: dict, name) -> None:
+        """Give the seat ``entry`` to ``name``, who joins the drill if it is under way."""
         name = check_name(name)
         if any(s["name"] == name for s in self.state["seats"] if s is not entry):
             raise DrillError(f"{name!r} is already in the room")
+        if self.live is not None:
+            me = self.live.drill.people.get(name)
+            if me is not None and me.bot:
+                raise DrillError(f"{name!r} is played by a bot in this drill: choose another name")
+            if me is None:
+                joined = self.live.join(name)
+                if not joined.ok:
+                    raise DrillError(joined.reason)
         entry["name"] = name
 
     def set_bots(self, on: bool) -> None:
