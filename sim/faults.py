@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import units, yamlfile
 from .actions import MITIGATIONS
-from .yamlfile import Checker, Fields, one_of, text, text_list
+from .yamlfile import Checker, Fields, names_in, one_of, text, text_list
 
 EFFECTS = ("error_rate", "latency", "traffic", "cpu", "memory")
 METRICS = ("request_rate", "error_rate", "latency_p99_ms", "cpu", "memory")
@@ -48,34 +48,22 @@ def magnitude(value) -> dict:
     return result
 
 
-def mitigations(value) -> tuple[str, ...]:
-    names = text_list(value)
-    for name in names:
-        if name not in MITIGATIONS:
-            raise ValueError(f"unknown mitigation {name!r} (known: {', '.join(MITIGATIONS)})")
-    return names
+mitigations = names_in(MITIGATIONS, "mitigation")
+_metrics = names_in(METRICS, "metric")
 
 
-def shares(value) -> dict:
-    if not isinstance(value, dict):
-        raise ValueError("expected a mapping of mitigation to remaining share, e.g. {circuit_breaker: 20%}")
-    mitigations(list(value))
-    return {name: units.fraction(share) for name, share in value.items()}
+def _per_mitigation(convert, example: str):
+    """A converter for a mapping of mitigation to a value ``convert`` reads."""
+    def per_mitigation(value) -> dict:
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a mapping of mitigation to {example}")
+        mitigations(list(value))
+        return {name: convert(v) for name, v in value.items()}
+    return per_mitigation
 
 
-def durations(value) -> dict:
-    if not isinstance(value, dict):
-        raise ValueError("expected a mapping of mitigation to how long it helps, e.g. {restart: 30m}")
-    mitigations(list(value))
-    return {name: units.duration(d) for name, d in value.items()}
-
-
-def _metrics(value) -> tuple[str, ...]:
-    names = text_list(value)
-    for name in names:
-        if name not in METRICS:
-            raise ValueError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
-    return names
+shares = _per_mitigation(units.fraction, "remaining share, e.g. {circuit_breaker: 20%}")
+durations = _per_mitigation(units.duration, "how long it helps, e.g. {restart: 30m}")
 
 
 def _scale(value) -> tuple[float, float]:

@@ -13,6 +13,11 @@ from .actions import Action
 
 # How long an investigation takes to come up empty, before the investigator's pace.
 NOTHING_FOUND_AFTER = 300.0
+NOTHING_FOUND = "Nothing unusual"  # how a finding that found nothing starts (scenario red herrings too)
+
+
+def found_nothing(finding: dict) -> bool:
+    return finding["text"].startswith(NOTHING_FOUND)
 
 
 @dataclass(frozen=True)
@@ -239,7 +244,7 @@ class Incident:
             done.succeed(None)
             return
         if finding is None:
-            entry = {"by": by, "service": service, "text": f"Nothing unusual found on {service}",
+            entry = {"by": by, "service": service, "text": f"{NOTHING_FOUND} found on {service}",
                      "root_cause": False, "points_to": None, "suggests": None}
         else:
             entry = {"by": by, "service": service, "text": finding.text, "root_cause": finding.root_cause,

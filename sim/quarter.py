@@ -143,7 +143,7 @@ def glance(now: dict, before: dict | None, planned: int | None, carried: int | N
     for name, label in labels.items():
         note = f"{planned} planned, {carried} of them run" if name == "drills" and planned is not None else ""
         rows.append({"label": label, "value": _fmt(name, now[name]), "note": note,
-                     "change": _delta(name, now[name], before[name] if before and before["drills"] else None)})
+                     "change": _delta(name, now[name], before[name] if before else None)})
     return rows
 
 
@@ -254,7 +254,7 @@ def chart_score_trend(history: pd.DataFrame, quarters: list[str]) -> bytes:
     return _png(fig)
 
 
-def chart_ic_rotation(table: pd.DataFrame) -> bytes:
+def chart_ic_rotation(table: pd.DataFrame, never_ic: list[str]) -> bytes:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 1.4 + 0.35 * len(table)), constrained_layout=True)
     values = table.to_numpy(dtype=float)
@@ -262,7 +262,7 @@ def chart_ic_rotation(table: pd.DataFrame) -> bytes:
     for (r, c), v in np.ndenumerate(values):
         ax.text(c, r, f"{int(v)}" if v else "-", ha="center", va="center", fontsize=8,
                 color="white" if v >= max(2.0, values.max()) * 0.6 else "black")
-    never = values.sum(axis=1) == 0
+    never = [name in never_ic for name in table.index]
     ax.set_xticks(range(len(table.columns)), table.columns)
     ax.set_yticks(range(len(table)), [f"{n} (never IC)" if z else n for n, z in zip(table.index, never)])
     for label, z in zip(ax.get_yticklabels(), never):
@@ -275,9 +275,8 @@ def chart_ic_rotation(table: pd.DataFrame) -> bytes:
 # --- the report ----------------------------------------------------------------------
 
 
-def ic_table(drills: list[Drill], seniors: list[str], quarters: list[str]) -> pd.DataFrame:
+def ic_table(df: pd.DataFrame, seniors: list[str], quarters: list[str]) -> pd.DataFrame:
     """Seniors x quarters: how many drills each led as IC (everyone who ever led IC is listed)."""
-    df = frame(drills)
     led = sorted(set(df["ic"].dropna()) - set(seniors))
     counts = df[df["quarter"].isin(quarters)].groupby(["ic", "quarter"]).size()
     return pd.DataFrame([[int(counts.get((name, q), 0)) for q in quarters] for name in [*seniors, *led]],
@@ -322,17 +321,16 @@ def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_name
     } for r in df.itertuples(index=False)]
     context["weaknesses"] = recurring_weaknesses(df)
     context["actions"] = action_items(df)
-    ic = ic_table(drills, seniors, quarters)
-    context["ic"] = {"quarters": quarters, "rows": [{"name": n, "counts": list(map(int, ic.loc[n])),
-                                                     "this": int(ic.loc[n, quarter]), "total": int(ic.loc[n].sum())}
-                                                    for n in ic.index],
-                     "never": [n for n in seniors if n not in set(everything["ic"].dropna())]}
+    ic = ic_table(everything, seniors, quarters)
+    never = [n for n in seniors if n not in set(everything["ic"].dropna())]
+    context["ic"] = {"quarters": quarters, "never": never,
+                     "rows": [{"name": n, "counts": list(map(int, ic.loc[n])), "total": int(ic.loc[n].sum())} for n in ic.index]}
     context["charts"] = {
         "time_to_declare.png": chart_declare(df),
         "cadence_and_roles.png": chart_cadence_roles(df),
         "checklist.png": chart_checklist(df),
         "score_trend.png": chart_score_trend(everything, quarters),
-        "ic_rotation.png": chart_ic_rotation(ic),
+        "ic_rotation.png": chart_ic_rotation(ic, never),
     }
     return context
 

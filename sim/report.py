@@ -6,6 +6,7 @@ from pathlib import Path
 
 from . import units
 from .files import write_atomic
+from .incident import found_nothing
 from .scoring import CHECKLIST
 
 def templates():
@@ -177,7 +178,7 @@ def postmortem_draft(result, card: dict) -> list[str]:
     declared = next((e for e in events if e["kind"] == "incident.declared"), None)
     first_alert = next((e for e in events if e["kind"] == "alert.firing" and e["cause"] != ["noise"]), None)
     affected = sorted({e["service"] for e in events if e["kind"] == "impact.started"})
-    findings = [e for e in events if e["kind"] == "finding" and not e["text"].startswith("Nothing")]
+    findings = [e for e in events if e["kind"] == "finding" and not found_nothing(e)]
     mitigations = [e for e in events if e["kind"] == "mitigation.applied" and e["effective"]]
     todo = "_To be written by the team._"
     when = first_alert["at"][11:16] if first_alert else "-"

@@ -113,8 +113,7 @@ def connect(path=None, create: bool = True) -> sqlite3.Connection:
 
 def migrate(conn: sqlite3.Connection, upto: int = VERSION) -> int:
     """Apply the migrations the store has not seen yet, each in its own transaction."""
-    with transaction(conn):
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]  # a read: no write lock, so readers never wait
     if version > VERSION:
         raise DrillError(f"the drill store has schema version {version}, newer than this drillsim ({VERSION}); upgrade drillsim")
     for number in range(version + 1, upto + 1):
@@ -325,13 +324,13 @@ def drills(path=None, *, quarter: str | None = None, until: str | None = None, p
         if ids is not None:
             where.append(f"id IN ({', '.join('?' * len(ids))})")
             args += list(ids)
-        sql = "SELECT * FROM drills" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY conducted, id"
-        rows = conn.execute(sql, args).fetchall()
+        chosen = "SELECT id FROM drills" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = conn.execute(f"SELECT * FROM drills WHERE id IN ({chosen}) ORDER BY conducted, id", args).fetchall()
         people: dict[int, list] = {}
-        for p in conn.execute("SELECT * FROM participants ORDER BY drill_id, rowid"):
+        for p in conn.execute(f"SELECT * FROM participants WHERE drill_id IN ({chosen}) ORDER BY drill_id, rowid", args):
             people.setdefault(p["drill_id"], []).append({"name": p["name"], "bot": bool(p["bot"]), "oncall": p["oncall"]})
         held: dict[int, list] = {}
-        for r in conn.execute("SELECT * FROM roles ORDER BY drill_id, rowid"):
+        for r in conn.execute(f"SELECT * FROM roles WHERE drill_id IN ({chosen}) ORDER BY drill_id, rowid", args):
             held.setdefault(r["drill_id"], []).append(
                 {"person": r["person"], "role": r["role"], "held_s": r["held_s"], "lead": bool(r["lead"]), "shadow": bool(r["shadow"])})
     finally:

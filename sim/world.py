@@ -64,7 +64,8 @@ class World:
             if level > 0.0:
                 own[state.fault.service].append((state.fault, level))
                 acting = True
-        acting = acting or any(blip.at <= t < blip.at + blip.duration for blip in self.noise)
+        blips = [blip for blip in self.noise if blip.at <= t < blip.at + blip.duration]
+        acting = acting or bool(blips)
         # Speed trick: with no fault or blip at work every metric is its baseline, so the
         # one snapshot computed then is reused (nothing mutates it; the event log is unchanged).
         if not acting and self._calm is not None:
@@ -111,11 +112,10 @@ class World:
             }
             causes[name] = {"error_rate": err_by, "latency_p99_ms": lat_by, "cpu": cpu_by, "memory": mem_by,
                             "request_rate": rps_by}
-        for blip in self.noise:
-            if blip.at <= t < blip.at + blip.duration:
-                m = metrics[blip.service]
-                m[blip.metric] = max(m[blip.metric], blip.value)
-                causes[blip.service][blip.metric] = causes[blip.service][blip.metric] | {"noise"}
+        for blip in blips:
+            m = metrics[blip.service]
+            m[blip.metric] = max(m[blip.metric], blip.value)
+            causes[blip.service][blip.metric] = causes[blip.service][blip.metric] | {"noise"}
         self.metrics, self.causes = metrics, causes
         if not acting:
             self._calm = (metrics, causes)

@@ -201,6 +201,17 @@ def one_of(*choices):
     return convert
 
 
+def names_in(known, noun: str):
+    """A converter for a list of names, each one of ``known`` (an unknown one is named)."""
+    def convert(value) -> tuple[str, ...]:
+        names = text_list(value)
+        for name in names:
+            if name not in known:
+                raise ValueError(f"unknown {noun} {name!r} (known: {', '.join(known)})")
+        return names
+    return convert
+
+
 def text_list(value) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import units
 from ..actions import Action
+from ..incident import found_nothing
 
 WATCH_AFTER_MITIGATION = 180.0  # how long an engineer waits before judging a mitigation
 CALM_WAIT = 900.0  # how long ops waits, after a mitigation that helped, before digging again
@@ -136,8 +137,7 @@ def communications(drill, me):
         if incident.state != "open" or not _writes_updates(drill, me):
             break
         level = process.level(incident.severity)
-        drill.act(Action("update", me.name, {"status": _status(incident), "summary": _summary(incident),
-                                             "next_update": env.now + level.cadence_min}))
+        _post_update(drill, me)
         target = env.now + me.rng.uniform(level.cadence_min, level.cadence_max) - profile.write_update.median
         # Divided attention: each role the writer holds is another chance for the update to slip.
         held = sum(1 for who in incident.roles.values() if who == me.name)
@@ -218,7 +218,7 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
     finding = yield done
     if finding is None:
         return False
-    if finding["text"].startswith("Nothing unusual"):
+    if found_nothing(finding):
         exhausted.add(lead)
     fix = (finding["suggests"], finding["service"])
     if finding["suggests"] and fix not in tried:
@@ -240,9 +240,15 @@ def answer(drill, me):
     incident = drill.incident
     yield drill.busy(me, 0.5 * me.profile.write_update.sample(me.rng))
     if incident.state == "open" and _writes_updates(drill, me):
-        level = drill.process.level(incident.severity)
-        drill.act(Action("update", me.name, {"status": _status(incident), "summary": _summary(incident),
-                                             "next_update": drill.env.now + level.cadence_min}))
+        _post_update(drill, me)
+
+
+def _post_update(drill, me) -> None:
+    """Post the status update: where things stand, what is being done, when the next one comes."""
+    incident = drill.incident
+    level = drill.process.level(incident.severity)
+    drill.act(Action("update", me.name, {"status": _status(incident), "summary": _summary(incident),
+                                         "next_update": drill.env.now + level.cadence_min}))
 
 
 ROLE_LOOPS = {"ic": commander, "comms": communications, "ops": operations}
@@ -355,7 +361,7 @@ def _status(incident) -> str:
 
 
 def _summary(incident) -> str:
-    known = next((f["text"].rstrip(".") for f in reversed(incident.findings) if not f["text"].startswith("Nothing")), None)
+    known = next((f["text"].rstrip(".") for f in reversed(incident.findings) if not found_nothing(f)), None)
     doing = (f"Applied {incident.mitigations[-1]['action']} on {incident.mitigations[-1]['service']}"
              if incident.mitigations else "Investigating")
     return f"{incident.severity} on {incident.service}. Known: {known or 'symptoms only so far'}. Doing: {doing}."

@@ -10,6 +10,7 @@ journaled and synced to disk by the ``LiveDrill`` before the handler answers.
 
 import asyncio
 import contextlib
+import functools
 import io
 import json
 import zipfile
@@ -198,11 +199,15 @@ def create_app(room: Room) -> Starlette:
 
     # -- the facilitator --
 
-    def control(function):
+    def control(function=None, *, before_start=False):
+        """A facilitator's control; only ``before_start`` ones work while the room is set up."""
+        if function is None:
+            return functools.partial(control, before_start=before_start)
+
         async def handle(request):
             viewer(request)
             data = await body(request)
-            if function.__name__ not in ("seat", "bots", "start") and room.live is None:
+            if not before_start and room.live is None:
                 raise Refused(409, "the drill has not started yet")
             return await answer(function(data))
         return endpoint(handle)
@@ -210,17 +215,17 @@ def create_app(room: Room) -> Starlette:
     def done(value=None):
         return Result(True, data=value)
 
-    @control
+    @control(before_start=True)
     def seat(data):
         entry = room.add_seat(data.get("seat", "joiner"), data.get("name") or None)
         return done({"token": entry["token"]})
 
-    @control
+    @control(before_start=True)
     def bots(data):
         room.set_bots(data.get("on") is True)
         return done()
 
-    @control
+    @control(before_start=True)
     def start(data):
         room.start()
         return done()

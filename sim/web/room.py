@@ -306,14 +306,13 @@ class Room:
                 "seed": self.state["seed"], "fault_kinds": list(config.FAULT_KINDS)}
 
     def _truth(self) -> dict:
+        def fault(f, **outcome) -> dict:
+            return {"id": f.id, "kind": f.kind, "service": f.service, "at": f.at, "magnitude": f.magnitude,
+                    "duration": f.duration, "fixes": list(f.fixes), "description": f.description, **outcome}
+
         s = self.scenario
-        faults = [{"id": f.id, "kind": f.kind, "service": f.service, "at": f.at, "magnitude": f.magnitude,
-                   "duration": f.duration, "fixes": list(f.fixes), "description": f.description} for f in s.faults]
-        if self.live is not None:
-            faults = [{"id": st.fault.id, "kind": st.fault.kind, "service": st.fault.service, "at": st.fault.at,
-                       "magnitude": st.fault.magnitude, "duration": st.fault.duration, "fixes": list(st.fault.fixes),
-                       "description": st.fault.description, "outcome": st.outcome}
-                      for st in self.live.drill.world.faults]
+        faults = ([fault(st.fault, outcome=st.outcome) for st in self.live.drill.world.faults] if self.live is not None
+                  else [fault(f) for f in s.faults])
         return {"name": s.name, "title": s.title, "faults": faults,
                 "truth": {"severity": s.truth.severity, "root_cause": s.truth.root_cause,
                           "teams_needed": sorted(s.truth.teams_needed), "false_alarm": s.truth.false_alarm}}
