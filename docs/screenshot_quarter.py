@@ -20,18 +20,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "docs" / "quarter-report.png"
 
-# The README's "A quarter of drills" commands, in order.
-COMMANDS = """
-drill run bad-deploy-rollback --seed 1 --date 2026-04-15
-drill run checkout-config-push --seed 2 --date 2026-05-20
-drill run memory-leak-restart --seed 3 --date 2026-07-08
-drill run region-failure-failover --seed 1 --date 2026-08-19
-drill run --plan drills/2026-Q4.yaml --entry 1
-drill run --plan drills/2026-Q4.yaml --entry 2
-drill run night-db-storm-red-herrings --seed 1 --date 2026-11-25
-drill run night-db-storm-red-herrings --seed 3 --date 2026-12-02
-drill report quarter 2026-Q4
-"""
+SECTION = "## The quarterly drill report"
+
+
+def readme_commands() -> list[list[str]]:
+    """The commands of the README's quarterly-report section, in order, so the picture is what they make."""
+    text = (REPO / "README.md").read_text(encoding="utf-8").split(SECTION, 1)[1]
+    block = text.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line, comments=True) for line in block.splitlines() if line.startswith("drill ")]
 
 
 def main() -> None:
@@ -43,8 +39,7 @@ def main() -> None:
         shutil.copytree(REPO / "drills", work / "drills", ignore=shutil.ignore_patterns("drills.db*"))
         shutil.copytree(REPO / "scenarios", work / "scenarios")
         env = {**os.environ, "DRILLSIM_STORE": str(work / "drills" / "drills.db")}
-        for line in COMMANDS.strip().splitlines():
-            args = shlex.split(line)
+        for args in readme_commands():
             subprocess.run([drill, *args[1:]], cwd=work, env=env, check=True, stdout=subprocess.DEVNULL)
         report = work / "reports" / "2026-Q4" / "report.html"
         with sync_playwright() as p:

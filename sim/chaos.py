@@ -114,6 +114,12 @@ def _provider(activity: dict) -> dict:
     return provider if isinstance(provider, dict) else {}
 
 
+def _rule_for(rules, activity: dict):
+    """The first rule that matches the activity's provider, or None."""
+    fields = _fields(activity)
+    return next((r for r in rules if r.matches(fields)), None)
+
+
 def _fields(activity: dict) -> dict:
     """The provider's fields that rules match on, as text."""
     provider = _provider(activity)
@@ -229,12 +235,12 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
         "faults": [story.fault_entry(topology, inj, start) for inj in injections],
         "alerts": alerts,
     }
-    seen = story.impact(story.load_text(story.dump({**scenario, "truth": {"severity": "SEV4"}}, []), name))
+    seen = story.impact(story.draft(scenario, name))
     if seen.first_alert is None:
         extra = [story.alert_rule(topology.services[s], m) for inj in injections for s, m in story.symptom_rules(topology, inj)]
         scenario["alerts"] = _merge(alerts, extra)
         notes.append("the steady-state probes would not notice these faults: the team's standard symptom alerts were added")
-        seen = story.impact(story.load_text(story.dump({**scenario, "truth": {"severity": "SEV4"}}, []), name))
+        seen = story.impact(story.draft(scenario, name))
     if seen.first_alert is None:
         raise DrillError(f"{path}: the faults it injects raise no alert on topology {topology.name}, so there is no drill")
     scenario["truth"] = story.truth(topology, scenario, seen)
@@ -260,7 +266,7 @@ def _method(method: list, named: dict, topology: Topology, mapping: Mapping, tar
             continue
         pauses = activity.get("pauses") if isinstance(activity.get("pauses"), dict) else {}
         t += _pause(pauses, "before", where, skipped)
-        rule = next((r for r in mapping.actions if r.matches(_fields(activity))), None)
+        rule = _rule_for(mapping.actions, activity)
         if activity.get("type") != "action":
             skipped.append(f"{_describe(where, activity)}: a probe observes and injects nothing")
         elif rule is None:
@@ -293,7 +299,7 @@ def _fixes(rollbacks: list, named: dict, topology: Topology, mapping: Mapping, i
     for i, (_, raw) in enumerate(rollbacks):
         activity = named.get(raw.get("ref"), raw)
         where = f"rollbacks[{i}]"
-        rule = next((r for r in mapping.rollbacks if r.matches(_fields(activity))), None)
+        rule = _rule_for(mapping.rollbacks, activity)
         if rule is None:
             skipped.append(f"{_describe(where, activity)}: no mitigation matches; the faults keep the catalog's fixes")
             continue

@@ -22,7 +22,7 @@ from .engine import run_drill, spawn
 from .errors import DrillError
 from .faults import FAULT_KINDS
 from .scoring import score
-from .story import (Injection, alert_rule, dump, fault_entry, impact, load_text, services_block, suggested_fix,
+from .story import (Injection, alert_rule, draft, dump, fault_entry, impact, load_text, services_block, suggested_fix,
                     symptom_rules, truth)
 from .topology import Topology
 
@@ -67,11 +67,11 @@ def generate(topology: Topology, seed: int, difficulty: str | None = None, drill
     rng = spawn(seed, "generate", difficulty or "any")
     for _ in range(MAX_DRAWS):
         drawn = _draw(topology, rng, difficulty)
-        draft = load_text(dump({**drawn.doc, "noise": [], "truth": {"severity": "SEV4"}}, []), "draft")
-        seen = impact(draft)
+        unfinished = draft({**drawn.doc, "noise": []}, "draft")
+        seen = impact(unfinished)
         if seen.first_alert is None:
             continue  # nothing the team alerts on: not a drill
-        doc = _finish(drawn, seen.first_alert, draft.horizon)
+        doc = _finish(drawn, seen.first_alert, unfinished.horizon)
         features = tuple(drawn.features)
         if difficulty == "hard" and not features:
             continue

@@ -233,6 +233,11 @@ def dump(doc: dict, header: list[str]) -> str:
     return "".join(f"# {line}\n".replace("# \n", "#\n") for line in header) + body
 
 
+def draft(doc: dict, name: str) -> Scenario:
+    """The scenario of a document whose truth is still to be derived (a placeholder stands in)."""
+    return load_text(dump({**doc, "truth": {"severity": "SEV4"}}, []), name)
+
+
 def load_text(text: str, name: str = "scenario") -> Scenario:
     """Load (and so validate) a scenario from its YAML text."""
     with tempfile.TemporaryDirectory() as folder:

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sim import config
 from sim.cli import main
 from sim.commands import parse_command
 from sim.console import seen, toolbar
 from sim.live import LiveDrill
+
+from .conftest import paused_drill
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -100,8 +101,7 @@ def test_leaving_and_resuming_a_drill(tmp_path):
 
 
 def test_the_toolbar_shows_clock_incident_roles_and_the_update_cadence(tmp_path):
-    live = LiveDrill.create(tmp_path, config.scenario_path(None), seed=4, players=[{"name": "ana", "oncall": "primary"}])
-    live.pause()
+    live = paused_drill(tmp_path)
 
     def bar():
         return "".join(text for _, text in toolbar(live, "ana"))
@@ -128,8 +128,7 @@ def test_drill_live_needs_a_terminal_and_says_so(tmp_path):
 
 
 def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
-    live = LiveDrill.create(tmp_path, config.scenario_path(None), seed=4, players=[{"name": "ana", "oncall": "primary"}])
-    live.pause()
+    live = paused_drill(tmp_path)
     live.advance(until=1500)  # ana leaves the page: it escalates to lee at 14:52:45, who declares at 15:02:47
     events = live.drill.log.events
     assert {e["kind"] for e in events if seen(e, "ana") is None} == {

@@ -8,14 +8,10 @@ from sim import config
 from sim.errors import DrillError
 from sim.live import EVENTS, INPUTS, LiveDrill
 
+from .conftest import paused_drill
+
 REFERENCE = config.scenario_path(None)
 ANA = [{"name": "ana", "oncall": "primary"}]
-
-
-def new(folder, **kwargs) -> LiveDrill:
-    live = LiveDrill.create(folder, REFERENCE, seed=4, players=ANA, **kwargs)
-    live.pause()  # the tests move the clock by hand, never by the wall clock
-    return live
 
 
 def kinds(live, by=None):
@@ -23,7 +19,7 @@ def kinds(live, by=None):
 
 
 def test_the_person_takes_the_primary_seat_and_bots_the_rest(tmp_path):
-    live = new(tmp_path)
+    live = paused_drill(tmp_path)
     assert live.status()["people"] == {
         "ana": {"bot": False, "oncall": "primary"}, "dana": {"bot": True, "oncall": None},
         "lee": {"bot": True, "oncall": "secondary"}, "alex": {"bot": True, "oncall": None},
@@ -35,7 +31,7 @@ def test_the_person_takes_the_primary_seat_and_bots_the_rest(tmp_path):
 
 
 def test_actions_land_at_their_moment_and_rejections_say_why(tmp_path):
-    live = new(tmp_path)
+    live = paused_drill(tmp_path)
     live.advance(until=600)
     assert live.act({"do": "declare", "by": "ana", "severity": "SEV2"}).ok
     assert live.drill.log.events[-1]["t"] == 600  # role.assigned ic follows the declaration at once
@@ -48,7 +44,7 @@ def test_actions_land_at_their_moment_and_rejections_say_why(tmp_path):
 
 
 def test_assigning_a_role_to_a_bot_puts_the_bot_to_work(tmp_path):
-    live = new(tmp_path)
+    live = paused_drill(tmp_path)
     live.advance(until=600)
     live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
     live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
@@ -57,7 +53,7 @@ def test_assigning_a_role_to_a_bot_puts_the_bot_to_work(tmp_path):
 
 
 def test_resume_replays_to_the_same_events_and_carries_on(tmp_path):
-    live = new(tmp_path)
+    live = paused_drill(tmp_path)
     live.advance(until=600)
     live.act({"do": "ack", "by": "ana"})
     live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
@@ -81,7 +77,7 @@ def test_resume_replays_to_the_same_events_and_carries_on(tmp_path):
 
 
 def test_a_torn_last_line_is_dropped_and_a_tampered_log_is_refused(tmp_path):
-    live = new(tmp_path)
+    live = paused_drill(tmp_path)
     live.advance(until=600)
     live.act({"do": "declare", "by": "ana", "severity": "SEV2"})
     with open(tmp_path / INPUTS, "a") as torn:
@@ -95,7 +91,7 @@ def test_a_torn_last_line_is_dropped_and_a_tampered_log_is_refused(tmp_path):
 
 
 def test_a_person_joins_mid_drill_and_the_facilitator_ends_it(tmp_path):
-    live = new(tmp_path)
+    live = paused_drill(tmp_path)
     live.advance(until=600)
     assert live.join("kim").ok
     assert live.join("kim").reason == "'kim' is already taking part"
@@ -107,9 +103,9 @@ def test_a_person_joins_mid_drill_and_the_facilitator_ends_it(tmp_path):
 
 
 def test_a_folder_holds_one_drill(tmp_path):
-    new(tmp_path)
+    paused_drill(tmp_path)
     with pytest.raises(DrillError, match="already holds a live drill"):
-        new(tmp_path)
+        paused_drill(tmp_path)
     with pytest.raises(DrillError, match="holds no live drill"):
         LiveDrill.open(tmp_path / "elsewhere")
 
@@ -117,7 +113,7 @@ def test_a_folder_holds_one_drill(tmp_path):
 def test_an_ended_drill_is_written_and_recorded_once(tmp_path):
     from sim import store
 
-    live = new(tmp_path / "drill")
+    live = paused_drill(tmp_path / "drill")
     live.advance(until=600)
     live.act({"do": "declare", "by": "ana", "severity": "SEV2"})
     live.end()

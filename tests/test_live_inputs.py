@@ -2,20 +2,14 @@
 
 import pytest
 
-from sim import config, run_drill, score
+from sim import run_drill, score
 from sim.live import LiveDrill
 
-REFERENCE = config.scenario_path(None)
-
-
-def drill(folder) -> LiveDrill:
-    live = LiveDrill.create(folder, REFERENCE, seed=4, players=[{"name": "ana", "oncall": "primary"}])
-    live.pause()
-    return live
+from .conftest import paused_drill
 
 
 def test_an_injected_fault_starts_now_can_be_found_and_fixed_and_replays(tmp_path):
-    live = drill(tmp_path)
+    live = paused_drill(tmp_path)
     live.advance(until=600)
     assert live.inject("memory_leak", "search").data == "injected-1"
     assert live.inject("volcano", "search").reason.startswith("unknown fault kind 'volcano'")
@@ -39,7 +33,7 @@ def test_an_injected_fault_starts_now_can_be_found_and_fixed_and_replays(tmp_pat
 
 
 def test_a_stakeholder_question_is_answered_by_the_bot_writing_updates_and_timed_in_the_score(tmp_path):
-    live = drill(tmp_path)
+    live = paused_drill(tmp_path)
     live.advance(until=600)
     live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
     live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})

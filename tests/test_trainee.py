@@ -10,14 +10,14 @@ from sim.live import LiveDrill
 from sim.report import duty_rows, scorecard
 from sim.scoring import score
 
+from .conftest import paused_drill
+
 REFERENCE = config.scenario_path(None)
 KIM = [{"name": "kim", "as": "ic"}]
 
 
 def trainee(folder, scenario=REFERENCE) -> LiveDrill:
-    live = LiveDrill.create(folder, scenario, seed=0, players=KIM)
-    live.pause()  # the clock moves only by hand
-    return live
+    return paused_drill(folder, scenario, seed=0, players=KIM)
 
 
 def handovers(live):
@@ -43,8 +43,7 @@ def test_the_trainee_gets_ic_even_at_a_severity_without_the_full_process(tmp_pat
 
 
 def test_a_trainee_in_another_seat_is_handed_that_role(tmp_path):
-    live = LiveDrill.create(tmp_path, REFERENCE, seed=0, players=[{"name": "kim", "as": "comms"}])
-    live.pause()
+    live = paused_drill(tmp_path, seed=0, players=[{"name": "kim", "as": "comms"}])
     live.advance(until=1500)  # the bot IC staffs comms with the person who came for it
     assert live.status()["roles"]["comms"] == "kim"
 
