@@ -52,13 +52,19 @@ def load_runs(path, columns=None):
     return pd.read_parquet(path, columns=columns)
 
 
-def analyse(runs, variants: list[str], rng: np.random.Generator, resamples: int = stats.RESAMPLES) -> dict:
-    """``{metric: [Cell per variant]}`` for every metric in ``METRICS`` present in ``runs``."""
+def by_run(runs) -> dict:
+    """``{metric: runs x variants}`` for every metric in ``METRICS`` present in ``runs``: the paired view."""
+    return {column: runs.pivot(index="run", columns="variant", values=column).astype(float)
+            for column, *_ in METRICS if column in runs}
+
+
+def analyse(paired: dict, variants: list[str], rng: np.random.Generator, resamples: int = stats.RESAMPLES) -> dict:
+    """``{metric: [Cell per variant]}`` for every metric of ``paired`` (``by_run``)."""
     table = {}
     for column, _, better, _ in METRICS:
-        if column not in runs:
+        if column not in paired:
             continue
-        wide = runs.pivot(index="run", columns="variant", values=column).astype(float)
+        wide = paired[column]
         cells = []
         base = wide[variants[0]].to_numpy()
         for name in variants:
@@ -128,7 +134,7 @@ def render(context: dict) -> tuple[str, str]:
     return env.get_template("summary.md.j2").render(context), env.get_template("summary.html.j2").render(context)
 
 
-def plot(runs, variants: list[str], column: str, label: str, unit: str) -> bytes:
+def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
     """Left: the distribution per variant (empirical CDF); right: the paired differences from the baseline."""
     import matplotlib
 
@@ -137,7 +143,7 @@ def plot(runs, variants: list[str], column: str, label: str, unit: str) -> bytes
 
     scale = 1 / 60 if unit == "min" else 100 if unit == "%" else 1
     shown = {"min": "min", "%": "%", "minutes": "min"}.get(unit, "")
-    wide = runs.pivot(index="run", columns="variant", values=column).astype(float) * scale
+    wide = wide * scale
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     for name in variants:
         x = np.sort(wide[name].dropna().to_numpy())
@@ -180,7 +186,8 @@ def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[di
     failed = [{"variant": name, "count": len(group), "run": int(group["run"].min()),
                "error": group.sort_values("run")["error"].iloc[0]} for name, group in errors.groupby("variant", sort=False)]
     names = [v["name"] for v in variants]
-    table = analyse(data, names, np.random.default_rng(seed), resamples)
+    paired = by_run(data)
+    table = analyse(paired, names, np.random.default_rng(seed), resamples)
     rows = _rows(table)
     context = {"variants": variants, "scenarios": scenarios, "runs": runs, "seed": seed, "drills": runs * len(names),
                "failed": failed,
@@ -195,5 +202,5 @@ def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[di
     labels = {c: label for c, label, _, _ in METRICS}
     for column in PLOTTED:
         if column in table:
-            written.append(write_atomic(out / "plots" / f"{column}.png", plot(data, names, column, labels[column], units[column])))
+            written.append(write_atomic(out / "plots" / f"{column}.png", plot(paired[column], names, labels[column], units[column])))
     return written
