@@ -381,8 +381,6 @@ class LiveDrill:
     def _apply_ask(self, record: dict) -> None:
         self.drill.log.emit("stakeholder.asked", who=record["who"], question=record["question"])
 
-    # -- what people see --
-
     # -- the end --
 
     def scorecard(self) -> dict:
@@ -405,6 +403,8 @@ class LiveDrill:
         drill_id = store.record(self.result, card, mode="live", path=store_path, **recording)
         write_atomic(marker, json.dumps({"drill": drill_id, "store": str(store_path or store.default_path())}) + "\n")
         return written, drill_id
+
+    # -- what people see --
 
     def status(self) -> dict:
         """The incident as everyone in the channel sees it (never the scenario's truth)."""

@@ -241,12 +241,11 @@ class Room:
         self.live.advance()
         return self.live.scorecard() if self.live.ended else None
 
-    def finish(self, card: dict) -> list[Path]:
+    def finish(self, card: dict) -> None:
         """Write the same outputs as ``drill run`` next to the journal (events.jsonl is the same
         file), then show everyone the scorecard."""
-        written, _ = self.live.finish(card, self.store_path, **(self.state.get("plan") or {}))
+        self.live.finish(card, self.store_path, **(self.state.get("plan") or {}))
         self.card = card
-        return written
 
     # -- views --
 

@@ -37,6 +37,15 @@ const Drill = (() => {
     return data;
   }
 
+  // Post, then say in #message how it went: `label: done`, or the server's reason.
+  async function submit(path, body, label) {
+    const answer = await post(path, body);
+    const message = document.getElementById("message");
+    message.className = "message " + (answer.ok ? "good" : "bad");
+    message.textContent = answer.ok ? `${label}: done` : answer.reason;
+    return answer;
+  }
+
   // One stream of updates; state accumulates the events and samples sent so far.
   function connect(render) {
     const state = { events: [], samples: {} };
@@ -192,7 +201,7 @@ const Drill = (() => {
       el("h2", { class: "gap" }, "Next status update"), cadence);
   }
 
-  function header(state, name) {
+  function header(state) {
     const s = state.status;
     document.getElementById("clock").textContent = s ? `${s.at.slice(11, 19)} UTC` : "--:--:--";
     const badges = [];
@@ -219,5 +228,5 @@ const Drill = (() => {
       extra || null);
   }
 
-  return { el, fill, post, connect, clock, duration, channel, charts, incident, header, scorecard, ROLE };
+  return { el, fill, post, submit, connect, clock, duration, channel, charts, incident, header, scorecard, ROLE };
 })();

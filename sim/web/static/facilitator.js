@@ -2,16 +2,10 @@
 "use strict";
 
 (() => {
-  const { el, fill, post, connect, clock, channel, charts, incident, header, scorecard, duration } = Drill;
+  const { el, fill, submit, connect, clock, channel, charts, incident, header, scorecard, duration } = Drill;
   let state = null, kinds = "";
 
-  async function control(path, body) {
-    const answer = await post(path, body);
-    const message = document.getElementById("message");
-    message.className = "message " + (answer.ok ? "good" : "bad");
-    message.textContent = answer.ok ? `${path}: done` : answer.reason;
-    return answer;
-  }
+  const control = (path, body) => submit(path, body, path);
 
   function link(token) {
     return `${location.origin}/p/${token}/`;

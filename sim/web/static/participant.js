@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { el, fill, post, connect, clock, channel, charts, incident, header, scorecard, ROLE } = Drill;
+  const { el, fill, post, submit, connect, clock, channel, charts, incident, header, scorecard, ROLE } = Drill;
   const LABEL = {
     ack: "Acknowledge", declare: "Declare", severity: "Severity", assign: "Assign role", page: "Page teams",
     update: "Post update", investigate: "Investigate", mitigate: "Mitigate", resolve: "Resolve",
@@ -59,10 +59,7 @@
   }
 
   async function act(body) {
-    const answer = await post("act", body);
-    const message = document.getElementById("message");
-    message.className = "message " + (answer.ok ? "good" : "bad");
-    message.textContent = answer.ok ? `${LABEL[body.do] || body.do}: done` : answer.reason;
+    const answer = await submit("act", body, LABEL[body.do] || body.do);
     if (answer.ok && body.do !== "look") { formKey = ""; document.getElementById("action").reset(); }
     return answer;
   }
