@@ -17,10 +17,10 @@ import threading
 import time
 from pathlib import Path
 
-from sim import compare
-from sim.config import load_scenario
-from sim.summary import write_summary
-from sim.variants import load_variant
+from sim.analysis import compare
+from sim.analysis.summary import write_summary
+from sim.inputs.config import load_scenario
+from sim.inputs.variants import load_variant
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from sim import load_scenario, run_drill, score
-from sim.config import Process
+from sim.inputs.config import Process
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "checkout-config-push.yaml"
 

@@ -13,8 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
-from sim import generate
-from sim.topology import load_topology
+from sim.authoring import generate
+from sim.inputs.topology import load_topology
 
 TOPOLOGY = Path(__file__).resolve().parent.parent / "drills" / "topology.yaml"
 

@@ -8,10 +8,10 @@ Load and validate -> simulate -> score -> report::
     card = score(result.events, scenario, result.process)
 """
 
-from .config import load_process, load_roster, load_scenario, load_script
-from .engine import Drill, DrillResult, run_drill
-from .errors import DrillError
-from .scoring import score
+from .inputs.config import load_process, load_roster, load_scenario, load_script
+from .inputs.errors import DrillError
+from .model.engine import Drill, DrillResult, run_drill
+from .outputs.scoring import score
 
 __all__ = [
     "Drill",

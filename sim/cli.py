@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .errors import DrillError
+from .inputs.errors import DrillError
 
 
 class _Group(click.Group):
@@ -48,9 +48,11 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
     checkout incident), write events.jsonl, score.json, report.md and timeline.png, and record it
     in the drill store. With --plan and --entry, run that planned drill: its scenario, seed, date
     and role assignments."""
-    from . import config, report, store
-    from .engine import run_drill
-    from .scoring import score
+    from .inputs import config
+    from .model.engine import run_drill
+    from .outputs import report
+    from .outputs.scoring import score
+    from .records import store
 
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     team = config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
@@ -91,7 +93,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
 def validate(files):
     """Check scenario, process, roster, script, topology and fault catalog files; print every problem as
     file:line: message."""
-    from .config import validate as check
+    from .validate import validate as check
 
     failed = False
     for path in files:
@@ -109,7 +111,7 @@ def validate(files):
 @main.command()
 def scenarios():
     """List the scenario library."""
-    from . import config
+    from .inputs import config
 
     for path in config.library():
         try:
@@ -125,13 +127,13 @@ _store_option = click.option("--store", "store_path", type=click.Path(dir_okay=F
 
 
 def _plan():
-    from . import plan
+    from .records import plan
 
     return plan
 
 
 def _quarter(ctx, param, value):
-    from .store import parse_quarter
+    from .records.store import parse_quarter
 
     if value is None:
         return None
@@ -143,7 +145,7 @@ def _quarter(ctx, param, value):
 
 
 def _team(roster):
-    from . import config
+    from .inputs import config
 
     process = config.load_process(config.default_file("drills/process.yaml"))
     return config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
@@ -172,9 +174,9 @@ def _planned(plan_file, entry, scenario, team, process, mode="simulated"):
 
 def _materialise(difficulty: str, seed: int) -> str:
     """A plan's generated scenario, made from drills/topology.yaml and written to generated/."""
-    from . import generate
-    from .files import write_atomic
-    from .topology import load_topology, topology_path
+    from .authoring import generate
+    from .inputs.topology import load_topology, topology_path
+    from .outputs.files import write_atomic
 
     made = generate.generate(load_topology(topology_path(None)), seed, difficulty)
     return str(write_atomic(Path("generated") / f"{made.name}.yaml", made.text))
@@ -191,7 +193,7 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 @_store_option
 def history(quarter, person, store_path):
     """List recorded drills."""
-    from . import store
+    from .records import store
 
     found = store.drills(store_path, quarter=quarter, person=person)
     if not found:
@@ -213,7 +215,9 @@ def show(drill_id, report_dir, store_path):
     """Print one recorded drill's scorecard and timeline."""
     from types import SimpleNamespace
 
-    from . import report, store, units
+    from .inputs import units
+    from .outputs import report
+    from .records import store
 
     found = store.drill(drill_id, store_path)
     events = store.events(drill_id, store_path)
@@ -228,7 +232,7 @@ def show(drill_id, report_dir, store_path):
     for line in report.scorecard(card):
         click.echo(line)
     if report_dir:
-        from .eventlog import to_jsonl
+        from .model.eventlog import to_jsonl
 
         start = units.timestamp(found.scenario_start) if found.scenario_start else units.timestamp(events[0]["at"])
         facing, samples = store.samples(drill_id, store_path) or ([], [])
@@ -251,7 +255,7 @@ def export(fmt, quarter, person, with_events, out, store_path):
     """Write recorded drills as CSV (one row per drill) or JSON lines (one full record per line)."""
     import dataclasses
 
-    from . import store
+    from .records import store
 
     found = store.drills(store_path, quarter=quarter, person=person)
     if fmt == "csv":
@@ -267,7 +271,7 @@ def export(fmt, quarter, person, with_events, out, store_path):
             records.append(json.dumps(record, separators=(",", ":")))
         text = "".join(r + "\n" for r in records)
     if out:
-        from .files import write_atomic
+        from .outputs.files import write_atomic
 
         write_atomic(out, text)
         click.echo(f"Wrote {len(found)} drill(s) to {out}", err=True)
@@ -285,7 +289,7 @@ def export(fmt, quarter, person, with_events, out, store_path):
 @_store_option
 def rotation(quarter, propose, count, out, force, roster, store_path):
     """Who has served as IC, comms and ops lead, when, and how often; who is due; --propose plans the next quarter."""
-    from . import store
+    from .records import store
 
     plan = _plan()
     team = _team(roster)
@@ -295,7 +299,7 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
         out = out or plan.plan_path(propose)
         if out.exists() and not force:
             raise DrillError(f"{out} exists; give --out or --force to overwrite it")
-        from .files import write_atomic
+        from .outputs.files import write_atomic
 
         write_atomic(out, plan.plan_yaml(propose, entries, reasons))
         for entry, why in zip(entries, reasons):
@@ -328,7 +332,7 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
 @_store_option
 def show_plan(quarter, plan_file, roster, store_path):
     """Show each planned drill of QUARTER (e.g. 2026-Q4) and whether it has been run."""
-    from . import store
+    from .records import store
 
     plan = _plan()
     team = _team(roster)
@@ -363,7 +367,8 @@ def report():
 @_store_option
 def report_quarter(quarter, out, plan_file, roster, store_path):
     """Write the quarterly drill report: report.html, report.md, drills.csv and the charts as PNG."""
-    from . import quarter as quarterly, store
+    from .records import quarter as quarterly
+    from .records import store
 
     plan = _plan()
     team = _team(roster)
@@ -393,9 +398,9 @@ def generate(topology_file, seed, count, difficulty, out):
     """Write generated scenarios: random failure stories over your topology, with difficulty measured
     by simulated drills. The same seed gives the same files; the files tell the story, so keep them
     from the participants (docs/generate.md)."""
-    from . import generate as gen
-    from .files import write_atomic
-    from .topology import load_topology, topology_path
+    from .authoring import generate as gen
+    from .inputs.topology import load_topology, topology_path
+    from .outputs.files import write_atomic
 
     topology = load_topology(topology_path(topology_file))
     for k in range(count):
@@ -418,9 +423,9 @@ def import_():
 def chaostoolkit(experiment, topology_file, mapping, target, out):
     """A scenario from a Chaos Toolkit EXPERIMENT (JSON or YAML): its method's actions become faults at the
     times its pauses give, its steady-state probes the alerts. What cannot be mapped is listed on stderr."""
-    from .chaos import import_experiment
-    from .files import write_atomic
-    from .topology import load_topology, topology_path
+    from .authoring.chaos import import_experiment
+    from .inputs.topology import load_topology, topology_path
+    from .outputs.files import write_atomic
 
     made = import_experiment(experiment, load_topology(topology_path(topology_file)), mapping, target)
     for line in made.skipped:
@@ -453,9 +458,9 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
     import datetime as dt
     import sys
 
-    from . import config
-    from .console import play
-    from .live import LiveDrill
+    from .inputs import config
+    from .live.console import play
+    from .live.drill import LiveDrill
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise DrillError("drill live needs a terminal (use drill run for a simulated drill)")
@@ -503,9 +508,9 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     import datetime as dt
     import sys
 
-    from . import config
-    from .web.app import serve as run_server
-    from .web.room import Room, planned_seats
+    from .inputs import config
+    from .live.web.app import serve as run_server
+    from .live.web.room import Room, planned_seats
 
     if resume:
         context = click.get_current_context()
@@ -576,9 +581,10 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     import sys
     import time
 
-    from . import compare as cmp
-    from . import config, summary
-    from .variants import load_variant
+    from .analysis import compare as cmp
+    from .analysis import summary
+    from .inputs import config
+    from .inputs.variants import load_variant
 
     if dask_address and workers:
         raise DrillError("give --workers or --dask, not both")

@@ -31,8 +31,8 @@ def drill_store(tmp_path, monkeypatch):
 
 def paused_drill(folder, scenario=None, *, seed: int = 4, players=({"name": "ana", "oncall": "primary"},), **kwargs):
     """A live drill whose clock the test moves by hand (``advance(until=...)``), never by the wall clock."""
-    from sim import config
-    from sim.live import LiveDrill
+    from sim.inputs import config
+    from sim.live.drill import LiveDrill
 
     live = LiveDrill.create(folder, scenario or config.scenario_path(None), seed=seed, players=list(players), **kwargs)
     live.pause()

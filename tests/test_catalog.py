@@ -2,10 +2,10 @@
 
 import pytest
 
-from sim.config import validate
-from sim.errors import DrillError
-from sim.faults import CATALOG, FAULT_KINDS, load_catalog
-from sim.topology import load_topology
+from sim.inputs.errors import DrillError
+from sim.inputs.faults import CATALOG, FAULT_KINDS, load_catalog
+from sim.inputs.topology import load_topology
+from sim.validate import validate
 
 from .conftest import REPO
 

@@ -5,14 +5,15 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from sim.chaos import LEAD_IN, import_experiment, load_mapping
+from sim.authoring.chaos import LEAD_IN, import_experiment, load_mapping
+from sim.authoring.story import load_text
 from sim.cli import main
-from sim.config import Process, validate
-from sim.engine import run_drill
-from sim.errors import DrillError
-from sim.scoring import score
-from sim.story import load_text
-from sim.topology import load_topology
+from sim.inputs.config import Process
+from sim.inputs.errors import DrillError
+from sim.inputs.topology import load_topology
+from sim.model.engine import run_drill
+from sim.outputs.scoring import score
+from sim.validate import validate
 
 from .conftest import FIXTURES, REPO
 
@@ -127,7 +128,7 @@ def test_unknown_targets_and_bad_mappings_are_reported_with_their_lines(tmp_path
         load_mapping(mapping)
     assert "m.yaml:3: actions[0].kind: expected one of" in str(info.value)
     assert "m.yaml:4: actions[1].match: unknown field(s) colour" in str(info.value)
-    assert validate(REPO / "sim" / "chaostoolkit.yaml") == "chaos mapping"
+    assert validate(REPO / "sim" / "authoring" / "chaostoolkit.yaml") == "chaos mapping"
     mapping.write_text("services: {my-provider-app: payment-gateway}\n", encoding="utf-8")
     made = import_experiment(path, TOPOLOGY, mapping)
     assert load_text(made.text).faults[0].service == "payment-gateway"

@@ -4,9 +4,17 @@ import datetime as dt
 
 import pytest
 
-from sim.actions import parse_action
-from sim.commands import COMMANDS, UsageError, Vocabulary, business_days_after, completions, help_lines, parse_command
-from sim.console import chart
+from sim.inputs.actions import parse_action
+from sim.live.commands import (
+    COMMANDS,
+    UsageError,
+    Vocabulary,
+    business_days_after,
+    completions,
+    help_lines,
+    parse_command,
+)
+from sim.live.console import chart
 
 WORDS = Vocabulary(services=("storefront", "checkout", "payment-gateway"), severities=("SEV1", "SEV2", "SEV3", "SEV4"),
                    people=("ana", "dana", "lee", "sam"), teams=("checkout", "payments", "sre"), pages=("P1", "P2"),

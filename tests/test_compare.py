@@ -5,11 +5,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from sim import compare, run_drill, stats
+from sim import run_drill
+from sim.analysis import compare, stats
 from sim.cli import main
-from sim.config import load_scenario
-from sim.errors import DrillError
-from sim.variants import load_variant
+from sim.inputs.config import load_scenario
+from sim.inputs.errors import DrillError
+from sim.inputs.variants import load_variant
 
 from .conftest import REPO, SCENARIOS
 
@@ -167,7 +168,7 @@ def test_variant_merges_one_severity_and_overlays_a_profile(write):
 
 
 def test_a_failing_drill_is_a_result_not_a_lost_run(tmp_path, monkeypatch):
-    from sim import summary
+    from sim.analysis import summary
 
     plan = compare.Plan((REFERENCE,), (variant("baseline"), variant("cadence-15m")), runs=6, seed=1)
     doomed = int(plan.assignments()[1][2])  # run 2's seed
@@ -247,7 +248,7 @@ def test_paged_teams_send_people_whom_the_ic_briefs():
 
 
 def test_scripted_drills_keep_exactly_the_scripts_participants():
-    from sim.config import load_script
+    from sim.inputs.config import load_script
 
     from .conftest import DATA
 

@@ -3,8 +3,8 @@
 import pytest
 
 from sim import DrillError, load_process, load_roster, load_scenario, load_script
-from sim.config import validate
-from sim import units
+from sim.inputs import units
+from sim.validate import validate
 
 from .conftest import DATA, SCENARIOS
 

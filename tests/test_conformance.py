@@ -1,7 +1,7 @@
 """Our files follow the ecosystem's formats: checked against real files from ../shared/fixtures."""
 
-import yaml
 import pytest
+import yaml
 
 from sim import load_scenario, load_script, run_drill
 

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
-from sim.commands import parse_command
-from sim.console import seen, toolbar
-from sim.live import LiveDrill
+from sim.live.commands import parse_command
+from sim.live.console import seen, toolbar
+from sim.live.drill import LiveDrill
 
 from .conftest import paused_drill
 

@@ -3,7 +3,7 @@
 import pytest
 
 from sim import load_scenario, run_drill, score
-from sim.config import Process
+from sim.inputs.config import Process
 
 from .conftest import SCENARIOS
 

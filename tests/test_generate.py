@@ -6,16 +6,18 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from sim import generate
-from sim.config import Process, load_scenario, validate
-from sim.engine import run_drill
-from sim.errors import DrillError
+from sim.authoring import generate
+from sim.authoring.story import unattended
 from sim.cli import main
-from sim.scoring import score
-from sim.story import unattended
-from sim.topology import load_topology
+from sim.inputs.config import Process, load_scenario
+from sim.inputs.errors import DrillError
+from sim.inputs.topology import load_topology
+from sim.model.engine import run_drill
+from sim.outputs.scoring import score
+from sim.validate import validate
 
 from .conftest import REPO
 
@@ -146,7 +148,7 @@ def test_generation_does_not_depend_on_the_hash_seed_of_the_process():
     import subprocess
     import sys
 
-    code = ("import sys; from sim import generate; from sim.topology import load_topology; "
+    code = ("import sys; from sim.authoring import generate; from sim.inputs.topology import load_topology; "
             f"sys.stdout.write(generate.generate(load_topology({str(REPO / 'drills' / 'topology.yaml')!r}), 3).text)")
     for hash_seed in ("1", "2"):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

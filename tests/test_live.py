@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from sim import config
-from sim.errors import DrillError
-from sim.live import EVENTS, INPUTS, LiveDrill
+from sim.inputs import config
+from sim.inputs.errors import DrillError
+from sim.live.drill import EVENTS, INPUTS, LiveDrill
 
 from .conftest import paused_drill
 
@@ -111,7 +111,7 @@ def test_a_folder_holds_one_drill(tmp_path):
 
 
 def test_an_ended_drill_is_written_and_recorded_once(tmp_path):
-    from sim import store
+    from sim.records import store
 
     live = paused_drill(tmp_path / "drill")
     live.advance(until=600)

@@ -3,7 +3,7 @@
 import pytest
 
 from sim import run_drill, score
-from sim.live import LiveDrill
+from sim.live.drill import LiveDrill
 
 from .conftest import paused_drill
 

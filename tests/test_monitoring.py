@@ -77,7 +77,7 @@ def test_impact_is_logged_for_customer_facing_services():
 
 
 def test_failures_propagate_from_a_dependency_to_its_callers():
-    from sim.world import World
+    from sim.model.world import World
 
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     world = World(scenario)

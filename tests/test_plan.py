@@ -5,10 +5,11 @@ import datetime as dt
 
 import pytest
 
-from sim import DrillError, load_roster, load_scenario, run_drill, score, store
-from sim import plan
-from sim.config import Person, Process, Roster, validate
-from sim.store import Drill
+from sim import DrillError, load_roster, load_scenario, run_drill, score
+from sim.inputs.config import Person, Process, Roster
+from sim.records import plan, store
+from sim.records.store import Drill
+from sim.validate import validate
 
 from .conftest import REPO, SCENARIOS
 

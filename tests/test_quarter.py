@@ -7,11 +7,11 @@ import statistics
 import pytest
 from click.testing import CliRunner
 
-from sim import load_scenario, load_script, run_drill, score, store
-from sim import plan, quarter
+from sim import load_scenario, load_script, run_drill, score
 from sim.cli import main
-from sim.config import Process
-from sim.scoring import CHECKLIST
+from sim.inputs.config import Process
+from sim.outputs.scoring import CHECKLIST
+from sim.records import plan, quarter, store
 
 from .conftest import DATA, SCENARIOS
 

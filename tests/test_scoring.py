@@ -12,8 +12,8 @@ checkout alert (> 5% for 2m) is pending at the 14:45:15 evaluation and fires at
 import pytest
 
 from sim import load_scenario, load_script, run_drill, score
-from sim.config import Process
-from sim.scoring import cadence_adherence, customer_impact_min, role_coverage
+from sim.inputs.config import Process
+from sim.outputs.scoring import cadence_adherence, customer_impact_min, role_coverage
 
 from .conftest import DATA, SCENARIOS
 

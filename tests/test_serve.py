@@ -6,10 +6,11 @@ import time
 
 import pytest
 
-from sim import config, store
-from sim.config import load_roster
-from sim.plan import load_plan
-from sim.web.room import planned_seats
+from sim.inputs import config
+from sim.inputs.config import load_roster
+from sim.live.web.room import planned_seats
+from sim.records import store
+from sim.records.plan import load_plan
 
 from .conftest import REPO
 from .serving import Server

@@ -8,8 +8,9 @@ import threading
 
 import pytest
 
-from sim import DrillError, load_scenario, load_script, run_drill, score, store
-from sim.config import Process
+from sim import DrillError, load_scenario, load_script, run_drill, score
+from sim.inputs.config import Process
+from sim.records import store
 
 from .conftest import DATA, REPO, SCENARIOS
 
@@ -69,8 +70,9 @@ def test_a_missing_store_holds_no_drills(tmp_path):
 
 _KILLED_MID_WRITE = """
 import os, signal, sys
-from sim import load_scenario, run_drill, score, store
-from sim.config import Process
+from sim import load_scenario, run_drill, score
+from sim.records import store
+from sim.inputs.config import Process
 scenario = load_scenario(sys.argv[2])
 result = run_drill(scenario, seed=1, samples=False)
 card = score(result.events, scenario, Process())
@@ -173,8 +175,8 @@ def test_the_store_path_comes_from_the_environment(drill_store, monkeypatch):
 def test_drill_show_re_renders_every_output_byte_for_byte(drill_store, tmp_path):
     from click.testing import CliRunner
 
-    from sim import report
     from sim.cli import main
+    from sim.outputs import report
 
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     result = run_drill(scenario, Process(), seed=2)  # with metric samples, as `drill run` keeps them

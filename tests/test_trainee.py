@@ -3,12 +3,12 @@ trainee's own duties are scored apart from the team's score."""
 
 import pytest
 
-from sim import config
-from sim.engine import run_drill
-from sim.errors import DrillError
-from sim.live import LiveDrill
-from sim.report import duty_rows, scorecard
-from sim.scoring import score
+from sim.inputs import config
+from sim.inputs.errors import DrillError
+from sim.live.drill import LiveDrill
+from sim.model.engine import run_drill
+from sim.outputs.report import duty_rows, scorecard
+from sim.outputs.scoring import score
 
 from .conftest import paused_drill
 

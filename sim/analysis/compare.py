@@ -1,0 +1,236 @@
+"""Comparing process variants on many simulated drills: the run plan, its execution, the rows.
+
+Every run draws a scenario and a seed once; every variant runs that same scenario and
+seed (common random numbers), so differences between variants are paired. Runs are
+cut into batches that each simulate every variant of their runs; a batch returns
+metric rows only, never event logs. Batches run serially, on a local process pool or
+on a Dask cluster, and their rows are handed back in run order, whatever order they
+finished in, so the output is the same on any of them.
+"""
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..inputs.config import DEFAULT_WEIGHTS, Scenario
+from ..inputs.errors import DrillError
+from ..inputs.variants import Variant
+from ..model.engine import run_drill
+from ..outputs.scoring import CHECKLIST, score
+
+ROW_GROUP = 4096  # rows buffered before a Parquet row group is written (bounds memory)
+BATCH_DRILLS = 200  # drills per task: ~1 s of work against ~2 ms of Dask scheduling per task
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to run: scenarios (with weights), variants (the first is the baseline), runs and a seed."""
+
+    scenarios: tuple[Scenario, ...]
+    variants: tuple[Variant, ...]
+    runs: int
+    seed: int = 0
+    weights: tuple[float, ...] = ()
+
+    def __post_init__(self):
+        if self.runs < 1:
+            raise DrillError("--runs must be at least 1")
+        if not self.scenarios or not self.variants:
+            raise DrillError("a comparison needs at least one scenario and one variant")
+        names = [v.name for v in self.variants]
+        if len(set(names)) != len(names):
+            raise DrillError(f"variant names must differ: {', '.join(names)}")
+        if self.weights and (len(self.weights) != len(self.scenarios) or min(self.weights) < 0 or sum(self.weights) <= 0):
+            raise DrillError("give one non-negative weight per scenario, not all zero")
+
+    @property
+    def drills(self) -> int:
+        return self.runs * len(self.variants)
+
+    def assignments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per run: the scenario's index and the drill seed, both drawn from ``seed``.
+
+        Scenarios get their share of runs exactly (largest remainder), in a shuffled order.
+        """
+        weights = np.asarray(self.weights or [1.0] * len(self.scenarios), dtype=float)
+        quota = self.runs * weights / weights.sum()
+        counts = np.floor(quota).astype(int)
+        short = self.runs - counts.sum()
+        counts[np.argsort(-(quota - counts), kind="stable")[:short]] += 1
+        rng = np.random.default_rng(self.seed)
+        scenario = rng.permutation(np.repeat(np.arange(len(self.scenarios)), counts))
+        seeds = rng.integers(0, 2**31 - 1, size=self.runs)
+        return scenario, seeds
+
+    def batches(self, workers: int) -> list[list[tuple[int, int, int]]]:
+        """``(run, scenario index, seed)`` lists, small enough to spread over ``workers``."""
+        scenario, seeds = self.assignments()
+        per_batch = max(1, min(BATCH_DRILLS // len(self.variants), self.runs // (8 * max(1, workers)) or 1))
+        runs = [(i, int(scenario[i]), int(seeds[i])) for i in range(self.runs)]
+        return [runs[i:i + per_batch] for i in range(0, self.runs, per_batch)]
+
+
+# -- one batch, on whichever worker --
+
+
+def run_batch(context: tuple, batch: list[tuple[int, int, int]]) -> list[dict]:
+    """Simulate every variant of each run in ``batch``; return one metric row per drill."""
+    scenarios, variants = context
+    rows = []
+    for run, index, seed in batch:
+        scenario = scenarios[index]
+        for variant in variants:
+            try:
+                result = run_drill(scenario, variant.process, variant.roster, seed=seed, samples=False)
+                rows.append(row(run, variant.name, seed, result, score(result.events, scenario, variant.process)))
+            except Exception as exc:  # a drill that fails is a result too: kept, counted, never the whole run lost
+                rows.append({"run": run, "variant": variant.name, "scenario": scenario.name, "seed": seed,
+                             "error": f"{type(exc).__name__}: {exc}"})
+    return rows
+
+
+def row(run: int, variant: str, seed: int, result, card: dict) -> dict:
+    """One drill as a flat row: every scorecard metric, checklist item and component, and the workload."""
+    m = card["metrics"]
+    out = {"run": run, "variant": variant, "scenario": result.scenario.name, "seed": seed}
+    for name, value in m.items():
+        if isinstance(value, list):
+            out[name] = ",".join(value)
+            out[f"{name}_count"] = len(value)
+        else:
+            out[name] = value
+    out["declared"] = m["declared_severity"] is not None
+    out.update({f"check_{name}": value for name, value in card["checklist"].items()})
+    out.update({f"component_{name}": value for name, value in card["components"].items()})
+    out["score"] = card["score"]
+    worked = [p["worked"] for p in result.participants]
+    out["people_engaged"] = sum(1 for w in worked if w)
+    for kind, column in (("coordinate", "coordination_min"), ("brief", "briefing_min"), ("write", "update_writing_min"),
+                         ("investigate", "investigation_min")):
+        out[column] = round(sum(w.get(kind, 0.0) for w in worked) / 60.0, 3)
+    return out
+
+
+def schema():
+    """The column types of ``runs.parquet`` (every batch writes the same schema)."""
+    import pyarrow as pa
+
+    floats = ["time_to_detect_s", "time_to_acknowledge_s", "time_to_declare_s", "time_to_mitigate_s",
+              "time_to_resolve_s", "customer_impact_min", "cadence_adherence", "role_coverage", "revenue_lost",
+              "failed_requests", "score", "coordination_min", "briefing_min", "update_writing_min", "investigation_min"]
+    ints = ["run", "seed", "severity_changes", "ic_hands_on_actions", "max_roles_per_person", "teams_paged_count",
+            "teams_needed_count", "teams_missing_count", "updates_posted", "actions_rejected", "people_engaged"]
+    texts = ["variant", "scenario", "declared_severity", "highest_severity", "expected_severity", "teams_paged",
+             "teams_needed", "teams_missing", "postmortem_date", "error"]
+    flags = ["false_alarm", "false_alarm_handled", "postmortem_in_time", "declared", *(f"check_{c}" for c in CHECKLIST)]
+    components = list(DEFAULT_WEIGHTS)
+    types = {**{c: pa.float64() for c in floats}, **{c: pa.int64() for c in ints}, **{c: pa.string() for c in texts},
+             **{c: pa.bool_() for c in flags}, **{f"component_{c}": pa.float64() for c in components}}
+    order = ["run", "variant", "scenario", "seed", *[c for c in types if c not in ("run", "variant", "scenario", "seed")]]
+    return pa.schema([(c, types[c]) for c in order])
+
+
+# -- running the batches --
+
+_context: tuple | None = None
+
+
+def _set_context(context: tuple) -> None:
+    global _context
+    _context = context
+
+
+def _run_in_worker(batch):
+    return run_batch(_context, batch)
+
+
+def execute(plan: Plan, workers: int = 1, dask: "str | object | None" = None,
+            progress: Callable[[int], None] | None = None) -> Iterator[list[dict]]:
+    """Rows of each batch, in run order. ``dask`` is a scheduler address or a ``distributed.Client``.
+
+    At most a few batches per worker are in flight, so memory stays flat however many runs.
+    """
+    context = (plan.scenarios, plan.variants)
+    if dask is not None:
+        from distributed import Client
+
+        try:
+            client = dask if isinstance(dask, Client) else Client(dask, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise DrillError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
+        try:
+            slots = max(1, sum(client.nthreads().values()))
+            [shared] = client.scatter([context], broadcast=True)  # one object, on every worker
+            yield from _ordered(lambda b: client.submit(run_batch, shared, b, pure=False),
+                                plan.batches(slots), 4 * slots, progress)
+        finally:
+            if client is not dask:
+                client.close()
+    elif workers > 1:
+        # forkserver: workers start clean, never forked from a process that runs threads;
+        # preloading the engine there means each worker starts without importing it again.
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(["sim.compare"])
+        with ProcessPoolExecutor(workers, mp_context=forkserver, initializer=_set_context, initargs=(context,)) as pool:
+            yield from _ordered(lambda b: pool.submit(_run_in_worker, b), plan.batches(workers), 4 * workers, progress)
+    else:
+        for batch in plan.batches(1):
+            rows = run_batch(context, batch)
+            if progress:
+                progress(len(rows))
+            yield rows
+
+
+def _ordered(submit, batches, window, progress):
+    """Submit up to ``window`` batches ahead and hand their results back in submission order."""
+    pending, queue = deque(), iter(batches)
+    for batch in queue:
+        pending.append(submit(batch))
+        if len(pending) >= window:
+            break
+    while pending:
+        rows = pending.popleft().result()
+        nxt = next(queue, None)
+        if nxt is not None:
+            pending.append(submit(nxt))
+        if progress:
+            progress(len(rows))
+        yield rows
+
+
+def write_runs(rows: Iterator[list[dict]], path) -> Path:
+    """Stream rows into a Parquet file, a row group at a time, replaced atomically when complete."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    table_schema = schema()
+    buffer: list[dict] = []
+    try:
+        with pq.ParquetWriter(tmp, table_schema) as writer:
+            for batch in rows:
+                buffer.extend(batch)
+                if len(buffer) >= ROW_GROUP:
+                    writer.write_table(pa.Table.from_pylist(buffer, schema=table_schema))
+                    buffer.clear()
+            if buffer:
+                writer.write_table(pa.Table.from_pylist(buffer, schema=table_schema))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def default_name(plan: Plan) -> str:
+    """``<variant>-vs-<variant>...`` for the output folder, shortened for long lists."""
+    name = "-vs-".join(v.name for v in plan.variants)
+    return name if len(name) <= 80 else f"{plan.variants[0].name}-vs-{len(plan.variants) - 1}-variants"

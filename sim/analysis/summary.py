@@ -1,0 +1,207 @@
+"""The variant comparison report: statistics per metric and variant, summary.md, summary.html, plots.
+
+Reads ``runs.parquet`` back (only the columns it needs), so it works the same for a
+hundred runs or a hundred thousand, and can be re-made from the file alone.
+"""
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..inputs.config import REPO
+from ..outputs import report
+from ..outputs.files import write_atomic
+from . import stats
+
+# (column, label, which way is better, display unit)
+METRICS = (
+    ("time_to_declare_s", "Time to declare", "lower", "min"),
+    ("time_to_mitigate_s", "Time to mitigate", "lower", "min"),
+    ("time_to_resolve_s", "Time to resolve", "lower", "min"),
+    ("customer_impact_min", "Customer impact", "lower", "minutes"),
+    ("cadence_adherence", "Update cadence adherence", "higher", "%"),
+    ("role_coverage", "Role coverage", "higher", "%"),
+    ("updates_posted", "Status updates posted", None, "count"),
+    ("update_writing_min", "Time spent writing updates", None, "minutes"),
+    ("coordination_min", "Time spent coordinating", None, "minutes"),
+    ("briefing_min", "Time the IC spent briefing newcomers", None, "minutes"),
+    ("people_engaged", "People engaged", None, "count"),
+    ("ic_hands_on_actions", "IC hands-on actions", "lower", "count"),
+    ("declared", "Declared an incident (share of runs)", None, "%"),
+    ("score", "Score", "higher", "points"),
+)
+PLOTTED = ("time_to_declare_s", "time_to_mitigate_s", "time_to_resolve_s", "customer_impact_min",
+           "cadence_adherence", "update_writing_min", "coordination_min", "people_engaged", "score")
+
+
+@dataclass(frozen=True)
+class Cell:
+    variant: str
+    n: int
+    median: stats.Estimate | None
+    p90: stats.Estimate | None
+    mean: stats.Estimate | None
+    diff: stats.Paired | None  # against the baseline; None for the baseline itself
+
+
+def load_runs(path, columns=None):
+    import pandas as pd
+
+    return pd.read_parquet(path, columns=columns)
+
+
+def by_run(runs) -> dict:
+    """``{metric: runs x variants}`` for every metric in ``METRICS`` present in ``runs``: the paired view."""
+    return {column: runs.pivot(index="run", columns="variant", values=column).astype(float)
+            for column, *_ in METRICS if column in runs}
+
+
+def analyse(paired: dict, variants: list[str], rng: np.random.Generator, resamples: int = stats.RESAMPLES) -> dict:
+    """``{metric: [Cell per variant]}`` for every metric of ``paired`` (``by_run``)."""
+    table = {}
+    for column, _, better, _ in METRICS:
+        if column not in paired:
+            continue
+        wide = paired[column]
+        cells = []
+        base = wide[variants[0]].to_numpy()
+        for name in variants:
+            values = wide[name].to_numpy()
+            est = stats.bootstrap(values, ("median", "p90", "mean"), rng, resamples)
+            diff = None if name == variants[0] else stats.paired(values, base, None if better is None else better == "lower",
+                                                                 rng, resamples)
+            cells.append(Cell(name, int((~np.isnan(values)).sum()), est.get("median"), est.get("p90"), est.get("mean"), diff))
+        table[column] = cells
+    return table
+
+
+def fmt(value: float | None, unit: str, signed: bool = False) -> str:
+    if value is None or np.isnan(value):
+        return "–"
+    if unit == "min":
+        value /= 60.0
+    if unit == "%":
+        value *= 100.0
+    digits = 1 if abs(value) >= 1 or value == 0 else 2
+    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    if unit == "%" and signed:
+        return text + " pp"  # a difference of shares is in percentage points
+    return text + {"min": " min", "minutes": " min", "%": "%", "count": "", "points": ""}[unit]
+
+
+def _rows(table: dict) -> list[dict]:
+    """The analysis as plain, formatted rows for the templates."""
+    out = []
+    for column, label, better, unit in METRICS:
+        if column not in table:
+            continue
+        lines = []
+        for cell in table[column]:
+            line = {"variant": cell.variant, "n": cell.n}
+            for name in ("median", "p90", "mean"):
+                e = getattr(cell, name)
+                line[name] = fmt(e.value, unit) if e else "–"
+                line[f"{name}_ci"] = f"{fmt(e.low, unit)} to {fmt(e.high, unit)}" if e else ""
+            d = cell.diff
+            line["diff"] = fmt(d.mean.value, unit, signed=True) if d else ""
+            line["diff_ci"] = f"{fmt(d.mean.low, unit, True)} to {fmt(d.mean.high, unit, True)}" if d else ""
+            line["better"] = (f"{d.better:.0%}" if not np.isnan(d.better) else "n/a") if d else ""
+            line["worse"] = (f"{d.worse:.0%}" if not np.isnan(d.worse) else "n/a") if d else ""
+            line["noise"] = bool(d and d.mean.within_noise)
+            line["verdict"] = _verdict(d, better) if d else "baseline"
+            lines.append(line)
+        out.append({"column": column, "label": label, "better": better or "neither (a cost or a count)",
+                    "plot": f"plots/{column}.png" if column in PLOTTED else None, "lines": lines})
+    return out
+
+
+def _verdict(d: stats.Paired, better: str | None) -> str:
+    if d.identical:
+        return "same in every run"
+    if d.mean.within_noise:
+        return "within noise"
+    if better is None:
+        return "higher" if d.mean.value > 0 else "lower"
+    improved = (d.mean.value < 0) == (better == "lower")
+    return "better" if improved else "worse"
+
+
+def render(context: dict) -> tuple[str, str]:
+    """summary.md and summary.html from the templates shipped in the package."""
+    env = report.templates()
+    return env.get_template("summary.md.j2").render(context), env.get_template("summary.html.j2").render(context)
+
+
+def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
+    """Left: the distribution per variant (empirical CDF); right: the paired differences from the baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scale = 1 / 60 if unit == "min" else 100 if unit == "%" else 1
+    shown = {"min": "min", "%": "%", "minutes": "min"}.get(unit, "")
+    wide = wide * scale
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name in variants:
+        x = np.sort(wide[name].dropna().to_numpy())
+        if x.size:
+            left.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=name)
+    left.set(title=f"{label}: distribution", xlabel=f"{label} ({shown})" if shown else label, ylabel="share of runs ≤ x")
+    left.legend(fontsize=8)
+    base = wide[variants[0]]
+    diffs = {name: (wide[name] - base).dropna().to_numpy() for name in variants[1:]}
+    spread = np.concatenate([d for d in diffs.values() if d.size] or [np.zeros(1)])
+    bins = np.histogram_bin_edges(spread, bins=40) if np.ptp(spread) > 0 else 1
+    for name, d in diffs.items():
+        if d.size:
+            # Log counts: most paired differences are often exactly 0, which would flatten the rest.
+            right.hist(d, bins=bins, alpha=0.55, log=True, label=f"{name} − {variants[0]}")
+    right.axvline(0, color="black", linewidth=0.8)
+    right.set(title="Paired difference from the baseline, run by run", xlabel=f"difference ({shown})" if shown else "difference",
+              ylabel="runs")
+    if len(variants) > 1:
+        right.legend(fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _doc(out: Path, name: str) -> str:
+    """A link to the model documentation: relative to the report when the repository is at hand."""
+    path = REPO / "docs" / name
+    return os.path.relpath(path, out.resolve()) if path.exists() else f"docs/{name}"
+
+
+def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[dict], runs: int, seed: int,
+                  resamples: int = stats.RESAMPLES) -> list[Path]:
+    """Write summary.md, summary.html and plots/ next to ``runs_path``; return the paths written."""
+    columns = ["run", "variant", "error", *(c for c, *_ in METRICS)]
+    data = load_runs(runs_path, columns)
+    errors = data[data["error"].notna()]
+    failed = [{"variant": name, "count": len(group), "run": int(group["run"].min()),
+               "error": group.sort_values("run")["error"].iloc[0]} for name, group in errors.groupby("variant", sort=False)]
+    names = [v["name"] for v in variants]
+    paired = by_run(data)
+    table = analyse(paired, names, np.random.default_rng(seed), resamples)
+    rows = _rows(table)
+    context = {"variants": variants, "scenarios": scenarios, "runs": runs, "seed": seed, "drills": runs * len(names),
+               "failed": failed,
+               "baseline": names[0], "metrics": rows, "resamples": resamples, "level": f"{stats.LEVEL:.0%}",
+               "model_doc": _doc(out, "variants.md"), "model_doc_model": _doc(out, "model.md"),
+               "clear": [(m["label"], line) for m in rows for line in m["lines"][1:] if not line["noise"]],
+               "noise": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "within noise"],
+               "same": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "same in every run"]}
+    md, html = render(context)
+    written = [write_atomic(out / "summary.md", md), write_atomic(out / "summary.html", html)]
+    units = {c: u for c, _, _, u in METRICS}
+    labels = {c: label for c, label, _, _ in METRICS}
+    for column in PLOTTED:
+        if column in table:
+            written.append(write_atomic(out / "plots" / f"{column}.png", plot(paired[column], names, labels[column], units[column])))
+    return written

@@ -1,0 +1,776 @@
+"""Loading and validating every input file: scenarios, the process, the roster, scripts.
+
+Validation happens once, here; the engine trusts the frozen values it is given.
+Every problem in a file is reported together as ``file:line: message``.
+"""
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import units, yamlfile
+from .actions import MITIGATIONS, ROLES, Action, parse_action
+from .errors import DrillError
+from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, shares
+from .yamlfile import Checker, Fields, flag, number, one_of, text, text_list
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_SCENARIO = "checkout-config-push"
+
+
+# --- distributions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """A positive delay: ``median`` seconds, spread ``sigma`` (0 means always the median)."""
+
+    median: float
+    sigma: float = 0.0
+
+    def __post_init__(self):
+        if self.median < 0 or self.sigma < 0:
+            raise ValueError("median and sigma must not be negative")
+
+    def sample(self, rng) -> float:
+        if self.sigma == 0:
+            return self.median
+        return self.median * math.exp(self.sigma * rng.gauss(0.0, 1.0))
+
+    def __repr__(self):
+        return f"LogNormal(median={units.human(self.median)}, sigma={self.sigma})"
+
+
+def lognormal(value) -> LogNormal:
+    if isinstance(value, dict):
+        unknown = set(value) - {"median", "sigma"}
+        if unknown:
+            raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))} (known: median, sigma)")
+        if "median" not in value:
+            raise ValueError("a delay distribution needs a median, e.g. {median: 90s, sigma: 0.5}")
+        return LogNormal(units.duration(value["median"]), number(value.get("sigma", 0.0)))
+    return LogNormal(units.duration(value))
+
+
+# --- the scenario ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    team: str
+    depends_on: tuple[str, ...] = ()
+    customer_facing: bool = False
+    critical: bool = False
+    request_rate: float = 50.0
+    error_rate: float = 0.001
+    latency_p99_ms: float = 300.0
+    cpu: float = 0.35
+    memory: float = 0.5
+    revenue_per_min: float = 0.0
+    impact_error_rate: float = 0.01
+    impact_latency_p99_ms: float = 0.0  # 0: three times the baseline
+
+    def breached(self, error_rate: float, latency: float) -> bool:
+        limit = self.impact_latency_p99_ms or 3 * self.latency_p99_ms
+        return error_rate > self.impact_error_rate or latency > limit
+
+
+@dataclass(frozen=True)
+class Finding:
+    service: str
+    after: float
+    text: str
+    root_cause: bool = False
+    points_to: str | None = None
+    suggests: str | None = None
+
+
+@dataclass(frozen=True)
+class Fault:
+    id: str
+    kind: str
+    service: str
+    at: float
+    magnitude: dict
+    ramp: float
+    duration: float | None
+    recovery: float
+    fixes: tuple[str, ...]
+    eases: dict
+    band_aids: dict
+    findings: tuple[Finding, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    name: str
+    service: str
+    metric: str
+    op: str
+    threshold: float
+    for_s: float
+    labels: dict
+    annotations: dict
+
+    @property
+    def severity(self) -> str:
+        return self.labels.get("severity", "warning")
+
+
+@dataclass(frozen=True)
+class Blip:
+    """Background noise: a metric of a service jumps to ``value`` for a while, then recovers."""
+
+    service: str
+    metric: str
+    value: float
+    at: float
+    duration: float
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    scrape_interval: float = 15.0
+    evaluation_interval: float = 15.0
+    group_by: tuple[str, ...] = ("service",)
+    group_wait: float = 30.0
+    group_interval: float = 300.0
+    repeat_interval: float = 14400.0
+    escalation_timeout: float = 300.0
+    page_severities: tuple[str, ...] = ("critical", "page")
+
+
+@dataclass(frozen=True)
+class Truth:
+    severity: str | None
+    final_severity: str | None
+    root_cause: str
+    teams_needed: tuple[str, ...]
+    false_alarm: bool
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    description: str
+    start: dt.datetime
+    horizon: float
+    services: dict
+    faults: tuple[Fault, ...]
+    alerts: tuple[AlertRule, ...]
+    noise: tuple[Blip, ...]
+    monitoring: Monitoring
+    truth: Truth
+    unreachable: tuple[str, ...] = ()
+
+    @property
+    def teams(self) -> set[str]:
+        return {s.team for s in self.services.values()}
+
+
+_EXPR = re.compile(r'^\s*(\w+)\s*\{\s*service\s*=\s*"([^"]+)"\s*\}\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+%?)\s*$')
+
+
+def parse_expr(expr: str) -> tuple[str, str, str, float]:
+    """``error_rate{service="checkout"} > 0.05`` -> (metric, service, op, threshold)."""
+    match = _EXPR.match(str(expr))
+    if not match:
+        raise ValueError(f'expected an expression such as error_rate{{service="checkout"}} > 0.05, got {expr!r}')
+    metric, service, op, value = match.groups()
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r} (known: {', '.join(METRICS)})")
+    return metric, service, op, units.fraction(value)
+
+
+def load_scenario(path) -> Scenario:
+    path = Path(path)
+    check = Checker(path)
+    doc = check.mapping(yamlfile.load(path), "scenario", 1, root=True)
+    check.raise_problems()
+    name = doc.get("name", text, path.stem)
+    title = doc.get("title", text, name)
+    description = doc.get("description", text, "")
+    start = doc.get("start", units.timestamp, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), required=True)
+    horizon = doc.get("horizon", units.duration, 4 * 3600.0)
+    unreachable = doc.get("unreachable", text_list, ())
+
+    services = read_services(doc)
+
+    faults = []
+    for line, raw in doc.items("faults"):
+        f = check.mapping(raw, f"faults[{len(faults)}]", line)
+        if f is not None:
+            faults.append(_fault(f, len(faults), services))
+
+    alerts = []
+    for line, raw in doc.items("alerts"):
+        a = check.mapping(raw, f"alerts[{len(alerts)}]", line)
+        if a is not None:
+            alerts.append(_alert(a, services))
+
+    noise = []
+    for line, raw in doc.items("noise"):
+        b = check.mapping(raw, f"noise[{len(noise)}]", line)
+        if b is None:
+            continue
+        blip = Blip(
+            service=b.get("service", text, "", required=True),
+            metric=b.get("metric", one_of(*METRICS), "cpu", required=True),
+            value=b.get("value", units.fraction, 0.0, required=True),
+            at=b.get("at", units.duration, 0.0, required=True),
+            duration=b.get("duration", units.duration, 60.0),
+        )
+        _known_service(b, "service", blip.service, services)
+        b.done()
+        noise.append(blip)
+
+    mon = doc.sub("monitoring")
+    monitoring = Monitoring()
+    if mon is not None:
+        defaults = Monitoring()
+        monitoring = Monitoring(
+            scrape_interval=mon.get("scrape_interval", units.duration, defaults.scrape_interval),
+            evaluation_interval=mon.get("evaluation_interval", units.duration, defaults.evaluation_interval),
+            group_by=mon.get("group_by", text_list, defaults.group_by),
+            group_wait=mon.get("group_wait", units.duration, defaults.group_wait),
+            group_interval=mon.get("group_interval", units.duration, defaults.group_interval),
+            repeat_interval=mon.get("repeat_interval", units.duration, defaults.repeat_interval),
+            escalation_timeout=mon.get("escalation_timeout", units.duration, defaults.escalation_timeout),
+            page_severities=mon.get("page_severities", text_list, defaults.page_severities),
+        )
+        for key in ("scrape_interval", "evaluation_interval"):
+            if getattr(monitoring, key) <= 0:
+                check.problem(mon.line_of(key), f"monitoring.{key} must be more than 0s")
+        mon.done()
+
+    tr = doc.sub("truth", required=True)
+    truth = Truth(None, None, "", (), False)
+    if tr is not None:
+        truth = Truth(
+            severity=tr.get("severity", one_of(*SEVERITIES)),
+            final_severity=tr.get("final_severity", one_of(*SEVERITIES)),
+            root_cause=tr.get("root_cause", text, ""),
+            teams_needed=tr.get("teams_needed", text_list, ()),
+            false_alarm=tr.get("false_alarm", flag, False),
+            fix=tr.get("fix", text),
+        )
+        if truth.severity is None and not truth.false_alarm:
+            check.problem(tr.line, "truth: give the expected severity, or false_alarm: true")
+        teams = {s.team for s in services.values()}
+        for team in truth.teams_needed:
+            if team not in teams:
+                check.problem(tr.line_of("teams_needed"), f"truth.teams_needed: no service is owned by team {team!r}")
+        tr.done()
+    doc.done()
+
+    ids = [f.id for f in faults]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        check.problem(doc.line_of("faults"), f"faults: id {dup!r} is used twice")
+    for person in unreachable:
+        if person not in ("primary", "secondary"):
+            check.problem(doc.line_of("unreachable"), f"unreachable: expected primary or secondary, got {person!r}")
+    check.raise_problems()
+    return Scenario(name, title, description, start, horizon, services, tuple(faults), tuple(alerts), tuple(noise),
+                    monitoring, truth, unreachable)
+
+
+def read_services(doc: Fields, extra=None) -> dict:
+    """The ``services`` section of a scenario or topology: each service read (``extra(fields, name)``
+    first reads any further fields), every dependency known, no cycle."""
+    check = doc.checker
+    services, dep_lines = {}, {}
+    section = doc.sub("services", required=True)
+    for svc_name in list(section.data) if section else []:
+        section.seen.add(svc_name)
+        svc = check.mapping(section.data[svc_name], f"services.{svc_name}", section.line_of(svc_name))
+        if svc is None:
+            continue
+        if extra is not None:
+            extra(svc, str(svc_name))
+        dep_lines[svc_name] = svc.line_of("depends_on")
+        services[svc_name] = _service(svc, str(svc_name))
+    for svc_name, svc in services.items():
+        for dep in svc.depends_on:
+            if dep not in services:
+                check.problem(dep_lines[svc_name], f"services.{svc_name}.depends_on: unknown service {dep!r}")
+    cycle = _cycle(services)
+    if cycle:
+        check.problem(section.line if section else 1, f"services: dependency cycle {' -> '.join(cycle)}")
+    return services
+
+
+def _service(f: Fields, name: str) -> Service:
+    d = Service(name, "")
+    svc = Service(
+        name=name,
+        team=f.get("team", text, "", required=True),
+        depends_on=f.get("depends_on", text_list, ()),
+        customer_facing=f.get("customer_facing", flag, False),
+        critical=f.get("critical", flag, False),
+        request_rate=f.get("request_rate", number, d.request_rate),
+        error_rate=f.get("error_rate", units.fraction, d.error_rate),
+        latency_p99_ms=f.get("latency_p99_ms", number, d.latency_p99_ms),
+        cpu=f.get("cpu", units.fraction, d.cpu),
+        memory=f.get("memory", units.fraction, d.memory),
+        revenue_per_min=f.get("revenue_per_min", number, d.revenue_per_min),
+    )
+    impact = f.sub("impact")
+    if impact is not None:
+        svc = replace(svc, impact_error_rate=impact.get("error_rate", units.fraction, d.impact_error_rate),
+                      impact_latency_p99_ms=impact.get("latency_p99_ms", number, d.impact_latency_p99_ms))
+        impact.done()
+    if not 0 <= svc.error_rate < 1:
+        f.checker.problem(f.line_of("error_rate"), f"services.{name}.error_rate must be between 0% and 100%")
+    f.done()
+    return svc
+
+
+def _fault(f: Fields, index: int, services: dict) -> Fault:
+    kind_name = f.get("kind", one_of(*FAULT_KINDS), "config_push", required=True)
+    kind = FAULT_KINDS[kind_name]
+    service = f.get("service", text, "", required=True)
+    _known_service(f, "service", service, services)
+    findings = []
+    for line, raw in f.items("findings"):
+        g = f.checker.mapping(raw, f"{f.where}.findings[{len(findings)}]", line)
+        if g is None:
+            continue
+        finding = Finding(
+            service=g.get("service", text, "", required=True),
+            after=g.get("after", units.duration, 300.0, required=True),
+            text=g.get("text", text, "", required=True),
+            root_cause=g.get("root_cause", flag, False),
+            points_to=g.get("points_to", text),
+            suggests=g.get("suggests", one_of(*MITIGATIONS)),
+        )
+        _known_service(g, "service", finding.service, services)
+        if finding.points_to is not None:
+            _known_service(g, "points_to", finding.points_to, services)
+        g.done()
+        findings.append(finding)
+    fault = Fault(
+        id=f.get("id", text, f"fault-{index + 1}"),
+        kind=kind_name,
+        service=service,
+        at=f.get("at", units.duration, 0.0, required=True),
+        magnitude={**kind.effects, **f.get("magnitude", magnitude, {})},
+        ramp=f.get("ramp", units.duration, 60.0),
+        duration=f.get("duration", units.duration),
+        recovery=f.get("recovery", units.duration, 300.0),
+        fixes=f.get("fixes", mitigations, kind.fixes),
+        eases=f.get("eases", shares, kind.eases),
+        band_aids=f.get("band_aids", durations, kind.band_aids),
+        findings=tuple(findings),
+        description=f.get("description", text, ""),
+    )
+    f.done()
+    return fault
+
+
+def _alert(f: Fields, services: dict) -> AlertRule:
+    name = f.get("alert", text, "", required=True)
+    metric, service, op, threshold = f.get("expr", parse_expr, ("error_rate", "", ">", 0.0), required=True)
+    _known_service(f, "expr", service, services)
+    labels = f.get("labels", _text_map, {})
+    if labels.get("severity") is None:
+        labels = {**labels, "severity": "warning"}
+    rule = AlertRule(
+        name=name, service=service, metric=metric, op=op, threshold=threshold,
+        for_s=f.get("for", units.duration, 0.0), labels=labels,
+        annotations=f.get("annotations", _text_map, {}),
+    )
+    f.done()
+    return rule
+
+
+def _text_map(value):
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of names to text")
+    return {str(k): text(v) for k, v in value.items()}
+
+
+def _known_service(f: Fields, key: str, name: str, services: dict) -> None:
+    if name and services and name not in services:
+        f.checker.problem(f.line_of(key), f"{f.where}.{key}: unknown service {name!r} (known: {', '.join(services)})")
+
+
+def _cycle(services: dict) -> list[str]:
+    state: dict[str, int] = {}
+
+    def visit(name, path):
+        state[name] = 1
+        for dep in services[name].depends_on:
+            if dep not in services:
+                continue
+            if state.get(dep) == 1:
+                return path + [name, dep]
+            if dep not in state:
+                found = visit(dep, path + [name])
+                if found:
+                    return found
+        state[name] = 2
+        return []
+
+    for name in services:
+        if name not in state:
+            found = visit(name, [])
+            if found:
+                return found
+    return []
+
+
+# --- the process -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeverityLevel:
+    name: str
+    description: str
+    response: float  # how soon the response is expected: the target for declaring
+    cadence_min: float
+    cadence_max: float
+    roles: tuple[str, ...]
+    postmortem: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a simulated responder behaves; see docs/model.md for where the defaults come from."""
+
+    ack: LogNormal = LogNormal(120.0, 0.5)
+    look: LogNormal = LogNormal(60.0, 0.4)
+    assess: LogNormal = LogNormal(90.0, 0.5)
+    coordinate: LogNormal = LogNormal(45.0, 0.4)
+    write_update: LogNormal = LogNormal(150.0, 0.4)
+    mitigate: LogNormal = LogNormal(120.0, 0.4)
+    join: LogNormal = LogNormal(300.0, 0.5)
+    brief: LogNormal = LogNormal(60.0, 0.4)
+    experience: float = 1.0
+    discipline: float = 0.85
+    misjudge: float = 0.1
+    doubt_window: float = 600.0
+    stable_for: float = 300.0
+    check_interval: float = 60.0
+    low_urgency_factor: float = 10.0
+    reachable: bool = True
+
+
+_PROFILE_DELAYS = ("ack", "look", "assess", "coordinate", "write_update", "mitigate", "join", "brief")
+
+
+def load_profile(f: Fields, base: Profile) -> Profile:
+    changes = {name: f.get(name, lognormal) for name in _PROFILE_DELAYS}
+    changes.update(
+        experience=f.get("experience", number), discipline=f.get("discipline", units.fraction),
+        misjudge=f.get("misjudge", units.fraction), doubt_window=f.get("doubt_window", units.duration),
+        stable_for=f.get("stable_for", units.duration), check_interval=f.get("check_interval", units.duration),
+        low_urgency_factor=f.get("low_urgency_factor", number), reachable=f.get("reachable", flag),
+    )
+    if changes["experience"] is not None and changes["experience"] <= 0:
+        f.checker.problem(f.line_of("experience"), f"{f.where}.experience must be more than 0")
+        changes["experience"] = None
+    f.done()
+    return replace(base, **{k: v for k, v in changes.items() if v is not None})
+
+
+DEFAULT_SEVERITIES = {
+    "SEV1": SeverityLevel("SEV1", "Critical business function down, revenue impact", 300.0, 900.0, 1800.0, ROLES, True),
+    "SEV2": SeverityLevel("SEV2", "Major feature degraded, significant user impact", 900.0, 1800.0, 3600.0, ROLES, True),
+    "SEV3": SeverityLevel("SEV3", "Minor feature degraded, limited user impact", 3600.0, 3600.0, 3600.0, (), False),
+    "SEV4": SeverityLevel("SEV4", "Cosmetic issue or internal tooling, no user impact", 86400.0, 86400.0, 86400.0, (), False),
+}
+
+DEFAULT_WEIGHTS = {
+    "declare": 20.0, "severity": 10.0, "cadence": 15.0, "roles": 15.0,
+    "mitigate": 15.0, "checklist": 15.0, "teams": 5.0, "false_alarm": 5.0,
+}
+
+
+@dataclass(frozen=True)
+class Process:
+    severities: dict = field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+    initial_update: float = 300.0
+    handover_ic: bool = True
+    dedicated_comms: bool = True
+    page_teams: str = "minimum"
+    declare_when_in_doubt: bool = True
+    postmortem_business_days: int = 5
+    mitigate_target: float = 1800.0
+    cadence_pass: float = 0.8
+    weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    bots: Profile = Profile()
+
+    def level(self, severity: str | None) -> SeverityLevel | None:
+        return self.severities.get(severity)
+
+    def rank(self, severity: str | None) -> int:
+        """0 for the most severe level; one past the last for no severity."""
+        names = list(self.severities)
+        return names.index(severity) if severity in names else len(names)
+
+
+def load_process(path=None) -> Process:
+    """The process from ``path``, or the built-in defaults (the reference article's)."""
+    if path is None:
+        return Process()
+    path = Path(path)
+    check = Checker(path)
+    doc = check.mapping(yamlfile.load(path), "process", 1, root=True)
+    check.raise_problems()
+    return process_from(doc)
+
+
+def process_from(doc: Fields) -> Process:
+    """The process from an already-parsed mapping (a file, or a file with a variant merged in)."""
+    check = doc.checker
+    base = Process()
+    severities = dict(base.severities)
+    sev = doc.sub("severities")
+    if sev is not None and sev.data:
+        severities = {}
+        for name in sev.data:
+            sev.seen.add(name)
+            s = check.mapping(sev.data[name], f"severities.{name}", sev.line_of(name))
+            if s is None:
+                continue
+            default = DEFAULT_SEVERITIES.get(name, DEFAULT_SEVERITIES["SEV3"])
+            cadence = s.get("cadence", _cadence, (default.cadence_min, default.cadence_max))
+            roles = s.get("roles", text_list, default.roles)
+            for role in roles:
+                if role not in ROLES:
+                    check.problem(s.line_of("roles"), f"severities.{name}.roles: unknown role {role!r} (known: {', '.join(ROLES)})")
+            severities[str(name)] = SeverityLevel(
+                str(name), s.get("description", text, default.description),
+                s.get("response", units.duration, default.response), cadence[0], cadence[1], roles,
+                s.get("postmortem", flag, default.postmortem),
+            )
+            s.done()
+    scoring = doc.sub("scoring")
+    weights = dict(base.weights)
+    if scoring is not None:
+        given = scoring.get("weights", _weights, {})
+        weights.update(given)
+    targets = doc.sub("targets")
+    bots = doc.sub("bots")
+    process = Process(
+        severities=severities,
+        initial_update=doc.get("initial_update", units.duration, base.initial_update),
+        handover_ic=doc.get("handover_ic", flag, base.handover_ic),
+        dedicated_comms=doc.get("dedicated_comms", flag, base.dedicated_comms),
+        page_teams=doc.get("page_teams", one_of("minimum", "all"), base.page_teams),
+        declare_when_in_doubt=doc.get("declare_when_in_doubt", flag, base.declare_when_in_doubt),
+        postmortem_business_days=int(doc.get("postmortem_business_days", number, base.postmortem_business_days)),
+        mitigate_target=targets.get("mitigate", units.duration, base.mitigate_target) if targets else base.mitigate_target,
+        cadence_pass=scoring.get("cadence_pass", units.fraction, base.cadence_pass) if scoring else base.cadence_pass,
+        weights=weights,
+        bots=load_profile(bots, base.bots) if bots is not None else base.bots,
+    )
+    for part in (targets, scoring):
+        if part is not None:
+            part.done()
+    doc.done()
+    check.raise_problems()
+    return process
+
+
+def _cadence(value):
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise ValueError("expected [shortest, longest], e.g. [15m, 30m]")
+        low, high = units.duration(value[0]), units.duration(value[1])
+    else:
+        low = high = units.duration(value)
+    if low <= 0 or low > high:
+        raise ValueError("the cadence must be more than 0s and the shortest must not exceed the longest")
+    return low, high
+
+
+def _weights(value):
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of component to weight")
+    result = {}
+    for name, weight in value.items():
+        if name not in DEFAULT_WEIGHTS:
+            raise ValueError(f"unknown score component {name!r} (known: {', '.join(DEFAULT_WEIGHTS)})")
+        result[name] = number(weight)
+        if result[name] < 0:
+            raise ValueError(f"weight of {name} must not be negative")
+    return result
+
+
+# --- the roster --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    team: str = ""
+    senior: bool = False
+    trained: tuple[str, ...] = ()
+    oncall: str | None = None
+    profile: Profile = Profile()
+    training: tuple[str, ...] = ()  # roles being learned: shadowed in drills before leading them
+
+
+@dataclass(frozen=True)
+class Roster:
+    people: tuple[Person, ...]
+    shadow_before_lead: int = 1  # drills a trainee shadows a role before leading it
+
+    def person(self, name: str) -> Person | None:
+        return next((p for p in self.people if p.name == name), None)
+
+
+DEFAULT_ROSTER = Roster((
+    Person("dana", "checkout", True, ("ops", "ic"), "primary"),
+    Person("lee", "payments", True, ("ops", "ic"), "secondary"),
+    Person("alex", "sre", True, ("ic", "comms", "ops")),
+    Person("sam", "sre", False, ("comms",)),
+))
+
+
+def load_roster(path=None, process: Process | None = None) -> Roster:
+    """The roster from ``path``, or a built-in team of four."""
+    base = (process or Process()).bots
+    if path is None:
+        return Roster(tuple(replace(p, profile=base) for p in DEFAULT_ROSTER.people))
+    path = Path(path)
+    check = Checker(path)
+    doc = check.mapping(yamlfile.load(path), "roster", 1, root=True)
+    check.raise_problems()
+    people = []
+    for line, raw in doc.items("people"):
+        p = check.mapping(raw, f"people[{len(people)}]", line)
+        if p is None:
+            continue
+        trained, training = p.get("trained", text_list, ()), p.get("training", text_list, ())
+        for key, roles in (("trained", trained), ("training", training)):
+            for role in roles:
+                if role not in ROLES:
+                    check.problem(p.line_of(key), f"people[{len(people)}].{key}: unknown role {role!r} (known: {', '.join(ROLES)})")
+        for role in set(trained) & set(training):
+            check.problem(p.line_of("training"), f"people[{len(people)}].training: already trained for {role!r}")
+        prof = p.sub("profile")
+        people.append(Person(
+            name=p.get("name", text, "", required=True),
+            team=p.get("team", text, ""),
+            senior=p.get("senior", flag, False),
+            trained=trained,
+            oncall=p.get("oncall", one_of("primary", "secondary")),
+            profile=load_profile(prof, base) if prof is not None else base,
+            training=training,
+        ))
+        p.done()
+    shadows = doc.get("shadow_before_lead", number, 1.0)
+    if shadows < 0 or shadows != int(shadows):
+        check.problem(doc.line_of("shadow_before_lead"), "shadow_before_lead: expected a whole number of drills, 0 or more")
+        shadows = 1.0
+    doc.done()
+    names = [p.name for p in people]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        check.problem(doc.line_of("people"), f"people: {dup!r} is listed twice")
+    for level in ("primary", "secondary"):
+        if sum(p.oncall == level for p in people) > 1:
+            check.problem(doc.line_of("people"), f"people: more than one {level} on-call")
+    if people and not any(p.oncall == "primary" for p in people):
+        check.problem(doc.line_of("people"), "people: nobody is the primary on-call (oncall: primary)")
+    if not people:
+        check.problem(doc.line, "roster: 'people' must list at least one person")
+    check.raise_problems()
+    return Roster(tuple(people), int(shadows))
+
+
+# --- timeline scripts --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScriptParticipant:
+    name: str
+    oncall: str | None = None
+    bot: bool = False
+
+
+@dataclass(frozen=True)
+class Script:
+    participants: tuple[ScriptParticipant, ...]
+    actions: tuple[tuple[float, Action], ...]  # (simulated second, action), in file order
+
+
+def load_script(path, start: dt.datetime | None = None) -> Script:
+    """A timeline script; clock times are read on ``start``'s date (or any date when checking alone)."""
+    path = Path(path)
+    start = start or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    check = Checker(path)
+    doc = check.mapping(yamlfile.load(path), "script", 1, root=True)
+    check.raise_problems()
+    participants = []
+    for line, raw in doc.items("participants"):
+        p = check.mapping(raw, f"participants[{len(participants)}]", line)
+        if p is None:
+            continue
+        participants.append(ScriptParticipant(
+            p.get("name", text, "", required=True), p.get("oncall", one_of("primary", "secondary")),
+            p.get("bot", flag, False)))
+        p.done()
+    names = {p.name for p in participants}
+    actions = []
+    for line, raw in doc.items("actions"):
+        if not isinstance(raw, dict):
+            check.problem(line, f"actions[{len(actions)}] must be a mapping, got {type(raw).__name__}")
+            continue
+        try:
+            at = units.moment(raw.get("at"), start) if raw.get("at") is not None else None
+            if at is None:
+                raise ValueError("missing 'at' (when)")
+            action = parse_action(raw, start)
+        except ValueError as exc:
+            check.problem(line, f"actions: {exc}")
+            continue
+        if action.by not in names:
+            check.problem(line, f"actions: {action.by!r} is not a participant (participants: {', '.join(sorted(names))})")
+        actions.append((at, action))
+    doc.done()
+    if not any(p.oncall == "primary" for p in participants):
+        check.problem(doc.line_of("participants"), "participants: nobody is the primary on-call (oncall: primary)")
+    check.raise_problems()
+    return Script(tuple(participants), tuple(actions))
+
+
+# --- finding files -----------------------------------------------------------------
+
+
+def _scenario_folders() -> tuple[Path, Path]:
+    return Path.cwd() / "scenarios", REPO / "scenarios"  # here, then the repository's
+
+
+def library() -> list[Path]:
+    """The scenario library: the files of the first scenario folder there is."""
+    folders = [f for f in _scenario_folders() if f.is_dir()]
+    return sorted(folders[0].glob("*.yaml")) if folders else []
+
+
+def scenario_path(name_or_path: str | None) -> Path:
+    """A scenario file from a path, or a name in ``scenarios/`` (here, then the repository's)."""
+    name = name_or_path or DEFAULT_SCENARIO
+    path = Path(name)
+    if path.exists():
+        return path
+    for folder in _scenario_folders():
+        for candidate in (folder / name, folder / f"{name}.yaml"):
+            if candidate.exists():
+                return candidate
+    raise DrillError(f"{name}: no such scenario file, and no scenario of that name in scenarios/")
+
+
+def default_file(relative: str) -> Path | None:
+    """``drills/process.yaml`` and friends: here if present, else none (built-in defaults)."""
+    path = Path.cwd() / relative
+    return path if path.exists() else None

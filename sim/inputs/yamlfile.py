@@ -1,0 +1,224 @@
+"""Reading YAML files with line numbers, and checking them field by field.
+
+Every mapping and list loaded here remembers the line it starts on and the line of
+each of its keys, so that every problem can be reported as ``file:line: message``.
+"""
+
+from pathlib import Path
+
+import yaml
+
+from .errors import DrillError
+
+
+class Mapping(dict):
+    """A YAML mapping that knows its own line and the line of each key."""
+
+    line = 0
+    key_lines: dict
+
+
+class Sequence(list):
+    """A YAML list that knows its own line and the line of each item."""
+
+    line = 0
+    item_lines: list
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader, node):
+    loader.flatten_mapping(node)
+    result = Mapping()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise yaml.MarkedYAMLError("while reading a mapping", node.start_mark, f"duplicate key {key!r}", key_node.start_mark)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _sequence(loader, node):
+    result = Sequence(loader.construct_object(item, deep=True) for item in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [item.start_mark.line + 1 for item in node.value]
+    return result
+
+
+def _timestamp(loader, node):
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:  # looks like a date but is none (2026-13-01): say where
+        raise yaml.MarkedYAMLError(None, None, f"{node.value!r} is not a valid date or time ({exc})", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def load(path) -> object:
+    """Parse one YAML file; a syntax error names the file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DrillError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise DrillError(f"{path}: not a UTF-8 text file") from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise DrillError(f"{path}:{line}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise DrillError(f"{path}: invalid YAML: {exc}") from None
+
+
+class Checker:
+    """Collects every problem found in one file, then raises them together."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.problems: list[tuple[int, str]] = []
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append((line, message))
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            lines = sorted(set(self.problems))
+            raise DrillError("\n".join(f"{self.path}:{line}: {message}" for line, message in lines))
+
+    def mapping(self, value, where: str, line: int, root: bool = False) -> "Fields | None":
+        """Fields of a mapping; a ``root`` mapping's field names are not prefixed with ``where``."""
+        if not isinstance(value, dict):
+            self.problem(getattr(value, "line", line), f"{where} must be a mapping, got {_kind(value)}")
+            return None
+        return Fields(self, value, where, root)
+
+    def items(self, value, where: str, line: int) -> list[tuple[int, object]]:
+        """``(line, item)`` pairs of a list, or a problem when it is not one."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(getattr(value, "line", line), f"{where} must be a list, got {_kind(value)}")
+            return []
+        lines = getattr(value, "item_lines", [line] * len(value))
+        return list(zip(lines, value))
+
+
+class Fields:
+    """Reads the fields of one mapping; unknown keys are problems."""
+
+    def __init__(self, checker: Checker, data: dict, where: str, root: bool = False):
+        self.checker, self.data, self.where = checker, data, where
+        self.prefix = "" if root else f"{where}."
+        self.line = getattr(data, "line", 1)
+        self.seen: set = set()
+        if root:  # an explicit ``kind:`` names what the file is (sim.validate); it must name this one
+            self.seen.add("kind")
+            if "kind" in data and data["kind"] != where:
+                checker.problem(self.line_of("kind"), f"kind: {data['kind']!r}, but this is read as a {where} file")
+
+    def line_of(self, key) -> int:
+        return getattr(self.data, "key_lines", {}).get(key, self.line)
+
+    def get(self, key, convert=None, default=None, required=False):
+        """The converted value of ``key``; on a problem, record it and return ``default``."""
+        self.seen.add(key)
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.checker.problem(self.line, f"{self.where}: missing required field '{key}'")
+            return default
+        value = self.data[key]
+        if convert is None:
+            return value
+        try:
+            return convert(value)
+        except (TypeError, ValueError) as exc:
+            self.checker.problem(self.line_of(key), f"{self.prefix}{key}: {exc}")
+            return default
+
+    def sub(self, key, required=False) -> "Fields | None":
+        """The nested mapping under ``key`` (an empty one when absent and optional)."""
+        self.seen.add(key)
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.checker.problem(self.line, f"{self.where}: missing required field '{key}'")
+                return None
+            empty = Mapping()
+            empty.line, empty.key_lines = self.line_of(key), {}
+            return Fields(self.checker, empty, f"{self.prefix}{key}")
+        return self.checker.mapping(self.data[key], f"{self.prefix}{key}", self.line_of(key))
+
+    def items(self, key) -> list[tuple[int, object]]:
+        self.seen.add(key)
+        return self.checker.items(self.data.get(key), f"{self.prefix}{key}", self.line_of(key))
+
+    def done(self) -> None:
+        for key in self.data:
+            if key not in self.seen:
+                known = ", ".join(str(k) for k in sorted(self.seen, key=str))
+                self.checker.problem(self.line_of(key), f"{self.where}: unknown field '{key}' (known: {known})")
+
+
+def _kind(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return "text" if isinstance(value, str) else repr(value)
+
+
+def text(value) -> str:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ValueError(f"expected text, got {_kind(value)}")
+    return str(value).strip()
+
+
+def number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def one_of(*choices):
+    def convert(value):
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(map(str, choices))}, got {value!r}")
+        return value
+    return convert
+
+
+def names_in(known, noun: str):
+    """A converter for a list of names, each one of ``known`` (an unknown one is named)."""
+    def convert(value) -> tuple[str, ...]:
+        names = text_list(value)
+        for name in names:
+            if name not in known:
+                raise ValueError(f"unknown {noun} {name!r} (known: {', '.join(known)})")
+        return names
+    return convert
+
+
+def text_list(value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of names, got {_kind(value)}")
+    return tuple(text(item) for item in value)

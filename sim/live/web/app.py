@@ -1,0 +1,342 @@
+"""The drill server: a small ASGI app (Starlette) over a ``Room``, run by uvicorn.
+
+Every URL carries a secret token in its path: ``/f/<token>/`` is the facilitator's,
+``/p/<token>/`` a participant's; the page, its assets, its API (``api/...``) and its
+stream of updates (server-sent events, ``api/stream``) all live under it. A request
+without a valid token gets 403 and nothing else. Handlers run on the event loop, one at
+a time, so the drill is never touched by two requests at once; an accepted input is
+journaled and synced to disk by the ``LiveDrill`` before the handler answers.
+"""
+
+import asyncio
+import contextlib
+import functools
+import io
+import json
+import zipfile
+from importlib import resources
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import (
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Route
+
+from ...inputs.errors import DrillError
+from ...model.incident import Result
+from .room import OUTPUTS, Room
+
+MAX_BODY = 16 * 1024  # bytes: the longest action (a 2,000-character update) fits with room to spare
+TICK = 0.25  # wall seconds between advances of the clock (and pushes to the pages)
+KEEPALIVE = 15.0
+STREAMS_PER_LINK = 4  # open pages per link (a person with a tab or two): more would only tie up the server
+STATIC = resources.files("sim.live.web") / "static"
+_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
+# Only these files are served, by exact name: nothing outside the folder can be asked for.
+ASSETS = {f.name: f for f in STATIC.iterdir() if f.is_file() and not f.name.startswith(".")}
+PAGES = {"f": "facilitator.html", "p": "participant.html"}
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                 b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    (b"referrer-policy", b"no-referrer"),  # the token is in the URL: never pass it on
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class Refused(Exception):
+    def __init__(self, status: int, reason: str):
+        self.status, self.reason = status, reason
+
+
+class Hub:
+    """Wakes every open stream, at most once a tick, when something changed: a burst of
+    actions costs each page one update, not one per action."""
+
+    def __init__(self):
+        self._changed = asyncio.Event()
+        self.dirty = False
+
+    def notify(self) -> None:
+        self.dirty = True
+
+    def wake(self) -> None:
+        if self.dirty:
+            self.dirty = False
+            self._changed.set()
+            self._changed = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+
+class GroupCommit:
+    """Answers an input only once it is on disk, with one sync for every input that arrived
+    while the previous sync ran: syncing is the slow part, and it does not block the loop."""
+
+    def __init__(self, room: Room):
+        self.room, self.appended, self.synced = room, 0, 0
+        self.lock = asyncio.Lock()  # fair: waiters are served in arrival order
+
+    async def durable(self) -> None:
+        self.appended += 1
+        ticket = self.appended
+        async with self.lock:
+            if self.synced >= ticket or self.room.live is None:
+                return
+            upto = self.appended
+            await anyio.to_thread.run_sync(self.room.live.sync)
+            self.synced = upto
+
+
+def create_app(room: Room) -> Starlette:
+    """The ASGI app serving ``room``."""
+    hub, commit = Hub(), GroupCommit(room)
+    streams: dict[str, int] = {}  # open update streams per link
+
+    def viewer(request: Request) -> dict:
+        who = room.who(request.path_params["token"])
+        kind = request.url.path[1]
+        if who is None or (kind == "f") != bool(who.get("facilitator")):
+            raise Refused(403, "unknown or invalid link")
+        return who
+
+    async def body(request: Request) -> dict:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            raise Refused(413, f"request body larger than {MAX_BODY} bytes")
+        data = b""
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > MAX_BODY:
+                raise Refused(413, f"request body larger than {MAX_BODY} bytes")
+        try:
+            parsed = json.loads(data or b"{}")
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, a number too long, nested too deep
+            raise Refused(400, "the request body is not JSON") from None
+        if not isinstance(parsed, dict):
+            raise Refused(400, "the request body must be a JSON object")
+        return parsed
+
+    async def answer(result) -> JSONResponse:
+        await commit.durable()
+        hub.notify()
+        data = result.data if isinstance(result.data, (dict, str)) else None
+        return JSONResponse({"ok": result.ok, "reason": result.reason, "data": data}, status_code=200 if result.ok else 422)
+
+    def endpoint(function):
+        async def handle(request: Request):
+            try:
+                return await function(request)
+            except Refused as exc:
+                return JSONResponse({"ok": False, "reason": exc.reason}, status_code=exc.status)
+            except DrillError as exc:
+                return JSONResponse({"ok": False, "reason": str(exc)}, status_code=422)
+        return handle
+
+    # -- pages and their files --
+
+    @endpoint
+    async def page(request):
+        viewer(request)
+        if not request.url.path.endswith("/"):
+            return RedirectResponse(request.url.path + "/")
+        return _file(PAGES[request.url.path[1]])
+
+    @endpoint
+    async def asset(request):
+        viewer(request)
+        name = request.path_params["name"]
+        if name not in ASSETS or name in PAGES.values():
+            raise Refused(404, "no such file")
+        return _file(name)
+
+    # -- what everyone sees --
+
+    @endpoint
+    async def state(request):
+        return JSONResponse(room.view(viewer(request))[0])
+
+    @endpoint
+    async def stream(request):
+        who, token = viewer(request), request.path_params["token"]
+        if streams.get(token, 0) >= STREAMS_PER_LINK:
+            raise Refused(429, f"this link already has {STREAMS_PER_LINK} pages open: close one")
+        streams[token] = streams.get(token, 0) + 1
+
+        async def updates():
+            cursor = None
+            try:
+                while True:
+                    payload, cursor = room.view(who, cursor)
+                    yield f"data: {json.dumps(payload, separators=(',', ':'))}\n\n"
+                    await hub.wait(KEEPALIVE)
+            finally:
+                streams[token] -= 1
+
+        return StreamingResponse(updates(), media_type="text/event-stream")
+
+    # -- participants --
+
+    @endpoint
+    async def join(request):
+        seat = viewer(request)
+        return await answer(room.join(seat, (await body(request)).get("name")))
+
+    @endpoint
+    async def act(request):
+        seat = viewer(request)
+        action = await body(request)
+        if room.live is None:
+            raise Refused(409, "the drill has not started yet")
+        if not seat["name"] or seat["name"] not in room.live.drill.people:
+            raise Refused(409, "join the drill first")
+        action.pop("at", None)  # the server's clock says when
+        action["by"] = seat["name"]  # who acts is the link's owner, whatever the body says
+        return await answer(room.live.act(action))
+
+    # -- the facilitator --
+
+    def control(function=None, *, before_start=False):
+        """A facilitator's control; only ``before_start`` ones work while the room is set up."""
+        if function is None:
+            return functools.partial(control, before_start=before_start)
+
+        async def handle(request):
+            viewer(request)
+            data = await body(request)
+            if not before_start and room.live is None:
+                raise Refused(409, "the drill has not started yet")
+            return await answer(function(data))
+        return endpoint(handle)
+
+    def done(value=None):
+        return Result(True, data=value)
+
+    @control(before_start=True)
+    def seat(data):
+        entry = room.add_seat(data.get("seat", "joiner"), data.get("name") or None)
+        return done({"token": entry["token"]})
+
+    @control(before_start=True)
+    def bots(data):
+        room.set_bots(data.get("on") is True)
+        return done()
+
+    @control(before_start=True)
+    def start(data):
+        room.start()
+        return done()
+
+    @control
+    def pause(data):
+        room.live.pause()
+        return done()
+
+    @control
+    def resume(data):
+        room.live.resume()
+        return done()
+
+    @control
+    def speed(data):
+        value = data.get("speed")
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise Refused(400, "speed must be a number")
+        room.live.set_speed(float(value))
+        return done()
+
+    @control
+    def inject(data):
+        return room.live.inject(data.get("kind"), data.get("service"))
+
+    @control
+    def ask(data):
+        return room.live.ask(data.get("who"), data.get("question"))
+
+    @control
+    def end(data):
+        room.live.end("ended by the facilitator")
+        return done()
+
+    @endpoint
+    async def download(request):
+        viewer(request)
+        if room.card is None or not all((room.folder / name).exists() for name in OUTPUTS):
+            raise Refused(409, "the report is written when the drill has ended")
+        if request.url.path.endswith(".md"):
+            return Response((room.folder / "report.md").read_bytes(), media_type="text/markdown; charset=utf-8")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in OUTPUTS:
+                archive.write(room.folder / name, name)
+        return Response(buffer.getvalue(), media_type="application/zip",
+                        headers={"content-disposition": f'attachment; filename="{room.scenario.name}-drill.zip"'})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        card = room.tick()
+        if card is not None:  # resumed after the end: the outputs may not have been written
+            room.finish(card)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_ticking, room, hub)
+            yield
+            tasks.cancel_scope.cancel()
+
+    routes = []
+    for name, function in (("state", state), ("stream", stream)):
+        routes += [Route(f"/{kind}/{{token:str}}/api/{name}", function, methods=["GET"]) for kind in PAGES]
+    routes += [Route(f"/p/{{token:str}}/api/{name}", function, methods=["POST"]) for name, function in
+               (("join", join), ("act", act))]
+    controls = {"seat": seat, "bots": bots, "start": start, "pause": pause, "resume": resume, "speed": speed,
+                "inject": inject, "ask": ask, "end": end}
+    routes += [Route(f"/f/{{token:str}}/api/{name}", function, methods=["POST"]) for name, function in controls.items()]
+    routes += [Route(f"/f/{{token:str}}/api/report.{suffix}", download, methods=["GET"]) for suffix in ("md", "zip")]
+    routes += [Route(f"/{kind}/{{token:str}}", page, methods=["GET"]) for kind in PAGES]
+    routes += [Route(f"/{kind}/{{token:str}}/", page, methods=["GET"]) for kind in PAGES]
+    routes += [Route(f"/{kind}/{{token:str}}/{{name:str}}", asset, methods=["GET"]) for kind in PAGES]
+    return _secured(Starlette(routes=routes, lifespan=lifespan))
+
+
+async def _ticking(room: Room, hub: Hub) -> None:
+    while True:
+        await asyncio.sleep(TICK)
+        live = room.live
+        if live is not None and room.card is None and (live.ended or not live.env.paused):
+            card = room.tick()
+            if card is not None:
+                await anyio.to_thread.run_sync(room.finish, card)
+            hub.notify()
+        hub.wake()
+
+
+def _file(name: str) -> Response:
+    path = ASSETS[name]
+    return Response(path.read_bytes(), media_type=_TYPES.get("." + name.rsplit(".", 1)[-1], "application/octet-stream"))
+
+
+def _secured(app):
+    """Every response carries headers that keep the page self-contained and the token private."""
+    async def wrapped(scope, receive, send):
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+        await app(scope, receive, sending)
+    return wrapped
+
+
+def serve(room: Room, host: str, port: int) -> None:
+    """Run the server until interrupted."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(create_app(room), host=host, port=port, log_level="warning",
+                                           access_log=False, timeout_graceful_shutdown=2))
+    server.run()

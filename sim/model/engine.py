@@ -1,0 +1,283 @@
+"""One drill: a SimPy environment wiring the world, monitoring, the incident and participants.
+
+Lifecycle: build (``Drill(...)``) -> simulate (``run``) -> a ``DrillResult`` holding the
+event log, from which everything else is derived.
+"""
+
+import random
+from dataclasses import dataclass, field, replace
+
+import simpy
+
+from ..inputs import units
+from ..inputs.config import Person, Process, Roster, Scenario, Script, load_roster
+from .eventlog import EventLog, to_jsonl
+from .incident import Incident
+from .monitoring import Monitoring
+from .participants import bots
+from .participants import script as script_player
+from .world import FaultState, World
+
+WRAP_UP = 1800.0  # after resolution: time for the last update and the postmortem booking
+AFTER_POSTMORTEM = 300.0
+
+
+def spawn(seed: int, *names: str) -> random.Random:
+    """An independent generator for one part of one drill (string seeds hash stably)."""
+    return random.Random("/".join([str(seed), *names]))
+
+
+@dataclass
+class Participant:
+    """Someone in the drill: a bot, a scripted player, or a person at a console."""
+
+    person: Person
+    bot: bool
+    rng: random.Random
+    free_at: float = 0.0
+    loops: set = field(default_factory=set)
+    seat: str | None = None  # the role a person came to play (an IC trainee's "ic"): the team hands it to them
+    worked: dict = field(default_factory=dict)  # seconds of work by kind (look, coordinate, write, ...)
+
+    @property
+    def name(self) -> str:
+        return self.person.name
+
+    @property
+    def profile(self):
+        return self.person.profile
+
+
+@dataclass
+class DrillResult:
+    scenario: Scenario
+    process: Process
+    seed: int
+    events: list
+    samples: list  # (t, {service: (error_rate, latency_p99_ms)}) per scrape
+    participants: list
+
+    def jsonl(self) -> str:
+        return to_jsonl(self.events)
+
+
+class Drill:
+    def __init__(self, scenario: Scenario, process: Process | None = None, roster: Roster | None = None,
+                 script: Script | None = None, seed: int = 0, samples: bool = True, env=None):
+        self.scenario, self.seed = scenario, seed
+        self.process = process or Process()
+        roster = roster or load_roster(None, self.process)
+        self.env = env or simpy.Environment()
+        self.log = EventLog(scenario.start, lambda: self.env.now)
+        self.world = World(scenario)
+        self.roster = roster
+        self.people: dict[str, Participant] = {}
+        self._participants(roster, script)
+        self.script = script
+        # Paged teams send people, unless a timeline script fixes who takes part: a scripted
+        # drill has exactly the script's participants, while a simulated or live one grows
+        # (a live drill's cast is a script without actions; without bots, nobody comes).
+        self.grows = (script is None or not script.actions) and any(p.bot for p in self.people.values())
+        oncall = [p.name for p in self.people.values() if p.person.oncall == "primary"]
+        oncall += [p.name for p in self.people.values() if p.person.oncall == "secondary"]
+        self.monitoring = Monitoring(self.env, self.log, self.world, scenario.monitoring, scenario.alerts, oncall)
+        self.incident = Incident(self)
+        self.rng = spawn(seed, "investigations")
+        self.samples: list | None = [] if samples else None
+        self.done = self.env.event()
+        self.closed = self.env.event()  # the incident was resolved or stood down
+        self.ends_at: float | None = None
+        self.log.listeners.append(self._wake_bots)
+
+    def _participants(self, roster: Roster, script: Script | None) -> None:
+        if script is None:
+            chosen = [(p, True) for p in roster.people]
+        else:
+            chosen = [(replace(roster.person(sp.name) or Person(sp.name, profile=self.process.bots), oncall=sp.oncall), sp.bot)
+                      for sp in script.participants]
+        for person, bot in chosen:
+            self.add_person(person, bot)
+
+    def add_person(self, person: Person, bot: bool) -> Participant:
+        """Someone takes part, from the start or (in a live drill) joining later."""
+        if bot and person.oncall in self.scenario.unreachable:
+            person = replace(person, profile=replace(person.profile, reachable=False))
+        me = self.people[person.name] = Participant(person, bot, spawn(self.seed, "person", person.name))
+        return me
+
+    # -- used by the incident and the participants --
+
+    def act(self, action):
+        return self.incident.submit(action)
+
+    def iso(self, t: float) -> str:
+        return units.iso(self.scenario.start, t)
+
+    def investigation_factor(self, name: str) -> float:
+        """How long ``name`` takes to investigate, relative to the finding's nominal time."""
+        person = self.people[name]
+        pace = 1.0 / person.profile.experience if person.bot else 1.0
+        return pace * random.Random(self.rng.random()).lognormvariate(0.0, 0.25)
+
+    def busy(self, me: Participant, seconds: float, work: str = "other"):
+        """A person does one thing at a time: work waits until earlier work is done."""
+        start = max(self.env.now, me.free_at)
+        me.free_at = start + seconds
+        me.worked[work] = me.worked.get(work, 0.0) + seconds
+        return self.env.timeout(me.free_at - self.env.now)
+
+    def band_aid_wears_off(self, fault_id: str, after: float):
+        yield self.env.timeout(after)
+        state = next(s for s in self.world.faults if s.fault.id == fault_id)
+        if state.outcome == "suppressed":
+            state.resume(self.env.now)
+            self.log.emit("fault.returned", fault=fault_id, service=state.fault.service)
+
+    def closing(self) -> None:
+        """The incident was resolved, stood down, or its postmortem booked: plan the end."""
+        incident, now = self.incident, self.env.now
+        if not self.closed.triggered:
+            self.closed.succeed(incident.state)
+        if incident.state == "stood_down":
+            self._end_at(now)
+        elif incident.postmortem:
+            self._end_at(now + AFTER_POSTMORTEM)
+        else:
+            self._end_at(now + WRAP_UP)
+
+    def _end_at(self, t: float) -> None:
+        if self.script and self.script.actions:
+            t = max(t, max(at for at, _ in self.script.actions))
+        if self.ends_at is None or t < self.ends_at:
+            self.ends_at = t
+            self.env.process(self._end(t, "closed"))
+
+    def _end(self, t: float, reason: str):
+        yield self.env.timeout(max(0.0, t - self.env.now))
+        if not self.done.triggered and (reason == "horizon" or self.ends_at == t):
+            self.done.succeed(reason)
+
+    # -- processes --
+
+    def _wake_bots(self, event: dict) -> None:
+        kind = event["kind"]
+        if kind in ("page.sent", "page.escalated", "page.urgency_raised"):
+            # One loop per page and urgency: a page raised to high urgency is answered
+            # at that pace even while its low-urgency copy still waits to be noticed.
+            loop = f"oncall:{event['page']}" + (":urgent" if kind == "page.urgency_raised" else "")
+            self.start_loop(event["to"], loop, bots.oncall, event["page"])
+        elif kind == "role.assigned":
+            self.start_loop(event["who"], event["role"], bots.ROLE_LOOPS[event["role"]])
+        elif kind == "stakeholder.asked":
+            roles = self.incident.roles
+            writer = roles.get("comms") or roles.get("ic")
+            if writer:
+                self.start_loop(writer, f"answer:{event['t']}", bots.answer)
+        elif kind == "teams.paged" and self.grows:
+            for team in event["teams"]:
+                self._page_team(team)
+
+    def _page_team(self, team: str) -> None:
+        """A paged team sends someone: a free roster member of the team, or a stand-in bot.
+
+        No one comes when someone of the team is already in the incident (holds a role
+        or acknowledged a page): the team is already there.
+        """
+        engaged = set(self.incident.roles.values()) | {p.acked_by for p in self.monitoring.pages if p.acked_by}
+        members = [p for p in self.people.values() if p.person.team == team]
+        if any(p.name in engaged for p in members):
+            return
+        me = next((p for p in members if p.bot), None)
+        if me is None:
+            name = f"{team}-oncall"
+            if name in self.people:
+                return
+            me = self.add_person(Person(name, team, profile=self.process.bots), bot=True)
+        self.start_loop(me.name, f"responder:{team}", bots.responder, team)
+
+    def start_loop(self, name: str, loop: str, function, *args) -> None:
+        """Start a bot's duty ``loop`` unless that bot already runs it."""
+        me = self.people.get(name)
+        if me is not None and me.bot and loop not in me.loops:
+            me.loops.add(loop)
+            self.env.process(self._looping(me, loop, function(self, me, *args)))
+
+    def _looping(self, me: Participant, loop: str, body):
+        try:
+            yield from body
+        finally:
+            me.loops.discard(loop)
+
+    def _scrape(self):
+        world, env, interval = self.world, self.env, self.scenario.monitoring.scrape_interval
+        facing = [s for s in self.scenario.services.values() if s.customer_facing]
+        impacted = {s.name: False for s in facing}
+        totals = self.totals = {"revenue_lost": 0.0, "failed_requests": 0.0}
+        while True:
+            world.observe(env.now)
+            metrics = world.metrics
+            for svc in facing:
+                now_impacted = world.impacted(svc.name)
+                if now_impacted != impacted[svc.name]:
+                    impacted[svc.name] = now_impacted
+                    self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name,
+                                  cause=world.cause_of(svc.name, "error_rate") if now_impacted else None)
+                if now_impacted:
+                    excess = max(0.0, metrics[svc.name]["error_rate"] - svc.error_rate)
+                    totals["revenue_lost"] += svc.revenue_per_min * excess * interval / 60
+                    totals["failed_requests"] += metrics[svc.name]["request_rate"] * excess * interval
+            if self.samples is not None:
+                self.samples.append((env.now, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()}))
+            yield env.timeout(interval)
+
+    def _evaluate(self):
+        interval = self.scenario.monitoring.evaluation_interval
+        while True:
+            self.monitoring.evaluate()
+            yield self.env.timeout(interval)
+
+    def inject(self, fault) -> None:
+        """A fault added while the drill runs (a live drill's facilitator injects one)."""
+        state = FaultState(fault)
+        self.world.faults.append(state)
+        self.env.process(self._fault(state))
+
+    def _fault(self, state):
+        fault = state.fault
+        yield self.env.timeout(fault.at - self.env.now)
+        self.log.emit("fault.started", fault=fault.id, fault_kind=fault.kind, service=fault.service)
+        if fault.duration is not None:
+            yield self.env.timeout(fault.duration)
+            if state.outcome == "active":
+                state.outcome = "ended"
+                self.log.emit("fault.ended", fault=fault.id, service=fault.service)
+
+    def start(self) -> None:
+        """Set the world, monitoring and any script going; the caller then advances ``env``."""
+        env = self.env
+        env.process(self._scrape())
+        env.process(self._evaluate())
+        for state in self.world.faults:
+            env.process(self._fault(state))
+        if self.script is not None:
+            env.process(script_player.play(self, self.script))
+        env.process(self._end(self.scenario.horizon, "horizon"))
+
+    def finish(self) -> DrillResult:
+        """Close the log once ``done`` has fired and return the result."""
+        self.log.emit("drill.ended", reason=self.done.value, revenue_lost=round(self.totals["revenue_lost"], 2),
+                      failed_requests=round(self.totals["failed_requests"]))
+        participants = [{"name": p.name, "bot": p.bot, "oncall": p.person.oncall,
+                         "worked": {k: round(v, 1) for k, v in sorted(p.worked.items())}} for p in self.people.values()]
+        return DrillResult(self.scenario, self.process, self.seed, self.log.events, self.samples or [], participants)
+
+    def run(self) -> DrillResult:
+        self.start()
+        self.env.run(until=self.done)
+        return self.finish()
+
+
+def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster | None = None,
+              script: Script | None = None, seed: int = 0, samples: bool = True) -> DrillResult:
+    """Simulate one drill and return its event log."""
+    return Drill(scenario, process, roster, script, seed, samples).run()

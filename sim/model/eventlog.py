@@ -1,0 +1,33 @@
+"""The event log: every observable thing in a drill, in order, in simulated time.
+
+It is the single source of truth: scores, timelines and reports are derived from it.
+"""
+
+import datetime as dt
+import json
+
+from ..inputs import units
+
+
+class EventLog:
+    """Events as dicts ``{"t", "at", "kind", ...}``; listeners hear each one as it is added."""
+
+    def __init__(self, start: dt.datetime, clock):
+        self.start = start
+        self.clock = clock  # a callable giving the simulated time now
+        self.events: list[dict] = []
+        self.listeners: list = []
+
+    def emit(self, kind: str, **fields) -> dict:
+        t = self.clock()
+        t = int(t) if t == int(t) else round(t, 3)
+        event = {"t": t, "at": units.iso(self.start, t), "kind": kind, **fields}
+        self.events.append(event)
+        for listener in self.listeners:
+            listener(event)
+        return event
+
+
+def to_jsonl(events: list[dict]) -> str:
+    return "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events)
+

@@ -1,0 +1,306 @@
+"""The response process as rules over actions: who may do what, in which state, and what it does.
+
+``Incident.submit`` validates one action against the state and either applies it,
+logging what happened, or rejects it with a reason, logging the rejection.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..inputs import units
+from ..inputs.actions import Action
+
+# How long an investigation takes to come up empty, before the investigator's pace.
+NOTHING_FOUND_AFTER = 300.0
+NOTHING_FOUND = "Nothing unusual"  # how a finding that found nothing starts (scenario red herrings too)
+
+
+def found_nothing(finding: dict) -> bool:
+    return finding["text"].startswith(NOTHING_FOUND)
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    reason: str = ""
+    data: object = None
+
+
+class Incident:
+    """The state of the incident in one drill, changed only through ``submit``."""
+
+    def __init__(self, drill):
+        self.drill = drill
+        self.env, self.log = drill.env, drill.log
+        self.scenario, self.process = drill.scenario, drill.process
+        self.state = "none"  # none | open | resolved | stood_down
+        self.severity: str | None = None
+        self.highest: str | None = None  # the most severe level held so far
+        self.service: str | None = None
+        self.channel: str | None = None
+        self.declared_at: float | None = None
+        self.resolved_at: float | None = None
+        self.roles: dict[str, str] = {}
+        self.teams_paged: set[str] = set()
+        self.updates: list[dict] = []
+        self.findings: list[dict] = []
+        self.mitigations: list[dict] = []
+        self.postmortem: str | None = None
+        self.revealed: dict[tuple, int] = {}  # (fault id, service) -> findings revealed so far
+        self.investigating: set[tuple[str, str]] = set()
+
+    @property
+    def closed(self) -> bool:
+        return self.state in ("resolved", "stood_down")
+
+    def submit(self, action: Action) -> Result:
+        if action.by not in self.drill.people:
+            return self._reject(action, f"{action.by!r} is not taking part in this drill")
+        reason = getattr(self, f"_check_{action.do}")(action)
+        if reason:
+            return self._reject(action, reason)
+        return getattr(self, f"_apply_{action.do}")(action) or Result(True)
+
+    def _reject(self, action: Action, reason: str) -> Result:
+        self.log.emit("action.rejected", **action.as_event(), reason=reason)
+        return Result(False, reason)
+
+    # -- who may act --
+
+    def _need_open(self) -> str:
+        if self.state == "none":
+            return "no incident has been declared yet"
+        if self.state != "open":
+            return f"the incident is already {self.state.replace('_', ' ')}"
+        return ""
+
+    def _need_commander(self, action: Action, what: str) -> str:
+        ic = self.roles.get("ic")
+        if action.by != ic:
+            return f"only the Incident Commander ({ic or 'nobody yet'}) can {what}"
+        return ""
+
+    def _known_service(self, action: Action) -> str:
+        service = action.get("service")
+        if service not in self.scenario.services:
+            return f"unknown service {service!r} (services: {', '.join(self.scenario.services)})"
+        return ""
+
+    # -- checks and effects, one pair per action --
+
+    def _check_ack(self, action):
+        pages = self.drill.monitoring.pages_for(action.by)
+        wanted = action.get("page")
+        if wanted:
+            pages = [p for p in pages if p.id == wanted]
+        if not pages:
+            return f"no open page {wanted + ' ' if wanted else ''}for {action.by} to acknowledge"
+        return ""
+
+    def _apply_ack(self, action):
+        wanted = action.get("page")
+        for page in self.drill.monitoring.pages_for(action.by):
+            if not wanted or page.id == wanted:
+                self.drill.monitoring.acknowledge(page, action.by)
+
+    def _check_look(self, action):
+        return self._known_service(action)
+
+    def _apply_look(self, action):
+        metrics = {k: round(v, 6) for k, v in self.drill.world.metrics[action.get("service")].items()}
+        self.log.emit("dashboard.viewed", by=action.by, service=action.get("service"), metrics=metrics)
+        return Result(True, data=metrics)
+
+    def _check_declare(self, action):
+        if self.state != "none":
+            return f"the incident was already declared ({self.channel})" if self.declared_at is not None else "the alert was already stood down"
+        if action.get("severity") not in self.process.severities:
+            return f"unknown severity {action.get('severity')!r} (severities: {', '.join(self.process.severities)})"
+        if action.get("service") is not None:
+            return self._known_service(action)
+        if self._default_service() is None:
+            return "say which service is affected: no alert is firing"
+        return ""
+
+    def _default_service(self) -> str | None:
+        firing = self.drill.monitoring.firing()
+        if firing:
+            return firing[0].rule.service
+        pages = self.drill.monitoring.pages
+        return pages[-1].service if pages else None
+
+    def _apply_declare(self, action):
+        self.state, self.severity = "open", action.get("severity")
+        self.highest = self.severity
+        self.service = action.get("service") or self._default_service()
+        self.declared_at = self.env.now
+        day = units.at(self.scenario.start, self.env.now).date().isoformat()
+        self.channel = f"#inc-{day}-{self.service}"
+        self.log.emit("incident.declared", by=action.by, severity=self.severity, service=self.service,
+                      channel=self.channel, summary=action.get("summary", ""))
+        self._assign("ic", action.by, action.by)
+
+    def _check_severity(self, action):
+        if action.get("severity") not in self.process.severities:
+            return f"unknown severity {action.get('severity')!r} (severities: {', '.join(self.process.severities)})"
+        if action.get("severity") == self.severity:
+            return f"the severity is already {self.severity}"
+        return self._need_open() or self._need_commander(action, "change the severity")
+
+    def _apply_severity(self, action):
+        old, self.severity = self.severity, action.get("severity")
+        self.highest = min(self.highest, self.severity, key=self.process.rank)
+        self.log.emit("severity.changed", by=action.by, **{"from": old}, to=self.severity, reason=action.get("reason", ""))
+
+    def _check_assign(self, action):
+        if action.get("who") not in self.drill.people:
+            return f"{action.get('who')!r} is not taking part in this drill (participants: {', '.join(self.drill.people)})"
+        if self.roles.get(action.get("role")) == action.get("who"):
+            return f"{action.get('who')} already holds {action.get('role')}"
+        return self._need_open() or self._need_commander(action, "assign roles")
+
+    def _apply_assign(self, action):
+        self._assign(action.get("role"), action.get("who"), action.by)
+
+    def _assign(self, role: str, who: str, by: str) -> None:
+        previous = self.roles.get(role)
+        self.roles[role] = who
+        self.log.emit("role.assigned", by=by, role=role, who=who, previous=previous)
+
+    def _check_page(self, action):
+        known = self.scenario.teams | {p.person.team for p in self.drill.people.values() if p.person.team}
+        unknown = [t for t in action.get("teams") if t not in known]
+        if unknown:
+            return f"unknown team(s) {', '.join(unknown)} (teams: {', '.join(sorted(known))})"
+        if set(action.get("teams")) <= self.teams_paged:
+            return "those teams were already paged"
+        return self._need_open() or self._need_commander(action, "page teams")
+
+    def _apply_page(self, action):
+        new = [t for t in action.get("teams") if t not in self.teams_paged]
+        self.teams_paged.update(new)
+        self.log.emit("teams.paged", by=action.by, teams=new)
+
+    def _check_update(self, action):
+        if self.state not in ("open", "resolved"):
+            return self._need_open()
+        writers = {self.roles.get("comms"), self.roles.get("ic")}
+        if action.by not in writers:
+            return "only the Communications Lead or the Incident Commander posts status updates"
+        if self.state == "resolved" and action.get("status") != "resolved":
+            return "the incident is resolved: the last update has status resolved"
+        return ""
+
+    def _apply_update(self, action):
+        update = {"by": action.by, "status": action.get("status"), "summary": action.get("summary"),
+                  "severity": self.severity}
+        if action.get("next_update") is not None:
+            update["next_update"] = self.drill.iso(action.get("next_update"))
+        if action.get("eta"):
+            update["eta"] = action.get("eta")
+        self.updates.append({"t": self.env.now, **update})
+        self.log.emit("update.posted", **update)
+
+    def _check_investigate(self, action):
+        if self.closed:
+            return f"the incident is already {self.state.replace('_', ' ')}"
+        if (action.by, action.get("service")) in self.investigating:
+            return f"{action.by} is already investigating {action.get('service')}"
+        return self._known_service(action)
+
+    def _apply_investigate(self, action):
+        service = action.get("service")
+        self.investigating.add((action.by, service))
+        self.log.emit("investigation.started", by=action.by, service=service)
+        finding, after = self._next_finding(service)
+        duration = after * self.drill.investigation_factor(action.by)
+        done = self.env.event()
+        self.env.process(self._investigation(action.by, service, finding, duration, done))
+        return Result(True, data=(done, self.env.now + duration))
+
+    def _next_finding(self, service: str):
+        """The next thing an investigation of ``service`` turns up, and how long it takes."""
+        now = self.env.now
+        candidates = []
+        for state in self.drill.world.faults:
+            fault = state.fault
+            if fault.at > now:
+                continue
+            found = [f for f in fault.findings if f.service == service]
+            n = self.revealed.get((fault.id, service), 0)
+            if n < len(found):
+                candidates.append((found[n].after, fault.id, found[n]))
+        if not candidates:
+            return None, NOTHING_FOUND_AFTER
+        after, fault_id, finding = min(candidates, key=lambda c: (c[0], c[1]))
+        self.revealed[(fault_id, service)] = self.revealed.get((fault_id, service), 0) + 1
+        return finding, after
+
+    def _investigation(self, by, service, finding, duration, done):
+        yield self.env.timeout(duration)
+        self.investigating.discard((by, service))
+        if self.closed:
+            done.succeed(None)
+            return
+        if finding is None:
+            entry = {"by": by, "service": service, "text": f"{NOTHING_FOUND} found on {service}",
+                     "root_cause": False, "points_to": None, "suggests": None}
+        else:
+            entry = {"by": by, "service": service, "text": finding.text, "root_cause": finding.root_cause,
+                     "points_to": finding.points_to, "suggests": finding.suggests}
+        self.findings.append(entry)
+        self.log.emit("finding", **entry)
+        done.succeed(entry)
+
+    def _check_mitigate(self, action):
+        if self.closed:
+            return f"the incident is already {self.state.replace('_', ' ')}"
+        return self._known_service(action)
+
+    def _apply_mitigate(self, action):
+        now = self.env.now
+        outcome = self.drill.world.mitigate(now, action.get("action"), action.get("service"))
+        entry = {"by": action.by, "action": action.get("action"), "service": action.get("service"), **outcome}
+        self.mitigations.append({"t": now, **entry})
+        self.log.emit("mitigation.applied", **entry)
+        for touched in outcome["faults"]:
+            if touched["returns_in"]:
+                self.env.process(self.drill.band_aid_wears_off(touched["fault"], touched["returns_in"]))
+        return Result(True, data=outcome)
+
+    def _check_resolve(self, action):
+        return self._need_open() or self._need_commander(action, "declare the incident resolved")
+
+    def _apply_resolve(self, action):
+        self.state, self.resolved_at = "resolved", self.env.now
+        self.log.emit("incident.resolved", by=action.by, severity=self.severity, summary=action.get("summary", ""))
+        self.drill.closing()
+
+    def _check_stand_down(self, action):
+        if self.state == "none":
+            paged = any(action.by in (p.acked_by, p.to) for p in self.drill.monitoring.pages)
+            if not paged:
+                return "only the on-call engineer who was paged can stand it down before a declaration"
+            return ""
+        return self._need_open() or self._need_commander(action, "stand the incident down")
+
+    def _apply_stand_down(self, action):
+        declared = self.state == "open"
+        self.state = "stood_down"
+        self.log.emit("incident.stood_down", by=action.by, declared=declared, reason=action.get("reason", ""))
+        self.drill.closing()
+
+    def _check_schedule_postmortem(self, action):
+        if self.state != "resolved":
+            return "a postmortem is scheduled once the incident is resolved"
+        if self.postmortem:
+            return f"the postmortem is already scheduled for {self.postmortem}"
+        resolved_day = units.at(self.scenario.start, self.resolved_at).date()
+        if dt.date.fromisoformat(action.get("date")) < resolved_day:
+            return f"the postmortem date {action.get('date')} is before the incident was resolved ({resolved_day})"
+        return self._need_commander(action, "schedule the postmortem")
+
+    def _apply_schedule_postmortem(self, action):
+        self.postmortem = action.get("date")
+        self.log.emit("postmortem.scheduled", by=action.by, date=self.postmortem)
+        self.drill.closing()

@@ -1,0 +1,378 @@
+"""Simulated responders: each duty is a plain generator process driven by a behaviour profile.
+
+Bots see only what a person would: pages, the alert list, dashboards they look at,
+the incident channel and the findings of investigations. They act through the same
+action API as everyone else, and a person works on one thing at a time, so someone
+holding two duties is slower at both. docs/model.md describes the assumptions.
+"""
+
+
+import numpy as np
+
+from ...inputs import units
+from ...inputs.actions import Action
+from ..incident import found_nothing
+
+WATCH_AFTER_MITIGATION = 180.0  # how long an engineer waits before judging a mitigation
+CALM_WAIT = 900.0  # how long ops waits, after a mitigation that helped, before digging again
+
+
+def oncall(drill, me, page_id):
+    """The on-call engineer: acknowledge, confirm on the dashboards, assess, declare or stand down."""
+    profile, incident, env = me.profile, drill.incident, drill.env
+    page = next(p for p in drill.monitoring.pages if p.id == page_id)
+    if not profile.reachable:
+        return
+    slower = profile.low_urgency_factor if page.urgency == "low" else 1.0
+    # Noticing a page takes time but no effort: it does not hold up work in hand.
+    yield env.timeout(profile.ack.sample(me.rng) * slower)
+    if page.status == "acknowledged" or incident.state != "none":
+        return
+    if page.status == "triggered":
+        drill.act(Action("ack", me.name))
+    watching_since = env.now
+    while incident.state == "none":
+        yield drill.busy(me, profile.look.sample(me.rng), "look")
+        seen = look_around(drill, me, [page.service])
+        yield drill.busy(me, profile.assess.sample(me.rng), "assess")
+        if incident.state != "none":
+            return
+        severity = assess(drill, me, seen)
+        if severity is None and not drill.monitoring.firing():
+            drill.act(Action("stand_down", me.name, {"reason": "The alert cleared by itself; dashboards show no customer impact"}))
+            return
+        in_doubt = severity is None
+        if in_doubt and (drill.process.declare_when_in_doubt or env.now - watching_since >= profile.doubt_window):
+            severity = _least_user_facing(drill)
+        if severity is not None:
+            declare(drill, me, severity, page.service, in_doubt)
+            break
+        yield env.timeout(profile.check_interval)
+    if incident.state == "open":
+        drill.start_loop(me.name, "ops", operations)
+
+
+def declare(drill, me, severity, service, in_doubt):
+    facing = drill.scenario.services[service].customer_facing
+    summary = (f"Alerts on {service}; customer impact not confirmed yet" if in_doubt
+               else f"{service} is degraded" + (" and customers are affected" if facing else ""))
+    drill.act(Action("declare", me.name, {"severity": severity, "service": service, "summary": summary}))
+    level = drill.process.level(severity)
+    # A person who came to practise IC gets it at any severity: the drill is for them.
+    if (drill.process.handover_ic and level.roles) or _seated(drill, "ic"):
+        commander_ = pick(drill, "ic")
+        if commander_ is not None:
+            drill.act(Action("assign", me.name, {"role": "ic", "who": commander_}))
+
+
+def commander(drill, me):
+    """The Incident Commander: staff the roles, page teams, track severity, resolve, book the postmortem."""
+    profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
+    calm_since = None
+    saw_impact = False
+    while incident.state == "open" and incident.roles.get("ic") == me.name:
+        level = process.level(incident.severity)
+        if level.roles and process.handover_ic and me.person.oncall:
+            # Raised into the full process: the on-call engineer hands IC over, as at declaration.
+            successor = pick(drill, "ic")
+            if successor is not None:
+                yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
+                drill.act(Action("assign", me.name, {"role": "ic", "who": successor}))
+                drill.start_loop(me.name, "ops", operations)
+                return
+        for role in level.roles:
+            if role == "ic" or incident.roles.get(role):
+                continue
+            who = me.name if role == "comms" and not process.dedicated_comms else pick(drill, role)
+            if who is None:
+                continue
+            yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
+            if incident.state == "open" and incident.roles.get("ic") == me.name:
+                drill.act(Action("assign", me.name, {"role": role, "who": who}))
+        if not incident.roles.get("comms") and incident.roles.get("ic") == me.name:
+            drill.start_loop(me.name, "comms", communications)
+        teams = sorted(teams_to_page(drill) - incident.teams_paged)
+        if teams and incident.state == "open":
+            yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
+            if incident.state == "open" and incident.roles.get("ic") == me.name:
+                drill.act(Action("page", me.name, {"teams": teams}))
+        yield drill.busy(me, profile.look.sample(me.rng), "look")
+        if incident.state != "open" or incident.roles.get("ic") != me.name:
+            return
+        seen = look_around(drill, me, [incident.service])
+        severity = assess(drill, me, seen, snap=False)
+        if severity is not None:
+            saw_impact = saw_impact or process.rank(severity) < process.rank(_least_user_facing(drill))
+            if process.rank(severity) < process.rank(incident.severity):
+                drill.act(Action("severity", me.name, {"severity": severity, "reason": "Impact is larger than first assessed"}))
+        calm = not drill.monitoring.firing() and all(_normal(drill, s, m) for s, m in seen.items())
+        calm_since = (calm_since if calm_since is not None else env.now) if calm else None
+        if calm_since is not None:
+            quiet = env.now - calm_since
+            if not saw_impact and not incident.mitigations and quiet >= profile.stable_for:
+                drill.act(Action("stand_down", me.name, {"reason": "No customer impact; the alerts cleared by themselves"}))
+                return
+            if quiet >= profile.stable_for:
+                drill.act(Action("resolve", me.name, {"summary": "Metrics are back at steady state"}))
+                if process.level(incident.highest).postmortem:
+                    yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
+                    drill.act(Action("schedule_postmortem", me.name, {"date": postmortem_date(drill)}))
+                return
+        yield env.timeout(profile.check_interval)
+
+
+def communications(drill, me):
+    """The Communications Lead (or an IC without one): status updates at the cadence."""
+    profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
+    target = env.now
+    while incident.state == "open" and _writes_updates(drill, me):
+        wait = max(0.0, target - profile.write_update.median - env.now)
+        if wait:
+            yield env.any_of([env.timeout(wait), drill.closed])
+        if incident.state != "open":
+            break
+        # The initial summary (what is broken, who is affected, severity) is quicker to write.
+        effort = profile.write_update.sample(me.rng) * (0.5 if not incident.updates else 1.0)
+        yield drill.busy(me, effort, "write")
+        if incident.state != "open" or not _writes_updates(drill, me):
+            break
+        level = process.level(incident.severity)
+        _post_update(drill, me)
+        target = env.now + me.rng.uniform(level.cadence_min, level.cadence_max) - profile.write_update.median
+        # Divided attention: each role the writer holds is another chance for the update to slip.
+        held = sum(1 for who in incident.roles.values() if who == me.name)
+        if me.rng.random() > profile.discipline ** held:
+            target += 0.5 * level.cadence_max * me.rng.lognormvariate(0.0, 0.5)
+    if incident.state == "resolved" and _writes_updates(drill, me):
+        yield drill.busy(me, profile.write_update.sample(me.rng), "write")
+        drill.act(Action("update", me.name, {"status": "resolved", "summary": _summary(incident)}))
+
+
+def operations(drill, me):
+    """The Operations Lead (or the on-call before one is named): investigate, mitigate first."""
+    profile, incident, env = me.profile, drill.incident, drill.env
+    tried, exhausted = set(), set()
+    while not incident.closed and incident.roles.get("ops") in (None, me.name):
+        firing = [a.rule.service for a in drill.monitoring.firing()]
+        if not firing:
+            yield env.timeout(profile.check_interval)
+            continue
+        lead = _next_lead(drill, firing, exhausted)
+        if lead is None:
+            exhausted.clear()
+            yield env.timeout(profile.check_interval)
+            continue
+        if not (yield from _dig(drill, me, lead, firing[0], tried, exhausted)):
+            return
+
+
+def responder(drill, me, team):
+    """An engineer of a paged team: join the channel, be briefed by the IC, dig into the team's services.
+
+    Paging more teams brings more people: each costs the IC a briefing, and each can
+    investigate (and fix) their own services in parallel with the Operations Lead.
+    """
+    profile, incident, env = me.profile, drill.incident, drill.env
+    yield env.any_of([env.timeout(profile.join.sample(me.rng)), drill.closed])
+    if incident.closed:
+        return
+    drill.log.emit("responder.joined", who=me.name, team=team)
+    ic = drill.people.get(incident.roles.get("ic"))
+    if ic is not None and ic is not me:
+        # Briefing occupies the IC (after whatever the IC is doing) and the newcomer alike.
+        yield drill.busy(ic, ic.profile.brief.sample(me.rng), "brief")
+        me.free_at = max(me.free_at, ic.free_at)
+    services = drill.scenario.services
+    own = [name for name, svc in services.items() if svc.team == team]
+    yield drill.busy(me, profile.look.sample(me.rng), "look")
+    seen = {name: drill.act(Action("look", me.name, {"service": name})).data for name in own}
+    suspects = {name for name, m in seen.items() if _degraded(services[name], m)}
+    tried, exhausted = set(), set()
+    while not incident.closed:
+        pointed = {f["points_to"] for f in incident.findings} | {f["service"] for f in incident.findings if f["suggests"]}
+        others = {service for who, service in incident.investigating if who != me.name}
+        leads = [n for n in own if n in (suspects | pointed) and n not in exhausted and n not in others]
+        if not leads:
+            yield env.any_of([env.timeout(profile.check_interval), drill.closed])
+            continue
+        firing = [a.rule.service for a in drill.monitoring.firing()]
+        if not (yield from _dig(drill, me, leads[0], firing[0] if firing else leads[0], tried, exhausted)):
+            return
+
+
+def _dig(drill, me, lead, symptom, tried, exhausted):
+    """Investigate ``lead``; apply the mitigation a finding suggests and judge it. False: stop."""
+    profile, incident, env = me.profile, drill.incident, drill.env
+    # One thing at a time: an investigation starts once the work in hand is done.
+    if me.free_at > env.now:
+        yield env.timeout(me.free_at - env.now)
+    if incident.closed:
+        return False
+    result = drill.act(Action("investigate", me.name, {"service": lead}))
+    if not result.ok:
+        yield env.timeout(profile.check_interval)
+        return True
+    done, done_at = result.data
+    me.worked["investigate"] = me.worked.get("investigate", 0.0) + done_at - env.now
+    me.free_at = max(me.free_at, done_at)
+    finding = yield done
+    if finding is None:
+        return False
+    if found_nothing(finding):
+        exhausted.add(lead)
+    fix = (finding["suggests"], finding["service"])
+    if finding["suggests"] and fix not in tried:
+        tried.add(fix)
+        before = drill.world.metrics[symptom]["error_rate"]
+        yield drill.busy(me, profile.mitigate.sample(me.rng), "mitigate")
+        if incident.closed:
+            return False
+        drill.act(Action("mitigate", me.name, {"action": fix[0], "service": fix[1]}))
+        yield env.timeout(WATCH_AFTER_MITIGATION)
+        after = look_around(drill, me, [symptom])[symptom]["error_rate"]
+        if after < 0.8 * before:
+            yield env.any_of([env.timeout(CALM_WAIT), drill.closed])
+    return True
+
+
+def answer(drill, me):
+    """A stakeholder asked in the channel: whoever writes the updates answers with one, sooner than planned."""
+    incident = drill.incident
+    yield drill.busy(me, 0.5 * me.profile.write_update.sample(me.rng))
+    if incident.state == "open" and _writes_updates(drill, me):
+        _post_update(drill, me)
+
+
+def _post_update(drill, me) -> None:
+    """Post the status update: where things stand, what is being done, when the next one comes."""
+    incident = drill.incident
+    level = drill.process.level(incident.severity)
+    drill.act(Action("update", me.name, {"status": _status(incident), "summary": _summary(incident),
+                                         "next_update": drill.env.now + level.cadence_min}))
+
+
+ROLE_LOOPS = {"ic": commander, "comms": communications, "ops": operations}
+
+
+# -- what a responder judges from what they see --
+
+
+def look_around(drill, me, services) -> dict:
+    """Look at the dashboards of the given services and of every service with a firing alert."""
+    names = list(dict.fromkeys([*services, *(a.rule.service for a in drill.monitoring.firing())]))
+    return {name: drill.act(Action("look", me.name, {"service": name})).data for name in names}
+
+
+def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
+    """A severity from the dashboards and the team's knowledge of its services, or None when in doubt.
+
+    A ``snap`` judgment (the on-call's first call) is off by one level with probability
+    ``misjudge``; the IC's later re-assessments are made with more information and are not.
+    """
+    services, levels = drill.scenario.services, list(drill.process.severities)
+    rank = None
+    for name, m in seen.items():
+        svc = services[name]
+        if svc.breached(m["error_rate"], m["latency_p99_ms"]):
+            level = 0 if (svc.customer_facing and svc.critical) else 1 if svc.customer_facing else 3
+        elif svc.customer_facing and _degraded(svc, m):
+            level = 2
+        else:
+            continue
+        rank = level if rank is None else min(rank, level)
+    if rank is None and len({a.rule.service for a in drill.monitoring.firing()}) >= 2 and any(
+            _degraded(services[n], m) for n, m in seen.items()):
+        rank = 2  # several alerts for what looks like one issue
+    if rank is None:
+        return None
+    if snap and me.rng.random() < me.profile.misjudge:
+        rank += me.rng.choice((-1, 1))
+    return levels[max(0, min(rank, len(levels) - 1))]
+
+
+def _degraded(svc, m) -> bool:
+    return m["error_rate"] > 3 * svc.error_rate + 0.001 or m["latency_p99_ms"] > 1.5 * svc.latency_p99_ms
+
+
+def _normal(drill, name, m) -> bool:
+    return not _degraded(drill.scenario.services[name], m)
+
+
+def _least_user_facing(drill) -> str:
+    """The level for 'something is wrong, impact unknown': the first one without the full process."""
+    process = drill.process
+    return next((name for name, level in process.severities.items() if not level.roles), list(process.severities)[-1])
+
+
+def pick(drill, role) -> str | None:
+    """Who the team would ask to take ``role``: the first suitable person without a role."""
+    incident = drill.incident
+    busy = set(incident.roles.values())
+    people = [p for p in drill.people.values() if p.name not in busy]
+    seated = _seated(drill, role)
+    if seated is not None and seated not in busy:
+        return seated
+    acked = [p.acked_by for p in drill.monitoring.pages if p.acked_by]
+    if role == "ops" and acked and acked[0] in drill.people:
+        return acked[0]
+    # Whoever is on call is needed at the pager and the keyboard: ask them last.
+    people.sort(key=lambda p: p.person.oncall is not None)
+    for p in people:
+        if role in p.person.trained and (role != "ic" or p.person.senior) and p.name not in acked:
+            return p.name
+    return None
+
+
+def _seated(drill, role) -> str | None:
+    """The person (not a bot) who came to play ``role``, if any."""
+    return next((p.name for p in drill.people.values() if p.seat == role and not p.bot), None)
+
+
+def teams_to_page(drill) -> set[str]:
+    services = drill.scenario.services
+    if drill.process.page_teams == "all":
+        return set(drill.scenario.teams)
+    incident = drill.incident
+    names = {incident.service} | {a.rule.service for a in drill.monitoring.firing() if a.since <= incident.declared_at}
+    for f in incident.findings:
+        if f["root_cause"] or f["points_to"]:
+            names.add(f["service"])
+    return {services[n].team for n in names}
+
+
+def postmortem_date(drill) -> str:
+    resolved = units.at(drill.scenario.start, drill.env.now).date()
+    return str(np.busday_offset(resolved, 3, roll="forward"))
+
+
+def _writes_updates(drill, me) -> bool:
+    roles = drill.incident.roles
+    return roles.get("comms") == me.name or (not roles.get("comms") and roles.get("ic") == me.name)
+
+
+def _status(incident) -> str:
+    if incident.state == "resolved":
+        return "resolved"
+    if incident.mitigations:
+        return "mitigating"
+    if any(f["root_cause"] for f in incident.findings):
+        return "identified"
+    return "investigating"
+
+
+def _summary(incident) -> str:
+    known = next((f["text"].rstrip(".") for f in reversed(incident.findings) if not found_nothing(f)), None)
+    doing = (f"Applied {incident.mitigations[-1]['action']} on {incident.mitigations[-1]['service']}"
+             if incident.mitigations else "Investigating")
+    return f"{incident.severity} on {incident.service}. Known: {known or 'symptoms only so far'}. Doing: {doing}."
+
+
+def _next_lead(drill, firing, exhausted):
+    services = drill.scenario.services
+    pointed = [f["points_to"] for f in reversed(drill.incident.findings) if f["points_to"]]
+    culprits = [f["service"] for f in reversed(drill.incident.findings) if f["suggests"] or f["root_cause"]]
+    alerting = sorted(set(firing), key=lambda n: (not services[n].customer_facing, firing.index(n)))
+    for name in [*culprits, *pointed, *alerting]:
+        if name not in exhausted:
+            return name
+    return None

@@ -1,0 +1,375 @@
+"""Scoring: pure functions from a drill's event log, its scenario and the process to a scorecard.
+
+Times are seconds; a metric is ``None`` when the event it needs never happened, and a
+checklist item is ``None`` when it does not apply to this drill (docs/scoring.md).
+"""
+
+
+import numpy as np
+
+from ..inputs import units
+from ..inputs.config import Process, Scenario
+
+CHECKLIST = {
+    "confirm_alert_real": "Confirm the alert is real (check dashboards)",
+    "assess_severity": "Assess severity using the defined criteria",
+    "declare_and_open_channel": "Declare the incident and create the channel",
+    "page_ic_and_comms": "Page the IC and Communications Lead",
+    "initial_summary": "Post the initial summary in the incident channel",
+    "investigate_symptoms": "Investigate symptoms, not root cause",
+    "mitigate_first": "Mitigate first, diagnose later",
+    "communicate_at_cadence": "Communicate at the defined cadence",
+    "resolved_when_normal": "Declare resolved when metrics return to normal",
+    "postmortem_scheduled": "Schedule the postmortem within 5 business days",
+}
+
+
+def _first(events, kind, where=None):
+    return next((e for e in events if e["kind"] == kind and (where is None or where(e))), None)
+
+
+def _caused_by_fault(event) -> bool:
+    return event.get("cause") not in (None, ["noise"])
+
+
+def _since(event, origin):
+    return None if event is None or origin is None else round(event["t"] - origin["t"], 1)
+
+
+def _end_of(events):
+    """When the incident ended: resolution, stand-down, or the end of the drill."""
+    ended = _first(events, "incident.resolved") or _first(events, "incident.stood_down")
+    return (ended or events[-1])["t"] if events else 0.0
+
+
+def cadence_adherence(events: list[dict], process: Process) -> float | None:
+    """Share of update deadlines falling due before resolution that were met.
+
+    The first update is due ``initial_update`` after declaration; each next one is due
+    within the current severity's longest cadence after the previous update (or after
+    the missed deadline, when no late update followed).
+    """
+    deadlines = update_deadlines(events, process)
+    return sum(met for _, met in deadlines) / len(deadlines) if deadlines else None
+
+
+def update_deadlines(events: list[dict], process: Process) -> list[tuple[float, bool]]:
+    """Each update deadline that fell due before resolution, and whether it was met."""
+    declared = _first(events, "incident.declared")
+    if declared is None:
+        return []
+    end = _end_of(events)
+    updates = [e["t"] for e in events if e["kind"] == "update.posted" and e["t"] >= declared["t"]]
+    changes = [(declared["t"], declared["severity"])]
+    changes += [(e["t"], e["to"]) for e in events if e["kind"] == "severity.changed"]
+
+    def severity_at(t):
+        return [s for when, s in changes if when <= t][-1]
+
+    deadlines = []
+    after, deadline = declared["t"] - 1e-9, declared["t"] + process.initial_update
+    while deadline < end:
+        window = [u for u in updates if after < u <= deadline]
+        deadlines.append((deadline, bool(window)))
+        if window:
+            anchor = window[-1]
+        else:
+            late = [u for u in updates if deadline < u < end]
+            anchor = late[0] if late else deadline
+        after = anchor
+        deadline = anchor + process.level(severity_at(anchor)).cadence_max
+    return deadlines
+
+
+def _highest(events, process):
+    levels = [e.get("severity") if e["kind"] == "incident.declared" else e.get("to")
+              for e in events if e["kind"] in ("incident.declared", "severity.changed")]
+    return min(levels, key=process.rank) if levels else None
+
+
+def role_coverage(events: list[dict], process: Process) -> float | None:
+    """Mean over the required roles of the share of declared-to-resolved time someone held it."""
+    declared = _first(events, "incident.declared")
+    if declared is None:
+        return None
+    level = process.level(_highest(events, process))
+    if level is None or not level.roles:
+        return None
+    start, end = declared["t"], _end_of(events)
+    if end <= start:
+        return None
+    shares = []
+    for role in level.roles:
+        first = _first(events, "role.assigned", lambda e, r=role: e["role"] == r)
+        held = 0.0 if first is None or first["t"] >= end else end - max(first["t"], start)
+        shares.append(held / (end - start))
+    return sum(shares) / len(shares)
+
+
+def customer_impact_min(events: list[dict]) -> float:
+    """Minutes during which at least one customer-facing service breached its impact threshold."""
+    active: set = set()
+    total, since = 0.0, None
+    for e in events:
+        if e["kind"] == "impact.started":
+            if not active:
+                since = e["t"]
+            active.add(e["service"])
+        elif e["kind"] == "impact.ended" and e["service"] in active:
+            active.discard(e["service"])
+            if not active:
+                total += e["t"] - since
+    if active and events:
+        total += events[-1]["t"] - since
+    return total / 60.0
+
+
+def stakeholder_waits(events: list[dict]) -> list[float]:
+    """For each stakeholder question, how long it waited for the next status update (until
+    the incident ended when none came)."""
+    waits = []
+    for asked in (e for e in events if e["kind"] == "stakeholder.asked"):
+        answer = _first(events, "update.posted", lambda e, t=asked["t"]: e["t"] >= t)
+        waits.append((answer["t"] if answer else max(_end_of(events), asked["t"])) - asked["t"])
+    return waits
+
+
+def _roles_held(events) -> dict:
+    roles: dict[str, str] = {}
+    most = 0
+    for e in events:
+        if e["kind"] == "role.assigned":
+            roles[e["role"]] = e["who"]
+            counts = {who: list(roles.values()).count(who) for who in roles.values()}
+            most = max(most, max(counts.values()))
+    return {"roles": roles, "max_roles_per_person": most}
+
+
+def _ic_hands_on(events) -> int:
+    ic, count = None, 0
+    for e in events:
+        if e["kind"] == "role.assigned" and e["role"] == "ic":
+            ic = e["who"]
+        elif e["kind"] in ("investigation.started", "mitigation.applied") and ic is not None and e["by"] == ic:
+            count += 1
+        elif e["kind"] in ("incident.resolved", "incident.stood_down"):
+            ic = None
+    return count
+
+
+def _business_days(start: str, end: str) -> int:
+    return int(np.busday_count(start, end))
+
+
+def _day(scenario: Scenario, t: float) -> str:
+    return units.at(scenario.start, t).date().isoformat()
+
+
+def _resolved_when_normal(events, resolved) -> bool:
+    """At resolution no customer impact, no fault alert firing, and no fault left to come back."""
+    before = [e for e in events if e["t"] <= resolved["t"]]
+    impacted, firing, faults = set(), set(), {}
+    for e in before:
+        if e["kind"] == "impact.started":
+            impacted.add(e["service"])
+        elif e["kind"] == "impact.ended":
+            impacted.discard(e["service"])
+        elif e["kind"] == "alert.firing" and _caused_by_fault(e):
+            firing.add(e["fingerprint"])
+        elif e["kind"] == "alert.resolved":
+            firing.discard(e["fingerprint"])
+        elif e["kind"] == "fault.started":
+            faults[e["fault"]] = "active"
+        elif e["kind"] == "fault.ended":
+            faults[e["fault"]] = "ended"
+        elif e["kind"] == "fault.returned":
+            faults[e["fault"]] = "active"
+        elif e["kind"] == "mitigation.applied":
+            for touched in e["faults"]:
+                faults[touched["fault"]] = touched["outcome"]
+    stable = all(state in ("fixed", "eased", "ended") for state in faults.values())
+    return not impacted and not firing and stable
+
+
+def _ic_spans(events, name) -> list[tuple[float, float]]:
+    """When ``name`` held IC: from taking it to handing it on or closing the incident."""
+    spans, since = [], None
+    for e in events:
+        if e["kind"] == "role.assigned" and e["role"] == "ic":
+            if e["who"] == name and since is None:
+                since = e["t"]
+            elif e["who"] != name and since is not None:
+                spans.append((since, e["t"]))
+                since = None
+        elif e["kind"] in ("incident.resolved", "incident.stood_down") and since is not None:
+            spans.append((since, e["t"]))
+            since = None
+    if since is not None:
+        spans.append((since, events[-1]["t"]))
+    return spans
+
+
+def duties(events: list[dict], scenario: Scenario, process: Process, name: str) -> dict:
+    """One person's own part, apart from the team's score: the roles they held and gave out,
+    the severity calls they made and whether each was right, and, for their time as IC, the
+    update cadence the team kept and whether they stayed hands-off (docs/scoring.md)."""
+    truth, full_process = scenario.truth, {n for n, level in process.severities.items() if level.roles}
+    mine = [e for e in events if e.get("by") == name]
+    spans = _ic_spans(events, name)
+
+    def while_ic(t):
+        return any(start <= t <= end for start, end in spans)
+
+    def right(event):
+        # A declaration is judged against the severity at first; a later change against
+        # where the incident ends up (a worsening incident's final severity).
+        level = event.get("to", event.get("severity"))
+        if truth.false_alarm:
+            return level not in full_process
+        return level == (truth.severity if event["kind"] == "incident.declared" else truth.final_severity or truth.severity)
+
+    took_ic = spans[0][0] if spans else None
+    assigned = [{"role": e["role"], "who": e["who"], "at": e["at"], "after_s": round(e["t"] - took_ic, 1)}
+                for e in mine if e["kind"] == "role.assigned" and not (e["role"] == "ic" and e["who"] == name)]
+    decisions = [{"at": e["at"], "from": e.get("from"), "to": e.get("to", e.get("severity")), "right": right(e)}
+                 for e in mine if e["kind"] in ("incident.declared", "severity.changed")]
+    staffed = None
+    if spans:
+        ic_end = spans[-1][1]
+        levels = [e.get("to", e.get("severity")) for e in events
+                  if e["kind"] in ("incident.declared", "severity.changed") and e["t"] <= ic_end]
+        required = [r for r in process.level(min(levels, key=process.rank)).roles if r != "ic"] if levels else []
+        held = {e["role"] for e in events if e["kind"] == "role.assigned" and e["t"] <= ic_end}
+        staffed = all(r in held for r in required) if required else None
+    deadlines = [met for t, met in update_deadlines(events, process) if while_ic(t)]
+    hands_on = sum(e["kind"] in ("investigation.started", "mitigation.applied") and while_ic(e["t"]) for e in mine)
+    acks = [e for e in mine if e["kind"] == "page.acked"]
+    first_page = _first(events, "page.sent", lambda e: acks and e["page"] == acks[0]["page"])
+    return {
+        "roles_held": sorted({e["role"] for e in events if e["kind"] == "role.assigned" and e["who"] == name}),
+        "ic_time_s": round(sum(end - start for start, end in spans), 1) if spans else None,
+        "roles_assigned": assigned,
+        "required_roles_staffed": staffed,
+        "severity_decisions": decisions,
+        "cadence_while_ic": sum(deadlines) / len(deadlines) if deadlines else None,
+        "hands_on_while_ic": hands_on if spans else None,
+        "hands_off_as_ic": hands_on == 0 if spans else None,
+        "time_to_acknowledge_s": _since(acks[0] if acks else None, first_page),
+        "updates_posted": sum(e["kind"] == "update.posted" for e in mine),
+        "investigations": sum(e["kind"] == "investigation.started" for e in mine),
+        "mitigations": sum(e["kind"] == "mitigation.applied" for e in mine),
+        "actions_rejected": sum(e["kind"] == "action.rejected" for e in mine),
+    }
+
+
+def score(events: list[dict], scenario: Scenario, process: Process, people: tuple[str, ...] = ()) -> dict:
+    """The scorecard: ``{"metrics", "checklist", "components", "score"}``, and ``"people"``
+    (each person's ``duties``) when people took part in a live drill."""
+    truth = scenario.truth
+    fault_start = _first(events, "fault.started")
+    firing = _first(events, "alert.firing", _caused_by_fault)
+    page = _first(events, "page.sent", _caused_by_fault)
+    fault_pages = {e["page"] for e in events if e["kind"] == "page.sent" and _caused_by_fault(e)}
+    ack = _first(events, "page.acked", lambda e: e["page"] in fault_pages)
+    declared = _first(events, "incident.declared")
+    mitigated = _first(events, "mitigation.applied", lambda e: e["effective"])
+    resolved = _first(events, "incident.resolved")
+    stood_down = _first(events, "incident.stood_down")
+    postmortem = _first(events, "postmortem.scheduled")
+    ended = _first(events, "drill.ended") or {}
+    highest = _highest(events, process)
+    held = _roles_held(events)
+    paged = sorted({t for e in events if e["kind"] == "teams.paged" for t in e["teams"]})
+    needed = sorted(truth.teams_needed)
+    adherence = cadence_adherence(events, process)
+    coverage = role_coverage(events, process)
+    full_process = {name for name, level in process.severities.items() if level.roles}
+
+    metrics = {
+        "time_to_detect_s": _since(firing, fault_start),
+        "time_to_acknowledge_s": _since(ack, page),
+        "time_to_declare_s": _since(declared, firing),
+        "time_to_mitigate_s": _since(mitigated, firing),
+        "time_to_resolve_s": _since(resolved, firing),
+        "customer_impact_min": round(customer_impact_min(events), 2),
+        "cadence_adherence": adherence,
+        "role_coverage": coverage,
+        "declared_severity": declared["severity"] if declared else None,
+        "highest_severity": highest,
+        "expected_severity": truth.severity,
+        "severity_changes": sum(e["kind"] == "severity.changed" for e in events),
+        "ic_hands_on_actions": _ic_hands_on(events),
+        "max_roles_per_person": held["max_roles_per_person"],
+        "teams_paged": paged,
+        "teams_needed": needed,
+        "teams_missing": sorted(set(needed) - set(paged)),
+        "false_alarm": truth.false_alarm,
+        "false_alarm_handled": (stood_down is not None and highest not in full_process) if truth.false_alarm else None,
+        "postmortem_date": postmortem["date"] if postmortem else None,
+        "updates_posted": sum(e["kind"] == "update.posted" for e in events),
+        "actions_rejected": sum(e["kind"] == "action.rejected" for e in events),
+        "revenue_lost": ended.get("revenue_lost"),
+        "failed_requests": ended.get("failed_requests"),
+    }
+
+    decision = declared or stood_down
+    looked_first = decision is not None and any(
+        e["kind"] == "dashboard.viewed" and e["by"] == decision["by"] and e["t"] <= decision["t"] for e in events)
+    first_look = _first(events, "investigation.started", lambda e: firing is not None and e["t"] >= firing["t"])
+    symptoms = {e["service"] for e in events if e["kind"] == "alert.firing" and first_look and e["t"] <= first_look["t"]}
+    first_update = _first(events, "update.posted")
+    required = process.level(highest).roles if highest else ()
+    postmortem_due = bool(highest and process.level(highest).postmortem and resolved)
+    real = not truth.false_alarm
+    checklist = {
+        "confirm_alert_real": looked_first if decision else None,
+        "assess_severity": (declared is not None and declared["severity"] == truth.severity) if real
+        else highest not in full_process,
+        "declare_and_open_channel": declared is not None if real else None,
+        "page_ic_and_comms": all(r in held["roles"] for r in ("ic", "comms")) if {"ic", "comms"} & set(required) else None,
+        "initial_summary": (first_update is not None and first_update["t"] - declared["t"] <= process.initial_update)
+        if declared and real else None,
+        "investigate_symptoms": (first_look is not None and first_look["service"] in symptoms) if real else None,
+        "mitigate_first": (mitigated is not None and (resolved is None or mitigated["t"] <= resolved["t"])) if real else None,
+        "communicate_at_cadence": None if adherence is None else adherence >= process.cadence_pass,
+        "resolved_when_normal": _resolved_when_normal(events, resolved) if resolved else (False if real and declared else None),
+        "postmortem_scheduled": (postmortem is not None and 0 <= _business_days(_day(scenario, resolved["t"]), postmortem["date"])
+                                 <= process.postmortem_business_days) if postmortem_due else None,
+    }
+    metrics["postmortem_in_time"] = checklist["postmortem_scheduled"]
+    waits = stakeholder_waits(events)
+    if waits:  # only live drills have stakeholder questions; informational, not weighted
+        metrics["stakeholder_questions"] = len(waits)
+        metrics["stakeholder_longest_wait_s"] = round(max(waits), 1)
+
+    def timeliness(value, target, zero_at):
+        if value is None:
+            return 0.0
+        return max(0.0, min(1.0, (zero_at - value) / (zero_at - target))) if value > target else 1.0
+
+    applicable = [v for v in checklist.values() if v is not None]
+    expected = process.level(truth.severity) if real else None
+    severity_score = None
+    if real:
+        off = abs(process.rank(metrics["declared_severity"]) - process.rank(truth.severity)) if declared else 9
+        severity_score = {0: 1.0, 1: 0.5}.get(off, 0.0)
+    teams_score = None
+    if needed and declared:
+        teams_score = max(0.0, len(set(needed) & set(paged)) / len(needed) - 0.1 * len(set(paged) - set(needed)))
+    components = {
+        "declare": timeliness(metrics["time_to_declare_s"], expected.response, 4 * expected.response) if expected else None,
+        "severity": severity_score,
+        "cadence": adherence,
+        "roles": coverage,
+        "mitigate": timeliness(metrics["time_to_mitigate_s"], process.mitigate_target, 3 * process.mitigate_target) if real else None,
+        "checklist": sum(applicable) / len(applicable) if applicable else None,
+        "teams": teams_score,
+        "false_alarm": float(metrics["false_alarm_handled"]) if truth.false_alarm else None,
+    }
+    weighted = [(process.weights[name], value) for name, value in components.items() if value is not None]
+    total_weight = sum(w for w, _ in weighted)
+    overall = round(100 * sum(w * v for w, v in weighted) / total_weight, 1) if total_weight else 0.0
+    card = {"metrics": metrics, "checklist": checklist, "components": components, "score": overall}
+    if people:
+        card["people"] = {name: duties(events, scenario, process, name) for name in people}
+    return card
