@@ -144,3 +144,19 @@ def test_validate_recognises_each_kind_of_file(write):
     assert validate(write("p.yaml", "initial_update: 5m\n")) == "process"
     # A chaos mapping file may hold only aliases: names in experiments -> topology services.
     assert validate(write("m.yaml", "services: {my-provider-app: payment-gateway}\n")) == "chaos mapping"
+
+
+def test_an_explicit_kind_decides_and_must_match_the_file(write):
+    # Shape alone reads an empty-ish roster-less file as a process; `kind:` says otherwise.
+    assert validate(write("k.yaml", "kind: roster\npeople:\n  - {name: a, oncall: primary}\n")) == "roster"
+    assert validate(write("p.yaml", "kind: process\ninitial_update: 5m\n")) == "process"
+    with pytest.raises(DrillError) as bad:
+        validate(write("u.yaml", "kind: playbook\ninitial_update: 5m\n"))
+    assert str(bad.value).startswith(f"{write('u.yaml', 'kind: playbook')}:1: kind: unknown kind 'playbook' (known: topology,")
+    # A scenario that calls itself a roster is read as a roster, and what does not fit is named.
+    with pytest.raises(DrillError) as wrong:
+        validate(write("s.yaml", "services: {}\nkind: roster\n"))
+    assert "unknown field 'services'" in str(wrong.value)
+    # Loaders accept their own kind, so a file with `kind: scenario` runs too.
+    text = (SCENARIOS / "checkout-config-push.yaml").read_text(encoding="utf-8")
+    assert load_scenario(write("c.yaml", "kind: scenario\n" + text)).name == load_scenario(SCENARIOS / "checkout-config-push.yaml").name
