@@ -1,0 +1,28 @@
+"""Monitoring: alert rules (Prometheus), grouped notifications (Alertmanager), pages (PagerDuty).
+
+Rules are evaluated every evaluation interval against the latest scrape: a rule whose
+condition holds is pending, then firing once it has held for its ``for`` duration, and
+resolved when the condition stops holding. Firing and resolved alerts are grouped by
+labels and notified after ``group_wait``, then every ``group_interval`` when the group
+changed, and again after ``repeat_interval``. A notification triggers (or resolves) a
+page to the primary on-call, which escalates to the secondary when not acknowledged.
+"""
+
+from ...inputs.config import Monitoring as MonitoringConfig
+from .paging import Page, Pager
+from .routing import Router
+from .rules import Alert, Rules
+
+__all__ = ["Alert", "Monitoring", "Page"]
+
+
+class Monitoring:
+    """Rules, routing and paging of one drill, wired one into the next."""
+
+    def __init__(self, env, log, world, config: MonitoringConfig, rules, oncall: list[str]):
+        self.pager = Pager(env, log, config, oncall)
+        self.router = Router(env, log, config, self.pager.trigger, self.pager.resolve)
+        self.rules = Rules(env, log, world, rules, self.router.notify)
+        self.oncall, self.pages, self.alerts = oncall, self.pager.pages, self.rules.alerts
+        self.evaluate, self.firing = self.rules.evaluate, self.rules.firing
+        self.pages_for, self.acknowledge = self.pager.pages_for, self.pager.acknowledge
