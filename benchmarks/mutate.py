@@ -41,7 +41,7 @@ EQUIVALENT = Path(__file__).resolve().parent / "mutants_equivalent.yaml"
 MODULES = {
     "stats": ("sim/analysis/stats.py", ["tests/test_stats.py"]),
     "scoring": ("sim/outputs/scoring.py", ["tests/test_scoring.py", "tests/test_checklist.py"]),
-    "incident": ("sim/model/incident.py", ["tests/test_incident.py"]),
+    "incident": ("sim/model/incident.py", ["tests/test_incident.py", "tests/test_incident_rules.py"]),
     "world": ("sim/model/world.py", ["tests/test_world.py", "tests/test_monitoring.py", "tests/test_incident.py"]),
     "rules": ("sim/model/monitoring/rules.py", ["tests/test_monitoring.py"]),
     "routing": ("sim/model/monitoring/routing.py", ["tests/test_monitoring.py"]),

@@ -62,7 +62,11 @@ class Incident:
         return getattr(self, f"_apply_{action.do}")(action) or Result(True)
 
     def _reject(self, action: Action, reason: str) -> Result:
-        self.log.emit("action.rejected", **action.as_event(), reason=reason)
+        tried = action.as_event()
+        # `reason` says why it was rejected; a severity change or stand-down keeps its own as `stated`.
+        if "reason" in tried:
+            tried["stated"] = tried.pop("reason")
+        self.log.emit("action.rejected", **tried, reason=reason)
         return Result(False, reason)
 
     # -- who may act --

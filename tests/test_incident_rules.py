@@ -1,0 +1,255 @@
+"""The response process, action by action: who may do what and when, and what each action does.
+
+Short drills on tests/data/tiny.yaml (api; its alert fires at 195 s and pages dana at
+225 s) with four people and no bots; the test moves the clock and acts, as a person at
+the console would.
+"""
+
+from dataclasses import replace
+
+import pytest
+
+from sim import load_scenario, load_script
+from sim.inputs.actions import Action
+from sim.inputs.config import Finding
+from sim.model.engine import AFTER_POSTMORTEM, Drill
+
+from .conftest import DATA, SCENARIOS
+
+TINY = load_scenario(DATA / "tiny.yaml")
+CAST = """
+participants:
+  - {name: dana, oncall: primary}
+  - {name: lee, oncall: secondary}
+  - {name: alex}
+  - {name: sam}
+actions: []
+"""
+
+
+class Console:
+    """A drill that the test drives: ``at(t)`` moves the clock, ``do(...)`` acts."""
+
+    def __init__(self, write, scenario=TINY):
+        self.drill = Drill(scenario, script=load_script(write("cast.yaml", CAST), scenario.start))
+        self.drill.start()
+        self.incident = self.drill.incident
+
+    def at(self, t):
+        self.drill.env.run(until=t)
+        return self
+
+    def do(self, by, what, **fields):
+        return self.drill.act(Action(what, by, fields))
+
+    def events(self, kind):
+        return [e for e in self.drill.log.events if e["kind"] == kind]
+
+
+@pytest.fixture
+def console(write):
+    return Console(write)
+
+
+def declared(console, t=300):
+    """dana acknowledges and declares a SEV2 on api at ``t``: she is IC."""
+    console.at(t)
+    assert console.do("dana", "ack").ok
+    assert console.do("dana", "declare", severity="SEV2").ok
+    return console
+
+
+def resolved(console, t=900):
+    declared(console)
+    console.at(t)
+    assert console.do("dana", "resolve").ok
+    return console
+
+
+def test_an_accepted_action_says_ok_and_a_rejected_one_says_why(console):
+    result = console.at(300).do("nobody", "look", service="api")
+    assert (result.ok, result.reason) == (False, "'nobody' is not taking part in this drill")
+    assert console.events("action.rejected")[-1]["reason"] == "'nobody' is not taking part in this drill"
+    looked = console.do("dana", "look", service="api")
+    assert looked.ok and looked.data["error_rate"] == pytest.approx(0.2008)
+
+
+def test_acknowledging_a_page_that_is_not_open_is_rejected(console):
+    console.at(300)
+    assert console.do("dana", "ack", page="P9").reason == "no open page P9 for dana to acknowledge"
+    assert console.do("dana", "ack", page="P1").ok
+
+
+def test_declaring_checks_the_severity_and_the_service(console):
+    console.at(200)  # the alert fired at 195; its page goes out at 225
+    assert console.do("dana", "declare", severity="SEV9").reason.startswith("unknown severity 'SEV9'")
+    assert console.do("dana", "declare", severity="SEV2", service="nosuch").reason \
+        == "unknown service 'nosuch' (services: api)"
+    assert console.do("dana", "declare", severity="SEV2").ok  # the firing alert's service, before any page
+    assert (console.incident.service, console.incident.channel) == ("api", "#inc-2026-04-20-api")
+
+
+def test_the_highest_severity_is_remembered_when_it_is_lowered(console):
+    declared(console)
+    assert console.incident.highest == "SEV2"
+    assert console.do("dana", "severity", severity="SEV1", reason="checkout down").ok
+    assert console.do("dana", "severity", severity="SEV3").ok
+    assert (console.incident.severity, console.incident.highest) == ("SEV3", "SEV1")
+    changes = [(e["from"], e["to"], e["by"]) for e in console.events("severity.changed")]
+    assert changes == [("SEV2", "SEV1", "dana"), ("SEV1", "SEV3", "dana")]
+
+
+def test_only_the_commander_assigns_people_who_take_part(console):
+    declared(console)
+    assert console.do("dana", "assign", role="comms", who="zed").reason.startswith("'zed' is not taking part")
+    assert console.do("alex", "assign", role="comms", who="sam").reason \
+        == "only the Incident Commander (dana) can assign roles"
+    assert console.do("dana", "assign", role="comms", who="sam").ok
+    assert console.do("dana", "assign", role="comms", who="sam").reason == "sam already holds comms"
+
+
+def test_only_the_commander_pages_and_only_new_teams_are_paged(console):
+    declared(console)
+    assert console.do("alex", "page", teams=["api"]).reason == "only the Incident Commander (dana) can page teams"
+    assert console.do("dana", "page", teams=["api"]).ok
+    assert console.do("dana", "page", teams=["api"]).reason == "those teams were already paged"
+    assert console.do("dana", "page", teams=["api", "payments"]).ok
+    assert [e["teams"] for e in console.events("teams.paged")] == [["api"], ["payments"]]
+    assert console.incident.teams_paged == {"api", "payments"}
+
+
+def test_updates_carry_their_fields_and_after_resolving_only_a_resolved_one(console):
+    declared(console)
+    assert console.do("dana", "update", status="investigating", summary="api errors").ok
+    assert console.do("dana", "update", status="identified", summary="bad deploy", next_update=2100.0, eta="15:30").ok
+    first, second = console.incident.updates
+    assert (first["t"], first["status"], "next_update" in first) == (300, "investigating", False)
+    assert (second["next_update"], second["eta"]) == ("2026-04-20T14:35:00Z", "15:30")
+    assert [e["status"] for e in console.events("update.posted")] == ["investigating", "identified"]
+    console.at(900)
+    assert console.do("dana", "resolve").ok
+    assert console.do("dana", "update", status="monitoring", summary="x").reason \
+        == "the incident is resolved: the last update has status resolved"
+    assert console.do("dana", "update", status="resolved", summary="all clear").ok
+
+
+def test_mitigations_are_kept_and_refused_once_the_incident_is_over(console):
+    declared(console)
+    result = console.do("lee", "mitigate", action="rollback", service="api")
+    assert result.ok and result.data["effective"] is True
+    assert [(m["t"], m["action"], m["by"]) for m in console.incident.mitigations] == [(300, "rollback", "lee")]
+    console.at(900)
+    console.do("dana", "resolve")
+    assert console.do("lee", "mitigate", action="restart", service="api").reason == "the incident is already resolved"
+
+
+def test_only_the_commander_stands_a_declared_incident_down(console):
+    declared(console)
+    assert console.do("lee", "stand_down", reason="noise").reason \
+        == "only the Incident Commander (dana) can stand the incident down"
+    rejected = console.events("action.rejected")[-1]  # the reason lee gave is kept apart from why it failed
+    assert (rejected["do"], rejected["stated"], rejected["reason"]) == (
+        "stand_down", "noise", "only the Incident Commander (dana) can stand the incident down")
+    assert console.do("dana", "stand_down", reason="false alarm").ok
+    stood = console.events("incident.stood_down")
+    assert [(e["by"], e["declared"], e["reason"]) for e in stood] == [("dana", True, "false alarm")]
+    console.drill.env.run(until=console.drill.done)
+    assert (console.drill.env.now, console.drill.done.value) == (300, "closed")  # it ends at once
+
+
+def test_before_a_declaration_only_the_paged_on_call_stands_it_down(console):
+    console.at(300)
+    assert console.do("alex", "stand_down").reason \
+        == "only the on-call engineer who was paged can stand it down before a declaration"
+    assert console.do("dana", "stand_down", reason="blip").ok
+    assert console.events("incident.stood_down")[0]["declared"] is False
+    assert console.do("dana", "declare", severity="SEV2").reason == "the alert was already stood down"
+
+
+def test_the_postmortem_may_be_on_the_day_of_resolution_but_not_before_and_only_once(console):
+    resolved(console)  # 14:15 on 2026-04-20
+    assert console.do("alex", "schedule_postmortem", date="2026-04-20").reason \
+        == "only the Incident Commander (dana) can schedule the postmortem"
+    assert console.do("dana", "schedule_postmortem", date="2026-04-19").reason \
+        == "the postmortem date 2026-04-19 is before the incident was resolved (2026-04-20)"
+    assert console.do("dana", "schedule_postmortem", date="2026-04-20").ok
+    assert console.do("dana", "schedule_postmortem", date="2026-04-22").reason \
+        == "the postmortem is already scheduled for 2026-04-20"
+    console.drill.env.run(until=console.drill.done)
+    assert console.drill.env.now == 900 + AFTER_POSTMORTEM  # the drill ends five minutes after booking
+
+
+def test_resolving_before_the_postmortem_leaves_time_to_wrap_up(console):
+    resolved(console)
+    assert console.drill.ends_at == 900 + 1800  # WRAP_UP: the last update and the booking
+
+
+def two_faults_on_api(write):
+    # Two faults on api: "boom" (from 60 s) is found after 6 min, "slow" (from 120 s) after 2 min.
+    # A finding on another service is never what investigating api turns up.
+    boom = replace(TINY.faults[0], findings=(Finding("api", 360.0, "Deploy 41 at 14:01", root_cause=True),
+                                             Finding("db", 10.0, "db is fine")))
+    slow = replace(TINY.faults[0], id="slow", at=120.0, duration=None, magnitude={"latency": 2.0},
+                   findings=(Finding("api", 120.0, "GC pauses", points_to="db"),))
+    return Console(write, replace(TINY, faults=(boom, slow)))
+
+
+def finish(console, result):
+    """Let the investigation run its course; what it found (``None``: nothing, the incident closed)."""
+    done, until = result.data
+    console.drill.env.run(until=until + 1)
+    assert done.triggered
+    return done.value
+
+
+def test_findings_are_revealed_soonest_first_and_only_from_faults_under_way(write):
+    c = two_faults_on_api(write)
+    c.drill.investigation_factor = lambda name: 2.0  # this investigator takes twice the nominal time
+    c.at(90)  # only boom has started
+    first = c.do("dana", "investigate", service="api")
+    assert first.ok and first.data[1] == 90 + 2 * 360
+    assert finish(c, first)["text"] == "Deploy 41 at 14:01"
+    c = two_faults_on_api(write)
+    c.drill.investigation_factor = lambda name: 1.0
+    c.at(200)  # both under way: slow's 2 min finding comes before boom's 6 min one
+    first = c.do("dana", "investigate", service="api")
+    assert first.data[1] == 200 + 120
+    assert finish(c, first) == {
+        "by": "dana", "service": "api", "text": "GC pauses", "root_cause": False, "points_to": "db", "suggests": None}
+    assert finish(c, c.do("dana", "investigate", service="api"))["text"] == "Deploy 41 at 14:01"
+    assert [e["text"] for e in c.events("finding")] == ["GC pauses", "Deploy 41 at 14:01"]
+    assert [e["service"] for e in c.events("investigation.started")] == ["api", "api"]
+
+
+def test_nothing_found_takes_five_minutes_and_says_so(write):
+    c = two_faults_on_api(write)
+    c.drill.investigation_factor = lambda name: 1.0
+    c.at(30)  # no fault has started
+    result = c.do("dana", "investigate", service="api")
+    assert result.data[1] == 30 + 300
+    assert c.do("dana", "investigate", service="api").reason == "dana is already investigating api"
+    assert finish(c, result) == {"by": "dana", "service": "api", "text": "Nothing unusual found on api",
+                                 "root_cause": False, "points_to": None, "suggests": None}
+    assert c.do("dana", "investigate", service="api").ok  # done: free to look again
+
+
+def test_an_investigation_that_ends_after_the_incident_closed_finds_nothing(write):
+    c = two_faults_on_api(write)
+    c.drill.investigation_factor = lambda name: 1.0
+    declared(c)
+    pending = c.do("lee", "investigate", service="api")
+    c.do("dana", "stand_down", reason="drill over")
+    assert c.do("lee", "investigate", service="db").reason == "the incident is already stood down"
+    assert finish(c, pending) is None and c.events("finding") == []
+
+
+def test_the_reference_scenario_findings_point_from_symptom_to_cause(write):
+    c = Console(write, load_scenario(SCENARIOS / "checkout-config-push.yaml"))
+    c.drill.investigation_factor = lambda name: 1.0
+    c.at(600)
+    look = c.do("dana", "investigate", service="checkout")
+    symptom = finish(c, look)
+    assert (symptom["points_to"], symptom["root_cause"], look.data[1]) == ("payment-gateway", False, 600 + 240)
+    look = c.do("dana", "investigate", service="payment-gateway")  # at 841
+    cause = finish(c, look)
+    assert (cause["root_cause"], cause["suggests"], look.data[1]) == (True, "rollback", 841 + 360)
