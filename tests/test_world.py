@@ -1,0 +1,137 @@
+"""The simulated system: a fault's strength over time, what mitigations do to it, and how it spreads.
+
+Three services, web -> api -> db (web calls api, api calls db), and one fault on db:
+from 100 s it ramps over 100 s to +10% errors, 3x latency, 2x traffic, +80% cpu and
++20% memory (half of each at 150 s). Every number below is worked out from the baselines.
+"""
+
+from dataclasses import replace
+
+import pytest
+
+from sim import load_scenario
+from sim.inputs.config import Blip, Fault, Service
+from sim.model.world import FaultState, World
+
+from .conftest import DATA
+
+SERVICES = {
+    "web": Service("web", "web", depends_on=("api",), customer_facing=True, request_rate=100, error_rate=0.005,
+                   latency_p99_ms=100),
+    "api": Service("api", "api", depends_on=("db",), request_rate=50, error_rate=0.0, latency_p99_ms=200),
+    "db": Service("db", "db", request_rate=10, error_rate=0.001, latency_p99_ms=50, cpu=0.35, memory=0.5),
+}
+FAULT = Fault("f", "bad_deploy", "db", at=100.0, ramp=100.0, duration=None, recovery=200.0,
+              magnitude={"error_rate": 0.1, "latency": 3.0, "traffic": 2.0, "cpu": 0.8, "memory": 0.2},
+              fixes=("rollback",), eases={"scale_up": 0.25}, band_aids={"restart": 600.0}, findings=())
+SCENARIO = replace(load_scenario(DATA / "tiny.yaml"), services=SERVICES, faults=(FAULT,), noise=())
+
+
+def world(*faults, noise=()):
+    return World(replace(SCENARIO, faults=faults or (FAULT,), noise=noise))
+
+
+def at(w, t):
+    w.observe(t)
+    return w.metrics
+
+
+def test_a_fault_ramps_up_then_holds():
+    state = FaultState(FAULT)
+    assert [state.level(t) for t in (0, 99.9, 100, 150, 175, 200, 5000)] == [0, 0, 0, 0.5, 0.75, 1.0, 1.0]
+
+
+def test_a_fault_with_a_duration_recovers_on_its_own():
+    # Ends at 100 + 600 = 700 and recovers over 200 s: half way at 800, gone from 900.
+    state = FaultState(replace(FAULT, duration=600.0))
+    assert [state.level(t) for t in (700, 800, 900, 2000)] == [1.0, 0.5, 0.0, 0.0]
+
+
+def test_a_fix_bends_the_path_down_and_replaces_the_planned_recovery():
+    w = world(replace(FAULT, duration=600.0))
+    assert w.mitigate(300, "rollback", "db") == {"effective": True, "faults": [
+        {"fault": "f", "outcome": "fixed", "returns_in": None}]}
+    state = w.faults[0]
+    # From 1.0 at 300 to 0 over the 200 s recovery: 0.5 at 400. The end planned for 700 is gone.
+    assert [state.level(t) for t in (300, 400, 500, 750)] == [1.0, 0.5, 0.0, 0.0]
+    assert w.mitigate(600, "rollback", "db") == {"effective": False, "faults": []}  # nothing left to fix
+
+
+def test_an_easing_lowers_the_fault_to_a_share():
+    w = world()
+    assert w.mitigate(300, "scale_up", "db")["faults"] == [{"fault": "f", "outcome": "eased", "returns_in": None}]
+    # From 1.0 at 300 to 0.25 over 200 s: 0.625 at 400.
+    assert [w.faults[0].level(t) for t in (400, 500, 3000)] == [0.625, 0.25, 0.25]
+    assert w.faults[0].outcome == "eased"
+
+
+def test_a_band_aid_suppresses_the_fault_until_it_wears_off():
+    w = world()
+    assert w.mitigate(300, "restart", "db")["faults"] == [{"fault": "f", "outcome": "suppressed", "returns_in": 600.0}]
+    state = w.faults[0]
+    # Down over min(200 s recovery, 600 / 2) = 200 s; back up over the 100 s ramp once it wears off at 900.
+    assert [state.level(t) for t in (400, 500, 900)] == [0.5, 0.0, 0.0]
+    state.resume(900)
+    assert (state.outcome, state.level(950), state.level(1000), state.level(5000)) == ("active", 0.5, 1.0, 1.0)
+
+
+def test_a_mitigation_touches_only_faults_that_started_on_that_service_and_that_it_helps():
+    w = world()
+    assert w.mitigate(50, "rollback", "db") == {"effective": False, "faults": []}  # not started yet
+    assert w.mitigate(300, "rollback", "api") == {"effective": False, "faults": []}  # another service
+    assert w.mitigate(300, "feature_flag", "db") == {"effective": False, "faults": []}  # does not help
+    assert (w.faults[0].outcome, w.faults[0].level(1000)) == ("active", 1.0)
+
+
+def test_metrics_at_full_strength_by_hand():
+    m = at(world(), 500)
+    db, api, web = m["db"], m["api"], m["web"]
+    # db: errors 1 - (1 - 0.001)(1 - 0.1) = 0.1009; latency 50 + 50 x (3 - 1) = 150; traffic 10 x 2;
+    # cpu 0.35 + 0.8 capped at 1; memory 0.5 + 0.2.
+    assert db == pytest.approx({"request_rate": 20, "error_rate": 0.1009, "latency_p99_ms": 150, "cpu": 1.0,
+                                "memory": 0.7})
+    # api: db's extra errors (0.1009 - 0.001 = 0.0999) and latency (+100 ms); its own traffic and cpu.
+    assert api == pytest.approx({"request_rate": 50, "error_rate": 0.0999, "latency_p99_ms": 300, "cpu": 0.35,
+                                 "memory": 0.5})
+    # web: 1 - (1 - 0.005)(1 - 0.0999) = 0.1044005; latency 100 + api's extra 100.
+    assert (web["error_rate"], web["latency_p99_ms"]) == (pytest.approx(0.1044005), pytest.approx(200))
+
+
+def test_metrics_half_way_up_the_ramp():
+    db = at(world(), 150)["db"]
+    # level 0.5: errors 1 - 0.999 x 0.95 = 0.05095; latency 50 + 50 x 2 x 0.5 = 100;
+    # traffic 10 x (1 + 0.5) = 15; cpu 0.35 + 0.4 = 0.75; memory 0.5 + 0.1 = 0.6.
+    assert db == pytest.approx({"request_rate": 15, "error_rate": 0.05095, "latency_p99_ms": 100, "cpu": 0.75,
+                                "memory": 0.6})
+
+
+def test_causes_name_the_fault_behind_each_deviation_and_only_once_it_started():
+    w = world()
+    w.observe(50)
+    assert w.cause_of("db", "error_rate") == ["noise"] and w.metrics["db"]["error_rate"] == pytest.approx(0.001)
+    w.observe(150)
+    assert [w.cause_of("db", m) for m in ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")] == [["f"]] * 5
+    assert (w.cause_of("web", "error_rate"), w.cause_of("web", "latency_p99_ms")) == (["f"], ["f"])
+    assert (w.cause_of("api", "cpu"), w.cause_of("api", "request_rate")) == (["noise"], ["noise"])
+
+
+def test_a_small_latency_spreads_to_callers_too():
+    slight = replace(FAULT, magnitude={"latency": 1.01})  # 50 x 0.01 = +0.5 ms on db, and so on api and web
+    m = at(world(slight), 500)
+    assert (m["api"]["latency_p99_ms"], m["web"]["latency_p99_ms"]) == (pytest.approx(200.5), pytest.approx(100.5))
+
+
+def test_noise_lifts_a_metric_for_its_duration_and_then_the_baseline_returns():
+    w = world(replace(FAULT, at=10_000.0), noise=(Blip("api", "cpu", 0.95, at=60.0, duration=120.0),))
+    assert at(w, 30)["api"]["cpu"] == 0.35
+    assert at(w, 60)["api"]["cpu"] == 0.95 and w.cause_of("api", "cpu") == ["noise"]
+    assert at(w, 180)["api"]["cpu"] == 0.35  # 60 + 120: over
+    assert w.impacted("web") is False
+
+
+def test_impact_follows_the_customer_facing_threshold():
+    w = world()
+    w.observe(150)
+    assert w.impacted("web")  # 1 - 0.995 x (1 - 0.04995) = 5.5% errors, above web's 1% threshold
+    w.observe(50)
+    assert not w.impacted("web")
