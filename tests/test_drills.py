@@ -1,11 +1,11 @@
-"""Whole drills: determinism, and every shipped scenario running to a score."""
+"""Whole drills: determinism, and every shipped scenario scoring a response above doing nothing."""
 
 import pytest
 
-from sim import load_scenario, run_drill, score
+from sim import load_scenario, load_script, run_drill, score
 from sim.inputs.config import Process
 
-from .conftest import SCENARIOS
+from .conftest import DATA, SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 
@@ -30,16 +30,22 @@ def test_the_library_has_the_stories_the_team_needs():
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_every_shipped_scenario_runs_to_a_score(path):
+def test_every_shipped_scenario_rewards_responding_over_doing_nothing(path):
+    # The bots' drill against one where the on-call engineers never act, same scenario and seed:
+    # responding must score higher, and doing nothing must show where it failed.
     scenario = load_scenario(path)
     result = run_drill(scenario, seed=1)
     card = score(result.events, scenario, Process())
-    assert 0 <= card["score"] <= 100
-    assert result.events[-1]["kind"] == "drill.ended"
+    quiet = run_drill(scenario, script=load_script(DATA / "quiet.yaml", scenario.start), seed=1)
+    idle = score(quiet.events, scenario, Process())
+    assert result.events[-1]["kind"] == "drill.ended" and quiet.events[-1]["reason"] == "horizon"
+    assert 0 <= idle["score"] < card["score"] <= 100
     if scenario.truth.false_alarm:
         assert card["metrics"]["false_alarm_handled"], "the bots should stand a false alarm down"
+        assert idle["metrics"]["false_alarm_handled"] is False
     else:
         assert card["metrics"]["time_to_declare_s"] is not None, "the bots should declare a real incident"
+        assert idle["checklist"]["declare_and_open_channel"] is False and idle["metrics"]["time_to_declare_s"] is None
 
 
 def test_event_log_does_not_depend_on_the_interpreter_hash_seed(tmp_path):
