@@ -44,9 +44,10 @@ MODULES = {
     "incident": ("sim/model/incident.py", ["tests/test_incident.py", "tests/test_incident_rules.py"]),
     "world": ("sim/model/world.py", ["tests/test_world.py", "tests/test_monitoring.py", "tests/test_incident.py",
                                  "tests/test_incident_rules.py"]),
-    "rules": ("sim/model/monitoring/rules.py", ["tests/test_monitoring.py"]),
-    "routing": ("sim/model/monitoring/routing.py", ["tests/test_monitoring.py"]),
-    "paging": ("sim/model/monitoring/paging.py", ["tests/test_monitoring.py", "tests/test_incident.py"]),
+    "rules": ("sim/model/monitoring/rules.py", ["tests/test_monitoring.py", "tests/test_alerting.py"]),
+    "routing": ("sim/model/monitoring/routing.py", ["tests/test_monitoring.py", "tests/test_alerting.py"]),
+    "paging": ("sim/model/monitoring/paging.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
+                                                  "tests/test_incident.py", "tests/test_incident_rules.py"]),
 }
 
 _COMPARE = {ast.Lt: (ast.LtE, ast.GtE), ast.LtE: (ast.Lt, ast.Gt), ast.Gt: (ast.GtE, ast.LtE),

@@ -80,6 +80,21 @@ def test_acknowledging_a_page_that_is_not_open_is_rejected(console):
     assert console.do("dana", "ack", page="P1").ok
 
 
+def test_a_page_reaches_the_secondary_only_once_it_escalates(console):
+    # Paged at 225 s; escalation to lee would be at 525 s.
+    console.at(300)
+    assert console.do("lee", "ack").reason == "no open page for lee to acknowledge"
+    console.at(530)
+    assert console.do("lee", "ack").ok  # escalated at 525: lee may answer it now
+
+
+def test_an_acknowledged_page_does_not_escalate(console):
+    console.at(300)
+    assert console.do("dana", "ack").ok
+    console.at(1000)
+    assert console.events("page.escalated") == [] and console.drill.monitoring.pages[0].acked_by == "dana"
+
+
 def test_declaring_checks_the_severity_and_the_service(console):
     console.at(200)  # the alert fired at 195; its page goes out at 225
     assert console.do("dana", "declare", severity="SEV9").reason.startswith("unknown severity 'SEV9'")

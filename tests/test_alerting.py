@@ -1,0 +1,85 @@
+"""Alerts, grouped notifications and pages at their edges, on variants of tests/data/tiny.yaml.
+
+tiny.yaml, as in test_monitoring: the fault (+20% errors on api) starts at 60 s; the
+rule (> 5% for 2m) is pending at 75 s and firing at 195 s; the group (by service) waits
+30 s and pages dana at 225 s, then ticks every 5 minutes (525, 825, ...).
+"""
+
+from sim import load_scenario, load_script, run_drill
+from sim.model.monitoring.rules import fingerprint
+
+from .conftest import DATA
+
+TINY = (DATA / "tiny.yaml").read_text()
+WARNING = """alerts:
+  - alert: ApiErrorsWarning
+    expr: 'error_rate{service="api"} > 0.01'
+    labels: {severity: warning}
+"""
+
+
+def events_of(write, text):
+    scenario = load_scenario(write("variant.yaml", text))
+    result = run_drill(scenario, script=load_script(DATA / "quiet.yaml", scenario.start))
+    return result.events
+
+
+def of(events, kind, **match):
+    return [e for e in events if e["kind"] == kind and all(e.get(k) == v for k, v in match.items())]
+
+
+def test_an_alert_held_by_a_fault_after_a_blip_is_the_fault_s(write):
+    # A blip lifts api's errors to 6% from 30 s for 2 minutes: pending at the 30 s evaluation,
+    # caused by noise. The fault holds the condition from 60 s, so at 150 s (30 + 2m) it fires,
+    # and by then the cause is the fault.
+    text = TINY.replace("noise:\n", "noise:\n  - {service: api, metric: error_rate, value: 0.06, at: 30s, duration: 2m}\n")
+    events = events_of(write, text)
+    pending, firing = of(events, "alert.pending", alert="ApiErrors")[0], of(events, "alert.firing", alert="ApiErrors")[0]
+    assert (pending["t"], pending["cause"], firing["t"], firing["cause"]) == (30, ["noise"], 150, ["boom"])
+
+
+def test_alert_values_and_templates(write):
+    # 1 - (1 - 0.001)(1 - 0.1234567) = 0.1243332...: the log keeps 6 decimals; the summary, 4 significant digits.
+    text = TINY.replace("error_rate: 20%", "error_rate: 12.34567%").replace(
+        "summary: 'api errors at {{ $value }}'", "summary: '{{ $labels.service }} errors at {{ $value }}'")
+    firing = of(events_of(write, text), "alert.firing", alert="ApiErrors")[0]
+    assert (firing["value"], firing["summary"], firing["cause"]) == (0.124333, "api errors at 0.1243", ["boom"])
+    labels = {"alertname": "ApiErrors", "service": "api", "severity": "critical"}
+    assert firing["fingerprint"] == fingerprint(labels) == fingerprint(dict(reversed(labels.items())))
+    assert len(firing["fingerprint"]) == 16 and int(firing["fingerprint"], 16) >= 0  # Alertmanager's 16 hex digits
+
+
+def test_a_group_still_firing_is_notified_again_after_repeat_interval(write):
+    # The fault lasts 30 minutes, past the 20 minute horizon. With repeat_interval 10m the
+    # group, first notified at 225 s, is notified again at the tick 600 s later (825 s), and
+    # not at 525 s, when nothing had changed.
+    text = TINY.replace("duration: 10m", "duration: 30m") + "monitoring: {repeat_interval: 10m}\n"
+    notes = [(e["t"], e["firing"]) for e in of(events_of(write, text), "notification.sent", group="{service=api}")]
+    assert notes == [(225, ["ApiErrors"]), (825, ["ApiErrors"])]
+
+
+def test_a_group_page_names_its_first_alert_and_how_many_more(write):
+    # The warning fires at 75 s and pages at low urgency at 105 s ("ApiErrorsWarning"); the
+    # critical alert joins at the 405 s tick: the page now reads "ApiErrorsWarning (+1 more)"
+    # and is raised to high urgency. Its cause is the fault, never the noise.
+    scenario = load_scenario(write("raise.yaml", TINY.replace("alerts:\n", WARNING, 1)))
+    from sim.model.engine import Drill
+
+    drill = Drill(scenario, script=load_script(DATA / "quiet.yaml", scenario.start))
+    drill.start()
+    drill.env.run(until=400)
+    page = drill.monitoring.pages[0]
+    assert (page.summary, page.urgency, page.level, page.to) == ("ApiErrorsWarning", "low", 0, "dana")
+    drill.env.run(until=410)
+    assert (page.summary, page.urgency) == ("ApiErrorsWarning (+1 more)", "high")
+    raised = of(drill.log.events, "page.urgency_raised")
+    assert [(e["t"], e["summary"]) for e in raised] == [(405, "ApiErrorsWarning (+1 more)")]
+    assert [a.rule.name for a in drill.monitoring.firing()] == ["ApiErrorsWarning", "ApiErrors"]  # in rule order
+    sent = of(drill.log.events, "page.sent")[0]
+    assert (sent["level"], sent["cause"], sent["summary"]) == (0, ["boom"], "ApiErrorsWarning")
+
+
+def test_only_the_noise_page_says_noise(write):
+    events = events_of(write, TINY)
+    assert [(e["t"], e["cause"]) for e in of(events, "page.sent")] == [(225, ["boom"]), (960, ["noise"])]
+    assert [(e["t"], e["level"], e["to"]) for e in of(events, "page.escalated")] == [(525, 1, "lee")]
