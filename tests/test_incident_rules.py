@@ -182,7 +182,7 @@ def test_before_a_declaration_only_the_paged_on_call_stands_it_down(console):
 
 
 def test_the_postmortem_may_be_on_the_day_of_resolution_but_not_before_and_only_once(console):
-    resolved(console)  # 14:15 on 2026-04-20
+    resolved(console, 400)  # 14:06:40 on 2026-04-20
     assert console.do("alex", "schedule_postmortem", date="2026-04-20").reason \
         == "only the Incident Commander (dana) can schedule the postmortem"
     assert console.do("dana", "schedule_postmortem", date="2026-04-19").reason \
@@ -191,7 +191,7 @@ def test_the_postmortem_may_be_on_the_day_of_resolution_but_not_before_and_only_
     assert console.do("dana", "schedule_postmortem", date="2026-04-22").reason \
         == "the postmortem is already scheduled for 2026-04-20"
     console.drill.env.run(until=console.drill.done)
-    assert console.drill.env.now == 900 + AFTER_POSTMORTEM  # the drill ends five minutes after booking
+    assert console.drill.env.now == 400 + AFTER_POSTMORTEM  # five minutes after booking (not 30 after resolving)
 
 
 def test_resolving_before_the_postmortem_leaves_time_to_wrap_up(console):
@@ -200,10 +200,12 @@ def test_resolving_before_the_postmortem_leaves_time_to_wrap_up(console):
 
 
 def two_faults_on_api(write):
-    # Two faults on api: "boom" (from 60 s) is found after 6 min, "slow" (from 120 s) after 2 min.
+    # Two faults on api: "boom" (from 60 s) is found after 6 min, and a second look at api finds
+    # more of it after 8 min; "slow" (from 120 s) is found after 2 min.
     # A finding on another service is never what investigating api turns up.
     boom = replace(TINY.faults[0], findings=(Finding("api", 360.0, "Deploy 41 at 14:01", root_cause=True),
-                                             Finding("db", 10.0, "db is fine")))
+                                             Finding("db", 10.0, "db is fine"),
+                                             Finding("api", 480.0, "Deploy 41 halved the connection pool")))
     slow = replace(TINY.faults[0], id="slow", at=120.0, duration=None, magnitude={"latency": 2.0},
                    findings=(Finding("api", 120.0, "GC pauses", points_to="db"),))
     return Console(write, replace(TINY, faults=(boom, slow)))
@@ -232,8 +234,10 @@ def test_findings_are_revealed_soonest_first_and_only_from_faults_under_way(writ
     assert finish(c, first) == {
         "by": "dana", "service": "api", "text": "GC pauses", "root_cause": False, "points_to": "db", "suggests": None}
     assert finish(c, c.do("dana", "investigate", service="api"))["text"] == "Deploy 41 at 14:01"
-    assert [e["text"] for e in c.events("finding")] == ["GC pauses", "Deploy 41 at 14:01"]
-    assert [e["service"] for e in c.events("investigation.started")] == ["api", "api"]
+    assert finish(c, c.do("dana", "investigate", service="api"))["text"] == "Deploy 41 halved the connection pool"
+    assert [e["text"] for e in c.events("finding")] == ["GC pauses", "Deploy 41 at 14:01",
+                                                        "Deploy 41 halved the connection pool"]
+    assert [e["service"] for e in c.events("investigation.started")] == ["api", "api", "api"]
 
 
 def test_nothing_found_takes_five_minutes_and_says_so(write):
