@@ -8,6 +8,7 @@ and *survives* when they pass. Survivors are tests worth writing.
     nice python benchmarks/mutate.py                  # every module, 80 mutants each
     nice python benchmarks/mutate.py stats scoring    # some modules
     python benchmarks/mutate.py incident --list       # the mutants, without running them
+    nice python benchmarks/mutate.py scoring --match role_coverage   # every mutant whose key has that text
     nice python benchmarks/mutate.py world --all      # every mutant, not a sample
 
 A module with more mutants than ``--sample`` runs the same sample every time: the ones
@@ -225,12 +226,15 @@ def select(found: list[Mutant], sample: int | None) -> list[Mutant]:
     return [m for m in found if id(m) in chosen]
 
 
-def run_module(name: str, sample: int | None, equivalent: dict[str, str], listing: bool) -> dict:
+def run_module(name: str, sample: int | None, equivalent: dict[str, str], listing: bool, match: list[str]) -> dict:
     source_path, tests = MODULES[name]
     path = REPO / source_path
     source = path.read_text()
     module = source_path[:-3].replace("/", ".")
-    chosen = select(mutants(ast.parse(source)), sample)
+    if match:
+        chosen = [m for m in mutants(ast.parse(source)) if any(text in m.key for text in match)]
+    else:
+        chosen = select(mutants(ast.parse(source)), sample)
     total = len(mutants(ast.parse(source)))
     print(f"== {name} ({source_path}): {len(chosen)} of {total} mutants, tests: {' '.join(tests)}", flush=True)
     stale = set(equivalent) - {m.key for m in mutants(ast.parse(source))}
@@ -273,6 +277,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=80, help="mutants per module (default 80)")
     parser.add_argument("--all", action="store_true", help="every mutant, no sampling")
     parser.add_argument("--list", action="store_true", help="list the chosen mutants and stop")
+    parser.add_argument("--match", action="append", default=[], metavar="TEXT",
+                        help="instead of the sample, every mutant whose key contains TEXT (repeatable)")
     args = parser.parse_args()
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -286,7 +292,8 @@ def main() -> None:
         __import__(heavy)
     assert not any(m == "sim" or m.startswith("sim.") for m in sys.modules), "sim must be imported by the children"
     equivalent = load_equivalent()
-    results = [run_module(name, None if args.all else args.sample, equivalent.get(name, {}), args.list)
+    results = [run_module(name, None if args.all else args.sample, equivalent.get(name, {}), args.list,
+                          args.match)
                for name in args.modules or MODULES]
     if args.list:
         return
