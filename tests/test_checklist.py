@@ -99,6 +99,23 @@ def test_an_update_on_the_deadline_is_in_time_and_counts_once():
     assert update_deadlines(early, PROCESS) == [(300, False)]
 
 
+def test_an_update_posted_with_the_declaration_counts_and_a_change_that_second_applies():
+    events = [
+        ev(0, "incident.declared", by="a", severity="SEV2", service="api"),
+        ev(0, "update.posted"),  # with the declaration: meets the first deadline (300)
+        ev(0, "severity.changed", to="SEV1"),  # the same second: the next is due on SEV1's 30 min, 1800
+        ev(2000, "incident.resolved"),
+    ]
+    assert update_deadlines(events, PROCESS) == [(300, True), (1800, False)]
+
+
+def test_an_update_with_the_resolution_does_not_excuse_the_deadlines_missed_before():
+    events = [ev(0, "incident.declared", by="a", severity="SEV1", service="api"),
+              ev(5000, "update.posted", status="resolved"), ev(5000, "incident.resolved")]
+    # Due 300, missed; then every 30 min from the missed deadline: 2100, 3900; 5700 is after the end.
+    assert update_deadlines(events, PROCESS) == [(300, False), (2100, False), (3900, False)]
+
+
 def test_a_late_update_restarts_the_clock_at_the_current_severity():
     events = [
         ev(0, "incident.declared", by="a", severity="SEV2", service="api"),
@@ -246,6 +263,7 @@ def test_a_sev3_needs_no_postmortem_and_checklist_items_that_do_not_apply_are_no
     c = card(undeclared)
     assert c["checklist"]["confirm_alert_real"] is None and c["checklist"]["declare_and_open_channel"] is False
     assert c["checklist"]["communicate_at_cadence"] is None and c["components"]["teams"] is None
+    assert c["metrics"]["max_roles_per_person"] == 0  # nobody held a role
 
 
 def test_cadence_passes_at_the_process_threshold():

@@ -181,6 +181,14 @@ def test_before_a_declaration_only_the_paged_on_call_stands_it_down(console):
     assert console.do("dana", "declare", severity="SEV2").reason == "the alert was already stood down"
 
 
+def test_whoever_a_page_reached_may_stand_it_down_later(console):
+    # P1 went to dana at 225 and escalated to lee at 525; the CPU blip's page P2 goes to dana at 960.
+    console.at(1000)
+    assert console.do("alex", "stand_down").reason \
+        == "only the on-call engineer who was paged can stand it down before a declaration"
+    assert console.do("lee", "stand_down", reason="recovered").ok
+
+
 def test_the_postmortem_may_be_on_the_day_of_resolution_but_not_before_and_only_once(console):
     resolved(console, 400)  # 14:06:40 on 2026-04-20
     assert console.do("alex", "schedule_postmortem", date="2026-04-20").reason \
@@ -238,6 +246,19 @@ def test_findings_are_revealed_soonest_first_and_only_from_faults_under_way(writ
     assert [e["text"] for e in c.events("finding")] == ["GC pauses", "Deploy 41 at 14:01",
                                                         "Deploy 41 halved the connection pool"]
     assert [e["service"] for e in c.events("investigation.started")] == ["api", "api", "api"]
+
+
+def test_a_fault_is_found_from_the_second_it_starts_and_ties_go_by_fault_id(write):
+    c = two_faults_on_api(write)
+    c.drill.investigation_factor = lambda name: 1.0
+    c.at(120)  # slow starts now: its 2 min finding comes first
+    assert finish(c, c.do("dana", "investigate", service="api"))["text"] == "GC pauses"
+    # A third fault, "a-slow", whose finding also takes 2 min: the tie goes to "a-slow" before "slow".
+    tied = replace(c.drill.scenario.faults[1], id="a-slow", findings=(Finding("api", 120.0, "Thread pool exhausted"),))
+    c = Console(write, replace(c.drill.scenario, faults=(*c.drill.scenario.faults, tied)))
+    c.drill.investigation_factor = lambda name: 1.0
+    c.at(200)
+    assert finish(c, c.do("dana", "investigate", service="api"))["text"] == "Thread pool exhausted"
 
 
 def test_nothing_found_takes_five_minutes_and_says_so(write):
