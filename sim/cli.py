@@ -235,12 +235,13 @@ def show(drill_id, report_dir, store_path):
         from .model.eventlog import to_jsonl
 
         start = units.timestamp(found.scenario_start) if found.scenario_start else units.timestamp(events[0]["at"])
-        facing, samples = store.samples(drill_id, store_path) or ([], [])
+        facing, samples, rules = store.samples(drill_id, store_path) or ([], [], [])
         services = {name: SimpleNamespace(customer_facing=True) for name in facing}
         result = SimpleNamespace(scenario=SimpleNamespace(name=found.scenario, title=found.title, start=start, services=services),
                                  seed=found.seed, events=events, participants=list(found.participants), samples=samples,
                                  jsonl=lambda: to_jsonl(events))
-        written = report.write_outputs(result, card, report_dir)  # no timeline.png for a drill kept without samples
+        held = found.conducted if found.mode == "live" else None
+        written = report.write_outputs(result, card, report_dir, held, rules)  # no timeline.png without samples
         click.echo(f"\nWrote {', '.join(p.name for p in written)} to {report_dir}/")
 
 
