@@ -89,7 +89,7 @@ _DESCRIBE = {
     "impact.ended": lambda e: f"Customer impact on {e['service']} ends",
     "incident.resolved": lambda e: f"Incident resolved by {e['by']}",
     "incident.stood_down": lambda e: f"Stood down as a false alarm by {e['by']}" + (f": {e['reason']}" if e["reason"] else ""),
-    "postmortem.scheduled": lambda e: f"Postmortem scheduled for {e['date']}",
+    "postmortem.scheduled": lambda e: f"Postmortem scheduled for {units.weekday(e['date'])} {e['date']}",
     "stakeholder.asked": lambda e: f"{e['who']} asks in the channel: {e['question']}",
     "action.rejected": lambda e: f"Rejected: {e['by']} tried to {e['do'].replace('_', ' ')}: {e['reason']}",
 }
