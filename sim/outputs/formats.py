@@ -29,24 +29,28 @@ def _ms(at: str) -> str:
     return at.removesuffix("Z") + ".000Z"
 
 
+def statuspage_update(event: dict, drill: str, index: int) -> dict:
+    """One ``update.posted`` event as a Statuspage incident-update object (the ``index``-th
+    update of the drill)."""
+    at = _ms(event["at"])
+    return {"id": _id("update", drill, index), "incident_id": _id("statuspage", drill),
+            "status": STATUSPAGE_STATUS[event["status"]], "body": PREFIX + event["summary"], "created_at": at,
+            "display_at": at, "updated_at": at, "affected_components": [], "deliver_notifications": False,
+            "custom_tweet": None, "tweet_id": None, "twitter_updated_at": None, "wants_twitter_update": False}
+
+
 def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
     """The drill's status updates as one Statuspage incident object; ``drill`` names the drill
     (its store id or folder), ``title`` the incident."""
-    incident_id = _id("statuspage", drill)
     updates = [e for e in events if e["kind"] == "update.posted"]
     declared = next((e for e in events if e["kind"] == "incident.declared"), None)
     resolved = next((e for e in events if e["kind"] == "incident.resolved"), None)
     monitoring = next((e for e in updates if e["status"] == "mitigating"), None)
-    objects = [{
-        "id": _id("update", drill, i), "incident_id": incident_id, "status": STATUSPAGE_STATUS[e["status"]],
-        "body": PREFIX + e["summary"], "created_at": _ms(e["at"]), "display_at": _ms(e["at"]),
-        "updated_at": _ms(e["at"]), "affected_components": [], "deliver_notifications": False,
-        "custom_tweet": None, "tweet_id": None, "twitter_updated_at": None, "wants_twitter_update": False,
-    } for i, e in enumerate(updates)]
+    objects = [statuspage_update(e, drill, i) for i, e in enumerate(updates)]
     first = declared or (updates[0] if updates else None)
     last = objects[-1] if objects else None
     return {
-        "id": incident_id, "name": PREFIX + title, "status": last["status"] if last else "investigating",
+        "id": _id("statuspage", drill), "name": PREFIX + title, "status": last["status"] if last else "investigating",
         "impact": "none", "created_at": _ms(first["at"]) if first else None,
         "updated_at": last["updated_at"] if last else None,
         "monitoring_at": _ms(monitoring["at"]) if monitoring else None,
@@ -56,24 +60,38 @@ def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
     }
 
 
+def pagerduty_event(event: dict, drill: str, routing_key: str) -> dict | None:
+    """One page event (sent, acknowledged, resolved) as a PagerDuty Events API v2 body; None
+    for any other event."""
+    kind, key = event["kind"], f"drill-{drill}-{event.get('page')}"
+    if kind == "page.sent":
+        return {
+            "routing_key": routing_key, "dedup_key": key, "event_action": "trigger",
+            "payload": {
+                "summary": PREFIX + event["summary"], "timestamp": event["at"].removesuffix("Z") + ".000+0000",
+                "source": "drillsim", "severity": PAGERDUTY_SEVERITY[event["urgency"]], "component": event["service"],
+                "group": "drill", "class": "drill",
+                "custom_details": {"drill": drill, "page": event["page"], "to": event["to"], "urgency": event["urgency"]},
+            },
+            "client": "drillsim", "links": [], "images": [],
+        }
+    if kind in ("page.acked", "page.resolved"):
+        return {"routing_key": routing_key, "dedup_key": key,
+                "event_action": "acknowledge" if kind == "page.acked" else "resolve"}
+    return None
+
+
 def pagerduty_events(events: list[dict], drill: str, routing_key: str) -> list[dict]:
     """The drill's pages as PagerDuty Events API v2 bodies, in the order they happened."""
-    pages, bodies = {}, []
-    for e in events:
-        kind = e["kind"]
-        if kind == "page.sent":
-            pages[e["page"]] = e
-            bodies.append({
-                "routing_key": routing_key, "dedup_key": f"drill-{drill}-{e['page']}", "event_action": "trigger",
-                "payload": {
-                    "summary": PREFIX + e["summary"], "timestamp": e["at"].removesuffix("Z") + ".000+0000",
-                    "source": "drillsim", "severity": PAGERDUTY_SEVERITY[e["urgency"]], "component": e["service"],
-                    "group": "drill", "class": "drill",
-                    "custom_details": {"drill": drill, "page": e["page"], "to": e["to"], "urgency": e["urgency"]},
-                },
-                "client": "drillsim", "links": [], "images": [],
-            })
-        elif kind in ("page.acked", "page.resolved") and e["page"] in pages:
-            bodies.append({"routing_key": routing_key, "dedup_key": f"drill-{drill}-{e['page']}",
-                           "event_action": "acknowledge" if kind == "page.acked" else "resolve"})
-    return bodies
+    return [body for e in events if (body := pagerduty_event(e, drill, routing_key)) is not None]
+
+
+def chat_message(event: dict) -> dict | None:
+    """A status update as a Slack-compatible incoming-webhook body (Slack, Mattermost and
+    Rocket.Chat take ``{"text": ...}``); None for any other event."""
+    if event["kind"] != "update.posted":
+        return None
+    extra = "".join(f"\n{label}: {event[key]}" for key, label in (("next_update", "Next update"), ("eta", "ETA"))
+                    if key in event)
+    return {"text": f"{PREFIX}*{event['status'].capitalize()}* ({event['severity']}, {event['by']}): "
+                    f"{event['summary']}{extra}"}
