@@ -80,6 +80,7 @@ const Drill = (() => {
   // -- the channel: one line of text per event --
 
   const ROLE = { ic: "Incident Commander", comms: "Communications Lead", ops: "Operations Lead" };
+  const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];  // as the console and report.md show dates
   const DESCRIBE = {
     "alert.firing": (e) => `Alert fires: ${e.summary}`,
     "alert.resolved": (e) => `Alert resolves: ${e.summary}`,
@@ -99,7 +100,7 @@ const Drill = (() => {
     "mitigation.applied": (e) => `${e.by}: ${e.action.replace("_", " ")} of ${e.service}` + (e.effective === false ? " (no effect)" : ""),
     "incident.resolved": (e) => `Incident resolved by ${e.by}`,
     "incident.stood_down": (e) => `Stood down by ${e.by}` + (e.reason ? `: ${e.reason}` : ""),
-    "postmortem.scheduled": (e) => `Postmortem scheduled for ${e.date}`,
+    "postmortem.scheduled": (e) => `Postmortem scheduled for ${WEEKDAYS[new Date(e.date + "T00:00:00Z").getUTCDay()]} ${e.date}`,
     "stakeholder.asked": (e) => `${e.who} asks: ${e.question}`,
     "dashboard.viewed": (e) => `${e.by} looks at the ${e.service} dashboard`,
     "action.rejected": (e) => `Rejected (${e.do.replace("_", " ")}): ${e.reason}`,
