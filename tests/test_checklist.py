@@ -228,6 +228,14 @@ def test_resolved_when_normal_needs_no_impact_no_fault_alert_and_no_fault_left()
     assert resolved_at(990) is False  # customers still hit until 1000
     assert resolved_at(1020) is False  # impact over, the alert still firing until 1050
     assert resolved_at(1100, ev(1060, "alert.firing", service="api", fingerprint="N", cause=["noise"])) is True
+    # Customers still hit after the alert resolved; impact ending the very second of the resolution is over.
+    early_alert = edit(base(), drop={"alert.resolved", "incident.resolved", "postmortem.scheduled"},
+                       add=[ev(950, "alert.resolved", service="api", fingerprint="F1")])
+    assert card(edit(early_alert, add=[ev(980, "incident.resolved", by="dana")]))["checklist"]["resolved_when_normal"] is False
+    assert card(edit(early_alert, add=[ev(1000, "incident.resolved", by="dana")]))["checklist"]["resolved_when_normal"] is True
+    # Two faults, one fixed and one never touched: not stable.
+    second = edit(base(), add=[ev(70, "fault.started", fault="other", service="api")])
+    assert card(second)["checklist"]["resolved_when_normal"] is False
     # A band-aid: the fault is only suppressed and will come back.
     suppressed = [{"fault": "boom", "outcome": "suppressed", "returns_in": 600}]
     band_aid = edit(base(), drop={"mitigation.applied"}, add=[
@@ -299,6 +307,8 @@ def test_paging_extra_teams_costs_a_tenth_each():
 
 
 def test_stakeholder_questions_wait_for_the_next_update():
+    answered_at_once = edit(base(), add=[ev(640, "stakeholder.asked", by="vp")])
+    assert stakeholder_waits(answered_at_once) == [0]  # the update posted that second answers it
     events = edit(base(), add=[ev(500, "stakeholder.asked", by="vp"), ev(1250, "stakeholder.asked", by="vp")])
     # 500 -> the update at 640: 140 s. 1250: no update after it; the incident ended at 1200.
     assert stakeholder_waits(events) == [140, 0]
