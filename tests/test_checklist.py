@@ -81,6 +81,11 @@ def test_the_base_drill_by_hand():
         "declare": 1.0, "severity": 1.0, "mitigate": 1.0, "teams": 1.0, "false_alarm": None}
 
 
+def test_times_are_kept_to_a_tenth_of_a_second():
+    events = edit(base(), drop={"page.acked"}, add=[ev(300.04, "page.acked", page="P1", by="dana")])
+    assert card(events)["metrics"]["time_to_acknowledge_s"] == 75.0  # 300.04 - 225 = 75.04
+
+
 def test_a_noise_page_acknowledged_first_is_not_the_acknowledgement():
     noise = [ev(100, "page.sent", page="P0", to="dana", cause=["noise"]), ev(110, "page.acked", page="P0", by="dana")]
     assert card(edit(base(), add=noise))["metrics"]["time_to_acknowledge_s"] == 300 - 225
