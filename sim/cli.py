@@ -38,16 +38,17 @@ _roster_option = click.option("--roster", type=_file, help="Roster file (default
 @click.option("--seed", type=int, help="Seed for every random choice in the drill (default: 0, or the plan entry's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<scenario>/<seed or script>/).")
 @click.option("--json", "as_json", is_flag=True, help="Print score.json to stdout instead of the scorecard.")
-@click.option("--date", "conducted", type=click.DateTime(["%Y-%m-%d"]), help="Record the drill as conducted on this day (default: today, or the plan entry's date).")
+@click.option("--record", "keep", is_flag=True, help="Record the drill in the drill store as held today (plain runs are exploration, not recorded).")
+@click.option("--date", "conducted", type=click.DateTime(["%Y-%m-%d"]), help="Record the drill as conducted on this day (a drill of record; default with --plan: the entry's date).")
 @click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml) whose entry this drill carries out.")
 @click.option("--entry", type=click.IntRange(min=1), help="The plan entry (1 = the first drill in the plan).")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
               help="Drill store to record into (default: drills/drills.db; env DRILLSIM_STORE).")
-def run(scenario, script, process_file, roster, seed, out, as_json, conducted, plan_file, entry, store_path):
+def run(scenario, script, process_file, roster, seed, out, as_json, keep, conducted, plan_file, entry, store_path):
     """Run one simulated drill of SCENARIO (a file, or a name in scenarios/; default: the reference
-    checkout incident), write events.jsonl, score.json, report.md and timeline.png, and record it
-    in the drill store. With --plan and --entry, run that planned drill: its scenario, seed, date
-    and role assignments."""
+    checkout incident) and write events.jsonl, score.json, report.md and timeline.png. A drill of
+    record (--record, --date DAY, or --plan FILE --entry N: that planned drill, its scenario, seed,
+    date and people) is also kept in the drill store; a plain run is exploration and is not."""
     from .inputs import config
     from .model.engine import run_drill
     from .outputs import report
@@ -69,11 +70,14 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
     card = score(result.events, scn, process)
     out = out or Path("reports") / scn.name / (f"script-{script.stem}" if script else f"seed-{seed}")
     written = report.write_outputs(result, card, out)
-    drill_id = store.record(
-        result, card, conducted=conducted.date() if conducted else (planned[1].date if planned else None),
-        variant=process_file.stem if process_file else "default", mode="script" if script else "simulated",
-        plan=planned[2] if planned else None, entry=entry if planned else None,
-        shadows=planned[1].shadows if planned else None, path=store_path)
+    drill_id = None
+    if keep or conducted or planned:
+        drill_id = store.record(
+            result, card, conducted=conducted.date() if conducted else (planned[1].date if planned else None),
+            variant=process_file.stem if process_file else "default", mode="script" if script else "simulated",
+            plan=planned[2] if planned else None, entry=entry if planned else None,
+            shadows=planned[1].shadows if planned else None,
+            deviations=_plan().deviations(planned[1].roles, result.events) if planned else None, path=store_path)
     if as_json:
         click.echo(json.dumps(report.score_document(result, card), indent=2))
         return
@@ -85,7 +89,11 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
     for line in report.scorecard(card):
         click.echo(line)
     click.echo(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
-    click.echo(f"Recorded as drill {drill_id} in {store_path or store.default_path()}")
+    if drill_id is None:
+        click.echo("Not recorded: a plain run is exploration. Give --record (held today) or --date YYYY-MM-DD "
+                   "to keep it in the drill store.")
+    else:
+        click.echo(f"Recorded as drill {drill_id} in {store_path or store.default_path()}")
 
 
 @main.command()
@@ -192,18 +200,36 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 @click.option("--person", help="Only drills this person took part in.")
 @_store_option
 def history(quarter, person, store_path):
-    """List recorded drills."""
+    """List recorded drills, voided ones included (marked, with the reason)."""
     from .records import store
 
-    found = store.drills(store_path, quarter=quarter, person=person)
+    found = store.drills(store_path, quarter=quarter, person=person, voided=True)
     if not found:
         click.echo(f"No drills recorded{' in ' + quarter if quarter else ''}{' with ' + person if person else ''} "
                    f"(store: {store_path or store.default_path()}).")
         return
-    rows = [[d.id, d.conducted, d.scenario, d.mode, d.lead("ic") or "-", d.lead("comms") or "-", d.lead("ops") or "-",
-             f"{d.score:.1f}", f"{d.plan_quarter} #{d.plan_entry}" if d.plan_quarter else ""] for d in found]
-    for line in _table(rows, ["id", "date", "scenario", "mode", "ic", "comms", "ops", "score", "plan"]):
+    rows = []
+    for d in found:
+        note = f"VOID: {d.void_reason}" if d.voided else ("simulated: bots only" if d.simulated else "with " + ", ".join(d.people))
+        if d.plan_deviations:
+            note += "; off plan: " + "; ".join(d.plan_deviations)
+        rows.append([d.id, d.conducted, d.scenario, d.mode, d.lead("ic") or "-", d.lead("comms") or "-", d.lead("ops") or "-",
+                     f"{d.score:.1f}", f"{d.plan_quarter} #{d.plan_entry}" if d.plan_quarter else "", note])
+    for line in _table(rows, ["id", "date", "scenario", "mode", "ic", "comms", "ops", "score", "plan", "notes"]):
         click.echo(line)
+
+
+@main.command()
+@click.argument("drill_id", type=int)
+@click.option("--reason", required=True, help="Why this drill is not a drill of record, e.g. \"a test run\".")
+@_store_option
+def void(drill_id, reason, store_path):
+    """Void drill DRILL_ID: it stays in the store and in `drill history` with the reason, and the
+    rotation, the plan and the quarterly report leave it out. Nothing is deleted."""
+    from .records import store
+
+    store.void(drill_id, reason, store_path)
+    click.echo(f"Voided drill {drill_id} ({reason.strip()}); `drill history` still lists it.")
 
 
 @main.command()
@@ -307,7 +333,9 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
         click.echo(f"Wrote the proposal to {out}")
         return
     rot = plan.rotation(team, found, quarter)
-    click.echo(f"IC rotation{' at the end of ' + quarter if quarter else ''}: {rot.drills} drill(s) recorded\n")
+    click.echo(f"IC rotation{' at the end of ' + quarter if quarter else ''}: {rot.drills} drill(s) recorded; "
+               f"{'in ' + quarter + ' ' if quarter else ''}{rot.turns} with people, {rot.simulated} simulated "
+               "(bots only: nobody's turn)\n")
     rows = []
     for s in rot.standings:
         cells = [s.name, s.team or "-"]
@@ -321,7 +349,7 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
     if rot.never_ic:
         click.echo(f"\nNever IC: {', '.join(rot.never_ic)}")
     for name in rot.single_points_of_failure:
-        click.echo(f"Single point of failure: {name} led {rot.ic_share[name]} of the {rot.quarter_drills} drills"
+        click.echo(f"Single point of failure: {name} led {rot.ic_share[name]} of the {rot.turns} drills with people"
                    f"{' in ' + quarter if quarter else ''} as IC")
 
 
@@ -347,7 +375,7 @@ def show_plan(quarter, plan_file, roster, store_path):
         scenario = entry.describe() + (f": {names[index]}" if entry.random else "")
         people = ", ".join(f"{r} {w}" for r, w in entry.roles.items())
         people += "".join(f", {r} shadow {' '.join(w)}" for r, w in entry.shadows.items())
-        status = f"run (drill {', '.join(str(d.id) for d in done[index])})" if done[index] else "not run"
+        status = plan.status(done[index])
         rows.append([index, entry.date, scenario, entry.mode, people or "-", status])
     for line in _table(rows, ["#", "date", "scenario", "mode", "roles", "status"]):
         click.echo(line)
@@ -530,7 +558,8 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
                                                  process, mode="live")
             seed = chosen.seed if seed is None else seed
             seats = planned_seats(chosen)
-            recording = {"plan": quarter, "entry": entry, "shadows": {r: list(p) for r, p in chosen.shadows.items()}}
+            recording = {"plan": quarter, "entry": entry, "shadows": {r: list(p) for r, p in chosen.shadows.items()},
+                         "roles": dict(chosen.roles)}
         scenario_file = config.scenario_path(scenario)
         name = config.load_scenario(scenario_file).name
         out = out or Path("reports") / name / f"live-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"

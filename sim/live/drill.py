@@ -401,14 +401,18 @@ class LiveDrill:
     def finish(self, card: dict, store_path=None, **recording) -> tuple[list[Path], int]:
         """Write the outputs of ``drill run`` into the folder (``events.jsonl`` is the journal,
         byte for byte) and record the drill in the drill store, once however often it ends
-        (``recording``: the plan entry it carries out, as ``store.record`` takes it)."""
+        (``recording``: the plan entry it carries out, as ``store.record`` takes it, and the
+        planned ``roles``, to record whether the drill kept to them)."""
         from ..outputs import report
-        from ..records import store
+        from ..records import plan, store
 
         written = report.write_outputs(self.result, card, self.folder)
         marker = self.folder / RECORDED
         if marker.exists():
             return written, read_json(marker, "")["drill"]
+        recording = dict(recording)
+        if "roles" in recording:
+            recording["deviations"] = plan.deviations(recording.pop("roles"), self.result.events)
         drill_id = store.record(self.result, card, mode="live", path=store_path, **recording)
         write_atomic(marker, json.dumps({"drill": drill_id, "store": str(store_path or store.default_path())}) + "\n")
         return written, drill_id

@@ -1,0 +1,80 @@
+"""Drills of record: what the store keeps, voiding, duplicates of a plan entry, and simulated
+drills that are nobody's turn."""
+
+from click.testing import CliRunner
+
+from sim import load_roster, load_scenario, load_script, run_drill, score
+from sim.cli import main
+from sim.inputs.config import Process
+from sim.records import plan, quarter, store
+
+from .conftest import DATA, SCENARIOS
+
+
+def test_a_plain_run_is_exploration_and_a_run_with_record_or_date_is_kept(tmp_path, drill_store, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    plain = runner.invoke(main, ["run", "--seed", "2", "--out", "o1"])
+    assert plain.exit_code == 0, plain.output
+    assert "Not recorded: a plain run is exploration" in plain.output
+    as_json = runner.invoke(main, ["run", "--seed", "2", "--out", "o2", "--json"])
+    assert as_json.exit_code == 0 and (tmp_path / "o2" / "score.json").exists()
+    assert not drill_store.exists()  # nothing recorded, not even an empty store
+    dated = runner.invoke(main, ["run", "--seed", "2", "--out", "o3", "--date", "2026-10-05"])
+    assert f"Recorded as drill 1 in {drill_store}" in dated.output
+    kept = runner.invoke(main, ["run", "--seed", "2", "--out", "o4", "--record"])
+    assert f"Recorded as drill 2 in {drill_store}" in kept.output
+    assert [d.id for d in store.drills()] == [1, 2] and store.drill(1).conducted == "2026-10-05"
+
+
+def test_a_voided_drill_is_kept_shown_in_history_and_counted_nowhere(tmp_path, drill_store):
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    result = run_drill(scenario, script=load_script(DATA / "article.yaml", scenario.start), samples=False)
+    card = score(result.events, scenario, Process())
+    for day in ("2026-10-07", "2026-10-08"):
+        store.record(result, card, conducted=day, mode="script")
+    runner = CliRunner()
+    voided = runner.invoke(main, ["void", "2", "--reason", "a rehearsal the day after, not a drill"])
+    assert voided.exit_code == 0, voided.output
+    assert "already voided" in runner.invoke(main, ["void", "2", "--reason", "again"]).output
+    assert "no drill 9" in runner.invoke(main, ["void", "9", "--reason", "x"]).output
+    assert runner.invoke(main, ["void", "1"]).exit_code == 2  # --reason is required
+    assert "say why" in runner.invoke(main, ["void", "1", "--reason", "  "]).output
+
+    assert [d.id for d in store.drills()] == [1]
+    kept = store.drills(voided=True)
+    assert [(d.id, d.void_reason) for d in kept] == [(1, None), (2, "a rehearsal the day after, not a drill")]
+    assert store.drill(2).voided is not None  # asked for by id, it is there
+    lines = runner.invoke(main, ["history"]).output.splitlines()
+    assert lines[2].startswith("2 ") and lines[2].endswith("VOID: a rehearsal the day after, not a drill")
+    assert lines[1].endswith("with dana, lee, alex, sam")
+    # The rotation counts alex's one IC turn, not two.
+    rot = plan.rotation(load_roster(None), store.drills(), "2026-Q4")
+    assert rot.ic_share == {"alex": 1} and rot.quarter_drills == 1
+
+
+def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, drill_store, write, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    plan_file = write("2026-Q4.yaml", """
+        drills:
+          - {date: 2026-10-21, scenario: checkout-config-push, seed: 1, roles: {ic: lee, comms: sam, ops: dana}}
+          - {date: 2026-11-04, scenario: memory-leak-restart, seed: 4}
+    """)
+    runner = CliRunner()
+    for out in ("a", "b", "c"):
+        ran = runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "1", "--out", out])
+        assert ran.exit_code == 0, ran.output
+    shown = runner.invoke(main, ["plan", "2026-Q4", "--file", str(plan_file)]).output.splitlines()
+    assert shown[1].endswith("drill 1 counts (simulated: bots only); duplicates, not counted: 2, 3")
+    assert shown[2].endswith("not run") and "1 of 2 planned drills run." in shown[-1]
+
+    loaded = plan.load_plan(plan_file)
+    context = quarter.build("2026-Q4", store.drills(), loaded, plan.scenario_names(loaded), ["lee", "dana"])
+    assert context["plan"][0]["status"] == "drill 1 counts (simulated: bots only); duplicates, not counted: 2, 3"
+    assert [(d["id"], d["note"]) for d in context["simulated"]] == [
+        (1, ""), (2, "duplicate: drill 1 counts for its plan entry"), (3, "duplicate: drill 1 counts for its plan entry")]
+    glance = {g["label"]: g for g in context["glance"]}
+    assert glance["Drills run"]["value"] == "1"
+    assert glance["Drills run"]["note"] == "0 with people, 1 simulated; 2 planned, 1 of them run"
+    # The bots played lee as IC: nobody's turn, so both seniors have still never been IC.
+    assert context["ic"]["never"] == ["lee", "dana"]
