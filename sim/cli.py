@@ -66,7 +66,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
     scenario_file = config.scenario_path(scenario)
     scn = config.load_scenario(scenario_file)
     timeline_script = config.load_script(script, scn.start) if script else None
-    result = run_drill(scn, process, team, timeline_script, seed)
+    result = run_drill(scn, process, team, timeline_script, seed, seats=planned[1].roles if planned else None)
     card = score(result.events, scn, process)
     out = out or Path("reports") / scn.name / (f"script-{script.stem}" if script else f"seed-{seed}")
     written = report.write_outputs(result, card, out)

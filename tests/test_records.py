@@ -8,7 +8,7 @@ from sim.cli import main
 from sim.inputs.config import Process
 from sim.records import plan, quarter, store
 
-from .conftest import DATA, SCENARIOS
+from .conftest import DATA, REPO, SCENARIOS
 
 
 def test_a_plain_run_is_exploration_and_a_run_with_record_or_date_is_kept(tmp_path, drill_store, monkeypatch):
@@ -78,3 +78,42 @@ def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, dri
     assert glance["Drills run"]["note"] == "0 with people, 1 simulated; 2 planned, 1 of them run"
     # The bots played lee as IC: nobody's turn, so both seniors have still never been IC.
     assert context["ic"]["never"] == ["lee", "dana"]
+
+
+def test_a_planned_drill_seats_the_planned_people_at_any_severity(tmp_path, drill_store, write, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # sev4-internal-tooling, seed 1: the on-call declares a SEV4, which needs no roles; still the
+    # plan's dana is IC, priya comms and jo ops (jo is not on call: the primary pager is moved to him).
+    plan_file = write("2027-Q1.yaml", """
+        drills:
+          - {date: 2027-01-13, scenario: sev4-internal-tooling, seed: 1, roles: {ic: dana, comms: priya, ops: jo}}
+          - {date: 2027-02-10, scenario: false-alarm-noise, seed: 1, roles: {ic: dana, comms: priya, ops: jo}}
+    """)
+    runner = CliRunner()
+    for entry in ("1", "2"):
+        ran = runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", entry, "--out", entry,
+                                   "--roster", str(REPO / "drills" / "roster.yaml")])
+        assert ran.exit_code == 0, ran.output
+    kept, stood_down = store.drills()
+    assert kept.metrics["declared_severity"] == "SEV4"
+    assert (kept.lead("ic"), kept.lead("comms"), kept.lead("ops")) == ("dana", "priya", "jo")
+    assert kept.plan_deviations == ()
+    assert stood_down.plan_deviations == tuple(
+        f"{role}: planned {who}, no incident was declared, so nobody held a role"
+        for role, who in (("ic", "dana"), ("comms", "priya"), ("ops", "jo")))
+    history = runner.invoke(main, ["history"]).output.splitlines()
+    assert history[2].endswith("simulated: bots only; off plan: ic: planned dana, no incident was declared, so nobody "
+                               "held a role; comms: planned priya, no incident was declared, so nobody held a role; "
+                               "ops: planned jo, no incident was declared, so nobody held a role")
+
+
+def test_deviations_say_who_led_instead_and_why():
+    events = [{"t": 0, "kind": "incident.declared"},
+              {"t": 0, "kind": "role.assigned", "role": "ic", "who": "jo"},
+              {"t": 60, "kind": "role.assigned", "role": "ic", "who": "dana"},
+              {"t": 100, "kind": "role.assigned", "role": "ops", "who": "lee"},
+              {"t": 600, "kind": "incident.resolved"}]
+    # IC: jo 60 s, dana 540 s: dana leads as planned. Ops: lee, though kim was planned.
+    assert plan.deviations({"ic": "dana", "ops": "kim", "comms": "sam"}, events) == [
+        "ops: planned kim, kim was never given the role; lee led it", "comms: planned sam, nobody held the role"]
+    assert plan.deviations({"ic": "jo"}, events) == ["ic: planned jo, jo held it 1m, dana longer"]

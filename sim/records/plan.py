@@ -243,7 +243,8 @@ def deviations(roles: dict, events: list[dict]) -> list[str]:
             continue
         mine = next((r["held_s"] for r in held if r["role"] == role and r["person"] == planned), None)
         if lead is None:
-            why = "the incident never reached the point where the role is staffed"
+            declared = any(e["kind"] == "incident.declared" for e in events)
+            why = "nobody held the role" if declared else "no incident was declared, so nobody held a role"
         elif mine is None:
             why = f"{planned} was never given the role; {lead} led it"
         else:
