@@ -80,19 +80,24 @@ def test_the_quarter_at_a_glance_matches_the_scorecards(history):
 def test_recurring_weaknesses_and_owned_action_items(history):
     path, cards = history
     context = quarter.build("2026-Q4", store.drills(path))
-    # Both storms (6, 7) missed the cadence and were never resolved once metrics were back to
-    # normal; nothing else was missed twice.
+    # Both storms (6, 7) missed the cadence and were never resolved, so neither booked its
+    # postmortem: those items failed (not "n/a"); nothing else was missed twice.
     assert [(w["item"], w["missed"], w["of"], w["drills"]) for w in context["weaknesses"]] == [
-        ("communicate_at_cadence", 2, 3, [6, 7]), ("resolved_when_normal", 2, 3, [6, 7])]
+        ("communicate_at_cadence", 2, 3, [6, 7]), ("postmortem_scheduled", 2, 3, [6, 7]),
+        ("resolved_when_normal", 2, 3, [6, 7])]
     missed = sum(v is False for c in quarter_cards(cards, ("2026-10", "2026-11", "2026-12")) for v in c["checklist"].values())
-    assert len(context["actions"]) == missed == 4
+    assert len(context["actions"]) == missed == 6
     first = context["actions"][0]
     # Drill 6 ran on Wed 2026-11-18 and booked no postmortem: five business days on (Wed 25 Nov),
     # then ten more: Wed 9 Dec. The cadence is the comms lead's (sam), resolving the IC's (alex).
     assert (first["drill"], first["owner"], first["role"], first["due"]) == (6, "sam", "Comms Lead", "2026-12-09")
-    assert [(a["drill"], a["owner"], a["due"]) for a in context["actions"][1:]] == [
-        (6, "alex", "2026-12-09"), (7, "sam", "2026-12-30"), (7, "alex", "2026-12-30")]
-    assert {a["item"] for a in context["actions"]} == {"communicate_at_cadence", "resolved_when_normal"}
+    assert [(a["drill"], a["owner"], a["item"], a["due"]) for a in context["actions"][1:]] == [
+        (6, "alex", "postmortem_scheduled", "2026-12-09"), (6, "alex", "resolved_when_normal", "2026-12-09"),
+        (7, "sam", "communicate_at_cadence", "2026-12-30"), (7, "alex", "postmortem_scheduled", "2026-12-30"),
+        (7, "alex", "resolved_when_normal", "2026-12-30")]
+    # Never resolved: the actions speak of getting to a resolution, not of declaring it too early.
+    assert context["actions"][2]["action"] == quarter.UNRESOLVED_ACTIONS["resolved_when_normal"]
+    assert "declaring resolved" not in " ".join(a["action"] for a in context["actions"])
 
 
 def test_ic_rotation_coverage_over_the_last_quarters(history):

@@ -490,7 +490,7 @@ DEFAULT_SEVERITIES = {
 
 DEFAULT_WEIGHTS = {
     "declare": 20.0, "severity": 10.0, "cadence": 15.0, "roles": 15.0,
-    "mitigate": 15.0, "checklist": 15.0, "teams": 5.0, "false_alarm": 5.0,
+    "mitigate": 15.0, "impact": 15.0, "checklist": 15.0, "teams": 5.0, "false_alarm": 5.0,
 }
 
 
@@ -504,6 +504,7 @@ class Process:
     declare_when_in_doubt: bool = True
     postmortem_business_days: int = 5
     mitigate_target: float = 1800.0
+    impact_target: float = 1800.0  # customer impact (seconds) with full marks; none at three times it
     cadence_pass: float = 0.8
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     bots: Profile = Profile()
@@ -569,6 +570,7 @@ def process_from(doc: Fields) -> Process:
         declare_when_in_doubt=doc.get("declare_when_in_doubt", flag, base.declare_when_in_doubt),
         postmortem_business_days=int(doc.get("postmortem_business_days", number, base.postmortem_business_days)),
         mitigate_target=targets.get("mitigate", units.duration, base.mitigate_target) if targets else base.mitigate_target,
+        impact_target=targets.get("impact", units.duration, base.impact_target) if targets else base.impact_target,
         cadence_pass=scoring.get("cadence_pass", units.fraction, base.cadence_pass) if scoring else base.cadence_pass,
         weights=weights,
         bots=load_profile(bots, base.bots) if bots is not None else base.bots,

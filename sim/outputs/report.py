@@ -45,9 +45,14 @@ METRIC_LABELS = {
 }
 
 
+# What a missing time or date means, said plainly rather than as "-".
+_NEVER = {"time_to_acknowledge_s": "not acknowledged", "time_to_declare_s": "not declared",
+          "time_to_mitigate_s": "not mitigated", "time_to_resolve_s": "not resolved", "postmortem_date": "not booked"}
+
+
 def format_metric(name: str, value) -> str:
     if value is None:
-        return "-"
+        return _NEVER.get(name, "-")
     if name.endswith("_s"):
         return units.human(value)
     if name == "customer_impact_min":

@@ -55,10 +55,30 @@ def cadence_adherence(events: list[dict], process: Process) -> float | None:
 
 def update_deadlines(events: list[dict], process: Process) -> list[tuple[float, bool]]:
     """Each update deadline that fell due before resolution, and whether it was met."""
+    return _deadlines(events, process, _end_of(events))[0]
+
+
+def next_update_due(events: list[dict], process: Process, now: float) -> float | None:
+    """When the next status update is due at ``now``, by the rule the cadence is scored with:
+    a deadline already missed (and no update since) while it stays missed, else the coming
+    one; None before the declaration or once the incident is over. The live console and the
+    participant pages show this, so the clock people see is the one they are scored by."""
+    if _first(events, "incident.declared") is None or any(
+            e["kind"] in ("incident.resolved", "incident.stood_down") for e in events):
+        return None
+    fell_due, coming = _deadlines(events, process, now)
+    if fell_due and not fell_due[-1][1]:
+        missed = fell_due[-1][0]
+        if not any(e["kind"] == "update.posted" and missed < e["t"] <= now for e in events):
+            return missed
+    return coming
+
+
+def _deadlines(events, process, end) -> tuple[list[tuple[float, bool]], float | None]:
+    """The update deadlines falling due before ``end`` (and whether each was met), and the next one."""
     declared = _first(events, "incident.declared")
     if declared is None:
-        return []
-    end = _end_of(events)
+        return [], None
     updates = [e["t"] for e in events if e["kind"] == "update.posted" and e["t"] >= declared["t"]]
     changes = [(declared["t"], declared["severity"])]
     changes += [(e["t"], e["to"]) for e in events if e["kind"] == "severity.changed"]
@@ -78,7 +98,11 @@ def update_deadlines(events: list[dict], process: Process) -> list[tuple[float, 
             anchor = late[0] if late else deadline
         after = anchor
         deadline = anchor + process.level(severity_at(anchor)).cadence_max
-    return deadlines
+    # An update already posted for the coming deadline meets it: the one after counts from it.
+    early = [u for u in updates if after < u < end]
+    if early:
+        deadline = early[-1] + process.level(severity_at(early[-1])).cadence_max
+    return deadlines, deadline
 
 
 def _highest(events, process):
@@ -319,7 +343,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     symptoms = {e["service"] for e in events if e["kind"] == "alert.firing" and first_look and e["t"] <= first_look["t"]}
     first_update = _first(events, "update.posted")
     required = process.level(highest).roles if highest else ()
-    postmortem_due = bool(highest and process.level(highest).postmortem and resolved)
+    needs_postmortem = bool(highest and process.level(highest).postmortem)
     real = not truth.false_alarm
     checklist = {
         "confirm_alert_real": looked_first if decision else None,
@@ -333,8 +357,10 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "mitigate_first": (mitigated is not None and (resolved is None or mitigated["t"] <= resolved["t"])) if real else None,
         "communicate_at_cadence": None if adherence is None else adherence >= process.cadence_pass,
         "resolved_when_normal": _resolved_when_normal(events, resolved) if resolved else (False if real and declared else None),
+        # A postmortem is booked after resolution: a real incident never resolved has missed it too.
         "postmortem_scheduled": (postmortem is not None and 0 <= _business_days(_day(scenario, resolved["t"]), postmortem["date"])
-                                 <= process.postmortem_business_days) if postmortem_due else None,
+                                 <= process.postmortem_business_days) if needs_postmortem and resolved
+        else (False if needs_postmortem and real and declared else None),
     }
     metrics["postmortem_in_time"] = checklist["postmortem_scheduled"]
     waits = stakeholder_waits(events)
@@ -362,6 +388,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "cadence": adherence,
         "roles": coverage,
         "mitigate": timeliness(metrics["time_to_mitigate_s"], process.mitigate_target, 3 * process.mitigate_target) if real else None,
+        "impact": timeliness(60 * metrics["customer_impact_min"], process.impact_target, 3 * process.impact_target)
+        if real and any(e["kind"] == "impact.started" for e in events) else None,
         "checklist": sum(applicable) / len(applicable) if applicable else None,
         "teams": teams_score,
         "false_alarm": float(metrics["false_alarm_handled"]) if truth.false_alarm else None,

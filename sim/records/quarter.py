@@ -42,6 +42,12 @@ ACTIONS = {
     "resolved_when_normal": "Define the steady-state metrics that must hold before declaring resolved",
     "postmortem_scheduled": "Book the postmortem at resolution, within 5 business days",
 }
+# When the incident was never resolved, the resolution and postmortem items failed for that reason.
+UNRESOLVED_ACTIONS = {
+    "resolved_when_normal": "Drive every declared incident to a resolution: agree the steady state to wait for, "
+                            "escalate when mitigations stop helping",
+    "postmortem_scheduled": "Book the postmortem even when the drill ends unresolved; review why it never resolved",
+}
 ROLE_NAMES = {"ic": "IC", "comms": "Comms Lead", "ops": "Ops Lead"}
 
 
@@ -57,11 +63,12 @@ def frame(drills: list[Drill]) -> pd.DataFrame:
             "time_to_declare_s": m.get("time_to_declare_s"), "declare_target_s": d.declare_target_s,
             "cadence_adherence": m.get("cadence_adherence"), "role_coverage": m.get("role_coverage"),
             "postmortem_date": m.get("postmortem_date"), "scenario_start": d.scenario_start,
+            "resolved": m.get("time_to_resolve_s") is not None,
             **{f"checklist.{k}": d.checklist.get(k) for k in CHECKLIST},
         })
     columns = ["id", "conducted", "quarter", "scenario", "title", "mode", "variant", "score", "ic", "comms", "ops",
-               "ic_turn", "simulated", "people", "time_to_declare_s", "declare_target_s", "cadence_adherence", "role_coverage", "postmortem_date",
-               "scenario_start", *[f"checklist.{k}" for k in CHECKLIST]]
+               "ic_turn", "simulated", "people", "time_to_declare_s", "declare_target_s", "cadence_adherence",
+               "role_coverage", "postmortem_date", "scenario_start", "resolved", *[f"checklist.{k}" for k in CHECKLIST]]
     df = pd.DataFrame(rows, columns=columns)
     for col in ("score", "time_to_declare_s", "declare_target_s", "cadence_adherence", "role_coverage"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
@@ -113,7 +120,8 @@ def action_items(df: pd.DataFrame) -> list[dict]:
         for item in CHECKLIST:
             if row[f"checklist.{item}"] is False:
                 role = OWNER_ROLE[item] if row[OWNER_ROLE[item]] else "ic"
-                items.append({"drill": int(row["id"]), "item": item, "action": ACTIONS[item],
+                action = ACTIONS[item] if row["resolved"] else UNRESOLVED_ACTIONS.get(item, ACTIONS[item])
+                items.append({"drill": int(row["id"]), "item": item, "action": action,
                               "owner": row[role] or "the drill's facilitator", "role": ROLE_NAMES[role], "due": due})
     return sorted(items, key=lambda a: (a["due"], a["drill"], a["item"]))
 
