@@ -576,6 +576,22 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     run_server(room, host, port)
 
 
+def _thresholds(given: tuple[str, ...], known: dict) -> dict:
+    """``--threshold METRIC=VALUE`` options as {metric: value}."""
+    found = {}
+    for text in given:
+        metric, _, value = text.partition("=")
+        if metric not in known:
+            raise DrillError(f"--threshold {text}: unknown metric {metric!r} (known: {', '.join(known)})")
+        try:
+            found[metric] = float(value)
+        except ValueError:
+            raise DrillError(f"--threshold {text}: expected METRIC=NUMBER, e.g. score=2") from None
+        if found[metric] < 0:
+            raise DrillError(f"--threshold {text}: a threshold is 0 or more")
+    return found
+
+
 class VariantSpec(click.ParamType):
     """``NAME=FILE`` (or just ``FILE``, named after it): one process variant."""
 
@@ -603,7 +619,11 @@ class VariantSpec(click.ParamType):
 @_roster_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/compare/<name>/).")
 @click.option("--name", help="Name of the comparison (default: the variant names joined by -vs-).")
-def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address, process_file, roster, out, name):
+@click.option("--threshold", "thresholds", multiple=True, metavar="METRIC=VALUE",
+              help="Smallest difference called better or worse, in the unit shown (minutes, pp, points), "
+                   "e.g. score=2 or time_to_declare_s=0.5; repeatable (defaults: docs/variants.md).")
+def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address, process_file, roster, out, name,
+            thresholds):
     """Compare process variants on RUNS paired simulated drills of SCENARIOS (default: the reference
     scenario); write runs.parquet, summary.md, summary.html and plots/ to reports/compare/<name>/."""
     import os
@@ -624,6 +644,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
         weight_list = tuple(float(w) for w in weights.split(",")) if weights else ()
     except ValueError:
         raise DrillError(f"--weights: expected comma-separated numbers, got {weights!r}") from None
+    practical = _thresholds(thresholds, summary.THRESHOLDS)
     variants = tuple(load_variant(n, f, process_file, roster) for n, f in variant_specs)
     plan = cmp.Plan(scns, variants, runs, seed, weight_list)
     out = out or Path("reports") / "compare" / (name or cmp.default_name(plan))
@@ -650,6 +671,6 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     counts = [int((scenario_index == i).sum()) for i in range(len(scns))]
     written = summary.write_summary(
         runs_file, out, [{"name": v.name, "description": v.description, "file": str(f)} for v, (_, f) in zip(variants, variant_specs)],
-        [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed)
+        [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed, thresholds=practical)
     click.echo((out / "summary.md").read_text(encoding="utf-8").split("## Per metric")[0].rstrip())
     click.echo(f"\nWrote runs.parquet, {', '.join(p.name for p in written[:2])} and {len(written) - 2} plots to {out}/")
