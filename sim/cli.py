@@ -65,15 +65,20 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
     seed = seed or 0
     scenario_file = config.scenario_path(scenario)
     scn = config.load_scenario(scenario_file)
+    held = conducted.date() if conducted else planned[1].date if planned else _today() if keep else None
     timeline_script = config.load_script(script, scn.start) if script else None
+    if held is not None:  # a drill of record reads as held on its day: channel, timeline, postmortem
+        if timeline_script is not None:
+            timeline_script = config.script_held_on(timeline_script, scn.start.date(), held)
+        scn = config.held_on(scn, held)
     result = run_drill(scn, process, team, timeline_script, seed, seats=planned[1].roles if planned else None)
     card = score(result.events, scn, process)
     out = out or Path("reports") / scn.name / (f"script-{script.stem}" if script else f"seed-{seed}")
     written = report.write_outputs(result, card, out)
     drill_id = None
-    if keep or conducted or planned:
+    if held is not None:
         drill_id = store.record(
-            result, card, conducted=conducted.date() if conducted else (planned[1].date if planned else None),
+            result, card, conducted=held,
             variant=process_file.stem if process_file else "default", mode="script" if script else "simulated",
             plan=planned[2] if planned else None, entry=entry if planned else None,
             shadows=planned[1].shadows if planned else None,
@@ -157,6 +162,12 @@ def _team(roster):
 
     process = config.load_process(config.default_file("drills/process.yaml"))
     return config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
+
+
+def _today():
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def _planned(plan_file, entry, scenario, team, process, mode="simulated"):

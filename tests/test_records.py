@@ -117,3 +117,25 @@ def test_deviations_say_who_led_instead_and_why():
     assert plan.deviations({"ic": "dana", "ops": "kim", "comms": "sam"}, events) == [
         "ops: planned kim, kim was never given the role; lee led it", "comms: planned sam, nobody held the role"]
     assert plan.deviations({"ic": "jo"}, events) == ["ic: planned jo, jo held it 1m, dana longer"]
+
+
+def test_a_drill_of_record_reads_as_held_on_its_own_day(tmp_path, drill_store, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    ran = runner.invoke(main, ["run", "--seed", "1", "--date", "2026-11-11", "--out", "a"])
+    assert ran.exit_code == 0, ran.output
+    assert "#inc-2026-11-11-checkout" in ran.output and "2026-04-20" not in ran.output
+    events = store.events(1)
+    assert all(e["at"].startswith("2026-11-11") for e in events[:5])
+    booked = store.drill(1).metrics["postmortem_date"]
+    assert "2026-11-11" < booked <= "2026-11-18"  # within 5 business days of Wednesday 11 November
+    # The article's script books the postmortem 3 business days after its Monday 20 April;
+    # replayed on Wednesday 20 May it books Monday 25 May (Thu, Fri, Mon), still in time.
+    ran = runner.invoke(main, ["run", "checkout-config-push", "--script", str(DATA / "article.yaml"),
+                               "--date", "2026-05-20", "--out", "b"])
+    assert ran.exit_code == 0, ran.output
+    replay = store.drill(2)
+    assert replay.metrics["postmortem_date"] == "2026-05-25" and replay.checklist["postmortem_scheduled"] is True
+    assert "14:52 UTC - SEV1 declared by dana, incident channel #inc-2026-05-20-checkout opened" in ran.output
+    # An exploration keeps the scenario's own date.
+    assert "#inc-2026-04-20-checkout" in runner.invoke(main, ["run", "--seed", "1", "--out", "c"]).output

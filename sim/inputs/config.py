@@ -746,6 +746,32 @@ def load_script(path, start: dt.datetime | None = None) -> Script:
     return Script(tuple(participants), tuple(actions))
 
 
+def held_on(scenario: Scenario, day: dt.date) -> Scenario:
+    """The scenario played on ``day``, at its own time of day: the channel name, the timeline and
+    the postmortem date then carry the day the drill was held, not the day the story was written for."""
+    return replace(scenario, start=dt.datetime.combine(day, scenario.start.timetz()))
+
+
+def script_held_on(script: Script, written_for: dt.date, day: dt.date) -> Script:
+    """A script's dates (a booked postmortem) moved with the drill: as many business days after
+    ``day`` as they were after ``written_for``, the scenario's own date."""
+    def moved(date: str) -> str:
+        target, step = units.date(date), 1 if units.date(date) >= written_for else -1
+        count, d = 0, written_for
+        while d != target:
+            d += dt.timedelta(days=step)
+            count += step * (d.weekday() < 5)
+        d = day
+        while count:
+            d += dt.timedelta(days=1 if count > 0 else -1)
+            count -= (1 if count > 0 else -1) * (d.weekday() < 5)
+        return d.isoformat()
+
+    actions = tuple((t, replace(a, fields={**a.fields, "date": moved(a.fields["date"])}) if "date" in a.fields else a)
+                    for t, a in script.actions)
+    return replace(script, actions=actions)
+
+
 # --- finding files -----------------------------------------------------------------
 
 

@@ -219,8 +219,9 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
     finding = yield done
     if finding is None:
         return False
-    if found_nothing(finding):
-        exhausted.add(lead)
+    again = sum(f["service"] == finding["service"] and f["text"] == finding["text"] for f in incident.findings) > 1
+    if found_nothing(finding) or again:
+        exhausted.add(lead)  # nothing new to learn here
     fix = (finding["suggests"], finding["service"])
     if finding["suggests"] and fix not in tried:
         tried.add(fix)
