@@ -258,7 +258,8 @@ def show(drill_id, report_dir, store_path):
 
     found = store.drill(drill_id, store_path)
     events = store.events(drill_id, store_path)
-    card = {"metrics": found.metrics, "checklist": found.checklist, "components": found.components, "score": found.score}
+    card = {"metrics": found.metrics, "checklist": found.checklist, "components": found.components, "score": found.score,
+            "why": found.why}
     roles = ", ".join(f"{store_role}: {found.lead(store_role)}" for store_role in ("ic", "comms", "ops") if found.lead(store_role))
     click.echo(f"Drill {found.id}: {found.title} ({found.scenario}, {found.mode}, seed {found.seed}), conducted {found.conducted}")
     click.echo(f"Variant: {found.variant}" + (f"; roles: {roles}" if roles else "")

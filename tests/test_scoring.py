@@ -187,3 +187,48 @@ def test_a_false_alarm_stood_down_scores_as_handled():
     assert card["checklist"]["confirm_alert_real"] is True
     assert card["checklist"]["assess_severity"] is True
     assert card["components"]["false_alarm"] == 1.0
+
+
+def test_a_missed_item_says_why_when_and_what_would_have_passed(tmp_path):
+    from sim.outputs.report import markdown
+
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    early = (DATA / "article.yaml").read_text().replace('{at: "15:18", by: alex, do: resolve}', '{at: "15:12", by: alex, do: resolve}')
+    early = early.replace("date: 2026-04-23", "date: 2026-04-30")
+    (tmp_path / "early.yaml").write_text(early)
+    result = run_drill(scenario, script=load_script(tmp_path / "early.yaml", scenario.start), samples=False)
+    card = score(result.events, scenario, Process())
+    # Resolved at 15:12: checkout's errors stay above its 1% impact threshold until 15:16:30, and
+    # both 5% alerts until 15:13:45; so 15:17 is the first whole minute when all was normal.
+    # The postmortem on Thursday 30 April is 8 business days after Monday 20 April; 5 allow up to 27 April.
+    assert card["why"] == {
+        "resolved_when_normal": "resolved at 15:12 while checkout was above its 1% error rate impact threshold (it fell "
+                                "below at 15:16); alert \"checkout error rate > 5%\" was still firing (it resolved at 15:13); "
+                                "alert \"payment-gateway error rate > 5%\" was still firing (it resolved at 15:13); "
+                                "resolving at 15:17 or later would have passed",
+        "postmortem_scheduled": "it was booked for 2026-04-30, 8 business days after the resolution on 2026-04-20; "
+                                "booking it for 2026-04-20 to 2026-04-27 would have passed",
+    }
+    shown = scorecard(card)
+    assert shown[shown.index("  [ ] Declare resolved when metrics return to normal") + 1] == \
+        "      why: " + card["why"]["resolved_when_normal"]
+    assert ("- [ ] Declare resolved when metrics return to normal: " + card["why"]["resolved_when_normal"]) in \
+        markdown(result, card, plot=False)
+
+
+def test_missed_cadence_and_late_summary_are_explained():
+    from sim.outputs.scoring import why_missed
+
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")  # starts 14:40:00
+    process = Process()
+    events = [ev(0, "incident.declared", severity="SEV1", by="a", service="checkout"),
+              ev(400, "update.posted"),  # 14:46:40, 6m40s after declaring: the summary was due 14:45
+              ev(2500, "update.posted"),  # due 400 + 1800 = 2200 (15:16:40): missed
+              ev(4000, "incident.resolved")]  # next due 2500 + 1800 = 4300, after the end
+    why = why_missed(events, scenario, process, {"initial_summary": False, "communicate_at_cadence": False})
+    assert why == {
+        "initial_summary": "the first update came at 14:46, 6m40s after the declaration at 14:40; one by 14:45 "
+                           "(within 5m) would have passed",
+        "communicate_at_cadence": "0 of 2 update deadlines met (0%), below the 80% needed; missed the updates due at "
+                                  "14:45, 15:16; an update before each deadline would have passed",
+    }

@@ -14,7 +14,7 @@ import sqlite3
 import time
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..inputs import units
@@ -78,6 +78,7 @@ MIGRATIONS = (
     ALTER TABLE drills ADD COLUMN voided TEXT;
     ALTER TABLE drills ADD COLUMN void_reason TEXT;
     ALTER TABLE drills ADD COLUMN plan_deviations TEXT;
+    ALTER TABLE drills ADD COLUMN why TEXT NOT NULL DEFAULT '{}';
     """,
 )
 VERSION = len(MIGRATIONS)
@@ -195,7 +196,7 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
         "conducted": day.isoformat(), "scenario": scenario.name, "title": scenario.title, "seed": result.seed,
         "variant": variant, "mode": mode, "score": card["score"], "scenario_start": units.iso(scenario.start, 0),
         "metrics": json.dumps(card["metrics"]), "checklist": json.dumps(card["checklist"]),
-        "components": json.dumps(card["components"]),
+        "components": json.dumps(card["components"]), "why": json.dumps(card.get("why", {})),
         "declare_target_s": level.response if level is not None and not scenario.truth.false_alarm else None,
         "plan_quarter": plan, "plan_entry": entry,
         "plan_deviations": json.dumps(deviations) if plan is not None and deviations is not None else None,
@@ -305,6 +306,7 @@ class Drill:
     voided: str | None = None
     void_reason: str | None = None
     plan_deviations: tuple[str, ...] | None = None  # None: not planned, or recorded before this was kept
+    why: dict = field(default_factory=dict)  # checklist item -> why it was missed (scoring.why_missed)
 
     @property
     def quarter(self) -> str:
@@ -387,7 +389,8 @@ def drills(path=None, *, quarter: str | None = None, until: str | None = None, p
                   json.loads(r["metrics"]), json.loads(r["checklist"]), json.loads(r["components"]),
                   r["declare_target_s"], r["scenario_start"], r["plan_quarter"], r["plan_entry"],
                   tuple(people.get(r["id"], [])), tuple(held.get(r["id"], [])), r["voided"], r["void_reason"],
-                  None if r["plan_deviations"] is None else tuple(json.loads(r["plan_deviations"]))) for r in rows]
+                  None if r["plan_deviations"] is None else tuple(json.loads(r["plan_deviations"])),
+                  json.loads(r["why"])) for r in rows]
 
 
 def drill(drill_id: int, path=None) -> Drill:
