@@ -15,6 +15,7 @@ has trainees shadow a role before they lead it.
 """
 
 import datetime as dt
+import functools
 import random
 import statistics
 from dataclasses import dataclass, field, replace
@@ -177,6 +178,14 @@ def _role_map(convert):
 
 def difficulty(path) -> str:
     """The band of a scenario's median score when the built-in bots run it (as ``drill generate`` bands)."""
+    path = Path(path)
+    return _band(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _band(path: str, _version: int) -> str:
+    # Measuring runs five drills; a process that resolves several entries (or a plan and then
+    # its report) measures each file once, again only when the file changed.
     from ..authoring.generate import band_of, measure
 
     return band_of(statistics.median(measure(config.load_scenario(path))))

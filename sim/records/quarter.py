@@ -105,7 +105,7 @@ def action_items(df: pd.DataFrame) -> list[dict]:
     """One owned, dated action item for each checklist item a drill missed.
 
     The owner is whoever led the role whose job the item is (``OWNER_ROLE``), else the
-    IC; the due date is ``FOLLOW_UP_BUSINESS_DAYS`` business days after the drill's
+    IC; in a drill the bots played alone, the facilitator; the due date is ``FOLLOW_UP_BUSINESS_DAYS`` business days after the drill's
     postmortem (or after the fifth business day past the drill when none was booked).
     """
     items = []
@@ -120,9 +120,11 @@ def action_items(df: pd.DataFrame) -> list[dict]:
         for item in CHECKLIST:
             if row[f"checklist.{item}"] is False:
                 role = OWNER_ROLE[item] if row[OWNER_ROLE[item]] else "ic"
+                # Nobody sat in a simulated drill: its follow-ups are the facilitator's to hand out.
+                lead = None if row["simulated"] else row[role]
                 action = ACTIONS[item] if row["resolved"] else UNRESOLVED_ACTIONS.get(item, ACTIONS[item])
                 items.append({"drill": int(row["id"]), "item": item, "action": action,
-                              "owner": row[role] or "the drill's facilitator", "role": ROLE_NAMES[role], "due": due})
+                              "owner": lead or "the drill's facilitator", "role": ROLE_NAMES[role], "due": due})
     return sorted(items, key=lambda a: (a["due"], a["drill"], a["item"]))
 
 
