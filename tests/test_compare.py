@@ -13,6 +13,7 @@ from sim.inputs.errors import DrillError
 from sim.inputs.variants import load_variant
 
 from .conftest import REPO, SCENARIOS
+from .test_rendered import unreadable
 
 VARIANTS = REPO / "drills" / "variants"
 PROCESS, ROSTER = REPO / "drills" / "process.yaml", REPO / "drills" / "roster.yaml"
@@ -207,6 +208,7 @@ def test_drill_compare_writes_the_report(tmp_path):
     assert "within noise" in md
     html = (out / "summary.html").read_text()
     assert html.startswith("<!doctype html>") and "plots/time_to_declare_s.png" in html
+    assert unreadable(md) == [] and unreadable(html) == []  # no nan, None or -0.00
     assert (out / "plots" / "time_to_declare_s.png").read_bytes().startswith(b"\x89PNG")
 
 

@@ -96,6 +96,8 @@ def fmt(value: float | None, unit: str, signed: bool = False) -> str:
     if unit == "%":
         value *= 100.0
     digits = 1 if abs(value) >= 1 or value == 0 else 2
+    if round(value, digits) == 0:
+        value = 0.0  # never "-0.00": a difference that rounds to nothing has no sign
     text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
     if unit == "%" and signed:
         return text + " pp"  # a difference of shares is in percentage points
