@@ -13,6 +13,7 @@ fresh drill with the same seed; the replay must reproduce the journaled events o
 one, and the drill carries on from where it stopped.
 """
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -407,15 +408,19 @@ class LiveDrill:
         from ..outputs import report
         from ..records import plan, store
 
-        written = report.write_outputs(self.result, card, self.folder)
         marker = self.folder / RECORDED
-        if marker.exists():
-            return written, read_json(marker, "")["drill"]
+        recorded = read_json(marker, "") if marker.exists() else None
+        # The day it was held titles the timeline picture, as the store gives it back to drill show.
+        held = recorded.get("held") if recorded else str(recording.pop("conducted", None) or dt.datetime.now(dt.timezone.utc).date())
+        written = report.write_outputs(self.result, card, self.folder, held)
+        if recorded:
+            return written, recorded["drill"]
         recording = dict(recording)
         if "roles" in recording:
             recording["deviations"] = plan.deviations(recording.pop("roles"), self.result.events)
-        drill_id = store.record(self.result, card, mode="live", path=store_path, **recording)
-        write_atomic(marker, json.dumps({"drill": drill_id, "store": str(store_path or store.default_path())}) + "\n")
+        drill_id = store.record(self.result, card, conducted=held, mode="live", path=store_path, **recording)
+        write_atomic(marker, json.dumps({"drill": drill_id, "store": str(store_path or store.default_path()),
+                                         "held": held}) + "\n")
         return written, drill_id
 
     # -- what people see --
