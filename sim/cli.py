@@ -57,7 +57,9 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
 
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     team = config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
-    planned = _planned(plan_file, entry, scenario, team, process) if plan_file or entry else None
+    # With a script, people (not bots) held the seats: a live entry held around a table replays so.
+    how = "script" if script else "simulated"
+    planned = _planned(plan_file, entry, scenario, team, process, how) if plan_file or entry else None
     if planned:
         scenario, planned_entry, quarter = planned
         seed = planned_entry.seed if seed is None else seed
@@ -170,8 +172,9 @@ def _today():
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def _planned(plan_file, entry, scenario, team, process, mode="simulated"):
-    """(scenario, entry, quarter) for ``drill run --plan FILE --entry N``."""
+def _planned(plan_file, entry, scenario, team, process, how="simulated"):
+    """(scenario, entry, quarter) for ``drill run --plan FILE --entry N`` (``how``: simulated, or
+    script: either mode) or ``drill serve`` (``how="serve"``: a live entry)."""
     plan = _plan()
     if not plan_file or not entry:
         raise DrillError("--plan and --entry go together: --plan drills/2026-Q4.yaml --entry 2")
@@ -179,10 +182,12 @@ def _planned(plan_file, entry, scenario, team, process, mode="simulated"):
     if entry > len(loaded.entries):
         raise DrillError(f"{plan_file}: has {len(loaded.entries)} drill(s), no entry {entry}")
     chosen = loaded.entries[entry - 1]
-    if chosen.mode != mode:
-        how = "`drill serve` runs it for a room" if chosen.mode == "live" else "`drill run` simulates it"
-        raise DrillError(f"{plan_file}: drill {entry} is planned as a {chosen.mode} drill: {how} "
-                         f"(or change its mode to {mode})")
+    if chosen.mode == "live" and how == "simulated":
+        raise DrillError(f"{plan_file}: drill {entry} is planned as a live drill: `drill serve` runs it for a room, "
+                         "or replay the tabletop the people held with --script FILE (or change its mode to simulated)")
+    if chosen.mode == "simulated" and how == "serve":
+        raise DrillError(f"{plan_file}: drill {entry} is planned as a simulated drill: `drill run` simulates it "
+                         "(or change its mode to live)")
     name = plan.resolve(loaded, entry)
     if name is None:
         name = scenario or _materialise(*chosen.generate)
@@ -590,7 +595,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
         if plan_file or entry:
             process = config.load_process(process_file)
             scenario, chosen, quarter = _planned(plan_file, entry, scenario, config.load_roster(roster, process),
-                                                 process, mode="live")
+                                                 process, how="serve")
             seed = chosen.seed if seed is None else seed
             seats = planned_seats(chosen)
             recording = {"plan": quarter, "entry": entry, "shadows": {r: list(p) for r, p in chosen.shadows.items()},

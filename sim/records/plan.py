@@ -410,8 +410,9 @@ def propose(roster: config.Roster, drills: list[Drill], quarter: str, count: int
             standings[who].roles[role].count += 1
             standings[who].roles[role].last = day.isoformat()
         previous_ic = roles["ic"]
-        entries.append(Entry(day, random=DIFFICULTIES[index % len(DIFFICULTIES)], seed=index + 1, roles=roles,
-                             shadows=shadows))
+        # Live: a turn is held in person (a simulated run would be nobody's turn; see ``history``).
+        entries.append(Entry(day, random=DIFFICULTIES[index % len(DIFFICULTIES)], seed=index + 1, mode="live",
+                             roles=roles, shadows=shadows))
         reasons.append("; ".join(why))
     return entries, reasons
 
@@ -427,6 +428,8 @@ def plan_yaml(quarter: str, entries: list[Entry], reasons: list[str], note: str 
     """A plan file's text, with each assignment's reason as a comment."""
     lines = [f"# Drills for {quarter}, proposed by `drill rotation --propose {quarter}`.",
              "# The most overdue eligible person is IC; nobody is IC twice in a row; trainees shadow first.",
+             "# Each drill is live, so the people named hold their roles in person: `drill serve --plan FILE --entry N`",
+             "# (or replay a tabletop with `drill run --plan FILE --entry N --script FILE`).",
              *([f"# {note}"] if note else []), f"quarter: {quarter}", "drills:"]
     for entry, why in zip(entries, reasons):
         scenario = (f"{{random: {{difficulty: {entry.random}}}}}" if entry.random else
