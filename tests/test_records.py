@@ -17,6 +17,7 @@ def test_a_plain_run_is_exploration_and_a_run_with_record_or_date_is_kept(tmp_pa
     plain = runner.invoke(main, ["run", "--seed", "2", "--out", "o1"])
     assert plain.exit_code == 0, plain.output
     assert "Not recorded: a plain run is exploration" in plain.output
+    assert "#inc-2026-04-20-checkout" in plain.output  # an exploration keeps the scenario's own date
     as_json = runner.invoke(main, ["run", "--seed", "2", "--out", "o2", "--json"])
     assert as_json.exit_code == 0 and (tmp_path / "o2" / "score.json").exists()
     assert not drill_store.exists()  # nothing recorded, not even an empty store
@@ -27,10 +28,14 @@ def test_a_plain_run_is_exploration_and_a_run_with_record_or_date_is_kept(tmp_pa
     assert [d.id for d in store.drills()] == [1, 2] and store.drill(1).conducted == "2026-10-05"
 
 
-def test_a_voided_drill_is_kept_shown_in_history_and_counted_nowhere(tmp_path, drill_store):
+def _article():
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     result = run_drill(scenario, script=load_script(DATA / "article.yaml", scenario.start), samples=False)
-    card = score(result.events, scenario, Process())
+    return result, score(result.events, scenario, Process())
+
+
+def test_a_voided_drill_is_kept_shown_in_history_and_counted_nowhere(tmp_path, drill_store):
+    result, card = _article()
     for day in ("2026-10-07", "2026-10-08"):
         store.record(result, card, conducted=day, mode="script")
     runner = CliRunner()
@@ -61,9 +66,10 @@ def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, dri
           - {date: 2026-11-04, scenario: memory-leak-restart, seed: 4}
     """)
     runner = CliRunner()
-    for out in ("a", "b", "c"):
+    for out in ("a", "b"):
         ran = runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "1", "--out", out])
         assert ran.exit_code == 0, ran.output
+    store.record(*_article(), conducted="2026-10-21")  # on the entry's date with its scenario: carries it out too
     shown = runner.invoke(main, ["plan", "2026-Q4", "--file", str(plan_file)]).output.splitlines()
     assert shown[1].endswith("drill 1 counts (simulated: bots only); duplicates, not counted: 2, 3")
     assert shown[2].endswith("not run") and "1 of 2 planned drills run." in shown[-1]
@@ -71,8 +77,9 @@ def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, dri
     loaded = plan.load_plan(plan_file)
     context = quarter.build("2026-Q4", store.drills(), loaded, plan.scenario_names(loaded), ["lee", "dana"])
     assert context["plan"][0]["status"] == "drill 1 counts (simulated: bots only); duplicates, not counted: 2, 3"
-    assert [(d["id"], d["note"]) for d in context["simulated"]] == [
-        (1, ""), (2, "duplicate: drill 1 counts for its plan entry"), (3, "duplicate: drill 1 counts for its plan entry")]
+    assert [(d["id"], d["note"]) for d in context["simulated"]] == [(1, ""), (2, "duplicate: drill 1 counts for its plan entry")]
+    # The article's replay had people seated, but as a duplicate it counts nowhere, alex's IC turn included.
+    assert [(d["id"], d["note"]) for d in context["drills"]] == [(3, "duplicate: drill 1 counts for its plan entry")]
     glance = {g["label"]: g for g in context["glance"]}
     assert glance["Drills run"]["value"] == "1"
     assert glance["Drills run"]["note"] == "0 with people, 1 simulated; 2 planned, 1 of them run"
@@ -137,5 +144,3 @@ def test_a_drill_of_record_reads_as_held_on_its_own_day(tmp_path, drill_store, m
     replay = store.drill(2)
     assert replay.metrics["postmortem_date"] == "2026-05-25" and replay.checklist["postmortem_scheduled"] is True
     assert "14:52 UTC - SEV1 declared by dana, incident channel #inc-2026-05-20-checkout opened" in ran.output
-    # An exploration keeps the scenario's own date.
-    assert "#inc-2026-04-20-checkout" in runner.invoke(main, ["run", "--seed", "1", "--out", "c"]).output
