@@ -1,0 +1,282 @@
+"""The team's alertmanager.yml: loading it, routing, grouping, inhibition, time intervals, paging.
+
+Timelines are worked by hand from Alertmanager 0.25's dispatcher and dedup stage: a group
+flushes group_wait after its first alert, then every group_interval; resolved alerts leave
+it after each flush; an empty group is collected by the cleanup sweep every 30 s.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+import simpy
+
+from sim.inputs.alertmanager import load_alertmanager, parse_matchers
+from sim.inputs.config import Monitoring, load_roster
+from sim.inputs.errors import DrillError
+from sim.model.eventlog import EventLog
+from sim.model.monitoring.paging import Pager
+from sim.model.monitoring.routing import Router
+
+from .conftest import FIXTURES
+
+START = dt.datetime(2026, 4, 20, 14, 0, tzinfo=dt.timezone.utc)  # a Monday
+
+
+@dataclass
+class FakeAlert:
+    """What routing relies on of an alert: labels, fingerprint, state, since (and cause for pages)."""
+
+    labels: dict
+    state: str = "inactive"
+    since: float = 0.0
+    cause: list = field(default_factory=lambda: ["f"])
+    value: float = 0.0
+
+    @property
+    def fingerprint(self):
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+
+    def summary(self):
+        return self.labels["alertname"]
+
+
+def simulate(config_text, timeline, write, until=3000, roster=None, oncall=("dana", "lee")):
+    """Run ``timeline`` [(t, alert, 'firing'|'resolved'), ...] through the router and pager."""
+    config = load_alertmanager(write("alertmanager.yml", config_text))
+    env = simpy.Environment()
+    log = EventLog(START, lambda: env.now)
+    pager = Pager(env, log, Monitoring(), list(oncall), config.receivers, roster.policies if roster else ())
+    router = Router(env, log, config, pager.notify, lambda t: START + dt.timedelta(seconds=t))
+
+    def play():
+        for t, alert, state in timeline:
+            yield env.timeout(t - env.now)
+            alert.state = state
+            if state == "firing":
+                alert.since = t
+            router.notify(alert)
+
+    env.process(play())
+    env.run(until=until)
+    return log.events
+
+
+def notes(events):
+    return [(e["t"], e.get("receiver"), e["group"], e["firing"], e["resolved"])
+            for e in events if e["kind"] == "notification.sent"]
+
+
+ONE_ROUTE = """
+route:
+  receiver: pager
+  group_by: [service]
+receivers:
+  - name: pager
+    pagerduty_configs: [{routing_key: x}]
+"""
+
+
+def test_the_fixtures_route_tree_sends_each_alert_where_alertmanager_would():
+    config = load_alertmanager(FIXTURES / "alertmanager" / "alertmanager_config_simple.yml")
+
+    def receivers(**labels):
+        return [r.receiver for r in config.route.match(labels)]
+
+    assert receivers(service="foo1", severity="critical") == ["team-X-pager"]
+    assert receivers(service="baz", severity="warning") == ["team-X-mails"]  # the sub-route does not match
+    assert receivers(service="files", severity="critical") == ["team-Y-pager"]
+    assert receivers(service="database") == ["team-DB-pager"]
+    assert receivers(service="database", owner="team-X") == ["team-X-pager"]  # continue: true, no sibling matches
+    assert receivers(service="unknown") == ["team-X-mails"]  # the root
+    db_x = config.route.match({"service": "database", "owner": "team-X"})[0]
+    # group_by set on the database route is inherited by its child; timings come from the root
+    assert db_x.group_by == ("alertname", "cluster", "database")
+    assert (db_x.group_wait, db_x.group_interval, db_x.repeat_interval) == (30.0, 300.0, 3 * 3600.0)
+    assert config.receivers["team-X-pager"].pages and not config.receivers["team-X-mails"].pages
+    assert config.ignored == ("global", "templates", "tracing")
+
+
+def test_continue_sends_an_alert_to_every_matching_sibling(write):
+    config = load_alertmanager(write("am.yml", """
+        route:
+          receiver: a
+          routes:
+            - {matchers: ['team=~"pay.*"'], receiver: b, continue: true}
+            - {match: {severity: critical}, receiver: c}
+            - {match_re: {team: ".*"}, receiver: d}
+        receivers: [{name: a}, {name: b}, {name: c}, {name: d}]
+        """))
+    route = config.route
+    assert [r.receiver for r in route.match({"team": "payments", "severity": "critical"})] == ["b", "c"]
+    assert [r.receiver for r in route.match({"team": "payments"})] == ["b", "d"]
+    assert [r.receiver for r in route.match({"team": "search"})] == ["d"]
+
+
+def test_matchers_in_alertmanagers_syntax():
+    (a, b) = parse_matchers('{service=~"api|web", msg!="a, b"}')
+    assert a.matches({"service": "api"}) and not a.matches({"service": "api2"})  # anchored
+    assert b.matches({}) and not b.matches({"msg": "a, b"})
+    (c,) = parse_matchers("team!~pay.*")
+    assert c.matches({"team": "search"}) and not c.matches({"team": "payments"})
+    with pytest.raises(ValueError, match="is not a matcher"):
+        parse_matchers("severity")
+
+
+def test_problems_are_reported_with_their_lines(write):
+    path = write("am.yml", """
+        route:
+          receiver: pager
+          group_wait: soon
+          routes:
+            - receiver: nobody
+              matchers: ['severity']
+              mute_time_intervals: [weekends]
+        receivers:
+          - name: pager
+        """)
+    with pytest.raises(DrillError) as err:
+        load_alertmanager(path)
+    assert str(err.value).splitlines() == [
+        f"{path}:3: route.group_wait: expected a duration such as 30s, 5m or 1h30m, got 'soon'",
+        f"{path}:5: route.routes[0].receiver: no receiver named 'nobody' (receivers: pager)",
+        f"{path}:6: route.routes[0].matchers: 'severity' is not a matcher such as severity=\"critical\" or service=~\"a|b\"",
+        f"{path}:7: route.routes[0].mute_time_intervals: no time interval named 'weekends'",
+    ]
+
+
+def test_time_intervals_follow_alertmanager(write):
+    config = load_alertmanager(write("am.yml", """
+        route: {receiver: a}
+        receivers: [{name: a}]
+        time_intervals:
+          - name: office
+            time_intervals:
+              - {weekdays: ['monday:friday'], times: [{start_time: '09:00', end_time: '17:00'}], location: Europe/Berlin}
+          - name: month-end
+            time_intervals:
+              - {days_of_month: ['-2:-1'], months: ['april', '12'], years: ['2026']}
+        """))
+    office, = config.time_intervals["office"]
+    # 14:00 UTC on Monday 20 April 2026 is 16:00 in Berlin (summer time); 15:00 UTC is 17:00, outside
+    assert office.contains(START) and not office.contains(START + dt.timedelta(hours=1))
+    assert not office.contains(dt.datetime(2026, 4, 25, 10, tzinfo=dt.timezone.utc))  # a Saturday
+    month_end, = config.time_intervals["month-end"]
+    assert month_end.contains(dt.datetime(2026, 4, 29, tzinfo=dt.timezone.utc))  # April has 30 days
+    assert not month_end.contains(dt.datetime(2026, 4, 28, tzinfo=dt.timezone.utc))
+    assert not month_end.contains(dt.datetime(2026, 5, 31, tzinfo=dt.timezone.utc))  # not a listed month
+
+
+def test_a_group_outlives_its_resolved_notification_until_the_cleanup_collects_it(write):
+    # A fires at 10: the group flushes at 40 (group_wait), then ticks at 340, 640, ...
+    # A resolves at 100: the 340 tick notifies the resolution; the group is empty from 340.
+    # The cleanup sweeps every 30 s (360, 390, ...). A fires again at 350, before the sweep:
+    # the group still exists and has flushed, so it is notified at the next tick, 640, not 380.
+    a = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(ONE_ROUTE, [(10, a, "firing"), (100, a, "resolved"), (350, a, "firing")], write)
+    assert [(t, f, r) for t, _, _, f, r in notes(events)] == [(40, ["A"], []), (340, [], ["A"]), (640, ["A"], [])]
+    # Firing again at 365, after the 360 sweep collected the empty group: a new group, group_wait again.
+    b = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(ONE_ROUTE, [(10, b, "firing"), (100, b, "resolved"), (365, b, "firing")], write)
+    assert [t for t, *_ in notes(events)] == [40, 340, 395]
+    pages = [(e["t"], e["kind"], e["page"]) for e in events if e["kind"] in ("page.sent", "page.resolved")]
+    assert pages == [(40, "page.sent", "P1"), (340, "page.resolved", "P1"), (395, "page.sent", "P2")]
+
+
+def test_a_flap_between_two_ticks_is_not_notified_again(write):
+    # A fires at 10 (notified at 40), resolves at 100 and fires again at 200: at the 340 tick it is
+    # firing, as it was at the last notification, so nothing is sent (the dedup stage).
+    a = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(ONE_ROUTE, [(10, a, "firing"), (100, a, "resolved"), (200, a, "firing")], write)
+    assert [t for t, *_ in notes(events)] == [40]
+
+
+def test_repeat_interval_resends_only_once_it_has_fully_passed(write):
+    # Notified at 40; the ticks at 340 and 640 are 300 s and 600 s later, not more than the
+    # 600 s repeat_interval; the 940 tick is.
+    text = ONE_ROUTE.replace("group_by: [service]", "group_by: [service]\n  repeat_interval: 10m")
+    a = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(text, [(10, a, "firing")], write, until=1000)
+    assert [t for t, *_ in notes(events)] == [40, 940]
+
+
+def test_a_receiver_without_send_resolved_hears_only_of_new_alerts(write):
+    # Mail does not send resolved notifications: B resolving at 100 is not sent at the 340 tick,
+    # and A resolving too (everything resolved) is logged by Alertmanager but delivered to nobody.
+    text = """
+        route: {receiver: mail, group_by: [service]}
+        receivers: [{name: mail, email_configs: [{to: team@example.org}]}]
+        """
+    a, b = FakeAlert({"alertname": "A", "service": "api"}), FakeAlert({"alertname": "B", "service": "api"})
+    events = simulate(text, [(10, a, "firing"), (20, b, "firing"), (100, b, "resolved"), (400, a, "resolved")], write)
+    assert notes(events) == [(40, "mail", "{service=api}", ["A", "B"], [])]
+    assert not [e for e in events if e["kind"].startswith("page.")]  # mail pages nobody
+
+
+def test_inhibited_alerts_are_left_out_of_notifications(write):
+    text = ONE_ROUTE + """
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [service]
+"""
+    warn = FakeAlert({"alertname": "Slow", "service": "api", "severity": "warning"})
+    crit = FakeAlert({"alertname": "Down", "service": "api", "severity": "critical"})
+    other = FakeAlert({"alertname": "Slow", "service": "web", "severity": "warning"})
+    events = simulate(text, [(10, warn, "firing"), (10, other, "firing"), (20, crit, "firing"),
+                             (100, crit, "resolved")], write, until=700)
+    # 40: the api group shows only Down (Slow is inhibited); web's Slow has no critical alert beside it.
+    # 340: Down resolved, so Slow is no longer inhibited: new to the notification log, it is sent.
+    assert [(t, g, f, r) for t, _, g, f, r in notes(events)] == [
+        (40, "{service=api}", ["Down"], []), (40, "{service=web}", ["Slow"], []),
+        (340, "{service=api}", ["Slow"], ["Down"])]
+
+
+def test_mute_and_active_time_intervals_read_the_drills_wall_clock(write):
+    text = """
+route:
+  receiver: pager
+  group_by: [service]
+  routes:
+    - {matchers: [team="a"], receiver: pager, mute_time_intervals: [first-quarter-hour]}
+    - {matchers: [team="b"], receiver: pager, active_time_intervals: [first-quarter-hour]}
+receivers:
+  - name: pager
+    pagerduty_configs: [{routing_key: x}]
+time_intervals:
+  - name: first-quarter-hour
+    time_intervals: [{times: [{start_time: '14:00', end_time: '14:15'}]}]
+"""
+    a = FakeAlert({"alertname": "A", "service": "x", "team": "a"})
+    b = FakeAlert({"alertname": "B", "service": "y", "team": "b"})
+    events = simulate(text, [(10, a, "firing"), (10, b, "firing")], write, until=1000)
+    # Both groups tick at 40, 340, 640, 940 (14:00:40, 14:05:40, 14:10:40, 14:15:40): A is muted
+    # until 14:15, so first sent at 940; B is sent at 40 and never again (nothing changed).
+    assert [(t, f) for t, _, _, f, _ in notes(events)] == [(40, ["B"]), (940, ["A"])]
+
+
+def test_a_receiver_pages_along_its_escalation_policy(write):
+    roster = load_roster(write("roster.yaml", """
+        people:
+          - {name: dana, oncall: primary}
+          - {name: lee, oncall: secondary}
+          - {name: alex}
+        escalation_policies:
+          - {name: payments, receivers: [pager], levels: [alex, primary], escalation_timeout: 2m}
+        """))
+    a = FakeAlert({"alertname": "A", "service": "api", "severity": "critical"})
+    events = simulate(ONE_ROUTE, [(10, a, "firing")], write, until=600, roster=roster)
+    pages = [(e["t"], e["kind"], e["to"]) for e in events if e["kind"] in ("page.sent", "page.escalated")]
+    assert pages == [(40, "page.sent", "alex"), (160, "page.escalated", "dana")]
+
+
+def test_an_escalation_policy_names_people_of_the_roster(write):
+    path = write("roster.yaml", """
+        people:
+          - {name: dana, oncall: primary}
+        escalation_policies:
+          - receivers: [pager]
+            levels: [primary, robin]
+        """)
+    with pytest.raises(DrillError, match=r"roster.yaml:5: escalation_policies\[0\].levels: 'robin' is neither"):
+        load_roster(path)
