@@ -280,3 +280,49 @@ def test_an_escalation_policy_names_people_of_the_roster(write):
         """)
     with pytest.raises(DrillError, match=r"roster.yaml:5: escalation_policies\[0\].levels: 'robin' is neither"):
         load_roster(path)
+
+
+def test_the_fixture_imports_without_credentials_merges_and_runs(tmp_path, write):
+    from click.testing import CliRunner
+
+    from sim import load_scenario, run_drill
+    from sim.cli import main
+
+    from .conftest import SCENARIOS
+
+    out = tmp_path / "alertmanager.yml"
+    out.write_text((SCENARIOS.parent / "drills" / "monitoring" / "alertmanager.yml").read_text())
+    source = FIXTURES / "alertmanager" / "alertmanager_config_simple.yml"
+    result = CliRunner().invoke(main, ["import", "alertmanager", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "password" not in text and "team-X+alerts" not in text and "smtp" not in text
+    assert "left out: global" in result.output
+    merged = load_alertmanager(out)
+    # the fixture's receivers joined the file's own pager (merged by name); the fixture's route won
+    assert sorted(merged.receivers) == ["oncall-pager", "team-DB-pager", "team-X-mails", "team-X-pager",
+                                        "team-Y-mails", "team-Y-pager"]
+    assert merged.route.receiver == "team-X-mails" and len(merged.inhibit_rules) == 1
+    # A scenario whose service the fixture routes to a pager: a critical 'files' alert pages the on-call.
+    text = (SCENARIOS.parent / "tests" / "data" / "tiny.yaml").read_text().replace("api", "files")
+    scenario = load_scenario(write("files.yaml", text))
+    events = run_drill(scenario, alerting=merged).events
+    notified = [(e["t"], e["receiver"]) for e in events if e["kind"] == "notification.sent"]
+    assert notified[0] == (225, "team-Y-pager")  # fires at 195, group_wait 30 s
+    assert [(e["t"], e["to"]) for e in events if e["kind"] == "page.sent"][0] == (225, "dana")
+
+
+def test_check_alerts_answers_would_we_be_paged():
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    result = CliRunner().invoke(main, ["check-alerts", "checkout-config-push"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # the error alert fires at 14:47:15 (435 s), is notified 30 s later; nobody acknowledges, so
+    # the page escalates to the secondary after 5 minutes
+    assert "  14:47:15  CheckoutHighErrorRate (critical): checkout error rate > 5%  [cause: gateway-config-push]" in lines
+    assert "  14:47:45  P1 to dana (high urgency): checkout error rate > 5%" in lines
+    assert "  14:52:45  P1 not acknowledged: escalated from dana to lee" in lines
+    assert lines[-1] == "Would we be paged? yes: dana at 14:47:45, 2m45s after the fault started, high urgency."

@@ -16,6 +16,8 @@ a fresh ``group_wait``. Notifications go to ``deliver(receiver, key, firing)``.
 import math
 from dataclasses import dataclass, field
 
+import simpy
+
 from ...inputs.alertmanager import Alertmanager, Route
 
 CLEANUP = 30.0  # seconds between the dispatcher's sweeps for empty groups (dispatch.go)
@@ -26,10 +28,9 @@ class Group:
     route: Route
     labels: tuple
     members: dict = field(default_factory=dict)  # fingerprint -> Alert, as last handed over
-    flushed: bool = False
     empty_since: float | None = None
     alive: bool = True
-    wake: object = None  # an event that flushes a group now instead of after group_wait
+    waiting: object = None  # the group's process while it waits out group_wait (interrupted to flush now)
 
     @property
     def name(self) -> str:
@@ -67,13 +68,14 @@ class Router:
                 group.alive = False
                 group = None
             if group is None:
-                group = self.groups[key] = Group(route, key[1], wake=self.env.event())
-                self.env.process(self._run(group))
+                group = self.groups[key] = Group(route, key[1])
+                group.waiting = self.env.process(self._run(group))
             group.members[alert.fingerprint] = alert
             group.empty_since = None
             # insert(): an alert older than group_wait flushes a group that never flushed, now
-            if not group.flushed and alert.since + route.group_wait < now and not group.wake.triggered:
-                group.wake.succeed()
+            if group.waiting is not None and alert.since + route.group_wait < now:
+                group.waiting.interrupt()
+                group.waiting = None
 
     def _collected(self, group: Group) -> bool:
         """Whether a cleanup sweep found the group empty (sweeps strictly after it emptied)."""
@@ -84,13 +86,16 @@ class Router:
         return sweep <= self.env.now
 
     def _run(self, group: Group):
-        yield group.wake | self.env.timeout(group.route.group_wait)
+        try:
+            yield self.env.timeout(group.route.group_wait)
+        except simpy.Interrupt:
+            pass
+        group.waiting = None
         while group.alive:
             if self._collected(group):
                 group.alive = False
                 del self.groups[(group.route.path, group.labels)]
                 return
-            group.flushed = True
             if group.members:
                 self._flush(group)
             yield self.env.timeout(group.route.group_interval)
