@@ -470,12 +470,14 @@ def check_alerts(scenario, events_file, process_file, roster):
     scenario is played with nobody acknowledging, so every escalation shows; --events reads a run's log."""
     from .analysis import alerting
     from .inputs import config
+    from .inputs.alertmanager import for_drill
 
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     team = config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
     scn = config.load_scenario(config.scenario_path(scenario))
     events = alerting.read_events(events_file) if events_file else alerting.unanswered(scn, process, team)
-    for line in alerting.lines(alerting.check(events, scn), scn):
+    paged_by = alerting.receivers(for_drill(scn.monitoring), team)
+    for line in alerting.lines(alerting.check(events, scn), scn, paged_by):
         click.echo(line)
 
 

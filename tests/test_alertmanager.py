@@ -140,7 +140,8 @@ def test_problems_are_reported_with_their_lines(write):
     assert str(err.value).splitlines() == [
         f"{path}:3: route.group_wait: expected a duration such as 30s, 5m or 1h30m, got 'soon'",
         f"{path}:5: route.routes[0].receiver: no receiver named 'nobody' (receivers: pager)",
-        f"{path}:6: route.routes[0].matchers: 'severity' is not a matcher such as severity=\"critical\" or service=~\"a|b\"",
+        f"{path}:6: route.routes[0].matchers: 'severity' is not a matcher such as severity=\"critical\" "
+        "or service=~\"a|b\"",
         f"{path}:7: route.routes[0].mute_time_intervals: no time interval named 'weekends'",
     ]
 
@@ -152,7 +153,9 @@ def test_time_intervals_follow_alertmanager(write):
         time_intervals:
           - name: office
             time_intervals:
-              - {weekdays: ['monday:friday'], times: [{start_time: '09:00', end_time: '17:00'}], location: Europe/Berlin}
+              - weekdays: ['monday:friday']
+                times: [{start_time: '09:00', end_time: '17:00'}]
+                location: Europe/Berlin
           - name: month-end
             time_intervals:
               - {days_of_month: ['-2:-1'], months: ['april', '12'], years: ['2026']}
@@ -322,7 +325,8 @@ def test_check_alerts_answers_would_we_be_paged():
     lines = result.output.splitlines()
     # the error alert fires at 14:47:15 (435 s), is notified 30 s later; nobody acknowledges, so
     # the page escalates to the secondary after 5 minutes
-    assert "  14:47:15  CheckoutHighErrorRate (critical): checkout error rate > 5%  [cause: gateway-config-push]" in lines
+    fired = "  14:47:15  CheckoutHighErrorRate (critical): checkout error rate > 5%  [cause: gateway-config-push]"
+    assert fired in lines
     assert "  14:47:45  P1 to dana (high urgency): checkout error rate > 5%" in lines
     assert "  14:52:45  P1 not acknowledged: escalated from dana to lee" in lines
     assert lines[-1] == "Would we be paged? yes: dana at 14:47:45, 2m45s after the fault started, high urgency."

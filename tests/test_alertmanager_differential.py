@@ -31,7 +31,8 @@ from sim.model.eventlog import EventLog
 from sim.model.monitoring.routing import Router
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-pytestmark = pytest.mark.skipif(BINARY is None, reason="no alertmanager binary (apt-get install prometheus-alertmanager)")
+pytestmark = pytest.mark.skipif(BINARY is None,
+                                reason="no alertmanager binary (apt-get install prometheus-alertmanager)")
 
 TIMELINES = 24
 LENGTH = 38  # seconds of alert changes
@@ -93,8 +94,9 @@ def config(port: int, routes: list, receivers: list) -> dict:
             {"name": r, "webhook_configs": [{"url": f"http://127.0.0.1:{port}/{r}", "send_resolved": True}]}
             for r in receivers],
         "inhibit_rules": inhibit,
-        "time_intervals": [{"name": "always", "time_intervals": [{"times": [{"start_time": "00:00", "end_time": "24:00"}]}]},
-                           {"name": "never", "time_intervals": [{"years": ["2000"]}]}],
+        "time_intervals": [
+            {"name": "always", "time_intervals": [{"times": [{"start_time": "00:00", "end_time": "24:00"}]}]},
+            {"name": "never", "time_intervals": [{"years": ["2000"]}]}],
     }
 
 

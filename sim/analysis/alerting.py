@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..inputs import units
+from ..inputs.alertmanager import Alertmanager
+from ..inputs.config import Process, Roster, Scenario, Script, ScriptParticipant, escalation
 from ..inputs.errors import DrillError
-from ..inputs.config import Process, Roster, Scenario, Script, ScriptParticipant
 from ..model.engine import run_drill
 
 
@@ -36,6 +37,21 @@ def read_events(path) -> list[dict]:
                 raise DrillError(f"{path}:{number}: not an event of an event log (no kind or t)")
             events.append(event)
     return events
+
+
+def receivers(alerting: Alertmanager, roster: Roster) -> list[str]:
+    """Who each receiver pages, and the escalation policies that name no receiver there is."""
+    out = []
+    for name, receiver in alerting.receivers.items():
+        policy = escalation(roster.policies, name, receiver.pages)
+        who = (" -> ".join(policy.levels) + f" (policy {policy.name})" if policy
+               else "nobody (no paging integration or policy)")
+        out.append(f"  {name}: {who}")
+    for policy in roster.policies:
+        for name in policy.receivers:
+            if name not in alerting.receivers:
+                out.append(f"  escalation policy {policy.name} names {name!r}, which is not a receiver here")
+    return out
 
 
 @dataclass(frozen=True)
@@ -66,8 +82,8 @@ def check(events: list[dict], scenario: Scenario) -> Answer:
     )
 
 
-def lines(answer: Answer, scenario: Scenario) -> list[str]:
-    """The answer as the terminal prints it."""
+def lines(answer: Answer, scenario: Scenario, paged_by: list[str] = ()) -> list[str]:
+    """The answer as the terminal prints it (``paged_by``: the ``receivers`` lines)."""
     def clock(e):
         return units.at(scenario.start, e["t"]).strftime("%H:%M:%S")
 
@@ -77,7 +93,8 @@ def lines(answer: Answer, scenario: Scenario) -> list[str]:
     out += ["", "Rules that fire:"]
     for name, first, times, cause in answer.fired:
         again = f", {times} times" if times > 1 else ""
-        out.append(f"  {clock(first)}  {name} ({first['severity']}{again}): {first['summary']}  [cause: {', '.join(cause)}]")
+        out.append(f"  {clock(first)}  {name} ({first['severity']}{again}): {first['summary']}"
+                   f"  [cause: {', '.join(cause)}]")
     if not answer.fired:
         out.append("  none")
     out += ["", "Silent rules (never fired): " + (", ".join(answer.silent) or "none"), "", "Notifications:"]
@@ -85,6 +102,8 @@ def lines(answer: Answer, scenario: Scenario) -> list[str]:
         to = f" -> {e['receiver']}" if "receiver" in e else ""
         what = ", ".join(e["firing"]) or "all resolved"
         out.append(f"  {clock(e)}  {e['group']}{to}: {what}")
+    if paged_by:
+        out += ["", "Receivers (who each pages):", *paged_by]
     out += ["", "Pages:"]
     describe = {
         "page.sent": lambda e: f"{e['page']} to {e['to']} ({e['urgency']} urgency): {e['summary']}",

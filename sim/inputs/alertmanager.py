@@ -434,10 +434,11 @@ def _time_range(item) -> tuple[int, int]:
 def _minute(value) -> int:
     if isinstance(value, int) and not isinstance(value, bool):  # YAML 1.1 reads 17:00 as base-60 1020
         value = f"{value // 60:02d}:{value % 60:02d}"
-    match = re.fullmatch(r"(\d{2}):(\d{2})", str(value))
-    if not match or not (0 <= int(match[1]) <= 24 and 0 <= int(match[2]) < 60) or (int(match[1]) == 24 and int(match[2])):
+    match = re.fullmatch(r"([01][0-9]|2[0-3]):([0-5][0-9])|(24):(00)", str(value))  # Alertmanager's validTimeRE
+    if not match:
         raise ValueError(f"{value!r} is not a time of day such as 09:00 (00:00 to 24:00)")
-    return int(match[1]) * 60 + int(match[2])
+    hours, minutes = (int(g) for g in match.groups() if g is not None)
+    return hours * 60 + minutes
 
 
 def _ranges(names: dict, noun: str, low: int, high: int):

@@ -637,15 +637,18 @@ class EscalationPolicy:
 ONCALL = EscalationPolicy("on-call", (), ("primary", "secondary"))
 
 
+def escalation(policies, receiver: str, pages: bool) -> EscalationPolicy | None:
+    """Who ``receiver`` pages: the policy naming it, else the on-call if it has a paging
+    integration (``pages``), else nobody."""
+    named = next((p for p in policies if receiver in p.receivers), None)
+    return named or (ONCALL if pages else None)
+
+
 @dataclass(frozen=True)
 class Roster:
     people: tuple[Person, ...]
     shadow_before_lead: int = 1  # drills a trainee shadows a role before leading it
     policies: tuple[EscalationPolicy, ...] = ()
-
-    def policy(self, receiver: str) -> EscalationPolicy | None:
-        """The policy naming ``receiver``, if any."""
-        return next((p for p in self.policies if receiver in p.receivers), None)
 
     def person(self, name: str) -> Person | None:
         return next((p for p in self.people if p.name == name), None)

@@ -7,7 +7,7 @@ secondary; one without pages nobody).
 
 from dataclasses import dataclass, field
 
-from ...inputs.config import ONCALL, EscalationPolicy
+from ...inputs.config import escalation
 from ...inputs.config import Monitoring as MonitoringConfig
 
 
@@ -36,16 +36,12 @@ class Pager:
         self.receivers, self.policies = receivers, policies
         self.pages: list[Page] = []
 
-    def policy(self, receiver: str) -> EscalationPolicy | None:
-        named = next((p for p in self.policies if receiver in p.receivers), None)
-        return named or (ONCALL if self.receivers[receiver].pages else None)
-
     def notify(self, receiver: str, key: str, alerts: list) -> None:
         """A receiver's notification: trigger (or update) the group's page, or resolve it."""
         if not alerts:
             self.resolve(key)
             return
-        policy = self.policy(receiver)
+        policy = escalation(self.policies, receiver, self.receivers[receiver].pages)
         slots = {"primary": self.oncall[:1], "secondary": self.oncall[1:2]}
         levels = [name for level in (policy.levels if policy else ()) for name in slots.get(level, [level])]
         if not levels:
