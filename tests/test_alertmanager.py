@@ -17,6 +17,7 @@ from sim.inputs.errors import DrillError
 from sim.model.eventlog import EventLog
 from sim.model.monitoring.paging import Pager
 from sim.model.monitoring.routing import Router
+from sim.validate import validate
 
 from .conftest import FIXTURES
 
@@ -95,6 +96,7 @@ def test_the_fixtures_route_tree_sends_each_alert_where_alertmanager_would():
     assert (db_x.group_wait, db_x.group_interval, db_x.repeat_interval) == (30.0, 300.0, 3 * 3600.0)
     assert config.receivers["team-X-pager"].pages and not config.receivers["team-X-mails"].pages
     assert config.ignored == ("global", "templates", "tracing")
+    assert validate(FIXTURES / "alertmanager" / "alertmanager_config_simple.yml") == "Alertmanager configuration"
 
 
 def test_continue_sends_an_alert_to_every_matching_sibling(write):

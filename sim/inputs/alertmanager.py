@@ -396,8 +396,10 @@ def _interval(check: Checker, line: int, raw, where: str) -> TimeInterval:
     if f is None:
         return TimeInterval()
     location = f.get("location", text, "UTC")
+    if location == "Local":  # the machine's zone to Alertmanager; a drill's clock is UTC
+        location = "UTC"
     try:
-        zoneinfo.ZoneInfo("UTC" if location == "Local" else location)
+        zoneinfo.ZoneInfo(location)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         check.problem(f.line_of("location"), f"{where}.location: unknown time zone {location!r}")
         location = "UTC"
