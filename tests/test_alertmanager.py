@@ -51,11 +51,11 @@ def simulate(config_text, timeline, write, until=3000, roster=None, oncall=("dan
     router = Router(env, log, config, pager.notify, lambda t: START + dt.timedelta(seconds=t))
 
     def play():
-        for t, alert, state in timeline:
+        for t, alert, state, *since in timeline:  # since: a startsAt before the moment it is handed over
             yield env.timeout(t - env.now)
             alert.state = state
             if state == "firing":
-                alert.since = t
+                alert.since = since[0] if since else t
             router.notify(alert)
 
     env.process(play())
@@ -186,6 +186,14 @@ def test_a_group_outlives_its_resolved_notification_until_the_cleanup_collects_i
     assert [t for t, *_ in notes(events)] == [40, 340, 395]
     pages = [(e["t"], e["kind"], e["page"]) for e in events if e["kind"] in ("page.sent", "page.resolved")]
     assert pages == [(40, "page.sent", "P1"), (340, "page.resolved", "P1"), (395, "page.sent", "P2")]
+
+
+def test_an_alert_older_than_group_wait_flushes_a_new_group_at_once(write):
+    # Handed over at 100 with startsAt 0: more than group_wait (30 s) old, so the new group
+    # flushes at 100 (aggrGroup.insert), then ticks every group_interval: B joins at 150, sent at 400.
+    a, b = FakeAlert({"alertname": "A", "service": "api"}), FakeAlert({"alertname": "B", "service": "api"})
+    events = simulate(ONE_ROUTE, [(100, a, "firing", 0), (150, b, "firing")], write, until=500)
+    assert [(t, f) for t, _, _, f, _ in notes(events)] == [(100, ["A"]), (400, ["A", "B"])]
 
 
 def test_a_flap_between_two_ticks_is_not_notified_again(write):
