@@ -6,6 +6,7 @@ it after each flush; an empty group is collected by the cleanup sweep every 30 s
 """
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -340,3 +341,24 @@ def test_check_alerts_answers_would_we_be_paged():
     assert "  14:47:45  P1 to dana (high urgency): checkout error rate > 5%" in lines
     assert "  14:52:45  P1 not acknowledged: escalated from dana to lee" in lines
     assert lines[-1] == "Would we be paged? yes: dana at 14:47:45, 2m45s after the fault started, high urgency."
+
+
+def test_check_alerts_reads_a_runs_event_log(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", "checkout-config-push", "--seed", "1", "--out", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(main, ["check-alerts", "checkout-config-push", "--events", str(tmp_path / "events.jsonl")])
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    ack = next(e for e in events if e["kind"] == "page.acked")
+    clock = ack["at"][11:19]
+    # the run's own acknowledgement shows, where the simulated check has none
+    assert f"  {clock}  {ack['page']} acknowledged by {ack['by']}" in result.output.splitlines()
+    assert "escalated" not in result.output
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"t": 1, "kind": "x"}\nnot json\n')
+    result = runner.invoke(main, ["check-alerts", "--events", str(broken)])
+    assert result.exit_code == 1 and f"{broken}:2: not a JSON event" in result.output

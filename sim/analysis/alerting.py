@@ -84,8 +84,8 @@ def check(events: list[dict], scenario: Scenario) -> Answer:
 
 def lines(answer: Answer, scenario: Scenario, paged_by: list[str] = ()) -> list[str]:
     """The answer as the terminal prints it (``paged_by``: the ``receivers`` lines)."""
-    def clock(e):
-        return units.at(scenario.start, e["t"]).strftime("%H:%M:%S")
+    def clock(e):  # the event's own wall-clock time, as the event log rounds it
+        return e["at"][11:19]
 
     out = [f"{scenario.title} ({scenario.name})", ""]
     out += [f"  {units.at(scenario.start, f.at).strftime('%H:%M:%S')}  fault {f.id}: {f.kind} on {f.service}"
