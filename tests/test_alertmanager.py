@@ -217,12 +217,18 @@ def test_repeat_interval_resends_only_once_it_has_fully_passed(write):
 def test_a_receiver_without_send_resolved_hears_only_of_new_alerts(write):
     # Mail does not send resolved notifications: B resolving at 100 is not sent at the 340 tick,
     # and A resolving too (everything resolved) is logged by Alertmanager but delivered to nobody.
+    # C goes to a receiver with no integrations, which hears of nothing.
     text = """
-        route: {receiver: mail, group_by: [service]}
-        receivers: [{name: mail, email_configs: [{to: team@example.org}]}]
+        route:
+          receiver: mail
+          group_by: [service]
+          routes: [{matchers: [team=nobody], receiver: blackhole}]
+        receivers: [{name: mail, email_configs: [{to: team@example.org}]}, {name: blackhole}]
         """
     a, b = FakeAlert({"alertname": "A", "service": "api"}), FakeAlert({"alertname": "B", "service": "api"})
-    events = simulate(text, [(10, a, "firing"), (20, b, "firing"), (100, b, "resolved"), (400, a, "resolved")], write)
+    c = FakeAlert({"alertname": "C", "service": "api", "team": "nobody"})  # a receiver without integrations
+    events = simulate(text, [(10, a, "firing"), (20, b, "firing"), (30, c, "firing"), (100, b, "resolved"),
+                             (400, a, "resolved")], write)
     assert notes(events) == [(40, "mail", "{service=api}", ["A", "B"], [])]
     assert not [e for e in events if e["kind"].startswith("page.")]  # mail pages nobody
 

@@ -218,6 +218,7 @@ class Receiver:
     name: str
     pages: bool  # it has an integration that pages someone (PagerDuty, Opsgenie, VictorOps)
     send_resolved: bool
+    integrations: int = 1  # none: Alertmanager notifies nobody (and logs nothing)
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ def load_alertmanager(path) -> Alertmanager:
         r.done()
         if name in receivers:
             check.problem(line, f"receivers: {name!r} is defined twice")
-        receivers[name] = Receiver(name, any(k in PAGING for k in kinds), any(resolved))
+        receivers[name] = Receiver(name, any(k in PAGING for k in kinds), any(resolved), len(resolved))
     intervals = {}
     for key in ("time_intervals", "mute_time_intervals"):
         for line, raw in doc.items(key):

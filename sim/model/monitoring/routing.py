@@ -135,6 +135,8 @@ class Router:
     def _dedup(self, group: Group, alerts: list) -> None:
         route, now = group.route, self.env.now
         receiver = self.config.receivers[route.receiver]
+        if not receiver.integrations:
+            return
         firing = frozenset(a.fingerprint for a in alerts if a.state == "firing")
         resolved = frozenset(a.fingerprint for a in alerts if a.state != "firing")
         log_key = (route.receiver, route.path, group.labels)
