@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_alertmanager_differential import BINARY, differential  # noqa: E402
+from tests.test_alertmanager_differential import BINARY, differential, late  # noqa: E402
 
 
 def main():
@@ -30,10 +30,7 @@ def main():
     for seed in range(args.first_seed, args.first_seed + args.rounds):
         with tempfile.TemporaryDirectory() as folder:
             plans, ours, real, ours_left, theirs_left = differential(Path(folder), seed)
-        slow = [n for n in ours_left if any(m[1:] == n[1:] and 0 < m[0] - n[0] <= 0.5 for m in theirs_left)]
-        for note in slow:
-            ours_left.remove(note)
-            theirs_left.remove(next(m for m in theirs_left if m[1:] == note[1:] and 0 < m[0] - note[0] <= 0.5))
+        slow = late(ours_left, theirs_left)
         timelines += len(plans)
         compared += max(len(ours), len(real))
         disagreements += len(ours_left) + len(theirs_left)

@@ -7,7 +7,9 @@ loopback receiver; the engine's notifications must match (receiver, firing and r
 alerts) within 0.1 s. Times are laid out so that no two decisions fall closer than
 0.25 s: alerts change on whole seconds, group ticks fall on half seconds (group_wait
 ends in .5, group_interval is whole), repeat intervals end in .25, and the dispatcher's
-30 s cleanup sweep falls a quarter second off the grid.
+30 s cleanup sweep falls a quarter second off the grid. A round whose only differences are
+webhooks that arrived late (the same notification, up to 0.5 s after the engine's moment:
+a busy machine) is played once more, and that one must match.
 """
 
 import datetime as dt
@@ -153,6 +155,7 @@ def differential(folder, seed: int = 0):
     hook = Server(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     routes = [route for route, _, _ in plans]
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "alertmanager.yml"
     path.write_text(yaml.safe_dump(config(hook.server_address[1], routes, [r for _, rs, _ in plans for r in rs])))
     port = free_port()
@@ -217,8 +220,24 @@ def differential(folder, seed: int = 0):
     return plans, ours, real, ours_left, theirs_left
 
 
+def late(ours_left: list, theirs_left: list) -> list:
+    """Take out of both lists the notifications that are the same but arrived up to 0.5 s late
+    (a busy machine); return them."""
+    found = []
+    for note in list(ours_left):
+        twin = next((m for m in theirs_left if m[1:] == note[1:] and 0 < m[0] - note[0] <= 0.5), None)
+        if twin is not None:
+            ours_left.remove(note)
+            theirs_left.remove(twin)
+            found.append((note, twin))
+    return found
+
+
 def test_the_engine_notifies_as_a_real_alertmanager_does(tmp_path):
-    plans, ours, real, ours_left, theirs_left = differential(tmp_path)
+    plans, ours, real, ours_left, theirs_left = differential(tmp_path / "first")
+    if late(ours_left, theirs_left) and not ours_left and not theirs_left:
+        # Only late arrivals: the machine was busy. One more round must then be clean.
+        plans, ours, real, ours_left, theirs_left = differential(tmp_path / "again")
     flapping = sum(any(b[0] - a[0] <= 3 and a[1] is b[1] for a, b in zip(c, c[1:])) for _, _, c in plans)
     refiring = sum(any(s == "firing" and any(x is a and y == "resolved" for _, x, y in c[:i])
                        for i, (_, a, s) in enumerate(c)) for _, _, c in plans)
