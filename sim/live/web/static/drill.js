@@ -3,8 +3,8 @@
 "use strict";
 
 const Drill = (() => {
-  // "2026-04-23" -> "Thu", as units.weekday says it in report.md and the console.
-  const weekday = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString("en-GB", { weekday: "short", timeZone: "UTC" });
+  // "2026-04-23" -> "Thu", read as a calendar date (UTC), as the console and report show it.
+  const weekday = (date) => new Date(`${date}T00:00:00Z`).toLocaleDateString("en-US", { weekday: "short", timeZone: "UTC" });
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
