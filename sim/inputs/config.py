@@ -144,6 +144,7 @@ class Monitoring:
     repeat_interval: float = 14400.0
     escalation_timeout: float = 300.0
     page_severities: tuple[str, ...] = ("critical", "page")
+    given: frozenset = frozenset()  # the keys the scenario sets: its grouping overrides the team's root route
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,7 @@ def load_scenario(path) -> Scenario:
             repeat_interval=mon.get("repeat_interval", units.duration, defaults.repeat_interval),
             escalation_timeout=mon.get("escalation_timeout", units.duration, defaults.escalation_timeout),
             page_severities=mon.get("page_severities", text_list, defaults.page_severities),
+            given=frozenset(key for key in mon.data if mon.data[key] is not None),
         )
         for key in ("scrape_interval", "evaluation_interval"):
             if getattr(monitoring, key) <= 0:
@@ -490,7 +492,7 @@ DEFAULT_SEVERITIES = {
 
 DEFAULT_WEIGHTS = {
     "declare": 20.0, "severity": 10.0, "cadence": 15.0, "roles": 15.0,
-    "mitigate": 15.0, "checklist": 15.0, "teams": 5.0, "false_alarm": 5.0,
+    "mitigate": 15.0, "impact": 15.0, "checklist": 15.0, "teams": 5.0, "false_alarm": 5.0,
 }
 
 
@@ -504,6 +506,7 @@ class Process:
     declare_when_in_doubt: bool = True
     postmortem_business_days: int = 5
     mitigate_target: float = 1800.0
+    impact_target: float = 1800.0  # customer impact (seconds) with full marks; none at three times it
     cadence_pass: float = 0.8
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     bots: Profile = Profile()
@@ -569,6 +572,7 @@ def process_from(doc: Fields) -> Process:
         declare_when_in_doubt=doc.get("declare_when_in_doubt", flag, base.declare_when_in_doubt),
         postmortem_business_days=int(doc.get("postmortem_business_days", number, base.postmortem_business_days)),
         mitigate_target=targets.get("mitigate", units.duration, base.mitigate_target) if targets else base.mitigate_target,
+        impact_target=targets.get("impact", units.duration, base.impact_target) if targets else base.impact_target,
         cadence_pass=scoring.get("cadence_pass", units.fraction, base.cadence_pass) if scoring else base.cadence_pass,
         weights=weights,
         bots=load_profile(bots, base.bots) if bots is not None else base.bots,
@@ -621,9 +625,32 @@ class Person:
 
 
 @dataclass(frozen=True)
+class EscalationPolicy:
+    """Who an Alertmanager receiver pages, PagerDuty-style: each level in turn, the next one
+    when nobody acknowledged within ``escalation_timeout`` (None: the scenario's)."""
+
+    name: str
+    receivers: tuple[str, ...]
+    levels: tuple[str, ...]  # primary, secondary (this week's on-call) or people's names
+    escalation_timeout: float | None = None
+
+
+# A receiver that pages and has no policy pages this week's on-call, as drills always have.
+ONCALL = EscalationPolicy("on-call", (), ("primary", "secondary"))
+
+
+def escalation(policies, receiver: str, pages: bool) -> EscalationPolicy | None:
+    """Who ``receiver`` pages: the policy naming it, else the on-call if it has a paging
+    integration (``pages``), else nobody."""
+    named = next((p for p in policies if receiver in p.receivers), None)
+    return named or (ONCALL if pages else None)
+
+
+@dataclass(frozen=True)
 class Roster:
     people: tuple[Person, ...]
     shadow_before_lead: int = 1  # drills a trainee shadows a role before leading it
+    policies: tuple[EscalationPolicy, ...] = ()
 
     def person(self, name: str) -> Person | None:
         return next((p for p in self.people if p.name == name), None)
@@ -673,6 +700,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
     if shadows < 0 or shadows != int(shadows):
         check.problem(doc.line_of("shadow_before_lead"), "shadow_before_lead: expected a whole number of drills, 0 or more")
         shadows = 1.0
+    policies = _policies(doc, {p.name for p in people})
     doc.done()
     names = [p.name for p in people]
     for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -685,7 +713,36 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
     if not people:
         check.problem(doc.line, "roster: 'people' must list at least one person")
     check.raise_problems()
-    return Roster(tuple(people), int(shadows))
+    return Roster(tuple(people), int(shadows), policies)
+
+
+def _policies(doc: Fields, people: set) -> tuple[EscalationPolicy, ...]:
+    check, policies, owner = doc.checker, [], {}
+    for line, raw in doc.items("escalation_policies"):
+        where = f"escalation_policies[{len(policies)}]"
+        f = check.mapping(raw, where, line)
+        if f is None:
+            continue
+        policy = EscalationPolicy(
+            name=f.get("name", text, f"policy-{len(policies) + 1}"),
+            receivers=f.get("receivers", text_list, (), required=True),
+            levels=f.get("levels", text_list, ONCALL.levels),
+            escalation_timeout=f.get("escalation_timeout", units.duration),
+        )
+        for level in policy.levels:
+            if level not in ("primary", "secondary") and level not in people:
+                check.problem(f.line_of("levels"), f"{where}.levels: {level!r} is neither primary, secondary "
+                              "nor a person in the roster")
+        for receiver in policy.receivers:
+            if receiver in owner:
+                check.problem(f.line_of("receivers"), f"{where}.receivers: {receiver!r} is already paged by "
+                              f"policy {owner[receiver]!r}")
+            owner[receiver] = policy.name
+        if policy.escalation_timeout is not None and policy.escalation_timeout <= 0:
+            check.problem(f.line_of("escalation_timeout"), f"{where}.escalation_timeout must be more than 0s")
+        f.done()
+        policies.append(policy)
+    return tuple(policies)
 
 
 # --- timeline scripts --------------------------------------------------------------
@@ -742,6 +799,32 @@ def load_script(path, start: dt.datetime | None = None) -> Script:
         check.problem(doc.line_of("participants"), "participants: nobody is the primary on-call (oncall: primary)")
     check.raise_problems()
     return Script(tuple(participants), tuple(actions))
+
+
+def held_on(scenario: Scenario, day: dt.date) -> Scenario:
+    """The scenario played on ``day``, at its own time of day: the channel name, the timeline and
+    the postmortem date then carry the day the drill was held, not the day the story was written for."""
+    return replace(scenario, start=dt.datetime.combine(day, scenario.start.timetz()))
+
+
+def script_held_on(script: Script, written_for: dt.date, day: dt.date) -> Script:
+    """A script's dates (a booked postmortem) moved with the drill: as many business days after
+    ``day`` as they were after ``written_for``, the scenario's own date."""
+    def moved(date: str) -> str:
+        target, step = units.date(date), 1 if units.date(date) >= written_for else -1
+        count, d = 0, written_for
+        while d != target:
+            d += dt.timedelta(days=step)
+            count += step * (d.weekday() < 5)
+        d = day
+        while count:
+            d += dt.timedelta(days=1 if count > 0 else -1)
+            count -= (1 if count > 0 else -1) * (d.weekday() < 5)
+        return d.isoformat()
+
+    actions = tuple((t, replace(a, fields={**a.fields, "date": moved(a.fields["date"])}) if "date" in a.fields else a)
+                    for t, a in script.actions)
+    return replace(script, actions=actions)
 
 
 # --- finding files -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import simpy
 
-from ..inputs import units
+from ..inputs import alertmanager, units
 from ..inputs.config import Person, Process, Roster, Scenario, Script, load_roster
 from .eventlog import EventLog, to_jsonl
 from .incident import Incident
@@ -63,7 +63,8 @@ class DrillResult:
 
 class Drill:
     def __init__(self, scenario: Scenario, process: Process | None = None, roster: Roster | None = None,
-                 script: Script | None = None, seed: int = 0, samples: bool = True, env=None):
+                 script: Script | None = None, seed: int = 0, samples: bool = True, env=None,
+                 alerting: alertmanager.Alertmanager | None = None, seats: dict | None = None):
         self.scenario, self.seed = scenario, seed
         self.process = process or Process()
         roster = roster or load_roster(None, self.process)
@@ -73,6 +74,10 @@ class Drill:
         self.roster = roster
         self.people: dict[str, Participant] = {}
         self._participants(roster, script)
+        for role, who in (seats or {}).items():
+            # A planned drill's people: the team hands each their role, as to a trainee who came for it.
+            if who in self.people:
+                self.people[who].seat = role
         self.script = script
         # Paged teams send people, unless a timeline script fixes who takes part: a scripted
         # drill has exactly the script's participants, while a simulated or live one grows
@@ -80,7 +85,10 @@ class Drill:
         self.grows = (script is None or not script.actions) and any(p.bot for p in self.people.values())
         oncall = [p.name for p in self.people.values() if p.person.oncall == "primary"]
         oncall += [p.name for p in self.people.values() if p.person.oncall == "secondary"]
-        self.monitoring = Monitoring(self.env, self.log, self.world, scenario.monitoring, scenario.alerts, oncall)
+        # The team's alertmanager.yml (drills/monitoring/) unless one is given; the built-in route without
+        self.monitoring = Monitoring(self.env, self.log, self.world, scenario.monitoring, scenario.alerts, oncall,
+                                     alertmanager.for_drill(scenario.monitoring, alerting), roster.policies,
+                                     scenario.start)
         self.incident = Incident(self)
         self.rng = spawn(seed, "investigations")
         self.samples: list | None = [] if samples else None
@@ -278,6 +286,8 @@ class Drill:
 
 
 def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster | None = None,
-              script: Script | None = None, seed: int = 0, samples: bool = True) -> DrillResult:
-    """Simulate one drill and return its event log."""
-    return Drill(scenario, process, roster, script, seed, samples).run()
+              script: Script | None = None, seed: int = 0, samples: bool = True,
+              alerting: alertmanager.Alertmanager | None = None, seats: dict | None = None) -> DrillResult:
+    """Simulate one drill and return its event log; ``seats`` (role -> person) are the roles a
+    quarter plan gives its people, which the team hands them whoever is paged."""
+    return Drill(scenario, process, roster, script, seed, samples, alerting=alerting, seats=seats).run()

@@ -3,6 +3,9 @@
 "use strict";
 
 const Drill = (() => {
+  // "2026-04-23" -> "Thu", read as a calendar date (UTC), as the console and report show it.
+  const weekday = (date) => new Date(`${date}T00:00:00Z`).toLocaleDateString("en-US", { weekday: "short", timeZone: "UTC" });
+
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
@@ -80,7 +83,6 @@ const Drill = (() => {
   // -- the channel: one line of text per event --
 
   const ROLE = { ic: "Incident Commander", comms: "Communications Lead", ops: "Operations Lead" };
-  const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];  // as the console and report.md show dates
   const DESCRIBE = {
     "alert.firing": (e) => `Alert fires: ${e.summary}`,
     "alert.resolved": (e) => `Alert resolves: ${e.summary}`,
@@ -100,7 +102,7 @@ const Drill = (() => {
     "mitigation.applied": (e) => `${e.by}: ${e.action.replace("_", " ")} of ${e.service}` + (e.effective === false ? " (no effect)" : ""),
     "incident.resolved": (e) => `Incident resolved by ${e.by}`,
     "incident.stood_down": (e) => `Stood down by ${e.by}` + (e.reason ? `: ${e.reason}` : ""),
-    "postmortem.scheduled": (e) => `Postmortem scheduled for ${WEEKDAYS[new Date(e.date + "T00:00:00Z").getUTCDay()]} ${e.date}`,
+    "postmortem.scheduled": (e) => `Postmortem scheduled for ${weekday(e.date)} ${e.date}`,
     "stakeholder.asked": (e) => `${e.who} asks: ${e.question}`,
     "dashboard.viewed": (e) => `${e.by} looks at the ${e.service} dashboard`,
     "action.rejected": (e) => `Rejected (${e.do.replace("_", " ")}): ${e.reason}`,
@@ -225,7 +227,12 @@ const Drill = (() => {
       el("div", { class: "two" },
         el("table", { class: "card" }, score.metrics.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))),
         el("div", {}, el("h2", {}, "On-call checklist"),
-          el("ul", { class: "list" }, score.checklist.map(([k, v]) => el("li", { class: mark(v) }, k))))),
+          el("ul", { class: "list" }, score.checklist.map(([k, v, why]) =>
+            el("li", { class: mark(v) }, k, why ? el("div", { class: "why" }, `why: ${why}`) : null))))),
+      score.duties && score.duties.length
+        ? el("div", {}, el("h2", {}, "Your own duties (not part of the team's score)"),
+          el("table", { class: "card" }, score.duties.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))))
+        : null,
       extra || null);
   }
 
