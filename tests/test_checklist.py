@@ -33,7 +33,7 @@ def base():
     return [
         ev(60, "fault.started", fault="boom", service="api"),
         ev(75, "impact.started", service="api", cause=["boom"]),
-        ev(195, "alert.firing", service="api", fingerprint="F1", cause=["boom"]),
+        ev(195, "alert.firing", service="api", fingerprint="F1", cause=["boom"], summary="api errors"),
         ev(225, "page.sent", page="P1", to="dana", service="api", cause=["boom"]),
         ev(300, "page.acked", page="P1", by="dana"),
         ev(330, "dashboard.viewed", by="dana", service="api"),
@@ -162,7 +162,7 @@ def test_the_ic_is_hands_on_only_while_holding_ic():
     events = edit(base(), add=[
         ev(410, "investigation.started", by="dana", service="api"),  # dana is IC: hands on
         ev(480, "role.assigned", by="dana", role="ic", who="alex"),
-        ev(700, "mitigation.applied", by="dana", effective=False, faults=[]),  # no longer IC
+        ev(700, "mitigation.applied", by="dana", action="restart", service="api", effective=False, faults=[]),  # no longer IC
         ev(800, "investigation.started", by="alex", service="api"),  # alex is IC now
         ev(1250, "investigation.started", by="alex", service="api"),  # after resolution
     ])
@@ -195,7 +195,7 @@ def test_investigating_symptoms_means_first_looking_at_an_alerting_service():
     # very second lee starts on api counts as a symptom.
     at_once = edit(base(), drop={"investigation.started", "alert.firing"}, add=[
         ev(150, "investigation.started", by="lee", service="db"),
-        ev(560, "alert.firing", service="api", fingerprint="F1", cause=["boom"]),
+        ev(560, "alert.firing", service="api", fingerprint="F1", cause=["boom"], summary="api errors"),
         ev(560, "investigation.started", by="lee", service="api")])
     assert card(at_once)["checklist"]["investigate_symptoms"] is True
 
@@ -217,10 +217,10 @@ def test_ic_and_comms_must_both_be_staffed_when_the_severity_needs_them():
 
 def test_mitigating_after_resolving_is_not_mitigating_first():
     late = edit(base(), drop={"mitigation.applied"}, add=[
-        ev(1250, "mitigation.applied", by="lee", effective=True, faults=FIXED)])
+        ev(1250, "mitigation.applied", by="lee", action="rollback", service="api", effective=True, faults=FIXED)])
     assert card(late)["checklist"]["mitigate_first"] is False
     at_once = edit(base(), drop={"mitigation.applied"}, add=[
-        ev(1200, "mitigation.applied", by="lee", effective=True, faults=FIXED)])
+        ev(1200, "mitigation.applied", by="lee", action="rollback", service="api", effective=True, faults=FIXED)])
     assert card(at_once)["checklist"]["mitigate_first"] is True
 
 
@@ -232,7 +232,7 @@ def test_resolved_when_normal_needs_no_impact_no_fault_alert_and_no_fault_left()
     assert resolved_at(1100) is True
     assert resolved_at(990) is False  # customers still hit until 1000
     assert resolved_at(1020) is False  # impact over, the alert still firing until 1050
-    assert resolved_at(1100, ev(1060, "alert.firing", service="api", fingerprint="N", cause=["noise"])) is True
+    assert resolved_at(1100, ev(1060, "alert.firing", service="api", fingerprint="N", cause=["noise"], summary="api errors")) is True
     # Customers still hit after the alert resolved; impact ending the very second of the resolution is over.
     early_alert = edit(base(), drop={"alert.resolved", "incident.resolved", "postmortem.scheduled"},
                        add=[ev(950, "alert.resolved", service="api", fingerprint="F1")])
@@ -244,7 +244,7 @@ def test_resolved_when_normal_needs_no_impact_no_fault_alert_and_no_fault_left()
     # A band-aid: the fault is only suppressed and will come back.
     suppressed = [{"fault": "boom", "outcome": "suppressed", "returns_in": 600}]
     band_aid = edit(base(), drop={"mitigation.applied"}, add=[
-        ev(900, "mitigation.applied", by="lee", effective=True, faults=suppressed)])
+        ev(900, "mitigation.applied", by="lee", action="restart", service="api", effective=True, faults=suppressed)])
     assert card(band_aid)["checklist"]["resolved_when_normal"] is False
     # Nobody touched the fault: it is still there, however quiet it looks at 1100.
     untouched = edit(base(), drop={"mitigation.applied"})
