@@ -501,8 +501,10 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
               help="Drill folder (default: reports/<scenario>/live-<time>/).")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Carry on the drill in this folder after the server stopped (same links).")
+@click.option("--rate-limit", "rate", type=click.FloatRange(min=0.1, max=10000), default=5.0, show_default=True,
+              help="Actions and controls a second per link, in bursts of up to six seconds' worth (429 beyond).")
 @_store_option
-def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, store_path):
+def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, rate, store_path):
     """Serve a live drill of SCENARIO to a room: a facilitator page and one page per participant,
     with bots in every seat no person takes. Prints the facilitator's secret link."""
     import datetime as dt
@@ -515,7 +517,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     if resume:
         context = click.get_current_context()
         given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
-                 if p.name not in ("resume", "host", "port", "store_path") and context.get_parameter_source(p.name).name != "DEFAULT"]
+                 if p.name not in ("resume", "host", "port", "rate", "store_path") and context.get_parameter_source(p.name).name != "DEFAULT"]
         if given:
             raise DrillError("--resume carries on a drill as it was set up (change the speed on the facilitator's "
                              f"page): drop {', '.join(given)}")
@@ -544,7 +546,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     click.echo(f"After a crash: drill serve --resume {room.folder} --port {port}")
     sys.stdout.flush()  # the links must reach a pipe before the server blocks
     room.store_path = store_path
-    run_server(room, host, port)
+    run_server(room, host, port, rate)
 
 
 class VariantSpec(click.ParamType):
