@@ -144,3 +144,48 @@ def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
     declared = next(e for e in events if e["kind"] == "incident.declared")
     assert seen(declared, "lee") == ("channel", "CHANNEL  #inc-2026-04-20-checkout opened: SEV1 on checkout declared by you: "
                                                 + "checkout is degraded and customers are affected")
+
+
+@pytest.mark.skipif(DRILL is None, reason="the drill command is not installed")
+def test_a_refused_action_with_a_reason_is_said_at_the_terminal(tmp_path):
+    with terminal("--name", "ana", "--speed", "50", "--seed", "4", "--out", str(tmp_path / "drill")) as child:
+        child.expect("You are ana")
+        say(child, "pause", "paused at")
+        say(child, 'standdown "false alarm"', "rejected: only the on-call engineer who was paged can stand it down")
+        say(child, 'severity SEV2 "getting worse"', "rejected: no incident has been declared yet")
+        say(child, "end", "The drill has ended \\(ended at the console\\)")
+        child.expect("Score:")
+
+
+@pytest.mark.skipif(DRILL is None, reason="the drill command is not installed")
+@pytest.mark.parametrize("trial", range(2))
+def test_sigkill_of_drill_live_loses_no_acknowledged_action(tmp_path, trial):
+    """``drill live`` killed with SIGKILL (no chance to flush anything) while the clock runs:
+    every action the console acknowledged is in the resumed drill exactly once."""
+    import random
+    import signal
+
+    out, rng = tmp_path / "drill", random.Random(trial)
+    acknowledged, cut = [], f"cut short {trial}"
+    env = {**os.environ, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(DRILL, ["live", "--name", "ana", "--speed", "20", "--seed", str(trial), "--out", str(out)],
+                          env=env, encoding="utf-8", dimensions=(50, 220), timeout=10)
+    try:
+        child.expect("You are ana")
+        say(child, 'declare SEV2 checkout "errors"', "SEV2 on checkout declared by you")
+        for n in range(rng.randint(2, 6)):
+            say(child, f'update investigating "update {trial}.{n}"', f"you: update {trial}.{n}")
+            acknowledged.append(f"update {trial}.{n}")
+        child.sendline(f'update investigating "{cut}"')  # typed, perhaps journaled, never acknowledged
+        child.kill(signal.SIGKILL)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    with terminal("--resume", str(out)) as again:
+        again.expect("You are ana")
+        say(again, "end", "The drill has ended")
+        again.expect("Score:")
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    posted = [e["summary"] for e in events if e["kind"] == "update.posted" and e["by"] == "ana"]
+    assert [s for s in posted if s != cut] == acknowledged and posted.count(cut) <= 1
+    assert events[-1]["kind"] == "drill.ended" and (out / "score.json").exists()

@@ -102,3 +102,38 @@ def test_a_band_aid_wears_off_and_the_fault_returns(write):
     applied = next(e for e in events if e["kind"] == "mitigation.applied")
     assert applied["faults"] == [{"fault": "gateway-config-push", "outcome": "suppressed", "returns_in": 600.0}]
     assert [e["t"] for e in events if e["kind"] == "fault.returned"] == [1200]
+
+
+def test_a_refused_action_with_a_reason_is_logged_with_its_fields_apart(write, tmp_path):
+    """A rejected ``severity`` or ``stand_down`` carries a ``reason`` of its own, beside the
+    rejection's: ``drill run --script`` logs both, neither overwriting the other."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    script = write("reasons.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+          - {name: alex}
+        actions:
+          - {at: "+1m", by: alex, do: stand_down, reason: "looks like a false alarm"}
+          - {at: "+2m", by: dana, do: severity, severity: SEV2, reason: "getting worse"}
+          - {at: "+3m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+4m", by: alex, do: severity, severity: SEV1, reason: "customers affected"}
+          - {at: "+5m", by: alex, do: stand_down, reason: "not me"}
+    """)
+    run = CliRunner().invoke(main, ["run", str(DATA / "tiny.yaml"), "--script", str(script), "--out", str(tmp_path / "out")])
+    assert run.exit_code == 0, run.output
+    import json
+
+    events = [json.loads(line) for line in (tmp_path / "out" / "events.jsonl").read_text().splitlines()]
+    rejected = [(e["t"], e["by"], e["do"], e["fields"], e["reason"]) for e in events if e["kind"] == "action.rejected"]
+    assert rejected == [
+        (60, "alex", "stand_down", {"reason": "looks like a false alarm"},
+         "only the on-call engineer who was paged can stand it down before a declaration"),
+        (120, "dana", "severity", {"severity": "SEV2", "reason": "getting worse"}, "no incident has been declared yet"),
+        (240, "alex", "severity", {"severity": "SEV1", "reason": "customers affected"},
+         "only the Incident Commander (dana) can change the severity"),
+        (300, "alex", "stand_down", {"reason": "not me"}, "only the Incident Commander (dana) can stand the incident down"),
+    ]
+    assert "Rejected: alex tried to stand down: only the on-call engineer" in (tmp_path / "out" / "report.md").read_text()
