@@ -161,31 +161,7 @@ def test_a_refused_action_with_a_reason_is_said_at_the_terminal(tmp_path):
 @pytest.mark.parametrize("trial", range(2))
 def test_sigkill_of_drill_live_loses_no_acknowledged_action(tmp_path, trial):
     """``drill live`` killed with SIGKILL (no chance to flush anything) while the clock runs:
-    every action the console acknowledged is in the resumed drill exactly once."""
-    import random
-    import signal
+    every update the console acknowledged is in the resumed drill exactly once, and it ends."""
+    from .killing import live_trial
 
-    out, rng = tmp_path / "drill", random.Random(trial)
-    acknowledged, cut = [], f"cut short {trial}"
-    env = {**os.environ, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
-    child = pexpect.spawn(DRILL, ["live", "--name", "ana", "--speed", "20", "--seed", str(trial), "--out", str(out)],
-                          env=env, encoding="utf-8", dimensions=(50, 220), timeout=10)
-    try:
-        child.expect("You are ana")
-        say(child, 'declare SEV2 checkout "errors"', "SEV2 on checkout declared by you")
-        for n in range(rng.randint(2, 6)):
-            say(child, f'update investigating "update {trial}.{n}"', f"you: update {trial}.{n}")
-            acknowledged.append(f"update {trial}.{n}")
-        child.sendline(f'update investigating "{cut}"')  # typed, perhaps journaled, never acknowledged
-        child.kill(signal.SIGKILL)
-        child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
-    with terminal("--resume", str(out)) as again:
-        again.expect("You are ana")
-        say(again, "end", "The drill has ended")
-        again.expect("Score:")
-    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
-    posted = [e["summary"] for e in events if e["kind"] == "update.posted" and e["by"] == "ana"]
-    assert [s for s in posted if s != cut] == acknowledged and posted.count(cut) <= 1
-    assert events[-1]["kind"] == "drill.ended" and (out / "score.json").exists()
+    assert live_trial(tmp_path / "drill", trial)["acknowledged"] >= 2

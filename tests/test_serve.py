@@ -271,6 +271,15 @@ def test_resume_after_sigkill_loses_no_acknowledged_action_and_keeps_the_links(t
         again.stop()
 
 
+@pytest.mark.parametrize("trial", range(2))
+def test_sigkill_while_people_act_loses_nothing_acknowledged(tmp_path, trial):
+    """Killed at a random moment while two people post as fast as answers come; the long run
+    of this trial is benchmarks/kill_resume.py."""
+    from .killing import serve_trial
+
+    assert serve_trial(tmp_path / "drill", trial)["acknowledged"] > 0
+
+
 def test_a_planned_live_drill_seats_its_people_and_is_recorded_against_the_plan(tmp_path, write):
     plan_file = write("2026-Q4.yaml", """
         drills:

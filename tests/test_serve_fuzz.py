@@ -61,7 +61,7 @@ def test_random_bodies_never_break_the_server_nor_reach_the_truth(tmp_path):
             raw = json.dumps(body)  # escapes lone surrogates, writes NaN and huge numbers as Python does
             return server.http.post(url, content=raw, headers={"content-type": "application/json"})
 
-        @settings(max_examples=250, deadline=None, database=None,
+        @settings(max_examples=200, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
         @given(st.lists(st.one_of(st.tuples(st.sampled_from(sorted(links)), action_bodies()), control_bodies),
                         min_size=1, max_size=4))
