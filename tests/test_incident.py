@@ -137,3 +137,23 @@ def test_a_refused_action_with_a_reason_is_logged_with_its_fields_apart(write, t
         (300, "alex", "stand_down", {"reason": "not me"}, "only the Incident Commander (dana) can stand the incident down"),
     ]
     assert "Rejected: alex tried to stand down: only the on-call engineer" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_script_action_past_the_calendar_is_refused_where_it_is_written(write):
+    import pytest
+
+    from sim.inputs.errors import DrillError
+
+    script = write("far.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "+1m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+2m", by: dana, do: update, status: investigating, summary: x, next_update: "+99999999999h"}
+          - {at: "+3m", by: dana, do: update, status: investigating, summary: "\\ud800"}
+    """)
+    with pytest.raises(DrillError) as refused:
+        load_script(script, load_scenario(DATA / "tiny.yaml").start)
+    assert str(refused.value).splitlines() == [
+        f"{script}:5: actions: update: 'next_update' lies beyond the calendar",
+        f"{script}:6: actions: update: 'summary' is not valid Unicode text (it holds a lone surrogate)"]

@@ -33,11 +33,11 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # paragraph, an ETA a phrase, a name (service, severity, person, team, page) a few words.
 MAX_TEXT = {"summary": 2000, "reason": 2000, "eta": 200}
 MAX_NAME = 100
-# How far ahead an action may name a moment: a next update at most a day after the drill's
-# horizon (when the drill is known), a postmortem date and any time at most a year after
-# the start. Past these no drill needs to go, and every date computed from them is valid.
+# How far ahead an action in a known drill may name a moment: a next update at most a day
+# after the drill's horizon, a postmortem at most a year after its start. No drill needs
+# more, and every date computed from them stays far from the calendar's end.
 NEXT_UPDATE_AFTER_HORIZON = 86400.0
-FURTHEST = 366 * 86400.0
+POSTMORTEM_WITHIN = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,9 @@ class Action:
 
 
 def parse_action(raw: dict, start: dt.datetime, horizon: float | None = None) -> Action:
-    """Check one action's shape, types and ranges (times within the drill: ``horizon``
-    seconds after ``start`` when known); raise ``ValueError`` saying what is wrong."""
+    """Check one action's shape, types and lengths, and that its times lie on the calendar;
+    given the drill's ``horizon`` (seconds after ``start``), also that they lie within the
+    drill. Raise ``ValueError`` saying what is wrong."""
     if not isinstance(raw, dict):
         raise ValueError(f"an action is a mapping, got {type(raw).__name__}")
     do = raw.get("do")
@@ -94,16 +95,15 @@ def _convert(do: str, name: str, value, start: dt.datetime, horizon: float | Non
         if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > MAX_NAME:
             raise ValueError(f"{do}: 'next_update' must be a time such as 15:20 or +30m")
         t = units.moment(value, start)
-        latest = min(FURTHEST, horizon + NEXT_UPDATE_AFTER_HORIZON if horizon is not None else FURTHEST)
-        if t > latest:
-            raise ValueError(f"{do}: the next update at {value} is more than "
-                             + ("a day after the drill's end" if latest < FURTHEST else "a year after the start"))
+        if horizon is not None and t > horizon + NEXT_UPDATE_AFTER_HORIZON:
+            raise ValueError(f"{do}: the next update at {value} is more than a day after the drill's end")
+        units.at(start, t)  # past the calendar's end: OverflowError
         return t
     if name == "date":
         if not isinstance(value, (str, dt.date)) or len(str(value)) > MAX_NAME:
             raise ValueError(f"{do}: 'date' must be a date such as 2026-04-23")
         day = units.date(value)
-        if day > (start + dt.timedelta(seconds=FURTHEST)).date():
+        if horizon is not None and day > (start + POSTMORTEM_WITHIN).date():
             raise ValueError(f"{do}: the date {day} is more than a year after the drill's start ({start.date()})")
         return day.isoformat()
     if name == "role" and value not in ROLES:
