@@ -222,3 +222,13 @@ def test_a_rejection_an_older_version_logged_flat_is_taken_in_the_current_shape(
     again = LiveDrill.open(tmp_path)
     assert (tmp_path / EVENTS).read_text().splitlines()[current] == json.dumps(event, separators=(",", ":"))
     assert again.drill.log.events == live.drill.log.events
+
+
+def test_a_tampered_event_of_an_action_is_refused_not_taken_for_a_rejection(tmp_path):
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    text = (tmp_path / EVENTS).read_text()
+    (tmp_path / EVENTS).write_text(text.replace('"severity":"SEV2","service":"checkout"', '"severity":"SEV1","service":"checkout"'))
+    with pytest.raises(DrillError, match="the replay differs from events.jsonl"):
+        LiveDrill.open(tmp_path)

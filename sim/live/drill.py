@@ -21,6 +21,7 @@ and ``events.jsonl`` is rewritten with it once the replay is done.
 """
 
 import json
+import math
 import os
 import shutil
 from dataclasses import replace
@@ -345,12 +346,13 @@ class LiveDrill:
         try:
             action = parse_action(raw, self.scenario.start, self.scenario.horizon)
             record["result"] = self.drill.act(action)
+        except DrillError:  # the replay differs from the journal: that is no rejection
+            raise
         except Exception as exc:  # noqa: BLE001 - a journaled input is logged as a rejection, never raised
             reason = str(exc) if isinstance(exc, ValueError) else f"the drill could not apply it ({type(exc).__name__}: {exc})"
-            fields = {k: v for k, v in raw.items() if k not in ("do", "by", "at")} if isinstance(raw, dict) else {}
-            record["result"] = self.drill.incident.reject(
-                raw.get("by") if isinstance(raw, dict) else None, raw.get("do") if isinstance(raw, dict) else None,
-                fields, reason)
+            shape = raw if isinstance(raw, dict) else {}
+            fields = {k: v for k, v in shape.items() if k not in ("do", "by", "at")}
+            record["result"] = self.drill.incident.reject(shape.get("by"), shape.get("do"), fields, reason)
 
     def join(self, name: str) -> Result:
         """A person joins the drill under way (not in an on-call seat: pages already went out)."""
@@ -482,11 +484,12 @@ def check_speed(speed) -> float:
     """``speed`` as a float, if it is a number within ``SPEEDS``."""
     try:
         value = float(speed)
-    except (TypeError, ValueError, OverflowError):  # not a number, or one too large for a float
-        value = float("nan")
+    except OverflowError:  # an integer too large for a float
+        value = math.inf
+    except (TypeError, ValueError):
+        value = math.nan
     if isinstance(speed, bool) or not SPEEDS[0] <= value <= SPEEDS[1]:
-        shown = f"{value:g}" if value == value and len(str(speed)) < 40 else f"{str(speed)[:20]!r}"
-        raise DrillError(f"speed must be between {SPEEDS[0]:g} and {SPEEDS[1]:g} simulated seconds per second, got {shown}")
+        raise DrillError(f"speed must be between {SPEEDS[0]:g} and {SPEEDS[1]:g} simulated seconds per second, got {value:g}")
     return value
 
 
