@@ -159,9 +159,10 @@ def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
     live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
     journaled = (tmp_path / INPUTS).read_text()
     update = {"do": "update", "by": "ana", "status": "investigating", "summary": "looking"}
-    for odd, reason in ((("next_update", "+99999999999h"), "update: the next update at +99999999999h is more than a day after the drill's end"),
+    late = "more than a day after the drill's end"
+    for odd, reason in ((("next_update", "+99999999999h"), f"update: the next update at +99999999999h is {late}"),
+                        (("next_update", "+1" + "0" * 50 + "h"), late),
                         (("next_update", "9999-12-31T23:59:59-12:00"), "update: 'next_update' lies beyond the calendar"),
-                        (("next_update", "+100000000000000000000000000000000000000000000000000h"), "a day after the drill's end"),
                         (("summary", "\ud800"), "update: 'summary' is not valid Unicode text (it holds a lone surrogate)"),
                         (("eta", "x" * 201), "update: 'eta' is longer than 200 characters"),
                         (("summary", "x" * 2001), "update: 'summary' is longer than 2000 characters")):

@@ -349,7 +349,8 @@ class LiveDrill:
         except DrillError:  # the replay differs from the journal: that is no rejection
             raise
         except Exception as exc:  # noqa: BLE001 - a journaled input is logged as a rejection, never raised
-            reason = str(exc) if isinstance(exc, ValueError) else f"the drill could not apply it ({type(exc).__name__}: {exc})"
+            reason = str(exc) if isinstance(exc, ValueError) else \
+                f"the drill could not apply it ({type(exc).__name__}: {exc})"
             shape = raw if isinstance(raw, dict) else {}
             fields = {k: v for k, v in shape.items() if k not in ("do", "by", "at")}
             record["result"] = self.drill.incident.reject(shape.get("by"), shape.get("do"), fields, reason)

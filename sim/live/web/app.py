@@ -140,8 +140,9 @@ def create_app(room: Room, rate: float = RATE) -> Starlette:
         if wait:
             raise Refused(429, f"too many requests from this link: at most {limit.rate:g} a second",
                           {"retry-after": str(math.ceil(wait))})
+        # Sent by browsers; compared by host alone, as a TLS proxy in front changes the scheme.
         origin = request.headers.get("origin")
-        if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host')}":
+        if origin is not None and origin.partition("://")[2] != request.headers.get("host"):
             raise Refused(403, f"a request from another site ({origin[:100]}) is refused")
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             raise Refused(415, "the request body must be JSON, sent as content-type application/json")
