@@ -165,3 +165,12 @@ def test_sigkill_of_drill_live_loses_no_acknowledged_action(tmp_path, trial):
     from .killing import live_trial
 
     assert live_trial(tmp_path / "drill", trial)["acknowledged"] >= 2
+
+
+def test_the_screen_says_a_mitigation_was_applied_not_what_it_did(tmp_path):
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    assert live.act({"do": "mitigate", "by": "ana", "action": "rollback", "service": "payment-gateway"}).data is None
+    applied = live.drill.log.events[-1]
+    assert applied["faults"][0]["outcome"] == "fixed"  # in the log, for the facilitator and the score
+    assert seen(applied, "ana") == ("channel", "CHANNEL  ana applies rollback to payment-gateway")
