@@ -3,7 +3,9 @@
 Every URL carries a secret token in its path: ``/f/<token>/`` is the facilitator's,
 ``/p/<token>/`` a participant's; the page, its assets, its API (``api/...``) and its
 stream of updates (server-sent events, ``api/stream``) all live under it. A request
-without a valid token gets 403 and nothing else. Handlers run on the event loop, one at
+without a valid token gets 403 and nothing else; a state-changing one (``POST``) must also
+be within its link's rate, come from no other site and carry a JSON object of valid text,
+no larger than ``MAX_BODY`` (docs/security.md). Handlers run on the event loop, one at
 a time, so the drill is never touched by two requests at once; an accepted input is
 journaled and synced to disk by the ``LiveDrill`` before the handler answers.
 """
