@@ -54,7 +54,8 @@ def vector(p: Picker, depth: int = 0) -> str:
     form = p.choice(("range", "gauge", "agg", "arith", "clamp", "quantile", "ratio", "group_left")
                     if depth < 2 else ("range", "gauge"))
     if form == "range":
-        fn = p.choice(("rate", "irate", "increase", "delta", "avg_over_time", "max_over_time", "min_over_time"))
+        fn = p.choice(("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time", "min_over_time",
+                       "sum_over_time", "count_over_time", "last_over_time"))
         series = p.choice(COUNTER if fn in ("rate", "irate", "increase") else GAUGE)
         return f"{fn}({series}[{p.choice(RANGES)}]{p.choice(OFFSETS)})"
     if form == "gauge":
@@ -111,6 +112,7 @@ class Case:
     horizon: float
     faults: tuple
     labels: dict
+    annotations: dict
 
 
 def world_faults(p: Picker, base, horizon: float) -> tuple:
@@ -141,9 +143,17 @@ def _scenario(case: Case, rules):
 def run(case: Case, expr: str | None = None) -> Drill:
     """drillsim's drill of the case (no participants: the world follows its faults alone)."""
     rule = PromRule("alert", case.name, parse_expr(expr or case.expr), float(case.for_s), float(case.keep_s),
-                    case.labels, {}, f"{case.name}:1")
+                    case.labels, case.annotations, f"{case.name}:1")
     drill = Drill(_scenario(case, (RuleGroup("g", None, (rule,)),)), script=Script((), ()), samples=False)
-    drill.monitoring.rules.notify = lambda alert: None  # routing and paging are not under test
+    rules = drill.monitoring.rules
+    rules.notify = lambda alert: None  # routing and paging are not under test
+    drill.rendered = {}  # evaluation time -> fingerprint -> annotations as rendered then
+    evaluate = rules.evaluate
+
+    def evaluate_and_keep(interval=None):
+        evaluate(interval)
+        drill.rendered[drill.env.now] = {a.fingerprint: dict(a.annotations) for a in rules.alerts}
+    rules.evaluate = evaluate_and_keep
     drill.run()
     return drill
 
@@ -154,9 +164,10 @@ def make_case(p: Picker, name: str) -> Case:
     horizon = float(max(steps * evaluation, 8 * scrape) + evaluation // 2)
     base = _base()
     labels = p.choice(({}, {"severity": "page"}, {"owner": "{{ $labels.service }}"}))
+    annotations = p.choice(({}, {"summary": "{{ $labels.service }} at {{ $value }}"}))
     case = Case(name, "", p.choice((0, 0, evaluation, 2 * evaluation, 45, 60, 300)),
                 p.choice((0, 0, 0, evaluation, 60, 150)), scrape, evaluation, horizon,
-                world_faults(p, base, horizon), labels)
+                world_faults(p, base, horizon), labels, annotations)
     inner = vector(p)
     drill = run(case, inner)
     query = compile_expr(parse(inner), drill.monitoring.rules.store)
@@ -189,8 +200,9 @@ def promtool_files(case: Case, drill: Drill, folder: Path) -> Path:
     rule = {"alert": case.name, "expr": case.expr, "for": _seconds(case.for_s)}
     if case.keep_s:
         rule["keep_firing_for"] = _seconds(case.keep_s)
-    if case.labels:
-        rule["labels"] = case.labels
+    for key in ("labels", "annotations"):
+        if getattr(case, key):
+            rule[key] = getattr(case, key)
     # JSON is YAML, and far quicker to write
     (folder / f"{case.name}.rules.yml").write_text(json.dumps({"groups": [{"name": "g", "rules": [rule]}]}))
     store = rules.store
@@ -206,8 +218,8 @@ def promtool_files(case: Case, drill: Drill, folder: Path) -> Path:
     checks = []
     for t in eval_times(case):
         firing = [fp for fp, periods in spans.items() if any(a <= t < b for a, b in periods)]
-        exp = [{"exp_labels": {k: v for k, v in sorted(by_fp[fp].labels.items()) if k != "alertname"}}
-               for fp in sorted(firing)]
+        exp = [{"exp_labels": {k: v for k, v in sorted(by_fp[fp].labels.items()) if k != "alertname"},
+                "exp_annotations": drill.rendered[t][fp]} for fp in sorted(firing)]
         checks.append({"eval_time": _seconds(t), "alertname": case.name, "exp_alerts": exp})
     test = {"rule_files": [f"{case.name}.rules.yml"], "evaluation_interval": _seconds(case.evaluation),
             "tests": [{"interval": _seconds(case.scrape), "input_series": input_series, "alert_rule_test": checks}]}

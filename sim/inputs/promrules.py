@@ -15,18 +15,34 @@ from pathlib import Path
 
 import promql_parser
 
-from . import units, yamlfile
+from . import yamlfile
 from .yamlfile import Checker, text
 
 RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time",
                    "min_over_time", "sum_over_time", "count_over_time", "last_over_time")
 FUNCTIONS = RANGE_FUNCTIONS + ("histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil",
-                               "floor", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar", "time")
+                               "floor", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar")
 AGGREGATIONS = ("sum", "avg", "min", "max", "count", "group")
 # One template action: {{ $labels.x }}, {{ $value }}, {{ .Labels.x }}, {{ .Value }}, {{ $externalLabels.x }},
 # or {{ printf "%.2f" $value }}.
 TEMPLATE = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 ACTION = re.compile(r'(?:printf\s+"((?:[^"\\]|\\.)*)"\s+)?(\$value|\.Value|\$labels\.(\w+)|\.Labels\.(\w+)|\$externalLabels\.(\w+))')
+
+
+# Prometheus's duration format (model.ParseDuration): units in this order, each at most once.
+_DURATION = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
+_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+
+
+def duration(value) -> float:
+    """Seconds from a Prometheus duration such as ``5m``, ``1h30m`` or ``1d``."""
+    source = str(value).strip()
+    match = _DURATION.fullmatch(source)
+    if source == "0":
+        return 0.0
+    if not source or match is None or isinstance(value, bool):
+        raise ValueError(f"expected a Prometheus duration such as 30s, 5m, 1h30m or 1d, got {value!r}")
+    return float(sum(int(n) * unit for n, unit in zip(match.groups(), _UNITS) if n))
 
 
 @dataclass(frozen=True)
@@ -120,7 +136,7 @@ def read_groups(check: Checker, doc, key: str = "groups") -> list[RuleGroup]:
         if name in names:
             check.problem(g.line_of("name"), f"groups: group name {name!r} is used twice")
         names.add(name)
-        interval = g.get("interval", units.duration)
+        interval = g.get("interval", duration)
         if interval is not None and interval <= 0:
             check.problem(g.line_of("interval"), f"{g.where}.interval must be more than 0s")
         rules = []
@@ -150,7 +166,7 @@ def _rule(r, check: Checker) -> PromRule | None:
                 r.seen.add(key)
     rule = PromRule(
         kind=kind, name=alert if alert is not None else record, expr=expr,
-        for_s=r.get("for", units.duration, 0.0), keep_firing_for_s=r.get("keep_firing_for", units.duration, 0.0),
+        for_s=r.get("for", duration, 0.0), keep_firing_for_s=r.get("keep_firing_for", duration, 0.0),
         labels=r.get("labels", _templates, {}), annotations=r.get("annotations", _templates, {}),
         where=f"{check.path}:{r.line_of('expr')}",
     )

@@ -103,8 +103,25 @@ def _instant(ts, vs, is_rate):
     return result / sampled if is_rate else result
 
 
+def _kahan_inc(inc, total, c):
+    """Prometheus's kahanSumInc (Neumaier's variant): a compensated running sum."""
+    t = total + inc
+    if abs(total) >= abs(inc):
+        c += (total - t) + inc
+    else:
+        c += (inc - t) + total
+    return t, c
+
+
+def _sum(vs):
+    total = c = 0.0
+    for v in vs:
+        total, c = _kahan_inc(v, total, c)
+    return total if math.isinf(total) else total + c
+
+
 def _avg(vs):
-    mean, count = 0.0, 0.0
+    mean = count = c = 0.0
     for v in vs:
         count += 1
         if math.isinf(mean):
@@ -112,8 +129,8 @@ def _avg(vs):
                 continue
             if not math.isinf(v) and not math.isnan(v):
                 continue
-        mean += v / count - mean / count
-    return mean
+        mean, c = _kahan_inc(v / count - mean / count, mean, c)
+    return mean if math.isinf(mean) else mean + c
 
 
 def _extreme(vs, better):
@@ -133,7 +150,7 @@ RANGE_FUNCTIONS = {
     "avg_over_time": lambda ts, vs, s, e, r: _avg(vs) if vs else None,
     "max_over_time": lambda ts, vs, s, e, r: _extreme(vs, lambda a, b: a > b) if vs else None,
     "min_over_time": lambda ts, vs, s, e, r: _extreme(vs, lambda a, b: a < b) if vs else None,
-    "sum_over_time": lambda ts, vs, s, e, r: sum(vs) if vs else None,
+    "sum_over_time": lambda ts, vs, s, e, r: _sum(vs) if vs else None,
     "count_over_time": lambda ts, vs, s, e, r: float(len(vs)) if vs else None,
     "last_over_time": lambda ts, vs, s, e, r: vs[-1] if vs else None,
 }
@@ -449,7 +466,7 @@ def _is_scalar(node) -> bool:
     if kind == "BinaryExpr":
         return _is_scalar(node.lhs) and _is_scalar(node.rhs)
     if kind == "Call":
-        return node.func.name in ("time", "scalar")
+        return node.func.name == "scalar"
     return False
 
 
@@ -513,8 +530,6 @@ def _compile_call(node, store):
             vector = inner(t)
             return vector[0][1] if len(vector) == 1 else math.nan
         return scalar
-    if name == "time":
-        return lambda t: t
     raise ValueError(f"function {name} is not evaluated by drillsim")  # the loader refused it already
 
 

@@ -64,13 +64,13 @@ class Alert:
 def _render_shorthand(template: str, labels: dict, value: float) -> str:
     def fill(match):
         if match[1] == "value":
-            return f"{value:.4g}"
+            return go_float(value)
         return labels.get(match[2], "")
     return _SHORTHAND.sub(fill, template)
 
 
 def go_float(value: float) -> str:
-    """A float as Go's fmt prints it (``%v``): shortest digits, exponent below 1e-4 and from 1e21."""
+    """A float as Go's fmt prints it (``%v``): shortest digits, an exponent below 1e-4 and from 1e6."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -80,7 +80,7 @@ def go_float(value: float) -> str:
     sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
     digits = "".join(map(str, digits))
     exp10 = len(digits) + exponent - 1
-    if exp10 < -4 or exp10 >= 21:
+    if exp10 < -4 or exp10 >= 6:
         mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
         text = f"{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
     else:
@@ -148,21 +148,22 @@ def step(alert: Alert, holds: bool, now: float, for_s: float, keep_for: float) -
 class _PromRule:
     """One Prometheus rule compiled against the drill's series, with its alerts by fingerprint."""
 
-    def __init__(self, rule, store: Store, services: dict):
-        self.rule, self.store = rule, store
+    def __init__(self, rule, store: Store):
+        self.rule = rule
         node = parse(rule.expr)
         self.query = compile_expr(node, store)
         self.alerts: dict[str, Alert] = {}
-        shows, selectors = set(), []
+        shows, selectors, names = set(), [], []
 
         def visit(n):
             kind = type(n).__name__
             if kind in ("VectorSelector", "MatrixSelector"):
                 vs = n if kind == "VectorSelector" else n.vector_selector
                 selectors.append(selector_matches(vs))
+                names.append(vs.name)
                 shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
         promql_parser.walk(node, visit)
-        self.selectors, self.shows, self.services = selectors, sorted(shows), services
+        self.selectors, self.names, self.shows = selectors, names, sorted(shows)
 
     def output(self, now: float) -> dict:
         """The rule's result at ``now``: labels key (name dropped) -> value."""
@@ -189,15 +190,23 @@ class Rules:
             self.shorthand.append(Alert(rule, labels, fingerprint(labels)))
         self.alerts = list(self.shorthand)  # and every Prometheus rule's alert, as its series first appears
         self.store = Store(world.services)
-        self.groups = [(g.interval or evaluation_interval, [_PromRule(r, self.store, world.services) for r in g.rules])
-                       for g in groups]
+        self.groups = [(g.interval or evaluation_interval, [_PromRule(r, self.store) for r in g.rules]) for g in groups]
+        records = {c.rule.name for _, compiled in self.groups for c in compiled if c.rule.kind == "record"}
         for _, compiled in self.groups:
             for c in compiled:
                 for matches in c.selectors:
                     self.store.want(matches)
+        # Speed: a rule that reads no series of this world (a team rule for other services) gives
+        # the same output at every evaluation; when that is nothing, it never needs evaluating.
+        self.groups = [(every, [c for c in compiled if not self._idle(c, records)]) for every, compiled in self.groups]
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
         self.scraped_at: float | None = None
+
+    def _idle(self, compiled: _PromRule, records: set) -> bool:
+        reads = any(matches(labels) for matches in compiled.selectors for labels, _ in self.store.available)
+        recorded = any(name is None or name in records for name in compiled.names)
+        return not reads and not recorded and not compiled.output(0.0)
 
     def scraped(self, now: float) -> None:
         """The world was just scraped: record the series rules read."""
