@@ -290,4 +290,7 @@ class Rules:
         return sorted(c for c in found if c != "noise") or ["noise"]
 
     def firing(self) -> list[Alert]:
-        return [a for a in self.alerts if a.state == "firing"]
+        """Firing alerts about a service of the drill (a rule's alert without a ``service`` label
+        pages, but names no dashboard to look at)."""
+        services = self.world.services
+        return [a for a in self.alerts if a.state == "firing" and a.rule.service in services]
