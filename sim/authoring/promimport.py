@@ -62,7 +62,7 @@ def _selects_nothing(expr: str, exported: list, records: set) -> bool:
 
 def import_rules(paths: list[Path], topology: Topology | None = None, into: Path | None = None) -> Imported:
     skipped, unseen, groups = [], [], {}
-    exported = [labels for labels, _ in catalog(topology.services)] if topology else []
+    exported = [labels for labels, _, _ in catalog(topology.services)] if topology else []
     for path in paths:
         doc = yamlfile.load(path)
         if not is_rule_file(doc):

@@ -217,18 +217,18 @@ class Drill:
         """
         env, rules = self.env, self.monitoring.rules
         scrape_every = self.scenario.monitoring.scrape_interval
-        due = {None: 0, **{every: 0 for every in rules.intervals}}  # interval (None: the scrape) -> count
-        every_of = {None: scrape_every, **{every: every for every in rules.intervals}}
+        scrapes, evaluations = 0, {every: 0 for every in rules.intervals}  # how many of each so far
         while True:
             now = env.now
-            if due[None] * scrape_every <= now + 1e-9:
+            if scrapes * scrape_every <= now + 1e-9:
                 self._scrape(now, scrape_every)
-                due[None] += 1
-            for every in rules.intervals:
-                if due[every] * every <= now + 1e-9:
+                scrapes += 1
+            for every, count in evaluations.items():
+                if count * every <= now + 1e-9:
                     rules.evaluate(every)
-                    due[every] += 1
-            yield env.timeout(min(count * every_of[k] for k, count in due.items()) - now)
+                    evaluations[every] = count + 1
+            due = min(scrapes * scrape_every, *(count * every for every, count in evaluations.items()))
+            yield env.timeout(due - now)
 
     def _scrape(self, now: float, interval: float) -> None:
         world, facing, impacted, totals = self.world, self._facing, self._impacted, self.totals

@@ -8,6 +8,7 @@ engine step for step (extrapolated rates, bucket quantiles, incremental means), 
 float results agree with it to the last bit where the operation order allows.
 """
 
+import functools
 import math
 import re
 
@@ -59,8 +60,14 @@ class _Selected:
         return self.series
 
 
+@functools.cache  # speed: the same few hundred label sets at every evaluation
 def _drop_name(key: tuple) -> tuple:
     return tuple(p for p in key if p[0] != NAME) if key and key[0][0] == NAME else key
+
+
+def _memo(f):
+    """``f`` of a labels key, remembered (a drill meets the same label sets at every evaluation)."""
+    return functools.cache(f)
 
 
 # -- range functions (Prometheus's promql/functions.go) --
@@ -207,9 +214,9 @@ def _signature(matching):
         return _drop_name
     names = set(matching.labels)
     if str(matching.type).endswith("Include"):
-        return lambda key: tuple(p for p in key if p[0] in names)
+        return _memo(lambda key: tuple(p for p in key if p[0] in names))
     names.add(NAME)
-    return lambda key: tuple(p for p in key if p[0] not in names)
+    return _memo(lambda key: tuple(p for p in key if p[0] not in names))
 
 
 def _result_key(lkey, rkey, op, modifier, bool_):
@@ -303,15 +310,18 @@ def _scalar_binop(op, vector, scalar, swap, bool_):
 
 # -- aggregation --
 
-def _aggregate(op, vector, modifier):
+def _grouping(modifier):
+    """Labels key -> its group's key, for an aggregation's ``by``/``without``."""
     if modifier is None:
-        group_of = lambda key: ()  # noqa: E731
-    elif str(modifier.type).endswith("By"):
+        return lambda key: ()
+    if str(modifier.type).endswith("By"):
         names = set(modifier.labels)
-        group_of = lambda key: tuple(p for p in key if p[0] in names)  # noqa: E731
-    else:
-        names = set(modifier.labels) | {NAME}
-        group_of = lambda key: tuple(p for p in key if p[0] not in names)  # noqa: E731
+        return _memo(lambda key: tuple(p for p in key if p[0] in names))
+    names = set(modifier.labels) | {NAME}
+    return _memo(lambda key: tuple(p for p in key if p[0] not in names))
+
+
+def _aggregate(op, vector, group_of):
     groups: dict[tuple, list] = {}
     for key, value in vector:
         g = group_of(key)
@@ -380,16 +390,24 @@ def _bucket_quantile(q, buckets):
     return start + (end - start) * (rank / count)
 
 
+@functools.cache
+def _bucket_of(key: tuple):
+    """A bucket series' histogram (its labels without ``le`` and the name) and upper bound, or None."""
+    labels = dict(key)
+    try:
+        bound = float(labels.pop("le").replace("+Inf", "inf"))
+    except (KeyError, ValueError):
+        return None
+    labels.pop(NAME, None)
+    return tuple(sorted(labels.items())), bound
+
+
 def _histogram_quantile(q, vector):
     groups: dict[tuple, list] = {}
     for key, value in vector:
-        labels = dict(key)
-        try:
-            bound = float(labels.pop("le").replace("+Inf", "inf"))
-        except (KeyError, ValueError):
-            continue
-        labels.pop(NAME, None)
-        groups.setdefault(tuple(sorted(labels.items())), []).append((bound, value))
+        bucket = _bucket_of(key)
+        if bucket is not None:
+            groups.setdefault(bucket[0], []).append((bucket[1], value))
     return [(g, _bucket_quantile(q, buckets)) for g, buckets in groups.items()]
 
 
@@ -426,8 +444,8 @@ def compile_expr(node, store):
         return _compile_call(node, store)
     if kind == "AggregateExpr":
         op = _op(node)
-        inner, modifier = compile_expr(node.expr, store), node.modifier
-        return lambda t: _aggregate(op, inner(t), modifier)
+        inner, group_of = compile_expr(node.expr, store), _grouping(node.modifier)
+        return lambda t: _aggregate(op, inner(t), group_of)
     if kind == "BinaryExpr":
         return _compile_binary(node, store)
     raise ValueError(f"not an expression drillsim evaluates: {node}")  # the loader refused it already
@@ -481,9 +499,13 @@ def _compile_call(node, store):
         def over_range(t):
             end = t - sel.offset
             start = end - rng
-            out = []
+            out, bounds = [], {}
             for series in sel.current():
-                ts, vs_ = series.window(start, end)
+                times = series.times
+                span = bounds.get(id(times))  # scraped series share their times: one search for all
+                if span is None:
+                    span = bounds[id(times)] = series.span(start, end)
+                ts, vs_ = series.window(*span)
                 if not vs_:
                     continue
                 v = f(ts, vs_, start, end, rng)

@@ -64,7 +64,7 @@ class Alert:
 def _render_shorthand(template: str, labels: dict, value: float) -> str:
     def fill(match):
         if match[1] == "value":
-            return go_float(value)
+            return f"{value:.4g}"
         return labels.get(match[2], "")
     return _SHORTHAND.sub(fill, template)
 
@@ -179,6 +179,40 @@ class _PromRule:
         return out
 
 
+_ACTIVE: dict[tuple[int, int], tuple] = {}
+
+
+def _active(groups: tuple, services: dict) -> list[list[bool]]:
+    """Per group, per rule: whether it can ever give anything in a world of these services.
+
+    Speed: a rule that reads no series of this world (a team rule about other services)
+    gives the same output at every evaluation, so when that is nothing it never needs
+    evaluating. A recording rule's series exist only while that rule is evaluated, so
+    which rules are active is settled together. Worked out once per scenario (drills of
+    one scenario share its rules and services), not once per drill.
+    """
+    key = (id(groups), id(services))
+    cached = _ACTIVE.get(key)
+    if cached is not None and cached[0] is groups and cached[1] is services:
+        return cached[2]
+    store = Store(services)
+    compiled = [[_PromRule(r, store) for r in g.rules] for g in groups]
+    every = [c for group in compiled for c in group]
+
+    def idle(c, records):
+        reads = any(matches(labels) for matches, name in zip(c.selectors, c.names) for labels, _, _ in store.exported(name))
+        recorded = any(name is None or name in records for name in c.names)
+        return not reads and not recorded and not c.output(0.0)
+    quiet, records = set(), None
+    while records != (records := {c.rule.name for c in every if c.rule.kind == "record" and id(c) not in quiet}):
+        quiet = {id(c) for c in every if idle(c, records)}
+    active = [[id(c) not in quiet for c in group] for group in compiled]
+    if len(_ACTIVE) > 256:
+        _ACTIVE.clear()
+    _ACTIVE[key] = (groups, services, active)
+    return active
+
+
 class Rules:
     """Every alert of one drill's rules, evaluated against the world's latest scrape."""
 
@@ -190,23 +224,16 @@ class Rules:
             self.shorthand.append(Alert(rule, labels, fingerprint(labels)))
         self.alerts = list(self.shorthand)  # and every Prometheus rule's alert, as its series first appears
         self.store = Store(world.services)
-        self.groups = [(g.interval or evaluation_interval, [_PromRule(r, self.store) for r in g.rules]) for g in groups]
-        records = {c.rule.name for _, compiled in self.groups for c in compiled if c.rule.kind == "record"}
-        for _, compiled in self.groups:
+        self.groups = []
+        for group, keep in zip(groups, _active(groups, world.services)):
+            compiled = [_PromRule(r, self.store) for r, kept in zip(group.rules, keep) if kept]
+            self.groups.append((group.interval or evaluation_interval, compiled))
             for c in compiled:
-                for matches in c.selectors:
-                    self.store.want(matches)
-        # Speed: a rule that reads no series of this world (a team rule for other services) gives
-        # the same output at every evaluation; when that is nothing, it never needs evaluating.
-        self.groups = [(every, [c for c in compiled if not self._idle(c, records)]) for every, compiled in self.groups]
+                for matches, name in zip(c.selectors, c.names):
+                    self.store.want(matches, name)
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
         self.scraped_at: float | None = None
-
-    def _idle(self, compiled: _PromRule, records: set) -> bool:
-        reads = any(matches(labels) for matches in compiled.selectors for labels, _ in self.store.available)
-        recorded = any(name is None or name in records for name in compiled.names)
-        return not reads and not recorded and not compiled.output(0.0)
 
     def scraped(self, now: float) -> None:
         """The world was just scraped: record the series rules read."""
@@ -234,6 +261,9 @@ class Rules:
             value = metrics[rule.service][rule.metric]
             holds = fresh and _OPS[rule.op](value, rule.threshold)
             alert.value = value
+            state = alert.state
+            if (state == "inactive" and not holds) or (state == "firing" and holds and alert.keep_since is None):
+                continue  # speed: nothing changes, as for nearly every alert at nearly every evaluation
             self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
                              lambda: self.world.cause_of(rule.service, rule.metric))
 

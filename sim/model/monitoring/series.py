@@ -30,31 +30,30 @@ def _le(bound: float) -> str:
     return "+Inf" if bound == math.inf else repr(bound)
 
 
-def catalog(services: dict) -> list[tuple[dict, object]]:
-    """Every series the world exports: its labels and how a scrape computes its next value.
-
-    A computer takes ``(metrics of the service, seconds since the last scrape, last value)``.
-    """
+def catalog(services: dict) -> list[tuple[dict, bool, object]]:
+    """Every series the world exports: its labels, whether it is a counter, and what a scrape adds
+    to it (a counter) or sets it to (a gauge), from ``(metrics of the service, seconds since the
+    last scrape)``."""
     out = []
     for svc in services.values():
         base = {"service": svc.name, "job": svc.name, "team": svc.team, **dict(svc.labels)}
 
-        def add(name, compute, **extra):
-            out.append(({"__name__": name, **base, **extra}, compute))
+        def add(name, counter, compute, **extra):
+            out.append(({"__name__": name, **base, **extra}, counter, compute))
 
-        add("http_requests_total", lambda m, dt, v: v + m["request_rate"] * (1.0 - m["error_rate"]) * dt, code="200")
-        add("http_requests_total", lambda m, dt, v: v + m["request_rate"] * m["error_rate"] * dt, code="500")
+        add("http_requests_total", True, lambda m, dt: m["request_rate"] * (1.0 - m["error_rate"]) * dt, code="200")
+        add("http_requests_total", True, lambda m, dt: m["request_rate"] * m["error_rate"] * dt, code="500")
         for bound in BUCKETS:
-            add("http_request_duration_seconds_bucket",
-                lambda m, dt, v, b=bound: v + m["request_rate"] * dt * _below(b, m["latency_p99_ms"]), le=_le(bound))
-        add("http_request_duration_seconds_count", lambda m, dt, v: v + m["request_rate"] * dt)
-        add("http_request_duration_seconds_sum",
-            lambda m, dt, v: v + m["request_rate"] * dt * m["latency_p99_ms"] / 1000.0 / math.log(100.0))
-        add("up", lambda m, dt, v: 0.0 if m["error_rate"] >= 0.999 else 1.0)
-        add("process_cpu_seconds_total", lambda m, dt, v: v + m["cpu"] * dt)
-        add("process_resident_memory_bytes", lambda m, dt, v: m["memory"] * MEMORY_LIMIT)
+            add("http_request_duration_seconds_bucket", True,
+                lambda m, dt, b=bound: m["request_rate"] * dt * _below(b, m["latency_p99_ms"]), le=_le(bound))
+        add("http_request_duration_seconds_count", True, lambda m, dt: m["request_rate"] * dt)
+        add("http_request_duration_seconds_sum", True,
+            lambda m, dt: m["request_rate"] * dt * m["latency_p99_ms"] / 1000.0 / math.log(100.0))
+        add("up", False, lambda m, dt: 0.0 if m["error_rate"] >= 0.999 else 1.0)
+        add("process_cpu_seconds_total", True, lambda m, dt: m["cpu"] * dt)
+        add("process_resident_memory_bytes", False, lambda m, dt: m["memory"] * MEMORY_LIMIT)
         for name in SHORTHAND:
-            add(name, lambda m, dt, v, n=name: m[n])
+            add(name, False, lambda m, dt, n=name: m[n])
     return out
 
 
@@ -80,11 +79,13 @@ class Series:
             return None
         return self.values[i]
 
-    def window(self, start: float, end: float) -> tuple[list, list]:
-        """Sample times and values in ``[start, end]`` (Prometheus 2's closed range), stale markers left out."""
-        times = self.times
-        lo, hi = bisect_right(times, start - 1e-9), bisect_right(times, end)
-        ts, vs = times[lo:hi], self.values[lo:hi]
+    def span(self, start: float, end: float) -> tuple[int, int]:
+        """Indexes of the samples in ``[start, end]`` (Prometheus 2's closed range)."""
+        return bisect_right(self.times, start - 1e-9), bisect_right(self.times, end)
+
+    def window(self, lo: int, hi: int) -> tuple[list, list]:
+        """Sample times and values of a span, stale markers left out."""
+        ts, vs = self.times[lo:hi], self.values[lo:hi]
         if None in vs:
             pairs = [(t, v) for t, v in zip(ts, vs) if v is not None]
             ts, vs = [t for t, _ in pairs], [v for _, v in pairs]
@@ -95,30 +96,52 @@ class Store:
     """The series rules select: scraped ones (kept only when wanted) and recorded ones."""
 
     def __init__(self, services: dict):
-        self.available = catalog(services)
+        self.services = services
+        self._available: list | None = None  # the catalog, made when a rule first asks (speed)
+        self.by_name: dict[str, list] = {}
+        self.kept: set[int] = set()
         self.scrape_times: list[float] = []
-        self.scraped: list[tuple[Series, object]] = []
+        self.scraped: list[tuple[Series, bool, object]] = []
         self.series: list[Series] = []
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
+        self._metrics, self._dt, self._steps = None, None, []
 
-    def want(self, matches) -> None:
-        """Keep every exported series whose labels ``matches`` accepts (before the first scrape)."""
-        for labels, compute in self.available:
-            if matches(labels) and not any(s.labels == labels for s, _ in self.scraped):
+    @property
+    def available(self) -> list:
+        if self._available is None:
+            self._available = catalog(self.services)
+            for entry in self._available:
+                self.by_name.setdefault(entry[0]["__name__"], []).append(entry)
+        return self._available
+
+    def exported(self, name: str | None) -> list:
+        """The catalog's entries named ``name`` (all of them for a selector without a name)."""
+        return self.available if name is None else (self.available and self.by_name.get(name, []))
+
+    def want(self, matches, name: str | None) -> None:
+        """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""
+        for entry in self.exported(name):
+            labels, counter, compute = entry
+            if matches(labels) and id(entry) not in self.kept:
+                self.kept.add(id(entry))
                 series = Series(labels, self.scrape_times)
-                self.scraped.append((series, compute))
+                self.scraped.append((series, counter, compute))
                 self.series.append(series)
                 self.version += 1
 
     def scrape(self, t: float, metrics: dict) -> None:
         dt = 0.0 if self._last is None else t - self._last
-        self._last = t
         self.scrape_times.append(t)
-        for series, compute in self.scraped:
+        # Speed: a calm world hands over the very same metrics every scrape, so what each
+        # series gains is what it gained last time (the same floats: nothing is approximated).
+        if metrics is not self._metrics or dt != self._dt:
+            self._steps = [compute(metrics[s.labels["service"]], dt) for s, _, compute in self.scraped]
+        self._last, self._metrics, self._dt = t, metrics, dt
+        for (series, counter, _), step in zip(self.scraped, self._steps):
             values = series.values
-            values.append(compute(metrics[series.labels["service"]], dt, values[-1] if values else 0.0))
+            values.append(values[-1] + step if counter and values else step)
 
     def record(self, t: float, owner, output: dict) -> None:
         """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale."""
