@@ -150,7 +150,7 @@ def _scenario(case: Case, rules):
 def run(case: Case, expr: str | None = None) -> Drill:
     """drillsim's drill of the case (no participants: the world follows its faults alone)."""
     rule = PromRule("alert", case.name, parse_expr(expr or case.expr), float(case.for_s), float(case.keep_s),
-                    case.labels, case.annotations, f"{case.name}:1")
+                    case.labels, case.annotations)
     drill = Drill(_scenario(case, (RuleGroup("g", None, (rule,)),)), script=Script((), ()), samples=False)
     rules = drill.monitoring.rules
     rules.notify = lambda alert: None  # routing and paging are not under test

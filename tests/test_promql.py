@@ -108,7 +108,7 @@ def run_rules(rules, scenario=REFERENCE, **monitoring):
 
 
 def alert_rule(name, expr, for_s=0.0, keep=0.0, **kw):
-    return PromRule("alert", name, expr, for_s, keep, kw.get("labels", {}), kw.get("annotations", {}), "test:1")
+    return PromRule("alert", name, expr, for_s, keep, kw.get("labels", {}), kw.get("annotations", {}))
 
 
 def times(events, name):
@@ -147,7 +147,7 @@ def test_scrapes_past_the_lookback_go_stale_and_the_alert_resolves_between_them(
 
 
 def test_recording_rules_feed_later_rules():
-    record = PromRule("record", "svc:errors", 'max by (service) (error_rate{service="checkout"})', 0, 0, {}, {}, "t:1")
+    record = PromRule("record", "svc:errors", 'max by (service) (error_rate{service="checkout"})', 0, 0, {}, {})
     events = run_rules([record, alert_rule("Recorded", "svc:errors > 0.05", 120.0)])
     assert times(events, "Recorded")[0] == ("alert.firing", 435)
 

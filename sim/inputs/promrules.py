@@ -54,7 +54,6 @@ class PromRule:
     keep_firing_for_s: float
     labels: dict
     annotations: dict
-    where: str  # file:line of the rule, for errors at evaluation
 
 
 @dataclass(frozen=True)
@@ -168,7 +167,6 @@ def _rule(r, check: Checker) -> PromRule | None:
         kind=kind, name=alert if alert is not None else record, expr=expr,
         for_s=r.get("for", duration, 0.0), keep_firing_for_s=r.get("keep_firing_for", duration, 0.0),
         labels=r.get("labels", _templates, {}), annotations=r.get("annotations", _templates, {}),
-        where=f"{check.path}:{r.line_of('expr')}",
     )
     r.done()
     return rule
