@@ -92,8 +92,9 @@ def condition(p: Picker, inner: str, values: list[float]) -> str:
             distinct.append(v)
 
     def pick():
-        if len(distinct) < 2:
-            return distinct[0] if distinct else 0.0
+        if len(distinct) < 2:  # one value (give or take the noise): a threshold well clear of it
+            value = distinct[0] if distinct else 0.0
+            return value + p.choice((-0.5, 0.5)) * (abs(value) + 1)
         i = int(p.uniform(0, len(distinct) - 1 - 1e-9))
         return (distinct[i] + distinct[i + 1]) / 2
     op, threshold = p.choice((">", "<", ">=", "<=", ">", ">")), pick()
