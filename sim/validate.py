@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .authoring.chaos import load_mapping
 from .inputs import yamlfile
+from .inputs.alertmanager import load_alertmanager
 from .inputs.config import (
     default_file,
     load_process,
@@ -47,6 +48,7 @@ KINDS = (
     Kind("catalog", "fault catalog", lambda d: "kinds" in d, load_catalog),
     Kind("rules", "Prometheus rules", is_rule_file, load_rules),
     Kind("mapping", "chaos mapping", _mapping_rules, load_mapping),
+    Kind("alertmanager", "Alertmanager configuration", lambda d: "route" in d and "receivers" in d, load_alertmanager),
     Kind("scenario", "scenario", lambda d: "services" in d or "faults" in d, load_scenario),
     Kind("script", "script", lambda d: "actions" in d or "participants" in d, load_script),
     Kind("roster", "roster", lambda d: "people" in d, load_roster),
