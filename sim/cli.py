@@ -506,6 +506,32 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
 
 
 @import_.command()
+@click.argument("rules", nargs=-1, required=True, type=_file)
+@click.option("--topology", "topology_file", type=_file,
+              help="Topology file: list the rules that select none of its services' series.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Monitoring file to write or merge into, e.g. drills/monitoring/rules.yml (default: stdout).")
+def prometheus(rules, topology_file, out):
+    """The team's Prometheus RULES files as a monitoring file every drill uses (in drills/monitoring/).
+    Rules drillsim cannot evaluate are left out and listed on stderr with their line."""
+    from .authoring.promimport import import_rules
+    from .inputs.topology import load_topology
+    from .outputs.files import write_atomic
+
+    topology = load_topology(topology_file) if topology_file else None
+    made = import_rules(list(rules), topology, out)
+    for line in made.skipped:
+        click.echo(f"not imported: {line}", err=True)
+    for line in made.unseen:
+        click.echo(f"no data: {line}", err=True)
+    if out is None:
+        click.echo(made.text, nl=False)
+    else:
+        write_atomic(out, made.text)
+        click.echo(f"Wrote {out}; drills pick it up from there when it is in drills/monitoring/", err=True)
+
+
+@import_.command()
 @click.argument("config_file", metavar="ALERTMANAGER_YML", type=_file)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="The team's monitoring file to write or merge into (default: drills/monitoring/alertmanager.yml).")

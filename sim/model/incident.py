@@ -131,7 +131,7 @@ class Incident:
         firing = self.drill.monitoring.firing()
         if firing:
             return firing[0].rule.service
-        pages = self.drill.monitoring.pages
+        pages = [p for p in self.drill.monitoring.pages if p.service in self.drill.scenario.services]
         return pages[-1].service if pages else None
 
     def _apply_declare(self, action):
