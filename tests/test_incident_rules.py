@@ -163,7 +163,7 @@ def test_only_the_commander_stands_a_declared_incident_down(console):
     assert console.do("lee", "stand_down", reason="noise").reason \
         == "only the Incident Commander (dana) can stand the incident down"
     rejected = console.events("action.rejected")[-1]  # the reason lee gave is kept apart from why it failed
-    assert (rejected["do"], rejected["stated"], rejected["reason"]) == (
+    assert (rejected["do"], rejected["fields"]["reason"], rejected["reason"]) == (
         "stand_down", "noise", "only the Incident Commander (dana) can stand the incident down")
     assert console.do("dana", "stand_down", reason="false alarm").ok
     stood = console.events("incident.stood_down")
