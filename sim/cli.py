@@ -1,6 +1,7 @@
 """The ``drill`` command: a thin shell over the Python API."""
 
 import json
+import math
 from pathlib import Path
 
 import click
@@ -8,14 +9,57 @@ import click
 from .inputs.errors import DrillError
 
 
+class _UserError(click.ClickException):
+    exit_code = 2  # like click's own usage errors: the input needs fixing, not the tool
+
+
 class _Group(click.Group):
-    """Prints a user's mistake as one clear message, never a traceback."""
+    """Prints a user's mistake as one clear message, never a traceback, and exits 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except DrillError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise _UserError(str(exc)) from None
+        except OSError as exc:  # a folder that cannot be made, a full disk: where and what, no traceback
+            raise _UserError(f"{exc.filename or 'error'}: {exc.strerror or exc}") from None
+
+
+class _Finite(click.FloatRange):
+    """A float in a range that is also a number: click's ranges let ``nan`` through."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class _Slug(click.ParamType):
+    """A name that becomes a folder or file name: never a path."""
+
+    name = "NAME"
+
+    def convert(self, value, param, ctx):
+        from .inputs.yamlfile import slug
+
+        try:
+            return slug(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _Path(click.Path):
+    """A path the operating system can take: one with a NUL byte in it is refused here."""
+
+    def convert(self, value, param, ctx):
+        if "\0" in str(value):
+            self.fail(f"{value!r} holds a NUL character, which no path can", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+SEED = click.IntRange(0, 2**63 - 1)  # what the drill store's INTEGER column holds
+_speed = _Finite(min=0, min_open=True, max=1e6)
 
 
 @click.group(cls=_Group)
@@ -24,7 +68,7 @@ def main():
     """drillsim: chaos-driven incident drills, simulated or live, scored against your process."""
 
 
-_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+_file = _Path(exists=True, dir_okay=False, path_type=Path)
 _process_option = click.option("--process", "process_file", type=_file,
                                help="Process file (default: drills/process.yaml if present, else built-in).")
 _roster_option = click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
@@ -35,13 +79,13 @@ _roster_option = click.option("--roster", type=_file, help="Roster file (default
 @click.option("--script", type=_file, help="A timeline script that plays some or all participants.")
 @_process_option
 @_roster_option
-@click.option("--seed", type=int, help="Seed for every random choice in the drill (default: 0, or the plan entry's).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<scenario>/<seed or script>/).")
+@click.option("--seed", type=SEED, help="Seed for every random choice in the drill (default: 0, or the plan entry's).")
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<scenario>/<seed or script>/).")
 @click.option("--json", "as_json", is_flag=True, help="Print score.json to stdout instead of the scorecard.")
 @click.option("--date", "conducted", type=click.DateTime(["%Y-%m-%d"]), help="Record the drill as conducted on this day (default: today, or the plan entry's date).")
 @click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml) whose entry this drill carries out.")
 @click.option("--entry", type=click.IntRange(min=1), help="The plan entry (1 = the first drill in the plan).")
-@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
+@click.option("--store", "store_path", type=_Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
               help="Drill store to record into (default: drills/drills.db; env DRILLSIM_STORE).")
 def run(scenario, script, process_file, roster, seed, out, as_json, conducted, plan_file, entry, store_path):
     """Run one simulated drill of SCENARIO (a file, or a name in scenarios/; default: the reference
@@ -65,6 +109,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
     scenario_file = config.scenario_path(scenario)
     scn = config.load_scenario(scenario_file)
     timeline_script = config.load_script(script, scn.start) if script else None
+    store.connect(store_path).close()  # an unusable store is refused before any output is written
     result = run_drill(scn, process, team, timeline_script, seed)
     card = score(result.events, scn, process)
     out = out or Path("reports") / scn.name / (f"script-{script.stem}" if script else f"seed-{seed}")
@@ -89,7 +134,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=_Path(path_type=Path))
 def validate(files):
     """Check scenario, process, roster, script, topology and fault catalog files; print every problem as
     file:line: message."""
@@ -105,7 +150,7 @@ def validate(files):
         else:
             click.echo(f"{path}: ok ({kind})")
     if failed:
-        raise SystemExit(1)
+        raise SystemExit(2)
 
 
 @main.command()
@@ -122,7 +167,7 @@ def scenarios():
 
 # --- drill records, the quarter's plan, the IC rotation, the quarterly report ---------------
 
-_store_option = click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
+_store_option = click.option("--store", "store_path", type=_Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
                              help="Drill store (default: drills/drills.db; env DRILLSIM_STORE).")
 
 
@@ -207,8 +252,8 @@ def history(quarter, person, store_path):
 
 
 @main.command()
-@click.argument("drill_id", type=int)
-@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.argument("drill_id", type=click.IntRange(1, 2**63 - 1))
+@click.option("--report", "report_dir", type=_Path(file_okay=False, path_type=Path),
               help="Also re-render the drill's events.jsonl, score.json, report.md and timeline.png into this folder.")
 @_store_option
 def show(drill_id, report_dir, store_path):
@@ -249,7 +294,7 @@ def show(drill_id, report_dir, store_path):
 @click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter.")
 @click.option("--person", help="Only drills this person took part in.")
 @click.option("--events", "with_events", is_flag=True, help="JSON lines only: include each drill's full event log.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
 @_store_option
 def export(fmt, quarter, person, with_events, out, store_path):
     """Write recorded drills as CSV (one row per drill) or JSON lines (one full record per line)."""
@@ -282,8 +327,8 @@ def export(fmt, quarter, person, with_events, out, store_path):
 @main.command()
 @click.option("--quarter", callback=_quarter, help="The rotation as it stood at the end of this quarter (default: all drills).")
 @click.option("--propose", callback=_quarter, help="Propose this quarter's drills and write them as a plan file.")
-@click.option("--drills", "count", type=click.IntRange(min=1), default=3, show_default=True, help="Drills to propose.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Proposal file (default: drills/<quarter>.yaml).")
+@click.option("--drills", "count", type=click.IntRange(1, 100), default=3, show_default=True, help="Drills to propose.")
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path), help="Proposal file (default: drills/<quarter>.yaml).")
 @click.option("--force", is_flag=True, help="Overwrite an existing plan file.")
 @_roster_option
 @_store_option
@@ -361,7 +406,7 @@ def report():
 
 @report.command("quarter")
 @click.argument("quarter", callback=_quarter)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<quarter>/).")
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<quarter>/).")
 @click.option("--plan", "plan_file", type=_file, help="The quarter's plan (default: drills/<quarter>.yaml if present).")
 @_roster_option
 @_store_option
@@ -388,11 +433,11 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
 
 @main.command()
 @click.option("--topology", "topology_file", type=_file, help="Topology file (default: drills/topology.yaml).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first scenario; the next ones use seed+1, ...")
-@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="How many scenarios to write.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the first scenario; the next ones use seed+1, ...")
+@click.option("--count", type=click.IntRange(1, 10_000), default=1, show_default=True, help="How many scenarios to write.")
 @click.option("--difficulty", type=click.Choice(["easy", "medium", "hard"]),
               help="Keep drawing until each scenario's measured difficulty is in this band (default: any).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("generated"), show_default=True,
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), default=Path("generated"), show_default=True,
               help="Folder to write the scenario files to.")
 def generate(topology_file, seed, count, difficulty, out):
     """Write generated scenarios: random failure stories over your topology, with difficulty measured
@@ -419,7 +464,7 @@ def import_():
 @click.option("--topology", "topology_file", type=_file, help="Topology file (default: drills/topology.yaml).")
 @click.option("--mapping", type=_file, help="More mapping rules (YAML, read before the built-in table).")
 @click.option("--target", help="The topology service that stands for targets the experiment names but the topology lacks.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Scenario file to write (default: stdout).")
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path), help="Scenario file to write (default: stdout).")
 def chaostoolkit(experiment, topology_file, mapping, target, out):
     """A scenario from a Chaos Toolkit EXPERIMENT (JSON or YAML): its method's actions become faults at the
     times its pauses give, its steady-state probes the alerts. What cannot be mapped is listed on stderr."""
@@ -442,14 +487,14 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
 @click.option("--name", help="Your name in the drill (default: the first person of a resumed drill).")
 @click.option("--as", "seat", type=click.Choice(["oncall", "ic", "comms", "ops"]), default="oncall", show_default=True,
               help="Your seat: the primary on-call (who can take any role), or the role the bots hand you (ic: IC training).")
-@click.option("--speed", type=float, help="Simulated seconds per second (default 1: real time).")
+@click.option("--speed", type=_speed, help="Simulated seconds per second (default 1: real time).")
 @click.option("--bots/--no-bots", default=True, show_default=True, help="Bots play every roster member who is not you.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice in the drill.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for every random choice in the drill.")
 @_process_option
 @_roster_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=_Path(file_okay=False, path_type=Path),
               help="The drill's folder (default: reports/live/<scenario>-<UTC date and time>/).")
-@click.option("--resume", type=click.Path(file_okay=False, exists=True, path_type=Path),
+@click.option("--resume", type=_Path(file_okay=False, exists=True, path_type=Path),
               help="Carry on the drill kept in this folder, from where it stopped.")
 @_store_option
 def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, resume, store_path):
@@ -490,16 +535,16 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 @main.command()
 @click.argument("scenario", required=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (only this machine by default).")
-@click.option("--port", type=int, default=8321, show_default=True)
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per wall-clock second.")
-@click.option("--seed", type=int, help="Seed for every random choice in the drill (default: the plan entry's, else 0).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8321, show_default=True)
+@click.option("--speed", type=_speed, default=1.0, show_default=True, help="Simulated seconds per wall-clock second.")
+@click.option("--seed", type=SEED, help="Seed for every random choice in the drill (default: the plan entry's, else 0).")
 @_process_option
 @_roster_option
 @click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml): with --entry, serve that live drill.")
 @click.option("--entry", type=click.IntRange(min=1), help="Which drill of --plan (1-based): its scenario, seed and people's seats.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=_Path(file_okay=False, path_type=Path),
               help="Drill folder (default: reports/<scenario>/live-<time>/).")
-@click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--resume", type=_Path(exists=True, file_okay=False, path_type=Path),
               help="Carry on the drill in this folder after the server stopped (same links).")
 @_store_option
 def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, store_path):
@@ -512,6 +557,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     from .live.web.app import serve as run_server
     from .live.web.room import Room, planned_seats
 
+    _check_listen(host, port)  # before a room.json exists that a second try would refuse
     if resume:
         context = click.get_current_context()
         given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
@@ -547,6 +593,19 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     run_server(room, host, port)
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Refuse an address the server could not listen on, before anything is set up."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL, or a name IDNA refuses
+        raise DrillError(f"--host {host} --port {port}: cannot listen there: {getattr(exc, 'strerror', None) or exc}") from None
+
+
 class VariantSpec(click.ParamType):
     """``NAME=FILE`` (or just ``FILE``, named after it): one process variant."""
 
@@ -556,6 +615,7 @@ class VariantSpec(click.ParamType):
         name, _, file = value.rpartition("=") if "=" in value else (Path(value).stem, "", value)
         if not name or not file:
             self.fail(f"expected NAME=FILE, e.g. ic-comms=drills/variants/ic-does-comms.yaml, got {value!r}", param, ctx)
+        name = _Slug().convert(name, param, ctx)  # it names the comparison's folder
         if not Path(file).is_file():
             self.fail(f"{file}: no such variant file", param, ctx)
         return name, Path(file)
@@ -565,15 +625,15 @@ class VariantSpec(click.ParamType):
 @click.argument("scenarios", nargs=-1)
 @click.option("--variant", "variant_specs", type=VariantSpec(), multiple=True, required=True,
               help="A process variant, NAME=FILE; give two or more. The first is the baseline.")
-@click.option("--runs", type=click.IntRange(1), default=1000, show_default=True, help="Runs; each runs every variant.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the runs' scenarios and drill seeds.")
+@click.option("--runs", type=click.IntRange(1, 10_000_000), default=1000, show_default=True, help="Runs; each runs every variant.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for the runs' scenarios and drill seeds.")
 @click.option("--weights", help="Comma-separated weights of the scenarios (default: spread uniformly).")
-@click.option("--workers", type=click.IntRange(1), help="Local worker processes (default: every core).")
+@click.option("--workers", type=click.IntRange(1, 1024), help="Local worker processes (default: every core).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on an existing Dask cluster, e.g. tcp://host:8786.")
 @_process_option
 @_roster_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/compare/<name>/).")
-@click.option("--name", help="Name of the comparison (default: the variant names joined by -vs-).")
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), help="Output folder (default: reports/compare/<name>/).")
+@click.option("--name", type=_Slug(), help="Name of the comparison (default: the variant names joined by -vs-).")
 def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address, process_file, roster, out, name):
     """Compare process variants on RUNS paired simulated drills of SCENARIOS (default: the reference
     scenario); write runs.parquet, summary.md, summary.html and plots/ to reports/compare/<name>/."""
@@ -594,7 +654,9 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     try:
         weight_list = tuple(float(w) for w in weights.split(",")) if weights else ()
     except ValueError:
-        raise DrillError(f"--weights: expected comma-separated numbers, got {weights!r}") from None
+        weight_list = (math.nan,)
+    if not all(math.isfinite(w) and w >= 0 for w in weight_list):
+        raise DrillError(f"--weights: expected comma-separated numbers, 0 or more, got {weights!r}")
     variants = tuple(load_variant(n, f, process_file, roster) for n, f in variant_specs)
     plan = cmp.Plan(scns, variants, runs, seed, weight_list)
     out = out or Path("reports") / "compare" / (name or cmp.default_name(plan))

@@ -216,7 +216,7 @@ def test_compare_rejects_bad_input_cleanly(tmp_path):
     result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",
                                        "--variant", f"a={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2",
                                        "--out", str(tmp_path)])
-    assert result.exit_code == 1 and "variant names must differ" in result.output
+    assert result.exit_code == 2 and "variant names must differ" in result.output
     assert "Traceback" not in result.output
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..inputs.config import REPO
 from ..outputs import report
-from ..outputs.files import write_atomic
+from ..outputs.files import replace_files
 from . import stats
 
 # (column, label, which way is better, display unit)
@@ -198,10 +198,9 @@ def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[di
                "noise": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "within noise"],
                "same": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "same in every run"]}
     md, html = render(context)
-    written = [write_atomic(out / "summary.md", md), write_atomic(out / "summary.html", html)]
     units = {c: u for c, _, _, u in METRICS}
     labels = {c: label for c, label, _, _ in METRICS}
-    for column in PLOTTED:
-        if column in table:
-            written.append(write_atomic(out / "plots" / f"{column}.png", plot(paired[column], names, labels[column], units[column])))
-    return written
+    plots = {f"plots/{column}.png": plot(paired[column], names, labels[column], units[column])
+             for column in PLOTTED if column in table}
+    return replace_files(out, {"summary.md": md, "summary.html": html, **plots},
+                         stale=tuple(f"plots/{column}.png" for column in PLOTTED))

@@ -14,7 +14,7 @@ from . import units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .errors import DrillError
 from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, shares
-from .yamlfile import Checker, Fields, flag, number, one_of, text, text_list
+from .yamlfile import Checker, Fields, flag, number, one_of, slug, text, text_list
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
@@ -195,7 +195,13 @@ def load_scenario(path) -> Scenario:
     check = Checker(path)
     doc = check.mapping(yamlfile.load(path), "scenario", 1, root=True)
     check.raise_problems()
-    name = doc.get("name", text, path.stem)
+    name = doc.get("name", slug)
+    if doc.data.get("name") is None:  # named after its file, which must then be a plain name too
+        try:
+            name = slug(path.stem)
+        except ValueError as exc:
+            check.problem(1, f"scenario: give a name: (the file's name is not one: {exc})")
+    name = name or "scenario"
     title = doc.get("title", text, name)
     description = doc.get("description", text, "")
     start = doc.get("start", units.timestamp, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), required=True)

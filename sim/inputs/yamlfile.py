@@ -4,6 +4,7 @@ Every mapping and list loaded here remembers the line it starts on and the line 
 each of its keys, so that every problem can be reported as ``file:line: message``.
 """
 
+import re
 from pathlib import Path
 
 import yaml
@@ -189,6 +190,17 @@ def number(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {value!r}")
     return float(value)
+
+
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def slug(value) -> str:
+    """A name that becomes a file or folder name: letters, digits, ``.``, ``_`` and ``-``, never a path."""
+    name = text(value)
+    if not _SLUG.fullmatch(name):
+        raise ValueError(f"expected a plain name (letters, digits, '.', '_' and '-', at most 100), got {name!r}")
+    return name
 
 
 def flag(value) -> bool:
