@@ -18,7 +18,7 @@ from ..inputs import units, yamlfile
 from ..inputs.errors import DrillError
 from ..inputs.faults import FAULT_KINDS
 from ..inputs.topology import Topology
-from ..inputs.yamlfile import Checker, Fields, number, one_of, text
+from ..inputs.yamlfile import Checker, Fields, one_of, ranged, text
 from . import story
 
 BUILTIN = Path(__file__).resolve().parent / "chaostoolkit.yaml"
@@ -80,7 +80,7 @@ def load_mapping(path) -> Mapping:
 def _rule(f: Fields, result_key: str, choices: tuple) -> Rule:
     match = f.get("match", _patterns, {}, required=True)
     rule = Rule(match, **{result_key: f.get(result_key, one_of(*choices), None, required=True)},
-                scale=f.get("scale", number, 1.0), service=f.get("service", text))
+                scale=f.get("scale", ranged(0, 1e3), 1.0), service=f.get("service", text))
     if rule.scale <= 0:
         f.checker.problem(f.line_of("scale"), f"{f.where}.scale must be more than 0")
     f.done()
@@ -321,10 +321,13 @@ def _merge(alerts: list, more: list) -> list:
 
 
 def _seconds(value) -> float | None:
-    """Seconds from a number, or None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    """Seconds from a number (0 to a year), or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return units.duration(value)
+    except ValueError:
+        return None
 
 
 def _pause(pauses: dict, which: str, where: str, skipped: list) -> float:
