@@ -557,7 +557,6 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     from .live.web.app import serve as run_server
     from .live.web.room import Room, planned_seats
 
-    _check_listen(host, port)  # before a room.json exists that a second try would refuse
     if resume:
         context = click.get_current_context()
         given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
@@ -565,6 +564,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
         if given:
             raise DrillError("--resume carries on a drill as it was set up (change the speed on the facilitator's "
                              f"page): drop {', '.join(given)}")
+        _check_listen(host, port)
         room = Room.open(resume)
     else:
         process_file = process_file or config.default_file("drills/process.yaml")
@@ -580,6 +580,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
         scenario_file = config.scenario_path(scenario)
         name = config.load_scenario(scenario_file).name
         out = out or Path("reports") / name / f"live-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+        _check_listen(host, port)  # before a room.json exists that a second try would refuse
         room = Room.create(out, scenario_file, process_file, roster, seed=seed or 0, speed=speed, seats=seats,
                            plan=recording)
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"

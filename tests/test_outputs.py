@@ -30,7 +30,7 @@ def test_a_name_that_is_a_path_is_refused_before_anything_is_written(tmp_path, m
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "s.yaml"
     path.write_text(TINY.replace("name: tiny", f"name: {name!r}"), encoding="utf-8")
-    for command in (["run", str(path)], ["serve", str(path), "--port", "1"]):
+    for command in (["run", str(path)], ["serve", str(path)]):
         result = CliRunner().invoke(main, command)
         _clean(result)
         assert f"{path}:3: name: expected a plain name" in result.output
