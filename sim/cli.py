@@ -607,6 +607,10 @@ def _check_listen(host: str, port: int) -> None:
         raise DrillError(f"--host {host} --port {port}: cannot listen there: {getattr(exc, 'strerror', None) or exc}") from None
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class VariantSpec(click.ParamType):
     """``NAME=FILE`` (or just ``FILE``, named after it): one process variant."""
 
@@ -639,11 +643,12 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     """Compare process variants on RUNS paired simulated drills of SCENARIOS (default: the reference
     scenario); write runs.parquet, summary.md, summary.html and plots/ to reports/compare/<name>/."""
     import os
+    import signal
     import sys
     import time
 
     from .analysis import compare as cmp
-    from .analysis import summary
+    from .analysis import journal, summary
     from .inputs import config
     from .inputs.variants import load_variant
 
@@ -671,13 +676,23 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
         elapsed = time.perf_counter() - started
         return f"{done[0] / elapsed:,.0f} drills/s" if done[0] and elapsed > 0 else ""
 
-    with click.progressbar(length=plan.drills, label="Simulating", show_eta=True, show_percent=True,
-                           item_show_func=rate, file=sys.stderr) as bar:
-        def progress(n):
-            done[0] += n
-            bar.update(n, done[0])
+    # SIGTERM, like Ctrl-C, stops the workers and keeps the finished batches for the next try.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    kept = journal.Journal(out, plan, plan.per_batch(workers))
+    if kept.offsets:
+        click.echo(f"Carrying on the comparison stopped in {out}/: {len(kept.offsets)} batches of runs already done", err=True)
+    try:
+        with click.progressbar(length=plan.drills, label="Simulating", show_eta=True, show_percent=True,
+                               item_show_func=rate, file=sys.stderr) as bar:
+            def progress(n):
+                done[0] += n
+                bar.update(n, done[0])
 
-        runs_file = cmp.write_runs(cmp.execute(plan, workers, dask_address, progress), out / "runs.parquet")
+            runs_file = cmp.write_runs(cmp.execute(plan, workers, dask_address, progress, kept), out / "runs.parquet")
+    finally:
+        kept.close()
+        signal.signal(signal.SIGTERM, previous)
+    journal.remove(out)
     elapsed = time.perf_counter() - started
     click.echo(f"Simulated {plan.drills} drills in {elapsed:.1f} s ({plan.drills / elapsed:,.0f} drills/s)", err=True)
     scenario_index, _ = plan.assignments()

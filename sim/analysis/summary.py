@@ -151,7 +151,8 @@ def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
         if x.size:
             left.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=name)
     left.set(title=f"{label}: distribution", xlabel=f"{label} ({shown})" if shown else label, ylabel="share of runs ≤ x")
-    left.legend(fontsize=8)
+    if left.get_legend_handles_labels()[0]:  # a metric no run reached (nothing mitigated) has no curve
+        left.legend(fontsize=8)
     base = wide[variants[0]]
     diffs = {name: (wide[name] - base).dropna().to_numpy() for name in variants[1:]}
     spread = np.concatenate([d for d in diffs.values() if d.size] or [np.zeros(1)])
@@ -163,7 +164,7 @@ def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
     right.axvline(0, color="black", linewidth=0.8)
     right.set(title="Paired difference from the baseline, run by run", xlabel=f"difference ({shown})" if shown else "difference",
               ylabel="runs")
-    if len(variants) > 1:
+    if right.get_legend_handles_labels()[0]:
         right.legend(fontsize=8)
     fig.tight_layout()
     buffer = io.BytesIO()
