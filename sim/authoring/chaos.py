@@ -214,8 +214,8 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
         check.problem(line, message)
     check.raise_problems()
     if not injections:
-        raise DrillError(f"{path}: no action of the method maps to a fault kind, so there is no drill:\n  "
-                         + "\n  ".join(skipped) + "\nAdd rules for them to a --mapping file (see docs/generate.md).")
+        raise DrillError(f"{path}:{doc.line_of('method')}: no action of the method maps to a fault kind, so there is "
+                         "no drill (add rules for them to a --mapping file, see docs/generate.md):\n  " + "\n  ".join(skipped))
     injections = _fixes(rollbacks, named, topology, mapping, injections, notes, skipped)
 
     services = story.services_block(topology)
@@ -243,7 +243,8 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
         notes.append("the steady-state probes would not notice these faults: the team's standard symptom alerts were added")
         seen = story.impact(story.draft(scenario, name))
     if seen.first_alert is None:
-        raise DrillError(f"{path}: the faults it injects raise no alert on topology {topology.name}, so there is no drill")
+        raise DrillError(f"{path}:{doc.line_of('method')}: the faults it injects raise no alert on topology "
+                         f"{topology.name}, so there is no drill")
     scenario["truth"] = story.truth(topology, scenario, seen)
     header = [f"Imported by `drill import chaostoolkit` from {path.name}: Chaos Toolkit experiment {title!r}.",
               *notes]

@@ -421,7 +421,7 @@ def _text_map(value):
 
 
 def _known_service(f: Fields, key: str, name: str, services: dict) -> None:
-    if name and services and name not in services:
+    if f.data.get(key) is not None and services and name not in services:  # given, even as '': known
         f.checker.problem(f.line_of(key), f"{f.where}.{key}: unknown service {name!r} (known: {', '.join(services)})")
 
 
