@@ -89,3 +89,22 @@ def test_numbers_at_the_edges_of_their_ranges_run(tmp_path):
     result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "out"), "--json"])
     assert result.exit_code == 0, result.output
     assert re.search(r'"scenario": "tiny"', result.output)
+
+
+@pytest.mark.parametrize("name, content, line, words", [
+    ("process.yaml", "bots:\n  ack: {median: 90s, sigma: " + "1" + "0" * 56 + "}\n", 2, "expected a number from 0 to 5"),
+    ("process.yaml", "bots:\n  experience: .nan\n", 2, "bots.experience: expected a number from 0 to 100"),
+    ("process.yaml", "postmortem_business_days: 1e400\n", 1, "postmortem_business_days"),
+    ("process.yaml", "scoring:\n  weights: {declare: .inf}\n", 2, "expected a number from 0"),
+    ("roster.yaml", "shadow_before_lead: .inf\npeople:\n  - {name: a, oncall: primary}\n", 1,
+     "shadow_before_lead: expected a whole number from 0 to 1000"),
+    ("roster.yaml", "people:\n  - {name: a, oncall: primary, profile: {ack: -5}}\n", 2, "0s or more"),
+])
+def test_numbers_out_of_range_in_the_process_and_roster(tmp_path, name, content, line, words):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    kind = "--process" if name == "process.yaml" else "--roster"
+    for command in (["validate", str(path)], ["run", str(DATA / "tiny.yaml"), kind, str(path), "--out", str(tmp_path / "o")]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2 and result.exc_info[0] is SystemExit, result.output
+        assert f"{path}:{line}: " in result.output and words in result.output, result.output
