@@ -204,6 +204,9 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
         for i, (line, raw) in enumerate(items):
             if not isinstance(raw, dict):
                 check.problem(line, f"{where}[{i}] must be a mapping (an activity or a ref), got {type(raw).__name__}")
+            for key in ("name", "ref"):
+                if isinstance(raw, dict) and key in raw and not isinstance(raw[key], str):
+                    check.problem(getattr(raw, "key_lines", {}).get(key, line), f"{where}[{i}].{key} must be text")
     if not method:
         check.problem(doc.line, "experiment: 'method' must list at least one activity")
     check.raise_problems()
