@@ -12,7 +12,7 @@ KINDS = [kind for kind, files in SOURCES.items() if files]
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@settings(max_examples=8, deadline=None, derandomize=True, database=None,
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_mutated_input_is_refused_with_its_line_or_runs(kind, data, tmp_path_factory, monkeypatch):

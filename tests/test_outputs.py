@@ -189,3 +189,29 @@ def test_odd_command_line_values_are_refused_cleanly(tmp_path, monkeypatch, args
     _clean(result)
     assert "Error" in result.output
     assert not (tmp_path / "reports").exists() and not (tmp_path / "room.json").exists()
+
+
+def test_every_option_of_every_command_has_a_bounded_type():
+    """Walking the commands: no bare int or float (unbounded: a seed past the store's range,
+    a nan speed), and every path refuses a NUL; new options are held to the same rule."""
+    import click
+
+    from sim import cli
+
+    def params(command, name=()):
+        if isinstance(command, click.Group):
+            for sub, child in command.commands.items():
+                yield from params(child, name + (sub,))
+        else:
+            for param in command.params:
+                yield " ".join(name), param
+
+    checked = 0
+    for name, param in params(main):
+        assert param.type not in (click.INT, click.FLOAT), f"drill {name} {param.opts[0]}: an unbounded number"
+        if isinstance(param.type, click.Path):
+            assert isinstance(param.type, cli._Path), f"drill {name} {param.opts[0]}: a path that lets NUL through"
+        if isinstance(param.type, click.FloatRange):
+            assert isinstance(param.type, cli._Finite), f"drill {name} {param.opts[0]}: a range that lets nan through"
+        checked += 1
+    assert checked > 80
