@@ -9,8 +9,10 @@ nesting), then goes through what `drill validate` does and, when that accepts it
 the matching `drill` command does with a file of that kind.
 """
 
+import copy
 import dataclasses
 import datetime as dt
+import functools
 import json
 import re
 import traceback
@@ -48,11 +50,18 @@ BYTES = [b"\t", b"\xff", b"\xc3", b"\x07", b"\x00", b"\n", b"  ", b"[", b"{", b"
 LINE = re.compile(r"^\S.*:\d+: \S")
 
 
+@functools.cache
+def _parsed(source: Path) -> tuple[str, object]:
+    """A shipped file's text and data, read once (each case changes a copy)."""
+    text = source.read_text(encoding="utf-8")
+    return text, json.loads(text) if source.suffix == ".json" else yaml.safe_load(text)
+
+
 def mutate(rng, source: Path) -> bytes:
     """The text of a mutation of ``source``: its data changed 1 to 3 times, its text sometimes."""
-    text = source.read_text(encoding="utf-8")
+    text, original = _parsed(source)
     is_json = source.suffix == ".json"
-    data = json.loads(text) if is_json else yaml.safe_load(text)
+    data = copy.deepcopy(original)
     for _ in range(rng.randint(1, 3)):
         data = _change(rng, data, _keys(data))
     try:

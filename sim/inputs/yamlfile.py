@@ -37,6 +37,13 @@ _NODE_STARTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEven
 class _Loader(yaml.SafeLoader):
     depth = 0
 
+    def fetch_flow_collection_start(self, token_class):
+        # Checked while scanning: the scanner reads a whole flow nest before the composer
+        # sees its first node, in time that grows with the square of its depth.
+        if self.flow_level >= MAX_DEPTH:
+            raise yaml.MarkedYAMLError(None, None, f"nested more than {MAX_DEPTH} levels deep", self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, _NODE_STARTS) and event.tag not in (None, "!"):
