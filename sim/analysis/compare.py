@@ -300,10 +300,10 @@ class _Ordered:
             (index, _), future = self.pending[0]
             rows = future.result()
             self.pending.popleft()
-            self._fill()
             if self.progress:
                 self.progress(len(rows))
             yield index, rows
+            self._fill()  # after handing the rows back: a pool found broken here loses none
 
 
 def write_runs(rows: Iterator[list[dict]], path) -> Path:
