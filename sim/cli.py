@@ -255,9 +255,16 @@ def history(quarter, person, store_path):
 @click.argument("drill_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--report", "report_dir", type=_Path(file_okay=False, path_type=Path),
               help="Also re-render the drill's events.jsonl, score.json, report.md and timeline.png into this folder.")
+@click.option("--export", "export", type=click.Choice(["statuspage", "pagerduty"]),
+              help="Instead, write the drill's status updates as a Statuspage incident, or its pages as PagerDuty "
+                   "Events v2 bodies (JSON, to --out or stdout).")
+@click.option("--out", "export_out", type=_Path(dir_okay=False, path_type=Path), help="File for --export.")
+@click.option("--pagerduty-routing-key", default="DRILL-ROUTING-KEY", show_default=True,
+              help="routing_key of the exported PagerDuty events.")
 @_store_option
-def show(drill_id, report_dir, store_path):
-    """Print one recorded drill's scorecard and timeline."""
+def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_path):
+    """Print one recorded drill's scorecard and timeline (or, with --export, its updates or pages
+    in the formats status pages and pagers speak)."""
     from types import SimpleNamespace
 
     from .inputs import units
@@ -266,6 +273,21 @@ def show(drill_id, report_dir, store_path):
 
     found = store.drill(drill_id, store_path)
     events = store.events(drill_id, store_path)
+    if export:
+        import json
+
+        from .outputs import formats
+        from .outputs.files import write_atomic
+
+        made = (formats.statuspage_incident(events, str(drill_id), found.title) if export == "statuspage"
+                else formats.pagerduty_events(events, str(drill_id), pagerduty_routing_key))
+        text = json.dumps(made, indent=2) + "\n"
+        if export_out is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomic(export_out, text)
+            click.echo(f"Wrote {export_out}", err=True)
+        return
     card = {"metrics": found.metrics, "checklist": found.checklist, "components": found.components, "score": found.score}
     roles = ", ".join(f"{store_role}: {found.lead(store_role)}" for store_role in ("ic", "comms", "ops") if found.lead(store_role))
     click.echo(f"Drill {found.id}: {found.title} ({found.scenario}, {found.mode}, seed {found.seed}), conducted {found.conducted}")
@@ -280,12 +302,13 @@ def show(drill_id, report_dir, store_path):
         from .model.eventlog import to_jsonl
 
         start = units.timestamp(found.scenario_start) if found.scenario_start else units.timestamp(events[0]["at"])
-        facing, samples = store.samples(drill_id, store_path) or ([], [])
+        facing, samples, rules = store.samples(drill_id, store_path) or ([], [], [])
         services = {name: SimpleNamespace(customer_facing=True) for name in facing}
         result = SimpleNamespace(scenario=SimpleNamespace(name=found.scenario, title=found.title, start=start, services=services),
                                  seed=found.seed, events=events, participants=list(found.participants), samples=samples,
                                  jsonl=lambda: to_jsonl(events))
-        written = report.write_outputs(result, card, report_dir)  # no timeline.png for a drill kept without samples
+        held = found.conducted if found.mode == "live" else None
+        written = report.write_outputs(result, card, report_dir, held, rules)  # no timeline.png without samples
         click.echo(f"\nWrote {', '.join(p.name for p in written)} to {report_dir}/")
 
 

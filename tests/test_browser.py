@@ -73,7 +73,7 @@ def test_two_people_run_an_incident_and_see_the_scorecard(tmp_path):
             for line in ("SEV1 declared by ana", "ben is Communications Lead (assigned by ana)",
                          "Update [investigating] from ben: Checkout is failing for customers",
                          "ana: rollback of payment-gateway", "Incident resolved by ana",
-                         "Postmortem scheduled for 2026-04-23"):
+                         "Postmortem scheduled for Thu 2026-04-23"):
                 assert line in channel
             assert "Communicate at the defined cadence" in ana_page.locator("#scorecard").inner_text()
             with facilitator.expect_download() as download:

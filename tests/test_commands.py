@@ -12,9 +12,10 @@ from sim.live.commands import (
     business_days_after,
     completions,
     help_lines,
+    hint,
     parse_command,
 )
-from sim.live.console import chart
+from sim.live.console import _Completer, chart, reading, who
 
 WORDS = Vocabulary(services=("storefront", "checkout", "payment-gateway"), severities=("SEV1", "SEV2", "SEV3", "SEV4"),
                    people=("ana", "dana", "lee", "sam"), teams=("checkout", "payments", "sre"), pages=("P1", "P2"),
@@ -143,3 +144,35 @@ def test_the_dashboard_chart_shows_the_worst_value_of_each_time_slice():
         "    0 ms |" + "█" * 20,
     ]
     assert chart(samples, "nowhere", 600) == ["nowhere: no samples yet"]
+
+
+def test_a_mistyped_command_or_word_gets_did_you_mean():
+    with pytest.raises(UsageError, match=r"unknown command 'updaet' \(did you mean update\?\): type help"):
+        parse("updaet investigating text")
+    with pytest.raises(UsageError, match=r"unknown command 'qwerty': type help"):  # nothing close: no guess
+        parse("qwerty")
+    # the drill rejects what it does not know; the console adds what was probably meant
+    assert hint(parse("look chekout"), WORDS) == " (did you mean checkout?)"
+    assert hint(parse("assign comms dan"), WORDS) == " (did you mean dana?)"
+    assert hint(parse("look checkout"), WORDS) == ""
+
+
+def test_look_reads_in_the_units_of_the_dashboards():
+    assert reading({"request_rate": 120.4, "error_rate": 0.15, "latency_p99_ms": 450.2, "cpu": 0.354, "memory": 0.6}) \
+        == "traffic 120 req/s, error rate 15.0 %, p99 450 ms, cpu 35 %, memory 60 %"
+
+
+def test_completion_shows_each_persons_team_and_training_and_each_dates_weekday():
+    from prompt_toolkit.document import Document
+
+    from sim.inputs.config import Person
+
+    assert who(Person("kim", team="payments", senior=True, trained=("ops", "ic"), training=("comms",))) \
+        == "payments, senior, leads ops/ic, learning comms"
+    assert who(Person("jo")) == "no team"
+    words = Vocabulary(people=("ana", "kim"), dates=("2026-04-24", "2026-04-27"),
+                       notes={"kim": "payments, senior", "2026-04-24": "Fri", "2026-04-27": "Mon"})
+    shown = [(c.text, c.display_meta_text) for c in _Completer(lambda: words).get_completions(Document("assign ic k"), None)]
+    assert shown == [("kim", "payments, senior")]
+    shown = [(c.text, c.display_meta_text) for c in _Completer(lambda: words).get_completions(Document("postmortem 2026"), None)]
+    assert shown == [("2026-04-24", "Fri"), ("2026-04-27", "Mon")]  # 2026-04-24 is a Friday, the 27th the Monday after

@@ -64,7 +64,7 @@ def test_a_whole_drill_at_the_terminal(tmp_path):
             "UPDATE +\\[investigating\\] you: Errors at 15%, rolling back the gateway  \\(next update")
         say(child, "mitigate rollback payment-gateway", "ana applies rollback to payment-gateway")
         say(child, "resolve", "Incident resolved by ana")
-        say(child, "postmortem 2026-04-23", "Postmortem scheduled for 2026-04-23")
+        say(child, "postmortem 2026-04-23", "Postmortem scheduled for Thu 2026-04-23")
         child.expect("The drill has ended \\(closed\\)")
         child.expect("Score: \\d+\\.\\d / 100")
         child.expect("ana's own duties")

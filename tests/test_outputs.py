@@ -102,7 +102,7 @@ def test_a_folder_keeps_the_previous_run_when_rendering_fails(tmp_path, monkeypa
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert set(before) == {"events.jsonl", "score.json", "report.md", "timeline.png"}
 
-    def broken(result):  # the plot is rendered last: everything else is ready by then
+    def broken(*args):  # the plot is rendered last: everything else is ready by then
         raise MemoryError("out of memory while plotting")
     monkeypatch.setattr(report, "plot_timeline", broken)
     with pytest.raises(MemoryError):

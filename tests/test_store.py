@@ -183,8 +183,11 @@ def test_drill_show_re_renders_every_output_byte_for_byte(drill_store, tmp_path)
     card = score(result.events, scenario, Process())
     first = report.write_outputs(result, card, tmp_path / "run")
     drill_id = store.record(result, card)
-    facing, samples = store.samples(drill_id)
+    facing, samples, rules = store.samples(drill_id)
     assert facing == ["storefront", "checkout", "search"] and len(samples) == len(result.samples)
+    # the picture's threshold line: the scenario's one alert, on checkout's error rate above 5 %
+    assert rules == [{"name": "CheckoutHighErrorRate", "service": "checkout", "metric": "error_rate", "op": ">",
+                      "threshold": 0.05}]
     shown = CliRunner().invoke(main, ["show", str(drill_id), "--report", str(tmp_path / "shown")])
     assert shown.exit_code == 0, shown.output
     for written in first:

@@ -135,3 +135,8 @@ def human(seconds: float | None) -> str:
     minutes, secs = divmod(rest, 60)
     parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs or not (hours or minutes) else ""]
     return sign + "".join(parts)
+
+
+def weekday(day: str) -> str:
+    """``2026-04-23`` -> ``Thu``: shown beside a date people read, so nobody books a Saturday."""
+    return dt.date.fromisoformat(day).strftime("%a")

@@ -9,8 +9,9 @@ table of commands drives ``help`` and tab completion.
 """
 
 import datetime as dt
+import difflib
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -102,6 +103,7 @@ class Vocabulary:
     teams: tuple[str, ...] = ()
     pages: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
+    notes: dict = field(default_factory=dict)  # word -> what completion shows beside it (a person's team, a weekday)
 
     def words(self, kind: str) -> tuple[str, ...]:
         fixed = {"role": ROLES, "status": STATUSES, "mitigation": MITIGATIONS, "command": tuple(COMMANDS)}
@@ -111,10 +113,17 @@ class Vocabulary:
                 "page": self.pages, "date": self.dates}.get(kind, ())
 
 
+def did_you_mean(word: str, known) -> str:
+    """`` (did you mean X?)`` for the known words closest to a mistyped one, or nothing."""
+    close = difflib.get_close_matches(word.lower(), [k.lower() for k in known], n=2, cutoff=0.7)
+    by_lower = {k.lower(): k for k in known}
+    return f" (did you mean {' or '.join(by_lower[c] for c in close)}?)" if close else ""
+
+
 def command_named(word: str) -> tuple[str, Command]:
     name = ALIASES.get(word.lower(), word.lower())
     if name not in COMMANDS:
-        raise UsageError(f"unknown command {word!r}: type help for the list")
+        raise UsageError(f"unknown command {word!r}{did_you_mean(word, [*COMMANDS, *ALIASES])}: type help for the list")
     return name, COMMANDS[name]
 
 
@@ -174,6 +183,17 @@ def _word(arg: Arg, word: str, words: Vocabulary, command: Command):
     if arg.kind in ("role", "status", "mitigation", "command"):
         return word.lower().replace("-", "_")
     return word
+
+
+def hint(action: dict, words: Vocabulary) -> str:
+    """For an action the drill rejected: "did you mean" for the first word it names that this
+    drill does not know (the drill's own reason says what was wrong; this says what was meant)."""
+    name, command = command_named(next(n for n, c in COMMANDS.items() if c.action == action["do"]))
+    for arg in command.args:
+        known, value = words.words(arg.kind), action.get(arg.field)
+        if known and isinstance(value, str) and value not in known:
+            return did_you_mean(value, known)
+    return ""
 
 
 def _option(field: str, value: str, now: float, command: Command):

@@ -25,6 +25,7 @@ from .commands import (
     business_days_after,
     completions,
     help_lines,
+    hint,
     parse_command,
 )
 from .drill import LiveDrill
@@ -151,14 +152,38 @@ def seat(live: LiveDrill, me: str) -> str:
     return f"{person.person.oncall} on-call" if person.person.oncall else f"here for {person.seat}" if person.seat else "no role yet"
 
 
+READINGS = {  # metric -> (name people use, scale, unit, decimals), as the dashboards show them
+    "request_rate": ("traffic", 1, " req/s", 0), "error_rate": ("error rate", 100, " %", 1),
+    "latency_p99_ms": ("p99", 1, " ms", 0), "cpu": ("cpu", 100, " %", 0), "memory": ("memory", 100, " %", 0),
+}
+
+
+def reading(metrics: dict) -> str:
+    """A service's metrics as ``look`` prints them: ``error rate 15.0 %, p99 450 ms, ...``."""
+    parts = []
+    for key, value in metrics.items():
+        name, scale, unit, decimals = READINGS.get(key, (key, 1, "", 2))
+        parts.append(f"{name} {value * scale:.{decimals}f}{unit}")
+    return ", ".join(parts)
+
+
+def who(person) -> str:
+    """What completion shows beside a person's name: team, seniority, roles they lead and learn."""
+    parts = [person.team or "no team"] + (["senior"] if person.senior else [])
+    parts += [f"leads {'/'.join(person.trained)}"] if person.trained else []
+    parts += [f"learning {'/'.join(person.training)}"] if person.training else []
+    return ", ".join(parts)
+
+
 class _Completer(Completer):
     def __init__(self, words):
         self.words = words
 
     def get_completions(self, document, complete_event):
-        prefix, candidates = completions(document.text_before_cursor, self.words())
+        words = self.words()
+        prefix, candidates = completions(document.text_before_cursor, words)
         for word in candidates:
-            yield Completion(word, start_position=-len(prefix))
+            yield Completion(word, start_position=-len(prefix), display_meta=words.notes.get(word, ""))
 
 
 class Console:
@@ -195,9 +220,10 @@ class Console:
         drill = self.live.drill
         teams = set(drill.scenario.teams) | {p.person.team for p in drill.people.values() if p.person.team}
         today = units.at(drill.scenario.start, self.live.now).date()
+        dates = business_days_after(today, drill.process.postmortem_business_days)
+        notes = {name: who(p.person) for name, p in drill.people.items()} | {d: units.weekday(d) for d in dates}
         return Vocabulary(tuple(drill.scenario.services), tuple(drill.process.severities), tuple(drill.people),
-                          tuple(sorted(teams)), tuple(p.id for p in drill.monitoring.pages_for(self.me)),
-                          business_days_after(today, drill.process.postmortem_business_days))
+                          tuple(sorted(teams)), tuple(p.id for p in drill.monitoring.pages_for(self.me)), dates, notes)
 
     # -- what the person does --
 
@@ -214,9 +240,9 @@ class Console:
             result = self.live.act(parsed)
             self.show_new()
             if not result.ok:
-                self.say(f"rejected: {result.reason}", "rejected")
+                self.say(f"rejected: {result.reason}{hint(parsed, self.vocabulary())}", "rejected")
             elif parsed["do"] == "look":
-                self.say("  " + ", ".join(f"{k} {v:g}" for k, v in result.data.items()))
+                self.say("  " + reading(result.data))
             return True
         return getattr(self, f"_{parsed['console']}")(parsed)
 

@@ -13,6 +13,7 @@ fresh drill with the same seed; the replay must reproduce the journaled events o
 one, and the drill carries on from where it stopped.
 """
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -405,12 +406,16 @@ class LiveDrill:
         from ..outputs import report
         from ..records import store
 
-        written = report.write_outputs(self.result, card, self.folder)
         marker = self.folder / RECORDED
-        if marker.exists():
-            return written, read_json(marker, "")["drill"]
-        drill_id = store.record(self.result, card, mode="live", path=store_path, **recording)
-        write_atomic(marker, json.dumps({"drill": drill_id, "store": str(store_path or store.default_path())}) + "\n")
+        recorded = read_json(marker, "") if marker.exists() else None
+        # The day it was held titles the timeline picture, as the store gives it back to drill show.
+        held = recorded.get("held") if recorded else str(recording.pop("conducted", None) or dt.datetime.now(dt.timezone.utc).date())
+        written = report.write_outputs(self.result, card, self.folder, held)
+        if recorded:
+            return written, recorded["drill"]
+        drill_id = store.record(self.result, card, conducted=held, mode="live", path=store_path, **recording)
+        write_atomic(marker, json.dumps({"drill": drill_id, "store": str(store_path or store.default_path()),
+                                         "held": held}) + "\n")
         return written, drill_id
 
     # -- what people see --

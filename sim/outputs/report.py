@@ -89,7 +89,7 @@ _DESCRIBE = {
     "impact.ended": lambda e: f"Customer impact on {e['service']} ends",
     "incident.resolved": lambda e: f"Incident resolved by {e['by']}",
     "incident.stood_down": lambda e: f"Stood down as a false alarm by {e['by']}" + (f": {e['reason']}" if e["reason"] else ""),
-    "postmortem.scheduled": lambda e: f"Postmortem scheduled for {e['date']}",
+    "postmortem.scheduled": lambda e: f"Postmortem scheduled for {units.weekday(e['date'])} {e['date']}",
     "stakeholder.asked": lambda e: f"{e['who']} asks in the channel: {e['question']}",
     "action.rejected": lambda e: f"Rejected: {e['by']} tried to {e['do'].replace('_', ' ')}: {e['reason']}",
 }
@@ -214,56 +214,187 @@ def postmortem_draft(result, card: dict) -> list[str]:
     ]
 
 
-_MARKS = {
-    "page.acked": ("ack", "tab:blue"),
-    "incident.declared": ("declare", "tab:red"),
-    "update.posted": ("update", "tab:green"),
-    "mitigation.applied": ("mitigate", "tab:purple"),
-    "incident.resolved": ("resolve", "black"),
-    "incident.stood_down": ("stand down", "black"),
+_MARKS = {  # event kind -> colour of its milestone
+    "alert.firing": "tab:orange",
+    "page.acked": "tab:blue",
+    "incident.declared": "tab:red",
+    "severity.changed": "tab:red",
+    "update.posted": "tab:green",
+    "mitigation.applied": "tab:purple",
+    "incident.resolved": "black",
+    "incident.stood_down": "black",
 }
+_PLOTTED = {"error_rate": (0, 100, "%"), "latency_p99_ms": (1, 1, " ms")}  # metric -> sample index, scale, unit
+_STYLES = ("-", "--", "-.", ":")
 
 
-def plot_timeline(result) -> bytes:
-    """Customer-facing metrics over time with the response's milestones marked, as PNG bytes."""
+def milestones(events: list[dict]) -> list[tuple[float, str, str]]:
+    """``(t, label, colour)`` for each moment the timeline picture marks: the first fault alert,
+    the first acknowledgement, the declaration and each severity change, updates, mitigations,
+    and the end."""
+    marks, acked = [], False
+    for e in events:
+        kind = e["kind"]
+        if kind == "alert.firing":
+            if e["cause"] == ["noise"] or any(label.startswith("alert") for _, label, _ in marks):
+                continue
+            label = f"alert: {e['alert']}"
+        elif kind == "page.acked":
+            if acked:
+                continue
+            label, acked = f"ack ({e['by']})", True
+        elif kind == "incident.declared":
+            label = f"{e['severity']} declared"
+        elif kind == "severity.changed":
+            label = f"{e['from']} \u2192 {e['to']}"
+        elif kind == "update.posted":
+            label = f"update: {e['status']}"
+        elif kind == "mitigation.applied":
+            label = f"{e['action']} {e['service']}"
+        elif kind == "incident.resolved":
+            label = "resolved"
+        elif kind == "incident.stood_down":
+            label = "stood down"
+        else:
+            continue
+        marks.append((e["t"], label, _MARKS[kind]))
+    return marks
+
+
+def impact_spans(events: list[dict]) -> list[tuple[float, float | None]]:
+    """The stretches during which at least one customer-facing service breached its impact
+    threshold, as ``(start, end)``; ``end`` is None while it lasted to the end of the drill."""
+    spans, active = [], set()
+    for e in events:
+        if e["kind"] == "impact.started":
+            if not active:
+                spans.append([e["t"], None])
+            active.add(e["service"])
+        elif e["kind"] == "impact.ended" and e["service"] in active:
+            active.discard(e["service"])
+            if not active:
+                spans[-1][1] = e["t"]
+    return [tuple(span) for span in spans]
+
+
+def lanes(extents: list[tuple[float, float]], gap: float) -> list[int]:
+    """A lane for each label, given as ``(left, right)`` in time order: the lowest lane whose
+    last label ends ``gap`` before this one starts, so that no two labels ever overlap."""
+    ends: list[float] = []
+    chosen = []
+    for left, right in extents:
+        lane = next((i for i, end in enumerate(ends) if end + gap <= left), len(ends))
+        if lane == len(ends):
+            ends.append(right)
+        ends[lane] = right
+        chosen.append(lane)
+    return chosen
+
+
+def title(result, held: str | None = None) -> str:
+    """The picture's title: a drill of bots by its seed, one people played by who, and a live one
+    also by the day it was ``held``."""
+    people = ", ".join(p["name"] for p in result.participants if not p["bot"])
+    if not people:
+        return f"{result.scenario.title} (simulated, seed {result.seed})"
+    return f"{result.scenario.title} (" + (f"live, played by {people} on {held})" if held else f"played by {people})")
+
+
+def thresholds(scenario) -> list[dict]:
+    """The alert rules the picture draws: those on a customer-facing service's error rate or p99."""
+    facing = {n for n, s in scenario.services.items() if s.customer_facing} or set(scenario.services)
+    return [{"name": r.name, "service": r.service, "metric": r.metric, "op": r.op, "threshold": r.threshold}
+            for r in scenario.alerts if r.service in facing and r.metric in _PLOTTED]
+
+
+def plot_timeline(result, held: str | None = None, rules: list[dict] | None = None) -> bytes:
+    """Customer-facing metrics over time, as PNG bytes: the response's milestones on a strip above
+    (labels placed in lanes so they never collide), customer impact shaded, and the alert rules'
+    thresholds drawn on the metric they watch (``rules``, default the scenario's: see ``thresholds``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
+    from matplotlib.textpath import TextToPath
 
     scenario, events = result.scenario, result.events
     start = scenario.start.replace(tzinfo=None)
     facing = [n for n, s in scenario.services.items() if s.customer_facing] or list(scenario.services)
     times = [units.at(start, t) for t, _ in result.samples]
-    fig, (err_ax, lat_ax) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True, constrained_layout=True)
+    fig = plt.figure(figsize=(11, 7.5), dpi=110, layout="constrained")
+    strip, err_ax, lat_ax = fig.subplots(3, 1, sharex=True, height_ratios=[1, 2.6, 2.6])
+    axes = {"error_rate": err_ax, "latency_p99_ms": lat_ax}
+    colours = {}
+    moved = {e["service"] for e in events if e["kind"] == "impact.started"} | {
+        e["service"] for e in events if e["kind"] == "alert.firing" and e["cause"] != ["noise"]}
+    quiet = [name for name in facing if name not in moved]
     for name in facing:
-        err_ax.plot(times, [100 * sample[name][0] for _, sample in result.samples], label=name, linewidth=1.6)
-        lat_ax.plot(times, [sample[name][1] for _, sample in result.samples], label=name, linewidth=1.6)
+        if name in moved:  # the lines the story is about: solid, on top
+            style = {"linestyle": "-", "linewidth": 2.0, "zorder": 3}
+        else:  # flat lines often sit on one another: a dash style each, the lower ones wider
+            i = quiet.index(name)
+            style = {"linestyle": _STYLES[1 + i % 3], "linewidth": 3.0 - 2.0 * i / max(len(quiet) - 1, 1),
+                     "alpha": 0.8, "zorder": 2}
+        line, = err_ax.plot(times, [100 * sample[name][0] for _, sample in result.samples], label=name, **style)
+        lat_ax.plot(times, [sample[name][1] for _, sample in result.samples], color=line.get_color(), label=name,
+                    **style)
+        colours[name] = line.get_color()
+    for rule in thresholds(scenario) if rules is None else rules:
+        _, scale, unit = _PLOTTED[rule["metric"]]
+        level = rule["threshold"] * scale
+        axes[rule["metric"]].axhline(level, color=colours[rule["service"]], linestyle=(0, (1, 2)), linewidth=1.3,
+                                     label=f"{rule['name']} {rule['op']} {level:g}{unit}")
+    end = units.at(start, events[-1]["t"]) if events else (times[-1] if times else start)
+    for i, (began, ended) in enumerate(impact_spans(events)):
+        for ax in (err_ax, lat_ax):
+            ax.axvspan(units.at(start, began), units.at(start, ended) if ended is not None else end,
+                       color="tab:red", alpha=0.09, linewidth=0, label="customer impact" if i == 0 else None)
     err_ax.set_ylabel("error rate (%)")
     lat_ax.set_ylabel("p99 latency (ms)")
-    err_ax.set_title(f"{scenario.title} (seed {result.seed})", loc="left", fontsize=11)
-    first_alert = next((e for e in events if e["kind"] == "alert.firing" and e["cause"] != ["noise"]), None)
-    marks = [(first_alert, "alert", "tab:orange")] if first_alert else []
-    seen = set()
-    for e in events:
-        if e["kind"] in _MARKS and (e["kind"] != "page.acked" or "ack" not in seen):
-            label, colour = _MARKS[e["kind"]]
-            marks.append((e, label, colour))
-            seen.add(label)
-    for e, label, colour in marks:
-        when = units.at(start, e["t"])
+    strip.set_title(title(result, held), loc="left", fontsize=11)
+    marks = milestones(events)
+    for t, _, colour in marks:
         for ax in (err_ax, lat_ax):
-            ax.axvline(when, color=colour, linestyle="--", linewidth=1, alpha=0.8)
-        err_ax.annotate(label, (when, 1.0), xycoords=("data", "axes fraction"), rotation=90, fontsize=8,
-                        va="top", ha="right", color=colour)
+            ax.axvline(units.at(start, t), color=colour, linestyle="--", linewidth=0.9, alpha=0.45)
     for ax in (err_ax, lat_ax):
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
     lat_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
     lat_ax.set_xlabel("time (UTC)")
+    strip.set_yticks([])
+    # Lay the labels out in lanes, measured in the strip's final pixels (the layout's widths are set
+    # once the legends are in; the heights changed below leave them as they are).
+    fig.canvas.draw()
+    to_pixels = strip.transData.transform
+    measure, font = TextToPath(), matplotlib.font_manager.FontProperties(size=8)
+    pad = 4.0
+    right_edge = strip.get_window_extent().x1
+    extents, sides = [], []
+    for t, label, _ in marks:
+        x = to_pixels((mdates.date2num(units.at(start, t)), 0))[0]
+        width = pad + measure.get_text_width_height_descent(label, font, ismath=False)[0] * fig.dpi / 72
+        sides.append("left" if x + width <= right_edge else "right")  # near the end: to the left of its line
+        extents.append((x, x + width) if sides[-1] == "left" else (x - width, x))
+    order = sorted(range(len(marks)), key=lambda i: extents[i])
+    placed = dict(zip(order, lanes([extents[i] for i in order], gap=pad)))
+    count = max(placed.values(), default=0) + 1
+    for i, (t, label, colour) in enumerate(marks):
+        when = units.at(start, t)
+        strip.plot([when, when], [-0.6, placed[i]], color=colour, linewidth=1, zorder=1)
+        strip.plot([when], [placed[i]], marker="o", markersize=3, color=colour, zorder=3)
+        # A label hides the stems of later marks that pass behind it, so it always reads.
+        strip.annotate(label, (when, placed[i]), xytext=(pad / 2 if sides[i] == "left" else -pad / 2, 0),
+                       textcoords="offset points", fontsize=8, va="center", ha=sides[i], color=colour, zorder=2,
+                       bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
+    strip.set_ylim(-0.6, count - 0.4)
+    for side in ("top", "right", "left"):
+        strip.spines[side].set_visible(False)
+    fig.set_figheight(6.6 + 0.2 * count)
+    fig.get_layout_engine().set(h_pad=0.04)
+    strip.get_gridspec().set_height_ratios([0.25 * count + 0.3, 2.6, 2.6])
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
 
@@ -271,10 +402,11 @@ def plot_timeline(result) -> bytes:
 OUTPUTS = ("events.jsonl", "score.json", "report.md", "timeline.png")
 
 
-def write_outputs(result, card: dict, out: Path) -> list[Path]:
+def write_outputs(result, card: dict, out: Path, held: str | None = None, rules: list[dict] | None = None) -> list[Path]:
     """events.jsonl, score.json, report.md and, when the drill kept its metric samples,
-    timeline.png: all rendered first, then put in place together, so the folder never
-    holds parts of two runs (a previous run's timeline.png goes when this one has none)."""
+    timeline.png (a live drill's titled with the day it was ``held``): all rendered first,
+    then put in place together, so the folder never holds parts of two runs (a previous
+    run's timeline.png goes when this one has none)."""
     plotted = bool(result.samples)
     files = {
         "events.jsonl": result.jsonl(),
@@ -282,5 +414,5 @@ def write_outputs(result, card: dict, out: Path) -> list[Path]:
         "report.md": markdown(result, card, plot=plotted),
     }
     if plotted:
-        files["timeline.png"] = plot_timeline(result)
+        files["timeline.png"] = plot_timeline(result, held, rules)
     return replace_files(out, files, stale=OUTPUTS)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..inputs import units
 from ..inputs.errors import DrillError
+from ..outputs.report import thresholds
 
 DEFAULT_PATH = Path("drills") / "drills.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -212,7 +213,8 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
                               for seq, e in enumerate(events)))
             if result.samples:
                 facing = [n for n, svc in scenario.services.items() if svc.customer_facing]
-                kept = {"services": facing, "samples": [[t, {n: sample[n] for n in facing}] for t, sample in result.samples]}
+                kept = {"services": facing, "samples": [[t, {n: sample[n] for n in facing}] for t, sample in result.samples],
+                        "thresholds": thresholds(scenario)}
                 conn.execute("INSERT INTO samples VALUES (?, ?)",
                              (drill_id, zlib.compress(json.dumps(kept, separators=(",", ":")).encode())))
     finally:
@@ -348,9 +350,10 @@ def drill(drill_id: int, path=None) -> Drill:
     return found[0]
 
 
-def samples(drill_id: int, path=None) -> tuple[list[str], list] | None:
-    """The customer-facing services and their metric samples ``(t, {service: (error_rate,
-    latency_p99_ms)})`` of one recorded drill; None when it was run without samples."""
+def samples(drill_id: int, path=None) -> tuple[list[str], list, list[dict]] | None:
+    """The customer-facing services, their metric samples ``(t, {service: (error_rate,
+    latency_p99_ms)})`` and the alert thresholds drawn over them (``report.thresholds``) of one
+    recorded drill; None when it was run without samples."""
     conn = connect(path, create=False)
     try:
         row = conn.execute("SELECT data FROM samples WHERE drill_id = ?", (drill_id,)).fetchone()
@@ -359,7 +362,8 @@ def samples(drill_id: int, path=None) -> tuple[list[str], list] | None:
     if row is None:
         return None
     kept = json.loads(zlib.decompress(row["data"]))
-    return kept["services"], [(t, {n: tuple(v) for n, v in sample.items()}) for t, sample in kept["samples"]]
+    return (kept["services"], [(t, {n: tuple(v) for n, v in sample.items()}) for t, sample in kept["samples"]],
+            kept.get("thresholds", []))  # drills recorded before thresholds were kept have none
 
 
 def events(drill_id: int, path=None) -> list[dict]:

@@ -1,0 +1,97 @@
+"""A drill's updates and pages in the formats status pages and pagers speak.
+
+``statuspage_incident`` gives the drill's status updates as an Atlassian Statuspage
+incident object (its ``incident_updates`` newest first, as Statuspage lists them);
+``pagerduty_events`` gives its pages as PagerDuty Events API v2 bodies (trigger,
+acknowledge, resolve), one stable ``dedup_key`` per page. Every text is marked
+``[DRILL]`` and every object names the drill, so nothing made here can pass for a real
+incident. The scenario's truth (a page's ``cause``) is never included.
+"""
+
+import hashlib
+
+# The drill's update statuses -> Statuspage's incident statuses. Statuspage has no
+# "mitigating": its "monitoring" (a fix is in, we are watching) is the nearest.
+STATUSPAGE_STATUS = {"investigating": "investigating", "identified": "identified", "mitigating": "monitoring",
+                     "resolved": "resolved"}
+# Page urgency -> PagerDuty event severity (critical, error, warning or info).
+PAGERDUTY_SEVERITY = {"high": "critical", "low": "warning"}
+PREFIX = "[DRILL] "
+
+
+def _id(*parts) -> str:
+    """A stable 12-character id, as Statuspage's ids look, from what it identifies."""
+    return hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()[:12]
+
+
+def _ms(at: str) -> str:
+    """``2026-04-20T14:47:45Z`` -> ``2026-04-20T14:47:45.000Z``, as Statuspage writes times."""
+    return at.removesuffix("Z") + ".000Z"
+
+
+def statuspage_update(event: dict, drill: str, index: int) -> dict:
+    """One ``update.posted`` event as a Statuspage incident-update object (the ``index``-th
+    update of the drill)."""
+    at = _ms(event["at"])
+    return {"id": _id("update", drill, index), "incident_id": _id("statuspage", drill),
+            "status": STATUSPAGE_STATUS[event["status"]], "body": PREFIX + event["summary"], "created_at": at,
+            "display_at": at, "updated_at": at, "affected_components": [], "deliver_notifications": False,
+            "custom_tweet": None, "tweet_id": None, "twitter_updated_at": None, "wants_twitter_update": False}
+
+
+def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
+    """The drill's status updates as one Statuspage incident object; ``drill`` names the drill
+    (its store id or folder), ``title`` the incident."""
+    updates = [e for e in events if e["kind"] == "update.posted"]
+    declared = next((e for e in events if e["kind"] == "incident.declared"), None)
+    resolved = next((e for e in events if e["kind"] == "incident.resolved"), None)
+    monitoring = next((e for e in updates if e["status"] == "mitigating"), None)
+    objects = [statuspage_update(e, drill, i) for i, e in enumerate(updates)]
+    first = declared or (updates[0] if updates else None)
+    last = objects[-1] if objects else None
+    return {
+        "id": _id("statuspage", drill), "name": PREFIX + title, "status": last["status"] if last else "investigating",
+        "impact": "none", "created_at": _ms(first["at"]) if first else None,
+        "updated_at": last["updated_at"] if last else None,
+        "monitoring_at": _ms(monitoring["at"]) if monitoring else None,
+        "resolved_at": _ms(resolved["at"]) if resolved else None,
+        "incident_updates": objects[::-1], "components": [], "metadata": {"drill": {"id": drill}},
+        "shortlink": None, "page_id": None, "postmortem_body": None,
+    }
+
+
+def pagerduty_event(event: dict, drill: str, routing_key: str) -> dict | None:
+    """One page event (sent, acknowledged, resolved) as a PagerDuty Events API v2 body; None
+    for any other event."""
+    kind, key = event["kind"], f"drill-{drill}-{event.get('page')}"
+    if kind == "page.sent":
+        return {
+            "routing_key": routing_key, "dedup_key": key, "event_action": "trigger",
+            "payload": {
+                "summary": PREFIX + event["summary"], "timestamp": event["at"].removesuffix("Z") + ".000+0000",
+                "source": "drillsim", "severity": PAGERDUTY_SEVERITY[event["urgency"]], "component": event["service"],
+                "group": "drill", "class": "drill",
+                "custom_details": {"drill": drill, "page": event["page"], "to": event["to"], "urgency": event["urgency"]},
+            },
+            "client": "drillsim", "links": [], "images": [],
+        }
+    if kind in ("page.acked", "page.resolved"):
+        return {"routing_key": routing_key, "dedup_key": key,
+                "event_action": "acknowledge" if kind == "page.acked" else "resolve"}
+    return None
+
+
+def pagerduty_events(events: list[dict], drill: str, routing_key: str) -> list[dict]:
+    """The drill's pages as PagerDuty Events API v2 bodies, in the order they happened."""
+    return [body for e in events if (body := pagerduty_event(e, drill, routing_key)) is not None]
+
+
+def chat_message(event: dict) -> dict | None:
+    """A status update as a Slack-compatible incoming-webhook body (Slack, Mattermost and
+    Rocket.Chat take ``{"text": ...}``); None for any other event."""
+    if event["kind"] != "update.posted":
+        return None
+    extra = "".join(f"\n{label}: {event[key]}" for key, label in (("next_update", "Next update"), ("eta", "ETA"))
+                    if key in event)
+    return {"text": f"{PREFIX}*{event['status'].capitalize()}* ({event['severity']}, {event['by']}): "
+                    f"{event['summary']}{extra}"}

@@ -1,0 +1,103 @@
+"""A finished drill's updates and pages in Statuspage's and PagerDuty's formats, checked
+against the real bodies in ../shared/fixtures."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from sim import load_scenario, run_drill, score
+from sim.cli import main
+from sim.outputs.formats import pagerduty_events, statuspage_incident
+from sim.records import store
+
+from .conftest import FIXTURES, SCENARIOS
+
+needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is absent")
+
+
+@pytest.fixture(scope="module")
+def drill():
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    return scenario, run_drill(scenario, seed=0)
+
+
+def shape(value):
+    """The JSON types of an object, recursively (lists by their first item)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def same_shape(ours, theirs, where=""):
+    """Every key of the real body is in ours, with a value of the same JSON type (null allowed)."""
+    for key, value in theirs.items():
+        assert key in ours, f"{where}{key} missing"
+        if key == "custom_details":
+            continue  # free-form by design: ours names the drill and the page
+        if isinstance(value, dict) and ours[key] is not None:
+            same_shape(ours[key], value, f"{where}{key}.")
+        elif value is not None and ours[key] is not None and not isinstance(value, list):
+            assert type(ours[key]) is type(value), f"{where}{key}: {type(ours[key])} vs {type(value)}"
+
+
+def test_updates_become_statuspage_incident_updates_newest_first(drill):
+    scenario, result = drill
+    incident = statuspage_incident(result.events, "7", scenario.title)
+    posted = [e for e in result.events if e["kind"] == "update.posted"]
+    assert [u["status"] for u in incident["incident_updates"]] == \
+        [{"mitigating": "monitoring"}.get(e["status"], e["status"]) for e in posted][::-1]
+    assert incident["status"] == "resolved" and incident["name"] == "[DRILL] " + scenario.title
+    assert all(u["body"].startswith("[DRILL] ") for u in incident["incident_updates"])
+    assert incident["incident_updates"][-1]["created_at"] == posted[0]["at"].replace("Z", ".000Z")
+    assert incident["resolved_at"] == next(e["at"] for e in result.events
+                                           if e["kind"] == "incident.resolved").replace("Z", ".000Z")
+    assert incident["metadata"] == {"drill": {"id": "7"}}
+
+
+def test_pages_become_pagerduty_events_with_one_dedup_key_per_page(drill):
+    _, result = drill
+    bodies = pagerduty_events(result.events, "7", "key")
+    sent = [e for e in result.events if e["kind"] == "page.sent"]
+    triggers = [b for b in bodies if b["event_action"] == "trigger"]
+    assert [b["dedup_key"] for b in triggers] == [f"drill-7-{e['page']}" for e in sent]
+    assert [b["payload"]["severity"] for b in triggers] == [{"high": "critical", "low": "warning"}[e["urgency"]]
+                                                             for e in sent]
+    acked = [b["dedup_key"] for b in bodies if b["event_action"] == "acknowledge"]
+    assert acked == [f"drill-7-{e['page']}" for e in result.events if e["kind"] == "page.acked"]
+    text = json.dumps(bodies)
+    assert "cause" not in text and "gateway-config-push" not in text  # the scenario's truth stays out
+
+
+@needs_fixtures
+def test_the_bodies_have_the_shape_of_the_real_ones(drill):
+    scenario, result = drill
+    bodies = pagerduty_events(result.events, "7", "key")
+    for action in ("trigger", "acknowledge", "resolve"):
+        real = json.loads((FIXTURES / "pagerduty" / f"pagerduty_events_v2_{action}.json").read_text())
+        ours = next(b for b in bodies if b["event_action"] == action)
+        same_shape(ours, {k: v for k, v in real.items() if k != "client_url"})  # we link to no console
+    real = json.loads((FIXTURES / "statuspage" / "statuspage_incident_object_resolved.json").read_text())
+    ours = statuspage_incident(result.events, "7", scenario.title)
+    for key in ("id", "name", "status", "impact", "created_at", "resolved_at", "monitoring_at", "incident_updates",
+                "components", "metadata"):
+        assert key in ours
+    same_shape(ours["incident_updates"][0], {k: v for k, v in real["incident_updates"][0].items()
+                                             if k != "affected_components"})
+    assert {u["status"] for u in real["incident_updates"]} <= {"investigating", "identified", "monitoring", "resolved"}
+
+
+def test_drill_show_exports_a_recorded_drill(drill, tmp_path):
+    scenario, result = drill
+    drill_id = store.record(result, score(result.events, scenario, result.process), path=tmp_path / "d.db")
+    runner = CliRunner()
+    shown = runner.invoke(main, ["show", str(drill_id), "--store", str(tmp_path / "d.db"), "--export", "statuspage"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output) == statuspage_incident(result.events, str(drill_id), scenario.title)
+    out = tmp_path / "pages.json"
+    paged = runner.invoke(main, ["show", str(drill_id), "--store", str(tmp_path / "d.db"), "--export", "pagerduty",
+                                 "--pagerduty-routing-key", "R0UT1NG", "--out", str(out)])
+    assert paged.exit_code == 0, paged.output
+    assert json.loads(out.read_text()) == pagerduty_events(result.events, str(drill_id), "R0UT1NG")

@@ -1,0 +1,124 @@
+"""A live drill's outbound messages: sent in order to a receiver on 127.0.0.1, retried with
+backoff while it fails, given up after the last attempt, dry-run sends nothing; every
+attempt is in outbound.jsonl."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from sim import load_scenario, run_drill
+from sim.live import outbound
+from sim.live.outbound import Outbox, endpoints
+from sim.outputs import formats
+
+from .conftest import SCENARIOS
+
+
+class Receiver:
+    """An HTTP endpoint on 127.0.0.1 that answers 503 to its first ``failures`` requests."""
+
+    def __init__(self, failures=0):
+        self.bodies, self.failures, self.seen = [], failures, 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                receiver.seen += 1
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                ok = receiver.seen > receiver.failures
+                if ok:
+                    receiver.bodies.append((self.path, self.headers["Content-Type"], body))
+                self.send_response(202 if ok else 503)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def events():
+    return run_drill(load_scenario(SCENARIOS / "checkout-config-push.yaml"), seed=0).events
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(failures=0):
+        made.append(Receiver(failures))
+        return made[-1]
+    yield make
+    for r in made:
+        r.close()
+
+
+def log(folder):
+    return [json.loads(line) for line in (folder / outbound.LOG).read_text().splitlines()]
+
+
+def test_nothing_is_sent_unless_asked():
+    assert endpoints() == []
+
+
+def test_pages_updates_and_chat_arrive_in_order_in_their_formats(events, receiver, tmp_path):
+    pd, status, chat = receiver(), receiver(), receiver()
+    box = Outbox(tmp_path, "room-1", endpoints("KEY", pd.url + "/v2/enqueue", status.url + "/updates", chat.url + "/hook"),
+                 sleep=lambda s: None)
+    for event in events:
+        box.offer(event)
+    box.close(wait=10)
+    assert [b for _, _, b in pd.bodies] == formats.pagerduty_events(events, "room-1", "KEY")
+    assert {(path, kind) for path, kind, _ in pd.bodies} == {("/v2/enqueue", "application/json")}
+    posted = [e for e in events if e["kind"] == "update.posted"]
+    assert [b for _, _, b in status.bodies] == [formats.statuspage_update(e, "room-1", i) for i, e in enumerate(posted)]
+    assert [b["text"] for _, _, b in chat.bodies] == [formats.chat_message(e)["text"] for e in posted]
+    assert all(b["text"].startswith("[DRILL] ") for _, _, b in chat.bodies)
+    assert box.health["pagerduty"] == {"url": pd.url + "/v2/enqueue", "ok": True, "sent": len(pd.bodies), "failed": 0,
+                                       "pending": 0, "last_error": None}
+
+
+def test_a_failing_endpoint_is_retried_with_backoff_and_reported(events, receiver, tmp_path):
+    chat = receiver(failures=3)
+    waits = []
+    box = Outbox(tmp_path, "d", endpoints(chat_webhook=chat.url), sleep=waits.append)
+    first = next(e for e in events if e["kind"] == "update.posted")
+    box.offer(first)
+    box.close(wait=10)
+    assert waits == [1.0, 2.0, 4.0]  # three failures, each followed by a doubling wait
+    assert [(line["status"], line["attempt"]) for line in log(tmp_path)] == \
+        [("failed", 1), ("failed", 2), ("failed", 3), ("sent", 4)]
+    assert log(tmp_path)[0]["error"] == "HTTP 503 Service Unavailable"
+    assert len(chat.bodies) == 1 and box.health["chat"]["ok"] and box.health["chat"]["sent"] == 1
+
+
+def test_an_endpoint_that_never_answers_is_given_up_without_stopping_anything(events, tmp_path):
+    waits = []
+    box = Outbox(tmp_path, "d", endpoints(chat_webhook="http://127.0.0.1:9/hook"), sleep=waits.append)
+    box.offer(next(e for e in events if e["kind"] == "update.posted"))
+    box.close(wait=30)
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0]  # capped at a minute; 8 attempts in all
+    lines = log(tmp_path)
+    assert [line["status"] for line in lines] == ["failed"] * 7 + ["gave up"]
+    assert box.health["chat"]["ok"] is False and box.health["chat"]["failed"] == 1 and "refused" in lines[-1]["error"]
+
+
+def test_dry_run_says_what_would_be_sent_and_sends_nothing(events, receiver, tmp_path):
+    pd, said = receiver(), []
+    box = Outbox(tmp_path, "d", endpoints("KEY", pd.url), dry_run=True, say=said.append)
+    for event in events:
+        box.offer(event)
+    box.close(wait=10)
+    assert pd.seen == 0
+    triggers = [s for s in said if '"event_action": "trigger"' in s]
+    assert len(triggers) == sum(e["kind"] == "page.sent" for e in events)
+    assert said[0].startswith(f"[dry run] pagerduty {pd.url}: ")
