@@ -505,6 +505,50 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
         click.echo(f"Wrote {out}; run it with: drill run {out}", err=True)
 
 
+@import_.command()
+@click.argument("config_file", metavar="ALERTMANAGER_YML", type=_file)
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path),
+              help="The team's monitoring file to write or merge into (default: drills/monitoring/alertmanager.yml).")
+def alertmanager(config_file, out):
+    """The team's Alertmanager routing from ALERTMANAGER_YML (Alertmanager 0.25's format): its route tree,
+    inhibit rules, time intervals and receivers, which every drill then uses. Into an existing file it
+    merges (route and inhibit rules replaced, receivers and time intervals by name); mail servers,
+    credentials and the integrations' addresses are left out and listed on stderr."""
+    from .authoring.alerting import import_alertmanager
+    from .inputs.alertmanager import TEAM_FILE
+    from .outputs.files import write_atomic
+
+    out = out or Path(TEAM_FILE)
+    made = import_alertmanager(config_file, out)
+    for line in made.dropped:
+        click.echo(f"left out: {line}", err=True)
+    write_atomic(out, made.text)
+    click.echo(f"Wrote {out}; every drill run here routes its alerts with it. Check who is paged: "
+               "drill check-alerts SCENARIO", err=True)
+
+
+@main.command("check-alerts")
+@click.argument("scenario", required=False)
+@click.option("--events", "events_file", type=_file, help="Read this run's events.jsonl instead of simulating.")
+@_process_option
+@_roster_option
+def check_alerts(scenario, events_file, process_file, roster):
+    """Would we even be paged? For SCENARIO's fault story: which rules fire and when, which stay silent,
+    what is notified to which receiver, and who is paged at what time and urgency. By default the
+    scenario is played with nobody acknowledging, so every escalation shows; --events reads a run's log."""
+    from .analysis import alerting
+    from .inputs import config
+    from .inputs.alertmanager import for_drill
+
+    process = config.load_process(process_file or config.default_file("drills/process.yaml"))
+    team = config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
+    scn = config.load_scenario(config.scenario_path(scenario))
+    events = alerting.read_events(events_file) if events_file else alerting.unanswered(scn, process, team)
+    paged_by = alerting.receivers(for_drill(scn.monitoring), team)
+    for line in alerting.lines(alerting.check(events, scn), scn, paged_by):
+        click.echo(line)
+
+
 @main.command()
 @click.argument("scenario", required=False)
 @click.option("--name", help="Your name in the drill (default: the first person of a resumed drill).")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .authoring.chaos import load_mapping
 from .inputs import yamlfile
+from .inputs.alertmanager import load_alertmanager
 from .inputs.config import (
     default_file,
     load_process,
@@ -45,6 +46,7 @@ KINDS = (
     Kind("topology", "topology", lambda d: "topology" in d, load_topology),
     Kind("catalog", "fault catalog", lambda d: "kinds" in d, load_catalog),
     Kind("mapping", "chaos mapping", _mapping_rules, load_mapping),
+    Kind("alertmanager", "Alertmanager configuration", lambda d: "route" in d and "receivers" in d, load_alertmanager),
     Kind("scenario", "scenario", lambda d: "services" in d or "faults" in d, load_scenario),
     Kind("script", "script", lambda d: "actions" in d or "participants" in d, load_script),
     Kind("roster", "roster", lambda d: "people" in d, load_roster),

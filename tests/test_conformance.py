@@ -20,8 +20,9 @@ def test_an_alertmanager_route_can_be_pasted_into_a_scenario(write):
         ("alertname", "cluster", "service"), 30.0, 300.0, 3 * 3600.0)
     events = run_drill(scenario, script=load_script(DATA / "quiet.yaml", scenario.start)).events
     groups = {e["group"] for e in events if e["kind"] == "notification.sent"}
-    # grouped by alert name as well as service: the error alert and the CPU blip notify apart
-    assert groups == {"{alertname=ApiErrors,cluster=,service=api}", "{alertname=ApiCPU,cluster=,service=api}"}
+    # grouped by alert name as well as service: the error alert and the CPU blip notify apart; as in
+    # Alertmanager, a group's labels are those of the group_by labels the alerts have (no cluster)
+    assert groups == {"{alertname=ApiErrors,service=api}", "{alertname=ApiCPU,service=api}"}
 
 
 def test_prometheus_alerting_rule_fields_load_as_ours(write):

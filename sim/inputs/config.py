@@ -147,6 +147,7 @@ class Monitoring:
     repeat_interval: float = 14400.0
     escalation_timeout: float = 300.0
     page_severities: tuple[str, ...] = ("critical", "page")
+    given: frozenset = frozenset()  # the keys the scenario sets: its grouping overrides the team's root route
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,7 @@ def load_scenario(path) -> Scenario:
             repeat_interval=mon.get("repeat_interval", units.duration, defaults.repeat_interval),
             escalation_timeout=mon.get("escalation_timeout", units.duration, defaults.escalation_timeout),
             page_severities=mon.get("page_severities", text_list, defaults.page_severities),
+            given=frozenset(key for key in mon.data if mon.data[key] is not None),
         )
         for key in ("scrape_interval", "evaluation_interval"):
             if getattr(monitoring, key) < 1:  # finer than Prometheus's own 1s floor, and millions of steps
@@ -642,9 +644,32 @@ class Person:
 
 
 @dataclass(frozen=True)
+class EscalationPolicy:
+    """Who an Alertmanager receiver pages, PagerDuty-style: each level in turn, the next one
+    when nobody acknowledged within ``escalation_timeout`` (None: the scenario's)."""
+
+    name: str
+    receivers: tuple[str, ...]
+    levels: tuple[str, ...]  # primary, secondary (this week's on-call) or people's names
+    escalation_timeout: float | None = None
+
+
+# A receiver that pages and has no policy pages this week's on-call, as drills always have.
+ONCALL = EscalationPolicy("on-call", (), ("primary", "secondary"))
+
+
+def escalation(policies, receiver: str, pages: bool) -> EscalationPolicy | None:
+    """Who ``receiver`` pages: the policy naming it, else the on-call if it has a paging
+    integration (``pages``), else nobody."""
+    named = next((p for p in policies if receiver in p.receivers), None)
+    return named or (ONCALL if pages else None)
+
+
+@dataclass(frozen=True)
 class Roster:
     people: tuple[Person, ...]
     shadow_before_lead: int = 1  # drills a trainee shadows a role before leading it
+    policies: tuple[EscalationPolicy, ...] = ()
 
     def person(self, name: str) -> Person | None:
         return next((p for p in self.people if p.name == name), None)
@@ -691,6 +716,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
         ))
         p.done()
     shadows = doc.get("shadow_before_lead", whole(0, 1000), 1)
+    policies = _policies(doc, {p.name for p in people})
     doc.done()
     names = [p.name for p in people]
     for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -703,7 +729,36 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
     if not people:
         check.problem(doc.line, "roster: 'people' must list at least one person")
     check.raise_problems()
-    return Roster(tuple(people), shadows)
+    return Roster(tuple(people), shadows, policies)
+
+
+def _policies(doc: Fields, people: set) -> tuple[EscalationPolicy, ...]:
+    check, policies, owner = doc.checker, [], {}
+    for line, raw in doc.items("escalation_policies"):
+        where = f"escalation_policies[{len(policies)}]"
+        f = check.mapping(raw, where, line)
+        if f is None:
+            continue
+        policy = EscalationPolicy(
+            name=f.get("name", text, f"policy-{len(policies) + 1}"),
+            receivers=f.get("receivers", text_list, (), required=True),
+            levels=f.get("levels", text_list, ONCALL.levels),
+            escalation_timeout=f.get("escalation_timeout", units.duration),
+        )
+        for level in policy.levels:
+            if level not in ("primary", "secondary") and level not in people:
+                check.problem(f.line_of("levels"), f"{where}.levels: {level!r} is neither primary, secondary "
+                              "nor a person in the roster")
+        for receiver in policy.receivers:
+            if receiver in owner:
+                check.problem(f.line_of("receivers"), f"{where}.receivers: {receiver!r} is already paged by "
+                              f"policy {owner[receiver]!r}")
+            owner[receiver] = policy.name
+        if policy.escalation_timeout is not None and policy.escalation_timeout <= 0:
+            check.problem(f.line_of("escalation_timeout"), f"{where}.escalation_timeout must be more than 0s")
+        f.done()
+        policies.append(policy)
+    return tuple(policies)
 
 
 # --- timeline scripts --------------------------------------------------------------

@@ -92,4 +92,4 @@ def _overlay_roster(roster: Roster, people: Fields, check: Checker) -> Roster:
         fields = check.mapping(people.data[name], f"roster.{name}", people.line_of(name))
         if fields is not None:
             changed[person.name] = load_profile(fields, person.profile)
-    return Roster(tuple(replace(p, profile=changed.get(p.name, p.profile)) for p in roster.people))
+    return replace(roster, people=tuple(replace(p, profile=changed.get(p.name, p.profile)) for p in roster.people))

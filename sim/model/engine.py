@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import simpy
 
-from ..inputs import units
+from ..inputs import alertmanager, units
 from ..inputs.config import Person, Process, Roster, Scenario, Script, load_roster
 from .eventlog import EventLog, to_jsonl
 from .incident import Incident
@@ -63,7 +63,8 @@ class DrillResult:
 
 class Drill:
     def __init__(self, scenario: Scenario, process: Process | None = None, roster: Roster | None = None,
-                 script: Script | None = None, seed: int = 0, samples: bool = True, env=None):
+                 script: Script | None = None, seed: int = 0, samples: bool = True, env=None,
+                 alerting: alertmanager.Alertmanager | None = None):
         self.scenario, self.seed = scenario, seed
         self.process = process or Process()
         roster = roster or load_roster(None, self.process)
@@ -80,7 +81,10 @@ class Drill:
         self.grows = (script is None or not script.actions) and any(p.bot for p in self.people.values())
         oncall = [p.name for p in self.people.values() if p.person.oncall == "primary"]
         oncall += [p.name for p in self.people.values() if p.person.oncall == "secondary"]
-        self.monitoring = Monitoring(self.env, self.log, self.world, scenario.monitoring, scenario.alerts, oncall)
+        # The team's alertmanager.yml (drills/monitoring/) unless one is given; the built-in route without
+        self.monitoring = Monitoring(self.env, self.log, self.world, scenario.monitoring, scenario.alerts, oncall,
+                                     alertmanager.for_drill(scenario.monitoring, alerting), roster.policies,
+                                     scenario.start)
         self.incident = Incident(self)
         self.rng = spawn(seed, "investigations")
         self.samples: list | None = [] if samples else None
@@ -278,6 +282,7 @@ class Drill:
 
 
 def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster | None = None,
-              script: Script | None = None, seed: int = 0, samples: bool = True) -> DrillResult:
+              script: Script | None = None, seed: int = 0, samples: bool = True,
+              alerting: alertmanager.Alertmanager | None = None) -> DrillResult:
     """Simulate one drill and return its event log."""
-    return Drill(scenario, process, roster, script, seed, samples).run()
+    return Drill(scenario, process, roster, script, seed, samples, alerting=alerting).run()

@@ -2,12 +2,17 @@
 
 Rules are evaluated every evaluation interval against the latest scrape: a rule whose
 condition holds is pending, then firing once it has held for its ``for`` duration, and
-resolved when the condition stops holding. Firing and resolved alerts are grouped by
-labels and notified after ``group_wait``, then every ``group_interval`` when the group
-changed, and again after ``repeat_interval``. A notification triggers (or resolves) a
-page to the primary on-call, which escalates to the secondary when not acknowledged.
+resolved when the condition stops holding. Firing and resolved alerts are routed by the
+team's Alertmanager configuration (or one route grouping by the scenario's ``group_by``),
+grouped, and notified after ``group_wait``, then every ``group_interval`` when the group
+changed, and again after ``repeat_interval``. A notification to a receiver triggers (or
+resolves) a page along the receiver's escalation policy (by default the primary on-call,
+then the secondary when not acknowledged).
 """
 
+import datetime as dt
+
+from ...inputs.alertmanager import Alertmanager
 from ...inputs.config import Monitoring as MonitoringConfig
 from .paging import Page, Pager
 from .routing import Router
@@ -19,9 +24,12 @@ __all__ = ["Alert", "Monitoring", "Page"]
 class Monitoring:
     """Rules, routing and paging of one drill, wired one into the next."""
 
-    def __init__(self, env, log, world, config: MonitoringConfig, rules, oncall: list[str]):
-        self.pager = Pager(env, log, config, oncall)
-        self.router = Router(env, log, config, self.pager.trigger, self.pager.resolve)
+    def __init__(self, env, log, world, config: MonitoringConfig, rules, oncall: list[str],
+                 alerting: Alertmanager, policies=(), start: dt.datetime | None = None):
+        self.pager = Pager(env, log, config, oncall, alerting.receivers, policies)
+        start = start or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        self.router = Router(env, log, alerting, self.pager.notify, lambda t: start + dt.timedelta(seconds=t),
+                             named=not alerting.builtin)
         self.rules = Rules(env, log, world, rules, self.router.notify)
         self.oncall, self.pages, self.alerts = oncall, self.pager.pages, self.rules.alerts
         self.evaluate, self.firing = self.rules.evaluate, self.rules.firing

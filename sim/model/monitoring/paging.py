@@ -1,7 +1,13 @@
-"""Pages, as PagerDuty handles them: trigger, deduplicate, escalate when not acknowledged, resolve."""
+"""Pages, as PagerDuty handles them: trigger, deduplicate, escalate when not acknowledged, resolve.
 
-from dataclasses import dataclass
+A notification to a receiver pages along the receiver's escalation policy in the roster
+(a receiver with a paging integration and no policy pages this week's primary, then the
+secondary; one without pages nobody).
+"""
 
+from dataclasses import dataclass, field
+
+from ...inputs.config import escalation
 from ...inputs.config import Monitoring as MonitoringConfig
 
 
@@ -14,6 +20,8 @@ class Page:
     urgency: str
     cause: list
     to: str
+    levels: list = field(default_factory=list)  # who is paged in turn
+    timeout: float = 300.0  # escalation timeout
     level: int = 0
     status: str = "triggered"  # triggered | acknowledged | resolved
     acked_by: str | None = None
@@ -22,15 +30,33 @@ class Page:
 class Pager:
     """The drill's pages, each escalating along the on-call levels until acknowledged."""
 
-    def __init__(self, env, log, config: MonitoringConfig, oncall: list[str]):
+    def __init__(self, env, log, config: MonitoringConfig, oncall: list[str], receivers: dict, policies=()):
         self.env, self.log, self.config = env, log, config
-        self.oncall = oncall  # escalation levels: primary, then secondary
+        self.oncall = oncall  # this week's primary, then secondary
+        self.receivers, self.policies = receivers, policies
         self.pages: list[Page] = []
+
+    def notify(self, receiver: str, key: str, alerts: list) -> None:
+        """A receiver's notification: trigger (or update) the group's page, or resolve it."""
+        if not alerts:
+            self.resolve(key)
+            return
+        policy = escalation(self.policies, receiver, self.receivers[receiver].pages)
+        slots = {"primary": self.oncall[:1], "secondary": self.oncall[1:2]}
+        levels = [name for level in (policy.levels if policy else ()) for name in slots.get(level, [level])]
+        if not levels:
+            return
+        urgent = any(a.labels.get("severity") in self.config.page_severities for a in alerts)
+        cause = sorted({c for a in alerts for c in a.cause if c != "noise"}) or ["noise"]
+        summary = alerts[0].summary() + (f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else "")
+        timeout = policy.escalation_timeout or self.config.escalation_timeout
+        self.trigger(key, summary, alerts[0].labels.get("service", ""), "high" if urgent else "low", cause,
+                     levels, timeout)
 
     def open_page(self, key: str) -> Page | None:
         return next((p for p in self.pages if p.key == key and p.status != "resolved"), None)
 
-    def trigger(self, key, summary, service, urgency, cause) -> None:
+    def trigger(self, key, summary, service, urgency, cause, levels, timeout) -> None:
         page = self.open_page(key)
         if page is not None:
             page.summary = summary  # deduplicated: the open page is updated, not re-sent
@@ -39,7 +65,7 @@ class Pager:
                 self.log.emit("page.urgency_raised", page=page.id, to=page.to, summary=summary)
                 self._start_escalation(page)
             return
-        page = Page(f"P{len(self.pages) + 1}", key, summary, service, urgency, cause, self.oncall[0])
+        page = Page(f"P{len(self.pages) + 1}", key, summary, service, urgency, cause, levels[0], levels, timeout)
         self.pages.append(page)
         self.log.emit("page.sent", page=page.id, to=page.to, level=0, urgency=urgency, summary=summary,
                       service=service, cause=cause)
@@ -47,12 +73,12 @@ class Pager:
             self._start_escalation(page)
 
     def _start_escalation(self, page: Page) -> None:
-        if len(self.oncall) > 1:
+        if len(page.levels) > 1:
             self.env.process(self._escalate(page))
 
     def _escalate(self, page: Page):
-        for level, person in enumerate(self.oncall[1:], start=1):
-            yield self.env.timeout(self.config.escalation_timeout)
+        for level, person in enumerate(page.levels[1:], start=1):
+            yield self.env.timeout(page.timeout)
             if page.status != "triggered":
                 return
             self.log.emit("page.escalated", page=page.id, **{"from": page.to}, to=person, level=level)
@@ -66,9 +92,7 @@ class Pager:
 
     def pages_for(self, person: str) -> list[Page]:
         """Open pages that have reached ``person`` (the current target or an earlier level)."""
-        levels = self.oncall
-        rank = levels.index(person) if person in levels else None
-        return [p for p in self.pages if p.status == "triggered" and rank is not None and rank <= p.level]
+        return [p for p in self.pages if p.status == "triggered" and person in p.levels[:p.level + 1]]
 
     def acknowledge(self, page: Page, by: str) -> None:
         page.status, page.acked_by = "acknowledged", by

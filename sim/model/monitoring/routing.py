@@ -1,55 +1,164 @@
-"""Alert notifications, as Alertmanager groups them: ``group_wait``, ``group_interval``, ``repeat_interval``.
+"""Alert notifications, as Alertmanager 0.25 routes, groups, inhibits and deduplicates them.
 
-A group's notification triggers (or resolves) a page through the pager (``trigger``,
-``resolve``).
+Each alert handed over (``notify``, when it starts firing or resolves) walks the route
+tree to one or more routes; each route groups it by its ``group_by`` labels. A group
+flushes ``group_wait`` after it was created, then every ``group_interval`` (dispatch.go's
+aggrGroup). A flush drops inhibited alerts, is muted outside the route's active and
+inside its mute time intervals (read on the drill's wall clock), and notifies the
+receiver only when the notification log says so (notify.go's DedupStage): a new firing
+alert, all alerts resolved, a newly resolved one when the receiver sends resolved
+notifications, or ``repeat_interval`` passed. Resolved alerts leave the group after
+each flush; an empty group lives on until the dispatcher's next 30-second cleanup, so
+an alert firing again before it is collected waits for the group's next tick, not for
+a fresh ``group_wait``. Notifications go to ``deliver(receiver, key, firing)``.
 """
 
-from ...inputs.config import Monitoring as MonitoringConfig
-from .rules import Alert
+import math
+from dataclasses import dataclass, field
+
+import simpy
+
+from ...inputs.alertmanager import Alertmanager, Route
+
+CLEANUP = 30.0  # seconds between the dispatcher's sweeps for empty groups (dispatch.go)
+
+
+@dataclass
+class Group:
+    route: Route
+    labels: tuple
+    members: dict = field(default_factory=dict)  # fingerprint -> Alert, as last handed over
+    empty_since: float | None = None
+    alive: bool = True
+    waiting: object = None  # the group's process while it waits out group_wait (interrupted to flush now)
+
+    @property
+    def name(self) -> str:
+        return "{" + ",".join(f"{n}={v}" for n, v in self.labels) + "}"
+
+
+@dataclass
+class Entry:
+    """The notification log's last entry for one group and receiver."""
+
+    firing: frozenset
+    resolved: frozenset
+    at: float
 
 
 class Router:
-    """Groups of firing and resolved alerts, and when each group is notified."""
+    """Every group of the drill's alerts, and when each is notified to its receiver."""
 
-    def __init__(self, env, log, config: MonitoringConfig, trigger, resolve):
-        self.env, self.log, self.config = env, log, config
-        self._trigger, self._resolve = trigger, resolve
-        self.groups: dict[tuple, dict] = {}
+    def __init__(self, env, log, config: Alertmanager, deliver, wallclock, cleanup=(CLEANUP, 0.0), named=True):
+        self.env, self.log, self.config, self._deliver = env, log, config, deliver
+        self.wallclock = wallclock  # simulated second -> aware datetime, for time intervals
+        self.cleanup = cleanup  # (interval, first sweep): when the dispatcher collects empty groups
+        self.named = named  # notifications name their receiver (not the built-in default's)
+        self.alerts: dict = {}  # every alert Alertmanager was told of, by fingerprint: the inhibitor's view
+        self.groups: dict[tuple, Group] = {}
+        self.nflog: dict[tuple, Entry] = {}
 
-    def notify(self, alert: Alert) -> None:
-        key = tuple(alert.labels.get(name, "") for name in self.config.group_by)
-        group = self.groups.get(key)
-        if group is None:
-            group = self.groups[key] = {"members": {}, "sent": frozenset(), "last": None}
-            self.env.process(self._group(key, group))
-        group["members"][alert.fingerprint] = alert
+    def notify(self, alert) -> None:
+        now = self.env.now
+        self.alerts[alert.fingerprint] = alert
+        for route in self.config.route.match(alert.labels):
+            key = (route.path, route.group_labels(alert.labels))
+            group = self.groups.get(key)
+            if group is not None and self._collected(group):
+                group.alive = False
+                group = None
+            if group is None:
+                group = self.groups[key] = Group(route, key[1])
+                group.waiting = self.env.process(self._run(group))
+            group.members[alert.fingerprint] = alert
+            group.empty_since = None
+            # insert(): an alert older than group_wait flushes a group that never flushed, now
+            if group.waiting is not None and alert.since + route.group_wait < now:
+                group.waiting.interrupt()
+                group.waiting = None
 
-    def _group(self, key, group):
-        cfg = self.config
-        yield self.env.timeout(cfg.group_wait)
-        while True:
-            firing = frozenset(fp for fp, a in group["members"].items() if a.state == "firing")
-            stale = group["last"] is not None and self.env.now - group["last"] >= cfg.repeat_interval
-            if firing != group["sent"] or (firing and stale):
-                self._send(key, group, firing)
-            group["members"] = {fp: a for fp, a in group["members"].items() if fp in firing}
-            if not firing:
-                del self.groups[key]
+    def _collected(self, group: Group) -> bool:
+        """Whether a cleanup sweep found the group empty (sweeps strictly after it emptied)."""
+        if group.empty_since is None:
+            return False
+        interval, first = self.cleanup
+        sweep = first + max(0, math.floor((group.empty_since - first) / interval) + 1) * interval
+        return sweep <= self.env.now
+
+    def _run(self, group: Group):
+        try:
+            yield self.env.timeout(group.route.group_wait)
+        except simpy.Interrupt:
+            pass
+        group.waiting = None
+        while group.alive:
+            if self._collected(group):
+                group.alive = False
+                del self.groups[(group.route.path, group.labels)]
                 return
-            yield self.env.timeout(cfg.group_interval)
+            if group.members:
+                self._flush(group)
+            yield self.env.timeout(group.route.group_interval)
 
-    def _send(self, key, group, firing) -> None:
-        members = group["members"]
-        alerts = sorted((members[fp] for fp in firing), key=lambda a: (a.since, a.rule.name))
-        resolved = sorted(members[fp].rule.name for fp in group["sent"] - firing if fp in members)
-        group_key = "{" + ",".join(f"{n}={v}" for n, v in zip(self.config.group_by, key)) + "}"
-        self.log.emit("notification.sent", group=group_key, firing=[a.rule.name for a in alerts], resolved=resolved)
-        group["sent"], group["last"] = firing, self.env.now
-        if alerts:
-            urgent = any(a.rule.severity in self.config.page_severities for a in alerts)
-            cause = sorted({c for a in alerts for c in a.cause if c != "noise"}) or ["noise"]
-            summary = alerts[0].summary() + (f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else "")
-            self._trigger(group_key, summary, alerts[0].rule.service, "high" if urgent else "low", cause)
+    def _flush(self, group: Group) -> None:
+        route, now = group.route, self.env.now
+        shown = [a for a in group.members.values() if not self._inhibited(a)]
+        if shown and self._in_time(route):
+            self._dedup(group, shown)
+        group.members = {fp: a for fp, a in group.members.items() if a.state == "firing"}
+        if not group.members:
+            group.empty_since = now
+
+    def _inhibited(self, alert) -> bool:
+        """An inhibit rule whose target matches the alert, and a firing source alert with the same
+        ``equal`` labels (not one that also matches the target side)."""
+        labels = alert.labels
+        for rule in self.config.inhibit_rules:
+            if not all(m.matches(labels) for m in rule.target):
+                continue
+            two_sided = all(m.matches(labels) for m in rule.source)
+            for source in self.alerts.values():
+                s = source.labels
+                if (source.state == "firing" and all(m.matches(s) for m in rule.source)
+                        and all(s.get(n, "") == labels.get(n, "") for n in rule.equal)
+                        and not (two_sided and all(m.matches(s) for m in rule.target))):
+                    return True
+        return False
+
+    def _in_time(self, route: Route) -> bool:
+        intervals, moment = self.config.time_intervals, self.wallclock(self.env.now)
+        inside = lambda names: any(i.contains(moment) for name in names for i in intervals[name])  # noqa: E731
+        if route.active_time_intervals and not inside(route.active_time_intervals):
+            return False
+        return not inside(route.mute_time_intervals)
+
+    def _dedup(self, group: Group, alerts: list) -> None:
+        route, now = group.route, self.env.now
+        receiver = self.config.receivers[route.receiver]
+        if not receiver.integrations:
+            return
+        firing = frozenset(a.fingerprint for a in alerts if a.state == "firing")
+        resolved = frozenset(a.fingerprint for a in alerts if a.state != "firing")
+        log_key = (route.receiver, route.path, group.labels)
+        entry = self.nflog.get(log_key)
+        if entry is None:
+            send = bool(firing)
+        elif not firing <= entry.firing:
+            send = True
+        elif not firing:
+            send = bool(entry.firing)
+        elif receiver.send_resolved and not resolved <= entry.resolved:
+            send = True
         else:
-            self._resolve(group_key)
-
+            send = now - entry.at > route.repeat_interval
+        if not send:
+            return
+        self.nflog[log_key] = Entry(firing, resolved, now)
+        live = sorted((a for a in alerts if a.state == "firing"), key=lambda a: (a.since, a.labels["alertname"]))
+        gone = sorted(a.labels["alertname"] for a in alerts if a.state != "firing") if receiver.send_resolved else []
+        if not live and not gone:
+            return  # all resolved, and the receiver does not send resolved notifications
+        extra = {"receiver": route.receiver} if self.named else {}
+        self.log.emit("notification.sent", group=group.name, **extra, firing=[a.labels["alertname"] for a in live],
+                      resolved=gone)
+        self._deliver(route.receiver, f"{route.path}:{group.name}", live)

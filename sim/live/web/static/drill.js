@@ -3,6 +3,9 @@
 "use strict";
 
 const Drill = (() => {
+  // "2026-04-23" -> "Thu", read as a calendar date (UTC), as the console and report show it.
+  const weekday = (date) => new Date(`${date}T00:00:00Z`).toLocaleDateString("en-US", { weekday: "short", timeZone: "UTC" });
+
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
@@ -99,7 +102,7 @@ const Drill = (() => {
     "mitigation.applied": (e) => `${e.by}: ${e.action.replace("_", " ")} of ${e.service}` + (e.effective === false ? " (no effect)" : ""),
     "incident.resolved": (e) => `Incident resolved by ${e.by}`,
     "incident.stood_down": (e) => `Stood down by ${e.by}` + (e.reason ? `: ${e.reason}` : ""),
-    "postmortem.scheduled": (e) => `Postmortem scheduled for ${e.date}`,
+    "postmortem.scheduled": (e) => `Postmortem scheduled for ${weekday(e.date)} ${e.date}`,
     "stakeholder.asked": (e) => `${e.who} asks: ${e.question}`,
     "dashboard.viewed": (e) => `${e.by} looks at the ${e.service} dashboard`,
     "action.rejected": (e) => `Rejected (${e.do.replace("_", " ")}): ${e.reason}`,

@@ -1,0 +1,123 @@
+"""Would we even be paged? A scenario's fault story through the team's rules, routing and escalation.
+
+``unanswered`` plays the scenario with the roster's on-call people present but nobody
+acting: no page is ever acknowledged, so every escalation shows, and the faults run
+their full course. ``check`` reads any event log (that one, or a real run's) into the
+answer: which rules fired and when, which stayed silent, which notifications went to
+which receiver, and who was paged at what time and urgency.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..inputs import units
+from ..inputs.alertmanager import Alertmanager
+from ..inputs.config import Process, Roster, Scenario, Script, ScriptParticipant, escalation
+from ..inputs.errors import DrillError
+from ..model.engine import run_drill
+
+
+def unanswered(scenario: Scenario, process: Process, roster: Roster) -> list[dict]:
+    """The event log of the scenario with the on-call people there and nobody answering a page."""
+    people = tuple(ScriptParticipant(p.name, p.oncall) for p in roster.people if p.oncall)
+    return run_drill(scenario, process, roster, Script(people, ()), seed=0, samples=False).events
+
+
+def read_events(path) -> list[dict]:
+    """A run's ``events.jsonl``."""
+    events = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            event = json.loads(line) if line.strip() else None
+        except json.JSONDecodeError as exc:
+            raise DrillError(f"{path}:{number}: not a JSON event: {exc.msg}") from None
+        if event is not None:
+            if not isinstance(event, dict) or "kind" not in event or "t" not in event:
+                raise DrillError(f"{path}:{number}: not an event of an event log (no kind or t)")
+            events.append(event)
+    return events
+
+
+def receivers(alerting: Alertmanager, roster: Roster) -> list[str]:
+    """Who each receiver pages, and the escalation policies that name no receiver there is."""
+    out = []
+    for name, receiver in alerting.receivers.items():
+        policy = escalation(roster.policies, name, receiver.pages)
+        who = (" -> ".join(policy.levels) + f" (policy {policy.name})" if policy
+               else "nobody (no paging integration or policy)")
+        out.append(f"  {name}: {who}")
+    for policy in roster.policies:
+        for name in policy.receivers:
+            if name not in alerting.receivers:
+                out.append(f"  escalation policy {policy.name} names {name!r}, which is not a receiver here")
+    return out
+
+
+@dataclass(frozen=True)
+class Answer:
+    fired: list  # (alert name, first firing event, times it fired, cause)
+    silent: list  # rule names that never fired
+    notifications: list  # notification.sent events
+    pages: list  # page.sent / page.escalated / page.urgency_raised / page.acked / page.resolved events
+    first_page: dict | None  # the first page a fault caused
+    fault_start: dict | None
+
+
+def check(events: list[dict], scenario: Scenario) -> Answer:
+    firing = [e for e in events if e["kind"] == "alert.firing"]
+    fired = {}
+    for e in firing:
+        fired.setdefault(e["alert"], []).append(e)
+    silent = [rule.name for rule in scenario.alerts if rule.name not in fired]
+    pages = [e for e in events if e["kind"].startswith("page.")]
+    fault_pages = [e for e in pages if e["kind"] == "page.sent" and e["cause"] != ["noise"]]
+    return Answer(
+        fired=[(name, got[0], len(got), sorted({c for e in got for c in e["cause"]})) for name, got in fired.items()],
+        silent=silent,
+        notifications=[e for e in events if e["kind"] == "notification.sent"],
+        pages=pages,
+        first_page=fault_pages[0] if fault_pages else None,
+        fault_start=next((e for e in events if e["kind"] == "fault.started"), None),
+    )
+
+
+def lines(answer: Answer, scenario: Scenario, paged_by: list[str] = ()) -> list[str]:
+    """The answer as the terminal prints it (``paged_by``: the ``receivers`` lines)."""
+    def clock(e):  # the event's own wall-clock time, as the event log rounds it
+        return e["at"][11:19]
+
+    out = [f"{scenario.title} ({scenario.name})", ""]
+    out += [f"  {units.at(scenario.start, f.at).strftime('%H:%M:%S')}  fault {f.id}: {f.kind} on {f.service}"
+            for f in scenario.faults]
+    out += ["", "Rules that fire:"]
+    for name, first, times, cause in answer.fired:
+        again = f", {times} times" if times > 1 else ""
+        out.append(f"  {clock(first)}  {name} ({first['severity']}{again}): {first['summary']}"
+                   f"  [cause: {', '.join(cause)}]")
+    if not answer.fired:
+        out.append("  none")
+    out += ["", "Silent rules (never fired): " + (", ".join(answer.silent) or "none"), "", "Notifications:"]
+    for e in answer.notifications:
+        to = f" -> {e['receiver']}" if "receiver" in e else ""
+        what = ", ".join(e["firing"]) or "all resolved"
+        out.append(f"  {clock(e)}  {e['group']}{to}: {what}")
+    if paged_by:
+        out += ["", "Receivers (who each pages):", *paged_by]
+    out += ["", "Pages:"]
+    describe = {
+        "page.sent": lambda e: f"{e['page']} to {e['to']} ({e['urgency']} urgency): {e['summary']}",
+        "page.escalated": lambda e: f"{e['page']} not acknowledged: escalated from {e['from']} to {e['to']}",
+        "page.urgency_raised": lambda e: f"{e['page']} raised to high urgency for {e['to']}",
+        "page.acked": lambda e: f"{e['page']} acknowledged by {e['by']}",
+        "page.resolved": lambda e: f"{e['page']} resolved",
+    }
+    out += [f"  {clock(e)}  {describe[e['kind']](e)}" for e in answer.pages] or ["  none"]
+    out.append("")
+    page, start = answer.first_page, answer.fault_start
+    if page is None:
+        out.append("Would we be paged? NO: no fault-caused alert reached anyone.")
+    else:
+        after = f", {units.human(page['t'] - start['t'])} after the fault started" if start else ""
+        out.append(f"Would we be paged? yes: {page['to']} at {clock(page)}{after}, {page['urgency']} urgency.")
+    return out

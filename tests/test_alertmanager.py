@@ -1,0 +1,370 @@
+"""The team's alertmanager.yml: loading it, routing, grouping, inhibition, time intervals, paging.
+
+Timelines are worked by hand from Alertmanager 0.25's dispatcher and dedup stage: a group
+flushes group_wait after its first alert, then every group_interval; resolved alerts leave
+it after each flush; an empty group is collected by the cleanup sweep every 30 s.
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import pytest
+import simpy
+
+from sim.inputs.alertmanager import load_alertmanager, parse_matchers
+from sim.inputs.config import Monitoring, load_roster
+from sim.inputs.errors import DrillError
+from sim.model.eventlog import EventLog
+from sim.model.monitoring.paging import Pager
+from sim.model.monitoring.routing import Router
+from sim.validate import validate
+
+from .conftest import FIXTURES
+
+START = dt.datetime(2026, 4, 20, 14, 0, tzinfo=dt.timezone.utc)  # a Monday
+
+
+@dataclass
+class FakeAlert:
+    """What routing relies on of an alert: labels, fingerprint, state, since (and cause for pages)."""
+
+    labels: dict
+    state: str = "inactive"
+    since: float = 0.0
+    cause: list = field(default_factory=lambda: ["f"])
+    value: float = 0.0
+
+    @property
+    def fingerprint(self):
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+
+    def summary(self):
+        return self.labels["alertname"]
+
+
+def simulate(config_text, timeline, write, until=3000, roster=None, oncall=("dana", "lee")):
+    """Run ``timeline`` [(t, alert, 'firing'|'resolved'), ...] through the router and pager."""
+    config = load_alertmanager(write("alertmanager.yml", config_text))
+    env = simpy.Environment()
+    log = EventLog(START, lambda: env.now)
+    pager = Pager(env, log, Monitoring(), list(oncall), config.receivers, roster.policies if roster else ())
+    router = Router(env, log, config, pager.notify, lambda t: START + dt.timedelta(seconds=t))
+
+    def play():
+        for t, alert, state, *since in timeline:  # since: a startsAt before the moment it is handed over
+            yield env.timeout(t - env.now)
+            alert.state = state
+            if state == "firing":
+                alert.since = since[0] if since else t
+            router.notify(alert)
+
+    env.process(play())
+    env.run(until=until)
+    return log.events
+
+
+def notes(events):
+    return [(e["t"], e.get("receiver"), e["group"], e["firing"], e["resolved"])
+            for e in events if e["kind"] == "notification.sent"]
+
+
+ONE_ROUTE = """
+route:
+  receiver: pager
+  group_by: [service]
+receivers:
+  - name: pager
+    pagerduty_configs: [{routing_key: x}]
+"""
+
+
+def test_the_fixtures_route_tree_sends_each_alert_where_alertmanager_would():
+    config = load_alertmanager(FIXTURES / "alertmanager" / "alertmanager_config_simple.yml")
+
+    def receivers(**labels):
+        return [r.receiver for r in config.route.match(labels)]
+
+    assert receivers(service="foo1", severity="critical") == ["team-X-pager"]
+    assert receivers(service="baz", severity="warning") == ["team-X-mails"]  # the sub-route does not match
+    assert receivers(service="files", severity="critical") == ["team-Y-pager"]
+    assert receivers(service="database") == ["team-DB-pager"]
+    assert receivers(service="database", owner="team-X") == ["team-X-pager"]  # continue: true, no sibling matches
+    assert receivers(service="unknown") == ["team-X-mails"]  # the root
+    db_x = config.route.match({"service": "database", "owner": "team-X"})[0]
+    # group_by set on the database route is inherited by its child; timings come from the root
+    assert db_x.group_by == ("alertname", "cluster", "database")
+    assert (db_x.group_wait, db_x.group_interval, db_x.repeat_interval) == (30.0, 300.0, 3 * 3600.0)
+    assert config.receivers["team-X-pager"].pages and not config.receivers["team-X-mails"].pages
+    assert config.ignored == ("global", "templates", "tracing")
+    assert validate(FIXTURES / "alertmanager" / "alertmanager_config_simple.yml") == "Alertmanager configuration"
+
+
+def test_continue_sends_an_alert_to_every_matching_sibling(write):
+    config = load_alertmanager(write("am.yml", """
+        route:
+          receiver: a
+          routes:
+            - {matchers: ['team=~"pay.*"'], receiver: b, continue: true}
+            - {match: {severity: critical}, receiver: c}
+            - {match_re: {team: ".*"}, receiver: d}
+        receivers: [{name: a}, {name: b}, {name: c}, {name: d}]
+        """))
+    route = config.route
+    assert [r.receiver for r in route.match({"team": "payments", "severity": "critical"})] == ["b", "c"]
+    assert [r.receiver for r in route.match({"team": "payments"})] == ["b", "d"]
+    assert [r.receiver for r in route.match({"team": "search"})] == ["d"]
+
+
+def test_matchers_in_alertmanagers_syntax():
+    (a, b) = parse_matchers('{service=~"api|web", msg!="a, b"}')
+    assert a.matches({"service": "api"}) and not a.matches({"service": "api2"})  # anchored
+    assert b.matches({}) and not b.matches({"msg": "a, b"})
+    (c,) = parse_matchers("team!~pay.*")
+    assert c.matches({"team": "search"}) and not c.matches({"team": "payments"})
+    with pytest.raises(ValueError, match="is not a matcher"):
+        parse_matchers("severity")
+
+
+def test_problems_are_reported_with_their_lines(write):
+    path = write("am.yml", """
+        route:
+          receiver: pager
+          group_wait: soon
+          routes:
+            - receiver: nobody
+              matchers: ['severity']
+              mute_time_intervals: [weekends]
+        receivers:
+          - name: pager
+        """)
+    with pytest.raises(DrillError) as err:
+        load_alertmanager(path)
+    assert str(err.value).splitlines() == [
+        f"{path}:3: route.group_wait: expected a duration such as 30s, 5m or 1h30m, got 'soon'",
+        f"{path}:5: route.routes[0].receiver: no receiver named 'nobody' (receivers: pager)",
+        f"{path}:6: route.routes[0].matchers: 'severity' is not a matcher such as severity=\"critical\" "
+        "or service=~\"a|b\"",
+        f"{path}:7: route.routes[0].mute_time_intervals: no time interval named 'weekends'",
+    ]
+
+
+def test_time_intervals_follow_alertmanager(write):
+    config = load_alertmanager(write("am.yml", """
+        route: {receiver: a}
+        receivers: [{name: a}]
+        time_intervals:
+          - name: office
+            time_intervals:
+              - weekdays: ['monday:friday']
+                times: [{start_time: '09:00', end_time: '17:00'}]
+                location: Europe/Berlin
+          - name: month-end
+            time_intervals:
+              - {days_of_month: ['-2:-1'], months: ['april', '12'], years: ['2026']}
+        """))
+    office, = config.time_intervals["office"]
+    # 14:00 UTC on Monday 20 April 2026 is 16:00 in Berlin (summer time); 15:00 UTC is 17:00, outside
+    assert office.contains(START) and not office.contains(START + dt.timedelta(hours=1))
+    assert not office.contains(dt.datetime(2026, 4, 25, 10, tzinfo=dt.timezone.utc))  # a Saturday
+    month_end, = config.time_intervals["month-end"]
+    assert month_end.contains(dt.datetime(2026, 4, 29, tzinfo=dt.timezone.utc))  # April has 30 days
+    assert not month_end.contains(dt.datetime(2026, 4, 28, tzinfo=dt.timezone.utc))
+    assert not month_end.contains(dt.datetime(2026, 5, 31, tzinfo=dt.timezone.utc))  # not a listed month
+
+
+def test_a_group_outlives_its_resolved_notification_until_the_cleanup_collects_it(write):
+    # A fires at 10: the group flushes at 40 (group_wait), then ticks at 340, 640, ...
+    # A resolves at 100: the 340 tick notifies the resolution; the group is empty from 340.
+    # The cleanup sweeps every 30 s (360, 390, ...). A fires again at 350, before the sweep:
+    # the group still exists and has flushed, so it is notified at the next tick, 640, not 380.
+    a = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(ONE_ROUTE, [(10, a, "firing"), (100, a, "resolved"), (350, a, "firing")], write)
+    assert [(t, f, r) for t, _, _, f, r in notes(events)] == [(40, ["A"], []), (340, [], ["A"]), (640, ["A"], [])]
+    # Firing again at 365, after the 360 sweep collected the empty group: a new group, group_wait again.
+    b = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(ONE_ROUTE, [(10, b, "firing"), (100, b, "resolved"), (365, b, "firing")], write)
+    assert [t for t, *_ in notes(events)] == [40, 340, 395]
+    pages = [(e["t"], e["kind"], e["page"]) for e in events if e["kind"] in ("page.sent", "page.resolved")]
+    assert pages == [(40, "page.sent", "P1"), (340, "page.resolved", "P1"), (395, "page.sent", "P2")]
+
+
+def test_an_alert_older_than_group_wait_flushes_a_new_group_at_once(write):
+    # Handed over at 100 with startsAt 0: more than group_wait (30 s) old, so the new group
+    # flushes at 100 (aggrGroup.insert), then ticks every group_interval: B joins at 150, sent at 400.
+    a, b = FakeAlert({"alertname": "A", "service": "api"}), FakeAlert({"alertname": "B", "service": "api"})
+    events = simulate(ONE_ROUTE, [(100, a, "firing", 0), (150, b, "firing")], write, until=500)
+    assert [(t, f) for t, _, _, f, _ in notes(events)] == [(100, ["A"]), (400, ["A", "B"])]
+
+
+def test_a_flap_between_two_ticks_is_not_notified_again(write):
+    # A fires at 10 (notified at 40), resolves at 100 and fires again at 200: at the 340 tick it is
+    # firing, as it was at the last notification, so nothing is sent (the dedup stage).
+    a = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(ONE_ROUTE, [(10, a, "firing"), (100, a, "resolved"), (200, a, "firing")], write)
+    assert [t for t, *_ in notes(events)] == [40]
+
+
+def test_repeat_interval_resends_only_once_it_has_fully_passed(write):
+    # Notified at 40; the ticks at 340 and 640 are 300 s and 600 s later, not more than the
+    # 600 s repeat_interval; the 940 tick is.
+    text = ONE_ROUTE.replace("group_by: [service]", "group_by: [service]\n  repeat_interval: 10m")
+    a = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(text, [(10, a, "firing")], write, until=1000)
+    assert [t for t, *_ in notes(events)] == [40, 940]
+
+
+def test_a_receiver_without_send_resolved_hears_only_of_new_alerts(write):
+    # Mail does not send resolved notifications: B resolving at 100 is not sent at the 340 tick,
+    # and A resolving too (everything resolved) is logged by Alertmanager but delivered to nobody.
+    # C goes to a receiver with no integrations, which hears of nothing.
+    text = """
+        route:
+          receiver: mail
+          group_by: [service]
+          routes: [{matchers: [team=nobody], receiver: blackhole}]
+        receivers: [{name: mail, email_configs: [{to: team@example.org}]}, {name: blackhole}]
+        """
+    a, b = FakeAlert({"alertname": "A", "service": "api"}), FakeAlert({"alertname": "B", "service": "api"})
+    c = FakeAlert({"alertname": "C", "service": "api", "team": "nobody"})  # a receiver without integrations
+    events = simulate(text, [(10, a, "firing"), (20, b, "firing"), (30, c, "firing"), (100, b, "resolved"),
+                             (400, a, "resolved")], write)
+    assert notes(events) == [(40, "mail", "{service=api}", ["A", "B"], [])]
+    assert not [e for e in events if e["kind"].startswith("page.")]  # mail pages nobody
+
+
+def test_inhibited_alerts_are_left_out_of_notifications(write):
+    text = ONE_ROUTE + """
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [service]
+"""
+    warn = FakeAlert({"alertname": "Slow", "service": "api", "severity": "warning"})
+    crit = FakeAlert({"alertname": "Down", "service": "api", "severity": "critical"})
+    other = FakeAlert({"alertname": "Slow", "service": "web", "severity": "warning"})
+    events = simulate(text, [(10, warn, "firing"), (10, other, "firing"), (20, crit, "firing"),
+                             (100, crit, "resolved")], write, until=700)
+    # 40: the api group shows only Down (Slow is inhibited); web's Slow has no critical alert beside it.
+    # 340: Down resolved, so Slow is no longer inhibited: new to the notification log, it is sent.
+    assert [(t, g, f, r) for t, _, g, f, r in notes(events)] == [
+        (40, "{service=api}", ["Down"], []), (40, "{service=web}", ["Slow"], []),
+        (340, "{service=api}", ["Slow"], ["Down"])]
+
+
+def test_mute_and_active_time_intervals_read_the_drills_wall_clock(write):
+    text = """
+route:
+  receiver: pager
+  group_by: [service]
+  routes:
+    - {matchers: [team="a"], receiver: pager, mute_time_intervals: [first-quarter-hour]}
+    - {matchers: [team="b"], receiver: pager, active_time_intervals: [first-quarter-hour]}
+receivers:
+  - name: pager
+    pagerduty_configs: [{routing_key: x}]
+time_intervals:
+  - name: first-quarter-hour
+    time_intervals: [{times: [{start_time: '14:00', end_time: '14:15'}]}]
+"""
+    a = FakeAlert({"alertname": "A", "service": "x", "team": "a"})
+    b = FakeAlert({"alertname": "B", "service": "y", "team": "b"})
+    events = simulate(text, [(10, a, "firing"), (10, b, "firing")], write, until=1000)
+    # Both groups tick at 40, 340, 640, 940 (14:00:40, 14:05:40, 14:10:40, 14:15:40): A is muted
+    # until 14:15, so first sent at 940; B is sent at 40 and never again (nothing changed).
+    assert [(t, f) for t, _, _, f, _ in notes(events)] == [(40, ["B"]), (940, ["A"])]
+
+
+def test_a_receiver_pages_along_its_escalation_policy(write):
+    roster = load_roster(write("roster.yaml", """
+        people:
+          - {name: dana, oncall: primary}
+          - {name: lee, oncall: secondary}
+          - {name: alex}
+        escalation_policies:
+          - {name: payments, receivers: [pager], levels: [alex, primary], escalation_timeout: 2m}
+        """))
+    a = FakeAlert({"alertname": "A", "service": "api", "severity": "critical"})
+    events = simulate(ONE_ROUTE, [(10, a, "firing")], write, until=600, roster=roster)
+    pages = [(e["t"], e["kind"], e["to"]) for e in events if e["kind"] in ("page.sent", "page.escalated")]
+    assert pages == [(40, "page.sent", "alex"), (160, "page.escalated", "dana")]
+
+
+def test_an_escalation_policy_names_people_of_the_roster(write):
+    path = write("roster.yaml", """
+        people:
+          - {name: dana, oncall: primary}
+        escalation_policies:
+          - receivers: [pager]
+            levels: [primary, robin]
+        """)
+    with pytest.raises(DrillError, match=r"roster.yaml:5: escalation_policies\[0\].levels: 'robin' is neither"):
+        load_roster(path)
+
+
+def test_the_fixture_imports_without_credentials_merges_and_runs(tmp_path, write):
+    from click.testing import CliRunner
+
+    from sim import load_scenario, run_drill
+    from sim.cli import main
+
+    from .conftest import SCENARIOS
+
+    out = tmp_path / "alertmanager.yml"
+    out.write_text((SCENARIOS.parent / "drills" / "monitoring" / "alertmanager.yml").read_text())
+    source = FIXTURES / "alertmanager" / "alertmanager_config_simple.yml"
+    result = CliRunner().invoke(main, ["import", "alertmanager", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "password" not in text and "team-X+alerts" not in text and "smtp" not in text
+    assert "left out: global" in result.output
+    merged = load_alertmanager(out)
+    # the fixture's receivers joined the file's own pager (merged by name); the fixture's route won
+    assert sorted(merged.receivers) == ["oncall-pager", "team-DB-pager", "team-X-mails", "team-X-pager",
+                                        "team-Y-mails", "team-Y-pager"]
+    assert merged.route.receiver == "team-X-mails" and len(merged.inhibit_rules) == 1
+    # A scenario whose service the fixture routes to a pager: a critical 'files' alert pages the on-call.
+    text = (SCENARIOS.parent / "tests" / "data" / "tiny.yaml").read_text().replace("api", "files")
+    scenario = load_scenario(write("files.yaml", text))
+    events = run_drill(scenario, alerting=merged).events
+    notified = [(e["t"], e["receiver"]) for e in events if e["kind"] == "notification.sent"]
+    assert notified[0] == (225, "team-Y-pager")  # fires at 195, group_wait 30 s
+    assert [(e["t"], e["to"]) for e in events if e["kind"] == "page.sent"][0] == (225, "dana")
+
+
+def test_check_alerts_answers_would_we_be_paged():
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    result = CliRunner().invoke(main, ["check-alerts", "checkout-config-push"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # the error alert fires at 14:47:15 (435 s), is notified 30 s later; nobody acknowledges, so
+    # the page escalates to the secondary after 5 minutes
+    fired = "  14:47:15  CheckoutHighErrorRate (critical): checkout error rate > 5%  [cause: gateway-config-push]"
+    assert fired in lines
+    assert "  14:47:45  P1 to dana (high urgency): checkout error rate > 5%" in lines
+    assert "  14:52:45  P1 not acknowledged: escalated from dana to lee" in lines
+    assert lines[-1] == "Would we be paged? yes: dana at 14:47:45, 2m45s after the fault started, high urgency."
+
+
+def test_check_alerts_reads_a_runs_event_log(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", "checkout-config-push", "--seed", "1", "--out", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(main, ["check-alerts", "checkout-config-push", "--events", str(tmp_path / "events.jsonl")])
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    ack = next(e for e in events if e["kind"] == "page.acked")
+    clock = ack["at"][11:19]
+    # the run's own acknowledgement shows, where the simulated check has none
+    assert f"  {clock}  {ack['page']} acknowledged by {ack['by']}" in result.output.splitlines()
+    assert "escalated" not in result.output
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"t": 1, "kind": "x"}\nnot json\n')
+    result = runner.invoke(main, ["check-alerts", "--events", str(broken)])
+    assert result.exit_code == 1 and f"{broken}:2: not a JSON event" in result.output
