@@ -45,6 +45,8 @@ CASES = [
     ("a name that is a path", _edit("name: tiny", "name: ../../../../tmp/x"), 3, "expected a plain name"),
     ("an absolute name", _edit("name: tiny", "name: /tmp/x"), 3, "expected a plain name"),
     ("a character YAML refuses", _edit("team: api", "team: a\x07pi"), 8, "is not allowed in YAML"),
+    ("an escaped NUL in text", _edit("team: api", 'team: "a\\0pi"'), 8, "control character '\\x00'"),
+    ("an escaped lone surrogate", _edit("team: api", 'team: "a\\ud800"'), 8, "control character"),
 ]
 
 

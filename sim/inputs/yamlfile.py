@@ -32,6 +32,7 @@ class Sequence(list):
 
 MAX_DEPTH = 50  # far deeper than any drill file; a bound keeps a hostile file from exhausting the stack
 _NODE_STARTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class _Loader(yaml.SafeLoader):
@@ -46,6 +47,9 @@ class _Loader(yaml.SafeLoader):
 
     def compose_node(self, parent, index):
         event = self.peek_event()
+        if isinstance(event, yaml.ScalarEvent) and _CONTROL.search(event.value):  # escaped, as "\0": no text holds one
+            raise yaml.MarkedYAMLError(None, None, f"control character {_CONTROL.search(event.value)[0]!r} in "
+                                       f"{event.value[:40]!r}", event.start_mark)
         if isinstance(event, _NODE_STARTS) and event.tag not in (None, "!"):
             raise yaml.MarkedYAMLError(None, None, f"tags such as {event.tag} are not used in drill files: "
                                        "write the plain value", event.start_mark)
