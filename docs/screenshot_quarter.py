@@ -38,6 +38,7 @@ def main() -> None:
         work = Path(scratch)
         shutil.copytree(REPO / "drills", work / "drills", ignore=shutil.ignore_patterns("drills.db*"))
         shutil.copytree(REPO / "scenarios", work / "scenarios")
+        shutil.copytree(REPO / "tests" / "data", work / "tests" / "data")  # the article's timeline script
         env = {**os.environ, "DRILLSIM_STORE": str(work / "drills" / "drills.db")}
         for args in readme_commands():
             subprocess.run([drill, *args[1:]], cwd=work, env=env, check=True, stdout=subprocess.DEVNULL)

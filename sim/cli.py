@@ -58,7 +58,25 @@ class _Path(click.Path):
         return super().convert(value, param, ctx)
 
 
+class _Day(click.DateTime):
+    """A day ``YYYY-MM-DD`` a drill can be held on: one whose drill stays inside the calendar."""
+
+    def __init__(self):
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(self, value, param, ctx):
+        from .inputs import units
+
+        day = super().convert(value, param, ctx)
+        try:
+            units.date(day)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return day
+
+
 SEED = click.IntRange(0, 2**63 - 1)  # what the drill store's INTEGER column holds
+_DRILL_ID = click.IntRange(1, 2**63 - 1)
 _speed = _Finite(min=0, min_open=True, max=1e6)
 
 
@@ -82,16 +100,17 @@ _roster_option = click.option("--roster", type=_file, help="Roster file (default
 @click.option("--seed", type=SEED, help="Seed for every random choice in the drill (default: 0, or the plan entry's).")
 @click.option("--out", type=_Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<scenario>/<seed or script>/).")
 @click.option("--json", "as_json", is_flag=True, help="Print score.json to stdout instead of the scorecard.")
-@click.option("--date", "conducted", type=click.DateTime(["%Y-%m-%d"]), help="Record the drill as conducted on this day (default: today, or the plan entry's date).")
+@click.option("--record", "keep", is_flag=True, help="Record the drill in the drill store as held today (plain runs are exploration, not recorded).")
+@click.option("--date", "conducted", type=_Day(), help="Record the drill as conducted on this day (a drill of record; default with --plan: the entry's date).")
 @click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml) whose entry this drill carries out.")
 @click.option("--entry", type=click.IntRange(min=1), help="The plan entry (1 = the first drill in the plan).")
 @click.option("--store", "store_path", type=_Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
               help="Drill store to record into (default: drills/drills.db; env DRILLSIM_STORE).")
-def run(scenario, script, process_file, roster, seed, out, as_json, conducted, plan_file, entry, store_path):
+def run(scenario, script, process_file, roster, seed, out, as_json, keep, conducted, plan_file, entry, store_path):
     """Run one simulated drill of SCENARIO (a file, or a name in scenarios/; default: the reference
-    checkout incident), write events.jsonl, score.json, report.md and timeline.png, and record it
-    in the drill store. With --plan and --entry, run that planned drill: its scenario, seed, date
-    and role assignments."""
+    checkout incident) and write events.jsonl, score.json, report.md and timeline.png. A drill of
+    record (--record, --date DAY, or --plan FILE --entry N: that planned drill, its scenario, seed,
+    date and people) is also kept in the drill store; a plain run is exploration and is not."""
     from .inputs import config
     from .model.engine import run_drill
     from .outputs import report
@@ -100,7 +119,9 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
 
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     team = config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
-    planned = _planned(plan_file, entry, scenario, team, process) if plan_file or entry else None
+    # With a script, people (not bots) held the seats: a live entry held around a table replays so.
+    how = "script" if script else "simulated"
+    planned = _planned(plan_file, entry, scenario, team, process, how) if plan_file or entry else None
     if planned:
         scenario, planned_entry, quarter = planned
         seed = planned_entry.seed if seed is None else seed
@@ -108,17 +129,25 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
     seed = seed or 0
     scenario_file = config.scenario_path(scenario)
     scn = config.load_scenario(scenario_file)
+    held = conducted.date() if conducted else planned[1].date if planned else _today() if keep else None
     timeline_script = config.load_script(script, scn.start) if script else None
-    store.connect(store_path).close()  # an unusable store is refused before any output is written
-    result = run_drill(scn, process, team, timeline_script, seed)
+    if held is not None:  # a drill of record reads as held on its day: channel, timeline, postmortem
+        store.connect(store_path).close()  # an unusable store is refused before any output is written
+        if timeline_script is not None:
+            timeline_script = config.script_held_on(timeline_script, scn.start.date(), held)
+        scn = config.held_on(scn, held)
+    result = run_drill(scn, process, team, timeline_script, seed, seats=planned[1].roles if planned else None)
     card = score(result.events, scn, process)
     out = out or Path("reports") / scn.name / (f"script-{script.stem}" if script else f"seed-{seed}")
     written = report.write_outputs(result, card, out)
-    drill_id = store.record(
-        result, card, conducted=conducted.date() if conducted else (planned[1].date if planned else None),
-        variant=process_file.stem if process_file else "default", mode="script" if script else "simulated",
-        plan=planned[2] if planned else None, entry=entry if planned else None,
-        shadows=planned[1].shadows if planned else None, path=store_path)
+    drill_id = None
+    if held is not None:
+        drill_id = store.record(
+            result, card, conducted=held,
+            variant=process_file.stem if process_file else "default", mode="script" if script else "simulated",
+            plan=planned[2] if planned else None, entry=entry if planned else None,
+            shadows=planned[1].shadows if planned else None,
+            deviations=_plan().deviations(planned[1].roles, result.events) if planned else None, path=store_path)
     if as_json:
         click.echo(json.dumps(report.score_document(result, card), indent=2))
         return
@@ -130,7 +159,11 @@ def run(scenario, script, process_file, roster, seed, out, as_json, conducted, p
     for line in report.scorecard(card):
         click.echo(line)
     click.echo(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
-    click.echo(f"Recorded as drill {drill_id} in {store_path or store.default_path()}")
+    if drill_id is None:
+        click.echo("Not recorded: a plain run is exploration. Give --record (held today) or --date YYYY-MM-DD "
+                   "to keep it in the drill store.")
+    else:
+        click.echo(f"Recorded as drill {drill_id} in {store_path or store.default_path()}")
 
 
 @main.command()
@@ -196,8 +229,15 @@ def _team(roster):
     return config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
 
 
-def _planned(plan_file, entry, scenario, team, process, mode="simulated"):
-    """(scenario, entry, quarter) for ``drill run --plan FILE --entry N``."""
+def _today():
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def _planned(plan_file, entry, scenario, team, process, how="simulated"):
+    """(scenario, entry, quarter) for ``drill run --plan FILE --entry N`` (``how``: simulated, or
+    script: either mode) or ``drill serve`` (``how="serve"``: a live entry)."""
     plan = _plan()
     if not plan_file or not entry:
         raise DrillError("--plan and --entry go together: --plan drills/2026-Q4.yaml --entry 2")
@@ -205,10 +245,12 @@ def _planned(plan_file, entry, scenario, team, process, mode="simulated"):
     if entry > len(loaded.entries):
         raise DrillError(f"{plan_file}: has {len(loaded.entries)} drill(s), no entry {entry}")
     chosen = loaded.entries[entry - 1]
-    if chosen.mode != mode:
-        how = "`drill serve` runs it for a room" if chosen.mode == "live" else "`drill run` simulates it"
-        raise DrillError(f"{plan_file}: drill {entry} is planned as a {chosen.mode} drill: {how} "
-                         f"(or change its mode to {mode})")
+    if chosen.mode == "live" and how == "simulated":
+        raise DrillError(f"{plan_file}: drill {entry} is planned as a live drill: `drill serve` runs it for a room, "
+                         "or replay the tabletop the people held with --script FILE (or change its mode to simulated)")
+    if chosen.mode == "simulated" and how == "serve":
+        raise DrillError(f"{plan_file}: drill {entry} is planned as a simulated drill: `drill run` simulates it "
+                         "(or change its mode to live)")
     name = plan.resolve(loaded, entry)
     if name is None:
         name = scenario or _materialise(*chosen.generate)
@@ -237,22 +279,40 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 @click.option("--person", help="Only drills this person took part in.")
 @_store_option
 def history(quarter, person, store_path):
-    """List recorded drills."""
+    """List recorded drills, voided ones included (marked, with the reason)."""
     from .records import store
 
-    found = store.drills(store_path, quarter=quarter, person=person)
+    found = store.drills(store_path, quarter=quarter, person=person, voided=True)
     if not found:
         click.echo(f"No drills recorded{' in ' + quarter if quarter else ''}{' with ' + person if person else ''} "
                    f"(store: {store_path or store.default_path()}).")
         return
-    rows = [[d.id, d.conducted, d.scenario, d.mode, d.lead("ic") or "-", d.lead("comms") or "-", d.lead("ops") or "-",
-             f"{d.score:.1f}", f"{d.plan_quarter} #{d.plan_entry}" if d.plan_quarter else ""] for d in found]
-    for line in _table(rows, ["id", "date", "scenario", "mode", "ic", "comms", "ops", "score", "plan"]):
+    rows = []
+    for d in found:
+        note = f"VOID: {d.void_reason}" if d.voided else ("simulated: bots only" if d.simulated else "with " + ", ".join(d.people))
+        if d.plan_deviations:
+            note += "; off plan: " + "; ".join(d.plan_deviations)
+        rows.append([d.id, d.conducted, d.scenario, d.mode, d.lead("ic") or "-", d.lead("comms") or "-", d.lead("ops") or "-",
+                     f"{d.score:.1f}", f"{d.plan_quarter} #{d.plan_entry}" if d.plan_quarter else "", note])
+    for line in _table(rows, ["id", "date", "scenario", "mode", "ic", "comms", "ops", "score", "plan", "notes"]):
         click.echo(line)
 
 
 @main.command()
-@click.argument("drill_id", type=click.IntRange(1, 2**63 - 1))
+@click.argument("drill_id", type=_DRILL_ID)
+@click.option("--reason", required=True, help="Why this drill is not a drill of record, e.g. \"a test run\".")
+@_store_option
+def void(drill_id, reason, store_path):
+    """Void drill DRILL_ID: it stays in the store and in `drill history` with the reason, and the
+    rotation, the plan and the quarterly report leave it out. Nothing is deleted."""
+    from .records import store
+
+    store.void(drill_id, reason, store_path)
+    click.echo(f"Voided drill {drill_id} ({reason.strip()}); `drill history` still lists it.")
+
+
+@main.command()
+@click.argument("drill_id", type=_DRILL_ID)
 @click.option("--report", "report_dir", type=_Path(file_okay=False, path_type=Path),
               help="Also re-render the drill's events.jsonl, score.json, report.md and timeline.png into this folder.")
 @click.option("--export", "export", type=click.Choice(["statuspage", "pagerduty"]),
@@ -288,7 +348,8 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
             write_atomic(export_out, text)
             click.echo(f"Wrote {export_out}", err=True)
         return
-    card = {"metrics": found.metrics, "checklist": found.checklist, "components": found.components, "score": found.score}
+    card = {"metrics": found.metrics, "checklist": found.checklist, "components": found.components, "score": found.score,
+            "why": found.why}
     roles = ", ".join(f"{store_role}: {found.lead(store_role)}" for store_role in ("ic", "comms", "ops") if found.lead(store_role))
     click.echo(f"Drill {found.id}: {found.title} ({found.scenario}, {found.mode}, seed {found.seed}), conducted {found.conducted}")
     click.echo(f"Variant: {found.variant}" + (f"; roles: {roles}" if roles else "")
@@ -375,7 +436,9 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
         click.echo(f"Wrote the proposal to {out}")
         return
     rot = plan.rotation(team, found, quarter)
-    click.echo(f"IC rotation{' at the end of ' + quarter if quarter else ''}: {rot.drills} drill(s) recorded\n")
+    click.echo(f"IC rotation{' at the end of ' + quarter if quarter else ''}: {rot.drills} drill(s) recorded; "
+               f"{'in ' + quarter + ' ' if quarter else ''}{rot.turns} with people, {rot.simulated} simulated "
+               "(bots only: nobody's turn)\n")
     rows = []
     for s in rot.standings:
         cells = [s.name, s.team or "-"]
@@ -389,7 +452,7 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
     if rot.never_ic:
         click.echo(f"\nNever IC: {', '.join(rot.never_ic)}")
     for name in rot.single_points_of_failure:
-        click.echo(f"Single point of failure: {name} led {rot.ic_share[name]} of the {rot.quarter_drills} drills"
+        click.echo(f"Single point of failure: {name} led {rot.ic_share[name]} of the {rot.turns} drills with people"
                    f"{' in ' + quarter if quarter else ''} as IC")
 
 
@@ -415,7 +478,7 @@ def show_plan(quarter, plan_file, roster, store_path):
         scenario = entry.describe() + (f": {names[index]}" if entry.random else "")
         people = ", ".join(f"{r} {w}" for r, w in entry.roles.items())
         people += "".join(f", {r} shadow {' '.join(w)}" for r, w in entry.shadows.items())
-        status = f"run (drill {', '.join(str(d.id) for d in done[index])})" if done[index] else "not run"
+        status = plan.status(done[index])
         rows.append([index, entry.date, scenario, entry.mode, people or "-", status])
     for line in _table(rows, ["#", "date", "scenario", "mode", "roles", "status"]):
         click.echo(line)
@@ -640,10 +703,11 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
         if plan_file or entry:
             process = config.load_process(process_file)
             scenario, chosen, quarter = _planned(plan_file, entry, scenario, config.load_roster(roster, process),
-                                                 process, mode="live")
+                                                 process, how="serve")
             seed = chosen.seed if seed is None else seed
             seats = planned_seats(chosen)
-            recording = {"plan": quarter, "entry": entry, "shadows": {r: list(p) for r, p in chosen.shadows.items()}}
+            recording = {"plan": quarter, "entry": entry, "shadows": {r: list(p) for r, p in chosen.shadows.items()},
+                         "roles": dict(chosen.roles)}
         scenario_file = config.scenario_path(scenario)
         name = config.load_scenario(scenario_file).name
         out = out or Path("reports") / name / f"live-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
@@ -678,6 +742,22 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _thresholds(given: tuple[str, ...], known: dict) -> dict:
+    """``--threshold METRIC=VALUE`` options as {metric: value}."""
+    found = {}
+    for text in given:
+        metric, _, value = text.partition("=")
+        if metric not in known:
+            raise DrillError(f"--threshold {text}: unknown metric {metric!r} (known: {', '.join(known)})")
+        try:
+            found[metric] = float(value)
+        except ValueError:
+            raise DrillError(f"--threshold {text}: expected METRIC=NUMBER, e.g. score=2") from None
+        if not 0 <= found[metric] < math.inf:  # also false for nan
+            raise DrillError(f"--threshold {text}: a threshold is a number, 0 or more")
+    return found
+
+
 class VariantSpec(click.ParamType):
     """``NAME=FILE`` (or just ``FILE``, named after it): one process variant."""
 
@@ -706,7 +786,11 @@ class VariantSpec(click.ParamType):
 @_roster_option
 @click.option("--out", type=_Path(file_okay=False, path_type=Path), help="Output folder (default: reports/compare/<name>/).")
 @click.option("--name", type=_Slug(), help="Name of the comparison (default: the variant names joined by -vs-).")
-def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address, process_file, roster, out, name):
+@click.option("--threshold", "thresholds", multiple=True, metavar="METRIC=VALUE",
+              help="Smallest difference called better or worse, in the unit shown (minutes, pp, points), "
+                   "e.g. score=2 or time_to_declare_s=0.5; repeatable (defaults: docs/variants.md).")
+def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address, process_file, roster, out, name,
+            thresholds):
     """Compare process variants on RUNS paired simulated drills of SCENARIOS (default: the reference
     scenario); write runs.parquet, summary.md, summary.html and plots/ to reports/compare/<name>/."""
     import os
@@ -730,6 +814,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
         weight_list = (math.nan,)
     if not all(math.isfinite(w) and w >= 0 for w in weight_list):
         raise DrillError(f"--weights: expected comma-separated numbers, 0 or more, got {weights!r}")
+    practical = _thresholds(thresholds, summary.THRESHOLDS)
     variants = tuple(load_variant(n, f, process_file, roster) for n, f in variant_specs)
     plan = cmp.Plan(scns, variants, runs, seed, weight_list)
     out = out or Path("reports") / "compare" / (name or cmp.default_name(plan))
@@ -766,6 +851,6 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     counts = [int((scenario_index == i).sum()) for i in range(len(scns))]
     written = summary.write_summary(
         runs_file, out, [{"name": v.name, "description": v.description, "file": str(f)} for v, (_, f) in zip(variants, variant_specs)],
-        [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed)
+        [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed, thresholds=practical)
     click.echo((out / "summary.md").read_text(encoding="utf-8").split("## Per metric")[0].rstrip())
     click.echo(f"\nWrote runs.parquet, {', '.join(p.name for p in written[:2])} and {len(written) - 2} plots to {out}/")

@@ -13,6 +13,7 @@ from sim.inputs.errors import DrillError
 from sim.inputs.variants import load_variant
 
 from .conftest import REPO, SCENARIOS
+from .test_rendered import unreadable
 
 VARIANTS = REPO / "drills" / "variants"
 PROCESS, ROSTER = REPO / "drills" / "process.yaml", REPO / "drills" / "roster.yaml"
@@ -207,6 +208,7 @@ def test_drill_compare_writes_the_report(tmp_path):
     assert "within noise" in md
     html = (out / "summary.html").read_text()
     assert html.startswith("<!doctype html>") and "plots/time_to_declare_s.png" in html
+    assert unreadable(md) == [] and unreadable(html) == []  # no nan, None or -0.00
     assert (out / "plots" / "time_to_declare_s.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -256,3 +258,30 @@ def test_scripted_drills_keep_exactly_the_scripts_participants():
     result = run_drill(REFERENCE, variant("page-all-teams").process, script=script, seed=0)
     assert not [e for e in result.events if e["kind"] == "responder.joined"]
     assert {p["name"] for p in result.participants} == {p.name for p in script.participants}
+
+
+def test_better_or_worse_only_past_the_interval_and_the_practical_threshold():
+    from sim.analysis.summary import _verdict
+
+    def diff(mean, low, high):
+        return stats.Paired(100, stats.Estimate(mean, low, high), 0.5, 0.1, False)
+
+    # Role coverage +0.01 pp, interval clear of 0: real but far below the 2 pp that matters.
+    assert _verdict(diff(0.0001, 0.00005, 0.00015), "higher", 0.02, "%") == "no meaningful difference (under 2.0 pp)"
+    assert _verdict(diff(0.05, 0.03, 0.07), "higher", 0.02, "%") == "better"
+    assert _verdict(diff(-0.05, -0.07, -0.03), "higher", 0.02, "%") == "worse"
+    # Time to declare +2.8 min (168 s) against a 1 min threshold: worse; inside the noise it is not.
+    assert _verdict(diff(168.0, 120.0, 210.0), "lower", 60.0, "min") == "worse"
+    assert _verdict(diff(168.0, -10.0, 330.0), "lower", 60.0, "min") == "no meaningful difference (within noise)"
+    assert _verdict(diff(2.0, 1.2, 2.8), "higher", 3.0, "points") == "no meaningful difference (under 3.0)"
+
+
+def test_compare_thresholds_are_checked():
+    result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",
+                                       "--variant", f"b={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2",
+                                       "--threshold", "speed=2"])
+    assert result.exit_code == 1 and "--threshold speed=2: unknown metric 'speed'" in result.output
+    result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",
+                                       "--variant", f"b={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2",
+                                       "--threshold", "score=lots"])
+    assert result.exit_code == 1 and "expected METRIC=NUMBER" in result.output

@@ -14,6 +14,7 @@ from sim.cli import main
 from sim.live.commands import parse_command
 from sim.live.console import seen, toolbar
 from sim.live.drill import LiveDrill
+from sim.outputs.scoring import next_update_due
 
 from .conftest import paused_drill
 
@@ -116,8 +117,14 @@ def test_the_toolbar_shows_clock_incident_roles_and_the_update_cadence(tmp_path)
     assert bar() == (" 14:51:40 UTC  PAUSED | SEV2 open #inc-2026-04-20-checkout | ic ana  comms -  ops -\n"
                      " no update yet, next due 14:55 (in 3m20s) | you: ana (ic) | help")
     live.act(parse_command("update investigating Looking into it next=+30m", "ana", now=live.now))
-    live.advance(until=2600)  # the update promised the next one by 15:21:40
-    assert "last update 31m40s ago, next due 15:21 (OVERDUE by 1m40s)" in bar()
+    # The update promised the next one by 15:21:40, but the bar shows the deadline the cadence is
+    # scored by (scoring.next_update_due): within SEV2's longest cadence, 60 min, of the update.
+    live.advance(until=2600)
+    assert "last update 31m40s ago, next due 15:51 (in 28m20s)" in bar()
+    live.advance(until=4400)
+    assert "last update 1h1m40s ago, next due 15:51 (OVERDUE by 1m40s)" in bar()
+    # declared at 600: the initial summary due at 900 (met at 700), the next at 700 + 60m = 4300, missed.
+    assert next_update_due(live.drill.log.events, live.process, 4400) == 4300.0
 
 
 def test_drill_live_needs_a_terminal_and_says_so(tmp_path):

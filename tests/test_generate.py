@@ -19,7 +19,7 @@ from sim.model.engine import run_drill
 from sim.outputs.scoring import score
 from sim.validate import validate
 
-from .conftest import REPO
+from .conftest import REPO, SCENARIOS
 
 TOPOLOGY = load_topology(REPO / "drills" / "topology.yaml")
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -121,7 +121,8 @@ def test_difficulty_bands_are_ordered_for_bots_they_were_not_measured_with():
 
 def test_hard_scenarios_carry_what_makes_incidents_hard():
     features = set()
-    for seed in range(7):
+    # Seeds 0-6, and 10: since customer impact is part of the score, the first hard slow burn.
+    for seed in (*range(7), 10):
         features |= set(made(seed, "hard").features)
         assert made(seed, "hard").features  # a hard draw always has at least one
     assert features >= {"two_faults", "slow_burn", "alert_storm", "unreachable_oncall"}
@@ -154,3 +155,26 @@ def test_generation_does_not_depend_on_the_hash_seed_of_the_process():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout
         assert out == made(3).text
+
+
+def test_measuring_for_a_band_stops_once_the_median_cannot_land_in_it():
+    from sim.authoring.generate import measure
+
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    # The default bots score 97.1, 99.6, 99.7, 92.1 and 99.8 over seeds 0-4: median 99.6, easy.
+    assert measure(scenario) == (97.1, 99.6, 99.7, 92.1, 99.8)
+    assert measure(scenario, band="easy") == (97.1, 99.6, 99.7, 92.1, 99.8)
+    # Three scores at 85 or more: the median of five cannot be under 85 (hard) nor under 95 (medium).
+    assert measure(scenario, band="hard") == (97.1, 99.6, 99.7)
+    assert measure(scenario, band="medium") == (97.1, 99.6, 99.7)
+
+
+def test_a_band_never_reached_says_what_to_do(monkeypatch):
+    from sim.authoring import generate as gen
+
+    monkeypatch.setattr(gen, "MAX_DRAWS", 1)
+    monkeypatch.setattr(gen, "measure", lambda scenario, drills=5, band=None: (99.0,) * drills)  # always easy
+    with pytest.raises(DrillError) as exc:
+        gen.generate(TOPOLOGY, 7, "hard")
+    assert str(exc.value) == ("seed 7: none of the 1 stories drawn on topology web-shop measured hard; "
+                              "try another seed (--seed 8), or another difficulty")

@@ -102,3 +102,26 @@ def test_a_band_aid_wears_off_and_the_fault_returns(write):
     applied = next(e for e in events if e["kind"] == "mitigation.applied")
     assert applied["faults"] == [{"fault": "gateway-config-push", "outcome": "suppressed", "returns_in": 600.0}]
     assert [e["t"] for e in events if e["kind"] == "fault.returned"] == [1200]
+
+
+def test_a_finding_once_there_is_found_by_everyone_who_looks(write):
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    script = write("s.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+          - {name: lee, oncall: secondary}
+          - {name: alex}
+        actions:
+          - {at: "14:48", by: dana, do: investigate, service: payment-gateway}
+          - {at: "15:00", by: lee, do: investigate, service: payment-gateway}
+          - {at: "15:00", by: alex, do: investigate, service: payment-gateway}
+          - {at: "15:20", by: dana, do: investigate, service: payment-gateway}
+          - {at: "15:20", by: alex, do: investigate, service: search}
+    """)
+    events = run_drill(scenario, script=load_script(script, scenario.start), samples=False).events
+    found = [(e["by"], e["service"], e["root_cause"], e["text"]) for e in events if e["kind"] == "finding"]
+    root = "A config push at 14:45 lowered the gateway's upstream timeout from 30s to 300ms"
+    # payment-gateway has one finding, the root cause: dana turns it up first, and everyone who
+    # looks after her finds it too; search has nothing to find.
+    assert sorted(found) == sorted([("dana", "payment-gateway", True, root)] * 2 + [("lee", "payment-gateway", True, root),
+                                   ("alex", "payment-gateway", True, root), ("alex", "search", False, "Nothing unusual found on search")])

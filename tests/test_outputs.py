@@ -87,7 +87,7 @@ def test_a_symlink_to_standard_output_is_written_through(tmp_path):
 
 @pytest.mark.skipif(not os.access("/dev/full", os.W_OK), reason="/dev/full is not writable here")
 def test_a_full_device_is_a_message_and_stays_a_device(tmp_path):
-    _clean(CliRunner().invoke(main, ["run", str(DATA / "tiny.yaml"), "--out", str(tmp_path / "out")]), 0)
+    _clean(CliRunner().invoke(main, ["run", str(DATA / "tiny.yaml"), "--record", "--out", str(tmp_path / "out")]), 0)
     result = CliRunner().invoke(main, ["export", "--out", "/dev/full"])
     _clean(result)
     assert "/dev/full: cannot write: No space left on device" in result.output
@@ -139,12 +139,13 @@ ODD = [
     ["run", "--entry", "0"],
     ["run", "--out", "a\0b"],
     ["run", "--date", "someday"],
+    ["run", "--date", "9999-12-31"],
     ["show", "99999999999999999999999"],
     ["show", "0"],
     ["show", "1", "--report", "{blocker}/r"],
     ["export", "--out", "{blocker}/x.csv"],
     ["export", "--out", "a\0b"],
-    ["run", "--store", "{blocker}/s.db"],
+    ["run", "--record", "--store", "{blocker}/s.db"],
     ["history", "--quarter", "2026-Q99999999999999999999"],
     ["rotation", "--drills", "0"],
     ["rotation", "--drills", "100000"],

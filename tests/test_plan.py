@@ -16,14 +16,17 @@ from .conftest import REPO, SCENARIOS
 ROSTER = REPO / "drills" / "roster.yaml"
 
 
-def led(drill_id, day, ic=None, comms=None, ops=None, shadows=None, score_=90.0, scenario="checkout-config-push"):
-    """A recorded drill as the store returns it, with the given role leads."""
+def led(drill_id, day, ic=None, comms=None, ops=None, shadows=None, score_=90.0, scenario="checkout-config-push",
+        seated=True):
+    """A recorded drill as the store returns it, with the given role leads, seated in person
+    (``seated=False``: the bots played them)."""
     roles = [{"person": who, "role": role, "held_s": 600.0, "lead": True, "shadow": False}
              for role, who in (("ic", ic), ("comms", comms), ("ops", ops)) if who]
     roles += [{"person": who, "role": role, "held_s": 0.0, "lead": False, "shadow": True}
               for role, who in (shadows or {}).items()]
-    return Drill(drill_id, day, scenario, scenario, 0, "default", "simulated", score_, {}, {}, {}, 300.0, None,
-                 None, None, (), tuple(roles))
+    people = tuple({"name": r["person"], "bot": not seated, "oncall": None} for r in roles)
+    return Drill(drill_id, day, scenario, scenario, 0, "default", "script" if seated else "simulated", score_, {}, {}, {},
+                 300.0, None, None, None, people, tuple(roles))
 
 
 def seniors(*names, **extra):

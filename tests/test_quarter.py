@@ -57,7 +57,8 @@ def test_the_quarter_at_a_glance_matches_the_scorecards(history):
     q3_median = statistics.median(c["metrics"]["time_to_declare_s"] for c in q3)
     assert glance["Median time to declare"]["change"] == f"-{store.units.human(q3_median - 479.1)}"
 
-    assert glance["Drills run"] == {"label": "Drills run", "value": "4", "note": "", "change": "+2"}
+    # Only the article's drill (5) had people seated; the other three the bots played alone.
+    assert glance["Drills run"] == {"label": "Drills run", "value": "4", "note": "1 with people, 3 simulated", "change": "+2"}
     # Cadence: the article 100%, the storms 5 of 7 and 3 of 5 deadlines met, the false alarm n/a:
     # (1 + 0.714 + 0.6) / 3 = 77%.
     assert [c["metrics"]["cadence_adherence"] for c in q4] == [1.0, 5 / 7, 0.6, None]
@@ -70,8 +71,8 @@ def test_the_quarter_at_a_glance_matches_the_scorecards(history):
     assert glance["Mean score"] == {"label": "Mean score", "value": f"{mean_q4:.1f}", "note": "",
                                     "change": f"{mean_q4 - mean_q3:+.1f}"}
 
-    rows = {d["id"]: d for d in context["drills"]}
-    assert list(rows) == [5, 6, 7, 8]
+    assert [d["id"] for d in context["drills"]] == [5] and [d["id"] for d in context["simulated"]] == [6, 7, 8]
+    rows = {d["id"]: d for d in context["drills"] + context["simulated"]}
     assert (rows[5]["declare"], rows[5]["target"], rows[5]["ic"], rows[5]["comms"]) == ("4m45s", "5m", "alex", "sam")
     assert (rows[8]["declare"], rows[8]["target"], rows[8]["cadence"]) == ("-", "-", "-")  # a false alarm
 
@@ -79,19 +80,26 @@ def test_the_quarter_at_a_glance_matches_the_scorecards(history):
 def test_recurring_weaknesses_and_owned_action_items(history):
     path, cards = history
     context = quarter.build("2026-Q4", store.drills(path))
-    # Both storms (6, 7) missed the cadence and were never resolved once metrics were back to
-    # normal; nothing else was missed twice.
+    # Both storms (6, 7) missed the cadence and were never resolved, so neither booked its
+    # postmortem: those items failed (not "n/a"); nothing else was missed twice.
     assert [(w["item"], w["missed"], w["of"], w["drills"]) for w in context["weaknesses"]] == [
-        ("communicate_at_cadence", 2, 3, [6, 7]), ("resolved_when_normal", 2, 3, [6, 7])]
+        ("communicate_at_cadence", 2, 3, [6, 7]), ("postmortem_scheduled", 2, 3, [6, 7]),
+        ("resolved_when_normal", 2, 3, [6, 7])]
     missed = sum(v is False for c in quarter_cards(cards, ("2026-10", "2026-11", "2026-12")) for v in c["checklist"].values())
-    assert len(context["actions"]) == missed == 4
+    assert len(context["actions"]) == missed == 6
     first = context["actions"][0]
     # Drill 6 ran on Wed 2026-11-18 and booked no postmortem: five business days on (Wed 25 Nov),
-    # then ten more: Wed 9 Dec. The cadence is the comms lead's (sam), resolving the IC's (alex).
-    assert (first["drill"], first["owner"], first["role"], first["due"]) == (6, "sam", "Comms Lead", "2026-12-09")
-    assert [(a["drill"], a["owner"], a["due"]) for a in context["actions"][1:]] == [
-        (6, "alex", "2026-12-09"), (7, "sam", "2026-12-30"), (7, "alex", "2026-12-30")]
-    assert {a["item"] for a in context["actions"]} == {"communicate_at_cadence", "resolved_when_normal"}
+    # then ten more: Wed 9 Dec. The cadence is the comms lead's job, resolving the IC's; but the
+    # bots played both storms, so the facilitator owns their follow-ups.
+    facilitator = "the drill's facilitator"
+    assert (first["drill"], first["owner"], first["role"], first["due"]) == (6, facilitator, "Comms Lead", "2026-12-09")
+    assert [(a["drill"], a["owner"], a["role"], a["item"], a["due"]) for a in context["actions"][1:]] == [
+        (6, facilitator, "IC", "postmortem_scheduled", "2026-12-09"), (6, facilitator, "IC", "resolved_when_normal", "2026-12-09"),
+        (7, facilitator, "Comms Lead", "communicate_at_cadence", "2026-12-30"),
+        (7, facilitator, "IC", "postmortem_scheduled", "2026-12-30"), (7, facilitator, "IC", "resolved_when_normal", "2026-12-30")]
+    # Never resolved: the actions speak of getting to a resolution, not of declaring it too early.
+    assert context["actions"][2]["action"] == quarter.UNRESOLVED_ACTIONS["resolved_when_normal"]
+    assert "declaring resolved" not in " ".join(a["action"] for a in context["actions"])
 
 
 def test_ic_rotation_coverage_over_the_last_quarters(history):
@@ -99,10 +107,10 @@ def test_ic_rotation_coverage_over_the_last_quarters(history):
     context = quarter.build("2026-Q4", store.drills(path), seniors=["alex", "dana", "priya"])
     ic = context["ic"]
     assert ic["quarters"] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
-    # Leads (held the role longest) in the eight drills: alex in 1-5, and in the storms (6, 7),
-    # where the on-call lee declared SEV1 and handed IC to alex at once; nobody in the false alarm.
+    # The bots' alex led IC in drills 1-4 and the storms (6, 7), but those were nobody's turn:
+    # only the article's drill (5) had people seated, alex among them as IC.
     assert [(r["name"], r["counts"], r["total"]) for r in ic["rows"]] == [
-        ("alex", [0, 0, 2, 2, 3], 7), ("dana", [0, 0, 0, 0, 0], 0), ("priya", [0, 0, 0, 0, 0], 0)]
+        ("alex", [0, 0, 0, 0, 1], 1), ("dana", [0, 0, 0, 0, 0], 0), ("priya", [0, 0, 0, 0, 0], 0)]
     assert ic["never"] == ["dana", "priya"]
 
 
@@ -139,7 +147,7 @@ def test_report_quarter_writes_html_md_csv_and_charts(history, tmp_path, write):
     assert len(images) == 5 and all(src.startswith("data:image/png;base64,") for src in images)
     assert "http" not in html.replace("http-equiv", "")  # one self-contained file
     assert "3 planned, 2 of them run" in html and "@media print" in html
-    assert "| Drills run | 4 (3 planned, 2 of them run) | +2 |" in (out / "report.md").read_text()
+    assert "| Drills run | 4 (1 with people, 3 simulated; 3 planned, 2 of them run) | +2 |" in (out / "report.md").read_text()
     md = (out / "report.md").read_text()
     assert "| Median time to declare | 7m59s |" in md
     for png in re.findall(r"\]\(([^)]+\.png)\)", md):
@@ -161,7 +169,7 @@ def test_history_show_and_export(history, tmp_path):
     listed = runner.invoke(main, ["history", "--store", str(path), "--quarter", "2026-q3"])
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
-    assert lines[0].split() == ["id", "date", "scenario", "mode", "ic", "comms", "ops", "score", "plan"]
+    assert lines[0].split() == ["id", "date", "scenario", "mode", "ic", "comms", "ops", "score", "plan", "notes"]
     assert [line.split()[:3] for line in lines[1:]] == [["3", "2026-07-08", "memory-leak-restart"],
                                                        ["4", "2026-08-19", "region-failure-failover"]]
     assert "No drills recorded with nobody" in runner.invoke(main, ["history", "--store", str(path), "--person", "nobody"]).output
@@ -216,8 +224,9 @@ def test_drill_run_records_into_the_store_and_runs_plan_entries(tmp_path, drill_
     shown = runner.invoke(main, ["plan", "2026-Q4", "--file", str(plan_file)])
     assert shown.exit_code == 0, shown.output
     rows = shown.output.splitlines()
-    assert "memory-leak-restart" in rows[1] and rows[1].endswith("run (drill 2)")
-    assert "generated (medium, seed 7)" in rows[2] and rows[2].endswith("run (drill 3)")
+    assert "memory-leak-restart" in rows[1] and rows[1].endswith("drill 2 counts (simulated: bots only)")
+    assert got.plan_deviations == ()  # lee, alex and dana led as planned
+    assert "generated (medium, seed 7)" in rows[2] and rows[2].endswith("drill 3 counts (simulated: bots only)")
     assert "2 of 3 planned drills run." in shown.output
 
 
@@ -225,13 +234,14 @@ def test_rotation_command_and_proposal(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
-    for day in ("2026-10-07", "2026-11-04"):
-        result = run_drill(scenario, seed=1, samples=False)
+    for day, script in (("2026-10-07", True), ("2026-11-04", True), ("2026-11-18", False)):
+        result = run_drill(scenario, seed=1, samples=False, script=load_script(DATA / "article.yaml", scenario.start) if script else None)
         store.record(result, score(result.events, scenario, Process()), conducted=day)
     shown = runner.invoke(main, ["rotation", "--quarter", "2026-Q4"])
     assert shown.exit_code == 0, shown.output
-    assert "Never IC: dana, lee" in shown.output  # the built-in team: alex led both drills
-    assert "Single point of failure: alex led 2 of the 2 drills in 2026-Q4 as IC" in shown.output
+    assert "3 drill(s) recorded; in 2026-Q4 2 with people, 1 simulated" in shown.output
+    assert "Never IC: dana, lee" in shown.output  # the built-in team: alex led both tabletop replays as IC
+    assert "Single point of failure: alex led 2 of the 2 drills with people in 2026-Q4 as IC" in shown.output
     proposed = runner.invoke(main, ["rotation", "--propose", "2027-Q1"])
     assert proposed.exit_code == 0, proposed.output
     loaded = plan.load_plan(tmp_path / "drills" / "2027-Q1.yaml")

@@ -13,7 +13,8 @@ import pytest
 
 from sim import load_scenario, load_script, run_drill, score
 from sim.inputs.config import Process
-from sim.outputs.scoring import cadence_adherence, customer_impact_min, role_coverage
+from sim.outputs.report import scorecard
+from sim.outputs.scoring import cadence_adherence, customer_impact_min, next_update_due, role_coverage
 
 from .conftest import DATA, SCENARIOS
 
@@ -85,9 +86,12 @@ def test_overall_score_uses_the_process_weights(article):
     used = {k: v for k, v in c.items() if v is not None}
     expected = 100 * sum(weights[k] * v for k, v in used.items()) / sum(weights[k] for k in used)
     assert card["score"] == round(expected, 1)
-    # roles is the only component below 1, (1 + 1500/1560) / 3 = 0.6538; false_alarm does not
-    # apply, so the weights in play sum to 95: 100 * (80 + 15 * 0.6538) / 95 = 94.5
-    assert card["score"] == round(100 * (80 + 15 * (1 + 1500 / 1560) / 3) / 95, 1) == 94.5
+    # Customer impact 14:45:15 to 15:16:30, 31.25 min: past the 30 min target, none at 90 min:
+    # (90 - 31.25) / (90 - 30) = 0.9792.
+    assert card["metrics"]["customer_impact_min"] == 31.25 and c["impact"] == (90 - 31.25) / 60
+    # roles is the other component below 1, (1 + 1500/1560) / 3 = 0.6538; false_alarm does not
+    # apply, so the weights in play sum to 110: 100 * (80 + 15 * 0.6538 + 15 * 0.9792) / 110 = 95.0
+    assert card["score"] == round(100 * (80 + 15 * (1 + 1500 / 1560) / 3 + 15 * 58.75 / 60) / 110, 1) == 95.0
 
 
 def ev(t, kind, **fields):
@@ -126,6 +130,33 @@ def test_nothing_due_and_nothing_declared_give_none():
     assert role_coverage([ev(0, "incident.declared", severity="SEV3"), ev(100, "incident.resolved")], process) is None
 
 
+def test_an_unresolved_incident_fails_resolution_postmortem_and_impact_visibly():
+    scenario = load_scenario(SCENARIOS / "night-db-storm-red-herrings.yaml")
+    result = run_drill(scenario, seed=1, samples=False)
+    card = score(result.events, scenario, Process())
+    # The bots never resolve this storm: the drill runs to its 3 h horizon.
+    assert card["metrics"]["time_to_resolve_s"] is None and result.events[-1]["reason"] == "horizon"
+    assert card["checklist"]["resolved_when_normal"] is False
+    assert card["checklist"]["postmortem_scheduled"] is False  # missed, not "does not apply"
+    # 177.75 min of impact, past three times the 30 min target: no marks for impact.
+    assert card["metrics"]["customer_impact_min"] == 177.75 and card["components"]["impact"] == 0.0
+    shown = "\n".join(scorecard(card))
+    assert "Time to resolve                  not resolved" in shown and "Postmortem                       not booked" in shown
+
+
+def test_next_update_due_is_the_deadline_the_cadence_is_scored_by():
+    process = Process()
+    events = [ev(0, "incident.declared", severity="SEV1", by="a", service="x")]
+    assert next_update_due([], process, 100) is None
+    assert next_update_due(events, process, 100) == 300  # the initial summary, 5 min after declaring
+    assert next_update_due(events, process, 400) == 300  # missed: overdue until an update comes
+    events.append(ev(450, "update.posted"))
+    assert next_update_due(events, process, 500) == 450 + 1800  # SEV1: within 30 min of the last update
+    events.append(ev(600, "update.posted"))
+    assert next_update_due(events, process, 700) == 600 + 1800
+    assert next_update_due(events + [ev(800, "incident.resolved")], process, 900) is None
+
+
 def test_customer_impact_is_the_union_over_services():
     events = [
         ev(60, "impact.started", service="a"),
@@ -156,3 +187,48 @@ def test_a_false_alarm_stood_down_scores_as_handled():
     assert card["checklist"]["confirm_alert_real"] is True
     assert card["checklist"]["assess_severity"] is True
     assert card["components"]["false_alarm"] == 1.0
+
+
+def test_a_missed_item_says_why_when_and_what_would_have_passed(tmp_path):
+    from sim.outputs.report import markdown
+
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    early = (DATA / "article.yaml").read_text().replace('{at: "15:18", by: alex, do: resolve}', '{at: "15:12", by: alex, do: resolve}')
+    early = early.replace("date: 2026-04-23", "date: 2026-04-30")
+    (tmp_path / "early.yaml").write_text(early)
+    result = run_drill(scenario, script=load_script(tmp_path / "early.yaml", scenario.start), samples=False)
+    card = score(result.events, scenario, Process())
+    # Resolved at 15:12: checkout's errors stay above its 1% impact threshold until 15:16:30, and
+    # both 5% alerts until 15:13:45; so 15:17 is the first whole minute when all was normal.
+    # The postmortem on Thursday 30 April is 8 business days after Monday 20 April; 5 allow up to 27 April.
+    assert card["why"] == {
+        "resolved_when_normal": "resolved at 15:12 while checkout was above its 1% error rate impact threshold (it fell "
+                                "below at 15:16); alert \"checkout error rate > 5%\" was still firing (it resolved at 15:13); "
+                                "alert \"payment-gateway error rate > 5%\" was still firing (it resolved at 15:13); "
+                                "resolving at 15:17 or later would have passed",
+        "postmortem_scheduled": "it was booked for 2026-04-30, 8 business days after the resolution on 2026-04-20; "
+                                "booking it for 2026-04-20 to 2026-04-27 would have passed",
+    }
+    shown = scorecard(card)
+    assert shown[shown.index("  [ ] Declare resolved when metrics return to normal") + 1] == \
+        "      why: " + card["why"]["resolved_when_normal"]
+    assert ("- [ ] Declare resolved when metrics return to normal: " + card["why"]["resolved_when_normal"]) in \
+        markdown(result, card, plot=False)
+
+
+def test_missed_cadence_and_late_summary_are_explained():
+    from sim.outputs.scoring import why_missed
+
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")  # starts 14:40:00
+    process = Process()
+    events = [ev(0, "incident.declared", severity="SEV1", by="a", service="checkout"),
+              ev(400, "update.posted"),  # 14:46:40, 6m40s after declaring: the summary was due 14:45
+              ev(2500, "update.posted"),  # due 400 + 1800 = 2200 (15:16:40): missed
+              ev(4000, "incident.resolved")]  # next due 2500 + 1800 = 4300, after the end
+    why = why_missed(events, scenario, process, {"initial_summary": False, "communicate_at_cadence": False})
+    assert why == {
+        "initial_summary": "the first update came at 14:46, 6m40s after the declaration at 14:40; one by 14:45 "
+                           "(within 5m) would have passed",
+        "communicate_at_cadence": "0 of 2 update deadlines met (0%), below the 80% needed; missed the updates due at "
+                                  "14:45, 15:16; an update before each deadline would have passed",
+    }

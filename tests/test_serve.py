@@ -204,8 +204,13 @@ def test_the_end_shows_everyone_the_scorecard_and_the_facilitator_gets_the_repor
     assert server.http.get(f"/f/{server.token}/api/report.zip").status_code == 409
     assert server.control("end")["ok"]
     card = server.wait_for(lambda s: "score" in s, ana)["score"]
-    assert server.state(kim)["score"] == card and card["score"] == 0.0  # nothing was done before the end
-    assert ["Time to declare", "-"] in card["metrics"]
+    others = server.state(kim)["score"]
+    # Everyone sees the team's scorecard (nothing was done before the end), each with their own duties.
+    assert {k: v for k, v in others.items() if k != "duties"} == {k: v for k, v in card.items() if k != "duties"}
+    assert card["score"] == 0.0 and ["Time to declare", "not declared"] in card["metrics"]
+    assert ["Roles held", "none"] in card["duties"] and ["Roles held", "none"] in others["duties"]
+    declare = next(row for row in card["checklist"] if row[0] == "Declare the incident and create the channel")
+    assert declare[1] is False and declare[2].startswith("no incident was declared before the drill ended at ")
     assert server.state(ana)["allowed"] == {}
     zipped = server.http.get(f"/f/{server.token}/api/report.zip")
     assert zipped.status_code == 200 and zipped.headers["content-type"] == "application/zip"

@@ -33,6 +33,16 @@ METRICS = (
     ("declared", "Declared an incident (share of runs)", None, "%"),
     ("score", "Score", "higher", "points"),
 )
+# The smallest difference worth acting on, per metric, in the unit the summary shows it in
+# (minutes, percentage points, counts, score points). A difference whose interval excludes 0
+# but whose mean is smaller than this is "no meaningful difference": detectable, not useful.
+# Override with ``drill compare --threshold METRIC=VALUE`` (docs/variants.md).
+THRESHOLDS = {
+    "time_to_declare_s": 1.0, "time_to_mitigate_s": 1.0, "time_to_resolve_s": 2.0, "customer_impact_min": 1.0,
+    "cadence_adherence": 2.0, "role_coverage": 2.0, "updates_posted": 0.5, "update_writing_min": 0.5,
+    "coordination_min": 0.5, "briefing_min": 0.5, "people_engaged": 0.25, "ic_hands_on_actions": 0.1,
+    "declared": 2.0, "score": 1.0,
+}
 PLOTTED = ("time_to_declare_s", "time_to_mitigate_s", "time_to_resolve_s", "customer_impact_min",
            "cadence_adherence", "update_writing_min", "coordination_min", "people_engaged", "score")
 
@@ -86,14 +96,22 @@ def fmt(value: float | None, unit: str, signed: bool = False) -> str:
     if unit == "%":
         value *= 100.0
     digits = 1 if abs(value) >= 1 or value == 0 else 2
+    if round(value, digits) == 0:
+        value = 0.0  # never "-0.00": a difference that rounds to nothing has no sign
     text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
     if unit == "%" and signed:
         return text + " pp"  # a difference of shares is in percentage points
     return text + {"min": " min", "minutes": " min", "%": "%", "count": "", "points": ""}[unit]
 
 
-def _rows(table: dict) -> list[dict]:
+def _raw(value: float, unit: str) -> float:
+    """A value in the unit the summary shows (minutes, percentage points) in the metric's own unit."""
+    return value * 60.0 if unit == "min" else value / 100.0 if unit == "%" else value
+
+
+def _rows(table: dict, thresholds: dict | None = None) -> list[dict]:
     """The analysis as plain, formatted rows for the templates."""
+    thresholds = {**THRESHOLDS, **(thresholds or {})}
     out = []
     for column, label, better, unit in METRICS:
         if column not in table:
@@ -110,19 +128,22 @@ def _rows(table: dict) -> list[dict]:
             line["diff_ci"] = f"{fmt(d.mean.low, unit, True)} to {fmt(d.mean.high, unit, True)}" if d else ""
             line["better"] = (f"{d.better:.0%}" if not np.isnan(d.better) else "n/a") if d else ""
             line["worse"] = (f"{d.worse:.0%}" if not np.isnan(d.worse) else "n/a") if d else ""
-            line["noise"] = bool(d and d.mean.within_noise)
-            line["verdict"] = _verdict(d, better) if d else "baseline"
+            line["verdict"] = _verdict(d, better, _raw(thresholds[column], unit), unit) if d else "baseline"
+            line["noise"] = line["verdict"] not in ("better", "worse", "higher", "lower")
             lines.append(line)
         out.append({"column": column, "label": label, "better": better or "neither (a cost or a count)",
                     "plot": f"plots/{column}.png" if column in PLOTTED else None, "lines": lines})
     return out
 
 
-def _verdict(d: stats.Paired, better: str | None) -> str:
+def _verdict(d: stats.Paired, better: str | None, threshold: float, unit: str) -> str:
+    """Better or worse only when the interval excludes 0 and the mean passes the practical threshold."""
     if d.identical:
         return "same in every run"
     if d.mean.within_noise:
-        return "within noise"
+        return "no meaningful difference (within noise)"
+    if abs(d.mean.value) < threshold:
+        return f"no meaningful difference (under {fmt(threshold, unit).replace('%', ' pp')})"
     if better is None:
         return "higher" if d.mean.value > 0 else "lower"
     improved = (d.mean.value < 0) == (better == "lower")
@@ -180,8 +201,9 @@ def _doc(out: Path, name: str) -> str:
 
 
 def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[dict], runs: int, seed: int,
-                  resamples: int = stats.RESAMPLES) -> list[Path]:
-    """Write summary.md, summary.html and plots/ next to ``runs_path``; return the paths written."""
+                  resamples: int = stats.RESAMPLES, thresholds: dict | None = None) -> list[Path]:
+    """Write summary.md, summary.html and plots/ next to ``runs_path``; return the paths written.
+    ``thresholds`` override ``THRESHOLDS`` (metric -> smallest meaningful difference, as shown)."""
     columns = ["run", "variant", "error", *(c for c, *_ in METRICS)]
     data = load_runs(runs_path, columns)
     errors = data[data["error"].notna()]
@@ -190,13 +212,13 @@ def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[di
     names = [v["name"] for v in variants]
     paired = by_run(data)
     table = analyse(paired, names, np.random.default_rng(seed), resamples)
-    rows = _rows(table)
+    rows = _rows(table, thresholds)
     context = {"variants": variants, "scenarios": scenarios, "runs": runs, "seed": seed, "drills": runs * len(names),
                "failed": failed,
                "baseline": names[0], "metrics": rows, "resamples": resamples, "level": f"{stats.LEVEL:.0%}",
                "model_doc": _doc(out, "variants.md"), "model_doc_model": _doc(out, "model.md"),
                "clear": [(m["label"], line) for m in rows for line in m["lines"][1:] if not line["noise"]],
-               "noise": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "within noise"],
+               "noise": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"].startswith("no meaningful")],
                "same": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "same in every run"]}
     md, html = render(context)
     units = {c: u for c, _, _, u in METRICS}

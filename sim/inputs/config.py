@@ -515,7 +515,7 @@ DEFAULT_SEVERITIES = {
 
 DEFAULT_WEIGHTS = {
     "declare": 20.0, "severity": 10.0, "cadence": 15.0, "roles": 15.0,
-    "mitigate": 15.0, "checklist": 15.0, "teams": 5.0, "false_alarm": 5.0,
+    "mitigate": 15.0, "impact": 15.0, "checklist": 15.0, "teams": 5.0, "false_alarm": 5.0,
 }
 
 
@@ -529,6 +529,7 @@ class Process:
     declare_when_in_doubt: bool = True
     postmortem_business_days: int = 5
     mitigate_target: float = 1800.0
+    impact_target: float = 1800.0  # customer impact (seconds) with full marks; none at three times it
     cadence_pass: float = 0.8
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     bots: Profile = Profile()
@@ -594,6 +595,7 @@ def process_from(doc: Fields) -> Process:
         declare_when_in_doubt=doc.get("declare_when_in_doubt", flag, base.declare_when_in_doubt),
         postmortem_business_days=doc.get("postmortem_business_days", whole(0, 260), base.postmortem_business_days),
         mitigate_target=targets.get("mitigate", units.duration, base.mitigate_target) if targets else base.mitigate_target,
+        impact_target=targets.get("impact", units.duration, base.impact_target) if targets else base.impact_target,
         cadence_pass=scoring.get("cadence_pass", units.share, base.cadence_pass) if scoring else base.cadence_pass,
         weights=weights,
         bots=load_profile(bots, base.bots) if bots is not None else base.bots,
@@ -815,6 +817,32 @@ def load_script(path, start: dt.datetime | None = None) -> Script:
         check.problem(doc.line_of("participants"), "participants: nobody is the primary on-call (oncall: primary)")
     check.raise_problems()
     return Script(tuple(participants), tuple(actions))
+
+
+def held_on(scenario: Scenario, day: dt.date) -> Scenario:
+    """The scenario played on ``day``, at its own time of day: the channel name, the timeline and
+    the postmortem date then carry the day the drill was held, not the day the story was written for."""
+    return replace(scenario, start=dt.datetime.combine(day, scenario.start.timetz()))
+
+
+def script_held_on(script: Script, written_for: dt.date, day: dt.date) -> Script:
+    """A script's dates (a booked postmortem) moved with the drill: as many business days after
+    ``day`` as they were after ``written_for``, the scenario's own date."""
+    def moved(date: str) -> str:
+        target, step = units.date(date), 1 if units.date(date) >= written_for else -1
+        count, d = 0, written_for
+        while d != target:
+            d += dt.timedelta(days=step)
+            count += step * (d.weekday() < 5)
+        d = day
+        while count:
+            d += dt.timedelta(days=1 if count > 0 else -1)
+            count -= (1 if count > 0 else -1) * (d.weekday() < 5)
+        return d.isoformat()
+
+    actions = tuple((t, replace(a, fields={**a.fields, "date": moved(a.fields["date"])}) if "date" in a.fields else a)
+                    for t, a in script.actions)
+    return replace(script, actions=actions)
 
 
 # --- finding files -----------------------------------------------------------------

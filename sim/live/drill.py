@@ -24,7 +24,7 @@ from time import monotonic
 import simpy
 import simpy.rt
 
-from ..inputs import config, units
+from ..inputs import config
 from ..inputs.actions import ROLES, parse_action
 from ..inputs.config import (
     FAULT_KINDS,
@@ -39,6 +39,7 @@ from ..inputs.errors import DrillError
 from ..model.engine import Drill, DrillResult
 from ..model.incident import Result
 from ..outputs.files import read_json, write_atomic
+from ..outputs.scoring import next_update_due
 
 MANIFEST = "live.json"
 INPUTS = "inputs.jsonl"
@@ -402,9 +403,10 @@ class LiveDrill:
     def finish(self, card: dict, store_path=None, **recording) -> tuple[list[Path], int]:
         """Write the outputs of ``drill run`` into the folder (``events.jsonl`` is the journal,
         byte for byte) and record the drill in the drill store, once however often it ends
-        (``recording``: the plan entry it carries out, as ``store.record`` takes it)."""
+        (``recording``: the plan entry it carries out, as ``store.record`` takes it, and the
+        planned ``roles``, to record whether the drill kept to them)."""
         from ..outputs import report
-        from ..records import store
+        from ..records import plan, store
 
         marker = self.folder / RECORDED
         recorded = read_json(marker, "") if marker.exists() else None
@@ -413,6 +415,9 @@ class LiveDrill:
         written = report.write_outputs(self.result, card, self.folder, held)
         if recorded:
             return written, recorded["drill"]
+        recording = dict(recording)
+        if "roles" in recording:
+            recording["deviations"] = plan.deviations(recording.pop("roles"), self.result.events)
         drill_id = store.record(self.result, card, conducted=held, mode="live", path=store_path, **recording)
         write_atomic(marker, json.dumps({"drill": drill_id, "store": str(store_path or store.default_path()),
                                          "held": held}) + "\n")
@@ -423,23 +428,16 @@ class LiveDrill:
     def status(self) -> dict:
         """The incident as everyone in the channel sees it (never the scenario's truth)."""
         incident, now = self.drill.incident, self.env.now
-        level = self.process.level(incident.severity)
         last = incident.updates[-1] if incident.updates else None
         last_at = last["t"] if last else incident.declared_at
-        due = None
-        if last and "next_update" in last:
-            due = units.moment(last["next_update"], self.scenario.start)
-        elif last is None and last_at is not None:
-            due = last_at + self.process.initial_update  # the initial summary
-        elif last_at is not None and level is not None:
-            due = last_at + level.cadence_max
+        due = next_update_due(self.drill.log.events, self.process, now)  # the rule the cadence is scored by
         return {
             "t": now, "at": self.drill.iso(now), "speed": self.env.speed, "paused": self.env.paused,
             "ended": self.result is not None and self.result.events[-1]["reason"],
             "state": incident.state, "severity": incident.severity, "service": incident.service,
             "channel": incident.channel, "roles": dict(incident.roles),
             "since_update": None if last_at is None else now - last_at,
-            "next_update_due": None if incident.closed else due,
+            "next_update_due": due,
             "people": {p.name: {"bot": p.bot, "oncall": p.person.oncall} for p in self.drill.people.values()},
         }
 

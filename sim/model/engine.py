@@ -64,7 +64,7 @@ class DrillResult:
 class Drill:
     def __init__(self, scenario: Scenario, process: Process | None = None, roster: Roster | None = None,
                  script: Script | None = None, seed: int = 0, samples: bool = True, env=None,
-                 alerting: alertmanager.Alertmanager | None = None):
+                 alerting: alertmanager.Alertmanager | None = None, seats: dict | None = None):
         self.scenario, self.seed = scenario, seed
         self.process = process or Process()
         roster = roster or load_roster(None, self.process)
@@ -74,6 +74,10 @@ class Drill:
         self.roster = roster
         self.people: dict[str, Participant] = {}
         self._participants(roster, script)
+        for role, who in (seats or {}).items():
+            # A planned drill's people: the team hands each their role, as to a trainee who came for it.
+            if who in self.people:
+                self.people[who].seat = role
         self.script = script
         # Paged teams send people, unless a timeline script fixes who takes part: a scripted
         # drill has exactly the script's participants, while a simulated or live one grows
@@ -283,6 +287,7 @@ class Drill:
 
 def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster | None = None,
               script: Script | None = None, seed: int = 0, samples: bool = True,
-              alerting: alertmanager.Alertmanager | None = None) -> DrillResult:
-    """Simulate one drill and return its event log."""
-    return Drill(scenario, process, roster, script, seed, samples, alerting=alerting).run()
+              alerting: alertmanager.Alertmanager | None = None, seats: dict | None = None) -> DrillResult:
+    """Simulate one drill and return its event log; ``seats`` (role -> person) are the roles a
+    quarter plan gives its people, which the team hands them whoever is paged."""
+    return Drill(scenario, process, roster, script, seed, samples, alerting=alerting, seats=seats).run()

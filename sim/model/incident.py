@@ -221,7 +221,7 @@ class Incident:
     def _next_finding(self, service: str):
         """The next thing an investigation of ``service`` turns up, and how long it takes."""
         now = self.env.now
-        candidates = []
+        candidates, known = [], []
         for state in self.drill.world.faults:
             fault = state.fault
             if fault.at > now:
@@ -230,8 +230,15 @@ class Incident:
             n = self.revealed.get((fault.id, service), 0)
             if n < len(found):
                 candidates.append((found[n].after, fault.id, found[n]))
+            elif n:
+                known.append((not found[n - 1].root_cause, found[n - 1].after, fault.id, found[n - 1]))
         if not candidates:
-            return None, NOTHING_FOUND_AFTER
+            # Everything here has been found: whoever looks again finds it too (the root cause
+            # first), never "nothing unusual" where there is something.
+            if not known:
+                return None, NOTHING_FOUND_AFTER
+            _, after, _, finding = min(known, key=lambda c: c[:3])
+            return finding, after
         after, fault_id, finding = min(candidates, key=lambda c: (c[0], c[1]))
         self.revealed[(fault_id, service)] = self.revealed.get((fault_id, service), 0) + 1
         return finding, after

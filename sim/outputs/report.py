@@ -45,9 +45,14 @@ METRIC_LABELS = {
 }
 
 
+# What a missing time or date means, said plainly rather than as "-".
+_NEVER = {"time_to_acknowledge_s": "not acknowledged", "time_to_declare_s": "not declared",
+          "time_to_mitigate_s": "not mitigated", "time_to_resolve_s": "not resolved", "postmortem_date": "not booked"}
+
+
 def format_metric(name: str, value) -> str:
     if value is None:
-        return "-"
+        return _NEVER.get(name, "-")
     if name.endswith("_s"):
         return units.human(value)
     if name == "customer_impact_min":
@@ -116,6 +121,8 @@ def scorecard(card: dict) -> list[str]:
     for name, label in CHECKLIST.items():
         mark = {True: "x", False: " ", None: "-"}[card["checklist"][name]]
         lines.append(f"  [{mark}] {label}")
+        if name in card.get("why", {}):
+            lines.append(f"      why: {card['why'][name]}")
     for name, duty in card.get("people", {}).items():
         lines += ["", f"{name}'s own duties (not part of the team's score):"]
         lines += [f"  {label:<36} {value}" for label, value in duty_rows(duty)]
@@ -148,7 +155,8 @@ def duty_rows(duty: dict) -> list[tuple[str, str]]:
 
 def score_document(result, card: dict) -> dict:
     document = {"scenario": result.scenario.name, "seed": result.seed, "metrics": card["metrics"],
-                "checklist": card["checklist"], "components": card["components"], "score": card["score"]}
+                "checklist": card["checklist"], "components": card["components"], "score": card["score"],
+                "why": card.get("why", {})}
     if "people" in card:
         document["people"] = card["people"]
     return document
@@ -165,7 +173,8 @@ def markdown(result, card: dict, plot: bool = True) -> str:
     lines += [f"| {label} | {format_metric(n, metrics[n])} |" for n, label in METRIC_LABELS.items() if n in metrics]
     lines += [f"| **Score** | **{card['score']:.1f} / 100** |", "", "### On-call checklist", ""]
     lines += [f"- [{ {True: 'x', False: ' ', None: '-'}[card['checklist'][n]] }] {label}"
-              + (" (not applicable)" if card["checklist"][n] is None else "") for n, label in CHECKLIST.items()]
+              + (" (not applicable)" if card["checklist"][n] is None else "")
+              + (f": {card['why'][n]}" if n in card.get("why", {}) else "") for n, label in CHECKLIST.items()]
     for name, duty in card.get("people", {}).items():
         lines += ["", f"### {name}'s own duties", "", "Not part of the team's score.", "", "| Duty | Value |", "|---|---|"]
         lines += [f"| {label} | {value} |" for label, value in duty_rows(duty)]

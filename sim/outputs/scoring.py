@@ -4,6 +4,7 @@ Times are seconds; a metric is ``None`` when the event it needs never happened, 
 checklist item is ``None`` when it does not apply to this drill (docs/scoring.md).
 """
 
+import math
 
 import numpy as np
 
@@ -55,10 +56,30 @@ def cadence_adherence(events: list[dict], process: Process) -> float | None:
 
 def update_deadlines(events: list[dict], process: Process) -> list[tuple[float, bool]]:
     """Each update deadline that fell due before resolution, and whether it was met."""
+    return _deadlines(events, process, _end_of(events))[0]
+
+
+def next_update_due(events: list[dict], process: Process, now: float) -> float | None:
+    """When the next status update is due at ``now``, by the rule the cadence is scored with:
+    a deadline already missed (and no update since) while it stays missed, else the coming
+    one; None before the declaration or once the incident is over. The live console and the
+    participant pages show this, so the clock people see is the one they are scored by."""
+    if _first(events, "incident.declared") is None or any(
+            e["kind"] in ("incident.resolved", "incident.stood_down") for e in events):
+        return None
+    fell_due, coming = _deadlines(events, process, now)
+    if fell_due and not fell_due[-1][1]:
+        missed = fell_due[-1][0]
+        if not any(e["kind"] == "update.posted" and missed < e["t"] <= now for e in events):
+            return missed
+    return coming
+
+
+def _deadlines(events, process, end) -> tuple[list[tuple[float, bool]], float | None]:
+    """The update deadlines falling due before ``end`` (and whether each was met), and the next one."""
     declared = _first(events, "incident.declared")
     if declared is None:
-        return []
-    end = _end_of(events)
+        return [], None
     updates = [e["t"] for e in events if e["kind"] == "update.posted" and e["t"] >= declared["t"]]
     changes = [(declared["t"], declared["severity"])]
     changes += [(e["t"], e["to"]) for e in events if e["kind"] == "severity.changed"]
@@ -78,7 +99,11 @@ def update_deadlines(events: list[dict], process: Process) -> list[tuple[float, 
             anchor = late[0] if late else deadline
         after = anchor
         deadline = anchor + process.level(severity_at(anchor)).cadence_max
-    return deadlines
+    # An update already posted for the coming deadline meets it: the one after counts from it.
+    early = [u for u in updates if after < u < end]
+    if early:
+        deadline = early[-1] + process.level(severity_at(early[-1])).cadence_max
+    return deadlines, deadline
 
 
 def _highest(events, process):
@@ -319,7 +344,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     symptoms = {e["service"] for e in events if e["kind"] == "alert.firing" and first_look and e["t"] <= first_look["t"]}
     first_update = _first(events, "update.posted")
     required = process.level(highest).roles if highest else ()
-    postmortem_due = bool(highest and process.level(highest).postmortem and resolved)
+    needs_postmortem = bool(highest and process.level(highest).postmortem)
     real = not truth.false_alarm
     checklist = {
         "confirm_alert_real": looked_first if decision else None,
@@ -333,8 +358,10 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "mitigate_first": (mitigated is not None and (resolved is None or mitigated["t"] <= resolved["t"])) if real else None,
         "communicate_at_cadence": None if adherence is None else adherence >= process.cadence_pass,
         "resolved_when_normal": _resolved_when_normal(events, resolved) if resolved else (False if real and declared else None),
+        # A postmortem is booked after resolution: a real incident never resolved has missed it too.
         "postmortem_scheduled": (postmortem is not None and 0 <= _business_days(_day(scenario, resolved["t"]), postmortem["date"])
-                                 <= process.postmortem_business_days) if postmortem_due else None,
+                                 <= process.postmortem_business_days) if needs_postmortem and resolved
+        else (False if needs_postmortem and real and declared else None),
     }
     metrics["postmortem_in_time"] = checklist["postmortem_scheduled"]
     waits = stakeholder_waits(events)
@@ -362,6 +389,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "cadence": adherence,
         "roles": coverage,
         "mitigate": timeliness(metrics["time_to_mitigate_s"], process.mitigate_target, 3 * process.mitigate_target) if real else None,
+        "impact": timeliness(60 * metrics["customer_impact_min"], process.impact_target, 3 * process.impact_target)
+        if real and any(e["kind"] == "impact.started" for e in events) else None,
         "checklist": sum(applicable) / len(applicable) if applicable else None,
         "teams": teams_score,
         "false_alarm": float(metrics["false_alarm_handled"]) if truth.false_alarm else None,
@@ -369,7 +398,142 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     weighted = [(process.weights[name], value) for name, value in components.items() if value is not None]
     total_weight = sum(w for w, _ in weighted)
     overall = round(100 * sum(w * v for w, v in weighted) / total_weight, 1) if total_weight else 0.0
-    card = {"metrics": metrics, "checklist": checklist, "components": components, "score": overall}
+    card = {"metrics": metrics, "checklist": checklist, "components": components, "score": overall,
+            "why": why_missed(events, scenario, process, checklist)}
     if people:
         card["people"] = {name: duties(events, scenario, process, name) for name in people}
     return card
+
+
+# --- why an item was missed ----------------------------------------------------------
+
+
+def why_missed(events: list[dict], scenario: Scenario, process: Process, checklist: dict) -> dict[str, str]:
+    """For each checklist item missed (False): what happened, when, and what would have passed,
+    in one sentence a person can act on. The scorecard, report.md and the browser show it."""
+    def clock(t):
+        return units.iso(scenario.start, t)[11:16]
+
+    declared = _first(events, "incident.declared")
+    resolved = _first(events, "incident.resolved")
+    stood_down = _first(events, "incident.stood_down")
+    end = events[-1]["t"] if events else 0.0
+    highest = _highest(events, process)
+    truth = scenario.truth
+    why = {}
+    for item, ok in checklist.items():
+        if ok is not False:
+            continue
+        if item == "confirm_alert_real":
+            decision = declared or stood_down
+            verb = "declared" if declared else "stood the alert down"
+            why[item] = (f"{decision['by']} {verb} at {clock(decision['t'])} without looking at a dashboard first; "
+                         f"a look at the alerting service's dashboard before that would have passed")
+        elif item == "assess_severity":
+            if truth.false_alarm:
+                why[item] = (f"a false alarm was run at {highest}, a severity with the full process; "
+                             f"standing it down, or staying at a level without roles, would have passed")
+            elif declared is None:
+                why[item] = f"no severity was ever declared; declaring {truth.severity} would have passed"
+            else:
+                why[item] = (f"declared {declared['severity']} at {clock(declared['t'])} while the impact made it "
+                             f"{truth.severity}; declaring {truth.severity} would have passed")
+        elif item == "declare_and_open_channel":
+            why[item] = ((f"the alert was stood down at {clock(stood_down['t'])}, " if stood_down else "")
+                         + f"no incident was declared before the drill ended at {clock(end)}; declaring (and so "
+                         "opening the channel) once the impact was confirmed would have passed")
+        elif item == "page_ic_and_comms":
+            held = {e["role"] for e in events if e["kind"] == "role.assigned"}
+            missing = [name for role, name in (("ic", "an Incident Commander"), ("comms", "a Communications Lead"))
+                       if role not in held]
+            why[item] = (f"{' or '.join(missing)} was never assigned, though {highest} needs both; "
+                         "assigning them would have passed")
+        elif item == "initial_summary":
+            first = _first(events, "update.posted")
+            due = declared["t"] + process.initial_update
+            when = (f"the first update came at {clock(first['t'])}, {units.human(first['t'] - declared['t'])} after "
+                    if first else "no status update followed ")
+            why[item] = (f"{when}the declaration at {clock(declared['t'])}; one by {clock(due)} "
+                         f"(within {units.human(process.initial_update)}) would have passed")
+        elif item == "investigate_symptoms":
+            firing = _first(events, "alert.firing", _caused_by_fault)
+            look = _first(events, "investigation.started", lambda e: firing is not None and e["t"] >= firing["t"])
+            alerting = sorted({e["service"] for e in events if e["kind"] == "alert.firing" and _caused_by_fault(e)
+                               and (look is None or e["t"] <= look["t"])})
+            start = (f"the first investigation, at {clock(look['t'])}, was of {look['service']}, which had no alert firing"
+                     if look else "nobody investigated a service")
+            why[item] = f"{start}; starting with {' or '.join(alerting) or 'an alerting service'} would have passed"
+        elif item == "mitigate_first":
+            helped = _first(events, "mitigation.applied", lambda e: e["effective"])
+            tried = [f"{e['action'].replace('_', ' ')} of {e['service']} at {clock(e['t'])}"
+                     for e in events if e["kind"] == "mitigation.applied" and not e["effective"]]
+            fixes = sorted({f"{fix.replace('_', ' ')} of {f.service}" for f in scenario.faults for fix in f.fixes})
+            if helped is not None:  # it came, but after the resolution
+                why[item] = (f"the first mitigation that helped ({helped['action'].replace('_', ' ')} of "
+                             f"{helped['service']}) came at {clock(helped['t'])}, after the resolution at "
+                             f"{clock(resolved['t'])}; mitigating before resolving would have passed")
+            else:
+                why[item] = ("no mitigation that helped was applied" + (f" (tried: {', '.join(tried)})" if tried else "")
+                             + (f"; {' or '.join(fixes)} would have passed" if fixes else ""))
+        elif item == "communicate_at_cadence":
+            deadlines = update_deadlines(events, process)
+            missed = [clock(t) for t, met in deadlines if not met]
+            met = len(deadlines) - len(missed)
+            why[item] = (f"{met} of {len(deadlines)} update deadlines met ({met / len(deadlines):.0%}), below the "
+                         f"{process.cadence_pass:.0%} needed; missed the update{'s' * (len(missed) > 1)} due at "
+                         f"{', '.join(missed[:4])}{' and more' if len(missed) > 4 else ''}; an update before each "
+                         "deadline would have passed")
+        elif item == "resolved_when_normal":
+            why[item] = _why_not_normal(events, scenario, resolved, end, clock)
+        elif item == "postmortem_scheduled":
+            booked = _first(events, "postmortem.scheduled")
+            if resolved is None:
+                why[item] = "the incident was never resolved, so no postmortem was booked"
+            else:
+                day = _day(scenario, resolved["t"])
+                latest = str(np.busday_offset(day, process.postmortem_business_days, roll="forward"))
+                said = (f"it was booked for {booked['date']}, {_business_days(day, booked['date'])} business days "
+                        f"after the resolution on {day}" if booked else f"no postmortem was booked after the resolution on {day}")
+                why[item] = f"{said}; booking it for {day} to {latest} would have passed"
+    return why
+
+
+def _why_not_normal(events, scenario, resolved, end, clock) -> str:
+    """Why the resolution was not at steady state: what was still wrong then, and when it cleared."""
+    if resolved is None:
+        impacted = sorted({e["service"] for e in events if e["kind"] == "impact.started"}
+                          - {e["service"] for e in events if e["kind"] == "impact.ended"})
+        ongoing = f", with customers still affected on {', '.join(impacted)}" if impacted else ""
+        return (f"the incident was never resolved: the drill ended at {clock(end)}{ongoing}; "
+                "resolving once the metrics were back at steady state would have passed")
+    t = resolved["t"]
+    wrong, cleared = [], []
+    for name in sorted({e["service"] for e in events if e["kind"] == "impact.started" and e["t"] <= t}):
+        marks = [e for e in events if e["kind"] in ("impact.started", "impact.ended") and e["service"] == name]
+        if [e for e in marks if e["t"] <= t][-1]["kind"] == "impact.started":
+            svc = scenario.services[name]
+            limit = f"{svc.impact_error_rate:.0%} error rate" if not svc.impact_latency_p99_ms else \
+                f"{svc.impact_error_rate:.0%} error rate or {svc.impact_latency_p99_ms:g} ms p99"
+            ended = next((e for e in marks if e["t"] > t and e["kind"] == "impact.ended"), None)
+            wrong.append(f"{name} was above its {limit} impact threshold"
+                         + (f" (it fell below at {clock(ended['t'])})" if ended else " (it stayed above)"))
+            cleared.append(ended["t"] if ended else None)
+    firing: dict = {}
+    for e in events:
+        if e["t"] > t:
+            break
+        if e["kind"] == "alert.firing" and _caused_by_fault(e):
+            firing[e["fingerprint"]] = e
+        elif e["kind"] == "alert.resolved":
+            firing.pop(e["fingerprint"], None)
+    for fingerprint, e in firing.items():
+        ended = next((r for r in events if r["kind"] == "alert.resolved" and r["fingerprint"] == fingerprint and r["t"] > t), None)
+        wrong.append(f"alert \"{e['summary']}\" was still firing" + (f" (it resolved at {clock(ended['t'])})" if ended else ""))
+        cleared.append(ended["t"] if ended else None)
+    if not wrong:
+        wrong.append("a fault was only held back by a band-aid mitigation and could come back")
+        cleared.append(None)
+    # Minutes as people read a clock: all was clear from the first whole minute after the last of it.
+    after = f"resolving at {clock(60 * math.ceil(max(cleared) / 60))} or later" if None not in cleared \
+        else "resolving once all of it had cleared"
+    return f"resolved at {clock(t)} while {'; '.join(wrong)}; {after} would have passed"

@@ -4,14 +4,18 @@ A plan file ``drills/<year>-Q<n>.yaml`` lists the quarter's drills: date, scenar
 name or file, a random pick of a difficulty, or a generated one), who plays which role,
 who shadows, live or simulated. A recorded drill carries out a planned entry when it
 was recorded with ``drill run --plan FILE --entry N``, or, failing that, when it was
-conducted on the entry's date with the entry's scenario.
+conducted on the entry's date with the entry's scenario. When several did, the first
+counts and the others are duplicates.
 
-The rotation reads the store: who led which role when, and who is overdue. A proposal
+The rotation reads the store: who led which role when, and who is overdue. A turn is
+a drill in which the person was seated (live, or scripted as themselves); a drill the
+bots played alone is nobody's turn. A proposal
 makes the most overdue eligible person IC next, never the same IC twice in a row, and
 has trainees shadow a role before they lead it.
 """
 
 import datetime as dt
+import functools
 import random
 import statistics
 from dataclasses import dataclass, field, replace
@@ -22,7 +26,7 @@ from ..inputs import config, units, yamlfile
 from ..inputs.actions import ROLES
 from ..inputs.errors import DrillError
 from ..inputs.yamlfile import Checker, one_of, text, whole
-from .store import Drill, parse_quarter, quarter_bounds
+from .store import Drill, parse_quarter, quarter_bounds, roles_held
 
 MODES = ("simulated", "live")
 
@@ -167,6 +171,14 @@ def _role_map(convert):
 
 def difficulty(path) -> str:
     """The band of a scenario's median score when the built-in bots run it (as ``drill generate`` bands)."""
+    path = Path(path)
+    return _band(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _band(path: str, _version: int) -> str:
+    # Measuring runs five drills; a process that resolves several entries (or a plan and then
+    # its report) measures each file once, again only when the file changed.
     from ..authoring.generate import band_of, measure
 
     return band_of(statistics.median(measure(config.load_scenario(path))))
@@ -200,6 +212,46 @@ def carried_out(plan: Plan, drills: list[Drill], names: dict[int, str | None]) -
     for index, entry in enumerate(plan.entries, 1):
         found[index] = [d for d in drills if (d.plan_quarter == plan.quarter and d.plan_entry == index) or (
             d.id not in linked and d.conducted == entry.date.isoformat() and d.scenario == names.get(index))]
+    return found
+
+
+def duplicates(done: dict[int, list[Drill]]) -> dict[int, int]:
+    """Drill id -> the drill that counts for the same plan entry (the first one recorded)."""
+    return {d.id: drills[0].id for drills in done.values() for d in drills[1:]}
+
+
+def status(drills: list[Drill]) -> str:
+    """Which drill carries out a plan entry (the first recorded), whether it kept to the plan,
+    and which later drills are duplicates that do not count."""
+    if not drills:
+        return "not run"
+    first, *more = drills
+    text = f"drill {first.id} counts" + (" (simulated: bots only)" if first.simulated else "")
+    if first.plan_deviations:
+        text += "; off plan: " + "; ".join(first.plan_deviations)
+    if more:
+        text += f"; duplicate{'s' * (len(more) > 1)}, not counted: {', '.join(str(d.id) for d in more)}"
+    return text
+
+
+def deviations(roles: dict, events: list[dict]) -> list[str]:
+    """How a drill departed from its plan entry's ``roles`` (role -> person), and why (empty:
+    the plan was honoured)."""
+    held = roles_held(events)
+    found = []
+    for role, planned in roles.items():
+        lead = next((r["person"] for r in held if r["role"] == role and r["lead"]), None)
+        if lead == planned:
+            continue
+        mine = next((r["held_s"] for r in held if r["role"] == role and r["person"] == planned), None)
+        if lead is None:
+            declared = any(e["kind"] == "incident.declared" for e in events)
+            why = "nobody held the role" if declared else "no incident was declared, so nobody held a role"
+        elif mine is None:
+            why = f"{planned} was never given the role; {lead} led it"
+        else:
+            why = f"{planned} held it {units.human(mine)}, {lead} longer"
+        found.append(f"{role}: planned {planned}, {why}")
     return found
 
 
@@ -251,6 +303,12 @@ class Rotation:
     drills: int  # drills considered (up to the end of the quarter)
     quarter_drills: int  # drills in the quarter itself (or all, without one)
     ic_share: dict  # person -> drills led as IC in the quarter
+    simulated: int = 0  # of the quarter's drills, those the bots played alone (nobody's turn)
+
+    @property
+    def turns(self) -> int:
+        """The quarter's drills in which someone was seated: the ones IC turns come from."""
+        return self.quarter_drills - self.simulated
 
     @property
     def never_ic(self) -> list[str]:
@@ -258,10 +316,10 @@ class Rotation:
 
     @property
     def single_points_of_failure(self) -> list[str]:
-        """Anyone who led more than half of the quarter's drills as IC (of two or more)."""
-        if self.quarter_drills < 2:
+        """Anyone who led more than half of the quarter's drills with people as IC (of two or more)."""
+        if self.turns < 2:
             return []
-        return sorted(n for n, c in self.ic_share.items() if c > self.quarter_drills / 2)
+        return sorted(n for n, c in self.ic_share.items() if c > self.turns / 2)
 
 
 def history(roster: config.Roster, drills: list[Drill]) -> dict[str, Standing]:
@@ -269,7 +327,7 @@ def history(roster: config.Roster, drills: list[Drill]) -> dict[str, Standing]:
     standings = {p.name: Standing(p.name, p.team, {r: Record() for r in ROLES}, []) for p in roster.people}
     for d in drills:
         for role in ROLES:
-            lead = d.lead(role)
+            lead = d.turn(role)
             if lead is not None:
                 s = standings.setdefault(lead, Standing(lead, "", {r: Record() for r in ROLES}, []))
                 s.roles[role].count += 1
@@ -277,7 +335,7 @@ def history(roster: config.Roster, drills: list[Drill]) -> dict[str, Standing]:
                 if role == "ic":
                     s.ic_scores.append((d.conducted, d.score))
             for who in d.shadows(role):
-                if who in standings:
+                if who in standings and not d.simulated:  # nobody shadows a drill the bots played alone
                     standings[who].roles[role].shadowed += 1
     return standings
 
@@ -297,9 +355,9 @@ def rotation(roster: config.Roster, drills: list[Drill], quarter: str | None = N
     seniors.sort(key=lambda s: _overdue(s.roles["ic"], s.name))
     share: dict[str, int] = {}
     for d in in_quarter:
-        if d.lead("ic"):
-            share[d.lead("ic")] = share.get(d.lead("ic"), 0) + 1
-    return Rotation(seniors, len(drills), len(in_quarter), share)
+        if d.turn("ic"):
+            share[d.turn("ic")] = share.get(d.turn("ic"), 0) + 1
+    return Rotation(seniors, len(drills), len(in_quarter), share, sum(d.simulated for d in in_quarter))
 
 
 def _may_lead(person: config.Person, role: str, record: Record, shadow_before_lead: int) -> bool:
@@ -313,7 +371,7 @@ def propose(roster: config.Roster, drills: list[Drill], quarter: str, count: int
     first, last = quarter_bounds(quarter)
     drills = [d for d in drills if d.conducted < first.isoformat()]
     standings = history(roster, drills)
-    previous_ic = next((d.lead("ic") for d in reversed(drills) if d.lead("ic")), None)
+    previous_ic = next((d.turn("ic") for d in reversed(drills) if d.turn("ic")), None)
     entries, reasons = [], []
     for index in range(count):
         day = _drill_day(first, last, index, count)
@@ -345,8 +403,9 @@ def propose(roster: config.Roster, drills: list[Drill], quarter: str, count: int
             standings[who].roles[role].count += 1
             standings[who].roles[role].last = day.isoformat()
         previous_ic = roles["ic"]
-        entries.append(Entry(day, random=DIFFICULTIES[index % len(DIFFICULTIES)], seed=index + 1, roles=roles,
-                             shadows=shadows))
+        # Live: a turn is held in person (a simulated run would be nobody's turn; see ``history``).
+        entries.append(Entry(day, random=DIFFICULTIES[index % len(DIFFICULTIES)], seed=index + 1, mode="live",
+                             roles=roles, shadows=shadows))
         reasons.append("; ".join(why))
     return entries, reasons
 
@@ -362,6 +421,8 @@ def plan_yaml(quarter: str, entries: list[Entry], reasons: list[str], note: str 
     """A plan file's text, with each assignment's reason as a comment."""
     lines = [f"# Drills for {quarter}, proposed by `drill rotation --propose {quarter}`.",
              "# The most overdue eligible person is IC; nobody is IC twice in a row; trainees shadow first.",
+             "# Each drill is live, so the people named hold their roles in person: `drill serve --plan FILE --entry N`",
+             "# (or replay a tabletop with `drill run --plan FILE --entry N --script FILE`).",
              *([f"# {note}"] if note else []), f"quarter: {quarter}", "drills:"]
     for entry, why in zip(entries, reasons):
         scenario = (f"{{random: {{difficulty: {entry.random}}}}}" if entry.random else

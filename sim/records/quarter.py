@@ -17,7 +17,7 @@ from ..inputs import units
 from ..outputs import report
 from ..outputs.files import replace_files
 from ..outputs.scoring import CHECKLIST
-from .plan import Plan, carried_out
+from .plan import Plan, carried_out, duplicates, status
 from .store import Drill, quarter_bounds, shift_quarter
 
 TREND_QUARTERS = 5  # this quarter and the four before it
@@ -42,6 +42,12 @@ ACTIONS = {
     "resolved_when_normal": "Define the steady-state metrics that must hold before declaring resolved",
     "postmortem_scheduled": "Book the postmortem at resolution, within 5 business days",
 }
+# When the incident was never resolved, the resolution and postmortem items failed for that reason.
+UNRESOLVED_ACTIONS = {
+    "resolved_when_normal": "Drive every declared incident to a resolution: agree the steady state to wait for, "
+                            "escalate when mitigations stop helping",
+    "postmortem_scheduled": "Book the postmortem even when the drill ends unresolved; review why it never resolved",
+}
 ROLE_NAMES = {"ic": "IC", "comms": "Comms Lead", "ops": "Ops Lead"}
 
 
@@ -53,14 +59,16 @@ def frame(drills: list[Drill]) -> pd.DataFrame:
         rows.append({
             "id": d.id, "conducted": d.conducted, "quarter": d.quarter, "scenario": d.scenario, "title": d.title,
             "mode": d.mode, "variant": d.variant, "score": d.score, "ic": d.lead("ic"), "comms": d.lead("comms"),
-            "ops": d.lead("ops"), "time_to_declare_s": m.get("time_to_declare_s"), "declare_target_s": d.declare_target_s,
+            "ops": d.lead("ops"), "ic_turn": d.turn("ic"), "simulated": d.simulated, "people": ", ".join(d.people),
+            "time_to_declare_s": m.get("time_to_declare_s"), "declare_target_s": d.declare_target_s,
             "cadence_adherence": m.get("cadence_adherence"), "role_coverage": m.get("role_coverage"),
             "postmortem_date": m.get("postmortem_date"), "scenario_start": d.scenario_start,
+            "resolved": m.get("time_to_resolve_s") is not None,
             **{f"checklist.{k}": d.checklist.get(k) for k in CHECKLIST},
         })
     columns = ["id", "conducted", "quarter", "scenario", "title", "mode", "variant", "score", "ic", "comms", "ops",
-               "time_to_declare_s", "declare_target_s", "cadence_adherence", "role_coverage", "postmortem_date",
-               "scenario_start", *[f"checklist.{k}" for k in CHECKLIST]]
+               "ic_turn", "simulated", "people", "time_to_declare_s", "declare_target_s", "cadence_adherence",
+               "role_coverage", "postmortem_date", "scenario_start", "resolved", *[f"checklist.{k}" for k in CHECKLIST]]
     df = pd.DataFrame(rows, columns=columns)
     for col in ("score", "time_to_declare_s", "declare_target_s", "cadence_adherence", "role_coverage"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
@@ -97,7 +105,7 @@ def action_items(df: pd.DataFrame) -> list[dict]:
     """One owned, dated action item for each checklist item a drill missed.
 
     The owner is whoever led the role whose job the item is (``OWNER_ROLE``), else the
-    IC; the due date is ``FOLLOW_UP_BUSINESS_DAYS`` business days after the drill's
+    IC; in a drill the bots played alone, the facilitator; the due date is ``FOLLOW_UP_BUSINESS_DAYS`` business days after the drill's
     postmortem (or after the fifth business day past the drill when none was booked).
     """
     items = []
@@ -112,8 +120,11 @@ def action_items(df: pd.DataFrame) -> list[dict]:
         for item in CHECKLIST:
             if row[f"checklist.{item}"] is False:
                 role = OWNER_ROLE[item] if row[OWNER_ROLE[item]] else "ic"
-                items.append({"drill": int(row["id"]), "item": item, "action": ACTIONS[item],
-                              "owner": row[role] or "the drill's facilitator", "role": ROLE_NAMES[role], "due": due})
+                # Nobody sat in a simulated drill: its follow-ups are the facilitator's to hand out.
+                lead = None if row["simulated"] else row[role]
+                action = ACTIONS[item] if row["resolved"] else UNRESOLVED_ACTIONS.get(item, ACTIONS[item])
+                items.append({"drill": int(row["id"]), "item": item, "action": action,
+                              "owner": lead or "the drill's facilitator", "role": ROLE_NAMES[role], "due": due})
     return sorted(items, key=lambda a: (a["due"], a["drill"], a["item"]))
 
 
@@ -137,12 +148,14 @@ def _delta(name: str, now, before) -> str:
     return "no change" if diff == 0 else f"{diff:+d}"
 
 
-def glance(now: dict, before: dict | None, planned: int | None, carried: int | None) -> list[dict]:
+def glance(now: dict, before: dict | None, planned: int | None, carried: int | None, people: str = "") -> list[dict]:
     labels = {"drills": "Drills run", "median_time_to_declare_s": "Median time to declare",
               "cadence_adherence": "Cadence adherence", "role_coverage": "Role coverage", "score": "Mean score"}
     rows = []
     for name, label in labels.items():
-        note = f"{planned} planned, {carried} of them run" if name == "drills" and planned is not None else ""
+        note = ""
+        if name == "drills":
+            note = "; ".join(filter(None, [people, f"{planned} planned, {carried} of them run" if planned is not None else ""]))
         rows.append({"label": label, "value": _fmt(name, now[name]), "note": note,
                      "change": _delta(name, now[name], before[name] if before else None)})
     return rows
@@ -277,9 +290,10 @@ def chart_ic_rotation(table: pd.DataFrame, never_ic: list[str]) -> bytes:
 
 
 def ic_table(df: pd.DataFrame, seniors: list[str], quarters: list[str]) -> pd.DataFrame:
-    """Seniors x quarters: how many drills each led as IC (everyone who ever led IC is listed)."""
-    led = sorted(set(df["ic"].dropna()) - set(seniors))
-    counts = df[df["quarter"].isin(quarters)].groupby(["ic", "quarter"]).size()
+    """Seniors x quarters: how many drills each led as IC in person (everyone who ever did is
+    listed); a drill the bots played alone is nobody's turn."""
+    led = sorted(set(df["ic_turn"].dropna()) - set(seniors))
+    counts = df[df["quarter"].isin(quarters)].groupby(["ic_turn", "quarter"]).size()
     return pd.DataFrame([[int(counts.get((name, q), 0)) for q in quarters] for name in [*seniors, *led]],
                         index=[*seniors, *led], columns=quarters)
 
@@ -289,41 +303,49 @@ def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_name
     """Everything the templates show, and the charts as PNG bytes (``charts``)."""
     first, last = quarter_bounds(quarter)
     drills = [d for d in drills if d.conducted <= last.isoformat()]
-    everything = frame(drills)
+    planned = carried = None
+    plan_rows, repeated = [], {}
+    if plan is not None:
+        done = carried_out(plan, [d for d in drills if d.quarter == quarter], plan_names or {})
+        repeated = duplicates(done)
+        planned, carried = len(plan.entries), sum(bool(v) for v in done.values())
+        plan_rows = [{"n": i, "date": e.date.isoformat(), "scenario": e.describe(), "status": status(done[i])}
+                     for i, e in enumerate(plan.entries, 1)]
+    # A duplicate of a plan entry is listed, marked, but counts nowhere: the first drill of the entry does.
+    shown = frame([d for d in drills if d.quarter == quarter])
+    everything = frame([d for d in drills if d.id not in repeated])
     df = everything[everything["quarter"] == quarter].reset_index(drop=True)
     previous = everything[everything["quarter"] == shift_quarter(quarter, -1)]
     quarters = [shift_quarter(quarter, -i) for i in range(TREND_QUARTERS - 1, -1, -1)]
-    planned = carried = None
-    plan_rows = []
-    if plan is not None:
-        done = carried_out(plan, [d for d in drills if d.quarter == quarter], plan_names or {})
-        planned, carried = len(plan.entries), sum(bool(v) for v in done.values())
-        plan_rows = [{"n": i, "date": e.date.isoformat(), "scenario": e.describe(), "drills": [d.id for d in done[i]]}
-                     for i, e in enumerate(plan.entries, 1)]
     seniors = seniors or []
     context = {
         "quarter": quarter, "first": first.isoformat(), "last": last.isoformat(), "empty": df.empty,
-        "planned": planned, "plan": plan_rows, "glance": [], "drills": [], "weaknesses": [], "actions": [],
-        "charts": {}, "ic": {"quarters": quarters, "rows": [], "never": []},
+        "planned": planned, "plan": plan_rows, "glance": [], "drills": [], "simulated": [], "weaknesses": [],
+        "actions": [], "charts": {}, "ic": {"quarters": quarters, "rows": [], "never": []},
     }
     if df.empty:
         context["message"] = (f"No drills were recorded in {quarter}"
                               + (f" ({planned} planned)." if planned else ".")
-                              + " Run one with `drill run --date YYYY-MM-DD` (or `--plan FILE --entry N`).")
+                              + " Record one with `drill run --date YYYY-MM-DD` (or `--plan FILE --entry N`).")
         return context
-    context["glance"] = glance(headline(df), headline(previous) if not previous.empty else None, planned, carried)
-    context["drills"] = [{
-        "id": int(r.id), "conducted": r.conducted, "scenario": r.scenario, "mode": r.mode,
-        "ic": r.ic or "-", "comms": r.comms or "-", "ops": r.ops or "-",
-        "declare": units.human(r.time_to_declare_s) if not pd.isna(r.time_to_declare_s) else "-",
-        "target": units.human(r.declare_target_s) if not pd.isna(r.declare_target_s) else "-",
-        "cadence": _fmt("cadence_adherence", _none(r.cadence_adherence)),
-        "roles": _fmt("role_coverage", _none(r.role_coverage)), "score": f"{r.score:.1f}",
-    } for r in df.itertuples(index=False)]
+    simulated = int(df["simulated"].sum())
+    note = f"{len(df) - simulated} with people, {simulated} simulated"
+    context["glance"] = glance(headline(df), headline(previous) if not previous.empty else None, planned, carried, note)
+    for r in shown.itertuples(index=False):
+        row = {
+            "id": int(r.id), "conducted": r.conducted, "scenario": r.scenario, "mode": r.mode,
+            "ic": _text(r.ic), "comms": _text(r.comms), "ops": _text(r.ops), "people": _text(r.people),
+            "declare": units.human(r.time_to_declare_s) if not pd.isna(r.time_to_declare_s) else "-",
+            "target": units.human(r.declare_target_s) if not pd.isna(r.declare_target_s) else "-",
+            "cadence": _fmt("cadence_adherence", _none(r.cadence_adherence)),
+            "roles": _fmt("role_coverage", _none(r.role_coverage)), "score": f"{r.score:.1f}",
+            "note": f"duplicate: drill {repeated[r.id]} counts for its plan entry" if r.id in repeated else "",
+        }
+        context["simulated" if r.simulated else "drills"].append(row)
     context["weaknesses"] = recurring_weaknesses(df)
     context["actions"] = action_items(df)
     ic = ic_table(everything, seniors, quarters)
-    never = [n for n in seniors if n not in set(everything["ic"].dropna())]
+    never = [n for n in seniors if n not in set(everything["ic_turn"].dropna())]
     context["ic"] = {"quarters": quarters, "never": never,
                      "rows": [{"name": n, "counts": list(map(int, ic.loc[n])), "total": int(ic.loc[n].sum())} for n in ic.index]}
     context["charts"] = {
@@ -334,6 +356,11 @@ def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_name
         "ic_rotation.png": chart_ic_rotation(ic, never),
     }
     return context
+
+
+def _text(value) -> str:
+    """A name or list for a table cell: ``-`` for none (never ``nan``)."""
+    return "-" if value is None or (isinstance(value, float) and pd.isna(value)) or value == "" else str(value)
 
 
 def render(context: dict) -> tuple[str, str]:

@@ -14,7 +14,7 @@ import sqlite3
 import time
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..inputs import units
@@ -73,6 +73,13 @@ MIGRATIONS = (
         drill_id INTEGER PRIMARY KEY REFERENCES drills(id) ON DELETE CASCADE,
         data BLOB NOT NULL
     );
+    """,
+    # 4: voided drills stay in the store with the reason; whether a planned drill kept to its plan.
+    """
+    ALTER TABLE drills ADD COLUMN voided TEXT;
+    ALTER TABLE drills ADD COLUMN void_reason TEXT;
+    ALTER TABLE drills ADD COLUMN plan_deviations TEXT;
+    ALTER TABLE drills ADD COLUMN why TEXT NOT NULL DEFAULT '{}';
     """,
 )
 VERSION = len(MIGRATIONS)
@@ -173,12 +180,13 @@ def roles_held(events: list[dict]) -> list[dict]:
 
 def record(result, card: dict, *, conducted: dt.date | str | None = None, variant: str = "default",
            mode: str = "simulated", plan: str | None = None, entry: int | None = None,
-           shadows: dict | None = None, path=None) -> int:
+           shadows: dict | None = None, deviations: list[str] | None = None, path=None) -> int:
     """Keep one drill (the engine's ``DrillResult`` and its scorecard) and return its id.
 
     ``conducted`` is the day the drill took place (default: today, UTC); ``plan`` and
     ``entry`` name the quarter plan entry it carries out (``"2026-Q4"``, 1-based);
-    ``shadows`` maps a role to the people who shadowed whoever led it.
+    ``shadows`` maps a role to the people who shadowed whoever led it; ``deviations``
+    says how a planned drill departed from its plan (``[]``: it kept to it).
     """
     if mode not in MODES:
         raise DrillError(f"unknown drill mode {mode!r} (known: {', '.join(MODES)})")
@@ -189,9 +197,10 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
         "conducted": day.isoformat(), "scenario": scenario.name, "title": scenario.title, "seed": result.seed,
         "variant": variant, "mode": mode, "score": card["score"], "scenario_start": units.iso(scenario.start, 0),
         "metrics": json.dumps(card["metrics"]), "checklist": json.dumps(card["checklist"]),
-        "components": json.dumps(card["components"]),
+        "components": json.dumps(card["components"]), "why": json.dumps(card.get("why", {})),
         "declare_target_s": level.response if level is not None and not scenario.truth.false_alarm else None,
         "plan_quarter": plan, "plan_entry": entry,
+        "plan_deviations": json.dumps(deviations) if plan is not None and deviations is not None else None,
         "recorded_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     conn = connect(path)
@@ -220,6 +229,25 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
     finally:
         conn.close()
     return drill_id
+
+
+def void(drill_id: int, reason: str, path=None) -> None:
+    """Mark a drill as not a drill of record (a test, a mistake), keeping it and the reason:
+    history still shows it; the rotation, the plan and the quarterly report leave it out."""
+    if not reason.strip():
+        raise DrillError("say why the drill is void: --reason \"a test run, not a drill\"")
+    conn = connect(path, create=False)
+    try:
+        with transaction(conn):
+            row = conn.execute("SELECT voided FROM drills WHERE id = ?", (drill_id,)).fetchone()
+            if row is None:
+                raise DrillError(f"no drill {drill_id} in the store")
+            if row["voided"]:
+                raise DrillError(f"drill {drill_id} was already voided on {row['voided'][:10]}")
+            conn.execute("UPDATE drills SET voided = ?, void_reason = ? WHERE id = ?",
+                         (dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), reason.strip(), drill_id))
+    finally:
+        conn.close()
 
 
 # --- reading -----------------------------------------------------------------------
@@ -277,10 +305,29 @@ class Drill:
     plan_entry: int | None
     participants: tuple[dict, ...]
     roles: tuple[dict, ...]
+    voided: str | None = None
+    void_reason: str | None = None
+    plan_deviations: tuple[str, ...] | None = None  # None: not planned, or recorded before this was kept
+    why: dict = field(default_factory=dict)  # checklist item -> why it was missed (scoring.why_missed)
 
     @property
     def quarter(self) -> str:
         return quarter_of(self.conducted)
+
+    @property
+    def people(self) -> list[str]:
+        """The people seated in the drill (live, or scripted as themselves), not bots."""
+        return [p["name"] for p in self.participants if not p["bot"]]
+
+    @property
+    def simulated(self) -> bool:
+        """Played entirely by bots: nobody's turn at any role."""
+        return not self.people
+
+    def turn(self, role: str) -> str | None:
+        """Who led ``role`` in person: the lead when they were seated, else None (a bot played them)."""
+        lead = self.lead(role)
+        return lead if lead in self.people else None
 
     def lead(self, role: str) -> str | None:
         """Who led ``role`` in this drill (held it longest), if anyone did."""
@@ -294,18 +341,19 @@ class Drill:
         row = {"id": self.id, "conducted": self.conducted, "quarter": self.quarter, "scenario": self.scenario,
                "title": self.title, "seed": self.seed, "variant": self.variant, "mode": self.mode,
                "score": self.score, "ic": self.lead("ic"), "comms": self.lead("comms"), "ops": self.lead("ops"),
-               "participants": " ".join(p["name"] for p in self.participants),
+               "participants": " ".join(p["name"] for p in self.participants), "people": " ".join(self.people),
                "plan": f"{self.plan_quarter}#{self.plan_entry}" if self.plan_quarter else None,
-               "declare_target_s": self.declare_target_s}
+               "declare_target_s": self.declare_target_s, "voided": self.voided, "void_reason": self.void_reason}
         row.update({k: v for k, v in self.metrics.items() if not isinstance(v, list)})
         row.update({f"checklist.{k}": v for k, v in self.checklist.items()})
         return row
 
 
 def drills(path=None, *, quarter: str | None = None, until: str | None = None, person: str | None = None,
-           ids: list[int] | None = None) -> list[Drill]:
+           ids: list[int] | None = None, voided: bool = False) -> list[Drill]:
     """Recorded drills in the order they were conducted, optionally one quarter's, up to
-    the end of quarter ``until``, those ``person`` took part in, or the given ids.
+    the end of quarter ``until``, those ``person`` took part in, or the given ids; voided
+    drills only with ``voided=True`` (or when asked for by id).
     A store that does not exist yet holds no drills."""
     path = Path(path) if path is not None else default_path()
     if not path.exists():
@@ -326,6 +374,8 @@ def drills(path=None, *, quarter: str | None = None, until: str | None = None, p
         if ids is not None:
             where.append(f"id IN ({', '.join('?' * len(ids))})")
             args += list(ids)
+        elif not voided:
+            where.append("voided IS NULL")
         chosen = "SELECT id FROM drills" + (" WHERE " + " AND ".join(where) if where else "")
         rows = conn.execute(f"SELECT * FROM drills WHERE id IN ({chosen}) ORDER BY conducted, id", args).fetchall()
         people: dict[int, list] = {}
@@ -340,7 +390,9 @@ def drills(path=None, *, quarter: str | None = None, until: str | None = None, p
     return [Drill(r["id"], r["conducted"], r["scenario"], r["title"], r["seed"], r["variant"], r["mode"], r["score"],
                   json.loads(r["metrics"]), json.loads(r["checklist"]), json.loads(r["components"]),
                   r["declare_target_s"], r["scenario_start"], r["plan_quarter"], r["plan_entry"],
-                  tuple(people.get(r["id"], [])), tuple(held.get(r["id"], []))) for r in rows]
+                  tuple(people.get(r["id"], [])), tuple(held.get(r["id"], [])), r["voided"], r["void_reason"],
+                  None if r["plan_deviations"] is None else tuple(json.loads(r["plan_deviations"])),
+                  json.loads(r["why"])) for r in rows]
 
 
 def drill(drill_id: int, path=None) -> Drill:

@@ -291,7 +291,7 @@ class Room:
                 out["samples"][service] = [[t, round(m[service][0], 6), round(m[service][1], 1)] for t, m in new]
             sent[service] = len(samples)
         if self.card is not None:
-            out["score"] = self._scorecard()
+            out["score"] = self._scorecard(None if facilitator else name)
         return out, {"events": len(events), "samples": sent}
 
     def _options(self) -> dict:
@@ -347,9 +347,12 @@ class Room:
                    "schedule_postmortem": ic and state == "resolved" and not incident.postmortem}
         return {k: v for k, v in allowed.items() if v}
 
-    def _scorecard(self) -> dict:
+    def _scorecard(self, name: str | None) -> dict:
         card = self.card
         metrics = [[label, report.format_metric(n, card["metrics"][n])]
                    for n, label in report.METRIC_LABELS.items() if n in card["metrics"]]
-        checklist = [[label, card["checklist"][n]] for n, label in CHECKLIST.items()]
-        return {"score": card["score"], "metrics": metrics, "checklist": checklist}
+        checklist = [[label, card["checklist"][n], card.get("why", {}).get(n)] for n, label in CHECKLIST.items()]
+        # A participant sees their own duties, as the console shows them (report.duty_rows).
+        duty = card.get("people", {}).get(name)
+        return {"score": card["score"], "metrics": metrics, "checklist": checklist,
+                "duties": report.duty_rows(duty) if duty else []}

@@ -58,7 +58,7 @@ def declare(drill, me, severity, service, in_doubt):
                else f"{service} is degraded" + (" and customers are affected" if facing else ""))
     drill.act(Action("declare", me.name, {"severity": severity, "service": service, "summary": summary}))
     level = drill.process.level(severity)
-    # A person who came to practise IC gets it at any severity: the drill is for them.
+    # A person who came to practise IC (or a plan names IC) gets it at any severity: the drill is for them.
     if (drill.process.handover_ic and level.roles) or _seated(drill, "ic"):
         commander_ = pick(drill, "ic")
         if commander_ is not None:
@@ -72,7 +72,7 @@ def commander(drill, me):
     saw_impact = False
     while incident.state == "open" and incident.roles.get("ic") == me.name:
         level = process.level(incident.severity)
-        if level.roles and process.handover_ic and me.person.oncall:
+        if level.roles and process.handover_ic and me.person.oncall and _seated(drill, "ic") != me.name:
             # Raised into the full process: the on-call engineer hands IC over, as at declaration.
             successor = pick(drill, "ic")
             if successor is not None:
@@ -80,7 +80,8 @@ def commander(drill, me):
                 drill.act(Action("assign", me.name, {"role": "ic", "who": successor}))
                 drill.start_loop(me.name, "ops", operations)
                 return
-        for role in level.roles:
+        # The roles the severity needs, and any a person came to play at whatever severity.
+        for role in [*level.roles, *(r for r in ("comms", "ops") if r not in level.roles and _seated(drill, r))]:
             if role == "ic" or incident.roles.get(role):
                 continue
             who = me.name if role == "comms" and not process.dedicated_comms else pick(drill, role)
@@ -218,8 +219,9 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
     finding = yield done
     if finding is None:
         return False
-    if found_nothing(finding):
-        exhausted.add(lead)
+    again = sum(f["service"] == finding["service"] and f["text"] == finding["text"] for f in incident.findings) > 1
+    if found_nothing(finding) or again:
+        exhausted.add(lead)  # nothing new to learn here
     fix = (finding["suggests"], finding["service"])
     if finding["suggests"] and fix not in tried:
         tried.add(fix)
@@ -324,8 +326,8 @@ def pick(drill, role) -> str | None:
 
 
 def _seated(drill, role) -> str | None:
-    """The person (not a bot) who came to play ``role``, if any."""
-    return next((p.name for p in drill.people.values() if p.seat == role and not p.bot), None)
+    """The person who came to play ``role`` (an IC trainee, or whom a quarter plan names), if any."""
+    return next((p.name for p in drill.people.values() if p.seat == role), None)
 
 
 def teams_to_page(drill) -> set[str]:

@@ -227,7 +227,12 @@ const Drill = (() => {
       el("div", { class: "two" },
         el("table", { class: "card" }, score.metrics.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))),
         el("div", {}, el("h2", {}, "On-call checklist"),
-          el("ul", { class: "list" }, score.checklist.map(([k, v]) => el("li", { class: mark(v) }, k))))),
+          el("ul", { class: "list" }, score.checklist.map(([k, v, why]) =>
+            el("li", { class: mark(v) }, k, why ? el("div", { class: "why" }, `why: ${why}`) : null))))),
+      score.duties && score.duties.length
+        ? el("div", {}, el("h2", {}, "Your own duties (not part of the team's score)"),
+          el("table", { class: "card" }, score.duties.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))))
+        : null,
       extra || null);
   }
 
