@@ -280,8 +280,8 @@ def test_compare_thresholds_are_checked():
     result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",
                                        "--variant", f"b={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2",
                                        "--threshold", "speed=2"])
-    assert result.exit_code == 1 and "--threshold speed=2: unknown metric 'speed'" in result.output
+    assert result.exit_code == 2 and "--threshold speed=2: unknown metric 'speed'" in result.output
     result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",
                                        "--variant", f"b={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2",
                                        "--threshold", "score=lots"])
-    assert result.exit_code == 1 and "expected METRIC=NUMBER" in result.output
+    assert result.exit_code == 2 and "expected METRIC=NUMBER" in result.output
