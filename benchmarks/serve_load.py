@@ -116,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "drill"
-        server = Server(folder, "--speed", "1", "--seed", "1")
+        server = Server(folder, "--speed", "1", "--seed", "1", "--rate-limit", "10000")  # load, not a flood test
         try:
             tokens = {"p00": server.seat("primary", "p00")}
             tokens |= {f"p{i:02}": server.seat("joiner", f"p{i:02}") for i in range(1, args.people)}

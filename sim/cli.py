@@ -569,6 +569,32 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
 
 
 @import_.command()
+@click.argument("rules", nargs=-1, required=True, type=_file)
+@click.option("--topology", "topology_file", type=_file,
+              help="Topology file: list the rules that select none of its services' series.")
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path),
+              help="Monitoring file to write or merge into, e.g. drills/monitoring/rules.yml (default: stdout).")
+def prometheus(rules, topology_file, out):
+    """The team's Prometheus RULES files as a monitoring file every drill uses (in drills/monitoring/).
+    Rules drillsim cannot evaluate are left out and listed on stderr with their line."""
+    from .authoring.promimport import import_rules
+    from .inputs.topology import load_topology
+    from .outputs.files import write_atomic
+
+    topology = load_topology(topology_file) if topology_file else None
+    made = import_rules(list(rules), topology, out)
+    for line in made.skipped:
+        click.echo(f"not imported: {line}", err=True)
+    for line in made.unseen:
+        click.echo(f"no data: {line}", err=True)
+    if out is None:
+        click.echo(made.text, nl=False)
+    else:
+        write_atomic(out, made.text)
+        click.echo(f"Wrote {out}; drills pick it up from there when it is in drills/monitoring/", err=True)
+
+
+@import_.command()
 @click.argument("config_file", metavar="ALERTMANAGER_YML", type=_file)
 @click.option("--out", type=_Path(dir_okay=False, path_type=Path),
               help="The team's monitoring file to write or merge into (default: drills/monitoring/alertmanager.yml).")
@@ -676,8 +702,10 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
               help="Drill folder (default: reports/<scenario>/live-<time>/).")
 @click.option("--resume", type=_Path(exists=True, file_okay=False, path_type=Path),
               help="Carry on the drill in this folder after the server stopped (same links).")
+@click.option("--rate-limit", "rate", type=_Finite(min=0.1, max=10000), default=5.0, show_default=True,
+              help="Actions and controls a second per link, in bursts of up to six seconds' worth (429 beyond).")
 @_store_option
-def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, store_path):
+def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, rate, store_path):
     """Serve a live drill of SCENARIO to a room: a facilitator page and one page per participant,
     with bots in every seat no person takes. Prints the facilitator's secret link."""
     import datetime as dt
@@ -690,7 +718,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     if resume:
         context = click.get_current_context()
         given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
-                 if p.name not in ("resume", "host", "port", "store_path") and context.get_parameter_source(p.name).name != "DEFAULT"]
+                 if p.name not in ("resume", "host", "port", "rate", "store_path") and context.get_parameter_source(p.name).name != "DEFAULT"]
         if given:
             raise DrillError("--resume carries on a drill as it was set up (change the speed on the facilitator's "
                              f"page): drop {', '.join(given)}")
@@ -722,7 +750,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     click.echo(f"After a crash: drill serve --resume {room.folder} --port {port}")
     sys.stdout.flush()  # the links must reach a pipe before the server blocks
     room.store_path = store_path
-    run_server(room, host, port)
+    run_server(room, host, port, rate)
 
 
 def _check_listen(host: str, port: int) -> None:

@@ -21,6 +21,7 @@ from .inputs.config import (
 )
 from .inputs.errors import DrillError
 from .inputs.faults import load_catalog
+from .inputs.promrules import is_rule_file, load_rules
 from .inputs.topology import load_topology
 from .inputs.variants import load_variant
 from .records.plan import load_plan
@@ -45,6 +46,7 @@ def _mapping_rules(doc: dict) -> bool:
 KINDS = (
     Kind("topology", "topology", lambda d: "topology" in d, load_topology),
     Kind("catalog", "fault catalog", lambda d: "kinds" in d, load_catalog),
+    Kind("rules", "Prometheus rules", is_rule_file, load_rules),
     Kind("mapping", "chaos mapping", _mapping_rules, load_mapping),
     Kind("alertmanager", "Alertmanager configuration", lambda d: "route" in d and "receivers" in d, load_alertmanager),
     Kind("scenario", "scenario", lambda d: "services" in d or "faults" in d, load_scenario),

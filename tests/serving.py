@@ -87,7 +87,9 @@ class Server:
         self.close()
 
     def close(self) -> None:
+        """Close the client and the pipes, keeping what the server wrote to stderr (``errors``)."""
         self.http.close()
+        self.errors = self.process.stderr.read()
         for stream in (self.process.stdout, self.process.stderr):
             stream.close()
 
@@ -96,3 +98,27 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+# What only the facilitator may know: a key that carries the scenario's truth or what a
+# mitigation did, and the ids of the faults (the scenario's and injected ones).
+TRUTH_KEYS = {"truth", "scenario", "faults", "fault", "outcome", "effective", "returns_in", "cause", "root_cause"}
+
+
+def leaks(payload, fault_ids) -> list[str]:
+    """The truth a participant's JSON ``payload`` gives away: forbidden keys, fault ids."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            found.extend(f"key {k!r}" for k in value if k in TRUTH_KEYS)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str):
+            found.extend(f"fault id {f!r}" for f in fault_ids if f in value)
+
+    walk(payload)
+    return found

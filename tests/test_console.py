@@ -151,3 +151,33 @@ def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
     declared = next(e for e in events if e["kind"] == "incident.declared")
     assert seen(declared, "lee") == ("channel", "CHANNEL  #inc-2026-04-20-checkout opened: SEV1 on checkout declared by you: "
                                                 + "checkout is degraded and customers are affected")
+
+
+@pytest.mark.skipif(DRILL is None, reason="the drill command is not installed")
+def test_a_refused_action_with_a_reason_is_said_at_the_terminal(tmp_path):
+    with terminal("--name", "ana", "--speed", "50", "--seed", "4", "--out", str(tmp_path / "drill")) as child:
+        child.expect("You are ana")
+        say(child, "pause", "paused at")
+        say(child, 'standdown "false alarm"', "rejected: only the on-call engineer who was paged can stand it down")
+        say(child, 'severity SEV2 "getting worse"', "rejected: no incident has been declared yet")
+        say(child, "end", "The drill has ended \\(ended at the console\\)")
+        child.expect("Score:")
+
+
+@pytest.mark.skipif(DRILL is None, reason="the drill command is not installed")
+@pytest.mark.parametrize("trial", range(2))
+def test_sigkill_of_drill_live_loses_no_acknowledged_action(tmp_path, trial):
+    """``drill live`` killed with SIGKILL (no chance to flush anything) while the clock runs:
+    every update the console acknowledged is in the resumed drill exactly once, and it ends."""
+    from .killing import live_trial
+
+    assert live_trial(tmp_path / "drill", trial)["acknowledged"] >= 2
+
+
+def test_the_screen_says_a_mitigation_was_applied_not_what_it_did(tmp_path):
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    assert live.act({"do": "mitigate", "by": "ana", "action": "rollback", "service": "payment-gateway"}).data is None
+    applied = live.drill.log.events[-1]
+    assert applied["faults"][0]["outcome"] == "fixed"  # in the log, for the facilitator and the score
+    assert seen(applied, "ana") == ("channel", "CHANNEL  ana applies rollback to payment-gateway")

@@ -125,3 +125,58 @@ def test_a_finding_once_there_is_found_by_everyone_who_looks(write):
     # looks after her finds it too; search has nothing to find.
     assert sorted(found) == sorted([("dana", "payment-gateway", True, root)] * 2 + [("lee", "payment-gateway", True, root),
                                    ("alex", "payment-gateway", True, root), ("alex", "search", False, "Nothing unusual found on search")])
+
+
+def test_a_refused_action_with_a_reason_is_logged_with_its_fields_apart(write, tmp_path):
+    """A rejected ``severity`` or ``stand_down`` carries a ``reason`` of its own, beside the
+    rejection's: ``drill run --script`` logs both, neither overwriting the other."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    script = write("reasons.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+          - {name: alex}
+        actions:
+          - {at: "+1m", by: alex, do: stand_down, reason: "looks like a false alarm"}
+          - {at: "+2m", by: dana, do: severity, severity: SEV2, reason: "getting worse"}
+          - {at: "+3m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+4m", by: alex, do: severity, severity: SEV1, reason: "customers affected"}
+          - {at: "+5m", by: alex, do: stand_down, reason: "not me"}
+    """)
+    run = CliRunner().invoke(main, ["run", str(DATA / "tiny.yaml"), "--script", str(script), "--out", str(tmp_path / "out")])
+    assert run.exit_code == 0, run.output
+    import json
+
+    events = [json.loads(line) for line in (tmp_path / "out" / "events.jsonl").read_text().splitlines()]
+    rejected = [(e["t"], e["by"], e["do"], e["fields"], e["reason"]) for e in events if e["kind"] == "action.rejected"]
+    assert rejected == [
+        (60, "alex", "stand_down", {"reason": "looks like a false alarm"},
+         "only the on-call engineer who was paged can stand it down before a declaration"),
+        (120, "dana", "severity", {"severity": "SEV2", "reason": "getting worse"}, "no incident has been declared yet"),
+        (240, "alex", "severity", {"severity": "SEV1", "reason": "customers affected"},
+         "only the Incident Commander (dana) can change the severity"),
+        (300, "alex", "stand_down", {"reason": "not me"}, "only the Incident Commander (dana) can stand the incident down"),
+    ]
+    assert "Rejected: alex tried to stand down: only the on-call engineer" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_script_action_past_the_calendar_is_refused_where_it_is_written(write):
+    import pytest
+
+    from sim.inputs.errors import DrillError
+
+    script = write("far.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "+1m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+2m", by: dana, do: update, status: investigating, summary: x, next_update: "+99999999999h"}
+          - {at: "+3m", by: dana, do: update, status: investigating, summary: "\\ud800"}
+    """)
+    with pytest.raises(DrillError) as refused:
+        load_script(script, load_scenario(DATA / "tiny.yaml").start)
+    assert str(refused.value).splitlines() == [
+        f"{script}:5: actions: update: 'next_update' lies beyond the calendar",
+        f"{script}:6: actions: update: 'summary' is not valid Unicode text (it holds a lone surrogate)"]

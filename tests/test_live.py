@@ -138,3 +138,98 @@ def test_a_resumed_drill_carries_on_from_where_it_stopped_not_from_the_wall_cloc
     # The clock runs on from 600: neither frozen until the wall clock catches up with the
     # replayed time, nor jumped ahead by it.
     assert 0 < again.env.target() - again.now < 100
+
+
+def test_a_refused_action_with_a_reason_is_logged_and_the_drill_resumes(tmp_path):
+    live = paused_drill(tmp_path)
+    live.advance(until=200)  # before the page: ana was not paged, nothing is declared
+    refused = live.act({"do": "stand_down", "by": "ana", "reason": "false alarm"})
+    assert refused.reason == "only the on-call engineer who was paged can stand it down before a declaration"
+    assert live.act({"do": "severity", "by": "ana", "severity": "SEV2", "reason": "worse"}).reason == \
+        "no incident has been declared yet"
+    logged = [(e["do"], e["fields"]) for e in live.drill.log.events if e["kind"] == "action.rejected"]
+    assert logged == [("stand_down", {"reason": "false alarm"}), ("severity", {"severity": "SEV2", "reason": "worse"})]
+    before = (tmp_path / EVENTS).read_text()
+    assert (LiveDrill.open(tmp_path).drill.log.events, (tmp_path / EVENTS).read_text()) == (live.drill.log.events, before)
+
+
+def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    journaled = (tmp_path / INPUTS).read_text()
+    update = {"do": "update", "by": "ana", "status": "investigating", "summary": "looking"}
+    late = "more than a day after the drill's end"
+    for odd, reason in ((("next_update", "+99999999999h"), f"update: the next update at +99999999999h is {late}"),
+                        (("next_update", "+1" + "0" * 50 + "h"), late),
+                        (("next_update", "9999-12-31T23:59:59-12:00"), "update: 'next_update' lies beyond the calendar"),
+                        (("summary", "\ud800"), "update: 'summary' is not valid Unicode text (it holds a lone surrogate)"),
+                        (("eta", "x" * 201), "update: 'eta' is longer than 200 characters"),
+                        (("summary", "x" * 2001), "update: 'summary' is longer than 2000 characters")):
+        answer = live.act(update | dict([odd]))
+        assert not answer.ok and reason in answer.reason, (odd, answer.reason)
+    assert live.act({"do": "schedule_postmortem", "by": "ana", "date": "9999-12-31"}).reason == \
+        "schedule_postmortem: the date 9999-12-31 is more than a year after the drill's start (2026-04-20)"
+    assert live.act({"do": "look", "by": "ana", "service": "s" * 101}).reason == "look: 'service' is longer than 100 characters"
+    assert (tmp_path / INPUTS).read_text() == journaled  # none of them was journaled
+    # The horizon is 3h (17:40): a next update up to a day after it is a promise a drill can hold.
+    assert live.act(update | {"next_update": "+27h"}).ok
+    assert live.drill.log.events[-1]["next_update"] == "2026-04-21T17:40:00Z"
+
+
+def journal_as_an_older_version_did(live, action: dict) -> None:
+    """What the versions before these checks did with ``action``: journal it, fail on it
+    (no event, an HTTP 500), and carry on with the drill."""
+    live.inputs.append({"t": live.now, "input": "action", "action": action})
+
+
+def test_a_journaled_input_an_older_version_failed_on_becomes_a_rejection_on_resume(tmp_path):
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    live.advance(until=700)
+    journal_as_an_older_version_did(live, {"do": "severity", "by": "kim", "severity": "SEV1", "reason": "worse"})
+    live.advance(until=800)
+    journal_as_an_older_version_did(live, {"do": "update", "by": "ana", "status": "investigating", "summary": "s",
+                                           "next_update": "+99999999999h"})
+    live.advance(until=1500)  # the bots went on meanwhile: their events follow in the journal
+    before = [json.loads(line) for line in (tmp_path / EVENTS).read_text().splitlines()]
+
+    again = LiveDrill.open(tmp_path)
+    after = [json.loads(line) for line in (tmp_path / EVENTS).read_text().splitlines()]
+    rejections = [e for e in after if e["kind"] == "action.rejected"]
+    assert [(e["t"], e["by"], e["do"], e["reason"]) for e in rejections] == [
+        (700, "kim", "severity", "'kim' is not taking part in this drill"),
+        (800, "ana", "update", "update: the next update at +99999999999h is more than a day after the drill's end")]
+    assert [e for e in after if e["kind"] != "action.rejected"] == before  # nothing else changed
+    assert after == again.drill.log.events  # the journal holds them now, in their place
+    assert LiveDrill.open(tmp_path).drill.log.events == after  # and the next resume needs no repair
+    assert again.act({"do": "look", "by": "ana", "service": "checkout"}).ok
+    again.end()
+    assert again.scorecard()["metrics"]["actions_rejected"] == 2
+
+
+def test_a_rejection_an_older_version_logged_flat_is_taken_in_the_current_shape(tmp_path):
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "mitigate", "by": "ana", "action": "rollback", "service": "nowhere"})
+    live.advance(until=700)
+    lines = (tmp_path / EVENTS).read_text().splitlines()
+    current = next(i for i, line in enumerate(lines) if '"action.rejected"' in line)
+    event = json.loads(lines[current])
+    flat = {k: v for k, v in event.items() if k not in ("fields", "reason")} | event["fields"] | {"reason": event["reason"]}
+    lines[current] = json.dumps(flat, separators=(",", ":"))
+    (tmp_path / EVENTS).write_text("\n".join(lines) + "\n")
+    again = LiveDrill.open(tmp_path)
+    assert (tmp_path / EVENTS).read_text().splitlines()[current] == json.dumps(event, separators=(",", ":"))
+    assert again.drill.log.events == live.drill.log.events
+
+
+def test_a_tampered_event_of_an_action_is_refused_not_taken_for_a_rejection(tmp_path):
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    text = (tmp_path / EVENTS).read_text()
+    (tmp_path / EVENTS).write_text(text.replace('"severity":"SEV2","service":"checkout"', '"severity":"SEV1","service":"checkout"'))
+    with pytest.raises(DrillError, match="the replay differs from events.jsonl"):
+        LiveDrill.open(tmp_path)

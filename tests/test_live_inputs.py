@@ -27,7 +27,9 @@ def test_an_injected_fault_starts_now_can_be_found_and_fixed_and_replays(tmp_pat
     finding = next(e for e in live.drill.log.events if e["kind"] == "finding" and e["service"] == "search")
     assert finding["text"] == "search leaks memory since 14:50" and finding["suggests"] == "rollback"
     fixed = live.act({"do": "mitigate", "by": "ana", "action": "rollback", "service": "search"})
-    assert fixed.data["faults"] == [{"fault": "injected-1", "outcome": "fixed", "returns_in": None}]
+    assert fixed.ok and fixed.data is None  # the person is told it was done, not what it did
+    applied = live.drill.log.events[-1]  # the facilitator's log says what it did
+    assert (applied["kind"], applied["faults"]) == ("mitigation.applied", [{"fault": "injected-1", "outcome": "fixed", "returns_in": None}])
     before = (tmp_path / "events.jsonl").read_text()
     again = LiveDrill.open(tmp_path)  # the replay injects it again, at the same moment
     assert [s.fault.id for s in again.drill.world.faults] == ["gateway-config-push", "injected-1"]

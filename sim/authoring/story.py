@@ -274,5 +274,7 @@ def services_block(topology: Topology) -> dict:
             impact_["latency_p99_ms"] = svc.impact_latency_p99_ms
         if impact_:
             entry["impact"] = impact_
+        if svc.labels:
+            entry["labels"] = dict(svc.labels)
         block[svc.name] = entry
     return block

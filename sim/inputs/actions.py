@@ -29,7 +29,15 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "schedule_postmortem": (("date",), ()),
 }
 
-MAX_TEXT = 2000
+# The longest text each field takes: free text (a summary, a reason) up to a long
+# paragraph, an ETA a phrase, a name (service, severity, person, team, page) a few words.
+MAX_TEXT = {"summary": 2000, "reason": 2000, "eta": 200}
+MAX_NAME = 100
+# How far ahead an action in a known drill may name a moment: a next update at most a day
+# after the drill's horizon, a postmortem at most a year after its start. No drill needs
+# more, and every date computed from them stays far from the calendar's end.
+NEXT_UPDATE_AFTER_HORIZON = 86400.0
+POSTMORTEM_WITHIN = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -43,12 +51,13 @@ class Action:
     def get(self, name, default=None):
         return self.fields.get(name, default)
 
-    def as_event(self) -> dict:
-        return {"by": self.by, "do": self.do, **self.fields}
 
-
-def parse_action(raw: dict, start: dt.datetime) -> Action:
-    """Check one action's shape; raise ``ValueError`` saying what is wrong."""
+def parse_action(raw: dict, start: dt.datetime, horizon: float | None = None) -> Action:
+    """Check one action's shape, types and lengths, and that its times lie on the calendar;
+    given the drill's ``horizon`` (seconds after ``start``), also that they lie within the
+    drill. Raise ``ValueError`` saying what is wrong."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"an action is a mapping, got {type(raw).__name__}")
     do = raw.get("do")
     if not isinstance(do, str) or do not in FIELDS:
         raise ValueError(f"unknown action {do!r} (known: {', '.join(FIELDS)})")
@@ -66,20 +75,37 @@ def parse_action(raw: dict, start: dt.datetime) -> Action:
             if name in required:
                 raise ValueError(f"{do}: missing '{name}'")
             continue
-        fields[name] = _convert(do, name, value, start)
+        try:
+            fields[name] = _convert(do, name, value, start, horizon)
+        except OverflowError:
+            raise ValueError(f"{do}: '{name}' lies beyond the calendar") from None
+    _check_text(do, "by", by)
     return Action(do, by, fields)
 
 
-def _convert(do: str, name: str, value, start: dt.datetime):
+def _convert(do: str, name: str, value, start: dt.datetime, horizon: float | None):
     if name == "teams":
         teams = [value] if isinstance(value, str) else value
         if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
             raise ValueError(f"{do}: 'teams' must be a list of team names")
+        for team in teams:
+            _check_text(do, name, team)
         return list(teams)
     if name == "next_update":
-        return units.moment(value, start)
+        if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > MAX_NAME:
+            raise ValueError(f"{do}: 'next_update' must be a time such as 15:20 or +30m")
+        t = units.moment(value, start)
+        if horizon is not None and t > horizon + NEXT_UPDATE_AFTER_HORIZON:
+            raise ValueError(f"{do}: the next update at {value} is more than a day after the drill's end")
+        units.at(start, t)  # past the calendar's end: OverflowError
+        return t
     if name == "date":
-        return units.date(value).isoformat()
+        if not isinstance(value, (str, dt.date)) or len(str(value)) > MAX_NAME:
+            raise ValueError(f"{do}: 'date' must be a date such as 2026-04-23")
+        day = units.date(value)
+        if horizon is not None and day > (start + POSTMORTEM_WITHIN).date():
+            raise ValueError(f"{do}: the date {day} is more than a year after the drill's start ({start.date()})")
+        return day.isoformat()
     if name == "role" and value not in ROLES:
         raise ValueError(f"{do}: role must be one of {', '.join(ROLES)}, got {value!r}")
     if name == "status" and value not in STATUSES:
@@ -89,6 +115,15 @@ def _convert(do: str, name: str, value, start: dt.datetime):
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise ValueError(f"{do}: '{name}' must be text")
     text = str(value)
-    if len(text) > MAX_TEXT:
-        raise ValueError(f"{do}: '{name}' is longer than {MAX_TEXT} characters")
+    _check_text(do, name, text)
     return text
+
+
+def _check_text(do: str, name: str, text: str) -> None:
+    most = MAX_TEXT.get(name, MAX_NAME)
+    if len(text) > most:
+        raise ValueError(f"{do}: '{name}' is longer than {most} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{do}: '{name}' is not valid Unicode text (it holds a lone surrogate)") from None

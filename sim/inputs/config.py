@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import units, yamlfile
+from . import promrules, units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .errors import DrillError
 from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, shares
@@ -77,6 +77,7 @@ class Service:
     revenue_per_min: float = 0.0
     impact_error_rate: float = 0.01
     impact_latency_p99_ms: float = 0.0  # 0: three times the baseline
+    labels: tuple[tuple[str, str], ...] = ()  # extra labels on its series (namespace, job, ...), sorted pairs
 
     def breached(self, error_rate: float, latency: float) -> bool:
         limit = self.impact_latency_p99_ms or 3 * self.latency_p99_ms
@@ -120,6 +121,7 @@ class AlertRule:
     for_s: float
     labels: dict
     annotations: dict
+    keep_firing_for_s: float = 0.0
 
     @property
     def severity(self) -> str:
@@ -174,11 +176,14 @@ class Scenario:
     monitoring: Monitoring
     truth: Truth
     unreachable: tuple[str, ...] = ()
+    rules: tuple = ()  # promrules.RuleGroup: the scenario's own Prometheus rules, then the team's
 
     @property
     def teams(self) -> set[str]:
         return {s.team for s in self.services.values()}
 
+
+TEAM_RULES = "drills/monitoring"  # the team's Prometheus rule files, used by every scenario unless team_rules: false
 
 _EXPR = re.compile(r'^\s*(\w+)\s*\{\s*service\s*=\s*"([^"]+)"\s*\}\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+%?)\s*$')
 
@@ -219,6 +224,10 @@ def load_scenario(path) -> Scenario:
         f = check.mapping(raw, f"faults[{len(faults)}]", line)
         if f is not None:
             faults.append(_fault(f, len(faults), services))
+
+    rules = promrules.read_groups(check, doc, "rules")
+    if doc.get("team_rules", flag, True):
+        rules += promrules.load_team_rules(default_file(TEAM_RULES))
 
     alerts = []
     for line, raw in doc.items("alerts"):
@@ -290,7 +299,7 @@ def load_scenario(path) -> Scenario:
             check.problem(doc.line_of("unreachable"), f"unreachable: expected primary or secondary, got {person!r}")
     check.raise_problems()
     return Scenario(name, title, description, start, horizon, services, tuple(faults), tuple(alerts), tuple(noise),
-                    monitoring, truth, unreachable)
+                    monitoring, truth, unreachable, tuple(rules))
 
 
 MAX_HORIZON = 7 * 86400.0  # a week of simulated time: longer than any drill, short enough to simulate
@@ -346,6 +355,7 @@ def _service(f: Fields, name: str) -> Service:
         cpu=f.get("cpu", units.share, d.cpu),
         memory=f.get("memory", units.share, d.memory),
         revenue_per_min=f.get("revenue_per_min", ranged(0), d.revenue_per_min),
+        labels=tuple(sorted(f.get("labels", _label_map, {}).items())),
     )
     impact = f.sub("impact")
     if impact is not None:
@@ -410,10 +420,19 @@ def _alert(f: Fields, services: dict) -> AlertRule:
     rule = AlertRule(
         name=name, service=service, metric=metric, op=op, threshold=threshold,
         for_s=f.get("for", units.duration, 0.0), labels=labels,
+        keep_firing_for_s=f.get("keep_firing_for", units.duration, 0.0),
         annotations=f.get("annotations", _text_map, {}),
     )
     f.done()
     return rule
+
+
+def _label_map(value):
+    labels = _text_map(value)
+    for name in labels:
+        if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name) or name.startswith("__"):
+            raise ValueError(f"{name!r} is not a label name Prometheus allows")
+    return labels
 
 
 def _text_map(value):

@@ -11,10 +11,18 @@ to ``events.jsonl``, both flushed and synced to disk before the input returns. O
 folder that already holds inputs replays them, each at its recorded simulated time, on a
 fresh drill with the same seed; the replay must reproduce the journaled events one for
 one, and the drill carries on from where it stopped.
+
+An input is checked fully before it is journaled, so a journaled input never stops a
+replay: one that still fails while it is applied (or a line an older version journaled
+and then failed on) becomes an ``action.rejected`` event with the reason. A rejection
+changes nothing else in the drill, so a replay that logs one the journal lacks (the
+older version crashed instead of logging it) or logs it in the current shape takes it,
+and ``events.jsonl`` is rewritten with it once the replay is done.
 """
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 from dataclasses import replace
@@ -37,6 +45,7 @@ from ..inputs.config import (
 )
 from ..inputs.errors import DrillError
 from ..model.engine import Drill, DrillResult
+from ..model.eventlog import to_jsonl
 from ..model.incident import Result
 from ..outputs.files import read_json, write_atomic
 from ..outputs.scoring import next_update_due
@@ -58,6 +67,7 @@ _INJECTED_TEXT = {
     "dependency_outage": "An external dependency of {service} is down since {clock}",
 }
 TICK_NOTE = 1.0  # wall seconds between notes of the clock, so a resume loses at most this much
+ANSWERED = ("look",)  # actions whose answer carries data to the person: the dashboard they looked at
 
 
 class LiveEnvironment(simpy.rt.RealtimeEnvironment):
@@ -195,7 +205,9 @@ class LiveDrill:
         self.result: DrillResult | None = None
         self.inputs = _Journal(folder / INPUTS)
         self.events = _Journal(folder / EVENTS)
-        self._written = 0
+        self._written = 0  # events logged so far
+        self._matched = 0  # journaled events the replay has met so far
+        self._rewrite = False  # the replay logged rejections the journal holds otherwise
         self._noted = monotonic()
         # A host that answers many people at once turns this off and calls ``sync`` before
         # answering: one sync then covers every input that arrived meanwhile (a group commit).
@@ -208,13 +220,19 @@ class LiveDrill:
 
     def _journal_event(self, event: dict) -> None:
         line = json.dumps(event, separators=(",", ":"))
-        if self._written < len(self.events.lines):
-            if line != self.events.lines[self._written]:
-                raise DrillError(f"cannot resume {self.folder}: the replay differs from {EVENTS} at event "
-                                 f"{self._written + 1} (expected {self.events.lines[self._written]}, got {line})")
-        else:
-            self.events.append(event)
         self._written += 1
+        if self._matched < len(self.events.lines):
+            expected = self.events.lines[self._matched]
+            if line == expected:
+                self._matched += 1
+            elif event["kind"] == "action.rejected":
+                self._rewrite = True
+                self._matched += _same_rejection(event, expected)
+            else:
+                raise DrillError(f"cannot resume {self.folder}: the replay differs from {EVENTS} at event "
+                                 f"{self._written} (expected {expected}, got {line})")
+        elif not self._rewrite:
+            self.events.append(event)
 
     def _replay(self) -> None:
         for number, line in enumerate(self.inputs.lines, start=1):
@@ -227,6 +245,10 @@ class LiveDrill:
         stopped = max([json.loads(line)["t"] for line in self.events.lines + self.inputs.lines], default=0.0)
         # Journaled times are rounded to the millisecond: take every event up to that rounding.
         self.advance(until=stopped + 0.0005)
+        if self._rewrite:
+            write_atomic(self.events.path, to_jsonl(self.drill.log.events))
+            self.events.lines = [line.rstrip("\n") for line in to_jsonl(self.drill.log.events).splitlines()]
+            self._matched, self._rewrite = len(self.events.lines), False
         self.env.restart()
 
     def _input(self, input_kind: str, **fields) -> dict:
@@ -284,8 +306,7 @@ class LiveDrill:
         self._control("resume", paused=False)
 
     def set_speed(self, speed: float) -> None:
-        check_speed(speed)
-        self._control("speed", speed=speed)
+        self._control("speed", speed=check_speed(speed))
 
     def _control(self, kind: str, **fields) -> None:
         self.advance()
@@ -308,7 +329,7 @@ class LiveDrill:
         if self.ended:
             return Result(False, "the drill has ended")
         try:
-            parse_action(raw, self.scenario.start)
+            parse_action(raw, self.scenario.start, self.scenario.horizon)
         except ValueError as exc:
             return Result(False, str(exc))
         me = self.drill.people.get(raw["by"])
@@ -317,10 +338,24 @@ class LiveDrill:
         self.advance()
         if self.ended:
             return Result(False, "the drill has ended")
-        return self._input("action", action=raw)["result"]
+        result = self._input("action", action=raw)["result"]
+        # A person learns what the action did the way a responder would (dashboards, alerts,
+        # findings), never from its answer: only a dashboard's figures are the answer itself.
+        return Result(result.ok, result.reason, result.data if raw["do"] in ANSWERED else None)
 
     def _apply_action(self, record: dict) -> None:
-        record["result"] = self.drill.act(parse_action(record["action"], self.scenario.start))
+        raw = record["action"]
+        try:
+            action = parse_action(raw, self.scenario.start, self.scenario.horizon)
+            record["result"] = self.drill.act(action)
+        except DrillError:  # the replay differs from the journal: that is no rejection
+            raise
+        except Exception as exc:  # noqa: BLE001 - a journaled input is logged as a rejection, never raised
+            reason = str(exc) if isinstance(exc, ValueError) else \
+                f"the drill could not apply it ({type(exc).__name__}: {exc})"
+            shape = raw if isinstance(raw, dict) else {}
+            fields = {k: v for k, v in shape.items() if k not in ("do", "by", "at")}
+            record["result"] = self.drill.incident.reject(shape.get("by"), shape.get("do"), fields, reason)
 
     def join(self, name: str) -> Result:
         """A person joins the drill under way (not in an on-call seat: pages already went out)."""
@@ -449,9 +484,27 @@ def check_name(name) -> str:
     return name.strip()
 
 
-def check_speed(speed: float) -> None:
-    if not SPEEDS[0] <= speed <= SPEEDS[1]:
-        raise DrillError(f"speed must be between {SPEEDS[0]:g} and {SPEEDS[1]:g} simulated seconds per second, got {speed:g}")
+def check_speed(speed) -> float:
+    """``speed`` as a float, if it is a number within ``SPEEDS``."""
+    try:
+        value = float(speed)
+    except OverflowError:  # an integer too large for a float
+        value = math.inf
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(speed, bool) or not SPEEDS[0] <= value <= SPEEDS[1]:
+        raise DrillError(f"speed must be between {SPEEDS[0]:g} and {SPEEDS[1]:g} simulated seconds per second, got {value:g}")
+    return value
+
+
+def _same_rejection(event: dict, line: str) -> bool:
+    """Whether the journaled ``line`` is ``event``, a rejection, as an older version logged it
+    (the action's fields beside the rejection's rather than apart)."""
+    try:
+        old = json.loads(line)
+    except ValueError:
+        return False
+    return old.get("kind") == event["kind"] and all(old.get(k) == event[k] for k in ("t", "by", "do", "reason"))
 
 
 def check_players(players: list[dict], bots: bool = True) -> None:

@@ -88,7 +88,7 @@ class Drill:
         # The team's alertmanager.yml (drills/monitoring/) unless one is given; the built-in route without
         self.monitoring = Monitoring(self.env, self.log, self.world, scenario.monitoring, scenario.alerts, oncall,
                                      alertmanager.for_drill(scenario.monitoring, alerting), roster.policies,
-                                     scenario.start)
+                                     scenario.start, scenario.rules)
         self.incident = Incident(self)
         self.rng = spawn(seed, "investigations")
         self.samples: list | None = [] if samples else None
@@ -216,33 +216,44 @@ class Drill:
         finally:
             me.loops.discard(loop)
 
-    def _scrape(self):
-        world, env, interval = self.world, self.env, self.scenario.monitoring.scrape_interval
-        facing = [s for s in self.scenario.services.values() if s.customer_facing]
-        impacted = {s.name: False for s in facing}
-        totals = self.totals = {"revenue_lost": 0.0, "failed_requests": 0.0}
-        while True:
-            world.observe(env.now)
-            metrics = world.metrics
-            for svc in facing:
-                now_impacted = world.impacted(svc.name)
-                if now_impacted != impacted[svc.name]:
-                    impacted[svc.name] = now_impacted
-                    self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name,
-                                  cause=world.cause_of(svc.name, "error_rate") if now_impacted else None)
-                if now_impacted:
-                    excess = max(0.0, metrics[svc.name]["error_rate"] - svc.error_rate)
-                    totals["revenue_lost"] += svc.revenue_per_min * excess * interval / 60
-                    totals["failed_requests"] += metrics[svc.name]["request_rate"] * excess * interval
-            if self.samples is not None:
-                self.samples.append((env.now, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()}))
-            yield env.timeout(interval)
+    def _monitor(self):
+        """Scrape and evaluate, as Prometheus does: at an instant both fall due, the scrape first.
 
-    def _evaluate(self):
-        interval = self.scenario.monitoring.evaluation_interval
+        Each runs at whole multiples of its interval (rule groups may have their own);
+        times are counted, not summed, so unequal intervals meet exactly.
+        """
+        env, rules = self.env, self.monitoring.rules
+        scrape_every = self.scenario.monitoring.scrape_interval
+        scrapes, evaluations = 0, {every: 0 for every in rules.intervals}  # how many of each so far
         while True:
-            self.monitoring.evaluate()
-            yield self.env.timeout(interval)
+            now = env.now
+            if scrapes * scrape_every <= now + 1e-9:
+                self._scrape(now, scrape_every)
+                scrapes += 1
+            for every, count in evaluations.items():
+                if count * every <= now + 1e-9:
+                    rules.evaluate(every)
+                    evaluations[every] = count + 1
+            due = min(scrapes * scrape_every, *(count * every for every, count in evaluations.items()))
+            yield env.timeout(due - now)
+
+    def _scrape(self, now: float, interval: float) -> None:
+        world, facing, impacted, totals = self.world, self._facing, self._impacted, self.totals
+        world.observe(now)
+        self.monitoring.rules.scraped(now)
+        metrics = world.metrics
+        for svc in facing:
+            now_impacted = world.impacted(svc.name)
+            if now_impacted != impacted[svc.name]:
+                impacted[svc.name] = now_impacted
+                self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name,
+                              cause=world.cause_of(svc.name, "error_rate") if now_impacted else None)
+            if now_impacted:
+                excess = max(0.0, metrics[svc.name]["error_rate"] - svc.error_rate)
+                totals["revenue_lost"] += svc.revenue_per_min * excess * interval / 60
+                totals["failed_requests"] += metrics[svc.name]["request_rate"] * excess * interval
+        if self.samples is not None:
+            self.samples.append((now, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()}))
 
     def inject(self, fault) -> None:
         """A fault added while the drill runs (a live drill's facilitator injects one)."""
@@ -263,8 +274,10 @@ class Drill:
     def start(self) -> None:
         """Set the world, monitoring and any script going; the caller then advances ``env``."""
         env = self.env
-        env.process(self._scrape())
-        env.process(self._evaluate())
+        self._facing = [s for s in self.scenario.services.values() if s.customer_facing]
+        self._impacted = {s.name: False for s in self._facing}
+        self.totals = {"revenue_lost": 0.0, "failed_requests": 0.0}
+        env.process(self._monitor())
         for state in self.world.faults:
             env.process(self._fault(state))
         if self.script is not None:

@@ -18,7 +18,11 @@ class EventLog:
         self.events: list[dict] = []
         self.listeners: list = []
 
-    def emit(self, kind: str, **fields) -> dict:
+    def emit(self, kind: str, /, **fields) -> dict:
+        # The log's own keys are never taken from the fields: an event is always where and
+        # what it says it is (a caller passing them is a bug, caught here rather than logged).
+        if fields.keys() & {"t", "at", "kind"}:
+            raise ValueError(f"{kind}: an event's fields cannot be named t, at or kind")
         t = self.clock()
         t = int(t) if t == int(t) else round(t, 3)
         event = {"t": t, "at": units.iso(self.start, t), "kind": kind, **fields}

@@ -62,7 +62,12 @@ class Incident:
         return getattr(self, f"_apply_{action.do}")(action) or Result(True)
 
     def _reject(self, action: Action, reason: str) -> Result:
-        self.log.emit("action.rejected", **action.as_event(), reason=reason)
+        return self.reject(action.by, action.do, action.fields, reason)
+
+    def reject(self, by, do, fields: dict, reason: str) -> Result:
+        """Log an action that was not carried out, and why. The action's own fields are kept
+        apart (``fields``), so that none of them can collide with the rejection's."""
+        self.log.emit("action.rejected", by=by, do=do, fields=dict(fields), reason=reason)
         return Result(False, reason)
 
     # -- who may act --
@@ -126,7 +131,7 @@ class Incident:
         firing = self.drill.monitoring.firing()
         if firing:
             return firing[0].rule.service
-        pages = self.drill.monitoring.pages
+        pages = [p for p in self.drill.monitoring.pages if p.service in self.drill.scenario.services]
         return pages[-1].service if pages else None
 
     def _apply_declare(self, action):

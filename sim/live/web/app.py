@@ -3,7 +3,9 @@
 Every URL carries a secret token in its path: ``/f/<token>/`` is the facilitator's,
 ``/p/<token>/`` a participant's; the page, its assets, its API (``api/...``) and its
 stream of updates (server-sent events, ``api/stream``) all live under it. A request
-without a valid token gets 403 and nothing else. Handlers run on the event loop, one at
+without a valid token gets 403 and nothing else; a state-changing one (``POST``) must also
+be within its link's rate, come from no other site and carry a JSON object of valid text,
+no larger than ``MAX_BODY`` (docs/security.md). Handlers run on the event loop, one at
 a time, so the drill is never touched by two requests at once; an accepted input is
 journaled and synced to disk by the ``LiveDrill`` before the handler answers.
 """
@@ -13,12 +15,14 @@ import contextlib
 import functools
 import io
 import json
+import math
 import zipfile
 from importlib import resources
+from time import monotonic
 
 import anyio
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     JSONResponse,
     RedirectResponse,
@@ -32,6 +36,11 @@ from ...model.incident import Result
 from .room import OUTPUTS, Room
 
 MAX_BODY = 16 * 1024  # bytes: the longest action (a 2,000-character update) fits with room to spare
+# State-changing requests (every one is journaled) per link: this many a second on average,
+# in bursts of up to BURST seconds' worth. A person clicking as fast as they can sends a few
+# a second for a moment; a script flooding the journal is held to this.
+RATE = 5.0  # the default of drill serve --rate-limit
+BURST = 6.0
 TICK = 0.25  # wall seconds between advances of the clock (and pushes to the pages)
 KEEPALIVE = 15.0
 STREAMS_PER_LINK = 4  # open pages per link (a person with a tab or two): more would only tie up the server
@@ -51,8 +60,27 @@ SECURITY_HEADERS = [
 
 
 class Refused(Exception):
-    def __init__(self, status: int, reason: str):
-        self.status, self.reason = status, reason
+    def __init__(self, status: int, reason: str, headers: dict | None = None):
+        self.status, self.reason, self.headers = status, reason, headers
+
+
+class RateLimit:
+    """A token bucket per link: ``rate`` requests a second, ``rate * BURST`` at most at once."""
+
+    def __init__(self, rate: float):
+        self.rate, self.capacity = rate, rate * BURST
+        self.buckets: dict[str, tuple[float, float]] = {}  # link -> (tokens, when counted)
+
+    def wait(self, link: str) -> float:
+        """Take one request for ``link``: 0 when it may go ahead, else the seconds until it may."""
+        now = monotonic()
+        tokens, then = self.buckets.get(link, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - then) * self.rate)
+        if tokens < 1:
+            self.buckets[link] = (tokens, now)
+            return (1 - tokens) / self.rate
+        self.buckets[link] = (tokens - 1, now)
+        return 0.0
 
 
 class Hub:
@@ -96,9 +124,9 @@ class GroupCommit:
             self.synced = upto
 
 
-def create_app(room: Room) -> Starlette:
-    """The ASGI app serving ``room``."""
-    hub, commit = Hub(), GroupCommit(room)
+def create_app(room: Room, rate: float = RATE) -> Starlette:
+    """The ASGI app serving ``room``; each link may send ``rate`` state-changing requests a second."""
+    hub, commit, limit = Hub(), GroupCommit(room), RateLimit(rate)
     streams: dict[str, int] = {}  # open update streams per link
 
     def viewer(request: Request) -> dict:
@@ -109,20 +137,38 @@ def create_app(room: Room) -> Starlette:
         return who
 
     async def body(request: Request) -> dict:
+        """The JSON object a state-changing request carries, from a link ``viewer`` accepted."""
+        wait = limit.wait(request.path_params["token"])
+        if wait:
+            raise Refused(429, f"too many requests from this link: at most {limit.rate:g} a second",
+                          {"retry-after": str(math.ceil(wait))})
+        # Sent by browsers; compared by host alone, as a TLS proxy in front changes the scheme.
+        origin = request.headers.get("origin")
+        if origin is not None and origin.partition("://")[2] != request.headers.get("host"):
+            raise Refused(403, f"a request from another site ({origin[:100]}) is refused")
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            raise Refused(415, "the request body must be JSON, sent as content-type application/json")
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
             raise Refused(413, f"request body larger than {MAX_BODY} bytes")
         data = b""
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_BODY:
-                raise Refused(413, f"request body larger than {MAX_BODY} bytes")
+        try:
+            async for chunk in request.stream():
+                data += chunk
+                if len(data) > MAX_BODY:
+                    raise Refused(413, f"request body larger than {MAX_BODY} bytes")
+        except ClientDisconnect:
+            raise Refused(400, "the client hung up before sending the whole body") from None
         try:
             parsed = json.loads(data or b"{}")
         except (ValueError, RecursionError):  # not JSON, not UTF-8, a number too long, nested too deep
             raise Refused(400, "the request body is not JSON") from None
         if not isinstance(parsed, dict):
             raise Refused(400, "the request body must be a JSON object")
+        try:  # JSON's \u escapes can spell half a character, which no page or file can hold
+            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise Refused(400, "the request body holds text that is not valid Unicode (a lone surrogate)") from None
         return parsed
 
     async def answer(result) -> JSONResponse:
@@ -136,7 +182,7 @@ def create_app(room: Room) -> Starlette:
             try:
                 return await function(request)
             except Refused as exc:
-                return JSONResponse({"ok": False, "reason": exc.reason}, status_code=exc.status)
+                return JSONResponse({"ok": False, "reason": exc.reason}, status_code=exc.status, headers=exc.headers)
             except DrillError as exc:
                 return JSONResponse({"ok": False, "reason": str(exc)}, status_code=422)
         return handle
@@ -250,7 +296,7 @@ def create_app(room: Room) -> Starlette:
         value = data.get("speed")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise Refused(400, "speed must be a number")
-        room.live.set_speed(float(value))
+        room.live.set_speed(value)
         return done()
 
     @control
@@ -333,10 +379,10 @@ def _secured(app):
     return wrapped
 
 
-def serve(room: Room, host: str, port: int) -> None:
+def serve(room: Room, host: str, port: int, rate: float = RATE) -> None:
     """Run the server until interrupted."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(create_app(room), host=host, port=port, log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(create_app(room, rate), host=host, port=port, log_level="warning",
                                            access_log=False, timeout_graceful_shutdown=2))
     server.run()

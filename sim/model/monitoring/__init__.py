@@ -1,8 +1,8 @@
 """Monitoring: alert rules (Prometheus), grouped notifications (Alertmanager), pages (PagerDuty).
 
-Rules are evaluated every evaluation interval against the latest scrape: a rule whose
-condition holds is pending, then firing once it has held for its ``for`` duration, and
-resolved when the condition stops holding. Firing and resolved alerts are routed by the
+Rules are evaluated every evaluation interval, after the scrape of the same instant: a
+rule whose condition holds is pending, then firing once it has held for its ``for``
+duration, and resolved when the condition stops holding (after ``keep_firing_for``). Firing and resolved alerts are routed by the
 team's Alertmanager configuration (or one route grouping by the scenario's ``group_by``),
 grouped, and notified after ``group_wait``, then every ``group_interval`` when the group
 changed, and again after ``repeat_interval``. A notification to a receiver triggers (or
@@ -25,12 +25,12 @@ class Monitoring:
     """Rules, routing and paging of one drill, wired one into the next."""
 
     def __init__(self, env, log, world, config: MonitoringConfig, rules, oncall: list[str],
-                 alerting: Alertmanager, policies=(), start: dt.datetime | None = None):
+                 alerting: Alertmanager, policies=(), start: dt.datetime | None = None, groups=()):
         self.pager = Pager(env, log, config, oncall, alerting.receivers, policies)
         start = start or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
         self.router = Router(env, log, alerting, self.pager.notify, lambda t: start + dt.timedelta(seconds=t),
                              named=not alerting.builtin)
-        self.rules = Rules(env, log, world, rules, self.router.notify)
+        self.rules = Rules(env, log, world, rules, self.router.notify, groups, config.evaluation_interval)
         self.oncall, self.pages, self.alerts = oncall, self.pager.pages, self.rules.alerts
-        self.evaluate, self.firing = self.rules.evaluate, self.rules.firing
+        self.firing = self.rules.firing
         self.pages_for, self.acknowledge = self.pager.pages_for, self.pager.acknowledge

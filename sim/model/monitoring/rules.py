@@ -1,18 +1,37 @@
-"""Alert rules, as Prometheus evaluates them: pending, firing after ``for``, resolved.
+"""Alert rules, as Prometheus evaluates them: pending, firing after ``for``, kept for ``keep_firing_for``, resolved.
 
-Each evaluation reads the latest scrape of the world; an alert that starts firing or
-resolves is handed to the router (``notify``).
+Two kinds of rule share one state machine. A scenario's shorthand alert
+(``metric{service="x"} OP number``) reads the latest scrape of the world directly (the
+fast path). A Prometheus rule (from ``drills/monitoring/*.yml`` or a scenario's
+``rules:``) is PromQL over the scraped series: one alert per output series, labelled
+with the series' labels, the rule's labels and ``alertname``; recording rules write
+series later rules read. An alert that starts firing or resolves is handed to the
+router (``notify``).
 """
 
 import hashlib
+import math
 import operator
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
+
+import promql_parser
 
 from ...inputs.config import AlertRule
+from ...inputs.promrules import ACTION, TEMPLATE
+from .promql import EvalError, compile_expr, parse, selector_matches
+from .series import LOOKBACK, Store
 
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
-_TEMPLATE = re.compile(r"\{\{\s*\$(value|labels\.(\w+))\s*\}\}")
+_SHORTHAND = re.compile(r"\{\{\s*\$(value|labels\.(\w+))\s*\}\}")
+# Which of the world's metrics a series shows, to name the faults behind an alert.
+_SHOWS = {"http_requests_total": ("error_rate", "request_rate"), "up": ("error_rate",),
+          "http_request_duration_seconds_bucket": ("latency_p99_ms",),
+          "http_request_duration_seconds_sum": ("latency_p99_ms",),
+          "http_request_duration_seconds_count": ("request_rate",),
+          "process_cpu_seconds_total": ("cpu",), "process_resident_memory_bytes": ("memory",)}
+_ALL = ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")
 
 
 @dataclass
@@ -21,12 +40,20 @@ class Alert:
     labels: dict
     fingerprint: str
     state: str = "inactive"  # inactive | pending | firing
-    since: float = 0.0
+    since: float = 0.0  # when it went pending, then when it fired (Alertmanager's startsAt)
     cause: list = field(default_factory=list)
     value: float = 0.0
+    rendered: dict | None = None  # a Prometheus rule's annotations, rendered at the last evaluation
+    keep_since: float | None = None  # when its condition stopped holding while keep_firing_for holds it
+
+    @property
+    def annotations(self) -> dict:
+        if self.rendered is not None:
+            return self.rendered
+        return {k: _render_shorthand(v, self.labels, self.value) for k, v in self.rule.annotations.items()}
 
     def summary(self) -> str:
-        return _render(self.rule.annotations.get("summary", self.rule.name), self.labels, self.value)
+        return self.annotations.get("summary", self.rule.name)
 
     def describe(self) -> dict:
         return {"alert": self.rule.name, "service": self.rule.service, "severity": self.rule.severity,
@@ -34,12 +61,56 @@ class Alert:
                 "summary": self.summary()}
 
 
-def _render(template: str, labels: dict, value: float) -> str:
+def _render_shorthand(template: str, labels: dict, value: float) -> str:
     def fill(match):
         if match[1] == "value":
             return f"{value:.4g}"
         return labels.get(match[2], "")
-    return _TEMPLATE.sub(fill, template)
+    return _SHORTHAND.sub(fill, template)
+
+
+def go_float(value: float) -> str:
+    """A float as Go's fmt prints it (``%v``): shortest digits, an exponent below 1e-4 and from 1e6."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    digits = "".join(map(str, digits))
+    exp10 = len(digits) + exponent - 1
+    if exp10 < -4 or exp10 >= 6:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        text = f"{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
+    else:
+        text = format(Decimal(repr(value)).normalize(), "f")
+    return ("-" if sign else "") + text.lstrip("-")
+
+
+def render(template: str, labels: dict, value: float) -> str:
+    """A Prometheus annotation or label template, with the actions the rule loader accepts."""
+    def fill(match):
+        action = ACTION.fullmatch(match[1])
+        label = action[3] or action[4]
+        if label is not None:
+            return labels.get(label, "")
+        if action[5] is not None:
+            return ""  # the simulated Prometheus has no external labels
+        if action[1] is not None:
+            return action[1].encode().decode("unicode_escape") % value
+        return go_float(value)
+    return TEMPLATE.sub(fill, template)
+
+
+def _labelled(series: dict, templates: dict, value: float) -> dict:
+    """A series' labels with a rule's (rendered) labels set on them; a label rendered empty is removed."""
+    labels = dict(series)
+    for name, template in templates.items():
+        labels[name] = render(template, series, value)
+        if not labels[name]:
+            del labels[name]
+    return labels
 
 
 def fingerprint(labels: dict) -> str:
@@ -47,40 +118,209 @@ def fingerprint(labels: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def step(alert: Alert, holds: bool, now: float, for_s: float, keep_for: float) -> list[str]:
+    """Prometheus's alert state machine at one evaluation; the transitions taken, in order.
+
+    ``holds``: the alert's series is in the rule's output. Pending needs ``for`` to fire
+    (pending and firing at once when it is 0); a firing alert whose series left the
+    output keeps firing for ``keep_firing_for``.
+    """
+    if holds:
+        alert.keep_since = None
+        taken = []
+        if alert.state == "inactive":
+            alert.state, alert.since = "pending", now
+            taken.append("pending")
+        if alert.state == "pending" and now - alert.since >= for_s:
+            alert.state, alert.since = "firing", now
+            taken.append("firing")
+        return taken
+    if alert.state == "firing" and keep_for > 0:
+        if alert.keep_since is None:
+            alert.keep_since = now
+        if now - alert.keep_since < keep_for:
+            return []
+    was = alert.state
+    alert.state, alert.keep_since = "inactive", None
+    return ["resolved"] if was == "firing" else []
+
+
+class _PromRule:
+    """One Prometheus rule compiled against the drill's series, with its alerts by fingerprint."""
+
+    def __init__(self, rule, store: Store):
+        self.rule = rule
+        node = parse(rule.expr)
+        self.query = compile_expr(node, store)
+        self.alerts: dict[str, Alert] = {}
+        shows, selectors, names = set(), [], []
+
+        def visit(n):
+            kind = type(n).__name__
+            if kind in ("VectorSelector", "MatrixSelector"):
+                vs = n if kind == "VectorSelector" else n.vector_selector
+                selectors.append(selector_matches(vs))
+                names.append(vs.name)
+                shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
+        promql_parser.walk(node, visit)
+        self.selectors, self.names, self.shows = selectors, names, sorted(shows)
+
+    def output(self, now: float) -> dict:
+        """The rule's result at ``now``: labels key (name dropped) -> value."""
+        result = self.query(now)
+        if isinstance(result, float):
+            return {(): result}
+        out = {}
+        for key, value in result:
+            key = tuple(p for p in key if p[0] != "__name__")
+            if key in out:
+                raise EvalError("vector contains metrics with the same labelset after applying rule labels")
+            out[key] = value
+        return out
+
+
+_ACTIVE: dict[tuple[int, int], tuple] = {}
+
+
+def _active(groups: tuple, services: dict) -> list[list[bool]]:
+    """Per group, per rule: whether it can ever give anything in a world of these services.
+
+    Speed: a rule that reads no series of this world (a team rule about other services)
+    gives the same output at every evaluation, so when that is nothing it never needs
+    evaluating. A recording rule's series exist only while that rule is evaluated, so
+    which rules are active is settled together. Worked out once per scenario (drills of
+    one scenario share its rules and services), not once per drill.
+    """
+    key = (id(groups), id(services))
+    cached = _ACTIVE.get(key)
+    if cached is not None and cached[0] is groups and cached[1] is services:
+        return cached[2]
+    store = Store(services)
+    compiled = [[_PromRule(r, store) for r in g.rules] for g in groups]
+    every = [c for group in compiled for c in group]
+
+    def idle(c, records):
+        reads = any(matches(labels) for matches, name in zip(c.selectors, c.names) for labels, _, _ in store.exported(name))
+        recorded = any(name is None or name in records for name in c.names)
+        return not reads and not recorded and not c.output(0.0)
+    quiet, records = set(), None
+    while records != (records := {c.rule.name for c in every if c.rule.kind == "record" and id(c) not in quiet}):
+        quiet = {id(c) for c in every if idle(c, records)}
+    active = [[id(c) not in quiet for c in group] for group in compiled]
+    if len(_ACTIVE) > 256:
+        _ACTIVE.clear()
+    _ACTIVE[key] = (groups, services, active)
+    return active
+
+
 class Rules:
     """Every alert of one drill's rules, evaluated against the world's latest scrape."""
 
-    def __init__(self, env, log, world, rules, notify):
+    def __init__(self, env, log, world, rules, notify, groups=(), evaluation_interval: float = 15.0):
         self.env, self.log, self.world, self.notify = env, log, world, notify
-        self.alerts = []
+        self.shorthand = []
         for rule in rules:
             labels = {"alertname": rule.name, "service": rule.service, **rule.labels}
-            self.alerts.append(Alert(rule, labels, fingerprint(labels)))
+            self.shorthand.append(Alert(rule, labels, fingerprint(labels)))
+        self.alerts = list(self.shorthand)  # and every Prometheus rule's alert, as its series first appears
+        self.store = Store(world.services)
+        self.groups = []
+        for group, keep in zip(groups, _active(groups, world.services)):
+            compiled = [_PromRule(r, self.store) for r, kept in zip(group.rules, keep) if kept]
+            self.groups.append((group.interval or evaluation_interval, compiled))
+            for c in compiled:
+                for matches, name in zip(c.selectors, c.names):
+                    self.store.want(matches, name)
+        self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
+        self.evaluation_interval = evaluation_interval
+        self.scraped_at: float | None = None
 
-    def evaluate(self) -> None:
+    def scraped(self, now: float) -> None:
+        """The world was just scraped: record the series rules read."""
+        self.scraped_at = now
+        if self.store.scraped:
+            self.store.scrape(now, self.world.metrics)
+
+    def evaluate(self, interval: float | None = None) -> None:
+        """Evaluate the rules due every ``interval`` (the drill's evaluation interval by default)."""
+        interval = interval or self.evaluation_interval
         now = self.env.now
+        if interval == self.evaluation_interval:
+            self._shorthand(now)
+        for every, compiled in self.groups:
+            if every == interval:
+                for rule in compiled:
+                    self._evaluate(rule, now)
+
+    def _shorthand(self, now: float) -> None:
         metrics = self.world.metrics
-        for alert in self.alerts:
+        # Prometheus's lookback: a scrape more than 5 minutes old is no sample at all
+        fresh = self.scraped_at is not None and now - self.scraped_at <= LOOKBACK
+        for alert in self.shorthand:
             rule = alert.rule
             value = metrics[rule.service][rule.metric]
-            holds = _OPS[rule.op](value, rule.threshold)
+            holds = fresh and _OPS[rule.op](value, rule.threshold)
             alert.value = value
-            if holds and alert.state == "inactive":
-                alert.state, alert.since = "pending", now
-                alert.cause = self.world.cause_of(rule.service, rule.metric)
-                self.log.emit("alert.pending", **alert.describe())
-            if holds and alert.state == "pending" and now - alert.since >= rule.for_s:
-                alert.state, alert.since = "firing", now
-                alert.cause = self.world.cause_of(rule.service, rule.metric)
-                self.log.emit("alert.firing", **alert.describe())
+            state = alert.state
+            if (state == "inactive" and not holds) or (state == "firing" and holds and alert.keep_since is None):
+                continue  # speed: nothing changes, as for nearly every alert at nearly every evaluation
+            self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
+                             lambda: self.world.cause_of(rule.service, rule.metric))
+
+    def _transition(self, alert: Alert, taken: list[str], cause) -> None:
+        for kind in taken:
+            if kind != "resolved":
+                alert.cause = cause()
+            self.log.emit(f"alert.{kind}", **alert.describe())
+            if kind != "pending":
                 self.notify(alert)
-            elif not holds and alert.state != "inactive":
-                was_firing = alert.state == "firing"
-                alert.state = "inactive"
-                if was_firing:
-                    self.log.emit("alert.resolved", **alert.describe())
-                    self.notify(alert)
+
+    def _evaluate(self, compiled: _PromRule, now: float) -> None:
+        rule = compiled.rule
+        try:
+            output = compiled.output(now)
+        except EvalError:
+            return  # Prometheus logs the failed evaluation and leaves the rule's alerts as they were
+        if rule.kind == "record":
+            recorded = {}
+            for key, value in output.items():
+                labels = _labelled(dict(key), rule.labels, value)
+                labels["__name__"] = rule.name
+                recorded[tuple(sorted(labels.items()))] = value
+            self.store.record(now, compiled, recorded)
+            return
+        seen = {}
+        for key, value in output.items():
+            series = dict(key)
+            labels = {**_labelled(series, rule.labels, value), "alertname": rule.name}
+            fp = fingerprint(labels)
+            if fp in seen:
+                return  # duplicate labelsets: the evaluation fails in Prometheus too
+            seen[fp] = (labels, value, series)
+        for fp, (labels, value, series) in seen.items():
+            alert = compiled.alerts.get(fp)
+            if alert is None:
+                instance = AlertRule(rule.name, labels.get("service", ""), rule.expr, "", math.nan, rule.for_s,
+                                     {k: v for k, v in labels.items() if k != "alertname"}, rule.annotations,
+                                     rule.keep_firing_for_s)
+                alert = compiled.alerts[fp] = Alert(instance, labels, fp)
+                self.alerts.append(alert)
+            alert.value = value
+            alert.rendered = {k: render(v, series, value) for k, v in rule.annotations.items()}
+        for fp, alert in compiled.alerts.items():
+            holds = fp in seen
+            self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
+                             lambda a=alert: self._cause(compiled, a))
+
+    def _cause(self, compiled: _PromRule, alert: Alert) -> list[str]:
+        service = alert.labels.get("service")
+        names = [service] if service in self.world.services else list(self.world.services)
+        causes = self.world.causes
+        found = {c for name in names for metric in compiled.shows for c in causes[name][metric]}
+        return sorted(c for c in found if c != "noise") or ["noise"]
 
     def firing(self) -> list[Alert]:
-        return [a for a in self.alerts if a.state == "firing"]
-
+        """Firing alerts about a service of the drill (a rule's alert without a ``service`` label
+        pages, but names no dashboard to look at)."""
+        services = self.world.services
+        return [a for a in self.alerts if a.state == "firing" and a.rule.service in services]

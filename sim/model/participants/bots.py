@@ -261,7 +261,8 @@ ROLE_LOOPS = {"ic": commander, "comms": communications, "ops": operations}
 
 def look_around(drill, me, services) -> dict:
     """Look at the dashboards of the given services and of every service with a firing alert."""
-    names = list(dict.fromkeys([*services, *(a.rule.service for a in drill.monitoring.firing())]))
+    names = [n for n in dict.fromkeys([*services, *(a.rule.service for a in drill.monitoring.firing())])
+             if n in drill.scenario.services]  # a page from an alert without a service label names none
     return {name: drill.act(Action("look", me.name, {"service": name})).data for name in names}
 
 

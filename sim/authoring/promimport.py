@@ -1,0 +1,118 @@
+"""Prometheus rule files into the team's monitoring file (``drill import prometheus``).
+
+Each rule is checked as drillsim would load it; one it cannot evaluate (an unsupported
+function, a subquery, a template function) is left out and listed with its
+``file:line`` and reason, never dropped in silence. With a topology, rules whose
+selectors match none of the series the topology's services export are listed too (they
+would never see data in a drill). The result is a Prometheus rule file again
+(``groups:``); written into an existing one, groups of the same name are replaced and the
+others kept.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import promql_parser
+import yaml
+
+from ..inputs import yamlfile
+from ..inputs.errors import DrillError
+from ..inputs.promrules import duration, is_rule_file, load_rules, parse_expr, template
+from ..inputs.topology import Topology
+from ..model.monitoring.promql import selector_matches
+from ..model.monitoring.series import catalog
+
+RULE_KEYS = ("alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations")
+
+
+@dataclass
+class Imported:
+    text: str
+    skipped: list  # "file:line: why"
+    unseen: list  # "file:line: alert X selects no series of topology T"
+
+
+def _check(rule: dict) -> str | None:
+    """Why drillsim cannot load ``rule``, or None."""
+    try:
+        parse_expr(rule.get("expr", ""))
+        for key in ("for", "keep_firing_for"):
+            if key in rule:
+                duration(rule[key])
+        for key in ("labels", "annotations"):
+            for value in (rule.get(key) or {}).values():
+                template(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _selects_nothing(expr: str, exported: list, records: set) -> bool:
+    found = []
+
+    def visit(node):
+        kind = type(node).__name__
+        if kind in ("VectorSelector", "MatrixSelector"):
+            vs = node if kind == "VectorSelector" else node.vector_selector
+            matches = selector_matches(vs)
+            found.append(vs.name in records or any(matches(labels) for labels in exported))
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return bool(found) and not any(found)
+
+
+def import_rules(paths: list[Path], topology: Topology | None = None, into: Path | None = None) -> Imported:
+    skipped, unseen, groups = [], [], {}
+    exported = [labels for labels, _, _ in catalog(topology.services)] if topology else []
+    for path in paths:
+        doc = yamlfile.load(path)
+        if not is_rule_file(doc):
+            raise DrillError(f"{path}:1: not a Prometheus rule file (expected a top-level 'groups:' list)")
+        records = {r.get("record") for g in doc["groups"] if isinstance(g, dict) for r in (g.get("rules") or [])
+                   if isinstance(r, dict)}
+        for group, gline in zip(doc["groups"], getattr(doc["groups"], "item_lines", [1] * len(doc["groups"]))):
+            if not isinstance(group, dict) or not isinstance(group.get("rules"), list):
+                raise DrillError(f"{path}:{gline}: a group needs a name and a list of rules")
+            kept = []
+            for rule, line in zip(group["rules"], getattr(group["rules"], "item_lines", [gline] * len(group["rules"]))):
+                name = rule.get("alert") or rule.get("record") if isinstance(rule, dict) else None
+                why = "not a rule (give alert or record, and expr)" if name is None else _check(rule)
+                if why is not None:
+                    skipped.append(f"{path}:{line}: {name or 'rule'}: {why}")
+                    continue
+                if topology is not None and _selects_nothing(str(rule["expr"]), exported, records):
+                    unseen.append(f"{path}:{line}: {name} selects no series the services of topology "
+                                  f"{topology.name} export")
+                kept.append({k: _plain(rule[k]) for k in RULE_KEYS if k in rule})
+            entry = {"name": str(group.get("name", "")), **({"interval": group["interval"]} if "interval" in group else {}),
+                     "rules": kept}
+            groups[entry["name"]] = entry
+    merged = _merge(into, groups)
+    text = yaml.dump({"groups": merged}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+    return Imported(text, skipped, unseen)
+
+
+def _merge(into: Path | None, groups: dict) -> list:
+    """The groups of an existing rule file with the imported ones in place of same-named ones."""
+    if into is None or not into.exists():
+        return list(groups.values())
+    load_rules(into)  # the file written into must itself be a rule file drillsim loads
+    existing = [_plain(g) for g in yamlfile.load(into)["groups"]]
+    names = {g["name"] for g in existing}
+    return [groups.get(g["name"], g) for g in existing] + [g for n, g in groups.items() if n not in names]
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line expressions and templates written as literal blocks, as people write them."""
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None))
+
+
+def _plain(value):
+    """YAML read with line numbers, as plain dicts, lists and scalars for writing back."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

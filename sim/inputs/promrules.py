@@ -1,0 +1,200 @@
+"""Prometheus rule files (``groups:`` of alerting and recording rules), read with line numbers.
+
+The format is Prometheus's own, so a team's real files load unchanged: each group has a
+``name``, an optional ``interval`` and ``rules``; a rule is ``alert:`` or ``record:``
+with a PromQL ``expr`` (parsed by promql-parser), and an alert's ``for``,
+``keep_firing_for``, ``labels`` and ``annotations`` (Go templates: ``$labels.x``,
+``$value``, ``printf``). Anything the simulator does not evaluate is an error at its
+line naming what it is (a function, a subquery, a template function), never a silent
+wrong answer.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import promql_parser
+
+from . import yamlfile
+from .yamlfile import Checker, text
+
+RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time",
+                   "min_over_time", "sum_over_time", "count_over_time", "last_over_time")
+FUNCTIONS = RANGE_FUNCTIONS + ("histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil",
+                               "floor", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar")
+AGGREGATIONS = ("sum", "avg", "min", "max", "count", "group")
+# One template action: {{ $labels.x }}, {{ $value }}, {{ .Labels.x }}, {{ .Value }}, {{ $externalLabels.x }},
+# or {{ printf "%.2f" $value }}.
+TEMPLATE = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
+ACTION = re.compile(r'(?:printf\s+"((?:[^"\\]|\\.)*)"\s+)?(\$value|\.Value|\$labels\.(\w+)|\.Labels\.(\w+)|\$externalLabels\.(\w+))')
+
+
+# Prometheus's duration format (model.ParseDuration): units in this order, each at most once.
+_DURATION = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
+_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+
+
+def duration(value) -> float:
+    """Seconds from a Prometheus duration such as ``5m``, ``1h30m`` or ``1d``."""
+    source = str(value).strip()
+    match = _DURATION.fullmatch(source)
+    if source == "0":
+        return 0.0
+    if not source or match is None or isinstance(value, bool):
+        raise ValueError(f"expected a Prometheus duration such as 30s, 5m, 1h30m or 1d, got {value!r}")
+    return float(sum(int(n) * unit for n, unit in zip(match.groups(), _UNITS) if n))
+
+
+@dataclass(frozen=True)
+class PromRule:
+    kind: str  # alert | record
+    name: str
+    expr: str
+    for_s: float
+    keep_firing_for_s: float
+    labels: dict
+    annotations: dict
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str
+    interval: float | None  # None: the drill's evaluation interval
+    rules: tuple[PromRule, ...]
+
+
+def unsupported(expr) -> str | None:
+    """What in a parsed expression the simulator does not evaluate, or None."""
+    found = []
+
+    def visit(node):
+        kind = type(node).__name__
+        if kind == "Call" and node.func.name not in FUNCTIONS:
+            found.append(f"function {node.func.name}()")
+        elif kind == "Call" and node.func.name in RANGE_FUNCTIONS and type(node.args[0]).__name__ != "MatrixSelector":
+            found.append(f"function {node.func.name}() over a subquery")
+        elif kind == "AggregateExpr" and str(node.op) not in AGGREGATIONS:
+            found.append(f"aggregation {node.op}")
+        elif kind == "SubqueryExpr":
+            found.append("subquery [range:step]")
+        elif kind in ("VectorSelector", "MatrixSelector"):
+            vs = node if kind == "VectorSelector" else node.vector_selector
+            if vs.at is not None:
+                found.append("the @ modifier")
+            if vs.matchers.or_matchers:
+                found.append("'or' between label matchers")
+        elif kind == "BinaryExpr" and node.modifier is not None and node.modifier.fill_values is not None and (
+                node.modifier.fill_values.lhs is not None or node.modifier.fill_values.rhs is not None):
+            found.append("fill modifiers")
+        elif kind == "StringLiteral":
+            found.append("string values")
+        return not found
+    promql_parser.walk(expr, visit)
+    return found[0] if found else None
+
+
+def parse_expr(value) -> str:
+    """A PromQL expression the simulator evaluates (a converter: ValueError says what is wrong)."""
+    source = text(value)
+    try:
+        expr = promql_parser.parse(source)
+    except ValueError as exc:
+        raise ValueError(f"invalid PromQL: {exc}") from None
+    what = unsupported(expr)
+    if what is not None:
+        raise ValueError(f"unsupported in drillsim: {what} (in {source!r})")
+    if type(expr).__name__ == "MatrixSelector":
+        raise ValueError(f"a rule's expression must give an instant vector or a scalar, not a range ({source!r})")
+    return source
+
+
+def template(value) -> str:
+    """An annotation or label template with only the actions drillsim renders."""
+    source = text(value)
+    for match in TEMPLATE.finditer(source):
+        if not ACTION.fullmatch(match[1]):
+            raise ValueError(f"unsupported template action {{{{ {match[1]} }}}} "
+                             "(drillsim renders $labels.x, $value, .Labels.x, .Value and printf \"FMT\" $value)")
+    return source
+
+
+def _templates(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of names to text")
+    return {str(k): template(v) for k, v in value.items()}
+
+
+def read_groups(check: Checker, doc, key: str = "groups") -> list[RuleGroup]:
+    """The rule groups under ``key`` (a rule file's ``groups``, a scenario's ``rules``), problems recorded in ``check``."""
+    groups, names = [], set()
+    for line, raw in doc.items(key):
+        g = check.mapping(raw, f"{key}[{len(groups)}]", line)
+        if g is None:
+            continue
+        name = g.get("name", text, "", required=True)
+        if name in names:
+            check.problem(g.line_of("name"), f"groups: group name {name!r} is used twice")
+        names.add(name)
+        interval = g.get("interval", duration)
+        if interval is not None and interval <= 0:
+            check.problem(g.line_of("interval"), f"{g.where}.interval must be more than 0s")
+        rules = []
+        for rline, rraw in g.items("rules"):
+            r = check.mapping(rraw, f"{g.where}.rules[{len(rules)}]", rline)
+            if r is not None:
+                rules.append(_rule(r, check))
+        g.get("limit")  # Prometheus's per-group alert limit: the world never comes near it
+        g.done()
+        groups.append(RuleGroup(name, interval, tuple(r for r in rules if r is not None)))
+    return groups
+
+
+def _rule(r, check: Checker) -> PromRule | None:
+    alert, record = r.get("alert", text), r.get("record", text)
+    if (alert is None) == (record is None):
+        check.problem(r.line, f"{r.where}: give one of 'alert' or 'record'")
+        return None
+    expr = r.get("expr", parse_expr, "", required=True)
+    kind = "alert" if alert is not None else "record"
+    if kind == "record":
+        if not re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", record):
+            check.problem(r.line_of("record"), f"{r.where}.record: {record!r} is not a valid metric name")
+        for key in ("for", "keep_firing_for", "annotations"):
+            if key in r.data:
+                check.problem(r.line_of(key), f"{r.where}: a recording rule has no '{key}'")
+                r.seen.add(key)
+    rule = PromRule(
+        kind=kind, name=alert if alert is not None else record, expr=expr,
+        for_s=r.get("for", duration, 0.0), keep_firing_for_s=r.get("keep_firing_for", duration, 0.0),
+        labels=r.get("labels", _templates, {}), annotations=r.get("annotations", _templates, {}),
+    )
+    r.done()
+    return rule
+
+
+def load_rules(path) -> tuple[RuleGroup, ...]:
+    """A Prometheus rule file; every problem raised together as ``file:line: message``."""
+    path = Path(path)
+    check = Checker(path)
+    doc = check.mapping(yamlfile.load(path), "rules", 1, root=True)
+    check.raise_problems()
+    groups = read_groups(check, doc)
+    doc.done()
+    check.raise_problems()
+    return tuple(groups)
+
+
+def load_team_rules(folder: Path | None) -> tuple[RuleGroup, ...]:
+    """Every ``*.yml``/``*.yaml`` rule file in the team's monitoring folder, in name order."""
+    if folder is None or not folder.is_dir():
+        return ()
+    groups = []
+    for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
+        if is_rule_file(yamlfile.load(path)):
+            groups.extend(load_rules(path))
+    return tuple(groups)
+
+
+def is_rule_file(doc) -> bool:
+    return isinstance(doc, dict) and (doc.get("kind") == "rules" or isinstance(doc.get("groups"), list))
+

@@ -1,0 +1,575 @@
+"""PromQL evaluation, as Prometheus 2 evaluates the expressions alert rules use.
+
+``compile_expr`` turns an expression parsed by ``promql-parser`` into a function of the
+evaluation time giving an instant vector (a list of ``(labels key, value)``, the key a
+sorted tuple of label pairs) or a scalar. The rule-file loader
+(``sim.inputs.promrules``) has already refused what is not supported. Arithmetic follows Prometheus's
+engine step for step (extrapolated rates, bucket quantiles, incremental means), so
+float results agree with it to the last bit where the operation order allows.
+"""
+
+import functools
+import math
+import re
+
+import promql_parser as pp
+
+from .series import LOOKBACK
+
+NAME = "__name__"
+
+
+class EvalError(Exception):
+    """An expression failed at one evaluation (as ``many-to-many matching`` does in Prometheus)."""
+
+
+# -- selectors --
+
+def _matcher(m):
+    op, name, value = str(m.op).split(".")[-1], m.name, m.value
+    if op in ("Re", "NotRe"):
+        pattern = re.compile(value)
+        want = op == "Re"
+        return lambda labels: (pattern.fullmatch(labels.get(name, "")) is not None) == want
+    if op == "Equal":
+        return lambda labels: labels.get(name, "") == value
+    return lambda labels: labels.get(name, "") != value
+
+
+def selector_matches(vs):
+    """A predicate on a series' labels for a vector selector's name and matchers."""
+    tests = [_matcher(m) for m in vs.matchers.matchers]
+    if vs.name is not None:
+        name = vs.name
+        tests.insert(0, lambda labels: labels.get(NAME) == name)
+    return lambda labels: all(test(labels) for test in tests)
+
+
+class _Selected:
+    """The store's series a selector matches, matched again when the store gains series."""
+
+    def __init__(self, store, vs):
+        self.store, self.matches = store, selector_matches(vs)
+        self.offset = vs.offset.total_seconds() if vs.offset else 0.0
+        self.version, self.series = -1, []
+
+    def current(self) -> list:
+        if self.version != self.store.version:
+            self.version = self.store.version
+            self.series = sorted((s for s in self.store.series if self.matches(s.labels)), key=lambda s: s.key)
+        return self.series
+
+
+@functools.cache  # speed: the same few hundred label sets at every evaluation
+def _drop_name(key: tuple) -> tuple:
+    return tuple(p for p in key if p[0] != NAME) if key and key[0][0] == NAME else key
+
+
+def _memo(f):
+    """``f`` of a labels key, remembered (a drill meets the same label sets at every evaluation)."""
+    return functools.cache(f)
+
+
+# -- range functions (Prometheus's promql/functions.go) --
+
+def _extrapolated(ts, vs, start, end, rng, counter, is_rate):
+    if len(vs) < 2:
+        return None
+    result = vs[-1] - vs[0]
+    if counter:
+        prev = vs[0]
+        for v in vs[1:]:
+            if v < prev:
+                result += prev
+            prev = v
+    to_start, to_end = ts[0] - start, end - ts[-1]
+    sampled = ts[-1] - ts[0]
+    average = sampled / (len(vs) - 1)
+    if counter and result > 0 and vs[0] >= 0:
+        to_zero = sampled * (vs[0] / result)
+        if to_zero < to_start:
+            to_start = to_zero
+    threshold = average * 1.1
+    interval = sampled
+    interval += to_start if to_start < threshold else average / 2
+    interval += to_end if to_end < threshold else average / 2
+    factor = interval / sampled
+    if is_rate:
+        factor /= rng
+    return result * factor
+
+
+def _instant(ts, vs, is_rate):
+    if len(vs) < 2:
+        return None
+    last, previous = vs[-1], vs[-2]
+    result = last if is_rate and last < previous else last - previous
+    sampled = ts[-1] - ts[-2]
+    if sampled == 0:
+        return None
+    return result / sampled if is_rate else result
+
+
+def _kahan_inc(inc, total, c):
+    """Prometheus's kahanSumInc (Neumaier's variant): a compensated running sum."""
+    t = total + inc
+    if abs(total) >= abs(inc):
+        c += (total - t) + inc
+    else:
+        c += (inc - t) + total
+    return t, c
+
+
+def _sum(vs):
+    total = c = 0.0
+    for v in vs:
+        total, c = _kahan_inc(v, total, c)
+    return total if math.isinf(total) else total + c
+
+
+def _avg(vs):
+    mean = count = c = 0.0
+    for v in vs:
+        count += 1
+        if math.isinf(mean):
+            if math.isinf(v) and (mean > 0) == (v > 0):
+                continue
+            if not math.isinf(v) and not math.isnan(v):
+                continue
+        mean, c = _kahan_inc(v / count - mean / count, mean, c)
+    return mean if math.isinf(mean) else mean + c
+
+
+def _extreme(vs, better):
+    best = vs[0]
+    for v in vs[1:]:
+        if better(v, best) or math.isnan(best):
+            best = v
+    return best
+
+
+RANGE_FUNCTIONS = {
+    "rate": lambda ts, vs, s, e, r: _extrapolated(ts, vs, s, e, r, True, True),
+    "increase": lambda ts, vs, s, e, r: _extrapolated(ts, vs, s, e, r, True, False),
+    "delta": lambda ts, vs, s, e, r: _extrapolated(ts, vs, s, e, r, False, False),
+    "irate": lambda ts, vs, s, e, r: _instant(ts, vs, True),
+    "idelta": lambda ts, vs, s, e, r: _instant(ts, vs, False),
+    "avg_over_time": lambda ts, vs, s, e, r: _avg(vs) if vs else None,
+    "max_over_time": lambda ts, vs, s, e, r: _extreme(vs, lambda a, b: a > b) if vs else None,
+    "min_over_time": lambda ts, vs, s, e, r: _extreme(vs, lambda a, b: a < b) if vs else None,
+    "sum_over_time": lambda ts, vs, s, e, r: _sum(vs) if vs else None,
+    "count_over_time": lambda ts, vs, s, e, r: float(len(vs)) if vs else None,
+    "last_over_time": lambda ts, vs, s, e, r: vs[-1] if vs else None,
+}
+KEEPS_NAME = {"last_over_time"}
+
+ELEMENT_FUNCTIONS = {
+    "abs": abs, "ceil": math.ceil, "floor": math.floor, "exp": math.exp, "sqrt": math.sqrt,
+    "ln": math.log, "log2": math.log2, "log10": math.log10,
+}
+
+
+def _safe(f, v):
+    try:
+        return float(f(v))
+    except (ValueError, OverflowError):
+        return math.nan
+
+
+# -- binary operators (promql/engine.go) --
+
+def _div(a, b):
+    if b == 0:
+        if a == 0 or math.isnan(a):
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _mod(a, b):
+    if b == 0 or math.isinf(a) or math.isnan(a) or math.isnan(b):
+        return math.nan
+    return math.fmod(a, b)
+
+
+def _pow(a, b):
+    try:
+        return math.pow(a, b)
+    except (ValueError, OverflowError):
+        return math.nan if a < 0 else math.inf
+    except ZeroDivisionError:
+        return math.inf
+
+
+ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+              "/": _div, "%": _mod, "^": _pow, "atan2": math.atan2}
+COMPARISON = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
+              "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
+SET_OPS = ("and", "or", "unless")
+
+
+def _signature(matching):
+    """Labels key -> the part of it two vectors are matched on."""
+    if matching is None:
+        return _drop_name
+    names = set(matching.labels)
+    if str(matching.type).endswith("Include"):
+        return _memo(lambda key: tuple(p for p in key if p[0] in names))
+    names.add(NAME)
+    return _memo(lambda key: tuple(p for p in key if p[0] not in names))
+
+
+def _result_key(lkey, rkey, op, modifier, bool_):
+    """Prometheus's resultMetric: the labels of one output element of a vector-vector operation."""
+    labels = dict(lkey)
+    if op in ARITHMETIC or bool_:
+        labels.pop(NAME, None)
+    card = str(modifier.card).split(".")[-1] if modifier else "OneToOne"
+    matching = modifier.matching if modifier else None
+    if card == "OneToOne" and matching is not None:
+        if str(matching.type).endswith("Include"):
+            labels = {k: v for k, v in labels.items() if k in matching.labels}
+        else:
+            for name in matching.labels:
+                labels.pop(name, None)
+    elif card in ("ManyToOne", "OneToMany") and modifier.group_labels:
+        right = dict(rkey)
+        for name in modifier.group_labels:
+            if right.get(name, ""):
+                labels[name] = right[name]
+            else:
+                labels.pop(name, None)
+    return tuple(sorted(labels.items()))
+
+
+def _vector_binop(op, lhs, rhs, modifier, bool_):
+    matching = modifier.matching if modifier else None
+    sig = _signature(matching)
+    card = str(modifier.card).split(".")[-1] if modifier else "OneToOne"
+    if op in SET_OPS:
+        right = {sig(k) for k, _ in rhs}
+        if op == "and":
+            return [(k, v) for k, v in lhs if sig(k) in right]
+        if op == "unless":
+            return [(k, v) for k, v in lhs if sig(k) not in right]
+        left = {sig(k) for k, _ in lhs}
+        return lhs + [(k, v) for k, v in rhs if sig(k) not in left]
+    swap = card == "OneToMany"
+    if swap:
+        lhs, rhs = rhs, lhs
+    one = {}
+    for key, value in rhs:
+        s = sig(key)
+        if s in one:
+            raise EvalError("found duplicate series for the match group on the right hand-side of the operation")
+        one[s] = (key, value)
+    out, seen = [], set()
+    compare = COMPARISON.get(op)
+    for key, value in lhs:
+        s = sig(key)
+        match = one.get(s)
+        if match is None:
+            continue
+        rkey, rvalue = match
+        a, b = (rvalue, value) if swap else (value, rvalue)
+        result = a
+        if compare is not None:
+            keep = compare(a, b)
+            if bool_:
+                result, keep = (1.0 if keep else 0.0), True
+            if not keep:
+                continue
+        else:
+            result = ARITHMETIC[op](a, b)
+        out_key = _result_key(key, rkey, op, modifier, bool_)
+        unique = s if card == "OneToOne" else out_key
+        if unique in seen:
+            raise EvalError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
+        seen.add(unique)
+        out.append((out_key, result))
+    return out
+
+
+def _scalar_binop(op, vector, scalar, swap, bool_):
+    compare = COMPARISON.get(op)
+    out = []
+    for key, value in vector:
+        a, b = (scalar, value) if swap else (value, scalar)
+        if compare is not None:
+            keep = compare(a, b)
+            result = value
+            if bool_:
+                result, keep = (1.0 if keep else 0.0), True
+            if not keep:
+                continue
+        else:
+            result = ARITHMETIC[op](a, b)
+        out.append((_drop_name(key) if compare is None or bool_ else key, result))
+    return out
+
+
+# -- aggregation --
+
+def _grouping(modifier):
+    """Labels key -> its group's key, for an aggregation's ``by``/``without``."""
+    if modifier is None:
+        return lambda key: ()
+    if str(modifier.type).endswith("By"):
+        names = set(modifier.labels)
+        return _memo(lambda key: tuple(p for p in key if p[0] in names))
+    names = set(modifier.labels) | {NAME}
+    return _memo(lambda key: tuple(p for p in key if p[0] not in names))
+
+
+def _aggregate(op, vector, group_of):
+    groups: dict[tuple, list] = {}
+    for key, value in vector:
+        g = group_of(key)
+        acc = groups.get(g)
+        if acc is None:
+            groups[g] = [value, 1.0, value]  # value, count, mean
+            continue
+        acc[1] += 1
+        if op == "sum":
+            acc[0] += value
+        elif op == "max":
+            if acc[0] < value or math.isnan(acc[0]):
+                acc[0] = value
+        elif op == "min":
+            if acc[0] > value or math.isnan(acc[0]):
+                acc[0] = value
+        elif op == "avg":
+            mean = acc[2]
+            if math.isinf(mean) and (math.isinf(value) and (mean > 0) == (value > 0) or not (math.isinf(value) or math.isnan(value))):
+                continue
+            acc[2] = mean + value / acc[1] - mean / acc[1]
+    pick = {"sum": 0, "max": 0, "min": 0, "count": 1, "avg": 2, "group": None}[op]
+    return [(g, 1.0 if pick is None else acc[pick]) for g, acc in groups.items()]
+
+
+# -- histogram_quantile (promql/quantile.go) --
+
+def _bucket_quantile(q, buckets):
+    if math.isnan(q):
+        return math.nan
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    buckets.sort(key=lambda b: b[0])
+    if not math.isinf(buckets[-1][0]):
+        return math.nan
+    merged = []
+    for bound, count in buckets:
+        if merged and merged[-1][0] == bound:
+            merged[-1][1] += count
+        else:
+            merged.append([bound, count])
+    top = merged[0][1]
+    for b in merged:
+        if b[1] > top:
+            top = b[1]
+        elif b[1] < top:
+            b[1] = top
+    if len(merged) < 2:
+        return math.nan
+    observations = merged[-1][1]
+    if observations == 0:
+        return math.nan
+    rank = q * observations
+    b = next((i for i in range(len(merged) - 1) if merged[i][1] >= rank), len(merged) - 1)
+    if b == len(merged) - 1:
+        return merged[-2][0]
+    if b == 0 and merged[0][0] <= 0:
+        return merged[0][0]
+    start, end, count = 0.0, merged[b][0], merged[b][1]
+    if b > 0:
+        start = merged[b - 1][0]
+        count -= merged[b - 1][1]
+        rank -= merged[b - 1][1]
+    return start + (end - start) * (rank / count)
+
+
+@functools.cache
+def _bucket_of(key: tuple):
+    """A bucket series' histogram (its labels without ``le`` and the name) and upper bound, or None."""
+    labels = dict(key)
+    try:
+        bound = float(labels.pop("le").replace("+Inf", "inf"))
+    except (KeyError, ValueError):
+        return None
+    labels.pop(NAME, None)
+    return tuple(sorted(labels.items())), bound
+
+
+def _histogram_quantile(q, vector):
+    groups: dict[tuple, list] = {}
+    for key, value in vector:
+        bucket = _bucket_of(key)
+        if bucket is not None:
+            groups.setdefault(bucket[0], []).append((bucket[1], value))
+    return [(g, _bucket_quantile(q, buckets)) for g, buckets in groups.items()]
+
+
+# -- compiling --
+
+def _op(node) -> str:
+    return str(node.op)
+
+
+def compile_expr(node, store):
+    """A function of the evaluation time: a list of ``(key, value)`` (a vector) or a float (a scalar)."""
+    kind = type(node).__name__
+    if kind == "ParenExpr":
+        return compile_expr(node.expr, store)
+    if kind == "NumberLiteral":
+        value = node.val
+        return lambda t: value
+    if kind == "UnaryExpr":
+        inner = compile_expr(node.expr, store)
+        return lambda t: _negate(inner(t))
+    if kind == "VectorSelector":
+        sel = _Selected(store, node)
+
+        def instant(t):
+            ref = t - sel.offset
+            out = []
+            for series in sel.current():
+                v = series.at(ref)
+                if v is not None:
+                    out.append((series.key, v))
+            return out
+        return instant
+    if kind == "Call":
+        return _compile_call(node, store)
+    if kind == "AggregateExpr":
+        op = _op(node)
+        inner, group_of = compile_expr(node.expr, store), _grouping(node.modifier)
+        return lambda t: _aggregate(op, inner(t), group_of)
+    if kind == "BinaryExpr":
+        return _compile_binary(node, store)
+    raise ValueError(f"not an expression drillsim evaluates: {node}")  # the loader refused it already
+
+
+def _negate(value):
+    if isinstance(value, float):
+        return -value
+    return [(_drop_name(k), -v) for k, v in value]
+
+
+def _compile_binary(node, store):
+    op, modifier = _op(node), node.modifier
+    bool_ = bool(modifier and modifier.return_bool)
+    lhs, rhs = compile_expr(node.lhs, store), compile_expr(node.rhs, store)
+    lscalar, rscalar = _is_scalar(node.lhs), _is_scalar(node.rhs)
+    if lscalar and rscalar:
+        if op in COMPARISON:
+            return lambda t: 1.0 if COMPARISON[op](lhs(t), rhs(t)) else 0.0
+        return lambda t: ARITHMETIC[op](lhs(t), rhs(t))
+    if rscalar:
+        return lambda t: _scalar_binop(op, lhs(t), rhs(t), False, bool_)
+    if lscalar:
+        return lambda t: _scalar_binop(op, rhs(t), lhs(t), True, bool_)
+    return lambda t: _vector_binop(op, lhs(t), rhs(t), modifier, bool_)
+
+
+def _is_scalar(node) -> bool:
+    kind = type(node).__name__
+    if kind == "ParenExpr":
+        return _is_scalar(node.expr)
+    if kind == "UnaryExpr":
+        return _is_scalar(node.expr)
+    if kind == "NumberLiteral":
+        return True
+    if kind == "BinaryExpr":
+        return _is_scalar(node.lhs) and _is_scalar(node.rhs)
+    if kind == "Call":
+        return node.func.name == "scalar"
+    return False
+
+
+def _compile_call(node, store):
+    name, args = node.func.name, node.args
+    if name in RANGE_FUNCTIONS:
+        arg = args[0]
+        vs = arg.vector_selector
+        sel, rng, f = _Selected(store, vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
+        keep = name in KEEPS_NAME
+
+        def over_range(t):
+            end = t - sel.offset
+            start = end - rng
+            out, bounds = [], {}
+            for series in sel.current():
+                times = series.times
+                span = bounds.get(id(times))  # scraped series share their times: one search for all
+                if span is None:
+                    span = bounds[id(times)] = series.span(start, end)
+                ts, vs_ = series.window(*span)
+                if not vs_:
+                    continue
+                v = f(ts, vs_, start, end, rng)
+                if v is not None:
+                    out.append((series.key if keep else _drop_name(series.key), v))
+            return out
+        return over_range
+    if name == "histogram_quantile":
+        q, inner = compile_expr(args[0], store), compile_expr(args[1], store)
+        return lambda t: _histogram_quantile(q(t), inner(t))
+    if name in ("clamp_min", "clamp_max", "clamp"):
+        inner = compile_expr(args[0], store)
+        bounds = [compile_expr(a, store) for a in args[1:]]
+        pick = max if name == "clamp_min" else min
+
+        def clamp(t):
+            vector, limits = inner(t), [b(t) for b in bounds]
+            if name == "clamp":
+                lo, hi = limits
+                if lo > hi:
+                    return []
+                return [(_drop_name(k), max(lo, min(hi, v)) if not math.isnan(v) else v) for k, v in vector]
+            return [(_drop_name(k), pick(v, limits[0]) if not math.isnan(v) else v) for k, v in vector]
+        return clamp
+    if name == "absent":
+        inner, arg = compile_expr(args[0], store), args[0]
+        labels = {}
+        if type(arg).__name__ == "VectorSelector":
+            for m in arg.matchers.matchers:
+                if str(m.op).endswith("Equal") and not str(m.op).endswith("NotEqual") and m.name != NAME:
+                    labels.setdefault(m.name, m.value)
+        key = tuple(sorted(labels.items()))
+        return lambda t: [] if inner(t) else [(key, 1.0)]
+    if name in ELEMENT_FUNCTIONS:
+        inner, f = compile_expr(args[0], store), ELEMENT_FUNCTIONS[name]
+        return lambda t: [(_drop_name(k), _safe(f, v)) for k, v in inner(t)]
+    if name == "vector":
+        inner = compile_expr(args[0], store)
+        return lambda t: [((), inner(t))]
+    if name == "scalar":
+        inner = compile_expr(args[0], store)
+
+        def scalar(t):
+            vector = inner(t)
+            return vector[0][1] if len(vector) == 1 else math.nan
+        return scalar
+    raise ValueError(f"function {name} is not evaluated by drillsim")  # the loader refused it already
+
+
+def parse(text: str):
+    """Parse PromQL with promql-parser; its error message becomes a ``ValueError``'s."""
+    return pp.parse(text)
+
+
+def max_lookback(node) -> float:
+    """How far back an expression reads (its longest range plus offset, and the lookback delta)."""
+    reach = [LOOKBACK]
+
+    def visit(n):
+        kind = type(n).__name__
+        if kind == "MatrixSelector":
+            vs = n.vector_selector
+            reach.append(n.range.total_seconds() + (vs.offset.total_seconds() if vs.offset else 0.0))
+        elif kind == "VectorSelector" and n.offset:
+            reach.append(LOOKBACK + n.offset.total_seconds())
+    pp.walk(node, visit)
+    return max(reach)

@@ -1,0 +1,160 @@
+"""The time series a scrape of the world gives, as a real service exports them, and their storage.
+
+Every service exports, labelled ``service``, ``job`` (the service's name unless its
+``labels`` say otherwise), ``team`` and whatever ``labels`` the service declares:
+
+- ``http_requests_total{code="200"|"500"}``: counters of answered and failed requests;
+- ``http_request_duration_seconds_bucket{le}`` (+ ``_sum``, ``_count``): a latency
+  histogram whose 99th percentile is the service's p99 (latencies exponential);
+- ``up``: 1, or 0 while the service fails every request;
+- ``process_cpu_seconds_total`` (a counter, one core) and ``process_resident_memory_bytes``
+  (the memory share of a 1 GiB limit);
+- the shorthand gauges ``error_rate``, ``latency_p99_ms``, ``request_rate``, ``cpu`` and
+  ``memory``, the values scenarios' shorthand alerts compare.
+
+Only the series some rule selects are kept (a drill without PromQL rules stores none).
+Scraped series share one list of sample times; a recording rule's series has its own,
+with ``None`` as Prometheus's staleness marker when the rule stops giving it.
+"""
+
+import math
+from bisect import bisect_right
+
+LOOKBACK = 300.0  # Prometheus's lookback delta: an instant selector sees samples up to 5 m old
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf)  # client libraries' defaults
+MEMORY_LIMIT = 2.0 ** 30
+SHORTHAND = ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if bound == math.inf else repr(bound)
+
+
+def catalog(services: dict) -> list[tuple[dict, bool, object]]:
+    """Every series the world exports: its labels, whether it is a counter, and what a scrape adds
+    to it (a counter) or sets it to (a gauge), from ``(metrics of the service, seconds since the
+    last scrape)``."""
+    out = []
+    for svc in services.values():
+        base = {"service": svc.name, "job": svc.name, "team": svc.team, **dict(svc.labels)}
+
+        def add(name, counter, compute, **extra):
+            out.append(({"__name__": name, **base, **extra}, counter, compute))
+
+        add("http_requests_total", True, lambda m, dt: m["request_rate"] * (1.0 - m["error_rate"]) * dt, code="200")
+        add("http_requests_total", True, lambda m, dt: m["request_rate"] * m["error_rate"] * dt, code="500")
+        for bound in BUCKETS:
+            add("http_request_duration_seconds_bucket", True,
+                lambda m, dt, b=bound: m["request_rate"] * dt * _below(b, m["latency_p99_ms"]), le=_le(bound))
+        add("http_request_duration_seconds_count", True, lambda m, dt: m["request_rate"] * dt)
+        add("http_request_duration_seconds_sum", True,
+            lambda m, dt: m["request_rate"] * dt * m["latency_p99_ms"] / 1000.0 / math.log(100.0))
+        add("up", False, lambda m, dt: 0.0 if m["error_rate"] >= 0.999 else 1.0)
+        add("process_cpu_seconds_total", True, lambda m, dt: m["cpu"] * dt)
+        add("process_resident_memory_bytes", False, lambda m, dt: m["memory"] * MEMORY_LIMIT)
+        for name in SHORTHAND:
+            add(name, False, lambda m, dt, n=name: m[n])
+    return out
+
+
+def _below(bound: float, p99_ms: float) -> float:
+    """Share of requests faster than ``bound`` seconds, latencies exponential with the given p99."""
+    if bound == math.inf:
+        return 1.0
+    return 1.0 - math.exp(-bound * 1000.0 * math.log(100.0) / p99_ms)
+
+
+class Series:
+    __slots__ = ("labels", "key", "times", "values")
+
+    def __init__(self, labels: dict, times: list):
+        self.labels = labels
+        self.key = tuple(sorted(labels.items()))
+        self.times, self.values = times, []
+
+    def at(self, t: float):
+        """The value an instant selector sees at ``t``: the latest sample at most 5 m old, else None."""
+        i = bisect_right(self.times, t) - 1
+        if i < 0 or self.times[i] < t - LOOKBACK:
+            return None
+        return self.values[i]
+
+    def span(self, start: float, end: float) -> tuple[int, int]:
+        """Indexes of the samples in ``[start, end]`` (Prometheus 2's closed range)."""
+        return bisect_right(self.times, start - 1e-9), bisect_right(self.times, end)
+
+    def window(self, lo: int, hi: int) -> tuple[list, list]:
+        """Sample times and values of a span, stale markers left out."""
+        ts, vs = self.times[lo:hi], self.values[lo:hi]
+        if None in vs:
+            pairs = [(t, v) for t, v in zip(ts, vs) if v is not None]
+            ts, vs = [t for t, _ in pairs], [v for _, v in pairs]
+        return ts, vs
+
+
+class Store:
+    """The series rules select: scraped ones (kept only when wanted) and recorded ones."""
+
+    def __init__(self, services: dict):
+        self.services = services
+        self._available: list | None = None  # the catalog, made when a rule first asks (speed)
+        self.by_name: dict[str, list] = {}
+        self.kept: set[int] = set()
+        self.scrape_times: list[float] = []
+        self.scraped: list[tuple[Series, bool, object]] = []
+        self.series: list[Series] = []
+        self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
+        self.version = 0  # bumps when a series is added, so selectors match again
+        self._last: float | None = None
+        self._metrics, self._dt, self._steps = None, None, []
+
+    @property
+    def available(self) -> list:
+        if self._available is None:
+            self._available = catalog(self.services)
+            for entry in self._available:
+                self.by_name.setdefault(entry[0]["__name__"], []).append(entry)
+        return self._available
+
+    def exported(self, name: str | None) -> list:
+        """The catalog's entries named ``name`` (all of them for a selector without a name)."""
+        return self.available if name is None else (self.available and self.by_name.get(name, []))
+
+    def want(self, matches, name: str | None) -> None:
+        """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""
+        for entry in self.exported(name):
+            labels, counter, compute = entry
+            if matches(labels) and id(entry) not in self.kept:
+                self.kept.add(id(entry))
+                series = Series(labels, self.scrape_times)
+                self.scraped.append((series, counter, compute))
+                self.series.append(series)
+                self.version += 1
+
+    def scrape(self, t: float, metrics: dict) -> None:
+        dt = 0.0 if self._last is None else t - self._last
+        self.scrape_times.append(t)
+        # Speed: a calm world hands over the very same metrics every scrape, so what each
+        # series gains is what it gained last time (the same floats: nothing is approximated).
+        if metrics is not self._metrics or dt != self._dt:
+            self._steps = [compute(metrics[s.labels["service"]], dt) for s, _, compute in self.scraped]
+        self._last, self._metrics, self._dt = t, metrics, dt
+        for (series, counter, _), step in zip(self.scraped, self._steps):
+            values = series.values
+            values.append(values[-1] + step if counter and values else step)
+
+    def record(self, t: float, owner, output: dict) -> None:
+        """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale."""
+        mine = self.recorded.setdefault(owner, {})
+        for key, value in output.items():
+            series = mine.get(key)
+            if series is None:
+                series = mine[key] = Series(dict(key), [])
+                self.series.append(series)
+                self.version += 1
+            series.times.append(t)
+            series.values.append(value)
+        for key, series in mine.items():
+            if key not in output and series.values[-1] is not None:
+                series.times.append(t)
+                series.values.append(None)

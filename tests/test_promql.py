@@ -1,0 +1,224 @@
+"""Prometheus rules in drills: PromQL values worked by hand, the alert state machine, rule files, import."""
+
+import math
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+
+from sim import load_scenario, run_drill
+from sim.cli import main
+from sim.inputs.errors import DrillError
+from sim.inputs.promrules import PromRule, RuleGroup, load_rules
+from sim.model.monitoring.promql import compile_expr, parse
+from sim.model.monitoring.rules import go_float, render
+from sim.model.monitoring.series import Series, Store
+from sim.validate import validate
+
+from .conftest import FIXTURES, SCENARIOS
+
+REFERENCE = SCENARIOS / "checkout-config-push.yaml"
+
+
+def store_of(*series) -> Store:
+    """A store holding hand-made series: (labels, times, values)."""
+    store = Store({})
+    for labels, times, values in series:
+        s = Series(labels, list(times))
+        s.values = list(values)
+        store.series.append(s)
+    store.version += 1
+    return store
+
+
+def query(store, text, t):
+    result = compile_expr(parse(text), store)(t)
+    return result if isinstance(result, float) else {tuple(k): v for k, v in result}
+
+
+COUNTER = ({"__name__": "req", "svc": "a"}, range(0, 61, 15), (0, 15, 30, 45, 60))
+
+
+def test_rate_and_increase_extrapolate_as_prometheus_does():
+    store = store_of(COUNTER)
+    # window [0, 60] holds all five samples: 60 requests over 60 s, nothing to extrapolate
+    assert query(store, "rate(req[1m])", 60) == {(("svc", "a"),): 1.0}
+    # window [10, 70]: samples 15..60 (45 over 45 s), 5 s and 10 s from the edges, both under
+    # 1.1 x the 15 s spacing, so extrapolated to the whole 60 s: 45 * 60 / 45 = 60
+    assert query(store, "increase(req[1m])", 70) == {(("svc", "a"),): 60.0}
+    assert query(store, "irate(req[1m])", 70) == {(("svc", "a"),): 1.0}
+    # offset 30s moves the window to [-30, 30]: samples 0, 15, 30; the counter starts at 0
+    # at the first sample, so nothing is extrapolated before it: 30 over [0, 30] -> 30 / 60
+    assert query(store, "rate(req[1m] offset 30s)", 60) == {(("svc", "a"),): 0.5}
+
+
+def test_counter_reset_is_added_back():
+    store = store_of(({"__name__": "req"}, (0, 15, 30), (10, 20, 5)))
+    # 20 - 10, then a reset to 5: increase 10 + 5 = 15 over the 30 s the samples span
+    assert query(store, "increase(req[30s])", 30) == {(): 15.0}
+
+
+def test_instant_selector_sees_samples_up_to_five_minutes_old():
+    store = store_of(({"__name__": "up", "svc": "a"}, (0, 400), (1, 0)))
+    assert query(store, "up", 300) == {(("__name__", "up"), ("svc", "a")): 1}  # 300 s old: still seen
+    assert query(store, "up", 301) == {}  # stale
+    assert query(store, "absent(up{svc=\"a\"})", 301) == {(("svc", "a"),): 1.0}
+    assert query(store, "up == 0", 400) == {(("__name__", "up"), ("svc", "a")): 0}
+
+
+def test_matchers_aggregation_and_vector_matching():
+    store = store_of(
+        ({"__name__": "req", "svc": "a", "code": "200"}, (0,), (90,)),
+        ({"__name__": "req", "svc": "a", "code": "500"}, (0,), (10,)),
+        ({"__name__": "req", "svc": "b", "code": "503"}, (0,), (5,)),
+        ({"__name__": "info", "svc": "a", "team": "pay"}, (0,), (1,)),
+    )
+    assert query(store, 'sum by (svc) (req{code=~"5.."})', 0) == {(("svc", "a"),): 10.0, (("svc", "b"),): 5.0}
+    assert query(store, 'count without (code) (req{code!="200", svc!~"b"})', 0) == {(("svc", "a"),): 1.0}
+    # error ratio of a: 10 / (90 + 10); b has no 2xx and errors only: 5 / 5
+    ratio = 'sum by (svc) (req{code=~"5.."}) / on (svc) sum by (svc) (req)'
+    assert query(store, ratio, 0) == {(("svc", "a"),): 0.1, (("svc", "b"),): 1.0}
+    assert query(store, f"({ratio}) > bool 0.5", 0) == {(("svc", "a"),): 0.0, (("svc", "b"),): 1.0}
+    joined = query(store, 'req{code="500"} * on (svc) group_left (team) info', 0)
+    assert joined == {(("code", "500"), ("svc", "a"), ("team", "pay")): 10.0}
+    assert query(store, 'req unless on (svc) info', 0) == {(("__name__", "req"), ("code", "503"), ("svc", "b")): 5}
+    assert query(store, 'clamp_max(req{svc="b"}, 1)', 0) == {(("code", "503"), ("svc", "b")): 1}
+
+
+def test_histogram_quantile_interpolates_within_the_bucket():
+    buckets = [({"__name__": "d_bucket", "le": le}, (0,), (n,)) for le, n in (("0.1", 50), ("0.5", 90), ("+Inf", 100))]
+    # rank 0.95 * 100 = 95 falls in (0.5, +Inf]: the upper bound of the last finite bucket
+    assert query(store_of(*buckets), "histogram_quantile(0.95, d_bucket)", 0) == {(): 0.5}
+    # rank 70 falls in (0.1, 0.5] holding 40: 0.1 + 0.4 * (70 - 50) / 40 = 0.3
+    assert query(store_of(*buckets), "histogram_quantile(0.7, d_bucket)", 0) == {(): pytest.approx(0.3)}
+
+
+def test_templates_render_labels_and_value_as_prometheus_prints_them():
+    assert go_float(0.1) == "0.1" and go_float(250.0) == "250" and go_float(123456.0) == "123456"
+    assert go_float(1e6) == "1e+06" and go_float(1.5e-5) == "1.5e-05" and go_float(math.inf) == "+Inf"
+    text = '{{ $labels.service }} at {{ $value }} ({{ printf "%.1f" $value }}, {{ .Labels.team }})'
+    assert render(text, {"service": "checkout", "team": "pay"}, 0.125) == "checkout at 0.125 (0.1, pay)"
+
+
+def run_rules(rules, scenario=REFERENCE, **monitoring):
+    scenario = load_scenario(scenario)
+    scenario = replace(scenario, rules=(RuleGroup("g", None, tuple(rules)),),
+                       monitoring=replace(scenario.monitoring, **monitoring))
+    return run_drill(scenario, seed=1).events
+
+
+def alert_rule(name, expr, for_s=0.0, keep=0.0, **kw):
+    return PromRule("alert", name, expr, for_s, keep, kw.get("labels", {}), kw.get("annotations", {}))
+
+
+def times(events, name):
+    return [(e["kind"], e["t"]) for e in events
+            if e["kind"] in ("alert.firing", "alert.resolved") and e["alert"] == name]
+
+
+def test_a_promql_rule_fires_when_the_shorthand_alert_does():
+    # The reference scenario's push at 5 m ramps checkout's errors over 20 s: the 315 s
+    # evaluation sees them above 5%, so the alert is pending then and fires 2 m later.
+    events = run_rules([alert_rule("Errors", 'error_rate{service="checkout"} > 0.05', 120.0,
+                                   annotations={"summary": "{{ $labels.service }} failing"})])
+    shorthand, promql = times(events, "CheckoutHighErrorRate"), times(events, "Errors")
+    assert promql[0] == shorthand[0] == ("alert.firing", 435)
+    assert promql == shorthand
+    firing = next(e for e in events if e["kind"] == "alert.firing" and e["alert"] == "Errors")
+    assert firing["service"] == "checkout" and firing["summary"] == "checkout failing"
+    assert firing["cause"] == ["gateway-config-push"]
+
+
+def test_keep_firing_for_holds_a_resolved_alert():
+    base = times(run_rules([alert_rule("E", 'error_rate{service="checkout"} > 0.05')]), "E")
+    kept = times(run_rules([alert_rule("E", 'error_rate{service="checkout"} > 0.05', keep=600.0)]), "E")
+    assert kept[0] == base[0]
+    assert kept[1][1] == base[1][1] + 600  # resolves 10 minutes after the condition cleared
+
+
+def test_scrapes_past_the_lookback_go_stale_and_the_alert_resolves_between_them():
+    # scrapes at 0, 400, 800; evaluations every minute. The sample of 0 is seen up to 300
+    # (5 minutes old), so at 360 there is none and the always-true rule resolves; the
+    # 420 evaluation sees the scrape of 400, until 700; at 720 it resolves again.
+    events = run_rules([alert_rule("Up", 'up{service="checkout"} == 1')], scrape_interval=400.0,
+                       evaluation_interval=60.0)
+    assert times(events, "Up")[:5] == [("alert.firing", 0), ("alert.resolved", 360), ("alert.firing", 420),
+                                       ("alert.resolved", 720), ("alert.firing", 840)]
+
+
+def test_recording_rules_feed_later_rules():
+    record = PromRule("record", "svc:errors", 'max by (service) (error_rate{service="checkout"})', 0, 0, {}, {})
+    events = run_rules([record, alert_rule("Recorded", "svc:errors > 0.05", 120.0)])
+    assert times(events, "Recorded")[0] == ("alert.firing", 435)
+
+
+def test_unsupported_promql_is_an_error_at_its_line(write):
+    path = write("rules.yml", """
+        groups:
+          - name: g
+            rules:
+              - alert: Fine
+                expr: up == 0
+              - alert: Predicts
+                expr: predict_linear(disk[1h], 3600) < 0
+              - alert: Sub
+                expr: max_over_time(up[10m:1m]) == 0
+                for: 5x
+    """)
+    with pytest.raises(DrillError) as error:
+        load_rules(path)
+    text = str(error.value)
+    assert f"{path}:7: groups[0].rules[1].expr: unsupported in drillsim: function predict_linear()" in text
+    assert f"{path}:9: groups[0].rules[2].expr: unsupported in drillsim: function max_over_time() over a subquery" in text
+    assert f"{path}:10: groups[0].rules[2].for: expected a Prometheus duration" in text
+    with pytest.raises(DrillError, match=r"rules.yml:7: .*predict_linear"):
+        validate(path)
+
+
+@pytest.mark.skipif(not (FIXTURES / "prometheus").exists(), reason="shared fixtures absent")
+def test_shipped_fixtures_import_and_run(tmp_path, monkeypatch):
+    monitoring = tmp_path / "drills" / "monitoring"
+    monitoring.mkdir(parents=True)
+    out = monitoring / "team.yml"
+    fixtures = sorted((FIXTURES / "prometheus").glob("*.y*ml"))
+    result = CliRunner().invoke(main, ["import", "prometheus", *map(str, fixtures), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    # the subquery and the $.labels templates are left out, each named with its line
+    assert "prometheus_rules_promtool_testdata.yml:28: suquery_interval_test: unsupported in drillsim: " \
+           "function count_over_time() over a subquery" in result.output
+    assert result.output.count("unsupported template action {{ $.labels.service }}") == 3
+    assert validate(out) == "Prometheus rules"
+    # every scenario now uses the team's rules: AlwaysFiring (expr: 1) fires at the first evaluation
+    monkeypatch.chdir(tmp_path)
+    scenario = load_scenario(REFERENCE)
+    assert [g.name for g in scenario.rules] == ["alerts", "rules", "my-group-name", "my-another-name"]
+    events = run_drill(scenario, seed=1).events
+    assert times(events, "AlwaysFiring")[0] == ("alert.firing", 0)
+    opted_out = tmp_path / "own.yaml"
+    opted_out.write_text(REFERENCE.read_text() + "team_rules: false\n")
+    assert load_scenario(opted_out).rules == ()
+
+
+def test_import_merges_into_an_existing_monitoring_file(tmp_path, write):
+    first = write("a.yml", """
+        groups:
+          - name: keep
+            rules: [{alert: A, expr: up == 0}]
+          - name: replace
+            rules: [{alert: Old, expr: up == 0}]
+    """)
+    second = write("b.yml", """
+        groups:
+          - name: replace
+            rules: [{alert: New, expr: 'error_rate > 0.1', for: 1m}]
+          - name: added
+            rules: [{alert: Foreign, expr: 'node_load1 > 4'}]
+    """)
+    out = tmp_path / "team.yml"
+    assert CliRunner().invoke(main, ["import", "prometheus", str(first), "--out", str(out)]).exit_code == 0
+    result = CliRunner().invoke(main, ["import", "prometheus", str(second), "--out", str(out),
+                                       "--topology", str(SCENARIOS.parent / "drills" / "topology.yaml")])
+    assert result.exit_code == 0, result.output
+    assert [(g.name, [r.name for r in g.rules]) for g in load_rules(out)] == [
+        ("keep", ["A"]), ("replace", ["New"]), ("added", ["Foreign"])]
+    assert "b.yml:5: Foreign selects no series the services of topology web-shop export" in result.output

@@ -1,0 +1,35 @@
+"""drillsim's alerts fire and resolve exactly when Prometheus's (``promtool test rules``) do.
+
+200 generated cases per run (random expression, ``for``, ``keep_firing_for``, unequal
+scrape and evaluation intervals including scrapes past the 5-minute lookback, a world
+with random faults), checked in one promtool run; skipped without promtool.
+benchmarks/promtool_diff.py runs many more.
+"""
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from .promdiff import PROMTOOL, Picker, disagreements, make_case
+
+CASES = 200
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed")
+def test_firing_and_resolving_times_agree_with_promtool():
+    cases = []
+
+    @settings(max_examples=CASES, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def collect(data):
+        picker = Picker(lambda options: data.draw(st.sampled_from(options)),
+                        lambda lo, hi: data.draw(st.floats(lo, hi, allow_nan=False)))
+        cases.append(make_case(picker, f"c{len(cases)}"))
+
+    collect()
+    assert len(cases) >= CASES
+    bad = disagreements(cases)
+    shown = "\n\n".join(f"{c.expr} for={c.for_s} keep_firing_for={c.keep_s} scrape={c.scrape} "
+                        f"evaluation={c.evaluation}\n{bad[c.name][-1500:]}" for c in cases if c.name in bad)
+    assert not bad, f"{len(bad)} of {len(cases)} cases disagree with promtool:\n{shown}"
