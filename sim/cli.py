@@ -1,6 +1,7 @@
 """The ``drill`` command: a thin shell over the Python API."""
 
 import json
+import math
 from pathlib import Path
 
 import click
@@ -8,14 +9,75 @@ import click
 from .inputs.errors import DrillError
 
 
+class _UserError(click.ClickException):
+    exit_code = 2  # like click's own usage errors: the input needs fixing, not the tool
+
+
 class _Group(click.Group):
-    """Prints a user's mistake as one clear message, never a traceback."""
+    """Prints a user's mistake as one clear message, never a traceback, and exits 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except DrillError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise _UserError(str(exc)) from None
+        except OSError as exc:  # a folder that cannot be made, a full disk: where and what, no traceback
+            raise _UserError(f"{exc.filename or 'error'}: {exc.strerror or exc}") from None
+
+
+class _Finite(click.FloatRange):
+    """A float in a range that is also a number: click's ranges let ``nan`` through."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class _Slug(click.ParamType):
+    """A name that becomes a folder or file name: never a path."""
+
+    name = "NAME"
+
+    def convert(self, value, param, ctx):
+        from .inputs.yamlfile import slug
+
+        try:
+            return slug(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _Path(click.Path):
+    """A path the operating system can take: one with a NUL byte in it is refused here."""
+
+    def convert(self, value, param, ctx):
+        if "\0" in str(value):
+            self.fail(f"{value!r} holds a NUL character, which no path can", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class _Day(click.DateTime):
+    """A day ``YYYY-MM-DD`` a drill can be held on: one whose drill stays inside the calendar."""
+
+    def __init__(self):
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(self, value, param, ctx):
+        from .inputs import units
+
+        day = super().convert(value, param, ctx)
+        try:
+            units.date(day)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return day
+
+
+SEED = click.IntRange(0, 2**63 - 1)  # what the drill store's INTEGER column holds
+_DRILL_ID = click.IntRange(1, 2**63 - 1)
+_speed = _Finite(min=0, min_open=True, max=1e6)
 
 
 @click.group(cls=_Group)
@@ -24,7 +86,7 @@ def main():
     """drillsim: chaos-driven incident drills, simulated or live, scored against your process."""
 
 
-_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+_file = _Path(exists=True, dir_okay=False, path_type=Path)
 _process_option = click.option("--process", "process_file", type=_file,
                                help="Process file (default: drills/process.yaml if present, else built-in).")
 _roster_option = click.option("--roster", type=_file, help="Roster file (default: drills/roster.yaml if present, else built-in).")
@@ -35,14 +97,14 @@ _roster_option = click.option("--roster", type=_file, help="Roster file (default
 @click.option("--script", type=_file, help="A timeline script that plays some or all participants.")
 @_process_option
 @_roster_option
-@click.option("--seed", type=int, help="Seed for every random choice in the drill (default: 0, or the plan entry's).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<scenario>/<seed or script>/).")
+@click.option("--seed", type=SEED, help="Seed for every random choice in the drill (default: 0, or the plan entry's).")
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<scenario>/<seed or script>/).")
 @click.option("--json", "as_json", is_flag=True, help="Print score.json to stdout instead of the scorecard.")
 @click.option("--record", "keep", is_flag=True, help="Record the drill in the drill store as held today (plain runs are exploration, not recorded).")
-@click.option("--date", "conducted", type=click.DateTime(["%Y-%m-%d"]), help="Record the drill as conducted on this day (a drill of record; default with --plan: the entry's date).")
+@click.option("--date", "conducted", type=_Day(), help="Record the drill as conducted on this day (a drill of record; default with --plan: the entry's date).")
 @click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml) whose entry this drill carries out.")
 @click.option("--entry", type=click.IntRange(min=1), help="The plan entry (1 = the first drill in the plan).")
-@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
+@click.option("--store", "store_path", type=_Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
               help="Drill store to record into (default: drills/drills.db; env DRILLSIM_STORE).")
 def run(scenario, script, process_file, roster, seed, out, as_json, keep, conducted, plan_file, entry, store_path):
     """Run one simulated drill of SCENARIO (a file, or a name in scenarios/; default: the reference
@@ -70,6 +132,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
     held = conducted.date() if conducted else planned[1].date if planned else _today() if keep else None
     timeline_script = config.load_script(script, scn.start) if script else None
     if held is not None:  # a drill of record reads as held on its day: channel, timeline, postmortem
+        store.connect(store_path).close()  # an unusable store is refused before any output is written
         if timeline_script is not None:
             timeline_script = config.script_held_on(timeline_script, scn.start.date(), held)
         scn = config.held_on(scn, held)
@@ -104,7 +167,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=_Path(path_type=Path))
 def validate(files):
     """Check scenario, process, roster, script, topology and fault catalog files; print every problem as
     file:line: message."""
@@ -120,7 +183,7 @@ def validate(files):
         else:
             click.echo(f"{path}: ok ({kind})")
     if failed:
-        raise SystemExit(1)
+        raise SystemExit(2)
 
 
 @main.command()
@@ -137,7 +200,7 @@ def scenarios():
 
 # --- drill records, the quarter's plan, the IC rotation, the quarterly report ---------------
 
-_store_option = click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
+_store_option = click.option("--store", "store_path", type=_Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
                              help="Drill store (default: drills/drills.db; env DRILLSIM_STORE).")
 
 
@@ -236,7 +299,7 @@ def history(quarter, person, store_path):
 
 
 @main.command()
-@click.argument("drill_id", type=int)
+@click.argument("drill_id", type=_DRILL_ID)
 @click.option("--reason", required=True, help="Why this drill is not a drill of record, e.g. \"a test run\".")
 @_store_option
 def void(drill_id, reason, store_path):
@@ -249,13 +312,13 @@ def void(drill_id, reason, store_path):
 
 
 @main.command()
-@click.argument("drill_id", type=int)
-@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.argument("drill_id", type=_DRILL_ID)
+@click.option("--report", "report_dir", type=_Path(file_okay=False, path_type=Path),
               help="Also re-render the drill's events.jsonl, score.json, report.md and timeline.png into this folder.")
 @click.option("--export", "export", type=click.Choice(["statuspage", "pagerduty"]),
               help="Instead, write the drill's status updates as a Statuspage incident, or its pages as PagerDuty "
                    "Events v2 bodies (JSON, to --out or stdout).")
-@click.option("--out", "export_out", type=click.Path(dir_okay=False, path_type=Path), help="File for --export.")
+@click.option("--out", "export_out", type=_Path(dir_okay=False, path_type=Path), help="File for --export.")
 @click.option("--pagerduty-routing-key", default="DRILL-ROUTING-KEY", show_default=True,
               help="routing_key of the exported PagerDuty events.")
 @_store_option
@@ -315,7 +378,7 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
 @click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter.")
 @click.option("--person", help="Only drills this person took part in.")
 @click.option("--events", "with_events", is_flag=True, help="JSON lines only: include each drill's full event log.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
 @_store_option
 def export(fmt, quarter, person, with_events, out, store_path):
     """Write recorded drills as CSV (one row per drill) or JSON lines (one full record per line)."""
@@ -348,8 +411,8 @@ def export(fmt, quarter, person, with_events, out, store_path):
 @main.command()
 @click.option("--quarter", callback=_quarter, help="The rotation as it stood at the end of this quarter (default: all drills).")
 @click.option("--propose", callback=_quarter, help="Propose this quarter's drills and write them as a plan file.")
-@click.option("--drills", "count", type=click.IntRange(min=1), default=3, show_default=True, help="Drills to propose.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Proposal file (default: drills/<quarter>.yaml).")
+@click.option("--drills", "count", type=click.IntRange(1, 100), default=3, show_default=True, help="Drills to propose.")
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path), help="Proposal file (default: drills/<quarter>.yaml).")
 @click.option("--force", is_flag=True, help="Overwrite an existing plan file.")
 @_roster_option
 @_store_option
@@ -429,7 +492,7 @@ def report():
 
 @report.command("quarter")
 @click.argument("quarter", callback=_quarter)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<quarter>/).")
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), help="Output folder (default: reports/<quarter>/).")
 @click.option("--plan", "plan_file", type=_file, help="The quarter's plan (default: drills/<quarter>.yaml if present).")
 @_roster_option
 @_store_option
@@ -456,11 +519,11 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
 
 @main.command()
 @click.option("--topology", "topology_file", type=_file, help="Topology file (default: drills/topology.yaml).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first scenario; the next ones use seed+1, ...")
-@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="How many scenarios to write.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the first scenario; the next ones use seed+1, ...")
+@click.option("--count", type=click.IntRange(1, 10_000), default=1, show_default=True, help="How many scenarios to write.")
 @click.option("--difficulty", type=click.Choice(["easy", "medium", "hard"]),
               help="Keep drawing until each scenario's measured difficulty is in this band (default: any).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("generated"), show_default=True,
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), default=Path("generated"), show_default=True,
               help="Folder to write the scenario files to.")
 def generate(topology_file, seed, count, difficulty, out):
     """Write generated scenarios: random failure stories over your topology, with difficulty measured
@@ -487,7 +550,7 @@ def import_():
 @click.option("--topology", "topology_file", type=_file, help="Topology file (default: drills/topology.yaml).")
 @click.option("--mapping", type=_file, help="More mapping rules (YAML, read before the built-in table).")
 @click.option("--target", help="The topology service that stands for targets the experiment names but the topology lacks.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Scenario file to write (default: stdout).")
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path), help="Scenario file to write (default: stdout).")
 def chaostoolkit(experiment, topology_file, mapping, target, out):
     """A scenario from a Chaos Toolkit EXPERIMENT (JSON or YAML): its method's actions become faults at the
     times its pauses give, its steady-state probes the alerts. What cannot be mapped is listed on stderr."""
@@ -509,7 +572,7 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
 @click.argument("rules", nargs=-1, required=True, type=_file)
 @click.option("--topology", "topology_file", type=_file,
               help="Topology file: list the rules that select none of its services' series.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path),
               help="Monitoring file to write or merge into, e.g. drills/monitoring/rules.yml (default: stdout).")
 def prometheus(rules, topology_file, out):
     """The team's Prometheus RULES files as a monitoring file every drill uses (in drills/monitoring/).
@@ -533,7 +596,7 @@ def prometheus(rules, topology_file, out):
 
 @import_.command()
 @click.argument("config_file", metavar="ALERTMANAGER_YML", type=_file)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=_Path(dir_okay=False, path_type=Path),
               help="The team's monitoring file to write or merge into (default: drills/monitoring/alertmanager.yml).")
 def alertmanager(config_file, out):
     """The team's Alertmanager routing from ALERTMANAGER_YML (Alertmanager 0.25's format): its route tree,
@@ -580,14 +643,14 @@ def check_alerts(scenario, events_file, process_file, roster):
 @click.option("--name", help="Your name in the drill (default: the first person of a resumed drill).")
 @click.option("--as", "seat", type=click.Choice(["oncall", "ic", "comms", "ops"]), default="oncall", show_default=True,
               help="Your seat: the primary on-call (who can take any role), or the role the bots hand you (ic: IC training).")
-@click.option("--speed", type=float, help="Simulated seconds per second (default 1: real time).")
+@click.option("--speed", type=_speed, help="Simulated seconds per second (default 1: real time).")
 @click.option("--bots/--no-bots", default=True, show_default=True, help="Bots play every roster member who is not you.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice in the drill.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for every random choice in the drill.")
 @_process_option
 @_roster_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=_Path(file_okay=False, path_type=Path),
               help="The drill's folder (default: reports/live/<scenario>-<UTC date and time>/).")
-@click.option("--resume", type=click.Path(file_okay=False, exists=True, path_type=Path),
+@click.option("--resume", type=_Path(file_okay=False, exists=True, path_type=Path),
               help="Carry on the drill kept in this folder, from where it stopped.")
 @_store_option
 def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, resume, store_path):
@@ -628,18 +691,18 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 @main.command()
 @click.argument("scenario", required=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (only this machine by default).")
-@click.option("--port", type=int, default=8321, show_default=True)
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per wall-clock second.")
-@click.option("--seed", type=int, help="Seed for every random choice in the drill (default: the plan entry's, else 0).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8321, show_default=True)
+@click.option("--speed", type=_speed, default=1.0, show_default=True, help="Simulated seconds per wall-clock second.")
+@click.option("--seed", type=SEED, help="Seed for every random choice in the drill (default: the plan entry's, else 0).")
 @_process_option
 @_roster_option
 @click.option("--plan", "plan_file", type=_file, help="A quarter plan (drills/<year>-Q<n>.yaml): with --entry, serve that live drill.")
 @click.option("--entry", type=click.IntRange(min=1), help="Which drill of --plan (1-based): its scenario, seed and people's seats.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=_Path(file_okay=False, path_type=Path),
               help="Drill folder (default: reports/<scenario>/live-<time>/).")
-@click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--resume", type=_Path(exists=True, file_okay=False, path_type=Path),
               help="Carry on the drill in this folder after the server stopped (same links).")
-@click.option("--rate-limit", "rate", type=click.FloatRange(min=0.1, max=10000), default=5.0, show_default=True,
+@click.option("--rate-limit", "rate", type=_Finite(min=0.1, max=10000), default=5.0, show_default=True,
               help="Actions and controls a second per link, in bursts of up to six seconds' worth (429 beyond).")
 @_store_option
 def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, rate, store_path):
@@ -659,6 +722,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
         if given:
             raise DrillError("--resume carries on a drill as it was set up (change the speed on the facilitator's "
                              f"page): drop {', '.join(given)}")
+        _check_listen(host, port)
         room = Room.open(resume)
     else:
         process_file = process_file or config.default_file("drills/process.yaml")
@@ -675,6 +739,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
         scenario_file = config.scenario_path(scenario)
         name = config.load_scenario(scenario_file).name
         out = out or Path("reports") / name / f"live-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+        _check_listen(host, port)  # before a room.json exists that a second try would refuse
         room = Room.create(out, scenario_file, process_file, roster, seed=seed or 0, speed=speed, seats=seats,
                            plan=recording)
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
@@ -688,6 +753,23 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     run_server(room, host, port, rate)
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Refuse an address the server could not listen on, before anything is set up."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL, or a name IDNA refuses
+        raise DrillError(f"--host {host} --port {port}: cannot listen there: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _thresholds(given: tuple[str, ...], known: dict) -> dict:
     """``--threshold METRIC=VALUE`` options as {metric: value}."""
     found = {}
@@ -699,8 +781,8 @@ def _thresholds(given: tuple[str, ...], known: dict) -> dict:
             found[metric] = float(value)
         except ValueError:
             raise DrillError(f"--threshold {text}: expected METRIC=NUMBER, e.g. score=2") from None
-        if found[metric] < 0:
-            raise DrillError(f"--threshold {text}: a threshold is 0 or more")
+        if not 0 <= found[metric] < math.inf:  # also false for nan
+            raise DrillError(f"--threshold {text}: a threshold is a number, 0 or more")
     return found
 
 
@@ -713,6 +795,7 @@ class VariantSpec(click.ParamType):
         name, _, file = value.rpartition("=") if "=" in value else (Path(value).stem, "", value)
         if not name or not file:
             self.fail(f"expected NAME=FILE, e.g. ic-comms=drills/variants/ic-does-comms.yaml, got {value!r}", param, ctx)
+        name = _Slug().convert(name, param, ctx)  # it names the comparison's folder
         if not Path(file).is_file():
             self.fail(f"{file}: no such variant file", param, ctx)
         return name, Path(file)
@@ -722,15 +805,15 @@ class VariantSpec(click.ParamType):
 @click.argument("scenarios", nargs=-1)
 @click.option("--variant", "variant_specs", type=VariantSpec(), multiple=True, required=True,
               help="A process variant, NAME=FILE; give two or more. The first is the baseline.")
-@click.option("--runs", type=click.IntRange(1), default=1000, show_default=True, help="Runs; each runs every variant.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the runs' scenarios and drill seeds.")
+@click.option("--runs", type=click.IntRange(1, 10_000_000), default=1000, show_default=True, help="Runs; each runs every variant.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for the runs' scenarios and drill seeds.")
 @click.option("--weights", help="Comma-separated weights of the scenarios (default: spread uniformly).")
-@click.option("--workers", type=click.IntRange(1), help="Local worker processes (default: every core).")
+@click.option("--workers", type=click.IntRange(1, 1024), help="Local worker processes (default: every core).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on an existing Dask cluster, e.g. tcp://host:8786.")
 @_process_option
 @_roster_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: reports/compare/<name>/).")
-@click.option("--name", help="Name of the comparison (default: the variant names joined by -vs-).")
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), help="Output folder (default: reports/compare/<name>/).")
+@click.option("--name", type=_Slug(), help="Name of the comparison (default: the variant names joined by -vs-).")
 @click.option("--threshold", "thresholds", multiple=True, metavar="METRIC=VALUE",
               help="Smallest difference called better or worse, in the unit shown (minutes, pp, points), "
                    "e.g. score=2 or time_to_declare_s=0.5; repeatable (defaults: docs/variants.md).")
@@ -739,11 +822,12 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     """Compare process variants on RUNS paired simulated drills of SCENARIOS (default: the reference
     scenario); write runs.parquet, summary.md, summary.html and plots/ to reports/compare/<name>/."""
     import os
+    import signal
     import sys
     import time
 
     from .analysis import compare as cmp
-    from .analysis import summary
+    from .analysis import journal, summary
     from .inputs import config
     from .inputs.variants import load_variant
 
@@ -755,7 +839,9 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     try:
         weight_list = tuple(float(w) for w in weights.split(",")) if weights else ()
     except ValueError:
-        raise DrillError(f"--weights: expected comma-separated numbers, got {weights!r}") from None
+        weight_list = (math.nan,)
+    if not all(math.isfinite(w) and w >= 0 for w in weight_list):
+        raise DrillError(f"--weights: expected comma-separated numbers, 0 or more, got {weights!r}")
     practical = _thresholds(thresholds, summary.THRESHOLDS)
     variants = tuple(load_variant(n, f, process_file, roster) for n, f in variant_specs)
     plan = cmp.Plan(scns, variants, runs, seed, weight_list)
@@ -770,13 +856,23 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
         elapsed = time.perf_counter() - started
         return f"{done[0] / elapsed:,.0f} drills/s" if done[0] and elapsed > 0 else ""
 
-    with click.progressbar(length=plan.drills, label="Simulating", show_eta=True, show_percent=True,
-                           item_show_func=rate, file=sys.stderr) as bar:
-        def progress(n):
-            done[0] += n
-            bar.update(n, done[0])
+    # SIGTERM, like Ctrl-C, stops the workers and keeps the finished batches for the next try.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    kept = journal.Journal(out, plan, plan.per_batch(workers))
+    if kept.offsets:
+        click.echo(f"Carrying on the comparison stopped in {out}/: {len(kept.offsets)} batches of runs already done", err=True)
+    try:
+        with click.progressbar(length=plan.drills, label="Simulating", show_eta=True, show_percent=True,
+                               item_show_func=rate, file=sys.stderr) as bar:
+            def progress(n):
+                done[0] += n
+                bar.update(n, done[0])
 
-        runs_file = cmp.write_runs(cmp.execute(plan, workers, dask_address, progress), out / "runs.parquet")
+            runs_file = cmp.write_runs(cmp.execute(plan, workers, dask_address, progress, kept), out / "runs.parquet")
+    finally:
+        kept.close()
+        signal.signal(signal.SIGTERM, previous)
+    journal.remove(out)
     elapsed = time.perf_counter() - started
     click.echo(f"Simulated {plan.drills} drills in {elapsed:.1f} s ({plan.drills / elapsed:,.0f} drills/s)", err=True)
     scenario_index, _ = plan.assignments()

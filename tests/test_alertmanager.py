@@ -367,4 +367,4 @@ def test_check_alerts_reads_a_runs_event_log(tmp_path):
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"t": 1, "kind": "x"}\nnot json\n')
     result = runner.invoke(main, ["check-alerts", "--events", str(broken)])
-    assert result.exit_code == 1 and f"{broken}:2: not a JSON event" in result.output
+    assert result.exit_code == 2 and f"{broken}:2: not a JSON event" in result.output

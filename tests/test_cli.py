@@ -34,10 +34,10 @@ def test_run_json_prints_score_json(tmp_path):
     assert card == json.loads((tmp_path / "score.json").read_text())
 
 
-def test_validate_reports_problems_and_exits_1(write):
+def test_validate_reports_problems_and_exits_2(write):
     bad = write("bad.yaml", "start: 2026-04-20T14:40:00Z\nservices:\n  a: {team: t, depends_on: [zz]}\ntruth: {severity: SEV2}\n")
     result = CliRunner().invoke(main, ["validate", str(REPO / "scenarios" / "checkout-config-push.yaml"), str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "checkout-config-push.yaml: ok (scenario)" in result.output
     assert f"{bad}:3: services.a.depends_on: unknown service 'zz'" in result.output
     assert "Traceback" not in result.output
@@ -45,6 +45,6 @@ def test_validate_reports_problems_and_exits_1(write):
 
 def test_a_missing_scenario_is_a_clear_error():
     result = CliRunner().invoke(main, ["run", "no-such-scenario"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no-such-scenario: no such scenario file" in result.output
     assert "Traceback" not in result.output

@@ -218,7 +218,7 @@ def test_compare_rejects_bad_input_cleanly(tmp_path):
     result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",
                                        "--variant", f"a={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2",
                                        "--out", str(tmp_path)])
-    assert result.exit_code == 1 and "variant names must differ" in result.output
+    assert result.exit_code == 2 and "variant names must differ" in result.output
     assert "Traceback" not in result.output
 
 
@@ -280,8 +280,8 @@ def test_compare_thresholds_are_checked():
     result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",
                                        "--variant", f"b={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2",
                                        "--threshold", "speed=2"])
-    assert result.exit_code == 1 and "--threshold speed=2: unknown metric 'speed'" in result.output
+    assert result.exit_code == 2 and "--threshold speed=2: unknown metric 'speed'" in result.output
     result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",
                                        "--variant", f"b={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2",
                                        "--threshold", "score=lots"])
-    assert result.exit_code == 1 and "expected METRIC=NUMBER" in result.output
+    assert result.exit_code == 2 and "expected METRIC=NUMBER" in result.output

@@ -129,7 +129,7 @@ def test_the_toolbar_shows_clock_incident_roles_and_the_update_cadence(tmp_path)
 
 def test_drill_live_needs_a_terminal_and_says_so(tmp_path):
     result = CliRunner().invoke(main, ["live", "--name", "ana", "--out", str(tmp_path / "d")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output == "Error: drill live needs a terminal (use drill run for a simulated drill)\n"
     assert not (tmp_path / "d").exists()
 

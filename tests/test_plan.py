@@ -88,7 +88,7 @@ def test_roster_trainees_are_validated(write):
     with pytest.raises(DrillError) as exc:
         load_roster(path)
     got = str(exc.value).splitlines()
-    assert f"{path}:1: shadow_before_lead: expected a whole number of drills, 0 or more" in got
+    assert f"{path}:1: shadow_before_lead: expected a whole number from 0 to 1000, got 1.5" in got
     assert any(p.startswith(f"{path}:3: people[0].training: unknown role 'juggling'") for p in got)
     assert f"{path}:3: people[0].training: already trained for 'ic'" in got
 

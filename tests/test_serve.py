@@ -325,9 +325,9 @@ def test_resume_takes_the_drill_as_it_was_set_up(tmp_path):
     from sim.cli import main
 
     answer = CliRunner().invoke(main, ["serve", "--resume", str(tmp_path), "--speed", "3", "--seed", "2"])
-    assert answer.exit_code == 1 and "drop --speed, --seed" in answer.output
+    assert answer.exit_code == 2 and "drop --speed, --seed" in answer.output
     answer = CliRunner().invoke(main, ["serve", "--resume", str(tmp_path)])
-    assert answer.exit_code == 1 and f"{tmp_path} holds no drill room (room.json is missing)" in answer.output
+    assert answer.exit_code == 2 and f"{tmp_path} holds no drill room (room.json is missing)" in answer.output
 
 
 def test_a_refused_action_with_a_reason_is_answered_and_the_drill_resumes(tmp_path):

@@ -8,11 +8,15 @@ on a Dask cluster, and their rows are handed back in run order, whatever order t
 finished in, so the output is the same on any of them.
 """
 
+import itertools
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +27,7 @@ from ..inputs.errors import DrillError
 from ..inputs.variants import Variant
 from ..model.engine import run_drill
 from ..outputs.scoring import CHECKLIST, score
+from .journal import Journal
 
 ROW_GROUP = 4096  # rows buffered before a Parquet row group is written (bounds memory)
 BATCH_DRILLS = 200  # drills per task: ~1 s of work against ~2 ms of Dask scheduling per task
@@ -68,10 +73,14 @@ class Plan:
         seeds = rng.integers(0, 2**31 - 1, size=self.runs)
         return scenario, seeds
 
-    def batches(self, workers: int) -> list[list[tuple[int, int, int]]]:
-        """``(run, scenario index, seed)`` lists, small enough to spread over ``workers``."""
+    def per_batch(self, workers: int) -> int:
+        """Runs per batch: small enough to spread over ``workers``."""
+        return max(1, min(BATCH_DRILLS // len(self.variants), self.runs // (8 * max(1, workers)) or 1))
+
+    def batches(self, workers: int, per_batch: int | None = None) -> list[list[tuple[int, int, int]]]:
+        """``(run, scenario index, seed)`` lists of ``per_batch`` runs (default: as ``workers`` need)."""
         scenario, seeds = self.assignments()
-        per_batch = max(1, min(BATCH_DRILLS // len(self.variants), self.runs // (8 * max(1, workers)) or 1))
+        per_batch = per_batch or self.per_batch(workers)
         runs = [(i, int(scenario[i]), int(seeds[i])) for i in range(self.runs)]
         return [runs[i:i + per_batch] for i in range(0, self.runs, per_batch)]
 
@@ -139,11 +148,31 @@ def schema():
 # -- running the batches --
 
 _context: tuple | None = None
+RETRIES = 2  # a batch whose worker died is run again on a new one this many times
 
 
-def _set_context(context: tuple) -> None:
+def _set_context(context: tuple, main: int) -> None:
     global _context
     _context = context
+    threading.Thread(target=_exit_with, args=(os.getppid(), main), daemon=True).start()
+
+
+def _exit_with(parent: int, main: int) -> None:
+    """A worker whose comparison is gone (its main process killed, even by SIGKILL, or its
+    forkserver ended) stops too, rather than simulating for nobody."""
+    while os.getppid() == parent and _alive(main):
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's (the pid was reused): still gone for us
+        return False
+    return True
 
 
 def _run_in_worker(batch):
@@ -151,11 +180,30 @@ def _run_in_worker(batch):
 
 
 def execute(plan: Plan, workers: int = 1, dask: "str | object | None" = None,
-            progress: Callable[[int], None] | None = None) -> Iterator[list[dict]]:
+            progress: Callable[[int], None] | None = None, kept: Journal | None = None) -> Iterator[list[dict]]:
     """Rows of each batch, in run order. ``dask`` is a scheduler address or a ``distributed.Client``.
 
     At most a few batches per worker are in flight, so memory stays flat however many runs.
+    With a journal (``kept``), each finished batch is added to it, and the batches it already
+    holds (a stopped comparison of the same plan finished them) are taken from it, not run again.
     """
+    batches = plan.batches(workers, kept.per_batch if kept else None)
+    todo = [(i, b) for i, b in enumerate(batches) if kept is None or i not in kept]
+    computed = _run(plan, todo, workers, dask, progress)
+    for i in range(len(batches)):
+        if kept is not None and i in kept:
+            rows = kept.rows(i)
+            if progress:
+                progress(len(rows))
+        else:
+            index, rows = next(computed)
+            if kept is not None:
+                kept.add(index, rows)
+        yield rows
+
+
+def _run(plan: Plan, todo: list, workers: int, dask, progress) -> Iterator[tuple[int, list[dict]]]:
+    """``(index, rows)`` of each of ``todo``'s batches, in order, on whichever executor."""
     context = (plan.scenarios, plan.variants)
     if dask is not None:
         from distributed import Client
@@ -167,41 +215,95 @@ def execute(plan: Plan, workers: int = 1, dask: "str | object | None" = None,
         try:
             slots = max(1, sum(client.nthreads().values()))
             [shared] = client.scatter([context], broadcast=True)  # one object, on every worker
-            yield from _ordered(lambda b: client.submit(run_batch, shared, b, pure=False),
-                                plan.batches(slots), 4 * slots, progress)
+            yield from _Ordered(lambda b: client.submit(run_batch, shared, b, pure=False), todo, 4 * slots, progress)
         finally:
             if client is not dask:
                 client.close()
     elif workers > 1:
-        # forkserver: workers start clean, never forked from a process that runs threads;
-        # preloading the engine there means each worker starts without importing it again.
-        forkserver = multiprocessing.get_context("forkserver")
-        forkserver.set_forkserver_preload(["sim.compare"])
-        with ProcessPoolExecutor(workers, mp_context=forkserver, initializer=_set_context, initargs=(context,)) as pool:
-            yield from _ordered(lambda b: pool.submit(_run_in_worker, b), plan.batches(workers), 4 * workers, progress)
+        yield from _local_pool(context, todo, workers, progress)
     else:
-        for batch in plan.batches(1):
+        for index, batch in todo:
             rows = run_batch(context, batch)
             if progress:
                 progress(len(rows))
-            yield rows
+            yield index, rows
 
 
-def _ordered(submit, batches, window, progress):
-    """Submit up to ``window`` batches ahead and hand their results back in submission order."""
-    pending, queue = deque(), iter(batches)
-    for batch in queue:
-        pending.append(submit(batch))
-        if len(pending) >= window:
-            break
-    while pending:
-        rows = pending.popleft().result()
-        nxt = next(queue, None)
-        if nxt is not None:
-            pending.append(submit(nxt))
-        if progress:
-            progress(len(rows))
-        yield rows
+def _local_pool(context, todo, workers, progress):
+    """Batches on local worker processes. When one dies (killed, out of memory) the pool is
+    broken for every batch in flight, so a new pool takes them all over, in the same order."""
+    # forkserver: workers start clean, never forked from a process that runs threads;
+    # preloading the engine there means each worker starts without importing it again.
+    forkserver = multiprocessing.get_context("forkserver")
+    forkserver.set_forkserver_preload(["sim.analysis.compare"])
+    lost: dict[int, int] = {}
+    queue = iter(todo)
+    while True:
+        pool = ProcessPoolExecutor(workers, mp_context=forkserver, initializer=_set_context,
+                                   initargs=(context, os.getpid()))
+        results = _Ordered(lambda b: pool.submit(_run_in_worker, b), queue, 4 * workers, progress)
+        done = False
+        try:
+            yield from results
+            done = True
+            return
+        except BrokenProcessPool:
+            index, batch = results.unfinished[0]
+            lost[index] = lost.get(index, 0) + 1
+            if lost[index] > RETRIES:
+                raise DrillError(f"a worker died {lost[index]} times running runs {batch[0][0]} to {batch[-1][0]} "
+                                 "(out of memory?): stopped; run the same command again to carry on") from None
+            queue = itertools.chain(results.unfinished, queue)
+        finally:
+            if done:
+                pool.shutdown()
+            else:
+                _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now: after Ctrl-C, SIGTERM or a
+    broken pool, nobody waits for their batches."""
+    processes = list((pool._processes or {}).values())  # the executor has no public way to end its workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join()
+
+
+class _Ordered:
+    """Submit up to ``window`` ``(index, batch)`` pairs ahead and hand their ``(index, rows)``
+    back in submission order; ``unfinished`` holds the pairs taken but not handed back yet."""
+
+    def __init__(self, submit, batches, window, progress):
+        self.submit, self.queue, self.window, self.progress = submit, iter(batches), window, progress
+        self.pending: deque = deque()
+        self.held = None  # taken from the queue, not yet submitted (submitting can fail)
+
+    @property
+    def unfinished(self) -> list:
+        return [item for item, _ in self.pending] + ([self.held] if self.held else [])
+
+    def _fill(self) -> None:
+        while len(self.pending) < self.window:
+            if self.held is None:
+                self.held = next(self.queue, None)
+                if self.held is None:
+                    return
+            self.pending.append((self.held, self.submit(self.held[1])))
+            self.held = None
+
+    def __iter__(self):
+        self._fill()
+        while self.pending:
+            (index, _), future = self.pending[0]
+            rows = future.result()
+            self.pending.popleft()
+            if self.progress:
+                self.progress(len(rows))
+            yield index, rows
+            self._fill()  # after handing the rows back: a pool found broken here loses none
 
 
 def write_runs(rows: Iterator[list[dict]], path) -> Path:
@@ -211,6 +313,10 @@ def write_runs(rows: Iterator[list[dict]], path) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for left in path.parent.glob(f".{path.name}.*.tmp"):  # left by a comparison that was killed
+        pid = left.name.split(".")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            left.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     table_schema = schema()
     buffer: list[dict] = []

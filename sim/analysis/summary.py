@@ -13,7 +13,7 @@ import numpy as np
 
 from ..inputs.config import REPO
 from ..outputs import report
-from ..outputs.files import write_atomic
+from ..outputs.files import replace_files
 from . import stats
 
 # (column, label, which way is better, display unit)
@@ -172,7 +172,8 @@ def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
         if x.size:
             left.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=name)
     left.set(title=f"{label}: distribution", xlabel=f"{label} ({shown})" if shown else label, ylabel="share of runs ≤ x")
-    left.legend(fontsize=8)
+    if left.get_legend_handles_labels()[0]:  # a metric no run reached (nothing mitigated) has no curve
+        left.legend(fontsize=8)
     base = wide[variants[0]]
     diffs = {name: (wide[name] - base).dropna().to_numpy() for name in variants[1:]}
     spread = np.concatenate([d for d in diffs.values() if d.size] or [np.zeros(1)])
@@ -184,7 +185,7 @@ def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
     right.axvline(0, color="black", linewidth=0.8)
     right.set(title="Paired difference from the baseline, run by run", xlabel=f"difference ({shown})" if shown else "difference",
               ylabel="runs")
-    if len(variants) > 1:
+    if right.get_legend_handles_labels()[0]:
         right.legend(fontsize=8)
     fig.tight_layout()
     buffer = io.BytesIO()
@@ -220,10 +221,9 @@ def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[di
                "noise": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"].startswith("no meaningful")],
                "same": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "same in every run"]}
     md, html = render(context)
-    written = [write_atomic(out / "summary.md", md), write_atomic(out / "summary.html", html)]
     units = {c: u for c, _, _, u in METRICS}
     labels = {c: label for c, label, _, _ in METRICS}
-    for column in PLOTTED:
-        if column in table:
-            written.append(write_atomic(out / "plots" / f"{column}.png", plot(paired[column], names, labels[column], units[column])))
-    return written
+    plots = {f"plots/{column}.png": plot(paired[column], names, labels[column], units[column])
+             for column in PLOTTED if column in table}
+    return replace_files(out, {"summary.md": md, "summary.html": html, **plots},
+                         stale=tuple(f"plots/{column}.png" for column in PLOTTED))

@@ -18,7 +18,7 @@ from ..inputs import units, yamlfile
 from ..inputs.errors import DrillError
 from ..inputs.faults import FAULT_KINDS
 from ..inputs.topology import Topology
-from ..inputs.yamlfile import Checker, Fields, number, one_of, text
+from ..inputs.yamlfile import Checker, Fields, one_of, ranged, text
 from . import story
 
 BUILTIN = Path(__file__).resolve().parent / "chaostoolkit.yaml"
@@ -80,7 +80,7 @@ def load_mapping(path) -> Mapping:
 def _rule(f: Fields, result_key: str, choices: tuple) -> Rule:
     match = f.get("match", _patterns, {}, required=True)
     rule = Rule(match, **{result_key: f.get(result_key, one_of(*choices), None, required=True)},
-                scale=f.get("scale", number, 1.0), service=f.get("service", text))
+                scale=f.get("scale", ranged(0, 1e3), 1.0), service=f.get("service", text))
     if rule.scale <= 0:
         f.checker.problem(f.line_of("scale"), f"{f.where}.scale must be more than 0")
     f.done()
@@ -204,6 +204,9 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
         for i, (line, raw) in enumerate(items):
             if not isinstance(raw, dict):
                 check.problem(line, f"{where}[{i}] must be a mapping (an activity or a ref), got {type(raw).__name__}")
+            for key in ("name", "ref"):
+                if isinstance(raw, dict) and key in raw and not isinstance(raw[key], str):
+                    check.problem(getattr(raw, "key_lines", {}).get(key, line), f"{where}[{i}].{key} must be text")
     if not method:
         check.problem(doc.line, "experiment: 'method' must list at least one activity")
     check.raise_problems()
@@ -214,8 +217,8 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
         check.problem(line, message)
     check.raise_problems()
     if not injections:
-        raise DrillError(f"{path}: no action of the method maps to a fault kind, so there is no drill:\n  "
-                         + "\n  ".join(skipped) + "\nAdd rules for them to a --mapping file (see docs/generate.md).")
+        raise DrillError(f"{path}:{doc.line_of('method')}: no action of the method maps to a fault kind, so there is "
+                         "no drill (add rules for them to a --mapping file, see docs/generate.md):\n  " + "\n  ".join(skipped))
     injections = _fixes(rollbacks, named, topology, mapping, injections, notes, skipped)
 
     services = story.services_block(topology)
@@ -243,7 +246,8 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
         notes.append("the steady-state probes would not notice these faults: the team's standard symptom alerts were added")
         seen = story.impact(story.draft(scenario, name))
     if seen.first_alert is None:
-        raise DrillError(f"{path}: the faults it injects raise no alert on topology {topology.name}, so there is no drill")
+        raise DrillError(f"{path}:{doc.line_of('method')}: the faults it injects raise no alert on topology "
+                         f"{topology.name}, so there is no drill")
     scenario["truth"] = story.truth(topology, scenario, seen)
     header = [f"Imported by `drill import chaostoolkit` from {path.name}: Chaos Toolkit experiment {title!r}.",
               *notes]
@@ -321,10 +325,13 @@ def _merge(alerts: list, more: list) -> list:
 
 
 def _seconds(value) -> float | None:
-    """Seconds from a number, or None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    """Seconds from a number (0 to a year), or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return units.duration(value)
+    except ValueError:
+        return None
 
 
 def _pause(pauses: dict, which: str, where: str, skipped: list) -> float:

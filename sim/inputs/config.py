@@ -14,7 +14,7 @@ from . import promrules, units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .errors import DrillError
 from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, shares
-from .yamlfile import Checker, Fields, flag, number, one_of, text, text_list
+from .yamlfile import Checker, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
@@ -45,6 +45,9 @@ class LogNormal:
         return f"LogNormal(median={units.human(self.median)}, sigma={self.sigma})"
 
 
+MAX_SIGMA = 5.0  # a spread of e**5 either way already covers seconds to hours; more overflows the sample
+
+
 def lognormal(value) -> LogNormal:
     if isinstance(value, dict):
         unknown = set(value) - {"median", "sigma"}
@@ -52,7 +55,7 @@ def lognormal(value) -> LogNormal:
             raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))} (known: median, sigma)")
         if "median" not in value:
             raise ValueError("a delay distribution needs a median, e.g. {median: 90s, sigma: 0.5}")
-        return LogNormal(units.duration(value["median"]), number(value.get("sigma", 0.0)))
+        return LogNormal(units.duration(value["median"]), number(value.get("sigma", 0.0), 0, MAX_SIGMA))
     return LogNormal(units.duration(value))
 
 
@@ -201,11 +204,17 @@ def load_scenario(path) -> Scenario:
     check = Checker(path)
     doc = check.mapping(yamlfile.load(path), "scenario", 1, root=True)
     check.raise_problems()
-    name = doc.get("name", text, path.stem)
+    name = doc.get("name", slug)
+    if doc.data.get("name") is None:  # named after its file, which must then be a plain name too
+        try:
+            name = slug(path.stem)
+        except ValueError as exc:
+            check.problem(1, f"scenario: give a name: (the file's name is not one: {exc})")
+    name = name or "scenario"
     title = doc.get("title", text, name)
     description = doc.get("description", text, "")
     start = doc.get("start", units.timestamp, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), required=True)
-    horizon = doc.get("horizon", units.duration, 4 * 3600.0)
+    horizon = doc.get("horizon", _horizon, 4 * 3600.0)
     unreachable = doc.get("unreachable", text_list, ())
 
     services = read_services(doc)
@@ -258,8 +267,8 @@ def load_scenario(path) -> Scenario:
             given=frozenset(key for key in mon.data if mon.data[key] is not None),
         )
         for key in ("scrape_interval", "evaluation_interval"):
-            if getattr(monitoring, key) <= 0:
-                check.problem(mon.line_of(key), f"monitoring.{key} must be more than 0s")
+            if getattr(monitoring, key) < 1:  # finer than Prometheus's own 1s floor, and millions of steps
+                check.problem(mon.line_of(key), f"monitoring.{key} must be 1s or more")
         mon.done()
 
     tr = doc.sub("truth", required=True)
@@ -293,6 +302,16 @@ def load_scenario(path) -> Scenario:
                     monitoring, truth, unreachable, tuple(rules))
 
 
+MAX_HORIZON = 7 * 86400.0  # a week of simulated time: longer than any drill, short enough to simulate
+
+
+def _horizon(value) -> float:
+    seconds = units.duration(value)
+    if not 0 < seconds <= MAX_HORIZON:
+        raise ValueError(f"a drill lasts more than 0s and at most a week (168h), got {value!r}")
+    return seconds
+
+
 def read_services(doc: Fields, extra=None) -> dict:
     """The ``services`` section of a scenario or topology: each service read (``extra(fields, name)``
     first reads any further fields), every dependency known, no cycle."""
@@ -318,6 +337,10 @@ def read_services(doc: Fields, extra=None) -> dict:
     return services
 
 
+_RATE = ranged(0, 1e9)  # requests per second
+_LATENCY = ranged(0, 1e8)  # milliseconds: about a day
+
+
 def _service(f: Fields, name: str) -> Service:
     d = Service(name, "")
     svc = Service(
@@ -326,18 +349,18 @@ def _service(f: Fields, name: str) -> Service:
         depends_on=f.get("depends_on", text_list, ()),
         customer_facing=f.get("customer_facing", flag, False),
         critical=f.get("critical", flag, False),
-        request_rate=f.get("request_rate", number, d.request_rate),
-        error_rate=f.get("error_rate", units.fraction, d.error_rate),
-        latency_p99_ms=f.get("latency_p99_ms", number, d.latency_p99_ms),
-        cpu=f.get("cpu", units.fraction, d.cpu),
-        memory=f.get("memory", units.fraction, d.memory),
-        revenue_per_min=f.get("revenue_per_min", number, d.revenue_per_min),
+        request_rate=f.get("request_rate", _RATE, d.request_rate),
+        error_rate=f.get("error_rate", units.share, d.error_rate),
+        latency_p99_ms=f.get("latency_p99_ms", _LATENCY, d.latency_p99_ms),
+        cpu=f.get("cpu", units.share, d.cpu),
+        memory=f.get("memory", units.share, d.memory),
+        revenue_per_min=f.get("revenue_per_min", ranged(0), d.revenue_per_min),
         labels=tuple(sorted(f.get("labels", _label_map, {}).items())),
     )
     impact = f.sub("impact")
     if impact is not None:
-        svc = replace(svc, impact_error_rate=impact.get("error_rate", units.fraction, d.impact_error_rate),
-                      impact_latency_p99_ms=impact.get("latency_p99_ms", number, d.impact_latency_p99_ms))
+        svc = replace(svc, impact_error_rate=impact.get("error_rate", units.share, d.impact_error_rate),
+                      impact_latency_p99_ms=impact.get("latency_p99_ms", _LATENCY, d.impact_latency_p99_ms))
         impact.done()
     if not 0 <= svc.error_rate < 1:
         f.checker.problem(f.line_of("error_rate"), f"services.{name}.error_rate must be between 0% and 100%")
@@ -419,7 +442,7 @@ def _text_map(value):
 
 
 def _known_service(f: Fields, key: str, name: str, services: dict) -> None:
-    if name and services and name not in services:
+    if f.data.get(key) is not None and services and name not in services:  # given, even as '': known
         f.checker.problem(f.line_of(key), f"{f.where}.{key}: unknown service {name!r} (known: {', '.join(services)})")
 
 
@@ -490,10 +513,10 @@ _PROFILE_DELAYS = ("ack", "look", "assess", "coordinate", "write_update", "mitig
 def load_profile(f: Fields, base: Profile) -> Profile:
     changes = {name: f.get(name, lognormal) for name in _PROFILE_DELAYS}
     changes.update(
-        experience=f.get("experience", number), discipline=f.get("discipline", units.fraction),
-        misjudge=f.get("misjudge", units.fraction), doubt_window=f.get("doubt_window", units.duration),
+        experience=f.get("experience", ranged(0, 100)), discipline=f.get("discipline", units.share),
+        misjudge=f.get("misjudge", units.share), doubt_window=f.get("doubt_window", units.duration),
         stable_for=f.get("stable_for", units.duration), check_interval=f.get("check_interval", units.duration),
-        low_urgency_factor=f.get("low_urgency_factor", number), reachable=f.get("reachable", flag),
+        low_urgency_factor=f.get("low_urgency_factor", ranged(0, 1e6)), reachable=f.get("reachable", flag),
     )
     if changes["experience"] is not None and changes["experience"] <= 0:
         f.checker.problem(f.line_of("experience"), f"{f.where}.experience must be more than 0")
@@ -589,10 +612,10 @@ def process_from(doc: Fields) -> Process:
         dedicated_comms=doc.get("dedicated_comms", flag, base.dedicated_comms),
         page_teams=doc.get("page_teams", one_of("minimum", "all"), base.page_teams),
         declare_when_in_doubt=doc.get("declare_when_in_doubt", flag, base.declare_when_in_doubt),
-        postmortem_business_days=int(doc.get("postmortem_business_days", number, base.postmortem_business_days)),
+        postmortem_business_days=doc.get("postmortem_business_days", whole(0, 260), base.postmortem_business_days),
         mitigate_target=targets.get("mitigate", units.duration, base.mitigate_target) if targets else base.mitigate_target,
         impact_target=targets.get("impact", units.duration, base.impact_target) if targets else base.impact_target,
-        cadence_pass=scoring.get("cadence_pass", units.fraction, base.cadence_pass) if scoring else base.cadence_pass,
+        cadence_pass=scoring.get("cadence_pass", units.share, base.cadence_pass) if scoring else base.cadence_pass,
         weights=weights,
         bots=load_profile(bots, base.bots) if bots is not None else base.bots,
     )
@@ -623,9 +646,7 @@ def _weights(value):
     for name, weight in value.items():
         if name not in DEFAULT_WEIGHTS:
             raise ValueError(f"unknown score component {name!r} (known: {', '.join(DEFAULT_WEIGHTS)})")
-        result[name] = number(weight)
-        if result[name] < 0:
-            raise ValueError(f"weight of {name} must not be negative")
+        result[name] = number(weight, 0, 1e6)
     return result
 
 
@@ -715,10 +736,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
             training=training,
         ))
         p.done()
-    shadows = doc.get("shadow_before_lead", number, 1.0)
-    if shadows < 0 or shadows != int(shadows):
-        check.problem(doc.line_of("shadow_before_lead"), "shadow_before_lead: expected a whole number of drills, 0 or more")
-        shadows = 1.0
+    shadows = doc.get("shadow_before_lead", whole(0, 1000), 1)
     policies = _policies(doc, {p.name for p in people})
     doc.done()
     names = [p.name for p in people]
@@ -732,7 +750,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
     if not people:
         check.problem(doc.line, "roster: 'people' must list at least one person")
     check.raise_problems()
-    return Roster(tuple(people), int(shadows), policies)
+    return Roster(tuple(people), shadows, policies)
 
 
 def _policies(doc: Fields, people: set) -> tuple[EscalationPolicy, ...]:

@@ -44,7 +44,7 @@ def magnitude(value) -> dict:
     for name, size in value.items():
         if name not in EFFECTS:
             raise ValueError(f"unknown effect {name!r} (known: {', '.join(EFFECTS)})")
-        result[name] = units.fraction(size)
+        result[name] = units.share(size) if name == "error_rate" else units.fraction(size)
     return result
 
 
@@ -62,14 +62,14 @@ def _per_mitigation(convert, example: str):
     return per_mitigation
 
 
-shares = _per_mitigation(units.fraction, "remaining share, e.g. {circuit_breaker: 20%}")
+shares = _per_mitigation(units.share, "remaining share, e.g. {circuit_breaker: 20%}")
 durations = _per_mitigation(units.duration, "how long it helps, e.g. {restart: 30m}")
 
 
 def _scale(value) -> tuple[float, float]:
     if not isinstance(value, list) or len(value) != 2:
         raise ValueError("expected [smallest, largest], e.g. [0.2, 2.0]")
-    low, high = yamlfile.number(value[0]), yamlfile.number(value[1])
+    low, high = yamlfile.number(value[0], 0, 1e3), yamlfile.number(value[1], 0, 1e3)
     if not 0 < low <= high:
         raise ValueError("the scale must be more than 0 and the smallest must not exceed the largest")
     return low, high

@@ -1,10 +1,14 @@
 """Parsing and formatting of the units used in every file: durations, fractions, times."""
 
 import datetime as dt
+import math
 import re
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+MAX_SECONDS = 366 * 86400.0  # a year: no drill, delay or cadence is longer, so more is a typo
+FIRST, LAST = dt.datetime(1900, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(9000, 1, 1, tzinfo=dt.timezone.utc)
+MAX_FRACTION = 1e6  # shares are at most 100%; multipliers (traffic x50) stay far below this
 
 
 def duration(value) -> float:
@@ -12,56 +16,70 @@ def duration(value) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as 90s, 15m or 1h30m, got {value!r}")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError(f"a duration cannot be negative, got {value}")
-        return float(value)
-    text = str(value).strip()
-    match = _DURATION.match(text)
-    if not text or not match:
-        raise ValueError(f"expected a duration such as 90s, 15m or 1h30m, got {value!r}")
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
+        if not (isinstance(value, int) or math.isfinite(value)) or value < 0:
+            raise ValueError(f"a duration is 0s or more, got {value}")
+        seconds = value
+    else:
+        text = str(value).strip()
+        match = _DURATION.match(text)
+        if not text or not match:
+            raise ValueError(f"expected a duration such as 90s, 15m or 1h30m, got {value!r}")
+        hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"a duration is at most a year (8784h), got {value!r}")
+    return float(seconds)
 
 
-def fraction(value) -> float:
-    """A fraction from ``0.15`` or ``"15%"``."""
+def fraction(value, high: float = MAX_FRACTION) -> float:
+    """A fraction from ``0.15`` or ``"15%"``, from 0 to ``high``."""
     if isinstance(value, bool):
         raise ValueError(f"expected a number or a percentage, got {value!r}")
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return float(value.strip()[:-1]) / 100
-        except ValueError:
-            raise ValueError(f"expected a percentage such as 15%, got {value!r}") from None
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a number or a percentage, got {value!r}") from None
+        if isinstance(value, str) and value.strip().endswith("%"):
+            result = float(value.strip()[:-1]) / 100
+        else:
+            result = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"expected a number or a percentage such as 15%, got {value!r}") from None
+    if not 0 <= result <= high:  # also false for nan
+        raise ValueError(f"expected a number or a percentage from 0 to {high:g}, got {value!r}")
+    return result
+
+
+def share(value) -> float:
+    """A fraction of a whole, from 0 to 100%."""
+    return fraction(value, 1.0)
 
 
 def timestamp(value) -> dt.datetime:
     """A UTC datetime from ISO 8601 text (or a YAML timestamp)."""
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        try:
-            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"expected an ISO 8601 UTC time such as 2026-04-20T14:40:00Z, got {value!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
+    try:
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
+        raise ValueError(f"expected an ISO 8601 UTC time such as 2026-04-20T14:40:00Z, got {value!r}") from None
+    if not FIRST <= moment < LAST:  # a drill and all it schedules must stay inside the calendar
+        raise ValueError(f"expected a time from {FIRST.year} to {LAST.year - 1}, got {value!r}")
+    return moment
 
 
 def date(value) -> dt.date:
     """A calendar date from ``2026-04-23``."""
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"expected a date such as 2026-04-23, got {value!r}") from None
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"expected a date such as 2026-04-23, got {value!r}") from None
+    if not FIRST.date() <= day < LAST.date():
+        raise ValueError(f"expected a date from {FIRST.year} to {LAST.year - 1}, got {value!r}")
+    return day
 
 
 def moment(value, start: dt.datetime) -> float:
@@ -87,6 +105,8 @@ def moment(value, start: dt.datetime) -> float:
             raise ValueError(f"expected a time such as 14:49, 14:49:30, +25m or an ISO 8601 time, got {value!r}") from None
     if offset < 0:
         raise ValueError(f"{text} is before the scenario starts ({clock(start)} UTC)")
+    if offset > MAX_SECONDS:
+        raise ValueError(f"{text} is more than a year after the scenario starts")
     return offset
 
 

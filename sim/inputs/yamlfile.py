@@ -2,8 +2,13 @@
 
 Every mapping and list loaded here remembers the line it starts on and the line of
 each of its keys, so that every problem can be reported as ``file:line: message``.
+Drill files are plain data: the reader refuses what no drill file needs (explicit
+tags such as ``!!int``, keys that are lists, mappings or null, nesting deeper than
+``MAX_DEPTH``), and the numbers it hands on are finite and within their field's range.
 """
 
+import math
+import re
 from pathlib import Path
 
 import yaml
@@ -25,8 +30,38 @@ class Sequence(list):
     item_lines: list
 
 
+MAX_DEPTH = 50  # far deeper than any drill file; a bound keeps a hostile file from exhausting the stack
+_NODE_STARTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    depth = 0
+
+    def fetch_flow_collection_start(self, token_class):
+        # Checked while scanning: the scanner reads a whole flow nest before the composer
+        # sees its first node, in time that grows with the square of its depth.
+        if self.flow_level >= MAX_DEPTH:
+            raise yaml.MarkedYAMLError(None, None, f"nested more than {MAX_DEPTH} levels deep", self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.ScalarEvent) and _CONTROL.search(event.value):  # escaped, as "\0": no text holds one
+            raise yaml.MarkedYAMLError(None, None, f"control character {_CONTROL.search(event.value)[0]!r} in "
+                                       f"{event.value[:40]!r}", event.start_mark)
+        if isinstance(event, _NODE_STARTS) and event.tag not in (None, "!"):
+            raise yaml.MarkedYAMLError(None, None, f"tags such as {event.tag} are not used in drill files: "
+                                       "write the plain value", event.start_mark)
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            if self.depth >= MAX_DEPTH:
+                raise yaml.MarkedYAMLError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+        return super().compose_node(parent, index)
 
 
 def _mapping(loader, node):
@@ -36,6 +71,10 @@ def _mapping(loader, node):
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key_node, yaml.ScalarNode) or key is None:
+            what = "null" if key is None else "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+            raise yaml.MarkedYAMLError("while reading a mapping", node.start_mark, f"a key must be a name, not {what}",
+                                       key_node.start_mark)
         if key in result:
             raise yaml.MarkedYAMLError("while reading a mapping", node.start_mark, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
@@ -53,7 +92,7 @@ def _sequence(loader, node):
 def _timestamp(loader, node):
     try:
         return loader.construct_yaml_timestamp(node)
-    except ValueError as exc:  # looks like a date but is none (2026-13-01): say where
+    except (ValueError, OverflowError) as exc:  # looks like a date but is none (2026-13-01, or past year 9999)
         raise yaml.MarkedYAMLError(None, None, f"{node.value!r} is not a valid date or time ({exc})", node.start_mark) from None
 
 
@@ -66,19 +105,25 @@ def load(path) -> object:
     """Parse one YAML file; a syntax error names the file and line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise DrillError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise DrillError(f"{path}: not a UTF-8 text file") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DrillError(f"{path}:{line}: not UTF-8 text (byte {raw[exc.start]:#04x}); save the file as UTF-8") from None
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise DrillError(f"{path}:{line}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; it knows only the position
+        line = text[:exc.position].count("\n") + 1
+        raise DrillError(f"{path}:{line}: invalid YAML: character {exc.character!r} is not allowed in YAML") from None
     except yaml.YAMLError as exc:
-        raise DrillError(f"{path}: invalid YAML: {exc}") from None
+        raise DrillError(f"{path}:1: invalid YAML: {exc}") from None
 
 
 class Checker:
@@ -185,10 +230,43 @@ def text(value) -> str:
     return str(value).strip()
 
 
-def number(value) -> float:
+LIMIT = 1e12  # no quantity in a drill file comes near it: a larger one is a typo, and would overflow later
+
+
+def number(value, low: float = -LIMIT, high: float = LIMIT) -> float:
+    """A finite number from ``low`` to ``high``: the one check every numeric field goes through."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {value!r}")
+    if not (isinstance(value, int) or math.isfinite(value)) or not low <= value <= high:
+        raise ValueError(f"expected a number from {low:g} to {high:g}, got {value!r}")
     return float(value)
+
+
+def ranged(low: float = -LIMIT, high: float = LIMIT):
+    """A converter for numbers from ``low`` to ``high``."""
+    return lambda value: number(value, low, high)
+
+
+def whole(low: int = 0, high: int = 2**63 - 1):
+    """A converter for whole numbers from ``low`` to ``high`` (the default: what the drill store holds)."""
+    def convert(value) -> int:
+        if isinstance(value, float) and value.is_integer() and abs(value) <= LIMIT:
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}, got {value!r}")
+        return value
+    return convert
+
+
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def slug(value) -> str:
+    """A name that becomes a file or folder name: letters, digits, ``.``, ``_`` and ``-``, never a path."""
+    name = text(value)
+    if not _SLUG.fullmatch(name):
+        raise ValueError(f"expected a plain name (letters, digits, '.', '_' and '-', at most 100), got {name!r}")
+    return name
 
 
 def flag(value) -> bool:

@@ -1,7 +1,15 @@
-"""Writing output files atomically: a reader sees the old file or the new one, never half."""
+"""Writing output files: a reader sees the old file or the new one, never half, and a
+folder's outputs are replaced together, so it always holds one run's.
+
+Atomic replacement (a temporary file renamed over the old one) is for regular files.
+What is not one is written to, not replaced: ``-`` is standard output, a device or a
+FIFO is opened and written as it is, and a symlink is followed to the file it names.
+"""
 
 import json
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -9,23 +17,99 @@ from ..inputs.errors import DrillError
 
 
 def write_atomic(path, data: str | bytes, private: bool = False) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder; ``private``
-    files (holding secrets, such as a drill room's tokens) are readable by their owner only."""
+    """Write ``data`` to ``path``; ``private`` files (holding secrets, such as a drill room's
+    tokens) are readable by their owner only."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o600 if private else 0o644)  # mkstemp makes every file private
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if str(path) == "-":
+        _fail_as_drill_error("-", _write_stream, sys.stdout.buffer, data)
+    else:
+        replace_files(path.parent, {path.name: data}, private=private)
     return path
+
+
+def replace_files(folder, files: dict[str, str | bytes], stale: tuple[str, ...] = (), private: bool = False) -> list[Path]:
+    """Write every one of ``files`` (names relative to ``folder``) to a temporary file first,
+    then rename them all into place, and remove the ``stale`` names this run did not write:
+    if anything fails before the renames, the folder keeps the previous run's files untouched."""
+    folder = Path(folder)
+    staged: list[tuple[str, Path]] = []
+    direct: list[tuple[Path, str | bytes]] = []
+    try:
+        for name, data in files.items():
+            path = folder / name
+            if _is_special(path):
+                direct.append((path, data))
+            else:
+                target = _followed(path)
+                staged.append((_stage(target, data, private), target))
+        for tmp, target in staged:
+            _fail_as_drill_error(target, os.replace, tmp, target)
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for path, data in direct:
+        _write_direct(path, data)
+    for name in stale:
+        if name not in files:
+            _fail_as_drill_error(folder / name, lambda p: Path(p).unlink(missing_ok=True), folder / name)
+    return [folder / name for name in files]
+
+
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` (followed if a symlink) exists and is something other than a regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise DrillError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise DrillError(f"{path}: is a folder, not a file")
+    return not stat.S_ISREG(mode)
+
+
+def _followed(path: Path) -> Path:
+    """The file a symlink names (so the link stays and its target is replaced), else ``path``."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _stage(path: Path, data: str | bytes, private: bool) -> str:
+    """A fully written, synced temporary file beside ``path``, ready to be renamed onto it."""
+    def write():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                _write_stream(out, data)
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o600 if private else 0o644)  # mkstemp makes every file private
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return tmp
+    return _fail_as_drill_error(path, write)
+
+
+def _write_direct(path: Path, data: str | bytes) -> None:
+    """A device, FIFO or a symlink to one: written in place (opening it follows any symlink)."""
+    def write():
+        with open(path, "wb") as out:
+            _write_stream(out, data)
+    _fail_as_drill_error(path, write)
+
+
+def _write_stream(out, data: str | bytes) -> None:
+    out.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+    out.flush()
+
+
+def _fail_as_drill_error(path, action, *args):
+    """Run ``action``; a full disk, a read-only folder or a missing permission is the user's to fix."""
+    try:
+        return action(*args)
+    except OSError as exc:
+        raise DrillError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def read_json(path, missing: str) -> dict:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..inputs import units
 from ..model.incident import found_nothing
-from .files import write_atomic
+from .files import replace_files
 from .scoring import CHECKLIST
 
 
@@ -408,14 +408,20 @@ def plot_timeline(result, held: str | None = None, rules: list[dict] | None = No
     return buffer.getvalue()
 
 
+OUTPUTS = ("events.jsonl", "score.json", "report.md", "timeline.png")
+
+
 def write_outputs(result, card: dict, out: Path, held: str | None = None, rules: list[dict] | None = None) -> list[Path]:
     """events.jsonl, score.json, report.md and, when the drill kept its metric samples,
-    timeline.png (a live drill's titled with the day it was ``held``), each written atomically."""
-    out = Path(out)
+    timeline.png (a live drill's titled with the day it was ``held``): all rendered first,
+    then put in place together, so the folder never holds parts of two runs (a previous
+    run's timeline.png goes when this one has none)."""
     plotted = bool(result.samples)
-    written = [
-        write_atomic(out / "events.jsonl", result.jsonl()),
-        write_atomic(out / "score.json", json.dumps(score_document(result, card), indent=2) + "\n"),
-        write_atomic(out / "report.md", markdown(result, card, plot=plotted)),
-    ]
-    return written + [write_atomic(out / "timeline.png", plot_timeline(result, held, rules))] if plotted else written
+    files = {
+        "events.jsonl": result.jsonl(),
+        "score.json": json.dumps(score_document(result, card), indent=2) + "\n",
+        "report.md": markdown(result, card, plot=plotted),
+    }
+    if plotted:
+        files["timeline.png"] = plot_timeline(result, held, rules)
+    return replace_files(out, files, stale=OUTPUTS)

@@ -25,7 +25,7 @@ from ..authoring.generate import DIFFICULTIES
 from ..inputs import config, units, yamlfile
 from ..inputs.actions import ROLES
 from ..inputs.errors import DrillError
-from ..inputs.yamlfile import Checker, number, one_of, text
+from ..inputs.yamlfile import Checker, one_of, text, whole
 from .store import Drill, parse_quarter, quarter_bounds, roles_held
 
 MODES = ("simulated", "live")
@@ -86,7 +86,7 @@ def load_plan(path, roster: config.Roster | None = None) -> Plan:
             continue
         entry = Entry(
             date=f.get("date", units.date, dt.date(2000, 1, 1), required=True),
-            seed=int(f.get("seed", _whole, 0)),
+            seed=f.get("seed", whole(), 0),
             mode=f.get("mode", one_of(*MODES), "simulated"),
         )
         if first and "date" in f.data and not first <= entry.date <= last:
@@ -100,13 +100,6 @@ def load_plan(path, roster: config.Roster | None = None) -> Plan:
     doc.done()
     check.raise_problems()
     return Plan(quarter, path, tuple(entries))
-
-
-def _whole(value) -> int:
-    value = number(value)
-    if value != int(value) or value < 0:
-        raise ValueError(f"expected a whole number, 0 or more, got {value!r}")
-    return int(value)
 
 
 def _scenario_field(f, where: str) -> dict:
@@ -138,7 +131,7 @@ def _scenario_field(f, where: str) -> dict:
     if kinds[0] == "random":
         spec.done()
         return {"random": difficulty}
-    seed = spec.get("seed", _whole, 0, required=True)
+    seed = spec.get("seed", whole(), 0, required=True)
     spec.done()
     return {"generate": (difficulty, seed)}
 

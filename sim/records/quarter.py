@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..inputs import units
 from ..outputs import report
-from ..outputs.files import write_atomic
+from ..outputs.files import replace_files
 from ..outputs.scoring import CHECKLIST
 from .plan import Plan, carried_out, duplicates, status
 from .store import Drill, quarter_bounds, shift_quarter
@@ -373,13 +373,10 @@ def render(context: dict) -> tuple[str, str]:
 
 
 def write(context: dict, drills: list[Drill], out: Path) -> list[Path]:
-    """report.html, report.md, drills.csv and the charts, each written atomically."""
+    """report.html, report.md, drills.csv and the charts, all rendered first and put in place together."""
     out = Path(out)
     html, md = render(context)
     rows = [d.as_row() for d in drills if d.quarter == context["quarter"]]
     csv = pd.DataFrame(rows).to_csv(index=False, lineterminator="\n") if rows else "id\n"
-    written = [write_atomic(out / "report.html", html), write_atomic(out / "report.md", md),
-               write_atomic(out / "drills.csv", csv)]
-    written += [write_atomic(out / name, png) for name, png in context["charts"].items()]
-    return written
+    return replace_files(out, {"report.html": html, "report.md": md, "drills.csv": csv, **context["charts"]})
 

@@ -1,0 +1,122 @@
+"""`drill compare` survives losing a worker or being stopped: a dead worker's batch runs
+again on a new one, and a comparison killed (SIGKILL) or stopped (SIGTERM) leaves no
+process behind and resumes into the same folder with a byte-identical runs.parquet."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim.analysis import compare, journal
+from sim.cli import main
+from sim.inputs.config import load_scenario
+from sim.inputs.variants import load_variant
+
+from .conftest import DATA, REPO
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+
+VARIANTS = REPO / "drills" / "variants"
+TINY = DATA / "tiny.yaml"
+ARGS = ["compare", str(TINY), "--variant", f"baseline={VARIANTS / 'baseline.yaml'}",
+        "--variant", f"fast={VARIANTS / 'cadence-15m.yaml'}", "--runs", "64", "--seed", "7",
+        "--process", str(REPO / "drills" / "process.yaml"), "--roster", str(REPO / "drills" / "roster.yaml")]
+
+
+def _children() -> dict[int, int]:
+    """pid -> parent pid of every process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = _children()
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists()
+            and "zombie" not in Path(f"/proc/{p}/status").read_text(errors="replace").lower()}
+
+
+def _plan(runs: int, seed: int) -> compare.Plan:
+    """The plan ARGS give `drill compare`."""
+    process, roster = REPO / "drills" / "process.yaml", REPO / "drills" / "roster.yaml"
+    return compare.Plan((load_scenario(TINY),), (load_variant("baseline", VARIANTS / "baseline.yaml", process, roster),
+                                                 load_variant("fast", VARIANTS / "cadence-15m.yaml", process, roster)),
+                        runs=runs, seed=seed)
+
+
+def test_a_killed_worker_s_batch_runs_again_on_a_new_one():
+    plan = _plan(48, 3)
+    killed = []
+
+    def kill_a_worker(_):
+        if not killed:
+            workers = [p for p in _descendants(os.getpid()) if "forkserver" in Path(f"/proc/{p}/cmdline").read_text()]
+            workers = [p for p in workers if _children().get(p) in workers]  # forked by the forkserver
+            os.kill(workers[0], signal.SIGKILL)
+            killed.append(workers[0])
+
+    pooled = [row for rows in compare.execute(plan, workers=2, progress=kill_a_worker) for row in rows]
+    serial = [row for rows in compare.execute(plan) for row in rows]
+    assert killed and pooled == serial and len(serial) == 96
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_stopped_comparison_leaves_no_process_and_resumes_byte_identical(tmp_path, how):
+    out = tmp_path / "stopped"
+    command = [sys.executable, "-c", "from sim.cli import main; main()", *ARGS, "--workers", "2", "--out", str(out)]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    kept = out / journal.NAME
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not kept.exists() or kept.read_text().count("\n") < 3):
+        assert child.poll() is None, "the comparison ended before it could be stopped"
+        time.sleep(0.05)
+    family = _descendants(child.pid)
+    assert family  # the forkserver and its workers
+    child.send_signal(how)
+    assert child.wait(30) != 0
+    deadline = time.monotonic() + 15
+    while _alive(family) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(family), "workers kept running after the comparison was stopped"
+    finished = kept.read_text().count("\n") - 1
+    assert finished >= 2 and not (out / "runs.parquet").exists()
+    assert json.loads(kept.read_text().splitlines()[0])["per_batch"] == 4  # 64 runs // (8 x 2 workers)
+
+    result = CliRunner().invoke(main, [*ARGS, "--workers", "2", "--out", str(out)])  # the same command again
+    assert result.exit_code == 0, result.output
+    done = int(result.output.split("already done")[0].split(": ")[-1].split()[0])
+    assert done >= finished  # every batch finished before the stop was taken, none run again
+    assert sorted(p.name for p in out.iterdir()) == ["plots", "runs.parquet", "summary.html", "summary.md"]
+    uninterrupted = compare.write_runs(compare.execute(_plan(64, 7)), tmp_path / "whole" / "runs.parquet")
+    assert (out / "runs.parquet").read_bytes() == uninterrupted.read_bytes()
+
+
+def test_a_journal_of_another_plan_is_not_taken(tmp_path):
+    out = tmp_path / "cmp"
+    out.mkdir()
+    (out / journal.NAME).write_text('{"plan": "another", "per_batch": 3}\n{"batch": 0, "rows": []}\n')
+    result = CliRunner().invoke(main, [*ARGS, "--runs", "12", "--workers", "1", "--out", str(out)])
+    assert "Carrying on" not in result.output
+    assert result.exit_code == 0, result.output
+    assert not (out / journal.NAME).exists()
+    assert len(pd.read_parquet(out / "runs.parquet")) == 24  # 12 runs x 2 variants, none taken from the stale journal
