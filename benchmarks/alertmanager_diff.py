@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_alertmanager_differential import BINARY, differential, late  # noqa: E402
+from tests.test_alertmanager_differential import BINARY, differential  # noqa: E402
 
 
 def main():

@@ -603,7 +603,7 @@ def alertmanager(config_file, out):
     inhibit rules, time intervals and receivers, which every drill then uses. Into an existing file it
     merges (route and inhibit rules replaced, receivers and time intervals by name); mail servers,
     credentials and the integrations' addresses are left out and listed on stderr."""
-    from .authoring.alerting import import_alertmanager
+    from .authoring.amimport import import_alertmanager
     from .inputs.alertmanager import TEAM_FILE
     from .outputs.files import write_atomic
 
@@ -625,16 +625,16 @@ def check_alerts(scenario, events_file, process_file, roster):
     """Would we even be paged? For SCENARIO's fault story: which rules fire and when, which stay silent,
     what is notified to which receiver, and who is paged at what time and urgency. By default the
     scenario is played with nobody acknowledging, so every escalation shows; --events reads a run's log."""
-    from .analysis import alerting
+    from .analysis import alertcheck
     from .inputs import config
     from .inputs.alertmanager import for_drill
 
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     team = config.load_roster(roster or config.default_file("drills/roster.yaml"), process)
     scn = config.load_scenario(config.scenario_path(scenario))
-    events = alerting.read_events(events_file) if events_file else alerting.unanswered(scn, process, team)
-    paged_by = alerting.receivers(for_drill(scn.monitoring), team)
-    for line in alerting.lines(alerting.check(events, scn), scn, paged_by):
+    events = alertcheck.read_events(events_file) if events_file else alertcheck.unanswered(scn, process, team)
+    paged_by = alertcheck.receivers(for_drill(scn.monitoring), team)
+    for line in alertcheck.lines(alertcheck.check(events, scn), scn, paged_by):
         click.echo(line)
 
 

@@ -15,8 +15,7 @@ import pytest
 
 from sim import load_scenario
 from sim.inputs.config import Process
-from sim.outputs.scoring import (customer_impact_min, duties, role_coverage, score, stakeholder_waits,
-                                 update_deadlines)
+from sim.outputs.scoring import customer_impact_min, duties, role_coverage, score, stakeholder_waits, update_deadlines
 
 from .conftest import DATA
 

@@ -7,8 +7,8 @@ secondary; one without pages nobody).
 
 from dataclasses import dataclass, field
 
-from ...inputs.config import escalation
 from ...inputs.config import Monitoring as MonitoringConfig
+from ...inputs.config import escalation
 
 
 @dataclass
