@@ -160,3 +160,11 @@ def test_an_explicit_kind_decides_and_must_match_the_file(write):
     # Loaders accept their own kind, so a file with `kind: scenario` runs too.
     text = (SCENARIOS / "checkout-config-push.yaml").read_text(encoding="utf-8")
     assert load_scenario(write("c.yaml", "kind: scenario\n" + text)).name == load_scenario(SCENARIOS / "checkout-config-push.yaml").name
+
+
+def test_a_scenario_name_too_long_for_the_file_system_is_no_file():
+    # found by benchmarks/fuzz_inputs.py: a plan naming a 5,000-character scenario raised OSError
+    from sim.inputs.config import scenario_path
+
+    with pytest.raises(DrillError, match="no such scenario file"):
+        scenario_path("x" * 5000)

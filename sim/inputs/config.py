@@ -877,15 +877,22 @@ def library() -> list[Path]:
     return sorted(folders[0].glob("*.yaml")) if folders else []
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name the file system refuses (too long) names no file
+        return False
+
+
 def scenario_path(name_or_path: str | None) -> Path:
     """A scenario file from a path, or a name in ``scenarios/`` (here, then the repository's)."""
     name = name_or_path or DEFAULT_SCENARIO
     path = Path(name)
-    if path.exists():
+    if _exists(path):
         return path
     for folder in _scenario_folders():
         for candidate in (folder / name, folder / f"{name}.yaml"):
-            if candidate.exists():
+            if _exists(candidate):
                 return candidate
     raise DrillError(f"{name}: no such scenario file, and no scenario of that name in scenarios/")
 
