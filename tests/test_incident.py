@@ -180,5 +180,5 @@ def test_a_script_action_past_the_calendar_is_refused_where_it_is_written(write)
     # The reader refuses the escaped lone surrogate first, at its line, before any action is read.
     assert str(refused.value).splitlines() == [f"{script}:6: invalid YAML: control character '\\ud800' in '\\ud800'"]
     script.write_text(script.read_text().replace('"\\ud800"', "y"))
-    with pytest.raises(DrillError, match=r"far.yaml:5: actions: a duration is at most a year \(8784h\)"):
+    with pytest.raises(DrillError, match=r"far.yaml:5: actions: update: 'next_update': a duration is at most a year \(8784h\)"):
         load_script(script, load_scenario(DATA / "tiny.yaml").start)

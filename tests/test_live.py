@@ -160,16 +160,20 @@ def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
     journaled = (tmp_path / INPUTS).read_text()
     update = {"do": "update", "by": "ana", "status": "investigating", "summary": "looking"}
     late = "more than a day after the drill's end"
-    for odd, reason in ((("next_update", "+99999999999h"), f"update: the next update at +99999999999h is {late}"),
-                        (("next_update", "+1" + "0" * 50 + "h"), late),
-                        (("next_update", "9999-12-31T23:59:59-12:00"), "update: 'next_update' lies beyond the calendar"),
+    too_long = "update: 'next_update': a duration is at most a year (8784h)"
+    for odd, reason in ((("next_update", "+99999999999h"), too_long),
+                        (("next_update", "+1" + "0" * 50 + "h"), too_long),
+                        (("next_update", "+28h"), f"update: the next update at +28h is {late}"),  # horizon 3h + a day
+                        (("next_update", "9999-12-31T23:59:59-12:00"), "update: 'next_update': expected a time"),  # past 8999
                         (("summary", "\ud800"), "update: 'summary' is not valid Unicode text (it holds a lone surrogate)"),
                         (("eta", "x" * 201), "update: 'eta' is longer than 200 characters"),
                         (("summary", "x" * 2001), "update: 'summary' is longer than 2000 characters")):
         answer = live.act(update | dict([odd]))
         assert not answer.ok and reason in answer.reason, (odd, answer.reason)
+    assert live.act({"do": "schedule_postmortem", "by": "ana", "date": "2028-01-01"}).reason == \
+        "schedule_postmortem: the date 2028-01-01 is more than a year after the drill's start (2026-04-20)"
     assert live.act({"do": "schedule_postmortem", "by": "ana", "date": "9999-12-31"}).reason == \
-        "schedule_postmortem: the date 9999-12-31 is more than a year after the drill's start (2026-04-20)"
+        "schedule_postmortem: 'date': expected a date from 1900 to 8999, got '9999-12-31'"
     assert live.act({"do": "look", "by": "ana", "service": "s" * 101}).reason == "look: 'service' is longer than 100 characters"
     assert (tmp_path / INPUTS).read_text() == journaled  # none of them was journaled
     # The horizon is 3h (17:40): a next update up to a day after it is a promise a drill can hold.
@@ -200,7 +204,7 @@ def test_a_journaled_input_an_older_version_failed_on_becomes_a_rejection_on_res
     rejections = [e for e in after if e["kind"] == "action.rejected"]
     assert [(e["t"], e["by"], e["do"], e["reason"]) for e in rejections] == [
         (700, "kim", "severity", "'kim' is not taking part in this drill"),
-        (800, "ana", "update", "update: the next update at +99999999999h is more than a day after the drill's end")]
+        (800, "ana", "update", "update: 'next_update': a duration is at most a year (8784h), got '99999999999h'")]
     assert [e for e in after if e["kind"] != "action.rejected"] == before  # nothing else changed
     assert after == again.drill.log.events  # the journal holds them now, in their place
     assert LiveDrill.open(tmp_path).drill.log.events == after  # and the next resume needs no repair

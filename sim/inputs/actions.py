@@ -94,7 +94,10 @@ def _convert(do: str, name: str, value, start: dt.datetime, horizon: float | Non
     if name == "next_update":
         if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > MAX_NAME:
             raise ValueError(f"{do}: 'next_update' must be a time such as 15:20 or +30m")
-        t = units.moment(value, start)
+        try:
+            t = units.moment(value, start)
+        except ValueError as exc:
+            raise ValueError(f"{do}: 'next_update': {exc}") from None
         if horizon is not None and t > horizon + NEXT_UPDATE_AFTER_HORIZON:
             raise ValueError(f"{do}: the next update at {value} is more than a day after the drill's end")
         units.at(start, t)  # past the calendar's end: OverflowError
@@ -102,7 +105,10 @@ def _convert(do: str, name: str, value, start: dt.datetime, horizon: float | Non
     if name == "date":
         if not isinstance(value, (str, dt.date)) or len(str(value)) > MAX_NAME:
             raise ValueError(f"{do}: 'date' must be a date such as 2026-04-23")
-        day = units.date(value)
+        try:
+            day = units.date(value)
+        except ValueError as exc:
+            raise ValueError(f"{do}: 'date': {exc}") from None
         if horizon is not None and day > (start + POSTMORTEM_WITHIN).date():
             raise ValueError(f"{do}: the date {day} is more than a year after the drill's start ({start.date()})")
         return day.isoformat()

@@ -880,8 +880,8 @@ def library() -> list[Path]:
 def _exists(path: Path) -> bool:
     try:
         return path.exists()
-    except OSError:  # a name the file system refuses (too long) names no file
-        return False
+    except OSError as exc:  # a name the file system refuses (too long): say so, as reading it would
+        raise DrillError(f"{path}: {exc.strerror or exc}") from None
 
 
 def scenario_path(name_or_path: str | None) -> Path:
