@@ -545,6 +545,20 @@ def import_():
     """Turn files of other tools into scenarios."""
 
 
+def _imported(text: str, out: Path | None, notes: list[tuple[str, list]], then: str) -> None:
+    """An importer's file to ``out`` (or stdout), and on stderr what it could not take, then what comes next."""
+    from .outputs.files import write_atomic
+
+    for label, lines in notes:
+        for line in lines:
+            click.echo(f"{label}: {line}", err=True)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(out, text)
+        click.echo(f"Wrote {out}; {then}", err=True)
+
+
 @import_.command()
 @click.argument("experiment", type=_file)
 @click.option("--topology", "topology_file", type=_file, help="Topology file (default: drills/topology.yaml).")
@@ -556,16 +570,9 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
     times its pauses give, its steady-state probes the alerts. What cannot be mapped is listed on stderr."""
     from .authoring.chaos import import_experiment
     from .inputs.topology import load_topology, topology_path
-    from .outputs.files import write_atomic
 
     made = import_experiment(experiment, load_topology(topology_path(topology_file)), mapping, target)
-    for line in made.skipped:
-        click.echo(f"not mapped: {line}", err=True)
-    if out is None:
-        click.echo(made.text, nl=False)
-    else:
-        write_atomic(out, made.text)
-        click.echo(f"Wrote {out}; run it with: drill run {out}", err=True)
+    _imported(made.text, out, [("not mapped", made.skipped)], f"run it with: drill run {out}")
 
 
 @import_.command()
@@ -579,19 +586,11 @@ def prometheus(rules, topology_file, out):
     Rules drillsim cannot evaluate are left out and listed on stderr with their line."""
     from .authoring.promimport import import_rules
     from .inputs.topology import load_topology
-    from .outputs.files import write_atomic
 
     topology = load_topology(topology_file) if topology_file else None
     made = import_rules(list(rules), topology, out)
-    for line in made.skipped:
-        click.echo(f"not imported: {line}", err=True)
-    for line in made.unseen:
-        click.echo(f"no data: {line}", err=True)
-    if out is None:
-        click.echo(made.text, nl=False)
-    else:
-        write_atomic(out, made.text)
-        click.echo(f"Wrote {out}; drills pick it up from there when it is in drills/monitoring/", err=True)
+    _imported(made.text, out, [("not imported", made.skipped), ("no data", made.unseen)],
+              "drills pick it up from there when it is in drills/monitoring/")
 
 
 @import_.command()
@@ -605,15 +604,11 @@ def alertmanager(config_file, out):
     credentials and the integrations' addresses are left out and listed on stderr."""
     from .authoring.amimport import import_alertmanager
     from .inputs.alertmanager import TEAM_FILE
-    from .outputs.files import write_atomic
 
     out = out or Path(TEAM_FILE)
     made = import_alertmanager(config_file, out)
-    for line in made.dropped:
-        click.echo(f"left out: {line}", err=True)
-    write_atomic(out, made.text)
-    click.echo(f"Wrote {out}; every drill run here routes its alerts with it. Check who is paged: "
-               "drill check-alerts SCENARIO", err=True)
+    _imported(made.text, out, [("left out", made.dropped)],
+              "every drill run here routes its alerts with it. Check who is paged: drill check-alerts SCENARIO")
 
 
 @main.command("check-alerts")
