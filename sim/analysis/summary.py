@@ -174,6 +174,18 @@ def render(context: dict) -> tuple[str, str]:
     return env.get_template("summary.md.j2").render(context), env.get_template("summary.html.j2").render(context)
 
 
+ECDF_POINTS = 4000  # more steps than a plot has pixels across; beyond it, matplotlib's memory grows with the runs
+
+
+def _ecdf(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The empirical CDF of sorted ``x`` as step points: every value, or ``ECDF_POINTS`` evenly
+    spaced ranks of a larger sample (each still exactly on the curve)."""
+    ranks = np.arange(1, x.size + 1)
+    if x.size > ECDF_POINTS:
+        ranks = np.unique(np.linspace(1, x.size, ECDF_POINTS).round().astype(int))
+    return x[ranks - 1], ranks / x.size
+
+
 def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
     """Left: the distribution per variant (empirical CDF); right: the paired differences from the baseline."""
     import matplotlib
@@ -188,7 +200,7 @@ def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
     for name in variants:
         x = np.sort(wide[name].dropna().to_numpy())
         if x.size:
-            left.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=name)
+            left.step(*_ecdf(x), where="post", label=name)
     left.set(title=f"{label}: distribution", xlabel=f"{label} ({shown})" if shown else label, ylabel="share of runs ≤ x")
     if left.get_legend_handles_labels()[0]:  # a metric no run reached (nothing mitigated) has no curve
         left.legend(fontsize=8)
