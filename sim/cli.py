@@ -843,8 +843,11 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     variants = tuple(load_variant(n, f, process_file, roster) for n, f in variant_specs)
     plan = cmp.Plan(scns, variants, runs, seed, weight_list)
     out = out or Path("reports") / "compare" / (name or cmp.default_name(plan))
-    workers = workers or os.cpu_count() or 1
-    where = f"Dask cluster {dask_address}" if dask_address else f"{workers} local worker{'s' * (workers > 1)}"
+    # On a cluster, batches are cut for its worker threads, as they are for local cores.
+    client = cmp.connect(dask_address) if dask_address else None
+    workers = sum(client.nthreads().values()) if client else workers or os.cpu_count() or 1
+    where = (f"the Dask cluster at {dask_address} ({workers} worker thread{'s' * (workers != 1)} now)" if client
+             else f"{workers} local worker{'s' * (workers > 1)}")
     click.echo(f"{plan.drills} drills ({runs} runs x {len(variants)} variants) on {where}", err=True)
     started = time.perf_counter()
     done = [0]
@@ -869,7 +872,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
                     bar.update(n, done[0])
 
                 runs_file = stack.enter_context(
-                    cmp.staged_runs(cmp.execute(plan, workers, dask_address, progress, kept), out / "runs.parquet"))
+                    cmp.staged_runs(cmp.execute(plan, workers, client, progress, kept), out / "runs.parquet"))
             elapsed = time.perf_counter() - started
             click.echo(f"Simulated {plan.drills} drills in {elapsed:.1f} s ({plan.drills / elapsed:,.0f} drills/s)", err=True)
             # The summary is made from the staged runs file and both go into place together: a
@@ -883,6 +886,8 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     finally:
         kept.close()
         signal.signal(signal.SIGTERM, previous)
+        if client:
+            client.close()
     journal.remove(out)  # only now: until runs.parquet is in place, the journal is the work done
     click.echo((out / "summary.md").read_text(encoding="utf-8").split("## Per metric")[0].rstrip())
     click.echo(f"\nWrote runs.parquet, {', '.join(p.name for p in written[:2])} and {len(written) - 3} plots to {out}/")

@@ -208,12 +208,7 @@ def _run(plan: Plan, todo: list, workers: int, dask, progress) -> Iterator[tuple
     """``(index, rows)`` of each of ``todo``'s batches, in order, on whichever executor."""
     context = (plan.scenarios, plan.variants)
     if dask is not None:
-        from distributed import Client
-
-        try:
-            client = dask if isinstance(dask, Client) else Client(dask, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise DrillError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
+        client = connect(dask)
         try:
             slots = max(1, sum(client.nthreads().values()))
             [shared] = client.scatter([context], broadcast=True)  # one object, on every worker
@@ -229,6 +224,18 @@ def _run(plan: Plan, todo: list, workers: int, dask, progress) -> Iterator[tuple
             if progress:
                 progress(len(rows))
             yield index, rows
+
+
+def connect(dask):
+    """A ``distributed.Client`` of the cluster whose scheduler is at ``dask`` (a Client is given back)."""
+    from distributed import Client
+
+    if isinstance(dask, Client):
+        return dask
+    try:
+        return Client(dask, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise DrillError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
 
 
 def _local_pool(context, todo, workers, progress):
