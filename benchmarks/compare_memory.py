@@ -35,7 +35,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _descendants(root: int) -> list[int]:
+def _grandchildren(root: int) -> list[int]:
+    """The pool's workers: children of the command's forkserver (the forkserver itself,
+    a child of the command, only forks them)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -43,12 +45,7 @@ def _descendants(root: int) -> list[int]:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(parent, []).append(int(stat.parent.name))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
+    return [grandchild for child in children.get(root, []) for grandchild in children.get(child, [])]
 
 
 def _high_water_kb(pid: int) -> int:
@@ -76,7 +73,7 @@ def measure(runs: int, workers: int, scenario: str, out: Path) -> dict:
 
     def sample():
         while not stop.wait(0.2):
-            for pid in _descendants(child.pid):
+            for pid in _grandchildren(child.pid):
                 peaks[pid] = max(peaks.get(pid, 0), _high_water_kb(pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -89,7 +86,7 @@ def measure(runs: int, workers: int, scenario: str, out: Path) -> dict:
     elapsed = time.perf_counter() - started
     if child.returncode:
         raise SystemExit(f"drill compare --runs {runs} exited {child.returncode}:\n{errors.decode(errors='replace')}")
-    workers_kb = sorted(peaks.values(), reverse=True)[:workers]  # the forkserver is the smallest: left out
+    workers_kb = sorted(peaks.values(), reverse=True)
     return {"runs": runs, "seconds": elapsed, "main": usage.ru_maxrss, "workers": workers_kb,
             "total": usage.ru_maxrss + sum(workers_kb), "parquet": (out / "runs.parquet").stat().st_size}
 
