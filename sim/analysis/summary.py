@@ -1,7 +1,8 @@
 """The variant comparison report: statistics per metric and variant, summary.md, summary.html, plots.
 
-Reads ``runs.parquet`` back (only the columns it needs), so it works the same for a
-hundred runs or a hundred thousand, and can be re-made from the file alone.
+Reads ``runs.parquet`` back one metric column at a time, so it works the same for a
+hundred runs or a million (its memory holds one metric's numbers, never the rows), and
+can be re-made from the file alone.
 """
 
 import io
@@ -97,7 +98,7 @@ def analyse(wide, variants: list[str], better: str | None, rng: np.random.Genera
 
 
 def _failures(path) -> list[dict]:
-    """Per variant with failed drills: how many, the first run and its error (the file is in run order)."""
+    """Per variant with failed drills: how many, the first run and its error."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
