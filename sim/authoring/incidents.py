@@ -33,7 +33,8 @@ OUTCOMES = ("detected", "impact", "recovered", "note")
 SEATS = ("oncall", *ROLES)
 LEAD_IN = 300.0  # the replay opens five quiet minutes before the impact began
 MAGNITUDE = 0.5  # error rate of the replayed fault: records say "down", rarely how far (an assumption)
-ASSUMED_RECOVERY = 300.0  # after the fix, when no line says when the metrics were back
+ASSUMED_RECOVERY = 300.0
+IMPACT = 0.01  # the replayed service's impact threshold (the scenario default); its baseline error rate is 0  # after the fix, when no line says when the metrics were back
 SCRAPE = 15.0
 _DETECTED = re.compile(r"^\s*alerts? (fires|fired|firing|triggered)\s*:?\s*", re.I)  # the timeline says it again  # the replay's scrape and evaluation interval: moments land on this grid
 
@@ -322,40 +323,46 @@ def read_pagerduty(path: Path, doc, words: Words) -> Record:
 
 
 def read_alertmanager(path: Path, doc) -> Record:
-    """An Alertmanager webhook history: each payload's alerts; the first firing alert is the
-    detection, and the moment the last one resolved the recovery."""
+    """An Alertmanager webhook history: every alert of every payload, by fingerprint (or labels).
+    The first alert to start is the detection; the moment the last one ended, once all resolved,
+    the recovery. A payload without per-alert status (older Alertmanagers) gives its own."""
     payloads = doc if isinstance(doc, list) else [doc]
     record = Record(sources=[f"Alertmanager webhook history: {path.name}"])
-    firing: dict = {}
-    last_resolved = None
+    alerts: dict = {}  # key -> [name, summary, started, ended or None, where]
     for index, payload in enumerate(payloads, 1):
         where = f"{path}:{index}"
         if not isinstance(payload, dict) or not isinstance(payload.get("alerts"), list):
             raise DrillError(f"{where}: expected an Alertmanager webhook payload (version 4) with 'alerts'")
         for alert in payload["alerts"]:
-            labels = alert.get("labels") or {} if isinstance(alert, dict) else {}
-            if not isinstance(alert, dict) or not isinstance(labels, dict) or "status" not in alert:
-                raise DrillError(f"{where}: an alert needs 'status' and 'labels'")
+            labels = alert.get("labels") if isinstance(alert, dict) else None
+            status = (alert.get("status") or payload.get("status")) if isinstance(alert, dict) else None
+            if not isinstance(labels, dict) or status not in ("firing", "resolved"):
+                raise DrillError(f"{where}: an alert needs 'labels' and a status (firing or resolved)")
             key = alert.get("fingerprint") or json.dumps(labels, sort_keys=True)
-            name = labels.get("alertname", "alert")
             service = labels.get("service") or labels.get("job") or labels.get("app")
             if service and not record.service:
                 record.service = _name(service)
-            if alert["status"] == "firing" and key not in firing:
-                at = _when(path, index, alert.get("startsAt"), "startsAt")
-                firing[key] = at
-                summary = (alert.get("annotations") or {}).get("summary", "")
-                record.moments.append(Moment(at, where, f"{name} firing{': ' + summary if summary else ''}", ("detected",)))
-            elif alert["status"] == "resolved" and key in firing:
-                at = _when(path, index, alert.get("endsAt"), "endsAt")
-                del firing[key]
-                last_resolved = at if last_resolved is None or at > last_resolved else last_resolved
-                if not firing:
-                    record.moments.append(Moment(at, where, f"{name} resolved; no alert firing", ("recovered",)))
-                else:
-                    record.moments.append(Moment(at, where, f"{name} resolved", ("note",)))
+            started = _when(path, index, _seconds(alert.get("startsAt")), "startsAt")
+            seen = alerts.setdefault(key, [labels.get("alertname", "alert"), (alert.get("annotations") or {}).get("summary", ""),
+                                           started, None, where])
+            seen[2] = min(seen[2], started)
+            seen[3] = _when(path, index, _seconds(alert.get("endsAt")), "endsAt") if status == "resolved" else None
+    firsts = sorted(alerts.values(), key=lambda a: a[2])
+    for number, (name, summary, started, _, where) in enumerate(firsts):
+        record.moments.append(Moment(started, where, f"{name} firing{': ' + summary if summary else ''}",
+                                     ("detected",) if number == 0 else ("note",)))
+    ends = sorted((a for a in alerts.values() if a[3] is not None), key=lambda a: a[3])
+    for number, (name, _, _, ended, where) in enumerate(ends):
+        last = number == len(alerts) - 1
+        record.moments.append(Moment(ended, where, f"{name} resolved" + ("; no alert firing" if last else ""),
+                                     ("recovered",) if last else ("note",)))
     record.title = record.title or "Alertmanager history"
     return record
+
+
+def _seconds(value):
+    """Alertmanager writes nanoseconds (``06:33:21.873077559-05:00``); Python reads at most microseconds."""
+    return re.sub(r"(\.\d{6})\d+", r"\1", value) if isinstance(value, str) else value
 
 
 def read(paths: list[Path], words: Words, day: dt.date | None = None) -> Record:
@@ -417,6 +424,7 @@ class _Team:
         return self.seats[seat]
 
 
+_IN_AN_INCIDENT = ("severity", "assign", "page", "update", "resolve", "stand_down", "schedule_postmortem")
 _DOER = {"ack": "oncall", "look": "oncall", "declare": "oncall", "investigate": "ops", "mitigate": "ops"}
 
 
@@ -457,9 +465,13 @@ def build(record: Record, name: str | None = None, hidden: bool = False) -> Impo
                 unplayed.append(f"{m.where}: {m.text} -> {said['do']}: {why}")
             elif act is not None:
                 actions.append((m, act))
+    if not actions:
+        unplayed.append("no action of the team in the records (an Alertmanager history holds only alerts): "
+                        "give the postmortem or the PagerDuty log entries too")
     recovered = next((m for m in record.moments if m.said and "recovered" in m.said and m.at >= detected.at), None)
     fixes = [(m, a) for m, a in actions if a["do"] == "mitigate" and (recovered is None or m.at <= recovered.at)]
-    fix = fixes[-1] if fixes else None
+    # The world fixes the fault at the first mitigation of the kind that ended it: that one is the fix.
+    fix = next(f for f in fixes if f[1]["action"] == fixes[-1][1]["action"]) if fixes else None
     severity = record.severity or state["severity"]
     if severity is None:
         severity = "SEV2"
@@ -508,7 +520,7 @@ def _action(said: dict, m: Moment, team: _Team, state: dict, service: str, detec
         role = said.get("role")
         if role not in ROLES:
             return None, f"no role ({', '.join(ROLES)}) in the line"
-        fields.update(role=role, who=team.person(_name(said["who"])) if said.get("who") else role)
+        fields.update(role=role, who=team.person(_name(said["who"]) if said.get("who") else role))
         team.seats[role] = fields["who"]
     elif do == "page":
         teams = [_name(t) for t in re.split(r",|\band\b|&|/", said.get("teams", "")) if _name(t) != "service"]
@@ -517,7 +529,11 @@ def _action(said: dict, m: Moment, team: _Team, state: dict, service: str, detec
         fields["teams"] = teams
         state["teams"].update(teams)
     elif do == "update":
+        # A rule's own status (identified, mitigating) stands; the default, investigating, becomes
+        # mitigating once a mitigation was tried.
         status = said.get("status", "investigating")
+        if status == "investigating" and state.get("mitigated"):
+            status = "mitigating"
         fields.update(status=status if status in STATUSES else "investigating", summary=m.text[:2000])
         if state["resolved"]:
             fields["status"] = "resolved"
@@ -527,6 +543,7 @@ def _action(said: dict, m: Moment, team: _Team, state: dict, service: str, detec
         if said.get("action") not in MITIGATIONS:
             return None, f"no mitigation ({', '.join(MITIGATIONS)}) in the line"
         fields.update(action=said["action"], service=service)
+        state["mitigated"] = True
     elif do == "resolve":
         fields["summary"] = m.text[:2000]
         state["resolved"] = True
@@ -534,7 +551,7 @@ def _action(said: dict, m: Moment, team: _Team, state: dict, service: str, detec
         if not said.get("date"):
             return None, "no date (YYYY-MM-DD) in the line"
         fields["date"] = said["date"]
-    if do not in ("ack", "declare") and not state["declared"]:
+    if do in _IN_AN_INCIDENT and not state["declared"]:
         return None, "the incident was not declared yet (the process takes this action only in a declared incident)"
     return {"do": do, "by": person, **fields}, ""
 
@@ -549,8 +566,7 @@ def _scenario(record, name, start, service, detected, began, recovered, fix, sev
         fault["kind"] = BUILTIN_WORDS.kinds.get(act["action"], "config_push")
         fault["fixes"] = [act["action"]]
         if recovered is not None:
-            # Level 0 one second before the recovered line: the scrape at that moment sees it clear.
-            fault["recovery"] = units.human(max(1.0, (recovered.at - m.at).total_seconds() - 1))
+            fault["recovery"] = f"{_recovery((recovered.at - m.at).total_seconds())}s"
         else:
             fault["recovery"] = units.human(ASSUMED_RECOVERY)
             assumptions.append(f"metrics back {units.human(ASSUMED_RECOVERY)} after the {act['action']} "
@@ -574,7 +590,7 @@ def _scenario(record, name, start, service, detected, began, recovered, fix, sev
     # The real pager's escalation is in the records, not replayed: the page waits for the real acknowledgement.
     escalation = max(300.0, max(acks) + 60.0) if acks else 300.0
     services = {service: {"team": service, "customer_facing": True, "critical": severity == "SEV1",
-                          "request_rate": 100, "error_rate": "0.1%", "latency_p99_ms": 300}}
+                          "request_rate": 100, "error_rate": "0%", "latency_p99_ms": 300, "impact": {"error_rate": f"{IMPACT:.0%}"}}}
     for team in teams:
         if team != service:
             services[team] = {"team": team, "request_rate": 50, "error_rate": "0.1%", "latency_p99_ms": 200}
@@ -597,9 +613,18 @@ def _scenario(record, name, start, service, detected, began, recovered, fix, sev
         "monitoring": {"group_wait": "0s", "scrape_interval": f"{SCRAPE:g}s", "evaluation_interval": f"{SCRAPE:g}s",
                        "escalation_timeout": units.human(escalation)},
         "truth": {"severity": severity, "root_cause": (record.root_cause or "not given in the records")[:2000],
-                  "teams_needed": [t for t in teams if t in {s["team"] for s in services.values()}] or [service],
+                  "teams_needed": teams,  # those the real team paged: the records say no more
                   **({"fix": f"{fault['fixes'][0]} {service}"} if fault["fixes"] else {})},
     }
+
+
+def _recovery(span: float) -> int:
+    """How long the fixed fault takes to fade so that the customer impact (errors above the 1%
+    impact threshold, a 2% share of the replay's 50%) ends between one scrape before the
+    recovered line and one second before it: the scrape at the line sees it over, the one
+    before does not. Whole seconds, as the scenario file writes them."""
+    share = IMPACT / MAGNITUDE
+    return max(1, int((span - 1) / (1 - share)))
 
 
 def _scenario_text(scenario: dict, record: Record, assumptions: list, hidden: bool) -> str:
@@ -623,7 +648,7 @@ def _script(team: _Team, actions: list, notes: list, t, start: dt.datetime) -> s
              "# Each action says which line of the records it comes from.", "participants:"]
     for person in team.people or [oncall]:
         lines.append(f"  - {{name: {json.dumps(person)}" + (", oncall: primary}" if person == oncall else "}"))
-    lines.append("actions:")
+    lines.append("actions:" if actions else "actions: []  # the records name no action of the team")
     events = sorted([(m.at, 0, m, a) for m, a in actions] + [(m.at, 1, m, None) for m in notes], key=lambda e: (e[0], e[1]))
     for at, _, m, act in events:
         if act is None:
