@@ -579,6 +579,8 @@ def _scenario(record, name, start, service, detected, began, recovered, fix, sev
     else:
         fault["fixes"] = ["rollback"]
         assumptions.append("no line says what ended it: a rollback of the service is taken as the fix")
+    if fault["fixes"]:
+        assumptions.append("investigating the service shows the root cause after 10m (for the drill version's players)")
     fault["findings"] = [{"service": service, "after": "10m", "root_cause": True,
                           "text": (record.root_cause or f"The cause of {record.title or 'the incident'}")[:2000],
                           "suggests": fault["fixes"][0]}] if fault["fixes"] else []
@@ -637,9 +639,11 @@ def _scenario_text(scenario: dict, record: Record, assumptions: list, hidden: bo
 
 
 def _clock(moment: dt.datetime, start: dt.datetime) -> str:
+    """A script time: the clock time on the start's day, else an offset from the start (which a
+    script checked on its own reads too)."""
     if moment.date() == start.date():
         return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "+" + units.human((moment - start).total_seconds())
 
 
 def _script(team: _Team, actions: list, notes: list, t, start: dt.datetime) -> str:
@@ -655,7 +659,8 @@ def _script(team: _Team, actions: list, notes: list, t, start: dt.datetime) -> s
             lines.append(f"  # {_clock(at, start)} {m.where}: {m.text[:160]} (not an action)")
             continue
         body = ", ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in act.items())
-        comment = f"  # {m.where}" + (f"; {m.assumed}" if m.assumed else "")
+        comment = f"  # {m.where}" + (f" ({at:%Y-%m-%d %H:%M:%S} UTC)" if at.date() != start.date() else "") + \
+            (f"; {m.assumed}" if m.assumed else "")
         lines.append(f"  - {{at: {json.dumps(_clock(at, start))}, {body}}}{comment}")
     return "\n".join(lines) + "\n"
 
