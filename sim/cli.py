@@ -675,7 +675,7 @@ def incident(records, mapping, name, service, day, severity, hidden, out):
                   f"play it with: drill live {scenario_file} --name YOU, or drill serve {scenario_file}")
         return
     script_file = out / f"{made.name}.script.yaml"
-    _imported(made.script, script_file, [], f"the team's actions")
+    _imported(made.script, script_file, [], "the team's actions, for drill run --script")
     _imported(made.scenario, scenario_file, notes,
               f"score the real incident with: drill run {scenario_file} --script {script_file}; "
               f"keep it with: drill record-incident {scenario_file} --script {script_file}")

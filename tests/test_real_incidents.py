@@ -140,8 +140,8 @@ def test_a_pagerduty_log_replays_with_the_people_it_names(tmp_path):
     made = import_incident([REAL / "pagerduty-log-entries.json"])
     assert made.name == "1234-checkout-api-error-rate-above-5"
     assert '{name: "dana-reyes", oncall: primary}' in made.script
-    assert made.unmapped == [f"{REAL / 'pagerduty-log-entries.json'}:log_entries[2]: "
-                             "responder_request_log_entry: Dana Reyes requested help from Payments"]
+    assert made.unmapped == [(f"{REAL / 'pagerduty-log-entries.json'}:12: "
+                              "responder_request_log_entry: Dana Reyes requested help from Payments")]
     # Trigger 09:45:00; acknowledged 09:47:30 (2m30s); the note "SEV2 declared" at 09:52 (7m); the
     # note "Rolled back" 10:12 (27m); resolved 10:41 (56m), which also ends the impact: 56 min.
     assert metrics(replay(made.scenario, made.script, tmp_path)) == {
@@ -159,8 +159,8 @@ def test_an_alertmanager_history_gives_the_alert_story_and_says_it_has_no_action
     history = tmp_path / "history.jsonl"
     history.write_text(json.dumps(firing) + "\n" + json.dumps(resolved) + "\n", encoding="utf-8")
     made = import_incident([history])
-    assert made.unplayed == ["no action of the team in the records (an Alertmanager history holds only alerts): "
-                             "give the postmortem or the PagerDuty log entries too"]
+    assert made.unplayed == [("no action of the team in the records (an Alertmanager history holds only alerts): "
+                              "give the postmortem or the PagerDuty log entries too")]
     card = replay(made.scenario, made.script, tmp_path)
     # Fired 02:10, resolved 02:52:00.12; the file keeps whole seconds, so the fault ends at 02:51:59
     # and the scrape at 02:52:00 sees the impact over: 42 min.
@@ -233,8 +233,12 @@ def test_a_bad_postmortem_says_where_and_what(text, message, tmp_path):
 
 @pytest.mark.parametrize("name, text, message", [
     ("pd.json", '{"log_entries": [\n  {"type": "trigger_log_entry", "created_at": "yesterday"}\n]}',
-     "pd.json:1: log_entries[0].created_at: expected an ISO 8601 UTC time"),
+     "pd.json:2: log_entries[0].created_at: expected an ISO 8601 UTC time"),
     ("am.json", '[{"alerts": [{"labels": {}}]}]', "am.json:1: an alert needs 'labels' and a status"),
+    ("am.jsonl", '{"alerts": []}\n\n{"alerts": [{"labels": {}, "status": "firing", "startsAt": "soon"}]}\n',
+     "am.jsonl:3: startsAt: expected an ISO 8601 UTC time"),
+    ("pd2.json", '{"log_entries": [{"type": "trigger_log_entry", "created_at": "2026-01-01T00:00:00Z", "agent": "x", '
+                 '"service": 7}]}', None),
     ("x.json", '{"a": 1,\n "b": }', "x.json:2: not JSON"),
     ("w.yaml", "lines:\n  - {match: '(', then: note}\n", "w.yaml:2: lines[0].match: not a regular expression"),
     ("w.yaml", "lines:\n  - {match: 'x', then: {do: fly}}\n", "w.yaml:2: lines[0].then: do: unknown action 'fly'"),
@@ -245,6 +249,9 @@ def test_a_bad_record_or_mapping_says_where_and_what(name, text, message, tmp_pa
     args = ["import", "incident", str(REAL / "cloudflare-2019-07-02.md"), "--mapping", str(path)] if name == "w.yaml" \
         else ["import", "incident", str(path)]
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o")])
+    if message is None:  # odd but readable: imported, never a traceback
+        assert result.exit_code == 0, result.output
+        return
     assert result.exit_code == 2 and message in result.output, result.output
 
 

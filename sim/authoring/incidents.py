@@ -22,11 +22,12 @@ from pathlib import Path
 import yaml
 
 from ..inputs import units, yamlfile
-from ..inputs.actions import FIELDS, MITIGATIONS, ROLES, STATUSES
-from ..inputs.config import SEVERITIES, load_scenario, load_script
+from ..inputs.actions import FIELDS, MITIGATIONS, ROLES, STATUSES, parse_action
+from ..inputs.config import SEVERITIES, load_script
 from ..inputs.errors import DrillError
 from ..inputs.faults import FAULT_KINDS
-from ..inputs.yamlfile import Checker, Fields, one_of, text
+from ..inputs.yamlfile import Checker, one_of, text
+from . import story
 
 BUILTIN = Path(__file__).resolve().parent / "incident_words.yaml"
 OUTCOMES = ("detected", "impact", "recovered", "note")
@@ -36,7 +37,7 @@ MAGNITUDE = 0.5  # error rate of the replayed fault: records say "down", rarely 
 ASSUMED_RECOVERY = 300.0
 IMPACT = 0.01  # the replayed service's impact threshold (the scenario default); its baseline error rate is 0  # after the fix, when no line says when the metrics were back
 SCRAPE = 15.0
-_DETECTED = re.compile(r"^\s*alerts? (fires|fired|firing|triggered)\s*:?\s*", re.I)  # the timeline says it again  # the replay's scrape and evaluation interval: moments land on this grid
+_DETECTED = re.compile(r"^\s*alerts? (fires|fired|firing|triggered)\s*:?\s*", re.IGNORECASE)  # the timeline says it again  # the replay's scrape and evaluation interval: moments land on this grid
 
 
 # --- the words -> actions table ---------------------------------------------------------
@@ -159,10 +160,10 @@ class Record:
     assumptions: list = field(default_factory=list)
 
 
-_HEADER = re.compile(r"^\s*[-*]?\s*\**(date|service|severity|source|sources|team)\**\s*:\s*(.+?)\s*$", re.I)
+_HEADER = re.compile(r"^\s*[-*]?\s*\**(date|service|severity|source|sources|team)\**\s*:\s*(.+?)\s*$", re.IGNORECASE)
 _ENTRY = re.compile(r"^\s*(?:[-*]\s*)?(?:(\d{4}-\d{2}-\d{2})[ T])?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([A-Za-z]{1,5})?"
                     r"\s*[-\u2013\u2014:]\s+(.+?)\s*$")
-_ASSUMED = re.compile(r"\s*\[(assum(?:ed|ption)[^\]]*)\]\s*$", re.I)
+_ASSUMED = re.compile(r"\s*\[(assum(?:ed|ption)[^\]]*)\]\s*$", re.IGNORECASE)
 _SECTION = re.compile(r"^\s*#{1,6}\s*(?:\d+\.\s*)?(.+?)\s*#*\s*$")
 
 
@@ -228,7 +229,7 @@ def read_postmortem(path: Path, words: Words, day: dt.date | None = None) -> Rec
         hours, minutes, seconds = int(entry[2]), int(entry[3]), int(entry[4] or 0)
         if hours > 23 or minutes > 59 or seconds > 59:
             raise DrillError(f"{path}:{number}: {entry[2]}:{entry[3]} is not a clock time")
-        moment = dt.datetime.combine(date, dt.time(hours, minutes, seconds), dt.timezone.utc)
+        moment = dt.datetime.combine(date, dt.time(hours, minutes, seconds), dt.UTC)
         if previous is not None and moment < previous:
             if entry[1]:
                 raise DrillError(f"{path}:{number}: {moment:%Y-%m-%d %H:%M} is before the line above it")
@@ -244,7 +245,7 @@ def read_postmortem(path: Path, words: Words, day: dt.date | None = None) -> Rec
 
 
 def _severity(value: str) -> str | None:
-    found = re.fullmatch(r"\s*sev\s*([1-4])\s*", str(value), re.I)
+    found = re.fullmatch(r"\s*sev\s*([1-4])\s*", str(value), re.IGNORECASE)
     return f"SEV{found[1]}" if found else None
 
 
@@ -253,31 +254,55 @@ def _name(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")[:60] or "service"
 
 
-def _json(path: Path):
-    """A JSON document, or JSON lines; a problem names the file and line."""
+def _json(path: Path) -> tuple[object, list]:
+    """A JSON document or JSON lines, and the line each item of its list of records starts on
+    (the top-level list, PagerDuty's ``log_entries``, or the lines), so that a problem names
+    the file and line."""
     try:
         body = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise DrillError(f"{path}:1: not UTF-8 text") from None
     try:
-        return json.loads(body)
+        doc = json.loads(body)
     except json.JSONDecodeError as first:
-        items = []
+        items, lines = [], []
         for number, line in enumerate(body.splitlines(), 1):
             if line.strip():
                 try:
                     items.append(json.loads(line))
                 except json.JSONDecodeError as exc:
-                    where = first.lineno if number == 1 else number
-                    raise DrillError(f"{path}:{where}: not JSON: {(first if number == 1 else exc).msg}") from None
-        return items
+                    problem = first if not items else exc  # not JSON lines either: the whole file's error
+                    raise DrillError(f"{path}:{problem.lineno if not items else number}: not JSON: {problem.msg}") from None
+                lines.append(number)
+        return items, lines
+    found = re.search(r'"log_entries"\s*:\s*\[', body) if isinstance(doc, dict) else re.match(r"\s*\[", body)
+    return doc, _item_lines(body, found.end() if found else len(body))
 
 
-def _when(path: Path, index: int, value, what: str) -> dt.datetime:
+def _item_lines(body: str, at: int) -> list[int]:
+    """The line each item of the JSON list whose items begin at ``at`` starts on."""
+    decoder, lines = json.JSONDecoder(), []
+    while True:
+        at = len(body) - len(body[at:].lstrip(" \t\r\n,"))
+        if at >= len(body) or body[at] == "]":
+            return lines
+        lines.append(body.count("\n", 0, at) + 1)
+        try:
+            at = decoder.raw_decode(body, at)[1]
+        except json.JSONDecodeError:
+            return lines
+
+
+def _ref(value) -> dict:
+    """A nested object of a record (an agent, a channel), or an empty one when it is not an object."""
+    return value if isinstance(value, dict) else {}
+
+
+def _when(where: str, value, what: str) -> dt.datetime:
     try:
         return units.timestamp(value)
     except ValueError as exc:
-        raise DrillError(f"{path}:{index}: {what}: {exc}") from None
+        raise DrillError(f"{where}: {what}: {exc}") from None
 
 
 # PagerDuty log entry types and what each says; the rest are listed as not mapped.
@@ -289,7 +314,7 @@ _PAGERDUTY = {"trigger_log_entry": ("detected",), "acknowledge_log_entry": ({"do
               "snooze_log_entry": ("note",), "unsnooze_log_entry": ("note",)}
 
 
-def read_pagerduty(path: Path, doc, words: Words) -> Record:
+def read_pagerduty(path: Path, doc, words: Words, lines: list) -> Record:
     """A PagerDuty incident's log entries (``{"log_entries": [...]}`` or the list itself): the
     trigger is the detection, acknowledgements and resolutions are the agents' actions, notes
     are read through the words table (a note "SEV1 declared" declares)."""
@@ -298,20 +323,20 @@ def read_pagerduty(path: Path, doc, words: Words) -> Record:
         raise DrillError(f"{path}:1: expected PagerDuty log entries: {{\"log_entries\": [...]}}")
     record = Record(sources=[f"PagerDuty log entries: {path.name}"])
     for index, entry in enumerate(entries, 1):
-        where = f"{path}:log_entries[{index - 1}]"
+        where = f"{path}:{lines[index - 1] if index <= len(lines) else 1}"
         if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
-            raise DrillError(f"{where}: a log entry is an object with a 'type'")
-        at = _when(path, index, entry.get("created_at"), f"log_entries[{index - 1}].created_at")
-        kind, agent = entry["type"], entry.get("agent") or {}
-        person = _name(agent["summary"]) if agent.get("type", "").startswith("user") and agent.get("summary") else None
-        service = (entry.get("service") or {}).get("summary")
+            raise DrillError(f"{where}: log_entries[{index - 1}]: a log entry is an object with a 'type'")
+        at = _when(where, entry.get("created_at"), f"log_entries[{index - 1}].created_at")
+        kind, agent = entry["type"], _ref(entry.get("agent"))
+        person = _name(agent["summary"]) if str(agent.get("type", "")).startswith("user") and agent.get("summary") else None
+        service = _ref(entry.get("service")).get("summary")
         if service and not record.service:
             record.service = _name(service)
-        incident = (entry.get("incident") or {}).get("summary")
-        record.title = record.title or (incident or "")
+        incident = _ref(entry.get("incident")).get("summary")
+        record.title = record.title or str(incident or "")
         summary = str(entry.get("summary") or kind)
         if kind == "annotate_log_entry":
-            channel = entry.get("channel") or {}
+            channel = _ref(entry.get("channel"))
             note = str(channel.get("summary") or channel.get("notes") or channel.get("content") or summary)
             record.moments.append(Moment(at, where, note, words.read(note), by=person))
             continue
@@ -322,7 +347,7 @@ def read_pagerduty(path: Path, doc, words: Words) -> Record:
     return record
 
 
-def read_alertmanager(path: Path, doc) -> Record:
+def read_alertmanager(path: Path, doc, lines: list) -> Record:
     """An Alertmanager webhook history: every alert of every payload, by fingerprint (or labels).
     The first alert to start is the detection; the moment the last one ended, once all resolved,
     the recovery. A payload without per-alert status (older Alertmanagers) gives its own."""
@@ -330,7 +355,7 @@ def read_alertmanager(path: Path, doc) -> Record:
     record = Record(sources=[f"Alertmanager webhook history: {path.name}"])
     alerts: dict = {}  # key -> [name, summary, started, ended or None, where]
     for index, payload in enumerate(payloads, 1):
-        where = f"{path}:{index}"
+        where = f"{path}:{lines[index - 1] if index <= len(lines) else 1}"
         if not isinstance(payload, dict) or not isinstance(payload.get("alerts"), list):
             raise DrillError(f"{where}: expected an Alertmanager webhook payload (version 4) with 'alerts'")
         for alert in payload["alerts"]:
@@ -338,15 +363,15 @@ def read_alertmanager(path: Path, doc) -> Record:
             status = (alert.get("status") or payload.get("status")) if isinstance(alert, dict) else None
             if not isinstance(labels, dict) or status not in ("firing", "resolved"):
                 raise DrillError(f"{where}: an alert needs 'labels' and a status (firing or resolved)")
-            key = alert.get("fingerprint") or json.dumps(labels, sort_keys=True)
+            key = str(alert.get("fingerprint") or json.dumps(labels, sort_keys=True, default=str))
             service = labels.get("service") or labels.get("job") or labels.get("app")
             if service and not record.service:
                 record.service = _name(service)
-            started = _when(path, index, _seconds(alert.get("startsAt")), "startsAt")
-            seen = alerts.setdefault(key, [labels.get("alertname", "alert"), (alert.get("annotations") or {}).get("summary", ""),
-                                           started, None, where])
+            started = _when(where, _seconds(alert.get("startsAt")), "startsAt")
+            seen = alerts.setdefault(key, [str(labels.get("alertname", "alert")),
+                                           str(_ref(alert.get("annotations")).get("summary", "")), started, None, where])
             seen[2] = min(seen[2], started)
-            seen[3] = _when(path, index, _seconds(alert.get("endsAt")), "endsAt") if status == "resolved" else None
+            seen[3] = _when(where, _seconds(alert.get("endsAt")), "endsAt") if status == "resolved" else None
     firsts = sorted(alerts.values(), key=lambda a: a[2])
     for number, (name, summary, started, _, where) in enumerate(firsts):
         record.moments.append(Moment(started, where, f"{name} firing{': ' + summary if summary else ''}",
@@ -372,14 +397,14 @@ def read(paths: list[Path], words: Words, day: dt.date | None = None) -> Record:
         if path.suffix.lower() in (".md", ".markdown", ".txt"):
             part = read_postmortem(path, words, day)
         else:
-            doc = _json(path)
+            doc, lines = _json(path)
             is_pagerduty = (isinstance(doc, dict) and "log_entries" in doc) or (
                 isinstance(doc, list) and doc and isinstance(doc[0], dict) and str(doc[0].get("type", "")).endswith("_log_entry"))
             if is_pagerduty:
-                part = read_pagerduty(path, doc, words)
+                part = read_pagerduty(path, doc, words, lines)
             elif (isinstance(doc, dict) and "alerts" in doc) or (isinstance(doc, list) and doc and isinstance(doc[0], dict)
                                                                 and "alerts" in doc[0]):
-                part = read_alertmanager(path, doc)
+                part = read_alertmanager(path, doc, lines)
             else:
                 raise DrillError(f"{path}:1: not an incident record drillsim reads (a postmortem .md, PagerDuty "
                                  "log entries {\"log_entries\": [...]}, or Alertmanager webhook payloads)")
@@ -553,7 +578,12 @@ def _action(said: dict, m: Moment, team: _Team, state: dict, service: str, detec
         fields["date"] = said["date"]
     if do in _IN_AN_INCIDENT and not state["declared"]:
         return None, "the incident was not declared yet (the process takes this action only in a declared incident)"
-    return {"do": do, "by": person, **fields}, ""
+    act = {"do": do, "by": person, **fields}
+    try:
+        parse_action(act, m.at)  # the shape a script needs (a team's rule may give odd fields)
+    except ValueError as exc:
+        return None, str(exc)
+    return act, ""
 
 
 def _scenario(record, name, start, service, detected, began, recovered, fix, severity, teams, assumptions, t, hidden):
@@ -689,19 +719,17 @@ def _rejections(made: Imported) -> list:
 
     from ..model.engine import run_drill
 
+    try:
+        scenario = story.load_text(made.scenario, made.name)
+    except DrillError as exc:  # the importer's own mistake: say it as one
+        raise DrillError(f"the imported scenario does not load: {exc}") from None
+    if made.script is None:
+        return []
     with tempfile.TemporaryDirectory() as folder:
-        scenario_file = Path(folder) / "scenario.yaml"
-        scenario_file.write_text(made.scenario, encoding="utf-8")
-        try:
-            scenario = load_scenario(scenario_file)
-        except DrillError as exc:  # the importer's own mistake: say it as one
-            raise DrillError(f"the imported scenario does not load: {exc}") from None
-        if made.script is None:
-            return []
         script_file = Path(folder) / "script.yaml"
         script_file.write_text(made.script, encoding="utf-8")
         script = load_script(script_file, scenario.start)
-        events = run_drill(scenario, script=script, samples=False).events
+    events = run_drill(scenario, script=script, samples=False).events
     origin = {i: line.split("# ", 1)[1] for i, line in
               enumerate(ln for ln in made.script.splitlines() if ln.startswith("  - {at:"))}
     order = {(a.do, a.by, t): i for i, (t, a) in enumerate(script.actions)}
