@@ -159,8 +159,8 @@ def test_an_alertmanager_history_gives_the_alert_story_and_says_it_has_no_action
     history = tmp_path / "history.jsonl"
     history.write_text(json.dumps(firing) + "\n" + json.dumps(resolved) + "\n", encoding="utf-8")
     made = import_incident([history])
-    assert made.unplayed == [("no action of the team in the records (an Alertmanager history holds only alerts): "
-                              "give the postmortem or the PagerDuty log entries too")]
+    assert made.unplayed == [("no action of the team to replay in the records (an Alertmanager history, for one, "
+                              "holds only alerts): give the postmortem or the PagerDuty log entries too")]
     card = replay(made.scenario, made.script, tmp_path)
     # Fired 02:10, resolved 02:52:00.12; the file keeps whole seconds, so the fault ends at 02:51:59
     # and the scrape at 02:52:00 sees the impact over: 42 min.
@@ -222,10 +222,12 @@ def test_record_incident_keeps_it_apart_from_the_drills(tmp_path, drill_store, a
     ("# T\nDate: 2026-04-20\n## Summary\nnothing\n", "pm.md:1: no timeline"),
     ("# T\nDate: 2026-04-20\nSeverity: high\n## Timeline\n14:47 UTC - Alert fires\n", "pm.md:3: Severity: expected one of"),
     ("# T\n## Timeline\n2026-04-20 14:47 UTC - Alert fires\n2026-04-20 14:40 UTC - Ack\n", "pm.md:4: 2026-04-20 14:40 is before"),
+    ("# T\nDate: 2026-02-30\n## Timeline\n14:47 UTC - Alert fires\n", "pm.md:2: Date: expected a date such as"),
+    ("\udcff", "pm.md:1: not UTF-8 text"),
 ])
 def test_a_bad_postmortem_says_where_and_what(text, message, tmp_path):
     path = tmp_path / "pm.md"
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
     result = CliRunner().invoke(main, ["import", "incident", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and message in result.output, result.output
     assert not (tmp_path / "o").exists()  # nothing half written
@@ -253,6 +255,15 @@ def test_a_bad_record_or_mapping_says_where_and_what(name, text, message, tmp_pa
         assert result.exit_code == 0, result.output
         return
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_an_action_past_the_week_a_replay_lasts_is_listed_not_dropped(tmp_path):
+    path = tmp_path / "long.md"
+    path.write_text("# Long\nDate: 2026-01-05\n## Timeline\n10:00 UTC - Alert fires\n10:05 UTC - SEV2 declared\n"
+                    "2026-01-20 10:00 UTC - Incident resolved\n", encoding="utf-8")
+    made = import_incident([path])
+    assert made.unplayed == [f"{path}:6: Incident resolved -> resolve: more than 168h after the replay starts "
+                             "(a drill lasts at most a week)"]
 
 
 def test_the_cli_writes_both_files_and_says_what_it_could_not_map(tmp_path):

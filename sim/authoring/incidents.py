@@ -23,7 +23,7 @@ import yaml
 
 from ..inputs import units, yamlfile
 from ..inputs.actions import FIELDS, MITIGATIONS, ROLES, STATUSES, parse_action
-from ..inputs.config import SEVERITIES, load_script
+from ..inputs.config import MAX_HORIZON, SEVERITIES, load_script
 from ..inputs.errors import DrillError
 from ..inputs.faults import FAULT_KINDS
 from ..inputs.yamlfile import Checker, one_of, text
@@ -486,13 +486,15 @@ def build(record: Record, name: str | None = None, hidden: bool = False) -> Impo
                     notes.append(m)
                 continue
             act, why = _action(dict(said), m, team, state, service, detected)
+            if not why and t(m.at) > MAX_HORIZON:
+                act, why = None, f"more than {units.human(MAX_HORIZON)} after the replay starts (a drill lasts at most a week)"
             if why:
                 unplayed.append(f"{m.where}: {m.text} -> {said['do']}: {why}")
             elif act is not None:
                 actions.append((m, act))
     if not actions:
-        unplayed.append("no action of the team in the records (an Alertmanager history holds only alerts): "
-                        "give the postmortem or the PagerDuty log entries too")
+        unplayed.append("no action of the team to replay in the records (an Alertmanager history, for one, holds "
+                        "only alerts): give the postmortem or the PagerDuty log entries too")
     recovered = next((m for m in record.moments if m.said and "recovered" in m.said and m.at >= detected.at), None)
     fixes = [(m, a) for m, a in actions if a["do"] == "mitigate" and (recovered is None or m.at <= recovered.at)]
     # The world fixes the fault at the first mitigation of the kind that ended it: that one is the fix.
@@ -616,7 +618,7 @@ def _scenario(record, name, start, service, detected, began, recovered, fix, sev
                           "suggests": fault["fixes"][0]}] if fault["fixes"] else []
     last = max([m.at for m in record.moments] + [detected.at])
     span = t(last)
-    horizon = min(7 * 86400.0, max(2 * 3600.0, span + 3600.0) if not hidden else max(3 * 3600.0, 2 * span))
+    horizon = min(MAX_HORIZON, max(2 * 3600.0, span + 3600.0) if not hidden else max(3 * 3600.0, 2 * span))
     acks = [(m.at - detected.at).total_seconds() for m in record.moments
             if m.said and any(isinstance(s, dict) and s.get("do") == "ack" for s in m.said)]
     # The real pager's escalation is in the records, not replayed: the page waits for the real acknowledgement.
