@@ -581,15 +581,19 @@ def import_():
     """Turn files of other tools into scenarios."""
 
 
-def _imported(text: str, out: Path | None, notes: list[tuple[str, list]], then: str) -> None:
-    """An importer's file to ``out`` (or stdout), and on stderr what it could not take, then what comes next."""
-    from .outputs.files import write_atomic
+def _imported(text: str, out: Path | None, notes: list[tuple[str, list]], then: str, beside: dict | None = None) -> None:
+    """An importer's file to ``out`` (or stdout), with any files ``beside`` it (name -> text) put in
+    place together; on stderr what it could not take, then what comes next."""
+    from .outputs.files import replace_files, write_atomic
 
     for label, lines in notes:
         for line in lines:
             click.echo(f"{label}: {line}", err=True)
     if out is None:
         click.echo(text, nl=False)
+    elif beside:
+        replace_files(out.parent, {out.name: text, **beside})
+        click.echo(f"Wrote {out} and {', '.join(str(out.parent / name) for name in beside)}; {then}", err=True)
     else:
         write_atomic(out, text)
         click.echo(f"Wrote {out}; {then}", err=True)
@@ -675,10 +679,10 @@ def incident(records, mapping, name, service, day, severity, hidden, out):
                   f"play it with: drill live {scenario_file} --name YOU, or drill serve {scenario_file}")
         return
     script_file = out / f"{made.name}.script.yaml"
-    _imported(made.script, script_file, [], "the team's actions, for drill run --script")
     _imported(made.scenario, scenario_file, notes,
               f"score the real incident with: drill run {scenario_file} --script {script_file}; "
-              f"keep it with: drill record-incident {scenario_file} --script {script_file}")
+              f"keep it with: drill record-incident {scenario_file} --script {script_file}",
+              beside={script_file.name: made.script})
 
 
 @main.command("check-alerts")

@@ -277,3 +277,13 @@ def test_the_cli_writes_both_files_and_says_what_it_could_not_map(tmp_path):
     run = CliRunner().invoke(main, ["run", str(out / "fastly.yaml"), "--script", str(out / "fastly.script.yaml"),
                                     "--out", str(tmp_path / "r")])
     assert "Time to declare                  10m" in run.output
+
+
+def test_a_quarter_with_only_real_incidents_says_there_is_nothing_to_set_them_beside(tmp_path, at_repo):
+    runner = CliRunner()
+    runner.invoke(main, ["record-incident", "real/aws-us-east-1-2021-12-07", "--script",
+                         "scenarios/real/aws-us-east-1-2021-12-07.script.yaml", "--out", str(tmp_path / "r")])
+    result = runner.invoke(main, ["report", "quarter", "2021-Q4", "--out", str(tmp_path / "q")])
+    assert "No drills were recorded in 2021-Q4" in result.output  # a real incident is no drill
+    md = (tmp_path / "q" / "report.md").read_text(encoding="utf-8")
+    assert "| Time to declare (median) | - | 15m |" in md and "No drills this quarter to set them beside." in md

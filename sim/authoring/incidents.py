@@ -251,7 +251,8 @@ def _severity(value: str) -> str | None:
 
 def _name(value: str) -> str:
     """A service, team or person name from prose: lower case, words joined by ``-``."""
-    return re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")[:60] or "service"
+    name = re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")
+    return (name if len(name) <= 60 else name[:61].rsplit("-", 1)[0][:60]) or "service"  # whole words
 
 
 def _json(path: Path) -> tuple[object, list]:
