@@ -20,7 +20,7 @@ from sim.model.engine import run_drill
 from sim.outputs.scoring import score
 from sim.records import plan, store
 
-from .conftest import DATA, FIXTURES, REPO
+from .conftest import DATA, FIXTURES, REPO, paused_drill
 
 REAL = DATA / "real"
 SHIPPED = ("github-2018-10-21", "slack-2021-01-04", "aws-us-east-1-2021-12-07")
@@ -190,6 +190,17 @@ def test_the_drill_version_hides_what_the_team_did(tmp_path, at_repo):
     events = run_drill(scn, seed=1, samples=False).events
     assert next(e for e in events if e["kind"] == "alert.firing")["at"] == "2021-01-04T15:00:00Z"
     assert any(e["kind"] == "incident.resolved" for e in events)
+
+
+def test_the_drill_version_plays_live_with_a_person_on_call(tmp_path, at_repo):
+    made = import_incident([Path("scenarios/real/github-2018-10-21.md")], name="github", hidden=True)
+    path = tmp_path / "github-drill.yaml"
+    path.write_text(made.scenario, encoding="utf-8")
+    live = paused_drill(tmp_path / "live", path)
+    live.advance(until=8 * 60)  # the replay opens at 22:47; the real alert fired at 22:54 (t=420)
+    page = next(e for e in live.drill.log.events if e["kind"] == "page.sent")
+    assert (page["to"], page["at"]) == ("ana", "2018-10-21T22:54:00Z")
+    assert live.act({"do": "ack", "by": "ana"}).ok  # from here on, what happens is the people's
 
 
 def test_record_incident_keeps_it_apart_from_the_drills(tmp_path, drill_store, at_repo):
