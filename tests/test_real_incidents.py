@@ -298,3 +298,10 @@ def test_a_quarter_with_only_real_incidents_says_there_is_nothing_to_set_them_be
     assert "No drills were recorded in 2021-Q4" in result.output  # a real incident is no drill
     md = (tmp_path / "q" / "report.md").read_text(encoding="utf-8")
     assert "| Time to declare (median) | - | 15m |" in md and "No drills this quarter to set them beside." in md
+
+
+def test_a_teams_table_names_the_fault_kind_of_its_fix(tmp_path):
+    words = tmp_path / "words.yaml"
+    words.write_text("kind: words\nlines: []\nkinds: {feature_flag: cpu_stress}\n", encoding="utf-8")
+    made = import_incident([REAL / "cloudflare-2019-07-02.md"], mapping=words)
+    assert "kind: cpu_stress" in made.scenario  # the built-in table says database_overload

@@ -157,7 +157,6 @@ class Record:
     summary: str = ""
     root_cause: str = ""
     sources: list = field(default_factory=list)  # what the record is based on (URLs, files)
-    assumptions: list = field(default_factory=list)
 
 
 _HEADER = re.compile(r"^\s*[-*]?\s*\**(date|service|severity|source|sources|team)\**\s*:\s*(.+?)\s*$", re.IGNORECASE)
@@ -414,6 +413,8 @@ def read(paths: list[Path], words: Words, day: dt.date | None = None) -> Record:
         for name in ("title", "service", "severity", "summary", "root_cause"):
             if not getattr(merged, name):
                 setattr(merged, name, getattr(part, name))
+    if not merged.moments:
+        raise DrillError(f"{paths[0]}:1: no moment of an incident in the records (no timeline line, log entry or alert)")
     merged.moments.sort(key=lambda m: m.at)  # stable: within a second, in the order the records give
     return merged
 
@@ -446,7 +447,7 @@ class _Team:
     def who(self, seat: str) -> str:
         """The person in ``seat``; an empty seat is taken by someone named after it."""
         if seat not in self.seats:
-            self.seats[seat] = self.person(seat if seat != "oncall" else "oncall")
+            self.seats[seat] = self.person(seat)
         return self.seats[seat]
 
 
@@ -454,11 +455,10 @@ _IN_AN_INCIDENT = ("severity", "assign", "page", "update", "resolve", "stand_dow
 _DOER = {"ack": "oncall", "look": "oncall", "declare": "oncall", "investigate": "ops", "mitigate": "ops"}
 
 
-def build(record: Record, name: str | None = None, hidden: bool = False) -> Imported:
-    """The scenario and script that replay ``record`` (``hidden``: the drill version, no script)."""
-    if not record.moments:
-        raise DrillError("the records hold no moments to replay")
-    assumptions = list(record.assumptions)
+def build(record: Record, name: str | None = None, hidden: bool = False, kinds: dict | None = None) -> Imported:
+    """The scenario and script that replay ``record`` (``hidden``: the drill version, no script);
+    ``kinds``: the fault kind by the mitigation that ended it (the words table's)."""
+    assumptions = []
     unmapped = [f"{m.where}: {m.text}" for m in record.moments if m.said is None]
     detected = next((m for m in record.moments if m.said and "detected" in m.said), None)
     if detected is None:
@@ -493,7 +493,7 @@ def build(record: Record, name: str | None = None, hidden: bool = False) -> Impo
                 unplayed.append(f"{m.where}: {m.text} -> {said['do']}: {why}")
             elif act is not None:
                 actions.append((m, act))
-    if not actions:
+    if not actions and not hidden:
         unplayed.append("no action of the team to replay in the records (an Alertmanager history, for one, holds "
                         "only alerts): give the postmortem or the PagerDuty log entries too")
     recovered = next((m for m in record.moments if m.said and "recovered" in m.said and m.at >= detected.at), None)
@@ -505,9 +505,9 @@ def build(record: Record, name: str | None = None, hidden: bool = False) -> Impo
         severity = "SEV2"
         assumptions.append("expected severity SEV2: neither a Severity: line nor a declaration says")
     scenario = _scenario(record, name, start, service, detected, began, recovered, fix, severity,
-                         sorted(state["teams"]), assumptions, t, hidden)
+                         sorted(state["teams"]), assumptions, t, hidden, kinds or BUILTIN_WORDS.kinds)
     scenario_name = scenario["name"]
-    script = None if hidden else _script(team, actions, notes, t, start)
+    script = None if hidden else _script(team, actions, notes, start)
     return Imported(scenario_name, _scenario_text(scenario, record, assumptions, hidden), script, unmapped,
                     unplayed, assumptions)
 
@@ -589,14 +589,15 @@ def _action(said: dict, m: Moment, team: _Team, state: dict, service: str, detec
     return act, ""
 
 
-def _scenario(record, name, start, service, detected, began, recovered, fix, severity, teams, assumptions, t, hidden):
+def _scenario(record, name, start, service, detected, began, recovered, fix, severity, teams, assumptions, t, hidden,
+              kinds):
     alert_for = max(0.0, (detected.at - began).total_seconds())
     fault = {"id": "real-incident", "kind": "config_push", "service": service, "at": units.human(t(began)),
              "magnitude": {"error_rate": f"{MAGNITUDE:.0%}"}, "ramp": "0s"}
     assumptions.append(f"the service failed {MAGNITUDE:.0%} of requests from the impact's start (records rarely say how many)")
     if fix is not None:
         m, act = fix
-        fault["kind"] = BUILTIN_WORDS.kinds.get(act["action"], "config_push")
+        fault["kind"] = kinds.get(act["action"], "config_push")
         fault["fixes"] = [act["action"]]
         if recovered is not None:
             fault["recovery"] = f"{_recovery((recovered.at - m.at).total_seconds())}s"
@@ -679,7 +680,7 @@ def _clock(moment: dt.datetime, start: dt.datetime) -> str:
     return "+" + units.human((moment - start).total_seconds())
 
 
-def _script(team: _Team, actions: list, notes: list, t, start: dt.datetime) -> str:
+def _script(team: _Team, actions: list, notes: list, start: dt.datetime) -> str:
     oncall = team.seats.get("oncall") or team.who("oncall")
     lines = ["# The team's actions in the real incident, as a timeline script (drill run --script).",
              "# Each action says which line of the records it comes from.", "participants:"]
@@ -712,7 +713,7 @@ def import_incident(paths: list[Path], mapping: Path | None = None, name: str | 
         record.service = _name(service)
     if severity:
         record.severity = severity
-    made = build(record, name, hidden)
+    made = build(record, name, hidden, words.kinds)
     return replace(made, unplayed=made.unplayed + _rejections(made))
 
 
