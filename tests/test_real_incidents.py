@@ -305,3 +305,22 @@ def test_a_teams_table_names_the_fault_kind_of_its_fix(tmp_path):
     words.write_text("kind: words\nlines: []\nkinds: {feature_flag: cpu_stress}\n", encoding="utf-8")
     made = import_incident([REAL / "cloudflare-2019-07-02.md"], mapping=words)
     assert "kind: cpu_stress" in made.scenario  # the built-in table says database_overload
+
+
+def test_records_of_one_incident_merge_in_time_order(tmp_path):
+    alerts = tmp_path / "alerts.jsonl"
+    alerts.write_text(json.dumps({"status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": "OrdersErrors", "service": "orders"},
+         "startsAt": "2026-05-04T02:10:00Z", "endsAt": "0001-01-01T00:00:00Z"}]}) + "\n", encoding="utf-8")
+    postmortem = tmp_path / "pm.md"
+    postmortem.write_text("# Orders down\nDate: 2026-05-04\n## Timeline\n02:12 UTC - On-call acknowledges the page\n"
+                          "02:15 UTC - SEV2 declared\n02:40 UTC - Rolled back the orders deploy\n"
+                          "02:52 UTC - Error rates back to normal; service restored and incident resolved\n",
+                          encoding="utf-8")
+    made = import_incident([postmortem, alerts])
+    assert made.unmapped == [] and made.unplayed == []
+    # The alert (from Alertmanager) fired at 02:10: ack 2m, declared 5m, rolled back 30m, resolved
+    # 42m; the impact from the alert to the recovered line, 42 min.
+    assert metrics(replay(made.scenario, made.script, tmp_path)) == {
+        "time_to_acknowledge_s": 120.0, "time_to_declare_s": 300.0, "time_to_mitigate_s": 1800.0,
+        "time_to_resolve_s": 2520.0, "customer_impact_min": 42.0, "actions_rejected": 0, "cadence": 0.0}
