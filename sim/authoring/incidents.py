@@ -157,6 +157,7 @@ class Record:
     summary: str = ""
     root_cause: str = ""
     sources: list = field(default_factory=list)  # what the record is based on (URLs, files)
+    files: list = field(default_factory=list)  # the records read
 
 
 _HEADER = re.compile(r"^\s*[-*]?\s*\**(date|service|severity|source|sources|team)\**\s*:\s*(.+?)\s*$", re.IGNORECASE)
@@ -410,6 +411,7 @@ def read(paths: list[Path], words: Words, day: dt.date | None = None) -> Record:
                                  "log entries {\"log_entries\": [...]}, or Alertmanager webhook payloads)")
         merged.moments += part.moments
         merged.sources += part.sources
+        merged.files.append(str(path))
         for name in ("title", "service", "severity", "summary", "root_cause"):
             if not getattr(merged, name):
                 setattr(merged, name, getattr(part, name))
@@ -664,9 +666,12 @@ def _recovery(span: float) -> int:
 
 
 def _scenario_text(scenario: dict, record: Record, assumptions: list, hidden: bool) -> str:
-    lines = [f"# {'A drill made from' if hidden else 'A replay of'} a real incident, imported by `drill import incident`.",
+    lines = [f"# {'A drill made from' if hidden else 'A replay of'} a real incident, imported by `drill import incident` "
+             f"from {', '.join(record.files)}.",
              *[f"# Source: {s}" for s in record.sources],
              "# Assumptions (what the records do not say):", *[f"#   - {a}" for a in assumptions]]
+    if any(m.assumed for m in record.moments) and not hidden:
+        lines.append("# Times the records mark as assumed are marked so beside their actions in the script.")
     if hidden:
         lines.append("# Keep this file from the players: its fault and truth tell the ending.")
     return "\n".join(lines) + "\n" + yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True, width=110)
