@@ -135,3 +135,25 @@ def test_impact_follows_the_customer_facing_threshold():
     assert w.impacted("web")  # 1 - 0.995 x (1 - 0.04995) = 5.5% errors, above web's 1% threshold
     w.observe(50)
     assert not w.impacted("web")
+
+
+def test_observing_step_by_step_gives_what_a_fresh_look_gives():
+    # The world recomputes only what changed since its last look; a new world computes everything.
+    # Through a ramp, a blip, an easing and a band-aid wearing off, both must agree exactly.
+    second = replace(FAULT, id="g", service="api", at=400.0, magnitude={"error_rate": 0.05})
+    noise = (Blip("web", "latency_p99_ms", 900.0, at=300.0, duration=60.0),)
+    stepping = World(replace(SCENARIO, faults=(FAULT, second), noise=noise))
+    for t in range(0, 2400, 15):
+        if t == 600:
+            stepping.mitigate(t, "scale_up", "db")
+        if t == 900:
+            stepping.mitigate(t, "restart", "api")
+        if t == 1500:
+            stepping.faults[1].resume(t)
+        stepping.observe(t)
+        fresh = World(replace(SCENARIO, faults=(FAULT, second), noise=noise))
+        fresh.faults = [FaultState(s.fault) for s in stepping.faults]
+        for mine, theirs in zip(fresh.faults, stepping.faults):
+            mine.segments = theirs.segments
+        fresh.observe(t)
+        assert (stepping.metrics, stepping.causes) == (fresh.metrics, fresh.causes), t
