@@ -2,8 +2,10 @@
 
 A fault's strength follows a piecewise-linear path from 0 (no effect) to 1 (its full
 magnitude): it ramps up when it starts, and mitigations bend the path down (a fix),
-down to a share (an easing), or down and back up later (a band-aid). Errors and
-latency spread from a dependency to every service that calls it.
+down to a share (an easing), or down and back up later (a band-aid). Latency spreads
+from a dependency to every service that calls it, and errors too: in full, or the share
+the caller's ``spread`` for that dependency says (retries, timeouts and fallbacks absorb
+the rest).
 """
 
 import heapq
@@ -70,6 +72,7 @@ class World:
         self.order = _callees_first(self.services)
         self._rank = {name: i for i, name in enumerate(self.order)}
         self._callers: dict[str, list[str]] = {name: [] for name in self.services}
+        self._deps = {name: [(dep, svc.spread_from(dep)) for dep in svc.depends_on] for name, svc in self.services.items()}
         for name, svc in self.services.items():
             for dep in svc.depends_on:
                 self._callers[dep].append(name)
@@ -185,11 +188,11 @@ class World:
             if m.get("memory"):
                 mem += m["memory"] * level
                 mem_by.add(fault.id)
-        for dep in svc.depends_on:
+        for dep, share in self._deps[name]:
             (dm, dc), dsvc = self._passed[dep], self.services[dep]
             extra_err = dm["error_rate"] - dsvc.error_rate
-            if extra_err > 0.0:
-                err_ok *= 1.0 - extra_err
+            if extra_err > 0.0 and share > 0.0:
+                err_ok *= 1.0 - share * extra_err
                 err_by |= dc["error_rate"]
             extra_lat = dm["latency_p99_ms"] - dsvc.latency_p99_ms
             if extra_lat > 0.0:
