@@ -7,7 +7,8 @@ Each size is a generated DAG of services (service i calls 2i+1 and 2i+2, and eve
 third also calls 2i+3, so callees are shared), two shorthand rules per service (error
 ratio above 5 % for 2 m, p99 above twice its baseline for 5 m), one bad deploy at the
 deepest leaf, default bots; each drill is simulated and scored, as `drill compare` does.
-It prints ms per drill, drills per second, events per drill and how many services the
+It prints ms per drill, drills per second, events per drill (what happens: alerts,
+notifications, pages, actions), CPU microseconds per event and how many services the
 fault reaches (the services whose metrics change), then the fitted exponent of time
 against services (the slope of log ms/drill on log services, least squares): 1 is
 linear in the estate, 0 is flat. ``--spread`` sets every dependency's error spread.
@@ -127,7 +128,8 @@ def main():
                   f"({ms:.2f} ms/drill, {events:.0f} events/drill, {n} drills)", flush=True)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"{'services':>8} {'rules':>6} {'reached':>7} {'ms/drill':>9} {'drills/s':>9} {'events/drill':>12} {'drills':>6}")
+    print(f"{'services':>8} {'rules':>6} {'reached':>7} {'ms/drill':>9} {'drills/s':>9} {'events/drill':>12} "
+          f"{'us/event':>8} {'drills':>6}")
     measured = []
     with tempfile.TemporaryDirectory() as folder:
         for n in sizes:
@@ -135,7 +137,8 @@ def main():
             path.write_text(estate(n, args.spread))
             ms, events, drills = timed(load_scenario(path), process, args.seconds, args.least, rounds=args.rounds)
             measured.append((n, ms))
-            print(f"{n:>8} {2 * n:>6} {reach(n):>7} {ms:>9.1f} {1000 / ms:>9.1f} {events:>12.0f} {drills:>6}", flush=True)
+            print(f"{n:>8} {2 * n:>6} {reach(n):>7} {ms:>9.1f} {1000 / ms:>9.1f} {events:>12.0f} "
+                  f"{1000 * ms / events:>8.1f} {drills:>6}", flush=True)
     if len(measured) > 1:
         print(f"fitted exponent (log ms/drill on log services): {slope(*zip(*measured)):.2f}")
 

@@ -265,7 +265,12 @@ class Drill:
         """
         if not self._skips or scrape_every > LOOKBACK:
             return -math.inf
-        return min(self.env.peek(), self.world.steady_until(), self.monitoring.rules.idle_until())
+        until = self.env.peek()
+        if until > self.env.now:  # cheapest first: an event due now, or a moving world, ends it at once
+            until = min(until, self.world.steady_until())
+            if until > self.env.now:
+                until = min(until, self.monitoring.rules.idle_until())
+        return until
 
     def _scrape(self, now: float, interval: float) -> None:
         """Observe the world; impact changes only where a customer-facing service's metrics did."""

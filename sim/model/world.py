@@ -51,7 +51,34 @@ class FaultState:
         self.outcome = "active"
 
 
-_CALM: dict[int, tuple] = {}  # id(services) -> (services, metrics and causes of each without faults or blips)
+class _Estate:
+    """What drills of one scenario share about its services: the order to compute them in
+    (callees first), each one's callers and dependencies (with their spread), and their
+    metrics and causes without faults or blips (``calm``, once first worked out)."""
+
+    def __init__(self, services: dict):
+        self.services = services
+        self.order = _callees_first(services)
+        self.rank = {name: i for i, name in enumerate(self.order)}
+        self.callers: dict[str, list[str]] = {name: [] for name in services}
+        self.deps = {name: [(dep, svc.spread_from(dep)) for dep in svc.depends_on] for name, svc in services.items()}
+        for name, svc in services.items():
+            for dep in svc.depends_on:
+                self.callers[dep].append(name)
+        self.calm: dict | None = None
+
+
+_ESTATES: dict[int, _Estate] = {}
+
+
+def _estate(services: dict) -> _Estate:
+    """The scenario's estate, worked out once (speed: an estate of hundreds of services)."""
+    estate = _ESTATES.get(id(services))
+    if estate is None or estate.services is not services:
+        if len(_ESTATES) > 256:
+            _ESTATES.clear()
+        estate = _ESTATES[id(services)] = _Estate(services)
+    return estate
 
 
 class World:
@@ -69,13 +96,8 @@ class World:
         self.services: dict[str, Service] = scenario.services
         self.faults = [FaultState(f) for f in scenario.faults]
         self.noise = scenario.noise
-        self.order = _callees_first(self.services)
-        self._rank = {name: i for i, name in enumerate(self.order)}
-        self._callers: dict[str, list[str]] = {name: [] for name in self.services}
-        self._deps = {name: [(dep, svc.spread_from(dep)) for dep in svc.depends_on] for name, svc in self.services.items()}
-        for name, svc in self.services.items():
-            for dep in svc.depends_on:
-                self._callers[dep].append(name)
+        self._estate = _estate(self.services)
+        self.order = self._estate.order
         self.metrics: dict[str, dict] = {}
         self.causes: dict[str, dict] = {}
         self.changed: list[str] = []  # appended to by every observation: readers keep their place in it
@@ -110,7 +132,7 @@ class World:
         dirty = {n for n in own.keys() | self._own.keys() if own.get(n) != self._own.get(n)}
         self._own = own
         passed = self._passed
-        todo = [self._rank[n] for n in dirty]
+        todo = [self._estate.rank[n] for n in dirty]
         heapq.heapify(todo)
         queued, moved = set(todo), set()
         while todo:
@@ -119,8 +141,8 @@ class World:
             if now != passed.get(name):
                 passed[name] = now
                 moved.add(name)
-                for caller in self._callers[name]:
-                    rank = self._rank[caller]
+                for caller in self._estate.callers[name]:
+                    rank = self._estate.rank[caller]
                     if rank not in queued:
                         queued.add(rank)
                         heapq.heappush(todo, rank)
@@ -129,7 +151,7 @@ class World:
         if not overlaid:
             return
         metrics, causes = dict(self.metrics), dict(self.causes)
-        for name in sorted(overlaid, key=self._rank.__getitem__):
+        for name in sorted(overlaid, key=self._estate.rank.__getitem__):
             m, c = passed[name]
             if name in blips:
                 m, c = dict(m), dict(c)
@@ -152,15 +174,13 @@ class World:
 
     def _start_calm(self) -> None:
         """The first look starts from the estate without faults or blips, worked out once per
-        scenario (drills of one scenario share its services; nothing changes these dicts)."""
-        cached = _CALM.get(id(self.services))
-        if cached is None or cached[0] is not self.services:
+        scenario (nothing changes these dicts)."""
+        estate = self._estate
+        if estate.calm is None:
             for name in self.order:
                 self._passed[name] = self._compute(name, ())
-            if len(_CALM) > 256:
-                _CALM.clear()
-            cached = _CALM[id(self.services)] = (self.services, self._passed)
-        self._passed = dict(cached[1])
+            estate.calm = self._passed
+        self._passed = dict(estate.calm)
         self.metrics = {name: m for name, (m, _) in self._passed.items()}
         self.causes = {name: c for name, (_, c) in self._passed.items()}
         self.changed.extend(self.order)
@@ -188,7 +208,7 @@ class World:
             if m.get("memory"):
                 mem += m["memory"] * level
                 mem_by.add(fault.id)
-        for dep, share in self._deps[name]:
+        for dep, share in self._estate.deps[name]:
             (dm, dc), dsvc = self._passed[dep], self.services[dep]
             extra_err = dm["error_rate"] - dsvc.error_rate
             if extra_err > 0.0 and share > 0.0:

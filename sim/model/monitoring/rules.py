@@ -34,7 +34,7 @@ _SHOWS = {"http_requests_total": ("error_rate", "request_rate"), "up": ("error_r
 _ALL = ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")
 
 
-@dataclass
+@dataclass(slots=True)
 class Alert:
     rule: AlertRule
     labels: dict
@@ -216,18 +216,19 @@ def _active(groups: tuple, services: dict) -> list[list[bool]]:
 _LABELLED: dict[int, tuple] = {}
 
 
-def _labelled_rules(rules: tuple) -> list[tuple[dict, str]]:
-    """Each shorthand rule's alert labels and fingerprint, worked out once per scenario (speed:
-    a hash per rule adds up in an estate of hundreds of rules)."""
+def _labelled_rules(rules: tuple) -> tuple[list[tuple[dict, str]], dict[str, list[int]]]:
+    """Each shorthand rule's alert labels and fingerprint, and each service's rules (indexes),
+    worked out once per scenario (speed: a hash per rule adds up in an estate of hundreds)."""
     cached = _LABELLED.get(id(rules)) if isinstance(rules, tuple) else None  # a list may change: not kept
     if cached is None or cached[0] is not rules:
-        labelled = []
-        for rule in rules:
+        labelled, watching = [], {}
+        for i, rule in enumerate(rules):
             labels = {"alertname": rule.name, "service": rule.service, **rule.labels}
             labelled.append((labels, fingerprint(labels)))
+            watching.setdefault(rule.service, []).append(i)
         if len(_LABELLED) > 256:
             _LABELLED.clear()
-        cached = _LABELLED[id(rules)] = (rules, labelled)
+        cached = _LABELLED[id(rules)] = (rules, (labelled, watching))
     return cached[1]
 
 
@@ -236,15 +237,15 @@ class Rules:
 
     def __init__(self, env, log, world, rules, notify, groups=(), evaluation_interval: float = 15.0):
         self.env, self.log, self.world, self.notify = env, log, world, notify
-        self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, _labelled_rules(rules))]
-        self._watching: dict[str, list[int]] = {}  # service -> its shorthand alerts (indexes)
-        for i, alert in enumerate(self.shorthand):
-            self._watching.setdefault(alert.rule.service, []).append(i)
+        labelled, self._watching = _labelled_rules(rules)  # and service -> its shorthand alerts (indexes)
+        self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, labelled)]
         self._unsettled: set[int] = set()  # shorthand alerts pending or held by keep_firing_for
         self._fresh: bool | None = None  # whether the last evaluation had a fresh scrape
         self._seen = len(world.changed)  # where in the world's list of changes the last evaluation stopped
         self._firing: list | None = None  # firing(), until an alert fires or resolves
         self.alerts = list(self.shorthand)  # and every Prometheus rule's alert, as its series first appears
+        self._place = {id(alert): i for i, alert in enumerate(self.alerts)}  # an alert's index in alerts
+        self._fired: set[int] = set()  # indexes of the firing alerts
         self.store = Store(world.services)
         self.groups = []
         for group, keep in zip(groups, _active(groups, world.services)):
@@ -253,6 +254,7 @@ class Rules:
             for c in compiled:
                 for matches, name in zip(c.selectors, c.names):
                     self.store.want(matches, name)
+        self._prometheus = any(compiled for _, compiled in self.groups)  # Prometheus rules to evaluate
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
         self.scraped_at: float | None = None
@@ -313,7 +315,7 @@ class Rules:
         tick before the first ``for`` or ``keep_firing_for`` deadline (a tick early, so the
         deadline's own tick is evaluated however its sum rounds); -inf with Prometheus rules,
         whose windows move at every evaluation."""
-        if any(compiled for _, compiled in self.groups):
+        if self._prometheus:
             return -math.inf
         until = math.inf
         for i in self._unsettled:
@@ -328,6 +330,7 @@ class Rules:
         for kind in taken:
             if kind != "pending":
                 self._firing = None
+                (self._fired.add if kind == "firing" else self._fired.discard)(self._place[id(alert)])
             if kind != "resolved":
                 alert.cause = cause()
             self.log.emit(f"alert.{kind}", **alert.describe())
@@ -363,6 +366,7 @@ class Rules:
                                      {k: v for k, v in labels.items() if k != "alertname"}, rule.annotations,
                                      rule.keep_firing_for_s)
                 alert = compiled.alerts[fp] = Alert(instance, labels, fp)
+                self._place[id(alert)] = len(self.alerts)
                 self.alerts.append(alert)
             alert.value = value
             alert.rendered = {k: render(v, series, value) for k, v in rule.annotations.items()}
@@ -382,6 +386,6 @@ class Rules:
         """Firing alerts about a service of the drill (a rule's alert without a ``service`` label
         pages, but names no dashboard to look at)."""
         if self._firing is None:  # worked out again only after an alert fired or resolved
-            services = self.world.services
-            self._firing = [a for a in self.alerts if a.state == "firing" and a.rule.service in services]
+            services, alerts = self.world.services, self.alerts
+            self._firing = [alerts[i] for i in sorted(self._fired) if alerts[i].rule.service in services]
         return list(self._firing)
