@@ -816,6 +816,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
             thresholds):
     """Compare process variants on RUNS paired simulated drills of SCENARIOS (default: the reference
     scenario); write runs.parquet, summary.md, summary.html and plots/ to reports/compare/<name>/."""
+    import contextlib
     import os
     import signal
     import sys
@@ -825,6 +826,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     from .analysis import journal, summary
     from .inputs import config
     from .inputs.variants import load_variant
+    from .outputs.files import replace_files
 
     if dask_address and workers:
         raise DrillError("give --workers or --dask, not both")
@@ -841,8 +843,11 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     variants = tuple(load_variant(n, f, process_file, roster) for n, f in variant_specs)
     plan = cmp.Plan(scns, variants, runs, seed, weight_list)
     out = out or Path("reports") / "compare" / (name or cmp.default_name(plan))
-    workers = workers or os.cpu_count() or 1
-    where = f"Dask cluster {dask_address}" if dask_address else f"{workers} local worker{'s' * (workers > 1)}"
+    # On a cluster, batches are cut for its worker threads, as they are for local cores.
+    client = cmp.connect(dask_address) if dask_address else None
+    workers = sum(client.nthreads().values()) if client else workers or os.cpu_count() or 1
+    where = (f"the Dask cluster at {dask_address} ({workers} worker thread{'s' * (workers != 1)} now)" if client
+             else f"{workers} local worker{'s' * (workers > 1)}")
     click.echo(f"{plan.drills} drills ({runs} runs x {len(variants)} variants) on {where}", err=True)
     started = time.perf_counter()
     done = [0]
@@ -856,24 +861,33 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     kept = journal.Journal(out, plan, plan.per_batch(workers))
     if kept.offsets:
         click.echo(f"Carrying on the comparison stopped in {out}/: {len(kept.offsets)} batches of runs already done", err=True)
+    scenario_index, _ = plan.assignments()
+    counts = [int((scenario_index == i).sum()) for i in range(len(scns))]
     try:
-        with click.progressbar(length=plan.drills, label="Simulating", show_eta=True, show_percent=True,
-                               item_show_func=rate, file=sys.stderr) as bar:
-            def progress(n):
-                done[0] += n
-                bar.update(n, done[0])
+        with contextlib.ExitStack() as stack:
+            with click.progressbar(length=plan.drills, label="Simulating", show_eta=True, show_percent=True,
+                                   item_show_func=rate, file=sys.stderr) as bar:
+                def progress(n):
+                    done[0] += n
+                    bar.update(n, done[0])
 
-            runs_file = cmp.write_runs(cmp.execute(plan, workers, dask_address, progress, kept), out / "runs.parquet")
+                runs_file = stack.enter_context(
+                    cmp.staged_runs(cmp.execute(plan, workers, client, progress, kept), out / "runs.parquet"))
+            elapsed = time.perf_counter() - started
+            click.echo(f"Simulated {plan.drills} drills in {elapsed:.1f} s ({plan.drills / elapsed:,.0f} drills/s)", err=True)
+            # The summary is made from the staged runs file and both go into place together: a
+            # stop before that leaves the folder as the last finished comparison left it (and the
+            # journal to carry on from), never a new runs.parquet beside an old summary.
+            made = summary.summary_files(
+                runs_file, out, [{"name": v.name, "description": v.description, "file": str(f)}
+                                 for v, (_, f) in zip(variants, variant_specs)],
+                [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed, thresholds=practical)
+            written = replace_files(out, made, stale=summary.STALE, staged={"runs.parquet": runs_file})
     finally:
         kept.close()
         signal.signal(signal.SIGTERM, previous)
-    journal.remove(out)
-    elapsed = time.perf_counter() - started
-    click.echo(f"Simulated {plan.drills} drills in {elapsed:.1f} s ({plan.drills / elapsed:,.0f} drills/s)", err=True)
-    scenario_index, _ = plan.assignments()
-    counts = [int((scenario_index == i).sum()) for i in range(len(scns))]
-    written = summary.write_summary(
-        runs_file, out, [{"name": v.name, "description": v.description, "file": str(f)} for v, (_, f) in zip(variants, variant_specs)],
-        [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed, thresholds=practical)
+        if client:
+            client.close()
+    journal.remove(out)  # only now: until runs.parquet is in place, the journal is the work done
     click.echo((out / "summary.md").read_text(encoding="utf-8").split("## Per metric")[0].rstrip())
-    click.echo(f"\nWrote runs.parquet, {', '.join(p.name for p in written[:2])} and {len(written) - 2} plots to {out}/")
+    click.echo(f"\nWrote runs.parquet, {', '.join(p.name for p in written[:2])} and {len(written) - 3} plots to {out}/")
