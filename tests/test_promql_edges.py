@@ -34,8 +34,20 @@ SERIES = {
     'v{i="3"}': [-3] * SAMPLES,
     'w{i="1"}': [math.inf] * SAMPLES,
     'w{i="2"}': [5] * SAMPLES,
+    'u{i="1"}': [math.inf] * SAMPLES,  # two infinities of one sign: the mean stays infinite
+    'u{i="2"}': [math.inf] * SAMPLES,
+    'u{i="3"}': [5] * SAMPLES,
+    'o{i="1"}': [math.inf] * SAMPLES,  # infinities of both signs: NaN (by hand, below)
+    'o{i="2"}': [-math.inf] * SAMPLES,
+    'infs{k="x"}': [1, math.inf, math.inf, 2, 3, 4, 5, 6, 7],
+    'opp{k="x"}': [1, math.inf, -math.inf, 2, 3, 4, 5, 6, 7],
+    # label names may be upper case, which sorts before __name__: the name must still go
+    'cap{Zone="a"}': [3] * SAMPLES,
+    'top{Zone="a"}': [1] * SAMPLES,
     'req{code="200"}': [15 * i for i in range(SAMPLES)],
     'req{code="500"}': [5, 10, 2, 4, 6, 8, 10, 12, 14],  # a reset after 10
+    'early{k="x"}': [0, 10, 20, 30, 40, 50, 60, None, None],  # stops 30 s before the window ends
+    'fresh{k="x"}': [None, None, None, None, 1, 11, 21, 31, 41],  # starts late, near zero
     'late{k="x"}': [None, None, None, None, 40, 45, 50, 55, 60],  # starts late and far from zero
     'lat_bucket{le="0.1"}': [50] * SAMPLES,
     'lat_bucket{le="0.5"}': [90] * SAMPLES,
@@ -54,18 +66,20 @@ EXPRESSIONS = [
     "2 - a", "c % b", "z ^ -1", "c ^ 3",
     "a == 4", "a != 4", "a > b", "a < b", "a >= 4", "a <= 3", "a == bool 4", "a != bool 4",
     "a > bool b", "a < bool b", "c <= bool -8", "c >= bool -7",
-    "a and b", "a or c", "a unless b", "v unless on (i) v{i=\"2\"}",
+    "a and b", "a or c", "a unless b", "v unless on (i) v{i=\"2\"}", "v * on (i) v{i=\"2\"}",
+    "a + (1 > bool 2)", "a * (2 >= bool 1)", "cap - top", "-cap", "abs(cap)", "cap * 2",
     "sum(v)", "min(v)", "max(v)", "avg(v)", "count(v)", "sum by (i) (v)", "avg(w)", "max(w)", "min(w)",
+    "avg(u)", "sum(v) * 2", "avg_over_time(infs[2m])",
     "avg_over_time(mix[2m])", "max_over_time(mix[2m])", "min_over_time(c[1m])", "sum_over_time(a[1m])",
     "count_over_time(a[1m])", "last_over_time(mix[1m])", "sum_over_time(small[2m])", "avg_over_time(small[2m])",
     "rate(req[1m])", "increase(req[2m])", "irate(req[1m])", "delta(a[1m])", "idelta(mix[1m])",
-    "increase(late[2m])", "rate(late[1m])", "rate(req[2m] offset 30s)",
+    "increase(late[2m])", "increase(early[2m])", "increase(fresh[2m])", "irate(req[20s])", "idelta(req[20s])", "rate(late[1m])", "rate(req[2m] offset 30s)",
     "histogram_quantile(0.7, lat_bucket)", "histogram_quantile(0.95, lat_bucket)",
     "histogram_quantile(0.5, lat_bucket)", "histogram_quantile(0, lat_bucket)",
     "histogram_quantile(1.5, lat_bucket)", "histogram_quantile(-1, lat_bucket)",
     "histogram_quantile(0.4, dup_bucket)", "histogram_quantile(0.7, nm_bucket)",
     "histogram_quantile(0.65, nm_bucket)",
-    "clamp_min(c, -3)", "clamp_max(a, 3)", "abs(c)", "ceil(a / 3)", "floor(a / 3)", "sqrt(a)", "ln(a)",
+    "clamp_min(c, -3)", "clamp_max(a, 3)", "clamp(c, -3, 3)", "clamp(a, 2, 2)", "clamp(a, 5, 1)", "abs(c)", "ceil(a / 3)", "floor(a / 3)", "sqrt(a)", "ln(a)",
     "exp(b)", "log2(a)", "log10(big)", "absent(nothing)", "absent(a)",
 ]
 
@@ -131,10 +145,23 @@ def test_values_worked_by_hand():
     # 0.5 + 0.5 x (70 - 60) / (80 - 60) = 0.75
     assert ours("histogram_quantile(0.7, nm_bucket)") == [("{}", 0.75)]
     assert ours("histogram_quantile(1.5, lat_bucket)") == [("{}", math.inf)]
+    # early's samples 0..60 over 0..90 s: increase 60 over 90 s, every 15 s on average. The start
+    # is the window's own; the end is 30 s early, more than 1.1 x 15, so only half an interval is
+    # added: 60 x (90 + 7.5) / 90 = 65
+    assert ours("increase(early[2m])") == [('{k="x"}', 65.0)]
+    # fresh rises 40 over its 60 s from 1: at that pace it was 0 at 1.5 s before its first sample,
+    # nearer than the window's start (60 s before): 40 x (60 + 1.5) / 60 = 41
+    assert ours("increase(fresh[2m])") == [('{k="x"}', 41.0)]
+    # a 20 s window holds two samples, 105 s and 120 s: 120 - 105 over 15 s; 14 - 12 over 15 s
+    assert ours("irate(req[20s])") == [('{code="200"}', 1.0), ('{code="500"}', 2 / 15)]
+    # clamp(a, 2, 2) pins every value to 2; a lower bound above the upper returns nothing
+    assert ours("clamp(a, 2, 2)") == [('{k="x"}', 2.0)] and ours("clamp(a, 5, 1)") == []
+    assert ours("cap - top") == [('{Zone="a"}', 2.0)]  # names dropped, then matched on Zone
 
 
 def test_nan_results_worked_by_hand():
     # 0 / 0, a negative number to a fractional power and sqrt of a negative are NaN in Go, as here.
-    for expr in ("z / z", "c ^ 0.5", "sqrt(c)"):
+    # +Inf beside -Inf has no mean (Go's avg adds them: NaN), over time and across series.
+    for expr in ("z / z", "c ^ 0.5", "sqrt(c)", "avg_over_time(opp[2m])", "avg(o)"):
         (labels, value), = ours(expr)
         assert math.isnan(value), expr

@@ -62,7 +62,8 @@ class _Selected:
 
 @functools.cache  # speed: the same few hundred label sets at every evaluation
 def _drop_name(key: tuple) -> tuple:
-    return tuple(p for p in key if p[0] != NAME) if key and key[0][0] == NAME else key
+    # not always key[0]: an upper-case label name (``Zone``) sorts before ``__name__``
+    return tuple(p for p in key if p[0] != NAME)
 
 
 def _memo(f):
