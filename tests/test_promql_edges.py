@@ -67,7 +67,7 @@ EXPRESSIONS = [
     "a == 4", "a != 4", "a > b", "a < b", "a >= 4", "a <= 3", "a == bool 4", "a != bool 4",
     "a > bool b", "a < bool b", "c <= bool -8", "c >= bool -7",
     "a and b", "a or c", "a unless b", "v unless on (i) v{i=\"2\"}", "v * on (i) v{i=\"2\"}",
-    "a + (1 > bool 2)", "a * (2 >= bool 1)", "cap - top", "-cap", "abs(cap)", "cap * 2",
+    "a + (1 > bool 2)", "a * (2 >= bool 1)", "cap - top", "-cap", "abs(cap)", "cap * 2", "a + scalar(b)",
     "sum(v)", "min(v)", "max(v)", "avg(v)", "count(v)", "sum by (i) (v)", "avg(w)", "max(w)", "min(w)",
     "avg(u)", "sum(v) * 2", "avg_over_time(infs[2m])",
     "avg_over_time(mix[2m])", "max_over_time(mix[2m])", "min_over_time(c[1m])", "sum_over_time(a[1m])",
@@ -162,6 +162,7 @@ def test_values_worked_by_hand():
 def test_nan_results_worked_by_hand():
     # 0 / 0, a negative number to a fractional power and sqrt of a negative are NaN in Go, as here.
     # +Inf beside -Inf has no mean (Go's avg adds them: NaN), over time and across series.
-    for expr in ("z / z", "c ^ 0.5", "sqrt(c)", "avg_over_time(opp[2m])", "avg(o)"):
+    for expr in ("z / z", "c ^ 0.5", "sqrt(c)", "avg_over_time(opp[2m])", "avg(o)",
+                 "a + scalar(v)"):  # scalar() of three series is NaN
         (labels, value), = ours(expr)
         assert math.isnan(value), expr

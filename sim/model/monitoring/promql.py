@@ -14,8 +14,6 @@ import re
 
 import promql_parser as pp
 
-from .series import LOOKBACK
-
 NAME = "__name__"
 
 
@@ -565,17 +563,3 @@ def parse(text: str):
     """Parse PromQL with promql-parser; its error message becomes a ``ValueError``'s."""
     return pp.parse(text)
 
-
-def max_lookback(node) -> float:
-    """How far back an expression reads (its longest range plus offset, and the lookback delta)."""
-    reach = [LOOKBACK]
-
-    def visit(n):
-        kind = type(n).__name__
-        if kind == "MatrixSelector":
-            vs = n.vector_selector
-            reach.append(n.range.total_seconds() + (vs.offset.total_seconds() if vs.offset else 0.0))
-        elif kind == "VectorSelector" and n.offset:
-            reach.append(LOOKBACK + n.offset.total_seconds())
-    pp.walk(node, visit)
-    return max(reach)
