@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +13,7 @@ from sim.inputs.errors import DrillError
 from sim.inputs.promrules import PromRule, RuleGroup, load_rules
 from sim.model.monitoring.promql import compile_expr, parse
 from sim.model.monitoring.rules import go_float, render
-from sim.model.monitoring.series import Series, Store
+from sim.model.monitoring.series import Series, Store, catalog
 from sim.validate import validate
 
 from .conftest import FIXTURES, SCENARIOS
@@ -222,3 +223,19 @@ def test_import_merges_into_an_existing_monitoring_file(tmp_path, write):
     assert [(g.name, [r.name for r in g.rules]) for g in load_rules(out)] == [
         ("keep", ["A"]), ("replace", ["New"]), ("added", ["Foreign"])]
     assert "b.yml:5: Foreign selects no series the services of topology web-shop export" in result.output
+
+
+def test_a_service_exports_the_client_libraries_series():
+    # What a rule copied from a real service's dashboard selects: the default latency buckets
+    # (le labels as the Python client writes them), memory in bytes of a 1 GiB limit.
+    svc = SimpleNamespace(name="api", team="core", labels={})
+    metrics = {"request_rate": 100.0, "error_rate": 0.0, "latency_p99_ms": 250.0, "cpu": 0.5, "memory": 0.25}
+    exported = {(labels["__name__"], labels.get("le")): compute(metrics, 15.0)
+                for labels, _, compute in catalog({"api": svc})}
+    assert [le for name, le in exported if name == "http_request_duration_seconds_bucket"] == [
+        "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "+Inf"]
+    # 100 requests/s over a 15 s scrape = 1500; with p99 = 250 ms, 99% are under 0.25 s: 1485
+    assert exported[("http_request_duration_seconds_bucket", "0.25")] == pytest.approx(1485.0)
+    assert exported[("http_request_duration_seconds_bucket", "+Inf")] == 1500.0
+    assert exported[("process_resident_memory_bytes", None)] == 0.25 * 1073741824  # a quarter of 2^30
+    assert exported[("up", None)] == 1.0
