@@ -239,3 +239,19 @@ def test_a_service_exports_the_client_libraries_series():
     assert exported[("http_request_duration_seconds_bucket", "+Inf")] == 1500.0
     assert exported[("process_resident_memory_bytes", None)] == 0.25 * 1073741824  # a quarter of 2^30
     assert exported[("up", None)] == 1.0
+
+
+def test_scrapes_add_to_counters_and_set_gauges():
+    # 100 requests/s, 20% failing, half a core, scraped at 0, 15 and 30 s: counters start at 0
+    # and gain 15 s worth each scrape; gauges read the moment.
+    svc = SimpleNamespace(name="api", team="core", labels={})
+    metrics = {"api": {"request_rate": 100.0, "error_rate": 0.2, "latency_p99_ms": 250.0, "cpu": 0.5, "memory": 0.25}}
+    store = Store({"api": svc})
+    store.want(lambda labels: True, None)
+    for t in (0.0, 15.0, 30.0):
+        store.scrape(t, metrics)
+    values = {(s.labels["__name__"], s.labels.get("code")): s.values for s in store.series}
+    assert values[("http_requests_total", "200")] == pytest.approx([0, 1200, 2400])  # 100 x 0.8 x 15 a scrape
+    assert values[("http_requests_total", "500")] == pytest.approx([0, 300, 600])  # 100 x 0.2 x 15
+    assert values[("process_cpu_seconds_total", None)] == [0, 7.5, 15]  # 0.5 core-s a second
+    assert values[("up", None)] == [1.0] * 3 and values[("error_rate", None)] == [0.2] * 3
