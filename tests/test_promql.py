@@ -255,3 +255,9 @@ def test_scrapes_add_to_counters_and_set_gauges():
     assert values[("http_requests_total", "500")] == pytest.approx([0, 300, 600])  # 100 x 0.2 x 15
     assert values[("process_cpu_seconds_total", None)] == [0, 7.5, 15]  # 0.5 core-s a second
     assert values[("up", None)] == [1.0] * 3 and values[("error_rate", None)] == [0.2] * 3
+    assert values[("http_request_duration_seconds_count", None)] == [0, 1500, 3000]
+    # exponential latencies have p99 = mean x ln 100: the sum grows by 1500 x 0.25 s / ln 100 a scrape
+    assert values[("http_request_duration_seconds_sum", None)] == pytest.approx([0, 375 / math.log(100), 750 / math.log(100)])
+    # failing 999 in 1000 counts as down (a changed world hands over new metrics)
+    store.scrape(45.0, {"api": {**metrics["api"], "error_rate": 0.999}})
+    assert values[("up", None)][-1] == 0.0
