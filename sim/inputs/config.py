@@ -14,7 +14,8 @@ from . import promrules, units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .errors import DrillError
 from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, shares
-from .yamlfile import Checker, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
+from .dynamics import Dynamics, Report, read_dynamics, read_report
+from .yamlfile import MAX_SIGMA, Checker, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
@@ -43,9 +44,6 @@ class LogNormal:
 
     def __repr__(self):
         return f"LogNormal(median={units.human(self.median)}, sigma={self.sigma})"
-
-
-MAX_SIGMA = 5.0  # a spread of e**5 either way already covers seconds to hours; more overflows the sample
 
 
 def lognormal(value) -> LogNormal:
@@ -78,6 +76,8 @@ class Service:
     impact_error_rate: float = 0.01
     impact_latency_p99_ms: float = 0.0  # 0: three times the baseline
     labels: tuple[tuple[str, str], ...] = ()  # extra labels on its series (namespace, job, ...), sorted pairs
+    slo: float = 0.999  # share of requests that must succeed over slo_window (customer-facing services)
+    slo_window: float = 30 * 86400.0
 
     def breached(self, error_rate: float, latency: float) -> bool:
         limit = self.impact_latency_p99_ms or 3 * self.latency_p99_ms
@@ -177,6 +177,8 @@ class Scenario:
     truth: Truth
     unreachable: tuple[str, ...] = ()
     rules: tuple = ()  # promrules.RuleGroup: the scenario's own Prometheus rules, then the team's
+    dynamics: Dynamics = Dynamics()
+    reports: tuple[Report, ...] = ()  # who besides the alerts notices it (DEFAULT_REPORTS unless the scenario says)
 
     @property
     def teams(self) -> set[str]:
@@ -216,6 +218,12 @@ def load_scenario(path) -> Scenario:
     start = doc.get("start", units.timestamp, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), required=True)
     horizon = doc.get("horizon", _horizon, 4 * 3600.0)
     unreachable = doc.get("unreachable", text_list, ())
+    dynamics = read_dynamics(doc.sub("dynamics"))
+    reports = DEFAULT_REPORTS if doc.data.get("reports") is None else []
+    for line, raw in doc.items("reports"):
+        r = check.mapping(raw, f"reports[{len(reports)}]", line)
+        if r is not None:
+            reports.append(read_report(r, lognormal))
 
     services = read_services(doc)
 
@@ -299,8 +307,14 @@ def load_scenario(path) -> Scenario:
             check.problem(doc.line_of("unreachable"), f"unreachable: expected primary or secondary, got {person!r}")
     check.raise_problems()
     return Scenario(name, title, description, start, horizon, services, tuple(faults), tuple(alerts), tuple(noise),
-                    monitoring, truth, unreachable, tuple(rules))
+                    monitoring, truth, unreachable, tuple(rules), dynamics, tuple(reports))
 
+
+# People notice what the alerts miss (docs/model.md, "Detection by people"; assumptions):
+# customers reach support, who escalate to the on-call, about 15 minutes into the impact;
+# a colleague notices something off about 45 minutes after it starts.
+DEFAULT_REPORTS = (Report("customers, through a support ticket", LogNormal(900.0, 0.8), "impact"),
+                   Report("a colleague", LogNormal(2700.0, 1.0), "fault"))
 
 MAX_HORIZON = 7 * 86400.0  # a week of simulated time: longer than any drill, short enough to simulate
 
@@ -356,6 +370,8 @@ def _service(f: Fields, name: str) -> Service:
         memory=f.get("memory", units.share, d.memory),
         revenue_per_min=f.get("revenue_per_min", ranged(0), d.revenue_per_min),
         labels=tuple(sorted(f.get("labels", _label_map, {}).items())),
+        slo=f.get("slo", _slo, d.slo),
+        slo_window=f.get("slo_window", _slo_window, d.slo_window),
     )
     impact = f.sub("impact")
     if impact is not None:
@@ -366,6 +382,20 @@ def _service(f: Fields, name: str) -> Service:
         f.checker.problem(f.line_of("error_rate"), f"services.{name}.error_rate must be between 0% and 100%")
     f.done()
     return svc
+
+
+def _slo(value) -> float:
+    target = units.share(value)
+    if not 0 < target < 1:
+        raise ValueError(f"an SLO is a share of good requests above 0% and below 100%, e.g. 99.9%, got {value!r}")
+    return target
+
+
+def _slo_window(value) -> float:
+    seconds = units.duration(value)
+    if seconds < 3600:
+        raise ValueError(f"an SLO window is an hour or more (30 days is usual: 720h), got {value!r}")
+    return seconds
 
 
 def _fault(f: Fields, index: int, services: dict) -> Fault:

@@ -79,6 +79,11 @@ class Drill:
             if who in self.people:
                 self.people[who].seat = role
         self.script = script
+        # How the incident unfolds is drawn per drill, except when a timeline script replays
+        # one: its mitigations then work as the scenario says, as they did in the record.
+        self.drawn = script is None or not script.actions
+        for state in self.world.faults:
+            self._draw(state)
         # Paged teams send people, unless a timeline script fixes who takes part: a scripted
         # drill has exactly the script's participants, while a simulated or live one grows
         # (a live drill's cast is a script without actions; without bots, nobody comes).
@@ -112,6 +117,10 @@ class Drill:
             person = replace(person, profile=replace(person.profile, reachable=False))
         me = self.people[person.name] = Participant(person, bot, spawn(self.seed, "person", person.name))
         return me
+
+    def _draw(self, state: FaultState) -> None:
+        if self.drawn:
+            state.draw(spawn(self.seed, "fault", state.fault.id), self.scenario.dynamics)
 
     # -- used by the incident and the participants --
 
@@ -246,18 +255,46 @@ class Drill:
             now_impacted = world.impacted(svc.name)
             if now_impacted != impacted[svc.name]:
                 impacted[svc.name] = now_impacted
-                self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name,
-                              cause=world.cause_of(svc.name, "error_rate") if now_impacted else None)
-            if now_impacted:
-                excess = max(0.0, metrics[svc.name]["error_rate"] - svc.error_rate)
-                totals["revenue_lost"] += svc.revenue_per_min * excess * interval / 60
-                totals["failed_requests"] += metrics[svc.name]["request_rate"] * excess * interval
+                cause = world.cause_of(svc.name, "error_rate") if now_impacted else None
+                self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name, cause=cause)
+                if cause and cause != ["noise"] and not self.began["impact"].triggered:
+                    self.began["impact"].succeed((svc.name, cause))
+            # Graded impact, whether or not past the impact threshold: the requests that failed
+            # beyond the usual (error share x traffic) and the usual traffic that never came or
+            # was turned away. Revenue is lost in proportion to both.
+            m = metrics[svc.name]
+            failed = m["request_rate"] * max(0.0, m["error_rate"] - svc.error_rate) * interval
+            lost = max(0.0, svc.request_rate - m["request_rate"]) * interval
+            if failed or lost:
+                counted = totals["requests"][svc.name]
+                counted["failed"] += failed
+                counted["lost"] += lost
+                if svc.request_rate:
+                    totals["revenue_lost"] += svc.revenue_per_min * (failed + lost) / (svc.request_rate * 60)
         if self.samples is not None:
             self.samples.append((now, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()}))
+
+    def _report(self, report):
+        """People notice what the alerts may not: customers through support once customers are
+        affected, a colleague once a fault is at work. Their report pages the on-call like an
+        alert would, if nobody has declared (or stood down) by then and it is still going on."""
+        service, cause = yield self.began[report.of]
+        yield self.env.timeout(report.after.sample(spawn(self.seed, "report", report.by)))
+        ongoing = any(self._impacted.values()) if report.of == "impact" else any(
+            s.level(self.env.now) > 0.0 for s in self.world.faults if s.fault.id in cause)
+        if self.incident.state != "none" or not ongoing:
+            return
+        summary = f"Reported by {report.by}: something is wrong with {service}"
+        self.log.emit("report.received", by=report.by, service=service, summary=summary, cause=cause)
+        config = self.scenario.monitoring
+        if self.monitoring.oncall:
+            self.monitoring.pager.trigger(f"report:{report.by}", summary, service, "high", cause,
+                                          self.monitoring.oncall, config.escalation_timeout)
 
     def inject(self, fault) -> None:
         """A fault added while the drill runs (a live drill's facilitator injects one)."""
         state = FaultState(fault)
+        self._draw(state)
         self.world.faults.append(state)
         self.env.process(self._fault(state))
 
@@ -265,6 +302,8 @@ class Drill:
         fault = state.fault
         yield self.env.timeout(fault.at - self.env.now)
         self.log.emit("fault.started", fault=fault.id, fault_kind=fault.kind, service=fault.service)
+        if not self.began["fault"].triggered:
+            self.began["fault"].succeed((fault.service, [fault.id]))
         if fault.duration is not None:
             yield self.env.timeout(fault.duration)
             if state.outcome == "active":
@@ -276,8 +315,11 @@ class Drill:
         env = self.env
         self._facing = [s for s in self.scenario.services.values() if s.customer_facing]
         self._impacted = {s.name: False for s in self._facing}
-        self.totals = {"revenue_lost": 0.0, "failed_requests": 0.0}
+        self.totals = {"revenue_lost": 0.0, "requests": {s.name: {"failed": 0.0, "lost": 0.0} for s in self._facing}}
+        self.began = {"impact": env.event(), "fault": env.event()}  # the first fault-caused of each: (service, cause)
         env.process(self._monitor())
+        for report in self.scenario.reports:
+            env.process(self._report(report))
         for state in self.world.faults:
             env.process(self._fault(state))
         if self.script is not None:
@@ -286,8 +328,11 @@ class Drill:
 
     def finish(self) -> DrillResult:
         """Close the log once ``done`` has fired and return the result."""
+        requests = self.totals["requests"]
         self.log.emit("drill.ended", reason=self.done.value, revenue_lost=round(self.totals["revenue_lost"], 2),
-                      failed_requests=round(self.totals["failed_requests"]))
+                      failed_requests=round(sum(c["failed"] for c in requests.values())),
+                      lost_requests=round(sum(c["lost"] for c in requests.values())),
+                      bad_requests={name: {k: round(v) for k, v in c.items()} for name, c in requests.items()})
         participants = [{"name": p.name, "bot": p.bot, "oncall": p.person.oncall,
                          "worked": {k: round(v, 1) for k, v in sorted(p.worked.items())}} for p in self.people.values()]
         return DrillResult(self.scenario, self.process, self.seed, self.log.events, self.samples or [], participants)

@@ -20,6 +20,7 @@ def templates():
 
 METRIC_LABELS = {
     "time_to_detect_s": "Time to detect",
+    "detected_by": "Detected by",
     "time_to_acknowledge_s": "Time to acknowledge",
     "time_to_declare_s": "Time to declare",
     "time_to_mitigate_s": "Time to mitigate",
@@ -40,6 +41,8 @@ METRIC_LABELS = {
     "updates_posted": "Status updates posted",
     "actions_rejected": "Actions rejected",
     "revenue_lost": "Revenue lost (estimate)",
+    "bad_requests": "Bad requests (failed + lost)",
+    "slo_budget_consumed": "SLO error budget consumed",
     "stakeholder_questions": "Stakeholder questions",
     "stakeholder_longest_wait_s": "Longest wait for an answer",
 }
@@ -59,8 +62,10 @@ def format_metric(name: str, value) -> str:
         return f"{value:.1f} min"
     if name in ("cadence_adherence", "role_coverage"):
         return f"{value:.0%}"
-    if name == "revenue_lost":
+    if name in ("revenue_lost", "bad_requests"):
         return f"{value:,.0f}"
+    if name == "slo_budget_consumed":
+        return f"{value:.1%}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
@@ -205,6 +210,8 @@ def postmortem_draft(result, card: dict) -> list[str]:
     impact = [f"- Customer-facing services affected: {', '.join(affected) or 'none'}",
               f"- Duration of customer impact: {m['customer_impact_min']:.1f} minutes",
               f"- Failed requests (estimate): {m['failed_requests'] or 0:,}",
+              f"- Requests lost, never served (estimate): {m['lost_requests'] or 0:,}",
+              f"- SLO error budget consumed: {format_metric('slo_budget_consumed', m['slo_budget_consumed'])}",
               f"- Revenue lost (estimate): {m['revenue_lost'] or 0:,.0f}"]
     return [
         "## Postmortem draft", "",

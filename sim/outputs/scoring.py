@@ -33,6 +33,16 @@ def _caused_by_fault(event) -> bool:
     return event.get("cause") not in (None, ["noise"])
 
 
+def _symptom(event) -> bool:
+    """A sign of the incident a responder is shown: an alert a fault caused, or a report by people."""
+    return (event["kind"] == "alert.firing" and _caused_by_fault(event)) or event["kind"] == "report.received"
+
+
+def _detected(events):
+    """The first sign of the incident: an alert a fault caused or a report by people, whichever came first."""
+    return next((e for e in events if _symptom(e)), None)
+
+
 def _since(event, origin):
     return None if event is None or origin is None else round(event["t"] - origin["t"], 1)
 
@@ -147,6 +157,19 @@ def customer_impact_min(events: list[dict]) -> float:
     if active and events:
         total += events[-1]["t"] - since
     return total / 60.0
+
+
+def slo_budget_consumed(bad_requests: dict | None, scenario: Scenario) -> float | None:
+    """The largest share of a customer-facing service's SLO error budget the drill used: its
+    failed and lost requests over the bad requests its SLO allows in its window at its usual
+    traffic ((1 - slo) x request rate x window). 1.0 is the whole month's budget."""
+    shares = []
+    for name, counted in (bad_requests or {}).items():
+        svc = scenario.services.get(name)
+        allowed = svc and (1.0 - svc.slo) * svc.request_rate * svc.slo_window
+        if allowed:
+            shares.append((counted["failed"] + counted["lost"]) / allowed)
+    return round(max(shares), 6) if shares else None
 
 
 def stakeholder_waits(events: list[dict]) -> list[float]:
@@ -293,6 +316,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     truth = scenario.truth
     fault_start = _first(events, "fault.started")
     firing = _first(events, "alert.firing", _caused_by_fault)
+    detected = _detected(events)
     page = _first(events, "page.sent", _caused_by_fault)
     fault_pages = {e["page"] for e in events if e["kind"] == "page.sent" and _caused_by_fault(e)}
     ack = _first(events, "page.acked", lambda e: e["page"] in fault_pages)
@@ -311,11 +335,12 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     full_process = {name for name, level in process.severities.items() if level.roles}
 
     metrics = {
-        "time_to_detect_s": _since(firing, fault_start),
+        "time_to_detect_s": _since(detected, fault_start),
+        "detected_by": None if detected is None else "alert" if detected is firing else detected["by"],
         "time_to_acknowledge_s": _since(ack, page),
-        "time_to_declare_s": _since(declared, firing),
-        "time_to_mitigate_s": _since(mitigated, firing),
-        "time_to_resolve_s": _since(resolved, firing),
+        "time_to_declare_s": _since(declared, detected),
+        "time_to_mitigate_s": _since(mitigated, detected),
+        "time_to_resolve_s": _since(resolved, detected),
         "customer_impact_min": round(customer_impact_min(events), 2),
         "cadence_adherence": adherence,
         "role_coverage": coverage,
@@ -335,13 +360,17 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "actions_rejected": sum(e["kind"] == "action.rejected" for e in events),
         "revenue_lost": ended.get("revenue_lost"),
         "failed_requests": ended.get("failed_requests"),
+        "lost_requests": ended.get("lost_requests"),
+        "bad_requests": None if ended.get("failed_requests") is None else ended["failed_requests"] + ended.get("lost_requests", 0),
+        "slo_budget_consumed": slo_budget_consumed(ended.get("bad_requests"), scenario),
     }
 
     decision = declared or stood_down
     looked_first = decision is not None and any(
         e["kind"] == "dashboard.viewed" and e["by"] == decision["by"] and e["t"] <= decision["t"] for e in events)
-    first_look = _first(events, "investigation.started", lambda e: firing is not None and e["t"] >= firing["t"])
-    symptoms = {e["service"] for e in events if e["kind"] == "alert.firing" and first_look and e["t"] <= first_look["t"]}
+    first_look = _first(events, "investigation.started", lambda e: detected is not None and e["t"] >= detected["t"])
+    symptoms = {e["service"] for e in events if e["kind"] in ("alert.firing", "report.received")
+                and first_look and e["t"] <= first_look["t"]}
     first_update = _first(events, "update.posted")
     required = process.level(highest).roles if highest else ()
     needs_postmortem = bool(highest and process.level(highest).postmortem)
@@ -456,10 +485,9 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
             why[item] = (f"{when}the declaration at {clock(declared['t'])}; one by {clock(due)} "
                          f"(within {units.human(process.initial_update)}) would have passed")
         elif item == "investigate_symptoms":
-            firing = _first(events, "alert.firing", _caused_by_fault)
-            look = _first(events, "investigation.started", lambda e: firing is not None and e["t"] >= firing["t"])
-            alerting = sorted({e["service"] for e in events if e["kind"] == "alert.firing" and _caused_by_fault(e)
-                               and (look is None or e["t"] <= look["t"])})
+            detected = _detected(events)
+            look = _first(events, "investigation.started", lambda e: detected is not None and e["t"] >= detected["t"])
+            alerting = sorted({e["service"] for e in events if _symptom(e) and (look is None or e["t"] <= look["t"])})
             start = (f"the first investigation, at {clock(look['t'])}, was of {look['service']}, which had no alert firing"
                      if look else "nobody investigated a service")
             why[item] = f"{start}; starting with {' or '.join(alerting) or 'an alerting service'} would have passed"

@@ -229,8 +229,12 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
         yield drill.busy(me, profile.mitigate.sample(me.rng), "mitigate")
         if incident.closed:
             return False
-        drill.act(Action("mitigate", me.name, {"action": fix[0], "service": fix[1]}))
+        applied = drill.act(Action("mitigate", me.name, {"action": fix[0], "service": fix[1]}))
         yield env.timeout(WATCH_AFTER_MITIGATION)
+        if applied.ok and any(f["outcome"] in ("failed", "partial") for f in applied.data["faults"]):
+            # It did not take, or took only in part: find out why, then apply it again.
+            tried.discard(fix)
+            return (yield from _dig(drill, me, lead, symptom, tried, exhausted))
         after = look_around(drill, me, [symptom])[symptom]["error_rate"]
         if after < 0.8 * before:
             yield env.any_of([env.timeout(CALM_WAIT), drill.closed])
