@@ -513,6 +513,11 @@ class SeverityLevel:
     cadence_max: float
     roles: tuple[str, ...]
     postmortem: bool
+    status_page: tuple[float, float] | None = None  # public status page cadence (shortest, longest); None: no page
+
+    def cadence(self, audience: str) -> tuple[float, float] | None:
+        """The (shortest, longest) time between updates to ``audience``, or None when it gets none."""
+        return (self.cadence_min, self.cadence_max) if audience == "internal" else self.status_page
 
 
 @dataclass(frozen=True)
@@ -556,8 +561,10 @@ def load_profile(f: Fields, base: Profile) -> Profile:
 
 
 DEFAULT_SEVERITIES = {
-    "SEV1": SeverityLevel("SEV1", "Critical business function down, revenue impact", 300.0, 900.0, 1800.0, ROLES, True),
-    "SEV2": SeverityLevel("SEV2", "Major feature degraded, significant user impact", 900.0, 1800.0, 3600.0, ROLES, True),
+    "SEV1": SeverityLevel("SEV1", "Critical business function down, revenue impact", 300.0, 900.0, 1800.0, ROLES, True,
+                          (1800.0, 3600.0)),
+    "SEV2": SeverityLevel("SEV2", "Major feature degraded, significant user impact", 900.0, 1800.0, 3600.0, ROLES, True,
+                          (3600.0, 7200.0)),
     "SEV3": SeverityLevel("SEV3", "Minor feature degraded, limited user impact", 3600.0, 3600.0, 3600.0, (), False),
     "SEV4": SeverityLevel("SEV4", "Cosmetic issue or internal tooling, no user impact", 86400.0, 86400.0, 86400.0, (), False),
 }
@@ -580,6 +587,7 @@ class Process:
     mitigate_target: float = 1800.0
     impact_target: float = 1800.0  # customer impact (seconds) with full marks; none at three times it
     cadence_pass: float = 0.8
+    cadence_scored: str = "internal"  # whose update cadence is scored: internal, public (status page) or both
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     bots: Profile = Profile()
 
@@ -618,6 +626,7 @@ def process_from(doc: Fields) -> Process:
                 continue
             default = DEFAULT_SEVERITIES.get(name, DEFAULT_SEVERITIES["SEV3"])
             cadence = s.get("cadence", _cadence, (default.cadence_min, default.cadence_max))
+            status_page = s.get("status_page", _status_page, default.status_page)
             roles = s.get("roles", text_list, default.roles)
             for role in roles:
                 if role not in ROLES:
@@ -625,7 +634,7 @@ def process_from(doc: Fields) -> Process:
             severities[str(name)] = SeverityLevel(
                 str(name), s.get("description", text, default.description),
                 s.get("response", units.duration, default.response), cadence[0], cadence[1], roles,
-                s.get("postmortem", flag, default.postmortem),
+                s.get("postmortem", flag, default.postmortem), status_page,
             )
             s.done()
     scoring = doc.sub("scoring")
@@ -646,6 +655,8 @@ def process_from(doc: Fields) -> Process:
         mitigate_target=targets.get("mitigate", units.duration, base.mitigate_target) if targets else base.mitigate_target,
         impact_target=targets.get("impact", units.duration, base.impact_target) if targets else base.impact_target,
         cadence_pass=scoring.get("cadence_pass", units.share, base.cadence_pass) if scoring else base.cadence_pass,
+        cadence_scored=scoring.get("cadence", one_of(*CADENCES_SCORED), base.cadence_scored) if scoring
+        else base.cadence_scored,
         weights=weights,
         bots=load_profile(bots, base.bots) if bots is not None else base.bots,
     )
@@ -667,6 +678,16 @@ def _cadence(value):
     if low <= 0 or low > high:
         raise ValueError("the cadence must be more than 0s and the shortest must not exceed the longest")
     return low, high
+
+
+CADENCES_SCORED = ("internal", "public", "both")
+
+
+def _status_page(value):
+    """A status page cadence like ``cadence``, or ``none`` (false) for a level with no public page."""
+    if value is False or value == "none":
+        return None
+    return _cadence(value)
 
 
 def _weights(value):

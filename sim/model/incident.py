@@ -199,8 +199,8 @@ class Incident:
         return ""
 
     def _apply_update(self, action):
-        update = {"by": action.by, "status": action.get("status"), "summary": action.get("summary"),
-                  "severity": self.severity}
+        update = {"by": action.by, "audience": action.get("audience") or "internal", "status": action.get("status"),
+                  "summary": action.get("summary"), "severity": self.severity}
         if action.get("next_update") is not None:
             update["next_update"] = self.drill.iso(action.get("next_update"))
         if action.get("eta"):

@@ -91,10 +91,13 @@ _DESCRIBE = {
     "severity.changed": lambda e: f"Severity changed from {e['from']} to {e['to']} by {e['by']}",
     "role.assigned": lambda e: f"{e['who']} is {_ROLE_NAMES[e['role']]}" + (f" (assigned by {e['by']})" if e["by"] != e["who"] else ""),
     "teams.paged": lambda e: f"{e['by']} pages the {' and '.join(e['teams'])} team{'s' if len(e['teams']) > 1 else ''}",
-    "update.posted": lambda e: f"Status update ({e['status']}) by {e['by']}: {e['summary']}",
+    "update.posted": lambda e: (f"{'Status page' if e.get('audience') == 'public' else 'Status'} update "
+                                f"({e['status']}) by {e['by']}: {e['summary']}"),
+    "report.received": lambda e: f"{e['summary']}",
     "finding": lambda e: f"Root cause identified: {e['text']}" if e["root_cause"] else f"Finding on {e['service']}: {e['text']}",
     "mitigation.applied": lambda e: f"{e['action'].replace('_', ' ').capitalize()} of {e['service']} initiated by {e['by']}"
-    + ("" if e["effective"] else " (no effect)"),
+    + ("" if e["effective"] else " (no effect)")
+    + (" (it helped in part)" if any(f["outcome"] == "partial" for f in e["faults"]) else ""),
     "impact.started": lambda e: f"Customer impact begins on {e['service']}",
     "impact.ended": lambda e: f"Customer impact on {e['service']} ends",
     "incident.resolved": lambda e: f"Incident resolved by {e['by']}",

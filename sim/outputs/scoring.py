@@ -65,41 +65,68 @@ def cadence_adherence(events: list[dict], process: Process) -> float | None:
 
 
 def update_deadlines(events: list[dict], process: Process) -> list[tuple[float, bool]]:
-    """Each update deadline that fell due before resolution, and whether it was met."""
-    return _deadlines(events, process, _end_of(events))[0]
+    """Each update deadline that fell due before resolution, and whether it was met, for the
+    audiences whose cadence the process scores (``scoring.cadence``: internal, public or both)."""
+    return sorted(d for audience in _scored(process) for d in _deadlines(events, process, _end_of(events), audience)[0])
+
+
+def _scored(process: Process) -> tuple[str, ...]:
+    return ("internal", "public") if process.cadence_scored == "both" else (process.cadence_scored,)
 
 
 def next_update_due(events: list[dict], process: Process, now: float) -> float | None:
     """When the next status update is due at ``now``, by the rule the cadence is scored with:
     a deadline already missed (and no update since) while it stays missed, else the coming
-    one; None before the declaration or once the incident is over. The live console and the
-    participant pages show this, so the clock people see is the one they are scored by."""
+    one (the earliest of the scored audiences'); None before the declaration or once the
+    incident is over. The live console and the participant pages show this, so the clock
+    people see is the one they are scored by."""
     if _first(events, "incident.declared") is None or any(
             e["kind"] in ("incident.resolved", "incident.stood_down") for e in events):
         return None
-    fell_due, coming = _deadlines(events, process, now)
-    if fell_due and not fell_due[-1][1]:
-        missed = fell_due[-1][0]
-        if not any(e["kind"] == "update.posted" and missed < e["t"] <= now for e in events):
-            return missed
-    return coming
+    due = []
+    for audience in _scored(process):
+        fell_due, coming = _deadlines(events, process, now, audience)
+        if fell_due and not fell_due[-1][1]:
+            missed = fell_due[-1][0]
+            if not any(e["kind"] == "update.posted" and _audience(e) == audience and missed < e["t"] <= now
+                       for e in events):
+                coming = missed
+        if coming is not None:
+            due.append(coming)
+    return min(due, default=None)
 
 
-def _deadlines(events, process, end) -> tuple[list[tuple[float, bool]], float | None]:
-    """The update deadlines falling due before ``end`` (and whether each was met), and the next one."""
+def _audience(update: dict) -> str:
+    return update.get("audience", "internal")
+
+
+def _deadlines(events, process, end, audience) -> tuple[list[tuple[float, bool]], float | None]:
+    """The deadlines for updates to ``audience`` falling due before ``end`` (and whether each
+    was met), and the next one. The first is due ``initial_update`` after the declaration, or
+    after the severity is raised to a level that updates this audience at all."""
     declared = _first(events, "incident.declared")
     if declared is None:
         return [], None
-    updates = [e["t"] for e in events if e["kind"] == "update.posted" and e["t"] >= declared["t"]]
+    updates = [e["t"] for e in events if e["kind"] == "update.posted" and e["t"] >= declared["t"]
+               and _audience(e) == audience]
     changes = [(declared["t"], declared["severity"])]
     changes += [(e["t"], e["to"]) for e in events if e["kind"] == "severity.changed"]
 
     def severity_at(t):
         return [s for when, s in changes if when <= t][-1]
 
+    def cadence_at(t):
+        level = process.level(severity_at(t))
+        return level.cadence(audience) if level else None
+
+    def start_after(t):
+        """The first deadline once the audience is updated at all, from ``t`` on."""
+        begins = next((when for when, _ in changes if when >= t and cadence_at(when)), None)
+        return None if begins is None else begins + process.initial_update
+
     deadlines = []
-    after, deadline = declared["t"] - 1e-9, declared["t"] + process.initial_update
-    while deadline < end:
+    after, deadline = declared["t"] - 1e-9, start_after(declared["t"])
+    while deadline is not None and deadline < end:
         window = [u for u in updates if after < u <= deadline]
         deadlines.append((deadline, bool(window)))
         if window:
@@ -108,11 +135,11 @@ def _deadlines(events, process, end) -> tuple[list[tuple[float, bool]], float | 
             late = [u for u in updates if deadline < u < end]
             anchor = late[0] if late else deadline
         after = anchor
-        deadline = anchor + process.level(severity_at(anchor)).cadence_max
+        deadline = anchor + cadence_at(anchor)[1] if cadence_at(anchor) else start_after(anchor)
     # An update already posted for the coming deadline meets it: the one after counts from it.
     early = [u for u in updates if after < u < end]
-    if early:
-        deadline = early[-1] + process.level(severity_at(early[-1])).cadence_max
+    if early and cadence_at(early[-1]):
+        deadline = early[-1] + cadence_at(early[-1])[1]
     return deadlines, deadline
 
 
