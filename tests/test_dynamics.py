@@ -181,3 +181,21 @@ def test_dynamics_reports_and_slo_are_checked_at_their_lines(write):
     assert f"{path}:7: dynamics.partial_left: the least must not exceed the most" in text
     assert f"{path}:8: dynamics: unknown field 'moods'" in text
     assert f"{path}:10: reports[0].of: expected one of impact, fault" in text
+
+
+def test_staged_recovery_eases_first_then_fixes():
+    # Fastly 2021-06-08 in small: turning the bad configuration off eases most of it
+    # (30% of the fault left: checkout still at about 4.5% errors, degraded), the fix follows.
+    from sim.inputs.config import Finding
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    fault = scenario.faults[0]
+    staged = replace(fault, eases={"feature_flag": 0.3}, findings=(
+        fault.findings[0],
+        Finding("payment-gateway", 180.0, "The new gateway config can be switched off by its flag", suggests="feature_flag"),
+        fault.findings[1]))
+    events = run_drill(replace(scenario, faults=(staged,), dynamics=STILL), Process(), seed=3, samples=False).events
+    applied = [(e["action"], [f["outcome"] for f in e["faults"]]) for e in events if e["kind"] == "mitigation.applied"]
+    assert applied[:2] == [("feature_flag", ["eased"]), ("rollback", ["fixed"])]
+    resolved = next(e for e in events if e["kind"] == "incident.resolved")
+    rollback = next(e for e in events if e["kind"] == "mitigation.applied" and e["action"] == "rollback")
+    assert resolved["t"] > rollback["t"]

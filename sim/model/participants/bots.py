@@ -245,8 +245,11 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
             # It did not take, or took only in part: find out why, then apply it again.
             tried.discard(fix)
             return (yield from _dig(drill, me, lead, symptom, tried, exhausted))
-        after = look_around(drill, me, [symptom])[symptom]["error_rate"]
-        if after < 0.8 * before:
+        seen = look_around(drill, me, [symptom])[symptom]
+        if seen["error_rate"] < 0.8 * before:
+            if not _normal(drill, symptom, seen):
+                # Better, not well (an easing, the first stage of a staged recovery): dig on.
+                return (yield from _dig(drill, me, lead, symptom, tried, exhausted))
             yield env.any_of([env.timeout(CALM_WAIT), drill.closed])
     return True
 
