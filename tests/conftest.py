@@ -9,6 +9,17 @@ DATA = Path(__file__).resolve().parent / "data"
 FIXTURES = REPO.parent / "shared" / "fixtures"
 
 
+def still(scenario):
+    """``scenario`` with nothing drawn per drill: every finding takes its nominal time, every
+    mitigation works fully and recovers in the fault's own time (docs/model.md)."""
+    from dataclasses import replace
+
+    from sim.inputs.dynamics import Dynamics
+
+    return replace(scenario, dynamics=Dynamics(diagnosis_spread=0.0, wrong_lead=0.0, fix_fails=0.0, partial_fix=0.0,
+                                               recovery_spread=0.0))
+
+
 @pytest.fixture
 def write(tmp_path):
     """Write a dedented YAML text to a file in a temporary folder and return its path."""

@@ -19,10 +19,10 @@ from sim.model.engine import Drill
 from sim.model.world import World
 from sim.outputs.scoring import slo_budget_consumed
 
-from .conftest import DATA, SCENARIOS
+from .conftest import DATA, SCENARIOS, still
 
 NOBODY = Script((), ())  # no participants and no actions: the fault runs its course
-STILL = Dynamics(diagnosis_spread=0.0, wrong_lead=0.0, fix_fails=0.0, partial_fix=0.0, recovery_spread=0.0)
+STILL = still(load_scenario(DATA / "tiny.yaml")).dynamics
 
 
 def tiny(**magnitude):
