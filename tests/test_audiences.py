@@ -90,3 +90,10 @@ def test_a_variant_can_score_the_status_page(write):
     """)
     with pytest.raises(DrillError, match="scoring.cadence: expected one of internal, public, both"):
         load_variant("bad", bad)
+
+
+def test_the_console_posts_to_the_status_page():
+    from sim.live.commands import parse_command
+
+    action = parse_command('update identified "Payments failing; a fix is under way" audience=public', "sam")
+    assert (action["do"], action["audience"], action["status"]) == ("update", "public", "identified")
