@@ -83,7 +83,8 @@ class Drill:
                 self.people[who].seat = role
         self.script = script
         # How the incident unfolds is drawn per drill, except when a timeline script replays
-        # one: its mitigations then work as the scenario says, as they did in the record.
+        # one: its mitigations then work as the scenario says, as they did in the record, and
+        # nobody reports it but whom the record names.
         self.drawn = script is None or not script.actions
         for state in self.world.faults:
             self._draw(state)
@@ -374,7 +375,7 @@ class Drill:
         self.totals = {"revenue_lost": 0.0, "requests": {s.name: {"failed": 0.0, "lost": 0.0} for s in self._facing}}
         self.began = {"impact": env.event(), "fault": env.event()}  # the first fault-caused of each: (service, cause)
         env.process(self._monitor())
-        for report in self.scenario.reports:
+        for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed
             env.process(self._report(report))
         for state in self.world.faults:
             env.process(self._fault(state))
