@@ -92,6 +92,7 @@ class Drill:
         self.incident = Incident(self)
         self.rng = spawn(seed, "investigations")
         self.samples: list | None = [] if samples else None
+        self.scrape_listeners: list = []  # called with (t, every service's metrics) at each scrape
         self.done = self.env.event()
         self.closed = self.env.event()  # the incident was resolved or stood down
         self.ends_at: float | None = None
@@ -252,6 +253,8 @@ class Drill:
                 excess = max(0.0, metrics[svc.name]["error_rate"] - svc.error_rate)
                 totals["revenue_lost"] += svc.revenue_per_min * excess * interval / 60
                 totals["failed_requests"] += metrics[svc.name]["request_rate"] * excess * interval
+        for listen in self.scrape_listeners:
+            listen(now, metrics)
         if self.samples is not None:
             self.samples.append((now, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()}))
 
