@@ -1,0 +1,180 @@
+"""A live drill and the team's real tools, without the real binaries (tests/test_real_binaries.py
+has those): the /metrics exposition, the inbound webhooks read and refused with reasons, pages
+from the team's Alertmanager and acknowledgements from PagerDuty as the drill's own, replayed
+byte for byte; the server's webhook answers and a dry run."""
+
+import json
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from sim.inputs.errors import DrillError
+from sim.live import webhooks
+from sim.live.drill import EVENTS, LiveDrill
+from sim.live.metrics import Exporter
+from sim.live.tools import Tools
+from sim.model.world import World
+
+from .conftest import FIXTURES, paused_drill
+from .serving import Server, free_port
+
+needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is absent")
+
+
+def fixture(name: str) -> dict:
+    folder = "alertmanager" if name.startswith("alertmanager") else "pagerduty"
+    return json.loads((FIXTURES / folder / name).read_text())
+
+
+def test_metrics_are_the_drills_series_in_the_prometheus_text_format(tmp_path):
+    live = paused_drill(tmp_path)
+    world = World(live.scenario)
+    exporter = Exporter(live.scenario.services)
+    world.observe(0.0)
+    exporter.scraped(0.0, world.metrics)
+    world.observe(15.0)
+    exporter.scraped(15.0, world.metrics)
+    families = {f.name: f for f in text_string_to_metric_families(exporter.exposition().decode())}
+    assert {"http_requests", "http_request_duration_seconds", "up", "process_cpu_seconds",
+            "process_resident_memory_bytes", "error_rate"} <= set(families)
+    assert families["http_requests"].type == "counter" and families["http_request_duration_seconds"].type == "histogram"
+
+    def sample(family, name, **labels):
+        return next(s.value for s in families[family].samples
+                    if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+
+    # checkout takes 120 requests a second, 0.02% failing, calm at both scrapes: over the 15 s
+    # between them, 120 * 15 * 0.9998 = 1799.64 answered and 120 * 15 * 0.0002 = 0.36 failed.
+    assert sample("http_requests", "http_requests_total", service="checkout", code="200") == pytest.approx(1799.64)
+    assert sample("http_requests", "http_requests_total", service="checkout", code="500") == pytest.approx(0.36)
+    count = sample("http_request_duration_seconds", "http_request_duration_seconds_count", service="checkout")
+    assert count == pytest.approx(1800) == sample("http_request_duration_seconds", "http_request_duration_seconds_bucket",
+                                                 service="checkout", le="+Inf")
+    assert sample("up", "up", service="checkout", team="checkout", job="checkout") == 1.0
+
+
+def test_the_console_serves_metrics_on_a_port_of_its_own(tmp_path):
+    live = paused_drill(tmp_path / "drill")
+    tools = Tools(live.folder, metrics=True)
+    tools.attach(live)
+    port = free_port()
+    server, thread = tools.exporter.serve("127.0.0.1", port)
+    try:
+        live.advance(until=31)  # two scrapes after the attach: at 15 s and 30 s
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    finally:
+        server.shutdown()
+        server.server_close()
+    failed = next(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                  if s.name == "http_requests_total" and s.labels == {"code": "500", "job": "checkout",
+                                                                      "service": "checkout", "team": "checkout"})
+    assert failed == pytest.approx(0.36)  # counted from the first scrape heard: 15 s of 120/s at 0.02%
+
+
+@needs_fixtures
+def test_alertmanager_webhooks_are_read_and_bad_ones_refused_with_reasons():
+    firing = webhooks.alertmanager_notification(fixture("alertmanager_webhook_v4_firing_msteams_testdata.json"))
+    assert (firing["receiver"], firing["status"]) == ("teams_proxy", "firing")
+    assert firing["alerts"][0]["status"] == "firing"  # an alert without a status has the notification's
+    assert firing["alerts"][0]["labels"]["alertname"] == "high_memory_load"
+    resolved = webhooks.alertmanager_notification(fixture("alertmanager_webhook_v4_resolved.json"))
+    assert resolved["alerts"][0]["fingerprint"] == "fbab788ec4c1018b"
+    good = fixture("alertmanager_webhook_v4_resolved.json")
+    for change, reason in [
+        ({"version": "3"}, "not an Alertmanager webhook of version 4 (version: '3')"),
+        ({"status": "done"}, "status must be firing or resolved, got 'done'"),
+        ({"alerts": []}, "alerts must be a list of at least one alert"),
+        ({"alerts": [{"labels": {"severity": "page"}}]}, "alerts[0].labels has no alertname"),
+        ({"alerts": [{"labels": {"alertname": 3}}]}, "alerts[0].labels.alertname must be a string, got int"),
+        ({"alerts": ["x"]}, "alerts[0] must be a JSON object, got str"),
+        ({"receiver": None}, "receiver must be a string, got NoneType"),
+    ]:
+        with pytest.raises(DrillError) as refused:
+            webhooks.alertmanager_notification({**good, **change})
+        assert str(refused.value) == reason
+    with pytest.raises(DrillError, match="the body must be a JSON object, got list"):
+        webhooks.alertmanager_notification([good])
+
+
+@needs_fixtures
+def test_pagerduty_webhooks_are_read_and_bad_ones_refused():
+    event = webhooks.pagerduty_event(fixture("pagerduty_webhook_v3_incident_priority_updated.json"))
+    assert event == {"type": "incident.priority_updated", "incident_key": "d3640fbd41094207a1c11e58e46b1662",
+                     "agent": "Tenex Engineer"}
+    with pytest.raises(DrillError, match="event must be a JSON object, got NoneType"):
+        webhooks.pagerduty_event({"messages": []})  # a v2 webhook's shape
+    body = fixture("pagerduty_webhook_v3_incident_priority_updated.json")
+    body["event"]["resource_type"] = "service"
+    with pytest.raises(DrillError, match="event.resource_type must be incident, got 'service'"):
+        webhooks.pagerduty_event(body)
+
+
+def notification(status: str, group: str = '{}:{alertname="CheckoutErrors"}') -> dict:
+    alert = {"status": status, "labels": {"alertname": "CheckoutErrors", "service": "checkout", "severity": "page"},
+             "annotations": {"summary": "Checkout errors above 5%"}, "fingerprint": "ab12"}
+    return webhooks.alertmanager_notification({"version": "4", "status": status, "receiver": "drill",
+                                               "groupKey": group, "alerts": [alert]})
+
+
+def test_the_teams_alertmanager_pages_in_the_drill_and_a_resume_replays_it(tmp_path):
+    live = paused_drill(tmp_path, extra={"pages": "alertmanager"})
+    live.advance(until=600)  # the drill's own checkout alert fired at 14:47:xx and paged nobody
+    assert "alert.firing" in [e["kind"] for e in live.drill.log.events]
+    assert not live.drill.monitoring.pages
+    assert live.notified(notification("firing")).ok
+    page = live.drill.log.events[-1]
+    assert (page["kind"], page["to"], page["urgency"], page["summary"]) == ("page.sent", "ana", "high",
+                                                                             "Checkout errors above 5%")
+    assert page["cause"] == ["gateway-config-push"]  # what is wrong with checkout at 600 s, from the scenario
+    live.advance(until=700)
+    assert live.pager_ack("P1", "someone on PagerDuty").ok  # not a person of the drill: the page's holder acks
+    assert live.drill.log.events[-1] == {**live.drill.log.events[-1], "kind": "page.acked", "page": "P1", "by": "ana"}
+    assert live.pager_ack("P1").reason == "no open page P1 to acknowledge"
+    assert live.notified(notification("resolved")).ok
+    assert live.drill.log.events[-1]["kind"] == "page.resolved"
+    before = (tmp_path / EVENTS).read_text()
+    again = LiveDrill.open(tmp_path)
+    assert [e["kind"] for e in again.drill.log.events] == [e["kind"] for e in live.drill.log.events]
+    assert (tmp_path / EVENTS).read_text() == before  # the replay matched the journal byte for byte
+
+
+def test_a_drill_that_pages_by_itself_refuses_notifications(tmp_path):
+    live = paused_drill(tmp_path)
+    assert live.notified(notification("firing")).reason.startswith(
+        "this drill pages from its own alert routing: serve it with --pages-from alertmanager")
+
+
+@needs_fixtures
+def test_the_server_answers_webhooks_with_reasons_and_a_dry_run_sends_nothing(tmp_path):
+    with Server(tmp_path / "drill", "--speed", "200", "--pages-from", "alertmanager", "--dry-run",
+                "--chat-webhook", "http://127.0.0.1:9/hook", "--pagerduty-routing-key", "KEY",
+                "--pagerduty-url", "http://127.0.0.1:9/v2/enqueue") as server:
+        token = json.loads((server.folder / "webhooks.json").read_text())["token"]
+        body = fixture("alertmanager_webhook_v4_firing_msteams_testdata.json")
+        hook = f"/w/{token}/alertmanager"
+        answer = server.http.post(hook, json=body)
+        assert (answer.status_code, answer.json()["reason"]) == (503, "the drill has not started yet")
+        assert server.http.post(f"/w/{token[:-1]}x/alertmanager", json=body).status_code == 403
+        answer = server.http.post(hook, json={**body, "version": "2"})
+        assert (answer.status_code, answer.json()["reason"]) == (400, "not an Alertmanager webhook of version 4 "
+                                                                      "(version: '2')")
+        assert server.http.post(hook, content=b"{", headers={"content-type": "application/json"}).status_code == 400
+        server.seat("primary", "ana")
+        assert server.control("start")["ok"]
+        assert server.http.post(hook, json=body).json() == {"ok": True, "reason": ""}
+        pd = fixture("pagerduty_webhook_v3_incident_priority_updated.json")
+        pd["event"]["event_type"] = "incident.acknowledged"
+        answer = server.http.post(f"/w/{token}/pagerduty", json=pd)
+        assert (answer.status_code, answer.json()["reason"]) == (
+            409, "incident_key 'd3640fbd41094207a1c11e58e46b1662' is no page of this drill (expected drill-drill-P<n>)")
+        pd["event"]["data"]["incident_key"] = "drill-drill-P1"
+        assert server.http.post(f"/w/{token}/pagerduty", json=pd).json()["ok"]
+        state = server.wait_for(lambda s: any(e["kind"] == "page.acked" for e in s["events"]))
+        assert state["tools"]["endpoints"]["pagerduty"]["ok"]  # a dry run fails nothing
+    lines = (tmp_path / "drill" / "outbound.jsonl").read_text().splitlines()
+    sent = [json.loads(line) for line in lines]
+    # The page the webhook raised went to PagerDuty, then its acknowledgement: as a dry run, so
+    # never tried (nothing listens on port 9: a real attempt would have been "failed").
+    assert [(s["endpoint"], s["event"], s["status"]) for s in sent] == [("pagerduty", "page.sent", "dry-run"),
+                                                                      ("pagerduty", "page.acked", "dry-run")]
