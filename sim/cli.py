@@ -244,16 +244,24 @@ def _tools_options(function):
     return function
 
 
-def _tools(folder, given: dict, say=None):
-    """The ``Tools`` the options ask for, for the drill in ``folder``."""
+def _endpoints(given: dict) -> list:
+    """The endpoints the options name (checked before any drill folder is made)."""
     from .live import outbound
-    from .live.tools import Tools
 
     chosen = outbound.endpoints(given["pagerduty_routing_key"], given["pagerduty_url"], given["statuspage_url"],
                                 given["chat_webhook"], given["alertmanager"])
     if given["dry_run"] and not chosen:
         raise DrillError("--dry-run shows what would be sent: name an endpoint too (--alertmanager, "
                          "--pagerduty-routing-key, --statuspage-url or --chat-webhook)")
+    return chosen
+
+
+def _tools(folder, given: dict, say=None):
+    """The ``Tools`` the options ask for, for the drill in ``folder``."""
+    from .live import outbound
+    from .live.tools import Tools
+
+    chosen = _endpoints(given)
     box = outbound.Outbox(folder, Path(folder).name, chosen, dry_run=given["dry_run"], say=say or click.echo) \
         if chosen else None
     for endpoint in chosen:
@@ -708,7 +716,8 @@ def check_alerts(scenario, events_file, process_file, roster):
 @_tools_options
 @click.option("--metrics-port", type=click.IntRange(1, 65535), default=8322, show_default=True,
               help="With --metrics: the port (on 127.0.0.1) that serves /metrics.")
-def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, resume, store_path, metrics_port, **given):
+def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, resume, store_path, metrics_port,
+         **tool_options):
     """Play SCENARIO live at the terminal, with bots in the other seats; at the end, the
     scorecard, and the outputs of drill run in the drill's folder."""
     import datetime as dt
@@ -720,6 +729,9 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise DrillError("drill live needs a terminal (use drill run for a simulated drill)")
+    _endpoints(tool_options)
+    if tool_options["metrics"]:
+        _check_listen("127.0.0.1", metrics_port)  # before a drill folder exists that a second try would refuse
     if resume:
         if scenario or out:
             raise DrillError("--resume DIR carries on the drill kept in DIR: leave out SCENARIO and --out")
@@ -740,10 +752,9 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
         drill = LiveDrill.create(out, scenario_file, process_file or config.default_file("drills/process.yaml"),
                                  roster or config.default_file("drills/roster.yaml"), seed=seed,
                                  speed=1.0 if speed is None else speed, players=[player], bots=bots)
-    tools = _tools(drill.folder, given, say=lambda text: click.echo(text, err=True))
+    tools = _tools(drill.folder, tool_options, say=lambda text: click.echo(text, err=True))
     tools.attach(drill)
-    if given["metrics"]:
-        _check_listen("127.0.0.1", metrics_port)
+    if tool_options["metrics"]:
         tools.exporter.serve("127.0.0.1", metrics_port)
         click.echo(f"Prometheus can scrape http://127.0.0.1:{metrics_port}/metrics")
     try:
@@ -773,7 +784,7 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 @click.option("--pages-from", type=click.Choice(["drill", "alertmanager"]), default="drill", show_default=True,
               help="Who pages: the drill's own alert routing, or the team's Alertmanager through the webhook.")
 def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, rate, store_path,
-          pages_from, **given):
+          pages_from, **tool_options):
     """Serve a live drill of SCENARIO to a room: a facilitator page and one page per participant,
     with bots in every seat no person takes. Prints the facilitator's secret link."""
     import datetime as dt
@@ -783,6 +794,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     from .live.web.app import serve as run_server
     from .live.web.room import Room, planned_seats
 
+    _endpoints(tool_options)
     if resume:
         context = click.get_current_context()
         given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
@@ -815,9 +827,9 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     click.echo(f"Facilitator (keep it secret): {base}/f/{room.state['facilitator']}/")
     for seat in room.state["seats"]:
         click.echo(f"  {seat['name'] or '(unnamed)'} [{seat['seat']}]: {base}/p/{seat['token']}/")
-    tools = _tools(room.folder, given)
+    tools = _tools(room.folder, tool_options)
     click.echo(f"Webhooks: Alertmanager {base}/w/{tools.token}/alertmanager, PagerDuty {base}/w/{tools.token}/pagerduty")
-    if given["metrics"]:
+    if tool_options["metrics"]:
         click.echo(f"Prometheus can scrape {base}/metrics")
     click.echo(f"After a crash: drill serve --resume {room.folder} --port {port}")
     sys.stdout.flush()  # the links must reach a pipe before the server blocks

@@ -26,20 +26,19 @@ SPEED = "150"  # the config push at 14:45 is 2 s of wall clock in; a drill of re
 @contextlib.contextmanager
 def running(command: list[str], port: int, folder):
     """Start a server binary, wait until it says it is ready, stop it at the end."""
-    log = open(folder / f"{port}.log", "w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        until(lambda: httpx.get(f"http://127.0.0.1:{port}/-/ready", timeout=1).status_code == 200, 20,
-              lambda: (folder / f"{port}.log").read_text()[-2000:])
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
+    with open(folder / f"{port}.log", "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            until(lambda: httpx.get(f"http://127.0.0.1:{port}/-/ready", timeout=1).status_code == 200, 20,
+                  lambda: (folder / f"{port}.log").read_text()[-2000:])
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def until(check, timeout: float, why=lambda: ""):

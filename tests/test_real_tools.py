@@ -59,7 +59,7 @@ def test_the_console_serves_metrics_on_a_port_of_its_own(tmp_path):
     tools = Tools(live.folder, metrics=True)
     tools.attach(live)
     port = free_port()
-    server, thread = tools.exporter.serve("127.0.0.1", port)
+    server, _ = tools.exporter.serve("127.0.0.1", port)
     try:
         live.advance(until=31)  # two scrapes after the attach: at 15 s and 30 s
         text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
@@ -157,8 +157,8 @@ def test_the_server_answers_webhooks_with_reasons_and_a_dry_run_sends_nothing(tm
         assert (answer.status_code, answer.json()["reason"]) == (503, "the drill has not started yet")
         assert server.http.post(f"/w/{token[:-1]}x/alertmanager", json=body).status_code == 403
         answer = server.http.post(hook, json={**body, "version": "2"})
-        assert (answer.status_code, answer.json()["reason"]) == (400, "not an Alertmanager webhook of version 4 "
-                                                                      "(version: '2')")
+        assert (answer.status_code, answer.json()["reason"]) == (
+            400, "not an Alertmanager webhook of version 4 (version: '2')")
         assert server.http.post(hook, content=b"{", headers={"content-type": "application/json"}).status_code == 400
         server.seat("primary", "ana")
         assert server.control("start")["ok"]
@@ -178,3 +178,18 @@ def test_the_server_answers_webhooks_with_reasons_and_a_dry_run_sends_nothing(tm
     # never tried (nothing listens on port 9: a real attempt would have been "failed").
     assert [(s["endpoint"], s["event"], s["status"]) for s in sent] == [("pagerduty", "page.sent", "dry-run"),
                                                                       ("pagerduty", "page.acked", "dry-run")]
+
+
+def test_each_status_update_is_kept_as_a_statuspage_incident(tmp_path):
+    live = paused_drill(tmp_path / "drill")
+    Tools(live.folder).attach(live)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV1", "service": "checkout"})
+    live.act({"do": "update", "by": "ana", "status": "investigating", "summary": "Checkout is failing"})
+    live.advance(until=700)
+    live.act({"do": "update", "by": "ana", "status": "mitigating", "summary": "Rolled back the gateway config"})
+    incident = json.loads((live.folder / "statuspage.json").read_text())
+    # Newest first, as Statuspage lists them; "mitigating" is Statuspage's "monitoring".
+    assert [(u["status"], u["body"]) for u in incident["incident_updates"]] == [
+        ("monitoring", "[DRILL] Rolled back the gateway config"), ("investigating", "[DRILL] Checkout is failing")]
+    assert incident["status"] == "monitoring" and incident["metadata"] == {"drill": {"id": "drill"}}

@@ -103,7 +103,7 @@ class Outbox:
     def offer(self, event: dict, alert=None) -> None:
         """Queue what ``event`` makes for each endpoint; returns at once. For ``alert.firing``
         and ``alert.resolved``, ``alert`` is the alert (its labels and annotations)."""
-        for name, box in self._queues.items():
+        for name in self._queues:
             body = body_for(self.chosen[name], event, self.drill, self.updates)
             if body is not None:
                 self._put(name, (event["kind"], body))
