@@ -100,6 +100,7 @@ def test_the_facilitator_is_warned_when_an_endpoint_of_the_real_tools_fails(tmp_
             sync_api.expect(warning).to_contain_text("pagerduty is failing (")
             sync_api.expect(warning).to_contain_text("refused")
             sync_api.expect(page.locator("#tools li").first).to_contain_text(f"failing pagerduty {dead}")
+            sync_api.expect(page.locator("#channel")).to_contain_text("TOOLS pagerduty is failing (")
         finally:
             browser.close()
         # The drill went on: the on-call bot acknowledged its page.
