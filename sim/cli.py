@@ -219,7 +219,7 @@ class _Url(click.ParamType):
         except ValueError:
             ok = False
         if not ok or "\0" in value or any(c.isspace() for c in value):
-            self.fail(f"{value!r} is not an http(s) URL with a host", param, ctx)
+            self.fail(f"{value!r} is not an http(s) URL with a host (and a port from 1 to 65535)", param, ctx)
         return value
 
 

@@ -158,3 +158,16 @@ def test_alerts_go_to_alertmanager_as_prometheus_sends_them(receiver, tmp_path, 
     assert am.bodies[1][2] == first  # re-sent unchanged while it fires
     assert am.bodies[-1][2][0]["endsAt"] == "2026-12-02T14:03:00.000Z"  # resolved: when it resolved
     assert am.bodies[-1][2][0]["startsAt"] == "2026-12-02T14:00:00.000Z"
+
+
+def test_the_drills_end_resolves_what_still_fires_in_alertmanager(receiver, tmp_path):
+    import datetime as dt
+
+    am, now = receiver(), [dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.timezone.utc)]
+    box = Outbox(tmp_path, "room-1", endpoints(alertmanager=am.url), clock=lambda: now[0])
+    box.offer({"kind": "alert.firing", "fingerprint": "f1"}, Firing())
+    now[0] += dt.timedelta(seconds=90)
+    box.offer({"kind": "drill.ended", "reason": "closed"})
+    box.close(wait=10)
+    assert am.bodies[-1][2][0]["endsAt"] == "2026-12-02T14:01:30.000Z"  # resolved when the drill ended
+    assert box.report()["alertmanager"]["pending"] == 0

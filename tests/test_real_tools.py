@@ -193,3 +193,19 @@ def test_each_status_update_is_kept_as_a_statuspage_incident(tmp_path):
     assert [(u["status"], u["body"]) for u in incident["incident_updates"]] == [
         ("monitoring", "[DRILL] Rolled back the gateway config"), ("investigating", "[DRILL] Checkout is failing")]
     assert incident["status"] == "monitoring" and incident["metadata"] == {"drill": {"id": "drill"}}
+
+
+def test_the_options_are_checked_before_a_drill_folder_is_made(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    runner = CliRunner()
+    for args, message in [
+        (["--dry-run"], "--dry-run shows what would be sent: name an endpoint too"),
+        (["--chat-webhook", "ftp://chat"], "'ftp://chat' is not an http(s) URL with a host"),
+        (["--alertmanager", "http://am:99999"], "'http://am:99999' is not an http(s) URL with a host (and a port"),
+    ]:
+        result = runner.invoke(main, ["serve", "checkout-config-push", "--out", str(tmp_path / "room"), *args])
+        assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "room").exists()

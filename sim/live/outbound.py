@@ -12,7 +12,8 @@ sends nothing and says what would have been sent.
 Alerts go to Alertmanager as Prometheus sends them: the whole set of firing alerts (and
 those resolved in the last ``RESOLVED_KEPT`` seconds, with their ``endsAt``) in one
 ``POST /api/v2/alerts``, on every change and again every ``RESEND`` seconds while any
-fires, each firing alert's ``endsAt`` ``4 x RESEND`` ahead. The body is made when it is
+fires, each firing alert's ``endsAt`` ``4 x RESEND`` ahead; when the drill ends, every alert
+still firing is sent resolved. The body is made when it is
 sent, so a push that waits behind a failing Alertmanager goes out with the latest state.
 """
 
@@ -109,6 +110,12 @@ class Outbox:
                 self._put(name, (event["kind"], body))
         if event["kind"] == "update.posted":
             self.updates += 1
+        if event["kind"] == "drill.ended" and "alertmanager" in self._queues:
+            with self._lock:  # the drill's alerts end with it: nothing is left firing in Alertmanager
+                now = self._clock()
+                for known in self.alerts.values():
+                    known["resolved"] = known["resolved"] or now
+            self._put("alertmanager", (event["kind"], None))
         if alert is not None and event["kind"] in ("alert.firing", "alert.resolved"):
             with self._lock:
                 now = self._clock()
