@@ -209,3 +209,37 @@ def test_the_options_are_checked_before_a_drill_folder_is_made(tmp_path):
         result = runner.invoke(main, ["serve", "checkout-config-push", "--out", str(tmp_path / "room"), *args])
         assert result.exit_code == 2 and message in result.output, result.output
     assert not (tmp_path / "room").exists()
+
+
+def test_a_drill_at_the_terminal_serves_metrics_and_pages_and_posts_to_the_tools(tmp_path):
+    import os
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    from .test_outbound import Receiver
+
+    pagerduty, chat, port = Receiver(), Receiver(), free_port()
+    env = {**os.environ, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    # This checkout's code (the installed `drill` may be another's), from the repository's root.
+    child = pexpect.spawn(sys.executable, ["-c", "from sim.cli import main; main()", "live", "--name", "ana",
+                                           "--speed", "400", "--seed", "4", "--out", str(tmp_path / "drill"),
+                                           "--metrics", "--metrics-port", str(port), "--chat-webhook", chat.url,
+                                           "--pagerduty-routing-key", "KEY", "--pagerduty-url", pagerduty.url],
+                          env=env, encoding="utf-8", dimensions=(50, 220), timeout=15)
+    try:
+        child.expect(f"Prometheus can scrape http://127.0.0.1:{port}/metrics")
+        child.expect("You are ana")
+        child.expect("PAGE +P1")
+        assert 'http_requests_total{code="500",job="checkout"' in httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        for line, answer in [("ack", "P1 acknowledged by you"), ("declare SEV1 checkout", "SEV1 on checkout declared"),
+                             ('update investigating "Checkout is failing"', "UPDATE"), ("quit", "Resume it with:")]:
+            child.sendline(line)
+            child.expect(answer)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+        pagerduty.close()
+        chat.close()
+    assert [b["event_action"] for _, _, b in pagerduty.bodies if b["dedup_key"] == "drill-drill-P1"] == \
+        ["trigger", "acknowledge"]
+    assert [b["text"] for _, _, b in chat.bodies] == ["[DRILL] *Investigating* (SEV1, ana): Checkout is failing"]
