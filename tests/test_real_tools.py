@@ -130,7 +130,8 @@ def test_the_teams_alertmanager_pages_in_the_drill_and_a_resume_replays_it(tmp_p
     live.advance(until=700)
     assert live.pager_ack("P1", "someone on PagerDuty").ok  # not a person of the drill: the page's holder acks
     assert live.drill.log.events[-1] == {**live.drill.log.events[-1], "kind": "page.acked", "page": "P1", "by": "ana"}
-    assert live.pager_ack("P1").reason == "no open page P1 to acknowledge"
+    assert live.pager_ack("P1").reason == "P1 is already acknowledged, by ana"  # PagerDuty echoing the drill's ack
+    assert live.pager_ack("P9").reason == "no open page P9 to acknowledge"
     assert live.notified(notification("resolved")).ok
     assert live.drill.log.events[-1]["kind"] == "page.resolved"
     before = (tmp_path / EVENTS).read_text()

@@ -466,6 +466,8 @@ class LiveDrill:
             return Result(False, "the drill has ended")
         self.advance()
         page = next((p for p in self.drill.monitoring.pages if p.id == page_id), None)
+        if page is not None and page.status == "acknowledged":  # PagerDuty telling of the drill's own ack
+            return Result(True, f"{page_id} is already acknowledged, by {page.acked_by}")
         if page is None or page.status != "triggered":
             return Result(False, f"no open page {page_id} to acknowledge")
         reached = page.levels[:page.level + 1]

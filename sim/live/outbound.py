@@ -110,23 +110,27 @@ class Outbox:
                 self._put(name, (event["kind"], body))
         if event["kind"] == "update.posted":
             self.updates += 1
-        if event["kind"] == "drill.ended" and "alertmanager" in self._queues:
-            with self._lock:  # the drill's alerts end with it: nothing is left firing in Alertmanager
-                now = self._clock()
+        if "alertmanager" in self._queues and self._alerts_changed(event, alert):
+            self._put("alertmanager", (event["kind"], None))
+
+    def _alerts_changed(self, event: dict, alert) -> bool:
+        """Keep the alert set up to date with ``event``; whether it changed."""
+        kind = event["kind"]
+        with self._lock:
+            now = self._clock()
+            if kind == "drill.ended":  # the drill's alerts end with it: nothing is left firing in Alertmanager
                 for known in self.alerts.values():
                     known["resolved"] = known["resolved"] or now
-            self._put("alertmanager", (event["kind"], None))
-        if alert is not None and event["kind"] in ("alert.firing", "alert.resolved"):
-            with self._lock:
-                now = self._clock()
-                known = self.alerts.get(alert.fingerprint)
-                if event["kind"] == "alert.firing" or known is not None:
-                    started = known["started"] if known and known["resolved"] is None else now
-                    self.alerts[alert.fingerprint] = {
-                        "labels": dict(alert.labels), "annotations": dict(alert.annotations), "started": started,
-                        "resolved": now if event["kind"] == "alert.resolved" else None}
-            if "alertmanager" in self._queues:
-                self._put("alertmanager", (event["kind"], None))
+                return True
+            if alert is None or kind not in ("alert.firing", "alert.resolved"):
+                return False
+            known = self.alerts.get(alert.fingerprint)
+            if kind == "alert.resolved" and known is None:
+                return False
+            started = known["started"] if known and known["resolved"] is None else now
+            self.alerts[alert.fingerprint] = {"labels": dict(alert.labels), "annotations": dict(alert.annotations),
+                                              "started": started, "resolved": now if kind == "alert.resolved" else None}
+            return True
 
     def alert_set(self) -> list[dict]:
         """What Alertmanager is sent now: every firing alert, and those resolved lately."""

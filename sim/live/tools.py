@@ -11,6 +11,7 @@ names. The webhook token (``webhooks.json``, private) keeps the inbound URLs the
 across restarts.
 """
 
+import functools
 import json
 import secrets
 from pathlib import Path
@@ -35,7 +36,7 @@ class Tools:
         self.live: LiveDrill | None = None
         self._reported: dict[str, bool] = {}  # endpoint -> healthy, as last journaled
 
-    @property
+    @functools.cached_property
     def token(self) -> str:
         """The secret in the inbound webhooks' URLs, made once per drill folder."""
         path = self.folder / TOKEN
