@@ -53,6 +53,7 @@ MODULES = {
     "routing": ("sim/model/monitoring/routing.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
                                                     "tests/test_alertmanager.py"]),
     "paging": ("sim/model/monitoring/paging.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
+                                                  "tests/test_alertmanager.py",
                                                   "tests/test_incident.py", "tests/test_incident_rules.py"]),
 }
 
