@@ -256,7 +256,7 @@ def _endpoints(given: dict) -> list:
     return chosen
 
 
-def _tools(folder, given: dict, say=None):
+def _tools(folder, given: dict, say=None, pagerduty_secret=None):
     """The ``Tools`` the options ask for, for the drill in ``folder``."""
     from .live import outbound
     from .live.tools import Tools
@@ -266,7 +266,7 @@ def _tools(folder, given: dict, say=None):
         if chosen else None
     for endpoint in chosen:
         click.echo(f"{'[dry run] ' if given['dry_run'] else ''}Sends to {endpoint.name}: {endpoint.url}")
-    return Tools(folder, box, metrics=given["metrics"])
+    return Tools(folder, box, metrics=given["metrics"], pagerduty_secret=pagerduty_secret)
 
 
 def _plan():
@@ -783,8 +783,10 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 @_tools_options
 @click.option("--pages-from", type=click.Choice(["drill", "alertmanager"]), default="drill", show_default=True,
               help="Who pages: the drill's own alert routing, or the team's Alertmanager through the webhook.")
+@click.option("--pagerduty-webhook-secret", envvar="DRILLSIM_PAGERDUTY_WEBHOOK_SECRET",
+              help="The PagerDuty webhook subscription's secret: refuse webhooks it did not sign.")
 def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, rate, store_path,
-          pages_from, **tool_options):
+          pages_from, pagerduty_webhook_secret, **tool_options):
     """Serve a live drill of SCENARIO to a room: a facilitator page and one page per participant,
     with bots in every seat no person takes. Prints the facilitator's secret link."""
     import datetime as dt
@@ -798,7 +800,8 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     if resume:
         context = click.get_current_context()
         given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
-                 if p.name not in ("resume", "host", "port", "rate", "store_path", *_TOOLS_OPTIONS) and context.get_parameter_source(p.name).name != "DEFAULT"]
+                 if p.name not in ("resume", "host", "port", "rate", "store_path", "pagerduty_webhook_secret",
+                                   *_TOOLS_OPTIONS) and context.get_parameter_source(p.name).name != "DEFAULT"]
         if given:
             raise DrillError("--resume carries on a drill as it was set up (change the speed on the facilitator's "
                              f"page): drop {', '.join(given)}")
@@ -827,7 +830,7 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     click.echo(f"Facilitator (keep it secret): {base}/f/{room.state['facilitator']}/")
     for seat in room.state["seats"]:
         click.echo(f"  {seat['name'] or '(unnamed)'} [{seat['seat']}]: {base}/p/{seat['token']}/")
-    tools = _tools(room.folder, tool_options)
+    tools = _tools(room.folder, tool_options, pagerduty_secret=pagerduty_webhook_secret)
     click.echo(f"Webhooks: Alertmanager {base}/w/{tools.token}/alertmanager, PagerDuty {base}/w/{tools.token}/pagerduty")
     if tool_options["metrics"]:
         click.echo(f"Prometheus can scrape {base}/metrics")

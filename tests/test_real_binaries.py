@@ -157,7 +157,7 @@ def test_the_drill_pushes_its_alerts_to_alertmanager_whose_webhook_pages_in_the_
     am_url = f"http://127.0.0.1:{port}"
     folder = tmp_path / "drill"
     with Server(folder, "--speed", SPEED, "--alertmanager", am_url, "--pages-from", "alertmanager") as server:
-        # Alertmanager is started after the drill server (it needs the webhook's URL), on the port the drill was told of.
+        # Alertmanager starts after the drill server (it needs the webhook's URL), on the port the drill was told of.
         with alertmanager(tmp_path, webhook_url(server), port):
             ana = server.seat("primary", "ana")
             assert server.control("bots", on=False)["ok"]

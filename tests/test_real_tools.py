@@ -49,8 +49,9 @@ def test_metrics_are_the_drills_series_in_the_prometheus_text_format(tmp_path):
     assert sample("http_requests", "http_requests_total", service="checkout", code="200") == pytest.approx(1799.64)
     assert sample("http_requests", "http_requests_total", service="checkout", code="500") == pytest.approx(0.36)
     count = sample("http_request_duration_seconds", "http_request_duration_seconds_count", service="checkout")
-    assert count == pytest.approx(1800) == sample("http_request_duration_seconds", "http_request_duration_seconds_bucket",
-                                                 service="checkout", le="+Inf")
+    infinite = sample("http_request_duration_seconds", "http_request_duration_seconds_bucket", service="checkout",
+                      le="+Inf")
+    assert count == pytest.approx(1800) == infinite
     assert sample("up", "up", service="checkout", team="checkout", job="checkout") == 1.0
 
 
@@ -146,9 +147,33 @@ def test_a_drill_that_pages_by_itself_refuses_notifications(tmp_path):
         "this drill pages from its own alert routing: serve it with --pages-from alertmanager")
 
 
+def pagerduty_webhook(server, token: str, body: dict, secret: str = "s3cret"):
+    """POST ``body`` as PagerDuty does: signed with the subscription's secret."""
+    import hashlib
+    import hmac
+
+    raw = json.dumps(body).encode()
+    signature = "v1=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return server.http.post(f"/w/{token}/pagerduty", content=raw, headers={
+        "content-type": "application/json", "x-pagerduty-signature": f"v1=0000, {signature}"})  # a rotated secret's first
+
+
+def test_pagerduty_signatures_are_checked_over_the_raw_body():
+    body = b'{"event": {}}'
+    # printf '{"event": {}}' | openssl dgst -sha256 -hmac s3cret
+    good = "v1=41efa1ef7ba0e7608ffc13fe9ca956e053adeee49411f34151327d3f0006a336"
+    webhooks.pagerduty_signed(body, good, "s3cret")
+    webhooks.pagerduty_signed(body, f"v1=deadbeef,{good}", "s3cret")  # one of the listed signatures is enough
+    with pytest.raises(DrillError, match="does not match the body signed with the webhook's secret"):
+        webhooks.pagerduty_signed(body, good, "another secret")
+    with pytest.raises(DrillError, match="does not match"):
+        webhooks.pagerduty_signed(body + b" ", good, "s3cret")
+
+
 @needs_fixtures
 def test_the_server_answers_webhooks_with_reasons_and_a_dry_run_sends_nothing(tmp_path):
     with Server(tmp_path / "drill", "--speed", "200", "--pages-from", "alertmanager", "--dry-run",
+                "--pagerduty-webhook-secret", "s3cret",
                 "--chat-webhook", "http://127.0.0.1:9/hook", "--pagerduty-routing-key", "KEY",
                 "--pagerduty-url", "http://127.0.0.1:9/v2/enqueue") as server:
         token = json.loads((server.folder / "webhooks.json").read_text())["token"]
@@ -168,9 +193,12 @@ def test_the_server_answers_webhooks_with_reasons_and_a_dry_run_sends_nothing(tm
         pd["event"]["event_type"] = "incident.acknowledged"
         answer = server.http.post(f"/w/{token}/pagerduty", json=pd)
         assert (answer.status_code, answer.json()["reason"]) == (
+            401, "no X-PagerDuty-Signature header: this webhook needs PagerDuty's signature")
+        answer = pagerduty_webhook(server, token, pd)
+        assert (answer.status_code, answer.json()["reason"]) == (
             409, "incident_key 'd3640fbd41094207a1c11e58e46b1662' is no page of this drill (expected drill-drill-P<n>)")
         pd["event"]["data"]["incident_key"] = "drill-drill-P1"
-        assert server.http.post(f"/w/{token}/pagerduty", json=pd).json()["ok"]
+        assert pagerduty_webhook(server, token, pd).json()["ok"]
         state = server.wait_for(lambda s: any(e["kind"] == "page.acked" for e in s["events"]))
         assert state["tools"]["endpoints"]["pagerduty"]["ok"]  # a dry run fails nothing
     lines = (tmp_path / "drill" / "outbound.jsonl").read_text().splitlines()

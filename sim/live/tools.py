@@ -7,7 +7,7 @@ updates as one Statuspage incident), and each scrape feeds the metrics ``Exporte
 After every advance of the drill to the wall clock, an endpoint that started failing or answers again is
 journaled by the drill (``outbound.failing`` / ``outbound.recovered`` events). Inbound,
 it turns a PagerDuty webhook's acknowledgement into the drill's ``ack`` of the page it
-names. The webhook token (``webhooks.json``, private) keeps the inbound URLs the same
+names (checking PagerDuty's signature when given the webhook's secret). The webhook token (``webhooks.json``, private) keeps the inbound URLs the same
 across restarts.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 from ..model.incident import Result
 from ..outputs import formats
 from ..outputs.files import read_json, write_atomic
+from . import webhooks
 from .drill import LiveDrill
 from .metrics import Exporter
 from .outbound import Outbox
@@ -28,10 +29,11 @@ TOKEN = "webhooks.json"
 
 
 class Tools:
-    def __init__(self, folder, outbox: Outbox | None = None, metrics: bool = False):
+    def __init__(self, folder, outbox: Outbox | None = None, metrics: bool = False,
+                 pagerduty_secret: str | None = None):
         self.folder = Path(folder)
         self.drill_id = self.folder.name  # the label every message carries (drill="<id>")
-        self.outbox, self.metrics = outbox, metrics
+        self.outbox, self.metrics, self.pagerduty_secret = outbox, metrics, pagerduty_secret
         self.exporter: Exporter | None = None
         self.live: LiveDrill | None = None
         self._reported: dict[str, bool] = {}  # endpoint -> healthy, as last journaled
@@ -80,6 +82,11 @@ class Tools:
     def health(self) -> dict:
         """Each endpoint's health, as the facilitator's page shows it."""
         return {} if self.outbox is None else self.outbox.report()
+
+    def pagerduty_signed(self, raw: bytes, headers) -> None:
+        """With a webhook secret, refuse a PagerDuty webhook that PagerDuty did not sign with it."""
+        if self.pagerduty_secret:
+            webhooks.pagerduty_signed(raw, headers.get("x-pagerduty-signature"), self.pagerduty_secret)
 
     def pagerduty(self, event: dict):
         """A PagerDuty webhook's event (``webhooks.pagerduty_event``): an acknowledgement of one of

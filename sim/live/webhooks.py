@@ -3,7 +3,11 @@
 
 Each reader takes the parsed JSON body and returns only what the drill uses, or raises
 ``DrillError`` saying what is wrong with the body; nothing here touches the drill.
+``pagerduty_signed`` checks a PagerDuty webhook's signature over the raw body.
 """
+
+import hashlib
+import hmac
 
 from ..inputs.errors import DrillError
 
@@ -58,6 +62,16 @@ def alertmanager_notification(body) -> dict:
                     "annotations": _strings(alert.get("annotations", {}), f"{where}.annotations"),
                     "fingerprint": _text(alert.get("fingerprint", ""), f"{where}.fingerprint")[:64]})
     return {"receiver": receiver[:200], "group": group[:_TEXT], "status": status, "alerts": out}
+
+
+def pagerduty_signed(raw: bytes, header: str | None, secret: str) -> None:
+    """Refuse a body PagerDuty did not sign with ``secret``: ``X-PagerDuty-Signature`` holds one
+    or more ``v1=<hex HMAC-SHA256 of the body>`` (more than one while a secret is rotated)."""
+    if not header:
+        raise DrillError("no X-PagerDuty-Signature header: this webhook needs PagerDuty's signature")
+    expected = "v1=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    if not any(hmac.compare_digest(expected.encode(), given.strip().encode()) for given in header.split(",")):
+        raise DrillError("X-PagerDuty-Signature does not match the body signed with the webhook's secret")
 
 
 def pagerduty_event(body) -> dict:

@@ -148,8 +148,9 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
             raise Refused(403, "unknown or invalid link")
         return who
 
-    async def body(request: Request, most: int = MAX_BODY) -> dict:
-        """The JSON object a state-changing request carries, from a link ``viewer`` accepted."""
+    async def body(request: Request, most: int = MAX_BODY, signed=None) -> dict:
+        """The JSON object a state-changing request carries, from a link ``viewer`` accepted;
+        ``signed(raw, headers)`` may refuse the raw bytes (a webhook's signature) with a DrillError."""
         wait = limit.wait(request.path_params["token"])
         if wait:
             raise Refused(429, f"too many requests from this link: at most {limit.rate:g} a second",
@@ -171,6 +172,11 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
                     raise Refused(413, f"request body larger than {most} bytes")
         except ClientDisconnect:
             raise Refused(400, "the client hung up before sending the whole body") from None
+        if signed is not None:
+            try:
+                signed(data, request.headers)
+            except DrillError as exc:
+                raise Refused(401, str(exc)) from None
         try:
             parsed = json.loads(data or b"{}")
         except (ValueError, RecursionError):  # not JSON, not UTF-8, a number too long, nested too deep
@@ -356,13 +362,14 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
         exposition = tools.exporter.exposition() if tools.exporter else b""
         return Response(exposition, media_type=CONTENT_TYPE)
 
-    def webhook(read, deliver):
-        """An inbound webhook: its token checked, its body read by ``read``, handed to ``deliver``."""
+    def webhook(read, deliver, signed=None):
+        """An inbound webhook: its token checked (and its signature by ``signed``), its body read by
+        ``read``, handed to ``deliver``."""
         @endpoint
         async def handle(request: Request):
             if not hmac.compare_digest(request.path_params["token"].encode(), tools.token.encode()):
                 raise Refused(403, "unknown or invalid link")
-            data = await body(request, MAX_WEBHOOK)
+            data = await body(request, MAX_WEBHOOK, signed)
             try:
                 parsed = read(data)
             except DrillError as exc:
@@ -400,9 +407,9 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
     routes += [Route(f"/{kind}/{{token:str}}", page, methods=["GET"]) for kind in PAGES]
     routes += [Route(f"/{kind}/{{token:str}}/", page, methods=["GET"]) for kind in PAGES]
     routes += [Route(f"/{kind}/{{token:str}}/{{name:str}}", asset, methods=["GET"]) for kind in PAGES]
-    routes += [Route("/w/{token:str}/alertmanager", webhook(webhooks.alertmanager_notification,
-                                                            lambda n: room.live.notified(n)), methods=["POST"]),
-               Route("/w/{token:str}/pagerduty", webhook(webhooks.pagerduty_event, tools.pagerduty), methods=["POST"])]
+    inbound = {"alertmanager": webhook(webhooks.alertmanager_notification, lambda n: room.live.notified(n)),
+               "pagerduty": webhook(webhooks.pagerduty_event, tools.pagerduty, tools.pagerduty_signed)}
+    routes += [Route(f"/w/{{token:str}}/{name}", function, methods=["POST"]) for name, function in inbound.items()]
     if tools.metrics:
         routes.append(Route("/metrics", metrics, methods=["GET"]))
     return _secured(Starlette(routes=routes, lifespan=lifespan))
