@@ -272,3 +272,28 @@ def test_a_drill_at_the_terminal_serves_metrics_and_pages_and_posts_to_the_tools
     assert [b["event_action"] for _, _, b in pagerduty.bodies if b["dedup_key"] == "drill-drill-P1"] == \
         ["trigger", "acknowledge"]
     assert [b["text"] for _, _, b in chat.bodies] == ["[DRILL] *Investigating* (SEV1, ana): Checkout is failing"]
+
+
+def _json():
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5) | \
+        st.sampled_from(["4", "firing", "resolved", "incident", "alertname"])
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["version", "status", "receiver", "groupKey", "alerts", "labels", "annotations", "alertname",
+                         "event", "event_type", "resource_type", "data", "incident_key", "agent", "summary"]),
+        inner, max_size=6), max_leaves=20)
+
+
+def test_any_json_is_read_or_refused_with_a_reason_never_a_crash():
+    from hypothesis import given, settings
+
+    @settings(max_examples=100, deadline=None)
+    @given(_json())
+    def check(body):
+        for read in (webhooks.alertmanager_notification, webhooks.pagerduty_event):
+            try:
+                read(body)
+            except DrillError as refused:
+                assert str(refused)
+    check()
