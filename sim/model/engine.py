@@ -101,6 +101,7 @@ class Drill:
         self.incident = Incident(self)
         self.rng = spawn(seed, "investigations")
         self.samples: list | None = [] if samples else None
+        self.scrape_listeners: list = []  # called with (t, every service's metrics) at each scrape
         self.done = self.env.event()
         self.closed = self.env.event()  # the incident was resolved or stood down
         self.ends_at: float | None = None
@@ -314,13 +315,15 @@ class Drill:
         self._account(now, interval)
 
     def _account(self, now: float, interval: float) -> None:
-        """A scrape's losses and sample, the world as last observed."""
+        """A scrape's losses, its listeners (a live drill's /metrics) and its sample, the world as last observed."""
         totals = self.totals
         for name, revenue, failed, lost in self._hurt:  # in the same order every scrape: the sums are the same floats
             totals["revenue_lost"] += revenue
             counted = totals["requests"][name]
             counted["failed"] += failed
             counted["lost"] += lost
+        for listen in self.scrape_listeners:
+            listen(now, self.world.metrics)
         if self.samples is not None:
             metrics = self.world.metrics
             if metrics is not self._sampled[0]:
