@@ -9,6 +9,27 @@ DATA = Path(__file__).resolve().parent / "data"
 FIXTURES = REPO.parent / "shared" / "fixtures"
 
 
+def still(scenario):
+    """``scenario`` with nothing drawn per drill: every finding takes its nominal time, every
+    mitigation works fully and recovers in the fault's own time (docs/model.md)."""
+    from dataclasses import replace
+
+    from sim.inputs.dynamics import Dynamics
+
+    return replace(scenario, dynamics=Dynamics(diagnosis_spread=0.0, wrong_lead=0.0, fix_fails=0.0, partial_fix=0.0,
+                                               recovery_spread=0.0))
+
+
+def still_file(folder, name: str = "checkout-config-push") -> Path:
+    """A copy of a library scenario's file with nothing drawn and nobody reporting it: its
+    nominal story, for tests that work a live drill's timeline out by hand."""
+    path = Path(folder) / f"{name}-still.yaml"
+    path.write_text((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8") + (
+        "\ndynamics: {diagnosis_spread: 0, wrong_lead: 0, fix_fails: 0, partial_fix: 0, recovery_spread: 0}\n"
+        "reports: []\n"), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def write(tmp_path):
     """Write a dedented YAML text to a file in a temporary folder and return its path."""

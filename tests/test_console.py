@@ -16,7 +16,7 @@ from sim.live.console import seen, toolbar
 from sim.live.drill import LiveDrill
 from sim.outputs.scoring import next_update_due
 
-from .conftest import paused_drill
+from .conftest import paused_drill, still_file
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -135,7 +135,7 @@ def test_drill_live_needs_a_terminal_and_says_so(tmp_path):
 
 
 def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
-    live = paused_drill(tmp_path)
+    live = paused_drill(tmp_path / "drill", still_file(tmp_path))
     live.advance(until=1500)  # ana leaves the page: it escalates to lee at 14:52:45, who declares at 15:02:47
     events = live.drill.log.events
     assert {e["kind"] for e in events if seen(e, "ana") is None} == {
@@ -175,7 +175,7 @@ def test_sigkill_of_drill_live_loses_no_acknowledged_action(tmp_path, trial):
 
 
 def test_the_screen_says_a_mitigation_was_applied_not_what_it_did(tmp_path):
-    live = paused_drill(tmp_path)
+    live = paused_drill(tmp_path / "drill", still_file(tmp_path))  # the rollback works as the scenario says
     live.advance(until=600)
     assert live.act({"do": "mitigate", "by": "ana", "action": "rollback", "service": "payment-gateway"}).data is None
     applied = live.drill.log.events[-1]

@@ -161,12 +161,16 @@ def test_measuring_for_a_band_stops_once_the_median_cannot_land_in_it():
     from sim.authoring.generate import measure
 
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
-    # The default bots score 97.1, 99.6, 99.7, 92.1 and 99.8 over seeds 0-4: median 99.6, easy.
-    assert measure(scenario) == (97.1, 99.6, 99.7, 92.1, 99.8)
-    assert measure(scenario, band="easy") == (97.1, 99.6, 99.7, 92.1, 99.8)
-    # Three scores at 85 or more: the median of five cannot be under 85 (hard) nor under 95 (medium).
-    assert measure(scenario, band="hard") == (97.1, 99.6, 99.7)
-    assert measure(scenario, band="medium") == (97.1, 99.6, 99.7)
+    # The default bots' scores over seeds 0-4 are the model's output (read from a run, not
+    # derivable by hand): 96.5, 98.5, 95.8, 60.5, 94.8, median 95.8, easy. What is checked by
+    # hand is where measuring stops. Easy: at most two of the first scores are under 95, so all five run.
+    scores = measure(scenario)
+    assert scores == (96.5, 98.5, 95.8, 60.5, 94.8)
+    assert measure(scenario, band="easy") == scores
+    # The first three are all 95 or more: the median of five can be neither under 85 (hard)
+    # nor under 95 (medium), so both stop after three.
+    assert measure(scenario, band="hard") == scores[:3]
+    assert measure(scenario, band="medium") == scores[:3]
 
 
 def test_a_band_never_reached_says_what_to_do(monkeypatch):

@@ -14,7 +14,7 @@ from sim.inputs.actions import Action
 from sim.inputs.config import Finding
 from sim.model.engine import AFTER_POSTMORTEM, Drill
 
-from .conftest import DATA, SCENARIOS
+from .conftest import DATA, SCENARIOS, still
 
 TINY = load_scenario(DATA / "tiny.yaml")
 CAST = """
@@ -31,7 +31,8 @@ class Console:
     """A drill that the test drives: ``at(t)`` moves the clock, ``do(...)`` acts."""
 
     def __init__(self, write, scenario=TINY):
-        self.drill = Drill(scenario, script=load_script(write("cast.yaml", CAST), scenario.start))
+        # The findings' nominal times: nothing is drawn (a cast without actions would draw).
+        self.drill = Drill(still(scenario), script=load_script(write("cast.yaml", CAST), scenario.start))
         self.drill.start()
         self.incident = self.drill.incident
 

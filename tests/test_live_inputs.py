@@ -5,11 +5,13 @@ import pytest
 from sim import run_drill, score
 from sim.live.drill import LiveDrill
 
-from .conftest import paused_drill
+from .conftest import paused_drill, still_file
 
 
 def test_an_injected_fault_starts_now_can_be_found_and_fixed_and_replays(tmp_path):
-    live = paused_drill(tmp_path)
+    # Nothing drawn (the injected fault takes the scenario's dynamics): its finding and fix as the catalog says.
+    folder = tmp_path / "drill"
+    live = paused_drill(folder, still_file(tmp_path))
     live.advance(until=600)
     assert live.inject("memory_leak", "search").data == "injected-1"
     assert live.inject("volcano", "search").reason.startswith("unknown fault kind 'volcano'")
@@ -30,10 +32,10 @@ def test_an_injected_fault_starts_now_can_be_found_and_fixed_and_replays(tmp_pat
     assert fixed.ok and fixed.data is None  # the person is told it was done, not what it did
     applied = live.drill.log.events[-1]  # the facilitator's log says what it did
     assert (applied["kind"], applied["faults"]) == ("mitigation.applied", [{"fault": "injected-1", "outcome": "fixed", "returns_in": None}])
-    before = (tmp_path / "events.jsonl").read_text()
-    again = LiveDrill.open(tmp_path)  # the replay injects it again, at the same moment
+    before = (folder / "events.jsonl").read_text()
+    again = LiveDrill.open(folder)  # the replay injects it again, at the same moment
     assert [s.fault.id for s in again.drill.world.faults] == ["gateway-config-push", "injected-1"]
-    assert (tmp_path / "events.jsonl").read_text() == before
+    assert (folder / "events.jsonl").read_text() == before
 
 
 def test_a_stakeholder_question_is_answered_by_the_bot_writing_updates_and_timed_in_the_score(tmp_path):

@@ -124,11 +124,12 @@ def test_random_entries_pick_the_same_scenario_of_their_difficulty_every_time(wr
 
 
 def test_difficulty_is_measured_from_the_bots_scores():
-    # Median bot scores over seeds 0-4: 83.8 (an alert storm, red herrings, the on-call
-    # unreachable), 93.3 (the bots raise the severity late), 99.4.
+    # Median bot scores over seeds 0-4 (the model's output, read from a run): 63.3 (an alert
+    # storm, red herrings, the on-call unreachable), 93.7 (one seed of five slow to
+    # mitigate), 98.8. The bands are checked by hand: hard under 85, medium 85 to 95, easy 95 up.
     assert plan.difficulty(SCENARIOS / "night-db-storm-red-herrings.yaml") == "hard"
-    assert plan.difficulty(SCENARIOS / "sev3-worsening.yaml") == "medium"
-    assert plan.difficulty(SCENARIOS / "bad-deploy-rollback.yaml") == "easy"
+    assert plan.difficulty(SCENARIOS / "abusive-traffic-block.yaml") == "medium"
+    assert plan.difficulty(SCENARIOS / "dependency-outage.yaml") == "easy"
 
 
 def test_a_planned_run_gives_the_planned_people_their_roles():

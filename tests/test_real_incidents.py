@@ -20,7 +20,7 @@ from sim.model.engine import run_drill
 from sim.outputs.scoring import score
 from sim.records import plan, store
 
-from .conftest import DATA, FIXTURES, REPO, paused_drill
+from .conftest import DATA, FIXTURES, REPO, paused_drill, still
 
 REAL = DATA / "real"
 SHIPPED = ("github-2018-10-21", "slack-2021-01-04", "aws-us-east-1-2021-12-07")
@@ -187,7 +187,7 @@ def test_the_drill_version_hides_what_the_team_did(tmp_path, at_repo):
     assert "Provisioning" not in scn.description and "Transit" not in scn.description
     # Up to the detection it is the real incident; from there the bots (or people) respond,
     # and the fix the real team found works: the bots find it and resolve.
-    events = run_drill(scn, seed=1, samples=False).events
+    events = run_drill(still(scn), seed=1, samples=False).events  # nothing drawn: the real fix works as recorded
     assert next(e for e in events if e["kind"] == "alert.firing")["at"] == "2021-01-04T15:00:00Z"
     assert any(e["kind"] == "incident.resolved" for e in events)
 
@@ -209,7 +209,8 @@ def test_record_incident_keeps_it_apart_from_the_drills(tmp_path, drill_store, a
                                   "scenarios/real/slack-2021-01-04.script.yaml", "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
     assert "Recorded as real incident 1 (conducted 2021-01-04)" in result.output
-    runner.invoke(main, ["run", "sev3-worsening", "--seed", "2", "--date", "2021-02-10", "--out", str(tmp_path / "d")])
+    # A drill that kept its cadence (seed 1: every deadline met), beside a real incident that did not.
+    runner.invoke(main, ["run", "sev3-worsening", "--seed", "1", "--date", "2021-02-10", "--out", str(tmp_path / "d")])
     assert [d.mode for d in store.drills()] == ["simulated"]  # a drill; the real incident is not one
     [real] = store.drills(real=True)
     assert (real.mode, real.conducted, real.people) == ("real", "2021-01-04", ["oncall"])

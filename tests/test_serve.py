@@ -12,7 +12,7 @@ from sim.live.web.room import planned_seats
 from sim.records import store
 from sim.records.plan import load_plan
 
-from .conftest import REPO
+from .conftest import REPO, still_file
 from .serving import Server, leaks
 
 REFERENCE = config.load_scenario(config.scenario_path(None))
@@ -178,7 +178,8 @@ def test_static_files_cannot_escape_their_folder(server):
 
 
 def test_the_truth_never_reaches_participants(tmp_path):
-    with Server(tmp_path / "drill", "--speed", "1000", "--seed", "4") as server:
+    # Nothing drawn: each mitigation does what the scenario says (a drawn one may fail or take in part).
+    with Server(tmp_path / "drill", str(still_file(tmp_path)), "--speed", "1000", "--seed", "4") as server:
         ana, kim = started(server)
         assert server.control("inject", kind="memory_leak", service="search")["data"] == "injected-1"  # the facilitator's
         server.control("ask", who="The VP of Sales", question="ETA?")

@@ -8,7 +8,7 @@ which receiver, and who was paged at what time and urgency.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..inputs import units
@@ -19,9 +19,10 @@ from ..model.engine import run_drill
 
 
 def unanswered(scenario: Scenario, process: Process, roster: Roster) -> list[dict]:
-    """The event log of the scenario with the on-call people there and nobody answering a page."""
+    """The event log of the scenario with the on-call people there and nobody answering a page,
+    and nobody reporting it either: what the alerts alone would page."""
     people = tuple(ScriptParticipant(p.name, p.oncall) for p in roster.people if p.oncall)
-    return run_drill(scenario, process, roster, Script(people, ()), seed=0, samples=False).events
+    return run_drill(replace(scenario, reports=()), process, roster, Script(people, ()), seed=0, samples=False).events
 
 
 def read_events(path) -> list[dict]:

@@ -134,10 +134,11 @@ def schema():
 
     floats = ["time_to_detect_s", "time_to_acknowledge_s", "time_to_declare_s", "time_to_mitigate_s",
               "time_to_resolve_s", "customer_impact_min", "cadence_adherence", "role_coverage", "revenue_lost",
-              "failed_requests", "score", "coordination_min", "briefing_min", "update_writing_min", "investigation_min"]
+              "failed_requests", "lost_requests", "bad_requests", "slo_budget_consumed", "score", "coordination_min",
+              "briefing_min", "update_writing_min", "investigation_min"]
     ints = ["run", "seed", "severity_changes", "ic_hands_on_actions", "max_roles_per_person", "teams_paged_count",
             "teams_needed_count", "teams_missing_count", "updates_posted", "actions_rejected", "people_engaged"]
-    texts = ["variant", "scenario", "declared_severity", "highest_severity", "expected_severity", "teams_paged",
+    texts = ["variant", "scenario", "detected_by", "declared_severity", "highest_severity", "expected_severity", "teams_paged",
              "teams_needed", "teams_missing", "postmortem_date", "error"]
     flags = ["false_alarm", "false_alarm_handled", "postmortem_in_time", "declared", *(f"check_{c}" for c in CHECKLIST)]
     components = list(DEFAULT_WEIGHTS)

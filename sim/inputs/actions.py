@@ -11,6 +11,7 @@ from . import units
 
 ROLES = ("ic", "comms", "ops")
 STATUSES = ("investigating", "identified", "mitigating", "resolved")
+AUDIENCES = ("internal", "public")  # the incident channel and stakeholders; the public status page
 MITIGATIONS = ("rollback", "restart", "scale_up", "feature_flag", "failover", "block_traffic", "circuit_breaker")
 
 # action -> (required fields, optional fields); "teams" is a list, times are clock times.
@@ -21,7 +22,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "severity": (("severity",), ("reason",)),
     "assign": (("role", "who"), ()),
     "page": (("teams",), ()),
-    "update": (("status", "summary"), ("next_update", "eta")),
+    "update": (("status", "summary"), ("next_update", "eta", "audience")),
     "investigate": (("service",), ()),
     "mitigate": (("action", "service"), ()),
     "resolve": ((), ("summary",)),
@@ -116,6 +117,8 @@ def _convert(do: str, name: str, value, start: dt.datetime, horizon: float | Non
         raise ValueError(f"{do}: role must be one of {', '.join(ROLES)}, got {value!r}")
     if name == "status" and value not in STATUSES:
         raise ValueError(f"{do}: status must be one of {', '.join(STATUSES)}, got {value!r}")
+    if name == "audience" and value not in AUDIENCES:
+        raise ValueError(f"{do}: audience must be one of {', '.join(AUDIENCES)}, got {value!r}")
     if name == "action" and value not in MITIGATIONS:
         raise ValueError(f"{do}: mitigation must be one of {', '.join(MITIGATIONS)}, got {value!r}")
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):

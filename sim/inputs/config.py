@@ -14,7 +14,8 @@ from . import promrules, units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .errors import DrillError
 from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, shares
-from .yamlfile import Checker, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
+from .dynamics import Dynamics, Report, read_dynamics, read_report
+from .yamlfile import MAX_SIGMA, Checker, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
@@ -43,9 +44,6 @@ class LogNormal:
 
     def __repr__(self):
         return f"LogNormal(median={units.human(self.median)}, sigma={self.sigma})"
-
-
-MAX_SIGMA = 5.0  # a spread of e**5 either way already covers seconds to hours; more overflows the sample
 
 
 def lognormal(value) -> LogNormal:
@@ -78,6 +76,8 @@ class Service:
     impact_error_rate: float = 0.01
     impact_latency_p99_ms: float = 0.0  # 0: three times the baseline
     labels: tuple[tuple[str, str], ...] = ()  # extra labels on its series (namespace, job, ...), sorted pairs
+    slo: float = 0.999  # share of requests that must succeed over slo_window (customer-facing services)
+    slo_window: float = 30 * 86400.0
     spread: tuple[tuple[str, float], ...] = ()  # (dependency, share of its excess errors that reaches this service), where not all
 
     def spread_from(self, dependency: str) -> float:
@@ -183,6 +183,8 @@ class Scenario:
     truth: Truth
     unreachable: tuple[str, ...] = ()
     rules: tuple = ()  # promrules.RuleGroup: the scenario's own Prometheus rules, then the team's
+    dynamics: Dynamics = Dynamics()
+    reports: tuple[Report, ...] = ()  # who besides the alerts notices it (DEFAULT_REPORTS unless the scenario says)
 
     @property
     def teams(self) -> set[str]:
@@ -222,6 +224,12 @@ def load_scenario(path) -> Scenario:
     start = doc.get("start", units.timestamp, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), required=True)
     horizon = doc.get("horizon", _horizon, 4 * 3600.0)
     unreachable = doc.get("unreachable", text_list, ())
+    dynamics = read_dynamics(doc.sub("dynamics"))
+    reports = DEFAULT_REPORTS if doc.data.get("reports") is None else []
+    for line, raw in doc.items("reports"):
+        r = check.mapping(raw, f"reports[{len(reports)}]", line)
+        if r is not None:
+            reports.append(read_report(r, lognormal))
 
     services = read_services(doc)
 
@@ -305,8 +313,14 @@ def load_scenario(path) -> Scenario:
             check.problem(doc.line_of("unreachable"), f"unreachable: expected primary or secondary, got {person!r}")
     check.raise_problems()
     return Scenario(name, title, description, start, horizon, services, tuple(faults), tuple(alerts), tuple(noise),
-                    monitoring, truth, unreachable, tuple(rules))
+                    monitoring, truth, unreachable, tuple(rules), dynamics, tuple(reports))
 
+
+# People notice what the alerts miss (docs/model.md, "Detection by people"; assumptions):
+# customers reach support, who escalate to the on-call, about 15 minutes into the impact;
+# a colleague notices something off about 45 minutes after it starts.
+DEFAULT_REPORTS = (Report("customers, through a support ticket", LogNormal(900.0, 0.8), "impact"),
+                   Report("a colleague", LogNormal(2700.0, 1.0), "fault"))
 
 MAX_HORIZON = 7 * 86400.0  # a week of simulated time: longer than any drill, short enough to simulate
 
@@ -384,6 +398,8 @@ def _service(f: Fields, name: str) -> Service:
         memory=f.get("memory", units.share, d.memory),
         revenue_per_min=f.get("revenue_per_min", ranged(0), d.revenue_per_min),
         labels=tuple(sorted(f.get("labels", _label_map, {}).items())),
+        slo=f.get("slo", _slo, d.slo),
+        slo_window=f.get("slo_window", _slo_window, d.slo_window),
         spread=tuple((dep, share) for dep, share in dependencies if share != 1.0),
     )
     impact = f.sub("impact")
@@ -395,6 +411,20 @@ def _service(f: Fields, name: str) -> Service:
         f.checker.problem(f.line_of("error_rate"), f"services.{name}.error_rate must be between 0% and 100%")
     f.done()
     return svc
+
+
+def _slo(value) -> float:
+    target = units.share(value)
+    if not 0 < target < 1:
+        raise ValueError(f"an SLO is a share of good requests above 0% and below 100%, e.g. 99.9%, got {value!r}")
+    return target
+
+
+def _slo_window(value) -> float:
+    seconds = units.duration(value)
+    if seconds < 3600:
+        raise ValueError(f"an SLO window is an hour or more (30 days is usual: 720h), got {value!r}")
+    return seconds
 
 
 def _fault(f: Fields, index: int, services: dict) -> Fault:
@@ -512,6 +542,11 @@ class SeverityLevel:
     cadence_max: float
     roles: tuple[str, ...]
     postmortem: bool
+    status_page: tuple[float, float] | None = None  # public status page cadence (shortest, longest); None: no page
+
+    def cadence(self, audience: str) -> tuple[float, float] | None:
+        """The (shortest, longest) time between updates to ``audience``, or None when it gets none."""
+        return (self.cadence_min, self.cadence_max) if audience == "internal" else self.status_page
 
 
 @dataclass(frozen=True)
@@ -555,8 +590,10 @@ def load_profile(f: Fields, base: Profile) -> Profile:
 
 
 DEFAULT_SEVERITIES = {
-    "SEV1": SeverityLevel("SEV1", "Critical business function down, revenue impact", 300.0, 900.0, 1800.0, ROLES, True),
-    "SEV2": SeverityLevel("SEV2", "Major feature degraded, significant user impact", 900.0, 1800.0, 3600.0, ROLES, True),
+    "SEV1": SeverityLevel("SEV1", "Critical business function down, revenue impact", 300.0, 900.0, 1800.0, ROLES, True,
+                          (1800.0, 3600.0)),
+    "SEV2": SeverityLevel("SEV2", "Major feature degraded, significant user impact", 900.0, 1800.0, 3600.0, ROLES, True,
+                          (3600.0, 7200.0)),
     "SEV3": SeverityLevel("SEV3", "Minor feature degraded, limited user impact", 3600.0, 3600.0, 3600.0, (), False),
     "SEV4": SeverityLevel("SEV4", "Cosmetic issue or internal tooling, no user impact", 86400.0, 86400.0, 86400.0, (), False),
 }
@@ -579,6 +616,7 @@ class Process:
     mitigate_target: float = 1800.0
     impact_target: float = 1800.0  # customer impact (seconds) with full marks; none at three times it
     cadence_pass: float = 0.8
+    cadence_scored: str = "internal"  # whose update cadence is scored: internal, public (status page) or both
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     bots: Profile = Profile()
 
@@ -617,6 +655,7 @@ def process_from(doc: Fields) -> Process:
                 continue
             default = DEFAULT_SEVERITIES.get(name, DEFAULT_SEVERITIES["SEV3"])
             cadence = s.get("cadence", _cadence, (default.cadence_min, default.cadence_max))
+            status_page = s.get("status_page", _status_page, default.status_page)
             roles = s.get("roles", text_list, default.roles)
             for role in roles:
                 if role not in ROLES:
@@ -624,7 +663,7 @@ def process_from(doc: Fields) -> Process:
             severities[str(name)] = SeverityLevel(
                 str(name), s.get("description", text, default.description),
                 s.get("response", units.duration, default.response), cadence[0], cadence[1], roles,
-                s.get("postmortem", flag, default.postmortem),
+                s.get("postmortem", flag, default.postmortem), status_page,
             )
             s.done()
     scoring = doc.sub("scoring")
@@ -645,6 +684,8 @@ def process_from(doc: Fields) -> Process:
         mitigate_target=targets.get("mitigate", units.duration, base.mitigate_target) if targets else base.mitigate_target,
         impact_target=targets.get("impact", units.duration, base.impact_target) if targets else base.impact_target,
         cadence_pass=scoring.get("cadence_pass", units.share, base.cadence_pass) if scoring else base.cadence_pass,
+        cadence_scored=scoring.get("cadence", one_of(*CADENCES_SCORED), base.cadence_scored) if scoring
+        else base.cadence_scored,
         weights=weights,
         bots=load_profile(bots, base.bots) if bots is not None else base.bots,
     )
@@ -666,6 +707,16 @@ def _cadence(value):
     if low <= 0 or low > high:
         raise ValueError("the cadence must be more than 0s and the shortest must not exceed the longest")
     return low, high
+
+
+CADENCES_SCORED = ("internal", "public", "both")
+
+
+def _status_page(value):
+    """A status page cadence like ``cadence``, or ``none`` (false) for a level with no public page."""
+    if value is False or value == "none":
+        return None
+    return _cadence(value)
 
 
 def _weights(value):

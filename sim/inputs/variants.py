@@ -76,7 +76,7 @@ def _built_in() -> dict:
     return {"severities": {
         name: {"description": level.description, "response": level.response,
                "cadence": [level.cadence_min, level.cadence_max], "roles": list(level.roles),
-               "postmortem": level.postmortem}
+               "postmortem": level.postmortem, "status_page": list(level.status_page) if level.status_page else "none"}
         for name, level in DEFAULT_SEVERITIES.items()}}
 
 

@@ -230,6 +230,7 @@ def text(value) -> str:
     return str(value).strip()
 
 
+MAX_SIGMA = 5.0  # a log-normal spread of e**5 either way already covers seconds to hours; more overflows a sample
 LIMIT = 1e12  # no quantity in a drill file comes near it: a larger one is a typo, and would overflow later
 
 

@@ -82,6 +82,12 @@ class Drill:
             if who in self.people:
                 self.people[who].seat = role
         self.script = script
+        # How the incident unfolds is drawn per drill, except when a timeline script replays
+        # one: its mitigations then work as the scenario says, as they did in the record, and
+        # nobody reports it but whom the record names.
+        self.drawn = script is None or not script.actions
+        for state in self.world.faults:
+            self._draw(state)
         # Paged teams send people, unless a timeline script fixes who takes part: a scripted
         # drill has exactly the script's participants, while a simulated or live one grows
         # (a live drill's cast is a script without actions; without bots, nobody comes).
@@ -95,6 +101,7 @@ class Drill:
         self.incident = Incident(self)
         self.rng = spawn(seed, "investigations")
         self.samples: list | None = [] if samples else None
+        self.scrape_listeners: list = []  # called with (t, every service's metrics) at each scrape
         self.done = self.env.event()
         self.closed = self.env.event()  # the incident was resolved or stood down
         self.ends_at: float | None = None
@@ -115,6 +122,10 @@ class Drill:
             person = replace(person, profile=replace(person.profile, reachable=False))
         me = self.people[person.name] = Participant(person, bot, spawn(self.seed, "person", person.name))
         return me
+
+    def _draw(self, state: FaultState) -> None:
+        if self.drawn:
+            state.draw(spawn(self.seed, "fault", state.fault.id), self.scenario.dynamics)
 
     # -- used by the incident and the participants --
 
@@ -287,29 +298,59 @@ class Drill:
                 now_impacted = world.impacted(svc.name)
                 if now_impacted != impacted[svc.name]:
                     impacted[svc.name] = now_impacted
-                    self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name,
-                                  cause=world.cause_of(svc.name, "error_rate") if now_impacted else None)
-                excess = max(0.0, metrics[svc.name]["error_rate"] - svc.error_rate)
-                self._losses[svc.name] = (svc.revenue_per_min * excess * interval / 60,
-                                          metrics[svc.name]["request_rate"] * excess * interval)
-            self._hurt = [self._losses[svc.name] for svc in self._facing if impacted[svc.name]]
+                    cause = world.cause_of(svc.name, "error_rate") if now_impacted else None
+                    self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name, cause=cause)
+                    if cause and cause != ["noise"] and not self.began["impact"].triggered:
+                        self.began["impact"].succeed((svc.name, cause))
+                # Graded impact, whether or not past the impact threshold: the requests that failed
+                # beyond the usual (error share x traffic) and the usual traffic that never came or
+                # was turned away. Revenue is lost in proportion to both.
+                m = metrics[svc.name]
+                failed = m["request_rate"] * max(0.0, m["error_rate"] - svc.error_rate) * interval
+                lost = max(0.0, svc.request_rate - m["request_rate"]) * interval
+                revenue = svc.revenue_per_min * (failed + lost) / (svc.request_rate * 60) if svc.request_rate else 0.0
+                self._losses[svc.name] = (revenue, failed, lost)
+            self._hurt = [(svc.name, *self._losses[svc.name]) for svc in self._facing
+                          if svc.name in self._losses and (self._losses[svc.name][1] or self._losses[svc.name][2])]
         self._account(now, interval)
 
     def _account(self, now: float, interval: float) -> None:
-        """A scrape's losses and sample, the world as last observed."""
+        """A scrape's losses, its listeners (a live drill's /metrics) and its sample, the world as last observed."""
         totals = self.totals
-        for revenue, failed in self._hurt:  # in the same order every scrape: the sums are the same floats
+        for name, revenue, failed, lost in self._hurt:  # in the same order every scrape: the sums are the same floats
             totals["revenue_lost"] += revenue
-            totals["failed_requests"] += failed
+            counted = totals["requests"][name]
+            counted["failed"] += failed
+            counted["lost"] += lost
+        for listen in self.scrape_listeners:
+            listen(now, self.world.metrics)
         if self.samples is not None:
             metrics = self.world.metrics
             if metrics is not self._sampled[0]:
                 self._sampled = (metrics, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()})
             self.samples.append((now, self._sampled[1]))
 
+    def _report(self, report):
+        """People notice what the alerts may not: customers through support once customers are
+        affected, a colleague once a fault is at work. Their report pages the on-call like an
+        alert would, if nobody has declared (or stood down) by then and it is still going on."""
+        service, cause = yield self.began[report.of]
+        yield self.env.timeout(report.after.sample(spawn(self.seed, "report", report.by)))
+        ongoing = any(self._impacted.values()) if report.of == "impact" else any(
+            s.level(self.env.now) > 0.0 for s in self.world.faults if s.fault.id in cause)
+        if self.incident.state != "none" or not ongoing:
+            return
+        summary = f"Reported by {report.by}: something is wrong with {service}"
+        self.log.emit("report.received", by=report.by, service=service, summary=summary, cause=cause)
+        config = self.scenario.monitoring
+        if self.monitoring.oncall:
+            self.monitoring.pager.trigger(f"report:{report.by}", summary, service, "high", cause,
+                                          self.monitoring.oncall, config.escalation_timeout)
+
     def inject(self, fault) -> None:
         """A fault added while the drill runs (a live drill's facilitator injects one)."""
         state = FaultState(fault)
+        self._draw(state)
         self.world.faults.append(state)
         self.env.process(self._fault(state))
 
@@ -317,6 +358,8 @@ class Drill:
         fault = state.fault
         yield self.env.timeout(fault.at - self.env.now)
         self.log.emit("fault.started", fault=fault.id, fault_kind=fault.kind, service=fault.service)
+        if not self.began["fault"].triggered:
+            self.began["fault"].succeed((fault.service, [fault.id]))
         if fault.duration is not None:
             yield self.env.timeout(fault.duration)
             if state.outcome == "active":
@@ -328,12 +371,15 @@ class Drill:
         env = self.env
         self._facing = [s for s in self.scenario.services.values() if s.customer_facing]
         self._impacted = {s.name: False for s in self._facing}
-        self._losses: dict[str, tuple[float, float]] = {}  # revenue and requests a scrape of an impacted service loses
-        self._hurt: list[tuple[float, float]] = []  # the losses of the impacted services, in the order of _facing
+        self._losses: dict[str, tuple[float, float, float]] = {}  # revenue, failed and lost requests a scrape loses
+        self._hurt: list[tuple] = []  # (service, losses) of the services losing any, in the order of _facing
         self._seen = len(self.world.changed)  # where in the world's list of changes the last scrape stopped
         self._sampled: tuple = (None, None)  # the metrics last sampled, and their sample (shared while unchanged)
-        self.totals = {"revenue_lost": 0.0, "failed_requests": 0.0}
+        self.totals = {"revenue_lost": 0.0, "requests": {s.name: {"failed": 0.0, "lost": 0.0} for s in self._facing}}
+        self.began = {"impact": env.event(), "fault": env.event()}  # the first fault-caused of each: (service, cause)
         env.process(self._monitor())
+        for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed
+            env.process(self._report(report))
         for state in self.world.faults:
             env.process(self._fault(state))
         if self.script is not None:
@@ -342,8 +388,11 @@ class Drill:
 
     def finish(self) -> DrillResult:
         """Close the log once ``done`` has fired and return the result."""
+        requests = self.totals["requests"]
         self.log.emit("drill.ended", reason=self.done.value, revenue_lost=round(self.totals["revenue_lost"], 2),
-                      failed_requests=round(self.totals["failed_requests"]))
+                      failed_requests=round(sum(c["failed"] for c in requests.values())),
+                      lost_requests=round(sum(c["lost"] for c in requests.values())),
+                      bad_requests={name: {k: round(v) for k, v in c.items()} for name, c in requests.items()})
         participants = [{"name": p.name, "bot": p.bot, "oncall": p.person.oncall,
                          "worked": {k: round(v, 1) for k, v in sorted(p.worked.items())}} for p in self.people.values()]
         return DrillResult(self.scenario, self.process, self.seed, self.log.events, self.samples or [], participants)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..inputs import units
 from ..inputs.actions import Action
+from ..inputs.config import Finding
 
 # How long an investigation takes to come up empty, before the investigator's pace.
 NOTHING_FOUND_AFTER = 300.0
@@ -47,6 +48,7 @@ class Incident:
         self.mitigations: list[dict] = []
         self.postmortem: str | None = None
         self.revealed: dict[tuple, int] = {}  # (fault id, service) -> findings revealed so far
+        self.misled: dict[str, int] = {}  # fault id -> wrong hypotheses about it turned up so far
         self.investigating: set[tuple[str, str]] = set()
 
     @property
@@ -197,8 +199,8 @@ class Incident:
         return ""
 
     def _apply_update(self, action):
-        update = {"by": action.by, "status": action.get("status"), "summary": action.get("summary"),
-                  "severity": self.severity}
+        update = {"by": action.by, "audience": action.get("audience") or "internal", "status": action.get("status"),
+                  "summary": action.get("summary"), "severity": self.severity}
         if action.get("next_update") is not None:
             update["next_update"] = self.drill.iso(action.get("next_update"))
         if action.get("eta"):
@@ -224,7 +226,11 @@ class Incident:
         return Result(True, data=(done, self.env.now + duration))
 
     def _next_finding(self, service: str):
-        """The next thing an investigation of ``service`` turns up, and how long it takes."""
+        """The next thing an investigation of ``service`` turns up, and how long it takes.
+
+        Each finding takes its nominal time times the fault's drawn pace; a fault drawn to
+        mislead shows its wrong hypotheses first where its root cause would be, each taking
+        as long to reach and suggesting a mitigation that does not help."""
         now = self.env.now
         candidates, known = [], []
         for state in self.drill.world.faults:
@@ -234,9 +240,16 @@ class Incident:
             found = [f for f in fault.findings if f.service == service]
             n = self.revealed.get((fault.id, service), 0)
             if n < len(found):
-                candidates.append((found[n].after, fault.id, found[n]))
+                finding, real = found[n], True
+                wrong = self.misled.get(fault.id, 0)
+                if finding.root_cause and wrong < len(state.wrong_leads):
+                    lead = state.wrong_leads[wrong]
+                    finding, real = Finding(service, finding.after, f"{service} looks like it needs a "
+                                            f"{lead.replace('_', ' ')}: a hypothesis from the dashboards, "
+                                            "not confirmed yet", suggests=lead), False
+                candidates.append((finding.after * state.pace, fault.id, finding, real))
             elif n:
-                known.append((not found[n - 1].root_cause, found[n - 1].after, fault.id, found[n - 1]))
+                known.append((not found[n - 1].root_cause, found[n - 1].after * state.pace, fault.id, found[n - 1]))
         if not candidates:
             # Everything here has been found: whoever looks again finds it too (the root cause
             # first), never "nothing unusual" where there is something.
@@ -244,8 +257,11 @@ class Incident:
                 return None, NOTHING_FOUND_AFTER
             _, after, _, finding = min(known, key=lambda c: c[:3])
             return finding, after
-        after, fault_id, finding = min(candidates, key=lambda c: (c[0], c[1]))
-        self.revealed[(fault_id, service)] = self.revealed.get((fault_id, service), 0) + 1
+        after, fault_id, finding, real = min(candidates, key=lambda c: (c[0], c[1]))
+        if real:
+            self.revealed[(fault_id, service)] = self.revealed.get((fault_id, service), 0) + 1
+        else:
+            self.misled[fault_id] = self.misled.get(fault_id, 0) + 1
         return finding, after
 
     def _investigation(self, by, service, finding, duration, done):

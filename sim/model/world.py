@@ -2,7 +2,9 @@
 
 A fault's strength follows a piecewise-linear path from 0 (no effect) to 1 (its full
 magnitude): it ramps up when it starts, and mitigations bend the path down (a fix),
-down to a share (an easing), or down and back up later (a band-aid). Latency spreads
+down to a share (an easing or a partial fix), or down and back up later (a band-aid).
+Each drill draws how its faults respond (``FaultState.draw``): a first mitigation that
+does not take, a fix that restores only part, how long recovery takes. Latency spreads
 from a dependency to every service that calls it, and errors too: in full, or the share
 the caller's ``spread`` for that dependency says (retries, timeouts and fallbacks absorb
 the rest).
@@ -12,7 +14,9 @@ import heapq
 import math
 import operator
 
+from ..inputs.actions import MITIGATIONS
 from ..inputs.config import Fault, Scenario, Service
+from ..inputs.dynamics import Dynamics
 
 
 class FaultState:
@@ -24,10 +28,37 @@ class FaultState:
     def __init__(self, fault: Fault):
         self.fault = fault
         self.segments = [(fault.at, 0.0, fault.at + fault.ramp, 1.0)]
-        self.outcome = "active"  # active | fixed | eased | suppressed | ended
+        self.outcome = "active"  # active | fixed | eased | partial | suppressed | ended
+        # What this drill drew (``draw``); undrawn, every mitigation works fully and recovers in
+        # the fault's own time, and findings take their nominal time.
+        self.pace = 1.0  # factor on how long each finding about this fault takes to appear
+        self.wrong_leads: list[str] = []  # mitigations that wrong hypotheses about the culprit suggest, in turn
+        self.setbacks: list = []  # what the next mitigations do instead of working: "fails"..., then ("partial", left)
+        self._rng, self._recovery_spread = None, 0.0
         if fault.duration is not None:
             end = fault.at + fault.duration
             self.bend(end, 0.0, fault.recovery)
+
+    def draw(self, rng, dynamics: Dynamics) -> None:
+        """Draw, once per drill, how hard this fault is to diagnose and how it responds to mitigation."""
+        self.pace = math.exp(dynamics.diagnosis_spread * rng.gauss(0.0, 1.0))
+        # Each wrong hypothesis, and each failed attempt, makes another as likely again (a
+        # geometric count): a hard incident goes wrong more than once.
+        fault = self.fault
+        useless = [m for m in MITIGATIONS if m not in fault.fixes and m not in fault.eases and m not in fault.band_aids]
+        rng.shuffle(useless)
+        self.wrong_leads = useless[:_geometric(rng, dynamics.wrong_lead)]
+        self.setbacks = ["fails"] * _geometric(rng, dynamics.fix_fails)
+        partial, left = rng.random(), rng.uniform(*dynamics.partial_left)
+        if partial < dynamics.partial_fix:
+            self.setbacks.append(("partial", left))
+        self._rng, self._recovery_spread = rng, dynamics.recovery_spread
+
+    def recovery(self) -> float:
+        """How long the service takes to recover after this mitigation (drawn per mitigation)."""
+        if self._rng is None or not self._recovery_spread:
+            return self.fault.recovery
+        return self.fault.recovery * self.pace * math.exp(self._recovery_spread * self._rng.gauss(0.0, 1.0))
 
     def level(self, t: float) -> float:
         if t < self.segments[0][0]:
@@ -49,6 +80,17 @@ class FaultState:
         """A band-aid wore off: the fault ramps back up as when it started."""
         self.bend(t, 1.0, self.fault.ramp)
         self.outcome = "active"
+
+
+MOST_SETBACKS = 5  # wrong hypotheses or failed attempts on one fault: more is not a drill any more
+
+
+def _geometric(rng, chance: float) -> int:
+    """How many times something with ``chance`` happens before it first does not (at most MOST_SETBACKS)."""
+    count = 0
+    while count < MOST_SETBACKS and rng.random() < chance:
+        count += 1
+    return count
 
 
 class _Estate:
@@ -236,26 +278,41 @@ class World:
         return faults or ["noise"]
 
     def mitigate(self, t: float, action: str, service: str) -> dict:
-        """Apply a mitigation; say what it did to each fault it touched."""
+        """Apply a mitigation; say what it did to each fault it touched.
+
+        A mitigation that did not take touches its fault with outcome ``failed`` (the fault
+        goes on as before); a fix that took only in part leaves it ``partial``, at a share of
+        its strength, until a fix is applied again. ``effective``: some fault was helped."""
         touched = []
         for state in self.faults:
             fault = state.fault
             if fault.service != service or state.outcome in ("fixed", "ended") or t < fault.at:
                 continue
-            if action in fault.fixes:
-                state.bend(t, 0.0, fault.recovery)
-                state.outcome = "fixed"
-            elif action in fault.eases:
-                state.bend(t, fault.eases[action], fault.recovery)
-                state.outcome = "eased"
-            elif action in fault.band_aids:
-                state.bend(t, 0.0, min(fault.recovery, fault.band_aids[action] / 2))
-                state.outcome = "suppressed"
-            else:
+            if not (action in fault.fixes or action in fault.eases or action in fault.band_aids):
                 continue
-            touched.append({"fault": fault.id, "outcome": state.outcome,
-                            "returns_in": fault.band_aids.get(action) if state.outcome == "suppressed" else None})
-        return {"effective": bool(touched), "faults": touched}
+            setback = state.setbacks[0] if state.setbacks else None
+            outcome = None
+            if setback == "fails":
+                state.setbacks.pop(0)
+                outcome = "failed"
+            elif action in fault.fixes:
+                if setback is not None:  # a partial fix: the rest needs fixing again
+                    state.setbacks.pop(0)
+                    state.bend(t, setback[1], state.recovery())
+                    state.outcome = "partial"
+                else:
+                    state.bend(t, 0.0, state.recovery())
+                    state.outcome = "fixed"
+            elif action in fault.eases:
+                state.bend(t, fault.eases[action], state.recovery())
+                state.outcome = "eased"
+            else:
+                state.bend(t, 0.0, min(state.recovery(), fault.band_aids[action] / 2))
+                state.outcome = "suppressed"
+            outcome = outcome or state.outcome
+            touched.append({"fault": fault.id, "outcome": outcome,
+                            "returns_in": fault.band_aids.get(action) if outcome == "suppressed" else None})
+        return {"effective": any(f["outcome"] != "failed" for f in touched), "faults": touched}
 
     def impacted(self, name: str) -> bool:
         m = self.metrics[name]

@@ -20,6 +20,7 @@ def templates():
 
 METRIC_LABELS = {
     "time_to_detect_s": "Time to detect",
+    "detected_by": "Detected by",
     "time_to_acknowledge_s": "Time to acknowledge",
     "time_to_declare_s": "Time to declare",
     "time_to_mitigate_s": "Time to mitigate",
@@ -40,6 +41,8 @@ METRIC_LABELS = {
     "updates_posted": "Status updates posted",
     "actions_rejected": "Actions rejected",
     "revenue_lost": "Revenue lost (estimate)",
+    "bad_requests": "Bad requests (failed + lost)",
+    "slo_budget_consumed": "SLO error budget consumed",
     "stakeholder_questions": "Stakeholder questions",
     "stakeholder_longest_wait_s": "Longest wait for an answer",
 }
@@ -59,8 +62,10 @@ def format_metric(name: str, value) -> str:
         return f"{value:.1f} min"
     if name in ("cadence_adherence", "role_coverage"):
         return f"{value:.0%}"
-    if name == "revenue_lost":
+    if name in ("revenue_lost", "bad_requests"):
         return f"{value:,.0f}"
+    if name == "slo_budget_consumed":
+        return f"{value:.1%}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
@@ -86,10 +91,13 @@ _DESCRIBE = {
     "severity.changed": lambda e: f"Severity changed from {e['from']} to {e['to']} by {e['by']}",
     "role.assigned": lambda e: f"{e['who']} is {_ROLE_NAMES[e['role']]}" + (f" (assigned by {e['by']})" if e["by"] != e["who"] else ""),
     "teams.paged": lambda e: f"{e['by']} pages the {' and '.join(e['teams'])} team{'s' if len(e['teams']) > 1 else ''}",
-    "update.posted": lambda e: f"Status update ({e['status']}) by {e['by']}: {e['summary']}",
+    "update.posted": lambda e: (f"{'Status page' if e.get('audience') == 'public' else 'Status'} update "
+                                f"({e['status']}) by {e['by']}: {e['summary']}"),
+    "report.received": lambda e: f"{e['summary']}",
     "finding": lambda e: f"Root cause identified: {e['text']}" if e["root_cause"] else f"Finding on {e['service']}: {e['text']}",
     "mitigation.applied": lambda e: f"{e['action'].replace('_', ' ').capitalize()} of {e['service']} initiated by {e['by']}"
-    + ("" if e["effective"] else " (no effect)"),
+    + ("" if e["effective"] else " (no effect)")
+    + (" (it helped in part)" if any(f["outcome"] == "partial" for f in e["faults"]) else ""),
     "impact.started": lambda e: f"Customer impact begins on {e['service']}",
     "impact.ended": lambda e: f"Customer impact on {e['service']} ends",
     "incident.resolved": lambda e: f"Incident resolved by {e['by']}",
@@ -205,6 +213,8 @@ def postmortem_draft(result, card: dict) -> list[str]:
     impact = [f"- Customer-facing services affected: {', '.join(affected) or 'none'}",
               f"- Duration of customer impact: {m['customer_impact_min']:.1f} minutes",
               f"- Failed requests (estimate): {m['failed_requests'] or 0:,}",
+              f"- Requests lost, never served (estimate): {m['lost_requests'] or 0:,}",
+              f"- SLO error budget consumed: {format_metric('slo_budget_consumed', m['slo_budget_consumed'])}",
               f"- Revenue lost (estimate): {m['revenue_lost'] or 0:,.0f}"]
     return [
         "## Postmortem draft", "",

@@ -33,6 +33,16 @@ def _caused_by_fault(event) -> bool:
     return event.get("cause") not in (None, ["noise"])
 
 
+def _symptom(event) -> bool:
+    """A sign of the incident a responder is shown: an alert a fault caused, or a report by people."""
+    return (event["kind"] == "alert.firing" and _caused_by_fault(event)) or event["kind"] == "report.received"
+
+
+def _detected(events):
+    """The first sign of the incident: an alert a fault caused or a report by people, whichever came first."""
+    return next((e for e in events if _symptom(e)), None)
+
+
 def _since(event, origin):
     return None if event is None or origin is None else round(event["t"] - origin["t"], 1)
 
@@ -55,41 +65,68 @@ def cadence_adherence(events: list[dict], process: Process) -> float | None:
 
 
 def update_deadlines(events: list[dict], process: Process) -> list[tuple[float, bool]]:
-    """Each update deadline that fell due before resolution, and whether it was met."""
-    return _deadlines(events, process, _end_of(events))[0]
+    """Each update deadline that fell due before resolution, and whether it was met, for the
+    audiences whose cadence the process scores (``scoring.cadence``: internal, public or both)."""
+    return sorted(d for audience in _scored(process) for d in _deadlines(events, process, _end_of(events), audience)[0])
+
+
+def _scored(process: Process) -> tuple[str, ...]:
+    return ("internal", "public") if process.cadence_scored == "both" else (process.cadence_scored,)
 
 
 def next_update_due(events: list[dict], process: Process, now: float) -> float | None:
     """When the next status update is due at ``now``, by the rule the cadence is scored with:
     a deadline already missed (and no update since) while it stays missed, else the coming
-    one; None before the declaration or once the incident is over. The live console and the
-    participant pages show this, so the clock people see is the one they are scored by."""
+    one (the earliest of the scored audiences'); None before the declaration or once the
+    incident is over. The live console and the participant pages show this, so the clock
+    people see is the one they are scored by."""
     if _first(events, "incident.declared") is None or any(
             e["kind"] in ("incident.resolved", "incident.stood_down") for e in events):
         return None
-    fell_due, coming = _deadlines(events, process, now)
-    if fell_due and not fell_due[-1][1]:
-        missed = fell_due[-1][0]
-        if not any(e["kind"] == "update.posted" and missed < e["t"] <= now for e in events):
-            return missed
-    return coming
+    due = []
+    for audience in _scored(process):
+        fell_due, coming = _deadlines(events, process, now, audience)
+        if fell_due and not fell_due[-1][1]:
+            missed = fell_due[-1][0]
+            if not any(e["kind"] == "update.posted" and _audience(e) == audience and missed < e["t"] <= now
+                       for e in events):
+                coming = missed
+        if coming is not None:
+            due.append(coming)
+    return min(due, default=None)
 
 
-def _deadlines(events, process, end) -> tuple[list[tuple[float, bool]], float | None]:
-    """The update deadlines falling due before ``end`` (and whether each was met), and the next one."""
+def _audience(update: dict) -> str:
+    return update.get("audience", "internal")
+
+
+def _deadlines(events, process, end, audience) -> tuple[list[tuple[float, bool]], float | None]:
+    """The deadlines for updates to ``audience`` falling due before ``end`` (and whether each
+    was met), and the next one. The first is due ``initial_update`` after the declaration, or
+    after the severity is raised to a level that updates this audience at all."""
     declared = _first(events, "incident.declared")
     if declared is None:
         return [], None
-    updates = [e["t"] for e in events if e["kind"] == "update.posted" and e["t"] >= declared["t"]]
+    updates = [e["t"] for e in events if e["kind"] == "update.posted" and e["t"] >= declared["t"]
+               and _audience(e) == audience]
     changes = [(declared["t"], declared["severity"])]
     changes += [(e["t"], e["to"]) for e in events if e["kind"] == "severity.changed"]
 
     def severity_at(t):
         return [s for when, s in changes if when <= t][-1]
 
+    def cadence_at(t):
+        level = process.level(severity_at(t))
+        return level.cadence(audience) if level else None
+
+    def start_after(t):
+        """The first deadline once the audience is updated at all, from ``t`` on."""
+        begins = next((when for when, _ in changes if when >= t and cadence_at(when)), None)
+        return None if begins is None else begins + process.initial_update
+
     deadlines = []
-    after, deadline = declared["t"] - 1e-9, declared["t"] + process.initial_update
-    while deadline < end:
+    after, deadline = declared["t"] - 1e-9, start_after(declared["t"])
+    while deadline is not None and deadline < end:
         window = [u for u in updates if after < u <= deadline]
         deadlines.append((deadline, bool(window)))
         if window:
@@ -98,11 +135,11 @@ def _deadlines(events, process, end) -> tuple[list[tuple[float, bool]], float | 
             late = [u for u in updates if deadline < u < end]
             anchor = late[0] if late else deadline
         after = anchor
-        deadline = anchor + process.level(severity_at(anchor)).cadence_max
+        deadline = anchor + cadence_at(anchor)[1] if cadence_at(anchor) else start_after(anchor)
     # An update already posted for the coming deadline meets it: the one after counts from it.
     early = [u for u in updates if after < u < end]
-    if early:
-        deadline = early[-1] + process.level(severity_at(early[-1])).cadence_max
+    if early and cadence_at(early[-1]):
+        deadline = early[-1] + cadence_at(early[-1])[1]
     return deadlines, deadline
 
 
@@ -147,6 +184,19 @@ def customer_impact_min(events: list[dict]) -> float:
     if active and events:
         total += events[-1]["t"] - since
     return total / 60.0
+
+
+def slo_budget_consumed(bad_requests: dict | None, scenario: Scenario) -> float | None:
+    """The largest share of a customer-facing service's SLO error budget the drill used: its
+    failed and lost requests over the bad requests its SLO allows in its window at its usual
+    traffic ((1 - slo) x request rate x window). 1.0 is the whole month's budget."""
+    shares = []
+    for name, counted in (bad_requests or {}).items():
+        svc = scenario.services.get(name)
+        allowed = svc and (1.0 - svc.slo) * svc.request_rate * svc.slo_window
+        if allowed:
+            shares.append((counted["failed"] + counted["lost"]) / allowed)
+    return round(max(shares), 6) if shares else None
 
 
 def stakeholder_waits(events: list[dict]) -> list[float]:
@@ -293,6 +343,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     truth = scenario.truth
     fault_start = _first(events, "fault.started")
     firing = _first(events, "alert.firing", _caused_by_fault)
+    detected = _detected(events)
     page = _first(events, "page.sent", _caused_by_fault)
     fault_pages = {e["page"] for e in events if e["kind"] == "page.sent" and _caused_by_fault(e)}
     ack = _first(events, "page.acked", lambda e: e["page"] in fault_pages)
@@ -311,11 +362,12 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     full_process = {name for name, level in process.severities.items() if level.roles}
 
     metrics = {
-        "time_to_detect_s": _since(firing, fault_start),
+        "time_to_detect_s": _since(detected, fault_start),
+        "detected_by": None if detected is None else "alert" if detected is firing else detected["by"],
         "time_to_acknowledge_s": _since(ack, page),
-        "time_to_declare_s": _since(declared, firing),
-        "time_to_mitigate_s": _since(mitigated, firing),
-        "time_to_resolve_s": _since(resolved, firing),
+        "time_to_declare_s": _since(declared, detected),
+        "time_to_mitigate_s": _since(mitigated, detected),
+        "time_to_resolve_s": _since(resolved, detected),
         "customer_impact_min": round(customer_impact_min(events), 2),
         "cadence_adherence": adherence,
         "role_coverage": coverage,
@@ -335,13 +387,17 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "actions_rejected": sum(e["kind"] == "action.rejected" for e in events),
         "revenue_lost": ended.get("revenue_lost"),
         "failed_requests": ended.get("failed_requests"),
+        "lost_requests": ended.get("lost_requests"),
+        "bad_requests": None if ended.get("failed_requests") is None else ended["failed_requests"] + ended.get("lost_requests", 0),
+        "slo_budget_consumed": slo_budget_consumed(ended.get("bad_requests"), scenario),
     }
 
     decision = declared or stood_down
     looked_first = decision is not None and any(
         e["kind"] == "dashboard.viewed" and e["by"] == decision["by"] and e["t"] <= decision["t"] for e in events)
-    first_look = _first(events, "investigation.started", lambda e: firing is not None and e["t"] >= firing["t"])
-    symptoms = {e["service"] for e in events if e["kind"] == "alert.firing" and first_look and e["t"] <= first_look["t"]}
+    first_look = _first(events, "investigation.started", lambda e: detected is not None and e["t"] >= detected["t"])
+    symptoms = {e["service"] for e in events if e["kind"] in ("alert.firing", "report.received")
+                and first_look and e["t"] <= first_look["t"]}
     first_update = _first(events, "update.posted")
     required = process.level(highest).roles if highest else ()
     needs_postmortem = bool(highest and process.level(highest).postmortem)
@@ -456,10 +512,9 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
             why[item] = (f"{when}the declaration at {clock(declared['t'])}; one by {clock(due)} "
                          f"(within {units.human(process.initial_update)}) would have passed")
         elif item == "investigate_symptoms":
-            firing = _first(events, "alert.firing", _caused_by_fault)
-            look = _first(events, "investigation.started", lambda e: firing is not None and e["t"] >= firing["t"])
-            alerting = sorted({e["service"] for e in events if e["kind"] == "alert.firing" and _caused_by_fault(e)
-                               and (look is None or e["t"] <= look["t"])})
+            detected = _detected(events)
+            look = _first(events, "investigation.started", lambda e: detected is not None and e["t"] >= detected["t"])
+            alerting = sorted({e["service"] for e in events if _symptom(e) and (look is None or e["t"] <= look["t"])})
             start = (f"the first investigation, at {clock(look['t'])}, was of {look['service']}, which had no alert firing"
                      if look else "nobody investigated a service")
             why[item] = f"{start}; starting with {' or '.join(alerting) or 'an alerting service'} would have passed"

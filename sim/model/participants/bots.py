@@ -123,30 +123,40 @@ def commander(drill, me):
 
 
 def communications(drill, me):
-    """The Communications Lead (or an IC without one): status updates at the cadence."""
+    """The Communications Lead (or an IC without one): status updates at the cadence of each
+    audience, the incident channel (internal) and the public status page, whichever is due first."""
     profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
-    target = env.now
+    targets = {"internal": env.now, "public": env.now}  # when each audience's next update should be posted
+    posted = set()
     while incident.state == "open" and _writes_updates(drill, me):
-        wait = max(0.0, target - profile.write_update.median - env.now)
+        level = process.level(incident.severity)
+        audience = min((a for a in targets if level.cadence(a)), key=lambda a: targets[a])
+        wait = max(0.0, targets[audience] - profile.write_update.median - env.now)
         if wait:
-            yield env.any_of([env.timeout(wait), drill.closed])
-        if incident.state != "open":
-            break
+            # Checking back now and then: a raised severity may bring the status page due sooner.
+            yield env.any_of([env.timeout(min(wait, profile.check_interval)), drill.closed])
+            continue
         # The initial summary (what is broken, who is affected, severity) is quicker to write.
-        effort = profile.write_update.sample(me.rng) * (0.5 if not incident.updates else 1.0)
+        effort = profile.write_update.sample(me.rng) * (0.5 if audience not in posted else 1.0)
         yield drill.busy(me, effort, "write")
         if incident.state != "open" or not _writes_updates(drill, me):
             break
         level = process.level(incident.severity)
-        _post_update(drill, me)
-        target = env.now + me.rng.uniform(level.cadence_min, level.cadence_max) - profile.write_update.median
+        if not level.cadence(audience):
+            continue
+        _post_update(drill, me, audience)
+        posted.add(audience)
+        shortest, longest = level.cadence(audience)
+        targets[audience] = env.now + me.rng.uniform(shortest, longest) - profile.write_update.median
         # Divided attention: each role the writer holds is another chance for the update to slip.
         held = sum(1 for who in incident.roles.values() if who == me.name)
         if me.rng.random() > profile.discipline ** held:
-            target += 0.5 * level.cadence_max * me.rng.lognormvariate(0.0, 0.5)
+            targets[audience] += 0.5 * longest * me.rng.lognormvariate(0.0, 0.5)
     if incident.state == "resolved" and _writes_updates(drill, me):
-        yield drill.busy(me, profile.write_update.sample(me.rng), "write")
-        drill.act(Action("update", me.name, {"status": "resolved", "summary": _summary(incident)}))
+        for audience in sorted(posted):  # internal, then public
+            yield drill.busy(me, profile.write_update.sample(me.rng), "write")
+            drill.act(Action("update", me.name, {"status": "resolved", "summary": _summary(incident),
+                                                 "audience": audience}))
 
 
 def operations(drill, me):
@@ -229,10 +239,17 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
         yield drill.busy(me, profile.mitigate.sample(me.rng), "mitigate")
         if incident.closed:
             return False
-        drill.act(Action("mitigate", me.name, {"action": fix[0], "service": fix[1]}))
+        applied = drill.act(Action("mitigate", me.name, {"action": fix[0], "service": fix[1]}))
         yield env.timeout(WATCH_AFTER_MITIGATION)
-        after = look_around(drill, me, [symptom])[symptom]["error_rate"]
-        if after < 0.8 * before:
+        if applied.ok and any(f["outcome"] in ("failed", "partial") for f in applied.data["faults"]):
+            # It did not take, or took only in part: find out why, then apply it again.
+            tried.discard(fix)
+            return (yield from _dig(drill, me, lead, symptom, tried, exhausted))
+        seen = look_around(drill, me, [symptom])[symptom]
+        if seen["error_rate"] < 0.8 * before:
+            if not _normal(drill, symptom, seen):
+                # Better, not well (an easing, the first stage of a staged recovery): dig on.
+                return (yield from _dig(drill, me, lead, symptom, tried, exhausted))
             yield env.any_of([env.timeout(CALM_WAIT), drill.closed])
     return True
 
@@ -245,12 +262,12 @@ def answer(drill, me):
         _post_update(drill, me)
 
 
-def _post_update(drill, me) -> None:
+def _post_update(drill, me, audience: str = "internal") -> None:
     """Post the status update: where things stand, what is being done, when the next one comes."""
     incident = drill.incident
-    level = drill.process.level(incident.severity)
+    shortest, _ = drill.process.level(incident.severity).cadence(audience)
     drill.act(Action("update", me.name, {"status": _status(incident), "summary": _summary(incident),
-                                         "next_update": drill.env.now + level.cadence_min}))
+                                         "next_update": drill.env.now + shortest, "audience": audience}))
 
 
 ROLE_LOOPS = {"ic": commander, "comms": communications, "ops": operations}

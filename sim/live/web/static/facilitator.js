@@ -52,6 +52,26 @@
       el("a", { href: "api/report.md", download: "report.md" }, el("button", { type: "button" }, "Download report.md")), " ",
       el("a", { href: "api/report.zip" }, el("button", { type: "button", class: "primary" }, "Download all outputs (zip)"))) : null;
     scorecard("scorecard", s.score, downloads);
+    tools(s.tools);
+  }
+
+  // The team's real tools: each endpoint's health, and a warning while one fails (the drill goes on).
+  function tools(t) {
+    const endpoints = Object.entries((t && t.endpoints) || {});
+    const shown = endpoints.length || (t && (t.metrics || t.pages_from !== "drill"));
+    document.getElementById("tools-panel").classList.toggle("hidden", !shown);
+    if (!shown) return;
+    const failing = endpoints.filter(([, e]) => !e.ok);
+    const warning = document.getElementById("tools-warning");
+    warning.classList.toggle("hidden", !failing.length);
+    warning.textContent = failing.map(([name, e]) =>
+      `${name} is failing (${e.last_error}): retrying with backoff; the drill goes on.`).join(" ");
+    fill("tools",
+      endpoints.map(([name, e]) => el("li", {},
+        el("span", { class: `badge ${e.ok ? "ok" : "failing"}` }, e.ok ? "ok" : "failing"), " ",
+        el("strong", {}, name), ` ${e.url} - ${e.sent} sent, ${e.pending} waiting, ${e.failed} given up`)),
+      t.metrics ? el("li", {}, el("strong", {}, "metrics"), " /metrics for Prometheus") : null,
+      t.pages_from !== "drill" ? el("li", {}, el("strong", {}, "pages"), ` from ${t.pages_from} (webhook)`) : null);
   }
 
   document.getElementById("seat-form").onsubmit = (event) => {

@@ -1,0 +1,201 @@
+"""How an incident unfolds per drill: mitigations that fail or take in part, wrong hypotheses,
+reports by people, and the graded impact (failed and lost requests, the SLO budget).
+
+Numbers are worked out by hand from tests/data/tiny.yaml (api at 100 requests/s and 0.1%
+errors; a fault at 60 s ramping in 1 s, lasting 10 minutes, recovering over 1 minute) and
+the reference scenario, as each comment says.
+"""
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from sim import load_scenario, run_drill, score
+from sim.inputs.config import LogNormal, Process, Script
+from sim.inputs.dynamics import Dynamics, Report
+from sim.inputs.errors import DrillError
+from sim.model.engine import Drill
+from sim.model.world import World
+from sim.outputs.scoring import slo_budget_consumed
+
+from .conftest import DATA, SCENARIOS, still
+
+NOBODY = Script((), ())  # no participants and no actions: the fault runs its course
+STILL = still(load_scenario(DATA / "tiny.yaml")).dynamics
+
+
+def tiny(**magnitude):
+    scenario = load_scenario(DATA / "tiny.yaml")
+    fault = replace(scenario.faults[0], magnitude=magnitude)
+    api = replace(scenario.services["api"], revenue_per_min=60.0)
+    return replace(scenario, faults=(fault,), services={"api": api}, noise=(), reports=())
+
+
+def ended(result):
+    return next(e for e in result.events if e["kind"] == "drill.ended")
+
+
+def test_requests_failing_below_the_impact_threshold_still_count():
+    # +0.5% errors: api fails 1 - 0.999 * (1 - 0.005 L) at strength L, 0.004995 L above its
+    # usual 0.1%, never past the 1% impact threshold. Scrapes every 15 s: full strength at
+    # the 40 scrapes 75 s ... 660 s (100/s x 15 s x 0.004995 = 7.4925 each, 299.7), then the
+    # recovery to 0 at 720 s passes 675, 690, 705 s at L = 0.75, 0.5, 0.25 (7.4925 x 1.5).
+    # 299.7 + 11.23875 = 310.93875 failed requests; revenue 60/min for 100/s, 1 per 100 requests.
+    scenario = tiny(error_rate=0.005)
+    result = run_drill(scenario, script=NOBODY)
+    card = score(result.events, scenario, Process())
+    assert card["metrics"]["customer_impact_min"] == 0
+    assert ended(result)["failed_requests"] == 311
+    assert card["metrics"]["revenue_lost"] == pytest.approx(3.11)
+    # 99.9% over 30 days allows 0.001 x 100/s x 2,592,000 s = 259,200 bad requests.
+    assert card["metrics"]["slo_budget_consumed"] == pytest.approx(311 / 259200, abs=1e-6)
+
+
+def test_traffic_that_never_arrives_counts_as_lost():
+    # Traffic halved: 50 of api's 100 requests/s lost at full strength, 750 per 15 s scrape:
+    # 40 scrapes x 750 + 750 x (0.75 + 0.5 + 0.25) = 31,125; none of them failed.
+    scenario = tiny(traffic=0.5)
+    result = run_drill(scenario, script=NOBODY)
+    card = score(result.events, scenario, Process())
+    assert (card["metrics"]["failed_requests"], card["metrics"]["lost_requests"]) == (0, 31125)
+    assert card["metrics"]["bad_requests"] == 31125
+    assert card["metrics"]["revenue_lost"] == pytest.approx(311.25)
+
+
+def test_slo_budget_is_the_worst_customer_facing_service_share():
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    # checkout: 0.001 x 120/s x 30 days = 311,040 allowed; storefront: 0.001 x 400/s x 30 days = 1,036,800.
+    assert slo_budget_consumed({"checkout": {"failed": 31104, "lost": 0},
+                                "storefront": {"failed": 10368, "lost": 10368}}, scenario) == pytest.approx(0.1)
+    assert slo_budget_consumed(None, scenario) is None
+
+
+def fix_state(**dynamics):
+    """The world of tiny.yaml with its fault open-ended (fixed by rollback, recovering over 60 s), drawn."""
+    scenario = load_scenario(DATA / "tiny.yaml")
+    world = World(replace(scenario, faults=(replace(scenario.faults[0], duration=None),)))
+    state = world.faults[0]
+    state.draw(random.Random(0), replace(STILL, **dynamics))
+    return world, state
+
+
+def test_a_mitigation_that_does_not_take_leaves_the_fault_as_it_was():
+    world, state = fix_state()
+    state.setbacks = ["fails"]
+    failed = world.mitigate(300.0, "rollback", "api")
+    assert failed == {"effective": False, "faults": [{"fault": "boom", "outcome": "failed", "returns_in": None}]}
+    assert state.level(1000.0) == 1.0
+    fixed = world.mitigate(400.0, "rollback", "api")
+    assert fixed["effective"] and state.level(460.0) == 0.0  # the fault's own 60 s recovery
+
+
+def test_a_partial_fix_leaves_a_share_until_fixed_again():
+    world, state = fix_state(partial_fix=1.0, partial_left=(0.3, 0.3))
+    assert world.mitigate(300.0, "rollback", "api")["faults"][0]["outcome"] == "partial"
+    assert state.level(330.0) == pytest.approx(0.65)  # half way down the 60 s recovery, from 1 to 0.3
+    assert state.level(2000.0) == pytest.approx(0.3)
+    assert world.mitigate(2000.0, "rollback", "api")["faults"][0]["outcome"] == "fixed"
+    assert state.level(2060.0) == 0.0
+
+
+def test_recovery_and_pace_are_drawn_per_drill():
+    # Same seed, same draws; the spread is log-normal around the fault's own recovery.
+    (_, a), (_, b) = fix_state(diagnosis_spread=1.0, recovery_spread=1.0), fix_state(diagnosis_spread=1.0, recovery_spread=1.0)
+    assert a.pace == b.pace != 1.0
+    assert a.recovery() == b.recovery() != 60.0
+    _, still = fix_state()
+    assert (still.pace, still.recovery()) == (1.0, 60.0)
+
+
+def test_a_wrong_hypothesis_comes_first_and_its_mitigation_does_not_help():
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    drill = Drill(replace(scenario, dynamics=STILL), Process(), seed=3, samples=False)
+    drill.world.faults[0].wrong_leads = ["restart"]
+    events = drill.run().events
+    on_gateway = [e for e in events if e["kind"] == "finding" and e["service"] == "payment-gateway"]
+    assert on_gateway[0]["suggests"] == "restart" and not on_gateway[0]["root_cause"]
+    assert on_gateway[1]["root_cause"] and on_gateway[1]["suggests"] == "rollback"
+    applied = [(e["action"], e["effective"]) for e in events if e["kind"] == "mitigation.applied"]
+    assert applied[:2] == [("restart", False), ("rollback", True)]
+    assert any(e["kind"] == "incident.resolved" for e in events)
+
+
+def test_a_failed_then_partial_fix_is_applied_until_it_takes():
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    drill = Drill(replace(scenario, dynamics=STILL), Process(), seed=3, samples=False)
+    drill.world.faults[0].setbacks = ["fails", ("partial", 0.4)]
+    events = drill.run().events
+    outcomes = [f["outcome"] for e in events if e["kind"] == "mitigation.applied" for f in e["faults"]]
+    assert outcomes[:3] == ["failed", "partial", "fixed"]
+    resolved = next(e for e in events if e["kind"] == "incident.resolved")
+    fixed = [e for e in events if e["kind"] == "mitigation.applied" and e["faults"][0]["outcome"] == "fixed"][0]
+    assert resolved["t"] > fixed["t"]
+
+
+def test_an_incident_without_alerts_is_reported_by_customers_and_declared():
+    # No alert rules at all. Checkout passes its 1% impact threshold at the 315 s scrape
+    # (14:45:15, as in test_scoring); customers report it 10 minutes later, at 915 s.
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    scenario = replace(scenario, alerts=(), rules=(), dynamics=STILL,
+                       reports=(Report("customers, through a support ticket", LogNormal(600.0), "impact"),))
+    result = run_drill(scenario, Process(), seed=1, samples=False)
+    events = result.events
+    assert not any(e["kind"] == "alert.firing" for e in events)
+    report = next(e for e in events if e["kind"] == "report.received")
+    assert (report["t"], report["service"]) == (915.0, "checkout")
+    page = next(e for e in events if e["kind"] == "page.sent")
+    assert page["t"] == 915.0 and page["urgency"] == "high"
+    card = score(events, scenario, Process())
+    assert card["metrics"]["time_to_detect_s"] == 615.0  # from the push at 300 s
+    assert card["metrics"]["detected_by"] == "customers, through a support ticket"
+    assert card["metrics"]["declared_severity"] == "SEV1"
+
+
+def test_a_report_after_the_declaration_pages_nobody():
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    late = replace(scenario, dynamics=STILL, reports=(Report("a colleague", LogNormal(7200.0), "fault"),))
+    events = run_drill(late, Process(), seed=1, samples=False).events
+    assert not any(e["kind"] == "report.received" for e in events)
+
+
+def test_dynamics_reports_and_slo_are_checked_at_their_lines(write):
+    path = write("bad.yaml", """
+        name: bad
+        start: 2026-04-20T14:40:00Z
+        services:
+          api: {team: api, customer_facing: true, slo: 100%}
+        dynamics:
+          wrong_lead: 150%
+          partial_left: [60%, 20%]
+          moods: 3
+        reports:
+          - {by: customers, after: 15m, of: weather}
+        truth: {severity: SEV2}
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_scenario(path)
+    text = str(exc.value)
+    assert f"{path}:4: services.api.slo: an SLO is a share of good requests above 0% and below 100%" in text
+    assert f"{path}:6: dynamics.wrong_lead: expected a number or a percentage from 0 to 1" in text
+    assert f"{path}:7: dynamics.partial_left: the least must not exceed the most" in text
+    assert f"{path}:8: dynamics: unknown field 'moods'" in text
+    assert f"{path}:10: reports[0].of: expected one of impact, fault" in text
+
+
+def test_staged_recovery_eases_first_then_fixes():
+    # Fastly 2021-06-08 in small: turning the bad configuration off eases most of it
+    # (30% of the fault left: checkout still at about 4.5% errors, degraded), the fix follows.
+    from sim.inputs.config import Finding
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    fault = scenario.faults[0]
+    staged = replace(fault, eases={"feature_flag": 0.3}, findings=(
+        fault.findings[0],
+        Finding("payment-gateway", 180.0, "The new gateway config can be switched off by its flag", suggests="feature_flag"),
+        fault.findings[1]))
+    events = run_drill(replace(scenario, faults=(staged,), dynamics=STILL), Process(), seed=3, samples=False).events
+    applied = [(e["action"], [f["outcome"] for f in e["faults"]]) for e in events if e["kind"] == "mitigation.applied"]
+    assert applied[:2] == [("feature_flag", ["eased"]), ("rollback", ["fixed"])]
+    resolved = next(e for e in events if e["kind"] == "incident.resolved")
+    rollback = next(e for e in events if e["kind"] == "mitigation.applied" and e["action"] == "rollback")
+    assert resolved["t"] > rollback["t"]
