@@ -258,6 +258,7 @@ def test_scrapes_add_to_counters_and_set_gauges():
     assert values[("http_request_duration_seconds_count", None)] == [0, 1500, 3000]
     # exponential latencies have p99 = mean x ln 100: the sum grows by 1500 x 0.25 s / ln 100 a scrape
     assert values[("http_request_duration_seconds_sum", None)] == pytest.approx([0, 375 / math.log(100), 750 / math.log(100)])
+    assert values[("process_resident_memory_bytes", None)] == [0.25 * 2 ** 30] * 3  # a gauge: not summed
     # failing 9 in 10 it still answers its scrape; failing 999 in 1000 counts as down
     # (a changed world hands over new metrics)
     store.scrape(45.0, {"api": {**metrics["api"], "error_rate": 0.9}})
