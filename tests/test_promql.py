@@ -264,3 +264,16 @@ def test_scrapes_add_to_counters_and_set_gauges():
     store.scrape(45.0, {"api": {**metrics["api"], "error_rate": 0.9}})
     store.scrape(60.0, {"api": {**metrics["api"], "error_rate": 0.999}})
     assert values[("up", None)][-2:] == [1.0, 0.0]
+
+
+def test_a_recorded_series_is_seen_when_it_appears_and_its_stale_marker_is_no_sample():
+    store = Store({})
+    load = compile_expr(parse("load"), store)  # a rule's selector, made before anything is recorded
+    count = compile_expr(parse("count_over_time(load[1m])"), store)
+    one, two = (("__name__", "load"), ("i", "1")), (("__name__", "load"), ("i", "2"))
+    store.record(15.0, "rule", {one: 2.0})
+    assert load(15.0) == [(one, 2.0)]
+    store.record(30.0, "rule", {two: 3.0})  # a new series appears; i="1" goes stale
+    assert load(30.0) == [(two, 3.0)]
+    # i="1" holds 2 at 15 s and its stale marker at 30 s: one sample over the minute, not two
+    assert dict(count(30.0)) == {(("i", "1"),): 1.0, (("i", "2"),): 1.0}
