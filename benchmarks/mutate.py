@@ -46,7 +46,7 @@ MODULES = {
     "world": ("sim/model/world.py", ["tests/test_world.py", "tests/test_monitoring.py", "tests/test_incident.py",
                                  "tests/test_incident_rules.py"]),
     "rules": ("sim/model/monitoring/rules.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
-                                                "tests/test_promtool_diff.py"]),
+                                                "tests/test_promql.py", "tests/test_promtool_diff.py"]),
     "promql": ("sim/model/monitoring/promql.py", ["tests/test_promql.py", "tests/test_promql_edges.py",
                                                   "tests/test_promtool_diff.py"]),
     "series": ("sim/model/monitoring/series.py", ["tests/test_promql.py", "tests/test_monitoring.py",

@@ -97,6 +97,10 @@ def test_histogram_quantile_interpolates_within_the_bucket():
 def test_templates_render_labels_and_value_as_prometheus_prints_them():
     assert go_float(0.1) == "0.1" and go_float(250.0) == "250" and go_float(123456.0) == "123456"
     assert go_float(1e6) == "1e+06" and go_float(1.5e-5) == "1.5e-05" and go_float(math.inf) == "+Inf"
+    # Go's %v: signed zero and infinity, one digit with no point, 99999.5 still plain, 1e-4 plain, 1e-5 not
+    assert go_float(-math.inf) == "-Inf" and go_float(-0.0) == "-0" and go_float(0.0) == "0"
+    assert go_float(2e6) == "2e+06" and go_float(-2.5) == "-2.5" and go_float(999999.5) == "999999.5"
+    assert go_float(0.0001) == "0.0001" and go_float(1e-5) == "1e-05" and go_float(-1234567.0) == "-1.234567e+06"
     text = '{{ $labels.service }} at {{ $value }} ({{ printf "%.1f" $value }}, {{ .Labels.team }})'
     assert render(text, {"service": "checkout", "team": "pay"}, 0.125) == "checkout at 0.125 (0.1, pay)"
 
