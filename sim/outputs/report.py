@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from ..inputs import units
-from ..model.incident import found_nothing
+from ..model.incident import found_nothing, task_words
 from .files import replace_files
 from .scoring import CHECKLIST
 
@@ -92,7 +92,11 @@ _DESCRIBE = {
     + ("" if e["effective"] else " (no effect)"),
     "impact.started": lambda e: f"Customer impact begins on {e['service']}",
     "impact.ended": lambda e: f"Customer impact on {e['service']} ends",
-    "incident.resolved": lambda e: f"Incident resolved by {e['by']}",
+    "incident.resolved": lambda e: f"Incident resolved by {e['by']}" + _over(e),
+    "incident.reopened": lambda e: f"Incident reopened by {e['by']}: {e['reason']}",
+    "channel.message": lambda e: f"{e['by']}: {e['text']}",
+    "task.asked": lambda e: f"{e['by']} asks {e['who']} to {task_words(e)} ({e['id']})",
+    "task.done": lambda e: f"{e['who']} has done {e['id']} ({e['task']})",
     "incident.stood_down": lambda e: f"Stood down as a false alarm by {e['by']}" + (f": {e['reason']}" if e["reason"] else ""),
     "postmortem.scheduled": lambda e: f"Postmortem scheduled for {units.weekday(e['date'])} {e['date']}",
     "stakeholder.asked": lambda e: f"{e['who']} asks in the channel: {e['question']}",
@@ -100,6 +104,13 @@ _DESCRIBE = {
 }
 
 _ROLE_NAMES = {"ic": "Incident Commander", "comms": "Communications Lead", "ops": "Operations Lead"}
+
+
+def _over(e: dict) -> str:
+    """What a confirmed resolution overrode: alerts firing, customers still affected."""
+    said = ([f"alerts still firing: {', '.join(e['over_firing'])}"] if e.get("over_firing") else []) + \
+        ([f"still impacted: {', '.join(e['over_impact'])}"] if e.get("over_impact") else [])
+    return f" (confirmed over {'; '.join(said)})" if said else ""
 
 
 def timeline(events: list[dict]) -> list[str]:
@@ -232,6 +243,7 @@ _MARKS = {  # event kind -> colour of its milestone
     "mitigation.applied": "tab:purple",
     "incident.resolved": "black",
     "incident.stood_down": "black",
+    "incident.reopened": "tab:red",
 }
 _PLOTTED = {"error_rate": (0, 100, "%"), "latency_p99_ms": (1, 1, " ms")}  # metric -> sample index, scale, unit
 _STYLES = ("-", "--", "-.", ":")
@@ -264,6 +276,8 @@ def milestones(events: list[dict]) -> list[tuple[float, str, str]]:
             label = "resolved"
         elif kind == "incident.stood_down":
             label = "stood down"
+        elif kind == "incident.reopened":
+            label = "reopened"
         else:
             continue
         marks.append((e["t"], label, _MARKS[kind]))

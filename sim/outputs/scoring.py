@@ -37,9 +37,20 @@ def _since(event, origin):
     return None if event is None or origin is None else round(event["t"] - origin["t"], 1)
 
 
+def final_close(events, kinds=("incident.resolved", "incident.stood_down")):
+    """The resolution (or stand-down) that stood: the last one, unless the incident was reopened after it."""
+    last = None
+    for e in events:
+        if e["kind"] in kinds:
+            last = e
+        elif e["kind"] == "incident.reopened":
+            last = None
+    return last
+
+
 def _end_of(events):
     """When the incident ended: resolution, stand-down, or the end of the drill."""
-    ended = _first(events, "incident.resolved") or _first(events, "incident.stood_down")
+    ended = final_close(events)
     return (ended or events[-1])["t"] if events else 0.0
 
 
@@ -64,8 +75,7 @@ def next_update_due(events: list[dict], process: Process, now: float) -> float |
     a deadline already missed (and no update since) while it stays missed, else the coming
     one; None before the declaration or once the incident is over. The live console and the
     participant pages show this, so the clock people see is the one they are scored by."""
-    if _first(events, "incident.declared") is None or any(
-            e["kind"] in ("incident.resolved", "incident.stood_down") for e in events):
+    if _first(events, "incident.declared") is None or final_close(events) is not None:
         return None
     fell_due, coming = _deadlines(events, process, now)
     if fell_due and not fell_due[-1][1]:
@@ -298,7 +308,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     ack = _first(events, "page.acked", lambda e: e["page"] in fault_pages)
     declared = _first(events, "incident.declared")
     mitigated = _first(events, "mitigation.applied", lambda e: e["effective"])
-    resolved = _first(events, "incident.resolved")
+    resolved = final_close(events, ("incident.resolved",))
+    first_resolved = _first(events, "incident.resolved")  # a premature call, reopened later, is still judged
     stood_down = _first(events, "incident.stood_down")
     postmortem = _first(events, "postmortem.scheduled")
     ended = _first(events, "drill.ended") or {}
@@ -357,7 +368,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "investigate_symptoms": (first_look is not None and first_look["service"] in symptoms) if real else None,
         "mitigate_first": (mitigated is not None and (resolved is None or mitigated["t"] <= resolved["t"])) if real else None,
         "communicate_at_cadence": None if adherence is None else adherence >= process.cadence_pass,
-        "resolved_when_normal": _resolved_when_normal(events, resolved) if resolved else (False if real and declared else None),
+        "resolved_when_normal": _resolved_when_normal(events, first_resolved) if first_resolved
+        else (False if real and declared else None),
         # A postmortem is booked after resolution: a real incident never resolved has missed it too.
         "postmortem_scheduled": (postmortem is not None and 0 <= _business_days(_day(scenario, resolved["t"]), postmortem["date"])
                                  <= process.postmortem_business_days) if needs_postmortem and resolved
@@ -415,7 +427,7 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
         return units.iso(scenario.start, t)[11:16]
 
     declared = _first(events, "incident.declared")
-    resolved = _first(events, "incident.resolved")
+    resolved = final_close(events, ("incident.resolved",))
     stood_down = _first(events, "incident.stood_down")
     end = events[-1]["t"] if events else 0.0
     highest = _highest(events, process)
@@ -484,7 +496,7 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
                          f"{', '.join(missed[:4])}{' and more' if len(missed) > 4 else ''}; an update before each "
                          "deadline would have passed")
         elif item == "resolved_when_normal":
-            why[item] = _why_not_normal(events, scenario, resolved, end, clock)
+            why[item] = _why_not_normal(events, scenario, _first(events, "incident.resolved"), end, clock)
         elif item == "postmortem_scheduled":
             booked = _first(events, "postmortem.scheduled")
             if resolved is None:
