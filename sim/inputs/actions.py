@@ -90,9 +90,9 @@ def parse_action(raw: dict, start: dt.datetime, horizon: float | None = None) ->
         missing = [name for name in needs if name not in fields]
         extra = sorted(set(fields) - {"who", "task", *needs})
         if missing:
-            raise ValueError(f"ask: a {fields['task']} task needs '{missing[0]}'")
+            raise ValueError(f"ask: the {fields['task']} task needs '{missing[0]}'")
         if extra:
-            raise ValueError(f"ask: a {fields['task']} task takes no '{extra[0]}'")
+            raise ValueError(f"ask: the {fields['task']} task takes no '{extra[0]}'")
     return Action(do, by, fields)
 
 

@@ -270,7 +270,7 @@ def _building_on(drill, me) -> str:
     last = incident.updates[-1] if incident.updates else None
     if last is None or last["by"] == me.name or drill.people[last["by"]].bot:
         return _summary(incident)
-    news = []
+    news = []  # each thing learnt once, however many found it
     for e in drill.log.events:
         if e["t"] <= last["t"]:
             continue
@@ -280,6 +280,7 @@ def _building_on(drill, me) -> str:
             news.append(f"{e['action'].replace('_', ' ')} applied on {e['service']}")
         elif e["kind"] == "severity.changed":
             news.append(f"severity now {e['to']}")
+    news = list(dict.fromkeys(news))
     said = last["summary"].rstrip(".")
     said = said if len(said) <= 400 else said[:400].rsplit(" ", 1)[0] + " ..."
     text = (f"Following {last['by']}'s update at {drill.iso(last['t'])[11:16]} ({said}). "
@@ -314,9 +315,13 @@ def _propose(drill, me, fix):
         f"The finding on {service} suggests {action.replace('_', ' ')} of {service}. Your call, IC: "
         f"ask {me.name} mitigate {action} {service}, or ask me something else. "
         f"Without a call I apply it in {DECISION_WAIT / 60:g} min.")}))
+    proposed = env.now
     yield env.any_of([env.timeout(DECISION_WAIT), drill.closed])
-    if incident.state != "open" or directed(drill, me):
-        return False
+    taken = any(t["task"] == "mitigate" and (t["action"], t["service"]) == fix and t["t"] >= proposed
+                for t in incident.tasks) or any((m["action"], m["service"]) == fix and m["t"] >= proposed
+                                                for m in incident.mitigations)
+    if incident.state != "open" or directed(drill, me) or taken:
+        return False  # the IC decided (or someone else is on it)
     drill.act(Action("say", me.name, {"text": f"No call from the IC: applying {action.replace('_', ' ')} of {service}."}))
     return True
 
@@ -325,11 +330,15 @@ def follow(drill, me, task_id):
     """Do what the IC asked: confirm in the channel, do it after the work in hand, report back."""
     profile, incident, env = me.profile, drill.incident, drill.env
     task = next(t for t in incident.tasks if t["id"] == task_id)
-    # Reading the request and saying so takes a moment, after whatever is in hand.
+    # Noticing the request takes a moment, as a page does; the work starts once the work in hand is done.
+    yield env.timeout(0.5 * profile.ack.sample(me.rng))
+    if incident.state != "open" or task["done"] is not None:
+        return
+    later = f" (after what I am on, about {drill.iso(me.free_at)[11:16]})" if me.free_at > env.now + 60 else ""
+    drill.act(Action("say", me.name, {"text": f"On it ({task_id}): {task_words(task)}{later}."}))
     yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
     if incident.state != "open" or task["done"] is not None:
         return
-    drill.act(Action("say", me.name, {"text": f"On it ({task_id}): {task_words(task)}."}))
     kind = task["task"]
     if kind == "investigate":
         result = drill.act(Action("investigate", me.name, {"service": task["service"]}))
