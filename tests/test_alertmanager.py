@@ -290,6 +290,23 @@ def test_a_receiver_pages_along_its_escalation_policy(write):
     assert pages == [(40, "page.sent", "alex"), (160, "page.escalated", "dana")]
 
 
+def test_a_chat_only_receiver_is_notified_but_pages_nobody(write):
+    # "chat" has only a Slack integration and no escalation policy names it: Alertmanager
+    # still notifies it (at 40 s, group_wait after 10 s), but no pager rings for anyone.
+    text = """
+route:
+  receiver: chat
+  group_by: [service]
+receivers:
+  - name: chat
+    slack_configs: [{channel: '#ops'}]
+"""
+    a = FakeAlert({"alertname": "A", "service": "api", "severity": "critical"})
+    events = simulate(text, [(10, a, "firing")], write, until=600)
+    assert [(t, r) for t, r, *_ in notes(events)] == [(40, "chat")]
+    assert not [e for e in events if e["kind"].startswith("page.")]
+
+
 def test_an_escalation_policy_names_people_of_the_roster(write):
     path = write("roster.yaml", """
         people:

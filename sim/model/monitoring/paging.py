@@ -5,7 +5,7 @@ A notification to a receiver pages along the receiver's escalation policy in the
 secondary; one without pages nobody).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ...inputs.config import Monitoring as MonitoringConfig
 from ...inputs.config import escalation
@@ -20,8 +20,8 @@ class Page:
     urgency: str
     cause: list
     to: str
-    levels: list = field(default_factory=list)  # who is paged in turn
-    timeout: float = 300.0  # escalation timeout
+    levels: list  # who is paged in turn
+    timeout: float  # escalation timeout
     level: int = 0
     status: str = "triggered"  # triggered | acknowledged | resolved
     acked_by: str | None = None
