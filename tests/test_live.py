@@ -121,7 +121,7 @@ def test_an_ended_drill_is_written_and_recorded_once(tmp_path):
     card = live.scorecard()
     assert "ana" in card["people"] and "dana" not in card["people"]
     written, first = live.finish(card, tmp_path / "drills.db")
-    assert [p.name for p in written] == ["events.jsonl", "score.json", "report.md", "timeline.png"]
+    assert [p.name for p in written] == ["events.jsonl", "score.json", "report.md", "timeline.png", "debrief.md"]
     again = LiveDrill.open(tmp_path / "drill")
     assert again.finish(again.scorecard(), tmp_path / "drills.db")[1] == first
     [kept] = store.drills(tmp_path / "drills.db")

@@ -227,7 +227,12 @@ def test_the_end_shows_everyone_the_scorecard_and_the_facilitator_gets_the_repor
     card = server.wait_for(lambda s: "score" in s, ana)["score"]
     others = server.state(kim)["score"]
     # Everyone sees the team's scorecard (nothing was done before the end), each with their own duties.
-    assert {k: v for k, v in others.items() if k != "duties"} == {k: v for k, v in card.items() if k != "duties"}
+    own = ("duties", "next_steps")
+    assert {k: v for k, v in others.items() if k not in own} == {k: v for k, v in card.items() if k not in own}
+    assert card["next_steps"] == ["A clean run for your part: next time take the IC seat, or try a harder scenario "
+                                  "(sev3-worsening, night-db-storm-red-herrings)."]  # ana did nothing a step could name
+    # The facilitator's debrief (the truth beside the timeline) is empty: the fault was due at 14:45.
+    assert server.state()["score"]["debrief"] == []
     assert card["score"] == 0.0 and ["Time to declare", "not declared"] in card["metrics"]
     assert ["Roles held", "none"] in card["duties"] and ["Roles held", "none"] in others["duties"]
     declare = next(row for row in card["checklist"] if row[0] == "Declare the incident and create the channel")
@@ -238,7 +243,7 @@ def test_the_end_shows_everyone_the_scorecard_and_the_facilitator_gets_the_repor
     import io
     import zipfile
     names = zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()
-    assert names == ["events.jsonl", "score.json", "report.md", "timeline.png"]
+    assert names == ["events.jsonl", "score.json", "report.md", "timeline.png", "debrief.md"]
     assert server.http.get(f"/f/{server.token}/api/report.md").text.startswith("# Drill report: ")
     assert server.http.get(f"/p/{ana}/api/report.zip").status_code in (403, 404)
 

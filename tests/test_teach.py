@@ -13,10 +13,11 @@ import pytest
 
 from sim import load_scenario, load_script
 from sim.inputs.actions import Action, parse_action
+from sim.inputs.config import Process
 from sim.inputs.errors import DrillError
 from sim.live.commands import UsageError, Vocabulary, parse_command
 from sim.model.engine import Drill
-from sim.outputs import report
+from sim.outputs import coaching, report
 from sim.outputs.scoring import score
 
 from .conftest import DATA, SCENARIOS, paused_drill
@@ -270,3 +271,42 @@ def test_a_runbook_for_an_unknown_alert_is_a_file_error(write):
     text = (DATA / "tiny.yaml").read_text() + "runbooks:\n  ApiErorrs: check the api\n"
     with pytest.raises(DrillError, match=r"tiny.yaml:\d+: runbooks.ApiErorrs: no alert of that name \(alerts: ApiErrors, ApiCPU"):
         load_scenario(write("tiny.yaml", text))
+
+
+# -- coaching --
+
+
+def test_next_steps_name_what_happened_most_useful_first_at_most_three():
+    process = Process()
+    duty = {"ic_time_s": 1200.0, "severity_decisions": [{"at": "2026-04-20T14:52:00Z", "from": None, "to": "SEV3", "right": False}],
+            "hands_on_while_ic": 2, "required_roles_staffed": False, "cadence_while_ic": 0.5, "tasks_asked": 0,
+            "resolved": True, "time_to_acknowledge_s": 400.0, "actions_rejected": 0,
+            "paged_unanswered": False}
+    card = {"metrics": {"expected_severity": "SEV1", "time_to_mitigate_s": None}, "checklist": {}}
+    steps = coaching.next_steps(duty, card, process)
+    assert len(steps) == 3
+    assert steps[0].startswith("At 14:52 you set SEV3; the impact made it SEV1: before declaring")
+    assert steps[1].startswith("As IC you did 2 investigation(s) or mitigation(s) yourself: ask someone instead")
+    assert steps[2].startswith("The severity needed a Communications Lead and an Operations Lead")
+    calm = dict(duty, severity_decisions=[], hands_on_while_ic=0, required_roles_staffed=True, cadence_while_ic=1.0,
+                tasks_asked=1, time_to_acknowledge_s=60.0)
+    assert coaching.next_steps(calm, card, process) == [
+        "A clean run for your part: next time try a harder scenario (sev3-worsening, night-db-storm-red-herrings)."]
+
+
+def test_the_debrief_puts_the_truth_beside_what_the_team_did(hand):
+    hand.env.run(until=400)
+    assert hand.do("dana", "ask", who="lee", task="mitigate", action="rollback", service="api").ok
+    assert hand.do("lee", "mitigate", action="rollback", service="api").ok
+    hand.env.run(until=hand.done)
+    result = hand.finish()
+    card = score(result.events, TINY, hand.process, ("dana", "lee"))
+    lines = coaching.debrief(result, card)
+    table = lines[lines.index("| When | What happened | Truth |") + 2:lines.index("## What was tried") - 1]
+    # tiny's fault starts at 14:01 (60 s), its alert fires at 14:03:15, dana declares at 14:05.
+    assert table[:4] == ["| 14:01 |  | bad deploy on api begins: boom |", "| 14:01 |  | customers affected on api |",
+                         "| 14:03 | first alert: api errors at 0.2008 | caused by boom |", "| 14:05 | dana declares SEV2 on api |  |"]
+    assert "| 14:06 | lee: rollback of api | it worked |" in table
+    assert lines[lines.index("## What was tried") + 2:lines.index("## What was tried") + 4] == [
+        "- 14:06 dana asked lee to apply rollback to api", "- 14:06 lee applied rollback to api: it worked"]
+    assert lines[lines.index("### dana") + 2].startswith("- ")

@@ -53,6 +53,7 @@ from ..outputs.scoring import next_update_due
 MANIFEST = "live.json"
 INPUTS = "inputs.jsonl"
 EVENTS = "events.jsonl"
+DEBRIEF = "debrief.md"  # the facilitator's debrief, beside the report
 RECORDED = "recorded.json"  # the drill store's id for the ended drill, so it is recorded once
 SPEEDS = (0.1, 1000.0)
 INJECTED_FINDING_AFTER = 300.0  # investigating the service turns the injected fault up after about this long
@@ -446,7 +447,7 @@ class LiveDrill:
         byte for byte) and record the drill in the drill store, once however often it ends
         (``recording``: the plan entry it carries out, as ``store.record`` takes it, and the
         planned ``roles``, to record whether the drill kept to them)."""
-        from ..outputs import report
+        from ..outputs import coaching, report
         from ..records import plan, store
 
         marker = self.folder / RECORDED
@@ -455,6 +456,8 @@ class LiveDrill:
         held = recorded.get("held") if recorded else str(recording.pop("conducted", None) or self.manifest.get("held")
                                                           or dt.datetime.now(dt.timezone.utc).date())
         written = report.write_outputs(self.result, card, self.folder, held)
+        write_atomic(self.folder / DEBRIEF, "\n".join(coaching.debrief(self.result, card)) + "\n")
+        written.append(self.folder / DEBRIEF)
         if recorded:
             return written, recorded["drill"]
         recording = dict(recording)

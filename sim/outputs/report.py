@@ -137,6 +137,7 @@ def scorecard(card: dict) -> list[str]:
     for name, duty in card.get("people", {}).items():
         lines += ["", f"{name}'s own duties (not part of the team's score):"]
         lines += [f"  {label:<36} {value}" for label, value in duty_rows(duty)]
+        lines += [f"{name}, next time:", *[f"  - {step}" for step in duty.get("next_steps", [])]]
     return lines
 
 
@@ -189,6 +190,7 @@ def markdown(result, card: dict, plot: bool = True) -> str:
     for name, duty in card.get("people", {}).items():
         lines += ["", f"### {name}'s own duties", "", "Not part of the team's score.", "", "| Duty | Value |", "|---|---|"]
         lines += [f"| {label} | {value} |" for label, value in duty_rows(duty)]
+        lines += ["", "Next time:", "", *[f"- {step}" for step in duty.get("next_steps", [])]]
     lines += ["", "## Timeline", "", "```", *timeline(events), "```", "", *(["![Timeline](timeline.png)", ""] if plot else [])]
     lines += postmortem_draft(result, card)
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..inputs import units
 from ..inputs.config import Process, Scenario
+from . import coaching
 
 CHECKLIST = {
     "confirm_alert_real": "Confirm the alert is real (check dashboards)",
@@ -294,6 +295,10 @@ def duties(events: list[dict], scenario: Scenario, process: Process, name: str) 
         "investigations": sum(e["kind"] == "investigation.started" for e in mine),
         "mitigations": sum(e["kind"] == "mitigation.applied" for e in mine),
         "actions_rejected": sum(e["kind"] == "action.rejected" for e in mine),
+        "tasks_asked": sum(e["kind"] == "task.asked" for e in mine),
+        "paged_unanswered": bool(acks) is False and any(
+            e["kind"] in ("page.sent", "page.escalated") and e["to"] == name for e in events),
+        "resolved": any(e["kind"] == "incident.resolved" for e in mine),
     }
 
 
@@ -414,6 +419,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
             "why": why_missed(events, scenario, process, checklist)}
     if people:
         card["people"] = {name: duties(events, scenario, process, name) for name in people}
+        for duty in card["people"].values():
+            duty["next_steps"] = coaching.next_steps(duty, card, process)
     return card
 
 

@@ -20,7 +20,7 @@ from ...inputs import config
 from ...inputs.actions import MITIGATIONS, ROLES, STATUSES
 from ...inputs.errors import DrillError
 from ...model.incident import Result
-from ...outputs import report
+from ...outputs import coaching, report
 from ...outputs.files import read_json, write_atomic
 from ...outputs.scoring import CHECKLIST
 from ..drill import MANIFEST, LiveDrill, check_name, check_speed
@@ -28,7 +28,7 @@ from ..drill import MANIFEST, LiveDrill, check_name, check_speed
 ROOM = "room.json"
 ONCALL_SEATS = ("primary", "secondary")
 SEATS = (*ONCALL_SEATS, "ic", "comms", "ops", "joiner")  # a role seat: the bots hand that role over
-OUTPUTS = ("events.jsonl", "score.json", "report.md", "timeline.png")
+OUTPUTS = ("events.jsonl", "score.json", "report.md", "timeline.png", "debrief.md")
 
 # What a participant may see of each event kind: the fields kept, and who sees it
 # ("all", or "mine": only the person it concerns). Kinds not listed are never sent.
@@ -358,5 +358,9 @@ class Room:
         checklist = [[label, card["checklist"][n], card.get("why", {}).get(n)] for n, label in CHECKLIST.items()]
         # A participant sees their own duties, as the console shows them (report.duty_rows).
         duty = card.get("people", {}).get(name)
-        return {"score": card["score"], "metrics": metrics, "checklist": checklist,
-                "duties": report.duty_rows(duty) if duty else []}
+        out = {"score": card["score"], "metrics": metrics, "checklist": checklist,
+               "duties": report.duty_rows(duty) if duty else [], "next_steps": duty.get("next_steps", []) if duty else []}
+        if name is None:  # the facilitator's debrief: the timeline beside the truth
+            out["debrief"] = [list(row) for row in coaching.moments(self.live.result)]
+            out["people"] = {who: d.get("next_steps", []) for who, d in card.get("people", {}).items()}
+        return out
