@@ -79,7 +79,7 @@ def seen(event: dict, me: str) -> tuple[str, str] | None:
         return "say", f"CHANNEL  {you(by)}: {event['text']}"
     if kind == "task.asked":
         mine = event["who"] == me
-        return ("page" if mine else "channel"), f"ASK      {you(by)} asks {you(event['who'])} to {task_words(event)} " \
+        return ("page" if mine else "channel"), f"ASK      {you(by)} {'ask' if by == me else 'asks'} {you(event['who'])} to {task_words(event)} " \
             f"({event['id']})" + ("   -> do it: it counts as done when you do" if mine else "")
     if kind == "task.done":
         return "dim", f"CHANNEL  {you(event['who'])} has done {event['id']}"
