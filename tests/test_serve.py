@@ -54,10 +54,11 @@ def test_people_act_as_themselves_within_their_roles(server):
     assert server.act(kim, do="fly", service="x").json()["reason"].startswith("unknown action 'fly'")
     assert server.act(kim, do="look", service="checkout", colour="red").json()["reason"] == \
         "look: unknown field(s) colour (allowed: service)"
-    # The forms offer what each may do now: only the IC sees assign, severity, resolve.
-    assert set(server.state(ana)["allowed"]) == {"look", "investigate", "mitigate", "update", "severity",
-                                                 "assign", "page", "resolve", "stand_down"}
-    assert set(server.state(kim)["allowed"]) == {"look", "investigate", "mitigate"}
+    # The forms offer what each may do now: only the IC sees assign, severity, resolve, ask; the
+    # coordinating actions first, the hands-on ones last (an IC delegates them).
+    assert list(server.state(ana)["allowed"]) == ["assign", "page", "ask", "update", "severity", "say", "resolve",
+                                                  "stand_down", "look", "investigate", "mitigate"]
+    assert list(server.state(kim)["allowed"]) == ["say", "look", "investigate", "mitigate"]
     by = [(e["kind"], e.get("by")) for e in events(server) if e.get("by") in ("ana", "kim", "dana")]
     assert by == [("dashboard.viewed", "ana"), ("action.rejected", "kim"), ("incident.declared", "ana"),
                   ("role.assigned", "ana"), ("action.rejected", "kim")]

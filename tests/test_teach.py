@@ -194,8 +194,9 @@ def test_a_bot_with_a_task_proposes_a_mitigation_and_waits_for_the_ic(directed):
 def test_a_bot_spoken_to_says_what_it_is_doing(directed):
     live, asked_at, _ = directed
     reply = next(e for e in live.drill.log.events if e["kind"] == "channel.message" and e["by"] == "dana"
-                 and e["text"].startswith("dana (ops): "))
-    assert "T1 (investigate payment-gateway) in hand" in reply["text"] and reply["t"] > asked_at
+                 and e["text"].startswith("T1 (investigate payment-gateway) in hand; investigating checkout, "
+                                          "a finding expected around "))
+    assert reply["text"].endswith(". No ETA for a fix yet.") and reply["t"] > asked_at
 
 
 def test_the_bot_comms_lead_builds_on_the_ic_update(directed):

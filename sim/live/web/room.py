@@ -143,6 +143,7 @@ class Room:
         self.live: LiveDrill | None = None
         self.card: dict | None = None
         self.store_path = None  # the drill store the ended drill is recorded in (None: the default)
+        self._presence: dict[str, dict] = {}  # seat token -> opened, pages open, last action (see ``presence``)
         files = state["files"]
         self.scenario = config.load_scenario(files["scenario"])
         self.process = config.load_process(files.get("process"))
@@ -272,6 +273,7 @@ class Room:
         declared = live.drill.incident.declared_at is not None
         fresh = events[cursor["events"]:]
         out["status"] = status
+        out["changes"] = live.changes()
         if facilitator:
             out["events"] = fresh
             out["alerts"] = [a.describe() | {"state": a.state, "since": a.since}
@@ -279,7 +281,9 @@ class Room:
             watched = list(self.scenario.services)
         else:
             out["events"] = [v for v in (visible(e, name, declared) for e in fresh) if v is not None]
-            out["alerts"] = [{k: d[k] for k in ("alert", "service", "severity", "summary")} | {"since": a.since}
+            out["alerts"] = [{k: d[k] for k in ("alert", "service", "severity", "summary")}
+                             | {"since": a.since, "runbook_url": a.annotations.get("runbook_url"),
+                                "runbook": self.scenario.runbooks.get(a.rule.name)}
                              for a in live.drill.monitoring.firing() for d in (a.describe(),)]
             out["pages"] = self._pages(name)
             out["allowed"] = self._allowed(name) if name in live.drill.people and not live.ended else {}
@@ -306,8 +310,37 @@ class Room:
                 "mitigations": list(MITIGATIONS), "start": scenario.start.isoformat().replace("+00:00", "Z")}
 
     def _room_view(self) -> dict:
-        return {"seats": self.state["seats"], "bots": self.state["bots"], "speed": self.state["speed"],
-                "seed": self.state["seed"], "fault_kinds": list(config.FAULT_KINDS)}
+        seats = [seat | self.presence(seat["token"]) for seat in self.state["seats"]]
+        return {"seats": seats, "bots": self.state["bots"], "speed": self.state["speed"],
+                "seed": self.state["seed"], "fault_kinds": list(config.FAULT_KINDS),
+                "questions": [{"who": who, "question": q} for who, q in self.scenario.questions]}
+
+    # -- who is here (kept in memory: a restarted server starts with nobody connected) --
+
+    def connected(self, token: str, change: int) -> None:
+        """A page of ``token``'s seat opened (``+1``) or closed (``-1``) its stream of updates."""
+        seen = self._presence.setdefault(token, {"opened": False, "pages": 0, "acted": None})
+        seen["pages"] += change
+        seen["opened"] = True
+
+    def acted(self, token: str, t: float) -> None:
+        self._presence.setdefault(token, {"opened": False, "pages": 0, "acted": None})["acted"] = t
+
+    def presence(self, token: str) -> dict:
+        """Whether the seat's link was opened, has a page open now, and when (simulated) they last acted."""
+        seen = self._presence.get(token, {"opened": False, "pages": 0, "acted": None})
+        return {"opened": seen["opened"], "online": seen["pages"] > 0, "acted": seen["acted"]}
+
+    def revoke(self, token) -> dict:
+        """Give the seat holding ``token`` a new link: the old one stops working at once."""
+        seat = next((s for s in self.state["seats"] if isinstance(token, str) and hmac.compare_digest(
+            token.encode(), s["token"].encode())), None)
+        if seat is None:
+            raise DrillError("no seat has that link")
+        self._presence.pop(seat["token"], None)
+        seat["token"] = new_token()
+        self.save()
+        return seat
 
     def _truth(self) -> dict:
         def fault(f, **outcome) -> dict:
@@ -324,8 +357,9 @@ class Room:
     def _pages(self, name: str) -> list[dict]:
         monitoring = self.live.drill.monitoring
         rank = monitoring.oncall.index(name) if name in monitoring.oncall else None
+        runbooks = {e["page"]: e.get("runbooks", []) for e in self.live.drill.log.events if e["kind"] == "page.sent"}
         return [{"id": p.id, "summary": p.summary, "service": p.service, "urgency": p.urgency,
-                 "status": p.status, "acked_by": p.acked_by}
+                 "status": p.status, "acked_by": p.acked_by, "runbooks": runbooks.get(p.id, [])}
                 for p in monitoring.pages if rank is not None and rank <= p.level]
 
     def _allowed(self, name: str) -> dict:
@@ -348,8 +382,14 @@ class Room:
                    "page": ic and state == "open",
                    "resolve": ic and state == "open",
                    "stand_down": (state == "none" and paged) or (ic and state == "open"),
-                   "schedule_postmortem": ic and state == "resolved" and not incident.postmortem}
-        return {k: v for k, v in allowed.items() if v}
+                   "schedule_postmortem": ic and state == "resolved" and not incident.postmortem,
+                   "ask": ic and state == "open",
+                   "say": incident.declared_at is not None,
+                   "reopen": ic and state in ("resolved", "stood_down") and incident.declared_at is not None}
+        # The IC's coordinating actions come first, the hands-on ones last (an IC delegates them).
+        order = ("ack", "declare", "assign", "page", "ask", "update", "severity", "say", "resolve", "reopen",
+                 "stand_down", "schedule_postmortem", "look", "investigate", "mitigate")
+        return {k: True for k in order if allowed.get(k)}
 
     def _scorecard(self, name: str | None) -> dict:
         card = self.card

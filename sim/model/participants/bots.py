@@ -404,10 +404,8 @@ def doing(drill, me) -> str:
     mine = [m for m in incident.mitigations if m["by"] == me.name]
     if mine:
         parts.append(f"applied {mine[-1]['action'].replace('_', ' ')} of {mine[-1]['service']} at {drill.iso(mine[-1]['t'])[11:16]}")
-    roles = [role for role, who in incident.roles.items() if who == me.name]
-    head = f"{me.name}" + (f" ({', '.join(roles)})" if roles else "")
     status = "; ".join(parts) if parts else "nothing in hand: ask me to investigate or mitigate something"
-    return f"{head}: {status}." + ("" if mine else " No ETA for a fix yet.")
+    return f"{status[0].upper()}{status[1:]}." + ("" if mine else " No ETA for a fix yet.")
 
 
 # -- what a responder judges from what they see --
