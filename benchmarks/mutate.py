@@ -51,9 +51,9 @@ MODULES = {
     "series": ("sim/model/monitoring/series.py", ["tests/test_promql.py", "tests/test_monitoring.py",
                                                   "tests/test_promtool_diff.py"]),
     "routing": ("sim/model/monitoring/routing.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
-                                                    "tests/test_alertmanager.py",
-                                                    "tests/test_alertmanager_differential.py"]),
+                                                    "tests/test_alertmanager.py"]),
     "paging": ("sim/model/monitoring/paging.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
+                                                  "tests/test_alertmanager.py",
                                                   "tests/test_incident.py", "tests/test_incident_rules.py"]),
 }
 

@@ -254,6 +254,100 @@ inhibit_rules:
         (340, "{service=api}", ["Slow"], ["Down"])]
 
 
+def shown_at_first_flush(text, alerts, write):
+    """The alerts of the first notification when ``alerts`` all fire at 10 (one group: flushed at 40)."""
+    events = simulate(text, [(10, a, "firing") for a in alerts], write, until=100)
+    return [f for t, _, _, f, _ in notes(events) if t == 40]
+
+
+def test_an_inhibit_rule_needs_every_matcher_and_every_equal_label(write):
+    # Alertmanager's inhibitor: the target must match all target matchers, a firing source
+    # all source matchers, and the two must agree on every `equal` label (a missing label is "").
+    text = ONE_ROUTE + """
+inhibit_rules:
+  - source_matchers: [severity="critical", team="db"]
+    target_matchers: [severity="warning", tier="front"]
+    equal: [service, region]
+"""
+    source = {"alertname": "S", "severity": "critical", "team": "db", "service": "api", "region": "eu"}
+    target = {"alertname": "T", "severity": "warning", "tier": "front", "service": "api", "region": "eu"}
+    cases = [({}, {}, [["S"]]),                   # every matcher and label agrees: T is inhibited
+             ({}, {"tier": "back"}, [["S", "T"]]),  # T matches only one target matcher
+             ({}, {"region": "us"}, [["S", "T"]]),  # one `equal` label differs
+             ({"team": "web"}, {}, [["S", "T"]])]   # S matches only one source matcher
+    for source_change, target_change, expected in cases:
+        alerts = [FakeAlert({**source, **source_change}), FakeAlert({**target, **target_change})]
+        assert shown_at_first_flush(text, alerts, write) == expected, (source_change, target_change)
+
+
+def test_an_alert_matching_both_sides_does_not_inhibit_its_likes(write):
+    # When the target alert also matches every source matcher, sources that also match every
+    # target matcher are skipped (Alertmanager's excludeTwoSidedMatch), so X cannot inhibit
+    # itself. W matches only one source matcher, so X (no such exclusion for W) inhibits it.
+    text = ONE_ROUTE + """
+inhibit_rules:
+  - source_matchers: [severity="critical", team="db"]
+    target_matchers: [service="api", tier="front"]
+    equal: [service]
+"""
+    x = FakeAlert({"alertname": "X", "severity": "critical", "team": "db", "service": "api", "tier": "front"})
+    w = FakeAlert({"alertname": "W", "severity": "critical", "team": "web", "service": "api", "tier": "front"})
+    assert shown_at_first_flush(text, [x, w], write) == [["X"]]
+    # Z is a source that matches only one target matcher: it is not skipped, and inhibits X too.
+    z = FakeAlert({"alertname": "Z", "severity": "critical", "team": "db", "service": "api", "tier": "back"})
+    assert shown_at_first_flush(text, [x, z, w], write) == [["Z"]]
+
+
+def test_an_alert_exactly_group_wait_old_waits_for_the_group(write):
+    # startsAt 0, handed over at 30 with group_wait 30: not *before* now (Alertmanager's
+    # StartsAt.Add(GroupWait).Before(now)), so the new group waits its group_wait and flushes at 60.
+    a = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(ONE_ROUTE, [(30, a, "firing", 0)], write, until=100)
+    assert [(t, f) for t, _, _, f, _ in notes(events)] == [(60, ["A"])]
+
+
+def test_only_a_group_that_never_flushed_is_flushed_early(write):
+    # A (startsAt 0) flushes its new group at once, at 100. B, just as old, joins at 100 after
+    # that flush: the group has flushed, so B waits for the next tick, 400.
+    a, b = FakeAlert({"alertname": "A", "service": "api"}), FakeAlert({"alertname": "B", "service": "api"})
+    events = simulate(ONE_ROUTE, [(100, a, "firing", 0), (100, b, "firing", 0)], write, until=500)
+    assert [(t, f) for t, _, _, f, _ in notes(events)] == [(100, ["A"]), (400, ["A", "B"])]
+
+
+def test_a_resolved_member_is_notified_while_the_rest_still_fire(write):
+    # PagerDuty sends resolved notifications: B resolving at 100 while A still fires is news at
+    # the 340 tick (firing A, resolved B).
+    a, b = FakeAlert({"alertname": "A", "service": "api"}), FakeAlert({"alertname": "B", "service": "api"})
+    events = simulate(ONE_ROUTE, [(10, a, "firing"), (10, b, "firing"), (100, b, "resolved")], write, until=400)
+    assert [(t, f, r) for t, _, _, f, r in notes(events)] == [(40, ["A", "B"], []), (340, ["A"], ["B"])]
+
+
+def test_a_route_active_later_holds_its_alerts_until_then(write):
+    # Active only from 14:15: the group ticks at 40, 340, 640 (before 14:15) and 940 (14:15:40).
+    # (Alertmanager refuses time intervals on the root route: "root route must not have any
+    # active time intervals", so the route is a child.)
+    text = """
+route:
+  receiver: pager
+  group_by: [service]
+  routes: [{matchers: [service="api"], active_time_intervals: [second-quarter-hour]}]
+receivers:
+  - name: pager
+    pagerduty_configs: [{routing_key: x}]
+time_intervals:
+  - name: second-quarter-hour
+    time_intervals: [{times: [{start_time: '14:15', end_time: '14:30'}]}]
+"""
+    a = FakeAlert({"alertname": "A", "service": "api"})
+    events = simulate(text, [(10, a, "firing")], write, until=1000)
+    assert [t for t, *_ in notes(events)] == [940]
+    root = write("root.yml", text.replace("group_by: [service]\n  routes: [{matchers: [service=\"api\"], "
+                                          "active_time_intervals: [second-quarter-hour]}]",
+                                          "active_time_intervals: [second-quarter-hour]"))
+    with pytest.raises(DrillError, match=r"root.yml:3: route: the root route must not have 'active_time_intervals'"):
+        load_alertmanager(root)
+
+
 def test_mute_and_active_time_intervals_read_the_drills_wall_clock(write):
     text = """
 route:

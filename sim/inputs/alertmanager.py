@@ -305,7 +305,7 @@ def load_alertmanager(path) -> Alertmanager:
     top = doc.sub("route", required=True)
     if top is not None:
         route = _route(top, None, receivers, intervals)
-        for key in ("matchers", "match", "match_re", "continue"):
+        for key in ("matchers", "match", "match_re", "continue", "mute_time_intervals", "active_time_intervals"):
             if key in top.data:
                 check.problem(top.line_of(key), f"route: the root route must not have {key!r}")
         if not route.receiver:

@@ -93,7 +93,6 @@ class Router:
         group.waiting = None
         while group.alive:
             if self._collected(group):
-                group.alive = False
                 del self.groups[(group.route.path, group.labels)]
                 return
             if group.members:
