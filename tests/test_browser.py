@@ -29,7 +29,7 @@ def submit(page, tab: str, **fields) -> None:
 
 
 def test_two_people_run_an_incident_and_see_the_scorecard(tmp_path):
-    booked = business_days_after(dt.datetime.now(dt.timezone.utc).date(), 3)[-1]  # a live drill is held today
+    booked = business_days_after(dt.datetime.now(dt.UTC).date(), 3)[-1]  # a live drill is held today
     with Server(tmp_path / "drill", "--speed", "100", "--seed", "4") as server, sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

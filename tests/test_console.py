@@ -48,7 +48,7 @@ def say(child, line, expect):
 def test_a_whole_drill_at_the_terminal(tmp_path):
     out = tmp_path / "drill"
     # A live drill is held today: the postmortem goes on the third business day from now.
-    booked = business_days_after(dt.datetime.now(dt.timezone.utc).date(), 3)[-1]
+    booked = business_days_after(dt.datetime.now(dt.UTC).date(), 3)[-1]
     with terminal("--name", "ana", "--speed", "200", "--seed", "4", "--out", str(out)) as child:
         child.expect("You are ana \\(primary on-call\\)")
         # Stop the clock while trying the console out; the page comes at 14:47:45.
@@ -160,8 +160,8 @@ def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
     assert lines[:5] == [
         "ALERT    checkout error rate > 5% (critical) is firing",
         "ALERT    payment-gateway error rate > 5% (warning) is firing",
-        "PAGE     P1 (high urgency): checkout error rate > 5%   -> type: ack\n"
-        "         runbook: https://runbooks.example.com/checkout/high-error-rate",  # the alert's runbook_url
+        ("PAGE     P1 (high urgency): checkout error rate > 5%   -> type: ack\n"
+         "         runbook: https://runbooks.example.com/checkout/high-error-rate"),  # the alert's runbook_url
         "PAGE     P2 (low urgency): payment-gateway error rate > 5%   -> type: ack",
         "PAGE     P1 not acknowledged by you: escalated to lee",
     ]

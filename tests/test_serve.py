@@ -230,8 +230,8 @@ def test_the_end_shows_everyone_the_scorecard_and_the_facilitator_gets_the_repor
     # Everyone sees the team's scorecard (nothing was done before the end), each with their own duties.
     own = ("duties", "next_steps")
     assert {k: v for k, v in others.items() if k not in own} == {k: v for k, v in card.items() if k not in own}
-    assert card["next_steps"] == ["A clean run for your part: next time take the IC seat, or try a harder scenario "
-                                  "(sev3-worsening, night-db-storm-red-herrings)."]  # ana did nothing a step could name
+    assert card["next_steps"] == [("A clean run for your part: next time take the IC seat, or try a harder scenario "
+                                   "(sev3-worsening, night-db-storm-red-herrings).")]  # ana did nothing a step could name
     # The facilitator's debrief (the truth beside the timeline) is empty: the fault was due at 14:45.
     assert server.state()["score"]["debrief"] == []
     assert card["score"] == 0.0 and ["Time to declare", "not declared"] in card["metrics"]

@@ -211,7 +211,7 @@ def test_the_bot_comms_lead_builds_on_the_ic_update(directed):
 
 def test_a_live_drill_is_held_today_its_channel_says_so(directed):
     live, _, _ = directed
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
     assert live.status()["channel"] == f"#inc-{today}-checkout"
 
 

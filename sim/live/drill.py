@@ -181,7 +181,7 @@ class LiveDrill:
                 files[kind] = f"{kind}.yaml"
                 shutil.copyfile(source, folder / files[kind])
         # The day it is held: the channel name, the clock and the postmortem dates carry it.
-        held = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        held = dt.datetime.now(dt.UTC).date().isoformat()
         manifest = {"version": 1, "seed": seed, "speed": speed, "bots": bots, "players": list(players),
                     "files": files, "extra": extra or {}, "held": held}
         write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")

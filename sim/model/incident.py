@@ -308,8 +308,8 @@ class Incident:
         firing, impacted = self._not_over()
         if firing or impacted:
             said = [f"alerts still firing ({', '.join(firing)})"] if firing else []
-            said += [f"customer-facing {', '.join(impacted)} still above {'its' if len(impacted) == 1 else 'their'} "
-                     "impact threshold"] if impacted else []
+            said += [(f"customer-facing {', '.join(impacted)} still above {'its' if len(impacted) == 1 else 'their'} "
+                      "impact threshold")] if impacted else []
             return Confirm(f"not resolved: {' and '.join(said)}; resolve with confirm to resolve anyway")
         return ""
 
