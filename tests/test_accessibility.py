@@ -88,6 +88,8 @@ def test_every_page_passes_an_accessibility_audit_and_fits_a_phone(tmp_path, axe
             page.select_option("#action [name=service]", "payment-gateway")
             page.click("#action button[type=submit]")
             sync_api.expect(page.locator("#channel")).to_contain_text("ana asks ben to investigate payment-gateway (T1)")
+            # ben (a person) sees the request among what is asked of him, until he does it.
+            assert server.state(ben)["tasks"] == [{"id": "T1", "by": "ana", "task": "investigate", "service": "payment-gateway"}]
             page.click("#tabs button[data-action=resolve]")
             dialogs = []
             page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

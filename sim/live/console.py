@@ -318,6 +318,8 @@ class Console:
                                           for n, p in status["people"].items())]
         lines += [f"  update {u['status']} by {u['by']} at {self.live.drill.iso(u['t'])[11:16]}: {u['summary']}"
                   for u in incident.updates[-3:]]
+        lines += [f"  open task {t['id']}: {t['by']} asked {'you' if t['who'] == self.me else t['who']} to {task_words(t)}"
+                  for t in incident.tasks if t["done"] is None]
         self.say(lines)
         return True
 

@@ -286,6 +286,8 @@ class Room:
                                 "runbook": self.scenario.runbooks.get(a.rule.name)}
                              for a in live.drill.monitoring.firing() for d in (a.describe(),)]
             out["pages"] = self._pages(name)
+            out["tasks"] = [{k: t[k] for k in ("id", "by", "task", "action", "service", "teams") if k in t}
+                            for t in live.drill.incident.open_tasks(name)]  # what the IC asked of them, not yet done
             out["allowed"] = self._allowed(name) if name in live.drill.people and not live.ended else {}
             watched = sorted(set(cursor["samples"]) | {e["service"] for e in fresh
                                                         if e["kind"] == "dashboard.viewed" and e["by"] == name})

@@ -257,5 +257,5 @@ const Drill = (() => {
       extra || null);
   }
 
-  return { el, fill, post, submit, connect, clock, duration, channel, changes, charts, incident, header, scorecard, ROLE };
+  return { el, fill, post, submit, connect, clock, duration, channel, changes, charts, incident, header, scorecard, task, ROLE };
 })();

@@ -112,6 +112,9 @@
       (p.runbooks || []).map((url) => el("div", {}, el("a", { href: url, target: "_blank", rel: "noreferrer" }, `Runbook: ${url}`)))))
       : el("li", { class: "empty" }, "No pages."));
     announce(s);
+    fill("tasks", (s.tasks || []).length ? s.tasks.map((t) => el("li", { class: "page triggered" },
+      el("strong", {}, `${t.id} `), `${t.by} asks you to ${Drill.task(t)}`))
+      : el("li", { class: "empty" }, "Nothing asked of you."));
     fill("alerts", (s.alerts || []).length ? s.alerts.map((a) => el("li", {},
       el("span", { class: `alert-sev ${a.severity}` }, a.severity), el("strong", {}, a.alert), el("br"),
       a.summary, el("span", { class: "empty" }, ` since ${clock(s.options, a.since).slice(0, 5)}`),
