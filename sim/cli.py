@@ -166,6 +166,40 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
         click.echo(f"Recorded as drill {drill_id} in {store_path or store.default_path()}")
 
 
+@main.command("record-incident")
+@click.argument("scenario")
+@click.option("--script", type=_file, required=True, help="The team's actions in the incident (drill import incident writes it).")
+@_process_option
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), help="Output folder (default: reports/real/<scenario>/).")
+@click.option("--store", "store_path", type=_Path(dir_okay=False, path_type=Path), envvar="DRILLSIM_STORE",
+              help="Drill store to record into (default: drills/drills.db; env DRILLSIM_STORE).")
+def record_incident(scenario, script, process_file, out, store_path):
+    """Score a real incident replayed from SCENARIO and --script (drill import incident writes both) and keep
+    it in the drill store as a real incident (mode real), on the day it happened: the quarterly report sets it
+    beside the drills; it is never counted as a drill, a plan entry or anyone's turn."""
+    from .inputs import config
+    from .model.engine import run_drill
+    from .outputs import report
+    from .outputs.scoring import score
+    from .records import store
+
+    process = config.load_process(process_file or config.default_file("drills/process.yaml"))
+    scn = config.load_scenario(config.scenario_path(scenario))
+    replay = config.load_script(script, scn.start)
+    store.connect(store_path).close()  # an unusable store is refused before any output is written
+    result = run_drill(scn, process, None, replay, 0)
+    card = score(result.events, scn, process)
+    out = out or Path("reports") / "real" / scn.name
+    written = report.write_outputs(result, card, out)
+    drill_id = store.record(result, card, conducted=scn.start.date(), variant=process_file.stem if process_file else "default",
+                            mode="real", path=store_path)
+    for line in report.scorecard(card):
+        click.echo(line)
+    click.echo(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
+    click.echo(f"Recorded as real incident {drill_id} (conducted {scn.start.date()}) in {store_path or store.default_path()}; "
+               "it counts in no drill total, plan or rotation")
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=_Path(path_type=Path))
 def validate(files):
@@ -279,17 +313,18 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 @click.option("--person", help="Only drills this person took part in.")
 @_store_option
 def history(quarter, person, store_path):
-    """List recorded drills, voided ones included (marked, with the reason)."""
+    """List recorded drills, voided ones included (marked, with the reason), and real incidents (marked)."""
     from .records import store
 
-    found = store.drills(store_path, quarter=quarter, person=person, voided=True)
+    found = store.drills(store_path, quarter=quarter, person=person, voided=True, real=None)
     if not found:
         click.echo(f"No drills recorded{' in ' + quarter if quarter else ''}{' with ' + person if person else ''} "
                    f"(store: {store_path or store.default_path()}).")
         return
     rows = []
     for d in found:
-        note = f"VOID: {d.void_reason}" if d.voided else ("simulated: bots only" if d.simulated else "with " + ", ".join(d.people))
+        note = (f"VOID: {d.void_reason}" if d.voided else "real incident: no drill, nobody's turn" if d.real
+                else "simulated: bots only" if d.simulated else "with " + ", ".join(d.people))
         if d.plan_deviations:
             note += "; off plan: " + "; ".join(d.plan_deviations)
         rows.append([d.id, d.conducted, d.scenario, d.mode, d.lead("ic") or "-", d.lead("comms") or "-", d.lead("ops") or "-",
@@ -386,7 +421,7 @@ def export(fmt, quarter, person, with_events, out, store_path):
 
     from .records import store
 
-    found = store.drills(store_path, quarter=quarter, person=person)
+    found = store.drills(store_path, quarter=quarter, person=person, real=None)  # real incidents: mode "real"
     if fmt == "csv":
         import pandas as pd
 
@@ -509,7 +544,8 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
         loaded = plan.load_plan(path, team)
         names = plan.scenario_names(loaded)
     found = store.drills(store_path, until=quarter)
-    context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior])
+    context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior],
+                              store.drills(store_path, quarter=quarter, real=True))
     out = out or Path("reports") / quarter
     written = quarterly.write(context, found, out)
     if context["empty"]:
@@ -545,15 +581,19 @@ def import_():
     """Turn files of other tools into scenarios."""
 
 
-def _imported(text: str, out: Path | None, notes: list[tuple[str, list]], then: str) -> None:
-    """An importer's file to ``out`` (or stdout), and on stderr what it could not take, then what comes next."""
-    from .outputs.files import write_atomic
+def _imported(text: str, out: Path | None, notes: list[tuple[str, list]], then: str, beside: dict | None = None) -> None:
+    """An importer's file to ``out`` (or stdout), with any files ``beside`` it (name -> text) put in
+    place together; on stderr what it could not take, then what comes next."""
+    from .outputs.files import replace_files, write_atomic
 
     for label, lines in notes:
         for line in lines:
             click.echo(f"{label}: {line}", err=True)
     if out is None:
         click.echo(text, nl=False)
+    elif beside:
+        replace_files(out.parent, {out.name: text, **beside})
+        click.echo(f"Wrote {out} and {', '.join(str(out.parent / name) for name in beside)}; {then}", err=True)
     else:
         write_atomic(out, text)
         click.echo(f"Wrote {out}; {then}", err=True)
@@ -609,6 +649,40 @@ def alertmanager(config_file, out):
     made = import_alertmanager(config_file, out)
     _imported(made.text, out, [("left out", made.dropped)],
               "every drill run here routes its alerts with it. Check who is paged: drill check-alerts SCENARIO")
+
+
+@import_.command()
+@click.argument("records", nargs=-1, required=True, type=_file)
+@click.option("--mapping", type=_file, help="More words -> actions rules (YAML, read before the built-in table).")
+@click.option("--name", type=_Slug(), help="Name of the scenario (default: from the postmortem's title).")
+@click.option("--service", help="The affected service (default: the postmortem's Service: line, or the records').")
+@click.option("--date", "day", type=_Day(), help="The day of a timeline whose lines have no date (default: its Date: line).")
+@click.option("--severity", type=click.Choice(["SEV1", "SEV2", "SEV3", "SEV4"]),
+              help="The severity the incident should have had (default: its Severity: line, or as declared).")
+@click.option("--as-drill", "hidden", is_flag=True,
+              help="Write the drill version instead: the incident up to its detection, the team's actions left out, "
+                   "to play with drill live or drill serve.")
+@click.option("--out", type=_Path(file_okay=False, path_type=Path), default=Path("scenarios/real"), show_default=True,
+              help="Folder for <name>.yaml and <name>.script.yaml.")
+def incident(records, mapping, name, service, day, severity, hidden, out):
+    """A scenario and a timeline script that replay a real incident from its RECORDS: a postmortem in the
+    reference template (.md: its HH:MM UTC - text timeline), a PagerDuty incident's log entries (JSON) and an
+    Alertmanager webhook history (JSON or JSON lines), one or several. Lines no rule maps and actions the replay
+    cannot play are listed on stderr, with their file and line."""
+    from .authoring.incidents import import_incident
+
+    made = import_incident(list(records), mapping, name, service, day.date() if day else None, severity, hidden)
+    notes = [("not mapped", made.unmapped), ("not replayed", made.unplayed), ("assumed", made.assumptions)]
+    scenario_file = out / f"{made.name}.yaml"
+    if hidden:
+        _imported(made.scenario, scenario_file, notes,
+                  f"play it with: drill live {scenario_file} --name YOU, or drill serve {scenario_file}")
+        return
+    script_file = out / f"{made.name}.script.yaml"
+    _imported(made.scenario, scenario_file, notes,
+              f"score the real incident with: drill run {scenario_file} --script {script_file}; "
+              f"keep it with: drill record-incident {scenario_file} --script {script_file}",
+              beside={script_file.name: made.script})
 
 
 @main.command("check-alerts")
@@ -816,6 +890,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
             thresholds):
     """Compare process variants on RUNS paired simulated drills of SCENARIOS (default: the reference
     scenario); write runs.parquet, summary.md, summary.html and plots/ to reports/compare/<name>/."""
+    import contextlib
     import os
     import signal
     import sys
@@ -825,6 +900,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     from .analysis import journal, summary
     from .inputs import config
     from .inputs.variants import load_variant
+    from .outputs.files import replace_files
 
     if dask_address and workers:
         raise DrillError("give --workers or --dask, not both")
@@ -841,8 +917,11 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     variants = tuple(load_variant(n, f, process_file, roster) for n, f in variant_specs)
     plan = cmp.Plan(scns, variants, runs, seed, weight_list)
     out = out or Path("reports") / "compare" / (name or cmp.default_name(plan))
-    workers = workers or os.cpu_count() or 1
-    where = f"Dask cluster {dask_address}" if dask_address else f"{workers} local worker{'s' * (workers > 1)}"
+    # On a cluster, batches are cut for its worker threads, as they are for local cores.
+    client = cmp.connect(dask_address) if dask_address else None
+    workers = sum(client.nthreads().values()) if client else workers or os.cpu_count() or 1
+    where = (f"the Dask cluster at {dask_address} ({workers} worker thread{'s' * (workers != 1)} now)" if client
+             else f"{workers} local worker{'s' * (workers > 1)}")
     click.echo(f"{plan.drills} drills ({runs} runs x {len(variants)} variants) on {where}", err=True)
     started = time.perf_counter()
     done = [0]
@@ -856,24 +935,33 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     kept = journal.Journal(out, plan, plan.per_batch(workers))
     if kept.offsets:
         click.echo(f"Carrying on the comparison stopped in {out}/: {len(kept.offsets)} batches of runs already done", err=True)
+    scenario_index, _ = plan.assignments()
+    counts = [int((scenario_index == i).sum()) for i in range(len(scns))]
     try:
-        with click.progressbar(length=plan.drills, label="Simulating", show_eta=True, show_percent=True,
-                               item_show_func=rate, file=sys.stderr) as bar:
-            def progress(n):
-                done[0] += n
-                bar.update(n, done[0])
+        with contextlib.ExitStack() as stack:
+            with click.progressbar(length=plan.drills, label="Simulating", show_eta=True, show_percent=True,
+                                   item_show_func=rate, file=sys.stderr) as bar:
+                def progress(n):
+                    done[0] += n
+                    bar.update(n, done[0])
 
-            runs_file = cmp.write_runs(cmp.execute(plan, workers, dask_address, progress, kept), out / "runs.parquet")
+                runs_file = stack.enter_context(
+                    cmp.staged_runs(cmp.execute(plan, workers, client, progress, kept), out / "runs.parquet"))
+            elapsed = time.perf_counter() - started
+            click.echo(f"Simulated {plan.drills} drills in {elapsed:.1f} s ({plan.drills / elapsed:,.0f} drills/s)", err=True)
+            # The summary is made from the staged runs file and both go into place together: a
+            # stop before that leaves the folder as the last finished comparison left it (and the
+            # journal to carry on from), never a new runs.parquet beside an old summary.
+            made = summary.summary_files(
+                runs_file, out, [{"name": v.name, "description": v.description, "file": str(f)}
+                                 for v, (_, f) in zip(variants, variant_specs)],
+                [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed, thresholds=practical)
+            written = replace_files(out, made, stale=summary.STALE, staged={"runs.parquet": runs_file})
     finally:
         kept.close()
         signal.signal(signal.SIGTERM, previous)
-    journal.remove(out)
-    elapsed = time.perf_counter() - started
-    click.echo(f"Simulated {plan.drills} drills in {elapsed:.1f} s ({plan.drills / elapsed:,.0f} drills/s)", err=True)
-    scenario_index, _ = plan.assignments()
-    counts = [int((scenario_index == i).sum()) for i in range(len(scns))]
-    written = summary.write_summary(
-        runs_file, out, [{"name": v.name, "description": v.description, "file": str(f)} for v, (_, f) in zip(variants, variant_specs)],
-        [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed, thresholds=practical)
+        if client:
+            client.close()
+    journal.remove(out)  # only now: until runs.parquet is in place, the journal is the work done
     click.echo((out / "summary.md").read_text(encoding="utf-8").split("## Per metric")[0].rstrip())
-    click.echo(f"\nWrote runs.parquet, {', '.join(p.name for p in written[:2])} and {len(written) - 2} plots to {out}/")
+    click.echo(f"\nWrote runs.parquet, {', '.join(p.name for p in written[:2])} and {len(written) - 3} plots to {out}/")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .authoring.chaos import load_mapping
+from .authoring.incidents import load_words
 from .inputs import yamlfile
 from .inputs.alertmanager import load_alertmanager
 from .inputs.config import (
@@ -45,6 +46,7 @@ def _mapping_rules(doc: dict) -> bool:
 # First match wins, so the more particular shapes come first; a process file is what is left.
 KINDS = (
     Kind("topology", "topology", lambda d: "topology" in d, load_topology),
+    Kind("words", "incident words", lambda d: isinstance(d.get("lines"), list), load_words),
     Kind("catalog", "fault catalog", lambda d: "kinds" in d, load_catalog),
     Kind("rules", "Prometheus rules", is_rule_file, load_rules),
     Kind("mapping", "chaos mapping", _mapping_rules, load_mapping),

@@ -35,6 +35,8 @@ SOURCES = {
     "catalog": [REPO / "sim" / "inputs" / "faults.yaml"],
     "mapping": [REPO / "sim" / "authoring" / "chaostoolkit.yaml"],
     "experiment": sorted([*FIXTURES.glob("*.json"), *FIXTURES.glob("*.yaml")]) if FIXTURES.is_dir() else [],
+    "words": [REPO / "sim" / "authoring" / "incident_words.yaml", REPO / "tests" / "data" / "real" / "words.yaml"],
+    "incident": [REPO / "tests" / "data" / "real" / "pagerduty-log-entries.json"],
 }
 
 ODD = [
@@ -156,7 +158,7 @@ def check(kind: str, path: Path) -> str | None:
     try:
         _run(accepted, path)
     except DrillError as exc:
-        if accepted in ("scenario", "process", "roster", "variant", "plan", "fault catalog"):
+        if accepted in ("scenario", "process", "roster", "variant", "plan", "fault catalog", "incident words"):
             return f"validated as a {accepted}, then refused when run: {exc}"
         bad = [line for line in str(exc).splitlines() if not LINE.match(line) and not line.startswith("  ")]
         return f"a message not in the form path:line: message: {bad[0]!r}" if bad else None
@@ -170,6 +172,8 @@ def _validate(kind: str, path: Path) -> str:
     if kind == "experiment":
         _import(path)
         return "experiment"
+    if kind == "incident":
+        return "incident"  # no file kind of its own: `drill import incident` reads it (in _run)
     from sim.validate import validate
 
     return validate(path)
@@ -220,6 +224,16 @@ def _run(kind: str, path: Path) -> None:
             _drill(story.load_text(_import(experiment, mapping=path).text))
     elif kind == "experiment":
         _drill(story.load_text(_import(path).text))
+    elif kind in ("incident words", "incident"):
+        from sim.authoring.incidents import import_incident
+
+        postmortem = REPO / "tests" / "data" / "real" / "fastly-2021-06-08.md"
+        made = import_incident([postmortem], mapping=path) if kind == "incident words" else import_incident([path])
+        scenario = story.load_text(made.scenario)
+        if made.script is not None:
+            script_file = path.with_suffix(".script.yaml")
+            script_file.write_text(made.script, encoding="utf-8")
+            _drill(scenario, script=config.load_script(script_file, scenario.start))
 
 
 def _drill(scenario, process=None, roster=None, script=None, seed: int = 0) -> None:

@@ -42,30 +42,67 @@ def test_every_variant_runs_the_same_scenarios_and_seeds():
     assert all(np.array_equal(a, b) for a, b in zip(plan.assignments(), again))
 
 
-def test_serial_pool_and_dask_give_identical_rows():
-    from distributed import Client, LocalCluster
+def test_serial_pool_and_dask_give_identical_runs_parquet(tmp_path, monkeypatch):
+    from distributed import LocalCluster
 
+    # Row groups of 10 rows: 48 rows cross four boundaries, and each executor cuts the runs
+    # into other batches (serial 3 runs, pool 1 run per batch), so a row group that followed
+    # the batches would show up as different bytes.
+    monkeypatch.setattr(compare, "ROW_GROUP", 10)
     plan = compare.Plan((REFERENCE,), (variant("baseline"), variant("page-all-teams")), runs=24, seed=11)
-    serial = frame(plan)
-    pool = frame(plan, workers=2)
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        on_dask = frame(plan, dask=client)
-    pd.testing.assert_frame_equal(serial, pool)
-    pd.testing.assert_frame_equal(serial, on_dask)
-    assert len(serial) == 48
+    assert plan.per_batch(1) == 3 and plan.per_batch(2) == 1  # 24 // 8, 24 // 16
+    serial = compare.write_runs(compare.execute(plan), tmp_path / "serial" / "runs.parquet").read_bytes()
+    pool = compare.write_runs(compare.execute(plan, workers=2), tmp_path / "pool" / "runs.parquet").read_bytes()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        on_dask = compare.write_runs(compare.execute(plan, workers=4, dask=cluster.scheduler_address),
+                                     tmp_path / "dask" / "runs.parquet").read_bytes()
+    assert serial == pool == on_dask
+    runs = pd.read_parquet(tmp_path / "dask" / "runs.parquet")
+    assert len(runs) == 48 and list(runs["run"]) == [r for r in range(24) for _ in range(2)]
 
 
-def test_runs_parquet_is_byte_identical_for_the_same_seed(tmp_path):
+def test_runs_are_written_in_row_groups_of_a_fixed_size_whatever_the_batches(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(compare, "ROW_GROUP", 5)
     plan = compare.Plan((REFERENCE,), (variant("baseline"), variant("cadence-15m")), runs=6, seed=1)
-    first = compare.write_runs(compare.execute(plan), tmp_path / "a" / "runs.parquet").read_bytes()
-    second = compare.write_runs(compare.execute(plan, workers=2), tmp_path / "b" / "runs.parquet").read_bytes()
-    assert first == second
-    runs = pd.read_parquet(tmp_path / "a" / "runs.parquet")
-    assert len(runs) == 12 and {"time_to_resolve_s", "check_initial_summary", "component_cadence", "score"} <= set(runs)
-    # Parquet keeps only the columns its schema names: every metric a drill row has must be there.
-    every = set().union(*(row.keys() for rows in compare.execute(plan) for row in rows))
-    assert every <= set(compare.schema().names)
+    rows = [row for rows in compare.execute(plan) for row in rows]
+    files = []
+    for cut in ([12], [1] * 12, [7, 3, 2], [4, 4, 4]):  # batches of these many rows
+        starts = np.cumsum([0, *cut])
+        batches = [rows[a:b] for a, b in zip(starts, starts[1:])]
+        files.append(compare.write_runs(iter(batches), tmp_path / str(cut) / "runs.parquet"))
+    assert len({f.read_bytes() for f in files}) == 1
+    metadata = pq.ParquetFile(files[0]).metadata
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [5, 5, 2]  # 12 rows
+    back = pd.read_parquet(files[0])
+    assert list(zip(back["run"], back["variant"], back["score"])) == [(r["run"], r["variant"], r["score"]) for r in rows]
+
+
+def test_a_comparison_stopped_while_writing_leaves_the_previous_file(tmp_path):
+    plan = compare.Plan((REFERENCE,), (variant("baseline"), variant("cadence-15m")), runs=4, seed=1)
+    path = compare.write_runs(compare.execute(plan), tmp_path / "runs.parquet")
+    before = path.read_bytes()
+
+    def stopped():
+        yield from compare.execute(compare.Plan(plan.scenarios, plan.variants, runs=4, seed=2))
+        raise KeyboardInterrupt  # Ctrl-C after every row was written, before the file was closed
+
+    with pytest.raises(KeyboardInterrupt):
+        compare.write_runs(stopped(), path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["runs.parquet"]
+
+
+def test_the_ecdf_plot_of_many_runs_keeps_a_bounded_number_of_steps_on_the_curve():
+    from sim.analysis.summary import ECDF_POINTS, _ecdf
+
+    x = np.sort(np.random.default_rng(1).exponential(size=100_000))
+    xs, ps = _ecdf(x)
+    assert len(xs) == ECDF_POINTS and xs[0] == x[0] and xs[-1] == x[-1] and ps[-1] == 1.0
+    # each point is exactly on the empirical CDF: the share of values <= it (values are distinct)
+    assert np.array_equal(ps, np.searchsorted(x, xs, side="right") / x.size)
+    small = np.array([1.0, 2.0, 2.0, 5.0])  # few runs: every step, as before
+    assert [list(a) for a in _ecdf(small)] == [[1.0, 2.0, 2.0, 5.0], [0.25, 0.5, 0.75, 1.0]]
 
 
 def test_bootstrap_interval_covers_a_known_paired_difference():

@@ -120,3 +120,32 @@ def test_a_journal_of_another_plan_is_not_taken(tmp_path):
     assert result.exit_code == 0, result.output
     assert not (out / journal.NAME).exists()
     assert len(pd.read_parquet(out / "runs.parquet")) == 24  # 12 runs x 2 variants, none taken from the stale journal
+
+
+def test_a_comparison_stopped_during_its_summary_changes_nothing_and_carries_on(tmp_path, monkeypatch):
+    from sim.analysis import summary
+
+    out = tmp_path / "cmp"
+
+    def compare_runs(seed):
+        return CliRunner().invoke(main, [*ARGS, "--runs", "12", "--seed", str(seed), "--workers", "1", "--out", str(out)])
+
+    assert compare_runs(7).exit_code == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C (or SIGTERM) once the runs are simulated, while the summary is made
+
+    with monkeypatch.context() as patch:
+        patch.setattr(summary, "summary_files", stopped)
+        assert compare_runs(8).exit_code != 0  # another plan into the same folder, stopped
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != journal.NAME}
+    assert after == before  # the last comparison's runs.parquet, summary and plots; nothing half-written
+    assert (out / journal.NAME).read_text().count("\n") == 13  # header + 12 batches (12 runs // 8 -> 1 run each)
+
+    result = compare_runs(8)
+    assert result.exit_code == 0 and "12 batches of runs already done" in result.output
+    assert not (out / journal.NAME).exists()
+    uninterrupted = compare.write_runs(compare.execute(_plan(12, 8)), tmp_path / "whole" / "runs.parquet")
+    assert (out / "runs.parquet").read_bytes() == uninterrupted.read_bytes()
+    assert "seed 8" in (out / "summary.md").read_text()  # and the summary is the new comparison's

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ..inputs.config import DEFAULT_WEIGHTS, Scenario
 from ..inputs.errors import DrillError
 from ..inputs.variants import Variant
 from ..model.engine import run_drill
+from ..outputs.files import replace_files
 from ..outputs.scoring import CHECKLIST, score
 from .journal import Journal
 
@@ -77,12 +79,12 @@ class Plan:
         """Runs per batch: small enough to spread over ``workers``."""
         return max(1, min(BATCH_DRILLS // len(self.variants), self.runs // (8 * max(1, workers)) or 1))
 
-    def batches(self, workers: int, per_batch: int | None = None) -> list[list[tuple[int, int, int]]]:
-        """``(run, scenario index, seed)`` lists of ``per_batch`` runs (default: as ``workers`` need)."""
+    def batches(self, per_batch: int) -> Iterator[list[tuple[int, int, int]]]:
+        """``(run, scenario index, seed)`` lists of ``per_batch`` runs, made as they are asked for:
+        a million runs are two arrays of a million numbers, not a million tuples."""
         scenario, seeds = self.assignments()
-        per_batch = per_batch or self.per_batch(workers)
-        runs = [(i, int(scenario[i]), int(seeds[i])) for i in range(self.runs)]
-        return [runs[i:i + per_batch] for i in range(0, self.runs, per_batch)]
+        for start in range(0, self.runs, per_batch):
+            yield [(i, int(scenario[i]), int(seeds[i])) for i in range(start, min(start + per_batch, self.runs))]
 
 
 # -- one batch, on whichever worker --
@@ -187,10 +189,10 @@ def execute(plan: Plan, workers: int = 1, dask: "str | object | None" = None,
     With a journal (``kept``), each finished batch is added to it, and the batches it already
     holds (a stopped comparison of the same plan finished them) are taken from it, not run again.
     """
-    batches = plan.batches(workers, kept.per_batch if kept else None)
-    todo = [(i, b) for i, b in enumerate(batches) if kept is None or i not in kept]
+    per_batch = kept.per_batch if kept else plan.per_batch(workers)
+    todo = ((i, b) for i, b in enumerate(plan.batches(per_batch)) if kept is None or i not in kept)
     computed = _run(plan, todo, workers, dask, progress)
-    for i in range(len(batches)):
+    for i in range(-(-plan.runs // per_batch)):
         if kept is not None and i in kept:
             rows = kept.rows(i)
             if progress:
@@ -206,12 +208,7 @@ def _run(plan: Plan, todo: list, workers: int, dask, progress) -> Iterator[tuple
     """``(index, rows)`` of each of ``todo``'s batches, in order, on whichever executor."""
     context = (plan.scenarios, plan.variants)
     if dask is not None:
-        from distributed import Client
-
-        try:
-            client = dask if isinstance(dask, Client) else Client(dask, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise DrillError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
+        client = connect(dask)
         try:
             slots = max(1, sum(client.nthreads().values()))
             [shared] = client.scatter([context], broadcast=True)  # one object, on every worker
@@ -227,6 +224,18 @@ def _run(plan: Plan, todo: list, workers: int, dask, progress) -> Iterator[tuple
             if progress:
                 progress(len(rows))
             yield index, rows
+
+
+def connect(dask):
+    """A ``distributed.Client`` of the cluster whose scheduler is at ``dask`` (a Client is given back)."""
+    from distributed import Client
+
+    if isinstance(dask, Client):
+        return dask
+    try:
+        return Client(dask, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise DrillError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
 
 
 def _local_pool(context, todo, workers, progress):
@@ -306,8 +315,16 @@ class _Ordered:
             self._fill()  # after handing the rows back: a pool found broken here loses none
 
 
-def write_runs(rows: Iterator[list[dict]], path) -> Path:
-    """Stream rows into a Parquet file, a row group at a time, replaced atomically when complete."""
+@contextmanager
+def staged_runs(rows: Iterator[list[dict]], path) -> Iterator[Path]:
+    """Stream rows into a temporary Parquet file beside ``path`` and yield it, complete and
+    synced, for the caller to rename into place (``files.replace_files(staged=...)``); it is
+    removed on the way out if it is still there (an error, Ctrl-C, or the caller chose not to).
+
+    Row groups hold exactly ``ROW_GROUP`` rows (the last one the rest) whatever the batches
+    were, so the bytes do not depend on how the runs were cut or on how many workers ran them,
+    and memory holds one row group at most, however many runs.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -324,15 +341,23 @@ def write_runs(rows: Iterator[list[dict]], path) -> Path:
         with pq.ParquetWriter(tmp, table_schema) as writer:
             for batch in rows:
                 buffer.extend(batch)
-                if len(buffer) >= ROW_GROUP:
-                    writer.write_table(pa.Table.from_pylist(buffer, schema=table_schema))
-                    buffer.clear()
+                while len(buffer) >= ROW_GROUP:
+                    writer.write_table(pa.Table.from_pylist(buffer[:ROW_GROUP], schema=table_schema))
+                    del buffer[:ROW_GROUP]
             if buffer:
                 writer.write_table(pa.Table.from_pylist(buffer, schema=table_schema))
-        os.replace(tmp, path)
-    except BaseException:
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
+        yield tmp
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
+
+
+def write_runs(rows: Iterator[list[dict]], path) -> Path:
+    """Stream rows into ``runs.parquet`` at ``path``, replaced atomically when complete."""
+    path = Path(path)
+    with staged_runs(rows, path) as tmp:
+        replace_files(path.parent, {}, staged={path.name: tmp})
     return path
 
 

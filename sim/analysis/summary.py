@@ -1,11 +1,13 @@
 """The variant comparison report: statistics per metric and variant, summary.md, summary.html, plots.
 
-Reads ``runs.parquet`` back (only the columns it needs), so it works the same for a
-hundred runs or a hundred thousand, and can be re-made from the file alone.
+Reads ``runs.parquet`` back one metric column at a time, so it works the same for a
+hundred runs or a million (its memory holds one metric's numbers, never the rows), and
+can be re-made from the file alone.
 """
 
 import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,35 +59,52 @@ class Cell:
     diff: stats.Paired | None  # against the baseline; None for the baseline itself
 
 
-def load_runs(path, columns=None):
+def paired_metrics(path, variants: list[str]) -> Iterator[tuple[str, "pd.DataFrame"]]:
+    """``(metric, runs x variants)`` for each metric of ``METRICS`` in the runs file, one at a
+    time: the paired view, read a column at a time, so memory holds one metric's numbers
+    (8 bytes a drill), never every run's row."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
-    return pd.read_parquet(path, columns=columns)
-
-
-def by_run(runs) -> dict:
-    """``{metric: runs x variants}`` for every metric in ``METRICS`` present in ``runs``: the paired view."""
-    return {column: runs.pivot(index="run", columns="variant", values=column).astype(float)
-            for column, *_ in METRICS if column in runs}
-
-
-def analyse(paired: dict, variants: list[str], rng: np.random.Generator, resamples: int = stats.RESAMPLES) -> dict:
-    """``{metric: [Cell per variant]}`` for every metric of ``paired`` (``by_run``)."""
-    table = {}
-    for column, _, better, _ in METRICS:
-        if column not in paired:
+    file = pq.ParquetFile(path)
+    keys = file.read(columns=["run", "variant"])
+    runs, slot = np.unique(keys.column("run").to_numpy(), return_inverse=True)
+    column = pc.index_in(keys.column("variant"), value_set=pa.array(variants)).to_numpy(zero_copy_only=False)
+    del keys
+    present = set(file.schema_arrow.names)
+    for metric, *_ in METRICS:
+        if metric not in present:
             continue
-        wide = paired[column]
-        cells = []
-        base = wide[variants[0]].to_numpy()
-        for name in variants:
-            values = wide[name].to_numpy()
-            est = stats.bootstrap(values, ("median", "p90", "mean"), rng, resamples)
-            diff = None if name == variants[0] else stats.paired(values, base, None if better is None else better == "lower",
-                                                                 rng, resamples)
-            cells.append(Cell(name, int((~np.isnan(values)).sum()), est.get("median"), est.get("p90"), est.get("mean"), diff))
-        table[column] = cells
-    return table
+        values = pc.cast(file.read(columns=[metric]).column(metric), pa.float64()).to_numpy()
+        wide = np.full((runs.size, len(variants)), np.nan)
+        wide[slot, column] = values
+        yield metric, pd.DataFrame(wide, index=pd.Index(runs, name="run"), columns=variants)
+
+
+def analyse(wide, variants: list[str], better: str | None, rng: np.random.Generator,
+            resamples: int = stats.RESAMPLES) -> list[Cell]:
+    """One ``Cell`` per variant of one metric's paired view (runs x variants)."""
+    cells = []
+    base = wide[variants[0]].to_numpy()
+    for name in variants:
+        values = wide[name].to_numpy()
+        est = stats.bootstrap(values, ("median", "p90", "mean"), rng, resamples)
+        diff = None if name == variants[0] else stats.paired(values, base, None if better is None else better == "lower",
+                                                             rng, resamples)
+        cells.append(Cell(name, int((~np.isnan(values)).sum()), est.get("median"), est.get("p90"), est.get("mean"), diff))
+    return cells
+
+
+def _failures(path) -> list[dict]:
+    """Per variant with failed drills: how many, the first run and its error."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    errors = pq.read_table(path, columns=["run", "variant", "error"], filters=pc.field("error").is_valid()).to_pandas()
+    return [{"variant": name, "count": len(group), "run": int(group["run"].min()),
+             "error": group.sort_values("run")["error"].iloc[0]} for name, group in errors.groupby("variant", sort=False)]
 
 
 def fmt(value: float | None, unit: str, signed: bool = False) -> str:
@@ -171,6 +190,18 @@ def render(context: dict) -> tuple[str, str]:
     return env.get_template("summary.md.j2").render(context), env.get_template("summary.html.j2").render(context)
 
 
+ECDF_POINTS = 4000  # more steps than a plot has pixels across; beyond it, matplotlib's memory grows with the runs
+
+
+def _ecdf(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The empirical CDF of sorted ``x`` as step points: every value, or ``ECDF_POINTS`` evenly
+    spaced ranks of a larger sample (each still exactly on the curve)."""
+    ranks = np.arange(1, x.size + 1)
+    if x.size > ECDF_POINTS:
+        ranks = np.unique(np.linspace(1, x.size, ECDF_POINTS).round().astype(int))
+    return x[ranks - 1], ranks / x.size
+
+
 def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
     """Left: the distribution per variant (empirical CDF); right: the paired differences from the baseline."""
     import matplotlib
@@ -185,7 +216,7 @@ def plot(wide, variants: list[str], label: str, unit: str) -> bytes:
     for name in variants:
         x = np.sort(wide[name].dropna().to_numpy())
         if x.size:
-            left.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=name)
+            left.step(*_ecdf(x), where="post", label=name)
     left.set(title=f"{label}: distribution", xlabel=f"{label} ({shown})" if shown else label, ylabel="share of runs ≤ x")
     if left.get_legend_handles_labels()[0]:  # a metric no run reached (nothing mitigated) has no curve
         left.legend(fontsize=8)
@@ -215,31 +246,36 @@ def _doc(out: Path, name: str) -> str:
     return os.path.relpath(path, out.resolve()) if path.exists() else f"docs/{name}"
 
 
-def write_summary(runs_path, out: Path, variants: list[dict], scenarios: list[dict], runs: int, seed: int,
-                  resamples: int = stats.RESAMPLES, thresholds: dict | None = None) -> list[Path]:
-    """Write summary.md, summary.html and plots/ next to ``runs_path``; return the paths written.
+def summary_files(runs_path, out: Path, variants: list[dict], scenarios: list[dict], runs: int, seed: int,
+                  resamples: int = stats.RESAMPLES, thresholds: dict | None = None) -> dict[str, str | bytes]:
+    """summary.md, summary.html and plots/ of the runs file at ``runs_path``, by name under ``out``.
     ``thresholds`` override ``THRESHOLDS`` (metric -> smallest meaningful difference, as shown)."""
-    columns = ["run", "variant", "error", *(c for c, *_ in METRICS)]
-    data = load_runs(runs_path, columns)
-    errors = data[data["error"].notna()]
-    failed = [{"variant": name, "count": len(group), "run": int(group["run"].min()),
-               "error": group.sort_values("run")["error"].iloc[0]} for name, group in errors.groupby("variant", sort=False)]
     names = [v["name"] for v in variants]
-    paired = by_run(data)
-    table = analyse(paired, names, np.random.default_rng(seed), resamples)
+    rng = np.random.default_rng(seed)
+    better = {c: b for c, _, b, _ in METRICS}
+    units = {c: u for c, _, _, u in METRICS}
+    labels = {c: label for c, label, _, _ in METRICS}
+    table, plots = {}, {}
+    for column, wide in paired_metrics(runs_path, names):
+        table[column] = analyse(wide, names, better[column], rng, resamples)
+        if column in PLOTTED:
+            plots[f"plots/{column}.png"] = plot(wide, names, labels[column], units[column])
     rows = _rows(table, thresholds)
     _tradeoffs(rows)
     context = {"variants": variants, "scenarios": scenarios, "runs": runs, "seed": seed, "drills": runs * len(names),
-               "failed": failed,
+               "failed": _failures(runs_path),
                "baseline": names[0], "metrics": rows, "resamples": resamples, "level": f"{stats.LEVEL:.0%}",
                "model_doc": _doc(out, "variants.md"), "model_doc_model": _doc(out, "model.md"),
                "clear": [(m["label"], line) for m in rows for line in m["lines"][1:] if not line["noise"]],
                "noise": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"].startswith("no meaningful")],
                "same": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "same in every run"]}
     md, html = render(context)
-    units = {c: u for c, _, _, u in METRICS}
-    labels = {c: label for c, label, _, _ in METRICS}
-    plots = {f"plots/{column}.png": plot(paired[column], names, labels[column], units[column])
-             for column in PLOTTED if column in table}
-    return replace_files(out, {"summary.md": md, "summary.html": html, **plots},
-                         stale=tuple(f"plots/{column}.png" for column in PLOTTED))
+    return {"summary.md": md, "summary.html": html, **plots}
+
+
+STALE = tuple(f"plots/{column}.png" for column in PLOTTED)  # a plot a new summary does not make is removed
+
+
+def write_summary(runs_path, out: Path, *args, **kwargs) -> list[Path]:
+    """Write ``summary_files`` next to ``runs_path``; return the paths written."""
+    return replace_files(out, summary_files(runs_path, out, *args, **kwargs), stale=STALE)

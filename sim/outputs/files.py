@@ -27,12 +27,16 @@ def write_atomic(path, data: str | bytes, private: bool = False) -> Path:
     return path
 
 
-def replace_files(folder, files: dict[str, str | bytes], stale: tuple[str, ...] = (), private: bool = False) -> list[Path]:
+def replace_files(folder, files: dict[str, str | bytes], stale: tuple[str, ...] = (), private: bool = False,
+                  staged: dict[str, Path] | None = None) -> list[Path]:
     """Write every one of ``files`` (names relative to ``folder``) to a temporary file first,
     then rename them all into place, and remove the ``stale`` names this run did not write:
-    if anything fails before the renames, the folder keeps the previous run's files untouched."""
+    if anything fails before the renames, the folder keeps the previous run's files untouched.
+    ``staged`` names files already written and synced beside ``folder`` (too large to hold in
+    memory, such as a comparison's runs.parquet): they are renamed into place with the others."""
     folder = Path(folder)
-    staged: list[tuple[str, Path]] = []
+    staged = staged or {}
+    ready: list[tuple[str, Path]] = []
     direct: list[tuple[Path, str | bytes]] = []
     try:
         for name, data in files.items():
@@ -41,19 +45,25 @@ def replace_files(folder, files: dict[str, str | bytes], stale: tuple[str, ...] 
                 direct.append((path, data))
             else:
                 target = _followed(path)
-                staged.append((_stage(target, data, private), target))
-        for tmp, target in staged:
+                ready.append((_stage(target, data, private), target))
+        for name, tmp in staged.items():
+            path = folder / name
+            if _is_special(path):
+                direct.append((path, Path(tmp).read_bytes()))
+            else:
+                ready.append((str(tmp), _followed(path)))
+        for tmp, target in ready:
             _fail_as_drill_error(target, os.replace, tmp, target)
     except BaseException:
-        for tmp, _ in staged:
+        for tmp, _ in ready:
             Path(tmp).unlink(missing_ok=True)
         raise
     for path, data in direct:
         _write_direct(path, data)
     for name in stale:
-        if name not in files:
+        if name not in files and name not in staged:
             _fail_as_drill_error(folder / name, lambda p: Path(p).unlink(missing_ok=True), folder / name)
-    return [folder / name for name in files]
+    return [folder / name for name in [*files, *staged]]
 
 
 def _is_special(path: Path) -> bool:

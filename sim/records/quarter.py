@@ -61,6 +61,7 @@ def frame(drills: list[Drill]) -> pd.DataFrame:
             "mode": d.mode, "variant": d.variant, "score": d.score, "ic": d.lead("ic"), "comms": d.lead("comms"),
             "ops": d.lead("ops"), "ic_turn": d.turn("ic"), "simulated": d.simulated, "people": ", ".join(d.people),
             "time_to_declare_s": m.get("time_to_declare_s"), "declare_target_s": d.declare_target_s,
+            "time_to_acknowledge_s": m.get("time_to_acknowledge_s"), "time_to_resolve_s": m.get("time_to_resolve_s"),
             "cadence_adherence": m.get("cadence_adherence"), "role_coverage": m.get("role_coverage"),
             "postmortem_date": m.get("postmortem_date"), "scenario_start": d.scenario_start,
             "resolved": m.get("time_to_resolve_s") is not None,
@@ -68,9 +69,11 @@ def frame(drills: list[Drill]) -> pd.DataFrame:
         })
     columns = ["id", "conducted", "quarter", "scenario", "title", "mode", "variant", "score", "ic", "comms", "ops",
                "ic_turn", "simulated", "people", "time_to_declare_s", "declare_target_s", "cadence_adherence",
-               "role_coverage", "postmortem_date", "scenario_start", "resolved", *[f"checklist.{k}" for k in CHECKLIST]]
+               "role_coverage", "postmortem_date", "scenario_start", "resolved", "time_to_acknowledge_s", "time_to_resolve_s",
+               *[f"checklist.{k}" for k in CHECKLIST]]
     df = pd.DataFrame(rows, columns=columns)
-    for col in ("score", "time_to_declare_s", "declare_target_s", "cadence_adherence", "role_coverage"):
+    for col in ("score", "time_to_declare_s", "declare_target_s", "cadence_adherence", "role_coverage",
+                "time_to_acknowledge_s", "time_to_resolve_s"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     return df
 
@@ -159,6 +162,54 @@ def glance(now: dict, before: dict | None, planned: int | None, carried: int | N
         rows.append({"label": label, "value": _fmt(name, now[name]), "note": note,
                      "change": _delta(name, now[name], before[name] if before else None)})
     return rows
+
+
+# --- drills against real incidents ------------------------------------------------------
+
+# The measures set side by side: (column, label, how the quarter sums it up).
+COMPARED = (("time_to_acknowledge_s", "Time to acknowledge", "median"), ("time_to_declare_s", "Time to declare", "median"),
+            ("time_to_resolve_s", "Time to resolve", "median"), ("cadence_adherence", "Cadence adherence", "mean"),
+            ("role_coverage", "Role coverage", "mean"), ("score", "Score", "mean"))
+TIMES_APART = 1.5  # a time this many times longer (or shorter) in real life than in practice is a difference
+POINTS_APART = 0.25  # so is a share (adherence, coverage, a checklist item done) 25 points apart
+SCORE_APART = 10.0
+
+
+def against_real(drills: pd.DataFrame, incidents: list[Drill]) -> dict:
+    """The quarter's real incidents beside its drills: each incident's measures, the same measures
+    summed up for both, and in words where practice differed from real life."""
+    real = frame(incidents)
+    rows = [{"id": int(r.id), "conducted": r.conducted, "scenario": r.scenario, "title": r.title,
+             "ack": units.human(_none(r.time_to_acknowledge_s)), "declare": units.human(_none(r.time_to_declare_s)),
+             "resolve": units.human(_none(r.time_to_resolve_s)), "cadence": _fmt("cadence_adherence", _none(r.cadence_adherence)),
+             "roles": _fmt("role_coverage", _none(r.role_coverage)), "score": f"{r.score:.1f}"}
+            for r in real.itertuples(index=False)]
+    summary, differences = [], []
+    for column, label, how in COMPARED:
+        practice = _none(getattr(drills[column].dropna(), how)()) if not drills.empty else None
+        actual = _none(getattr(real[column].dropna(), how)())
+        shown = (lambda v: units.human(v)) if column.endswith("_s") else (lambda v, c=column: _fmt(c, v))
+        summary.append({"label": f"{label} ({how})", "drills": shown(practice) if practice is not None else "-",
+                        "real": shown(actual) if actual is not None else "-"})
+        if practice is None or actual is None:
+            continue
+        if column.endswith("_s") and min(practice, actual) > 0 and max(practice, actual) / min(practice, actual) >= TIMES_APART:
+            slower = "real incidents" if actual > practice else "drills"
+            differences.append(f"{label}: {units.human(actual)} in real incidents against {units.human(practice)} in drills "
+                               f"({max(practice, actual) / min(practice, actual):.1f}x longer in {slower})")
+        elif column == "score" and abs(actual - practice) >= SCORE_APART:
+            differences.append(f"Score: {actual:.1f} in real incidents against {practice:.1f} in drills")
+        elif column in ("cadence_adherence", "role_coverage") and abs(actual - practice) >= POINTS_APART:
+            differences.append(f"{label}: {actual:.0%} in real incidents against {practice:.0%} in drills")
+    for item, text in CHECKLIST.items():
+        done_real = real[f"checklist.{item}"].dropna()
+        done_drills = drills[f"checklist.{item}"].dropna() if not drills.empty else pd.Series(dtype=object)
+        if len(done_real) and len(done_drills):
+            share_real, share_drills = done_real.astype(bool).mean(), done_drills.astype(bool).mean()
+            if abs(share_real - share_drills) >= POINTS_APART:
+                differences.append(f"{text}: done in {int(done_real.astype(bool).sum())} of {len(done_real)} real incidents, "
+                                   f"{int(done_drills.astype(bool).sum())} of {len(done_drills)} drills")
+    return {"rows": rows, "summary": summary, "differences": differences, "drills": len(drills)}
 
 
 # --- charts --------------------------------------------------------------------------
@@ -299,8 +350,9 @@ def ic_table(df: pd.DataFrame, seniors: list[str], quarters: list[str]) -> pd.Da
 
 
 def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_names: dict | None = None,
-          seniors: list[str] | None = None) -> dict:
-    """Everything the templates show, and the charts as PNG bytes (``charts``)."""
+          seniors: list[str] | None = None, incidents: list[Drill] | None = None) -> dict:
+    """Everything the templates show, and the charts as PNG bytes (``charts``); ``incidents``: the
+    quarter's real incidents, set beside the drills (never counted among them)."""
     first, last = quarter_bounds(quarter)
     drills = [d for d in drills if d.conducted <= last.isoformat()]
     planned = carried = None
@@ -322,6 +374,7 @@ def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_name
         "quarter": quarter, "first": first.isoformat(), "last": last.isoformat(), "empty": df.empty,
         "planned": planned, "plan": plan_rows, "glance": [], "drills": [], "simulated": [], "weaknesses": [],
         "actions": [], "charts": {}, "ic": {"quarters": quarters, "rows": [], "never": []},
+        "real": against_real(df, [d for d in incidents or [] if d.quarter == quarter]),
     }
     if df.empty:
         context["message"] = (f"No drills were recorded in {quarter}"

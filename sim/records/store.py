@@ -83,7 +83,7 @@ MIGRATIONS = (
     """,
 )
 VERSION = len(MIGRATIONS)
-MODES = ("simulated", "live", "script")
+MODES = ("simulated", "live", "script", "real")  # real: an incident replayed, never a drill
 
 
 def default_path() -> Path:
@@ -324,6 +324,11 @@ class Drill:
         """Played entirely by bots: nobody's turn at any role."""
         return not self.people
 
+    @property
+    def real(self) -> bool:
+        """A real incident replayed from its records: scored as a drill is, never a drill or a turn."""
+        return self.mode == "real"
+
     def turn(self, role: str) -> str | None:
         """Who led ``role`` in person: the lead when they were seated, else None (a bot played them)."""
         lead = self.lead(role)
@@ -350,10 +355,11 @@ class Drill:
 
 
 def drills(path=None, *, quarter: str | None = None, until: str | None = None, person: str | None = None,
-           ids: list[int] | None = None, voided: bool = False) -> list[Drill]:
+           ids: list[int] | None = None, voided: bool = False, real: bool | None = False) -> list[Drill]:
     """Recorded drills in the order they were conducted, optionally one quarter's, up to
     the end of quarter ``until``, those ``person`` took part in, or the given ids; voided
-    drills only with ``voided=True`` (or when asked for by id).
+    drills only with ``voided=True`` (or when asked for by id). Real incidents (``mode: real``)
+    are no drills: only ``real=True`` returns them (and only them), ``real=None`` both.
     A store that does not exist yet holds no drills."""
     path = Path(path) if path is not None else default_path()
     if not path.exists():
@@ -376,6 +382,8 @@ def drills(path=None, *, quarter: str | None = None, until: str | None = None, p
             args += list(ids)
         elif not voided:
             where.append("voided IS NULL")
+        if ids is None and real is not None:
+            where.append("mode = 'real'" if real else "mode != 'real'")
         chosen = "SELECT id FROM drills" + (" WHERE " + " AND ".join(where) if where else "")
         rows = conn.execute(f"SELECT * FROM drills WHERE id IN ({chosen}) ORDER BY conducted, id", args).fetchall()
         people: dict[int, list] = {}

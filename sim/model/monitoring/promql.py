@@ -203,6 +203,8 @@ def _pow(a, b):
 
 ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
               "/": _div, "%": _mod, "^": _pow, "atan2": math.atan2}
+# shouldDropMetricName: atan2 keeps the metric name in Prometheus 2.42 (checked with promtool)
+DROPS_NAME = {"+", "-", "*", "/", "%", "^"}
 COMPARISON = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
               "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
 SET_OPS = ("and", "or", "unless")
@@ -222,7 +224,7 @@ def _signature(matching):
 def _result_key(lkey, rkey, op, modifier, bool_):
     """Prometheus's resultMetric: the labels of one output element of a vector-vector operation."""
     labels = dict(lkey)
-    if op in ARITHMETIC or bool_:
+    if op in DROPS_NAME or bool_:
         labels.pop(NAME, None)
     card = str(modifier.card).split(".")[-1] if modifier else "OneToOne"
     matching = modifier.matching if modifier else None
@@ -304,7 +306,7 @@ def _scalar_binop(op, vector, scalar, swap, bool_):
                 continue
         else:
             result = ARITHMETIC[op](a, b)
-        out.append((_drop_name(key) if compare is None or bool_ else key, result))
+        out.append((_drop_name(key) if op in DROPS_NAME or bool_ else key, result))
     return out
 
 
@@ -342,7 +344,7 @@ def _aggregate(op, vector, group_of):
             mean = acc[2]
             if math.isinf(mean) and (math.isinf(value) and (mean > 0) == (value > 0) or not (math.isinf(value) or math.isnan(value))):
                 continue
-            acc[2] = mean + value / acc[1] - mean / acc[1]
+            acc[2] = mean + (value / acc[1] - mean / acc[1])  # Go's mean += v/n - mean/n
     pick = {"sum": 0, "max": 0, "min": 0, "count": 1, "avg": 2, "group": None}[op]
     return [(g, 1.0 if pick is None else acc[pick]) for g, acc in groups.items()]
 
