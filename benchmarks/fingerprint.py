@@ -46,7 +46,7 @@ def main() -> None:
         shutil.copytree(REPO / "drills", work / "drills", ignore=shutil.ignore_patterns("drills.db*"))
         shutil.copytree(REPO / "scenarios", work / "scenarios")
         shutil.copytree(REPO / "tests" / "data", work / "data")
-        shutil.copytree(REPO / "tests" / "data", work / "tests" / "data")  # the README's commands name it so
+        shutil.copytree(REPO / "tests" / "data", work / "tests" / "data")  # the README's commands name tests/data/
         os.chdir(work)
         os.environ["DRILLSIM_STORE"] = str(work / "scratch.db")
         for scenario in sorted(p.stem for p in (work / "scenarios").glob("*.yaml")):

@@ -238,6 +238,71 @@ _store_option = click.option("--store", "store_path", type=_Path(dir_okay=False,
                              help="Drill store (default: drills/drills.db; env DRILLSIM_STORE).")
 
 
+class _Url(click.ParamType):
+    """An http(s) URL with a host: where a live drill sends something."""
+
+    name = "URL"
+
+    def convert(self, value, param, ctx):
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            ok = False
+        if not ok or "\0" in value or any(c.isspace() for c in value):
+            self.fail(f"{value!r} is not an http(s) URL with a host (and a port from 1 to 65535)", param, ctx)
+        return value
+
+
+_TOOLS_OPTIONS = ("alertmanager", "pagerduty_routing_key", "pagerduty_url", "statuspage_url", "chat_webhook", "dry_run",
+                  "metrics")
+
+
+def _tools_options(function):
+    """The options that wire a live drill to the team's real tools (docs/real-tools.md); all off by default."""
+    options = [
+        click.option("--metrics", is_flag=True, help="Expose the simulated world at /metrics for a real Prometheus."),
+        click.option("--alertmanager", type=_Url(), help="Push the drill's alerts to this Alertmanager (API v2)."),
+        click.option("--pagerduty-routing-key", help="Send the drill's pages to PagerDuty (Events API v2) with this key."),
+        click.option("--pagerduty-url", type=_Url(), default="https://events.pagerduty.com/v2/enqueue", show_default=True,
+                     help="Where PagerDuty events go (a proxy or a local receiver)."),
+        click.option("--statuspage-url", type=_Url(), help="POST each status update, as a Statuspage incident update, here."),
+        click.option("--chat-webhook", type=_Url(), help="Post each status update to this Slack-compatible incoming webhook."),
+        click.option("--dry-run", is_flag=True, help="Print what would be sent to the tools above, and send nothing."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _endpoints(given: dict) -> list:
+    """The endpoints the options name (checked before any drill folder is made)."""
+    from .live import outbound
+
+    chosen = outbound.endpoints(given["pagerduty_routing_key"], given["pagerduty_url"], given["statuspage_url"],
+                                given["chat_webhook"], given["alertmanager"])
+    if given["dry_run"] and not chosen:
+        raise DrillError("--dry-run shows what would be sent: name an endpoint too (--alertmanager, "
+                         "--pagerduty-routing-key, --statuspage-url or --chat-webhook)")
+    return chosen
+
+
+def _tools(folder, given: dict, say=None, pagerduty_secret=None):
+    """The ``Tools`` the options ask for, for the drill in ``folder``."""
+    from .live import outbound
+    from .live.tools import Tools
+
+    chosen = _endpoints(given)
+    box = outbound.Outbox(folder, Path(folder).name, chosen, dry_run=given["dry_run"], say=say or click.echo) \
+        if chosen else None
+    for endpoint in chosen:
+        click.echo(f"{'[dry run] ' if given['dry_run'] else ''}Sends to {endpoint.name}: {endpoint.url}")
+    return Tools(folder, box, metrics=given["metrics"], pagerduty_secret=pagerduty_secret)
+
+
 def _plan():
     from .records import plan
 
@@ -722,7 +787,11 @@ def check_alerts(scenario, events_file, process_file, roster):
 @click.option("--resume", type=_Path(file_okay=False, exists=True, path_type=Path),
               help="Carry on the drill kept in this folder, from where it stopped.")
 @_store_option
-def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, resume, store_path):
+@_tools_options
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=8322, show_default=True,
+              help="With --metrics: the port (on 127.0.0.1) that serves /metrics.")
+def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, resume, store_path, metrics_port,
+         **tool_options):
     """Play SCENARIO live at the terminal, with bots in the other seats; at the end, the
     scorecard, and the outputs of drill run in the drill's folder."""
     import datetime as dt
@@ -734,6 +803,9 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise DrillError("drill live needs a terminal (use drill run for a simulated drill)")
+    _endpoints(tool_options)
+    if tool_options["metrics"]:
+        _check_listen("127.0.0.1", metrics_port)  # before a drill folder exists that a second try would refuse
     if resume:
         if scenario or out:
             raise DrillError("--resume DIR carries on the drill kept in DIR: leave out SCENARIO and --out")
@@ -754,7 +826,15 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
         drill = LiveDrill.create(out, scenario_file, process_file or config.default_file("drills/process.yaml"),
                                  roster or config.default_file("drills/roster.yaml"), seed=seed,
                                  speed=1.0 if speed is None else speed, players=[player], bots=bots)
-    play(drill, name, store_path)
+    tools = _tools(drill.folder, tool_options, say=lambda text: click.echo(text, err=True))
+    tools.attach(drill)
+    if tool_options["metrics"]:
+        tools.exporter.serve("127.0.0.1", metrics_port)
+        click.echo(f"Prometheus can scrape http://127.0.0.1:{metrics_port}/metrics")
+    try:
+        play(drill, name, store_path)
+    finally:
+        tools.close()
 
 
 @main.command()
@@ -774,7 +854,13 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
 @click.option("--rate-limit", "rate", type=_Finite(min=0.1, max=10000), default=5.0, show_default=True,
               help="Actions and controls a second per link, in bursts of up to six seconds' worth (429 beyond).")
 @_store_option
-def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, rate, store_path):
+@_tools_options
+@click.option("--pages-from", type=click.Choice(["drill", "alertmanager"]), default="drill", show_default=True,
+              help="Who pages: the drill's own alert routing, or the team's Alertmanager through the webhook.")
+@click.option("--pagerduty-webhook-secret", envvar="DRILLSIM_PAGERDUTY_WEBHOOK_SECRET",
+              help="The PagerDuty webhook subscription's secret: refuse webhooks it did not sign.")
+def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, entry, out, resume, rate, store_path,
+          pages_from, pagerduty_webhook_secret, **tool_options):
     """Serve a live drill of SCENARIO to a room: a facilitator page and one page per participant,
     with bots in every seat no person takes. Prints the facilitator's secret link."""
     import datetime as dt
@@ -784,10 +870,12 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
     from .live.web.app import serve as run_server
     from .live.web.room import Room, planned_seats
 
+    _endpoints(tool_options)
     if resume:
         context = click.get_current_context()
         given = [p.opts[0] if p.opts[0].startswith("--") else p.name.upper() for p in context.command.params
-                 if p.name not in ("resume", "host", "port", "rate", "store_path") and context.get_parameter_source(p.name).name != "DEFAULT"]
+                 if p.name not in ("resume", "host", "port", "rate", "store_path", "pagerduty_webhook_secret",
+                                   *_TOOLS_OPTIONS) and context.get_parameter_source(p.name).name != "DEFAULT"]
         if given:
             raise DrillError("--resume carries on a drill as it was set up (change the speed on the facilitator's "
                              f"page): drop {', '.join(given)}")
@@ -810,16 +898,20 @@ def serve(scenario, host, port, speed, seed, process_file, roster, plan_file, en
         out = out or Path("reports") / name / f"live-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
         _check_listen(host, port)  # before a room.json exists that a second try would refuse
         room = Room.create(out, scenario_file, process_file, roster, seed=seed or 0, speed=speed, seats=seats,
-                           plan=recording)
+                           plan=recording, extra={"pages": pages_from} if pages_from != "drill" else None)
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     click.echo(f"Drill server: {room.scenario.title} ({room.phase}), folder {room.folder}/")
     click.echo(f"Facilitator (keep it secret): {base}/f/{room.state['facilitator']}/")
     for seat in room.state["seats"]:
         click.echo(f"  {seat['name'] or '(unnamed)'} [{seat['seat']}]: {base}/p/{seat['token']}/")
+    tools = _tools(room.folder, tool_options, pagerduty_secret=pagerduty_webhook_secret)
+    click.echo(f"Webhooks: Alertmanager {base}/w/{tools.token}/alertmanager, PagerDuty {base}/w/{tools.token}/pagerduty")
+    if tool_options["metrics"]:
+        click.echo(f"Prometheus can scrape {base}/metrics")
     click.echo(f"After a crash: drill serve --resume {room.folder} --port {port}")
     sys.stdout.flush()  # the links must reach a pipe before the server blocks
     room.store_path = store_path
-    run_server(room, host, port, rate)
+    run_server(room, host, port, rate, tools)
 
 
 def _check_listen(host: str, port: int) -> None:

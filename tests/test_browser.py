@@ -8,7 +8,7 @@ import pytest
 from sim.inputs.units import weekday
 from sim.live.commands import business_days_after
 
-from .serving import CHROMIUM, CHROMIUM_ARGS, Server
+from .serving import CHROMIUM, CHROMIUM_ARGS, Server, free_port
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs Debian's chromium at {CHROMIUM}")
@@ -88,3 +88,29 @@ def test_two_people_run_an_incident_and_see_the_scorecard(tmp_path):
             assert Path(download.value.path()).read_text().startswith("# Drill report: ")
         finally:
             browser.close()
+
+
+def test_the_facilitator_is_warned_when_an_endpoint_of_the_real_tools_fails(tmp_path):
+    dead = f"http://127.0.0.1:{free_port()}/v2/enqueue"  # nothing listens there: every attempt is refused
+    with Server(tmp_path / "drill", "--speed", "200", "--pagerduty-routing-key", "KEY", "--pagerduty-url", dead) as server, \
+            sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"{server.base}/f/{server.token}/")
+            page.click("#start")
+            # The checkout alert pages the on-call bot at 14:47:45, 2.3 s in at this speed: its
+            # PagerDuty trigger is refused, and the facilitator's page says so while the drill goes on.
+            warning = page.locator("#tools-warning")
+            sync_api.expect(warning).to_be_visible()
+            sync_api.expect(warning).to_contain_text("pagerduty is failing (")
+            sync_api.expect(warning).to_contain_text("refused")
+            sync_api.expect(page.locator("#tools li").first).to_contain_text(f"failing pagerduty {dead}")
+            sync_api.expect(page.locator("#channel")).to_contain_text("TOOLS pagerduty is failing (")
+        finally:
+            browser.close()
+        # The drill went on: the on-call bot acknowledged its page.
+        events = server.wait_for(lambda s: any(e["kind"] == "page.acked" for e in s["events"]))["events"]
+    failing = next(e for e in events if e["kind"] == "outbound.failing")
+    assert failing["endpoint"] == "pagerduty" and "refused" in failing["error"]

@@ -168,3 +168,40 @@ def test_a_scenario_name_too_long_for_the_file_system_is_no_file():
 
     with pytest.raises(DrillError, match="File name too long"):
         scenario_path("x" * 5000)
+
+
+def test_a_dependency_can_pass_on_only_a_share_of_its_errors(write):
+    path = write("spread.yaml", """
+        start: 2026-04-20T14:40:00Z
+        services:
+          web: {team: t, customer_facing: true, depends_on: [{service: api, spread: 30%}, db]}
+          api: {team: t, depends_on: db}
+          db: {team: t}
+        truth: {severity: SEV2}
+    """)
+    services = load_scenario(path).services
+    assert services["web"].depends_on == ("api", "db") and services["api"].depends_on == ("db",)
+    assert (services["web"].spread_from("api"), services["web"].spread_from("db"), services["api"].spread_from("db")) == (0.3, 1.0, 1.0)
+
+
+def test_a_bad_dependency_entry_is_reported_with_its_line(write):
+    path = write("bad-spread.yaml", """
+        start: 2026-04-20T14:40:00Z
+        services:
+          api:
+            team: t
+            depends_on:
+              - {service: db, spread: 1.5}
+              - {servce: db}
+              - [db]
+          db: {team: t}
+        truth: {severity: SEV2}
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_scenario(path)
+    got = problems(exc)
+    assert any(p.startswith(f"{path}:6: services.api.depends_on.spread: expected a number or a percentage from 0 to 1")
+               for p in got)
+    assert f"{path}:7: services.api.depends_on: missing required field 'service'" in got
+    assert f"{path}:7: services.api.depends_on: unknown field 'servce' (known: service, spread)" in got
+    assert f"{path}:8: services.api.depends_on: expected text, got a list" in got

@@ -1,8 +1,9 @@
 """Whole drills: determinism, and every shipped scenario scoring a response above doing nothing."""
 
 import pytest
+import simpy
 
-from sim import load_scenario, load_script, run_drill, score
+from sim import Drill, load_scenario, load_script, run_drill, score
 from sim.inputs.config import Process
 
 from .conftest import DATA, SCENARIOS
@@ -61,3 +62,16 @@ def test_event_log_does_not_depend_on_the_interpreter_hash_seed(tmp_path):
                         "--seed", "5", "--out", str(out)], check=True, env=env, capture_output=True)
         logs.append((out / "events.jsonl").read_bytes())
     assert logs[0] == logs[1]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_skipping_idle_monitoring_ticks_changes_no_byte(path):
+    # A drill on its own clock does not wait for monitoring ticks at which nothing can change; one
+    # handed an environment (as a live drill is) waits for every tick. Both must log the same bytes,
+    # sums (revenue lost, failed requests) and samples included.
+    scenario = load_scenario(path)
+    for seed in (1, 2):
+        skipping = Drill(scenario, seed=seed).run()
+        ticking = Drill(scenario, seed=seed, env=simpy.Environment()).run()
+        assert skipping.jsonl() == ticking.jsonl()
+        assert skipping.samples == ticking.samples

@@ -4,6 +4,8 @@ attempt is in outbound.jsonl."""
 
 import json
 import threading
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -122,3 +124,50 @@ def test_dry_run_says_what_would_be_sent_and_sends_nothing(events, receiver, tmp
     triggers = [s for s in said if '"event_action": "trigger"' in s]
     assert len(triggers) == sum(e["kind"] == "page.sent" for e in events)
     assert said[0].startswith(f"[dry run] pagerduty {pd.url}: ")
+
+
+@dataclass(frozen=True)
+class Firing:
+    """An alert as the drill's rules hold one: what the Outbox reads of it."""
+
+    fingerprint: str = "f1"
+    labels: dict = field(default_factory=lambda: {"alertname": "CheckoutErrors", "service": "checkout",
+                                                  "severity": "page"})
+    annotations: dict = field(default_factory=lambda: {"summary": "Checkout errors at 15%"})
+
+
+def test_alerts_go_to_alertmanager_as_prometheus_sends_them(receiver, tmp_path, monkeypatch):
+    import datetime as dt
+
+    am, now = receiver(), [dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.timezone.utc)]
+    monkeypatch.setattr(outbound, "RESEND", 0.3)  # seconds between re-sends while firing (Prometheus: a minute)
+    box = Outbox(tmp_path, "room-1", endpoints(alertmanager=am.url + "/"), clock=lambda: now[0])
+    box.offer({"kind": "alert.firing", "fingerprint": "f1"}, Firing())
+    until = time.monotonic() + 5
+    while len(am.bodies) < 2 and time.monotonic() < until:  # the push, then a re-send
+        time.sleep(0.05)
+    now[0] += dt.timedelta(minutes=3)
+    box.offer({"kind": "alert.resolved", "fingerprint": "f1"}, Firing())
+    box.close(wait=10)
+    path, kind, first = am.bodies[0]
+    assert (path, kind) == ("/api/v2/alerts", "application/json")
+    # Firing: endsAt four re-send intervals ahead (4 x 0.3 s), so Alertmanager keeps it while it is re-sent.
+    assert first == [{"labels": {**Firing().labels, "drill": "room-1"},
+                      "annotations": {"summary": "[DRILL] Checkout errors at 15%"},
+                      "startsAt": "2026-12-02T14:00:00.000Z", "endsAt": "2026-12-02T14:00:01.200Z"}]
+    assert am.bodies[1][2] == first  # re-sent unchanged while it fires
+    assert am.bodies[-1][2][0]["endsAt"] == "2026-12-02T14:03:00.000Z"  # resolved: when it resolved
+    assert am.bodies[-1][2][0]["startsAt"] == "2026-12-02T14:00:00.000Z"
+
+
+def test_the_drills_end_resolves_what_still_fires_in_alertmanager(receiver, tmp_path):
+    import datetime as dt
+
+    am, now = receiver(), [dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.timezone.utc)]
+    box = Outbox(tmp_path, "room-1", endpoints(alertmanager=am.url), clock=lambda: now[0])
+    box.offer({"kind": "alert.firing", "fingerprint": "f1"}, Firing())
+    now[0] += dt.timedelta(seconds=90)
+    box.offer({"kind": "drill.ended", "reason": "closed"})
+    box.close(wait=10)
+    assert am.bodies[-1][2][0]["endsAt"] == "2026-12-02T14:01:30.000Z"  # resolved when the drill ended
+    assert box.report()["alertmanager"]["pending"] == 0

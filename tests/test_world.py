@@ -135,3 +135,47 @@ def test_impact_follows_the_customer_facing_threshold():
     assert w.impacted("web")  # 1 - 0.995 x (1 - 0.04995) = 5.5% errors, above web's 1% threshold
     w.observe(50)
     assert not w.impacted("web")
+
+
+def test_a_caller_receives_only_its_spread_of_a_dependencys_excess_errors():
+    services = {**SERVICES, "api": replace(SERVICES["api"], spread=(("db", 0.3),)),
+                "web": replace(SERVICES["web"], spread=(("api", 0.5),))}
+    w = World(replace(SCENARIO, services=services))
+    m = at(w, 500)
+    # db's excess is 0.1009 - 0.001 = 0.0999; api fails 0.3 of it: 0.02997 (its baseline is 0);
+    # web: 1 - 0.995 x (1 - 0.5 x 0.02997) = 0.019910075. Latency still spreads in full.
+    assert m["api"]["error_rate"] == pytest.approx(0.02997)
+    assert m["web"]["error_rate"] == pytest.approx(0.019910075)
+    assert (m["api"]["latency_p99_ms"], m["web"]["latency_p99_ms"]) == (pytest.approx(300), pytest.approx(200))
+    assert w.cause_of("web", "error_rate") == ["f"]
+
+
+def test_a_spread_of_zero_stops_errors_but_not_latency():
+    services = {**SERVICES, "api": replace(SERVICES["api"], spread=(("db", 0.0),))}
+    w = World(replace(SCENARIO, services=services))
+    m = at(w, 500)
+    assert (m["api"]["error_rate"], w.cause_of("api", "error_rate")) == (0.0, ["noise"])
+    assert m["web"]["error_rate"] == pytest.approx(0.005) and not w.impacted("web")  # web's own baseline only
+    assert (m["api"]["latency_p99_ms"], w.cause_of("api", "latency_p99_ms")) == (pytest.approx(300), ["f"])
+
+
+def test_observing_step_by_step_gives_what_a_fresh_look_gives():
+    # The world recomputes only what changed since its last look; a new world computes everything.
+    # Through a ramp, a blip, an easing and a band-aid wearing off, both must agree exactly.
+    second = replace(FAULT, id="g", service="api", at=400.0, magnitude={"error_rate": 0.05})
+    noise = (Blip("web", "latency_p99_ms", 900.0, at=300.0, duration=60.0),)
+    stepping = World(replace(SCENARIO, faults=(FAULT, second), noise=noise))
+    for t in range(0, 2400, 15):
+        if t == 600:
+            stepping.mitigate(t, "scale_up", "db")
+        if t == 900:
+            stepping.mitigate(t, "restart", "api")
+        if t == 1500:
+            stepping.faults[1].resume(t)
+        stepping.observe(t)
+        fresh = World(replace(SCENARIO, faults=(FAULT, second), noise=noise))
+        fresh.faults = [FaultState(s.fault) for s in stepping.faults]
+        for mine, theirs in zip(fresh.faults, stepping.faults):
+            mine.segments = theirs.segments
+        fresh.observe(t)
+        assert (stepping.metrics, stepping.causes) == (fresh.metrics, fresh.causes), t

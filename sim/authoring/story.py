@@ -260,7 +260,8 @@ def services_block(topology: Topology) -> dict:
     for svc in topology.services.values():
         entry = {"team": svc.team}
         if svc.depends_on:
-            entry["depends_on"] = list(svc.depends_on)
+            entry["depends_on"] = [dep if svc.spread_from(dep) == 1.0 else {"service": dep, "spread": svc.spread_from(dep)}
+                                   for dep in svc.depends_on]
         for key in ("customer_facing", "critical"):
             if getattr(svc, key):
                 entry[key] = True

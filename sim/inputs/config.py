@@ -78,6 +78,12 @@ class Service:
     impact_error_rate: float = 0.01
     impact_latency_p99_ms: float = 0.0  # 0: three times the baseline
     labels: tuple[tuple[str, str], ...] = ()  # extra labels on its series (namespace, job, ...), sorted pairs
+    spread: tuple[tuple[str, float], ...] = ()  # (dependency, share of its excess errors that reaches this service), where not all
+
+    def spread_from(self, dependency: str) -> float:
+        """The share of ``dependency``'s excess errors this service's requests fail with (retries,
+        timeouts and fallbacks absorb the rest); 1 unless the scenario says otherwise."""
+        return dict(self.spread).get(dependency, 1.0)
 
     def breached(self, error_rate: float, latency: float) -> bool:
         limit = self.impact_latency_p99_ms or 3 * self.latency_p99_ms
@@ -405,16 +411,38 @@ def read_services(doc: Fields, extra=None) -> dict:
     return services
 
 
+def _dependencies(f: Fields) -> list[tuple[str, float]]:
+    """``depends_on``: each a service's name, or ``{service: NAME, spread: SHARE}`` for a caller that
+    fails with only a share of that dependency's excess errors (1, all of them, by default)."""
+    if isinstance(f.get("depends_on"), str):  # one name
+        return [(f.data["depends_on"], 1.0)]
+    found = []
+    for line, item in f.items("depends_on"):
+        if isinstance(item, dict):
+            dep = f.checker.mapping(item, f"{f.prefix}depends_on", line)
+            name, share = dep.get("service", text, None, required=True), dep.get("spread", units.share, 1.0)
+            dep.done()
+            if name is not None:
+                found.append((name, share))
+            continue
+        try:
+            found.append((text(item), 1.0))
+        except ValueError as exc:
+            f.checker.problem(line, f"{f.prefix}depends_on: {exc}")
+    return found
+
+
 _RATE = ranged(0, 1e9)  # requests per second
 _LATENCY = ranged(0, 1e8)  # milliseconds: about a day
 
 
 def _service(f: Fields, name: str) -> Service:
     d = Service(name, "")
+    dependencies = _dependencies(f)
     svc = Service(
         name=name,
         team=f.get("team", text, "", required=True),
-        depends_on=f.get("depends_on", text_list, ()),
+        depends_on=tuple(dep for dep, _ in dependencies),
         customer_facing=f.get("customer_facing", flag, False),
         critical=f.get("critical", flag, False),
         request_rate=f.get("request_rate", _RATE, d.request_rate),
@@ -424,6 +452,7 @@ def _service(f: Fields, name: str) -> Service:
         memory=f.get("memory", units.share, d.memory),
         revenue_per_min=f.get("revenue_per_min", ranged(0), d.revenue_per_min),
         labels=tuple(sorted(f.get("labels", _label_map, {}).items())),
+        spread=tuple((dep, share) for dep, share in dependencies if share != 1.0),
     )
     impact = f.sub("impact")
     if impact is not None:

@@ -25,7 +25,7 @@ import json
 import math
 import os
 import shutil
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from time import monotonic
 
@@ -206,6 +206,8 @@ class LiveDrill:
                            manifest["seed"], env=self.env)
         for player in manifest["players"]:
             self.drill.people[player["name"]].seat = player.get("as")
+        if manifest.get("extra", {}).get("pages") == "alertmanager":
+            self.drill.monitoring.page_from_outside()
         self.scenario, self.process = scenario, process
         self.result: DrillResult | None = None
         self.inputs = _Journal(folder / INPUTS)
@@ -217,6 +219,7 @@ class LiveDrill:
         # A host that answers many people at once turns this off and calls ``sync`` before
         # answering: one sync then covers every input that arrived meanwhile (a group commit).
         self.sync_each = True
+        self.tick_listeners: list = []  # called after each advance to the wall clock (the host's tick)
         self.drill.log.listeners.append(self._journal_event)
         self.drill.start()
         self._replay()
@@ -300,6 +303,9 @@ class LiveDrill:
             self.events.sync()
         elif until is None and monotonic() - self._noted > TICK_NOTE:
             self._input("tick")
+        if until is None and not self.ended:
+            for listen in self.tick_listeners:
+                listen()
 
     def _apply_tick(self, record: dict) -> None:
         """A quiet moment passed: noted so that a resumed drill starts from it."""
@@ -433,6 +439,59 @@ class LiveDrill:
     def _apply_ask(self, record: dict) -> None:
         self.drill.log.emit("stakeholder.asked", who=record["who"], question=record["question"])
 
+    # -- the team's real tools --
+
+    def notified(self, notification: dict) -> Result:
+        """A notification of the team's own Alertmanager (``webhooks.alertmanager_notification``):
+        its group's page is triggered, updated or resolved, as its routing decided."""
+        if self.ended:
+            return Result(False, "the drill has ended")
+        if self.manifest.get("extra", {}).get("pages") != "alertmanager":
+            return Result(False, "this drill pages from its own alert routing: serve it with --pages-from alertmanager "
+                                 "to take pages from the team's Alertmanager")
+        self.advance()
+        self._input("notified", **notification)
+        return Result(True)
+
+    def _apply_notified(self, record: dict) -> None:
+        firing = [_Notified(a["labels"], a["annotations"], self._cause(a["labels"].get("service")))
+                  for a in record["alerts"] if a["status"] == "firing"]
+        self.drill.log.emit("notification.received", receiver=record["receiver"], group=record["group"],
+                            firing=[a.labels["alertname"] for a in firing],
+                            resolved=[a["labels"]["alertname"] for a in record["alerts"] if a["status"] == "resolved"])
+        self.drill.monitoring.notified(record["receiver"], "alertmanager:" + record["group"], firing)
+
+    def _cause(self, service) -> list[str]:
+        """The faults behind what is wrong with ``service`` now (an alert from outside names no metric)."""
+        found = self.drill.world.causes.get(service, {}) if isinstance(service, str) else {}
+        return sorted({c for causes in found.values() for c in causes} - {"noise"}) or ["noise"]
+
+    def pager_ack(self, page_id: str, agent: str | None = None) -> Result:
+        """Someone acknowledged page ``page_id`` on their phone (a PagerDuty webhook): acknowledged
+        in the drill by ``agent`` if that is a person the page has reached, else by whom it is with."""
+        if self.ended:
+            return Result(False, "the drill has ended")
+        self.advance()
+        page = next((p for p in self.drill.monitoring.pages if p.id == page_id), None)
+        if page is not None and page.status == "acknowledged":  # PagerDuty telling of the drill's own ack
+            return Result(True, f"{page_id} is already acknowledged, by {page.acked_by}")
+        if page is None or page.status != "triggered":
+            return Result(False, f"no open page {page_id} to acknowledge")
+        reached = page.levels[:page.level + 1]
+        who = agent if agent in reached else page.to
+        return self._input("action", action={"do": "ack", "by": who, "page": page_id})["result"]
+
+    def note_outbound(self, endpoint: str, ok: bool, error: str | None = None) -> None:
+        """An endpoint of the team's tools started failing, or answers again: logged as an event."""
+        if not self.ended:
+            self._input("outbound", endpoint=endpoint, ok=ok, error=error)
+
+    def _apply_outbound(self, record: dict) -> None:
+        if record["ok"]:
+            self.drill.log.emit("outbound.recovered", endpoint=record["endpoint"])
+        else:
+            self.drill.log.emit("outbound.failing", endpoint=record["endpoint"], error=record["error"])
+
     # -- the end --
 
     def scorecard(self) -> dict:
@@ -502,6 +561,18 @@ class LiveDrill:
         names = [alert] if alert else sorted({a.rule.name for a in self.drill.monitoring.firing()})
         return [{"alert": name, "url": known[name].annotations.get("runbook_url"),
                  "text": self.scenario.runbooks.get(name)} for name in names]
+
+
+@dataclass(frozen=True)
+class _Notified:
+    """An alert of the team's own Alertmanager, as the drill's pager reads one."""
+
+    labels: dict
+    annotations: dict
+    cause: list
+
+    def summary(self) -> str:
+        return self.annotations.get("summary", self.labels["alertname"])
 
 
 def check_name(name) -> str:

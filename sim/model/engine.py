@@ -4,6 +4,7 @@ Lifecycle: build (``Drill(...)``) -> simulate (``run``) -> a ``DrillResult`` hol
 event log, from which everything else is derived.
 """
 
+import math
 import random
 from dataclasses import dataclass, field, replace
 
@@ -14,6 +15,7 @@ from ..inputs.config import Person, Process, Roster, Scenario, Script, load_rost
 from .eventlog import EventLog, to_jsonl
 from .incident import Incident
 from .monitoring import Monitoring
+from .monitoring.series import LOOKBACK
 from .participants import bots
 from .participants import script as script_player
 from .world import FaultState, World
@@ -69,6 +71,7 @@ class Drill:
         self.process = process or Process()
         roster = roster or load_roster(None, self.process)
         self.env = env or simpy.Environment()
+        self._skips = env is None  # a drill on its own clock: idle monitoring ticks need no waiting (_idle_until)
         self.log = EventLog(scenario.start, lambda: self.env.now)
         self.world = World(scenario)
         self.roster = roster
@@ -92,6 +95,7 @@ class Drill:
         self.incident = Incident(self)
         self.rng = spawn(seed, "investigations")
         self.samples: list | None = [] if samples else None
+        self.scrape_listeners: list = []  # called with (t, every service's metrics) at each scrape
         self.done = self.env.event()
         self.closed = self.env.event()  # the incident was resolved or stood down
         self.ends_at: float | None = None
@@ -233,7 +237,8 @@ class Drill:
         """Scrape and evaluate, as Prometheus does: at an instant both fall due, the scrape first.
 
         Each runs at whole multiples of its interval (rule groups may have their own);
-        times are counted, not summed, so unequal intervals meet exactly.
+        times are counted, not summed, so unequal intervals meet exactly. Ticks at which
+        nothing can change are not waited for, only counted (``_idle_until``).
         """
         env, rules = self.env, self.monitoring.rules
         scrape_every = self.scenario.monitoring.scrape_interval
@@ -247,26 +252,76 @@ class Drill:
                 if count * every <= now + 1e-9:
                     rules.evaluate(every)
                     evaluations[every] = count + 1
-            due = min(scrapes * scrape_every, *(count * every for every, count in evaluations.items()))
+            idle_until = self._idle_until(scrape_every)
+            while True:
+                due = min(scrapes * scrape_every, *(count * every for every, count in evaluations.items()))
+                if due >= idle_until:
+                    break
+                # An idle tick: its scrape only adds to the running sums and the samples.
+                if scrapes * scrape_every <= due + 1e-9:
+                    self._account(due, scrape_every)
+                    rules.scraped(due)
+                    scrapes += 1
+                for every, count in evaluations.items():
+                    if count * every <= due + 1e-9:
+                        evaluations[every] = count + 1
             yield env.timeout(due - now)
 
+    def _idle_until(self, scrape_every: float) -> float:
+        """Until when scrapes and evaluations can change nothing but sums and samples.
+
+        Everything that changes a simulated drill is an event in the queue, so before the
+        next one (``peek``) only the world's own motion (a fault's ramp, a blip) and the
+        rules' deadlines (``for``, ``keep_firing_for``) can. Skipping the ticks before then
+        keeps the event log byte for byte: the next tick waited for is scheduled when the
+        tick before it would have been, as no event runs in between. A live drill's people
+        act between its events, so it ticks every time.
+        """
+        if not self._skips or scrape_every > LOOKBACK:
+            return -math.inf
+        until = self.env.peek()
+        if until > self.env.now:  # cheapest first: an event due now, or a moving world, ends it at once
+            until = min(until, self.world.steady_until())
+            if until > self.env.now:
+                until = min(until, self.monitoring.rules.idle_until())
+        return until
+
     def _scrape(self, now: float, interval: float) -> None:
-        world, facing, impacted, totals = self.world, self._facing, self._impacted, self.totals
+        """Observe the world; impact changes only where a customer-facing service's metrics did."""
+        world, impacted = self.world, self._impacted
         world.observe(now)
         self.monitoring.rules.scraped(now)
         metrics = world.metrics
-        for svc in facing:
-            now_impacted = world.impacted(svc.name)
-            if now_impacted != impacted[svc.name]:
-                impacted[svc.name] = now_impacted
-                self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name,
-                              cause=world.cause_of(svc.name, "error_rate") if now_impacted else None)
-            if now_impacted:
+        if len(world.changed) > self._seen:
+            changed = set(world.changed[self._seen:])
+            self._seen = len(world.changed)
+            for svc in self._facing:
+                if svc.name not in changed:
+                    continue
+                now_impacted = world.impacted(svc.name)
+                if now_impacted != impacted[svc.name]:
+                    impacted[svc.name] = now_impacted
+                    self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name,
+                                  cause=world.cause_of(svc.name, "error_rate") if now_impacted else None)
                 excess = max(0.0, metrics[svc.name]["error_rate"] - svc.error_rate)
-                totals["revenue_lost"] += svc.revenue_per_min * excess * interval / 60
-                totals["failed_requests"] += metrics[svc.name]["request_rate"] * excess * interval
+                self._losses[svc.name] = (svc.revenue_per_min * excess * interval / 60,
+                                          metrics[svc.name]["request_rate"] * excess * interval)
+            self._hurt = [self._losses[svc.name] for svc in self._facing if impacted[svc.name]]
+        self._account(now, interval)
+
+    def _account(self, now: float, interval: float) -> None:
+        """A scrape's losses, its listeners (a live drill's /metrics) and its sample, the world as last observed."""
+        totals = self.totals
+        for revenue, failed in self._hurt:  # in the same order every scrape: the sums are the same floats
+            totals["revenue_lost"] += revenue
+            totals["failed_requests"] += failed
+        for listen in self.scrape_listeners:
+            listen(now, self.world.metrics)
         if self.samples is not None:
-            self.samples.append((now, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()}))
+            metrics = self.world.metrics
+            if metrics is not self._sampled[0]:
+                self._sampled = (metrics, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()})
+            self.samples.append((now, self._sampled[1]))
 
     def inject(self, fault) -> None:
         """A fault added while the drill runs (a live drill's facilitator injects one)."""
@@ -289,6 +344,10 @@ class Drill:
         env = self.env
         self._facing = [s for s in self.scenario.services.values() if s.customer_facing]
         self._impacted = {s.name: False for s in self._facing}
+        self._losses: dict[str, tuple[float, float]] = {}  # revenue and requests a scrape of an impacted service loses
+        self._hurt: list[tuple[float, float]] = []  # the losses of the impacted services, in the order of _facing
+        self._seen = len(self.world.changed)  # where in the world's list of changes the last scrape stopped
+        self._sampled: tuple = (None, None)  # the metrics last sampled, and their sample (shared while unchanged)
         self.totals = {"revenue_lost": 0.0, "failed_requests": 0.0}
         env.process(self._monitor())
         for state in self.world.faults:

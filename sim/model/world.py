@@ -2,15 +2,24 @@
 
 A fault's strength follows a piecewise-linear path from 0 (no effect) to 1 (its full
 magnitude): it ramps up when it starts, and mitigations bend the path down (a fix),
-down to a share (an easing), or down and back up later (a band-aid). Errors and
-latency spread from a dependency to every service that calls it.
+down to a share (an easing), or down and back up later (a band-aid). Latency spreads
+from a dependency to every service that calls it, and errors too: in full, or the share
+the caller's ``spread`` for that dependency says (retries, timeouts and fallbacks absorb
+the rest).
 """
+
+import heapq
+import math
+import operator
 
 from ..inputs.config import Fault, Scenario, Service
 
 
 class FaultState:
-    """One fault's path of strength over time, as ``(t0, level0, t1, level1)`` segments."""
+    """One fault's path of strength over time, as ``(t0, level0, t1, level1)`` segments.
+
+    ``segments`` is replaced, never changed in place: the world notices a bend by it.
+    """
 
     def __init__(self, fault: Fault):
         self.fault = fault
@@ -42,83 +51,183 @@ class FaultState:
         self.outcome = "active"
 
 
+class _Estate:
+    """What drills of one scenario share about its services: the order to compute them in
+    (callees first), each one's callers and dependencies (with their spread), and their
+    metrics and causes without faults or blips (``calm``, once first worked out)."""
+
+    def __init__(self, services: dict):
+        self.services = services
+        self.order = _callees_first(services)
+        self.rank = {name: i for i, name in enumerate(self.order)}
+        self.callers: dict[str, list[str]] = {name: [] for name in services}
+        self.deps = {name: [(dep, svc.spread_from(dep)) for dep in svc.depends_on] for name, svc in services.items()}
+        for name, svc in services.items():
+            for dep in svc.depends_on:
+                self.callers[dep].append(name)
+        self.calm: dict | None = None
+
+
+_ESTATES: dict[int, _Estate] = {}
+
+
+def _estate(services: dict) -> _Estate:
+    """The scenario's estate, worked out once (speed: an estate of hundreds of services)."""
+    estate = _ESTATES.get(id(services))
+    if estate is None or estate.services is not services:
+        if len(_ESTATES) > 256:
+            _ESTATES.clear()
+        estate = _ESTATES[id(services)] = _Estate(services)
+    return estate
+
+
 class World:
-    """Services, faults and noise; ``observe`` gives every service's metrics at a time."""
+    """Services, faults and noise; ``observe`` gives every service's metrics at a time.
+
+    Observing is incremental: a service is recomputed only when what it is made of changed
+    (the levels of its own faults, or what its dependencies pass on), and a blip only
+    overlays its own service. Unchanged services keep their very metrics dicts, and
+    ``changed`` lists, in order, every service whose metrics an observation replaced, so
+    readers (rules, impact) look only at those.
+    """
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
         self.services: dict[str, Service] = scenario.services
         self.faults = [FaultState(f) for f in scenario.faults]
         self.noise = scenario.noise
-        self.order = _callees_first(self.services)
+        self._estate = _estate(self.services)
+        self.order = self._estate.order
         self.metrics: dict[str, dict] = {}
         self.causes: dict[str, dict] = {}
-        self._calm: tuple | None = None
+        self.changed: list[str] = []  # appended to by every observation: readers keep their place in it
+        self._passed: dict[str, tuple[dict, dict]] = {}  # metrics and causes before blips, which callers see
+        self._own: dict[str, tuple] = {}  # acting faults per service at the last observation
+        self._blips: dict[str, tuple] = {}  # blips per service at the last observation
+        self._paths: list = []  # each fault's segments at the last observation (a bend replaces them)
+        self._steady = (math.inf, -math.inf)  # from and until when the faults and blips stay as last observed
 
     def observe(self, t: float) -> None:
-        """Compute every service's metrics at ``t`` (callees before callers)."""
-        own = {name: [] for name in self.services}
-        acting = False
-        for state in self.faults:
+        """Compute every service's metrics at ``t`` (callees before callers), recomputing what changed."""
+        paths = [state.segments for state in self.faults]
+        if self._steady[0] <= t < self._steady[1] and self._unbent(paths):
+            return  # no fault moves, none was bent or added, no blip starts or ends: nothing to recompute
+        self._paths = paths
+        self._steady = (t, min([_steady_until(path, t) for path in paths]
+                                + [b for blip in self.noise for b in (blip.at, blip.at + blip.duration) if b > t],
+                                default=math.inf))
+        own: dict[str, tuple] = {}
+        for i, state in enumerate(self.faults):
             level = state.level(t)
             if level > 0.0:
-                own[state.fault.service].append((state.fault, level))
-                acting = True
-        blips = [blip for blip in self.noise if blip.at <= t < blip.at + blip.duration]
-        acting = acting or bool(blips)
-        # Speed trick: with no fault or blip at work every metric is its baseline, so the
-        # one snapshot computed then is reused (nothing mutates it; the event log is unchanged).
-        if not acting and self._calm is not None:
-            self.metrics, self.causes = self._calm
+                own[state.fault.service] = own.get(state.fault.service, ()) + ((i, level),)
+        blips: dict[str, tuple] = {}
+        for blip in self.noise:
+            if blip.at <= t < blip.at + blip.duration:
+                blips[blip.service] = blips.get(blip.service, ()) + (blip,)
+        if not self.metrics:
+            self._start_calm()
+        if own == self._own and blips == self._blips:
             return
-        metrics, causes = {}, {}
-        for name in self.order:
-            svc = self.services[name]
-            err_ok, lat_extra, traffic, cpu, mem = 1.0 - svc.error_rate, 0.0, 1.0, svc.cpu, svc.memory
-            err_by, lat_by, cpu_by, mem_by, rps_by = set(), set(), set(), set(), set()
-            for fault, level in own[name]:
-                m = fault.magnitude
-                if m.get("error_rate"):
-                    err_ok *= 1.0 - level * m["error_rate"]
-                    err_by.add(fault.id)
-                if m.get("latency", 1.0) != 1.0:
-                    lat_extra += svc.latency_p99_ms * (m["latency"] - 1.0) * level
-                    lat_by.add(fault.id)
-                if m.get("traffic", 1.0) != 1.0:
-                    traffic *= 1.0 + (m["traffic"] - 1.0) * level
-                    rps_by.add(fault.id)
-                if m.get("cpu"):
-                    cpu += m["cpu"] * level
-                    cpu_by.add(fault.id)
-                if m.get("memory"):
-                    mem += m["memory"] * level
-                    mem_by.add(fault.id)
-            for dep in svc.depends_on:
-                dm, dsvc = metrics[dep], self.services[dep]
-                extra_err = dm["error_rate"] - dsvc.error_rate
-                if extra_err > 0.0:
-                    err_ok *= 1.0 - extra_err
-                    err_by |= causes[dep]["error_rate"]
-                extra_lat = dm["latency_p99_ms"] - dsvc.latency_p99_ms
-                if extra_lat > 0.0:
-                    lat_extra += extra_lat
-                    lat_by |= causes[dep]["latency_p99_ms"]
-            metrics[name] = {
-                "request_rate": svc.request_rate * traffic,
-                "error_rate": 1.0 - err_ok,
-                "latency_p99_ms": svc.latency_p99_ms + lat_extra,
-                "cpu": min(cpu, 1.0),
-                "memory": min(mem, 1.0),
-            }
-            causes[name] = {"error_rate": err_by, "latency_p99_ms": lat_by, "cpu": cpu_by, "memory": mem_by,
-                            "request_rate": rps_by}
-        for blip in blips:
-            m = metrics[blip.service]
-            m[blip.metric] = max(m[blip.metric], blip.value)
-            causes[blip.service][blip.metric] = causes[blip.service][blip.metric] | {"noise"}
+        dirty = {n for n in own.keys() | self._own.keys() if own.get(n) != self._own.get(n)}
+        self._own = own
+        passed = self._passed
+        todo = [self._estate.rank[n] for n in dirty]
+        heapq.heapify(todo)
+        queued, moved = set(todo), set()
+        while todo:
+            name = self.order[heapq.heappop(todo)]
+            now = self._compute(name, own.get(name, ()))
+            if now != passed.get(name):
+                passed[name] = now
+                moved.add(name)
+                for caller in self._estate.callers[name]:
+                    rank = self._estate.rank[caller]
+                    if rank not in queued:
+                        queued.add(rank)
+                        heapq.heappush(todo, rank)
+        overlaid = moved | {n for n in blips.keys() | self._blips.keys() if blips.get(n) != self._blips.get(n)}
+        self._blips = blips
+        if not overlaid:
+            return
+        metrics, causes = dict(self.metrics), dict(self.causes)
+        for name in sorted(overlaid, key=self._estate.rank.__getitem__):
+            m, c = passed[name]
+            if name in blips:
+                m, c = dict(m), dict(c)
+                for blip in blips[name]:
+                    m[blip.metric] = max(m[blip.metric], blip.value)
+                    c[blip.metric] = c[blip.metric] | {"noise"}
+            if metrics.get(name) != m or causes.get(name) != c:
+                metrics[name], causes[name] = m, c
+                self.changed.append(name)
         self.metrics, self.causes = metrics, causes
-        if not acting:
-            self._calm = (metrics, causes)
+
+    def steady_until(self) -> float:
+        """Until when observing gives what the last observation gave (no fault moves, no blip
+        starts or ends); -inf when a fault was bent or added since."""
+        return self._steady[1] if self._unbent([state.segments for state in self.faults]) else -math.inf
+
+    def _unbent(self, paths: list) -> bool:
+        """Whether the faults' paths are those of the last observation (none bent, none added)."""
+        return len(paths) == len(self._paths) and all(map(operator.is_, paths, self._paths))
+
+    def _start_calm(self) -> None:
+        """The first look starts from the estate without faults or blips, worked out once per
+        scenario (nothing changes these dicts)."""
+        estate = self._estate
+        if estate.calm is None:
+            for name in self.order:
+                self._passed[name] = self._compute(name, ())
+            estate.calm = self._passed
+        self._passed = dict(estate.calm)
+        self.metrics = {name: m for name, (m, _) in self._passed.items()}
+        self.causes = {name: c for name, (_, c) in self._passed.items()}
+        self.changed.extend(self.order)
+
+    def _compute(self, name: str, acting: tuple) -> tuple[dict, dict]:
+        """One service's metrics and their causes from its own acting faults and its dependencies."""
+        svc = self.services[name]
+        err_ok, lat_extra, traffic, cpu, mem = 1.0 - svc.error_rate, 0.0, 1.0, svc.cpu, svc.memory
+        err_by, lat_by, cpu_by, mem_by, rps_by = set(), set(), set(), set(), set()
+        for i, level in acting:
+            fault = self.faults[i].fault
+            m = fault.magnitude
+            if m.get("error_rate"):
+                err_ok *= 1.0 - level * m["error_rate"]
+                err_by.add(fault.id)
+            if m.get("latency", 1.0) != 1.0:
+                lat_extra += svc.latency_p99_ms * (m["latency"] - 1.0) * level
+                lat_by.add(fault.id)
+            if m.get("traffic", 1.0) != 1.0:
+                traffic *= 1.0 + (m["traffic"] - 1.0) * level
+                rps_by.add(fault.id)
+            if m.get("cpu"):
+                cpu += m["cpu"] * level
+                cpu_by.add(fault.id)
+            if m.get("memory"):
+                mem += m["memory"] * level
+                mem_by.add(fault.id)
+        for dep, share in self._estate.deps[name]:
+            (dm, dc), dsvc = self._passed[dep], self.services[dep]
+            extra_err = dm["error_rate"] - dsvc.error_rate
+            if extra_err > 0.0 and share > 0.0:
+                err_ok *= 1.0 - share * extra_err
+                err_by |= dc["error_rate"]
+            extra_lat = dm["latency_p99_ms"] - dsvc.latency_p99_ms
+            if extra_lat > 0.0:
+                lat_extra += extra_lat
+                lat_by |= dc["latency_p99_ms"]
+        metrics = {
+            "request_rate": svc.request_rate * traffic,
+            "error_rate": 1.0 - err_ok,
+            "latency_p99_ms": svc.latency_p99_ms + lat_extra,
+            "cpu": min(cpu, 1.0),
+            "memory": min(mem, 1.0),
+        }
+        causes = {"error_rate": err_by, "latency_p99_ms": lat_by, "cpu": cpu_by, "memory": mem_by,
+                  "request_rate": rps_by}
+        return metrics, causes
 
     def cause_of(self, service: str, metric: str) -> list[str]:
         """Fault ids behind a metric's deviation, or ``["noise"]``."""
@@ -151,6 +260,16 @@ class World:
     def impacted(self, name: str) -> bool:
         m = self.metrics[name]
         return self.services[name].breached(m["error_rate"], m["latency_p99_ms"])
+
+
+def _steady_until(segments: list, t: float) -> float:
+    """Until when a fault's level stays what it is at ``t``: ``t`` itself while it moves."""
+    for t0, l0, t1, l1 in segments:
+        if t < t0:
+            return t0
+        if t < t1 and l0 != l1:
+            return t
+    return math.inf
 
 
 def _callees_first(services: dict) -> list[str]:

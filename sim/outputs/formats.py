@@ -3,9 +3,10 @@
 ``statuspage_incident`` gives the drill's status updates as an Atlassian Statuspage
 incident object (its ``incident_updates`` newest first, as Statuspage lists them);
 ``pagerduty_events`` gives its pages as PagerDuty Events API v2 bodies (trigger,
-acknowledge, resolve), one stable ``dedup_key`` per page. Every text is marked
-``[DRILL]`` and every object names the drill, so nothing made here can pass for a real
-incident. The scenario's truth (a page's ``cause``) is never included.
+acknowledge, resolve), one stable ``dedup_key`` per page; ``alertmanager_alert`` gives
+one of its alerts as Alertmanager's API v2 takes it (``POST /api/v2/alerts``). Every text is marked
+``[DRILL]`` and every object names the drill (an alert by its ``drill`` label), so nothing
+made here can pass for a real incident. The scenario's truth (a page's ``cause``) is never included.
 """
 
 import hashlib
@@ -95,3 +96,14 @@ def chat_message(event: dict) -> dict | None:
                     if key in event)
     return {"text": f"{PREFIX}*{event['status'].capitalize()}* ({event['severity']}, {event['by']}): "
                     f"{event['summary']}{extra}"}
+
+
+def alertmanager_alert(labels: dict, annotations: dict, drill: str, starts_at: str, ends_at: str) -> dict:
+    """One alert as a ``POST /api/v2/alerts`` item: labelled ``drill="<drill>"`` so the team's routes
+    can send drill pages elsewhere, its summary marked ``[DRILL]``. While it fires, ``ends_at`` is
+    when Alertmanager may resolve it unless it is sent again (as Prometheus sets it); once
+    resolved, when it resolved."""
+    notes = {k: str(v) for k, v in annotations.items()}
+    notes["summary"] = PREFIX + notes.get("summary", labels.get("alertname", "alert"))
+    return {"labels": {**{k: str(v) for k, v in labels.items()}, "drill": drill}, "annotations": notes,
+            "startsAt": starts_at, "endsAt": ends_at}

@@ -8,11 +8,17 @@ be within its link's rate, come from no other site and carry a JSON object of va
 no larger than ``MAX_BODY`` (docs/security.md). Handlers run on the event loop, one at
 a time, so the drill is never touched by two requests at once; an accepted input is
 journaled and synced to disk by the ``LiveDrill`` before the handler answers.
+
+With the team's real tools (``sim.live.tools``), the server also answers ``/metrics``
+(the simulated world for a real Prometheus, no token: it shows what any responder's
+dashboards show) and two webhooks under the secret ``/w/<token>/``: ``alertmanager``
+(Alertmanager's webhook, version 4) and ``pagerduty`` (PagerDuty's v3 webhooks).
 """
 
 import asyncio
 import contextlib
 import functools
+import hmac
 import io
 import json
 import math
@@ -33,9 +39,13 @@ from starlette.routing import Route
 
 from ...inputs.errors import DrillError
 from ...model.incident import Result
+from .. import webhooks
+from ..metrics import CONTENT_TYPE
+from ..tools import Tools
 from .room import OUTPUTS, Room
 
 MAX_BODY = 16 * 1024  # bytes: the longest action (a 2,000-character update) fits with room to spare
+MAX_WEBHOOK = 1024 * 1024  # bytes: an Alertmanager notification of a large group
 # State-changing requests (every one is journaled) per link: this many a second on average,
 # in bursts of up to BURST seconds' worth. A person clicking as fast as they can sends a few
 # a second for a moment; a script flooding the journal is held to this.
@@ -124,9 +134,11 @@ class GroupCommit:
             self.synced = upto
 
 
-def create_app(room: Room, rate: float = RATE) -> Starlette:
-    """The ASGI app serving ``room``; each link may send ``rate`` state-changing requests a second."""
+def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> Starlette:
+    """The ASGI app serving ``room``; each link may send ``rate`` state-changing requests a second;
+    ``tools``: the team's real tools the drill is wired to (none by default)."""
     hub, commit, limit = Hub(), GroupCommit(room), RateLimit(rate)
+    tools = tools or Tools(room.folder)
     streams: dict[str, int] = {}  # open update streams per link
 
     def viewer(request: Request) -> dict:
@@ -136,8 +148,9 @@ def create_app(room: Room, rate: float = RATE) -> Starlette:
             raise Refused(403, "unknown or invalid link")
         return who
 
-    async def body(request: Request) -> dict:
-        """The JSON object a state-changing request carries, from a link ``viewer`` accepted."""
+    async def body(request: Request, most: int = MAX_BODY, signed=None) -> dict:
+        """The JSON object a state-changing request carries, from a link ``viewer`` accepted;
+        ``signed(raw, headers)`` may refuse the raw bytes (a webhook's signature) with a DrillError."""
         wait = limit.wait(request.path_params["token"])
         if wait:
             raise Refused(429, f"too many requests from this link: at most {limit.rate:g} a second",
@@ -149,16 +162,21 @@ def create_app(room: Room, rate: float = RATE) -> Starlette:
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             raise Refused(415, "the request body must be JSON, sent as content-type application/json")
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            raise Refused(413, f"request body larger than {MAX_BODY} bytes")
+        if declared is not None and (not declared.isdigit() or int(declared) > most):
+            raise Refused(413, f"request body larger than {most} bytes")
         data = b""
         try:
             async for chunk in request.stream():
                 data += chunk
-                if len(data) > MAX_BODY:
-                    raise Refused(413, f"request body larger than {MAX_BODY} bytes")
+                if len(data) > most:
+                    raise Refused(413, f"request body larger than {most} bytes")
         except ClientDisconnect:
             raise Refused(400, "the client hung up before sending the whole body") from None
+        if signed is not None:
+            try:
+                signed(data, request.headers)
+            except DrillError as exc:
+                raise Refused(401, str(exc)) from None
         try:
             parsed = json.loads(data or b"{}")
         except (ValueError, RecursionError):  # not JSON, not UTF-8, a number too long, nested too deep
@@ -206,9 +224,16 @@ def create_app(room: Room, rate: float = RATE) -> Starlette:
 
     # -- what everyone sees --
 
+    def seen(who: dict, cursor=None) -> tuple[dict, dict]:
+        """``room.view``, and for the facilitator the real tools' health."""
+        payload, cursor = room.view(who, cursor)
+        if who.get("facilitator"):
+            payload["tools"] = tools_view()
+        return payload, cursor
+
     @endpoint
     async def state(request):
-        return JSONResponse(room.view(viewer(request))[0])
+        return JSONResponse(seen(viewer(request))[0])
 
     @endpoint
     async def stream(request):
@@ -222,7 +247,7 @@ def create_app(room: Room, rate: float = RATE) -> Starlette:
             cursor = None
             try:
                 while room.who(token) is not None:  # a revoked link's open pages stop here
-                    payload, cursor = room.view(who, cursor)
+                    payload, cursor = seen(who, cursor)
                     yield f"data: {json.dumps(payload, separators=(',', ':'))}\n\n"
                     await hub.wait(KEEPALIVE)
             finally:
@@ -288,6 +313,7 @@ def create_app(room: Room, rate: float = RATE) -> Starlette:
     @control(before_start=True)
     def start(data):
         room.start()
+        tools.attach(room.live)
         return done()
 
     @control
@@ -335,8 +361,40 @@ def create_app(room: Room, rate: float = RATE) -> Starlette:
         return Response(buffer.getvalue(), media_type="application/zip",
                         headers={"content-disposition": f'attachment; filename="{room.scenario.name}-drill.zip"'})
 
+    # -- the team's real tools --
+
+    def tools_view() -> dict:
+        return {"endpoints": tools.health(), "metrics": tools.metrics,
+                "pages_from": room.state.get("extra", {}).get("pages", "drill")}
+
+    async def metrics(request):
+        exposition = tools.exporter.exposition() if tools.exporter else b""
+        return Response(exposition, media_type=CONTENT_TYPE)
+
+    def webhook(read, deliver, signed=None):
+        """An inbound webhook: its token checked (and its signature by ``signed``), its body read by
+        ``read``, handed to ``deliver``."""
+        @endpoint
+        async def handle(request: Request):
+            if not hmac.compare_digest(request.path_params["token"].encode(), tools.token.encode()):
+                raise Refused(403, "unknown or invalid link")
+            data = await body(request, MAX_WEBHOOK, signed)
+            try:
+                parsed = read(data)
+            except DrillError as exc:
+                raise Refused(400, str(exc)) from None
+            if room.live is None:
+                raise Refused(503, "the drill has not started yet", {"retry-after": "5"})
+            result = deliver(parsed)
+            await commit.durable()
+            hub.notify()
+            return JSONResponse({"ok": result.ok, "reason": result.reason}, status_code=200 if result.ok else 409)
+        return handle
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        if room.live is not None:  # resumed: what the replay logged was sent before
+            tools.attach(room.live)
         card = room.tick()
         if card is not None:  # resumed after the end: the outputs may not have been written
             room.finish(card)
@@ -344,6 +402,7 @@ def create_app(room: Room, rate: float = RATE) -> Starlette:
             tasks.start_soon(_ticking, room, hub)
             yield
             tasks.cancel_scope.cancel()
+        tools.close()
 
     routes = []
     for name, function in (("state", state), ("stream", stream)):
@@ -357,6 +416,11 @@ def create_app(room: Room, rate: float = RATE) -> Starlette:
     routes += [Route(f"/{kind}/{{token:str}}", page, methods=["GET"]) for kind in PAGES]
     routes += [Route(f"/{kind}/{{token:str}}/", page, methods=["GET"]) for kind in PAGES]
     routes += [Route(f"/{kind}/{{token:str}}/{{name:str}}", asset, methods=["GET"]) for kind in PAGES]
+    inbound = {"alertmanager": webhook(webhooks.alertmanager_notification, lambda n: room.live.notified(n)),
+               "pagerduty": webhook(webhooks.pagerduty_event, tools.pagerduty, tools.pagerduty_signed)}
+    routes += [Route(f"/w/{{token:str}}/{name}", function, methods=["POST"]) for name, function in inbound.items()]
+    if tools.metrics:
+        routes.append(Route("/metrics", metrics, methods=["GET"]))
     return _secured(Starlette(routes=routes, lifespan=lifespan))
 
 
@@ -388,10 +452,10 @@ def _secured(app):
     return wrapped
 
 
-def serve(room: Room, host: str, port: int, rate: float = RATE) -> None:
+def serve(room: Room, host: str, port: int, rate: float = RATE, tools: Tools | None = None) -> None:
     """Run the server until interrupted."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(create_app(room, rate), host=host, port=port, log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(create_app(room, rate, tools), host=host, port=port, log_level="warning",
                                            access_log=False, timeout_graceful_shutdown=2))
     server.run()

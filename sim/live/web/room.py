@@ -101,9 +101,11 @@ class Room:
 
     @classmethod
     def create(cls, folder, scenario_file, process_file=None, roster_file=None, *, seed: int = 0,
-               speed: float = 1.0, seats: list[dict] = (), plan: dict | None = None) -> "Room":
+               speed: float = 1.0, seats: list[dict] = (), plan: dict | None = None,
+               extra: dict | None = None) -> "Room":
         """A room in ``folder``; ``plan`` (``{"plan": "2026-Q4", "entry": 3, "shadows": {...}}``)
-        names the quarter plan entry the drill carries out, for the drill store."""
+        names the quarter plan entry the drill carries out, for the drill store; ``extra`` is the
+        drill's manifest's (``{"pages": "alertmanager"}``: pages come from the team's Alertmanager)."""
         folder = Path(folder)
         if (folder / ROOM).exists() or (folder / MANIFEST).exists():
             raise DrillError(f"{folder} already holds a drill: resume it with --resume {folder}, or choose another folder")
@@ -114,7 +116,7 @@ class Room:
                 raise DrillError(f"{path}: no such file")
         state = {"version": 1, "facilitator": new_token(), "seed": seed, "speed": speed, "bots": True,
                  "files": {k: str(Path(v).resolve()) for k, v in files.items() if v is not None}, "seats": [],
-                 "plan": plan}
+                 "plan": plan, "extra": extra or {}}
         room = cls(folder, state)
         config.load_roster(roster_file, room.process)  # fail now, not at the start, on a bad file
         try:
@@ -235,7 +237,7 @@ class Room:
         files = self.state["files"]
         self.live = LiveDrill.create(self.folder, files["scenario"], files.get("process"), files.get("roster"),
                                      seed=self.state["seed"], speed=self.state["speed"], players=players,
-                                     bots=self.state["bots"])
+                                     bots=self.state["bots"], extra=self.state.get("extra"))
         self.live.sync_each = False  # the server syncs before it answers (app.GroupCommit)
 
     # -- the clock (called by the server on every tick) --

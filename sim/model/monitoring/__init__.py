@@ -34,3 +34,13 @@ class Monitoring:
         self.oncall, self.pages, self.alerts = oncall, self.pager.pages, self.rules.alerts
         self.firing = self.rules.firing
         self.pages_for, self.acknowledge = self.pager.pages_for, self.pager.acknowledge
+
+    def page_from_outside(self) -> None:
+        """Pages come from the team's own Alertmanager (``notified``), not from this model's
+        routing: the drill's alerts still fire, but page nobody by themselves."""
+        self.rules.notify = lambda alert: None
+
+    def notified(self, receiver: str, key: str, alerts: list) -> None:
+        """A notification from outside: ``receiver``'s group ``key`` has these firing alerts
+        (none: it resolved); each alert has ``labels``, ``cause`` and ``summary()``."""
+        self.pager.notify(receiver, key, alerts)

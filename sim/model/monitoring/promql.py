@@ -502,15 +502,18 @@ def _compile_call(node, store):
             end = t - sel.offset
             start = end - rng
             out, bounds = [], {}
+            memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
             for series in sel.current():
                 times = series.times
                 span = bounds.get(id(times))  # scraped series share their times: one search for all
                 if span is None:
                     span = bounds[id(times)] = series.span(start, end)
-                ts, vs_ = series.window(*span)
-                if not vs_:
-                    continue
-                v = f(ts, vs_, start, end, rng)
+                key = (name, id(series), start, end, span)
+                if key in memo:
+                    v = memo[key]
+                else:
+                    ts, vs_ = series.window(*span)
+                    v = memo[key] = f(ts, vs_, start, end, rng) if vs_ else None
                 if v is not None:
                     out.append((series.key if keep else _drop_name(series.key), v))
             return out

@@ -34,7 +34,7 @@ _SHOWS = {"http_requests_total": ("error_rate", "request_rate"), "up": ("error_r
 _ALL = ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")
 
 
-@dataclass
+@dataclass(slots=True)
 class Alert:
     rule: AlertRule
     labels: dict
@@ -213,16 +213,39 @@ def _active(groups: tuple, services: dict) -> list[list[bool]]:
     return active
 
 
+_LABELLED: dict[int, tuple] = {}
+
+
+def _labelled_rules(rules: tuple) -> tuple[list[tuple[dict, str]], dict[str, list[int]]]:
+    """Each shorthand rule's alert labels and fingerprint, and each service's rules (indexes),
+    worked out once per scenario (speed: a hash per rule adds up in an estate of hundreds)."""
+    cached = _LABELLED.get(id(rules)) if isinstance(rules, tuple) else None  # a list may change: not kept
+    if cached is None or cached[0] is not rules:
+        labelled, watching = [], {}
+        for i, rule in enumerate(rules):
+            labels = {"alertname": rule.name, "service": rule.service, **rule.labels}
+            labelled.append((labels, fingerprint(labels)))
+            watching.setdefault(rule.service, []).append(i)
+        if len(_LABELLED) > 256:
+            _LABELLED.clear()
+        cached = _LABELLED[id(rules)] = (rules, (labelled, watching))
+    return cached[1]
+
+
 class Rules:
     """Every alert of one drill's rules, evaluated against the world's latest scrape."""
 
     def __init__(self, env, log, world, rules, notify, groups=(), evaluation_interval: float = 15.0):
         self.env, self.log, self.world, self.notify = env, log, world, notify
-        self.shorthand = []
-        for rule in rules:
-            labels = {"alertname": rule.name, "service": rule.service, **rule.labels}
-            self.shorthand.append(Alert(rule, labels, fingerprint(labels)))
+        labelled, self._watching = _labelled_rules(rules)  # and service -> its shorthand alerts (indexes)
+        self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, labelled)]
+        self._unsettled: set[int] = set()  # shorthand alerts pending or held by keep_firing_for
+        self._fresh: bool | None = None  # whether the last evaluation had a fresh scrape
+        self._seen = len(world.changed)  # where in the world's list of changes the last evaluation stopped
+        self._firing: list | None = None  # firing(), until an alert fires or resolves
         self.alerts = list(self.shorthand)  # and every Prometheus rule's alert, as its series first appears
+        self._place = {id(alert): i for i, alert in enumerate(self.alerts)}  # an alert's index in alerts
+        self._fired: set[int] = set()  # indexes of the firing alerts
         self.store = Store(world.services)
         self.groups = []
         for group, keep in zip(groups, _active(groups, world.services)):
@@ -231,6 +254,7 @@ class Rules:
             for c in compiled:
                 for matches, name in zip(c.selectors, c.names):
                     self.store.want(matches, name)
+        self._prometheus = any(compiled for _, compiled in self.groups)  # Prometheus rules to evaluate
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
         self.scraped_at: float | None = None
@@ -253,22 +277,60 @@ class Rules:
                     self._evaluate(rule, now)
 
     def _shorthand(self, now: float) -> None:
-        metrics = self.world.metrics
+        """Check the alerts whose service's metrics changed since the last evaluation, and those
+        still on their way (pending, or held by ``keep_firing_for``): any other alert's condition
+        holds as it did and its state stays, as Prometheus would find at this evaluation."""
+        metrics, world = self.world.metrics, self.world
         # Prometheus's lookback: a scrape more than 5 minutes old is no sample at all
         fresh = self.scraped_at is not None and now - self.scraped_at <= LOOKBACK
-        for alert in self.shorthand:
+        if fresh != self._fresh:
+            due = range(len(self.shorthand))
+        elif not self._unsettled and len(world.changed) == self._seen:
+            return
+        else:
+            due = set(self._unsettled)
+            for name in world.changed[self._seen:]:
+                due.update(self._watching.get(name, ()))
+            due = sorted(due)
+        self._fresh, self._seen = fresh, len(world.changed)
+        for i in due:
+            alert = self.shorthand[i]
             rule = alert.rule
             value = metrics[rule.service][rule.metric]
             holds = fresh and _OPS[rule.op](value, rule.threshold)
             alert.value = value
             state = alert.state
             if (state == "inactive" and not holds) or (state == "firing" and holds and alert.keep_since is None):
-                continue  # speed: nothing changes, as for nearly every alert at nearly every evaluation
+                self._unsettled.discard(i)
+                continue  # nothing changes, as for nearly every alert at nearly every evaluation
             self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
                              lambda: self.world.cause_of(rule.service, rule.metric))
+            if alert.state == "pending" or alert.keep_since is not None:
+                self._unsettled.add(i)
+            else:
+                self._unsettled.discard(i)
+
+    def idle_until(self) -> float:
+        """Until when evaluations change nothing, the world's metrics staying as they are: until a
+        tick before the first ``for`` or ``keep_firing_for`` deadline (a tick early, so the
+        deadline's own tick is evaluated however its sum rounds); -inf with Prometheus rules,
+        whose windows move at every evaluation."""
+        if self._prometheus:
+            return -math.inf
+        until = math.inf
+        for i in self._unsettled:
+            alert = self.shorthand[i]
+            if alert.state == "pending":
+                until = min(until, alert.since + alert.rule.for_s)
+            if alert.keep_since is not None:
+                until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
+        return until - self.evaluation_interval
 
     def _transition(self, alert: Alert, taken: list[str], cause) -> None:
         for kind in taken:
+            if kind != "pending":
+                self._firing = None
+                (self._fired.add if kind == "firing" else self._fired.discard)(self._place[id(alert)])
             if kind != "resolved":
                 alert.cause = cause()
             self.log.emit(f"alert.{kind}", **alert.describe())
@@ -304,6 +366,7 @@ class Rules:
                                      {k: v for k, v in labels.items() if k != "alertname"}, rule.annotations,
                                      rule.keep_firing_for_s)
                 alert = compiled.alerts[fp] = Alert(instance, labels, fp)
+                self._place[id(alert)] = len(self.alerts)
                 self.alerts.append(alert)
             alert.value = value
             alert.rendered = {k: render(v, series, value) for k, v in rule.annotations.items()}
@@ -322,5 +385,7 @@ class Rules:
     def firing(self) -> list[Alert]:
         """Firing alerts about a service of the drill (a rule's alert without a ``service`` label
         pages, but names no dashboard to look at)."""
-        services = self.world.services
-        return [a for a in self.alerts if a.state == "firing" and a.rule.service in services]
+        if self._firing is None:  # worked out again only after an alert fired or resolved
+            services, alerts = self.world.services, self.alerts
+            self._firing = [alerts[i] for i in sorted(self._fired) if alerts[i].rule.service in services]
+        return list(self._firing)

@@ -107,6 +107,7 @@ class Store:
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
         self._metrics, self._dt, self._steps = None, None, []
+        self._ranges_at, self._ranges = None, {}
 
     @property
     def available(self) -> list:
@@ -119,6 +120,13 @@ class Store:
     def exported(self, name: str | None) -> list:
         """The catalog's entries named ``name`` (all of them for a selector without a name)."""
         return self.available if name is None else (self.available and self.by_name.get(name, []))
+
+    def ranges_at(self, t: float) -> dict:
+        """Range function results worked out at evaluation time ``t``, by function, series, range and
+        sample span (a span grows when a recording rule adds a sample, so a reused result is exact)."""
+        if self._ranges_at != t:
+            self._ranges_at, self._ranges = t, {}
+        return self._ranges
 
     def want(self, matches, name: str | None) -> None:
         """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""

@@ -116,6 +116,11 @@ const Drill = (() => {
     "fault.returned": (e) => `FAULT ${e.fault} returns (band-aid wore off)`,
     "impact.started": (e) => `Customer impact begins on ${e.service}`,
     "impact.ended": (e) => `Customer impact on ${e.service} ends`,
+    "notification.received": (e) => `Alertmanager notifies ${e.receiver}: ` +
+      [e.firing.length ? `firing ${e.firing.join(", ")}` : "", e.resolved.length ? `resolved ${e.resolved.join(", ")}` : ""]
+        .filter(Boolean).join("; "),
+    "outbound.failing": (e) => `TOOLS ${e.endpoint} is failing (${e.error}): retrying`,
+    "outbound.recovered": (e) => `TOOLS ${e.endpoint} answers again`,
   };
   const STYLE = { "update.posted": "update", "action.rejected": "rejected", "stakeholder.asked": "asked",
     "channel.message": "said", "task.asked": "task" };

@@ -63,6 +63,7 @@
       el("a", { href: "api/report.md", download: "report.md" }, el("button", { type: "button" }, "Download report.md")), " ",
       el("a", { href: "api/report.zip" }, el("button", { type: "button", class: "primary" }, "Download all outputs (zip)"))) : null;
     scorecard("scorecard", s.score, [downloads, s.score ? debrief(s.score) : null]);
+    tools(s.tools);
   }
 
   // Who is here: opened their link, has a page open now, last acted when (simulated time).
@@ -102,6 +103,25 @@
         score.debrief.map(([when, what, why]) => el("tr", {}, el("td", {}, when), el("td", {}, what), el("td", {}, why)))),
       Object.entries(score.people || {}).map(([name, steps]) => el("div", {}, el("h2", { class: "gap" }, `${name}: next time`),
         el("ul", {}, steps.map((step) => el("li", {}, step))))));
+  }
+
+  // The team's real tools: each endpoint's health, and a warning while one fails (the drill goes on).
+  function tools(t) {
+    const endpoints = Object.entries((t && t.endpoints) || {});
+    const shown = endpoints.length || (t && (t.metrics || t.pages_from !== "drill"));
+    document.getElementById("tools-panel").classList.toggle("hidden", !shown);
+    if (!shown) return;
+    const failing = endpoints.filter(([, e]) => !e.ok);
+    const warning = document.getElementById("tools-warning");
+    warning.classList.toggle("hidden", !failing.length);
+    warning.textContent = failing.map(([name, e]) =>
+      `${name} is failing (${e.last_error}): retrying with backoff; the drill goes on.`).join(" ");
+    fill("tools",
+      endpoints.map(([name, e]) => el("li", {},
+        el("span", { class: `badge ${e.ok ? "ok" : "failing"}` }, e.ok ? "ok" : "failing"), " ",
+        el("strong", {}, name), ` ${e.url} - ${e.sent} sent, ${e.pending} waiting, ${e.failed} given up`)),
+      t.metrics ? el("li", {}, el("strong", {}, "metrics"), " /metrics for Prometheus") : null,
+      t.pages_from !== "drill" ? el("li", {}, el("strong", {}, "pages"), ` from ${t.pages_from} (webhook)`) : null);
   }
 
   document.getElementById("seat-form").onsubmit = (event) => {

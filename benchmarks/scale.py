@@ -1,0 +1,147 @@
+"""Drill cost against the size of the estate: generated topologies of 10 to 500 services.
+
+    python benchmarks/scale.py [--sizes 10,20,50,100,200,500] [--seconds 2] [--rounds 3] [--spread 1.0]
+    python benchmarks/scale.py --reference [--drills 300]
+
+Each size is a generated DAG of services (service i calls 2i+1 and 2i+2, and every
+third also calls 2i+3, so callees are shared), two shorthand rules per service (error
+ratio above 5 % for 2 m, p99 above twice its baseline for 5 m), one bad deploy at the
+deepest leaf, default bots; each drill is simulated and scored, as `drill compare` does.
+It prints ms per drill, drills per second, events per drill (what happens: alerts,
+notifications, pages, actions), CPU microseconds per event and how many services the
+fault reaches (the services whose metrics change), then the fitted exponent of time
+against services (the slope of log ms/drill on log services, least squares): 1 is
+linear in the estate, 0 is flat. ``--spread`` sets every dependency's error spread.
+
+``--reference`` measures the README's default `drill run` scenario (checkout-config-push)
+instead: drills per second on one core, simulated and scored, without and with the metric
+samples kept for plots. Times are the process's CPU time (one core), which other work on a
+shared machine disturbs less than wall time does, and each figure is the fastest of ``--rounds``
+rounds; quote `uptime` with the figures all the same.
+"""
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # measure this checkout's engine, not whichever one is installed
+
+from sim import load_scenario, run_drill, score  # noqa: E402
+from sim.inputs.config import Process  # noqa: E402
+REFERENCE = REPO / "scenarios" / "checkout-config-push.yaml"
+
+
+def callees(i: int, n: int) -> list[int]:
+    wanted = [2 * i + 1, 2 * i + 2] + ([2 * i + 3] if i % 3 == 0 else [])
+    return [c for c in wanted if c < n]
+
+
+def estate(n: int, spread: float = 1.0) -> str:
+    """A scenario of ``n`` services, two rules each, and a bad deploy at the last (a leaf)."""
+    name = [f"svc{i:03d}" for i in range(n)]
+    leaf = name[-1]
+    lines = ["name: scale-" + str(n), "title: A bad deploy in an estate of " + str(n) + " services",
+             "start: 2026-05-12T09:55:00Z", "horizon: 3h", "services:"]
+    for i in range(n):
+        deps = [name[c] for c in callees(i, n)]
+        lines.append(f"  {name[i]}:")
+        lines.append(f"    team: team{i % 20:02d}")
+        if deps:
+            if spread == 1.0:
+                lines.append(f"    depends_on: [{', '.join(deps)}]")
+            else:
+                lines.append("    depends_on: [" + ", ".join(f"{{service: {d}, spread: {spread}}}" for d in deps) + "]")
+        if i == 0:
+            lines += ["    customer_facing: true", "    critical: true", "    revenue_per_min: 1000"]
+        lines += [f"    request_rate: {100 + 7 * i % 300}", "    error_rate: 0.05%", f"    latency_p99_ms: {100 + 13 * i % 400}"]
+    lines += ["faults:", f"  - id: {leaf}-deploy", "    kind: bad_deploy", f"    service: {leaf}", "    at: 5m",
+              "    magnitude: {error_rate: 20%, latency: 1.5}", "    ramp: 1m", "    recovery: 5m",
+              f"    description: {leaf} v2 throws on a field older clients send", "    findings:",
+              f"      - service: {leaf}", "        after: 5m",
+              f"        text: Errors began with the {leaf} v2 rollout; v1 ran clean", "        root_cause: true",
+              "        suggests: rollback", "alerts:"]
+    for i in range(n):
+        p99 = 100 + 13 * i % 400
+        lines += [f"  - alert: {name[i].title()}Errors", f"    expr: 'error_rate{{service=\"{name[i]}\"}} > 0.05'",
+                  "    for: 2m", f"    labels: {{severity: critical, team: team{i % 20:02d}}}",
+                  f"  - alert: {name[i].title()}Slow", f"    expr: 'latency_p99_ms{{service=\"{name[i]}\"}} > {2 * p99}'",
+                  "    for: 5m", f"    labels: {{severity: warning, team: team{i % 20:02d}}}"]
+    lines += ["truth:", "  severity: SEV1", f"  root_cause: {leaf} v2 shipped a serialization bug",
+              f"  teams_needed: [team{(n - 1) % 20:02d}]", f"  fix: rollback {leaf}"]
+    return "\n".join(lines) + "\n"
+
+
+def reach(n: int) -> int:
+    """How many services a fault at the last one reaches (itself and every transitive caller)."""
+    callers = {i: [j for j in range(n) if i in callees(j, n)] for i in range(n)}
+    seen, todo = {n - 1}, [n - 1]
+    while todo:
+        for j in callers[todo.pop()]:
+            if j not in seen:
+                seen.add(j)
+                todo.append(j)
+    return len(seen)
+
+
+def timed(scenario, process, seconds: float, least: int, samples: bool = False, rounds: int = 3) -> tuple[float, float, int]:
+    """Drills of seeds 0, 1, ... until ``seconds`` passed (at least ``least``), in ``rounds`` rounds:
+    the fastest round's ms per drill (as timeit: the round least disturbed), events per drill, drills."""
+    run_drill(scenario, process, seed=10_000, samples=samples)  # warm caches and imports
+    best = math.inf
+    for _ in range(rounds):
+        started, events, drills = time.process_time(), 0, 0
+        while drills < least or time.process_time() - started < seconds:
+            result = run_drill(scenario, process, seed=drills, samples=samples)
+            score(result.events, scenario, process)
+            events += len(result.events)
+            drills += 1
+        best = min(best, 1000 * (time.process_time() - started) / drills)
+    return best, events / drills, drills
+
+
+def slope(xs, ys) -> float:
+    lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,20,50,100,200,500")
+    parser.add_argument("--seconds", type=float, default=2.0, help="time spent per size (at least --least drills)")
+    parser.add_argument("--least", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="measure this many times, keep the fastest")
+    parser.add_argument("--spread", type=float, default=1.0)
+    parser.add_argument("--reference", action="store_true", help="the reference scenario's drills per second")
+    parser.add_argument("--drills", type=int, default=300, help="drills of the reference scenario")
+    args = parser.parse_args()
+    process = Process()
+    if args.reference:
+        scenario = load_scenario(REFERENCE)
+        for samples in (False, True):
+            ms, events, n = timed(scenario, process, 0.0, args.drills, samples, args.rounds)
+            print(f"reference {'with samples' if samples else 'simulate+score'}: {1000 / ms:7.1f} drills/s "
+                  f"({ms:.2f} ms/drill, {events:.0f} events/drill, {n} drills)", flush=True)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"{'services':>8} {'rules':>6} {'reached':>7} {'ms/drill':>9} {'drills/s':>9} {'events/drill':>12} "
+          f"{'us/event':>8} {'drills':>6}")
+    measured = []
+    with tempfile.TemporaryDirectory() as folder:
+        for n in sizes:
+            path = Path(folder) / f"scale-{n}.yaml"
+            path.write_text(estate(n, args.spread))
+            ms, events, drills = timed(load_scenario(path), process, args.seconds, args.least, rounds=args.rounds)
+            measured.append((n, ms))
+            print(f"{n:>8} {2 * n:>6} {reach(n):>7} {ms:>9.1f} {1000 / ms:>9.1f} {events:>12.0f} "
+                  f"{1000 * ms / events:>8.1f} {drills:>6}", flush=True)
+    if len(measured) > 1:
+        print(f"fitted exponent (log ms/drill on log services): {slope(*zip(*measured)):.2f}")
+
+
+if __name__ == "__main__":
+    main()
