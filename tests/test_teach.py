@@ -20,7 +20,7 @@ from sim.model.engine import Drill
 from sim.outputs import coaching, report
 from sim.outputs.scoring import score
 
-from .conftest import DATA, SCENARIOS, paused_drill
+from .conftest import DATA, SCENARIOS, paused_drill, still_file
 
 TINY = load_scenario(DATA / "tiny.yaml")
 CAST = """
@@ -142,8 +142,9 @@ def directed(tmp_path_factory):
     """kim takes IC at the declaration, staffs ops (dana) and comms (alex), asks dana to
     investigate the gateway and alex to page payments, asks dana how it goes, posts an update;
     then, once dana has proposed the rollback, asks her to apply it."""
-    live = paused_drill(tmp_path_factory.mktemp("directed"), SCENARIOS / "checkout-config-push.yaml", seed=1,
-                        players=[{"name": "kim", "as": "ic"}])
+    # The nominal story (nothing drawn, nobody reporting it), so the bots' timings can be worked out.
+    story = still_file(tmp_path_factory.mktemp("story"))
+    live = paused_drill(tmp_path_factory.mktemp("directed"), story, seed=1, players=[{"name": "kim", "as": "ic"}])
     t = 0
     while live.drill.incident.roles.get("ic") != "kim":
         t += 30
@@ -204,9 +205,12 @@ def test_the_bot_comms_lead_builds_on_the_ic_update(directed):
     updates = [e for e in live.drill.log.events if e["kind"] == "update.posted"]
     kims = next(e for e in updates if e["by"] == "kim")
     after = next(e for e in updates if e["by"] == "alex" and e["t"] > kims["t"])
-    assert after["summary"].startswith(f"Following kim's update at {kims['at'][11:16]} (Checkout fails 15%; dana is on "
-                                       "the gateway). Since then: checkout: Checkout errors are payment authorisation failures; "
-                                       "calls to payment-gateway time out; payment-gateway: A config push at 14:45")
+    # Between the two, the only finding is dana's on checkout (the gateway's config push comes later).
+    found = [e["text"] for e in live.drill.log.events if e["kind"] == "finding" and kims["t"] < e["t"] < after["t"]]
+    assert found == ["Checkout errors are payment authorisation failures; calls to payment-gateway time out"]
+    assert after["summary"] == (f"Following kim's update at {kims['at'][11:16]} (Checkout fails 15%; dana is on "
+                                "the gateway). Since then: checkout: Checkout errors are payment authorisation "
+                                "failures; calls to payment-gateway time out.")
 
 
 def test_a_live_drill_is_held_today_its_channel_says_so(directed):
