@@ -27,13 +27,15 @@ START = dt.datetime(2026, 4, 20, 14, 0, tzinfo=dt.timezone.utc)  # a Monday
 
 @dataclass
 class FakeAlert:
-    """What routing relies on of an alert: labels, fingerprint, state, since (and cause for pages)."""
+    """What routing relies on of an alert: labels, fingerprint, state, since (and cause and
+    annotations, for the runbook links, for pages)."""
 
     labels: dict
     state: str = "inactive"
     since: float = 0.0
     cause: list = field(default_factory=lambda: ["f"])
     value: float = 0.0
+    annotations: dict = field(default_factory=dict)
 
     @property
     def fingerprint(self):

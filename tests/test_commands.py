@@ -108,7 +108,7 @@ def test_help_lists_every_command_and_shows_one_with_examples():
 
 @pytest.mark.parametrize("text, expected", [
     ("dec", ("dec", ["declare"])),
-    ("s", ("s", ["severity", "standdown", "status", "speed"])),
+    ("s", ("s", ["severity", "say", "standdown", "status", "speed"])),
     ("assign ", ("", ["ic", "comms", "ops"])),
     ("assign comms s", ("s", ["sam"])),
     ("declare SEV2 ", ("", ["storefront", "checkout", "payment-gateway"])),

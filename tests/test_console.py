@@ -1,5 +1,6 @@
 """``drill live`` through a pseudo-terminal: a person plays a whole drill at 200x."""
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -11,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
-from sim.live.commands import parse_command
+from sim.inputs.units import weekday
+from sim.live.commands import business_days_after, parse_command
 from sim.live.console import seen, toolbar
 from sim.live.drill import LiveDrill
 from sim.outputs.scoring import next_update_due
@@ -45,6 +47,8 @@ def say(child, line, expect):
 @pytest.mark.skipif(DRILL is None, reason="the drill command is not installed")
 def test_a_whole_drill_at_the_terminal(tmp_path):
     out = tmp_path / "drill"
+    # A live drill is held today: the postmortem goes on the third business day from now.
+    booked = business_days_after(dt.datetime.now(dt.UTC).date(), 3)[-1]
     with terminal("--name", "ana", "--speed", "200", "--seed", "4", "--out", str(out)) as child:
         child.expect("You are ana \\(primary on-call\\)")
         # Stop the clock while trying the console out; the page comes at 14:47:45.
@@ -54,31 +58,43 @@ def test_a_whole_drill_at_the_terminal(tmp_path):
         say(child, "help", "postmortem DATE +schedule the postmortem")
         say(child, "resume", "running at x200")
         child.expect("PAGE +P1 \\(high urgency\\): checkout error rate > 5%")
+        child.expect("runbook: https://runbooks.example.com/checkout/high-error-rate")
         say(child, "ack", "P1 acknowledged by you")
+        say(child, "changes", "config +payment-gateway +Config push to payment-gateway")
+        say(child, "runbook", "CheckoutHighErrorRate   https://runbooks.example.com/checkout/high-error-rate")
+        child.expect("3. Check the change log")
         say(child, "dashboard checkout", "error rate +now 1\\d\\.\\d\\d%")
         say(child, 'declare SEV1 checkout "Checkout errors at 15%"', "SEV1 on checkout declared by you: Checkout errors at 15%")
         say(child, "assign comms sam", "sam is Communications Lead \\(assigned by ana\\)")
         say(child, "assign ops lee", "lee is Operations Lead \\(assigned by ana\\)")
         say(child, "assign ops nobody", "rejected: 'nobody' is not taking part in this drill")
         say(child, "page checkout,payments", "ana pages the checkout and payments teams")
+        say(child, "ask lee investigate payment-gateway", "ASK +you ask lee to investigate payment-gateway \\(T1\\)")
+        say(child, 'say "lee, how is it going?"', "CHANNEL +you: lee, how is it going\\?")
         say(child, 'update investigating "Errors at 15%, rolling back the gateway" next=+30m',
             "UPDATE +\\[investigating\\] you: Errors at 15%, rolling back the gateway  \\(next update")
         say(child, "mitigate rollback payment-gateway", "ana applies rollback to payment-gateway")
-        say(child, "resolve", "Incident resolved by ana")
-        say(child, "postmortem 2026-04-23", "Postmortem scheduled for Thu 2026-04-23")
+        say(child, "resolve", "rejected: not resolved: alerts still firing \\(CheckoutHighErrorRate\\)")
+        child.expect("to resolve anyway: resolve confirm=yes")
+        say(child, "resolve confirm=yes", "Incident resolved by ana \\(confirmed over alerts still firing")
+        say(child, f"postmortem {booked}", f"Postmortem scheduled for {weekday(booked)} {booked}")
         child.expect("The drill has ended \\(closed\\)")
         child.expect("Score: \\d+\\.\\d / 100")
         child.expect("ana's own duties")
         child.expect("Roles assigned +comms -> sam")
-        child.expect("Wrote events.jsonl, score.json, report.md, timeline.png")
+        child.expect("Wrote events.jsonl, score.json, report.md, timeline.png, debrief.md")
     card = json.loads((out / "score.json").read_text())
-    assert card["metrics"]["declared_severity"] == "SEV1" and card["metrics"]["postmortem_date"] == "2026-04-23"
+    assert card["metrics"]["declared_severity"] == "SEV1" and card["metrics"]["postmortem_date"] == booked
     assert card["metrics"]["teams_paged"] == ["checkout", "payments"]
     ana = card["people"]["ana"]
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert [(a["role"], a["who"]) for a in ana["roles_assigned"]] == [("comms", "sam"), ("ops", "lee")]
     assert ana["severity_decisions"][0]["to"] == "SEV1" and ana["severity_decisions"][0]["right"] is True
-    assert (ana["mitigations"], ana["hands_off_as_ic"], ana["actions_rejected"]) == (1, False, 2)
-    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    # rejected: resolve before the declaration, assign ops nobody, resolve over the firing alert
+    assert (ana["mitigations"], ana["hands_off_as_ic"], ana["actions_rejected"]) == (1, False, 3)
+    assert ana["next_steps"][0].startswith("As IC you did 1 investigation(s) or mitigation(s) yourself")
+    assert any(e["kind"] == "task.asked" and e["who"] == "lee" for e in events)
+    assert "| When | What happened | Truth |" in (out / "debrief.md").read_text()
     assert events[-1]["kind"] == "drill.ended"
     # Every command was journaled at its moment: replaying the folder gives the same drill.
     assert LiveDrill.open(out).result.jsonl() == (out / "events.jsonl").read_text()
@@ -114,7 +130,7 @@ def test_the_toolbar_shows_clock_incident_roles_and_the_update_cadence(tmp_path)
     live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
     live.advance(until=700)
     # The initial summary is due 5 min after the declaration (14:50 + 5m).
-    assert bar() == (" 14:51:40 UTC  PAUSED | SEV2 open #inc-2026-04-20-checkout | ic ana  comms -  ops -\n"
+    assert bar() == (f" 14:51:40 UTC  PAUSED | SEV2 open #inc-{live.scenario.start.date()}-checkout | ic ana  comms -  ops -\n"
                      " no update yet, next due 14:55 (in 3m20s) | you: ana (ic) | help")
     live.act(parse_command("update investigating Looking into it next=+30m", "ana", now=live.now))
     # The update promised the next one by 15:21:40, but the bar shows the deadline the cadence is
@@ -144,12 +160,13 @@ def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
     assert lines[:5] == [
         "ALERT    checkout error rate > 5% (critical) is firing",
         "ALERT    payment-gateway error rate > 5% (warning) is firing",
-        "PAGE     P1 (high urgency): checkout error rate > 5%   -> type: ack",
+        ("PAGE     P1 (high urgency): checkout error rate > 5%   -> type: ack\n"
+         "         runbook: https://runbooks.example.com/checkout/high-error-rate"),  # the alert's runbook_url
         "PAGE     P2 (low urgency): payment-gateway error rate > 5%   -> type: ack",
         "PAGE     P1 not acknowledged by you: escalated to lee",
     ]
     declared = next(e for e in events if e["kind"] == "incident.declared")
-    assert seen(declared, "lee") == ("channel", "CHANNEL  #inc-2026-04-20-checkout opened: SEV1 on checkout declared by you: "
+    assert seen(declared, "lee") == ("channel", f"CHANNEL  #inc-{live.scenario.start.date()}-checkout opened: SEV1 on checkout declared by you: "
                                                 + "checkout is degraded and customers are affected")
 
 

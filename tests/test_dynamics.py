@@ -13,7 +13,7 @@ import pytest
 
 from sim import load_scenario, run_drill, score
 from sim.inputs.config import LogNormal, Process, Script
-from sim.inputs.dynamics import Dynamics, Report
+from sim.inputs.dynamics import Report
 from sim.inputs.errors import DrillError
 from sim.model.engine import Drill
 from sim.model.world import World

@@ -1,5 +1,6 @@
 """Live drills: people's inputs at their moments, journaled, and a resume that loses nothing."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -120,7 +121,7 @@ def test_an_ended_drill_is_written_and_recorded_once(tmp_path):
     card = live.scorecard()
     assert "ana" in card["people"] and "dana" not in card["people"]
     written, first = live.finish(card, tmp_path / "drills.db")
-    assert [p.name for p in written] == ["events.jsonl", "score.json", "report.md", "timeline.png"]
+    assert [p.name for p in written] == ["events.jsonl", "score.json", "report.md", "timeline.png", "debrief.md"]
     again = LiveDrill.open(tmp_path / "drill")
     assert again.finish(again.scorecard(), tmp_path / "drills.db")[1] == first
     [kept] = store.drills(tmp_path / "drills.db")
@@ -170,15 +171,17 @@ def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
                         (("summary", "x" * 2001), "update: 'summary' is longer than 2000 characters")):
         answer = live.act(update | dict([odd]))
         assert not answer.ok and reason in answer.reason, (odd, answer.reason)
-    assert live.act({"do": "schedule_postmortem", "by": "ana", "date": "2028-01-01"}).reason == \
-        "schedule_postmortem: the date 2028-01-01 is more than a year after the drill's start (2026-04-20)"
+    held = live.scenario.start.date()  # a live drill runs on the day it is held: today
+    far = (held + dt.timedelta(days=367)).isoformat()
+    assert live.act({"do": "schedule_postmortem", "by": "ana", "date": far}).reason == \
+        f"schedule_postmortem: the date {far} is more than a year after the drill's start ({held})"
     assert live.act({"do": "schedule_postmortem", "by": "ana", "date": "9999-12-31"}).reason == \
         "schedule_postmortem: 'date': expected a date from 1900 to 8999, got '9999-12-31'"
     assert live.act({"do": "look", "by": "ana", "service": "s" * 101}).reason == "look: 'service' is longer than 100 characters"
     assert (tmp_path / INPUTS).read_text() == journaled  # none of them was journaled
     # The horizon is 3h (17:40): a next update up to a day after it is a promise a drill can hold.
     assert live.act(update | {"next_update": "+27h"}).ok
-    assert live.drill.log.events[-1]["next_update"] == "2026-04-21T17:40:00Z"
+    assert live.drill.log.events[-1]["next_update"] == f"{held + dt.timedelta(days=1)}T17:40:00Z"
 
 
 def journal_as_an_older_version_did(live, action: dict) -> None:

@@ -193,7 +193,7 @@ def test_a_missed_item_says_why_when_and_what_would_have_passed(tmp_path):
     from sim.outputs.report import markdown
 
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
-    early = (DATA / "article.yaml").read_text().replace('{at: "15:18", by: alex, do: resolve}', '{at: "15:12", by: alex, do: resolve}')
+    early = (DATA / "article.yaml").read_text().replace('{at: "15:18", by: alex, do: resolve}', '{at: "15:12", by: alex, do: resolve, confirm: true}')
     early = early.replace("date: 2026-04-23", "date: 2026-04-30")
     (tmp_path / "early.yaml").write_text(early)
     result = run_drill(scenario, script=load_script(tmp_path / "early.yaml", scenario.start), samples=False)

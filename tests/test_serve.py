@@ -54,10 +54,11 @@ def test_people_act_as_themselves_within_their_roles(server):
     assert server.act(kim, do="fly", service="x").json()["reason"].startswith("unknown action 'fly'")
     assert server.act(kim, do="look", service="checkout", colour="red").json()["reason"] == \
         "look: unknown field(s) colour (allowed: service)"
-    # The forms offer what each may do now: only the IC sees assign, severity, resolve.
-    assert set(server.state(ana)["allowed"]) == {"look", "investigate", "mitigate", "update", "severity",
-                                                 "assign", "page", "resolve", "stand_down"}
-    assert set(server.state(kim)["allowed"]) == {"look", "investigate", "mitigate"}
+    # The forms offer what each may do now: only the IC sees assign, severity, resolve, ask; the
+    # coordinating actions first, the hands-on ones last (an IC delegates them).
+    assert list(server.state(ana)["allowed"]) == ["assign", "page", "ask", "update", "severity", "say", "resolve",
+                                                  "stand_down", "look", "investigate", "mitigate"]
+    assert list(server.state(kim)["allowed"]) == ["say", "look", "investigate", "mitigate"]
     by = [(e["kind"], e.get("by")) for e in events(server) if e.get("by") in ("ana", "kim", "dana")]
     assert by == [("dashboard.viewed", "ana"), ("action.rejected", "kim"), ("incident.declared", "ana"),
                   ("role.assigned", "ana"), ("action.rejected", "kim")]
@@ -228,7 +229,12 @@ def test_the_end_shows_everyone_the_scorecard_and_the_facilitator_gets_the_repor
     card = server.wait_for(lambda s: "score" in s, ana)["score"]
     others = server.state(kim)["score"]
     # Everyone sees the team's scorecard (nothing was done before the end), each with their own duties.
-    assert {k: v for k, v in others.items() if k != "duties"} == {k: v for k, v in card.items() if k != "duties"}
+    own = ("duties", "next_steps")
+    assert {k: v for k, v in others.items() if k not in own} == {k: v for k, v in card.items() if k not in own}
+    assert card["next_steps"] == [("A clean run for your part: next time take the IC seat, or try a harder scenario "
+                                   "(sev3-worsening, night-db-storm-red-herrings).")]  # ana did nothing a step could name
+    # The facilitator's debrief (the truth beside the timeline) is empty: the fault was due at 14:45.
+    assert server.state()["score"]["debrief"] == []
     assert card["score"] == 0.0 and ["Time to declare", "not declared"] in card["metrics"]
     assert ["Roles held", "none"] in card["duties"] and ["Roles held", "none"] in others["duties"]
     declare = next(row for row in card["checklist"] if row[0] == "Declare the incident and create the channel")
@@ -239,7 +245,7 @@ def test_the_end_shows_everyone_the_scorecard_and_the_facilitator_gets_the_repor
     import io
     import zipfile
     names = zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()
-    assert names == ["events.jsonl", "score.json", "report.md", "timeline.png"]
+    assert names == ["events.jsonl", "score.json", "report.md", "timeline.png", "debrief.md"]
     assert server.http.get(f"/f/{server.token}/api/report.md").text.startswith("# Drill report: ")
     assert server.http.get(f"/p/{ana}/api/report.zip").status_code in (403, 404)
 

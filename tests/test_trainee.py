@@ -77,14 +77,16 @@ def test_the_trainees_own_duties_are_scored_apart(tmp_path):
     # Update deadlines: the initial summary by 860.9 + 300 = 1160.9 (met at 1000); the next within
     # SEV1's 30 min of it, by 2800 (missed: the next update came at 3200); the one after, 3200 + 1800,
     # falls after the resolution at 3300. So 1 of 2 met, the whole time kim was IC.
+    day = live.scenario.start.date()  # a live drill is held today
+    next_steps = card["people"]["kim"].pop("next_steps")
     assert card["people"]["kim"] == {
         "roles_held": ["ic"],
         "ic_time_s": 2439.1,  # 860.903 -> 3300 (resolved)
-        "roles_assigned": [{"role": "ops", "who": "dana", "at": "2026-04-20T14:55:00Z", "after_s": 39.1}],
+        "roles_assigned": [{"role": "ops", "who": "dana", "at": f"{day}T14:55:00Z", "after_s": 39.1}],
         "required_roles_staffed": False,  # SEV1 needs comms and ops; nobody was given comms
         "severity_decisions": [
-            {"at": "2026-04-20T14:58:20Z", "from": "SEV1", "to": "SEV2", "right": False},
-            {"at": "2026-04-20T15:00:00Z", "from": "SEV2", "to": "SEV1", "right": True},
+            {"at": f"{day}T14:58:20Z", "from": "SEV1", "to": "SEV2", "right": False},
+            {"at": f"{day}T15:00:00Z", "from": "SEV2", "to": "SEV1", "right": True},
         ],
         "cadence_while_ic": 0.5,
         "hands_on_while_ic": 2,
@@ -94,7 +96,13 @@ def test_the_trainees_own_duties_are_scored_apart(tmp_path):
         "investigations": 1,
         "mitigations": 1,
         "actions_rejected": 1,
+        "tasks_asked": 0,
+        "paged_unanswered": False,
+        "resolved": True,
     }
+    # The wrong severity call, the hands-on work and the missing comms lead, in that order.
+    assert [step.split(":")[0] for step in next_steps] == [
+        "At 14", "As IC you did 2 investigation(s) or mitigation(s) yourself", "The severity needed a Communications Lead and an Operations Lead"]
     assert card["metrics"]["cadence_adherence"] == 0.5  # the team's figure agrees: kim was IC throughout
     assert dict(duty_rows(card["people"]["kim"]))["Severity decisions"] == "14:58 SEV1 -> SEV2 (wrong), 15:00 SEV2 -> SEV1 (right)"
     lines = scorecard(card)

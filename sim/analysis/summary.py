@@ -137,7 +137,7 @@ def _rows(table: dict, thresholds: dict | None = None) -> list[dict]:
             continue
         lines = []
         for cell in table[column]:
-            line = {"variant": cell.variant, "n": cell.n}
+            line = {"variant": cell.variant, "n": cell.n, "despite": ""}  # despite: see _tradeoffs
             for name in ("median", "p90", "mean"):
                 e = getattr(cell, name)
                 line[name] = fmt(e.value, unit) if e else "–"
@@ -153,6 +153,21 @@ def _rows(table: dict, thresholds: dict | None = None) -> list[dict]:
         out.append({"column": column, "label": label, "better": better or "neither (a cost or a count)",
                     "plot": f"plots/{column}.png" if column in PLOTTED else None, "lines": lines})
     return out
+
+
+def _tradeoffs(rows: list[dict]) -> None:
+    """A score called better (or worse) while the variant is meaningfully the other way on some
+    metric is a trade-off, not a plain win: the score line names those metrics (``line["despite"]``)."""
+    score = next((m for m in rows if m["column"] == "score"), None)
+    for line in score["lines"][1:] if score else []:
+        if line["verdict"] not in ("better", "worse"):
+            continue
+        other = "worse" if line["verdict"] == "better" else "better"
+        against = [m["label"].lower() for m in rows if m["column"] != "score"
+                   for mine in m["lines"][1:] if mine["variant"] == line["variant"] and mine["verdict"] == other]
+        if against:
+            named = ", ".join(against[:-1]) + " and " + against[-1] if len(against) > 1 else against[0]
+            line["despite"] = f"{other} on {named}"
 
 
 def _verdict(d: stats.Paired, better: str | None, threshold: float, unit: str) -> str:
@@ -246,6 +261,7 @@ def summary_files(runs_path, out: Path, variants: list[dict], scenarios: list[di
         if column in PLOTTED:
             plots[f"plots/{column}.png"] = plot(wide, names, labels[column], units[column])
     rows = _rows(table, thresholds)
+    _tradeoffs(rows)
     context = {"variants": variants, "scenarios": scenarios, "runs": runs, "seed": seed, "drills": runs * len(names),
                "failed": _failures(runs_path),
                "baseline": names[0], "metrics": rows, "resamples": resamples, "level": f"{stats.LEVEL:.0%}",

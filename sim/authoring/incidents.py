@@ -575,7 +575,9 @@ def _action(said: dict, m: Moment, team: _Team, state: dict, service: str, detec
         fields.update(action=said["action"], service=service)
         state["mitigated"] = True
     elif do == "resolve":
-        fields["summary"] = m.text[:2000]
+        # The record says they resolved then: the replay does too, whatever the simulated
+        # metrics still show (a resolve over alerts or impact needs a knowing yes).
+        fields.update(summary=m.text[:2000], confirm=True)
         state["resolved"] = True
     elif do == "schedule_postmortem":
         if not said.get("date"):

@@ -13,6 +13,8 @@ ROLES = ("ic", "comms", "ops")
 STATUSES = ("investigating", "identified", "mitigating", "resolved")
 AUDIENCES = ("internal", "public")  # the incident channel and stakeholders; the public status page
 MITIGATIONS = ("rollback", "restart", "scale_up", "feature_flag", "failover", "block_traffic", "circuit_breaker")
+# What the IC can ask someone to do (``ask``), and the fields each task needs.
+TASKS = {"investigate": ("service",), "mitigate": ("action", "service"), "update": (), "page": ("teams",)}
 
 # action -> (required fields, optional fields); "teams" is a list, times are clock times.
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -25,14 +27,17 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "update": (("status", "summary"), ("next_update", "eta", "audience")),
     "investigate": (("service",), ()),
     "mitigate": (("action", "service"), ()),
-    "resolve": ((), ("summary",)),
+    "resolve": ((), ("summary", "confirm")),
+    "reopen": (("reason",), ()),
+    "say": (("text",), ()),
+    "ask": (("who", "task"), ("service", "action", "teams")),
     "stand_down": ((), ("reason",)),
     "schedule_postmortem": (("date",), ()),
 }
 
 # The longest text each field takes: free text (a summary, a reason) up to a long
 # paragraph, an ETA a phrase, a name (service, severity, person, team, page) a few words.
-MAX_TEXT = {"summary": 2000, "reason": 2000, "eta": 200}
+MAX_TEXT = {"summary": 2000, "reason": 2000, "text": 2000, "eta": 200}
 MAX_NAME = 100
 # How far ahead an action in a known drill may name a moment: a next update at most a day
 # after the drill's horizon, a postmortem at most a year after its start. No drill needs
@@ -81,6 +86,14 @@ def parse_action(raw: dict, start: dt.datetime, horizon: float | None = None) ->
         except OverflowError:
             raise ValueError(f"{do}: '{name}' lies beyond the calendar") from None
     _check_text(do, "by", by)
+    if do == "ask":
+        needs = TASKS[fields["task"]]
+        missing = [name for name in needs if name not in fields]
+        extra = sorted(set(fields) - {"who", "task", *needs})
+        if missing:
+            raise ValueError(f"ask: the {fields['task']} task needs '{missing[0]}'")
+        if extra:
+            raise ValueError(f"ask: the {fields['task']} task takes no '{extra[0]}'")
     return Action(do, by, fields)
 
 
@@ -113,6 +126,12 @@ def _convert(do: str, name: str, value, start: dt.datetime, horizon: float | Non
         if horizon is not None and day > (start + POSTMORTEM_WITHIN).date():
             raise ValueError(f"{do}: the date {day} is more than a year after the drill's start ({start.date()})")
         return day.isoformat()
+    if name == "confirm":
+        if value not in (True, "yes", "true"):
+            raise ValueError(f"{do}: 'confirm' is true (or yes), got {value!r}")
+        return True
+    if name == "task" and value not in TASKS:
+        raise ValueError(f"{do}: task must be one of {', '.join(TASKS)}, got {value!r}")
     if name == "role" and value not in ROLES:
         raise ValueError(f"{do}: role must be one of {', '.join(ROLES)}, got {value!r}")
     if name == "status" and value not in STATUSES:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from . import promrules, units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
+from .dynamics import Dynamics, Report, read_dynamics, read_report
 from .errors import DrillError
 from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, shares
-from .dynamics import Dynamics, Report, read_dynamics, read_report
 from .yamlfile import MAX_SIGMA, Checker, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -169,6 +169,25 @@ class Truth:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A change to production the change log shows (a deploy, a config push, a flag flip),
+    whether it caused the incident or not: where responders look first."""
+
+    at: float  # seconds from the scenario's start; before it is negative
+    service: str
+    kind: str
+    text: str
+
+
+CHANGE_KINDS = ("deploy", "config", "flag", "infra")
+# A fault of these kinds is a change someone made: the change log shows it when the scenario lists none for its service.
+CHANGE_FAULTS = {"bad_deploy": ("deploy", "Deploy of {service}"), "config_push": ("config", "Config push to {service}")}
+# What a stakeholder asks when the scenario gives no questions of its own.
+DEFAULT_QUESTIONS = (("VP of Sales", "Customers are calling us: what is broken, and what do I tell them?"),
+                     ("Head of Support", "Support tickets are piling up: is there an ETA?"))
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     title: str
@@ -185,10 +204,21 @@ class Scenario:
     rules: tuple = ()  # promrules.RuleGroup: the scenario's own Prometheus rules, then the team's
     dynamics: Dynamics = Dynamics()
     reports: tuple[Report, ...] = ()  # who besides the alerts notices it (DEFAULT_REPORTS unless the scenario says)
+    changes: tuple[Change, ...] = ()  # the change log, as listed (see ``change_log``)
+    runbooks: dict = field(default_factory=dict)  # alert name -> the runbook's text
+    questions: tuple[tuple[str, str], ...] = DEFAULT_QUESTIONS  # (who asks, what) for the facilitator to put
 
     @property
     def teams(self) -> set[str]:
         return {s.team for s in self.services.values()}
+
+    def change_log(self) -> list[Change]:
+        """Every change in time order: the listed ones, and each deploy or config push a fault
+        makes on a service the list says nothing of (the log shows that a change happened, never why)."""
+        listed = {c.service for c in self.changes}
+        made = [Change(f.at, f.service, CHANGE_FAULTS[f.kind][0], CHANGE_FAULTS[f.kind][1].format(service=f.service))
+                for f in self.faults if f.kind in CHANGE_FAULTS and f.service not in listed]
+        return sorted([*self.changes, *made], key=lambda c: c.at)
 
 
 TEAM_RULES = "drills/monitoring"  # the team's Prometheus rule files, used by every scenario unless team_rules: false
@@ -285,6 +315,21 @@ def load_scenario(path) -> Scenario:
                 check.problem(mon.line_of(key), f"monitoring.{key} must be 1s or more")
         mon.done()
 
+    changes = _changes(doc, services)
+    runbooks = {}
+    book = doc.sub("runbooks")
+    for alert in list(book.data) if book is not None else []:
+        runbooks[str(alert)] = book.get(alert, text, "")
+        named = [a.name for a in alerts] + [r.name for group in rules for r in group.rules if r.kind == "alert"]
+        if str(alert) not in named:
+            check.problem(book.line_of(alert), f"runbooks.{alert}: no alert of that name (alerts: {', '.join(named)})")
+    questions = []
+    for line, raw in doc.items("questions"):
+        q = check.mapping(raw, f"questions[{len(questions)}]", line)
+        if q is not None:
+            questions.append((q.get("who", text, "", required=True), q.get("question", text, "", required=True)))
+            q.done()
+
     tr = doc.sub("truth", required=True)
     truth = Truth(None, None, "", (), False)
     if tr is not None:
@@ -313,7 +358,30 @@ def load_scenario(path) -> Scenario:
             check.problem(doc.line_of("unreachable"), f"unreachable: expected primary or secondary, got {person!r}")
     check.raise_problems()
     return Scenario(name, title, description, start, horizon, services, tuple(faults), tuple(alerts), tuple(noise),
-                    monitoring, truth, unreachable, tuple(rules), dynamics, tuple(reports))
+                    monitoring, truth, unreachable, tuple(rules), dynamics, tuple(reports), changes, runbooks,
+                    tuple(questions) or DEFAULT_QUESTIONS)
+
+
+def _signed_duration(value) -> float:
+    """``-25m`` (before the start) or ``10m`` (after it), in seconds."""
+    text_value = str(value).strip()
+    if text_value.startswith("-"):
+        return -units.duration(text_value[1:])
+    return units.duration(value)
+
+
+def _changes(doc: Fields, services: dict) -> tuple[Change, ...]:
+    check, changes = doc.checker, []
+    for line, raw in doc.items("changes"):
+        c = check.mapping(raw, f"changes[{len(changes)}]", line)
+        if c is None:
+            continue
+        change = Change(c.get("at", _signed_duration, 0.0, required=True), c.get("service", text, "", required=True),
+                        c.get("kind", one_of(*CHANGE_KINDS), "deploy"), c.get("text", text, "", required=True))
+        _known_service(c, "service", change.service, services)
+        c.done()
+        changes.append(change)
+    return tuple(changes)
 
 
 # People notice what the alerts miss (docs/model.md, "Detection by people"; assumptions):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..inputs import units
-from ..inputs.actions import MITIGATIONS, ROLES, STATUSES
+from ..inputs.actions import MITIGATIONS, ROLES, STATUSES, TASKS
 
 
 class UsageError(ValueError):
@@ -51,7 +51,10 @@ COMMANDS: dict[str, Command] = {
                     ["dashboard checkout", "dashboard payment-gateway 30"], None,
                     [Arg("service", "service"), Arg("minutes", "number", False)]),
     "look": _c("look SERVICE", "read a service's metrics now", ["look checkout"], "look", [Arg("service", "service")]),
-    "alerts": _c("alerts", "list the alerts firing now", ["alerts"]),
+    "alerts": _c("alerts", "list the alerts firing now, with their runbook links", ["alerts"]),
+    "runbook": _c("runbook [ALERT]", "read the runbook of an alert (default: each alert firing)",
+                  ["runbook", "runbook CheckoutHighErrorRate"], None, [Arg("alert", "alert", False)]),
+    "changes": _c("changes", "the change log: deploys, config pushes and flag flips up to now, newest first", ["changes"]),
     "declare": _c("declare SEVERITY [SERVICE] [SUMMARY...]", "declare an incident: opens the channel, makes you IC",
                   ['declare SEV2 checkout "Checkout errors at 15%, customers affected"'], "declare",
                   [Arg("severity", "severity"), Arg("service", "service", False), Arg("summary", "text", False)]),
@@ -76,8 +79,20 @@ COMMANDS: dict[str, Command] = {
     "mitigate": _c("mitigate MITIGATION SERVICE", f"apply a mitigation ({', '.join(MITIGATIONS)})",
                    ["mitigate rollback payment-gateway", "mitigate scale_up checkout"], "mitigate",
                    [Arg("action", "mitigation"), Arg("service", "service")]),
-    "resolve": _c("resolve [SUMMARY...]", "declare the incident resolved (IC)", ['resolve "Errors back at baseline for 15 min"'],
-                  "resolve", [Arg("summary", "text", False)]),
+    "say": _c("say TEXT...", "say something in the incident channel (name a bot to ask it how it is going)",
+              ['say "ops, what is the ETA?"', "say rolling back now, watch the error rate"], "say", [Arg("text", "text")]),
+    "ask": _c("ask WHO TASK [SERVICE|TEAMS]", "direct the work (IC): ask a person or a role holder to investigate, "
+              "mitigate (or name the mitigation), page or update",
+              ["ask ops rollback payment-gateway", "ask comms update", "ask sam investigate checkout",
+               "ask ops mitigate restart cart", "ask lee page payments"], "ask",
+              [Arg("who", "asked"), Arg("task", "task"), Arg("service", "service", False)]),
+    "resolve": _c("resolve [confirm=yes] [SUMMARY...]",
+                  "declare the incident resolved (IC); over alerts still paging or customers still affected, "
+                  "only with confirm=yes",
+                  ['resolve "Errors back at baseline for 15 min"', 'resolve confirm=yes "Residual errors are a known retry storm"'],
+                  "resolve", [Arg("summary", "text", False)], [("confirm", "confirm")]),
+    "reopen": _c("reopen REASON...", "reopen a resolved incident (IC): the impact came back", ['reopen "Errors are back at 8%"'],
+                 "reopen", [Arg("reason", "text")]),
     "standdown": _c("standdown [REASON...]", "stand down a false alarm (the paged on-call, or the IC)",
                     ['standdown "Alert cleared by itself, no customer impact"'], "stand_down", [Arg("reason", "text", False)]),
     "postmortem": _c("postmortem DATE", "schedule the postmortem, within 5 business days (IC)", ["postmortem 2026-04-23"],
@@ -93,7 +108,7 @@ COMMANDS: dict[str, Command] = {
 }
 
 ALIASES = {"stand_down": "standdown", "stand-down": "standdown", "schedule_postmortem": "postmortem",
-           "sev": "severity", "dash": "dashboard", "?": "help", "exit": "quit"}
+           "sev": "severity", "dash": "dashboard", "?": "help", "exit": "quit", "tell": "ask", "deploys": "changes"}
 
 
 @dataclass(frozen=True)
@@ -106,14 +121,16 @@ class Vocabulary:
     teams: tuple[str, ...] = ()
     pages: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
     notes: dict = field(default_factory=dict)  # word -> what completion shows beside it (a person's team, a weekday)
 
     def words(self, kind: str) -> tuple[str, ...]:
-        fixed = {"role": ROLES, "status": STATUSES, "mitigation": MITIGATIONS, "command": tuple(COMMANDS)}
+        fixed = {"role": ROLES, "status": STATUSES, "mitigation": MITIGATIONS, "command": tuple(COMMANDS),
+                 "task": (*TASKS, *MITIGATIONS)}
         if kind in fixed:
             return tuple(fixed[kind])
         return {"service": self.services, "severity": self.severities, "person": self.people, "teams": self.teams,
-                "page": self.pages, "date": self.dates}.get(kind, ())
+                "page": self.pages, "date": self.dates, "alert": self.alerts, "asked": (*ROLES, *self.people)}.get(kind, ())
 
 
 def did_you_mean(word: str, known) -> str:
@@ -140,6 +157,8 @@ def parse_command(text: str, by: str, words: Vocabulary = Vocabulary(), now: flo
     if not tokens:
         return None
     name, command = command_named(tokens[0])
+    if name == "ask":
+        return _ask(tokens[1:], by, words, command)
     fields, rest = {}, []
     options = dict(command.options)
     for token in tokens[1:]:
@@ -169,6 +188,31 @@ def parse_command(text: str, by: str, words: Vocabulary = Vocabulary(), now: flo
     if command.action is None:
         return {"console": name, **fields}
     return {"do": command.action, "by": by, **fields}
+
+
+def _ask(words_typed: list[str], by: str, words: Vocabulary, command: Command) -> dict:
+    """``ask WHO TASK ...``: a mitigation's name stands for ``mitigate NAME``; the words after
+    the task are what it needs (a service, a mitigation and a service, teams)."""
+    if len(words_typed) < 2:
+        raise _usage(command, "missing " + ("who" if not words_typed else "task"))
+    who, task, rest = words_typed[0], words_typed[1].lower().replace("-", "_"), words_typed[2:]
+    if task in MITIGATIONS:
+        task, rest = "mitigate", [task, *rest]
+    if task not in TASKS:
+        raise _usage(command, f"unknown task {words_typed[1]!r}{did_you_mean(words_typed[1], words.words('task'))}")
+    action = {"do": "ask", "by": by, "who": who, "task": task}
+    if task == "page":
+        action["teams"] = [t for word in rest for t in word.split(",") if t]
+        rest = [] if action["teams"] else rest
+    for field_name in TASKS[task]:
+        if field_name not in action:
+            if not rest:
+                raise _usage(command, f"the {task} task needs a {'mitigation' if field_name == 'action' else field_name}")
+            value = rest.pop(0)
+            action[field_name] = value.lower().replace("-", "_") if field_name == "action" else value
+    if rest:
+        raise _usage(command, f"unexpected {' '.join(rest)!r}")
+    return action
 
 
 def _usage(command: Command, problem: str) -> UsageError:

@@ -8,6 +8,7 @@ When the drill ends it prints the scorecard and writes the same outputs as ``dri
 """
 
 import asyncio
+import shlex
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
@@ -18,6 +19,7 @@ from prompt_toolkit.styles import Style
 
 from ..inputs import units
 from ..inputs.errors import DrillError
+from ..model.incident import task_words
 from ..outputs import report
 from .commands import (
     UsageError,
@@ -35,7 +37,7 @@ BARS = " ▁▂▃▄▅▆▇█"
 
 STYLE = Style.from_dict({
     "time": "#8a8a8a", "page": "bold #ff5f5f", "alert": "#ffaf00", "channel": "#5fafff", "update": "bold #5fd75f",
-    "finding": "#d7afff", "dim": "#8a8a8a", "rejected": "bold #ff5f5f", "info": "", "head": "bold",
+    "finding": "#d7afff", "say": "#87d7ff", "dim": "#8a8a8a", "rejected": "bold #ff5f5f", "info": "", "head": "bold",
     "bottom-toolbar": "noreverse bg:#262626 #d0d0d0", "bar.clock": "bold #ffffff", "bar.alarm": "bold #ff5f5f",
     "bar.ok": "#5fd75f",
 })
@@ -57,7 +59,8 @@ def seen(event: dict, me: str) -> tuple[str, str] | None:
     if kind in ("page.sent", "page.urgency_raised"):
         raised = " raised to high urgency" if kind == "page.urgency_raised" else f" ({event['urgency']} urgency)"
         if event["to"] == me:
-            return "page", f"PAGE     {event['page']}{raised}: {event['summary']}   -> type: ack"
+            links = "".join(f"\n         runbook: {url}" for url in event.get("runbooks", ()))
+            return "page", f"PAGE     {event['page']}{raised}: {event['summary']}   -> type: ack{links}"
         return "dim", f"PAGE     {event['page']} to {event['to']}{raised}: {event['summary']}"
     if kind == "page.escalated":
         return ("page" if event["to"] == me else "dim"), \
@@ -70,8 +73,16 @@ def seen(event: dict, me: str) -> tuple[str, str] | None:
         return "channel", f"CHANNEL  {event['channel']} opened: {event['severity']} on {event['service']} declared by {you(by)}" \
             + (f": {event['summary']}" if event["summary"] else "")
     if kind in ("role.assigned", "severity.changed", "teams.paged", "incident.resolved", "incident.stood_down",
-                "postmortem.scheduled"):
+                "postmortem.scheduled", "incident.reopened"):
         return "channel", f"CHANNEL  {report.describe(event)}"
+    if kind == "channel.message":
+        return "say", f"CHANNEL  {you(by)}: {event['text']}"
+    if kind == "task.asked":
+        mine = event["who"] == me
+        return ("page" if mine else "channel"), f"ASK      {you(by)} {'ask' if by == me else 'asks'} {you(event['who'])} to {task_words(event)} " \
+            f"({event['id']})" + ("   -> do it: it counts as done when you do" if mine else "")
+    if kind == "task.done":
+        return "dim", f"CHANNEL  {you(event['who'])} has done {event['id']}"
     if kind == "update.posted":
         extra = ", ".join(f"{label} {event[key][11:16] if key == 'next_update' else event[key]}"
                           for key, label in (("next_update", "next update"), ("eta", "ETA")) if key in event)
@@ -222,8 +233,10 @@ class Console:
         today = units.at(drill.scenario.start, self.live.now).date()
         dates = business_days_after(today, drill.process.postmortem_business_days)
         notes = {name: who(p.person) for name, p in drill.people.items()} | {d: units.weekday(d) for d in dates}
+        alerts = tuple(sorted({a.rule.name for a in drill.monitoring.alerts}))
         return Vocabulary(tuple(drill.scenario.services), tuple(drill.process.severities), tuple(drill.people),
-                          tuple(sorted(teams)), tuple(p.id for p in drill.monitoring.pages_for(self.me)), dates, notes)
+                          tuple(sorted(teams)), tuple(p.id for p in drill.monitoring.pages_for(self.me)), dates,
+                          alerts, notes)
 
     # -- what the person does --
 
@@ -241,6 +254,9 @@ class Console:
             self.show_new()
             if not result.ok:
                 self.say(f"rejected: {result.reason}{hint(parsed, self.vocabulary())}", "rejected")
+                if result.data and result.data.get("confirm"):
+                    summary = f" {shlex.quote(parsed['summary'])}" if parsed.get("summary") else ""
+                    self.say(f"  to resolve anyway: resolve confirm=yes{summary}", "dim")
             elif parsed["do"] == "look":
                 self.say("  " + reading(result.data))
             return True
@@ -263,8 +279,33 @@ class Console:
 
     def _alerts(self, parsed) -> bool:
         firing = self.live.drill.monitoring.firing()
-        self.say([f"  {a.summary()} ({a.rule.severity}) on {a.rule.service}, firing since "
-                  f"{self.live.drill.iso(a.since)[11:19]}" for a in firing] or ["  no alert is firing"])
+        lines = []
+        for a in firing:
+            lines.append(f"  {a.summary()} ({a.rule.severity}) on {a.rule.service}, firing since "
+                         f"{self.live.drill.iso(a.since)[11:19]}   [{a.rule.name}]")
+            if a.annotations.get("runbook_url"):
+                lines.append(f"      runbook: {a.annotations['runbook_url']}   (runbook {a.rule.name})")
+        self.say(lines or ["  no alert is firing"])
+        return True
+
+    def _runbook(self, parsed) -> bool:
+        try:
+            books = self.live.runbooks(parsed.get("alert"))
+        except DrillError as exc:
+            self.say(str(exc), "rejected")
+            return True
+        lines = []
+        for book in books:
+            lines.append(f"  {book['alert']}" + (f"   {book['url']}" if book["url"] else "   (no runbook link)"))
+            text = book["text"] or "(this scenario has no runbook text for it: the link is where a team's would be)"
+            lines += [f"    {line}" for line in text.splitlines()]
+        self.say(lines or ["  no alert is firing: runbook ALERT reads one (the alerts command names them)"])
+        return True
+
+    def _changes(self, parsed) -> bool:
+        changes = self.live.changes()
+        self.say([f"  {c['at'][:10]} {c['at'][11:16]}  {c['kind']:<6}  {c['service']:<16}  {c['text']}" for c in changes]
+                 or ["  no changes recorded"])
         return True
 
     def _status(self, parsed) -> bool:
@@ -277,6 +318,8 @@ class Console:
                                           for n, p in status["people"].items())]
         lines += [f"  update {u['status']} by {u['by']} at {self.live.drill.iso(u['t'])[11:16]}: {u['summary']}"
                   for u in incident.updates[-3:]]
+        lines += [f"  open task {t['id']}: {t['by']} asked {'you' if t['who'] == self.me else t['who']} to {task_words(t)}"
+                  for t in incident.tasks if t["done"] is None]
         self.say(lines)
         return True
 

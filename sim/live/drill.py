@@ -53,6 +53,7 @@ from ..outputs.scoring import next_update_due
 MANIFEST = "live.json"
 INPUTS = "inputs.jsonl"
 EVENTS = "events.jsonl"
+DEBRIEF = "debrief.md"  # the facilitator's debrief, beside the report
 RECORDED = "recorded.json"  # the drill store's id for the ended drill, so it is recorded once
 SPEEDS = (0.1, 1000.0)
 INJECTED_FINDING_AFTER = 300.0  # investigating the service turns the injected fault up after about this long
@@ -179,8 +180,10 @@ class LiveDrill:
             if source is not None:
                 files[kind] = f"{kind}.yaml"
                 shutil.copyfile(source, folder / files[kind])
+        # The day it is held: the channel name, the clock and the postmortem dates carry it.
+        held = dt.datetime.now(dt.UTC).date().isoformat()
         manifest = {"version": 1, "seed": seed, "speed": speed, "bots": bots, "players": list(players),
-                    "files": files, "extra": extra or {}}
+                    "files": files, "extra": extra or {}, "held": held}
         write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
         return cls.open(folder)
 
@@ -194,6 +197,8 @@ class LiveDrill:
         self.folder, self.manifest = folder, manifest
         files = manifest["files"]
         scenario = config.load_scenario(folder / files["scenario"])
+        if "held" in manifest:  # a drill set up before the day was kept runs on the scenario's own day
+            scenario = config.held_on(scenario, dt.date.fromisoformat(manifest["held"]))
         process = config.load_process(folder / files["process"] if "process" in files else None)
         roster = config.load_roster(folder / files["roster"] if "roster" in files else None, process)
         self.env = LiveEnvironment(manifest["speed"])
@@ -346,8 +351,10 @@ class LiveDrill:
             return Result(False, "the drill has ended")
         result = self._input("action", action=raw)["result"]
         # A person learns what the action did the way a responder would (dashboards, alerts,
-        # findings), never from its answer: only a dashboard's figures are the answer itself.
-        return Result(result.ok, result.reason, result.data if raw["do"] in ANSWERED else None)
+        # findings), never from its answer: only a dashboard's figures are the answer itself,
+        # and a rejection's offer to confirm (a resolve while alerts still fire).
+        shown = raw["do"] in ANSWERED or (not result.ok and isinstance(result.data, dict) and "confirm" in result.data)
+        return Result(result.ok, result.reason, result.data if shown else None)
 
     def _apply_action(self, record: dict) -> None:
         raw = record["action"]
@@ -499,14 +506,17 @@ class LiveDrill:
         byte for byte) and record the drill in the drill store, once however often it ends
         (``recording``: the plan entry it carries out, as ``store.record`` takes it, and the
         planned ``roles``, to record whether the drill kept to them)."""
-        from ..outputs import report
+        from ..outputs import coaching, report
         from ..records import plan, store
 
         marker = self.folder / RECORDED
         recorded = read_json(marker, "") if marker.exists() else None
         # The day it was held titles the timeline picture, as the store gives it back to drill show.
-        held = recorded.get("held") if recorded else str(recording.pop("conducted", None) or dt.datetime.now(dt.timezone.utc).date())
+        held = recorded.get("held") if recorded else str(recording.pop("conducted", None) or self.manifest.get("held")
+                                                          or dt.datetime.now(dt.timezone.utc).date())
         written = report.write_outputs(self.result, card, self.folder, held)
+        write_atomic(self.folder / DEBRIEF, "\n".join(coaching.debrief(self.result, card)) + "\n")
+        written.append(self.folder / DEBRIEF)
         if recorded:
             return written, recorded["drill"]
         recording = dict(recording)
@@ -534,6 +544,23 @@ class LiveDrill:
             "next_update_due": due,
             "people": {p.name: {"bot": p.bot, "oncall": p.person.oncall} for p in self.drill.people.values()},
         }
+
+
+    def changes(self) -> list[dict]:
+        """The change log up to now, newest first: what responders look at first."""
+        return [{"at": self.drill.iso(c.at), "service": c.service, "kind": c.kind, "text": c.text}
+                for c in reversed(self.scenario.change_log()) if c.at <= self.env.now]
+
+    def runbooks(self, alert: str | None = None) -> list[dict]:
+        """The runbook of ``alert``, or of each alert firing now: its link and the scenario's text."""
+        known = {}
+        for a in self.drill.monitoring.alerts:
+            known.setdefault(a.rule.name, a)
+        if alert is not None and alert not in known:
+            raise DrillError(f"no alert {alert!r} in this drill (alerts: {', '.join(sorted(known))})")
+        names = [alert] if alert else sorted({a.rule.name for a in self.drill.monitoring.firing()})
+        return [{"alert": name, "url": known[name].annotations.get("runbook_url"),
+                 "text": self.scenario.runbooks.get(name)} for name in names]
 
 
 @dataclass(frozen=True)

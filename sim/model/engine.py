@@ -167,6 +167,11 @@ class Drill:
         else:
             self._end_at(now + WRAP_UP)
 
+    def reopening(self) -> None:
+        """The incident was reopened: the planned end is off, and closing can happen again."""
+        self.ends_at = None
+        self.closed = self.env.event()
+
     def _end_at(self, t: float) -> None:
         if self.script and self.script.actions:
             t = max(t, max(at for at, _ in self.script.actions))
@@ -195,6 +200,14 @@ class Drill:
             writer = roles.get("comms") or roles.get("ic")
             if writer:
                 self.start_loop(writer, f"answer:{event['t']}", bots.answer)
+        elif kind == "incident.reopened":
+            for role, who in self.incident.roles.items():
+                self.start_loop(who, role, bots.ROLE_LOOPS[role])
+        elif kind == "task.asked":
+            self.start_loop(event["who"], f"task:{event['id']}", bots.follow, event["id"])
+        elif kind == "channel.message" and not self.people[event["by"]].bot:
+            for me in bots.addressed(self, event["text"]):
+                self.start_loop(me, f"reply:{event['t']}", bots.reply, event["text"])
         elif kind == "teams.paged" and self.grows:
             for team in event["teams"]:
                 self._page_team(team)

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..inputs import units
-from ..inputs.actions import Action
+from ..inputs.actions import ROLES, Action
 from ..inputs.config import Finding
 
 # How long an investigation takes to come up empty, before the investigator's pace.
@@ -18,6 +18,21 @@ NOTHING_FOUND = "Nothing unusual"  # how a finding that found nothing starts (sc
 
 def found_nothing(finding: dict) -> bool:
     return finding["text"].startswith(NOTHING_FOUND)
+
+
+def task_words(task: dict) -> str:
+    """What a task the IC asked for is, in words: ``apply rollback to search``."""
+    if task["task"] == "mitigate":
+        return f"apply {task['action'].replace('_', ' ')} to {task['service']}"
+    if task["task"] == "investigate":
+        return f"investigate {task['service']}"
+    if task["task"] == "page":
+        return f"page {', '.join(task['teams'])}"
+    return "post a status update"
+
+
+class Confirm(str):
+    """A check's reason that the person may override by confirming (``confirm: true``)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,8 @@ class Incident:
         self.postmortem: str | None = None
         self.revealed: dict[tuple, int] = {}  # (fault id, service) -> findings revealed so far
         self.misled: dict[str, int] = {}  # fault id -> wrong hypotheses about it turned up so far
-        self.investigating: set[tuple[str, str]] = set()
+        self.investigating: dict[tuple[str, str], float] = {}  # (who, service) -> when the finding comes
+        self.tasks: list[dict] = []  # what the IC asked people to do, in order (``ask``)
 
     @property
     def closed(self) -> bool:
@@ -60,8 +76,11 @@ class Incident:
             return self._reject(action, f"{action.by!r} is not taking part in this drill")
         reason = getattr(self, f"_check_{action.do}")(action)
         if reason:
-            return self._reject(action, reason)
-        return getattr(self, f"_apply_{action.do}")(action) or Result(True)
+            rejected = self._reject(action, reason)
+            return Result(False, rejected.reason, {"confirm": True}) if isinstance(reason, Confirm) else rejected
+        result = getattr(self, f"_apply_{action.do}")(action) or Result(True)
+        self._tasks_done(action)
+        return result
 
     def _reject(self, action: Action, reason: str) -> Result:
         return self.reject(action.by, action.do, action.fields, reason)
@@ -181,6 +200,8 @@ class Incident:
             return f"unknown team(s) {', '.join(unknown)} (teams: {', '.join(sorted(known))})"
         if set(action.get("teams")) <= self.teams_paged:
             return "those teams were already paged"
+        if action.do == "ask" or any(t["task"] == "page" for t in self.open_tasks(action.by)):
+            return self._need_open()  # the IC asked them to page: they page on the IC's behalf
         return self._need_open() or self._need_commander(action, "page teams")
 
     def _apply_page(self, action):
@@ -217,10 +238,10 @@ class Incident:
 
     def _apply_investigate(self, action):
         service = action.get("service")
-        self.investigating.add((action.by, service))
         self.log.emit("investigation.started", by=action.by, service=service)
         finding, after = self._next_finding(service)
         duration = after * self.drill.investigation_factor(action.by)
+        self.investigating[(action.by, service)] = self.env.now + duration
         done = self.env.event()
         self.env.process(self._investigation(action.by, service, finding, duration, done))
         return Result(True, data=(done, self.env.now + duration))
@@ -266,7 +287,7 @@ class Incident:
 
     def _investigation(self, by, service, finding, duration, done):
         yield self.env.timeout(duration)
-        self.investigating.discard((by, service))
+        self.investigating.pop((by, service), None)
         if self.closed:
             done.succeed(None)
             return
@@ -297,12 +318,96 @@ class Incident:
         return Result(True, data=outcome)
 
     def _check_resolve(self, action):
-        return self._need_open() or self._need_commander(action, "declare the incident resolved")
+        reason = self._need_open() or self._need_commander(action, "declare the incident resolved")
+        if reason or action.get("confirm"):
+            return reason
+        firing, impacted = self._not_over()
+        if firing or impacted:
+            said = [f"alerts still firing ({', '.join(firing)})"] if firing else []
+            said += [(f"customer-facing {', '.join(impacted)} still above {'its' if len(impacted) == 1 else 'their'} "
+                      "impact threshold")] if impacted else []
+            return Confirm(f"not resolved: {' and '.join(said)}; resolve with confirm to resolve anyway")
+        return ""
+
+    def _not_over(self) -> tuple[list[str], list[str]]:
+        """What says the incident is not over: the alerts firing that page or that are on the
+        incident's service (a warning elsewhere, such as a CPU blip, is no reason to stay open),
+        and the customer-facing services above their impact threshold."""
+        paging = self.scenario.monitoring.page_severities
+        firing = sorted({a.rule.name for a in self.drill.monitoring.firing()
+                         if a.rule.severity in paging or a.rule.service == self.service})
+        impacted = [name for name, svc in self.scenario.services.items()
+                    if svc.customer_facing and self.drill.world.impacted(name)]
+        return firing, impacted
 
     def _apply_resolve(self, action):
         self.state, self.resolved_at = "resolved", self.env.now
-        self.log.emit("incident.resolved", by=action.by, severity=self.severity, summary=action.get("summary", ""))
+        extra = {}
+        if action.get("confirm"):
+            firing, impacted = self._not_over()
+            extra = {"over_firing": firing, "over_impact": impacted} if firing or impacted else {}
+        self.log.emit("incident.resolved", by=action.by, severity=self.severity, summary=action.get("summary", ""), **extra)
         self.drill.closing()
+
+    def _check_reopen(self, action):
+        if self.state not in ("resolved", "stood_down") or self.declared_at is None:
+            return ("only a resolved (or declared and stood down) incident can be reopened"
+                    + (f": it is {self.state}" if self.state == "open" else ""))
+        return self._need_commander(action, "reopen the incident")
+
+    def _apply_reopen(self, action):
+        was, self.state, self.resolved_at = self.state, "open", None
+        self.log.emit("incident.reopened", by=action.by, was=was, reason=action.get("reason"))
+        self.drill.reopening()
+
+    # -- talking and directing work --
+
+    def _check_say(self, action):
+        if self.declared_at is None:
+            return "there is no incident channel yet: it opens when an incident is declared"
+        return ""
+
+    def _apply_say(self, action):
+        self.log.emit("channel.message", by=action.by, text=action.get("text"))
+
+    def asked_of(self, who: str) -> str:
+        """``who`` as a person's name: a role's holder when ``who`` names a role (``ask ops ...``)."""
+        return self.roles.get(who, who)
+
+    def _check_ask(self, action):
+        reason = self._need_open() or self._need_commander(action, "direct the work")
+        if reason:
+            return reason
+        who, task = self.asked_of(action.get("who")), action.get("task")
+        if who not in self.drill.people:
+            held = f" (nobody holds {who} yet)" if who in ROLES else ""
+            return f"{who!r} is not taking part in this drill{held} (participants: {', '.join(self.drill.people)})"
+        if who == action.by:
+            return "the Incident Commander coordinates: ask someone else to do it"
+        if task in ("investigate", "mitigate"):
+            return self._known_service(action)
+        if task == "update" and who != self.roles.get("comms"):
+            return f"{who} does not write the updates: assign comms to them first, or ask the Communications Lead"
+        if task == "page":
+            return self._check_page(action)
+        return ""
+
+    def _apply_ask(self, action):
+        task = {"id": f"T{len(self.tasks) + 1}", "who": self.asked_of(action.get("who")), "task": action.get("task"),
+                **{k: action.get(k) for k in ("action", "service", "teams") if action.get(k) is not None}}
+        self.tasks.append({**task, "by": action.by, "t": self.env.now, "done": None})
+        self.log.emit("task.asked", by=action.by, **task)
+        return Result(True, data=task["id"])
+
+    def open_tasks(self, who: str) -> list[dict]:
+        return [t for t in self.tasks if t["who"] == who and t["done"] is None]
+
+    def _tasks_done(self, action) -> None:
+        """An action that carries out what the IC asked of its author closes that task."""
+        for task in self.open_tasks(action.by):
+            if action.do == task["task"] and all(action.get(k) == task[k] for k in ("action", "service") if k in task):
+                task["done"] = self.env.now
+                self.log.emit("task.done", id=task["id"], who=action.by, task=task["task"])
 
     def _check_stand_down(self, action):
         if self.state == "none":

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from ..inputs import units
-from ..model.incident import found_nothing
+from ..model.incident import found_nothing, task_words
 from .files import replace_files
 from .scoring import CHECKLIST
 
@@ -100,7 +100,11 @@ _DESCRIBE = {
     + (" (it helped in part)" if any(f["outcome"] == "partial" for f in e["faults"]) else ""),
     "impact.started": lambda e: f"Customer impact begins on {e['service']}",
     "impact.ended": lambda e: f"Customer impact on {e['service']} ends",
-    "incident.resolved": lambda e: f"Incident resolved by {e['by']}",
+    "incident.resolved": lambda e: f"Incident resolved by {e['by']}" + _over(e),
+    "incident.reopened": lambda e: f"Incident reopened by {e['by']}: {e['reason']}",
+    "channel.message": lambda e: f"{e['by']}: {e['text']}",
+    "task.asked": lambda e: f"{e['by']} asks {e['who']} to {task_words(e)} ({e['id']})",
+    "task.done": lambda e: f"{e['who']} has done {e['id']} ({e['task']})",
     "incident.stood_down": lambda e: f"Stood down as a false alarm by {e['by']}" + (f": {e['reason']}" if e["reason"] else ""),
     "postmortem.scheduled": lambda e: f"Postmortem scheduled for {units.weekday(e['date'])} {e['date']}",
     "stakeholder.asked": lambda e: f"{e['who']} asks in the channel: {e['question']}",
@@ -108,6 +112,13 @@ _DESCRIBE = {
 }
 
 _ROLE_NAMES = {"ic": "Incident Commander", "comms": "Communications Lead", "ops": "Operations Lead"}
+
+
+def _over(e: dict) -> str:
+    """What a confirmed resolution overrode: alerts firing, customers still affected."""
+    said = ([f"alerts still firing: {', '.join(e['over_firing'])}"] if e.get("over_firing") else []) + \
+        ([f"still impacted: {', '.join(e['over_impact'])}"] if e.get("over_impact") else [])
+    return f" (confirmed over {'; '.join(said)})" if said else ""
 
 
 def timeline(events: list[dict]) -> list[str]:
@@ -134,6 +145,7 @@ def scorecard(card: dict) -> list[str]:
     for name, duty in card.get("people", {}).items():
         lines += ["", f"{name}'s own duties (not part of the team's score):"]
         lines += [f"  {label:<36} {value}" for label, value in duty_rows(duty)]
+        lines += [f"{name}, next time:", *[f"  - {step}" for step in duty.get("next_steps", [])]]
     return lines
 
 
@@ -186,6 +198,7 @@ def markdown(result, card: dict, plot: bool = True) -> str:
     for name, duty in card.get("people", {}).items():
         lines += ["", f"### {name}'s own duties", "", "Not part of the team's score.", "", "| Duty | Value |", "|---|---|"]
         lines += [f"| {label} | {value} |" for label, value in duty_rows(duty)]
+        lines += ["", "Next time:", "", *[f"- {step}" for step in duty.get("next_steps", [])]]
     lines += ["", "## Timeline", "", "```", *timeline(events), "```", "", *(["![Timeline](timeline.png)", ""] if plot else [])]
     lines += postmortem_draft(result, card)
     return "\n".join(lines) + "\n"
@@ -242,6 +255,7 @@ _MARKS = {  # event kind -> colour of its milestone
     "mitigation.applied": "tab:purple",
     "incident.resolved": "black",
     "incident.stood_down": "black",
+    "incident.reopened": "tab:red",
 }
 _PLOTTED = {"error_rate": (0, 100, "%"), "latency_p99_ms": (1, 1, " ms")}  # metric -> sample index, scale, unit
 _STYLES = ("-", "--", "-.", ":")
@@ -274,6 +288,8 @@ def milestones(events: list[dict]) -> list[tuple[float, str, str]]:
             label = "resolved"
         elif kind == "incident.stood_down":
             label = "stood down"
+        elif kind == "incident.reopened":
+            label = "reopened"
         else:
             continue
         marks.append((e["t"], label, _MARKS[kind]))

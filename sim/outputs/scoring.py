@@ -10,6 +10,7 @@ import numpy as np
 
 from ..inputs import units
 from ..inputs.config import Process, Scenario
+from . import coaching
 
 CHECKLIST = {
     "confirm_alert_real": "Confirm the alert is real (check dashboards)",
@@ -47,9 +48,20 @@ def _since(event, origin):
     return None if event is None or origin is None else round(event["t"] - origin["t"], 1)
 
 
+def final_close(events, kinds=("incident.resolved", "incident.stood_down")):
+    """The resolution (or stand-down) that stood: the last one, unless the incident was reopened after it."""
+    last = None
+    for e in events:
+        if e["kind"] in kinds:
+            last = e
+        elif e["kind"] == "incident.reopened":
+            last = None
+    return last
+
+
 def _end_of(events):
     """When the incident ended: resolution, stand-down, or the end of the drill."""
-    ended = _first(events, "incident.resolved") or _first(events, "incident.stood_down")
+    ended = final_close(events)
     return (ended or events[-1])["t"] if events else 0.0
 
 
@@ -80,8 +92,7 @@ def next_update_due(events: list[dict], process: Process, now: float) -> float |
     one (the earliest of the scored audiences'); None before the declaration or once the
     incident is over. The live console and the participant pages show this, so the clock
     people see is the one they are scored by."""
-    if _first(events, "incident.declared") is None or any(
-            e["kind"] in ("incident.resolved", "incident.stood_down") for e in events):
+    if _first(events, "incident.declared") is None or final_close(events) is not None:
         return None
     due = []
     for audience in _scored(process):
@@ -334,6 +345,10 @@ def duties(events: list[dict], scenario: Scenario, process: Process, name: str) 
         "investigations": sum(e["kind"] == "investigation.started" for e in mine),
         "mitigations": sum(e["kind"] == "mitigation.applied" for e in mine),
         "actions_rejected": sum(e["kind"] == "action.rejected" for e in mine),
+        "tasks_asked": sum(e["kind"] == "task.asked" for e in mine),
+        "paged_unanswered": bool(acks) is False and any(
+            e["kind"] in ("page.sent", "page.escalated") and e["to"] == name for e in events),
+        "resolved": any(e["kind"] == "incident.resolved" for e in mine),
     }
 
 
@@ -349,7 +364,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     ack = _first(events, "page.acked", lambda e: e["page"] in fault_pages)
     declared = _first(events, "incident.declared")
     mitigated = _first(events, "mitigation.applied", lambda e: e["effective"])
-    resolved = _first(events, "incident.resolved")
+    resolved = final_close(events, ("incident.resolved",))
+    first_resolved = _first(events, "incident.resolved")  # a premature call, reopened later, is still judged
     stood_down = _first(events, "incident.stood_down")
     postmortem = _first(events, "postmortem.scheduled")
     ended = _first(events, "drill.ended") or {}
@@ -413,7 +429,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "investigate_symptoms": (first_look is not None and first_look["service"] in symptoms) if real else None,
         "mitigate_first": (mitigated is not None and (resolved is None or mitigated["t"] <= resolved["t"])) if real else None,
         "communicate_at_cadence": None if adherence is None else adherence >= process.cadence_pass,
-        "resolved_when_normal": _resolved_when_normal(events, resolved) if resolved else (False if real and declared else None),
+        "resolved_when_normal": _resolved_when_normal(events, first_resolved) if first_resolved
+        else (False if real and declared else None),
         # A postmortem is booked after resolution: a real incident never resolved has missed it too.
         "postmortem_scheduled": (postmortem is not None and 0 <= _business_days(_day(scenario, resolved["t"]), postmortem["date"])
                                  <= process.postmortem_business_days) if needs_postmortem and resolved
@@ -458,6 +475,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
             "why": why_missed(events, scenario, process, checklist)}
     if people:
         card["people"] = {name: duties(events, scenario, process, name) for name in people}
+        for duty in card["people"].values():
+            duty["next_steps"] = coaching.next_steps(duty, card, process)
     return card
 
 
@@ -471,7 +490,7 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
         return units.iso(scenario.start, t)[11:16]
 
     declared = _first(events, "incident.declared")
-    resolved = _first(events, "incident.resolved")
+    resolved = final_close(events, ("incident.resolved",))
     stood_down = _first(events, "incident.stood_down")
     end = events[-1]["t"] if events else 0.0
     highest = _highest(events, process)
@@ -539,7 +558,7 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
                          f"{', '.join(missed[:4])}{' and more' if len(missed) > 4 else ''}; an update before each "
                          "deadline would have passed")
         elif item == "resolved_when_normal":
-            why[item] = _why_not_normal(events, scenario, resolved, end, clock)
+            why[item] = _why_not_normal(events, scenario, _first(events, "incident.resolved"), end, clock)
         elif item == "postmortem_scheduled":
             booked = _first(events, "postmortem.scheduled")
             if resolved is None:

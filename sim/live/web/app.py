@@ -241,16 +241,20 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
         if streams.get(token, 0) >= STREAMS_PER_LINK:
             raise Refused(429, f"this link already has {STREAMS_PER_LINK} pages open: close one")
         streams[token] = streams.get(token, 0) + 1
+        room.connected(token, +1)
 
         async def updates():
             cursor = None
             try:
-                while True:
+                while room.who(token) is not None:  # a revoked link's open pages stop here
                     payload, cursor = seen(who, cursor)
                     yield f"data: {json.dumps(payload, separators=(',', ':'))}\n\n"
                     await hub.wait(KEEPALIVE)
             finally:
                 streams[token] -= 1
+                room.connected(token, -1)
+                hub.notify()  # the facilitator sees who left
+        hub.notify()  # ... and who came
 
         return StreamingResponse(updates(), media_type="text/event-stream")
 
@@ -271,6 +275,7 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
             raise Refused(409, "join the drill first")
         action.pop("at", None)  # the server's clock says when
         action["by"] = seat["name"]  # who acts is the link's owner, whatever the body says
+        room.acted(request.path_params["token"], room.live.now)
         return await answer(room.live.act(action))
 
     # -- the facilitator --
@@ -295,6 +300,10 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
     def seat(data):
         entry = room.add_seat(data.get("seat", "joiner"), data.get("name") or None)
         return done({"token": entry["token"]})
+
+    @control(before_start=True)
+    def revoke(data):
+        return done({"token": room.revoke(data.get("token"))["token"]})
 
     @control(before_start=True)
     def bots(data):
@@ -400,7 +409,7 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
         routes += [Route(f"/{kind}/{{token:str}}/api/{name}", function, methods=["GET"]) for kind in PAGES]
     routes += [Route(f"/p/{{token:str}}/api/{name}", function, methods=["POST"]) for name, function in
                (("join", join), ("act", act))]
-    controls = {"seat": seat, "bots": bots, "start": start, "pause": pause, "resume": resume, "speed": speed,
+    controls = {"seat": seat, "revoke": revoke, "bots": bots, "start": start, "pause": pause, "resume": resume, "speed": speed,
                 "inject": inject, "ask": ask, "end": end}
     routes += [Route(f"/f/{{token:str}}/api/{name}", function, methods=["POST"]) for name, function in controls.items()]
     routes += [Route(f"/f/{{token:str}}/api/report.{suffix}", download, methods=["GET"]) for suffix in ("md", "zip")]

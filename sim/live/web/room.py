@@ -20,7 +20,7 @@ from ...inputs import config
 from ...inputs.actions import MITIGATIONS, ROLES, STATUSES
 from ...inputs.errors import DrillError
 from ...model.incident import Result
-from ...outputs import report
+from ...outputs import coaching, report
 from ...outputs.files import read_json, write_atomic
 from ...outputs.scoring import CHECKLIST
 from ..drill import MANIFEST, LiveDrill, check_name, check_speed
@@ -28,14 +28,14 @@ from ..drill import MANIFEST, LiveDrill, check_name, check_speed
 ROOM = "room.json"
 ONCALL_SEATS = ("primary", "secondary")
 SEATS = (*ONCALL_SEATS, "ic", "comms", "ops", "joiner")  # a role seat: the bots hand that role over
-OUTPUTS = ("events.jsonl", "score.json", "report.md", "timeline.png")
+OUTPUTS = ("events.jsonl", "score.json", "report.md", "timeline.png", "debrief.md")
 
 # What a participant may see of each event kind: the fields kept, and who sees it
 # ("all", or "mine": only the person it concerns). Kinds not listed are never sent.
 _VISIBLE = {
     "alert.firing": ("all", ("alert", "service", "severity", "summary")),
     "alert.resolved": ("all", ("alert", "service", "severity", "summary")),
-    "page.sent": ("mine", ("page", "to", "urgency", "summary", "service")),
+    "page.sent": ("mine", ("page", "to", "urgency", "summary", "service", "runbooks")),
     "page.escalated": ("mine", ("page", "from", "to")),
     "page.urgency_raised": ("mine", ("page", "to", "summary")),
     "page.acked": ("all", ("page", "by")),
@@ -51,6 +51,10 @@ _VISIBLE = {
     "incident.stood_down": ("all", ("by", "declared", "reason")),
     "postmortem.scheduled": ("all", ("by", "date")),
     "stakeholder.asked": ("all", ("who", "question")),
+    "channel.message": ("all", ("by", "text")),
+    "task.asked": ("all", ("by", "id", "who", "task", "action", "service", "teams")),
+    "task.done": ("all", ("id", "who", "task")),
+    "incident.reopened": ("all", ("by", "reason")),
     "dashboard.viewed": ("mine", ("by", "service", "metrics")),
     "action.rejected": ("mine", ("by", "do", "reason")),
     "drill.ended": ("all", ("reason",)),
@@ -141,6 +145,7 @@ class Room:
         self.live: LiveDrill | None = None
         self.card: dict | None = None
         self.store_path = None  # the drill store the ended drill is recorded in (None: the default)
+        self._presence: dict[str, dict] = {}  # seat token -> opened, pages open, last action (see ``presence``)
         files = state["files"]
         self.scenario = config.load_scenario(files["scenario"])
         self.process = config.load_process(files.get("process"))
@@ -270,6 +275,7 @@ class Room:
         declared = live.drill.incident.declared_at is not None
         fresh = events[cursor["events"]:]
         out["status"] = status
+        out["changes"] = live.changes()
         if facilitator:
             out["events"] = fresh
             out["alerts"] = [a.describe() | {"state": a.state, "since": a.since}
@@ -277,9 +283,13 @@ class Room:
             watched = list(self.scenario.services)
         else:
             out["events"] = [v for v in (visible(e, name, declared) for e in fresh) if v is not None]
-            out["alerts"] = [{k: d[k] for k in ("alert", "service", "severity", "summary")} | {"since": a.since}
+            out["alerts"] = [{k: d[k] for k in ("alert", "service", "severity", "summary")}
+                             | {"since": a.since, "runbook_url": a.annotations.get("runbook_url"),
+                                "runbook": self.scenario.runbooks.get(a.rule.name)}
                              for a in live.drill.monitoring.firing() for d in (a.describe(),)]
             out["pages"] = self._pages(name)
+            out["tasks"] = [{k: t[k] for k in ("id", "by", "task", "action", "service", "teams") if k in t}
+                            for t in live.drill.incident.open_tasks(name)]  # what the IC asked of them, not yet done
             out["allowed"] = self._allowed(name) if name in live.drill.people and not live.ended else {}
             watched = sorted(set(cursor["samples"]) | {e["service"] for e in fresh
                                                         if e["kind"] == "dashboard.viewed" and e["by"] == name})
@@ -304,8 +314,37 @@ class Room:
                 "mitigations": list(MITIGATIONS), "start": scenario.start.isoformat().replace("+00:00", "Z")}
 
     def _room_view(self) -> dict:
-        return {"seats": self.state["seats"], "bots": self.state["bots"], "speed": self.state["speed"],
-                "seed": self.state["seed"], "fault_kinds": list(config.FAULT_KINDS)}
+        seats = [seat | self.presence(seat["token"]) for seat in self.state["seats"]]
+        return {"seats": seats, "bots": self.state["bots"], "speed": self.state["speed"],
+                "seed": self.state["seed"], "fault_kinds": list(config.FAULT_KINDS),
+                "questions": [{"who": who, "question": q} for who, q in self.scenario.questions]}
+
+    # -- who is here (kept in memory: a restarted server starts with nobody connected) --
+
+    def connected(self, token: str, change: int) -> None:
+        """A page of ``token``'s seat opened (``+1``) or closed (``-1``) its stream of updates."""
+        seen = self._presence.setdefault(token, {"opened": False, "pages": 0, "acted": None})
+        seen["pages"] += change
+        seen["opened"] = True
+
+    def acted(self, token: str, t: float) -> None:
+        self._presence.setdefault(token, {"opened": False, "pages": 0, "acted": None})["acted"] = t
+
+    def presence(self, token: str) -> dict:
+        """Whether the seat's link was opened, has a page open now, and when (simulated) they last acted."""
+        seen = self._presence.get(token, {"opened": False, "pages": 0, "acted": None})
+        return {"opened": seen["opened"], "online": seen["pages"] > 0, "acted": seen["acted"]}
+
+    def revoke(self, token) -> dict:
+        """Give the seat holding ``token`` a new link: the old one stops working at once."""
+        seat = next((s for s in self.state["seats"] if isinstance(token, str) and hmac.compare_digest(
+            token.encode(), s["token"].encode())), None)
+        if seat is None:
+            raise DrillError("no seat has that link")
+        self._presence.pop(seat["token"], None)
+        seat["token"] = new_token()
+        self.save()
+        return seat
 
     def _truth(self) -> dict:
         def fault(f, **outcome) -> dict:
@@ -322,8 +361,9 @@ class Room:
     def _pages(self, name: str) -> list[dict]:
         monitoring = self.live.drill.monitoring
         rank = monitoring.oncall.index(name) if name in monitoring.oncall else None
+        runbooks = {e["page"]: e.get("runbooks", []) for e in self.live.drill.log.events if e["kind"] == "page.sent"}
         return [{"id": p.id, "summary": p.summary, "service": p.service, "urgency": p.urgency,
-                 "status": p.status, "acked_by": p.acked_by}
+                 "status": p.status, "acked_by": p.acked_by, "runbooks": runbooks.get(p.id, [])}
                 for p in monitoring.pages if rank is not None and rank <= p.level]
 
     def _allowed(self, name: str) -> dict:
@@ -346,8 +386,14 @@ class Room:
                    "page": ic and state == "open",
                    "resolve": ic and state == "open",
                    "stand_down": (state == "none" and paged) or (ic and state == "open"),
-                   "schedule_postmortem": ic and state == "resolved" and not incident.postmortem}
-        return {k: v for k, v in allowed.items() if v}
+                   "schedule_postmortem": ic and state == "resolved" and not incident.postmortem,
+                   "ask": ic and state == "open",
+                   "say": incident.declared_at is not None,
+                   "reopen": ic and state in ("resolved", "stood_down") and incident.declared_at is not None}
+        # The IC's coordinating actions come first, the hands-on ones last (an IC delegates them).
+        order = ("ack", "declare", "assign", "page", "ask", "update", "severity", "say", "resolve", "reopen",
+                 "stand_down", "schedule_postmortem", "look", "investigate", "mitigate")
+        return {k: True for k in order if allowed.get(k)}
 
     def _scorecard(self, name: str | None) -> dict:
         card = self.card
@@ -356,5 +402,9 @@ class Room:
         checklist = [[label, card["checklist"][n], card.get("why", {}).get(n)] for n, label in CHECKLIST.items()]
         # A participant sees their own duties, as the console shows them (report.duty_rows).
         duty = card.get("people", {}).get(name)
-        return {"score": card["score"], "metrics": metrics, "checklist": checklist,
-                "duties": report.duty_rows(duty) if duty else []}
+        out = {"score": card["score"], "metrics": metrics, "checklist": checklist,
+               "duties": report.duty_rows(duty) if duty else [], "next_steps": duty.get("next_steps", []) if duty else []}
+        if name is None:  # the facilitator's debrief: the timeline beside the truth
+            out["debrief"] = [list(row) for row in coaching.moments(self.live.result)]
+            out["people"] = {who: d.get("next_steps", []) for who, d in card.get("people", {}).items()}
+        return out

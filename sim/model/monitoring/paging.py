@@ -53,13 +53,14 @@ class Pager:
         cause = sorted({c for a in alerts for c in a.cause if c != "noise"}) or ["noise"]
         summary = alerts[0].summary() + (f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else "")
         timeout = policy.escalation_timeout or self.config.escalation_timeout
+        runbooks = sorted({a.annotations["runbook_url"] for a in alerts if a.annotations.get("runbook_url")})
         self.trigger(key, summary, alerts[0].labels.get("service", ""), "high" if urgent else "low", cause,
-                     levels, timeout)
+                     levels, timeout, runbooks)
 
     def open_page(self, key: str) -> Page | None:
         return next((p for p in self.pages if p.key == key and p.status != "resolved"), None)
 
-    def trigger(self, key, summary, service, urgency, cause, levels, timeout) -> None:
+    def trigger(self, key, summary, service, urgency, cause, levels, timeout, runbooks=()) -> None:
         page = self.open_page(key)
         if page is not None:
             page.summary = summary  # deduplicated: the open page is updated, not re-sent
@@ -70,8 +71,9 @@ class Pager:
             return
         page = Page(f"P{len(self.pages) + 1}", key, summary, service, urgency, cause, levels[0], levels, timeout)
         self.pages.append(page)
+        # The page carries the alerts' runbook links, as PagerDuty shows them with the incident.
         self.log.emit("page.sent", page=page.id, to=page.to, level=0, urgency=urgency, summary=summary,
-                      service=service, cause=cause)
+                      service=service, cause=cause, **({"runbooks": list(runbooks)} if runbooks else {}))
         if urgency == "high":
             self._start_escalation(page)
 

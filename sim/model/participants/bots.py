@@ -6,12 +6,13 @@ action API as everyone else, and a person works on one thing at a time, so someo
 holding two duties is slower at both. docs/model.md describes the assumptions.
 """
 
+import re
 
 import numpy as np
 
 from ...inputs import units
-from ...inputs.actions import Action
-from ..incident import found_nothing
+from ...inputs.actions import ROLES, Action
+from ..incident import found_nothing, task_words
 
 WATCH_AFTER_MITIGATION = 180.0  # how long an engineer waits before judging a mitigation
 CALM_WAIT = 900.0  # how long ops waits, after a mitigation that helped, before digging again
@@ -114,7 +115,8 @@ def commander(drill, me):
                 drill.act(Action("stand_down", me.name, {"reason": "No customer impact; the alerts cleared by themselves"}))
                 return
             if quiet >= profile.stable_for:
-                drill.act(Action("resolve", me.name, {"summary": "Metrics are back at steady state"}))
+                # Judged calm on the dashboards: resolved as judged, whatever the guard for people says.
+                drill.act(Action("resolve", me.name, {"summary": "Metrics are back at steady state", "confirm": True}))
                 if process.level(incident.highest).postmortem:
                     yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
                     drill.act(Action("schedule_postmortem", me.name, {"date": postmortem_date(drill)}))
@@ -138,15 +140,21 @@ def communications(drill, me):
             continue
         # The initial summary (what is broken, who is affected, severity) is quicker to write.
         effort = profile.write_update.sample(me.rng) * (0.5 if audience not in posted else 1.0)
+        writing_from = env.now
         yield drill.busy(me, effort, "write")
         if incident.state != "open" or not _writes_updates(drill, me):
             break
         level = process.level(incident.severity)
         if not level.cadence(audience):
             continue
+        shortest, longest = level.cadence(audience)
+        last = next((u for u in reversed(incident.updates) if u["audience"] == audience), None)
+        if last and last["t"] >= writing_from and not drill.people[last["by"]].bot:
+            # A person posted to this audience meanwhile: theirs is this update; the next counts from it.
+            targets[audience] = last["t"] + me.rng.uniform(shortest, longest) - profile.write_update.median
+            continue
         _post_update(drill, me, audience)
         posted.add(audience)
-        shortest, longest = level.cadence(audience)
         targets[audience] = env.now + me.rng.uniform(shortest, longest) - profile.write_update.median
         # Divided attention: each role the writer holds is another chance for the update to slip.
         held = sum(1 for who in incident.roles.values() if who == me.name)
@@ -163,7 +171,7 @@ def operations(drill, me):
     """The Operations Lead (or the on-call before one is named): investigate, mitigate first."""
     profile, incident, env = me.profile, drill.incident, drill.env
     tried, exhausted = set(), set()
-    while not incident.closed and incident.roles.get("ops") in (None, me.name):
+    while not incident.closed and incident.roles.get("ops") in (None, me.name) and not directed(drill, me):
         firing = [a.rule.service for a in drill.monitoring.firing()]
         if not firing:
             yield env.timeout(profile.check_interval)
@@ -199,7 +207,7 @@ def responder(drill, me, team):
     seen = {name: drill.act(Action("look", me.name, {"service": name})).data for name in own}
     suspects = {name for name, m in seen.items() if _degraded(services[name], m)}
     tried, exhausted = set(), set()
-    while not incident.closed:
+    while not incident.closed and not directed(drill, me):
         pointed = {f["points_to"] for f in incident.findings} | {f["service"] for f in incident.findings if f["suggests"]}
         others = {service for who, service in incident.investigating if who != me.name}
         leads = [n for n in own if n in (suspects | pointed) and n not in exhausted and n not in others]
@@ -235,6 +243,8 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
     fix = (finding["suggests"], finding["service"])
     if finding["suggests"] and fix not in tried:
         tried.add(fix)
+        if directed(drill, me) or (_person_commands(drill) and not (yield from _propose(drill, me, fix))):
+            return False  # the IC decides: the bot does what it is asked from now on
         before = drill.world.metrics[symptom]["error_rate"]
         yield drill.busy(me, profile.mitigate.sample(me.rng), "mitigate")
         if incident.closed:
@@ -266,11 +276,153 @@ def _post_update(drill, me, audience: str = "internal") -> None:
     """Post the status update: where things stand, what is being done, when the next one comes."""
     incident = drill.incident
     shortest, _ = drill.process.level(incident.severity).cadence(audience)
-    drill.act(Action("update", me.name, {"status": _status(incident), "summary": _summary(incident),
+    drill.act(Action("update", me.name, {"status": _status(incident), "summary": _building_on(drill, me),
                                          "next_update": drill.env.now + shortest, "audience": audience}))
 
 
+def _building_on(drill, me) -> str:
+    """The update's summary. After a person's update, it builds on theirs: what they said, and
+    what the channel learnt since (or that nothing is new), never a generic status over it."""
+    incident = drill.incident
+    last = incident.updates[-1] if incident.updates else None
+    if last is None or last["by"] == me.name or drill.people[last["by"]].bot:
+        return _summary(incident)
+    news = []  # each thing learnt once, however many found it
+    for e in drill.log.events:
+        if e["t"] <= last["t"]:
+            continue
+        if e["kind"] == "finding" and not found_nothing(e):
+            news.append(f"{e['service']}: {e['text'].rstrip('.')}")
+        elif e["kind"] == "mitigation.applied":
+            news.append(f"{e['action'].replace('_', ' ')} applied on {e['service']}")
+        elif e["kind"] == "severity.changed":
+            news.append(f"severity now {e['to']}")
+    news = list(dict.fromkeys(news))
+    said = last["summary"].rstrip(".")
+    said = said if len(said) <= 400 else said[:400].rsplit(" ", 1)[0] + " ..."
+    text = (f"Following {last['by']}'s update at {drill.iso(last['t'])[11:16]} ({said}). "
+            f"Since then: {'; '.join(news) if news else 'no new information'}.")
+    return text if len(text) <= 2000 else text[:1996] + " ..."
+
+
 ROLE_LOOPS = {"ic": commander, "comms": communications, "ops": operations}
+
+
+# -- taking direction from the IC, and talking in the channel --
+
+DECISION_WAIT = 300.0  # how long a bot waits for a person IC's call on a mitigation it proposed
+
+
+def directed(drill, me) -> bool:
+    """Whether the IC has given ``me`` a task: from then on ``me`` works on what is asked."""
+    return any(t["who"] == me.name for t in drill.incident.tasks)
+
+
+def _person_commands(drill) -> bool:
+    ic = drill.people.get(drill.incident.roles.get("ic"))
+    return ic is not None and not ic.bot
+
+
+def _propose(drill, me, fix):
+    """A person is IC: propose the mitigation and wait for their call. True: go ahead (no call
+    came within ``DECISION_WAIT``); False: the IC asked for something, or the incident closed."""
+    incident, env = drill.incident, drill.env
+    action, service = fix
+    drill.act(Action("say", me.name, {"text": (
+        f"The finding on {service} suggests {action.replace('_', ' ')} of {service}. Your call, IC: "
+        f"ask {me.name} mitigate {action} {service}, or ask me something else. "
+        f"Without a call I apply it in {DECISION_WAIT / 60:g} min.")}))
+    proposed = env.now
+    yield env.any_of([env.timeout(DECISION_WAIT), drill.closed])
+    taken = any(t["task"] == "mitigate" and (t["action"], t["service"]) == fix and t["t"] >= proposed
+                for t in incident.tasks) or any((m["action"], m["service"]) == fix and m["t"] >= proposed
+                                                for m in incident.mitigations)
+    if incident.state != "open" or directed(drill, me) or taken:
+        return False  # the IC decided (or someone else is on it)
+    drill.act(Action("say", me.name, {"text": f"No call from the IC: applying {action.replace('_', ' ')} of {service}."}))
+    return True
+
+
+def follow(drill, me, task_id):
+    """Do what the IC asked: confirm in the channel, do it after the work in hand, report back."""
+    profile, incident, env = me.profile, drill.incident, drill.env
+    task = next(t for t in incident.tasks if t["id"] == task_id)
+    # Noticing the request takes a moment, as a page does; the work starts once the work in hand is done.
+    yield env.timeout(0.5 * profile.ack.sample(me.rng))
+    if incident.state != "open" or task["done"] is not None:
+        return
+    later = f" (after what I am on, about {drill.iso(me.free_at)[11:16]})" if me.free_at > env.now + 60 else ""
+    drill.act(Action("say", me.name, {"text": f"On it ({task_id}): {task_words(task)}{later}."}))
+    yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
+    if incident.state != "open" or task["done"] is not None:
+        return
+    kind = task["task"]
+    if kind == "investigate":
+        result = drill.act(Action("investigate", me.name, {"service": task["service"]}))
+        if not result.ok:
+            drill.act(Action("say", me.name, {"text": f"Cannot {task_words(task)}: {result.reason}."}))
+            return
+        done, done_at = result.data
+        me.worked["investigate"] = me.worked.get("investigate", 0.0) + done_at - env.now
+        me.free_at = max(me.free_at, done_at)
+        finding = yield done
+        if finding is not None and finding["suggests"] and incident.state == "open":
+            drill.act(Action("say", me.name, {"text": (
+                f"{task_id} done. The finding suggests {finding['suggests'].replace('_', ' ')} of {finding['service']}; "
+                f"ask me to apply it if you agree.")}))
+    elif kind == "mitigate":
+        symptom = incident.service if incident.service in drill.scenario.services else task["service"]
+        yield drill.busy(me, profile.mitigate.sample(me.rng), "mitigate")
+        if incident.state != "open":
+            return
+        before = drill.world.metrics[symptom]["error_rate"]
+        result = drill.act(Action("mitigate", me.name, {"action": task["action"], "service": task["service"]}))
+        if not result.ok:
+            drill.act(Action("say", me.name, {"text": f"Cannot {task_words(task)}: {result.reason}."}))
+            return
+        yield env.any_of([env.timeout(WATCH_AFTER_MITIGATION), drill.closed])
+        if incident.state == "open":
+            after = look_around(drill, me, [symptom])[symptom]["error_rate"]
+            drill.act(Action("say", me.name, {"text": (
+                f"{task_id} done: {task['action'].replace('_', ' ')} of {task['service']} applied at {drill.iso(env.now - WATCH_AFTER_MITIGATION)[11:16]}; "
+                f"{symptom} error rate {100 * before:.1f} % then, {100 * after:.1f} % now.")}))
+    elif kind == "update":
+        yield drill.busy(me, profile.write_update.sample(me.rng), "write")
+        if incident.state == "open" and _writes_updates(drill, me):
+            _post_update(drill, me)
+    else:
+        yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
+        if incident.state == "open":
+            drill.act(Action("page", me.name, {"teams": list(task["teams"])}))
+
+
+def addressed(drill, text: str) -> list[str]:
+    """The bots a channel message speaks to: by name (``sam``, ``@sam``) or by role (``ops``)."""
+    words = set(re.findall(r"[\w.-]+", text.lower()))
+    named = {drill.incident.asked_of(w) for w in words if w in ROLES} | {n for n in drill.people if n.lower() in words}
+    return sorted(n for n in named if n in drill.people and drill.people[n].bot)
+
+
+def reply(drill, me, text):
+    """A person spoke to ``me`` in the channel: answer with what ``me`` is doing and when it is due."""
+    yield drill.env.timeout(0.5 * me.profile.ack.sample(me.rng))  # noticing a message, as a page
+    if drill.incident.closed:
+        return
+    drill.act(Action("say", me.name, {"text": doing(drill, me)}))
+
+
+def doing(drill, me) -> str:
+    """``me``'s status in words: tasks asked of them, investigations running (with when the finding
+    is due), the last mitigation they applied."""
+    incident = drill.incident
+    parts = [f"{t['id']} ({task_words(t)}) in hand" for t in incident.open_tasks(me.name)]
+    parts += [f"investigating {service}, a finding expected around {drill.iso(due)[11:16]}"
+              for (who, service), due in incident.investigating.items() if who == me.name]
+    mine = [m for m in incident.mitigations if m["by"] == me.name]
+    if mine:
+        parts.append(f"applied {mine[-1]['action'].replace('_', ' ')} of {mine[-1]['service']} at {drill.iso(mine[-1]['t'])[11:16]}")
+    status = "; ".join(parts) if parts else "nothing in hand: ask me to investigate or mitigate something"
+    return f"{status[0].upper()}{status[1:]}." + ("" if mine else " No ETA for a fix yet.")
 
 
 # -- what a responder judges from what they see --

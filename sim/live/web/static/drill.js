@@ -100,7 +100,11 @@ const Drill = (() => {
     "investigation.started": (e) => `${e.by} investigates ${e.service}`,
     "finding": (e) => `Finding on ${e.service} (${e.by}): ${e.text}`,
     "mitigation.applied": (e) => `${e.by}: ${e.action.replace("_", " ")} of ${e.service}` + (e.effective === false ? " (no effect)" : ""),
-    "incident.resolved": (e) => `Incident resolved by ${e.by}`,
+    "incident.resolved": (e) => `Incident resolved by ${e.by}` + (e.over_firing || e.over_impact ? " (confirmed while it was not over)" : ""),
+    "incident.reopened": (e) => `Incident reopened by ${e.by}: ${e.reason}`,
+    "channel.message": (e) => `${e.by}: ${e.text}`,
+    "task.asked": (e) => `${e.by} asks ${e.who} to ${task(e)} (${e.id})`,
+    "task.done": (e) => `${e.who} has done ${e.id}`,
     "incident.stood_down": (e) => `Stood down by ${e.by}` + (e.reason ? `: ${e.reason}` : ""),
     "postmortem.scheduled": (e) => `Postmortem scheduled for ${weekday(e.date)} ${e.date}`,
     "stakeholder.asked": (e) => `${e.who} asks: ${e.question}`,
@@ -118,7 +122,21 @@ const Drill = (() => {
     "outbound.failing": (e) => `TOOLS ${e.endpoint} is failing (${e.error}): retrying`,
     "outbound.recovered": (e) => `TOOLS ${e.endpoint} answers again`,
   };
-  const STYLE = { "update.posted": "update", "action.rejected": "rejected", "stakeholder.asked": "asked" };
+  const STYLE = { "update.posted": "update", "action.rejected": "rejected", "stakeholder.asked": "asked",
+    "channel.message": "said", "task.asked": "task" };
+  function task(e) {
+    if (e.task === "mitigate") return `apply ${e.action.replace("_", " ")} to ${e.service}`;
+    if (e.task === "investigate") return `investigate ${e.service}`;
+    if (e.task === "page") return `page ${e.teams.join(", ")}`;
+    return "post a status update";
+  }
+
+  // The change log up to now, newest first: deploys, config pushes, flag flips.
+  function changes(id, state) {
+    const rows = (state.changes || []).map((c) => el("li", {}, el("span", { class: "time" }, c.at.slice(11, 16)), " ",
+      el("span", { class: "badge" }, c.kind), " ", el("strong", {}, c.service), el("div", {}, c.text)));
+    fill(id, rows.length ? rows : el("li", { class: "empty" }, state.status ? "No changes recorded." : "The drill has not started yet."));
+  }
 
   function channel(id, state, skip) {
     const list = document.getElementById(id);
@@ -238,8 +256,11 @@ const Drill = (() => {
         ? el("div", {}, el("h2", {}, "Your own duties (not part of the team's score)"),
           el("table", { class: "card" }, score.duties.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))))
         : null,
+      score.next_steps && score.next_steps.length
+        ? el("div", { class: "next" }, el("h2", {}, "Next time"), el("ul", {}, score.next_steps.map((step) => el("li", {}, step))))
+        : null,
       extra || null);
   }
 
-  return { el, fill, post, submit, connect, clock, duration, channel, charts, incident, header, scorecard, ROLE };
+  return { el, fill, post, submit, connect, clock, duration, channel, changes, charts, incident, header, scorecard, task, ROLE };
 })();
