@@ -1057,3 +1057,7 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
     journal.remove(out)  # only now: until runs.parquet is in place, the journal is the work done
     click.echo((out / "summary.md").read_text(encoding="utf-8").split("## Per metric")[0].rstrip())
     click.echo(f"\nWrote runs.parquet, {', '.join(p.name for p in written[:2])} and {len(written) - 3} plots to {out}/")
+
+
+if __name__ == "__main__":  # python -m sim.cli, as the console script drill
+    main()
