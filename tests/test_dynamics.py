@@ -103,9 +103,9 @@ def test_recovery_and_pace_are_drawn_per_drill():
     # Same seed, same draws; the spread is log-normal around the fault's own recovery.
     (_, a), (_, b) = fix_state(diagnosis_spread=1.0, recovery_spread=1.0), fix_state(diagnosis_spread=1.0, recovery_spread=1.0)
     assert a.pace == b.pace != 1.0
-    assert a.recovery() == b.recovery() != 60.0
+    assert a.recovery("rollback") == b.recovery("rollback") != 60.0
     _, still = fix_state()
-    assert (still.pace, still.recovery()) == (1.0, 60.0)
+    assert (still.pace, still.recovery("rollback")) == (1.0, 60.0)
 
 
 def test_a_wrong_hypothesis_comes_first_and_its_mitigation_does_not_help():

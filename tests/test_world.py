@@ -11,6 +11,7 @@ import pytest
 
 from sim import load_scenario
 from sim.inputs.config import Blip, Fault, Service
+from sim.inputs.errors import DrillError
 from sim.model.world import FaultState, World
 
 from .conftest import DATA
@@ -63,6 +64,26 @@ def test_an_easing_lowers_the_fault_to_a_share():
     # From 1.0 at 300 to 0.25 over 200 s: 0.625 at 400.
     assert [w.faults[0].level(t) for t in (400, 500, 3000)] == [0.625, 0.25, 0.25]
     assert w.faults[0].outcome == "eased"
+
+
+def test_each_mitigation_of_a_staged_recovery_takes_its_own_time():
+    # Easing by scale_up takes 40 s (its own time), the rollback after it the fault's 200 s.
+    w = world(replace(FAULT, recoveries={"scale_up": 40.0}))
+    w.mitigate(300, "scale_up", "db")
+    # From 1.0 at 300 to 0.25 over 40 s: 0.625 at 320, 0.25 from 340.
+    assert [w.faults[0].level(t) for t in (320, 340, 500)] == [0.625, 0.25, 0.25]
+    w.mitigate(500, "rollback", "db")
+    # From 0.25 at 500 to 0 over 200 s: 0.125 at 600, 0 from 700.
+    assert [w.faults[0].level(t) for t in (600, 700)] == [0.125, 0.0]
+
+
+def test_a_recovery_time_for_a_mitigation_the_fault_does_not_take_is_refused(write):
+    # tiny.yaml's bad deploy is fixed by rollback (the kind's default) and takes nothing else.
+    text = (DATA / "tiny.yaml").read_text().replace("    recovery: 1m\n", "    recovery: 1m\n    recoveries: {failover: 1m}\n")
+    path = write("bad.yaml", text)
+    with pytest.raises(DrillError, match=r"bad.yaml:21: faults\[0\]\.recoveries: failover neither fixes, eases nor "
+                                         r"band-aids this fault \(its mitigations: rollback"):
+        load_scenario(path)
 
 
 def test_a_band_aid_suppresses_the_fault_until_it_wears_off():

@@ -14,7 +14,7 @@ from . import promrules, units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .dynamics import Dynamics, Report, read_dynamics, read_report
 from .errors import DrillError
-from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, shares
+from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, recoveries, shares
 from .yamlfile import MAX_SIGMA, Checker, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -115,6 +115,7 @@ class Fault:
     band_aids: dict
     findings: tuple[Finding, ...]
     description: str = ""
+    recoveries: dict = field(default_factory=dict)  # mitigation -> its own recovery time, where not ``recovery``
 
 
 @dataclass(frozen=True)
@@ -532,7 +533,13 @@ def _fault(f: Fields, index: int, services: dict) -> Fault:
         band_aids=f.get("band_aids", durations, kind.band_aids),
         findings=tuple(findings),
         description=f.get("description", text, ""),
+        recoveries=f.get("recoveries", recoveries, {}),
     )
+    stray = [m for m in fault.recoveries if m not in fault.fixes and m not in fault.eases and m not in fault.band_aids]
+    if stray:
+        f.checker.problem(f.line_of("recoveries"), f"{f.where}.recoveries: {', '.join(stray)} neither fixes, eases "
+                          f"nor band-aids this fault (its mitigations: "
+                          f"{', '.join([*fault.fixes, *fault.eases, *fault.band_aids]) or 'none'})")
     f.done()
     return fault
 

@@ -64,6 +64,7 @@ def _per_mitigation(convert, example: str):
 
 shares = _per_mitigation(units.share, "remaining share, e.g. {circuit_breaker: 20%}")
 durations = _per_mitigation(units.duration, "how long it helps, e.g. {restart: 30m}")
+recoveries = _per_mitigation(units.duration, "how long recovery takes after it, e.g. {feature_flag: 1m}")
 
 
 def _scale(value) -> tuple[float, float]:

@@ -54,11 +54,13 @@ class FaultState:
             self.setbacks.append(("partial", left))
         self._rng, self._recovery_spread = rng, dynamics.recovery_spread
 
-    def recovery(self) -> float:
-        """How long the service takes to recover after this mitigation (drawn per mitigation)."""
+    def recovery(self, action: str) -> float:
+        """How long the service takes to recover after ``action`` (its own time, or the fault's;
+        drawn per mitigation)."""
+        nominal = self.fault.recoveries.get(action, self.fault.recovery)
         if self._rng is None or not self._recovery_spread:
-            return self.fault.recovery
-        return self.fault.recovery * self.pace * math.exp(self._recovery_spread * self._rng.gauss(0.0, 1.0))
+            return nominal
+        return nominal * self.pace * math.exp(self._recovery_spread * self._rng.gauss(0.0, 1.0))
 
     def level(self, t: float) -> float:
         if t < self.segments[0][0]:
@@ -298,16 +300,16 @@ class World:
             elif action in fault.fixes:
                 if setback is not None:  # a partial fix: the rest needs fixing again
                     state.setbacks.pop(0)
-                    state.bend(t, setback[1], state.recovery())
+                    state.bend(t, setback[1], state.recovery(action))
                     state.outcome = "partial"
                 else:
-                    state.bend(t, 0.0, state.recovery())
+                    state.bend(t, 0.0, state.recovery(action))
                     state.outcome = "fixed"
             elif action in fault.eases:
-                state.bend(t, fault.eases[action], state.recovery())
+                state.bend(t, fault.eases[action], state.recovery(action))
                 state.outcome = "eased"
             else:
-                state.bend(t, 0.0, min(state.recovery(), fault.band_aids[action] / 2))
+                state.bend(t, 0.0, min(state.recovery(action), fault.band_aids[action] / 2))
                 state.outcome = "suppressed"
             outcome = outcome or state.outcome
             touched.append({"fault": fault.id, "outcome": outcome,
