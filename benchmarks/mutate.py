@@ -41,10 +41,12 @@ EQUIVALENT = Path(__file__).resolve().parent / "mutants_equivalent.yaml"
 # module -> (source file, the test files that cover it)
 MODULES = {
     "stats": ("sim/analysis/stats.py", ["tests/test_stats.py"]),
-    "scoring": ("sim/outputs/scoring.py", ["tests/test_scoring.py", "tests/test_checklist.py"]),
-    "incident": ("sim/model/incident.py", ["tests/test_incident.py", "tests/test_incident_rules.py"]),
+    "scoring": ("sim/outputs/scoring.py", ["tests/test_scoring.py", "tests/test_checklist.py", "tests/test_audiences.py",
+                                           "tests/test_teach.py"]),
+    "incident": ("sim/model/incident.py", ["tests/test_incident.py", "tests/test_incident_rules.py", "tests/test_teach.py",
+                                           "tests/test_dynamics.py", "tests/test_audiences.py"]),
     "world": ("sim/model/world.py", ["tests/test_world.py", "tests/test_monitoring.py", "tests/test_incident.py",
-                                 "tests/test_incident_rules.py"]),
+                                     "tests/test_incident_rules.py", "tests/test_dynamics.py"]),
     "rules": ("sim/model/monitoring/rules.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
                                                 "tests/test_promql.py", "tests/test_promtool_diff.py"]),
     "promql": ("sim/model/monitoring/promql.py", ["tests/test_promql.py", "tests/test_promql_edges.py",
