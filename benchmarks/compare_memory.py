@@ -32,19 +32,15 @@ import threading
 import time
 from pathlib import Path
 
+from compare_speed import process_children  # benchmarks/ is on the path when run as a script
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _grandchildren(root: int) -> list[int]:
     """The pool's workers: children of the command's forkserver (the forkserver itself,
     a child of the command, only forks them)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(stat.parent.name))
+    children = process_children()
     return [grandchild for child in children.get(root, []) for grandchild in children.get(child, [])]
 
 

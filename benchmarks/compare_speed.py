@@ -39,14 +39,20 @@ def _cpu_seconds(pids) -> float:
     return total
 
 
-def _descendants(root: int) -> list[int]:
-    children, found = {}, []
+def process_children() -> dict[int, list[int]]:
+    """Every running process's children, read from /proc (Linux): parent pid -> child pids."""
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(parent, []).append(int(stat.parent.name))
+    return children
+
+
+def _descendants(root: int) -> list[int]:
+    children, found = process_children(), []
     todo = [root]
     while todo:
         for child in children.get(todo.pop(), []):
