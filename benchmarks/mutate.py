@@ -42,7 +42,7 @@ EQUIVALENT = Path(__file__).resolve().parent / "mutants_equivalent.yaml"
 MODULES = {
     "stats": ("sim/analysis/stats.py", ["tests/test_stats.py"]),
     "scoring": ("sim/outputs/scoring.py", ["tests/test_scoring.py", "tests/test_checklist.py", "tests/test_audiences.py",
-                                           "tests/test_teach.py"]),
+                                           "tests/test_teach.py", "tests/test_dynamics.py"]),
     "incident": ("sim/model/incident.py", ["tests/test_incident.py", "tests/test_incident_rules.py", "tests/test_teach.py",
                                            "tests/test_dynamics.py", "tests/test_audiences.py"]),
     "world": ("sim/model/world.py", ["tests/test_world.py", "tests/test_monitoring.py", "tests/test_incident.py",

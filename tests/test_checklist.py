@@ -380,3 +380,36 @@ def test_a_false_alarm_escalated_to_the_full_process_is_not_handled():
     assert (c["components"]["declare"], c["components"]["severity"], c["components"]["mitigate"]) == (None, None, None)
     sev3 = [e if e["kind"] != "incident.declared" else {**e, "severity": "SEV3"} for e in events]
     assert card(sev3, alarm)["metrics"]["false_alarm_handled"] is True
+
+
+def test_each_missed_item_explains_what_happened_and_when():
+    # Clock times on tiny.yaml's 14:00:00 start, shown to the minute: 400 s is 14:06:40,
+    # 560 s 14:09:20, 900 s 14:15:00, 1000 s 14:16:40, 1050 s 14:17:30, 1600 s 14:26:40.
+    # The alert stood down at 400 s instead of declaring: nothing declared before the drill ended at 1600 s.
+    stood_down = edit(base(), drop={"incident.declared", "role.assigned", "update.posted", "incident.resolved",
+                                    "postmortem.scheduled", "teams.paged"},
+                      add=[ev(400, "incident.stood_down", by="dana", declared=False)])
+    assert card(stood_down)["why"] == {
+        "assess_severity": "no severity was ever declared; declaring SEV2 would have passed",
+        "declare_and_open_channel": "the alert was stood down at 14:06, no incident was declared before the drill "
+                                    "ended at 14:26; declaring (and so opening the channel) once the impact was "
+                                    "confirmed would have passed",
+    }
+    # lee looks at db first (560 s), while only api's alert (from 195 s) was firing.
+    elsewhere = edit(base(), drop={"investigation.started"}, add=[
+        ev(560, "investigation.started", by="lee", service="db"), ev(600, "investigation.started", by="lee", service="api")])
+    assert card(elsewhere)["why"] == {"investigate_symptoms": "the first investigation, at 14:09, was of db, which had "
+                                                              "no alert firing; starting with api would have passed"}
+    # The restart at 900 s does not help; the fault ends by itself at 660 s (its 10 minutes), so
+    # the resolution is still at steady state. tiny.yaml's bad_deploy is fixed by a rollback.
+    no_help = edit(base(), drop={"mitigation.applied"}, add=[
+        ev(660, "fault.ended", fault="boom"),
+        ev(900, "mitigation.applied", by="lee", action="restart", service="api", effective=False, faults=[])])
+    assert card(no_help)["why"] == {"mitigate_first": "no mitigation that helped was applied (tried: restart of api at "
+                                                      "14:15); rollback of api would have passed"}
+    # Resolved at 1000 s, the very second api's impact ended: only the alert (resolved at 1050 s)
+    # was still wrong, so all was clear from the whole minute after it, 14:18.
+    same_second = edit(base(), drop={"incident.resolved"}, add=[ev(1000, "incident.resolved", by="dana")])
+    assert card(same_second)["why"] == {"resolved_when_normal": "resolved at 14:16 while alert \"api errors\" was "
+                                                                "still firing (it resolved at 14:17); resolving at "
+                                                                "14:18 or later would have passed"}
