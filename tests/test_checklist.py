@@ -413,3 +413,23 @@ def test_each_missed_item_explains_what_happened_and_when():
     assert card(same_second)["why"] == {"resolved_when_normal": "resolved at 14:16 while alert \"api errors\" was "
                                                                 "still firing (it resolved at 14:17); resolving at "
                                                                 "14:18 or later would have passed"}
+
+
+def test_a_fault_left_unsettled_at_the_resolution_is_named():
+    # With impact over at 1000 s and the alert resolved at 1050 s, only the fault can make the
+    # 1200 s (14:20) resolution premature: none of these says a time by which all was clear.
+    def why(*mitigations):
+        events = edit(base(), drop={"mitigation.applied"}, add=list(mitigations))
+        return card(events)["why"].get("resolved_when_normal")
+
+    def applied(t, action, outcome):
+        return ev(t, "mitigation.applied", by="lee", action=action, service="api", effective=outcome != "failed",
+                  faults=[{"fault": "boom", "outcome": outcome, "returns_in": 600 if outcome == "suppressed" else None}])
+    after = "; resolving once all of it had cleared would have passed"
+    assert why() == "resolved at 14:20 while fault boom was still active (nothing had fixed it)" + after
+    assert why(applied(900, "rollback", "failed")) == why()  # a fix that did not take leaves it as it was
+    assert why(applied(900, "rollback", "partial")) == "resolved at 14:20 while fault boom was only partly fixed" + after
+    assert why(applied(900, "restart", "suppressed")) == (
+        "resolved at 14:20 while fault boom was only held back by a band-aid mitigation and could come back" + after)
+    # Eased for good, then a rollback that failed: the fault is still eased, the resolution at steady state.
+    assert why(applied(900, "scale_up", "eased"), applied(950, "rollback", "failed")) is None
