@@ -433,3 +433,9 @@ def test_a_fault_left_unsettled_at_the_resolution_is_named():
         "resolved at 14:20 while fault boom was only held back by a band-aid mitigation and could come back" + after)
     # Eased for good, then a rollback that failed: the fault is still eased, the resolution at steady state.
     assert why(applied(900, "scale_up", "eased"), applied(950, "rollback", "failed")) is None
+    # Resolved the very second of the rollback (900 s, 14:15) that fixed the fault: the fault is
+    # settled; what was still wrong is api's impact (until 1000 s) and its alert (until 1050 s).
+    at_fix = edit(base(), drop={"incident.resolved"}, add=[ev(900, "incident.resolved", by="dana")])
+    assert card(at_fix)["why"]["resolved_when_normal"] == (
+        "resolved at 14:15 while api was above its 1% error rate impact threshold (it fell below at 14:16); "
+        "alert \"api errors\" was still firing (it resolved at 14:17); resolving at 14:18 or later would have passed")
