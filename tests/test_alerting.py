@@ -114,3 +114,23 @@ def test_an_alert_on_a_scrape_past_the_lookback_resolves_until_the_next(write):
             and e["alert"] == "ApiSeen"] == [("alert.firing", 0), ("alert.resolved", 360), ("alert.firing", 420),
                                              ("alert.resolved", 720), ("alert.firing", 840), ("alert.resolved", 1140),
                                              ("alert.firing", 1200)]
+
+
+def test_a_page_carries_its_alerts_runbooks(write):
+    # ApiErrors gets a runbook_url: its page (225 s) carries it; the noise page for ApiCPU
+    # (960 s), whose rule has none, carries no runbook list.
+    text = TINY.replace("summary: 'api errors at {{ $value }}'",
+                        "summary: 'api errors at {{ $value }}', runbook_url: 'https://runbooks.example.com/api'")
+    assert [(e["t"], e.get("runbooks")) for e in of(events_of(write, text), "page.sent")] == [
+        (225, ["https://runbooks.example.com/api"]), (960, None)]
+
+
+def test_the_secondary_slot_is_one_person(write):
+    # The fault lasts past the horizon, so the 225 s page (P1), which nobody acknowledges, stays open.
+    # With two people marked secondary the slot is the first of them: the page escalates to lee
+    # at 525 s (225 + 5 min) and, the policy being primary then secondary, to nobody after.
+    scenario = load_scenario(write("long.yaml", TINY.replace("duration: 10m", "duration: 30m")))
+    cast = write("cast.yaml", (DATA / "quiet.yaml").read_text().replace(
+        "actions:", "  - {name: kim, oncall: secondary}\nactions:"))
+    events = run_drill(scenario, script=load_script(cast, scenario.start)).events
+    assert [(e["t"], e["level"], e["to"]) for e in of(events, "page.escalated", page="P1")] == [(525, 1, "lee")]
