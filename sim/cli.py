@@ -130,7 +130,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
     scenario_file = config.scenario_path(scenario)
     scn = config.load_scenario(scenario_file)
     held = conducted.date() if conducted else planned[1].date if planned else _today() if keep else None
-    timeline_script = config.load_script(script, scn.start) if script else None
+    timeline_script = config.load_script(script, scn.start, scn.horizon) if script else None
     if held is not None:  # a drill of record reads as held on its day: channel, timeline, postmortem
         store.connect(store_path).close()  # an unusable store is refused before any output is written
         if timeline_script is not None:
@@ -185,7 +185,7 @@ def record_incident(scenario, script, process_file, out, store_path):
 
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     scn = config.load_scenario(config.scenario_path(scenario))
-    replay = config.load_script(script, scn.start)
+    replay = config.load_script(script, scn.start, scn.horizon)
     store.connect(store_path).close()  # an unusable store is refused before any output is written
     result = run_drill(scn, process, None, replay, 0)
     card = score(result.events, scn, process)

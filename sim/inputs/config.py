@@ -953,8 +953,10 @@ class Script:
     actions: tuple[tuple[float, Action], ...]  # (simulated second, action), in file order
 
 
-def load_script(path, start: dt.datetime | None = None) -> Script:
-    """A timeline script; clock times are read on ``start``'s date (or any date when checking alone)."""
+def load_script(path, start: dt.datetime | None = None, horizon: float | None = None) -> Script:
+    """A timeline script; clock times are read on ``start``'s date (or any date when checking alone).
+    Given the drill's ``horizon``, its actions' times must also lie within the drill, as a live
+    drill's do (``parse_action``): a postmortem booked a year out is refused here, at its line."""
     path = Path(path)
     start = start or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
     check = Checker(path)
@@ -979,7 +981,7 @@ def load_script(path, start: dt.datetime | None = None) -> Script:
             at = units.moment(raw.get("at"), start) if raw.get("at") is not None else None
             if at is None:
                 raise ValueError("missing 'at' (when)")
-            action = parse_action(raw, start)
+            action = parse_action(raw, start, horizon)
         except ValueError as exc:
             check.problem(line, f"actions: {exc}")
             continue
