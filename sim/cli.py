@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .inputs.errors import DrillError
+from .live import web
 
 
 class _UserError(click.ClickException):
@@ -851,8 +852,8 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
               help="Drill folder (default: reports/<scenario>/live-<time>/).")
 @click.option("--resume", type=_Path(exists=True, file_okay=False, path_type=Path),
               help="Carry on the drill in this folder after the server stopped (same links).")
-@click.option("--rate-limit", "rate", type=_Finite(min=0.1, max=10000), default=5.0, show_default=True,
-              help="Actions and controls a second per link, in bursts of up to six seconds' worth (429 beyond).")
+@click.option("--rate-limit", "rate", type=_Finite(min=0.1, max=10000), default=web.RATE, show_default=True,
+              help=f"Actions and controls a second per link, in bursts of up to {web.BURST:g} seconds' worth (429 beyond).")
 @_store_option
 @_tools_options
 @click.option("--pages-from", type=click.Choice(["drill", "alertmanager"]), default="drill", show_default=True,
