@@ -47,6 +47,7 @@ TIMELINES = 24
 LENGTH = 38  # seconds of alert changes
 TAIL = 6  # seconds of group ticks after them (ticks fall on half seconds, so the end cuts none in two)
 TOLERANCE = 0.1
+BEHIND = 0.2  # seconds: an alert arriving later than this after its whole second could tie with a group tick
 
 
 @dataclass
@@ -139,8 +140,9 @@ def engine(config_path, changes, origin, first_sweep):
 
 
 def differential(folder, seed: int = 0):
-    """Run one round of TIMELINES timelines through a real alertmanager and the engine:
-    (the timelines, our notifications, theirs, ours it did not send, theirs we did not)."""
+    """Run one round of TIMELINES timelines through a real alertmanager and the engine: (the
+    timelines, our notifications, theirs, ours it did not send, theirs we did not, how many
+    seconds behind its whole second the latest alert reached the real one's dispatcher)."""
     plans = [timeline(k, seed) for k in range(TIMELINES)]
     received, lock = [], threading.Lock()
 
@@ -218,8 +220,7 @@ def differential(folder, seed: int = 0):
     for _, _, cs in plans:
         for _, alert, _ in cs:
             alert.state, alert.since = "inactive", 0.0
-    late = max(t - round(t) for t, _, _ in posted)
-    assert late < 0.2, f"posting fell {late:.2f} s behind: the machine is too busy for this comparison"
+    behind = max(t - round(t) for t, _, _ in posted)  # how far the alerts' arrival strayed from the grid
     ours = engine(path, posted, dt.datetime.fromtimestamp(origin, dt.timezone.utc), ready - origin + 30.0)
     # Pair each of ours with one of theirs to the same receiver, with the same alerts, within the
     # tolerance (two groups of one receiver notified at one tick may arrive in either order).
@@ -230,7 +231,7 @@ def differential(folder, seed: int = 0):
             ours_left.append(note)
         else:
             theirs_left.remove(twin)
-    return plans, ours, real, ours_left, theirs_left
+    return plans, ours, real, ours_left, theirs_left, behind
 
 
 def _dispatcher_log(path):
@@ -275,10 +276,12 @@ def late(ours_left: list, theirs_left: list) -> list:
 
 
 def test_the_engine_notifies_as_a_real_alertmanager_does(tmp_path):
-    plans, ours, real, ours_left, theirs_left = differential(tmp_path / "first")
-    if late(ours_left, theirs_left) and not ours_left and not theirs_left:
-        # Only late arrivals: the machine was busy. One more round must then be clean.
-        plans, ours, real, ours_left, theirs_left = differential(tmp_path / "again")
+    plans, ours, real, ours_left, theirs_left, behind = differential(tmp_path / "first")
+    if behind >= BEHIND or (late(ours_left, theirs_left) and not ours_left and not theirs_left):
+        # The machine was busy: alerts arrived off the grid, or the only differences are decisions
+        # the real one took late. One more round must then be clean.
+        plans, ours, real, ours_left, theirs_left, behind = differential(tmp_path / "again")
+    assert behind < BEHIND, f"alerts arrived {behind:.2f} s late twice: the machine is too busy for this comparison"
     flapping = sum(any(b[0] - a[0] <= 3 and a[1] is b[1] for a, b in zip(c, c[1:])) for _, _, c in plans)
     refiring = sum(any(s == "firing" and any(x is a and y == "resolved" for _, x, y in c[:i])
                        for i, (_, a, s) in enumerate(c)) for _, _, c in plans)
