@@ -15,6 +15,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 import promql_parser
 
@@ -145,14 +146,31 @@ def step(alert: Alert, holds: bool, now: float, for_s: float, keep_for: float) -
     return ["resolved"] if was == "firing" else []
 
 
-class _PromRule:
-    """One Prometheus rule compiled against the drill's series, with its alerts by fingerprint."""
+_FAILED = None  # an evaluation that failed: Prometheus leaves the rule's alerts as they were
+_MISSING = object()
+_EPS = 1e-6  # seconds: window edges are sums of floats
 
-    def __init__(self, rule, store: Store):
-        self.rule = rule
+
+class _PromRule:
+    """One Prometheus rule compiled against the drill's series, with its alerts by fingerprint.
+
+    Its result at an evaluation is the result of the evaluation a ``period`` (``phases``
+    evaluations) before when no window it read since holds a mark of a series it selects:
+    every sample it sees then repeats one it saw (a counter's differences repeat, and
+    ``Read.differences`` says the counter is seen only through them).
+    """
+
+    def __init__(self, rule, store: Store, every: float = 0.0, phases: int = 0):
+        self.rule, self.store = rule, store
         node = parse(rule.expr)
-        self.query = compile_expr(node, store)
+        self.reads = []
+        self.query = compile_expr(node, store, self.reads)
         self.alerts: dict[str, Alert] = {}
+        self.every, self.phases = every, phases  # no phases: evaluated afresh every time
+        self.results: dict[int, object] = {}  # phase -> the result its evaluations there repeat
+        self.checked: float | None = None  # the evaluation time its windows were last looked at
+        self.applied = _MISSING  # the result its alerts last took
+        self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
         shows, selectors, names = set(), [], []
 
         def visit(n):
@@ -177,6 +195,95 @@ class _PromRule:
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
             out[key] = value
         return out
+
+    def result(self, now: float) -> tuple[object, int | None]:
+        """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
+        an alerting rule's alerts (fingerprint -> labels, value, annotations), or ``_FAILED``."""
+        if not self.phases:
+            return self._evaluate(now), None
+        phase = round(now / self.every) % self.phases
+        if self._marked(now):
+            self.results.clear()
+        self.checked = now
+        result = self.results.get(phase, _MISSING)
+        if result is _MISSING:
+            result = self.results[phase] = self._evaluate(now)
+        return result, phase
+
+    def _windows(self, read) -> tuple[float, float]:
+        """The offset of a read and where the first window after the last look starts, offset included."""
+        sel = read.selected
+        reach = self.store.gap if read.range is None else read.range
+        return sel.offset, self.checked + self.every - sel.offset - reach - _EPS
+
+    def _marked(self, now: float) -> bool:
+        """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
+        if self.checked is None:
+            return True
+        for read in self.reads:
+            offset, start = self._windows(read)
+            for series in read.selected.current():
+                if (series.counter and not read.differences) or series.marks.hit(start, now - offset + _EPS):
+                    return True
+        return False
+
+    def quiet_until(self) -> float:
+        """Until when its evaluations repeat results and change no alert (-inf: not now)."""
+        if not self.phases or len(self.results) < self.phases:
+            return -math.inf
+        until = math.inf
+        for read in self.reads:
+            offset, start = self._windows(read)
+            for series in read.selected.current():
+                if series.counter and not read.differences:
+                    return -math.inf
+                until = min(until, series.marks.next_from(start) + offset)
+        for alert in self.alerts.values():
+            if alert.state == "pending":
+                until = min(until, alert.since + alert.rule.for_s)
+            if alert.keep_since is not None:
+                until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
+        return until
+
+    def _evaluate(self, now: float):
+        rule = self.rule
+        try:
+            output = self.output(now)
+        except EvalError:
+            return _FAILED
+        if rule.kind == "record":
+            recorded = {}
+            for key, value in output.items():
+                labels = _labelled(dict(key), rule.labels, value)
+                labels["__name__"] = rule.name
+                recorded[tuple(sorted(labels.items()))] = value
+            return recorded
+        seen = {}
+        for key, value in output.items():
+            series = dict(key)
+            labels = {**_labelled(series, rule.labels, value), "alertname": rule.name}
+            fp = fingerprint(labels)
+            if fp in seen:
+                return _FAILED  # duplicate labelsets: the evaluation fails in Prometheus too
+            seen[fp] = (labels, value, {k: render(v, series, value) for k, v in rule.annotations.items()})
+        return seen
+
+
+def _period(scrape: float, intervals: list[float], most: int = 16) -> float | None:
+    """The shortest time that is a whole number of the scrape interval and of every group's
+    evaluation interval (its results repeat over it in a world that stays as it is), or None:
+    scrapes further apart than the lookback (samples go stale between them), or intervals
+    with no common multiple of at most ``most`` evaluations."""
+    if not intervals or scrape > LOOKBACK:
+        return None
+    every = [Fraction(x).limit_denominator(1000) for x in (scrape, *intervals)]
+    if any(float(f) != x for f, x in zip(every, (scrape, *intervals))):
+        return None
+    scale = math.lcm(*(f.denominator for f in every))
+    period = Fraction(math.lcm(*(int(f * scale) for f in every)), scale)
+    if period / min(every) > most:
+        return None
+    return float(period)
 
 
 _ACTIVE: dict[tuple[int, int], tuple] = {}
@@ -235,7 +342,8 @@ def _labelled_rules(rules: tuple) -> tuple[list[tuple[dict, str]], dict[str, lis
 class Rules:
     """Every alert of one drill's rules, evaluated against the world's latest scrape."""
 
-    def __init__(self, env, log, world, rules, notify, groups=(), evaluation_interval: float = 15.0):
+    def __init__(self, env, log, world, rules, notify, groups=(), evaluation_interval: float = 15.0,
+                 scrape_interval: float = 15.0):
         self.env, self.log, self.world, self.notify = env, log, world, notify
         labelled, self._watching = _labelled_rules(rules)  # and service -> its shorthand alerts (indexes)
         self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, labelled)]
@@ -246,11 +354,14 @@ class Rules:
         self.alerts = list(self.shorthand)  # and every Prometheus rule's alert, as its series first appears
         self._place = {id(alert): i for i, alert in enumerate(self.alerts)}  # an alert's index in alerts
         self._fired: set[int] = set()  # indexes of the firing alerts
-        self.store = Store(world.services)
+        every = [group.interval or evaluation_interval for group in groups]
+        period = _period(scrape_interval, every)
+        self.store = Store(world.services, scrape_interval, period, min(LOOKBACK, max([scrape_interval, *every])))
         self.groups = []
-        for group, keep in zip(groups, _active(groups, world.services)):
-            compiled = [_PromRule(r, self.store) for r, kept in zip(group.rules, keep) if kept]
-            self.groups.append((group.interval or evaluation_interval, compiled))
+        for group, keep, interval in zip(groups, _active(groups, world.services), every):
+            phases = round(period / interval) if period else 0
+            compiled = [_PromRule(r, self.store, interval, phases) for r, kept in zip(group.rules, keep) if kept]
+            self.groups.append((interval, compiled))
             for c in compiled:
                 for matches, name in zip(c.selectors, c.names):
                     self.store.want(matches, name)
@@ -274,6 +385,10 @@ class Rules:
         for every, compiled in self.groups:
             if every == interval:
                 for rule in compiled:
+                    if rule.rule.kind == "record" and rule.checked is not None:
+                        # the ticks the engine skipped (every rule was quiet): their samples, repeated
+                        for tick in range(round(rule.checked / every) + 1, round(now / every)):
+                            self._evaluate(rule, tick * every)
                     self._evaluate(rule, now)
 
     def _shorthand(self, now: float) -> None:
@@ -313,10 +428,16 @@ class Rules:
     def idle_until(self) -> float:
         """Until when evaluations change nothing, the world's metrics staying as they are: until a
         tick before the first ``for`` or ``keep_firing_for`` deadline (a tick early, so the
-        deadline's own tick is evaluated however its sum rounds); -inf with Prometheus rules,
-        whose windows move at every evaluation."""
+        deadline's own tick is evaluated however its sum rounds), and for Prometheus rules a
+        tick before a window of one reaches a mark (``_PromRule.quiet_until``; -inf while one
+        has no result to repeat). A recording rule records the skipped ticks when next evaluated."""
+        until = self._shorthand_until() - self.evaluation_interval
         if self._prometheus:
-            return -math.inf
+            quiet = min(rule.quiet_until() for _, compiled in self.groups for rule in compiled)
+            until = min(until, quiet - max(self.intervals))
+        return until
+
+    def _shorthand_until(self) -> float:
         until = math.inf
         for i in self._unsettled:
             alert = self.shorthand[i]
@@ -324,7 +445,7 @@ class Rules:
                 until = min(until, alert.since + alert.rule.for_s)
             if alert.keep_since is not None:
                 until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
-        return until - self.evaluation_interval
+        return until
 
     def _transition(self, alert: Alert, taken: list[str], cause) -> None:
         for kind in taken:
@@ -339,40 +460,31 @@ class Rules:
 
     def _evaluate(self, compiled: _PromRule, now: float) -> None:
         rule = compiled.rule
-        try:
-            output = compiled.output(now)
-        except EvalError:
+        result, phase = compiled.result(now)
+        if result is _FAILED:
             return  # Prometheus logs the failed evaluation and leaves the rule's alerts as they were
         if rule.kind == "record":
-            recorded = {}
-            for key, value in output.items():
-                labels = _labelled(dict(key), rule.labels, value)
-                labels["__name__"] = rule.name
-                recorded[tuple(sorted(labels.items()))] = value
-            self.store.record(now, compiled, recorded)
+            self.store.record(now, compiled, result, compiled.before.get(phase))
+            if phase is not None:
+                compiled.before[phase] = result
             return
-        seen = {}
-        for key, value in output.items():
-            series = dict(key)
-            labels = {**_labelled(series, rule.labels, value), "alertname": rule.name}
-            fp = fingerprint(labels)
-            if fp in seen:
-                return  # duplicate labelsets: the evaluation fails in Prometheus too
-            seen[fp] = (labels, value, series)
-        for fp, (labels, value, series) in seen.items():
-            alert = compiled.alerts.get(fp)
-            if alert is None:
-                instance = AlertRule(rule.name, labels.get("service", ""), rule.expr, "", math.nan, rule.for_s,
-                                     {k: v for k, v in labels.items() if k != "alertname"}, rule.annotations,
-                                     rule.keep_firing_for_s)
-                alert = compiled.alerts[fp] = Alert(instance, labels, fp)
-                self._place[id(alert)] = len(self.alerts)
-                self.alerts.append(alert)
-            alert.value = value
-            alert.rendered = {k: render(v, series, value) for k, v in rule.annotations.items()}
-        for fp, alert in compiled.alerts.items():
-            holds = fp in seen
-            self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
+        if result is compiled.applied:  # a repeat: only alerts on their way to a deadline can move
+            due = [(fp, a) for fp, a in compiled.alerts.items() if a.state == "pending" or a.keep_since is not None]
+        else:
+            compiled.applied = result
+            for fp, (labels, value, rendered) in result.items():
+                alert = compiled.alerts.get(fp)
+                if alert is None:
+                    instance = AlertRule(rule.name, labels.get("service", ""), rule.expr, "", math.nan, rule.for_s,
+                                         {k: v for k, v in labels.items() if k != "alertname"}, rule.annotations,
+                                         rule.keep_firing_for_s)
+                    alert = compiled.alerts[fp] = Alert(instance, labels, fp)
+                    self._place[id(alert)] = len(self.alerts)
+                    self.alerts.append(alert)
+                alert.value, alert.rendered = value, rendered
+            due = compiled.alerts.items()
+        for fp, alert in due:
+            self._transition(alert, step(alert, fp in result, now, rule.for_s, rule.keep_firing_for_s),
                              lambda a=alert: self._cause(compiled, a))
 
     def _cause(self, compiled: _PromRule, alert: Alert) -> list[str]:

@@ -15,10 +15,16 @@ Every service exports, labelled ``service``, ``job`` (the service's name unless 
 Only the series some rule selects are kept (a drill without PromQL rules stores none).
 Scraped series share one list of sample times; a recording rule's series has its own,
 with ``None`` as Prometheus's staleness marker when the rule stops giving it.
+
+Between changes of the world a scraped series repeats itself: a gauge keeps its value and
+a counter gains the same step every scrape. Each series keeps ``marks``, the stretches of
+time where its samples break that pattern (a recorded series: where a sample differs from
+the one a ``period`` earlier), so a rule whose windows hold no mark can repeat its result
+of a period before (``rules``).
 """
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 LOOKBACK = 300.0  # Prometheus's lookback delta: an instant selector sees samples up to 5 m old
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf)  # client libraries' defaults
@@ -64,13 +70,41 @@ def _below(bound: float, p99_ms: float) -> float:
     return 1.0 - math.exp(-bound * 1000.0 * math.log(100.0) / p99_ms)
 
 
-class Series:
-    __slots__ = ("labels", "key", "times", "values")
+class Marks:
+    """Closed stretches of time, in order, merged where they overlap or lie within ``join`` of each other."""
 
-    def __init__(self, labels: dict, times: list):
+    __slots__ = ("los", "his", "join")
+
+    def __init__(self, join: float = 0.0):
+        self.los, self.his, self.join = [], [], join
+
+    def add(self, lo: float, hi: float) -> None:
+        if self.his and lo <= self.his[-1] + self.join:  # stretches come in time order
+            self.his[-1] = max(self.his[-1], hi)
+        else:
+            self.los.append(lo)
+            self.his.append(hi)
+
+    def hit(self, start: float, end: float) -> bool:
+        """Whether a stretch meets ``[start, end]``."""
+        i = bisect_left(self.his, start)
+        return i < len(self.his) and self.los[i] <= end
+
+    def next_from(self, start: float) -> float:
+        """Where the first stretch not over before ``start`` begins (inf: none)."""
+        i = bisect_left(self.his, start)
+        return self.los[i] if i < len(self.his) else math.inf
+
+
+class Series:
+    __slots__ = ("labels", "key", "times", "values", "counter", "marks")
+
+    def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0):
         self.labels = labels
         self.key = tuple(sorted(labels.items()))
         self.times, self.values = times, []
+        self.counter = counter  # a scraped counter: its values rise, only their differences repeat
+        self.marks = Marks(join)
 
     def at(self, t: float):
         """The value an instant selector sees at ``t``: the latest sample at most 5 m old, else None."""
@@ -92,11 +126,27 @@ class Series:
         return ts, vs
 
 
-class Store:
-    """The series rules select: scraped ones (kept only when wanted) and recorded ones."""
+def _same(a, b) -> bool:
+    """Two samples are the same float (NaN as NaN, -0 apart from 0) or both missing."""
+    if a is None or b is None:
+        return a is b
+    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
 
-    def __init__(self, services: dict):
+
+class Store:
+    """The series rules select: scraped ones (kept only when wanted) and recorded ones.
+
+    With a ``period`` (a whole number of scrape and evaluation intervals) the store marks
+    where series break their pattern: a scraped series whose step changes at a scrape ``c``
+    is marked over ``[c - scrape interval, c + period - scrape interval]`` (the samples that
+    differ from those a period before, and the one before them, whose difference changed);
+    a recorded series where its value differs from its value a period before."""
+
+    def __init__(self, services: dict, scrape_interval: float = 15.0, period: float | None = None,
+                 gap: float = LOOKBACK):
         self.services = services
+        self.scrape_interval, self.period = scrape_interval, period
+        self.gap = gap  # the longest a series goes between samples (at most the lookback)
         self._available: list | None = None  # the catalog, made when a rule first asks (speed)
         self.by_name: dict[str, list] = {}
         self.kept: set[int] = set()
@@ -106,7 +156,7 @@ class Store:
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
-        self._metrics, self._dt, self._steps = None, None, []
+        self._metrics, self._dt, self._steps, self._falling = None, None, [], []
         self._ranges_at, self._ranges = None, {}
 
     @property
@@ -134,7 +184,7 @@ class Store:
             labels, counter, compute = entry
             if matches(labels) and id(entry) not in self.kept:
                 self.kept.add(id(entry))
-                series = Series(labels, self.scrape_times)
+                series = Series(labels, self.scrape_times, counter, self.gap)
                 self.scraped.append((series, counter, compute))
                 self.series.append(series)
                 self.version += 1
@@ -145,24 +195,44 @@ class Store:
         # Speed: a calm world hands over the very same metrics every scrape, so what each
         # series gains is what it gained last time (the same floats: nothing is approximated).
         if metrics is not self._metrics or dt != self._dt:
-            self._steps = [compute(metrics[s.labels["service"]], dt) for s, _, compute in self.scraped]
+            steps = [compute(metrics[s.labels["service"]], dt) for s, _, compute in self.scraped]
+            if self.period is not None:
+                for i, ((series, counter, _), step) in enumerate(zip(self.scraped, steps)):
+                    if i >= len(self._steps) or not _same(step, self._steps[i]):
+                        self._mark(series, t)
+                # a falling counter resets, and a reset counts the value it fell from: no pattern
+                self._falling = [s for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
+            self._steps = steps
+        for series in self._falling:
+            self._mark(series, t)
         self._last, self._metrics, self._dt = t, metrics, dt
         for (series, counter, _), step in zip(self.scraped, self._steps):
             values = series.values
             values.append(values[-1] + step if counter and values else step)
 
-    def record(self, t: float, owner, output: dict) -> None:
-        """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale."""
+    def _mark(self, series: Series, t: float) -> None:
+        series.marks.add(t - self.scrape_interval, t + self.period - self.scrape_interval)
+
+    def record(self, t: float, owner, output: dict, before: dict | None = None) -> None:
+        """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale.
+
+        ``before``: its output a period earlier (None: unknown), to mark the series that differ."""
         mine = self.recorded.setdefault(owner, {})
+        mark = self.period is not None and output is not before
         for key, value in output.items():
             series = mine.get(key)
             if series is None:
-                series = mine[key] = Series(dict(key), [])
+                series = mine[key] = Series(dict(key), [], join=self.gap)
                 self.series.append(series)
                 self.version += 1
             series.times.append(t)
             series.values.append(value)
+            if mark and (before is None or not _same(before.get(key), value)):
+                series.marks.add(t, t)
         for key, series in mine.items():
-            if key not in output and series.values[-1] is not None:
-                series.times.append(t)
-                series.values.append(None)
+            if key not in output:
+                if series.values[-1] is not None:
+                    series.times.append(t)
+                    series.values.append(None)
+                if mark and (before is None or key in before):
+                    series.marks.add(t, t)
