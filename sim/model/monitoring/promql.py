@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
+from .series import Marks
+
 NAME = "__name__"
 
 
@@ -59,12 +61,22 @@ class _Selected:
     def __init__(self, store, vs):
         self.store, self.matches = store, selector_matches(vs)
         self.offset = vs.offset.total_seconds() if vs.offset else 0.0
-        self.version, self.series = -1, []
+        self.version, self.series, self.looked = -1, [], 0
+        self.marks = Marks(store.gap)  # its series' marks together
+        self.rising = False  # whether it selects a counter (whose values never repeat)
 
     def current(self) -> list:
-        if self.version != self.store.version:
-            self.version = self.store.version
-            self.series = sorted((s for s in self.store.series if self.matches(s.labels)), key=lambda s: s.key)
+        store = self.store
+        if self.version != store.version:  # the store only gains series: match the new ones
+            self.version = store.version
+            new = [s for s in store.series[self.looked:] if self.matches(s.labels)]
+            self.looked = len(store.series)
+            if new:
+                self.series = sorted(self.series + new, key=lambda s: s.key)
+                for series in new:
+                    series.watchers.append(self.marks)
+                    self.marks.absorb(zip(series.marks.los, series.marks.his))
+                    self.rising = self.rising or series.counter
         return self.series
 
 

@@ -171,6 +171,8 @@ class _PromRule:
         self.checked: float | None = None  # the evaluation time its windows were last looked at
         self.applied = _MISSING  # the result its alerts last took
         self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
+        self._quiet = (None, -math.inf)  # (the store's series and marks then, quiet_until)
+        self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
         shows, selectors, names = set(), [], []
 
         def visit(n):
@@ -204,46 +206,52 @@ class _PromRule:
         phase = round(now / self.every) % self.phases
         if self._marked(now):
             self.results.clear()
-        self.checked = now
+        self.checked, self._quiet = now, (None, -math.inf)
         result = self.results.get(phase, _MISSING)
         if result is _MISSING:
-            result = self.results[phase] = self._evaluate(now)
+            calm = self.calm if self.store.calm is not None else None
+            tick = round(now / self.every)
+            result = _MISSING if calm is None else calm.get(tick, _MISSING)
+            if result is _MISSING:
+                result = self._evaluate(now)
+                if calm is not None:
+                    calm[tick] = result
+            self.results[phase] = result
         return result, phase
-
-    def _windows(self, read) -> tuple[float, float]:
-        """The offset of a read and where the first window after the last look starts, offset included."""
-        sel = read.selected
-        reach = self.store.gap if read.range is None else read.range
-        return sel.offset, self.checked + self.every - sel.offset - reach - _EPS
 
     def _marked(self, now: float) -> bool:
         """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
-        if self.checked is None:
-            return True
-        for read in self.reads:
-            offset, start = self._windows(read)
-            for series in read.selected.current():
-                if (series.counter and not read.differences) or series.marks.hit(start, now - offset + _EPS):
-                    return True
-        return False
+        return self.checked is None or self._clear_until() <= now + _EPS
 
-    def quiet_until(self) -> float:
-        """Until when its evaluations repeat results and change no alert (-inf: not now)."""
-        if not self.phases or len(self.results) < self.phases:
-            return -math.inf
-        until = math.inf
+    def _clear_until(self) -> float:
+        """The first evaluation time at which a window after the last look meets a mark it has not
+        left behind (-inf: it sees a counter's values, which never repeat)."""
+        until, gap = math.inf, self.store.gap
         for read in self.reads:
-            offset, start = self._windows(read)
-            for series in read.selected.current():
-                if series.counter and not read.differences:
-                    return -math.inf
-                until = min(until, series.marks.next_from(start) + offset)
-        for alert in self.alerts.values():
-            if alert.state == "pending":
-                until = min(until, alert.since + alert.rule.for_s)
-            if alert.keep_since is not None:
-                until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
+            sel = read.selected
+            sel.current()
+            if sel.rising and not read.differences:
+                return -math.inf
+            start = self.checked + self.every - sel.offset - (gap if read.range is None else read.range) - _EPS
+            until = min(until, sel.marks.next_from(start) + sel.offset)
         return until
+
+    def quiet_until(self, now: float) -> float:
+        """Until when its evaluations repeat results and change no alert (-inf: not now). Speed:
+        worked out again only after it was evaluated, when the store gained series or marks, or
+        when the time is reached."""
+        store = self.store
+        if self._quiet[0] != (store.version, store.marked) or self._quiet[1] <= now + _EPS:
+            until = -math.inf
+            if self.phases and len(self.results) == self.phases:
+                until = self._clear_until()
+                for alert in self.alerts.values():
+                    if alert.state == "pending":
+                        until = min(until, alert.since + alert.rule.for_s)
+                    if alert.keep_since is not None:
+                        until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
+            self._quiet = ((store.version, store.marked), until)
+        return self._quiet[1]
 
     def _evaluate(self, now: float):
         rule = self.rule
@@ -284,6 +292,25 @@ def _period(scrape: float, intervals: list[float], most: int = 16) -> float | No
     if period / min(every) > most:
         return None
     return float(period)
+
+
+_CALM: dict[tuple, tuple] = {}
+
+
+def _calm(groups: tuple, services: dict, key: tuple) -> dict:
+    """Results by (group, rule) and tick of the drills of a scenario (its rules, services and
+    intervals in ``key``) while their world is as it was at the first scrape (``Store.calm``).
+
+    Speed: until the first fault or blip every such drill scrapes the same samples, so its
+    rules give the same results, tick by tick; the first drill works them out for the rest
+    (the first windows, which still hold the start of every series, repeat nothing).
+    """
+    cached = _CALM.get((id(groups), id(services), key))
+    if cached is None or cached[0] is not groups or cached[1] is not services:
+        if len(_CALM) > 64:
+            _CALM.clear()
+        cached = _CALM[(id(groups), id(services), key)] = (groups, services, {})
+    return cached[2]
 
 
 _ACTIVE: dict[tuple[int, int], tuple] = {}
@@ -365,6 +392,7 @@ class Rules:
             for c in compiled:
                 for matches, name in zip(c.selectors, c.names):
                     self.store.want(matches, name)
+        self._groups = groups
         self._prometheus = any(compiled for _, compiled in self.groups)  # Prometheus rules to evaluate
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
@@ -374,7 +402,14 @@ class Rules:
         """The world was just scraped: record the series rules read."""
         self.scraped_at = now
         if self.store.scraped:
+            first = not self.store.scrape_times
             self.store.scrape(now, self.world.metrics)
+            if first and self.store.period is not None:
+                shared = _calm(self._groups, self.world.services, (self.store.scrape_interval, tuple(self.intervals),
+                                                                   self.store.calm))
+                for g, (_, compiled) in enumerate(self.groups):
+                    for r, rule in enumerate(compiled):
+                        rule.calm = shared.setdefault((g, r), {})
 
     def evaluate(self, interval: float | None = None) -> None:
         """Evaluate the rules due every ``interval`` (the drill's evaluation interval by default)."""
@@ -385,10 +420,13 @@ class Rules:
         for every, compiled in self.groups:
             if every == interval:
                 for rule in compiled:
-                    if rule.rule.kind == "record" and rule.checked is not None:
-                        # the ticks the engine skipped (every rule was quiet): their samples, repeated
-                        for tick in range(round(rule.checked / every) + 1, round(now / every)):
-                            self._evaluate(rule, tick * every)
+                    if rule.rule.kind == "record":
+                        if rule.checked is not None:
+                            # the ticks the engine skipped (every rule was quiet): their samples, repeated
+                            for tick in range(round(rule.checked / every) + 1, round(now / every)):
+                                self._evaluate(rule, tick * every)
+                    elif rule.quiet_until(now) > now + _EPS:
+                        continue  # it would repeat its result and change no alert
                     self._evaluate(rule, now)
 
     def _shorthand(self, now: float) -> None:
@@ -433,7 +471,7 @@ class Rules:
         has no result to repeat). A recording rule records the skipped ticks when next evaluated."""
         until = self._shorthand_until() - self.evaluation_interval
         if self._prometheus:
-            quiet = min(rule.quiet_until() for _, compiled in self.groups for rule in compiled)
+            quiet = min(rule.quiet_until(self.env.now) for _, compiled in self.groups for rule in compiled)
             until = min(until, quiet - max(self.intervals))
         return until
 

@@ -79,11 +79,21 @@ class Marks:
         self.los, self.his, self.join = [], [], join
 
     def add(self, lo: float, hi: float) -> None:
-        if self.his and lo <= self.his[-1] + self.join:  # stretches come in time order
-            self.his[-1] = max(self.his[-1], hi)
+        los, his = self.los, self.his
+        if not his or lo > his[-1] + self.join:
+            los.append(lo)
+            his.append(hi)
+        elif lo >= los[-1]:  # stretches nearly always come in time order
+            his[-1] = max(his[-1], hi)
         else:
-            self.los.append(lo)
-            self.his.append(hi)
+            self.absorb([(lo, hi)])
+
+    def absorb(self, stretches) -> None:
+        """Take in stretches in any order."""
+        stretches = sorted([*zip(self.los, self.his), *stretches])
+        self.los, self.his = [], []
+        for lo, hi in stretches:  # in order now: added at the end or merged with the last
+            self.add(lo, hi)
 
     def hit(self, start: float, end: float) -> bool:
         """Whether a stretch meets ``[start, end]``."""
@@ -97,7 +107,7 @@ class Marks:
 
 
 class Series:
-    __slots__ = ("labels", "key", "times", "values", "counter", "marks")
+    __slots__ = ("labels", "key", "times", "values", "counter", "marks", "watchers")
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0):
         self.labels = labels
@@ -105,6 +115,12 @@ class Series:
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
         self.marks = Marks(join)
+        self.watchers: list[Marks] = []  # the marks of the selectors that select it, marked with it
+
+    def mark(self, lo: float, hi: float) -> None:
+        self.marks.add(lo, hi)
+        for marks in self.watchers:
+            marks.add(lo, hi)
 
     def at(self, t: float):
         """The value an instant selector sees at ``t``: the latest sample at most 5 m old, else None."""
@@ -155,9 +171,13 @@ class Store:
         self.series: list[Series] = []
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self.version = 0  # bumps when a series is added, so selectors match again
+        self.marked = 0  # bumps when a series is marked
         self._last: float | None = None
         self._metrics, self._dt, self._steps, self._falling = None, None, [], []
         self._ranges_at, self._ranges = None, {}
+        # The world's metrics at the first scrape while every scrape since saw them (None
+        # after a change): the series hold what they hold in every drill that starts so.
+        self.calm: tuple | None = None
 
     @property
     def available(self) -> list:
@@ -191,6 +211,10 @@ class Store:
 
     def scrape(self, t: float, metrics: dict) -> None:
         dt = 0.0 if self._last is None else t - self._last
+        if self._last is None:
+            self.calm = tuple(sorted((name, tuple(sorted(m.items()))) for name, m in metrics.items()))
+        elif metrics is not self._metrics:
+            self.calm = None
         self.scrape_times.append(t)
         # Speed: a calm world hands over the very same metrics every scrape, so what each
         # series gains is what it gained last time (the same floats: nothing is approximated).
@@ -211,7 +235,8 @@ class Store:
             values.append(values[-1] + step if counter and values else step)
 
     def _mark(self, series: Series, t: float) -> None:
-        series.marks.add(t - self.scrape_interval, t + self.period - self.scrape_interval)
+        self.marked += 1
+        series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
 
     def record(self, t: float, owner, output: dict, before: dict | None = None) -> None:
         """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale.
@@ -228,11 +253,13 @@ class Store:
             series.times.append(t)
             series.values.append(value)
             if mark and (before is None or not _same(before.get(key), value)):
-                series.marks.add(t, t)
+                self.marked += 1
+                series.mark(t, t)
         for key, series in mine.items():
             if key not in output:
                 if series.values[-1] is not None:
                     series.times.append(t)
                     series.values.append(None)
                 if mark and (before is None or key in before):
-                    series.marks.add(t, t)
+                    self.marked += 1
+                    series.mark(t, t)
