@@ -64,6 +64,7 @@ class _Selected:
         self.version, self.series, self.looked = -1, [], 0
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
+        self.calm = True  # whether every series it selects is calm (``Series.calm``)
 
     def current(self) -> list:
         store = self.store
@@ -74,9 +75,10 @@ class _Selected:
             if new:
                 self.series = sorted(self.series + new, key=lambda s: s.key)
                 for series in new:
-                    series.watchers.append(self.marks)
+                    series.watchers.append(self)
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
                     self.rising = self.rising or series.counter
+                    self.calm = self.calm and series.calm
         return self.series
 
 

@@ -173,6 +173,7 @@ class _PromRule:
         self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
         self._quiet = (None, -math.inf)  # (the store's series and marks then, quiet_until)
         self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
+        self.was_calm = False  # whether every series it read at its last evaluation was calm
         shows, selectors, names = set(), [], []
 
         def visit(n):
@@ -202,14 +203,16 @@ class _PromRule:
         """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
         an alerting rule's alerts (fingerprint -> labels, value, annotations), or ``_FAILED``."""
         if not self.phases:
+            self.was_calm = False
             return self._evaluate(now), None
         phase = round(now / self.every) % self.phases
         if self._marked(now):
             self.results.clear()
         self.checked, self._quiet = now, (None, -math.inf)
+        self.was_calm = all(read.selected.current() is not None and read.selected.calm for read in self.reads)
         result = self.results.get(phase, _MISSING)
         if result is _MISSING:
-            calm = self.calm if self.store.calm is not None else None
+            calm = self.calm if self.was_calm else None
             tick = round(now / self.every)
             result = _MISSING if calm is None else calm.get(tick, _MISSING)
             if result is _MISSING:
@@ -298,12 +301,14 @@ _CALM: dict[tuple, tuple] = {}
 
 
 def _calm(groups: tuple, services: dict, key: tuple) -> dict:
-    """Results by (group, rule) and tick of the drills of a scenario (its rules, services and
-    intervals in ``key``) while their world is as it was at the first scrape (``Store.calm``).
+    """Results by (group, rule) and tick of the drills of a scenario (its rules, services,
+    intervals and first scrape in ``key``), for the evaluations that read only calm series
+    (``Series.calm``).
 
-    Speed: until the first fault or blip every such drill scrapes the same samples, so its
-    rules give the same results, tick by tick; the first drill works them out for the rest
-    (the first windows, which still hold the start of every series, repeat nothing).
+    Speed: until a fault or blip changes what a rule reads, every such drill holds the same
+    samples there, so the rule gives the same results, tick by tick; the first drill works
+    them out for the rest (the first windows, which still hold the start of every series,
+    repeat nothing, and a series a fault leaves alone stays calm all drill).
     """
     cached = _CALM.get((id(groups), id(services), key))
     if cached is None or cached[0] is not groups or cached[1] is not services:
@@ -406,7 +411,7 @@ class Rules:
             self.store.scrape(now, self.world.metrics)
             if first and self.store.period is not None:
                 shared = _calm(self._groups, self.world.services, (self.store.scrape_interval, tuple(self.intervals),
-                                                                   self.store.calm))
+                                                                   self.store.first))
                 for g, (_, compiled) in enumerate(self.groups):
                     for r, rule in enumerate(compiled):
                         rule.calm = shared.setdefault((g, r), {})
@@ -502,7 +507,7 @@ class Rules:
         if result is _FAILED:
             return  # Prometheus logs the failed evaluation and leaves the rule's alerts as they were
         if rule.kind == "record":
-            self.store.record(now, compiled, result, compiled.before.get(phase))
+            self.store.record(now, compiled, result, compiled.before.get(phase), compiled.was_calm)
             if phase is not None:
                 compiled.before[phase] = result
             return

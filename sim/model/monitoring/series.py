@@ -107,7 +107,7 @@ class Marks:
 
 
 class Series:
-    __slots__ = ("labels", "key", "times", "values", "counter", "marks", "watchers")
+    __slots__ = ("labels", "key", "times", "values", "counter", "marks", "watchers", "calm")
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0):
         self.labels = labels
@@ -115,12 +115,21 @@ class Series:
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
         self.marks = Marks(join)
-        self.watchers: list[Marks] = []  # the marks of the selectors that select it, marked with it
+        self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
+        # whether it holds what it holds in every drill whose world starts as this one's and
+        # has not changed (the first scrapes' marks aside): see ``Store.first``
+        self.calm = True
 
     def mark(self, lo: float, hi: float) -> None:
         self.marks.add(lo, hi)
-        for marks in self.watchers:
-            marks.add(lo, hi)
+        for selected in self.watchers:
+            selected.marks.add(lo, hi)
+
+    def uncalm(self) -> None:
+        if self.calm:
+            self.calm = False
+            for selected in self.watchers:
+                selected.calm = False
 
     def at(self, t: float):
         """The value an instant selector sees at ``t``: the latest sample at most 5 m old, else None."""
@@ -175,9 +184,7 @@ class Store:
         self._last: float | None = None
         self._metrics, self._dt, self._steps, self._falling = None, None, [], []
         self._ranges_at, self._ranges = None, {}
-        # The world's metrics at the first scrape while every scrape since saw them (None
-        # after a change): the series hold what they hold in every drill that starts so.
-        self.calm: tuple | None = None
+        self.first: tuple | None = None  # the world's metrics at the first scrape
 
     @property
     def available(self) -> list:
@@ -212,9 +219,7 @@ class Store:
     def scrape(self, t: float, metrics: dict) -> None:
         dt = 0.0 if self._last is None else t - self._last
         if self._last is None:
-            self.calm = tuple(sorted((name, tuple(sorted(m.items()))) for name, m in metrics.items()))
-        elif metrics is not self._metrics:
-            self.calm = None
+            self.first = tuple(sorted((name, tuple(sorted(m.items()))) for name, m in metrics.items()))
         self.scrape_times.append(t)
         # Speed: a calm world hands over the very same metrics every scrape, so what each
         # series gains is what it gained last time (the same floats: nothing is approximated).
@@ -237,11 +242,14 @@ class Store:
     def _mark(self, series: Series, t: float) -> None:
         self.marked += 1
         series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
+        if len(self.scrape_times) > 2:  # the first two scrapes start every drill alike
+            series.uncalm()
 
-    def record(self, t: float, owner, output: dict, before: dict | None = None) -> None:
+    def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False) -> None:
         """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale.
 
-        ``before``: its output a period earlier (None: unknown), to mark the series that differ."""
+        ``before``: its output a period earlier (None: unknown), to mark the series that differ;
+        ``calm``: whether the output is what every drill starting alike records (``Series.calm``)."""
         mine = self.recorded.setdefault(owner, {})
         mark = self.period is not None and output is not before
         for key, value in output.items():
@@ -250,12 +258,15 @@ class Store:
                 series = mine[key] = Series(dict(key), [], join=self.gap)
                 self.series.append(series)
                 self.version += 1
+                series.calm = calm
             series.times.append(t)
             series.values.append(value)
             if mark and (before is None or not _same(before.get(key), value)):
                 self.marked += 1
                 series.mark(t, t)
         for key, series in mine.items():
+            if not calm:
+                series.uncalm()
             if key not in output:
                 if series.values[-1] is not None:
                     series.times.append(t)
