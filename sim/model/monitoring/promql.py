@@ -26,8 +26,7 @@ class EvalError(Exception):
 
 # -- selectors --
 
-def _matcher(m):
-    op, name, value = str(m.op).split(".")[-1], m.name, m.value
+def _matcher(op: str, name: str, value: str):
     if op in ("Re", "NotRe"):
         pattern = re.compile(value)
         want = op == "Re"
@@ -38,12 +37,29 @@ def _matcher(m):
 
 
 def selector_matches(vs):
-    """A predicate on a series' labels for a vector selector's name and matchers."""
-    tests = [_matcher(m) for m in vs.matchers.matchers]
-    if vs.name is not None:
-        name = vs.name
+    """A predicate on a series' labels for a vector selector's name and matchers (the same
+    predicate for the same selector: drills of a scenario share it, and what it matched)."""
+    return _selector(vs.name, tuple((str(m.op).split(".")[-1], m.name, m.value) for m in vs.matchers.matchers))
+
+
+@functools.lru_cache(maxsize=4096)
+def _selector(name: str | None, matchers: tuple):
+    tests = [_matcher(*m) for m in matchers]
+    if name is not None:
         tests.insert(0, lambda labels: labels.get(NAME) == name)
     return lambda labels: all(test(labels) for test in tests)
+
+
+_VERDICTS: dict[tuple, bool] = {}  # (predicate, series key) -> whether it selects the series
+
+
+def _selects(matches, series) -> bool:
+    verdict = _VERDICTS.get((matches, series.key))
+    if verdict is None:
+        if len(_VERDICTS) > 100_000:
+            _VERDICTS.clear()
+        verdict = _VERDICTS[(matches, series.key)] = bool(matches(series.labels))
+    return verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +81,13 @@ class _Selected:
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
         self.calm = True  # whether every series it selects is calm (``Series.calm``)
+        self.readers: list = []  # the rules that read it, told when its marks or calm change (``touched``)
 
     def current(self) -> list:
         store = self.store
         if self.version != store.version:  # the store only gains series: match the new ones
             self.version = store.version
-            new = [s for s in store.series[self.looked:] if self.matches(s.labels)]
+            new = [s for s in store.series[self.looked:] if _selects(self.matches, s)]
             self.looked = len(store.series)
             if new:
                 self.series = sorted(self.series + new, key=lambda s: s.key)
@@ -79,7 +96,20 @@ class _Selected:
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
                     self.rising = self.rising or series.counter
                     self.calm = self.calm and series.calm
+                self.touched()
         return self.series
+
+    def mark(self, lo: float, hi: float) -> None:
+        self.marks.add(lo, hi)
+        self.touched()
+
+    def uncalm(self) -> None:
+        self.calm = False
+        self.touched()
+
+    def touched(self) -> None:
+        for rule in self.readers:
+            rule.touched()
 
 
 @functools.cache  # speed: the same few hundred label sets at every evaluation

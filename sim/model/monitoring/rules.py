@@ -9,6 +9,7 @@ series later rules read. An alert that starts firing or resolves is handed to th
 router (``notify``).
 """
 
+import functools
 import hashlib
 import math
 import operator
@@ -146,6 +147,24 @@ def step(alert: Alert, holds: bool, now: float, for_s: float, keep_for: float) -
     return ["resolved"] if was == "firing" else []
 
 
+@functools.lru_cache(maxsize=4096)
+def _shape(expr: str) -> tuple:
+    """An expression parsed, its selectors' predicates and names, and which of the world's
+    metrics it shows (to name the faults behind an alert); once per expression (speed)."""
+    node = parse(expr)
+    shows, selectors, names = set(), [], []
+
+    def visit(n):
+        kind = type(n).__name__
+        if kind in ("VectorSelector", "MatrixSelector"):
+            vs = n if kind == "VectorSelector" else n.vector_selector
+            selectors.append(selector_matches(vs))
+            names.append(vs.name)
+            shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
+    promql_parser.walk(node, visit)
+    return node, selectors, names, sorted(shows)
+
+
 _FAILED = None  # an evaluation that failed: Prometheus leaves the rule's alerts as they were
 _MISSING = object()
 _EPS = 1e-6  # seconds: window edges are sums of floats
@@ -162,29 +181,20 @@ class _PromRule:
 
     def __init__(self, rule, store: Store, every: float = 0.0, phases: int = 0):
         self.rule, self.store = rule, store
-        node = parse(rule.expr)
+        node, self.selectors, self.names, self.shows = _shape(rule.expr)
         self.reads = []
         self.query = compile_expr(node, store, self.reads)
+        for read in self.reads:
+            read.selected.readers.append(self)
         self.alerts: dict[str, Alert] = {}
         self.every, self.phases = every, phases  # no phases: evaluated afresh every time
         self.results: dict[int, object] = {}  # phase -> the result its evaluations there repeat
         self.checked: float | None = None  # the evaluation time its windows were last looked at
         self.applied = _MISSING  # the result its alerts last took
         self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
-        self._quiet = (None, -math.inf)  # (the store's series and marks then, quiet_until)
+        self._quiet: tuple | None = None  # (the store's version then, quiet_until)
         self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
         self.was_calm = False  # whether every series it read at its last evaluation was calm
-        shows, selectors, names = set(), [], []
-
-        def visit(n):
-            kind = type(n).__name__
-            if kind in ("VectorSelector", "MatrixSelector"):
-                vs = n if kind == "VectorSelector" else n.vector_selector
-                selectors.append(selector_matches(vs))
-                names.append(vs.name)
-                shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
-        promql_parser.walk(node, visit)
-        self.selectors, self.names, self.shows = selectors, names, sorted(shows)
 
     def output(self, now: float) -> dict:
         """The rule's result at ``now``: labels key (name dropped) -> value."""
@@ -206,9 +216,12 @@ class _PromRule:
             self.was_calm = False
             return self._evaluate(now), None
         phase = round(now / self.every) % self.phases
+        if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
+            self.checked = now
+            return self.results[phase], phase
         if self._marked(now):
             self.results.clear()
-        self.checked, self._quiet = now, (None, -math.inf)
+        self.checked, self._quiet = now, None
         self.was_calm = all(read.selected.current() is not None and read.selected.calm for read in self.reads)
         result = self.results.get(phase, _MISSING)
         if result is _MISSING:
@@ -241,10 +254,9 @@ class _PromRule:
 
     def quiet_until(self, now: float) -> float:
         """Until when its evaluations repeat results and change no alert (-inf: not now). Speed:
-        worked out again only after it was evaluated, when the store gained series or marks, or
-        when the time is reached."""
-        store = self.store
-        if self._quiet[0] != (store.version, store.marked) or self._quiet[1] <= now + _EPS:
+        worked out again only after it was evaluated, when a series it reads was marked
+        (``touched``) or the store gained series."""
+        if self._quiet is None or self._quiet[0] != self.store.version:
             until = -math.inf
             if self.phases and len(self.results) == self.phases:
                 until = self._clear_until()
@@ -253,8 +265,12 @@ class _PromRule:
                         until = min(until, alert.since + alert.rule.for_s)
                     if alert.keep_since is not None:
                         until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
-            self._quiet = ((store.version, store.marked), until)
+            self._quiet = (self.store.version, until)
         return self._quiet[1]
+
+    def touched(self) -> None:
+        """A series it reads was marked, or stopped being calm."""
+        self._quiet = None
 
     def _evaluate(self, now: float):
         rule = self.rule
@@ -472,12 +488,16 @@ class Rules:
         """Until when evaluations change nothing, the world's metrics staying as they are: until a
         tick before the first ``for`` or ``keep_firing_for`` deadline (a tick early, so the
         deadline's own tick is evaluated however its sum rounds), and for Prometheus rules a
-        tick before a window of one reaches a mark (``_PromRule.quiet_until``; -inf while one
-        has no result to repeat). A recording rule records the skipped ticks when next evaluated."""
+        tick before a window of one reaches a mark (``_PromRule.quiet_until``). A recording
+        rule records the skipped ticks when next evaluated."""
         until = self._shorthand_until() - self.evaluation_interval
         if self._prometheus:
-            quiet = min(rule.quiet_until(self.env.now) for _, compiled in self.groups for rule in compiled)
-            until = min(until, quiet - max(self.intervals))
+            now, tick = self.env.now, max(self.intervals)
+            for _, compiled in self.groups:
+                for rule in compiled:
+                    until = min(until, rule.quiet_until(now) - tick)
+                    if until <= now:
+                        return until
         return until
 
     def _shorthand_until(self) -> float:

@@ -63,6 +63,23 @@ def catalog(services: dict) -> list[tuple[dict, bool, object]]:
     return out
 
 
+_CATALOGS: dict[int, tuple] = {}
+
+
+def _catalog(services: dict) -> tuple[list, dict, dict]:
+    """The catalog of these services, its entries by name, and what selectors selected of it
+    (by predicate and name): worked out once for the drills of a scenario, which share them."""
+    cached = _CATALOGS.get(id(services))
+    if cached is None or cached[0] is not services:
+        if len(_CATALOGS) > 64:
+            _CATALOGS.clear()
+        entries, by_name = catalog(services), {}
+        for entry in entries:
+            by_name.setdefault(entry[0]["__name__"], []).append(entry)
+        cached = _CATALOGS[id(services)] = (services, entries, by_name, {})
+    return cached[1:]
+
+
 def _below(bound: float, p99_ms: float) -> float:
     """Share of requests faster than ``bound`` seconds, latencies exponential with the given p99."""
     if bound == math.inf:
@@ -123,13 +140,13 @@ class Series:
     def mark(self, lo: float, hi: float) -> None:
         self.marks.add(lo, hi)
         for selected in self.watchers:
-            selected.marks.add(lo, hi)
+            selected.mark(lo, hi)
 
     def uncalm(self) -> None:
         if self.calm:
             self.calm = False
             for selected in self.watchers:
-                selected.calm = False
+                selected.uncalm()
 
     def at(self, t: float):
         """The value an instant selector sees at ``t``: the latest sample at most 5 m old, else None."""
@@ -174,13 +191,13 @@ class Store:
         self.gap = gap  # the longest a series goes between samples (at most the lookback)
         self._available: list | None = None  # the catalog, made when a rule first asks (speed)
         self.by_name: dict[str, list] = {}
+        self._wanted: dict = {}
         self.kept: set[int] = set()
         self.scrape_times: list[float] = []
         self.scraped: list[tuple[Series, bool, object]] = []
         self.series: list[Series] = []
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self.version = 0  # bumps when a series is added, so selectors match again
-        self.marked = 0  # bumps when a series is marked
         self._last: float | None = None
         self._metrics, self._dt, self._steps, self._falling = None, None, [], []
         self._ranges_at, self._ranges = None, {}
@@ -189,9 +206,7 @@ class Store:
     @property
     def available(self) -> list:
         if self._available is None:
-            self._available = catalog(self.services)
-            for entry in self._available:
-                self.by_name.setdefault(entry[0]["__name__"], []).append(entry)
+            self._available, self.by_name, self._wanted = _catalog(self.services)
         return self._available
 
     def exported(self, name: str | None) -> list:
@@ -207,9 +222,13 @@ class Store:
 
     def want(self, matches, name: str | None) -> None:
         """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""
-        for entry in self.exported(name):
+        entries = self.exported(name)
+        selected = self._wanted.get((matches, name))
+        if selected is None:
+            selected = self._wanted[(matches, name)] = [entry for entry in entries if matches(entry[0])]
+        for entry in selected:
             labels, counter, compute = entry
-            if matches(labels) and id(entry) not in self.kept:
+            if id(entry) not in self.kept:
                 self.kept.add(id(entry))
                 series = Series(labels, self.scrape_times, counter, self.gap)
                 self.scraped.append((series, counter, compute))
@@ -240,7 +259,6 @@ class Store:
             values.append(values[-1] + step if counter and values else step)
 
     def _mark(self, series: Series, t: float) -> None:
-        self.marked += 1
         series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
         if len(self.scrape_times) > 2:  # the first two scrapes start every drill alike
             series.uncalm()
@@ -262,7 +280,6 @@ class Store:
             series.times.append(t)
             series.values.append(value)
             if mark and (before is None or not _same(before.get(key), value)):
-                self.marked += 1
                 series.mark(t, t)
         for key, series in mine.items():
             if not calm:
@@ -272,5 +289,4 @@ class Store:
                     series.times.append(t)
                     series.values.append(None)
                 if mark and (before is None or key in before):
-                    self.marked += 1
                     series.mark(t, t)
