@@ -195,6 +195,9 @@ class _PromRule:
         self._quiet: tuple | None = None  # (the store's version then, quiet_until)
         self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
         self.was_calm = False  # whether every series it read at its last evaluation was calm
+        templates = (*rule.labels.values(), *rule.annotations.values())
+        self.shows_value = any(ACTION.fullmatch(m[1])[2] in ("$value", ".Value")
+                               for text in templates for m in TEMPLATE.finditer(text))
 
     def output(self, now: float) -> dict:
         """The rule's result at ``now``: labels key (name dropped) -> value."""
@@ -223,7 +226,7 @@ class _PromRule:
             self.results.clear()
         self.checked, self._quiet = now, None
         self.was_calm = all(read.selected.current() is not None and read.selected.calm for read in self.reads)
-        result = self.results.get(phase, _MISSING)
+        result = self.results.get(phase, _MISSING) if self._repeats() else _MISSING
         if result is _MISSING:
             calm = self.calm if self.was_calm else None
             tick = round(now / self.every)
@@ -252,13 +255,21 @@ class _PromRule:
             until = min(until, sel.marks.next_from(start) + sel.offset)
         return until
 
+    def _repeats(self) -> bool:
+        """Whether a repeated result shows what a fresh one would. A counter's rate from a repeat
+        is the rate of the evaluation it repeats, which can differ from a fresh one in its last
+        bits; only an alert's ``$value`` shows them, so a rule that renders it is evaluated
+        afresh while it has an alert (or a result that can make one)."""
+        return not self.shows_value or (all(a.state == "inactive" for a in self.alerts.values())
+                                        and not any(self.results.values()))
+
     def quiet_until(self, now: float) -> float:
         """Until when its evaluations repeat results and change no alert (-inf: not now). Speed:
         worked out again only after it was evaluated, when a series it reads was marked
         (``touched``) or the store gained series."""
         if self._quiet is None or self._quiet[0] != self.store.version:
             until = -math.inf
-            if self.phases and len(self.results) == self.phases:
+            if self.phases and len(self.results) == self.phases and self._repeats():
                 until = self._clear_until()
                 for alert in self.alerts.values():
                     if alert.state == "pending":
