@@ -129,3 +129,18 @@ def test_unequal_intervals_repeat_a_whole_period_apart(tmp_path, monkeypatch, sc
     rules = [alert("Errors", f"{ERRORS} > 10", 60.0, 60.0, {"summary": "{{ $value }} errors a second"})]
     run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=scrape, evaluation_interval=evaluation)
     assert [kind for kind, _ in times(run, "Errors")] == ["alert.pending", "alert.firing", "alert.resolved"]
+
+
+def test_a_condition_that_holds_at_one_phase_only_is_not_taken_as_settled(tmp_path, monkeypatch):
+    # scrapes every 10 s, evaluations every 15 s: [t-20, t] holds three samples when t is a
+    # multiple of 30 (t-20, t-10, t) and two otherwise (t-15, t-5). So the alert fires at 30,
+    # resolves at 45, fires at 60, ... all drill long, however steady the world; with for 1m
+    # it never fires (its pending state ends at every other evaluation).
+    rules = [alert("Flapping", "count_over_time(up[20s]) > 2"), alert("Never", "count_over_time(up[20s]) > 2", 60.0)]
+    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=10.0, evaluation_interval=15.0)
+    flapping = times(run, "Flapping")
+    assert flapping[:6] == [("alert.pending", 30), ("alert.firing", 30), ("alert.resolved", 45),
+                            ("alert.pending", 60), ("alert.firing", 60), ("alert.resolved", 75)]
+    # every 30 s up to the 4 h horizon (its own tick included)
+    assert [t for kind, t in flapping if kind == "alert.firing"] == [30 * k for k in range(1, 481)]
+    assert "alert.firing" not in [kind for kind, _ in times(run, "Never")]

@@ -269,7 +269,9 @@ class _PromRule:
         (``touched``) or the store gained series."""
         if self._quiet is None or self._quiet[0] != self.store.version:
             until = -math.inf
-            if self.phases and len(self.results) == self.phases and self._repeats():
+            # every phase's result must hold the same alerts, or applying the next one changes them
+            same = len({None if r is _FAILED else frozenset(r) for r in self.results.values()}) == 1
+            if self.phases and len(self.results) == self.phases and same and self._repeats():
                 until = self._clear_until()
                 for alert in self.alerts.values():
                     if alert.state == "pending":
