@@ -144,3 +144,18 @@ def test_a_condition_that_holds_at_one_phase_only_is_not_taken_as_settled(tmp_pa
     # every 30 s up to the 4 h horizon (its own tick included)
     assert [t for kind, t in flapping if kind == "alert.firing"] == [30 * k for k in range(1, 481)]
     assert "alert.firing" not in [kind for kind, _ in times(run, "Never")]
+
+
+def test_a_rule_reads_the_skipped_samples_of_a_slower_groups_recording_rule(tmp_path, monkeypatch):
+    # `one` is recorded every 30 s (0, 30, ...); the alert, every 15 s, fires while it is absent
+    # (no sample in the last 5 minutes). At a tick both groups share the 15 s group goes first,
+    # so it fires at 0 and resolves at 15 for good. The rate of errors keeps it from being quiet
+    # when the fault comes, at a tick of its own (7215), after two hours of ticks the engine
+    # skipped: the samples of those ticks are there for it.
+    slow = RuleGroup("slow", 30.0, (PromRule("record", "one", "vector(1)", 0.0, 0.0, {}, {}),))
+    fast = RuleGroup("fast", None, (alert("Gone", f"absent(one) or {ERRORS} > 1e9"),))
+    path = tmp_path / "scenario.yaml"
+    path.write_text(SCENARIO)
+    run = Drill(replace(load_scenario(path), rules=(slow, fast)), script=Script((), ()), samples=False)
+    run.run()
+    assert times(run, "Gone") == [("alert.pending", 0), ("alert.firing", 0), ("alert.resolved", 15)]

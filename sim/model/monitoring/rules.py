@@ -427,6 +427,8 @@ class Rules:
                 for matches, name in zip(c.selectors, c.names):
                     self.store.want(matches, name)
         self._groups = groups
+        self._recording = [(every, rule) for every, compiled in self.groups for rule in compiled
+                           if rule.rule.kind == "record"]
         self._prometheus = any(compiled for _, compiled in self.groups)  # Prometheus rules to evaluate
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
@@ -451,15 +453,16 @@ class Rules:
         now = self.env.now
         if interval == self.evaluation_interval:
             self._shorthand(now)
+        # the ticks the engine skipped (every rule was quiet) before now, of every group (a
+        # rule of another group may read them now): a recording rule's samples there, repeated
+        for every, rule in self._recording:
+            if rule.checked is not None:
+                for tick in range(round(rule.checked / every) + 1, math.ceil(now / every - 1e-9)):
+                    self._evaluate(rule, tick * every)
         for every, compiled in self.groups:
             if every == interval:
                 for rule in compiled:
-                    if rule.rule.kind == "record":
-                        if rule.checked is not None:
-                            # the ticks the engine skipped (every rule was quiet): their samples, repeated
-                            for tick in range(round(rule.checked / every) + 1, round(now / every)):
-                                self._evaluate(rule, tick * every)
-                    elif rule.quiet_until(now) > now + _EPS:
+                    if rule.rule.kind != "record" and rule.quiet_until(now) > now + _EPS:
                         continue  # it would repeat its result and change no alert
                     self._evaluate(rule, now)
 
