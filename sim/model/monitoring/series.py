@@ -200,6 +200,7 @@ class Store:
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
         self._metrics, self._dt, self._steps, self._falling = None, None, [], []
+        self._adding, self._setting = [], []  # (values, step) of the counters and of the gauges
         self._ranges_at, self._ranges = None, {}
         self.first: tuple | None = None  # the world's metrics at the first scrape
 
@@ -243,20 +244,30 @@ class Store:
         # Speed: a calm world hands over the very same metrics every scrape, so what each
         # series gains is what it gained last time (the same floats: nothing is approximated).
         if metrics is not self._metrics or dt != self._dt:
-            steps = [compute(metrics[s.labels["service"]], dt) for s, _, compute in self.scraped]
-            if self.period is not None:
-                for i, ((series, counter, _), step) in enumerate(zip(self.scraped, steps)):
-                    if i >= len(self._steps) or not _same(step, self._steps[i]):
+            old, steps = self._steps, list(self._steps) or [0.0] * len(self.scraped)
+            for i, (series, counter, compute) in enumerate(self.scraped):
+                m = metrics[series.labels["service"]]
+                if dt != self._dt or m is not self._metrics[series.labels["service"]]:  # else as before
+                    steps[i] = compute(m, dt)
+                    if self.period is not None and (not old or not _same(steps[i], old[i])):
                         self._mark(series, t)
+            if self.period is not None:
                 # a falling counter resets, and a reset counts the value it fell from: no pattern
                 self._falling = [s for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
             self._steps = steps
+            self._adding = [(s.values, step) for (s, counter, _), step in zip(self.scraped, steps) if counter]
+            self._setting = [(s.values, step) for (s, counter, _), step in zip(self.scraped, steps) if not counter]
         for series in self._falling:
             self._mark(series, t)
+        if self._last is None:  # a counter starts at its first step (0: no time has passed)
+            for values, step in self._adding:
+                values.append(step)
+        else:
+            for values, step in self._adding:
+                values.append(values[-1] + step)
+        for values, step in self._setting:
+            values.append(step)
         self._last, self._metrics, self._dt = t, metrics, dt
-        for (series, counter, _), step in zip(self.scraped, self._steps):
-            values = series.values
-            values.append(values[-1] + step if counter and values else step)
 
     def _mark(self, series: Series, t: float) -> None:
         series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
