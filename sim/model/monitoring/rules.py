@@ -193,6 +193,7 @@ class _PromRule:
         self.applied = _MISSING  # the result its alerts last took
         self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
         self._quiet: tuple | None = None  # (the store's version then, quiet_until)
+        self.asleep: list = [None]  # its group's (store version, when its first alerting rule wakes), shared
         self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
         self.was_calm = False  # whether every series it read at its last evaluation was calm
         templates = (*rule.labels.values(), *rule.annotations.values())
@@ -284,6 +285,7 @@ class _PromRule:
     def touched(self) -> None:
         """A series it reads was marked, or stopped being calm."""
         self._quiet = None
+        self.asleep[0] = None
 
     def _evaluate(self, now: float):
         rule = self.rule
@@ -422,6 +424,8 @@ class Rules:
         for group, keep, interval in zip(groups, _active(groups, world.services), every):
             phases = round(period / interval) if period else 0
             compiled = [_PromRule(r, self.store, interval, phases) for r, kept in zip(group.rules, keep) if kept]
+            for c in compiled:
+                c.asleep = compiled[0].asleep
             self.groups.append((interval, compiled))
             for c in compiled:
                 for matches, name in zip(c.selectors, c.names):
@@ -459,12 +463,25 @@ class Rules:
             if rule.checked is not None:
                 for tick in range(round(rule.checked / every) + 1, math.ceil(now / every - 1e-9)):
                     self._evaluate(rule, tick * every)
+        version = self.store.version
         for every, compiled in self.groups:
-            if every == interval:
-                for rule in compiled:
-                    if rule.rule.kind != "record" and rule.quiet_until(now) > now + _EPS:
+            if every != interval or not compiled:
+                continue
+            asleep = compiled[0].asleep  # speed: when every alerting rule is quiet, none is looked at
+            looking = asleep[0] is None or asleep[0][0] != version or asleep[0][1] <= now + _EPS
+            wakes = math.inf
+            for rule in compiled:
+                if rule.rule.kind != "record":
+                    if not looking:
+                        continue
+                    quiet = rule.quiet_until(now)
+                    if quiet > now + _EPS:
+                        wakes = min(wakes, quiet)
                         continue  # it would repeat its result and change no alert
-                    self._evaluate(rule, now)
+                    wakes = -math.inf
+                self._evaluate(rule, now)
+            if looking:
+                asleep[0] = (version, wakes)
 
     def _shorthand(self, now: float) -> None:
         """Check the alerts whose service's metrics changed since the last evaluation, and those
@@ -508,12 +525,16 @@ class Rules:
         rule records the skipped ticks when next evaluated."""
         until = self._shorthand_until() - self.evaluation_interval
         if self._prometheus:
-            now, tick = self.env.now, max(self.intervals)
+            now, tick, version = self.env.now, max(self.intervals), self.store.version
             for _, compiled in self.groups:
+                asleep = compiled[0].asleep[0] if compiled else None
                 for rule in compiled:
-                    until = min(until, rule.quiet_until(now) - tick)
+                    if rule.rule.kind == "record" or asleep is None or asleep[0] != version:
+                        until = min(until, rule.quiet_until(now) - tick)
                     if until <= now:
                         return until
+                if asleep is not None and asleep[0] == version:
+                    until = min(until, asleep[1] - tick)
         return until
 
     def _shorthand_until(self) -> float:
