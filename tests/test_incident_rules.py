@@ -298,13 +298,15 @@ def test_the_reference_scenario_findings_point_from_symptom_to_cause(write):
     assert (cause["root_cause"], cause["suggests"], look.data[1]) == (True, "rollback", 841 + 360)
 
 
-def test_asking_someone_to_page_checks_the_teams_as_paging_does(console):
+def test_asking_someone_to_page_or_look_checks_the_teams_and_service_as_doing_it_does(console):
     declared(console)
     # The teams known: tiny's own (api) and the participants' (dana checkout, lee payments, alex and sam sre).
     assert console.do("dana", "ask", who="lee", task="page", teams=["nosuch"]).reason \
         == "unknown team(s) nosuch (teams: api, checkout, payments, sre)"
     assert console.do("dana", "page", teams=["api"]).ok
     assert console.do("dana", "ask", who="lee", task="page", teams=["api"]).reason == "those teams were already paged"
+    assert console.do("dana", "ask", who="lee", task="investigate", service="nosuch").reason \
+        == "unknown service 'nosuch' (services: api)"
     assert console.do("dana", "ask", who="lee", task="page", teams=["api", "payments"]).ok
     # What the timeline, the console and the bots call the task: its teams, as asked.
     assert report.describe(console.events("task.asked")[-1]) == "dana asks lee to page api, payments (T1)"
