@@ -382,3 +382,18 @@ def test_looking_again_where_everything_was_found_turns_up_the_root_cause_first(
         assert look.data[1] == start + took
         texts.append(finish(c, look)["text"])
     assert texts == ["GC pauses", "Deploy 41 at 14:01", "Deploy 41 at 14:01"]
+
+
+def test_a_scripted_drill_draws_nothing_findings_take_their_nominal_time(write):
+    # A script with actions replays a record: nothing is drawn (docs/model.md), so boom's
+    # root cause on api takes its nominal 100 s, though tiny's own dynamics spread paces.
+    boom = replace(TINY.faults[0], findings=(Finding("api", 100.0, "Deploy 41 at 14:01", root_cause=True),))
+    scenario = replace(TINY, faults=(boom,))
+    script = load_script(write("cast.yaml", CAST.replace("actions: []", "actions:\n  - {at: '+15m', by: dana, do: ack}")),
+                         scenario.start)
+    drill = Drill(scenario, script=script)
+    drill.start()
+    drill.investigation_factor = lambda name: 1.0
+    drill.env.run(until=90)
+    look = drill.act(Action("investigate", "dana", {"service": "api"}))
+    assert look.data[1] == 90 + 100

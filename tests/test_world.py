@@ -241,3 +241,17 @@ def test_faults_moving_all_along_a_chain_add_up_in_every_caller():
     w.observe(0)
     m = at(w, 150)
     assert [m[n]["latency_p99_ms"] for n in names] == pytest.approx([100 + 50 * (k + 1) for k in range(8)])
+
+
+def test_a_short_band_aid_takes_the_fault_down_within_half_its_life():
+    # restart holds for 300 s here: down over min(200 s recovery, 300 / 2) = 150 s, half way at 375.
+    w = world(replace(FAULT, band_aids={"restart": 300.0}))
+    assert w.mitigate(300, "restart", "db")["faults"] == [{"fault": "f", "outcome": "suppressed", "returns_in": 300.0}]
+    assert [w.faults[0].level(t) for t in (375, 450)] == [0.5, 0.0]
+
+
+def test_a_recovery_of_no_time_still_takes_a_second():
+    # recovery: 0s is allowed; the fault still bends down over a second (no step), half way at 300.5.
+    w = world(replace(FAULT, recovery=0.0))
+    w.mitigate(300, "rollback", "db")
+    assert [w.faults[0].level(t) for t in (300.5, 301)] == [0.5, 0.0]
