@@ -137,6 +137,8 @@ def test_only_the_commander_pages_and_only_new_teams_are_paged(console):
 
 
 def test_updates_carry_their_fields_and_after_resolving_only_a_resolved_one(console):
+    assert console.at(200).do("dana", "update", status="investigating", summary="?").reason \
+        == "no incident has been declared yet"
     declared(console)
     assert console.do("dana", "update", status="investigating", summary="api errors").ok
     assert console.do("dana", "update", status="identified", summary="bad deploy", next_update=2100.0, eta="15:30").ok
@@ -313,6 +315,10 @@ def test_asking_someone_to_page_or_look_checks_the_teams_and_service_as_doing_it
     assert console.do("lee", "page", teams=["api", "payments"]).ok  # on the IC's behalf: only payments is new
     assert [e["teams"] for e in console.events("teams.paged")] == [["api"], ["payments"]]
     assert [(e["id"], e["who"]) for e in console.events("task.done")] == [("T1", "lee")]
+    assert console.do("dana", "ask", who="lee", task="mitigate", action="restart", service="api").ok
+    assert console.do("lee", "mitigate", action="restart", service="api").ok
+    assert console.do("lee", "mitigate", action="restart", service="api").ok  # again: T2 was done the first time
+    assert [(e["id"], e["t"]) for e in console.events("task.done")] == [("T1", 300), ("T2", 300)]
 
 
 def test_a_confirmed_resolve_keeps_the_impact_it_was_confirmed_over_with_no_alert_firing(console):
