@@ -10,6 +10,7 @@ from sim.inputs.config import Script
 from sim.inputs.promrules import PromRule, RuleGroup
 from sim.model.engine import Drill
 from sim.model.monitoring import rules as rules_module
+from sim.model.monitoring.series import Marks
 
 # One service at 100 requests/s failing 0.01% of them, scraped and evaluated every 15 s.
 # From 7205 s (two quiet hours, so every window has long been steady) half its requests
@@ -159,3 +160,74 @@ def test_a_rule_reads_the_skipped_samples_of_a_slower_groups_recording_rule(tmp_
     run = Drill(replace(load_scenario(path), rules=(slow, fast)), script=Script((), ()), samples=False)
     run.run()
     assert times(run, "Gone") == [("alert.pending", 0), ("alert.firing", 0), ("alert.resolved", 15)]
+
+
+def test_a_series_a_recording_rule_starts_giving_is_read_at_once_by_its_groups_alert(tmp_path, monkeypatch):
+    # `api:errors:high` exists only while the error rate is above 5: 2.5095 at 7215, 5.009 at
+    # 7230 (worked out in the first test), so the recording rule first gives it at 7230 and the
+    # alert after it in the group, asleep since the start (it read nothing), fires then; it
+    # resolves when the recorded series goes (rate 4.x at 8085: three error scrapes in the window)
+    record = PromRule("record", "api:errors:high", f"{ERRORS} > 5", 0.0, 0.0, {}, {})
+    run = same_as_every_tick(tmp_path, monkeypatch, [record, alert("High", "api:errors:high")])
+    assert times(run, "High") == [("alert.pending", 7230), ("alert.firing", 7230), ("alert.resolved", 8085)]
+
+
+def test_two_phases_of_an_even_evaluation_interval_are_kept_apart(tmp_path, monkeypatch):
+    # scrapes every 20 s, evaluations every 30 s: [t-40, t] holds three samples (t-40, t-20, t)
+    # when t is a multiple of 60 and two (t-30, t-10) otherwise. At 0 one sample, at 30 two
+    # (0, 20), at 60 three: it fires at every minute and resolves 30 s later, all drill long.
+    rules = [alert("Flapping", "count_over_time(up[40s]) > 2")]
+    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=20.0, evaluation_interval=30.0)
+    assert times(run, "Flapping")[:4] == [("alert.pending", 60), ("alert.firing", 60), ("alert.resolved", 90),
+                                          ("alert.pending", 120)]
+    assert [t for kind, t in times(run, "Flapping") if kind == "alert.firing"] == [60 * k for k in range(1, 241)]
+
+
+def test_a_value_shown_at_one_phase_is_worked_out_afresh(tmp_path, monkeypatch):
+    # the flapping condition of the 10 s / 15 s test, showing the rate of answered requests: at 30
+    # the window [10, 30] holds the samples at 10, 20 and 30, two steps of 100 x 0.9999 x 10 =
+    # 999.9, so 1999.8 / 20 = 99.99 a second (up to the counter's last bits). Each firing shows
+    # the value of its own evaluation, not the one of a minute before.
+    shown = alert("Shown", 'rate(http_requests_total{code="200"}[20s]) and on(service) count_over_time(up[20s]) > 2',
+                  annotations={"summary": "{{ $value }} a second"})
+    run = same_as_every_tick(tmp_path, monkeypatch, [shown], scrape_interval=10.0, evaluation_interval=15.0)
+    first = next(e for e in run.log.events if e["kind"] == "alert.firing")
+    assert (first["t"], round(first["value"], 6)) == (30, 99.99)
+
+
+def test_an_evaluation_that_loses_alerts_to_the_same_labels_fails(tmp_path, monkeypatch):
+    # the 200s and 500s counters differ only in `code`; a rule label setting code makes their two
+    # alerts one labelset, and Prometheus fails such an evaluation: no alert, ever. Without the
+    # label the two alerts fire at the first evaluation (both counters are >= 0 from the start).
+    rules = [PromRule("alert", "Merged", "http_requests_total >= 0", 0.0, 0.0, {"code": "any"}, {}),
+             alert("Apart", "http_requests_total >= 0")]
+    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    assert times(run, "Merged") == []
+    assert times(run, "Apart") == [("alert.pending", 0), ("alert.firing", 0)] * 2
+
+
+def test_a_drill_does_not_take_the_results_of_one_whose_world_stayed_calm(tmp_path, monkeypatch):
+    # two drills of one scenario's rules and services, the first without the fault: its calm
+    # results are shared, tick by tick, with drills that start alike, but only while their own
+    # series are calm. The second drill's fault makes them change at 7215, so its alert fires
+    # at 7260 as in the first test, not never as in the fault-free drill.
+    path = tmp_path / "scenario.yaml"
+    path.write_text(SCENARIO)
+    base = load_scenario(path)
+    faulty = replace(base, rules=(RuleGroup("g", None, (alert("Errors", f"{ERRORS} > 10"),)),))
+    calm = replace(faulty, faults=())
+    runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (calm, faulty)]
+    for run in runs:
+        run.run()
+    assert times(runs[0], "Errors") == []
+    assert times(runs[1], "Errors")[:2] == [("alert.pending", 7260), ("alert.firing", 7260)]
+
+
+def test_marks_taken_out_of_order_are_kept_in_order_and_merged():
+    # stretches nearly always come in time order; one before the last is merged in its place,
+    # and with join 5 two stretches 5 s apart or less are one
+    marks = Marks(5.0)
+    for lo, hi in [(100, 110), (200, 210), (20, 30), (112, 115), (30, 33), (60, 60)]:
+        marks.add(lo, hi)
+    assert (marks.los, marks.his) == ([20, 60, 100, 200], [33, 60, 115, 210])
+    assert not marks.hit(34, 59) and marks.hit(59, 60) and marks.next_from(61) == 100

@@ -468,19 +468,21 @@ class Rules:
             if every != interval or not compiled:
                 continue
             asleep = compiled[0].asleep  # speed: when every alerting rule is quiet, none is looked at
-            looking = asleep[0] is None or asleep[0][0] != version or asleep[0][1] <= now + _EPS
-            wakes = math.inf
+            looked, wakes = False, math.inf
             for rule in compiled:
                 if rule.rule.kind != "record":
-                    if not looking:
+                    # asked again at each rule: a recording rule before it may have added a series
+                    if (asleep[0] is not None and asleep[0][0] == self.store.version
+                            and asleep[0][1] > now + _EPS):
                         continue
+                    looked = True
                     quiet = rule.quiet_until(now)
                     if quiet > now + _EPS:
                         wakes = min(wakes, quiet)
                         continue  # it would repeat its result and change no alert
                     wakes = -math.inf
                 self._evaluate(rule, now)
-            if looking:
+            if looked:  # as of the version it started from: a series added since wakes it next time
                 asleep[0] = (version, wakes)
 
     def _shorthand(self, now: float) -> None:

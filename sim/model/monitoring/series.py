@@ -92,7 +92,7 @@ class Marks:
 
     __slots__ = ("los", "his", "join")
 
-    def __init__(self, join: float = 0.0):
+    def __init__(self, join: float):
         self.los, self.his, self.join = [], [], join
 
     def add(self, lo: float, hi: float) -> None:
@@ -169,9 +169,7 @@ class Series:
 
 
 def _same(a, b) -> bool:
-    """Two samples are the same float (NaN as NaN, -0 apart from 0) or both missing."""
-    if a is None or b is None:
-        return a is b
+    """Two samples are the same float (NaN as NaN, -0 apart from 0); a missing one (None) is no float."""
     return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
 
 
