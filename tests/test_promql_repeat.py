@@ -207,20 +207,30 @@ def test_an_evaluation_that_loses_alerts_to_the_same_labels_fails(tmp_path, monk
 
 
 def test_a_drill_does_not_take_the_results_of_one_whose_world_stayed_calm(tmp_path, monkeypatch):
-    # two drills of one scenario's rules and services, the first without the fault: its calm
-    # results are shared, tick by tick, with drills that start alike, but only while their own
-    # series are calm. The second drill's fault makes them change at 7215, so its alert fires
-    # at 7260 as in the first test, not never as in the fault-free drill.
+    # two drills of one scenario's rules and services, the first without the fault: drills that
+    # start alike share the results of the evaluations that read only what every such drill
+    # holds, and the first drill works out its first 22 ticks (0..315 s, windows that still
+    # hold the series' start). In the second the fault starts at 25 s: the scrape at 30 is the
+    # first with 750 errors. The window reaches back before the first sample (at 0, where the
+    # counter is 0, so nothing is extrapolated there): at 30 the increase is 0.15 + 750, rate
+    # 750.15 / 300 = 2.5005; one scrape of 750 more every 15 s: at 75 3000.15 / 300 = 10.0005
+    # > 10. It fires then, not at 330 after the calm drill's results ran out.
     path = tmp_path / "scenario.yaml"
     path.write_text(SCENARIO)
     base = load_scenario(path)
-    faulty = replace(base, rules=(RuleGroup("g", None, (alert("Errors", f"{ERRORS} > 10"),)),))
+    faulty = replace(base, rules=(RuleGroup("g", None, (alert("Errors", f"{ERRORS} > 10"),)),),
+                     faults=(replace(base.faults[0], at=25.0),))
     calm = replace(faulty, faults=())
     runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (calm, faulty)]
     for run in runs:
         run.run()
     assert times(runs[0], "Errors") == []
-    assert times(runs[1], "Errors")[:2] == [("alert.pending", 7260), ("alert.firing", 7260)]
+    assert times(runs[1], "Errors")[:2] == [("alert.pending", 75), ("alert.firing", 75)]
+    with monkeypatch.context() as patch:  # and so when every tick is evaluated afresh
+        patch.setattr(rules_module, "_period", lambda scrape, intervals: None)
+        afresh = Drill(faulty, script=Script((), ()), samples=False)
+        afresh.run()
+    assert afresh.log.events == runs[1].log.events
 
 
 def test_marks_taken_out_of_order_are_kept_in_order_and_merged():
