@@ -96,6 +96,16 @@ def test_an_offset_window_sees_the_change_an_hour_later(tmp_path, monkeypatch):
     assert times(run, "LastHour")[:2] == [("alert.pending", 10860), ("alert.firing", 10860)]
 
 
+def test_a_negative_offset_window_sees_the_change_at_once(tmp_path, monkeypatch):
+    # offset -1m (Prometheus 3 takes it; promtool too): the window [t-240, t+60] holds no sample
+    # after t, so the change is seen at the scrape that brings it, 7215. Its 17 samples (6975 ..
+    # 7215) hold 15 steps of 0.15 and one of 750: 752.25 over 240 s, extrapolated 7.5 s (half a
+    # scrape) toward the window's end 60 s away: 752.25 x 247.5 / 240 / 300 = 2.5859 > 2.
+    rule = alert("NextMinute", 'sum(rate(http_requests_total{code="500"}[5m] offset -1m)) > 2')
+    run = same_as_every_tick(tmp_path, monkeypatch, [rule])
+    assert times(run, "NextMinute")[:2] == [("alert.pending", 7215), ("alert.firing", 7215)]
+
+
 def test_a_recording_rule_feeds_an_alert(tmp_path, monkeypatch):
     # the recorded rate is the plain rule's; it crosses 10 at 7260, evaluated before the alert
     record = PromRule("record", "api:errors:rate5m", ERRORS, 0.0, 0.0, {}, {})
