@@ -44,10 +44,10 @@ def alert(name, expr, for_s=0.0, keep=0.0, annotations=None):
     return PromRule("alert", name, expr, for_s, keep, {}, annotations or {})
 
 
-def drill(tmp_path, rules, repeat=True, monkeypatch=None, **monitoring):
+def drill(tmp_path, rules, repeat=True, monkeypatch=None, text=SCENARIO, **monitoring):
     """The scenario's drill with these rules and no participants (the world follows its fault)."""
     path = tmp_path / "scenario.yaml"
-    path.write_text(SCENARIO)
+    path.write_text(text)
     base = load_scenario(path)
     scenario = replace(base, rules=(RuleGroup("g", None, tuple(rules)),),
                        monitoring=replace(base.monitoring, **monitoring))
@@ -64,10 +64,10 @@ def times(run, name):
             if e["kind"] in ("alert.pending", "alert.firing", "alert.resolved") and e["alert"] == name]
 
 
-def same_as_every_tick(tmp_path, monkeypatch, rules, **monitoring):
+def same_as_every_tick(tmp_path, monkeypatch, rules, text=SCENARIO, **monitoring):
     """The drill's events, checked equal to those of evaluating every rule at every tick."""
-    repeating = drill(tmp_path, rules, True, monkeypatch, **monitoring)
-    afresh = drill(tmp_path, rules, False, monkeypatch, **monitoring)
+    repeating = drill(tmp_path, rules, True, monkeypatch, text, **monitoring)
+    afresh = drill(tmp_path, rules, False, monkeypatch, text, **monitoring)
     assert repeating.log.events == afresh.log.events
     return repeating
 
@@ -216,31 +216,46 @@ def test_an_evaluation_that_loses_alerts_to_the_same_labels_fails(tmp_path, monk
     assert times(run, "Apart") == [("alert.pending", 0), ("alert.firing", 0)] * 2
 
 
-def test_a_drill_does_not_take_the_results_of_one_whose_world_stayed_calm(tmp_path, monkeypatch):
+@pytest.mark.parametrize("at, fires", [(25.0, 90), (0.0, 75)])
+def test_a_drill_does_not_take_the_results_of_one_whose_world_stayed_calm(tmp_path, monkeypatch, at, fires):
     # two drills of one scenario's rules and services, the first without the fault: drills that
     # start alike share the results of the evaluations that read only what every such drill
     # holds, and the first drill works out its first 22 ticks (0..315 s, windows that still
-    # hold the series' start). In the second the fault starts at 25 s: the scrape at 30 is the
-    # first with 750 errors. The window reaches back before the first sample (at 0, where the
-    # counter is 0, so nothing is extrapolated there): at 30 the increase is 0.15 + 750, rate
-    # 750.15 / 300 = 2.5005; one scrape of 750 more every 15 s: at 75 3000.15 / 300 = 10.0005
-    # > 10. It fires then, not at 330 after the calm drill's results ran out.
+    # hold the series' start). The window reaches back before the first sample (at 0, where the
+    # counter is 0, so nothing is extrapolated there). Fault at 25 s: the scrape at 30 is the
+    # first with 750 errors; at 75 the increase is 0.15 + 4 x 750, rate 3000.15 / 300 = 10.0005,
+    # at 90 12.5005 > 11. Fault at 0 s (the drills no longer start alike): 750 errors from the
+    # scrape at 15 on, at 75 5 x 750 / 300 = 12.5 > 11. Not at 330, after the calm drill's results.
     path = tmp_path / "scenario.yaml"
     path.write_text(SCENARIO)
     base = load_scenario(path)
-    faulty = replace(base, rules=(RuleGroup("g", None, (alert("Errors", f"{ERRORS} > 10"),)),),
-                     faults=(replace(base.faults[0], at=25.0),))
+    faulty = replace(base, rules=(RuleGroup("g", None, (alert("Errors", f"{ERRORS} > 11"),)),),
+                     faults=(replace(base.faults[0], at=at),))
     calm = replace(faulty, faults=())
     runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (calm, faulty)]
     for run in runs:
         run.run()
     assert times(runs[0], "Errors") == []
-    assert times(runs[1], "Errors")[:2] == [("alert.pending", 75), ("alert.firing", 75)]
+    assert times(runs[1], "Errors")[:2] == [("alert.pending", fires), ("alert.firing", fires)]
     with monkeypatch.context() as patch:  # and so when every tick is evaluated afresh
         patch.setattr(rules_module, "_period", lambda scrape, intervals: None)
         afresh = Drill(faulty, script=Script((), ()), samples=False)
         afresh.run()
     assert afresh.log.events == runs[1].log.events
+
+
+def test_a_service_the_fault_leaves_alone_keeps_its_rate(tmp_path, monkeypatch):
+    # a second service at 40 requests/s: its counters gain 40 x 15 = 600 a scrape, before, during
+    # and after the fault on api. The window [t-300, t] holds the samples from 0 (the counters
+    # start at 0: nothing extrapolated before), so the rate is 600 x t/15 / 300 = 2t/15 until
+    # 300: below 39 from 15 (2) to 285 (38), 40 from 300 on, through the fault and after it
+    text = SCENARIO.replace("services:\n", "services:\n  db: {team: web, request_rate: 40, error_rate: 0.01%, "
+                                           "latency_p99_ms: 50}\n")
+    rules = [alert("Slow", 'sum(rate(http_requests_total{service="db"}[5m])) < 39'),
+             alert("Fast", 'sum(rate(http_requests_total{service="db"}[5m])) > 41')]
+    run = same_as_every_tick(tmp_path, monkeypatch, rules, text)
+    assert times(run, "Slow") == [("alert.pending", 15), ("alert.firing", 15), ("alert.resolved", 300)]
+    assert times(run, "Fast") == []
 
 
 def test_marks_taken_out_of_order_are_kept_in_order_and_merged():
