@@ -216,20 +216,29 @@ def test_an_evaluation_that_loses_alerts_to_the_same_labels_fails(tmp_path, monk
     assert times(run, "Apart") == [("alert.pending", 0), ("alert.firing", 0)] * 2
 
 
-@pytest.mark.parametrize("at, fires", [(25.0, 90), (0.0, 75)])
-def test_a_drill_does_not_take_the_results_of_one_whose_world_stayed_calm(tmp_path, monkeypatch, at, fires):
+RECORDED = PromRule("record", "api:errors:rate5m", ERRORS, 0.0, 0.0, {}, {})
+
+
+@pytest.mark.parametrize("at, rules, fires", [
+    (25.0, [alert("Errors", f"{ERRORS} > 11")], 90),
+    (0.0, [alert("Errors", f"{ERRORS} > 11")], 75),
+    (25.0, [RECORDED, alert("Errors", "api:errors:rate5m > 11")], 90),
+    (25.0, [alert("Errors", 'avg_over_time(error_rate{service="api"}[5m]) > 0.1')], 30)])
+def test_a_drill_does_not_take_the_results_of_one_whose_world_stayed_calm(tmp_path, monkeypatch, at, rules, fires):
     # two drills of one scenario's rules and services, the first without the fault: drills that
     # start alike share the results of the evaluations that read only what every such drill
     # holds, and the first drill works out its first 22 ticks (0..315 s, windows that still
     # hold the series' start). The window reaches back before the first sample (at 0, where the
     # counter is 0, so nothing is extrapolated there). Fault at 25 s: the scrape at 30 is the
     # first with 750 errors; at 75 the increase is 0.15 + 4 x 750, rate 3000.15 / 300 = 10.0005,
-    # at 90 12.5005 > 11. Fault at 0 s (the drills no longer start alike): 750 errors from the
-    # scrape at 15 on, at 75 5 x 750 / 300 = 12.5 > 11. Not at 330, after the calm drill's results.
+    # at 90 12.5005 > 11 (so too when a recording rule gives the rate). Fault at 0 s (the drills
+    # no longer start alike): 750 errors from the scrape at 15 on, at 75 5 x 750 / 300 = 12.5.
+    # The error rate gauge, 0.0001 at 0 and 15 and 0.5 at 30: a mean of 0.16673 > 0.1 at 30.
+    # Not at 315 or 330, after the calm drill's results.
     path = tmp_path / "scenario.yaml"
     path.write_text(SCENARIO)
     base = load_scenario(path)
-    faulty = replace(base, rules=(RuleGroup("g", None, (alert("Errors", f"{ERRORS} > 11"),)),),
+    faulty = replace(base, rules=(RuleGroup("g", None, tuple(rules)),),
                      faults=(replace(base.faults[0], at=at),))
     calm = replace(faulty, faults=())
     runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (calm, faulty)]
@@ -256,6 +265,16 @@ def test_a_service_the_fault_leaves_alone_keeps_its_rate(tmp_path, monkeypatch):
     run = same_as_every_tick(tmp_path, monkeypatch, rules, text)
     assert times(run, "Slow") == [("alert.pending", 15), ("alert.firing", 15), ("alert.resolved", 300)]
     assert times(run, "Fast") == []
+
+
+def test_a_recorded_series_gone_in_the_first_period_goes_stale(tmp_path, monkeypatch):
+    # scrapes every 10 s, evaluations every 15 s (two phases): `early` is given at 0 only (one
+    # sample of up in [-20, 0]; two or three ever after), so it is stale from 15, before its
+    # recording rule has a result a period old to compare with; the alert after it fires then
+    rules = [PromRule("record", "early", "count_over_time(up[20s]) < 2", 0.0, 0.0, {}, {}),
+             alert("Gone", "absent(early)")]
+    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=10.0, evaluation_interval=15.0)
+    assert times(run, "Gone") == [("alert.pending", 15), ("alert.firing", 15)]
 
 
 def test_marks_taken_out_of_order_are_kept_in_order_and_merged():
