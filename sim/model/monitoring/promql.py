@@ -95,13 +95,13 @@ class _Selected:
                     series.watchers.append(self)
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
                     self.rising = self.rising or series.counter
-                    self.history = chain(self.history, series.key, series.history)
+                    self.history = chain(self.history, series.number, series.history)
                 self.touched()
         return self.series
 
     def mark(self, lo: float, hi: float, series) -> None:
         self.marks.add(lo, hi)
-        self.history = chain(self.history, series.key, series.history)
+        self.history = chain(self.history, series.number, series.history)
         self.touched()
 
     def touched(self) -> None:

@@ -148,11 +148,12 @@ class Marks:
 
 
 class Series:
-    __slots__ = ("labels", "key", "times", "values", "counter", "marks", "watchers", "history")
+    __slots__ = ("labels", "key", "number", "times", "values", "counter", "marks", "watchers", "history")
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0):
         self.labels = labels
         self.key = tuple(sorted(labels.items()))
+        self.number = chain(0, self.key)  # its labels' number, the same in every drill (speed: hashed once)
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
         self.marks = Marks(join)
