@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from sim import load_scenario, run_drill
-from sim.inputs.config import Process, Script
+from sim import load_scenario
+from sim.inputs.config import Script
 from sim.inputs.promrules import PromRule, RuleGroup
 from sim.model.engine import Drill
 from sim.model.monitoring import rules as rules_module
@@ -159,33 +159,3 @@ def test_a_rule_reads_the_skipped_samples_of_a_slower_groups_recording_rule(tmp_
     run = Drill(replace(load_scenario(path), rules=(slow, fast)), script=Script((), ()), samples=False)
     run.run()
     assert times(run, "Gone") == [("alert.pending", 0), ("alert.firing", 0), ("alert.resolved", 15)]
-
-
-def test_drills_of_a_scenario_share_evaluations_until_their_worlds_part(monkeypatch):
-    # The reference scenario with bots: payment-gateway's config push at 5 m (300 s) raises its
-    # errors alike in every drill, so drill 1 takes drill 0's results of the ratio rule while
-    # the fault's scrapes are in its 5-minute windows; it evaluates afresh only once its world
-    # parts from drill 0's, after the responders act differently (the logs part at 730.926 s).
-    ratio = ('sum by (service) (rate(http_requests_total{service="payment-gateway",code=~"5.."}[5m])) / '
-             'sum by (service) (rate(http_requests_total{service="payment-gateway"}[5m]))')
-    rules = (PromRule("record", "gateway:errors:ratio", ratio, 0.0, 0.0, {}, {}),
-             PromRule("alert", "GatewayErrors", "gateway:errors:ratio > 0.05", 120.0, 0.0, {"severity": "page"}, {}))
-    scenario = load_scenario("scenarios/checkout-config-push.yaml")
-    scenario = replace(scenario, rules=(RuleGroup("g", None, rules),))
-    fresh = []
-    evaluate = rules_module._PromRule._evaluate
-    with monkeypatch.context() as patch:
-        patch.setattr(rules_module._PromRule, "_evaluate", lambda self, now: fresh.append(now) or evaluate(self, now))
-        logs, evaluated = [], []
-        for seed in range(3):
-            fresh.clear()
-            logs.append(run_drill(scenario, Process(), seed=seed).events)
-            evaluated.append(list(fresh))
-    parted = next(a["t"] for a, b in zip(logs[0], logs[1]) if a != b)
-    assert parted == 730.926
-    assert {315.0, 450.0, 600.0} <= set(evaluated[0])  # the fault's windows, worked out by drill 0
-    assert not [t for t in evaluated[1] if 300 <= t < parted]
-    assert any(t > parted for t in evaluated[1])
-    with monkeypatch.context() as patch:
-        patch.setattr(rules_module, "_period", lambda scrape, intervals: None)
-        assert logs == [run_drill(scenario, Process(), seed=seed).events for seed in range(3)]

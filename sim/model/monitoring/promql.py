@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
-from .series import Marks, chain
+from .series import Marks
 
 NAME = "__name__"
 
@@ -80,8 +80,8 @@ class _Selected:
         self.version, self.series, self.looked = -1, [], 0
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
-        self.history = 0  # its series' histories, chained as they joined it or were marked (``Series.history``)
-        self.readers: list = []  # the rules that read it, told when its marks or series change (``touched``)
+        self.calm = True  # whether every series it selects is calm (``Series.calm``)
+        self.readers: list = []  # the rules that read it, told when its marks or calm change (``touched``)
 
     def current(self) -> list:
         store = self.store
@@ -95,13 +95,16 @@ class _Selected:
                     series.watchers.append(self)
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
                     self.rising = self.rising or series.counter
-                    self.history = chain(self.history, series.number, series.history)
+                    self.calm = self.calm and series.calm
                 self.touched()
         return self.series
 
-    def mark(self, lo: float, hi: float, series) -> None:
+    def mark(self, lo: float, hi: float) -> None:
         self.marks.add(lo, hi)
-        self.history = chain(self.history, series.number, series.history)
+        self.touched()
+
+    def uncalm(self) -> None:
+        self.calm = False
         self.touched()
 
     def touched(self) -> None:

@@ -193,11 +193,12 @@ class _PromRule:
         self.applied = _MISSING  # the result its alerts last took
         self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
         self._quiet: tuple | None = None  # (the store's version then, quiet_until)
-        # speed: (the store's version, the last look) then, _clear_until; and the version then, _histories
+        # speed: (the store's version, the last look) then, _clear_until; and the version then, was_calm
         self._clear: tuple | None = None
-        self._seen: tuple | None = None
+        self._calm_at: tuple | None = None
         self.asleep: list = [None]  # its group's (store version, when its first alerting rule wakes), shared
-        self.shared: dict | None = None  # (tick, _histories) -> result, shared by the drills of a scenario (_shared)
+        self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
+        self.was_calm = False  # whether every series it read at its last evaluation was calm
         templates = (*rule.labels.values(), *rule.annotations.values())
         self.shows_value = any(ACTION.fullmatch(m[1])[2] in ("$value", ".Value")
                                for text in templates for m in TEMPLATE.finditer(text))
@@ -219,6 +220,7 @@ class _PromRule:
         """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
         an alerting rule's alerts (fingerprint -> labels, value, annotations), or ``_FAILED``."""
         if not self.phases:
+            self.was_calm = False
             return self._evaluate(now), None
         phase = round(now / self.every) % self.phases
         if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
@@ -227,17 +229,16 @@ class _PromRule:
         if self._marked(now):
             self.results.clear()
         self.checked, self._quiet = now, None
+        self.was_calm = self._reads_calm()
         result = self.results.get(phase, _MISSING) if self._repeats() else _MISSING
         if result is _MISSING:
-            shared = self.shared
-            key = None if shared is None else (round(now / self.every), self._histories())
-            result = _MISSING if key is None else shared.get(key, _MISSING)
+            calm = self.calm if self.was_calm else None
+            tick = round(now / self.every)
+            result = _MISSING if calm is None else calm.get(tick, _MISSING)
             if result is _MISSING:
                 result = self._evaluate(now)
-                if key is not None:
-                    if len(shared) > 20_000:
-                        shared.clear()
-                    shared[key] = result
+                if calm is not None:
+                    calm[tick] = result
             self.results[phase] = result
         return result, phase
 
@@ -245,15 +246,14 @@ class _PromRule:
         """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
         return self.checked is None or self._clear_until() <= now + _EPS
 
-    def _histories(self) -> tuple:
-        """The histories of the series it reads, selector by selector: what they hold now (worked
-        out again only when the store gained series or a series it reads was marked: ``touched``)."""
+    def _reads_calm(self) -> bool:
+        """Whether every series it reads is calm (worked out again only when the store gained
+        series or a series it reads stopped being calm: ``touched``)."""
         version = self.store.version
-        if self._seen is None or self._seen[0] != version:
-            for read in self.reads:
-                read.selected.current()
-            self._seen = (version, tuple(read.selected.history for read in self.reads))
-        return self._seen[1]
+        if self._calm_at is None or self._calm_at[0] != version:
+            calm = all(read.selected.current() is not None and read.selected.calm for read in self.reads)
+            self._calm_at = (version, calm)
+        return self._calm_at[1]
 
     def _clear_until(self) -> float:
         """The first evaluation time at which a window after the last look meets a mark it has not
@@ -302,8 +302,8 @@ class _PromRule:
         return self._quiet[1]
 
     def touched(self) -> None:
-        """A series it reads was marked, or its selector matched new series."""
-        self._quiet = self._clear = self._seen = None
+        """A series it reads was marked, or stopped being calm."""
+        self._quiet = self._clear = self._calm_at = None
         self.asleep[0] = None
 
     def _evaluate(self, now: float):
@@ -347,24 +347,24 @@ def _period(scrape: float, intervals: list[float], most: int = 16) -> float | No
     return float(period)
 
 
-_SHARED: dict[tuple, tuple] = {}
+_CALM: dict[tuple, tuple] = {}
 
 
-def _shared(groups: tuple, services: dict, key: tuple) -> dict:
-    """Results by (group, rule), then by tick and the histories of the series the rule read
-    (``Series.history``), of the drills of a scenario (its rules, services, intervals and
-    first scrape in ``key``).
+def _calm(groups: tuple, services: dict, key: tuple) -> dict:
+    """Results by (group, rule) and tick of the drills of a scenario (its rules, services,
+    intervals and first scrape in ``key``), for the evaluations that read only calm series
+    (``Series.calm``).
 
-    Speed: drills whose series went through the same changes by a tick hold the same
-    samples then, so a rule gives them the same result there; the first drill to evaluate
-    it works it out for the rest: before any fault, in the series a fault leaves alone, and
-    after a fault that starts alike in every drill until responders' actions part them.
+    Speed: until a fault or blip changes what a rule reads, every such drill holds the same
+    samples there, so the rule gives the same results, tick by tick; the first drill works
+    them out for the rest (the first windows, which still hold the start of every series,
+    repeat nothing, and a series a fault leaves alone stays calm all drill).
     """
-    cached = _SHARED.get((id(groups), id(services), key))
+    cached = _CALM.get((id(groups), id(services), key))
     if cached is None or cached[0] is not groups or cached[1] is not services:
-        if len(_SHARED) > 64:
-            _SHARED.clear()
-        cached = _SHARED[(id(groups), id(services), key)] = (groups, services, {})
+        if len(_CALM) > 64:
+            _CALM.clear()
+        cached = _CALM[(id(groups), id(services), key)] = (groups, services, {})
     return cached[2]
 
 
@@ -464,11 +464,11 @@ class Rules:
             first = not self.store.scrape_times
             self.store.scrape(now, self.world.metrics)
             if first and self.store.period is not None:
-                shared = _shared(self._groups, self.world.services, (self.store.scrape_interval, tuple(self.intervals),
+                shared = _calm(self._groups, self.world.services, (self.store.scrape_interval, tuple(self.intervals),
                                                                    self.store.first))
                 for g, (_, compiled) in enumerate(self.groups):
                     for r, rule in enumerate(compiled):
-                        rule.shared = shared.setdefault((g, r), {})
+                        rule.calm = shared.setdefault((g, r), {})
 
     def evaluate(self, interval: float | None = None) -> None:
         """Evaluate the rules due every ``interval`` (the drill's evaluation interval by default)."""
@@ -580,12 +580,10 @@ class Rules:
     def _evaluate(self, compiled: _PromRule, now: float) -> None:
         rule = compiled.rule
         result, phase = compiled.result(now)
-        if result is _FAILED:  # Prometheus logs the failed evaluation and leaves the rule's alerts as they were
-            if rule.kind == "record":
-                self.store.failed(now, compiled)
-            return
+        if result is _FAILED:
+            return  # Prometheus logs the failed evaluation and leaves the rule's alerts as they were
         if rule.kind == "record":
-            self.store.record(now, compiled, result, compiled.before.get(phase))
+            self.store.record(now, compiled, result, compiled.before.get(phase), compiled.was_calm)
             if phase is not None:
                 compiled.before[phase] = result
             return

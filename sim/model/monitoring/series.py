@@ -23,7 +23,6 @@ the one a ``period`` earlier), so a rule whose windows hold no mark can repeat i
 of a period before (``rules``).
 """
 
-import itertools
 import math
 from bisect import bisect_left, bisect_right
 
@@ -88,29 +87,6 @@ def _below(bound: float, p99_ms: float) -> float:
     return 1.0 - math.exp(-bound * 1000.0 * math.log(100.0) / p99_ms)
 
 
-_HISTORIES: dict[tuple, int] = {}
-_NUMBERS = itertools.count(1)  # never reused, so a history forgotten below is never taken for another
-
-
-def chain(history: int, *event) -> int:
-    """The number of ``history`` followed by ``event``: equal numbers, equal histories (0: none yet).
-
-    Shared by the drills of a process, so two drills whose series went through the same
-    changes hold the same number for them (``Series.history``)."""
-    key = (history, *event)
-    number = _HISTORIES.get(key)
-    if number is None:
-        if len(_HISTORIES) > 1_000_000:
-            _HISTORIES.clear()
-        number = _HISTORIES[key] = next(_NUMBERS)
-    return number
-
-
-def _exact(value) -> str | None:
-    """A sample as an exact, hashable value (-0 apart from 0, NaN equal to NaN)."""
-    return None if value is None else value.hex()
-
-
 class Marks:
     """Closed stretches of time, in order, merged where they overlap or lie within ``join`` of each other."""
 
@@ -148,27 +124,29 @@ class Marks:
 
 
 class Series:
-    __slots__ = ("labels", "key", "number", "times", "values", "counter", "marks", "watchers", "history")
+    __slots__ = ("labels", "key", "times", "values", "counter", "marks", "watchers", "calm")
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0):
         self.labels = labels
         self.key = tuple(sorted(labels.items()))
-        self.number = chain(0, self.key)  # its labels' number, the same in every drill (speed: hashed once)
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
         self.marks = Marks(join)
-        self.watchers: list = []  # the selectors that select it (their ``marks`` and ``history`` follow its own)
-        # its marks' events, chained (``chain``): with the pattern it keeps between marks, what
-        # it holds at a time, so two drills of a scenario (same first scrape and intervals)
-        # whose series have the same history hold the same samples
-        self.history = 0
+        self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
+        # whether it holds what it holds in every drill whose world starts as this one's and
+        # has not changed (the first scrapes' marks aside): see ``Store.first``
+        self.calm = True
 
-    def mark(self, lo: float, hi: float, event: tuple) -> None:
-        """Its samples break their pattern in ``[lo, hi]``; ``event`` says how (when, and the new sample or step)."""
+    def mark(self, lo: float, hi: float) -> None:
         self.marks.add(lo, hi)
-        self.history = chain(self.history, *event)
         for selected in self.watchers:
-            selected.mark(lo, hi, self)
+            selected.mark(lo, hi)
+
+    def uncalm(self) -> None:
+        if self.calm:
+            self.calm = False
+            for selected in self.watchers:
+                selected.uncalm()
 
     def at(self, t: float):
         """The value an instant selector sees at ``t``: the latest sample at most 5 m old, else None."""
@@ -273,15 +251,15 @@ class Store:
                 if dt != self._dt or m is not self._metrics[series.labels["service"]]:  # else as before
                     steps[i] = compute(m, dt)
                     if self.period is not None and (not old or not _same(steps[i], old[i])):
-                        self._mark(series, t, steps[i])
+                        self._mark(series, t)
             if self.period is not None:
                 # a falling counter resets, and a reset counts the value it fell from: no pattern
-                self._falling = [(s, step) for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
+                self._falling = [s for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
             self._steps = steps
             self._adding = [(s.values, step) for (s, counter, _), step in zip(self.scraped, steps) if counter]
             self._setting = [(s.values, step) for (s, counter, _), step in zip(self.scraped, steps) if not counter]
-        for series, step in self._falling:
-            self._mark(series, t, step)
+        for series in self._falling:
+            self._mark(series, t)
         if self._last is None:  # a counter starts at its first step (0: no time has passed)
             for values, step in self._adding:
                 values.append(step)
@@ -292,19 +270,16 @@ class Store:
             values.append(step)
         self._last, self._metrics, self._dt = t, metrics, dt
 
-    def _mark(self, series: Series, t: float, step: float) -> None:
-        series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval, (t, _exact(step)))
+    def _mark(self, series: Series, t: float) -> None:
+        series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
+        if len(self.scrape_times) > 2:  # the first two scrapes start every drill alike
+            series.uncalm()
 
-    def failed(self, t: float, owner) -> None:
-        """A recording rule's (``owner``'s) evaluation at ``t`` failed: its series miss the sample."""
-        if self.period is not None:
-            for series in self.recorded.get(owner, {}).values():
-                series.mark(t, t, (t, "failed"))
-
-    def record(self, t: float, owner, output: dict, before: dict | None = None) -> None:
+    def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False) -> None:
         """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale.
 
-        ``before``: its output a period earlier (None: unknown), to mark the series that differ."""
+        ``before``: its output a period earlier (None: unknown), to mark the series that differ;
+        ``calm``: whether the output is what every drill starting alike records (``Series.calm``)."""
         mine = self.recorded.setdefault(owner, {})
         mark = self.period is not None and output is not before
         for key, value in output.items():
@@ -313,14 +288,17 @@ class Store:
                 series = mine[key] = Series(dict(key), [], join=self.gap)
                 self.series.append(series)
                 self.version += 1
+                series.calm = calm
             series.times.append(t)
             series.values.append(value)
             if mark and (before is None or not _same(before.get(key), value)):
-                series.mark(t, t, (t, _exact(value)))
+                series.mark(t, t)
         for key, series in mine.items():
+            if not calm:
+                series.uncalm()
             if key not in output:
                 if series.values[-1] is not None:
                     series.times.append(t)
                     series.values.append(None)
                 if mark and (before is None or key in before):
-                    series.mark(t, t, (t, None))
+                    series.mark(t, t)
