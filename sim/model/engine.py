@@ -253,6 +253,10 @@ class Drill:
         env, rules = self.env, self.monitoring.rules
         scrape_every = self.scenario.monitoring.scrape_interval
         scrapes, evaluations = 0, {every: 0 for every in rules.intervals}  # how many of each so far
+
+        def next_due() -> float:
+            return min(scrapes * scrape_every, min([count * every for every, count in evaluations.items()]))
+
         while True:
             now = env.now
             if scrapes * scrape_every <= now + 1e-9:
@@ -262,11 +266,9 @@ class Drill:
                 if count * every <= now + 1e-9:
                     rules.evaluate(every)
                     evaluations[every] = count + 1
-            idle_until = self._idle_until(scrape_every)
-            while True:
-                due = min(scrapes * scrape_every, *(count * every for every, count in evaluations.items()))
-                if due >= idle_until:
-                    break
+            due = next_due()
+            idle_until = self._idle_until(scrape_every, due)
+            while due < idle_until:
                 # An idle tick: its scrape only adds to the running sums and the samples.
                 if scrapes * scrape_every <= due + 1e-9:
                     self._account(due, scrape_every)
@@ -275,10 +277,12 @@ class Drill:
                 for every, count in evaluations.items():
                     if count * every <= due + 1e-9:
                         evaluations[every] = count + 1
+                due = next_due()
             yield env.timeout(due - now)
 
-    def _idle_until(self, scrape_every: float) -> float:
-        """Until when scrapes and evaluations can change nothing but sums and samples.
+    def _idle_until(self, scrape_every: float, due: float) -> float:
+        """Until when scrapes and evaluations can change nothing but sums and samples (worked out
+        only as far as it can pass ``due``, the next tick).
 
         Everything that changes a simulated drill is an event in the queue, so before the
         next one (``peek``) only the world's own motion (a fault's ramp, a blip) and the
@@ -290,9 +294,9 @@ class Drill:
         if not self._skips or scrape_every > LOOKBACK:
             return -math.inf
         until = self.env.peek()
-        if until > self.env.now:  # cheapest first: an event due now, or a moving world, ends it at once
+        if until > due:  # cheapest first: an event due by the next tick, or a moving world, ends it at once
             until = min(until, self.world.steady_until())
-            if until > self.env.now:
+            if until > due:
                 until = min(until, self.monitoring.rules.idle_until())
         return until
 
