@@ -66,6 +66,7 @@ class Incident:
         self.misled: dict[str, int] = {}  # fault id -> wrong hypotheses about it turned up so far
         self.investigating: dict[tuple[str, str], float] = {}  # (who, service) -> when the finding comes
         self.tasks: list[dict] = []  # what the IC asked people to do, in order (``ask``)
+        self._shown: dict[str, tuple[dict, dict]] = {}  # service -> its metrics last looked at, rounded (speed)
 
     @property
     def closed(self) -> bool:
@@ -133,8 +134,13 @@ class Incident:
         return self._known_service(action)
 
     def _apply_look(self, action):
-        metrics = {k: round(v, 6) for k, v in self.drill.world.metrics[action.get("service")].items()}
-        self.log.emit("dashboard.viewed", by=action.by, service=action.get("service"), metrics=metrics)
+        service = action.get("service")
+        shown = self.drill.world.metrics[service]
+        seen = self._shown.get(service)
+        if seen is None or seen[0] is not shown:  # the world replaces a service's metrics when they change
+            seen = self._shown[service] = (shown, {k: round(v, 6) for k, v in shown.items()})
+        metrics = dict(seen[1])
+        self.log.emit("dashboard.viewed", by=action.by, service=service, metrics=metrics)
         return Result(True, data=metrics)
 
     def _check_declare(self, action):
