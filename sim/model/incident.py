@@ -66,6 +66,7 @@ class Incident:
         self.misled: dict[str, int] = {}  # fault id -> wrong hypotheses about it turned up so far
         self.investigating: dict[tuple[str, str], float] = {}  # (who, service) -> when the finding comes
         self.tasks: list[dict] = []  # what the IC asked people to do, in order (``ask``)
+        self._handlers: dict[str, tuple] = {}  # action -> its check and its effect (speed: looked up once)
         self._shown: dict[str, tuple[dict, dict]] = {}  # service -> its metrics last looked at, rounded (speed)
 
     @property
@@ -75,11 +76,13 @@ class Incident:
     def submit(self, action: Action) -> Result:
         if action.by not in self.drill.people:
             return self._reject(action, f"{action.by!r} is not taking part in this drill")
-        reason = getattr(self, f"_check_{action.do}")(action)
+        check, apply = self._handlers.get(action.do) or self._handlers.setdefault(
+            action.do, (getattr(self, f"_check_{action.do}"), getattr(self, f"_apply_{action.do}")))
+        reason = check(action)
         if reason:
             rejected = self._reject(action, reason)
             return Result(False, rejected.reason, {"confirm": True}) if isinstance(reason, Confirm) else rejected
-        result = getattr(self, f"_apply_{action.do}")(action) or Result(True)
+        result = apply(action) or Result(True)
         self._tasks_done(action)
         return result
 

@@ -85,6 +85,7 @@ class FaultState:
 
 
 _NONE: frozenset = frozenset()  # no cause
+_SEGMENTS = operator.attrgetter("segments")
 
 MOST_SETBACKS = 5  # wrong hypotheses or failed attempts on one fault: more is not a drill any more
 
@@ -158,10 +159,9 @@ class World:
 
     def observe(self, t: float) -> None:
         """Compute every service's metrics at ``t`` (callees before callers), recomputing what changed."""
-        paths = [state.segments for state in self.faults]
-        if self._steady[0] <= t < self._steady[1] and self._unbent(paths):
+        if self._steady[0] <= t < self._steady[1] and self._unbent():
             return  # no fault moves, none was bent or added, no blip starts or ends: nothing to recompute
-        self._paths = paths
+        self._paths = [state.segments for state in self.faults]
         until = min([b for b in self._blip_edges if b > t], default=math.inf)
         own: dict[str, tuple] = {}
         for i, state in enumerate(self.faults):
@@ -223,11 +223,12 @@ class World:
     def steady_until(self) -> float:
         """Until when observing gives what the last observation gave (no fault moves, no blip
         starts or ends); -inf when a fault was bent or added since."""
-        return self._steady[1] if self._unbent([state.segments for state in self.faults]) else -math.inf
+        return self._steady[1] if self._unbent() else -math.inf
 
-    def _unbent(self, paths: list) -> bool:
+    def _unbent(self) -> bool:
         """Whether the faults' paths are those of the last observation (none bent, none added)."""
-        return len(paths) == len(self._paths) and all(map(operator.is_, paths, self._paths))
+        faults = self.faults
+        return len(faults) == len(self._paths) and all(map(operator.is_, map(_SEGMENTS, faults), self._paths))
 
     def _start_calm(self) -> None:
         """The first look starts from the estate without faults or blips, worked out once per
