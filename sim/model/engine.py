@@ -269,7 +269,8 @@ class Drill:
                 if count * every <= now + 1e-9:
                     rules.evaluate(every)
                     count = clock[0] = count + 1
-                due = min(due, count * every)
+                if count * every < due:
+                    due = count * every
             idle_until = self._idle_until(scrape_every, due)
             while due < idle_until:
                 # An idle tick: its scrape only adds to the running sums and the samples.
@@ -282,7 +283,8 @@ class Drill:
                     count, every = clock
                     if count * every <= tick + 1e-9:
                         count = clock[0] = count + 1
-                    due = min(due, count * every)
+                    if count * every < due:
+                        due = count * every
             yield env.timeout(due - now)
 
     def _idle_until(self, scrape_every: float, due: float) -> float:
