@@ -10,6 +10,7 @@ the caller's ``spread`` for that dependency says (retries, timeouts and fallback
 the rest).
 """
 
+import bisect
 import heapq
 import math
 import operator
@@ -145,7 +146,7 @@ class World:
         self.services: dict[str, Service] = scenario.services
         self.faults = [FaultState(f) for f in scenario.faults]
         self.noise = scenario.noise
-        self._blip_edges = [b for blip in self.noise for b in (blip.at, blip.at + blip.duration)]  # blips start or end
+        self._blip_edges = sorted(b for blip in self.noise for b in (blip.at, blip.at + blip.duration))  # blips start or end
         self._estate = _estate(self.services)
         self.order = self._estate.order
         self.metrics: dict[str, dict] = {}
@@ -159,10 +160,14 @@ class World:
 
     def observe(self, t: float) -> None:
         """Compute every service's metrics at ``t`` (callees before callers), recomputing what changed."""
-        if self._steady[0] <= t < self._steady[1] and self._unbent():
+        unbent = self._unbent()
+        if unbent and self._steady[0] <= t < self._steady[1]:
             return  # no fault moves, none was bent or added, no blip starts or ends: nothing to recompute
-        self._paths = [state.segments for state in self.faults]
-        until = min([b for b in self._blip_edges if b > t], default=math.inf)
+        if not unbent:
+            self._paths = [state.segments for state in self.faults]
+        edges = self._blip_edges
+        at = bisect.bisect_right(edges, t)
+        until = edges[at] if at < len(edges) else math.inf
         own: dict[str, tuple] = {}
         for i, state in enumerate(self.faults):
             until = min(until, _steady_until(state.segments, t))
