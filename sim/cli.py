@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .inputs.errors import DrillError
+from .live import web
 
 
 class _UserError(click.ClickException):
@@ -130,7 +131,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
     scenario_file = config.scenario_path(scenario)
     scn = config.load_scenario(scenario_file)
     held = conducted.date() if conducted else planned[1].date if planned else _today() if keep else None
-    timeline_script = config.load_script(script, scn.start) if script else None
+    timeline_script = config.load_script(script, scn.start, scn.horizon) if script else None
     if held is not None:  # a drill of record reads as held on its day: channel, timeline, postmortem
         store.connect(store_path).close()  # an unusable store is refused before any output is written
         if timeline_script is not None:
@@ -185,7 +186,7 @@ def record_incident(scenario, script, process_file, out, store_path):
 
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     scn = config.load_scenario(config.scenario_path(scenario))
-    replay = config.load_script(script, scn.start)
+    replay = config.load_script(script, scn.start, scn.horizon)
     store.connect(store_path).close()  # an unusable store is refused before any output is written
     result = run_drill(scn, process, None, replay, 0)
     card = score(result.events, scn, process)
@@ -851,8 +852,8 @@ def live(scenario, name, seat, speed, bots, seed, process_file, roster, out, res
               help="Drill folder (default: reports/<scenario>/live-<time>/).")
 @click.option("--resume", type=_Path(exists=True, file_okay=False, path_type=Path),
               help="Carry on the drill in this folder after the server stopped (same links).")
-@click.option("--rate-limit", "rate", type=_Finite(min=0.1, max=10000), default=5.0, show_default=True,
-              help="Actions and controls a second per link, in bursts of up to six seconds' worth (429 beyond).")
+@click.option("--rate-limit", "rate", type=_Finite(min=0.1, max=10000), default=web.RATE, show_default=True,
+              help=f"Actions and controls a second per link, in bursts of up to {web.BURST:g} seconds' worth (429 beyond).")
 @_store_option
 @_tools_options
 @click.option("--pages-from", type=click.Choice(["drill", "alertmanager"]), default="drill", show_default=True,

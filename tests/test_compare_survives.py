@@ -30,30 +30,46 @@ ARGS = ["compare", str(TINY), "--variant", f"baseline={VARIANTS / 'baseline.yaml
         "--process", str(REPO / "drills" / "process.yaml"), "--roster", str(REPO / "drills" / "roster.yaml")]
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command's name (state, parent, ...), or None
+    when the process is gone: it can end between listing /proc and reading it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def _children() -> dict[int, int]:
     """pid -> parent pid of every process."""
     found = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
+            found[int(entry.name)] = int(fields[1])
     return found
 
 
-def _descendants(pid: int) -> set[int]:
+def _descendants(pid: int) -> dict[int, str]:
+    """Every process below ``pid``: pid -> its start time (``stat`` field 22), which tells the
+    process apart from a later one given the same pid."""
     parents = _children()
     found, frontier = set(), {pid}
     while frontier:
         frontier = {p for p, parent in parents.items() if parent in frontier} - found
         found |= frontier
-    return found
+    return {p: fields[19] for p in found if (fields := _stat(p))}
 
 
-def _alive(pids) -> set[int]:
-    return {p for p in pids if Path(f"/proc/{p}").exists()
-            and "zombie" not in Path(f"/proc/{p}/status").read_text(errors="replace").lower()}
+def _alive(family: dict[int, str]) -> set[int]:
+    """Those of ``family`` still running: not gone, not a zombie, not a new process on a reused pid."""
+    return {p for p, started in family.items()
+            if (fields := _stat(p)) and fields[0] not in "ZX" and fields[19] == started}
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:  # ended meanwhile
+        return ""
 
 
 def _plan(runs: int, seed: int) -> compare.Plan:
@@ -70,10 +86,11 @@ def test_a_killed_worker_s_batch_runs_again_on_a_new_one():
 
     def kill_a_worker(_):
         if not killed:
-            workers = [p for p in _descendants(os.getpid()) if "forkserver" in Path(f"/proc/{p}/cmdline").read_text()]
+            workers = [p for p in _descendants(os.getpid()) if "forkserver" in _cmdline(p)]
             workers = [p for p in workers if _children().get(p) in workers]  # forked by the forkserver
-            os.kill(workers[0], signal.SIGKILL)
-            killed.append(workers[0])
+            if workers:  # else none is up yet: the next batch done tries again (and killed says if none did)
+                os.kill(workers[0], signal.SIGKILL)
+                killed.append(workers[0])
 
     pooled = [row for rows in compare.execute(plan, workers=2, progress=kill_a_worker) for row in rows]
     serial = [row for rows in compare.execute(plan) for row in rows]

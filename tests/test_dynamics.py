@@ -152,6 +152,24 @@ def test_an_incident_without_alerts_is_reported_by_customers_and_declared():
     assert card["metrics"]["declared_severity"] == "SEV1"
 
 
+def test_with_pages_from_the_team_s_alertmanager_a_report_still_pages_through_the_drill():
+    # drill serve --pages-from alertmanager: the drill's own routing notifies nobody, so its alerts
+    # page nobody by themselves (no webhook arrives here). Customers' report is no alert: it comes
+    # by the support channel, which no Alertmanager sees, and pages the on-call through the
+    # drill's pager, at 915 s as in the test above (impact from 315 s, reported 600 s later).
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    scenario = replace(scenario, dynamics=STILL,
+                       reports=(Report("customers, through a support ticket", LogNormal(600.0), "impact"),))
+    drill = Drill(scenario, Process(), seed=1, samples=False)
+    drill.monitoring.page_from_outside()
+    events = drill.run().events
+    assert any(e["kind"] == "alert.firing" for e in events)
+    assert not any(e["kind"] == "notification.sent" for e in events)
+    first = next(e for e in events if e["kind"] == "page.sent")
+    assert (first["t"], first["summary"], first["urgency"]) == (
+        915.0, "Reported by customers, through a support ticket: something is wrong with checkout", "high")
+
+
 def test_a_report_after_the_declaration_pages_nobody():
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     late = replace(scenario, dynamics=STILL, reports=(Report("a colleague", LogNormal(7200.0), "fault"),))

@@ -182,3 +182,66 @@ def test_a_script_action_past_the_calendar_is_refused_where_it_is_written(write)
     script.write_text(script.read_text().replace('"\\ud800"', "y"))
     with pytest.raises(DrillError, match=r"far.yaml:5: actions: update: 'next_update': a duration is at most a year \(8784h\)"):
         load_script(script, load_scenario(DATA / "tiny.yaml").start)
+
+
+def test_drill_run_journals_each_refused_scripted_action_with_its_reason_and_goes_on(write, tmp_path):
+    """Through the command a team runs: every action the incident refuses (resolving before a
+    declaration, a role handed to someone not there, an unknown service, a task for a role nobody
+    holds) is logged with the incident's own reason, and the actions after it still apply."""
+    import json
+
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    script = write("refused.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+          - {name: alex}
+        actions:
+          - {at: "+1m", by: dana, do: resolve}
+          - {at: "+4m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+5m", by: dana, do: assign, role: comms, who: nobody}
+          - {at: "+5m", by: dana, do: investigate, service: nosuch}
+          - {at: "+6m", by: dana, do: ask, who: ops, task: update}
+          - {at: "+6m", by: dana, do: assign, role: comms, who: alex}
+          - {at: "+7m", by: alex, do: update, status: investigating, summary: "api errors"}
+    """)
+    run = CliRunner().invoke(main, ["run", str(DATA / "tiny.yaml"), "--script", str(script), "--out", str(tmp_path / "out")])
+    assert run.exit_code == 0, run.output
+    events = [json.loads(line) for line in (tmp_path / "out" / "events.jsonl").read_text().splitlines()]
+    rejected = [(e["t"], e["do"], e["reason"]) for e in events if e["kind"] == "action.rejected"]
+    # The reasons are Incident's _check_* messages for these states (tiny has the one service api).
+    assert rejected == [
+        (60, "resolve", "no incident has been declared yet"),
+        (300, "assign", "'nobody' is not taking part in this drill (participants: dana, alex)"),
+        (300, "investigate", "unknown service 'nosuch' (services: api)"),
+        (360, "ask", "'ops' is not taking part in this drill (nobody holds ops yet) (participants: dana, alex)"),
+    ]
+    applied = [(e["t"], e["kind"]) for e in events if e["kind"] in ("incident.declared", "role.assigned", "update.posted")]
+    assert applied == [(240, "incident.declared"), (240, "role.assigned"), (360, "role.assigned"), (420, "update.posted")]
+    assert "Rejected: dana tried to resolve: no incident has been declared yet" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_drill_run_refuses_a_script_time_outside_the_drill_at_its_line(write, tmp_path):
+    """``drill run`` knows the drill, so a script's times are held to a live drill's ranges: a
+    postmortem more than a year after the start is refused at its line. (Unchecked, a drill held
+    in the year 8000 moved that date past the calendar and ``drill run`` died in a traceback.)"""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    script = write("far.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "+4m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+5m", by: dana, do: resolve, confirm: true}
+          - {at: "+6m", by: dana, do: schedule_postmortem, date: 8999-12-31}
+    """)
+    run = CliRunner().invoke(main, ["run", str(DATA / "tiny.yaml"), "--script", str(script), "--out", str(tmp_path / "out"),
+                                    "--date", "8000-01-03", "--store", str(tmp_path / "drills.db")])
+    assert run.exit_code == 2, run.output  # a usage error, as every bad input file is
+    assert run.output == (f"Error: {script}:6: actions: schedule_postmortem: the date 8999-12-31 is more than a year "
+                          "after the drill's start (2026-04-20)\n")
+    assert not (tmp_path / "out").exists()

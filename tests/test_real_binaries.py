@@ -87,7 +87,7 @@ def webhook_url(server) -> str:
 
 def page_acked_and_scored(server, ana: str, expect_summary: str) -> dict:
     """The page reaches ana's page; she acknowledges it there, runs the incident to its end; the scorecard."""
-    # A customer report may page ana too (people notice what alerts miss): the alert's page is the one here.
+    # A customer report may page ana too, through the drill's pager: the alert's page is the one here.
     state = server.wait_for(lambda s: any(expect_summary in p["summary"] for p in s.get("pages", [])), ana, timeout=40)
     page = next(p for p in state["pages"] if expect_summary in p["summary"])
     assert page["status"] == "triggered"
@@ -103,6 +103,21 @@ def page_acked_and_scored(server, ana: str, expect_summary: str) -> dict:
         assert answer["ok"], (action, answer)
     assert server.control("speed", speed=1000)["ok"]  # the drill ends five simulated minutes after the booking
     return server.wait_for(lambda s: s.get("score"), ana, timeout=30)
+
+
+def assert_pages_came_the_ways_a_team_expects(events: list, alert_summary: str) -> None:
+    """With --pages-from alertmanager, an alert pages only by way of the team's Alertmanager (the
+    drill's own routing notifies nobody), while a report from people (customers through support,
+    a colleague) pages the on-call through the drill's pager: no Alertmanager ever sees one
+    (docs/real-tools.md)."""
+    kinds = [e["kind"] for e in events]
+    assert "notification.received" in kinds and "notification.sent" not in kinds
+    reported = {e["summary"] for e in events if e["kind"] == "report.received"}
+    for page in (e for e in events if e["kind"] == "page.sent"):
+        if page["summary"] in reported:
+            assert page["summary"].startswith("Reported by ") and page["urgency"] == "high", page
+        else:
+            assert alert_summary in page["summary"], page
 
 
 @needs_binaries
@@ -155,6 +170,7 @@ scrape_configs:
     page = next(e for e in facilitator["events"] if e["kind"] == "page.sent")
     assert page["to"] == "ana" and page["cause"] == ["gateway-config-push"]  # the scenario's fault, as the page's cause
     assert kinds.index("page.acked") > kinds.index("page.sent") and "incident.resolved" in kinds
+    assert_pages_came_the_ways_a_team_expects(facilitator["events"], "Checkout error ratio")
     assert card["score"]["score"] > 0
 
 
@@ -173,8 +189,10 @@ def test_the_drill_pushes_its_alerts_to_alertmanager_whose_webhook_pages_in_the_
             assert pushed[0]["labels"]["drill"] == "drill" and pushed[0]["labels"]["service"] == "checkout"
             assert pushed[0]["annotations"]["summary"].startswith("[DRILL] ")
             card = page_acked_and_scored(server, ana, "[DRILL] ")
-            health = server.state()["tools"]["endpoints"]["alertmanager"]
+            facilitator = server.state()
+            health = facilitator["tools"]["endpoints"]["alertmanager"]
             assert health["ok"] and health["sent"] >= 1 and health["url"] == f"{am_url}/api/v2/alerts"
+            assert_pages_came_the_ways_a_team_expects(facilitator["events"], "[DRILL] ")
     assert card["score"]["score"] > 0
     sent = [json.loads(line) for line in (folder / "outbound.jsonl").read_text().splitlines()]
     assert {line["status"] for line in sent} == {"sent"}

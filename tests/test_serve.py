@@ -418,6 +418,17 @@ def test_each_link_is_rate_limited_and_told_when_to_come_back(server):
     assert sum(e["kind"] == "dashboard.viewed" and e["by"] == "ana" for e in events(server)) == codes.count(200) + 1
 
 
+def test_drill_serve_help_states_the_limit_the_server_applies():
+    """The figures the test above measures (5 a second, a burst of 30 = 6 seconds' worth) are the
+    ones ``drill serve --help`` gives as the default: one constant serves both."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    shown = " ".join(CliRunner().invoke(main, ["serve", "--help"], terminal_width=200).output.split())
+    assert "in bursts of up to 6 seconds' worth (429 beyond). [default: 5.0;" in shown
+
+
 def test_state_changing_requests_must_be_json_from_the_page_own_site(server):
     ana, _ = started(server)
     look = json.dumps({"do": "look", "service": "checkout"})

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from ..inputs.config import REPO
 from ..outputs import report
 from ..outputs.files import replace_files
 from . import stats
+
+if TYPE_CHECKING:  # for the annotations only: pandas is imported where it is used, as it is slow to load
+    import pandas as pd
 
 # (column, label, which way is better, display unit)
 METRICS = (

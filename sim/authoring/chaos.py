@@ -18,7 +18,7 @@ from ..inputs import units, yamlfile
 from ..inputs.errors import DrillError
 from ..inputs.faults import FAULT_KINDS
 from ..inputs.topology import Topology
-from ..inputs.yamlfile import Checker, Fields, one_of, ranged, text
+from ..inputs.yamlfile import Fields, one_of, ranged, text
 from . import story
 
 BUILTIN = Path(__file__).resolve().parent / "chaostoolkit.yaml"
@@ -59,10 +59,8 @@ def load_mapping(path) -> Mapping:
     """A mapping table file (the built-in one's format); every problem as ``file:line: message``."""
     from ..inputs.actions import MITIGATIONS
 
-    path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "mapping", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "mapping")
+    check = doc.checker
     tables = {}
     for section, result_key, choices in (("actions", "kind", tuple(FAULT_KINDS)), ("rollbacks", "mitigation", MITIGATIONS)):
         rules = []
@@ -192,9 +190,8 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
     mapping = (load_mapping(mapping_file) + BUILTIN_MAPPING) if mapping_file else BUILTIN_MAPPING
     if target is not None and target not in topology.services:
         raise DrillError(f"--target {target}: not a service of topology {topology.name} (services: {', '.join(topology.services)})")
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "experiment", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "experiment")
+    check = doc.checker
     title = doc.get("title", text, path.stem, required=True)
     hypothesis = doc.sub("steady-state-hypothesis")
     probes = [(line, raw) for line, raw in hypothesis.items("probes")] if hypothesis else []

@@ -26,7 +26,7 @@ from ..inputs.actions import FIELDS, MITIGATIONS, ROLES, STATUSES, parse_action
 from ..inputs.config import MAX_HORIZON, SEVERITIES, load_script
 from ..inputs.errors import DrillError
 from ..inputs.faults import FAULT_KINDS
-from ..inputs.yamlfile import Checker, one_of, text
+from ..inputs.yamlfile import one_of, text
 from . import story
 
 BUILTIN = Path(__file__).resolve().parent / "incident_words.yaml"
@@ -70,10 +70,8 @@ class Words:
 
 def load_words(path) -> Words:
     """A words table (the built-in one's format); every problem as ``file:line: message``."""
-    path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "words", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "words")
+    check = doc.checker
     rules = []
     for line, raw in doc.items("lines"):
         f = check.mapping(raw, f"lines[{len(rules)}]", line)

@@ -263,10 +263,8 @@ def _load_cached(path: Path, mtime: int) -> Alertmanager:
 
 
 def load_alertmanager(path) -> Alertmanager:
-    path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "alertmanager", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "alertmanager")
+    check = doc.checker
     ignored = tuple(key for key in IGNORED if key in doc.data)
     for key in IGNORED:
         doc.get(key)

@@ -16,7 +16,7 @@ from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .dynamics import Dynamics, Report, read_dynamics, read_report
 from .errors import DrillError
 from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, recoveries, shares
-from .yamlfile import MAX_SIGMA, Checker, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
+from .yamlfile import MAX_SIGMA, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
@@ -249,9 +249,8 @@ def parse_expr(expr: str) -> tuple[str, str, str, float]:
 
 def load_scenario(path) -> Scenario:
     path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "scenario", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "scenario")
+    check = doc.checker
     name = doc.get("name", slug)
     if doc.data.get("name") is None:  # named after its file, which must then be a plain name too
         try:
@@ -717,10 +716,7 @@ def load_process(path=None) -> Process:
     """The process from ``path``, or the built-in defaults (the reference article's)."""
     if path is None:
         return Process()
-    path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "process", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "process")
     return process_from(doc)
 
 
@@ -873,10 +869,8 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
     base = (process or Process()).bots
     if path is None:
         return Roster(tuple(replace(p, profile=base) for p in DEFAULT_ROSTER.people))
-    path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "roster", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "roster")
+    check = doc.checker
     people = []
     for line, raw in doc.items("people"):
         p = check.mapping(raw, f"people[{len(people)}]", line)
@@ -962,13 +956,13 @@ class Script:
     actions: tuple[tuple[float, Action], ...]  # (simulated second, action), in file order
 
 
-def load_script(path, start: dt.datetime | None = None) -> Script:
-    """A timeline script; clock times are read on ``start``'s date (or any date when checking alone)."""
-    path = Path(path)
+def load_script(path, start: dt.datetime | None = None, horizon: float | None = None) -> Script:
+    """A timeline script; clock times are read on ``start``'s date (or any date when checking alone).
+    Given the drill's ``horizon``, its actions' times must also lie within the drill, as a live
+    drill's do (``parse_action``): a postmortem booked a year out is refused here, at its line."""
     start = start or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "script", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "script")
+    check = doc.checker
     participants = []
     for line, raw in doc.items("participants"):
         p = check.mapping(raw, f"participants[{len(participants)}]", line)
@@ -988,7 +982,7 @@ def load_script(path, start: dt.datetime | None = None) -> Script:
             at = units.moment(raw.get("at"), start) if raw.get("at") is not None else None
             if at is None:
                 raise ValueError("missing 'at' (when)")
-            action = parse_action(raw, start)
+            action = parse_action(raw, start, horizon)
         except ValueError as exc:
             check.problem(line, f"actions: {exc}")
             continue

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import units, yamlfile
 from .actions import MITIGATIONS
-from .yamlfile import Checker, Fields, names_in, one_of, text, text_list
+from .yamlfile import Fields, names_in, one_of, text, text_list
 
 EFFECTS = ("error_rate", "latency", "traffic", "cpu", "memory")
 METRICS = ("request_rate", "error_rate", "latency_p99_ms", "cpu", "memory")
@@ -112,10 +112,8 @@ def _kind(f: Fields, name: str, line: int) -> FaultKind:
 
 def load_catalog(path=CATALOG) -> dict[str, FaultKind]:
     """Every fault kind in a catalog file; every problem reported as ``file:line: message``."""
-    path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "catalog", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "catalog")
+    check = doc.checker
     kinds = {}
     section = doc.sub("kinds", required=True)
     for name in list(section.data) if section else []:

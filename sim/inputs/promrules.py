@@ -174,10 +174,8 @@ def _rule(r, check: Checker) -> PromRule | None:
 
 def load_rules(path) -> tuple[RuleGroup, ...]:
     """A Prometheus rule file; every problem raised together as ``file:line: message``."""
-    path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "rules", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "rules")
+    check = doc.checker
     groups = read_groups(check, doc)
     doc.done()
     check.raise_problems()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import config, yamlfile
 from .errors import DrillError
-from .yamlfile import Checker, text
+from .yamlfile import text
 
 DEFAULT_TOPOLOGY = "drills/topology.yaml"
 
@@ -42,9 +42,8 @@ class Topology:
 
 def load_topology(path) -> Topology:
     path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "topology", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "topology")
+    check = doc.checker
     name = doc.get("topology", text, path.stem, required=True)
     description = doc.get("description", text, "")
     functions = {}

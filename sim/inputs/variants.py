@@ -39,9 +39,8 @@ class Variant:
 def load_variant(name: str, path, process_file=None, roster_file=None) -> Variant:
     """Variant ``name`` from ``path``, merged onto ``process_file`` (or the built-in process) and ``roster_file``."""
     path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "variant", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "variant")
+    check = doc.checker
     description = doc.get("description", text, "")
     overlay = doc.sub("process")
     people = doc.sub("roster")

@@ -126,6 +126,16 @@ def load(path) -> object:
         raise DrillError(f"{path}:1: invalid YAML: {exc}") from None
 
 
+def document(path, kind: str) -> "Fields":
+    """The fields of the ``kind`` file at ``path``: read, parsed with its lines and checked to be
+    a mapping (whose ``kind:``, if given, names ``kind``), or a ``DrillError`` naming the file and
+    line. Their ``checker`` collects what reading the fields finds wrong."""
+    check = Checker(Path(path))  # as Path prints it: ./x.yaml as x.yaml, as each loader always did
+    doc = check.mapping(load(path), kind, 1, root=True)
+    check.raise_problems()
+    return doc
+
+
 class Checker:
     """Collects every problem found in one file, then raises them together."""
 

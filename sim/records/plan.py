@@ -25,7 +25,7 @@ from ..authoring.generate import DIFFICULTIES
 from ..inputs import config, units, yamlfile
 from ..inputs.actions import ROLES
 from ..inputs.errors import DrillError
-from ..inputs.yamlfile import Checker, one_of, text, whole
+from ..inputs.yamlfile import one_of, text, whole
 from .store import Drill, parse_quarter, quarter_bounds, roles_held
 
 MODES = ("simulated", "live")
@@ -67,9 +67,8 @@ def plan_path(quarter: str, folder=Path("drills")) -> Path:
 def load_plan(path, roster: config.Roster | None = None) -> Plan:
     """A quarter plan; every problem is reported as ``file:line: message``."""
     path = Path(path)
-    check = Checker(path)
-    doc = check.mapping(yamlfile.load(path), "plan", 1, root=True)
-    check.raise_problems()
+    doc = yamlfile.document(path, "plan")
+    check = doc.checker
     quarter = doc.get("quarter", text, path.stem)
     try:
         first, last = quarter_bounds(quarter)

@@ -42,15 +42,11 @@ from ...model.incident import Result
 from .. import webhooks
 from ..metrics import CONTENT_TYPE
 from ..tools import Tools
+from . import BURST, RATE
 from .room import OUTPUTS, Room
 
 MAX_BODY = 16 * 1024  # bytes: the longest action (a 2,000-character update) fits with room to spare
 MAX_WEBHOOK = 1024 * 1024  # bytes: an Alertmanager notification of a large group
-# State-changing requests (every one is journaled) per link: this many a second on average,
-# in bursts of up to BURST seconds' worth. A person clicking as fast as they can sends a few
-# a second for a moment; a script flooding the journal is held to this.
-RATE = 5.0  # the default of drill serve --rate-limit
-BURST = 6.0
 TICK = 0.25  # wall seconds between advances of the clock (and pushes to the pages)
 KEEPALIVE = 15.0
 STREAMS_PER_LINK = 4  # open pages per link (a person with a tab or two): more would only tie up the server
