@@ -38,7 +38,8 @@ def instructions(engine: str, scenario: Path, drills: int) -> int:
     """Instructions callgrind counts for a process that runs ``drills`` drills on ``engine``."""
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                            sys.executable, "-c", DRILLS, engine, str(scenario), str(drills)],
-                          capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONHASHSEED": "0"})
+                          capture_output=True, text=True, check=False, cwd=REPO,
+                          env={**os.environ, "PYTHONHASHSEED": "0"})
     if done.returncode:
         sys.exit(f"valgrind failed on {engine}:\n{done.stderr[-2000:]}")
     return int(re.search(r"Collected : (\d+)", done.stderr)[1])
@@ -47,7 +48,7 @@ def instructions(engine: str, scenario: Path, drills: int) -> int:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", required=True, metavar="REF", help="the git revision whose engine is the old one")
-    parser.add_argument("--services", type=int, help="a generated estate of this many services instead of the reference")
+    parser.add_argument("--services", type=int, help="a generated estate of this many services, not the reference")
     parser.add_argument("--drills", type=int, default=20)
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
@@ -55,7 +56,8 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         old = Path(folder) / "old"
         old.mkdir()
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", args.against], capture_output=True, check=True).stdout
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", args.against], capture_output=True,
+                                 check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
         scenario = REPO / "scenarios" / "checkout-config-push.yaml"
         if args.services:
@@ -66,7 +68,8 @@ def main():
             scenario.write_text(estate(args.services))
         per_drill = {}
         for side, engine in (("old", str(old)), ("new", str(REPO))):
-            per_drill[side] = (instructions(engine, scenario, args.drills) - instructions(engine, scenario, 0)) / args.drills
+            counted = instructions(engine, scenario, args.drills) - instructions(engine, scenario, 0)
+            per_drill[side] = counted / args.drills
     what = f"{args.services} services" if args.services else "reference scenario"
     print(f"{what}, {args.drills} drills (seeds 0-{args.drills - 1}), simulated and scored, instructions per drill:")
     print(f"  old {args.against}: {per_drill['old'] / 1e6:.2f} M   new: {per_drill['new'] / 1e6:.2f} M   "

@@ -131,7 +131,8 @@ def measure(args) -> list[tuple[str, float, float, int]]:
             ms, events, n = timed(scenario, process, 0.0, args.drills, samples, args.rounds)
             label = f"reference {'with samples' if samples else 'simulate+score'}"
             rows.append((label, ms, events, n))
-            say(f"{label}: {1000 / ms:7.1f} drills/s ({ms:.2f} ms/drill, {events:.0f} events/drill, {n} drills)", flush=True)
+            say(f"{label}: {1000 / ms:7.1f} drills/s ({ms:.2f} ms/drill, {events:.0f} events/drill, {n} drills)",
+                flush=True)
         return rows
     sizes = [int(s) for s in args.sizes.split(",")]
     say(f"{'services':>8} {'rules':>6} {'reached':>7} {'ms/drill':>9} {'drills/s':>9} {'events/drill':>12} "
@@ -168,7 +169,8 @@ def against(ref: str, argv: list[str], rounds: int) -> None:
         old_ms, old_events, _ = best["old"][label]
         print(f"{label:<28} {1000 / old_ms:>9.1f} drills/s ({old_ms:5.2f} ms) {1000 / new_ms:>9.1f} drills/s "
               f"({new_ms:5.2f} ms) {old_ms / new_ms:>8.2f}x  events/drill {old_events:.0f} / {events:.0f}")
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; best of {rounds} rounds each, CPU time")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"best of {rounds} rounds each, CPU time")
 
 
 def _without(argv: list[str], *options: str) -> list[str]:
@@ -193,7 +195,7 @@ def main():
     parser.add_argument("--spread", type=float, default=1.0)
     parser.add_argument("--reference", action="store_true", help="the reference scenario's drills per second")
     parser.add_argument("--drills", type=int, default=300, help="drills of the reference scenario")
-    parser.add_argument("--against", metavar="REF", help="also measure git revision REF's engine, in turn with this one")
+    parser.add_argument("--against", metavar="REF", help="also measure git revision REF's engine, in turn with this")
     parser.add_argument("--engine", help="measure the engine of this folder (used by --against)")
     parser.add_argument("--json", action="store_true", help="print only the rows, as JSON (used by --against)")
     args = parser.parse_args()

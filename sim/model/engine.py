@@ -257,7 +257,8 @@ class Drill:
         """
         env, rules = self.env, self.monitoring.rules
         scrape_every = self.scenario.monitoring.scrape_interval
-        scrapes, clocks = 0, [[0, every] for every in rules.intervals]  # scrapes so far; evaluations so far, each interval
+        scrapes = 0  # so far
+        clocks = [[0, every] for every in rules.intervals]  # evaluations so far, of each interval
         while True:
             now = env.now
             if scrapes * scrape_every <= now + 1e-9:
@@ -269,7 +270,7 @@ class Drill:
                 if count * every <= now + 1e-9:
                     rules.evaluate(every)
                     count = clock[0] = count + 1
-                if count * every < due:
+                if count * every < due:  # noqa: PLR1730 (not min(): a call per clock per tick adds up)
                     due = count * every
             idle_until = self._idle_until(scrape_every, due)
             while due < idle_until:
@@ -283,7 +284,7 @@ class Drill:
                     count, every = clock
                     if count * every <= tick + 1e-9:
                         count = clock[0] = count + 1
-                    if count * every < due:
+                    if count * every < due:  # noqa: PLR1730 (as above)
                         due = count * every
             yield env.timeout(due - now)
 

@@ -146,7 +146,8 @@ class World:
         self.services: dict[str, Service] = scenario.services
         self.faults = [FaultState(f) for f in scenario.faults]
         self.noise = scenario.noise
-        self._blip_edges = sorted(b for blip in self.noise for b in (blip.at, blip.at + blip.duration))  # blips start or end
+        # when blips start or end, in time order
+        self._blip_edges = sorted(b for blip in self.noise for b in (blip.at, blip.at + blip.duration))
         self._estate = _estate(self.services)
         self.order = self._estate.order
         self.metrics: dict[str, dict] = {}
@@ -203,8 +204,8 @@ class World:
                         heapq.heappush(todo, rank[caller])
         was_blipped = self._blips
         if blips or was_blipped:
-            moved = sorted(set(moved) | {n for n in blips.keys() | self._blips.keys() if blips.get(n) != self._blips.get(n)},
-                           key=rank.__getitem__)
+            reblipped = {n for n in blips.keys() | was_blipped.keys() if blips.get(n) != was_blipped.get(n)}
+            moved = sorted(set(moved) | reblipped, key=rank.__getitem__)
             self._blips = blips
         if not moved:
             return
