@@ -166,6 +166,12 @@ def run(case: Case, expr: str | None = None) -> Drill:
     return drill
 
 
+def rendered_at(drill: Drill, t: float) -> dict:
+    """Annotations by fingerprint as rendered at evaluation time ``t``: at the last evaluation up
+    to ``t`` (the engine skips the ticks at which the rules would repeat themselves)."""
+    return drill.rendered[max(when for when in drill.rendered if when <= t + 1e-9)]
+
+
 def make_case(p: Picker, name: str) -> Case:
     scrape, evaluation = p.choice(SCRAPES), p.choice(EVALUATIONS)
     steps = int(p.uniform(30, 60))
@@ -232,7 +238,7 @@ def promtool_files(case: Case, drill: Drill, folder: Path) -> Path:
     for t in eval_times(case):
         firing = [fp for fp, periods in spans.items() if any(a <= t < b for a, b in periods)]
         exp = [{"exp_labels": {k: v for k, v in sorted(by_fp[fp].labels.items()) if k != "alertname"},
-                "exp_annotations": drill.rendered[t][fp]} for fp in sorted(firing)]
+                "exp_annotations": rendered_at(drill, t)[fp]} for fp in sorted(firing)]
         checks.append({"eval_time": _seconds(t), "alertname": case.name, "exp_alerts": exp})
     test = {"rule_files": [f"{case.name}.rules.yml"], "evaluation_interval": _seconds(case.evaluation),
             "tests": [{"interval": _seconds(case.scrape), "input_series": input_series, "alert_rule_test": checks}]}

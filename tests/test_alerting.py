@@ -84,3 +84,53 @@ def test_only_the_noise_page_says_noise(write):
     events = events_of(write, TINY)
     assert [(e["t"], e["cause"]) for e in of(events, "page.sent")] == [(225, ["boom"]), (960, ["noise"])]
     assert [(e["t"], e["level"], e["to"]) for e in of(events, "page.escalated")] == [(525, 1, "lee")]
+
+
+def test_keep_firing_for_holds_a_firing_alert_never_a_pending_one(write):
+    # ApiCPU (> 0.9) with for 2m and keep_firing_for 2m; cpu blips to 0.95 over 300-360 s,
+    # 420-600 s and 660-810 s. Pending at 300, back to inactive at 360 (it never fired, so
+    # nothing holds it); pending again at 420 and firing at 540. Held over the dip at 600-660;
+    # the hold starts again when the condition stops at 810, so it resolves 2 minutes later, at
+    # 930. promtool test rules gives these times for the same samples.
+    text = TINY.replace("for: 30s\n", "for: 2m\n    keep_firing_for: 2m\n").replace(
+        "  - {service: api, metric: cpu, value: 0.95, at: 15m, duration: 2m}\n",
+        "  - {service: api, metric: cpu, value: 0.95, at: 5m, duration: 1m}\n"
+        "  - {service: api, metric: cpu, value: 0.95, at: 7m, duration: 3m}\n"
+        "  - {service: api, metric: cpu, value: 0.95, at: 11m, duration: 150s}\n")
+    events = events_of(write, text)
+    assert [(e["kind"], e["t"]) for e in events if e["kind"].startswith("alert.") and e["alert"] == "ApiCPU"] == [
+        ("alert.pending", 300), ("alert.pending", 420), ("alert.firing", 540), ("alert.resolved", 930)]
+
+
+def test_an_alert_on_a_scrape_past_the_lookback_resolves_until_the_next(write):
+    # Scrapes every 400 s, evaluations every minute: a scrape is seen for 5 minutes, so the
+    # always-true ApiSeen fires at 0, resolves at 360 (the 0 s scrape is 6 minutes old), fires
+    # with the 400 s scrape at 420, resolves at 720, fires at 840, resolves at 1140 and fires with
+    # the 1200 s scrape at the end of the drill.
+    seen = "alerts:\n  - alert: ApiSeen\n    expr: 'cpu{service=\"api\"} >= 0'\n"
+    text = TINY.replace("alerts:\n", seen, 1) + "monitoring: {scrape_interval: 400s, evaluation_interval: 1m}\n"
+    events = events_of(write, text)
+    assert [(e["kind"], e["t"]) for e in events if e["kind"] in ("alert.firing", "alert.resolved")
+            and e["alert"] == "ApiSeen"] == [("alert.firing", 0), ("alert.resolved", 360), ("alert.firing", 420),
+                                             ("alert.resolved", 720), ("alert.firing", 840), ("alert.resolved", 1140),
+                                             ("alert.firing", 1200)]
+
+
+def test_a_page_carries_its_alerts_runbooks(write):
+    # ApiErrors gets a runbook_url: its page (225 s) carries it; the noise page for ApiCPU
+    # (960 s), whose rule has none, carries no runbook list.
+    text = TINY.replace("summary: 'api errors at {{ $value }}'",
+                        "summary: 'api errors at {{ $value }}', runbook_url: 'https://runbooks.example.com/api'")
+    assert [(e["t"], e.get("runbooks")) for e in of(events_of(write, text), "page.sent")] == [
+        (225, ["https://runbooks.example.com/api"]), (960, None)]
+
+
+def test_the_secondary_slot_is_one_person(write):
+    # The fault lasts past the horizon, so the 225 s page (P1), which nobody acknowledges, stays open.
+    # With two people marked secondary the slot is the first of them: the page escalates to lee
+    # at 525 s (225 + 5 min) and, the policy being primary then secondary, to nobody after.
+    scenario = load_scenario(write("long.yaml", TINY.replace("duration: 10m", "duration: 30m")))
+    cast = write("cast.yaml", (DATA / "quiet.yaml").read_text().replace(
+        "actions:", "  - {name: kim, oncall: secondary}\nactions:"))
+    events = run_drill(scenario, script=load_script(cast, scenario.start)).events
+    assert [(e["t"], e["level"], e["to"]) for e in of(events, "page.escalated", page="P1")] == [(525, 1, "lee")]

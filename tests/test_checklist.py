@@ -380,3 +380,62 @@ def test_a_false_alarm_escalated_to_the_full_process_is_not_handled():
     assert (c["components"]["declare"], c["components"]["severity"], c["components"]["mitigate"]) == (None, None, None)
     sev3 = [e if e["kind"] != "incident.declared" else {**e, "severity": "SEV3"} for e in events]
     assert card(sev3, alarm)["metrics"]["false_alarm_handled"] is True
+
+
+def test_each_missed_item_explains_what_happened_and_when():
+    # Clock times on tiny.yaml's 14:00:00 start, shown to the minute: 400 s is 14:06:40,
+    # 560 s 14:09:20, 900 s 14:15:00, 1000 s 14:16:40, 1050 s 14:17:30, 1600 s 14:26:40.
+    # The alert stood down at 400 s instead of declaring: nothing declared before the drill ended at 1600 s.
+    stood_down = edit(base(), drop={"incident.declared", "role.assigned", "update.posted", "incident.resolved",
+                                    "postmortem.scheduled", "teams.paged"},
+                      add=[ev(400, "incident.stood_down", by="dana", declared=False)])
+    assert card(stood_down)["why"] == {
+        "assess_severity": "no severity was ever declared; declaring SEV2 would have passed",
+        "declare_and_open_channel": "the alert was stood down at 14:06, no incident was declared before the drill "
+                                    "ended at 14:26; declaring (and so opening the channel) once the impact was "
+                                    "confirmed would have passed",
+    }
+    # lee looks at db first (560 s), while only api's alert (from 195 s) was firing.
+    elsewhere = edit(base(), drop={"investigation.started"}, add=[
+        ev(560, "investigation.started", by="lee", service="db"), ev(600, "investigation.started", by="lee", service="api")])
+    assert card(elsewhere)["why"] == {"investigate_symptoms": "the first investigation, at 14:09, was of db, which had "
+                                                              "no alert firing; starting with api would have passed"}
+    # The restart at 900 s does not help; the fault ends by itself at 660 s (its 10 minutes), so
+    # the resolution is still at steady state. tiny.yaml's bad_deploy is fixed by a rollback.
+    no_help = edit(base(), drop={"mitigation.applied"}, add=[
+        ev(660, "fault.ended", fault="boom"),
+        ev(900, "mitigation.applied", by="lee", action="restart", service="api", effective=False, faults=[])])
+    assert card(no_help)["why"] == {"mitigate_first": "no mitigation that helped was applied (tried: restart of api at "
+                                                      "14:15); rollback of api would have passed"}
+    # Resolved at 1000 s, the very second api's impact ended: only the alert (resolved at 1050 s)
+    # was still wrong, so all was clear from the whole minute after it, 14:18.
+    same_second = edit(base(), drop={"incident.resolved"}, add=[ev(1000, "incident.resolved", by="dana")])
+    assert card(same_second)["why"] == {"resolved_when_normal": "resolved at 14:16 while alert \"api errors\" was "
+                                                                "still firing (it resolved at 14:17); resolving at "
+                                                                "14:18 or later would have passed"}
+
+
+def test_a_fault_left_unsettled_at_the_resolution_is_named():
+    # With impact over at 1000 s and the alert resolved at 1050 s, only the fault can make the
+    # 1200 s (14:20) resolution premature: none of these says a time by which all was clear.
+    def why(*mitigations):
+        events = edit(base(), drop={"mitigation.applied"}, add=list(mitigations))
+        return card(events)["why"].get("resolved_when_normal")
+
+    def applied(t, action, outcome):
+        return ev(t, "mitigation.applied", by="lee", action=action, service="api", effective=outcome != "failed",
+                  faults=[{"fault": "boom", "outcome": outcome, "returns_in": 600 if outcome == "suppressed" else None}])
+    after = "; resolving once all of it had cleared would have passed"
+    assert why() == "resolved at 14:20 while fault boom was still active (nothing had fixed it)" + after
+    assert why(applied(900, "rollback", "failed")) == why()  # a fix that did not take leaves it as it was
+    assert why(applied(900, "rollback", "partial")) == "resolved at 14:20 while fault boom was only partly fixed" + after
+    assert why(applied(900, "restart", "suppressed")) == (
+        "resolved at 14:20 while fault boom was only held back by a band-aid mitigation and could come back" + after)
+    # Eased for good, then a rollback that failed: the fault is still eased, the resolution at steady state.
+    assert why(applied(900, "scale_up", "eased"), applied(950, "rollback", "failed")) is None
+    # Resolved the very second of the rollback (900 s, 14:15) that fixed the fault: the fault is
+    # settled; what was still wrong is api's impact (until 1000 s) and its alert (until 1050 s).
+    at_fix = edit(base(), drop={"incident.resolved"}, add=[ev(900, "incident.resolved", by="dana")])
+    assert card(at_fix)["why"]["resolved_when_normal"] == (
+        "resolved at 14:15 while api was above its 1% error rate impact threshold (it fell below at 14:16); "
+        "alert \"api errors\" was still firing (it resolved at 14:17); resolving at 14:18 or later would have passed")

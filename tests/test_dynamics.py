@@ -71,13 +71,20 @@ def test_slo_budget_is_the_worst_customer_facing_service_share():
     assert slo_budget_consumed(None, scenario) is None
 
 
-def fix_state(**dynamics):
+def fix_state(rng=None, **dynamics):
     """The world of tiny.yaml with its fault open-ended (fixed by rollback, recovering over 60 s), drawn."""
     scenario = load_scenario(DATA / "tiny.yaml")
     world = World(replace(scenario, faults=(replace(scenario.faults[0], duration=None),)))
     state = world.faults[0]
-    state.draw(random.Random(0), replace(STILL, **dynamics))
+    state.draw(rng or random.Random(0), replace(STILL, **dynamics))
     return world, state
+
+
+class TwoSigmaSlow(random.Random):
+    """A drill drawn slow: every normal draw comes out two standard deviations above its mean."""
+
+    def gauss(self, mu=0.0, sigma=1.0):
+        return mu + 2 * sigma
 
 
 def test_a_mitigation_that_does_not_take_leaves_the_fault_as_it_was():
@@ -106,6 +113,54 @@ def test_recovery_and_pace_are_drawn_per_drill():
     assert a.recovery("rollback") == b.recovery("rollback") != 60.0
     _, still = fix_state()
     assert (still.pace, still.recovery("rollback")) == (1.0, 60.0)
+
+
+def test_a_drill_drawn_two_sigma_slow_diagnoses_and_recovers_that_much_slower():
+    # Log-sd 0.25 for diagnosis, two sd high: pace e^0.5 (1.6487); log-sd 0.15 for recovery, around
+    # the fault's 60 s x the pace: the rollback recovers over 60 x e^0.5 x e^0.3 = 60 e^0.8 = 133.53 s.
+    world, state = fix_state(TwoSigmaSlow(0), diagnosis_spread=0.25, recovery_spread=0.15)
+    assert state.pace == pytest.approx(1.6487, abs=1e-4)
+    world.mitigate(300.0, "rollback", "api")
+    assert state.level(300.0 + 133.53 / 2) == pytest.approx(0.5, abs=1e-4)
+    assert (state.level(433.0) > 0.0, state.level(434.0)) == (True, 0.0)
+
+
+def test_a_slow_drill_recovers_slower_even_when_recovery_is_not_spread():
+    # docs/model.md: recoveries are scaled by the pace (a hard incident is slow to diagnose
+    # and slow to recover from); with recovery_spread 0 that is all: pace e^(2 x 0.25), 60 x e^0.5 = 98.92 s.
+    world, state = fix_state(TwoSigmaSlow(0), diagnosis_spread=0.25, recovery_spread=0.0)
+    world.mitigate(300.0, "rollback", "api")
+    assert state.level(300.0 + 98.92 / 2) == pytest.approx(0.5, abs=1e-4)
+    assert (state.level(398.0) > 0.0, state.level(399.0)) == (True, 0.0)
+
+
+def test_wrong_hypotheses_suggest_only_mitigations_that_do_nothing_for_the_fault():
+    # tiny's fault, also eased by scale_up and band-aided by restart: of the seven mitigations
+    # the four left act on it not at all. A wrong lead every time (chance 1) draws all four,
+    # in some order (at most 5 would be drawn), and none of them helps.
+    scenario = load_scenario(DATA / "tiny.yaml")
+    fault = replace(scenario.faults[0], duration=None, eases={"scale_up": 0.5}, band_aids={"restart": 600.0})
+    world = World(replace(scenario, faults=(fault,)))
+    state = world.faults[0]
+    state.draw(random.Random(0), replace(STILL, wrong_lead=1.0))
+    assert sorted(state.wrong_leads) == ["block_traffic", "circuit_breaker", "failover", "feature_flag"]
+    assert [world.mitigate(300.0, lead, "api")["effective"] for lead in state.wrong_leads] == [False] * 4
+    assert state.level(1000.0) == 1.0
+    # Each drill draws its own order: over 20 drills the first wrong lead is not always the same.
+    firsts = set()
+    for seed in range(20):
+        other = World(replace(scenario, faults=(fault,))).faults[0]
+        other.draw(random.Random(seed), replace(STILL, wrong_lead=1.0))
+        firsts.add(other.wrong_leads[0])
+    assert len(firsts) > 1
+
+
+def test_a_fix_that_never_takes_fails_five_times_then_works():
+    # fix_fails 1: every attempt fails again, up to the most a drill draws (5); the sixth takes.
+    world, state = fix_state(fix_fails=1.0)
+    outcomes = [world.mitigate(300.0 + 10 * i, "rollback", "api")["faults"][0]["outcome"] for i in range(6)]
+    assert outcomes == ["failed"] * 5 + ["fixed"]
+    assert state.level(350.0 + 60) == 0.0  # the sixth at 350 s, recovered over the fault's 60 s
 
 
 def test_a_wrong_hypothesis_comes_first_and_its_mitigation_does_not_help():

@@ -13,6 +13,7 @@ from sim import load_scenario, load_script
 from sim.inputs.actions import Action
 from sim.inputs.config import Finding
 from sim.model.engine import AFTER_POSTMORTEM, Drill
+from sim.outputs import report
 
 from .conftest import DATA, SCENARIOS, still
 
@@ -136,6 +137,8 @@ def test_only_the_commander_pages_and_only_new_teams_are_paged(console):
 
 
 def test_updates_carry_their_fields_and_after_resolving_only_a_resolved_one(console):
+    assert console.at(200).do("dana", "update", status="investigating", summary="?").reason \
+        == "no incident has been declared yet"
     declared(console)
     assert console.do("dana", "update", status="investigating", summary="api errors").ok
     assert console.do("dana", "update", status="identified", summary="bad deploy", next_update=2100.0, eta="15:30").ok
@@ -295,3 +298,108 @@ def test_the_reference_scenario_findings_point_from_symptom_to_cause(write):
     look = c.do("dana", "investigate", service="payment-gateway")  # at 841
     cause = finish(c, look)
     assert (cause["root_cause"], cause["suggests"], look.data[1]) == (True, "rollback", 841 + 360)
+
+
+def test_asking_someone_to_page_or_look_checks_the_teams_and_service_as_doing_it_does(console):
+    declared(console)
+    # The teams known: tiny's own (api) and the participants' (dana checkout, lee payments, alex and sam sre).
+    assert console.do("dana", "ask", who="lee", task="page", teams=["nosuch"]).reason \
+        == "unknown team(s) nosuch (teams: api, checkout, payments, sre)"
+    assert console.do("dana", "page", teams=["api"]).ok
+    assert console.do("dana", "ask", who="lee", task="page", teams=["api"]).reason == "those teams were already paged"
+    assert console.do("dana", "ask", who="lee", task="investigate", service="nosuch").reason \
+        == "unknown service 'nosuch' (services: api)"
+    assert console.do("dana", "ask", who="lee", task="page", teams=["api", "payments"]).ok
+    # What the timeline, the console and the bots call the task: its teams, as asked.
+    assert report.describe(console.events("task.asked")[-1]) == "dana asks lee to page api, payments (T1)"
+    assert console.do("lee", "page", teams=["api", "payments"]).ok  # on the IC's behalf: only payments is new
+    assert [e["teams"] for e in console.events("teams.paged")] == [["api"], ["payments"]]
+    assert [(e["id"], e["who"]) for e in console.events("task.done")] == [("T1", "lee")]
+    assert console.do("dana", "ask", who="lee", task="mitigate", action="restart", service="api").ok
+    assert console.do("lee", "mitigate", action="restart", service="api").ok
+    assert console.do("lee", "mitigate", action="restart", service="api").ok  # again: T2 was done the first time
+    assert [(e["id"], e["t"]) for e in console.events("task.done")] == [("T1", 300), ("T2", 300)]
+
+
+def test_a_confirmed_resolve_keeps_the_impact_it_was_confirmed_over_with_no_alert_firing(console):
+    # At 100 s api fails 20% (the fault is at full strength from 61 s), far above its impact
+    # threshold, but ApiErrors (for: 2m) fires only at 195 s: impact, and nothing firing.
+    console.at(100)
+    assert console.do("dana", "declare", severity="SEV2", service="api").ok
+    assert console.do("dana", "resolve").reason == ("not resolved: customer-facing api still above its impact "
+                                                    "threshold; resolve with confirm to resolve anyway")
+    assert console.do("dana", "resolve", confirm=True).ok
+    resolved = console.events("incident.resolved")[-1]
+    assert (resolved["over_firing"], resolved["over_impact"]) == ([], ["api"])
+
+
+def test_reopening_calls_off_the_planned_end(console):
+    resolved(console, 400)
+    assert console.do("dana", "schedule_postmortem", date="2026-04-21").ok  # the drill would end at 400 + 300
+    console.at(500)
+    assert console.do("dana", "reopen", reason="errors are back").ok
+    assert console.do("dana", "reopen", reason="again").reason \
+        == "only a resolved (or declared and stood down) incident can be reopened: it is open"
+    # Nobody resolves again: the drill runs on to tiny's 20 minute horizon, not 700 s.
+    console.drill.env.run(until=console.drill.done)
+    assert (console.drill.env.now, console.drill.done.value) == (1200, "horizon")
+
+
+def one_fault_on_api(write, **state):
+    """tiny with one fault on api whose root cause is found after 100 s nominal; ``state``
+    sets what its drill drew (``pace``, ``wrong_leads``)."""
+    boom = replace(TINY.faults[0], findings=(Finding("api", 100.0, "Deploy 41 at 14:01", root_cause=True),))
+    c = Console(write, replace(TINY, faults=(boom,)))
+    c.drill.investigation_factor = lambda name: 1.0
+    for name, value in state.items():
+        setattr(c.drill.world.faults[0], name, value)
+    return c
+
+
+def test_wrong_hypotheses_come_in_turn_at_the_faults_pace_then_the_root_cause(write):
+    # Drawn: pace 2 (every finding about boom takes 2 x 100 = 200 s) and two wrong leads.
+    c = one_fault_on_api(write, pace=2.0, wrong_leads=["restart", "scale_up"])
+    c.at(90)
+    found = []
+    for started in (90, 291, 492, 693):  # each look starts a second after the one before ends
+        assert c.drill.env.now == started
+        look = c.do("dana", "investigate", service="api")
+        assert look.data[1] == started + 200
+        found.append(finish(c, look))
+    assert [(f["suggests"], f["root_cause"]) for f in found] == [
+        ("restart", False), ("scale_up", False), (None, True), (None, True)]  # found, it stays found
+    assert found[0]["text"] == "api looks like it needs a restart: a hypothesis from the dashboards, not confirmed yet"
+    assert found[2]["text"] == found[3]["text"] == "Deploy 41 at 14:01"
+
+
+def test_looking_again_where_everything_was_found_turns_up_the_root_cause_first(write):
+    # Two faults on api, one finding each: "z-cause" (the root cause, 300 s) and "a-symptom"
+    # (120 s). The symptom comes first (sooner), then the cause; a third look finds the
+    # cause again, in its own 300 s, though the symptom is quicker and its id sorts first.
+    cause = replace(TINY.faults[0], id="z-cause", findings=(Finding("api", 300.0, "Deploy 41 at 14:01", root_cause=True),))
+    symptom = replace(TINY.faults[0], id="a-symptom", findings=(Finding("api", 120.0, "GC pauses"),))
+    c = Console(write, replace(TINY, faults=(cause, symptom)))
+    c.drill.investigation_factor = lambda name: 1.0
+    c.at(100)
+    texts = []
+    for took in (120, 300, 300):
+        start = c.drill.env.now
+        look = c.do("dana", "investigate", service="api")
+        assert look.data[1] == start + took
+        texts.append(finish(c, look)["text"])
+    assert texts == ["GC pauses", "Deploy 41 at 14:01", "Deploy 41 at 14:01"]
+
+
+def test_a_scripted_drill_draws_nothing_findings_take_their_nominal_time(write):
+    # A script with actions replays a record: nothing is drawn (docs/model.md), so boom's
+    # root cause on api takes its nominal 100 s, though tiny's own dynamics spread paces.
+    boom = replace(TINY.faults[0], findings=(Finding("api", 100.0, "Deploy 41 at 14:01", root_cause=True),))
+    scenario = replace(TINY, faults=(boom,))
+    script = load_script(write("cast.yaml", CAST.replace("actions: []", "actions:\n  - {at: '+15m', by: dana, do: ack}")),
+                         scenario.start)
+    drill = Drill(scenario, script=script)
+    drill.start()
+    drill.investigation_factor = lambda name: 1.0
+    drill.env.run(until=90)
+    look = drill.act(Action("investigate", "dana", {"service": "api"}))
+    assert look.data[1] == 90 + 100

@@ -103,6 +103,8 @@ def test_templates_render_labels_and_value_as_prometheus_prints_them():
     assert go_float(0.0001) == "0.0001" and go_float(1e-5) == "1e-05" and go_float(-1234567.0) == "-1.234567e+06"
     text = '{{ $labels.service }} at {{ $value }} ({{ printf "%.1f" $value }}, {{ .Labels.team }})'
     assert render(text, {"service": "checkout", "team": "pay"}, 0.125) == "checkout at 0.125 (0.1, pay)"
+    # The simulated Prometheus has no external labels: Prometheus renders a missing one empty.
+    assert render("{{ $externalLabels.cluster }}/{{ $labels.region }}", {"service": "checkout"}, 0.125) == "/"
 
 
 def run_rules(rules, scenario=REFERENCE, **monitoring):
@@ -132,6 +134,20 @@ def test_a_promql_rule_fires_when_the_shorthand_alert_does():
     firing = next(e for e in events if e["kind"] == "alert.firing" and e["alert"] == "Errors")
     assert firing["service"] == "checkout" and firing["summary"] == "checkout failing"
     assert firing["cause"] == ["gateway-config-push"]
+    # Its value is the series' at the 435 s evaluation, checkout's 15.02% at full strength, as the shorthand's.
+    same = next(e for e in events if e["kind"] == "alert.firing" and e["alert"] == "CheckoutHighErrorRate")
+    assert firing["value"] == same["value"] == pytest.approx(0.1502, abs=5e-5)
+
+
+def test_a_group_with_its_own_interval_is_evaluated_on_it():
+    # Evaluated every minute: the first evaluation to see checkout above 5% (from 315 s) is at
+    # 360 s, so pending then and firing at 480 s; the 15 s shorthand sees errors back under 5%
+    # at 885 s, and the minute group at its next evaluation, 900 s.
+    scenario = load_scenario(REFERENCE)
+    rule = alert_rule("Minutely", 'error_rate{service="checkout"} > 0.05', 120.0)
+    events = run_drill(replace(scenario, rules=(RuleGroup("g", 60.0, (rule,)),)), seed=1).events
+    assert times(events, "CheckoutHighErrorRate") == [("alert.firing", 435), ("alert.resolved", 885)]
+    assert times(events, "Minutely") == [("alert.firing", 480), ("alert.resolved", 900)]
 
 
 def test_keep_firing_for_holds_a_resolved_alert():
@@ -153,8 +169,30 @@ def test_scrapes_past_the_lookback_go_stale_and_the_alert_resolves_between_them(
 
 def test_recording_rules_feed_later_rules():
     record = PromRule("record", "svc:errors", 'max by (service) (error_rate{service="checkout"})', 0, 0, {}, {})
-    events = run_rules([record, alert_rule("Recorded", "svc:errors > 0.05", 120.0)])
-    assert times(events, "Recorded")[0] == ("alert.firing", 435)
+    # maintenance_mode is a series no service of the drill exports (a team's own exporter would):
+    # `unless` an empty vector keeps everything, so this rule fires with the other.
+    quiet_unless = alert_rule("Unmaintained", "svc:errors > 0.05 unless on (service) maintenance_mode == 1", 120.0)
+    events = run_rules([record, alert_rule("Recorded", "svc:errors > 0.05", 120.0), quiet_unless])
+    assert times(events, "Recorded")[0] == times(events, "Unmaintained")[0] == ("alert.firing", 435)
+
+
+def test_series_alike_but_for_their_name_fail_the_rule_as_in_prometheus():
+    # Both checkout series are >= 0 at every evaluation; without __name__ their labels are the
+    # same, so Prometheus fails the rule ("vector contains metrics with the same labelset after
+    # applying alert labels", as promtool test rules reports for this very rule) and never fires it.
+    events = run_rules([alert_rule("Alike", '{__name__=~"error_rate|cpu", service="checkout"} >= 0'),
+                        alert_rule("E", 'error_rate{service="checkout"} > 0.05', 120.0)])
+    assert times(events, "Alike") == [] and times(events, "E")[0] == ("alert.firing", 435)
+
+
+def test_drills_of_one_scenario_give_the_same_log():
+    # compare and calibration run one scenario object for seed after seed: the second drill
+    # (which reuses what the first worked out about the scenario's rules) logs the same events.
+    scenario = load_scenario(REFERENCE)
+    scenario = replace(scenario, rules=(RuleGroup("g", None, (alert_rule("E", 'error_rate{service="checkout"} > 0.05',
+                                                                        120.0),)),))
+    first, second = run_drill(scenario, seed=1).events, run_drill(scenario, seed=1).events
+    assert times(first, "E")[0] == ("alert.firing", 435) and second == first
 
 
 def test_unsupported_promql_is_an_error_at_its_line(write):

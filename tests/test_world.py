@@ -5,6 +5,7 @@ from 100 s it ramps over 100 s to +10% errors, 3x latency, 2x traffic, +80% cpu 
 +20% memory (half of each at 150 s). Every number below is worked out from the baselines.
 """
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -200,3 +201,57 @@ def test_observing_step_by_step_gives_what_a_fresh_look_gives():
             mine.segments = theirs.segments
         fresh.observe(t)
         assert (stepping.metrics, stepping.causes) == (fresh.metrics, fresh.causes), t
+
+
+def test_a_world_says_until_when_it_stays_as_last_observed():
+    # The engine skips the scrapes before this time (nothing could change): FAULT ramps from
+    # 100 s to 200 s, then holds; a blip on api from 700 s to 760 s.
+    w = world(noise=(Blip("api", "cpu", 0.95, at=700.0, duration=60.0),))
+    w.observe(50)
+    assert w.steady_until() == 100  # calm until the fault starts
+    w.observe(150)
+    assert w.steady_until() == 150  # moving: only now
+    w.observe(200)
+    assert w.steady_until() == 700  # at full strength from the ramp's very end: until the blip
+    w.observe(700)
+    assert w.steady_until() == 760
+    w.observe(760)
+    assert w.steady_until() == math.inf
+    w.mitigate(800, "scale_up", "db")
+    assert w.steady_until() == -math.inf  # bent since: no longer known
+
+
+def test_a_fault_fixed_the_second_it_starts_never_moves():
+    w = world()
+    assert w.mitigate(100, "rollback", "db")["faults"][0]["outcome"] == "fixed"
+    w.observe(100)
+    assert (w.faults[0].level(150), w.steady_until()) == (0.0, math.inf)
+
+
+def test_faults_moving_all_along_a_chain_add_up_in_every_caller():
+    # s0 <- s1 <- ... <- s7 (each calls the one before), 100 ms each, and on each a fault that
+    # doubles its latency, ramping from 100 s to 200 s: at 150 s each adds 100 x 0.5 = 50 ms of
+    # its own and passes on what it gets, so s_k is at 100 + 50 (k + 1) ms, s7 at 500 ms.
+    # (Recomputed incrementally, callees first, whatever order the faults are listed in.)
+    names = [f"s{k}" for k in range(8)]
+    services = {n: Service(n, "t", depends_on=(names[k - 1],) if k else (), request_rate=10, error_rate=0.0,
+                           latency_p99_ms=100) for k, n in enumerate(names)}
+    faults = tuple(replace(FAULT, id=f"f{n}", service=n, magnitude={"latency": 2.0}) for n in reversed(names))
+    w = World(replace(SCENARIO, services=services, faults=faults))
+    w.observe(0)
+    m = at(w, 150)
+    assert [m[n]["latency_p99_ms"] for n in names] == pytest.approx([100 + 50 * (k + 1) for k in range(8)])
+
+
+def test_a_short_band_aid_takes_the_fault_down_within_half_its_life():
+    # restart holds for 300 s here: down over min(200 s recovery, 300 / 2) = 150 s, half way at 375.
+    w = world(replace(FAULT, band_aids={"restart": 300.0}))
+    assert w.mitigate(300, "restart", "db")["faults"] == [{"fault": "f", "outcome": "suppressed", "returns_in": 300.0}]
+    assert [w.faults[0].level(t) for t in (375, 450)] == [0.5, 0.0]
+
+
+def test_a_recovery_of_no_time_still_takes_a_second():
+    # recovery: 0s is allowed; the fault still bends down over a second (no step), half way at 300.5.
+    w = world(replace(FAULT, recovery=0.0))
+    w.mitigate(300, "rollback", "db")
+    assert [w.faults[0].level(t) for t in (300.5, 301)] == [0.5, 0.0]

@@ -59,7 +59,7 @@ class FaultState:
         """How long the service takes to recover after ``action`` (its own time, or the fault's;
         drawn per mitigation)."""
         nominal = self.fault.recoveries.get(action, self.fault.recovery)
-        if self._rng is None or not self._recovery_spread:
+        if self._rng is None:
             return nominal
         return nominal * self.pace * math.exp(self._recovery_spread * self._rng.gauss(0.0, 1.0))
 

@@ -254,7 +254,7 @@ def _day(scenario: Scenario, t: float) -> str:
 def _resolved_when_normal(events, resolved) -> bool:
     """At resolution no customer impact, no fault alert firing, and no fault left to come back."""
     before = [e for e in events if e["t"] <= resolved["t"]]
-    impacted, firing, faults = set(), set(), {}
+    impacted, firing = set(), set()
     for e in before:
         if e["kind"] == "impact.started":
             impacted.add(e["service"])
@@ -264,17 +264,31 @@ def _resolved_when_normal(events, resolved) -> bool:
             firing.add(e["fingerprint"])
         elif e["kind"] == "alert.resolved":
             firing.discard(e["fingerprint"])
-        elif e["kind"] == "fault.started":
+    stable = all(state in _SETTLED for state in _fault_states(before).values())
+    return not impacted and not firing and stable
+
+
+_SETTLED = ("fixed", "eased", "ended")
+# A fault not settled at the resolution, as its explanation says it, by its state then.
+_UNSETTLED = {"active": "was still active (nothing had fixed it)",
+              "partial": "was only partly fixed",
+              "suppressed": "was only held back by a band-aid mitigation and could come back"}
+
+
+def _fault_states(events) -> dict[str, str]:
+    """Each fault's state after ``events``: active, ended, or what the last mitigation that took
+    left it (fixed, eased, partial or suppressed); one that failed left it as it was."""
+    faults = {}
+    for e in events:
+        if e["kind"] in ("fault.started", "fault.returned"):
             faults[e["fault"]] = "active"
         elif e["kind"] == "fault.ended":
             faults[e["fault"]] = "ended"
-        elif e["kind"] == "fault.returned":
-            faults[e["fault"]] = "active"
         elif e["kind"] == "mitigation.applied":
             for touched in e["faults"]:
-                faults[touched["fault"]] = touched["outcome"]
-    stable = all(state in ("fixed", "eased", "ended") for state in faults.values())
-    return not impacted and not firing and stable
+                if touched["outcome"] != "failed":
+                    faults[touched["fault"]] = touched["outcome"]
+    return faults
 
 
 def _ic_spans(events, name) -> list[tuple[float, float]]:
@@ -604,9 +618,10 @@ def _why_not_normal(events, scenario, resolved, end, clock) -> str:
         ended = next((r for r in events if r["kind"] == "alert.resolved" and r["fingerprint"] == fingerprint and r["t"] > t), None)
         wrong.append(f"alert \"{e['summary']}\" was still firing" + (f" (it resolved at {clock(ended['t'])})" if ended else ""))
         cleared.append(ended["t"] if ended else None)
-    if not wrong:
-        wrong.append("a fault was only held back by a band-aid mitigation and could come back")
-        cleared.append(None)
+    for fault, state in sorted(_fault_states([e for e in events if e["t"] <= t]).items()):
+        if state not in _SETTLED:
+            wrong.append(f"fault {fault} {_UNSETTLED[state]}")
+            cleared.append(None)
     # Minutes as people read a clock: all was clear from the first whole minute after the last of it.
     after = f"resolving at {clock(60 * math.ceil(max(cleared) / 60))} or later" if None not in cleared \
         else "resolving once all of it had cleared"

@@ -30,7 +30,8 @@ class Monitoring:
         start = start or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
         self.router = Router(env, log, alerting, self.pager.notify, lambda t: start + dt.timedelta(seconds=t),
                              named=not alerting.builtin)
-        self.rules = Rules(env, log, world, rules, self.router.notify, groups, config.evaluation_interval)
+        self.rules = Rules(env, log, world, rules, self.router.notify, groups, config.evaluation_interval,
+                           config.scrape_interval)
         self.oncall, self.pages, self.alerts = oncall, self.pager.pages, self.rules.alerts
         self.firing = self.rules.firing
         self.pages_for, self.acknowledge = self.pager.pages_for, self.pager.acknowledge

@@ -11,8 +11,11 @@ float results agree with it to the last bit where the operation order allows.
 import functools
 import math
 import re
+from dataclasses import dataclass
 
 import promql_parser as pp
+
+from .series import Marks
 
 NAME = "__name__"
 
@@ -23,8 +26,7 @@ class EvalError(Exception):
 
 # -- selectors --
 
-def _matcher(m):
-    op, name, value = str(m.op).split(".")[-1], m.name, m.value
+def _matcher(op: str, name: str, value: str):
     if op in ("Re", "NotRe"):
         pattern = re.compile(value)
         want = op == "Re"
@@ -35,12 +37,38 @@ def _matcher(m):
 
 
 def selector_matches(vs):
-    """A predicate on a series' labels for a vector selector's name and matchers."""
-    tests = [_matcher(m) for m in vs.matchers.matchers]
-    if vs.name is not None:
-        name = vs.name
+    """A predicate on a series' labels for a vector selector's name and matchers (the same
+    predicate for the same selector: drills of a scenario share it, and what it matched)."""
+    return _selector(vs.name, tuple((str(m.op).split(".")[-1], m.name, m.value) for m in vs.matchers.matchers))
+
+
+@functools.lru_cache(maxsize=4096)
+def _selector(name: str | None, matchers: tuple):
+    tests = [_matcher(*m) for m in matchers]
+    if name is not None:
         tests.insert(0, lambda labels: labels.get(NAME) == name)
     return lambda labels: all(test(labels) for test in tests)
+
+
+_VERDICTS: dict[tuple, bool] = {}  # (predicate, series key) -> whether it selects the series
+
+
+def _selects(matches, series) -> bool:
+    verdict = _VERDICTS.get((matches, series.key))
+    if verdict is None:
+        if len(_VERDICTS) > 100_000:
+            _VERDICTS.clear()
+        verdict = _VERDICTS[(matches, series.key)] = bool(matches(series.labels))
+    return verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A selector an expression looks at: over a ``range`` (None: the instant's latest sample),
+    through a function of differences only (``differences``) or of the values themselves."""
+    selected: "_Selected"
+    range: float | None
+    differences: bool
 
 
 class _Selected:
@@ -49,13 +77,39 @@ class _Selected:
     def __init__(self, store, vs):
         self.store, self.matches = store, selector_matches(vs)
         self.offset = vs.offset.total_seconds() if vs.offset else 0.0
-        self.version, self.series = -1, []
+        self.version, self.series, self.looked = -1, [], 0
+        self.marks = Marks(store.gap)  # its series' marks together
+        self.rising = False  # whether it selects a counter (whose values never repeat)
+        self.calm = True  # whether every series it selects is calm (``Series.calm``)
+        self.readers: list = []  # the rules that read it, told when its marks or calm change (``touched``)
 
     def current(self) -> list:
-        if self.version != self.store.version:
-            self.version = self.store.version
-            self.series = sorted((s for s in self.store.series if self.matches(s.labels)), key=lambda s: s.key)
+        store = self.store
+        if self.version != store.version:  # the store only gains series: match the new ones
+            self.version = store.version
+            new = [s for s in store.series[self.looked:] if _selects(self.matches, s)]
+            self.looked = len(store.series)
+            if new:
+                self.series = sorted(self.series + new, key=lambda s: s.key)
+                for series in new:
+                    series.watchers.append(self)
+                    self.marks.absorb(zip(series.marks.los, series.marks.his))
+                    self.rising = self.rising or series.counter
+                    self.calm = self.calm and series.calm
+                self.touched()
         return self.series
+
+    def mark(self, lo: float, hi: float) -> None:
+        self.marks.add(lo, hi)
+        self.touched()
+
+    def uncalm(self) -> None:
+        self.calm = False
+        self.touched()
+
+    def touched(self) -> None:
+        for rule in self.readers:
+            rule.touched()
 
 
 @functools.cache  # speed: the same few hundred label sets at every evaluation
@@ -161,6 +215,11 @@ RANGE_FUNCTIONS = {
     "last_over_time": lambda ts, vs, s, e, r: vs[-1] if vs else None,
 }
 KEEPS_NAME = {"last_over_time"}
+# Range functions of a counter's differences only (and of where its samples sit): a counter
+# rising by the same step gives them the same result wherever its window is. (rate and
+# increase also look at the first sample's value, but only to stop extrapolating below
+# zero, which a counter past its first step never reaches within a scrape of the window.)
+OF_DIFFERENCES = {"rate", "increase", "delta", "irate", "idelta", "count_over_time"}
 
 ELEMENT_FUNCTIONS = {
     "abs": abs, "ceil": math.ceil, "floor": math.floor, "exp": math.exp, "sqrt": math.sqrt,
@@ -418,19 +477,23 @@ def _op(node) -> str:
     return str(node.op)
 
 
-def compile_expr(node, store):
-    """A function of the evaluation time: a list of ``(key, value)`` (a vector) or a float (a scalar)."""
+def compile_expr(node, store, reads: list | None = None):
+    """A function of the evaluation time: a list of ``(key, value)`` (a vector) or a float (a scalar).
+
+    ``reads``, when given, gets one ``Read`` per selector: what the expression looks at."""
     kind = type(node).__name__
     if kind == "ParenExpr":
-        return compile_expr(node.expr, store)
+        return compile_expr(node.expr, store, reads)
     if kind == "NumberLiteral":
         value = node.val
         return lambda t: value
     if kind == "UnaryExpr":
-        inner = compile_expr(node.expr, store)
+        inner = compile_expr(node.expr, store, reads)
         return lambda t: _negate(inner(t))
     if kind == "VectorSelector":
         sel = _Selected(store, node)
+        if reads is not None:
+            reads.append(Read(sel, None, False))
 
         def instant(t):
             ref = t - sel.offset
@@ -442,13 +505,13 @@ def compile_expr(node, store):
             return out
         return instant
     if kind == "Call":
-        return _compile_call(node, store)
+        return _compile_call(node, store, reads)
     if kind == "AggregateExpr":
         op = _op(node)
-        inner, group_of = compile_expr(node.expr, store), _grouping(node.modifier)
+        inner, group_of = compile_expr(node.expr, store, reads), _grouping(node.modifier)
         return lambda t: _aggregate(op, inner(t), group_of)
     if kind == "BinaryExpr":
-        return _compile_binary(node, store)
+        return _compile_binary(node, store, reads)
     raise ValueError(f"not an expression drillsim evaluates: {node}")  # the loader refused it already
 
 
@@ -458,10 +521,10 @@ def _negate(value):
     return [(_drop_name(k), -v) for k, v in value]
 
 
-def _compile_binary(node, store):
+def _compile_binary(node, store, reads):
     op, modifier = _op(node), node.modifier
     bool_ = bool(modifier and modifier.return_bool)
-    lhs, rhs = compile_expr(node.lhs, store), compile_expr(node.rhs, store)
+    lhs, rhs = compile_expr(node.lhs, store, reads), compile_expr(node.rhs, store, reads)
     lscalar, rscalar = _is_scalar(node.lhs), _is_scalar(node.rhs)
     if lscalar and rscalar:
         if op in COMPARISON:
@@ -489,13 +552,15 @@ def _is_scalar(node) -> bool:
     return False
 
 
-def _compile_call(node, store):
+def _compile_call(node, store, reads):
     name, args = node.func.name, node.args
     if name in RANGE_FUNCTIONS:
         arg = args[0]
         vs = arg.vector_selector
         sel, rng, f = _Selected(store, vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
         keep = name in KEEPS_NAME
+        if reads is not None:
+            reads.append(Read(sel, rng, name in OF_DIFFERENCES))
 
         def over_range(t):
             end = t - sel.offset
@@ -518,11 +583,11 @@ def _compile_call(node, store):
             return out
         return over_range
     if name == "histogram_quantile":
-        q, inner = compile_expr(args[0], store), compile_expr(args[1], store)
+        q, inner = compile_expr(args[0], store, reads), compile_expr(args[1], store, reads)
         return lambda t: _histogram_quantile(q(t), inner(t))
     if name in ("clamp_min", "clamp_max", "clamp"):
-        inner = compile_expr(args[0], store)
-        bounds = [compile_expr(a, store) for a in args[1:]]
+        inner = compile_expr(args[0], store, reads)
+        bounds = [compile_expr(a, store, reads) for a in args[1:]]
         pick = max if name == "clamp_min" else min
 
         def clamp(t):
@@ -535,7 +600,7 @@ def _compile_call(node, store):
             return [(_drop_name(k), pick(v, limits[0]) if not math.isnan(v) else v) for k, v in vector]
         return clamp
     if name == "absent":
-        inner, arg = compile_expr(args[0], store), args[0]
+        inner, arg = compile_expr(args[0], store, reads), args[0]
         labels = {}
         if type(arg).__name__ == "VectorSelector":
             for m in arg.matchers.matchers:
@@ -544,13 +609,13 @@ def _compile_call(node, store):
         key = tuple(sorted(labels.items()))
         return lambda t: [] if inner(t) else [(key, 1.0)]
     if name in ELEMENT_FUNCTIONS:
-        inner, f = compile_expr(args[0], store), ELEMENT_FUNCTIONS[name]
+        inner, f = compile_expr(args[0], store, reads), ELEMENT_FUNCTIONS[name]
         return lambda t: [(_drop_name(k), _safe(f, v)) for k, v in inner(t)]
     if name == "vector":
-        inner = compile_expr(args[0], store)
+        inner = compile_expr(args[0], store, reads)
         return lambda t: [((), inner(t))]
     if name == "scalar":
-        inner = compile_expr(args[0], store)
+        inner = compile_expr(args[0], store, reads)
 
         def scalar(t):
             vector = inner(t)

@@ -9,12 +9,14 @@ series later rules read. An alert that starts firing or resolves is handed to th
 router (``notify``).
 """
 
+import functools
 import hashlib
 import math
 import operator
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 import promql_parser
 
@@ -145,25 +147,58 @@ def step(alert: Alert, holds: bool, now: float, for_s: float, keep_for: float) -
     return ["resolved"] if was == "firing" else []
 
 
+@functools.lru_cache(maxsize=4096)
+def _shape(expr: str) -> tuple:
+    """An expression parsed, its selectors' predicates and names, and which of the world's
+    metrics it shows (to name the faults behind an alert); once per expression (speed)."""
+    node = parse(expr)
+    shows, selectors, names = set(), [], []
+
+    def visit(n):
+        kind = type(n).__name__
+        if kind in ("VectorSelector", "MatrixSelector"):
+            vs = n if kind == "VectorSelector" else n.vector_selector
+            selectors.append(selector_matches(vs))
+            names.append(vs.name)
+            shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
+    promql_parser.walk(node, visit)
+    return node, selectors, names, sorted(shows)
+
+
+_FAILED = None  # an evaluation that failed: Prometheus leaves the rule's alerts as they were
+_MISSING = object()
+_EPS = 1e-6  # seconds: window edges are sums of floats
+
+
 class _PromRule:
-    """One Prometheus rule compiled against the drill's series, with its alerts by fingerprint."""
+    """One Prometheus rule compiled against the drill's series, with its alerts by fingerprint.
 
-    def __init__(self, rule, store: Store):
-        self.rule = rule
-        node = parse(rule.expr)
-        self.query = compile_expr(node, store)
+    Its result at an evaluation is the result of the evaluation a ``period`` (``phases``
+    evaluations) before when no window it read since holds a mark of a series it selects:
+    every sample it sees then repeats one it saw (a counter's differences repeat, and
+    ``Read.differences`` says the counter is seen only through them).
+    """
+
+    def __init__(self, rule, store: Store, every: float = 0.0, phases: int = 0):
+        self.rule, self.store = rule, store
+        node, self.selectors, self.names, self.shows = _shape(rule.expr)
+        self.reads = []
+        self.query = compile_expr(node, store, self.reads)
+        for read in self.reads:
+            read.selected.readers.append(self)
         self.alerts: dict[str, Alert] = {}
-        shows, selectors, names = set(), [], []
-
-        def visit(n):
-            kind = type(n).__name__
-            if kind in ("VectorSelector", "MatrixSelector"):
-                vs = n if kind == "VectorSelector" else n.vector_selector
-                selectors.append(selector_matches(vs))
-                names.append(vs.name)
-                shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
-        promql_parser.walk(node, visit)
-        self.selectors, self.names, self.shows = selectors, names, sorted(shows)
+        self.every, self.phases = every, phases  # no phases: evaluated afresh every time
+        self.results: dict[int, object] = {}  # phase -> the result its evaluations there repeat
+        self.checked: float | None = None  # the evaluation time its windows were last looked at
+        self.applied = _MISSING  # the result its alerts last took
+        self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
+        self._quiet: tuple | None = None  # (the store's version then, quiet_until)
+        self.asleep: list = [None]  # its group's (store version, when its first alerting rule wakes), shared
+        self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
+        self.was_calm = False  # whether every series it read at its last evaluation was calm
+        templates = (*rule.labels.values(), *rule.annotations.values())
+        self.shows_value = any(ACTION.fullmatch(m[1])[2] in ("$value", ".Value")
+                               for text in templates for m in TEMPLATE.finditer(text))
 
     def output(self, now: float) -> dict:
         """The rule's result at ``now``: labels key (name dropped) -> value."""
@@ -177,6 +212,141 @@ class _PromRule:
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
             out[key] = value
         return out
+
+    def result(self, now: float) -> tuple[object, int | None]:
+        """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
+        an alerting rule's alerts (fingerprint -> labels, value, annotations), or ``_FAILED``."""
+        if not self.phases:
+            self.was_calm = False
+            return self._evaluate(now), None
+        phase = round(now / self.every) % self.phases
+        if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
+            self.checked = now
+            return self.results[phase], phase
+        if self._marked(now):
+            self.results.clear()
+        self.checked, self._quiet = now, None
+        self.was_calm = all(read.selected.current() is not None and read.selected.calm for read in self.reads)
+        result = self.results.get(phase, _MISSING) if self._repeats() else _MISSING
+        if result is _MISSING:
+            calm = self.calm if self.was_calm else None
+            tick = round(now / self.every)
+            result = _MISSING if calm is None else calm.get(tick, _MISSING)
+            if result is _MISSING:
+                result = self._evaluate(now)
+                if calm is not None:
+                    calm[tick] = result
+            self.results[phase] = result
+        return result, phase
+
+    def _marked(self, now: float) -> bool:
+        """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
+        return self.checked is None or self._clear_until() <= now + _EPS
+
+    def _clear_until(self) -> float:
+        """The first evaluation time at which a window after the last look meets a mark it has not
+        left behind (-inf: it sees a counter's values, which never repeat)."""
+        until, gap = math.inf, self.store.gap
+        for read in self.reads:
+            sel = read.selected
+            sel.current()
+            if sel.rising and not read.differences:
+                return -math.inf
+            start = self.checked + self.every - sel.offset - (gap if read.range is None else read.range) - _EPS
+            until = min(until, sel.marks.next_from(start) + sel.offset)
+        return until
+
+    def _repeats(self) -> bool:
+        """Whether a repeated result shows what a fresh one would. A counter's rate from a repeat
+        is the rate of the evaluation it repeats, which can differ from a fresh one in its last
+        bits; only an alert's ``$value`` shows them, so a rule that renders it is evaluated
+        afresh while it has an alert (or a result that can make one)."""
+        return not self.shows_value or (all(a.state == "inactive" for a in self.alerts.values())
+                                        and not any(self.results.values()))
+
+    def quiet_until(self, now: float) -> float:
+        """Until when its evaluations repeat results and change no alert (-inf: not now). Speed:
+        worked out again only after it was evaluated, when a series it reads was marked
+        (``touched``) or the store gained series."""
+        if self._quiet is None or self._quiet[0] != self.store.version:
+            until = -math.inf
+            # every phase's result must hold the same alerts, or applying the next one changes them
+            same = len({None if r is _FAILED else frozenset(r) for r in self.results.values()}) == 1
+            if self.phases and len(self.results) == self.phases and same and self._repeats():
+                until = self._clear_until()
+                for alert in self.alerts.values():
+                    if alert.state == "pending":
+                        until = min(until, alert.since + alert.rule.for_s)
+                    if alert.keep_since is not None:
+                        until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
+            self._quiet = (self.store.version, until)
+        return self._quiet[1]
+
+    def touched(self) -> None:
+        """A series it reads was marked, or stopped being calm."""
+        self._quiet = None
+        self.asleep[0] = None
+
+    def _evaluate(self, now: float):
+        rule = self.rule
+        try:
+            output = self.output(now)
+        except EvalError:
+            return _FAILED
+        if rule.kind == "record":
+            recorded = {}
+            for key, value in output.items():
+                labels = _labelled(dict(key), rule.labels, value)
+                labels["__name__"] = rule.name
+                recorded[tuple(sorted(labels.items()))] = value
+            return recorded
+        seen = {}
+        for key, value in output.items():
+            series = dict(key)
+            labels = {**_labelled(series, rule.labels, value), "alertname": rule.name}
+            fp = fingerprint(labels)
+            if fp in seen:
+                return _FAILED  # duplicate labelsets: the evaluation fails in Prometheus too
+            seen[fp] = (labels, value, {k: render(v, series, value) for k, v in rule.annotations.items()})
+        return seen
+
+
+def _period(scrape: float, intervals: list[float], most: int = 16) -> float | None:
+    """The shortest time that is a whole number of the scrape interval and of every group's
+    evaluation interval (its results repeat over it in a world that stays as it is), or None:
+    scrapes further apart than the lookback (samples go stale between them), or intervals
+    with no common multiple of at most ``most`` evaluations."""
+    if not intervals or scrape > LOOKBACK:
+        return None
+    every = [Fraction(x).limit_denominator(1000) for x in (scrape, *intervals)]
+    if any(float(f) != x for f, x in zip(every, (scrape, *intervals))):
+        return None
+    scale = math.lcm(*(f.denominator for f in every))
+    period = Fraction(math.lcm(*(int(f * scale) for f in every)), scale)
+    if period / min(every) > most:
+        return None
+    return float(period)
+
+
+_CALM: dict[tuple, tuple] = {}
+
+
+def _calm(groups: tuple, services: dict, key: tuple) -> dict:
+    """Results by (group, rule) and tick of the drills of a scenario (its rules, services,
+    intervals and first scrape in ``key``), for the evaluations that read only calm series
+    (``Series.calm``).
+
+    Speed: until a fault or blip changes what a rule reads, every such drill holds the same
+    samples there, so the rule gives the same results, tick by tick; the first drill works
+    them out for the rest (the first windows, which still hold the start of every series,
+    repeat nothing, and a series a fault leaves alone stays calm all drill).
+    """
+    cached = _CALM.get((id(groups), id(services), key))
+    if cached is None or cached[0] is not groups or cached[1] is not services:
+        if len(_CALM) > 64:
+            _CALM.clear()
+        cached = _CALM[(id(groups), id(services), key)] = (groups, services, {})
+    return cached[2]
 
 
 _ACTIVE: dict[tuple[int, int], tuple] = {}
@@ -235,7 +405,8 @@ def _labelled_rules(rules: tuple) -> tuple[list[tuple[dict, str]], dict[str, lis
 class Rules:
     """Every alert of one drill's rules, evaluated against the world's latest scrape."""
 
-    def __init__(self, env, log, world, rules, notify, groups=(), evaluation_interval: float = 15.0):
+    def __init__(self, env, log, world, rules, notify, groups=(), evaluation_interval: float = 15.0,
+                 scrape_interval: float = 15.0):
         self.env, self.log, self.world, self.notify = env, log, world, notify
         labelled, self._watching = _labelled_rules(rules)  # and service -> its shorthand alerts (indexes)
         self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, labelled)]
@@ -246,14 +417,22 @@ class Rules:
         self.alerts = list(self.shorthand)  # and every Prometheus rule's alert, as its series first appears
         self._place = {id(alert): i for i, alert in enumerate(self.alerts)}  # an alert's index in alerts
         self._fired: set[int] = set()  # indexes of the firing alerts
-        self.store = Store(world.services)
+        every = [group.interval or evaluation_interval for group in groups]
+        period = _period(scrape_interval, every)
+        self.store = Store(world.services, scrape_interval, period, min(LOOKBACK, max([scrape_interval, *every])))
         self.groups = []
-        for group, keep in zip(groups, _active(groups, world.services)):
-            compiled = [_PromRule(r, self.store) for r, kept in zip(group.rules, keep) if kept]
-            self.groups.append((group.interval or evaluation_interval, compiled))
+        for group, keep, interval in zip(groups, _active(groups, world.services), every):
+            phases = round(period / interval) if period else 0
+            compiled = [_PromRule(r, self.store, interval, phases) for r, kept in zip(group.rules, keep) if kept]
+            for c in compiled:
+                c.asleep = compiled[0].asleep
+            self.groups.append((interval, compiled))
             for c in compiled:
                 for matches, name in zip(c.selectors, c.names):
                     self.store.want(matches, name)
+        self._groups = groups
+        self._recording = [(every, rule) for every, compiled in self.groups for rule in compiled
+                           if rule.rule.kind == "record"]
         self._prometheus = any(compiled for _, compiled in self.groups)  # Prometheus rules to evaluate
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
@@ -263,7 +442,14 @@ class Rules:
         """The world was just scraped: record the series rules read."""
         self.scraped_at = now
         if self.store.scraped:
+            first = not self.store.scrape_times
             self.store.scrape(now, self.world.metrics)
+            if first and self.store.period is not None:
+                shared = _calm(self._groups, self.world.services, (self.store.scrape_interval, tuple(self.intervals),
+                                                                   self.store.first))
+                for g, (_, compiled) in enumerate(self.groups):
+                    for r, rule in enumerate(compiled):
+                        rule.calm = shared.setdefault((g, r), {})
 
     def evaluate(self, interval: float | None = None) -> None:
         """Evaluate the rules due every ``interval`` (the drill's evaluation interval by default)."""
@@ -271,10 +457,31 @@ class Rules:
         now = self.env.now
         if interval == self.evaluation_interval:
             self._shorthand(now)
+        # the ticks the engine skipped (every rule was quiet) before now, of every group (a
+        # rule of another group may read them now): a recording rule's samples there, repeated
+        for every, rule in self._recording:
+            if rule.checked is not None:
+                for tick in range(round(rule.checked / every) + 1, math.ceil(now / every - 1e-9)):
+                    self._evaluate(rule, tick * every)
+        version = self.store.version
         for every, compiled in self.groups:
-            if every == interval:
-                for rule in compiled:
-                    self._evaluate(rule, now)
+            if every != interval or not compiled:
+                continue
+            asleep = compiled[0].asleep  # speed: when every alerting rule is quiet, none is looked at
+            looking = asleep[0] is None or asleep[0][0] != version or asleep[0][1] <= now + _EPS
+            wakes = math.inf
+            for rule in compiled:
+                if rule.rule.kind != "record":
+                    if not looking:
+                        continue
+                    quiet = rule.quiet_until(now)
+                    if quiet > now + _EPS:
+                        wakes = min(wakes, quiet)
+                        continue  # it would repeat its result and change no alert
+                    wakes = -math.inf
+                self._evaluate(rule, now)
+            if looking:
+                asleep[0] = (version, wakes)
 
     def _shorthand(self, now: float) -> None:
         """Check the alerts whose service's metrics changed since the last evaluation, and those
@@ -313,10 +520,24 @@ class Rules:
     def idle_until(self) -> float:
         """Until when evaluations change nothing, the world's metrics staying as they are: until a
         tick before the first ``for`` or ``keep_firing_for`` deadline (a tick early, so the
-        deadline's own tick is evaluated however its sum rounds); -inf with Prometheus rules,
-        whose windows move at every evaluation."""
+        deadline's own tick is evaluated however its sum rounds), and for Prometheus rules a
+        tick before a window of one reaches a mark (``_PromRule.quiet_until``). A recording
+        rule records the skipped ticks when next evaluated."""
+        until = self._shorthand_until() - self.evaluation_interval
         if self._prometheus:
-            return -math.inf
+            now, tick, version = self.env.now, max(self.intervals), self.store.version
+            for _, compiled in self.groups:
+                asleep = compiled[0].asleep[0] if compiled else None
+                for rule in compiled:
+                    if rule.rule.kind == "record" or asleep is None or asleep[0] != version:
+                        until = min(until, rule.quiet_until(now) - tick)
+                    if until <= now:
+                        return until
+                if asleep is not None and asleep[0] == version:
+                    until = min(until, asleep[1] - tick)
+        return until
+
+    def _shorthand_until(self) -> float:
         until = math.inf
         for i in self._unsettled:
             alert = self.shorthand[i]
@@ -324,7 +545,7 @@ class Rules:
                 until = min(until, alert.since + alert.rule.for_s)
             if alert.keep_since is not None:
                 until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
-        return until - self.evaluation_interval
+        return until
 
     def _transition(self, alert: Alert, taken: list[str], cause) -> None:
         for kind in taken:
@@ -339,40 +560,31 @@ class Rules:
 
     def _evaluate(self, compiled: _PromRule, now: float) -> None:
         rule = compiled.rule
-        try:
-            output = compiled.output(now)
-        except EvalError:
+        result, phase = compiled.result(now)
+        if result is _FAILED:
             return  # Prometheus logs the failed evaluation and leaves the rule's alerts as they were
         if rule.kind == "record":
-            recorded = {}
-            for key, value in output.items():
-                labels = _labelled(dict(key), rule.labels, value)
-                labels["__name__"] = rule.name
-                recorded[tuple(sorted(labels.items()))] = value
-            self.store.record(now, compiled, recorded)
+            self.store.record(now, compiled, result, compiled.before.get(phase), compiled.was_calm)
+            if phase is not None:
+                compiled.before[phase] = result
             return
-        seen = {}
-        for key, value in output.items():
-            series = dict(key)
-            labels = {**_labelled(series, rule.labels, value), "alertname": rule.name}
-            fp = fingerprint(labels)
-            if fp in seen:
-                return  # duplicate labelsets: the evaluation fails in Prometheus too
-            seen[fp] = (labels, value, series)
-        for fp, (labels, value, series) in seen.items():
-            alert = compiled.alerts.get(fp)
-            if alert is None:
-                instance = AlertRule(rule.name, labels.get("service", ""), rule.expr, "", math.nan, rule.for_s,
-                                     {k: v for k, v in labels.items() if k != "alertname"}, rule.annotations,
-                                     rule.keep_firing_for_s)
-                alert = compiled.alerts[fp] = Alert(instance, labels, fp)
-                self._place[id(alert)] = len(self.alerts)
-                self.alerts.append(alert)
-            alert.value = value
-            alert.rendered = {k: render(v, series, value) for k, v in rule.annotations.items()}
-        for fp, alert in compiled.alerts.items():
-            holds = fp in seen
-            self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
+        if result is compiled.applied:  # a repeat: only alerts on their way to a deadline can move
+            due = [(fp, a) for fp, a in compiled.alerts.items() if a.state == "pending" or a.keep_since is not None]
+        else:
+            compiled.applied = result
+            for fp, (labels, value, rendered) in result.items():
+                alert = compiled.alerts.get(fp)
+                if alert is None:
+                    instance = AlertRule(rule.name, labels.get("service", ""), rule.expr, "", math.nan, rule.for_s,
+                                         {k: v for k, v in labels.items() if k != "alertname"}, rule.annotations,
+                                         rule.keep_firing_for_s)
+                    alert = compiled.alerts[fp] = Alert(instance, labels, fp)
+                    self._place[id(alert)] = len(self.alerts)
+                    self.alerts.append(alert)
+                alert.value, alert.rendered = value, rendered
+            due = compiled.alerts.items()
+        for fp, alert in due:
+            self._transition(alert, step(alert, fp in result, now, rule.for_s, rule.keep_firing_for_s),
                              lambda a=alert: self._cause(compiled, a))
 
     def _cause(self, compiled: _PromRule, alert: Alert) -> list[str]:

@@ -15,10 +15,16 @@ Every service exports, labelled ``service``, ``job`` (the service's name unless 
 Only the series some rule selects are kept (a drill without PromQL rules stores none).
 Scraped series share one list of sample times; a recording rule's series has its own,
 with ``None`` as Prometheus's staleness marker when the rule stops giving it.
+
+Between changes of the world a scraped series repeats itself: a gauge keeps its value and
+a counter gains the same step every scrape. Each series keeps ``marks``, the stretches of
+time where its samples break that pattern (a recorded series: where a sample differs from
+the one a ``period`` earlier), so a rule whose windows hold no mark can repeat its result
+of a period before (``rules``).
 """
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 LOOKBACK = 300.0  # Prometheus's lookback delta: an instant selector sees samples up to 5 m old
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf)  # client libraries' defaults
@@ -57,6 +63,23 @@ def catalog(services: dict) -> list[tuple[dict, bool, object]]:
     return out
 
 
+_CATALOGS: dict[int, tuple] = {}
+
+
+def _catalog(services: dict) -> tuple[list, dict, dict]:
+    """The catalog of these services, its entries by name, and what selectors selected of it
+    (by predicate and name): worked out once for the drills of a scenario, which share them."""
+    cached = _CATALOGS.get(id(services))
+    if cached is None or cached[0] is not services:
+        if len(_CATALOGS) > 64:
+            _CATALOGS.clear()
+        entries, by_name = catalog(services), {}
+        for entry in entries:
+            by_name.setdefault(entry[0]["__name__"], []).append(entry)
+        cached = _CATALOGS[id(services)] = (services, entries, by_name, {})
+    return cached[1:]
+
+
 def _below(bound: float, p99_ms: float) -> float:
     """Share of requests faster than ``bound`` seconds, latencies exponential with the given p99."""
     if bound == math.inf:
@@ -64,13 +87,66 @@ def _below(bound: float, p99_ms: float) -> float:
     return 1.0 - math.exp(-bound * 1000.0 * math.log(100.0) / p99_ms)
 
 
-class Series:
-    __slots__ = ("labels", "key", "times", "values")
+class Marks:
+    """Closed stretches of time, in order, merged where they overlap or lie within ``join`` of each other."""
 
-    def __init__(self, labels: dict, times: list):
+    __slots__ = ("los", "his", "join")
+
+    def __init__(self, join: float = 0.0):
+        self.los, self.his, self.join = [], [], join
+
+    def add(self, lo: float, hi: float) -> None:
+        los, his = self.los, self.his
+        if not his or lo > his[-1] + self.join:
+            los.append(lo)
+            his.append(hi)
+        elif lo >= los[-1]:  # stretches nearly always come in time order
+            his[-1] = max(his[-1], hi)
+        else:
+            self.absorb([(lo, hi)])
+
+    def absorb(self, stretches) -> None:
+        """Take in stretches in any order."""
+        stretches = sorted([*zip(self.los, self.his), *stretches])
+        self.los, self.his = [], []
+        for lo, hi in stretches:  # in order now: added at the end or merged with the last
+            self.add(lo, hi)
+
+    def hit(self, start: float, end: float) -> bool:
+        """Whether a stretch meets ``[start, end]``."""
+        i = bisect_left(self.his, start)
+        return i < len(self.his) and self.los[i] <= end
+
+    def next_from(self, start: float) -> float:
+        """Where the first stretch not over before ``start`` begins (inf: none)."""
+        i = bisect_left(self.his, start)
+        return self.los[i] if i < len(self.his) else math.inf
+
+
+class Series:
+    __slots__ = ("labels", "key", "times", "values", "counter", "marks", "watchers", "calm")
+
+    def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0):
         self.labels = labels
         self.key = tuple(sorted(labels.items()))
         self.times, self.values = times, []
+        self.counter = counter  # a scraped counter: its values rise, only their differences repeat
+        self.marks = Marks(join)
+        self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
+        # whether it holds what it holds in every drill whose world starts as this one's and
+        # has not changed (the first scrapes' marks aside): see ``Store.first``
+        self.calm = True
+
+    def mark(self, lo: float, hi: float) -> None:
+        self.marks.add(lo, hi)
+        for selected in self.watchers:
+            selected.mark(lo, hi)
+
+    def uncalm(self) -> None:
+        if self.calm:
+            self.calm = False
+            for selected in self.watchers:
+                selected.uncalm()
 
     def at(self, t: float):
         """The value an instant selector sees at ``t``: the latest sample at most 5 m old, else None."""
@@ -92,13 +168,30 @@ class Series:
         return ts, vs
 
 
-class Store:
-    """The series rules select: scraped ones (kept only when wanted) and recorded ones."""
+def _same(a, b) -> bool:
+    """Two samples are the same float (NaN as NaN, -0 apart from 0) or both missing."""
+    if a is None or b is None:
+        return a is b
+    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
 
-    def __init__(self, services: dict):
+
+class Store:
+    """The series rules select: scraped ones (kept only when wanted) and recorded ones.
+
+    With a ``period`` (a whole number of scrape and evaluation intervals) the store marks
+    where series break their pattern: a scraped series whose step changes at a scrape ``c``
+    is marked over ``[c - scrape interval, c + period - scrape interval]`` (the samples that
+    differ from those a period before, and the one before them, whose difference changed);
+    a recorded series where its value differs from its value a period before."""
+
+    def __init__(self, services: dict, scrape_interval: float = 15.0, period: float | None = None,
+                 gap: float = LOOKBACK):
         self.services = services
+        self.scrape_interval, self.period = scrape_interval, period
+        self.gap = gap  # the longest a series goes between samples (at most the lookback)
         self._available: list | None = None  # the catalog, made when a rule first asks (speed)
         self.by_name: dict[str, list] = {}
+        self._wanted: dict = {}
         self.kept: set[int] = set()
         self.scrape_times: list[float] = []
         self.scraped: list[tuple[Series, bool, object]] = []
@@ -106,15 +199,15 @@ class Store:
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
-        self._metrics, self._dt, self._steps = None, None, []
+        self._metrics, self._dt, self._steps, self._falling = None, None, [], []
+        self._adding, self._setting = [], []  # (values, step) of the counters and of the gauges
         self._ranges_at, self._ranges = None, {}
+        self.first: tuple | None = None  # the world's metrics at the first scrape
 
     @property
     def available(self) -> list:
         if self._available is None:
-            self._available = catalog(self.services)
-            for entry in self._available:
-                self.by_name.setdefault(entry[0]["__name__"], []).append(entry)
+            self._available, self.by_name, self._wanted = _catalog(self.services)
         return self._available
 
     def exported(self, name: str | None) -> list:
@@ -130,39 +223,81 @@ class Store:
 
     def want(self, matches, name: str | None) -> None:
         """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""
-        for entry in self.exported(name):
+        entries = self.exported(name)
+        selected = self._wanted.get((matches, name))
+        if selected is None:
+            selected = self._wanted[(matches, name)] = [entry for entry in entries if matches(entry[0])]
+        for entry in selected:
             labels, counter, compute = entry
-            if matches(labels) and id(entry) not in self.kept:
+            if id(entry) not in self.kept:
                 self.kept.add(id(entry))
-                series = Series(labels, self.scrape_times)
+                series = Series(labels, self.scrape_times, counter, self.gap)
                 self.scraped.append((series, counter, compute))
                 self.series.append(series)
                 self.version += 1
 
     def scrape(self, t: float, metrics: dict) -> None:
         dt = 0.0 if self._last is None else t - self._last
+        if self._last is None:
+            self.first = tuple(sorted((name, tuple(sorted(m.items()))) for name, m in metrics.items()))
         self.scrape_times.append(t)
         # Speed: a calm world hands over the very same metrics every scrape, so what each
         # series gains is what it gained last time (the same floats: nothing is approximated).
         if metrics is not self._metrics or dt != self._dt:
-            self._steps = [compute(metrics[s.labels["service"]], dt) for s, _, compute in self.scraped]
+            old, steps = self._steps, list(self._steps) or [0.0] * len(self.scraped)
+            for i, (series, counter, compute) in enumerate(self.scraped):
+                m = metrics[series.labels["service"]]
+                if dt != self._dt or m is not self._metrics[series.labels["service"]]:  # else as before
+                    steps[i] = compute(m, dt)
+                    if self.period is not None and (not old or not _same(steps[i], old[i])):
+                        self._mark(series, t)
+            if self.period is not None:
+                # a falling counter resets, and a reset counts the value it fell from: no pattern
+                self._falling = [s for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
+            self._steps = steps
+            self._adding = [(s.values, step) for (s, counter, _), step in zip(self.scraped, steps) if counter]
+            self._setting = [(s.values, step) for (s, counter, _), step in zip(self.scraped, steps) if not counter]
+        for series in self._falling:
+            self._mark(series, t)
+        if self._last is None:  # a counter starts at its first step (0: no time has passed)
+            for values, step in self._adding:
+                values.append(step)
+        else:
+            for values, step in self._adding:
+                values.append(values[-1] + step)
+        for values, step in self._setting:
+            values.append(step)
         self._last, self._metrics, self._dt = t, metrics, dt
-        for (series, counter, _), step in zip(self.scraped, self._steps):
-            values = series.values
-            values.append(values[-1] + step if counter and values else step)
 
-    def record(self, t: float, owner, output: dict) -> None:
-        """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale."""
+    def _mark(self, series: Series, t: float) -> None:
+        series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
+        if len(self.scrape_times) > 2:  # the first two scrapes start every drill alike
+            series.uncalm()
+
+    def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False) -> None:
+        """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale.
+
+        ``before``: its output a period earlier (None: unknown), to mark the series that differ;
+        ``calm``: whether the output is what every drill starting alike records (``Series.calm``)."""
         mine = self.recorded.setdefault(owner, {})
+        mark = self.period is not None and output is not before
         for key, value in output.items():
             series = mine.get(key)
             if series is None:
-                series = mine[key] = Series(dict(key), [])
+                series = mine[key] = Series(dict(key), [], join=self.gap)
                 self.series.append(series)
                 self.version += 1
+                series.calm = calm
             series.times.append(t)
             series.values.append(value)
+            if mark and (before is None or not _same(before.get(key), value)):
+                series.mark(t, t)
         for key, series in mine.items():
-            if key not in output and series.values[-1] is not None:
-                series.times.append(t)
-                series.values.append(None)
+            if not calm:
+                series.uncalm()
+            if key not in output:
+                if series.values[-1] is not None:
+                    series.times.append(t)
+                    series.values.append(None)
+                if mark and (before is None or key in before):
+                    series.mark(t, t)
