@@ -21,13 +21,15 @@ import os
 import tempfile
 import time
 from dataclasses import replace
+import sys
 from pathlib import Path
 
-from sim import load_scenario, run_drill, score
-from sim.inputs.config import Process
-from sim.inputs.promrules import load_rules
-
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # measure this checkout's engine, not whichever one is installed
+
+from sim import load_scenario, run_drill, score  # noqa: E402
+from sim.inputs.config import Process  # noqa: E402
+from sim.inputs.promrules import load_rules  # noqa: E402
 SCENARIO = REPO / "scenarios" / "checkout-config-push.yaml"
 PER_SERVICE = (
     ('{m}:errors:ratio_rate5m', 'sum(rate(http_requests_total{{service="{s}",code=~"5.."}}[5m])) / '

@@ -22,6 +22,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
+# Fingerprint this checkout's engine: without this, `python benchmarks/fingerprint.py` imports
+# whichever one the environment has installed (an editable install of another checkout).
+sys.path.insert(0, str(REPO))
 FIXTURES = REPO.parent / "shared" / "fixtures" / "chaostoolkit"
 SEEDS = (1, 2, 3)
 

@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py [--sizes 10,20,50,100,200,500] [--seconds 2] [--rounds 3] [--spread 1.0]
     python benchmarks/scale.py --reference [--drills 300]
+    python benchmarks/scale.py --against 897c60d [--reference | --sizes 200] [--rounds 5]
 
 Each size is a generated DAG of services (service i calls 2i+1 and 2i+2, and every
 third also calls 2i+3, so callees are shared), two shorthand rules per service (error
@@ -18,17 +19,27 @@ instead: drills per second on one core, simulated and scored, without and with t
 samples kept for plots. Times are the process's CPU time (one core), which other work on a
 shared machine disturbs less than wall time does, and each figure is the fastest of ``--rounds``
 rounds; quote `uptime` with the figures all the same.
+
+``--against REF`` measures the old path against the new in one run: the engine of git
+revision REF (extracted to a scratch folder) and this checkout's, one round each in turn
+in fresh processes (same inputs, same working folder), keeping each one's fastest round,
+and prints both, the speed-up and the load average before and after.
 """
 
 import argparse
+import json
 import math
+import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # measure this checkout's engine, not whichever one is installed
+# Measure this checkout's engine (or the one --engine names), not whichever one is installed.
+ENGINE = Path(sys.argv[sys.argv.index("--engine") + 1]) if "--engine" in sys.argv[:-1] else REPO
+sys.path.insert(0, str(ENGINE))
 
 from sim import load_scenario, run_drill, score  # noqa: E402
 from sim.inputs.config import Process  # noqa: E402
@@ -109,6 +120,72 @@ def slope(xs, ys) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
 
 
+def measure(args) -> list[tuple[str, float, float, int]]:
+    """(label, ms per drill, events per drill, drills) per row, printed as each is measured
+    unless ``--json`` asks for the rows alone."""
+    say = (lambda *a, **k: None) if args.json else print
+    process, rows = Process(), []
+    if args.reference:
+        scenario = load_scenario(REFERENCE)
+        for samples in (False, True):
+            ms, events, n = timed(scenario, process, 0.0, args.drills, samples, args.rounds)
+            label = f"reference {'with samples' if samples else 'simulate+score'}"
+            rows.append((label, ms, events, n))
+            say(f"{label}: {1000 / ms:7.1f} drills/s ({ms:.2f} ms/drill, {events:.0f} events/drill, {n} drills)",
+                flush=True)
+        return rows
+    sizes = [int(s) for s in args.sizes.split(",")]
+    say(f"{'services':>8} {'rules':>6} {'reached':>7} {'ms/drill':>9} {'drills/s':>9} {'events/drill':>12} "
+        f"{'us/event':>8} {'drills':>6}")
+    with tempfile.TemporaryDirectory() as folder:
+        for n in sizes:
+            path = Path(folder) / f"scale-{n}.yaml"
+            path.write_text(estate(n, args.spread))
+            ms, events, drills = timed(load_scenario(path), process, args.seconds, args.least, rounds=args.rounds)
+            rows.append((f"{n} services", ms, events, drills))
+            say(f"{n:>8} {2 * n:>6} {reach(n):>7} {ms:>9.1f} {1000 / ms:>9.1f} {events:>12.0f} "
+                f"{1000 * ms / events:>8.1f} {drills:>6}", flush=True)
+    if len(rows) > 1:
+        say(f"fitted exponent (log ms/drill on log services): {slope(sizes, [ms for _, ms, _, _ in rows]):.2f}")
+    return rows
+
+
+def against(ref: str, argv: list[str], rounds: int) -> None:
+    """The engine of revision ``ref`` and this checkout's, a round each in turn; each one's fastest."""
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    best: dict[str, dict[str, tuple]] = {"old": {}, "new": {}}
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        for _ in range(rounds):
+            for side, engine in (("old", folder), ("new", str(REPO))):
+                out = subprocess.run([sys.executable, __file__, *argv, "--rounds", "1", "--json", "--engine", engine],
+                                     capture_output=True, text=True, check=True, cwd=REPO).stdout
+                for label, ms, events, drills in json.loads(out):
+                    if label not in best[side] or ms < best[side][label][0]:
+                        best[side][label] = (ms, events, drills)
+    print(f"{'':<28} {'old ' + ref[:10]:>22} {'new (this checkout)':>22} {'speed-up':>9}")
+    for label, (new_ms, events, _) in best["new"].items():
+        old_ms, old_events, _ = best["old"][label]
+        print(f"{label:<28} {1000 / old_ms:>9.1f} drills/s ({old_ms:5.2f} ms) {1000 / new_ms:>9.1f} drills/s "
+              f"({new_ms:5.2f} ms) {old_ms / new_ms:>8.2f}x  events/drill {old_events:.0f} / {events:.0f}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"best of {rounds} rounds each, CPU time")
+
+
+def _without(argv: list[str], *options: str) -> list[str]:
+    """``argv`` without the given options and their values (``--x 1`` or ``--x=1``)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in options:
+            skip = True
+        elif arg.split("=", 1)[0] not in options:
+            kept.append(arg)
+    return kept
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,20,50,100,200,500")
@@ -118,29 +195,16 @@ def main():
     parser.add_argument("--spread", type=float, default=1.0)
     parser.add_argument("--reference", action="store_true", help="the reference scenario's drills per second")
     parser.add_argument("--drills", type=int, default=300, help="drills of the reference scenario")
+    parser.add_argument("--against", metavar="REF", help="also measure git revision REF's engine, in turn with this")
+    parser.add_argument("--engine", help="measure the engine of this folder (used by --against)")
+    parser.add_argument("--json", action="store_true", help="print only the rows, as JSON (used by --against)")
     args = parser.parse_args()
-    process = Process()
-    if args.reference:
-        scenario = load_scenario(REFERENCE)
-        for samples in (False, True):
-            ms, events, n = timed(scenario, process, 0.0, args.drills, samples, args.rounds)
-            print(f"reference {'with samples' if samples else 'simulate+score'}: {1000 / ms:7.1f} drills/s "
-                  f"({ms:.2f} ms/drill, {events:.0f} events/drill, {n} drills)", flush=True)
+    if args.against:
+        against(args.against, _without(sys.argv[1:], "--against", "--rounds"), args.rounds)
         return
-    sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"{'services':>8} {'rules':>6} {'reached':>7} {'ms/drill':>9} {'drills/s':>9} {'events/drill':>12} "
-          f"{'us/event':>8} {'drills':>6}")
-    measured = []
-    with tempfile.TemporaryDirectory() as folder:
-        for n in sizes:
-            path = Path(folder) / f"scale-{n}.yaml"
-            path.write_text(estate(n, args.spread))
-            ms, events, drills = timed(load_scenario(path), process, args.seconds, args.least, rounds=args.rounds)
-            measured.append((n, ms))
-            print(f"{n:>8} {2 * n:>6} {reach(n):>7} {ms:>9.1f} {1000 / ms:>9.1f} {events:>12.0f} "
-                  f"{1000 * ms / events:>8.1f} {drills:>6}", flush=True)
-    if len(measured) > 1:
-        print(f"fitted exponent (log ms/drill on log services): {slope(*zip(*measured)):.2f}")
+    rows = measure(args)
+    if args.json:
+        print(json.dumps(rows))
 
 
 if __name__ == "__main__":

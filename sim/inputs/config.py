@@ -5,6 +5,7 @@ Every problem in a file is reported together as ``file:line: message``.
 """
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -209,9 +210,17 @@ class Scenario:
     runbooks: dict = field(default_factory=dict)  # alert name -> the runbook's text
     questions: tuple[tuple[str, str], ...] = DEFAULT_QUESTIONS  # (who asks, what) for the facilitator to put
 
-    @property
-    def teams(self) -> set[str]:
-        return {s.team for s in self.services.values()}
+    @functools.cached_property
+    def teams(self) -> frozenset[str]:
+        return frozenset(s.team for s in self.services.values())
+
+    @functools.cached_property
+    def team_services(self) -> dict[str, tuple[str, ...]]:
+        """Each team's services, in the scenario's order (worked out once: every paged team asks)."""
+        found: dict[str, list[str]] = {}
+        for name, svc in self.services.items():
+            found.setdefault(svc.team, []).append(name)
+        return {team: tuple(names) for team, names in found.items()}
 
     def change_log(self) -> list[Change]:
         """Every change in time order: the listed ones, and each deploy or config push a fault

@@ -1,6 +1,7 @@
 """Parsing and formatting of the units used in every file: durations, fractions, times."""
 
 import datetime as dt
+import functools
 import math
 import re
 
@@ -117,8 +118,13 @@ def at(start: dt.datetime, t: float) -> dt.datetime:
 
 def iso(start: dt.datetime, t: float) -> str:
     """ISO 8601 UTC text for simulated second ``t``."""
-    moment_ = at(start, round(t))
-    return moment_.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso_second(start, round(t))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _iso_second(start: dt.datetime, second: int) -> str:
+    # Speed: every event is stamped, and drills of one scenario meet the same seconds again.
+    return at(start, second).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def clock(moment_: dt.datetime) -> str:

@@ -20,6 +20,9 @@ from .participants import bots
 from .participants import script as script_player
 from .world import FaultState, World
 
+# The events that may start a bot's duty (``Drill._wake_bots``).
+_WAKING = frozenset(("page.sent", "page.escalated", "page.urgency_raised", "role.assigned", "stakeholder.asked",
+                     "incident.reopened", "task.asked", "channel.message", "teams.paged"))
 WRAP_UP = 1800.0  # after resolution: time for the last update and the postmortem booking
 AFTER_POSTMORTEM = 300.0
 
@@ -188,6 +191,8 @@ class Drill:
 
     def _wake_bots(self, event: dict) -> None:
         kind = event["kind"]
+        if kind not in _WAKING:
+            return  # most events (dashboards viewed, alerts, notifications) start no duty
         if kind in ("page.sent", "page.escalated", "page.urgency_raised"):
             # One loop per page and urgency: a page raised to high urgency is answered
             # at that pace even while its low-urgency copy still waits to be noticed.
@@ -252,33 +257,40 @@ class Drill:
         """
         env, rules = self.env, self.monitoring.rules
         scrape_every = self.scenario.monitoring.scrape_interval
-        scrapes, evaluations = 0, {every: 0 for every in rules.intervals}  # how many of each so far
+        scrapes = 0  # so far
+        clocks = [[0, every] for every in rules.intervals]  # evaluations so far, of each interval
         while True:
             now = env.now
             if scrapes * scrape_every <= now + 1e-9:
                 self._scrape(now, scrape_every)
                 scrapes += 1
-            for every, count in evaluations.items():
+            due = scrapes * scrape_every  # the next tick: the soonest next scrape or evaluation
+            for clock in clocks:
+                count, every = clock
                 if count * every <= now + 1e-9:
                     rules.evaluate(every)
-                    evaluations[every] = count + 1
-            idle_until = self._idle_until(scrape_every)
-            while True:
-                due = min(scrapes * scrape_every, *(count * every for every, count in evaluations.items()))
-                if due >= idle_until:
-                    break
+                    count = clock[0] = count + 1
+                if count * every < due:  # noqa: PLR1730 (not min(): a call per clock per tick adds up)
+                    due = count * every
+            idle_until = self._idle_until(scrape_every, due)
+            while due < idle_until:
                 # An idle tick: its scrape only adds to the running sums and the samples.
                 if scrapes * scrape_every <= due + 1e-9:
                     self._account(due, scrape_every)
                     rules.scraped(due)
                     scrapes += 1
-                for every, count in evaluations.items():
-                    if count * every <= due + 1e-9:
-                        evaluations[every] = count + 1
+                tick, due = due, scrapes * scrape_every
+                for clock in clocks:
+                    count, every = clock
+                    if count * every <= tick + 1e-9:
+                        count = clock[0] = count + 1
+                    if count * every < due:  # noqa: PLR1730 (as above)
+                        due = count * every
             yield env.timeout(due - now)
 
-    def _idle_until(self, scrape_every: float) -> float:
-        """Until when scrapes and evaluations can change nothing but sums and samples.
+    def _idle_until(self, scrape_every: float, due: float) -> float:
+        """Until when scrapes and evaluations can change nothing but sums and samples (worked out
+        only as far as it can pass ``due``, the next tick).
 
         Everything that changes a simulated drill is an event in the queue, so before the
         next one (``peek``) only the world's own motion (a fault's ramp, a blip) and the
@@ -290,9 +302,9 @@ class Drill:
         if not self._skips or scrape_every > LOOKBACK:
             return -math.inf
         until = self.env.peek()
-        if until > self.env.now:  # cheapest first: an event due now, or a moving world, ends it at once
+        if until > due:  # cheapest first: an event due by the next tick, or a moving world, ends it at once
             until = min(until, self.world.steady_until())
-            if until > self.env.now:
+            if until > due:
                 until = min(until, self.monitoring.rules.idle_until())
         return until
 

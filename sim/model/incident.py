@@ -66,6 +66,8 @@ class Incident:
         self.misled: dict[str, int] = {}  # fault id -> wrong hypotheses about it turned up so far
         self.investigating: dict[tuple[str, str], float] = {}  # (who, service) -> when the finding comes
         self.tasks: list[dict] = []  # what the IC asked people to do, in order (``ask``)
+        self._handlers: dict[str, tuple] = {}  # action -> its check and its effect (speed: looked up once)
+        self._shown: dict[str, tuple[dict, dict]] = {}  # service -> its metrics last looked at, rounded (speed)
 
     @property
     def closed(self) -> bool:
@@ -74,11 +76,13 @@ class Incident:
     def submit(self, action: Action) -> Result:
         if action.by not in self.drill.people:
             return self._reject(action, f"{action.by!r} is not taking part in this drill")
-        reason = getattr(self, f"_check_{action.do}")(action)
+        check, apply = self._handlers.get(action.do) or self._handlers.setdefault(
+            action.do, (getattr(self, f"_check_{action.do}"), getattr(self, f"_apply_{action.do}")))
+        reason = check(action)
         if reason:
             rejected = self._reject(action, reason)
             return Result(False, rejected.reason, {"confirm": True}) if isinstance(reason, Confirm) else rejected
-        result = getattr(self, f"_apply_{action.do}")(action) or Result(True)
+        result = apply(action) or Result(True)
         self._tasks_done(action)
         return result
 
@@ -133,8 +137,13 @@ class Incident:
         return self._known_service(action)
 
     def _apply_look(self, action):
-        metrics = {k: round(v, 6) for k, v in self.drill.world.metrics[action.get("service")].items()}
-        self.log.emit("dashboard.viewed", by=action.by, service=action.get("service"), metrics=metrics)
+        service = action.get("service")
+        shown = self.drill.world.metrics[service]
+        seen = self._shown.get(service)
+        if seen is None or seen[0] is not shown:  # the world replaces a service's metrics when they change
+            seen = self._shown[service] = (shown, {k: round(v, 6) for k, v in shown.items()})
+        metrics = dict(seen[1])
+        self.log.emit("dashboard.viewed", by=action.by, service=service, metrics=metrics)
         return Result(True, data=metrics)
 
     def _check_declare(self, action):
@@ -404,6 +413,8 @@ class Incident:
 
     def _tasks_done(self, action) -> None:
         """An action that carries out what the IC asked of its author closes that task."""
+        if not self.tasks:
+            return  # nobody was asked anything (as in every drill without a person as IC)
         for task in self.open_tasks(action.by):
             if action.do == task["task"] and all(action.get(k) == task[k] for k in ("action", "service") if k in task):
                 task["done"] = self.env.now

@@ -10,6 +10,7 @@ the caller's ``spread`` for that dependency says (retries, timeouts and fallback
 the rest).
 """
 
+import bisect
 import heapq
 import math
 import operator
@@ -84,6 +85,9 @@ class FaultState:
         self.outcome = "active"
 
 
+_NONE: frozenset = frozenset()  # no cause
+_SEGMENTS = operator.attrgetter("segments")
+
 MOST_SETBACKS = 5  # wrong hypotheses or failed attempts on one fault: more is not a drill any more
 
 
@@ -105,7 +109,9 @@ class _Estate:
         self.order = _callees_first(services)
         self.rank = {name: i for i, name in enumerate(self.order)}
         self.callers: dict[str, list[str]] = {name: [] for name in services}
-        self.deps = {name: [(dep, svc.spread_from(dep)) for dep in svc.depends_on] for name, svc in services.items()}
+        # each dependency, the share of its errors passed on, and its usual error rate and latency
+        self.deps = {name: [(dep, svc.spread_from(dep), services[dep].error_rate, services[dep].latency_p99_ms)
+                            for dep in svc.depends_on] for name, svc in services.items()}
         for name, svc in services.items():
             for dep in svc.depends_on:
                 self.callers[dep].append(name)
@@ -140,6 +146,8 @@ class World:
         self.services: dict[str, Service] = scenario.services
         self.faults = [FaultState(f) for f in scenario.faults]
         self.noise = scenario.noise
+        # when blips start or end, in time order
+        self._blip_edges = sorted(b for blip in self.noise for b in (blip.at, blip.at + blip.duration))
         self._estate = _estate(self.services)
         self.order = self._estate.order
         self.metrics: dict[str, dict] = {}
@@ -153,56 +161,67 @@ class World:
 
     def observe(self, t: float) -> None:
         """Compute every service's metrics at ``t`` (callees before callers), recomputing what changed."""
-        paths = [state.segments for state in self.faults]
-        if self._steady[0] <= t < self._steady[1] and self._unbent(paths):
+        unbent = self._unbent()
+        if unbent and self._steady[0] <= t < self._steady[1]:
             return  # no fault moves, none was bent or added, no blip starts or ends: nothing to recompute
-        self._paths = paths
-        self._steady = (t, min([_steady_until(path, t) for path in paths]
-                                + [b for blip in self.noise for b in (blip.at, blip.at + blip.duration) if b > t],
-                                default=math.inf))
+        if not unbent:
+            self._paths = [state.segments for state in self.faults]
+        edges = self._blip_edges
+        at = bisect.bisect_right(edges, t)
+        until = edges[at] if at < len(edges) else math.inf
         own: dict[str, tuple] = {}
         for i, state in enumerate(self.faults):
+            until = min(until, _steady_until(state.segments, t))
             level = state.level(t)
             if level > 0.0:
-                own[state.fault.service] = own.get(state.fault.service, ()) + ((i, level),)
+                service = state.fault.service
+                own[service] = own[service] + ((i, level),) if service in own else ((i, level),)
+        self._steady = (t, until)
         blips: dict[str, tuple] = {}
         for blip in self.noise:
             if blip.at <= t < blip.at + blip.duration:
                 blips[blip.service] = blips.get(blip.service, ()) + (blip,)
         if not self.metrics:
             self._start_calm()
-        if own == self._own and blips == self._blips:
+        was = self._own
+        if own == was and blips == self._blips:
             return
-        dirty = {n for n in own.keys() | self._own.keys() if own.get(n) != self._own.get(n)}
         self._own = own
-        passed = self._passed
-        todo = [self._estate.rank[n] for n in dirty]
+        estate, passed = self._estate, self._passed
+        rank, callers = estate.rank, estate.callers
+        todo = [rank[n] for n in own if own[n] != was.get(n)] + [rank[n] for n in was if n not in own]
+        queued, moved = set(todo), []
         heapq.heapify(todo)
-        queued, moved = set(todo), set()
         while todo:
             name = self.order[heapq.heappop(todo)]
             now = self._compute(name, own.get(name, ()))
-            if now != passed.get(name):
+            if now != passed[name]:
                 passed[name] = now
-                moved.add(name)
-                for caller in self._estate.callers[name]:
-                    rank = self._estate.rank[caller]
-                    if rank not in queued:
-                        queued.add(rank)
-                        heapq.heappush(todo, rank)
-        overlaid = moved | {n for n in blips.keys() | self._blips.keys() if blips.get(n) != self._blips.get(n)}
-        self._blips = blips
-        if not overlaid:
+                moved.append(name)
+                for caller in callers[name]:
+                    if rank[caller] not in queued:
+                        queued.add(rank[caller])
+                        heapq.heappush(todo, rank[caller])
+        was_blipped = self._blips
+        if blips or was_blipped:
+            reblipped = {n for n in blips.keys() | was_blipped.keys() if blips.get(n) != was_blipped.get(n)}
+            moved = sorted(set(moved) | reblipped, key=rank.__getitem__)
+            self._blips = blips
+        if not moved:
             return
         metrics, causes = dict(self.metrics), dict(self.causes)
-        for name in sorted(overlaid, key=self._estate.rank.__getitem__):
+        for name in moved:  # callees first, as computed
             m, c = passed[name]
             if name in blips:
                 m, c = dict(m), dict(c)
                 for blip in blips[name]:
                     m[blip.metric] = max(m[blip.metric], blip.value)
                     c[blip.metric] = c[blip.metric] | {"noise"}
-            if metrics.get(name) != m or causes.get(name) != c:
+            elif name not in was_blipped:  # shown as passed before and now, and what passed moved
+                metrics[name], causes[name] = m, c
+                self.changed.append(name)
+                continue
+            if metrics[name] != m or causes[name] != c:
                 metrics[name], causes[name] = m, c
                 self.changed.append(name)
         self.metrics, self.causes = metrics, causes
@@ -210,11 +229,12 @@ class World:
     def steady_until(self) -> float:
         """Until when observing gives what the last observation gave (no fault moves, no blip
         starts or ends); -inf when a fault was bent or added since."""
-        return self._steady[1] if self._unbent([state.segments for state in self.faults]) else -math.inf
+        return self._steady[1] if self._unbent() else -math.inf
 
-    def _unbent(self, paths: list) -> bool:
+    def _unbent(self) -> bool:
         """Whether the faults' paths are those of the last observation (none bent, none added)."""
-        return len(paths) == len(self._paths) and all(map(operator.is_, paths, self._paths))
+        faults = self.faults
+        return len(faults) == len(self._paths) and all(map(operator.is_, map(_SEGMENTS, faults), self._paths))
 
     def _start_calm(self) -> None:
         """The first look starts from the estate without faults or blips, worked out once per
@@ -230,38 +250,41 @@ class World:
         self.changed.extend(self.order)
 
     def _compute(self, name: str, acting: tuple) -> tuple[dict, dict]:
-        """One service's metrics and their causes from its own acting faults and its dependencies."""
+        """One service's metrics and their causes from its own acting faults and its dependencies.
+
+        Causes are frozen sets, shared with a dependency's where they are the same (speed)."""
         svc = self.services[name]
         err_ok, lat_extra, traffic, cpu, mem = 1.0 - svc.error_rate, 0.0, 1.0, svc.cpu, svc.memory
-        err_by, lat_by, cpu_by, mem_by, rps_by = set(), set(), set(), set(), set()
+        err_by = lat_by = cpu_by = mem_by = rps_by = _NONE
         for i, level in acting:
             fault = self.faults[i].fault
-            m = fault.magnitude
+            m, caused = fault.magnitude, frozenset((fault.id,))
             if m.get("error_rate"):
                 err_ok *= 1.0 - level * m["error_rate"]
-                err_by.add(fault.id)
+                err_by = err_by | caused
             if m.get("latency", 1.0) != 1.0:
                 lat_extra += svc.latency_p99_ms * (m["latency"] - 1.0) * level
-                lat_by.add(fault.id)
+                lat_by = lat_by | caused
             if m.get("traffic", 1.0) != 1.0:
                 traffic *= 1.0 + (m["traffic"] - 1.0) * level
-                rps_by.add(fault.id)
+                rps_by = rps_by | caused
             if m.get("cpu"):
                 cpu += m["cpu"] * level
-                cpu_by.add(fault.id)
+                cpu_by = cpu_by | caused
             if m.get("memory"):
                 mem += m["memory"] * level
-                mem_by.add(fault.id)
-        for dep, share in self._estate.deps[name]:
-            (dm, dc), dsvc = self._passed[dep], self.services[dep]
-            extra_err = dm["error_rate"] - dsvc.error_rate
+                mem_by = mem_by | caused
+        passed = self._passed
+        for dep, share, dep_errors, dep_latency in self._estate.deps[name]:
+            dm, dc = passed[dep]
+            extra_err = dm["error_rate"] - dep_errors
             if extra_err > 0.0 and share > 0.0:
                 err_ok *= 1.0 - share * extra_err
-                err_by |= dc["error_rate"]
-            extra_lat = dm["latency_p99_ms"] - dsvc.latency_p99_ms
+                err_by = dc["error_rate"] if not err_by else err_by | dc["error_rate"]
+            extra_lat = dm["latency_p99_ms"] - dep_latency
             if extra_lat > 0.0:
                 lat_extra += extra_lat
-                lat_by |= dc["latency_p99_ms"]
+                lat_by = dc["latency_p99_ms"] if not lat_by else lat_by | dc["latency_p99_ms"]
         metrics = {
             "request_rate": svc.request_rate * traffic,
             "error_rate": 1.0 - err_ok,

@@ -552,6 +552,9 @@ def _is_scalar(node) -> bool:
     return False
 
 
+_UNKNOWN = object()
+
+
 def _compile_call(node, store, reads):
     name, args = node.func.name, node.args
     if name in RANGE_FUNCTIONS:
@@ -565,19 +568,19 @@ def _compile_call(node, store, reads):
         def over_range(t):
             end = t - sel.offset
             start = end - rng
-            out, bounds = [], {}
+            out, spans = [], {}
             memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
             for series in sel.current():
                 times = series.times
-                span = bounds.get(id(times))  # scraped series share their times: one search for all
-                if span is None:
-                    span = bounds[id(times)] = series.span(start, end)
-                key = (name, id(series), start, end, span)
-                if key in memo:
-                    v = memo[key]
-                else:
+                found = spans.get(id(times))  # scraped series share their times: one search for all
+                if found is None:
+                    span = series.span(start, end)
+                    found = spans[id(times)] = (span, memo.setdefault((name, start, end, id(times), span), {}))
+                span, known = found
+                v = known.get(id(series), _UNKNOWN)
+                if v is _UNKNOWN:
                     ts, vs_ = series.window(*span)
-                    v = memo[key] = f(ts, vs_, start, end, rng) if vs_ else None
+                    v = known[id(series)] = f(ts, vs_, start, end, rng) if vs_ else None
                 if v is not None:
                     out.append((series.key if keep else _drop_name(series.key), v))
             return out

@@ -193,6 +193,9 @@ class _PromRule:
         self.applied = _MISSING  # the result its alerts last took
         self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
         self._quiet: tuple | None = None  # (the store's version then, quiet_until)
+        # speed: (the store's version, the last look) then, _clear_until; and the version then, was_calm
+        self._clear: tuple | None = None
+        self._calm_at: tuple | None = None
         self.asleep: list = [None]  # its group's (store version, when its first alerting rule wakes), shared
         self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
         self.was_calm = False  # whether every series it read at its last evaluation was calm
@@ -226,7 +229,7 @@ class _PromRule:
         if self._marked(now):
             self.results.clear()
         self.checked, self._quiet = now, None
-        self.was_calm = all(read.selected.current() is not None and read.selected.calm for read in self.reads)
+        self.was_calm = self._reads_calm()
         result = self.results.get(phase, _MISSING) if self._repeats() else _MISSING
         if result is _MISSING:
             calm = self.calm if self.was_calm else None
@@ -243,9 +246,25 @@ class _PromRule:
         """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
         return self.checked is None or self._clear_until() <= now + _EPS
 
+    def _reads_calm(self) -> bool:
+        """Whether every series it reads is calm (worked out again only when the store gained
+        series or a series it reads stopped being calm: ``touched``)."""
+        version = self.store.version
+        if self._calm_at is None or self._calm_at[0] != version:
+            calm = all(read.selected.current() is not None and read.selected.calm for read in self.reads)
+            self._calm_at = (version, calm)
+        return self._calm_at[1]
+
     def _clear_until(self) -> float:
         """The first evaluation time at which a window after the last look meets a mark it has not
-        left behind (-inf: it sees a counter's values, which never repeat)."""
+        left behind (-inf: it sees a counter's values, which never repeat). Worked out again only
+        after another look, when the store gained series or a series it reads was marked."""
+        at = (self.store.version, self.checked)
+        if self._clear is None or self._clear[0] != at:
+            self._clear = (at, self._windows_clear_until())
+        return self._clear[1]
+
+    def _windows_clear_until(self) -> float:
         until, gap = math.inf, self.store.gap
         for read in self.reads:
             sel = read.selected
@@ -284,7 +303,7 @@ class _PromRule:
 
     def touched(self) -> None:
         """A series it reads was marked, or stopped being calm."""
-        self._quiet = None
+        self._quiet = self._clear = self._calm_at = None
         self.asleep[0] = None
 
     def _evaluate(self, now: float):

@@ -213,8 +213,9 @@ class Store:
         return self.available if name is None else (self.available and self.by_name.get(name, []))
 
     def ranges_at(self, t: float) -> dict:
-        """Range function results worked out at evaluation time ``t``, by function, series, range and
-        sample span (a span grows when a recording rule adds a sample, so a reused result is exact)."""
+        """Range function results worked out at evaluation time ``t``: by function, range, sample times
+        and span (a span grows when a recording rule adds a sample, so a reused result is exact), a
+        dict by series."""
         if self._ranges_at != t:
             self._ranges_at, self._ranges = t, {}
         return self._ranges

@@ -202,7 +202,7 @@ def responder(drill, me, team):
         yield drill.busy(ic, ic.profile.brief.sample(me.rng), "brief")
         me.free_at = max(me.free_at, ic.free_at)
     services = drill.scenario.services
-    own = [name for name, svc in services.items() if svc.team == team]
+    own = drill.scenario.team_services.get(team, ())
     yield drill.busy(me, profile.look.sample(me.rng), "look")
     seen = {name: drill.act(Action("look", me.name, {"service": name})).data for name in own}
     suspects = {name for name, m in seen.items() if _degraded(services[name], m)}
