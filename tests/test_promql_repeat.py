@@ -10,6 +10,7 @@ from sim.inputs.config import Script
 from sim.inputs.promrules import PromRule, RuleGroup
 from sim.model.engine import Drill
 from sim.model.monitoring import rules as rules_module
+from sim.model.monitoring.rules import fingerprint
 from sim.model.monitoring.series import Marks
 
 # One service at 100 requests/s failing 0.01% of them, scraped and evaluated every 15 s.
@@ -285,3 +286,12 @@ def test_marks_taken_out_of_order_are_kept_in_order_and_merged():
         marks.add(lo, hi)
     assert (marks.los, marks.his) == ([20, 60, 100, 200], [33, 60, 115, 210])
     assert not marks.hit(34, 59) and marks.hit(59, 60) and marks.next_from(61) == 100
+
+
+def test_a_rule_label_rendered_empty_removes_the_label(tmp_path, monkeypatch):
+    # as in Prometheus: `job` set to an empty string (no `nothing` label to copy) is taken off,
+    # so the alert is labelled by up's other labels and its name only
+    rule = PromRule("alert", "Up", "up == 1", 0.0, 0.0, {"job": "{{ $labels.nothing }}"}, {})
+    run = drill(tmp_path, [rule], True, monkeypatch)
+    pending = next(e for e in run.log.events if e["kind"] == "alert.pending")
+    assert pending["fingerprint"] == fingerprint({"service": "api", "team": "web", "alertname": "Up"})
