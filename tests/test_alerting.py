@@ -8,7 +8,7 @@ rule (> 5% for 2m) is pending at 75 s and firing at 195 s; the group (by service
 from sim import load_scenario, load_script, run_drill
 from sim.model.monitoring.rules import fingerprint
 
-from .conftest import DATA
+from .conftest import DATA, REPO
 
 TINY = (DATA / "tiny.yaml").read_text()
 WARNING = """alerts:
@@ -134,3 +134,37 @@ def test_the_secondary_slot_is_one_person(write):
         "actions:", "  - {name: kim, oncall: secondary}\nactions:"))
     events = run_drill(scenario, script=load_script(cast, scenario.start)).events
     assert [(e["t"], e["level"], e["to"]) for e in of(events, "page.escalated", page="P1")] == [(525, 1, "lee")]
+
+
+def test_a_page_from_a_shop_wide_alert_is_answered_on_the_customer_facing_dashboards(write):
+    # The reference scenario with its shorthand alerts replaced by one Prometheus rule that
+    # has no service label (the shop's overall error ratio). Its page names no dashboard, so
+    # dana, who acknowledges it, opens the customer-facing ones (storefront, checkout, search,
+    # in the scenario's order); checkout is over its SLO at 15% errors, and it is customer-facing
+    # and critical, so she declares SEV1 on checkout. Before, she found no alert "firing" (it
+    # names no service of the drill) and stood the incident down while customers were failing,
+    # and in doubt the bot declared on service '' and crashed the drill (KeyError).
+    from dataclasses import replace
+
+    from sim.inputs.promrules import load_rules
+
+    rules = write("shop.rules.yml", """groups:
+  - name: overall
+    rules:
+      - alert: ShopErrorRatio
+        expr: 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.01'
+        for: 1m
+        labels: {severity: page}
+        annotations: {summary: errors across the shop}
+""")
+    scenario = load_scenario(REPO / "scenarios" / "checkout-config-push.yaml")
+    events = run_drill(replace(scenario, rules=load_rules(rules), alerts=()), seed=1).events
+    page = of(events, "page.sent")[0]
+    assert (page["service"], page["to"]) == ("", "dana")
+    acked = of(events, "page.acked")[0]["t"]
+    looked = [e["service"] for e in of(events, "dashboard.viewed", by="dana") if e["t"] < 700]
+    assert looked == ["storefront", "checkout", "search"]
+    assert not of(events, "incident.stood_down")
+    declared = of(events, "incident.declared")[0]
+    assert (declared["by"], declared["severity"], declared["service"]) == ("dana", "SEV1", "checkout")
+    assert declared["t"] > acked

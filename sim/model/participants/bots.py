@@ -32,21 +32,27 @@ def oncall(drill, me, page_id):
     if page.status == "triggered":
         drill.act(Action("ack", me.name))
     watching_since = env.now
+    services = drill.scenario.services
+    # A page from an alert without a service label (a shop-wide ratio) names no dashboard:
+    # its on-call opens the customer-facing ones, where such an alert is about.
+    start = [page.service] if page.service in services else _entry_points(drill)
     while incident.state == "none":
         yield drill.busy(me, profile.look.sample(me.rng), "look")
-        seen = look_around(drill, me, [page.service])
+        seen = look_around(drill, me, start)
         yield drill.busy(me, profile.assess.sample(me.rng), "assess")
         if incident.state != "none":
             return
         severity = assess(drill, me, seen)
-        if severity is None and not drill.monitoring.firing():
+        cleared = not drill.monitoring.firing() and (page.service in services or page.status == "resolved")
+        if severity is None and cleared:
             drill.act(Action("stand_down", me.name, {"reason": "The alert cleared by itself; dashboards show no customer impact"}))
             return
         in_doubt = severity is None
         if in_doubt and (drill.process.declare_when_in_doubt or env.now - watching_since >= profile.doubt_window):
             severity = _least_user_facing(drill)
         if severity is not None:
-            declare(drill, me, severity, page.service, in_doubt)
+            service = page.service if page.service in services else _worst(drill, seen)
+            declare(drill, me, severity, service, in_doubt)
             break
         yield env.timeout(profile.check_interval)
     if incident.state == "open":
@@ -464,6 +470,22 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
 
 def _degraded(svc, m) -> bool:
     return m["error_rate"] > 3 * svc.error_rate + 0.001 or m["latency_p99_ms"] > 1.5 * svc.latency_p99_ms
+
+
+def _entry_points(drill) -> list[str]:
+    """The customer-facing services (every service when none is), in the scenario's order."""
+    services = drill.scenario.services
+    return [n for n, s in services.items() if s.customer_facing] or list(services)
+
+
+def _worst(drill, seen: dict) -> str:
+    """The service whose dashboard looks worst: breached before degraded, customer-facing first."""
+    services = drill.scenario.services
+
+    def badness(name):
+        svc, m = services[name], seen[name]
+        return (svc.breached(m["error_rate"], m["latency_p99_ms"]), _degraded(svc, m), svc.customer_facing)
+    return max(seen, key=badness)
 
 
 def _normal(drill, name, m) -> bool:
