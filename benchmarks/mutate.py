@@ -51,7 +51,7 @@ MODULES = {
                                                 "tests/test_promql.py", "tests/test_promql_repeat.py",
                                                 "tests/test_promtool_diff.py"]),
     "promql": ("sim/model/monitoring/promql.py", ["tests/test_promql.py", "tests/test_promql_edges.py",
-                                                  "tests/test_promtool_diff.py"]),
+                                                  "tests/test_promql_repeat.py", "tests/test_promtool_diff.py"]),
     "series": ("sim/model/monitoring/series.py", ["tests/test_promql.py", "tests/test_promql_repeat.py",
                                                   "tests/test_monitoring.py", "tests/test_promtool_diff.py"]),
     "routing": ("sim/model/monitoring/routing.py", ["tests/test_monitoring.py", "tests/test_alerting.py",

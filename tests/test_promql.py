@@ -76,6 +76,8 @@ def test_matchers_aggregation_and_vector_matching():
     )
     assert query(store, 'sum by (svc) (req{code=~"5.."})', 0) == {(("svc", "a"),): 10.0, (("svc", "b"),): 5.0}
     assert query(store, 'count without (code) (req{code!="200", svc!~"b"})', 0) == {(("svc", "a"),): 1.0}
+    # != alone: every series but the 200s (a's 500 with 10, b's 503 with 5)
+    assert query(store, 'sum by (code) (req{code!="200"})', 0) == {(("code", "500"),): 10.0, (("code", "503"),): 5.0}
     # error ratio of a: 10 / (90 + 10); b has no 2xx and errors only: 5 / 5
     ratio = 'sum by (svc) (req{code=~"5.."}) / on (svc) sum by (svc) (req)'
     assert query(store, ratio, 0) == {(("svc", "a"),): 0.1, (("svc", "b"),): 1.0}

@@ -295,3 +295,13 @@ def test_a_rule_label_rendered_empty_removes_the_label(tmp_path, monkeypatch):
     run = drill(tmp_path, [rule], True, monkeypatch)
     pending = next(e for e in run.log.events if e["kind"] == "alert.pending")
     assert pending["fingerprint"] == fingerprint({"service": "api", "team": "web", "alertname": "Up"})
+
+
+def test_a_counter_read_for_its_value_is_never_taken_as_repeating(tmp_path, monkeypatch):
+    # All of api's requests, 100 a second from the first scrape at 0: the counter reads
+    # 100 x t at each scrape (1,500 a scrape), so it passes 360,000 at the scrape after 3,600 s,
+    # 3,615 (361,500), long before the fault. A counter read for its value changes at every
+    # scrape, so the rule is evaluated there though nothing in the world moved.
+    rules = [alert("Total", "sum(http_requests_total) > 360000")]
+    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    assert times(run, "Total") == [("alert.pending", 3615), ("alert.firing", 3615)]
