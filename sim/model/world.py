@@ -18,6 +18,7 @@ import operator
 from ..inputs.actions import MITIGATIONS
 from ..inputs.config import Fault, Scenario, Service
 from ..inputs.dynamics import Dynamics
+from .memo import per_scenario
 
 
 class FaultState:
@@ -118,17 +119,7 @@ class _Estate:
         self.calm: dict | None = None
 
 
-_ESTATES: dict[int, _Estate] = {}
-
-
-def _estate(services: dict) -> _Estate:
-    """The scenario's estate, worked out once (speed: an estate of hundreds of services)."""
-    estate = _ESTATES.get(id(services))
-    if estate is None or estate.services is not services:
-        if len(_ESTATES) > 256:
-            _ESTATES.clear()
-        estate = _ESTATES[id(services)] = _Estate(services)
-    return estate
+_estate = per_scenario(256)(_Estate)  # the scenario's estate, worked out once (an estate of hundreds of services)
 
 
 class World:

@@ -22,6 +22,7 @@ import promql_parser
 
 from ...inputs.config import AlertRule
 from ...inputs.promrules import ACTION, TEMPLATE
+from ..memo import per_scenario
 from .promql import EvalError, compile_expr, parse, selector_matches
 from .series import LOOKBACK, Store
 
@@ -170,6 +171,17 @@ _MISSING = object()
 _EPS = 1e-6  # seconds: window edges are sums of floats
 
 
+def _deadline(alerts) -> float:
+    """The first ``for`` or ``keep_firing_for`` deadline among these alerts (inf: none)."""
+    until = math.inf
+    for alert in alerts:
+        if alert.state == "pending":
+            until = min(until, alert.since + alert.rule.for_s)
+        if alert.keep_since is not None:
+            until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
+    return until
+
+
 class _PromRule:
     """One Prometheus rule compiled against the drill's series, with its alerts by fingerprint.
 
@@ -292,12 +304,7 @@ class _PromRule:
             # every phase's result must hold the same alerts, or applying the next one changes them
             same = len({None if r is _FAILED else frozenset(r) for r in self.results.values()}) == 1
             if self.phases and len(self.results) == self.phases and same and self._repeats():
-                until = self._clear_until()
-                for alert in self.alerts.values():
-                    if alert.state == "pending":
-                        until = min(until, alert.since + alert.rule.for_s)
-                    if alert.keep_since is not None:
-                        until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
+                until = min(self._clear_until(), _deadline(self.alerts.values()))
             self._quiet = (self.store.version, until)
         return self._quiet[1]
 
@@ -347,12 +354,10 @@ def _period(scrape: float, intervals: list[float], most: int = 16) -> float | No
     return float(period)
 
 
-_CALM: dict[tuple, tuple] = {}
-
-
-def _calm(groups: tuple, services: dict, key: tuple) -> dict:
+@per_scenario(64)
+def _calm(groups: tuple, services: dict) -> dict:
     """Results by (group, rule) and tick of the drills of a scenario (its rules, services,
-    intervals and first scrape in ``key``), for the evaluations that read only calm series
+    intervals and first scrape in its ``key``), for the evaluations that read only calm series
     (``Series.calm``).
 
     Speed: until a fault or blip changes what a rule reads, every such drill holds the same
@@ -360,17 +365,10 @@ def _calm(groups: tuple, services: dict, key: tuple) -> dict:
     them out for the rest (the first windows, which still hold the start of every series,
     repeat nothing, and a series a fault leaves alone stays calm all drill).
     """
-    cached = _CALM.get((id(groups), id(services), key))
-    if cached is None or cached[0] is not groups or cached[1] is not services:
-        if len(_CALM) > 64:
-            _CALM.clear()
-        cached = _CALM[(id(groups), id(services), key)] = (groups, services, {})
-    return cached[2]
+    return {}
 
 
-_ACTIVE: dict[tuple[int, int], tuple] = {}
-
-
+@per_scenario(256)
 def _active(groups: tuple, services: dict) -> list[list[bool]]:
     """Per group, per rule: whether it can ever give anything in a world of these services.
 
@@ -380,10 +378,6 @@ def _active(groups: tuple, services: dict) -> list[list[bool]]:
     which rules are active is settled together. Worked out once per scenario (drills of
     one scenario share its rules and services), not once per drill.
     """
-    key = (id(groups), id(services))
-    cached = _ACTIVE.get(key)
-    if cached is not None and cached[0] is groups and cached[1] is services:
-        return cached[2]
     store = Store(services)
     compiled = [[_PromRule(r, store) for r in g.rules] for g in groups]
     every = [c for group in compiled for c in group]
@@ -395,30 +389,20 @@ def _active(groups: tuple, services: dict) -> list[list[bool]]:
     quiet, records = set(), None
     while records != (records := {c.rule.name for c in every if c.rule.kind == "record" and id(c) not in quiet}):
         quiet = {id(c) for c in every if idle(c, records)}
-    active = [[id(c) not in quiet for c in group] for group in compiled]
-    if len(_ACTIVE) > 256:
-        _ACTIVE.clear()
-    _ACTIVE[key] = (groups, services, active)
-    return active
+    return [[id(c) not in quiet for c in group] for group in compiled]
 
 
-_LABELLED: dict[int, tuple] = {}
+def _label(rules) -> tuple[list[tuple[dict, str]], dict[str, list[int]]]:
+    """Each shorthand rule's alert labels and fingerprint, and each service's rules (indexes)."""
+    labelled, watching = [], {}
+    for i, rule in enumerate(rules):
+        labels = {"alertname": rule.name, "service": rule.service, **rule.labels}
+        labelled.append((labels, fingerprint(labels)))
+        watching.setdefault(rule.service, []).append(i)
+    return labelled, watching
 
 
-def _labelled_rules(rules: tuple) -> tuple[list[tuple[dict, str]], dict[str, list[int]]]:
-    """Each shorthand rule's alert labels and fingerprint, and each service's rules (indexes),
-    worked out once per scenario (speed: a hash per rule adds up in an estate of hundreds)."""
-    cached = _LABELLED.get(id(rules)) if isinstance(rules, tuple) else None  # a list may change: not kept
-    if cached is None or cached[0] is not rules:
-        labelled, watching = [], {}
-        for i, rule in enumerate(rules):
-            labels = {"alertname": rule.name, "service": rule.service, **rule.labels}
-            labelled.append((labels, fingerprint(labels)))
-            watching.setdefault(rule.service, []).append(i)
-        if len(_LABELLED) > 256:
-            _LABELLED.clear()
-        cached = _LABELLED[id(rules)] = (rules, (labelled, watching))
-    return cached[1]
+_labelled_rules = per_scenario(256)(_label)  # speed: a hash per rule adds up in an estate of hundreds
 
 
 class Rules:
@@ -427,7 +411,8 @@ class Rules:
     def __init__(self, env, log, world, rules, notify, groups=(), evaluation_interval: float = 15.0,
                  scrape_interval: float = 15.0):
         self.env, self.log, self.world, self.notify = env, log, world, notify
-        labelled, self._watching = _labelled_rules(rules)  # and service -> its shorthand alerts (indexes)
+        # and service -> its shorthand alerts (indexes); a scenario's tuple once, a list (which may change) each time
+        labelled, self._watching = (_labelled_rules if isinstance(rules, tuple) else _label)(rules)
         self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, labelled)]
         self._unsettled: set[int] = set()  # shorthand alerts pending or held by keep_firing_for
         self._fresh: bool | None = None  # whether the last evaluation had a fresh scrape
@@ -464,8 +449,8 @@ class Rules:
             first = not self.store.scrape_times
             self.store.scrape(now, self.world.metrics)
             if first and self.store.period is not None:
-                shared = _calm(self._groups, self.world.services, (self.store.scrape_interval, tuple(self.intervals),
-                                                                   self.store.first))
+                shared = _calm(self._groups, self.world.services,
+                               key=(self.store.scrape_interval, tuple(self.intervals), self.store.first))
                 for g, (_, compiled) in enumerate(self.groups):
                     for r, rule in enumerate(compiled):
                         rule.calm = shared.setdefault((g, r), {})
@@ -544,7 +529,7 @@ class Rules:
         deadline's own tick is evaluated however its sum rounds), and for Prometheus rules a
         tick before a window of one reaches a mark (``_PromRule.quiet_until``). A recording
         rule records the skipped ticks when next evaluated."""
-        until = self._shorthand_until() - self.evaluation_interval
+        until = _deadline(self.shorthand[i] for i in self._unsettled) - self.evaluation_interval
         if self._prometheus:
             now, tick, version = self.env.now, max(self.intervals), self.store.version
             for _, compiled in self.groups:
@@ -556,16 +541,6 @@ class Rules:
                         return until
                 if asleep is not None and asleep[0] == version:
                     until = min(until, asleep[1] - tick)
-        return until
-
-    def _shorthand_until(self) -> float:
-        until = math.inf
-        for i in self._unsettled:
-            alert = self.shorthand[i]
-            if alert.state == "pending":
-                until = min(until, alert.since + alert.rule.for_s)
-            if alert.keep_since is not None:
-                until = min(until, alert.keep_since + alert.rule.keep_firing_for_s)
         return until
 
     def _transition(self, alert: Alert, taken: list[str], cause) -> None:

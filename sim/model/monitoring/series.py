@@ -26,6 +26,8 @@ of a period before (``rules``).
 import math
 from bisect import bisect_left, bisect_right
 
+from ..memo import per_scenario
+
 LOOKBACK = 300.0  # Prometheus's lookback delta: an instant selector sees samples up to 5 m old
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf)  # client libraries' defaults
 MEMORY_LIMIT = 2.0 ** 30
@@ -63,21 +65,14 @@ def catalog(services: dict) -> list[tuple[dict, bool, object]]:
     return out
 
 
-_CATALOGS: dict[int, tuple] = {}
-
-
+@per_scenario(64)
 def _catalog(services: dict) -> tuple[list, dict, dict]:
     """The catalog of these services, its entries by name, and what selectors selected of it
     (by predicate and name): worked out once for the drills of a scenario, which share them."""
-    cached = _CATALOGS.get(id(services))
-    if cached is None or cached[0] is not services:
-        if len(_CATALOGS) > 64:
-            _CATALOGS.clear()
-        entries, by_name = catalog(services), {}
-        for entry in entries:
-            by_name.setdefault(entry[0]["__name__"], []).append(entry)
-        cached = _CATALOGS[id(services)] = (services, entries, by_name, {})
-    return cached[1:]
+    entries, by_name = catalog(services), {}
+    for entry in entries:
+        by_name.setdefault(entry[0]["__name__"], []).append(entry)
+    return entries, by_name, {}
 
 
 def _below(bound: float, p99_ms: float) -> float:
