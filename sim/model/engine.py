@@ -20,9 +20,6 @@ from .participants import bots
 from .participants import script as script_player
 from .world import FaultState, World
 
-# The events that may start a bot's duty (``Drill._wake_bots``).
-_WAKING = frozenset(("page.sent", "page.escalated", "page.urgency_raised", "role.assigned", "stakeholder.asked",
-                     "incident.reopened", "task.asked", "channel.message", "teams.paged"))
 WRAP_UP = 1800.0  # after resolution: time for the last update and the postmortem booking
 AFTER_POSTMORTEM = 300.0
 
@@ -190,30 +187,39 @@ class Drill:
     # -- processes --
 
     def _wake_bots(self, event: dict) -> None:
-        kind = event["kind"]
-        if kind not in _WAKING:
-            return  # most events (dashboards viewed, alerts, notifications) start no duty
-        if kind in ("page.sent", "page.escalated", "page.urgency_raised"):
-            # One loop per page and urgency: a page raised to high urgency is answered
-            # at that pace even while its low-urgency copy still waits to be noticed.
-            loop = f"oncall:{event['page']}" + (":urgent" if kind == "page.urgency_raised" else "")
-            self.start_loop(event["to"], loop, bots.oncall, event["page"])
-        elif kind == "role.assigned":
-            self.start_loop(event["who"], event["role"], bots.ROLE_LOOPS[event["role"]])
-        elif kind == "stakeholder.asked":
-            roles = self.incident.roles
-            writer = roles.get("comms") or roles.get("ic")
-            if writer:
-                self.start_loop(writer, f"answer:{event['t']}", bots.answer)
-        elif kind == "incident.reopened":
-            for role, who in self.incident.roles.items():
-                self.start_loop(who, role, bots.ROLE_LOOPS[role])
-        elif kind == "task.asked":
-            self.start_loop(event["who"], f"task:{event['id']}", bots.follow, event["id"])
-        elif kind == "channel.message" and not self.people[event["by"]].bot:
+        wake = _WAKERS.get(event["kind"])
+        if wake is not None:  # most events (dashboards viewed, alerts, notifications) start no duty
+            wake(self, event)
+
+    def _paged(self, event: dict) -> None:
+        # One loop per page and urgency: a page raised to high urgency is answered
+        # at that pace even while its low-urgency copy still waits to be noticed.
+        loop = f"oncall:{event['page']}" + (":urgent" if event["kind"] == "page.urgency_raised" else "")
+        self.start_loop(event["to"], loop, bots.oncall, event["page"])
+
+    def _assigned(self, event: dict) -> None:
+        self.start_loop(event["who"], event["role"], bots.ROLE_LOOPS[event["role"]])
+
+    def _stakeholder_asked(self, event: dict) -> None:
+        roles = self.incident.roles
+        writer = roles.get("comms") or roles.get("ic")
+        if writer:
+            self.start_loop(writer, f"answer:{event['t']}", bots.answer)
+
+    def _reopened(self, event: dict) -> None:
+        for role, who in self.incident.roles.items():
+            self.start_loop(who, role, bots.ROLE_LOOPS[role])
+
+    def _task_asked(self, event: dict) -> None:
+        self.start_loop(event["who"], f"task:{event['id']}", bots.follow, event["id"])
+
+    def _message(self, event: dict) -> None:
+        if not self.people[event["by"]].bot:
             for me in bots.addressed(self, event["text"]):
                 self.start_loop(me, f"reply:{event['t']}", bots.reply, event["text"])
-        elif kind == "teams.paged" and self.grows:
+
+    def _teams_paged(self, event: dict) -> None:
+        if self.grows:
             for team in event["teams"]:
                 self._page_team(team)
 
@@ -434,3 +440,10 @@ def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster
     """Simulate one drill and return its event log; ``seats`` (role -> person) are the roles a
     quarter plan gives its people, which the team hands them whoever is paged."""
     return Drill(scenario, process, roster, script, seed, samples, alerting=alerting, seats=seats).run()
+
+
+# The events that start a bot's duty, and how (``Drill._wake_bots``).
+_WAKERS = {"page.sent": Drill._paged, "page.escalated": Drill._paged, "page.urgency_raised": Drill._paged,
+           "role.assigned": Drill._assigned, "stakeholder.asked": Drill._stakeholder_asked,
+           "incident.reopened": Drill._reopened, "task.asked": Drill._task_asked,
+           "channel.message": Drill._message, "teams.paged": Drill._teams_paged}
