@@ -465,8 +465,8 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
 
         start = units.timestamp(found.scenario_start) if found.scenario_start else units.timestamp(events[0]["at"])
         facing, samples, rules = store.samples(drill_id, store_path) or ([], [], [])
-        services = {name: SimpleNamespace(customer_facing=True) for name in facing}
-        result = SimpleNamespace(scenario=SimpleNamespace(name=found.scenario, title=found.title, start=start, services=services),
+        result = SimpleNamespace(scenario=SimpleNamespace(name=found.scenario, title=found.title, start=start,
+                                                          facing=tuple(facing)),
                                  seed=found.seed, events=events, participants=list(found.participants), samples=samples,
                                  jsonl=lambda: to_jsonl(events))
         held = found.conducted if found.mode == "live" else None

@@ -222,6 +222,12 @@ class Scenario:
             found.setdefault(svc.team, []).append(name)
         return {team: tuple(names) for team, names in found.items()}
 
+    @functools.cached_property
+    def facing(self) -> tuple[str, ...]:
+        """The customer-facing services (every service when none is), in the scenario's order:
+        where customers feel a failure, and what a shop-wide view shows."""
+        return tuple(n for n, s in self.services.items() if s.customer_facing) or tuple(self.services)
+
     def change_log(self) -> list[Change]:
         """Every change in time order: the listed ones, and each deploy or config push a fault
         makes on a service the list says nothing of (the log shows that a change happened, never why)."""

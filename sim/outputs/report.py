@@ -337,7 +337,7 @@ def title(result, held: str | None = None) -> str:
 
 def thresholds(scenario) -> list[dict]:
     """The alert rules the picture draws: those on a customer-facing service's error rate or p99."""
-    facing = {n for n, s in scenario.services.items() if s.customer_facing} or set(scenario.services)
+    facing = scenario.facing
     return [{"name": r.name, "service": r.service, "metric": r.metric, "op": r.op, "threshold": r.threshold}
             for r in scenario.alerts if r.service in facing and r.metric in _PLOTTED]
 
@@ -355,7 +355,7 @@ def plot_timeline(result, held: str | None = None, rules: list[dict] | None = No
 
     scenario, events = result.scenario, result.events
     start = scenario.start.replace(tzinfo=None)
-    facing = [n for n, s in scenario.services.items() if s.customer_facing] or list(scenario.services)
+    facing = scenario.facing
     times = [units.at(start, t) for t, _ in result.samples]
     fig = plt.figure(figsize=(11, 7.5), dpi=110, layout="constrained")
     strip, err_ax, lat_ax = fig.subplots(3, 1, sharex=True, height_ratios=[1, 2.6, 2.6])

@@ -35,7 +35,7 @@ def oncall(drill, me, page_id):
     services = drill.scenario.services
     # A page from an alert without a service label (a shop-wide ratio) names no dashboard:
     # its on-call opens the customer-facing ones, where such an alert is about.
-    start = [page.service] if page.service in services else _entry_points(drill)
+    start = [page.service] if page.service in services else drill.scenario.facing
     while incident.state == "none":
         yield drill.busy(me, profile.look.sample(me.rng), "look")
         seen = look_around(drill, me, start)
@@ -470,12 +470,6 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
 
 def _degraded(svc, m) -> bool:
     return m["error_rate"] > 3 * svc.error_rate + 0.001 or m["latency_p99_ms"] > 1.5 * svc.latency_p99_ms
-
-
-def _entry_points(drill) -> list[str]:
-    """The customer-facing services (every service when none is), in the scenario's order."""
-    services = drill.scenario.services
-    return [n for n, s in services.items() if s.customer_facing] or list(services)
 
 
 def _worst(drill, seen: dict) -> str:
