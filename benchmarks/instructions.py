@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from scale import REFERENCE, estate, extract  # noqa: E402
 
 DRILLS = """
 import sys
@@ -56,14 +58,9 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         old = Path(folder) / "old"
         old.mkdir()
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", args.against], capture_output=True,
-                                 check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
-        scenario = REPO / "scenarios" / "checkout-config-push.yaml"
+        extract(args.against, old)
+        scenario = REFERENCE
         if args.services:
-            sys.path.insert(0, str(REPO / "benchmarks"))
-            from scale import estate
-
             scenario = Path(folder) / f"scale-{args.services}.yaml"
             scenario.write_text(estate(args.services))
         per_drill = {}

@@ -150,13 +150,18 @@ def measure(args) -> list[tuple[str, float, float, int]]:
     return rows
 
 
+def extract(ref: str, folder) -> None:
+    """Revision ``ref`` of this repository, unpacked into ``folder`` (an engine to measure)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+
+
 def against(ref: str, argv: list[str], rounds: int) -> None:
     """The engine of revision ``ref`` and this checkout's, a round each in turn; each one's fastest."""
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     best: dict[str, dict[str, tuple]] = {"old": {}, "new": {}}
     with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        extract(ref, folder)
         for _ in range(rounds):
             for side, engine in (("old", folder), ("new", str(REPO))):
                 out = subprocess.run([sys.executable, __file__, *argv, "--rounds", "1", "--json", "--engine", engine],
