@@ -290,10 +290,11 @@ class _PromRule:
     def _repeats(self) -> bool:
         """Whether a repeated result shows what a fresh one would. A counter's rate from a repeat
         is the rate of the evaluation it repeats, which can differ from a fresh one in its last
-        bits; only an alert's ``$value`` shows them, so a rule that renders it is evaluated
-        afresh while it has an alert (or a result that can make one)."""
-        return not self.shows_value or (all(a.state == "inactive" for a in self.alerts.values())
-                                        and not any(self.results.values()))
+        bits; only an alert's ``$value`` shows them, so a rule that renders it and reads a counter
+        is evaluated afresh while it has an alert (or a result that can make one). Gauges and
+        recorded series repeat the very floats, and so does what is worked out from them."""
+        return (not self.shows_value or not any(read.selected.rising for read in self.reads)
+                or (all(a.state == "inactive" for a in self.alerts.values()) and not any(self.results.values())))
 
     def quiet_until(self, now: float) -> float:
         """Until when its evaluations repeat results and change no alert (-inf: not now). Speed:
