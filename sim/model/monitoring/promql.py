@@ -74,9 +74,8 @@ class Read:
 class _Selected:
     """The store's series a selector matches, matched again when the store gains series."""
 
-    def __init__(self, store, vs):
-        self.store, self.matches = store, selector_matches(vs)
-        self.offset = vs.offset.total_seconds() if vs.offset else 0.0
+    def __init__(self, store, matches, offset: float):
+        self.store, self.matches, self.offset = store, matches, offset
         self.version, self.series, self.looked = -1, [], 0
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
@@ -302,52 +301,57 @@ def _result_key(lkey, rkey, op, modifier, bool_):
     return tuple(sorted(labels.items()))
 
 
-def _vector_binop(op, lhs, rhs, modifier, bool_):
-    matching = modifier.matching if modifier else None
-    sig = _signature(matching)
+def _vector_combiner(op, modifier, bool_):
+    """(lhs, rhs) -> the vector-vector operation (its matching, and each output element's
+    labels by its two sides' keys, worked out once)."""
+    sig = _signature(modifier.matching if modifier else None)
     card = str(modifier.card).split(".")[-1] if modifier else "OneToOne"
     if op in SET_OPS:
-        right = {sig(k) for k, _ in rhs}
-        if op == "and":
-            return [(k, v) for k, v in lhs if sig(k) in right]
-        if op == "unless":
-            return [(k, v) for k, v in lhs if sig(k) not in right]
-        left = {sig(k) for k, _ in lhs}
-        return lhs + [(k, v) for k, v in rhs if sig(k) not in left]
+        def set_op(lhs, rhs):
+            if op == "or":
+                left = {sig(k) for k, _ in lhs}
+                return lhs + [(k, v) for k, v in rhs if sig(k) not in left]
+            right = {sig(k) for k, _ in rhs}
+            return [(k, v) for k, v in lhs if (sig(k) in right) == (op == "and")]
+        return set_op
     swap = card == "OneToMany"
-    if swap:
-        lhs, rhs = rhs, lhs
-    one = {}
-    for key, value in rhs:
-        s = sig(key)
-        if s in one:
-            raise EvalError("found duplicate series for the match group on the right hand-side of the operation")
-        one[s] = (key, value)
-    out, seen = [], set()
-    compare = COMPARISON.get(op)
-    for key, value in lhs:
-        s = sig(key)
-        match = one.get(s)
-        if match is None:
-            continue
-        rkey, rvalue = match
-        a, b = (rvalue, value) if swap else (value, rvalue)
-        result = a
-        if compare is not None:
-            keep = compare(a, b)
-            if bool_:
-                result, keep = (1.0 if keep else 0.0), True
-            if not keep:
+    compare, arithmetic = COMPARISON.get(op), ARITHMETIC.get(op)
+    result_key = functools.cache(lambda lkey, rkey: _result_key(lkey, rkey, op, modifier, bool_))
+
+    def combine(lhs, rhs):
+        if swap:
+            lhs, rhs = rhs, lhs
+        one = {}
+        for key, value in rhs:
+            s = sig(key)
+            if s in one:
+                raise EvalError("found duplicate series for the match group on the right hand-side of the operation")
+            one[s] = (key, value)
+        out, seen = [], set()
+        for key, value in lhs:
+            s = sig(key)
+            match = one.get(s)
+            if match is None:
                 continue
-        else:
-            result = ARITHMETIC[op](a, b)
-        out_key = _result_key(key, rkey, op, modifier, bool_)
-        unique = s if card == "OneToOne" else out_key
-        if unique in seen:
-            raise EvalError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
-        seen.add(unique)
-        out.append((out_key, result))
-    return out
+            rkey, rvalue = match
+            a, b = (rvalue, value) if swap else (value, rvalue)
+            result = a
+            if compare is not None:
+                keep = compare(a, b)
+                if bool_:
+                    result, keep = (1.0 if keep else 0.0), True
+                if not keep:
+                    continue
+            else:
+                result = arithmetic(a, b)
+            out_key = result_key(key, rkey)
+            unique = s if card == "OneToOne" else out_key
+            if unique in seen:
+                raise EvalError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
+            seen.add(unique)
+            out.append((out_key, result))
+        return out
+    return combine
 
 
 def _scalar_binop(op, vector, scalar, swap, bool_):
@@ -379,6 +383,20 @@ def _grouping(modifier):
         return _memo(lambda key: tuple(p for p in key if p[0] in names))
     names = set(modifier.labels) | {NAME}
     return _memo(lambda key: tuple(p for p in key if p[0] not in names))
+
+
+def _aggregator(op, group_of):
+    """vector -> its aggregation by ``op`` over the groups of ``group_of``."""
+    if op != "sum":
+        return lambda vector: _aggregate(op, vector, group_of)
+
+    def total(vector):  # the common one, as _aggregate sums: in order, from the first value
+        groups = {}
+        for key, value in vector:
+            g = group_of(key)
+            groups[g] = groups[g] + value if g in groups else value
+        return list(groups.items())
+    return total
 
 
 def _aggregate(op, vector, group_of):
@@ -481,22 +499,53 @@ def compile_expr(node, store, reads: list | None = None):
     """A function of the evaluation time: a list of ``(key, value)`` (a vector) or a float (a scalar).
 
     ``reads``, when given, gets one ``Read`` per selector: what the expression looks at."""
+    return plan(node)(store, reads)
+
+
+def plan(node):
+    """``node`` made ready to evaluate against any store: a function of a store (and of a list for
+    ``reads``, or None) giving ``compile_expr``'s function of the evaluation time.
+
+    Speed: what the expression alone decides (its operators, matchers, label matching) is
+    worked out here, once for the drills of a scenario, which share their rules' plans; a
+    drill binds a plan to its own series."""
     kind = type(node).__name__
     if kind == "ParenExpr":
-        return compile_expr(node.expr, store, reads)
+        return plan(node.expr)
     if kind == "NumberLiteral":
         value = node.val
-        return lambda t: value
+        return lambda store, reads: lambda t: value
     if kind == "UnaryExpr":
-        inner = compile_expr(node.expr, store, reads)
-        return lambda t: _negate(inner(t))
+        return _then(plan(node.expr), _negate)
     if kind == "VectorSelector":
-        sel = _Selected(store, node)
+        return _plan_instant(node)
+    if kind == "Call":
+        return _plan_call(node)
+    if kind == "AggregateExpr":
+        return _then(plan(node.expr), _aggregator(_op(node), _grouping(node.modifier)))
+    if kind == "BinaryExpr":
+        return _plan_binary(node)
+    raise ValueError(f"not an expression drillsim evaluates: {node}")  # the loader refused it already
+
+
+def _then(inner, after):
+    """A plan giving ``after`` of what ``inner``'s function gives."""
+    def bind(store, reads):
+        f = inner(store, reads)
+        return lambda t: after(f(t))
+    return bind
+
+
+def _plan_instant(vs):
+    matches, offset = selector_matches(vs), _offset(vs)
+
+    def bind(store, reads):
+        sel = _Selected(store, matches, offset)
         if reads is not None:
             reads.append(Read(sel, None, False))
 
         def instant(t):
-            ref = t - sel.offset
+            ref = t - offset
             out = []
             for series in sel.current():
                 v = series.at(ref)
@@ -504,15 +553,11 @@ def compile_expr(node, store, reads: list | None = None):
                     out.append((series.key, v))
             return out
         return instant
-    if kind == "Call":
-        return _compile_call(node, store, reads)
-    if kind == "AggregateExpr":
-        op = _op(node)
-        inner, group_of = compile_expr(node.expr, store, reads), _grouping(node.modifier)
-        return lambda t: _aggregate(op, inner(t), group_of)
-    if kind == "BinaryExpr":
-        return _compile_binary(node, store, reads)
-    raise ValueError(f"not an expression drillsim evaluates: {node}")  # the loader refused it already
+    return bind
+
+
+def _offset(vs) -> float:
+    return vs.offset.total_seconds() if vs.offset else 0.0
 
 
 def _negate(value):
@@ -521,20 +566,38 @@ def _negate(value):
     return [(_drop_name(k), -v) for k, v in value]
 
 
-def _compile_binary(node, store, reads):
+def _plan_binary(node):
     op, modifier = _op(node), node.modifier
     bool_ = bool(modifier and modifier.return_bool)
-    lhs, rhs = compile_expr(node.lhs, store, reads), compile_expr(node.rhs, store, reads)
+    lhs, rhs = plan(node.lhs), plan(node.rhs)
     lscalar, rscalar = _is_scalar(node.lhs), _is_scalar(node.rhs)
     if lscalar and rscalar:
-        if op in COMPARISON:
-            return lambda t: 1.0 if COMPARISON[op](lhs(t), rhs(t)) else 0.0
-        return lambda t: ARITHMETIC[op](lhs(t), rhs(t))
-    if rscalar:
-        return lambda t: _scalar_binop(op, lhs(t), rhs(t), False, bool_)
-    if lscalar:
-        return lambda t: _scalar_binop(op, rhs(t), lhs(t), True, bool_)
-    return lambda t: _vector_binop(op, lhs(t), rhs(t), modifier, bool_)
+        compare = COMPARISON.get(op)
+        combine = (lambda a, b: 1.0 if compare(a, b) else 0.0) if compare else ARITHMETIC[op]
+    elif rscalar:
+        combine = _scalar_combiner(op, False, bool_)
+    elif lscalar:
+        vector_first = _scalar_combiner(op, True, bool_)
+
+        def bind(store, reads):
+            left, right = lhs(store, reads), rhs(store, reads)
+            return lambda t: vector_first(right(t), left(t))
+        return bind
+    else:
+        combine = _vector_combiner(op, modifier, bool_)
+
+    def bind(store, reads):
+        left, right = lhs(store, reads), rhs(store, reads)
+        return lambda t: combine(left(t), right(t))
+    return bind
+
+
+def _scalar_combiner(op, swap, bool_):
+    """(vector, scalar) -> the vector ``op`` the scalar (the scalar ``op`` the vector when ``swap``)."""
+    compare = COMPARISON.get(op)
+    if compare is not None and not bool_ and not swap:  # the common ``expr > threshold``: a filter
+        return lambda vector, scalar: [(k, v) for k, v in vector if compare(v, scalar)]
+    return lambda vector, scalar: _scalar_binop(op, vector, scalar, swap, bool_)
 
 
 def _is_scalar(node) -> bool:
@@ -555,18 +618,64 @@ def _is_scalar(node) -> bool:
 _UNKNOWN = object()
 
 
-def _compile_call(node, store, reads):
+def _plan_call(node):
     name, args = node.func.name, node.args
     if name in RANGE_FUNCTIONS:
-        arg = args[0]
-        vs = arg.vector_selector
-        sel, rng, f = _Selected(store, vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
-        keep = name in KEEPS_NAME
+        return _plan_range(name, args[0])
+    if name == "histogram_quantile":
+        q, inner = plan(args[0]), plan(args[1])
+
+        def bind(store, reads):
+            qf, f = q(store, reads), inner(store, reads)
+            return lambda t: _histogram_quantile(qf(t), f(t))
+        return bind
+    if name in ("clamp_min", "clamp_max", "clamp"):
+        inner, bounds = plan(args[0]), [plan(a) for a in args[1:]]
+        pick = max if name == "clamp_min" else min
+
+        def bind(store, reads):
+            f, limits_of = inner(store, reads), [b(store, reads) for b in bounds]
+
+            def clamp(t):
+                vector, limits = f(t), [b(t) for b in limits_of]
+                if name == "clamp":
+                    lo, hi = limits
+                    if lo > hi:
+                        return []
+                    return [(_drop_name(k), max(lo, min(hi, v)) if not math.isnan(v) else v) for k, v in vector]
+                return [(_drop_name(k), pick(v, limits[0]) if not math.isnan(v) else v) for k, v in vector]
+            return clamp
+        return bind
+    if name == "absent":
+        arg, labels = args[0], {}
+        if type(arg).__name__ == "VectorSelector":
+            for m in arg.matchers.matchers:
+                if str(m.op).endswith("Equal") and not str(m.op).endswith("NotEqual") and m.name != NAME:
+                    labels.setdefault(m.name, m.value)
+        key = tuple(sorted(labels.items()))
+        return _then(plan(arg), lambda vector: [] if vector else [(key, 1.0)])
+    if name in ELEMENT_FUNCTIONS:
+        f = ELEMENT_FUNCTIONS[name]
+        return _then(plan(args[0]), lambda vector: [(_drop_name(k), _safe(f, v)) for k, v in vector])
+    if name == "vector":
+        return _then(plan(args[0]), lambda value: [((), value)])
+    if name == "scalar":
+        return _then(plan(args[0]), lambda vector: vector[0][1] if len(vector) == 1 else math.nan)
+    raise ValueError(f"function {name} is not evaluated by drillsim")  # the loader refused it already
+
+
+def _plan_range(name, arg):
+    vs = arg.vector_selector
+    matches, offset, rng, f = selector_matches(vs), _offset(vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
+    keep, differences = name in KEEPS_NAME, name in OF_DIFFERENCES
+
+    def bind(store, reads):
+        sel = _Selected(store, matches, offset)
         if reads is not None:
-            reads.append(Read(sel, rng, name in OF_DIFFERENCES))
+            reads.append(Read(sel, rng, differences))
 
         def over_range(t):
-            end = t - sel.offset
+            end = t - offset
             start = end - rng
             out, spans = [], {}
             memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
@@ -585,46 +694,7 @@ def _compile_call(node, store, reads):
                     out.append((series.key if keep else _drop_name(series.key), v))
             return out
         return over_range
-    if name == "histogram_quantile":
-        q, inner = compile_expr(args[0], store, reads), compile_expr(args[1], store, reads)
-        return lambda t: _histogram_quantile(q(t), inner(t))
-    if name in ("clamp_min", "clamp_max", "clamp"):
-        inner = compile_expr(args[0], store, reads)
-        bounds = [compile_expr(a, store, reads) for a in args[1:]]
-        pick = max if name == "clamp_min" else min
-
-        def clamp(t):
-            vector, limits = inner(t), [b(t) for b in bounds]
-            if name == "clamp":
-                lo, hi = limits
-                if lo > hi:
-                    return []
-                return [(_drop_name(k), max(lo, min(hi, v)) if not math.isnan(v) else v) for k, v in vector]
-            return [(_drop_name(k), pick(v, limits[0]) if not math.isnan(v) else v) for k, v in vector]
-        return clamp
-    if name == "absent":
-        inner, arg = compile_expr(args[0], store, reads), args[0]
-        labels = {}
-        if type(arg).__name__ == "VectorSelector":
-            for m in arg.matchers.matchers:
-                if str(m.op).endswith("Equal") and not str(m.op).endswith("NotEqual") and m.name != NAME:
-                    labels.setdefault(m.name, m.value)
-        key = tuple(sorted(labels.items()))
-        return lambda t: [] if inner(t) else [(key, 1.0)]
-    if name in ELEMENT_FUNCTIONS:
-        inner, f = compile_expr(args[0], store, reads), ELEMENT_FUNCTIONS[name]
-        return lambda t: [(_drop_name(k), _safe(f, v)) for k, v in inner(t)]
-    if name == "vector":
-        inner = compile_expr(args[0], store, reads)
-        return lambda t: [((), inner(t))]
-    if name == "scalar":
-        inner = compile_expr(args[0], store, reads)
-
-        def scalar(t):
-            vector = inner(t)
-            return vector[0][1] if len(vector) == 1 else math.nan
-        return scalar
-    raise ValueError(f"function {name} is not evaluated by drillsim")  # the loader refused it already
+    return bind
 
 
 def parse(text: str):

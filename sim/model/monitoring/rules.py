@@ -23,7 +23,7 @@ import promql_parser
 from ...inputs.config import AlertRule
 from ...inputs.promrules import ACTION, TEMPLATE
 from ..memo import per_scenario
-from .promql import EvalError, compile_expr, parse, selector_matches
+from .promql import EvalError, parse, plan, selector_matches
 from .series import LOOKBACK, Store
 
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
@@ -150,8 +150,9 @@ def step(alert: Alert, holds: bool, now: float, for_s: float, keep_for: float) -
 
 @functools.lru_cache(maxsize=4096)
 def _shape(expr: str) -> tuple:
-    """An expression parsed, its selectors' predicates and names, and which of the world's
-    metrics it shows (to name the faults behind an alert); once per expression (speed)."""
+    """An expression planned (``promql.plan``), its selectors' predicates and names, and
+    which of the world's metrics it shows (to name the faults behind an alert); once per
+    expression (speed)."""
     node = parse(expr)
     shows, selectors, names = set(), [], []
 
@@ -163,7 +164,7 @@ def _shape(expr: str) -> tuple:
             names.append(vs.name)
             shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
     promql_parser.walk(node, visit)
-    return node, selectors, names, sorted(shows)
+    return plan(node), selectors, names, sorted(shows)
 
 
 _FAILED = None  # an evaluation that failed: Prometheus leaves the rule's alerts as they were
@@ -193,9 +194,9 @@ class _PromRule:
 
     def __init__(self, rule, store: Store, every: float = 0.0, phases: int = 0):
         self.rule, self.store = rule, store
-        node, self.selectors, self.names, self.shows = _shape(rule.expr)
+        planned, self.selectors, self.names, self.shows = _shape(rule.expr)
         self.reads = []
-        self.query = compile_expr(node, store, self.reads)
+        self.query = planned(store, self.reads)
         for read in self.reads:
             read.selected.readers.append(self)
         self.alerts: dict[str, Alert] = {}
