@@ -183,6 +183,11 @@ def _deadline(alerts) -> float:
     return until
 
 
+def _shows_value(templates) -> bool:
+    """Whether a template among these renders the value."""
+    return any(ACTION.fullmatch(m[1])[2] in ("$value", ".Value") for text in templates for m in TEMPLATE.finditer(text))
+
+
 class _PromRule:
     """One Prometheus rule compiled against the drill's series, with its alerts by fingerprint.
 
@@ -212,9 +217,9 @@ class _PromRule:
         self.asleep: list = [None]  # its group's (store version, when its first alerting rule wakes), shared
         self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
         self.was_calm = False  # whether every series it read at its last evaluation was calm
-        templates = (*rule.labels.values(), *rule.annotations.values())
-        self.shows_value = any(ACTION.fullmatch(m[1])[2] in ("$value", ".Value")
-                               for text in templates for m in TEMPLATE.finditer(text))
+        self.shows_value = _shows_value((*rule.labels.values(), *rule.annotations.values()))
+        # speed: an output series' labels (and fingerprint), kept when no label shows the value
+        self.named: dict | None = None if _shows_value(rule.labels.values()) else {}
 
     def output(self, now: float) -> dict:
         """The rule's result at ``now``: labels key (name dropped) -> value."""
@@ -322,21 +327,31 @@ class _PromRule:
         except EvalError:
             return _FAILED
         if rule.kind == "record":
-            recorded = {}
-            for key, value in output.items():
-                labels = _labelled(dict(key), rule.labels, value)
-                labels["__name__"] = rule.name
-                recorded[tuple(sorted(labels.items()))] = value
-            return recorded
+            return {self._name(key, value): value for key, value in output.items()}
         seen = {}
         for key, value in output.items():
-            series = dict(key)
-            labels = {**_labelled(series, rule.labels, value), "alertname": rule.name}
-            fp = fingerprint(labels)
+            labels, fp = self._name(key, value)
             if fp in seen:
                 return _FAILED  # duplicate labelsets: the evaluation fails in Prometheus too
+            series = dict(key)
             seen[fp] = (labels, value, {k: render(v, series, value) for k, v in rule.annotations.items()})
         return seen
+
+    def _name(self, key: tuple, value: float):
+        """An output series' name: a recorded series' key, or an alert's labels and fingerprint."""
+        named = self.named.get(key) if self.named is not None else None
+        if named is None:
+            rule = self.rule
+            labels = _labelled(dict(key), rule.labels, value)
+            if rule.kind == "record":
+                labels["__name__"] = rule.name
+                named = tuple(sorted(labels.items()))
+            else:
+                labels["alertname"] = rule.name
+                named = labels, fingerprint(labels)
+            if self.named is not None:
+                self.named[key] = named
+        return named
 
 
 def _period(scrape: float, intervals: list[float], most: int = 16) -> float | None:

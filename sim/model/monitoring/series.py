@@ -193,7 +193,8 @@ class Store:
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
         self._metrics, self._dt, self._steps, self._falling = None, None, [], []
-        self._adding, self._setting = [], []  # (values, step) of the counters and of the gauges
+        self._adding, self._setting = [], []  # [values, step] of the counters and of the gauges
+        self._members, self._pairs = {}, []
         self._ranges_at, self._ranges = None, {}
         self.first: tuple | None = None  # the world's metrics at the first scrape
 
@@ -238,19 +239,7 @@ class Store:
         # Speed: a calm world hands over the very same metrics every scrape, so what each
         # series gains is what it gained last time (the same floats: nothing is approximated).
         if metrics is not self._metrics or dt != self._dt:
-            old, steps = self._steps, list(self._steps) or [0.0] * len(self.scraped)
-            for i, (series, counter, compute) in enumerate(self.scraped):
-                m = metrics[series.labels["service"]]
-                if dt != self._dt or m is not self._metrics[series.labels["service"]]:  # else as before
-                    steps[i] = compute(m, dt)
-                    if self.period is not None and (not old or not _same(steps[i], old[i])):
-                        self._mark(series, t)
-            if self.period is not None:
-                # a falling counter resets, and a reset counts the value it fell from: no pattern
-                self._falling = [s for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
-            self._steps = steps
-            self._adding = [(s.values, step) for (s, counter, _), step in zip(self.scraped, steps) if counter]
-            self._setting = [(s.values, step) for (s, counter, _), step in zip(self.scraped, steps) if not counter]
+            self._restep(t, metrics, dt)
         for series in self._falling:
             self._mark(series, t)
         if self._last is None:  # a counter starts at its first step (0: no time has passed)
@@ -262,6 +251,35 @@ class Store:
         for values, step in self._setting:
             values.append(step)
         self._last, self._metrics, self._dt = t, metrics, dt
+
+    def _restep(self, t: float, metrics: dict, dt: float) -> None:
+        """Work out again what the series of the services whose metrics changed gain (of every
+        service when the time since the last scrape did), marking those whose step changed."""
+        first = not self._steps
+        if first:  # the series were all wanted before the first scrape
+            self._steps = [0.0] * len(self.scraped)
+            self._members = {}  # service -> its series (indexes in scraped)
+            for i, (series, _, _) in enumerate(self.scraped):
+                self._members.setdefault(series.labels["service"], []).append(i)
+            # (values, step) of each series, in place: [values, step] of the counters, of the gauges
+            self._pairs = [[series.values, 0.0] for series, _, _ in self.scraped]
+            self._adding = [pair for pair, (_, counter, _) in zip(self._pairs, self.scraped) if counter]
+            self._setting = [pair for pair, (_, counter, _) in zip(self._pairs, self.scraped) if not counter]
+        steps, every, falls = self._steps, dt != self._dt, False
+        for service, members in self._members.items():
+            m = metrics[service]
+            if not every and m is self._metrics[service]:
+                continue  # as before
+            for i in members:
+                series, counter, compute = self.scraped[i]
+                step = compute(m, dt)
+                if self.period is not None and (first or not _same(step, steps[i])):
+                    self._mark(series, t)
+                steps[i] = self._pairs[i][1] = step
+                falls = falls or (counter and step < 0)
+        if self.period is not None and (falls or self._falling):
+            # a falling counter resets, and a reset counts the value it fell from: no pattern
+            self._falling = [s for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
 
     def _mark(self, series: Series, t: float) -> None:
         series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
