@@ -77,6 +77,7 @@ class _Selected:
     def __init__(self, store, matches, offset: float):
         self.store, self.matches, self.offset = store, matches, offset
         self.version, self.series, self.looked = -1, [], 0
+        self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
         self.calm = True  # whether every series it selects is calm (``Series.calm``)
@@ -90,6 +91,7 @@ class _Selected:
             self.looked = len(store.series)
             if new:
                 self.series = sorted(self.series + new, key=lambda s: s.key)
+                self.unnamed = [drop_name(s.key) for s in self.series]
                 for series in new:
                     series.watchers.append(self)
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
@@ -112,7 +114,7 @@ class _Selected:
 
 
 @functools.cache  # speed: the same few hundred label sets at every evaluation
-def _drop_name(key: tuple) -> tuple:
+def drop_name(key: tuple) -> tuple:
     # not always key[0]: an upper-case label name (``Zone``) sorts before ``__name__``
     return tuple(p for p in key if p[0] != NAME)
 
@@ -124,21 +126,24 @@ def _memo(f):
 
 # -- range functions (Prometheus's promql/functions.go) --
 
-def _extrapolated(ts, vs, start, end, rng, counter, is_rate):
-    if len(vs) < 2:
+def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True):
+    """Over samples ``lo`` to ``hi`` (excluded) of ``ts`` and ``vs``; ``falls``: whether a value
+    can fall below the one before it (else there is no counter reset to look for)."""
+    if hi - lo < 2:
         return None
-    result = vs[-1] - vs[0]
-    if counter:
-        prev = vs[0]
-        for v in vs[1:]:
+    first, last = vs[lo], vs[hi - 1]
+    result = last - first
+    if counter and falls:
+        prev = first
+        for v in vs[lo + 1:hi]:
             if v < prev:
                 result += prev
             prev = v
-    to_start, to_end = ts[0] - start, end - ts[-1]
-    sampled = ts[-1] - ts[0]
-    average = sampled / (len(vs) - 1)
-    if counter and result > 0 and vs[0] >= 0:
-        to_zero = sampled * (vs[0] / result)
+    to_start, to_end = ts[lo] - start, end - ts[hi - 1]
+    sampled = ts[hi - 1] - ts[lo]
+    average = sampled / (hi - lo - 1)
+    if counter and result > 0 and first >= 0:
+        to_zero = sampled * (first / result)
         if to_zero < to_start:
             to_start = to_zero
     threshold = average * 1.1
@@ -200,10 +205,10 @@ def _extreme(vs, better):
     return best
 
 
+EXTRAPOLATED = {"rate": (True, True), "increase": (True, False), "delta": (False, False)}  # counter, is_rate
 RANGE_FUNCTIONS = {
-    "rate": lambda ts, vs, s, e, r: _extrapolated(ts, vs, s, e, r, True, True),
-    "increase": lambda ts, vs, s, e, r: _extrapolated(ts, vs, s, e, r, True, False),
-    "delta": lambda ts, vs, s, e, r: _extrapolated(ts, vs, s, e, r, False, False),
+    **{name: lambda ts, vs, s, e, r, how=how: _extrapolated(ts, vs, 0, len(vs), s, e, r, *how)
+       for name, how in EXTRAPOLATED.items()},
     "irate": lambda ts, vs, s, e, r: _instant(ts, vs, True),
     "idelta": lambda ts, vs, s, e, r: _instant(ts, vs, False),
     "avg_over_time": lambda ts, vs, s, e, r: _avg(vs) if vs else None,
@@ -270,7 +275,7 @@ SET_OPS = ("and", "or", "unless")
 def _signature(matching):
     """Labels key -> the part of it two vectors are matched on."""
     if matching is None:
-        return _drop_name
+        return drop_name
     names = set(matching.labels)
     if str(matching.type).endswith("Include"):
         return _memo(lambda key: tuple(p for p in key if p[0] in names))
@@ -368,7 +373,7 @@ def _scalar_binop(op, vector, scalar, swap, bool_):
                 continue
         else:
             result = ARITHMETIC[op](a, b)
-        out.append((_drop_name(key) if op in DROPS_NAME or bool_ else key, result))
+        out.append((drop_name(key) if op in DROPS_NAME or bool_ else key, result))
     return out
 
 
@@ -563,7 +568,7 @@ def _offset(vs) -> float:
 def _negate(value):
     if isinstance(value, float):
         return -value
-    return [(_drop_name(k), -v) for k, v in value]
+    return [(drop_name(k), -v) for k, v in value]
 
 
 def _plan_binary(node):
@@ -642,8 +647,8 @@ def _plan_call(node):
                     lo, hi = limits
                     if lo > hi:
                         return []
-                    return [(_drop_name(k), max(lo, min(hi, v)) if not math.isnan(v) else v) for k, v in vector]
-                return [(_drop_name(k), pick(v, limits[0]) if not math.isnan(v) else v) for k, v in vector]
+                    return [(drop_name(k), max(lo, min(hi, v)) if not math.isnan(v) else v) for k, v in vector]
+                return [(drop_name(k), pick(v, limits[0]) if not math.isnan(v) else v) for k, v in vector]
             return clamp
         return bind
     if name == "absent":
@@ -656,7 +661,7 @@ def _plan_call(node):
         return _then(plan(arg), lambda vector: [] if vector else [(key, 1.0)])
     if name in ELEMENT_FUNCTIONS:
         f = ELEMENT_FUNCTIONS[name]
-        return _then(plan(args[0]), lambda vector: [(_drop_name(k), _safe(f, v)) for k, v in vector])
+        return _then(plan(args[0]), lambda vector: [(drop_name(k), _safe(f, v)) for k, v in vector])
     if name == "vector":
         return _then(plan(args[0]), lambda value: [((), value)])
     if name == "scalar":
@@ -667,7 +672,7 @@ def _plan_call(node):
 def _plan_range(name, arg):
     vs = arg.vector_selector
     matches, offset, rng, f = selector_matches(vs), _offset(vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
-    keep, differences = name in KEEPS_NAME, name in OF_DIFFERENCES
+    keep, differences, extrapolated = name in KEEPS_NAME, name in OF_DIFFERENCES, EXTRAPOLATED.get(name)
 
     def bind(store, reads):
         sel = _Selected(store, matches, offset)
@@ -679,7 +684,7 @@ def _plan_range(name, arg):
             start = end - rng
             out, spans = [], {}
             memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
-            for series in sel.current():
+            for series, unnamed in zip(sel.current(), sel.unnamed):
                 times = series.times
                 found = spans.get(id(times))  # scraped series share their times: one search for all
                 if found is None:
@@ -688,10 +693,15 @@ def _plan_range(name, arg):
                 span, known = found
                 v = known.get(id(series), _UNKNOWN)
                 if v is _UNKNOWN:
-                    ts, vs_ = series.window(*span)
-                    v = known[id(series)] = f(ts, vs_, start, end, rng) if vs_ else None
+                    if extrapolated is not None and series.counter and not series.fell:
+                        # speed: a scraped counter has no stale marker and never fell: read in place
+                        v = _extrapolated(series.times, series.values, *span, start, end, rng, *extrapolated, falls=False)
+                    else:
+                        ts, vs_ = series.window(*span)
+                        v = f(ts, vs_, start, end, rng) if vs_ else None
+                    known[id(series)] = v
                 if v is not None:
-                    out.append((series.key if keep else _drop_name(series.key), v))
+                    out.append((series.key if keep else unnamed, v))
             return out
         return over_range
     return bind

@@ -23,7 +23,7 @@ import promql_parser
 from ...inputs.config import AlertRule
 from ...inputs.promrules import ACTION, TEMPLATE
 from ..memo import per_scenario
-from .promql import EvalError, parse, plan, selector_matches
+from .promql import EvalError, drop_name, parse, plan, selector_matches
 from .series import LOOKBACK, Store
 
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
@@ -228,7 +228,7 @@ class _PromRule:
             return {(): result}
         out = {}
         for key, value in result:
-            key = tuple(p for p in key if p[0] != "__name__")
+            key = drop_name(key)
             if key in out:
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
             out[key] = value

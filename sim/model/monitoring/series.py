@@ -119,13 +119,14 @@ class Marks:
 
 
 class Series:
-    __slots__ = ("labels", "key", "times", "values", "counter", "marks", "watchers", "calm")
+    __slots__ = ("labels", "key", "times", "values", "counter", "fell", "marks", "watchers", "calm")
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0):
         self.labels = labels
         self.key = tuple(sorted(labels.items()))
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
+        self.fell = False  # whether a scraped counter's step was ever below 0 (else its values never fall)
         self.marks = Marks(join)
         self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
         # whether it holds what it holds in every drill whose world starts as this one's and
@@ -276,7 +277,8 @@ class Store:
                 if self.period is not None and (first or not _same(step, steps[i])):
                     self._mark(series, t)
                 steps[i] = self._pairs[i][1] = step
-                falls = falls or (counter and step < 0)
+                if counter and step < 0:
+                    series.fell = falls = True
         if self.period is not None and (falls or self._falling):
             # a falling counter resets, and a reset counts the value it fell from: no pattern
             self._falling = [s for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
