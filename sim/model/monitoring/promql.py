@@ -101,7 +101,10 @@ class _Selected:
         return self.series
 
     def mark(self, lo: float, hi: float) -> None:
-        self.marks.add(lo, hi)
+        marks = self.marks
+        if marks.his and marks.los[-1] <= lo and hi <= marks.his[-1]:
+            return  # already marked there (speed: a service's series are marked together)
+        marks.add(lo, hi)
         self.touched()
 
     def uncalm(self) -> None:
