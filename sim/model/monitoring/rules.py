@@ -296,10 +296,12 @@ class _PromRule:
     def _repeats(self) -> bool:
         """Whether a repeated result shows what a fresh one would. A counter's rate from a repeat
         is the rate of the evaluation it repeats, which can differ from a fresh one in its last
-        bits; only an alert's ``$value`` shows them, so a rule that renders it and reads a counter
-        is evaluated afresh while it has an alert (or a result that can make one). Gauges and
-        recorded series repeat the very floats, and so does what is worked out from them."""
-        return (not self.shows_value or not any(read.selected.rising for read in self.reads)
+        bits (as can a function of differences of a gauge's samples and their times); only an
+        alert's ``$value`` shows them, so a rule that renders it and reads a counter or through
+        such a function is evaluated afresh while it has an alert (or a result that can make
+        one). The samples themselves of gauges and recorded series repeat the very floats, and
+        so does what is worked out from them alone."""
+        return (not self.shows_value or not any(read.differences or read.selected.rising for read in self.reads)
                 or (all(a.state == "inactive" for a in self.alerts.values()) and not any(self.results.values())))
 
     def quiet_until(self, now: float) -> float:
@@ -309,7 +311,11 @@ class _PromRule:
         if self._quiet is None or self._quiet[0] != self.store.version:
             until = -math.inf
             # every phase's result must hold the same alerts, or applying the next one changes them
+            # (and the same values where they are shown, or the next one shows another)
             same = len({None if r is _FAILED else frozenset(r) for r in self.results.values()}) == 1
+            if same and self.shows_value:
+                first = next(iter(self.results.values()), None)
+                same = all(r == first for r in self.results.values())
             if self.phases and len(self.results) == self.phases and same and self._repeats():
                 until = min(self._clear_until(), _deadline(self.alerts.values()))
             self._quiet = (self.store.version, until)
