@@ -310,16 +310,18 @@ class _PromRule:
         (``touched``) or the store gained series."""
         if self._quiet is None or self._quiet[0] != self.store.version:
             until = -math.inf
-            # every phase's result must hold the same alerts, or applying the next one changes them
-            # (and the same values where they are shown, or the next one shows another)
-            same = len({None if r is _FAILED else frozenset(r) for r in self.results.values()}) == 1
-            if same and self.shows_value:
-                first = next(iter(self.results.values()), None)
-                same = all(r == first for r in self.results.values())
-            if self.phases and len(self.results) == self.phases and same and self._repeats():
+            if self.phases and len(self.results) == self.phases and self._alike() and self._repeats():
                 until = min(self._clear_until(), _deadline(self.alerts.values()))
             self._quiet = (self.store.version, until)
         return self._quiet[1]
+
+    def _alike(self) -> bool:
+        """Whether every phase's result holds the same alerts, or applying the next one changes
+        them (and the same values where they are shown, or the next one shows another)."""
+        results = list(self.results.values())
+        if self.shows_value:
+            return all(r == results[0] for r in results)
+        return len({None if r is _FAILED else frozenset(r) for r in results}) == 1
 
     def touched(self) -> None:
         """A series it reads was marked, or stopped being calm."""
@@ -496,11 +498,13 @@ class Rules:
                 continue
             asleep = compiled[0].asleep  # speed: when every alerting rule is quiet, none is looked at
             looked, wakes = False, math.inf
+            sleeping = asleep[0] is not None  # once awake, awake till the loop's end (only that puts it to sleep)
             for rule in compiled:
                 if rule.rule.kind != "record":
                     # asked again at each rule: a recording rule before it may have added a series
-                    if (asleep[0] is not None and asleep[0][0] == self.store.version
-                            and asleep[0][1] > now + _EPS):
+                    sleeping = (sleeping and asleep[0] is not None and asleep[0][0] == self.store.version
+                                and asleep[0][1] > now + _EPS)
+                    if sleeping:
                         continue
                     looked = True
                     quiet = rule.quiet_until(now)
