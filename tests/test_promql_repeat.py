@@ -206,6 +206,27 @@ def test_a_value_shown_at_one_phase_is_worked_out_afresh(tmp_path, monkeypatch):
     assert (first["t"], round(first["value"], 6)) == (30, 99.99)
 
 
+def test_a_shown_value_of_a_gauge_that_differs_between_phases_is_shown_at_each(tmp_path, monkeypatch):
+    # scrapes every 60 s, evaluations every 15 s: [t-120, t] holds three samples of `up` when t
+    # is a multiple of 60 and two otherwise. The alert fires from 60 on and never moves, but its
+    # summary shows 3, then 2 three times, every minute: a phase's repeat is the very value, and
+    # the rule is looked at every tick, as it is not quiet while its phases show different ones.
+    shown = alert("Count", "count_over_time(up[2m]) > 1", annotations={"summary": "{{ $value }} samples"})
+    summaries = {}
+    evaluate = rules_module.Rules.evaluate
+
+    def evaluate_and_keep(self, interval=None):
+        evaluate(self, interval)
+        summaries[repeat][self.env.now] = [a.annotations["summary"] for a in self.alerts]
+    for repeat in (True, False):
+        summaries[repeat] = {}
+        with monkeypatch.context() as patch:
+            patch.setattr(rules_module.Rules, "evaluate", evaluate_and_keep)
+            drill(tmp_path, [shown], repeat, monkeypatch, scrape_interval=60.0, evaluation_interval=15.0)
+    assert summaries[False][180.0] == ["3 samples"] and summaries[False][195.0] == ["2 samples"]
+    assert summaries[True] == summaries[False]
+
+
 def test_an_evaluation_that_loses_alerts_to_the_same_labels_fails(tmp_path, monkeypatch):
     # the 200s and 500s counters differ only in `code`; a rule label setting code makes their two
     # alerts one labelset, and Prometheus fails such an evaluation: no alert, ever. Without the
