@@ -263,14 +263,13 @@ class Drill:
         and the idle ticks before the next event are not waited for, only counted.
         """
         now = self.env.now
-        until = self._idle_until(now)
         scrapes: list[float] = []  # of idle ticks
-        if now < until:
+        if now < self._quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
             due = self._count(now, scrapes)
         else:  # something may change: look
             due = self._count(now, None)
-            until = self._idle_until(due)
-        until = min(until, self.env.peek())
+            self._quiet = self._idle_until(due)
+        until = min(self._quiet, self.env.peek())
         while due < until:
             due = self._count(due, scrapes)
         if scrapes:
@@ -306,11 +305,12 @@ class Drill:
         as the world and the rules say now (worked out only as far as it can pass ``after``).
 
         Everything that changes a simulated drill is an event in the queue, and a tick runs
-        in the queue's order (``_Ticks``): an event before it that bent the world (a
-        mitigation, a band-aid wearing off, a fault added) shows at the tick, and otherwise
-        only the world's own motion (a fault's ramp, a blip) and the rules' deadlines
-        (``for``, ``keep_firing_for``) can change anything. A live drill's people act
-        between its events, so it ticks every time.
+        in the queue's order (``_Ticks``). No event changes the rules, and one that bent the
+        world (a mitigation, a band-aid wearing off, a fault added) shows in its
+        ``steady_until`` at the next tick; otherwise only the world's own motion (a fault's
+        ramp, a blip) and the rules' deadlines (``for``, ``keep_firing_for``) can change
+        anything, so what this says holds across events until a tick looks again. A live
+        drill's people act between its events, so it ticks every time.
         """
         if not self._skips or self._scrape_every > LOOKBACK:
             return -math.inf
@@ -426,6 +426,7 @@ class Drill:
         self.began = {"impact": env.event(), "fault": env.event()}  # the first fault-caused of each: (service, cause)
         self._scrape_every, self._scrapes = self.scenario.monitoring.scrape_interval, 0  # scrapes so far
         self._clocks = [[0, every] for every in self.monitoring.rules.intervals]  # evaluations so far, of each interval
+        self._quiet = -math.inf  # until when ticks are idle, as worked out at the last tick that looked
         _Ticks(env, self._tick)
         for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed
             env.process(self._report(report))
