@@ -327,7 +327,10 @@ class Drill:
         changed = world.changed
         if len(changed) > self._seen:
             facing, at = self._facing, self._facing_at
-            moved = sorted({at[name] for name in changed[self._seen:] if name in at})  # in the order of _facing
+            # the facing services the last look changed, in the order of _facing (the first look may
+            # name one twice: looking at it again changes nothing)
+            moved = [at[name] for name in changed[self._seen:] if name in at]
+            moved.sort()
             self._seen = len(changed)
             metrics, hurt, hurt_at, regroup = world.metrics, self._hurt, self._hurt_at, False
             for i in moved:
