@@ -254,64 +254,69 @@ class Drill:
         finally:
             me.loops.discard(loop)
 
-    def _monitor(self):
+    def _tick(self, ticks: "_Ticks") -> None:
         """Scrape and evaluate, as Prometheus does: at an instant both fall due, the scrape first.
 
         Each runs at whole multiples of its interval (rule groups may have their own);
-        times are counted, not summed, so unequal intervals meet exactly. Ticks at which
-        nothing can change are not waited for, only counted (``_idle_until``).
+        times are counted, not summed, so unequal intervals meet exactly. A tick at which
+        nothing can change (``_idle_until``) only adds to the running sums and the samples,
+        and the idle ticks before the next event are not waited for, only counted.
         """
-        env, rules = self.env, self.monitoring.rules
-        scrape_every = self.scenario.monitoring.scrape_interval
-        scrapes = 0  # so far
-        clocks = [[0, every] for every in rules.intervals]  # evaluations so far, of each interval
-        while True:
-            now = env.now
-            if scrapes * scrape_every <= now + 1e-9:
-                self._scrape(now, scrape_every)
-                scrapes += 1
-            due = scrapes * scrape_every  # the next tick: the soonest next scrape or evaluation
-            for clock in clocks:
-                count, every = clock
-                if count * every <= now + 1e-9:
-                    rules.evaluate(every)
-                    count = clock[0] = count + 1
-                if count * every < due:  # noqa: PLR1730 (not min(): a call per clock per tick adds up)
-                    due = count * every
-            idle_until = self._idle_until(scrape_every, due)
-            while due < idle_until:
-                # An idle tick: its scrape only adds to the running sums and the samples.
-                if scrapes * scrape_every <= due + 1e-9:
-                    self._account(due, scrape_every)
-                    rules.scraped(due)
-                    scrapes += 1
-                tick, due = due, scrapes * scrape_every
-                for clock in clocks:
-                    count, every = clock
-                    if count * every <= tick + 1e-9:
-                        count = clock[0] = count + 1
-                    if count * every < due:  # noqa: PLR1730 (as above)
-                        due = count * every
-            yield env.timeout(due - now)
+        now = self.env.now
+        scrapes: list[float] = []  # of idle ticks
+        if now < self._quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
+            due = self._count(now, scrapes)
+        else:  # something may change: look
+            due = self._count(now, None)
+            self._quiet = self._idle_until(due)
+        until = min(self._quiet, self.env.peek())
+        while due < until:
+            due = self._count(due, scrapes)
+        if scrapes:
+            rules = self.monitoring.rules
+            for t in scrapes:
+                rules.scraped(t)
+            self._account(scrapes)
+        ticks.at(due - now)
 
-    def _idle_until(self, scrape_every: float, due: float) -> float:
-        """Until when scrapes and evaluations can change nothing but sums and samples (worked out
-        only as far as it can pass ``due``, the next tick).
+    def _count(self, tick: float, idle: list | None) -> float:
+        """The scrape and evaluations due at ``tick``, or, at an idle tick, its scrape only
+        counted (added to ``idle``: no evaluation can change anything); the next tick."""
+        every = self._scrape_every
+        if self._scrapes * every <= tick + 1e-9:
+            if idle is None:
+                self._scrape(tick, every)
+            else:
+                idle.append(tick)
+            self._scrapes += 1
+        due = self._scrapes * every  # the next tick: the soonest next scrape or evaluation
+        for clock in self._clocks:
+            count, interval = clock
+            if count * interval <= tick + 1e-9:
+                if idle is None:
+                    self.monitoring.rules.evaluate(interval)
+                count = clock[0] = count + 1
+            if count * interval < due:  # noqa: PLR1730 (not min(): a call per clock per tick adds up)
+                due = count * interval
+        return due
 
-        Everything that changes a simulated drill is an event in the queue, so before the
-        next one (``peek``) only the world's own motion (a fault's ramp, a blip) and the
-        rules' deadlines (``for``, ``keep_firing_for``) can. Skipping the ticks before then
-        keeps the event log byte for byte: the next tick waited for is scheduled when the
-        tick before it would have been, as no event runs in between. A live drill's people
-        act between its events, so it ticks every time.
+    def _idle_until(self, after: float) -> float:
+        """Until when scrapes and evaluations can change nothing but sums and samples, as far
+        as the world and the rules say now (worked out only as far as it can pass ``after``).
+
+        Everything that changes a simulated drill is an event in the queue, and a tick runs
+        in the queue's order (``_Ticks``). No event changes the rules, and one that bent the
+        world (a mitigation, a band-aid wearing off, a fault added) shows in its
+        ``steady_until`` at the next tick; otherwise only the world's own motion (a fault's
+        ramp, a blip) and the rules' deadlines (``for``, ``keep_firing_for``) can change
+        anything, so what this says holds across events until a tick looks again. A live
+        drill's people act between its events, so it ticks every time.
         """
-        if not self._skips or scrape_every > LOOKBACK:
+        if not self._skips or self._scrape_every > LOOKBACK:
             return -math.inf
-        until = self.env.peek()
-        if until > due:  # cheapest first: an event due by the next tick, or a moving world, ends it at once
-            until = min(until, self.world.steady_until())
-            if until > due:
-                until = min(until, self.monitoring.rules.idle_until())
+        until = self.world.steady_until()
+        if until > after:  # cheapest first: a moving world ends it at once
+            until = min(until, self.monitoring.rules.idle_until())
         return until
 
     def _scrape(self, now: float, interval: float) -> None:
@@ -319,13 +324,17 @@ class Drill:
         world, impacted = self.world, self._impacted
         world.observe(now)
         self.monitoring.rules.scraped(now)
-        metrics = world.metrics
-        if len(world.changed) > self._seen:
-            changed = set(world.changed[self._seen:])
-            self._seen = len(world.changed)
-            for svc in self._facing:
-                if svc.name not in changed:
-                    continue
+        changed = world.changed
+        if len(changed) > self._seen:
+            facing, at = self._facing, self._facing_at
+            # the facing services the last look changed, in the order of _facing (the first look may
+            # name one twice: looking at it again changes nothing)
+            moved = [at[name] for name in changed[self._seen:] if name in at]
+            moved.sort()
+            self._seen = len(changed)
+            metrics, hurt, hurt_at, regroup = world.metrics, self._hurt, self._hurt_at, False
+            for i in moved:
+                svc = facing[i]
                 now_impacted = world.impacted(svc.name)
                 if now_impacted != impacted[svc.name]:
                     impacted[svc.name] = now_impacted
@@ -340,26 +349,34 @@ class Drill:
                 failed = m["request_rate"] * max(0.0, m["error_rate"] - svc.error_rate) * interval
                 lost = max(0.0, svc.request_rate - m["request_rate"]) * interval
                 revenue = svc.revenue_per_min * (failed + lost) / (svc.request_rate * 60) if svc.request_rate else 0.0
-                self._losses[svc.name] = (revenue, failed, lost)
-            self._hurt = [(svc.name, *self._losses[svc.name]) for svc in self._facing
-                          if svc.name in self._losses and (self._losses[svc.name][1] or self._losses[svc.name][2])]
-        self._account(now, interval)
+                losses = self._losses[svc.name] = (svc.name, revenue, failed, lost)
+                if (failed or lost) and svc.name in hurt_at:
+                    hurt[hurt_at[svc.name]] = losses
+                elif failed or lost or svc.name in hurt_at:  # it starts or stops losing any
+                    regroup = True
+            if regroup:
+                self._hurt = [self._losses[svc.name] for svc in facing
+                              if svc.name in self._losses and (self._losses[svc.name][2] or self._losses[svc.name][3])]
+                self._hurt_at = {losses[0]: i for i, losses in enumerate(self._hurt)}
+        self._account([now])
 
-    def _account(self, now: float, interval: float) -> None:
-        """A scrape's losses, its listeners (a live drill's /metrics) and its sample, the world as last observed."""
-        totals = self.totals
-        for name, revenue, failed, lost in self._hurt:  # in the same order every scrape: the sums are the same floats
-            totals["revenue_lost"] += revenue
-            counted = totals["requests"][name]
-            counted["failed"] += failed
-            counted["lost"] += lost
-        for listen in self.scrape_listeners:
-            listen(now, self.world.metrics)
+    def _account(self, scrapes: list[float]) -> None:
+        """Scrapes' losses, their listeners (a live drill's /metrics) and their samples, the world as last observed."""
+        totals, hurt = self.totals, self._hurt
+        for _ in scrapes if hurt else ():
+            for name, revenue, failed, lost in hurt:  # in the same order every scrape: the sums are the same floats
+                totals["revenue_lost"] += revenue
+                counted = totals["requests"][name]
+                counted["failed"] += failed
+                counted["lost"] += lost
+        metrics = self.world.metrics
+        for now in scrapes if self.scrape_listeners else ():
+            for listen in self.scrape_listeners:
+                listen(now, metrics)
         if self.samples is not None:
-            metrics = self.world.metrics
             if metrics is not self._sampled[0]:
                 self._sampled = (metrics, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()})
-            self.samples.append((now, self._sampled[1]))
+            self.samples.extend((now, self._sampled[1]) for now in scrapes)
 
     def _report(self, report):
         """People notice what the alerts may not: customers through support once customers are
@@ -402,13 +419,18 @@ class Drill:
         env = self.env
         self._facing = [s for s in self.scenario.services.values() if s.customer_facing]
         self._impacted = {s.name: False for s in self._facing}
-        self._losses: dict[str, tuple[float, float, float]] = {}  # revenue, failed and lost requests a scrape loses
-        self._hurt: list[tuple] = []  # (service, losses) of the services losing any, in the order of _facing
+        self._facing_at = {s.name: i for i, s in enumerate(self._facing)}
+        self._losses: dict[str, tuple] = {}  # service, and the revenue, failed and lost requests a scrape loses
+        self._hurt: list[tuple] = []  # the losses of the services losing any, in the order of _facing
+        self._hurt_at: dict[str, int] = {}  # where in _hurt each is
         self._seen = len(self.world.changed)  # where in the world's list of changes the last scrape stopped
         self._sampled: tuple = (None, None)  # the metrics last sampled, and their sample (shared while unchanged)
         self.totals = {"revenue_lost": 0.0, "requests": {s.name: {"failed": 0.0, "lost": 0.0} for s in self._facing}}
         self.began = {"impact": env.event(), "fault": env.event()}  # the first fault-caused of each: (service, cause)
-        env.process(self._monitor())
+        self._scrape_every, self._scrapes = self.scenario.monitoring.scrape_interval, 0  # scrapes so far
+        self._clocks = [[0, every] for every in self.monitoring.rules.intervals]  # evaluations so far, of each interval
+        self._quiet = -math.inf  # until when ticks are idle, as worked out at the last tick that looked
+        _Ticks(env, self._tick)
         for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed
             env.process(self._report(report))
         for state in self.world.faults:
@@ -440,6 +462,21 @@ def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster
     """Simulate one drill and return its event log; ``seats`` (role -> person) are the roles a
     quarter plan gives its people, which the team hands them whoever is paged."""
     return Drill(scenario, process, roster, script, seed, samples, alerting=alerting, seats=seats).run()
+
+
+class _Ticks(simpy.events.Event):
+    """Monitoring's ticks: one event, scheduled again for the next tick as each is processed,
+    first at the drill's start as a process would be (a Timeout and a process resumed for
+    every tick add up over a drill's hundreds)."""
+
+    def __init__(self, env: simpy.Environment, tick):
+        super().__init__(env)
+        self._ok, self._value, self._tick = True, None, tick
+        self.at(0, simpy.events.URGENT)
+
+    def at(self, delay: float, priority=simpy.events.NORMAL) -> None:
+        self.callbacks = [self._tick]
+        self.env.schedule(self, priority, delay)
 
 
 # The events that start a bot's duty, and how (``Drill._wake_bots``).

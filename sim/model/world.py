@@ -13,7 +13,6 @@ the rest).
 import bisect
 import heapq
 import math
-import operator
 
 from ..inputs.actions import MITIGATIONS
 from ..inputs.config import Fault, Scenario, Service
@@ -37,6 +36,12 @@ class FaultState:
         self.wrong_leads: list[str] = []  # mitigations that wrong hypotheses about the culprit suggest, in turn
         self.setbacks: list = []  # what the next mitigations do instead of working: "fails"..., then ("partial", left)
         self._rng, self._recovery_spread = None, 0.0
+        # what it does to its service per unit of strength (error rate, latency and traffic
+        # factors less 1, cpu, memory), and as a cause (speed: read at every look while it moves)
+        m = fault.magnitude
+        self.effects = (m.get("error_rate") or 0.0, m.get("latency", 1.0) - 1.0, m.get("traffic", 1.0) - 1.0,
+                        m.get("cpu") or 0.0, m.get("memory") or 0.0)
+        self.caused = frozenset((fault.id,))
         if fault.duration is not None:
             end = fault.at + fault.duration
             self.bend(end, 0.0, fault.recovery)
@@ -87,7 +92,6 @@ class FaultState:
 
 
 _NONE: frozenset = frozenset()  # no cause
-_SEGMENTS = operator.attrgetter("segments")
 
 MOST_SETBACKS = 5  # wrong hypotheses or failed attempts on one fault: more is not a drill any more
 
@@ -117,6 +121,8 @@ class _Estate:
             for dep in svc.depends_on:
                 self.callers[dep].append(name)
         self.calm: dict | None = None
+        # each service, its usual share of requests that succeed, and its usual cpu and memory
+        self.base = {name: (svc, 1.0 - svc.error_rate, svc.cpu, svc.memory) for name, svc in services.items()}
 
 
 _estate = per_scenario(256)(_Estate)  # the scenario's estate, worked out once (an estate of hundreds of services)
@@ -137,8 +143,11 @@ class World:
         self.services: dict[str, Service] = scenario.services
         self.faults = [FaultState(f) for f in scenario.faults]
         self.noise = scenario.noise
-        # when blips start or end, in time order
+        # when blips start or end, in time order; from each edge (and before the first) to the
+        # next, the blips on, by service, and when that ends
         self._blip_edges = sorted(b for blip in self.noise for b in (blip.at, blip.at + blip.duration))
+        self._blip_spans = [(until, self._blips_at(since)) for since, until in
+                            zip([-math.inf, *self._blip_edges], [*self._blip_edges, math.inf])]
         self._estate = _estate(self.services)
         self.order = self._estate.order
         self.metrics: dict[str, dict] = {}
@@ -157,9 +166,7 @@ class World:
             return  # no fault moves, none was bent or added, no blip starts or ends: nothing to recompute
         if not unbent:
             self._paths = [state.segments for state in self.faults]
-        edges = self._blip_edges
-        at = bisect.bisect_right(edges, t)
-        until = edges[at] if at < len(edges) else math.inf
+        until, blips = self._blip_spans[bisect.bisect_right(self._blip_edges, t)]
         own: dict[str, tuple] = {}
         for i, state in enumerate(self.faults):
             until = min(until, _steady_until(state.segments, t))
@@ -168,10 +175,6 @@ class World:
                 service = state.fault.service
                 own[service] = own[service] + ((i, level),) if service in own else ((i, level),)
         self._steady = (t, until)
-        blips: dict[str, tuple] = {}
-        for blip in self.noise:
-            if blip.at <= t < blip.at + blip.duration:
-                blips[blip.service] = blips.get(blip.service, ()) + (blip,)
         if not self.metrics:
             self._start_calm()
         was = self._own
@@ -219,13 +222,23 @@ class World:
 
     def steady_until(self) -> float:
         """Until when observing gives what the last observation gave (no fault moves, no blip
-        starts or ends); -inf when a fault was bent or added since."""
-        return self._steady[1] if self._unbent() else -math.inf
+        starts or ends): while a fault moves, the last observation's own time, bent since or not
+        (no need to look); otherwise -inf when a fault was bent or added since."""
+        since, until = self._steady
+        return until if until <= since or self._unbent() else -math.inf
 
     def _unbent(self) -> bool:
-        """Whether the faults' paths are those of the last observation (none bent, none added)."""
-        faults = self.faults
-        return len(faults) == len(self._paths) and all(map(operator.is_, map(_SEGMENTS, faults), self._paths))
+        """Whether the faults' paths are those of the last observation (none bent, none added;
+        a path bent into the same segments is the same path)."""
+        return [state.segments for state in self.faults] == self._paths
+
+    def _blips_at(self, t: float) -> dict[str, tuple]:
+        """The blips on at ``t``, by service."""
+        blips: dict[str, tuple] = {}
+        for blip in self.noise:
+            if blip.at <= t < blip.at + blip.duration:
+                blips[blip.service] = blips.get(blip.service, ()) + (blip,)
+        return blips
 
     def _start_calm(self) -> None:
         """The first look starts from the estate without faults or blips, worked out once per
@@ -244,27 +257,29 @@ class World:
         """One service's metrics and their causes from its own acting faults and its dependencies.
 
         Causes are frozen sets, shared with a dependency's where they are the same (speed)."""
-        svc = self.services[name]
-        err_ok, lat_extra, traffic, cpu, mem = 1.0 - svc.error_rate, 0.0, 1.0, svc.cpu, svc.memory
+        svc, err_ok, cpu, mem = self._estate.base[name]
+        lat_extra, traffic = 0.0, 1.0
         err_by = lat_by = cpu_by = mem_by = rps_by = _NONE
+        faults = self.faults
         for i, level in acting:
-            fault = self.faults[i].fault
-            m, caused = fault.magnitude, frozenset((fault.id,))
-            if m.get("error_rate"):
-                err_ok *= 1.0 - level * m["error_rate"]
-                err_by = err_by | caused
-            if m.get("latency", 1.0) != 1.0:
-                lat_extra += svc.latency_p99_ms * (m["latency"] - 1.0) * level
-                lat_by = lat_by | caused
-            if m.get("traffic", 1.0) != 1.0:
-                traffic *= 1.0 + (m["traffic"] - 1.0) * level
-                rps_by = rps_by | caused
-            if m.get("cpu"):
-                cpu += m["cpu"] * level
-                cpu_by = cpu_by | caused
-            if m.get("memory"):
-                mem += m["memory"] * level
-                mem_by = mem_by | caused
+            state = faults[i]
+            err, lat, rps, more_cpu, more_mem = state.effects
+            caused = state.caused
+            if err:
+                err_ok *= 1.0 - level * err
+                err_by = err_by | caused if err_by else caused
+            if lat:
+                lat_extra += svc.latency_p99_ms * lat * level
+                lat_by = lat_by | caused if lat_by else caused
+            if rps:
+                traffic *= 1.0 + rps * level
+                rps_by = rps_by | caused if rps_by else caused
+            if more_cpu:
+                cpu += more_cpu * level
+                cpu_by = cpu_by | caused if cpu_by else caused
+            if more_mem:
+                mem += more_mem * level
+                mem_by = mem_by | caused if mem_by else caused
         passed = self._passed
         for dep, share, dep_errors, dep_latency in self._estate.deps[name]:
             dm, dc = passed[dep]
