@@ -20,7 +20,7 @@ from sim.model.monitoring.paging import Pager
 from sim.model.monitoring.routing import Router
 from sim.validate import validate
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, needs_fixtures
 
 START = dt.datetime(2026, 4, 20, 14, 0, tzinfo=dt.timezone.utc)  # a Monday
 
@@ -81,6 +81,7 @@ receivers:
 """
 
 
+@needs_fixtures
 def test_the_fixtures_route_tree_sends_each_alert_where_alertmanager_would():
     config = load_alertmanager(FIXTURES / "alertmanager" / "alertmanager_config_simple.yml")
 
@@ -415,6 +416,7 @@ def test_an_escalation_policy_names_people_of_the_roster(write):
         load_roster(path)
 
 
+@needs_fixtures
 def test_the_fixture_imports_without_credentials_merges_and_runs(tmp_path, write):
     from click.testing import CliRunner
 

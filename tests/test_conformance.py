@@ -5,9 +5,9 @@ import yaml
 
 from sim import load_scenario, load_script, run_drill
 
-from .conftest import DATA, FIXTURES
+from .conftest import DATA, FIXTURES, needs_fixtures
 
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is not here")
+pytestmark = needs_fixtures
 
 
 def test_an_alertmanager_route_can_be_pasted_into_a_scenario(write):

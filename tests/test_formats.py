@@ -11,9 +11,8 @@ from sim.cli import main
 from sim.outputs.formats import pagerduty_events, statuspage_incident
 from sim.records import store
 
-from .conftest import FIXTURES, SCENARIOS
+from .conftest import FIXTURES, SCENARIOS, needs_fixtures
 
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is absent")
 
 
 @pytest.fixture(scope="module")

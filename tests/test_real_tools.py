@@ -16,10 +16,9 @@ from sim.live.metrics import Exporter
 from sim.live.tools import Tools
 from sim.model.world import World
 
-from .conftest import FIXTURES, paused_drill
+from .conftest import FIXTURES, needs_fixtures, paused_drill
 from .serving import Server, free_port
 
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is absent")
 
 
 def fixture(name: str) -> dict:
