@@ -118,13 +118,23 @@ def at(start: dt.datetime, t: float) -> dt.datetime:
 
 def iso(start: dt.datetime, t: float) -> str:
     """ISO 8601 UTC text for simulated second ``t``."""
-    return _iso_second(start, round(t))
+    return stamper(start)(t)
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _iso_second(start: dt.datetime, second: int) -> str:
-    # Speed: every event is stamped, and drills of one scenario meet the same seconds again.
-    return at(start, second).strftime("%Y-%m-%dT%H:%M:%SZ")
+@functools.lru_cache(maxsize=64)
+def stamper(start: dt.datetime):
+    """``iso`` of one start, as a function of ``t`` alone, that remembers its texts (speed: every
+    event is stamped, and the drills of one scenario meet the same moments again)."""
+    texts: dict[float, str] = {}
+
+    def stamp(t: float) -> str:
+        text = texts.get(t)
+        if text is None:
+            if len(texts) >= 1 << 16:
+                texts.clear()
+            text = texts[t] = at(start, round(t)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return text
+    return stamp
 
 
 def clock(moment_: dt.datetime) -> str:

@@ -14,6 +14,7 @@ class EventLog:
 
     def __init__(self, start: dt.datetime, clock):
         self.start = start
+        self.stamp = units.stamper(start)
         self.clock = clock  # a callable giving the simulated time now
         self.events: list[dict] = []
         self.listeners: list = []
@@ -25,7 +26,7 @@ class EventLog:
             raise ValueError(f"{kind}: an event's fields cannot be named t, at or kind")
         t = self.clock()
         t = int(t) if t == int(t) else round(t, 3)
-        event = {"t": t, "at": units.iso(self.start, t), "kind": kind, **fields}
+        event = {"t": t, "at": self.stamp(t), "kind": kind, **fields}
         self.events.append(event)
         for listener in self.listeners:
             listener(event)

@@ -35,7 +35,7 @@ class Confirm(str):
     """A check's reason that the person may override by confirming (``confirm: true``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: quicker to make, and one is made per action
 class Result:
     ok: bool
     reason: str = ""
