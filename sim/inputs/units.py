@@ -124,15 +124,16 @@ def iso(start: dt.datetime, t: float) -> str:
 @functools.lru_cache(maxsize=64)
 def stamper(start: dt.datetime):
     """``iso`` of one start, as a function of ``t`` alone, that remembers its texts (speed: every
-    event is stamped, and the drills of one scenario meet the same moments again)."""
-    texts: dict[float, str] = {}
+    event is stamped, and the drills of one scenario meet the same seconds again)."""
+    texts: dict[int, str] = {}
 
     def stamp(t: float) -> str:
-        text = texts.get(t)
+        second = round(t)
+        text = texts.get(second)
         if text is None:
             if len(texts) >= 1 << 16:
                 texts.clear()
-            text = texts[t] = at(start, round(t)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            text = texts[second] = at(start, second).strftime("%Y-%m-%dT%H:%M:%SZ")
         return text
     return stamp
 

@@ -449,18 +449,19 @@ class _First(simpy.Event):
     def __init__(self, env, events):
         super().__init__(env)
         self._events = events
+        self._check = self._fire  # one bound method, found in the callbacks by identity
         for event in events:
             if event.callbacks is None:  # processed already
                 self._fire(event)
                 break
-            event.callbacks.append(self._fire)
+            event.callbacks.append(self._check)
 
     def _fire(self, event) -> None:
         if self._value is not PENDING:
             return
         for other in self._events:
-            if other.callbacks and self._fire in other.callbacks:
-                other.callbacks.remove(self._fire)
+            if other.callbacks and self._check in other.callbacks:
+                other.callbacks.remove(self._check)
         if event._ok:
             self.succeed()
         else:

@@ -136,9 +136,12 @@ def communications(drill, me):
     profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
     targets = {"internal": env.now, "public": env.now}  # when each audience's next update should be posted
     posted = set()
+    counted, audiences = None, ()  # the level whose audiences these are (worked out again when it changes: speed)
     while incident.state == "open" and _writes_updates(drill, me):
         level = process.level(incident.severity)
-        audience = min((a for a in targets if level.cadence(a)), key=lambda a: targets[a])
+        if level is not counted:
+            counted, audiences = level, [a for a in targets if level.cadence(a)]
+        audience = min(audiences, key=targets.__getitem__)
         wait = max(0.0, targets[audience] - profile.write_update.median - env.now)
         if wait:
             # Checking back now and then: a raised severity may bring the status page due sooner.
