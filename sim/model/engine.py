@@ -449,19 +449,19 @@ class _First(simpy.Event):
     def __init__(self, env, events):
         super().__init__(env)
         self._events = events
-        self._check = self._fire  # one bound method, found in the callbacks by identity
+        self._callback = self._fire  # one bound method, found again in the callbacks by identity
         for event in events:
             if event.callbacks is None:  # processed already
                 self._fire(event)
                 break
-            event.callbacks.append(self._check)
+            event.callbacks.append(self._callback)
 
     def _fire(self, event) -> None:
         if self._value is not PENDING:
             return
         for other in self._events:
-            if other.callbacks and self._check in other.callbacks:
-                other.callbacks.remove(self._check)
+            if other.callbacks and self._callback in other.callbacks:
+                other.callbacks.remove(self._callback)
         if event._ok:
             self.succeed()
         else:
