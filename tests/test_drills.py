@@ -75,3 +75,36 @@ def test_skipping_idle_monitoring_ticks_changes_no_byte(path):
         ticking = Drill(scenario, seed=seed, env=simpy.Environment()).run()
         assert skipping.jsonl() == ticking.jsonl()
         assert skipping.samples == ticking.samples
+
+
+def test_a_wait_the_incident_closing_cuts_short_wakes_where_any_of_would():
+    # Drill.unless_closed stands in for env.any_of([timeout, closed]): each waiter must wake at
+    # the same place among the events of its moment, whether its time ran out or the incident closed.
+    def order(wait):
+        drill = Drill(load_scenario(SCENARIOS / "checkout-config-push.yaml"))
+        env, woke = drill.env, []
+
+        def waiter(name, seconds):
+            yield wait(drill, seconds)
+            woke.append((name, env.now))
+
+        def other(name, seconds):
+            yield env.timeout(seconds)
+            woke.append((name, env.now))
+
+        def close():
+            yield env.timeout(7)
+            drill.closed.succeed()
+
+        for name, seconds in (("a", 5), ("b", 5), ("c", 7), ("d", 9), ("e", 0)):
+            env.process(other(name.upper(), seconds))
+            env.process(waiter(name, seconds))
+            env.process(other(name.upper() + "'", seconds))
+        env.process(close())
+        env.run()
+        woke.append(("late", env.now))
+        env.process(waiter("after", 3))  # the incident closed already: no wait at all
+        env.run()
+        return woke
+
+    assert order(Drill.unless_closed) == order(lambda drill, s: drill.env.any_of([drill.env.timeout(s), drill.closed]))

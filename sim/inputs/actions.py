@@ -46,7 +46,7 @@ NEXT_UPDATE_AFTER_HORIZON = 86400.0
 POSTMORTEM_WITHIN = dt.timedelta(days=366)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: quicker to make, and one is made per action
 class Action:
     """One thing a participant does: ``do`` by ``by`` with its fields."""
 

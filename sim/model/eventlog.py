@@ -14,7 +14,9 @@ class EventLog:
 
     def __init__(self, start: dt.datetime, clock):
         self.start = start
+        self.stamp = units.stamper(start)
         self.clock = clock  # a callable giving the simulated time now
+        self._now, self._stamped = None, None  # the time of the last event, and its t and at
         self.events: list[dict] = []
         self.listeners: list = []
 
@@ -23,9 +25,12 @@ class EventLog:
         # what it says it is (a caller passing them is a bug, caught here rather than logged).
         if "t" in fields or "at" in fields or "kind" in fields:
             raise ValueError(f"{kind}: an event's fields cannot be named t, at or kind")
-        t = self.clock()
-        t = int(t) if t == int(t) else round(t, 3)
-        event = {"t": t, "at": units.iso(self.start, t), "kind": kind, **fields}
+        now = self.clock()
+        if now != self._now:  # else stamped as the event before (speed: events come in bursts)
+            t = int(now) if now == int(now) else round(now, 3)
+            self._now, self._stamped = now, (t, self.stamp(t))
+        t, at = self._stamped
+        event = {"t": t, "at": at, "kind": kind, **fields}
         self.events.append(event)
         for listener in self.listeners:
             listener(event)

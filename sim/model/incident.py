@@ -35,7 +35,7 @@ class Confirm(str):
     """A check's reason that the person may override by confirming (``confirm: true``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: quicker to make, and one is made per action
 class Result:
     ok: bool
     reason: str = ""
@@ -83,7 +83,8 @@ class Incident:
             rejected = self._reject(action, reason)
             return Result(False, rejected.reason, {"confirm": True}) if isinstance(reason, Confirm) else rejected
         result = apply(action) or Result(True)
-        self._tasks_done(action)
+        if self.tasks:  # else nobody was asked anything (as in every drill without a person as IC)
+            self._tasks_done(action)
         return result
 
     def _reject(self, action: Action, reason: str) -> Result:
@@ -413,8 +414,6 @@ class Incident:
 
     def _tasks_done(self, action) -> None:
         """An action that carries out what the IC asked of its author closes that task."""
-        if not self.tasks:
-            return  # nobody was asked anything (as in every drill without a person as IC)
         for task in self.open_tasks(action.by):
             if action.do == task["task"] and all(action.get(k) == task[k] for k in ("action", "service") if k in task):
                 task["done"] = self.env.now

@@ -370,22 +370,29 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     """The scorecard: ``{"metrics", "checklist", "components", "score"}``, and ``"people"``
     (each person's ``duties``) when people took part in a live drill."""
     truth = scenario.truth
-    fault_start = _first(events, "fault.started")
-    firing = _first(events, "alert.firing", _caused_by_fault)
+    of: dict[str, list[dict]] = {}  # the events of each kind, in order (speed: most of what follows wants one kind)
+    for e in events:
+        of.setdefault(e["kind"], []).append(e)
+
+    def first(kind, where=None):
+        return _first(of.get(kind, ()), kind, where)
+
+    fault_start = first("fault.started")
+    firing = first("alert.firing", _caused_by_fault)
     detected = _detected(events)
-    page = _first(events, "page.sent", _caused_by_fault)
-    fault_pages = {e["page"] for e in events if e["kind"] == "page.sent" and _caused_by_fault(e)}
-    ack = _first(events, "page.acked", lambda e: e["page"] in fault_pages)
-    declared = _first(events, "incident.declared")
-    mitigated = _first(events, "mitigation.applied", lambda e: e["effective"])
+    page = first("page.sent", _caused_by_fault)
+    fault_pages = {e["page"] for e in of.get("page.sent", ()) if _caused_by_fault(e)}
+    ack = first("page.acked", lambda e: e["page"] in fault_pages)
+    declared = first("incident.declared")
+    mitigated = first("mitigation.applied", lambda e: e["effective"])
     resolved = final_close(events, ("incident.resolved",))
-    first_resolved = _first(events, "incident.resolved")  # a premature call, reopened later, is still judged
-    stood_down = _first(events, "incident.stood_down")
-    postmortem = _first(events, "postmortem.scheduled")
-    ended = _first(events, "drill.ended") or {}
+    first_resolved = first("incident.resolved")  # a premature call, reopened later, is still judged
+    stood_down = first("incident.stood_down")
+    postmortem = first("postmortem.scheduled")
+    ended = first("drill.ended") or {}
     highest = _highest(events, process)
     held = _roles_held(events)
-    paged = sorted({t for e in events if e["kind"] == "teams.paged" for t in e["teams"]})
+    paged = sorted({t for e in of.get("teams.paged", ()) for t in e["teams"]})
     needed = sorted(truth.teams_needed)
     adherence = cadence_adherence(events, process)
     coverage = role_coverage(events, process)
@@ -404,7 +411,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "declared_severity": declared["severity"] if declared else None,
         "highest_severity": highest,
         "expected_severity": truth.severity,
-        "severity_changes": sum(e["kind"] == "severity.changed" for e in events),
+        "severity_changes": len(of.get("severity.changed", ())),
         "ic_hands_on_actions": _ic_hands_on(events),
         "max_roles_per_person": held["max_roles_per_person"],
         "teams_paged": paged,
@@ -413,8 +420,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "false_alarm": truth.false_alarm,
         "false_alarm_handled": (stood_down is not None and highest not in full_process) if truth.false_alarm else None,
         "postmortem_date": postmortem["date"] if postmortem else None,
-        "updates_posted": sum(e["kind"] == "update.posted" for e in events),
-        "actions_rejected": sum(e["kind"] == "action.rejected" for e in events),
+        "updates_posted": len(of.get("update.posted", ())),
+        "actions_rejected": len(of.get("action.rejected", ())),
         "revenue_lost": ended.get("revenue_lost"),
         "failed_requests": ended.get("failed_requests"),
         "lost_requests": ended.get("lost_requests"),
@@ -424,11 +431,11 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
 
     decision = declared or stood_down
     looked_first = decision is not None and any(
-        e["kind"] == "dashboard.viewed" and e["by"] == decision["by"] and e["t"] <= decision["t"] for e in events)
-    first_look = _first(events, "investigation.started", lambda e: detected is not None and e["t"] >= detected["t"])
-    symptoms = {e["service"] for e in events if e["kind"] in ("alert.firing", "report.received")
-                and first_look and e["t"] <= first_look["t"]}
-    first_update = _first(events, "update.posted")
+        e["by"] == decision["by"] and e["t"] <= decision["t"] for e in of.get("dashboard.viewed", ()))
+    first_look = first("investigation.started", lambda e: detected is not None and e["t"] >= detected["t"])
+    symptoms = {e["service"] for kind in ("alert.firing", "report.received") for e in of.get(kind, ())
+                if first_look and e["t"] <= first_look["t"]}
+    first_update = first("update.posted")
     required = process.level(highest).roles if highest else ()
     needs_postmortem = bool(highest and process.level(highest).postmortem)
     real = not truth.false_alarm
@@ -477,7 +484,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "roles": coverage,
         "mitigate": timeliness(metrics["time_to_mitigate_s"], process.mitigate_target, 3 * process.mitigate_target) if real else None,
         "impact": timeliness(60 * metrics["customer_impact_min"], process.impact_target, 3 * process.impact_target)
-        if real and any(e["kind"] == "impact.started" for e in events) else None,
+        if real and "impact.started" in of else None,
         "checklist": sum(applicable) / len(applicable) if applicable else None,
         "teams": teams_score,
         "false_alarm": float(metrics["false_alarm_handled"]) if truth.false_alarm else None,

@@ -136,13 +136,16 @@ def communications(drill, me):
     profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
     targets = {"internal": env.now, "public": env.now}  # when each audience's next update should be posted
     posted = set()
+    counted, audiences = None, ()  # the level whose audiences these are (worked out again when it changes: speed)
     while incident.state == "open" and _writes_updates(drill, me):
         level = process.level(incident.severity)
-        audience = min((a for a in targets if level.cadence(a)), key=lambda a: targets[a])
+        if level is not counted:
+            counted, audiences = level, [a for a in targets if level.cadence(a)]
+        audience = min(audiences, key=targets.__getitem__)
         wait = max(0.0, targets[audience] - profile.write_update.median - env.now)
         if wait:
             # Checking back now and then: a raised severity may bring the status page due sooner.
-            yield env.any_of([env.timeout(min(wait, profile.check_interval)), drill.closed])
+            yield drill.unless_closed(min(wait, profile.check_interval))
             continue
         # The initial summary (what is broken, who is affected, severity) is quicker to write.
         effort = profile.write_update.sample(me.rng) * (0.5 if audience not in posted else 1.0)
@@ -197,8 +200,8 @@ def responder(drill, me, team):
     Paging more teams brings more people: each costs the IC a briefing, and each can
     investigate (and fix) their own services in parallel with the Operations Lead.
     """
-    profile, incident, env = me.profile, drill.incident, drill.env
-    yield env.any_of([env.timeout(profile.join.sample(me.rng)), drill.closed])
+    profile, incident = me.profile, drill.incident
+    yield drill.unless_closed(profile.join.sample(me.rng))
     if incident.closed:
         return
     drill.log.emit("responder.joined", who=me.name, team=team)
@@ -218,7 +221,7 @@ def responder(drill, me, team):
         others = {service for who, service in incident.investigating if who != me.name}
         leads = [n for n in own if n in (suspects | pointed) and n not in exhausted and n not in others]
         if not leads:
-            yield env.any_of([env.timeout(profile.check_interval), drill.closed])
+            yield drill.unless_closed(profile.check_interval)
             continue
         firing = [a.rule.service for a in drill.monitoring.firing()]
         if not (yield from _dig(drill, me, leads[0], firing[0] if firing else leads[0], tried, exhausted)):
@@ -266,7 +269,7 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
             if not _normal(drill, symptom, seen):
                 # Better, not well (an easing, the first stage of a staged recovery): dig on.
                 return (yield from _dig(drill, me, lead, symptom, tried, exhausted))
-            yield env.any_of([env.timeout(CALM_WAIT), drill.closed])
+            yield drill.unless_closed(CALM_WAIT)
     return True
 
 
@@ -339,7 +342,7 @@ def _propose(drill, me, fix):
         f"ask {me.name} mitigate {action} {service}, or ask me something else. "
         f"Without a call I apply it in {DECISION_WAIT / 60:g} min.")}))
     proposed = env.now
-    yield env.any_of([env.timeout(DECISION_WAIT), drill.closed])
+    yield drill.unless_closed(DECISION_WAIT)
     taken = any(t["task"] == "mitigate" and (t["action"], t["service"]) == fix and t["t"] >= proposed
                 for t in incident.tasks) or any((m["action"], m["service"]) == fix and m["t"] >= proposed
                                                 for m in incident.mitigations)
@@ -386,7 +389,7 @@ def follow(drill, me, task_id):
         if not result.ok:
             drill.act(Action("say", me.name, {"text": f"Cannot {task_words(task)}: {result.reason}."}))
             return
-        yield env.any_of([env.timeout(WATCH_AFTER_MITIGATION), drill.closed])
+        yield drill.unless_closed(WATCH_AFTER_MITIGATION)
         if incident.state == "open":
             after = look_around(drill, me, [symptom])[symptom]["error_rate"]
             drill.act(Action("say", me.name, {"text": (
