@@ -11,6 +11,7 @@ router (``notify``).
 
 import functools
 import hashlib
+import itertools
 import math
 import operator
 import re
@@ -183,8 +184,9 @@ def _deadline(alerts) -> float:
     return until
 
 
-def _shows_value(templates) -> bool:
-    """Whether a template among these renders the value."""
+@functools.lru_cache(maxsize=4096)
+def _shows_value(templates: tuple) -> bool:
+    """Whether a template among these renders the value (once per rule's templates: speed)."""
     return any(ACTION.fullmatch(m[1])[2] in ("$value", ".Value") for text in templates for m in TEMPLATE.finditer(text))
 
 
@@ -219,7 +221,7 @@ class _PromRule:
         self.was_calm = False  # whether every series it read at its last evaluation was calm
         self.shows_value = _shows_value((*rule.labels.values(), *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
-        self.named: dict | None = None if _shows_value(rule.labels.values()) else {}
+        self.named: dict | None = None if _shows_value(tuple(rule.labels.values())) else {}
 
     def output(self, now: float) -> dict:
         """The rule's result at ``now``: labels key (name dropped) -> value."""
@@ -318,10 +320,13 @@ class _PromRule:
     def _alike(self) -> bool:
         """Whether every phase's result holds the same alerts, or applying the next one changes
         them (and the same values where they are shown, or the next one shows another)."""
-        results = list(self.results.values())
+        results = iter(self.results.values())
+        first = next(results)
         if self.shows_value:
-            return all(r == results[0] for r in results)
-        return len({None if r is _FAILED else frozenset(r) for r in results}) == 1
+            return all(r == first for r in results)
+        if first is _FAILED:
+            return all(r is _FAILED for r in results)
+        return all(r is not _FAILED and r.keys() == first.keys() for r in results)
 
     def touched(self) -> None:
         """A series it reads was marked, or stopped being calm."""
@@ -463,8 +468,10 @@ class Rules:
                 for matches, name in zip(c.selectors, c.names):
                     self.store.want(matches, name)
         self._groups = groups
-        self._recording = [(every, rule) for every, compiled in self.groups for rule in compiled
-                           if rule.rule.kind == "record"]
+        self._records = [[i for i, rule in enumerate(compiled) if rule.rule.kind == "record"]  # per group, indexes
+                         for _, compiled in self.groups]
+        self._recording = [(every, compiled[i]) for (every, compiled), records in zip(self.groups, self._records)
+                           for i in records]
         self._prometheus = any(compiled for _, compiled in self.groups)  # Prometheus rules to evaluate
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
@@ -496,19 +503,24 @@ class Rules:
                 for tick in range(round(rule.checked / every) + 1, math.ceil(now / every - 1e-9)):
                     self._evaluate(rule, tick * every)
         version = self.store.version
-        for every, compiled in self.groups:
+        for (every, compiled), records in zip(self.groups, self._records):
             if every != interval or not compiled:
                 continue
-            asleep = compiled[0].asleep  # speed: when every alerting rule is quiet, none is looked at
+            # speed: when every alerting rule is quiet, none is looked at, until a recording rule
+            # wakes the group (adds a series, or marks one an alerting rule reads: ``touched``)
+            asleep = compiled[0].asleep
+            state, start = asleep[0], 0
+            if state is not None and state[0] == version and state[1] > now + _EPS:
+                for start in records:
+                    self._evaluate(compiled[start], now)
+                    if asleep[0] is not state or self.store.version != version:
+                        break  # awake from the next rule on, till the loop's end (only that puts it to sleep)
+                else:
+                    continue
+                start += 1
             looked, wakes = False, math.inf
-            sleeping = asleep[0] is not None  # once awake, awake till the loop's end (only that puts it to sleep)
-            for rule in compiled:
+            for rule in itertools.islice(compiled, start, None):
                 if rule.rule.kind != "record":
-                    # asked again at each rule: a recording rule before it may have added a series
-                    sleeping = (sleeping and asleep[0] is not None and asleep[0][0] == self.store.version
-                                and asleep[0][1] > now + _EPS)
-                    if sleeping:
-                        continue
                     looked = True
                     quiet = rule.quiet_until(now)
                     if quiet > now + _EPS:
