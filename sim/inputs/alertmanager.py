@@ -11,7 +11,6 @@ listed by ``ignored`` so an import can say so. Every problem is ``file:line: mes
 
 import calendar
 import datetime as dt
-import errno
 import functools
 import re
 import zoneinfo
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import yamlfile
-from .config import Monitoring
+from .config import Monitoring, default_file
 from .yamlfile import Checker, Fields, flag, text, text_list
 
 # Alertmanager's defaults for the root route (config.DefaultRouteOpts).
@@ -249,24 +248,13 @@ def for_drill(monitoring: Monitoring, team: Alertmanager | None = None) -> Alert
     and the file is there) with the grouping a scenario sets itself in its ``monitoring:`` on the
     root route, or else the built-in route grouping by the scenario's ``group_by``."""
     if team is None:
-        team = _team_file(Path.cwd() / TEAM_FILE)
+        path = default_file(TEAM_FILE)
+        team = _load_cached(path, path.stat().st_mtime_ns) if path else None
     options = {key: getattr(monitoring, key) for key in _INHERITED}
     if team is None:
         return default(**options)
     given = {key: value for key, value in options.items() if key in monitoring.given}
     return replace(team, route=team.route.with_root(**given)) if given else team
-
-
-def _team_file(path: Path) -> Alertmanager | None:
-    """The team's file, loaded again only once it changed; None where there is none (as
-    ``config.default_file`` has it). One look at the file system a drill: every drill asks."""
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError as exc:
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):  # what Path.exists takes for absent
-            return None
-        raise
-    return _load_cached(path, mtime)
 
 
 @functools.lru_cache(maxsize=8)

@@ -444,9 +444,6 @@ class Rules:
         # and service -> its shorthand alerts (indexes); a scenario's tuple once, a list (which may change) each time
         labelled, self._watching = (_labelled_rules if isinstance(rules, tuple) else _label)(rules)
         self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, labelled)]
-        # each one with its rule's service, metric, comparison and threshold (speed: looked at as the world moves)
-        self._checks = [(alert, rule.service, rule.metric, _OPS[rule.op], rule.threshold)
-                        for alert, rule in zip(self.shorthand, rules)]
         self._unsettled: set[int] = set()  # shorthand alerts pending or held by keep_firing_for
         self._fresh: bool | None = None  # whether the last evaluation had a fresh scrape
         self._seen = len(world.changed)  # where in the world's list of changes the last evaluation stopped
@@ -548,20 +545,19 @@ class Rules:
                 due.update(self._watching.get(name, ()))
             due = sorted(due)
         self._fresh, self._seen = fresh, len(world.changed)
-        checks, unsettled = self._checks, self._unsettled
+        unsettled = self._unsettled
         for i in due:
-            alert, service, metric, compare, threshold = checks[i]
-            value = metrics[service][metric]
-            holds = fresh and compare(value, threshold)
+            alert = self.shorthand[i]
+            rule = alert.rule
+            value = metrics[rule.service][rule.metric]
+            holds = fresh and _OPS[rule.op](value, rule.threshold)
             alert.value = value
             state = alert.state
             if (state == "inactive" and not holds) or (state == "firing" and holds and alert.keep_since is None):
-                if unsettled:
-                    unsettled.discard(i)
+                unsettled.discard(i)
                 continue  # nothing changes, as for nearly every alert at nearly every evaluation
-            rule = alert.rule
             self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
-                             lambda s=service, m=metric: self.world.cause_of(s, m))
+                             lambda r=rule: self.world.cause_of(r.service, r.metric))
             if alert.state == "pending" or alert.keep_since is not None:
                 unsettled.add(i)
             else:
