@@ -47,14 +47,18 @@ class Alert:
     since: float = 0.0  # when it went pending, then when it fired (Alertmanager's startsAt)
     cause: list = field(default_factory=list)
     value: float = 0.0
-    rendered: dict | None = None  # a Prometheus rule's annotations, rendered at the last evaluation
+    series: tuple | None = None  # a Prometheus rule's output series (labels key) at the last evaluation
+    rendered: dict | None = None  # its annotations rendered from that series and value, once read (speed)
     keep_since: float | None = None  # when its condition stopped holding while keep_firing_for holds it
 
     @property
     def annotations(self) -> dict:
-        if self.rendered is not None:
-            return self.rendered
-        return {k: _render_shorthand(v, self.labels, self.value) for k, v in self.rule.annotations.items()}
+        if self.series is None:
+            return {k: _render_shorthand(v, self.labels, self.value) for k, v in self.rule.annotations.items()}
+        if self.rendered is None:
+            series = dict(self.series)
+            self.rendered = {k: render(v, series, self.value) for k, v in self.rule.annotations.items()}
+        return self.rendered
 
     def summary(self) -> str:
         return self.annotations.get("summary", self.rule.name)
@@ -238,7 +242,7 @@ class _PromRule:
 
     def result(self, now: float) -> tuple[object, int | None]:
         """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
-        an alerting rule's alerts (fingerprint -> labels, value, annotations), or ``_FAILED``."""
+        an alerting rule's alerts (fingerprint -> labels, value, output series), or ``_FAILED``."""
         if not self.phases:
             self.was_calm = False
             return self._evaluate(now), None
@@ -346,8 +350,7 @@ class _PromRule:
             labels, fp = self._name(key, value)
             if fp in seen:
                 return _FAILED  # duplicate labelsets: the evaluation fails in Prometheus too
-            series = dict(key)
-            seen[fp] = (labels, value, {k: render(v, series, value) for k, v in rule.annotations.items()})
+            seen[fp] = (labels, value, key)
         return seen
 
     def _name(self, key: tuple, value: float):
@@ -608,7 +611,7 @@ class Rules:
             due = [(fp, a) for fp, a in compiled.alerts.items() if a.state == "pending" or a.keep_since is not None]
         else:
             compiled.applied = result
-            for fp, (labels, value, rendered) in result.items():
+            for fp, (labels, value, series) in result.items():
                 alert = compiled.alerts.get(fp)
                 if alert is None:
                     instance = AlertRule(rule.name, labels.get("service", ""), rule.expr, "", math.nan, rule.for_s,
@@ -617,7 +620,7 @@ class Rules:
                     alert = compiled.alerts[fp] = Alert(instance, labels, fp)
                     self._place[id(alert)] = len(self.alerts)
                     self.alerts.append(alert)
-                alert.value, alert.rendered = value, rendered
+                alert.value, alert.series, alert.rendered = value, series, None
             due = compiled.alerts.items()
         for fp, alert in due:
             self._transition(alert, step(alert, fp in result, now, rule.for_s, rule.keep_firing_for_s),
