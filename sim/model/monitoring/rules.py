@@ -217,7 +217,8 @@ class _PromRule:
         self.applied = _MISSING  # the result its alerts last took
         self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
         self._quiet: tuple | None = None  # (the store's version then, quiet_until)
-        # speed: (the store's version, the last look) then, _clear_until; and the version then, was_calm
+        # speed: the store's version and the last look then, _clear_until and the read that gave it;
+        # and the version then, was_calm
         self._clear: tuple | None = None
         self._calm_at: tuple | None = None
         self.asleep: list = [None]  # its group's (store version, when its first alerting rule wakes), shared
@@ -254,8 +255,8 @@ class _PromRule:
             self.results.clear()
         self.checked, self._quiet = now, None
         self.was_calm = self._reads_calm()
-        result = self.results.get(phase, _MISSING) if self._repeats() else _MISSING
-        if result is _MISSING:
+        result = self.results.get(phase, _MISSING)
+        if result is _MISSING or not self._repeats():
             calm = self.calm if self.was_calm else None
             tick = round(now / self.every)
             result = _MISSING if calm is None else calm.get(tick, _MISSING)
@@ -272,9 +273,10 @@ class _PromRule:
 
     def _reads_calm(self) -> bool:
         """Whether every series it reads is calm (worked out again only when the store gained
-        series or a series it reads stopped being calm: ``touched``)."""
-        version = self.store.version
-        if self._calm_at is None or self._calm_at[0] != version:
+        series or a series it reads stopped being calm: ``touched``; never again once one is not,
+        as no series becomes calm again)."""
+        calm_at, version = self._calm_at, self.store.version
+        if calm_at is None or (calm_at[1] and calm_at[0] != version):
             calm = all(read.selected.current() is not None and read.selected.calm for read in self.reads)
             self._calm_at = (version, calm)
         return self._calm_at[1]
@@ -282,22 +284,37 @@ class _PromRule:
     def _clear_until(self) -> float:
         """The first evaluation time at which a window after the last look meets a mark it has not
         left behind (-inf: it sees a counter's values, which never repeat). Worked out again only
-        after another look, when the store gained series or a series it reads was marked."""
-        at = (self.store.version, self.checked)
-        if self._clear is None or self._clear[0] != at:
-            self._clear = (at, self._windows_clear_until())
-        return self._clear[1]
+        when the store gained series, a series it reads was marked, or a later look left behind
+        the mark that gave it (the other windows start later too: their next marks are no nearer)."""
+        clear, version, checked = self._clear, self.store.version, self.checked
+        if clear is None or clear[0] != version or checked < clear[1]:
+            self._clear = (version, checked, *self._windows_clear_until())
+        elif checked > clear[1]:
+            nearest = clear[3]
+            if nearest is None or self._next_mark(nearest) == clear[2]:
+                self._clear = (version, checked, clear[2], nearest)
+            else:
+                self._clear = (version, checked, *self._windows_clear_until())
+        return self._clear[2]
 
-    def _windows_clear_until(self) -> float:
-        until, gap = math.inf, self.store.gap
+    def _windows_clear_until(self) -> tuple[float, object]:
+        """``_clear_until``, and the read whose window meets that mark (None: -inf or no mark)."""
+        until, nearest = math.inf, None
         for read in self.reads:
             sel = read.selected
             sel.current()
             if sel.rising and not read.differences:
-                return -math.inf
-            start = self.checked + self.every - sel.offset - (gap if read.range is None else read.range) - _EPS
-            until = min(until, sel.marks.next_from(start) + sel.offset)
-        return until
+                return -math.inf, None
+            at = self._next_mark(read)
+            if at < until:
+                until, nearest = at, read
+        return until, nearest
+
+    def _next_mark(self, read) -> float:
+        """Where the first mark a window of ``read`` after the last look meets begins (inf: none)."""
+        sel = read.selected
+        start = self.checked + self.every - sel.offset - (self.store.gap if read.range is None else read.range) - _EPS
+        return sel.marks.next_from(start) + sel.offset
 
     def _repeats(self) -> bool:
         """Whether a repeated result shows what a fresh one would. A counter's rate from a repeat
@@ -334,7 +351,9 @@ class _PromRule:
 
     def touched(self) -> None:
         """A series it reads was marked, or stopped being calm."""
-        self._quiet = self._clear = self._calm_at = None
+        self._quiet = self._clear = None
+        if self._calm_at is not None and self._calm_at[1]:
+            self._calm_at = None
         self.asleep[0] = None
 
     def _evaluate(self, now: float):
@@ -623,8 +642,8 @@ class Rules:
                 alert.value, alert.series, alert.rendered = value, series, None
             due = compiled.alerts.items()
         for fp, alert in due:
-            self._transition(alert, step(alert, fp in result, now, rule.for_s, rule.keep_firing_for_s),
-                             lambda a=alert: self._cause(compiled, a))
+            if taken := step(alert, fp in result, now, rule.for_s, rule.keep_firing_for_s):
+                self._transition(alert, taken, lambda a=alert: self._cause(compiled, a))
 
     def _cause(self, compiled: _PromRule, alert: Alert) -> list[str]:
         service = alert.labels.get("service")
