@@ -333,7 +333,7 @@ class _PromRule:
         (``touched``) or the store gained series."""
         if self._quiet is None or self._quiet[0] != self.store.version:
             until = -math.inf
-            if self.phases and len(self.results) == self.phases and self._alike() and self._repeats():
+            if self.phases and len(self.results) == self.phases and (self.phases == 1 or self._alike()) and self._repeats():
                 until = min(self._clear_until(), _deadline(self.alerts.values()))
             self._quiet = (self.store.version, until)
         return self._quiet[1]
