@@ -194,3 +194,26 @@ def test_drill_show_re_renders_every_output_byte_for_byte(drill_store, tmp_path)
     for written in first:
         assert (tmp_path / "shown" / written.name).read_bytes() == written.read_bytes(), written.name
     assert oct(first[0].stat().st_mode & 0o777) == "0o644"
+
+
+def test_a_drill_with_no_customer_facing_service_keeps_every_service_for_its_picture(drill_store, tmp_path):
+    from dataclasses import replace
+
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    from sim.outputs import report
+
+    shipped = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    scenario = replace(shipped, services={n: replace(s, customer_facing=False) for n, s in shipped.services.items()})
+    result = run_drill(scenario, Process(), seed=2)
+    card = score(result.events, scenario, Process())
+    report.write_outputs(result, card, tmp_path / "run")
+    drill_id = store.record(result, card)
+    facing, samples, _ = store.samples(drill_id)
+    # the picture then shows the whole shop (Scenario.facing), and the store keeps what it drew
+    assert facing == ["storefront", "checkout", "cart", "catalog", "payment-gateway", "search"]
+    assert samples[0][1]["checkout"] == pytest.approx((0.0002, 450.0))
+    shown = CliRunner().invoke(main, ["show", str(drill_id), "--report", str(tmp_path / "shown")])
+    assert shown.exit_code == 0, shown.output
+    assert (tmp_path / "shown" / "timeline.png").read_bytes() == (tmp_path / "run" / "timeline.png").read_bytes()

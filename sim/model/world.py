@@ -45,6 +45,7 @@ class FaultState:
         if fault.duration is not None:
             end = fault.at + fault.duration
             self.bend(end, 0.0, fault.recovery)
+        self.bent = False  # whether the drill bent its path (the scenario's own end is no bend)
 
     def draw(self, rng, dynamics: Dynamics) -> None:
         """Draw, once per drill, how hard this fault is to diagnose and how it responds to mitigation."""
@@ -84,6 +85,7 @@ class FaultState:
         now = self.level(t)
         self.segments = [s for s in self.segments if s[0] < t]
         self.segments.append((t, now, t + max(over, 1.0), target))
+        self.bent = True
 
     def resume(self, t: float) -> None:
         """A band-aid wore off: the fault ramps back up as when it started."""
@@ -219,6 +221,12 @@ class World:
                 metrics[name], causes[name] = m, c
                 self.changed.append(name)
         self.metrics, self.causes = metrics, causes
+
+    def untouched(self) -> bool:
+        """Whether the world is still the scenario's alone: no response bent a fault's path and no
+        fault was added while the drill ran (until then, every drill of the scenario sees the
+        same metrics at the same times)."""
+        return len(self.faults) == len(self.scenario.faults) and not any(state.bent for state in self.faults)
 
     def steady_until(self) -> float:
         """Until when observing gives what the last observation gave (no fault moves, no blip

@@ -221,7 +221,7 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
                              ((drill_id, seq, e["kind"], json.dumps(e, separators=(",", ":")))
                               for seq, e in enumerate(events)))
             if result.samples:
-                facing = [n for n, svc in scenario.services.items() if svc.customer_facing]
+                facing = list(scenario.facing)  # every service when none is customer-facing, as the plot
                 kept = {"services": facing, "samples": [[t, {n: sample[n] for n in facing}] for t, sample in result.samples],
                         "thresholds": thresholds(scenario)}
                 conn.execute("INSERT INTO samples VALUES (?, ?)",
@@ -411,7 +411,7 @@ def drill(drill_id: int, path=None) -> Drill:
 
 
 def samples(drill_id: int, path=None) -> tuple[list[str], list, list[dict]] | None:
-    """The customer-facing services, their metric samples ``(t, {service: (error_rate,
+    """The customer-facing services (every service when none is), their metric samples ``(t, {service: (error_rate,
     latency_p99_ms)})`` and the alert thresholds drawn over them (``report.thresholds``) of one
     recorded drill; None when it was run without samples."""
     conn = connect(path, create=False)

@@ -223,6 +223,7 @@ class _PromRule:
         self._calm_at: tuple | None = None
         self.asleep: list = [None]  # its group's (store version, when its first alerting rule wakes), shared
         self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
+        self.early: dict | None = None  # and by the drills whose world is still the scenario's alone (_calm)
         self.was_calm = False  # whether every series it read at its last evaluation was calm
         self.shows_value = _shows_value((*rule.labels.values(), *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
@@ -257,7 +258,7 @@ class _PromRule:
         self.was_calm = self._reads_calm()
         result = self.results.get(phase, _MISSING)
         if result is _MISSING or not self._repeats():
-            calm = self.calm if self.was_calm else None
+            calm = self.calm if self.was_calm else self.early
             tick = round(now / self.every)
             result = _MISSING if calm is None else calm.get(tick, _MISSING)
             if result is _MISSING:
@@ -420,6 +421,19 @@ def _calm(groups: tuple, services: dict) -> dict:
     return {}
 
 
+@per_scenario(64)
+def _early(groups: tuple, services: dict, faults: tuple, noise: tuple) -> dict:
+    """Results by (group, rule) and tick of the drills of a scenario (as ``_calm``, its faults and
+    noise too), for the evaluations before anything the drill did changed its world
+    (``World.untouched``).
+
+    Speed: until a response bends a fault's path, every drill of the scenario holds the same
+    samples, faults and blips included, so its rules give the same results tick by tick; the
+    first drill works out the fault's first minutes for the rest.
+    """
+    return {}
+
+
 @per_scenario(256)
 def _active(groups: tuple, services: dict) -> list[list[bool]]:
     """Per group, per rule: whether it can ever give anything in a world of these services.
@@ -492,6 +506,7 @@ class Rules:
         self._recording = [(every, compiled[i]) for (every, compiled), records in zip(self.groups, self._records)
                            for i in records]
         self._prometheus = any(compiled for _, compiled in self.groups)  # Prometheus rules to evaluate
+        self._untouched = self._prometheus  # whether its rules still share results with drills alike (_early)
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
         self.scraped_at: float | None = None
@@ -503,16 +518,24 @@ class Rules:
             first = not self.store.scrape_times
             self.store.scrape(now, self.world.metrics)
             if first and self.store.period is not None:
-                shared = _calm(self._groups, self.world.services,
-                               key=(self.store.scrape_interval, tuple(self.intervals), self.store.first))
+                key = (self.store.scrape_interval, tuple(self.intervals), self.store.first)
+                shared = _calm(self._groups, self.world.services, key=key)
+                scenario = self.world.scenario
+                early = _early(self._groups, self.world.services, scenario.faults, scenario.noise, key=key)
                 for g, (_, compiled) in enumerate(self.groups):
                     for r, rule in enumerate(compiled):
                         rule.calm = shared.setdefault((g, r), {})
+                        rule.early = early.setdefault((g, r), {}) if self.world.untouched() else None
 
     def evaluate(self, interval: float | None = None) -> None:
         """Evaluate the rules due every ``interval`` (the drill's evaluation interval by default)."""
         interval = interval or self.evaluation_interval
         now = self.env.now
+        if self._untouched and not self.world.untouched():  # this drill's own from now on
+            self._untouched = False
+            for _, compiled in self.groups:
+                for rule in compiled:
+                    rule.early = None
         if interval == self.evaluation_interval:
             self._shorthand(now)
         # the ticks the engine skipped (every rule was quiet) before now, of every group (a
