@@ -267,16 +267,17 @@ class Drill:
         nothing can change (``_idle_until``) only adds to the running sums and the samples,
         and the idle ticks before the next event are not waited for, only counted.
         """
-        now = self.env.now
+        env = self.env
+        now = env.now
         scrapes: list[float] = []  # of idle ticks
         if now < self._quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
-            due = self._count(now, scrapes)
+            due = self._count(now, scrapes, min(self._quiet, env.peek()))
         else:  # something may change: look
-            due = self._count(now, None)
+            due = self._count(now)
             self._quiet = self._idle_until(due)
-        until = min(self._quiet, self.env.peek())
-        while due < until:
-            due = self._count(due, scrapes)
+            until = min(self._quiet, env.peek())
+            if due < until:
+                due = self._count(due, scrapes, until)
         if scrapes:
             rules = self.monitoring.rules
             for t in scrapes:
@@ -284,26 +285,31 @@ class Drill:
             self._account(scrapes)
         ticks.at(due - now)
 
-    def _count(self, tick: float, idle: list | None) -> float:
-        """The scrape and evaluations due at ``tick``, or, at an idle tick, its scrape only
-        counted (added to ``idle``: no evaluation can change anything); the next tick."""
-        every = self._scrape_every
-        if self._scrapes * every <= tick + 1e-9:
-            if idle is None:
-                self._scrape(tick, every)
-            else:
-                idle.append(tick)
-            self._scrapes += 1
-        due = self._scrapes * every  # the next tick: the soonest next scrape or evaluation
-        for clock in self._clocks:
-            count, interval = clock
-            if count * interval <= tick + 1e-9:
+    def _count(self, tick: float, idle: list | None = None, until: float = -math.inf) -> float:
+        """The scrape and evaluations due at ``tick``, or, at idle ticks, their scrapes only
+        counted (added to ``idle``: no evaluation can change anything), from ``tick`` on to
+        every tick before ``until`` (in one call: idle ticks come by the dozen); the next tick."""
+        every, clocks, scraped = self._scrape_every, self._clocks, self._scrapes
+        while True:
+            if scraped * every <= tick + 1e-9:
                 if idle is None:
-                    self.monitoring.rules.evaluate(interval)
-                count = clock[0] = count + 1
-            if count * interval < due:  # noqa: PLR1730 (not min(): a call per clock per tick adds up)
-                due = count * interval
-        return due
+                    self._scrape(tick, every)
+                else:
+                    idle.append(tick)
+                scraped += 1
+            due = scraped * every  # the next tick: the soonest next scrape or evaluation
+            for clock in clocks:
+                count, interval = clock
+                if count * interval <= tick + 1e-9:
+                    if idle is None:
+                        self.monitoring.rules.evaluate(interval)
+                    count = clock[0] = count + 1
+                if count * interval < due:  # noqa: PLR1730 (not min(): a call per clock per tick adds up)
+                    due = count * interval
+            if due >= until:
+                self._scrapes = scraped
+                return due
+            tick = due
 
     def _idle_until(self, after: float) -> float:
         """Until when scrapes and evaluations can change nothing but sums and samples, as far

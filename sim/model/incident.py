@@ -5,7 +5,7 @@ logging what happened, or rejects it with a reason, logging the rejection.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..inputs import units
 from ..inputs.actions import ROLES, Action
@@ -35,11 +35,13 @@ class Confirm(str):
     """A check's reason that the person may override by confirming (``confirm: true``)."""
 
 
-@dataclass(frozen=True, slots=True)  # slots: quicker to make, and one is made per action
-class Result:
+class Result(NamedTuple):  # a named tuple: immutable, and quicker to make than a frozen dataclass (one per action)
     ok: bool
     reason: str = ""
     data: object = None
+
+
+_DONE = Result(True)  # what most actions return (a tuple: one can be shared)
 
 
 class Incident:
@@ -82,7 +84,7 @@ class Incident:
         if reason:
             rejected = self._reject(action, reason)
             return Result(False, rejected.reason, {"confirm": True}) if isinstance(reason, Confirm) else rejected
-        result = apply(action) or Result(True)
+        result = apply(action) or _DONE
         if self.tasks:  # else nobody was asked anything (as in every drill without a person as IC)
             self._tasks_done(action)
         return result

@@ -8,8 +8,6 @@ holding two duties is slower at both. docs/model.md describes the assumptions.
 
 import re
 
-import numpy as np
-
 from ...inputs import units
 from ...inputs.actions import ROLES, Action
 from ..incident import found_nothing, task_words
@@ -533,7 +531,7 @@ def teams_to_page(drill) -> set[str]:
 
 def postmortem_date(drill) -> str:
     resolved = units.at(drill.scenario.start, drill.env.now).date()
-    return str(np.busday_offset(resolved, 3, roll="forward"))
+    return units.business_days_after(resolved, 3).isoformat()
 
 
 def _writes_updates(drill, me) -> bool:
