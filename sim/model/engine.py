@@ -4,6 +4,7 @@ Lifecycle: build (``Drill(...)``) -> simulate (``run``) -> a ``DrillResult`` hol
 event log, from which everything else is derived.
 """
 
+import functools
 import math
 import random
 from dataclasses import dataclass, field, replace
@@ -73,7 +74,8 @@ class Drill:
         roster = roster or load_roster(None, self.process)
         self.env = env or simpy.Environment()
         self._skips = env is None  # a drill on its own clock: idle monitoring ticks need no waiting (_idle_until)
-        self.log = EventLog(scenario.start, lambda: self.env.now)
+        # the clock is read at every event: getattr in C, not a lambda calling simpy's property
+        self.log = EventLog(scenario.start, functools.partial(getattr, self.env, "_now"))
         self.world = World(scenario)
         self.roster = roster
         self.people: dict[str, Participant] = {}

@@ -114,7 +114,7 @@ class Incident:
         return ""
 
     def _known_service(self, action: Action) -> str:
-        service = action.get("service")
+        service = action.fields.get("service")
         if service not in self.scenario.services:
             return f"unknown service {service!r} (services: {', '.join(self.scenario.services)})"
         return ""
@@ -136,18 +136,17 @@ class Incident:
             if not wanted or page.id == wanted:
                 self.drill.monitoring.acknowledge(page, action.by)
 
-    def _check_look(self, action):
-        return self._known_service(action)
+    _check_look = _known_service
 
     def _apply_look(self, action):
-        service = action.get("service")
+        service = action.fields["service"]  # a known service (_check_look)
         shown = self.drill.world.metrics[service]
         seen = self._shown.get(service)
         if seen is None or seen[0] is not shown:  # the world replaces a service's metrics when they change
             seen = self._shown[service] = (shown, {k: round(v, 6) for k, v in shown.items()})
         metrics = dict(seen[1])
         self.log.emit("dashboard.viewed", by=action.by, service=service, metrics=metrics)
-        return Result(True, data=metrics)
+        return Result(True, "", metrics)
 
     def _check_declare(self, action):
         if self.state != "none":

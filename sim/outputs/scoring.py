@@ -373,6 +373,9 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     of: dict[str, list[dict]] = {}  # the events of each kind, in order (speed: most of what follows wants one kind)
     for e in events:
         of.setdefault(e["kind"], []).append(e)
+    # The dashboards looked at, half a drill's log, count only where ``of`` gives them (a look
+    # before the decision): everything else reads the rest, and the last event (when it ended).
+    events = [e for e in events[:-1] if e["kind"] != "dashboard.viewed"] + events[-1:]
 
     def first(kind, where=None):
         return _first(of.get(kind, ()), kind, where)
