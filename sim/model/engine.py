@@ -16,11 +16,14 @@ from ..inputs import alertmanager
 from ..inputs.config import Person, Process, Roster, Scenario, Script, load_roster
 from .eventlog import EventLog, to_jsonl
 from .incident import Incident
+from .memo import per_scenario
 from .monitoring import Monitoring
 from .monitoring.series import LOOKBACK
 from .participants import bots
 from .participants import script as script_player
 from .world import FaultState, World
+
+_built_in_roster = per_scenario(16)(lambda process: load_roster(None, process))  # frozen: one per process serves its drills
 
 WRAP_UP = 1800.0  # after resolution: time for the last update and the postmortem booking
 AFTER_POSTMORTEM = 300.0
@@ -71,7 +74,7 @@ class Drill:
                  alerting: alertmanager.Alertmanager | None = None, seats: dict | None = None):
         self.scenario, self.seed = scenario, seed
         self.process = process or Process()
-        roster = roster or load_roster(None, self.process)
+        roster = roster or _built_in_roster(self.process)
         self.env = env or simpy.Environment()
         self._skips = env is None  # a drill on its own clock: idle monitoring ticks need no waiting (_idle_until)
         # the clock is read at every event: getattr in C, not a lambda calling simpy's property
