@@ -23,7 +23,8 @@ class EventLog:
     def emit(self, kind: str, /, **fields) -> dict:
         now = self.clock()
         if now != self._now:  # else stamped as the event before (speed: events come in bursts)
-            t = int(now) if now == int(now) else round(now, 3)
+            whole = int(now)
+            t = whole if now == whole else round(now, 3)
             self._now, self._stamped = now, (t, self.stamp(t))
         t, at = self._stamped
         event = {"t": t, "at": at, "kind": kind, **fields}
