@@ -144,11 +144,17 @@ def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True)
             prev = v
     to_start, to_end = ts[lo] - start, end - ts[hi - 1]
     sampled = ts[hi - 1] - ts[lo]
-    average = sampled / (hi - lo - 1)
     if counter and result > 0 and first >= 0:
         to_zero = sampled * (first / result)
         if to_zero < to_start:
             to_start = to_zero
+    return result * _factor(to_start, to_end, sampled, hi - lo - 1, rng, is_rate)
+
+
+def _factor(to_start, to_end, sampled, intervals, rng, is_rate):
+    """What an increase over ``sampled`` seconds (``intervals`` of them) is multiplied by to
+    extrapolate it to its window's edges (and make it a rate)."""
+    average = sampled / intervals
     threshold = average * 1.1
     interval = sampled
     interval += to_start if to_start < threshold else average / 2
@@ -156,7 +162,7 @@ def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True)
     factor = interval / sampled
     if is_rate:
         factor /= rng
-    return result * factor
+    return factor
 
 
 def _instant(ts, vs, is_rate):
@@ -676,6 +682,7 @@ def _plan_range(name, arg):
     vs = arg.vector_selector
     matches, offset, rng, f = selector_matches(vs), _offset(vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
     keep, differences, extrapolated = name in KEEPS_NAME, name in OF_DIFFERENCES, EXTRAPOLATED.get(name)
+    counter = extrapolated is not None and extrapolated[0]
 
     def bind(store, reads):
         sel = _Selected(store, matches, offset)
@@ -692,17 +699,33 @@ def _plan_range(name, arg):
                 found = spans.get(id(times))  # scraped series share their times: one search for all
                 if found is None:
                     span = series.span(start, end)
-                    found = spans[id(times)] = (span, memo.setdefault((name, start, end, id(times), span), {}))
-                span, known = found
+                    lo, hi = span
+                    frame = None
+                    if extrapolated is not None and hi - lo > 1 and times is store.scrape_times:  # shared by the counters
+                        to_start, sampled = times[lo] - start, times[hi - 1] - times[lo]
+                        frame = (to_start, sampled,
+                                 _factor(to_start, end - times[hi - 1], sampled, hi - lo - 1, rng, extrapolated[1]))
+                    found = spans[id(times)] = (lo, hi, frame, memo.setdefault((name, start, end, id(times), span), {}))
+                lo, hi, frame, known = found
+                if extrapolated is not None and series.counter and not series.fell:
+                    # speed: a scraped counter has no stale marker and never fell: read in place, and
+                    # unless its start extrapolates to zero first, its increase times the shared factor
+                    if frame is None:
+                        continue
+                    values = series.values
+                    first = values[lo]
+                    result = values[hi - 1] - first
+                    to_start, sampled, factor = frame
+                    if counter and result > 0 and first >= 0 and sampled * (first / result) < to_start:
+                        result = _extrapolated(times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
+                    else:
+                        result *= factor
+                    out.append((unnamed, result))
+                    continue
                 v = known.get(id(series), _UNKNOWN)
                 if v is _UNKNOWN:
-                    if extrapolated is not None and series.counter and not series.fell:
-                        # speed: a scraped counter has no stale marker and never fell: read in place
-                        v = _extrapolated(series.times, series.values, *span, start, end, rng, *extrapolated, falls=False)
-                    else:
-                        ts, vs_ = series.window(*span)
-                        v = f(ts, vs_, start, end, rng) if vs_ else None
-                    known[id(series)] = v
+                    ts, vs_ = series.window(lo, hi)
+                    v = known[id(series)] = f(ts, vs_, start, end, rng) if vs_ else None
                 if v is not None:
                     out.append((series.key if keep else unnamed, v))
             return out
