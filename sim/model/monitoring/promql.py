@@ -536,6 +536,11 @@ def plan(node):
     if kind == "Call":
         return _plan_call(node)
     if kind == "AggregateExpr":
+        inner = node.expr
+        while type(inner).__name__ == "ParenExpr":
+            inner = inner.expr
+        if _op(node) == "sum" and type(inner).__name__ == "Call" and inner.func.name in RANGE_FUNCTIONS:
+            return _plan_range(inner.func.name, inner.args[0], _grouping(node.modifier))
         return _then(plan(node.expr), _aggregator(_op(node), _grouping(node.modifier)))
     if kind == "BinaryExpr":
         return _plan_binary(node)
@@ -678,7 +683,9 @@ def _plan_call(node):
     raise ValueError(f"function {name} is not evaluated by drillsim")  # the loader refused it already
 
 
-def _plan_range(name, arg):
+def _plan_range(name, arg, group_of=None):
+    """A range function of a matrix selector; with ``group_of``, the ``sum`` of its results by
+    group in the same pass (as ``_aggregator`` sums: in order, from the first value)."""
     vs = arg.vector_selector
     matches, offset, rng, f = selector_matches(vs), _offset(vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
     keep, differences, extrapolated = name in KEEPS_NAME, name in OF_DIFFERENCES, EXTRAPOLATED.get(name)
@@ -689,12 +696,13 @@ def _plan_range(name, arg):
         if reads is not None:
             reads.append(Read(sel, rng, differences))
 
-        def over_range(t):
+        def results(t):
+            """The selected series and their results at ``t`` (None: none), in the same order."""
             end = t - offset
             start = end - rng
-            out, spans = [], {}
+            selected, out, spans = sel.current(), [], {}
             memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
-            for series, unnamed in zip(sel.current(), sel.unnamed):
+            for series in selected:
                 times = series.times
                 found = spans.get(id(times))  # scraped series share their times: one search for all
                 if found is None:
@@ -711,6 +719,7 @@ def _plan_range(name, arg):
                     # speed: a scraped counter has no stale marker and never fell: read in place, and
                     # unless its start extrapolates to zero first, its increase times the shared factor
                     if frame is None:
+                        out.append(None)
                         continue
                     values = series.values
                     first = values[lo]
@@ -720,16 +729,35 @@ def _plan_range(name, arg):
                         result = _extrapolated(times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
                     else:
                         result *= factor
-                    out.append((unnamed, result))
+                    out.append(result)
                     continue
                 v = known.get(id(series), _UNKNOWN)
                 if v is _UNKNOWN:
                     ts, vs_ = series.window(lo, hi)
                     v = known[id(series)] = f(ts, vs_, start, end, rng) if vs_ else None
+                out.append(v)
+            return selected, out
+
+        def over_range(t):
+            selected, values = results(t)
+            keys = [s.key for s in selected] if keep else sel.unnamed
+            return [(key, v) for key, v in zip(keys, values) if v is not None]
+
+        groups = [None, [], []]  # the selected series then, each one's group (an index), the groups' keys
+
+        def summed(t):
+            selected, values = results(t)
+            if groups[0] is not selected:  # speed: each series' group looked up once, not its key hashed each time
+                keys = [s.key for s in selected] if keep else sel.unnamed
+                index = {}
+                groups[:] = selected, [index.setdefault(group_of(key), len(index)) for key in keys], list(index)
+            _, slots, names = groups
+            sums = {}
+            for slot, v in zip(slots, values):
                 if v is not None:
-                    out.append((series.key if keep else unnamed, v))
-            return out
-        return over_range
+                    sums[slot] = sums[slot] + v if slot in sums else v
+            return [(names[slot], v) for slot, v in sums.items()]
+        return over_range if group_of is None else summed
     return bind
 
 
