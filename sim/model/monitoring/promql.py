@@ -315,9 +315,12 @@ def _result_key(lkey, rkey, op, modifier, bool_):
     return tuple(sorted(labels.items()))
 
 
+_MANY = "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
+
+
 def _vector_combiner(op, modifier, bool_):
     """(lhs, rhs) -> the vector-vector operation (its matching, and each output element's
-    labels by its two sides' keys, worked out once)."""
+    labels, worked out again only when the two sides' keys change)."""
     sig = _signature(modifier.matching if modifier else None)
     card = str(modifier.card).split(".")[-1] if modifier else "OneToOne"
     if op in SET_OPS:
@@ -332,38 +335,50 @@ def _vector_combiner(op, modifier, bool_):
     compare, arithmetic = COMPARISON.get(op), ARITHMETIC.get(op)
     result_key = functools.cache(lambda lkey, rkey: _result_key(lkey, rkey, op, modifier, bool_))
 
-    def combine(lhs, rhs):
+    def matched(lkeys, rkeys):
+        """The elements that pair up, in output order: (index of the left one, of the right one,
+        output labels, what must be unique among the pairs kept); and whether all those are."""
         if swap:
-            lhs, rhs = rhs, lhs
+            lkeys, rkeys = rkeys, lkeys
         one = {}
-        for key, value in rhs:
+        for j, key in enumerate(rkeys):
             s = sig(key)
             if s in one:
                 raise EvalError("found duplicate series for the match group on the right hand-side of the operation")
-            one[s] = (key, value)
-        out, seen = [], set()
-        for key, value in lhs:
+            one[s] = j
+        pairs = []
+        for i, key in enumerate(lkeys):
             s = sig(key)
-            match = one.get(s)
-            if match is None:
-                continue
-            rkey, rvalue = match
-            a, b = (rvalue, value) if swap else (value, rvalue)
-            result = a
-            if compare is not None:
-                keep = compare(a, b)
-                if bool_:
-                    result, keep = (1.0 if keep else 0.0), True
-                if not keep:
-                    continue
-            else:
-                result = arithmetic(a, b)
-            out_key = result_key(key, rkey)
-            unique = s if card == "OneToOne" else out_key
-            if unique in seen:
-                raise EvalError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
-            seen.add(unique)
-            out.append((out_key, result))
+            j = one.get(s)
+            if j is not None:
+                out_key = result_key(key, rkeys[j])
+                unique = s if card == "OneToOne" else out_key
+                pairs.append((j, i, out_key, unique) if swap else (i, j, out_key, unique))
+        return pairs, len({unique for _, _, _, unique in pairs}) == len(pairs)
+
+    last = [None]  # speed: the last call's keys and their match, as an evaluation meets the same ones again
+
+    def combine(lhs, rhs):
+        lkeys, rkeys = [k for k, _ in lhs], [k for k, _ in rhs]
+        known = last[0]
+        if known is None or known[0] != lkeys or known[1] != rkeys:
+            known = last[0] = (lkeys, rkeys, *matched(lkeys, rkeys))
+        pairs, distinct = known[2], known[3]
+        if compare is None or bool_:  # every pair is kept
+            if not distinct:
+                raise EvalError(_MANY)
+            if compare is None:
+                return [(out_key, arithmetic(lhs[i][1], rhs[j][1])) for i, j, out_key, _ in pairs]
+            return [(out_key, 1.0 if compare(lhs[i][1], rhs[j][1]) else 0.0) for i, j, out_key, _ in pairs]
+        if distinct:
+            return [(out_key, lhs[i][1]) for i, j, out_key, _ in pairs if compare(lhs[i][1], rhs[j][1])]
+        out, seen = [], set()
+        for i, j, out_key, unique in pairs:
+            if compare(lhs[i][1], rhs[j][1]):
+                if unique in seen:
+                    raise EvalError(_MANY)
+                seen.add(unique)
+                out.append((out_key, lhs[i][1]))
         return out
     return combine
 
