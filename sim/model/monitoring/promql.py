@@ -74,8 +74,8 @@ class Read:
 class _Selected:
     """The store's series a selector matches, matched again when the store gains series."""
 
-    def __init__(self, store, matches, offset: float):
-        self.store, self.matches, self.offset = store, matches, offset
+    def __init__(self, store, matches, name: str | None, offset: float):
+        self.store, self.matches, self.name, self.offset = store, matches, name, offset
         self.version, self.series, self.looked = -1, [], 0
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
@@ -87,8 +87,9 @@ class _Selected:
         store = self.store
         if self.version != store.version:  # the store only gains series: match the new ones
             self.version = store.version
-            new = [s for s in store.series[self.looked:] if _selects(self.matches, s)]
-            self.looked = len(store.series)
+            named = store.named(self.name)  # speed: only the series its name allows
+            new = [s for s in named[self.looked:] if _selects(self.matches, s)]
+            self.looked = len(named)
             if new:
                 self.series = sorted(self.series + new, key=lambda s: s.key)
                 self.unnamed = [drop_name(s.key) for s in self.series]
@@ -571,10 +572,10 @@ def _then(inner, after):
 
 
 def _plan_instant(vs):
-    matches, offset = selector_matches(vs), _offset(vs)
+    matches, name, offset = selector_matches(vs), vs.name, _offset(vs)
 
     def bind(store, reads):
-        sel = _Selected(store, matches, offset)
+        sel = _Selected(store, matches, name, offset)
         if reads is not None:
             reads.append(Read(sel, None, False))
 
@@ -704,10 +705,10 @@ def _plan_range(name, arg, group_of=None):
     vs = arg.vector_selector
     matches, offset, rng, f = selector_matches(vs), _offset(vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
     keep, differences, extrapolated = name in KEEPS_NAME, name in OF_DIFFERENCES, EXTRAPOLATED.get(name)
-    counter = extrapolated is not None and extrapolated[0]
+    counter, metric = extrapolated is not None and extrapolated[0], vs.name
 
     def bind(store, reads):
-        sel = _Selected(store, matches, offset)
+        sel = _Selected(store, matches, metric, offset)
         if reads is not None:
             reads.append(Read(sel, rng, differences))
 

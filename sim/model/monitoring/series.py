@@ -190,6 +190,8 @@ class Store:
         self.scrape_times: list[float] = []
         self.scraped: list[tuple[Series, bool, object]] = []
         self.series: list[Series] = []
+        self._named: dict[str, list[Series]] = {}  # series by name, of the first _indexed series
+        self._indexed = 0
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
@@ -216,6 +218,17 @@ class Store:
         if self._ranges_at != t:
             self._ranges_at, self._ranges = t, {}
         return self._ranges
+
+    def named(self, name: str | None) -> list:
+        """The series named ``name`` (all of them for None), in the order the store gained them:
+        a list that grows as the store does."""
+        if name is None:
+            return self.series
+        if self._indexed < len(self.series):
+            for series in self.series[self._indexed:]:
+                self._named.setdefault(series.labels.get("__name__"), []).append(series)
+            self._indexed = len(self.series)
+        return self._named.setdefault(name, [])
 
     def want(self, matches, name: str | None) -> None:
         """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""
