@@ -716,41 +716,40 @@ def _plan_range(name, arg, group_of=None):
             """The selected series and their results at ``t`` (None: none), in the same order."""
             end = t - offset
             start = end - rng
-            selected, out, spans = sel.current(), [], {}
+            selected, out, spans, shared = sel.current(), [], {}, None
             memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
             for series in selected:
-                times = series.times
-                found = spans.get(id(times))  # scraped series share their times: one search for all
-                if found is None:
-                    span = series.span(start, end)
-                    lo, hi = span
-                    frame = None
-                    if extrapolated is not None and hi - lo > 1 and times is store.scrape_times:  # shared by the counters
-                        to_start, sampled = times[lo] - start, times[hi - 1] - times[lo]
-                        frame = (to_start, sampled,
-                                 _factor(to_start, end - times[hi - 1], sampled, hi - lo - 1, rng, extrapolated[1]))
-                    found = spans[id(times)] = (lo, hi, frame, memo.setdefault((name, start, end, id(times), span), {}))
-                lo, hi, frame, known = found
                 if extrapolated is not None and series.counter and not series.fell:
                     # speed: a scraped counter has no stale marker and never fell: read in place, and
-                    # unless its start extrapolates to zero first, its increase times the shared factor
-                    if frame is None:
+                    # unless its start extrapolates to zero first, its increase times a factor all
+                    # the scraped series share (their times are the same)
+                    if shared is None:
+                        times = series.times
+                        lo, hi = shared = series.span(start, end)
+                        if hi - lo > 1:
+                            to_start, sampled = times[lo] - start, times[hi - 1] - times[lo]
+                            factor = _factor(to_start, end - times[hi - 1], sampled, hi - lo - 1, rng, extrapolated[1])
+                    if hi - lo < 2:
                         out.append(None)
                         continue
                     values = series.values
                     first = values[lo]
                     result = values[hi - 1] - first
-                    to_start, sampled, factor = frame
                     if counter and result > 0 and first >= 0 and sampled * (first / result) < to_start:
-                        result = _extrapolated(times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
+                        result = _extrapolated(series.times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
                     else:
                         result *= factor
                     out.append(result)
                     continue
-                v = known.get(id(series), _UNKNOWN)
+                times = series.times
+                found = spans.get(id(times))  # scraped series share their times: one search for all
+                if found is None:
+                    span = series.span(start, end)
+                    found = spans[id(times)] = (*span, memo.setdefault((name, start, end, id(times), span), {}))
+                v = found[2].get(id(series), _UNKNOWN)
                 if v is _UNKNOWN:
-                    ts, vs_ = series.window(lo, hi)
-                    v = known[id(series)] = f(ts, vs_, start, end, rng) if vs_ else None
+                    ts, vs_ = series.window(found[0], found[1])
+                    v = found[2][id(series)] = f(ts, vs_, start, end, rng) if vs_ else None
                 out.append(v)
             return selected, out
 
