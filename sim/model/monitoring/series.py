@@ -319,8 +319,10 @@ class Store:
             series.values.append(value)
             if mark and (before is None or not _same(before.get(key), value)):
                 series.mark(t, t)
+        if calm and len(mine) == len(output):
+            return  # it gave every series it has (speed)
         for key, series in mine.items():
-            if not calm:
+            if not calm and series.calm:
                 series.uncalm()
             if key not in output:
                 if series.values[-1] is not None:
