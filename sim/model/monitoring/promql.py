@@ -581,9 +581,15 @@ def _plan_instant(vs):
 
         def instant(t):
             ref = t - offset
-            out = []
+            out, shared = [], None
             for series in sel.current():
-                v = series.at(ref)
+                if series.times is store.scrape_times:  # speed: one search for the scraped series
+                    if shared is None:
+                        shared = series.latest(ref)
+                    i = shared
+                else:
+                    i = series.latest(ref)
+                v = series.values[i] if i >= 0 else None
                 if v is not None:
                     out.append((series.key, v))
             return out

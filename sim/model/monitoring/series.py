@@ -144,12 +144,10 @@ class Series:
             for selected in self.watchers:
                 selected.uncalm()
 
-    def at(self, t: float):
-        """The value an instant selector sees at ``t``: the latest sample at most 5 m old, else None."""
+    def latest(self, t: float) -> int:
+        """Where the sample an instant selector sees at ``t`` is: the latest at most 5 m old (-1: none)."""
         i = bisect_right(self.times, t) - 1
-        if i < 0 or self.times[i] < t - LOOKBACK:
-            return None
-        return self.values[i]
+        return -1 if i < 0 or self.times[i] < t - LOOKBACK else i
 
     def span(self, start: float, end: float) -> tuple[int, int]:
         """Indexes of the samples in ``[start, end]`` (Prometheus 2's closed range)."""
@@ -287,7 +285,8 @@ class Store:
             for i in members:
                 series, counter, compute = self.scraped[i]
                 step = compute(m, dt)
-                if self.period is not None and (first or not _same(step, steps[i])):
+                # (equal and not 0: the same float, the common case, without the call)
+                if self.period is not None and (first or not step == steps[i] != 0 and not _same(step, steps[i])):
                     self._mark(series, t)
                 steps[i] = self._pairs[i][1] = step
                 if counter and step < 0:
@@ -298,7 +297,7 @@ class Store:
 
     def _mark(self, series: Series, t: float) -> None:
         series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
-        if len(self.scrape_times) > 2:  # the first two scrapes start every drill alike
+        if len(self.scrape_times) > 2 and series.calm:  # the first two scrapes start every drill alike
             series.uncalm()
 
     def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False) -> None:
