@@ -10,7 +10,8 @@ reference scenario (or a generated estate of ``--services`` services, as
 ``benchmarks/scale.py`` builds it; or the reference with ``--rules``: the team rules or the 50
 PromQL rules of ``benchmarks/drills_per_second.py``), simulated and scored, under valgrind's callgrind, once
 with no drills and once with ``--drills`` drills; the difference divided by the drills is the
-instructions per drill. Same seeds, same inputs, same working folder for both. Needs valgrind.
+instructions per drill. Same seeds, same inputs, same working folder for both, both engines
+byte-compiled first (``scale.compiled``). Needs valgrind.
 """
 
 import argparse
@@ -25,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 from drills_per_second import fifty_rules
-from scale import REFERENCE, estate, extract
+from scale import REFERENCE, compiled, estate, extract
 
 from sim import load_scenario
 
@@ -84,7 +85,7 @@ def main():
             rules = (str(Path(folder) / "fifty.yml"), "")
             Path(rules[0]).write_text(fifty_rules(list(load_scenario(REFERENCE).services)))
         per_drill = {}
-        for side, engine in (("old", str(old)), ("new", str(REPO))):
+        for side, engine in (("old", compiled(old)), ("new", compiled(REPO))):
             counted = instructions(engine, scenario, args.drills, rules) - instructions(engine, scenario, 0, rules)
             per_drill[side] = counted / args.drills
     what = f"{args.services} services" if args.services else "reference scenario"

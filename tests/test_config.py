@@ -23,6 +23,17 @@ def test_units():
         units.duration("soon")
 
 
+def test_business_days_after_is_numpys_forward_busday_offset():
+    import datetime as dt
+
+    import numpy as np
+    day = dt.date(2026, 1, 1)
+    for _ in range(60):  # every weekday and weekend day, across a month's end
+        for count in (0, 1, 3, 5, 8):
+            assert units.business_days_after(day, count).isoformat() == str(np.busday_offset(day, count, roll="forward"))
+        day += dt.timedelta(days=1)
+
+
 def test_yaml_syntax_error_names_file_and_line(write):
     path = write("broken.yaml", """
         name: x

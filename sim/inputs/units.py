@@ -124,21 +124,43 @@ def iso(start: dt.datetime, t: float) -> str:
 @functools.lru_cache(maxsize=64)
 def stamper(start: dt.datetime):
     """``iso`` of one start, as a function of ``t`` alone (speed: every event is stamped). The
-    text up to the minute is worked out once a minute and kept: the drills of one scenario
-    meet the same minutes again, if seldom the same seconds."""
+    text of each second is kept, and the text up to the minute once a minute: the drills of
+    one scenario meet the same seconds again (their ticks), and the same minutes."""
     minutes: dict[int, str] = {}  # minutes from the start's minute -> "2026-04-20T14:40:"
+    seconds: dict[int, str] = {}  # seconds from the start -> its stamp
     offset = start.second  # whole seconds added to start leave its microseconds as they are
 
     def stamp(t: float) -> str:
         second = round(t)
-        minute, into = divmod(offset + second, 60)
-        prefix = minutes.get(minute)
-        if prefix is None:
-            if len(minutes) >= 1 << 16:
-                minutes.clear()
-            prefix = minutes[minute] = at(start, second).strftime("%Y-%m-%dT%H:%M:")
-        return f"{prefix}{into:02.0f}Z"  # .0f: numpy 1 rounds its floats to floats, not ints
+        text = seconds.get(second)
+        if text is None:
+            minute, into = divmod(offset + second, 60)
+            prefix = minutes.get(minute)
+            if prefix is None:
+                if len(minutes) >= 1 << 16:
+                    minutes.clear()
+                prefix = minutes[minute] = at(start, second).strftime("%Y-%m-%dT%H:%M:")
+            if len(seconds) >= 1 << 16:
+                seconds.clear()
+            text = seconds[second] = f"{prefix}{into:02.0f}Z"  # .0f: numpy 1 rounds its floats to floats, not ints
+        return text
     return stamp
+
+
+_DAY = dt.timedelta(days=1)
+
+
+def business_days_after(day: dt.date, count: int) -> dt.date:
+    """``count`` business days (Monday to Friday) after ``day``, or after the Monday following it
+    when it falls on a weekend: numpy's ``busday_offset(day, count, roll="forward")`` for a
+    count of zero or more, without its cost (a drill books its postmortem with it)."""
+    while day.weekday() >= 5:
+        day += _DAY
+    for _ in range(count):
+        day += _DAY
+        while day.weekday() >= 5:
+            day += _DAY
+    return day
 
 
 def clock(moment_: dt.datetime) -> str:

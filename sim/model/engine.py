@@ -4,6 +4,7 @@ Lifecycle: build (``Drill(...)``) -> simulate (``run``) -> a ``DrillResult`` hol
 event log, from which everything else is derived.
 """
 
+import functools
 import math
 import random
 from dataclasses import dataclass, field, replace
@@ -15,11 +16,14 @@ from ..inputs import alertmanager
 from ..inputs.config import Person, Process, Roster, Scenario, Script, load_roster
 from .eventlog import EventLog, to_jsonl
 from .incident import Incident
+from .memo import per_scenario
 from .monitoring import Monitoring
 from .monitoring.series import LOOKBACK
 from .participants import bots
 from .participants import script as script_player
 from .world import FaultState, World
+
+_built_in_roster = per_scenario(16)(lambda process: load_roster(None, process))  # frozen: one per process serves its drills
 
 WRAP_UP = 1800.0  # after resolution: time for the last update and the postmortem booking
 AFTER_POSTMORTEM = 300.0
@@ -70,10 +74,11 @@ class Drill:
                  alerting: alertmanager.Alertmanager | None = None, seats: dict | None = None):
         self.scenario, self.seed = scenario, seed
         self.process = process or Process()
-        roster = roster or load_roster(None, self.process)
+        roster = roster or _built_in_roster(self.process)
         self.env = env or simpy.Environment()
         self._skips = env is None  # a drill on its own clock: idle monitoring ticks need no waiting (_idle_until)
-        self.log = EventLog(scenario.start, lambda: self.env.now)
+        # the clock is read at every event: getattr in C, not a lambda calling simpy's property
+        self.log = EventLog(scenario.start, functools.partial(getattr, self.env, "_now"))
         self.world = World(scenario)
         self.roster = roster
         self.people: dict[str, Participant] = {}
@@ -267,16 +272,17 @@ class Drill:
         nothing can change (``_idle_until``) only adds to the running sums and the samples,
         and the idle ticks before the next event are not waited for, only counted.
         """
-        now = self.env.now
+        env = self.env
+        now = env.now
         scrapes: list[float] = []  # of idle ticks
         if now < self._quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
-            due = self._count(now, scrapes)
+            due = self._count(now, scrapes, min(self._quiet, env.peek()))
         else:  # something may change: look
-            due = self._count(now, None)
+            due = self._count(now)
             self._quiet = self._idle_until(due)
-        until = min(self._quiet, self.env.peek())
-        while due < until:
-            due = self._count(due, scrapes)
+            until = min(self._quiet, env.peek())
+            if due < until:
+                due = self._count(due, scrapes, until)
         if scrapes:
             rules = self.monitoring.rules
             for t in scrapes:
@@ -284,26 +290,31 @@ class Drill:
             self._account(scrapes)
         ticks.at(due - now)
 
-    def _count(self, tick: float, idle: list | None) -> float:
-        """The scrape and evaluations due at ``tick``, or, at an idle tick, its scrape only
-        counted (added to ``idle``: no evaluation can change anything); the next tick."""
-        every = self._scrape_every
-        if self._scrapes * every <= tick + 1e-9:
-            if idle is None:
-                self._scrape(tick, every)
-            else:
-                idle.append(tick)
-            self._scrapes += 1
-        due = self._scrapes * every  # the next tick: the soonest next scrape or evaluation
-        for clock in self._clocks:
-            count, interval = clock
-            if count * interval <= tick + 1e-9:
+    def _count(self, tick: float, idle: list | None = None, until: float = -math.inf) -> float:
+        """The scrape and evaluations due at ``tick``, or, at idle ticks, their scrapes only
+        counted (added to ``idle``: no evaluation can change anything), from ``tick`` on to
+        every tick before ``until`` (in one call: idle ticks come by the dozen); the next tick."""
+        every, clocks, scraped = self._scrape_every, self._clocks, self._scrapes
+        while True:
+            if scraped * every <= tick + 1e-9:
                 if idle is None:
-                    self.monitoring.rules.evaluate(interval)
-                count = clock[0] = count + 1
-            if count * interval < due:  # noqa: PLR1730 (not min(): a call per clock per tick adds up)
-                due = count * interval
-        return due
+                    self._scrape(tick, every)
+                else:
+                    idle.append(tick)
+                scraped += 1
+            due = scraped * every  # the next tick: the soonest next scrape or evaluation
+            for clock in clocks:
+                count, interval = clock
+                if count * interval <= tick + 1e-9:
+                    if idle is None:
+                        self.monitoring.rules.evaluate(interval)
+                    count = clock[0] = count + 1
+                if count * interval < due:  # noqa: PLR1730 (not min(): a call per clock per tick adds up)
+                    due = count * interval
+            if due >= until:
+                self._scrapes = scraped
+                return due
+            tick = due
 
     def _idle_until(self, after: float) -> float:
         """Until when scrapes and evaluations can change nothing but sums and samples, as far
@@ -340,24 +351,25 @@ class Drill:
             metrics, hurt, hurt_at, regroup = world.metrics, self._hurt, self._hurt_at, False
             for i in moved:
                 svc = facing[i]
-                now_impacted = world.impacted(svc.name)
-                if now_impacted != impacted[svc.name]:
-                    impacted[svc.name] = now_impacted
-                    cause = world.cause_of(svc.name, "error_rate") if now_impacted else None
-                    self.log.emit("impact.started" if now_impacted else "impact.ended", service=svc.name, cause=cause)
+                name, m = svc.name, metrics[svc.name]
+                now_impacted = world.impacted(name)
+                if now_impacted != impacted[name]:
+                    impacted[name] = now_impacted
+                    cause = world.cause_of(name, "error_rate") if now_impacted else None
+                    self.log.emit("impact.started" if now_impacted else "impact.ended", service=name, cause=cause)
                     if cause and cause != ["noise"] and not self.began["impact"].triggered:
-                        self.began["impact"].succeed((svc.name, cause))
+                        self.began["impact"].succeed((name, cause))
                 # Graded impact, whether or not past the impact threshold: the requests that failed
                 # beyond the usual (error share x traffic) and the usual traffic that never came or
                 # was turned away. Revenue is lost in proportion to both.
-                m = metrics[svc.name]
-                failed = m["request_rate"] * max(0.0, m["error_rate"] - svc.error_rate) * interval
-                lost = max(0.0, svc.request_rate - m["request_rate"]) * interval
+                extra, short = m["error_rate"] - svc.error_rate, svc.request_rate - m["request_rate"]
+                failed = m["request_rate"] * (extra if extra > 0.0 else 0.0) * interval  # noqa: FURB136 (not max(): a call per service per scrape)
+                lost = (short if short > 0.0 else 0.0) * interval  # noqa: FURB136
                 revenue = svc.revenue_per_min * (failed + lost) / (svc.request_rate * 60) if svc.request_rate else 0.0
-                losses = self._losses[svc.name] = (svc.name, revenue, failed, lost)
-                if (failed or lost) and svc.name in hurt_at:
-                    hurt[hurt_at[svc.name]] = losses
-                elif failed or lost or svc.name in hurt_at:  # it starts or stops losing any
+                losses = self._losses[name] = (name, revenue, failed, lost)
+                if (failed or lost) and name in hurt_at:
+                    hurt[hurt_at[name]] = losses
+                elif failed or lost or name in hurt_at:  # it starts or stops losing any
                     regroup = True
             if regroup:
                 self._hurt = [self._losses[svc.name] for svc in facing

@@ -21,16 +21,18 @@ class EventLog:
         self.listeners: list = []
 
     def emit(self, kind: str, /, **fields) -> dict:
-        # The log's own keys are never taken from the fields: an event is always where and
-        # what it says it is (a caller passing them is a bug, caught here rather than logged).
-        if "t" in fields or "at" in fields or "kind" in fields:
-            raise ValueError(f"{kind}: an event's fields cannot be named t, at or kind")
         now = self.clock()
         if now != self._now:  # else stamped as the event before (speed: events come in bursts)
-            t = int(now) if now == int(now) else round(now, 3)
+            whole = int(now)
+            t = whole if now == whole else round(now, 3)
             self._now, self._stamped = now, (t, self.stamp(t))
         t, at = self._stamped
         event = {"t": t, "at": at, "kind": kind, **fields}
+        # The log's own keys are never taken from the fields: an event is always where and
+        # what it says it is (a caller passing them is a bug, caught here rather than logged;
+        # a field of the same name would have replaced one of the three).
+        if len(event) != len(fields) + 3:
+            raise ValueError(f"{kind}: an event's fields cannot be named t, at or kind")
         self.events.append(event)
         for listener in self.listeners:
             listener(event)

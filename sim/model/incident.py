@@ -5,7 +5,7 @@ logging what happened, or rejects it with a reason, logging the rejection.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..inputs import units
 from ..inputs.actions import ROLES, Action
@@ -35,11 +35,13 @@ class Confirm(str):
     """A check's reason that the person may override by confirming (``confirm: true``)."""
 
 
-@dataclass(frozen=True, slots=True)  # slots: quicker to make, and one is made per action
-class Result:
+class Result(NamedTuple):  # a named tuple: immutable, and quicker to make than a frozen dataclass (one per action)
     ok: bool
     reason: str = ""
     data: object = None
+
+
+_DONE = Result(True)  # what most actions return (a tuple: one can be shared)
 
 
 class Incident:
@@ -82,7 +84,7 @@ class Incident:
         if reason:
             rejected = self._reject(action, reason)
             return Result(False, rejected.reason, {"confirm": True}) if isinstance(reason, Confirm) else rejected
-        result = apply(action) or Result(True)
+        result = apply(action) or _DONE
         if self.tasks:  # else nobody was asked anything (as in every drill without a person as IC)
             self._tasks_done(action)
         return result
@@ -112,7 +114,7 @@ class Incident:
         return ""
 
     def _known_service(self, action: Action) -> str:
-        service = action.get("service")
+        service = action.fields.get("service")
         if service not in self.scenario.services:
             return f"unknown service {service!r} (services: {', '.join(self.scenario.services)})"
         return ""
@@ -134,18 +136,17 @@ class Incident:
             if not wanted or page.id == wanted:
                 self.drill.monitoring.acknowledge(page, action.by)
 
-    def _check_look(self, action):
-        return self._known_service(action)
+    _check_look = _known_service
 
     def _apply_look(self, action):
-        service = action.get("service")
+        service = action.fields["service"]  # a known service (_check_look)
         shown = self.drill.world.metrics[service]
         seen = self._shown.get(service)
         if seen is None or seen[0] is not shown:  # the world replaces a service's metrics when they change
             seen = self._shown[service] = (shown, {k: round(v, 6) for k, v in shown.items()})
         metrics = dict(seen[1])
         self.log.emit("dashboard.viewed", by=action.by, service=service, metrics=metrics)
-        return Result(True, data=metrics)
+        return Result(True, "", metrics)
 
     def _check_declare(self, action):
         if self.state != "none":

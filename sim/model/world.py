@@ -163,15 +163,19 @@ class World:
 
     def observe(self, t: float) -> None:
         """Compute every service's metrics at ``t`` (callees before callers), recomputing what changed."""
-        unbent = self._unbent()
-        if unbent and self._steady[0] <= t < self._steady[1]:
-            return  # no fault moves, none was bent or added, no blip starts or ends: nothing to recompute
-        if not unbent:
-            self._paths = [state.segments for state in self.faults]
+        paths = [state.segments for state in self.faults]
+        if paths == self._paths:  # none bent, none added (``_unbent``)
+            since, until = self._steady
+            if since <= t < until:
+                return  # no fault moves, no blip starts or ends: nothing to recompute
+        else:
+            self._paths = paths
         until, blips = self._blip_spans[bisect.bisect_right(self._blip_edges, t)]
         own: dict[str, tuple] = {}
         for i, state in enumerate(self.faults):
-            until = min(until, _steady_until(state.segments, t))
+            steady = _steady_until(state.segments, t)
+            if steady < until:  # noqa: PLR1730 (not min(): a call per fault per scrape adds up)
+                until = steady
             level = state.level(t)
             if level > 0.0:
                 service = state.fault.service
@@ -185,7 +189,13 @@ class World:
         self._own = own
         estate, passed = self._estate, self._passed
         rank, callers = estate.rank, estate.callers
-        todo = [rank[n] for n in own if own[n] != was.get(n)] + [rank[n] for n in was if n not in own]
+        todo = []  # the services whose own faults' levels changed (plain loops: quicker than comprehensions this small)
+        for name, acting in own.items():
+            if acting != was.get(name):
+                todo.append(rank[name])
+        for name in was:
+            if name not in own:
+                todo.append(rank[name])
         queued, moved = set(todo), []
         heapq.heapify(todo)
         while todo:

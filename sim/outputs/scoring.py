@@ -145,12 +145,13 @@ def _deadlines(events, process, end, audience) -> tuple[list[tuple[float, bool]]
         else:
             late = [u for u in updates if deadline < u < end]
             anchor = late[0] if late else deadline
-        after = anchor
-        deadline = anchor + cadence_at(anchor)[1] if cadence_at(anchor) else start_after(anchor)
+        after, cadence = anchor, cadence_at(anchor)
+        deadline = anchor + cadence[1] if cadence else start_after(anchor)
     # An update already posted for the coming deadline meets it: the one after counts from it.
     early = [u for u in updates if after < u < end]
-    if early and cadence_at(early[-1]):
-        deadline = early[-1] + cadence_at(early[-1])[1]
+    cadence = cadence_at(early[-1]) if early else None
+    if cadence:
+        deadline = early[-1] + cadence[1]
     return deadlines, deadline
 
 
@@ -373,6 +374,9 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     of: dict[str, list[dict]] = {}  # the events of each kind, in order (speed: most of what follows wants one kind)
     for e in events:
         of.setdefault(e["kind"], []).append(e)
+    # The dashboards looked at, half a drill's log, count only where ``of`` gives them (a look
+    # before the decision): everything else reads the rest, and the last event (when it ended).
+    events = [e for e in events[:-1] if e["kind"] != "dashboard.viewed"] + events[-1:]
 
     def first(kind, where=None):
         return _first(of.get(kind, ()), kind, where)

@@ -74,8 +74,8 @@ class Read:
 class _Selected:
     """The store's series a selector matches, matched again when the store gains series."""
 
-    def __init__(self, store, matches, offset: float):
-        self.store, self.matches, self.offset = store, matches, offset
+    def __init__(self, store, matches, name: str | None, offset: float):
+        self.store, self.matches, self.name, self.offset = store, matches, name, offset
         self.version, self.series, self.looked = -1, [], 0
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
@@ -87,8 +87,9 @@ class _Selected:
         store = self.store
         if self.version != store.version:  # the store only gains series: match the new ones
             self.version = store.version
-            new = [s for s in store.series[self.looked:] if _selects(self.matches, s)]
-            self.looked = len(store.series)
+            named = store.named(self.name)  # speed: only the series its name allows
+            new = [s for s in named[self.looked:] if _selects(self.matches, s)]
+            self.looked = len(named)
             if new:
                 self.series = sorted(self.series + new, key=lambda s: s.key)
                 self.unnamed = [drop_name(s.key) for s in self.series]
@@ -144,11 +145,17 @@ def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True)
             prev = v
     to_start, to_end = ts[lo] - start, end - ts[hi - 1]
     sampled = ts[hi - 1] - ts[lo]
-    average = sampled / (hi - lo - 1)
     if counter and result > 0 and first >= 0:
         to_zero = sampled * (first / result)
         if to_zero < to_start:
             to_start = to_zero
+    return result * _factor(to_start, to_end, sampled, hi - lo - 1, rng, is_rate)
+
+
+def _factor(to_start, to_end, sampled, intervals, rng, is_rate):
+    """What an increase over ``sampled`` seconds (``intervals`` of them) is multiplied by to
+    extrapolate it to its window's edges (and make it a rate)."""
+    average = sampled / intervals
     threshold = average * 1.1
     interval = sampled
     interval += to_start if to_start < threshold else average / 2
@@ -156,7 +163,7 @@ def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True)
     factor = interval / sampled
     if is_rate:
         factor /= rng
-    return result * factor
+    return factor
 
 
 def _instant(ts, vs, is_rate):
@@ -309,9 +316,12 @@ def _result_key(lkey, rkey, op, modifier, bool_):
     return tuple(sorted(labels.items()))
 
 
+_MANY = "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
+
+
 def _vector_combiner(op, modifier, bool_):
     """(lhs, rhs) -> the vector-vector operation (its matching, and each output element's
-    labels by its two sides' keys, worked out once)."""
+    labels, worked out again only when the two sides' keys change)."""
     sig = _signature(modifier.matching if modifier else None)
     card = str(modifier.card).split(".")[-1] if modifier else "OneToOne"
     if op in SET_OPS:
@@ -326,38 +336,50 @@ def _vector_combiner(op, modifier, bool_):
     compare, arithmetic = COMPARISON.get(op), ARITHMETIC.get(op)
     result_key = functools.cache(lambda lkey, rkey: _result_key(lkey, rkey, op, modifier, bool_))
 
-    def combine(lhs, rhs):
+    def matched(lkeys, rkeys):
+        """The elements that pair up, in output order: (index of the left one, of the right one,
+        output labels, what must be unique among the pairs kept); and whether all those are."""
         if swap:
-            lhs, rhs = rhs, lhs
+            lkeys, rkeys = rkeys, lkeys
         one = {}
-        for key, value in rhs:
+        for j, key in enumerate(rkeys):
             s = sig(key)
             if s in one:
                 raise EvalError("found duplicate series for the match group on the right hand-side of the operation")
-            one[s] = (key, value)
-        out, seen = [], set()
-        for key, value in lhs:
+            one[s] = j
+        pairs = []
+        for i, key in enumerate(lkeys):
             s = sig(key)
-            match = one.get(s)
-            if match is None:
-                continue
-            rkey, rvalue = match
-            a, b = (rvalue, value) if swap else (value, rvalue)
-            result = a
-            if compare is not None:
-                keep = compare(a, b)
-                if bool_:
-                    result, keep = (1.0 if keep else 0.0), True
-                if not keep:
-                    continue
-            else:
-                result = arithmetic(a, b)
-            out_key = result_key(key, rkey)
-            unique = s if card == "OneToOne" else out_key
-            if unique in seen:
-                raise EvalError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
-            seen.add(unique)
-            out.append((out_key, result))
+            j = one.get(s)
+            if j is not None:
+                out_key = result_key(key, rkeys[j])
+                unique = s if card == "OneToOne" else out_key
+                pairs.append((j, i, out_key, unique) if swap else (i, j, out_key, unique))
+        return pairs, len({unique for _, _, _, unique in pairs}) == len(pairs)
+
+    last = [None]  # speed: the last call's keys and their match, as an evaluation meets the same ones again
+
+    def combine(lhs, rhs):
+        lkeys, rkeys = [k for k, _ in lhs], [k for k, _ in rhs]
+        known = last[0]
+        if known is None or known[0] != lkeys or known[1] != rkeys:
+            known = last[0] = (lkeys, rkeys, *matched(lkeys, rkeys))
+        pairs, distinct = known[2], known[3]
+        if compare is None or bool_:  # every pair is kept
+            if not distinct:
+                raise EvalError(_MANY)
+            if compare is None:
+                return [(out_key, arithmetic(lhs[i][1], rhs[j][1])) for i, j, out_key, _ in pairs]
+            return [(out_key, 1.0 if compare(lhs[i][1], rhs[j][1]) else 0.0) for i, j, out_key, _ in pairs]
+        if distinct:
+            return [(out_key, lhs[i][1]) for i, j, out_key, _ in pairs if compare(lhs[i][1], rhs[j][1])]
+        out, seen = [], set()
+        for i, j, out_key, unique in pairs:
+            if compare(lhs[i][1], rhs[j][1]):
+                if unique in seen:
+                    raise EvalError(_MANY)
+                seen.add(unique)
+                out.append((out_key, lhs[i][1]))
         return out
     return combine
 
@@ -530,6 +552,11 @@ def plan(node):
     if kind == "Call":
         return _plan_call(node)
     if kind == "AggregateExpr":
+        inner = node.expr
+        while type(inner).__name__ == "ParenExpr":
+            inner = inner.expr
+        if _op(node) == "sum" and type(inner).__name__ == "Call" and inner.func.name in RANGE_FUNCTIONS:
+            return _plan_range(inner.func.name, inner.args[0], _grouping(node.modifier))
         return _then(plan(node.expr), _aggregator(_op(node), _grouping(node.modifier)))
     if kind == "BinaryExpr":
         return _plan_binary(node)
@@ -545,18 +572,24 @@ def _then(inner, after):
 
 
 def _plan_instant(vs):
-    matches, offset = selector_matches(vs), _offset(vs)
+    matches, name, offset = selector_matches(vs), vs.name, _offset(vs)
 
     def bind(store, reads):
-        sel = _Selected(store, matches, offset)
+        sel = _Selected(store, matches, name, offset)
         if reads is not None:
             reads.append(Read(sel, None, False))
 
         def instant(t):
             ref = t - offset
-            out = []
+            out, shared = [], None
             for series in sel.current():
-                v = series.at(ref)
+                if series.times is store.scrape_times:  # speed: one search for the scraped series
+                    if shared is None:
+                        shared = series.latest(ref)
+                    i = shared
+                else:
+                    i = series.latest(ref)
+                v = series.values[i] if i >= 0 else None
                 if v is not None:
                     out.append((series.key, v))
             return out
@@ -672,41 +705,80 @@ def _plan_call(node):
     raise ValueError(f"function {name} is not evaluated by drillsim")  # the loader refused it already
 
 
-def _plan_range(name, arg):
+def _plan_range(name, arg, group_of=None):
+    """A range function of a matrix selector; with ``group_of``, the ``sum`` of its results by
+    group in the same pass (as ``_aggregator`` sums: in order, from the first value)."""
     vs = arg.vector_selector
     matches, offset, rng, f = selector_matches(vs), _offset(vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
     keep, differences, extrapolated = name in KEEPS_NAME, name in OF_DIFFERENCES, EXTRAPOLATED.get(name)
+    counter, metric = extrapolated is not None and extrapolated[0], vs.name
 
     def bind(store, reads):
-        sel = _Selected(store, matches, offset)
+        sel = _Selected(store, matches, metric, offset)
         if reads is not None:
             reads.append(Read(sel, rng, differences))
 
-        def over_range(t):
+        def results(t):
+            """The selected series and their results at ``t`` (None: none), in the same order."""
             end = t - offset
             start = end - rng
-            out, spans = [], {}
+            selected, out, spans, shared = sel.current(), [], {}, None
             memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
-            for series, unnamed in zip(sel.current(), sel.unnamed):
+            for series in selected:
+                if extrapolated is not None and series.counter and not series.fell:
+                    # speed: a scraped counter has no stale marker and never fell: read in place, and
+                    # unless its start extrapolates to zero first, its increase times a factor all
+                    # the scraped series share (their times are the same)
+                    if shared is None:
+                        times = series.times
+                        lo, hi = shared = series.span(start, end)
+                        if hi - lo > 1:
+                            to_start, sampled = times[lo] - start, times[hi - 1] - times[lo]
+                            factor = _factor(to_start, end - times[hi - 1], sampled, hi - lo - 1, rng, extrapolated[1])
+                    if hi - lo < 2:
+                        out.append(None)
+                        continue
+                    values = series.values
+                    first = values[lo]
+                    result = values[hi - 1] - first
+                    if counter and result > 0 and first >= 0 and sampled * (first / result) < to_start:
+                        result = _extrapolated(series.times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
+                    else:
+                        result *= factor
+                    out.append(result)
+                    continue
                 times = series.times
                 found = spans.get(id(times))  # scraped series share their times: one search for all
                 if found is None:
                     span = series.span(start, end)
-                    found = spans[id(times)] = (span, memo.setdefault((name, start, end, id(times), span), {}))
-                span, known = found
-                v = known.get(id(series), _UNKNOWN)
+                    found = spans[id(times)] = (*span, memo.setdefault((name, start, end, id(times), span), {}))
+                v = found[2].get(id(series), _UNKNOWN)
                 if v is _UNKNOWN:
-                    if extrapolated is not None and series.counter and not series.fell:
-                        # speed: a scraped counter has no stale marker and never fell: read in place
-                        v = _extrapolated(series.times, series.values, *span, start, end, rng, *extrapolated, falls=False)
-                    else:
-                        ts, vs_ = series.window(*span)
-                        v = f(ts, vs_, start, end, rng) if vs_ else None
-                    known[id(series)] = v
+                    ts, vs_ = series.window(found[0], found[1])
+                    v = found[2][id(series)] = f(ts, vs_, start, end, rng) if vs_ else None
+                out.append(v)
+            return selected, out
+
+        def over_range(t):
+            selected, values = results(t)
+            keys = [s.key for s in selected] if keep else sel.unnamed
+            return [(key, v) for key, v in zip(keys, values) if v is not None]
+
+        groups = [None, [], []]  # the selected series then, each one's group (an index), the groups' keys
+
+        def summed(t):
+            selected, values = results(t)
+            if groups[0] is not selected:  # speed: each series' group looked up once, not its key hashed each time
+                keys = [s.key for s in selected] if keep else sel.unnamed
+                index = {}
+                groups[:] = selected, [index.setdefault(group_of(key), len(index)) for key in keys], list(index)
+            _, slots, names = groups
+            sums = {}
+            for slot, v in zip(slots, values):
                 if v is not None:
-                    out.append((series.key if keep else unnamed, v))
-            return out
-        return over_range
+                    sums[slot] = sums[slot] + v if slot in sums else v
+            return [(names[slot], v) for slot, v in sums.items()]
+        return over_range if group_of is None else summed
     return bind
 
 

@@ -144,12 +144,10 @@ class Series:
             for selected in self.watchers:
                 selected.uncalm()
 
-    def at(self, t: float):
-        """The value an instant selector sees at ``t``: the latest sample at most 5 m old, else None."""
+    def latest(self, t: float) -> int:
+        """Where the sample an instant selector sees at ``t`` is: the latest at most 5 m old (-1: none)."""
         i = bisect_right(self.times, t) - 1
-        if i < 0 or self.times[i] < t - LOOKBACK:
-            return None
-        return self.values[i]
+        return -1 if i < 0 or self.times[i] < t - LOOKBACK else i
 
     def span(self, start: float, end: float) -> tuple[int, int]:
         """Indexes of the samples in ``[start, end]`` (Prometheus 2's closed range)."""
@@ -190,6 +188,8 @@ class Store:
         self.scrape_times: list[float] = []
         self.scraped: list[tuple[Series, bool, object]] = []
         self.series: list[Series] = []
+        self._named: dict[str, list[Series]] = {}  # series by name, of the first _indexed series
+        self._indexed = 0
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
@@ -216,6 +216,17 @@ class Store:
         if self._ranges_at != t:
             self._ranges_at, self._ranges = t, {}
         return self._ranges
+
+    def named(self, name: str | None) -> list:
+        """The series named ``name`` (all of them for None), in the order the store gained them:
+        a list that grows as the store does."""
+        if name is None:
+            return self.series
+        if self._indexed < len(self.series):
+            for series in self.series[self._indexed:]:
+                self._named.setdefault(series.labels.get("__name__"), []).append(series)
+            self._indexed = len(self.series)
+        return self._named.setdefault(name, [])
 
     def want(self, matches, name: str | None) -> None:
         """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""
@@ -274,7 +285,8 @@ class Store:
             for i in members:
                 series, counter, compute = self.scraped[i]
                 step = compute(m, dt)
-                if self.period is not None and (first or not _same(step, steps[i])):
+                # (equal and not 0: the same float, the common case, without the call)
+                if self.period is not None and (first or not step == steps[i] != 0 and not _same(step, steps[i])):
                     self._mark(series, t)
                 steps[i] = self._pairs[i][1] = step
                 if counter and step < 0:
@@ -285,7 +297,7 @@ class Store:
 
     def _mark(self, series: Series, t: float) -> None:
         series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
-        if len(self.scrape_times) > 2:  # the first two scrapes start every drill alike
+        if len(self.scrape_times) > 2 and series.calm:  # the first two scrapes start every drill alike
             series.uncalm()
 
     def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False) -> None:
@@ -306,8 +318,10 @@ class Store:
             series.values.append(value)
             if mark and (before is None or not _same(before.get(key), value)):
                 series.mark(t, t)
+        if calm and len(mine) == len(output):
+            return  # it gave every series it has (speed)
         for key, series in mine.items():
-            if not calm:
+            if not calm and series.calm:
                 series.uncalm()
             if key not in output:
                 if series.values[-1] is not None:

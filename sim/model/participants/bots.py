@@ -8,8 +8,6 @@ holding two duties is slower at both. docs/model.md describes the assumptions.
 
 import re
 
-import numpy as np
-
 from ...inputs import units
 from ...inputs.actions import ROLES, Action
 from ..incident import found_nothing, task_words
@@ -137,15 +135,16 @@ def communications(drill, me):
     targets = {"internal": env.now, "public": env.now}  # when each audience's next update should be posted
     posted = set()
     counted, audiences = None, ()  # the level whose audiences these are (worked out again when it changes: speed)
+    median, check = profile.write_update.median, profile.check_interval
     while incident.state == "open" and _writes_updates(drill, me):
         level = process.level(incident.severity)
         if level is not counted:
             counted, audiences = level, [a for a in targets if level.cadence(a)]
         audience = min(audiences, key=targets.__getitem__)
-        wait = max(0.0, targets[audience] - profile.write_update.median - env.now)
+        wait = max(0.0, targets[audience] - median - env.now)
         if wait:
             # Checking back now and then: a raised severity may bring the status page due sooner.
-            yield drill.unless_closed(min(wait, profile.check_interval))
+            yield drill.unless_closed(min(wait, check))
             continue
         # The initial summary (what is broken, who is affected, severity) is quicker to write.
         effort = profile.write_update.sample(me.rng) * (0.5 if audience not in posted else 1.0)
@@ -160,11 +159,11 @@ def communications(drill, me):
         last = next((u for u in reversed(incident.updates) if u["audience"] == audience), None)
         if last and last["t"] >= writing_from and not drill.people[last["by"]].bot:
             # A person posted to this audience meanwhile: theirs is this update; the next counts from it.
-            targets[audience] = last["t"] + me.rng.uniform(shortest, longest) - profile.write_update.median
+            targets[audience] = last["t"] + me.rng.uniform(shortest, longest) - median
             continue
         _post_update(drill, me, audience)
         posted.add(audience)
-        targets[audience] = env.now + me.rng.uniform(shortest, longest) - profile.write_update.median
+        targets[audience] = env.now + me.rng.uniform(shortest, longest) - median
         # Divided attention: each role the writer holds is another chance for the update to slip.
         held = sum(1 for who in incident.roles.values() if who == me.name)
         if me.rng.random() > profile.discipline ** held:
@@ -533,7 +532,7 @@ def teams_to_page(drill) -> set[str]:
 
 def postmortem_date(drill) -> str:
     resolved = units.at(drill.scenario.start, drill.env.now).date()
-    return str(np.busday_offset(resolved, 3, roll="forward"))
+    return units.business_days_after(resolved, 3).isoformat()
 
 
 def _writes_updates(drill, me) -> bool:
