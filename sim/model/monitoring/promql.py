@@ -571,13 +571,19 @@ def _then(inner, after):
     return bind
 
 
+def _select(store, reads, matches, name, offset: float, rng: float | None = None, differences: bool = False):
+    """A selector's ``_Selected`` series, noted in ``reads`` (None: nobody asks what is read)."""
+    sel = _Selected(store, matches, name, offset)
+    if reads is not None:
+        reads.append(Read(sel, rng, differences))
+    return sel
+
+
 def _plan_instant(vs):
     matches, name, offset = selector_matches(vs), vs.name, _offset(vs)
 
     def bind(store, reads):
-        sel = _Selected(store, matches, name, offset)
-        if reads is not None:
-            reads.append(Read(sel, None, False))
+        sel = _select(store, reads, matches, name, offset)
 
         def instant(t):
             ref = t - offset
@@ -714,9 +720,7 @@ def _plan_range(name, arg, group_of=None):
     counter, metric = extrapolated is not None and extrapolated[0], vs.name
 
     def bind(store, reads):
-        sel = _Selected(store, matches, metric, offset)
-        if reads is not None:
-            reads.append(Read(sel, rng, differences))
+        sel = _select(store, reads, matches, metric, offset, rng, differences)
 
         def results(t):
             """The selected series and their results at ``t`` (None: none), in the same order."""
