@@ -12,13 +12,14 @@ listed by ``ignored`` so an import can say so. Every problem is ``file:line: mes
 import calendar
 import datetime as dt
 import functools
+import os
 import re
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import yamlfile
-from .config import Monitoring, default_file
+from .config import Monitoring
 from .yamlfile import Checker, Fields, flag, text, text_list
 
 # Alertmanager's defaults for the root route (config.DefaultRouteOpts).
@@ -248,8 +249,7 @@ def for_drill(monitoring: Monitoring, team: Alertmanager | None = None) -> Alert
     and the file is there) with the grouping a scenario sets itself in its ``monitoring:`` on the
     root route, or else the built-in route grouping by the scenario's ``group_by``."""
     if team is None:
-        path = default_file(TEAM_FILE)
-        team = _load_cached(path, path.stat().st_mtime_ns) if path else None
+        team = _team_file()
     options = {key: getattr(monitoring, key) for key in _INHERITED}
     if team is None:
         return default(**options)
@@ -257,9 +257,19 @@ def for_drill(monitoring: Monitoring, team: Alertmanager | None = None) -> Alert
     return replace(team, route=team.route.with_root(**given)) if given else team
 
 
+def _team_file() -> Alertmanager | None:
+    """The team's file under the working folder, if there is one, read again once it changed
+    (speed: a drill costs one stat, not a path built and two stats)."""
+    try:
+        changed = os.stat(TEAM_FILE).st_mtime_ns
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return _load_cached(os.getcwd(), changed)
+
+
 @functools.lru_cache(maxsize=8)
-def _load_cached(path: Path, mtime: int) -> Alertmanager:
-    return load_alertmanager(path)
+def _load_cached(folder: str, mtime: int) -> Alertmanager:
+    return load_alertmanager(Path(folder) / TEAM_FILE)
 
 
 def load_alertmanager(path) -> Alertmanager:

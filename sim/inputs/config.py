@@ -1023,7 +1023,7 @@ def script_held_on(script: Script, written_for: dt.date, day: dt.date) -> Script
             count -= (1 if count > 0 else -1) * (d.weekday() < 5)
         return d.isoformat()
 
-    actions = tuple((t, replace(a, fields={**a.fields, "date": moved(a.fields["date"])}) if "date" in a.fields else a)
+    actions = tuple((t, a._replace(fields={**a.fields, "date": moved(a.fields["date"])}) if "date" in a.fields else a)
                     for t, a in script.actions)
     return replace(script, actions=actions)
 

@@ -105,6 +105,7 @@ class Drill:
                                      alertmanager.for_drill(scenario.monitoring, alerting), roster.policies,
                                      scenario.start, scenario.rules)
         self.incident = Incident(self)
+        self.act = self.incident.submit  # what anyone does goes to the incident (speed: no call in between)
         self.rng = spawn(seed, "investigations")
         self.samples: list | None = [] if samples else None
         self.scrape_listeners: list = []  # called with (t, every service's metrics) at each scrape
@@ -135,9 +136,6 @@ class Drill:
 
     # -- used by the incident and the participants --
 
-    def act(self, action):
-        return self.incident.submit(action)
-
     def iso(self, t: float) -> str:
         return self.log.stamp(t)
 
@@ -156,7 +154,7 @@ class Drill:
 
     def unless_closed(self, seconds: float):
         """Wait ``seconds``, or less when the incident closes meanwhile."""
-        return _First(self.env, (self.env.timeout(seconds), self.closed))
+        return _First(self.env, seconds, self.closed)
 
     def band_aid_wears_off(self, fault_id: str, after: float):
         yield self.env.timeout(after)
@@ -474,33 +472,30 @@ class Drill:
 
 
 class _First(simpy.Event):
-    """``env.any_of(events)`` without the value nobody reads (speed: the bots' commonest wait).
+    """``env.any_of([env.timeout(seconds), closed])`` without the value nobody reads (speed: the
+    bots' commonest wait).
 
-    It is triggered, and so scheduled, when the first of ``events`` is processed, as the
+    It is triggered, and so scheduled, when the first of the two is processed, as the
     condition is: the order of events, and so the drill, stays the same.
     """
 
-    def __init__(self, env, events):
-        super().__init__(env)
-        self._events = events
-        self._callback = self._fire  # one bound method, found again in the callbacks by identity
-        for event in events:
-            if event.callbacks is None:  # processed already
-                self._fire(event)
-                break
-            event.callbacks.append(self._callback)
+    def __init__(self, env, seconds, closed):
+        self.env, self.callbacks, self._value = env, [], PENDING  # simpy.Event.__init__ (speed: no call)
+        self._timer, self._closed = env.timeout(seconds), closed
+        self._timer.callbacks.append(self._fire)
+        if closed.callbacks is None:  # processed already
+            self._fire(closed)
+        else:
+            closed.callbacks.append(self._fire)
 
     def _fire(self, event) -> None:
         if self._value is not PENDING:
             return
-        for other in self._events:
-            if other.callbacks and self._callback in other.callbacks:
-                other.callbacks.remove(self._callback)
-        if event._ok:
-            self.succeed()
-        else:
-            event._defused = True
-            self.fail(event._value)
+        other = self._closed if event is self._timer else self._timer
+        if other.callbacks:  # not processed yet: it no longer wakes this wait
+            other.callbacks.remove(self._fire)
+        self._ok, self._value = True, None  # succeed(), which the drill's closing never fails
+        self.env.schedule(self)
 
 
 def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster | None = None,

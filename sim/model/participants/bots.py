@@ -75,6 +75,7 @@ def commander(drill, me):
     profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
     calm_since = None
     saw_impact = False
+    unsure = process.rank(_least_user_facing(drill))  # the drill's process is fixed: worked out once
     while incident.state == "open" and incident.roles.get("ic") == me.name:
         level = process.level(incident.severity)
         if level.roles and process.handover_ic and me.person.oncall and _seated(drill, "ic") != me.name:
@@ -108,7 +109,7 @@ def commander(drill, me):
         seen = look_around(drill, me, [incident.service])
         severity = assess(drill, me, seen, snap=False)
         if severity is not None:
-            saw_impact = saw_impact or process.rank(severity) < process.rank(_least_user_facing(drill))
+            saw_impact = saw_impact or process.rank(severity) < unsure
             if process.rank(severity) < process.rank(incident.severity):
                 drill.act(Action("severity", me.name, {"severity": severity, "reason": "Impact is larger than first assessed"}))
         calm = not drill.monitoring.firing() and all(_normal(drill, s, m) for s, m in seen.items())
@@ -438,9 +439,12 @@ def doing(drill, me) -> str:
 
 def look_around(drill, me, services) -> dict:
     """Look at the dashboards of the given services and of every service with a firing alert."""
-    names = [n for n in dict.fromkeys([*services, *(a.rule.service for a in drill.monitoring.firing())])
-             if n in drill.scenario.services]  # a page from an alert without a service label names none
-    return {name: drill.act(Action("look", me.name, {"service": name})).data for name in names}
+    known = drill.scenario.services
+    names = dict.fromkeys(n for n in services if n in known)  # a page from an alert without a service label names none
+    for alert in drill.monitoring.firing():  # each about a service of the drill
+        names[alert.rule.service] = None
+    act, by = drill.act, me.name
+    return {name: act(Action("look", by, {"service": name})).data for name in names}
 
 
 def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
