@@ -5,6 +5,7 @@ event log, from which everything else is derived.
 """
 
 import functools
+import heapq
 import math
 import random
 from dataclasses import dataclass, field, replace
@@ -152,9 +153,14 @@ class Drill:
         me.worked[work] = me.worked.get(work, 0.0) + seconds
         return self.env.timeout(me.free_at - self.env.now)
 
-    def unless_closed(self, seconds: float):
-        """Wait ``seconds``, or less when the incident closes meanwhile."""
-        return _First(self.env, seconds, self.closed)
+    def unless_closed(self, seconds: float, *events):
+        """Wait ``seconds``, or less when the incident closes (or one of ``events`` is processed) meanwhile."""
+        return _First(self.env, self.env.timeout(seconds), (self.closed, *events))
+
+    def until_unless_closed(self, t: float, *events):
+        """Wait until the moment ``t`` itself, or less when the incident closes (or one of ``events``
+        is processed) meanwhile."""
+        return _First(self.env, _At(self.env, t), (self.closed, *events))
 
     def band_aid_wears_off(self, fault_id: str, after: float):
         yield self.env.timeout(after)
@@ -471,30 +477,40 @@ class Drill:
         return self.finish()
 
 
-class _First(simpy.Event):
-    """``env.any_of([env.timeout(seconds), closed])`` without the value nobody reads (speed: the
-    bots' commonest wait).
+class _At(simpy.Event):
+    """A timeout that ends at the moment ``t`` to the bit: ``env.timeout(t - now)`` ends at
+    ``now + (t - now)``, which rounding can move off ``t`` (and no wait may land on it)."""
 
-    It is triggered, and so scheduled, when the first of the two is processed, as the
+    def __init__(self, env: simpy.Environment, t: float):
+        self.env, self.callbacks, self._ok, self._value = env, [], True, None
+        heapq.heappush(env._queue, (t, simpy.events.NORMAL, next(env._eid), self))  # env.schedule, at t
+
+
+class _First(simpy.Event):
+    """``env.any_of([timer, *events])`` without the value nobody reads (speed: the bots'
+    commonest wait).
+
+    It is triggered, and so scheduled, when the first of them is processed, as the
     condition is: the order of events, and so the drill, stays the same.
     """
 
-    def __init__(self, env, seconds, closed):
+    def __init__(self, env, timer, events):
         self.env, self.callbacks, self._value = env, [], PENDING  # simpy.Event.__init__ (speed: no call)
-        self._timer, self._closed = env.timeout(seconds), closed
-        self._timer.callbacks.append(self._fire)
-        if closed.callbacks is None:  # processed already
-            self._fire(closed)
-        else:
-            closed.callbacks.append(self._fire)
+        self._waiting = []  # the events this waits on, until the first is processed
+        for event in (timer, *events):
+            if event.callbacks is None:  # processed already
+                self._fire(event)
+                break
+            event.callbacks.append(self._fire)
+            self._waiting.append(event)
 
     def _fire(self, event) -> None:
         if self._value is not PENDING:
             return
-        other = self._closed if event is self._timer else self._timer
-        if other.callbacks:  # not processed yet: it no longer wakes this wait
-            other.callbacks.remove(self._fire)
-        self._ok, self._value = True, None  # succeed(), which the drill's closing never fails
+        for other in self._waiting:
+            if other.callbacks:  # not processed yet: it no longer wakes this wait
+                other.callbacks.remove(self._fire)
+        self._ok, self._value = True, None  # succeed(): none of the events waited on fails
         self.env.schedule(self)
 
 

@@ -68,6 +68,7 @@ class Incident:
         self.misled: dict[str, int] = {}  # fault id -> wrong hypotheses about it turned up so far
         self.investigating: dict[tuple[str, str], float] = {}  # (who, service) -> when the finding comes
         self.tasks: list[dict] = []  # what the IC asked people to do, in order (``ask``)
+        self.moved = self.env.event()  # succeeded when the severity or the roles next change (``_moved``)
         self._handlers: dict[str, tuple] = {}  # action -> its check and its effect (speed: looked up once)
         self._shown: dict[str, tuple[dict, dict]] = {}  # service -> its metrics last looked at, rounded (speed)
 
@@ -188,6 +189,7 @@ class Incident:
         old, self.severity = self.severity, action.get("severity")
         self.highest = min(self.highest, self.severity, key=self.process.rank)
         self.log.emit("severity.changed", by=action.by, **{"from": old}, to=self.severity, reason=action.get("reason", ""))
+        self._moved()
 
     def _check_assign(self, action):
         if action.get("who") not in self.drill.people:
@@ -203,6 +205,12 @@ class Incident:
         previous = self.roles.get(role)
         self.roles[role] = who
         self.log.emit("role.assigned", by=by, role=role, who=who, previous=previous)
+        self._moved()
+
+    def _moved(self) -> None:
+        """Wake whoever waits for the severity or the roles to change (a status update's writer)."""
+        moved, self.moved = self.moved, self.env.event()
+        moved.succeed()
 
     def _check_page(self, action):
         known = self.scenario.teams | {p.person.team for p in self.drill.people.values() if p.person.team}

@@ -142,10 +142,10 @@ def communications(drill, me):
         if level is not counted:
             counted, audiences = level, [a for a in targets if level.cadence(a)]
         audience = min(audiences, key=targets.__getitem__)
-        wait = max(0.0, targets[audience] - median - env.now)
-        if wait:
+        due = targets[audience] - median
+        if due - env.now > 0.0:
             # Checking back now and then: a raised severity may bring the status page due sooner.
-            yield drill.unless_closed(min(wait, check))
+            yield from _check_back(drill, due, check)
             continue
         # The initial summary (what is broken, who is affected, severity) is quicker to write.
         effort = profile.write_update.sample(me.rng) * (0.5 if audience not in posted else 1.0)
@@ -271,6 +271,25 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
                 return (yield from _dig(drill, me, lead, symptom, tried, exhausted))
             yield drill.unless_closed(CALM_WAIT)
     return True
+
+
+def _check_back(drill, due, every):
+    """Wait until ``due``, checking back ``every`` seconds, as the writer of the updates does, and
+    come back at the first check that can find something new: the one at ``due``, the first after
+    the severity or the roles changed, or at once when the incident closes.
+
+    The checks in between find what the last one found: they are not made (speed: most of the
+    writer's wake-ups were such checks), but the wake-ups left are at the very times, to the bit,
+    of the checks they stand for.
+    """
+    env, incident = drill.env, drill.incident
+    checks, t = [], env.now
+    while due - t > 0.0:
+        t += min(due - t, every)  # as the clock adds a wait to the time it starts
+        checks.append(t)
+    yield drill.until_unless_closed(checks[-1], incident.moved)
+    if env.now < checks[-1] and not incident.closed:  # the severity or the roles changed
+        yield drill.until_unless_closed(next(t for t in checks if t >= env.now))
 
 
 def answer(drill, me):
