@@ -274,27 +274,56 @@ class Drill:
         """
         env = self.env
         now = env.now
-        scrapes: list[float] = []  # of idle ticks
-        if now < self._quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
-            due = self._count(now, scrapes, min(self._quiet, env.peek()))
-        else:  # something may change: look
-            due = self._count(now)
-            self._quiet = self._idle_until(due)
-            until = min(self._quiet, env.peek())
-            if due < until:
-                due = self._count(due, scrapes, until)
-        if scrapes:
-            rules = self.monitoring.rules
-            for t in scrapes:
-                rules.scraped(t)
-            self._account(scrapes)
-        ticks.at(due - now)
+        while True:
+            scrapes: list[float] = []  # of idle ticks
+            if now < self._quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
+                due = self._count(now, scrapes, min(self._quiet, env.peek()))
+            else:  # something may change: look
+                due = self._count(now)
+                self._quiet = self._idle_until(due)
+                until = min(self._quiet, env.peek())
+                if due < until:
+                    due = self._count(due, scrapes, until)
+            if scrapes:
+                rules = self.monitoring.rules
+                for t in scrapes:
+                    rules.scraped(t)
+                self._account(scrapes)
+            # On its own clock, a tick due before every queued event is the next one SimPy would
+            # process: it runs here, not through the queue. Exact: scheduled, it would be at
+            # ``now + delay`` (``schedule``'s own sum) with normal priority and an id above every
+            # queued event's; the queue pops the least (time, priority, id), so strictly before
+            # the earliest queued event it comes first, and at the same time it comes after it,
+            # whatever that one's priority. The id it does not take ranks nothing: every other
+            # event keeps its place.
+            delay = due - now
+            at = now + delay
+            if not self._skips or at >= env.peek():
+                ticks.at(delay)
+                return
+            env._now = now = at
 
     def _count(self, tick: float, idle: list | None = None, until: float = -math.inf) -> float:
         """The scrape and evaluations due at ``tick``, or, at idle ticks, their scrapes only
         counted (added to ``idle``: no evaluation can change anything), from ``tick`` on to
         every tick before ``until`` (in one call: idle ticks come by the dozen); the next tick."""
         every, clocks, scraped = self._scrape_every, self._clocks, self._scrapes
+        if idle is not None and self._lockstep:
+            # every clock ticks with the scrapes (the same counts, the same times): the idle ticks
+            # are the scrapes' own, ``tick`` and every later one before ``until``, counted at once
+            if scraped * every <= tick + 1e-9:
+                idle.append(tick)
+                scraped += 1
+            last = max(scraped, math.ceil(until / every))
+            while last > scraped and (last - 1) * every >= until:
+                last -= 1
+            while last * every < until:
+                last += 1
+            idle.extend(map(every.__mul__, range(scraped, last)))
+            for clock in clocks:
+                clock[0] = last
+            self._scrapes = last
+            return last * every
         while True:
             if scraped * every <= tick + 1e-9:
                 if idle is None:
@@ -446,6 +475,7 @@ class Drill:
         self.began = {"impact": env.event(), "fault": env.event()}  # the first fault-caused of each: (service, cause)
         self._scrape_every, self._scrapes = self.scenario.monitoring.scrape_interval, 0  # scrapes so far
         self._clocks = [[0, every] for every in self.monitoring.rules.intervals]  # evaluations so far, of each interval
+        self._lockstep = all(every == self._scrape_every for _, every in self._clocks)  # evaluations with every scrape
         self._quiet = -math.inf  # until when ticks are idle, as worked out at the last tick that looked
         _Ticks(env, self._tick)
         for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed
