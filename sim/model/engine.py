@@ -5,6 +5,7 @@ event log, from which everything else is derived.
 """
 
 import functools
+import heapq
 import math
 import random
 from dataclasses import dataclass, field, replace
@@ -272,18 +273,19 @@ class Drill:
         nothing can change (``_idle_until``) only adds to the running sums and the samples,
         and the idle ticks before the next event are not waited for, only counted.
         """
-        env = self.env
-        now = env.now
+        env, queue = self.env, self.env._queue  # the clock and the queue read directly: ticks are many
+        now = env._now
         while True:
             scrapes: list[float] = []  # of idle ticks
-            if now < self._quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
-                due = self._count(now, scrapes, min(self._quiet, env.peek()))
+            quiet, first = self._quiet, queue[0][0] if queue else math.inf  # first: env.peek()
+            if now < quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
+                due = self._count(now, scrapes, quiet if quiet < first else first)  # noqa: FURB136 (a call per tick)
             else:  # something may change: look
                 due = self._count(now)
-                self._quiet = self._idle_until(due)
-                until = min(self._quiet, env.peek())
-                if due < until:
-                    due = self._count(due, scrapes, until)
+                quiet = self._quiet = self._idle_until(due)
+                first = queue[0][0] if queue else math.inf
+                if due < quiet and due < first:
+                    due = self._count(due, scrapes, quiet if quiet < first else first)  # noqa: FURB136
             if scrapes:
                 rules = self.monitoring.rules
                 for t in scrapes:
@@ -298,7 +300,7 @@ class Drill:
             # event keeps its place.
             delay = due - now
             at = now + delay
-            if not self._skips or at >= env.peek():
+            if not self._skips or not queue or at >= queue[0][0]:
                 ticks.at(delay)
                 return
             env._now = now = at
@@ -308,22 +310,6 @@ class Drill:
         counted (added to ``idle``: no evaluation can change anything), from ``tick`` on to
         every tick before ``until`` (in one call: idle ticks come by the dozen); the next tick."""
         every, clocks, scraped = self._scrape_every, self._clocks, self._scrapes
-        if idle is not None and self._lockstep:
-            # every clock ticks with the scrapes (the same counts, the same times): the idle ticks
-            # are the scrapes' own, ``tick`` and every later one before ``until``, counted at once
-            if scraped * every <= tick + 1e-9:
-                idle.append(tick)
-                scraped += 1
-            last = max(scraped, math.ceil(until / every))
-            while last > scraped and (last - 1) * every >= until:
-                last -= 1
-            while last * every < until:
-                last += 1
-            idle.extend(map(every.__mul__, range(scraped, last)))
-            for clock in clocks:
-                clock[0] = last
-            self._scrapes = last
-            return last * every
         while True:
             if scraped * every <= tick + 1e-9:
                 if idle is None:
@@ -381,7 +367,7 @@ class Drill:
             for i in moved:
                 svc = facing[i]
                 name, m = svc.name, metrics[svc.name]
-                now_impacted = world.impacted(name)
+                now_impacted = svc.breached(m["error_rate"], m["latency_p99_ms"])  # world.impacted, without its look-ups
                 if now_impacted != impacted[name]:
                     impacted[name] = now_impacted
                     cause = world.cause_of(name, "error_rate") if now_impacted else None
@@ -553,7 +539,8 @@ class _Ticks(simpy.events.Event):
 
     def at(self, delay: float, priority=simpy.events.NORMAL) -> None:
         self.callbacks = [self._tick]
-        self.env.schedule(self, priority, delay)
+        env = self.env  # env.schedule(self, priority, delay), without its call
+        heapq.heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
 
 
 # The events that start a bot's duty, and how (``Drill._wake_bots``).

@@ -13,7 +13,6 @@ the rest).
 import bisect
 import heapq
 import math
-import operator
 
 from ..inputs.actions import MITIGATIONS
 from ..inputs.config import Fault, Scenario, Service
@@ -95,7 +94,6 @@ class FaultState:
 
 
 _NONE: frozenset = frozenset()  # no cause
-_SEGMENTS = operator.attrgetter("segments")  # a fault's path (speed: read at every tick, a comprehension costs a call)
 
 MOST_SETBACKS = 5  # wrong hypotheses or failed attempts on one fault: more is not a drill any more
 
@@ -165,13 +163,12 @@ class World:
 
     def observe(self, t: float) -> None:
         """Compute every service's metrics at ``t`` (callees before callers), recomputing what changed."""
-        paths = list(map(_SEGMENTS, self.faults))
-        if paths == self._paths:  # none bent, none added (``_unbent``)
+        if self._unbent():
             since, until = self._steady
             if since <= t < until:
                 return  # no fault moves, no blip starts or ends: nothing to recompute
         else:
-            self._paths = paths
+            self._paths = [state.segments for state in self.faults]
         until, blips = self._blip_spans[bisect.bisect_right(self._blip_edges, t)]
         own: dict[str, tuple] = {}
         for i, state in enumerate(self.faults):
@@ -250,7 +247,13 @@ class World:
     def _unbent(self) -> bool:
         """Whether the faults' paths are those of the last observation (none bent, none added;
         a path bent into the same segments is the same path)."""
-        return list(map(_SEGMENTS, self.faults)) == self._paths
+        faults, paths = self.faults, self._paths
+        if len(faults) != len(paths):
+            return False
+        for i, state in enumerate(faults):  # a loop, not a list to compare: this is asked at every tick
+            if state.segments != paths[i]:
+                return False
+        return True
 
     def _blips_at(self, t: float) -> dict[str, tuple]:
         """The blips on at ``t``, by service."""
