@@ -461,7 +461,6 @@ class Drill:
         self.began = {"impact": env.event(), "fault": env.event()}  # the first fault-caused of each: (service, cause)
         self._scrape_every, self._scrapes = self.scenario.monitoring.scrape_interval, 0  # scrapes so far
         self._clocks = [[0, every] for every in self.monitoring.rules.intervals]  # evaluations so far, of each interval
-        self._lockstep = all(every == self._scrape_every for _, every in self._clocks)  # evaluations with every scrape
         self._quiet = -math.inf  # until when ticks are idle, as worked out at the last tick that looked
         _Ticks(env, self._tick)
         for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed

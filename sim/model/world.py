@@ -318,8 +318,8 @@ class World:
             "request_rate": svc.request_rate * traffic,
             "error_rate": 1.0 - err_ok,
             "latency_p99_ms": svc.latency_p99_ms + lat_extra,
-            "cpu": min(cpu, 1.0),
-            "memory": min(mem, 1.0),
+            "cpu": 1.0 if cpu > 1.0 else cpu,  # noqa: FURB136 (min(), which this is, costs a call per service per scrape)
+            "memory": 1.0 if mem > 1.0 else mem,  # noqa: FURB136
         }
         causes = {"error_rate": err_by, "latency_p99_ms": lat_by, "cpu": cpu_by, "memory": mem_by,
                   "request_rate": rps_by}
