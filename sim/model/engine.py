@@ -357,11 +357,13 @@ class Drill:
         self.monitoring.rules.scraped(now)
         changed = world.changed
         if len(changed) > self._seen:
-            facing, at = self._facing, self._facing_at
+            facing, names = self._facing, tuple(changed[self._seen:])
             # the facing services the last look changed, in the order of _facing (the first look may
-            # name one twice: looking at it again changes nothing)
-            moved = [at[name] for name in changed[self._seen:] if name in at]
-            moved.sort()
+            # name one twice: looking at it again changes nothing); once per set of changes
+            moved = self._moved.get(names)
+            if moved is None:
+                at = self._facing_at
+                moved = self._moved[names] = sorted(at[name] for name in names if name in at)
             self._seen = len(changed)
             metrics, hurt, hurt_at, regroup = world.metrics, self._hurt, self._hurt_at, False
             for i in moved:
@@ -452,6 +454,7 @@ class Drill:
         self._facing = [s for s in self.scenario.services.values() if s.customer_facing]
         self._impacted = {s.name: False for s in self._facing}
         self._facing_at = {s.name: i for i, s in enumerate(self._facing)}
+        self._moved: dict[tuple, list[int]] = {}  # the services a look changed -> the facing ones' indexes, in order
         self._losses: dict[str, tuple] = {}  # service, and the revenue, failed and lost requests a scrape loses
         self._hurt: list[tuple] = []  # the losses of the services losing any, in the order of _facing
         self._hurt_at: dict[str, int] = {}  # where in _hurt each is
