@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING, URGENT
 
 from ..inputs import alertmanager
 from ..inputs.config import Person, Process, Roster, Scenario, Script, load_roster
@@ -300,8 +300,9 @@ class Drill:
             # event keeps its place.
             delay = due - now
             at = now + delay
-            if not self._skips or not queue or at >= queue[0][0]:
-                ticks.at(delay)
+            if not self._skips or not queue or at >= queue[0][0]:  # scheduled as env.schedule(ticks, NORMAL, delay) would
+                ticks.callbacks = [self._tick]
+                heapq.heappush(queue, (at, NORMAL, next(env._eid), ticks))
                 return
             env._now = now = at
 
@@ -536,13 +537,8 @@ class _Ticks(simpy.events.Event):
 
     def __init__(self, env: simpy.Environment, tick):
         super().__init__(env)
-        self._ok, self._value, self._tick = True, None, tick
-        self.at(0, simpy.events.URGENT)
-
-    def at(self, delay: float, priority=simpy.events.NORMAL) -> None:
-        self.callbacks = [self._tick]
-        env = self.env  # env.schedule(self, priority, delay), without its call
-        heapq.heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
+        self._ok, self._value, self.callbacks = True, None, [tick]
+        env.schedule(self, URGENT)  # then again by ``tick``, for the next tick
 
 
 # The events that start a bot's duty, and how (``Drill._wake_bots``).
