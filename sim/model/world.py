@@ -247,14 +247,14 @@ class World:
     def _unbent(self) -> bool:
         """Whether the faults' paths are those of the last observation (none bent, none added;
         a path bent into the same segments is the same path)."""
-        faults, paths = self.faults, self._paths
-        if len(faults) != len(paths):
+        paths, i = self._paths, 0
+        try:
+            for state in self.faults:  # a loop, not a list to compare, nor enumerate() and len(): asked every tick
+                if state.segments != paths[i]:
+                    return False
+                i += 1
+        except IndexError:  # a fault was added (faults are never removed)
             return False
-        i = 0
-        for state in faults:  # a loop, not a list to compare, nor enumerate(): this is asked at every tick
-            if state.segments != paths[i]:
-                return False
-            i += 1  # noqa: SIM113 (enumerate() costs a call at every tick)
         return True
 
     def _blips_at(self, t: float) -> dict[str, tuple]:
