@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING, URGENT
 
 from ..inputs import alertmanager
 from ..inputs.config import Person, Process, Roster, Scenario, Script, load_roster
@@ -276,23 +276,38 @@ class Drill:
         nothing can change (``_idle_until``) only adds to the running sums and the samples,
         and the idle ticks before the next event are not waited for, only counted.
         """
-        env = self.env
-        now = env.now
-        scrapes: list[float] = []  # of idle ticks
-        if now < self._quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
-            due = self._count(now, scrapes, min(self._quiet, env.peek()))
-        else:  # something may change: look
-            due = self._count(now)
-            self._quiet = self._idle_until(due)
-            until = min(self._quiet, env.peek())
-            if due < until:
-                due = self._count(due, scrapes, until)
-        if scrapes:
-            rules = self.monitoring.rules
-            for t in scrapes:
-                rules.scraped(t)
-            self._account(scrapes)
-        ticks.at(due - now)
+        env, queue = self.env, self.env._queue  # the clock and the queue read directly: ticks are many
+        now = env._now
+        while True:
+            scrapes: list[float] = []  # of idle ticks
+            quiet, first = self._quiet, queue[0][0] if queue else math.inf  # first: env.peek()
+            if now < quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
+                due = self._count(now, scrapes, quiet if quiet < first else first)  # noqa: FURB136 (a call per tick)
+            else:  # something may change: look
+                due = self._count(now)
+                quiet = self._quiet = self._idle_until(due)
+                first = queue[0][0] if queue else math.inf
+                if due < quiet and due < first:
+                    due = self._count(due, scrapes, quiet if quiet < first else first)  # noqa: FURB136
+            if scrapes:
+                rules = self.monitoring.rules
+                for t in scrapes:
+                    rules.scraped(t)
+                self._account(scrapes)
+            # On its own clock, a tick due before every queued event is the next one SimPy would
+            # process: it runs here, not through the queue. Exact: scheduled, it would be at
+            # ``now + delay`` (``schedule``'s own sum) with normal priority and an id above every
+            # queued event's; the queue pops the least (time, priority, id), so strictly before
+            # the earliest queued event it comes first, and at the same time it comes after it,
+            # whatever that one's priority. The id it does not take ranks nothing: every other
+            # event keeps its place.
+            delay = due - now
+            at = now + delay
+            if not self._skips or not queue or at >= queue[0][0]:  # scheduled as env.schedule(ticks, NORMAL, delay) would
+                ticks.callbacks = [self._tick]
+                heapq.heappush(queue, (at, NORMAL, next(env._eid), ticks))
+                return
+            env._now = now = at
 
     def _count(self, tick: float, idle: list | None = None, until: float = -math.inf) -> float:
         """The scrape and evaluations due at ``tick``, or, at idle ticks, their scrapes only
@@ -346,17 +361,19 @@ class Drill:
         self.monitoring.rules.scraped(now)
         changed = world.changed
         if len(changed) > self._seen:
-            facing, at = self._facing, self._facing_at
+            facing, names = self._facing, tuple(changed[self._seen:])
             # the facing services the last look changed, in the order of _facing (the first look may
-            # name one twice: looking at it again changes nothing)
-            moved = [at[name] for name in changed[self._seen:] if name in at]
-            moved.sort()
+            # name one twice: looking at it again changes nothing); once per set of changes
+            moved = self._moved.get(names)
+            if moved is None:
+                at = self._facing_at
+                moved = self._moved[names] = sorted(at[name] for name in names if name in at)
             self._seen = len(changed)
             metrics, hurt, hurt_at, regroup = world.metrics, self._hurt, self._hurt_at, False
             for i in moved:
                 svc = facing[i]
                 name, m = svc.name, metrics[svc.name]
-                now_impacted = world.impacted(name)
+                now_impacted = svc.breached(m["error_rate"], m["latency_p99_ms"])  # world.impacted, without its look-ups
                 if now_impacted != impacted[name]:
                     impacted[name] = now_impacted
                     cause = world.cause_of(name, "error_rate") if now_impacted else None
@@ -441,6 +458,7 @@ class Drill:
         self._facing = [s for s in self.scenario.services.values() if s.customer_facing]
         self._impacted = {s.name: False for s in self._facing}
         self._facing_at = {s.name: i for i, s in enumerate(self._facing)}
+        self._moved: dict[tuple, list[int]] = {}  # the services a look changed -> the facing ones' indexes, in order
         self._losses: dict[str, tuple] = {}  # service, and the revenue, failed and lost requests a scrape loses
         self._hurt: list[tuple] = []  # the losses of the services losing any, in the order of _facing
         self._hurt_at: dict[str, int] = {}  # where in _hurt each is
@@ -529,12 +547,8 @@ class _Ticks(simpy.events.Event):
 
     def __init__(self, env: simpy.Environment, tick):
         super().__init__(env)
-        self._ok, self._value, self._tick = True, None, tick
-        self.at(0, simpy.events.URGENT)
-
-    def at(self, delay: float, priority=simpy.events.NORMAL) -> None:
-        self.callbacks = [self._tick]
-        self.env.schedule(self, priority, delay)
+        self._ok, self._value, self.callbacks = True, None, [tick]
+        env.schedule(self, URGENT)  # then again by ``tick``, for the next tick
 
 
 # The events that start a bot's duty, and how (``Drill._wake_bots``).

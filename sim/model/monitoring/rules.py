@@ -481,6 +481,7 @@ class Rules:
         labelled, self._watching = (_labelled_rules if isinstance(rules, tuple) else _label)(rules)
         self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, labelled)]
         self._unsettled: set[int] = set()  # shorthand alerts pending or held by keep_firing_for
+        self._watched: dict[tuple, list[int]] = {}  # the alerts watching the services of a look's changes, in order
         self._fresh: bool | None = None  # whether the last evaluation had a fresh scrape
         self._seen = len(world.changed)  # where in the world's list of changes the last evaluation stopped
         self._firing: list | None = None  # firing(), until an alert fires or resolves
@@ -585,10 +586,12 @@ class Rules:
         elif not self._unsettled and len(world.changed) == self._seen:
             return
         else:
-            due = set(self._unsettled)
-            for name in world.changed[self._seen:]:
-                due.update(self._watching.get(name, ()))
-            due = sorted(due)
+            names = tuple(world.changed[self._seen:])
+            due = self._watched.get(names)
+            if due is None:  # worked out once per set of changes (a moving world changes the same services)
+                due = self._watched[names] = sorted({i for name in names for i in self._watching.get(name, ())})
+            if self._unsettled:
+                due = sorted(self._unsettled.union(due))
         self._fresh, self._seen = fresh, len(world.changed)
         unsettled = self._unsettled
         for i in due:
@@ -599,7 +602,8 @@ class Rules:
             alert.value = value
             state = alert.state
             if (state == "inactive" and not holds) or (state == "firing" and holds and alert.keep_since is None):
-                unsettled.discard(i)
+                if i in unsettled:
+                    unsettled.remove(i)
                 continue  # nothing changes, as for nearly every alert at nearly every evaluation
             self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
                              lambda r=rule: self.world.cause_of(r.service, r.metric))
