@@ -268,6 +268,14 @@ class _PromRule:
             self.results[phase] = result
         return result, phase
 
+    def repeating(self, times: list) -> int:
+        """How many of these evaluation times, from the first, give the result it last recorded
+        (``result`` would return its one phase's result at each: quiet till after them)."""
+        if self.phases != 1 or self.results.get(0, _MISSING) is not self.before.get(0, _FAILED):
+            return 0
+        quiet = self.quiet_until(times[0])
+        return next((i for i, t in enumerate(times) if quiet <= t + _EPS), len(times))
+
     def _marked(self, now: float) -> bool:
         """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
         return self.checked is None or self._clear_until() <= now + _EPS
@@ -542,8 +550,17 @@ class Rules:
         # rule of another group may read them now): a recording rule's samples there, repeated
         for every, rule in self._recording:
             if rule.checked is not None:
-                for tick in range(round(rule.checked / every) + 1, math.ceil(now / every - 1e-9)):
-                    self._evaluate(rule, tick * every)
+                skipped = [tick * every for tick in range(round(rule.checked / every) + 1, math.ceil(now / every - 1e-9))]
+                while skipped:
+                    if repeats := rule.repeating(skipped):  # speed: recorded at once
+                        rule.checked = skipped[repeats - 1]
+                        result = rule.results[0]
+                        if result is not _FAILED:
+                            self.store.record(skipped[0], rule, result, result, rule.was_calm, skipped[1:repeats])
+                    else:
+                        repeats = 1
+                        self._evaluate(rule, skipped[0])
+                    del skipped[:repeats]
         version = self.store.version
         for (every, compiled), records in zip(self.groups, self._records):
             if every != interval or not compiled:

@@ -191,6 +191,7 @@ class Store:
         self._named: dict[str, list[Series]] = {}  # series by name, of the first _indexed series
         self._indexed = 0
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
+        self._uncalm: set = set()  # the recording rules none of whose series is calm
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
         self._metrics, self._dt, self._steps, self._falling = None, None, [], []
@@ -300,12 +301,17 @@ class Store:
         if len(self.scrape_times) > 2 and series.calm:  # the first two scrapes start every drill alike
             series.uncalm()
 
-    def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False) -> None:
+    def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False,
+               again: list = ()) -> None:
         """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale.
 
         ``before``: its output a period earlier (None: unknown), to mark the series that differ;
-        ``calm``: whether the output is what every drill starting alike records (``Series.calm``)."""
-        mine = self.recorded.setdefault(owner, {})
+        ``calm``: whether the output is what every drill starting alike records (``Series.calm``);
+        ``again``: later times at which it gave this very output again, a period apart (its
+        repeats over ticks the engine skipped: they differ from nothing a period earlier)."""
+        mine = self.recorded.get(owner)
+        if mine is None:
+            mine = self.recorded[owner] = {}
         mark = self.period is not None and output is not before
         for key, value in output.items():
             series = mine.get(key)
@@ -314,12 +320,19 @@ class Store:
                 self.series.append(series)
                 self.version += 1
                 series.calm = calm
+                self._uncalm.discard(owner)
             series.times.append(t)
             series.values.append(value)
-            if mark and (before is None or not _same(before.get(key), value)):
-                series.mark(t, t)
-        if calm and len(mine) == len(output):
-            return  # it gave every series it has (speed)
+            if again:
+                series.times += again
+                series.values += [value] * len(again)
+            if mark:
+                old = None if before is None else before.get(key)
+                # (equal and not 0: the same float, the common case, without the call)
+                if (old != value or value == 0) and not _same(old, value):
+                    series.mark(t, t)
+        if len(mine) == len(output) and (calm or owner in self._uncalm):
+            return  # it gave every series it has, and none is to stop being calm (speed)
         for key, series in mine.items():
             if not calm and series.calm:
                 series.uncalm()
@@ -329,3 +342,5 @@ class Store:
                     series.values.append(None)
                 if mark and (before is None or key in before):
                     series.mark(t, t)
+        if not calm:
+            self._uncalm.add(owner)
