@@ -588,6 +588,7 @@ def _plan_instant(vs):
         def instant(t):
             ref = t - offset
             out, shared = [], None
+            store.fill()
             for series in sel.current():
                 if series.times is store.scrape_times:  # speed: one search for the scraped series
                     if shared is None:
@@ -727,6 +728,7 @@ def _plan_range(name, arg, group_of=None):
             end = t - offset
             start = end - rng
             selected, out, spans, shared = sel.current(), [], {}, None
+            store.fill()
             memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
             for series in selected:
                 if extrapolated is not None and series.counter and not series.fell:

@@ -398,7 +398,8 @@ class _PromRule:
         return named
 
 
-def _period(scrape: float, intervals: list[float], most: int = 16) -> float | None:
+@functools.lru_cache(maxsize=256)  # speed: the same few intervals in every drill
+def _period(scrape: float, intervals: tuple[float, ...], most: int = 16) -> float | None:
     """The shortest time that is a whole number of the scrape interval and of every group's
     evaluation interval (its results repeat over it in a world that stays as it is), or None:
     scrapes further apart than the lookback (samples go stale between them), or intervals
@@ -496,7 +497,7 @@ class Rules:
         self._place = {id(alert): i for i, alert in enumerate(self.alerts)}  # an alert's index in alerts
         self._fired: set[int] = set()  # indexes of the firing alerts
         every = [group.interval or evaluation_interval for group in groups]
-        period = _period(scrape_interval, every)
+        period = _period(scrape_interval, tuple(every))
         self.store = Store(world.services, scrape_interval, period, min(LOOKBACK, max([scrape_interval, *every])))
         self.groups = []
         for group, keep, interval in zip(groups, _active(groups, world.services), every):

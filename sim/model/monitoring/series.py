@@ -23,6 +23,7 @@ the one a ``period`` earlier), so a rule whose windows hold no mark can repeat i
 of a period before (``rules``).
 """
 
+import itertools
 import math
 from bisect import bisect_left, bisect_right
 
@@ -121,9 +122,9 @@ class Marks:
 class Series:
     __slots__ = ("labels", "key", "times", "values", "counter", "fell", "marks", "watchers", "calm")
 
-    def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0):
+    def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0, key: tuple | None = None):
         self.labels = labels
-        self.key = tuple(sorted(labels.items()))
+        self.key = tuple(sorted(labels.items())) if key is None else key  # its labels, sorted
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
         self.fell = False  # whether a scraped counter's step was ever below 0 (else its values never fall)
@@ -194,6 +195,7 @@ class Store:
         self._uncalm: set = set()  # the recording rules none of whose series is calm
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
+        self._filled = 0  # how many scrapes' samples the scraped series hold (``fill``)
         self._metrics, self._dt, self._steps, self._falling = None, None, [], []
         self._adding, self._setting = [], []  # [values, step] of the counters and of the gauges
         self._members, self._pairs = {}, []
@@ -233,13 +235,14 @@ class Store:
         """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""
         entries = self.exported(name)
         selected = self._wanted.get((matches, name))
-        if selected is None:
-            selected = self._wanted[(matches, name)] = [entry for entry in entries if matches(entry[0])]
-        for entry in selected:
+        if selected is None:  # with each one's key
+            selected = self._wanted[(matches, name)] = [(entry, tuple(sorted(entry[0].items())))
+                                                        for entry in entries if matches(entry[0])]
+        for entry, key in selected:
             labels, counter, compute = entry
             if id(entry) not in self.kept:
                 self.kept.add(id(entry))
-                series = Series(labels, self.scrape_times, counter, self.gap)
+                series = Series(labels, self.scrape_times, counter, self.gap, key)
                 self.scraped.append((series, counter, compute))
                 self.series.append(series)
                 self.version += 1
@@ -250,20 +253,36 @@ class Store:
             self.first = tuple(sorted((name, tuple(sorted(m.items()))) for name, m in metrics.items()))
         self.scrape_times.append(t)
         # Speed: a calm world hands over the very same metrics every scrape, so what each
-        # series gains is what it gained last time (the same floats: nothing is approximated).
+        # series gains is what it gained last time (the same floats: nothing is approximated),
+        # and its samples are written when a rule reads them (``fill``), not one by one.
         if metrics is not self._metrics or dt != self._dt:
+            self.fill(len(self.scrape_times) - 1)  # the scrapes before this one, at their steps
             self._restep(t, metrics, dt)
         for series in self._falling:
             self._mark(series, t)
-        if self._last is None:  # a counter starts at its first step (0: no time has passed)
+        self._last, self._metrics, self._dt = t, metrics, dt
+
+    def fill(self, scrapes: int | None = None) -> None:
+        """Write the scraped series' samples of the first ``scrapes`` scrapes (all of them by
+        default) that are not written yet: a counter adds its step to its last value, a gauge
+        takes its value."""
+        upto = len(self.scrape_times) if scrapes is None else scrapes
+        n = upto - self._filled
+        if n <= 0:
+            return
+        if not self._filled:  # a counter starts at its first step (0: no time has passed)
             for values, step in self._adding:
                 values.append(step)
-        else:
+            n -= 1
+        if n == 1:
             for values, step in self._adding:
                 values.append(values[-1] + step)
+        elif n:  # the same additions, one after another
+            for values, step in self._adding:
+                values += itertools.islice(itertools.accumulate(itertools.repeat(step, n), initial=values[-1]), 1, None)
         for values, step in self._setting:
-            values.append(step)
-        self._last, self._metrics, self._dt = t, metrics, dt
+            values += [step] * (upto - self._filled)
+        self._filled = upto
 
     def _restep(self, t: float, metrics: dict, dt: float) -> None:
         """Work out again what the series of the services whose metrics changed gain (of every
@@ -316,7 +335,7 @@ class Store:
         for key, value in output.items():
             series = mine.get(key)
             if series is None:
-                series = mine[key] = Series(dict(key), [], join=self.gap)
+                series = mine[key] = Series(dict(key), [], join=self.gap, key=key)
                 self.series.append(series)
                 self.version += 1
                 series.calm = calm
