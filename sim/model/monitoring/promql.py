@@ -77,6 +77,7 @@ class _Selected:
     def __init__(self, store, matches, name: str | None, offset: float):
         self.store, self.matches, self.name, self.offset = store, matches, name, offset
         self.version, self.series, self.looked = -1, [], 0
+        self.filled_to = 0  # how many scrapes' samples its series all hold (``filled``)
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
@@ -92,6 +93,7 @@ class _Selected:
             self.looked = len(named)
             if new:
                 self.series = sorted(self.series + new, key=lambda s: s.key)
+                self.filled_to = -1  # the new ones may lack samples
                 self.unnamed = [drop_name(s.key) for s in self.series]
                 for series in new:
                     series.watchers.append(self)
@@ -100,6 +102,16 @@ class _Selected:
                     self.calm = self.calm and series.calm
                 self.touched()
         return self.series
+
+    def filled(self) -> list:
+        """``current``, its scraped series holding every sample (``Store.fill``: written when read)."""
+        selected, times = self.current(), self.store.scrape_times
+        if self.filled_to != len(times):
+            self.filled_to = len(times)
+            for series in selected:
+                if series.times is times and len(series.values) != len(times):
+                    self.store.fill(series)
+        return selected
 
     def mark(self, lo: float, hi: float) -> None:
         marks = self.marks
@@ -588,8 +600,7 @@ def _plan_instant(vs):
         def instant(t):
             ref = t - offset
             out, shared = [], None
-            store.fill()
-            for series in sel.current():
+            for series in sel.filled():
                 if series.times is store.scrape_times:  # speed: one search for the scraped series
                     if shared is None:
                         shared = series.latest(ref)
@@ -727,8 +738,7 @@ def _plan_range(name, arg, group_of=None):
             """The selected series and their results at ``t`` (None: none), in the same order."""
             end = t - offset
             start = end - rng
-            selected, out, spans, shared = sel.current(), [], {}, None
-            store.fill()
+            selected, out, spans, shared = sel.filled(), [], {}, None
             memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
             for series in selected:
                 if extrapolated is not None and series.counter and not series.fell:

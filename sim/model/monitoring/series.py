@@ -120,13 +120,14 @@ class Marks:
 
 
 class Series:
-    __slots__ = ("labels", "key", "times", "values", "counter", "fell", "marks", "watchers", "calm")
+    __slots__ = ("labels", "key", "times", "values", "counter", "step", "fell", "marks", "watchers", "calm")
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0, key: tuple | None = None):
         self.labels = labels
         self.key = tuple(sorted(labels.items())) if key is None else key  # its labels, sorted
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
+        self.step = 0.0  # a scraped series: what a scrape adds to it (a counter) or sets it to (``Store.fill``)
         self.fell = False  # whether a scraped counter's step was ever below 0 (else its values never fall)
         self.marks = Marks(join)
         self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
@@ -195,10 +196,8 @@ class Store:
         self._uncalm: set = set()  # the recording rules none of whose series is calm
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
-        self._filled = 0  # how many scrapes' samples the scraped series hold (``fill``)
-        self._metrics, self._dt, self._steps, self._falling = None, None, [], []
-        self._adding, self._setting = [], []  # [values, step] of the counters and of the gauges
-        self._members, self._pairs = {}, []
+        self._metrics, self._dt, self._falling = None, None, []
+        self._members: dict[str, list] = {}  # service -> its scraped series and what a scrape gives them
         self._ranges_at, self._ranges = None, {}
         self.first: tuple | None = None  # the world's metrics at the first scrape
 
@@ -256,64 +255,62 @@ class Store:
         # series gains is what it gained last time (the same floats: nothing is approximated),
         # and its samples are written when a rule reads them (``fill``), not one by one.
         if metrics is not self._metrics or dt != self._dt:
-            self.fill(len(self.scrape_times) - 1)  # the scrapes before this one, at their steps
             self._restep(t, metrics, dt)
         for series in self._falling:
             self._mark(series, t)
         self._last, self._metrics, self._dt = t, metrics, dt
 
-    def fill(self, scrapes: int | None = None) -> None:
-        """Write the scraped series' samples of the first ``scrapes`` scrapes (all of them by
-        default) that are not written yet: a counter adds its step to its last value, a gauge
-        takes its value."""
+    def fill(self, series: Series | None = None, scrapes: int | None = None) -> None:
+        """Write a scraped series' samples (every scraped series' by default) of the first
+        ``scrapes`` scrapes (all of them by default) that it does not hold yet: a counter adds
+        its step to its last value (it starts at its first step), a gauge takes its value."""
         upto = len(self.scrape_times) if scrapes is None else scrapes
-        n = upto - self._filled
+        if series is None:
+            for each, _, _ in self.scraped:
+                self.fill(each, upto)
+            return
+        values = series.values
+        n = upto - len(values)
         if n <= 0:
             return
-        if not self._filled:  # a counter starts at its first step (0: no time has passed)
-            for values, step in self._adding:
-                values.append(step)
+        step = series.step
+        if not series.counter:
+            values += [step] * n
+            return
+        if not values:
+            values.append(step)
             n -= 1
         if n == 1:
-            for values, step in self._adding:
-                values.append(values[-1] + step)
+            values.append(values[-1] + step)
         elif n:  # the same additions, one after another
-            for values, step in self._adding:
-                values += itertools.islice(itertools.accumulate(itertools.repeat(step, n), initial=values[-1]), 1, None)
-        for values, step in self._setting:
-            values += [step] * (upto - self._filled)
-        self._filled = upto
+            values += itertools.islice(itertools.accumulate(itertools.repeat(step, n), initial=values[-1]), 1, None)
 
     def _restep(self, t: float, metrics: dict, dt: float) -> None:
         """Work out again what the series of the services whose metrics changed gain (of every
-        service when the time since the last scrape did), marking those whose step changed."""
-        first = not self._steps
+        service when the time since the last scrape did), marking those whose step changed
+        (after writing their samples at the step they had)."""
+        first = not self._members
         if first:  # the series were all wanted before the first scrape
-            self._steps = [0.0] * len(self.scraped)
-            self._members = {}  # service -> its series (indexes in scraped)
-            for i, (series, _, _) in enumerate(self.scraped):
-                self._members.setdefault(series.labels["service"], []).append(i)
-            # (values, step) of each series, in place: [values, step] of the counters, of the gauges
-            self._pairs = [[series.values, 0.0] for series, _, _ in self.scraped]
-            self._adding = [pair for pair, (_, counter, _) in zip(self._pairs, self.scraped) if counter]
-            self._setting = [pair for pair, (_, counter, _) in zip(self._pairs, self.scraped) if not counter]
-        steps, every, falls = self._steps, dt != self._dt, False
+            for series, _, compute in self.scraped:  # service -> its series and what a scrape gives them
+                self._members.setdefault(series.labels["service"], []).append((series, compute))
+        every, falls, before = dt != self._dt, False, len(self.scrape_times) - 1
         for service, members in self._members.items():
             m = metrics[service]
             if not every and m is self._metrics[service]:
                 continue  # as before
-            for i in members:
-                series, counter, compute = self.scraped[i]
+            for series, compute in members:
                 step = compute(m, dt)
                 # (equal and not 0: the same float, the common case, without the call)
-                if self.period is not None and (first or not step == steps[i] != 0 and not _same(step, steps[i])):
-                    self._mark(series, t)
-                steps[i] = self._pairs[i][1] = step
-                if counter and step < 0:
+                if first or not step == series.step != 0 and not _same(step, series.step):
+                    self.fill(series, before)
+                    if self.period is not None:
+                        self._mark(series, t)
+                    series.step = step
+                if series.counter and step < 0:
                     series.fell = falls = True
         if self.period is not None and (falls or self._falling):
             # a falling counter resets, and a reset counts the value it fell from: no pattern
-            self._falling = [s for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
+            self._falling = [s for s, counter, _ in self.scraped if counter and s.step < 0]
 
     def _mark(self, series: Series, t: float) -> None:
         series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
