@@ -77,7 +77,8 @@ class _Selected:
     def __init__(self, store, matches, name: str | None, offset: float):
         self.store, self.matches, self.name, self.offset = store, matches, name, offset
         self.version, self.series, self.looked = -1, [], 0
-        self.filled_to = 0  # how many scrapes' samples its series all hold (``filled``)
+        self.scraped: list = []  # its scraped series
+        self.filled_to = 0  # how many scrapes' samples they all hold (``filled``)
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
@@ -93,6 +94,7 @@ class _Selected:
             self.looked = len(named)
             if new:
                 self.series = sorted(self.series + new, key=lambda s: s.key)
+                self.scraped = [s for s in self.series if s.times is store.scrape_times]
                 self.filled_to = -1  # the new ones may lack samples
                 self.unnamed = [drop_name(s.key) for s in self.series]
                 for series in new:
@@ -108,9 +110,7 @@ class _Selected:
         selected, times = self.current(), self.store.scrape_times
         if self.filled_to != len(times):
             self.filled_to = len(times)
-            for series in selected:
-                if series.times is times and len(series.values) != len(times):
-                    self.store.fill(series)
+            self.store.fill(self.scraped)
         return selected
 
     def mark(self, lo: float, hi: float) -> None:

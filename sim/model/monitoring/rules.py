@@ -228,19 +228,23 @@ class _PromRule:
         self.shows_value = _shows_value((*rule.labels.values(), *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
         self.named: dict | None = None if _shows_value(tuple(rule.labels.values())) else {}
+        self._keys: list | None = None  # the output's labels keys at the last evaluation, and without the name
+        self._dropped: list = []
+        self._names: tuple = (None, [])  # those keys without the name, and a recording rule's series for them
 
-    def output(self, now: float) -> dict:
-        """The rule's result at ``now``: labels key (name dropped) -> value."""
+    def output(self, now: float) -> tuple[list, list]:
+        """The rule's result at ``now``: its series' labels keys (name dropped) and their values.
+        Speed: the keys are the very list of the last evaluation while the series are the same."""
         result = self.query(now)
         if isinstance(result, float):
-            return {(): result}
-        out = {}
-        for key, value in result:
-            key = drop_name(key)
-            if key in out:
+            return [()], [result]
+        keys = [key for key, _ in result]
+        if keys != self._keys:
+            dropped = [drop_name(key) for key in keys]
+            if len(set(dropped)) < len(dropped):
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
-            out[key] = value
-        return out
+            self._keys, self._dropped = keys, dropped
+        return self._dropped, [value for _, value in result]
 
     def result(self, now: float) -> tuple[object, int | None]:
         """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
@@ -368,13 +372,17 @@ class _PromRule:
     def _evaluate(self, now: float):
         rule = self.rule
         try:
-            output = self.output(now)
+            keys, values = self.output(now)
         except EvalError:
             return _FAILED
         if rule.kind == "record":
-            return {self._name(key, value): value for key, value in output.items()}
+            if self.named is None:
+                return {self._name(key, value): value for key, value in zip(keys, values)}
+            if self._names[0] is not keys:  # speed: the same series, the same names
+                self._names = (keys, [self._name(key, 0.0) for key in keys])
+            return dict(zip(self._names[1], values))
         seen = {}
-        for key, value in output.items():
+        for key, value in zip(keys, values):
             labels, fp = self._name(key, value)
             if fp in seen:
                 return _FAILED  # duplicate labelsets: the evaluation fails in Prometheus too
@@ -460,7 +468,7 @@ def _active(groups: tuple, services: dict) -> list[list[bool]]:
     def idle(c, records):
         reads = any(matches(labels) for matches, name in zip(c.selectors, c.names) for labels, _, _ in store.exported(name))
         recorded = any(name is None or name in records for name in c.names)
-        return not reads and not recorded and not c.output(0.0)
+        return not reads and not recorded and not c.output(0.0)[0]
     quiet, records = set(), None
     while records != (records := {c.rule.name for c in every if c.rule.kind == "record" and id(c) not in quiet}):
         quiet = {id(c) for c in every if idle(c, records)}

@@ -260,30 +260,27 @@ class Store:
             self._mark(series, t)
         self._last, self._metrics, self._dt = t, metrics, dt
 
-    def fill(self, series: Series | None = None, scrapes: int | None = None) -> None:
-        """Write a scraped series' samples (every scraped series' by default) of the first
-        ``scrapes`` scrapes (all of them by default) that it does not hold yet: a counter adds
+    def fill(self, series: list | None = None, scrapes: int | None = None) -> None:
+        """Write these scraped series' samples (every scraped series' by default) of the first
+        ``scrapes`` scrapes (all of them by default) that they do not hold yet: a counter adds
         its step to its last value (it starts at its first step), a gauge takes its value."""
         upto = len(self.scrape_times) if scrapes is None else scrapes
-        if series is None:
-            for each, _, _ in self.scraped:
-                self.fill(each, upto)
-            return
-        values = series.values
-        n = upto - len(values)
-        if n <= 0:
-            return
-        step = series.step
-        if not series.counter:
-            values += [step] * n
-            return
-        if not values:
-            values.append(step)
-            n -= 1
-        if n == 1:
-            values.append(values[-1] + step)
-        elif n:  # the same additions, one after another
-            values += itertools.islice(itertools.accumulate(itertools.repeat(step, n), initial=values[-1]), 1, None)
+        for one in (s for s, _, _ in self.scraped) if series is None else series:
+            values = one.values
+            n = upto - len(values)
+            if n <= 0:
+                continue
+            step = one.step
+            if not one.counter:
+                values += [step] * n
+                continue
+            if not values:
+                values.append(step)
+                n -= 1
+            if n == 1:
+                values.append(values[-1] + step)
+            elif n:  # the same additions, one after another
+                values += itertools.islice(itertools.accumulate(itertools.repeat(step, n), initial=values[-1]), 1, None)
 
     def _restep(self, t: float, metrics: dict, dt: float) -> None:
         """Work out again what the series of the services whose metrics changed gain (of every
@@ -302,7 +299,7 @@ class Store:
                 step = compute(m, dt)
                 # (equal and not 0: the same float, the common case, without the call)
                 if first or not step == series.step != 0 and not _same(step, series.step):
-                    self.fill(series, before)
+                    self.fill((series,), before)
                     if self.period is not None:
                         self._mark(series, t)
                     series.step = step
