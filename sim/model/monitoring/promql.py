@@ -10,6 +10,7 @@ float results agree with it to the last bit where the operation order allows.
 
 import functools
 import math
+import operator
 import re
 from dataclasses import dataclass
 
@@ -108,7 +109,7 @@ class _Selected:
     def filled(self) -> list:
         """``current``, its scraped series holding every sample (``Store.fill``: written when read)."""
         selected, times = self.current(), self.store.scrape_times
-        if self.filled_to != len(times):
+        if self.filled_to != len(times) and self.scraped:
             self.filled_to = len(times)
             self.store.fill(self.scraped)
         return selected
@@ -285,12 +286,12 @@ def _pow(a, b):
         return math.inf
 
 
-ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul,
               "/": _div, "%": _mod, "^": _pow, "atan2": math.atan2}
 # shouldDropMetricName: atan2 keeps the metric name in Prometheus 2.42 (checked with promtool)
 DROPS_NAME = {"+", "-", "*", "/", "%", "^"}
-COMPARISON = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
-              "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
+COMPARISON = {"==": operator.eq, "!=": operator.ne, ">": operator.gt,  # (C functions: a call per element adds up)
+              "<": operator.lt, ">=": operator.ge, "<=": operator.le}
 SET_OPS = ("and", "or", "unless")
 
 
