@@ -297,8 +297,9 @@ class Store:
                 continue  # as before
             for series, compute in members:
                 step = compute(m, dt)
-                # (equal and not 0: the same float, the common case, without the call)
-                if first or not step == series.step != 0 and not _same(step, series.step):
+                old = series.step
+                # not _same(step, old), with a call only for zeros (whose signs it tells apart)
+                if first or (step != old and (step == step or old == old)) or (step == 0 and not _same(step, old)):
                     self.fill((series,), before)
                     if self.period is not None:
                         self._mark(series, t)
@@ -341,8 +342,8 @@ class Store:
                 series.values += [value] * len(again)
             if mark:
                 old = None if before is None else before.get(key)
-                # (equal and not 0: the same float, the common case, without the call)
-                if (old != value or value == 0) and not _same(old, value):
+                # not _same(value, old), with a call only for zeros (whose signs it tells apart)
+                if (value != old and (value == value or old == old)) or (value == 0 and not _same(value, old)):
                     series.mark(t, t)
         if len(mine) == len(output) and (calm or owner in self._uncalm):
             return  # it gave every series it has, and none is to stop being calm (speed)
