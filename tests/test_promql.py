@@ -291,7 +291,7 @@ def test_scrapes_add_to_counters_and_set_gauges():
     svc = SimpleNamespace(name="api", team="core", labels={})
     metrics = {"api": {"request_rate": 100.0, "error_rate": 0.2, "latency_p99_ms": 250.0, "cpu": 0.5, "memory": 0.25}}
     store = Store({"api": svc})
-    store.want(lambda labels: True, None)
+    store.want([(lambda labels: True, None)])
     for t in (0.0, 15.0, 30.0):
         store.scrape(t, metrics)
     store.fill()  # samples are written when read

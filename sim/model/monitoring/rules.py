@@ -514,9 +514,8 @@ class Rules:
             for c in compiled:
                 c.asleep = compiled[0].asleep
             self.groups.append((interval, compiled))
-            for c in compiled:
-                for matches, name in zip(c.selectors, c.names):
-                    self.store.want(matches, name)
+        self.store.want((matches, name) for _, compiled in self.groups for c in compiled
+                        for matches, name in zip(c.selectors, c.names))
         self._groups = groups
         self._records = [[i for i, rule in enumerate(compiled) if rule.rule.kind == "record"]  # per group, indexes
                          for _, compiled in self.groups]

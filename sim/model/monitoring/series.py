@@ -186,7 +186,6 @@ class Store:
         self._available: list | None = None  # the catalog, made when a rule first asks (speed)
         self.by_name: dict[str, list] = {}
         self._wanted: dict = {}
-        self.kept: set[int] = set()
         self.scrape_times: list[float] = []
         self.scraped: list[tuple[Series, bool, object]] = []
         self.series: list[Series] = []
@@ -230,21 +229,26 @@ class Store:
             self._indexed = len(self.series)
         return self._named.setdefault(name, [])
 
-    def want(self, matches, name: str | None) -> None:
-        """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""
-        entries = self.exported(name)
-        selected = self._wanted.get((matches, name))
-        if selected is None:  # with each one's key
-            selected = self._wanted[(matches, name)] = [(entry, tuple(sorted(entry[0].items())))
-                                                        for entry in entries if matches(entry[0])]
-        for entry, key in selected:
-            labels, counter, compute = entry
-            if id(entry) not in self.kept:
-                self.kept.add(id(entry))
-                series = Series(labels, self.scrape_times, counter, self.gap, key)
-                self.scraped.append((series, counter, compute))
-                self.series.append(series)
-                self.version += 1
+    def want(self, selectors) -> None:
+        """Keep every exported series these selectors (``(matches, name)`` pairs) select, once
+        (before the first scrape)."""
+        selectors = tuple(selectors)
+        self.exported(None)  # the scenario's catalog, and what its drills' selectors selected of it
+        entries = self._wanted.get(selectors)
+        if entries is None:  # for the scenario's drills: each series once, in the order selected, with its key
+            kept, entries = set(), []
+            for matches, name in selectors:
+                for entry in self.exported(name):
+                    if id(entry) not in kept and matches(entry[0]):
+                        kept.add(id(entry))
+                        entries.append((*entry, tuple(sorted(entry[0].items()))))
+            self._wanted[selectors] = entries
+        for labels, counter, compute, key in entries:
+            series = Series(labels, self.scrape_times, counter, self.gap, key)
+            self.scraped.append((series, counter, compute))
+            self.series.append(series)
+        if entries:
+            self.version += 1
 
     def scrape(self, t: float, metrics: dict) -> None:
         dt = 0.0 if self._last is None else t - self._last
