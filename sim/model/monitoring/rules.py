@@ -252,7 +252,8 @@ class _PromRule:
         if not self.phases:
             self.was_calm = False
             return self._evaluate(now), None
-        phase = round(now / self.every) % self.phases
+        tick = round(now / self.every)
+        phase = tick % self.phases
         if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
             self.checked = now
             return self.results[phase], phase
@@ -263,7 +264,6 @@ class _PromRule:
         result = self.results.get(phase, _MISSING)
         if result is _MISSING or not self._repeats():
             calm = self.calm if self.was_calm else self.early
-            tick = round(now / self.every)
             result = _MISSING if calm is None else calm.get(tick, _MISSING)
             if result is _MISSING:
                 result = self._evaluate(now)
@@ -558,17 +558,9 @@ class Rules:
         # rule of another group may read them now): a recording rule's samples there, repeated
         for every, rule in self._recording:
             if rule.checked is not None:
-                skipped = [tick * every for tick in range(round(rule.checked / every) + 1, math.ceil(now / every - 1e-9))]
-                while skipped:
-                    if repeats := rule.repeating(skipped):  # speed: recorded at once
-                        rule.checked = skipped[repeats - 1]
-                        result = rule.results[0]
-                        if result is not _FAILED:
-                            self.store.record(skipped[0], rule, result, result, rule.was_calm, skipped[1:repeats])
-                    else:
-                        repeats = 1
-                        self._evaluate(rule, skipped[0])
-                    del skipped[:repeats]
+                first, end = round(rule.checked / every) + 1, math.ceil(now / every - 1e-9)
+                if first < end:
+                    self._replay(rule, [tick * every for tick in range(first, end)])
         version = self.store.version
         for (every, compiled), records in zip(self.groups, self._records):
             if every != interval or not compiled:
@@ -597,6 +589,20 @@ class Rules:
                 self._evaluate(rule, now)
             if looked:  # as of the version it started from: a series added since wakes it next time
                 asleep[0] = (version, wakes)
+
+    def _replay(self, rule: _PromRule, skipped: list[float]) -> None:
+        """A recording rule's evaluations at these ticks the engine skipped, in order: the runs
+        that repeat what it recorded last are recorded at once (speed)."""
+        while skipped:
+            if repeats := rule.repeating(skipped):
+                rule.checked = skipped[repeats - 1]
+                result = rule.results[0]
+                if result is not _FAILED:
+                    self.store.record(skipped[0], rule, result, result, rule.was_calm, skipped[1:repeats])
+            else:
+                repeats = 1
+                self._evaluate(rule, skipped[0])
+            del skipped[:repeats]
 
     def _shorthand(self, now: float) -> None:
         """Check the alerts whose service's metrics changed since the last evaluation, and those
