@@ -108,10 +108,11 @@ class _Selected:
 
     def filled(self) -> list:
         """``current``, its scraped series holding every sample (``Store.fill``: written when read)."""
-        selected, times = self.current(), self.store.scrape_times
+        store = self.store
+        selected, times = self.series if self.version == store.version else self.current(), store.scrape_times
         if self.filled_to != len(times) and self.scraped:
             self.filled_to = len(times)
-            self.store.fill(self.scraped)
+            store.fill(self.scraped)
         return selected
 
     def mark(self, lo: float, hi: float) -> None:

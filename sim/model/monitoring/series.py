@@ -97,7 +97,8 @@ class Marks:
             los.append(lo)
             his.append(hi)
         elif lo >= los[-1]:  # stretches nearly always come in time order
-            his[-1] = max(his[-1], hi)
+            if hi > his[-1]:
+                his[-1] = hi
         else:
             self.absorb([(lo, hi)])
 
