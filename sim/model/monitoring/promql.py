@@ -601,14 +601,10 @@ def _plan_instant(vs):
 
         def instant(t):
             ref = t - offset
-            out, shared = [], None
+            out, times = [], None
             for series in sel.filled():
-                if series.times is store.scrape_times:  # speed: one search for the scraped series
-                    if shared is None:
-                        shared = series.latest(ref)
-                    i = shared
-                else:
-                    i = series.latest(ref)
+                if series.times is not times:  # speed: one search for series that share their times
+                    times, i = series.times, series.latest(ref)
                 v = series.values[i] if i >= 0 else None
                 if v is not None:
                     out.append((series.key, v))

@@ -13,8 +13,8 @@ Every service exports, labelled ``service``, ``job`` (the service's name unless 
   ``memory``, the values scenarios' shorthand alerts compare.
 
 Only the series some rule selects are kept (a drill without PromQL rules stores none).
-Scraped series share one list of sample times; a recording rule's series has its own,
-with ``None`` as Prometheus's staleness marker when the rule stops giving it.
+Scraped series share one list of sample times; a recording rule's series share another,
+with ``None`` (Prometheus's staleness marker) where the rule did not give one of them.
 
 Between changes of the world a scraped series repeats itself: a gauge keeps its value and
 a counter gains the same step every scrape. Each series keeps ``marks``, the stretches of
@@ -194,6 +194,7 @@ class Store:
         self._indexed = 0
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self._uncalm: set = set()  # the recording rules none of whose series is calm
+        self._recorded_times: dict[object, list] = {}  # recording rule -> its series' sample times
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
         self._metrics, self._dt, self._falling = None, None, []
@@ -327,23 +328,30 @@ class Store:
         ``before``: its output a period earlier (None: unknown), to mark the series that differ;
         ``calm``: whether the output is what every drill starting alike records (``Series.calm``);
         ``again``: later times at which it gave this very output again, a period apart (its
-        repeats over ticks the engine skipped: they differ from nothing a period earlier)."""
+        repeats over ticks the engine skipped: they differ from nothing a period earlier).
+
+        The series of one rule share one list of sample times (speed: a time is written once, and
+        an instant selector looks it up once): a series the rule does not give at a time holds
+        None there, a staleness marker, which no selector sees as a sample."""
         mine = self.recorded.get(owner)
         if mine is None:
             mine = self.recorded[owner] = {}
+            self._recorded_times[owner] = []
+        times, count = self._recorded_times[owner], 1 + len(again)
+        times.append(t)
+        times += again
         mark = self.period is not None and output is not before
         for key, value in output.items():
             series = mine.get(key)
             if series is None:
-                series = mine[key] = Series(dict(key), [], join=self.gap, key=key)
+                series = mine[key] = Series(dict(key), times, join=self.gap, key=key)
+                series.values += [None] * (len(times) - count)  # it had no sample before
                 self.series.append(series)
                 self.version += 1
                 series.calm = calm
                 self._uncalm.discard(owner)
-            series.times.append(t)
             series.values.append(value)
             if again:
-                series.times += again
                 series.values += [value] * len(again)
             if mark:
                 old = None if before is None else before.get(key)
@@ -356,9 +364,7 @@ class Store:
             if not calm and series.calm:
                 series.uncalm()
             if key not in output:
-                if series.values[-1] is not None:
-                    series.times.append(t)
-                    series.values.append(None)
+                series.values += [None] * count
                 if mark and (before is None or key in before):
                     series.mark(t, t)
         if not calm:
