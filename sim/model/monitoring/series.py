@@ -97,7 +97,7 @@ class Marks:
             los.append(lo)
             his.append(hi)
         elif lo >= los[-1]:  # stretches nearly always come in time order
-            if hi > his[-1]:
+            if hi > his[-1]:  # noqa: PLR1730 (not max(): a call per mark adds up)
                 his[-1] = hi
         else:
             self.absorb([(lo, hi)])
@@ -305,7 +305,8 @@ class Store:
                 step = compute(m, dt)
                 old = series.step
                 # not _same(step, old), with a call only for zeros (whose signs it tells apart)
-                if first or (step != old and (step == step or old == old)) or (step == 0 and not _same(step, old)):
+                moved = step != old and (step == step or old == old)  # noqa: PLR0124 (not both NaN)
+                if first or moved or (step == 0 and not _same(step, old)):
                     self.fill((series,), before)
                     if self.period is not None:
                         self._mark(series, t)
@@ -356,7 +357,8 @@ class Store:
             if mark:
                 old = None if before is None else before.get(key)
                 # not _same(value, old), with a call only for zeros (whose signs it tells apart)
-                if (value != old and (value == value or old == old)) or (value == 0 and not _same(value, old)):
+                moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
+                if moved or (value == 0 and not _same(value, old)):
                     series.mark(t, t)
         if len(mine) == len(output) and (calm or owner in self._uncalm):
             return  # it gave every series it has, and none is to stop being calm (speed)
