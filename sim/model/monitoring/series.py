@@ -235,6 +235,8 @@ class Store:
         """Keep every exported series these selectors (``(matches, name)`` pairs) select, once
         (before the first scrape)."""
         selectors = tuple(selectors)
+        if not selectors:
+            return  # no catalog to make
         self.exported(None)  # the scenario's catalog, and what its drills' selectors selected of it
         entries = self._wanted.get(selectors)
         if entries is None:  # for the scenario's drills: each series once, in the order selected, with its key
