@@ -225,6 +225,7 @@ def promtool_files(case: Case, drill: Drill, folder: Path) -> Path:
     # JSON is YAML, and far quicker to write
     (folder / f"{case.name}.rules.yml").write_text(json.dumps({"groups": [{"name": "g", "rules": [rule]}]}))
     store = rules.store
+    store.fill()
     input_series = [{"series": _selector(s.labels), "values": " ".join(repr(v) for v in s.values)}
                     for s, _, _ in store.scraped]
     by_fp = {a.fingerprint: a for a in rules.alerts}

@@ -291,9 +291,10 @@ def test_scrapes_add_to_counters_and_set_gauges():
     svc = SimpleNamespace(name="api", team="core", labels={})
     metrics = {"api": {"request_rate": 100.0, "error_rate": 0.2, "latency_p99_ms": 250.0, "cpu": 0.5, "memory": 0.25}}
     store = Store({"api": svc})
-    store.want(lambda labels: True, None)
+    store.want([(lambda labels: True, None)])
     for t in (0.0, 15.0, 30.0):
         store.scrape(t, metrics)
+    store.fill()  # samples are written when read
     values = {(s.labels["__name__"], s.labels.get("code")): s.values for s in store.series}
     assert values[("http_requests_total", "200")] == pytest.approx([0, 1200, 2400])  # 100 x 0.8 x 15 a scrape
     assert values[("http_requests_total", "500")] == pytest.approx([0, 300, 600])  # 100 x 0.2 x 15
@@ -307,6 +308,7 @@ def test_scrapes_add_to_counters_and_set_gauges():
     # (a changed world hands over new metrics)
     store.scrape(45.0, {"api": {**metrics["api"], "error_rate": 0.9}})
     store.scrape(60.0, {"api": {**metrics["api"], "error_rate": 0.999}})
+    store.fill()
     assert values[("up", None)][-2:] == [1.0, 0.0]
 
 

@@ -10,6 +10,7 @@ float results agree with it to the last bit where the operation order allows.
 
 import functools
 import math
+import operator
 import re
 from dataclasses import dataclass
 
@@ -77,6 +78,8 @@ class _Selected:
     def __init__(self, store, matches, name: str | None, offset: float):
         self.store, self.matches, self.name, self.offset = store, matches, name, offset
         self.version, self.series, self.looked = -1, [], 0
+        self.scraped: list = []  # its scraped series
+        self.filled_to = 0  # how many scrapes' samples they all hold (``filled``)
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
@@ -92,6 +95,8 @@ class _Selected:
             self.looked = len(named)
             if new:
                 self.series = sorted(self.series + new, key=lambda s: s.key)
+                self.scraped = [s for s in self.series if s.times is store.scrape_times]
+                self.filled_to = -1  # the new ones may lack samples
                 self.unnamed = [drop_name(s.key) for s in self.series]
                 for series in new:
                     series.watchers.append(self)
@@ -100,6 +105,15 @@ class _Selected:
                     self.calm = self.calm and series.calm
                 self.touched()
         return self.series
+
+    def filled(self) -> list:
+        """``current``, its scraped series holding every sample (``Store.fill``: written when read)."""
+        store = self.store
+        selected, times = self.series if self.version == store.version else self.current(), store.scrape_times
+        if self.filled_to != len(times) and self.scraped:
+            self.filled_to = len(times)
+            store.fill(self.scraped)
+        return selected
 
     def mark(self, lo: float, hi: float) -> None:
         marks = self.marks
@@ -273,12 +287,12 @@ def _pow(a, b):
         return math.inf
 
 
-ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul,
               "/": _div, "%": _mod, "^": _pow, "atan2": math.atan2}
 # shouldDropMetricName: atan2 keeps the metric name in Prometheus 2.42 (checked with promtool)
 DROPS_NAME = {"+", "-", "*", "/", "%", "^"}
-COMPARISON = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">": lambda a, b: a > b,
-              "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
+COMPARISON = {"==": operator.eq, "!=": operator.ne, ">": operator.gt,  # (C functions: a call per element adds up)
+              "<": operator.lt, ">=": operator.ge, "<=": operator.le}
 SET_OPS = ("and", "or", "unless")
 
 
@@ -587,14 +601,10 @@ def _plan_instant(vs):
 
         def instant(t):
             ref = t - offset
-            out, shared = [], None
-            for series in sel.current():
-                if series.times is store.scrape_times:  # speed: one search for the scraped series
-                    if shared is None:
-                        shared = series.latest(ref)
-                    i = shared
-                else:
-                    i = series.latest(ref)
+            out, times = [], None
+            for series in sel.filled():
+                if series.times is not times:  # speed: one search for series that share their times
+                    times, i = series.times, series.latest(ref)
                 v = series.values[i] if i >= 0 else None
                 if v is not None:
                     out.append((series.key, v))
@@ -726,7 +736,7 @@ def _plan_range(name, arg, group_of=None):
             """The selected series and their results at ``t`` (None: none), in the same order."""
             end = t - offset
             start = end - rng
-            selected, out, spans, shared = sel.current(), [], {}, None
+            selected, out, spans, shared = sel.filled(), [], {}, None
             memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
             for series in selected:
                 if extrapolated is not None and series.counter and not series.fell:

@@ -228,19 +228,23 @@ class _PromRule:
         self.shows_value = _shows_value((*rule.labels.values(), *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
         self.named: dict | None = None if _shows_value(tuple(rule.labels.values())) else {}
+        self._keys: list | None = None  # the output's labels keys at the last evaluation, and without the name
+        self._dropped: list = []
+        self._names: tuple = (None, [])  # those keys without the name, and a recording rule's series for them
 
-    def output(self, now: float) -> dict:
-        """The rule's result at ``now``: labels key (name dropped) -> value."""
+    def output(self, now: float) -> tuple[list, list]:
+        """The rule's result at ``now``: its series' labels keys (name dropped) and their values.
+        Speed: the keys are the very list of the last evaluation while the series are the same."""
         result = self.query(now)
         if isinstance(result, float):
-            return {(): result}
-        out = {}
-        for key, value in result:
-            key = drop_name(key)
-            if key in out:
+            return [()], [result]
+        keys = [key for key, _ in result]
+        if keys != self._keys:
+            dropped = [drop_name(key) for key in keys]
+            if len(set(dropped)) < len(dropped):
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
-            out[key] = value
-        return out
+            self._keys, self._dropped = keys, dropped
+        return self._dropped, [value for _, value in result]
 
     def result(self, now: float) -> tuple[object, int | None]:
         """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
@@ -248,7 +252,8 @@ class _PromRule:
         if not self.phases:
             self.was_calm = False
             return self._evaluate(now), None
-        phase = round(now / self.every) % self.phases
+        tick = round(now / self.every)
+        phase = tick % self.phases
         if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
             self.checked = now
             return self.results[phase], phase
@@ -259,7 +264,6 @@ class _PromRule:
         result = self.results.get(phase, _MISSING)
         if result is _MISSING or not self._repeats():
             calm = self.calm if self.was_calm else self.early
-            tick = round(now / self.every)
             result = _MISSING if calm is None else calm.get(tick, _MISSING)
             if result is _MISSING:
                 result = self._evaluate(now)
@@ -267,6 +271,14 @@ class _PromRule:
                     calm[tick] = result
             self.results[phase] = result
         return result, phase
+
+    def repeating(self, times: list) -> int:
+        """How many of these evaluation times, from the first, give the result it last recorded
+        (``result`` would return its one phase's result at each: quiet till after them)."""
+        if self.phases != 1 or self.results.get(0, _MISSING) is not self.before.get(0, _FAILED):
+            return 0
+        quiet = self.quiet_until(times[0])
+        return next((i for i, t in enumerate(times) if quiet <= t + _EPS), len(times))
 
     def _marked(self, now: float) -> bool:
         """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
@@ -360,13 +372,17 @@ class _PromRule:
     def _evaluate(self, now: float):
         rule = self.rule
         try:
-            output = self.output(now)
+            keys, values = self.output(now)
         except EvalError:
             return _FAILED
         if rule.kind == "record":
-            return {self._name(key, value): value for key, value in output.items()}
+            if self.named is None:
+                return {self._name(key, value): value for key, value in zip(keys, values)}
+            if self._names[0] is not keys:  # speed: the same series, the same names
+                self._names = (keys, [self._name(key, 0.0) for key in keys])
+            return dict(zip(self._names[1], values))
         seen = {}
-        for key, value in output.items():
+        for key, value in zip(keys, values):
             labels, fp = self._name(key, value)
             if fp in seen:
                 return _FAILED  # duplicate labelsets: the evaluation fails in Prometheus too
@@ -390,7 +406,8 @@ class _PromRule:
         return named
 
 
-def _period(scrape: float, intervals: list[float], most: int = 16) -> float | None:
+@functools.lru_cache(maxsize=256)  # speed: the same few intervals in every drill
+def _period(scrape: float, intervals: tuple[float, ...], most: int = 16) -> float | None:
     """The shortest time that is a whole number of the scrape interval and of every group's
     evaluation interval (its results repeat over it in a world that stays as it is), or None:
     scrapes further apart than the lookback (samples go stale between them), or intervals
@@ -451,7 +468,7 @@ def _active(groups: tuple, services: dict) -> list[list[bool]]:
     def idle(c, records):
         reads = any(matches(labels) for matches, name in zip(c.selectors, c.names) for labels, _, _ in store.exported(name))
         recorded = any(name is None or name in records for name in c.names)
-        return not reads and not recorded and not c.output(0.0)
+        return not reads and not recorded and not c.output(0.0)[0]
     quiet, records = set(), None
     while records != (records := {c.rule.name for c in every if c.rule.kind == "record" and id(c) not in quiet}):
         quiet = {id(c) for c in every if idle(c, records)}
@@ -489,7 +506,7 @@ class Rules:
         self._place = {id(alert): i for i, alert in enumerate(self.alerts)}  # an alert's index in alerts
         self._fired: set[int] = set()  # indexes of the firing alerts
         every = [group.interval or evaluation_interval for group in groups]
-        period = _period(scrape_interval, every)
+        period = _period(scrape_interval, tuple(every))
         self.store = Store(world.services, scrape_interval, period, min(LOOKBACK, max([scrape_interval, *every])))
         self.groups = []
         for group, keep, interval in zip(groups, _active(groups, world.services), every):
@@ -498,9 +515,8 @@ class Rules:
             for c in compiled:
                 c.asleep = compiled[0].asleep
             self.groups.append((interval, compiled))
-            for c in compiled:
-                for matches, name in zip(c.selectors, c.names):
-                    self.store.want(matches, name)
+        self.store.want((matches, name) for _, compiled in self.groups for c in compiled
+                        for matches, name in zip(c.selectors, c.names))
         self._groups = groups
         self._records = [[i for i, rule in enumerate(compiled) if rule.rule.kind == "record"]  # per group, indexes
                          for _, compiled in self.groups]
@@ -543,8 +559,9 @@ class Rules:
         # rule of another group may read them now): a recording rule's samples there, repeated
         for every, rule in self._recording:
             if rule.checked is not None:
-                for tick in range(round(rule.checked / every) + 1, math.ceil(now / every - 1e-9)):
-                    self._evaluate(rule, tick * every)
+                first, end = round(rule.checked / every) + 1, math.ceil(now / every - 1e-9)
+                if first < end:
+                    self._replay(rule, [tick * every for tick in range(first, end)])
         version = self.store.version
         for (every, compiled), records in zip(self.groups, self._records):
             if every != interval or not compiled:
@@ -573,6 +590,20 @@ class Rules:
                 self._evaluate(rule, now)
             if looked:  # as of the version it started from: a series added since wakes it next time
                 asleep[0] = (version, wakes)
+
+    def _replay(self, rule: _PromRule, skipped: list[float]) -> None:
+        """A recording rule's evaluations at these ticks the engine skipped, in order: the runs
+        that repeat what it recorded last are recorded at once (speed)."""
+        while skipped:
+            if repeats := rule.repeating(skipped):
+                rule.checked = skipped[repeats - 1]
+                result = rule.results[0]
+                if result is not _FAILED:
+                    self.store.record(skipped[0], rule, result, result, rule.was_calm, skipped[1:repeats])
+            else:
+                repeats = 1
+                self._evaluate(rule, skipped[0])
+            del skipped[:repeats]
 
     def _shorthand(self, now: float) -> None:
         """Check the alerts whose service's metrics changed since the last evaluation, and those

@@ -13,8 +13,8 @@ Every service exports, labelled ``service``, ``job`` (the service's name unless 
   ``memory``, the values scenarios' shorthand alerts compare.
 
 Only the series some rule selects are kept (a drill without PromQL rules stores none).
-Scraped series share one list of sample times; a recording rule's series has its own,
-with ``None`` as Prometheus's staleness marker when the rule stops giving it.
+Scraped series share one list of sample times; a recording rule's series share another,
+with ``None`` (Prometheus's staleness marker) where the rule did not give one of them.
 
 Between changes of the world a scraped series repeats itself: a gauge keeps its value and
 a counter gains the same step every scrape. Each series keeps ``marks``, the stretches of
@@ -23,6 +23,7 @@ the one a ``period`` earlier), so a rule whose windows hold no mark can repeat i
 of a period before (``rules``).
 """
 
+import itertools
 import math
 from bisect import bisect_left, bisect_right
 
@@ -96,7 +97,8 @@ class Marks:
             los.append(lo)
             his.append(hi)
         elif lo >= los[-1]:  # stretches nearly always come in time order
-            his[-1] = max(his[-1], hi)
+            if hi > his[-1]:  # noqa: PLR1730 (not max(): a call per mark adds up)
+                his[-1] = hi
         else:
             self.absorb([(lo, hi)])
 
@@ -119,13 +121,14 @@ class Marks:
 
 
 class Series:
-    __slots__ = ("labels", "key", "times", "values", "counter", "fell", "marks", "watchers", "calm")
+    __slots__ = ("labels", "key", "times", "values", "counter", "step", "fell", "marks", "watchers", "calm")
 
-    def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0):
+    def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0, key: tuple | None = None):
         self.labels = labels
-        self.key = tuple(sorted(labels.items()))
+        self.key = tuple(sorted(labels.items())) if key is None else key  # its labels, sorted
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
+        self.step = 0.0  # a scraped series: what a scrape adds to it (a counter) or sets it to (``Store.fill``)
         self.fell = False  # whether a scraped counter's step was ever below 0 (else its values never fall)
         self.marks = Marks(join)
         self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
@@ -184,18 +187,18 @@ class Store:
         self._available: list | None = None  # the catalog, made when a rule first asks (speed)
         self.by_name: dict[str, list] = {}
         self._wanted: dict = {}
-        self.kept: set[int] = set()
         self.scrape_times: list[float] = []
         self.scraped: list[tuple[Series, bool, object]] = []
         self.series: list[Series] = []
         self._named: dict[str, list[Series]] = {}  # series by name, of the first _indexed series
         self._indexed = 0
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
+        self._uncalm: set = set()  # the recording rules none of whose series is calm
+        self._recorded_times: dict[object, list] = {}  # recording rule -> its series' sample times
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
-        self._metrics, self._dt, self._steps, self._falling = None, None, [], []
-        self._adding, self._setting = [], []  # [values, step] of the counters and of the gauges
-        self._members, self._pairs = {}, []
+        self._metrics, self._dt, self._falling = None, None, []
+        self._members: dict[str, list] = {}  # service -> its scraped series and what a scrape gives them
         self._ranges_at, self._ranges = None, {}
         self.first: tuple | None = None  # the world's metrics at the first scrape
 
@@ -228,20 +231,28 @@ class Store:
             self._indexed = len(self.series)
         return self._named.setdefault(name, [])
 
-    def want(self, matches, name: str | None) -> None:
-        """Keep every exported series a selector (its ``name`` and ``matches``) selects (before the first scrape)."""
-        entries = self.exported(name)
-        selected = self._wanted.get((matches, name))
-        if selected is None:
-            selected = self._wanted[(matches, name)] = [entry for entry in entries if matches(entry[0])]
-        for entry in selected:
-            labels, counter, compute = entry
-            if id(entry) not in self.kept:
-                self.kept.add(id(entry))
-                series = Series(labels, self.scrape_times, counter, self.gap)
-                self.scraped.append((series, counter, compute))
-                self.series.append(series)
-                self.version += 1
+    def want(self, selectors) -> None:
+        """Keep every exported series these selectors (``(matches, name)`` pairs) select, once
+        (before the first scrape)."""
+        selectors = tuple(selectors)
+        if not selectors:
+            return  # no catalog to make
+        self.exported(None)  # the scenario's catalog, and what its drills' selectors selected of it
+        entries = self._wanted.get(selectors)
+        if entries is None:  # for the scenario's drills: each series once, in the order selected, with its key
+            kept, entries = set(), []
+            for matches, name in selectors:
+                for entry in self.exported(name):
+                    if id(entry) not in kept and matches(entry[0]):
+                        kept.add(id(entry))
+                        entries.append((*entry, tuple(sorted(entry[0].items()))))
+            self._wanted[selectors] = entries
+        for labels, counter, compute, key in entries:
+            series = Series(labels, self.scrape_times, counter, self.gap, key)
+            self.scraped.append((series, counter, compute))
+            self.series.append(series)
+        if entries:
+            self.version += 1
 
     def scrape(self, t: float, metrics: dict) -> None:
         dt = 0.0 if self._last is None else t - self._last
@@ -249,83 +260,116 @@ class Store:
             self.first = tuple(sorted((name, tuple(sorted(m.items()))) for name, m in metrics.items()))
         self.scrape_times.append(t)
         # Speed: a calm world hands over the very same metrics every scrape, so what each
-        # series gains is what it gained last time (the same floats: nothing is approximated).
+        # series gains is what it gained last time (the same floats: nothing is approximated),
+        # and its samples are written when a rule reads them (``fill``), not one by one.
         if metrics is not self._metrics or dt != self._dt:
             self._restep(t, metrics, dt)
         for series in self._falling:
             self._mark(series, t)
-        if self._last is None:  # a counter starts at its first step (0: no time has passed)
-            for values, step in self._adding:
-                values.append(step)
-        else:
-            for values, step in self._adding:
-                values.append(values[-1] + step)
-        for values, step in self._setting:
-            values.append(step)
         self._last, self._metrics, self._dt = t, metrics, dt
+
+    def fill(self, series: list | None = None, scrapes: int | None = None) -> None:
+        """Write these scraped series' samples (every scraped series' by default) of the first
+        ``scrapes`` scrapes (all of them by default) that they do not hold yet: a counter adds
+        its step to its last value (it starts at its first step), a gauge takes its value."""
+        upto = len(self.scrape_times) if scrapes is None else scrapes
+        for one in (s for s, _, _ in self.scraped) if series is None else series:
+            values = one.values
+            n = upto - len(values)
+            if n <= 0:
+                continue
+            step = one.step
+            if not one.counter:
+                values += [step] * n
+                continue
+            if not values:
+                values.append(step)
+                n -= 1
+            if n == 1:
+                values.append(values[-1] + step)
+            elif n:  # the same additions, one after another
+                values += itertools.islice(itertools.accumulate(itertools.repeat(step, n), initial=values[-1]), 1, None)
 
     def _restep(self, t: float, metrics: dict, dt: float) -> None:
         """Work out again what the series of the services whose metrics changed gain (of every
-        service when the time since the last scrape did), marking those whose step changed."""
-        first = not self._steps
+        service when the time since the last scrape did), marking those whose step changed
+        (after writing their samples at the step they had)."""
+        first = not self._members
         if first:  # the series were all wanted before the first scrape
-            self._steps = [0.0] * len(self.scraped)
-            self._members = {}  # service -> its series (indexes in scraped)
-            for i, (series, _, _) in enumerate(self.scraped):
-                self._members.setdefault(series.labels["service"], []).append(i)
-            # (values, step) of each series, in place: [values, step] of the counters, of the gauges
-            self._pairs = [[series.values, 0.0] for series, _, _ in self.scraped]
-            self._adding = [pair for pair, (_, counter, _) in zip(self._pairs, self.scraped) if counter]
-            self._setting = [pair for pair, (_, counter, _) in zip(self._pairs, self.scraped) if not counter]
-        steps, every, falls = self._steps, dt != self._dt, False
+            for series, _, compute in self.scraped:  # service -> its series and what a scrape gives them
+                self._members.setdefault(series.labels["service"], []).append((series, compute))
+        every, falls, before = dt != self._dt, False, len(self.scrape_times) - 1
         for service, members in self._members.items():
             m = metrics[service]
             if not every and m is self._metrics[service]:
                 continue  # as before
-            for i in members:
-                series, counter, compute = self.scraped[i]
+            for series, compute in members:
                 step = compute(m, dt)
-                # (equal and not 0: the same float, the common case, without the call)
-                if self.period is not None and (first or not step == steps[i] != 0 and not _same(step, steps[i])):
-                    self._mark(series, t)
-                steps[i] = self._pairs[i][1] = step
-                if counter and step < 0:
+                old = series.step
+                # not _same(step, old), with a call only for zeros (whose signs it tells apart)
+                moved = step != old and (step == step or old == old)  # noqa: PLR0124 (not both NaN)
+                if first or moved or (step == 0 and not _same(step, old)):
+                    self.fill((series,), before)
+                    if self.period is not None:
+                        self._mark(series, t)
+                    series.step = step
+                if series.counter and step < 0:
                     series.fell = falls = True
         if self.period is not None and (falls or self._falling):
             # a falling counter resets, and a reset counts the value it fell from: no pattern
-            self._falling = [s for (s, counter, _), step in zip(self.scraped, steps) if counter and step < 0]
+            self._falling = [s for s, counter, _ in self.scraped if counter and s.step < 0]
 
     def _mark(self, series: Series, t: float) -> None:
         series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
         if len(self.scrape_times) > 2 and series.calm:  # the first two scrapes start every drill alike
             series.uncalm()
 
-    def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False) -> None:
+    def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False,
+               again: list = ()) -> None:
         """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale.
 
         ``before``: its output a period earlier (None: unknown), to mark the series that differ;
-        ``calm``: whether the output is what every drill starting alike records (``Series.calm``)."""
-        mine = self.recorded.setdefault(owner, {})
+        ``calm``: whether the output is what every drill starting alike records (``Series.calm``);
+        ``again``: later times at which it gave this very output again, a period apart (its
+        repeats over ticks the engine skipped: they differ from nothing a period earlier).
+
+        The series of one rule share one list of sample times (speed: a time is written once, and
+        an instant selector looks it up once): a series the rule does not give at a time holds
+        None there, a staleness marker, which no selector sees as a sample."""
+        mine = self.recorded.get(owner)
+        if mine is None:
+            mine = self.recorded[owner] = {}
+            self._recorded_times[owner] = []
+        times, count = self._recorded_times[owner], 1 + len(again)
+        times.append(t)
+        times += again
         mark = self.period is not None and output is not before
         for key, value in output.items():
             series = mine.get(key)
             if series is None:
-                series = mine[key] = Series(dict(key), [], join=self.gap)
+                series = mine[key] = Series(dict(key), times, join=self.gap, key=key)
+                series.values += [None] * (len(times) - count)  # it had no sample before
                 self.series.append(series)
                 self.version += 1
                 series.calm = calm
-            series.times.append(t)
+                self._uncalm.discard(owner)
             series.values.append(value)
-            if mark and (before is None or not _same(before.get(key), value)):
-                series.mark(t, t)
-        if calm and len(mine) == len(output):
-            return  # it gave every series it has (speed)
+            if again:
+                series.values += [value] * len(again)
+            if mark:
+                old = None if before is None else before.get(key)
+                # not _same(value, old), with a call only for zeros (whose signs it tells apart)
+                moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
+                if moved or (value == 0 and not _same(value, old)):
+                    series.mark(t, t)
+        if len(mine) == len(output) and (calm or owner in self._uncalm):
+            return  # it gave every series it has, and none is to stop being calm (speed)
         for key, series in mine.items():
             if not calm and series.calm:
                 series.uncalm()
             if key not in output:
-                if series.values[-1] is not None:
-                    series.times.append(t)
-                    series.values.append(None)
+                series.values += [None] * count
                 if mark and (before is None or key in before):
                     series.mark(t, t)
+        if not calm:
+            self._uncalm.add(owner)
