@@ -11,7 +11,8 @@ reference scenario (or a generated estate of ``--services`` services, as
 PromQL rules of ``benchmarks/drills_per_second.py``), simulated and scored, under valgrind's callgrind, once
 with no drills and once with ``--drills`` drills; the difference divided by the drills is the
 instructions per drill. Same seeds, same inputs, same working folder for both, both engines
-byte-compiled first (``scale.compiled``). Needs valgrind.
+byte-compiled first (``scale.compiled``), one OpenBLAS thread (numpy's idle worker threads
+would add their spinning to the count). Needs valgrind.
 """
 
 import argparse
@@ -54,7 +55,7 @@ def instructions(engine: str, scenario: Path, drills: int, rules: tuple = ()) ->
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                            sys.executable, "-c", DRILLS, engine, str(scenario), str(drills), *rules],
                           capture_output=True, text=True, check=False, cwd=REPO,
-                          env={**os.environ, "PYTHONHASHSEED": "0"})
+                          env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"})
     if done.returncode:
         sys.exit(f"valgrind failed on {engine}:\n{done.stderr[-2000:]}")
     return int(re.search(r"Collected : (\d+)", done.stderr)[1])
