@@ -24,7 +24,7 @@ import promql_parser
 from ...inputs.config import AlertRule
 from ...inputs.promrules import ACTION, TEMPLATE
 from ..memo import per_scenario
-from .promql import EvalError, drop_name, parse, plan, selector_matches
+from .promql import KEY, VALUE, EvalError, drop_name, parse, plan, selector_matches
 from .series import LOOKBACK, Store
 
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
@@ -238,13 +238,13 @@ class _PromRule:
         result = self.query(now)
         if isinstance(result, float):
             return [()], [result]
-        keys = [key for key, _ in result]
+        keys = list(map(KEY, result))
         if keys != self._keys:
             dropped = [drop_name(key) for key in keys]
             if len(set(dropped)) < len(dropped):
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
             self._keys, self._dropped = keys, dropped
-        return self._dropped, [value for _, value in result]
+        return self._dropped, list(map(VALUE, result))
 
     def result(self, now: float) -> tuple[object, int | None]:
         """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
@@ -254,11 +254,11 @@ class _PromRule:
             return self._evaluate(now), None
         tick = round(now / self.every)
         phase = tick % self.phases
-        if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
+        if self.marked(now):  # (first: a marked window is no quiet one, and costs less to see)
+            self.results.clear()
+        elif self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
             self.checked = now
             return self.results[phase], phase
-        if self._marked(now):
-            self.results.clear()
         self.checked, self._quiet = now, None
         self.was_calm = self._reads_calm()
         result = self.results.get(phase, _MISSING)
@@ -280,7 +280,7 @@ class _PromRule:
         quiet = self.quiet_until(times[0])
         return next((i for i, t in enumerate(times) if quiet <= t + _EPS), len(times))
 
-    def _marked(self, now: float) -> bool:
+    def marked(self, now: float) -> bool:
         """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
         return self.checked is None or self._clear_until() <= now + _EPS
 
@@ -528,12 +528,14 @@ class Rules:
         self.evaluation_interval = evaluation_interval
         self.scraped_at: float | None = None
 
-    def scraped(self, now: float) -> None:
-        """The world was just scraped: record the series rules read."""
-        self.scraped_at = now
+    def scraped(self, times) -> None:
+        """The world was just scraped, at these times (idle ticks': the world as it is now): record
+        the series rules read."""
+        self.scraped_at = times[-1]
         if self.store.scraped:
-            first = not self.store.scrape_times
-            self.store.scrape(now, self.world.metrics)
+            first, store, metrics = not self.store.scrape_times, self.store, self.world.metrics
+            for now in times:
+                store.scrape(now, metrics)
             if first and self.store.period is not None:
                 key = (self.store.scrape_interval, tuple(self.intervals), self.store.first)
                 shared = _calm(self._groups, self.world.services, key=key)
@@ -582,7 +584,7 @@ class Rules:
             for rule in itertools.islice(compiled, start, None):
                 if rule.rule.kind != "record":
                     looked = True
-                    quiet = rule.quiet_until(now)
+                    quiet = -math.inf if rule.phases and rule.marked(now) else rule.quiet_until(now)
                     if quiet > now + _EPS:
                         wakes = min(wakes, quiet)
                         continue  # it would repeat its result and change no alert
