@@ -19,7 +19,6 @@ import promql_parser as pp
 from .series import Marks
 
 NAME = "__name__"
-KEY, VALUE = operator.itemgetter(0), operator.itemgetter(1)  # of a vector's elements (C: no call per element)
 
 
 class EvalError(Exception):
@@ -378,7 +377,7 @@ def _vector_combiner(op, modifier, bool_):
     last = [None]  # speed: the last call's keys and their match, as an evaluation meets the same ones again
 
     def combine(lhs, rhs):
-        lkeys, rkeys = list(map(KEY, lhs)), list(map(KEY, rhs))
+        lkeys, rkeys = [k for k, _ in lhs], [k for k, _ in rhs]
         known = last[0]
         if known is None or known[0] != lkeys or known[1] != rkeys:
             known = last[0] = (lkeys, rkeys, *matched(lkeys, rkeys))
@@ -744,7 +743,6 @@ def _plan_range(name, arg, group_of=None):
             end = t - offset
             start = end - rng
             selected, out, spans, shared = sel.filled(), [], {}, None
-            memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
             for series in selected:
                 if extrapolated is not None and series.counter and not series.fell:
                     # speed: a scraped counter has no stale marker and never fell: read in place, and
@@ -772,7 +770,9 @@ def _plan_range(name, arg, group_of=None):
                 found = spans.get(id(times))  # scraped series share their times: one search for all
                 if found is None:
                     span = series.span(start, end)
-                    found = spans[id(times)] = (*span, memo.setdefault((name, start, end, id(times), span), {}))
+                    # rules of one evaluation often ask for the same range of a series: ``ranges_at``
+                    memo = store.ranges_at(t).setdefault((name, start, end, id(times), span), {})
+                    found = spans[id(times)] = (*span, memo)
                 v = found[2].get(id(series), _UNKNOWN)
                 if v is _UNKNOWN:
                     ts, vs_ = series.window(found[0], found[1])

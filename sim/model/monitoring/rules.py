@@ -24,7 +24,7 @@ import promql_parser
 from ...inputs.config import AlertRule
 from ...inputs.promrules import ACTION, TEMPLATE
 from ..memo import per_scenario
-from .promql import KEY, VALUE, EvalError, drop_name, parse, plan, selector_matches
+from .promql import EvalError, drop_name, parse, plan, selector_matches
 from .series import LOOKBACK, Store
 
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
@@ -238,13 +238,13 @@ class _PromRule:
         result = self.query(now)
         if isinstance(result, float):
             return [()], [result]
-        keys = list(map(KEY, result))
+        keys = [key for key, _ in result]
         if keys != self._keys:
             dropped = [drop_name(key) for key in keys]
             if len(set(dropped)) < len(dropped):
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
             self._keys, self._dropped = keys, dropped
-        return self._dropped, list(map(VALUE, result))
+        return self._dropped, [value for _, value in result]
 
     def result(self, now: float) -> tuple[object, int | None]:
         """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
@@ -381,9 +381,9 @@ class _PromRule:
             if self._names[0] is not keys:  # speed: the same series, the same names
                 self._names = (keys, [self._name(key, 0.0) for key in keys])
             return dict(zip(self._names[1], values))
-        seen = {}
+        seen, known = {}, {} if self.named is None else self.named
         for key, value in zip(keys, values):
-            labels, fp = self._name(key, value)
+            labels, fp = known.get(key) or self._name(key, value)
             if fp in seen:
                 return _FAILED  # duplicate labelsets: the evaluation fails in Prometheus too
             seen[fp] = (labels, value, key)
