@@ -83,6 +83,7 @@ class _Selected:
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
+        self.counters = False  # whether it selects scraped counters only (which share their sample times)
         self.calm = True  # whether every series it selects is calm (``Series.calm``)
         self.readers: list = []  # the rules that read it, told when its marks or calm change (``touched``)
 
@@ -103,6 +104,7 @@ class _Selected:
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
                     self.rising = self.rising or series.counter
                     self.calm = self.calm and series.calm
+                self.counters = all(s.counter for s in self.series)
                 self.touched()
         return self.series
 
@@ -742,30 +744,28 @@ def _plan_range(name, arg, group_of=None):
             """The selected series and their results at ``t`` (None: none), in the same order."""
             end = t - offset
             start = end - rng
-            selected, out, spans, shared = sel.filled(), [], {}, None
-            for series in selected:
-                if extrapolated is not None and series.counter and not series.fell:
-                    # speed: a scraped counter has no stale marker and never fell: read in place, and
-                    # unless its start extrapolates to zero first, its increase times a factor all
-                    # the scraped series share (their times are the same)
-                    if shared is None:
-                        times = series.times
-                        lo, hi = shared = series.span(start, end)
-                        if hi - lo > 1:
-                            to_start, sampled = times[lo] - start, times[hi - 1] - times[lo]
-                            factor = _factor(to_start, end - times[hi - 1], sampled, hi - lo - 1, rng, extrapolated[1])
-                    if hi - lo < 2:
-                        out.append(None)
-                        continue
+            selected, out, spans = sel.filled(), [], {}
+            if extrapolated is not None and sel.counters and not store.fell:
+                # speed: scraped counters have no stale marker and none fell: read in place, and
+                # unless its start extrapolates to zero first, each one's increase times a factor
+                # they all share (their times are the same)
+                times = store.scrape_times
+                lo, hi = selected[0].span(start, end)
+                if hi - lo < 2:
+                    return selected, [None] * len(selected)
+                to_start, sampled, last = times[lo] - start, times[hi - 1] - times[lo], hi - 1
+                factor = _factor(to_start, end - times[last], sampled, last - lo, rng, extrapolated[1])
+                for series in selected:
                     values = series.values
                     first = values[lo]
-                    result = values[hi - 1] - first
+                    result = values[last] - first
                     if counter and result > 0 and first >= 0 and sampled * (first / result) < to_start:
-                        result = _extrapolated(series.times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
+                        result = _extrapolated(times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
                     else:
                         result *= factor
                     out.append(result)
-                    continue
+                return selected, out
+            for series in selected:
                 times = series.times
                 found = spans.get(id(times))  # scraped series share their times: one search for all
                 if found is None:

@@ -198,6 +198,7 @@ class Store:
         self.version = 0  # bumps when a series is added, so selectors match again
         self._last: float | None = None
         self._metrics, self._dt, self._falling = None, None, []
+        self.fell = False  # whether a scraped counter's step was ever below 0 (``Series.fell``)
         self._members: dict[str, list] = {}  # service -> its scraped series and what a scrape gives them
         self._ranges_at, self._ranges = None, {}
         self.first: tuple | None = None  # the world's metrics at the first scrape
@@ -312,7 +313,7 @@ class Store:
                     changed.append(series)
                     steps.append(step)
                 if series.counter and step < 0:
-                    series.fell = falls = True
+                    series.fell = falls = self.fell = True
         if changed:  # together (speed: a service's series change together)
             self.fill(changed, len(self.scrape_times) - 1)
             if self.period is not None:
