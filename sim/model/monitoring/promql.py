@@ -86,10 +86,13 @@ class _Selected:
         self.counters = False  # whether it selects scraped counters only (which share their sample times)
         self.calm = True  # whether every series it selects is calm (``Series.calm``)
         self.readers: list = []  # the rules that read it, told when its marks or calm change (``touched``)
+        store.unmatched += 1
 
     def current(self) -> list:
         store = self.store
         if self.version != store.version:  # the store only gains series: match the new ones
+            if self.version < 0:
+                store.unmatched -= 1  # (the marks it takes in below are the last it needs of them)
             self.version = store.version
             named = store.named(self.name)  # speed: only the series its name allows
             new = [s for s in named[self.looked:] if _selects(self.matches, s)]

@@ -196,6 +196,9 @@ class Store:
         self._uncalm: set = set()  # the recording rules none of whose series is calm
         self._recorded_times: dict[object, list] = {}  # recording rule -> its series' sample times
         self.version = 0  # bumps when a series is added, so selectors match again
+        # selectors that have not matched its series yet: a scraped series keeps its own marks for
+        # them alone (every scraped series is there before the first match, which takes them all)
+        self.unmatched = 0
         self._last: float | None = None
         self._metrics, self._dt, self._falling = None, None, []
         self.fell = False  # whether a scraped counter's step was ever below 0 (``Series.fell``)
@@ -329,8 +332,10 @@ class Store:
         them once (speed: a moving service's series are marked together)."""
         lo, hi = t - self.scrape_interval, t + self.period - self.scrape_interval
         uncalm, watchers = len(self.scrape_times) > 2, {}  # the first two scrapes start every drill alike
+        unmatched = self.unmatched
         for series in changed:
-            series.marks.add(lo, hi)
+            if unmatched:
+                series.marks.add(lo, hi)
             for selected in series.watchers:
                 watchers[id(selected)] = selected
             if uncalm and series.calm:
