@@ -254,11 +254,11 @@ class _PromRule:
             return self._evaluate(now), None
         tick = round(now / self.every)
         phase = tick % self.phases
-        if self.marked(now):  # (first: a marked window is no quiet one, and costs less to see)
-            self.results.clear()
-        elif self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
+        if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
             self.checked = now
             return self.results[phase], phase
+        if self._marked(now):
+            self.results.clear()
         self.checked, self._quiet = now, None
         self.was_calm = self._reads_calm()
         result = self.results.get(phase, _MISSING)
@@ -280,7 +280,7 @@ class _PromRule:
         quiet = self.quiet_until(times[0])
         return next((i for i, t in enumerate(times) if quiet <= t + _EPS), len(times))
 
-    def marked(self, now: float) -> bool:
+    def _marked(self, now: float) -> bool:
         """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
         return self.checked is None or self._clear_until() <= now + _EPS
 
@@ -341,12 +341,14 @@ class _PromRule:
                 or (all(a.state == "inactive" for a in self.alerts.values()) and not any(self.results.values())))
 
     def quiet_until(self, now: float) -> float:
-        """Until when its evaluations repeat results and change no alert (-inf: not now). Speed:
+        """Until when its evaluations repeat results and change no alert (-inf: not now, as when a
+        window since the last look holds a mark: every later time then sees it so too). Speed:
         worked out again only after it was evaluated, when a series it reads was marked
         (``touched``) or the store gained series."""
         if self._quiet is None or self._quiet[0] != self.store.version:
-            until = -math.inf
-            if self.phases and len(self.results) == self.phases and (self.phases == 1 or self._alike()) and self._repeats():
+            until = -math.inf  # (a marked window first: the cheapest to see)
+            if (self.phases and len(self.results) == self.phases and not self._marked(now)
+                    and (self.phases == 1 or self._alike()) and self._repeats()):
                 until = min(self._clear_until(), _deadline(self.alerts.values()))
             self._quiet = (self.store.version, until)
         return self._quiet[1]
@@ -584,7 +586,7 @@ class Rules:
             for rule in itertools.islice(compiled, start, None):
                 if rule.rule.kind != "record":
                     looked = True
-                    quiet = -math.inf if rule.phases and rule.marked(now) else rule.quiet_until(now)
+                    quiet = rule.quiet_until(now)
                     if quiet > now + _EPS:
                         wakes = min(wakes, quiet)
                         continue  # it would repeat its result and change no alert
