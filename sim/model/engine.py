@@ -290,9 +290,7 @@ class Drill:
                 if due < quiet and due < first:
                     due = self._count(due, scrapes, quiet if quiet < first else first)  # noqa: FURB136
             if scrapes:
-                rules = self.monitoring.rules
-                for t in scrapes:
-                    rules.scraped(t)
+                self.monitoring.rules.scraped(scrapes)
                 self._account(scrapes)
             # On its own clock, a tick due before every queued event is the next one SimPy would
             # process: it runs here, not through the queue. Exact: scheduled, it would be at
@@ -358,7 +356,7 @@ class Drill:
         """Observe the world; impact changes only where a customer-facing service's metrics did."""
         world, impacted = self.world, self._impacted
         world.observe(now)
-        self.monitoring.rules.scraped(now)
+        self.monitoring.rules.scraped((now,))
         changed = world.changed
         if len(changed) > self._seen:
             facing, names = self._facing, tuple(changed[self._seen:])

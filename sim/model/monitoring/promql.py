@@ -83,12 +83,16 @@ class _Selected:
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
+        self.counters = False  # whether it selects scraped counters only (which share their sample times)
         self.calm = True  # whether every series it selects is calm (``Series.calm``)
         self.readers: list = []  # the rules that read it, told when its marks or calm change (``touched``)
+        store.unmatched += 1
 
     def current(self) -> list:
         store = self.store
         if self.version != store.version:  # the store only gains series: match the new ones
+            if self.version < 0:
+                store.unmatched -= 1  # (the marks it takes in below are the last it needs of them)
             self.version = store.version
             named = store.named(self.name)  # speed: only the series its name allows
             new = [s for s in named[self.looked:] if _selects(self.matches, s)]
@@ -103,6 +107,7 @@ class _Selected:
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
                     self.rising = self.rising or series.counter
                     self.calm = self.calm and series.calm
+                self.counters = all(s.counter for s in self.series)
                 self.touched()
         return self.series
 
@@ -289,6 +294,8 @@ def _pow(a, b):
 
 ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul,
               "/": _div, "%": _mod, "^": _pow, "atan2": math.atan2}
+# speed: C division, which raises just where _div's rules for a zero divisor apply (then _div)
+UNCHECKED = {"/": operator.truediv}
 # shouldDropMetricName: atan2 keeps the metric name in Prometheus 2.42 (checked with promtool)
 DROPS_NAME = {"+", "-", "*", "/", "%", "^"}
 COMPARISON = {"==": operator.eq, "!=": operator.ne, ">": operator.gt,  # (C functions: a call per element adds up)
@@ -348,6 +355,7 @@ def _vector_combiner(op, modifier, bool_):
         return set_op
     swap = card == "OneToMany"
     compare, arithmetic = COMPARISON.get(op), ARITHMETIC.get(op)
+    unchecked = UNCHECKED.get(op, arithmetic)
     result_key = functools.cache(lambda lkey, rkey: _result_key(lkey, rkey, op, modifier, bool_))
 
     def matched(lkeys, rkeys):
@@ -383,7 +391,10 @@ def _vector_combiner(op, modifier, bool_):
             if not distinct:
                 raise EvalError(_MANY)
             if compare is None:
-                return [(out_key, arithmetic(lhs[i][1], rhs[j][1])) for i, j, out_key, _ in pairs]
+                try:
+                    return [(out_key, unchecked(lhs[i][1], rhs[j][1])) for i, j, out_key, _ in pairs]
+                except ZeroDivisionError:
+                    return [(out_key, arithmetic(lhs[i][1], rhs[j][1])) for i, j, out_key, _ in pairs]
             return [(out_key, 1.0 if compare(lhs[i][1], rhs[j][1]) else 0.0) for i, j, out_key, _ in pairs]
         if distinct:
             return [(out_key, lhs[i][1]) for i, j, out_key, _ in pairs if compare(lhs[i][1], rhs[j][1])]
@@ -736,36 +747,35 @@ def _plan_range(name, arg, group_of=None):
             """The selected series and their results at ``t`` (None: none), in the same order."""
             end = t - offset
             start = end - rng
-            selected, out, spans, shared = sel.filled(), [], {}, None
-            memo = store.ranges_at(t)  # rules of one evaluation often ask for the same range of a series
-            for series in selected:
-                if extrapolated is not None and series.counter and not series.fell:
-                    # speed: a scraped counter has no stale marker and never fell: read in place, and
-                    # unless its start extrapolates to zero first, its increase times a factor all
-                    # the scraped series share (their times are the same)
-                    if shared is None:
-                        times = series.times
-                        lo, hi = shared = series.span(start, end)
-                        if hi - lo > 1:
-                            to_start, sampled = times[lo] - start, times[hi - 1] - times[lo]
-                            factor = _factor(to_start, end - times[hi - 1], sampled, hi - lo - 1, rng, extrapolated[1])
-                    if hi - lo < 2:
-                        out.append(None)
-                        continue
+            selected, out, spans = sel.filled(), [], {}
+            if extrapolated is not None and sel.counters and not store.fell:
+                # speed: scraped counters have no stale marker and none fell: read in place, and
+                # unless its start extrapolates to zero first, each one's increase times a factor
+                # they all share (their times are the same)
+                times = store.scrape_times
+                lo, hi = selected[0].span(start, end)
+                if hi - lo < 2:
+                    return selected, [None] * len(selected)
+                to_start, sampled, last = times[lo] - start, times[hi - 1] - times[lo], hi - 1
+                factor = _factor(to_start, end - times[last], sampled, last - lo, rng, extrapolated[1])
+                for series in selected:
                     values = series.values
                     first = values[lo]
-                    result = values[hi - 1] - first
+                    result = values[last] - first
                     if counter and result > 0 and first >= 0 and sampled * (first / result) < to_start:
-                        result = _extrapolated(series.times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
+                        result = _extrapolated(times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
                     else:
                         result *= factor
                     out.append(result)
-                    continue
+                return selected, out
+            for series in selected:
                 times = series.times
                 found = spans.get(id(times))  # scraped series share their times: one search for all
                 if found is None:
                     span = series.span(start, end)
-                    found = spans[id(times)] = (*span, memo.setdefault((name, start, end, id(times), span), {}))
+                    # rules of one evaluation often ask for the same range of a series: ``ranges_at``
+                    memo = store.ranges_at(t).setdefault((name, start, end, id(times), span), {})
+                    found = spans[id(times)] = (*span, memo)
                 v = found[2].get(id(series), _UNKNOWN)
                 if v is _UNKNOWN:
                     ts, vs_ = series.window(found[0], found[1])

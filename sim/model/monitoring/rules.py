@@ -341,12 +341,14 @@ class _PromRule:
                 or (all(a.state == "inactive" for a in self.alerts.values()) and not any(self.results.values())))
 
     def quiet_until(self, now: float) -> float:
-        """Until when its evaluations repeat results and change no alert (-inf: not now). Speed:
+        """Until when its evaluations repeat results and change no alert (-inf: not now, as when a
+        window since the last look holds a mark: every later time then sees it so too). Speed:
         worked out again only after it was evaluated, when a series it reads was marked
         (``touched``) or the store gained series."""
         if self._quiet is None or self._quiet[0] != self.store.version:
-            until = -math.inf
-            if self.phases and len(self.results) == self.phases and (self.phases == 1 or self._alike()) and self._repeats():
+            until = -math.inf  # (a marked window first: the cheapest to see)
+            if (self.phases and len(self.results) == self.phases and not self._marked(now)
+                    and (self.phases == 1 or self._alike()) and self._repeats()):
                 until = min(self._clear_until(), _deadline(self.alerts.values()))
             self._quiet = (self.store.version, until)
         return self._quiet[1]
@@ -381,9 +383,9 @@ class _PromRule:
             if self._names[0] is not keys:  # speed: the same series, the same names
                 self._names = (keys, [self._name(key, 0.0) for key in keys])
             return dict(zip(self._names[1], values))
-        seen = {}
+        seen, known = {}, {} if self.named is None else self.named
         for key, value in zip(keys, values):
-            labels, fp = self._name(key, value)
+            labels, fp = known.get(key) or self._name(key, value)
             if fp in seen:
                 return _FAILED  # duplicate labelsets: the evaluation fails in Prometheus too
             seen[fp] = (labels, value, key)
@@ -528,12 +530,14 @@ class Rules:
         self.evaluation_interval = evaluation_interval
         self.scraped_at: float | None = None
 
-    def scraped(self, now: float) -> None:
-        """The world was just scraped: record the series rules read."""
-        self.scraped_at = now
+    def scraped(self, times) -> None:
+        """The world was just scraped, at these times (idle ticks': the world as it is now): record
+        the series rules read."""
+        self.scraped_at = times[-1]
         if self.store.scraped:
-            first = not self.store.scrape_times
-            self.store.scrape(now, self.world.metrics)
+            first, store, metrics = not self.store.scrape_times, self.store, self.world.metrics
+            for now in times:
+                store.scrape(now, metrics)
             if first and self.store.period is not None:
                 key = (self.store.scrape_interval, tuple(self.intervals), self.store.first)
                 shared = _calm(self._groups, self.world.services, key=key)
@@ -562,7 +566,8 @@ class Rules:
                 first, end = round(rule.checked / every) + 1, math.ceil(now / every - 1e-9)
                 if first < end:
                     self._replay(rule, [tick * every for tick in range(first, end)])
-        version = self.store.version
+        store = self.store
+        version = store.version
         for (every, compiled), records in zip(self.groups, self._records):
             if every != interval or not compiled:
                 continue
@@ -582,7 +587,8 @@ class Rules:
             for rule in itertools.islice(compiled, start, None):
                 if rule.rule.kind != "record":
                     looked = True
-                    quiet = rule.quiet_until(now)
+                    cached = rule._quiet  # speed: quiet_until's answer as it keeps it, without the call
+                    quiet = cached[1] if cached is not None and cached[0] == store.version else rule.quiet_until(now)
                     if quiet > now + _EPS:
                         wakes = min(wakes, quiet)
                         continue  # it would repeat its result and change no alert

@@ -196,8 +196,12 @@ class Store:
         self._uncalm: set = set()  # the recording rules none of whose series is calm
         self._recorded_times: dict[object, list] = {}  # recording rule -> its series' sample times
         self.version = 0  # bumps when a series is added, so selectors match again
+        # selectors that have not matched its series yet: a scraped series keeps its own marks for
+        # them alone (every scraped series is there before the first match, which takes them all)
+        self.unmatched = 0
         self._last: float | None = None
         self._metrics, self._dt, self._falling = None, None, []
+        self.fell = False  # whether a scraped counter's step was ever below 0 (``Series.fell``)
         self._members: dict[str, list] = {}  # service -> its scraped series and what a scrape gives them
         self._ranges_at, self._ranges = None, {}
         self.first: tuple | None = None  # the world's metrics at the first scrape
@@ -264,8 +268,8 @@ class Store:
         # and its samples are written when a rule reads them (``fill``), not one by one.
         if metrics is not self._metrics or dt != self._dt:
             self._restep(t, metrics, dt)
-        for series in self._falling:
-            self._mark(series, t)
+        if self._falling:
+            self._mark(self._falling, t)
         self._last, self._metrics, self._dt = t, metrics, dt
 
     def fill(self, series: list | None = None, scrapes: int | None = None) -> None:
@@ -298,7 +302,7 @@ class Store:
         if first:  # the series were all wanted before the first scrape
             for series, _, compute in self.scraped:  # service -> its series and what a scrape gives them
                 self._members.setdefault(series.labels["service"], []).append((series, compute))
-        every, falls, before = dt != self._dt, False, len(self.scrape_times) - 1
+        every, falls, changed, steps = dt != self._dt, False, [], []
         for service, members in self._members.items():
             m = metrics[service]
             if not every and m is self._metrics[service]:
@@ -309,20 +313,35 @@ class Store:
                 # not _same(step, old), with a call only for zeros (whose signs it tells apart)
                 moved = step != old and (step == step or old == old)  # noqa: PLR0124 (not both NaN)
                 if first or moved or (step == 0 and not _same(step, old)):
-                    self.fill((series,), before)
-                    if self.period is not None:
-                        self._mark(series, t)
-                    series.step = step
+                    changed.append(series)
+                    steps.append(step)
                 if series.counter and step < 0:
-                    series.fell = falls = True
+                    series.fell = falls = self.fell = True
+        if changed:  # together (speed: a service's series change together)
+            self.fill(changed, len(self.scrape_times) - 1)
+            if self.period is not None:
+                self._mark(changed, t)
+            for series, step in zip(changed, steps):
+                series.step = step
         if self.period is not None and (falls or self._falling):
             # a falling counter resets, and a reset counts the value it fell from: no pattern
             self._falling = [s for s, counter, _ in self.scraped if counter and s.step < 0]
 
-    def _mark(self, series: Series, t: float) -> None:
-        series.mark(t - self.scrape_interval, t + self.period - self.scrape_interval)
-        if len(self.scrape_times) > 2 and series.calm:  # the first two scrapes start every drill alike
-            series.uncalm()
+    def _mark(self, changed: list, t: float) -> None:
+        """Mark these scraped series at the scrape at ``t``; each selector that selects some of
+        them once (speed: a moving service's series are marked together)."""
+        lo, hi = t - self.scrape_interval, t + self.period - self.scrape_interval
+        uncalm, watchers = len(self.scrape_times) > 2, {}  # the first two scrapes start every drill alike
+        unmatched = self.unmatched
+        for series in changed:
+            if unmatched:
+                series.marks.add(lo, hi)
+            for selected in series.watchers:
+                watchers[id(selected)] = selected
+            if uncalm and series.calm:
+                series.uncalm()
+        for selected in watchers.values():
+            selected.mark(lo, hi)
 
     def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False,
                again: list = ()) -> None:
