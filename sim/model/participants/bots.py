@@ -213,7 +213,8 @@ def responder(drill, me, team):
     services = drill.scenario.services
     own = drill.scenario.team_services.get(team, ())
     yield drill.busy(me, profile.look.sample(me.rng), "look")
-    seen = {name: drill.act(Action("look", me.name, {"service": name})).data for name in own}
+    look, by = drill.incident.look, me.name  # services of the drill: a look needs no checks
+    seen = {name: look(by, name) for name in own}
     suspects = {name for name, m in seen.items() if _degraded(services[name], m)}
     tried, exhausted = set(), set()
     while not incident.closed and not directed(drill, me):
@@ -462,8 +463,8 @@ def look_around(drill, me, services) -> dict:
     names = dict.fromkeys(n for n in services if n in known)  # a page from an alert without a service label names none
     for alert in drill.monitoring.firing():  # each about a service of the drill
         names[alert.rule.service] = None
-    act, by = drill.act, me.name
-    return {name: act(Action("look", by, {"service": name})).data for name in names}
+    look, by = drill.incident.look, me.name  # services of the drill: a look needs no checks
+    return {name: look(by, name) for name in names}
 
 
 def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
