@@ -317,6 +317,19 @@ class Drill:
         counted (added to ``idle``: no evaluation can change anything), from ``tick`` on to
         every tick before ``until`` (in one call: idle ticks come by the dozen); the next tick."""
         every, clocks, scraped = self._scrape_every, self._clocks, self._scrapes
+        if idle is not None and self._lockstep:
+            # Evaluations at the scrapes (one interval, the default): every tick is a scrape,
+            # the clock of evaluations counts with them (the loop below, tick for tick).
+            if scraped * every <= tick + 1e-9:
+                idle.append(tick)
+                scraped += 1
+            due = scraped * every
+            while due < until:
+                idle.append(due)
+                scraped += 1
+                due = scraped * every
+            self._scrapes = clocks[0][0] = scraped
+            return due
         while True:
             if scraped * every <= tick + 1e-9:
                 if idle is None:
@@ -482,6 +495,7 @@ class Drill:
         self.began = {"impact": env.event(), "fault": env.event()}  # the first fault-caused of each: (service, cause)
         self._scrape_every, self._scrapes = self.scenario.monitoring.scrape_interval, 0  # scrapes so far
         self._clocks = [[0, every] for every in self.monitoring.rules.intervals]  # evaluations so far, of each interval
+        self._lockstep = self.monitoring.rules.intervals == [self._scrape_every]  # evaluated when scraped: counted alike
         self._quiet = -math.inf  # until when ticks are idle, as worked out at the last tick that looked
         _Ticks(env, self._tick)
         for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed
