@@ -307,7 +307,7 @@ class Drill:
             delay = due - now
             at = now + delay
             if not self._skips or not queue or at >= queue[0][0]:  # scheduled as env.schedule(ticks, NORMAL, delay) would
-                ticks.callbacks = [self._tick]
+                ticks.callbacks = self._ticking  # the same list again: nothing else waits on ticks
                 heapq.heappush(queue, (at, NORMAL, next(env._eid), ticks))
                 return
             env._now = now = at
@@ -497,6 +497,7 @@ class Drill:
         self._clocks = [[0, every] for every in self.monitoring.rules.intervals]  # evaluations so far, of each interval
         self._lockstep = self.monitoring.rules.intervals == [self._scrape_every]  # evaluated when scraped: counted alike
         self._quiet = -math.inf  # until when ticks are idle, as worked out at the last tick that looked
+        self._ticking = [self._tick]  # the ticks' callbacks
         _Ticks(env, self._tick)
         for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed
             env.process(self._report(report))

@@ -218,9 +218,9 @@ def responder(drill, me, team):
     suspects = {name for name, m in seen.items() if _degraded(services[name], m)}
     tried, exhausted = set(), set()
     while not incident.closed and not directed(drill, me):
-        pointed = {f["points_to"] for f in incident.findings} | {f["service"] for f in incident.findings if f["suggests"]}
+        suspected = suspects | {f["points_to"] for f in incident.findings} | {f["service"] for f in incident.findings if f["suggests"]}
         others = {service for who, service in incident.investigating if who != me.name}
-        leads = [n for n in own if n in (suspects | pointed) and n not in exhausted and n not in others]
+        leads = [n for n in own if n in suspected and n not in exhausted and n not in others]
         if not leads:
             yield drill.unless_closed(profile.check_interval)
             continue
