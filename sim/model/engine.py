@@ -46,10 +46,10 @@ class Participant:
     loops: set = field(default_factory=set)
     seat: str | None = None  # the role a person came to play (an IC trainee's "ic"): the team hands it to them
     worked: dict = field(default_factory=dict)  # seconds of work by kind (look, coordinate, write, ...)
+    name: str = field(init=False)  # the person's (read at every turn of every duty: no property)
 
-    @property
-    def name(self) -> str:
-        return self.person.name
+    def __post_init__(self):
+        self.name = self.person.name
 
     @property
     def profile(self):

@@ -128,7 +128,7 @@ class Router:
         if not (route.active_time_intervals or route.mute_time_intervals):
             return True  # speed: most routes name no time interval, so no wall-clock moment is needed
         intervals, moment = self.config.time_intervals, self.wallclock(self.env.now)
-        inside = lambda names: any(i.contains(moment) for name in names for i in intervals[name])  # noqa: E731
+        inside = lambda names: any(i.contains(moment) for name in names for i in intervals[name])
         if route.active_time_intervals and not inside(route.active_time_intervals):
             return False
         return not inside(route.mute_time_intervals)
@@ -138,8 +138,10 @@ class Router:
         receiver = self.config.receivers[route.receiver]
         if not receiver.integrations:
             return
-        firing = frozenset(a.fingerprint for a in alerts if a.state == "firing")
-        resolved = frozenset(a.fingerprint for a in alerts if a.state != "firing")
+        firing, resolved = set(), set()
+        for a in alerts:
+            (firing if a.state == "firing" else resolved).add(a.fingerprint)
+        firing, resolved = frozenset(firing), frozenset(resolved)
         log_key = (route.receiver, route.path, group.labels)
         entry = self.nflog.get(log_key)
         if entry is None:

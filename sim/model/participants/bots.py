@@ -344,7 +344,8 @@ DECISION_WAIT = 300.0  # how long a bot waits for a person IC's call on a mitiga
 
 def directed(drill, me) -> bool:
     """Whether the IC has given ``me`` a task: from then on ``me`` works on what is asked."""
-    return any(t["who"] == me.name for t in drill.incident.tasks)
+    tasks = drill.incident.tasks
+    return bool(tasks) and any(t["who"] == me.name for t in tasks)  # none in most drills: no generator for none
 
 
 def _person_commands(drill) -> bool:
@@ -459,8 +460,10 @@ def doing(drill, me) -> str:
 
 def look_around(drill, me, services) -> dict:
     """Look at the dashboards of the given services and of every service with a firing alert."""
-    known = drill.scenario.services
-    names = dict.fromkeys(n for n in services if n in known)  # a page from an alert without a service label names none
+    known, names = drill.scenario.services, {}
+    for name in services:
+        if name in known:  # a page from an alert without a service label names none
+            names[name] = None
     for alert in drill.monitoring.firing():  # each about a service of the drill
         names[alert.rule.service] = None
     look, by = drill.incident.look, me.name  # services of the drill: a look needs no checks
@@ -539,7 +542,10 @@ def pick(drill, role) -> str | None:
 
 def _seated(drill, role) -> str | None:
     """The person who came to play ``role`` (an IC trainee, or whom a quarter plan names), if any."""
-    return next((p.name for p in drill.people.values() if p.seat == role), None)
+    for p in drill.people.values():  # a loop, not next() of a generator: asked at every turn of the IC's duty
+        if p.seat == role:
+            return p.name
+    return None
 
 
 def teams_to_page(drill) -> set[str]:
