@@ -547,19 +547,21 @@ class _First(simpy.Event):
     def __init__(self, env, timer, events):
         self.env, self.callbacks, self._value = env, [], PENDING  # simpy.Event.__init__ (speed: no call)
         self._waiting = []  # the events this waits on, until the first is processed
+        fire = self._fire  # one bound method for them all
         for event in (timer, *events):
             if event.callbacks is None:  # processed already
-                self._fire(event)
+                fire(event)
                 break
-            event.callbacks.append(self._fire)
+            event.callbacks.append(fire)
             self._waiting.append(event)
 
     def _fire(self, event) -> None:
         if self._value is not PENDING:
             return
+        fire = self._fire
         for other in self._waiting:
             if other.callbacks:  # not processed yet: it no longer wakes this wait
-                other.callbacks.remove(self._fire)
+                other.callbacks.remove(fire)
         self._ok, self._value = True, None  # succeed(): none of the events waited on fails
         self.env.schedule(self)
 

@@ -87,7 +87,11 @@ def commander(drill, me):
                 drill.start_loop(me.name, "ops", operations)
                 return
         # The roles the severity needs, and any a person came to play at whatever severity.
-        for role in [*level.roles, *(r for r in ("comms", "ops") if r not in level.roles and _seated(drill, r))]:
+        roles = list(level.roles)
+        for role in ("comms", "ops"):
+            if role not in level.roles and _seated(drill, role):
+                roles.append(role)
+        for role in roles:
             if role == "ic" or incident.roles.get(role):
                 continue
             who = me.name if role == "comms" and not process.dedicated_comms else pick(drill, role)
@@ -218,8 +222,15 @@ def responder(drill, me, team):
     suspects = {name for name, m in seen.items() if _degraded(services[name], m)}
     tried, exhausted = set(), set()
     while not incident.closed and not directed(drill, me):
-        suspected = suspects | {f["points_to"] for f in incident.findings} | {f["service"] for f in incident.findings if f["suggests"]}
-        others = {service for who, service in incident.investigating if who != me.name}
+        suspected = set(suspects)  # plain loops: no comprehension's call, at every check
+        for f in incident.findings:
+            suspected.add(f["points_to"])
+            if f["suggests"]:
+                suspected.add(f["service"])
+        others = set()
+        for who, service in incident.investigating:
+            if who != me.name:
+                others.add(service)
         leads = [n for n in own if n in suspected and n not in exhausted and n not in others]
         if not leads:
             yield drill.unless_closed(profile.check_interval)
@@ -553,11 +564,17 @@ def teams_to_page(drill) -> set[str]:
     if drill.process.page_teams == "all":
         return set(drill.scenario.teams)
     incident = drill.incident
-    names = {incident.service} | {a.rule.service for a in drill.monitoring.firing() if a.since <= incident.declared_at}
+    names = {incident.service}  # plain loops: no comprehension's call, at every turn of the IC's duty
+    for a in drill.monitoring.firing():
+        if a.since <= incident.declared_at:
+            names.add(a.rule.service)
     for f in incident.findings:
         if f["root_cause"] or f["points_to"]:
             names.add(f["service"])
-    return {services[n].team for n in names}
+    teams = set()
+    for n in names:
+        teams.add(services[n].team)
+    return teams
 
 
 def postmortem_date(drill) -> str:
