@@ -100,12 +100,14 @@ class Router:
             yield self.env.timeout(group.route.group_interval)
 
     def _flush(self, group: Group) -> None:
-        route, now = group.route, self.env.now
-        shown = [a for a in group.members.values() if not self._inhibited(a)]
+        route, now, members = group.route, self.env.now, group.members
+        shown = [a for a in members.values() if not self._inhibited(a)] if self.config.inhibit_rules else list(members.values())
         if shown and self._in_time(route):
             self._dedup(group, shown)
-        group.members = {fp: a for fp, a in group.members.items() if a.state == "firing"}
-        if not group.members:
+        for fp, a in list(members.items()):  # the resolved leave (a loop: seldom any)
+            if a.state != "firing":
+                del members[fp]
+        if not members:
             group.empty_since = now
 
     def _inhibited(self, alert) -> bool:

@@ -6,6 +6,7 @@ action API as everyone else, and a person works on one thing at a time, so someo
 holding two duties is slower at both. docs/model.md describes the assumptions.
 """
 
+import functools
 import re
 
 from ...inputs import units
@@ -75,7 +76,8 @@ def commander(drill, me):
     profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
     calm_since = None
     saw_impact = False
-    unsure = process.rank(_least_user_facing(drill))  # the drill's process is fixed: worked out once
+    rank = functools.cache(process.rank)  # the drill's process is fixed: each level's rank worked out once
+    unsure = rank(_least_user_facing(drill))
     while incident.state == "open" and incident.roles.get("ic") == me.name:
         level = process.level(incident.severity)
         if level.roles and process.handover_ic and me.person.oncall and _seated(drill, "ic") != me.name:
@@ -113,8 +115,8 @@ def commander(drill, me):
         seen = look_around(drill, me, [incident.service])
         severity = assess(drill, me, seen, snap=False)
         if severity is not None:
-            saw_impact = saw_impact or process.rank(severity) < unsure
-            if process.rank(severity) < process.rank(incident.severity):
+            saw_impact = saw_impact or rank(severity) < unsure
+            if rank(severity) < rank(incident.severity):
                 drill.act(Action("severity", me.name, {"severity": severity, "reason": "Impact is larger than first assessed"}))
         calm = not drill.monitoring.firing() and all(_normal(drill, s, m) for s, m in seen.items())
         calm_since = (calm_since if calm_since is not None else env.now) if calm else None
@@ -478,7 +480,9 @@ def look_around(drill, me, services) -> dict:
     for alert in drill.monitoring.firing():  # each about a service of the drill
         names[alert.rule.service] = None
     look, by = drill.incident.look, me.name  # services of the drill: a look needs no checks
-    return {name: look(by, name) for name in names}
+    for name in names:
+        names[name] = look(by, name)
+    return names
 
 
 def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
