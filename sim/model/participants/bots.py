@@ -298,8 +298,8 @@ def _check_back(drill, due, every):
     """
     env, incident = drill.env, drill.incident
     checks, t = [], env.now
-    while due - t > 0.0:
-        t += min(due - t, every)  # as the clock adds a wait to the time it starts
+    while (left := due - t) > 0.0:
+        t += every if every < left else left  # noqa: FURB136 (min(left, every), without a call per check): as the clock adds a wait to the time it starts
         checks.append(t)
     yield drill.until_unless_closed(checks[-1], incident.moved)
     if env.now < checks[-1] and not incident.closed:  # the severity or the roles changed
