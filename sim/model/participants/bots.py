@@ -491,7 +491,7 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
     A ``snap`` judgment (the on-call's first call) is off by one level with probability
     ``misjudge``; the IC's later re-assessments are made with more information and are not.
     """
-    services, levels = drill.scenario.services, list(drill.process.severities)
+    services = drill.scenario.services
     rank = None
     for name, m in seen.items():
         svc = services[name]
@@ -501,7 +501,8 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
             level = 2
         else:
             continue
-        rank = level if rank is None else min(rank, level)
+        if rank is None or level < rank:  # min(rank, level), without a call per service
+            rank = level
     if rank is None and len({a.rule.service for a in drill.monitoring.firing()}) >= 2 and any(
             _degraded(services[n], m) for n, m in seen.items()):
         rank = 2  # several alerts for what looks like one issue
@@ -509,6 +510,7 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
         return None
     if snap and me.rng.random() < me.profile.misjudge:
         rank += me.rng.choice((-1, 1))
+    levels = list(drill.process.severities)
     return levels[max(0, min(rank, len(levels) - 1))]
 
 
