@@ -46,10 +46,10 @@ class Participant:
     loops: set = field(default_factory=set)
     seat: str | None = None  # the role a person came to play (an IC trainee's "ic"): the team hands it to them
     worked: dict = field(default_factory=dict)  # seconds of work by kind (look, coordinate, write, ...)
+    name: str = field(init=False)  # the person's (read at every turn of every duty: no property)
 
-    @property
-    def name(self) -> str:
-        return self.person.name
+    def __post_init__(self):
+        self.name = self.person.name
 
     @property
     def profile(self):
@@ -148,14 +148,17 @@ class Drill:
 
     def busy(self, me: Participant, seconds: float, work: str = "other"):
         """A person does one thing at a time: work waits until earlier work is done."""
-        start = max(self.env.now, me.free_at)
+        env = self.env
+        now = env._now
+        start = now if now > me.free_at else me.free_at  # noqa: FURB136 (max(): a call per piece of work)
         me.free_at = start + seconds
         me.worked[work] = me.worked.get(work, 0.0) + seconds
-        return self.env.timeout(me.free_at - self.env.now)
+        return _At(env, now + (me.free_at - now))  # env.timeout(me.free_at - now)
 
     def unless_closed(self, seconds: float, *events):
         """Wait ``seconds``, or less when the incident closes (or one of ``events`` is processed) meanwhile."""
-        return _First(self.env, self.env.timeout(seconds), (self.closed, *events))
+        env = self.env
+        return _First(env, _At(env, env._now + seconds), (self.closed, *events))  # env.timeout(seconds)
 
     def until_unless_closed(self, t: float, *events):
         """Wait until the moment ``t`` itself, or less when the incident closes (or one of ``events``
@@ -302,7 +305,7 @@ class Drill:
             delay = due - now
             at = now + delay
             if not self._skips or not queue or at >= queue[0][0]:  # scheduled as env.schedule(ticks, NORMAL, delay) would
-                ticks.callbacks = [self._tick]
+                ticks.callbacks = self._ticking  # the same list again: nothing else waits on ticks
                 heapq.heappush(queue, (at, NORMAL, next(env._eid), ticks))
                 return
             env._now = now = at
@@ -312,6 +315,19 @@ class Drill:
         counted (added to ``idle``: no evaluation can change anything), from ``tick`` on to
         every tick before ``until`` (in one call: idle ticks come by the dozen); the next tick."""
         every, clocks, scraped = self._scrape_every, self._clocks, self._scrapes
+        if idle is not None and self._lockstep:
+            # Evaluations at the scrapes (one interval, the default): every tick is a scrape,
+            # the clock of evaluations counts with them (the loop below, tick for tick).
+            if scraped * every <= tick + 1e-9:
+                idle.append(tick)
+                scraped += 1
+            due = scraped * every
+            while due < until:
+                idle.append(due)
+                scraped += 1
+                due = scraped * every
+            self._scrapes = clocks[0][0] = scraped
+            return due
         while True:
             if scraped * every <= tick + 1e-9:
                 if idle is None:
@@ -398,13 +414,24 @@ class Drill:
 
     def _account(self, scrapes: list[float]) -> None:
         """Scrapes' losses, their listeners (a live drill's /metrics) and their samples, the world as last observed."""
-        totals, hurt = self.totals, self._hurt
-        for _ in scrapes if hurt else ():
-            for name, revenue, failed, lost in hurt:  # in the same order every scrape: the sums are the same floats
-                totals["revenue_lost"] += revenue
-                counted = totals["requests"][name]
-                counted["failed"] += failed
-                counted["lost"] += lost
+        hurt = self._hurt
+        if hurt:
+            # Each sum gets its addends in the same order as scrape by scrape (the same floats),
+            # added up in a local (speed: idle scrapes come by the dozen)
+            totals = self.totals
+            revenue_lost = totals["revenue_lost"]
+            for _ in scrapes:
+                for losses in hurt:
+                    revenue_lost += losses[1]
+            totals["revenue_lost"] = revenue_lost
+            requests = totals["requests"]
+            for name, _, failed, lost in hurt:
+                counted = requests[name]
+                failed_sum, lost_sum = counted["failed"], counted["lost"]
+                for _ in scrapes:
+                    failed_sum += failed
+                    lost_sum += lost
+                counted["failed"], counted["lost"] = failed_sum, lost_sum
         metrics = self.world.metrics
         for now in scrapes if self.scrape_listeners else ():
             for listen in self.scrape_listeners:
@@ -466,7 +493,9 @@ class Drill:
         self.began = {"impact": env.event(), "fault": env.event()}  # the first fault-caused of each: (service, cause)
         self._scrape_every, self._scrapes = self.scenario.monitoring.scrape_interval, 0  # scrapes so far
         self._clocks = [[0, every] for every in self.monitoring.rules.intervals]  # evaluations so far, of each interval
+        self._lockstep = self.monitoring.rules.intervals == [self._scrape_every]  # evaluated when scraped: counted alike
         self._quiet = -math.inf  # until when ticks are idle, as worked out at the last tick that looked
+        self._ticking = [self._tick]  # the ticks' callbacks
         _Ticks(env, self._tick)
         for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed
             env.process(self._report(report))
@@ -495,7 +524,10 @@ class Drill:
 
 class _At(simpy.Event):
     """A timeout that ends at the moment ``t`` to the bit: ``env.timeout(t - now)`` ends at
-    ``now + (t - now)``, which rounding can move off ``t`` (and no wait may land on it)."""
+    ``now + (t - now)``, which rounding can move off ``t`` (and no wait may land on it).
+
+    ``_At(env, env._now + delay)`` is ``env.timeout(delay)`` itself, scheduled as it would
+    be, made without simpy's two calls (speed: the bots' commonest waits)."""
 
     def __init__(self, env: simpy.Environment, t: float):
         self.env, self.callbacks, self._ok, self._value = env, [], True, None
@@ -513,19 +545,21 @@ class _First(simpy.Event):
     def __init__(self, env, timer, events):
         self.env, self.callbacks, self._value = env, [], PENDING  # simpy.Event.__init__ (speed: no call)
         self._waiting = []  # the events this waits on, until the first is processed
+        fire = self._fire  # one bound method for them all
         for event in (timer, *events):
             if event.callbacks is None:  # processed already
-                self._fire(event)
+                fire(event)
                 break
-            event.callbacks.append(self._fire)
+            event.callbacks.append(fire)
             self._waiting.append(event)
 
     def _fire(self, event) -> None:
         if self._value is not PENDING:
             return
+        fire = self._fire
         for other in self._waiting:
             if other.callbacks:  # not processed yet: it no longer wakes this wait
-                other.callbacks.remove(self._fire)
+                other.callbacks.remove(fire)
         self._ok, self._value = True, None  # succeed(): none of the events waited on fails
         self.env.schedule(self)
 

@@ -140,14 +140,20 @@ class Incident:
     _check_look = _known_service
 
     def _apply_look(self, action):
-        service = action.fields["service"]  # a known service (_check_look)
+        return Result(True, "", self.look(action.by, action.fields["service"]))  # a known service (_check_look)
+
+    def look(self, by: str, service: str) -> dict:
+        """``by`` looks at the dashboard of ``service``: its metrics now, as shown (rounded).
+
+        A look changes nothing and no task asks for one: a participant's look at a known
+        service (a bot's) needs neither the checks nor the tasks of ``submit``, only this."""
         shown = self.drill.world.metrics[service]
         seen = self._shown.get(service)
         if seen is None or seen[0] is not shown:  # the world replaces a service's metrics when they change
             seen = self._shown[service] = (shown, {k: round(v, 6) for k, v in shown.items()})
         metrics = dict(seen[1])
-        self.log.emit("dashboard.viewed", by=action.by, service=service, metrics=metrics)
-        return Result(True, "", metrics)
+        self.log.emit("dashboard.viewed", by=by, service=service, metrics=metrics)
+        return metrics
 
     def _check_declare(self, action):
         if self.state != "none":

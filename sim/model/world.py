@@ -71,14 +71,7 @@ class FaultState:
         return nominal * self.pace * math.exp(self._recovery_spread * self._rng.gauss(0.0, 1.0))
 
     def level(self, t: float) -> float:
-        if t < self.segments[0][0]:
-            return 0.0
-        for t0, l0, t1, l1 in reversed(self.segments):
-            if t >= t0:
-                if t >= t1:
-                    return l1
-                return l0 + (l1 - l0) * (t - t0) / (t1 - t0)
-        return 0.0
+        return _at(self.segments, t)[0]
 
     def bend(self, t: float, target: float, over: float) -> None:
         """From ``t`` on, move linearly to ``target`` over ``over`` seconds and stay there."""
@@ -171,14 +164,15 @@ class World:
             self._paths = [state.segments for state in self.faults]
         until, blips = self._blip_spans[bisect.bisect_right(self._blip_edges, t)]
         own: dict[str, tuple] = {}
-        for i, state in enumerate(self.faults):
-            steady = _steady_until(state.segments, t)
+        i = 0
+        for state in self.faults:
+            level, steady = _at(state.segments, t)
             if steady < until:  # noqa: PLR1730 (not min(): a call per fault per scrape adds up)
                 until = steady
-            level = state.level(t)
             if level > 0.0:
                 service = state.fault.service
                 own[service] = own[service] + ((i, level),) if service in own else ((i, level),)
+            i += 1  # noqa: SIM113 (not enumerate(): its tuples, at every fault of every observation)
         self._steady = (t, until)
         if not self.metrics:
             self._start_calm()
@@ -375,14 +369,25 @@ class World:
         return self.services[name].breached(m["error_rate"], m["latency_p99_ms"])
 
 
-def _steady_until(segments: list, t: float) -> float:
-    """Until when a fault's level stays what it is at ``t``: ``t`` itself while it moves."""
+def _at(segments: list, t: float) -> tuple[float, float]:
+    """A fault's level at ``t`` on its path, and until when it stays that (``t`` itself while
+    it moves): what every observation asks of every fault, in one call."""
+    steady = math.inf
     for t0, l0, t1, l1 in segments:
         if t < t0:
-            return t0
+            steady = t0
+            break
         if t < t1 and l0 != l1:
-            return t
-    return math.inf
+            steady = t
+            break
+    if t < segments[0][0]:
+        return 0.0, steady
+    for t0, l0, t1, l1 in reversed(segments):
+        if t >= t0:
+            if t >= t1:
+                return l1, steady
+            return l0 + (l1 - l0) * (t - t0) / (t1 - t0), steady
+    return 0.0, steady
 
 
 def _callees_first(services: dict) -> list[str]:

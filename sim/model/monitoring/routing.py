@@ -100,12 +100,14 @@ class Router:
             yield self.env.timeout(group.route.group_interval)
 
     def _flush(self, group: Group) -> None:
-        route, now = group.route, self.env.now
-        shown = [a for a in group.members.values() if not self._inhibited(a)]
+        route, now, members = group.route, self.env.now, group.members
+        shown = [a for a in members.values() if not self._inhibited(a)] if self.config.inhibit_rules else list(members.values())
         if shown and self._in_time(route):
             self._dedup(group, shown)
-        group.members = {fp: a for fp, a in group.members.items() if a.state == "firing"}
-        if not group.members:
+        for fp, a in list(members.items()):  # the resolved leave (a loop: seldom any)
+            if a.state != "firing":
+                del members[fp]
+        if not members:
             group.empty_since = now
 
     def _inhibited(self, alert) -> bool:
@@ -128,7 +130,7 @@ class Router:
         if not (route.active_time_intervals or route.mute_time_intervals):
             return True  # speed: most routes name no time interval, so no wall-clock moment is needed
         intervals, moment = self.config.time_intervals, self.wallclock(self.env.now)
-        inside = lambda names: any(i.contains(moment) for name in names for i in intervals[name])  # noqa: E731
+        inside = lambda names: any(i.contains(moment) for name in names for i in intervals[name])
         if route.active_time_intervals and not inside(route.active_time_intervals):
             return False
         return not inside(route.mute_time_intervals)
@@ -138,8 +140,10 @@ class Router:
         receiver = self.config.receivers[route.receiver]
         if not receiver.integrations:
             return
-        firing = frozenset(a.fingerprint for a in alerts if a.state == "firing")
-        resolved = frozenset(a.fingerprint for a in alerts if a.state != "firing")
+        firing, resolved = set(), set()
+        for a in alerts:
+            (firing if a.state == "firing" else resolved).add(a.fingerprint)
+        firing, resolved = frozenset(firing), frozenset(resolved)
         log_key = (route.receiver, route.path, group.labels)
         entry = self.nflog.get(log_key)
         if entry is None:

@@ -6,6 +6,7 @@ action API as everyone else, and a person works on one thing at a time, so someo
 holding two duties is slower at both. docs/model.md describes the assumptions.
 """
 
+import functools
 import re
 
 from ...inputs import units
@@ -75,7 +76,8 @@ def commander(drill, me):
     profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
     calm_since = None
     saw_impact = False
-    unsure = process.rank(_least_user_facing(drill))  # the drill's process is fixed: worked out once
+    rank = functools.cache(process.rank)  # the drill's process is fixed: each level's rank worked out once
+    unsure = rank(_least_user_facing(drill))
     while incident.state == "open" and incident.roles.get("ic") == me.name:
         level = process.level(incident.severity)
         if level.roles and process.handover_ic and me.person.oncall and _seated(drill, "ic") != me.name:
@@ -87,7 +89,11 @@ def commander(drill, me):
                 drill.start_loop(me.name, "ops", operations)
                 return
         # The roles the severity needs, and any a person came to play at whatever severity.
-        for role in [*level.roles, *(r for r in ("comms", "ops") if r not in level.roles and _seated(drill, r))]:
+        roles = list(level.roles)
+        for role in ("comms", "ops"):
+            if role not in level.roles and _seated(drill, role):
+                roles.append(role)
+        for role in roles:
             if role == "ic" or incident.roles.get(role):
                 continue
             who = me.name if role == "comms" and not process.dedicated_comms else pick(drill, role)
@@ -109,8 +115,8 @@ def commander(drill, me):
         seen = look_around(drill, me, [incident.service])
         severity = assess(drill, me, seen, snap=False)
         if severity is not None:
-            saw_impact = saw_impact or process.rank(severity) < unsure
-            if process.rank(severity) < process.rank(incident.severity):
+            saw_impact = saw_impact or rank(severity) < unsure
+            if rank(severity) < rank(incident.severity):
                 drill.act(Action("severity", me.name, {"severity": severity, "reason": "Impact is larger than first assessed"}))
         calm = not drill.monitoring.firing() and all(_normal(drill, s, m) for s, m in seen.items())
         calm_since = (calm_since if calm_since is not None else env.now) if calm else None
@@ -213,13 +219,21 @@ def responder(drill, me, team):
     services = drill.scenario.services
     own = drill.scenario.team_services.get(team, ())
     yield drill.busy(me, profile.look.sample(me.rng), "look")
-    seen = {name: drill.act(Action("look", me.name, {"service": name})).data for name in own}
+    look, by = drill.incident.look, me.name  # services of the drill: a look needs no checks
+    seen = {name: look(by, name) for name in own}
     suspects = {name for name, m in seen.items() if _degraded(services[name], m)}
     tried, exhausted = set(), set()
     while not incident.closed and not directed(drill, me):
-        pointed = {f["points_to"] for f in incident.findings} | {f["service"] for f in incident.findings if f["suggests"]}
-        others = {service for who, service in incident.investigating if who != me.name}
-        leads = [n for n in own if n in (suspects | pointed) and n not in exhausted and n not in others]
+        suspected = set(suspects)  # plain loops: no comprehension's call, at every check
+        for f in incident.findings:
+            suspected.add(f["points_to"])
+            if f["suggests"]:
+                suspected.add(f["service"])
+        others = set()
+        for who, service in incident.investigating:
+            if who != me.name:
+                others.add(service)
+        leads = [n for n in own if n in suspected and n not in exhausted and n not in others]
         if not leads:
             yield drill.unless_closed(profile.check_interval)
             continue
@@ -284,8 +298,8 @@ def _check_back(drill, due, every):
     """
     env, incident = drill.env, drill.incident
     checks, t = [], env.now
-    while due - t > 0.0:
-        t += min(due - t, every)  # as the clock adds a wait to the time it starts
+    while (left := due - t) > 0.0:
+        t += every if every < left else left  # noqa: FURB136 (min(left, every), without a call per check): as the clock adds a wait to the time it starts
         checks.append(t)
     yield drill.until_unless_closed(checks[-1], incident.moved)
     if env.now < checks[-1] and not incident.closed:  # the severity or the roles changed
@@ -343,7 +357,8 @@ DECISION_WAIT = 300.0  # how long a bot waits for a person IC's call on a mitiga
 
 def directed(drill, me) -> bool:
     """Whether the IC has given ``me`` a task: from then on ``me`` works on what is asked."""
-    return any(t["who"] == me.name for t in drill.incident.tasks)
+    tasks = drill.incident.tasks
+    return bool(tasks) and any(t["who"] == me.name for t in tasks)  # none in most drills: no generator for none
 
 
 def _person_commands(drill) -> bool:
@@ -458,12 +473,16 @@ def doing(drill, me) -> str:
 
 def look_around(drill, me, services) -> dict:
     """Look at the dashboards of the given services and of every service with a firing alert."""
-    known = drill.scenario.services
-    names = dict.fromkeys(n for n in services if n in known)  # a page from an alert without a service label names none
+    known, names = drill.scenario.services, {}
+    for name in services:
+        if name in known:  # a page from an alert without a service label names none
+            names[name] = None
     for alert in drill.monitoring.firing():  # each about a service of the drill
         names[alert.rule.service] = None
-    act, by = drill.act, me.name
-    return {name: act(Action("look", by, {"service": name})).data for name in names}
+    look, by = drill.incident.look, me.name  # services of the drill: a look needs no checks
+    for name in names:
+        names[name] = look(by, name)
+    return names
 
 
 def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
@@ -472,7 +491,7 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
     A ``snap`` judgment (the on-call's first call) is off by one level with probability
     ``misjudge``; the IC's later re-assessments are made with more information and are not.
     """
-    services, levels = drill.scenario.services, list(drill.process.severities)
+    services = drill.scenario.services
     rank = None
     for name, m in seen.items():
         svc = services[name]
@@ -482,7 +501,8 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
             level = 2
         else:
             continue
-        rank = level if rank is None else min(rank, level)
+        if rank is None or level < rank:  # min(rank, level), without a call per service
+            rank = level
     if rank is None and len({a.rule.service for a in drill.monitoring.firing()}) >= 2 and any(
             _degraded(services[n], m) for n, m in seen.items()):
         rank = 2  # several alerts for what looks like one issue
@@ -490,6 +510,7 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
         return None
     if snap and me.rng.random() < me.profile.misjudge:
         rank += me.rng.choice((-1, 1))
+    levels = list(drill.process.severities)
     return levels[max(0, min(rank, len(levels) - 1))]
 
 
@@ -538,7 +559,10 @@ def pick(drill, role) -> str | None:
 
 def _seated(drill, role) -> str | None:
     """The person who came to play ``role`` (an IC trainee, or whom a quarter plan names), if any."""
-    return next((p.name for p in drill.people.values() if p.seat == role), None)
+    for p in drill.people.values():  # a loop, not next() of a generator: asked at every turn of the IC's duty
+        if p.seat == role:
+            return p.name
+    return None
 
 
 def teams_to_page(drill) -> set[str]:
@@ -546,11 +570,17 @@ def teams_to_page(drill) -> set[str]:
     if drill.process.page_teams == "all":
         return set(drill.scenario.teams)
     incident = drill.incident
-    names = {incident.service} | {a.rule.service for a in drill.monitoring.firing() if a.since <= incident.declared_at}
+    names = {incident.service}  # plain loops: no comprehension's call, at every turn of the IC's duty
+    for a in drill.monitoring.firing():
+        if a.since <= incident.declared_at:
+            names.add(a.rule.service)
     for f in incident.findings:
         if f["root_cause"] or f["points_to"]:
             names.add(f["service"])
-    return {services[n].team for n in names}
+    teams = set()
+    for n in names:
+        teams.add(services[n].team)
+    return teams
 
 
 def postmortem_date(drill) -> str:
