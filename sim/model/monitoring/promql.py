@@ -788,15 +788,29 @@ def _plan_range(name, arg, group_of=None):
             keys = [s.key for s in selected] if keep else sel.unnamed
             return [(key, v) for key, v in zip(keys, values) if v is not None]
 
-        groups = [None, [], []]  # the selected series then, each one's group (an index), the groups' keys
+        # the selected series then, each one's group (an index), the groups' keys, each group's first
+        # series (an index) and the (group, series) pairs of the rest, in order
+        groups = [None, [], [], [], []]
 
         def summed(t):
             selected, values = results(t)
             if groups[0] is not selected:  # speed: each series' group looked up once, not its key hashed each time
                 keys = [s.key for s in selected] if keep else sel.unnamed
-                index = {}
-                groups[:] = selected, [index.setdefault(group_of(key), len(index)) for key in keys], list(index)
-            _, slots, names = groups
+                index, slots, firsts, rest = {}, [], [], []
+                for i, key in enumerate(keys):
+                    slot = index.setdefault(group_of(key), len(index))
+                    slots.append(slot)
+                    if slot == len(firsts):
+                        firsts.append(i)
+                    else:
+                        rest.append((slot, i))
+                groups[:] = selected, slots, list(index), firsts, rest
+            _, slots, names, firsts, rest = groups
+            if None not in values:  # speed: every group has a value, its first series' plus the rest's in order
+                sums = [values[i] for i in firsts]
+                for slot, i in rest:
+                    sums[slot] += values[i]
+                return list(zip(names, sums))
             sums = {}
             for slot, v in zip(slots, values):
                 if v is not None:

@@ -205,6 +205,7 @@ class _PromRule:
 
     def __init__(self, rule, store: Store, every: float = 0.0, phases: int = 0):
         self.rule, self.store = rule, store
+        self.recording = rule.kind == "record"  # (speed: looked at in every evaluation loop)
         planned, self.selectors, self.names, self.shows = _shape(rule.expr)
         self.reads = []
         self.query = planned(store, self.reads)
@@ -254,7 +255,9 @@ class _PromRule:
             return self._evaluate(now), None
         tick = round(now / self.every)
         phase = tick % self.phases
-        if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
+        cached = self._quiet  # speed: quiet_until's answer as it keeps it (the evaluation loop just asked)
+        quiet = cached[1] if cached is not None and cached[0] == self.store.version else self.quiet_until(now)
+        if quiet > now + _EPS:  # nothing to look at: its windows hold no mark till then
             self.checked = now
             return self.results[phase], phase
         if self._marked(now):
@@ -583,14 +586,15 @@ class Rules:
                 else:
                     continue
                 start += 1
-            looked, wakes = False, math.inf
+            looked, wakes, later = False, math.inf, now + _EPS
             for rule in itertools.islice(compiled, start, None):
-                if rule.rule.kind != "record":
+                if not rule.recording:
                     looked = True
                     cached = rule._quiet  # speed: quiet_until's answer as it keeps it, without the call
                     quiet = cached[1] if cached is not None and cached[0] == store.version else rule.quiet_until(now)
-                    if quiet > now + _EPS:
-                        wakes = min(wakes, quiet)
+                    if quiet > later:
+                        if quiet < wakes:  # noqa: PLR1730 (not min(): a call per quiet rule adds up)
+                            wakes = quiet
                         continue  # it would repeat its result and change no alert
                     wakes = -math.inf
                 self._evaluate(rule, now)
