@@ -224,14 +224,14 @@ def stakeholder_waits(events: list[dict]) -> list[float]:
     return waits
 
 
-def _roles_held(events) -> dict:
+def _roles_held(assignments) -> dict:
+    """Who holds each role after the ``role.assigned`` events, and the most roles one person held at once."""
     roles: dict[str, str] = {}
     most = 0
-    for e in events:
-        if e["kind"] == "role.assigned":
-            roles[e["role"]] = e["who"]
-            counts = {who: list(roles.values()).count(who) for who in roles.values()}
-            most = max(most, max(counts.values()))
+    for e in assignments:
+        roles[e["role"]] = e["who"]
+        counts = {who: list(roles.values()).count(who) for who in roles.values()}
+        most = max(most, max(counts.values()))
     return {"roles": roles, "max_roles_per_person": most}
 
 
@@ -398,7 +398,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     postmortem = first("postmortem.scheduled")
     ended = first("drill.ended") or {}
     highest = _highest(events, process)
-    held = _roles_held(events)
+    held = _roles_held(of.get("role.assigned", ()))
     paged = sorted({t for e in of.get("teams.paged", ()) for t in e["teams"]})
     needed = sorted(truth.teams_needed)
     adherence = cadence_adherence(events, process)
