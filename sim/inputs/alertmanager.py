@@ -250,10 +250,9 @@ def for_drill(monitoring: Monitoring, team: Alertmanager | None = None) -> Alert
     root route, or else the built-in route grouping by the scenario's ``group_by``."""
     if team is None:
         team = _team_file()
-    options = {key: getattr(monitoring, key) for key in _INHERITED}
     if team is None:
-        return default(**options)
-    given = {key: value for key, value in options.items() if key in monitoring.given}
+        return default(**{key: getattr(monitoring, key) for key in _INHERITED})
+    given = {key: getattr(monitoring, key) for key in _INHERITED if key in monitoring.given}
     return replace(team, route=team.route.with_root(**given)) if given else team
 
 

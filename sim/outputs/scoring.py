@@ -5,6 +5,7 @@ checklist item is ``None`` when it does not apply to this drill (docs/scoring.md
 """
 
 import math
+from collections import defaultdict
 
 import numpy as np
 
@@ -27,7 +28,10 @@ CHECKLIST = {
 
 
 def _first(events, kind, where=None):
-    return next((e for e in events if e["kind"] == kind and (where is None or where(e))), None)
+    for e in events:  # speed: a loop, not next() over a generator (scoring looks for a first event ~20 times)
+        if e["kind"] == kind and (where is None or where(e)):
+            return e
+    return None
 
 
 def _caused_by_fault(event) -> bool:
@@ -50,13 +54,12 @@ def _since(event, origin):
 
 def final_close(events, kinds=("incident.resolved", "incident.stood_down")):
     """The resolution (or stand-down) that stood: the last one, unless the incident was reopened after it."""
-    last = None
-    for e in events:
+    for e in reversed(events):  # speed: from the end, where the close is
         if e["kind"] in kinds:
-            last = e
-        elif e["kind"] == "incident.reopened":
-            last = None
-    return last
+            return e
+        if e["kind"] == "incident.reopened":
+            return None
+    return None
 
 
 def _end_of(events):
@@ -221,14 +224,14 @@ def stakeholder_waits(events: list[dict]) -> list[float]:
     return waits
 
 
-def _roles_held(events) -> dict:
+def _roles_held(assignments) -> dict:
+    """Who holds each role after the ``role.assigned`` events, and the most roles one person held at once."""
     roles: dict[str, str] = {}
     most = 0
-    for e in events:
-        if e["kind"] == "role.assigned":
-            roles[e["role"]] = e["who"]
-            counts = {who: list(roles.values()).count(who) for who in roles.values()}
-            most = max(most, max(counts.values()))
+    for e in assignments:
+        roles[e["role"]] = e["who"]
+        counts = {who: list(roles.values()).count(who) for who in roles.values()}
+        most = max(most, max(counts.values()))
     return {"roles": roles, "max_roles_per_person": most}
 
 
@@ -371,9 +374,9 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     """The scorecard: ``{"metrics", "checklist", "components", "score"}``, and ``"people"``
     (each person's ``duties``) when people took part in a live drill."""
     truth = scenario.truth
-    of: dict[str, list[dict]] = {}  # the events of each kind, in order (speed: most of what follows wants one kind)
+    of: dict[str, list[dict]] = defaultdict(list)  # the events of each kind, in order (speed: most of what follows wants one kind)
     for e in events:
-        of.setdefault(e["kind"], []).append(e)
+        of[e["kind"]].append(e)
     # The dashboards looked at, half a drill's log, count only where ``of`` gives them (a look
     # before the decision): everything else reads the rest, and the last event (when it ended).
     events = [e for e in events[:-1] if e["kind"] != "dashboard.viewed"] + events[-1:]
@@ -395,7 +398,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     postmortem = first("postmortem.scheduled")
     ended = first("drill.ended") or {}
     highest = _highest(events, process)
-    held = _roles_held(events)
+    held = _roles_held(of.get("role.assigned", ()))
     paged = sorted({t for e in of.get("teams.paged", ()) for t in e["teams"]})
     needed = sorted(truth.teams_needed)
     adherence = cadence_adherence(events, process)
