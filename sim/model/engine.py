@@ -155,10 +155,9 @@ class Drill:
         me.worked[work] = me.worked.get(work, 0.0) + seconds
         return _At(env, now + (me.free_at - now))  # env.timeout(me.free_at - now)
 
-    def unless_closed(self, seconds: float, *events):
-        """Wait ``seconds``, or less when the incident closes (or one of ``events`` is processed) meanwhile."""
-        env = self.env
-        return _First(env, _At(env, env._now + seconds), (self.closed, *events))  # env.timeout(seconds)
+    def unless_closed(self, seconds: float):
+        """Wait ``seconds``, or less when the incident closes meanwhile."""
+        return self.until_unless_closed(self.env._now + seconds)  # env.timeout(seconds), as _At says
 
     def until_unless_closed(self, t: float, *events):
         """Wait until the moment ``t`` itself, or less when the incident closes (or one of ``events``
@@ -304,9 +303,9 @@ class Drill:
             # event keeps its place.
             delay = due - now
             at = now + delay
-            if not self._skips or not queue or at >= queue[0][0]:  # scheduled as env.schedule(ticks, NORMAL, delay) would
+            if not self._skips or not queue or at >= queue[0][0]:
                 ticks.callbacks = self._ticking  # the same list again: nothing else waits on ticks
-                heapq.heappush(queue, (at, NORMAL, next(env._eid), ticks))
+                _schedule_at(env, ticks, at)  # as env.schedule(ticks, NORMAL, delay) would
                 return
             env._now = now = at
 
@@ -531,7 +530,13 @@ class _At(simpy.Event):
 
     def __init__(self, env: simpy.Environment, t: float):
         self.env, self.callbacks, self._ok, self._value = env, [], True, None
-        heapq.heappush(env._queue, (t, simpy.events.NORMAL, next(env._eid), self))  # env.schedule, at t
+        _schedule_at(env, self, t)
+
+
+def _schedule_at(env: simpy.Environment, event: simpy.Event, t: float) -> None:
+    """``env.schedule(event, NORMAL, t - env.now)`` landing on ``t`` itself: the same queue entry
+    (time, normal priority, the next id), pushed without simpy's call (speed: ticks and bots' waits)."""
+    heapq.heappush(env._queue, (t, NORMAL, next(env._eid), event))
 
 
 class _First(simpy.Event):

@@ -255,9 +255,7 @@ class _PromRule:
             return self._evaluate(now), None
         tick = round(now / self.every)
         phase = tick % self.phases
-        cached = self._quiet  # speed: quiet_until's answer as it keeps it (the evaluation loop just asked)
-        quiet = cached[1] if cached is not None and cached[0] == self.store.version else self.quiet_until(now)
-        if quiet > now + _EPS:  # nothing to look at: its windows hold no mark till then
+        if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
             self.checked = now
             return self.results[phase], phase
         if self._marked(now):
