@@ -150,7 +150,13 @@ class Incident:
         shown = self.drill.world.metrics[service]
         seen = self._shown.get(service)
         if seen is None or seen[0] is not shown:  # the world replaces a service's metrics when they change
-            seen = self._shown[service] = (shown, {k: round(v, 6) for k, v in shown.items()})
+            # A metric as it was keeps its rounding (round() is dear, and a moving fault moves one
+            # or two of them); an equal zero is rounded again, which keeps its sign.
+            before, was = seen or ({}, None)
+            rounded = {}
+            for k, v in shown.items():
+                rounded[k] = was[k] if v == before.get(k) and v else round(v, 6)
+            seen = self._shown[service] = (shown, rounded)
         metrics = dict(seen[1])
         self.log.emit("dashboard.viewed", by=by, service=service, metrics=metrics)
         return metrics

@@ -500,6 +500,9 @@ class Rules:
         # and service -> its shorthand alerts (indexes); a scenario's tuple once, a list (which may change) each time
         labelled, self._watching = (_labelled_rules if isinstance(rules, tuple) else _label)(rules)
         self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, labelled)]
+        # each one's alert and what its condition reads and compares (speed: asked at every moving tick)
+        self._checks = [(alert, alert.rule.service, alert.rule.metric, _OPS[alert.rule.op], alert.rule.threshold)
+                        for alert in self.shorthand]
         self._unsettled: set[int] = set()  # shorthand alerts pending or held by keep_firing_for
         self._watched: dict[tuple, list[int]] = {}  # the alerts watching the services of a look's changes, in order
         self._fresh: bool | None = None  # whether the last evaluation had a fresh scrape
@@ -632,18 +635,18 @@ class Rules:
             if self._unsettled:
                 due = sorted(self._unsettled.union(due))
         self._fresh, self._seen = fresh, len(world.changed)
-        unsettled = self._unsettled
+        unsettled, checks = self._unsettled, self._checks
         for i in due:
-            alert = self.shorthand[i]
-            rule = alert.rule
-            value = metrics[rule.service][rule.metric]
-            holds = fresh and _OPS[rule.op](value, rule.threshold)
+            alert, service, metric, op, threshold = checks[i]
+            value = metrics[service][metric]
+            holds = fresh and op(value, threshold)
             alert.value = value
             state = alert.state
             if (state == "inactive" and not holds) or (state == "firing" and holds and alert.keep_since is None):
                 if i in unsettled:
                     unsettled.remove(i)
                 continue  # nothing changes, as for nearly every alert at nearly every evaluation
+            rule = alert.rule
             self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
                              lambda r=rule: self.world.cause_of(r.service, r.metric))
             if alert.state == "pending" or alert.keep_since is not None:
