@@ -61,6 +61,9 @@ class Alert:
         return self.rendered
 
     def summary(self) -> str:
+        if self.series is None:  # a shorthand alert's summary alone (speed: every transition logs it)
+            template = self.rule.annotations.get("summary")
+            return self.rule.name if template is None else _render_shorthand(template, self.labels, self.value)
         return self.annotations.get("summary", self.rule.name)
 
     def describe(self) -> dict:
@@ -70,6 +73,9 @@ class Alert:
 
 
 def _render_shorthand(template: str, labels: dict, value: float) -> str:
+    if "{{" not in template:  # nothing to fill (speed: most annotations, and no pattern search)
+        return template
+
     def fill(match):
         if match[1] == "value":
             return f"{value:.4g}"
@@ -555,7 +561,7 @@ class Rules:
     def evaluate(self, interval: float | None = None) -> None:
         """Evaluate the rules due every ``interval`` (the drill's evaluation interval by default)."""
         interval = interval or self.evaluation_interval
-        now = self.env.now
+        now = self.env._now
         if self._untouched and not self.world.untouched():  # this drill's own from now on
             self._untouched = False
             for _, compiled in self.groups:
