@@ -244,7 +244,7 @@ class World:
         paths, i = self._paths, 0
         try:
             for state in self.faults:  # a loop, not a list to compare, nor enumerate() and len(): asked every tick
-                if state.segments != paths[i]:
+                if state.segments is not paths[i] and state.segments != paths[i]:  # is: unbent, at once
                     return False
                 i += 1
         except IndexError:  # a fault was added (faults are never removed)
