@@ -569,6 +569,8 @@ class Rules:
                     rule.early = None
         if interval == self.evaluation_interval:
             self._shorthand(now)
+        if not self._prometheus:  # shorthand alerts alone (the reference's): nothing more to look at
+            return
         # the ticks the engine skipped (every rule was quiet) before now, of every group (a
         # rule of another group may read them now): a recording rule's samples there, repeated
         for every, rule in self._recording:
