@@ -513,7 +513,7 @@ class Rules:
         self._watched: dict[tuple, list[int]] = {}  # the alerts watching the services of a look's changes, in order
         self._fresh: bool | None = None  # whether the last evaluation had a fresh scrape
         self._seen = len(world.changed)  # where in the world's list of changes the last evaluation stopped
-        self._firing: list | None = None  # firing(), until an alert fires or resolves
+        self._firing: tuple | None = None  # firing(), until an alert fires or resolves
         self.alerts = list(self.shorthand)  # and every Prometheus rule's alert, as its series first appears
         self._place = {id(alert): i for i, alert in enumerate(self.alerts)}  # an alert's index in alerts
         self._fired: set[int] = set()  # indexes of the firing alerts
@@ -729,10 +729,11 @@ class Rules:
         found = {c for name in names for metric in compiled.shows for c in causes[name][metric]}
         return sorted(c for c in found if c != "noise") or ["noise"]
 
-    def firing(self) -> list[Alert]:
+    def firing(self) -> tuple[Alert, ...]:
         """Firing alerts about a service of the drill (a rule's alert without a ``service`` label
-        pages, but names no dashboard to look at)."""
+        pages, but names no dashboard to look at); the same tuple until an alert fires or resolves
+        (no copy: the bots ask at every turn)."""
         if self._firing is None:  # worked out again only after an alert fired or resolved
             services, alerts = self.world.services, self.alerts
-            self._firing = [alerts[i] for i in sorted(self._fired) if alerts[i].rule.service in services]
-        return list(self._firing)
+            self._firing = tuple(alerts[i] for i in sorted(self._fired) if alerts[i].rule.service in services)
+        return self._firing
