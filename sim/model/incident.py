@@ -150,7 +150,13 @@ class Incident:
         shown = self.drill.world.metrics[service]
         seen = self._shown.get(service)
         if seen is None or seen[0] is not shown:  # the world replaces a service's metrics when they change
-            seen = self._shown[service] = (shown, {k: round(v, 6) for k, v in shown.items()})
+            # A metric as it was keeps its rounding (round() is dear, and a moving fault moves one
+            # or two of them); an equal zero is rounded again, which keeps its sign.
+            before, was = seen or ({}, None)
+            rounded = {}
+            for k, v in shown.items():
+                rounded[k] = was[k] if v == before.get(k) and v else round(v, 6)
+            seen = self._shown[service] = (shown, rounded)
         metrics = dict(seen[1])
         self.log.emit("dashboard.viewed", by=by, service=service, metrics=metrics)
         return metrics
@@ -177,8 +183,8 @@ class Incident:
         self.state, self.severity = "open", action.get("severity")
         self.highest = self.severity
         self.service = action.get("service") or self._default_service()
-        self.declared_at = self.env.now
-        day = units.at(self.scenario.start, self.env.now).date().isoformat()
+        self.declared_at = self.env._now
+        day = units.at(self.scenario.start, self.env._now).date().isoformat()
         self.channel = f"#inc-{day}-{self.service}"
         self.log.emit("incident.declared", by=action.by, severity=self.severity, service=self.service,
                       channel=self.channel, summary=action.get("summary", ""))
@@ -251,7 +257,7 @@ class Incident:
             update["next_update"] = self.drill.iso(action.get("next_update"))
         if action.get("eta"):
             update["eta"] = action.get("eta")
-        self.updates.append({"t": self.env.now, **update})
+        self.updates.append({"t": self.env._now, **update})
         self.log.emit("update.posted", **update)
 
     def _check_investigate(self, action):
@@ -266,10 +272,10 @@ class Incident:
         self.log.emit("investigation.started", by=action.by, service=service)
         finding, after = self._next_finding(service)
         duration = after * self.drill.investigation_factor(action.by)
-        self.investigating[(action.by, service)] = self.env.now + duration
+        self.investigating[(action.by, service)] = self.env._now + duration
         done = self.env.event()
         self.env.process(self._investigation(action.by, service, finding, duration, done))
-        return Result(True, data=(done, self.env.now + duration))
+        return Result(True, data=(done, self.env._now + duration))
 
     def _next_finding(self, service: str):
         """The next thing an investigation of ``service`` turns up, and how long it takes.
@@ -277,7 +283,7 @@ class Incident:
         Each finding takes its nominal time times the fault's drawn pace; a fault drawn to
         mislead shows its wrong hypotheses first where its root cause would be, each taking
         as long to reach and suggesting a mitigation that does not help."""
-        now = self.env.now
+        now = self.env._now
         candidates, known = [], []
         for state in self.drill.world.faults:
             fault = state.fault
@@ -332,7 +338,7 @@ class Incident:
         return self._known_service(action)
 
     def _apply_mitigate(self, action):
-        now = self.env.now
+        now = self.env._now
         outcome = self.drill.world.mitigate(now, action.get("action"), action.get("service"))
         entry = {"by": action.by, "action": action.get("action"), "service": action.get("service"), **outcome}
         self.mitigations.append({"t": now, **entry})
@@ -366,7 +372,7 @@ class Incident:
         return firing, impacted
 
     def _apply_resolve(self, action):
-        self.state, self.resolved_at = "resolved", self.env.now
+        self.state, self.resolved_at = "resolved", self.env._now
         extra = {}
         if action.get("confirm"):
             firing, impacted = self._not_over()
@@ -420,7 +426,7 @@ class Incident:
     def _apply_ask(self, action):
         task = {"id": f"T{len(self.tasks) + 1}", "who": self.asked_of(action.get("who")), "task": action.get("task"),
                 **{k: action.get(k) for k in ("action", "service", "teams") if action.get(k) is not None}}
-        self.tasks.append({**task, "by": action.by, "t": self.env.now, "done": None})
+        self.tasks.append({**task, "by": action.by, "t": self.env._now, "done": None})
         self.log.emit("task.asked", by=action.by, **task)
         return Result(True, data=task["id"])
 
@@ -431,7 +437,7 @@ class Incident:
         """An action that carries out what the IC asked of its author closes that task."""
         for task in self.open_tasks(action.by):
             if action.do == task["task"] and all(action.get(k) == task[k] for k in ("action", "service") if k in task):
-                task["done"] = self.env.now
+                task["done"] = self.env._now
                 self.log.emit("task.done", id=task["id"], who=action.by, task=task["task"])
 
     def _check_stand_down(self, action):

@@ -108,13 +108,13 @@ class _Estate:
         self.services = services
         self.order = _callees_first(services)
         self.rank = {name: i for i, name in enumerate(self.order)}
-        self.callers: dict[str, list[str]] = {name: [] for name in services}
+        self.callers: list[list[int]] = [[] for _ in self.order]  # by rank, the ranks of each one's callers
         # each dependency, the share of its errors passed on, and its usual error rate and latency
         self.deps = {name: [(dep, svc.spread_from(dep), services[dep].error_rate, services[dep].latency_p99_ms)
                             for dep in svc.depends_on] for name, svc in services.items()}
         for name, svc in services.items():
             for dep in svc.depends_on:
-                self.callers[dep].append(name)
+                self.callers[self.rank[dep]].append(self.rank[name])
         self.calm: dict | None = None
         # each service, its usual share of requests that succeed, and its usual cpu and memory
         self.base = {name: (svc, 1.0 - svc.error_rate, svc.cpu, svc.memory) for name, svc in services.items()}
@@ -181,7 +181,7 @@ class World:
             return
         self._own = own
         estate, passed = self._estate, self._passed
-        rank, callers = estate.rank, estate.callers
+        rank, callers, order = estate.rank, estate.callers, self.order
         todo = []  # the services whose own faults' levels changed (plain loops: quicker than comprehensions this small)
         for name, acting in own.items():
             if acting != was.get(name):
@@ -192,15 +192,16 @@ class World:
         queued, moved = set(todo), []
         heapq.heapify(todo)
         while todo:
-            name = self.order[heapq.heappop(todo)]
+            i = heapq.heappop(todo)
+            name = order[i]
             now = self._compute(name, own.get(name, ()))
             if now != passed[name]:
                 passed[name] = now
                 moved.append(name)
-                for caller in callers[name]:
-                    if rank[caller] not in queued:
-                        queued.add(rank[caller])
-                        heapq.heappush(todo, rank[caller])
+                for caller in callers[i]:
+                    if caller not in queued:
+                        queued.add(caller)
+                        heapq.heappush(todo, caller)
         was_blipped = self._blips
         if blips or was_blipped:
             reblipped = {n for n in blips.keys() | was_blipped.keys() if blips.get(n) != was_blipped.get(n)}
@@ -244,7 +245,7 @@ class World:
         paths, i = self._paths, 0
         try:
             for state in self.faults:  # a loop, not a list to compare, nor enumerate() and len(): asked every tick
-                if state.segments != paths[i]:
+                if state.segments is not paths[i] and state.segments != paths[i]:  # is: unbent, at once
                     return False
                 i += 1
         except IndexError:  # a fault was added (faults are never removed)

@@ -514,6 +514,9 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
 def why_missed(events: list[dict], scenario: Scenario, process: Process, checklist: dict) -> dict[str, str]:
     """For each checklist item missed (False): what happened, when, and what would have passed,
     in one sentence a person can act on. The scorecard, report.md and the browser show it."""
+    if False not in checklist.values():  # nothing missed, as in most drills: nothing to look up
+        return {}
+
     def clock(t):
         return units.iso(scenario.start, t)[11:16]
 

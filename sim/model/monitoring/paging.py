@@ -53,7 +53,7 @@ class Pager:
         cause = sorted({c for a in alerts for c in a.cause if c != "noise"}) or ["noise"]
         summary = alerts[0].summary() + (f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else "")
         timeout = policy.escalation_timeout or self.config.escalation_timeout
-        runbooks = sorted({a.annotations["runbook_url"] for a in alerts if a.annotations.get("runbook_url")})
+        runbooks = sorted({url for a in alerts if (url := a.annotations.get("runbook_url"))})  # rendered once
         self.trigger(key, summary, alerts[0].labels.get("service", ""), "high" if urgent else "low", cause,
                      levels, timeout, runbooks)
 

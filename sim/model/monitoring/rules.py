@@ -61,6 +61,9 @@ class Alert:
         return self.rendered
 
     def summary(self) -> str:
+        if self.series is None:  # a shorthand alert's summary alone (speed: every transition logs it)
+            template = self.rule.annotations.get("summary")
+            return self.rule.name if template is None else _render_shorthand(template, self.labels, self.value)
         return self.annotations.get("summary", self.rule.name)
 
     def describe(self) -> dict:
@@ -70,6 +73,9 @@ class Alert:
 
 
 def _render_shorthand(template: str, labels: dict, value: float) -> str:
+    if "{{" not in template:  # nothing to fill (speed: most annotations, and no pattern search)
+        return template
+
     def fill(match):
         if match[1] == "value":
             return f"{value:.4g}"
@@ -500,11 +506,14 @@ class Rules:
         # and service -> its shorthand alerts (indexes); a scenario's tuple once, a list (which may change) each time
         labelled, self._watching = (_labelled_rules if isinstance(rules, tuple) else _label)(rules)
         self.shorthand = [Alert(rule, dict(labels), fp) for rule, (labels, fp) in zip(rules, labelled)]
+        # each one's alert and what its condition reads and compares (speed: asked at every moving tick)
+        self._checks = [(alert, alert.rule.service, alert.rule.metric, _OPS[alert.rule.op], alert.rule.threshold)
+                        for alert in self.shorthand]
         self._unsettled: set[int] = set()  # shorthand alerts pending or held by keep_firing_for
         self._watched: dict[tuple, list[int]] = {}  # the alerts watching the services of a look's changes, in order
         self._fresh: bool | None = None  # whether the last evaluation had a fresh scrape
         self._seen = len(world.changed)  # where in the world's list of changes the last evaluation stopped
-        self._firing: list | None = None  # firing(), until an alert fires or resolves
+        self._firing: tuple | None = None  # firing(), until an alert fires or resolves
         self.alerts = list(self.shorthand)  # and every Prometheus rule's alert, as its series first appears
         self._place = {id(alert): i for i, alert in enumerate(self.alerts)}  # an alert's index in alerts
         self._fired: set[int] = set()  # indexes of the firing alerts
@@ -552,7 +561,7 @@ class Rules:
     def evaluate(self, interval: float | None = None) -> None:
         """Evaluate the rules due every ``interval`` (the drill's evaluation interval by default)."""
         interval = interval or self.evaluation_interval
-        now = self.env.now
+        now = self.env._now
         if self._untouched and not self.world.untouched():  # this drill's own from now on
             self._untouched = False
             for _, compiled in self.groups:
@@ -560,6 +569,8 @@ class Rules:
                     rule.early = None
         if interval == self.evaluation_interval:
             self._shorthand(now)
+        if not self._prometheus:  # shorthand alerts alone (the reference's): nothing more to look at
+            return
         # the ticks the engine skipped (every rule was quiet) before now, of every group (a
         # rule of another group may read them now): a recording rule's samples there, repeated
         for every, rule in self._recording:
@@ -632,18 +643,18 @@ class Rules:
             if self._unsettled:
                 due = sorted(self._unsettled.union(due))
         self._fresh, self._seen = fresh, len(world.changed)
-        unsettled = self._unsettled
+        unsettled, checks = self._unsettled, self._checks
         for i in due:
-            alert = self.shorthand[i]
-            rule = alert.rule
-            value = metrics[rule.service][rule.metric]
-            holds = fresh and _OPS[rule.op](value, rule.threshold)
+            alert, service, metric, op, threshold = checks[i]
+            value = metrics[service][metric]
+            holds = fresh and op(value, threshold)
             alert.value = value
             state = alert.state
             if (state == "inactive" and not holds) or (state == "firing" and holds and alert.keep_since is None):
                 if i in unsettled:
                     unsettled.remove(i)
                 continue  # nothing changes, as for nearly every alert at nearly every evaluation
+            rule = alert.rule
             self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
                              lambda r=rule: self.world.cause_of(r.service, r.metric))
             if alert.state == "pending" or alert.keep_since is not None:
@@ -718,10 +729,11 @@ class Rules:
         found = {c for name in names for metric in compiled.shows for c in causes[name][metric]}
         return sorted(c for c in found if c != "noise") or ["noise"]
 
-    def firing(self) -> list[Alert]:
+    def firing(self) -> tuple[Alert, ...]:
         """Firing alerts about a service of the drill (a rule's alert without a ``service`` label
-        pages, but names no dashboard to look at)."""
+        pages, but names no dashboard to look at); the same tuple until an alert fires or resolves
+        (no copy: the bots ask at every turn)."""
         if self._firing is None:  # worked out again only after an alert fired or resolved
             services, alerts = self.world.services, self.alerts
-            self._firing = [alerts[i] for i in sorted(self._fired) if alerts[i].rule.service in services]
-        return list(self._firing)
+            self._firing = tuple(alerts[i] for i in sorted(self._fired) if alerts[i].rule.service in services)
+        return self._firing
