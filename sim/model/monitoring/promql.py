@@ -81,6 +81,7 @@ class _Selected:
         self.scraped: list = []  # its scraped series
         self.filled_to = 0  # how many scrapes' samples they all hold (``filled``)
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
+        self.columns: list = []  # its series' lists of values, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
         self.counters = False  # whether it selects scraped counters only (which share their sample times)
@@ -102,6 +103,7 @@ class _Selected:
                 self.scraped = [s for s in self.series if s.times is store.scrape_times]
                 self.filled_to = -1  # the new ones may lack samples
                 self.unnamed = [drop_name(s.key) for s in self.series]
+                self.columns = [s.values for s in self.series]
                 for series in new:
                     series.watchers.append(self)
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
@@ -301,6 +303,11 @@ DROPS_NAME = {"+", "-", "*", "/", "%", "^"}
 COMPARISON = {"==": operator.eq, "!=": operator.ne, ">": operator.gt,  # (C functions: a call per element adds up)
               "<": operator.lt, ">=": operator.ge, "<=": operator.le}
 SET_OPS = ("and", "or", "unless")
+# speed: ``vector OP scalar`` as a filter keeping the very elements whose value compares true, the
+# comparison inline (a call per element adds up)
+FILTERS = {"==": lambda vector, s: [e for e in vector if e[1] == s], "!=": lambda vector, s: [e for e in vector if e[1] != s],
+           ">": lambda vector, s: [e for e in vector if e[1] > s], "<": lambda vector, s: [e for e in vector if e[1] < s],
+           ">=": lambda vector, s: [e for e in vector if e[1] >= s], "<=": lambda vector, s: [e for e in vector if e[1] <= s]}
 
 
 def _signature(matching):
@@ -382,7 +389,7 @@ def _vector_combiner(op, modifier, bool_):
     last = [None]  # speed: the last call's keys and their match, as an evaluation meets the same ones again
 
     def combine(lhs, rhs):
-        lkeys, rkeys = [k for k, _ in lhs], [k for k, _ in rhs]
+        (lkeys, lvals), (rkeys, rvals) = zip(*lhs) if lhs else ((), ()), zip(*rhs) if rhs else ((), ())
         known = last[0]
         if known is None or known[0] != lkeys or known[1] != rkeys:
             known = last[0] = (lkeys, rkeys, *matched(lkeys, rkeys))
@@ -392,19 +399,21 @@ def _vector_combiner(op, modifier, bool_):
                 raise EvalError(_MANY)
             if compare is None:
                 try:
-                    return [(out_key, unchecked(lhs[i][1], rhs[j][1])) for i, j, out_key, _ in pairs]
+                    if unchecked is operator.truediv:  # the commonest (a ratio), inline: no call per pair
+                        return [(out_key, lvals[i] / rvals[j]) for i, j, out_key, _ in pairs]
+                    return [(out_key, unchecked(lvals[i], rvals[j])) for i, j, out_key, _ in pairs]
                 except ZeroDivisionError:
-                    return [(out_key, arithmetic(lhs[i][1], rhs[j][1])) for i, j, out_key, _ in pairs]
-            return [(out_key, 1.0 if compare(lhs[i][1], rhs[j][1]) else 0.0) for i, j, out_key, _ in pairs]
+                    return [(out_key, arithmetic(lvals[i], rvals[j])) for i, j, out_key, _ in pairs]
+            return [(out_key, 1.0 if compare(lvals[i], rvals[j]) else 0.0) for i, j, out_key, _ in pairs]
         if distinct:
-            return [(out_key, lhs[i][1]) for i, j, out_key, _ in pairs if compare(lhs[i][1], rhs[j][1])]
+            return [(out_key, lvals[i]) for i, j, out_key, _ in pairs if compare(lvals[i], rvals[j])]
         out, seen = [], set()
         for i, j, out_key, unique in pairs:
-            if compare(lhs[i][1], rhs[j][1]):
+            if compare(lvals[i], rvals[j]):
                 if unique in seen:
                     raise EvalError(_MANY)
                 seen.add(unique)
-                out.append((out_key, lhs[i][1]))
+                out.append((out_key, lvals[i]))
         return out
     return combine
 
@@ -662,9 +671,8 @@ def _plan_binary(node):
 
 def _scalar_combiner(op, swap, bool_):
     """(vector, scalar) -> the vector ``op`` the scalar (the scalar ``op`` the vector when ``swap``)."""
-    compare = COMPARISON.get(op)
-    if compare is not None and not bool_ and not swap:  # the common ``expr > threshold``: a filter
-        return lambda vector, scalar: [(k, v) for k, v in vector if compare(v, scalar)]
+    if op in FILTERS and not bool_ and not swap:  # the common ``expr > threshold``
+        return FILTERS[op]
     return lambda vector, scalar: _scalar_binop(op, vector, scalar, swap, bool_)
 
 
@@ -753,13 +761,12 @@ def _plan_range(name, arg, group_of=None):
                 # unless its start extrapolates to zero first, each one's increase times a factor
                 # they all share (their times are the same)
                 times = store.scrape_times
-                lo, hi = selected[0].span(start, end)
+                lo, hi = store.scraped_span(start, end)
                 if hi - lo < 2:
                     return selected, [None] * len(selected)
                 to_start, sampled, last = times[lo] - start, times[hi - 1] - times[lo], hi - 1
                 factor = _factor(to_start, end - times[last], sampled, last - lo, rng, extrapolated[1])
-                for series in selected:
-                    values = series.values
+                for values in sel.columns:
                     first = values[lo]
                     result = values[last] - first
                     if counter and result > 0 and first >= 0 and sampled * (first / result) < to_start:

@@ -229,23 +229,23 @@ class _PromRule:
         self.shows_value = _shows_value((*rule.labels.values(), *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
         self.named: dict | None = None if _shows_value(tuple(rule.labels.values())) else {}
-        self._keys: list | None = None  # the output's labels keys at the last evaluation, and without the name
+        self._keys: tuple | None = None  # the output's labels keys at the last evaluation, and without the name
         self._dropped: list = []
         self._names: tuple = (None, [])  # those keys without the name, and a recording rule's series for them
 
-    def output(self, now: float) -> tuple[list, list]:
+    def output(self, now: float) -> tuple[list, tuple]:
         """The rule's result at ``now``: its series' labels keys (name dropped) and their values.
         Speed: the keys are the very list of the last evaluation while the series are the same."""
         result = self.query(now)
         if isinstance(result, float):
             return [()], [result]
-        keys = [key for key, _ in result]
+        keys, values = zip(*result) if result else ((), ())  # (speed: no loop in Python)
         if keys != self._keys:
             dropped = [drop_name(key) for key in keys]
             if len(set(dropped)) < len(dropped):
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
             self._keys, self._dropped = keys, dropped
-        return self._dropped, [value for _, value in result]
+        return self._dropped, values
 
     def result(self, now: float) -> tuple[object, int | None]:
         """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),

@@ -165,6 +165,11 @@ class Series:
         return ts, vs
 
 
+def before_get(before: dict | None):
+    """A function of a key: its value in ``before``, None if it has none (or there is no ``before``)."""
+    return (lambda key: None) if before is None else before.get
+
+
 def _same(a, b) -> bool:
     """Two samples are the same float (NaN as NaN, -0 apart from 0); a missing one (None) is no float."""
     return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
@@ -195,6 +200,7 @@ class Store:
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self._uncalm: set = set()  # the recording rules none of whose series is calm
         self._recorded_times: dict[object, list] = {}  # recording rule -> its series' sample times
+        self._layouts: dict[object, tuple] = {}  # recording rule -> the keys it last gave and their series, in order
         self.version = 0  # bumps when a series is added, so selectors match again
         # selectors that have not matched its series yet: a scraped series keeps its own marks for
         # them alone (every scraped series is there before the first match, which takes them all)
@@ -204,6 +210,7 @@ class Store:
         self.fell = False  # whether a scraped counter's step was ever below 0 (``Series.fell``)
         self._members: dict[str, list] = {}  # service -> its scraped series and what a scrape gives them
         self._ranges_at, self._ranges = None, {}
+        self._span: tuple = (None, None, 0, 0, 0)  # scraped_span's last window, scrape count and answer
         self.first: tuple | None = None  # the world's metrics at the first scrape
 
     @property
@@ -223,6 +230,15 @@ class Store:
         if self._ranges_at != t:
             self._ranges_at, self._ranges = t, {}
         return self._ranges
+
+    def scraped_span(self, start: float, end: float) -> tuple[int, int]:
+        """``Series.span`` of the scraped series (which share their times), remembered for the
+        last window asked (speed: the rules of an evaluation read the same windows)."""
+        span = self._span
+        if span[0] != start or span[1] != end or span[2] != len(self.scrape_times):
+            times = self.scrape_times
+            span = self._span = (start, end, len(times), bisect_right(times, start - 1e-9), bisect_right(times, end))
+        return span[3], span[4]
 
     def named(self, name: str | None) -> list:
         """The series named ``name`` (all of them for None), in the order the store gained them:
@@ -363,7 +379,20 @@ class Store:
         times.append(t)
         times += again
         mark = self.period is not None and output is not before
-        for key, value in output.items():
+        keys = list(output)
+        layout = self._layouts.get(owner)
+        if layout is not None and layout[0] == keys and not again:
+            # speed: the series it gave last time, in the same order (the same key objects: compared
+            # by identity), and its output a period before as well: no look-up by key
+            olds = before.values() if before is not None and list(before) == keys else map(before_get(before), keys)
+            for series, value, old in zip(layout[1], output.values(), olds):
+                series.values.append(value)
+                if mark:
+                    moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
+                    if moved or (value == 0 and not _same(value, old)):
+                        series.mark(t, t)
+            keys = ()
+        for key, value in output.items() if keys else ():
             series = mine.get(key)
             if series is None:
                 series = mine[key] = Series(dict(key), times, join=self.gap, key=key)
@@ -381,6 +410,8 @@ class Store:
                 moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
                 if moved or (value == 0 and not _same(value, old)):
                     series.mark(t, t)
+        if keys:
+            self._layouts[owner] = (keys, [mine[key] for key in keys])
         if len(mine) == len(output) and (calm or owner in self._uncalm):
             return  # it gave every series it has, and none is to stop being calm (speed)
         for key, series in mine.items():
