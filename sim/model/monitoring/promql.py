@@ -755,7 +755,7 @@ def _plan_range(name, arg, group_of=None):
             """The selected series and their results at ``t`` (None: none), in the same order."""
             end = t - offset
             start = end - rng
-            selected, out, spans = sel.filled(), [], {}
+            selected, out = sel.filled(), []
             if extrapolated is not None and sel.counters and not store.fell:
                 # speed: scraped counters have no stale marker and none fell: read in place, and
                 # unless its start extrapolates to zero first, each one's increase times a factor
@@ -766,15 +766,21 @@ def _plan_range(name, arg, group_of=None):
                     return selected, [None] * len(selected)
                 to_start, sampled, last = times[lo] - start, times[hi - 1] - times[lo], hi - 1
                 factor = _factor(to_start, end - times[last], sampled, last - lo, rng, extrapolated[1])
+                # speed: no division for a series whose first value is at least its increase when the
+                # samples span at least the gap to the window's start (rounded, the quotient is at
+                # least 1 and the product at least that span: it does not extrapolate to zero first)
+                wide = sampled >= to_start
                 for values in sel.columns:
                     first = values[lo]
                     result = values[last] - first
-                    if counter and result > 0 and first >= 0 and sampled * (first / result) < to_start:
+                    if (counter and (first < result or not wide) and result > 0 and first >= 0
+                            and sampled * (first / result) < to_start):
                         result = _extrapolated(times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
                     else:
                         result *= factor
                     out.append(result)
                 return selected, out
+            spans = {}
             for series in selected:
                 times = series.times
                 found = spans.get(id(times))  # scraped series share their times: one search for all

@@ -296,6 +296,9 @@ class Store:
         for one in (s for s, _, _ in self.scraped) if series is None else series:
             values = one.values
             n = upto - len(values)
+            if n == 1 and one.counter and values:  # the commonest, first (speed)
+                values.append(values[-1] + one.step)
+                continue
             if n <= 0:
                 continue
             step = one.step
@@ -327,11 +330,10 @@ class Store:
                 step = compute(m, dt)
                 old = series.step
                 # not _same(step, old), with a call only for zeros (whose signs it tells apart)
-                moved = step != old and (step == step or old == old)  # noqa: PLR0124 (not both NaN)
-                if first or moved or (step == 0 and not _same(step, old)):
+                if (step != old and (step == step or old == old)) or (step == 0 and not _same(step, old)) or first:  # noqa: PLR0124 (not both NaN)
                     changed.append(series)
                     steps.append(step)
-                if series.counter and step < 0:
+                if step < 0 and series.counter:
                     series.fell = falls = self.fell = True
         if changed:  # together (speed: a service's series change together)
             self.fill(changed, len(self.scrape_times) - 1)
