@@ -209,6 +209,7 @@ class _PromRule:
         planned, self.selectors, self.names, self.shows = _shape(rule.expr)
         self.reads = []
         self.query = planned(store, self.reads)
+        self._columns = getattr(self.query, "columns", None)  # the query as keys and values, when it has that form
         for read in self.reads:
             read.selected.readers.append(self)
         self.alerts: dict[str, Alert] = {}
@@ -229,18 +230,21 @@ class _PromRule:
         self.shows_value = _shows_value((*rule.labels.values(), *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
         self.named: dict | None = None if _shows_value(tuple(rule.labels.values())) else {}
-        self._keys: tuple | None = None  # the output's labels keys at the last evaluation, and without the name
+        self._keys: tuple | list | None = None  # the output's labels keys at the last evaluation, and without the name
         self._dropped: list = []
         self._names: tuple = (None, [])  # those keys without the name, and a recording rule's series for them
 
     def output(self, now: float) -> tuple[list, tuple]:
         """The rule's result at ``now``: its series' labels keys (name dropped) and their values.
         Speed: the keys are the very list of the last evaluation while the series are the same."""
-        result = self.query(now)
-        if isinstance(result, float):
-            return [()], [result]
-        keys, values = zip(*result) if result else ((), ())  # (speed: no loop in Python)
-        if keys != self._keys:
+        if self._columns is not None:  # speed: keys and values as the query works them out
+            keys, values = self._columns(now)
+        else:
+            result = self.query(now)
+            if isinstance(result, float):
+                return [()], [result]
+            keys, values = zip(*result) if result else ((), ())  # (speed: no loop in Python)
+        if keys is not self._keys and keys != self._keys:
             dropped = [drop_name(key) for key in keys]
             if len(set(dropped)) < len(dropped):
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
