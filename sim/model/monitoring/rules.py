@@ -259,10 +259,11 @@ class _PromRule:
             return self._evaluate(now), None
         tick = round(now / self.every)
         phase = tick % self.phases
-        if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
-            self.checked = now
+        quiet = self._quiet  # speed: quiet_until's answer as it keeps it, without the call
+        if (quiet[1] if quiet is not None and quiet[0] == self.store.version else self.quiet_until(now)) > now + _EPS:
+            self.checked = now  # nothing to look at: its windows hold no mark till then
             return self.results[phase], phase
-        if self._marked(now):
+        if self.checked is None or self._clear_until() <= now + _EPS:  # _marked (speed: no call)
             self.results.clear()
         self.checked, self._quiet = now, None
         self.was_calm = self._reads_calm()
