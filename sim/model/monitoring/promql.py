@@ -680,7 +680,7 @@ def _plan_binary(node):
 
     def bind(store, reads):
         left, right = lhs(store, reads), rhs(store, reads)
-        evaluate = lambda t: combine(left(t), right(t))  # noqa: E731
+        evaluate = lambda t: combine(left(t), right(t))
         if hasattr(combine, "columns") and hasattr(left, "columns") and hasattr(right, "columns"):
             # speed: both sides and the operation also work on keys and values apart, with no pairs made
             keys_values, left_columns, right_columns = combine.columns, left.columns, right.columns

@@ -165,7 +165,7 @@ class Series:
         return ts, vs
 
 
-def before_get(before: dict | None):
+def _getter(before: dict | None):
     """A function of a key: its value in ``before``, None if it has none (or there is no ``before``)."""
     return (lambda key: None) if before is None else before.get
 
@@ -383,37 +383,27 @@ class Store:
         mark = self.period is not None and output is not before
         keys = list(output)
         layout = self._layouts.get(owner)
-        if layout is not None and layout[0] == keys and not again:
-            # speed: the series it gave last time, in the same order (the same key objects: compared
-            # by identity), and its output a period before as well: no look-up by key
-            olds = before.values() if before is not None and list(before) == keys else map(before_get(before), keys)
-            for series, value, old in zip(layout[1], output.values(), olds):
-                series.values.append(value)
-                if mark:
-                    moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
-                    if moved or (value == 0 and not _same(value, old)):
-                        series.mark(t, t)
-            keys = ()
-        for key, value in output.items() if keys else ():
-            series = mine.get(key)
-            if series is None:
-                series = mine[key] = Series(dict(key), times, join=self.gap, key=key)
-                series.values += [None] * (len(times) - count)  # it had no sample before
-                self.series.append(series)
-                self.version += 1
-                series.calm = calm
-                self._uncalm.discard(owner)
+        if layout is None or layout[0] != keys:  # (the same key objects: compared by identity, speed)
+            for key in keys:
+                if key not in mine:
+                    series = mine[key] = Series(dict(key), times, join=self.gap, key=key)
+                    series.values += [None] * (len(times) - count)  # it had no sample before
+                    self.series.append(series)
+                    self.version += 1
+                    series.calm = calm
+                    self._uncalm.discard(owner)
+            # speed: while it gives the same series, they are written in order, with no look-up by key
+            layout = self._layouts[owner] = (keys, [mine[key] for key in keys])
+        olds = before.values() if before is not None and list(before) == keys else map(_getter(before), keys)
+        for series, value, old in zip(layout[1], output.values(), olds):
             series.values.append(value)
             if again:
                 series.values += [value] * len(again)
             if mark:
-                old = None if before is None else before.get(key)
                 # not _same(value, old), with a call only for zeros (whose signs it tells apart)
                 moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
                 if moved or (value == 0 and not _same(value, old)):
                     series.mark(t, t)
-        if keys:
-            self._layouts[owner] = (keys, [mine[key] for key in keys])
         if len(mine) == len(output) and (calm or owner in self._uncalm):
             return  # it gave every series it has, and none is to stop being calm (speed)
         for key, series in mine.items():
