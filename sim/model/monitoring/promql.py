@@ -81,6 +81,7 @@ class _Selected:
         self.scraped: list = []  # its scraped series
         self.filled_to = 0  # how many scrapes' samples they all hold (``filled``)
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
+        self.columns: list = []  # its series' lists of values, in the same order (speed)
         self.marks = Marks(store.gap)  # its series' marks together
         self.rising = False  # whether it selects a counter (whose values never repeat)
         self.counters = False  # whether it selects scraped counters only (which share their sample times)
@@ -102,6 +103,7 @@ class _Selected:
                 self.scraped = [s for s in self.series if s.times is store.scrape_times]
                 self.filled_to = -1  # the new ones may lack samples
                 self.unnamed = [drop_name(s.key) for s in self.series]
+                self.columns = [s.values for s in self.series]
                 for series in new:
                     series.watchers.append(self)
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
@@ -301,6 +303,11 @@ DROPS_NAME = {"+", "-", "*", "/", "%", "^"}
 COMPARISON = {"==": operator.eq, "!=": operator.ne, ">": operator.gt,  # (C functions: a call per element adds up)
               "<": operator.lt, ">=": operator.ge, "<=": operator.le}
 SET_OPS = ("and", "or", "unless")
+# speed: ``vector OP scalar`` as a filter keeping the very elements whose value compares true, the
+# comparison inline (a call per element adds up)
+FILTERS = {"==": lambda vector, s: [e for e in vector if e[1] == s], "!=": lambda vector, s: [e for e in vector if e[1] != s],
+           ">": lambda vector, s: [e for e in vector if e[1] > s], "<": lambda vector, s: [e for e in vector if e[1] < s],
+           ">=": lambda vector, s: [e for e in vector if e[1] >= s], "<=": lambda vector, s: [e for e in vector if e[1] <= s]}
 
 
 def _signature(matching):
@@ -381,31 +388,48 @@ def _vector_combiner(op, modifier, bool_):
 
     last = [None]  # speed: the last call's keys and their match, as an evaluation meets the same ones again
 
-    def combine(lhs, rhs):
-        lkeys, rkeys = [k for k, _ in lhs], [k for k, _ in rhs]
+    def match(lkeys, rkeys):
+        """``matched`` of these keys, the output's keys too, remembered (the very lists again, or
+        equal ones, give the very lists again: speed)."""
         known = last[0]
-        if known is None or known[0] != lkeys or known[1] != rkeys:
-            known = last[0] = (lkeys, rkeys, *matched(lkeys, rkeys))
-        pairs, distinct = known[2], known[3]
+        if (known is None or (known[0] is not lkeys and known[0] != lkeys)
+                or (known[1] is not rkeys and known[1] != rkeys)):
+            pairs, distinct = matched(lkeys, rkeys)
+            known = last[0] = (lkeys, rkeys, pairs, distinct, [out_key for _, _, out_key, _ in pairs])
+        return known
+
+    def columns(lkeys, lvals, rkeys, rvals):
+        """The operation, every pair kept (arithmetic, or a comparison with ``bool``), on two vectors
+        as keys and values: the output's keys and values."""
+        _, _, pairs, distinct, keys = match(lkeys, rkeys)
+        if not distinct:
+            raise EvalError(_MANY)
+        if compare is not None:
+            return keys, [1.0 if compare(lvals[i], rvals[j]) else 0.0 for i, j, _, _ in pairs]
+        try:
+            if unchecked is operator.truediv:  # the commonest (a ratio), inline: no call per pair
+                return keys, [lvals[i] / rvals[j] for i, j, _, _ in pairs]
+            return keys, [unchecked(lvals[i], rvals[j]) for i, j, _, _ in pairs]
+        except ZeroDivisionError:
+            return keys, [arithmetic(lvals[i], rvals[j]) for i, j, _, _ in pairs]
+
+    def combine(lhs, rhs):
+        (lkeys, lvals), (rkeys, rvals) = zip(*lhs) if lhs else ((), ()), zip(*rhs) if rhs else ((), ())
         if compare is None or bool_:  # every pair is kept
-            if not distinct:
-                raise EvalError(_MANY)
-            if compare is None:
-                try:
-                    return [(out_key, unchecked(lhs[i][1], rhs[j][1])) for i, j, out_key, _ in pairs]
-                except ZeroDivisionError:
-                    return [(out_key, arithmetic(lhs[i][1], rhs[j][1])) for i, j, out_key, _ in pairs]
-            return [(out_key, 1.0 if compare(lhs[i][1], rhs[j][1]) else 0.0) for i, j, out_key, _ in pairs]
+            return list(zip(*columns(lkeys, lvals, rkeys, rvals)))
+        _, _, pairs, distinct, _ = match(lkeys, rkeys)
         if distinct:
-            return [(out_key, lhs[i][1]) for i, j, out_key, _ in pairs if compare(lhs[i][1], rhs[j][1])]
+            return [(out_key, lvals[i]) for i, j, out_key, _ in pairs if compare(lvals[i], rvals[j])]
         out, seen = [], set()
         for i, j, out_key, unique in pairs:
-            if compare(lhs[i][1], rhs[j][1]):
+            if compare(lvals[i], rvals[j]):
                 if unique in seen:
                     raise EvalError(_MANY)
                 seen.add(unique)
-                out.append((out_key, lhs[i][1]))
+                out.append((out_key, lvals[i]))
         return out
+    if compare is None or bool_:
+        combine.columns = columns
     return combine
 
 
@@ -656,15 +680,19 @@ def _plan_binary(node):
 
     def bind(store, reads):
         left, right = lhs(store, reads), rhs(store, reads)
-        return lambda t: combine(left(t), right(t))
+        evaluate = lambda t: combine(left(t), right(t))
+        if hasattr(combine, "columns") and hasattr(left, "columns") and hasattr(right, "columns"):
+            # speed: both sides and the operation also work on keys and values apart, with no pairs made
+            keys_values, left_columns, right_columns = combine.columns, left.columns, right.columns
+            evaluate.columns = lambda t: keys_values(*left_columns(t), *right_columns(t))
+        return evaluate
     return bind
 
 
 def _scalar_combiner(op, swap, bool_):
     """(vector, scalar) -> the vector ``op`` the scalar (the scalar ``op`` the vector when ``swap``)."""
-    compare = COMPARISON.get(op)
-    if compare is not None and not bool_ and not swap:  # the common ``expr > threshold``: a filter
-        return lambda vector, scalar: [(k, v) for k, v in vector if compare(v, scalar)]
+    if op in FILTERS and not bool_ and not swap:  # the common ``expr > threshold``
+        return FILTERS[op]
     return lambda vector, scalar: _scalar_binop(op, vector, scalar, swap, bool_)
 
 
@@ -744,30 +772,36 @@ def _plan_range(name, arg, group_of=None):
         sel = _select(store, reads, matches, metric, offset, rng, differences)
 
         def results(t):
-            """The selected series and their results at ``t`` (None: none), in the same order."""
+            """The selected series and their results at ``t`` (None: none), in the same order, and
+            whether every one has a result (speed: no None to look for)."""
             end = t - offset
             start = end - rng
-            selected, out, spans = sel.filled(), [], {}
+            selected, out = sel.filled(), []
             if extrapolated is not None and sel.counters and not store.fell:
                 # speed: scraped counters have no stale marker and none fell: read in place, and
                 # unless its start extrapolates to zero first, each one's increase times a factor
                 # they all share (their times are the same)
                 times = store.scrape_times
-                lo, hi = selected[0].span(start, end)
+                lo, hi = store.scraped_span(start, end)
                 if hi - lo < 2:
-                    return selected, [None] * len(selected)
+                    return selected, [None] * len(selected), not selected
                 to_start, sampled, last = times[lo] - start, times[hi - 1] - times[lo], hi - 1
                 factor = _factor(to_start, end - times[last], sampled, last - lo, rng, extrapolated[1])
-                for series in selected:
-                    values = series.values
+                # speed: no division for a series whose first value is at least its increase when the
+                # samples span at least the gap to the window's start (rounded, the quotient is at
+                # least 1 and the product at least that span: it does not extrapolate to zero first)
+                wide = sampled >= to_start
+                for values in sel.columns:
                     first = values[lo]
                     result = values[last] - first
-                    if counter and result > 0 and first >= 0 and sampled * (first / result) < to_start:
+                    if (counter and (first < result or not wide) and result > 0 and first >= 0
+                            and sampled * (first / result) < to_start):
                         result = _extrapolated(times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
                     else:
                         result *= factor
                     out.append(result)
-                return selected, out
+                return selected, out, True
+            spans = {}
             for series in selected:
                 times = series.times
                 found = spans.get(id(times))  # scraped series share their times: one search for all
@@ -781,19 +815,22 @@ def _plan_range(name, arg, group_of=None):
                     ts, vs_ = series.window(found[0], found[1])
                     v = found[2][id(series)] = f(ts, vs_, start, end, rng) if vs_ else None
                 out.append(v)
-            return selected, out
+            return selected, out, None not in out
 
         def over_range(t):
-            selected, values = results(t)
+            selected, values, complete = results(t)
             keys = [s.key for s in selected] if keep else sel.unnamed
-            return [(key, v) for key, v in zip(keys, values) if v is not None]
+            return list(zip(keys, values)) if complete else [(key, v) for key, v in zip(keys, values) if v is not None]
 
         # the selected series then, each one's group (an index), the groups' keys, each group's first
-        # series (an index) and the (group, series) pairs of the rest, in order
-        groups = [None, [], [], [], []]
+        # series (an index) and the (group, series) pairs of the rest, in order, and whether the
+        # first series are the first of all, in order
+        groups = [None, [], [], [], [], False]
 
-        def summed(t):
-            selected, values = results(t)
+        def summed_columns(t):
+            """``summed`` as keys and values (the keys the very list of the last call while the
+            groups are the same)."""
+            selected, values, complete = results(t)
             if groups[0] is not selected:  # speed: each series' group looked up once, not its key hashed each time
                 keys = [s.key for s in selected] if keep else sel.unnamed
                 index, slots, firsts, rest = {}, [], [], []
@@ -804,18 +841,22 @@ def _plan_range(name, arg, group_of=None):
                         firsts.append(i)
                     else:
                         rest.append((slot, i))
-                groups[:] = selected, slots, list(index), firsts, rest
-            _, slots, names, firsts, rest = groups
-            if None not in values:  # speed: every group has a value, its first series' plus the rest's in order
-                sums = [values[i] for i in firsts]
+                groups[:] = selected, slots, list(index), firsts, rest, firsts == list(range(len(firsts)))
+            _, slots, names, firsts, rest, leading = groups
+            if complete:  # speed: every group has a value, its first series' plus the rest's in order
+                sums = values[:len(firsts)] if leading else [values[i] for i in firsts]
                 for slot, i in rest:
                     sums[slot] += values[i]
-                return list(zip(names, sums))
+                return names, sums
             sums = {}
             for slot, v in zip(slots, values):
                 if v is not None:
                     sums[slot] = sums[slot] + v if slot in sums else v
-            return [(names[slot], v) for slot, v in sums.items()]
+            return [names[slot] for slot in sums], list(sums.values())
+
+        def summed(t):
+            return list(zip(*summed_columns(t)))
+        summed.columns = summed_columns
         return over_range if group_of is None else summed
     return bind
 

@@ -215,6 +215,7 @@ class _PromRule:
         planned, self.selectors, self.names, self.shows = _shape(rule.expr)
         self.reads = []
         self.query = planned(store, self.reads)
+        self._columns = getattr(self.query, "columns", None)  # the query as keys and values, when it has that form
         for read in self.reads:
             read.selected.readers.append(self)
         self.alerts: dict[str, Alert] = {}
@@ -235,23 +236,26 @@ class _PromRule:
         self.shows_value = _shows_value((*rule.labels.values(), *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
         self.named: dict | None = None if _shows_value(tuple(rule.labels.values())) else {}
-        self._keys: list | None = None  # the output's labels keys at the last evaluation, and without the name
+        self._keys: tuple | list | None = None  # the output's labels keys at the last evaluation, and without the name
         self._dropped: list = []
         self._names: tuple = (None, [])  # those keys without the name, and a recording rule's series for them
 
-    def output(self, now: float) -> tuple[list, list]:
+    def output(self, now: float) -> tuple[list, tuple]:
         """The rule's result at ``now``: its series' labels keys (name dropped) and their values.
         Speed: the keys are the very list of the last evaluation while the series are the same."""
-        result = self.query(now)
-        if isinstance(result, float):
-            return [()], [result]
-        keys = [key for key, _ in result]
-        if keys != self._keys:
+        if self._columns is not None:  # speed: keys and values as the query works them out
+            keys, values = self._columns(now)
+        else:
+            result = self.query(now)
+            if isinstance(result, float):
+                return [()], [result]
+            keys, values = zip(*result) if result else ((), ())  # (speed: no loop in Python)
+        if keys is not self._keys and keys != self._keys:
             dropped = [drop_name(key) for key in keys]
             if len(set(dropped)) < len(dropped):
                 raise EvalError("vector contains metrics with the same labelset after applying rule labels")
             self._keys, self._dropped = keys, dropped
-        return self._dropped, [value for _, value in result]
+        return self._dropped, values
 
     def result(self, now: float) -> tuple[object, int | None]:
         """The evaluation at ``now`` and its phase: a recording rule's series (labels key -> value),
@@ -261,10 +265,11 @@ class _PromRule:
             return self._evaluate(now), None
         tick = round(now / self.every)
         phase = tick % self.phases
-        if self.quiet_until(now) > now + _EPS:  # nothing to look at: its windows hold no mark till then
-            self.checked = now
+        quiet = self._quiet  # speed: quiet_until's answer as it keeps it, without the call
+        if (quiet[1] if quiet is not None and quiet[0] == self.store.version else self.quiet_until(now)) > now + _EPS:
+            self.checked = now  # nothing to look at: its windows hold no mark till then
             return self.results[phase], phase
-        if self._marked(now):
+        if self.checked is None or self._clear_until() <= now + _EPS:  # _marked (speed: no call)
             self.results.clear()
         self.checked, self._quiet = now, None
         self.was_calm = self._reads_calm()

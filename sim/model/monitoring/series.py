@@ -165,6 +165,11 @@ class Series:
         return ts, vs
 
 
+def _getter(before: dict | None):
+    """A function of a key: its value in ``before``, None if it has none (or there is no ``before``)."""
+    return (lambda key: None) if before is None else before.get
+
+
 def _same(a, b) -> bool:
     """Two samples are the same float (NaN as NaN, -0 apart from 0); a missing one (None) is no float."""
     return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
@@ -195,6 +200,7 @@ class Store:
         self.recorded: dict[object, dict[tuple, Series]] = {}  # recording rule -> its series
         self._uncalm: set = set()  # the recording rules none of whose series is calm
         self._recorded_times: dict[object, list] = {}  # recording rule -> its series' sample times
+        self._layouts: dict[object, tuple] = {}  # recording rule -> the keys it last gave and their series, in order
         self.version = 0  # bumps when a series is added, so selectors match again
         # selectors that have not matched its series yet: a scraped series keeps its own marks for
         # them alone (every scraped series is there before the first match, which takes them all)
@@ -204,6 +210,7 @@ class Store:
         self.fell = False  # whether a scraped counter's step was ever below 0 (``Series.fell``)
         self._members: dict[str, list] = {}  # service -> its scraped series and what a scrape gives them
         self._ranges_at, self._ranges = None, {}
+        self._span: tuple = (None, None, 0, 0, 0)  # scraped_span's last window, scrape count and answer
         self.first: tuple | None = None  # the world's metrics at the first scrape
 
     @property
@@ -223,6 +230,15 @@ class Store:
         if self._ranges_at != t:
             self._ranges_at, self._ranges = t, {}
         return self._ranges
+
+    def scraped_span(self, start: float, end: float) -> tuple[int, int]:
+        """``Series.span`` of the scraped series (which share their times), remembered for the
+        last window asked (speed: the rules of an evaluation read the same windows)."""
+        span = self._span
+        if span[0] != start or span[1] != end or span[2] != len(self.scrape_times):
+            times = self.scrape_times
+            span = self._span = (start, end, len(times), bisect_right(times, start - 1e-9), bisect_right(times, end))
+        return span[3], span[4]
 
     def named(self, name: str | None) -> list:
         """The series named ``name`` (all of them for None), in the order the store gained them:
@@ -280,6 +296,9 @@ class Store:
         for one in (s for s, _, _ in self.scraped) if series is None else series:
             values = one.values
             n = upto - len(values)
+            if n == 1 and one.counter and values:  # the commonest, first (speed)
+                values.append(values[-1] + one.step)
+                continue
             if n <= 0:
                 continue
             step = one.step
@@ -311,11 +330,10 @@ class Store:
                 step = compute(m, dt)
                 old = series.step
                 # not _same(step, old), with a call only for zeros (whose signs it tells apart)
-                moved = step != old and (step == step or old == old)  # noqa: PLR0124 (not both NaN)
-                if first or moved or (step == 0 and not _same(step, old)):
+                if (step != old and (step == step or old == old)) or (step == 0 and not _same(step, old)) or first:  # noqa: PLR0124 (not both NaN)
                     changed.append(series)
                     steps.append(step)
-                if series.counter and step < 0:
+                if step < 0 and series.counter:
                     series.fell = falls = self.fell = True
         if changed:  # together (speed: a service's series change together)
             self.fill(changed, len(self.scrape_times) - 1)
@@ -363,20 +381,25 @@ class Store:
         times.append(t)
         times += again
         mark = self.period is not None and output is not before
-        for key, value in output.items():
-            series = mine.get(key)
-            if series is None:
-                series = mine[key] = Series(dict(key), times, join=self.gap, key=key)
-                series.values += [None] * (len(times) - count)  # it had no sample before
-                self.series.append(series)
-                self.version += 1
-                series.calm = calm
-                self._uncalm.discard(owner)
+        keys = list(output)
+        layout = self._layouts.get(owner)
+        if layout is None or layout[0] != keys:  # (the same key objects: compared by identity, speed)
+            for key in keys:
+                if key not in mine:
+                    series = mine[key] = Series(dict(key), times, join=self.gap, key=key)
+                    series.values += [None] * (len(times) - count)  # it had no sample before
+                    self.series.append(series)
+                    self.version += 1
+                    series.calm = calm
+                    self._uncalm.discard(owner)
+            # speed: while it gives the same series, they are written in order, with no look-up by key
+            layout = self._layouts[owner] = (keys, [mine[key] for key in keys])
+        olds = before.values() if before is not None and list(before) == keys else map(_getter(before), keys)
+        for series, value, old in zip(layout[1], output.values(), olds):
             series.values.append(value)
             if again:
                 series.values += [value] * len(again)
             if mark:
-                old = None if before is None else before.get(key)
                 # not _same(value, old), with a call only for zeros (whose signs it tells apart)
                 moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
                 if moved or (value == 0 and not _same(value, old)):
