@@ -180,7 +180,8 @@ def test_the_server_answers_webhooks_with_reasons_and_a_dry_run_sends_nothing(tm
         hook = f"/w/{token}/alertmanager"
         answer = server.http.post(hook, json=body)
         assert (answer.status_code, answer.json()["reason"]) == (503, "the drill has not started yet")
-        assert server.http.post(f"/w/{token[:-1]}x/alertmanager", json=body).status_code == 403
+        wrong = token[:-1] + ("y" if token.endswith("x") else "x")  # (a token may end in x itself)
+        assert server.http.post(f"/w/{wrong}/alertmanager", json=body).status_code == 403
         answer = server.http.post(hook, json={**body, "version": "2"})
         assert (answer.status_code, answer.json()["reason"]) == (
             400, "not an Alertmanager webhook of version 4 (version: '2')")
