@@ -206,11 +206,12 @@ def customer_impact_min(events: list[dict]) -> float:
     active: set = set()
     total, since = 0.0, None
     for e in events:
-        if e["kind"] == "impact.started":
+        kind = e["kind"]
+        if kind == "impact.started":
             if not active:
                 since = e["t"]
             active.add(e["service"])
-        elif e["kind"] == "impact.ended" and e["service"] in active:
+        elif kind == "impact.ended" and e["service"] in active:
             active.discard(e["service"])
             if not active:
                 total += e["t"] - since
@@ -256,11 +257,12 @@ def _roles_held(assignments) -> dict:
 def _ic_hands_on(events) -> int:
     ic, count = None, 0
     for e in events:
-        if e["kind"] == "role.assigned" and e["role"] == "ic":
+        kind = e["kind"]
+        if kind == "role.assigned" and e["role"] == "ic":
             ic = e["who"]
-        elif e["kind"] in ("investigation.started", "mitigation.applied") and ic is not None and e["by"] == ic:
+        elif kind in ("investigation.started", "mitigation.applied") and ic is not None and e["by"] == ic:
             count += 1
-        elif e["kind"] in ("incident.resolved", "incident.stood_down"):
+        elif kind in ("incident.resolved", "incident.stood_down"):
             ic = None
     return count
 
@@ -278,13 +280,14 @@ def _resolved_when_normal(events, resolved) -> bool:
     before = [e for e in events if e["t"] <= resolved["t"]]
     impacted, firing = set(), set()
     for e in before:
-        if e["kind"] == "impact.started":
+        kind = e["kind"]  # speed: read once, for the four kinds asked about (most events are none of them)
+        if kind == "impact.started":
             impacted.add(e["service"])
-        elif e["kind"] == "impact.ended":
+        elif kind == "impact.ended":
             impacted.discard(e["service"])
-        elif e["kind"] == "alert.firing" and _caused_by_fault(e):
+        elif kind == "alert.firing" and _caused_by_fault(e):
             firing.add(e["fingerprint"])
-        elif e["kind"] == "alert.resolved":
+        elif kind == "alert.resolved":
             firing.discard(e["fingerprint"])
     stable = all(state in _SETTLED for state in _fault_states(before).values())
     return not impacted and not firing and stable
@@ -302,11 +305,12 @@ def _fault_states(events) -> dict[str, str]:
     left it (fixed, eased, partial or suppressed); one that failed left it as it was."""
     faults = {}
     for e in events:
-        if e["kind"] in ("fault.started", "fault.returned"):
+        kind = e["kind"]
+        if kind in ("fault.started", "fault.returned"):
             faults[e["fault"]] = "active"
-        elif e["kind"] == "fault.ended":
+        elif kind == "fault.ended":
             faults[e["fault"]] = "ended"
-        elif e["kind"] == "mitigation.applied":
+        elif kind == "mitigation.applied":
             for touched in e["faults"]:
                 if touched["outcome"] != "failed":
                     faults[touched["fault"]] = touched["outcome"]
@@ -482,8 +486,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         else (False if needs_postmortem and real and declared else None),
     }
     metrics["postmortem_in_time"] = checklist["postmortem_scheduled"]
-    waits = stakeholder_waits(events)
-    if waits:  # only live drills have stakeholder questions; informational, not weighted
+    waits = stakeholder_waits(events) if "stakeholder.asked" in of else ()
+    if waits:  # only live drills have stakeholder questions (no look for them in the others); informational, not weighted
         metrics["stakeholder_questions"] = len(waits)
         metrics["stakeholder_longest_wait_s"] = round(max(waits), 1)
 
