@@ -34,6 +34,15 @@ def _first(events, kind, where=None):
     return None
 
 
+def _kinds(events) -> dict[str, list[dict]]:
+    """The events of each kind, in order (speed: most figures want one or two kinds, and the
+    scorecard works them out from one pass)."""
+    of: dict[str, list[dict]] = defaultdict(list)
+    for e in events:
+        of[e["kind"]].append(e)
+    return of
+
+
 def _caused_by_fault(event) -> bool:
     return event.get("cause") not in (None, ["noise"])
 
@@ -75,14 +84,22 @@ def cadence_adherence(events: list[dict], process: Process) -> float | None:
     within the current severity's longest cadence after the previous update (or after
     the missed deadline, when no late update followed).
     """
-    deadlines = update_deadlines(events, process)
+    return _adherence(_kinds(events), _end_of(events), process)
+
+
+def _adherence(of, end, process) -> float | None:
+    deadlines = _update_deadlines(of, end, process)
     return sum(met for _, met in deadlines) / len(deadlines) if deadlines else None
 
 
 def update_deadlines(events: list[dict], process: Process) -> list[tuple[float, bool]]:
     """Each update deadline that fell due before resolution, and whether it was met, for the
     audiences whose cadence the process scores (``scoring.cadence``: internal, public or both)."""
-    return sorted(d for audience in _scored(process) for d in _deadlines(events, process, _end_of(events), audience)[0])
+    return _update_deadlines(_kinds(events), _end_of(events), process)
+
+
+def _update_deadlines(of, end, process) -> list[tuple[float, bool]]:
+    return sorted(d for audience in _scored(process) for d in _deadlines(of, process, end, audience)[0])
 
 
 def _scored(process: Process) -> tuple[str, ...]:
@@ -97,9 +114,9 @@ def next_update_due(events: list[dict], process: Process, now: float) -> float |
     people see is the one they are scored by."""
     if _first(events, "incident.declared") is None or final_close(events) is not None:
         return None
-    due = []
+    due, of = [], _kinds(events)
     for audience in _scored(process):
-        fell_due, coming = _deadlines(events, process, now, audience)
+        fell_due, coming = _deadlines(of, process, now, audience)
         if fell_due and not fell_due[-1][1]:
             missed = fell_due[-1][0]
             if not any(e["kind"] == "update.posted" and _audience(e) == audience and missed < e["t"] <= now
@@ -114,17 +131,17 @@ def _audience(update: dict) -> str:
     return update.get("audience", "internal")
 
 
-def _deadlines(events, process, end, audience) -> tuple[list[tuple[float, bool]], float | None]:
+def _deadlines(of, process, end, audience) -> tuple[list[tuple[float, bool]], float | None]:
     """The deadlines for updates to ``audience`` falling due before ``end`` (and whether each
-    was met), and the next one. The first is due ``initial_update`` after the declaration, or
-    after the severity is raised to a level that updates this audience at all."""
-    declared = _first(events, "incident.declared")
-    if declared is None:
+    was met), and the next one, from the events of each kind ``of``. The first is due
+    ``initial_update`` after the declaration, or after the severity is raised to a level that
+    updates this audience at all."""
+    if not of.get("incident.declared"):
         return [], None
-    updates = [e["t"] for e in events if e["kind"] == "update.posted" and e["t"] >= declared["t"]
-               and _audience(e) == audience]
+    declared = of["incident.declared"][0]
+    updates = [e["t"] for e in of.get("update.posted", ()) if e["t"] >= declared["t"] and _audience(e) == audience]
     changes = [(declared["t"], declared["severity"])]
-    changes += [(e["t"], e["to"]) for e in events if e["kind"] == "severity.changed"]
+    changes += [(e["t"], e["to"]) for e in of.get("severity.changed", ())]
 
     def severity_at(t):
         return [s for when, s in changes if when <= t][-1]
@@ -166,18 +183,19 @@ def _highest(events, process):
 
 def role_coverage(events: list[dict], process: Process) -> float | None:
     """Mean over the required roles of the share of declared-to-resolved time someone held it."""
-    declared = _first(events, "incident.declared")
-    if declared is None:
+    return _coverage(_kinds(events), _end_of(events), _highest(events, process), process)
+
+
+def _coverage(of, end, highest, process) -> float | None:
+    level = process.level(highest)
+    if not of.get("incident.declared") or level is None or not level.roles:
         return None
-    level = process.level(_highest(events, process))
-    if level is None or not level.roles:
-        return None
-    start, end = declared["t"], _end_of(events)
+    start = of["incident.declared"][0]["t"]
     if end <= start:
         return None
-    shares = []
+    shares, assigned = [], of.get("role.assigned", ())
     for role in level.roles:
-        first = _first(events, "role.assigned", lambda e, r=role: e["role"] == r)
+        first = _first(assigned, "role.assigned", lambda e, r=role: e["role"] == r)
         held = 0.0 if first is None or first["t"] >= end else end - max(first["t"], start)
         shares.append(held / (end - start))
     return sum(shares) / len(shares)
@@ -188,11 +206,12 @@ def customer_impact_min(events: list[dict]) -> float:
     active: set = set()
     total, since = 0.0, None
     for e in events:
-        if e["kind"] == "impact.started":
+        kind = e["kind"]
+        if kind == "impact.started":
             if not active:
                 since = e["t"]
             active.add(e["service"])
-        elif e["kind"] == "impact.ended" and e["service"] in active:
+        elif kind == "impact.ended" and e["service"] in active:
             active.discard(e["service"])
             if not active:
                 total += e["t"] - since
@@ -230,19 +249,20 @@ def _roles_held(assignments) -> dict:
     most = 0
     for e in assignments:
         roles[e["role"]] = e["who"]
-        counts = {who: list(roles.values()).count(who) for who in roles.values()}
-        most = max(most, max(counts.values()))
+        # Only the person just given a role holds more than before: the most at once is theirs or an earlier most.
+        most = max(most, list(roles.values()).count(e["who"]))
     return {"roles": roles, "max_roles_per_person": most}
 
 
 def _ic_hands_on(events) -> int:
     ic, count = None, 0
     for e in events:
-        if e["kind"] == "role.assigned" and e["role"] == "ic":
+        kind = e["kind"]
+        if kind == "role.assigned" and e["role"] == "ic":
             ic = e["who"]
-        elif e["kind"] in ("investigation.started", "mitigation.applied") and ic is not None and e["by"] == ic:
+        elif kind in ("investigation.started", "mitigation.applied") and ic is not None and e["by"] == ic:
             count += 1
-        elif e["kind"] in ("incident.resolved", "incident.stood_down"):
+        elif kind in ("incident.resolved", "incident.stood_down"):
             ic = None
     return count
 
@@ -260,13 +280,14 @@ def _resolved_when_normal(events, resolved) -> bool:
     before = [e for e in events if e["t"] <= resolved["t"]]
     impacted, firing = set(), set()
     for e in before:
-        if e["kind"] == "impact.started":
+        kind = e["kind"]  # speed: read once, for the four kinds asked about (most events are none of them)
+        if kind == "impact.started":
             impacted.add(e["service"])
-        elif e["kind"] == "impact.ended":
+        elif kind == "impact.ended":
             impacted.discard(e["service"])
-        elif e["kind"] == "alert.firing" and _caused_by_fault(e):
+        elif kind == "alert.firing" and _caused_by_fault(e):
             firing.add(e["fingerprint"])
-        elif e["kind"] == "alert.resolved":
+        elif kind == "alert.resolved":
             firing.discard(e["fingerprint"])
     stable = all(state in _SETTLED for state in _fault_states(before).values())
     return not impacted and not firing and stable
@@ -284,11 +305,12 @@ def _fault_states(events) -> dict[str, str]:
     left it (fixed, eased, partial or suppressed); one that failed left it as it was."""
     faults = {}
     for e in events:
-        if e["kind"] in ("fault.started", "fault.returned"):
+        kind = e["kind"]
+        if kind in ("fault.started", "fault.returned"):
             faults[e["fault"]] = "active"
-        elif e["kind"] == "fault.ended":
+        elif kind == "fault.ended":
             faults[e["fault"]] = "ended"
-        elif e["kind"] == "mitigation.applied":
+        elif kind == "mitigation.applied":
             for touched in e["faults"]:
                 if touched["outcome"] != "failed":
                     faults[touched["fault"]] = touched["outcome"]
@@ -374,9 +396,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     """The scorecard: ``{"metrics", "checklist", "components", "score"}``, and ``"people"``
     (each person's ``duties``) when people took part in a live drill."""
     truth = scenario.truth
-    of: dict[str, list[dict]] = defaultdict(list)  # the events of each kind, in order (speed: most of what follows wants one kind)
-    for e in events:
-        of[e["kind"]].append(e)
+    of = _kinds(events)
     # The dashboards looked at, half a drill's log, count only where ``of`` gives them (a look
     # before the decision): everything else reads the rest, and the last event (when it ended).
     events = [e for e in events[:-1] if e["kind"] != "dashboard.viewed"] + events[-1:]
@@ -401,8 +421,9 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     held = _roles_held(of.get("role.assigned", ()))
     paged = sorted({t for e in of.get("teams.paged", ()) for t in e["teams"]})
     needed = sorted(truth.teams_needed)
-    adherence = cadence_adherence(events, process)
-    coverage = role_coverage(events, process)
+    end = _end_of(events)
+    adherence = _adherence(of, end, process)
+    coverage = _coverage(of, end, highest, process)
     full_process = {name for name, level in process.severities.items() if level.roles}
 
     metrics = {
@@ -465,8 +486,8 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         else (False if needs_postmortem and real and declared else None),
     }
     metrics["postmortem_in_time"] = checklist["postmortem_scheduled"]
-    waits = stakeholder_waits(events)
-    if waits:  # only live drills have stakeholder questions; informational, not weighted
+    waits = stakeholder_waits(events) if "stakeholder.asked" in of else ()
+    if waits:  # only live drills have stakeholder questions (no look for them in the others); informational, not weighted
         metrics["stakeholder_questions"] = len(waits)
         metrics["stakeholder_longest_wait_s"] = round(max(waits), 1)
 
