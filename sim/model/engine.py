@@ -168,12 +168,12 @@ class Drill:
         yield self.env.timeout(after)
         state = next(s for s in self.world.faults if s.fault.id == fault_id)
         if state.outcome == "suppressed":
-            state.resume(self.env._now)
+            state.resume(self.env.now)
             self.log.emit("fault.returned", fault=fault_id, service=state.fault.service)
 
     def closing(self) -> None:
         """The incident was resolved, stood down, or its postmortem booked: plan the end."""
-        incident, now = self.incident, self.env._now
+        incident, now = self.incident, self.env.now
         if not self.closed.triggered:
             self.closed.succeed(incident.state)
         if incident.state == "stood_down":
@@ -196,7 +196,7 @@ class Drill:
             self.env.process(self._end(t, "closed"))
 
     def _end(self, t: float, reason: str):
-        yield self.env.timeout(max(0.0, t - self.env._now))
+        yield self.env.timeout(max(0.0, t - self.env.now))
         if not self.done.triggered and (reason == "horizon" or self.ends_at == t):
             self.done.succeed(reason)
 
@@ -447,7 +447,7 @@ class Drill:
         service, cause = yield self.began[report.of]
         yield self.env.timeout(report.after.sample(spawn(self.seed, "report", report.by)))
         ongoing = any(self._impacted.values()) if report.of == "impact" else any(
-            s.level(self.env._now) > 0.0 for s in self.world.faults if s.fault.id in cause)
+            s.level(self.env.now) > 0.0 for s in self.world.faults if s.fault.id in cause)
         if self.incident.state != "none" or not ongoing:
             return
         summary = f"Reported by {report.by}: something is wrong with {service}"
@@ -466,7 +466,7 @@ class Drill:
 
     def _fault(self, state):
         fault = state.fault
-        yield self.env.timeout(fault.at - self.env._now)
+        yield self.env.timeout(fault.at - self.env.now)
         self.log.emit("fault.started", fault=fault.id, fault_kind=fault.kind, service=fault.service)
         if not self.began["fault"].triggered:
             self.began["fault"].succeed((fault.service, [fault.id]))

@@ -183,8 +183,8 @@ class Incident:
         self.state, self.severity = "open", action.get("severity")
         self.highest = self.severity
         self.service = action.get("service") or self._default_service()
-        self.declared_at = self.env._now
-        day = units.at(self.scenario.start, self.env._now).date().isoformat()
+        self.declared_at = self.env.now
+        day = units.at(self.scenario.start, self.env.now).date().isoformat()
         self.channel = f"#inc-{day}-{self.service}"
         self.log.emit("incident.declared", by=action.by, severity=self.severity, service=self.service,
                       channel=self.channel, summary=action.get("summary", ""))
@@ -257,7 +257,7 @@ class Incident:
             update["next_update"] = self.drill.iso(action.get("next_update"))
         if action.get("eta"):
             update["eta"] = action.get("eta")
-        self.updates.append({"t": self.env._now, **update})
+        self.updates.append({"t": self.env.now, **update})
         self.log.emit("update.posted", **update)
 
     def _check_investigate(self, action):
@@ -272,10 +272,10 @@ class Incident:
         self.log.emit("investigation.started", by=action.by, service=service)
         finding, after = self._next_finding(service)
         duration = after * self.drill.investigation_factor(action.by)
-        self.investigating[(action.by, service)] = self.env._now + duration
+        self.investigating[(action.by, service)] = self.env.now + duration
         done = self.env.event()
         self.env.process(self._investigation(action.by, service, finding, duration, done))
-        return Result(True, data=(done, self.env._now + duration))
+        return Result(True, data=(done, self.env.now + duration))
 
     def _next_finding(self, service: str):
         """The next thing an investigation of ``service`` turns up, and how long it takes.
@@ -283,7 +283,7 @@ class Incident:
         Each finding takes its nominal time times the fault's drawn pace; a fault drawn to
         mislead shows its wrong hypotheses first where its root cause would be, each taking
         as long to reach and suggesting a mitigation that does not help."""
-        now = self.env._now
+        now = self.env.now
         candidates, known = [], []
         for state in self.drill.world.faults:
             fault = state.fault
@@ -338,7 +338,7 @@ class Incident:
         return self._known_service(action)
 
     def _apply_mitigate(self, action):
-        now = self.env._now
+        now = self.env.now
         outcome = self.drill.world.mitigate(now, action.get("action"), action.get("service"))
         entry = {"by": action.by, "action": action.get("action"), "service": action.get("service"), **outcome}
         self.mitigations.append({"t": now, **entry})
@@ -372,7 +372,7 @@ class Incident:
         return firing, impacted
 
     def _apply_resolve(self, action):
-        self.state, self.resolved_at = "resolved", self.env._now
+        self.state, self.resolved_at = "resolved", self.env.now
         extra = {}
         if action.get("confirm"):
             firing, impacted = self._not_over()
@@ -426,7 +426,7 @@ class Incident:
     def _apply_ask(self, action):
         task = {"id": f"T{len(self.tasks) + 1}", "who": self.asked_of(action.get("who")), "task": action.get("task"),
                 **{k: action.get(k) for k in ("action", "service", "teams") if action.get(k) is not None}}
-        self.tasks.append({**task, "by": action.by, "t": self.env._now, "done": None})
+        self.tasks.append({**task, "by": action.by, "t": self.env.now, "done": None})
         self.log.emit("task.asked", by=action.by, **task)
         return Result(True, data=task["id"])
 
@@ -437,7 +437,7 @@ class Incident:
         """An action that carries out what the IC asked of its author closes that task."""
         for task in self.open_tasks(action.by):
             if action.do == task["task"] and all(action.get(k) == task[k] for k in ("action", "service") if k in task):
-                task["done"] = self.env._now
+                task["done"] = self.env.now
                 self.log.emit("task.done", id=task["id"], who=action.by, task=task["task"])
 
     def _check_stand_down(self, action):

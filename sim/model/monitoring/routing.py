@@ -59,7 +59,7 @@ class Router:
         self.nflog: dict[tuple, Entry] = {}
 
     def notify(self, alert) -> None:
-        now = self.env._now
+        now = self.env.now
         self.alerts[alert.fingerprint] = alert
         for route in self.config.route.match(alert.labels):
             key = (route.path, route.group_labels(alert.labels))
@@ -100,7 +100,7 @@ class Router:
             yield self.env.timeout(group.route.group_interval)
 
     def _flush(self, group: Group) -> None:
-        route, now, members = group.route, self.env._now, group.members
+        route, now, members = group.route, self.env.now, group.members
         shown = [a for a in members.values() if not self._inhibited(a)] if self.config.inhibit_rules else list(members.values())
         if shown and self._in_time(route):
             self._dedup(group, shown)
@@ -129,14 +129,14 @@ class Router:
     def _in_time(self, route: Route) -> bool:
         if not (route.active_time_intervals or route.mute_time_intervals):
             return True  # speed: most routes name no time interval, so no wall-clock moment is needed
-        intervals, moment = self.config.time_intervals, self.wallclock(self.env._now)
+        intervals, moment = self.config.time_intervals, self.wallclock(self.env.now)
         inside = lambda names: any(i.contains(moment) for name in names for i in intervals[name])
         if route.active_time_intervals and not inside(route.active_time_intervals):
             return False
         return not inside(route.mute_time_intervals)
 
     def _dedup(self, group: Group, alerts: list) -> None:
-        route, now = group.route, self.env._now
+        route, now = group.route, self.env.now
         receiver = self.config.receivers[route.receiver]
         if not receiver.integrations:
             return

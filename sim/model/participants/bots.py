@@ -30,7 +30,7 @@ def oncall(drill, me, page_id):
         return
     if page.status == "triggered":
         drill.act(Action("ack", me.name))
-    watching_since = env._now
+    watching_since = env.now
     services = drill.scenario.services
     # A page from an alert without a service label (a shop-wide ratio) names no dashboard:
     # its on-call opens the customer-facing ones, where such an alert is about.
@@ -139,7 +139,7 @@ def communications(drill, me):
     """The Communications Lead (or an IC without one): status updates at the cadence of each
     audience, the incident channel (internal) and the public status page, whichever is due first."""
     profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
-    targets = {"internal": env._now, "public": env._now}  # when each audience's next update should be posted
+    targets = {"internal": env.now, "public": env.now}  # when each audience's next update should be posted
     posted = set()
     counted, audiences = None, ()  # the level whose audiences these are (worked out again when it changes: speed)
     median, check = profile.write_update.median, profile.check_interval
@@ -149,13 +149,13 @@ def communications(drill, me):
             counted, audiences = level, [a for a in targets if level.cadence(a)]
         audience = min(audiences, key=targets.__getitem__)
         due = targets[audience] - median
-        if due - env._now > 0.0:
+        if due - env.now > 0.0:
             # Checking back now and then: a raised severity may bring the status page due sooner.
             yield from _check_back(drill, due, check)
             continue
         # The initial summary (what is broken, who is affected, severity) is quicker to write.
         effort = profile.write_update.sample(me.rng) * (0.5 if audience not in posted else 1.0)
-        writing_from = env._now
+        writing_from = env.now
         yield drill.busy(me, effort, "write")
         if incident.state != "open" or not _writes_updates(drill, me):
             break
@@ -170,7 +170,7 @@ def communications(drill, me):
             continue
         _post_update(drill, me, audience)
         posted.add(audience)
-        targets[audience] = env._now + me.rng.uniform(shortest, longest) - median
+        targets[audience] = env.now + me.rng.uniform(shortest, longest) - median
         # Divided attention: each role the writer holds is another chance for the update to slip.
         held = sum(1 for who in incident.roles.values() if who == me.name)
         if me.rng.random() > profile.discipline ** held:
@@ -246,8 +246,8 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
     """Investigate ``lead``; apply the mitigation a finding suggests and judge it. False: stop."""
     profile, incident, env = me.profile, drill.incident, drill.env
     # One thing at a time: an investigation starts once the work in hand is done.
-    if me.free_at > env._now:
-        yield env.timeout(me.free_at - env._now)
+    if me.free_at > env.now:
+        yield env.timeout(me.free_at - env.now)
     if incident.closed:
         return False
     result = drill.act(Action("investigate", me.name, {"service": lead}))
@@ -255,7 +255,7 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
         yield env.timeout(profile.check_interval)
         return True
     done, done_at = result.data
-    me.worked["investigate"] = me.worked.get("investigate", 0.0) + done_at - env._now
+    me.worked["investigate"] = me.worked.get("investigate", 0.0) + done_at - env.now
     me.free_at = max(me.free_at, done_at)
     finding = yield done
     if finding is None:
@@ -297,13 +297,13 @@ def _check_back(drill, due, every):
     of the checks they stand for.
     """
     env, incident = drill.env, drill.incident
-    checks, t = [], env._now
+    checks, t = [], env.now
     while (left := due - t) > 0.0:
         t += every if every < left else left  # noqa: FURB136 (min(left, every), without a call per check): as the clock adds a wait to the time it starts
         checks.append(t)
     yield drill.until_unless_closed(checks[-1], incident.moved)
-    if env._now < checks[-1] and not incident.closed:  # the severity or the roles changed
-        yield drill.until_unless_closed(next(t for t in checks if t >= env._now))
+    if env.now < checks[-1] and not incident.closed:  # the severity or the roles changed
+        yield drill.until_unless_closed(next(t for t in checks if t >= env.now))
 
 
 def answer(drill, me):
@@ -319,7 +319,7 @@ def _post_update(drill, me, audience: str = "internal") -> None:
     incident = drill.incident
     shortest, _ = drill.process.level(incident.severity).cadence(audience)
     drill.act(Action("update", me.name, {"status": _status(incident), "summary": _building_on(drill, me),
-                                         "next_update": drill.env._now + shortest, "audience": audience}))
+                                         "next_update": drill.env.now + shortest, "audience": audience}))
 
 
 def _building_on(drill, me) -> str:
@@ -375,7 +375,7 @@ def _propose(drill, me, fix):
         f"The finding on {service} suggests {action.replace('_', ' ')} of {service}. Your call, IC: "
         f"ask {me.name} mitigate {action} {service}, or ask me something else. "
         f"Without a call I apply it in {DECISION_WAIT / 60:g} min.")}))
-    proposed = env._now
+    proposed = env.now
     yield drill.unless_closed(DECISION_WAIT)
     taken = any(t["task"] == "mitigate" and (t["action"], t["service"]) == fix and t["t"] >= proposed
                 for t in incident.tasks) or any((m["action"], m["service"]) == fix and m["t"] >= proposed
@@ -394,7 +394,7 @@ def follow(drill, me, task_id):
     yield env.timeout(0.5 * profile.ack.sample(me.rng))
     if incident.state != "open" or task["done"] is not None:
         return
-    later = f" (after what I am on, about {drill.iso(me.free_at)[11:16]})" if me.free_at > env._now + 60 else ""
+    later = f" (after what I am on, about {drill.iso(me.free_at)[11:16]})" if me.free_at > env.now + 60 else ""
     drill.act(Action("say", me.name, {"text": f"On it ({task_id}): {task_words(task)}{later}."}))
     yield drill.busy(me, profile.coordinate.sample(me.rng), "coordinate")
     if incident.state != "open" or task["done"] is not None:
@@ -406,7 +406,7 @@ def follow(drill, me, task_id):
             drill.act(Action("say", me.name, {"text": f"Cannot {task_words(task)}: {result.reason}."}))
             return
         done, done_at = result.data
-        me.worked["investigate"] = me.worked.get("investigate", 0.0) + done_at - env._now
+        me.worked["investigate"] = me.worked.get("investigate", 0.0) + done_at - env.now
         me.free_at = max(me.free_at, done_at)
         finding = yield done
         if finding is not None and finding["suggests"] and incident.state == "open":
@@ -427,7 +427,7 @@ def follow(drill, me, task_id):
         if incident.state == "open":
             after = look_around(drill, me, [symptom])[symptom]["error_rate"]
             drill.act(Action("say", me.name, {"text": (
-                f"{task_id} done: {task['action'].replace('_', ' ')} of {task['service']} applied at {drill.iso(env._now - WATCH_AFTER_MITIGATION)[11:16]}; "
+                f"{task_id} done: {task['action'].replace('_', ' ')} of {task['service']} applied at {drill.iso(env.now - WATCH_AFTER_MITIGATION)[11:16]}; "
                 f"{symptom} error rate {100 * before:.1f} % then, {100 * after:.1f} % now.")}))
     elif kind == "update":
         yield drill.busy(me, profile.write_update.sample(me.rng), "write")
@@ -584,7 +584,7 @@ def teams_to_page(drill) -> set[str]:
 
 
 def postmortem_date(drill) -> str:
-    resolved = units.at(drill.scenario.start, drill.env._now).date()
+    resolved = units.at(drill.scenario.start, drill.env.now).date()
     return units.business_days_after(resolved, 3).isoformat()
 
 
