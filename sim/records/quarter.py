@@ -308,7 +308,9 @@ def chart_score_trend(history: pd.DataFrame, quarters: list[str]) -> bytes:
     means = shown.groupby("quarter")["score"].mean()
     ax.plot([position[q] for q in means.index], means.values, marker="o", color="tab:orange", label="quarter mean")
     for q, v in means.items():
-        ax.annotate(f"{v:.1f}", (position[q], v), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
+        # beside the mean, on a white ground: above it the label sat on the quarter's own drills
+        ax.annotate(f"{v:.1f}", (position[q], v), textcoords="offset points", xytext=(7, 0), ha="left", va="center",
+                    fontsize=8, bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     ax.set_xticks(range(len(quarters)), quarters)
     ax.set_xlim(-0.5, len(quarters) - 0.5)
     ax.set_ylim(max(0, shown["score"].min() - 10), 104)
