@@ -43,6 +43,26 @@ def test_validate_reports_problems_and_exits_2(write):
     assert "Traceback" not in result.output
 
 
+def test_validate_accepts_a_script_with_iso_times_that_a_run_accepts(write, tmp_path):
+    # Alone, a script has no start to place an ISO time against: its form is checked, the rest when it runs.
+    script = write("iso.yaml", """
+        participants: [{name: dana, oncall: primary}]
+        actions:
+          - {at: "2026-04-20T14:49:00Z", by: dana, do: ack}
+          - {at: "2026-04-20T14:53:00Z", by: dana, do: declare, severity: SEV1}
+          - {at: "+20m", by: dana, do: update, status: investigating, summary: x, next_update: "2026-04-20T15:30:00Z"}
+        """)
+    run = CliRunner().invoke(main, ["run", "checkout-config-push", "--script", str(script), "--out", str(tmp_path / "o")])
+    assert run.exit_code == 0, run.output
+    result = CliRunner().invoke(main, ["validate", str(script)])
+    assert result.exit_code == 0, result.output
+    assert f"{script}: ok (script)" in result.output
+    bad = write("bad.yaml", script.read_text().replace("T14:53:00Z", "T25:53:00Z"))
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:4: actions: expected a time such as 14:49" in result.output
+
+
 def test_a_missing_scenario_is_a_clear_error():
     result = CliRunner().invoke(main, ["run", "no-such-scenario"])
     assert result.exit_code == 2
