@@ -2,6 +2,8 @@
 
 import json
 import math
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -15,11 +17,19 @@ class _UserError(click.ClickException):
 
 
 class _Group(click.Group):
-    """Prints a user's mistake as one clear message, never a traceback, and exits 2."""
+    """Prints a user's mistake as one clear message, never a traceback, and exits 2; stops
+    quietly when whoever reads its output has gone (``drill history | head -1``)."""
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # output still buffered meets a closed pipe here, not at exit
+            return result
+        except BrokenPipeError:
+            # As the signal module's "Note on SIGPIPE" says: Python flushes stdout once more at exit,
+            # so stdout goes to devnull, and the exit status is a SIGPIPE's, as for other Unix tools.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(141) from None  # 128 + SIGPIPE
         except DrillError as exc:
             raise _UserError(str(exc)) from None
         except OSError as exc:  # a folder that cannot be made, a full disk: where and what, no traceback

@@ -1,7 +1,10 @@
 """The drill command as a user runs it."""
 
 import json
+import subprocess
+import sys
 
+import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
@@ -61,6 +64,18 @@ def test_validate_accepts_a_script_with_iso_times_that_a_run_accepts(write, tmp_
     result = CliRunner().invoke(main, ["validate", str(bad)])
     assert result.exit_code == 2
     assert f"{bad}:4: actions: expected a time such as 14:49" in result.output
+
+
+@pytest.mark.parametrize("command", [["scenarios"], ["history"]])
+def test_output_into_a_closed_pipe_stops_quietly(command, tmp_path):
+    # `drill scenarios | head -1` where head has gone before drill writes: the reader closes the pipe at once.
+    child = subprocess.Popen([sys.executable, "-m", "sim.cli", *command], cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    child.stderr.close()
+    assert child.wait() == 141, err  # 128 + SIGPIPE, as a shell reports for other tools
+    assert err == ""
 
 
 def test_a_missing_scenario_is_a_clear_error():
