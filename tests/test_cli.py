@@ -78,6 +78,27 @@ def test_output_into_a_closed_pipe_stops_quietly(command, tmp_path):
     assert err == ""
 
 
+@pytest.mark.parametrize("importer, source, does, where, outs", [
+    ("alertmanager", "route: {receiver: pager}\nreceivers: [{name: pager}]\n",
+     "every drill run here routes its alerts with it", "drills/monitoring/alertmanager.yml",
+     {"elsewhere.yml": False, "drills/monitoring/team.yml": False, "drills/monitoring/alertmanager.yml": True}),
+    ("prometheus", "groups: [{name: g, rules: [{alert: Down, expr: up == 0}]}]\n",
+     "every drill run here evaluates its rules", "the *.yml and *.yaml rule files in drills/monitoring/",
+     {"elsewhere.yml": False, "drills/monitoring/team.txt": False, "drills/monitoring/team.yml": True}),
+], ids=["alertmanager", "prometheus"])
+def test_an_import_says_drills_use_its_file_only_where_drills_read_it(importer, source, does, where, outs, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "drills" / "monitoring").mkdir(parents=True)
+    (tmp_path / "in.yml").write_text(source)
+    for out, read in outs.items():
+        out = tmp_path / out  # as a user names it: any path, here absolute
+        result = CliRunner().invoke(main, ["import", importer, "in.yml", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        said = f"Wrote {out}; " + (does if read else f"drills run here do not read it: they read {where}")
+        assert said in result.output, result.output
+
+
 def test_a_missing_scenario_is_a_clear_error():
     result = CliRunner().invoke(main, ["run", "no-such-scenario"])
     assert result.exit_code == 2
