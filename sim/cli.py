@@ -760,14 +760,13 @@ def incident(records, mapping, name, service, day, severity, hidden, out):
     cannot play are listed on stderr, with their file and line."""
     from .authoring.incidents import import_incident
 
-    made = import_incident(list(records), mapping, name, service, day.date() if day else None, severity, hidden)
+    made = import_incident(list(records), mapping, name, service, day.date() if day else None, severity, hidden, out)
     notes = [("not mapped", made.unmapped), ("not replayed", made.unplayed), ("assumed", made.assumptions)]
-    scenario_file = out / f"{made.name}.yaml"
+    scenario_file, script_file = made.files(out)
     if hidden:
         _imported(made.scenario, scenario_file, notes,
                   f"play it with: drill live {scenario_file} --name YOU, or drill serve {scenario_file}")
         return
-    script_file = out / f"{made.name}.script.yaml"
     _imported(made.scenario, scenario_file, notes,
               f"score the real incident with: drill run {scenario_file} --script {script_file}; "
               f"keep it with: drill record-incident {scenario_file} --script {script_file}",
