@@ -2,6 +2,8 @@
 
 import json
 import math
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -15,11 +17,19 @@ class _UserError(click.ClickException):
 
 
 class _Group(click.Group):
-    """Prints a user's mistake as one clear message, never a traceback, and exits 2."""
+    """Prints a user's mistake as one clear message, never a traceback, and exits 2; stops
+    quietly when whoever reads its output has gone (``drill history | head -1``)."""
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # output still buffered meets a closed pipe here, not at exit
+            return result
+        except BrokenPipeError:
+            # As the signal module's "Note on SIGPIPE" says: Python flushes stdout once more at exit,
+            # so stdout goes to devnull, and the exit status is a SIGPIPE's, as for other Unix tools.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(141) from None  # 128 + SIGPIPE
         except DrillError as exc:
             raise _UserError(str(exc)) from None
         except OSError as exc:  # a folder that cannot be made, a full disk: where and what, no traceback
@@ -665,6 +675,12 @@ def _imported(text: str, out: Path | None, notes: list[tuple[str, list]], then: 
         click.echo(f"Wrote {out}; {then}", err=True)
 
 
+def _team_file_note(read: bool, does: str, where: str) -> str:
+    """What follows writing a team monitoring file: what it does, if it is where drills run here read
+    it, else where it must be for them to (an import promises only what a drill will do)."""
+    return does if read else f"drills run here do not read it: they read {where} (move it there to use it)"
+
+
 @import_.command()
 @click.argument("experiment", type=_file)
 @click.option("--topology", "topology_file", type=_file, help="Topology file (default: drills/topology.yaml).")
@@ -688,15 +704,20 @@ def chaostoolkit(experiment, topology_file, mapping, target, out):
 @click.option("--out", type=_Path(dir_okay=False, path_type=Path),
               help="Monitoring file to write or merge into, e.g. drills/monitoring/rules.yml (default: stdout).")
 def prometheus(rules, topology_file, out):
-    """The team's Prometheus RULES files as a monitoring file every drill uses (in drills/monitoring/).
+    """The team's Prometheus RULES files as a monitoring file, which every drill run here uses once it is in
+    drills/monitoring/.
     Rules drillsim cannot evaluate are left out and listed on stderr with their line."""
     from .authoring.promimport import import_rules
+    from .inputs.config import TEAM_RULES
+    from .inputs.promrules import TEAM_RULE_FILES, reads_team_rules
     from .inputs.topology import load_topology
 
     topology = load_topology(topology_file) if topology_file else None
     made = import_rules(list(rules), topology, out)
-    _imported(made.text, out, [("not imported", made.skipped), ("no data", made.unseen)],
-              "drills pick it up from there when it is in drills/monitoring/")
+    read = out is not None and reads_team_rules(Path(TEAM_RULES), out)
+    _imported(made.text, out, [("not imported", made.skipped), ("no data", made.unseen)], _team_file_note(
+        read, "every drill run here evaluates its rules, after a scenario's own (unless it says team_rules: false)",
+        f"the {' and '.join(TEAM_RULE_FILES)} rule files in {TEAM_RULES}/"))
 
 
 @import_.command()
@@ -705,7 +726,8 @@ def prometheus(rules, topology_file, out):
               help="The team's monitoring file to write or merge into (default: drills/monitoring/alertmanager.yml).")
 def alertmanager(config_file, out):
     """The team's Alertmanager routing from ALERTMANAGER_YML (Alertmanager 0.25's format): its route tree,
-    inhibit rules, time intervals and receivers, which every drill then uses. Into an existing file it
+    inhibit rules, time intervals and receivers, which every drill run here uses once they are in
+    drills/monitoring/alertmanager.yml (the default --out). Into an existing file it
     merges (route and inhibit rules replaced, receivers and time intervals by name); mail servers,
     credentials and the integrations' addresses are left out and listed on stderr."""
     from .authoring.amimport import import_alertmanager
@@ -713,8 +735,9 @@ def alertmanager(config_file, out):
 
     out = out or Path(TEAM_FILE)
     made = import_alertmanager(config_file, out)
-    _imported(made.text, out, [("left out", made.dropped)],
-              "every drill run here routes its alerts with it. Check who is paged: drill check-alerts SCENARIO")
+    _imported(made.text, out, [("left out", made.dropped)], _team_file_note(
+        out.resolve() == Path(TEAM_FILE).resolve(),
+        "every drill run here routes its alerts with it. Check who is paged: drill check-alerts SCENARIO", TEAM_FILE))
 
 
 @import_.command()
@@ -737,14 +760,13 @@ def incident(records, mapping, name, service, day, severity, hidden, out):
     cannot play are listed on stderr, with their file and line."""
     from .authoring.incidents import import_incident
 
-    made = import_incident(list(records), mapping, name, service, day.date() if day else None, severity, hidden)
+    made = import_incident(list(records), mapping, name, service, day.date() if day else None, severity, hidden, out)
     notes = [("not mapped", made.unmapped), ("not replayed", made.unplayed), ("assumed", made.assumptions)]
-    scenario_file = out / f"{made.name}.yaml"
+    scenario_file, script_file = made.files(out)
     if hidden:
         _imported(made.scenario, scenario_file, notes,
                   f"play it with: drill live {scenario_file} --name YOU, or drill serve {scenario_file}")
         return
-    script_file = out / f"{made.name}.script.yaml"
     _imported(made.scenario, scenario_file, notes,
               f"score the real incident with: drill run {scenario_file} --script {script_file}; "
               f"keep it with: drill record-incident {scenario_file} --script {script_file}",

@@ -8,6 +8,7 @@ reader with the timeline and docs/scoring.md would: each metric counts from the 
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -244,6 +245,21 @@ def test_a_bad_postmortem_says_where_and_what(text, message, tmp_path):
     result = CliRunner().invoke(main, ["import", "incident", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and message in result.output, result.output
     assert not (tmp_path / "o").exists()  # nothing half written
+
+
+def test_a_replay_that_would_not_load_names_the_file_it_would_have_written(tmp_path):
+    # An acknowledgement more than a year after detection (records of two incidents, say) gives the
+    # replay an escalation timeout no scenario takes: the message points at the output, not a temporary file.
+    path = tmp_path / "pm.md"
+    path.write_text("# Checkout down\n## Timeline\n2025-01-01 10:00 UTC - Alert fires: checkout errors\n"
+                    "2026-04-20 10:05 UTC - On-call acknowledges the page\n2026-04-20 10:30 UTC - Incident resolved\n")
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["import", "incident", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert re.search(rf"would not load, so nothing was written: {re.escape(str(out))}/checkout-down\.yaml:\d+: "
+                     r"monitoring\.escalation_timeout: a duration is at most a year", result.output), result.output
+    assert re.findall(r"(\S+\.yaml):\d+:", result.output) == [f"{out}/checkout-down.yaml"]  # no other file named
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("name, text, message", [

@@ -8,7 +8,6 @@ route and inhibit rules replace the file's; receivers and time intervals are mer
 name (the imported ones win). The result is checked by loading it before it is returned.
 """
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,13 +56,10 @@ def import_alertmanager(source: Path, into: Path | None = None) -> Imported:
     text = (f"# Imported by `drill import alertmanager` from {source.name}"
             f"{' into ' + into.name if into is not None and into.exists() else ''}.\n"
             "# Who each receiver pages: escalation_policies in drills/roster.yaml.\n" + body)
-    with tempfile.TemporaryDirectory() as folder:  # the written file must load as it is
-        check = Path(folder) / "alertmanager.yml"
-        check.write_text(text, encoding="utf-8")
-        try:
-            load_alertmanager(check)
-        except DrillError as exc:
-            raise DrillError(f"{source}: the merged file would not load: {exc}") from None
+    try:  # the written file must load as it is
+        yamlfile.loaded_as(into or Path("alertmanager.yml"), text, load_alertmanager)
+    except DrillError as exc:
+        raise DrillError(f"{source}: the merged file would not load, so nothing was written: {exc}") from None
     return Imported(text, dropped)
 
 

@@ -431,6 +431,10 @@ class Imported:
     unplayed: list  # "file:line: what, and why it cannot be replayed"
     assumptions: list
 
+    def files(self, out: Path) -> tuple[Path, Path]:
+        """The scenario's and the script's files in the folder ``out``."""
+        return out / f"{self.name}.yaml", out / f"{self.name}.script.yaml"
+
 
 class _Team:
     """Who holds each seat while the importer walks the timeline, as the process would have it."""
@@ -709,9 +713,10 @@ def _script(team: _Team, actions: list, notes: list, start: dt.datetime) -> str:
 
 def import_incident(paths: list[Path], mapping: Path | None = None, name: str | None = None,
                     service: str | None = None, day: dt.date | None = None, severity: str | None = None,
-                    hidden: bool = False) -> Imported:
+                    hidden: bool = False, out: Path = Path()) -> Imported:
     """Read the records, write the replay, and play it once: an action the drill rejects is
-    listed with the line it came from (the records and the process disagree there)."""
+    listed with the line it came from (the records and the process disagree there). The files
+    are for the folder ``out``: a replay that does not load names its line in them."""
     words = (load_words(mapping) + BUILTIN_WORDS) if mapping else BUILTIN_WORDS
     record = read(paths, words, day)
     if service:
@@ -719,25 +724,22 @@ def import_incident(paths: list[Path], mapping: Path | None = None, name: str | 
     if severity:
         record.severity = severity
     made = build(record, name, hidden, words.kinds)
-    return replace(made, unplayed=made.unplayed + _rejections(made))
+    return replace(made, unplayed=made.unplayed + _rejections(made, out))
 
 
-def _rejections(made: Imported) -> list:
+def _rejections(made: Imported, out: Path) -> list:
     """Play the replay once and list what the drill refused, with the line each action came from."""
-    import tempfile
-
     from ..model.engine import run_drill
 
+    scenario_file, script_file = made.files(out)
     try:
-        scenario = story.load_text(made.scenario, made.name)
-    except DrillError as exc:  # the importer's own mistake: say it as one
-        raise DrillError(f"the imported scenario does not load: {exc}") from None
-    if made.script is None:
+        scenario = story.load_text(made.scenario, made.name, scenario_file)
+        script = None if made.script is None else yamlfile.loaded_as(
+            script_file, made.script, lambda path: load_script(path, scenario.start))
+    except DrillError as exc:  # the importer's own mistake: say it as one, of the file it would have written
+        raise DrillError(f"the imported replay would not load, so nothing was written: {exc}") from None
+    if script is None:
         return []
-    with tempfile.TemporaryDirectory() as folder:
-        script_file = Path(folder) / "script.yaml"
-        script_file.write_text(made.script, encoding="utf-8")
-        script = load_script(script_file, scenario.start)
     events = run_drill(scenario, script=script, samples=False).events
     origin = {i: line.split("# ", 1)[1] for i, line in
               enumerate(ln for ln in made.script.splitlines() if ln.startswith("  - {at:"))}

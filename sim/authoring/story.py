@@ -9,13 +9,12 @@ process's severity definitions.
 """
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
-from ..inputs import units
+from ..inputs import units, yamlfile
 from ..inputs.config import (
     SEVERITIES,
     Scenario,
@@ -245,12 +244,10 @@ def draft(doc: dict, name: str) -> Scenario:
     return load_text(dump({**doc, "truth": {"severity": "SEV4"}}, []), name)
 
 
-def load_text(text: str, name: str = "scenario") -> Scenario:
-    """Load (and so validate) a scenario from its YAML text."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{name}.yaml"
-        path.write_text(text, encoding="utf-8")
-        return load_scenario(path)
+def load_text(text: str, name: str = "scenario", shown: Path | None = None) -> Scenario:
+    """Load (and so validate) a scenario from its YAML text; its problems name ``shown``, the file
+    it is to be written to (by default ``<name>.yaml``)."""
+    return yamlfile.loaded_as(shown or Path(f"{name}.yaml"), text, load_scenario)
 
 
 def services_block(topology: Topology) -> dict:

@@ -59,10 +59,11 @@ class Action(NamedTuple):  # a named tuple: immutable, and quicker to make than 
         return self.fields.get(name, default)
 
 
-def parse_action(raw: dict, start: dt.datetime, horizon: float | None = None) -> Action:
+def parse_action(raw: dict, start: dt.datetime | None, horizon: float | None = None) -> Action:
     """Check one action's shape, types and lengths, and that its times lie on the calendar;
     given the drill's ``horizon`` (seconds after ``start``), also that they lie within the
-    drill. Raise ``ValueError`` saying what is wrong."""
+    drill. With no ``start`` (a script checked alone) times are checked for their form only
+    (``units.moment``). Raise ``ValueError`` saying what is wrong."""
     if not isinstance(raw, dict):
         raise ValueError(f"an action is a mapping, got {type(raw).__name__}")
     do = raw.get("do")
@@ -98,7 +99,7 @@ def parse_action(raw: dict, start: dt.datetime, horizon: float | None = None) ->
     return Action(do, by, fields)
 
 
-def _convert(do: str, name: str, value, start: dt.datetime, horizon: float | None):
+def _convert(do: str, name: str, value, start: dt.datetime | None, horizon: float | None):
     if name == "teams":
         teams = [value] if isinstance(value, str) else value
         if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
@@ -115,7 +116,8 @@ def _convert(do: str, name: str, value, start: dt.datetime, horizon: float | Non
             raise ValueError(f"{do}: 'next_update': {exc}") from None
         if horizon is not None and t > horizon + NEXT_UPDATE_AFTER_HORIZON:
             raise ValueError(f"{do}: the next update at {value} is more than a day after the drill's end")
-        units.at(start, t)  # past the calendar's end: OverflowError
+        if start is not None:
+            units.at(start, t)  # past the calendar's end: OverflowError
         return t
     if name == "date":
         if not isinstance(value, (str, dt.date)) or len(str(value)) > MAX_NAME:

@@ -963,10 +963,11 @@ class Script:
 
 
 def load_script(path, start: dt.datetime | None = None, horizon: float | None = None) -> Script:
-    """A timeline script; clock times are read on ``start``'s date (or any date when checking alone).
+    """A timeline script; clock times are read on ``start``'s date. Without a start (``drill
+    validate`` checks a script alone) every time is checked for its form only, since where an
+    ISO time lies from the start is known once a drill plays it (``units.moment``).
     Given the drill's ``horizon``, its actions' times must also lie within the drill, as a live
     drill's do (``parse_action``): a postmortem booked a year out is refused here, at its line."""
-    start = start or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
     doc = yamlfile.document(path, "script")
     check = doc.checker
     participants = []

@@ -182,15 +182,23 @@ def load_rules(path) -> tuple[RuleGroup, ...]:
     return tuple(groups)
 
 
+TEAM_RULE_FILES = ("*.yml", "*.yaml")  # the files of the team's monitoring folder a drill reads rules from
+
+
 def load_team_rules(folder: Path | None) -> tuple[RuleGroup, ...]:
     """Every ``*.yml``/``*.yaml`` rule file in the team's monitoring folder, in name order."""
     if folder is None or not folder.is_dir():
         return ()
     groups = []
-    for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
+    for path in sorted(path for pattern in TEAM_RULE_FILES for path in folder.glob(pattern)):
         if is_rule_file(yamlfile.load(path)):
             groups.extend(load_rules(path))
     return tuple(groups)
+
+
+def reads_team_rules(folder: Path, path: Path) -> bool:
+    """Whether ``load_team_rules(folder)`` reads the rule file ``path``, once it is there."""
+    return path.resolve().parent == folder.resolve() and any(path.match(pattern) for pattern in TEAM_RULE_FILES)
 
 
 def is_rule_file(doc) -> bool:

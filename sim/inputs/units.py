@@ -83,9 +83,11 @@ def date(value) -> dt.date:
     return day
 
 
-def moment(value, start: dt.datetime) -> float:
+def moment(value, start: dt.datetime | None) -> float:
     """Simulated seconds from a clock time on the start date (``14:49``, ``14:49:30``),
-    an offset from the start (``+25m``) or an ISO 8601 time."""
+    an offset from the start (``+25m``) or an ISO 8601 time. With no start (a timeline
+    script checked on its own, before a drill gives it one) only the form can be checked:
+    each time is read from the midnight of its own day, as on a drill that starts then."""
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 14:49 as the base-60 integer 889.
         value = f"{value // 60}:{value % 60:02d}"
@@ -97,13 +99,14 @@ def moment(value, start: dt.datetime) -> float:
         hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
         if hours > 23 or minutes > 59 or seconds > 59:
             raise ValueError(f"{text!r} is not a clock time")
-        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        offset = (midnight + dt.timedelta(hours=hours, minutes=minutes, seconds=seconds) - start).total_seconds()
+        when = (start or FIRST).replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(
+            hours=hours, minutes=minutes, seconds=seconds)
     else:
         try:
-            offset = (timestamp(text) - start).total_seconds()
+            when = timestamp(text)
         except ValueError:
             raise ValueError(f"expected a time such as 14:49, 14:49:30, +25m or an ISO 8601 time, got {value!r}") from None
+    offset = (when - (start or when.replace(hour=0, minute=0, second=0, microsecond=0))).total_seconds()
     if offset < 0:
         raise ValueError(f"{text} is before the scenario starts ({clock(start)} UTC)")
     if offset > MAX_SECONDS:

@@ -9,6 +9,7 @@ tags such as ``!!int``, keys that are lists, mappings or null, nesting deeper th
 
 import math
 import re
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -124,6 +125,19 @@ def load(path) -> object:
         raise DrillError(f"{path}:{line}: invalid YAML: character {exc.character!r} is not allowed in YAML") from None
     except yaml.YAMLError as exc:
         raise DrillError(f"{path}:1: invalid YAML: {exc}") from None
+
+
+def loaded_as(shown: Path, text: str, load):
+    """``load`` of the YAML ``text`` that is to become the file ``shown`` (an importer checks what it
+    made before it writes it): read from a temporary file of that name, with every problem named
+    ``shown:line``, never by a temporary file that is gone when the message is read."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / shown.name
+        path.write_text(text, encoding="utf-8")
+        try:
+            return load(path)
+        except DrillError as exc:
+            raise DrillError(str(exc).replace(str(path), str(shown))) from None
 
 
 def document(path, kind: str) -> "Fields":
