@@ -11,9 +11,11 @@ import subprocess
 
 import pytest
 
-from sim.inputs.promrules import VALUE_FUNCTIONS, template
+from sim.inputs.promrules import VALUE_FUNCTIONS, load_rules, template
 from sim.model.monitoring.humanize import FUNCTIONS, humanize, humanize1024, humanize_duration, humanize_percentage
 from sim.model.monitoring.rules import render
+
+from .conftest import REPO
 
 INF, NAN = math.inf, math.nan
 MAX_INT64, MAX_UINT64 = float(2 ** 63 - 1), float(2 ** 64 - 1)
@@ -98,6 +100,14 @@ def test_templates_call_or_pipe_the_functions_and_printf():
     assert render("{{humanizePercentage .Value}}/{{ .Value|humanize }}", labels, 0.25) == "25%/250m"
     assert render('{{ $value | printf "%.2f" }} {{ printf "%.1f" $value }}', labels, 0.125) == "0.12 0.1"
     assert render("{{- humanizeDuration $value -}} / {{ $value | humanize1024 }}", labels, 5400.0) == "1h 30m 0s / 5.273ki"
+
+
+def test_the_example_team_rules_print_the_error_ratio_as_a_percentage():
+    rule = next(r for g in load_rules(REPO / "docs" / "examples" / "web-shop.rules.yml") for r in g.rules
+                if r.name == "ServiceErrorBudgetBurn")
+    # 0.150085 of requests failing (a reference drill with the example rules, seed 0): 15.0085 to 4 digits
+    assert render(rule.annotations["summary"], {"service": "payment-gateway"}, 0.150085) == \
+        "payment-gateway is failing 15.01% of requests"
 
 
 def test_other_template_functions_are_errors_naming_them():
