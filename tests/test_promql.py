@@ -209,6 +209,13 @@ def test_unsupported_promql_is_an_error_at_its_line(write):
               - alert: Sub
                 expr: max_over_time(up[10m:1m]) == 0
                 for: 5x
+              - alert: Humanized
+                expr: up == 0
+                annotations: {summary: "{{ $value | humanize }} {{ humanizeDuration .Value }}"}
+              - alert: When
+                expr: up == 0
+                annotations:
+                  summary: "since {{ $value | humanizeTimestamp }}"
     """)
     with pytest.raises(DrillError) as error:
         load_rules(path)
@@ -216,6 +223,9 @@ def test_unsupported_promql_is_an_error_at_its_line(write):
     assert f"{path}:7: groups[0].rules[1].expr: unsupported in drillsim: function predict_linear()" in text
     assert f"{path}:9: groups[0].rules[2].expr: unsupported in drillsim: function max_over_time() over a subquery" in text
     assert f"{path}:10: groups[0].rules[2].for: expected a Prometheus duration" in text
+    assert f"{path}:16: groups[0].rules[4].annotations: unsupported template function humanizeTimestamp in " \
+           "{{ $value | humanizeTimestamp }} (drillsim renders" in text
+    assert "rules[3]" not in text
     with pytest.raises(DrillError, match=r"rules.yml:7: .*predict_linear"):
         validate(path)
 

@@ -4,11 +4,13 @@ The format is Prometheus's own, so a team's real files load unchanged: each grou
 ``name``, an optional ``interval`` and ``rules``; a rule is ``alert:`` or ``record:``
 with a PromQL ``expr`` (parsed by promql-parser), and an alert's ``for``,
 ``keep_firing_for``, ``labels`` and ``annotations`` (Go templates: ``$labels.x``,
-``$value``, ``printf``). Anything the simulator does not evaluate is an error at its
-line naming what it is (a function, a subquery, a template function), never a silent
-wrong answer.
+``$value``, and the value through ``printf`` or Prometheus's ``humanize``,
+``humanize1024``, ``humanizePercentage`` and ``humanizeDuration``, called or piped).
+Anything the simulator does not evaluate is an error at its line naming what it is (a
+function, a subquery, a template function), never a silent wrong answer.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +25,41 @@ RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_tim
 FUNCTIONS = RANGE_FUNCTIONS + ("histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil",
                                "floor", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar")
 AGGREGATIONS = ("sum", "avg", "min", "max", "count", "group")
-# One template action: {{ $labels.x }}, {{ $value }}, {{ .Labels.x }}, {{ .Value }}, {{ $externalLabels.x }},
-# or {{ printf "%.2f" $value }}.
-TEMPLATE = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
-ACTION = re.compile(r'(?:printf\s+"((?:[^"\\]|\\.)*)"\s+)?(\$value|\.Value|\$labels\.(\w+)|\.Labels\.(\w+)|\$externalLabels\.(\w+))')
+# One template action: {{ $labels.x }}, {{ .Labels.x }}, {{ $externalLabels.x }}, or the value
+# ({{ $value }}, {{ .Value }}) as Go prints it, through printf or one of Prometheus's number
+# functions in either form: {{ printf "%.2f" $value }}, {{ $value | printf "%.2f" }},
+# {{ humanize $value }}, {{ $value | humanize }}.
+TEMPLATE = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
+VALUE_FUNCTIONS = ("humanize", "humanize1024", "humanizePercentage", "humanizeDuration")
+_FORMAT = r'printf\s+"((?:[^"\\]|\\.)*)"'
+_VALUE = r"(?:\$value|\.Value)"
+_CALL = "(" + "|".join(VALUE_FUNCTIONS) + ")"
+_ACTIONS = (re.compile(rf"(?:{_FORMAT}\s+)?(?:{_VALUE}|\$labels\.(\w+)|\.Labels\.(\w+)|\$externalLabels\.(\w+))"),
+            re.compile(rf"{_CALL}\s+{_VALUE}"),
+            re.compile(rf"{_VALUE}\s*\|\s*(?:{_FORMAT}|{_CALL})"))
+_WORD = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`|(?<![\w.$])([A-Za-z_]\w*)')
+_KEYWORDS = ("if", "else", "end", "range", "with", "define", "template", "block", "break", "continue",
+             "nil", "true", "false", "printf", *VALUE_FUNCTIONS)
+SUPPORTED = ("$labels.x, .Labels.x, $externalLabels.x, and $value or .Value as it is, through printf \"FMT\" or "
+             f"through {', '.join(VALUE_FUNCTIONS[:-1])} or {VALUE_FUNCTIONS[-1]}, called or piped: "
+             "{{ humanize $value }}, {{ $value | humanize }}")
+
+
+@functools.lru_cache(maxsize=4096)
+def action(source: str) -> tuple[str, str | None] | None:
+    """What a template action prints, or None when drillsim does not render it: ``("label", name)``,
+    ``("external", name)``, ``("value", None)``, ``("printf", format)`` or ``(function, None)``."""
+    if match := _ACTIONS[0].fullmatch(source):
+        if match[2] or match[3]:
+            return "label", match[2] or match[3]  # a printf over a label prints the label as it is (right for %s)
+        if match[4]:
+            return "external", match[4]
+        return ("printf", match[1]) if match[1] is not None else ("value", None)
+    if match := _ACTIONS[1].fullmatch(source):
+        return match[1], None
+    if match := _ACTIONS[2].fullmatch(source):
+        return ("printf", match[1]) if match[1] is not None else (match[2], None)
+    return None
 
 
 # Prometheus's duration format (model.ParseDuration): units in this order, each at most once.
@@ -112,15 +145,16 @@ def template(value) -> str:
     """An annotation or label template with only the actions drillsim renders."""
     source = text(value)
     for match in TEMPLATE.finditer(source):
-        if not ACTION.fullmatch(match[1]):
-            raise ValueError(f"unsupported template action {{{{ {match[1]} }}}} "
-                             "(drillsim renders $labels.x, $value, .Labels.x, .Value and printf \"FMT\" $value)")
+        if action(match[1]) is None:
+            words = [w for w in _WORD.findall(match[1]) if w and w not in _KEYWORDS]
+            what = f"template function {words[0]} in" if words else "template action"
+            raise ValueError(f"unsupported {what} {{{{ {match[1]} }}}} (drillsim renders {SUPPORTED})")
     return source
 
 
 def _templates(value) -> dict:
     if not isinstance(value, dict):
-        raise ValueError("expected a mapping of names to text")
+        raise TypeError("expected a mapping of names to text")
     return {str(k): template(v) for k, v in value.items()}
 
 

@@ -22,8 +22,9 @@ from fractions import Fraction
 import promql_parser
 
 from ...inputs.config import AlertRule
-from ...inputs.promrules import ACTION, TEMPLATE
+from ...inputs.promrules import TEMPLATE, action
 from ..memo import per_scenario
+from .humanize import FUNCTIONS
 from .promql import EvalError, drop_name, parse, plan, selector_matches
 from .series import LOOKBACK, Store
 
@@ -105,15 +106,16 @@ def go_float(value: float) -> str:
 def render(template: str, labels: dict, value: float) -> str:
     """A Prometheus annotation or label template, with the actions the rule loader accepts."""
     def fill(match):
-        action = ACTION.fullmatch(match[1])
-        label = action[3] or action[4]
-        if label is not None:
-            return labels.get(label, "")
-        if action[5] is not None:
+        kind, arg = action(match[1])
+        if kind == "label":
+            return labels.get(arg, "")
+        if kind == "external":
             return ""  # the simulated Prometheus has no external labels
-        if action[1] is not None:
-            return action[1].encode().decode("unicode_escape") % value
-        return go_float(value)
+        if kind == "printf":
+            return arg.encode().decode("unicode_escape") % value
+        if kind == "value":
+            return go_float(value)
+        return FUNCTIONS[kind](value)
     return TEMPLATE.sub(fill, template)
 
 
@@ -197,7 +199,7 @@ def _deadline(alerts) -> float:
 @functools.lru_cache(maxsize=4096)
 def _shows_value(templates: tuple) -> bool:
     """Whether a template among these renders the value (once per rule's templates: speed)."""
-    return any(ACTION.fullmatch(m[1])[2] in ("$value", ".Value") for text in templates for m in TEMPLATE.finditer(text))
+    return any(action(m[1])[0] not in ("label", "external") for text in templates for m in TEMPLATE.finditer(text))
 
 
 class _PromRule:
