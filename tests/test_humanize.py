@@ -12,7 +12,14 @@ import subprocess
 import pytest
 
 from sim.inputs.promrules import VALUE_FUNCTIONS, load_rules, template
-from sim.model.monitoring.humanize import FUNCTIONS, humanize, humanize1024, humanize_duration, humanize_percentage
+from sim.model.monitoring.humanize import (
+    FUNCTIONS,
+    go_printf,
+    humanize,
+    humanize1024,
+    humanize_duration,
+    humanize_percentage,
+)
 from sim.model.monitoring.rules import render
 
 from .conftest import REPO
@@ -117,3 +124,68 @@ def test_other_template_functions_are_errors_naming_them():
                         ("{{ humanize $labels.code }}", "action"), ("{{ $value | humanize | printf \"%s\" }}", "action")):
         with pytest.raises(ValueError, match=f"unsupported template {named} "):
             template(text)
+
+
+# printf as Go's fmt prints a float64 (promtool 2.42's renderings, checked below where it is
+# installed): Go's shortest digits for %v and %g, its NaN and infinities (never zero-padded),
+# %+v ignoring the plus, and its error texts for a verb that prints no float, a missing
+# operand and an extra one
+PRINTF = {
+    ("%v", 0.30000000000000004): "0.30000000000000004",
+    ("%g", 1234567.0): "1.234567e+06",
+    ("%G", 1e-05): "1E-05",
+    ("%.3g", 123456.0): "1.23e+05",
+    ("%e", -0.0): "-0.000000e+00",
+    ("%f", NAN): "NaN",
+    ("%8.2f", INF): "    +Inf",
+    ("%-8.2f|", -0.0): "-0.00   |",
+    ("%08.2f", -2.5): "-0002.50",
+    ("%08.2f", NAN): "     NaN",
+    ("%+.2f", NAN): "+NaN",
+    ("% .2f", INF): " Inf",
+    ("%d", 0.1): "%!d(float64=0.1)",
+    ("%s", 1e21): "%!s(float64=1e+21)",
+    ("%.2f and %.2f", 0.1): "0.10 and %!f(MISSING)",
+    ("no verbs", -2.5): "no verbs%!(EXTRA float64=-2.5)",
+    ("%%", 0.1): "%%!(EXTRA float64=0.1)",
+    ("100%% %.1f", 0.1): "100% 0.1",
+    ("%5v|", -0.0): "   -0|",
+    ("%+v", 0.1): "0.1",
+    ("%.2v", 123456.0): "1.2e+05",
+    ("%08v", 1e21): "0001e+21",
+    ("%-+9.3e|", NAN): "+NaN     |",
+    ("%#.3g", 0.1): "0.100",
+    ("%5.1f%%", -INF): " -Inf%",
+    ("%.1f\\u00b0C\\t|", 21.25): "21.2°C\t|",
+    ("%.1f°C", 21.26): "21.3°C",
+}
+
+
+def test_printf_prints_a_float_as_go_does():
+    assert {case: go_printf(*case) for case in PRINTF} == PRINTF
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_printf_agrees_with_promtool(tmp_path):
+    series, rules, tests = [], [], []
+    for i, ((form, value), expected) in enumerate(PRINTF.items()):
+        literal = "NaN" if math.isnan(value) else {INF: "Inf", -INF: "-Inf"}.get(value, repr(value))
+        series.append({"series": f'v{{i="{i}"}}', "values": literal})
+        rules.append({"alert": f"P{i}", "expr": f'v{{i="{i}"}}', "annotations": {"t": f'{{{{ printf "{form}" $value }}}}'}})
+        tests.append({"eval_time": "0s", "alertname": f"P{i}",
+                      "exp_alerts": [{"exp_labels": {"i": str(i)}, "exp_annotations": {"t": expected}}]})
+    (tmp_path / "r.yml").write_text(json.dumps({"groups": [{"name": "g", "rules": rules}]}, ensure_ascii=False))
+    (tmp_path / "t.yml").write_text(json.dumps({"rule_files": ["r.yml"], "tests": [{
+        "interval": "1m", "input_series": series, "alert_rule_test": tests}]}))
+    done = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_printf_formats_drillsim_would_print_wrong_are_errors_saying_why():
+    for form, why in (("%x", "the verb %x"), ("%8.2b", "the verb %b"), ("%*d", r"a width or precision taken"),
+                      ("%.*f", r"a width or precision taken"), ("%#v", "the flag # with %v"),
+                      ("%#g", "the flag # with %g")):
+        with pytest.raises(ValueError, match=f"unsupported printf format .*drillsim does not print {why}"):
+            template(f'{{{{ printf "{form}" $value }}}}')
+    assert template('{{ $value | printf "%#.3g" }}')  # with a precision, # prints as Go's does

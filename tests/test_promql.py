@@ -11,8 +11,9 @@ from sim import load_scenario, run_drill
 from sim.cli import main
 from sim.inputs.errors import DrillError
 from sim.inputs.promrules import PromRule, RuleGroup, load_rules
+from sim.model.monitoring.humanize import go_float
 from sim.model.monitoring.promql import compile_expr, parse
-from sim.model.monitoring.rules import go_float, render
+from sim.model.monitoring.rules import render
 from sim.model.monitoring.series import Series, Store, catalog
 from sim.validate import validate
 

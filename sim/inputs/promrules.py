@@ -45,6 +45,37 @@ SUPPORTED = ("$labels.x, .Labels.x, $externalLabels.x, and $value or .Value as i
              "{{ humanize $value }}, {{ $value | humanize }}")
 
 
+# One verb of a printf format, as Go's fmt reads it: flags, width, precision, the verb
+PRINTF_VERB = re.compile(r"%([-+# 0]*)(\d*)(?:\.(\d*))?(.?)", re.DOTALL)
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-7]{3}|.)", re.DOTALL)
+_ESCAPED = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def go_unquote(body: str) -> str:
+    """The text of a Go string literal's ``body`` (its escapes read; other text as it is)."""
+    def one(match):
+        code = match[1]
+        if code[0] in "uUx":
+            return chr(int(code[1:], 16))
+        if code[0] in "01234567":
+            return chr(int(code, 8))
+        return _ESCAPED.get(code, code)
+    return _ESCAPE.sub(one, body)
+
+
+def printf_problem(form: str) -> str | None:
+    """Why drillsim would not print a float through ``form`` as Go does, if it would not."""
+    for match in PRINTF_VERB.finditer(go_unquote(form)):
+        flags, _, precision, verb = match.groups()
+        if verb == "*":
+            return "a width or precision taken from an operand (*)"
+        if verb and verb in "bxX":
+            return f"the verb %{verb} (a float in binary or hex)"
+        if "#" in flags and (verb == "v" or (verb in "gG" and precision is None)):
+            return f"the flag # with %{verb} without a precision"
+    return None
+
+
 @functools.lru_cache(maxsize=4096)
 def action(source: str) -> tuple[str, str | None] | None:
     """What a template action prints, or None when drillsim does not render it: ``("label", name)``,
@@ -145,7 +176,10 @@ def template(value) -> str:
     """An annotation or label template with only the actions drillsim renders."""
     source = text(value)
     for match in TEMPLATE.finditer(source):
-        if action(match[1]) is None:
+        done = action(match[1])
+        if done is not None and done[0] == "printf" and (problem := printf_problem(done[1])):
+            raise ValueError(f"unsupported printf format in {{{{ {match[1]} }}}}: drillsim does not print {problem}")
+        if done is None:
             words = [w for w in _WORD.findall(match[1]) if w and w not in _KEYWORDS]
             what = f"template function {words[0]} in" if words else "template action"
             raise ValueError(f"unsupported {what} {{{{ {match[1]} }}}} (drillsim renders {SUPPORTED})")

@@ -1,4 +1,9 @@
-"""Prometheus's number-formatting template functions, printing an alert's value as Prometheus does.
+"""An alert's value printed as Prometheus's templates print it: as it is, through printf, or
+through Prometheus's number-formatting functions.
+
+``go_float`` is Go's ``%v`` of a float (``{{ $value }}``); ``go_printf`` is Go's
+``fmt.Sprintf`` of a format and the value (``{{ printf "%.2f" $value }}``), Go's error
+texts for a verb that does not print a float, a missing or an extra operand included.
 
 ``humanize`` (SI prefixes), ``humanize1024`` (binary prefixes), ``humanizePercentage``
 and ``humanizeDuration``, ported from Prometheus's template/template.go and
@@ -9,11 +14,83 @@ the infinities (``NaN``, ``+Inf``, ``-Inf``). The loader's list of them is
 """
 
 import math
+from decimal import Decimal
+
+from ...inputs.promrules import PRINTF_VERB, go_unquote
 
 _SI_UP = ("k", "M", "G", "T", "P", "E", "Z", "Y")
 _SI_DOWN = ("m", "u", "n", "p", "f", "a", "z", "y")
 _BINARY = ("ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi")
 _INT64 = 2 ** 63
+
+
+def go_float(value: float) -> str:
+    """A float as Go's fmt prints it (``%v``): shortest digits, an exponent below 1e-4 and from 1e6."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    digits = "".join(map(str, digits))
+    exp10 = len(digits) + exponent - 1
+    if exp10 < -4 or exp10 >= 6:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        text = f"{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
+    else:
+        text = format(Decimal(repr(value)).normalize(), "f")
+    return ("-" if sign else "") + text.lstrip("-")
+
+
+def go_printf(form: str, value: float) -> str:
+    """Go's ``fmt.Sprintf(form, value)`` for a float64, ``form`` as written in the template (a
+    Go string literal's body; the loader refused the verbs and flags this does not print)."""
+    form, out, pos, used = go_unquote(form), [], 0, False
+    for match in PRINTF_VERB.finditer(form):
+        out.append(form[pos:match.start()])
+        pos = match.end()
+        flags, width, precision, verb = match.groups()
+        if verb == "%":
+            out.append("%")  # takes no operand, whatever its flags
+        elif not verb:
+            out.append("%!(NOVERB)")
+        elif used:
+            out.append(f"%!{verb}(MISSING)")
+        else:
+            used = True
+            out.append(_verb(value, flags, int(width or 0), precision, verb) if verb in "eEfFgGv"
+                       else f"%!{verb}(float64={go_float(value)})")
+    out.append(form[pos:])
+    if not used:
+        out.append(f"%!(EXTRA float64={go_float(value)})")
+    return "".join(out)
+
+
+def _verb(v: float, flags: str, width: int, precision: str | None, verb: str) -> str:
+    """One float verb: Python's ``%`` prints as Go does where a precision is given (or implied,
+    for e and f); Go's shortest digits (``%v``, ``%g``) and its NaN and infinities differ."""
+    minus = "-" in flags
+    plus = "+" in flags and verb != "v"  # %+v is Go's flag for field names: a float ignores it
+    space = " " in flags
+    if math.isnan(v) or math.isinf(v):
+        text = "+NaN" if math.isnan(v) else go_float(v)
+        if space and text[0] == "+" and not plus:
+            text = " " + text[1:]
+        if math.isnan(v) and not (space or plus):
+            text = text[1:]
+        return text.ljust(width) if minus else text.rjust(width)  # never zero-padded
+    if precision is None and verb in "gGv":
+        text = go_float(v)
+        text = text.upper() if verb == "G" else text
+        sign, digits = ("-", text[1:]) if text[0] == "-" else ("+" if plus else " " if space else "", text)
+        if minus:
+            return (sign + digits).ljust(width)
+        if "0" in flags:
+            return sign + digits.rjust(width - len(sign), "0")
+        return (sign + digits).rjust(width)
+    spec = flags.replace("+", "") if verb == "v" else flags
+    return f"%{spec}{width or ''}{'.' + (precision or '0') if precision is not None else ''}{'g' if verb == 'v' else verb}" % v
 
 
 def _g4(v: float) -> str:

@@ -16,7 +16,6 @@ import math
 import operator
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 
 import promql_parser
@@ -24,7 +23,7 @@ import promql_parser
 from ...inputs.config import AlertRule
 from ...inputs.promrules import TEMPLATE, action
 from ..memo import per_scenario
-from .humanize import FUNCTIONS
+from .humanize import FUNCTIONS, go_float, go_printf
 from .promql import EvalError, drop_name, parse, plan, selector_matches
 from .series import LOOKBACK, Store
 
@@ -84,25 +83,6 @@ def _render_shorthand(template: str, labels: dict, value: float) -> str:
     return _SHORTHAND.sub(fill, template)
 
 
-def go_float(value: float) -> str:
-    """A float as Go's fmt prints it (``%v``): shortest digits, an exponent below 1e-4 and from 1e6."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
-    digits = "".join(map(str, digits))
-    exp10 = len(digits) + exponent - 1
-    if exp10 < -4 or exp10 >= 6:
-        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        text = f"{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
-    else:
-        text = format(Decimal(repr(value)).normalize(), "f")
-    return ("-" if sign else "") + text.lstrip("-")
-
-
 def render(template: str, labels: dict, value: float) -> str:
     """A Prometheus annotation or label template, with the actions the rule loader accepts."""
     def fill(match):
@@ -112,7 +92,7 @@ def render(template: str, labels: dict, value: float) -> str:
         if kind == "external":
             return ""  # the simulated Prometheus has no external labels
         if kind == "printf":
-            return arg.encode().decode("unicode_escape") % value
+            return go_printf(arg, value)
         if kind == "value":
             return go_float(value)
         return FUNCTIONS[kind](value)
