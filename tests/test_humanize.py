@@ -80,25 +80,33 @@ def test_edges_as_promtool_prints_them():
         assert tuple(FUNCTIONS[name](value) for name in NAMES) == expected, value
 
 
+def assert_promtool_renders(tmp_path, series: list, rules: list, tests: list) -> None:
+    """promtool passes a unit test of ``rules`` over ``series`` expecting ``tests``' alerts."""
+    (tmp_path / "r.yml").write_text(json.dumps({"groups": [{"name": "g", "rules": rules}]}, ensure_ascii=False))
+    (tmp_path / "t.yml").write_text(json.dumps({"rule_files": ["r.yml"], "tests": [{
+        "interval": "1m", "input_series": series, "alert_rule_test": tests}]}, ensure_ascii=False))
+    done = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def literal(value: float) -> str:
+    """A value as a promtool test's series writes it."""
+    return "NaN" if math.isnan(value) else {INF: "Inf", -INF: "-Inf"}.get(value, repr(value))
+
+
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
 def test_edges_agree_with_promtool(tmp_path):
     series, alerts = [], []
     for i, (value, expected) in enumerate(EDGES.items()):
-        literal = "NaN" if math.isnan(value) else {INF: "Inf", -INF: "-Inf"}.get(value, repr(value))
-        series.append({"series": f'v{{i="{i}"}}', "values": literal})
+        series.append({"series": f'v{{i="{i}"}}', "values": literal(value)})
         piped = {f"piped_{name}": text for name, text in zip(NAMES, expected)}
         alerts.append({"exp_labels": {"i": str(i)}, "exp_annotations": piped | {
             f"called_{name}": text for name, text in zip(NAMES, expected)}})
     annotations = {f"piped_{n}": f"{{{{ $value | {n} }}}}" for n in NAMES} | {
         f"called_{n}": f"{{{{ {n} .Value }}}}" for n in NAMES}
-    (tmp_path / "r.yml").write_text(json.dumps({"groups": [{"name": "g", "rules": [
-        {"alert": "A", "expr": "v", "annotations": annotations}]}]}))
-    (tmp_path / "t.yml").write_text(json.dumps({"rule_files": ["r.yml"], "tests": [{
-        "interval": "1m", "input_series": series,
-        "alert_rule_test": [{"eval_time": "0s", "alertname": "A", "exp_alerts": alerts}]}]}))
-    done = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True,
-                          check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert_promtool_renders(tmp_path, series, [{"alert": "A", "expr": "v", "annotations": annotations}],
+                            [{"eval_time": "0s", "alertname": "A", "exp_alerts": alerts}])
 
 
 def test_templates_call_or_pipe_the_functions_and_printf():
@@ -169,17 +177,11 @@ def test_printf_prints_a_float_as_go_does():
 def test_printf_agrees_with_promtool(tmp_path):
     series, rules, tests = [], [], []
     for i, ((form, value), expected) in enumerate(PRINTF.items()):
-        literal = "NaN" if math.isnan(value) else {INF: "Inf", -INF: "-Inf"}.get(value, repr(value))
-        series.append({"series": f'v{{i="{i}"}}', "values": literal})
+        series.append({"series": f'v{{i="{i}"}}', "values": literal(value)})
         rules.append({"alert": f"P{i}", "expr": f'v{{i="{i}"}}', "annotations": {"t": f'{{{{ printf "{form}" $value }}}}'}})
         tests.append({"eval_time": "0s", "alertname": f"P{i}",
                       "exp_alerts": [{"exp_labels": {"i": str(i)}, "exp_annotations": {"t": expected}}]})
-    (tmp_path / "r.yml").write_text(json.dumps({"groups": [{"name": "g", "rules": rules}]}, ensure_ascii=False))
-    (tmp_path / "t.yml").write_text(json.dumps({"rule_files": ["r.yml"], "tests": [{
-        "interval": "1m", "input_series": series, "alert_rule_test": tests}]}))
-    done = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True,
-                          check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert_promtool_renders(tmp_path, series, rules, tests)
 
 
 def test_printf_formats_drillsim_would_print_wrong_are_errors_saying_why():
@@ -189,3 +191,47 @@ def test_printf_formats_drillsim_would_print_wrong_are_errors_saying_why():
         with pytest.raises(ValueError, match=f"unsupported printf format .*drillsim does not print {why}"):
             template(f'{{{{ printf "{form}" $value }}}}')
     assert template('{{ $value | printf "%#.3g" }}')  # with a precision, # prints as Go's does
+
+
+# printf over a label prints a string as Go's fmt does (promtool 2.42's renderings): %s and %v
+# the text, a precision cutting it in characters, zero-padding too, %q and %#v quoted, and the
+# same error texts; an external label (none is ever set) prints as the empty string
+PRINTF_LABEL = {
+    ("%s", "checkout"): "checkout",
+    ("%05s", "çé"): "000çé",
+    ("%-7s|", "çé"): "çé     |",
+    ("%.3s", "checkout"): "che",
+    ("%7.2s|", "checkout"): "     ch|",
+    ("%d", "checkout"): "%!d(string=checkout)",
+    ("%q", "checkout"): '"checkout"',
+    ("%#v", "çé"): '"çé"',
+    ("%+s", "checkout"): "checkout",
+    ("%s and %s", "checkout"): "checkout and %!s(MISSING)",
+    ("plain", "çé"): "plain%!(EXTRA string=çé)",
+    ("%.0s|", "checkout"): "|",
+    ("%08v", "çé"): "000000çé",
+}
+
+
+def test_printf_prints_a_label_as_go_does():
+    assert {(form, label): render(f'{{{{ printf "{form}" $labels.lab }}}}', {"lab": label}, 1.0)
+            for form, label in PRINTF_LABEL} == PRINTF_LABEL
+    assert render('{{ printf "%05s|%d" $externalLabels.region }}', {}, 1.0) == "00000|%!d(MISSING)"
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_printf_over_a_label_agrees_with_promtool(tmp_path):
+    series, rules, tests = [], [], []
+    for i, ((form, label), expected) in enumerate(PRINTF_LABEL.items()):
+        series.append({"series": f'v{{i="{i}",lab="{label}"}}', "values": "1"})
+        rules.append({"alert": f"P{i}", "expr": f'v{{i="{i}"}}', "annotations": {
+            "t": f'{{{{ printf "{form}" $labels.lab }}}}', "x": '{{ printf "%05s|%d" $externalLabels.region }}'}})
+        tests.append({"eval_time": "0s", "alertname": f"P{i}", "exp_alerts": [{
+            "exp_labels": {"i": str(i), "lab": label}, "exp_annotations": {"t": expected, "x": "00000|%!d(MISSING)"}}]})
+    assert_promtool_renders(tmp_path, series, rules, tests)
+
+
+def test_printf_of_a_label_in_hex_or_ascii_quotes_is_an_error_saying_why():
+    for form in ("%x", "%X", "%+q", "%#q"):
+        with pytest.raises(ValueError, match="unsupported printf format .* of a label"):
+            template(f'{{{{ printf "{form}" $labels.service }}}}')

@@ -63,15 +63,18 @@ def go_unquote(body: str) -> str:
     return _ESCAPE.sub(one, body)
 
 
-def printf_problem(form: str) -> str | None:
-    """Why drillsim would not print a float through ``form`` as Go does, if it would not."""
+def printf_problem(form: str, text: bool = False) -> str | None:
+    """Why drillsim would not print the value (or with ``text``, a label) through ``form`` as
+    Go does, if it would not."""
     for match in PRINTF_VERB.finditer(go_unquote(form)):
         flags, _, precision, verb = match.groups()
         if verb == "*":
             return "a width or precision taken from an operand (*)"
-        if verb and verb in "bxX":
+        if text and verb and (verb in "xX" or (verb == "q" and ("+" in flags or "#" in flags))):
+            return f"the verb %{flags}{verb} of a label (its bytes in hex, or quoted in ASCII)"
+        if not text and verb and verb in "bxX":
             return f"the verb %{verb} (a float in binary or hex)"
-        if "#" in flags and (verb == "v" or (verb in "gG" and precision is None)):
+        if not text and "#" in flags and (verb == "v" or (verb in "gG" and precision is None)):
             return f"the flag # with %{verb} without a precision"
     return None
 
@@ -79,10 +82,14 @@ def printf_problem(form: str) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def action(source: str) -> tuple[str, str | None] | None:
     """What a template action prints, or None when drillsim does not render it: ``("label", name)``,
-    ``("external", name)``, ``("value", None)``, ``("printf", format)`` or ``(function, None)``."""
+    ``("external", name)``, ``("value", None)``, ``("printf", format)``, ``("printf text", (format,
+    name))`` (a label through printf) or ``(function, None)``."""
     if match := _ACTIONS[0].fullmatch(source):
-        if match[2] or match[3]:
-            return "label", match[2] or match[3]  # a printf over a label prints the label as it is (right for %s)
+        label = match[2] or match[3]
+        if match[1] is not None and (label or match[4]):
+            return "printf text", (match[1], label)  # label None: an external label (none is ever set)
+        if label:
+            return "label", label
         if match[4]:
             return "external", match[4]
         return ("printf", match[1]) if match[1] is not None else ("value", None)
@@ -177,8 +184,10 @@ def template(value) -> str:
     source = text(value)
     for match in TEMPLATE.finditer(source):
         done = action(match[1])
-        if done is not None and done[0] == "printf" and (problem := printf_problem(done[1])):
-            raise ValueError(f"unsupported printf format in {{{{ {match[1]} }}}}: drillsim does not print {problem}")
+        if done is not None and done[0] in ("printf", "printf text"):
+            form, over_label = (done[1], False) if done[0] == "printf" else (done[1][0], True)
+            if problem := printf_problem(form, over_label):
+                raise ValueError(f"unsupported printf format in {{{{ {match[1]} }}}}: drillsim does not print {problem}")
         if done is None:
             words = [w for w in _WORD.findall(match[1]) if w and w not in _KEYWORDS]
             what = f"template function {words[0]} in" if words else "template action"

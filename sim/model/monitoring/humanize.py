@@ -43,10 +43,13 @@ def go_float(value: float) -> str:
     return ("-" if sign else "") + text.lstrip("-")
 
 
-def go_printf(form: str, value: float) -> str:
-    """Go's ``fmt.Sprintf(form, value)`` for a float64, ``form`` as written in the template (a
-    Go string literal's body; the loader refused the verbs and flags this does not print)."""
+def go_printf(form: str, value: float | str) -> str:
+    """Go's ``fmt.Sprintf(form, value)`` for a float64 (the value) or a string (a label),
+    ``form`` as written in the template (a Go string literal's body; the loader refused the
+    verbs and flags this does not print)."""
     form, out, pos, used = go_unquote(form), [], 0, False
+    text = isinstance(value, str)
+    shown = f"string={value}" if text else f"float64={go_float(value)}"  # as Go's error texts show it
     for match in PRINTF_VERB.finditer(form):
         out.append(form[pos:match.start()])
         pos = match.end()
@@ -59,12 +62,42 @@ def go_printf(form: str, value: float) -> str:
             out.append(f"%!{verb}(MISSING)")
         else:
             used = True
-            out.append(_verb(value, flags, int(width or 0), precision, verb) if verb in "eEfFgGv"
-                       else f"%!{verb}(float64={go_float(value)})")
+            if verb in ("sqv" if text else "eEfFgGv"):
+                out.append((_text_verb if text else _verb)(value, flags, int(width or 0), precision, verb))
+            else:
+                out.append(f"%!{verb}({shown})")
     out.append(form[pos:])
     if not used:
-        out.append(f"%!(EXTRA float64={go_float(value)})")
+        out.append(f"%!(EXTRA {shown})")
     return "".join(out)
+
+
+def _text_verb(s: str, flags: str, width: int, precision: str | None, verb: str) -> str:
+    """One string verb: ``%s`` and ``%v`` the text, ``%q`` and ``%#v`` it quoted; a precision
+    cuts the text (in characters), then it is padded (with zeros too, as Go pads strings)."""
+    if verb == "q" or (verb == "v" and "#" in flags):
+        s = _go_quote(s)
+    if precision is not None:
+        s = s[:int(precision or 0)]
+    if "-" in flags:
+        return s.ljust(width)
+    return s.rjust(width, "0" if "0" in flags else " ")
+
+
+_QUOTED = {"\\": "\\\\", '"': '\\"', "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+           "\t": "\\t", "\v": "\\v"}
+
+
+def _go_quote(s: str) -> str:
+    """Go's ``strconv.Quote``: printable characters as they are, the rest escaped."""
+    def one(c: str) -> str:
+        if c in _QUOTED:
+            return _QUOTED[c]
+        if c.isprintable():
+            return c
+        code = ord(c)
+        return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    return '"' + "".join(map(one, s)) + '"'
 
 
 def _verb(v: float, flags: str, width: int, precision: str | None, verb: str) -> str:

@@ -93,6 +93,8 @@ def render(template: str, labels: dict, value: float) -> str:
             return ""  # the simulated Prometheus has no external labels
         if kind == "printf":
             return go_printf(arg, value)
+        if kind == "printf text":
+            return go_printf(arg[0], labels.get(arg[1], "") if arg[1] else "")
         if kind == "value":
             return go_float(value)
         return FUNCTIONS[kind](value)
