@@ -21,7 +21,8 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures" / "chaostoolkit"
+SHARED = REPO.parent / "shared" / "fixtures"
+FIXTURES = SHARED / "chaostoolkit"
 SHORT = 1800.0  # simulated seconds a fuzzed drill runs: enough for a fault, an alert and the response
 
 SOURCES = {
@@ -37,6 +38,10 @@ SOURCES = {
     "experiment": sorted([*FIXTURES.glob("*.json"), *FIXTURES.glob("*.yaml")]) if FIXTURES.is_dir() else [],
     "words": [REPO / "sim" / "authoring" / "incident_words.yaml", REPO / "tests" / "data" / "real" / "words.yaml"],
     "incident": [REPO / "tests" / "data" / "real" / "pagerduty-log-entries.json"],
+    # the team's monitoring files: its Prometheus rules and its Alertmanager configuration
+    "rules": [REPO / "docs" / "examples" / "web-shop.rules.yml", *sorted((SHARED / "prometheus").glob("*.y*ml"))],
+    "alertmanager": [REPO / "drills" / "monitoring" / "alertmanager.yml",
+                     *sorted((SHARED / "alertmanager").glob("*.yml"))],
 }
 
 ODD = [
@@ -158,7 +163,8 @@ def check(kind: str, path: Path) -> str | None:
     try:
         _run(accepted, path)
     except DrillError as exc:
-        if accepted in ("scenario", "process", "roster", "variant", "plan", "fault catalog", "incident words"):
+        if accepted in ("scenario", "process", "roster", "variant", "plan", "fault catalog", "incident words",
+                        "Prometheus rules", "Alertmanager configuration"):
             return f"validated as a {accepted}, then refused when run: {exc}"
         bad = [line for line in str(exc).splitlines() if not LINE.match(line) and not line.startswith("  ")]
         return f"a message not in the form path:line: message: {bad[0]!r}" if bad else None
@@ -190,7 +196,9 @@ def _run(kind: str, path: Path) -> None:
     """A short drill with the file in its place, the way the `drill` command that reads it uses it."""
     from sim.authoring import story
     from sim.inputs import config
+    from sim.inputs.alertmanager import load_alertmanager
     from sim.inputs.faults import load_catalog
+    from sim.inputs.promrules import load_rules
     from sim.inputs.topology import load_topology
     from sim.inputs.variants import load_variant
     from sim.records import plan
@@ -224,6 +232,13 @@ def _run(kind: str, path: Path) -> None:
             _drill(story.load_text(_import(experiment, mapping=path).text))
     elif kind == "experiment":
         _drill(story.load_text(_import(path).text))
+    elif kind == "Prometheus rules":  # the reference with the file as the team's rules (its services labelled as
+        # docs/examples' rules select them)
+        reference = config.load_scenario(REPO / "scenarios" / "checkout-config-push.yaml")
+        _drill(dataclasses.replace(reference, rules=load_rules(path), services={
+            name: dataclasses.replace(s, labels=(("namespace", "shop"),)) for name, s in reference.services.items()}))
+    elif kind == "Alertmanager configuration":
+        _drill(config.load_scenario(REPO / "scenarios" / "checkout-config-push.yaml"), alerting=load_alertmanager(path))
     elif kind in ("incident words", "incident"):
         from sim.authoring.incidents import import_incident
 
@@ -236,14 +251,14 @@ def _run(kind: str, path: Path) -> None:
             _drill(scenario, script=config.load_script(script_file, scenario.start))
 
 
-def _drill(scenario, process=None, roster=None, script=None, seed: int = 0) -> None:
+def _drill(scenario, process=None, roster=None, script=None, seed: int = 0, alerting=None) -> None:
     """Run, score and report a short drill, as `drill run` does (the plot included)."""
     from sim.model.engine import run_drill
     from sim.outputs import report
     from sim.outputs.scoring import score
 
     short = dataclasses.replace(scenario, horizon=min(scenario.horizon, SHORT))
-    result = run_drill(short, process, roster, script, seed)
+    result = run_drill(short, process, roster, script, seed, alerting=alerting)
     card = score(result.events, short, result.process)
     report.markdown(result, card, plot=True)
     json.dumps(report.score_document(result, card))
