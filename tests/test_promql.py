@@ -224,7 +224,7 @@ def test_unsupported_promql_is_an_error_at_its_line(write):
     assert f"{path}:7: groups[0].rules[1].expr: unsupported in drillsim: function predict_linear()" in text
     assert f"{path}:9: groups[0].rules[2].expr: unsupported in drillsim: function max_over_time() over a subquery" in text
     assert f"{path}:10: groups[0].rules[2].for: expected a Prometheus duration" in text
-    assert f"{path}:16: groups[0].rules[4].annotations: unsupported template function humanizeTimestamp in " \
+    assert f"{path}:17: groups[0].rules[4].annotations.summary: unsupported template function humanizeTimestamp in " \
            "{{ $value | humanizeTimestamp }} (drillsim renders" in text
     assert "rules[3]" not in text
     with pytest.raises(DrillError, match=r"rules.yml:7: .*predict_linear"):

@@ -195,10 +195,11 @@ def template(value) -> str:
     return source
 
 
-def _templates(value) -> dict:
-    if not isinstance(value, dict):
-        raise TypeError("expected a mapping of names to text")
-    return {str(k): template(v) for k, v in value.items()}
+def _templates(r, key: str) -> dict:
+    """A rule's ``labels`` or ``annotations``: each template checked, a problem at its own line
+    (a null value is the empty text, as Prometheus reads it)."""
+    fields = r.sub(key)
+    return {} if fields is None else {str(name): fields.get(name, template, "") for name in fields.data}
 
 
 def read_groups(check: Checker, doc, key: str = "groups") -> list[RuleGroup]:
@@ -243,7 +244,7 @@ def _rule(r, check: Checker) -> PromRule | None:
     rule = PromRule(
         kind=kind, name=alert if alert is not None else record, expr=expr,
         for_s=r.get("for", duration, 0.0), keep_firing_for_s=r.get("keep_firing_for", duration, 0.0),
-        labels=r.get("labels", _templates, {}), annotations=r.get("annotations", _templates, {}),
+        labels=_templates(r, "labels"), annotations=_templates(r, "annotations"),
     )
     r.done()
     return rule
