@@ -235,3 +235,29 @@ def test_printf_of_a_label_in_hex_or_ascii_quotes_is_an_error_saying_why():
     for form in ("%x", "%X", "%+q", "%#q"):
         with pytest.raises(ValueError, match="unsupported printf format .* of a label"):
             template(f'{{{{ printf "{form}" $labels.service }}}}')
+
+
+ROOT_FORMS = {  # the template's data reached from its root, $ (Prometheus's own examples write both)
+    "{{ $.Labels.service }}": "checkout",
+    "{{ .Labels.service }}/{{ $labels.service }}": "checkout/checkout",
+    "{{ $.Value }}": "0.25",
+    '{{ printf "%.1f" $.Value }}': "0.2",
+    "{{ $.Value | humanizePercentage }}": "25%",
+    "{{ humanize $.Value }}": "250m",
+    "[{{ .ExternalLabels.region }}{{ $.ExternalLabels.region }}]": "[]",
+}
+
+
+def test_the_value_and_labels_from_the_templates_root():
+    for source, expected in ROOT_FORMS.items():
+        assert render(template(source), {"service": "checkout"}, 0.25) == expected, source
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_the_templates_root_agrees_with_promtool(tmp_path):
+    annotations = {f"a{i}": source for i, source in enumerate(ROOT_FORMS)}
+    assert_promtool_renders(tmp_path, [{"series": 'v{service="checkout"}', "values": "0.25"}],
+                            [{"alert": "A", "expr": "v", "annotations": annotations}],
+                            [{"eval_time": "0s", "alertname": "A", "exp_alerts": [{
+                                "exp_labels": {"service": "checkout"},
+                                "exp_annotations": dict(zip(annotations, ROOT_FORMS.values()))}]}])

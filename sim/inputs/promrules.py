@@ -25,22 +25,23 @@ RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_tim
 FUNCTIONS = RANGE_FUNCTIONS + ("histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil",
                                "floor", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar")
 AGGREGATIONS = ("sum", "avg", "min", "max", "count", "group")
-# One template action: {{ $labels.x }}, {{ .Labels.x }}, {{ $externalLabels.x }}, or the value
-# ({{ $value }}, {{ .Value }}) as Go prints it, through printf or one of Prometheus's number
+# One template action: {{ $labels.x }}, {{ .Labels.x }} (or {{ $.Labels.x }}), {{ $externalLabels.x }}
+# (or {{ .ExternalLabels.x }}), or the value ({{ $value }}, {{ .Value }}, {{ $.Value }}) as Go prints it, through printf or one of Prometheus's number
 # functions in either form: {{ printf "%.2f" $value }}, {{ $value | printf "%.2f" }},
 # {{ humanize $value }}, {{ $value | humanize }}.
 TEMPLATE = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
 VALUE_FUNCTIONS = ("humanize", "humanize1024", "humanizePercentage", "humanizeDuration")
 _FORMAT = r'printf\s+"((?:[^"\\]|\\.)*)"'
-_VALUE = r"(?:\$value|\.Value)"
+_VALUE = r"(?:\$value|\$?\.Value)"
 _CALL = "(" + "|".join(VALUE_FUNCTIONS) + ")"
-_ACTIONS = (re.compile(rf"(?:{_FORMAT}\s+)?(?:{_VALUE}|\$labels\.(\w+)|\.Labels\.(\w+)|\$externalLabels\.(\w+))"),
+_ACTIONS = (re.compile(rf"(?:{_FORMAT}\s+)?(?:{_VALUE}|\$labels\.(\w+)|\$?\.Labels\.(\w+)"
+                       r"|(?:\$externalLabels|\$?\.ExternalLabels)\.(\w+))"),
             re.compile(rf"{_CALL}\s+{_VALUE}"),
             re.compile(rf"{_VALUE}\s*\|\s*(?:{_FORMAT}|{_CALL})"))
 _WORD = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`|(?<![\w.$])([A-Za-z_]\w*)')
 _KEYWORDS = ("if", "else", "end", "range", "with", "define", "template", "block", "break", "continue",
              "nil", "true", "false", "printf", *VALUE_FUNCTIONS)
-SUPPORTED = ("$labels.x, .Labels.x, $externalLabels.x, and $value or .Value as it is, through printf \"FMT\" or "
+SUPPORTED = ("$labels.x, .Labels.x, $externalLabels.x, and $value or .Value (or $.Labels.x, $.Value) as it is, through printf \"FMT\" or "
              f"through {', '.join(VALUE_FUNCTIONS[:-1])} or {VALUE_FUNCTIONS[-1]}, called or piped: "
              "{{ humanize $value }}, {{ $value | humanize }}")
 
