@@ -38,6 +38,7 @@ _ACTIONS = (re.compile(rf"(?:{_FORMAT}\s+)?(?:{_VALUE}|\$labels\.(\w+)|\$?\.Labe
                        r"|(?:\$externalLabels|\$?\.ExternalLabels)\.(\w+))"),
             re.compile(rf"{_CALL}\s+{_VALUE}"),
             re.compile(rf"{_VALUE}\s*\|\s*(?:{_FORMAT}|{_CALL})"))
+_LOWER_FIELD = re.compile(r"(?<![\w$])\$?\.(labels|value|externalLabels)\b")  # Go fields are capitalised
 _WORD = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`|(?<![\w.$])([A-Za-z_]\w*)')
 _KEYWORDS = ("if", "else", "end", "range", "with", "define", "template", "block", "break", "continue",
              "nil", "true", "false", "printf", *VALUE_FUNCTIONS)
@@ -189,6 +190,9 @@ def template(value) -> str:
             form, over_label = (done[1], False) if done[0] == "printf" else (done[1][0], True)
             if problem := printf_problem(form, over_label):
                 raise ValueError(f"unsupported printf format in {{{{ {match[1]} }}}}: drillsim does not print {problem}")
+        if done is None and (field := _LOWER_FIELD.search(match[1])):
+            raise ValueError(f"{{{{ {match[1]} }}}}: the template's data has no field {field[1]} (it is "
+                             f"{field[1][0].upper()}{field[1][1:]}); Prometheus prints an error in its place")
         if done is None:
             words = [w for w in _WORD.findall(match[1]) if w and w not in _KEYWORDS]
             what = f"template function {words[0]} in" if words else "template action"
