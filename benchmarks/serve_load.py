@@ -101,7 +101,8 @@ def check(folder: Path, acknowledged: list) -> None:
     for key, count in expected.items():
         assert logged[key] == count, f"{key}: {count} acknowledged, {logged[key]} logged"
     assert sum(logged.values()) == len(acknowledged)
-    summaries = Counter(e.get("summary") for e in events if e["kind"] in ("update.posted", "action.rejected"))
+    summaries = Counter(e["summary"] if e["kind"] == "update.posted" else e["fields"].get("summary")
+                        for e in events if e["kind"] in ("update.posted", "action.rejected"))  # a rejection keeps its fields
     for name, action, _ in acknowledged:
         if action["do"] == "update":
             assert summaries[action["summary"]] == 1, f"{action['summary']!r} logged {summaries[action['summary']]} times"

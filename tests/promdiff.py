@@ -39,7 +39,7 @@ COUNTER = ('http_requests_total{code="500"}', 'http_requests_total{code=~"5.."}'
 GAUGE = ("up", "error_rate", "cpu", "memory", "latency_p99_ms", 'error_rate{service="checkout"}',
          'cpu{service!="search"}', "process_resident_memory_bytes")
 # How an annotation prints the value: as it is, through Prometheus's number functions (called
-# or piped) and through printf (with flags, a width, a missing operand); the last seven only
+# or piped) and through printf (with flags, a width, a missing operand); the last four only
 # round, with no jump at a unit's edge
 VALUE_ACTIONS = ("$value", "$value", "$value | humanize", "humanize .Value", "$value | humanize1024",
                  "$value | humanizeDuration", "humanizePercentage $value", ".Value | humanizePercentage",
