@@ -56,6 +56,7 @@ MODULES = {
                                                   "tests/test_monitoring.py", "tests/test_promtool_diff.py"]),
     "routing": ("sim/model/monitoring/routing.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
                                                     "tests/test_alertmanager.py"]),
+    "humanize": ("sim/model/monitoring/humanize.py", ["tests/test_humanize.py", "tests/test_promql.py"]),
     "paging": ("sim/model/monitoring/paging.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
                                                   "tests/test_alertmanager.py",
                                                   "tests/test_incident.py", "tests/test_incident_rules.py"]),

@@ -69,6 +69,7 @@ EDGES = {
     1e30: ("1e+06Y", "8.272e+05Yi", "-106751991167300d -15h -30m -8s", "1e+32%"),
     -1e19: ("-10E", "-8.674Ei", "--106751991167300d -15h -30m -8s", "-1e+21%"),
     9.2233720368547e18: ("9.223E", "8Ei", "106751991167299d 18h 27m 12s", "9.223e+20%"),
+    2.0 ** 63: ("9.223E", "8Ei", "-106751991167300d -15h -30m -8s", "9.223e+20%"),
     NAN: ("NaN", "NaN", "NaN", "NaN%"),
     -INF: ("-Inf", "-Inf", "-Inf", "-Inf%"),
 }
@@ -84,7 +85,7 @@ def assert_promtool_renders(tmp_path, series: list, rules: list, tests: list) ->
     """promtool passes a unit test of ``rules`` over ``series`` expecting ``tests``' alerts."""
     (tmp_path / "r.yml").write_text(json.dumps({"groups": [{"name": "g", "rules": rules}]}, ensure_ascii=False))
     (tmp_path / "t.yml").write_text(json.dumps({"rule_files": ["r.yml"], "tests": [{
-        "interval": "1m", "input_series": series, "alert_rule_test": tests}]}, ensure_ascii=False))
+        "interval": "1m", "input_series": series, "alert_rule_test": tests}]}))  # escaped: YAML takes no control characters
     done = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -166,6 +167,12 @@ PRINTF = {
     ("%5.1f%%", -INF): " -Inf%",
     ("%.1f\\u00b0C\\t|", 21.25): "21.2°C\t|",
     ("%.1f°C", 21.26): "21.3°C",
+    ("%-8v|", -2.5): "-2.5    |",
+    ("%08v", -2.5): "-00002.5",
+    ("%+.2v", 0.1): "0.1",
+    ("%v", 1.0): "1",
+    ("100%", 0.1): "100%!(NOVERB)%!(EXTRA float64=0.1)",
+    ("%-+7g|", 0.1): "+0.1   |",
 }
 
 
@@ -210,6 +217,9 @@ PRINTF_LABEL = {
     ("plain", "çé"): "plain%!(EXTRA string=çé)",
     ("%.0s|", "checkout"): "|",
     ("%08v", "çé"): "000000çé",
+    ("%.s|", "checkout"): "|",
+    ("%q", "a\x01b\x80c\u200bd"): '"a\\x01b\\u0080c\\u200bd"',
+    ("%q", 'say "hi"\\'): '"say \\"hi\\"\\\\"',
 }
 
 
@@ -217,13 +227,15 @@ def test_printf_prints_a_label_as_go_does():
     assert {(form, label): render(f'{{{{ printf "{form}" $labels.lab }}}}', {"lab": label}, 1.0)
             for form, label in PRINTF_LABEL} == PRINTF_LABEL
     assert render('{{ printf "%05s|%d" $externalLabels.region }}', {}, 1.0) == "00000|%!d(MISSING)"
+    # beyond the Basic Multilingual Plane, as Go's strconv.Quote writes it (promtool's test files cannot hold it)
+    assert render('{{ printf "%q" $labels.lab }}', {"lab": "\U000e0001"}, 1.0) == '"\\U000e0001"'
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
 def test_printf_over_a_label_agrees_with_promtool(tmp_path):
     series, rules, tests = [], [], []
     for i, ((form, label), expected) in enumerate(PRINTF_LABEL.items()):
-        series.append({"series": f'v{{i="{i}",lab="{label}"}}', "values": "1"})
+        series.append({"series": f'v{{i="{i}",lab={json.dumps(label, ensure_ascii=False)}}}', "values": "1"})
         rules.append({"alert": f"P{i}", "expr": f'v{{i="{i}"}}', "annotations": {
             "t": f'{{{{ printf "{form}" $labels.lab }}}}', "x": '{{ printf "%05s|%d" $externalLabels.region }}'}})
         tests.append({"eval_time": "0s", "alertname": f"P{i}", "exp_alerts": [{

@@ -30,8 +30,6 @@ def go_float(value: float) -> str:
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
     sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
     digits = "".join(map(str, digits))
     exp10 = len(digits) + exponent - 1
