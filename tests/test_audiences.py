@@ -97,3 +97,28 @@ def test_the_console_posts_to_the_status_page():
 
     action = parse_command('update identified "Payments failing; a fix is under way" audience=public', "sam")
     assert (action["do"], action["audience"], action["status"]) == ("update", "public", "identified")
+
+
+def test_an_escalation_wakes_the_writer_of_the_updates(write):
+    # dana declares SEV3 (no public page) and hands comms to sam, a bot, who posts the first
+    # internal update; at 15:10 dana raises it to SEV1, whose public page is due at once: sam,
+    # woken by the change at the next minute's check, posts it minutes later, not at the
+    # internal update the SEV3 plan had him waiting for (about 15:50)
+    from sim import load_scenario, load_script, run_drill
+
+    from .conftest import SCENARIOS
+
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    script = load_script(write("escalate.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+          - {name: sam, bot: true}
+        actions:
+          - {at: "14:48", by: dana, do: ack}
+          - {at: "14:50", by: dana, do: declare, severity: SEV3, service: checkout}
+          - {at: "14:51", by: dana, do: assign, role: comms, who: sam}
+          - {at: "15:10", by: dana, do: severity, severity: SEV1, reason: customers affected}
+    """), scenario.start)
+    events = run_drill(scenario, script=script, seed=0, samples=False).events
+    public = [e["t"] for e in events if e["kind"] == "update.posted" and e["audience"] == "public"]
+    assert 1800 + 60 < public[0] < 1800 + 600  # 15:10 is t = 1800; the first check after it at 15:11

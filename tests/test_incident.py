@@ -245,3 +245,13 @@ def test_drill_run_refuses_a_script_time_outside_the_drill_at_its_line(write, tm
     assert run.output == (f"Error: {script}:6: actions: schedule_postmortem: the date 8999-12-31 is more than a year "
                           "after the drill's start (2026-04-20)\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_dashboard_shows_each_metric_to_six_decimals():
+    # the world's error rates while the gateway recovers have more digits (0.1501553...); a look
+    # shows them rounded to 6 decimals, the same rounding at every look
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    shown = [v for seed in range(3) for e in run_drill(scenario, seed=seed, samples=False).events
+             if e["kind"] == "dashboard.viewed" for v in e["metrics"].values()]
+    assert all(v == round(v, 6) for v in shown)
+    assert 0.150155 in shown and sum(v != round(v, 5) for v in shown) > 10

@@ -255,3 +255,40 @@ def test_a_recovery_of_no_time_still_takes_a_second():
     w = world(replace(FAULT, recovery=0.0))
     w.mitigate(300, "rollback", "db")
     assert [w.faults[0].level(t) for t in (300.5, 301)] == [0.5, 0.0]
+
+
+def test_a_fault_moves_only_the_metrics_it_names():
+    # errors only: db's latency, traffic, cpu and memory stay at their baselines at full strength
+    db = at(world(replace(FAULT, magnitude={"error_rate": 0.1})), 500)["db"]
+    assert db == pytest.approx({"request_rate": 10, "error_rate": 0.1009, "latency_p99_ms": 50, "cpu": 0.35,
+                                "memory": 0.5})
+
+
+def test_a_world_is_the_scenarios_alone_until_a_response_bends_a_fault_or_adds_one():
+    other = replace(FAULT, id="g", service="api", fixes=())
+    bent, added = world(FAULT, other), world()
+    assert bent.untouched() and added.untouched()
+    bent.mitigate(300, "rollback", "db")  # bends f, not g
+    assert not bent.untouched()
+    added.faults.append(FaultState(replace(FAULT, id="g", at=400.0)))
+    assert not added.untouched()
+    assert world(replace(FAULT, duration=600.0)).untouched()  # the scenario's own end is no bend
+
+
+def test_a_fault_added_while_the_world_holds_still_shows_at_the_next_look():
+    # at full strength the world stays as it is; a second, identical fault on db (a facilitator's
+    # injection) must show at once, though its path equals the first one's
+    w = world()
+    before = at(w, 500)["db"]["error_rate"]
+    w.faults.append(FaultState(FAULT))
+    after = at(w, 510)["db"]["error_rate"]
+    assert after == pytest.approx(1 - 0.999 * 0.9 * 0.9) and after > before
+
+
+def test_two_faults_behind_one_metric_are_both_its_causes():
+    g = replace(FAULT, id="g", magnitude={"latency": 2.0})
+    h = replace(FAULT, id="h", service="api", magnitude={"latency": 2.0})  # api's own, beside db's two
+    w = world(FAULT, g, h)
+    w.observe(500)
+    assert w.cause_of("db", "latency_p99_ms") == ["f", "g"]
+    assert w.cause_of("api", "latency_p99_ms") == ["f", "g", "h"]
