@@ -49,7 +49,7 @@ MODULES = {
                                      "tests/test_incident_rules.py", "tests/test_dynamics.py"]),
     "rules": ("sim/model/monitoring/rules.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
                                                 "tests/test_promql.py", "tests/test_promql_repeat.py",
-                                                "tests/test_promtool_diff.py"]),
+                                                "tests/test_promtool_diff.py", "tests/test_humanize.py"]),
     "promql": ("sim/model/monitoring/promql.py", ["tests/test_promql.py", "tests/test_promql_edges.py",
                                                   "tests/test_promql_repeat.py", "tests/test_promtool_diff.py"]),
     "series": ("sim/model/monitoring/series.py", ["tests/test_promql.py", "tests/test_promql_repeat.py",

@@ -273,3 +273,13 @@ def test_the_templates_root_agrees_with_promtool(tmp_path):
                             [{"eval_time": "0s", "alertname": "A", "exp_alerts": [{
                                 "exp_labels": {"service": "checkout"},
                                 "exp_annotations": dict(zip(annotations, ROOT_FORMS.values()))}]}])
+
+
+def test_only_templates_that_print_the_value_make_a_rule_show_it():
+    # a rule that shows its value is evaluated afresh where its result would otherwise repeat
+    # (docs/model.md, "Evaluations that repeat themselves"); labels, printf'd or not, are not the value
+    from sim.model.monitoring.rules import _shows_value
+
+    assert not _shows_value(('{{ printf "%5s" $labels.service }} {{ $externalLabels.region }}', "{{ .Labels.code }}"))
+    assert _shows_value(("{{ $labels.service }}", "{{ $value | humanizePercentage }}"))
+    assert _shows_value(('{{ printf "%.2f" $.Value }}',))

@@ -181,7 +181,8 @@ def _deadline(alerts) -> float:
 @functools.lru_cache(maxsize=4096)
 def _shows_value(templates: tuple) -> bool:
     """Whether a template among these renders the value (once per rule's templates: speed)."""
-    return any(action(m[1])[0] not in ("label", "external") for text in templates for m in TEMPLATE.finditer(text))
+    return any(action(m[1])[0] not in ("label", "external", "printf text")
+               for text in templates for m in TEMPLATE.finditer(text))
 
 
 class _PromRule:
