@@ -30,14 +30,15 @@ def go_float(value: float) -> str:
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    number = Decimal(repr(value)).normalize()
+    sign, digits, exponent = number.as_tuple()
     digits = "".join(map(str, digits))
     exp10 = len(digits) + exponent - 1
     if exp10 < -4 or exp10 >= 6:
         mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
         text = f"{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
     else:
-        text = format(Decimal(repr(value)).normalize(), "f")
+        text = format(number, "f")
     return ("-" if sign else "") + text.lstrip("-")
 
 
@@ -77,9 +78,17 @@ def _text_verb(s: str, flags: str, width: int, precision: str | None, verb: str)
         s = _go_quote(s)
     if precision is not None:
         s = s[:int(precision or 0)]
+    return _pad(s, flags, width)
+
+
+def _pad(text: str, flags: str, width: int, sign: str = "", zeros: bool = True) -> str:
+    """``sign`` and ``text`` padded to ``width`` as Go's fmt pads: on the right with ``-``, else
+    on the left, with zeros after the sign when ``0`` says so and ``zeros`` allows it."""
     if "-" in flags:
-        return s.ljust(width)
-    return s.rjust(width, "0" if "0" in flags else " ")
+        return (sign + text).ljust(width)
+    if zeros and "0" in flags:
+        return sign + text.rjust(width - len(sign), "0")
+    return (sign + text).rjust(width)
 
 
 _QUOTED = {"\\": "\\\\", '"': '\\"', "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
@@ -101,7 +110,6 @@ def _go_quote(s: str) -> str:
 def _verb(v: float, flags: str, width: int, precision: str | None, verb: str) -> str:
     """One float verb: Python's ``%`` prints as Go does where a precision is given (or implied,
     for e and f); Go's shortest digits (``%v``, ``%g``) and its NaN and infinities differ."""
-    minus = "-" in flags
     plus = "+" in flags and verb != "v"  # %+v is Go's flag for field names: a float ignores it
     space = " " in flags
     if math.isnan(v) or math.isinf(v):
@@ -110,27 +118,19 @@ def _verb(v: float, flags: str, width: int, precision: str | None, verb: str) ->
             text = " " + text[1:]
         if math.isnan(v) and not (space or plus):
             text = text[1:]
-        return text.ljust(width) if minus else text.rjust(width)  # never zero-padded
+        return _pad(text, flags, width, zeros=False)  # never zero-padded
     if precision is None and verb in "gGv":
         text = go_float(v)
         text = text.upper() if verb == "G" else text
         sign, digits = ("-", text[1:]) if text[0] == "-" else ("+" if plus else " " if space else "", text)
-        if minus:
-            return (sign + digits).ljust(width)
-        if "0" in flags:
-            return sign + digits.rjust(width - len(sign), "0")
-        return (sign + digits).rjust(width)
+        return _pad(digits, flags, width, sign)
     spec = flags.replace("+", "") if verb == "v" else flags
     return f"%{spec}{width or ''}{'.' + (precision or '0') if precision is not None else ''}{'g' if verb == 'v' else verb}" % v
 
 
 def _g4(v: float) -> str:
-    """Go's ``%.4g``."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    return format(v, ".4g")
+    """Go's ``%.4g``: Python's, but for NaN and the infinities, printed as Go prints them."""
+    return format(v, ".4g") if math.isfinite(v) else go_float(v)
 
 
 def _scaled_up(v: float, base: int, prefixes: tuple) -> tuple[float, str]:
