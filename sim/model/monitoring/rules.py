@@ -643,9 +643,9 @@ class Rules:
             alert.value = value
             state = alert.state
             if (state == "inactive" and not holds) or (state == "firing" and holds and alert.keep_since is None):
-                if i in unsettled:
-                    unsettled.remove(i)
-                continue  # nothing changes, as for nearly every alert at nearly every evaluation
+                # nothing changes, as for nearly every alert at nearly every evaluation (and it is
+                # not unsettled: those are pending or held, and only step() changes that)
+                continue
             rule = alert.rule
             self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
                              lambda r=rule: self.world.cause_of(r.service, r.metric))
