@@ -354,11 +354,13 @@ class _PromRule:
         return self._quiet[1]
 
     def _alike(self) -> bool:
-        """Whether every phase's result holds the same alerts, or applying the next one changes
-        them (and the same values where they are shown, or the next one shows another)."""
+        """Whether every phase's result is the same: an alerting rule's, the same alerts with the
+        same values (else applying the next one changes them, or the value an alert resolves
+        with, that of the tick before, logged even where no template shows it); a recording
+        rule's, the same series (each phase's values are recorded at its own ticks)."""
         results = iter(self.results.values())
         first = next(results)
-        if self.shows_value:
+        if not self.recording:
             return all(r == first for r in results)
         if first is _FAILED:
             return all(r is _FAILED for r in results)
