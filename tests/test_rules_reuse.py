@@ -114,6 +114,15 @@ def test_an_evaluation_that_fails_at_one_phase_only_gives_no_alert(tmp_path, mon
                                     ("alert.pending", 60)]
 
 
+def test_a_recording_rule_that_fails_at_one_phase_records_nothing_then(tmp_path, monkeypatch):
+    # the same output recorded: it fails at multiples of 30 and is empty between, so the series
+    # is never there, and its absence fires at once and for good
+    rules = [record("merged", '{__name__=~"up|memory", service="api"} and on() '
+                              'count_over_time(up{service="api"}[20s]) > 2'), alert("Never", "absent(merged)")]
+    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=10.0, evaluation_interval=15.0)
+    assert times(run, "Never") == [("alert.pending", 0), ("alert.firing", 0)]
+
+
 def test_a_pending_rule_takes_in_series_that_appear_before_its_deadline(tmp_path, monkeypatch):
     # [t-60, t] holds four samples of up from 45 on (0, 15, 30, 45), so from 45 the four recording
     # rules each give api's 12 latency buckets (labelled apart by `copy`). The alert is pending
@@ -169,3 +178,39 @@ def test_a_resolved_alert_logs_the_value_of_the_tick_before(tmp_path, monkeypatc
     run = same_as_every_tick(tmp_path, monkeypatch, [alert("Counted", expr)], scrape_interval=scrape,
                              evaluation_interval=15.0)
     assert [(e["t"], e["value"]) for e in run.log.events if e["kind"] == "alert.resolved"][:1] == [resolved]
+
+
+# api's up and memory: one labelset once their names are set to the rule's, so the recording
+# rule's every evaluation fails and records nothing (as Prometheus: "vector contains metrics
+# with the same labelset after applying rule labels"), and `absent` finds its series absent.
+MERGED = [{"record": "api:gauges", "expr": '{__name__=~"up|memory", service="api"}'},
+          {"alert": "NoGauges", "expr": "absent(api:gauges)"}]
+
+
+def test_a_recording_rule_whose_series_would_share_a_labelset_records_nothing(tmp_path, monkeypatch):
+    rules = [record("api:gauges", MERGED[0]["expr"]), alert("NoGauges", MERGED[1]["expr"])]
+    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    assert times(run, "NoGauges") == [("alert.pending", 0), ("alert.firing", 0)]
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_a_recording_rule_whose_series_would_share_a_labelset_records_nothing_in_promtool(tmp_path):
+    # promtool's unit test stops at the failed evaluation, naming it
+    series = [{"series": f'{name}{{service="api", job="api", team="web"}}', "values": "1 1"} for name in ("up", "memory")]
+    with pytest.raises(AssertionError, match="api:gauges, time: 0s, err: vector contains metrics with the same "
+                                             "labelset after applying rule labels"):
+        assert_promtool_renders(tmp_path, series, MERGED, [{"eval_time": "1m", "alertname": "NoGauges",
+                                                            "exp_alerts": [{"exp_labels": {}}]}])
+
+
+def test_a_recording_rule_that_wakes_its_sleeping_group_records_once(tmp_path, monkeypatch):
+    # api's error ratio as it was 5 minutes before: 0.0001 until 7215 + 300 = 7515 (the scrape at
+    # 7215 is the first to show the fault's 0.5). The alert reads only that recorded series, so
+    # its group sleeps (its recording rule alone looked at) until the recorded value changes, at
+    # 7515; it then counts the recorded samples of the last ten minutes, one a tick from 6915 to
+    # 7515: 41.
+    rules = [record("api:ratio:before", 'max(error_rate{service="api"} offset 5m)'),
+             alert("Counted", "count_over_time(api:ratio:before[10m]) and on() api:ratio:before > 0.1")]
+    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    first = next(e for e in run.log.events if e["kind"] == "alert.firing")
+    assert (first["t"], first["value"]) == (7515, 41)
