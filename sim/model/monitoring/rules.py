@@ -101,14 +101,15 @@ def render(template: str, labels: dict, value: float) -> str:
     return TEMPLATE.sub(fill, template)
 
 
-def _labelled(series: dict, templates: dict, value: float) -> dict:
-    """A series' labels with a rule's (rendered) labels set on them; a label rendered empty is removed."""
-    labels = dict(series)
-    for name, template in templates.items():
-        labels[name] = render(template, series, value)
-        if not labels[name]:
-            del labels[name]
-    return labels
+def _labelled(series: dict, labels: dict) -> dict:
+    """A series' labels with a rule's labels set on them; a label set empty is removed."""
+    out = dict(series)
+    for name, text in labels.items():
+        if text:
+            out[name] = text
+        else:
+            out.pop(name, None)
+    return out
 
 
 def fingerprint(labels: dict) -> str:
@@ -218,9 +219,11 @@ class _PromRule:
         self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
         self.early: dict | None = None  # and by the drills whose world is still the scenario's alone (_calm)
         self.was_calm = False  # whether every series it read at its last evaluation was calm
-        self.shows_value = _shows_value((*rule.labels.values(), *rule.annotations.values()))
+        # Prometheus renders an alerting rule's labels; a recording rule's are set as written
+        templated = () if self.recording else tuple(rule.labels.values())
+        self.shows_value = _shows_value((*templated, *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
-        self.named: dict | None = None if _shows_value(tuple(rule.labels.values())) else {}
+        self.named: dict | None = None if _shows_value(templated) else {}
         self._keys: tuple | list | None = None  # the output's labels keys at the last evaluation, and without the name
         self._dropped: list = []
         self._names: tuple = (None, [])  # those keys without the name, and a recording rule's series for them
@@ -351,11 +354,13 @@ class _PromRule:
         return self._quiet[1]
 
     def _alike(self) -> bool:
-        """Whether every phase's result holds the same alerts, or applying the next one changes
-        them (and the same values where they are shown, or the next one shows another)."""
+        """Whether every phase's result is the same: an alerting rule's, the same alerts with the
+        same values (else applying the next one changes them, or the value an alert resolves
+        with, that of the tick before, logged even where no template shows it); a recording
+        rule's, the same series (each phase's values are recorded at its own ticks)."""
         results = iter(self.results.values())
         first = next(results)
-        if self.shows_value:
+        if not self.recording:
             return all(r == first for r in results)
         if first is _FAILED:
             return all(r is _FAILED for r in results)
@@ -375,8 +380,6 @@ class _PromRule:
         except EvalError:
             return _FAILED
         if rule.kind == "record":
-            if self.named is None:
-                return {self._name(key, value): value for key, value in zip(keys, values)}
             if self._names[0] is not keys:  # speed: the same series, the same names
                 self._names = (keys, [self._name(key, 0.0) for key in keys])
             return dict(zip(self._names[1], values))
@@ -392,12 +395,13 @@ class _PromRule:
         """An output series' name: a recorded series' key, or an alert's labels and fingerprint."""
         named = self.named.get(key) if self.named is not None else None
         if named is None:
-            rule = self.rule
-            labels = _labelled(dict(key), rule.labels, value)
+            rule, series = self.rule, dict(key)
             if rule.kind == "record":
+                labels = _labelled(series, rule.labels)
                 labels["__name__"] = rule.name
                 named = tuple(sorted(labels.items()))
             else:
+                labels = _labelled(series, {name: render(text, series, value) for name, text in rule.labels.items()})
                 labels["alertname"] = rule.name
                 named = labels, fingerprint(labels)
             if self.named is not None:
@@ -641,9 +645,9 @@ class Rules:
             alert.value = value
             state = alert.state
             if (state == "inactive" and not holds) or (state == "firing" and holds and alert.keep_since is None):
-                if i in unsettled:
-                    unsettled.remove(i)
-                continue  # nothing changes, as for nearly every alert at nearly every evaluation
+                # nothing changes, as for nearly every alert at nearly every evaluation (and it is
+                # not unsettled: those are pending or held, and only step() changes that)
+                continue
             rule = alert.rule
             self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
                              lambda r=rule: self.world.cause_of(r.service, r.metric))
