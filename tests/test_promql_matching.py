@@ -32,6 +32,8 @@ SERIES = {
     'part{k="a",i="1"}': [15 * i for i in range(9)],
     'part{k="a",i="2"}': [None] * 8 + [7],  # one sample in any window: no rate
     'part{k="b"}': [None] * 8 + [9],  # a group whose only series has no rate: no group
+    'r{i="1"}': [15 * i for i in range(9)],  # rate 1
+    'r{i="2"}': [30 * i for i in range(9)],  # rate 2
 }
 # (expression, the times a rule reads it at, in order, the one compiled expression throughout)
 READS = [
@@ -39,6 +41,7 @@ READS = [
     ("3 < a", (120,)), ("5 < a", (120,)), ("-8 >= c", (120,)), ("-9 >= c", (120,)),  # a scalar first: no filter
     ("sum(abs(c))", (120,)), ("sum by (i) (clamp_min(v, 0))", (120,)),  # sum of a call that is no range function
     ("sum by (k) (rate(part[1m]))", (60, 120)), ("sum(rate(part[1m]))", (120,)),
+    ("max(rate(r[1m]))", (120,)), ("count(rate(r[1m]))", (120,)),  # no sum: not the summed columns
     ("sum by (k) (increase(part[1m])) / sum by (k) (rate(part[1m]))", (60, 120)),
 ]
 
@@ -87,6 +90,7 @@ def test_reads_worked_by_hand():
     # part{k="a",i="1"} rises 15 a scrape: rate 1 over [60, 120]; the other two hold one sample each
     assert _read("sum by (k) (rate(part[1m]))", (120,)) == [[('{k="a"}', 1.0)]]
     assert _read("sum(abs(c))", (120,)) == [[("{}", 8.0)]]
+    assert _read("max(rate(r[1m]))", (120,)) == [[("{}", 2.0)]]  # r rises 15 and 30 a scrape
 
 
 def test_duplicate_series_on_the_one_side_fail_the_evaluation(tmp_path):
