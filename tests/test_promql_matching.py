@@ -38,6 +38,7 @@ SERIES = {
 # (expression, the times a rule reads it at, in order, the one compiled expression throughout)
 READS = [
     ("a / b", (45, 60, 120)), ("b / a", (45, 60)), ("a > b", (45, 60)), ("a - on (k) b", (45, 60)),
+    ("sum(a) * on () group_right a", (45, 60)), ("a * on () group_left sum(a)", (45,)),  # the many side right, left
     ("3 < a", (120,)), ("5 < a", (120,)), ("-8 >= c", (120,)), ("-9 >= c", (120,)),  # a scalar first: no filter
     ("sum(abs(c))", (120,)), ("sum by (i) (clamp_min(v, 0))", (120,)),  # sum of a call that is no range function
     ("sum by (k) (rate(part[1m]))", (60, 120)), ("sum(rate(part[1m]))", (120,)),
@@ -89,6 +90,7 @@ def test_reads_worked_by_hand():
     assert _read("3 < a", (120,)) == [[('a{k="x"}', 4.0), ('a{k="y"}', 6.0)]] and _read("5 < a", (120,)) == [[('a{k="y"}', 6.0)]]
     # part{k="a",i="1"} rises 15 a scrape: rate 1 over [60, 120]; the other two hold one sample each
     assert _read("sum by (k) (rate(part[1m]))", (120,)) == [[('{k="a"}', 1.0)]]
+    assert _read("sum(a) * on () group_right a", (120,)) == [[('{k="x"}', 40.0), ('{k="y"}', 60.0)]]  # (4 + 6) x 4, x 6
     assert _read("sum(abs(c))", (120,)) == [[("{}", 8.0)]]
     assert _read("max(rate(r[1m]))", (120,)) == [[("{}", 2.0)]]  # r rises 15 and 30 a scrape
 
