@@ -469,7 +469,7 @@ def _aggregator(op, group_of):
     if op != "sum":
         return lambda vector: _aggregate(op, vector, group_of)
 
-    def total(vector):  # the common one, as _aggregate sums: in order, from the first value
+    def total(vector):  # in order, from the first value, as Prometheus sums
         groups = {}
         for key, value in vector:
             g = group_of(key)
@@ -479,6 +479,7 @@ def _aggregator(op, group_of):
 
 
 def _aggregate(op, vector, group_of):
+    """``_aggregator`` of every operation but ``sum``."""
     groups: dict[tuple, list] = {}
     for key, value in vector:
         g = group_of(key)
@@ -487,9 +488,7 @@ def _aggregate(op, vector, group_of):
             groups[g] = [value, 1.0, value]  # value, count, mean
             continue
         acc[1] += 1
-        if op == "sum":
-            acc[0] += value
-        elif op == "max":
+        if op == "max":
             if acc[0] < value or math.isnan(acc[0]):
                 acc[0] = value
         elif op == "min":
@@ -500,7 +499,7 @@ def _aggregate(op, vector, group_of):
             if math.isinf(mean) and (math.isinf(value) and (mean > 0) == (value > 0) or not (math.isinf(value) or math.isnan(value))):
                 continue
             acc[2] = mean + (value / acc[1] - mean / acc[1])  # Go's mean += v/n - mean/n
-    pick = {"sum": 0, "max": 0, "min": 0, "count": 1, "avg": 2, "group": None}[op]
+    pick = {"max": 0, "min": 0, "count": 1, "avg": 2, "group": None}[op]
     return [(g, 1.0 if pick is None else acc[pick]) for g, acc in groups.items()]
 
 
