@@ -231,6 +231,39 @@ def test_unsupported_promql_is_an_error_at_its_line(write):
         validate(path)
 
 
+RECORDED_AS_WRITTEN = """
+    groups:
+      - name: g
+        rules:
+          - record: api:up
+            expr: up
+            labels: {note: "{{ $value | humanizeTimestamp }}", how: '{{ printf "%x" $value }}'}
+          - alert: Templated
+            expr: up == 0
+            labels: {note: "{{ $value | humanizeTimestamp }}"}
+"""
+
+
+def test_a_recording_rules_labels_are_text_not_templates(write):
+    # `promtool check rules` (2.42) passes the recording rule and fails the alert: "label "note":
+    # template: __alert_Templated:1: function "humanizeTimestamp"..." (rulefmt parses the
+    # templates of alerting rules only); drillsim refuses the alert's label alone, at its line
+    path = write("rules.yml", RECORDED_AS_WRITTEN)
+    with pytest.raises(DrillError) as error:
+        load_rules(path)
+    problems = [line for line in str(error.value).splitlines() if line.startswith(str(path))]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{path}:9: groups[0].rules[1].labels.note: unsupported template function "
+                                  "humanizeTimestamp in {{ $value | humanizeTimestamp }}")
+    recorded = write("recorded.yml", RECORDED_AS_WRITTEN.split("          - alert:")[0])
+    (group,) = load_rules(recorded)
+    assert group.rules[0].labels == {"note": "{{ $value | humanizeTimestamp }}", "how": '{{ printf "%x" $value }}'}
+    imported = CliRunner().invoke(main, ["import", "prometheus", str(path), "--out", str(path.parent / "out.yml")])
+    assert imported.exit_code == 0, imported.output
+    assert "not imported: " in imported.output and ": Templated: unsupported template function" in imported.output
+    assert [r.name for r in load_rules(path.parent / "out.yml")[0].rules] == ["api:up"]
+
+
 @pytest.mark.skipif(not (FIXTURES / "prometheus").exists(), reason="shared fixtures absent")
 def test_shipped_fixtures_import_and_run(tmp_path, monkeypatch):
     monitoring = tmp_path / "drills" / "monitoring"

@@ -39,7 +39,7 @@ def _check(rule: dict) -> str | None:
         for key in ("for", "keep_firing_for"):
             if key in rule:
                 duration(rule[key])
-        for key in ("labels", "annotations"):
+        for key in ("labels", "annotations") if "alert" in rule else ("annotations",):  # a recording rule's labels are text
             for value in (rule.get(key) or {}).values():
                 template(value)
     except ValueError as exc:

@@ -200,11 +200,11 @@ def template(value) -> str:
     return source
 
 
-def _templates(r, key: str) -> dict:
-    """A rule's ``labels`` or ``annotations``: each template checked, a problem at its own line
-    (a null value is the empty text, as Prometheus reads it)."""
+def _templates(r, key: str, read=template) -> dict:
+    """A rule's ``labels`` or ``annotations``: each template checked (``read``), a problem at its
+    own line (a null value is the empty text, as Prometheus reads it)."""
     fields = r.sub(key)
-    return {} if fields is None else {str(name): fields.get(name, template, "") for name in fields.data}
+    return {} if fields is None else {str(name): fields.get(name, read, "") for name in fields.data}
 
 
 def read_groups(check: Checker, doc, key: str = "groups") -> list[RuleGroup]:
@@ -249,7 +249,9 @@ def _rule(r, check: Checker) -> PromRule | None:
     rule = PromRule(
         kind=kind, name=alert if alert is not None else record, expr=expr,
         for_s=r.get("for", duration, 0.0), keep_firing_for_s=r.get("keep_firing_for", duration, 0.0),
-        labels=_templates(r, "labels"), annotations=_templates(r, "annotations"),
+        # Prometheus renders (and so checks) templates in an alerting rule's labels only: a
+        # recording rule's labels are set as written, braces and all
+        labels=_templates(r, "labels", template if kind == "alert" else text), annotations=_templates(r, "annotations"),
     )
     r.done()
     return rule
