@@ -237,6 +237,7 @@ class Scenario:
         return sorted([*self.changes, *made], key=lambda c: c.at)
 
 
+SHARES = ("error_rate", "cpu", "memory")  # the metrics that are a share of a whole
 TEAM_RULES = "drills/monitoring"  # the team's Prometheus rule files, used by every scenario unless team_rules: false
 
 _EXPR = re.compile(r'^\s*(\w+)\s*\{\s*service\s*=\s*"([^"]+)"\s*\}\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+%?)\s*$')
@@ -299,10 +300,13 @@ def load_scenario(path) -> Scenario:
         b = check.mapping(raw, f"noise[{len(noise)}]", line)
         if b is None:
             continue
+        metric = b.get("metric", one_of(*METRICS), "cpu", required=True)
         blip = Blip(
             service=b.get("service", text, "", required=True),
-            metric=b.get("metric", one_of(*METRICS), "cpu", required=True),
-            value=b.get("value", units.fraction, 0.0, required=True),
+            metric=metric,
+            # a share can be at most all of it: an error rate past 100% would make the requests
+            # answered fall (a counter going down), a CPU or memory past it a dashboard's nonsense
+            value=b.get("value", units.share if metric in SHARES else units.fraction, 0.0, required=True),
             at=b.get("at", units.duration, 0.0, required=True),
             duration=b.get("duration", units.duration, 60.0),
         )

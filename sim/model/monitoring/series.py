@@ -121,7 +121,7 @@ class Marks:
 
 
 class Series:
-    __slots__ = ("labels", "key", "times", "values", "counter", "step", "fell", "marks", "watchers", "calm")
+    __slots__ = ("labels", "key", "times", "values", "counter", "step", "marks", "watchers", "calm")
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0, key: tuple | None = None):
         self.labels = labels
@@ -129,7 +129,6 @@ class Series:
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
         self.step = 0.0  # a scraped series: what a scrape adds to it (a counter) or sets it to (``Store.fill``)
-        self.fell = False  # whether a scraped counter's step was ever below 0 (else its values never fall)
         self.marks = Marks(join)
         self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
         # whether it holds what it holds in every drill whose world starts as this one's and
@@ -207,7 +206,7 @@ class Store:
         self.unmatched = 0
         self._last: float | None = None
         self._metrics, self._dt, self._falling = None, None, []
-        self.fell = False  # whether a scraped counter's step was ever below 0 (``Series.fell``)
+        self.fell = False  # whether a scraped counter's step was ever below 0 (else no counter's values fall)
         self._members: dict[str, list] = {}  # service -> its scraped series and what a scrape gives them
         self._ranges_at, self._ranges = None, {}
         self._span: tuple = (None, None, 0, 0, 0)  # scraped_span's last window, scrape count and answer
@@ -334,7 +333,7 @@ class Store:
                     changed.append(series)
                     steps.append(step)
                 if step < 0 and series.counter:
-                    series.fell = falls = self.fell = True
+                    falls = self.fell = True
         if changed:  # together (speed: a service's series change together)
             self.fill(changed, len(self.scrape_times) - 1)
             if self.period is not None:
