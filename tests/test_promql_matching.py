@@ -114,7 +114,7 @@ SHORT = (SCENARIO.replace("horizon: 4h", "horizon: 40m").replace("at: 7205s", "a
          .replace("error_rate: 50%", "error_rate: 80%"))
 
 
-def test_an_alert_comparing_two_sums_fires_only_while_the_comparison_holds(tmp_path, monkeypatch):
+def test_an_alert_comparing_two_sums_fires_only_while_the_comparison_holds(tmp_path):
     # Worked by hand: a scrape adds 0.15 errors and 1499.85 successes calm, 1200 and 300 in the
     # fault. Both rates share their window (21 samples, 20 steps) and its extrapolation, so the
     # comparison is of the steps' sums: with k fault steps in the window, 1200k + 0.15(20 - k) >
@@ -123,7 +123,7 @@ def test_an_alert_comparing_two_sums_fires_only_while_the_comparison_holds(tmp_p
     # 13 of them up to t = 1905 and 12 at 1920.
     rule = PromRule("alert", "MostlyErrors", 'sum(rate(http_requests_total{code="500"}[5m]))'
                     ' > sum(rate(http_requests_total{code="200"}[5m]))', 0.0, 0.0, {}, {})
-    run = drill(tmp_path, [rule], True, monkeypatch, SHORT)
+    run = drill(tmp_path, [rule], True, SHORT)
     assert times(run, "MostlyErrors") == [("alert.pending", 1395), ("alert.firing", 1395), ("alert.resolved", 1920)]
 
 

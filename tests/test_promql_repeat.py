@@ -45,19 +45,28 @@ def alert(name, expr, for_s=0.0, keep=0.0, annotations=None):
     return PromRule("alert", name, expr, for_s, keep, {}, annotations or {})
 
 
-def drill(tmp_path, rules, repeat=True, monkeypatch=None, text=SCENARIO, **monitoring):
-    """The scenario's drill with these rules and no participants (the world follows its fault)."""
+def with_rules(tmp_path, rules, text=SCENARIO, **monitoring):
+    """The scenario of ``text`` with these rules (one group's, or rule groups) and monitoring settings."""
     path = tmp_path / "scenario.yaml"
     path.write_text(text)
     base = load_scenario(path)
-    scenario = replace(base, rules=(RuleGroup("g", None, tuple(rules)),),
-                       monitoring=replace(base.monitoring, **monitoring))
-    with monkeypatch.context() as patch:
+    groups = tuple(rules) if isinstance(rules[0], RuleGroup) else (RuleGroup("g", None, tuple(rules)),)
+    return replace(base, rules=groups, monitoring=replace(base.monitoring, **monitoring))
+
+
+def run(scenario, repeat=True):
+    """The scenario's drill with no participants (the world follows its faults)."""
+    with pytest.MonkeyPatch.context() as patch:
         if not repeat:  # no period: every rule is evaluated afresh at every tick
             patch.setattr(rules_module, "_period", lambda scrape, intervals: None)
-        run = Drill(scenario, script=Script((), ()), samples=False)
-        run.run()
-    return run
+        drill = Drill(scenario, script=Script((), ()), samples=False)
+        drill.run()
+    return drill
+
+
+def drill(tmp_path, rules, repeat=True, text=SCENARIO, **monitoring):
+    """The drill of ``text`` with these rules (``with_rules``)."""
+    return run(with_rules(tmp_path, rules, text, **monitoring), repeat)
 
 
 def times(run, name):
@@ -65,12 +74,16 @@ def times(run, name):
             if e["kind"] in ("alert.pending", "alert.firing", "alert.resolved") and e["alert"] == name]
 
 
-def same_as_every_tick(tmp_path, monkeypatch, rules, text=SCENARIO, **monitoring):
-    """The drill's events, checked equal to those of evaluating every rule at every tick."""
-    repeating = drill(tmp_path, rules, True, monkeypatch, text, **monitoring)
-    afresh = drill(tmp_path, rules, False, monkeypatch, text, **monitoring)
-    assert repeating.log.events == afresh.log.events
+def alike_every_tick(scenario):
+    """The scenario's drill, its events checked equal to those of evaluating every rule at every tick."""
+    repeating = run(scenario)
+    assert repeating.log.events == run(scenario, repeat=False).log.events
     return repeating
+
+
+def same_as_every_tick(tmp_path, rules, text=SCENARIO, **monitoring):
+    """The drill of ``text`` with these rules (``with_rules``), checked as ``alike_every_tick``."""
+    return alike_every_tick(with_rules(tmp_path, rules, text, **monitoring))
 
 
 def test_a_fault_after_a_long_steady_stretch_fires_on_time(tmp_path, monkeypatch):
@@ -82,18 +95,18 @@ def test_a_fault_after_a_long_steady_stretch_fires_on_time(tmp_path, monkeypatch
     evaluate = rules_module._PromRule._evaluate
     with monkeypatch.context() as patch:
         patch.setattr(rules_module._PromRule, "_evaluate", lambda self, now: count.append(now) or evaluate(self, now))
-        drill(tmp_path, rules, True, monkeypatch)
+        drill(tmp_path, rules, True)
     # the two calm hours were not evaluated tick by tick: 480 ticks before 7200, but only the
     # 21 whose windows hold the start of the series (up to 300 s) and the first after them
     assert [t for t in count if t < 7200] == [15.0 * k for k in range(22)]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    run = same_as_every_tick(tmp_path, rules)
     assert times(run, "Errors")[:2] == [("alert.pending", 7260), ("alert.firing", 7260)]
 
 
 def test_an_offset_window_sees_the_change_an_hour_later(tmp_path, monkeypatch):
     # offset 1h moves the window to [t-3900, t-3600]: at 10860 it is the window the plain rule
     # sees at 7260, four scrapes of errors: 10.008 > 10
-    run = same_as_every_tick(tmp_path, monkeypatch, [alert("LastHour", 'sum(rate(http_requests_total{code="500"}[5m] offset 1h)) > 10')])
+    run = same_as_every_tick(tmp_path, [alert("LastHour", 'sum(rate(http_requests_total{code="500"}[5m] offset 1h)) > 10')])
     assert times(run, "LastHour")[:2] == [("alert.pending", 10860), ("alert.firing", 10860)]
 
 
@@ -103,14 +116,14 @@ def test_a_negative_offset_window_sees_the_change_at_once(tmp_path, monkeypatch)
     # 7215) hold 15 steps of 0.15 and one of 750: 752.25 over 240 s, extrapolated 7.5 s (half a
     # scrape) toward the window's end 60 s away: 752.25 x 247.5 / 240 / 300 = 2.5859 > 2.
     rule = alert("NextMinute", 'sum(rate(http_requests_total{code="500"}[5m] offset -1m)) > 2')
-    run = same_as_every_tick(tmp_path, monkeypatch, [rule])
+    run = same_as_every_tick(tmp_path, [rule])
     assert times(run, "NextMinute")[:2] == [("alert.pending", 7215), ("alert.firing", 7215)]
 
 
 def test_a_recording_rule_feeds_an_alert(tmp_path, monkeypatch):
     # the recorded rate is the plain rule's; it crosses 10 at 7260, evaluated before the alert
     record = PromRule("record", "api:errors:rate5m", ERRORS, 0.0, 0.0, {}, {})
-    run = same_as_every_tick(tmp_path, monkeypatch, [record, alert("Recorded", "api:errors:rate5m > 10", 60.0)])
+    run = same_as_every_tick(tmp_path, [record, alert("Recorded", "api:errors:rate5m > 10", 60.0)])
     assert times(run, "Recorded")[:2] == [("alert.pending", 7260), ("alert.firing", 7320)]
 
 
@@ -119,7 +132,7 @@ def test_for_and_keep_firing_for_deadlines_while_the_inputs_are_steady(tmp_path,
     # last. The window [t-300, t] counts an error scrape s when s-15 is in it too (s >= t-285):
     # at 8040 four (7755..7800: 10.008 > 10), at 8055 three (7.5085): the condition stops at
     # 8055 and keep_firing_for 3m holds the alert until 8055 + 180 = 8235, when nothing moves.
-    run = same_as_every_tick(tmp_path, monkeypatch, [alert("Errors", f"{ERRORS} > 10", 120.0, 180.0)])
+    run = same_as_every_tick(tmp_path, [alert("Errors", f"{ERRORS} > 10", 120.0, 180.0)])
     assert times(run, "Errors") == [("alert.pending", 7260), ("alert.firing", 7380), ("alert.resolved", 8235)]
 
 
@@ -127,7 +140,7 @@ def test_deadlines_of_a_rule_whose_inputs_never_move(tmp_path, monkeypatch):
     # up is 1 from the first scrape: the 1-minute mean holds from 0 and fires after 10 minutes,
     # at 600. While half the requests fail up stays 1 (down means failing 999 in 1000), so the
     # other rule, `up == 1` kept 10 minutes, never resolves; the windows in between repeat.
-    run = same_as_every_tick(tmp_path, monkeypatch, [alert("Mean", "avg_over_time(up[1m]) == 1", 600.0),
+    run = same_as_every_tick(tmp_path, [alert("Mean", "avg_over_time(up[1m]) == 1", 600.0),
                                                      alert("Up", "up == 1", 0.0, 600.0)])
     assert times(run, "Mean") == [("alert.pending", 0), ("alert.firing", 600)]
     assert times(run, "Up") == [("alert.pending", 0), ("alert.firing", 0)]
@@ -139,7 +152,7 @@ def test_unequal_intervals_repeat_a_whole_period_apart(tmp_path, monkeypatch, sc
     # window (its edge on a scrape or between two): results repeat every 30 s, two evaluations.
     # The alert renders $value, so it is evaluated afresh while it has one.
     rules = [alert("Errors", f"{ERRORS} > 10", 60.0, 60.0, {"summary": "{{ $value }} errors a second"})]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=scrape, evaluation_interval=evaluation)
+    run = same_as_every_tick(tmp_path, rules, scrape_interval=scrape, evaluation_interval=evaluation)
     assert [kind for kind, _ in times(run, "Errors")] == ["alert.pending", "alert.firing", "alert.resolved"]
 
 
@@ -149,7 +162,7 @@ def test_a_condition_that_holds_at_one_phase_only_is_not_taken_as_settled(tmp_pa
     # resolves at 45, fires at 60, ... all drill long, however steady the world; with for 1m
     # it never fires (its pending state ends at every other evaluation).
     rules = [alert("Flapping", "count_over_time(up[20s]) > 2"), alert("Never", "count_over_time(up[20s]) > 2", 60.0)]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=10.0, evaluation_interval=15.0)
+    run = same_as_every_tick(tmp_path, rules, scrape_interval=10.0, evaluation_interval=15.0)
     flapping = times(run, "Flapping")
     assert flapping[:6] == [("alert.pending", 30), ("alert.firing", 30), ("alert.resolved", 45),
                             ("alert.pending", 60), ("alert.firing", 60), ("alert.resolved", 75)]
@@ -179,7 +192,7 @@ def test_a_series_a_recording_rule_starts_giving_is_read_at_once_by_its_groups_a
     # alert after it in the group, asleep since the start (it read nothing), fires then; it
     # resolves when the recorded series goes (rate 4.x at 8085: three error scrapes in the window)
     record = PromRule("record", "api:errors:high", f"{ERRORS} > 5", 0.0, 0.0, {}, {})
-    run = same_as_every_tick(tmp_path, monkeypatch, [record, alert("High", "api:errors:high")])
+    run = same_as_every_tick(tmp_path, [record, alert("High", "api:errors:high")])
     assert times(run, "High") == [("alert.pending", 7230), ("alert.firing", 7230), ("alert.resolved", 8085)]
 
 
@@ -188,7 +201,7 @@ def test_two_phases_of_an_even_evaluation_interval_are_kept_apart(tmp_path, monk
     # when t is a multiple of 60 and two (t-30, t-10) otherwise. At 0 one sample, at 30 two
     # (0, 20), at 60 three: it fires at every minute and resolves 30 s later, all drill long.
     rules = [alert("Flapping", "count_over_time(up[40s]) > 2")]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=20.0, evaluation_interval=30.0)
+    run = same_as_every_tick(tmp_path, rules, scrape_interval=20.0, evaluation_interval=30.0)
     assert times(run, "Flapping")[:4] == [("alert.pending", 60), ("alert.firing", 60), ("alert.resolved", 90),
                                           ("alert.pending", 120)]
     assert [t for kind, t in times(run, "Flapping") if kind == "alert.firing"] == [60 * k for k in range(1, 241)]
@@ -201,7 +214,7 @@ def test_a_value_shown_at_one_phase_is_worked_out_afresh(tmp_path, monkeypatch):
     # the value of its own evaluation, not the one of a minute before.
     shown = alert("Shown", 'rate(http_requests_total{code="200"}[20s]) and on(service) count_over_time(up[20s]) > 2',
                   annotations={"summary": "{{ $value }} a second"})
-    run = same_as_every_tick(tmp_path, monkeypatch, [shown], scrape_interval=10.0, evaluation_interval=15.0)
+    run = same_as_every_tick(tmp_path, [shown], scrape_interval=10.0, evaluation_interval=15.0)
     first = next(e for e in run.log.events if e["kind"] == "alert.firing")
     assert (first["t"], round(first["value"], 6)) == (30, 99.99)
 
@@ -222,7 +235,7 @@ def test_a_shown_value_of_a_gauge_that_differs_between_phases_is_shown_at_each(t
         summaries[repeat] = {}
         with monkeypatch.context() as patch:
             patch.setattr(rules_module.Rules, "evaluate", evaluate_and_keep)
-            drill(tmp_path, [shown], repeat, monkeypatch, scrape_interval=60.0, evaluation_interval=15.0)
+            drill(tmp_path, [shown], repeat, scrape_interval=60.0, evaluation_interval=15.0)
     assert summaries[False][180.0] == ["3 samples"] and summaries[False][195.0] == ["2 samples"]
     assert summaries[True] == summaries[False]
 
@@ -233,7 +246,7 @@ def test_an_evaluation_that_loses_alerts_to_the_same_labels_fails(tmp_path, monk
     # label the two alerts fire at the first evaluation (both counters are >= 0 from the start).
     rules = [PromRule("alert", "Merged", "http_requests_total >= 0", 0.0, 0.0, {"code": "any"}, {}),
              alert("Apart", "http_requests_total >= 0")]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    run = same_as_every_tick(tmp_path, rules)
     assert times(run, "Merged") == []
     assert times(run, "Apart") == [("alert.pending", 0), ("alert.firing", 0)] * 2
 
@@ -284,7 +297,7 @@ def test_a_service_the_fault_leaves_alone_keeps_its_rate(tmp_path, monkeypatch):
                                            "latency_p99_ms: 50}\n")
     rules = [alert("Slow", 'sum(rate(http_requests_total{service="db"}[5m])) < 39'),
              alert("Fast", 'sum(rate(http_requests_total{service="db"}[5m])) > 41')]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules, text)
+    run = same_as_every_tick(tmp_path, rules, text)
     assert times(run, "Slow") == [("alert.pending", 15), ("alert.firing", 15), ("alert.resolved", 300)]
     assert times(run, "Fast") == []
 
@@ -295,7 +308,7 @@ def test_a_recorded_series_gone_in_the_first_period_goes_stale(tmp_path, monkeyp
     # recording rule has a result a period old to compare with; the alert after it fires then
     rules = [PromRule("record", "early", "count_over_time(up[20s]) < 2", 0.0, 0.0, {}, {}),
              alert("Gone", "absent(early)")]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=10.0, evaluation_interval=15.0)
+    run = same_as_every_tick(tmp_path, rules, scrape_interval=10.0, evaluation_interval=15.0)
     assert times(run, "Gone") == [("alert.pending", 15), ("alert.firing", 15)]
 
 
@@ -313,7 +326,7 @@ def test_a_rule_label_rendered_empty_removes_the_label(tmp_path, monkeypatch):
     # as in Prometheus: `job` set to an empty string (no `nothing` label to copy) is taken off,
     # so the alert is labelled by up's other labels and its name only
     rule = PromRule("alert", "Up", "up == 1", 0.0, 0.0, {"job": "{{ $labels.nothing }}"}, {})
-    run = drill(tmp_path, [rule], True, monkeypatch)
+    run = drill(tmp_path, [rule], True)
     pending = next(e for e in run.log.events if e["kind"] == "alert.pending")
     assert pending["fingerprint"] == fingerprint({"service": "api", "team": "web", "alertname": "Up"})
 
@@ -324,7 +337,7 @@ def test_a_counter_read_for_its_value_is_never_taken_as_repeating(tmp_path, monk
     # 3,615 (361,500), long before the fault. A counter read for its value changes at every
     # scrape, so the rule is evaluated there though nothing in the world moved.
     rules = [alert("Total", "sum(http_requests_total) > 360000")]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    run = same_as_every_tick(tmp_path, rules)
     assert times(run, "Total") == [("alert.pending", 3615), ("alert.firing", 3615)]
 
 

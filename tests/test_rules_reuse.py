@@ -4,45 +4,21 @@ events are checked equal to those of evaluating every rule afresh at every tick,
 and values are worked out by hand below."""
 
 import shutil
-from dataclasses import replace
 
 import pytest
 
-from sim import load_scenario
-from sim.inputs.config import Script
 from sim.inputs.promrules import PromRule, RuleGroup
-from sim.model.engine import Drill
-from sim.model.monitoring import rules as rules_module
 from sim.model.monitoring.rules import fingerprint
 
 from .test_humanize import assert_promtool_renders
-from .test_promql_repeat import ERRORS, SCENARIO, alert, times
+from .test_promql_repeat import ERRORS, alert, same_as_every_tick, times
 
 
 def record(name, expr, labels=None):
     return PromRule("record", name, expr, 0.0, 0.0, labels or {}, {})
 
 
-def same_as_every_tick(tmp_path, monkeypatch, rules, text=SCENARIO, **monitoring):
-    """The drill of ``rules`` (one group's, or groups), checked to give the events of evaluating
-    every rule afresh at every tick (no period)."""
-    path = tmp_path / "scenario.yaml"
-    path.write_text(text)
-    base = load_scenario(path)
-    groups = tuple(rules) if isinstance(rules[0], RuleGroup) else (RuleGroup("g", None, tuple(rules)),)
-    scenario = replace(base, rules=groups, monitoring=replace(base.monitoring, **monitoring))
-    runs = []
-    for repeat in (True, False):
-        with monkeypatch.context() as patch:
-            if not repeat:
-                patch.setattr(rules_module, "_period", lambda scrape, intervals: None)
-            runs.append(Drill(scenario, script=Script((), ()), samples=False))
-            runs[-1].run()
-    assert runs[0].log.events == runs[1].log.events
-    return runs[0]
-
-
-def test_a_recording_rule_reading_a_recorded_series_a_minute_back_wakes_on_its_tick(tmp_path, monkeypatch):
+def test_a_recording_rule_reading_a_recorded_series_a_minute_back_wakes_on_its_tick(tmp_path):
     # api's error ratio (a gauge) is 0.0001 until the scrape at 7215 shows the fault's 0.5, and
     # 0.0001 again from the scrape at 7815 (the fault ends at 7805). `api:ratio` records it at
     # every tick; `api:ratio:ago` records it a minute late: its latest sample at most 60 s before,
@@ -52,11 +28,11 @@ def test_a_recording_rule_reading_a_recorded_series_a_minute_back_wakes_on_its_t
     rules = [record("api:ratio", 'max(error_rate{service="api"})'),
              record("api:ratio:ago", "api:ratio offset 1m"),
              alert("Ago", "api:ratio:ago > 0.1")]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    run = same_as_every_tick(tmp_path, rules)
     assert times(run, "Ago") == [("alert.pending", 7275), ("alert.firing", 7275), ("alert.resolved", 7875)]
 
 
-def test_a_recording_rule_of_two_phases_records_each_skipped_tick_as_its_phase_gives(tmp_path, monkeypatch):
+def test_a_recording_rule_of_two_phases_records_each_skipped_tick_as_its_phase_gives(tmp_path):
     # scrapes every 10 s, evaluations every 15 s: [t-20, t] holds three samples of up when t is a
     # multiple of 30 and two otherwise, so `samples` records 3, 2, 3, 2, ... (the same series at
     # both phases: quiet after the first minute, and the engine skips the calm hours). Read over
@@ -67,13 +43,13 @@ def test_a_recording_rule_of_two_phases_records_each_skipped_tick_as_its_phase_g
     rules = [record("samples", 'count_over_time(up{service="api"}[20s])'),
              alert("Hour", f"sum_over_time(samples[1h]) and on() {ERRORS} > 10"),
              alert("Count", f"count_over_time(samples[1h]) and on() {ERRORS} > 10")]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=10.0, evaluation_interval=15.0)
+    run = same_as_every_tick(tmp_path, rules, scrape_interval=10.0, evaluation_interval=15.0)
     for name, value in (("Hour", 603), ("Count", 241)):
         first = next(e for e in run.log.events if e["kind"] == "alert.firing" and e["alert"] == name)
         assert (first["t"], first["value"]) == (7260, value)
 
 
-def test_a_slower_groups_skipped_ticks_are_recorded_once_each(tmp_path, monkeypatch):
+def test_a_slower_groups_skipped_ticks_are_recorded_once_each(tmp_path):
     # `one` is recorded every 30 s, at 0, 30, ...; the alert, every 15 s, counts its samples in
     # the last hour once the error rate passes 10, at 7260 (the first test of
     # tests/test_promql_repeat.py). At a tick both groups share the 15 s group goes first, so the
@@ -81,17 +57,17 @@ def test_a_slower_groups_skipped_ticks_are_recorded_once_each(tmp_path, monkeypa
     # those ticks and the slower group's were recorded when the faster one next looked.
     slow = RuleGroup("slow", 30.0, (record("one", "vector(1)"),))
     fast = RuleGroup("fast", None, (alert("Count", f"count_over_time(one[1h]) and on() {ERRORS} > 10"),))
-    run = same_as_every_tick(tmp_path, monkeypatch, [slow, fast])
+    run = same_as_every_tick(tmp_path, [slow, fast])
     first = next(e for e in run.log.events if e["kind"] == "alert.firing")
     assert (first["t"], first["value"]) == (7260, 120)
 
 
-def test_a_condition_that_holds_at_two_phases_of_four_is_evaluated_at_each(tmp_path, monkeypatch):
+def test_a_condition_that_holds_at_two_phases_of_four_is_evaluated_at_each(tmp_path):
     # scrapes every 60 s, evaluations every 15 s (a period of four): [t-135, t] holds three
     # samples of up when t is 0 or 15 past a multiple of 60 (t, t-60, t-120; t-15, t-75, t-135)
     # and two at the other two ticks. It fires at 120 (the first window with 0, 60 and 120),
     # holds at 135, resolves at 150, and so on every minute, all drill long.
-    run = same_as_every_tick(tmp_path, monkeypatch, [alert("Flapping", "count_over_time(up[135s]) > 2")],
+    run = same_as_every_tick(tmp_path, [alert("Flapping", "count_over_time(up[135s]) > 2")],
                              scrape_interval=60.0, evaluation_interval=15.0)
     flapping = times(run, "Flapping")
     assert flapping[:4] == [("alert.pending", 120), ("alert.firing", 120), ("alert.resolved", 150),
@@ -99,7 +75,7 @@ def test_a_condition_that_holds_at_two_phases_of_four_is_evaluated_at_each(tmp_p
     assert [t for kind, t in flapping if kind == "alert.firing"] == [60 * k for k in range(2, 241)]
 
 
-def test_an_evaluation_that_fails_at_one_phase_only_gives_no_alert(tmp_path, monkeypatch):
+def test_an_evaluation_that_fails_at_one_phase_only_gives_no_alert(tmp_path):
     # scrapes every 10 s, evaluations every 15 s: [t-20, t] holds three samples of api's up at
     # multiples of 30, when the rule's output is api's up and memory, two gauges whose labels
     # are one labelset once the name is dropped: the evaluation fails (no alert, as in
@@ -108,22 +84,22 @@ def test_an_evaluation_that_fails_at_one_phase_only_gives_no_alert(tmp_path, mon
     phase = 'and on() count_over_time(up{service="api"}[20s]) > 2'
     rules = [alert("Merged", '{__name__=~"up|memory", service="api"} ' + phase),
              alert("Up", 'up{service="api"} ' + phase)]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=10.0, evaluation_interval=15.0)
+    run = same_as_every_tick(tmp_path, rules, scrape_interval=10.0, evaluation_interval=15.0)
     assert times(run, "Merged") == []
     assert times(run, "Up")[:4] == [("alert.pending", 30), ("alert.firing", 30), ("alert.resolved", 45),
                                     ("alert.pending", 60)]
 
 
-def test_a_recording_rule_that_fails_at_one_phase_records_nothing_then(tmp_path, monkeypatch):
+def test_a_recording_rule_that_fails_at_one_phase_records_nothing_then(tmp_path):
     # the same output recorded: it fails at multiples of 30 and is empty between, so the series
     # is never there, and its absence fires at once and for good
     rules = [record("merged", '{__name__=~"up|memory", service="api"} and on() '
                               'count_over_time(up{service="api"}[20s]) > 2'), alert("Never", "absent(merged)")]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules, scrape_interval=10.0, evaluation_interval=15.0)
+    run = same_as_every_tick(tmp_path, rules, scrape_interval=10.0, evaluation_interval=15.0)
     assert times(run, "Never") == [("alert.pending", 0), ("alert.firing", 0)]
 
 
-def test_a_pending_rule_takes_in_series_that_appear_before_its_deadline(tmp_path, monkeypatch):
+def test_a_pending_rule_takes_in_series_that_appear_before_its_deadline(tmp_path):
     # [t-60, t] holds four samples of up from 45 on (0, 15, 30, 45), so from 45 the four recording
     # rules each give api's 12 latency buckets (labelled apart by `copy`). The alert is pending
     # from 0 for api's up, `for` 49 s: it fires at 60, the first tick past 49, and sleeps in
@@ -132,7 +108,7 @@ def test_a_pending_rule_takes_in_series_that_appear_before_its_deadline(tmp_path
     buckets = 'http_request_duration_seconds_bucket{service="api"} and on() count_over_time(up{service="api"}[1m]) >= 4'
     rules = [record(f"b{k}", buckets, {"copy": str(k)}) for k in range(1, 5)]
     rules.append(PromRule("alert", "Seen", 'up{service="api"} == 1 or {__name__=~"b[1-4]"}', 49.0, 0.0, {}, {}))
-    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    run = same_as_every_tick(tmp_path, rules)
     assert times(run, "Seen") == [("alert.pending", 0), *[("alert.pending", 45)] * 48, ("alert.firing", 60),
                                   *[("alert.firing", 105)] * 48]
     # the store counts 49 additions of series (the scraped ones together, then the 48), the very
@@ -146,9 +122,9 @@ def test_a_pending_rule_takes_in_series_that_appear_before_its_deadline(tmp_path
 LITERAL = {"source": "{{ $labels.service }}", "level": "{{ $value }}", "job": ""}
 
 
-def test_a_recording_rules_labels_are_set_as_written(tmp_path, monkeypatch):
+def test_a_recording_rules_labels_are_set_as_written(tmp_path):
     rules = [record("api:up", 'up{service="api"}', LITERAL), alert("Recorded", "api:up == 1")]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    run = same_as_every_tick(tmp_path, rules)
     labels = {"service": "api", "team": "web", "source": "{{ $labels.service }}", "level": "{{ $value }}",
               "alertname": "Recorded"}
     assert [a.labels for a in run.monitoring.rules.alerts] == [labels]
@@ -167,7 +143,7 @@ def test_a_recording_rules_labels_are_set_as_written_by_promtool_too(tmp_path):
 
 
 @pytest.mark.parametrize("scrape, window, resolved", [(10.0, "20s", (7215, 3.0)), (60.0, "135s", (7260, 2.0))])
-def test_a_resolved_alert_logs_the_value_of_the_tick_before(tmp_path, monkeypatch, scrape, window, resolved):
+def test_a_resolved_alert_logs_the_value_of_the_tick_before(tmp_path, scrape, window, resolved):
     # api's up counted over a window that holds three samples at some phases and two at others
     # (the tests above: with 10 s scrapes at multiples of 30, with 60 s scrapes at 0 and 15 past
     # a minute), while api's error ratio is below 0.4. Its alert fires at 0 and holds through the
@@ -175,7 +151,7 @@ def test_a_resolved_alert_logs_the_value_of_the_tick_before(tmp_path, monkeypatc
     # 7210 (seen at the tick of 7215) or at 7260: the alert resolves then with the value of the
     # tick before, as Prometheus keeps it: 3 at 7200 (a multiple of 30), 2 at 7245 (45 past).
     expr = f'count_over_time(up{{service="api"}}[{window}]) and on() max(error_rate{{service="api"}}) < 0.4'
-    run = same_as_every_tick(tmp_path, monkeypatch, [alert("Counted", expr)], scrape_interval=scrape,
+    run = same_as_every_tick(tmp_path, [alert("Counted", expr)], scrape_interval=scrape,
                              evaluation_interval=15.0)
     assert [(e["t"], e["value"]) for e in run.log.events if e["kind"] == "alert.resolved"][:1] == [resolved]
 
@@ -187,9 +163,9 @@ MERGED = [{"record": "api:gauges", "expr": '{__name__=~"up|memory", service="api
           {"alert": "NoGauges", "expr": "absent(api:gauges)"}]
 
 
-def test_a_recording_rule_whose_series_would_share_a_labelset_records_nothing(tmp_path, monkeypatch):
+def test_a_recording_rule_whose_series_would_share_a_labelset_records_nothing(tmp_path):
     rules = [record("api:gauges", MERGED[0]["expr"]), alert("NoGauges", MERGED[1]["expr"])]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    run = same_as_every_tick(tmp_path, rules)
     assert times(run, "NoGauges") == [("alert.pending", 0), ("alert.firing", 0)]
 
 
@@ -203,7 +179,7 @@ def test_a_recording_rule_whose_series_would_share_a_labelset_records_nothing_in
                                                             "exp_alerts": [{"exp_labels": {}}]}])
 
 
-def test_a_recording_rule_that_wakes_its_sleeping_group_records_once(tmp_path, monkeypatch):
+def test_a_recording_rule_that_wakes_its_sleeping_group_records_once(tmp_path):
     # api's error ratio as it was 5 minutes before: 0.0001 until 7215 + 300 = 7515 (the scrape at
     # 7215 is the first to show the fault's 0.5). The alert reads only that recorded series, so
     # its group sleeps (its recording rule alone looked at) until the recorded value changes, at
@@ -211,6 +187,6 @@ def test_a_recording_rule_that_wakes_its_sleeping_group_records_once(tmp_path, m
     # 7515: 41.
     rules = [record("api:ratio:before", 'max(error_rate{service="api"} offset 5m)'),
              alert("Counted", "count_over_time(api:ratio:before[10m]) and on() api:ratio:before > 0.1")]
-    run = same_as_every_tick(tmp_path, monkeypatch, rules)
+    run = same_as_every_tick(tmp_path, rules)
     first = next(e for e in run.log.events if e["kind"] == "alert.firing")
     assert (first["t"], first["value"]) == (7515, 41)
