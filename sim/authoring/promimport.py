@@ -17,7 +17,7 @@ import yaml
 
 from ..inputs import yamlfile
 from ..inputs.errors import DrillError
-from ..inputs.promrules import duration, is_rule_file, load_rules, parse_expr, template
+from ..inputs.promrules import is_rule_file, load_rules, rule_problem
 from ..inputs.topology import Topology
 from ..model.monitoring.promql import selector_matches
 from ..model.monitoring.series import catalog
@@ -30,21 +30,6 @@ class Imported:
     text: str
     skipped: list  # "file:line: why"
     unseen: list  # "file:line: alert X selects no series of topology T"
-
-
-def _check(rule: dict) -> str | None:
-    """Why drillsim cannot load ``rule``, or None."""
-    try:
-        parse_expr(rule.get("expr", ""))
-        for key in ("for", "keep_firing_for"):
-            if key in rule:
-                duration(rule[key])
-        for key in ("labels", "annotations") if "alert" in rule else ("annotations",):  # a recording rule's labels are text
-            for value in (rule.get(key) or {}).values():
-                template(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
 
 
 def _selects_nothing(expr: str, exported: list, records: set) -> bool:
@@ -75,9 +60,10 @@ def import_rules(paths: list[Path], topology: Topology | None = None, into: Path
             kept = []
             for rule, line in zip(group["rules"], getattr(group["rules"], "item_lines", [gline] * len(group["rules"]))):
                 name = rule.get("alert") or rule.get("record") if isinstance(rule, dict) else None
-                why = "not a rule (give alert or record, and expr)" if name is None else _check(rule)
-                if why is not None:
-                    skipped.append(f"{path}:{line}: {name or 'rule'}: {why}")
+                problem = (line, "rule: not a rule (give alert or record, and expr)") if name is None else \
+                    rule_problem(rule, str(name))
+                if problem is not None:
+                    skipped.append(f"{path}:{problem[0]}: {problem[1]}")
                     continue
                 if topology is not None and _selects_nothing(str(rule["expr"]), exported, records):
                     unseen.append(f"{path}:{line}: {name} selects no series the services of topology "

@@ -15,7 +15,7 @@ from . import promrules, units, yamlfile
 from .actions import MITIGATIONS, ROLES, Action, parse_action
 from .dynamics import Dynamics, Report, read_dynamics, read_report
 from .errors import DrillError
-from .faults import FAULT_KINDS, METRICS, durations, magnitude, mitigations, recoveries, shares
+from .faults import FAULT_KINDS, METRICS, SHARES, durations, magnitude, mitigations, recoveries, shares
 from .yamlfile import MAX_SIGMA, Fields, flag, number, one_of, ranged, slug, text, text_list, whole
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -237,7 +237,6 @@ class Scenario:
         return sorted([*self.changes, *made], key=lambda c: c.at)
 
 
-SHARES = ("error_rate", "cpu", "memory")  # the metrics that are a share of a whole
 TEAM_RULES = "drills/monitoring"  # the team's Prometheus rule files, used by every scenario unless team_rules: false
 
 _EXPR = re.compile(r'^\s*(\w+)\s*\{\s*service\s*=\s*"([^"]+)"\s*\}\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+%?)\s*$')

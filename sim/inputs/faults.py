@@ -15,6 +15,7 @@ from .yamlfile import Fields, names_in, one_of, text, text_list
 
 EFFECTS = ("error_rate", "latency", "traffic", "cpu", "memory")
 METRICS = ("request_rate", "error_rate", "latency_p99_ms", "cpu", "memory")
+SHARES = ("error_rate", "cpu", "memory")  # the metrics that are a share of a whole: at most 100%
 CATALOG = Path(__file__).resolve().parent / "faults.yaml"
 PLACEHOLDERS = ("service", "caller", "time", "version", "fix")
 

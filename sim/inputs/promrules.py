@@ -18,7 +18,7 @@ from pathlib import Path
 import promql_parser
 
 from . import yamlfile
-from .yamlfile import Checker, text
+from .yamlfile import Checker, Fields, text
 
 RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time",
                    "min_over_time", "sum_over_time", "count_over_time", "last_over_time")
@@ -255,6 +255,16 @@ def _rule(r, check: Checker) -> PromRule | None:
     )
     r.done()
     return rule
+
+
+def rule_problem(raw: dict, where: str) -> tuple[int, str] | None:
+    """The first problem (its line and message) ``load_rules`` finds in one rule read with lines,
+    or None. Fields no rule has are not looked at: an import leaves them out."""
+    check = Checker("")
+    r = Fields(check, raw, where)
+    r.seen.update(raw)
+    _rule(r, check)
+    return min(check.problems, default=None)
 
 
 def load_rules(path) -> tuple[RuleGroup, ...]:
