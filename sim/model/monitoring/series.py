@@ -321,10 +321,16 @@ class Store:
             for series, _, compute in self.scraped:  # service -> its series and what a scrape gives them
                 self._members.setdefault(series.labels["service"], []).append((series, compute))
         every, falls, changed, steps = dt != self._dt, False, [], []
+        # the second scrape re-steps every series (the time since the last one changed) as in every
+        # drill that starts alike, unless its service moved since the first: then it is its own
+        second = self.period is not None and len(self.scrape_times) == 2
         for service, members in self._members.items():
             m = metrics[service]
             if not every and m is self._metrics[service]:
                 continue  # as before
+            if second and m is not self._metrics[service]:
+                for series, _ in members:
+                    series.uncalm()
             for series, compute in members:
                 step = compute(m, dt)
                 old = series.step
@@ -348,7 +354,7 @@ class Store:
         """Mark these scraped series at the scrape at ``t``; each selector that selects some of
         them once (speed: a moving service's series are marked together)."""
         lo, hi = t - self.scrape_interval, t + self.period - self.scrape_interval
-        uncalm, watchers = len(self.scrape_times) > 2, {}  # the first two scrapes start every drill alike
+        uncalm, watchers = len(self.scrape_times) > 2, {}  # the first two start every drill alike (see _restep)
         unmatched = self.unmatched
         for series in changed:
             if unmatched:
