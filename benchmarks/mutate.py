@@ -56,7 +56,7 @@ MODULES = {
                                                   "tests/test_promql_matching.py"]),
     "series": ("sim/model/monitoring/series.py", ["tests/test_promql.py", "tests/test_promql_repeat.py",
                                                   "tests/test_monitoring.py", "tests/test_promtool_diff.py",
-                                                  "tests/test_series_store.py"]),
+                                                  "tests/test_series_store.py", "tests/test_series_edges.py"]),
     "routing": ("sim/model/monitoring/routing.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
                                                     "tests/test_alertmanager.py"]),
     "humanize": ("sim/model/monitoring/humanize.py", ["tests/test_humanize.py", "tests/test_promql.py"]),
