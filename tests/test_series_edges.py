@@ -17,7 +17,8 @@ from .test_promql import query
 from .test_promql_repeat import alert, run, times, with_rules
 from .test_series_store import samples, store_of_metrics
 
-ANSWERED = {"request_rate": 100.0, "error_rate": 0.5, "latency_p99_ms": 200.0, "cpu": 0.5, "memory": 0.25}
+ERRING = {"request_rate": 100.0, "error_rate": 0.5, "latency_p99_ms": 200.0, "cpu": 0.5, "memory": 0.25}
+CALMER = {**ERRING, "error_rate": 0.1}
 
 
 def test_latency_buckets_of_a_service_answering_in_no_time():
@@ -110,12 +111,17 @@ def test_a_range_over_a_recorded_series_with_stale_markers_agrees_with_promtool(
 
 
 def scraped_every_second(until: int) -> Store:
-    """A store of one service's series scraped every second from 0 to ``until``: 50 errors a second."""
+    """A store of one service's series scraped every second from 0 to ``until``: 50 errors a second
+    to 12 s, 10 after (a counter with a kink: a window's edges cannot be guessed by extrapolating)."""
     store = Store({"api": SimpleNamespace(name="api", team="web", labels={})})
     store.want([(lambda labels: True, None)])
     for t in range(until + 1):
-        store.scrape(float(t), {"api": ANSWERED})
+        scrape(store, t)
     return store
+
+
+def scrape(store, t: int) -> None:
+    store.scrape(float(t), {"api": ERRING if t <= 12 else CALMER})
 
 
 ERRORS = 'http_requests_total{code="500"}'
@@ -130,24 +136,24 @@ def increase(store, window: str, t: float) -> float:
 def test_windows_read_one_after_another_are_each_read_afresh():
     # One store, its windows read in this order (it remembers the last window of its scraped
     # series), each answer as a store that never read a window before gives it, and by hand: the
-    # counter is 50 t at t s; Prometheus extrapolates to a window's edge the whole gap when it is
-    # under 1.1 mean intervals (1 s here), else half an interval.
+    # counter is 50 t to 12 s (600), then 600 + 10 (t - 12); Prometheus extrapolates to a window's
+    # edge the whole gap when it is under 1.1 mean intervals (1 s here), else half an interval.
     store, scraped = scraped_every_second(20), 20
     steps = [
-        (20, "10s", 20.0, 500.0),  # [10, 20]: the samples span it
-        (20, "5s", 20.0, 250.0),  # [15, 20]: the same end, a later start
-        (20, "10s offset 5s", 20.0, 500.0),  # [5, 15]
+        (20, "10s", 20.0, 180.0),  # [10, 20]: 680 - 500, the samples span it
+        (20, "5s", 20.0, 50.0),  # [15, 20]: the same end, a later start
+        (20, "10s offset 5s", 20.0, 380.0),  # [5, 15]: 630 - 250
         (20, "5s offset 10s", 20.0, 250.0),  # [5, 10]: the same start, an earlier end
-        # [5, 21]: the same start, ending at the number of scrapes (21): 5 to 20 give 750 over
-        # 15 s, extrapolated by the 1 s to the end: 750 x 16 / 15
-        (20, "16s offset -1s", 20.0, 800.0),
-        (20, "10s offset -5s", 20.0, 275.0),  # [15, 25]: 250 over 5 s, half a second past the last: x 5.5 / 5
-        (21, "10s offset -4s", 21.0, 325.0),  # [15, 25] again, a scrape later: 300 over 6 s, x 6.5 / 6
+        # [5, 21]: the same start, ending at the number of scrapes (21): 5 to 20 give 430 over
+        # 15 s, extrapolated by the 1 s to the end: 430 x 16 / 15
+        (20, "16s offset -1s", 20.0, 430.0 * 16 / 15),
+        (20, "10s offset -5s", 20.0, 55.0),  # [15, 25]: 50 over 5 s, half a second past the last: x 5.5 / 5
+        (21, "10s offset -4s", 21.0, 65.0),  # [15, 25] again, a scrape later: 60 over 6 s, x 6.5 / 6
     ]
     for until, window, t, by_hand in steps:
         while scraped < until:
             scraped += 1
-            store.scrape(float(scraped), {"api": ANSWERED})
+            scrape(store, scraped)
         got = increase(store, window, t)
         assert got == increase(scraped_every_second(until), window, t), window
         assert got == pytest.approx(by_hand), window
