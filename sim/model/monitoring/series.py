@@ -77,8 +77,9 @@ def _catalog(services: dict) -> tuple[list, dict, dict]:
 
 
 def _below(bound: float, p99_ms: float) -> float:
-    """Share of requests faster than ``bound`` seconds, latencies exponential with the given p99."""
-    if bound == math.inf:
+    """Share of requests faster than ``bound`` seconds, latencies exponential with the given p99
+    (every request when it is 0: a service answering in no time)."""
+    if bound == math.inf or p99_ms == 0.0:
         return 1.0
     return 1.0 - math.exp(-bound * 1000.0 * math.log(100.0) / p99_ms)
 
