@@ -110,11 +110,6 @@ class Marks:
         for lo, hi in stretches:  # in order now: added at the end or merged with the last
             self.add(lo, hi)
 
-    def hit(self, start: float, end: float) -> bool:
-        """Whether a stretch meets ``[start, end]``."""
-        i = bisect_left(self.his, start)
-        return i < len(self.his) and self.los[i] <= end
-
     def next_from(self, start: float) -> float:
         """Where the first stretch not over before ``start`` begins (inf: none)."""
         i = bisect_left(self.his, start)
