@@ -179,3 +179,31 @@ def test_a_rule_reading_a_series_recorded_from_a_changed_world_does_not_take_a_c
     assert times(runs[0], "Bad") == []
     assert times(runs[1], "Bad")[:2] == [("alert.pending", 30), ("alert.firing", 30)]
     assert runs[1].log.events == run(faulty, repeat=False).log.events
+
+
+def test_a_recorded_series_that_stops_being_calm_without_moving_stops_its_readers_sharing(tmp_path):
+    # As above, the recorded series there from the start. api's requests rise 1500 a scrape, its
+    # 500s 0.15 (0.01%), and at least 750 (50%) from the scrape at 30. Over [t-300, t] in the first
+    # 300 s (the counters start at 0 at 0: nothing is extrapolated) all requests' rate is
+    # 1500 x t/15 / 300, and "all - 2 x 500s" is 1500 - 0.3 over 300 = 4.999 at 15, and in the calm
+    # drill 9.998 at 30: the recorded "below 5" is 1 at 15 and 0 from 30, where the alert fires.
+    # With the fault the 500s cancel the growth (4.9985 at 30, a little less each scrape): 1 at every
+    # tick, recorded from changed series (not calm) though it does not move, so the alert reads it
+    # itself, not the calm drill's results. After the fault (to 625 s) the 500s gain 0.15 a scrape
+    # again: at 645 [345, 645] holds 18 scrapes of 750 or more and two of 0.15: far above 5.
+    text = SCENARIO.replace("services:\n", "services:\n  db: {team: web, request_rate: 40, error_rate: 0.01%, "
+                                           "latency_p99_ms: 50}\n")
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    base = load_scenario(path)
+    low = ('sum(rate(http_requests_total{service="api"}[5m]))'
+           ' - 2 * sum(rate(http_requests_total{service="api",code="500"}[5m])) < bool 5')
+    rules = (PromRule("record", "api:low", low, 0.0, 0.0, {}, {}),
+             alert("Net", 'api:low < 1 or sum(rate(http_requests_total{service="db"}[5m])) < 0'))
+    faulty = replace(base, rules=(RuleGroup("g", None, rules),), faults=(replace(base.faults[0], at=25.0),))
+    runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (replace(faulty, faults=()), faulty)]
+    for one in runs:
+        one.run()
+    assert times(runs[0], "Net")[:1] == [("alert.pending", 30)]
+    assert times(runs[1], "Net")[:1] == [("alert.pending", 645)]
+    assert runs[1].log.events == run(faulty, repeat=False).log.events
