@@ -156,6 +156,23 @@ def test_scraped_series_give_the_values_of_hand_made_ones(expr, at):
     assert ours(expr, at, _scraped(14)) == ours(expr, at)
 
 
+def _calm_then_faulty(tmp_path, rules, name):
+    """The alert ``name``'s times in two drills of these rules, api and a calm db, one after the
+    other: without the fault, then with it at 25 s (its events checked equal to those of
+    evaluating every tick afresh)."""
+    text = SCENARIO.replace("services:\n", "services:\n  db: {team: web, request_rate: 40, error_rate: 0.01%, "
+                                           "latency_p99_ms: 50}\n")
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    base = load_scenario(path)
+    faulty = replace(base, rules=(RuleGroup("g", None, rules),), faults=(replace(base.faults[0], at=25.0),))
+    runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (replace(faulty, faults=()), faulty)]
+    for one in runs:
+        one.run()
+    assert runs[1].log.events == run(faulty, repeat=False).log.events
+    return times(runs[0], name), times(runs[1], name)
+
+
 def test_a_rule_reading_a_series_recorded_from_a_changed_world_does_not_take_a_calm_drills_results(tmp_path):
     # Drills of one scenario's rules and services share the results of evaluations that read only
     # calm series (those every drill starting alike holds), for the first ticks, whose windows
@@ -164,21 +181,11 @@ def test_a_rule_reading_a_series_recorded_from_a_changed_world_does_not_take_a_c
     # recorded from series the fault changed, so not calm. The alert reads it (and db's requests,
     # which the fault leaves calm in both): it fires at once, as when every tick is evaluated
     # afresh, not after the calm drill's shared results run out (at 300 s).
-    text = SCENARIO.replace("services:\n", "services:\n  db: {team: web, request_rate: 40, error_rate: 0.01%, "
-                                           "latency_p99_ms: 50}\n")
-    path = tmp_path / "scenario.yaml"
-    path.write_text(text)
-    base = load_scenario(path)
     rules = (PromRule("record", "api:bad", 'sum(rate(http_requests_total{code="500",service="api"}[1m])) > 5',
                       0.0, 0.0, {}, {}),
              alert("Bad", 'api:bad > 0 or sum(rate(http_requests_total{service="db"}[5m])) < 0'))
-    faulty = replace(base, rules=(RuleGroup("g", None, rules),), faults=(replace(base.faults[0], at=25.0),))
-    runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (replace(faulty, faults=()), faulty)]
-    for one in runs:
-        one.run()
-    assert times(runs[0], "Bad") == []
-    assert times(runs[1], "Bad")[:2] == [("alert.pending", 30), ("alert.firing", 30)]
-    assert runs[1].log.events == run(faulty, repeat=False).log.events
+    calm, faulty = _calm_then_faulty(tmp_path, rules, "Bad")
+    assert calm == [] and faulty[:2] == [("alert.pending", 30), ("alert.firing", 30)]
 
 
 def test_a_recorded_series_that_stops_being_calm_without_moving_stops_its_readers_sharing(tmp_path):
@@ -191,19 +198,9 @@ def test_a_recorded_series_that_stops_being_calm_without_moving_stops_its_reader
     # tick, recorded from changed series (not calm) though it does not move, so the alert reads it
     # itself, not the calm drill's results. After the fault (to 625 s) the 500s gain 0.15 a scrape
     # again: at 645 [345, 645] holds 18 scrapes of 750 or more and two of 0.15: far above 5.
-    text = SCENARIO.replace("services:\n", "services:\n  db: {team: web, request_rate: 40, error_rate: 0.01%, "
-                                           "latency_p99_ms: 50}\n")
-    path = tmp_path / "scenario.yaml"
-    path.write_text(text)
-    base = load_scenario(path)
     low = ('sum(rate(http_requests_total{service="api"}[5m]))'
            ' - 2 * sum(rate(http_requests_total{service="api",code="500"}[5m])) < bool 5')
     rules = (PromRule("record", "api:low", low, 0.0, 0.0, {}, {}),
              alert("Net", 'api:low < 1 or sum(rate(http_requests_total{service="db"}[5m])) < 0'))
-    faulty = replace(base, rules=(RuleGroup("g", None, rules),), faults=(replace(base.faults[0], at=25.0),))
-    runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (replace(faulty, faults=()), faulty)]
-    for one in runs:
-        one.run()
-    assert times(runs[0], "Net")[:1] == [("alert.pending", 30)]
-    assert times(runs[1], "Net")[:1] == [("alert.pending", 645)]
-    assert runs[1].log.events == run(faulty, repeat=False).log.events
+    calm, faulty = _calm_then_faulty(tmp_path, rules, "Net")
+    assert calm[:1] == [("alert.pending", 30)] and faulty[:1] == [("alert.pending", 645)]
