@@ -1,0 +1,58 @@
+"""Prometheus rules' alerts as users see them (labels, held alerts, logged summaries), and recording
+rules that read what other recording rules start giving: checked against evaluating every tick and
+worked by hand. The scenario is tests/test_promql_repeat.py's: errors above 10 a second from 7260
+to 8055 (worked out there)."""
+
+from sim.inputs.promrules import PromRule
+from tests.test_promql_repeat import ERRORS, alert, same_as_every_tick, times
+
+HIGH = f"{ERRORS} > 10"
+
+
+def firings(run, name):
+    return [(e["kind"], e["t"], e["fingerprint"]) for e in run.log.events
+            if e["kind"] in ("alert.pending", "alert.firing", "alert.resolved") and e["alert"] == name]
+
+
+def test_a_prometheus_alerts_logged_summary_is_rendered_as_prometheus_does(tmp_path):
+    # vector(1234.5) > 0 holds from the first evaluation, with that very value. Prometheus prints
+    # $value as Go's %v (1234.5, every digit) and `humanize` with 4 significant digits and a
+    # prefix (1.234k, Go's %.4g rounding half to even); a scenario's shorthand alert shows 4
+    # significant digits, which a Prometheus rule's summary must not take.
+    shown = alert("Big", "vector(1234.5) > 0", annotations={"summary": "at {{ $value }}, {{ humanize $value }}"})
+    run = same_as_every_tick(tmp_path, [shown])
+    logged = [(e["kind"], e["t"], e["summary"]) for e in run.log.events if e.get("alert") == "Big"]
+    assert logged == [("alert.pending", 0, "at 1234.5, 1.234k"), ("alert.firing", 0, "at 1234.5, 1.234k")]
+
+
+def test_keep_firing_for_under_an_evaluation_interval_still_holds_the_alert_one_evaluation(tmp_path):
+    # the condition stops holding at 8055; keep_firing_for 1s holds the alert there (0 s of the
+    # 1 s have passed) and lets it go at the next evaluation, 8070 (15 s > 1 s)
+    run = same_as_every_tick(tmp_path, [alert("Errors", HIGH, 0.0, 1.0)])
+    assert times(run, "Errors") == [("alert.pending", 7260), ("alert.firing", 7260), ("alert.resolved", 8070)]
+
+
+def test_an_alert_label_that_shows_the_value_makes_an_alert_per_value(tmp_path):
+    # Prometheus renders an alerting rule's labels at every evaluation: a label showing $value
+    # gives each evaluation's output series its own labelset, so its own alert (its own
+    # fingerprint). The rate moves at every scrape while the fault's errors fill the window, so
+    # each alert resolves at the next evaluation, when the next fires.
+    labelled = PromRule("alert", "Valued", HIGH, 0.0, 0.0, {"rate": "{{ $value }}"}, {})
+    run = same_as_every_tick(tmp_path, [labelled])
+    got = firings(run, "Valued")
+    assert [(kind, t) for kind, t, _ in got[:6]] == [("alert.pending", 7260), ("alert.firing", 7260),
+                                                     ("alert.resolved", 7275), ("alert.pending", 7275),
+                                                     ("alert.firing", 7275), ("alert.resolved", 7290)]
+    assert got[0][2] == got[2][2] != got[3][2] == got[5][2]
+
+
+def test_a_recording_rule_reads_at_once_the_series_another_starts_giving(tmp_path):
+    # `api:errors:high` exists only while the error rate is above 5 (from 7230 to 8085, worked
+    # out in tests/test_promql_repeat.py); the second recording rule counts its series, after it
+    # in the group, and the alert reads that count: it fires at 7230 and resolves at 8085, with
+    # the count recorded at every tick in between (1) as when every tick is evaluated.
+    rules = [PromRule("record", "api:errors:high", f"{ERRORS} > 5", 0.0, 0.0, {}, {}),
+             PromRule("record", "api:errors:highs", "count(api:errors:high)", 0.0, 0.0, {}, {}),
+             alert("Highs", "api:errors:highs > 0")]
+    run = same_as_every_tick(tmp_path, rules)
+    assert times(run, "Highs") == [("alert.pending", 7230), ("alert.firing", 7230), ("alert.resolved", 8085)]
