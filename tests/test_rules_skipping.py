@@ -3,6 +3,8 @@ rules that read what other recording rules start giving: checked against evaluat
 worked by hand. The scenario is tests/test_promql_repeat.py's: errors above 10 a second from 7260
 to 8055 (worked out there)."""
 
+import pytest
+
 from sim.inputs.promrules import PromRule
 from tests.test_promql_repeat import ERRORS, alert, same_as_every_tick, times
 
@@ -58,16 +60,18 @@ def test_a_recording_rule_reads_at_once_the_series_another_starts_giving(tmp_pat
     assert times(run, "Highs") == [("alert.pending", 7230), ("alert.firing", 7230), ("alert.resolved", 8085)]
 
 
-def test_a_recording_rule_reading_ahead_records_what_its_tick_saw(tmp_path):
+@pytest.mark.parametrize("also", ["", " + 0 * count(up)"])
+def test_a_recording_rule_reading_ahead_records_what_its_tick_saw(tmp_path, also):
     # offset -1m: the window [t-240, t+60] of the ticks before 7215 holds no sample after t, and the
     # errors come with the scrape at 7215. So the rate recorded there is the steady 0.15 a scrape
     # until 7215 (2.586 there, worked out in tests/test_promql_repeat.py's negative offset test;
     # 5.16 at 7230, two error scrapes), and the 2-minute maximum first exceeds 2.6 at 7230. A tick
-    # the engine skipped and recorded later must not see the scrape at 7215, made after it.
-    ahead = PromRule("record", "api:next", 'sum(rate(http_requests_total{code="500"}[5m] offset -1m))', 0.0, 0.0, {}, {})
+    # the engine skipped and recorded later must not see the scrape at 7215, made after it. (Also
+    # reading its own tick, `0 * count(up)`, does not make it safe.)
+    ahead = PromRule("record", "api:next", f'sum(rate(http_requests_total{{code="500"}}[5m] offset -1m)){also}',
+                     0.0, 0.0, {}, {})
     run = same_as_every_tick(tmp_path, [ahead, alert("Next", "max_over_time(api:next[2m]) > 2.6")])
     assert times(run, "Next")[:2] == [("alert.pending", 7230), ("alert.firing", 7230)]
-    store = run.monitoring.rules.store
-    recorded = next(iter(next(iter(store.recorded.values())).values()))
+    recorded = next(iter(next(iter(run.monitoring.rules.store.recorded.values())).values()))
     before = [v for t, v in zip(recorded.times, recorded.values) if 7000 < t < 7215]
     assert len(before) == 14 and max(before) < 0.01
