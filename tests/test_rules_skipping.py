@@ -3,10 +3,15 @@ rules that read what other recording rules start giving: checked against evaluat
 worked by hand. The scenario is tests/test_promql_repeat.py's: errors above 10 a second from 7260
 to 8055 (worked out there)."""
 
+from dataclasses import replace
+
 import pytest
 
-from sim.inputs.promrules import PromRule
-from tests.test_promql_repeat import ERRORS, alert, same_as_every_tick, times
+from sim import load_scenario
+from sim.inputs.config import Script
+from sim.inputs.promrules import PromRule, RuleGroup
+from sim.model.engine import Drill
+from tests.test_promql_repeat import ERRORS, SCENARIO, alert, same_as_every_tick, times
 
 HIGH = f"{ERRORS} > 10"
 
@@ -75,3 +80,39 @@ def test_a_recording_rule_reading_ahead_records_what_its_tick_saw(tmp_path, also
     recorded = next(iter(next(iter(run.monitoring.rules.store.recorded.values())).values()))
     before = [v for t, v in zip(recorded.times, recorded.values) if 7000 < t < 7215]
     assert len(before) == 14 and max(before) < 0.01
+
+
+def test_a_rule_reading_a_faulted_series_beside_a_calm_one_takes_no_calm_drills_results(tmp_path):
+    # tests/test_promql_repeat.py's drills that start alike: a calm one, then one with the fault at
+    # 25 s, the rate above 11 first at 90 (12.5005, worked out there). The rule also reads `up`,
+    # which the fault leaves alone (calm in both): one calm read does not make its results the
+    # calm drill's, where it never fires.
+    path = tmp_path / "scenario.yaml"
+    path.write_text(SCENARIO)
+    base = load_scenario(path)
+    rule = alert("Errors", f"{ERRORS} > 11 and on() count(up) > 0")
+    faulty = replace(base, rules=(RuleGroup("g", None, (rule,)),), faults=(replace(base.faults[0], at=25.0),))
+    runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (replace(faulty, faults=()), faulty)]
+    for run in runs:
+        run.run()
+    assert times(runs[0], "Errors") == []
+    assert times(runs[1], "Errors")[:2] == [("alert.pending", 90), ("alert.firing", 90)]
+
+
+def test_a_series_a_calm_rule_starts_reading_is_seen_after_a_calm_drill(tmp_path):
+    # a calm drill, then one with the fault (7205): `api:errors:high` exists only while the error
+    # rate is above 5, from 7230 to 8085 (as in tests/test_promql_repeat.py), and it is not calm.
+    # The alert reads it beside the cpu counter's values (which no fault moves: calm, and never
+    # repeating, so it is evaluated at every tick): once the series appears its results are no
+    # longer the calm drill's, and it fires at 7230 and resolves at 8085.
+    path = tmp_path / "scenario.yaml"
+    path.write_text(SCENARIO)
+    base = load_scenario(path)
+    rules = (PromRule("record", "api:errors:high", f"{ERRORS} > 5", 0.0, 0.0, {}, {}),
+             alert("High", "process_cpu_seconds_total > 1e12 or on() api:errors:high"))
+    faulty = replace(base, rules=(RuleGroup("g", None, rules),))
+    runs = [Drill(scenario, script=Script((), ()), samples=False) for scenario in (replace(faulty, faults=()), faulty)]
+    for run in runs:
+        run.run()
+    assert times(runs[0], "High") == []
+    assert times(runs[1], "High") == [("alert.pending", 7230), ("alert.firing", 7230), ("alert.resolved", 8085)]
