@@ -50,7 +50,7 @@ MODULES = {
     "rules": ("sim/model/monitoring/rules.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
                                                 "tests/test_promql.py", "tests/test_promql_repeat.py",
                                                 "tests/test_promtool_diff.py", "tests/test_humanize.py",
-                                                "tests/test_rules_reuse.py"]),
+                                                "tests/test_rules_reuse.py", "tests/test_rules_skipping.py"]),
     "promql": ("sim/model/monitoring/promql.py", ["tests/test_promql.py", "tests/test_promql_edges.py",
                                                   "tests/test_promql_repeat.py", "tests/test_promtool_diff.py",
                                                   "tests/test_promql_matching.py", "tests/test_promql_functions.py"]),

@@ -205,7 +205,12 @@ class _PromRule:
         for read in self.reads:
             read.selected.readers.append(self)
         self.alerts: dict[str, Alert] = {}
-        self.every, self.phases = every, phases  # no phases: evaluated afresh every time
+        # no phases: evaluated afresh every time. So is a recording rule whose window ends after its
+        # tick (a negative offset): the ticks the engine skips are recorded later (Rules._replay),
+        # when that window would hold samples scraped after the tick, which it did not hold then
+        if self.recording and any(read.selected.offset < 0 for read in self.reads):
+            phases = 0
+        self.every, self.phases = every, phases
         self.results: dict[int, object] = {}  # phase -> the result its evaluations there repeat
         self.checked: float | None = None  # the evaluation time its windows were last looked at
         self.applied = _MISSING  # the result its alerts last took
