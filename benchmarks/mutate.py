@@ -53,7 +53,7 @@ MODULES = {
                                                 "tests/test_rules_reuse.py"]),
     "promql": ("sim/model/monitoring/promql.py", ["tests/test_promql.py", "tests/test_promql_edges.py",
                                                   "tests/test_promql_repeat.py", "tests/test_promtool_diff.py",
-                                                  "tests/test_promql_matching.py"]),
+                                                  "tests/test_promql_matching.py", "tests/test_promql_operators.py"]),
     "series": ("sim/model/monitoring/series.py", ["tests/test_promql.py", "tests/test_promql_repeat.py",
                                                   "tests/test_monitoring.py", "tests/test_promtool_diff.py",
                                                   "tests/test_series_store.py"]),
