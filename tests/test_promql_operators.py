@@ -193,3 +193,20 @@ def test_counters_are_read_in_place_only_by_extrapolating_functions_and_while_no
         copy = store_of(*[(s.labels, list(s.times), list(s.values)) for s in store.series])
         slow = [compile_expr(parse(e), copy) for e in exprs]
         assert got == [[sorted(f(t)) for f in slow] for t in at]
+
+
+def test_a_narrow_window_of_in_place_counters_extrapolates_to_zero_as_the_general_path():
+    # Scrapes at 0, 15, 30, then 100 and 105: at 110 the minute [50, 110] holds 100 and 105 alone,
+    # 5 s of samples 50 s after its start. The 500s counter is 100 x 0.01 x 100 s = 100 at 100 and
+    # rises 100 x 0.19 x 5 = 95 by 105: at that pace it was 0 100 / 95 x 5 s before 100, nearer than
+    # the window's start and than 1.1 x the 5 s between samples: the rate extrapolates that far back,
+    # (5 + 5 + 100 / 95 x 5) x 95 / 5 / 60, not half an interval
+    store, metrics = _scraped([0.01] * 4 + [0.19])
+    rate = compile_expr(parse('rate(http_requests_total{code="500"}[1m])'), store)
+    for t, m in zip((0.0, 15.0, 30.0, 100.0, 105.0), metrics):
+        store.scrape(t, {"api": m})
+    got = rate(110.0)
+    store.fill()
+    copy = store_of(*[(s.labels, list(s.times), list(s.values)) for s in store.series])
+    assert got == compile_expr(parse('rate(http_requests_total{code="500"}[1m])'), copy)(110.0)
+    assert got[0][1] == pytest.approx((10 + 100 / 95 * 5) * 95 / 5 / 60, rel=1e-12)
