@@ -210,3 +210,8 @@ def test_a_narrow_window_of_in_place_counters_extrapolates_to_zero_as_the_genera
     copy = store_of(*[(s.labels, list(s.times), list(s.values)) for s in store.series])
     assert got == compile_expr(parse('rate(http_requests_total{code="500"}[1m])'), copy)(110.0)
     assert got[0][1] == pytest.approx((10 + 100 / 95 * 5) * 95 / 5 / 60, rel=1e-12)
+
+
+def test_a_sum_by_name_of_rates_has_no_name():
+    # rate drops the name before the sum groups: one group, {}, of r's rates 1 and 2
+    assert _read("sum by (__name__) (rate(r[1m]))", (120,)) == [[("{}", 3.0)]]
