@@ -543,7 +543,8 @@ def _bucket_quantile(q, buckets):
         start = merged[b - 1][0]
         count -= merged[b - 1][1]
         rank -= merged[b - 1][1]
-    return start + (end - start) * (rank / count)
+    # Go's division: q = 0 over an empty first bucket is 0 / 0, NaN (Python's would raise)
+    return start + (end - start) * _div(rank, count)
 
 
 @functools.cache
