@@ -215,3 +215,24 @@ def test_a_narrow_window_of_in_place_counters_extrapolates_to_zero_as_the_genera
 def test_a_sum_by_name_of_rates_has_no_name():
     # rate drops the name before the sum groups: one group, {}, of r's rates 1 and 2
     assert _read("sum by (__name__) (rate(r[1m]))", (120,)) == [[("{}", 3.0)]]
+
+
+def _counters(*rates_and_groups, single=None):
+    """Counters ``c{a, z}`` sampled every 15 s from 0 to 60 s, rising at these rates (per s), and
+    one more with a single sample at 60 s (no rate over a minute) in group ``single``."""
+    series = [({"__name__": "c", "a": str(i), "z": z}, range(0, 61, 15), [rate * t for t in range(0, 61, 15)])
+              for i, (rate, z) in enumerate(rates_and_groups, start=1)]
+    if single is not None:
+        series.append(({"__name__": "c", "a": "9", "z": single}, [60], [7.0]))
+    return store_of(*series)
+
+
+def test_a_sum_by_of_rates_adds_each_group_whose_series_come_apart():
+    # Series in the order of their labels (a first): y, y, x. Each rate is its slope exactly (the
+    # window [0, 60] holds the samples at both edges): y = 1 + 2, x = 4, in the order groups first
+    # appear. With a series that has no rate (a single sample) the sum takes the rest, the same.
+    def summed(store):
+        return [(_labels(k), v) for k, v in compile_expr(parse("sum by (z) (rate(c[1m]))"), store)(60)]
+    expected = [("{z=\"y\"}", pytest.approx(3.0, rel=1e-12)), ("{z=\"x\"}", pytest.approx(4.0, rel=1e-12))]
+    assert summed(_counters((1, "y"), (2, "y"), (4, "x"))) == expected
+    assert summed(_counters((1, "y"), (2, "y"), (4, "x"), single="x")) == expected
