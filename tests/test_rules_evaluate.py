@@ -23,7 +23,8 @@ def same_samples_as_every_tick(tmp_path, rules, **monitoring):
     repeating, every_tick = run(scenario), run(scenario, repeat=False)
     assert repeating.log.events == every_tick.log.events
     # the ticks skipped after the last evaluation are recorded only if one comes
-    end = min(series.times[-1] for mine in repeating.monitoring.rules.store.recorded.values() for series in mine.values())
+    end = min((series.times[-1] for mine in repeating.monitoring.rules.store.recorded.values() for series in mine.values()),
+              default=0.0)
     assert recorded(repeating, end) == recorded(every_tick, end)
     return repeating
 
@@ -57,3 +58,12 @@ def test_a_recording_rule_that_fails_at_one_phase_of_three_records_what_every_ti
                                f'count_over_time(up[3s]{offset}) > 0) or on() vector(1)'),
              alert("Gaps", "count_over_time(api:one[10s]) < 2", 0.0, 0.0, {"summary": "{{ $value }}"})]
     same_samples_as_every_tick(tmp_path, rules, scrape_interval=15.0, evaluation_interval=5.0)
+
+
+def test_scrapes_further_apart_than_the_lookback_are_evaluated_as_every_tick(tmp_path):
+    # a scrape every 600 s, an evaluation every 200 s: `up` is 0, 200 and 400 s old at the three
+    # phases, stale (no sample in the last 5 minutes) at the third. So the alert on its absence
+    # fires at 400 and resolves at 600, every 10 minutes.
+    rules = [alert("Stale", "absent(up)"), alert("Errors", f"{ERRORS} > 5", 0.0, 0.0, {"summary": "{{ $value }}"})]
+    drill = same_samples_as_every_tick(tmp_path, rules, scrape_interval=600.0, evaluation_interval=200.0)
+    assert times(drill, "Stale")[:3] == [("alert.pending", 400), ("alert.firing", 400), ("alert.resolved", 600)]
