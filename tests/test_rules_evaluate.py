@@ -67,3 +67,4 @@ def test_scrapes_further_apart_than_the_lookback_are_evaluated_as_every_tick(tmp
     rules = [alert("Stale", "absent(up)"), alert("Errors", f"{ERRORS} > 5", 0.0, 0.0, {"summary": "{{ $value }}"})]
     drill = same_samples_as_every_tick(tmp_path, rules, scrape_interval=600.0, evaluation_interval=200.0)
     assert times(drill, "Stale")[:3] == [("alert.pending", 400), ("alert.firing", 400), ("alert.resolved", 600)]
+
