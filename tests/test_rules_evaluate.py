@@ -68,3 +68,12 @@ def test_scrapes_further_apart_than_the_lookback_are_evaluated_as_every_tick(tmp
     drill = same_samples_as_every_tick(tmp_path, rules, scrape_interval=600.0, evaluation_interval=200.0)
     assert times(drill, "Stale")[:3] == [("alert.pending", 400), ("alert.firing", 400), ("alert.resolved", 600)]
 
+
+
+def test_a_fractional_evaluation_interval_repeats_over_its_whole_period(tmp_path):
+    # scrapes every 10 s, evaluations every 7.5 s: results repeat every 30 s (four evaluations),
+    # not every evaluation. [t-20, t] holds three samples of `up` when t is a multiple of 10
+    # (t-20, t-10, t) and two otherwise: the alert fires at 30, resolves at 37.5, fires at 60 ...
+    rules = [alert("Flapping", "count_over_time(up[20s]) > 2")]
+    drill = same_samples_as_every_tick(tmp_path, rules, scrape_interval=10.0, evaluation_interval=7.5)
+    assert times(drill, "Flapping")[:3] == [("alert.pending", 30), ("alert.firing", 30), ("alert.resolved", 37.5)]
