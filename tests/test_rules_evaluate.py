@@ -77,3 +77,12 @@ def test_a_fractional_evaluation_interval_repeats_over_its_whole_period(tmp_path
     rules = [alert("Flapping", "count_over_time(up[20s]) > 2")]
     drill = same_samples_as_every_tick(tmp_path, rules, scrape_interval=10.0, evaluation_interval=7.5)
     assert times(drill, "Flapping")[:3] == [("alert.pending", 30), ("alert.firing", 30), ("alert.resolved", 37.5)]
+
+
+def test_an_alert_reading_a_recorded_series_by_a_name_pattern_fires(tmp_path):
+    # `api:errors:high` exists only while the error rate is above 5, from 7230 to 8085 (as in
+    # tests/test_promql_repeat.py); the alert selects it by a pattern of names, no name of its own,
+    # so nothing but a recording rule can give it a series: it is evaluated, and fires then.
+    rules = [record("api:errors:high", f"{ERRORS} > 5"), alert("High", '{__name__=~"api:errors:.*"}')]
+    drill = same_samples_as_every_tick(tmp_path, rules)
+    assert times(drill, "High") == [("alert.pending", 7230), ("alert.firing", 7230), ("alert.resolved", 8085)]
