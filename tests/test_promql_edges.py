@@ -90,15 +90,32 @@ def _labels(key) -> str:
     return f"{name}{{{rest}}}"
 
 
+def table_labels(selector: str) -> dict:
+    """A table's selector (``name{k="v",...}``) as labels."""
+    name, _, rest = selector.partition("{")
+    return {"__name__": name, **{k: v.strip('"') for k, v in (p.split("=") for p in rest.rstrip("}").split(","))}}
+
+
+def table_store(table: dict, step: float):
+    """A store of a table's series: selector -> its values every ``step`` s from 0 (None: no sample)."""
+    return store_of(*[(table_labels(selector), [step * i for i, v in enumerate(values) if v is not None],
+                       [v for v in values if v is not None]) for selector, values in table.items()])
+
+
+def promtool_table(folder, name: str, step: float, checks: list, series: dict) -> tuple[int, str]:
+    """``promtool test rules`` of these expression checks over ``series`` (selector -> promtool's
+    values, as ``_values`` writes them), sampled every ``step`` s: its exit code and output."""
+    test = {"rule_files": [], "evaluation_interval": "1m",
+            "tests": [{"interval": f"{step}s", "promql_expr_test": checks,
+                       "input_series": [{"series": s, "values": v} for s, v in series.items()]}]}
+    (folder / f"{name}.test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
+    done = subprocess.run([PROMTOOL, "test", "rules", f"{name}.test.yml"], cwd=folder, capture_output=True,
+                          text=True, timeout=120, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
 def _store():
-    series = []
-    for selector, values in SERIES.items():
-        name, _, rest = selector.partition("{")
-        labels = {"__name__": name, **dict(pair.split("=") for pair in rest.rstrip("}").split(","))}
-        labels = {k: v.strip('"') for k, v in labels.items()}
-        times = [STEP * i for i, v in enumerate(values) if v is not None]
-        series.append((labels, times, [v for v in values if v is not None]))
-    return store_of(*series)
+    return table_store(SERIES, STEP)
 
 
 def ours(expr):
@@ -107,7 +124,8 @@ def ours(expr):
 
 
 def _values(values) -> str:
-    return " ".join("_" if v is None else repr(float(v)).replace("inf", "Inf") for v in values)
+    """Samples as promtool reads them: ``_`` for none, ``NaN`` and ``Inf`` as Go writes them."""
+    return " ".join("_" if v is None else "NaN" if v != v else repr(float(v)).replace("inf", "Inf") for v in values)
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (Debian: apt-get install prometheus)")
@@ -118,13 +136,8 @@ def test_every_expression_agrees_with_promtool_to_the_last_bit(tmp_path):
         assert not any(math.isnan(v) for _, v in samples), f"{expr}: NaN cannot be asserted to promtool"
         checks.append({"expr": expr, "eval_time": f"{AT}s",
                        "exp_samples": [{"labels": labels, "value": value} for labels, value in samples]})
-    test = {"rule_files": [], "evaluation_interval": "1m",
-            "tests": [{"interval": f"{STEP}s", "promql_expr_test": checks,
-                       "input_series": [{"series": s, "values": _values(v)} for s, v in SERIES.items()]}]}
-    (tmp_path / "edges.test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
-    done = subprocess.run([PROMTOOL, "test", "rules", "edges.test.yml"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
+    code, output = promtool_table(tmp_path, "edges", STEP, checks, {s: _values(v) for s, v in SERIES.items()})
+    assert code == 0, output
 
 
 def test_values_worked_by_hand():

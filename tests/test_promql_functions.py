@@ -8,11 +8,9 @@ sits on a sample; here samples are 10 s apart and windows start and end between 
 """
 
 import math
-import subprocess
 from dataclasses import replace
 
 import pytest
-import yaml
 
 from sim import load_scenario
 from sim.inputs.config import Script
@@ -23,7 +21,7 @@ from sim.model.monitoring.series import Series, Store
 
 from .promdiff import PROMTOOL
 from .test_promql import store_of
-from .test_promql_edges import _labels, _values
+from .test_promql_edges import _labels, _values, promtool_table, table_labels, table_store
 from .test_promql_repeat import SCENARIO, alert, run, times
 
 STEP, SAMPLES = 10, 21  # samples at 0, 10, ..., 200 s
@@ -61,13 +59,7 @@ EXPRESSIONS = [
 
 
 def _store():
-    series = []
-    for selector, values in SERIES.items():
-        name, _, rest = selector.partition("{")
-        labels = {"__name__": name, **{k: v.strip('"') for k, v in (p.split("=") for p in rest.rstrip("}").split(","))}}
-        series.append((labels, [STEP * i for i, v in enumerate(values) if v is not None],
-                       [v for v in values if v is not None]))
-    return store_of(*series)
+    return table_store(SERIES, STEP)
 
 
 def ours(expr, at, store=None):
@@ -83,13 +75,8 @@ def test_windows_between_samples_agree_with_promtool_to_the_last_bit(tmp_path):
         assert samples and not any(math.isnan(v) for _, v in samples), expr
         checks.append({"expr": expr, "eval_time": f"{round(at * 1000)}ms",
                        "exp_samples": [{"labels": labels, "value": value} for labels, value in samples]})
-    test = {"rule_files": [], "evaluation_interval": "1m",
-            "tests": [{"interval": f"{STEP}s", "promql_expr_test": checks,
-                       "input_series": [{"series": s, "values": _values(v)} for s, v in SERIES.items()]}]}
-    (tmp_path / "functions.test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
-    done = subprocess.run([PROMTOOL, "test", "rules", "functions.test.yml"], check=False, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
+    code, output = promtool_table(tmp_path, "functions", STEP, checks, {s: _values(v) for s, v in SERIES.items()})
+    assert code == 0, output
 
 
 def test_values_worked_by_hand():
@@ -139,8 +126,7 @@ def _scraped(count):
     store = Store({})
     store.scrape_times = [STEP * i for i in range(count)]
     for selector, counter in (('ctr{k="x"}', True), ('g{k="g"}', False), ('flat{k="f"}', True)):
-        name, _, rest = selector.partition("{")
-        series = Series({"__name__": name, "k": rest[3]}, store.scrape_times, counter)
+        series = Series(table_labels(selector), store.scrape_times, counter)
         series.values = list(SERIES[selector][:count])
         store.series.append(series)
     store.version += 1

@@ -4,11 +4,9 @@ same), ``sum`` of a range function worked out as columns, and scraped counters' 
 place. Each expression is compiled once and read at successive times, as a rule is."""
 
 import math
-import subprocess
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
 from sim.inputs.promrules import PromRule
 from sim.model.monitoring.promql import EvalError, compile_expr, parse
@@ -16,7 +14,7 @@ from sim.model.monitoring.series import Store
 
 from .promdiff import PROMTOOL
 from .test_promql import store_of
-from .test_promql_edges import _labels, _values
+from .test_promql_edges import _labels, _values, promtool_table, table_store
 from .test_promql_repeat import SCENARIO, drill, times
 
 STEP = 15  # samples at 0, 15, ..., 120 s
@@ -48,12 +46,7 @@ READS = [
 
 
 def _store():
-    series = []
-    for selector, values in SERIES.items():
-        name, _, rest = selector.partition("{")
-        labels = {"__name__": name, **{k: v.strip('"') for k, v in (p.split("=") for p in rest.rstrip("}").split(","))}}
-        series.append((labels, [STEP * i for i, v in enumerate(values) if v is not None], [v for v in values if v is not None]))
-    return store_of(*series)
+    return table_store(SERIES, STEP)
 
 
 def _read(expr, at):
@@ -63,13 +56,7 @@ def _read(expr, at):
 
 def _promtool(folder, checks):
     """``promtool test rules`` of these expression checks over ``SERIES``: its exit code and output."""
-    test = {"rule_files": [], "evaluation_interval": "1m",
-            "tests": [{"interval": f"{STEP}s", "promql_expr_test": checks,
-                       "input_series": [{"series": s, "values": _values(v)} for s, v in SERIES.items()]}]}
-    (folder / "matching.test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
-    done = subprocess.run([PROMTOOL, "test", "rules", "matching.test.yml"], cwd=folder, capture_output=True,
-                          text=True, timeout=120, check=False)
-    return done.returncode, done.stdout + done.stderr
+    return promtool_table(folder, "matching", STEP, checks, {s: _values(v) for s, v in SERIES.items()})
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (Debian: apt-get install prometheus)")

@@ -6,16 +6,14 @@ is asserted to promtool (one run), and a few are worked by hand as well."""
 
 import math
 import re
-import subprocess
 
 import pytest
-import yaml
 
 from sim.model.monitoring.promql import EvalError, compile_expr, parse
 
 from .promdiff import PROMTOOL
 from .test_promql import store_of
-from .test_promql_edges import _labels
+from .test_promql_edges import _labels, _values, promtool_table, table_store
 from .test_promql_matching import _read, _scraped
 
 STEP, SAMPLES, AT = 15, 9, 120  # samples at 0, 15, ..., 120 s; every expression is read at 120 s
@@ -85,20 +83,11 @@ ERRORS = {
 
 
 def _store():
-    series = []
-    for selector, value in SERIES.items():
-        name, _, rest = selector.partition("{")
-        labels = {"__name__": name, **{k: v.strip('"') for k, v in (p.split("=") for p in rest.rstrip("}").split(","))}}
-        series.append((labels, [STEP * i for i in range(SAMPLES)], [float(value)] * SAMPLES))
-    return store_of(*series)
+    return table_store({s: [float(v)] * SAMPLES for s, v in SERIES.items()}, STEP)
 
 
 def ours(expr):
     return [(_labels(key), value) for key, value in compile_expr(parse(expr), _store())(AT)]
-
-
-def _value(v: float) -> str:
-    return "NaN" if math.isnan(v) else repr(float(v)).replace("inf", "Inf")
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (Debian: apt-get install prometheus)")
@@ -113,14 +102,8 @@ def test_every_answer_and_error_agrees_with_promtool(tmp_path):
                        "exp_samples": [{"labels": labels, "value": value} for labels, value in ours(same)]})
     for expr in ERRORS:
         checks.append({"expr": expr, "eval_time": f"{AT}s", "exp_samples": []})
-    test = {"rule_files": [], "evaluation_interval": "1m",
-            "tests": [{"interval": f"{STEP}s", "promql_expr_test": checks,
-                       "input_series": [{"series": s, "values": " ".join([_value(v)] * SAMPLES)}
-                                        for s, v in SERIES.items()]}]}
-    (tmp_path / "operators.test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
-    done = subprocess.run([PROMTOOL, "test", "rules", "operators.test.yml"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False)
-    output = done.stdout + done.stderr
+    _, output = promtool_table(tmp_path, "operators", STEP, checks,
+                               {s: _values([v] * SAMPLES) for s, v in SERIES.items()})
     failed = dict(re.findall(r'expr: "(.*?)", time: \S+, err: (.*)', output))
     assert set(re.findall(r'expr: "(.*?)", time:', output)) == failed.keys() == ERRORS.keys(), output  # no other
     assert all(failed[e].startswith(m) for e, m in ERRORS.items()), output

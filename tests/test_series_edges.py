@@ -4,16 +4,15 @@ without a name, and the scraped windows the store remembers between the rules of
 Expected values are worked by hand, against promtool, or against a store that never read a
 window before."""
 
-import subprocess
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
 from sim.model.monitoring.series import Store
 
 from .promdiff import PROMTOOL
 from .test_promql import query
+from .test_promql_edges import promtool_table
 from .test_promql_repeat import alert, run, times, with_rules
 from .test_series_store import samples, store_of_metrics
 
@@ -101,13 +100,8 @@ def test_a_range_over_a_recorded_series_with_stale_markers_agrees_with_promtool(
                "exp_samples": [{"labels": '{k="x"}', "value": query(store, expr, 120.0)[(("k", "x"),)]}]}
               for expr in OVER_GONE]
     values = " ".join("stale" if v is None else str(v) for v in GONE)
-    test = {"rule_files": [], "evaluation_interval": "1m",
-            "tests": [{"interval": "15s", "promql_expr_test": checks,
-                       "input_series": [{"series": 'gone{k="x"}', "values": values}]}]}
-    (tmp_path / "stale.test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
-    done = subprocess.run([PROMTOOL, "test", "rules", "stale.test.yml"], check=False, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
+    code, output = promtool_table(tmp_path, "stale", 15, checks, {'gone{k="x"}': values})
+    assert code == 0, output
 
 
 def scraped_every_second(until: int) -> Store:
