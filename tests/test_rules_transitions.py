@@ -11,7 +11,7 @@ from sim.inputs.promrules import PromRule, RuleGroup
 from sim.model.engine import Drill
 
 from .conftest import DATA
-from .test_promql_repeat import ERRORS, alert, same_as_every_tick, times
+from .test_promql_repeat import ERRORS, SCENARIO, alert, same_as_every_tick, times
 from .test_rules_reuse import record
 
 RATIO = 'max(error_rate{service="api"}) > 0.1'
@@ -54,6 +54,25 @@ def test_a_group_reads_the_series_a_later_group_starts_recording(tmp_path):
              RuleGroup("records", 60.0, (record("api:high", LAST),)))
     run = same_as_every_tick(tmp_path, rules)
     assert times(run, "High") == [("alert.pending", 7320), ("alert.firing", 7320), ("alert.resolved", 7920)]
+
+
+def test_a_wake_time_equal_to_the_stores_count_of_series_is_no_wake_time(tmp_path):
+    # The fault at 65 s: the scrape at 75 is the first with api's error ratio at 0.5, and the last
+    # is at 660. 250 recording rules, every minute, each give api's ratio (labelled apart by
+    # `copy`) while its last scrape is above 0.1: from 120 to 660, gone at 720. The alert's group,
+    # evaluated first, has `vector(1)` pending from 0 with `for` 251 s (firing at 300); it sees the
+    # 250 series from 180 (pending; firing at 180 + 251 = 431, so 480) and no more at 780. At 120
+    # its wake time, 251, is the number of times the store gained series: 1 (the scraped ones,
+    # together) and 250. A wake time taken for the store's count, or a count for a time, would let
+    # the engine pass over 180.
+    recorded = tuple(record(f"w{k}", 'max_over_time(error_rate{service="api"}[15s]) > 0.1', {"copy": str(k)})
+                     for k in range(250))
+    rules = (RuleGroup("alerts", 60.0, (alert("Seen", 'vector(1) or {__name__=~"w[0-9]+"}', 251.0),)),
+             RuleGroup("records", 60.0, recorded))
+    run = same_as_every_tick(tmp_path, rules, SCENARIO.replace("at: 7205s", "at: 65s"))
+    assert run.monitoring.rules.store.version == 251
+    assert times(run, "Seen") == [("alert.pending", 0), *[("alert.pending", 180)] * 250, ("alert.firing", 300),
+                                  *[("alert.firing", 480)] * 250, *[("alert.resolved", 780)] * 250]
 
 
 def test_a_group_whose_rules_are_about_other_services_is_passed_over(tmp_path):
