@@ -6,6 +6,8 @@ and the times are worked out by hand below. The scenario is tests/test_promql_re
 error ratio (a gauge) is 0.0001 until the scrape at 7215 shows the fault's 0.5, and 0.0001 again
 from the scrape at 7815; its error rate passes 10 a second at 7260."""
 
+import pytest
+
 from sim import load_scenario, load_script
 from sim.inputs.promrules import PromRule, RuleGroup
 from sim.model.engine import Drill
@@ -54,6 +56,22 @@ def test_a_group_reads_the_series_a_later_group_starts_recording(tmp_path):
              RuleGroup("records", 60.0, (record("api:high", LAST),)))
     run = same_as_every_tick(tmp_path, rules)
     assert times(run, "High") == [("alert.pending", 7320), ("alert.firing", 7320), ("alert.resolved", 7920)]
+
+
+@pytest.mark.parametrize("offset, fires, resolves", [("", 7230, 7830), (" offset 1m", 7290, 7890)])
+def test_an_alert_before_the_recording_rule_it_reads_sees_it_change(tmp_path, offset, fires, resolves):
+    # `api:ratio` records api's error ratio, 0.5 from 7215 to 7800 (a minute back: from 7275 to
+    # 7860); the alert before it in the group reads it, so sees the change a tick later: firing at
+    # 7230 (7290), resolved at 7830 (7890). Without the offset the group is looked at whole at 7215
+    # (the scrape marked what the recording rule reads): the alert first, quiet, then the recording
+    # rule, which marks what the alert reads. With it the group sleeps till then (its recording rule
+    # alone evaluated), and that rule's new sample wakes it at 7275, after the alert's turn. Either
+    # way the group must not then sleep till the other alert's wake (never: `up` stays 1), as it
+    # did, firing at 7815 (and not resolving).
+    rules = [alert("Before", "api:ratio > 0.1"), record("api:ratio", f'max(error_rate{{service="api"}}{offset})'),
+             alert("Down", 'up{service="api"} == 0')]
+    run = same_as_every_tick(tmp_path, rules)
+    assert times(run, "Before") == [("alert.pending", fires), ("alert.firing", fires), ("alert.resolved", resolves)]
 
 
 def test_a_wake_time_equal_to_the_stores_count_of_series_is_no_wake_time(tmp_path):

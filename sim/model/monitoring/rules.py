@@ -595,6 +595,10 @@ class Rules:
                     continue
                 start += 1
             looked, wakes, later = False, math.inf, now + _EPS
+            # None again if a rule is touched in the pass: one looked at before the recording rule
+            # that marked what it reads has yet to see it, and so has one before the rule that woke it
+            kept, mine = asleep[0], (version, -math.inf)
+            asleep[0] = mine
             for rule in itertools.islice(compiled, start, None):
                 if not rule.recording:
                     looked = True
@@ -606,8 +610,8 @@ class Rules:
                         continue  # it would repeat its result and change no alert
                     wakes = -math.inf
                 self._evaluate(rule, now)
-            if looked:  # as of the version it started from: a series added since wakes it next time
-                asleep[0] = (version, wakes)
+            if asleep[0] is mine:  # asleep after a whole pass, as of the version it started from
+                asleep[0] = (version, wakes) if looked and not start else kept
 
     def _replay(self, rule: _PromRule, skipped: list[float]) -> None:
         """A recording rule's evaluations at these ticks the engine skipped, in order: the runs
