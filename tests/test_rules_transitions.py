@@ -1,10 +1,12 @@
 """What the engine may skip between evaluations and what an alert carries when it moves: groups
-and rules that wake close together, a slower group that reads a faster one's new series, a group
-with nothing to evaluate, an alert's severity and the firing alerts as the bots ask for them.
-Each drill's events are checked equal to those of evaluating every rule afresh at every tick,
-and the times are worked out by hand below. The scenario is tests/test_promql_repeat.py's: api's
-error ratio (a gauge) is 0.0001 until the scrape at 7215 shows the fault's 0.5, and 0.0001 again
-from the scrape at 7815; its error rate passes 10 a second at 7260."""
+and rules that wake close together, a group reading what another starts recording or records
+reading ahead, an alert before the recording rule it reads, a wake time that happens to equal the
+store's count of series, a group with nothing to evaluate, an alert's severity and the firing
+alerts as the bots ask for them. Each drill's events are checked equal to those of evaluating
+every rule afresh at every tick, and the times are worked out by hand below. The scenario is
+tests/test_promql_repeat.py's: api's error ratio (a gauge) is 0.0001 until the scrape at 7215
+shows the fault's 0.5, and 0.0001 again from the scrape at 7815; its error rate passes 10 a
+second at 7260."""
 
 import pytest
 
@@ -36,7 +38,7 @@ def test_of_two_recording_rules_the_one_that_wakes_first_is_not_missed(tmp_path)
     # `api:ratio` records the error ratio, which moves at 7215; `api:ratio:late` reads it 4
     # minutes back (moving at 7455), `api:ratio:ago` 3.5 minutes back (moving at 7425, a tick).
     # The alert reads the second: it fires at 7425 and resolves at 7815 + 210 = 8025, though the
-    # rule listed first is quiet until a tick after 7425.
+    # rule listed before it is quiet until 7455.
     rules = [record("api:ratio", 'max(error_rate{service="api"})'),
              record("api:ratio:late", "api:ratio offset 4m"),
              record("api:ratio:ago", "api:ratio offset 3m30s"),
