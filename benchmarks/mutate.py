@@ -51,7 +51,7 @@ MODULES = {
                                                 "tests/test_promql.py", "tests/test_promql_repeat.py",
                                                 "tests/test_promtool_diff.py", "tests/test_humanize.py",
                                                 "tests/test_rules_reuse.py", "tests/test_rules_skipping.py",
-                                                "tests/test_rules_evaluate.py"]),
+                                                "tests/test_rules_evaluate.py", "tests/test_rules_asleep.py"]),
     "promql": ("sim/model/monitoring/promql.py", ["tests/test_promql.py", "tests/test_promql_edges.py",
                                                   "tests/test_promql_repeat.py", "tests/test_promtool_diff.py",
                                                   "tests/test_promql_matching.py", "tests/test_promql_functions.py",

@@ -595,6 +595,7 @@ class Rules:
                     continue
                 start += 1
             looked, wakes, later = False, math.inf, now + _EPS
+            was, asleep[0] = asleep[0], _MISSING  # touched() sets None: a series a rule reads was marked
             for rule in itertools.islice(compiled, start, None):
                 if not rule.recording:
                     looked = True
@@ -606,8 +607,12 @@ class Rules:
                         continue  # it would repeat its result and change no alert
                     wakes = -math.inf
                 self._evaluate(rule, now)
-            if looked:  # as of the version it started from: a series added since wakes it next time
-                asleep[0] = (version, wakes)
+            if looked:  # as of the version it started from: a series added since wakes it next time;
+                # awake if a recording rule marked a series a rule before it reads (one taken as
+                # quiet, or not looked at: those before ``start``)
+                asleep[0] = (version, wakes if asleep[0] is _MISSING and not start else -math.inf)
+            elif asleep[0] is _MISSING:
+                asleep[0] = was
 
     def _replay(self, rule: _PromRule, skipped: list[float]) -> None:
         """A recording rule's evaluations at these ticks the engine skipped, in order: the runs
