@@ -11,9 +11,14 @@ from tests.test_promql_repeat import ERRORS, SCENARIO, alert, same_as_every_tick
 from tests.test_rules_evaluate import record, same_samples_as_every_tick
 
 RATE = record("api:errors", ERRORS)
-# whether the rate a minute before is above 2: its input is marked at the scrape that brings the
-# errors, a minute before its output moves (0 to 1), when nothing else wakes the group
-LATER = record("api:errors", ERRORS.replace("[5m]", "[5m] offset 1m") + " > bool 2")
+
+
+def later(threshold):
+    """Whether the rate a minute before is above ``threshold``: its window first meets the mark of
+    the errors' first scrape a tick (above 2) or two (above 5) before its output moves."""
+    return record("api:errors", ERRORS.replace("[5m]", "[5m] offset 1m") + f" > bool {threshold}")
+
+
 # a series first given at 7200 (`up`'s first sample, two hours on): the store gains it the tick
 # before the errors show, so the group is looked at in full at 7215
 LATE = record("api:up:2h", "up offset 2h")
@@ -22,27 +27,29 @@ READS_LATER = alert("Reads", "api:errors > 0")
 QUIET = alert("Down", "up == 0")  # never holds, and is quiet from the first period on
 
 
-@pytest.mark.parametrize("rules, later", [([READS, RATE], 0), ([READS, RATE, LATE], 0), ([READS_LATER, LATER], 60),
-                                          ([READS_LATER, LATER, QUIET], 60)])
-def test_an_alert_before_the_recording_rule_it_reads_sees_its_change_at_the_next_tick(tmp_path, rules, later):
+@pytest.mark.parametrize("rules, fires, resolves", [([READS, RATE], 7230, 8115), ([READS, RATE, LATE], 7230, 8115),
+                                                    ([READS_LATER, later(2)], 7290, 8175),
+                                                    ([READS_LATER, later(5)], 7305, 8160),
+                                                    ([READS_LATER, later(5), QUIET], 7305, 8160)])
+def test_an_alert_before_the_recording_rule_it_reads_sees_its_change_at_the_next_tick(tmp_path, rules, fires,
+                                                                                        resolves):
     # in a group rules run in order: the alert at 7230 reads the rate recorded at 7215, 2.5095 > 2,
     # and at 8115 the one of 8100, the window's last error scrape gone (0.15 x 20 / 300 = 0.01);
-    # LATER is 1 a minute later, from 7275 to 8145. (With LATE the group is looked at in full when
-    # the rate first moves, the alert taken as quiet before the rate's new sample marks what it
-    # reads; with LATER the alert is not looked at then (nothing woke the group before), and QUIET
-    # after it is: either way it must look at the next tick.)
+    # later(2) is 1 from 7275 to 8145, later(5) from 7290 (5.009 at 7230 and 8070: two error
+    # scrapes in the window) to 8130. (With LATE, or later(2), the group is looked at in full when
+    # the recorded value moves, the alert taken as quiet before the new sample marks what it reads;
+    # with later(5) the alert is not looked at then (nothing woke the group before), and QUIET after
+    # it is: either way it must look at the next tick.)
     run = same_as_every_tick(tmp_path, rules)
-    assert times(run, "Reads") == [("alert.pending", 7230 + later), ("alert.firing", 7230 + later),
-                                   ("alert.resolved", 8115 + later)]
+    assert times(run, "Reads") == [("alert.pending", fires), ("alert.firing", fires), ("alert.resolved", resolves)]
 
 
-@pytest.mark.parametrize("rules, later", [([RATE, READS], 0), ([LATER, READS_LATER], 60)])
-def test_an_alert_after_the_recording_rule_it_reads_sees_its_change_at_once(tmp_path, rules, later):
-    # the alert reads the rate recorded at its own tick: above 2 from 7215, 0.01 at 8100 (LATER: 1
-    # from 7275 to 8145)
+@pytest.mark.parametrize("rules, fires, resolves", [([RATE, READS], 7215, 8100), ([later(5), READS_LATER], 7290, 8145)])
+def test_an_alert_after_the_recording_rule_it_reads_sees_its_change_at_once(tmp_path, rules, fires, resolves):
+    # the alert reads the rate recorded at its own tick: above 2 from 7215, 0.01 at 8100 (later(5):
+    # 1 from 7290, 0 at 8145)
     run = same_as_every_tick(tmp_path, rules)
-    assert times(run, "Reads") == [("alert.pending", 7215 + later), ("alert.firing", 7215 + later),
-                                   ("alert.resolved", 8100 + later)]
+    assert times(run, "Reads") == [("alert.pending", fires), ("alert.firing", fires), ("alert.resolved", resolves)]
 
 
 # a group of a rule that is looked at every tick (it reads a counter's values, which never repeat)
