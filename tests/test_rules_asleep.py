@@ -98,7 +98,8 @@ def test_series_another_group_starts_giving_are_read_at_the_next_tick(tmp_path, 
     # The first group, never quiet, stops the engine's look for quiet rules between ticks.
     also = f"or up offset {offset}s == 0"
     groups = (COUNTER, RuleGroup("counted", None, (alert("Counted", f"count(api:r1) >= {count} {also}"),)),
-              RuleGroup("copy", None, (record("api:copy", f"api:r1 {also}"), alert("Copied", f"count(api:copy) >= {count}"))),
+              RuleGroup("copy", None, (record("api:copy", f"api:r1 {also}"),
+                                       alert("Copied", f"count(api:copy) >= {count}"))),
               RuleGroup("r1", None, (record("api:r1", f"count_over_time({selector}[5s]) > 5"),)))
     run = same_as_every_tick(tmp_path, groups, SCENARIO.replace("horizon: 4h", "horizon: 10m"),
                              scrape_interval=1.0, evaluation_interval=1.0)
