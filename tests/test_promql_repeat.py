@@ -225,6 +225,28 @@ def test_a_shown_value_of_a_gauge_that_differs_between_phases_is_shown_at_each(t
     # summary shows 3, then 2 three times, every minute: a phase's repeat is the very value, and
     # the rule is looked at every tick, as it is not quiet while its phases show different ones.
     shown = alert("Count", "count_over_time(up[2m]) > 1", annotations={"summary": "{{ $value }} samples"})
+    summaries = shown_at_each_evaluation(tmp_path, monkeypatch, [shown], scrape_interval=60.0, evaluation_interval=15.0)
+    assert summaries[False][180.0] == ["3 samples"] and summaries[False][195.0] == ["2 samples"]
+    assert summaries[True] == summaries[False]
+
+
+def test_a_shown_rate_read_beside_a_gauge_is_worked_out_afresh(tmp_path, monkeypatch):
+    # The alert fires from the first evaluation on and shows the rate of answered requests,
+    # 100 x 0.9999 = 99.99 a second, in full: a counter's rate worked out afresh differs from
+    # tick to tick in its last bits (37 values between 10 and 120 minutes, from 99.98999999999846
+    # on). Its other read, `up`, is a gauge: reading one counter is enough for it to be evaluated
+    # at every tick while it fires, each summary the one of its own tick.
+    shown = alert("Shown", 'rate(http_requests_total{code="200"}[5m]) and on(service) up == 1',
+                  annotations={"summary": "{{ $value }} a second"})
+    summaries = shown_at_each_evaluation(tmp_path, monkeypatch, [shown])
+    steady = [s[0] for t, s in summaries[False].items() if 600 <= t < 7200]
+    assert len(steady) == 440 and len(set(steady)) == 37 and "99.98999999999846 a second" in steady
+    assert summaries[True] == summaries[False]
+
+
+def shown_at_each_evaluation(tmp_path, monkeypatch, rules, **monitoring):
+    """Every alert's summary after each evaluation (time -> summaries), with repeats (True) and
+    evaluating every rule afresh at every tick (False)."""
     summaries = {}
     evaluate = rules_module.Rules.evaluate
 
@@ -235,9 +257,8 @@ def test_a_shown_value_of_a_gauge_that_differs_between_phases_is_shown_at_each(t
         summaries[repeat] = {}
         with monkeypatch.context() as patch:
             patch.setattr(rules_module.Rules, "evaluate", evaluate_and_keep)
-            drill(tmp_path, [shown], repeat, scrape_interval=60.0, evaluation_interval=15.0)
-    assert summaries[False][180.0] == ["3 samples"] and summaries[False][195.0] == ["2 samples"]
-    assert summaries[True] == summaries[False]
+            drill(tmp_path, rules, repeat, **monitoring)
+    return summaries
 
 
 def test_an_evaluation_that_loses_alerts_to_the_same_labels_fails(tmp_path, monkeypatch):
