@@ -86,3 +86,16 @@ def test_an_alert_reading_a_recorded_series_by_a_name_pattern_fires(tmp_path):
     rules = [record("api:errors:high", f"{ERRORS} > 5"), alert("High", '{__name__=~"api:errors:.*"}')]
     drill = same_samples_as_every_tick(tmp_path, rules)
     assert times(drill, "High") == [("alert.pending", 7230), ("alert.firing", 7230), ("alert.resolved", 8085)]
+
+
+def test_a_scalar_expression_is_one_series_without_labels(tmp_path):
+    # As Prometheus's rule manager turns a scalar result into a vector of one sample without
+    # labels (promtool agrees on all three): `one` records 1, the alert on it fires at once, and
+    # so do `2 > bool 1` (1) and `0 * 1`: a sample of 0 is still a sample, so the alert holds.
+    rules = [record("one", "1"), alert("One", "one > 0"), alert("Two", "2 > bool 1"), alert("Zero", "0 * 1")]
+    drill = same_samples_as_every_tick(tmp_path, rules)
+    assert recorded(drill, 30.0) == {("one", (("__name__", "one"),)): [(0, 1.0), (15.0, 1.0), (30.0, 1.0)]}
+    for name in ("One", "Two", "Zero"):
+        assert times(drill, name) == [("alert.pending", 0), ("alert.firing", 0)]
+    firing = {e["alert"]: e["value"] for e in drill.log.events if e["kind"] == "alert.firing"}
+    assert firing == {"One": 1.0, "Two": 1.0, "Zero": 0.0}
