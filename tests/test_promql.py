@@ -231,6 +231,28 @@ def test_unsupported_promql_is_an_error_at_its_line(write):
         validate(path)
 
 
+def test_a_group_evaluated_more_often_than_every_second_is_refused(write):
+    # The same floor as monitoring.evaluation_interval's: a finer one is millions of evaluations
+    # in a week-long drill (and past 2**23 of them a tick's time is no longer exact to 1e-9 s)
+    path = write("rules.yml", """
+        groups:
+          - name: fast
+            interval: 500ms
+            rules:
+              - alert: Down
+                expr: up == 0
+          - name: second
+            interval: 1s
+            rules:
+              - alert: Gone
+                expr: absent(up)
+    """)
+    with pytest.raises(DrillError) as error:
+        load_rules(path)
+    problems = [line for line in str(error.value).splitlines() if line.startswith(str(path))]
+    assert problems == [f"{path}:3: groups[0].interval must be 1s or more"]
+
+
 RECORDED_AS_WRITTEN = """
     groups:
       - name: g

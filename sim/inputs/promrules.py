@@ -219,8 +219,8 @@ def read_groups(check: Checker, doc, key: str = "groups") -> list[RuleGroup]:
             check.problem(g.line_of("name"), f"groups: group name {name!r} is used twice")
         names.add(name)
         interval = g.get("interval", duration)
-        if interval is not None and interval <= 0:
-            check.problem(g.line_of("interval"), f"{g.where}.interval must be more than 0s")
+        if interval is not None and interval < 1:  # the drill's floor for its own evaluation interval
+            check.problem(g.line_of("interval"), f"{g.where}.interval must be 1s or more")
         rules = []
         for rline, rraw in g.items("rules"):
             r = check.mapping(rraw, f"{g.where}.rules[{len(rules)}]", rline)
