@@ -62,11 +62,12 @@ MODULES = {
                                                   "tests/test_series_store.py", "tests/test_series_marks.py",
                                                   "tests/test_series_edges.py"]),
     "routing": ("sim/model/monitoring/routing.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
-                                                    "tests/test_alertmanager.py"]),
+                                                    "tests/test_alertmanager.py", "tests/test_routing_edges.py"]),
     "humanize": ("sim/model/monitoring/humanize.py", ["tests/test_humanize.py", "tests/test_promql.py"]),
     "paging": ("sim/model/monitoring/paging.py", ["tests/test_monitoring.py", "tests/test_alerting.py",
                                                   "tests/test_alertmanager.py",
-                                                  "tests/test_incident.py", "tests/test_incident_rules.py"]),
+                                                  "tests/test_incident.py", "tests/test_incident_rules.py",
+                                                  "tests/test_routing_edges.py"]),
 }
 
 _COMPARE = {ast.Lt: (ast.LtE, ast.GtE), ast.LtE: (ast.Lt, ast.Gt), ast.Gt: (ast.GtE, ast.LtE),
