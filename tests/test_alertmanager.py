@@ -17,7 +17,7 @@ from sim.inputs.config import Monitoring, load_roster
 from sim.inputs.errors import DrillError
 from sim.model.eventlog import EventLog
 from sim.model.monitoring.paging import Pager
-from sim.model.monitoring.routing import Router
+from sim.model.monitoring.routing import CLEANUP, Router
 from sim.validate import validate
 
 from .conftest import FIXTURES, needs_fixtures
@@ -45,21 +45,24 @@ class FakeAlert:
         return self.labels["alertname"]
 
 
-def simulate(config_text, timeline, write, until=3000, roster=None, oncall=("dana", "lee")):
-    """Run ``timeline`` [(t, alert, 'firing'|'resolved'), ...] through the router and pager."""
+def simulate(config_text, timeline, write, until=3000, roster=None, oncall=("dana", "lee"), cleanup=(CLEANUP, 0.0)):
+    """Run ``timeline`` [(t, alert, 'firing'|'resolved'), ...] through the router and pager. An
+    entry's alert may be a list: those alerts are handed over in one go, as one rule evaluation
+    hands over every alert it changes. ``cleanup``: the sweep's (interval, first sweep)."""
     config = load_alertmanager(write("alertmanager.yml", config_text))
     env = simpy.Environment()
     log = EventLog(START, lambda: env.now)
     pager = Pager(env, log, Monitoring(), list(oncall), config.receivers, roster.policies if roster else ())
-    router = Router(env, log, config, pager.notify, lambda t: START + dt.timedelta(seconds=t))
+    router = Router(env, log, config, pager.notify, lambda t: START + dt.timedelta(seconds=t), cleanup=cleanup)
 
     def play():
-        for t, alert, state, *since in timeline:  # since: a startsAt before the moment it is handed over
+        for t, alerts, state, *since in timeline:  # since: a startsAt before the moment it is handed over
             yield env.timeout(t - env.now)
-            alert.state = state
-            if state == "firing":
-                alert.since = since[0] if since else t
-            router.notify(alert)
+            for alert in alerts if isinstance(alerts, list) else [alerts]:
+                alert.state = state
+                if state == "firing":
+                    alert.since = since[0] if since else t
+                router.notify(alert)
 
     env.process(play())
     env.run(until=until)

@@ -45,6 +45,10 @@ def alert(name, expr, for_s=0.0, keep=0.0, annotations=None):
     return PromRule("alert", name, expr, for_s, keep, {}, annotations or {})
 
 
+def record(name, expr, labels=None):
+    return PromRule("record", name, expr, 0.0, 0.0, labels or {}, {})
+
+
 def with_rules(tmp_path, rules, text=SCENARIO, **monitoring):
     """The scenario of ``text`` with these rules (one group's, or rule groups) and monitoring settings."""
     path = tmp_path / "scenario.yaml"

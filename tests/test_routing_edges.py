@@ -4,15 +4,11 @@ does not know. Timelines are worked by hand from Alertmanager 0.25's dispatcher,
 tests/test_alertmanager.py (whose helpers these reuse).
 """
 
-import datetime as dt
-
 import simpy
 
-from sim.inputs.alertmanager import load_alertmanager
 from sim.inputs.config import Monitoring
 from sim.model.eventlog import EventLog
 from sim.model.monitoring.paging import Pager
-from sim.model.monitoring.routing import Router
 
 from .test_alertmanager import ONE_ROUTE, START, FakeAlert, notes, simulate
 
@@ -36,32 +32,14 @@ def test_the_sweep_runs_first_at_its_moment_and_every_30_s_from_the_drills_start
     # the old group's 640 tick. At 360.5, half a second after that sweep, likewise.
     for again in (360, 360.5):
         a = FakeAlert({"alertname": "A", "service": "api"})
-        events = simulate(ONE_ROUTE, [(10, a, "firing"), (100, a, "resolved"), (again, a, "firing")], write,
-                          until=700)
-        assert [(t, f, r) for t, _, _, f, r in notes(events)] == [(40, ["A"], []), (340, [], ["A"]),
-                                                                   (again + 30, ["A"], [])], again
+        timeline = [(10, a, "firing"), (100, a, "resolved"), (again, a, "firing")]
+        assert sent(ONE_ROUTE, timeline, write, until=700) == [(40, ["A"], []), (340, [], ["A"]),
+                                                                (again + 30, ["A"], [])], again
 
 
-def run(config_text, timeline, write, until, cleanup):
-    """``timeline`` [(t, [alerts], state, *since), ...] as ``simulate``'s, but the alerts of one entry
-    are handed over in one go, as one rule evaluation hands over every alert it changes."""
-    config = load_alertmanager(write("alertmanager.yml", config_text))
-    env = simpy.Environment()
-    log = EventLog(START, lambda: env.now)
-    router = Router(env, log, config, lambda *a: None, lambda t: START + dt.timedelta(seconds=t), cleanup=cleanup)
-
-    def play():
-        for t, alerts, state, *since in timeline:
-            yield env.timeout(t - env.now)
-            for alert in alerts:
-                alert.state = state
-                if state == "firing":
-                    alert.since = since[0] if since else t
-                router.notify(alert)
-
-    env.process(play())
-    env.run(until=until)
-    return [(t, f, r) for t, _, _, f, r in notes(log.events)]
+def sent(*args, **kwargs):
+    """The notifications (time, firing, resolved) of ``simulate``'s timeline."""
+    return [(t, f, r) for t, _, _, f, r in notes(simulate(*args, **kwargs))]
 
 
 def test_a_sweep_off_the_drills_start_collects_at_its_own_moments(write):
@@ -71,8 +49,8 @@ def test_a_sweep_off_the_drills_start_collects_at_its_own_moments(write):
     # before the first sweep, which collects it at 45. A firing again at 52 starts a new group,
     # sent at 62 (group_wait), not at the old group's 70 tick.
     a = FakeAlert({"alertname": "A", "service": "api"})
-    assert run(FAST, [(0, [a], "firing"), (15, [a], "resolved"), (52, [a], "firing")], write, 100,
-               (30.0, 45.0)) == [(10, ["A"], []), (30, [], ["A"]), (62, ["A"], [])]
+    assert sent(FAST, [(0, a, "firing"), (15, a, "resolved"), (52, a, "firing")], write, 100,
+                cleanup=(30.0, 45.0)) == [(10, ["A"], []), (30, [], ["A"]), (62, ["A"], [])]
 
 
 def test_old_alerts_handed_over_together_flush_the_new_group_once(write):
@@ -80,7 +58,7 @@ def test_old_alerts_handed_over_together_flush_the_new_group_once(write):
     # one evaluation: the first flushes the new group at once (older than group_wait), the second
     # joins that same flush; the group then ticks every group_interval (600, nothing new).
     a, b = FakeAlert({"alertname": "A", "service": "api"}), FakeAlert({"alertname": "B", "service": "api"})
-    assert run(ONE_ROUTE, [(300, [a, b], "firing", 0)], write, 700, (30.0, 0.0)) == [(300, ["A", "B"], [])]
+    assert sent(ONE_ROUTE, [(300, [a, b], "firing", 0)], write, 700) == [(300, ["A", "B"], [])]
 
 
 def test_a_collected_groups_old_ticks_leave_its_successor_alone(write):
@@ -88,8 +66,8 @@ def test_a_collected_groups_old_ticks_leave_its_successor_alone(write):
     # group (ticks at 395, 695, 995). The old group's next tick would have been 640: it must not
     # touch the new group, so B firing at 700 joins it and is sent at its 995 tick with A.
     a, b = FakeAlert({"alertname": "A", "service": "api"}), FakeAlert({"alertname": "B", "service": "api"})
-    assert run(ONE_ROUTE, [(10, [a], "firing"), (100, [a], "resolved"), (365, [a], "firing"),
-                           (700, [b], "firing")], write, 1100, (30.0, 0.0)) == [
+    assert sent(ONE_ROUTE, [(10, a, "firing"), (100, a, "resolved"), (365, a, "firing"), (700, b, "firing")],
+                write, 1100) == [
         (40, ["A"], []), (340, [], ["A"]), (395, ["A"], []), (995, ["A", "B"], [])]
 
 

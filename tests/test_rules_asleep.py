@@ -7,8 +7,8 @@ scrape at 7215, the 5-minute rate 2.5095 there, 5.009 at 7230, 7.5085 at 7245, 1
 import pytest
 
 from sim.inputs.promrules import RuleGroup
-from tests.test_promql_repeat import ERRORS, SCENARIO, alert, same_as_every_tick, times
-from tests.test_rules_evaluate import record, same_samples_as_every_tick
+from tests.test_promql_repeat import ERRORS, SCENARIO, alert, record, same_as_every_tick, times
+from tests.test_rules_evaluate import same_samples_as_every_tick
 
 RATE = record("api:errors", ERRORS)
 
@@ -27,10 +27,20 @@ READS_LATER = alert("Reads", "api:errors > 0")
 QUIET = alert("Down", "up == 0")  # never holds, and is quiet from the first period on
 
 
+def ratio(offset=""):
+    """api's error ratio (a gauge), 0.5 from the scrape at 7215 to 7800 (a minute back, 7275 to 7860)."""
+    return record("api:ratio", f'max(error_rate{{service="api"}}{offset})')
+
+
+READS_RATIO = alert("Reads", "api:ratio > 0.1")
+
+
 @pytest.mark.parametrize("rules, fires, resolves", [([READS, RATE], 7230, 8115), ([READS, RATE, LATE], 7230, 8115),
                                                     ([READS_LATER, later(2)], 7290, 8175),
                                                     ([READS_LATER, later(5)], 7305, 8160),
-                                                    ([READS_LATER, later(5), QUIET], 7305, 8160)])
+                                                    ([READS_LATER, later(5), QUIET], 7305, 8160),
+                                                    ([READS_RATIO, ratio(), QUIET], 7230, 7830),
+                                                    ([READS_RATIO, ratio(" offset 1m"), QUIET], 7290, 7890)])
 def test_an_alert_before_the_recording_rule_it_reads_sees_its_change_at_the_next_tick(tmp_path, rules, fires,
                                                                                         resolves):
     # in a group rules run in order: the alert at 7230 reads the rate recorded at 7215, 2.5095 > 2,
@@ -39,7 +49,12 @@ def test_an_alert_before_the_recording_rule_it_reads_sees_its_change_at_the_next
     # scrapes in the window) to 8130. (With LATE, or later(2), the group is looked at in full when
     # the recorded value moves, the alert taken as quiet before the new sample marks what it reads;
     # with later(5) the alert is not looked at then (nothing woke the group before), and QUIET after
-    # it is: either way it must look at the next tick.)
+    # it is: either way it must look at the next tick.) The ratio, read a tick late, fires at 7230
+    # (7290 a minute back) and resolves at 7830 (7890): without the offset the group is looked at
+    # whole at 7215, the alert quiet, then the recording rule marks what it reads; with it the group
+    # sleeps, its recording rule alone evaluated, and that rule's new sample wakes it at 7275, after
+    # the alert's turn. Either way the group must not then sleep till QUIET wakes (never), as it did:
+    # firing at 7815, and with the offset never resolving.
     run = same_as_every_tick(tmp_path, rules)
     assert times(run, "Reads") == [("alert.pending", fires), ("alert.firing", fires), ("alert.resolved", resolves)]
 

@@ -5,8 +5,7 @@ every 15 s (worked out there)."""
 
 import pytest
 
-from sim.inputs.promrules import PromRule
-from tests.test_promql_repeat import ERRORS, alert, run, times, with_rules
+from tests.test_promql_repeat import ERRORS, alert, record, run, times, with_rules
 
 
 def recorded(drill, end):
@@ -27,10 +26,6 @@ def same_samples_as_every_tick(tmp_path, rules, **monitoring):
               default=0.0)
     assert recorded(repeating, end) == recorded(every_tick, end)
     return repeating
-
-
-def record(name, expr):
-    return PromRule("record", name, expr, 0.0, 0.0, {}, {})
 
 
 @pytest.mark.parametrize("scrape, evaluation", [(10.0, 15.0), (15.0, 15.0)])

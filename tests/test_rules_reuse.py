@@ -11,11 +11,7 @@ from sim.inputs.promrules import PromRule, RuleGroup
 from sim.model.monitoring.rules import fingerprint
 
 from .test_humanize import assert_promtool_renders
-from .test_promql_repeat import ERRORS, alert, same_as_every_tick, times
-
-
-def record(name, expr, labels=None):
-    return PromRule("record", name, expr, 0.0, 0.0, labels or {}, {})
+from .test_promql_repeat import ERRORS, alert, record, same_as_every_tick, times
 
 
 def test_a_recording_rule_reading_a_recorded_series_a_minute_back_wakes_on_its_tick(tmp_path):

@@ -1,6 +1,6 @@
 """What the engine may skip between evaluations and what an alert carries when it moves: groups
 and rules that wake close together, a group reading what another starts recording or records
-reading ahead, an alert before the recording rule it reads, a wake time that happens to equal the
+reading ahead (an alert before the recording rule it reads: test_rules_asleep.py), a wake time that equals the
 store's count of series, a group with nothing to evaluate, an alert's severity and the firing
 alerts as the bots ask for them. Each drill's events are checked equal to those of evaluating
 every rule afresh at every tick, and the times are worked out by hand below. The scenario is
@@ -15,8 +15,7 @@ from sim.inputs.promrules import PromRule, RuleGroup
 from sim.model.engine import Drill
 
 from .conftest import DATA
-from .test_promql_repeat import ERRORS, SCENARIO, alert, same_as_every_tick, times
-from .test_rules_reuse import record
+from .test_promql_repeat import ERRORS, SCENARIO, alert, record, same_as_every_tick, times
 
 RATIO = 'max(error_rate{service="api"}) > 0.1'
 LAST = 'max_over_time(error_rate{service="api"}[15s]) > 0.1'  # the ratio at the last scrape only
@@ -58,22 +57,6 @@ def test_a_group_reads_the_series_a_later_group_starts_recording(tmp_path):
              RuleGroup("records", 60.0, (record("api:high", LAST),)))
     run = same_as_every_tick(tmp_path, rules)
     assert times(run, "High") == [("alert.pending", 7320), ("alert.firing", 7320), ("alert.resolved", 7920)]
-
-
-@pytest.mark.parametrize("offset, fires, resolves", [("", 7230, 7830), (" offset 1m", 7290, 7890)])
-def test_an_alert_before_the_recording_rule_it_reads_sees_it_change(tmp_path, offset, fires, resolves):
-    # `api:ratio` records api's error ratio, 0.5 from 7215 to 7800 (a minute back: from 7275 to
-    # 7860); the alert before it in the group reads it, so sees the change a tick later: firing at
-    # 7230 (7290), resolved at 7830 (7890). Without the offset the group is looked at whole at 7215
-    # (the scrape marked what the recording rule reads): the alert first, quiet, then the recording
-    # rule, which marks what the alert reads. With it the group sleeps till then (its recording rule
-    # alone evaluated), and that rule's new sample wakes it at 7275, after the alert's turn. Either
-    # way the group must not then sleep till the other alert's wake (never: `up` stays 1), as it
-    # did, firing at 7815 (and not resolving).
-    rules = [alert("Before", "api:ratio > 0.1"), record("api:ratio", f'max(error_rate{{service="api"}}{offset})'),
-             alert("Down", 'up{service="api"} == 0')]
-    run = same_as_every_tick(tmp_path, rules)
-    assert times(run, "Before") == [("alert.pending", fires), ("alert.firing", fires), ("alert.resolved", resolves)]
 
 
 def test_a_wake_time_equal_to_the_stores_count_of_series_is_no_wake_time(tmp_path):

@@ -329,8 +329,8 @@ def load_scenario(path) -> Scenario:
             given=frozenset(key for key in mon.data if mon.data[key] is not None),
         )
         for key in ("scrape_interval", "evaluation_interval"):
-            if getattr(monitoring, key) < 1:  # finer than Prometheus's own 1s floor, and millions of steps
-                check.problem(mon.line_of(key), f"monitoring.{key} must be 1s or more")
+            if getattr(monitoring, key) < promrules.MIN_INTERVAL:
+                check.problem(mon.line_of(key), f"monitoring.{key} must be {promrules.MIN_INTERVAL:g}s or more")
         mon.done()
 
     changes = _changes(doc, services)

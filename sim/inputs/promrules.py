@@ -20,6 +20,10 @@ import promql_parser
 from . import yamlfile
 from .yamlfile import Checker, Fields, text
 
+# seconds: the least scrape or evaluation interval, a drill's or a rule group's (Prometheus takes
+# any, but a finer one is millions of steps in a week-long drill)
+MIN_INTERVAL = 1.0
+
 RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time",
                    "min_over_time", "sum_over_time", "count_over_time", "last_over_time")
 FUNCTIONS = RANGE_FUNCTIONS + ("histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil",
@@ -219,8 +223,8 @@ def read_groups(check: Checker, doc, key: str = "groups") -> list[RuleGroup]:
             check.problem(g.line_of("name"), f"groups: group name {name!r} is used twice")
         names.add(name)
         interval = g.get("interval", duration)
-        if interval is not None and interval < 1:  # the drill's floor for its own evaluation interval
-            check.problem(g.line_of("interval"), f"{g.where}.interval must be 1s or more")
+        if interval is not None and interval < MIN_INTERVAL:
+            check.problem(g.line_of("interval"), f"{g.where}.interval must be {MIN_INTERVAL:g}s or more")
         rules = []
         for rline, rraw in g.items("rules"):
             r = check.mapping(rraw, f"{g.where}.rules[{len(rules)}]", rline)
