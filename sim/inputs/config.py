@@ -495,6 +495,14 @@ def _service(f: Fields, name: str) -> Service:
         impact.done()
     if not 0 <= svc.error_rate < 1:
         f.checker.problem(f.line_of("error_rate"), f"services.{name}.error_rate must be between 0% and 100%")
+    elif svc.customer_facing and svc.breached(svc.error_rate, svc.latency_p99_ms):
+        # impact would start at the first scrape, caused by nothing, and no fault's impact could ever begin
+        line = f.line_of("error_rate" if svc.error_rate > svc.impact_error_rate else "latency_p99_ms")
+        f.checker.problem(line, f"services.{name}: its usual error_rate ({svc.error_rate:.4g}) and latency_p99_ms "
+                                f"({svc.latency_p99_ms:g}) already breach its impact threshold (error_rate above "
+                                f"{svc.impact_error_rate:.4g}, latency above "
+                                f"{svc.impact_latency_p99_ms or 3 * svc.latency_p99_ms:g} ms), so customers would count as "
+                                "hurt before any fault: set its impact: error_rate or latency_p99_ms above them")
     f.done()
     return svc
 
