@@ -87,6 +87,20 @@ class TwoSigmaSlow(random.Random):
         return mu + 2 * sigma
 
 
+class LowestDraws(random.Random):
+    """A drill whose every uniform draw comes out 0.0, the lowest random() can return."""
+
+    def random(self):
+        return 0.0
+
+
+def test_a_chance_of_zero_never_comes_up_even_at_the_lowest_draw():
+    # still dynamics: no wrong lead, no failed or partial fix, however low the draws (random() < 0 never holds)
+    world, state = fix_state(LowestDraws(0))
+    assert (state.wrong_leads, state.setbacks) == ([], [])
+    assert world.mitigate(300.0, "rollback", "api")["faults"][0]["outcome"] == "fixed"
+
+
 def test_a_mitigation_that_does_not_take_leaves_the_fault_as_it_was():
     world, state = fix_state()
     state.setbacks = ["fails"]

@@ -76,6 +76,14 @@ def test_impact_is_logged_for_customer_facing_services():
     assert times(events, "impact.ended", service="api") == [720]
 
 
+def test_a_service_past_its_impact_threshold_at_its_baseline_is_impacted_from_the_first_scrape(write):
+    # api's usual 2% errors are above its 1% threshold: impact from 0 s, before (and not by) the fault
+    path = write("hurting.yaml", (DATA / "tiny.yaml").read_text().replace("error_rate: 0.1%", "error_rate: 2%"))
+    scenario = load_scenario(path)
+    events = run_drill(scenario, script=load_script(DATA / "quiet.yaml", scenario.start)).events
+    assert [(e["t"], e["cause"]) for e in events if e["kind"] == "impact.started"] == [(0, ["noise"])]
+
+
 def test_failures_propagate_from_a_dependency_to_its_callers():
     from sim.model.world import World
 

@@ -13,6 +13,7 @@ import pytest
 from sim import load_scenario
 from sim.inputs.config import Blip, Fault, Service
 from sim.inputs.errors import DrillError
+from sim.inputs.faults import METRICS
 from sim.model.world import FaultState, World
 
 from .conftest import DATA
@@ -132,7 +133,7 @@ def test_causes_name_the_fault_behind_each_deviation_and_only_once_it_started():
     w.observe(50)
     assert w.cause_of("db", "error_rate") == ["noise"] and w.metrics["db"]["error_rate"] == pytest.approx(0.001)
     w.observe(150)
-    assert [w.cause_of("db", m) for m in ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")] == [["f"]] * 5
+    assert [w.cause_of("db", m) for m in METRICS] == [["f"]] * 5
     assert (w.cause_of("web", "error_rate"), w.cause_of("web", "latency_p99_ms")) == (["f"], ["f"])
     assert (w.cause_of("api", "cpu"), w.cause_of("api", "request_rate")) == (["noise"], ["noise"])
 
@@ -286,9 +287,70 @@ def test_a_fault_added_while_the_world_holds_still_shows_at_the_next_look():
 
 
 def test_two_faults_behind_one_metric_are_both_its_causes():
-    g = replace(FAULT, id="g", magnitude={"latency": 2.0})
-    h = replace(FAULT, id="h", service="api", magnitude={"latency": 2.0})  # api's own, beside db's two
+    g = replace(FAULT, id="g")  # db's second fault, moving every metric as f does
+    h = replace(FAULT, id="h", service="api", magnitude={"latency": 2.0, "error_rate": 0.05})  # api's own, and db's two
     w = world(FAULT, g, h)
     w.observe(500)
-    assert w.cause_of("db", "latency_p99_ms") == ["f", "g"]
+    assert [w.cause_of("db", m) for m in METRICS] == [["f", "g"]] * 5
     assert w.cause_of("api", "latency_p99_ms") == ["f", "g", "h"]
+    assert w.cause_of("api", "error_rate") == ["f", "g", "h"]
+
+
+def test_a_fault_without_a_ramp_is_at_full_strength_from_its_first_instant():
+    # ramp: 0s (as in several library scenarios) is a step: nothing before 100 s, everything at 100 s.
+    assert [FaultState(replace(FAULT, ramp=0.0)).level(t) for t in (99.9, 100, 101)] == [0.0, 1.0, 1.0]
+    # Such a fault at the drill's start, rolled back at once: from 1 at 0 s down over the 1 s floor.
+    w = world(replace(FAULT, at=0.0, ramp=0.0, recovery=0.0))
+    w.mitigate(0.0, "rollback", "db")
+    assert [w.faults[0].level(t) for t in (0.0, 0.5, 1.0)] == [1.0, 0.5, 0.0]
+
+
+def test_memory_is_capped_at_100_percent_as_cpu_is():
+    # db's 50% memory + 80% at full strength: 130%, shown as 100%.
+    assert at(world(replace(FAULT, magnitude={"memory": 0.8})), 500)["db"]["memory"] == 1.0
+
+
+def test_what_moves_beneath_a_blip_shows_through_it():
+    # db's cpu blips to 95% all along. f adds 10% cpu from 100 s, which stays hidden under the blip
+    # (shown 95%), but f is now behind db's cpu too; g adds errors from 300 s over a 100 s ramp:
+    # 1 - 0.999 x 0.95 = 0.05095 half way (350 s), 1 - 0.999 x 0.9 = 0.1009 at full strength (400 s).
+    f = replace(FAULT, magnitude={"cpu": 0.1})
+    g = replace(FAULT, id="g", at=300.0, magnitude={"error_rate": 0.1})
+    w = world(f, g, noise=(Blip("db", "cpu", 0.95, at=0.0, duration=1000.0),))
+    w.observe(50)
+    assert (w.metrics["db"]["cpu"], w.cause_of("db", "cpu")) == (0.95, ["noise"])
+    w.observe(150)
+    assert (w.metrics["db"]["cpu"], w.cause_of("db", "cpu")) == (0.95, ["f"])
+    assert [at(w, t)["db"]["error_rate"] for t in (350, 400)] == pytest.approx([0.05095, 0.1009])
+    assert (w.metrics["db"]["cpu"], w.cause_of("db", "error_rate")) == (0.95, ["g"])
+
+
+def test_faults_that_cancel_out_on_a_dependency_pass_nothing_on():
+    # db's fault adds 50 x (3 - 1) = 100 ms, which api passes on; api's own (a fail-fast, latency
+    # x 0.5) takes 200 x 0.5 = 100 ms off: api is at its 200 ms baseline, so web, 100 ms, is too
+    # and nothing is behind web's latency.
+    faster = replace(FAULT, id="g", service="api", magnitude={"latency": 0.5})
+    w = world(FAULT, faster)
+    m = at(w, 500)
+    assert (m["api"]["latency_p99_ms"], m["web"]["latency_p99_ms"]) == (200, 100)
+    assert w.cause_of("web", "latency_p99_ms") == ["noise"]
+
+
+def test_a_fault_eased_before_its_planned_end_moves_from_the_easing_on():
+    # FAULT ending at 700 on its own, eased at 300 instead: from 1 to 0.25 over 200 s, so at 400
+    # the world is moving (steady only at that instant), and at 450 the level is 1 - 0.75 x 150 / 200
+    # = 0.4375: db's latency 50 + 50 x 2 x 0.4375 = 93.75 ms. The end planned for 700 is no more.
+    w = world(replace(FAULT, duration=600.0))
+    w.mitigate(300, "scale_up", "db")
+    w.observe(400)
+    assert w.steady_until() == 400
+    assert at(w, 450)["db"]["latency_p99_ms"] == 93.75
+
+
+def test_a_caller_listed_before_its_dependencies_adds_up_what_moves_in_both():
+    # SERVICES lists web first, then api, then db. At 150 s, half way up: db's fault adds
+    # 50 x 2 x 0.5 = 50 ms (api at 250), and web's own doubling adds 100 x 0.5 = 50 ms to
+    # web's 100 ms beside api's 50: 200 ms.
+    web = replace(FAULT, id="w", service="web", magnitude={"latency": 2.0})
+    m = at(world(FAULT, web), 150)
+    assert (m["api"]["latency_p99_ms"], m["web"]["latency_p99_ms"]) == (250, 200)
