@@ -123,6 +123,19 @@ def test_cadence_follows_severity_changes():
     assert role_coverage(events, process) == 0.0  # SEV1 at its height, nobody assigned
 
 
+def test_a_reopened_incident_runs_on_until_it_is_closed_again():
+    process = Process()
+    events = [
+        ev(0, "incident.declared", severity="SEV1", by="a", service="x"),
+        ev(200, "update.posted"),  # due 300: met; next due 200 + 1800 = 2000
+        ev(1000, "incident.resolved"),
+        ev(1100, "incident.reopened"),
+        ev(4000, "drill.ended"),  # never resolved again: 2000 and 2000 + 1800 = 3800 missed
+    ]
+    assert cadence_adherence(events, process) == pytest.approx(1 / 3)
+    assert next_update_due(events[:4], process, 1200) == 2000
+
+
 def test_nothing_due_and_nothing_declared_give_none():
     process = Process()
     assert cadence_adherence([ev(0, "incident.declared", severity="SEV1"), ev(100, "incident.resolved")], process) is None
@@ -152,8 +165,9 @@ def test_next_update_due_is_the_deadline_the_cadence_is_scored_by():
     assert next_update_due(events, process, 400) == 300  # missed: overdue until an update comes
     events.append(ev(450, "update.posted"))
     assert next_update_due(events, process, 500) == 450 + 1800  # SEV1: within 30 min of the last update
+    assert next_update_due(events, process, 450) == 450 + 1800  # from the very second it is posted
     events.append(ev(600, "update.posted"))
-    assert next_update_due(events, process, 700) == 600 + 1800
+    assert next_update_due(events, process, 700) == next_update_due(events, process, 600) == 600 + 1800
     assert next_update_due(events + [ev(800, "incident.resolved")], process, 900) is None
 
 
