@@ -14,7 +14,13 @@ import pytest
 from sim import load_scenario, load_script, run_drill, score
 from sim.inputs.config import Process
 from sim.outputs.report import scorecard
-from sim.outputs.scoring import cadence_adherence, customer_impact_min, next_update_due, role_coverage
+from sim.outputs.scoring import (
+    cadence_adherence,
+    customer_impact_min,
+    next_update_due,
+    role_coverage,
+    slo_budget_consumed,
+)
 
 from .conftest import DATA, SCENARIOS
 
@@ -181,6 +187,13 @@ def test_customer_impact_is_the_union_over_services():
         ev(660, "drill.ended"),
     ]
     assert customer_impact_min(events) == pytest.approx((240 + 60) / 60)
+
+
+def test_the_slo_budget_counts_failed_and_lost_requests():
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    # checkout's month: (1 - 99.9%) x 120 requests/s x 30 days = 311,040 bad requests allowed;
+    # 100,000 failed and 3,680 lost are a third of them, to six decimals.
+    assert slo_budget_consumed({"checkout": {"failed": 100000, "lost": 3680}}, scenario) == 0.333333
 
 
 def test_a_false_alarm_stood_down_scores_as_handled():
