@@ -189,7 +189,7 @@ def test_a_closed_incident_takes_no_more_direction(console):
     assert console.do("dana", "severity", severity="SEV1").reason == "the incident is already resolved"
     assert console.do("dana", "assign", role="comms", who="sam").reason == "the incident is already resolved"
     assert console.do("dana", "stand_down").reason == "the incident is already resolved"
-    console.do("dana", "reopen")
+    assert console.do("dana", "reopen").ok
     assert console.do("dana", "stand_down").ok
     assert console.do("dana", "update", status="investigating", summary="x").reason \
         == "the incident is already stood down"
@@ -287,7 +287,8 @@ def test_findings_are_revealed_soonest_first_and_only_from_faults_under_way(writ
     # All found: a look offers each fault's last finding again, neither of them a root cause
     # (boom's last is the connection pool), so the sooner one, slow's, in its 2 min.
     again = c.do("dana", "investigate", service="api")
-    assert again.data[1] == c.drill.env.now + 120 and finish(c, again)["text"] == "GC pauses"
+    assert again.data[1] == c.drill.env.now + 120
+    assert finish(c, again)["text"] == "GC pauses"
 
 
 def test_a_fault_is_found_from_the_second_it_starts_and_ties_go_by_fault_id(write):
@@ -435,7 +436,7 @@ def test_wrong_hypotheses_come_in_turn_at_the_faults_pace_then_the_root_cause(wr
      [(100, "Deploy 41 at 14:01"), (200, "Deploy 41 halved the connection pool"),
       (200, "Deploy 41 halved the connection pool")]),
 ])
-def test_looking_again_where_everything_was_found_turns_up_the_root_cause_first(write, faults, looks):
+def test_looking_again_where_everything_was_found_turns_up_a_finding_again(write, faults, looks):
     c = Console(write, replace(TINY, faults=tuple(replace(TINY.faults[0], id=fault, findings=findings)
                                                   for fault, findings in faults.items())))
     c.drill.investigation_factor = lambda name: 1.0
