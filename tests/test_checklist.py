@@ -327,6 +327,36 @@ def test_stakeholder_questions_wait_for_the_next_update():
     m = card(events)["metrics"]
     assert (m["stakeholder_questions"], m["stakeholder_longest_wait_s"]) == (2, 140)
     assert "stakeholder_questions" not in card(base())["metrics"]
+    asked = edit(base(), add=[ev(499.96, "stakeholder.asked", by="vp")])  # waited 140.04 s: shown to a tenth
+    assert card(asked)["metrics"]["stakeholder_longest_wait_s"] == 140.0
+
+
+def test_the_overall_score_is_the_weighted_mean_to_a_tenth():
+    # Every component of the base drill is full but roles, (1 + 740/800 + 0) / 3; the weights in
+    # play (false_alarm does not apply) sum to 110: 100 * (95 + 15 * 0.641667) / 110 = 95.11.
+    assert card(base())["score"] == 95.1
+    assert card(base(), process=replace(PROCESS, weights=dict.fromkeys(PROCESS.weights, 0.0)))["score"] == 0.0
+
+
+def test_the_mitigate_and_impact_components_at_their_edges():
+    never = edit(base(), drop={"mitigation.applied"})
+    assert card(never)["components"]["mitigate"] == 0.0  # never mitigated: no marks
+    # Mitigated 2700 s after the alert (195 s): past the 30 min target, none at 90 min: (5400 - 2700) / 3600.
+    late = edit(never, add=[ev(2895, "mitigation.applied", by="lee", action="rollback", service="api", effective=True,
+                               faults=FIXED)])
+    assert card(late)["components"]["mitigate"] == 0.75
+    assert card(edit(base(), drop={"impact.started", "impact.ended"}))["components"]["impact"] is None  # none to judge
+
+
+def test_a_look_the_second_of_the_declaration_confirms_the_alert():
+    events = edit(base(), drop={"dashboard.viewed"}, add=[ev(400, "dashboard.viewed", by="dana", service="api")])
+    assert card(events)["checklist"]["confirm_alert_real"] is True
+
+
+def test_the_ic_s_last_action_before_the_drill_ends_counts_once():
+    events = edit(base(), drop={"incident.resolved", "postmortem.scheduled"}, add=[
+        ev(1500, "mitigation.applied", by="dana", action="restart", service="api", effective=False, faults=[])])
+    assert card(events)["metrics"]["ic_hands_on_actions"] == 1
 
 
 def test_customer_impact_ignores_an_end_without_a_start():
@@ -381,6 +411,9 @@ def test_duties_at_the_second_the_ic_hands_over_in_a_worsening_incident():
         ev(1000.26, "role.assigned", by="dana", role="ic", who="alex"),
         ev(1100, "page.sent", page="P2", to="alex", cause=["noise"])])
     dana, alex, lee = (duties(events, worsening, PROCESS, name) for name in ("dana", "alex", "lee"))
+    # Had alex raised it after the handover, dana's time as IC was all SEV3, which needs no roles.
+    raised_later = [{**e, "t": 1100, "by": "alex"} if e["kind"] == "severity.changed" else e for e in events]
+    assert duties(sorted(raised_later, key=lambda e: e["t"]), worsening, PROCESS, "dana")["required_roles_staffed"] is None
     assert [(s["to"], s["right"]) for s in dana["severity_decisions"]] == [("SEV3", True), ("SEV2", True)]
     assert dana["ic_time_s"] == 600.3 and [a["after_s"] for a in dana["roles_assigned"]] == [60, 600.3, 600.3]
     assert (dana["required_roles_staffed"], dana["hands_on_while_ic"], dana["tasks_asked"]) == (True, 1, 1)
@@ -556,3 +589,7 @@ def test_what_starts_the_second_of_the_resolution_is_still_wrong_then():
         "resolved_when_normal": "resolved at 14:20 while api was above its 1% error rate impact threshold (it stayed "
                                 "above); alert \"api slow\" was still firing; resolving once all of it had cleared would "
                                 "have passed"}
+    first_then = edit(base(), drop={"impact.started", "impact.ended"}, add=[ev(1200, "impact.started", service="api")])
+    assert card(first_then)["why"]["resolved_when_normal"] == (
+        "resolved at 14:20 while api was above its 1% error rate impact threshold (it stayed above); resolving once "
+        "all of it had cleared would have passed")
