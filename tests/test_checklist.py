@@ -580,6 +580,16 @@ def test_an_incident_never_resolved_says_so_for_the_resolution_and_the_postmorte
         "postmortem_scheduled": "the incident was never resolved, so no postmortem was booked"}
 
 
+def test_a_resolution_before_the_impact_ended_names_the_first_whole_minute_after():
+    # Resolved at 1200 s (14:20) while api's impact lasts until 3700 s (15:01:40): all was clear
+    # from 15:02, the first whole minute after.
+    events = edit(base(), drop={"impact.ended", "drill.ended"}, add=[ev(3700, "impact.ended", service="api"),
+                                                                    ev(4000, "drill.ended")])
+    assert card(events)["why"] == {
+        "resolved_when_normal": "resolved at 14:20 while api was above its 1% error rate impact threshold (it fell "
+                                "below at 15:01); resolving at 15:02 or later would have passed"}
+
+
 def test_what_starts_the_second_of_the_resolution_is_still_wrong_then():
     # api's impact ended at 1000 s but starts again, and a second alert fires, at 1200 s, the
     # second dana resolves: both count against the resolution, and the impact never ends.
