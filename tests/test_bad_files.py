@@ -105,6 +105,9 @@ def test_numbers_at_the_edges_of_their_ranges_run(tmp_path):
     ("process.yaml", "bots:\n  experience: .nan\n", 2, "bots.experience: expected a number from 0 to 100"),
     ("process.yaml", "postmortem_business_days: 1e400\n", 1, "postmortem_business_days"),
     ("process.yaml", "scoring:\n  weights: {declare: .inf}\n", 2, "expected a number from 0"),
+    # Scored on a scale from the target to a few times it: 0s left nothing between (a traceback).
+    ("process.yaml", "severities:\n  SEV2: {response: 0s}\n", 2, "response: a target must be more than 0s, got '0s'"),
+    ("process.yaml", "targets: {mitigate: 0s, impact: 30m}\n", 1, "mitigate: a target must be more than 0s"),
     ("roster.yaml", "shadow_before_lead: .inf\npeople:\n  - {name: a, oncall: primary}\n", 1,
      "shadow_before_lead: expected a whole number from 0 to 1000"),
     ("roster.yaml", "people:\n  - {name: a, oncall: primary, profile: {ack: -5}}\n", 2, "0s or more"),

@@ -15,7 +15,15 @@ import pytest
 
 from sim import load_scenario
 from sim.inputs.config import Process
-from sim.outputs.scoring import customer_impact_min, duties, role_coverage, score, stakeholder_waits, update_deadlines
+from sim.outputs.scoring import (
+    customer_impact_min,
+    duties,
+    role_coverage,
+    score,
+    stakeholder_waits,
+    update_deadlines,
+    why_missed,
+)
 
 from .conftest import DATA
 
@@ -319,6 +327,36 @@ def test_stakeholder_questions_wait_for_the_next_update():
     m = card(events)["metrics"]
     assert (m["stakeholder_questions"], m["stakeholder_longest_wait_s"]) == (2, 140)
     assert "stakeholder_questions" not in card(base())["metrics"]
+    asked = edit(base(), add=[ev(499.96, "stakeholder.asked", by="vp")])  # waited 140.04 s: shown to a tenth
+    assert card(asked)["metrics"]["stakeholder_longest_wait_s"] == 140.0
+
+
+def test_the_overall_score_is_the_weighted_mean_to_a_tenth():
+    # Every component of the base drill is full but roles, (1 + 740/800 + 0) / 3; the weights in
+    # play (false_alarm does not apply) sum to 110: 100 * (95 + 15 * 0.641667) / 110 = 95.11.
+    assert card(base())["score"] == 95.1
+    assert card(base(), process=replace(PROCESS, weights=dict.fromkeys(PROCESS.weights, 0.0)))["score"] == 0.0
+
+
+def test_the_mitigate_and_impact_components_at_their_edges():
+    never = edit(base(), drop={"mitigation.applied"})
+    assert card(never)["components"]["mitigate"] == 0.0  # never mitigated: no marks
+    # Mitigated 2700 s after the alert (195 s): past the 30 min target, none at 90 min: (5400 - 2700) / 3600.
+    late = edit(never, add=[ev(2895, "mitigation.applied", by="lee", action="rollback", service="api", effective=True,
+                               faults=FIXED)])
+    assert card(late)["components"]["mitigate"] == 0.75
+    assert card(edit(base(), drop={"impact.started", "impact.ended"}))["components"]["impact"] is None  # none to judge
+
+
+def test_a_look_the_second_of_the_declaration_confirms_the_alert():
+    events = edit(base(), drop={"dashboard.viewed"}, add=[ev(400, "dashboard.viewed", by="dana", service="api")])
+    assert card(events)["checklist"]["confirm_alert_real"] is True
+
+
+def test_the_ic_s_last_action_before_the_drill_ends_counts_once():
+    events = edit(base(), drop={"incident.resolved", "postmortem.scheduled"}, add=[
+        ev(1500, "mitigation.applied", by="dana", action="restart", service="api", effective=False, faults=[])])
+    assert card(events)["metrics"]["ic_hands_on_actions"] == 1
 
 
 def test_customer_impact_ignores_an_end_without_a_start():
@@ -358,6 +396,39 @@ def test_a_person_s_duties_by_hand():
             lee["cadence_while_ic"]) == (None, None, None, None, None)
 
 
+def test_duties_at_the_second_the_ic_hands_over_in_a_worsening_incident():
+    # The truth: SEV3 at first, SEV2 in the end. dana declares SEV3 (right at first) and asks lee
+    # to investigate; at 1000.26 s, in the one second, she applies a restart, raises the incident
+    # to SEV2 (right: where it ends up), staffs ops and hands IC to alex: all of it while IC, so
+    # SEV2's comms (sam, 460 s) and ops were staffed. alex is paged at 1100 s and never answers.
+    worsening = replace(TINY, truth=replace(TINY.truth, severity="SEV3", final_severity="SEV2"))
+    events = edit(base(), drop={"incident.declared"}, add=[
+        ev(400, "incident.declared", by="dana", severity="SEV3", service="api"),
+        ev(470, "task.asked", by="dana", id="T1", who="lee", task="investigate", service="api"),
+        ev(1000.26, "mitigation.applied", by="dana", action="restart", service="api", effective=False, faults=[]),
+        ev(1000.26, "severity.changed", by="dana", **{"from": "SEV3"}, to="SEV2"),
+        ev(1000.26, "role.assigned", by="dana", role="ops", who="lee"),
+        ev(1000.26, "role.assigned", by="dana", role="ic", who="alex"),
+        ev(1100, "page.sent", page="P2", to="alex", cause=["noise"])])
+    dana, alex, lee = (duties(events, worsening, PROCESS, name) for name in ("dana", "alex", "lee"))
+    # Had alex raised it after the handover, dana's time as IC was all SEV3, which needs no roles.
+    raised_later = [{**e, "t": 1100, "by": "alex"} if e["kind"] == "severity.changed" else e for e in events]
+    assert duties(sorted(raised_later, key=lambda e: e["t"]), worsening, PROCESS, "dana")["required_roles_staffed"] is None
+    assert [(s["to"], s["right"]) for s in dana["severity_decisions"]] == [("SEV3", True), ("SEV2", True)]
+    assert dana["ic_time_s"] == 600.3 and [a["after_s"] for a in dana["roles_assigned"]] == [60, 600.3, 600.3]
+    assert (dana["required_roles_staffed"], dana["hands_on_while_ic"], dana["tasks_asked"]) == (True, 1, 1)
+    assert [(d["paged_unanswered"], d["resolved"]) for d in (dana, alex, lee)] == [(False, True), (True, False),
+                                                                                  (False, False)]
+
+
+def test_a_person_s_cadence_while_ic_is_the_share_met():
+    # dana, IC of a SEV1 from 0 to 2500 s: due 300, met at 200; due 2000, missed.
+    events = [ev(0, "incident.declared", by="dana", severity="SEV1", service="api"),
+              ev(0, "role.assigned", by="dana", role="ic", who="dana"), ev(200, "update.posted", by="dana"),
+              ev(2500, "incident.resolved", by="dana")]
+    assert duties(events, TINY, PROCESS, "dana")["cadence_while_ic"] == 0.5
+
+
 def test_an_ic_to_the_end_of_a_drill_that_never_closed():
     events = edit(base(), drop={"incident.resolved", "postmortem.scheduled"})
     d = duties(events, TINY, PROCESS, "dana")
@@ -376,6 +447,11 @@ def test_a_false_alarm_escalated_to_the_full_process_is_not_handled():
     c = card(events, alarm)
     assert c["metrics"]["false_alarm_handled"] is False and c["components"]["false_alarm"] == 0.0
     assert c["checklist"]["assess_severity"] is False  # SEV2 runs the full process for nothing
+    assert [s["right"] for s in duties(events, alarm, PROCESS, "dana")["severity_decisions"]] == [False]
+    calm = [e if e["kind"] != "incident.declared" else {**e, "severity": "SEV4"} for e in events]
+    assert [s["right"] for s in duties(calm, alarm, PROCESS, "dana")["severity_decisions"]] == [True]  # no roles: right
+    assert c["why"]["assess_severity"] == ("a false alarm was run at SEV2, a severity with the full process; standing "
+                                           "it down, or staying at a level without roles, would have passed")
     assert c["metrics"]["time_to_detect_s"] is None  # no fault ever started
     assert (c["components"]["declare"], c["components"]["severity"], c["components"]["mitigate"]) == (None, None, None)
     sev3 = [e if e["kind"] != "incident.declared" else {**e, "severity": "SEV3"} for e in events]
@@ -439,3 +515,91 @@ def test_a_fault_left_unsettled_at_the_resolution_is_named():
     assert card(at_fix)["why"]["resolved_when_normal"] == (
         "resolved at 14:15 while api was above its 1% error rate impact threshold (it fell below at 14:16); "
         "alert \"api errors\" was still firing (it resolved at 14:17); resolving at 14:18 or later would have passed")
+
+
+# -- why an item was missed, in the words the scorecard shows (tiny starts at 14:00:00) --
+
+
+def test_declaring_the_wrong_severity_unstaffed_and_late_says_why_each_item_was_missed():
+    # dana declares SEV1 (the truth is SEV2) at 400 s (14:06:40) without a look at a dashboard,
+    # names no Communications Lead, and posts the first update at 760.5 s (14:12:40), 6 min after
+    # declaring: the initial summary was due at 700 s (14:11:40), the one deadline before 1200 s.
+    events = edit(base(), drop={"dashboard.viewed", "incident.declared", "role.assigned", "update.posted"},
+                  add=[ev(400, "incident.declared", by="dana", severity="SEV1", service="api"),
+                       ev(400, "role.assigned", by="dana", role="ic", who="dana"), ev(760.5, "update.posted", by="dana")])
+    assert card(events)["why"] == {
+        "confirm_alert_real": "dana declared at 14:06 without looking at a dashboard first; a look at the alerting "
+                              "service's dashboard before that would have passed",
+        "assess_severity": "declared SEV1 at 14:06 while the impact made it SEV2; declaring SEV2 would have passed",
+        "page_ic_and_comms": "a Communications Lead was never assigned, though SEV1 needs both; assigning them would "
+                             "have passed",
+        "initial_summary": "the first update came at 14:12, 6m after the declaration at 14:06; one by 14:11 (within 5m) "
+                           "would have passed",
+        "communicate_at_cadence": "0 of 1 update deadlines met (0%), below the 80% needed; missed the update due at "
+                                  "14:11; an update before each deadline would have passed",
+    }
+
+
+@pytest.mark.parametrize("resolved, said", [
+    # SEV1, declared at 0: due 300 (met at 200), then every 30 min from the missed deadline:
+    # 2000 (14:33:20), 3800, 5600, 7400, and 9200 when resolved at 9300.
+    (9300, ("1 of 6 update deadlines met (17%), below the 80% needed; missed the updates due at 14:33, 15:03, "
+            "15:33, 16:03 and more")),
+    (9000, ("1 of 5 update deadlines met (20%), below the 80% needed; missed the updates due at 14:33, 15:03, "
+            "15:33, 16:03")),
+])
+def test_missed_updates_are_named_up_to_four(resolved, said):
+    events = [ev(0, "incident.declared", by="a", severity="SEV1", service="api"), ev(200, "update.posted"),
+              ev(resolved, "incident.resolved")]
+    assert why_missed(events, TINY, PROCESS, {"communicate_at_cadence": False}) == {
+        "communicate_at_cadence": f"{said}; an update before each deadline would have passed"}
+
+
+def test_the_first_investigation_is_the_first_once_the_alert_fired():
+    # lee looks at cart at 100 s, before anything fired, then at db the second ApiErrors fires
+    # (195 s, 14:03:15): db is the first investigation, and api, firing that second, was the symptom.
+    events = edit(base(), drop={"investigation.started"}, add=[ev(100, "investigation.started", by="lee", service="cart"),
+                                                               ev(195, "investigation.started", by="lee", service="db")])
+    assert card(events)["why"] == {"investigate_symptoms": "the first investigation, at 14:03, was of db, which had no "
+                                                           "alert firing; starting with api would have passed"}
+
+
+def test_a_fix_after_the_resolution_says_when_each_came():
+    events = edit(base(), drop={"mitigation.applied"}, add=[
+        ev(1300, "mitigation.applied", by="lee", action="rollback", service="api", effective=True, faults=FIXED)])
+    assert card(events)["why"]["mitigate_first"] == ("the first mitigation that helped (rollback of api) came at 14:21, "
+                                                     "after the resolution at 14:20; mitigating before resolving would "
+                                                     "have passed")
+
+
+def test_an_incident_never_resolved_says_so_for_the_resolution_and_the_postmortem():
+    events = edit(base(), drop={"incident.resolved", "postmortem.scheduled", "impact.ended"})
+    assert card(events)["why"] == {
+        "resolved_when_normal": "the incident was never resolved: the drill ended at 14:26, with customers still "
+                                "affected on api; resolving once the metrics were back at steady state would have passed",
+        "postmortem_scheduled": "the incident was never resolved, so no postmortem was booked"}
+
+
+def test_a_resolution_before_the_impact_ended_names_the_first_whole_minute_after():
+    # Resolved at 1200 s (14:20) while api's impact lasts until 3700 s (15:01:40): all was clear
+    # from 15:02, the first whole minute after.
+    events = edit(base(), drop={"impact.ended", "drill.ended"}, add=[ev(3700, "impact.ended", service="api"),
+                                                                    ev(4000, "drill.ended")])
+    assert card(events)["why"] == {
+        "resolved_when_normal": "resolved at 14:20 while api was above its 1% error rate impact threshold (it fell "
+                                "below at 15:01); resolving at 15:02 or later would have passed"}
+
+
+def test_what_starts_the_second_of_the_resolution_is_still_wrong_then():
+    # api's impact ended at 1000 s but starts again, and a second alert fires, at 1200 s, the
+    # second dana resolves: both count against the resolution, and the impact never ends.
+    events = edit(base(), add=[ev(1200, "impact.started", service="api"),
+                               ev(1200, "alert.firing", service="api", fingerprint="F2", cause=["boom"], summary="api slow")])
+    assert card(events)["why"] == {
+        "resolved_when_normal": "resolved at 14:20 while api was above its 1% error rate impact threshold (it stayed "
+                                "above); alert \"api slow\" was still firing; resolving once all of it had cleared would "
+                                "have passed"}
+    first_then = edit(base(), drop={"impact.started", "impact.ended"}, add=[ev(1200, "impact.started", service="api")])
+    assert card(first_then)["why"]["resolved_when_normal"] == (
+        "resolved at 14:20 while api was above its 1% error rate impact threshold (it stayed above); resolving once "
+        "all of it had cleared would have passed")

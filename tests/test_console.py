@@ -133,6 +133,7 @@ def test_the_toolbar_shows_clock_incident_roles_and_the_update_cadence(tmp_path)
     assert bar() == (f" 14:51:40 UTC  PAUSED | SEV2 open #inc-{live.scenario.start.date()}-checkout | ic ana  comms -  ops -\n"
                      " no update yet, next due 14:55 (in 3m20s) | you: ana (ic) | help")
     live.act(parse_command("update investigating Looking into it next=+30m", "ana", now=live.now))
+    assert bar().endswith(" last update 0s ago, next due 15:51 (in 1h) | you: ana (ic) | help")  # paused: at once
     # The update promised the next one by 15:21:40, but the bar shows the deadline the cadence is
     # scored by (scoring.next_update_due): within SEV2's longest cadence, 60 min, of the update.
     live.advance(until=2600)

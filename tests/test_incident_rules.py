@@ -83,6 +83,17 @@ def test_acknowledging_a_page_that_is_not_open_is_rejected(console):
     assert console.do("dana", "ack", page="P1").ok
 
 
+def test_acknowledging_a_page_by_its_id_leaves_her_other_pages_open(write):
+    # With boom never ending, P1 (ApiErrors, 225 s) is still open at 1000 s, and the customers'
+    # report of it has paged dana again as P2 (853 s): two open pages, one named.
+    c = Console(write, replace(TINY, faults=(replace(TINY.faults[0], duration=None),)))
+    c.at(1000)
+    assert c.do("dana", "ack", page="P2").ok
+    assert [(e["page"], e["by"]) for e in c.events("page.acked")] == [("P2", "dana")]
+    assert c.do("dana", "ack").ok  # no page named: every page still open for her
+    assert [(e["page"], e["by"]) for e in c.events("page.acked")] == [("P2", "dana"), ("P1", "dana")]
+
+
 def test_a_page_reaches_the_secondary_only_once_it_escalates(console):
     # Paged at 225 s; escalation to lee would be at 525 s.
     console.at(300)
@@ -107,12 +118,22 @@ def test_declaring_checks_the_severity_and_the_service(console):
     assert (console.incident.service, console.incident.channel) == ("api", "#inc-2026-04-20-api")
 
 
+def test_declaring_after_the_alert_resolved_takes_the_service_of_the_page(console):
+    # ApiErrors stopped firing once api recovered (boom ended at 660 s); its page P1 stays.
+    console.at(800)
+    assert not console.drill.monitoring.firing()
+    assert console.do("dana", "declare", severity="SEV2").ok
+    assert console.incident.service == "api"
+
+
 def test_the_highest_severity_is_remembered_when_it_is_lowered(console):
     declared(console)
     assert console.incident.highest == "SEV2"
     assert console.do("dana", "severity", severity="SEV1", reason="checkout down").ok
     assert console.do("dana", "severity", severity="SEV3").ok
     assert (console.incident.severity, console.incident.highest) == ("SEV3", "SEV1")
+    assert console.do("dana", "severity", severity="SEV9").reason \
+        == "unknown severity 'SEV9' (severities: SEV1, SEV2, SEV3, SEV4)"
     changes = [(e["from"], e["to"], e["by"]) for e in console.events("severity.changed")]
     assert changes == [("SEV2", "SEV1", "dana"), ("SEV1", "SEV3", "dana")]
 
@@ -161,6 +182,18 @@ def test_mitigations_are_kept_and_refused_once_the_incident_is_over(console):
     console.at(900)
     console.do("dana", "resolve")
     assert console.do("lee", "mitigate", action="restart", service="api").reason == "the incident is already resolved"
+
+
+def test_a_closed_incident_takes_no_more_direction(console):
+    resolved(console)
+    assert console.do("dana", "severity", severity="SEV1").reason == "the incident is already resolved"
+    assert console.do("dana", "assign", role="comms", who="sam").reason == "the incident is already resolved"
+    assert console.do("dana", "stand_down").reason == "the incident is already resolved"
+    assert console.do("dana", "reopen").ok
+    assert console.do("dana", "stand_down").ok
+    assert console.do("dana", "update", status="investigating", summary="x").reason \
+        == "the incident is already stood down"
+    assert console.do("dana", "page", teams=["api"]).reason == "the incident is already stood down"
 
 
 def test_only_the_commander_stands_a_declared_incident_down(console):
@@ -251,6 +284,11 @@ def test_findings_are_revealed_soonest_first_and_only_from_faults_under_way(writ
     assert [e["text"] for e in c.events("finding")] == ["GC pauses", "Deploy 41 at 14:01",
                                                         "Deploy 41 halved the connection pool"]
     assert [e["service"] for e in c.events("investigation.started")] == ["api", "api", "api"]
+    # All found: a look offers each fault's last finding again, neither of them a root cause
+    # (boom's last is the connection pool), so the sooner one, slow's, in its 2 min.
+    again = c.do("dana", "investigate", service="api")
+    assert again.data[1] == c.drill.env.now + 120
+    assert finish(c, again)["text"] == "GC pauses"
 
 
 def test_a_fault_is_found_from_the_second_it_starts_and_ties_go_by_fault_id(write):
@@ -333,6 +371,18 @@ def test_a_confirmed_resolve_keeps_the_impact_it_was_confirmed_over_with_no_aler
     assert (resolved["over_firing"], resolved["over_impact"]) == ([], ["api"])
 
 
+def test_a_warning_on_another_service_does_not_hold_the_resolution_up(write):
+    # At 700 s the gateway's config push fails checkout: CheckoutHighErrorRate (critical: it
+    # pages) and PaymentGatewayErrors (a warning, on payment-gateway) both fire. The incident is on
+    # checkout: only the paging one holds the resolution up (a warning counts only on its service).
+    c = Console(write, load_scenario(SCENARIOS / "checkout-config-push.yaml"))
+    c.at(700)
+    assert sorted(a.rule.name for a in c.drill.monitoring.firing()) == ["CheckoutHighErrorRate", "PaymentGatewayErrors"]
+    assert c.do("dana", "ack").ok and c.do("dana", "declare", severity="SEV1").ok
+    assert c.do("dana", "resolve").reason == ("not resolved: alerts still firing (CheckoutHighErrorRate) and customer-facing "
+                                              "checkout still above its impact threshold; resolve with confirm to resolve anyway")
+
+
 def test_reopening_calls_off_the_planned_end(console):
     resolved(console, 400)
     assert console.do("dana", "schedule_postmortem", date="2026-04-21").ok  # the drill would end at 400 + 300
@@ -372,22 +422,30 @@ def test_wrong_hypotheses_come_in_turn_at_the_faults_pace_then_the_root_cause(wr
     assert found[2]["text"] == found[3]["text"] == "Deploy 41 at 14:01"
 
 
-def test_looking_again_where_everything_was_found_turns_up_the_root_cause_first(write):
+@pytest.mark.parametrize("faults, looks", [
     # Two faults on api, one finding each: "z-cause" (the root cause, 300 s) and "a-symptom"
     # (120 s). The symptom comes first (sooner), then the cause; a third look finds the
     # cause again, in its own 300 s, though the symptom is quicker and its id sorts first.
-    cause = replace(TINY.faults[0], id="z-cause", findings=(Finding("api", 300.0, "Deploy 41 at 14:01", root_cause=True),))
-    symptom = replace(TINY.faults[0], id="a-symptom", findings=(Finding("api", 120.0, "GC pauses"),))
-    c = Console(write, replace(TINY, faults=(cause, symptom)))
+    ({"z-cause": (Finding("api", 300.0, "Deploy 41 at 14:01", root_cause=True),),
+      "a-symptom": (Finding("api", 120.0, "GC pauses"),)},
+     [(120, "GC pauses"), (300, "Deploy 41 at 14:01"), (300, "Deploy 41 at 14:01")]),
+    # One fault found through: its root cause (100 s), then what lies behind it (200 s). A third
+    # look turns up what was found last about it, in that finding's own 200 s.
+    ({"boom": (Finding("api", 100.0, "Deploy 41 at 14:01", root_cause=True),
+               Finding("api", 200.0, "Deploy 41 halved the connection pool"))},
+     [(100, "Deploy 41 at 14:01"), (200, "Deploy 41 halved the connection pool"),
+      (200, "Deploy 41 halved the connection pool")]),
+])
+def test_looking_again_where_everything_was_found_turns_up_a_finding_again(write, faults, looks):
+    c = Console(write, replace(TINY, faults=tuple(replace(TINY.faults[0], id=fault, findings=findings)
+                                                  for fault, findings in faults.items())))
     c.drill.investigation_factor = lambda name: 1.0
     c.at(100)
-    texts = []
-    for took in (120, 300, 300):
+    for took, text in looks:
         start = c.drill.env.now
         look = c.do("dana", "investigate", service="api")
         assert look.data[1] == start + took
-        texts.append(finish(c, look)["text"])
-    assert texts == ["GC pauses", "Deploy 41 at 14:01", "Deploy 41 at 14:01"]
+        assert finish(c, look)["text"] == text
 
 
 def test_a_scripted_drill_draws_nothing_findings_take_their_nominal_time(write):

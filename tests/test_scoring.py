@@ -14,7 +14,13 @@ import pytest
 from sim import load_scenario, load_script, run_drill, score
 from sim.inputs.config import Process
 from sim.outputs.report import scorecard
-from sim.outputs.scoring import cadence_adherence, customer_impact_min, next_update_due, role_coverage
+from sim.outputs.scoring import (
+    cadence_adherence,
+    customer_impact_min,
+    next_update_due,
+    role_coverage,
+    slo_budget_consumed,
+)
 
 from .conftest import DATA, SCENARIOS
 
@@ -123,6 +129,19 @@ def test_cadence_follows_severity_changes():
     assert role_coverage(events, process) == 0.0  # SEV1 at its height, nobody assigned
 
 
+def test_a_reopened_incident_runs_on_until_it_is_closed_again():
+    process = Process()
+    events = [
+        ev(0, "incident.declared", severity="SEV1", by="a", service="x"),
+        ev(200, "update.posted"),  # due 300: met; next due 200 + 1800 = 2000
+        ev(1000, "incident.resolved"),
+        ev(1100, "incident.reopened"),
+        ev(4000, "drill.ended"),  # never resolved again: 2000 and 2000 + 1800 = 3800 missed
+    ]
+    assert cadence_adherence(events, process) == pytest.approx(1 / 3)
+    assert next_update_due(events[:4], process, 1200) == 2000
+
+
 def test_nothing_due_and_nothing_declared_give_none():
     process = Process()
     assert cadence_adherence([ev(0, "incident.declared", severity="SEV1"), ev(100, "incident.resolved")], process) is None
@@ -152,8 +171,9 @@ def test_next_update_due_is_the_deadline_the_cadence_is_scored_by():
     assert next_update_due(events, process, 400) == 300  # missed: overdue until an update comes
     events.append(ev(450, "update.posted"))
     assert next_update_due(events, process, 500) == 450 + 1800  # SEV1: within 30 min of the last update
+    assert next_update_due(events, process, 450) == 450 + 1800  # from the very second it is posted
     events.append(ev(600, "update.posted"))
-    assert next_update_due(events, process, 700) == 600 + 1800
+    assert next_update_due(events, process, 700) == next_update_due(events, process, 600) == 600 + 1800
     assert next_update_due(events + [ev(800, "incident.resolved")], process, 900) is None
 
 
@@ -167,6 +187,13 @@ def test_customer_impact_is_the_union_over_services():
         ev(660, "drill.ended"),
     ]
     assert customer_impact_min(events) == pytest.approx((240 + 60) / 60)
+
+
+def test_the_slo_budget_counts_failed_and_lost_requests():
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    # checkout's month: (1 - 99.9%) x 120 requests/s x 30 days = 311,040 bad requests allowed;
+    # 100,000 failed and 3,680 lost are a third of them, to six decimals.
+    assert slo_budget_consumed({"checkout": {"failed": 100000, "lost": 3680}}, scenario) == 0.333333
 
 
 def test_a_false_alarm_stood_down_scores_as_handled():

@@ -13,7 +13,7 @@ import pytest
 
 from sim import load_scenario, load_script
 from sim.inputs.actions import Action, parse_action
-from sim.inputs.config import Process
+from sim.inputs.config import Process, Script, ScriptParticipant
 from sim.inputs.errors import DrillError
 from sim.live.commands import UsageError, Vocabulary, parse_command
 from sim.model.engine import Drill
@@ -198,6 +198,9 @@ def test_a_bot_spoken_to_says_what_it_is_doing(directed):
                  and e["text"].startswith("T1 (investigate payment-gateway) in hand; investigating checkout, "
                                           "a finding expected around "))
     assert reply["text"].endswith(". No ETA for a fix yet.") and reply["t"] > asked_at
+    # The time she gives is when that finding came (14:54:41).
+    found = next(e for e in live.drill.log.events if e["kind"] == "finding" and e["by"] == "dana")
+    assert found["service"] == "checkout" and f"a finding expected around {found['at'][11:16]}." in reply["text"]
 
 
 def test_the_bot_comms_lead_builds_on_the_ic_update(directed):
@@ -217,6 +220,28 @@ def test_a_live_drill_is_held_today_its_channel_says_so(directed):
     live, _, _ = directed
     today = dt.datetime.now(dt.UTC).date().isoformat()
     assert live.status()["channel"] == f"#inc-{today}-checkout"
+
+
+def test_a_comms_lead_given_the_role_back_starts_afresh(write):
+    # tiny, with dana (a person) IC of a SEV2 from 300 s and alex a bot as comms: his initial
+    # summaries go to the channel, then to the status page, within minutes; his next update is
+    # due 30 to 60 minutes (SEV2's cadence) after the first. dana takes comms from him at 600 s
+    # and hands it back at 720 s. His duty saw the change at its next check (every minute) and
+    # stopped, so he starts afresh: two initial summaries again (each half the writing time,
+    # median 75 s), within minutes of 720 s, not half an hour after his first.
+    drill = Drill(TINY, script=Script((ScriptParticipant("dana", "primary"), ScriptParticipant("alex", bot=True)), ()))
+    drill.start()
+    drill.env.run(until=300)
+    for action in ({"do": "ack"}, {"do": "declare", "severity": "SEV2"}, {"do": "assign", "role": "comms", "who": "alex"}):
+        assert drill.act(Action(action.pop("do"), "dana", action)).ok
+    drill.env.run(until=600)
+    assert drill.act(Action("assign", "dana", {"role": "comms", "who": "dana"})).ok
+    drill.env.run(until=720)
+    assert drill.act(Action("assign", "dana", {"role": "comms", "who": "alex"})).ok
+    drill.env.run(until=drill.done)  # tiny's 20 minute horizon
+    posted = [(e["t"], e["audience"]) for e in drill.log.events if e["kind"] == "update.posted"]
+    assert [audience for _, audience in posted] == ["internal", "public"] * 2
+    assert posted[1][0] < 600 and 720 < posted[2][0] < posted[3][0] < 720 + 300
 
 
 # -- the console's words for it --

@@ -759,7 +759,7 @@ def process_from(doc: Fields) -> Process:
                     check.problem(s.line_of("roles"), f"severities.{name}.roles: unknown role {role!r} (known: {', '.join(ROLES)})")
             severities[str(name)] = SeverityLevel(
                 str(name), s.get("description", text, default.description),
-                s.get("response", units.duration, default.response), cadence[0], cadence[1], roles,
+                s.get("response", _target, default.response), cadence[0], cadence[1], roles,
                 s.get("postmortem", flag, default.postmortem), status_page,
             )
             s.done()
@@ -778,8 +778,8 @@ def process_from(doc: Fields) -> Process:
         page_teams=doc.get("page_teams", one_of("minimum", "all"), base.page_teams),
         declare_when_in_doubt=doc.get("declare_when_in_doubt", flag, base.declare_when_in_doubt),
         postmortem_business_days=doc.get("postmortem_business_days", whole(0, 260), base.postmortem_business_days),
-        mitigate_target=targets.get("mitigate", units.duration, base.mitigate_target) if targets else base.mitigate_target,
-        impact_target=targets.get("impact", units.duration, base.impact_target) if targets else base.impact_target,
+        mitigate_target=targets.get("mitigate", _target, base.mitigate_target) if targets else base.mitigate_target,
+        impact_target=targets.get("impact", _target, base.impact_target) if targets else base.impact_target,
         cadence_pass=scoring.get("cadence_pass", units.share, base.cadence_pass) if scoring else base.cadence_pass,
         cadence_scored=scoring.get("cadence", one_of(*CADENCES_SCORED), base.cadence_scored) if scoring
         else base.cadence_scored,
@@ -792,6 +792,15 @@ def process_from(doc: Fields) -> Process:
     doc.done()
     check.raise_problems()
     return process
+
+
+def _target(value) -> float:
+    """A time scored against (a response, a mitigation, an impact): full marks up to it, none at
+    a few times it, so at 0s there is nothing to scale between."""
+    seconds = units.duration(value)
+    if seconds <= 0:
+        raise ValueError(f"a target must be more than 0s, got {value!r}")
+    return seconds
 
 
 def _cadence(value):

@@ -167,8 +167,9 @@ def _deadlines(of, process, end, audience) -> tuple[list[tuple[float, bool]], fl
             anchor = late[0] if late else deadline
         after, cadence = anchor, cadence_at(anchor)
         deadline = anchor + cadence[1] if cadence else start_after(anchor)
-    # An update already posted for the coming deadline meets it: the one after counts from it.
-    early = [u for u in updates if after < u < end]
+    # An update already posted for the coming deadline meets it: the one after counts from it
+    # (from the very second it is posted, when ``end`` is now).
+    early = [u for u in updates if after < u <= end]
     cadence = cadence_at(early[-1]) if early else None
     if cadence:
         deadline = early[-1] + cadence[1]
