@@ -255,3 +255,41 @@ def test_a_dashboard_shows_each_metric_to_six_decimals():
              if e["kind"] == "dashboard.viewed" for v in e["metrics"].values()]
     assert all(v == round(v, 6) for v in shown)
     assert 0.150155 in shown and sum(v != round(v, 5) for v in shown) > 10
+
+
+def test_an_investigation_takes_a_bots_nominal_time_over_its_experience_spread_lognormally():
+    # A bot twice as experienced takes half the finding's nominal time, a person at a console the
+    # nominal time, each times a lognormal factor of median 1 (sigma 0.25 of the log): over 4,000
+    # draws the log's mean is within 0.02 of log(1/2) or 0 and its spread within 0.01 of 0.25
+    # (standard errors 0.004 and 0.003).
+    import math
+    from dataclasses import replace
+
+    import numpy as np
+
+    from sim.model.engine import Drill
+
+    drill = Drill(load_scenario(DATA / "tiny.yaml"))
+    bot, person = drill.people["dana"], drill.people["lee"]
+    bot.person = replace(bot.person, profile=replace(bot.profile, experience=2.0))
+    person.bot = False
+    for who, median in ((bot, 0.5), (person, 1.0)):
+        logs = np.log([drill.investigation_factor(who.name) for _ in range(4000)])
+        assert abs(logs.mean() - math.log(median)) < 0.02 and abs(logs.std() - 0.25) < 0.01
+
+
+def test_a_scripted_drill_with_a_bot_has_only_the_scripts_participants(write):
+    # A timeline script fixes who takes part: paging api (nobody on the roster is in it) brings no
+    # stand-in, even though sam, a bot, could start a simulated team's growth.
+    scenario = load_scenario(DATA / "tiny.yaml")
+    script = load_script(write("s.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+          - {name: sam, bot: true}
+        actions:
+          - {at: "+1m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+2m", by: dana, do: page, teams: [api]}
+    """), scenario.start)
+    result = run_drill(scenario, script=script, samples=False)
+    assert [e["teams"] for e in result.events if e["kind"] == "teams.paged"] == [["api"]]
+    assert [p["name"] for p in result.participants] == ["dana", "sam"]

@@ -154,6 +154,28 @@ def test_a_refused_action_with_a_reason_is_logged_and_the_drill_resumes(tmp_path
     assert (LiveDrill.open(tmp_path).drill.log.events, (tmp_path / EVENTS).read_text()) == (live.drill.log.events, before)
 
 
+def test_a_team_a_person_pages_sends_a_stand_in_when_nobody_on_the_roster_is_in_it(tmp_path):
+    # A live drill's cast has people and bots but no actions: it grows as a simulated one does.
+    # Nobody on the roster is in web, so paging it brings a web-oncall bot.
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2"})
+    assert live.act({"do": "page", "by": "ana", "teams": ["web"]}).ok
+    assert live.status()["people"]["web-oncall"] == {"bot": True, "oncall": None}
+
+
+def test_a_fault_injected_in_a_quiet_stretch_shows_at_the_next_scrape(tmp_path):
+    # Nothing moves before the config push at 300 s, so a drill on its own clock counts those
+    # ticks without waiting for them; a live drill's facilitator acts between its ticks, so a
+    # fault injected at 200 must show at the next scrape, 210 (a sixth of its 60 s ramp: 1.7%
+    # errors, past checkout's threshold), not at 300, the next tick after the quiet stretch.
+    live = paused_drill(tmp_path)
+    live.advance(until=200)
+    assert live.inject("config_push", "checkout").ok
+    live.advance(until=240)
+    assert [(e["kind"], e["t"]) for e in live.drill.log.events] == [("fault.started", 200), ("impact.started", 210)]
+
+
 def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
     live = paused_drill(tmp_path)
     live.advance(until=600)
