@@ -108,3 +108,27 @@ def test_a_wait_the_incident_closing_cuts_short_wakes_where_any_of_would():
         return woke
 
     assert order(Drill.unless_closed) == order(lambda drill, s: drill.env.any_of([drill.env.timeout(s), drill.closed]))
+
+
+def test_a_person_does_one_thing_at_a_time_and_their_work_is_counted_by_kind():
+    # Two pieces of 30 s handed to dana at 0 end at 30 and 60; one of 10 s at 100, when she is
+    # free again, ends at 110 (not queued after the others). She looked 40 s and wrote 30 s.
+    drill = Drill(load_scenario(SCENARIOS / "checkout-config-push.yaml"))
+    env, dana, ended = drill.env, drill.people["dana"], []
+
+    def work(at, seconds, kind):
+        yield env.timeout(at)
+        yield drill.busy(dana, seconds, kind)
+        ended.append(env.now)
+
+    for at, seconds, kind in ((0, 30, "look"), (0, 30, "write"), (100, 10, "look")):
+        env.process(work(at, seconds, kind))
+    env.run()
+    assert (ended, dana.worked) == ([30, 60, 110], {"look": 40, "write": 30})
+
+
+def test_a_drill_built_by_hand_is_run_drills_drill_by_default():
+    # Drill and run_drill are both the public API: left to their defaults, both play seed 0.
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    by_hand, run = Drill(scenario).run(), run_drill(scenario)
+    assert (by_hand.seed, run.seed, by_hand.jsonl()) == (0, 0, run.jsonl())

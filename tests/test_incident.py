@@ -293,3 +293,29 @@ def test_a_scripted_drill_with_a_bot_has_only_the_scripts_participants(write):
     result = run_drill(scenario, script=script, samples=False)
     assert [e["teams"] for e in result.events if e["kind"] == "teams.paged"] == [["api"]]
     assert [p["name"] for p in result.participants] == ["dana", "sam"]
+
+
+def test_an_unreachable_primary_never_answers_and_the_page_escalates(write):
+    # tiny's alert pages dana (primary) at 225 s; unreachable, she never acknowledges, so after the
+    # 5-minute escalation timeout (525 s) the page goes to lee (secondary), who acknowledges it.
+    from dataclasses import replace
+
+    scenario = replace(load_scenario(DATA / "tiny.yaml"), unreachable=("primary",))
+    events = run_drill(scenario, samples=False).events
+    pages = [(e["kind"], e.get("to") or e.get("by")) for e in events if e["kind"] in ("page.sent", "page.escalated",
+                                                                                      "page.acked")]
+    assert pages[:3] == [("page.sent", "dana"), ("page.escalated", "lee"), ("page.acked", "lee")]
+    assert [e["t"] for e in events if e["kind"] == "page.escalated"][0] == 225 + 300
+
+
+def test_a_quarter_plans_seat_is_handed_to_its_person_and_one_not_taking_part_is_skipped():
+    # Unplanned, the IC (alex) hands comms to sam at 1064.557 s (seed 3); a plan seating lee for comms
+    # has the team hand it to lee there. A seat for someone not in the drill changes nothing.
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+
+    def comms(seats):
+        events = run_drill(scenario, seed=3, samples=False, seats=seats).events
+        return [(e["t"], e["who"]) for e in events if e["kind"] == "role.assigned" and e["role"] == "comms"]
+
+    assert comms({"comms": "lee"}) == [(1064.557, "lee")]
+    assert comms({"comms": "nobody"}) == comms(None) == [(1064.557, "sam")]
