@@ -102,6 +102,8 @@ def test_a_band_aid_wears_off_and_the_fault_returns(write):
     applied = next(e for e in events if e["kind"] == "mitigation.applied")
     assert applied["faults"] == [{"fault": "gateway-config-push", "outcome": "suppressed", "returns_in": 600.0}]
     assert [e["t"] for e in events if e["kind"] == "fault.returned"] == [1200]
+    # and with it the errors: checkout, hurt from the 315 s scrape until the restart took, is again at the next scrape
+    assert [e["t"] for e in events if e["kind"] == "impact.started"] == [315, 1215]
 
 
 def test_a_finding_once_there_is_found_by_everyone_who_looks(write):
@@ -319,3 +321,21 @@ def test_a_quarter_plans_seat_is_handed_to_its_person_and_one_not_taking_part_is
 
     assert comms({"comms": "lee"}) == [(1064.557, "lee")]
     assert comms({"comms": "nobody"}) == comms(None) == [(1064.557, "sam")]
+
+
+def test_a_script_plays_to_its_last_action_even_after_the_incident_closed(write):
+    # Resolved at 2 min with the postmortem booked, the drill would end 5 minutes later (420 s);
+    # the script still has a look at 15 min, so the drill ends there, after it.
+    scenario = load_scenario(DATA / "tiny.yaml")
+    script = load_script(write("s.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "+1m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+2m", by: dana, do: resolve, confirm: true}
+          - {at: "+2m", by: dana, do: schedule_postmortem, date: 2026-04-22}
+          - {at: "+15m", by: dana, do: look, service: api}
+    """), scenario.start)
+    events = run_drill(scenario, script=script, samples=False).events
+    assert [(e["t"], e["kind"]) for e in events if e["kind"] in ("dashboard.viewed", "drill.ended")] \
+        == [(900, "dashboard.viewed"), (900, "drill.ended")]

@@ -164,6 +164,28 @@ def test_a_team_a_person_pages_sends_a_stand_in_when_nobody_on_the_roster_is_in_
     assert live.status()["people"]["web-oncall"] == {"bot": True, "oncall": None}
 
 
+def test_a_bot_writing_the_updates_posts_the_resolution_as_soon_as_it_is_written(tmp_path):
+    # sam, the comms, waits for the next update's time (half an hour apart at SEV2); resolving
+    # the incident wakes him at once, and he writes the resolution for each audience he told
+    # (a few minutes each), not at the next planned update.
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
+    live.advance(until=900)
+    assert live.act({"do": "resolve", "by": "ana", "confirm": True}).ok
+    live.advance(until=1200)
+    resolved = [(e["audience"], e["t"]) for e in live.drill.log.events if e["kind"] == "update.posted"
+                and e["status"] == "resolved"]
+    assert [audience for audience, _ in resolved] == ["internal", "public"] and resolved[1][1] < 1200
+    # Reopened, the incident is open again: sam is back to the updates, the first at once (then at
+    # the cadence, with nothing closed to cut his waits short).
+    assert live.act({"do": "reopen", "by": "ana", "reason": "errors are back"}).ok
+    live.advance(until=3600)
+    after = [(e["audience"], e["status"]) for e in live.drill.log.events if e["kind"] == "update.posted" and e["t"] > 1200]
+    assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
+
+
 def test_a_fault_injected_in_a_quiet_stretch_shows_at_the_next_scrape(tmp_path):
     # Nothing moves before the config push at 300 s, so a drill on its own clock counts those
     # ticks without waiting for them; a live drill's facilitator acts between its ticks, so a
