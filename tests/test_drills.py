@@ -77,6 +77,23 @@ def test_skipping_idle_monitoring_ticks_changes_no_byte(path):
         assert skipping.samples == ticking.samples
 
 
+def test_a_mitigation_just_after_a_tick_that_looked_shows_at_the_next_scrape(write):
+    # tiny's ApiErrors fires at the 195 s tick, which looks; nothing moves after it until the
+    # rollback at 200 s, which the next scrape (210) must see: api recovers over the fault's
+    # minute, so 10 s in its 0.1998 of extra errors are down by a sixth, 0.001 + 0.1998 x 5/6.
+    scenario = load_scenario(DATA / "tiny.yaml")
+    script = load_script(write("s.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "+3m20s", by: dana, do: mitigate, action: rollback, service: api}
+    """), scenario.start)
+    skipping = Drill(scenario, script=script).run()
+    ticking = Drill(scenario, script=script, env=simpy.Environment()).run()
+    assert (skipping.jsonl(), skipping.samples) == (ticking.jsonl(), ticking.samples)
+    assert dict(skipping.samples)[210.0]["api"][0] == pytest.approx(0.001 + 0.1998 * 5 / 6)
+
+
 def test_a_wait_the_incident_closing_cuts_short_wakes_where_any_of_would():
     # Drill.unless_closed stands in for env.any_of([timeout, closed]): each waiter must wake at
     # the same place among the events of its moment, whether its time ran out or the incident closed.
