@@ -154,14 +154,21 @@ def test_a_refused_action_with_a_reason_is_logged_and_the_drill_resumes(tmp_path
     assert (LiveDrill.open(tmp_path).drill.log.events, (tmp_path / EVENTS).read_text()) == (live.drill.log.events, before)
 
 
-def test_a_team_a_person_pages_sends_a_stand_in_when_nobody_on_the_roster_is_in_it(tmp_path):
+def test_a_team_a_person_pages_sends_someone_unless_it_is_already_there(tmp_path):
     # A live drill's cast has people and bots but no actions: it grows as a simulated one does.
-    # Nobody on the roster is in web, so paging it brings a web-oncall bot.
+    # Nobody on the roster is in web, so paging it brings a stand-in bot, web-oncall; sre is
+    # already there (sam holds comms), so alex, its other member, does not come; catalog's
+    # stand-in name is taken by a person who joined, who stays that person.
     live = paused_drill(tmp_path)
     live.advance(until=600)
     live.act({"do": "declare", "by": "ana", "severity": "SEV2"})
-    assert live.act({"do": "page", "by": "ana", "teams": ["web"]}).ok
-    assert live.status()["people"]["web-oncall"] == {"bot": True, "oncall": None}
+    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
+    assert live.join("catalog-oncall").ok
+    assert live.act({"do": "page", "by": "ana", "teams": ["web", "sre", "catalog"]}).ok
+    live.advance(until=1800)
+    people = live.status()["people"]
+    assert (people["web-oncall"], people["catalog-oncall"]) == ({"bot": True, "oncall": None}, {"bot": False, "oncall": None})
+    assert [e["who"] for e in live.drill.log.events if e["kind"] == "responder.joined"] == ["web-oncall"]
 
 
 def test_a_bot_writing_the_updates_posts_the_resolution_as_soon_as_it_is_written(tmp_path):
