@@ -193,6 +193,23 @@ def test_a_bot_writing_the_updates_posts_the_resolution_as_soon_as_it_is_written
     assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
 
 
+def test_a_bot_writing_the_resolution_when_the_incident_is_reopened_goes_back_to_the_updates(tmp_path):
+    # Resolved at 900 s, reopened at 960 s while sam is still writing the resolution (posted
+    # at 997 s when left alone, above): the incident is open again, so he posts no "resolved"
+    # update, and he carries on with the updates as the comms of an open incident does.
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
+    live.advance(until=900)
+    live.act({"do": "resolve", "by": "ana", "confirm": True})
+    live.advance(until=960)
+    assert live.act({"do": "reopen", "by": "ana", "reason": "errors are back"}).ok
+    live.advance(until=3600)
+    after = [(e["audience"], e["status"]) for e in live.drill.log.events if e["kind"] == "update.posted" and e["t"] > 960]
+    assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
+
+
 def test_a_fault_injected_in_a_quiet_stretch_shows_at_the_next_scrape(tmp_path):
     # Nothing moves before the config push at 300 s, so a drill on its own clock counts those
     # ticks without waiting for them; a live drill's facilitator acts between its ticks, so a
