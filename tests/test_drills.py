@@ -4,7 +4,7 @@ import pytest
 import simpy
 
 from sim import Drill, load_scenario, load_script, run_drill, score
-from sim.inputs.config import Process
+from sim.inputs.config import Process, Script
 
 from .conftest import DATA, SCENARIOS
 
@@ -75,6 +75,22 @@ def test_skipping_idle_monitoring_ticks_changes_no_byte(path):
         ticking = Drill(scenario, seed=seed, env=simpy.Environment()).run()
         assert skipping.jsonl() == ticking.jsonl()
         assert skipping.samples == ticking.samples
+
+
+def test_shorthand_alerts_evaluated_between_scrapes_see_every_scrape_when_skipping():
+    # Scraped every 10 s and evaluated every 15 s: tiny's fault (from 60 s, at full strength a
+    # second later) is first scraped at 70 s and first evaluated at 75 s, where ApiErrors
+    # (errors above 5%) goes pending; it fires after its 2 minutes, at 195 s. A drill skipping
+    # idle ticks must not take the 75 s evaluation for idle: the 70 s scrape came after the last one.
+    from dataclasses import replace
+
+    scenario = load_scenario(DATA / "tiny.yaml")
+    scenario = replace(scenario, monitoring=replace(scenario.monitoring, scrape_interval=10.0, evaluation_interval=15.0))
+    skipping = Drill(scenario, script=Script((), ())).run()
+    ticking = Drill(scenario, script=Script((), ()), env=simpy.Environment()).run()
+    assert (skipping.jsonl(), skipping.samples) == (ticking.jsonl(), ticking.samples)
+    assert [(e["kind"], e["t"]) for e in skipping.events if e.get("alert") == "ApiErrors"][:2] \
+        == [("alert.pending", 75), ("alert.firing", 195)]
 
 
 def test_a_mitigation_just_after_a_tick_that_looked_shows_at_the_next_scrape(write):
