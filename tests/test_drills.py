@@ -93,6 +93,21 @@ def test_shorthand_alerts_evaluated_between_scrapes_see_every_scrape_when_skippi
         == [("alert.pending", 75), ("alert.firing", 195)]
 
 
+def test_a_blip_starting_on_a_scrape_between_evaluations_is_scraped_when_skipping():
+    # Scraped every 10 s, evaluated every 15 s, no alerts: after tiny's fault has recovered the
+    # world is steady until an error blip of 50% at 900 s, on a scrape. Skipping the idle ticks
+    # up to it must stop before that scrape, which shows the blip's 0.5 at once.
+    from dataclasses import replace
+
+    scenario = load_scenario(DATA / "tiny.yaml")
+    scenario = replace(scenario, alerts=(), noise=(replace(scenario.noise[0], metric="error_rate", value=0.5),),
+                       monitoring=replace(scenario.monitoring, scrape_interval=10.0, evaluation_interval=15.0))
+    skipping = Drill(scenario, script=Script((), ())).run()
+    ticking = Drill(scenario, script=Script((), ()), env=simpy.Environment()).run()
+    assert (skipping.jsonl(), skipping.samples) == (ticking.jsonl(), ticking.samples)
+    assert [dict(skipping.samples)[t]["api"][0] for t in (890.0, 900.0)] == [pytest.approx(0.001), 0.5]
+
+
 def test_a_mitigation_just_after_a_tick_that_looked_shows_at_the_next_scrape(write):
     # tiny's ApiErrors fires at the 195 s tick, which looks; nothing moves after it until the
     # rollback at 200 s, which the next scrape (210) must see: api recovers over the fault's
