@@ -85,7 +85,8 @@ def test_shorthand_alerts_evaluated_between_scrapes_see_every_scrape_when_skippi
     from dataclasses import replace
 
     scenario = load_scenario(DATA / "tiny.yaml")
-    scenario = replace(scenario, monitoring=replace(scenario.monitoring, scrape_interval=10.0, evaluation_interval=15.0))
+    monitoring = replace(scenario.monitoring, scrape_interval=10.0, evaluation_interval=15.0)
+    scenario = replace(scenario, monitoring=monitoring)
     skipping = Drill(scenario, script=Script((), ())).run()
     ticking = Drill(scenario, script=Script((), ()), env=simpy.Environment()).run()
     assert (skipping.jsonl(), skipping.samples) == (ticking.jsonl(), ticking.samples)

@@ -167,7 +167,8 @@ def test_a_team_a_person_pages_sends_someone_unless_it_is_already_there(tmp_path
     assert live.act({"do": "page", "by": "ana", "teams": ["web", "sre", "catalog"]}).ok
     live.advance(until=1800)
     people = live.status()["people"]
-    assert (people["web-oncall"], people["catalog-oncall"]) == ({"bot": True, "oncall": None}, {"bot": False, "oncall": None})
+    assert people["web-oncall"] == {"bot": True, "oncall": None}
+    assert people["catalog-oncall"] == {"bot": False, "oncall": None}
     assert [e["who"] for e in live.drill.log.events if e["kind"] == "responder.joined"] == ["web-oncall"]
 
 
@@ -189,7 +190,8 @@ def test_a_bot_writing_the_updates_posts_the_resolution_as_soon_as_it_is_written
     # the cadence, with nothing closed to cut his waits short).
     assert live.act({"do": "reopen", "by": "ana", "reason": "errors are back"}).ok
     live.advance(until=3600)
-    after = [(e["audience"], e["status"]) for e in live.drill.log.events if e["kind"] == "update.posted" and e["t"] > 1200]
+    after = [(e["audience"], e["status"]) for e in live.drill.log.events
+             if e["kind"] == "update.posted" and e["t"] > 1200]
     assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
 
 
@@ -206,7 +208,8 @@ def test_a_bot_writing_the_resolution_when_the_incident_is_reopened_goes_back_to
     live.advance(until=960)
     assert live.act({"do": "reopen", "by": "ana", "reason": "errors are back"}).ok
     live.advance(until=3600)
-    after = [(e["audience"], e["status"]) for e in live.drill.log.events if e["kind"] == "update.posted" and e["t"] > 960]
+    after = [(e["audience"], e["status"]) for e in live.drill.log.events
+             if e["kind"] == "update.posted" and e["t"] > 960]
     assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
 
 
