@@ -213,6 +213,17 @@ def test_a_bot_writing_the_resolution_when_the_incident_is_reopened_goes_back_to
     assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
 
 
+def test_a_live_drills_scrape_listeners_hear_every_scrape_with_its_metrics(tmp_path):
+    # The exporter of a live drill's /metrics listens so: every 15 s scrape, up to 390 s of an
+    # advance to 400 s, checkout at its usual errors until the config push at 300 s shows.
+    live = paused_drill(tmp_path)
+    heard = []
+    live.drill.scrape_listeners.append(lambda t, metrics: heard.append((t, metrics["checkout"]["error_rate"])))
+    live.advance(until=400)
+    assert [t for t, _ in heard] == [15.0 * i for i in range(1, 27)]
+    assert heard[19][1] == pytest.approx(0.0002) and heard[20][1] > 0.1  # 300 s, then 315 s
+
+
 def test_a_fault_injected_in_a_quiet_stretch_shows_at_the_next_scrape(tmp_path):
     # Nothing moves before the config push at 300 s, so a drill on its own clock counts those
     # ticks without waiting for them; a live drill's facilitator acts between its ticks, so a
