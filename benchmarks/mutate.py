@@ -68,6 +68,10 @@ MODULES = {
                                                   "tests/test_alertmanager.py",
                                                   "tests/test_incident.py", "tests/test_incident_rules.py",
                                                   "tests/test_routing_edges.py"]),
+    "engine": ("sim/model/engine.py", ["tests/test_monitoring.py", "tests/test_dynamics.py", "tests/test_incident.py",
+                                       "tests/test_incident_rules.py", "tests/test_rules_skipping.py",
+                                       "tests/test_promql_repeat.py", "tests/test_drills.py", "tests/test_live.py",
+                                       "tests/test_live_inputs.py", "tests/test_teach.py"]),
 }
 
 _COMPARE = {ast.Lt: (ast.LtE, ast.GtE), ast.LtE: (ast.Lt, ast.Gt), ast.Gt: (ast.GtE, ast.LtE),

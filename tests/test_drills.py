@@ -4,7 +4,7 @@ import pytest
 import simpy
 
 from sim import Drill, load_scenario, load_script, run_drill, score
-from sim.inputs.config import Process
+from sim.inputs.config import Process, Script
 
 from .conftest import DATA, SCENARIOS
 
@@ -77,6 +77,55 @@ def test_skipping_idle_monitoring_ticks_changes_no_byte(path):
         assert skipping.samples == ticking.samples
 
 
+def test_shorthand_alerts_evaluated_between_scrapes_see_every_scrape_when_skipping():
+    # Scraped every 10 s and evaluated every 15 s: tiny's fault (from 60 s, at full strength a
+    # second later) is first scraped at 70 s and first evaluated at 75 s, where ApiErrors
+    # (errors above 5%) goes pending; it fires after its 2 minutes, at 195 s. A drill skipping
+    # idle ticks must not take the 75 s evaluation for idle: the 70 s scrape came after the last one.
+    from dataclasses import replace
+
+    scenario = load_scenario(DATA / "tiny.yaml")
+    monitoring = replace(scenario.monitoring, scrape_interval=10.0, evaluation_interval=15.0)
+    scenario = replace(scenario, monitoring=monitoring)
+    skipping = Drill(scenario, script=Script((), ())).run()
+    ticking = Drill(scenario, script=Script((), ()), env=simpy.Environment()).run()
+    assert (skipping.jsonl(), skipping.samples) == (ticking.jsonl(), ticking.samples)
+    assert [(e["kind"], e["t"]) for e in skipping.events if e.get("alert") == "ApiErrors"][:2] \
+        == [("alert.pending", 75), ("alert.firing", 195)]
+
+
+def test_a_blip_starting_on_a_scrape_between_evaluations_is_scraped_when_skipping():
+    # Scraped every 10 s, evaluated every 15 s, no alerts: after tiny's fault has recovered the
+    # world is steady until an error blip of 50% at 900 s, on a scrape. Skipping the idle ticks
+    # up to it must stop before that scrape, which shows the blip's 0.5 at once.
+    from dataclasses import replace
+
+    scenario = load_scenario(DATA / "tiny.yaml")
+    scenario = replace(scenario, alerts=(), noise=(replace(scenario.noise[0], metric="error_rate", value=0.5),),
+                       monitoring=replace(scenario.monitoring, scrape_interval=10.0, evaluation_interval=15.0))
+    skipping = Drill(scenario, script=Script((), ())).run()
+    ticking = Drill(scenario, script=Script((), ()), env=simpy.Environment()).run()
+    assert (skipping.jsonl(), skipping.samples) == (ticking.jsonl(), ticking.samples)
+    assert [dict(skipping.samples)[t]["api"][0] for t in (890.0, 900.0)] == [pytest.approx(0.001), 0.5]
+
+
+def test_a_mitigation_just_after_a_tick_that_looked_shows_at_the_next_scrape(write):
+    # tiny's ApiErrors fires at the 195 s tick, which looks; nothing moves after it until the
+    # rollback at 200 s, which the next scrape (210) must see: api recovers over the fault's
+    # minute, so 10 s in its 0.1998 of extra errors are down by a sixth, 0.001 + 0.1998 x 5/6.
+    scenario = load_scenario(DATA / "tiny.yaml")
+    script = load_script(write("s.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "+3m20s", by: dana, do: mitigate, action: rollback, service: api}
+    """), scenario.start)
+    skipping = Drill(scenario, script=script).run()
+    ticking = Drill(scenario, script=script, env=simpy.Environment()).run()
+    assert (skipping.jsonl(), skipping.samples) == (ticking.jsonl(), ticking.samples)
+    assert dict(skipping.samples)[210.0]["api"][0] == pytest.approx(0.001 + 0.1998 * 5 / 6)
+
+
 def test_a_wait_the_incident_closing_cuts_short_wakes_where_any_of_would():
     # Drill.unless_closed stands in for env.any_of([timeout, closed]): each waiter must wake at
     # the same place among the events of its moment, whether its time ran out or the incident closed.
@@ -108,3 +157,27 @@ def test_a_wait_the_incident_closing_cuts_short_wakes_where_any_of_would():
         return woke
 
     assert order(Drill.unless_closed) == order(lambda drill, s: drill.env.any_of([drill.env.timeout(s), drill.closed]))
+
+
+def test_a_person_does_one_thing_at_a_time_and_their_work_is_counted_by_kind():
+    # Two pieces of 30 s handed to dana at 0 end at 30 and 60; one of 10 s at 100, when she is
+    # free again, ends at 110 (not queued after the others). She looked 40 s and wrote 30 s.
+    drill = Drill(load_scenario(SCENARIOS / "checkout-config-push.yaml"))
+    env, dana, ended = drill.env, drill.people["dana"], []
+
+    def work(at, seconds, kind):
+        yield env.timeout(at)
+        yield drill.busy(dana, seconds, kind)
+        ended.append(env.now)
+
+    for at, seconds, kind in ((0, 30, "look"), (0, 30, "write"), (100, 10, "look")):
+        env.process(work(at, seconds, kind))
+    env.run()
+    assert (ended, dana.worked) == ([30, 60, 110], {"look": 40, "write": 30})
+
+
+def test_a_drill_built_by_hand_is_run_drills_drill_by_default():
+    # Drill and run_drill are both the public API: left to their defaults, both play seed 0.
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    by_hand, run = Drill(scenario).run(), run_drill(scenario)
+    assert (by_hand.seed, run.seed, by_hand.jsonl()) == (0, 0, run.jsonl())

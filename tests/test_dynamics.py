@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from sim import load_scenario, run_drill, score
+from sim import load_scenario, load_script, run_drill, score
 from sim.inputs.config import LogNormal, Process, Script
 from sim.inputs.dynamics import Report
 from sim.inputs.errors import DrillError
@@ -286,3 +286,24 @@ def test_staged_recovery_eases_first_then_fixes():
     resolved = next(e for e in events if e["kind"] == "incident.resolved")
     rollback = next(e for e in events if e["kind"] == "mitigation.applied" and e["action"] == "rollback")
     assert resolved["t"] > rollback["t"]
+
+
+def test_a_simulated_drill_draws_how_a_fix_goes_and_a_replayed_record_does_not(write):
+    # With every fix failing (fix_fails 100%: five failures, the most drawn), the bots' rollback of
+    # payment-gateway fails five times and takes at the sixth; a timeline script replays a record,
+    # whose rollback worked as the scenario says: at once.
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    scenario = replace(scenario, dynamics=replace(STILL, fix_fails=1.0))
+
+    def outcomes(script=None):
+        events = run_drill(scenario, Process(), script=script, seed=3, samples=False).events
+        return [f["outcome"] for e in events if e["kind"] == "mitigation.applied" for f in e["faults"]]
+
+    assert outcomes() == ["failed"] * 5 + ["fixed"]
+    replay = load_script(write("replay.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "+10m", by: dana, do: mitigate, action: rollback, service: payment-gateway}
+    """), scenario.start)
+    assert outcomes(replay) == ["fixed"]

@@ -102,6 +102,8 @@ def test_a_band_aid_wears_off_and_the_fault_returns(write):
     applied = next(e for e in events if e["kind"] == "mitigation.applied")
     assert applied["faults"] == [{"fault": "gateway-config-push", "outcome": "suppressed", "returns_in": 600.0}]
     assert [e["t"] for e in events if e["kind"] == "fault.returned"] == [1200]
+    # and with it the errors: checkout, hurt from the 315 s scrape until the restart took, is again at the next scrape
+    assert [e["t"] for e in events if e["kind"] == "impact.started"] == [315, 1215]
 
 
 def test_a_finding_once_there_is_found_by_everyone_who_looks(write):
@@ -255,3 +257,85 @@ def test_a_dashboard_shows_each_metric_to_six_decimals():
              if e["kind"] == "dashboard.viewed" for v in e["metrics"].values()]
     assert all(v == round(v, 6) for v in shown)
     assert 0.150155 in shown and sum(v != round(v, 5) for v in shown) > 10
+
+
+def test_an_investigation_takes_a_bots_nominal_time_over_its_experience_spread_lognormally():
+    # A bot twice as experienced takes half the finding's nominal time, a person at a console the
+    # nominal time, each times a lognormal factor of median 1 (sigma 0.25 of the log): over 4,000
+    # draws the log's mean is within 0.02 of log(1/2) or 0 and its spread within 0.01 of 0.25
+    # (standard errors 0.004 and 0.003).
+    import math
+    from dataclasses import replace
+
+    import numpy as np
+
+    from sim.model.engine import Drill
+
+    drill = Drill(load_scenario(DATA / "tiny.yaml"))
+    bot, person = drill.people["dana"], drill.people["lee"]
+    bot.person = replace(bot.person, profile=replace(bot.profile, experience=2.0))
+    person.bot = False
+    for who, median in ((bot, 0.5), (person, 1.0)):
+        logs = np.log([drill.investigation_factor(who.name) for _ in range(4000)])
+        assert abs(logs.mean() - math.log(median)) < 0.02 and abs(logs.std() - 0.25) < 0.01
+
+
+def test_a_scripted_drill_with_a_bot_has_only_the_scripts_participants(write):
+    # A timeline script fixes who takes part: paging api (nobody on the roster is in it) brings no
+    # stand-in, even though sam, a bot, could start a simulated team's growth.
+    scenario = load_scenario(DATA / "tiny.yaml")
+    script = load_script(write("s.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+          - {name: sam, bot: true}
+        actions:
+          - {at: "+1m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+2m", by: dana, do: page, teams: [api]}
+    """), scenario.start)
+    result = run_drill(scenario, script=script, samples=False)
+    assert [e["teams"] for e in result.events if e["kind"] == "teams.paged"] == [["api"]]
+    assert [p["name"] for p in result.participants] == ["dana", "sam"]
+
+
+def test_an_unreachable_primary_never_answers_and_the_page_escalates(write):
+    # tiny's alert pages dana (primary) at 225 s; unreachable, she never acknowledges, so after the
+    # 5-minute escalation timeout (525 s) the page goes to lee (secondary), who acknowledges it.
+    from dataclasses import replace
+
+    scenario = replace(load_scenario(DATA / "tiny.yaml"), unreachable=("primary",))
+    events = run_drill(scenario, samples=False).events
+    pages = [(e["kind"], e.get("to") or e.get("by")) for e in events if e["kind"] in ("page.sent", "page.escalated",
+                                                                                      "page.acked")]
+    assert pages[:3] == [("page.sent", "dana"), ("page.escalated", "lee"), ("page.acked", "lee")]
+    assert [e["t"] for e in events if e["kind"] == "page.escalated"][0] == 225 + 300
+
+
+def test_a_quarter_plans_seat_is_handed_to_its_person_and_one_not_taking_part_is_skipped():
+    # Unplanned, the IC (alex) hands comms to sam at 1064.557 s (seed 3); a plan seating lee for comms
+    # has the team hand it to lee there. A seat for someone not in the drill changes nothing.
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+
+    def comms(seats):
+        events = run_drill(scenario, seed=3, samples=False, seats=seats).events
+        return [(e["t"], e["who"]) for e in events if e["kind"] == "role.assigned" and e["role"] == "comms"]
+
+    assert comms({"comms": "lee"}) == [(1064.557, "lee")]
+    assert comms({"comms": "nobody"}) == comms(None) == [(1064.557, "sam")]
+
+
+def test_a_script_plays_to_its_last_action_even_after_the_incident_closed(write):
+    # Resolved at 2 min with the postmortem booked, the drill would end 5 minutes later (420 s);
+    # the script still has a look at 15 min, so the drill ends there, after it.
+    scenario = load_scenario(DATA / "tiny.yaml")
+    script = load_script(write("s.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "+1m", by: dana, do: declare, severity: SEV2, service: api}
+          - {at: "+2m", by: dana, do: resolve, confirm: true}
+          - {at: "+2m", by: dana, do: schedule_postmortem, date: 2026-04-22}
+          - {at: "+15m", by: dana, do: look, service: api}
+    """), scenario.start)
+    events = run_drill(scenario, script=script, samples=False).events
+    assert [(e["t"], e["kind"]) for e in events if e["kind"] in ("dashboard.viewed", "drill.ended")] \
+        == [(900, "dashboard.viewed"), (900, "drill.ended")]

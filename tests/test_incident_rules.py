@@ -12,7 +12,7 @@ import pytest
 from sim import load_scenario, load_script
 from sim.inputs.actions import Action
 from sim.inputs.config import Finding
-from sim.model.engine import AFTER_POSTMORTEM, Drill
+from sim.model.engine import Drill
 from sim.outputs import report
 
 from .conftest import DATA, SCENARIOS, still
@@ -237,7 +237,7 @@ def test_the_postmortem_may_be_on_the_day_of_resolution_but_not_before_and_only_
     assert console.do("dana", "schedule_postmortem", date="2026-04-22").reason \
         == "the postmortem is already scheduled for 2026-04-20"
     console.drill.env.run(until=console.drill.done)
-    assert console.drill.env.now == 400 + AFTER_POSTMORTEM  # five minutes after booking (not 30 after resolving)
+    assert console.drill.env.now == 400 + 300  # five minutes after booking (not 30 after resolving)
 
 
 def test_resolving_before_the_postmortem_leaves_time_to_wrap_up(console):

@@ -154,6 +154,88 @@ def test_a_refused_action_with_a_reason_is_logged_and_the_drill_resumes(tmp_path
     assert (LiveDrill.open(tmp_path).drill.log.events, (tmp_path / EVENTS).read_text()) == (live.drill.log.events, before)
 
 
+def test_a_team_a_person_pages_sends_someone_unless_it_is_already_there(tmp_path):
+    # A live drill's cast has people and bots but no actions: it grows as a simulated one does.
+    # Nobody on the roster is in web, so paging it brings a stand-in bot, web-oncall; sre is
+    # already there (sam holds comms), so alex, its other member, does not come; catalog's
+    # stand-in name is taken by a person who joined, who stays that person.
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2"})
+    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
+    assert live.join("catalog-oncall").ok
+    assert live.act({"do": "page", "by": "ana", "teams": ["web", "sre", "catalog"]}).ok
+    live.advance(until=1800)
+    people = live.status()["people"]
+    assert people["web-oncall"] == {"bot": True, "oncall": None}
+    assert people["catalog-oncall"] == {"bot": False, "oncall": None}
+    assert [e["who"] for e in live.drill.log.events if e["kind"] == "responder.joined"] == ["web-oncall"]
+
+
+def test_a_bot_writing_the_updates_posts_the_resolution_as_soon_as_it_is_written(tmp_path):
+    # sam, the comms, waits for the next update's time (half an hour apart at SEV2); resolving
+    # the incident wakes him at once, and he writes the resolution for each audience he told
+    # (a few minutes each), not at the next planned update.
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
+    live.advance(until=900)
+    assert live.act({"do": "resolve", "by": "ana", "confirm": True}).ok
+    live.advance(until=1200)
+    resolved = [(e["audience"], e["t"]) for e in live.drill.log.events if e["kind"] == "update.posted"
+                and e["status"] == "resolved"]
+    assert [audience for audience, _ in resolved] == ["internal", "public"] and resolved[1][1] < 1200
+    # Reopened, the incident is open again: sam is back to the updates, the first at once (then at
+    # the cadence, with nothing closed to cut his waits short).
+    assert live.act({"do": "reopen", "by": "ana", "reason": "errors are back"}).ok
+    live.advance(until=3600)
+    after = [(e["audience"], e["status"]) for e in live.drill.log.events
+             if e["kind"] == "update.posted" and e["t"] > 1200]
+    assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
+
+
+def test_a_bot_writing_the_resolution_when_the_incident_is_reopened_goes_back_to_the_updates(tmp_path):
+    # Resolved at 900 s, reopened at 960 s while sam is still writing the resolution (posted
+    # at 997 s when left alone, above): the incident is open again, so he posts no "resolved"
+    # update, and he carries on with the updates as the comms of an open incident does.
+    live = paused_drill(tmp_path)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
+    live.advance(until=900)
+    live.act({"do": "resolve", "by": "ana", "confirm": True})
+    live.advance(until=960)
+    assert live.act({"do": "reopen", "by": "ana", "reason": "errors are back"}).ok
+    live.advance(until=3600)
+    after = [(e["audience"], e["status"]) for e in live.drill.log.events
+             if e["kind"] == "update.posted" and e["t"] > 960]
+    assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
+
+
+def test_a_live_drills_scrape_listeners_hear_every_scrape_with_its_metrics(tmp_path):
+    # The exporter of a live drill's /metrics listens so: every 15 s scrape, up to 390 s of an
+    # advance to 400 s, checkout at its usual errors until the config push at 300 s shows.
+    live = paused_drill(tmp_path)
+    heard = []
+    live.drill.scrape_listeners.append(lambda t, metrics: heard.append((t, metrics["checkout"]["error_rate"])))
+    live.advance(until=400)
+    assert [t for t, _ in heard] == [15.0 * i for i in range(1, 27)]
+    assert heard[19][1] == pytest.approx(0.0002) and heard[20][1] > 0.1  # 300 s, then 315 s
+
+
+def test_a_fault_injected_in_a_quiet_stretch_shows_at_the_next_scrape(tmp_path):
+    # Nothing moves before the config push at 300 s, so a drill on its own clock counts those
+    # ticks without waiting for them; a live drill's facilitator acts between its ticks, so a
+    # fault injected at 200 must show at the next scrape, 210 (a sixth of its 60 s ramp: 1.7%
+    # errors, past checkout's threshold), not at 300, the next tick after the quiet stretch.
+    live = paused_drill(tmp_path)
+    live.advance(until=200)
+    assert live.inject("config_push", "checkout").ok
+    live.advance(until=240)
+    assert [(e["kind"], e["t"]) for e in live.drill.log.events] == [("fault.started", 200), ("impact.started", 210)]
+
+
 def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
     live = paused_drill(tmp_path)
     live.advance(until=600)

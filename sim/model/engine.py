@@ -362,6 +362,10 @@ class Drill:
         """
         if not self._skips or self._scrape_every > LOOKBACK:
             return -math.inf
+        if self.monitoring.rules.shorthand and not self._lockstep:
+            # A scenario's shorthand alerts know only what their last evaluation saw: a scrape
+            # since, between evaluations, may have changed what the next one decides.
+            return -math.inf
         until = self.world.steady_until()
         if until > after:  # cheapest first: a moving world ends it at once
             until = min(until, self.monitoring.rules.idle_until())

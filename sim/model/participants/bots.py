@@ -178,6 +178,11 @@ def communications(drill, me):
     if incident.state == "resolved" and _writes_updates(drill, me):
         for audience in sorted(posted):  # internal, then public
             yield drill.busy(me, profile.write_update.sample(me.rng), "write")
+            if incident.state != "resolved":
+                # Reopened while this was being written: it is no longer true, and the duty goes on
+                # (the reopening could not start it again: this loop was still running).
+                yield from communications(drill, me)
+                return
             drill.act(Action("update", me.name, {"status": "resolved", "summary": _summary(incident),
                                                  "audience": audience}))
 
