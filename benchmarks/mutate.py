@@ -68,6 +68,9 @@ MODULES = {
                                                   "tests/test_alertmanager.py",
                                                   "tests/test_incident.py", "tests/test_incident_rules.py",
                                                   "tests/test_routing_edges.py"]),
+    "bots": ("sim/model/participants/bots.py", ["tests/test_teach.py", "tests/test_dynamics.py", "tests/test_audiences.py",
+                                                "tests/test_incident_rules.py", "tests/test_trainee.py",
+                                                "tests/test_incident.py", "tests/test_drills.py"]),
 }
 
 _COMPARE = {ast.Lt: (ast.LtE, ast.GtE), ast.LtE: (ast.Lt, ast.Gt), ast.Gt: (ast.GtE, ast.LtE),
