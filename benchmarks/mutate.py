@@ -68,9 +68,10 @@ MODULES = {
                                                   "tests/test_alertmanager.py",
                                                   "tests/test_incident.py", "tests/test_incident_rules.py",
                                                   "tests/test_routing_edges.py"]),
-    "bots": ("sim/model/participants/bots.py", ["tests/test_bots.py", "tests/test_teach.py", "tests/test_dynamics.py",
-                                                "tests/test_audiences.py", "tests/test_incident_rules.py",
-                                                "tests/test_trainee.py", "tests/test_incident.py",
+    "bots": ("sim/model/participants/bots.py", ["tests/test_bots.py", "tests/test_alerting.py", "tests/test_teach.py",
+                                                "tests/test_dynamics.py", "tests/test_audiences.py",
+                                                "tests/test_incident_rules.py", "tests/test_trainee.py",
+                                                "tests/test_incident.py",
                                                 # test_drills's other tests compare runs of the same bots, or run them in
                                                 # a subprocess, where no mutant is: they cannot kill one
                                                 "tests/test_drills.py::test_every_shipped_scenario_rewards_responding_over_doing_nothing"]),

@@ -10,7 +10,9 @@ from dataclasses import replace
 import pytest
 
 from sim import load_scenario, run_drill
+from sim.inputs.actions import Action
 from sim.inputs.config import LogNormal, Process, Profile
+from sim.model.engine import Drill
 
 EXACT = Profile(**{name: LogNormal(getattr(Profile(), name).median)
                    for name in ("ack", "look", "assess", "coordinate", "write_update", "mitigate", "join", "brief")},
@@ -64,6 +66,10 @@ def of(events, kind, **fields):
 
 def test_after_a_fix_that_worked_ops_judges_at_three_minutes_and_digs_again_fifteen_later(api_and_batch):
     events = run_drill(api_and_batch, Process(bots=EXACT)).events
+    # api past its 1 % impact threshold, customer-facing but not critical: SEV2, handed to alex.
+    declared = of(events, "incident.declared")
+    assert [(e["severity"], e["summary"]) for e in declared] == [("SEV2", "api is degraded and customers are affected")]
+    assert [e["who"] for e in of(events, "role.assigned", role="ic")] == ["dana", "alex"]
     fix = of(events, "mitigation.applied", by="dana")[0]
     assert fix["faults"] == [{"fault": "boom", "outcome": "fixed", "returns_in": None}]
     # Judged from api's dashboard three minutes after the rollback: back at its usual 0.1 %.
@@ -95,3 +101,63 @@ def test_a_page_reaching_the_on_call_while_their_incident_is_open_leaves_them_at
     assert [(e["t"], e["by"]) for e in of(events, "incident.declared")] == [(435, "dana")]
     assert [(e["t"], e["to"], e["urgency"]) for e in of(events, "page.sent", page="P2")] == [(690, "dana", "low")]
     assert of(events, "page.acked", page="P2") == []
+
+
+@pytest.fixture
+def only_batch(api_and_batch):
+    """No fault: only batch's hot CPU, which pages (low urgency) at 690 s and shows no impact."""
+    return replace(api_and_batch, faults=())
+
+
+def test_an_on_call_in_doubt_looks_at_the_paged_service_and_declares_at_the_first_level_without_the_full_process(only_batch):
+    events = run_drill(only_batch, Process(bots=EXACT)).events
+    # Noticed at 690 + 10 x 120 s (a low-urgency page); the dashboards 60 s later are batch's
+    # alone, not the customer-facing api's. Batch's errors and latency are as usual: in doubt,
+    # dana declares after assessing (90 s) at the first level without the full process.
+    assert [(e["t"], e["by"]) for e in of(events, "page.acked")] == [(1890, "dana")]
+    assert [e["service"] for e in of(events, "dashboard.viewed") if e["t"] == 1950] == ["batch"]
+    declared = of(events, "incident.declared")
+    assert [(e["t"], e["severity"], e["service"], e["summary"]) for e in declared] == [
+        (2040, "SEV3", "batch", "Alerts on batch; customer impact not confirmed yet")]
+    # SEV3 needs no roles: with nobody come to play IC, the declarer keeps it.
+    assert [e["who"] for e in of(events, "role.assigned", role="ic")] == ["dana"]
+
+
+def test_an_on_call_who_does_not_declare_in_doubt_watches_for_the_doubt_window_then_declares(only_batch):
+    process = Process(bots=replace(EXACT, doubt_window=570.0), declare_when_in_doubt=False)
+    events = run_drill(only_batch, process).events
+    # Acknowledged at 1890 s; each round is a look (60 s), an assessment (90 s) and a check
+    # interval (60 s): looks at 1950, 2160 and 2370 s, the third assessment ending at 2460 s,
+    # 570 s after the acknowledgement: the doubt window, up to which dana keeps watching.
+    assert [e["t"] for e in of(events, "dashboard.viewed", by="dana") if e["t"] < 2460] == [1950, 2160, 2370]
+    assert [(e["t"], e["severity"]) for e in of(events, "incident.declared")] == [(2460, "SEV3")]
+
+
+def test_an_on_call_who_finds_the_incident_declared_after_assessing_leaves_it_to_its_ic(api_and_batch):
+    drill = Drill(api_and_batch, Process(bots=EXACT))
+    drill.start()
+    # dana acknowledged at 285 s and is assessing (345 to 435 s) when lee declares.
+    drill.env.run(until=400)
+    assert drill.act(Action("declare", "lee", {"severity": "SEV2", "service": "api"})).ok
+    drill.env.run(until=700)
+    events = drill.log.events
+    # She neither declares over lee nor starts digging on her own: she investigates once the
+    # IC (alex, handed IC at 445 s) names her Operations Lead, after assigning comms (45 s each).
+    assert of(events, "action.rejected") == []
+    assert [(e["t"], e["who"]) for e in of(events, "role.assigned", role="ops")] == [(535, "dana")]
+    assert of(events, "investigation.started", by="dana")[0]["t"] == 535
+
+
+def test_an_alert_that_cleared_before_the_on_call_looked_is_stood_down(write):
+    # batch's CPU alert, paging at high urgency, runs hot for 2 min only: firing at 660 s,
+    # paging at 690 s, resolved at 720 s. Its page is not resolved yet when dana has assessed
+    # (acknowledged 810 s, looked 870 s, assessed 960 s; Alertmanager tells of the resolution
+    # at the group's next interval, 5 min after 690 s), but the alert list is clear and batch
+    # looks as usual: she stands it down, rather than declaring in doubt.
+    text = API_AND_BATCH.replace("duration: 1h", "duration: 2m").replace("{severity: warning}", "{severity: critical}")
+    scenario = replace(load_scenario(write("blip.yaml", text)), faults=())
+    events = run_drill(scenario, Process(bots=EXACT)).events
+    assert [(e["t"], e["alert"]) for e in of(events, "alert.resolved")] == [(720, "BatchCPU")]
+    assert of(events, "incident.declared") == []
+    assert [(e["t"], e["by"], e["reason"]) for e in of(events, "incident.stood_down")] == [
+        (960, "dana", "The alert cleared by itself; dashboards show no customer impact")]
