@@ -72,8 +72,8 @@ MODULES = {
                                                 "tests/test_dynamics.py", "tests/test_audiences.py",
                                                 "tests/test_incident_rules.py", "tests/test_trainee.py",
                                                 "tests/test_incident.py",
-                                                # test_drills's other tests compare runs of the same bots, or run them in
-                                                # a subprocess, where no mutant is: they cannot kill one
+                                                # test_drills's other tests compare two runs of the same
+                                                # bots, or run them where no mutant is: none can kill one
                                                 "tests/test_drills.py::test_every_shipped_scenario_rewards_responding_over_doing_nothing"]),
 }
 

@@ -109,7 +109,7 @@ def only_batch(api_and_batch):
     return replace(api_and_batch, faults=())
 
 
-def test_an_on_call_in_doubt_looks_at_the_paged_service_and_declares_at_the_first_level_without_the_full_process(only_batch):
+def test_an_on_call_in_doubt_looks_at_the_paged_service_and_declares_the_first_level_without_roles(only_batch):
     events = run_drill(only_batch, Process(bots=EXACT)).events
     # Noticed at 690 + 10 x 120 s (a low-urgency page); the dashboards 60 s later are batch's
     # alone, not the customer-facing api's. Batch's errors and latency are as usual: in doubt,
@@ -161,3 +161,45 @@ def test_an_alert_that_cleared_before_the_on_call_looked_is_stood_down(write):
     assert of(events, "incident.declared") == []
     assert [(e["t"], e["by"], e["reason"]) for e in of(events, "incident.stood_down")] == [
         (960, "dana", "The alert cleared by itself; dashboards show no customer impact")]
+
+
+def test_the_ic_staffs_the_roles_pages_the_team_watches_and_resolves_once_calm(api_and_batch):
+    events = run_drill(api_and_batch, Process(bots=EXACT)).events
+    # dana declares SEV2 at 435 s (acknowledged 285 s, looked 345 s, assessed 435 s) and hands
+    # IC to alex, who gives comms to sam and ops to the on-call dana, then pages api's team:
+    # 45 s of coordinating each.
+    assert [(e["t"], e["by"], e["role"], e["who"]) for e in of(events, "role.assigned")] == [
+        (435, "dana", "ic", "dana"), (435, "dana", "ic", "alex"), (480, "alex", "comms", "sam"),
+        (525, "alex", "ops", "dana")]
+    assert [(e["t"], e["teams"]) for e in of(events, "teams.paged")] == [(570, ["api"])]
+    # Then a look (60 s) every check interval (60 s): 630, 750, 870 s ...
+    assert [e["t"] for e in of(events, "dashboard.viewed", by="alex", service="api")][:3] == [630, 750, 870]
+    # batch's alert resolves at 4200 s; alex's first look with nothing firing is at 4230 s,
+    # and everything has looked normal for stable_for (300 s) at his look at 4590 s. The
+    # postmortem (45 s later) is booked 3 business days after Monday 20 April.
+    assert [(e["t"], e["by"]) for e in of(events, "incident.resolved")] == [(4590, "alex")]
+    assert [(e["t"], e["date"]) for e in of(events, "postmortem.scheduled")] == [(4635, "2026-04-23")]
+    # sam closes each audience that had updates, internal then public, 150 s of writing each.
+    closing = [(e["t"], e["audience"]) for e in of(events, "update.posted", status="resolved")]
+    assert closing == [(4740, "internal"), (4890, "public")]
+    assert of(events, "action.rejected") == []
+
+
+def test_an_on_call_ic_raised_into_the_full_process_hands_ic_over_and_digs_at_once(api_and_batch):
+    drill = Drill(api_and_batch, Process(bots=EXACT))
+    drill.start()
+    drill.env.run(until=200)
+    # Someone else declares SEV3 before dana has acknowledged, and makes her IC: she never ran
+    # her on-call duty to the end, so nothing has her investigating yet.
+    assert drill.act(Action("declare", "lee", {"severity": "SEV3", "service": "api"})).ok
+    assert drill.act(Action("assign", "lee", {"role": "ic", "who": "dana"})).ok
+    drill.env.run(until=700)
+    events = drill.log.events
+    # As IC she pages api's team (200 to 245 s), writes the first update (a summary, 75 s, to
+    # 320 s), looks (to 380 s) and raises to SEV2; the status page SEV2 brings gets its summary
+    # (to 455 s) before the handover (45 s): IC to alex at 500 s. As at a declaration she starts on api at once,
+    # not when alex names her Operations Lead (at 590 s, after comms at 545 s).
+    assert [(e["t"], e["to"]) for e in of(events, "severity.changed")] == [(380, "SEV2")]
+    assert [(e["t"], e["who"]) for e in of(events, "role.assigned", by="dana")] == [(500, "alex")]
+    assert [(e["t"], e["who"]) for e in of(events, "role.assigned", role="ops")] == [(590, "dana")]
+    assert of(events, "investigation.started", by="dana")[0]["t"] == 500
