@@ -12,6 +12,7 @@ import pytest
 from sim import load_scenario, run_drill
 from sim.inputs.actions import Action
 from sim.inputs.config import LogNormal, Process, Profile
+from sim.inputs.promrules import load_rules
 from sim.model.engine import Drill
 
 EXACT = Profile(**{name: LogNormal(getattr(Profile(), name).median)
@@ -203,3 +204,35 @@ def test_an_on_call_ic_raised_into_the_full_process_hands_ic_over_and_digs_at_on
     assert [(e["t"], e["who"]) for e in of(events, "role.assigned", by="dana")] == [(500, "alex")]
     assert [(e["t"], e["who"]) for e in of(events, "role.assigned", role="ops")] == [(590, "dana")]
     assert of(events, "investigation.started", by="dana")[0]["t"] == 500
+
+
+def test_a_person_seated_for_comms_gets_it_at_a_severity_that_needs_no_roles(only_batch):
+    events = run_drill(only_batch, Process(bots=EXACT), seats={"comms": "sam"}).events
+    # SEV3 at 2040 s needs no roles, but sam came to play comms (a quarter plan's seat): the IC
+    # hands it over (45 s), and sam's first internal update is a summary (75 s). Nobody came
+    # for ops: that stays with the IC's own digging.
+    assert [(e["t"], e["role"], e["who"]) for e in of(events, "role.assigned")] == [
+        (2040, "ic", "dana"), (2085, "comms", "sam")]
+    assert [(e["t"], e["by"], e["audience"]) for e in of(events, "update.posted")][:1] == [(2160, "sam", "internal")]
+
+
+def test_a_shop_wide_alert_still_firing_is_declared_in_doubt_not_stood_down(write):
+    # api's errors rise to 1 - 0.999 x 0.998 = 0.2998 %, below degraded (3 x 0.1 % + 0.1 %),
+    # but over the shop-wide ratio's 0.2 % (a rule without a service label), which pages dana
+    # at 225 s. Its alert is not among the services' alerts, so only its page tells whether it
+    # cleared: unresolved, so dana, seeing nothing on api, declares in doubt (acknowledged
+    # 345 s, looked 405 s, assessed 495 s).
+    rules = write("shop.rules.yml", """groups:
+  - name: overall
+    rules:
+      - alert: ShopErrorRatio
+        expr: 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.002'
+        for: 1m
+        labels: {severity: page}
+""")
+    scenario = load_scenario(write("slight.yaml", API_AND_BATCH.replace("error_rate: 20%", "error_rate: 0.2%")))
+    events = run_drill(replace(scenario, rules=load_rules(rules), alerts=()), Process(bots=EXACT)).events
+    assert [(e["t"], e["service"]) for e in of(events, "page.sent")] == [(225, "")]
+    assert [e["metrics"]["error_rate"] for e in of(events, "dashboard.viewed", by="dana")][:1] == [0.002998]
+    assert [(e["t"], e["severity"], e["service"]) for e in of(events, "incident.declared")] == [(495, "SEV3", "api")]
+    assert [e for e in of(events, "incident.stood_down") if e["t"] <= 495] == []
