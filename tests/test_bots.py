@@ -274,8 +274,11 @@ def test_an_ic_who_never_saw_impact_stands_a_quiet_incident_down(only_batch):
     # dana declared SEV3 in doubt on batch's hot CPU, which harms nobody; once its alert is
     # gone and batch has looked normal for stable_for, she stands it down.
     assert of(events, "incident.resolved") == []
-    assert [(e["by"], e["reason"]) for e in of(events, "incident.stood_down")] == [
-        ("dana", "No customer impact; the alerts cleared by themselves")]
+    stood = of(events, "incident.stood_down")
+    assert [(e["by"], e["reason"]) for e in stood] == [("dana", "No customer impact; the alerts cleared by themselves")]
+    # At the first of her looks that has seen batch normal, with nothing firing, for stable_for.
+    calm = [e["t"] for e in of(events, "dashboard.viewed", by="dana") if e["t"] > 4200]
+    assert stood[0]["t"] == next(t for t in calm if t - calm[0] >= 300)
 
 
 def test_a_degraded_service_under_its_threshold_is_no_impact_to_stand_down_for(write):
@@ -297,3 +300,17 @@ def test_an_ic_resolves_after_looking_normal_for_exactly_stable_for(api_and_batc
     # the look at 4590 s has seen it calm for exactly that long, which is enough.
     events = run_drill(api_and_batch, Process(bots=replace(EXACT, stable_for=360.0))).events
     assert [(e["t"], e["by"]) for e in of(events, "incident.resolved")] == [(4590, "alex")]
+
+
+def test_an_ic_resolves_as_judged_on_the_dashboards_even_over_impact_nobody_alerts_on(write):
+    # A second customer-facing service, web, starts failing at 30 min, with no alert on it:
+    # nobody looks at it. alex resolves api's incident when it has looked calm for stable_for,
+    # as in the IC test above (4590 s), and the log keeps what was still wrong.
+    text = API_AND_BATCH.replace("  batch: {", "  web: {team: web, customer_facing: true, request_rate: 10, "
+                                 "error_rate: 0.1%, latency_p99_ms: 200}\n  batch: {").replace("alerts:\n", """\
+  - {id: quiet, kind: bad_deploy, service: web, at: 30m, ramp: 1s, magnitude: {error_rate: 20%}}
+alerts:
+""")
+    events = run_drill(load_scenario(write("web.yaml", text)), Process(bots=EXACT)).events
+    assert [(e["t"], e["by"], e["over_impact"]) for e in of(events, "incident.resolved")] == [(4590, "alex", ["web"])]
+    assert of(events, "action.rejected") == []
