@@ -314,3 +314,46 @@ alerts:
     events = run_drill(load_scenario(write("web.yaml", text)), Process(bots=EXACT)).events
     assert [(e["t"], e["by"], e["over_impact"]) for e in of(events, "incident.resolved")] == [(4590, "alex", ["web"])]
     assert of(events, "action.rejected") == []
+
+
+@pytest.fixture
+def writing_public(api_and_batch):
+    """The drill at 600 s: sam posted the internal summary at 555 s and is writing the status
+    page's (a summary, 75 s, until 630 s); alex is IC."""
+    drill = Drill(api_and_batch, Process(bots=EXACT))
+    drill.start()
+    drill.env.run(until=600)
+    assert [(e["t"], e["audience"]) for e in of(drill.log.events, "update.posted")] == [(555, "internal")]
+    return drill
+
+
+def test_an_update_for_an_audience_the_severity_no_longer_has_is_not_posted(writing_public):
+    # Lowered to SEV3 (no status page) while sam writes; alex raises it again at his look at 630 s.
+    assert writing_public.act(Action("severity", "alex", {"severity": "SEV3", "reason": "smaller"})).ok
+    writing_public.env.run(until=700)
+    assert [(e["t"], e["audience"]) for e in of(writing_public.log.events, "update.posted")] == [(555, "internal")]
+
+
+def test_an_update_being_written_when_the_incident_resolves_gives_way_to_the_closing_one(writing_public):
+    assert writing_public.act(Action("resolve", "alex", {"summary": "fixed", "confirm": True})).ok
+    writing_public.env.run(until=1200)
+    # The status page never had an update, so only the channel gets the closing one: 150 s of
+    # writing after the write in hand, which ends at 630 s.
+    posted = [(e["t"], e["audience"], e["status"]) for e in of(writing_public.log.events, "update.posted")]
+    assert posted == [(555, "internal", "identified"), (780, "internal", "resolved")]
+
+
+def test_a_comms_lead_posts_each_next_update_a_median_write_ahead_of_the_cadence(write):
+    # batch runs hot for 100 min: SEV3 in doubt at 2040 s, sam seated for comms at 2085 s, the
+    # first internal update a summary (75 s) at 2160 s. SEV3's cadence is exactly an hour; the
+    # next is aimed at 2160 + 3600 - 150 s (a median write early), so sam starts writing 150 s
+    # before that, in full this time: posted at 5610 s.
+    text = API_AND_BATCH.replace("duration: 1h", "duration: 100m")
+    scenario = replace(load_scenario(write("long.yaml", text)), faults=())
+    events = run_drill(scenario, Process(bots=EXACT), seats={"comms": "sam"}).events
+    assert [(e["t"], e["by"]) for e in of(events, "update.posted", audience="internal")][:2] == [
+        (2160, "sam"), (5610, "sam")]
+    # Without discipline every update slips, by about half the longest cadence: later, never sooner.
+    events = run_drill(scenario, Process(bots=replace(EXACT, discipline=0.0)), seats={"comms": "sam"}).events
+    second = of(events, "update.posted", audience="internal")[1]["t"]
+    assert 5610 < second
