@@ -81,6 +81,13 @@ def test_after_a_fix_that_worked_ops_judges_at_three_minutes_and_digs_again_fift
     # although batch's alert (which the fix did not touch) keeps firing all along.
     again = [e for e in of(events, "investigation.started", by="dana") if e["t"] > fix["t"]][0]
     assert again["t"] - fix["t"] == 180 + 900
+    # api then tells her what she knew (nothing new: done with it) and batch shows nothing
+    # unusual: with no lead left she starts over with api a check interval (60 s) later.
+    dug = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="dana") if e["t"] >= again["t"]]
+    found = [(e["t"], e["service"], e["text"]) for e in of(events, "finding", by="dana") if e["t"] > again["t"]]
+    assert [(s, text) for _, s, text in found[:2]] == [("api", "A deploy at 14:01 broke api"),
+                                                     ("batch", "Nothing unusual found on batch")]
+    assert dug[:3] == [(again["t"], "api"), (found[0][0], "batch"), (found[1][0] + 60, "api")]
 
 
 def test_an_unreachable_primary_never_answers_and_the_secondary_acknowledges_the_escalated_page(api_and_batch):
