@@ -181,6 +181,11 @@ def test_the_ic_staffs_the_roles_pages_the_team_watches_and_resolves_once_calm(a
         (435, "dana", "ic", "dana"), (435, "dana", "ic", "alex"), (480, "alex", "comms", "sam"),
         (525, "alex", "ops", "dana")]
     assert [(e["t"], e["teams"]) for e in of(events, "teams.paged")] == [(570, ["api"])]
+    # Someone of api's team (a stand-in bot) joins after `join`, 300 s.
+    assert [(e["t"], e["who"], e["team"]) for e in of(events, "responder.joined")] == [(870, "api-oncall", "api")]
+    # alex briefs them (60 s, to 930 s); the newcomer then waits for what alex has in hand (his
+    # next look, to 990 s) and takes a look of their own: on api's dashboard at 1050 s.
+    assert [e["t"] for e in of(events, "dashboard.viewed", by="api-oncall", service="api")][:1] == [1050]
     # Then a look (60 s) every check interval (60 s): 630, 750, 870 s ...
     assert [e["t"] for e in of(events, "dashboard.viewed", by="alex", service="api")][:3] == [630, 750, 870]
     # batch's alert resolves at 4200 s; alex's first look with nothing firing is at 4230 s,
@@ -349,6 +354,8 @@ def test_an_update_being_written_when_the_incident_resolves_gives_way_to_the_clo
     # writing after the write in hand, which ends at 630 s.
     posted = [(e["t"], e["audience"], e["status"]) for e in of(writing_public.log.events, "update.posted")]
     assert posted == [(555, "internal", "identified"), (780, "internal", "resolved")]
+    # api's team, paged at 570 s, would have joined at 870 s: nobody joins a closed incident.
+    assert of(writing_public.log.events, "responder.joined") == []
 
 
 def test_a_comms_lead_posts_each_next_update_a_median_write_ahead_of_the_cadence(write):
