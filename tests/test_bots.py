@@ -186,6 +186,8 @@ def test_the_ic_staffs_the_roles_pages_the_team_watches_and_resolves_once_calm(a
     # alex briefs them (60 s, to 930 s); the newcomer then waits for what alex has in hand (his
     # next look, to 990 s) and takes a look of their own: on api's dashboard at 1050 s.
     assert [e["t"] for e in of(events, "dashboard.viewed", by="api-oncall", service="api")][:1] == [1050]
+    # api looks well again by then, but dana's finding implicated it: that is where they dig.
+    assert [(e["t"], e["service"]) for e in of(events, "investigation.started", by="api-oncall")][:1] == [(1050, "api")]
     # Then a look (60 s) every check interval (60 s): 630, 750, 870 s ...
     assert [e["t"] for e in of(events, "dashboard.viewed", by="alex", service="api")][:3] == [630, 750, 870]
     # batch's alert resolves at 4200 s; alex's first look with nothing firing is at 4230 s,
