@@ -16,6 +16,8 @@ from sim.inputs.config import LogNormal, Process, Profile, load_roster
 from sim.inputs.promrules import load_rules
 from sim.model.engine import Drill
 
+from .conftest import SCENARIOS, still
+
 EXACT = Profile(**{name: LogNormal(getattr(Profile(), name).median)
                    for name in ("ack", "look", "assess", "coordinate", "write_update", "mitigate", "join", "brief")},
                 misjudge=0.0, discipline=1.0)
@@ -307,7 +309,8 @@ def test_a_degraded_service_under_its_threshold_is_no_impact_to_stand_down_for(w
     looked = [e for e in of(events, "dashboard.viewed", by="dana", service="api") if e["t"] == 615]
     assert [e["metrics"]["error_rate"] for e in looked] == [0.005995]
     assert of(events, "incident.resolved") == []
-    assert [e["reason"] for e in of(events, "incident.stood_down")] == ["No customer impact; the alerts cleared by themselves"]
+    stood = [e["reason"] for e in of(events, "incident.stood_down")]
+    assert stood == ["No customer impact; the alerts cleared by themselves"]
 
 
 def test_an_ic_resolves_after_looking_normal_for_exactly_stable_for(api_and_batch):
@@ -375,3 +378,15 @@ def test_a_comms_lead_posts_each_next_update_a_median_write_ahead_of_the_cadence
     events = run_drill(scenario, Process(bots=replace(EXACT, discipline=0.0)), seats={"comms": "sam"}).events
     second = of(events, "update.posted", audience="internal")[1]["t"]
     assert 1800 * math.exp(-1.5) < second - 5610 < 1800 * math.exp(1.5)
+
+
+def test_a_responder_leaves_a_service_to_whoever_is_already_investigating_it():
+    scenario = still(load_scenario(SCENARIOS / "bad-deploy-rollback.yaml"))
+    events = run_drill(scenario, Process(bots=EXACT)).events
+    # search's on-call joins at 1200 s and is ready (briefed, looked) at 1380 s, while dana is
+    # back on search (since 1301.11 s, after judging her rollback) until her finding at 1584.931 s:
+    # they check back every 60 s and start at the first check after it, 1620 s.
+    dana = [e["t"] for e in of(events, "investigation.started", by="dana", service="search")]
+    found = [e["t"] for e in of(events, "finding", by="dana", service="search")]
+    assert (dana[1], found[1]) == (1301.11, 1584.931)
+    assert [e["t"] for e in of(events, "investigation.started", by="search-oncall")][:1] == [1620]
