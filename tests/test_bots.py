@@ -390,3 +390,15 @@ def test_a_responder_leaves_a_service_to_whoever_is_already_investigating_it():
     found = [e["t"] for e in of(events, "finding", by="dana", service="search")]
     assert (dana[1], found[1]) == (1301.11, 1584.931)
     assert [e["t"] for e in of(events, "investigation.started", by="search-oncall")][:1] == [1620]
+
+
+def test_the_time_each_responder_spent_investigating_is_the_sum_of_their_investigations(api_and_batch):
+    result = run_drill(api_and_batch, Process(bots=EXACT))
+    worked = {p["name"]: p["worked"] for p in result.participants}
+    for who in ("dana", "api-oncall"):
+        started = of(result.events, "investigation.started", by=who)
+        found = of(result.events, "finding", by=who)
+        # Each investigation runs from its start to its finding; none is cut short by the close.
+        assert len(started) == len(found) > 0
+        spent = sum(f["t"] - s["t"] for s, f in zip(started, found))
+        assert worked[who]["investigate"] == pytest.approx(round(spent, 1), abs=0.051)
