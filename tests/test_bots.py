@@ -132,6 +132,11 @@ def test_an_on_call_in_doubt_looks_at_the_paged_service_and_declares_the_first_l
         (2040, "SEV3", "batch", "Alerts on batch; customer impact not confirmed yet")]
     # SEV3 needs no roles: with nobody come to play IC, the declarer keeps it.
     assert [e["who"] for e in of(events, "role.assigned", role="ic")] == ["dana"]
+    # She also digs (batch from 2085 s). One thing at a time: her IC's look, due at 2280 s (a
+    # look ending 2220 s, then the check interval), waits for that investigation's finding.
+    found = of(events, "finding", by="dana")[0]["t"]
+    assert 2280 < found
+    assert [e["t"] for e in of(events, "dashboard.viewed", by="dana") if 2220 < e["t"] <= found + 60] == [found + 60]
 
 
 def test_an_on_call_who_does_not_declare_in_doubt_watches_for_the_doubt_window_then_declares(only_batch):
@@ -361,6 +366,9 @@ def test_an_update_being_written_when_the_incident_resolves_gives_way_to_the_clo
     assert posted == [(555, "internal", "identified"), (780, "internal", "resolved")]
     # api's team, paged at 570 s, would have joined at 870 s: nobody joins a closed incident.
     assert of(writing_public.log.events, "responder.joined") == []
+    # dana was readying the rollback (from 529.4 s, 120 s): she does not apply it to a closed incident.
+    assert of(writing_public.log.events, "mitigation.applied") == []
+    assert of(writing_public.log.events, "action.rejected") == []
 
 
 def test_a_comms_lead_posts_each_next_update_a_median_write_ahead_of_the_cadence(write):
