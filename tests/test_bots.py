@@ -371,13 +371,18 @@ def test_an_update_being_written_when_the_incident_resolves_gives_way_to_the_clo
     assert of(writing_public.log.events, "action.rejected") == []
 
 
-def test_a_comms_lead_posts_each_next_update_a_median_write_ahead_of_the_cadence(write):
+@pytest.fixture
+def hot_batch_all_along(write):
+    text = API_AND_BATCH.replace("duration: 1h", "duration: 4h").replace("horizon: 2h", "horizon: 4h")
+    return replace(load_scenario(write("long.yaml", text)), faults=())
+
+
+def test_a_comms_lead_posts_each_next_update_a_median_write_ahead_of_the_cadence(hot_batch_all_along):
     # batch runs hot from 10 min to the end (4 h): SEV3 in doubt at 2040 s, sam seated for comms at 2085 s, the
     # first internal update a summary (75 s) at 2160 s. SEV3's cadence is exactly an hour; the
     # next is aimed at 2160 + 3600 - 150 s (a median write early), so sam starts writing 150 s
     # before that, in full this time: posted at 5610 s.
-    text = API_AND_BATCH.replace("duration: 1h", "duration: 4h").replace("horizon: 2h", "horizon: 4h")
-    scenario = replace(load_scenario(write("long.yaml", text)), faults=())
+    scenario = hot_batch_all_along
     events = run_drill(scenario, Process(bots=EXACT), seats={"comms": "sam"}).events
     assert [(e["t"], e["by"]) for e in of(events, "update.posted", audience="internal")][:2] == [
         (2160, "sam"), (5610, "sam")]
@@ -410,3 +415,16 @@ def test_the_time_each_responder_spent_investigating_is_the_sum_of_their_investi
         assert len(started) == len(found) > 0
         spent = sum(f["t"] - s["t"] for s, f in zip(started, found))
         assert worked[who]["investigate"] == pytest.approx(round(spent, 1), abs=0.051)
+
+
+def test_a_check_back_just_before_an_update_is_due_does_not_bring_it_forward(hot_batch_all_along):
+    # As above: sam is due to start writing the next internal update at 5460 s, 3300 s after
+    # the first. Checking back every 65.99 s, the last check before that falls at 5459.5 s (50
+    # checks); a change of roles (dana, IC, hands ops to lee) before it wakes sam there, half a
+    # second early: sam checks back once more, and starts writing at 5460 s all the same.
+    drill = Drill(hot_batch_all_along, Process(bots=replace(EXACT, check_interval=65.99)), seats={"comms": "sam"})
+    drill.start()
+    drill.env.run(until=5400)
+    assert drill.act(Action("assign", "dana", {"role": "ops", "who": "lee"})).ok
+    drill.env.run(until=5700)
+    assert [e["t"] for e in of(drill.log.events, "update.posted", audience="internal")] == [2160, 5610]
