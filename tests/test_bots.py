@@ -428,3 +428,16 @@ def test_a_check_back_just_before_an_update_is_due_does_not_bring_it_forward(hot
     assert drill.act(Action("assign", "dana", {"role": "ops", "who": "lee"})).ok
     drill.env.run(until=5700)
     assert [e["t"] for e in of(drill.log.events, "update.posted", audience="internal")] == [2160, 5610]
+
+
+def test_a_raised_severity_brings_the_status_page_in_at_the_writers_next_check(only_batch):
+    # sam (seated for comms at SEV3) posts the internal summary at 2160 s and checks back every
+    # 60 s. dana raises to SEV2 at 2200.5 s, which brings the status page: sam takes it up at the
+    # next check, 2220 s, and posts its summary (75 s) at 2295 s.
+    drill = Drill(only_batch, Process(bots=EXACT), seats={"comms": "sam"})
+    drill.start()
+    drill.env.run(until=2200.5)
+    assert drill.act(Action("severity", "dana", {"severity": "SEV2", "reason": "worse"})).ok
+    drill.env.run(until=2400)
+    assert [(e["t"], e["audience"]) for e in of(drill.log.events, "update.posted")][:2] == [
+        (2160, "internal"), (2295, "public")]
