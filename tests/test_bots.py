@@ -441,3 +441,22 @@ def test_a_raised_severity_brings_the_status_page_in_at_the_writers_next_check(o
     drill.env.run(until=2400)
     assert [(e["t"], e["audience"]) for e in of(drill.log.events, "update.posted")][:2] == [
         (2160, "internal"), (2295, "public")]
+
+
+def test_a_stakeholders_question_gets_an_update_half_a_write_later_unless_the_incident_closes(api_and_batch):
+    for resolve_at in (1030, None):
+        drill = Drill(api_and_batch, Process(bots=EXACT))
+        drill.start()
+        drill.env.run(until=1000)
+        before = len(of(drill.log.events, "update.posted"))
+        drill.log.emit("stakeholder.asked", who="vp", question="When is api back?")
+        if resolve_at:
+            drill.env.run(until=resolve_at)
+            assert drill.act(Action("resolve", "alex", {"summary": "fixed", "confirm": True})).ok
+        drill.env.run(until=1100)
+        # sam, idle at 1000 s, answers in the channel after half an update's writing (75 s); once
+        # resolved, the closing updates come after that writing (from 1075 s, 150 s each).
+        answers = [(e["t"], e["by"], e["audience"]) for e in of(drill.log.events, "update.posted")[before:]]
+        assert answers == ([] if resolve_at else [(1075, "sam", "internal")])
+    # It promises the next one within SEV2's shortest cadence, 30 min: 14:00 + 1075 s + 1800 s.
+    assert of(drill.log.events, "update.posted")[before]["next_update"] == "2026-04-20T14:47:55Z"
