@@ -16,7 +16,7 @@ from sim.inputs.config import LogNormal, Process, Profile, load_roster
 from sim.inputs.promrules import load_rules
 from sim.model.engine import Drill
 
-from .conftest import SCENARIOS, still
+from .conftest import SCENARIOS, paused_drill, still, still_file
 
 EXACT = Profile(**{name: LogNormal(getattr(Profile(), name).median)
                    for name in ("ack", "look", "assess", "coordinate", "write_update", "mitigate", "join", "brief")},
@@ -460,3 +460,22 @@ def test_a_stakeholders_question_gets_an_update_half_a_write_later_unless_the_in
         assert answers == ([] if resolve_at else [(1075, "sam", "internal")])
     # It promises the next one within SEV2's shortest cadence, 30 min: 14:00 + 1075 s + 1800 s.
     assert of(drill.log.events, "update.posted")[before]["next_update"] == "2026-04-20T14:47:55Z"
+
+
+def test_a_bot_proposes_a_fix_to_a_person_ic_and_applies_it_when_no_call_comes(tmp_path):
+    # The reference story with kim (a person) as IC, who says nothing all along.
+    (tmp_path / "live").mkdir()
+    live = paused_drill(tmp_path / "live", still_file(tmp_path), seed=1, players=[{"name": "kim", "as": "ic"}])
+    live.advance(until=3000)
+    events = live.drill.log.events
+    said = [(e["t"], e["text"]) for e in of(events, "channel.message", by="dana")]
+    proposed, applying = said[0][0], said[1][0]
+    assert [text for _, text in said[:2]] == [
+        "The finding on payment-gateway suggests rollback of payment-gateway. Your call, IC: ask dana mitigate "
+        "rollback payment-gateway, or ask me something else. Without a call I apply it in 5 min.",
+        "No call from the IC: applying rollback of payment-gateway."]
+    # DECISION_WAIT, 5 min, then the rollback is readied and applied.
+    assert applying - proposed == pytest.approx(300)
+    applied = of(events, "mitigation.applied", by="dana")
+    assert [(e["action"], e["service"]) for e in applied][:1] == [("rollback", "payment-gateway")]
+    assert applied[0]["t"] > applying
