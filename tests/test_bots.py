@@ -462,10 +462,16 @@ def test_a_stakeholders_question_gets_an_update_half_a_write_later_unless_the_in
     assert of(drill.log.events, "update.posted")[before]["next_update"] == "2026-04-20T14:47:55Z"
 
 
-def test_a_bot_proposes_a_fix_to_a_person_ic_and_applies_it_when_no_call_comes(tmp_path):
-    # The reference story with kim (a person) as IC, who says nothing all along.
+@pytest.mark.parametrize("asks_alex", [False, True])
+def test_a_bot_proposes_a_fix_to_a_person_ic_and_applies_it_when_no_call_comes(tmp_path, asks_alex):
+    # The reference story with kim (a person) as IC (from 696.405 s), who says nothing all along,
+    # or only asks alex to page payments: a task for alex directs alex, not dana.
     (tmp_path / "live").mkdir()
     live = paused_drill(tmp_path / "live", still_file(tmp_path), seed=1, players=[{"name": "kim", "as": "ic"}])
+    live.advance(until=700)
+    assert live.drill.incident.roles["ic"] == "kim"
+    if asks_alex:
+        assert live.act({"do": "ask", "by": "kim", "who": "alex", "task": "page", "teams": ["payments"]}).ok
     live.advance(until=3000)
     events = live.drill.log.events
     said = [(e["t"], e["text"]) for e in of(events, "channel.message", by="dana")]
