@@ -485,3 +485,17 @@ def test_a_bot_proposes_a_fix_to_a_person_ic_and_applies_it_when_no_call_comes(t
     applied = of(events, "mitigation.applied", by="dana")
     assert [(e["action"], e["service"]) for e in applied][:1] == [("rollback", "payment-gateway")]
     assert applied[0]["t"] > applying
+
+
+def test_a_bot_whose_person_ic_answers_the_proposal_does_as_asked_and_never_says_no_call_came(tmp_path):
+    (tmp_path / "live").mkdir()
+    live = paused_drill(tmp_path / "live", still_file(tmp_path), seed=1, players=[{"name": "kim", "as": "ic"}])
+    live.advance(until=1300)  # dana proposed the rollback at 1241.212 s (as above)
+    assert [e["t"] for e in of(live.drill.log.events, "channel.message", by="dana")] == [1241.212]
+    assert live.act({"do": "ask", "by": "kim", "who": "dana", "task": "mitigate", "action": "rollback",
+                     "service": "payment-gateway"}).ok
+    live.advance(until=3000)
+    said = [e["text"] for e in of(live.drill.log.events, "channel.message", by="dana")]
+    assert not [text for text in said if text.startswith("No call from the IC")]
+    # Once, as asked: not a second time on her own.
+    assert [e["by"] for e in of(live.drill.log.events, "mitigation.applied")] == ["dana"]
