@@ -495,7 +495,13 @@ def test_a_bot_whose_person_ic_answers_the_proposal_does_as_asked_and_never_says
     assert live.act({"do": "ask", "by": "kim", "who": "dana", "task": "mitigate", "action": "rollback",
                      "service": "payment-gateway"}).ok
     live.advance(until=3000)
-    said = [e["text"] for e in of(live.drill.log.events, "channel.message", by="dana")]
-    assert not [text for text in said if text.startswith("No call from the IC")]
+    said = [(e["t"], e["text"]) for e in of(live.drill.log.events, "channel.message", by="dana")]
+    assert not [text for _, text in said if text.startswith("No call from the IC")]
+    # Free when asked, she confirms without an "after what I am on", and reports back when she
+    # has judged the rollback, 3 min after applying it (15:04, checkout at 15 % errors before).
+    applied = of(live.drill.log.events, "mitigation.applied")[0]["t"]
+    assert said[1][1] == "On it (T1): apply rollback to payment-gateway."
+    assert said[2][0] == applied + 180
+    assert said[2][1].startswith("T1 done: rollback of payment-gateway applied at 15:04; checkout error rate 15.0 % then")
     # Once, as asked: not a second time on her own.
     assert [e["by"] for e in of(live.drill.log.events, "mitigation.applied")] == ["dana"]
