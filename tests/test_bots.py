@@ -298,9 +298,13 @@ def test_an_ic_who_never_saw_impact_stands_a_quiet_incident_down(only_batch):
     assert of(events, "incident.resolved") == []
     stood = of(events, "incident.stood_down")
     assert [(e["by"], e["reason"]) for e in stood] == [("dana", "No customer impact; the alerts cleared by themselves")]
-    # At the first of her looks that has seen batch normal, with nothing firing, for stable_for.
-    calm = [e["t"] for e in of(events, "dashboard.viewed", by="dana") if e["t"] > 4200]
-    assert stood[0]["t"] == next(t for t in calm if t - calm[0] >= 300)
+    # At the first of her looks that has seen batch normal, with nothing firing, for stable_for
+    # (looks 120 s apart by then: exactly stable_for, 360 s, is enough too).
+    for stable_for in (300.0, 360.0):
+        events = run_drill(only_batch, Process(bots=replace(EXACT, stable_for=stable_for))).events
+        calm = [e["t"] for e in of(events, "dashboard.viewed", by="dana") if e["t"] > 4200]
+        stood = of(events, "incident.stood_down")
+        assert stood[0]["t"] == next(t for t in calm if t - calm[0] >= stable_for)
 
 
 def test_a_degraded_service_under_its_threshold_is_no_impact_to_stand_down_for(write):
@@ -505,3 +509,12 @@ def test_a_bot_whose_person_ic_answers_the_proposal_does_as_asked_and_never_says
     assert said[2][1].startswith("T1 done: rollback of payment-gateway applied at 15:04; checkout error rate 15.0 % then")
     # Once, as asked: not a second time on her own.
     assert [e["by"] for e in of(live.drill.log.events, "mitigation.applied")] == ["dana"]
+
+
+def test_the_on_calls_snap_call_may_be_a_level_off_the_ics_reassessment_is_not(api_and_batch):
+    # Always misjudging: with seed 1 dana's snap call is a level low, SEV3 for api past its
+    # threshold. She stays IC (SEV3 has no roles): pages the team (45 s), writes the summary
+    # (75 s), looks (60 s) and, judging with more to go on, raises to SEV2 at 615 s.
+    events = run_drill(api_and_batch, Process(bots=replace(EXACT, misjudge=1.0)), seed=1).events
+    assert [(e["t"], e["severity"]) for e in of(events, "incident.declared")] == [(435, "SEV3")]
+    assert [(e["t"], e["by"], e["to"]) for e in of(events, "severity.changed")] == [(615, "dana", "SEV2")]
