@@ -519,3 +519,15 @@ def test_the_on_calls_snap_call_may_be_a_level_off_the_ics_reassessment_is_not(a
     events = run_drill(api_and_batch, Process(bots=replace(EXACT, misjudge=1.0)), seed=1).events
     assert [(e["t"], e["severity"]) for e in of(events, "incident.declared")] == [(435, "SEV3")]
     assert [(e["t"], e["by"], e["to"]) for e in of(events, "severity.changed")] == [(615, "dana", "SEV2")]
+
+
+@pytest.mark.parametrize("error_rate, p99, degraded", [
+    (0.004, 200, False), (0.0041, 200, True),  # errors: past 3 x 0.1 % + 0.1 point
+    (0.001, 300, False), (0.001, 301, True),  # p99: past 1.5 x 200 ms
+])
+def test_a_dashboard_looks_degraded_past_three_times_the_usual_errors_or_half_again_the_p99(
+        api_and_batch, error_rate, p99, degraded):
+    from sim.model.participants.bots import _degraded
+
+    api = api_and_batch.services["api"]
+    assert _degraded(api, {"error_rate": error_rate, "latency_p99_ms": p99}) is degraded
