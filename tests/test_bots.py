@@ -506,8 +506,11 @@ def test_a_bot_whose_person_ic_answers_the_proposal_does_as_asked_and_never_says
     applied = of(live.drill.log.events, "mitigation.applied")[0]["t"]
     assert said[1][1] == "On it (T1): apply rollback to payment-gateway."
     assert said[2][0] == applied + 180
-    assert said[2][1].startswith("T1 done: rollback of payment-gateway applied at 15:04; "
-                                 "checkout error rate 15.0 % then")
+    # ... and checkout's error rate now, as the dashboard she looked at then shows it.
+    now = [e["metrics"]["error_rate"] for e in of(live.drill.log.events, "dashboard.viewed", by="dana",
+                                                  service="checkout") if e["t"] == said[2][0]]
+    assert said[2][1] == (f"T1 done: rollback of payment-gateway applied at 15:04; "
+                          f"checkout error rate 15.0 % then, {100 * now[0]:.1f} % now.")
     # Once, as asked: not a second time on her own.
     assert [e["by"] for e in of(live.drill.log.events, "mitigation.applied")] == ["dana"]
 
