@@ -202,6 +202,13 @@ def test_the_ic_staffs_the_roles_pages_the_team_watches_and_resolves_once_calm(a
     # postmortem (45 s later) is booked 3 business days after Monday 20 April.
     assert [(e["t"], e["by"]) for e in of(events, "incident.resolved")] == [(4590, "alex")]
     assert [(e["t"], e["date"]) for e in of(events, "postmortem.scheduled")] == [(4635, "2026-04-23")]
+    # What the updates say follows the channel: the root cause found (dana's finding at 529.4 s)
+    # before the first, the rollback applied (649.4 s) before the next internal one.
+    first, *later = [e for e in of(events, "update.posted", audience="internal") if e["status"] != "resolved"]
+    assert (first["t"], first["status"], first["summary"]) == (
+        555, "identified", "SEV2 on api. Known: A deploy at 14:01 broke api. Doing: Investigating.")
+    assert (later[0]["status"], later[0]["summary"]) == (
+        "mitigating", "SEV2 on api. Known: A deploy at 14:01 broke api. Doing: Applied rollback on api.")
     # sam closes each audience that had updates, internal then public, 150 s of writing each.
     closing = [(e["t"], e["audience"]) for e in of(events, "update.posted", status="resolved")]
     assert closing == [(4740, "internal"), (4890, "public")]
