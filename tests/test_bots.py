@@ -520,6 +520,11 @@ def test_a_bot_whose_person_ic_answers_the_proposal_does_as_asked_and_never_says
                           f"checkout error rate 15.0 % then, {100 * now[0]:.1f} % now.")
     # Once, as asked: not a second time on her own.
     assert [e["by"] for e in of(live.drill.log.events, "mitigation.applied")] == ["dana"]
+    # Asked later what she is on: nothing in hand, only the fix she applied (and so no "No ETA").
+    assert live.act({"do": "say", "by": "kim", "text": "@dana where are we?"}).ok
+    live.advance(until=3300)
+    answer = [e["text"] for e in of(live.drill.log.events, "channel.message", by="dana") if e["t"] > 3000]
+    assert answer == ["Applied rollback of payment-gateway at 15:04."]
 
 
 def test_the_on_calls_snap_call_may_be_a_level_off_the_ics_reassessment_is_not(api_and_batch):
