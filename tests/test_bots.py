@@ -1,0 +1,548 @@
+"""What the simulated responders do, as docs/model.md (Responders) describes them.
+
+Every bot here takes each delay's median (no spread), never misjudges and never lets an
+update slip, so each time below is worked out from the defaults: acknowledge 120 s,
+look 60 s, assess 90 s, coordinate 45 s, mitigate 120 s, the check interval 60 s.
+"""
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from sim import load_scenario, run_drill
+from sim.inputs.actions import Action
+from sim.inputs.config import LogNormal, Process, Profile, load_roster
+from sim.inputs.promrules import load_rules
+from sim.model.engine import Drill
+
+from .conftest import SCENARIOS, paused_drill, still, still_file
+
+EXACT = Profile(**{name: LogNormal(getattr(Profile(), name).median)
+                   for name in ("ack", "look", "assess", "coordinate", "write_update", "mitigate", "join", "brief")},
+                misjudge=0.0, discipline=1.0)
+
+# api breaks at 60 s (errors to about 20 %) until someone rolls it back, and is well again
+# 1 s later; its alert fires after a minute past 5 %. The internal batch service runs hot from
+# 10 min for an hour: an alert the fix does not clear, which keeps the incident open.
+API_AND_BATCH = """
+name: api-and-batch
+start: 2026-04-20T14:00:00Z
+horizon: 2h
+services:
+  api: {team: api, customer_facing: true, request_rate: 100, error_rate: 0.1%, latency_p99_ms: 200}
+  batch: {team: api, request_rate: 10, error_rate: 0.1%, latency_p99_ms: 200}
+faults:
+  - id: boom
+    kind: bad_deploy
+    service: api
+    at: 60s
+    ramp: 1s
+    recovery: 1s
+    magnitude: {error_rate: 20%}
+    findings:
+      - {service: api, after: 2m, text: A deploy at 14:01 broke api, root_cause: true, suggests: rollback}
+alerts:
+  - alert: ApiErrors
+    expr: 'error_rate{service="api"} > 0.05'
+    for: 1m
+    labels: {severity: critical}
+  - alert: BatchCPU
+    expr: 'cpu{service="batch"} > 0.9'
+    for: 1m
+    labels: {severity: warning}
+noise:
+  - {service: batch, metric: cpu, value: 0.95, at: 10m, duration: 1h}
+dynamics: {diagnosis_spread: 0, wrong_lead: 0, fix_fails: 0, partial_fix: 0, recovery_spread: 0}
+reports: []
+truth: {severity: SEV2, teams_needed: [api]}
+"""
+
+
+@pytest.fixture
+def api_and_batch(write):
+    return load_scenario(write("api-and-batch.yaml", API_AND_BATCH))
+
+
+def of(events, kind, **fields):
+    return [e for e in events if e["kind"] == kind and all(e[k] == v for k, v in fields.items())]
+
+
+def test_after_a_fix_that_worked_ops_judges_at_three_minutes_and_digs_again_fifteen_later(api_and_batch):
+    events = run_drill(api_and_batch, Process(bots=EXACT)).events
+    # api past its 1 % impact threshold, customer-facing but not critical: SEV2, handed to alex.
+    declared = of(events, "incident.declared")
+    assert [(e["severity"], e["summary"]) for e in declared] == [("SEV2", "api is degraded and customers are affected")]
+    assert [e["who"] for e in of(events, "role.assigned", role="ic")] == ["dana", "alex"]
+    fix = of(events, "mitigation.applied", by="dana")[0]
+    assert fix["faults"] == [{"fault": "boom", "outcome": "fixed", "returns_in": None}]
+    # Judged from api's dashboard three minutes after the rollback: back at its usual 0.1 %.
+    judged = [e for e in of(events, "dashboard.viewed", by="dana") if e["t"] > fix["t"]][0]
+    assert (judged["t"] - fix["t"], judged["service"], judged["metrics"]["error_rate"]) == (180, "api", 0.001)
+    # It helped and api looks normal: ops waits 15 minutes to see before digging again,
+    # although batch's alert (which the fix did not touch) keeps firing all along.
+    again = [e for e in of(events, "investigation.started", by="dana") if e["t"] > fix["t"]][0]
+    assert again["t"] - fix["t"] == 180 + 900
+    # api then tells her what she knew (nothing new: done with it) and batch shows nothing
+    # unusual: with no lead left she starts over with api a check interval (60 s) later.
+    dug = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="dana") if e["t"] >= again["t"]]
+    found = [(e["t"], e["service"], e["text"]) for e in of(events, "finding", by="dana") if e["t"] > again["t"]]
+    assert [(s, text) for _, s, text in found[:2]] == [("api", "A deploy at 14:01 broke api"),
+                                                     ("batch", "Nothing unusual found on batch")]
+    assert dug[:3] == [(again["t"], "api"), (found[0][0], "batch"), (found[1][0] + 60, "api")]
+
+
+def test_an_unreachable_primary_never_answers_and_the_secondary_acknowledges_the_escalated_page(api_and_batch):
+    scenario = replace(api_and_batch, unreachable=("primary",))
+    events = run_drill(scenario, Process(bots=EXACT)).events
+    # ApiErrors fires at 135 s (pending from the 75 s scrape, for 1 min) and pages dana at
+    # 165 s (group_wait 30 s); unanswered, it escalates to lee after the 5-minute timeout,
+    # who acknowledges 120 s later.
+    assert [(e["t"], e["to"]) for e in of(events, "page.sent")][:1] == [(165, "dana")]
+    assert [(e["t"], e["to"]) for e in of(events, "page.escalated", page="P1")] == [(465, "lee")]
+    assert [(e["t"], e["page"], e["by"]) for e in of(events, "page.acked")][:1] == [(585, "P1", "lee")]
+    assert of(events, "page.acked", by="dana") == []
+
+
+def test_a_page_reaching_the_on_call_while_their_incident_is_open_leaves_them_at_it(api_and_batch):
+    events = run_drill(api_and_batch, Process(bots=EXACT)).events
+    # dana declared at 435 s and works the incident; batch's page reaches her at 690 s (its
+    # alert fires at 660 s, group_wait 30 s). Noticing a low-urgency page takes ten times
+    # 120 s, and by then she is in the incident: that page's on-call duty does not start.
+    assert [(e["t"], e["by"]) for e in of(events, "incident.declared")] == [(435, "dana")]
+    assert [(e["t"], e["to"], e["urgency"]) for e in of(events, "page.sent", page="P2")] == [(690, "dana", "low")]
+    assert of(events, "page.acked", page="P2") == []
+
+
+@pytest.fixture
+def only_batch(api_and_batch):
+    """No fault: only batch's hot CPU, which pages (low urgency) at 690 s and shows no impact."""
+    return replace(api_and_batch, faults=())
+
+
+def test_an_on_call_in_doubt_looks_at_the_paged_service_and_declares_the_first_level_without_roles(only_batch):
+    events = run_drill(only_batch, Process(bots=EXACT)).events
+    # Noticed at 690 + 10 x 120 s (a low-urgency page); the dashboards 60 s later are batch's
+    # alone, not the customer-facing api's. Batch's errors and latency are as usual: in doubt,
+    # dana declares after assessing (90 s) at the first level without the full process.
+    assert [(e["t"], e["by"]) for e in of(events, "page.acked")] == [(1890, "dana")]
+    assert [e["service"] for e in of(events, "dashboard.viewed") if e["t"] == 1950] == ["batch"]
+    declared = of(events, "incident.declared")
+    assert [(e["t"], e["severity"], e["service"], e["summary"]) for e in declared] == [
+        (2040, "SEV3", "batch", "Alerts on batch; customer impact not confirmed yet")]
+    # SEV3 needs no roles: with nobody come to play IC, the declarer keeps it.
+    assert [e["who"] for e in of(events, "role.assigned", role="ic")] == ["dana"]
+    # She also digs (batch from 2085 s). One thing at a time: her IC's look, due at 2280 s (a
+    # look ending 2220 s, then the check interval), waits for that investigation's finding.
+    found = of(events, "finding", by="dana")[0]["t"]
+    assert 2280 < found
+    assert [e["t"] for e in of(events, "dashboard.viewed", by="dana") if 2220 < e["t"] <= found + 60] == [found + 60]
+
+
+def test_an_on_call_who_does_not_declare_in_doubt_watches_for_the_doubt_window_then_declares(only_batch):
+    process = Process(bots=replace(EXACT, doubt_window=570.0), declare_when_in_doubt=False)
+    events = run_drill(only_batch, process).events
+    # Acknowledged at 1890 s; each round is a look (60 s), an assessment (90 s) and a check
+    # interval (60 s): looks at 1950, 2160 and 2370 s, the third assessment ending at 2460 s,
+    # 570 s after the acknowledgement: the doubt window, up to which dana keeps watching.
+    assert [e["t"] for e in of(events, "dashboard.viewed", by="dana") if e["t"] < 2460] == [1950, 2160, 2370]
+    assert [(e["t"], e["severity"]) for e in of(events, "incident.declared")] == [(2460, "SEV3")]
+
+
+def test_an_on_call_who_finds_the_incident_declared_after_assessing_leaves_it_to_its_ic(api_and_batch):
+    drill = Drill(api_and_batch, Process(bots=EXACT))
+    drill.start()
+    # dana acknowledged at 285 s and is assessing (345 to 435 s) when lee declares.
+    drill.env.run(until=400)
+    assert drill.act(Action("declare", "lee", {"severity": "SEV2", "service": "api"})).ok
+    drill.env.run(until=700)
+    events = drill.log.events
+    # She neither declares over lee nor starts digging on her own: she investigates once the
+    # IC (alex, handed IC at 445 s) names her Operations Lead, after assigning comms (45 s each).
+    assert of(events, "action.rejected") == []
+    assert [(e["t"], e["who"]) for e in of(events, "role.assigned", role="ops")] == [(535, "dana")]
+    assert of(events, "investigation.started", by="dana")[0]["t"] == 535
+
+
+def test_an_alert_that_cleared_before_the_on_call_looked_is_stood_down(write):
+    # batch's CPU alert, paging at high urgency, runs hot for 2 min only: firing at 660 s,
+    # paging at 690 s, resolved at 720 s. Its page is not resolved yet when dana has assessed
+    # (acknowledged 810 s, looked 870 s, assessed 960 s; Alertmanager tells of the resolution
+    # at the group's next interval, 5 min after 690 s), but the alert list is clear and batch
+    # looks as usual: she stands it down, rather than declaring in doubt.
+    text = API_AND_BATCH.replace("duration: 1h", "duration: 2m").replace("{severity: warning}", "{severity: critical}")
+    scenario = replace(load_scenario(write("blip.yaml", text)), faults=())
+    events = run_drill(scenario, Process(bots=EXACT)).events
+    assert [(e["t"], e["alert"]) for e in of(events, "alert.resolved")] == [(720, "BatchCPU")]
+    assert of(events, "incident.declared") == []
+    assert [(e["t"], e["by"], e["reason"]) for e in of(events, "incident.stood_down")] == [
+        (960, "dana", "The alert cleared by itself; dashboards show no customer impact")]
+
+
+def test_the_ic_staffs_the_roles_pages_the_team_watches_and_resolves_once_calm(api_and_batch):
+    events = run_drill(api_and_batch, Process(bots=EXACT)).events
+    # dana declares SEV2 at 435 s (acknowledged 285 s, looked 345 s, assessed 435 s) and hands
+    # IC to alex, who gives comms to sam and ops to the on-call dana, then pages api's team:
+    # 45 s of coordinating each.
+    assert [(e["t"], e["by"], e["role"], e["who"]) for e in of(events, "role.assigned")] == [
+        (435, "dana", "ic", "dana"), (435, "dana", "ic", "alex"), (480, "alex", "comms", "sam"),
+        (525, "alex", "ops", "dana")]
+    assert [(e["t"], e["teams"]) for e in of(events, "teams.paged")] == [(570, ["api"])]
+    # Someone of api's team (a stand-in bot) joins after `join`, 300 s.
+    assert [(e["t"], e["who"], e["team"]) for e in of(events, "responder.joined")] == [(870, "api-oncall", "api")]
+    # alex briefs them (60 s, to 930 s); the newcomer then waits for what alex has in hand (his
+    # next look, to 990 s) and takes a look of their own: on api's dashboard at 1050 s.
+    assert [e["t"] for e in of(events, "dashboard.viewed", by="api-oncall", service="api")][:1] == [1050]
+    # api looks well again by then, but dana's finding implicated it: that is where they dig.
+    assert [(e["t"], e["service"]) for e in of(events, "investigation.started", by="api-oncall")][:1] == [(1050, "api")]
+    # Then a look (60 s) every check interval (60 s): 630, 750, 870 s ...
+    assert [e["t"] for e in of(events, "dashboard.viewed", by="alex", service="api")][:3] == [630, 750, 870]
+    # batch's alert resolves at 4200 s; alex's first look with nothing firing is at 4230 s,
+    # and everything has looked normal for stable_for (300 s) at his look at 4590 s. The
+    # postmortem (45 s later) is booked 3 business days after Monday 20 April.
+    assert [(e["t"], e["by"]) for e in of(events, "incident.resolved")] == [(4590, "alex")]
+    assert [(e["t"], e["date"]) for e in of(events, "postmortem.scheduled")] == [(4635, "2026-04-23")]
+    # What the updates say follows the channel: the root cause found (dana's finding at 529.4 s)
+    # before the first, the rollback applied (649.4 s) before the next internal one.
+    first, *later = [e for e in of(events, "update.posted", audience="internal") if e["status"] != "resolved"]
+    assert (first["t"], first["status"], first["summary"]) == (
+        555, "identified", "SEV2 on api. Known: A deploy at 14:01 broke api. Doing: Investigating.")
+    assert (later[0]["status"], later[0]["summary"]) == (
+        "mitigating", "SEV2 on api. Known: A deploy at 14:01 broke api. Doing: Applied rollback on api.")
+    # sam closes each audience that had updates, internal then public, 150 s of writing each.
+    closing = [(e["t"], e["audience"]) for e in of(events, "update.posted", status="resolved")]
+    assert closing == [(4740, "internal"), (4890, "public")]
+    assert of(events, "action.rejected") == []
+
+
+def test_an_on_call_ic_raised_into_the_full_process_hands_ic_over_and_digs_at_once(api_and_batch):
+    drill = Drill(api_and_batch, Process(bots=EXACT))
+    drill.start()
+    drill.env.run(until=200)
+    # Someone else declares SEV3 before dana has acknowledged, and makes her IC: she never ran
+    # her on-call duty to the end, so nothing has her investigating yet.
+    assert drill.act(Action("declare", "lee", {"severity": "SEV3", "service": "api"})).ok
+    assert drill.act(Action("assign", "lee", {"role": "ic", "who": "dana"})).ok
+    drill.env.run(until=700)
+    events = drill.log.events
+    # As IC she pages api's team (200 to 245 s), writes the first update (a summary, 75 s, to
+    # 320 s), looks (to 380 s) and raises to SEV2; the status page SEV2 brings gets its summary
+    # (to 455 s) before the handover (45 s): IC to alex at 500 s. As at a declaration she starts on api at once,
+    # not when alex names her Operations Lead (at 590 s, after comms at 545 s).
+    assert [(e["t"], e["to"]) for e in of(events, "severity.changed")] == [(380, "SEV2")]
+    assert [(e["t"], e["who"]) for e in of(events, "role.assigned", by="dana")] == [(500, "alex")]
+    assert [(e["t"], e["who"]) for e in of(events, "role.assigned", role="ops")] == [(590, "dana")]
+    assert of(events, "investigation.started", by="dana")[0]["t"] == 500
+
+
+def test_a_person_seated_for_comms_gets_it_at_a_severity_that_needs_no_roles(only_batch):
+    events = run_drill(only_batch, Process(bots=EXACT), seats={"comms": "sam"}).events
+    # SEV3 at 2040 s needs no roles, but sam came to play comms (a quarter plan's seat): the IC
+    # hands it over (45 s), and sam's first internal update is a summary (75 s). Nobody came
+    # for ops: that stays with the IC's own digging.
+    assert [(e["t"], e["role"], e["who"]) for e in of(events, "role.assigned")] == [
+        (2040, "ic", "dana"), (2085, "comms", "sam")]
+    assert [(e["t"], e["by"], e["audience"]) for e in of(events, "update.posted")][:1] == [(2160, "sam", "internal")]
+
+
+def test_a_shop_wide_alert_still_firing_is_declared_in_doubt_not_stood_down(write):
+    # api's errors rise to 1 - 0.999 x 0.998 = 0.2998 %, below degraded (3 x 0.1 % + 0.1 %),
+    # but over the shop-wide ratio's 0.2 % (a rule without a service label), which pages dana
+    # at 225 s. Its alert is not among the services' alerts, so only its page tells whether it
+    # cleared: unresolved, so dana, seeing nothing on api, declares in doubt (acknowledged
+    # 345 s, looked 405 s, assessed 495 s).
+    rules = write("shop.rules.yml", """groups:
+  - name: overall
+    rules:
+      - alert: ShopErrorRatio
+        expr: 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.002'
+        for: 1m
+        labels: {severity: page}
+""")
+    scenario = load_scenario(write("slight.yaml", API_AND_BATCH.replace("error_rate: 20%", "error_rate: 0.2%")))
+    events = run_drill(replace(scenario, rules=load_rules(rules), alerts=()), Process(bots=EXACT)).events
+    assert [(e["t"], e["service"]) for e in of(events, "page.sent")] == [(225, "")]
+    assert [e["metrics"]["error_rate"] for e in of(events, "dashboard.viewed", by="dana")][:1] == [0.002998]
+    assert [(e["t"], e["severity"], e["service"]) for e in of(events, "incident.declared")] == [(495, "SEV3", "api")]
+    assert [e for e in of(events, "incident.stood_down") if e["t"] <= 495] == []
+
+
+def test_without_dedicated_comms_the_ic_keeps_comms_and_hands_out_ops(api_and_batch):
+    events = run_drill(api_and_batch, Process(bots=EXACT, dedicated_comms=False)).events
+    assert [(e["t"], e["role"], e["who"]) for e in of(events, "role.assigned", by="alex")] == [
+        (480, "comms", "alex"), (525, "ops", "dana")]
+    assert {e["by"] for e in of(events, "update.posted")} == {"alex"}
+
+
+def test_with_nobody_free_for_comms_the_ic_writes_the_updates_and_staffs_ops_at_once(api_and_batch):
+    process = Process(bots=EXACT)
+    roster = load_roster(None, process)
+    roster = replace(roster, people=tuple(p for p in roster.people if p.name != "sam"))
+    events = run_drill(api_and_batch, process, roster=roster).events
+    # alex (IC) is the only one trained for comms left: no comms, no time spent asking for
+    # one; ops goes to dana 45 s after the handover, and alex writes the updates himself.
+    assert [(e["t"], e["role"], e["who"]) for e in of(events, "role.assigned", by="alex")] == [(480, "ops", "dana")]
+    assert {e["by"] for e in of(events, "update.posted")} == {"alex"}
+    assert of(events, "action.rejected") == []
+
+
+def test_an_ic_who_saw_impact_resolves_an_incident_that_healed_without_a_fix(write):
+    # api's fault ends by itself at 660 s and nothing suggests a fix; alex saw api past its
+    # threshold at his first look (630 s). Calm from his look at 4230 s (batch's alert
+    # resolved at 4200 s), for stable_for: resolved at 4590 s, not stood down.
+    text = API_AND_BATCH.replace("ramp: 1s", "ramp: 1s\n    duration: 10m").replace(", suggests: rollback", "")
+    events = run_drill(load_scenario(write("heals.yaml", text)), Process(bots=EXACT)).events
+    assert of(events, "mitigation.applied") == []
+    assert [e["metrics"]["error_rate"] for e in of(events, "dashboard.viewed", by="alex")][:1] == [0.2008]
+    assert [(e["t"], e["by"]) for e in of(events, "incident.resolved")] == [(4590, "alex")]
+    assert of(events, "incident.stood_down") == []
+
+
+def test_an_ic_who_never_saw_impact_stands_a_quiet_incident_down(only_batch):
+    events = run_drill(only_batch, Process(bots=EXACT)).events
+    # dana declared SEV3 in doubt on batch's hot CPU, which harms nobody; once its alert is
+    # gone and batch has looked normal for stable_for, she stands it down.
+    assert of(events, "incident.resolved") == []
+    stood = of(events, "incident.stood_down")
+    assert [(e["by"], e["reason"]) for e in stood] == [("dana", "No customer impact; the alerts cleared by themselves")]
+    # At the first of her looks that has seen batch normal, with nothing firing, for stable_for
+    # (looks 120 s apart by then: exactly stable_for, 360 s, is enough too).
+    for stable_for in (300.0, 360.0):
+        events = run_drill(only_batch, Process(bots=replace(EXACT, stable_for=stable_for))).events
+        calm = [e["t"] for e in of(events, "dashboard.viewed", by="dana") if e["t"] > 4200]
+        stood = of(events, "incident.stood_down")
+        assert stood[0]["t"] == next(t for t in calm if t - calm[0] >= stable_for)
+
+
+def test_a_degraded_service_under_its_threshold_is_no_impact_to_stand_down_for(write):
+    # api at 1 - 0.999 x 0.995 = 0.5995 % errors for 10 min: degraded (over 3 x 0.1 % + 0.1 %)
+    # but under its 1 % impact threshold: SEV3, as dana saw it, and she saw no more as IC at
+    # 615 s. Customers were not impacted (docs/model.md), so once calm she stands it down.
+    text = (API_AND_BATCH.replace("ramp: 1s", "ramp: 1s\n    duration: 10m").replace(", suggests: rollback", "")
+            .replace("error_rate: 20%", "error_rate: 0.5%").replace("> 0.05'", "> 0.004'"))
+    events = run_drill(load_scenario(write("degraded.yaml", text)), Process(bots=EXACT)).events
+    assert [(e["t"], e["severity"]) for e in of(events, "incident.declared")] == [(435, "SEV3")]
+    looked = [e for e in of(events, "dashboard.viewed", by="dana", service="api") if e["t"] == 615]
+    assert [e["metrics"]["error_rate"] for e in looked] == [0.005995]
+    assert of(events, "incident.resolved") == []
+    stood = [e["reason"] for e in of(events, "incident.stood_down")]
+    assert stood == ["No customer impact; the alerts cleared by themselves"]
+
+
+def test_an_ic_resolves_after_looking_normal_for_exactly_stable_for(api_and_batch):
+    # As in the IC test above, calm from 4230 s and looking every 120 s: with stable_for 360 s
+    # the look at 4590 s has seen it calm for exactly that long, which is enough.
+    events = run_drill(api_and_batch, Process(bots=replace(EXACT, stable_for=360.0))).events
+    assert [(e["t"], e["by"]) for e in of(events, "incident.resolved")] == [(4590, "alex")]
+
+
+def test_an_ic_resolves_as_judged_on_the_dashboards_even_over_impact_nobody_alerts_on(write):
+    # A second customer-facing service, web, starts failing at 30 min, with no alert on it:
+    # nobody looks at it. alex resolves api's incident when it has looked calm for stable_for,
+    # as in the IC test above (4590 s), and the log keeps what was still wrong.
+    text = API_AND_BATCH.replace("  batch: {", "  web: {team: web, customer_facing: true, request_rate: 10, "
+                                 "error_rate: 0.1%, latency_p99_ms: 200}\n  batch: {").replace("alerts:\n", """\
+  - {id: quiet, kind: bad_deploy, service: web, at: 30m, ramp: 1s, magnitude: {error_rate: 20%}}
+alerts:
+""")
+    events = run_drill(load_scenario(write("web.yaml", text)), Process(bots=EXACT)).events
+    assert [(e["t"], e["by"], e["over_impact"]) for e in of(events, "incident.resolved")] == [(4590, "alex", ["web"])]
+    assert of(events, "action.rejected") == []
+
+
+@pytest.fixture
+def writing_public(api_and_batch):
+    """The drill at 600 s: sam posted the internal summary at 555 s and is writing the status
+    page's (a summary, 75 s, until 630 s); alex is IC."""
+    drill = Drill(api_and_batch, Process(bots=EXACT))
+    drill.start()
+    drill.env.run(until=600)
+    assert [(e["t"], e["audience"]) for e in of(drill.log.events, "update.posted")] == [(555, "internal")]
+    return drill
+
+
+def test_an_update_for_an_audience_the_severity_no_longer_has_is_not_posted(writing_public):
+    # Lowered to SEV3 (no status page) while sam writes; alex raises it again at his look at 630 s.
+    assert writing_public.act(Action("severity", "alex", {"severity": "SEV3", "reason": "smaller"})).ok
+    writing_public.env.run(until=700)
+    assert [(e["t"], e["audience"]) for e in of(writing_public.log.events, "update.posted")] == [(555, "internal")]
+
+
+def test_an_update_being_written_when_the_incident_resolves_gives_way_to_the_closing_one(writing_public):
+    assert writing_public.act(Action("resolve", "alex", {"summary": "fixed", "confirm": True})).ok
+    writing_public.env.run(until=1200)
+    # The status page never had an update, so only the channel gets the closing one: 150 s of
+    # writing after the write in hand, which ends at 630 s.
+    posted = [(e["t"], e["audience"], e["status"]) for e in of(writing_public.log.events, "update.posted")]
+    assert posted == [(555, "internal", "identified"), (780, "internal", "resolved")]
+    # api's team, paged at 570 s, would have joined at 870 s: nobody joins a closed incident.
+    assert of(writing_public.log.events, "responder.joined") == []
+    # dana was readying the rollback (from 529.4 s, 120 s): she does not apply it to a closed incident.
+    assert of(writing_public.log.events, "mitigation.applied") == []
+    assert of(writing_public.log.events, "action.rejected") == []
+
+
+@pytest.fixture
+def hot_batch_all_along(write):
+    text = API_AND_BATCH.replace("duration: 1h", "duration: 4h").replace("horizon: 2h", "horizon: 4h")
+    return replace(load_scenario(write("long.yaml", text)), faults=())
+
+
+def test_a_comms_lead_posts_each_next_update_a_median_write_ahead_of_the_cadence(hot_batch_all_along):
+    # batch runs hot from 10 min to the end (4 h): SEV3 in doubt at 2040 s, sam seated for comms at 2085 s, the
+    # first internal update a summary (75 s) at 2160 s. SEV3's cadence is exactly an hour; the
+    # next is aimed at 2160 + 3600 - 150 s (a median write early), so sam starts writing 150 s
+    # before that, in full this time: posted at 5610 s.
+    scenario = hot_batch_all_along
+    events = run_drill(scenario, Process(bots=EXACT), seats={"comms": "sam"}).events
+    assert [(e["t"], e["by"]) for e in of(events, "update.posted", audience="internal")][:2] == [
+        (2160, "sam"), (5610, "sam")]
+    # Without discipline every update slips, by about half the longest cadence (1800 s, times a
+    # log-normal spread of sigma 0.5: within three sigmas): later, never sooner.
+    events = run_drill(scenario, Process(bots=replace(EXACT, discipline=0.0)), seats={"comms": "sam"}).events
+    second = of(events, "update.posted", audience="internal")[1]["t"]
+    assert 1800 * math.exp(-1.5) < second - 5610 < 1800 * math.exp(1.5)
+
+
+def test_a_responder_leaves_a_service_to_whoever_is_already_investigating_it():
+    scenario = still(load_scenario(SCENARIOS / "bad-deploy-rollback.yaml"))
+    events = run_drill(scenario, Process(bots=EXACT)).events
+    # search's on-call joins at 1200 s and is ready (briefed, looked) at 1380 s, while dana is
+    # back on search (since 1301.11 s, after judging her rollback) until her finding at 1584.931 s:
+    # they check back every 60 s and start at the first check after it, 1620 s.
+    dana = [e["t"] for e in of(events, "investigation.started", by="dana", service="search")]
+    found = [e["t"] for e in of(events, "finding", by="dana", service="search")]
+    assert (dana[1], found[1]) == (1301.11, 1584.931)
+    assert [e["t"] for e in of(events, "investigation.started", by="search-oncall")][:1] == [1620]
+
+
+def test_the_time_each_responder_spent_investigating_is_the_sum_of_their_investigations(api_and_batch):
+    result = run_drill(api_and_batch, Process(bots=EXACT))
+    worked = {p["name"]: p["worked"] for p in result.participants}
+    for who in ("dana", "api-oncall"):
+        started = of(result.events, "investigation.started", by=who)
+        found = of(result.events, "finding", by=who)
+        # Each investigation runs from its start to its finding; none is cut short by the close.
+        assert len(started) == len(found) > 0
+        spent = sum(f["t"] - s["t"] for s, f in zip(started, found))
+        assert worked[who]["investigate"] == pytest.approx(round(spent, 1), abs=0.051)
+
+
+def test_a_check_back_just_before_an_update_is_due_does_not_bring_it_forward(hot_batch_all_along):
+    # As above: sam is due to start writing the next internal update at 5460 s, 3300 s after
+    # the first. Checking back every 65.99 s, the last check before that falls at 5459.5 s (50
+    # checks); a change of roles (dana, IC, hands ops to lee) before it wakes sam there, half a
+    # second early: sam checks back once more, and starts writing at 5460 s all the same.
+    drill = Drill(hot_batch_all_along, Process(bots=replace(EXACT, check_interval=65.99)), seats={"comms": "sam"})
+    drill.start()
+    drill.env.run(until=5400)
+    assert drill.act(Action("assign", "dana", {"role": "ops", "who": "lee"})).ok
+    drill.env.run(until=5700)
+    assert [e["t"] for e in of(drill.log.events, "update.posted", audience="internal")] == [2160, 5610]
+
+
+def test_a_raised_severity_brings_the_status_page_in_at_the_writers_next_check(only_batch):
+    # sam (seated for comms at SEV3) posts the internal summary at 2160 s and checks back every
+    # 60 s. dana raises to SEV2 at 2200.5 s, which brings the status page: sam takes it up at the
+    # next check, 2220 s, and posts its summary (75 s) at 2295 s.
+    drill = Drill(only_batch, Process(bots=EXACT), seats={"comms": "sam"})
+    drill.start()
+    drill.env.run(until=2200.5)
+    assert drill.act(Action("severity", "dana", {"severity": "SEV2", "reason": "worse"})).ok
+    drill.env.run(until=2400)
+    assert [(e["t"], e["audience"]) for e in of(drill.log.events, "update.posted")][:2] == [
+        (2160, "internal"), (2295, "public")]
+
+
+def test_a_stakeholders_question_gets_an_update_half_a_write_later_unless_the_incident_closes(api_and_batch):
+    for resolve_at in (1030, None):
+        drill = Drill(api_and_batch, Process(bots=EXACT))
+        drill.start()
+        drill.env.run(until=1000)
+        before = len(of(drill.log.events, "update.posted"))
+        drill.log.emit("stakeholder.asked", who="vp", question="When is api back?")
+        if resolve_at:
+            drill.env.run(until=resolve_at)
+            assert drill.act(Action("resolve", "alex", {"summary": "fixed", "confirm": True})).ok
+        drill.env.run(until=1100)
+        # sam, idle at 1000 s, answers in the channel after half an update's writing (75 s); once
+        # resolved, the closing updates come after that writing (from 1075 s, 150 s each).
+        answers = [(e["t"], e["by"], e["audience"]) for e in of(drill.log.events, "update.posted")[before:]]
+        assert answers == ([] if resolve_at else [(1075, "sam", "internal")])
+    # It promises the next one within SEV2's shortest cadence, 30 min: 14:00 + 1075 s + 1800 s.
+    assert of(drill.log.events, "update.posted")[before]["next_update"] == "2026-04-20T14:47:55Z"
+
+
+@pytest.mark.parametrize("asks_alex", [False, True])
+def test_a_bot_proposes_a_fix_to_a_person_ic_and_applies_it_when_no_call_comes(tmp_path, asks_alex):
+    # The reference story with kim (a person) as IC (from 696.405 s), who says nothing all along,
+    # or only asks alex to page payments: a task for alex directs alex, not dana.
+    (tmp_path / "live").mkdir()
+    live = paused_drill(tmp_path / "live", still_file(tmp_path), seed=1, players=[{"name": "kim", "as": "ic"}])
+    live.advance(until=700)
+    assert live.drill.incident.roles["ic"] == "kim"
+    if asks_alex:
+        assert live.act({"do": "ask", "by": "kim", "who": "alex", "task": "page", "teams": ["payments"]}).ok
+    live.advance(until=3000)
+    events = live.drill.log.events
+    said = [(e["t"], e["text"]) for e in of(events, "channel.message", by="dana")]
+    proposed, applying = said[0][0], said[1][0]
+    assert [text for _, text in said[:2]] == [
+        "The finding on payment-gateway suggests rollback of payment-gateway. Your call, IC: ask dana mitigate "
+        "rollback payment-gateway, or ask me something else. Without a call I apply it in 5 min.",
+        "No call from the IC: applying rollback of payment-gateway."]
+    # DECISION_WAIT, 5 min, then the rollback is readied and applied.
+    assert applying - proposed == pytest.approx(300)
+    applied = of(events, "mitigation.applied", by="dana")
+    assert [(e["action"], e["service"]) for e in applied][:1] == [("rollback", "payment-gateway")]
+    assert applied[0]["t"] > applying
+
+
+def test_a_bot_whose_person_ic_answers_the_proposal_does_as_asked_and_never_says_no_call_came(tmp_path):
+    (tmp_path / "live").mkdir()
+    live = paused_drill(tmp_path / "live", still_file(tmp_path), seed=1, players=[{"name": "kim", "as": "ic"}])
+    live.advance(until=1300)  # dana proposed the rollback at 1241.212 s (as above)
+    assert [e["t"] for e in of(live.drill.log.events, "channel.message", by="dana")] == [1241.212]
+    assert live.act({"do": "ask", "by": "kim", "who": "dana", "task": "mitigate", "action": "rollback",
+                     "service": "payment-gateway"}).ok
+    live.advance(until=3000)
+    said = [(e["t"], e["text"]) for e in of(live.drill.log.events, "channel.message", by="dana")]
+    assert not [text for _, text in said if text.startswith("No call from the IC")]
+    # Free when asked, she confirms without an "after what I am on", and reports back when she
+    # has judged the rollback, 3 min after applying it (15:04, checkout at 15 % errors before).
+    applied = of(live.drill.log.events, "mitigation.applied")[0]["t"]
+    assert said[1][1] == "On it (T1): apply rollback to payment-gateway."
+    assert said[2][0] == applied + 180
+    # ... and checkout's error rate now, as the dashboard she looked at then shows it.
+    now = [e["metrics"]["error_rate"] for e in of(live.drill.log.events, "dashboard.viewed", by="dana",
+                                                  service="checkout") if e["t"] == said[2][0]]
+    assert said[2][1] == (f"T1 done: rollback of payment-gateway applied at 15:04; "
+                          f"checkout error rate 15.0 % then, {100 * now[0]:.1f} % now.")
+    # Once, as asked: not a second time on her own.
+    assert [e["by"] for e in of(live.drill.log.events, "mitigation.applied")] == ["dana"]
+    # Asked later what she is on: nothing in hand, only the fix she applied (and so no "No ETA").
+    assert live.act({"do": "say", "by": "kim", "text": "@dana where are we?"}).ok
+    live.advance(until=3300)
+    answer = [e["text"] for e in of(live.drill.log.events, "channel.message", by="dana") if e["t"] > 3000]
+    assert answer == ["Applied rollback of payment-gateway at 15:04."]
+
+
+def test_the_on_calls_snap_call_may_be_a_level_off_the_ics_reassessment_is_not(api_and_batch):
+    # Always misjudging: with seed 1 dana's snap call is a level low, SEV3 for api past its
+    # threshold. She stays IC (SEV3 has no roles): pages the team (45 s), writes the summary
+    # (75 s), looks (60 s) and, judging with more to go on, raises to SEV2 at 615 s.
+    events = run_drill(api_and_batch, Process(bots=replace(EXACT, misjudge=1.0)), seed=1).events
+    assert [(e["t"], e["severity"]) for e in of(events, "incident.declared")] == [(435, "SEV3")]
+    assert [(e["t"], e["by"], e["to"]) for e in of(events, "severity.changed")] == [(615, "dana", "SEV2")]
+
+
+@pytest.mark.parametrize("error_rate, p99, degraded", [
+    (0.004, 200, False), (0.0041, 200, True),  # errors: past 3 x 0.1 % + 0.1 point
+    (0.001, 300, False), (0.001, 301, True),  # p99: past 1.5 x 200 ms
+])
+def test_a_dashboard_looks_degraded_past_three_times_the_usual_errors_or_half_again_the_p99(
+        api_and_batch, error_rate, p99, degraded):
+    from sim.model.participants.bots import _degraded
+
+    api = api_and_batch.services["api"]
+    assert _degraded(api, {"error_rate": error_rate, "latency_p99_ms": p99}) is degraded
