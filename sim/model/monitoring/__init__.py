@@ -33,7 +33,7 @@ class Monitoring:
         self.rules = Rules(env, log, world, rules, self.router.notify, groups, config.evaluation_interval,
                            config.scrape_interval)
         self.oncall, self.pages, self.alerts = oncall, self.pager.pages, self.rules.alerts
-        self.firing = self.rules.firing
+        self.firing, self.any_firing = self.rules.firing, self.rules.any_firing
         self.pages_for, self.acknowledge = self.pager.pages_for, self.pager.acknowledge
 
     def page_from_outside(self) -> None:

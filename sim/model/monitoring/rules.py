@@ -741,6 +741,10 @@ class Rules:
         found = {c for name in names for metric in compiled.shows for c in causes[name][metric]}
         return sorted(c for c in found if c != "noise") or ["noise"]
 
+    def any_firing(self) -> bool:
+        """Whether any alert fires, one about no service of the drill (a shop-wide rule's) too."""
+        return bool(self._fired)
+
     def firing(self) -> tuple[Alert, ...]:
         """Firing alerts about a service of the drill (a rule's alert without a ``service`` label
         pages, but names no dashboard to look at); the same tuple until an alert fires or resolves

@@ -118,7 +118,8 @@ def commander(drill, me):
             saw_impact = saw_impact or rank(severity) < unsure
             if rank(severity) < rank(incident.severity):
                 drill.act(Action("severity", me.name, {"severity": severity, "reason": "Impact is larger than first assessed"}))
-        calm = not drill.monitoring.firing() and all(_normal(drill, s, m) for s, m in seen.items())
+        # any alert still firing, a shop-wide one too, says it is not over (its page is still open)
+        calm = not drill.monitoring.any_firing() and all(_normal(drill, s, m) for s, m in seen.items())
         calm_since = (calm_since if calm_since is not None else env._now) if calm else None
         if calm_since is not None:
             quiet = env._now - calm_since
