@@ -172,45 +172,46 @@ def test_a_team_a_person_pages_sends_someone_unless_it_is_already_there(tmp_path
     assert [e["who"] for e in live.drill.log.events if e["kind"] == "responder.joined"] == ["web-oncall"]
 
 
-def test_a_bot_writing_the_updates_posts_the_resolution_as_soon_as_it_is_written(tmp_path):
-    # sam, the comms, waits for the next update's time (half an hour apart at SEV2); resolving
-    # the incident wakes him at once, and he writes the resolution for each audience he told
-    # (a few minutes each), not at the next planned update.
+def resolved_at_900_with_sam_on_comms(tmp_path):
     live = paused_drill(tmp_path)
     live.advance(until=600)
     live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
     live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
     live.advance(until=900)
     assert live.act({"do": "resolve", "by": "ana", "confirm": True}).ok
+    return live
+
+
+def updates_after_reopening(live):
+    """The first two updates after ana reopens the incident now (the drill run to 3600 s)."""
+    reopened = live.drill.env.now
+    assert live.act({"do": "reopen", "by": "ana", "reason": "errors are back"}).ok
+    live.advance(until=3600)
+    return [(e["audience"], e["status"]) for e in live.drill.log.events
+            if e["kind"] == "update.posted" and e["t"] > reopened][:2]
+
+
+def test_a_bot_writing_the_updates_posts_the_resolution_as_soon_as_it_is_written(tmp_path):
+    # sam, the comms, waits for the next update's time (half an hour apart at SEV2); resolving
+    # the incident wakes him at once, and he writes the resolution for each audience he told
+    # (a few minutes each), not at the next planned update.
+    live = resolved_at_900_with_sam_on_comms(tmp_path)
     live.advance(until=1200)
     resolved = [(e["audience"], e["t"]) for e in live.drill.log.events if e["kind"] == "update.posted"
                 and e["status"] == "resolved"]
     assert [audience for audience, _ in resolved] == ["internal", "public"] and resolved[1][1] < 1200
     # Reopened, the incident is open again: sam is back to the updates, the first at once (then at
     # the cadence, with nothing closed to cut his waits short).
-    assert live.act({"do": "reopen", "by": "ana", "reason": "errors are back"}).ok
-    live.advance(until=3600)
-    after = [(e["audience"], e["status"]) for e in live.drill.log.events
-             if e["kind"] == "update.posted" and e["t"] > 1200]
-    assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
+    assert updates_after_reopening(live) == [("internal", "investigating"), ("public", "investigating")]
 
 
 def test_a_bot_writing_the_resolution_when_the_incident_is_reopened_goes_back_to_the_updates(tmp_path):
     # Resolved at 900 s, reopened at 960 s while sam is still writing the resolution (posted
     # at 997 s when left alone, above): the incident is open again, so he posts no "resolved"
     # update, and he carries on with the updates as the comms of an open incident does.
-    live = paused_drill(tmp_path)
-    live.advance(until=600)
-    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
-    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
-    live.advance(until=900)
-    live.act({"do": "resolve", "by": "ana", "confirm": True})
+    live = resolved_at_900_with_sam_on_comms(tmp_path)
     live.advance(until=960)
-    assert live.act({"do": "reopen", "by": "ana", "reason": "errors are back"}).ok
-    live.advance(until=3600)
-    after = [(e["audience"], e["status"]) for e in live.drill.log.events
-             if e["kind"] == "update.posted" and e["t"] > 960]
-    assert after[:2] == [("internal", "investigating"), ("public", "investigating")]
+    assert updates_after_reopening(live) == [("internal", "investigating"), ("public", "investigating")]
 
 
 def test_a_live_drills_scrape_listeners_hear_every_scrape_with_its_metrics(tmp_path):
