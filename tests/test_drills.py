@@ -186,7 +186,9 @@ def test_the_result_gives_the_time_each_person_worked_to_a_tenth_of_a_second():
 
 
 def test_a_drill_built_by_hand_is_run_drills_drill_by_default():
-    # Drill and run_drill are both the public API: left to their defaults, both play seed 0.
+    # Drill and run_drill are both the public API: left to their defaults, both play seed 0
+    # and keep the samples (a scrape's error rate and latency per service, which charts draw).
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     by_hand, run = Drill(scenario).run(), run_drill(scenario)
     assert (by_hand.seed, run.seed, by_hand.jsonl()) == (0, 0, run.jsonl())
+    assert run.samples == by_hand.samples and len(run.samples) > 0
