@@ -176,8 +176,19 @@ def test_a_person_does_one_thing_at_a_time_and_their_work_is_counted_by_kind():
     assert (ended, dana.worked) == ([30, 60, 110], {"look": 40, "write": 30})
 
 
+def test_the_result_gives_the_time_each_person_worked_to_a_tenth_of_a_second():
+    # The bots' work is counted to the float (dana assessed for 89.43 s in this drill); the result,
+    # which reports and batch columns read, gives every figure to the tenth.
+    result = run_drill(load_scenario(SCENARIOS / "checkout-config-push.yaml"), seed=1)
+    dana = next(p for p in result.participants if p["name"] == "dana")
+    assert dana["worked"]["assess"] == 89.4
+    assert all(v == round(v, 1) for p in result.participants for v in p["worked"].values())
+
+
 def test_a_drill_built_by_hand_is_run_drills_drill_by_default():
-    # Drill and run_drill are both the public API: left to their defaults, both play seed 0.
+    # Drill and run_drill are both the public API: left to their defaults, both play seed 0
+    # and keep the samples (a scrape's error rate and latency per service, which charts draw).
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     by_hand, run = Drill(scenario).run(), run_drill(scenario)
     assert (by_hand.seed, run.seed, by_hand.jsonl()) == (0, 0, run.jsonl())
+    assert run.samples == by_hand.samples and len(run.samples) > 0

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from sim import load_scenario, load_script, run_drill, score
-from sim.inputs.config import LogNormal, Process, Script
+from sim.inputs.config import Blip, LogNormal, Process, Script
 from sim.inputs.dynamics import Report
 from sim.inputs.errors import DrillError
 from sim.model.engine import Drill
@@ -25,11 +25,11 @@ NOBODY = Script((), ())  # no participants and no actions: the fault runs its co
 STILL = still(load_scenario(DATA / "tiny.yaml")).dynamics
 
 
-def tiny(**magnitude):
+def tiny(api=None, noise=(), **magnitude):
     scenario = load_scenario(DATA / "tiny.yaml")
     fault = replace(scenario.faults[0], magnitude=magnitude)
-    api = replace(scenario.services["api"], revenue_per_min=60.0)
-    return replace(scenario, faults=(fault,), services={"api": api}, noise=(), reports=())
+    api = replace(scenario.services["api"], revenue_per_min=60.0, **(api or {}))
+    return replace(scenario, faults=(fault,), services={"api": api}, noise=noise, reports=())
 
 
 def ended(result):
@@ -52,15 +52,41 @@ def test_requests_failing_below_the_impact_threshold_still_count():
     assert card["metrics"]["slo_budget_consumed"] == pytest.approx(311 / 259200, abs=1e-6)
 
 
-def test_traffic_that_never_arrives_counts_as_lost():
+@pytest.mark.parametrize(("traffic", "lost"), [(0.5, 31125), (0.995, 311)])
+def test_traffic_that_never_arrives_counts_as_lost(traffic, lost):
     # Traffic halved: 50 of api's 100 requests/s lost at full strength, 750 per 15 s scrape:
-    # 40 scrapes x 750 + 750 x (0.75 + 0.5 + 0.25) = 31,125; none of them failed.
-    scenario = tiny(traffic=0.5)
+    # 40 scrapes x 750 + 750 x (0.75 + 0.5 + 0.25) = 31,125; none of them failed. Down by
+    # half a percent, half a request a second is lost all the same: 7.5 a scrape, 311.25.
+    # Revenue 60/min for 100/s: 1 per 100 requests.
+    scenario = tiny(traffic=traffic)
     result = run_drill(scenario, script=NOBODY)
     card = score(result.events, scenario, Process())
-    assert (card["metrics"]["failed_requests"], card["metrics"]["lost_requests"]) == (0, 31125)
-    assert card["metrics"]["bad_requests"] == 31125
-    assert card["metrics"]["revenue_lost"] == pytest.approx(311.25)
+    assert (card["metrics"]["failed_requests"], card["metrics"]["lost_requests"]) == (0, lost)
+    assert card["metrics"]["bad_requests"] == lost
+    assert card["metrics"]["revenue_lost"] == pytest.approx(lost / 100, abs=0.01)
+
+
+def test_a_service_that_recovers_stops_losing():
+    # api with no usual errors: +0.5% errors fail 0.005 L of its 100/s at strength L, 7.5 per
+    # 15 s scrape at full strength: 40 x 7.5 + 7.5 x (0.75 + 0.5 + 0.25) = 311.25, as above;
+    # from the recovery's end at 720 s to the horizon at 1200 s nothing fails, and before the
+    # fault nothing either. Revenue 1 per 100 requests.
+    scenario = tiny(api={"error_rate": 0.0}, error_rate=0.005)
+    result = run_drill(scenario, script=NOBODY)
+    assert [(e["kind"], e["t"]) for e in result.events if e["kind"].startswith("fault.")] \
+        == [("fault.started", 60), ("fault.ended", 660)]
+    assert (ended(result)["failed_requests"], ended(result)["lost_requests"]) == (311, 0)
+    assert ended(result)["revenue_lost"] == pytest.approx(3.11)
+
+
+def test_a_service_without_usual_traffic_loses_no_revenue():
+    # Revenue is lost per usual request: api with none loses none, though a blip of 100
+    # requests/s during its 50% errors (0.4995 above its usual 0.1%) fails 749.25 a scrape
+    # at 120, 135, 150 and 165 s: 2,997 failed requests.
+    blip = Blip(service="api", metric="request_rate", value=100.0, at=120.0, duration=60.0)
+    scenario = tiny(api={"request_rate": 0.0}, noise=(blip,), error_rate=0.5)
+    result = run_drill(scenario, script=NOBODY)
+    assert (ended(result)["failed_requests"], ended(result)["revenue_lost"]) == (2997, 0.0)
 
 
 def test_slo_budget_is_the_worst_customer_facing_service_share():
@@ -244,6 +270,51 @@ def test_a_report_after_the_declaration_pages_nobody():
     late = replace(scenario, dynamics=STILL, reports=(Report("a colleague", LogNormal(7200.0), "fault"),))
     events = run_drill(late, Process(), seed=1, samples=False).events
     assert not any(e["kind"] == "report.received" for e in events)
+
+
+@pytest.mark.parametrize(("after", "received"), [(300.0, [(360.0, "api", ["boom"])]), (900.0, [])])
+def test_a_colleague_reports_a_fault_only_while_it_is_at_work(after, received):
+    # tiny's fault at +0.5% errors starts at 60 s, never past the 1% impact threshold, and is
+    # over at 720 s (10 minutes, then a minute's recovery). Nobody declares: a colleague who
+    # noticed it at the start reports it 300 s on, at 360 s, while it is at work; 900 s on,
+    # at 960 s, there is nothing left to report.
+    scenario = replace(tiny(error_rate=0.005), dynamics=STILL,
+                       reports=(Report("a colleague", LogNormal(after), "fault"),))
+    events = run_drill(scenario, script=NOBODY).events
+    assert [(e["t"], e["service"], e["cause"]) for e in events if e["kind"] == "report.received"] == received
+
+
+def test_a_fault_injected_mid_drill_is_drawn_as_the_scenario_s_own_would_be():
+    # A live drill's facilitator injects a fault: how often fixes fail, which wrong leads come and
+    # how slow the diagnosis is are drawn from the seed and the fault's id, as they are for the
+    # same fault in the scenario (likely enough here that the draw gives some of each).
+    scenario = replace(load_scenario(DATA / "tiny.yaml"),
+                       dynamics=replace(STILL, wrong_lead=0.9, fix_fails=0.9, diagnosis_spread=1.0))
+    held = Drill(scenario, script=NOBODY, seed=3).world.faults[0]
+    drill = Drill(replace(scenario, faults=()), script=NOBODY, seed=3)
+    drill.inject(scenario.faults[0])
+    injected = drill.world.faults[0]
+    assert (injected.pace, injected.wrong_leads, injected.setbacks) == (held.pace, held.wrong_leads, held.setbacks)
+    assert injected.wrong_leads and injected.setbacks and injected.pace != 1.0
+
+
+@pytest.mark.parametrize(("at", "logged"), [
+    ("+3m20s", [("mitigation.applied", 200, True)]),
+    ("+11m40s", [("fault.ended", 660, None), ("mitigation.applied", 700, False)]),
+])
+def test_a_fault_ends_once_by_a_fix_or_by_its_time(write, at, logged):
+    # tiny's fault is over at 660 s (60 s + 10 minutes). Rolled back at 200 s it is fixed there,
+    # and nothing ends at 660 s; rolled back at 700 s, after it ended, the rollback finds nothing.
+    scenario = load_scenario(DATA / "tiny.yaml")
+    script = load_script(write("s.yaml", f"""
+        participants:
+          - {{name: dana, oncall: primary}}
+        actions:
+          - {{at: "{at}", by: dana, do: mitigate, action: rollback, service: api}}
+    """), scenario.start)
+    events = run_drill(scenario, script=script).events
+    assert [(e["kind"], e["t"], e.get("effective")) for e in events
+            if e["kind"] in ("fault.ended", "mitigation.applied")] == logged
 
 
 def test_dynamics_reports_and_slo_are_checked_at_their_lines(write):
