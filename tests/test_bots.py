@@ -548,3 +548,56 @@ def test_a_dashboard_looks_degraded_past_three_times_the_usual_errors_or_half_ag
 
     api = api_and_batch.services["api"]
     assert _degraded(api, {"error_rate": error_rate, "latency_p99_ms": p99}) is degraded
+
+
+class _Off:
+    """A bot's dice: a draw of one half (a misjudgment at ``misjudge`` 1, none at 0), off by the
+    ``pick``-th of (one level higher, one lower)."""
+
+    def __init__(self, pick):
+        self.pick = pick
+
+    def random(self):
+        return 0.5
+
+    def choice(self, options):
+        return options[self.pick]
+
+
+def judge(drill, seen, misjudge=0.0, pick=0):
+    from types import SimpleNamespace
+
+    from sim.model.participants.bots import assess
+
+    me = SimpleNamespace(rng=_Off(pick), profile=replace(EXACT, misjudge=misjudge))
+    return assess(drill, me, {name: {"error_rate": e, "latency_p99_ms": p99} for name, (e, p99) in seen.items()})
+
+
+NORMAL, DEGRADED, BREACHED = (0.001, 200), (0.005, 200), (0.5, 200)  # against api's and batch's 0.1 %, 200 ms
+
+
+@pytest.mark.parametrize("seen, misjudge, pick, severity", [
+    ({"batch": BREACHED}, 0.0, 0, "SEV4"),  # an internal service past its threshold
+    ({"batch": BREACHED}, 1.0, 0, "SEV3"),  # ... a level off, and the only way off is up
+    ({"batch": BREACHED}, 1.0, 1, "SEV4"),  # ... not past the last level
+    ({"api": BREACHED}, 1.0, 0, "SEV1"),  # a customer-facing one, a level higher
+    ({"batch": DEGRADED}, 0.0, 0, None),  # internal and under its threshold: no visible impact
+    ({"api": DEGRADED, "batch": NORMAL}, 0.0, 0, "SEV3"),
+])
+def test_the_on_calls_call_follows_the_impact_and_a_misjudged_one_is_a_level_off(api_and_batch, seen, misjudge, pick,
+                                                                                   severity):
+    assert judge(Drill(api_and_batch, Process(bots=EXACT)), seen, misjudge, pick) == severity
+
+
+def test_several_alerting_services_with_one_degraded_dashboard_are_a_sev3(api_and_batch):
+    from sim.inputs.config import Script
+
+    # Nobody responds: api breaks at 60 s and batch runs hot from 10 min, each alert firing a minute later.
+    drill = Drill(api_and_batch, script=Script((), ()))
+    drill.start()
+    drill.env.run(until=300)
+    assert judge(drill, {"batch": DEGRADED, "api": NORMAL}) is None  # one alerting service
+    drill.env.run(until=720)
+    assert {a.rule.name for a in drill.monitoring.firing()} == {"ApiErrors", "BatchCPU"}
+    assert judge(drill, {"batch": DEGRADED, "api": NORMAL}) == "SEV3"
+    assert judge(drill, {"batch": NORMAL, "api": NORMAL}) is None  # nothing to see
