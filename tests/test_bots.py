@@ -601,3 +601,62 @@ def test_several_alerting_services_with_one_degraded_dashboard_are_a_sev3(api_an
     assert {a.rule.name for a in drill.monitoring.firing()} == {"ApiErrors", "BatchCPU"}
     assert judge(drill, {"batch": DEGRADED, "api": NORMAL}) == "SEV3"
     assert judge(drill, {"batch": NORMAL, "api": NORMAL}) is None  # nothing to see
+
+
+SHOP = """
+name: shop
+start: 2026-04-20T14:00:00Z
+horizon: 1h
+services:
+  web: {team: web, customer_facing: true, request_rate: 100, error_rate: 0.1%, latency_p99_ms: 200}
+  db: {team: db, request_rate: 100, error_rate: 0.1%, latency_p99_ms: 20}
+  cache: {team: cache, request_rate: 100, error_rate: 0.1%, latency_p99_ms: 5}
+  batch: {team: batch, request_rate: 10, error_rate: 0.1%, latency_p99_ms: 200}
+  auth: {team: auth, request_rate: 100, error_rate: 0.1%, latency_p99_ms: 50}
+faults:
+  - id: pool
+    kind: database_overload
+    service: web
+    at: 60s
+    ramp: 1s
+    magnitude: {error_rate: 20%}
+    findings:
+      - {service: db, after: 1m, text: The db connection pool is exhausted, root_cause: true}
+      - {service: cache, after: 1m, text: Cache misses send every read to db, points_to: db}
+alerts:
+  - alert: WebErrors
+    expr: 'error_rate{service="web"} > 0.05'
+    for: 1m
+  - {alert: BatchCPU, expr: 'cpu{service="batch"} > 0.9', for: 1m}
+  - {alert: AuthCPU, expr: 'cpu{service="auth"} > 0.9', for: 1m}
+noise:
+  - {service: batch, metric: cpu, value: 0.95, at: 0s, duration: 1h}
+  - {service: auth, metric: cpu, value: 0.95, at: 20m, duration: 1h}
+dynamics: {diagnosis_spread: 0, wrong_lead: 0, fix_fails: 0, partial_fix: 0, recovery_spread: 0}
+reports: []
+truth: {severity: SEV2, teams_needed: [db]}
+"""
+
+
+@pytest.mark.parametrize("page_teams, teams", [
+    # web's, the incident's service; batch's, alerting when it was declared (auth's alert came
+    # later); db's (a root cause) and cache's (it points elsewhere), not auth's (nothing found).
+    ("minimum", {"web", "batch", "db", "cache"}),
+    ("all", {"web", "batch", "db", "cache", "auth"}),
+])
+def test_the_ic_pages_the_teams_of_the_affected_services_or_every_team(write, page_teams, teams):
+    from sim.inputs.config import Script, ScriptParticipant
+    from sim.model.participants.bots import teams_to_page
+
+    # lee alone, at a console: nobody else acts.
+    drill = Drill(load_scenario(write("shop.yaml", SHOP)), Process(page_teams=page_teams),
+                  script=Script((ScriptParticipant("lee"),), ()))
+    drill.start()
+    drill.env.run(until=300)
+    assert drill.act(Action("declare", "lee", {"severity": "SEV2", "service": "web"})).ok
+    for service in ("db", "cache", "auth"):
+        assert drill.act(Action("investigate", "lee", {"service": service})).ok
+    drill.env.run(until=1800)
+    assert {a.rule.name for a in drill.monitoring.firing()} == {"WebErrors", "BatchCPU", "AuthCPU"}
+    assert len(drill.incident.findings) == 3
+    assert teams_to_page(drill) == teams
