@@ -701,3 +701,26 @@ def test_an_update_slips_by_half_the_longest_cadence_with_one_minus_discipline_t
     on_time = internal_gaps(scenario, 1.0, r)
     gaps = internal_gaps(scenario, 0.7, r)
     assert gaps[0] == pytest.approx(on_time[0] + (1800 * math.exp(0.5) if slips else 0.0), abs=150)
+
+
+def test_an_update_a_person_posts_while_the_comms_bot_writes_is_that_update_and_the_next_counts_from_it(
+        api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    # kim, a person, declares at 100 s and makes sam (a bot) comms; while sam writes the internal
+    # summary (75 s), kim posts one herself at 130 s.
+    cast = (ScriptParticipant("kim"), ScriptParticipant("sam", bot=True), ScriptParticipant("dana", "primary", bot=True))
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
+    drill.people["sam"].rng = _Median(0.0)
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    drill.env.run(until=130)
+    assert drill.act(Action("update", "kim", {"status": "investigating", "summary": "On it", "audience": "internal"})).ok
+    drill.env.run(until=3000)
+    # sam's is dropped; his next internal one is aimed at 130 + 2700 s (the middle of SEV2's 30 to
+    # 60 min) - 150 s (a median write early): he starts at 2530 s, his first internal update, a
+    # summary (75 s). The public summary he wrote in between (175 to 250 s) is the status page's first.
+    posted = [(e["t"], e["by"], e["audience"]) for e in of(drill.log.events, "update.posted")]
+    assert posted == [(130, "kim", "internal"), (250, "sam", "public"), (2605, "sam", "internal")]
