@@ -724,3 +724,71 @@ def test_an_update_a_person_posts_while_the_comms_bot_writes_is_that_update_and_
     # summary (75 s). The public summary he wrote in between (175 to 250 s) is the status page's first.
     posted = [(e["t"], e["by"], e["audience"]) for e in of(drill.log.events, "update.posted")]
     assert posted == [(130, "kim", "internal"), (250, "sam", "public"), (2605, "sam", "internal")]
+
+
+def test_the_little_judgments_of_who_writes_who_is_directed_and_where_things_stand():
+    from types import SimpleNamespace as NS
+
+    from sim.model.participants.bots import _status, _writes_updates, directed
+
+    def drill(**incident):
+        return NS(incident=NS(**incident))
+
+    # The comms lead writes the updates; the IC only without one.
+    assert [_writes_updates(drill(roles={"ic": "alex", "comms": "sam"}), NS(name=n)) for n in ("alex", "sam")] == [
+        False, True]
+    assert _writes_updates(drill(roles={"ic": "alex"}), NS(name="alex"))
+    assert not _writes_updates(drill(roles={"ic": "alex"}), NS(name="dana"))
+    # A task for dana directs her, whatever the IC asked of others.
+    assert directed(drill(tasks=[{"who": "alex"}, {"who": "dana"}]), NS(name="dana"))
+    # Identified once any finding names a root cause.
+    findings = [{"root_cause": False}, {"root_cause": True}]
+    assert _status(NS(state="open", mitigations=[], findings=findings)) == "identified"
+
+
+def test_with_every_level_in_the_full_process_in_doubt_is_the_least_severe():
+    from types import SimpleNamespace as NS
+
+    from sim.inputs.config import ROLES
+    from sim.model.participants.bots import _least_user_facing
+
+    levels = {name: replace(level, roles=ROLES) for name, level in Process().severities.items()}
+    assert _least_user_facing(NS(process=NS(severities=levels))) == "SEV4"
+    assert _least_user_facing(NS(process=Process())) == "SEV3"
+
+
+def test_a_bot_is_addressed_by_name_or_by_the_role_it_holds_a_person_never(write, writing_public):
+    from sim.inputs.config import Script, ScriptParticipant
+    from sim.model.participants.bots import addressed
+
+    # At 600 s dana is ops, sam comms.
+    assert addressed(writing_public, "ops: where are we? and @sam?") == ["dana", "sam"]
+    # lee, a person, is IC; nobody holds ops.
+    drill = Drill(load_scenario(write("shop.yaml", SHOP)), Process(), script=Script((ScriptParticipant("lee"),), ()))
+    drill.start()
+    assert drill.act(Action("declare", "lee", {"severity": "SEV2", "service": "web"})).ok
+    assert addressed(drill, "lee, ops, ic: anyone?") == []
+
+
+def test_ops_goes_back_first_to_a_service_a_finding_names_as_the_root_cause():
+    from types import SimpleNamespace as NS
+
+    from sim.model.participants.bots import _next_lead
+
+    found = {"service": "db", "root_cause": True, "suggests": None, "points_to": None}
+    drill = NS(scenario=NS(services={"web": NS(customer_facing=True), "db": NS(customer_facing=False)}),
+               incident=NS(findings=[found]))
+    assert _next_lead(drill, ["web"], set()) == "db"
+    assert _next_lead(drill, ["web"], {"db"}) == "web"
+
+
+def test_a_look_around_takes_in_the_services_asked_about_and_every_alerting_one(write):
+    from types import SimpleNamespace as NS
+
+    from sim.inputs.config import Script, ScriptParticipant
+    from sim.model.participants.bots import look_around
+
+    drill = Drill(load_scenario(write("shop.yaml", SHOP)), Process(), script=Script((ScriptParticipant("lee"),), ()))
+    drill.start()
+    drill.env.run(until=300)  # WebErrors and BatchCPU fire
+    assert set(look_around(drill, NS(name="lee"), ["db"])) == {"db", "web", "batch"}
