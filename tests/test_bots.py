@@ -792,3 +792,21 @@ def test_a_look_around_takes_in_the_services_asked_about_and_every_alerting_one(
     drill.start()
     drill.env.run(until=300)  # WebErrors and BatchCPU fire
     assert set(look_around(drill, NS(name="lee"), ["db"])) == {"db", "web", "batch"}
+
+
+@pytest.mark.parametrize("resolve", [False, True])
+def test_a_bot_spoken_to_answers_after_half_an_acknowledgement_unless_the_incident_closed(api_and_batch, resolve):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True))
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("say", "kim", {"text": "@dana where are we?"})).ok
+    if resolve:
+        drill.env.run(until=130)
+        assert drill.act(Action("resolve", "kim", {"summary": "fixed", "confirm": True})).ok
+    drill.env.run(until=300)
+    # Half of the 120 s a page takes to acknowledge: at 160 s, or never once resolved.
+    assert [e["t"] for e in of(drill.log.events, "channel.message", by="dana")] == ([] if resolve else [160])
