@@ -810,3 +810,32 @@ def test_a_bot_spoken_to_answers_after_half_an_acknowledgement_unless_the_incide
     drill.env.run(until=300)
     # Half of the 120 s a page takes to acknowledge: at 160 s, or never once resolved.
     assert [e["t"] for e in of(drill.log.events, "channel.message", by="dana")] == ([] if resolve else [160])
+
+
+def test_a_bots_update_after_a_persons_builds_on_it_with_what_the_channel_learnt_since(api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script((ScriptParticipant("kim"),
+                                                                     ScriptParticipant("sam", bot=True)), ()))
+    act = drill.act
+    drill.start()
+    drill.env.run(until=100)
+    assert act(Action("declare", "kim", {"severity": "SEV3", "service": "api"})).ok
+    assert act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    drill.env.run(until=130)
+    # Raised before her update, in the same second: not news after it.
+    assert act(Action("investigate", "kim", {"service": "api"})).ok
+    assert act(Action("severity", "kim", {"severity": "SEV2", "reason": "worse"})).ok
+    assert act(Action("update", "kim", {"status": "investigating", "summary": "On it.", "audience": "internal"})).ok
+    drill.env.run(until=300)
+    assert act(Action("update", "kim", {"status": "identified", "summary": "A deploy.", "audience": "internal"})).ok
+    drill.env.run(until=400)
+    assert act(Action("mitigate", "kim", {"action": "rollback", "service": "api"})).ok
+    assert act(Action("severity", "kim", {"severity": "SEV1", "reason": "worse still"})).ok
+    drill.env.run(until=3000)
+    said = [(e["by"], e["summary"]) for e in of(drill.log.events, "update.posted")]
+    assert said[:4] == [
+        ("kim", "On it."),
+        ("sam", "Following kim's update at 14:02 (On it). Since then: api: A deploy at 14:01 broke api."),
+        ("kim", "A deploy."),
+        ("sam", "Following kim's update at 14:05 (A deploy). Since then: rollback applied on api; severity now SEV1.")]
