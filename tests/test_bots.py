@@ -839,3 +839,20 @@ def test_a_bots_update_after_a_persons_builds_on_it_with_what_the_channel_learnt
         ("sam", "Following kim's update at 14:02 (On it). Since then: api: A deploy at 14:01 broke api."),
         ("kim", "A deploy."),
         ("sam", "Following kim's update at 14:05 (A deploy). Since then: rollback applied on api; severity now SEV1.")]
+
+
+def test_a_long_update_built_on_is_quoted_in_part_cut_at_a_word(api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script((ScriptParticipant("kim"),
+                                                                     ScriptParticipant("sam", bot=True)), ()))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    long = " ".join(f"step{i}" for i in range(200))
+    assert drill.act(Action("update", "kim", {"status": "investigating", "summary": long, "audience": "internal"})).ok
+    drill.env.run(until=300)
+    built = of(drill.log.events, "update.posted", by="sam")[0]["summary"]
+    quoted = built[built.index("(") + 1:built.index(" ...)")]
+    assert long.startswith(quoted + " ") and len(quoted) < len(long) / 2
