@@ -856,3 +856,52 @@ def test_a_long_update_built_on_is_quoted_in_part_cut_at_a_word(api_and_batch):
     built = of(drill.log.events, "update.posted", by="sam")[0]["summary"]
     quoted = built[built.index("(") + 1:built.index(" ...)")]
     assert long.startswith(quoted + " ") and len(quoted) < len(long) / 2
+
+
+def test_a_bot_asked_by_a_person_ic_confirms_says_when_it_gets_to_it_and_reports_back(api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True))
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "api"})).ok
+    drill.env.run(until=150)
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "page", "teams": ["api"]})).ok
+    drill.env.run(until=400)
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "batch"})).ok
+    drill.env.run(until=800)
+    events = drill.log.events
+    found = of(events, "finding", by="dana")
+    # Each noticed after half an acknowledgement (60 s), confirmed, then 45 s of coordinating.
+    # T2 comes while dana investigates api (until its finding): she says when she gets to it.
+    said = [(e["t"], e["text"]) for e in of(events, "channel.message", by="dana")]
+    assert said == [
+        (160, "On it (T1): investigate api."),
+        (210, "On it (T2): page api (after what I am on, about 14:04)."),
+        (found[0]["t"], "T1 done. The finding suggests rollback of api; ask me to apply it if you agree."),
+        (460, "On it (T3): investigate batch.")]
+    assert int(found[0]["t"]) // 60 == 4  # 14:04
+    started = of(events, "investigation.started", by="dana")
+    assert [e["t"] for e in started] == [205, 505]
+    assert drill.people["dana"].worked["investigate"] == pytest.approx(sum(f["t"] - s["t"] for f, s in zip(found, started)))
+    # T2 after T1's confirmation: two coordinations from the finding.
+    assert [(e["t"], e["by"]) for e in of(events, "teams.paged")] == [(pytest.approx(found[0]["t"] + 90), "dana")]
+
+
+def test_a_comms_bot_asked_for_an_update_writes_and_posts_it(api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script((ScriptParticipant("kim"),
+                                                                     ScriptParticipant("sam", bot=True)), ()))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    drill.env.run(until=1000)
+    before = len(of(drill.log.events, "update.posted"))
+    assert drill.act(Action("ask", "kim", {"who": "sam", "task": "update"})).ok
+    drill.env.run(until=1500)
+    # Noticed at 1060 s, confirmed (45 s), written (150 s): posted at 1255 s.
+    assert [(e["t"], e["by"]) for e in of(drill.log.events, "update.posted")[before:]] == [(1255, "sam")]
