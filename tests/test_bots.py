@@ -905,3 +905,32 @@ def test_a_comms_bot_asked_for_an_update_writes_and_posts_it(api_and_batch):
     drill.env.run(until=1500)
     # Noticed at 1060 s, confirmed (45 s), written (150 s): posted at 1255 s.
     assert [(e["t"], e["by"]) for e in of(drill.log.events, "update.posted")[before:]] == [(1255, "sam")]
+
+
+@pytest.mark.parametrize("taken_by", ["kim", "alex", None])
+def test_a_bot_whose_proposed_fix_the_ic_applies_or_gives_to_another_leaves_it_to_them(api_and_batch, taken_by):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True), ScriptParticipant("alex", bot=True))
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
+    drill.start()
+    drill.env.run(until=150)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("assign", "kim", {"role": "ops", "who": "dana"})).ok
+    drill.env.run(until=400)  # dana proposed a rollback of api on her finding, at 244 s
+    assert "suggests rollback of api" in of(drill.log.events, "channel.message", by="dana")[0]["text"]
+    fix = {"action": "rollback", "service": "api"}
+    if taken_by is None:  # kim applies another fix: not dana's
+        assert drill.act(Action("mitigate", "kim", {"action": "rollback", "service": "batch"})).ok
+        drill.env.run(until=1200)
+        assert [e["by"] for e in of(drill.log.events, "mitigation.applied")] == ["kim", "dana"]
+        return
+    if taken_by == "kim":
+        assert drill.act(Action("mitigate", "kim", fix)).ok
+    else:
+        assert drill.act(Action("ask", "kim", {"who": "alex", "task": "mitigate", **fix})).ok
+    drill.env.run(until=1200)
+    # Someone else is on it when her 5 min are up (alex readies it until 625 s): dana neither says
+    # no call came nor applies it.
+    assert len(of(drill.log.events, "channel.message", by="dana")) == 1
+    assert [e["by"] for e in of(drill.log.events, "mitigation.applied")] == [taken_by]
