@@ -548,3 +548,389 @@ def test_a_dashboard_looks_degraded_past_three_times_the_usual_errors_or_half_ag
 
     api = api_and_batch.services["api"]
     assert _degraded(api, {"error_rate": error_rate, "latency_p99_ms": p99}) is degraded
+
+
+class _Off:
+    """A bot's dice: a draw of one half (a misjudgment at ``misjudge`` 1, none at 0), off by the
+    ``pick``-th of (one level higher, one lower)."""
+
+    def __init__(self, pick):
+        self.pick = pick
+
+    def random(self):
+        return 0.5
+
+    def choice(self, options):
+        return options[self.pick]
+
+
+def judge(drill, seen, misjudge=0.0, pick=0):
+    from types import SimpleNamespace
+
+    from sim.model.participants.bots import assess
+
+    me = SimpleNamespace(rng=_Off(pick), profile=replace(EXACT, misjudge=misjudge))
+    return assess(drill, me, {name: {"error_rate": e, "latency_p99_ms": p99} for name, (e, p99) in seen.items()})
+
+
+NORMAL, DEGRADED, BREACHED = (0.001, 200), (0.005, 200), (0.5, 200)  # against api's and batch's 0.1 %, 200 ms
+
+
+@pytest.mark.parametrize("seen, misjudge, pick, severity", [
+    ({"batch": BREACHED}, 0.0, 0, "SEV4"),  # an internal service past its threshold
+    ({"batch": BREACHED}, 1.0, 0, "SEV3"),  # ... a level off, and the only way off is up
+    ({"batch": BREACHED}, 1.0, 1, "SEV4"),  # ... not past the last level
+    ({"api": BREACHED}, 1.0, 0, "SEV1"),  # a customer-facing one, a level higher
+    ({"batch": DEGRADED}, 0.0, 0, None),  # internal and under its threshold: no visible impact
+    ({"api": DEGRADED, "batch": NORMAL}, 0.0, 0, "SEV3"),
+])
+def test_the_on_calls_call_follows_the_impact_and_a_misjudged_one_is_a_level_off(api_and_batch, seen, misjudge, pick,
+                                                                                   severity):
+    assert judge(Drill(api_and_batch, Process(bots=EXACT)), seen, misjudge, pick) == severity
+
+
+def test_several_alerting_services_with_one_degraded_dashboard_are_a_sev3(api_and_batch):
+    from sim.inputs.config import Script
+
+    # Nobody responds: api breaks at 60 s and batch runs hot from 10 min, each alert firing a minute later.
+    drill = Drill(api_and_batch, script=Script((), ()))
+    drill.start()
+    drill.env.run(until=300)
+    assert judge(drill, {"batch": DEGRADED, "api": NORMAL}) is None  # one alerting service
+    drill.env.run(until=720)
+    assert {a.rule.name for a in drill.monitoring.firing()} == {"ApiErrors", "BatchCPU"}
+    assert judge(drill, {"batch": DEGRADED, "api": NORMAL}) == "SEV3"
+    assert judge(drill, {"batch": NORMAL, "api": NORMAL}) is None  # nothing to see
+
+
+SHOP = """
+name: shop
+start: 2026-04-20T14:00:00Z
+horizon: 1h
+services:
+  web: {team: web, customer_facing: true, request_rate: 100, error_rate: 0.1%, latency_p99_ms: 200}
+  db: {team: db, request_rate: 100, error_rate: 0.1%, latency_p99_ms: 20}
+  cache: {team: cache, request_rate: 100, error_rate: 0.1%, latency_p99_ms: 5}
+  batch: {team: batch, request_rate: 10, error_rate: 0.1%, latency_p99_ms: 200}
+  auth: {team: auth, request_rate: 100, error_rate: 0.1%, latency_p99_ms: 50}
+faults:
+  - id: pool
+    kind: database_overload
+    service: web
+    at: 60s
+    ramp: 1s
+    magnitude: {error_rate: 20%}
+    findings:
+      - {service: db, after: 1m, text: The db connection pool is exhausted, root_cause: true}
+      - {service: cache, after: 1m, text: Cache misses send every read to db, points_to: db}
+alerts:
+  - alert: WebErrors
+    expr: 'error_rate{service="web"} > 0.05'
+    for: 1m
+  - {alert: BatchCPU, expr: 'cpu{service="batch"} > 0.9', for: 1m}
+  - {alert: AuthCPU, expr: 'cpu{service="auth"} > 0.9', for: 1m}
+noise:
+  - {service: batch, metric: cpu, value: 0.95, at: 0s, duration: 1h}
+  - {service: auth, metric: cpu, value: 0.95, at: 20m, duration: 1h}
+dynamics: {diagnosis_spread: 0, wrong_lead: 0, fix_fails: 0, partial_fix: 0, recovery_spread: 0}
+reports: []
+truth: {severity: SEV2, teams_needed: [db]}
+"""
+
+
+@pytest.mark.parametrize("page_teams, teams", [
+    # web's, the incident's service; batch's, alerting when it was declared (auth's alert came
+    # later); db's (a root cause) and cache's (it points elsewhere), not auth's (nothing found).
+    ("minimum", {"web", "batch", "db", "cache"}),
+    ("all", {"web", "batch", "db", "cache", "auth"}),
+])
+def test_the_ic_pages_the_teams_of_the_affected_services_or_every_team(write, page_teams, teams):
+    from sim.inputs.config import Script, ScriptParticipant
+    from sim.model.participants.bots import teams_to_page
+
+    # lee alone, at a console: nobody else acts.
+    drill = Drill(load_scenario(write("shop.yaml", SHOP)), Process(page_teams=page_teams),
+                  script=Script((ScriptParticipant("lee"),), ()))
+    drill.start()
+    drill.env.run(until=300)
+    assert drill.act(Action("declare", "lee", {"severity": "SEV2", "service": "web"})).ok
+    for service in ("db", "cache", "auth"):
+        assert drill.act(Action("investigate", "lee", {"service": service})).ok
+    drill.env.run(until=1800)
+    assert {a.rule.name for a in drill.monitoring.firing()} == {"WebErrors", "BatchCPU", "AuthCPU"}
+    assert len(drill.incident.findings) == 3
+    assert teams_to_page(drill) == teams
+
+
+class _Median:
+    """A bot's dice with every spread at its median, log-normal draws one sigma up (to tell a
+    draw from its inverse), and each plain draw (0 to 1) ``r``."""
+
+    def __init__(self, r):
+        self.r = r
+
+    def random(self):
+        return self.r
+
+    def uniform(self, a, b):
+        return (a + b) / 2
+
+    def lognormvariate(self, mu, sigma):
+        return math.exp(mu + sigma)
+
+
+def internal_gaps(scenario, discipline, r):
+    """alex (IC, keeping comms: two roles) writing with dice ``r``: the gaps between his internal updates."""
+    drill = Drill(scenario, Process(bots=replace(EXACT, discipline=discipline), dedicated_comms=False))
+    drill.people["alex"].rng = _Median(r)
+    drill.start()
+    drill.env.run(until=scenario.horizon)
+    assert drill.incident.roles["comms"] == drill.incident.roles["ic"] == "alex"
+    times = [e["t"] for e in of(drill.log.events, "update.posted", audience="internal", by="alex")]
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+@pytest.mark.parametrize("r, slips", [(0.4, False), (0.6, True)])
+def test_an_update_slips_by_half_the_longest_cadence_with_one_minus_discipline_to_the_roles_held(write, r, slips):
+    # batch runs hot for 2 h: the incident stays open long enough for a slipped update.
+    scenario = load_scenario(write("longer.yaml", API_AND_BATCH.replace("duration: 1h", "duration: 2h").replace(
+        "horizon: 2h", "horizon: 4h")))
+    # alex holds two roles: with discipline 0.7 an update slips when the draw is above 0.7^2 = 0.49,
+    # by half SEV2's longest internal cadence (1800 to 3600 s) times the log-normal draw (e^0.5 here),
+    # give or take the IC's own work in hand when it comes due (a look and an assessment, 150 s).
+    on_time = internal_gaps(scenario, 1.0, r)
+    gaps = internal_gaps(scenario, 0.7, r)
+    assert gaps[0] == pytest.approx(on_time[0] + (1800 * math.exp(0.5) if slips else 0.0), abs=150)
+
+
+def test_an_update_a_person_posts_while_the_comms_bot_writes_is_that_update_and_the_next_counts_from_it(
+        api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    # kim, a person, declares at 100 s and makes sam (a bot) comms; while sam writes the internal
+    # summary (75 s), kim posts one herself at 130 s.
+    cast = (ScriptParticipant("kim"), ScriptParticipant("sam", bot=True), ScriptParticipant("dana", "primary", bot=True))
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
+    drill.people["sam"].rng = _Median(0.0)
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    drill.env.run(until=130)
+    assert drill.act(Action("update", "kim", {"status": "investigating", "summary": "On it", "audience": "internal"})).ok
+    drill.env.run(until=3000)
+    # sam's is dropped; his next internal one is aimed at 130 + 2700 s (the middle of SEV2's 30 to
+    # 60 min) - 150 s (a median write early): he starts at 2530 s, his first internal update, a
+    # summary (75 s). The public summary he wrote in between (175 to 250 s) is the status page's first.
+    posted = [(e["t"], e["by"], e["audience"]) for e in of(drill.log.events, "update.posted")]
+    assert posted == [(130, "kim", "internal"), (250, "sam", "public"), (2605, "sam", "internal")]
+
+
+def test_the_little_judgments_of_who_writes_who_is_directed_and_where_things_stand():
+    from types import SimpleNamespace as NS
+
+    from sim.model.participants.bots import _status, _writes_updates, directed
+
+    def drill(**incident):
+        return NS(incident=NS(**incident))
+
+    # The comms lead writes the updates; the IC only without one.
+    assert [_writes_updates(drill(roles={"ic": "alex", "comms": "sam"}), NS(name=n)) for n in ("alex", "sam")] == [
+        False, True]
+    assert _writes_updates(drill(roles={"ic": "alex"}), NS(name="alex"))
+    assert not _writes_updates(drill(roles={"ic": "alex"}), NS(name="dana"))
+    # A task for dana directs her, whatever the IC asked of others.
+    assert directed(drill(tasks=[{"who": "alex"}, {"who": "dana"}]), NS(name="dana"))
+    # Identified once any finding names a root cause.
+    findings = [{"root_cause": False}, {"root_cause": True}]
+    assert _status(NS(state="open", mitigations=[], findings=findings)) == "identified"
+
+
+def test_with_every_level_in_the_full_process_in_doubt_is_the_least_severe():
+    from types import SimpleNamespace as NS
+
+    from sim.inputs.config import ROLES
+    from sim.model.participants.bots import _least_user_facing
+
+    levels = {name: replace(level, roles=ROLES) for name, level in Process().severities.items()}
+    assert _least_user_facing(NS(process=NS(severities=levels))) == "SEV4"
+    assert _least_user_facing(NS(process=Process())) == "SEV3"
+
+
+def test_a_bot_is_addressed_by_name_or_by_the_role_it_holds_a_person_never(write, writing_public):
+    from sim.inputs.config import Script, ScriptParticipant
+    from sim.model.participants.bots import addressed
+
+    # At 600 s dana is ops, sam comms.
+    assert addressed(writing_public, "ops: where are we? and @sam?") == ["dana", "sam"]
+    # lee, a person, is IC; nobody holds ops.
+    drill = Drill(load_scenario(write("shop.yaml", SHOP)), Process(), script=Script((ScriptParticipant("lee"),), ()))
+    drill.start()
+    assert drill.act(Action("declare", "lee", {"severity": "SEV2", "service": "web"})).ok
+    assert addressed(drill, "lee, ops, ic: anyone?") == []
+
+
+def test_ops_goes_back_first_to_a_service_a_finding_names_as_the_root_cause():
+    from types import SimpleNamespace as NS
+
+    from sim.model.participants.bots import _next_lead
+
+    found = {"service": "db", "root_cause": True, "suggests": None, "points_to": None}
+    drill = NS(scenario=NS(services={"web": NS(customer_facing=True), "db": NS(customer_facing=False)}),
+               incident=NS(findings=[found]))
+    assert _next_lead(drill, ["web"], set()) == "db"
+    assert _next_lead(drill, ["web"], {"db"}) == "web"
+
+
+def test_a_look_around_takes_in_the_services_asked_about_and_every_alerting_one(write):
+    from types import SimpleNamespace as NS
+
+    from sim.inputs.config import Script, ScriptParticipant
+    from sim.model.participants.bots import look_around
+
+    drill = Drill(load_scenario(write("shop.yaml", SHOP)), Process(), script=Script((ScriptParticipant("lee"),), ()))
+    drill.start()
+    drill.env.run(until=300)  # WebErrors and BatchCPU fire
+    assert set(look_around(drill, NS(name="lee"), ["db"])) == {"db", "web", "batch"}
+
+
+@pytest.mark.parametrize("resolve", [False, True])
+def test_a_bot_spoken_to_answers_after_half_an_acknowledgement_unless_the_incident_closed(api_and_batch, resolve):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True))
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("say", "kim", {"text": "@dana where are we?"})).ok
+    if resolve:
+        drill.env.run(until=130)
+        assert drill.act(Action("resolve", "kim", {"summary": "fixed", "confirm": True})).ok
+    drill.env.run(until=300)
+    # Half of the 120 s a page takes to acknowledge: at 160 s, or never once resolved.
+    assert [e["t"] for e in of(drill.log.events, "channel.message", by="dana")] == ([] if resolve else [160])
+
+
+def test_a_bots_update_after_a_persons_builds_on_it_with_what_the_channel_learnt_since(api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script((ScriptParticipant("kim"),
+                                                                     ScriptParticipant("sam", bot=True)), ()))
+    act = drill.act
+    drill.start()
+    drill.env.run(until=100)
+    assert act(Action("declare", "kim", {"severity": "SEV3", "service": "api"})).ok
+    assert act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    drill.env.run(until=130)
+    # Raised before her update, in the same second: not news after it.
+    assert act(Action("investigate", "kim", {"service": "api"})).ok
+    assert act(Action("severity", "kim", {"severity": "SEV2", "reason": "worse"})).ok
+    assert act(Action("update", "kim", {"status": "investigating", "summary": "On it.", "audience": "internal"})).ok
+    drill.env.run(until=300)
+    assert act(Action("update", "kim", {"status": "identified", "summary": "A deploy.", "audience": "internal"})).ok
+    drill.env.run(until=400)
+    assert act(Action("mitigate", "kim", {"action": "rollback", "service": "api"})).ok
+    assert act(Action("severity", "kim", {"severity": "SEV1", "reason": "worse still"})).ok
+    drill.env.run(until=3000)
+    said = [(e["by"], e["summary"]) for e in of(drill.log.events, "update.posted")]
+    assert said[:4] == [
+        ("kim", "On it."),
+        ("sam", "Following kim's update at 14:02 (On it). Since then: api: A deploy at 14:01 broke api."),
+        ("kim", "A deploy."),
+        ("sam", "Following kim's update at 14:05 (A deploy). Since then: rollback applied on api; severity now SEV1.")]
+
+
+def test_a_long_update_built_on_is_quoted_in_part_cut_at_a_word(api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script((ScriptParticipant("kim"),
+                                                                     ScriptParticipant("sam", bot=True)), ()))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    long = " ".join(f"step{i}" for i in range(200))
+    assert drill.act(Action("update", "kim", {"status": "investigating", "summary": long, "audience": "internal"})).ok
+    drill.env.run(until=300)
+    built = of(drill.log.events, "update.posted", by="sam")[0]["summary"]
+    quoted = built[built.index("(") + 1:built.index(" ...)")]
+    assert long.startswith(quoted + " ") and len(quoted) < len(long) / 2
+
+
+def test_a_bot_asked_by_a_person_ic_confirms_says_when_it_gets_to_it_and_reports_back(api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True))
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "api"})).ok
+    drill.env.run(until=150)
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "page", "teams": ["api"]})).ok
+    drill.env.run(until=400)
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "batch"})).ok
+    drill.env.run(until=800)
+    events = drill.log.events
+    found = of(events, "finding", by="dana")
+    # Each noticed after half an acknowledgement (60 s), confirmed, then 45 s of coordinating.
+    # T2 comes while dana investigates api (until its finding): she says when she gets to it.
+    said = [(e["t"], e["text"]) for e in of(events, "channel.message", by="dana")]
+    assert said == [
+        (160, "On it (T1): investigate api."),
+        (210, "On it (T2): page api (after what I am on, about 14:04)."),
+        (found[0]["t"], "T1 done. The finding suggests rollback of api; ask me to apply it if you agree."),
+        (460, "On it (T3): investigate batch.")]
+    assert int(found[0]["t"]) // 60 == 4  # 14:04
+    started = of(events, "investigation.started", by="dana")
+    assert [e["t"] for e in started] == [205, 505]
+    assert drill.people["dana"].worked["investigate"] == pytest.approx(sum(f["t"] - s["t"] for f, s in zip(found, started)))
+    # T2 after T1's confirmation: two coordinations from the finding.
+    assert [(e["t"], e["by"]) for e in of(events, "teams.paged")] == [(pytest.approx(found[0]["t"] + 90), "dana")]
+
+
+def test_a_comms_bot_asked_for_an_update_writes_and_posts_it(api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script((ScriptParticipant("kim"),
+                                                                     ScriptParticipant("sam", bot=True)), ()))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    drill.env.run(until=1000)
+    before = len(of(drill.log.events, "update.posted"))
+    assert drill.act(Action("ask", "kim", {"who": "sam", "task": "update"})).ok
+    drill.env.run(until=1500)
+    # Noticed at 1060 s, confirmed (45 s), written (150 s): posted at 1255 s.
+    assert [(e["t"], e["by"]) for e in of(drill.log.events, "update.posted")[before:]] == [(1255, "sam")]
+
+
+@pytest.mark.parametrize("taken_by", ["kim", "alex", None])
+def test_a_bot_whose_proposed_fix_the_ic_applies_or_gives_to_another_leaves_it_to_them(api_and_batch, taken_by):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True), ScriptParticipant("alex", bot=True))
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
+    drill.start()
+    drill.env.run(until=150)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    assert drill.act(Action("assign", "kim", {"role": "ops", "who": "dana"})).ok
+    drill.env.run(until=400)  # dana proposed a rollback of api on her finding, at 244 s
+    assert "suggests rollback of api" in of(drill.log.events, "channel.message", by="dana")[0]["text"]
+    fix = {"action": "rollback", "service": "api"}
+    if taken_by is None:  # kim applies another fix: not dana's
+        assert drill.act(Action("mitigate", "kim", {"action": "rollback", "service": "batch"})).ok
+        drill.env.run(until=1200)
+        assert [e["by"] for e in of(drill.log.events, "mitigation.applied")] == ["kim", "dana"]
+        return
+    if taken_by == "kim":
+        assert drill.act(Action("mitigate", "kim", fix)).ok
+    else:
+        assert drill.act(Action("ask", "kim", {"who": "alex", "task": "mitigate", **fix})).ok
+    drill.env.run(until=1200)
+    # Someone else is on it when her 5 min are up (alex readies it until 625 s): dana neither says
+    # no call came nor applies it.
+    assert len(of(drill.log.events, "channel.message", by="dana")) == 1
+    assert [e["by"] for e in of(drill.log.events, "mitigation.applied")] == [taken_by]
