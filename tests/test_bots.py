@@ -934,3 +934,24 @@ def test_a_bot_whose_proposed_fix_the_ic_applies_or_gives_to_another_leaves_it_t
     # no call came nor applies it.
     assert len(of(drill.log.events, "channel.message", by="dana")) == 1
     assert [e["by"] for e in of(drill.log.events, "mitigation.applied")] == [taken_by]
+
+
+def test_a_bot_asked_to_investigate_twice_does_one_investigation_after_the_other(api_and_batch):
+    from sim.inputs.config import Script, ScriptParticipant
+
+    # kim, a person IC, asks dana for api, then batch, at 100 s. dana notices both at 160 s (half
+    # the 120 s acknowledgement) and coordinates each for 45 s (to 205, then to 250 s): the first
+    # to be free at 250 s starts, and the other waits for its end, as docs/model.md says
+    # (an investigation starts only once the investigator is free). It started at 250 s too.
+    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True))
+    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    for service in ("api", "batch"):
+        assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": service})).ok
+    drill.env.run(until=300)
+    batch_done = round(drill.incident.investigating[("dana", "batch")], 3)  # as the log gives times
+    drill.env.run(until=900)
+    started = [(e["t"], e["service"]) for e in of(drill.log.events, "investigation.started", by="dana")]
+    assert started == [(250, "batch"), (batch_done, "api")]

@@ -407,6 +407,11 @@ def follow(drill, me, task_id):
         return
     kind = task["task"]
     if kind == "investigate":
+        # one thing at a time: an investigation taken on since (another task's) comes first
+        while me.free_at > env.now:
+            yield env.timeout(me.free_at - env.now)
+            if incident.state != "open" or task["done"] is not None:
+                return
         result = drill.act(Action("investigate", me.name, {"service": task["service"]}))
         if not result.ok:
             drill.act(Action("say", me.name, {"text": f"Cannot {task_words(task)}: {result.reason}."}))
