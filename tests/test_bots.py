@@ -67,6 +67,20 @@ def api_and_batch(write):
 def of(events, kind, **fields):
     return [e for e in events if e["kind"] == kind and all(e[k] == v for k, v in fields.items())]
 
+def kim_declares(scenario, *bots, at=100):
+    """A drill with kim, a person, and these bots (names, the first the primary on-call), in
+    which kim declares a SEV2 on api at ``at`` and so becomes its IC."""
+    from sim.inputs.config import Script, ScriptParticipant
+
+    cast = (ScriptParticipant("kim"), ScriptParticipant(bots[0], "primary", bot=True),
+            *(ScriptParticipant(name, bot=True) for name in bots[1:]))
+    drill = Drill(scenario, Process(bots=EXACT), script=Script(cast, ()))
+    drill.start()
+    drill.env.run(until=at)
+    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    return drill
+
+
 
 def test_after_a_fix_that_worked_ops_judges_at_three_minutes_and_digs_again_fifteen_later(api_and_batch):
     events = run_drill(api_and_batch, Process(bots=EXACT)).events
@@ -796,13 +810,7 @@ def test_a_look_around_takes_in_the_services_asked_about_and_every_alerting_one(
 
 @pytest.mark.parametrize("resolve", [False, True])
 def test_a_bot_spoken_to_answers_after_half_an_acknowledgement_unless_the_incident_closed(api_and_batch, resolve):
-    from sim.inputs.config import Script, ScriptParticipant
-
-    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True))
-    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
-    drill.start()
-    drill.env.run(until=100)
-    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    drill = kim_declares(api_and_batch, "dana")
     assert drill.act(Action("say", "kim", {"text": "@dana where are we?"})).ok
     if resolve:
         drill.env.run(until=130)
@@ -859,13 +867,7 @@ def test_a_long_update_built_on_is_quoted_in_part_cut_at_a_word(api_and_batch):
 
 
 def test_a_bot_asked_by_a_person_ic_confirms_says_when_it_gets_to_it_and_reports_back(api_and_batch):
-    from sim.inputs.config import Script, ScriptParticipant
-
-    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True))
-    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
-    drill.start()
-    drill.env.run(until=100)
-    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    drill = kim_declares(api_and_batch, "dana")
     assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "api"})).ok
     drill.env.run(until=150)
     assert drill.act(Action("ask", "kim", {"who": "dana", "task": "page", "teams": ["api"]})).ok
@@ -909,13 +911,7 @@ def test_a_comms_bot_asked_for_an_update_writes_and_posts_it(api_and_batch):
 
 @pytest.mark.parametrize("taken_by", ["kim", "alex", None])
 def test_a_bot_whose_proposed_fix_the_ic_applies_or_gives_to_another_leaves_it_to_them(api_and_batch, taken_by):
-    from sim.inputs.config import Script, ScriptParticipant
-
-    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True), ScriptParticipant("alex", bot=True))
-    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
-    drill.start()
-    drill.env.run(until=150)
-    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    drill = kim_declares(api_and_batch, "dana", "alex", at=150)
     assert drill.act(Action("assign", "kim", {"role": "ops", "who": "dana"})).ok
     drill.env.run(until=400)  # dana proposed a rollback of api on her finding, at 244 s
     assert "suggests rollback of api" in of(drill.log.events, "channel.message", by="dana")[0]["text"]
@@ -937,17 +933,11 @@ def test_a_bot_whose_proposed_fix_the_ic_applies_or_gives_to_another_leaves_it_t
 
 
 def test_a_bot_asked_to_investigate_twice_does_one_investigation_after_the_other(api_and_batch):
-    from sim.inputs.config import Script, ScriptParticipant
-
     # kim, a person IC, asks dana for api, then batch, at 100 s. dana notices both at 160 s (half
     # the 120 s acknowledgement) and coordinates each for 45 s (to 205, then to 250 s): the first
     # to be free at 250 s starts, and the other waits for its end, as docs/model.md says
     # (an investigation starts only once the investigator is free). It started at 250 s too.
-    cast = (ScriptParticipant("kim"), ScriptParticipant("dana", "primary", bot=True))
-    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script(cast, ()))
-    drill.start()
-    drill.env.run(until=100)
-    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    drill = kim_declares(api_and_batch, "dana")
     for service in ("api", "batch"):
         assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": service})).ok
     drill.env.run(until=300)
