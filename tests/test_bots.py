@@ -67,12 +67,12 @@ def api_and_batch(write):
 def of(events, kind, **fields):
     return [e for e in events if e["kind"] == kind and all(e[k] == v for k, v in fields.items())]
 
-def kim_declares(scenario, *bots, at=100):
-    """A drill with kim, a person, and these bots (names, the first the primary on-call), in
-    which kim declares a SEV2 on api at ``at`` and so becomes its IC."""
+def kim_declares(scenario, *bots, at=100, oncall=True):
+    """A drill with kim, a person, and these bots (names, the first the primary on-call unless
+    not ``oncall``), in which kim declares a SEV2 on api at ``at`` and so becomes its IC."""
     from sim.inputs.config import Script, ScriptParticipant
 
-    cast = (ScriptParticipant("kim"), ScriptParticipant(bots[0], "primary", bot=True),
+    cast = (ScriptParticipant("kim"), ScriptParticipant(bots[0], "primary" if oncall else None, bot=True),
             *(ScriptParticipant(name, bot=True) for name in bots[1:]))
     drill = Drill(scenario, Process(bots=EXACT), script=Script(cast, ()))
     drill.start()
@@ -850,13 +850,7 @@ def test_a_bots_update_after_a_persons_builds_on_it_with_what_the_channel_learnt
 
 
 def test_a_long_update_built_on_is_quoted_in_part_cut_at_a_word(api_and_batch):
-    from sim.inputs.config import Script, ScriptParticipant
-
-    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script((ScriptParticipant("kim"),
-                                                                     ScriptParticipant("sam", bot=True)), ()))
-    drill.start()
-    drill.env.run(until=100)
-    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    drill = kim_declares(api_and_batch, "sam", oncall=False)
     assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
     long = " ".join(f"step{i}" for i in range(200))
     assert drill.act(Action("update", "kim", {"status": "investigating", "summary": long, "audience": "internal"})).ok
@@ -893,13 +887,7 @@ def test_a_bot_asked_by_a_person_ic_confirms_says_when_it_gets_to_it_and_reports
 
 
 def test_a_comms_bot_asked_for_an_update_writes_and_posts_it(api_and_batch):
-    from sim.inputs.config import Script, ScriptParticipant
-
-    drill = Drill(api_and_batch, Process(bots=EXACT), script=Script((ScriptParticipant("kim"),
-                                                                     ScriptParticipant("sam", bot=True)), ()))
-    drill.start()
-    drill.env.run(until=100)
-    assert drill.act(Action("declare", "kim", {"severity": "SEV2", "service": "api"})).ok
+    drill = kim_declares(api_and_batch, "sam", oncall=False)
     assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
     drill.env.run(until=1000)
     before = len(of(drill.log.events, "update.posted"))

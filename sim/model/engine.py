@@ -360,11 +360,7 @@ class Drill:
         anything, so what this says holds across events until a tick looks again. A live
         drill's people act between its events, so it ticks every time.
         """
-        if not self._skips or self._scrape_every > LOOKBACK:
-            return -math.inf
-        if self.monitoring.rules.shorthand and not self._lockstep:
-            # A scenario's shorthand alerts know only what their last evaluation saw: a scrape
-            # since, between evaluations, may have changed what the next one decides.
+        if not self._may_idle:
             return -math.inf
         until = self.world.steady_until()
         if until > after:  # cheapest first: a moving world ends it at once
@@ -497,6 +493,11 @@ class Drill:
         self._scrape_every, self._scrapes = self.scenario.monitoring.scrape_interval, 0  # scrapes so far
         self._clocks = [[0, every] for every in self.monitoring.rules.intervals]  # evaluations so far, of each interval
         self._lockstep = self.monitoring.rules.intervals == [self._scrape_every]  # evaluated when scraped: counted alike
+        # Whether a tick may be idle at all (_idle_until): not past the lookback, and not with shorthand
+        # alerts evaluated between scrapes, which know only what their last evaluation saw (a scrape
+        # since may change what the next one decides).
+        self._may_idle = (self._skips and self._scrape_every <= LOOKBACK
+                          and not (self.monitoring.rules.shorthand and not self._lockstep))
         self._quiet = -math.inf  # until when ticks are idle, as worked out at the last tick that looked
         self._ticking = [self._tick]  # the ticks' callbacks
         _Ticks(env, self._tick)
