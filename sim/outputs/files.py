@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ..inputs.errors import DrillError
+from ..inputs.yamlfile import read_text
 
 
 def write_atomic(path, data: str | bytes, private: bool = False) -> Path:
@@ -125,9 +126,12 @@ def _fail_as_drill_error(path, action, *args):
 def read_json(path, missing: str) -> dict:
     """A JSON state file written with ``write_atomic``; ``missing`` says what its absence means."""
     path = Path(path)
+    if not path.exists():
+        raise DrillError(missing)
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DrillError(missing) from None
+        state = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise DrillError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(state, dict):
+        raise DrillError(f"{path}:1: not valid JSON: expected an object")
+    return state
