@@ -80,7 +80,7 @@ class _Day(click.DateTime):
 
         day = super().convert(value, param, ctx)
         try:
-            units.date(day)
+            units.date(day.date())
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
         return day

@@ -104,3 +104,9 @@ def test_a_missing_scenario_is_a_clear_error():
     assert result.exit_code == 2
     assert "no-such-scenario: no such scenario file" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_date_off_the_calendar_is_shown_as_typed():
+    result = CliRunner().invoke(main, ["run", "--date", "9999-12-31"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--date': expected a date from 1900 to 8999, got '9999-12-31'" in result.output
