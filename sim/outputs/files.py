@@ -1,5 +1,6 @@
 """Writing output files: a reader sees the old file or the new one, never half, and a
-folder's outputs are replaced together, so it always holds one run's.
+folder's outputs are renamed into place together at the end, so it holds one run's (an interruption
+between two of those renames, and only that, can leave two runs' files).
 
 Atomic replacement (a temporary file renamed over the old one) is for regular files.
 What is not one is written to, not replaced: ``-`` is standard output, a device or a
