@@ -60,6 +60,20 @@ class _Slug(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class _Text(click.ParamType):
+    """Text typed for a name or a reason: bytes that are not UTF-8 in the arguments (Python holds
+    them as lone surrogates) are refused here, before the drill store or a file meets them."""
+
+    name = "TEXT"
+
+    def convert(self, value, param, ctx):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(f"{value!r} is not UTF-8 text", param, ctx)
+        return value
+
+
 class _Path(click.Path):
     """A path the operating system can take: one with a NUL byte in it is refused here."""
 
@@ -80,7 +94,7 @@ class _Day(click.DateTime):
 
         day = super().convert(value, param, ctx)
         try:
-            units.date(day)
+            units.date(day.date())
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
         return day
@@ -386,7 +400,7 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 
 @main.command()
 @click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter, e.g. 2026-Q4.")
-@click.option("--person", help="Only drills this person took part in.")
+@click.option("--person", type=_Text(), help="Only drills this person took part in.")
 @_store_option
 def history(quarter, person, store_path):
     """List recorded drills, voided ones included (marked, with the reason), and real incidents (marked)."""
@@ -411,7 +425,7 @@ def history(quarter, person, store_path):
 
 @main.command()
 @click.argument("drill_id", type=_DRILL_ID)
-@click.option("--reason", required=True, help="Why this drill is not a drill of record, e.g. \"a test run\".")
+@click.option("--reason", type=_Text(), required=True, help="Why this drill is not a drill of record, e.g. \"a test run\".")
 @_store_option
 def void(drill_id, reason, store_path):
     """Void drill DRILL_ID: it stays in the store and in `drill history` with the reason, and the
@@ -487,7 +501,7 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter.")
-@click.option("--person", help="Only drills this person took part in.")
+@click.option("--person", type=_Text(), help="Only drills this person took part in.")
 @click.option("--events", "with_events", is_flag=True, help="JSON lines only: include each drill's full event log.")
 @click.option("--out", type=_Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
 @_store_option
@@ -797,7 +811,7 @@ def check_alerts(scenario, events_file, process_file, roster):
 
 @main.command()
 @click.argument("scenario", required=False)
-@click.option("--name", help="Your name in the drill (default: the first person of a resumed drill).")
+@click.option("--name", type=_Text(), help="Your name in the drill (default: the first person of a resumed drill).")
 @click.option("--as", "seat", type=click.Choice(["oncall", "ic", "comms", "ops"]), default="oncall", show_default=True,
               help="Your seat: the primary on-call (who can take any role), or the role the bots hand you (ic: IC training).")
 @click.option("--speed", type=_speed, help="Simulated seconds per second (default 1: real time).")

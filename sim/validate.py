@@ -51,7 +51,9 @@ KINDS = (
     Kind("rules", "Prometheus rules", is_rule_file, load_rules),
     Kind("mapping", "chaos mapping", _mapping_rules, load_mapping),
     Kind("alertmanager", "Alertmanager configuration", lambda d: "route" in d and "receivers" in d, load_alertmanager),
-    Kind("scenario", "scenario", lambda d: "services" in d or "faults" in d, load_scenario),
+    # a scenario begun without its services still has keys no other file has
+    Kind("scenario", "scenario", lambda d: any(k in d for k in ("services", "faults", "start", "horizon", "truth")),
+         load_scenario),
     Kind("script", "script", lambda d: "actions" in d or "participants" in d, load_script),
     Kind("roster", "roster", lambda d: "people" in d, load_roster),
     Kind("plan", "plan", lambda d: "drills" in d,

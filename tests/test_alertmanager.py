@@ -486,3 +486,11 @@ def test_check_alerts_reads_a_runs_event_log(tmp_path):
     broken.write_text('{"t": 1, "kind": "x"}\nnot json\n')
     result = runner.invoke(main, ["check-alerts", "--events", str(broken)])
     assert result.exit_code == 2 and f"{broken}:2: not a JSON event" in result.output
+    # A file that is no event log at all is refused, not answered "not paged".
+    for content, message in ((b"", ":1: no events: expected a run's events.jsonl"),
+                             (b"\n\n", ":1: no events: expected a run's events.jsonl"),
+                             (b'{"t": 1, "kind": "x"}\n\xff\n', ":2: not UTF-8 text (byte 0xff)")):
+        broken.write_bytes(content)
+        result = runner.invoke(main, ["check-alerts", "--events", str(broken)])
+        assert result.exit_code == 2 and result.exc_info[0] is SystemExit, result.output
+        assert f"{broken}{message}" in result.output

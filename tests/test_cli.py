@@ -104,3 +104,15 @@ def test_a_missing_scenario_is_a_clear_error():
     assert result.exit_code == 2
     assert "no-such-scenario: no such scenario file" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_date_off_the_calendar_is_shown_as_typed():
+    result = CliRunner().invoke(main, ["run", "--date", "9999-12-31"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--date': expected a date from 1900 to 8999, got '9999-12-31'" in result.output
+
+
+def test_a_live_name_that_is_not_utf8_is_refused_before_the_drill():
+    # the name seeds the drill's random streams and is journaled: a byte that is not UTF-8 was a traceback at the start
+    result = CliRunner().invoke(main, ["live", "--name", "a\udcff"])
+    assert result.exit_code == 2 and "Invalid value for '--name': 'a\\udcff' is not UTF-8 text" in result.output

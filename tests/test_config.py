@@ -4,6 +4,7 @@ import pytest
 
 from sim import DrillError, load_process, load_roster, load_scenario, load_script
 from sim.inputs import units
+from sim.inputs.alertmanager import load_alertmanager
 from sim.validate import validate
 
 from .conftest import DATA, SCENARIOS
@@ -155,6 +156,14 @@ def test_validate_recognises_each_kind_of_file(write):
     assert validate(write("p.yaml", "initial_update: 5m\n")) == "process"
     # A chaos mapping file may hold only aliases: names in experiments -> topology services.
     assert validate(write("m.yaml", "services: {my-provider-app: payment-gateway}\n")) == "chaos mapping"
+    # A scenario begun without services is still named a scenario, whose missing fields are listed.
+    begun = write("s.yaml", "name: café\nstart: 2026-04-20T14:40:00Z\n")
+    with pytest.raises(DrillError) as exc:
+        validate(begun)
+    assert problems(exc) == [
+        f"{begun}:1: name: expected a plain name (letters, digits, '.', '_' and '-', at most 100), got 'café'",
+        f"{begun}:1: scenario: missing required field 'services'",
+        f"{begun}:1: scenario: missing required field 'truth'"]
 
 
 def test_an_explicit_kind_decides_and_must_match_the_file(write):
@@ -168,6 +177,10 @@ def test_an_explicit_kind_decides_and_must_match_the_file(write):
     with pytest.raises(DrillError) as wrong:
         validate(write("s.yaml", "services: {}\nkind: roster\n"))
     assert "unknown field 'services'" in str(wrong.value)
+    elsewhere = write("a.yaml", "kind: scenario\n")
+    with pytest.raises(DrillError) as other:
+        load_alertmanager(elsewhere)
+    assert str(other.value) == f"{elsewhere}:1: kind: 'scenario', but this is read as kind 'alertmanager'"
     # Loaders accept their own kind, so a file with `kind: scenario` runs too.
     text = (SCENARIOS / "checkout-config-push.yaml").read_text(encoding="utf-8")
     assert load_scenario(write("c.yaml", "kind: scenario\n" + text)).name == load_scenario(SCENARIOS / "checkout-config-push.yaml").name

@@ -89,6 +89,10 @@ def test_a_torn_last_line_is_dropped_and_a_tampered_log_is_refused(tmp_path):
     (tmp_path / EVENTS).write_text("".join(lines))
     with pytest.raises(DrillError, match="the replay differs from events.jsonl at event 3"):
         LiveDrill.open(tmp_path)
+    with open(tmp_path / INPUTS, "ab") as damaged:
+        damaged.write(b'{"t":602,"input":"\xff"}\n')  # the journal is written as ASCII: only tampering puts this there
+    with pytest.raises(DrillError, match=f"{tmp_path / INPUTS}:3: not UTF-8 text \\(byte 0xff\\)"):
+        LiveDrill.open(tmp_path)
 
 
 def test_a_person_joins_mid_drill_and_the_facilitator_ends_it(tmp_path):

@@ -175,6 +175,9 @@ ODD = [
     ["compare", "--variant", "b={variant}", "--seed", "-1"],
     ["compare", "--variant", "b={variant}", "--out", "{blocker}/c", "--runs", "1"],
     ["import", "chaostoolkit", "{variant}", "--out", "{blocker}/x.yaml"],
+    # a byte that is not UTF-8 in an argument (Python holds it as a lone surrogate), bound for the store
+    ["history", "--person", "a\udcff"],
+    ["export", "--person", "a\udcff"],
 ]
 
 

@@ -317,6 +317,28 @@ def test_shipped_fixtures_import_and_run(tmp_path, monkeypatch):
     assert load_scenario(opted_out).rules == ()
 
 
+def test_a_team_rule_file_whose_groups_lack_their_dash_is_refused_not_skipped(tmp_path, monkeypatch):
+    # `groups:` holding a mapping (the group written without its `-`) was read as no rule file at
+    # all: every drill ran without the team's rules, and validate called it a process file
+    monitoring = tmp_path / "drills" / "monitoring"
+    monitoring.mkdir(parents=True)
+    team = monitoring / "team.yml"
+    team.write_text("groups:\n  name: shop\n  rules:\n    - {alert: A, expr: up == 0}\n")
+    (monitoring / "notes.yaml").write_text("owner: sre\n")  # no `groups:`: not a rule file, passed over
+    monkeypatch.chdir(tmp_path)
+    for command in (["validate", str(team)], ["run", str(REFERENCE), "--out", "out"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2 and f"{team}:2: groups must be a list, got a mapping" in result.output, result.output
+    team.write_text("groups:\n  - name: shop\n    rules:\n      - {alert: A, expr: up == 0}\n")
+    assert [g.name for g in load_scenario(REFERENCE).rules][-1] == "shop"
+    # the import names such a file too (`kind: rules` without groups was a KeyError)
+    for text in ("groups: 5\n", "kind: rules\n"):
+        team.write_text(text)
+        result = CliRunner().invoke(main, ["import", "prometheus", str(team), "--out", "out.yml"])
+        assert result.exit_code == 2, result.output
+        assert f"{team}:1: not a Prometheus rule file (expected a top-level 'groups:' list)" in result.output
+
+
 def test_import_merges_into_an_existing_monitoring_file(tmp_path, write):
     first = write("a.yml", """
         groups:

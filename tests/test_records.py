@@ -45,6 +45,9 @@ def test_a_voided_drill_is_kept_shown_in_history_and_counted_nowhere(tmp_path, d
     assert "no drill 9" in runner.invoke(main, ["void", "9", "--reason", "x"]).output
     assert runner.invoke(main, ["void", "1"]).exit_code == 2  # --reason is required
     assert "say why" in runner.invoke(main, ["void", "1", "--reason", "  "]).output
+    # A reason holding a byte that is not UTF-8 (a lone surrogate in the arguments) is refused, not stored.
+    odd = runner.invoke(main, ["void", "1", "--reason", "a\udcff"])
+    assert odd.exit_code == 2 and "'a\\udcff' is not UTF-8 text" in odd.output, odd.output
 
     assert [d.id for d in store.drills()] == [1]
     kept = store.drills(voided=True)

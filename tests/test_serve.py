@@ -335,6 +335,13 @@ def test_resume_takes_the_drill_as_it_was_set_up(tmp_path):
     assert answer.exit_code == 2 and "drop --speed, --seed" in answer.output
     answer = CliRunner().invoke(main, ["serve", "--resume", str(tmp_path)])
     assert answer.exit_code == 2 and f"{tmp_path} holds no drill room (room.json is missing)" in answer.output
+    # A damaged room.json is named, never a traceback.
+    for damage, message in ((b"\xff\xfe", "room.json:1: not UTF-8 text (byte 0xff)"),
+                            (b"[1]", "room.json:1: not valid JSON: expected an object")):
+        (tmp_path / "room.json").write_bytes(damage)
+        answer = CliRunner().invoke(main, ["serve", "--resume", str(tmp_path)])
+        assert answer.exit_code == 2 and answer.exc_info[0] is SystemExit, answer.output
+        assert f"{tmp_path}/{message}" in answer.output
 
 
 def test_a_refused_action_with_a_reason_is_answered_and_the_drill_resumes(tmp_path):

@@ -164,6 +164,11 @@ def test_a_file_that_is_not_a_store_is_a_clear_error(tmp_path):
     path.write_text("not a database" * 100)
     with pytest.raises(DrillError, match="not a usable drill store"):
         store.drills(path)
+    # a store SQLite cannot open at all (root may write anywhere, so a link to a missing folder)
+    nowhere = tmp_path / "link.db"
+    nowhere.symlink_to(tmp_path / "missing" / "drills.db")
+    with pytest.raises(DrillError, match=f"{nowhere}: not a usable drill store: unable to open database file"):
+        store.connect(nowhere)  # as recording a drill does
 
 
 def test_the_store_path_comes_from_the_environment(drill_store, monkeypatch):

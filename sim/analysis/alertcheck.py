@@ -9,9 +9,8 @@ which receiver, and who was paged at what time and urgency.
 
 import json
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-from ..inputs import units
+from ..inputs import units, yamlfile
 from ..inputs.alertmanager import Alertmanager
 from ..inputs.config import Process, Roster, Scenario, Script, ScriptParticipant, escalation
 from ..inputs.errors import DrillError
@@ -28,7 +27,7 @@ def unanswered(scenario: Scenario, process: Process, roster: Roster) -> list[dic
 def read_events(path) -> list[dict]:
     """A run's ``events.jsonl``."""
     events = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(yamlfile.read_text(path).splitlines(), start=1):
         try:
             event = json.loads(line) if line.strip() else None
         except json.JSONDecodeError as exc:
@@ -37,6 +36,8 @@ def read_events(path) -> list[dict]:
             if not isinstance(event, dict) or "kind" not in event or "t" not in event:
                 raise DrillError(f"{path}:{number}: not an event of an event log (no kind or t)")
             events.append(event)
+    if not events:  # an empty file would answer "not paged" about a drill it does not hold
+        raise DrillError(f"{path}:1: no events: expected a run's events.jsonl")
     return events
 
 

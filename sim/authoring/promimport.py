@@ -50,7 +50,7 @@ def import_rules(paths: list[Path], topology: Topology | None = None, into: Path
     exported = [labels for labels, _, _ in catalog(topology.services)] if topology else []
     for path in paths:
         doc = yamlfile.load(path)
-        if not is_rule_file(doc):
+        if not is_rule_file(doc) or not isinstance(doc.get("groups"), list):
             raise DrillError(f"{path}:1: not a Prometheus rule file (expected a top-level 'groups:' list)")
         records = {r.get("record") for g in doc["groups"] if isinstance(g, dict) for r in (g.get("rules") or [])
                    if isinstance(r, dict)}

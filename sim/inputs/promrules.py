@@ -301,5 +301,6 @@ def reads_team_rules(folder: Path, path: Path) -> bool:
 
 
 def is_rule_file(doc) -> bool:
-    return isinstance(doc, dict) and (doc.get("kind") == "rules" or isinstance(doc.get("groups"), list))
+    # any `groups:`, so that a group written without its dash is refused at its line, not skipped
+    return isinstance(doc, dict) and (doc.get("kind") == "rules" or "groups" in doc)
 

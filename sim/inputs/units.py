@@ -12,10 +12,15 @@ FIRST, LAST = dt.datetime(1900, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(9000,
 MAX_FRACTION = 1e6  # shares are at most 100%; multipliers (traffic x50) stay far below this
 
 
+def _shown(value) -> str:
+    """A value as the file wrote it: a YAML date or time as its text, not Python's repr."""
+    return repr(value.isoformat() if isinstance(value, dt.date) else value)
+
+
 def duration(value) -> float:
     """Seconds from ``90``, ``"90s"``, ``"15m"`` or ``"1h30m"``."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as 90s, 15m or 1h30m, got {value!r}")
+        raise ValueError(f"expected a duration such as 90s, 15m or 1h30m, got {_shown(value)}")
     if isinstance(value, (int, float)):
         if not (isinstance(value, int) or math.isfinite(value)) or value < 0:
             raise ValueError(f"a duration is 0s or more, got {value}")
@@ -24,27 +29,27 @@ def duration(value) -> float:
         text = str(value).strip()
         match = _DURATION.match(text)
         if not text or not match:
-            raise ValueError(f"expected a duration such as 90s, 15m or 1h30m, got {value!r}")
+            raise ValueError(f"expected a duration such as 90s, 15m or 1h30m, got {_shown(value)}")
         hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
         seconds = hours * 3600 + minutes * 60 + secs
     if seconds > MAX_SECONDS:
-        raise ValueError(f"a duration is at most a year (8784h), got {value!r}")
+        raise ValueError(f"a duration is at most a year (8784h), got {_shown(value)}")
     return float(seconds)
 
 
 def fraction(value, high: float = MAX_FRACTION) -> float:
     """A fraction from ``0.15`` or ``"15%"``, from 0 to ``high``."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a number or a percentage, got {value!r}")
+        raise ValueError(f"expected a number or a percentage, got {_shown(value)}")
     try:
         if isinstance(value, str) and value.strip().endswith("%"):
             result = float(value.strip()[:-1]) / 100
         else:
             result = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"expected a number or a percentage such as 15%, got {value!r}") from None
+        raise ValueError(f"expected a number or a percentage such as 15%, got {_shown(value)}") from None
     if not 0 <= result <= high:  # also false for nan
-        raise ValueError(f"expected a number or a percentage from 0 to {high:g}, got {value!r}")
+        raise ValueError(f"expected a number or a percentage from 0 to {high:g}, got {_shown(value)}")
     return result
 
 
@@ -61,9 +66,9 @@ def timestamp(value) -> dt.datetime:
             moment = moment.replace(tzinfo=dt.timezone.utc)
         moment = moment.astimezone(dt.timezone.utc)
     except (ValueError, OverflowError):
-        raise ValueError(f"expected an ISO 8601 UTC time such as 2026-04-20T14:40:00Z, got {value!r}") from None
+        raise ValueError(f"expected an ISO 8601 UTC time such as 2026-04-20T14:40:00Z, got {_shown(value)}") from None
     if not FIRST <= moment < LAST:  # a drill and all it schedules must stay inside the calendar
-        raise ValueError(f"expected a time from {FIRST.year} to {LAST.year - 1}, got {value!r}")
+        raise ValueError(f"expected a time from {FIRST.year} to {LAST.year - 1}, got {_shown(value)}")
     return moment
 
 
@@ -77,9 +82,9 @@ def date(value) -> dt.date:
         try:
             day = dt.date.fromisoformat(str(value))
         except ValueError:
-            raise ValueError(f"expected a date such as 2026-04-23, got {value!r}") from None
+            raise ValueError(f"expected a date such as 2026-04-23, got {_shown(value)}") from None
     if not FIRST.date() <= day < LAST.date():
-        raise ValueError(f"expected a date from {FIRST.year} to {LAST.year - 1}, got {value!r}")
+        raise ValueError(f"expected a date from {FIRST.year} to {LAST.year - 1}, got {_shown(value)}")
     return day
 
 
@@ -105,7 +110,7 @@ def moment(value, start: dt.datetime | None) -> float:
         try:
             when = timestamp(text)
         except ValueError:
-            raise ValueError(f"expected a time such as 14:49, 14:49:30, +25m or an ISO 8601 time, got {value!r}") from None
+            raise ValueError(f"expected a time such as 14:49, 14:49:30, +25m or an ISO 8601 time, got {_shown(value)}") from None
     offset = (when - (start or when.replace(hour=0, minute=0, second=0, microsecond=0))).total_seconds()
     if offset < 0:
         raise ValueError(f"{text} is before the scenario starts ({clock(start)} UTC)")

@@ -102,18 +102,25 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
-def load(path) -> object:
-    """Parse one YAML file; a syntax error names the file and line."""
+def read_text(path) -> str:
+    """A file's UTF-8 text; a file that cannot be read, or a byte that is not UTF-8, names the file
+    (and the line)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise DrillError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise DrillError(f"{path}:{line}: not UTF-8 text (byte {raw[exc.start]:#04x}); save the file as UTF-8") from None
+
+
+def load(path) -> object:
+    """Parse one YAML file; a syntax error names the file and line."""
+    path = Path(path)
+    text = read_text(path)
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -194,7 +201,7 @@ class Fields:
         if root:  # an explicit ``kind:`` names what the file is (sim.validate); it must name this one
             self.seen.add("kind")
             if "kind" in data and data["kind"] != where:
-                checker.problem(self.line_of("kind"), f"kind: {data['kind']!r}, but this is read as a {where} file")
+                checker.problem(self.line_of("kind"), f"kind: {data['kind']!r}, but this is read as kind {where!r}")
 
     def line_of(self, key) -> int:
         return getattr(self.data, "key_lines", {}).get(key, self.line)

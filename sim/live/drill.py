@@ -44,6 +44,7 @@ from ..inputs.config import (
     ScriptParticipant,
 )
 from ..inputs.errors import DrillError
+from ..inputs.yamlfile import read_text
 from ..model.engine import Drill, DrillResult
 from ..model.eventlog import to_jsonl
 from ..model.incident import Result
@@ -133,7 +134,7 @@ class _Journal:
 
     def __init__(self, path: Path):
         self.path = path
-        text = path.read_text() if path.exists() else ""
+        text = read_text(path) if path.exists() else ""
         lines = text.splitlines(keepends=True)
         if lines and not lines[-1].endswith("\n"):
             lines.pop()

@@ -1,5 +1,6 @@
 """Writing output files: a reader sees the old file or the new one, never half, and a
-folder's outputs are replaced together, so it always holds one run's.
+folder's outputs are renamed into place together at the end, so it holds one run's (an interruption
+between two of those renames, and only that, can leave two runs' files).
 
 Atomic replacement (a temporary file renamed over the old one) is for regular files.
 What is not one is written to, not replaced: ``-`` is standard output, a device or a
@@ -14,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ..inputs.errors import DrillError
+from ..inputs.yamlfile import read_text
 
 
 def write_atomic(path, data: str | bytes, private: bool = False) -> Path:
@@ -125,9 +127,12 @@ def _fail_as_drill_error(path, action, *args):
 def read_json(path, missing: str) -> dict:
     """A JSON state file written with ``write_atomic``; ``missing`` says what its absence means."""
     path = Path(path)
+    if not path.exists():
+        raise DrillError(missing)
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DrillError(missing) from None
+        state = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise DrillError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(state, dict):
+        raise DrillError(f"{path}:1: not valid JSON: expected an object")
+    return state

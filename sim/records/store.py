@@ -99,7 +99,10 @@ def connect(path=None, create: bool = True) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:  # a folder it may not write in, a link to nowhere
+            raise DrillError(f"{path}: not a usable drill store: {exc}") from None
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
