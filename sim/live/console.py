@@ -13,6 +13,8 @@ import shlex
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import Style
@@ -197,6 +199,12 @@ class _Completer(Completer):
             yield Completion(word, start_position=-len(prefix), display_meta=words.notes.get(word, ""))
 
 
+# The console asks the terminal for no mouse events, so any that comes is a colour code or the like
+# pasted or typed (``ESC[31m`` reads as one), on which prompt_toolkit's own handler fails: drop it.
+_NO_MOUSE = KeyBindings()
+_NO_MOUSE.add(Keys.Vt100MouseEvent)(lambda event: None)
+
+
 class Console:
     """One person at the terminal, in one live drill."""
 
@@ -204,7 +212,8 @@ class Console:
         self.live, self.me = live, me
         self.shown = 0
         self.session = PromptSession(completer=_Completer(self.vocabulary), bottom_toolbar=self.toolbar,
-                                     refresh_interval=0.5, style=STYLE, complete_while_typing=False)
+                                     refresh_interval=0.5, style=STYLE, complete_while_typing=False,
+                                     key_bindings=_NO_MOUSE)
 
     # -- what the person sees --
 
