@@ -933,3 +933,23 @@ def test_a_bot_asked_to_investigate_twice_does_one_investigation_after_the_other
     drill.env.run(until=900)
     started = [(e["t"], e["service"]) for e in of(drill.log.events, "investigation.started", by="dana")]
     assert started == [(250, "batch"), (batch_done, "api")]
+
+
+def test_a_bots_own_digging_waits_also_for_work_its_other_duties_took_on_meanwhile(api_and_batch):
+    # kim declares at 140 s (ApiErrors fires at 135 s) and makes dana comms and ops. dana writes
+    # the internal summary (half an update, 75 s) to 215 s, then the public one; as ops she would
+    # dig into api, once that work is done. kim asks her for batch at 141 s: noticed at 201 s, her
+    # 45 s of coordinating come after the internal summary (to 260 s) and the public summary after
+    # that (to 335 s). Her digging waits for all of it: api from 335 s (not 215 s, while she was
+    # coordinating and writing), then batch, asked for, once api's finding is in.
+    drill = kim_declares(api_and_batch, "dana", at=140, oncall=False)
+    for role in ("comms", "ops"):
+        assert drill.act(Action("assign", "kim", {"role": role, "who": "dana"})).ok
+    drill.env.run(until=141)
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "batch"})).ok
+    drill.env.run(until=900)
+    events = drill.log.events
+    assert [e["t"] for e in of(events, "update.posted", by="dana")] == [215, 335]
+    api_found = of(events, "finding", by="dana", service="api")[0]["t"]
+    started = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="dana")]
+    assert started == [(335, "api"), (api_found, "batch")]
