@@ -849,15 +849,41 @@ def test_a_bots_update_after_a_persons_builds_on_it_with_what_the_channel_learnt
         ("sam", "Following kim's update at 14:05 (A deploy). Since then: rollback applied on api; severity now SEV1.")]
 
 
-def test_a_long_update_built_on_is_quoted_in_part_cut_at_a_word(api_and_batch):
-    drill = kim_declares(api_and_batch, "sam", oncall=False)
+def built_on(write, said, finding="A deploy at 14:01 broke api"):
+    """sam's update built on kim's ``said`` (posted at 100 s, when sam became comms): sam's public
+    summary at 250 s, after kim's investigation of api found ``finding`` at 194.444 s."""
+    scenario = load_scenario(write("api-and-batch.yaml", API_AND_BATCH.replace("A deploy at 14:01 broke api", finding)))
+    drill = kim_declares(scenario, "sam", oncall=False)
     assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
-    long = " ".join(f"step{i}" for i in range(200))
-    assert drill.act(Action("update", "kim", {"status": "investigating", "summary": long, "audience": "internal"})).ok
+    assert drill.act(Action("investigate", "kim", {"service": "api"})).ok
+    assert drill.act(Action("update", "kim", {"status": "investigating", "summary": said, "audience": "internal"})).ok
     drill.env.run(until=300)
-    built = of(drill.log.events, "update.posted", by="sam")[0]["summary"]
-    quoted = built[built.index("(") + 1:built.index(" ...)")]
-    assert long.startswith(quoted + " ") and len(quoted) < len(long) / 2
+    return [(e["t"], e["summary"]) for e in of(drill.log.events, "update.posted", by="sam")]
+
+
+WORDS = "start" + " step" * 80  # spaces at every fifth character: the 396th, the 401st, ...
+
+
+@pytest.mark.parametrize("said, quoted", [
+    (WORDS[:400], WORDS[:400]),  # 400 characters: whole
+    (WORDS[:400] + "s", WORDS[:395] + " ..."),  # 401: cut at the last space among the first 400 (the 396th)
+    (WORDS, WORDS[:395] + " ..."),  # the 401st is a space: still cut at the 396th
+])
+def test_a_persons_update_is_quoted_whole_up_to_400_characters_a_longer_one_cut_at_a_space(write, said, quoted):
+    assert built_on(write, said) == [
+        (250, f"Following kim's update at 14:01 ({quoted}). Since then: api: A deploy at 14:01 broke api.")]
+
+
+@pytest.mark.parametrize("tail, cut", [(" ok", False), (" off", True)])
+def test_an_update_built_on_a_persons_is_at_most_2000_characters(write, tail, cut):
+    # "Following kim's update at 14:01 (On it). Since then: api: " is 58 characters, then the
+    # finding (3 + 387 x 5 characters and the tail) and a full stop: 2,000 in all with " ok",
+    # 2,001 with " off", which keeps its first 1,996 (to the last " slow") and then " ...".
+    finding = "api" + " slow" * 387
+    whole = f"Following kim's update at 14:01 (On it). Since then: api: {finding}{tail}."
+    assert len(whole) == (2001 if cut else 2000)
+    assert built_on(write, "On it.", finding + tail) == [
+        (250, f"Following kim's update at 14:01 (On it). Since then: api: {finding} ..." if cut else whole)]
 
 
 def test_a_bot_asked_by_a_person_ic_confirms_says_when_it_gets_to_it_and_reports_back(api_and_batch):
