@@ -1054,3 +1054,16 @@ def test_a_mitigation_helped_when_it_brought_the_error_rate_below_80_percent_of_
     assert fix["faults"] == [{"fault": "boom", "outcome": "eased", "returns_in": None}]
     again = next(e["t"] for e in of(events, "investigation.started", by="dana") if e["t"] > fix["t"])
     assert again - fix["t"] == pytest.approx(180 + gap)
+
+
+@pytest.mark.parametrize("hot_at, teams", [("375s", ["api", "data"]), ("390s", ["api"])])
+def test_the_ic_pages_the_team_of_an_alert_that_fired_by_the_declaration_that_instant_included(
+        write, hot_at, teams):
+    # dana declares at 435 s (paged at 165 s: 120 + 60 + 90 s later). batch, now data's, runs hot
+    # from 375 s: BatchCPU (1 minute) fires at 435 s, the declaration's instant, and its team is
+    # paged with api's; from 390 s it fires at 450 s, after: only api's.
+    text = (API_AND_BATCH.replace("batch: {team: api,", "batch: {team: data,")
+            .replace("value: 0.95, at: 10m,", f"value: 0.95, at: {hot_at},"))
+    events = run_drill(load_scenario(write("hot.yaml", text)), Process(bots=EXACT)).events
+    assert [e["t"] for e in of(events, "incident.declared")] == [435]
+    assert [e["teams"] for e in of(events, "teams.paged")] == [teams]
