@@ -957,6 +957,8 @@ def test_a_bot_whose_proposed_fix_the_ic_applies_or_gives_to_another_leaves_it_t
     # notice and 45 s to confirm): dana neither says no call came nor applies it.
     assert len(said) == 1
     assert [e["by"] for e in of(drill.log.events, "mitigation.applied")] == [taken_by]
+    # The IC decides from then on: she digs no more on her own (only asked).
+    assert [e["t"] for e in of(drill.log.events, "investigation.started", by="dana")] == [150]
 
 
 def test_a_bot_asked_to_investigate_twice_does_one_investigation_after_the_other(api_and_batch):
@@ -974,20 +976,28 @@ def test_a_bot_asked_to_investigate_twice_does_one_investigation_after_the_other
     assert started == [(250, "batch"), (batch_done, "api")]
 
 
-def test_a_bots_own_digging_waits_also_for_work_its_other_duties_took_on_meanwhile(api_and_batch):
+@pytest.mark.parametrize("resolve_at", [None, 300])
+def test_a_bots_own_digging_waits_also_for_work_its_other_duties_took_on_meanwhile(api_and_batch, resolve_at):
     # kim declares at 140 s (ApiErrors fires at 135 s) and makes dana comms and ops. dana writes
     # the internal summary (half an update, 75 s) to 215 s, then the public one; as ops she would
     # dig into api, once that work is done. kim asks her for batch at 141 s: noticed at 201 s, her
     # 45 s of coordinating come after the internal summary (to 260 s) and the public summary after
     # that (to 335 s). Her digging waits for all of it: api from 335 s (not 215 s, while she was
-    # coordinating and writing), then batch, asked for, once api's finding is in.
+    # coordinating and writing), then batch, asked for, once api's finding is in. Resolved at
+    # 300 s, while she waits, she investigates nothing.
     drill = kim_declares(api_and_batch, "dana", at=140, oncall=False)
     for role in ("comms", "ops"):
         assert drill.act(Action("assign", "kim", {"role": role, "who": "dana"})).ok
     drill.env.run(until=141)
     assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "batch"})).ok
+    if resolve_at:
+        drill.env.run(until=resolve_at)
+        assert drill.act(Action("resolve", "kim", {"summary": "fixed", "confirm": True})).ok
     drill.env.run(until=900)
     events = drill.log.events
+    if resolve_at:
+        assert not of(events, "investigation.started") + of(events, "action.rejected", by="dana")
+        return
     assert [e["t"] for e in of(events, "update.posted", by="dana")] == [215, 335]
     api_found = of(events, "finding", by="dana", service="api")[0]["t"]
     started = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="dana")]
@@ -1067,3 +1077,18 @@ def test_the_ic_pages_the_team_of_an_alert_that_fired_by_the_declaration_that_in
     events = run_drill(load_scenario(write("hot.yaml", text)), Process(bots=EXACT)).events
     assert [e["t"] for e in of(events, "incident.declared")] == [435]
     assert [e["teams"] for e in of(events, "teams.paged")] == [teams]
+
+
+def test_a_responder_digs_on_into_a_service_of_its_team_that_a_finding_points_to(write):
+    # api's first finding points to batch (also the api team's). The api team's responder, paged
+    # at 570 s, joins at 870 s and digs into api (degraded when it looked), rolls it back, judges
+    # that 3 minutes later and goes on to batch, which the finding implicated.
+    text = API_AND_BATCH.replace(
+        "      - {service: api, after: 2m, text: A deploy at 14:01 broke api, root_cause: true, suggests: rollback}",
+        "      - {service: api, after: 2m, text: api waits on batch, points_to: batch}\n"
+        "      - {service: api, after: 3m, text: A deploy at 14:01 broke api, root_cause: true, suggests: rollback}")
+    events = run_drill(load_scenario(write("pointed.yaml", text)), Process(bots=EXACT)).events
+    assert [e["t"] for e in of(events, "responder.joined", who="api-oncall")] == [870]
+    dug = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="api-oncall")]
+    rolled_back = of(events, "mitigation.applied", by="api-oncall")[0]["t"]
+    assert dug == [(1050, "api"), (rolled_back + 180, "batch")]
