@@ -1092,3 +1092,20 @@ def test_a_responder_digs_on_into_a_service_of_its_team_that_a_finding_points_to
     dug = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="api-oncall")]
     rolled_back = of(events, "mitigation.applied", by="api-oncall")[0]["t"]
     assert dug == [(1050, "api"), (rolled_back + 180, "batch")]
+    # dana, ops, follows the pointer too, back to api (its next finding is new: the root cause),
+    # rolls it back, and after the 15 minutes of calm goes back to api, the culprit, at once.
+    dug = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="dana")]
+    found = [e["t"] for e in of(events, "finding", by="dana")]
+    rolled_back = of(events, "mitigation.applied", by="dana")[0]["t"]
+    assert dug[:4] == [(435, "api"), (found[0], "batch"), (found[1], "api"), (rolled_back + 180 + 900, "api")]
+
+
+def test_a_rollback_that_did_not_take_for_one_of_two_faults_is_found_out_and_applied_again(write):
+    # Two bad deploys on api; each rollback fails with probability 1/2: with seed 5, dana's first
+    # fixes boom2 and not boom. That sends her back to api to find out why, and she rolls back again.
+    text = (API_AND_BATCH.replace("faults:\n", "faults:\n  - {id: boom2, kind: bad_deploy, service: api, at: 60s, "
+                                  "ramp: 1s, recovery: 1s, magnitude: {error_rate: 10%}}\n", 1)
+            .replace("fix_fails: 0,", "fix_fails: 0.5,"))
+    events = run_drill(load_scenario(write("two.yaml", text)), Process(bots=EXACT), seed=5).events
+    applied = [[(f["fault"], f["outcome"]) for f in e["faults"]] for e in of(events, "mitigation.applied", by="dana")]
+    assert applied == [[("boom2", "fixed"), ("boom", "failed")], [("boom", "fixed")]]
