@@ -1047,6 +1047,14 @@ def test_a_bot_asked_while_busy_says_when_it_gets_to_it_if_that_is_over_a_minute
         f"On it (T1): investigate batch{later}."]
 
 
+def dug_again_after_her_fix(write, text):
+    """How long after dana's first mitigation (and its outcome) she starts her next investigation."""
+    events = run_drill(load_scenario(write("judged.yaml", text)), Process(bots=EXACT)).events
+    fix = of(events, "mitigation.applied", by="dana")[0]
+    again = next(e["t"] for e in of(events, "investigation.started", by="dana") if e["t"] > fix["t"])
+    return [f["outcome"] for f in fix["faults"]], round(again - fix["t"], 3)
+
+
 @pytest.mark.parametrize("errors, eased_to, gap", [
     ("0.5%", "50%", 900),  # 0.5995 % -> 0.3497 %: below 80 % of it, and normal: she waits 15 min
     ("0.25%", "90%", 0),  # 0.34975 % -> 0.3248 %: above 80 % of it (0.2798 %): no help, she digs on
@@ -1058,12 +1066,17 @@ def test_a_mitigation_helped_when_it_brought_the_error_rate_below_80_percent_of_
     # dashboard 3 minutes after applying it (as normal: at most 3 x 0.1 % + 0.1 % = 0.4 %).
     text = (API_AND_BATCH.replace("magnitude: {error_rate: 20%}",
                                   f"magnitude: {{error_rate: {errors}}}\n    fixes: []\n    eases: {{rollback: {eased_to}}}")
-            .replace("error_rate{service=\"api\"} > 0.05", "error_rate{service=\"api\"} > 0.003"))
-    events = run_drill(load_scenario(write("eased.yaml", text)), Process(bots=EXACT)).events
-    fix = of(events, "mitigation.applied", by="dana")[0]
-    assert fix["faults"] == [{"fault": "boom", "outcome": "eased", "returns_in": None}]
-    again = next(e["t"] for e in of(events, "investigation.started", by="dana") if e["t"] > fix["t"])
-    assert again - fix["t"] == pytest.approx(180 + gap)
+            .replace('error_rate{service="api"} > 0.05', 'error_rate{service="api"} > 0.003'))
+    assert dug_again_after_her_fix(write, text) == (["eased"], 180 + gap)
+
+
+def test_a_mitigation_is_judged_on_the_error_rate_alone(write):
+    # api has no errors at all, and its bad deploy only doubles its p99. The rollback brings it back
+    # to 200 ms, but 0 % is not below 80 % of 0 %: dana does not count it as helped, and digs on.
+    text = (API_AND_BATCH.replace("magnitude: {error_rate: 20%}", "magnitude: {latency: 2, error_rate: 0}")
+            .replace("request_rate: 100, error_rate: 0.1%", "request_rate: 100, error_rate: 0%")
+            .replace('error_rate{service="api"} > 0.05', 'latency_p99_ms{service="api"} > 300'))
+    assert dug_again_after_her_fix(write, text) == (["fixed"], 180)
 
 
 @pytest.mark.parametrize("hot_at, teams", [("375s", ["api", "data"]), ("390s", ["api"])])
