@@ -315,7 +315,11 @@ def test_an_ic_who_saw_impact_resolves_an_incident_that_healed_without_a_fix(wri
 
 
 def test_an_ic_who_never_saw_impact_stands_a_quiet_incident_down(only_batch):
-    events = run_drill(only_batch, Process(bots=EXACT)).events
+    result = run_drill(only_batch, Process(bots=EXACT))
+    events = result.events
+    # Her one update (the summary, at 2160 s: half of 150 s) is all she wrote: no closing one.
+    assert [e["t"] for e in of(events, "update.posted")] == [2160]
+    assert next(p for p in result.participants if p["name"] == "dana")["worked"]["write"] == 75
     # dana declared SEV3 in doubt on batch's hot CPU, which harms nobody; once its alert is
     # gone and batch has looked normal for stable_for, she stands it down.
     assert of(events, "incident.resolved") == []
@@ -1126,3 +1130,20 @@ def test_a_rollback_that_did_not_take_for_one_of_two_faults_is_found_out_and_app
     events = run_drill(load_scenario(write("two.yaml", text)), Process(bots=EXACT), seed=5).events
     applied = [[(f["fault"], f["outcome"]) for f in e["faults"]] for e in of(events, "mitigation.applied", by="dana")]
     assert applied == [[("boom2", "fixed"), ("boom", "failed")], [("boom", "fixed")]]
+
+
+def test_a_closing_update_being_written_when_the_incident_reopens_gives_way_to_the_updates_going_on(
+        api_and_batch):
+    # sam, comms from 100 s, posts the summaries at 175 and 250 s. kim resolves at 1000 s: sam
+    # writes the closing internal update (150 s), but kim reopens at 1060 s. At 1150 s it is no
+    # longer true: not posted, and his updates go on, summaries again (75 s each).
+    drill = kim_declares(api_and_batch, "sam", oncall=False)
+    assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    drill.env.run(until=1000)
+    assert drill.act(Action("resolve", "kim", {"summary": "fixed", "confirm": True})).ok
+    drill.env.run(until=1060)
+    assert drill.act(Action("reopen", "kim", {"reason": "errors are back"})).ok
+    drill.env.run(until=1600)
+    assert [(e["t"], e["audience"], e["status"]) for e in of(drill.log.events, "update.posted", by="sam")] == [
+        (175, "internal", "investigating"), (250, "public", "investigating"),
+        (1225, "internal", "investigating"), (1300, "public", "investigating")]
