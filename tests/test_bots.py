@@ -1147,3 +1147,15 @@ def test_a_closing_update_being_written_when_the_incident_reopens_gives_way_to_t
     assert [(e["t"], e["audience"], e["status"]) for e in of(drill.log.events, "update.posted", by="sam")] == [
         (175, "internal", "investigating"), (250, "public", "investigating"),
         (1225, "internal", "investigating"), (1300, "public", "investigating")]
+
+
+def test_a_bot_asked_something_digs_no_more_on_its_own(api_and_batch):
+    # dana, ops from 100 s, finds nothing firing and checks again at 160 s; asked at 101 s to
+    # investigate batch, she then works only on what she is asked: batch, from 206 s (noticed at
+    # 161 s, 45 s of coordinating), and not api, whose alert fires at 135 s.
+    drill = kim_declares(api_and_batch, "dana", oncall=False)
+    assert drill.act(Action("assign", "kim", {"role": "ops", "who": "dana"})).ok
+    drill.env.run(until=101)
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "batch"})).ok
+    drill.env.run(until=900)
+    assert [(e["t"], e["service"]) for e in of(drill.log.events, "investigation.started", by="dana")] == [(206, "batch")]
