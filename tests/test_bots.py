@@ -315,7 +315,11 @@ def test_an_ic_who_saw_impact_resolves_an_incident_that_healed_without_a_fix(wri
 
 
 def test_an_ic_who_never_saw_impact_stands_a_quiet_incident_down(only_batch):
-    events = run_drill(only_batch, Process(bots=EXACT)).events
+    result = run_drill(only_batch, Process(bots=EXACT))
+    events = result.events
+    # Her one update (the summary, at 2160 s: half of 150 s) is all she wrote: no closing one.
+    assert [e["t"] for e in of(events, "update.posted")] == [2160]
+    assert next(p for p in result.participants if p["name"] == "dana")["worked"]["write"] == 75
     # dana declared SEV3 in doubt on batch's hot CPU, which harms nobody; once its alert is
     # gone and batch has looked normal for stable_for, she stands it down.
     assert of(events, "incident.resolved") == []
@@ -849,15 +853,41 @@ def test_a_bots_update_after_a_persons_builds_on_it_with_what_the_channel_learnt
         ("sam", "Following kim's update at 14:05 (A deploy). Since then: rollback applied on api; severity now SEV1.")]
 
 
-def test_a_long_update_built_on_is_quoted_in_part_cut_at_a_word(api_and_batch):
-    drill = kim_declares(api_and_batch, "sam", oncall=False)
+def built_on(write, said, finding="A deploy at 14:01 broke api"):
+    """sam's update built on kim's ``said`` (posted at 100 s, when sam became comms): sam's public
+    summary at 250 s, after kim's investigation of api found ``finding`` at 194.444 s."""
+    scenario = load_scenario(write("api-and-batch.yaml", API_AND_BATCH.replace("A deploy at 14:01 broke api", finding)))
+    drill = kim_declares(scenario, "sam", oncall=False)
     assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
-    long = " ".join(f"step{i}" for i in range(200))
-    assert drill.act(Action("update", "kim", {"status": "investigating", "summary": long, "audience": "internal"})).ok
+    assert drill.act(Action("investigate", "kim", {"service": "api"})).ok
+    assert drill.act(Action("update", "kim", {"status": "investigating", "summary": said, "audience": "internal"})).ok
     drill.env.run(until=300)
-    built = of(drill.log.events, "update.posted", by="sam")[0]["summary"]
-    quoted = built[built.index("(") + 1:built.index(" ...)")]
-    assert long.startswith(quoted + " ") and len(quoted) < len(long) / 2
+    return [(e["t"], e["summary"]) for e in of(drill.log.events, "update.posted", by="sam")]
+
+
+WORDS = "start" + " step" * 80  # spaces at every fifth character: the 396th, the 401st, ...
+
+
+@pytest.mark.parametrize("said, quoted", [
+    (WORDS[:400], WORDS[:400]),  # 400 characters: whole
+    (WORDS[:400] + "s", WORDS[:395] + " ..."),  # 401: cut at the last space among the first 400 (the 396th)
+    (WORDS, WORDS[:395] + " ..."),  # the 401st is a space: still cut at the 396th
+])
+def test_a_persons_update_is_quoted_whole_up_to_400_characters_a_longer_one_cut_at_a_space(write, said, quoted):
+    assert built_on(write, said) == [
+        (250, f"Following kim's update at 14:01 ({quoted}). Since then: api: A deploy at 14:01 broke api.")]
+
+
+@pytest.mark.parametrize("tail, cut", [(" ok", False), (" off", True)])
+def test_an_update_built_on_a_persons_is_at_most_2000_characters(write, tail, cut):
+    # "Following kim's update at 14:01 (On it). Since then: api: " is 58 characters, then the
+    # finding (3 + 387 x 5 characters and the tail) and a full stop: 2,000 in all with " ok",
+    # 2,001 with " off", which keeps its first 1,996 (to the last " slow") and then " ...".
+    finding = "api" + " slow" * 387
+    whole = f"Following kim's update at 14:01 (On it). Since then: api: {finding}{tail}."
+    assert len(whole) == (2001 if cut else 2000)
+    assert built_on(write, "On it.", finding + tail) == [
+        (250, f"Following kim's update at 14:01 (On it). Since then: api: {finding} ..." if cut else whole)]
 
 
 def test_a_bot_asked_by_a_person_ic_confirms_says_when_it_gets_to_it_and_reports_back(api_and_batch):
@@ -886,23 +916,36 @@ def test_a_bot_asked_by_a_person_ic_confirms_says_when_it_gets_to_it_and_reports
     assert [(e["t"], e["by"]) for e in of(events, "teams.paged")] == [(pytest.approx(found[0]["t"] + 90), "dana")]
 
 
-def test_a_comms_bot_asked_for_an_update_writes_and_posts_it(api_and_batch):
+@pytest.mark.parametrize("resolve", [False, True])
+def test_a_comms_bot_asked_for_an_update_writes_and_posts_it_unless_the_incident_closed(api_and_batch, resolve):
     drill = kim_declares(api_and_batch, "sam", oncall=False)
     assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
     drill.env.run(until=1000)
     before = len(of(drill.log.events, "update.posted"))
     assert drill.act(Action("ask", "kim", {"who": "sam", "task": "update"})).ok
-    drill.env.run(until=1500)
-    # Noticed at 1060 s, confirmed (45 s), written (150 s): posted at 1255 s.
-    assert [(e["t"], e["by"]) for e in of(drill.log.events, "update.posted")[before:]] == [(1255, "sam")]
+    drill.env.run(until=1200)
+    if resolve:
+        assert drill.act(Action("resolve", "kim", {"summary": "fixed", "confirm": True})).ok
+    drill.env.run(until=1600)
+    # Noticed at 1060 s, confirmed (45 s), written (150 s): posted at 1255 s. Resolved while he
+    # writes it, it is not posted: the closing updates come after it (150 s each).
+    posted = [(e["t"], e["by"], e["status"]) for e in of(drill.log.events, "update.posted")[before:]]
+    assert posted == ([(1405, "sam", "resolved"), (1555, "sam", "resolved")] if resolve
+                      else [(1255, "sam", "investigating")])
 
 
-@pytest.mark.parametrize("taken_by", ["kim", "alex", None])
-def test_a_bot_whose_proposed_fix_the_ic_applies_or_gives_to_another_leaves_it_to_them(api_and_batch, taken_by):
+@pytest.mark.parametrize("taken_by, instant", [("kim", False), ("alex", False), (None, False),
+                                               ("kim", True), ("alex", True)])
+def test_a_bot_whose_proposed_fix_the_ic_applies_or_gives_to_another_leaves_it_to_them(api_and_batch, taken_by,
+                                                                                         instant):
     drill = kim_declares(api_and_batch, "dana", "alex", at=150)
     assert drill.act(Action("assign", "kim", {"role": "ops", "who": "dana"})).ok
-    drill.env.run(until=400)  # dana proposed a rollback of api on her finding, at 244 s
-    assert "suggests rollback of api" in of(drill.log.events, "channel.message", by="dana")[0]["text"]
+    # alex investigates batch first (from 255 s): a fix asked of him is readied only after that
+    assert drill.act(Action("ask", "kim", {"who": "alex", "task": "investigate", "service": "batch"})).ok
+    drill.env.run(until=200)
+    found = drill.incident.investigating[("dana", "api")]  # her finding, and the proposal, at 244.444 s
+    # kim takes it in the very instant of the proposal (before it, in the queue), or later
+    drill.env.run(until=found if instant else 400)
     fix = {"action": "rollback", "service": "api"}
     if taken_by is None:  # kim applies another fix: not dana's
         assert drill.act(Action("mitigate", "kim", {"action": "rollback", "service": "batch"})).ok
@@ -914,10 +957,14 @@ def test_a_bot_whose_proposed_fix_the_ic_applies_or_gives_to_another_leaves_it_t
     else:
         assert drill.act(Action("ask", "kim", {"who": "alex", "task": "mitigate", **fix})).ok
     drill.env.run(until=1200)
-    # Someone else is on it when her 5 min are up (alex readies it until 625 s): dana neither says
-    # no call came nor applies it.
-    assert len(of(drill.log.events, "channel.message", by="dana")) == 1
+    said = of(drill.log.events, "channel.message", by="dana")
+    assert "suggests rollback of api" in said[0]["text"] and said[0]["t"] == round(found, 3)
+    # Someone else is on it when her 5 min are up (asked of alex, though not applied yet): dana
+    # neither says no call came nor applies it.
+    assert len(said) == 1
     assert [e["by"] for e in of(drill.log.events, "mitigation.applied")] == [taken_by]
+    # The IC decides from then on: she digs no more on her own (only asked).
+    assert [e["t"] for e in of(drill.log.events, "investigation.started", by="dana")] == [150]
 
 
 def test_a_bot_asked_to_investigate_twice_does_one_investigation_after_the_other(api_and_batch):
@@ -933,3 +980,182 @@ def test_a_bot_asked_to_investigate_twice_does_one_investigation_after_the_other
     drill.env.run(until=900)
     started = [(e["t"], e["service"]) for e in of(drill.log.events, "investigation.started", by="dana")]
     assert started == [(250, "batch"), (batch_done, "api")]
+
+
+@pytest.mark.parametrize("resolve_at", [None, 300])
+def test_a_bots_own_digging_waits_also_for_work_its_other_duties_took_on_meanwhile(api_and_batch, resolve_at):
+    # kim declares at 140 s (ApiErrors fires at 135 s) and makes dana comms and ops. dana writes
+    # the internal summary (half an update, 75 s) to 215 s, then the public one; as ops she would
+    # dig into api, once that work is done. kim asks her for batch at 141 s: noticed at 201 s, her
+    # 45 s of coordinating come after the internal summary (to 260 s) and the public summary after
+    # that (to 335 s). Her digging waits for all of it: api from 335 s (not 215 s, while she was
+    # coordinating and writing), then batch, asked for, once api's finding is in. Resolved at
+    # 300 s, while she waits, she investigates nothing.
+    drill = kim_declares(api_and_batch, "dana", at=140, oncall=False)
+    for role in ("comms", "ops"):
+        assert drill.act(Action("assign", "kim", {"role": role, "who": "dana"})).ok
+    drill.env.run(until=141)
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "batch"})).ok
+    if resolve_at:
+        drill.env.run(until=resolve_at)
+        assert drill.act(Action("resolve", "kim", {"summary": "fixed", "confirm": True})).ok
+    drill.env.run(until=900)
+    events = drill.log.events
+    if resolve_at:
+        assert not of(events, "investigation.started") + of(events, "action.rejected", by="dana")
+        return
+    assert [e["t"] for e in of(events, "update.posted", by="dana")] == [215, 335]
+    api_found = of(events, "finding", by="dana", service="api")[0]["t"]
+    started = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="dana")]
+    assert started == [(335, "api"), (api_found, "batch")]
+
+
+INVESTIGATE, ROLLBACK = {"task": "investigate", "service": "api"}, {"task": "mitigate", "action": "rollback", "service": "api"}
+
+
+@pytest.mark.parametrize("comms, task, resolve_at, said", [
+    (True, INVESTIGATE, 130, []),  # before she notices the request (160 s): not a word
+    (False, INVESTIGATE, 180, ["On it (T1): investigate api."]),  # while she coordinates it (160 to 205 s)
+    (True, INVESTIGATE, 250, ["On it (T1): investigate api."]),  # while she writes the public summary first
+    (True, ROLLBACK, 350, ["On it (T1): apply rollback to api."]),  # while she readies it (295 to 415 s)
+])
+def test_a_bot_asked_for_something_drops_it_once_the_incident_closes(api_and_batch, comms, task, resolve_at, said):
+    # dana, comms from 100 s, writes the internal summary to 175 s; asked at 100 s, she
+    # coordinates it after that (to 220 s), and the public summary, taken on at 175 s, comes first
+    # (to 295 s). Not comms, she coordinates it from 160 s.
+    drill = kim_declares(api_and_batch, "dana", oncall=False)
+    if comms:
+        assert drill.act(Action("assign", "kim", {"role": "comms", "who": "dana"})).ok
+    assert drill.act(Action("ask", "kim", {"who": "dana", **task})).ok
+    drill.env.run(until=resolve_at)
+    assert drill.act(Action("resolve", "kim", {"summary": "fixed", "confirm": True})).ok
+    drill.env.run(until=600)
+    assert [e["text"] for e in of(drill.log.events, "channel.message", by="dana")] == said
+    done = of(drill.log.events, "investigation.started") + of(drill.log.events, "mitigation.applied")
+    assert not done + of(drill.log.events, "action.rejected", by="dana")
+
+
+@pytest.mark.parametrize("declare_at, comms_at, later", [
+    (50, 50, ""),  # her summary was written at 125 s, before she noticed the request: nothing in hand
+    (100, 145, ""),  # written until 220 s: a minute from noticing at 160 s, not more
+    (100, 145.5, " (after what I am on, about 14:03)"),  # until 220.5 s: more than a minute
+])
+def test_a_bot_asked_while_busy_says_when_it_gets_to_it_if_that_is_over_a_minute_away(
+        api_and_batch, declare_at, comms_at, later):
+    # kim asks dana at 100 s (she notices at 160 s); the work in hand is the first update she
+    # writes as comms, half of 150 s from when kim makes her comms.
+    drill = kim_declares(api_and_batch, "dana", at=declare_at, oncall=False)
+    for at, action in sorted([(comms_at, Action("assign", "kim", {"role": "comms", "who": "dana"})),
+                              (100, Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "batch"}))]):
+        if at > drill.env.now:
+            drill.env.run(until=at)
+        assert drill.act(action).ok
+    drill.env.run(until=161)
+    assert [e["text"] for e in of(drill.log.events, "channel.message", by="dana")] == [
+        f"On it (T1): investigate batch{later}."]
+
+
+def dug_again_after_her_fix(write, text):
+    """How long after dana's first mitigation (and its outcome) she starts her next investigation."""
+    events = run_drill(load_scenario(write("judged.yaml", text)), Process(bots=EXACT)).events
+    fix = of(events, "mitigation.applied", by="dana")[0]
+    again = next(e["t"] for e in of(events, "investigation.started", by="dana") if e["t"] > fix["t"])
+    return [f["outcome"] for f in fix["faults"]], round(again - fix["t"], 3)
+
+
+@pytest.mark.parametrize("errors, eased_to, gap", [
+    ("0.5%", "50%", 900),  # 0.5995 % -> 0.3497 %: below 80 % of it, and normal: she waits 15 min
+    ("0.25%", "90%", 0),  # 0.34975 % -> 0.3248 %: above 80 % of it (0.2798 %): no help, she digs on
+])
+def test_a_mitigation_helped_when_it_brought_the_error_rate_below_80_percent_of_what_it_was(
+        write, errors, eased_to, gap):
+    # api's fault is eased, not fixed, by a rollback; its alert fires past 0.3 %. Errors combine:
+    # 1 - 0.999 x (1 - errors) before, 1 - 0.999 x (1 - eased_to x errors) after. dana judges api's
+    # dashboard 3 minutes after applying it (as normal: at most 3 x 0.1 % + 0.1 % = 0.4 %).
+    text = (API_AND_BATCH.replace("magnitude: {error_rate: 20%}",
+                                  f"magnitude: {{error_rate: {errors}}}\n    fixes: []\n    eases: {{rollback: {eased_to}}}")
+            .replace('error_rate{service="api"} > 0.05', 'error_rate{service="api"} > 0.003'))
+    assert dug_again_after_her_fix(write, text) == (["eased"], 180 + gap)
+
+
+def test_a_mitigation_is_judged_on_the_error_rate_alone(write):
+    # api has no errors at all, and its bad deploy only doubles its p99. The rollback brings it back
+    # to 200 ms, but 0 % is not below 80 % of 0 %: dana does not count it as helped, and digs on.
+    text = (API_AND_BATCH.replace("magnitude: {error_rate: 20%}", "magnitude: {latency: 2, error_rate: 0}")
+            .replace("request_rate: 100, error_rate: 0.1%", "request_rate: 100, error_rate: 0%")
+            .replace('error_rate{service="api"} > 0.05', 'latency_p99_ms{service="api"} > 300'))
+    assert dug_again_after_her_fix(write, text) == (["fixed"], 180)
+
+
+@pytest.mark.parametrize("hot_at, teams", [("375s", ["api", "data"]), ("390s", ["api"])])
+def test_the_ic_pages_the_team_of_an_alert_that_fired_by_the_declaration_that_instant_included(
+        write, hot_at, teams):
+    # dana declares at 435 s (paged at 165 s: 120 + 60 + 90 s later). batch, now data's, runs hot
+    # from 375 s: BatchCPU (1 minute) fires at 435 s, the declaration's instant, and its team is
+    # paged with api's; from 390 s it fires at 450 s, after: only api's.
+    text = (API_AND_BATCH.replace("batch: {team: api,", "batch: {team: data,")
+            .replace("value: 0.95, at: 10m,", f"value: 0.95, at: {hot_at},"))
+    events = run_drill(load_scenario(write("hot.yaml", text)), Process(bots=EXACT)).events
+    assert [e["t"] for e in of(events, "incident.declared")] == [435]
+    assert [e["teams"] for e in of(events, "teams.paged")] == [teams]
+
+
+def test_a_responder_digs_on_into_a_service_of_its_team_that_a_finding_points_to(write):
+    # api's first finding points to batch (also the api team's). The api team's responder, paged
+    # at 570 s, joins at 870 s and digs into api (degraded when it looked), rolls it back, judges
+    # that 3 minutes later and goes on to batch, which the finding implicated.
+    text = API_AND_BATCH.replace(
+        "      - {service: api, after: 2m, text: A deploy at 14:01 broke api, root_cause: true, suggests: rollback}",
+        "      - {service: api, after: 2m, text: api waits on batch, points_to: batch}\n"
+        "      - {service: api, after: 3m, text: A deploy at 14:01 broke api, root_cause: true, suggests: rollback}")
+    events = run_drill(load_scenario(write("pointed.yaml", text)), Process(bots=EXACT)).events
+    assert [e["t"] for e in of(events, "responder.joined", who="api-oncall")] == [870]
+    dug = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="api-oncall")]
+    rolled_back = of(events, "mitigation.applied", by="api-oncall")[0]["t"]
+    assert dug == [(1050, "api"), (rolled_back + 180, "batch")]
+    # dana, ops, follows the pointer too, back to api (its next finding is new: the root cause),
+    # rolls it back, and after the 15 minutes of calm goes back to api, the culprit, at once.
+    dug = [(e["t"], e["service"]) for e in of(events, "investigation.started", by="dana")]
+    found = [e["t"] for e in of(events, "finding", by="dana")]
+    rolled_back = of(events, "mitigation.applied", by="dana")[0]["t"]
+    assert dug[:4] == [(435, "api"), (found[0], "batch"), (found[1], "api"), (rolled_back + 180 + 900, "api")]
+
+
+def test_a_rollback_that_did_not_take_for_one_of_two_faults_is_found_out_and_applied_again(write):
+    # Two bad deploys on api; each rollback fails with probability 1/2: with seed 5, dana's first
+    # fixes boom2 and not boom. That sends her back to api to find out why, and she rolls back again.
+    text = (API_AND_BATCH.replace("faults:\n", "faults:\n  - {id: boom2, kind: bad_deploy, service: api, at: 60s, "
+                                  "ramp: 1s, recovery: 1s, magnitude: {error_rate: 10%}}\n", 1)
+            .replace("fix_fails: 0,", "fix_fails: 0.5,"))
+    events = run_drill(load_scenario(write("two.yaml", text)), Process(bots=EXACT), seed=5).events
+    applied = [[(f["fault"], f["outcome"]) for f in e["faults"]] for e in of(events, "mitigation.applied", by="dana")]
+    assert applied == [[("boom2", "fixed"), ("boom", "failed")], [("boom", "fixed")]]
+
+
+def test_a_closing_update_being_written_when_the_incident_reopens_gives_way_to_the_updates_going_on(
+        api_and_batch):
+    # sam, comms from 100 s, posts the summaries at 175 and 250 s. kim resolves at 1000 s: sam
+    # writes the closing internal update (150 s), but kim reopens at 1060 s. At 1150 s it is no
+    # longer true: not posted, and his updates go on, summaries again (75 s each).
+    drill = kim_declares(api_and_batch, "sam", oncall=False)
+    assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    drill.env.run(until=1000)
+    assert drill.act(Action("resolve", "kim", {"summary": "fixed", "confirm": True})).ok
+    drill.env.run(until=1060)
+    assert drill.act(Action("reopen", "kim", {"reason": "errors are back"})).ok
+    drill.env.run(until=1600)
+    assert [(e["t"], e["audience"], e["status"]) for e in of(drill.log.events, "update.posted", by="sam")] == [
+        (175, "internal", "investigating"), (250, "public", "investigating"),
+        (1225, "internal", "investigating"), (1300, "public", "investigating")]
+
+
+def test_a_bot_asked_something_digs_no_more_on_its_own(api_and_batch):
+    # dana, ops from 100 s, finds nothing firing and checks again at 160 s; asked at 101 s to
+    # investigate batch, she then works only on what she is asked: batch, from 206 s (noticed at
+    # 161 s, 45 s of coordinating), and not api, whose alert fires at 135 s.
+    drill = kim_declares(api_and_batch, "dana", oncall=False)
+    assert drill.act(Action("assign", "kim", {"role": "ops", "who": "dana"})).ok
+    drill.env.run(until=101)
+    assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "batch"})).ok
+    drill.env.run(until=900)
+    assert [(e["t"], e["service"]) for e in of(drill.log.events, "investigation.started", by="dana")] == [(206, "batch")]

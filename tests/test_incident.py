@@ -280,6 +280,27 @@ def test_an_investigation_takes_a_bots_nominal_time_over_its_experience_spread_l
         assert abs(logs.mean() - math.log(median)) < 0.02 and abs(logs.std() - 0.25) < 0.01
 
 
+def test_an_investigations_duration_is_its_nominal_time_times_pace_times_the_seeds_draw():
+    # Seed 0: the drill's generator of investigations (random.Random("0/investigations")) first
+    # gives 0.398648, which seeds the draw of this one: random.Random(0.398648...)
+    # .lognormvariate(0, 0.25) = 0.787034. dana, twice as experienced (pace 1/2), finds nothing on
+    # api (nominal 5 minutes) after 300 x 0.5 x 0.787034 = 118.055 s: asked at 100 s, at 218.055 s.
+    from dataclasses import replace
+
+    from sim.inputs.actions import Action
+    from sim.model.engine import Drill
+
+    drill = Drill(load_scenario(DATA / "tiny.yaml"), seed=0)
+    dana = drill.people["dana"]
+    dana.person = replace(dana.person, profile=replace(dana.profile, experience=2.0))
+    drill.start()
+    drill.env.run(until=100)
+    assert drill.act(Action("investigate", "dana", {"service": "api"})).ok
+    drill.env.run(until=400)
+    assert [(e["t"], e["text"]) for e in drill.log.events if e["kind"] == "finding"] == [
+        (218.055, "Nothing unusual found on api")]
+
+
 def test_a_scripted_drill_with_a_bot_has_only_the_scripts_participants(write):
     # A timeline script fixes who takes part: paging api (nobody on the roster is in it) brings no
     # stand-in, even though sam, a bot, could start a simulated team's growth.

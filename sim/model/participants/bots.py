@@ -251,8 +251,9 @@ def responder(drill, me, team):
 def _dig(drill, me, lead, symptom, tried, exhausted):
     """Investigate ``lead``; apply the mitigation a finding suggests and judge it. False: stop."""
     profile, incident, env = me.profile, drill.incident, drill.env
-    # One thing at a time: an investigation starts once the work in hand is done.
-    if me.free_at > env.now:
+    # One thing at a time: an investigation starts once the work in hand is done, and work the
+    # bot's other duties took on meanwhile (an IC's task, an update) is in hand too.
+    while me.free_at > env.now:
         yield env.timeout(me.free_at - env.now)
     if incident.closed:
         return False
