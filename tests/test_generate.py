@@ -162,15 +162,16 @@ def test_measuring_for_a_band_stops_once_the_median_cannot_land_in_it():
 
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     # The default bots' scores over seeds 0-4 are the model's output (read from a run, not
-    # derivable by hand): 96.5, 98.5, 95.8, 60.5, 94.8, median 95.8, easy. What is checked by
-    # hand is where measuring stops. Easy: at most two of the first scores are under 95, so all five run.
+    # derivable by hand): 96.5, 98.5, 90.2, 60.5, 93.9, median 93.9, medium. What is checked by
+    # hand is where measuring stops, once three of the five lie outside the band.
     scores = measure(scenario)
-    assert scores == (96.5, 98.5, 95.8, 60.5, 94.8)
+    assert scores == (96.5, 98.5, 90.2, 60.5, 93.9)
+    # Easy (95 and up): 90.2, 60.5 and 93.9 are outside, the third of them the fifth score.
     assert measure(scenario, band="easy") == scores
-    # The first three are all 95 or more: the median of five can be neither under 85 (hard)
-    # nor under 95 (medium), so both stop after three.
+    # Medium (85 to 95): 96.5, 98.5 and then 60.5, the fourth.
+    assert measure(scenario, band="medium") == scores[:4]
+    # Hard (under 85): the first three are all 85 or more.
     assert measure(scenario, band="hard") == scores[:3]
-    assert measure(scenario, band="medium") == scores[:3]
 
 
 def test_a_band_never_reached_says_what_to_do(monkeypatch):
