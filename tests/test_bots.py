@@ -1100,6 +1100,38 @@ def test_the_ic_pages_the_team_of_an_alert_that_fired_by_the_declaration_that_in
     assert [e["teams"] for e in of(events, "teams.paged")] == [teams]
 
 
+def test_a_fix_a_colleague_applies_while_the_bot_gets_it_ready_is_left_to_them(api_and_batch):
+    # dana finds the rollback at 529.444 s and gets it ready (2 minutes, to 649.444 s); alex, ops,
+    # applies it himself at 600 s. At 649.444 s the channel shows his, 49.444 s old: she leaves it.
+    drill = Drill(api_and_batch, Process(bots=EXACT))
+    drill.start()
+    drill.env.run(until=600)
+    assert drill.act(Action("mitigate", "alex", {"action": "rollback", "service": "api"})).ok
+    drill.env.run(until=drill.done)
+    events = drill.finish().events
+    assert [e["t"] for e in of(events, "finding", by="dana")][:1] == [529.444]
+    assert [(e["t"], e["by"]) for e in of(events, "mitigation.applied")] == [(600, "alex")]
+
+
+@pytest.mark.parametrize(("applied", "by", "left"), [
+    (100.0, "alex", True),  # 15 minutes ago to the second: still the colleague's
+    (99.9, "alex", False),  # longer ago: this one applies it
+    (990.0, "dana", False),  # this one's own
+])
+def test_a_fix_is_left_to_the_colleague_who_applied_it_in_the_last_fifteen_minutes(applied, by, left):
+    from types import SimpleNamespace
+
+    from sim.model.participants.bots import _left_to_another
+
+    # At 1000 s; an older application of the same fix (at 50 s) never counts once a later one is
+    # past the window, and another fix (a restart at 995 s) is not this one.
+    mitigations = [{"t": 50.0, "by": "alex", "action": "rollback", "service": "api"},
+                   {"t": applied, "by": by, "action": "rollback", "service": "api"},
+                   {"t": 995.0, "by": "alex", "action": "restart", "service": "api"}]
+    incident = SimpleNamespace(env=SimpleNamespace(now=1000.0), mitigations=mitigations)
+    assert _left_to_another(incident, SimpleNamespace(name="dana"), ("rollback", "api")) is left
+
+
 def test_a_responder_digs_on_into_a_service_of_its_team_that_a_finding_points_to(write):
     # api's first finding points to batch (also the api team's). The api team's responder, paged
     # at 570 s, joins at 870 s and digs into api (degraded when it looked). Its finding suggests the

@@ -276,12 +276,12 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
         if directed(drill, me) or (_person_commands(drill) and not (yield from _propose(drill, me, fix))):
             return False  # the IC decides: the bot does what it is asked from now on
         before = drill.world.metrics[symptom]["error_rate"]
-        if _left_to_another(incident, me, fix, tried):
+        if _left_to_another(incident, me, fix):
             return True
         yield drill.busy(me, profile.mitigate.sample(me.rng), "mitigate")
         if incident.closed:
             return False
-        if _left_to_another(incident, me, fix, tried):  # applied while this one got it ready
+        if _left_to_another(incident, me, fix):  # applied while this one got it ready
             return True
         applied = drill.act(Action("mitigate", me.name, {"action": fix[0], "service": fix[1]}))
         yield env.timeout(WATCH_AFTER_MITIGATION)
@@ -298,16 +298,15 @@ def _dig(drill, me, lead, symptom, tried, exhausted):
     return True
 
 
-def _left_to_another(incident, me, fix, tried) -> bool:
+def _left_to_another(incident, me, fix) -> bool:
     """Whether someone else applied ``fix`` (mitigation, service) within the last ``CALM_WAIT``, as
     the channel shows: it is theirs to watch, judge and apply again (as long as they wait after
-    one that helped), so ``me`` leaves it, free to come back to it later."""
+    one that helped), as if ``me`` had tried it."""
     since = incident.env.now - CALM_WAIT
     for m in reversed(incident.mitigations):
         if m["t"] < since:
             break
         if m["by"] != me.name and (m["action"], m["service"]) == fix:
-            tried.discard(fix)
             return True
     return False
 
