@@ -178,18 +178,8 @@ def test_a_refused_action_with_a_reason_is_said_at_the_terminal(tmp_path):
         say(child, "pause", "paused at")
         say(child, 'standdown "false alarm"', "rejected: only the on-call engineer who was paged can stand it down")
         say(child, 'severity SEV2 "getting worse"', "rejected: no incident has been declared yet")
-        say(child, "end", "The drill has ended \\(ended at the console\\)")
-        child.expect("Score:")
-
-
-@pytest.mark.skipif(DRILL is None, reason="the drill command is not installed")
-def test_a_colour_code_pasted_into_a_line_is_dropped_not_a_traceback(tmp_path):
-    # ESC[31m is what prompt_toolkit takes for a mouse event; its own handler failed on it, printing
-    # a traceback and "Press ENTER to continue" in the middle of the drill.
-    with terminal("--name", "ana", "--speed", "50", "--seed", "4", "--out", str(tmp_path / "drill")) as child:
-        child.expect("You are ana")
-        say(child, "pause", "paused at")
-        # the line is read whole, the colour code left out (no channel yet: the say is refused)
+        # A colour code pasted into a line (ESC[31m, which prompt_toolkit takes for a mouse event; its
+        # own handler failed on it with a traceback mid-drill) is left out and the line read whole.
         say(child, 'say "hello \x1b[31mred"', "rejected: there is no incident channel yet")
         say(child, "end", "The drill has ended \\(ended at the console\\)")
         child.expect("Score:")
