@@ -1193,3 +1193,21 @@ def test_a_bot_asked_something_digs_no_more_on_its_own(api_and_batch):
     assert drill.act(Action("ask", "kim", {"who": "dana", "task": "investigate", "service": "batch"})).ok
     drill.env.run(until=900)
     assert [(e["t"], e["service"]) for e in of(drill.log.events, "investigation.started", by="dana")] == [(206, "batch")]
+
+
+def test_a_raised_severity_brings_the_writers_next_update_forward(api_and_batch):
+    # kim declares SEV2 at 100 s; sam, comms, posts the summaries (internal, then public). At 600 s
+    # kim raises it to SEV1: sam notices at his next check (a minute at most) and the next internal
+    # update is due within SEV1's 30 minutes from then, not at SEV2's pace from his summary.
+    drill = kim_declares(api_and_batch, "sam", oncall=False)
+    assert drill.act(Action("assign", "kim", {"role": "comms", "who": "sam"})).ok
+    drill.env.run(until=600)
+    assert drill.act(Action("severity", "kim", {"severity": "SEV1", "reason": "checkout too"})).ok
+    drill.env.run(until=6000)
+    posted = [(e["t"], e["audience"]) for e in of(drill.log.events, "update.posted", by="sam")]
+    assert posted[:2] == [(175, "internal"), (250, "public")]
+    # Each next one: from his check (by 660 s), SEV1's longest cadence (30 min internal, 1 h on the
+    # status page) less the writing's median, then the writing itself (its median): by 2460 and
+    # 4260 s. At SEV2's pace from the summaries the internal one came at 2583.51 s.
+    first = {audience: min(t for t, a in posted if a == audience and t > 600) for audience in ("internal", "public")}
+    assert first["internal"] <= 660 + 1800 and first["public"] <= 660 + 3600

@@ -120,13 +120,28 @@ def test_cadence_follows_severity_changes():
     process = Process()
     events = [
         ev(0, "incident.declared", severity="SEV3", by="a", service="x"),
-        ev(100, "update.posted"),  # due 300: met; SEV3 cadence 1 h -> due 3700
-        ev(200, "severity.changed", to="SEV1"),
-        ev(3000, "update.posted"),  # met; now SEV1: due 4800
+        ev(100, "update.posted"),  # due 300: met; SEV3 cadence 1 h -> due 3700,
+        ev(200, "severity.changed", to="SEV1"),  # but SEV1's 30 min from the raise come first: 2000
+        ev(3000, "update.posted"),  # 2000 missed; late at 3000, now SEV1: due 4800
         ev(6000, "incident.resolved"),  # 4800 missed, then 6600 is after resolution
     ]
-    assert cadence_adherence(events, process) == pytest.approx(2 / 3)
+    assert next_update_due(events[:3], process, 250) == 2000
+    assert cadence_adherence(events, process) == pytest.approx(1 / 3)
     assert role_coverage(events, process) == 0.0  # SEV1 at its height, nobody assigned
+
+
+def test_a_lowered_severity_keeps_the_deadline_already_counting():
+    process = Process()
+    events = [
+        ev(0, "incident.declared", severity="SEV1", by="a", service="x"),
+        ev(100, "update.posted"),  # due 300: met; SEV1 -> due 1900
+        ev(200, "severity.changed", to="SEV3"),  # SEV3's hour from 200 (3800) is later: still 1900
+        ev(1800, "update.posted"),  # met; now SEV3: due 5400
+        ev(5000, "update.posted"),  # met; due 8600, after the resolution
+        ev(6000, "incident.resolved"),
+    ]
+    assert next_update_due(events[:3], process, 250) == 1900
+    assert cadence_adherence(events, process) == 1.0
 
 
 def test_a_reopened_incident_runs_on_until_it_is_closed_again():

@@ -155,6 +155,19 @@ def _deadlines(of, process, end, audience) -> tuple[list[tuple[float, bool]], fl
         begins = next((when for when, _ in changes if when >= t and cadence_at(when)), None)
         return None if begins is None else begins + process.initial_update
 
+    def due_after(anchor):
+        """The deadline after ``anchor``: the cadence then, brought forward by a change of severity
+        before it to that change plus the new level's cadence (a raise to SEV1 is updated at SEV1's
+        pace from the raise on, not at the old level's)."""
+        cadence = cadence_at(anchor)
+        if not cadence:
+            return start_after(anchor)
+        deadline = anchor + cadence[1]
+        for when, _ in changes:
+            if anchor < when < deadline and (now := cadence_at(when)):
+                deadline = min(deadline, when + now[1])
+        return deadline
+
     deadlines = []
     after, deadline = declared["t"] - 1e-9, start_after(declared["t"])
     while deadline is not None and deadline < end:
@@ -165,14 +178,12 @@ def _deadlines(of, process, end, audience) -> tuple[list[tuple[float, bool]], fl
         else:
             late = [u for u in updates if deadline < u < end]
             anchor = late[0] if late else deadline
-        after, cadence = anchor, cadence_at(anchor)
-        deadline = anchor + cadence[1] if cadence else start_after(anchor)
+        after, deadline = anchor, due_after(anchor)
     # An update already posted for the coming deadline meets it: the one after counts from it
     # (from the very second it is posted, when ``end`` is now).
     early = [u for u in updates if after < u <= end]
-    cadence = cadence_at(early[-1]) if early else None
-    if cadence:
-        deadline = early[-1] + cadence[1]
+    if early and cadence_at(early[-1]):
+        deadline = due_after(early[-1])
     return deadlines, deadline
 
 

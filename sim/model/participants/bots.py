@@ -147,6 +147,10 @@ def communications(drill, me):
     while incident.state == "open" and _writes_updates(drill, me):
         level = process.level(incident.severity)
         if level is not counted:
+            for audience in sorted(posted) if counted is not None else ():
+                if level.cadence(audience):  # the severity changed: the new pace counts from now, if sooner
+                    shortest, longest = level.cadence(audience)
+                    targets[audience] = min(targets[audience], env.now + me.rng.uniform(shortest, longest) - median)
             counted, audiences = level, [a for a in targets if level.cadence(a)]
         audience = min(audiences, key=targets.__getitem__)
         due = targets[audience] - median
