@@ -113,6 +113,15 @@ def test_a_folder_holds_one_drill(tmp_path):
         paused_drill(tmp_path)
     with pytest.raises(DrillError, match="holds no live drill"):
         LiveDrill.open(tmp_path / "elsewhere")
+    # A live.json of another shape (another program's, a hand edit) is named, never a KeyError.
+    manifest = json.loads((tmp_path / "live.json").read_text())
+    for damage, message in (({"a": 1}, "'files' is missing"),
+                            ({**manifest, "speed": "fast"}, "'speed' is not a whole number or a number"),
+                            ({**manifest, "players": [{"oncall": "primary"}]}, r"'players\[0\].name' is missing")):
+        (tmp_path / "elsewhere").mkdir(exist_ok=True)
+        (tmp_path / "elsewhere" / "live.json").write_text(json.dumps(damage))
+        with pytest.raises(DrillError, match=f"live.json: damaged: {message}"):
+            LiveDrill.open(tmp_path / "elsewhere")
 
 
 def test_an_ended_drill_is_written_and_recorded_once(tmp_path):

@@ -336,8 +336,18 @@ def test_resume_takes_the_drill_as_it_was_set_up(tmp_path):
     answer = CliRunner().invoke(main, ["serve", "--resume", str(tmp_path)])
     assert answer.exit_code == 2 and f"{tmp_path} holds no drill room (room.json is missing)" in answer.output
     # A damaged room.json is named, never a traceback.
+    seat = '{"token": "t", "seat": "ic", "name": null}'
+    room = '{"facilitator": "f", "files": {"scenario": "s.yaml"}, "seed": 4, "speed": 1, "bots": true, "seats": [%s]}'
     for damage, message in ((b"\xff\xfe", "room.json:1: not UTF-8 text (byte 0xff)"),
-                            (b"[1]", "room.json:1: not valid JSON: expected an object")):
+                            (b"[1]", "room.json:1: not valid JSON: expected an object"),
+                            # valid JSON of another shape (another program's, a hand edit)
+                            (b'{"a": 1}', "room.json: damaged: 'facilitator' is missing"),
+                            ((room % seat).replace('"seed": 4', '"seed": true').encode(),
+                             "room.json: damaged: 'seed' is not a whole number"),
+                            ((room % seat).replace('"scenario": "s.yaml"', '"scenario": 7').encode(),
+                             "room.json: damaged: 'files.scenario' is not text"),
+                            ((room % (seat + ', {"token": "u", "seat": "ops"}')).encode(),
+                             "room.json: damaged: 'seats[1].name' is missing")):
         (tmp_path / "room.json").write_bytes(damage)
         answer = CliRunner().invoke(main, ["serve", "--resume", str(tmp_path)])
         assert answer.exit_code == 2 and answer.exc_info[0] is SystemExit, answer.output

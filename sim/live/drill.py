@@ -54,6 +54,9 @@ from ..outputs.scoring import next_update_due
 MANIFEST = "live.json"
 INPUTS = "inputs.jsonl"
 EVENTS = "events.jsonl"
+# What a drill is opened from (``read_json``): the rest of live.json is optional
+MANIFEST_SHAPE = {"files": {"scenario": str}, "seed": int, "speed": (int, float), "bots": bool,
+                  "players": [{"name": str}]}
 DEBRIEF = "debrief.md"  # the facilitator's debrief, beside the report
 RECORDED = "recorded.json"  # the drill store's id for the ended drill, so it is recorded once
 SPEEDS = (0.1, 1000.0)
@@ -192,7 +195,8 @@ class LiveDrill:
     def open(cls, folder) -> "LiveDrill":
         """The drill in ``folder``, replayed up to where it stopped."""
         folder = Path(folder)
-        return cls(folder, read_json(folder / MANIFEST, f"{folder} holds no live drill ({MANIFEST} is missing)"))
+        return cls(folder, read_json(folder / MANIFEST, f"{folder} holds no live drill ({MANIFEST} is missing)",
+                                     MANIFEST_SHAPE))
 
     def __init__(self, folder: Path, manifest: dict):
         self.folder, self.manifest = folder, manifest

@@ -124,8 +124,12 @@ def _fail_as_drill_error(path, action, *args):
         raise DrillError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def read_json(path, missing: str) -> dict:
-    """A JSON state file written with ``write_atomic``; ``missing`` says what its absence means."""
+def read_json(path, missing: str, shape: dict | None = None) -> dict:
+    """A JSON state file written with ``write_atomic``; ``missing`` says what its absence means.
+
+    ``shape`` (key -> a type, a tuple of types, a nested shape, or ``[shape]`` for a list of
+    them) is what the reader relies on: a file another program or a hand edit left otherwise is
+    refused here, by name, rather than failing later where a key is read."""
     path = Path(path)
     if not path.exists():
         raise DrillError(missing)
@@ -135,4 +139,30 @@ def read_json(path, missing: str) -> dict:
         raise DrillError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
     if not isinstance(state, dict):
         raise DrillError(f"{path}:1: not valid JSON: expected an object")
+    if (wrong := _unlike(state, shape or {}, "")) is not None:
+        raise DrillError(f"{path}: damaged: {wrong}")
     return state
+
+
+def _unlike(value, shape, where: str) -> str | None:
+    """What in ``value`` departs from ``shape`` (``read_json``), or None."""
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return f"'{where.rstrip('.')}' is not an object"
+        for key, inner in shape.items():
+            if key not in value:
+                return f"'{where}{key}' is missing"
+            if (wrong := _unlike(value[key], inner, f"{where}{key}.")) is not None:
+                return wrong
+        return None
+    where = where.rstrip(".")
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"'{where}' is not a list"
+        return next((w for i, item in enumerate(value) if (w := _unlike(item, shape[0], f"{where}[{i}].")) is not None),
+                    None)
+    kinds = shape if isinstance(shape, tuple) else (shape,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):  # JSON's true is no number
+        names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", type(None): "null"}
+        return f"'{where}' is not {' or '.join(names[k] for k in kinds)}"
+    return None

@@ -26,6 +26,9 @@ from ...outputs.scoring import CHECKLIST
 from ..drill import MANIFEST, LiveDrill, check_name, check_speed
 
 ROOM = "room.json"
+# What a room is opened from (``read_json``): the rest of room.json is optional
+ROOM_SHAPE = {"facilitator": str, "files": {"scenario": str}, "seed": int, "speed": (int, float), "bots": bool,
+              "seats": [{"token": str, "seat": str, "name": (str, type(None))}]}
 ONCALL_SEATS = ("primary", "secondary")
 SEATS = (*ONCALL_SEATS, "ic", "comms", "ops", "joiner")  # a role seat: the bots hand that role over
 OUTPUTS = ("events.jsonl", "score.json", "report.md", "timeline.png", "debrief.md")
@@ -131,7 +134,7 @@ class Room:
     @classmethod
     def open(cls, folder) -> "Room":
         folder = Path(folder)
-        room = cls(folder, read_json(folder / ROOM, f"{folder} holds no drill room ({ROOM} is missing)"))
+        room = cls(folder, read_json(folder / ROOM, f"{folder} holds no drill room ({ROOM} is missing)", ROOM_SHAPE))
         if (folder / MANIFEST).exists():
             room.live = LiveDrill.open(folder)
             for seat in room.state["seats"]:  # named in room.json, but the join was cut short
