@@ -64,6 +64,9 @@ def test_plan_problems_name_file_and_line(write):
             mode: recorded
             shadows: {ic: [alex]}
             roles: {ic: alex}
+          - date: 2026-10-09
+            scenario: checkout-config-push
+            shadows: {ic: [lee, lee], comms: [dana, kim], ops: [kim]}
     """)
     with pytest.raises(DrillError) as exc:
         plan.load_plan(path, roster)
@@ -77,6 +80,9 @@ def test_plan_problems_name_file_and_line(write):
     assert f"{path}:9: drills[2].scenario.generate: missing required field 'seed'" in got
     assert any(p.startswith(f"{path}:10: drills[2].mode: expected one of simulated, live") for p in got)
     assert f"{path}:11: drills[2].shadows: alex already leads a role in this drill" in got
+    # one shadowing counts once towards leading its role: lee twice for ic, kim for two roles
+    assert f"{path}:15: drills[3].shadows: kim is named more than once (one role a drill)" in got
+    assert f"{path}:15: drills[3].shadows: lee is named more than once (one role a drill)" in got
 
 
 def test_roster_trainees_are_validated(write):

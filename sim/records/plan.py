@@ -149,8 +149,12 @@ def _people_fields(f, where: str, roster: config.Roster | None) -> dict:
     leads = list(roles.values())
     for who in sorted({w for w in leads if leads.count(w) > 1}):
         f.checker.problem(f.line_of("roles"), f"{where}.roles: {who} holds more than one role")
-    for who in sorted({w for people in shadows.values() for w in people} & set(leads)):
+    shadowing = [w for people in shadows.values() for w in people]
+    for who in sorted(set(shadowing) & set(leads)):
         f.checker.problem(f.line_of("shadows"), f"{where}.shadows: {who} already leads a role in this drill")
+    # each shadowing counts towards leading that role (shadow_before_lead): once per drill, one role
+    for who in sorted({w for w in shadowing if shadowing.count(w) > 1}):
+        f.checker.problem(f.line_of("shadows"), f"{where}.shadows: {who} is named more than once (one role a drill)")
     return {"roles": roles, "shadows": shadows}
 
 
