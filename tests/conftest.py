@@ -60,3 +60,33 @@ def paused_drill(folder, scenario=None, *, seed: int = 4, players=({"name": "ana
     live = LiveDrill.create(folder, scenario or config.scenario_path(None), seed=seed, players=list(players), **kwargs)
     live.pause()
     return live
+
+
+def sam_on_comms(folder, until: float):
+    """A paused drill of the reference in which ana declares a SEV2 on checkout at 600 s and makes
+    sam (a bot) Communications Lead, run to ``until``."""
+    live = paused_drill(folder)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
+    live.advance(until=until)
+    return live
+
+
+def shop_wide(scenario, write, above: float):
+    """``scenario`` with one team rule in place of its alerts: the shop's overall 5xx ratio over
+    ``above`` for a minute, an alert without a service label (it pages, naming no dashboard)."""
+    from dataclasses import replace
+
+    from sim.inputs.promrules import load_rules
+
+    rules = write("shop.rules.yml", f"""groups:
+  - name: overall
+    rules:
+      - alert: ShopErrorRatio
+        expr: 'sum(rate(http_requests_total{{code=~"5.."}}[5m])) / sum(rate(http_requests_total[5m])) > {above}'
+        for: 1m
+        labels: {{severity: page}}
+        annotations: {{summary: errors across the shop}}
+""")
+    return replace(scenario, rules=load_rules(rules), alerts=())

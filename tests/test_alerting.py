@@ -8,7 +8,7 @@ rule (> 5% for 2m) is pending at 75 s and firing at 195 s; the group (by service
 from sim import load_scenario, load_script, run_drill
 from sim.model.monitoring.rules import fingerprint
 
-from .conftest import DATA, REPO
+from .conftest import DATA, REPO, shop_wide
 
 TINY = (DATA / "tiny.yaml").read_text()
 WARNING = """alerts:
@@ -144,21 +144,8 @@ def test_a_page_from_a_shop_wide_alert_is_answered_on_the_customer_facing_dashbo
     # and critical, so she declares SEV1 on checkout. Before, she found no alert "firing" (it
     # names no service of the drill) and stood the incident down while customers were failing,
     # and in doubt the bot declared on service '' and crashed the drill (KeyError).
-    from dataclasses import replace
-
-    from sim.inputs.promrules import load_rules
-
-    rules = write("shop.rules.yml", """groups:
-  - name: overall
-    rules:
-      - alert: ShopErrorRatio
-        expr: 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.01'
-        for: 1m
-        labels: {severity: page}
-        annotations: {summary: errors across the shop}
-""")
-    scenario = load_scenario(REPO / "scenarios" / "checkout-config-push.yaml")
-    events = run_drill(replace(scenario, rules=load_rules(rules), alerts=()), seed=1).events
+    scenario = shop_wide(load_scenario(REPO / "scenarios" / "checkout-config-push.yaml"), write, 0.01)
+    events = run_drill(scenario, seed=1).events
     page = of(events, "page.sent")[0]
     assert (page["service"], page["to"]) == ("", "dana")
     acked = of(events, "page.acked")[0]["t"]

@@ -13,10 +13,9 @@ import pytest
 from sim import load_scenario, run_drill
 from sim.inputs.actions import Action
 from sim.inputs.config import LogNormal, Process, Profile, load_roster
-from sim.inputs.promrules import load_rules
 from sim.model.engine import Drill
 
-from .conftest import SCENARIOS, paused_drill, still, still_file
+from .conftest import SCENARIOS, paused_drill, shop_wide, still, still_file
 
 EXACT = Profile(**{name: LogNormal(getattr(Profile(), name).median)
                    for name in ("ack", "look", "assess", "coordinate", "write_update", "mitigate", "join", "brief")},
@@ -265,16 +264,8 @@ def test_a_shop_wide_alert_still_firing_is_declared_in_doubt_not_stood_down(writ
     # at 225 s. Its alert is not among the services' alerts, so only its page tells whether it
     # cleared: unresolved, so dana, seeing nothing on api, declares in doubt (acknowledged
     # 345 s, looked 405 s, assessed 495 s).
-    rules = write("shop.rules.yml", """groups:
-  - name: overall
-    rules:
-      - alert: ShopErrorRatio
-        expr: 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.002'
-        for: 1m
-        labels: {severity: page}
-""")
     scenario = load_scenario(write("slight.yaml", API_AND_BATCH.replace("error_rate: 20%", "error_rate: 0.2%")))
-    events = run_drill(replace(scenario, rules=load_rules(rules), alerts=()), Process(bots=EXACT)).events
+    events = run_drill(shop_wide(scenario, write, 0.002), Process(bots=EXACT)).events
     assert [(e["t"], e["service"]) for e in of(events, "page.sent")] == [(225, "")]
     assert [e["metrics"]["error_rate"] for e in of(events, "dashboard.viewed", by="dana")][:1] == [0.002998]
     assert [(e["t"], e["severity"], e["service"]) for e in of(events, "incident.declared")] == [(495, "SEV3", "api")]

@@ -9,7 +9,7 @@ from sim.inputs import config
 from sim.inputs.errors import DrillError
 from sim.live.drill import EVENTS, INPUTS, LiveDrill
 
-from .conftest import paused_drill
+from .conftest import paused_drill, sam_on_comms
 
 REFERENCE = config.scenario_path(None)
 ANA = [{"name": "ana", "oncall": "primary"}]
@@ -45,12 +45,7 @@ def test_actions_land_at_their_moment_and_rejections_say_why(tmp_path):
 
 
 def test_assigning_a_role_to_a_bot_puts_the_bot_to_work(tmp_path):
-    live = paused_drill(tmp_path)
-    live.advance(until=600)
-    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
-    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
-    live.advance(until=900)
-    assert "update.posted" in kinds(live, by="sam")
+    assert "update.posted" in kinds(sam_on_comms(tmp_path, 900), by="sam")
 
 
 def test_resume_replays_to_the_same_events_and_carries_on(tmp_path):
@@ -186,11 +181,7 @@ def test_a_team_a_person_pages_sends_someone_unless_it_is_already_there(tmp_path
 
 
 def resolved_at_900_with_sam_on_comms(tmp_path):
-    live = paused_drill(tmp_path)
-    live.advance(until=600)
-    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
-    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
-    live.advance(until=900)
+    live = sam_on_comms(tmp_path, 900)
     assert live.act({"do": "resolve", "by": "ana", "confirm": True}).ok
     return live
 

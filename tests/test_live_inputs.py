@@ -5,7 +5,7 @@ import pytest
 from sim import run_drill, score
 from sim.live.drill import LiveDrill
 
-from .conftest import paused_drill, still_file
+from .conftest import paused_drill, sam_on_comms, still_file
 
 
 def test_an_injected_fault_starts_now_can_be_found_and_fixed_and_replays(tmp_path):
@@ -39,11 +39,7 @@ def test_an_injected_fault_starts_now_can_be_found_and_fixed_and_replays(tmp_pat
 
 
 def test_a_stakeholder_question_is_answered_by_the_bot_writing_updates_and_timed_in_the_score(tmp_path):
-    live = paused_drill(tmp_path)
-    live.advance(until=600)
-    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
-    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "sam"})
-    live.advance(until=1500)
+    live = sam_on_comms(tmp_path, 1500)
     assert live.ask("The VP of Sales", "What is the ETA?").ok
     assert live.ask("", "?").reason == "who is 1 to 80 characters"
     asked = live.drill.log.events[-1]

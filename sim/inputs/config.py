@@ -80,6 +80,12 @@ class Service:
     slo: float = 0.999  # share of requests that must succeed over slo_window (customer-facing services)
     slo_window: float = 30 * 86400.0
     spread: tuple[tuple[str, float], ...] = ()  # (dependency, share of its excess errors that reaches this service), where not all
+    # the p99 above which customers count as hurt: impact_latency_p99_ms, or three times the
+    # baseline (worked out once: breached() is asked at every scrape of every facing service)
+    impact_latency_limit: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "impact_latency_limit", self.impact_latency_p99_ms or 3 * self.latency_p99_ms)
 
     def spread_from(self, dependency: str) -> float:
         """The share of ``dependency``'s excess errors this service's requests fail with (retries,
@@ -87,8 +93,7 @@ class Service:
         return dict(self.spread).get(dependency, 1.0)
 
     def breached(self, error_rate: float, latency: float) -> bool:
-        limit = self.impact_latency_p99_ms or 3 * self.latency_p99_ms
-        return error_rate > self.impact_error_rate or latency > limit
+        return error_rate > self.impact_error_rate or latency > self.impact_latency_limit
 
 
 @dataclass(frozen=True)
@@ -501,7 +506,7 @@ def _service(f: Fields, name: str) -> Service:
         f.checker.problem(line, f"services.{name}: its usual error_rate ({svc.error_rate:.4g}) and latency_p99_ms "
                                 f"({svc.latency_p99_ms:g}) already breach its impact threshold (error_rate above "
                                 f"{svc.impact_error_rate:.4g}, latency above "
-                                f"{svc.impact_latency_p99_ms or 3 * svc.latency_p99_ms:g} ms), so customers would count as "
+                                f"{svc.impact_latency_limit:g} ms), so customers would count as "
                                 "hurt before any fault: set its impact: error_rate or latency_p99_ms above them")
     f.done()
     return svc

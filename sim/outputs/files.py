@@ -159,8 +159,10 @@ def _unlike(value, shape, where: str) -> str | None:
     if isinstance(shape, list):
         if not isinstance(value, list):
             return f"'{where}' is not a list"
-        return next((w for i, item in enumerate(value) if (w := _unlike(item, shape[0], f"{where}[{i}].")) is not None),
-                    None)
+        for i, item in enumerate(value):
+            if (wrong := _unlike(item, shape[0], f"{where}[{i}].")) is not None:
+                return wrong
+        return None
     kinds = shape if isinstance(shape, tuple) else (shape,)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):  # JSON's true is no number
         names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", type(None): "null"}
