@@ -121,7 +121,8 @@ def test_process_roster_and_script_problems(write):
         load_roster(roster)
     got = problems(exc)
     assert any("unknown role 'juggling'" in p and p.startswith(f"{roster}:2:") for p in got)
-    assert f"{roster}:1: people: 'dana' is listed twice" in got
+    assert f"{roster}:3: people[1]: 'dana' is listed twice (first at line 2)" in got
+    assert f"{roster}:1: people: more than one primary on-call" in got
 
     script = write("script.yaml", """
         participants:
@@ -140,6 +141,21 @@ def test_process_roster_and_script_problems(write):
     assert any(p.startswith(f"{script}:6: actions: ") for p in got)
     assert f"{script}:7: actions: 'kim' is not a participant (participants: dana)" in got
     assert any(p.startswith(f"{script}:8: actions: mitigate: mitigation must be one of") for p in got)
+
+
+def test_a_script_lists_each_participant_once(write):
+    # Before, dana listed twice was paged as neither: her ack was rejected and the drill scored 0.
+    script = write("script.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+          - {name: lee, oncall: secondary}
+          - {name: dana}
+        actions:
+          - {at: "14:49", by: dana, do: ack}
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_script(script)
+    assert problems(exc) == [f"{script}:4: participants[2]: 'dana' is listed twice (first at line 2)"]
 
 
 def test_clock_times_are_read_on_the_scenario_start_date():

@@ -902,11 +902,12 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
         return Roster(tuple(replace(p, profile=base) for p in DEFAULT_ROSTER.people))
     doc = yamlfile.document(path, "roster")
     check = doc.checker
-    people = []
+    people, lines = [], []
     for line, raw in doc.items("people"):
         p = check.mapping(raw, f"people[{len(people)}]", line)
         if p is None:
             continue
+        lines.append(line)
         trained, training = p.get("trained", text_list, ()), p.get("training", text_list, ())
         for key, roles in (("trained", trained), ("training", training)):
             for role in roles:
@@ -928,9 +929,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
     shadows = doc.get("shadow_before_lead", whole(0, 1000), 1)
     policies = _policies(doc, {p.name for p in people})
     doc.done()
-    names = [p.name for p in people]
-    for dup in sorted({n for n in names if names.count(n) > 1}):
-        check.problem(doc.line_of("people"), f"people: {dup!r} is listed twice")
+    _listed_once(check, "people", lines, people)
     for level in ("primary", "secondary"):
         if sum(p.oncall == level for p in people) > 1:
             check.problem(doc.line_of("people"), f"people: more than one {level} on-call")
@@ -940,6 +939,16 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
         check.problem(doc.line, "roster: 'people' must list at least one person")
     check.raise_problems()
     return Roster(tuple(people), shadows, policies)
+
+
+def _listed_once(check, where: str, lines: list[int], people) -> None:
+    """Each person once: a second entry is refused at its own line (a script's participant
+    listed twice was paged as neither, and the drill scored 0)."""
+    first: dict[str, int] = {}
+    for index, (line, p) in enumerate(zip(lines, people)):
+        if p.name in first:
+            check.problem(line, f"{where}[{index}]: {p.name!r} is listed twice (first at line {first[p.name]})")
+        first.setdefault(p.name, line)
 
 
 def _policies(doc: Fields, people: set) -> tuple[EscalationPolicy, ...]:
@@ -995,15 +1004,17 @@ def load_script(path, start: dt.datetime | None = None, horizon: float | None = 
     drill's do (``parse_action``): a postmortem booked a year out is refused here, at its line."""
     doc = yamlfile.document(path, "script")
     check = doc.checker
-    participants = []
+    participants, lines = [], []
     for line, raw in doc.items("participants"):
         p = check.mapping(raw, f"participants[{len(participants)}]", line)
         if p is None:
             continue
+        lines.append(line)
         participants.append(ScriptParticipant(
             p.get("name", text, "", required=True), p.get("oncall", one_of("primary", "secondary")),
             p.get("bot", flag, False)))
         p.done()
+    _listed_once(check, "participants", lines, participants)
     names = {p.name for p in participants}
     actions = []
     for line, raw in doc.items("actions"):
