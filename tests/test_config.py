@@ -158,6 +158,23 @@ def test_a_script_lists_each_participant_once(write):
     assert problems(exc) == [f"{script}:4: participants[2]: 'dana' is listed twice (first at line 2)"]
 
 
+def test_a_person_has_a_name(write):
+    # An empty name was taken: the drill paged '' (" paged (high urgency): ...") and nobody answered.
+    roster = write("roster.yaml", """
+        people:
+          - {name: "", oncall: primary}
+          - {name: "  ", oncall: secondary}
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_roster(roster)
+    assert f"{roster}:2: people[0].name: expected a name, got empty text" in problems(exc)
+    assert f"{roster}:3: people[1].name: expected a name, got empty text" in problems(exc)
+    script = write("script.yaml", 'participants:\n  - {name: "", oncall: primary}\nactions: []\n')
+    with pytest.raises(DrillError) as exc:
+        load_script(script)
+    assert problems(exc) == [f"{script}:2: participants[0].name: expected a name, got empty text"]
+
+
 def test_clock_times_are_read_on_the_scenario_start_date():
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     script = load_script(DATA / "article.yaml", scenario.start)

@@ -917,7 +917,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
             check.problem(p.line_of("training"), f"people[{len(people)}].training: already trained for {role!r}")
         prof = p.sub("profile")
         people.append(Person(
-            name=p.get("name", text, "", required=True),
+            name=p.get("name", yamlfile.name, "", required=True),
             team=p.get("team", text, ""),
             senior=p.get("senior", flag, False),
             trained=trained,
@@ -1011,7 +1011,7 @@ def load_script(path, start: dt.datetime | None = None, horizon: float | None = 
             continue
         lines.append(line)
         participants.append(ScriptParticipant(
-            p.get("name", text, "", required=True), p.get("oncall", one_of("primary", "secondary")),
+            p.get("name", yamlfile.name, "", required=True), p.get("oncall", one_of("primary", "secondary")),
             p.get("bot", flag, False)))
         p.done()
     _listed_once(check, "participants", lines, participants)
