@@ -964,6 +964,10 @@ def _policies(doc: Fields, people: set) -> tuple[EscalationPolicy, ...]:
             levels=f.get("levels", text_list, ONCALL.levels),
             escalation_timeout=f.get("escalation_timeout", units.duration),
         )
+        # An empty list would silence its receivers: a drill run pages nobody for their alerts.
+        for key, empty in (("receivers", "names no receiver"), ("levels", "pages nobody")):
+            if not getattr(policy, key):
+                check.problem(f.line_of(key), f"{where}.{key}: {empty}: list at least one")
         for level in policy.levels:
             if level not in ("primary", "secondary") and level not in people:
                 check.problem(f.line_of("levels"), f"{where}.levels: {level!r} is neither primary, secondary "
