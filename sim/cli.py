@@ -1033,6 +1033,8 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
 
     if dask_address and workers:
         raise DrillError("give --workers or --dask, not both")
+    if len(variant_specs) < 2:
+        raise DrillError("give two or more --variant: the first is the baseline the others are compared with")
     process_file = process_file or config.default_file("drills/process.yaml")
     roster = roster or config.default_file("drills/roster.yaml")
     scns = tuple(config.load_scenario(config.scenario_path(s)) for s in (scenarios or (None,)))
