@@ -547,7 +547,7 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
 
     plan = _plan()
     team = _team(roster)
-    found = store.drills(store_path)
+    found = plan.counted(store.drills(store_path), team)
     if propose:
         entries, reasons = plan.propose(team, found, propose, count)
         out = out or plan.plan_path(propose)

@@ -63,7 +63,8 @@ def test_a_voided_drill_is_kept_shown_in_history_and_counted_nowhere(tmp_path, d
 
 def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, drill_store, write, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    plan_file = write("2026-Q4.yaml", """
+    (tmp_path / "drills").mkdir()  # where `drill rotation` looks for each quarter's plan
+    plan_file = write("drills/2026-Q4.yaml", """
         drills:
           - {date: 2026-10-21, scenario: checkout-config-push, seed: 1, roles: {ic: lee, comms: sam, ops: dana}}
           - {date: 2026-11-04, scenario: memory-leak-restart, seed: 4}
@@ -88,6 +89,12 @@ def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, dri
     assert glance["Drills run"]["note"] == "0 with people, 1 simulated; 2 planned, 1 of them run"
     # The bots played lee as IC: nobody's turn, so both seniors have still never been IC.
     assert context["ic"]["never"] == ["lee", "dana"]
+    # Nor does the rotation take a turn from a duplicate: before, alex was IC once (drill 3) and
+    # the quarter had '1 with people, 2 simulated' where the report says 0 and 1.
+    rotation = runner.invoke(main, ["rotation", "--quarter", "2026-Q4"]).output.splitlines()
+    assert rotation[0] == ("IC rotation at the end of 2026-Q4: 1 drill(s) recorded; in 2026-Q4 0 with people, "
+                           "1 simulated (bots only: nobody's turn)")
+    assert rotation[-1] == "Never IC: alex, dana, lee"
 
 
 def test_a_planned_drill_seats_the_planned_people_at_any_severity(tmp_path, drill_store, write, monkeypatch):

@@ -223,6 +223,19 @@ def duplicates(done: dict[int, list[Drill]]) -> dict[int, int]:
     return {d.id: drills[0].id for drills in done.values() for d in drills[1:]}
 
 
+def counted(drills: list[Drill], roster: config.Roster | None = None) -> list[Drill]:
+    """``drills`` but the duplicates of a plan entry, for every quarter whose plan file is in
+    ``drills/``: a duplicate counts nowhere, so the rotation takes no turn from it."""
+    repeated: set[int] = set()
+    for quarter in sorted({d.quarter for d in drills}):
+        path = plan_path(quarter)
+        if path.exists():
+            loaded = load_plan(path, roster)
+            done = carried_out(loaded, [d for d in drills if d.quarter == quarter], scenario_names(loaded))
+            repeated |= duplicates(done).keys()
+    return [d for d in drills if d.id not in repeated]
+
+
 def status(drills: list[Drill]) -> str:
     """Which drill carries out a plan entry (the first recorded), whether it kept to the plan,
     and which later drills are duplicates that do not count."""
