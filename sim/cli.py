@@ -659,6 +659,8 @@ def generate(topology_file, seed, count, difficulty, out):
     from .inputs.topology import load_topology, topology_path
     from .outputs.files import write_atomic
 
+    if seed + count - 1 > SEED.max:  # each file's header names its seed for `drill generate --seed` to make again
+        raise DrillError(f"--seed {seed} --count {count}: the last seed would be {seed + count - 1}, past {SEED.max}")
     topology = load_topology(topology_path(topology_file))
     for k in range(count):
         made = gen.generate(topology, seed + k, difficulty)
