@@ -175,6 +175,25 @@ def test_a_person_has_a_name(write):
     assert problems(exc) == [f"{script}:2: participants[0].name: expected a name, got empty text"]
 
 
+def test_a_script_action_after_the_drills_end_is_refused(write):
+    # The reference drill runs from 14:40 for 3 h. Before, dana's ack at 23:59 was taken and never
+    # played: nobody acknowledged, the drill scored 0 and the script was not said to be wrong.
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    script = write("script.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "17:40", by: dana, do: ack}
+          - {at: "23:59", by: dana, do: ack}
+          - {at: "+3h0m1s", by: dana, do: ack}
+    """)
+    with pytest.raises(DrillError) as exc:
+        load_script(script, scenario.start, scenario.horizon)
+    assert problems(exc) == [f"{script}:5: actions: 23:59 is after the drill ends (17:40 UTC, its horizon)",
+                             f"{script}:6: actions: +3h0m1s is after the drill ends (17:40 UTC, its horizon)"]
+    assert len(load_script(script).actions) == 3  # alone, with no drill to end, only the form is checked
+
+
 def test_clock_times_are_read_on_the_scenario_start_date():
     scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     script = load_script(DATA / "article.yaml", scenario.start)

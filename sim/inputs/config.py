@@ -1029,6 +1029,9 @@ def load_script(path, start: dt.datetime | None = None, horizon: float | None = 
             at = units.moment(raw.get("at"), start) if raw.get("at") is not None else None
             if at is None:
                 raise ValueError("missing 'at' (when)")
+            if horizon is not None and at > horizon:  # the drill is over by then: it would be dropped unplayed
+                raise ValueError(f"{raw['at']} is after the drill ends ({units.clock(start + dt.timedelta(seconds=horizon))} UTC, "
+                                 "its horizon)")
             action = parse_action(raw, start, horizon)
         except ValueError as exc:
             check.problem(line, f"actions: {exc}")
