@@ -167,6 +167,11 @@ def test_report_quarter_writes_html_md_csv_and_charts(history, tmp_path, write):
     again = tmp_path / "again"
     CliRunner().invoke(main, ["report", "quarter", "2026-Q4", "--store", str(path), "--out", str(again), "--plan", str(plan_file)])
     assert all((out / n).read_bytes() == (again / n).read_bytes() for n in names)
+    # A quarter with nothing to chart written over it (as 2026-Q4 once its drills are voided) leaves
+    # none of the charts behind: before, the five PNGs of the drills that no longer count stayed.
+    empty = CliRunner().invoke(main, ["report", "quarter", "2027-Q1", "--store", str(path), "--out", str(out)])
+    assert empty.exit_code == 0, empty.output
+    assert sorted(p.name for p in out.iterdir()) == ["drills.csv", "report.html", "report.md"]
 
 
 def test_history_show_and_export(history, tmp_path):
