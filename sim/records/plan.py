@@ -210,11 +210,17 @@ def scenario_names(plan: Plan) -> dict[int, str | None]:
 
 def carried_out(plan: Plan, drills: list[Drill], names: dict[int, str | None]) -> dict[int, list[Drill]]:
     """Entry number -> the recorded drills that carried it out (see the module docstring)."""
-    linked = {d.id for d in drills if d.plan_quarter == plan.quarter}
-    found = {}
-    for index, entry in enumerate(plan.entries, 1):
-        found[index] = [d for d in drills if (d.plan_quarter == plan.quarter and d.plan_entry == index) or (
-            d.id not in linked and d.conducted == entry.date.isoformat() and d.scenario == names.get(index))]
+    found: dict[int, list[Drill]] = {index: [] for index in range(1, len(plan.entries) + 1)}
+    for d in drills:
+        if d.plan_quarter == plan.quarter:  # run with --plan --entry (an entry since taken out of the file: none)
+            found.get(d.plan_entry, []).append(d)
+            continue
+        # A drill held on an entry's date with its scenario carries out one entry, never two: of
+        # entries alike (the same day and story twice), the first one no drill carries out yet.
+        alike = [index for index, entry in enumerate(plan.entries, 1)
+                 if d.conducted == entry.date.isoformat() and d.scenario == names.get(index)]
+        if alike:
+            found[next((index for index in alike if not found[index]), alike[0])].append(d)
     return found
 
 
