@@ -511,6 +511,8 @@ def export(fmt, quarter, person, with_events, out, store_path):
 
     from .records import store
 
+    if with_events and fmt == "csv":  # else the CSV was written without them, and without a word
+        raise DrillError("--events goes with --format jsonl: a CSV row per drill has no room for its event log")
     found = store.drills(store_path, quarter=quarter, person=person, real=None)  # real incidents: mode "real"
     if fmt == "csv":
         import pandas as pd

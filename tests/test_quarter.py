@@ -201,6 +201,10 @@ def test_history_show_and_export(history, tmp_path):
     assert records[1]["metrics"] == cards[2]["metrics"]
     csv = runner.invoke(main, ["export", "--store", str(path), "--out", str(tmp_path / "all.csv")])
     assert csv.exit_code == 0 and len((tmp_path / "all.csv").read_text().splitlines()) == 1 + len(DRILLS)
+    # Asked for the events in a CSV, it says where they go (it wrote the CSV without them).
+    refused = runner.invoke(main, ["export", "--store", str(path), "--events", "--out", str(tmp_path / "e.csv")])
+    assert refused.exit_code == 2 and "--events goes with --format jsonl" in refused.output
+    assert not (tmp_path / "e.csv").exists()
 
 
 def test_drill_run_records_into_the_store_and_runs_plan_entries(tmp_path, drill_store, write, monkeypatch):
