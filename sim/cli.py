@@ -636,6 +636,8 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
         loaded = plan.load_plan(path, team)
         names = plan.scenario_names(loaded)
     found = store.drills(store_path, until=quarter)
+    # The quarter's duplicates are listed, marked (build); those of the quarters before count nowhere.
+    found = plan.counted([d for d in found if d.quarter != quarter], team) + [d for d in found if d.quarter == quarter]
     context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior],
                               store.drills(store_path, quarter=quarter, real=True))
     out = out or Path("reports") / quarter

@@ -95,6 +95,13 @@ def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, dri
     assert rotation[0] == ("IC rotation at the end of 2026-Q4: 1 drill(s) recorded; in 2026-Q4 0 with people, "
                            "1 simulated (bots only: nobody's turn)")
     assert rotation[-1] == "Never IC: alex, dana, lee"
+    # Nor does the next quarter's report count it: alex's turn as IC, and three 2026-Q4 drills
+    # to compare 2027-Q1's one with (before: '| alex | ... | 1 | 1 | 2 |', and -2 drills run).
+    store.record(*_article(), conducted="2027-01-13")
+    assert runner.invoke(main, ["report", "quarter", "2027-Q1", "--out", "r"]).exit_code == 0
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "| Drills run | 1 (1 with people, 0 simulated) | no change |" in report
+    assert "| alex | - | - | - | - | 1 | 1 |" in report
 
 
 def test_a_planned_drill_seats_the_planned_people_at_any_severity(tmp_path, drill_store, write, monkeypatch):
