@@ -14,6 +14,13 @@ def problems(exc) -> list[str]:
     return str(exc.value).splitlines()
 
 
+def refused(load, *args) -> list[str]:
+    """The problems ``load(*args)`` is refused with, one a line."""
+    with pytest.raises(DrillError) as exc:
+        load(*args)
+    return problems(exc)
+
+
 def test_units():
     assert units.duration("90s") == 90
     assert units.duration("15m") == 900
@@ -153,9 +160,7 @@ def test_a_script_lists_each_participant_once(write):
         actions:
           - {at: "14:49", by: dana, do: ack}
     """)
-    with pytest.raises(DrillError) as exc:
-        load_script(script)
-    assert problems(exc) == [f"{script}:4: participants[2]: 'dana' is listed twice (first at line 2)"]
+    assert refused(load_script, script) == [f"{script}:4: participants[2]: 'dana' is listed twice (first at line 2)"]
 
 
 def test_a_person_has_a_name(write):
@@ -165,14 +170,11 @@ def test_a_person_has_a_name(write):
           - {name: "", oncall: primary}
           - {name: "  ", oncall: secondary}
     """)
-    with pytest.raises(DrillError) as exc:
-        load_roster(roster)
-    assert f"{roster}:2: people[0].name: expected a name, got empty text" in problems(exc)
-    assert f"{roster}:3: people[1].name: expected a name, got empty text" in problems(exc)
+    got = refused(load_roster, roster)
+    assert f"{roster}:2: people[0].name: expected a name, got empty text" in got
+    assert f"{roster}:3: people[1].name: expected a name, got empty text" in got
     script = write("script.yaml", 'participants:\n  - {name: "", oncall: primary}\nactions: []\n')
-    with pytest.raises(DrillError) as exc:
-        load_script(script)
-    assert problems(exc) == [f"{script}:2: participants[0].name: expected a name, got empty text"]
+    assert refused(load_script, script) == [f"{script}:2: participants[0].name: expected a name, got empty text"]
 
 
 def test_a_script_action_after_the_drills_end_is_refused(write):
@@ -187,10 +189,9 @@ def test_a_script_action_after_the_drills_end_is_refused(write):
           - {at: "23:59", by: dana, do: ack}
           - {at: "+3h0m1s", by: dana, do: ack}
     """)
-    with pytest.raises(DrillError) as exc:
-        load_script(script, scenario.start, scenario.horizon)
-    assert problems(exc) == [f"{script}:5: actions: 23:59 is after the drill ends (17:40 UTC, its horizon)",
-                             f"{script}:6: actions: +3h0m1s is after the drill ends (17:40 UTC, its horizon)"]
+    assert refused(load_script, script, scenario.start, scenario.horizon) == [
+        f"{script}:5: actions: 23:59 is after the drill ends (17:40 UTC, its horizon)",
+        f"{script}:6: actions: +3h0m1s is after the drill ends (17:40 UTC, its horizon)"]
     assert len(load_script(script).actions) == 3  # alone, with no drill to end, only the form is checked
 
 
