@@ -163,6 +163,21 @@ def test_a_script_lists_each_participant_once(write):
     assert refused(load_script, script) == [f"{script}:4: participants[2]: 'dana' is listed twice (first at line 2)"]
 
 
+def test_a_script_acts_only_for_the_people_it_plays(write):
+    # Before, the bot dana took the scripted ack for her own, then did nothing for 55 minutes and
+    # declared SEV1 on search (the noise alert) while checkout failed (checkout-config-push).
+    script = write("script.yaml", """
+        participants:
+          - {name: dana, oncall: primary, bot: true}
+          - {name: lee}
+        actions:
+          - {at: "14:49", by: dana, do: ack}
+          - {at: "14:50", by: lee, do: look, service: checkout}
+    """)
+    assert refused(load_script, script) == [
+        f"{script}:5: actions: dana is played by a bot (bot: true): a script acts only for the people it plays"]
+
+
 def test_a_person_has_a_name(write):
     # An empty name was taken: the drill paged '' (" paged (high urgency): ...") and nobody answered.
     roster = write("roster.yaml", """

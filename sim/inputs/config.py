@@ -1020,6 +1020,7 @@ def load_script(path, start: dt.datetime | None = None, horizon: float | None = 
         p.done()
     _listed_once(check, "participants", lines, participants)
     names = {p.name for p in participants}
+    bots = {p.name for p in participants if p.bot}
     actions = []
     for line, raw in doc.items("actions"):
         if not isinstance(raw, dict):
@@ -1038,6 +1039,8 @@ def load_script(path, start: dt.datetime | None = None, horizon: float | None = 
             continue
         if action.by not in names:
             check.problem(line, f"actions: {action.by!r} is not a participant (participants: {', '.join(sorted(names))})")
+        elif action.by in bots:  # the bot would take the scripted step for its own and lose its way
+            check.problem(line, f"actions: {action.by} is played by a bot (bot: true): a script acts only for the people it plays")
         actions.append((at, action))
     doc.done()
     if not any(p.oncall == "primary" for p in participants):
