@@ -583,6 +583,15 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
                    f"{' in ' + quarter if quarter else ''} as IC")
 
 
+def _quarter_plan(path: Path, quarter: str, team):
+    """The plan file at ``path``, which must plan ``quarter``: another quarter's entries would all
+    read as not run, and its drills as this quarter's planned count."""
+    loaded = _plan().load_plan(path, team)
+    if loaded.quarter != quarter:
+        raise DrillError(f"{path}: plans {loaded.quarter}, not {quarter}")
+    return loaded
+
+
 @main.command("plan")
 @click.argument("quarter", callback=_quarter)
 @click.option("--file", "plan_file", type=_file, help="Plan file (default: drills/<quarter>.yaml).")
@@ -597,7 +606,7 @@ def show_plan(quarter, plan_file, roster, store_path):
     path = plan_file or plan.plan_path(quarter)
     if not path.exists():
         raise DrillError(f"{path}: no plan for {quarter} (write one, or propose one with `drill rotation --propose {quarter}`)")
-    loaded = plan.load_plan(path, team)
+    loaded = _quarter_plan(path, quarter, team)
     names = plan.scenario_names(loaded)
     done = plan.carried_out(loaded, store.drills(store_path, quarter=quarter), names)
     rows = []
@@ -633,7 +642,7 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     path = plan_file or plan.plan_path(quarter)
     loaded, names = None, {}
     if path.exists():
-        loaded = plan.load_plan(path, team)
+        loaded = _quarter_plan(path, quarter, team)
         names = plan.scenario_names(loaded)
     found = store.drills(store_path, until=quarter)
     # The quarter's duplicates are listed, marked (build); those of the quarters before count nowhere.

@@ -172,6 +172,14 @@ def test_report_quarter_writes_html_md_csv_and_charts(history, tmp_path, write):
     empty = CliRunner().invoke(main, ["report", "quarter", "2027-Q1", "--store", str(path), "--out", str(out)])
     assert empty.exit_code == 0, empty.output
     assert sorted(p.name for p in out.iterdir()) == ["drills.csv", "report.html", "report.md"]
+    # Another quarter's plan is refused: before, 2026-Q3's report showed 2026-Q4's three entries
+    # as 'not run' and its glance '3 planned, 0 of them run'.
+    report_q3 = CliRunner().invoke(main, ["report", "quarter", "2026-Q3", "--plan", str(plan_file), "--store", str(path),
+                                          "--out", str(tmp_path / "q3")])
+    plan_q3 = CliRunner().invoke(main, ["plan", "2026-Q3", "--file", str(plan_file), "--store", str(path)])
+    for other in (report_q3, plan_q3):
+        assert other.exit_code == 2 and f"{plan_file}: plans 2026-Q4, not 2026-Q3" in other.output, other.output
+    assert not (tmp_path / "q3").exists()
 
 
 def test_history_show_and_export(history, tmp_path):
