@@ -150,6 +150,18 @@ def test_process_roster_and_script_problems(write):
     assert any(p.startswith(f"{script}:8: actions: mitigate: mitigation must be one of") for p in got)
 
 
+def test_a_process_weighs_at_least_one_score_component(write):
+    # Before, every weight at 0 was taken and every drill scored 0.0 / 100.
+    process = write("process.yaml", """
+        scoring:
+          weights: {declare: 0, severity: 0, cadence: 0, roles: 0, mitigate: 0, impact: 0, checklist: 0, teams: 0,
+                    false_alarm: 0}
+    """)
+    assert refused(load_process, process) == [f"{process}:2: scoring.weights: every weight is 0; give at least one a weight"]
+    one = write("one.yaml", process.read_text().replace("teams: 0", "teams: 1"))
+    assert load_process(one).weights["teams"] == 1
+
+
 def test_a_script_lists_each_participant_once(write):
     # Before, dana listed twice was paged as neither: her ack was rejected and the drill scored 0.
     script = write("script.yaml", """

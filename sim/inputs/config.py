@@ -773,6 +773,8 @@ def process_from(doc: Fields) -> Process:
     if scoring is not None:
         given = scoring.get("weights", _weights, {})
         weights.update(given)
+        if not any(weights.values()):  # score is a weighted mean: with nothing weighed, every drill scored 0
+            check.problem(scoring.line_of("weights"), "scoring.weights: every weight is 0; give at least one a weight")
     targets = doc.sub("targets")
     bots = doc.sub("bots")
     process = Process(
