@@ -478,7 +478,8 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
     roles = ", ".join(f"{store_role}: {found.lead(store_role)}" for store_role in ("ic", "comms", "ops") if found.lead(store_role))
     click.echo(f"Drill {found.id}: {found.title} ({found.scenario}, {found.mode}, seed {found.seed}), conducted {found.conducted}")
     click.echo(f"Variant: {found.variant}" + (f"; roles: {roles}" if roles else "")
-               + (f"; planned as {found.plan_quarter} #{found.plan_entry}" if found.plan_quarter else "") + "\n")
+               + (f"; planned as {found.plan_quarter} #{found.plan_entry}" if found.plan_quarter else "")
+               + (f"\nVOID since {found.voided[:10]}: {found.void_reason} (counted nowhere)" if found.voided else "") + "\n")
     for line in report.timeline(events):
         click.echo(f"  {line}")
     click.echo("")

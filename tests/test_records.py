@@ -53,6 +53,11 @@ def test_a_voided_drill_is_kept_shown_in_history_and_counted_nowhere(tmp_path, d
     kept = store.drills(voided=True)
     assert [(d.id, d.void_reason) for d in kept] == [(1, None), (2, "a rehearsal the day after, not a drill")]
     assert store.drill(2).voided is not None  # asked for by id, it is there
+    # and shown as void (before, `drill show 2` read as any drill of record)
+    voided_on = store.drill(2).voided[:10]
+    shown = runner.invoke(main, ["show", "2"]).output.splitlines()
+    assert shown[2] == f"VOID since {voided_on}: a rehearsal the day after, not a drill (counted nowhere)"
+    assert "VOID" not in runner.invoke(main, ["show", "1"]).output
     lines = runner.invoke(main, ["history"]).output.splitlines()
     assert lines[2].startswith("2 ") and lines[2].endswith("VOID: a rehearsal the day after, not a drill")
     assert lines[1].endswith("with dana, lee, alex, sam")
