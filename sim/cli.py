@@ -550,7 +550,7 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
 
     plan = _plan()
     team = _team(roster)
-    found = plan.counted(store.drills(store_path), team)
+    found = plan.counted(store.drills(store_path))
     if propose:
         entries, reasons = plan.propose(team, found, propose, count)
         out = out or plan.plan_path(propose)
@@ -647,7 +647,7 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
         names = plan.scenario_names(loaded)
     found = store.drills(store_path, until=quarter)
     # The quarter's duplicates are listed, marked (build); those of the quarters before count nowhere.
-    found = plan.counted([d for d in found if d.quarter != quarter], team) + [d for d in found if d.quarter == quarter]
+    found = plan.counted([d for d in found if d.quarter != quarter]) + [d for d in found if d.quarter == quarter]
     context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior],
                               store.drills(store_path, quarter=quarter, real=True))
     out = out or Path("reports") / quarter

@@ -100,6 +100,9 @@ def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, dri
     assert rotation[0] == ("IC rotation at the end of 2026-Q4: 1 drill(s) recorded; in 2026-Q4 0 with people, "
                            "1 simulated (bots only: nobody's turn)")
     assert rotation[-1] == "Never IC: alex, dana, lee"
+    # The plan is read for its dates and stories, not its people: lee, its IC, may have left the team.
+    left = write("left.yaml", "people:\n  - {name: dana, oncall: primary, senior: true, trained: [ic]}\n")
+    assert runner.invoke(main, ["rotation", "--roster", str(left)]).output.splitlines()[-1] == "Never IC: dana"
     # Nor does the next quarter's report count it: alex's turn as IC, and three 2026-Q4 drills
     # to compare 2027-Q1's one with (before: '| alex | ... | 1 | 1 | 2 |', and -2 drills run).
     store.record(*_article(), conducted="2027-01-13")

@@ -229,14 +229,16 @@ def duplicates(done: dict[int, list[Drill]]) -> dict[int, int]:
     return {d.id: drills[0].id for drills in done.values() for d in drills[1:]}
 
 
-def counted(drills: list[Drill], roster: config.Roster | None = None) -> list[Drill]:
+def counted(drills: list[Drill]) -> list[Drill]:
     """``drills`` but the duplicates of a plan entry, for every quarter whose plan file is in
-    ``drills/``: a duplicate counts nowhere, so the rotation takes no turn from it."""
+    ``drills/``: a duplicate counts nowhere, so the rotation takes no turn from it. The plans are
+    read without the roster: which drill carries out an entry depends on none of its people,
+    and an old plan may name someone who has since left."""
     repeated: set[int] = set()
     for quarter in sorted({d.quarter for d in drills}):
         path = plan_path(quarter)
         if path.exists():
-            loaded = load_plan(path, roster)
+            loaded = load_plan(path)
             done = carried_out(loaded, [d for d in drills if d.quarter == quarter], scenario_names(loaded))
             repeated |= duplicates(done).keys()
     return [d for d in drills if d.id not in repeated]
