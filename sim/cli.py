@@ -478,7 +478,8 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
     roles = ", ".join(f"{store_role}: {found.lead(store_role)}" for store_role in ("ic", "comms", "ops") if found.lead(store_role))
     click.echo(f"Drill {found.id}: {found.title} ({found.scenario}, {found.mode}, seed {found.seed}), conducted {found.conducted}")
     click.echo(f"Variant: {found.variant}" + (f"; roles: {roles}" if roles else "")
-               + (f"; planned as {found.plan_quarter} #{found.plan_entry}" if found.plan_quarter else "") + "\n")
+               + (f"; planned as {found.plan_quarter} #{found.plan_entry}" if found.plan_quarter else "")
+               + (f"\nVOID since {found.voided[:10]}: {found.void_reason} (counted nowhere)" if found.voided else "") + "\n")
     for line in report.timeline(events):
         click.echo(f"  {line}")
     click.echo("")
@@ -511,6 +512,8 @@ def export(fmt, quarter, person, with_events, out, store_path):
 
     from .records import store
 
+    if with_events and fmt == "csv":  # else the CSV was written without them, and without a word
+        raise DrillError("--events goes with --format jsonl: a CSV row per drill has no room for its event log")
     found = store.drills(store_path, quarter=quarter, person=person, real=None)  # real incidents: mode "real"
     if fmt == "csv":
         import pandas as pd
@@ -547,7 +550,7 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
 
     plan = _plan()
     team = _team(roster)
-    found = store.drills(store_path)
+    found = plan.counted(store.drills(store_path))
     if propose:
         entries, reasons = plan.propose(team, found, propose, count)
         out = out or plan.plan_path(propose)
@@ -581,6 +584,15 @@ def rotation(quarter, propose, count, out, force, roster, store_path):
                    f"{' in ' + quarter if quarter else ''} as IC")
 
 
+def _quarter_plan(path: Path, quarter: str, team):
+    """The plan file at ``path``, which must plan ``quarter``: another quarter's entries would all
+    read as not run, and its drills as this quarter's planned count."""
+    loaded = _plan().load_plan(path, team)
+    if loaded.quarter != quarter:
+        raise DrillError(f"{path}: plans {loaded.quarter}, not {quarter}")
+    return loaded
+
+
 @main.command("plan")
 @click.argument("quarter", callback=_quarter)
 @click.option("--file", "plan_file", type=_file, help="Plan file (default: drills/<quarter>.yaml).")
@@ -595,7 +607,7 @@ def show_plan(quarter, plan_file, roster, store_path):
     path = plan_file or plan.plan_path(quarter)
     if not path.exists():
         raise DrillError(f"{path}: no plan for {quarter} (write one, or propose one with `drill rotation --propose {quarter}`)")
-    loaded = plan.load_plan(path, team)
+    loaded = _quarter_plan(path, quarter, team)
     names = plan.scenario_names(loaded)
     done = plan.carried_out(loaded, store.drills(store_path, quarter=quarter), names)
     rows = []
@@ -631,9 +643,11 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     path = plan_file or plan.plan_path(quarter)
     loaded, names = None, {}
     if path.exists():
-        loaded = plan.load_plan(path, team)
+        loaded = _quarter_plan(path, quarter, team)
         names = plan.scenario_names(loaded)
     found = store.drills(store_path, until=quarter)
+    # The quarter's duplicates are listed, marked (build); those of the quarters before count nowhere.
+    found = plan.counted([d for d in found if d.quarter != quarter]) + [d for d in found if d.quarter == quarter]
     context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior],
                               store.drills(store_path, quarter=quarter, real=True))
     out = out or Path("reports") / quarter
@@ -659,6 +673,8 @@ def generate(topology_file, seed, count, difficulty, out):
     from .inputs.topology import load_topology, topology_path
     from .outputs.files import write_atomic
 
+    if seed + count - 1 > SEED.max:  # each file's header names its seed for `drill generate --seed` to make again
+        raise DrillError(f"--seed {seed} --count {count}: the last seed would be {seed + count - 1}, past {SEED.max}")
     topology = load_topology(topology_path(topology_file))
     for k in range(count):
         made = gen.generate(topology, seed + k, difficulty)
@@ -1033,6 +1049,8 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
 
     if dask_address and workers:
         raise DrillError("give --workers or --dask, not both")
+    if len(variant_specs) < 2:
+        raise DrillError("give two or more --variant: the first is the baseline the others are compared with")
     process_file = process_file or config.default_file("drills/process.yaml")
     roster = roster or config.default_file("drills/roster.yaml")
     scns = tuple(config.load_scenario(config.scenario_path(s)) for s in (scenarios or (None,)))

@@ -419,6 +419,24 @@ def test_an_escalation_policy_names_people_of_the_roster(write):
         load_roster(path)
 
 
+def test_an_escalation_policy_names_a_receiver_and_someone_to_page(write):
+    # levels: [] was taken, and the pager's alerts paged nobody: the drill's first page was a
+    # customer's ticket, 11 minutes after the alerts fired (checkout-config-push).
+    path = write("roster.yaml", """
+        people:
+          - {name: dana, oncall: primary}
+        escalation_policies:
+          - {name: pager, receivers: [pager], levels: []}
+          - name: spare
+            receivers: []
+        """)
+    with pytest.raises(DrillError) as exc:
+        load_roster(path)
+    assert str(exc.value).splitlines() == [
+        f"{path}:4: escalation_policies[0].levels: pages nobody: list at least one",
+        f"{path}:6: escalation_policies[1].receivers: names no receiver: list at least one"]
+
+
 @needs_fixtures
 def test_the_fixture_imports_without_credentials_merges_and_runs(tmp_path, write):
     from click.testing import CliRunner

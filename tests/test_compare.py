@@ -257,6 +257,15 @@ def test_compare_rejects_bad_input_cleanly(tmp_path):
                                        "--out", str(tmp_path)])
     assert result.exit_code == 2 and "variant names must differ" in result.output
     assert "Traceback" not in result.output
+    # A scenario given twice was run as two alike, each listed in the summary with half the runs.
+    twice = CliRunner().invoke(main, ["compare", "checkout-config-push", "sev3-worsening", "checkout-config-push",
+                                      "--variant", f"a={VARIANTS / 'baseline.yaml'}", "--variant",
+                                      f"b={VARIANTS / 'cadence-15m.yaml'}", "--runs", "2", "--out", str(tmp_path)])
+    assert twice.exit_code == 2 and "scenario checkout-config-push given twice: give each once" in twice.output
+    # One variant ran its 1,000 drills and wrote 'No meaningful difference from **a**': with nothing to compare.
+    result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "give two or more --variant" in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_large_samples_get_intervals_that_agree_with_the_bootstrap():

@@ -14,6 +14,13 @@ def problems(exc) -> list[str]:
     return str(exc.value).splitlines()
 
 
+def refused(load, *args) -> list[str]:
+    """The problems ``load(*args)`` is refused with, one a line."""
+    with pytest.raises(DrillError) as exc:
+        load(*args)
+    return problems(exc)
+
+
 def test_units():
     assert units.duration("90s") == 90
     assert units.duration("15m") == 900
@@ -121,7 +128,8 @@ def test_process_roster_and_script_problems(write):
         load_roster(roster)
     got = problems(exc)
     assert any("unknown role 'juggling'" in p and p.startswith(f"{roster}:2:") for p in got)
-    assert f"{roster}:1: people: 'dana' is listed twice" in got
+    assert f"{roster}:3: people[1]: 'dana' is listed twice (first at line 2)" in got
+    assert f"{roster}:1: people: more than one primary on-call" in got
 
     script = write("script.yaml", """
         participants:
@@ -140,6 +148,78 @@ def test_process_roster_and_script_problems(write):
     assert any(p.startswith(f"{script}:6: actions: ") for p in got)
     assert f"{script}:7: actions: 'kim' is not a participant (participants: dana)" in got
     assert any(p.startswith(f"{script}:8: actions: mitigate: mitigation must be one of") for p in got)
+
+
+def test_a_process_weighs_at_least_one_score_component(write):
+    # Before, every weight at 0 was taken and every drill scored 0.0 / 100.
+    process = write("process.yaml", """
+        scoring:
+          weights: {declare: 0, severity: 0, cadence: 0, roles: 0, mitigate: 0, impact: 0, checklist: 0, teams: 0,
+                    false_alarm: 0}
+    """)
+    assert refused(load_process, process) == [f"{process}:2: scoring.weights: every weight is 0; give at least one a weight"]
+    one = write("one.yaml", process.read_text().replace("teams: 0", "teams: 1"))
+    assert load_process(one).weights["teams"] == 1
+
+
+def test_a_script_lists_each_participant_once(write):
+    # Before, dana listed twice was paged as neither: her ack was rejected and the drill scored 0.
+    script = write("script.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+          - {name: lee, oncall: secondary}
+          - {name: dana}
+        actions:
+          - {at: "14:49", by: dana, do: ack}
+    """)
+    assert refused(load_script, script) == [f"{script}:4: participants[2]: 'dana' is listed twice (first at line 2)"]
+
+
+def test_a_script_acts_only_for_the_people_it_plays(write):
+    # Before, the bot dana took the scripted ack for her own, then did nothing for 55 minutes and
+    # declared SEV1 on search (the noise alert) while checkout failed (checkout-config-push).
+    script = write("script.yaml", """
+        participants:
+          - {name: dana, oncall: primary, bot: true}
+          - {name: lee}
+        actions:
+          - {at: "14:49", by: dana, do: ack}
+          - {at: "14:50", by: lee, do: look, service: checkout}
+    """)
+    assert refused(load_script, script) == [
+        f"{script}:5: actions: dana is played by a bot (bot: true): a script acts only for the people it plays"]
+
+
+def test_a_person_has_a_name(write):
+    # An empty name was taken: the drill paged '' (" paged (high urgency): ...") and nobody answered.
+    roster = write("roster.yaml", """
+        people:
+          - {name: "", oncall: primary}
+          - {name: "  ", oncall: secondary}
+    """)
+    got = refused(load_roster, roster)
+    assert f"{roster}:2: people[0].name: expected a name, got empty text" in got
+    assert f"{roster}:3: people[1].name: expected a name, got empty text" in got
+    script = write("script.yaml", 'participants:\n  - {name: "", oncall: primary}\nactions: []\n')
+    assert refused(load_script, script) == [f"{script}:2: participants[0].name: expected a name, got empty text"]
+
+
+def test_a_script_action_after_the_drills_end_is_refused(write):
+    # The reference drill runs from 14:40 for 3 h. Before, dana's ack at 23:59 was taken and never
+    # played: nobody acknowledged, the drill scored 0 and the script was not said to be wrong.
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    script = write("script.yaml", """
+        participants:
+          - {name: dana, oncall: primary}
+        actions:
+          - {at: "17:40", by: dana, do: ack}
+          - {at: "23:59", by: dana, do: ack}
+          - {at: "+3h0m1s", by: dana, do: ack}
+    """)
+    assert refused(load_script, script, scenario.start, scenario.horizon) == [
+        f"{script}:5: actions: 23:59 is after the drill ends (17:40 UTC, its horizon)",
+        f"{script}:6: actions: +3h0m1s is after the drill ends (17:40 UTC, its horizon)"]
+    assert len(load_script(script).actions) == 3  # alone, with no drill to end, only the form is checked
 
 
 def test_clock_times_are_read_on_the_scenario_start_date():

@@ -103,6 +103,15 @@ def test_generate_command_writes_the_files_of_the_python_api(tmp_path):
     assert run.exit_code == 0 and "Score:" in run.output
 
 
+def test_generate_refuses_seeds_past_the_last(tmp_path):
+    # Before, seed 2**63 was written, its header naming `drill generate --seed 9223372036854775808`, which is refused.
+    result = CliRunner().invoke(main, ["generate", "--seed", str(2**63 - 1), "--count", "2", "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert ("--seed 9223372036854775807 --count 2: the last seed would be 9223372036854775808, "
+            "past 9223372036854775807") in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_difficulty_bands_are_ordered_for_bots_they_were_not_measured_with():
     process = Process()
 

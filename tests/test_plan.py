@@ -29,6 +29,11 @@ def led(drill_id, day, ic=None, comms=None, ops=None, shadows=None, score_=90.0,
                  300.0, None, None, None, people, tuple(roles))
 
 
+def carried(loaded, drills, names) -> dict[int, list[int]]:
+    """Entry number -> the ids of the drills that carried it out."""
+    return {i: [d.id for d in ds] for i, ds in plan.carried_out(loaded, drills, names).items()}
+
+
 def seniors(*names, **extra):
     return Roster(tuple(Person(n, senior=True, trained=("ic", "comms", "ops")) for n in names) + tuple(extra.values()))
 
@@ -111,8 +116,26 @@ def test_a_drill_carries_out_an_entry_by_link_or_by_date_and_scenario(write):
     linked = dataclasses.replace(led(7, "2026-10-20"), plan_quarter="2026-Q4", plan_entry=1)
     by_date = led(8, "2026-11-04", scenario="memory-leak-restart")
     other = led(9, "2026-12-02", scenario="checkout-config-push")  # the right day, another story
-    done = plan.carried_out(loaded, [linked, by_date, other], names)
-    assert {i: [d.id for d in ds] for i, ds in done.items()} == {1: [7], 2: [8], 3: []}
+    assert carried(loaded, [linked, by_date, other], names) == {1: [7], 2: [8], 3: []}
+
+
+def test_a_drill_held_on_the_day_carries_out_one_of_two_entries_alike(write):
+    # Two rooms play the same story the same day. Before, drill 1 carried out both entries:
+    # '2 of 2 planned drills run' beside 'Drills run: 1' in the report.
+    loaded = plan.load_plan(write("2026-Q4.yaml", """
+        drills:
+          - {date: 2026-10-07, scenario: checkout-config-push}
+          - {date: 2026-10-07, scenario: checkout-config-push}
+          - {date: 2026-10-07, scenario: memory-leak-restart}
+    """))
+    names = {1: "checkout-config-push", 2: "checkout-config-push", 3: "memory-leak-restart"}
+    first, second, third = led(1, "2026-10-07"), led(2, "2026-10-07"), led(3, "2026-10-07")
+    assert carried(loaded, [first], names) == {1: [1], 2: [], 3: []}
+    assert carried(loaded, [first, second], names) == {1: [1], 2: [2], 3: []}
+    assert carried(loaded, [first, second, third], names) == {1: [1, 3], 2: [2], 3: []}
+    # One linked to an entry no longer in the file carries out none, and is no entry of its own.
+    gone = dataclasses.replace(led(4, "2026-10-07"), plan_quarter="2026-Q4", plan_entry=9)
+    assert carried(loaded, [gone], names) == {1: [], 2: [], 3: []}
 
 
 def test_random_entries_pick_the_same_scenario_of_their_difficulty_every_time(write):

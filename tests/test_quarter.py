@@ -167,6 +167,19 @@ def test_report_quarter_writes_html_md_csv_and_charts(history, tmp_path, write):
     again = tmp_path / "again"
     CliRunner().invoke(main, ["report", "quarter", "2026-Q4", "--store", str(path), "--out", str(again), "--plan", str(plan_file)])
     assert all((out / n).read_bytes() == (again / n).read_bytes() for n in names)
+    # A quarter with nothing to chart written over it (as 2026-Q4 once its drills are voided) leaves
+    # none of the charts behind: before, the five PNGs of the drills that no longer count stayed.
+    empty = CliRunner().invoke(main, ["report", "quarter", "2027-Q1", "--store", str(path), "--out", str(out)])
+    assert empty.exit_code == 0, empty.output
+    assert sorted(p.name for p in out.iterdir()) == ["drills.csv", "report.html", "report.md"]
+    # Another quarter's plan is refused: before, 2026-Q3's report showed 2026-Q4's three entries
+    # as 'not run' and its glance '3 planned, 0 of them run'.
+    report_q3 = CliRunner().invoke(main, ["report", "quarter", "2026-Q3", "--plan", str(plan_file), "--store", str(path),
+                                          "--out", str(tmp_path / "q3")])
+    plan_q3 = CliRunner().invoke(main, ["plan", "2026-Q3", "--file", str(plan_file), "--store", str(path)])
+    for other in (report_q3, plan_q3):
+        assert other.exit_code == 2 and f"{plan_file}: plans 2026-Q4, not 2026-Q3" in other.output, other.output
+    assert not (tmp_path / "q3").exists()
 
 
 def test_history_show_and_export(history, tmp_path):
@@ -196,6 +209,10 @@ def test_history_show_and_export(history, tmp_path):
     assert records[1]["metrics"] == cards[2]["metrics"]
     csv = runner.invoke(main, ["export", "--store", str(path), "--out", str(tmp_path / "all.csv")])
     assert csv.exit_code == 0 and len((tmp_path / "all.csv").read_text().splitlines()) == 1 + len(DRILLS)
+    # Asked for the events in a CSV, it says where they go (it wrote the CSV without them).
+    refused = runner.invoke(main, ["export", "--store", str(path), "--events", "--out", str(tmp_path / "e.csv")])
+    assert refused.exit_code == 2 and "--events goes with --format jsonl" in refused.output
+    assert not (tmp_path / "e.csv").exists()
 
 
 def test_drill_run_records_into_the_store_and_runs_plan_entries(tmp_path, drill_store, write, monkeypatch):

@@ -53,6 +53,11 @@ def test_a_voided_drill_is_kept_shown_in_history_and_counted_nowhere(tmp_path, d
     kept = store.drills(voided=True)
     assert [(d.id, d.void_reason) for d in kept] == [(1, None), (2, "a rehearsal the day after, not a drill")]
     assert store.drill(2).voided is not None  # asked for by id, it is there
+    # and shown as void (before, `drill show 2` read as any drill of record)
+    voided_on = store.drill(2).voided[:10]
+    shown = runner.invoke(main, ["show", "2"]).output.splitlines()
+    assert shown[2] == f"VOID since {voided_on}: a rehearsal the day after, not a drill (counted nowhere)"
+    assert "VOID" not in runner.invoke(main, ["show", "1"]).output
     lines = runner.invoke(main, ["history"]).output.splitlines()
     assert lines[2].startswith("2 ") and lines[2].endswith("VOID: a rehearsal the day after, not a drill")
     assert lines[1].endswith("with dana, lee, alex, sam")
@@ -63,7 +68,8 @@ def test_a_voided_drill_is_kept_shown_in_history_and_counted_nowhere(tmp_path, d
 
 def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, drill_store, write, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    plan_file = write("2026-Q4.yaml", """
+    (tmp_path / "drills").mkdir()  # where `drill rotation` looks for each quarter's plan
+    plan_file = write("drills/2026-Q4.yaml", """
         drills:
           - {date: 2026-10-21, scenario: checkout-config-push, seed: 1, roles: {ic: lee, comms: sam, ops: dana}}
           - {date: 2026-11-04, scenario: memory-leak-restart, seed: 4}
@@ -88,6 +94,22 @@ def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, dri
     assert glance["Drills run"]["note"] == "0 with people, 1 simulated; 2 planned, 1 of them run"
     # The bots played lee as IC: nobody's turn, so both seniors have still never been IC.
     assert context["ic"]["never"] == ["lee", "dana"]
+    # Nor does the rotation take a turn from a duplicate: before, alex was IC once (drill 3) and
+    # the quarter had '1 with people, 2 simulated' where the report says 0 and 1.
+    rotation = runner.invoke(main, ["rotation", "--quarter", "2026-Q4"]).output.splitlines()
+    assert rotation[0] == ("IC rotation at the end of 2026-Q4: 1 drill(s) recorded; in 2026-Q4 0 with people, "
+                           "1 simulated (bots only: nobody's turn)")
+    assert rotation[-1] == "Never IC: alex, dana, lee"
+    # The plan is read for its dates and stories, not its people: lee, its IC, may have left the team.
+    left = write("left.yaml", "people:\n  - {name: dana, oncall: primary, senior: true, trained: [ic]}\n")
+    assert runner.invoke(main, ["rotation", "--roster", str(left)]).output.splitlines()[-1] == "Never IC: dana"
+    # Nor does the next quarter's report count it: alex's turn as IC, and three 2026-Q4 drills
+    # to compare 2027-Q1's one with (before: '| alex | ... | 1 | 1 | 2 |', and -2 drills run).
+    store.record(*_article(), conducted="2027-01-13")
+    assert runner.invoke(main, ["report", "quarter", "2027-Q1", "--out", "r"]).exit_code == 0
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "| Drills run | 1 (1 with people, 0 simulated) | no change |" in report
+    assert "| alex | - | - | - | - | 1 | 1 |" in report
 
 
 def test_a_planned_drill_seats_the_planned_people_at_any_severity(tmp_path, drill_store, write, monkeypatch):

@@ -162,6 +162,14 @@ def odd_values_are_refused(server):
     assert server.http.get(f"/p/{ana}/api/state").status_code == 200
 
 
+def test_bots_are_switched_by_true_or_false_only(server):
+    # Before, {"on": "yes"} answered ok and switched the bots off, as did any value but true.
+    assert server.control("bots", on=True)["ok"]
+    for body in ({"on": "yes"}, {"on": 1}, {"on": None}, {"bots": True}):
+        assert server.control("bots", **body) == {"ok": False, "reason": "on must be true or false"}, body
+    assert server.state()["room"]["bots"] is True
+
+
 def test_static_files_cannot_escape_their_folder(server):
     ana = server.seat("primary", "ana")
     assert server.http.get(f"/p/{ana}/drill.css").status_code == 200

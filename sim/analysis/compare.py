@@ -53,6 +53,10 @@ class Plan:
         names = [v.name for v in self.variants]
         if len(set(names)) != len(names):
             raise DrillError(f"variant names must differ: {', '.join(names)}")
+        stories = [s.name for s in self.scenarios]
+        twice = sorted({n for n in stories if stories.count(n) > 1})  # else listed twice in the summary, rows alike
+        if twice:
+            raise DrillError(f"scenario {', '.join(twice)} given twice: give each once, and --weights to weigh one more")
         if self.weights and (len(self.weights) != len(self.scenarios) or min(self.weights) < 0 or sum(self.weights) <= 0):
             raise DrillError("give one non-negative weight per scenario, not all zero")
 

@@ -773,6 +773,8 @@ def process_from(doc: Fields) -> Process:
     if scoring is not None:
         given = scoring.get("weights", _weights, {})
         weights.update(given)
+        if not any(weights.values()):  # score is a weighted mean: with nothing weighed, every drill scored 0
+            check.problem(scoring.line_of("weights"), "scoring.weights: every weight is 0; give at least one a weight")
     targets = doc.sub("targets")
     bots = doc.sub("bots")
     process = Process(
@@ -902,11 +904,12 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
         return Roster(tuple(replace(p, profile=base) for p in DEFAULT_ROSTER.people))
     doc = yamlfile.document(path, "roster")
     check = doc.checker
-    people = []
+    people, lines = [], []
     for line, raw in doc.items("people"):
         p = check.mapping(raw, f"people[{len(people)}]", line)
         if p is None:
             continue
+        lines.append(line)
         trained, training = p.get("trained", text_list, ()), p.get("training", text_list, ())
         for key, roles in (("trained", trained), ("training", training)):
             for role in roles:
@@ -916,7 +919,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
             check.problem(p.line_of("training"), f"people[{len(people)}].training: already trained for {role!r}")
         prof = p.sub("profile")
         people.append(Person(
-            name=p.get("name", text, "", required=True),
+            name=p.get("name", yamlfile.name, "", required=True),
             team=p.get("team", text, ""),
             senior=p.get("senior", flag, False),
             trained=trained,
@@ -928,9 +931,7 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
     shadows = doc.get("shadow_before_lead", whole(0, 1000), 1)
     policies = _policies(doc, {p.name for p in people})
     doc.done()
-    names = [p.name for p in people]
-    for dup in sorted({n for n in names if names.count(n) > 1}):
-        check.problem(doc.line_of("people"), f"people: {dup!r} is listed twice")
+    _listed_once(check, "people", lines, people)
     for level in ("primary", "secondary"):
         if sum(p.oncall == level for p in people) > 1:
             check.problem(doc.line_of("people"), f"people: more than one {level} on-call")
@@ -940,6 +941,16 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
         check.problem(doc.line, "roster: 'people' must list at least one person")
     check.raise_problems()
     return Roster(tuple(people), shadows, policies)
+
+
+def _listed_once(check, where: str, lines: list[int], people) -> None:
+    """Each person once: a second entry is refused at its own line (a script's participant
+    listed twice was paged as neither, and the drill scored 0)."""
+    first: dict[str, int] = {}
+    for index, (line, p) in enumerate(zip(lines, people)):
+        if p.name in first:
+            check.problem(line, f"{where}[{index}]: {p.name!r} is listed twice (first at line {first[p.name]})")
+        first.setdefault(p.name, line)
 
 
 def _policies(doc: Fields, people: set) -> tuple[EscalationPolicy, ...]:
@@ -955,6 +966,10 @@ def _policies(doc: Fields, people: set) -> tuple[EscalationPolicy, ...]:
             levels=f.get("levels", text_list, ONCALL.levels),
             escalation_timeout=f.get("escalation_timeout", units.duration),
         )
+        # An empty list would silence its receivers: a drill run pages nobody for their alerts.
+        for key, empty in (("receivers", "names no receiver"), ("levels", "pages nobody")):
+            if not getattr(policy, key):
+                check.problem(f.line_of(key), f"{where}.{key}: {empty}: list at least one")
         for level in policy.levels:
             if level not in ("primary", "secondary") and level not in people:
                 check.problem(f.line_of("levels"), f"{where}.levels: {level!r} is neither primary, secondary "
@@ -995,16 +1010,19 @@ def load_script(path, start: dt.datetime | None = None, horizon: float | None = 
     drill's do (``parse_action``): a postmortem booked a year out is refused here, at its line."""
     doc = yamlfile.document(path, "script")
     check = doc.checker
-    participants = []
+    participants, lines = [], []
     for line, raw in doc.items("participants"):
         p = check.mapping(raw, f"participants[{len(participants)}]", line)
         if p is None:
             continue
+        lines.append(line)
         participants.append(ScriptParticipant(
-            p.get("name", text, "", required=True), p.get("oncall", one_of("primary", "secondary")),
+            p.get("name", yamlfile.name, "", required=True), p.get("oncall", one_of("primary", "secondary")),
             p.get("bot", flag, False)))
         p.done()
+    _listed_once(check, "participants", lines, participants)
     names = {p.name for p in participants}
+    bots = {p.name for p in participants if p.bot}
     actions = []
     for line, raw in doc.items("actions"):
         if not isinstance(raw, dict):
@@ -1014,12 +1032,17 @@ def load_script(path, start: dt.datetime | None = None, horizon: float | None = 
             at = units.moment(raw.get("at"), start) if raw.get("at") is not None else None
             if at is None:
                 raise ValueError("missing 'at' (when)")
+            if horizon is not None and at > horizon:  # the drill is over by then: it would be dropped unplayed
+                raise ValueError(f"{raw['at']} is after the drill ends ({units.clock(start + dt.timedelta(seconds=horizon))} UTC, "
+                                 "its horizon)")
             action = parse_action(raw, start, horizon)
         except ValueError as exc:
             check.problem(line, f"actions: {exc}")
             continue
         if action.by not in names:
             check.problem(line, f"actions: {action.by!r} is not a participant (participants: {', '.join(sorted(names))})")
+        elif action.by in bots:  # the bot would take the scripted step for its own and lose its way
+            check.problem(line, f"actions: {action.by} is played by a bot (bot: true): a script acts only for the people it plays")
         actions.append((at, action))
     doc.done()
     if not any(p.oncall == "primary" for p in participants):

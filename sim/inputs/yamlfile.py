@@ -261,6 +261,14 @@ def text(value) -> str:
     return str(value).strip()
 
 
+def name(value) -> str:
+    """A person's name: text, not empty (an empty one was paged as '' and shown as nobody)."""
+    named = text(value)
+    if not named:
+        raise ValueError("expected a name, got empty text")
+    return named
+
+
 MAX_SIGMA = 5.0  # a log-normal spread of e**5 either way already covers seconds to hours; more overflows a sample
 LIMIT = 1e12  # no quantity in a drill file comes near it: a larger one is a typo, and would overflow later
 

@@ -210,17 +210,38 @@ def scenario_names(plan: Plan) -> dict[int, str | None]:
 
 def carried_out(plan: Plan, drills: list[Drill], names: dict[int, str | None]) -> dict[int, list[Drill]]:
     """Entry number -> the recorded drills that carried it out (see the module docstring)."""
-    linked = {d.id for d in drills if d.plan_quarter == plan.quarter}
-    found = {}
-    for index, entry in enumerate(plan.entries, 1):
-        found[index] = [d for d in drills if (d.plan_quarter == plan.quarter and d.plan_entry == index) or (
-            d.id not in linked and d.conducted == entry.date.isoformat() and d.scenario == names.get(index))]
+    found: dict[int, list[Drill]] = {index: [] for index in range(1, len(plan.entries) + 1)}
+    for d in drills:
+        if d.plan_quarter == plan.quarter:  # run with --plan --entry (an entry since taken out of the file: none)
+            found.get(d.plan_entry, []).append(d)
+            continue
+        # A drill held on an entry's date with its scenario carries out one entry, never two: of
+        # entries alike (the same day and story twice), the first one no drill carries out yet.
+        alike = [index for index, entry in enumerate(plan.entries, 1)
+                 if d.conducted == entry.date.isoformat() and d.scenario == names.get(index)]
+        if alike:
+            found[next((index for index in alike if not found[index]), alike[0])].append(d)
     return found
 
 
 def duplicates(done: dict[int, list[Drill]]) -> dict[int, int]:
     """Drill id -> the drill that counts for the same plan entry (the first one recorded)."""
     return {d.id: drills[0].id for drills in done.values() for d in drills[1:]}
+
+
+def counted(drills: list[Drill]) -> list[Drill]:
+    """``drills`` but the duplicates of a plan entry, for every quarter whose plan file is in
+    ``drills/``: a duplicate counts nowhere, so the rotation takes no turn from it. The plans are
+    read without the roster: which drill carries out an entry depends on none of its people,
+    and an old plan may name someone who has since left."""
+    repeated: set[int] = set()
+    for quarter in sorted({d.quarter for d in drills}):
+        path = plan_path(quarter)
+        if path.exists():
+            loaded = load_plan(path)
+            done = carried_out(loaded, [d for d in drills if d.quarter == quarter], scenario_names(loaded))
+            repeated |= duplicates(done).keys()
+    return [d for d in drills if d.id not in repeated]
 
 
 def status(drills: list[Drill]) -> str:

@@ -21,6 +21,8 @@ from .plan import Plan, carried_out, duplicates, status
 from .store import Drill, quarter_bounds, shift_quarter
 
 TREND_QUARTERS = 5  # this quarter and the four before it
+# The report's charts, in the order it shows them.
+CHARTS = ("time_to_declare.png", "cadence_and_roles.png", "checklist.png", "score_trend.png", "ic_rotation.png")
 FOLLOW_UP_BUSINESS_DAYS = 10  # action items are due two working weeks after the postmortem
 
 # Who owns the follow-up when a checklist item is missed: the role whose job it is.
@@ -403,13 +405,8 @@ def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_name
     never = [n for n in seniors if n not in set(everything["ic_turn"].dropna())]
     context["ic"] = {"quarters": quarters, "never": never,
                      "rows": [{"name": n, "counts": list(map(int, ic.loc[n])), "total": int(ic.loc[n].sum())} for n in ic.index]}
-    context["charts"] = {
-        "time_to_declare.png": chart_declare(df),
-        "cadence_and_roles.png": chart_cadence_roles(df),
-        "checklist.png": chart_checklist(df),
-        "score_trend.png": chart_score_trend(everything, quarters),
-        "ic_rotation.png": chart_ic_rotation(ic, never),
-    }
+    context["charts"] = dict(zip(CHARTS, (chart_declare(df), chart_cadence_roles(df), chart_checklist(df),
+                                          chart_score_trend(everything, quarters), chart_ic_rotation(ic, never)), strict=True))
     return context
 
 
@@ -433,5 +430,6 @@ def write(context: dict, drills: list[Drill], out: Path) -> list[Path]:
     html, md = render(context)
     rows = [d.as_row() for d in drills if d.quarter == context["quarter"]]
     csv = pd.DataFrame(rows).to_csv(index=False, lineterminator="\n") if rows else "id\n"
-    return replace_files(out, {"report.html": html, "report.md": md, "drills.csv": csv, **context["charts"]})
+    # A quarter with nothing to chart (its drills voided since) removes the charts an earlier report left.
+    return replace_files(out, {"report.html": html, "report.md": md, "drills.csv": csv, **context["charts"]}, stale=CHARTS)
 

@@ -303,7 +303,9 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
 
     @control(before_start=True)
     def bots(data):
-        room.set_bots(data.get("on") is True)
+        if not isinstance(data.get("on"), bool):  # else "yes" (or a typo'd key) quietly meant no bots
+            raise Refused(400, "on must be true or false")
+        room.set_bots(data["on"])
         return done()
 
     @control(before_start=True)
