@@ -112,6 +112,30 @@ def test_duplicates_of_a_plan_entry_are_shown_and_the_first_counts(tmp_path, dri
     assert "| alex | - | - | - | - | 1 | 1 |" in report
 
 
+def test_an_old_plan_naming_a_scenario_since_removed_still_drops_its_duplicates(tmp_path, drill_store, write,
+                                                                                 monkeypatch):
+    # The rotation reads every recorded quarter's plan for its duplicates; a scenario the team has
+    # since taken out of scenarios/ made it refuse to run ('no such scenario file').
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "drills").mkdir()
+    retired = tmp_path / "scenarios" / "retired.yaml"
+    retired.write_text((SCENARIOS / "checkout-config-push.yaml").read_text())
+    plan_file = write("drills/2026-Q3.yaml", """
+        drills:
+          - {date: 2026-07-15, scenario: retired, seed: 1}
+    """)
+    runner = CliRunner()
+    for out in ("a", "b"):
+        ran = runner.invoke(main, ["run", "--plan", str(plan_file), "--entry", "1", "--out", out])
+        assert ran.exit_code == 0, ran.output
+    retired.unlink()
+    rotation = runner.invoke(main, ["rotation", "--quarter", "2026-Q3"])
+    assert rotation.exit_code == 0, rotation.output
+    assert rotation.output.splitlines()[0] == ("IC rotation at the end of 2026-Q3: 1 drill(s) recorded; in 2026-Q3 "
+                                               "0 with people, 1 simulated (bots only: nobody's turn)")
+
+
 def test_a_planned_drill_seats_the_planned_people_at_any_severity(tmp_path, drill_store, write, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # sev4-internal-tooling, seed 1: the on-call declares a SEV4, which needs no roles; still the

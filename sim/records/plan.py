@@ -64,8 +64,10 @@ def plan_path(quarter: str, folder=Path("drills")) -> Path:
     return Path(folder) / f"{year}-Q{number_}.yaml"
 
 
-def load_plan(path, roster: config.Roster | None = None) -> Plan:
-    """A quarter plan; every problem is reported as ``file:line: message``."""
+def load_plan(path, roster: config.Roster | None = None, library: bool = True) -> Plan:
+    """A quarter plan; every problem is reported as ``file:line: message``. Its people are
+    checked against ``roster`` when given, its scenarios' names against today's library when
+    ``library`` (a past quarter's plan may name someone who left, or a scenario since removed)."""
     path = Path(path)
     doc = yamlfile.document(path, "plan")
     check = doc.checker
@@ -90,7 +92,7 @@ def load_plan(path, roster: config.Roster | None = None) -> Plan:
         )
         if first and "date" in f.data and not first <= entry.date <= last:
             check.problem(f.line_of("date"), f"{where}.date: {entry.date} is not in {quarter} ({first} to {last})")
-        entry = replace(entry, **_scenario_field(f, where))
+        entry = replace(entry, **_scenario_field(f, where, library))
         entry = replace(entry, **_people_fields(f, where, roster))
         f.done()
         entries.append(entry)
@@ -101,7 +103,7 @@ def load_plan(path, roster: config.Roster | None = None) -> Plan:
     return Plan(quarter, path, tuple(entries))
 
 
-def _scenario_field(f, where: str) -> dict:
+def _scenario_field(f, where: str, library: bool) -> dict:
     raw, line = f.data.get("scenario"), f.line_of("scenario")
     f.get("scenario")
     if raw is None:
@@ -110,7 +112,8 @@ def _scenario_field(f, where: str) -> dict:
     if not isinstance(raw, dict):
         try:
             name = text(raw)
-            config.scenario_path(name)
+            if library:
+                config.scenario_path(name)
         except ValueError as exc:
             f.checker.problem(line, f"{where}.scenario: {exc}")
             return {}
@@ -232,13 +235,13 @@ def duplicates(done: dict[int, list[Drill]]) -> dict[int, int]:
 def counted(drills: list[Drill]) -> list[Drill]:
     """``drills`` but the duplicates of a plan entry, for every quarter whose plan file is in
     ``drills/``: a duplicate counts nowhere, so the rotation takes no turn from it. The plans are
-    read without the roster: which drill carries out an entry depends on none of its people,
-    and an old plan may name someone who has since left."""
+    read without the roster or the library: which drill carries out an entry depends on neither,
+    and an old plan may name someone who has since left, or a scenario since removed."""
     repeated: set[int] = set()
     for quarter in sorted({d.quarter for d in drills}):
         path = plan_path(quarter)
         if path.exists():
-            loaded = load_plan(path)
+            loaded = load_plan(path, library=False)
             done = carried_out(loaded, [d for d in drills if d.quarter == quarter], scenario_names(loaded))
             repeated |= duplicates(done).keys()
     return [d for d in drills if d.id not in repeated]
