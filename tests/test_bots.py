@@ -553,10 +553,7 @@ def test_the_on_calls_snap_call_may_be_a_level_off_the_ics_reassessment_is_not(a
 ])
 def test_a_dashboard_looks_degraded_past_three_times_the_usual_errors_or_half_again_the_p99(
         api_and_batch, error_rate, p99, degraded):
-    from sim.model.participants.bots import _degraded
-
-    api = api_and_batch.services["api"]
-    assert _degraded(api, {"error_rate": error_rate, "latency_p99_ms": p99}) is degraded
+    assert api_and_batch.services["api"].degraded(error_rate, p99) is degraded
 
 
 class _Off:

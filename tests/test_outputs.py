@@ -1,8 +1,12 @@
 """Where outputs go and how they are written: names never become paths outside reports/,
 a symlink, FIFO or device is written through rather than replaced, a folder always holds
-one run's files, and odd command-line values are refused cleanly."""
+one run's files (and no temporary file outlives a stopped or killed write for long), and odd
+command-line values are refused cleanly."""
 
 import os
+import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -108,6 +112,53 @@ def test_a_folder_keeps_the_previous_run_when_rendering_fails(tmp_path, monkeypa
     with pytest.raises(MemoryError):
         CliRunner().invoke(main, ["run", str(path), "--seed", "2", "--out", str(out)], catch_exceptions=False)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary file left either
+
+
+_STUCK_WRITER = """
+import sys, time
+from sim.outputs import files
+
+def stuck(fd):  # the temporary file is written, not yet renamed: where a stop or a kill leaves it
+    print("staged", flush=True)
+    time.sleep(60)
+
+files.os.fsync = stuck
+files.write_atomic(sys.argv[1], "new\\n")
+"""
+
+
+def _stopped_mid_write(target, how) -> int:
+    """A child process writing ``target``, stopped by the signal ``how`` between writing its
+    temporary file and renaming it; its exit status."""
+    child = subprocess.Popen([sys.executable, "-c", _STUCK_WRITER, str(target)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "staged\n"
+    child.send_signal(how)
+    code = child.wait(30)
+    child.stdout.close()
+    return code
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_write_stopped_midway_keeps_the_old_file_and_leaves_no_temporary_one(tmp_path, how):
+    target = tmp_path / "report.md"
+    target.write_text("old\n")
+    assert _stopped_mid_write(target, how) == -how  # ended by the signal, as without the clean-up
+    assert os.listdir(tmp_path) == ["report.md"] and target.read_text() == "old\n"
+
+
+def test_a_killed_write_s_temporary_file_goes_with_the_next_write_of_its_target(tmp_path):
+    target = tmp_path / "report.md"
+    target.write_text("old\n")
+    assert _stopped_mid_write(target, signal.SIGKILL) == -signal.SIGKILL
+    (left,) = set(os.listdir(tmp_path)) - {"report.md"}
+    assert left.startswith(".report.md.") and target.read_text() == "old\n"
+    others = [".report.md.swp",  # an editor's
+              f".report.md.{os.getpid()}.a1b2c3d4.tmp",  # a write still under way (its process runs)
+              f".events.jsonl{left.removeprefix('.report.md')}"]  # another target's: for its own next write
+    for name in others:
+        (tmp_path / name).write_text("not this write's")
+    write_atomic(target, "new\n")
+    assert sorted(os.listdir(tmp_path)) == sorted(["report.md", *others]) and target.read_text() == "new\n"
 
 
 def test_a_run_without_a_plot_removes_the_previous_runs_plot(tmp_path):

@@ -27,7 +27,7 @@ from ..inputs.config import DEFAULT_WEIGHTS, Scenario
 from ..inputs.errors import DrillError
 from ..inputs.variants import Variant
 from ..model.engine import run_drill
-from ..outputs.files import replace_files
+from ..outputs.files import remove_stale, replace_files, running, temporary_beside
 from ..outputs.scoring import CHECKLIST, score
 from .journal import Journal
 
@@ -167,19 +167,9 @@ def _set_context(context: tuple, main: int) -> None:
 def _exit_with(parent: int, main: int) -> None:
     """A worker whose comparison is gone (its main process killed, even by SIGKILL, or its
     forkserver ended) stops too, rather than simulating for nobody."""
-    while os.getppid() == parent and _alive(main):
+    while os.getppid() == parent and running(main):
         time.sleep(0.5)
     os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, someone else's (the pid was reused): still gone for us
-        return False
-    return True
 
 
 def _run_in_worker(batch):
@@ -335,11 +325,10 @@ def staged_runs(rows: Iterator[list[dict]], path) -> Iterator[Path]:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for left in path.parent.glob(f".{path.name}.*.tmp"):  # left by a comparison that was killed
-        pid = left.name.split(".")[-2]
-        if pid.isdigit() and not _alive(int(pid)):
-            left.unlink(missing_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    remove_stale(path)  # left by a comparison that was killed
+    fd, name = temporary_beside(path)
+    os.close(fd)  # the Parquet writer opens it by name
+    tmp = Path(name)
     table_schema = schema()
     buffer: list[dict] = []
     try:

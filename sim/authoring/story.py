@@ -156,10 +156,6 @@ def symptom_rules(topology: Topology, inj: Injection, every_metric: bool = False
 # -- the truth, derived from the impact --
 
 
-def degraded(svc: Service, error_rate: float, latency: float) -> bool:
-    return error_rate > 3 * svc.error_rate + 0.001 or latency > 1.5 * svc.latency_p99_ms
-
-
 def classify(services: dict, sample: dict) -> int | None:
     """The severity rank the impact in one sample calls for, by the severity definitions
     (config.DEFAULT_SEVERITIES, DESIGN.md), or None for no impact:
@@ -175,9 +171,9 @@ def classify(services: dict, sample: dict) -> int | None:
         svc = services[name]
         if svc.breached(error_rate, latency):
             level = 0 if svc.customer_facing and svc.critical else 1 if svc.customer_facing else 3
-        elif svc.customer_facing and degraded(svc, error_rate, latency):
+        elif svc.customer_facing and svc.degraded(error_rate, latency):
             level = 2
-        elif degraded(svc, error_rate, latency):
+        elif svc.degraded(error_rate, latency):
             level = 3
         else:
             continue

@@ -95,6 +95,11 @@ class Service:
     def breached(self, error_rate: float, latency: float) -> bool:
         return error_rate > self.impact_error_rate or latency > self.impact_latency_limit
 
+    def degraded(self, error_rate: float, latency: float) -> bool:
+        """Looks off on a dashboard (errors above 3x the baseline + 0.1 point, or p99 above 1.5x the
+        baseline), short of breached or not: what a responder suspects and SEV3 (SEV4 inside) is for."""
+        return error_rate > 3 * self.error_rate + 0.001 or latency > 1.5 * self.latency_p99_ms
+
 
 @dataclass(frozen=True)
 class Finding:

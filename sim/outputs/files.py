@@ -5,13 +5,21 @@ between two of those renames, and only that, can leave two runs' files).
 Atomic replacement (a temporary file renamed over the old one) is for regular files.
 What is not one is written to, not replaced: ``-`` is standard output, a device or a
 FIFO is opened and written as it is, and a symlink is followed to the file it names.
+
+A temporary file is named ``.NAME.PID.RANDOM.tmp``, beside NAME: Ctrl-C or SIGTERM during a
+write removes it, and one a killed process left (SIGKILL, power loss) is removed by the next
+write of NAME.
 """
 
+import contextlib
 import json
 import os
+import re
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from ..inputs.errors import DrillError
@@ -40,32 +48,91 @@ def replace_files(folder, files: dict[str, str | bytes], stale: tuple[str, ...] 
     staged = staged or {}
     ready: list[tuple[str, Path]] = []
     direct: list[tuple[Path, str | bytes]] = []
-    try:
-        for name, data in files.items():
-            path = folder / name
-            if _is_special(path):
-                direct.append((path, data))
-            else:
-                target = _followed(path)
-                ready.append((_stage(target, data, private), target))
-        for name, tmp in staged.items():
-            path = folder / name
-            if _is_special(path):
-                direct.append((path, Path(tmp).read_bytes()))
-            else:
-                ready.append((str(tmp), _followed(path)))
-        for tmp, target in ready:
-            _fail_as_drill_error(target, os.replace, tmp, target)
-    except BaseException:
-        for tmp, _ in ready:
-            Path(tmp).unlink(missing_ok=True)
-        raise
+    with _sigterm_cleans_up():
+        try:
+            for name, data in files.items():
+                path = folder / name
+                if _is_special(path):
+                    direct.append((path, data))
+                else:
+                    target = _followed(path)
+                    ready.append((_stage(target, data, private), target))
+            for name, tmp in staged.items():
+                path = folder / name
+                if _is_special(path):
+                    direct.append((path, Path(tmp).read_bytes()))
+                else:
+                    ready.append((str(tmp), _followed(path)))
+            for tmp, target in ready:
+                _fail_as_drill_error(target, os.replace, tmp, target)
+        except BaseException:
+            for tmp, _ in ready:
+                Path(tmp).unlink(missing_ok=True)
+            raise
     for path, data in direct:
         _write_direct(path, data)
     for name in stale:
         if name not in files and name not in staged:
             _fail_as_drill_error(folder / name, lambda p: Path(p).unlink(missing_ok=True), folder / name)
     return [folder / name for name in [*files, *staged]]
+
+
+class _Terminated(BaseException):
+    """SIGTERM, received while ``_sigterm_cleans_up`` holds it back."""
+
+
+@contextlib.contextmanager
+def _sigterm_cleans_up():
+    """SIGTERM's default action ends the process at once, leaving the temporary files behind:
+    here it raises instead, so they are removed on the way out, and is then delivered again to
+    end the process as it would have (same exit status). A handler someone installed (``drill
+    compare``'s) is theirs; signals are the main thread's only."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def terminated(signum, frame):
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+        raise  # not reached: the signal ends the process
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def temporary_beside(path: Path, private: bool = False) -> tuple[int, str]:
+    """A new temporary file beside ``path`` (``mkstemp``'s descriptor and name), named so that
+    ``remove_stale`` can tell one a killed process left from a write under way."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o600 if private else 0o644)  # mkstemp makes every file private
+    return fd, tmp
+
+
+def remove_stale(path: Path) -> None:
+    """Remove the temporary files for ``path`` that killed writes left: named by
+    ``temporary_beside``, owned by this user, and whose process is no longer running here.
+    Anything else stays: an editor's ``.NAME.swp``, a write under way, another user's file."""
+    own = re.compile(rf"\.{re.escape(path.name)}\.(\d{{1,9}})\.[a-z0-9_]+\.tmp")
+    with contextlib.suppress(OSError), os.scandir(path.parent) as entries:  # a folder it cannot read or write fails the write itself
+        for entry in entries:
+            if (found := own.fullmatch(entry.name)) and entry.is_file(follow_symlinks=False) \
+                    and entry.stat(follow_symlinks=False).st_uid == os.geteuid() and not running(int(found[1])):
+                Path(entry.path).unlink(missing_ok=True)
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` runs and is this user's (a pid reused by another user's process
+    is not the one that wrote our files)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _is_special(path: Path) -> bool:
@@ -90,12 +157,12 @@ def _stage(path: Path, data: str | bytes, private: bool) -> str:
     """A fully written, synced temporary file beside ``path``, ready to be renamed onto it."""
     def write():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        remove_stale(path)
+        fd, tmp = temporary_beside(path, private)
         try:
             with os.fdopen(fd, "wb") as out:
                 _write_stream(out, data)
                 os.fsync(out.fileno())
-            os.chmod(tmp, 0o600 if private else 0o644)  # mkstemp makes every file private
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

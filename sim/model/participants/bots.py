@@ -231,7 +231,7 @@ def responder(drill, me, team):
     yield drill.busy(me, profile.look.sample(me.rng), "look")
     look, by = drill.incident.look, me.name  # services of the drill: a look needs no checks
     seen = {name: look(by, name) for name in own}
-    suspects = {name for name, m in seen.items() if _degraded(services[name], m)}
+    suspects = {name for name, m in seen.items() if services[name].degraded(m["error_rate"], m["latency_p99_ms"])}
     tried, exhausted = set(), set()
     while not incident.closed and not directed(drill, me):
         suspected = set(suspects)  # plain loops: no comprehension's call, at every check
@@ -530,14 +530,14 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
         svc = services[name]
         if svc.breached(m["error_rate"], m["latency_p99_ms"]):
             level = 0 if (svc.customer_facing and svc.critical) else 1 if svc.customer_facing else 3
-        elif svc.customer_facing and _degraded(svc, m):
+        elif svc.customer_facing and svc.degraded(m["error_rate"], m["latency_p99_ms"]):
             level = 2
         else:
             continue
         if rank is None or level < rank:  # min(rank, level), without a call per service
             rank = level
     if rank is None and len({a.rule.service for a in drill.monitoring.firing()}) >= 2 and any(
-            _degraded(services[n], m) for n, m in seen.items()):
+            services[n].degraded(m["error_rate"], m["latency_p99_ms"]) for n, m in seen.items()):
         rank = 2  # several alerts for what looks like one issue
     if rank is None:
         return None
@@ -547,22 +547,19 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
     return levels[max(0, min(rank, len(levels) - 1))]
 
 
-def _degraded(svc, m) -> bool:
-    return m["error_rate"] > 3 * svc.error_rate + 0.001 or m["latency_p99_ms"] > 1.5 * svc.latency_p99_ms
-
-
 def _worst(drill, seen: dict) -> str:
     """The service whose dashboard looks worst: breached before degraded, customer-facing first."""
     services = drill.scenario.services
 
     def badness(name):
         svc, m = services[name], seen[name]
-        return (svc.breached(m["error_rate"], m["latency_p99_ms"]), _degraded(svc, m), svc.customer_facing)
+        error_rate, latency = m["error_rate"], m["latency_p99_ms"]
+        return svc.breached(error_rate, latency), svc.degraded(error_rate, latency), svc.customer_facing
     return max(seen, key=badness)
 
 
 def _normal(drill, name, m) -> bool:
-    return not _degraded(drill.scenario.services[name], m)
+    return not drill.scenario.services[name].degraded(m["error_rate"], m["latency_p99_ms"])
 
 
 def _least_user_facing(drill) -> str:
