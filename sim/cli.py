@@ -1104,6 +1104,10 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
                                  for v, (_, f) in zip(variants, variant_specs)],
                 [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed, thresholds=practical)
             written = replace_files(out, made, stale=summary.STALE, staged={"runs.parquet": runs_file})
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (_interrupt): click's bare "Aborted!" did not say the work is kept
+        click.echo(f"\ninterrupted: {kept.runs} of {runs} runs kept in {kept.path}; run the same command again "
+                   "to carry on", err=True)
+        raise click.exceptions.Exit(1) from None  # the status click's Abort gave
     finally:
         kept.close()
         signal.signal(signal.SIGTERM, previous)
