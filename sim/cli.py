@@ -456,6 +456,15 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
     from .outputs import report
     from .records import store
 
+    # Each of these was ignored without a word: the key by any export but pagerduty's (and
+    # with no export at all), --out and --report by the command's other branch.
+    keyed = click.get_current_context().get_parameter_source("pagerduty_routing_key").name != "DEFAULT"
+    if keyed and export != "pagerduty":
+        raise DrillError("--pagerduty-routing-key goes with --export pagerduty: it is the routing_key of the exported events")
+    if export_out is not None and not export:
+        raise DrillError("--out goes with --export: the scorecard and timeline are printed, --report writes the report")
+    if export and report_dir:
+        raise DrillError("give --export or --report, not both")
     found = store.drill(drill_id, store_path)
     events = store.events(drill_id, store_path)
     if export:
