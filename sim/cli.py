@@ -657,8 +657,9 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     found = store.drills(store_path, until=quarter)
     # The quarter's duplicates are listed, marked (build); those of the quarters before count nowhere.
     found = plan.counted([d for d in found if d.quarter != quarter]) + [d for d in found if d.quarter == quarter]
+    voided = sum(bool(d.voided) for d in store.drills(store_path, quarter=quarter, voided=True))
     context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior],
-                              store.drills(store_path, quarter=quarter, real=True))
+                              store.drills(store_path, quarter=quarter, real=True), voided)
     out = out or Path("reports") / quarter
     written = quarterly.write(context, found, out)
     if context["empty"]:
