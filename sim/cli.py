@@ -400,7 +400,8 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 
 @main.command()
 @click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter, e.g. 2026-Q4.")
-@click.option("--person", type=_Text(), help="Only drills this person took part in.")
+@click.option("--person", type=_Text(), help="Only drills this person took part in: seated, or shadowing a role "
+                                             "(not those a bot played them in).")
 @_store_option
 def history(quarter, person, store_path):
     """List recorded drills, voided ones included (marked, with the reason), and real incidents (marked)."""
@@ -511,7 +512,8 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter.")
-@click.option("--person", type=_Text(), help="Only drills this person took part in.")
+@click.option("--person", type=_Text(), help="Only drills this person took part in: seated, or shadowing a role "
+                                             "(not those a bot played them in).")
 @click.option("--events", "with_events", is_flag=True, help="JSON lines only: include each drill's full event log.")
 @click.option("--out", type=_Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
 @_store_option
