@@ -307,6 +307,9 @@ def _endpoints(given: dict) -> list:
     """The endpoints the options name (checked before any drill folder is made)."""
     from .live import outbound
 
+    url_given = click.get_current_context().get_parameter_source("pagerduty_url").name != "DEFAULT"
+    if url_given and not given["pagerduty_routing_key"]:  # else ignored, and nothing paged there, without a word
+        raise DrillError("--pagerduty-url goes with --pagerduty-routing-key: it is where the pages go")
     chosen = outbound.endpoints(given["pagerduty_routing_key"], given["pagerduty_url"], given["statuspage_url"],
                                 given["chat_webhook"], given["alertmanager"])
     if given["dry_run"] and not chosen:

@@ -248,6 +248,8 @@ def test_the_options_are_checked_before_a_drill_folder_is_made(tmp_path):
     runner = CliRunner()
     for args, message in [
         (["--dry-run"], "--dry-run shows what would be sent: name an endpoint too"),
+        # Taken, and no page sent there nor anywhere, without a word.
+        (["--pagerduty-url", "http://127.0.0.1:9/v2/enqueue"], "--pagerduty-url goes with --pagerduty-routing-key"),
         (["--chat-webhook", "ftp://chat"], "'ftp://chat' is not an http(s) URL with a host"),
         (["--alertmanager", "http://am:99999"], "'http://am:99999' is not an http(s) URL with a host (and a port"),
     ]:
