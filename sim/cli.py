@@ -307,6 +307,9 @@ def _endpoints(given: dict) -> list:
     """The endpoints the options name (checked before any drill folder is made)."""
     from .live import outbound
 
+    url_given = click.get_current_context().get_parameter_source("pagerduty_url").name != "DEFAULT"
+    if url_given and not given["pagerduty_routing_key"]:  # else ignored, and nothing paged there, without a word
+        raise DrillError("--pagerduty-url goes with --pagerduty-routing-key: it is where the pages go")
     chosen = outbound.endpoints(given["pagerduty_routing_key"], given["pagerduty_url"], given["statuspage_url"],
                                 given["chat_webhook"], given["alertmanager"])
     if given["dry_run"] and not chosen:
@@ -400,7 +403,8 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 
 @main.command()
 @click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter, e.g. 2026-Q4.")
-@click.option("--person", type=_Text(), help="Only drills this person took part in.")
+@click.option("--person", type=_Text(), help="Only drills this person took part in: seated, or shadowing a role "
+                                             "(not those a bot played them in).")
 @_store_option
 def history(quarter, person, store_path):
     """List recorded drills, voided ones included (marked, with the reason), and real incidents (marked)."""
@@ -456,6 +460,15 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
     from .outputs import report
     from .records import store
 
+    # Each of these was ignored without a word: the key by any export but pagerduty's (and
+    # with no export at all), --out and --report by the command's other branch.
+    keyed = click.get_current_context().get_parameter_source("pagerduty_routing_key").name != "DEFAULT"
+    if keyed and export != "pagerduty":
+        raise DrillError("--pagerduty-routing-key goes with --export pagerduty: it is the routing_key of the exported events")
+    if export_out is not None and not export:
+        raise DrillError("--out goes with --export: the scorecard and timeline are printed, --report writes the report")
+    if export and report_dir:
+        raise DrillError("give --export or --report, not both")
     found = store.drill(drill_id, store_path)
     events = store.events(drill_id, store_path)
     if export:
@@ -502,7 +515,8 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("--quarter", callback=_quarter, help="Only drills conducted in this quarter.")
-@click.option("--person", type=_Text(), help="Only drills this person took part in.")
+@click.option("--person", type=_Text(), help="Only drills this person took part in: seated, or shadowing a role "
+                                             "(not those a bot played them in).")
 @click.option("--events", "with_events", is_flag=True, help="JSON lines only: include each drill's full event log.")
 @click.option("--out", type=_Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
 @_store_option
@@ -648,8 +662,9 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     found = store.drills(store_path, until=quarter)
     # The quarter's duplicates are listed, marked (build); those of the quarters before count nowhere.
     found = plan.counted([d for d in found if d.quarter != quarter]) + [d for d in found if d.quarter == quarter]
+    voided = sum(bool(d.voided) for d in store.drills(store_path, quarter=quarter, voided=True))
     context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior],
-                              store.drills(store_path, quarter=quarter, real=True))
+                              store.drills(store_path, quarter=quarter, real=True), voided)
     out = out or Path("reports") / quarter
     written = quarterly.write(context, found, out)
     if context["empty"]:
@@ -1104,6 +1119,10 @@ def compare(scenarios, variant_specs, runs, seed, weights, workers, dask_address
                                  for v, (_, f) in zip(variants, variant_specs)],
                 [{"name": s.name, "runs": c} for s, c in zip(scns, counts)], runs, seed, thresholds=practical)
             written = replace_files(out, made, stale=summary.STALE, staged={"runs.parquet": runs_file})
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (_interrupt): click's bare "Aborted!" did not say the work is kept
+        click.echo(f"\ninterrupted: {kept.runs} of {runs} runs kept in {kept.path}; run the same command again "
+                   "to carry on", err=True)
+        raise click.exceptions.Exit(1) from None  # the status click's Abort gave
     finally:
         kept.close()
         signal.signal(signal.SIGTERM, previous)

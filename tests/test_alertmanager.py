@@ -437,6 +437,22 @@ def test_an_escalation_policy_names_a_receiver_and_someone_to_page(write):
         f"{path}:6: escalation_policies[1].receivers: names no receiver: list at least one"]
 
 
+
+def test_an_escalation_policy_name_is_given_once(write):
+    # Both were taken: check-alerts named either as "(policy pager)" and a receiver listed by
+    # both was refused as "already paged by policy 'pager'", which did not say which one.
+    path = write("roster.yaml", """
+        people:
+          - {name: dana, oncall: primary}
+        escalation_policies:
+          - {name: pager, receivers: [pager]}
+          - {name: pager, receivers: [mail]}
+        """)
+    with pytest.raises(DrillError) as exc:
+        load_roster(path)
+    assert str(exc.value).splitlines() == [
+        f"{path}:5: escalation_policies[1]: 'pager' is listed twice (first at line 4)"]
+
 @needs_fixtures
 def test_the_fixture_imports_without_credentials_merges_and_runs(tmp_path, write):
     from click.testing import CliRunner

@@ -323,6 +323,28 @@ def test_better_or_worse_only_past_the_interval_and_the_practical_threshold():
     assert _verdict(diff(168.0, -10.0, 330.0), "lower", 60.0, "min") == "no meaningful difference (within noise)"
     assert _verdict(diff(2.0, 1.2, 2.8), "higher", 3.0, "points") == "no meaningful difference (under 3.0)"
 
+    # Judged only from 30 paired runs: the same difference from 29 is not.
+    assert _verdict(stats.Paired(29, stats.Estimate(168.0, 120.0, 210.0), 1.0, 0.0, False), "lower", 60.0,
+                    "min") == "too few runs to judge (29 of the 30 needed)"
+    assert _verdict(None, "lower", 60.0, "min") == "too few runs to judge (0 of the 30 needed)"
+
+
+def test_two_runs_give_no_verdict(tmp_path):
+    from sim.analysis import summary
+
+    # b declares 3 and 5 minutes later than a: the bootstrap's interval of 2 runs spans the two
+    # (+3.0 to +5.0 min), so the summary called it worse, as it would any two that agree.
+    pd.DataFrame({"run": [0, 0, 1, 1], "variant": ["a", "b"] * 2, "scenario": "s", "seed": [7, 7, 8, 8],
+                  "error": pd.Series([None] * 4, dtype="string"),
+                  "time_to_declare_s": [600.0, 780.0, 600.0, 900.0]}).to_parquet(tmp_path / "runs.parquet")
+    summary.write_summary(tmp_path / "runs.parquet", tmp_path, [{"name": n, "description": "", "file": "-"} for n in "ab"],
+                          [{"name": "s", "runs": 2}], 2, 0, resamples=200)
+    md = (tmp_path / "summary.md").read_text()
+    assert "| +4.0 min (+3.0 min to +5.0 min) | 0% | 100% | too few runs to judge (2 of the 30 needed) |" in md
+    assert "Meaningful differences" not in md and "No meaningful difference from" not in md
+    assert "Too few runs to judge (a verdict needs 30 runs in which both have the metric" in md
+    assert "b: Time to declare (2 runs)." in md
+    assert "b: Time to declare (2 runs)." in (tmp_path / "summary.html").read_text()
 
 def test_compare_thresholds_are_checked():
     result = CliRunner().invoke(main, ["compare", "--variant", f"a={VARIANTS / 'baseline.yaml'}",

@@ -155,7 +155,10 @@ def test_a_comparison_stopped_during_its_summary_changes_nothing_and_carries_on(
 
     with monkeypatch.context() as patch:
         patch.setattr(summary, "summary_files", stopped)
-        assert compare_runs(8).exit_code != 0  # another plan into the same folder, stopped
+        stopped_run = compare_runs(8)  # another plan into the same folder, stopped
+    # It said only "Aborted!", as if the runs were lost.
+    assert stopped_run.exit_code == 1 and stopped_run.stderr.endswith(
+        f"interrupted: 12 of 12 runs kept in {out / journal.NAME}; run the same command again to carry on\n")
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != journal.NAME}
     assert after == before  # the last comparison's runs.parquet, summary and plots; nothing half-written
     assert (out / journal.NAME).read_text().count("\n") == 13  # header + 12 batches (12 runs // 8 -> 1 run each)
@@ -166,3 +169,24 @@ def test_a_comparison_stopped_during_its_summary_changes_nothing_and_carries_on(
     uninterrupted = compare.write_runs(compare.execute(_plan(12, 8)), tmp_path / "whole" / "runs.parquet")
     assert (out / "runs.parquet").read_bytes() == uninterrupted.read_bytes()
     assert "seed 8" in (out / "summary.md").read_text()  # and the summary is the new comparison's
+
+
+def test_an_interrupted_comparison_says_how_many_runs_it_kept(tmp_path, monkeypatch):
+    out, add = tmp_path / "cmp", journal.Journal.add
+
+    def stop_at_the_fifth(self, index, rows):
+        add(self, index, rows)
+        if len(self.offsets) == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(journal.Journal, "add", stop_at_the_fifth)
+    result = CliRunner().invoke(main, [*ARGS, "--runs", "12", "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 1 and "Aborted!" not in result.output
+    assert result.stderr.endswith(f"interrupted: 5 of 12 runs kept in {out / journal.NAME}; "
+                                  "run the same command again to carry on\n")  # batches of 1 run (12 // 8)
+    # Batches of 4 runs, the last of 10 runs holds 2: the first and the last kept are 6 runs.
+    kept = journal.Journal(tmp_path / "short", _plan(10, 1), 4)
+    kept.add(0, [])
+    kept.add(2, [])
+    kept.close()
+    assert kept.runs == 6

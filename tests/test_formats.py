@@ -100,3 +100,19 @@ def test_drill_show_exports_a_recorded_drill(drill, tmp_path):
                                  "--pagerduty-routing-key", "R0UT1NG", "--out", str(out)])
     assert paged.exit_code == 0, paged.output
     assert json.loads(out.read_text()) == pagerduty_events(result.events, str(drill_id), "R0UT1NG")
+
+
+@pytest.mark.parametrize("options, refusal", [
+    (["--pagerduty-routing-key", "R0UT1NG"], "--pagerduty-routing-key goes with --export pagerduty"),
+    (["--export", "statuspage", "--pagerduty-routing-key", "R0UT1NG"], "--pagerduty-routing-key goes with --export pagerduty"),
+    (["--out", "{tmp}/pages.json"], "--out goes with --export"),
+    (["--export", "pagerduty", "--report", "{tmp}/again"], "give --export or --report, not both"),
+])
+def test_drill_show_refuses_an_option_it_would_ignore(drill, tmp_path, options, refusal):
+    # Each was ignored: the scorecard printed (or the Statuspage incident written), exit 0, no word.
+    scenario, result = drill
+    drill_id = store.record(result, score(result.events, scenario, result.process), path=tmp_path / "d.db")
+    shown = CliRunner().invoke(main, ["show", str(drill_id), "--store", str(tmp_path / "d.db"),
+                                      *(o.format(tmp=tmp_path) for o in options)])
+    assert shown.exit_code == 2 and refusal in shown.output
+    assert not (tmp_path / "pages.json").exists() and not (tmp_path / "again").exists()

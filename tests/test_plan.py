@@ -95,6 +95,7 @@ def test_roster_trainees_are_validated(write):
         shadow_before_lead: 1.5
         people:
           - {name: a, oncall: primary, trained: [ic], training: [ic, juggling]}
+          - {name: b, trained: [ops, comms, ops], training: [ic, ic]}
     """)
     with pytest.raises(DrillError) as exc:
         load_roster(path)
@@ -102,6 +103,9 @@ def test_roster_trainees_are_validated(write):
     assert f"{path}:1: shadow_before_lead: expected a whole number from 0 to 1000, got 1.5" in got
     assert any(p.startswith(f"{path}:3: people[0].training: unknown role 'juggling'") for p in got)
     assert f"{path}:3: people[0].training: already trained for 'ic'" in got
+    # Listed twice, a role meant nothing more: most likely another role was meant.
+    assert f"{path}:4: people[1].trained: 'ops' is listed twice" in got
+    assert f"{path}:4: people[1].training: 'ic' is listed twice" in got
 
 
 def test_a_drill_carries_out_an_entry_by_link_or_by_date_and_scenario(write):

@@ -182,6 +182,18 @@ def test_report_quarter_writes_html_md_csv_and_charts(history, tmp_path, write):
     assert not (tmp_path / "q3").exists()
 
 
+def test_a_quarter_whose_drills_were_all_voided_says_so(history, tmp_path):
+    path = tmp_path / "drills.db"
+    path.write_bytes(history[0].read_bytes())
+    for drill_id in (3, 4):  # 2026-Q3's two drills
+        assert CliRunner().invoke(main, ["void", str(drill_id), "--reason", "test", "--store", str(path)]).exit_code == 0
+    result = CliRunner().invoke(main, ["report", "quarter", "2026-Q3", "--store", str(path), "--out", str(tmp_path / "q3")])
+    # It said "No drills were recorded in 2026-Q3", which drill history contradicts.
+    assert result.output.startswith("2 drills were recorded in 2026-Q3, all voided: counted nowhere. Record one with")
+    assert "2 drills were recorded in 2026-Q3, all voided" in (tmp_path / "q3" / "report.md").read_text()
+    assert quarter.build("2027-Q1", [], voided=1)["message"].startswith("1 drill was recorded in 2027-Q1, voided: counted")
+
+
 def test_history_show_and_export(history, tmp_path):
     path, cards = history
     runner = CliRunner()

@@ -117,6 +117,22 @@ def notification(status: str, group: str = '{}:{alertname="CheckoutErrors"}') ->
                                                "groupKey": group, "alerts": [alert]})
 
 
+def test_an_acknowledgement_on_a_phone_leaves_a_bot_s_page_to_the_bot(tmp_path):
+    # ana plays IC; dana, the primary on-call, is a bot. Acknowledged in dana's name on a phone
+    # at 470 s, her page P1 was taken for handled: she worked none of it, acked P2 at 905 s and
+    # declared at 997 s. Left to her, she acks at 525 s and declares at 702 s, as with no phone.
+    live = paused_drill(tmp_path, players=({"name": "ana", "as": "ic"},))
+    live.advance(until=470)
+    assert [(e["page"], e["to"]) for e in live.drill.log.events if e["kind"] == "page.sent"] == [("P1", "dana"), ("P2", "dana")]
+    for agent in ("someone on PagerDuty", "dana"):
+        answer = live.pager_ack("P1", agent)
+        assert answer.ok and answer.reason == "P1 is with dana, played by a bot in this drill: the bot acknowledges it"
+    live.advance(until=800)
+    assert [(round(e["t"]), e["kind"], e["by"]) for e in live.drill.log.events
+            if e["kind"] in ("page.acked", "incident.declared")] == [
+        (525, "page.acked", "dana"), (525, "page.acked", "dana"), (702, "incident.declared", "dana")]
+
+
 def test_the_teams_alertmanager_pages_in_the_drill_and_a_resume_replays_it(tmp_path):
     live = paused_drill(tmp_path, extra={"pages": "alertmanager"})
     live.advance(until=600)  # the drill's own checkout alert fired at 14:47:xx and paged nobody
@@ -232,6 +248,8 @@ def test_the_options_are_checked_before_a_drill_folder_is_made(tmp_path):
     runner = CliRunner()
     for args, message in [
         (["--dry-run"], "--dry-run shows what would be sent: name an endpoint too"),
+        # Taken, and no page sent there nor anywhere, without a word.
+        (["--pagerduty-url", "http://127.0.0.1:9/v2/enqueue"], "--pagerduty-url goes with --pagerduty-routing-key"),
         (["--chat-webhook", "ftp://chat"], "'ftp://chat' is not an http(s) URL with a host"),
         (["--alertmanager", "http://am:99999"], "'http://am:99999' is not an http(s) URL with a host (and a port"),
     ]:

@@ -63,6 +63,18 @@ def test_quarters_and_filters(drill_store):
         store.parse_quarter("2026-Q5")
 
 
+def test_a_person_s_drills_are_those_they_took_part_in_not_those_a_bot_played_them_in(drill_store):
+    result, card = article_drill()  # everyone seated
+    article = store.record(result, card, conducted="2026-10-14", shadows={"ic": ("priya",)})
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    bots = run_drill(scenario, samples=False)  # dana, lee, alex and sam played by bots
+    assert [p["name"] for p in bots.participants if not p["bot"]] == [] and "lee" in [p["name"] for p in bots.participants]
+    store.record(bots, score(bots.events, scenario, Process()), conducted="2026-10-15", shadows={"comms": ("priya",)})
+    # Both were listed for lee and for priya: the bots' drill as if lee had played it.
+    assert [d.id for d in store.drills(person="lee")] == [article]
+    assert [d.id for d in store.drills(person="priya")] == [article]
+
+
 def test_a_missing_store_holds_no_drills(tmp_path):
     assert store.drills(tmp_path / "none.db") == []
     assert not (tmp_path / "none.db").exists()

@@ -32,6 +32,7 @@ class Journal:
     def __init__(self, folder, plan, per_batch: int):
         self.path = Path(folder) / NAME
         self.offsets: dict[int, int] = {}
+        self.total = plan.runs
         header = {"plan": fingerprint(plan), "per_batch": per_batch}
         kept = self._read(header["plan"])
         if kept is None:  # none yet, or another plan's: start afresh
@@ -65,6 +66,11 @@ class Journal:
         with open(self.path, "r+b") as file:
             file.truncate(offset)
         return int(header["per_batch"])
+
+    @property
+    def runs(self) -> int:
+        """The runs its finished batches hold (the last batch of the plan may be short)."""
+        return sum(min(self.per_batch, self.total - index * self.per_batch) for index in self.offsets)
 
     def __contains__(self, index: int) -> bool:
         return index in self.offsets

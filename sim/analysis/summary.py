@@ -151,7 +151,9 @@ def _rows(table: dict, thresholds: dict | None = None) -> list[dict]:
             line["diff_ci"] = f"{fmt(d.mean.low, unit, True)} to {fmt(d.mean.high, unit, True)}" if d else ""
             line["better"] = (f"{d.better:.0%}" if not np.isnan(d.better) else "n/a") if d else ""
             line["worse"] = (f"{d.worse:.0%}" if not np.isnan(d.worse) else "n/a") if d else ""
-            line["verdict"] = _verdict(d, better, _raw(thresholds[column], unit), unit) if d else "baseline"
+            line["paired"] = d.n if d else 0
+            line["verdict"] = ("baseline" if cell is table[column][0]
+                               else _verdict(d, better, _raw(thresholds[column], unit), unit))
             line["noise"] = line["verdict"] not in ("better", "worse", "higher", "lower")
             lines.append(line)
         out.append({"column": column, "label": label, "better": better or "neither (a cost or a count)",
@@ -174,8 +176,11 @@ def _tradeoffs(rows: list[dict]) -> None:
             line["despite"] = f"{other} on {named}"
 
 
-def _verdict(d: stats.Paired, better: str | None, threshold: float, unit: str) -> str:
-    """Better or worse only when the interval excludes 0 and the mean passes the practical threshold."""
+def _verdict(d: stats.Paired | None, better: str | None, threshold: float, unit: str) -> str:
+    """Better or worse only when there are runs enough to judge (``d`` None: no run in which
+    both have the metric), the interval excludes 0 and the mean passes the practical threshold."""
+    if d is None or d.n < stats.MIN_PAIRED:
+        return f"too few runs to judge ({d.n if d else 0} of the {stats.MIN_PAIRED} needed)"
     if d.identical:
         return "same in every run"
     if d.mean.within_noise:
@@ -272,7 +277,9 @@ def summary_files(runs_path, out: Path, variants: list[dict], scenarios: list[di
                "model_doc": _doc(out, "variants.md"), "model_doc_model": _doc(out, "model.md"),
                "clear": [(m["label"], line) for m in rows for line in m["lines"][1:] if not line["noise"]],
                "noise": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"].startswith("no meaningful")],
-               "same": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "same in every run"]}
+               "same": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"] == "same in every run"],
+               "few": [(m["label"], line) for m in rows for line in m["lines"][1:] if line["verdict"].startswith("too few")],
+               "min_paired": stats.MIN_PAIRED}
     md, html = render(context)
     return {"summary.md": md, "summary.html": html, **plots}
 

@@ -917,9 +917,11 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
         lines.append(line)
         trained, training = p.get("trained", text_list, ()), p.get("training", text_list, ())
         for key, roles in (("trained", trained), ("training", training)):
-            for role in roles:
+            for index, role in enumerate(roles):
                 if role not in ROLES:
                     check.problem(p.line_of(key), f"people[{len(people)}].{key}: unknown role {role!r} (known: {', '.join(ROLES)})")
+                elif role in roles[:index]:
+                    check.problem(p.line_of(key), f"people[{len(people)}].{key}: {role!r} is listed twice")
         for role in set(trained) & set(training):
             check.problem(p.line_of("training"), f"people[{len(people)}].training: already trained for {role!r}")
         prof = p.sub("profile")
@@ -948,23 +950,25 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
     return Roster(tuple(people), shadows, policies)
 
 
-def _listed_once(check, where: str, lines: list[int], people) -> None:
-    """Each person once: a second entry is refused at its own line (a script's participant
-    listed twice was paged as neither, and the drill scored 0)."""
+def _listed_once(check, where: str, lines: list[int], entries) -> None:
+    """Each name once: a second entry is refused at its own line (a script's participant
+    listed twice was paged as neither, and the drill scored 0; two policies of one name
+    left check-alerts and the refusals naming a policy ambiguous)."""
     first: dict[str, int] = {}
-    for index, (line, p) in enumerate(zip(lines, people)):
-        if p.name in first:
-            check.problem(line, f"{where}[{index}]: {p.name!r} is listed twice (first at line {first[p.name]})")
-        first.setdefault(p.name, line)
+    for index, (line, entry) in enumerate(zip(lines, entries)):
+        if entry.name in first:
+            check.problem(line, f"{where}[{index}]: {entry.name!r} is listed twice (first at line {first[entry.name]})")
+        first.setdefault(entry.name, line)
 
 
 def _policies(doc: Fields, people: set) -> tuple[EscalationPolicy, ...]:
-    check, policies, owner = doc.checker, [], {}
+    check, policies, owner, lines = doc.checker, [], {}, []
     for line, raw in doc.items("escalation_policies"):
         where = f"escalation_policies[{len(policies)}]"
         f = check.mapping(raw, where, line)
         if f is None:
             continue
+        lines.append(line)
         policy = EscalationPolicy(
             name=f.get("name", text, f"policy-{len(policies) + 1}"),
             receivers=f.get("receivers", text_list, (), required=True),
@@ -988,6 +992,7 @@ def _policies(doc: Fields, people: set) -> tuple[EscalationPolicy, ...]:
             check.problem(f.line_of("escalation_timeout"), f"{where}.escalation_timeout must be more than 0s")
         f.done()
         policies.append(policy)
+    _listed_once(check, "escalation_policies", lines, policies)
     return tuple(policies)
 
 

@@ -354,9 +354,10 @@ def ic_table(df: pd.DataFrame, seniors: list[str], quarters: list[str]) -> pd.Da
 
 
 def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_names: dict | None = None,
-          seniors: list[str] | None = None, incidents: list[Drill] | None = None) -> dict:
+          seniors: list[str] | None = None, incidents: list[Drill] | None = None, voided: int = 0) -> dict:
     """Everything the templates show, and the charts as PNG bytes (``charts``); ``incidents``: the
-    quarter's real incidents, set beside the drills (never counted among them)."""
+    quarter's real incidents, set beside the drills (never counted among them); ``voided``: how
+    many of the quarter's drills were voided (a quarter of only those is not one without drills)."""
     first, last = quarter_bounds(quarter)
     drills = [d for d in drills if d.conducted <= last.isoformat()]
     planned = carried = None
@@ -381,8 +382,10 @@ def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_name
         "real": against_real(df, [d for d in incidents or [] if d.quarter == quarter]),
     }
     if df.empty:
-        context["message"] = (f"No drills were recorded in {quarter}"
-                              + (f" ({planned} planned)." if planned else ".")
+        recorded = (f"{voided} drills were recorded in {quarter}, all voided: counted nowhere" if voided > 1
+                    else f"1 drill was recorded in {quarter}, voided: counted nowhere" if voided
+                    else f"No drills were recorded in {quarter}")
+        context["message"] = (recorded + (f" ({planned} planned)." if planned else ".")
                               + " Record one with `drill run --date YYYY-MM-DD` (or `--plan FILE --entry N`).")
         return context
     simulated = int(df["simulated"].sum())

@@ -360,7 +360,8 @@ class Drill:
 def drills(path=None, *, quarter: str | None = None, until: str | None = None, person: str | None = None,
            ids: list[int] | None = None, voided: bool = False, real: bool | None = False) -> list[Drill]:
     """Recorded drills in the order they were conducted, optionally one quarter's, up to
-    the end of quarter ``until``, those ``person`` took part in, or the given ids; voided
+    the end of quarter ``until``, those ``person`` took part in (seated or shadowing, never
+    played by a bot), or the given ids; voided
     drills only with ``voided=True`` (or when asked for by id). Real incidents (``mode: real``)
     are no drills: only ``real=True`` returns them (and only them), ``real=None`` both.
     A store that does not exist yet holds no drills."""
@@ -377,8 +378,11 @@ def drills(path=None, *, quarter: str | None = None, until: str | None = None, p
             where.append("conducted <= ?")
             args.append(quarter_bounds(until)[1].isoformat())
         if person is not None:
-            where.append("(id IN (SELECT drill_id FROM participants WHERE name = ?)"
-                         " OR id IN (SELECT drill_id FROM roles WHERE person = ?))")
+            # Took part: seated, or shadowing a drill with people (nobody shadows a drill the bots
+            # played alone); a bot playing them is not them, as it is nobody's turn.
+            where.append("(id IN (SELECT drill_id FROM participants WHERE name = ? AND NOT bot)"
+                         " OR id IN (SELECT drill_id FROM roles WHERE person = ? AND shadow"
+                         " AND drill_id IN (SELECT drill_id FROM participants WHERE NOT bot)))")
             args += [person, person]
         if ids is not None:
             where.append(f"id IN ({', '.join('?' * len(ids))})")
