@@ -189,6 +189,15 @@ def test_variant_overlay_errors_name_the_file_and_line(write):
         load_variant("stranger", stranger, PROCESS, ROSTER)
 
 
+def test_the_process_file_given_as_a_variant_is_named_as_such():
+    # It was refused field by field ("variant: unknown field 'severities'", ten lines), as if
+    # each were a typo; a variant file with a misspelt top-level key still is.
+    with pytest.raises(DrillError) as err:
+        load_variant("base", PROCESS, PROCESS, ROSTER)
+    assert str(err.value) == (f"{PROCESS}: a process file, not a variant: a variant names what it changes under "
+                              "'process:' (drills/variants/baseline.yaml runs drills/process.yaml as written)")
+
+
 def test_variant_merges_one_severity_and_overlays_a_profile(write):
     path = write("v.yaml", """
         process:

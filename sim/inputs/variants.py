@@ -25,6 +25,7 @@ from .config import (
     load_roster,
     process_from,
 )
+from .errors import DrillError
 from .yamlfile import Checker, Fields, text
 
 
@@ -44,6 +45,9 @@ def load_variant(name: str, path, process_file=None, roster_file=None) -> Varian
     description = doc.get("description", text, "")
     overlay = doc.sub("process")
     people = doc.sub("roster")
+    if "process" not in doc.data and "roster" not in doc.data and _reads_as_process(path, doc.data):
+        raise DrillError(f"{path}: a process file, not a variant: a variant names what it changes under "
+                         f"'process:' (drills/variants/baseline.yaml runs drills/process.yaml as written)")
     doc.done()
     if overlay is not None:
         process_from(Fields(check, overlay.data, "process"))  # checked alone: errors at the variant's lines
@@ -58,6 +62,17 @@ def load_variant(name: str, path, process_file=None, roster_file=None) -> Varian
         roster = _overlay_roster(roster, people, check)
     check.raise_problems()
     return Variant(name, description, process, roster)
+
+
+def _reads_as_process(path: Path, data: dict) -> bool:
+    """Whether the document is a whole process file (the likeliest slip: the process itself given
+    as a variant), which would otherwise be refused field by field as unknown to a variant."""
+    check = Checker(path)
+    try:
+        process_from(check.mapping(data, "process", 1, root=True))
+    except DrillError:
+        return False
+    return bool(data) and not check.problems
 
 
 def _merge(base, overlay):
