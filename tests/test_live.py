@@ -255,7 +255,8 @@ def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
                         (("next_update", "9999-12-31T23:59:59-12:00"), "update: 'next_update': expected a time"),  # past 8999
                         (("summary", "\ud800"), "update: 'summary' is not valid Unicode text (it holds a lone surrogate)"),
                         (("eta", "x" * 201), "update: 'eta' is longer than 200 characters"),
-                        (("summary", "x" * 2001), "update: 'summary' is longer than 2000 characters")):
+                        (("summary", "x" * 2001), "update: 'summary' is longer than 2000 characters"),
+                        (("summary", "  \t "), "update: 'summary' is empty")):
         answer = live.act(update | dict([odd]))
         assert not answer.ok and reason in answer.reason, (odd, answer.reason)
     held = live.scenario.start.date()  # a live drill runs on the day it is held: today
@@ -265,6 +266,7 @@ def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
     assert live.act({"do": "schedule_postmortem", "by": "ana", "date": "9999-12-31"}).reason == \
         "schedule_postmortem: 'date': expected a date from 1900 to 8999, got '9999-12-31'"
     assert live.act({"do": "look", "by": "ana", "service": "s" * 101}).reason == "look: 'service' is longer than 100 characters"
+    assert live.act({"do": "say", "by": "ana", "text": ""}).reason == "say: 'text' is empty"
     assert (tmp_path / INPUTS).read_text() == journaled  # none of them was journaled
     # The horizon is 3h (17:40): a next update up to a day after it is a promise a drill can hold.
     assert live.act(update | {"next_update": "+27h"}).ok

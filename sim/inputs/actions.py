@@ -87,6 +87,10 @@ def parse_action(raw: dict, start: dt.datetime | None, horizon: float | None = N
             fields[name] = _convert(do, name, value, start, horizon)
         except OverflowError:
             raise ValueError(f"{do}: '{name}' lies beyond the calendar") from None
+        # A blank summary would count as a status update (and keep the cadence), a blank text
+        # as a word in the channel: what a field must hold, it must hold in words.
+        if name in required and isinstance(fields[name], str) and not fields[name].strip():
+            raise ValueError(f"{do}: '{name}' is empty")
     _check_text(do, "by", by)
     if do == "ask":
         needs = TASKS[fields["task"]]
