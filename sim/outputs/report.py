@@ -108,8 +108,10 @@ _DESCRIBE = {
     "incident.stood_down": lambda e: f"Stood down as a false alarm by {e['by']}" + (f": {e['reason']}" if e["reason"] else ""),
     "postmortem.scheduled": lambda e: f"Postmortem scheduled for {units.weekday(e['date'])} {e['date']}",
     "stakeholder.asked": lambda e: f"{e['who']} asks in the channel: {e['question']}",
-    "action.rejected": lambda e: f"Rejected: {e['by']} tried to {e['do'].replace('_', ' ')}: {e['reason']}",
+    "action.rejected": lambda e: f"Rejected: {e['by']} tried to {_TRIED.get(e['do'], e['do'].replace('_', ' '))}: {e['reason']}",
 }
+# The actions whose names are not verbs ("tried to severity"), as a sentence says them.
+_TRIED = {"severity": "change the severity", "schedule_postmortem": "schedule the postmortem"}
 
 _ROLE_NAMES = {"ic": "Incident Commander", "comms": "Communications Lead", "ops": "Operations Lead"}
 
