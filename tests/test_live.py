@@ -90,11 +90,24 @@ def test_a_torn_last_line_is_dropped_and_a_tampered_log_is_refused(tmp_path):
         LiveDrill.open(tmp_path)
 
 
+def test_a_roster_name_with_other_capitals_takes_no_seat(tmp_path):
+    # The built-in roster's primary is dana: 'Dana' at the console was a stranger on call beside her bot.
+    with pytest.raises(DrillError, match="'Dana' is 'dana' with other capitals"):
+        paused_drill(tmp_path / "a", players=[{"name": "Dana", "oncall": "primary"}])
+    with pytest.raises(DrillError, match="'ANA' is 'ana' with other capitals"):
+        paused_drill(tmp_path / "b", players=[{"name": "ana", "oncall": "primary"}, {"name": "ANA", "as": "ic"}])
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def test_a_person_joins_mid_drill_and_the_facilitator_ends_it(tmp_path):
     live = paused_drill(tmp_path)
     live.advance(until=600)
     assert live.join("kim").ok
     assert live.join("kim").reason == "'kim' is already taking part"
+    # One person, however capitalised: a second 'Kim' (or a 'Dana' beside the bot) would read as
+    # the same person in the channel and the scorecard.
+    assert live.join("Kim").reason == "'Kim' is 'kim' with other capitals: give the name as 'kim', or another"
+    assert live.join("DANA").reason == "'DANA' is 'dana' with other capitals: give the name as 'dana', or another"
     assert live.act({"do": "look", "by": "kim", "service": "checkout"}).ok
     live.end()
     assert live.ended and live.result.events[-1]["reason"] == "ended"

@@ -28,6 +28,16 @@ def events(server) -> list[dict]:
     return [json.loads(line) for line in (server.folder / "events.jsonl").read_text().splitlines()]
 
 
+def test_a_name_is_one_person_however_capitalised(server):
+    server.seat("primary", "ana")
+    assert server.control("seat", seat="joiner", name="ANA")["reason"] == \
+        "'ANA' is 'ana' with other capitals: give the name as 'ana', or another"
+    joiner = server.seat("joiner")
+    assert server.http.post(f"/p/{joiner}/api/join", json={"name": "Lee"}).json()["reason"] == \
+        "'Lee' is 'lee' with other capitals: give the name as 'lee', or another"  # the roster's, a bot if nobody takes her
+    assert [s["name"] for s in server.state()["room"]["seats"]] == ["ana", None]
+
+
 def started(server, bots=True):
     """ana in the primary seat, kim a joiner who types her name; started, then paused."""
     ana = server.seat("primary", "ana")
@@ -134,6 +144,8 @@ def test_bodies_are_size_limited_and_validated(server):
     taken = server.http.post(f"/p/{joiner}/api/join", json={"name": "dana"}).json()
     assert taken["reason"] == "'dana' is played by a bot in this drill: choose another name"
     assert server.state()["room"]["seats"][-1]["name"] is None  # nothing half-taken
+    assert server.http.post(f"/p/{joiner}/api/join", json={"name": "Dana"}).json()["reason"] == \
+        "'Dana' is 'dana' with other capitals: give the name as 'dana', or another"
     assert server.http.post(f"/p/{joiner}/api/join", json={"name": "lou"}).json()["ok"]
     assert server.act(joiner, do="look", service="checkout").json()["ok"]
 
