@@ -74,6 +74,8 @@ def test_an_empty_line_is_nothing():
     ("assign comms", "missing person. Usage: assign ROLE PERSON"),
     ("update investigating", "missing summary. Usage: update STATUS SUMMARY..."),
     ("speed fast", "speed must be a number, got 'fast'"),
+    ("dashboard checkout -5", "minutes must be more than 0, got '-5'. Usage: dashboard SERVICE [MINUTES]"),
+    ("dashboard checkout nan", "minutes must be more than 0, got 'nan'"),
     ("ack P1 P2", "unexpected 'P2'. Usage: ack [PAGE]"),
     ('declare SEV2 "unclosed', "No closing quotation (quote text with"),
     ("frobnicate now", "unknown command 'frobnicate': type help for the list"),

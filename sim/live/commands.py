@@ -222,9 +222,12 @@ def _usage(command: Command, problem: str) -> UsageError:
 def _word(arg: Arg, word: str, words: Vocabulary, command: Command):
     if arg.kind == "number":
         try:
-            return float(word)
+            value = float(word)
         except ValueError:
             raise _usage(command, f"{arg.field} must be a number, got {word!r}") from None
+        if arg.field == "minutes" and not value > 0:  # a window of none (or nan) read as "no samples yet"
+            raise _usage(command, f"minutes must be more than 0, got {word!r}")
+        return value
     if arg.kind == "severity":
         return next((s for s in words.severities if s.lower() == word.lower()), word.upper())
     if arg.kind in ("role", "status", "mitigation", "command"):
