@@ -169,7 +169,8 @@ def duty_rows(duty: dict) -> list[tuple[str, str]]:
         ("Cadence kept while IC", format_metric("cadence_adherence", duty["cadence_while_ic"])),
         ("Hands-off as IC", "-" if hands_on is None else "yes" if not hands_on
          else f"no ({hands_on} investigation{'s' if hands_on > 1 else ''} or mitigation{'s' if hands_on > 1 else ''})"),
-        ("Time to acknowledge", format_metric("time_to_acknowledge_s", duty["time_to_acknowledge_s"])),
+        ("Time to acknowledge", "not paged" if duty["time_to_acknowledge_s"] is None and not duty["paged_unanswered"]
+         else format_metric("time_to_acknowledge_s", duty["time_to_acknowledge_s"])),
         ("Updates, investigations, mitigations", f"{duty['updates_posted']}, {duty['investigations']}, {duty['mitigations']}"),
         ("Actions rejected", str(duty["actions_rejected"])),
     ]
