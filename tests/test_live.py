@@ -280,6 +280,8 @@ def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
         "schedule_postmortem: 'date': expected a date from 1900 to 8999, got '9999-12-31'"
     assert live.act({"do": "look", "by": "ana", "service": "s" * 101}).reason == "look: 'service' is longer than 100 characters"
     assert live.act({"do": "say", "by": "ana", "text": ""}).reason == "say: 'text' is empty"
+    assert live.act({"do": "page", "by": "ana", "teams": ["payments", "sre", "payments"]}).reason == \
+        "page: team 'payments' is listed twice"
     assert (tmp_path / INPUTS).read_text() == journaled  # none of them was journaled
     # The horizon is 3h (17:40): a next update up to a day after it is a promise a drill can hold.
     assert live.act(update | {"next_update": "+27h"}).ok
