@@ -215,6 +215,10 @@ def test_the_server_answers_webhooks_with_reasons_and_a_dry_run_sends_nothing(tm
         answer = pagerduty_webhook(server, token, pd)
         assert (answer.status_code, answer.json()["reason"]) == (
             409, "incident_key 'd3640fbd41094207a1c11e58e46b1662' is no page of this drill (expected drill-drill-P<n>)")
+        del pd["event"]["data"]["incident_key"]  # raised in PagerDuty by hand: it has none
+        answer = pagerduty_webhook(server, token, pd)
+        assert (answer.status_code, answer.json()["reason"]) == (
+            409, "the incident has no incident_key: it is no page of this drill (expected drill-drill-P<n>)")
         pd["event"]["data"]["incident_key"] = "drill-drill-P1"
         assert pagerduty_webhook(server, token, pd).json()["ok"]
         state = server.wait_for(lambda s: any(e["kind"] == "page.acked" for e in s["events"]))
