@@ -108,6 +108,7 @@ def test_leaving_and_resuming_a_drill(tmp_path):
     with terminal("--name", "ana", "--speed", "50", "--seed", "4", "--out", str(out)) as child:
         child.expect("You are ana")
         say(child, "pause", "paused at")
+        say(child, "speed 20", "paused, at x20 once resumed: type resume to go on")  # it said 'running at x20'
         say(child, "quit", "Resume it with:")
     with terminal("--resume", str(out)) as child:
         child.expect("You are ana \\(primary on-call\\)")

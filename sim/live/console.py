@@ -347,6 +347,9 @@ class Console:
             self.live.set_speed(parsed["speed"])
         except DrillError as exc:
             self.say(str(exc), "rejected")
+            return True
+        if self.live.env.paused:  # the pace changes, not the pause
+            self.say(f"paused, at x{parsed['speed']:g} once resumed: type resume to go on")
         else:
             self.say(f"running at x{parsed['speed']:g}")
         return True
