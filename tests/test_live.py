@@ -90,6 +90,18 @@ def test_a_torn_last_line_is_dropped_and_a_tampered_log_is_refused(tmp_path):
         LiveDrill.open(tmp_path)
 
 
+def test_a_paused_drill_notes_no_clock(tmp_path):
+    live = paused_drill(tmp_path)
+    journaled = (tmp_path / INPUTS).read_text()
+    live._noted -= 60  # a minute of wall time since the last note, the clock paused all along
+    live.advance()
+    assert (tmp_path / INPUTS).read_text() == journaled  # was one more {"input": "tick"} at the same t each second
+    live.resume()
+    live._noted -= 60
+    live.advance()
+    assert json.loads((tmp_path / INPUTS).read_text().splitlines()[-1])["input"] == "tick"
+
+
 def test_a_roster_name_with_other_capitals_takes_no_seat(tmp_path):
     # The built-in roster's primary is dana: 'Dana' at the console was a stranger on call beside her bot.
     with pytest.raises(DrillError, match="'Dana' is 'dana' with other capitals"):

@@ -306,7 +306,8 @@ class LiveDrill:
         if done.processed:
             self.result = self.drill.finish()
             self.events.sync()
-        elif until is None and monotonic() - self._noted > TICK_NOTE:
+        elif until is None and not self.env.paused and monotonic() - self._noted > TICK_NOTE:
+            # (paused, the clock stands where the pause noted it: a note a second would only grow the journal)
             self._input("tick")
         if until is None and not self.ended:
             for listen in self.tick_listeners:
