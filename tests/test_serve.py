@@ -455,6 +455,19 @@ def test_each_link_is_rate_limited_and_told_when_to_come_back(server):
     assert sum(e["kind"] == "dashboard.viewed" and e["by"] == "ana" for e in events(server)) == codes.count(200) + 1
 
 
+def test_the_speed_options_take_the_speeds_a_drill_runs_at():
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    from sim.live.drill import SPEEDS
+
+    for command in ("live", "serve"):
+        shown = " ".join(CliRunner().invoke(main, [command, "--help"], terminal_width=200).output.split())
+        assert f"{SPEEDS[0]}<=x<={SPEEDS[1]}]" in shown  # it said 0<x<=1000000.0, and 2000 was refused
+        refused = CliRunner().invoke(main, [command, "--speed", "2000"])
+        assert refused.exit_code == 2 and "2000.0 is not in the range 0.1<=x<=1000.0" in refused.output
+
+
 def test_drill_serve_help_states_the_limit_the_server_applies():
     """The figures the test above measures (5 a second, a burst of 30 = 6 seconds' worth) are the
     ones ``drill serve --help`` gives as the default: one constant serves both."""
