@@ -23,7 +23,7 @@ from ...model.incident import Result
 from ...outputs import coaching, report
 from ...outputs.files import read_json, write_atomic
 from ...outputs.scoring import CHECKLIST
-from ..drill import MANIFEST, LiveDrill, check_name, check_capitals, check_speed
+from ..drill import MANIFEST, LiveDrill, check_capitals, check_name, check_speed
 
 ROOM = "room.json"
 # What a room is opened from (``read_json``): the rest of room.json is optional
