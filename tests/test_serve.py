@@ -28,6 +28,17 @@ def events(server) -> list[dict]:
     return [json.loads(line) for line in (server.folder / "events.jsonl").read_text().splitlines()]
 
 
+def test_a_start_refused_leaves_the_seats_as_they_were(server):
+    server.seat("ic")  # named by whoever opens the link
+    server.control("bots", on=False)
+    assert server.control("start")["reason"] == \
+        "without bots, a person must take the primary on-call seat: nobody else would answer the pages"
+    assert [s["seat"] for s in server.state()["room"]["seats"]] == ["ic"]  # it had become a joiner
+    server.seat("primary", "ana")
+    assert server.control("start")["ok"]
+    assert [s["seat"] for s in server.state()["room"]["seats"]] == ["joiner", "primary"]  # the bots hold ic now
+
+
 def test_a_name_is_one_person_however_capitalised(server):
     server.seat("primary", "ana")
     assert server.control("seat", seat="joiner", name="ANA")["reason"] == \

@@ -235,14 +235,14 @@ class Room:
         players = [{"name": s["name"], **({"oncall": s["seat"]} if s["seat"] in ONCALL_SEATS else
                                           {"as": s["seat"]} if s["seat"] in ROLES else {})}
                    for s in self.state["seats"] if s["name"]]
-        for seat in self.state["seats"]:
-            if not seat["name"]:
-                seat["seat"] = "joiner"  # the bots hold that seat now: whoever opens the link joins
-        self.save()
         files = self.state["files"]
         self.live = LiveDrill.create(self.folder, files["scenario"], files.get("process"), files.get("roster"),
                                      seed=self.state["seed"], speed=self.state["speed"], players=players,
                                      bots=self.state["bots"], extra=self.state.get("extra"))
+        for seat in self.state["seats"]:  # once started: a start refused leaves the seats as they were
+            if not seat["name"]:
+                seat["seat"] = "joiner"  # the bots hold that seat now: whoever opens the link joins
+        self.save()
         self.live.sync_each = False  # the server syncs before it answers (app.GroupCommit)
 
     # -- the clock (called by the server on every tick) --
