@@ -157,6 +157,7 @@ def test_a_mistyped_command_or_word_gets_did_you_mean():
     assert hint(parse("look chekout"), WORDS) == " (did you mean checkout?)"
     assert hint(parse("assign comms dan"), WORDS) == " (did you mean dana?)"
     assert hint(parse("look checkout"), WORDS) == ""
+    assert hint(parse("page checkout,paymnts"), WORDS) == " (did you mean payments?)"  # it said nothing
 
 
 def test_look_reads_in_the_units_of_the_dashboards():

@@ -241,8 +241,9 @@ def hint(action: dict, words: Vocabulary) -> str:
     name, command = command_named(next(n for n, c in COMMANDS.items() if c.action == action["do"]))
     for arg in command.args:
         known, value = words.words(arg.kind), action.get(arg.field)
-        if known and isinstance(value, str) and value not in known:
-            return did_you_mean(value, known)
+        for word in value if isinstance(value, list) else [value]:  # teams are a list
+            if known and isinstance(word, str) and word not in known:
+                return did_you_mean(word, known)
     return ""
 
 
