@@ -102,7 +102,7 @@ class _Day(click.DateTime):
 
 SEED = click.IntRange(0, 2**63 - 1)  # what the drill store's INTEGER column holds
 _DRILL_ID = click.IntRange(1, 2**63 - 1)
-_speed = _Finite(min=0, min_open=True, max=1e6)
+_speed = _Finite(min=0.1, max=1000.0)  # sim.live.drill.SPEEDS (not imported at start-up: it brings the engine)
 
 
 @click.group(cls=_Group)

@@ -74,6 +74,8 @@ def test_an_empty_line_is_nothing():
     ("assign comms", "missing person. Usage: assign ROLE PERSON"),
     ("update investigating", "missing summary. Usage: update STATUS SUMMARY..."),
     ("speed fast", "speed must be a number, got 'fast'"),
+    ("dashboard checkout -5", "minutes must be more than 0, got '-5'. Usage: dashboard SERVICE [MINUTES]"),
+    ("dashboard checkout nan", "minutes must be more than 0, got 'nan'"),
     ("ack P1 P2", "unexpected 'P2'. Usage: ack [PAGE]"),
     ('declare SEV2 "unclosed', "No closing quotation (quote text with"),
     ("frobnicate now", "unknown command 'frobnicate': type help for the list"),
@@ -155,6 +157,7 @@ def test_a_mistyped_command_or_word_gets_did_you_mean():
     assert hint(parse("look chekout"), WORDS) == " (did you mean checkout?)"
     assert hint(parse("assign comms dan"), WORDS) == " (did you mean dana?)"
     assert hint(parse("look checkout"), WORDS) == ""
+    assert hint(parse("page checkout,paymnts"), WORDS) == " (did you mean payments?)"  # it said nothing
 
 
 def test_look_reads_in_the_units_of_the_dashboards():

@@ -108,6 +108,8 @@ def test_leaving_and_resuming_a_drill(tmp_path):
     with terminal("--name", "ana", "--speed", "50", "--seed", "4", "--out", str(out)) as child:
         child.expect("You are ana")
         say(child, "pause", "paused at")
+        assert "All quiet for now: things start when an alert fires." in child.before  # at x50, no 'speed 30'
+        say(child, "speed 20", "paused, at x20 once resumed: type resume to go on")  # it said 'running at x20'
         say(child, "quit", "Resume it with:")
     with terminal("--resume", str(out)) as child:
         child.expect("You are ana \\(primary on-call\\)")

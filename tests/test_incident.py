@@ -161,7 +161,9 @@ def test_a_refused_action_with_a_reason_is_logged_with_its_fields_apart(write, t
          "only the Incident Commander (dana) can change the severity"),
         (300, "alex", "stand_down", {"reason": "not me"}, "only the Incident Commander (dana) can stand the incident down"),
     ]
-    assert "Rejected: alex tried to stand down: only the on-call engineer" in (tmp_path / "out" / "report.md").read_text()
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "Rejected: alex tried to stand down: only the on-call engineer" in report
+    assert "Rejected: alex tried to change the severity: only the Incident Commander (dana) can change" in report
 
 
 def test_a_script_action_past_the_calendar_is_refused_where_it_is_written(write):

@@ -90,11 +90,36 @@ def test_a_torn_last_line_is_dropped_and_a_tampered_log_is_refused(tmp_path):
         LiveDrill.open(tmp_path)
 
 
+def test_a_paused_drill_notes_no_clock(tmp_path):
+    live = paused_drill(tmp_path)
+    journaled = (tmp_path / INPUTS).read_text()
+    live._noted -= 60  # a minute of wall time since the last note, the clock paused all along
+    live.advance()
+    assert (tmp_path / INPUTS).read_text() == journaled  # was one more {"input": "tick"} at the same t each second
+    live.resume()
+    live._noted -= 60
+    live.advance()
+    assert json.loads((tmp_path / INPUTS).read_text().splitlines()[-1])["input"] == "tick"
+
+
+def test_a_roster_name_with_other_capitals_takes_no_seat(tmp_path):
+    # The built-in roster's primary is dana: 'Dana' at the console was a stranger on call beside her bot.
+    with pytest.raises(DrillError, match="'Dana' is 'dana' with other capitals"):
+        paused_drill(tmp_path / "a", players=[{"name": "Dana", "oncall": "primary"}])
+    with pytest.raises(DrillError, match="'ANA' is 'ana' with other capitals"):
+        paused_drill(tmp_path / "b", players=[{"name": "ana", "oncall": "primary"}, {"name": "ANA", "as": "ic"}])
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def test_a_person_joins_mid_drill_and_the_facilitator_ends_it(tmp_path):
     live = paused_drill(tmp_path)
     live.advance(until=600)
     assert live.join("kim").ok
     assert live.join("kim").reason == "'kim' is already taking part"
+    # One person, however capitalised: a second 'Kim' (or a 'Dana' beside the bot) would read as
+    # the same person in the channel and the scorecard.
+    assert live.join("Kim").reason == "'Kim' is 'kim' with other capitals: give the name as 'kim', or another"
+    assert live.join("DANA").reason == "'DANA' is 'dana' with other capitals: give the name as 'dana', or another"
     assert live.act({"do": "look", "by": "kim", "service": "checkout"}).ok
     live.end()
     assert live.ended and live.result.events[-1]["reason"] == "ended"
@@ -255,7 +280,8 @@ def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
                         (("next_update", "9999-12-31T23:59:59-12:00"), "update: 'next_update': expected a time"),  # past 8999
                         (("summary", "\ud800"), "update: 'summary' is not valid Unicode text (it holds a lone surrogate)"),
                         (("eta", "x" * 201), "update: 'eta' is longer than 200 characters"),
-                        (("summary", "x" * 2001), "update: 'summary' is longer than 2000 characters")):
+                        (("summary", "x" * 2001), "update: 'summary' is longer than 2000 characters"),
+                        (("summary", "  \t "), "update: 'summary' is empty")):
         answer = live.act(update | dict([odd]))
         assert not answer.ok and reason in answer.reason, (odd, answer.reason)
     held = live.scenario.start.date()  # a live drill runs on the day it is held: today
@@ -265,6 +291,9 @@ def test_an_input_is_checked_fully_before_it_is_journaled(tmp_path):
     assert live.act({"do": "schedule_postmortem", "by": "ana", "date": "9999-12-31"}).reason == \
         "schedule_postmortem: 'date': expected a date from 1900 to 8999, got '9999-12-31'"
     assert live.act({"do": "look", "by": "ana", "service": "s" * 101}).reason == "look: 'service' is longer than 100 characters"
+    assert live.act({"do": "say", "by": "ana", "text": ""}).reason == "say: 'text' is empty"
+    assert live.act({"do": "page", "by": "ana", "teams": ["payments", "sre", "payments"]}).reason == \
+        "page: team 'payments' is listed twice"
     assert (tmp_path / INPUTS).read_text() == journaled  # none of them was journaled
     # The horizon is 3h (17:40): a next update up to a day after it is a promise a drill can hold.
     assert live.act(update | {"next_update": "+27h"}).ok

@@ -82,18 +82,20 @@ def test_alertmanager_webhooks_are_read_and_bad_ones_refused_with_reasons():
     assert resolved["alerts"][0]["fingerprint"] == "fbab788ec4c1018b"
     good = fixture("alertmanager_webhook_v4_resolved.json")
     for change, reason in [
-        ({"version": "3"}, "not an Alertmanager webhook of version 4 (version: '3')"),
+        ({"version": "3"}, 'not an Alertmanager webhook of version 4 ("version" is "3", not "4")'),
         ({"status": "done"}, "status must be firing or resolved, got 'done'"),
         ({"alerts": []}, "alerts must be a list of at least one alert"),
         ({"alerts": [{"labels": {"severity": "page"}}]}, "alerts[0].labels has no alertname"),
-        ({"alerts": [{"labels": {"alertname": 3}}]}, "alerts[0].labels.alertname must be a string, got int"),
-        ({"alerts": ["x"]}, "alerts[0] must be a JSON object, got str"),
-        ({"receiver": None}, "receiver must be a string, got NoneType"),
+        ({"alerts": [{"labels": {"alertname": 3}}]}, "alerts[0].labels.alertname must be a string, got a number"),
+        ({"alerts": ["x"]}, "alerts[0] must be a JSON object, got a string"),
+        ({"receiver": None}, "receiver must be a string, got nothing"),
+        ({"version": 4}, 'not an Alertmanager webhook of version 4 ("version" is 4, not "4")'),  # a number
+        ({"groupKey": True}, "groupKey must be a string, got true or false"),
     ]:
         with pytest.raises(DrillError) as refused:
             webhooks.alertmanager_notification({**good, **change})
         assert str(refused.value) == reason
-    with pytest.raises(DrillError, match="the body must be a JSON object, got list"):
+    with pytest.raises(DrillError, match="the body must be a JSON object, got an array"):
         webhooks.alertmanager_notification([good])
 
 
@@ -102,7 +104,7 @@ def test_pagerduty_webhooks_are_read_and_bad_ones_refused():
     event = webhooks.pagerduty_event(fixture("pagerduty_webhook_v3_incident_priority_updated.json"))
     assert event == {"type": "incident.priority_updated", "incident_key": "d3640fbd41094207a1c11e58e46b1662",
                      "agent": "Tenex Engineer"}
-    with pytest.raises(DrillError, match="event must be a JSON object, got NoneType"):
+    with pytest.raises(DrillError, match="event must be a JSON object, got nothing"):
         webhooks.pagerduty_event({"messages": []})  # a v2 webhook's shape
     body = fixture("pagerduty_webhook_v3_incident_priority_updated.json")
     body["event"]["resource_type"] = "service"
@@ -200,7 +202,7 @@ def test_the_server_answers_webhooks_with_reasons_and_a_dry_run_sends_nothing(tm
         assert server.http.post(f"/w/{wrong}/alertmanager", json=body).status_code == 403
         answer = server.http.post(hook, json={**body, "version": "2"})
         assert (answer.status_code, answer.json()["reason"]) == (
-            400, "not an Alertmanager webhook of version 4 (version: '2')")
+            400, 'not an Alertmanager webhook of version 4 ("version" is "2", not "4")')
         assert server.http.post(hook, content=b"{", headers={"content-type": "application/json"}).status_code == 400
         server.seat("primary", "ana")
         assert server.control("start")["ok"]
@@ -213,6 +215,10 @@ def test_the_server_answers_webhooks_with_reasons_and_a_dry_run_sends_nothing(tm
         answer = pagerduty_webhook(server, token, pd)
         assert (answer.status_code, answer.json()["reason"]) == (
             409, "incident_key 'd3640fbd41094207a1c11e58e46b1662' is no page of this drill (expected drill-drill-P<n>)")
+        del pd["event"]["data"]["incident_key"]  # raised in PagerDuty by hand: it has none
+        answer = pagerduty_webhook(server, token, pd)
+        assert (answer.status_code, answer.json()["reason"]) == (
+            409, "the incident has no incident_key: it is no page of this drill (expected drill-drill-P<n>)")
         pd["event"]["data"]["incident_key"] = "drill-drill-P1"
         assert pagerduty_webhook(server, token, pd).json()["ok"]
         state = server.wait_for(lambda s: any(e["kind"] == "page.acked" for e in s["events"]))

@@ -28,6 +28,27 @@ def events(server) -> list[dict]:
     return [json.loads(line) for line in (server.folder / "events.jsonl").read_text().splitlines()]
 
 
+def test_a_start_refused_leaves_the_seats_as_they_were(server):
+    server.seat("ic")  # named by whoever opens the link
+    server.control("bots", on=False)
+    assert server.control("start")["reason"] == \
+        "without bots, a person must take the primary on-call seat: nobody else would answer the pages"
+    assert [s["seat"] for s in server.state()["room"]["seats"]] == ["ic"]  # it had become a joiner
+    server.seat("primary", "ana")
+    assert server.control("start")["ok"]
+    assert [s["seat"] for s in server.state()["room"]["seats"]] == ["joiner", "primary"]  # the bots hold ic now
+
+
+def test_a_name_is_one_person_however_capitalised(server):
+    server.seat("primary", "ana")
+    assert server.control("seat", seat="joiner", name="ANA")["reason"] == \
+        "'ANA' is 'ana' with other capitals: give the name as 'ana', or another"
+    joiner = server.seat("joiner")
+    assert server.http.post(f"/p/{joiner}/api/join", json={"name": "Lee"}).json()["reason"] == \
+        "'Lee' is 'lee' with other capitals: give the name as 'lee', or another"  # the roster's, a bot if nobody takes her
+    assert [s["name"] for s in server.state()["room"]["seats"]] == ["ana", None]
+
+
 def started(server, bots=True):
     """ana in the primary seat, kim a joiner who types her name; started, then paused."""
     ana = server.seat("primary", "ana")
@@ -134,6 +155,8 @@ def test_bodies_are_size_limited_and_validated(server):
     taken = server.http.post(f"/p/{joiner}/api/join", json={"name": "dana"}).json()
     assert taken["reason"] == "'dana' is played by a bot in this drill: choose another name"
     assert server.state()["room"]["seats"][-1]["name"] is None  # nothing half-taken
+    assert server.http.post(f"/p/{joiner}/api/join", json={"name": "Dana"}).json()["reason"] == \
+        "'Dana' is 'dana' with other capitals: give the name as 'dana', or another"
     assert server.http.post(f"/p/{joiner}/api/join", json={"name": "lou"}).json()["ok"]
     assert server.act(joiner, do="look", service="checkout").json()["ok"]
 
@@ -441,6 +464,19 @@ def test_each_link_is_rate_limited_and_told_when_to_come_back(server):
     time.sleep(1)
     assert server.act(ana, do="look", service="checkout").status_code == 200
     assert sum(e["kind"] == "dashboard.viewed" and e["by"] == "ana" for e in events(server)) == codes.count(200) + 1
+
+
+def test_the_speed_options_take_the_speeds_a_drill_runs_at():
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    from sim.live.drill import SPEEDS
+
+    for command in ("live", "serve"):
+        shown = " ".join(CliRunner().invoke(main, [command, "--help"], terminal_width=200).output.split())
+        assert f"{SPEEDS[0]}<=x<={SPEEDS[1]}]" in shown  # it said 0<x<=1000000.0, and 2000 was refused
+        refused = CliRunner().invoke(main, [command, "--speed", "2000"])
+        assert refused.exit_code == 2 and "2000.0 is not in the range 0.1<=x<=1000.0" in refused.output
 
 
 def test_drill_serve_help_states_the_limit_the_server_applies():

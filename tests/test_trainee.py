@@ -104,7 +104,10 @@ def test_the_trainees_own_duties_are_scored_apart(tmp_path):
     assert [step.split(":")[0] for step in next_steps] == [
         "At 14", "As IC you did 2 investigation(s) or mitigation(s) yourself", "The severity needed a Communications Lead and an Operations Lead"]
     assert card["metrics"]["cadence_adherence"] == 0.5  # the team's figure agrees: kim was IC throughout
-    assert dict(duty_rows(card["people"]["kim"]))["Severity decisions"] == "14:58 SEV1 -> SEV2 (wrong), 15:00 SEV2 -> SEV1 (right)"
+    rows = dict(duty_rows(card["people"]["kim"]))
+    assert rows["Severity decisions"] == "14:58 SEV1 -> SEV2 (wrong), 15:00 SEV2 -> SEV1 (right)"
+    assert rows["Time to acknowledge"] == "not paged"  # an IC trainee off call: no page was hers to answer
+    assert dict(duty_rows(card["people"]["kim"] | {"paged_unanswered": True}))["Time to acknowledge"] == "not acknowledged"
     lines = scorecard(card)
     assert lines[lines.index("kim's own duties (not part of the team's score):") + 7] == \
         "  Hands-off as IC                      no (2 investigations or mitigations)"

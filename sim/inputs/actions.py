@@ -87,6 +87,10 @@ def parse_action(raw: dict, start: dt.datetime | None, horizon: float | None = N
             fields[name] = _convert(do, name, value, start, horizon)
         except OverflowError:
             raise ValueError(f"{do}: '{name}' lies beyond the calendar") from None
+        # A blank summary would count as a status update (and keep the cadence), a blank text
+        # as a word in the channel: what a field must hold, it must hold in words.
+        if name in required and isinstance(fields[name], str) and not fields[name].strip():
+            raise ValueError(f"{do}: '{name}' is empty")
     _check_text(do, "by", by)
     if do == "ask":
         needs = TASKS[fields["task"]]
@@ -106,6 +110,9 @@ def _convert(do: str, name: str, value, start: dt.datetime | None, horizon: floa
             raise ValueError(f"{do}: 'teams' must be a list of team names")
         for team in teams:
             _check_text(do, name, team)
+        twice = next((t for i, t in enumerate(teams) if t in teams[:i]), None)
+        if twice is not None:  # paged once all the same, and the record read "the payments and payments teams"
+            raise ValueError(f"{do}: team {twice!r} is listed twice")
         return list(teams)
     if name == "next_update":
         if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > MAX_NAME:

@@ -222,9 +222,12 @@ def _usage(command: Command, problem: str) -> UsageError:
 def _word(arg: Arg, word: str, words: Vocabulary, command: Command):
     if arg.kind == "number":
         try:
-            return float(word)
+            value = float(word)
         except ValueError:
             raise _usage(command, f"{arg.field} must be a number, got {word!r}") from None
+        if arg.field == "minutes" and not value > 0:  # a window of none (or nan) read as "no samples yet"
+            raise _usage(command, f"minutes must be more than 0, got {word!r}")
+        return value
     if arg.kind == "severity":
         return next((s for s in words.severities if s.lower() == word.lower()), word.upper())
     if arg.kind in ("role", "status", "mitigation", "command"):
@@ -238,8 +241,9 @@ def hint(action: dict, words: Vocabulary) -> str:
     name, command = command_named(next(n for n, c in COMMANDS.items() if c.action == action["do"]))
     for arg in command.args:
         known, value = words.words(arg.kind), action.get(arg.field)
-        if known and isinstance(value, str) and value not in known:
-            return did_you_mean(value, known)
+        for word in value if isinstance(value, list) else [value]:  # teams are a list
+            if known and isinstance(word, str) and word not in known:
+                return did_you_mean(word, known)
     return ""
 
 

@@ -347,6 +347,9 @@ class Console:
             self.live.set_speed(parsed["speed"])
         except DrillError as exc:
             self.say(str(exc), "rejected")
+            return True
+        if self.live.env.paused:  # the pace changes, not the pause
+            self.say(f"paused, at x{parsed['speed']:g} once resumed: type resume to go on")
         else:
             self.say(f"running at x{parsed['speed']:g}")
         return True
@@ -403,7 +406,8 @@ def play(live: LiveDrill, me: str, store_path=None) -> None:
                  f"You are {me} ({seat(live, me)}). Type help for the commands; Tab completes.",
                  f"The drill is kept in {live.folder}/"], "head")
     if not live.drill.monitoring.pages and not live.ended:
-        console.say("All quiet for now: things start when an alert fires (speed 30 gets there sooner).", "dim")
+        console.say("All quiet for now: things start when an alert fires"
+                    + (" (speed 30 gets there sooner)." if live.env.speed < 30 else "."), "dim")
     if not live.ended:
         asyncio.run(console.run())
     if not live.ended:

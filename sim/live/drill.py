@@ -176,8 +176,8 @@ class LiveDrill:
         check_speed(speed)
         # Every file is checked before anything is written.
         config.load_scenario(scenario_file)
-        config.load_roster(roster_file, config.load_process(process_file))
-        check_players(players, bots)
+        check_players(players, bots, roster_names=[p.name for p in config.load_roster(
+            roster_file, config.load_process(process_file)).people])
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
         for kind, source in (("scenario", scenario_file), ("process", process_file), ("roster", roster_file)):
@@ -306,7 +306,8 @@ class LiveDrill:
         if done.processed:
             self.result = self.drill.finish()
             self.events.sync()
-        elif until is None and monotonic() - self._noted > TICK_NOTE:
+        elif until is None and not self.env.paused and monotonic() - self._noted > TICK_NOTE:
+            # (paused, the clock stands where the pause noted it: a note a second would only grow the journal)
             self._input("tick")
         if until is None and not self.ended:
             for listen in self.tick_listeners:
@@ -381,6 +382,7 @@ class LiveDrill:
             return Result(False, "the drill has ended")
         try:
             name = check_name(name)
+            check_capitals(name, [*self.drill.people, *(p.name for p in self.drill.roster.people)])
         except DrillError as exc:
             return Result(False, str(exc))
         if name in self.drill.people:
@@ -594,6 +596,15 @@ def check_name(name) -> str:
     return name.strip()
 
 
+def check_capitals(name: str, names) -> None:
+    """Refuse ``name`` when one of ``names`` is it with other capitals: two people so named would
+    read as one in the channel, the scorecard and ``drill history --person``, and the roster's
+    person so spelled would be a stranger beside their bot."""
+    other = next((n for n in names if n != name and n.casefold() == name.casefold()), None)
+    if other is not None:
+        raise DrillError(f"{name!r} is {other!r} with other capitals: give the name as {other!r}, or another")
+
+
 def check_speed(speed) -> float:
     """``speed`` as a float, if it is a number within ``SPEEDS``."""
     try:
@@ -617,10 +628,12 @@ def _same_rejection(event: dict, line: str) -> bool:
     return old.get("kind") == event["kind"] and all(old.get(k) == event[k] for k in ("t", "by", "do", "reason"))
 
 
-def check_players(players: list[dict], bots: bool = True) -> None:
+def check_players(players: list[dict], bots: bool = True, roster_names=()) -> None:
     names = [p["name"] for p in players]
     if len(set(names)) != len(names):
         raise DrillError(f"each person takes one seat: {', '.join(sorted({n for n in names if names.count(n) > 1}))} appear twice")
+    for i, name in enumerate(names):
+        check_capitals(name, [*names[:i], *roster_names])
     seats = [p.get("oncall") for p in players if p.get("oncall")]
     if len(set(seats)) != len(seats):
         raise DrillError("each on-call seat (primary, secondary) takes one person")

@@ -94,7 +94,9 @@ class Tools:
         prefix = f"drill-{self.drill_id}-"
         if event["type"] != "incident.acknowledged":
             return Result(True, f"{event['type']}: nothing to do in the drill")
-        key = event["incident_key"] or ""
+        key = event["incident_key"]
+        if not key:  # an incident raised in PagerDuty by hand, or through another integration
+            return Result(False, f"the incident has no incident_key: it is no page of this drill (expected {prefix}P<n>)")
         if not key.startswith(prefix):
             return Result(False, f"incident_key {key[:100]!r} is no page of this drill (expected {prefix}P<n>)")
         return self.live.pager_ack(key[len(prefix):], event["agent"])

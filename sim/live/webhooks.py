@@ -8,6 +8,7 @@ Each reader takes the parsed JSON body and returns only what the drill uses, or 
 
 import hashlib
 import hmac
+import json
 
 from ..inputs.errors import DrillError
 
@@ -15,15 +16,23 @@ MAX_ALERTS = 1000
 _TEXT = 1000  # characters kept of a label or annotation value
 
 
+def _kind(value) -> str:
+    """What a JSON value is, in JSON's words (the sender wrote JSON, not Python)."""
+    if value is None:
+        return "nothing"  # null, or a key left out
+    return next(name for types, name in ((bool, "true or false"), ((int, float), "a number"), (str, "a string"),
+                                         (list, "an array"), (dict, "an object")) if isinstance(value, types))
+
+
 def _object(value, where: str) -> dict:
     if not isinstance(value, dict):
-        raise DrillError(f"{where} must be a JSON object, got {type(value).__name__}")
+        raise DrillError(f"{where} must be a JSON object, got {_kind(value)}")
     return value
 
 
 def _text(value, where: str) -> str:
     if not isinstance(value, str):
-        raise DrillError(f"{where} must be a string, got {type(value).__name__}")
+        raise DrillError(f"{where} must be a string, got {_kind(value)}")
     return value
 
 
@@ -38,7 +47,8 @@ def alertmanager_notification(body) -> dict:
     status has the notification's, as in Alertmanager's older bodies)."""
     body = _object(body, "the body")
     if body.get("version") != "4":
-        raise DrillError(f"not an Alertmanager webhook of version 4 (version: {body.get('version')!r})")
+        got = json.dumps(body["version"]) if "version" in body else "missing"
+        raise DrillError(f'not an Alertmanager webhook of version 4 ("version" is {got}, not "4")')
     status = body.get("status")
     if status not in ("firing", "resolved"):
         raise DrillError(f"status must be firing or resolved, got {status!r}")

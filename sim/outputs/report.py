@@ -108,8 +108,10 @@ _DESCRIBE = {
     "incident.stood_down": lambda e: f"Stood down as a false alarm by {e['by']}" + (f": {e['reason']}" if e["reason"] else ""),
     "postmortem.scheduled": lambda e: f"Postmortem scheduled for {units.weekday(e['date'])} {e['date']}",
     "stakeholder.asked": lambda e: f"{e['who']} asks in the channel: {e['question']}",
-    "action.rejected": lambda e: f"Rejected: {e['by']} tried to {e['do'].replace('_', ' ')}: {e['reason']}",
+    "action.rejected": lambda e: f"Rejected: {e['by']} tried to {_TRIED.get(e['do'], e['do'].replace('_', ' '))}: {e['reason']}",
 }
+# The actions whose names are not verbs ("tried to severity"), as a sentence says them.
+_TRIED = {"severity": "change the severity", "schedule_postmortem": "schedule the postmortem"}
 
 _ROLE_NAMES = {"ic": "Incident Commander", "comms": "Communications Lead", "ops": "Operations Lead"}
 
@@ -167,7 +169,8 @@ def duty_rows(duty: dict) -> list[tuple[str, str]]:
         ("Cadence kept while IC", format_metric("cadence_adherence", duty["cadence_while_ic"])),
         ("Hands-off as IC", "-" if hands_on is None else "yes" if not hands_on
          else f"no ({hands_on} investigation{'s' if hands_on > 1 else ''} or mitigation{'s' if hands_on > 1 else ''})"),
-        ("Time to acknowledge", format_metric("time_to_acknowledge_s", duty["time_to_acknowledge_s"])),
+        ("Time to acknowledge", "not paged" if duty["time_to_acknowledge_s"] is None and not duty["paged_unanswered"]
+         else format_metric("time_to_acknowledge_s", duty["time_to_acknowledge_s"])),
         ("Updates, investigations, mitigations", f"{duty['updates_posted']}, {duty['investigations']}, {duty['mitigations']}"),
         ("Actions rejected", str(duty["actions_rejected"])),
     ]

@@ -23,7 +23,7 @@ from ...model.incident import Result
 from ...outputs import coaching, report
 from ...outputs.files import read_json, write_atomic
 from ...outputs.scoring import CHECKLIST
-from ..drill import MANIFEST, LiveDrill, check_name, check_speed
+from ..drill import MANIFEST, LiveDrill, check_capitals, check_name, check_speed
 
 ROOM = "room.json"
 # What a room is opened from (``read_json``): the rest of room.json is optional
@@ -120,8 +120,7 @@ class Room:
         state = {"version": 1, "facilitator": new_token(), "seed": seed, "speed": speed, "bots": True,
                  "files": {k: str(Path(v).resolve()) for k, v in files.items() if v is not None}, "seats": [],
                  "plan": plan, "extra": extra or {}}
-        room = cls(folder, state)
-        config.load_roster(roster_file, room.process)  # fail now, not at the start, on a bad file
+        room = cls(folder, state)  # reads the roster: fails now, not at the start, on a bad file
         try:
             for seat in seats:
                 room.add_seat(seat["seat"], seat.get("name"))
@@ -152,6 +151,7 @@ class Room:
         files = state["files"]
         self.scenario = config.load_scenario(files["scenario"])
         self.process = config.load_process(files.get("process"))
+        self.roster = config.load_roster(files.get("roster"), self.process)
 
     def save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -211,6 +211,8 @@ class Room:
         name = check_name(name)
         if any(s["name"] == name for s in self.state["seats"] if s is not entry):
             raise DrillError(f"{name!r} is already in the room")
+        check_capitals(name, [*(s["name"] for s in self.state["seats"] if s["name"] and s is not entry),
+                              *(p.name for p in self.roster.people)])
         if self.live is not None:
             me = self.live.drill.people.get(name)
             if me is not None and me.bot:
@@ -233,14 +235,14 @@ class Room:
         players = [{"name": s["name"], **({"oncall": s["seat"]} if s["seat"] in ONCALL_SEATS else
                                           {"as": s["seat"]} if s["seat"] in ROLES else {})}
                    for s in self.state["seats"] if s["name"]]
-        for seat in self.state["seats"]:
-            if not seat["name"]:
-                seat["seat"] = "joiner"  # the bots hold that seat now: whoever opens the link joins
-        self.save()
         files = self.state["files"]
         self.live = LiveDrill.create(self.folder, files["scenario"], files.get("process"), files.get("roster"),
                                      seed=self.state["seed"], speed=self.state["speed"], players=players,
                                      bots=self.state["bots"], extra=self.state.get("extra"))
+        for seat in self.state["seats"]:  # once started: a start refused leaves the seats as they were
+            if not seat["name"]:
+                seat["seat"] = "joiner"  # the bots hold that seat now: whoever opens the link joins
+        self.save()
         self.live.sync_each = False  # the server syncs before it answers (app.GroupCommit)
 
     # -- the clock (called by the server on every tick) --
