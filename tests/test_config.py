@@ -309,3 +309,19 @@ def test_a_bad_dependency_entry_is_reported_with_its_line(write):
     assert f"{path}:7: services.api.depends_on: missing required field 'service'" in got
     assert f"{path}:7: services.api.depends_on: unknown field 'servce' (known: service, spread)" in got
     assert f"{path}:8: services.api.depends_on: expected text, got a list" in got
+
+
+def test_a_service_cannot_relabel_the_series_own_labels(write):
+    # labels: {service: front} took every series of api for a service 'front' the drill lacks:
+    # the first scrape for a PromQL rule failed with KeyError: 'front'
+    path = write("relabel.yaml", """
+        start: 2026-04-20T14:40:00Z
+        services:
+          api: {team: t, customer_facing: true, labels: {service: front, job: web}}
+          db: {team: t, labels: {code: prod, le: "1"}}
+        truth: {severity: SEV2}
+    """)
+    assert refused(load_scenario, path) == [
+        f"{path}:3: services.api.labels: 'service' is the series' own label: every series' service (the service's name)",
+        f"{path}:4: services.db.labels: 'code' is the series' own label: http_requests_total's status code",
+    ]

@@ -596,11 +596,19 @@ def _alert(f: Fields, services: dict) -> AlertRule:
     return rule
 
 
+# Labels the series set themselves: the drill keys a series' samples on its service, and a
+# service-wide code or le would be overwritten on the series that carry their own
+_SERIES_LABELS = {"service": "every series' service (the service's name)", "code": "http_requests_total's status code",
+                  "le": "a histogram bucket's bound"}
+
+
 def _label_map(value):
     labels = _text_map(value)
     for name in labels:
         if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name) or name.startswith("__"):
             raise ValueError(f"{name!r} is not a label name Prometheus allows")
+        if name in _SERIES_LABELS:
+            raise ValueError(f"{name!r} is the series' own label: {_SERIES_LABELS[name]}")
     return labels
 
 
