@@ -325,3 +325,16 @@ def test_a_service_cannot_relabel_the_series_own_labels(write):
         f"{path}:3: services.api.labels: 'service' is the series' own label: every series' service (the service's name)",
         f"{path}:4: services.db.labels: 'code' is the series' own label: http_requests_total's status code",
     ]
+
+
+def test_a_service_has_a_team(write):
+    # team: '' ran: 'alex pages the  team', and '-oncall joins the incident channel for team '
+    path = write("no-team.yaml", """
+        start: 2026-04-20T14:40:00Z
+        services:
+          api: {team: "", customer_facing: true}
+          db: {team: "  "}
+        truth: {severity: SEV2}
+    """)
+    assert refused(load_scenario, path) == [f"{path}:3: services.api.team: expected a name, got empty text",
+                                            f"{path}:4: services.db.team: expected a name, got empty text"]

@@ -483,7 +483,7 @@ def _service(f: Fields, name: str) -> Service:
     dependencies = _dependencies(f)
     svc = Service(
         name=name,
-        team=f.get("team", text, "", required=True),
+        team=f.get("team", yamlfile.name, "", required=True),
         depends_on=tuple(dep for dep, _ in dependencies),
         customer_facing=f.get("customer_facing", flag, False),
         critical=f.get("critical", flag, False),

@@ -262,7 +262,7 @@ def text(value) -> str:
 
 
 def name(value) -> str:
-    """A person's name: text, not empty (an empty one was paged as '' and shown as nobody)."""
+    """A person's or a team's name: text, not empty (an empty one was paged as '' and shown as nobody)."""
     named = text(value)
     if not named:
         raise ValueError("expected a name, got empty text")
