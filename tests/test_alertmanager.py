@@ -528,3 +528,18 @@ def test_check_alerts_reads_a_runs_event_log(tmp_path):
         result = runner.invoke(main, ["check-alerts", "--events", str(broken)])
         assert result.exit_code == 2 and result.exc_info[0] is SystemExit, result.output
         assert f"{broken}{message}" in result.output
+
+
+def test_check_alerts_lists_the_team_rules_that_stay_silent(write):
+    from sim import load_scenario, run_drill
+    from sim.analysis import alertcheck
+
+    from .conftest import SCENARIOS, shop_wide
+
+    # only the scenario's shorthand alerts were listed: a team rule that never fired was in neither list
+    reference = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    quiet = shop_wide(reference, write, above=0.99)
+    assert alertcheck.check(run_drill(quiet).events, quiet).silent == ["ShopErrorRatio"]
+    loud = shop_wide(reference, write, above=0.01)
+    answer = alertcheck.check(run_drill(loud).events, loud)
+    assert [name for name, *_ in answer.fired] == ["ShopErrorRatio"] and answer.silent == []

@@ -71,7 +71,9 @@ def check(events: list[dict], scenario: Scenario) -> Answer:
     fired = {}
     for e in firing:
         fired.setdefault(e["alert"], []).append(e)
-    silent = [rule.name for rule in scenario.alerts if rule.name not in fired]
+    rules = [rule.name for rule in scenario.alerts] + [
+        rule.name for group in scenario.rules for rule in group.rules if rule.kind == "alert"]
+    silent = [name for name in dict.fromkeys(rules) if name not in fired]  # Prometheus's groups may repeat a name
     pages = [e for e in events if e["kind"].startswith("page.")]
     fault_pages = [e for e in pages if e["kind"] == "page.sent" and e["cause"] != ["noise"]]
     return Answer(
