@@ -543,3 +543,24 @@ def test_check_alerts_lists_the_team_rules_that_stay_silent(write):
     loud = shop_wide(reference, write, above=0.01)
     answer = alertcheck.check(run_drill(loud).events, loud)
     assert [name for name, *_ in answer.fired] == ["ShopErrorRatio"] and answer.silent == []
+
+
+def test_check_alerts_tells_a_receiver_no_policy_names_from_the_rosters_on_call_policy(write):
+    from sim.analysis import alertcheck
+
+    from .conftest import REPO
+
+    alerting = load_alertmanager(write("am.yml", """
+        route: {receiver: oncall-pager, routes: [{matchers: [severity="critical"], receiver: pd-critical}]}
+        receivers:
+          - {name: oncall-pager, pagerduty_configs: [{}]}
+          - {name: pd-critical, pagerduty_configs: [{}]}
+          - {name: chat, slack_configs: [{}]}
+    """))
+    # the shipped roster's policy is named on-call, as the built-in default is: pd-critical, which
+    # no policy names, read '(policy on-call)' as if the roster's policy paged it
+    assert alertcheck.receivers(alerting, load_roster(REPO / "drills" / "roster.yaml")) == [
+        "  oncall-pager: primary -> secondary (policy on-call)",
+        "  pd-critical: primary -> secondary (no policy names it: this week's on-call)",
+        "  chat: nobody (no paging integration or policy)",
+    ]
