@@ -760,7 +760,7 @@ def prometheus(rules, topology_file, out):
     topology = load_topology(topology_file) if topology_file else None
     made = import_rules(list(rules), topology, out)
     read = out is not None and reads_team_rules(Path(TEAM_RULES), out)
-    _imported(made.text, out, [("not imported", made.skipped), ("no data", made.unseen)], _team_file_note(
+    _imported(made.text, out, [("not imported", made.skipped), ("left out", made.left_out), ("no data", made.unseen)], _team_file_note(
         read, "every drill run here evaluates its rules, after a scenario's own (unless it says team_rules: false)",
         f"the {' and '.join(TEAM_RULE_FILES)} rule files in {TEAM_RULES}/"))
 

@@ -23,6 +23,7 @@ from ..model.monitoring.promql import selector_matches
 from ..model.monitoring.series import catalog
 
 RULE_KEYS = ("alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations")
+GROUP_KEYS = ("name", "interval", "limit", "rules")
 
 
 @dataclass
@@ -30,6 +31,14 @@ class Imported:
     text: str
     skipped: list  # "file:line: why"
     unseen: list  # "file:line: alert X selects no series of topology T"
+    left_out: list  # "file:line: where.field: ..." a field of a rule or group the import does not carry
+
+
+def _left_out(path, node: dict, where: str, known: tuple) -> list[str]:
+    """The fields of a group or rule that drillsim's rule files do not have (another tool's, a
+    newer Prometheus's, a misspelling), each with its line: the import leaves them out."""
+    return [f"{path}:{node.key_lines[key]}: {where}.{key}: not a field drillsim's rule files have "
+            f"(known: {', '.join(known)})" for key in node if key not in known]
 
 
 def _selects_nothing(expr: str, exported: list, records: set) -> bool:
@@ -46,7 +55,7 @@ def _selects_nothing(expr: str, exported: list, records: set) -> bool:
 
 
 def import_rules(paths: list[Path], topology: Topology | None = None, into: Path | None = None) -> Imported:
-    skipped, unseen, groups = [], [], {}
+    skipped, unseen, left_out, groups, found = [], [], [], {}, {}
     exported = [labels for labels, _, _ in catalog(topology.services)] if topology else []
     for path in paths:
         doc = yamlfile.load(path)
@@ -55,8 +64,15 @@ def import_rules(paths: list[Path], topology: Topology | None = None, into: Path
         records = {r.get("record") for g in doc["groups"] if isinstance(g, dict) for r in (g.get("rules") or [])
                    if isinstance(r, dict)}
         for group, gline in zip(doc["groups"], getattr(doc["groups"], "item_lines", [1] * len(doc["groups"]))):
-            if not isinstance(group, dict) or not isinstance(group.get("rules"), list):
+            if not isinstance(group, dict) or not isinstance(group.get("rules"), list) or not str(
+                    group.get("name") or "").strip():
                 raise DrillError(f"{path}:{gline}: a group needs a name and a list of rules")
+            gname = str(group["name"]).strip()
+            if gname in found:  # Prometheus keeps both (in two files); a drill's file holds one of a name
+                raise DrillError(f"{path}:{gline}: group {gname!r} is also at {found[gname]}: a monitoring file holds "
+                                 "one group of a name; rename one, or import them one at a time into separate files")
+            found[gname] = f"{path}:{gline}"
+            left_out += _left_out(path, group, f"group {gname}", GROUP_KEYS)
             kept = []
             for rule, line in zip(group["rules"], getattr(group["rules"], "item_lines", [gline] * len(group["rules"]))):
                 name = rule.get("alert") or rule.get("record") if isinstance(rule, dict) else None
@@ -68,13 +84,13 @@ def import_rules(paths: list[Path], topology: Topology | None = None, into: Path
                 if topology is not None and _selects_nothing(str(rule["expr"]), exported, records):
                     unseen.append(f"{path}:{line}: {name} selects no series the services of topology "
                                   f"{topology.name} export")
+                left_out += _left_out(path, rule, str(name), RULE_KEYS)
                 kept.append({k: _plain(rule[k]) for k in RULE_KEYS if k in rule})
-            entry = {"name": str(group.get("name", "")), **({"interval": group["interval"]} if "interval" in group else {}),
-                     "rules": kept}
+            entry = {"name": gname, **{k: _plain(group[k]) for k in ("interval", "limit") if k in group}, "rules": kept}
             groups[entry["name"]] = entry
     merged = _merge(into, groups)
     text = yaml.dump({"groups": merged}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
-    return Imported(text, skipped, unseen)
+    return Imported(text, skipped, unseen, left_out)
 
 
 def _merge(into: Path | None, groups: dict) -> list:
