@@ -144,3 +144,23 @@ def test_import_command_writes_the_scenario_and_lists_the_unmapped_on_stderr(tmp
     assert out.exists() and result.stdout == ""
     run = CliRunner().invoke(main, ["run", str(out), "--out", str(tmp_path / "run")])
     assert run.exit_code == 0 and "Score:" in run.output
+
+
+def test_two_probes_on_one_metric_put_the_impact_at_the_tighter_bound(tmp_path):
+    # a p99 range of 0.8 s, then an HTTP probe with a 3 s timeout, both on checkout: the later one
+    # set the impact at 3000 ms, so customers counted as affected only well after the steady state broke
+    latency = {"type": "probe", "name": "checkout-latency", "tolerance": {"type": "range", "range": [0, 0.8]},
+               "provider": {"type": "python", "module": "chaosprometheus.probes", "func": "query",
+                            "arguments": {"query": "latency checkout"}}}
+    http = {"type": "probe", "name": "http-ok", "tolerance": 200,
+            "provider": {"type": "http", "url": "https://shop/checkout", "timeout": 3}}
+    kill = {"type": "action", "name": "kill-db", "provider": {"type": "process", "path": "pkill", "arguments": "database"}}
+    for probes in ([latency, http], [http, latency]):
+        path = tmp_path / "experiment.json"
+        path.write_text(json.dumps({"title": "t", "steady-state-hypothesis": {"title": "ok", "probes": probes},
+                                    "method": [kill]}), encoding="utf-8")
+        scenario = load_text(import_experiment(path, TOPOLOGY).text, "t")
+        thresholds = sorted((r.name, r.metric, r.threshold) for r in scenario.alerts)
+        assert thresholds == [("CheckoutLatency", "latency_p99_ms", 800.0), ("HttpOk", "error_rate", 0.01),
+                              ("HttpOk", "latency_p99_ms", 3000.0)]
+        assert scenario.services["checkout"].impact_latency_p99_ms == 800.0

@@ -10,6 +10,7 @@ cannot be mapped is listed, never dropped in silence.
 
 import datetime as dt
 import fnmatch
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -373,8 +374,9 @@ def _probe_alerts(probe: dict, topology: Topology, mapping: Mapping, injections,
     for name in targets:
         svc = topology.services[name]
         for metric_, value in metric_limits:
-            if value is not None:  # the probe's tolerance is where users are affected
-                services[name].setdefault("impact", {})[metric_] = round(value, 4)
+            if value is not None:  # the probe's tolerance is where users are affected: the first probe broken
+                impact = services[name].setdefault("impact", {})
+                impact[metric_] = min(round(value, 4), impact.get(metric_, math.inf))
             rule = story.alert_rule(svc, metric_, threshold_=value,
                                     name=camel + ("" if len(targets) == 1 else svc.name.title().replace("-", "")))
             rule["annotations"]["summary"] = f"steady state {probe.get('name', '?')!r} broken: {rule['annotations']['summary']}"
