@@ -338,3 +338,23 @@ def test_a_service_has_a_team(write):
     """)
     assert refused(load_scenario, path) == [f"{path}:3: services.api.team: expected a name, got empty text",
                                             f"{path}:4: services.db.team: expected a name, got empty text"]
+
+
+def test_a_fault_or_blip_starts_before_the_drill_ends(write):
+    # a fault at 10h15m in a 3h drill was taken and never started: a drill of nothing happening
+    path = write("late.yaml", """
+        start: 2026-04-20T14:40:00Z
+        horizon: 3h
+        services:
+          api: {team: t, customer_facing: true}
+        faults:
+          - {kind: process_kill, service: api, at: 2h59m}
+          - {kind: process_kill, service: api, at: 10h15m30s}
+        noise:
+          - {service: api, metric: cpu, value: 0.95, at: 3h}
+        truth: {severity: SEV2}
+    """)
+    assert refused(load_scenario, path) == [
+        f"{path}:7: faults[1].at: 10h15m30s is not before the drill ends (horizon 3h): it would never start",
+        f"{path}:9: noise[0].at: 3h is not before the drill ends (horizon 3h): it would never start",
+    ]

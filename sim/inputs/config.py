@@ -293,6 +293,7 @@ def load_scenario(path) -> Scenario:
         f = check.mapping(raw, f"faults[{len(faults)}]", line)
         if f is not None:
             faults.append(_fault(f, len(faults), services))
+            _before_the_end(f, faults[-1].at, horizon)
 
     rules = promrules.read_groups(check, doc, "rules")
     if doc.get("team_rules", flag, True):
@@ -320,6 +321,7 @@ def load_scenario(path) -> Scenario:
             duration=b.get("duration", units.duration, 60.0),
         )
         _known_service(b, "service", blip.service, services)
+        _before_the_end(b, blip.at, horizon)
         b.done()
         noise.append(blip)
 
@@ -529,6 +531,14 @@ def _slo_window(value) -> float:
     if seconds < 3600:
         raise ValueError(f"an SLO window is an hour or more (30 days is usual: 720h), got {value!r}")
     return seconds
+
+
+def _before_the_end(f: Fields, at: float, horizon: float) -> None:
+    """A fault or blip must start before the drill ends, or it never happens (and a drill of faults
+    that never start is a quiet afternoon)."""
+    if at >= horizon:
+        f.checker.problem(f.line_of("at"), f"{f.where}.at: {units.human(at)} is not before the drill ends "
+                          f"(horizon {units.human(horizon)}): it would never start")
 
 
 def _fault(f: Fields, index: int, services: dict) -> Fault:
