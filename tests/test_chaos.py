@@ -164,3 +164,16 @@ def test_two_probes_on_one_metric_put_the_impact_at_the_tighter_bound(tmp_path):
         assert thresholds == [("CheckoutLatency", "latency_p99_ms", 800.0), ("HttpOk", "error_rate", 0.01),
                               ("HttpOk", "latency_p99_ms", 3000.0)]
         assert scenario.services["checkout"].impact_latency_p99_ms == 800.0
+
+
+def test_an_action_the_pauses_put_after_the_drill_is_listed_not_placed(tmp_path):
+    # a pause of 10 h put the kill at 10h15m30s in a 3h drill: written as a fault that never started
+    def kill(name, before=0):
+        return {"type": "action", "name": name, "pauses": {"before": before},
+                "provider": {"type": "process", "path": "pkill", "arguments": "database"}}
+    path = tmp_path / "experiment.json"
+    path.write_text(json.dumps({"title": "t", "method": [kill("first", 30), kill("late", 36000)]}), encoding="utf-8")
+    made = import_experiment(path, TOPOLOGY)
+    assert [(f.id, f.at) for f in load_text(made.text, made.name).faults] == [("fault-1", 330.0)]
+    assert made.skipped == ("method[1] action 'late' (process pkill): its pauses put it at 10h5m30s, after the "
+                            "drill's end at 3h",)

@@ -24,6 +24,7 @@ from . import story
 
 BUILTIN = Path(__file__).resolve().parent / "chaostoolkit.yaml"
 LEAD_IN = 300.0  # the drill opens quietly: the experiment's method starts this long after the start
+HORIZON = 3 * 3600.0  # the drill's length: an action the pauses put later never happens in it
 DEFAULT_START = dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.timezone.utc)
 MATCH_FIELDS = ("type", "module", "func", "path", "arguments", "url")
 # Arguments of common drivers that name what they act on.
@@ -232,7 +233,7 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
     scenario = {
         "name": name, "title": title,
         "description": f"{doc.get('description', text, '') or title} (Chaos Toolkit experiment {path.name} as a drill.)",
-        "start": units.iso(start, 0), "horizon": "3h",
+        "start": units.iso(start, 0), "horizon": units.human(HORIZON),
         "services": services,
         "faults": [story.fault_entry(topology, inj, start) for inj in injections],
         "alerts": alerts,
@@ -274,6 +275,9 @@ def _method(method: list, named: dict, topology: Topology, mapping: Mapping, tar
             skipped.append(f"{_describe(where, activity)}: a probe observes and injects nothing")
         elif rule is None:
             skipped.append(f"{_describe(where, activity)}: no fault kind matches (add a rule to a --mapping file)")
+        elif t >= HORIZON:
+            skipped.append(f"{_describe(where, activity)}: its pauses put it at {units.human(t)}, after the drill's "
+                           f"end at {units.human(HORIZON)}")
         else:
             service, called = _service(activity, topology, mapping, rule)
             if service is None and target is not None:
