@@ -398,6 +398,27 @@ def test_import_lists_what_it_leaves_out_and_refuses_what_it_would_lose(tmp_path
         load_rules(nameless)  # it loaded; promtool: 'Groupname must not be empty'
 
 
+def test_import_takes_a_series_recorded_in_another_file_for_data(tmp_path, write):
+    recorded = write("a.yml", """
+        groups:
+          - name: rec
+            rules: [{record: 'svc:errors:rate5m', expr: 'sum by (service) (rate(http_requests_total{code="500"}[5m]))'}]
+    """)
+    alert = write("b.yml", "groups:\n  - name: al\n    rules: [{alert: Errs, expr: 'svc:errors:rate5m > 1'}]\n")
+    topology = str(SCENARIOS.parent / "drills" / "topology.yaml")
+    # Errs, selecting what a.yml records, was listed as 'no data' though it fires in a drill
+    together = CliRunner().invoke(main, ["import", "prometheus", str(recorded), str(alert), "--topology", topology])
+    assert together.exit_code == 0 and "no data" not in together.output, together.output
+    monitoring = tmp_path / "monitoring"
+    monitoring.mkdir()
+    (monitoring / "rec.yml").write_text(recorded.read_text())
+    beside = CliRunner().invoke(main, ["import", "prometheus", str(alert), "--topology", topology,
+                                       "--out", str(monitoring / "b.yml")])
+    assert beside.exit_code == 0 and "no data" not in beside.output, beside.output
+    alone = CliRunner().invoke(main, ["import", "prometheus", str(alert), "--topology", topology])
+    assert f"no data: {alert}:3: Errs selects no series the services of topology web-shop export" in alone.output
+
+
 def test_a_service_exports_the_client_libraries_series():
     # What a rule copied from a real service's dashboard selects: the default latency buckets
     # (le labels as the Python client writes them), memory in bytes of a 1 GiB limit.

@@ -17,7 +17,7 @@ import yaml
 
 from ..inputs import yamlfile
 from ..inputs.errors import DrillError
-from ..inputs.promrules import is_rule_file, load_rules, rule_problem
+from ..inputs.promrules import TEAM_RULE_FILES, is_rule_file, load_rules, rule_problem
 from ..inputs.topology import Topology
 from ..model.monitoring.promql import selector_matches
 from ..model.monitoring.series import catalog
@@ -57,12 +57,17 @@ def _selects_nothing(expr: str, exported: list, records: set) -> bool:
 def import_rules(paths: list[Path], topology: Topology | None = None, into: Path | None = None) -> Imported:
     skipped, unseen, left_out, groups, found = [], [], [], {}, {}
     exported = [labels for labels, _, _ in catalog(topology.services)] if topology else []
+    docs = []
     for path in paths:
         doc = yamlfile.load(path)
         if not is_rule_file(doc) or not isinstance(doc.get("groups"), list):
             raise DrillError(f"{path}:1: not a Prometheus rule file (expected a top-level 'groups:' list)")
-        records = {r.get("record") for g in doc["groups"] if isinstance(g, dict) for r in (g.get("rules") or [])
-                   if isinstance(r, dict)}
+        docs.append((path, doc))
+    # A recorded series is every rule's to select, whichever file records it: those imported together,
+    # and those of the rule files already beside the file written into (a drill reads them all)
+    beside = [] if into is None else sorted(p for pattern in TEAM_RULE_FILES for p in into.parent.glob(pattern))
+    records = {name for doc in [doc for _, doc in docs] + [_readable(p) for p in beside] for name in _recorded(doc)}
+    for path, doc in docs:
         for group, gline in zip(doc["groups"], getattr(doc["groups"], "item_lines", [1] * len(doc["groups"]))):
             if not isinstance(group, dict) or not isinstance(group.get("rules"), list) or not str(
                     group.get("name") or "").strip():
@@ -91,6 +96,21 @@ def import_rules(paths: list[Path], topology: Topology | None = None, into: Path
     merged = _merge(into, groups)
     text = yaml.dump({"groups": merged}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
     return Imported(text, skipped, unseen, left_out)
+
+
+def _readable(path: Path):
+    """A file's YAML, or None where it is none (a neighbour's problems are its own to report)."""
+    try:
+        return yamlfile.load(path)
+    except DrillError:
+        return None
+
+
+def _recorded(doc) -> set:
+    """The series a rule file's recording rules record (none when it is not a rule file)."""
+    groups = doc.get("groups") if isinstance(doc, dict) else None
+    return {str(r["record"]) for g in (groups if isinstance(groups, list) else []) if isinstance(g, dict)
+            for r in (g.get("rules") if isinstance(g.get("rules"), list) else []) if isinstance(r, dict) and "record" in r}
 
 
 def _merge(into: Path | None, groups: dict) -> list:
