@@ -177,3 +177,14 @@ def test_an_action_the_pauses_put_after_the_drill_is_listed_not_placed(tmp_path)
     assert [(f.id, f.at) for f in load_text(made.text, made.name).faults] == [("fault-1", 330.0)]
     assert made.skipped == ("method[1] action 'late' (process pkill): its pauses put it at 10h5m30s, after the "
                             "drill's end at 3h",)
+
+
+def test_a_pause_out_of_range_is_named_as_such(tmp_path):
+    # -60 was 'not a number of seconds', which it is
+    kill = {"type": "action", "name": "kill", "pauses": {"before": -60},
+            "provider": {"type": "process", "path": "pkill", "arguments": "database"}}
+    path = tmp_path / "experiment.json"
+    path.write_text(json.dumps({"title": "t", "method": [kill]}), encoding="utf-8")
+    made = import_experiment(path, TOPOLOGY)
+    assert made.skipped == ("method[0] pauses.before -60 is not a pause from 0 s to a year: taken as 0s",)
+    assert [f.at for f in load_text(made.text, made.name).faults] == [300.0]

@@ -342,7 +342,9 @@ def _pause(pauses: dict, which: str, where: str, skipped: list) -> float:
         return 0.0
     seconds = _seconds(value)
     if seconds is None:  # e.g. a ${configuration} reference, resolved only when the experiment runs
-        skipped.append(f"{where} pauses.{which} {value!r} is not a number of seconds: taken as 0s")
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        skipped.append(f"{where} pauses.{which} {value!r} is not " + (
+            "a pause from 0 s to a year" if number else "a number of seconds") + ": taken as 0s")
         return 0.0
     return seconds
 
