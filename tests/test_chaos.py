@@ -175,8 +175,8 @@ def test_an_action_the_pauses_put_after_the_drill_is_listed_not_placed(tmp_path)
     path.write_text(json.dumps({"title": "t", "method": [kill("first", 30), kill("late", 36000)]}), encoding="utf-8")
     made = import_experiment(path, TOPOLOGY)
     assert [(f.id, f.at) for f in load_text(made.text, made.name).faults] == [("fault-1", 330.0)]
-    assert made.skipped == ("method[1] action 'late' (process pkill): its pauses put it at 10h5m30s, after the "
-                            "drill's end at 3h",)
+    assert made.skipped == (("method[1] action 'late' (process pkill): its pauses put it at 10h5m30s, after the "
+                             "drill's end at 3h"),)
 
 
 def test_a_pause_out_of_range_is_named_as_such(tmp_path):
