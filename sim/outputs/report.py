@@ -387,7 +387,7 @@ def plot_timeline(result, held: str | None = None, rules: list[dict] | None = No
                     **style)
         colours[name] = line.get_color()
     if hidden:
-        err_ax.plot([], [], linestyle="none", label=f"(and {hidden} more customer-facing, unaffected)")
+        err_ax.plot([], [], linestyle="none", label=f"(and {hidden} more customer-facing: no impact, no fault alert)")
     for rule in [r for r in (thresholds(scenario) if rules is None else rules) if r["service"] in colours]:
         _, scale, unit = _PLOTTED[rule["metric"]]
         level = rule["threshold"] * scale
