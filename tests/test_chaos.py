@@ -188,3 +188,15 @@ def test_a_pause_out_of_range_is_named_as_such(tmp_path):
     made = import_experiment(path, TOPOLOGY)
     assert made.skipped == ("method[0] pauses.before -60 is not a pause from 0 s to a year: taken as 0s",)
     assert [f.at for f in load_text(made.text, made.name).faults] == [300.0]
+
+
+def test_a_json_experiments_numbers_are_read_as_json_reads_them(tmp_path):
+    # YAML 1.1 read 1.2e2 and 6e2 as text: the pause was dropped ('is not a number of seconds') and the
+    # fault lasted until mitigated instead of 10 minutes
+    path = tmp_path / "experiment.json"
+    path.write_text('{"title": "t", "method": [{"type": "action", "name": "kill", "pauses": {"before": 1.2e2}, '
+                    '"provider": {"type": "python", "module": "chaosk8s.pod.actions", "func": "terminate_pods", '
+                    '"arguments": {"name": "database", "duration": 6e2}}}]}', encoding="utf-8")
+    made = import_experiment(path, TOPOLOGY)
+    (fault,) = load_text(made.text, made.name).faults
+    assert (fault.at, fault.duration, made.skipped) == (420.0, 600.0, ())
