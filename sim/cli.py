@@ -691,10 +691,18 @@ def generate(topology_file, seed, count, difficulty, out):
     if seed + count - 1 > SEED.max:  # each file's header names its seed for `drill generate --seed` to make again
         raise DrillError(f"--seed {seed} --count {count}: the last seed would be {seed + count - 1}, past {SEED.max}")
     topology = load_topology(topology_path(topology_file))
-    for k in range(count):
-        made = gen.generate(topology, seed + k, difficulty)
-        path = write_atomic(out / f"{made.name}.yaml", made.text)
-        click.echo(f"{path}: {made.band} (median bot score {made.median:g}); run it with: drill run {path}")
+    written = 0
+    try:
+        for k in range(count):
+            made = gen.generate(topology, seed + k, difficulty)
+            path = write_atomic(out / f"{made.name}.yaml", made.text)
+            written += 1
+            click.echo(f"{path}: {made.band} (median bot score {made.median:g}); run it with: drill run {path}")
+    except KeyboardInterrupt:  # Ctrl-C: click's bare "Aborted!" did not say which files are kept
+        left = count - written
+        click.echo(f"\ninterrupted: {written} of {count} scenarios written to {out}/; the other {left} are those of "
+                   f"--seed {seed + written} --count {left} (with the same other options)", err=True)
+        raise click.exceptions.Exit(1) from None  # the status click's Abort gave
 
 
 @main.group(name="import")
@@ -760,7 +768,7 @@ def prometheus(rules, topology_file, out):
     topology = load_topology(topology_file) if topology_file else None
     made = import_rules(list(rules), topology, out)
     read = out is not None and reads_team_rules(Path(TEAM_RULES), out)
-    _imported(made.text, out, [("not imported", made.skipped), ("no data", made.unseen)], _team_file_note(
+    _imported(made.text, out, [("not imported", made.skipped), ("left out", made.left_out), ("no data", made.unseen)], _team_file_note(
         read, "every drill run here evaluates its rules, after a scenario's own (unless it says team_rules: false)",
         f"the {' and '.join(TEAM_RULE_FILES)} rule files in {TEAM_RULES}/"))
 

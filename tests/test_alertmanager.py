@@ -528,3 +528,39 @@ def test_check_alerts_reads_a_runs_event_log(tmp_path):
         result = runner.invoke(main, ["check-alerts", "--events", str(broken)])
         assert result.exit_code == 2 and result.exc_info[0] is SystemExit, result.output
         assert f"{broken}{message}" in result.output
+
+
+def test_check_alerts_lists_the_team_rules_that_stay_silent(write):
+    from sim import load_scenario, run_drill
+    from sim.analysis import alertcheck
+
+    from .conftest import SCENARIOS, shop_wide
+
+    # only the scenario's shorthand alerts were listed: a team rule that never fired was in neither list
+    reference = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    quiet = shop_wide(reference, write, above=0.99)
+    assert alertcheck.check(run_drill(quiet).events, quiet).silent == ["ShopErrorRatio"]
+    loud = shop_wide(reference, write, above=0.01)
+    answer = alertcheck.check(run_drill(loud).events, loud)
+    assert [name for name, *_ in answer.fired] == ["ShopErrorRatio"] and answer.silent == []
+
+
+def test_check_alerts_tells_a_receiver_no_policy_names_from_the_rosters_on_call_policy(write):
+    from sim.analysis import alertcheck
+
+    from .conftest import REPO
+
+    alerting = load_alertmanager(write("am.yml", """
+        route: {receiver: oncall-pager, routes: [{matchers: [severity="critical"], receiver: pd-critical}]}
+        receivers:
+          - {name: oncall-pager, pagerduty_configs: [{}]}
+          - {name: pd-critical, pagerduty_configs: [{}]}
+          - {name: chat, slack_configs: [{}]}
+    """))
+    # the shipped roster's policy is named on-call, as the built-in default is: pd-critical, which
+    # no policy names, read '(policy on-call)' as if the roster's policy paged it
+    assert alertcheck.receivers(alerting, load_roster(REPO / "drills" / "roster.yaml")) == [
+        "  oncall-pager: primary -> secondary (policy on-call)",
+        "  pd-critical: primary -> secondary (no policy names it: this week's on-call)",
+        "  chat: nobody (no paging integration or policy)",
+    ]

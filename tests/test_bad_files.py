@@ -87,10 +87,11 @@ def test_a_file_name_too_long_is_a_message(tmp_path):
 
 
 def test_numbers_at_the_edges_of_their_ranges_run(tmp_path):
-    """What validates runs: the largest values each field takes, and the calendar's last years."""
+    """What validates runs: the largest values each field takes (a fault starts before the horizon), and the
+    calendar's last years."""
     text = (TINY.replace("start: 2026-04-20T14:00:00Z", "start: 8999-12-31T20:00:00Z")
             .replace("horizon: 20m", "horizon: 168h").replace("request_rate: 100", "request_rate: 1000000000")
-            .replace("latency_p99_ms: 200", "latency_p99_ms: 100000000").replace("at: 60s", "at: 8784h")
+            .replace("latency_p99_ms: 200", "latency_p99_ms: 100000000").replace("at: 60s", "at: 167h59m59s")
             .replace("magnitude: {error_rate: 20%, latency: 1}", "magnitude: {error_rate: 100%, latency: 1000000, traffic: 0}"))
     text += "monitoring: {scrape_interval: 8784h, evaluation_interval: 8784h}\n"
     path = tmp_path / "edge.yaml"

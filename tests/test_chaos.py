@@ -144,3 +144,59 @@ def test_import_command_writes_the_scenario_and_lists_the_unmapped_on_stderr(tmp
     assert out.exists() and result.stdout == ""
     run = CliRunner().invoke(main, ["run", str(out), "--out", str(tmp_path / "run")])
     assert run.exit_code == 0 and "Score:" in run.output
+
+
+def test_two_probes_on_one_metric_put_the_impact_at_the_tighter_bound(tmp_path):
+    # a p99 range of 0.8 s, then an HTTP probe with a 3 s timeout, both on checkout: the later one
+    # set the impact at 3000 ms, so customers counted as affected only well after the steady state broke
+    latency = {"type": "probe", "name": "checkout-latency", "tolerance": {"type": "range", "range": [0, 0.8]},
+               "provider": {"type": "python", "module": "chaosprometheus.probes", "func": "query",
+                            "arguments": {"query": "latency checkout"}}}
+    http = {"type": "probe", "name": "http-ok", "tolerance": 200,
+            "provider": {"type": "http", "url": "https://shop/checkout", "timeout": 3}}
+    kill = {"type": "action", "name": "kill-db", "provider": {"type": "process", "path": "pkill", "arguments": "database"}}
+    for probes in ([latency, http], [http, latency]):
+        path = tmp_path / "experiment.json"
+        path.write_text(json.dumps({"title": "t", "steady-state-hypothesis": {"title": "ok", "probes": probes},
+                                    "method": [kill]}), encoding="utf-8")
+        scenario = load_text(import_experiment(path, TOPOLOGY).text, "t")
+        thresholds = sorted((r.name, r.metric, r.threshold) for r in scenario.alerts)
+        assert thresholds == [("CheckoutLatency", "latency_p99_ms", 800.0), ("HttpOk", "error_rate", 0.01),
+                              ("HttpOk", "latency_p99_ms", 3000.0)]
+        assert scenario.services["checkout"].impact_latency_p99_ms == 800.0
+
+
+def test_an_action_the_pauses_put_after_the_drill_is_listed_not_placed(tmp_path):
+    # a pause of 10 h put the kill at 10h15m30s in a 3h drill: written as a fault that never started
+    def kill(name, before=0):
+        return {"type": "action", "name": name, "pauses": {"before": before},
+                "provider": {"type": "process", "path": "pkill", "arguments": "database"}}
+    path = tmp_path / "experiment.json"
+    path.write_text(json.dumps({"title": "t", "method": [kill("first", 30), kill("late", 36000)]}), encoding="utf-8")
+    made = import_experiment(path, TOPOLOGY)
+    assert [(f.id, f.at) for f in load_text(made.text, made.name).faults] == [("fault-1", 330.0)]
+    assert made.skipped == (("method[1] action 'late' (process pkill): its pauses put it at 10h5m30s, after the "
+                             "drill's end at 3h"),)
+
+
+def test_a_pause_out_of_range_is_named_as_such(tmp_path):
+    # -60 was 'not a number of seconds', which it is
+    kill = {"type": "action", "name": "kill", "pauses": {"before": -60},
+            "provider": {"type": "process", "path": "pkill", "arguments": "database"}}
+    path = tmp_path / "experiment.json"
+    path.write_text(json.dumps({"title": "t", "method": [kill]}), encoding="utf-8")
+    made = import_experiment(path, TOPOLOGY)
+    assert made.skipped == ("method[0] pauses.before -60 is not a pause from 0 s to a year: taken as 0s",)
+    assert [f.at for f in load_text(made.text, made.name).faults] == [300.0]
+
+
+def test_a_json_experiments_numbers_are_read_as_json_reads_them(tmp_path):
+    # YAML 1.1 read 1.2e2 and 6e2 as text: the pause was dropped ('is not a number of seconds') and the
+    # fault lasted until mitigated instead of 10 minutes
+    path = tmp_path / "experiment.json"
+    path.write_text('{"title": "t", "method": [{"type": "action", "name": "kill", "pauses": {"before": 1.2e2}, '
+                    '"provider": {"type": "python", "module": "chaosk8s.pod.actions", "func": "terminate_pods", '
+                    '"arguments": {"name": "database", "duration": 6e2}}}]}', encoding="utf-8")
+    made = import_experiment(path, TOPOLOGY)
+    (fault,) = load_text(made.text, made.name).faults
+    assert (fault.at, fault.duration, made.skipped) == (420.0, 600.0, ())

@@ -309,3 +309,52 @@ def test_a_bad_dependency_entry_is_reported_with_its_line(write):
     assert f"{path}:7: services.api.depends_on: missing required field 'service'" in got
     assert f"{path}:7: services.api.depends_on: unknown field 'servce' (known: service, spread)" in got
     assert f"{path}:8: services.api.depends_on: expected text, got a list" in got
+
+
+def test_a_service_cannot_relabel_the_series_own_labels(write):
+    # labels: {service: front} took every series of api for a service 'front' the drill lacks:
+    # the first scrape for a PromQL rule failed with KeyError: 'front'
+    path = write("relabel.yaml", """
+        start: 2026-04-20T14:40:00Z
+        services:
+          api: {team: t, customer_facing: true, labels: {service: front, job: web}}
+          db: {team: t, labels: {code: prod, le: "1"}}
+        truth: {severity: SEV2}
+    """)
+    assert refused(load_scenario, path) == [
+        f"{path}:3: services.api.labels: 'service' is the series' own label: every series' service (the service's name)",
+        f"{path}:4: services.db.labels: 'code' is the series' own label: http_requests_total's status code",
+    ]
+
+
+def test_a_service_has_a_team(write):
+    # team: '' ran: 'alex pages the  team', and '-oncall joins the incident channel for team '
+    path = write("no-team.yaml", """
+        start: 2026-04-20T14:40:00Z
+        services:
+          api: {team: "", customer_facing: true}
+          db: {team: "  "}
+        truth: {severity: SEV2}
+    """)
+    assert refused(load_scenario, path) == [f"{path}:3: services.api.team: expected a name, got empty text",
+                                            f"{path}:4: services.db.team: expected a name, got empty text"]
+
+
+def test_a_fault_or_blip_starts_before_the_drill_ends(write):
+    # a fault at 10h15m in a 3h drill was taken and never started: a drill of nothing happening
+    path = write("late.yaml", """
+        start: 2026-04-20T14:40:00Z
+        horizon: 3h
+        services:
+          api: {team: t, customer_facing: true}
+        faults:
+          - {kind: process_kill, service: api, at: 2h59m}
+          - {kind: process_kill, service: api, at: 10h15m30s}
+        noise:
+          - {service: api, metric: cpu, value: 0.95, at: 3h}
+        truth: {severity: SEV2}
+    """)
+    assert refused(load_scenario, path) == [
+        f"{path}:7: faults[1].at: 10h15m30s is not before the drill ends (horizon 3h): it would never start",
+        f"{path}:9: noise[0].at: 3h is not before the drill ends (horizon 3h): it would never start",
+    ]

@@ -112,6 +112,23 @@ def test_generate_refuses_seeds_past_the_last(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_generate_interrupted_says_which_files_are_kept_and_how_to_write_the_rest(tmp_path, monkeypatch):
+    real, calls, kept = generate.generate, [], [f"{made(7).name}.yaml", f"{made(8).name}.yaml"]
+
+    def stopped_at_the_third(topology, seed, difficulty=None):
+        calls.append(seed)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C while the third story is measured
+        return real(topology, seed, difficulty)
+    monkeypatch.setattr(generate, "generate", stopped_at_the_third)
+    result = CliRunner().invoke(main, ["generate", "--seed", "7", "--count", "5", "--out", str(tmp_path)])
+    # it said click's bare 'Aborted!', as if the two files written were lost
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (f"interrupted: 2 of 5 scenarios written to {tmp_path}/; the other 3 "
+                                              "are those of --seed 9 --count 3 (with the same other options)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == kept
+
+
 def test_difficulty_bands_are_ordered_for_bots_they_were_not_measured_with():
     process = Process()
 

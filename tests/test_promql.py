@@ -364,6 +364,61 @@ def test_import_merges_into_an_existing_monitoring_file(tmp_path, write):
     assert "b.yml:5: Foreign selects no series the services of topology web-shop export" in result.output
 
 
+def test_import_lists_what_it_leaves_out_and_refuses_what_it_would_lose(tmp_path, write):
+    first = write("a.yml", """
+        groups:
+          - name: alerts
+            limit: 10
+            partial_response_strategy: warn
+            rules:
+              - alert: Down
+                expr: up == 0
+                anotations: {summary: a typo}
+    """)
+    out = tmp_path / "team.yml"
+    result = CliRunner().invoke(main, ["import", "prometheus", str(first), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    # Thanos's field and the misspelt annotations were dropped without a word; limit was dropped too
+    assert result.output.splitlines()[:2] == [
+        (f"left out: {first}:4: group alerts.partial_response_strategy: not a field drillsim's rule files have "
+         "(known: name, interval, limit, rules)"),
+        (f"left out: {first}:8: Down.anotations: not a field drillsim's rule files have "
+         "(known: alert, record, expr, for, keep_firing_for, labels, annotations)")]
+    assert "limit: 10" in out.read_text() and [g.name for g in load_rules(out)] == ["alerts"]
+    # a second team's group of the same name silently replaced the first's rules
+    second = write("b.yml", "groups:\n  - name: alerts\n    rules: [{alert: Other, expr: up == 0}]\n")
+    nameless = write("c.yml", "groups:\n  - rules: [{alert: Other, expr: up == 0}]\n")
+    for paths, said in (([first, second], (f"{second}:2: group 'alerts' is also at {first}:2: a monitoring file "
+                                           "holds one group of a name")),
+                        ([nameless], f"{nameless}:2: a group needs a name and a list of rules")):
+        result = CliRunner().invoke(main, ["import", "prometheus", *map(str, paths)])
+        assert result.exit_code == 2 and said in result.output, result.output
+    nameless.write_text("groups:\n  - name: ''\n    rules: [{alert: Other, expr: up == 0}]\n")
+    with pytest.raises(DrillError, match=f"{nameless}:2: groups\\[0\\].name: expected a name, got empty text"):
+        load_rules(nameless)  # it loaded; promtool: 'Groupname must not be empty'
+
+
+def test_import_takes_a_series_recorded_in_another_file_for_data(tmp_path, write):
+    recorded = write("a.yml", """
+        groups:
+          - name: rec
+            rules: [{record: 'svc:errors:rate5m', expr: 'sum by (service) (rate(http_requests_total{code="500"}[5m]))'}]
+    """)
+    alert = write("b.yml", "groups:\n  - name: al\n    rules: [{alert: Errs, expr: 'svc:errors:rate5m > 1'}]\n")
+    topology = str(SCENARIOS.parent / "drills" / "topology.yaml")
+    # Errs, selecting what a.yml records, was listed as 'no data' though it fires in a drill
+    together = CliRunner().invoke(main, ["import", "prometheus", str(recorded), str(alert), "--topology", topology])
+    assert together.exit_code == 0 and "no data" not in together.output, together.output
+    monitoring = tmp_path / "monitoring"
+    monitoring.mkdir()
+    (monitoring / "rec.yml").write_text(recorded.read_text())
+    beside = CliRunner().invoke(main, ["import", "prometheus", str(alert), "--topology", topology,
+                                       "--out", str(monitoring / "b.yml")])
+    assert beside.exit_code == 0 and "no data" not in beside.output, beside.output
+    alone = CliRunner().invoke(main, ["import", "prometheus", str(alert), "--topology", topology])
+    assert f"no data: {alert}:3: Errs selects no series the services of topology web-shop export" in alone.output
+
+
 def test_a_service_exports_the_client_libraries_series():
     # What a rule copied from a real service's dashboard selects: the default latency buckets
     # (le labels as the Python client writes them), memory in bytes of a 1 GiB limit.

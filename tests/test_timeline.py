@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from sim import load_scenario, run_drill
 from sim.cli import main
-from sim.outputs.report import impact_spans, lanes, milestones, plot_timeline, thresholds, title
+from sim.outputs.report import impact_spans, lanes, milestones, plot_timeline, plotted_services, thresholds, title
 
 from .conftest import SCENARIOS, paused_drill
 
@@ -68,6 +68,16 @@ def test_the_picture_draws_the_rules_on_customer_facing_metrics():
     assert all(metric in ("error_rate", "latency_p99_ms") for _, _, metric in drawn)
     png = plot_timeline(run_drill(scenario, seed=1))
     assert png.startswith(b"\x89PNG") and png == plot_timeline(run_drill(scenario, seed=1))  # deterministic
+
+
+def test_a_big_estate_draws_the_services_the_story_moved_and_six_quiet_ones():
+    # 30 customer-facing services made a legend taller than the picture: the axes shrank to slivers
+    # and the strip's labels ran into one another
+    facing = [f"s{i}" for i in range(30)]
+    drawn, quiet, hidden = plotted_services(facing, {"s5", "s20"})
+    assert drawn == ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s20"]
+    assert quiet == ["s0", "s1", "s2", "s3", "s4", "s6"] and hidden == 22
+    assert plotted_services(facing[:7], {"s5"}) == (facing[:7], ["s0", "s1", "s2", "s3", "s4", "s6"], 0)
 
 
 def test_a_live_drill_is_titled_by_its_day_and_drill_show_re_renders_it_byte_for_byte(tmp_path):

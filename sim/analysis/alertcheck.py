@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from ..inputs import units, yamlfile
 from ..inputs.alertmanager import Alertmanager
-from ..inputs.config import Process, Roster, Scenario, Script, ScriptParticipant, escalation
+from ..inputs.config import ONCALL, Process, Roster, Scenario, Script, ScriptParticipant, escalation
 from ..inputs.errors import DrillError
 from ..model.engine import run_drill
 
@@ -46,8 +46,11 @@ def receivers(alerting: Alertmanager, roster: Roster) -> list[str]:
     out = []
     for name, receiver in alerting.receivers.items():
         policy = escalation(roster.policies, name, receiver.pages)
-        who = (" -> ".join(policy.levels) + f" (policy {policy.name})" if policy
-               else "nobody (no paging integration or policy)")
+        if policy is None:
+            who = "nobody (no paging integration or policy)"
+        else:  # the built-in default is named on-call too, as a roster's own policy often is
+            who = " -> ".join(policy.levels) + (f" (policy {policy.name})" if policy is not ONCALL
+                                                else " (no policy names it: this week's on-call)")
         out.append(f"  {name}: {who}")
     for policy in roster.policies:
         for name in policy.receivers:
@@ -71,7 +74,9 @@ def check(events: list[dict], scenario: Scenario) -> Answer:
     fired = {}
     for e in firing:
         fired.setdefault(e["alert"], []).append(e)
-    silent = [rule.name for rule in scenario.alerts if rule.name not in fired]
+    rules = [rule.name for rule in scenario.alerts] + [
+        rule.name for group in scenario.rules for rule in group.rules if rule.kind == "alert"]
+    silent = [name for name in dict.fromkeys(rules) if name not in fired]  # Prometheus's groups may repeat a name
     pages = [e for e in events if e["kind"].startswith("page.")]
     fault_pages = [e for e in pages if e["kind"] == "page.sent" and e["cause"] != ["noise"]]
     return Answer(

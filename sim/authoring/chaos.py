@@ -10,6 +10,7 @@ cannot be mapped is listed, never dropped in silence.
 
 import datetime as dt
 import fnmatch
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from . import story
 
 BUILTIN = Path(__file__).resolve().parent / "chaostoolkit.yaml"
 LEAD_IN = 300.0  # the drill opens quietly: the experiment's method starts this long after the start
+HORIZON = 3 * 3600.0  # the drill's length: an action the pauses put later never happens in it
 DEFAULT_START = dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.timezone.utc)
 MATCH_FIELDS = ("type", "module", "func", "path", "arguments", "url")
 # Arguments of common drivers that name what they act on.
@@ -231,7 +233,7 @@ def import_experiment(path, topology: Topology, mapping_file=None, target: str |
     scenario = {
         "name": name, "title": title,
         "description": f"{doc.get('description', text, '') or title} (Chaos Toolkit experiment {path.name} as a drill.)",
-        "start": units.iso(start, 0), "horizon": "3h",
+        "start": units.iso(start, 0), "horizon": units.human(HORIZON),
         "services": services,
         "faults": [story.fault_entry(topology, inj, start) for inj in injections],
         "alerts": alerts,
@@ -273,6 +275,9 @@ def _method(method: list, named: dict, topology: Topology, mapping: Mapping, tar
             skipped.append(f"{_describe(where, activity)}: a probe observes and injects nothing")
         elif rule is None:
             skipped.append(f"{_describe(where, activity)}: no fault kind matches (add a rule to a --mapping file)")
+        elif t >= HORIZON:
+            skipped.append(f"{_describe(where, activity)}: its pauses put it at {units.human(t)}, after the drill's "
+                           f"end at {units.human(HORIZON)}")
         else:
             service, called = _service(activity, topology, mapping, rule)
             if service is None and target is not None:
@@ -337,7 +342,9 @@ def _pause(pauses: dict, which: str, where: str, skipped: list) -> float:
         return 0.0
     seconds = _seconds(value)
     if seconds is None:  # e.g. a ${configuration} reference, resolved only when the experiment runs
-        skipped.append(f"{where} pauses.{which} {value!r} is not a number of seconds: taken as 0s")
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        skipped.append(f"{where} pauses.{which} {value!r} is not " + (
+            "a pause from 0 s to a year" if number else "a number of seconds") + ": taken as 0s")
         return 0.0
     return seconds
 
@@ -373,8 +380,9 @@ def _probe_alerts(probe: dict, topology: Topology, mapping: Mapping, injections,
     for name in targets:
         svc = topology.services[name]
         for metric_, value in metric_limits:
-            if value is not None:  # the probe's tolerance is where users are affected
-                services[name].setdefault("impact", {})[metric_] = round(value, 4)
+            if value is not None:  # the probe's tolerance is where users are affected: the first probe broken
+                impact = services[name].setdefault("impact", {})
+                impact[metric_] = min(round(value, 4), impact.get(metric_, math.inf))
             rule = story.alert_rule(svc, metric_, threshold_=value,
                                     name=camel + ("" if len(targets) == 1 else svc.name.title().replace("-", "")))
             rule["annotations"]["summary"] = f"steady state {probe.get('name', '?')!r} broken: {rule['annotations']['summary']}"

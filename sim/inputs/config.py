@@ -293,6 +293,7 @@ def load_scenario(path) -> Scenario:
         f = check.mapping(raw, f"faults[{len(faults)}]", line)
         if f is not None:
             faults.append(_fault(f, len(faults), services))
+            _before_the_end(f, faults[-1].at, horizon)
 
     rules = promrules.read_groups(check, doc, "rules")
     if doc.get("team_rules", flag, True):
@@ -320,6 +321,7 @@ def load_scenario(path) -> Scenario:
             duration=b.get("duration", units.duration, 60.0),
         )
         _known_service(b, "service", blip.service, services)
+        _before_the_end(b, blip.at, horizon)
         b.done()
         noise.append(blip)
 
@@ -483,7 +485,7 @@ def _service(f: Fields, name: str) -> Service:
     dependencies = _dependencies(f)
     svc = Service(
         name=name,
-        team=f.get("team", text, "", required=True),
+        team=f.get("team", yamlfile.name, "", required=True),
         depends_on=tuple(dep for dep, _ in dependencies),
         customer_facing=f.get("customer_facing", flag, False),
         critical=f.get("critical", flag, False),
@@ -529,6 +531,14 @@ def _slo_window(value) -> float:
     if seconds < 3600:
         raise ValueError(f"an SLO window is an hour or more (30 days is usual: 720h), got {value!r}")
     return seconds
+
+
+def _before_the_end(f: Fields, at: float, horizon: float) -> None:
+    """A fault or blip must start before the drill ends, or it never happens (and a drill of faults
+    that never start is a quiet afternoon)."""
+    if at >= horizon:
+        f.checker.problem(f.line_of("at"), f"{f.where}.at: {units.human(at)} is not before the drill ends "
+                          f"(horizon {units.human(horizon)}): it would never start")
 
 
 def _fault(f: Fields, index: int, services: dict) -> Fault:
@@ -596,11 +606,19 @@ def _alert(f: Fields, services: dict) -> AlertRule:
     return rule
 
 
+# Labels the series set themselves: the drill keys a series' samples on its service, and a
+# service-wide code or le would be overwritten on the series that carry their own
+_SERIES_LABELS = {"service": "every series' service (the service's name)", "code": "http_requests_total's status code",
+                  "le": "a histogram bucket's bound"}
+
+
 def _label_map(value):
     labels = _text_map(value)
     for name in labels:
         if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name) or name.startswith("__"):
             raise ValueError(f"{name!r} is not a label name Prometheus allows")
+        if name in _SERIES_LABELS:
+            raise ValueError(f"{name!r} is the series' own label: {_SERIES_LABELS[name]}")
     return labels
 
 

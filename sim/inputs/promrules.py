@@ -218,7 +218,7 @@ def read_groups(check: Checker, doc, key: str = "groups") -> list[RuleGroup]:
         g = check.mapping(raw, f"{key}[{len(groups)}]", line)
         if g is None:
             continue
-        name = g.get("name", text, "", required=True)
+        name = g.get("name", yamlfile.name, "", required=True)
         if name in names:
             check.problem(g.line_of("name"), f"groups: group name {name!r} is used twice")
         names.add(name)

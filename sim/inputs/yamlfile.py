@@ -117,12 +117,21 @@ def read_text(path) -> str:
         raise DrillError(f"{path}:{line}: not UTF-8 text (byte {raw[exc.start]:#04x}); save the file as UTF-8") from None
 
 
+class _JsonLoader(_Loader):
+    """A JSON file's numbers as JSON reads them: YAML 1.1 reads 6e2 and 1.2e2 as text (its floats
+    need a dot and a signed exponent), so a Chaos Toolkit experiment's pause of 1.2e2 was lost."""
+
+
+_JsonLoader.add_implicit_resolver("tag:yaml.org,2002:float",
+                                  re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]+$"), list("-0123456789"))
+
+
 def load(path) -> object:
-    """Parse one YAML file; a syntax error names the file and line."""
+    """Parse one YAML (or JSON) file; a syntax error names the file and line."""
     path = Path(path)
     text = read_text(path)
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_JsonLoader if path.suffix.lower() == ".json" else _Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -262,7 +271,7 @@ def text(value) -> str:
 
 
 def name(value) -> str:
-    """A person's name: text, not empty (an empty one was paged as '' and shown as nobody)."""
+    """A person's or a team's name: text, not empty (an empty one was paged as '' and shown as nobody)."""
     named = text(value)
     if not named:
         raise ValueError("expected a name, got empty text")

@@ -345,6 +345,17 @@ def thresholds(scenario) -> list[dict]:
             for r in scenario.alerts if r.service in facing and r.metric in _PLOTTED]
 
 
+QUIET_DRAWN = 6  # flat lines past these only crowd the legend: 30 of them squashed the axes to slivers
+
+
+def plotted_services(facing, moved) -> tuple[list[str], list[str], int]:
+    """The customer-facing services the picture draws (every one the story ``moved``, then at most
+    ``QUIET_DRAWN`` of the others), those of them that stayed quiet, and how many more are left out."""
+    quiet = [name for name in facing if name not in moved]
+    kept = quiet[:QUIET_DRAWN]
+    return [name for name in facing if name in moved or name in kept], kept, len(quiet) - len(kept)
+
+
 def plot_timeline(result, held: str | None = None, rules: list[dict] | None = None) -> bytes:
     """Customer-facing metrics over time, as PNG bytes: the response's milestones on a strip above
     (labels placed in lanes so they never collide), customer impact shaded, and the alert rules'
@@ -366,8 +377,8 @@ def plot_timeline(result, held: str | None = None, rules: list[dict] | None = No
     colours = {}
     moved = {e["service"] for e in events if e["kind"] == "impact.started"} | {
         e["service"] for e in events if e["kind"] == "alert.firing" and e["cause"] != ["noise"]}
-    quiet = [name for name in facing if name not in moved]
-    for name in facing:
+    drawn, quiet, hidden = plotted_services(facing, moved)
+    for name in drawn:
         if name in moved:  # the lines the story is about: solid, on top
             style = {"linestyle": "-", "linewidth": 2.0, "zorder": 3}
         else:  # flat lines often sit on one another: a dash style each, the lower ones wider
@@ -378,7 +389,9 @@ def plot_timeline(result, held: str | None = None, rules: list[dict] | None = No
         lat_ax.plot(times, [sample[name][1] for _, sample in result.samples], color=line.get_color(), label=name,
                     **style)
         colours[name] = line.get_color()
-    for rule in thresholds(scenario) if rules is None else rules:
+    if hidden:
+        err_ax.plot([], [], linestyle="none", label=f"(and {hidden} more customer-facing: no impact, no fault alert)")
+    for rule in [r for r in (thresholds(scenario) if rules is None else rules) if r["service"] in colours]:
         _, scale, unit = _PLOTTED[rule["metric"]]
         level = rule["threshold"] * scale
         axes[rule["metric"]].axhline(level, color=colours[rule["service"]], linestyle=(0, (1, 2)), linewidth=1.3,
