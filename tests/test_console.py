@@ -183,6 +183,10 @@ def test_a_refused_action_with_a_reason_is_said_at_the_terminal(tmp_path):
         # A colour code pasted into a line (ESC[31m, which prompt_toolkit takes for a mouse event; its
         # own handler failed on it with a traceback mid-drill) is left out and the line read whole.
         say(child, 'say "hello \x1b[31mred"', "rejected: there is no incident channel yet")
+        # A line typed past 4,000 characters (not marked as a paste) is cut there and refused whole:
+        # prompt_toolkit's memory grew with its square (100,000 characters: past 4.9 GB).
+        say(child, 'say "' + "x" * 4500 + '"', "rejected: that line ran past 4,000 characters")
+        say(child, 'say "hello"', "rejected: there is no incident channel yet")  # the next line is read as ever
         say(child, "end", "The drill has ended \\(ended at the console\\)")
         child.expect("Score:")
     assert "Unhandled exception" not in child.before

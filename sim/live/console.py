@@ -11,7 +11,9 @@ import asyncio
 import shlex
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.keys import Keys
@@ -20,6 +22,7 @@ from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import Style
 
 from ..inputs import units
+from ..inputs.actions import MAX_TEXT
 from ..inputs.errors import DrillError
 from ..model.incident import task_words
 from ..outputs import report
@@ -199,10 +202,10 @@ class _Completer(Completer):
             yield Completion(word, start_position=-len(prefix), display_meta=words.notes.get(word, ""))
 
 
-# The console asks the terminal for no mouse events, so any that comes is a colour code or the like
-# pasted or typed (``ESC[31m`` reads as one), on which prompt_toolkit's own handler fails: drop it.
-_NO_MOUSE = KeyBindings()
-_NO_MOUSE.add(Keys.Vt100MouseEvent)(lambda event: None)
+# No action takes a line near this long (a text is at most 2,000 characters), and prompt_toolkit's
+# memory grows with the square of a typed line (30,000 characters: 470 MB; 100,000, pasted where
+# the terminal does not mark pastes: past 4.9 GB): keys past it are dropped, the line refused.
+LONGEST_LINE = 2 * max(MAX_TEXT.values())
 
 
 class Console:
@@ -211,9 +214,20 @@ class Console:
     def __init__(self, live: LiveDrill, me: str):
         self.live, self.me = live, me
         self.shown = 0
+        self.cut = False  # whether keys were dropped from the line being typed (LONGEST_LINE)
+        keys = KeyBindings()
+        # The console asks the terminal for no mouse events, so any that comes is a colour code or the
+        # like pasted or typed (``ESC[31m`` reads as one), on which prompt_toolkit's own handler fails.
+        keys.add(Keys.Vt100MouseEvent)(lambda event: None)
+
+        # (a binding of Keys.Any yields to any binding of the key itself: Enter and Backspace still work)
+        @keys.add(Keys.Any, filter=Condition(lambda: len(get_app().current_buffer.text) >= LONGEST_LINE))
+        def _too_long(event):
+            self.cut = True
+
         self.session = PromptSession(completer=_Completer(self.vocabulary), bottom_toolbar=self.toolbar,
                                      refresh_interval=0.5, style=STYLE, complete_while_typing=False,
-                                     key_bindings=_NO_MOUSE)
+                                     key_bindings=keys)
 
     # -- what the person sees --
 
@@ -390,6 +404,12 @@ class Console:
                         continue
                     except (EOFError, _Ended):
                         break
+                    if self.cut:
+                        self.cut = False
+                        self.say(f"rejected: that line ran past {LONGEST_LINE:,} characters, and no command takes "
+                                 f"one that long (a text is at most {max(MAX_TEXT.values()):,}): nothing was done",
+                                 "rejected")
+                        continue
                     if not self.handle(text):
                         break
             finally:
