@@ -35,6 +35,13 @@ def ratio(offset=""):
 READS_RATIO = alert("Reads", "api:ratio > 0.1")
 
 
+def calm(horizon: str) -> str:
+    """The scenario cut short at ``horizon``, before its fault (at 7205 s: a fault the drill never
+    reaches is refused, as it would never start)."""
+    head, _, rest = SCENARIO.partition("faults:")
+    return head.replace("horizon: 4h", f"horizon: {horizon}") + "faults: []\nalerts: []" + rest.partition("alerts: []")[2]
+
+
 @pytest.mark.parametrize("rules, fires, resolves", [([READS, RATE], 7230, 8115), ([READS, RATE, LATE], 7230, 8115),
                                                     ([READS_LATER, later(2)], 7290, 8175),
                                                     ([READS_LATER, later(5)], 7305, 8160),
@@ -116,7 +123,7 @@ def test_series_another_group_starts_giving_are_read_at_the_next_tick(tmp_path, 
               RuleGroup("copy", None, (record("api:copy", f"api:r1 {also}"),
                                        alert("Copied", f"count(api:copy) >= {count}"))),
               RuleGroup("r1", None, (record("api:r1", f"count_over_time({selector}[5s]) > 5"),)))
-    run = same_as_every_tick(tmp_path, groups, SCENARIO.replace("horizon: 4h", "horizon: 10m"),
+    run = same_as_every_tick(tmp_path, groups, calm("10m"),
                              scrape_interval=1.0, evaluation_interval=1.0)
     assert times(run, "Counted") == times(run, "Copied") == [("alert.pending", 6), ("alert.firing", 6)]
 
@@ -128,7 +135,7 @@ def test_an_evaluation_interval_of_no_whole_millisecond_repeats_nothing(tmp_path
     # first (1.0003), resolves at the 1667th (1667.5001) and fires again at the 3334th (3335.0002;
     # the log keeps milliseconds)
     rules = [alert("Half", "count_over_time(up[1500ms]) > 1")]
-    run = same_as_every_tick(tmp_path, rules, SCENARIO.replace("horizon: 4h", "horizon: 1h"),
+    run = same_as_every_tick(tmp_path, rules, calm("1h"),
                              scrape_interval=1.0, evaluation_interval=1.0003)
     assert times(run, "Half") == [("alert.pending", 1.0), ("alert.firing", 1.0), ("alert.resolved", 1667.5),
                                   ("alert.pending", 3335.0), ("alert.firing", 3335.0)]
