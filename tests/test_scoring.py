@@ -9,10 +9,12 @@ checkout alert (> 5% for 2m) is pending at the 14:45:15 evaluation and fires at
 (1800 s), rollback 15:07 (1620 s), resolved 15:18 (2280 s), postmortem 2026-04-23.
 """
 
+from dataclasses import replace
+
 import pytest
 
 from sim import load_scenario, load_script, run_drill, score
-from sim.inputs.config import Process
+from sim.inputs.config import DEFAULT_SEVERITIES, Process
 from sim.outputs.report import scorecard
 from sim.outputs.scoring import (
     cadence_adherence,
@@ -274,3 +276,23 @@ def test_missed_cadence_and_late_summary_are_explained():
         "communicate_at_cadence": "0 of 2 update deadlines met (0%), below the 80% needed; missed the updates due at "
                                   "14:45, 15:16; an update before each deadline would have passed",
     }
+
+
+def test_a_process_with_its_own_level_names_judges_the_scenario_at_the_same_rank(article):
+    # The scenario's truth says SEV1 (the built-in scale); a team whose levels are P1 to P5
+    # is judged by P1, the level its bots would declare for the same impact.
+    events, _ = article
+    levels = {f"P{n}": replace(level, name=f"P{n}") for n, level in enumerate(DEFAULT_SEVERITIES.values(), 1)}
+    levels["P5"] = replace(DEFAULT_SEVERITIES["SEV4"], name="P5")
+    process = Process(severities=levels)
+    renamed = [{**e, "severity": "P1"} if e.get("severity") == "SEV1" else e for e in events]
+    card = score(renamed, load_scenario(SCENARIOS / "checkout-config-push.yaml"), process)
+    assert card["metrics"]["expected_severity"] == "P1"
+    assert card["components"]["severity"] == 1.0
+    assert card["components"]["declare"] == 1.0  # declared 285 s after detection, P1's response 5m
+    assert card["checklist"]["assess_severity"] is True
+    two = Process(severities={"major": DEFAULT_SEVERITIES["SEV1"], "minor": DEFAULT_SEVERITIES["SEV3"]})
+    truth = load_scenario(SCENARIOS / "checkout-config-push.yaml").truth
+    assert two.truth(replace(truth, severity="SEV3", final_severity="SEV2")).severity == "minor"
+    assert two.truth(replace(truth, final_severity="SEV2")).final_severity == "minor"
+    assert Process().truth(truth) == truth

@@ -756,6 +756,17 @@ class Process:
         names = list(self.severities)
         return names.index(severity) if severity in names else len(names)
 
+    def truth(self, truth: Truth) -> Truth:
+        """A scenario's truth with its severities (SEV1 to SEV4, the built-in scale scenarios are
+        written in) named as this process's levels of the same rank, which is how the bots
+        choose among them (docs/model.md): with levels P1 to P5, SEV2 is P2; with two levels,
+        SEV3 is the second. The built-in levels are their own."""
+        levels = list(self.severities)
+
+        def named(severity):
+            return None if severity is None else levels[min(SEVERITIES.index(severity), len(levels) - 1)]
+        return replace(truth, severity=named(truth.severity), final_severity=named(truth.final_severity))
+
 
 def load_process(path=None) -> Process:
     """The process from ``path``, or the built-in defaults (the reference article's)."""

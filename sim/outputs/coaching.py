@@ -66,7 +66,7 @@ def next_steps(duty: dict, card: dict, process) -> list[str]:
 def debrief(result, card: dict) -> list[str]:
     """The facilitator's debrief as Markdown lines: the truth, the key moments beside it, what
     was tried, and what to do next time."""
-    scenario, events, truth = result.scenario, result.events, result.scenario.truth
+    scenario, events, truth = result.scenario, result.events, result.process.truth(result.scenario.truth)
 
     def clock(t):
         return units.iso(scenario.start, t)[11:16]

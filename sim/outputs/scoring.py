@@ -351,7 +351,7 @@ def duties(events: list[dict], scenario: Scenario, process: Process, name: str) 
     """One person's own part, apart from the team's score: the roles they held and gave out,
     the severity calls they made and whether each was right, and, for their time as IC, the
     update cadence the team kept and whether they stayed hands-off (docs/scoring.md)."""
-    truth, full_process = scenario.truth, {n for n, level in process.severities.items() if level.roles}
+    truth, full_process = process.truth(scenario.truth), {n for n, level in process.severities.items() if level.roles}
     mine = [e for e in events if e.get("by") == name]
     spans = _ic_spans(events, name)
 
@@ -407,7 +407,7 @@ def duties(events: list[dict], scenario: Scenario, process: Process, name: str) 
 def score(events: list[dict], scenario: Scenario, process: Process, people: tuple[str, ...] = ()) -> dict:
     """The scorecard: ``{"metrics", "checklist", "components", "score"}``, and ``"people"``
     (each person's ``duties``) when people took part in a live drill."""
-    truth = scenario.truth
+    truth = process.truth(scenario.truth)
     of = _kinds(events)
     # The dashboards looked at, half a drill's log, count only where ``of`` gives them (a look
     # before the decision): everything else reads the rest, and the last event (when it ended).
@@ -558,7 +558,7 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
     stood_down = _first(events, "incident.stood_down")
     end = events[-1]["t"] if events else 0.0
     highest = _highest(events, process)
-    truth = scenario.truth
+    truth = process.truth(scenario.truth)
     why = {}
     for item, ok in checklist.items():
         if ok is not False:

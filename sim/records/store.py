@@ -195,7 +195,7 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
         raise DrillError(f"unknown drill mode {mode!r} (known: {', '.join(MODES)})")
     day = units.date(conducted) if conducted is not None else dt.datetime.now(dt.timezone.utc).date()
     scenario, process, events = result.scenario, result.process, result.events
-    level = process.level(scenario.truth.severity)
+    level = process.level(process.truth(scenario.truth).severity)
     row = {
         "conducted": day.isoformat(), "scenario": scenario.name, "title": scenario.title, "seed": result.seed,
         "variant": variant, "mode": mode, "score": card["score"], "scenario_start": units.iso(scenario.start, 0),
