@@ -296,3 +296,19 @@ def test_a_process_with_its_own_level_names_judges_the_scenario_at_the_same_rank
     assert two.truth(replace(truth, severity="SEV3", final_severity="SEV2")).severity == "minor"
     assert two.truth(replace(truth, final_severity="SEV2")).final_severity == "minor"
     assert Process().truth(truth) == truth
+
+
+def test_a_level_staffing_an_ic_without_comms_asks_for_the_ic_alone():
+    # The team's 'incident' level staffs an IC only (and SEV0-style comms without an IC):
+    # the checklist item asks for what the level staffs, not a Communications Lead it never has.
+    ic_only = Process(severities={"incident": replace(DEFAULT_SEVERITIES["SEV1"], name="incident", roles=("ic",))})
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    events = [ev(0, "incident.declared", severity="incident", by="a", service="checkout"),
+              ev(10, "role.assigned", role="ic", who="a"), ev(900, "incident.resolved")]
+    card = score(events, scenario, ic_only)
+    assert card["checklist"]["page_ic_and_comms"] is True
+    comms_only = Process(severities={"incident": replace(DEFAULT_SEVERITIES["SEV1"], name="incident", roles=("comms",))})
+    card = score(events, scenario, comms_only)
+    assert card["checklist"]["page_ic_and_comms"] is False
+    assert card["why"]["page_ic_and_comms"] == ("a Communications Lead was never assigned, though incident needs one; "
+                                                "assigning one would have passed")

@@ -477,6 +477,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
                 if first_look and e["t"] <= first_look["t"]}
     first_update = first("update.posted")
     required = process.level(highest).roles if highest else ()
+    leads = [role for role in ("ic", "comms") if role in required]  # a level may staff one without the other
     needs_postmortem = bool(highest and process.level(highest).postmortem)
     real = not truth.false_alarm
     checklist = {
@@ -484,7 +485,7 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
         "assess_severity": (declared is not None and declared["severity"] == truth.severity) if real
         else highest not in full_process,
         "declare_and_open_channel": declared is not None if real else None,
-        "page_ic_and_comms": all(r in held["roles"] for r in ("ic", "comms")) if {"ic", "comms"} & set(required) else None,
+        "page_ic_and_comms": all(r in held["roles"] for r in leads) if leads else None,
         "initial_summary": (first_update is not None and first_update["t"] - declared["t"] <= process.initial_update)
         if declared and real else None,
         "investigate_symptoms": (first_look is not None and first_look["service"] in symptoms) if real else None,
@@ -583,10 +584,12 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
                          "opening the channel) once the impact was confirmed would have passed")
         elif item == "page_ic_and_comms":
             held = {e["role"] for e in events if e["kind"] == "role.assigned"}
+            required = process.level(highest).roles
             missing = [name for role, name in (("ic", "an Incident Commander"), ("comms", "a Communications Lead"))
-                       if role not in held]
-            why[item] = (f"{' or '.join(missing)} was never assigned, though {highest} needs both; "
-                         "assigning them would have passed")
+                       if role in required and role not in held]
+            why[item] = (f"{' or '.join(missing)} was never assigned, though {highest} needs "
+                         f"{'both; assigning them' if {'ic', 'comms'} <= set(required) else 'one; assigning one'} "
+                         "would have passed")
         elif item == "initial_summary":
             first = _first(events, "update.posted")
             due = declared["t"] + process.initial_update
