@@ -162,6 +162,26 @@ def test_a_process_weighs_at_least_one_score_component(write):
     assert load_process(one).weights["teams"] == 1
 
 
+def test_a_level_of_a_name_of_its_own_gives_what_the_built_in_ones_would_fill_in(write):
+    # Before, P1 took SEV3's roles (none) and postmortem (no): a team's most severe level ran
+    # without an IC and booked no postmortem, and validate said ok.
+    process = write("process.yaml", """
+        severities:
+          P1:
+            response: 5m
+            cadence: [10m, 20m]
+          SEV2:
+            response: 10m
+    """)
+    assert refused(load_process, process) == [
+        f"{process}:2: severities.P1: give roles, postmortem: a level of a name of its own takes nothing from the "
+        "built-in levels (SEV1, SEV2, SEV3, SEV4)"]
+    whole = write("whole.yaml", process.read_text().replace("cadence: [10m, 20m]",
+                                                            "cadence: [10m, 20m]\n    roles: [ic]\n    postmortem: true"))
+    p1 = load_process(whole).level("P1")
+    assert (p1.roles, p1.postmortem, p1.status_page, p1.description) == (("ic",), True, None, "")
+
+
 def test_a_script_lists_each_participant_once(write):
     # Before, dana listed twice was paged as neither: her ack was rejected and the drill scored 0.
     script = write("script.yaml", """

@@ -789,7 +789,15 @@ def process_from(doc: Fields) -> Process:
             s = check.mapping(sev.data[name], f"severities.{name}", sev.line_of(name))
             if s is None:
                 continue
-            default = DEFAULT_SEVERITIES.get(name, DEFAULT_SEVERITIES["SEV3"])
+            default = DEFAULT_SEVERITIES.get(name)
+            if default is None:
+                # A level of the team's own naming has no built-in one to take what it leaves out from;
+                # SEV3's roles (none) and postmortem (no) would pass for the team's choice.
+                missing = [key for key in ("response", "cadence", "roles", "postmortem") if key not in s.data]
+                if missing:
+                    check.problem(sev.line_of(name), f"severities.{name}: give {', '.join(missing)}: a level of "
+                                  f"a name of its own takes nothing from the built-in levels ({', '.join(DEFAULT_SEVERITIES)})")
+                default = replace(DEFAULT_SEVERITIES["SEV3"], description="")
             cadence = s.get("cadence", _cadence, (default.cadence_min, default.cadence_max))
             status_page = s.get("status_page", _status_page, default.status_page)
             roles = s.get("roles", text_list, default.roles)
