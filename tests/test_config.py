@@ -174,8 +174,8 @@ def test_a_level_of_a_name_of_its_own_gives_what_the_built_in_ones_would_fill_in
             response: 10m
     """)
     assert refused(load_process, process) == [
-        f"{process}:2: severities.P1: give roles, postmortem: a level of a name of its own takes nothing from the "
-        "built-in levels (SEV1, SEV2, SEV3, SEV4)"]
+        (f"{process}:2: severities.P1: give roles, postmortem: a level of a name of its own takes nothing from the "
+         "built-in levels (SEV1, SEV2, SEV3, SEV4)")]
     whole = write("whole.yaml", process.read_text().replace("cadence: [10m, 20m]",
                                                             "cadence: [10m, 20m]\n    roles: [ic]\n    postmortem: true"))
     p1 = load_process(whole).level("P1")
