@@ -189,6 +189,19 @@ def test_variant_overlay_errors_name_the_file_and_line(write):
         load_variant("stranger", stranger, PROCESS, ROSTER)
 
 
+def test_a_variant_changes_part_of_a_level_of_the_teams_own_naming(write):
+    # A process file's own levels give all their fields; a variant's overlay says only what it
+    # changes (it was refused: 'severities.P1: give response, roles, postmortem').
+    process = write("process.yaml", """
+        severities:
+          P1: {response: 5m, cadence: [10m, 20m], roles: [ic, comms, ops], postmortem: true}
+          P2: {response: 30m, cadence: 1h, roles: [], postmortem: false}
+    """)
+    path = write("v.yaml", "process:\n  severities: {P1: {cadence: 5m}}\n")
+    p1 = load_variant("v", path, process, ROSTER).process.level("P1")
+    assert (p1.cadence_min, p1.cadence_max, p1.roles, p1.response) == (300.0, 300.0, ("ic", "comms", "ops"), 300.0)
+
+
 def test_the_process_file_given_as_a_variant_is_named_as_such():
     # It was refused field by field ("variant: unknown field 'severities'", ten lines), as if
     # each were a typo; a variant file with a misspelt top-level key still is.

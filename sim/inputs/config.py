@@ -776,8 +776,9 @@ def load_process(path=None) -> Process:
     return process_from(doc)
 
 
-def process_from(doc: Fields) -> Process:
-    """The process from an already-parsed mapping (a file, or a file with a variant merged in)."""
+def process_from(doc: Fields, overlay: bool = False) -> Process:
+    """The process from an already-parsed mapping (a file, or a file with a variant merged in;
+    ``overlay``: a variant's changes alone, whose levels say only what they change)."""
     check = doc.checker
     base = Process()
     severities = dict(base.severities)
@@ -790,13 +791,14 @@ def process_from(doc: Fields) -> Process:
             if s is None:
                 continue
             default = DEFAULT_SEVERITIES.get(name)
-            if default is None:
+            if default is None and not overlay:
                 # A level of the team's own naming has no built-in one to take what it leaves out from;
                 # SEV3's roles (none) and postmortem (no) would pass for the team's choice.
                 missing = [key for key in ("response", "cadence", "roles", "postmortem") if key not in s.data]
                 if missing:
                     check.problem(sev.line_of(name), f"severities.{name}: give {', '.join(missing)}: a level of "
                                   f"a name of its own takes nothing from the built-in levels ({', '.join(DEFAULT_SEVERITIES)})")
+            if default is None:
                 default = replace(DEFAULT_SEVERITIES["SEV3"], description="")
             cadence = s.get("cadence", _cadence, (default.cadence_min, default.cadence_max))
             status_page = s.get("status_page", _status_page, default.status_page)

@@ -50,7 +50,7 @@ def load_variant(name: str, path, process_file=None, roster_file=None) -> Varian
                          f"'process:' (drills/variants/baseline.yaml runs drills/process.yaml as written)")
     doc.done()
     if overlay is not None:
-        process_from(Fields(check, overlay.data, "process"))  # checked alone: errors at the variant's lines
+        process_from(Fields(check, overlay.data, "process"), overlay=True)  # checked alone: errors at the variant's lines
     check.raise_problems()
     base = yamlfile.load(process_file) if process_file else _built_in()
     if not isinstance(base, dict):
