@@ -225,6 +225,12 @@ def test_variant_merges_one_severity_and_overlays_a_profile(write):
     assert v.roster.person("alex").profile.experience == 1.3  # untouched people keep the roster's profile
     built_in = load_variant("v", path)  # no process file: overlaid on the built-in process
     assert built_in.process.severities["SEV1"].cadence_max == 900.0 and len(built_in.process.severities) == 4
+    # A process file that keeps the built-in levels (no severities:) keeps all four under the
+    # overlay; before, SEV1 alone was left, and a drill's SEV2 declaration was refused.
+    own = write("process.yaml", "page_teams: all\n")
+    kept = load_variant("v", path, own, ROSTER).process
+    assert list(kept.severities) == ["SEV1", "SEV2", "SEV3", "SEV4"] and kept.page_teams == "all"
+    assert kept.severities["SEV1"].cadence_max == 900.0 and kept.severities["SEV2"].cadence_max == 3600.0
 
 
 def test_a_failing_drill_is_a_result_not_a_lost_run(tmp_path, monkeypatch):

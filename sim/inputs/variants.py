@@ -55,6 +55,8 @@ def load_variant(name: str, path, process_file=None, roster_file=None) -> Varian
     base = yamlfile.load(process_file) if process_file else _built_in()
     if not isinstance(base, dict):
         load_process(process_file)  # says what is wrong with it, at its line
+    if not base.get("severities"):  # the file runs the built-in levels, which the overlay changes
+        base = {**base, "severities": _built_in()["severities"]}
     merged = _merge(base, overlay.data if overlay is not None else {})
     process = process_from(Checker(path).mapping(merged, "process", 1, root=True))
     roster = load_roster(roster_file, process)
