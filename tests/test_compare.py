@@ -200,6 +200,12 @@ def test_a_variant_changes_part_of_a_level_of_the_teams_own_naming(write):
     path = write("v.yaml", "process:\n  severities: {P1: {cadence: 5m}}\n")
     p1 = load_variant("v", path, process, ROSTER).process.level("P1")
     assert (p1.cadence_min, p1.cadence_max, p1.roles, p1.response) == (300.0, 300.0, ("ic", "comms", "ops"), 300.0)
+    # The shipped cadence-15m changes SEV1, which this process has not: it was added after P2,
+    # the least severe level, never declared, and the comparison found no difference in any run.
+    with pytest.raises(DrillError) as err:
+        load_variant("v", VARIANTS / "cadence-15m.yaml", process, ROSTER)
+    assert str(err.value) == (f"{VARIANTS / 'cadence-15m.yaml'}:6: process.severities.SEV1: the process has no level "
+                              "'SEV1' (its levels: P1, P2): a variant changes the levels the process file gives")
 
 
 def test_the_process_file_given_as_a_variant_is_named_as_such():

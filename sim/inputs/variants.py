@@ -57,6 +57,13 @@ def load_variant(name: str, path, process_file=None, roster_file=None) -> Varian
         load_process(process_file)  # says what is wrong with it, at its line
     if not base.get("severities"):  # the file runs the built-in levels, which the overlay changes
         base = {**base, "severities": _built_in()["severities"]}
+    changed = overlay.sub("severities") if overlay is not None else None
+    levels = list(base["severities"]) if isinstance(base["severities"], dict) else []
+    for level in changed.data if changed is not None else ():
+        if level not in levels:  # it would be added after the last level, the least severe, and judged nowhere
+            check.problem(changed.line_of(level), f"process.severities.{level}: the process has no level {level!r} "
+                          f"(its levels: {', '.join(levels)}): a variant changes the levels the process file gives")
+    check.raise_problems()
     merged = _merge(base, overlay.data if overlay is not None else {})
     process = process_from(Checker(path).mapping(merged, "process", 1, root=True))
     roster = load_roster(roster_file, process)
