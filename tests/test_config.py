@@ -5,9 +5,10 @@ import pytest
 from sim import DrillError, load_process, load_roster, load_scenario, load_script
 from sim.inputs import units
 from sim.inputs.alertmanager import load_alertmanager
+from sim.inputs.variants import load_variant
 from sim.validate import validate
 
-from .conftest import DATA, SCENARIOS
+from .conftest import DATA, REPO, SCENARIOS
 
 
 def problems(exc) -> list[str]:
@@ -160,6 +161,17 @@ def test_a_process_weighs_at_least_one_score_component(write):
     assert refused(load_process, process) == [f"{process}:2: scoring.weights: every weight is 0; give at least one a weight"]
     one = write("one.yaml", process.read_text().replace("teams: 0", "teams: 1"))
     assert load_process(one).weights["teams"] == 1
+
+
+def test_severities_left_empty_are_refused_not_read_as_the_built_in_levels(write):
+    for given in ("severities: {}\n", "severities:\npage_teams: all\n"):
+        process = write("process.yaml", given)
+        assert refused(load_process, process) == [
+            (f"{process}:1: severities: no level is given: give at least one, or leave severities: out for the "
+             "built-in levels (SEV1, SEV2, SEV3, SEV4)")]
+        with pytest.raises(DrillError, match=f"{process}:1: severities: no level is given"):
+            load_variant("v", REPO / "drills" / "variants" / "cadence-15m.yaml", process)
+    assert list(load_process(write("none.yaml", "page_teams: all\n")).severities) == ["SEV1", "SEV2", "SEV3", "SEV4"]
 
 
 def test_a_level_of_a_name_of_its_own_gives_what_the_built_in_ones_would_fill_in(write):

@@ -783,6 +783,10 @@ def process_from(doc: Fields, overlay: bool = False) -> Process:
     base = Process()
     severities = dict(base.severities)
     sev = doc.sub("severities")
+    if "severities" in doc.data and sev is not None and not sev.data:
+        # Left empty, it read as the built-in levels: a team that meant its own ran SEV1 to SEV4.
+        check.problem(doc.line_of("severities"), "severities: no level is given: give at least one, or leave "
+                      f"severities: out for the built-in levels ({', '.join(DEFAULT_SEVERITIES)})")
     if sev is not None and sev.data:
         severities = {}
         for name in sev.data:

@@ -53,7 +53,7 @@ def load_variant(name: str, path, process_file=None, roster_file=None) -> Varian
         process_from(Fields(check, overlay.data, "process"), overlay=True)  # checked alone: errors at the variant's lines
     check.raise_problems()
     base = yamlfile.load(process_file) if process_file else _built_in()
-    if not isinstance(base, dict):
+    if not isinstance(base, dict) or base.get("severities", True) in (None, {}):
         load_process(process_file)  # says what is wrong with it, at its line
     if not base.get("severities"):  # the file runs the built-in levels, which the overlay changes
         base = {**base, "severities": _built_in()["severities"]}
