@@ -8,12 +8,13 @@ person as IC, the clock moved by the test.
 """
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from sim import load_scenario, load_script
 from sim.inputs.actions import Action, parse_action
-from sim.inputs.config import Process, Script, ScriptParticipant
+from sim.inputs.config import DEFAULT_SEVERITIES, Process, Script, ScriptParticipant
 from sim.inputs.errors import DrillError
 from sim.live.commands import UsageError, Vocabulary, parse_command
 from sim.model.engine import Drill
@@ -312,7 +313,8 @@ def test_next_steps_name_what_happened_most_useful_first_at_most_three():
             "hands_on_while_ic": 2, "required_roles_staffed": False, "cadence_while_ic": 0.5, "tasks_asked": 0,
             "resolved": True, "time_to_acknowledge_s": 400.0, "actions_rejected": 0,
             "paged_unanswered": False}
-    card = {"metrics": {"expected_severity": "SEV1", "time_to_mitigate_s": None}, "checklist": {}}
+    card = {"metrics": {"expected_severity": "SEV1", "highest_severity": "SEV1", "time_to_mitigate_s": None},
+            "checklist": {}}
     steps = coaching.next_steps(duty, card, process)
     assert len(steps) == 3
     assert steps[0].startswith("At 14:52 you set SEV3; the impact made it SEV1: before declaring")
@@ -323,6 +325,23 @@ def test_next_steps_name_what_happened_most_useful_first_at_most_three():
     assert coaching.next_steps(calm, card, process) == [
         "A clean run for your part: next time try a harder scenario (sev3-worsening, night-db-storm-red-herrings)."]
 
+
+
+def test_next_steps_speak_of_the_teams_own_levels_and_roles():
+    # A team with P1 (staffing an IC and comms) and P2: the advice named SEV1 and SEV2 and asked
+    # for an Operations Lead P1 never staffs.
+    process = Process(severities={
+        "P1": replace(DEFAULT_SEVERITIES["SEV1"], name="P1", description="All of checkout down", roles=("ic", "comms")),
+        "P2": replace(DEFAULT_SEVERITIES["SEV2"], name="P2", description="Slow pages")})
+    duty = {"ic_time_s": 1200.0, "severity_decisions": [{"at": "2026-04-20T14:52:00Z", "from": None, "to": "P2", "right": False}],
+            "hands_on_while_ic": 0, "required_roles_staffed": False, "cadence_while_ic": 1.0, "tasks_asked": 1,
+            "resolved": True, "time_to_acknowledge_s": 60.0, "actions_rejected": 0, "paged_unanswered": False}
+    card = {"metrics": {"expected_severity": "P1", "highest_severity": "P1", "time_to_mitigate_s": 600.0}, "checklist": {}}
+    steps = coaching.next_steps(duty, card, process)
+    assert steps[0] == ("At 14:52 you set P2; the impact made it P1: before declaring, compare what the dashboards show "
+                        "with the severity table (P1: All of checkout down; P2: Slow pages).")
+    assert steps[1] == ("The severity needed a Communications Lead: assign it in the first minutes (assign comms NAME), "
+                        "so the updates and the digging are not on you.")
 
 def test_the_debrief_puts_the_truth_beside_what_the_team_did(hand):
     hand.env.run(until=400)

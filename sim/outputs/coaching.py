@@ -14,6 +14,9 @@ MOST_STEPS = 3
 SLOW_ACK = 300.0  # an acknowledgement slower than this is one the escalation would have overtaken
 
 
+ROLE_NAMES = {"ic": "Incident Commander", "comms": "Communications Lead", "ops": "Operations Lead"}
+
+
 def next_steps(duty: dict, card: dict, process) -> list[str]:
     """Up to three concrete things for this person to do next time, most useful first."""
     steps = []
@@ -23,14 +26,18 @@ def next_steps(duty: dict, card: dict, process) -> list[str]:
         d = wrong[0]
         expected = card["metrics"]["expected_severity"]
         steps.append(f"At {d['at'][11:16]} you set {d['to']}" + (f"; the impact made it {expected}" if expected else "")
-                     + ": before declaring, compare what the dashboards show with the severity table "
-                       "(customer-facing and revenue: SEV1; major feature degraded: SEV2).")
+                     + ": before declaring, compare what the dashboards show with the severity table ("
+                     + "; ".join(f"{name}: {level.description}" for name, level in list(process.severities.items())[:2])
+                     + ").")
     if duty["hands_on_while_ic"]:
         steps.append(f"As IC you did {duty['hands_on_while_ic']} investigation(s) or mitigation(s) yourself: ask "
                      "someone instead (ask ops rollback SERVICE, ask NAME investigate SERVICE) and keep coordinating.")
     if as_ic and duty["required_roles_staffed"] is False:
-        steps.append("The severity needed a Communications Lead and an Operations Lead: assign both in the first "
-                     "minutes (assign comms NAME, assign ops NAME), so the updates and the digging are not on you.")
+        leads = [r for r in process.level(card["metrics"]["highest_severity"]).roles if r != "ic"]
+        named = [("an " if ROLE_NAMES[r][0] in "AEIOU" else "a ") + ROLE_NAMES[r] for r in leads]
+        steps.append(f"The severity needed {' and '.join(named)}: assign {'both' if len(leads) > 1 else 'it'} in the "
+                     f"first minutes ({', '.join(f'assign {r} NAME' for r in leads)}), so the updates and the digging "
+                     "are not on you.")
     cadence = duty["cadence_while_ic"]
     if cadence is not None and cadence < process.cadence_pass:
         steps.append(f"While you were IC {cadence:.0%} of update deadlines were met: give every update a next= time "

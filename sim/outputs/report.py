@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..inputs import units
 from ..model.incident import found_nothing, task_words
+from .coaching import ROLE_NAMES
 from .files import replace_files
 from .scoring import CHECKLIST
 
@@ -89,7 +90,7 @@ _DESCRIBE = {
     "responder.joined": lambda e: f"{e['who']} joins the incident channel for team {e['team']}",
     "incident.declared": lambda e: f"{e['severity']} declared by {e['by']}, incident channel {e['channel']} opened",
     "severity.changed": lambda e: f"Severity changed from {e['from']} to {e['to']} by {e['by']}",
-    "role.assigned": lambda e: f"{e['who']} is {_ROLE_NAMES[e['role']]}" + (f" (assigned by {e['by']})" if e["by"] != e["who"] else ""),
+    "role.assigned": lambda e: f"{e['who']} is {ROLE_NAMES[e['role']]}" + (f" (assigned by {e['by']})" if e["by"] != e["who"] else ""),
     "teams.paged": lambda e: f"{e['by']} pages the {' and '.join(e['teams'])} team{'s' if len(e['teams']) > 1 else ''}",
     "update.posted": lambda e: (f"{'Status page' if e.get('audience') == 'public' else 'Status'} update "
                                 f"({e['status']}) by {e['by']}: {e['summary']}"),
@@ -113,7 +114,6 @@ _DESCRIBE = {
 # The actions whose names are not verbs ("tried to severity"), as a sentence says them.
 _TRIED = {"severity": "change the severity", "schedule_postmortem": "schedule the postmortem"}
 
-_ROLE_NAMES = {"ic": "Incident Commander", "comms": "Communications Lead", "ops": "Operations Lead"}
 
 
 def _over(e: dict) -> str:
