@@ -174,6 +174,16 @@ def test_severities_left_empty_are_refused_not_read_as_the_built_in_levels(write
     assert list(load_process(write("none.yaml", "page_teams: all\n")).severities) == ["SEV1", "SEV2", "SEV3", "SEV4"]
 
 
+def test_a_level_lists_a_role_once(write):
+    # [ic, ic] was taken as [ic]: most likely [ic, comms] was meant.
+    process = write("process.yaml", """
+        severities:
+          SEV1:
+            roles: [ic, ic, ops]
+    """)
+    assert refused(load_process, process) == [f"{process}:3: severities.SEV1.roles: 'ic' is listed twice"]
+
+
 def test_a_level_of_a_name_of_its_own_gives_what_the_built_in_ones_would_fill_in(write):
     # Before, P1 took SEV3's roles (none) and postmortem (no): a team's most severe level ran
     # without an IC and booked no postmortem, and validate said ok.

@@ -810,6 +810,8 @@ def process_from(doc: Fields, overlay: bool = False) -> Process:
             for role in roles:
                 if role not in ROLES:
                     check.problem(s.line_of("roles"), f"severities.{name}.roles: unknown role {role!r} (known: {', '.join(ROLES)})")
+            for role in sorted({r for r in roles if roles.count(r) > 1}):  # most likely another was meant
+                check.problem(s.line_of("roles"), f"severities.{name}.roles: {role!r} is listed twice")
             severities[str(name)] = SeverityLevel(
                 str(name), s.get("description", text, default.description),
                 s.get("response", _target, default.response), cadence[0], cadence[1], roles,
