@@ -108,6 +108,17 @@ def test_help_lists_every_command_and_shows_one_with_examples():
         help_lines("nope")
 
 
+def test_help_and_usage_errors_speak_the_drills_own_levels():
+    # A team with P1 to P5 was shown 'declare SEV2 ...', which its drill refuses (unknown severity 'SEV2').
+    levels = Vocabulary(services=WORDS.services, severities=("P1", "P2", "P3", "P4", "P5"))
+    assert help_lines("declare", levels.severities)[2] == '  e.g. declare P2 checkout "Checkout errors at 15%, customers affected"'
+    assert '  severity P1 "Revenue impact confirmed"' in help_lines(None, levels.severities)
+    with pytest.raises(UsageError, match="e.g. severity P1 "):
+        parse_command("severity", "ana", levels)
+    # One level of its own: both examples are that level.
+    assert help_lines("declare", ("incident",))[2].startswith("  e.g. declare incident checkout")
+
+
 @pytest.mark.parametrize("text, expected", [
     ("dec", ("dec", ["declare"])),
     ("s", ("s", ["severity", "say", "standdown", "status", "speed"])),

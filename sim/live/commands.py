@@ -10,6 +10,7 @@ table of commands drives ``help`` and tab completion.
 
 import datetime as dt
 import difflib
+import re
 import shlex
 from dataclasses import dataclass, field
 
@@ -174,17 +175,17 @@ def parse_command(text: str, by: str, words: Vocabulary = Vocabulary(), now: flo
             if value:
                 fields[arg.field] = value
             elif arg.required:
-                raise _usage(command, f"missing {arg.field}")
+                raise _usage(command, f"missing {arg.field}", words)
             continue
         if not rest:
             if arg.required:
-                raise _usage(command, f"missing {arg.kind}")
+                raise _usage(command, f"missing {arg.kind}", words)
             continue
         if arg.kind == "service" and not arg.required and words.services and rest[0] not in words.services:
             continue  # declare's service may be left out: the words that follow are the summary
         fields[arg.field] = _word(arg, rest.pop(0), words, command)
     if rest:
-        raise _usage(command, f"unexpected {' '.join(rest)!r}")
+        raise _usage(command, f"unexpected {' '.join(rest)!r}", words)
     if command.action is None:
         return {"console": name, **fields}
     return {"do": command.action, "by": by, **fields}
@@ -215,8 +216,17 @@ def _ask(words_typed: list[str], by: str, words: Vocabulary, command: Command) -
     return action
 
 
-def _usage(command: Command, problem: str) -> UsageError:
-    return UsageError(f"{problem}. Usage: {command.usage}   e.g. {command.examples[0]}")
+def _usage(command: Command, problem: str, words: Vocabulary = Vocabulary()) -> UsageError:
+    return UsageError(f"{problem}. Usage: {command.usage}   e.g. {_spoken(command.examples[0], words.severities)}")
+
+
+def _spoken(example: str, severities) -> str:
+    """An example in the drill's own levels: its SEV1 and SEV2 become the process's levels of
+    the same rank (P1 and P2), as the bots read a scenario's; a team with levels of its own was
+    shown a SEV2 its drill refuses."""
+    if not severities:
+        return example
+    return re.sub(r"\bSEV([1-4])\b", lambda m: severities[min(int(m[1]) - 1, len(severities) - 1)], example)
 
 
 def _word(arg: Arg, word: str, words: Vocabulary, command: Command):
@@ -260,15 +270,16 @@ def _option(field: str, value: str, now: float, command: Command):
         raise _usage(command, f"next= takes 15:30, +30m or 30m, got {value!r}") from None
 
 
-def help_lines(name: str | None = None) -> list[str]:
-    """``help``: every command with its usage; ``help NAME``: one command with examples."""
+def help_lines(name: str | None = None, severities=()) -> list[str]:
+    """``help``: every command with its usage; ``help NAME``: one command with examples, both
+    in the drill's ``severities``."""
     if name:
         name, command = command_named(name)
-        return [command.usage, f"  {command.does}", *[f"  e.g. {example}" for example in command.examples]]
+        return [command.usage, f"  {command.does}", *[f"  e.g. {_spoken(example, severities)}" for example in command.examples]]
     width = max(len(c.usage) for c in COMMANDS.values())
     lines = ["Commands (Tab completes; help COMMAND shows examples):"]
     lines += [f"  {c.usage:<{width}}  {c.does}" for c in COMMANDS.values()]
-    lines += ["Examples:", *[f"  {c.examples[0]}" for c in COMMANDS.values() if c.action and c.args][:8]]
+    lines += ["Examples:", *[f"  {_spoken(c.examples[0], severities)}" for c in COMMANDS.values() if c.action and c.args][:8]]
     return lines
 
 

@@ -287,7 +287,7 @@ class Console:
 
     def _help(self, parsed) -> bool:
         try:
-            self.say(help_lines(parsed.get("command")))
+            self.say(help_lines(parsed.get("command"), self.vocabulary().severities))
         except UsageError as exc:
             self.say(str(exc), "rejected")
         return True
