@@ -8,7 +8,7 @@ import pytest
 
 from sim.inputs import config
 from sim.inputs.config import load_roster
-from sim.live.web.room import planned_seats
+from sim.live.web.room import Room, planned_seats
 from sim.records import store
 from sim.records.plan import load_plan
 
@@ -506,3 +506,15 @@ def test_state_changing_requests_must_be_json_from_the_page_own_site(server):
     same_site = {"content-type": "application/json; charset=utf-8", "origin": server.base}
     assert server.http.post(f"/p/{ana}/api/act", content=look, headers=same_site).status_code == 200
     assert [e["kind"] for e in events(server)].count("dashboard.viewed") == 1
+
+
+def test_the_facilitator_is_told_the_expected_severity_in_the_teams_levels(tmp_path, write):
+    # The scorecard judges checkout-config-push (SEV1 in the scenario) at P1 for a team with P1 and P2;
+    # the facilitator's page read 'Expected severity SEV1', a level the team does not have.
+    process = write("process.yaml", """
+        severities:
+          P1: {response: 5m, cadence: [10m, 20m], roles: [ic, comms, ops], postmortem: true}
+          P2: {response: 15m, cadence: 30m, roles: [ic], postmortem: false}
+        """)
+    room = Room.create(tmp_path / "drill", config.scenario_path(None), process)
+    assert room.view({"facilitator": True})[0]["scenario"]["truth"]["severity"] == "P1"

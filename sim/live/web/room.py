@@ -360,7 +360,8 @@ class Room:
         faults = ([fault(st.fault, outcome=st.outcome) for st in self.live.drill.world.faults] if self.live is not None
                   else [fault(f) for f in s.faults])
         return {"name": s.name, "title": s.title, "faults": faults,
-                "truth": {"severity": s.truth.severity, "root_cause": s.truth.root_cause,
+                # The expected severity in the process's levels, the one the scorecard judges by.
+                "truth": {"severity": self.process.truth(s.truth).severity, "root_cause": s.truth.root_cause,
                           "teams_needed": sorted(s.truth.teams_needed), "false_alarm": s.truth.false_alarm}}
 
     def _pages(self, name: str) -> list[dict]:
