@@ -146,6 +146,20 @@ def test_the_toolbar_shows_clock_incident_roles_and_the_update_cadence(tmp_path)
     assert next_update_due(live.drill.log.events, live.process, 4400) == 4300.0
 
 
+def test_the_toolbar_lists_the_roles_the_teams_level_staffs(tmp_path, write):
+    # A level staffing an IC alone showed 'comms -  ops -', gaps the team's process never asks to fill.
+    process = write("process.yaml", """
+        severities:
+          incident: {response: 10m, cadence: [20m, 40m], roles: [ic], postmortem: true}
+        """)
+    live = paused_drill(tmp_path / "drill", process_file=process)
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "incident", "service": "checkout"})
+    assert f"| incident open #inc-{live.scenario.start.date()}-checkout | ic ana\n" in "".join(t for _, t in toolbar(live, "ana"))
+    live.act({"do": "assign", "by": "ana", "role": "comms", "who": "ana"})  # a role held is shown all the same
+    assert "| ic ana  comms ana\n" in "".join(t for _, t in toolbar(live, "ana"))
+
+
 def test_drill_live_needs_a_terminal_and_says_so(tmp_path):
     result = CliRunner().invoke(main, ["live", "--name", "ana", "--out", str(tmp_path / "d")])
     assert result.exit_code == 2

@@ -146,7 +146,10 @@ def toolbar(live: LiveDrill, me: str) -> list[tuple[str, str]]:
         if mine:
             parts += [("", " | "), ("class:bar.alarm", f"your open pages: {', '.join(mine)} (ack)")]
     else:
-        roles = "  ".join(f"{role} {status['roles'].get(role, '-')}" for role in ("ic", "comms", "ops"))
+        # The roles the level staffs (and any held): a '-' is a gap to fill, not a role the team's level never has.
+        staffed = ("ic", *live.process.severities[status["severity"]].roles)
+        roles = "  ".join(f"{role} {status['roles'].get(role, '-')}" for role in ("ic", "comms", "ops")
+                          if role in staffed or role in status["roles"])
         parts.append(("", f"{status['severity']} {status['state'].replace('_', ' ')} {status['channel']} | {roles}"))
         parts.append(("", "\n "))
         since = status["since_update"]
