@@ -342,6 +342,11 @@ def test_next_steps_speak_of_the_teams_own_levels_and_roles():
                         "with the severity table (P1: All of checkout down; P2: Slow pages).")
     assert steps[1] == ("The severity needed a Communications Lead: assign it in the first minutes (assign comms NAME), "
                         "so the updates and the digging are not on you.")
+    # Nobody asked to mitigate at P1, which staffs no Operations Lead: the advice asked for one all the same.
+    unasked = dict(duty, severity_decisions=[], required_roles_staffed=True, tasks_asked=0)
+    assert coaching.next_steps(unasked, {**card, "metrics": {**card["metrics"], "time_to_mitigate_s": None}}, process) == [
+        ("Nobody was asked to mitigate: decide a mitigation early (roll back the recent change, see changes) and ask "
+         "someone (ask NAME rollback SERVICE) to apply it, rather than waiting for a root cause.")]
 
 def test_the_debrief_puts_the_truth_beside_what_the_team_did(hand):
     hand.env.run(until=400)

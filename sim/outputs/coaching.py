@@ -43,8 +43,11 @@ def next_steps(duty: dict, card: dict, process) -> list[str]:
         steps.append(f"While you were IC {cadence:.0%} of update deadlines were met: give every update a next= time "
                      "and keep it, even with 'no new information'.")
     if as_ic and not duty["tasks_asked"] and card["metrics"].get("time_to_mitigate_s") is None:
+        # A level that staffs no Operations Lead has nobody of that name to ask.
+        staffs_ops = "ops" in process.level(card["metrics"]["highest_severity"]).roles
         steps.append("Nobody was asked to mitigate: decide a mitigation early (roll back the recent change, "
-                     "see changes) and ask the Operations Lead to apply it, rather than waiting for a root cause.")
+                     f"see changes) and ask {'the Operations Lead' if staffs_ops else 'someone (ask NAME rollback SERVICE)'} "
+                     "to apply it, rather than waiting for a root cause.")
     if as_ic and card["checklist"].get("resolved_when_normal") is False and duty["resolved"]:
         steps.append("The incident was resolved while it was not over: before resolving, check that no alert is "
                      "firing and the customer-facing error rates are back at baseline, and give it some minutes.")
