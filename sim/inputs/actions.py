@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from . import units
+from .yamlfile import repeated
 
 ROLES = ("ic", "comms", "ops")
 STATUSES = ("investigating", "identified", "mitigating", "resolved")
@@ -110,9 +111,8 @@ def _convert(do: str, name: str, value, start: dt.datetime | None, horizon: floa
             raise ValueError(f"{do}: 'teams' must be a list of team names")
         for team in teams:
             _check_text(do, name, team)
-        twice = next((t for i, t in enumerate(teams) if t in teams[:i]), None)
-        if twice is not None:  # paged once all the same, and the record read "the payments and payments teams"
-            raise ValueError(f"{do}: team {twice!r} is listed twice")
+        if twice := repeated(teams):  # paged once all the same, and the record read "the payments and payments teams"
+            raise ValueError(f"{do}: team {twice[0]!r} is listed twice")
         return list(teams)
     if name == "next_update":
         if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > MAX_NAME:

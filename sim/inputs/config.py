@@ -381,7 +381,7 @@ def load_scenario(path) -> Scenario:
     doc.done()
 
     ids = [f.id for f in faults]
-    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+    for dup in sorted(yamlfile.repeated(ids)):
         check.problem(doc.line_of("faults"), f"faults: id {dup!r} is used twice")
     for person in unreachable:
         if person not in ("primary", "secondary"):
@@ -810,7 +810,7 @@ def process_from(doc: Fields, overlay: bool = False) -> Process:
             for role in roles:
                 if role not in ROLES:
                     check.problem(s.line_of("roles"), f"severities.{name}.roles: unknown role {role!r} (known: {', '.join(ROLES)})")
-            for role in sorted({r for r in roles if roles.count(r) > 1}):  # most likely another was meant
+            for role in yamlfile.repeated(roles):  # most likely another was meant
                 check.problem(s.line_of("roles"), f"severities.{name}.roles: {role!r} is listed twice")
             severities[str(name)] = SeverityLevel(
                 str(name), s.get("description", text, default.description),
@@ -962,11 +962,11 @@ def load_roster(path=None, process: Process | None = None) -> Roster:
         lines.append(line)
         trained, training = p.get("trained", text_list, ()), p.get("training", text_list, ())
         for key, roles in (("trained", trained), ("training", training)):
-            for index, role in enumerate(roles):
+            for role in roles:
                 if role not in ROLES:
                     check.problem(p.line_of(key), f"people[{len(people)}].{key}: unknown role {role!r} (known: {', '.join(ROLES)})")
-                elif role in roles[:index]:
-                    check.problem(p.line_of(key), f"people[{len(people)}].{key}: {role!r} is listed twice")
+            for role in yamlfile.repeated(r for r in roles if r in ROLES):
+                check.problem(p.line_of(key), f"people[{len(people)}].{key}: {role!r} is listed twice")
         for role in set(trained) & set(training):
             check.problem(p.line_of("training"), f"people[{len(people)}].training: already trained for {role!r}")
         prof = p.sub("profile")

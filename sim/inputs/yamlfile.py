@@ -270,6 +270,16 @@ def text(value) -> str:
     return str(value).strip()
 
 
+def repeated(items) -> list:
+    """The items listed more than once, each once, in the order their second listing comes."""
+    seen, again = set(), []
+    for item in items:
+        if item in seen and item not in again:
+            again.append(item)
+        seen.add(item)
+    return again
+
+
 def name(value) -> str:
     """A person's or a team's name: text, not empty (an empty one was paged as '' and shown as nobody)."""
     named = text(value)

@@ -44,7 +44,7 @@ from ..inputs.config import (
     ScriptParticipant,
 )
 from ..inputs.errors import DrillError
-from ..inputs.yamlfile import read_text
+from ..inputs.yamlfile import read_text, repeated
 from ..model.engine import Drill, DrillResult
 from ..model.eventlog import to_jsonl
 from ..model.incident import Result
@@ -630,8 +630,8 @@ def _same_rejection(event: dict, line: str) -> bool:
 
 def check_players(players: list[dict], bots: bool = True, roster_names=()) -> None:
     names = [p["name"] for p in players]
-    if len(set(names)) != len(names):
-        raise DrillError(f"each person takes one seat: {', '.join(sorted({n for n in names if names.count(n) > 1}))} appear twice")
+    if twice := repeated(names):
+        raise DrillError(f"each person takes one seat: {', '.join(sorted(twice))} appear twice")
     for i, name in enumerate(names):
         check_capitals(name, [*names[:i], *roster_names])
     seats = [p.get("oncall") for p in players if p.get("oncall")]

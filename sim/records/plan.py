@@ -150,13 +150,13 @@ def _people_fields(f, where: str, roster: config.Roster | None) -> dict:
     if known is not None and roles.get("ic") in known and not known[roles["ic"]].senior:
         f.checker.problem(f.line_of("roles"), f"{where}.roles.ic: {roles['ic']} is not senior (only seniors are IC)")
     leads = list(roles.values())
-    for who in sorted({w for w in leads if leads.count(w) > 1}):
+    for who in sorted(yamlfile.repeated(leads)):
         f.checker.problem(f.line_of("roles"), f"{where}.roles: {who} holds more than one role")
     shadowing = [w for people in shadows.values() for w in people]
     for who in sorted(set(shadowing) & set(leads)):
         f.checker.problem(f.line_of("shadows"), f"{where}.shadows: {who} already leads a role in this drill")
     # each shadowing counts towards leading that role (shadow_before_lead): once per drill, one role
-    for who in sorted({w for w in shadowing if shadowing.count(w) > 1}):
+    for who in sorted(yamlfile.repeated(shadowing)):
         f.checker.problem(f.line_of("shadows"), f"{where}.shadows: {who} is named more than once (one role a drill)")
     return {"roles": roles, "shadows": shadows}
 
