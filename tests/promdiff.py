@@ -261,9 +261,11 @@ def disagreements(cases: list[Case]) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         tests = [promtool_files(case, run(case), folder).name for case in cases]
-        done = subprocess.run([PROMTOOL, "test", "rules", *tests], cwd=folder, capture_output=True, text=True,
-                              timeout=600, check=False)
-    out = done.stdout + done.stderr
+        # promtool names each test on stdout and says why it failed on stderr: one pipe keeps
+        # them in the order written, so a failure's reasons follow its name
+        done = subprocess.run([PROMTOOL, "test", "rules", *tests], cwd=folder, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=600, check=False)
+    out = done.stdout
     failed = {}
     for block in re.split(r"(?=Unit Testing: )", out):
         match = re.match(r"Unit Testing: +(\S+)\.test\.yml", block)
