@@ -844,7 +844,7 @@ def check_alerts(scenario, events_file, process_file, roster):
     scn = config.load_scenario(config.scenario_path(scenario))
     events = alertcheck.read_events(events_file) if events_file else alertcheck.unanswered(scn, process, team)
     paged_by = alertcheck.receivers(for_drill(scn.monitoring), team)
-    for line in alertcheck.lines(alertcheck.check(events, scn), scn, paged_by):
+    for line in alertcheck.lines(alertcheck.check(events, scn, alertcheck.unreachable(scn, team)), scn, paged_by):
         click.echo(line)
 
 
