@@ -684,6 +684,8 @@ def generate(topology_file, seed, count, difficulty, out):
     """Write generated scenarios: random failure stories over your topology, with difficulty measured
     by simulated drills. The same seed gives the same files; the files tell the story, so keep them
     from the participants (docs/generate.md)."""
+    import signal
+
     from .authoring import generate as gen
     from .inputs.topology import load_topology, topology_path
     from .outputs.files import write_atomic
@@ -692,17 +694,21 @@ def generate(topology_file, seed, count, difficulty, out):
         raise DrillError(f"--seed {seed} --count {count}: the last seed would be {seed + count - 1}, past {SEED.max}")
     topology = load_topology(topology_path(topology_file))
     written = 0
+    # SIGTERM, as in drill compare, stops as Ctrl-C does: it ended the command without a word.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         for k in range(count):
             made = gen.generate(topology, seed + k, difficulty)
             path = write_atomic(out / f"{made.name}.yaml", made.text)
             written += 1
             click.echo(f"{path}: {made.band} (median bot score {made.median:g}); run it with: drill run {path}")
-    except KeyboardInterrupt:  # Ctrl-C: click's bare "Aborted!" did not say which files are kept
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM: click's bare "Aborted!" did not say which files are kept
         left = count - written
         click.echo(f"\ninterrupted: {written} of {count} scenarios written to {out}/; the other {left} are those of "
                    f"--seed {seed + written} --count {left} (with the same other options)", err=True)
         raise click.exceptions.Exit(1) from None  # the status click's Abort gave
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @main.group(name="import")
