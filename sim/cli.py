@@ -211,7 +211,7 @@ def record_incident(scenario, script, process_file, out, store_path):
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     scn = config.load_scenario(config.scenario_path(scenario))
     replay = config.load_script(script, scn.start, scn.horizon)
-    store.connect(store_path).close()  # an unusable store is refused before any output is written
+    store.check_new_incident(scn, store_path)
     result = run_drill(scn, process, None, replay, 0)
     card = score(result.events, scn, process)
     out = out or Path("reports") / "real" / scn.name
@@ -416,8 +416,11 @@ def history(quarter, person, store_path):
                    f"(store: {store_path or store.default_path()}).")
         return
     rows = []
+    once = {d.id for d in store.once([d for d in found if d.real and not d.voided])}
     for d in found:
-        note = (f"VOID: {d.void_reason}" if d.voided else "real incident: no drill, nobody's turn" if d.real
+        note = (f"VOID: {d.void_reason}" if d.voided
+                else ("real incident: no drill, nobody's turn" if d.id in once
+                      else "real incident recorded again: counted once (void this one)") if d.real
                 else "simulated: bots only" if d.simulated else "with " + ", ".join(d.people))
         if d.plan_deviations:
             note += "; off plan: " + "; ".join(d.plan_deviations)
@@ -664,7 +667,7 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     found = plan.counted([d for d in found if d.quarter != quarter]) + [d for d in found if d.quarter == quarter]
     voided = sum(bool(d.voided) for d in store.drills(store_path, quarter=quarter, voided=True))
     context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior],
-                              store.drills(store_path, quarter=quarter, real=True), voided)
+                              store.once(store.drills(store_path, quarter=quarter, real=True)), voided)
     out = out or Path("reports") / quarter
     written = quarterly.write(context, found, out)
     if context["empty"]:

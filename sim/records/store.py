@@ -209,6 +209,8 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
     conn = connect(path)
     try:
         with transaction(conn):
+            if mode == "real":
+                _refuse_recorded_again(conn, row["scenario"], row["scenario_start"])
             drill_id = conn.execute(
                 f"INSERT INTO drills ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
             ).lastrowid
@@ -232,6 +234,35 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
     finally:
         conn.close()
     return drill_id
+
+
+def _refuse_recorded_again(conn: sqlite3.Connection, scenario: str, start: str) -> None:
+    """A real incident is one record: the same one again (its scenario, started at the same
+    time) would count twice in the quarterly report."""
+    first = conn.execute("SELECT id, recorded_at FROM drills WHERE mode = 'real' AND voided IS NULL AND scenario = ?"
+                         " AND scenario_start = ? ORDER BY id LIMIT 1", (scenario, start)).fetchone()
+    if first is not None:
+        raise DrillError(f"real incident {scenario} (started {start}) is already recorded, as {first['id']} (recorded "
+                         f"{(first['recorded_at'] or '?')[:10]}): to replace it, drill void {first['id']} --reason "
+                         "\"recorded again\", then record it again")
+
+
+def check_new_incident(scenario, path=None) -> None:
+    """Refuse, before any output is written, an unusable store or a real incident it holds already."""
+    conn = connect(path)
+    try:
+        _refuse_recorded_again(conn, scenario.name, units.iso(scenario.start, 0))
+    finally:
+        conn.close()
+
+
+def once(incidents: list["Drill"]) -> list["Drill"]:
+    """Real incidents, each once: the first recorded (a store written before recording one again
+    was refused may hold it twice)."""
+    first: dict[tuple, Drill] = {}
+    for d in incidents:
+        first.setdefault((d.scenario, d.scenario_start), d)
+    return [d for d in incidents if first[(d.scenario, d.scenario_start)] is d]
 
 
 def void(drill_id: int, reason: str, path=None) -> None:
