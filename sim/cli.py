@@ -157,7 +157,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
     held = conducted.date() if conducted else planned[1].date if planned else _today() if keep else None
     timeline_script = config.load_script(script, scn.start, scn.horizon) if script else None
     if held is not None:  # a drill of record reads as held on its day: channel, timeline, postmortem
-        store.connect(store_path).close()  # an unusable store is refused before any output is written
+        store.check_not_recorded(scn, False, store_path)  # before it is held on its day: the incident's own start
         if timeline_script is not None:
             timeline_script = config.script_held_on(timeline_script, scn.start.date(), held)
         scn = config.held_on(scn, held)
@@ -211,7 +211,7 @@ def record_incident(scenario, script, process_file, out, store_path):
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     scn = config.load_scenario(config.scenario_path(scenario))
     replay = config.load_script(script, scn.start, scn.horizon)
-    store.check_new_incident(scn, store_path)
+    store.check_not_recorded(scn, True, store_path)
     result = run_drill(scn, process, None, replay, 0)
     card = score(result.events, scn, process)
     out = out or Path("reports") / "real" / scn.name

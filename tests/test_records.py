@@ -206,9 +206,16 @@ def test_a_real_incident_is_recorded_once_and_counted_once(tmp_path, drill_store
     # it was kept twice, and the quarterly report counted "Real incidents (2)"
     assert again.exit_code == 2
     assert again.output.startswith("Error: real incident slack-2021-01-04 (started 2021-01-04T14:55:00Z) is already "
-                                   "recorded, as 1 (recorded ")
+                                   "recorded, as real incident 1 (recorded ")
     assert again.output.endswith(': to replace it, drill void 1 --reason "recorded again", then record it again\n')
     assert not (tmp_path / "r2").exists() and [d.id for d in store.drills(real=True)] == [1]
+    # Its replay as a drill of record (on its day, or today) would count it again, as a drill.
+    for held in (["--date", "2021-01-04"], ["--record"]):
+        drilled = runner.invoke(main, ["run", real + ".yaml", "--script", real + ".script.yaml", *held,
+                                       "--out", str(tmp_path / "d0")])
+        assert drilled.exit_code == 2 and "slack-2021-01-04 (started 2021-01-04T14:55:00Z) is real incident 1 (recorded " \
+            in drilled.output and "drill it with its drill version (drill import incident --as-drill)" in drilled.output
+    assert not (tmp_path / "d0").exists() and store.drills() == []
     assert runner.invoke(main, ["void", "1", "--reason", "recorded again"]).exit_code == 0
     replaced = runner.invoke(main, [*record, "--out", str(tmp_path / "r2")])
     assert "Recorded as real incident 2 (conducted 2021-01-04)" in replaced.output
@@ -223,3 +230,15 @@ def test_a_real_incident_is_recorded_once_and_counted_once(tmp_path, drill_store
     notes = {line.split()[0]: line for line in runner.invoke(main, ["history"]).output.splitlines()[1:]}
     assert notes["1"].endswith("VOID: recorded again") and notes["2"].endswith("real incident: no drill, nobody's turn")
     assert notes["3"].endswith("real incident recorded again: counted once (void this one)")
+
+
+def test_a_real_incident_recorded_as_a_drill_first_is_named(tmp_path, drill_store):
+    real = str(SCENARIOS / "real" / "slack-2021-01-04")
+    runner = CliRunner()
+    drilled = runner.invoke(main, ["run", real + ".yaml", "--script", real + ".script.yaml", "--date", "2021-01-04",
+                                   "--out", str(tmp_path / "d")])
+    assert "Recorded as drill 1" in drilled.output
+    kept = runner.invoke(main, ["record-incident", real + ".yaml", "--script", real + ".script.yaml",
+                                "--out", str(tmp_path / "r")])
+    assert kept.exit_code == 2 and "is already recorded, as drill 1 (recorded " in kept.output
+    assert 'drill void 1 --reason "the real incident, not a drill", then record it again' in kept.output
