@@ -78,7 +78,7 @@ def test_the_page_is_resolved_only_by_a_resolved_update():
                                                ev("15", "incident.reopened"), ev("16", "update.posted", "investigating")],
                                    "7", "t")
     assert (reopened["status"], reopened["resolved_at"]) == ("investigating", None)
-    assert reopened["metadata"]["drill"]["resolved_at"] is None
+    assert reopened["metadata"] == {"drill": {"id": "7"}}
 
 
 def test_pages_become_pagerduty_events_with_one_dedup_key_per_page(drill):

@@ -48,7 +48,7 @@ def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
     monitoring = next((e for e in updates if e["status"] == "mitigating"), None)
     # Statuspage resolves an incident by a "resolved" update: its status is its newest update's,
     # resolved_at when that became "resolved". A drill resolved with no such update never told
-    # the page, so the page is not resolved; when the drill resolved goes in the metadata.
+    # the page, so the page is not resolved; when the drill resolved (if it is) goes in the metadata.
     page_resolved = drill_resolved = None
     for e in events:
         if e["kind"] == "update.posted":
@@ -65,7 +65,7 @@ def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
         "monitoring_at": _ms(monitoring["at"]) if monitoring else None,
         "resolved_at": _ms(page_resolved["at"]) if page_resolved else None,
         "incident_updates": objects[::-1], "components": [],
-        "metadata": {"drill": {"id": drill, "resolved_at": _ms(drill_resolved["at"]) if drill_resolved else None}},
+        "metadata": {"drill": {"id": drill, **({"resolved_at": _ms(drill_resolved["at"])} if drill_resolved else {})}},
         "shortlink": None, "page_id": None, "postmortem_body": None,
     }
 
