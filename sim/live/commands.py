@@ -239,10 +239,16 @@ def _word(arg: Arg, word: str, words: Vocabulary, command: Command):
             raise _usage(command, f"minutes must be more than 0, got {word!r}")
         return value
     if arg.kind == "severity":
-        return next((s for s in words.severities if s.lower() == word.lower()), word.upper())
+        return level(word, words.severities)
     if arg.kind in ("role", "status", "mitigation", "command"):
         return word.lower().replace("-", "_")
     return word
+
+
+def level(word: str, severities) -> str:
+    """The drill's level a person means, whatever its capitals (``p1`` is P1); an unknown one in
+    capitals, as levels are written, for the drill to refuse naming its levels."""
+    return next((s for s in severities if s.lower() == word.lower()), word.upper())
 
 
 def hint(action: dict, words: Vocabulary) -> str:
