@@ -216,12 +216,20 @@ def postmortem_draft(result, card: dict) -> list[str]:
     mitigations = [e for e in events if e["kind"] == "mitigation.applied" and e["effective"]]
     todo = "_To be written by the team._"
     when = first_alert["at"][11:16] if first_alert else "-"
-    if declared:
-        summary = (f"On {scenario.start:%Y-%m-%d}, an alert fired at {when} UTC ({first_alert['summary'] if first_alert else 'no alert'}). "
+    first = m["detected_by"] == "declaration"  # declared before any alert or report: the clocks start there
+    if declared and first:
+        opening = (f"On {scenario.start:%Y-%m-%d}, {declared['by']} declared a {declared['severity']} incident on "
+                   f"{declared['service']} at {declared['at'][11:16]} UTC (highest severity {m['highest_severity']}), "
+                   "before any alert or report"
+                   + (f"; the first alert, {first_alert['summary']}, fired at {when} UTC" if first_alert else "") + ". ")
+    elif declared:
+        opening = (f"On {scenario.start:%Y-%m-%d}, an alert fired at {when} UTC ({first_alert['summary'] if first_alert else 'no alert'}). "
                    f"The on-call engineer declared a {declared['severity']} incident on {declared['service']} "
-                   f"{units.human(m['time_to_declare_s'])} later (highest severity {m['highest_severity']}). "
-                   + (f"Customers were affected for {m['customer_impact_min']:.0f} minutes. " if affected else "")
-                   + (f"The incident was resolved {units.human(m['time_to_resolve_s'])} after the first alert."
+                   f"{units.human(m['time_to_declare_s'])} later (highest severity {m['highest_severity']}). ")
+    if declared:
+        summary = (opening + (f"Customers were affected for {m['customer_impact_min']:.0f} minutes. " if affected else "")
+                   + (f"The incident was resolved {units.human(m['time_to_resolve_s'])} after "
+                      f"{'the declaration' if first else 'the first alert'}."
                       if m["time_to_resolve_s"] is not None else "The incident was not resolved during the drill."))
     else:
         summary = "No incident was declared during this drill." + (
