@@ -813,6 +813,14 @@ def process_from(doc: Fields, overlay: bool = False) -> Process:
                     check.problem(s.line_of("roles"), f"severities.{name}.roles: unknown role {role!r} (known: {', '.join(ROLES)})")
             for role in yamlfile.repeated(roles):  # most likely another was meant
                 check.problem(s.line_of("roles"), f"severities.{name}.roles: {role!r} is listed twice")
+            if roles and "ic" not in roles and set(roles) <= set(ROLES):
+                # The declarer holds IC whatever the level says (the bots hand it on at a level with
+                # roles), so a level that staffs leads without one says what never happens.
+                check.problem(s.line_of("roles"), f"severities.{name}.roles: [{', '.join(roles)}] without ic: a level "
+                              "that staffs roles runs the full process, which an Incident Commander runs (declares, "
+                              "sets the severity, delegates, resolves, books the postmortem; the Communications and "
+                              f"Operations Leads work for one): give [ic, {', '.join(roles)}], or [] for a level "
+                              "handled by normal on-call")
             severities[str(name)] = SeverityLevel(
                 str(name), s.get("description", text, default.description),
                 s.get("response", _target, default.response), cadence[0], cadence[1], roles,
