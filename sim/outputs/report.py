@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 from ..inputs import units
@@ -80,13 +81,19 @@ def describe(event: dict) -> str | None:
     return text(event) if text else None
 
 
+def page_name(page_id: str) -> str:
+    """A page as people are shown it: ``#1`` for the log's ``P1``, which beside a team's levels
+    (P1 to P5) read as one ('dana acknowledges page P1' beside 'P1 declared')."""
+    return re.sub(r"^P(\d+)$", r"#\1", page_id)
+
+
 _DESCRIBE = {
     "alert.firing": lambda e: f"Alert fires: {e['summary']}" + (" (noise)" if e["cause"] == ["noise"] else ""),
     "alert.resolved": lambda e: f"Alert resolves: {e['summary']}",
     "page.sent": lambda e: f"{e['to']} paged ({e['urgency']} urgency): {e['summary']}",
-    "page.urgency_raised": lambda e: f"Page {e['page']} to {e['to']} raised to high urgency: {e['summary']}",
+    "page.urgency_raised": lambda e: f"Page {page_name(e['page'])} to {e['to']} raised to high urgency: {e['summary']}",
     "page.escalated": lambda e: f"Page not acknowledged; escalated from {e['from']} to {e['to']}",
-    "page.acked": lambda e: f"{e['by']} acknowledges page {e['page']}",
+    "page.acked": lambda e: f"{e['by']} acknowledges page {page_name(e['page'])}",
     "responder.joined": lambda e: f"{e['who']} joins the incident channel for team {e['team']}",
     "incident.declared": lambda e: f"{e['severity']} declared by {e['by']}, incident channel {e['channel']} opened",
     "severity.changed": lambda e: f"Severity changed from {e['from']} to {e['to']} by {e['by']}",
