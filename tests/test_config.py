@@ -198,10 +198,10 @@ def test_a_level_that_staffs_roles_staffs_an_incident_commander(write):
     why = ("a level that staffs roles runs the full process, which an Incident Commander runs (declares, sets the "
            "severity, delegates, resolves, books the postmortem; the Communications and Operations Leads work for one)")
     assert refused(load_process, process) == [
-        f"{process}:3: severities.P2.roles: [comms] without ic: {why}: give [ic, comms], or [] for a level handled by "
-        "normal on-call",
-        f"{process}:4: severities.P3.roles: [comms, ops] without ic: {why}: give [ic, comms, ops], or [] for a level "
-        "handled by normal on-call"]
+        (f"{process}:3: severities.P2.roles: [comms] without ic: {why}: give [ic, comms], or [] for a level handled by "
+         "normal on-call"),
+        (f"{process}:4: severities.P3.roles: [comms, ops] without ic: {why}: give [ic, comms, ops], or [] for a level "
+         "handled by normal on-call")]
 
 
 def test_a_level_of_a_name_of_its_own_gives_what_the_built_in_ones_would_fill_in(write):
