@@ -173,7 +173,7 @@ def test_a_mistyped_command_or_word_gets_did_you_mean():
     assert hint(parse("assign comms sma"), WORDS) == " (did you mean sam?)"
     assert hint(parse("assign comms ele"), WORDS) == " (did you mean lee?)"
     assert hint(parse("assign comms dnaa"), WORDS) == " (did you mean dana?)"
-    assert hint(parse("ack 1P"), WORDS) == " (did you mean P1?)"
+    assert hint(parse("page checkout,ser"), WORDS) == " (did you mean sre?)"
     with pytest.raises(UsageError, match=r"unknown command 'sya' \(did you mean say\?\)"):
         parse("sya hello")
 

@@ -157,9 +157,9 @@ def lines(answer: Answer, scenario: Scenario, paged_by: list[str] = ()) -> list[
         # The first page went to someone who will not answer it: say who does, if anyone.
         first = f"{page['to']}, paged at {clock(page)}, does not answer ({answer.unreachable[page['to']]})"
         out.append(f"Would we be paged? yes: {reached['to']} at {clock(reached)}{after(reached)}, {answer.urgency} "
-                   f"urgency, when {reached['page']} escalates; {first}." if reached else
+                   f"urgency, when {page_name(reached['page'])} escalates; {first}." if reached else
                    f"Would we be paged? NO one who answers: {first}, and no page reaches anyone else.")
     if answer.acked:
-        out.append(f"Answered: {answer.acked['by']} acknowledged {answer.acked['page']} at "
+        out.append(f"Answered: {answer.acked['by']} acknowledged {page_name(answer.acked['page'])} at "
                    f"{clock(answer.acked)}{after(answer.acked)}.")
     return out
