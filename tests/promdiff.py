@@ -64,7 +64,7 @@ def vector(p: Picker, depth: int = 0) -> str:
     if form == "range":
         fn = p.choice(("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time", "min_over_time",
                        "sum_over_time", "count_over_time", "last_over_time", "stddev_over_time", "stdvar_over_time",
-                       "changes", "resets", "deriv"))
+                       "changes", "resets", "deriv", "present_over_time", "absent_over_time"))
         series = p.choice(COUNTER if fn in ("rate", "irate", "increase", "resets") else GAUGE + COUNTER[:2]
                           if fn in ("changes", "deriv") else GAUGE)
         return f"{fn}({series}[{p.choice(RANGES)}]{p.choice(OFFSETS)})"

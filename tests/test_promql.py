@@ -233,6 +233,35 @@ def test_unsupported_promql_is_an_error_at_its_line(write):
         validate(path)
 
 
+def test_label_functions_prometheus_would_fail_are_errors_at_their_line(write):
+    # Prometheus fails the evaluation (every time) for a destination label name it cannot take and a
+    # regular expression Go cannot compile (RE2: no lookahead, no backreference); drillsim says so at load
+    path = write("rules.yml", """
+        groups:
+          - name: g
+            rules:
+              - record: fine
+                expr: label_replace(label_join(up, "where", "/", "service", "team"), "svc", "$1", "service", "(.*)-.*")
+              - record: dash
+                expr: label_replace(up, "a-b", "x", "service", ".*")
+              - record: ahead
+                expr: label_replace(up, "a", "x", "service", "(?!api).*")
+              - record: joined
+                expr: label_join(up, "a", ",", "ser vice")
+              - record: text
+                expr: count_values("v", up)
+    """)
+    with pytest.raises(DrillError) as error:
+        load_rules(path)
+    text = str(error.value)
+    assert "rules.yml:5:" not in text
+    assert f"{path}:7: groups[0].rules[1].expr: unsupported in drillsim: label_replace()'s label name 'a-b'" in text
+    assert f"{path}:9: groups[0].rules[2].expr: unsupported in drillsim: label_replace()'s regular expression " \
+           "'(?!api).*' (a lookaround or backreference: not Go's syntax)" in text
+    assert f"{path}:11: groups[0].rules[3].expr: unsupported in drillsim: label_join()'s label name 'ser vice'" in text
+    assert f"{path}:13: groups[0].rules[4].expr: unsupported in drillsim: aggregation count_values" in text
+
+
 def test_a_group_evaluated_more_often_than_every_second_is_refused(write):
     # The same floor as monitoring.evaluation_interval's: a finer one is millions of evaluations
     # in a week-long drill (and past 2**23 of them a tick's time is no longer exact to 1e-9 s)

@@ -26,7 +26,8 @@ MIN_INTERVAL = 1.0
 
 RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time",
                    "min_over_time", "sum_over_time", "count_over_time", "last_over_time", "stddev_over_time",
-                   "stdvar_over_time", "quantile_over_time", "changes", "resets", "deriv", "predict_linear")
+                   "stdvar_over_time", "quantile_over_time", "present_over_time", "absent_over_time", "changes",
+                   "resets", "deriv", "predict_linear")
 FUNCTIONS = RANGE_FUNCTIONS + ("histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil",
                                "floor", "round", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar", "sort",
                                "sort_desc", "label_replace", "label_join", "time", "timestamp")

@@ -9,6 +9,7 @@ float results agree with it to the last bit where the operation order allows.
 """
 
 import functools
+import itertools
 import math
 import operator
 import re
@@ -248,7 +249,7 @@ def _variance(vs):
 
 
 def _changes(vs, counts):
-    return float(sum(1 for prev, v in zip(vs, vs[1:]) if counts(prev, v)))
+    return float(sum(1 for prev, v in itertools.pairwise(vs) if counts(prev, v)))
 
 
 def _ms(t: float) -> int:
@@ -302,6 +303,7 @@ RANGE_FUNCTIONS = {
     "sum_over_time": lambda ts, vs, s, e, r: _sum(vs) if vs else None,
     "count_over_time": lambda ts, vs, s, e, r: float(len(vs)) if vs else None,
     "last_over_time": lambda ts, vs, s, e, r: vs[-1] if vs else None,
+    "present_over_time": lambda ts, vs, s, e, r: 1.0 if vs else None,
     "stdvar_over_time": lambda ts, vs, s, e, r: _variance(vs) if vs else None,
     "stddev_over_time": lambda ts, vs, s, e, r: _safe(math.sqrt, _variance(vs)) if vs else None,
     "changes": lambda ts, vs, s, e, r: _changes(vs, lambda a, b: a != b and (a == a or b == b)) if vs else None,  # noqa: PLR0124
@@ -317,10 +319,12 @@ WITH_SCALAR = {
 KEEPS_NAME = {"last_over_time"}
 # Range functions of a counter's differences only (and of where its samples sit): a counter
 # rising by the same step gives them the same result wherever its window is (changes and resets
-# count the samples that differ from, or fall below, the one before). (rate and
+# count the samples that differ from, or fall below, the one before; present_over_time sees
+# whether there is one). (rate and
 # increase also look at the first sample's value, but only to stop extrapolating below
 # zero, which a counter past its first step never reaches within a scrape of the window.)
-OF_DIFFERENCES = {"rate", "increase", "delta", "irate", "idelta", "count_over_time", "changes", "resets"}
+OF_DIFFERENCES = {"rate", "increase", "delta", "irate", "idelta", "count_over_time", "present_over_time", "changes",
+                  "resets"}
 
 ELEMENT_FUNCTIONS = {
     "abs": abs, "ceil": math.ceil, "floor": math.floor, "exp": math.exp, "sqrt": math.sqrt,
@@ -351,7 +355,7 @@ def _round(v, inverse):
 def _sorter(descending):
     """vector -> sorted by value, NaN last (Python's sort is stable where Go's may swap ties)."""
     sign = -1 if descending else 1
-    return lambda vector: sorted(vector, key=lambda e: (e[1] != e[1], sign * e[1]))  # noqa: PLR0124
+    return lambda vector: sorted(vector, key=lambda e: (e[1] != e[1], sign * e[1]))
 
 
 def go_expand(template: str, pattern, match) -> str:
@@ -785,8 +789,8 @@ def _select(store, reads, matches, name, offset: float, rng: float | None = None
 
 
 def _plan_instant(vs, stamps: bool = False):
-    """An instant selector; ``stamps``: each sample's time (milliseconds, as Prometheus holds it)
-    instead of its value."""
+    """An instant selector; ``stamps``: each sample's time in seconds (from whole milliseconds, as
+    Prometheus holds it) instead of its value."""
     matches, name, offset = selector_matches(vs), vs.name, _offset(vs)
 
     def bind(store, reads):
@@ -900,14 +904,11 @@ def _plan_call(node):
                 return [(drop_name(k), pick(v, limits[0]) if not math.isnan(v) else v) for k, v in vector]
             return clamp
         return bind
-    if name == "absent":
-        arg, labels = args[0], {}
-        if type(arg).__name__ == "VectorSelector":
-            for m in arg.matchers.matchers:
-                if str(m.op).endswith("Equal") and not str(m.op).endswith("NotEqual") and m.name != NAME:
-                    labels.setdefault(m.name, m.value)
-        key = tuple(sorted(labels.items()))
-        return _then(plan(arg), lambda vector: [] if vector else [(key, 1.0)])
+    if name in ("absent", "absent_over_time"):
+        arg = args[0]
+        key = _absent_key(arg.vector_selector if name == "absent_over_time" else arg)
+        inner = _plan_range("present_over_time", arg) if name == "absent_over_time" else plan(arg)
+        return _then(inner, lambda vector: [] if vector else [(key, 1.0)])
     if name in ELEMENT_FUNCTIONS:
         f = ELEMENT_FUNCTIONS[name]
         return _then(plan(args[0]), lambda vector: [(drop_name(k), _safe(f, v)) for k, v in vector])
@@ -949,6 +950,22 @@ def _plan_call(node):
     if name == "scalar":
         return _then(plan(args[0]), lambda vector: vector[0][1] if len(vector) == 1 else math.nan)
     raise ValueError(f"function {name} is not evaluated by drillsim")  # the loader refused it already
+
+
+def _absent_key(node) -> tuple:
+    """Prometheus's createLabelsForAbsentFunction: the labels a selector's ``=`` matchers give, less
+    any label another of its matchers names too."""
+    labels, named = {}, set()
+    if type(node).__name__ == "VectorSelector":
+        for m in node.matchers.matchers:
+            if m.name == NAME:
+                continue
+            if str(m.op).endswith("Equal") and not str(m.op).endswith("NotEqual") and m.name not in named:
+                labels[m.name] = m.value
+                named.add(m.name)
+            else:
+                labels.pop(m.name, None)
+    return tuple(sorted(labels.items()))
 
 
 def _plan_range(name, arg, group_of=None, param=None):
