@@ -75,6 +75,7 @@ MORE = [
     ('label_replace(g, "dst", "$1-x", "k", "(.*)")', 100), ('label_replace(ctr, "k", "", "k", "x")', 100),
     ('label_replace(g, "dst", "y", "k", "nomatch")', 100), ('label_replace(a, "__name__", "renamed", "", "")', 100),
     ('label_replace(g, "dst", "${1}_$2", "k", "(g)(.*)")', 100), ('label_replace(a, "dst", "$$1 $k", "k", "(?P<k>x)")', 100),
+    ('label_replace(a, "dst", "$1x-${1}x-$", "k", "(x)")', 100),
     ('label_join(ctr, "j", "-", "k", "__name__")', 100), ('label_join(g, "k", ",", "missing")', 100),
     ("timestamp(g)", 129.5), ("timestamp(late offset 1m)", 135), ("timestamp(rate(ctr[1m]))", 129.5),
     ("vector(time())", 129.5), ("time() - g", 100), ("sort_desc(g or ctr)", 100), ("sort(g or ctr)", 100),
@@ -248,6 +249,8 @@ def test_the_functions_rule_files_use_worked_by_hand():
     assert ours('label_replace(g, "dst", "y", "k", "nomatch")', 100) == [('g{k="g"}', 18)]
     # Go's expansion: $$ is a dollar, ${1} a group followed by text, $k the group named k
     assert ours('label_replace(a, "dst", "$$1 $k", "k", "(?P<k>x)")', 100) == [('a{dst="$1 x",k="x"}', 4)]
+    # $1x names no group (empty), ${1}x is the group then x, a $ at the end is itself
+    assert ours('label_replace(a, "dst", "$1x-${1}x-$", "k", "(x)")', 100) == [('a{dst="-xx-$",k="x"}', 4)]
     assert ours('label_join(ctr, "j", "-", "k", "__name__")', 100) == [('ctr{j="x-ctr",k="x"}', 59)]
     # a sample's own time (g's latest at 129.5 is 120's; late's, an hour's minute back, 70's), else the evaluation's
     assert ours("timestamp(g)", 129.5) == [('{k="g"}', 120.0)] and ours("timestamp(late offset 1m)", 135) == [('{k="x"}', 70.0)]

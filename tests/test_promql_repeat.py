@@ -437,3 +437,26 @@ def test_a_rule_reading_the_clock_is_evaluated_at_every_tick(tmp_path):
     run = same_as_every_tick(tmp_path, rules)
     assert times(run, "Late") == times(run, "Recorded") == [("alert.pending", 3615), ("alert.firing", 3615)]
     assert times(run, "Stale") == []
+
+
+@pytest.mark.parametrize("expr, looked_at", [
+    ('changes(http_requests_total{service="api"}[5m]) < 0', 22),  # a counter's steps: they repeat
+    ('resets(http_requests_total{service="api"}[5m]) > 0', 22),
+    ('present_over_time(http_requests_total{service="api"}[5m]) < 0', 22),
+    ('predict_linear(error_rate{service="api"}[5m], 60) < 0', 21),  # a gauge's values: they repeat
+    ('quantile_over_time(0.5, up{service="api"}[5m]) < 0', 21),
+    ('deriv(http_requests_total{service="api"}[5m]) < 0', 480),  # a counter's values: they never do
+    ('stddev_over_time(http_requests_total{service="api"}[5m]) < 0', 480),
+])
+def test_what_a_new_function_reads_decides_whether_the_calm_hours_are_evaluated(tmp_path, monkeypatch, expr, looked_at):
+    # Before the fault (7205 s) the world is calm. A rule that reads only what repeats is evaluated
+    # while its windows hold the series' first marks: a gauge's first scrape, at 0 (to 300 s: 21
+    # ticks), and for a counter its second as well, the first to add a whole interval's gain (to 315 s, as in
+    # test_a_fault_after_a_long_steady_stretch_fires_on_time). One that reads a counter's values is
+    # evaluated at every one of the 480 ticks before 7200.
+    count = []
+    evaluate = rules_module._PromRule._evaluate
+    with monkeypatch.context() as patch:
+        patch.setattr(rules_module._PromRule, "_evaluate", lambda self, now: count.append(now) or evaluate(self, now))
+        drill(tmp_path, [alert("Never", expr)], True)
+    assert [t for t in count if t < 7200] == [15.0 * k for k in range(looked_at)]
