@@ -157,7 +157,7 @@ def run(scenario, script, process_file, roster, seed, out, as_json, keep, conduc
     held = conducted.date() if conducted else planned[1].date if planned else _today() if keep else None
     timeline_script = config.load_script(script, scn.start, scn.horizon) if script else None
     if held is not None:  # a drill of record reads as held on its day: channel, timeline, postmortem
-        store.connect(store_path).close()  # an unusable store is refused before any output is written
+        store.check_not_recorded(scn, False, store_path)  # before it is held on its day: the incident's own start
         if timeline_script is not None:
             timeline_script = config.script_held_on(timeline_script, scn.start.date(), held)
         scn = config.held_on(scn, held)
@@ -211,7 +211,7 @@ def record_incident(scenario, script, process_file, out, store_path):
     process = config.load_process(process_file or config.default_file("drills/process.yaml"))
     scn = config.load_scenario(config.scenario_path(scenario))
     replay = config.load_script(script, scn.start, scn.horizon)
-    store.connect(store_path).close()  # an unusable store is refused before any output is written
+    store.check_not_recorded(scn, True, store_path)
     result = run_drill(scn, process, None, replay, 0)
     card = score(result.events, scn, process)
     out = out or Path("reports") / "real" / scn.name
@@ -416,8 +416,11 @@ def history(quarter, person, store_path):
                    f"(store: {store_path or store.default_path()}).")
         return
     rows = []
+    once = {d.id for d in store.once([d for d in found if d.real and not d.voided])}
     for d in found:
-        note = (f"VOID: {d.void_reason}" if d.voided else "real incident: no drill, nobody's turn" if d.real
+        note = (f"VOID: {d.void_reason}" if d.voided
+                else ("real incident: no drill, nobody's turn" if d.id in once
+                      else "real incident recorded again: counted once (void this one)") if d.real
                 else "simulated: bots only" if d.simulated else "with " + ", ".join(d.people))
         if d.plan_deviations:
             note += "; off plan: " + "; ".join(d.plan_deviations)
@@ -664,7 +667,7 @@ def report_quarter(quarter, out, plan_file, roster, store_path):
     found = plan.counted([d for d in found if d.quarter != quarter]) + [d for d in found if d.quarter == quarter]
     voided = sum(bool(d.voided) for d in store.drills(store_path, quarter=quarter, voided=True))
     context = quarterly.build(quarter, found, loaded, names, [p.name for p in team.people if p.senior],
-                              store.drills(store_path, quarter=quarter, real=True), voided)
+                              store.once(store.drills(store_path, quarter=quarter, real=True)), voided)
     out = out or Path("reports") / quarter
     written = quarterly.write(context, found, out)
     if context["empty"]:
@@ -684,6 +687,8 @@ def generate(topology_file, seed, count, difficulty, out):
     """Write generated scenarios: random failure stories over your topology, with difficulty measured
     by simulated drills. The same seed gives the same files; the files tell the story, so keep them
     from the participants (docs/generate.md)."""
+    import signal
+
     from .authoring import generate as gen
     from .inputs.topology import load_topology, topology_path
     from .outputs.files import write_atomic
@@ -692,17 +697,21 @@ def generate(topology_file, seed, count, difficulty, out):
         raise DrillError(f"--seed {seed} --count {count}: the last seed would be {seed + count - 1}, past {SEED.max}")
     topology = load_topology(topology_path(topology_file))
     written = 0
+    # SIGTERM, as in drill compare, stops as Ctrl-C does: it ended the command without a word.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         for k in range(count):
             made = gen.generate(topology, seed + k, difficulty)
             path = write_atomic(out / f"{made.name}.yaml", made.text)
             written += 1
             click.echo(f"{path}: {made.band} (median bot score {made.median:g}); run it with: drill run {path}")
-    except KeyboardInterrupt:  # Ctrl-C: click's bare "Aborted!" did not say which files are kept
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM: click's bare "Aborted!" did not say which files are kept
         left = count - written
         click.echo(f"\ninterrupted: {written} of {count} scenarios written to {out}/; the other {left} are those of "
                    f"--seed {seed + written} --count {left} (with the same other options)", err=True)
         raise click.exceptions.Exit(1) from None  # the status click's Abort gave
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @main.group(name="import")
@@ -848,7 +857,7 @@ def check_alerts(scenario, events_file, process_file, roster):
     scn = config.load_scenario(config.scenario_path(scenario))
     events = alertcheck.read_events(events_file) if events_file else alertcheck.unanswered(scn, process, team)
     paged_by = alertcheck.receivers(for_drill(scn.monitoring), team)
-    for line in alertcheck.lines(alertcheck.check(events, scn), scn, paged_by):
+    for line in alertcheck.lines(alertcheck.check(events, scn, alertcheck.unreachable(scn, team)), scn, paged_by):
         click.echo(line)
 
 

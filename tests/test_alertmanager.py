@@ -501,6 +501,33 @@ def test_check_alerts_answers_would_we_be_paged():
     assert lines[-1] == "Would we be paged? yes: dana at 14:47:45, 2m45s after the fault started, high urgency."
 
 
+def test_check_alerts_names_who_answers_when_the_primary_cannot(write, tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    from .conftest import SCENARIOS
+
+    runner = CliRunner()
+    # region-failure-failover makes the primary (dana) unreachable: the fault starts at 03:36:00,
+    # page #1 goes to dana at 03:38:45 and escalates to lee 5 minutes later, 7m45s after the fault.
+    lines = runner.invoke(main, ["check-alerts", "region-failure-failover"]).output.splitlines()
+    assert lines[-1] == ("Would we be paged? yes: lee at 03:43:45, 7m45s after the fault started, high urgency, "
+                         "when #1 escalates; dana, paged at 03:38:45, does not answer (the scenario makes the "
+                         "primary unreachable).")
+    # A low-urgency page never escalates: nobody who answers is paged at all.
+    sev4 = write("sev4.yaml", (SCENARIOS / "sev4-internal-tooling.yaml").read_text() + "unreachable: [primary]\n")
+    lines = runner.invoke(main, ["check-alerts", str(sev4)]).output.splitlines()
+    assert "  09:34:45  #1 to dana (low urgency): more than 10% of deploy pipeline runs failing" in lines
+    assert lines[-1] == ("Would we be paged? NO one who answers: dana, paged at 09:34:45, does not answer (the "
+                         "scenario makes the primary unreachable), and no page reaches anyone else.")
+    # A run's log says who did answer: lee acknowledged the first page (seed 2) at 03:45:53.
+    assert runner.invoke(main, ["run", "region-failure-failover", "--seed", "2", "--out", str(tmp_path)]).exit_code == 0
+    lines = runner.invoke(main, ["check-alerts", "region-failure-failover", "--events",
+                                 str(tmp_path / "events.jsonl")]).output.splitlines()
+    assert lines[-1] == "Answered: lee acknowledged #1 at 03:45:53, 9m53s after the fault started."
+
+
 def test_check_alerts_reads_a_runs_event_log(tmp_path):
     from click.testing import CliRunner
 

@@ -53,6 +53,9 @@ def test_a_whole_drill_at_the_terminal(tmp_path):
         child.expect("You are ana \\(primary on-call\\)")
         # Stop the clock while trying the console out; the page comes at 14:47:45.
         say(child, "pause", "paused at 14:4")
+        # it pointed at the alerts command, which lists the firing alerts: none
+        say(child, "runbook", "nothing is firing, so there is no runbook to show: once an alert fires, runbook shows "
+                              "its; runbook ALERT reads one now \\(CheckoutHighErrorRate, PaymentGatewayErrors, ")
         say(child, "resolve", "rejected: no incident has been declared yet")
         say(child, "mitigate rollback", "missing service. Usage: mitigate MITIGATION SERVICE")
         say(child, "help", "postmortem DATE +schedule the postmortem")

@@ -51,9 +51,34 @@ def test_updates_become_statuspage_incident_updates_newest_first(drill):
     assert incident["status"] == "resolved" and incident["name"] == "[DRILL] " + scenario.title
     assert all(u["body"].startswith("[DRILL] ") for u in incident["incident_updates"])
     assert incident["incident_updates"][-1]["created_at"] == posted[0]["at"].replace("Z", ".000Z")
-    assert incident["resolved_at"] == next(e["at"] for e in result.events
-                                           if e["kind"] == "incident.resolved").replace("Z", ".000Z")
-    assert incident["metadata"] == {"drill": {"id": "7"}}
+    resolving = next(e for e in posted if e["status"] == "resolved")
+    resolved = next(e for e in result.events if e["kind"] == "incident.resolved")
+    assert resolved["t"] < resolving["t"]  # the page is resolved by comms' update, after the IC resolved
+    assert incident["resolved_at"] == resolving["at"].replace("Z", ".000Z")
+    assert incident["metadata"] == {"drill": {"id": "7", "resolved_at": resolved["at"].replace("Z", ".000Z")}}
+
+
+def test_the_page_is_resolved_only_by_a_resolved_update():
+    def ev(at, kind, status=None):
+        return {"at": f"2026-04-20T15:{at}:00Z", "kind": kind, "summary": "s",
+                **({"status": status} if status else {})}
+
+    declared = [ev("00", "incident.declared"), ev("01", "update.posted", "investigating"),
+                ev("05", "update.posted", "mitigating")]
+    # The drill resolved at 15:10 and nobody posted "resolved": the page still says monitoring.
+    unsaid = statuspage_incident(declared + [ev("10", "incident.resolved")], "7", "t")
+    assert (unsaid["status"], unsaid["resolved_at"]) == ("monitoring", None)
+    assert unsaid["metadata"]["drill"]["resolved_at"] == "2026-04-20T15:10:00.000Z"
+    # Resolved at 15:12, said so again at 15:20: the page resolved with the first.
+    said = statuspage_incident(declared + [ev("10", "incident.resolved"), ev("12", "update.posted", "resolved"),
+                                           ev("20", "update.posted", "resolved")], "7", "t")
+    assert (said["status"], said["resolved_at"]) == ("resolved", "2026-04-20T15:12:00.000Z")
+    # Reopened after its resolved update, and said so: neither the page nor the drill is resolved.
+    reopened = statuspage_incident(declared + [ev("10", "incident.resolved"), ev("12", "update.posted", "resolved"),
+                                               ev("15", "incident.reopened"), ev("16", "update.posted", "investigating")],
+                                   "7", "t")
+    assert (reopened["status"], reopened["resolved_at"]) == ("investigating", None)
+    assert reopened["metadata"] == {"drill": {"id": "7"}}
 
 
 def test_pages_become_pagerduty_events_with_one_dedup_key_per_page(drill):

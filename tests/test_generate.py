@@ -1,6 +1,8 @@
 """Generated scenarios: valid, scored, truthful about their impact, reproducible, and banded by measured difficulty."""
 
 import functools
+import os
+import signal
 import statistics
 from dataclasses import replace
 
@@ -112,18 +114,34 @@ def test_generate_refuses_seeds_past_the_last(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_generate_interrupted_says_which_files_are_kept_and_how_to_write_the_rest(tmp_path, monkeypatch):
+class Killed(Exception):
+    """What this test's SIGTERM handler raises, where a command takes no SIGTERM of its own."""
+
+
+@pytest.mark.parametrize("how", ["Ctrl-C", "SIGTERM"])
+def test_generate_interrupted_says_which_files_are_kept_and_how_to_write_the_rest(tmp_path, monkeypatch, how):
     real, calls, kept = generate.generate, [], [f"{made(7).name}.yaml", f"{made(8).name}.yaml"]
 
     def stopped_at_the_third(topology, seed, difficulty=None):
         calls.append(seed)
-        if len(calls) == 3:
-            raise KeyboardInterrupt  # Ctrl-C while the third story is measured
+        if len(calls) == 3:  # stopped while the third story is measured
+            if how == "Ctrl-C":
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGTERM)
         return real(topology, seed, difficulty)
+
+    def killed(signum, frame):
+        raise Killed
     monkeypatch.setattr(generate, "generate", stopped_at_the_third)
-    result = CliRunner().invoke(main, ["generate", "--seed", "7", "--count", "5", "--out", str(tmp_path)])
-    # it said click's bare 'Aborted!', as if the two files written were lost
-    assert result.exit_code == 1
+    previous = signal.signal(signal.SIGTERM, killed)  # for the command to take over, and keep this process alive
+    try:
+        result = CliRunner().invoke(main, ["generate", "--seed", "7", "--count", "5", "--out", str(tmp_path)])
+        assert signal.getsignal(signal.SIGTERM) is killed  # put back once the command ends
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    # Ctrl-C said click's bare 'Aborted!', as if the two files written were lost; SIGTERM ended
+    # the command without a word
+    assert result.exit_code == 1, result.output
     assert result.output.splitlines()[-1] == (f"interrupted: 2 of 5 scenarios written to {tmp_path}/; the other 3 "
                                               "are those of --seed 9 --count 3 (with the same other options)")
     assert sorted(p.name for p in tmp_path.iterdir()) == kept

@@ -1,6 +1,7 @@
 """Every action is validated: applied and logged, or rejected with a reason and logged."""
 
 from sim import load_scenario, load_script, run_drill
+from sim.model.incident import channel_name
 
 from .conftest import DATA, SCENARIOS
 
@@ -84,6 +85,19 @@ def test_declaring_opens_the_channel_and_makes_the_declarer_ic(write):
     assert declared["service"] == "api"
     first_role = next(e for e in events if e["kind"] == "role.assigned")
     assert (first_role["role"], first_role["who"]) == ("ic", "dana")
+
+
+def test_the_channel_is_named_as_slack_names_channels(write):
+    assert channel_name("2026-04-20", "Web Front") == "#inc-2026-04-20-web-front"
+    assert channel_name("2026-04-20", "Zahlungs.Dienst (EU)") == "#inc-2026-04-20-zahlungs-dienst-eu"
+    assert channel_name("2026-04-20", "Café_API") == "#inc-2026-04-20-cafe_api"
+    # 15 characters of "inc-2026-04-20-" leave 65 of the service, and no "-" to end on
+    long = channel_name("2026-04-20", "a" * 64 + " tail")
+    assert long == "#inc-2026-04-20-" + "a" * 64 and len(long) == 1 + 79
+    scenario = load_scenario(write("web.yaml", (DATA / "tiny.yaml").read_text().replace("api", "Web Front")))
+    events = run_drill(scenario, script=load_script(write("s.yaml", SCRIPT.replace("api", "Web Front")),
+                                                   scenario.start)).events
+    assert next(e for e in events if e["kind"] == "incident.declared")["channel"] == "#inc-2026-04-20-web-front"
 
 
 def test_a_band_aid_wears_off_and_the_fault_returns(write):

@@ -193,3 +193,52 @@ def test_a_drill_of_record_reads_as_held_on_its_own_day(tmp_path, drill_store, m
     replay = store.drill(2)
     assert replay.metrics["postmortem_date"] == "2026-05-25" and replay.checklist["postmortem_scheduled"] is True
     assert "14:52 UTC - SEV1 declared by dana, incident channel #inc-2026-05-20-checkout opened" in ran.output
+
+
+def test_a_real_incident_is_recorded_once_and_counted_once(tmp_path, drill_store):
+    import sqlite3
+
+    real = str(SCENARIOS / "real" / "slack-2021-01-04")
+    record = ["record-incident", real + ".yaml", "--script", real + ".script.yaml"]
+    runner = CliRunner()
+    assert runner.invoke(main, [*record, "--out", str(tmp_path / "r1")]).exit_code == 0
+    again = runner.invoke(main, [*record, "--out", str(tmp_path / "r2")])
+    # it was kept twice, and the quarterly report counted "Real incidents (2)"
+    assert again.exit_code == 2
+    assert again.output.startswith("Error: real incident slack-2021-01-04 (started 2021-01-04T14:55:00Z) is already "
+                                   "recorded, as real incident 1 (recorded ")
+    assert again.output.endswith(': to replace it, drill void 1 --reason "recorded again", then record it again\n')
+    assert not (tmp_path / "r2").exists() and [d.id for d in store.drills(real=True)] == [1]
+    # Its replay as a drill of record (on its day, or today) would count it again, as a drill.
+    for held in (["--date", "2021-01-04"], ["--record"]):
+        drilled = runner.invoke(main, ["run", real + ".yaml", "--script", real + ".script.yaml", *held,
+                                       "--out", str(tmp_path / "d0")])
+        assert drilled.exit_code == 2 and "slack-2021-01-04 (started 2021-01-04T14:55:00Z) is real incident 1 (recorded " \
+            in drilled.output and "drill it with its drill version (drill import incident --as-drill)" in drilled.output
+    assert not (tmp_path / "d0").exists() and store.drills() == []
+    assert runner.invoke(main, ["void", "1", "--reason", "recorded again"]).exit_code == 0
+    replaced = runner.invoke(main, [*record, "--out", str(tmp_path / "r2")])
+    assert "Recorded as real incident 2 (conducted 2021-01-04)" in replaced.output
+    # A store written before the refusal holds it twice: the report and history count it once.
+    with sqlite3.connect(drill_store) as conn:
+        columns = [c[1] for c in conn.execute("PRAGMA table_info(drills)") if c[1] != "id"]
+        conn.execute(f"INSERT INTO drills ({', '.join(columns)}) SELECT {', '.join(columns)} FROM drills WHERE id = 2")
+    assert [d.id for d in store.drills(real=True)] == [2, 3]
+    runner.invoke(main, ["run", "sev3-worsening", "--seed", "1", "--date", "2021-02-10", "--out", str(tmp_path / "d")])
+    assert runner.invoke(main, ["report", "quarter", "2021-Q1", "--out", str(tmp_path / "q")]).exit_code == 0
+    assert "| Measure | Drills (1) | Real incidents (1) |" in (tmp_path / "q" / "report.md").read_text(encoding="utf-8")
+    notes = {line.split()[0]: line for line in runner.invoke(main, ["history"]).output.splitlines()[1:]}
+    assert notes["1"].endswith("VOID: recorded again") and notes["2"].endswith("real incident: no drill, nobody's turn")
+    assert notes["3"].endswith("real incident recorded again: counted once (void this one)")
+
+
+def test_a_real_incident_recorded_as_a_drill_first_is_named(tmp_path, drill_store):
+    real = str(SCENARIOS / "real" / "slack-2021-01-04")
+    runner = CliRunner()
+    drilled = runner.invoke(main, ["run", real + ".yaml", "--script", real + ".script.yaml", "--date", "2021-01-04",
+                                   "--out", str(tmp_path / "d")])
+    assert "Recorded as drill 1" in drilled.output
+    kept = runner.invoke(main, ["record-incident", real + ".yaml", "--script", real + ".script.yaml",
+                                "--out", str(tmp_path / "r")])
+    assert kept.exit_code == 2 and "is already recorded, as drill 1 (recorded " in kept.output
+    assert 'drill void 1 --reason "the real incident, not a drill", then record it again' in kept.output

@@ -60,6 +60,14 @@ def receivers(alerting: Alertmanager, roster: Roster) -> list[str]:
     return out
 
 
+def unreachable(scenario: Scenario, roster: Roster) -> dict[str, str]:
+    """Who does not answer a page, and why, as the drill's bots play them: the on-call the
+    scenario makes unreachable, and anyone the roster marks ``reachable: false``."""
+    return {p.name: (f"the scenario makes the {p.oncall} unreachable" if p.oncall in scenario.unreachable
+                     else "the roster marks them unreachable")
+            for p in roster.people if p.oncall in scenario.unreachable or not p.profile.reachable}
+
+
 @dataclass(frozen=True)
 class Answer:
     fired: list  # (alert name, first firing event, times it fired, cause)
@@ -68,9 +76,14 @@ class Answer:
     pages: list  # page.sent / page.escalated / page.urgency_raised / page.acked / page.resolved events
     first_page: dict | None  # the first page a fault caused
     fault_start: dict | None
+    reached: dict | None = None  # the first page.sent or page.escalated of a fault's page to someone who answers
+    urgency: str = ""  # that page's urgency then
+    acked: dict | None = None  # the first acknowledgement of a fault's page (a run's log has them)
+    unreachable: dict | None = None  # name -> why they do not answer
 
 
-def check(events: list[dict], scenario: Scenario) -> Answer:
+def check(events: list[dict], scenario: Scenario, unreachable: dict | None = None) -> Answer:
+    """What ``events`` say would page whom; ``unreachable`` (``unreachable()``) is who does not answer."""
     firing = [e for e in events if e["kind"] == "alert.firing"]
     fired = {}
     for e in firing:
@@ -80,6 +93,13 @@ def check(events: list[dict], scenario: Scenario) -> Answer:
     silent = [name for name in dict.fromkeys(rules) if name not in fired]  # Prometheus's groups may repeat a name
     pages = [e for e in events if e["kind"].startswith("page.")]
     fault_pages = [e for e in pages if e["kind"] == "page.sent" and e["cause"] != ["noise"]]
+    ids, away = {e["page"] for e in fault_pages}, unreachable or {}
+    urgency, reached, reached_urgency = {}, None, ""
+    for e in pages:
+        if e["kind"] in ("page.sent", "page.urgency_raised"):
+            urgency[e["page"]] = e.get("urgency", "high")
+        if reached is None and e["page"] in ids and e["kind"] in ("page.sent", "page.escalated") and e["to"] not in away:
+            reached, reached_urgency = e, urgency[e["page"]]
     return Answer(
         fired=[(name, got[0], len(got), sorted({c for e in got for c in e["cause"]})) for name, got in fired.items()],
         silent=silent,
@@ -87,6 +107,8 @@ def check(events: list[dict], scenario: Scenario) -> Answer:
         pages=pages,
         first_page=fault_pages[0] if fault_pages else None,
         fault_start=next((e for e in events if e["kind"] == "fault.started"), None),
+        reached=reached, urgency=reached_urgency,
+        acked=next((e for e in pages if e["kind"] == "page.acked" and e["page"] in ids), None), unreachable=away,
     )
 
 
@@ -122,10 +144,22 @@ def lines(answer: Answer, scenario: Scenario, paged_by: list[str] = ()) -> list[
     }
     out += [f"  {clock(e)}  {describe[e['kind']](e)}" for e in answer.pages] or ["  none"]
     out.append("")
-    page, start = answer.first_page, answer.fault_start
+    page, start, reached = answer.first_page, answer.fault_start, answer.reached
+
+    def after(e):
+        return f", {units.human(e['t'] - start['t'])} after the fault started" if start else ""
+
     if page is None:
         out.append("Would we be paged? NO: no fault-caused alert reached anyone.")
+    elif reached is page:
+        out.append(f"Would we be paged? yes: {page['to']} at {clock(page)}{after(page)}, {page['urgency']} urgency.")
     else:
-        after = f", {units.human(page['t'] - start['t'])} after the fault started" if start else ""
-        out.append(f"Would we be paged? yes: {page['to']} at {clock(page)}{after}, {page['urgency']} urgency.")
+        # The first page went to someone who will not answer it: say who does, if anyone.
+        first = f"{page['to']}, paged at {clock(page)}, does not answer ({answer.unreachable[page['to']]})"
+        out.append(f"Would we be paged? yes: {reached['to']} at {clock(reached)}{after(reached)}, {answer.urgency} "
+                   f"urgency, when {page_name(reached['page'])} escalates; {first}." if reached else
+                   f"Would we be paged? NO one who answers: {first}, and no page reaches anyone else.")
+    if answer.acked:
+        out.append(f"Answered: {answer.acked['by']} acknowledged {page_name(answer.acked['page'])} at "
+                   f"{clock(answer.acked)}{after(answer.acked)}.")
     return out

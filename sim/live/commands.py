@@ -135,10 +135,22 @@ class Vocabulary:
                 "page": self.pages, "date": self.dates, "alert": self.alerts, "asked": (*ROLES, *self.people)}.get(kind, ())
 
 
+def _swapped(typed: str, word: str) -> bool:
+    """Whether ``typed`` is ``word`` with two neighbouring letters swapped (``sma`` for ``sam``)."""
+    differ = [i for i, (a, b) in enumerate(zip(typed, word)) if a != b] if len(typed) == len(word) else []
+    return len(differ) == 2 and differ[1] == differ[0] + 1 and typed[differ[0]] == word[differ[1]] \
+        and typed[differ[1]] == word[differ[0]]
+
+
 def did_you_mean(word: str, known) -> str:
-    """`` (did you mean X?)`` for the known words closest to a mistyped one, or nothing."""
-    close = difflib.get_close_matches(word.lower(), [k.lower() for k in known], n=2, cutoff=0.7)
+    """`` (did you mean X?)`` for the known words closest to a mistyped one, or nothing. A swap
+    of two letters counts first: difflib rates one low in a short word (``sma`` and ``sam``
+    share 2 of 6 letters in order, 0.67; ``oj`` and ``jo`` 0.5), below the 0.7 that keeps its
+    guesses apt."""
     by_lower = {k.lower(): k for k in known}
+    typed = word.lower()
+    swaps = [k for k in by_lower if _swapped(typed, k)]
+    close = (swaps + [c for c in difflib.get_close_matches(typed, by_lower, n=2, cutoff=0.7) if c not in swaps])[:2]
     return f" (did you mean {' or '.join(by_lower[c] for c in close)}?)" if close else ""
 
 

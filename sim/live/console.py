@@ -326,7 +326,10 @@ class Console:
             lines.append(f"  {book['alert']}" + (f"   {book['url']}" if book["url"] else "   (no runbook link)"))
             text = book["text"] or "(this scenario has no runbook text for it: the link is where a team's would be)"
             lines += [f"    {line}" for line in text.splitlines()]
-        self.say(lines or ["  no alert is firing: runbook ALERT reads one (the alerts command names them)"])
+        # Not "see the alerts command": it lists the firing alerts, none here. Any alert's runbook can be read.
+        alerts = self.vocabulary().alerts
+        self.say(lines or ["  nothing is firing, so there is no runbook to show: once an alert fires, runbook shows its"
+                           + (f"; runbook ALERT reads one now ({', '.join(alerts)})" if alerts else "")])
         return True
 
     def _changes(self, parsed) -> bool:

@@ -5,6 +5,8 @@ logging what happened, or rejects it with a reason, logging the rejection.
 """
 
 import datetime as dt
+import re
+import unicodedata
 from typing import NamedTuple
 
 from ..inputs import units
@@ -29,6 +31,14 @@ def task_words(task: dict) -> str:
     if task["task"] == "page":
         return f"page {', '.join(task['teams'])}"
     return "post a status update"
+
+
+def channel_name(day: str, service: str) -> str:
+    """The incident's channel, ``#inc-2026-04-20-web-front`` for service ``Web Front``: a name
+    Slack takes (lower case letters, digits, ``-`` and ``_``, at most 80 characters after the
+    ``#``), as a service's name in a scenario need not be."""
+    plain = unicodedata.normalize("NFKD", service).encode("ascii", "ignore").decode().lower()
+    return "#" + f"inc-{day}-{re.sub(r'[^a-z0-9_-]+', '-', plain).strip('-')}"[:80].rstrip("-")
 
 
 class Confirm(str):
@@ -185,7 +195,7 @@ class Incident:
         self.service = action.get("service") or self._default_service()
         self.declared_at = self.env.now
         day = units.at(self.scenario.start, self.env.now).date().isoformat()
-        self.channel = f"#inc-{day}-{self.service}"
+        self.channel = channel_name(day, self.service)
         self.log.emit("incident.declared", by=action.by, severity=self.severity, service=self.service,
                       channel=self.channel, summary=action.get("summary", ""))
         self._assign("ic", action.by, action.by)

@@ -45,8 +45,16 @@ def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
     (its store id or folder), ``title`` the incident."""
     updates = [e for e in events if e["kind"] == "update.posted"]
     declared = next((e for e in events if e["kind"] == "incident.declared"), None)
-    resolved = next((e for e in events if e["kind"] == "incident.resolved"), None)
     monitoring = next((e for e in updates if e["status"] == "mitigating"), None)
+    # Statuspage resolves an incident by a "resolved" update: its status is its newest update's,
+    # resolved_at when that became "resolved". A drill resolved with no such update never told
+    # the page, so the page is not resolved; when the drill resolved (if it is) goes in the metadata.
+    page_resolved = drill_resolved = None
+    for e in events:
+        if e["kind"] == "update.posted":
+            page_resolved = (page_resolved or e) if e["status"] == "resolved" else None
+        elif e["kind"] in ("incident.resolved", "incident.reopened"):
+            drill_resolved = e if e["kind"] == "incident.resolved" else None
     objects = [statuspage_update(e, drill, i) for i, e in enumerate(updates)]
     first = declared or (updates[0] if updates else None)
     last = objects[-1] if objects else None
@@ -55,8 +63,9 @@ def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
         "impact": "none", "created_at": _ms(first["at"]) if first else None,
         "updated_at": last["updated_at"] if last else None,
         "monitoring_at": _ms(monitoring["at"]) if monitoring else None,
-        "resolved_at": _ms(resolved["at"]) if resolved else None,
-        "incident_updates": objects[::-1], "components": [], "metadata": {"drill": {"id": drill}},
+        "resolved_at": _ms(page_resolved["at"]) if page_resolved else None,
+        "incident_updates": objects[::-1], "components": [],
+        "metadata": {"drill": {"id": drill, **({"resolved_at": _ms(drill_resolved["at"])} if drill_resolved else {})}},
         "shortlink": None, "page_id": None, "postmortem_body": None,
     }
 

@@ -209,6 +209,8 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
     conn = connect(path)
     try:
         with transaction(conn):
+            if mode == "real":
+                _refuse_recorded_again(conn, row["scenario"], row["scenario_start"], real=True)
             drill_id = conn.execute(
                 f"INSERT INTO drills ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
             ).lastrowid
@@ -232,6 +234,45 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
     finally:
         conn.close()
     return drill_id
+
+
+def _refuse_recorded_again(conn: sqlite3.Connection, scenario: str, start: str, real: bool) -> None:
+    """A real incident is one record: the same one again (its scenario, started at the same
+    time) as a real incident (``real``) or as a drill of record would count it twice."""
+    first = conn.execute("SELECT id, mode, recorded_at FROM drills WHERE voided IS NULL AND scenario = ?"
+                         " AND scenario_start = ?" + ("" if real else " AND mode = 'real'") + " ORDER BY id LIMIT 1",
+                         (scenario, start)).fetchone()
+    if first is None:
+        return
+    what = f"{scenario} (started {start})"
+    kept = (f"{'real incident' if first['mode'] == 'real' else 'drill'} {first['id']} "
+            f"(recorded {(first['recorded_at'] or '?')[:10]})")
+    if not real:
+        raise DrillError(f"{what} is {kept} in the store: a drill of record of it would count that incident again, as "
+                         "a drill; drill it with its drill version (drill import incident --as-drill), or run it "
+                         "without --record or --date to explore it")
+    why = "recorded again" if first["mode"] == "real" else "the real incident, not a drill"
+    raise DrillError(f"real incident {what} is already recorded, as {kept}: to replace it, drill void {first['id']} "
+                     f"--reason \"{why}\", then record it again")
+
+
+def check_not_recorded(scenario, real: bool, path=None) -> None:
+    """Refuse, before any output is written, an unusable store, or ``scenario``'s real incident
+    recorded already (``real``: as a real incident or a drill; else as a real incident)."""
+    conn = connect(path)
+    try:
+        _refuse_recorded_again(conn, scenario.name, units.iso(scenario.start, 0), real)
+    finally:
+        conn.close()
+
+
+def once(incidents: list["Drill"]) -> list["Drill"]:
+    """Real incidents, each once: the first recorded (a store written before recording one again
+    was refused may hold it twice)."""
+    first: dict[tuple, Drill] = {}
+    for d in incidents:
+        first.setdefault((d.scenario, d.scenario_start), d)
+    return [d for d in incidents if first[(d.scenario, d.scenario_start)] is d]
 
 
 def void(drill_id: int, reason: str, path=None) -> None:
