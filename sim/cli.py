@@ -294,7 +294,7 @@ def _tools_options(function):
         click.option("--pagerduty-routing-key", help="Send the drill's pages to PagerDuty (Events API v2) with this key."),
         click.option("--pagerduty-url", type=_Url(), default="https://events.pagerduty.com/v2/enqueue", show_default=True,
                      help="Where PagerDuty events go (a proxy or a local receiver)."),
-        click.option("--statuspage-url", type=_Url(), help="POST each status update, as a Statuspage incident update, here."),
+        click.option("--statuspage-url", type=_Url(), help="POST each update to the public status page (audience=public), as a Statuspage incident update, here."),
         click.option("--chat-webhook", type=_Url(), help="Post each status update to this Slack-compatible incoming webhook."),
         click.option("--dry-run", is_flag=True, help="Print what would be sent to the tools above, and send nothing."),
     ]
@@ -483,6 +483,11 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
         made = (formats.statuspage_incident(events, str(drill_id), found.title) if export == "statuspage"
                 else formats.pagerduty_events(events, str(drill_id), pagerduty_routing_key))
         text = json.dumps(made, indent=2) + "\n"
+        if export == "statuspage" and not made["incident_updates"]:
+            posted = sum(1 for e in events if e["kind"] == "update.posted")
+            click.echo(f"Drill {drill_id} posted no update to the public status page (audience public)"
+                       + (f"; its {posted} update(s) went to the incident channel, which stays in the company"
+                          if posted else ""), err=True)
         if export_out is None:
             click.echo(text, nl=False)
         else:

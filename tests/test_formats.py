@@ -42,26 +42,39 @@ def same_shape(ours, theirs, where=""):
             assert type(ours[key]) is type(value), f"{where}{key}: {type(ours[key])} vs {type(value)}"
 
 
-def test_updates_become_statuspage_incident_updates_newest_first(drill):
+def test_public_updates_become_statuspage_incident_updates_newest_first(drill):
     scenario, result = drill
     incident = statuspage_incident(result.events, "7", scenario.title)
     posted = [e for e in result.events if e["kind"] == "update.posted"]
-    assert [u["status"] for u in incident["incident_updates"]] == \
-        [{"mitigating": "monitoring"}.get(e["status"], e["status"]) for e in posted][::-1]
-    assert incident["status"] == "resolved" and incident["name"] == "[DRILL] " + scenario.title
-    assert all(u["body"].startswith("[DRILL] ") for u in incident["incident_updates"])
-    assert incident["incident_updates"][-1]["created_at"] == posted[0]["at"].replace("Z", ".000Z")
-    resolving = next(e for e in posted if e["status"] == "resolved")
+    # seed 0: sam's updates to the channel (identified 14:56:26, resolved 15:09:22) and one to the
+    # status page (mitigating 14:57:52); the drill ended before the page's last one was written
+    assert [(e["at"], e["audience"], e["status"]) for e in posted] == [
+        ("2026-04-20T14:56:26Z", "internal", "identified"), ("2026-04-20T14:57:52Z", "public", "mitigating"),
+        ("2026-04-20T15:09:22Z", "internal", "resolved")]
+    assert [(u["status"], u["created_at"]) for u in incident["incident_updates"]] == [
+        ("monitoring", "2026-04-20T14:57:52.000Z")]
+    assert incident["incident_updates"][0]["body"] == "[DRILL] " + posted[1]["summary"]
+    assert incident["name"] == "[DRILL] " + scenario.title
+    # the page was never told: it still says monitoring, and the drill's own resolution is in the metadata
+    assert (incident["status"], incident["resolved_at"]) == ("monitoring", None)
     resolved = next(e for e in result.events if e["kind"] == "incident.resolved")
-    assert resolved["t"] < resolving["t"]  # the page is resolved by comms' update, after the IC resolved
-    assert incident["resolved_at"] == resolving["at"].replace("Z", ".000Z")
     assert incident["metadata"] == {"drill": {"id": "7", "resolved_at": resolved["at"].replace("Z", ".000Z")}}
+
+
+def test_the_incident_channel_never_reaches_the_status_page():
+    declared = {"at": "2026-04-20T15:00:00Z", "kind": "incident.declared"}
+    channel = {"at": "2026-04-20T15:01:00Z", "kind": "update.posted", "status": "identified", "audience": "internal",
+               "summary": "the gateway's config push from deploy 4411 broke TLS to bank-b"}
+    unmarked = {"at": "2026-04-20T15:02:00Z", "kind": "update.posted", "status": "resolved", "summary": "s"}
+    incident = statuspage_incident([declared, channel, unmarked], "7", "t")
+    assert incident["incident_updates"] == [] and incident["status"] == "investigating"
+    assert "4411" not in json.dumps(incident)
 
 
 def test_the_page_is_resolved_only_by_a_resolved_update():
     def ev(at, kind, status=None):
         return {"at": f"2026-04-20T15:{at}:00Z", "kind": kind, "summary": "s",
-                **({"status": status} if status else {})}
+                **({"status": status, "audience": "public"} if status else {})}
 
     declared = [ev("00", "incident.declared"), ev("01", "update.posted", "investigating"),
                 ev("05", "update.posted", "mitigating")]
@@ -141,3 +154,16 @@ def test_drill_show_refuses_an_option_it_would_ignore(drill, tmp_path, options, 
                                       *(o.format(tmp=tmp_path) for o in options)])
     assert shown.exit_code == 2 and refusal in shown.output
     assert not (tmp_path / "pages.json").exists() and not (tmp_path / "again").exists()
+
+
+def test_drill_show_says_when_nothing_went_to_the_status_page(tmp_path):
+    # reindex-cpu-doubt, seed 0: one update, to the incident channel, and none to the status page
+    scenario = load_scenario(SCENARIOS / "reindex-cpu-doubt.yaml")
+    result = run_drill(scenario, seed=0)
+    drill_id = store.record(result, score(result.events, scenario, result.process), path=tmp_path / "d.db")
+    shown = CliRunner().invoke(main, ["show", str(drill_id), "--store", str(tmp_path / "d.db"), "--export", "statuspage",
+                                      "--out", str(tmp_path / "page.json")])
+    assert shown.exit_code == 0, shown.output
+    assert (f"Drill {drill_id} posted no update to the public status page (audience public); its 1 update(s) went "
+            "to the incident channel, which stays in the company") in shown.output
+    assert json.loads((tmp_path / "page.json").read_text())["incident_updates"] == []

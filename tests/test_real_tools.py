@@ -236,9 +236,12 @@ def test_each_status_update_is_kept_as_a_statuspage_incident(tmp_path):
     Tools(live.folder).attach(live)
     live.advance(until=600)
     live.act({"do": "declare", "by": "ana", "severity": "SEV1", "service": "checkout"})
-    live.act({"do": "update", "by": "ana", "status": "investigating", "summary": "Checkout is failing"})
+    live.act({"do": "update", "by": "ana", "status": "investigating", "summary": "Checkout is failing",
+              "audience": "public"})
     live.advance(until=700)
-    live.act({"do": "update", "by": "ana", "status": "mitigating", "summary": "Rolled back the gateway config"})
+    live.act({"do": "update", "by": "ana", "status": "identified", "summary": "Gateway config push 4411 broke TLS"})
+    live.act({"do": "update", "by": "ana", "status": "mitigating", "summary": "Rolled back the gateway config",
+              "audience": "public"})
     incident = json.loads((live.folder / "statuspage.json").read_text())
     # Newest first, as Statuspage lists them; "mitigating" is Statuspage's "monitoring".
     assert [(u["status"], u["body"]) for u in incident["incident_updates"]] == [

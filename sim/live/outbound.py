@@ -1,5 +1,5 @@
-"""What a live drill sends to the team's real tools: pages to PagerDuty, updates to a status
-page and to the incident chat, each retried with backoff and never in the drill's way.
+"""What a live drill sends to the team's real tools: pages to PagerDuty, public updates to a
+status page, every update to the incident chat, each retried with backoff and never in the drill's way.
 
 Nothing is sent unless asked for. Each endpoint has its own queue and worker thread, so
 a slow or failing one holds back only its own messages, and in order (a page's
@@ -59,14 +59,14 @@ def endpoints(pagerduty_routing_key=None, pagerduty_url=PAGERDUTY_URL, statuspag
     return chosen
 
 
-def body_for(endpoint: Endpoint, event: dict, drill: str, updates_before: int) -> dict | None:
+def body_for(endpoint: Endpoint, event: dict, drill: str, status_updates_before: int) -> dict | None:
     """What ``endpoint`` is sent for ``event`` (None: nothing; Alertmanager's body is the alert set)."""
     if endpoint.name == "alertmanager":
         return None
     if endpoint.name == "pagerduty":
         return formats.pagerduty_event(event, drill, endpoint.routing_key)
     if endpoint.name == "statuspage":
-        return formats.statuspage_update(event, drill, updates_before) if event["kind"] == "update.posted" else None
+        return formats.statuspage_update(event, drill, status_updates_before) if formats.on_status_page(event) else None
     return formats.chat_message(event)
 
 
@@ -80,7 +80,7 @@ class Outbox:
     def __init__(self, folder, drill: str, chosen: list[Endpoint], dry_run: bool = False, say=print,
                  sleep=None, clock=None):
         self.folder, self.drill, self.dry_run, self.say = Path(folder), drill, dry_run, say
-        self.updates = 0
+        self.status_updates = 0  # updates to the public status page so far
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait  # waits end early when the drill closes the outbox
@@ -105,11 +105,11 @@ class Outbox:
         """Queue what ``event`` makes for each endpoint; returns at once. For ``alert.firing``
         and ``alert.resolved``, ``alert`` is the alert (its labels and annotations)."""
         for name in self._queues:
-            body = body_for(self.chosen[name], event, self.drill, self.updates)
+            body = body_for(self.chosen[name], event, self.drill, self.status_updates)
             if body is not None:
                 self._put(name, (event["kind"], body))
-        if event["kind"] == "update.posted":
-            self.updates += 1
+        if formats.on_status_page(event):
+            self.status_updates += 1
         if "alertmanager" in self._queues and self._alerts_changed(event, alert):
             self._put("alertmanager", (event["kind"], None))
 

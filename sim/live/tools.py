@@ -2,8 +2,8 @@
 
 ``Tools`` listens to the drill once it is set going (``attach``, after any replay, so a
 resumed drill sends nothing twice): each event goes to the ``Outbox`` (pages, updates,
-chat, alerts to Alertmanager), each status update rewrites ``statuspage.json`` (the
-updates as one Statuspage incident), and each scrape feeds the metrics ``Exporter``.
+chat, alerts to Alertmanager), each update to the public status page rewrites
+``statuspage.json`` (those updates as one Statuspage incident), and each scrape feeds the metrics ``Exporter``.
 After every advance of the drill to the wall clock, an endpoint that started failing or answers again is
 journaled by the drill (``outbound.failing`` / ``outbound.recovered`` events). Inbound,
 it turns a PagerDuty webhook's acknowledgement into the drill's ``ack`` of the page it
@@ -66,7 +66,7 @@ class Tools:
                 alert = next((a for a in self.live.drill.monitoring.alerts if a.fingerprint == event["fingerprint"]),
                              None)
             self.outbox.offer(event, alert)
-        if event["kind"] == "update.posted":
+        if formats.on_status_page(event):
             incident = formats.statuspage_incident(self.live.drill.log.events, self.drill_id, self.live.scenario.title)
             write_atomic(self.folder / STATUSPAGE, json.dumps(incident, indent=2) + "\n")
 

@@ -1,7 +1,8 @@
 """A drill's updates and pages in the formats status pages and pagers speak.
 
-``statuspage_incident`` gives the drill's status updates as an Atlassian Statuspage
-incident object (its ``incident_updates`` newest first, as Statuspage lists them);
+``statuspage_incident`` gives the drill's updates to its public status page (``audience:
+public``; the incident channel's stay in the company) as an Atlassian Statuspage incident
+object (its ``incident_updates`` newest first, as Statuspage lists them);
 ``pagerduty_events`` gives its pages as PagerDuty Events API v2 bodies (trigger,
 acknowledge, resolve), one stable ``dedup_key`` per page; ``alertmanager_alert`` gives
 one of its alerts as Alertmanager's API v2 takes it (``POST /api/v2/alerts``). Every text is marked
@@ -30,9 +31,15 @@ def _ms(at: str) -> str:
     return at.removesuffix("Z") + ".000Z"
 
 
+def on_status_page(event: dict) -> bool:
+    """Whether ``event`` is an update to the public status page (an update without an audience,
+    as a store older than audiences holds, went to the incident channel)."""
+    return event["kind"] == "update.posted" and event.get("audience") == "public"
+
+
 def statuspage_update(event: dict, drill: str, index: int) -> dict:
-    """One ``update.posted`` event as a Statuspage incident-update object (the ``index``-th
-    update of the drill)."""
+    """One public ``update.posted`` event as a Statuspage incident-update object (the drill's
+    ``index``-th update to its status page)."""
     at = _ms(event["at"])
     return {"id": _id("update", drill, index), "incident_id": _id("statuspage", drill),
             "status": STATUSPAGE_STATUS[event["status"]], "body": PREFIX + event["summary"], "created_at": at,
@@ -41,9 +48,9 @@ def statuspage_update(event: dict, drill: str, index: int) -> dict:
 
 
 def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
-    """The drill's status updates as one Statuspage incident object; ``drill`` names the drill
-    (its store id or folder), ``title`` the incident."""
-    updates = [e for e in events if e["kind"] == "update.posted"]
+    """The drill's updates to its status page as one Statuspage incident object; ``drill`` names
+    the drill (its store id or folder), ``title`` the incident."""
+    updates = [e for e in events if on_status_page(e)]
     declared = next((e for e in events if e["kind"] == "incident.declared"), None)
     monitoring = next((e for e in updates if e["status"] == "mitigating"), None)
     # Statuspage resolves an incident by a "resolved" update: its status is its newest update's,
@@ -51,7 +58,7 @@ def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
     # the page, so the page is not resolved; when the drill resolved (if it is) goes in the metadata.
     page_resolved = drill_resolved = None
     for e in events:
-        if e["kind"] == "update.posted":
+        if on_status_page(e):
             page_resolved = (page_resolved or e) if e["status"] == "resolved" else None
         elif e["kind"] in ("incident.resolved", "incident.reopened"):
             drill_resolved = e if e["kind"] == "incident.resolved" else None
