@@ -46,19 +46,21 @@ def test_public_updates_become_statuspage_incident_updates_newest_first(drill):
     scenario, result = drill
     incident = statuspage_incident(result.events, "7", scenario.title)
     posted = [e for e in result.events if e["kind"] == "update.posted"]
-    # seed 0: sam's updates to the channel (identified 14:56:26, resolved 15:09:22) and one to the
-    # status page (mitigating 14:57:52); the drill ended before the page's last one was written
+    # seed 0: sam's updates to the channel (identified 14:56:26, resolved 15:09:22) and to the status
+    # page (mitigating 14:57:52, resolved 15:15:36: the drill waits for the last one)
     assert [(e["at"], e["audience"], e["status"]) for e in posted] == [
         ("2026-04-20T14:56:26Z", "internal", "identified"), ("2026-04-20T14:57:52Z", "public", "mitigating"),
-        ("2026-04-20T15:09:22Z", "internal", "resolved")]
+        ("2026-04-20T15:09:22Z", "internal", "resolved"), ("2026-04-20T15:15:36Z", "public", "resolved")]
     assert [(u["status"], u["created_at"]) for u in incident["incident_updates"]] == [
-        ("monitoring", "2026-04-20T14:57:52.000Z")]
-    assert incident["incident_updates"][0]["body"] == "[DRILL] " + posted[1]["summary"]
+        ("resolved", "2026-04-20T15:15:36.000Z"), ("monitoring", "2026-04-20T14:57:52.000Z")]
+    assert incident["incident_updates"][1]["body"] == "[DRILL] " + posted[1]["summary"]
     assert incident["name"] == "[DRILL] " + scenario.title
-    # the page was never told: it still says monitoring, and the drill's own resolution is in the metadata
-    assert (incident["status"], incident["resolved_at"]) == ("monitoring", None)
+    # the page is resolved by its own resolved update, after the IC resolved the drill (15:07:10)
+    assert (incident["status"], incident["resolved_at"]) == ("resolved", "2026-04-20T15:15:36.000Z")
     resolved = next(e for e in result.events if e["kind"] == "incident.resolved")
-    assert incident["metadata"] == {"drill": {"id": "7", "resolved_at": resolved["at"].replace("Z", ".000Z")}}
+    assert resolved["at"] == "2026-04-20T15:07:10Z"
+    assert incident["metadata"] == {"drill": {"id": "7", "resolved_at": "2026-04-20T15:07:10.000Z"}}
+    assert result.events[-1]["kind"] == "drill.ended" and result.events[-1]["at"] == "2026-04-20T15:15:36Z"
 
 
 def test_the_incident_channel_never_reaches_the_status_page():

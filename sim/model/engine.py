@@ -113,6 +113,10 @@ class Drill:
         self.done = self.env.event()
         self.closed = self.env.event()  # the incident was resolved or stood down
         self.ends_at: float | None = None
+        # bots writing a resolved incident's last updates (one to each audience that had any):
+        # the drill ends once they are posted, so no status page is left saying "monitoring"
+        self.last_updates = 0
+        self._last_posted = None  # what the end waits on meanwhile
         self.log.listeners.append(self._wake_bots)
 
     def _participants(self, roster: Roster, script: Script | None) -> None:
@@ -195,8 +199,18 @@ class Drill:
             self.ends_at = t
             self.env.process(self._end(t, "closed"))
 
+    def last_update_posted(self) -> None:
+        """A bot is done with a resolved incident's last updates (posted, or cut short by a reopening)."""
+        self.last_updates -= 1
+        if not self.last_updates and self._last_posted is not None:
+            self._last_posted.succeed()
+            self._last_posted = None
+
     def _end(self, t: float, reason: str):
         yield self.env.timeout(max(0.0, t - self.env.now))
+        while self.last_updates and reason != "horizon" and self.ends_at == t:
+            self._last_posted = self._last_posted or self.env.event()
+            yield self._last_posted
         if not self.done.triggered and (reason == "horizon" or self.ends_at == t):
             self.done.succeed(reason)
 
