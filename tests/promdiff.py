@@ -64,7 +64,7 @@ class Picker:
 def vector(p: Picker, depth: int = 0) -> str:
     """A random instant-vector expression over the world's series."""
     # (no topk or bottomk: promtool loads series in Go's random map order, which decides which of two
-    # equal values they keep, where drillsim keeps the first in label order; see docs/model.md)
+    # equal values they keep, where drillsim's series come in their labels' order; see docs/model.md)
     form = p.choice(("range", "gauge", "agg", "arith", "clamp", "quantile", "ratio", "group_left", "round",
                      "relabel", "sort", "forecast", "clock", "calendar", "counted", "sign")
                     if depth < 2 else ("range", "gauge", "forecast", "calendar"))

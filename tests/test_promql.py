@@ -254,6 +254,8 @@ def test_label_functions_prometheus_would_fail_are_errors_at_their_line(write):
                 expr: count_values("a-b", up)
               - record: curve
                 expr: sin(up) + deg(up) + pi()
+              - record: office
+                expr: topk(3, up) and on () hour() >= 9 < 17 and on () day_of_week() > 0 < 6
     """)
     with pytest.raises(DrillError) as error:
         load_rules(path)
@@ -267,6 +269,7 @@ def test_label_functions_prometheus_would_fail_are_errors_at_their_line(write):
     assert f"{path}:15: groups[0].rules[5].expr: unsupported in drillsim: count_values()'s label name 'a-b'" in text
     # Go's own sine, not the C library's: they differ in the last bit for a quarter of the values
     assert f"{path}:17: groups[0].rules[6].expr: unsupported in drillsim: function sin() (Go's own trigonometry" in text
+    assert "rules.yml:19:" not in text  # business hours, Monday to Friday (UTC)
 
 
 def test_a_group_evaluated_more_often_than_every_second_is_refused(write):
