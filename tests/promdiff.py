@@ -10,6 +10,7 @@ promtool run (one test file each). Used by tests/test_promtool_diff.py (Hypothes
 and benchmarks/promtool_diff.py (many more).
 """
 
+import datetime as dt
 import functools
 import json
 import math
@@ -46,6 +47,10 @@ VALUE_ACTIONS = ("$value", "$value", "$value | humanize", "humanize .Value", "$v
                  'printf "%.6g" $value', '$value | printf "%.6g"', 'printf "%-11.3e|" $value',
                  '$value | printf "%+09.2f%%"', 'printf "%.4G and %d" $value')
 RANGES = ("1m", "2m", "5m", "10m")
+# (named here, not taken from the engine: benchmarks/promql_same.py runs this generator in older engines too)
+DATE_FUNCTIONS = ("year", "month", "day_of_month", "day_of_year", "days_in_month", "hour", "minute", "day_of_week")
+# promtool's tests start at Unix time 0: so do the drills, so that time() and the calendar agree
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 OFFSETS = ("", "", "", " offset 1m", " offset 5m")
 
 
@@ -58,9 +63,11 @@ class Picker:
 
 def vector(p: Picker, depth: int = 0) -> str:
     """A random instant-vector expression over the world's series."""
+    # (no topk or bottomk: promtool loads series in Go's random map order, which decides which of two
+    # equal values they keep, where drillsim's series come in their labels' order; see docs/model.md)
     form = p.choice(("range", "gauge", "agg", "arith", "clamp", "quantile", "ratio", "group_left", "round",
-                     "relabel", "sort", "forecast", "clock")
-                    if depth < 2 else ("range", "gauge", "forecast"))
+                     "relabel", "sort", "forecast", "clock", "calendar", "counted", "sign")
+                    if depth < 2 else ("range", "gauge", "forecast", "calendar"))
     if form == "range":
         fn = p.choice(("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time", "min_over_time",
                        "sum_over_time", "count_over_time", "last_over_time", "stddev_over_time", "stdvar_over_time",
@@ -82,14 +89,27 @@ def vector(p: Picker, depth: int = 0) -> str:
         return f"{p.choice(('sort', 'sort_desc'))}({vector(p, depth + 1)})"
     if form == "clock":  # a scrape's age: from 0 to the scrape interval (and gone past the lookback)
         return p.choice((f"time() - timestamp({p.choice(GAUGE)})", f"timestamp({p.choice(GAUGE)}) - time() + 1000"))
+    if form == "calendar":  # the evaluation's time (the drill's from 1970-01-01, as promtool's), or a value's
+        fn = p.choice(DATE_FUNCTIONS)
+        if depth >= 2 or p.choice((True, False)):
+            return f"{fn}()"
+        return p.choice((f"{fn}(timestamp({p.choice(GAUGE)}) * {p.choice(('1', '60', '3600', '86400', '2e6'))})",
+                         f"{fn}(vector(time() * {p.choice(('24', '1000', '30000'))}))",
+                         f"{fn}(({vector(p, depth + 1)}) * 1e6)"))
+    if form == "counted":  # values rounded: a label holds each one, whatever order promtool sums in
+        grouping = p.choice(("", "by (service)", "without (code)"))
+        return f'count_values {grouping} ("v", round({vector(p, depth + 1)}, 0.1))'
+    if form == "sign":
+        return f"{p.choice(('sgn', 'deg', 'rad'))}({vector(p, depth + 1)} - {p.choice(('0', '1', '0.5'))})"
     if form == "gauge":
         return p.choice(GAUGE) + p.choice(OFFSETS)
     if form == "agg":
-        agg = p.choice(("sum", "avg", "min", "max", "count"))
+        agg = p.choice(("sum", "avg", "min", "max", "count", "stddev", "stdvar", "quantile"))
         grouping = p.choice(("by (service)", "without (code)", "", "by (team)"))
-        return f"{agg} {grouping} ({vector(p, depth + 1)})"
+        param = f"{p.choice(('0', '0.5', '0.9', '1'))}, " if agg == "quantile" else ""
+        return f"{agg} {grouping} ({param}{vector(p, depth + 1)})"
     if form == "arith":
-        return f"({vector(p, depth + 1)}) {p.choice(('*', '/', '+', '-'))} {p.choice(('100', '2', '0.5'))}"
+        return f"({vector(p, depth + 1)}) {p.choice(('*', '/', '+', '-'))} {p.choice(('100', '2', '0.5', 'pi()'))}"
     if form == "clamp":
         return f"{p.choice(('clamp_min', 'clamp_max'))}({vector(p, depth + 1)}, {p.choice(('0.01', '0.5', '1'))})"
     if form == "quantile":
@@ -169,7 +189,7 @@ def _scenario(case: Case, rules):
     monitoring = replace(base.monitoring, scrape_interval=float(case.scrape), evaluation_interval=float(case.evaluation))
     faults = tuple(f for f in case.faults if f.service in services)
     return replace(base, services=services, faults=faults, alerts=(), noise=(), monitoring=monitoring,
-                   horizon=case.horizon, rules=rules)
+                   horizon=case.horizon, rules=rules, start=EPOCH)
 
 
 def run(case: Case, expr: str | None = None) -> Drill:
@@ -210,7 +230,7 @@ def make_case(p: Picker, name: str) -> Case:
     # can differ in its last bit between two promtool runs: $value is printed whole, or through
     # a function whose output jumps at a unit's edge (999.99... -> 1k, 59.99s -> 1m 0s), only
     # where the order cannot matter, else to 4 or 6 digits
-    whole = re.search(r"\b(sum|avg) *(by|without|\()", inner) is None
+    whole = re.search(r"\b(sum|avg|stddev|stdvar) *(by|without|\()", inner) is None
     printed = p.choice(VALUE_ACTIONS if whole else VALUE_ACTIONS[-4:])
     case.annotations = p.choice(({}, {"summary": "{{ $labels.service }} at {{ " + printed + " }}"}))
     drill = run(case, inner)

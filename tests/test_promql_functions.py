@@ -84,6 +84,42 @@ MORE = [
     ("ceil(a / z)", 100), ("floor(-a / z)", 100), ("exp(a * 1000)", 100), ("ln(z)", 100), ("log2(z)", 100), ("log10(z)", 100),
 ]
 
+# Session 18's second lot: the calendar (of a sample's value as Unix seconds; of the evaluation's
+# time, 1970-01-01 in promtool's tests), topk and bottomk (ties included: which one a heap keeps),
+# quantile, stddev and stdvar across series, count_values, sgn, deg, rad and pi
+CALENDAR = [
+    ("hour()", 129.5), ("minute()", 129.5), ("day_of_week()", 129.5), ("year()", 60), ("month()", 60),
+    ("day_of_month()", 60), ("day_of_year()", 60), ("days_in_month()", 60),
+    ("hour(g * 3600)", 100), ("minute(g * 60 + 0.9)", 100), ("day_of_week(ctr * 86400)", 100),
+    ("day_of_week(-ctr * 86400)", 100), ("hour(-a * 3600 - 0.5)", 100), ("month(g * 2.6e6)", 100),
+    ("year(ctr * 3e7)", 100), ("year(-ctr * 3e8)", 100), ("days_in_month(g * 2.6e6)", 100),
+    ("day_of_month(g * 2.6e6)", 100), ("day_of_year(g * 2.6e6)", 100),
+    ("days_in_month(vector(951782400))", 100), ("day_of_month(vector(951782400))", 100),  # 2000-02-29
+    ("day_of_year(vector(951868800))", 100), ("days_in_month(vector(4106332800))", 100),  # 2000-03-01, 2100-02-15
+    ("year(a / z)", 100), ("month(-a / z)", 100), ("hour(a * 1e30)", 100), ("day_of_week(a * 1e18)", 100),
+    ("year(a * 2e18)", 100), ("day_of_month(a * -2.3e18)", 100), ("days_in_month(a / z)", 100),
+]
+# Series of one order in promtool too (``or``'s: its left side first) where equal values tie or the
+# order changes a last bit (Welford's sums); else values that all differ, under a selector whose
+# series promtool may hold in any order. a and z have ctr's labels but for the name (``or`` drops them)
+FIVE = '{__name__=~"a|g|z|kah|ctr"}'  # 4, 18, 0, 1, 59 at 100 s
+CHOSEN = [
+    ("topk(2, g or ctr or flat)", 100), ("bottomk(2, g or ctr or flat)", 100), ("topk(1, a or flat)", 100),
+    ("topk(1, flat or a)", 100), ("bottomk(1, a or flat)", 100), ("topk(2, g or a or flat)", 100),
+    ("bottomk(2, flat or g or a)", 100), (f"topk(3, {FIVE})", 100), (f"bottomk(2, {FIVE})", 100),
+    (f"topk(2.9, {FIVE})", 100), (f"topk by (k) (1, {FIVE})", 100), (f"bottomk without (k) (1, {FIVE})", 100),
+    (f"topk(scalar(flat) / 2, {FIVE})", 100), (f"topk(7, {FIVE})", 100),
+    (f"quantile(0.5, {FIVE})", 100), (f"quantile(0.9, {FIVE})", 100), (f"quantile by (k) (0.25, {FIVE})", 100),
+    ("quantile(2, g)", 100), ("quantile(-1, g)", 100),
+    ("stddev(g or ctr or flat)", 100), ("stdvar(g or ctr or flat)", 129.5), ("stdvar by (k) (g or ctr or flat)", 100),
+    ("stddev(kah or g or flat)", 40), ("stdvar(g)", 100),
+    ('count_values("v", a or flat)', 100), (f'count_values by (k) ("v", {FIVE} or flat)', 100),
+    ('count_values without (k) ("value", a or flat or g / 3)', 100), ('count_values("k", g * 1e21 or a / 7)', 100),
+    ('count_values("v", z * -1.5 or g * 1e-7)', 100),
+    ("sgn(g - 20)", 100), ("sgn(g - 18)", 100), ("sgn(-a / z)", 100), ("deg(g / 7)", 100), ("rad(g * 7)", 100),
+    ("g * pi()", 100), ("deg(rad(g))", 100),
+    ("bottomk(2, g or ctr or flat)", 180),  # (and promtool loads the samples up to 180 s: see changes() above)
+]
 
 
 def _store():
@@ -96,7 +132,8 @@ def ours(expr, at, store=None):
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (Debian: apt-get install prometheus)")
-@pytest.mark.parametrize("name, expressions", [("functions", EXPRESSIONS), ("more", MORE)])
+@pytest.mark.parametrize("name, expressions", [("functions", EXPRESSIONS), ("more", MORE), ("calendar", CALENDAR),
+                                               ("chosen", CHOSEN)])
 def test_windows_between_samples_agree_with_promtool_to_the_last_bit(tmp_path, name, expressions):
     checks = []
     for expr, at in expressions:
@@ -283,3 +320,39 @@ def test_the_functions_rule_files_use_where_promtool_cannot_check():
     # two series relabelled alike fail the evaluation, as Prometheus's does
     with pytest.raises(EvalError, match="same labelset"):
         ours('label_replace({__name__=~"a|z"}, "__name__", "same", "", "")', 100)
+
+
+def test_the_calendar_topk_and_the_rest_worked_by_hand():
+    # At 129.5 s from 1970-01-01T00:00Z, a Thursday (whole seconds, toward zero: 129 s): 00:02
+    assert [ours(f"{fn}()", 129.5) for fn in ("hour", "minute", "day_of_week", "year", "month", "day_of_month")] == [
+        [("{}", 0.0)], [("{}", 2.0)], [("{}", 4.0)], [("{}", 1970.0)], [("{}", 1.0)], [("{}", 1.0)]]
+    # g at 100 s is 18: 18 h in, 18:00; ctr is 59: 59 days on from a Thursday is a Sunday (4 + 59 = 63, 0 mod 7);
+    # 18 x 2.6e6 s is 541 days and 16 h: 1970's 365, then 176 days into 1971 (151 to the end of May): June 26
+    assert ours("hour(g * 3600)", 100) == [('{k="g"}', 18.0)] and ours("day_of_week(ctr * 86400)", 100) == [('{k="x"}', 0.0)]
+    assert [ours(f"{fn}(g * 2.6e6)", 100) for fn in ("year", "month", "day_of_month", "days_in_month", "hour")] == [
+        [('{k="g"}', v)] for v in (1971.0, 6.0, 26.0, 30.0, 16.0)]
+    # -14400.5 s is -14400 (toward zero): 1969-12-31 20:00
+    assert ours("hour(-a * 3600 - 0.5)", 100) == [('{k="x"}', 20.0)]
+    # 2000 is a leap year (divisible by 400), 2100 is not (by 100): February's 29 and 28 days; 2000-03-01 is day 61
+    assert ours("days_in_month(vector(951782400))", 100) == [("{}", 29.0)]
+    assert ours("days_in_month(vector(4106332800))", 100) == [("{}", 28.0)]
+    assert ours("day_of_year(vector(951868800))", 100) == [("{}", 61.0)]
+    # topk keeps the name; of two equal values what Prometheus's heap keeps (for k = 1 the first in the
+    # vector's order: a later one must be greater to take its place); k is
+    # truncated (a is ctr's labels but for the name: ``or`` drops it); k of NaN fails the evaluation
+    assert ours("topk(2, g or ctr or flat)", 100) == [("ctr{k=\"x\"}", 59), ("g{k=\"g\"}", 18)]
+    assert ours("bottomk(2, g or ctr or flat)", 100) == [("flat{k=\"f\"}", 4), ("g{k=\"g\"}", 18)]
+    assert ours("topk(1, a or flat)", 100) == [("a{k=\"x\"}", 4)] and ours("topk(1, flat or a)", 100) == [("flat{k=\"f\"}", 4)]
+    assert ours("topk(2.9, g or ctr or a)", 100) == [("ctr{k=\"x\"}", 59), ("g{k=\"g\"}", 18)] and ours("topk(0, g)", 100) == []
+    with pytest.raises(EvalError, match="NaN overflows int64"):
+        ours("topk(scalar(z) / 0, g)", 100)
+    # flat, g, ctr: 4, 18, 59: the median 18; their mean 27, squared deviations 529 + 81 + 1024 = 1634 over 3
+    assert ours("quantile(0.5, g or ctr or flat)", 100) == [("{}", 18.0)]
+    assert ours("stdvar(g or ctr or flat)", 100) == [("{}", pytest.approx(1634 / 3, rel=1e-12))]
+    assert ours("stddev(g or ctr or flat)", 100) == [("{}", pytest.approx(math.sqrt(1634 / 3), rel=1e-12))]
+    # count_values writes the value as Go's FormatFloat(v, 'f', -1): no exponent, a negative zero's sign kept
+    assert ours('count_values("v", a or flat)', 100) == [('{v="4"}', 2.0)]
+    assert ours('count_values("v", z * -1.5 or g * 1e-7)', 100) == [('{v="-0"}', 1.0), ('{v="0.0000018"}', 1.0)]
+    assert ours('count_values by (k) ("v", g * 1e21)', 100) == [('{k="g",v="18000000000000000000000"}', 1.0)]
+    assert ours("sgn(g - 20)", 100) == [('{k="g"}', -1.0)] and ours("sgn(g - 18)", 100) == [('{k="g"}', 0)]
+    assert ours("deg(vector(pi()))", 100) == [("{}", 180.0)]

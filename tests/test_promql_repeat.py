@@ -428,15 +428,33 @@ def test_forecasts_quantiles_and_changes_repeat_as_every_tick_gives_them(tmp_pat
     assert times(run, "Reset") == []
 
 
+START = 1776679200  # the scenario's start, 2026-04-20T10:00:00Z (a Monday), in Unix seconds
+
+
 def test_a_rule_reading_the_clock_is_evaluated_at_every_tick(tmp_path):
     # time() reads no series: nothing marks it, yet it moves. Past an hour at the tick after 3600 s
     # (15 s ticks), read directly or through a recorded series; time() - timestamp(up) is a scrape's
     # age, 0 at every tick (scrapes and evaluations both every 15 s, the scrape first)
-    rules = [record("now", "vector(time())"), alert("Late", "vector(time()) > 3600"), alert("Recorded", "now > 3600"),
-             alert("Stale", "time() - timestamp(up) > 0")]
+    rules = [record("now", "vector(time())"), alert("Late", f"vector(time()) > {START + 3600}"),
+             alert("Recorded", f"now > {START + 3600}"), alert("Stale", "time() - timestamp(up) > 0")]
     run = same_as_every_tick(tmp_path, rules)
     assert times(run, "Late") == times(run, "Recorded") == [("alert.pending", 3615), ("alert.firing", 3615)]
     assert times(run, "Stale") == []
+
+
+def test_a_rule_reading_the_calendar_sees_the_scenarios_start_plus_the_drills_seconds(tmp_path):
+    # The drill starts at 10:00 UTC on Monday 2026-04-20: 11:00 is 3600 s in; minute() is 30 or more
+    # from 10:30 (1800 s) to 11:00, then from 11:30 (5400 s) to 12:00 (7200 s), and so on to the last
+    # evaluation, at the 4 h horizon (14400 s, 14:00)
+    rules = [alert("Eleven", "vector(1) and on () hour() >= 11"), alert("HalfPast", "vector(1) and on () minute() >= 30"),
+             alert("Monday", "day_of_week() == 1 and day_of_month() == 20 and month() == 4 and year() == 2026"),
+             alert("Business", "vector(1) and on () hour(vector(time())) >= 11")]
+    run = same_as_every_tick(tmp_path, rules)
+    assert times(run, "Eleven") == times(run, "Business") == [("alert.pending", 3600), ("alert.firing", 3600)]
+    assert times(run, "HalfPast") == [(kind, t) for half in (1800, 5400, 9000, 12600)
+                                      for kind, t in (("alert.pending", half), ("alert.firing", half),
+                                                      ("alert.resolved", half + 1800))]
+    assert times(run, "Monday") == [("alert.pending", 0), ("alert.firing", 0)]
 
 
 @pytest.mark.parametrize("expr, looked_at", [
@@ -447,6 +465,14 @@ def test_a_rule_reading_the_clock_is_evaluated_at_every_tick(tmp_path):
     ('quantile_over_time(0.5, up{service="api"}[5m]) < 0', 21),
     ('deriv(http_requests_total{service="api"}[5m]) < 0', 480),  # a counter's values: they never do
     ('stddev_over_time(http_requests_total{service="api"}[5m]) < 0', 480),
+    # the calendar of a gauge's latest value: it repeats once its first scrape is out of sight (from 30 s)
+    ('hour(error_rate{service="api"}) < 0', 2),
+    ('hour() < 0', 480),  # of the evaluation's time: it moves on
+    # which series topk keeps, of rates equal to their last bits or not: it repeats while it keeps none
+    ('topk(1, rate(http_requests_total{service="api"}[5m])) < 0', 22),
+    ('topk(1, rate(http_requests_total{service="api"}[5m])) > 0', 480),
+    ('count_values("v", rate(http_requests_total{service="api"}[5m])) > 0', 480),  # a rate as a label
+    ('count_values("v", up{service="api"}) > 0', 2),  # a gauge's latest value: it repeats
 ])
 def test_what_a_new_function_reads_decides_whether_the_calm_hours_are_evaluated(tmp_path, monkeypatch, expr, looked_at):
     # Before the fault (7205 s) the world is calm. A rule that reads only what repeats is evaluated

@@ -30,7 +30,9 @@ RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_tim
                    "resets", "deriv", "predict_linear")
 FUNCTIONS = RANGE_FUNCTIONS + ("histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil",
                                "floor", "round", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar", "sort",
-                               "sort_desc", "label_replace", "label_join", "time", "timestamp")
+                               "sort_desc", "label_replace", "label_join", "time", "timestamp", "sgn", "year",
+                               "month", "day_of_month", "day_of_year", "days_in_month", "hour", "minute",
+                               "day_of_week", "deg", "rad", "pi")
 # Functions with string arguments (the only strings an expression may hold)
 LABEL_FUNCTIONS = ("label_replace", "label_join")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -39,7 +41,11 @@ _NOT_RE2 = re.compile(r"\(\?[=!<]|(?<!\\)\\[1-9]")
 # promtool 2.42 takes) to double_exponential_smoothing; drillsim evaluates neither
 HOLT_WINTERS = ("function holt_winters() (Prometheus 3's double_exponential_smoothing(), the only name "
                 "promql-parser knows; a trend's forecast can use predict_linear())")
-AGGREGATIONS = ("sum", "avg", "min", "max", "count", "group")
+# Go's math computes these in Go, drillsim's with the C library: of 141 values each, checked with promtool, up to
+# 45 (tan) differ in the last bit (atanh none, asinh 1, acosh 5), and a threshold or $value can show it
+TRIGONOMETRY = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh")
+AGGREGATIONS = ("sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "quantile", "topk", "bottomk",
+                "count_values")
 # One template action: {{ $labels.x }}, {{ .Labels.x }} (or {{ $.Labels.x }}), {{ $externalLabels.x }}
 # (or {{ .ExternalLabels.x }}), or the value ({{ $value }}, {{ .Value }}, {{ $.Value }}) as Go prints it, through printf or one of Prometheus's number
 # functions in either form: {{ printf "%.2f" $value }}, {{ $value | printf "%.2f" }},
@@ -159,6 +165,9 @@ def unsupported(expr) -> str | None:
         kind = type(node).__name__
         if kind == "Call" and node.func.name == "double_exponential_smoothing":
             found.append(HOLT_WINTERS)
+        elif kind == "Call" and node.func.name in TRIGONOMETRY:
+            found.append(f"function {node.func.name}() (Go's own trigonometry, which drillsim's would not match to the "
+                         "last bit; deg(), rad() and pi() are evaluated)")
         elif kind == "Call" and node.func.name not in FUNCTIONS:
             found.append(f"function {node.func.name}()")
         elif kind == "Call" and node.func.name in RANGE_FUNCTIONS and not any(
@@ -172,6 +181,10 @@ def unsupported(expr) -> str | None:
             strings[0] += 1
         elif kind == "AggregateExpr" and str(node.op) not in AGGREGATIONS:
             found.append(f"aggregation {node.op}")
+        elif kind == "AggregateExpr" and str(node.op) == "count_values" and type(node.param).__name__ == "StringLiteral":
+            strings[0] -= 1
+            if not LABEL_NAME.fullmatch(node.param.val):  # (Prometheus fails every evaluation)
+                found.append(f"count_values()'s label name {node.param.val!r}")
         elif kind == "SubqueryExpr":
             found.append("subquery [range:step]")
         elif kind in ("VectorSelector", "MatrixSelector"):

@@ -30,8 +30,10 @@ class Monitoring:
         start = start or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
         self.router = Router(env, log, alerting, self.pager.notify, lambda t: start + dt.timedelta(seconds=t),
                              named=not alerting.builtin)
+        # a rule's clock is the drill's, in UTC as Prometheus's: the scenario's start plus the simulated seconds
+        epoch_ms = (start - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
         self.rules = Rules(env, log, world, rules, self.router.notify, groups, config.evaluation_interval,
-                           config.scrape_interval)
+                           config.scrape_interval, epoch_ms)
         self.oncall, self.pages, self.alerts = oncall, self.pager.pages, self.rules.alerts
         self.firing, self.any_firing = self.rules.firing, self.rules.any_firing
         self.pages_for, self.acknowledge = self.pager.pages_for, self.pager.acknowledge

@@ -8,6 +8,7 @@ engine step for step (extrapolated rates, bucket quantiles, incremental means), 
 float results agree with it to the last bit where the operation order allows.
 """
 
+import decimal
 import functools
 import itertools
 import math
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
+from .humanize import go_float
 from .series import Marks
 
 NAME = "__name__"
@@ -329,6 +331,8 @@ OF_DIFFERENCES = {"rate", "increase", "delta", "irate", "idelta", "count_over_ti
 ELEMENT_FUNCTIONS = {
     "abs": abs, "ceil": math.ceil, "floor": math.floor, "exp": math.exp, "sqrt": math.sqrt,
     "ln": math.log, "log2": math.log2, "log10": math.log10,
+    "sgn": lambda v: -1.0 if v < 0 else 1.0 if v > 0 else v,  # (NaN and a zero's sign kept, as Go's)
+    "deg": lambda v: v * 180 / math.pi, "rad": lambda v: v * math.pi / 180,
 }
 
 
@@ -350,6 +354,71 @@ def _predicted(duration, slope, intercept):
 def _round(v, inverse):
     """Prometheus's round: to the nearest multiple of 1 / ``inverse``, ties up."""
     return _div(_safe(math.floor, v * inverse + 0.5), inverse)
+
+
+# -- the calendar (Go's time package, as Prometheus's dateWrapper reads a time) --
+
+_ABSOLUTE_ZERO_YEAR = -292277022399  # Go's absolute time counts seconds from this year's first day
+_UNIX_TO_ABSOLUTE = (1969 * 365 + 1969 // 4 - 1969 // 100 + 1969 // 400) * 86400 \
+    - (_ABSOLUTE_ZERO_YEAR - 1) * 3652425 * 86400 // 10000
+_DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _calendar(seconds: int) -> dict:
+    """Go's ``time.Unix(seconds, 0).UTC()``, field by field as Go's absDate works them out (its
+    unsigned arithmetic wraps where a time is past what it holds, as for a NaN's seconds)."""
+    absolute = (seconds + _UNIX_TO_ABSOLUTE) % 2**64
+    d = absolute // 86400
+    n = d // 146097
+    y, d = 400 * n, d - 146097 * n
+    n = d // 36524
+    n -= n >> 2
+    y, d = y + 100 * n, d - 36524 * n
+    n = d // 1461
+    y, d = y + 4 * n, d - 1461 * n
+    n = d // 365
+    n -= n >> 2
+    y, d = y + n, d - 365 * n
+    year = y + _ABSOLUTE_ZERO_YEAR
+    day = d
+    if _leap(year) and day == 31 + 29 - 1:
+        month, day = 2, 29
+    else:
+        if _leap(year) and day > 31 + 29 - 1:
+            day -= 1
+        month = day // 31
+        if day >= _DAYS_BEFORE[month + 1]:
+            month += 1
+        day, month = day - _DAYS_BEFORE[month] + 1, month + 1
+    days = _DAYS_BEFORE[month] - _DAYS_BEFORE[month - 1] + (month == 2 and _leap(year))
+    return {"year": year, "month": month, "day_of_month": day, "day_of_year": d + 1, "days_in_month": days,
+            "hour": absolute % 86400 // 3600, "minute": absolute % 3600 // 60,
+            "day_of_week": (absolute + 86400) % 2**64 % 604800 // 86400}  # (the absolute year began on a Monday)
+
+
+DATE_FUNCTIONS = ("year", "month", "day_of_month", "day_of_year", "days_in_month", "hour", "minute", "day_of_week")
+
+
+def _go_int64(v: float) -> int:
+    """Go's ``int64(v)`` on amd64: toward zero; a NaN, an infinity or a value out of range is the
+    least int64 (what the processor's conversion gives)."""
+    if v != v or not -2.0**63 <= v < 2.0**63:  # noqa: PLR0124 (NaN)
+        return -2**63
+    return int(v)
+
+
+def _go_seconds(ms: int) -> int:
+    """Go's ``ms / 1000`` of int64s: toward zero."""
+    return ms // 1000 if ms >= 0 else -(-ms // 1000)
+
+
+def _date(name: str, seconds: int) -> float:
+    return float(_calendar(seconds)[name])
 
 
 def _sorter(descending):
@@ -626,6 +695,8 @@ def _grouping(modifier):
 
 def _aggregator(op, group_of):
     """vector -> its aggregation by ``op`` over the groups of ``group_of``."""
+    if op in ("stddev", "stdvar"):
+        return lambda vector: _spread(vector, group_of, op == "stddev")
     if op != "sum":
         return lambda vector: _aggregate(op, vector, group_of)
 
@@ -661,6 +732,124 @@ def _aggregate(op, vector, group_of):
             acc[2] = mean + (value / acc[1] - mean / acc[1])  # Go's mean += v/n - mean/n
     pick = {"max": 0, "min": 0, "count": 1, "avg": 2, "group": None}[op]
     return [(g, 1.0 if pick is None else acc[pick]) for g, acc in groups.items()]
+
+
+def _spread(vector, group_of, root):
+    """stdvar (``root``: stddev) by group: Welford's running mean and sum of squares, uncompensated
+    (Prometheus's aggregation, unlike its stdvar_over_time)."""
+    groups: dict[tuple, list] = {}
+    for key, value in vector:
+        g = group_of(key)
+        acc = groups.get(g)
+        if acc is None:
+            groups[g] = [0.0, 1.0, value]  # sum of squares, count, mean
+            continue
+        acc[1] += 1
+        delta = value - acc[2]
+        acc[2] += delta / acc[1]
+        acc[0] += delta * (value - acc[2])
+    return [(g, math.sqrt(acc[0] / acc[1]) if root else acc[0] / acc[1]) for g, acc in groups.items()]
+
+
+def _quantiles(q, vector, group_of):
+    groups: dict[tuple, list] = {}
+    for key, value in vector:
+        groups.setdefault(group_of(key), []).append(value)
+    return [(g, _quantile(q, values)) for g, values in groups.items()]
+
+
+def _heap_up(heap, j, less):
+    while j > 0:
+        i = (j - 1) // 2
+        if not less(heap[j][1], heap[i][1]):
+            break
+        heap[i], heap[j] = heap[j], heap[i]
+        j = i
+
+
+def _heap_down(heap, i, n, less):
+    while 2 * i + 1 < n:
+        j = 2 * i + 1
+        if j + 1 < n and less(heap[j + 1][1], heap[j][1]):
+            j += 1
+        if not less(heap[j][1], heap[i][1]):
+            break
+        heap[i], heap[j] = heap[j], heap[i]
+        i = j
+
+
+def _top(bottom):
+    """(k, vector, group_of) -> topk (``bottom``: bottomk): each group's k elements kept in a heap,
+    step by step as Go's container/heap keeps Prometheus's (which element a tie keeps depends on
+    it), then each group's sorted as Go's insertion sort leaves them (greatest first for topk)."""
+    def less(a, b):  # vectorByValueHeap's Less (vectorByReverseValueHeap's for bottomk)
+        return a != a or (a > b if bottom else a < b)  # noqa: PLR0124 (NaN)
+
+    def aggregate(k_value, vector, group_of):
+        if not -2.0**63 <= k_value <= 2.0**63:  # (NaN too)
+            raise EvalError(f"Scalar value {go_float(k_value)} overflows int64")  # (Go's %v)
+        k = _go_int64(k_value)
+        if k < 1:
+            return []
+        heaps: dict[tuple, list] = {}
+        for element in vector:
+            g = group_of(element[0])
+            heap = heaps.get(g)
+            if heap is None:
+                heaps[g] = [element]
+            elif len(heap) < k or less(heap[0][1], element[1]):
+                if len(heap) == k:
+                    if k == 1:
+                        heap[0] = element
+                        continue
+                    heap[0], heap[-1] = heap[-1], heap[0]  # heap.Pop
+                    _heap_down(heap, 0, len(heap) - 1, less)
+                    heap.pop()
+                heap.append(element)  # heap.Push
+                _heap_up(heap, len(heap) - 1, less)
+        out = []
+        for heap in heaps.values():
+            for i in range(1, len(heap)):  # sort.Sort(sort.Reverse(heap)): Less(j, j-1) is less(heap[j-1], heap[j])
+                j = i
+                while j > 0 and less(heap[j - 1][1], heap[j][1]):
+                    heap[j], heap[j - 1] = heap[j - 1], heap[j]
+                    j -= 1
+            out.extend(heap)  # (Go sorts more than 12 otherwise: an order of ties alone may differ)
+        return out
+    return aggregate
+
+
+PARAMETRIC = {"topk": _top(False), "bottomk": _top(True), "quantile": _quantiles}
+
+
+def _go_fixed(v: float) -> str:
+    """Go's ``strconv.FormatFloat(v, 'f', -1, 64)``: the shortest digits that read back as ``v``,
+    never with an exponent."""
+    if v != v:  # noqa: PLR0124 (NaN)
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    return format(decimal.Decimal(repr(v)).normalize(), "f")
+
+
+def _count_values(label: str, modifier):
+    """vector -> count_values(``label``, ...): how many elements have each value (the value, as Go
+    prints it, in ``label``), by the groups of ``modifier``, the label a ``by`` label too."""
+    if modifier is not None and not str(modifier.type).endswith("By"):
+        group_of = _grouping(modifier)
+    else:
+        names = {label, *(modifier.labels if modifier is not None else ())}
+        group_of = _memo(lambda key: tuple(p for p in key if p[0] in names))
+
+    def count(vector):
+        groups: dict[tuple, float] = {}
+        for key, value in vector:
+            labels = dict(key)
+            labels[label] = _go_fixed(value)
+            g = group_of(tuple(sorted(labels.items())))
+            groups[g] = groups.get(g, 0.0) + 1
+        return list(groups.items())
+    return count
 
 
 # -- histogram_quantile (promql/quantile.go) --
@@ -766,7 +955,18 @@ def plan(node):
             inner = inner.expr
         if _op(node) == "sum" and type(inner).__name__ == "Call" and inner.func.name in RANGE_FUNCTIONS:
             return _plan_range(inner.func.name, inner.args[0], _grouping(node.modifier))
-        return _then(plan(node.expr), _aggregator(_op(node), _grouping(node.modifier)))
+        op = _op(node)
+        if op == "count_values":
+            return _then(plan(node.expr), _count_values(node.param.val, node.modifier))
+        if op in PARAMETRIC:
+            param, inner, aggregate = plan(node.param), plan(node.expr), PARAMETRIC[op]
+            group_of = _grouping(node.modifier)
+
+            def bind(store, reads):
+                p, f = param(store, reads), inner(store, reads)
+                return lambda t: aggregate(p(t), f(t), group_of)
+            return bind
+        return _then(plan(node.expr), _aggregator(op, _grouping(node.modifier)))
     if kind == "BinaryExpr":
         return _plan_binary(node)
     raise ValueError(f"not an expression drillsim evaluates: {node}")  # the loader refused it already
@@ -794,7 +994,7 @@ def _plan_instant(vs, stamps: bool = False):
     matches, name, offset = selector_matches(vs), vs.name, _offset(vs)
 
     def bind(store, reads):
-        sel = _select(store, reads, matches, name, offset)
+        sel, epoch = _select(store, reads, matches, name, offset), store.epoch_ms
 
         def instant(t):
             ref = t - offset
@@ -804,7 +1004,7 @@ def _plan_instant(vs, stamps: bool = False):
                     times, i = series.times, series.latest(ref)
                 v = series.values[i] if i >= 0 else None
                 if v is not None:
-                    out.append((series.key, _ms(series.times[i]) / 1000 if stamps else v))
+                    out.append((series.key, (epoch + _ms(series.times[i])) / 1000 if stamps else v))
             return out
         return instant
     return bind
@@ -869,7 +1069,7 @@ def _is_scalar(node) -> bool:
     if kind == "BinaryExpr":
         return _is_scalar(node.lhs) and _is_scalar(node.rhs)
     if kind == "Call":
-        return node.func.name in ("scalar", "time")
+        return node.func.name in ("scalar", "time", "pi")
     return False
 
 
@@ -932,7 +1132,13 @@ def _plan_call(node):
         relabel = (_label_replace if name == "label_replace" else _label_join)(*(a.val for a in args[1:]))
         return _then(plan(args[0]), _relabelled(_memo(relabel)))
     if name == "time":
-        return lambda store, reads: lambda t: _ms(t) / 1000
+        return lambda store, reads: lambda t: (store.epoch_ms + _ms(t)) / 1000
+    if name in DATE_FUNCTIONS:
+        if not args:  # the evaluation's time, in whole seconds (Go's division: toward zero)
+            return lambda store, reads: lambda t: [((), _date(name, _go_seconds(store.epoch_ms + _ms(t))))]
+        return _then(plan(args[0]), lambda vector: [(drop_name(k), _date(name, _go_int64(v))) for k, v in vector])
+    if name == "pi":
+        return lambda store, reads: lambda t: math.pi
     if name == "timestamp":
         arg = args[0]
         while type(arg).__name__ == "ParenExpr":
@@ -943,7 +1149,7 @@ def _plan_call(node):
 
         def bind(store, reads):
             f = inner(store, reads)
-            return lambda t: [(drop_name(k), _ms(t) / 1000) for k, _ in f(t)]
+            return lambda t: [(drop_name(k), (store.epoch_ms + _ms(t)) / 1000) for k, _ in f(t)]
         return bind
     if name == "vector":
         return _then(plan(args[0]), lambda value: [((), value)])

@@ -24,7 +24,7 @@ from ...inputs.config import AlertRule
 from ...inputs.promrules import TEMPLATE, action
 from ..memo import per_scenario
 from .humanize import FUNCTIONS, go_float, go_printf
-from .promql import EvalError, drop_name, parse, plan, selector_matches
+from .promql import DATE_FUNCTIONS, EvalError, drop_name, parse, plan, selector_matches
 from .series import LOOKBACK, Store
 
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
@@ -147,26 +147,33 @@ def step(alert: Alert, holds: bool, now: float, for_s: float, keep_for: float) -
 @functools.lru_cache(maxsize=4096)
 def _shape(expr: str) -> tuple:
     """An expression planned (``promql.plan``), its selectors' predicates and names, which of
-    the world's metrics it shows (to name the faults behind an alert), and whether it reads
-    the clock (``CLOCK``); once per expression (speed)."""
+    the world's metrics it shows (to name the faults behind an alert), whether it reads
+    the clock (``CLOCK``) and whether it chooses series by their values (``CHOOSE``); once per
+    expression (speed)."""
     node = parse(expr)
-    shows, selectors, names, clock = set(), [], [], []
+    shows, selectors, names, clock, chooses = set(), [], [], [], []
 
     def visit(n):
         kind = type(n).__name__
-        if kind == "Call" and n.func.name in CLOCK:
+        if kind == "Call" and (n.func.name in CLOCK or n.func.name in DATE_FUNCTIONS and not n.args):
             clock.append(n.func.name)
+        if kind == "AggregateExpr" and str(n.op) in CHOOSE:
+            chooses.append(n.op)
         if kind in ("VectorSelector", "MatrixSelector"):
             vs = n if kind == "VectorSelector" else n.vector_selector
             selectors.append(selector_matches(vs))
             names.append(vs.name)
             shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
     promql_parser.walk(node, visit)
-    return plan(node), selectors, names, sorted(shows), bool(clock)
+    return plan(node), selectors, names, sorted(shows), bool(clock), bool(chooses)
 
 
 # Functions of the evaluation time or of the samples' own times, which no later evaluation repeats
+# (and the date functions of no argument: the evaluation's time on the calendar)
 CLOCK = ("time", "timestamp")
+# Aggregations whose output series depend on the values: which series topk and bottomk keep
+# (a tie broken by a value's last bit), the values count_values puts in a label
+CHOOSE = ("topk", "bottomk", "count_values")
 
 
 _FAILED = None  # an evaluation that failed: Prometheus leaves the rule's alerts as they were
@@ -204,7 +211,7 @@ class _PromRule:
     def __init__(self, rule, store: Store, every: float = 0.0, phases: int = 0):
         self.rule, self.store = rule, store
         self.recording = rule.kind == "record"  # (speed: looked at in every evaluation loop)
-        planned, self.selectors, self.names, self.shows, self.clock = _shape(rule.expr)
+        planned, self.selectors, self.names, self.shows, self.clock, chooses = _shape(rule.expr)
         self.reads = []
         self.query = planned(store, self.reads)
         self._columns = getattr(self.query, "columns", None)  # the query as keys and values, when it has that form
@@ -233,7 +240,8 @@ class _PromRule:
         self.was_calm = False  # whether every series it read at its last evaluation was calm
         # Prometheus renders an alerting rule's labels; a recording rule's are set as written
         templated = () if self.recording else tuple(rule.labels.values())
-        self.shows_value = _shows_value((*templated, *rule.annotations.values()))
+        # (a value's last bit can decide which series topk keeps, or be count_values' label: shown as $value is)
+        self.shows_value = chooses or _shows_value((*templated, *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
         self.named: dict | None = None if _shows_value(templated) else {}
         self._keys: tuple | list | None = None  # the output's labels keys at the last evaluation, and without the name
@@ -345,9 +353,9 @@ class _PromRule:
         """Whether a repeated result shows what a fresh one would. A counter's rate from a repeat
         is the rate of the evaluation it repeats, which can differ from a fresh one in its last
         bits (as can a function of differences of a gauge's samples and their times); only an
-        alert's ``$value`` shows them, so a rule that renders it and reads a counter or through
-        such a function is evaluated afresh while it has an alert (or a result that can make
-        one). The samples themselves of gauges and recorded series repeat the very floats, and
+        alert's ``$value`` shows them (and the series topk, bottomk or count_values give), so a
+        rule that renders it (or has those) and reads a counter or through such a function is
+        evaluated afresh while it has an alert (or a result that can make one). The samples themselves of gauges and recorded series repeat the very floats, and
         so does what is worked out from them alone."""
         return (not self.shows_value or not any(read.differences or read.selected.rising for read in self.reads)
                 or (all(a.state == "inactive" for a in self.alerts.values()) and not any(self.results.values())))
@@ -507,7 +515,7 @@ class Rules:
     """Every alert of one drill's rules, evaluated against the world's latest scrape."""
 
     def __init__(self, env, log, world, rules, notify, groups=(), evaluation_interval: float = 15.0,
-                 scrape_interval: float = 15.0):
+                 scrape_interval: float = 15.0, epoch_ms: int = 0):
         self.env, self.log, self.world, self.notify = env, log, world, notify
         # and service -> its shorthand alerts (indexes); a scenario's tuple once, a list (which may change) each time
         labelled, self._watching = (_labelled_rules if isinstance(rules, tuple) else _label)(rules)
@@ -526,6 +534,7 @@ class Rules:
         every = [group.interval or evaluation_interval for group in groups]
         period = _period(scrape_interval, tuple(every))
         self.store = Store(world.services, scrape_interval, period, min(LOOKBACK, max([scrape_interval, *every])))
+        self.store.epoch_ms = epoch_ms
         self.groups = []
         for group, keep, interval in zip(groups, _active(groups, world.services), every):
             phases = round(period / interval) if period else 0

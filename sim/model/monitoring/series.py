@@ -207,6 +207,9 @@ class Store:
         self._ranges_at, self._ranges = None, {}
         self._span: tuple = (None, None, 0, 0, 0)  # scraped_span's last window, scrape count and answer
         self.first: tuple | None = None  # the world's metrics at the first scrape
+        # the drill's start in Unix milliseconds: time 0 on the calendar time(), timestamp() and the
+        # date functions read (0: 1970-01-01, as promtool's tests start)
+        self.epoch_ms = 0
 
     @property
     def available(self) -> list:
