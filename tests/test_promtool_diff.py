@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from .promdiff import PROMTOOL, Picker, disagreements, make_case
+from .promdiff import PROMTOOL, Picker, disagreements, make_case, prints_noise
 
 CASES = 200
 
@@ -33,3 +33,15 @@ def test_firing_and_resolving_times_agree_with_promtool():
     shown = "\n\n".join(f"{c.expr} for={c.for_s} keep_firing_for={c.keep_s} scrape={c.scrape} "
                         f"evaluation={c.evaluation}\n{bad[c.name][-1500:]}" for c in cases if c.name in bad)
     assert not bad, f"{len(bad)} of {len(cases)} cases disagree with promtool:\n{shown}"
+
+
+def test_a_value_on_a_rounding_edge_prints_noise():
+    # promtool 2.42 printed the mean of eight rates, 91.48375, as 91.4837 and as 91.4838 in
+    # runs of one test (the order it added them in); 105.25, 0.125 and 1.0625 are exact in
+    # binary, so Go rounds them half to even and a last bit up rounds them up
+    assert prints_noise('{{ $value | printf "%.6g" }}', [1.0, 91.48375])
+    assert prints_noise('{{ printf "%.4G and %d" $value }}', [105.25])
+    assert prints_noise('{{ $value | printf "%+09.2f%%" }}', [0.125])
+    assert prints_noise('{{ printf "%-11.3e|" $value }}', [1.0625])
+    assert not prints_noise('{{ $value | printf "%.6g" }}', [91.4837, 91.48376, 1e300, 0.0, float("inf"), float("nan")])
+    assert not prints_noise('{{ $value | printf "%+09.2f%%" }}', [0.124, 0.126])
