@@ -799,21 +799,25 @@ def alertmanager(config_file, out):
 @click.option("--name", type=_Slug(), help="Name of the scenario (default: from the postmortem's title).")
 @click.option("--service", help="The affected service (default: the postmortem's Service: line, or the records').")
 @click.option("--date", "day", type=_Day(), help="The day of a timeline whose lines have no date (default: its Date: line).")
-@click.option("--severity", type=click.Choice(["SEV1", "SEV2", "SEV3", "SEV4"]),
-              help="The severity the incident should have had (default: its Severity: line, or as declared).")
+@click.option("--severity", help="The severity the incident should have had, a level of the process (default: its "
+                                   "Severity: line, or as declared).")
+@_process_option
 @click.option("--as-drill", "hidden", is_flag=True,
               help="Write the drill version instead: the incident up to its detection, the team's actions left out, "
                    "to play with drill live or drill serve.")
 @click.option("--out", type=_Path(file_okay=False, path_type=Path), default=Path("scenarios/real"), show_default=True,
               help="Folder for <name>.yaml and <name>.script.yaml.")
-def incident(records, mapping, name, service, day, severity, hidden, out):
+def incident(records, mapping, name, service, day, severity, process_file, hidden, out):
     """A scenario and a timeline script that replay a real incident from its RECORDS: a postmortem in the
     reference template (.md: its HH:MM UTC - text timeline), a PagerDuty incident's log entries (JSON) and an
     Alertmanager webhook history (JSON or JSON lines), one or several. Lines no rule maps and actions the replay
-    cannot play are listed on stderr, with their file and line."""
+    cannot play are listed on stderr, with their file and line. Severities are the process's levels."""
     from .authoring.incidents import import_incident
+    from .inputs import config
 
-    made = import_incident(list(records), mapping, name, service, day.date() if day else None, severity, hidden, out)
+    process = config.load_process(process_file or config.default_file("drills/process.yaml"))
+    made = import_incident(list(records), mapping, name, service, day.date() if day else None, severity, hidden, out,
+                           process)
     notes = [("not mapped", made.unmapped), ("not replayed", made.unplayed), ("assumed", made.assumptions)]
     scenario_file, script_file = made.files(out)
     if hidden:

@@ -59,13 +59,30 @@ class Picker:
 
 def vector(p: Picker, depth: int = 0) -> str:
     """A random instant-vector expression over the world's series."""
-    form = p.choice(("range", "gauge", "agg", "arith", "clamp", "quantile", "ratio", "group_left")
-                    if depth < 2 else ("range", "gauge"))
+    form = p.choice(("range", "gauge", "agg", "arith", "clamp", "quantile", "ratio", "group_left", "round",
+                     "relabel", "sort", "forecast", "clock")
+                    if depth < 2 else ("range", "gauge", "forecast"))
     if form == "range":
         fn = p.choice(("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time", "min_over_time",
-                       "sum_over_time", "count_over_time", "last_over_time"))
-        series = p.choice(COUNTER if fn in ("rate", "irate", "increase") else GAUGE)
+                       "sum_over_time", "count_over_time", "last_over_time", "stddev_over_time", "stdvar_over_time",
+                       "changes", "resets", "deriv", "present_over_time", "absent_over_time"))
+        series = p.choice(COUNTER if fn in ("rate", "irate", "increase", "resets") else GAUGE + COUNTER[:2]
+                          if fn in ("changes", "deriv") else GAUGE)
         return f"{fn}({series}[{p.choice(RANGES)}]{p.choice(OFFSETS)})"
+    if form == "forecast":
+        window = f"{p.choice(GAUGE)}[{p.choice(RANGES)}]{p.choice(OFFSETS)}"
+        if p.choice((True, False)):
+            return f"predict_linear({window}, {p.choice(('60', '600', '3600', '-300'))})"
+        return f"quantile_over_time({p.choice(('0', '0.5', '0.9', '0.99', '1'))}, {window})"
+    if form == "round":
+        return f"round({vector(p, depth + 1)}{p.choice(('', ', 0.5', ', 5', ', 0.001'))})"
+    if form == "relabel":  # a label added, so no two series end up alike
+        return p.choice((f'label_replace({vector(p, depth + 1)}, "svc", "x-$1", "service", "(c[a-z]+)-?.*")',
+                         f'label_join({vector(p, depth + 1)}, "where", "/", "service", "team")'))
+    if form == "sort":
+        return f"{p.choice(('sort', 'sort_desc'))}({vector(p, depth + 1)})"
+    if form == "clock":  # a scrape's age: from 0 to the scrape interval (and gone past the lookback)
+        return p.choice((f"time() - timestamp({p.choice(GAUGE)})", f"timestamp({p.choice(GAUGE)}) - time() + 1000"))
     if form == "gauge":
         return p.choice(GAUGE) + p.choice(OFFSETS)
     if form == "agg":

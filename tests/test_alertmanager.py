@@ -496,8 +496,8 @@ def test_check_alerts_answers_would_we_be_paged():
     # the page escalates to the secondary after 5 minutes
     fired = "  14:47:15  CheckoutHighErrorRate (critical): checkout error rate > 5%  [cause: gateway-config-push]"
     assert fired in lines
-    assert "  14:47:45  P1 to dana (high urgency): checkout error rate > 5%" in lines
-    assert "  14:52:45  P1 not acknowledged: escalated from dana to lee" in lines
+    assert "  14:47:45  #1 to dana (high urgency): checkout error rate > 5%" in lines
+    assert "  14:52:45  #1 not acknowledged: escalated from dana to lee" in lines
     assert lines[-1] == "Would we be paged? yes: dana at 14:47:45, 2m45s after the fault started, high urgency."
 
 
@@ -513,8 +513,9 @@ def test_check_alerts_reads_a_runs_event_log(tmp_path):
     events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     ack = next(e for e in events if e["kind"] == "page.acked")
     clock = ack["at"][11:19]
-    # the run's own acknowledgement shows, where the simulated check has none
-    assert f"  {clock}  {ack['page']} acknowledged by {ack['by']}" in result.output.splitlines()
+    # the run's own acknowledgement shows, where the simulated check has none (the log's P1 shown as #1)
+    assert ack["page"] == "P1"
+    assert f"  {clock}  #1 acknowledged by {ack['by']}" in result.output.splitlines()
     assert "escalated" not in result.output
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"t": 1, "kind": "x"}\nnot json\n')

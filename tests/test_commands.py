@@ -15,7 +15,7 @@ from sim.live.commands import (
     hint,
     parse_command,
 )
-from sim.live.console import _Completer, chart, reading, who
+from sim.live.console import _Completer, chart, reading, seen, who
 
 WORDS = Vocabulary(services=("storefront", "checkout", "payment-gateway"), severities=("SEV1", "SEV2", "SEV3", "SEV4"),
                    people=("ana", "dana", "lee", "sam"), teams=("checkout", "payments", "sre"), pages=("P1", "P2"),
@@ -190,3 +190,20 @@ def test_completion_shows_each_persons_team_and_training_and_each_dates_weekday(
     assert shown == [("kim", "payments, senior")]
     shown = [(c.text, c.display_meta_text) for c in _Completer(lambda: words).get_completions(Document("postmortem 2026"), None)]
     assert shown == [("2026-04-24", "Fri"), ("2026-04-27", "Mon")]  # 2026-04-24 is a Friday, the 27th the Monday after
+
+
+def test_a_page_is_shown_and_taken_as_a_number_never_as_a_level():
+    # Beside a team's levels, 'dana acknowledges page P1' read like 'P1 declared'. The event log
+    # keeps P1; what a person sees is #1, and what they type (#1, 1, or the log's P1) is P1.
+    from sim.outputs.report import timeline
+
+    for typed in ("ack #1", "ack 1", "ack P1"):
+        assert parse(typed) == {"do": "ack", "by": "ana", "page": "P1"}
+    events = [{"t": 540, "at": "2026-04-20T14:49:00Z", "kind": "page.acked", "page": "P1", "by": "dana"},
+              {"t": 720, "at": "2026-04-20T14:52:00Z", "kind": "incident.declared", "severity": "P1", "by": "dana",
+               "channel": "#inc-2026-04-20-checkout"}]
+    assert timeline(events) == ["14:49 UTC - dana acknowledges page #1",
+                                "14:52 UTC - P1 declared by dana, incident channel #inc-2026-04-20-checkout opened"]
+    assert seen(events[0], "ana") == ("dim", "PAGE     #1 acknowledged by dana")
+    # 'ack 12' refused: the hint names the open pages as shown ('#12' is close to '#1', not to '#5').
+    assert hint({"do": "ack", "by": "ana", "page": "P12"}, Vocabulary(pages=("#1", "#5"))) == " (did you mean #1?)"

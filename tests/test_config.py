@@ -184,6 +184,26 @@ def test_a_level_lists_a_role_once(write):
     assert refused(load_process, process) == [f"{process}:3: severities.SEV1.roles: 'ic' is listed twice"]
 
 
+def test_a_level_that_staffs_roles_staffs_an_incident_commander(write):
+    # roles: [comms] was taken, and the bots still made the declarer IC and handed IC to a senior
+    # engineer at that level (their hand-over follows any level with roles), while role coverage
+    # and the checklist asked for a Communications Lead only: the file said what never happened.
+    process = write("process.yaml", """
+        severities:
+          P1: {response: 5m, cadence: [10m, 20m], roles: [ic, comms, ops], postmortem: true}
+          P2: {response: 15m, cadence: 30m, roles: [comms], postmortem: true}
+          P3: {response: 1h, cadence: 1h, roles: [comms, ops], postmortem: false}
+          P4: {response: 4h, cadence: 4h, roles: [], postmortem: false}
+    """)
+    why = ("a level that staffs roles runs the full process, which an Incident Commander runs (declares, sets the "
+           "severity, delegates, resolves, books the postmortem; the Communications and Operations Leads work for one)")
+    assert refused(load_process, process) == [
+        (f"{process}:3: severities.P2.roles: [comms] without ic: {why}: give [ic, comms], or [] for a level handled by "
+         "normal on-call"),
+        (f"{process}:4: severities.P3.roles: [comms, ops] without ic: {why}: give [ic, comms, ops], or [] for a level "
+         "handled by normal on-call")]
+
+
 def test_a_level_of_a_name_of_its_own_gives_what_the_built_in_ones_would_fill_in(write):
     # Before, P1 took SEV3's roles (none) and postmortem (no): a team's most severe level ran
     # without an IC and booked no postmortem, and validate said ok.

@@ -57,9 +57,9 @@ def test_a_whole_drill_at_the_terminal(tmp_path):
         say(child, "mitigate rollback", "missing service. Usage: mitigate MITIGATION SERVICE")
         say(child, "help", "postmortem DATE +schedule the postmortem")
         say(child, "resume", "running at x200")
-        child.expect("PAGE +P1 \\(high urgency\\): checkout error rate > 5%")
+        child.expect("PAGE +#1 \\(high urgency\\): checkout error rate > 5%")
         child.expect("runbook: https://runbooks.example.com/checkout/high-error-rate")
-        say(child, "ack", "P1 acknowledged by you")
+        say(child, "ack", "#1 acknowledged by you")
         say(child, "changes", "config +payment-gateway +Config push to payment-gateway")
         say(child, "runbook", "CheckoutHighErrorRate   https://runbooks.example.com/checkout/high-error-rate")
         child.expect("3. Check the change log")
@@ -127,7 +127,7 @@ def test_the_toolbar_shows_clock_incident_roles_and_the_update_cadence(tmp_path)
 
     live.advance(until=500)
     assert bar().startswith(" 14:48:20 UTC  PAUSED | no incident declared | ")
-    assert "your open pages: P1" in bar() and bar().endswith(" | you: ana (primary on-call) | help")
+    assert "your open pages: #1" in bar() and bar().endswith(" | you: ana (primary on-call) | help")
     live.advance(until=600)
     live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
     live.advance(until=700)
@@ -177,10 +177,10 @@ def test_the_screen_shows_what_a_responder_sees_and_never_the_truth(tmp_path):
     assert lines[:5] == [
         "ALERT    checkout error rate > 5% (critical) is firing",
         "ALERT    payment-gateway error rate > 5% (warning) is firing",
-        ("PAGE     P1 (high urgency): checkout error rate > 5%   -> type: ack\n"
+        ("PAGE     #1 (high urgency): checkout error rate > 5%   -> type: ack\n"
          "         runbook: https://runbooks.example.com/checkout/high-error-rate"),  # the alert's runbook_url
-        "PAGE     P2 (low urgency): payment-gateway error rate > 5%   -> type: ack",
-        "PAGE     P1 not acknowledged by you: escalated to lee",
+        "PAGE     #2 (low urgency): payment-gateway error rate > 5%   -> type: ack",
+        "PAGE     #1 not acknowledged by you: escalated to lee",
     ]
     declared = next(e for e in events if e["kind"] == "incident.declared")
     assert seen(declared, "lee") == ("channel", f"CHANNEL  #inc-{live.scenario.start.date()}-checkout opened: SEV1 on checkout declared by you: "

@@ -205,8 +205,8 @@ def test_unsupported_promql_is_an_error_at_its_line(write):
             rules:
               - alert: Fine
                 expr: up == 0
-              - alert: Predicts
-                expr: predict_linear(disk[1h], 3600) < 0
+              - alert: Forecasts
+                expr: holt_winters(disk[1h], 0.5, 0.5) < 0
               - alert: Sub
                 expr: max_over_time(up[10m:1m]) == 0
                 for: 5x
@@ -221,14 +221,45 @@ def test_unsupported_promql_is_an_error_at_its_line(write):
     with pytest.raises(DrillError) as error:
         load_rules(path)
     text = str(error.value)
-    assert f"{path}:7: groups[0].rules[1].expr: unsupported in drillsim: function predict_linear()" in text
+    # (holt_winters, Prometheus 2's name, which promql-parser knows only by Prometheus 3's)
+    assert f"{path}:7: groups[0].rules[1].expr: unsupported in drillsim: function holt_winters() (Prometheus 3's " \
+           "double_exponential_smoothing()" in text
     assert f"{path}:9: groups[0].rules[2].expr: unsupported in drillsim: function max_over_time() over a subquery" in text
     assert f"{path}:10: groups[0].rules[2].for: expected a Prometheus duration" in text
     assert f"{path}:17: groups[0].rules[4].annotations.summary: unsupported template function humanizeTimestamp in " \
            "{{ $value | humanizeTimestamp }} (drillsim renders" in text
     assert "rules[3]" not in text
-    with pytest.raises(DrillError, match=r"rules.yml:7: .*predict_linear"):
+    with pytest.raises(DrillError, match=r"rules.yml:7: .*holt_winters"):
         validate(path)
+
+
+def test_label_functions_prometheus_would_fail_are_errors_at_their_line(write):
+    # Prometheus fails the evaluation (every time) for a destination label name it cannot take and a
+    # regular expression Go cannot compile (RE2: no lookahead, no backreference); drillsim says so at load
+    path = write("rules.yml", """
+        groups:
+          - name: g
+            rules:
+              - record: fine
+                expr: label_replace(label_join(up, "where", "/", "service", "team"), "svc", "$1", "service", "(.*)-.*")
+              - record: dash
+                expr: label_replace(up, "a-b", "x", "service", ".*")
+              - record: ahead
+                expr: label_replace(up, "a", "x", "service", "(?!api).*")
+              - record: joined
+                expr: label_join(up, "a", ",", "ser vice")
+              - record: text
+                expr: count_values("v", up)
+    """)
+    with pytest.raises(DrillError) as error:
+        load_rules(path)
+    text = str(error.value)
+    assert "rules.yml:5:" not in text
+    assert f"{path}:7: groups[0].rules[1].expr: unsupported in drillsim: label_replace()'s label name 'a-b'" in text
+    assert f"{path}:9: groups[0].rules[2].expr: unsupported in drillsim: label_replace()'s regular expression " \
+           "'(?!api).*' (a lookaround or backreference: not Go's syntax)" in text
+    assert f"{path}:11: groups[0].rules[3].expr: unsupported in drillsim: label_join()'s label name 'ser vice'" in text
+    assert f"{path}:13: groups[0].rules[4].expr: unsupported in drillsim: aggregation count_values" in text
 
 
 def test_a_group_evaluated_more_often_than_every_second_is_refused(write):

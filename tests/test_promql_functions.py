@@ -16,7 +16,7 @@ from sim import load_scenario
 from sim.inputs.config import Script
 from sim.inputs.promrules import PromRule, RuleGroup
 from sim.model.engine import Drill
-from sim.model.monitoring.promql import compile_expr, parse
+from sim.model.monitoring.promql import EvalError, compile_expr, parse
 from sim.model.monitoring.series import Series, Store
 
 from .promdiff import PROMTOOL
@@ -57,6 +57,34 @@ EXPRESSIONS = [
     ('rate({__name__=~"ctr|g"}[1m])', 129.5), ('increase({__name__=~"g|flat"}[65s])', 125), ("a % 1", 100), ("a % 3", 100), ("g % 4", 100), ("a / z", 100), ("-a / z", 100),
 ]
 
+# The functions real rule files use beyond rates and histograms: forecasts, quantiles and spreads
+# over time, counts of changes and resets, rounding, sorting, relabelling and times, over the
+# table above (windows between its samples as well)
+MORE = [
+    ("predict_linear(g[1m], 600)", 100), ("predict_linear(g[1m], 600)", 129.5), ("predict_linear(g[95s], 3600)", 180),
+    ("predict_linear(flat[1m], 100)", 120), ("predict_linear(kah[1m], 60)", 60), ("predict_linear(late[2m] offset 30s, 60)", 200),
+    ("deriv(g[1m])", 100), ("deriv(g[1m])", 129.5), ("deriv(ctr[2m])", 180), ("deriv(kah[40s])", 40),
+    ("quantile_over_time(0.5, g[1m])", 100), ("quantile_over_time(0.9, g[1m])", 100), ("quantile_over_time(0.99, ctr[2m])", 180),
+    ("quantile_over_time(0, g[1m])", 129.5), ("quantile_over_time(1, g[1m])", 129.5), ("quantile_over_time(1.5, g[1m])", 100),
+    ("quantile_over_time(-0.5, g[1m])", 100), ("quantile_over_time(scalar(flat) / 8, g[95s])", 180),
+    ("stdvar_over_time(g[1m])", 100), ("stddev_over_time(g[1m])", 129.5), ("stddev_over_time(flat[1m])", 100),
+    ("stdvar_over_time(kah[40s])", 40), ("stddev_over_time(ctr[2m])", 180),
+    ("changes(ctr[1m])", 60), ("changes(ctr[2m])", 180), ("changes(flat[1m])", 100), ("changes(g[95s])", 180),
+    ("resets(ctr[2m])", 180), ("resets(ctr[1m])", 60), ("resets(g[95s])", 180),
+    ("round(g / 3)", 100), ("round(g, 4)", 100), ("round(g / 7, 0.1)", 100), ("round(-a * 0.625)", 100), ("round(a * 0.625)", 100),
+    ('label_replace(g, "dst", "$1-x", "k", "(.*)")', 100), ('label_replace(ctr, "k", "", "k", "x")', 100),
+    ('label_replace(g, "dst", "y", "k", "nomatch")', 100), ('label_replace(a, "__name__", "renamed", "", "")', 100),
+    ('label_replace(g, "dst", "${1}_$2", "k", "(g)(.*)")', 100), ('label_replace(a, "dst", "$$1 $k", "k", "(?P<k>x)")', 100),
+    ('label_replace(a, "dst", "$1x-${1}x-$", "k", "(x)")', 100),
+    ('label_join(ctr, "j", "-", "k", "__name__")', 100), ('label_join(g, "k", ",", "missing")', 100),
+    ("timestamp(g)", 129.5), ("timestamp(late offset 1m)", 135), ("timestamp(rate(ctr[1m]))", 129.5),
+    ("vector(time())", 129.5), ("time() - g", 100), ("sort_desc(g or ctr)", 100), ("sort(g or ctr)", 100),
+    ("present_over_time(late[1m])", 100), ('absent_over_time(late{k="x"}[1m])', 60), ("absent_over_time(early[1m])", 180),
+    ('absent_over_time(nothing{a="b",c=~"d"}[1m])', 100), ('absent(nothing{k="a",k!="b"})', 100), ('absent(nothing{k="a",k="b",j="c"})', 100),
+    ("ceil(a / z)", 100), ("floor(-a / z)", 100), ("exp(a * 1000)", 100), ("ln(z)", 100), ("log2(z)", 100), ("log10(z)", 100),
+]
+
+
 
 def _store():
     return table_store(SERIES, STEP)
@@ -68,14 +96,15 @@ def ours(expr, at, store=None):
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (Debian: apt-get install prometheus)")
-def test_windows_between_samples_agree_with_promtool_to_the_last_bit(tmp_path):
+@pytest.mark.parametrize("name, expressions", [("functions", EXPRESSIONS), ("more", MORE)])
+def test_windows_between_samples_agree_with_promtool_to_the_last_bit(tmp_path, name, expressions):
     checks = []
-    for expr, at in EXPRESSIONS:
+    for expr, at in expressions:
         samples = ours(expr, at)
         assert samples and not any(math.isnan(v) for _, v in samples), expr
         checks.append({"expr": expr, "eval_time": f"{round(at * 1000)}ms",
                        "exp_samples": [{"labels": labels, "value": value} for labels, value in samples]})
-    code, output = promtool_table(tmp_path, "functions", STEP, checks, {s: _values(v) for s, v in SERIES.items()})
+    code, output = promtool_table(tmp_path, name, STEP, checks, {s: _values(v) for s, v in SERIES.items()})
     assert code == 0, output
 
 
@@ -190,3 +219,67 @@ def test_a_recorded_series_that_stops_being_calm_without_moving_stops_its_reader
              alert("Net", 'api:low < 1 or sum(rate(http_requests_total{service="db"}[5m])) < 0'))
     calm, faulty = _calm_then_faulty(tmp_path, rules, "Net")
     assert calm[:1] == [("alert.pending", 30)] and faulty[:1] == [("alert.pending", 645)]
+
+
+def test_the_functions_rule_files_use_worked_by_hand():
+    # g over [40, 100]: 38 41 30 28 33 20 18 at x = -60 ... 0 s from the evaluation. Their mean x is
+    # -30, mean 208 / 7; the x's deviations -30 ... 30 square to 2800 in all and weigh the values to
+    # -990: slope -990 / 2800 a second, and at x = 0 the line is at 208 / 7 - 30 x 990 / 2800
+    slope = -990 / 2800
+    assert ours("deriv(g[1m])", 100) == [('{k="g"}', pytest.approx(slope, rel=1e-12))]
+    assert ours("predict_linear(g[1m], 600)", 100) == [('{k="g"}', pytest.approx(208 / 7 + 630 * slope, rel=1e-12))]
+    assert ours("predict_linear(flat[1m], 100)", 120) == [('{k="f"}', 4.0)]  # a constant's slope is exactly 0
+    # sorted: 18 20 28 30 33 38 41; rank 0.5 x 6 = 3: 30; rank 0.9 x 6 = 5.4: 38 x 0.6 + 41 x 0.4
+    assert ours("quantile_over_time(0.5, g[1m])", 100) == [('{k="g"}', 30.0)]
+    assert ours("quantile_over_time(0.9, g[1m])", 100) == [('{k="g"}', pytest.approx(39.2, rel=1e-12))]
+    assert ours("quantile_over_time(1.5, g[1m])", 100) == [('{k="g"}', math.inf)]
+    # their squares sum to 6622: variance 6622 / 7 - (208 / 7)^2 = 3090 / 49
+    assert ours("stdvar_over_time(g[1m])", 100) == [('{k="g"}', pytest.approx(3090 / 49, rel=1e-12))]
+    # ctr over [0, 60]: 3 10 17 24 24 24 31: four changes, no reset; over [60, 180]: 31 ... 80, 2 ... 30,
+    # every one of its 12 steps a change, one of them (80 -> 2) a reset (promtool loads samples up to
+    # its last whole evaluation_interval, a minute: no time past 180 s reads the last ones)
+    assert ours("changes(ctr[1m])", 60) == [('{k="x"}', 4.0)] and ours("resets(ctr[1m])", 60) == [('{k="x"}', 0.0)]
+    assert ours("changes(ctr[2m])", 180) == [('{k="x"}', 12.0)] and ours("resets(ctr[2m])", 180) == [('{k="x"}', 1.0)]
+    # g at 100 is 18: 18 / 3 = 6; to the nearest 4: 20; -2.5 rounds up to -2, 2.5 to 3
+    assert ours("round(g / 3)", 100) == [('{k="g"}', 6.0)] and ours("round(g, 4)", 100) == [('{k="g"}', 20.0)]
+    assert ours("round(-a * 0.625)", 100) == [('{k="x"}', -2.0)] and ours("round(a * 0.625)", 100) == [('{k="x"}', 3.0)]
+    # label functions keep the name; a replacement rendered empty removes the label, no match changes nothing
+    assert ours('label_replace(g, "dst", "$1-x", "k", "(.*)")', 100) == [('g{dst="g-x",k="g"}', 18)]
+    assert ours('label_replace(ctr, "k", "", "k", "x")', 100) == [("ctr{}", 59)]
+    assert ours('label_replace(g, "dst", "y", "k", "nomatch")', 100) == [('g{k="g"}', 18)]
+    # Go's expansion: $$ is a dollar, ${1} a group followed by text, $k the group named k
+    assert ours('label_replace(a, "dst", "$$1 $k", "k", "(?P<k>x)")', 100) == [('a{dst="$1 x",k="x"}', 4)]
+    # $1x names no group (empty), ${1}x is the group then x, a $ at the end is itself
+    assert ours('label_replace(a, "dst", "$1x-${1}x-$", "k", "(x)")', 100) == [('a{dst="-xx-$",k="x"}', 4)]
+    assert ours('label_join(ctr, "j", "-", "k", "__name__")', 100) == [('ctr{j="x-ctr",k="x"}', 59)]
+    # a sample's own time (g's latest at 129.5 is 120's; late's, an hour's minute back, 70's), else the evaluation's
+    assert ours("timestamp(g)", 129.5) == [('{k="g"}', 120.0)] and ours("timestamp(late offset 1m)", 135) == [('{k="x"}', 70.0)]
+    assert ours("timestamp(rate(ctr[1m]))", 129.5) == [('{k="x"}', 129.5)] and ours("vector(time())", 129.5) == [("{}", 129.5)]
+    # sorted by value, NaN last either way (promtool does not check the order)
+    store = store_of(*[({"__name__": "s", "i": str(i)}, [0], [v]) for i, v in enumerate([2.0, math.nan, -1.0, 5.0])])
+    assert [labels for labels, _ in ours("sort(s)", 0, store)] == ['s{i="2"}', 's{i="0"}', 's{i="3"}', 's{i="1"}']
+    assert [labels for labels, _ in ours("sort_desc(s)", 0, store)] == ['s{i="3"}', 's{i="0"}', 's{i="2"}', 's{i="1"}']
+    # late starts at 70: nothing in [0, 60], something in [40, 100]; absent's labels are those of its
+    # selector's = matchers, less any label two matchers name (Prometheus's: a label kept from k="a"
+    # beside k!="b" was a bug in drillsim's absent)
+    assert ours("present_over_time(late[1m])", 100) == [('{k="x"}', 1.0)] and ours("absent_over_time(late[1m])", 100) == []
+    assert ours('absent_over_time(late{k="x"}[1m])', 60) == [('{k="x"}', 1.0)]
+    assert ours('absent(nothing{k="a",k!="b"})', 100) == [("{}", 1.0)]
+    assert ours('absent(nothing{k="a",k="b",j="c"})', 100) == [('{j="c"}', 1.0)]
+    # Go's math: an infinity's ceiling and floor are itself, e^1000 overflows to +Inf, the logarithm of 0 is -Inf
+    assert ours("ceil(a / z)", 100) == [('{k="x"}', math.inf)] and ours("floor(-a / z)", 100) == [('{k="x"}', -math.inf)]
+    assert ours("exp(a * 1000)", 100) == [('{k="x"}', math.inf)] and ours("ln(z)", 100) == [('{k="x"}', -math.inf)]
+
+
+def test_the_functions_rule_files_use_where_promtool_cannot_check():
+    # NaN: a quantile of NaN, the spread and forecast of an infinite series, the square root of a negative
+    store = store_of(({"__name__": "infinite"}, [0, 10], [math.inf, math.inf]), ({"__name__": "n"}, [0, 10], [1.0, 2.0]))
+    for expr in ("quantile_over_time(0 / 0, n[1m])", "stddev_over_time(infinite[1m])", "predict_linear(infinite[1m], 60)",
+                 "deriv(infinite[1m])", "sqrt(-n)"):
+        (_, value), = ours(expr, 10, store)
+        assert math.isnan(value), expr
+    # one sample is no line: deriv and predict_linear give nothing for it
+    assert ours("deriv(n[5s])", 10, store) == ours("predict_linear(n[5s], 60)", 10, store) == []
+    # two series relabelled alike fail the evaluation, as Prometheus's does
+    with pytest.raises(EvalError, match="same labelset"):
+        ours('label_replace({__name__=~"a|z"}, "__name__", "same", "", "")', 100)

@@ -407,3 +407,56 @@ def test_drills_share_the_results_of_their_alike_first_minutes_and_no_more(monke
     with monkeypatch.context() as patch:
         patch.setattr(rules_module, "_early", lambda *objects, key=(): {})
         assert run_drill(later, Process(), seed=7).events == events
+
+
+def test_forecasts_quantiles_and_changes_repeat_as_every_tick_gives_them(tmp_path):
+    # api's error_rate gauge is 0.0001 until the scrape at 7215, 0.5 from there to 7800, then 0.0001
+    # again. changes() over [t-300, t] counts the step while the window holds both sides of it: from
+    # 7215 to 7500 (at 7515 it starts at 7215), and again from 7815 to 8100. deriv()'s slope is above 0
+    # while the window holds the rise, and exactly 0 (not a rounding's worth) once it holds only 0.5.
+    # The median of the window's 21 samples is their 11th: 0.5 once 11 of them are (7215 + 10 x 15 =
+    # 7365) until 10 are ((8100 - t) / 15 + 1 = 10 at 7965). A counter never falls: no reset.
+    rules = [alert("Changed", 'changes(error_rate{service="api"}[5m]) > 0'),
+             alert("Rising", 'deriv(error_rate{service="api"}[5m]) > 0'),
+             alert("Median", 'quantile_over_time(0.5, error_rate{service="api"}[5m]) > 0.25'),
+             alert("Reset", 'resets(http_requests_total{service="api"}[5m]) > 0')]
+    run = same_as_every_tick(tmp_path, rules)
+    assert times(run, "Changed") == [("alert.pending", 7215), ("alert.firing", 7215), ("alert.resolved", 7515),
+                                     ("alert.pending", 7815), ("alert.firing", 7815), ("alert.resolved", 8115)]
+    assert times(run, "Rising") == [("alert.pending", 7215), ("alert.firing", 7215), ("alert.resolved", 7515)]
+    assert times(run, "Median") == [("alert.pending", 7365), ("alert.firing", 7365), ("alert.resolved", 7965)]
+    assert times(run, "Reset") == []
+
+
+def test_a_rule_reading_the_clock_is_evaluated_at_every_tick(tmp_path):
+    # time() reads no series: nothing marks it, yet it moves. Past an hour at the tick after 3600 s
+    # (15 s ticks), read directly or through a recorded series; time() - timestamp(up) is a scrape's
+    # age, 0 at every tick (scrapes and evaluations both every 15 s, the scrape first)
+    rules = [record("now", "vector(time())"), alert("Late", "vector(time()) > 3600"), alert("Recorded", "now > 3600"),
+             alert("Stale", "time() - timestamp(up) > 0")]
+    run = same_as_every_tick(tmp_path, rules)
+    assert times(run, "Late") == times(run, "Recorded") == [("alert.pending", 3615), ("alert.firing", 3615)]
+    assert times(run, "Stale") == []
+
+
+@pytest.mark.parametrize("expr, looked_at", [
+    ('changes(http_requests_total{service="api"}[5m]) < 0', 22),  # a counter's steps: they repeat
+    ('resets(http_requests_total{service="api"}[5m]) > 0', 22),
+    ('present_over_time(http_requests_total{service="api"}[5m]) < 0', 22),
+    ('predict_linear(error_rate{service="api"}[5m], 60) < 0', 21),  # a gauge's values: they repeat
+    ('quantile_over_time(0.5, up{service="api"}[5m]) < 0', 21),
+    ('deriv(http_requests_total{service="api"}[5m]) < 0', 480),  # a counter's values: they never do
+    ('stddev_over_time(http_requests_total{service="api"}[5m]) < 0', 480),
+])
+def test_what_a_new_function_reads_decides_whether_the_calm_hours_are_evaluated(tmp_path, monkeypatch, expr, looked_at):
+    # Before the fault (7205 s) the world is calm. A rule that reads only what repeats is evaluated
+    # while its windows hold the series' first marks: a gauge's first scrape, at 0 (to 300 s: 21
+    # ticks), and for a counter its second as well, the first to add a whole interval's gain (to 315 s, as in
+    # test_a_fault_after_a_long_steady_stretch_fires_on_time). One that reads a counter's values is
+    # evaluated at every one of the 480 ticks before 7200.
+    count = []
+    evaluate = rules_module._PromRule._evaluate
+    with monkeypatch.context() as patch:
+        patch.setattr(rules_module._PromRule, "_evaluate", lambda self, now: count.append(now) or evaluate(self, now))
+        drill(tmp_path, [alert("Never", expr)], True)
+    assert [t for t in count if t < 7200] == [15.0 * k for k in range(looked_at)]

@@ -342,3 +342,63 @@ def test_records_of_one_incident_merge_in_time_order(tmp_path):
     assert metrics(replay(made.scenario, made.script, tmp_path)) == {
         "time_to_acknowledge_s": 120.0, "time_to_declare_s": 300.0, "time_to_mitigate_s": 1800.0,
         "time_to_resolve_s": 2520.0, "customer_impact_min": 42.0, "actions_rejected": 0, "cadence": 0.0}
+
+
+FIVE_LEVELS = """
+    severities:
+      P1: {response: 5m, cadence: [15m, 30m], roles: [ic, comms, ops], postmortem: true}
+      P2: {response: 15m, cadence: [30m, 1h], roles: [ic, comms, ops], postmortem: true}
+      P3: {response: 1h, cadence: 1h, roles: [], postmortem: false}
+      P4: {response: 4h, cadence: 4h, roles: [], postmortem: false}
+      P5: {response: 24h, cadence: 24h, roles: [], postmortem: false}
+    """
+
+
+def test_a_teams_postmortem_names_the_levels_of_its_own_process(tmp_path, write):
+    # A team with P1 to P5 writes 'Severity: P1' and 'P2 declared'; the import took SEV1 to SEV4 only
+    # ('Severity: expected one of SEV1, SEV2, SEV3, SEV4', --severity P1 refused by its choices).
+    process = write("process.yaml", FIVE_LEVELS)
+    pm = write("pm.md", """
+        # Checkout down
+        Date: 2026-04-20
+        Service: checkout
+        Severity: P1
+        ## Timeline
+        14:47 UTC - Alert fires: checkout errors
+        14:49 UTC - On-call acknowledges the page
+        14:52 UTC - p2 declared
+        14:55 UTC - Raised to P1
+        15:10 UTC - Rolled back the checkout deploy
+        15:20 UTC - Incident resolved
+        """)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["import", "incident", str(pm), "--process", str(process), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "not replayed" not in result.output and "not mapped" not in result.output, result.output
+    script = (out / "checkout-down.script.yaml").read_text(encoding="utf-8")
+    assert '{at: "14:52", do: "declare", by: "oncall", severity: "P2",' in script
+    assert '{at: "14:55", do: "severity", by: "oncall", severity: "P1"}' in script
+    # The scenario is written on the built-in scale, which the team's process reads back as P1.
+    scenario = (out / "checkout-down.yaml").read_text(encoding="utf-8")
+    assert "#   - expected severity P1, written SEV1: a scenario gives it on the built-in scale, which a process " \
+           "with levels P1, P2, P3, P4, P5 reads as P1\n" in scenario
+    run = CliRunner().invoke(main, ["run", str(out / "checkout-down.yaml"), "--script", str(out / "checkout-down.script.yaml"),
+                                    "--process", str(process), "--json", "--out", str(tmp_path / "r")])
+    m = json.loads(run.output)["metrics"]
+    assert (m["expected_severity"], m["declared_severity"], m["time_to_declare_s"], m["actions_rejected"]) == ("P1", "P2", 300.0, 0)
+    # --severity takes the process's levels too, as the console does (case aside); unknown ones name them.
+    again = CliRunner().invoke(main, ["import", "incident", str(pm), "--process", str(process), "--severity", "p3",
+                                      "--out", str(tmp_path / "o3")])
+    assert again.exit_code == 0, again.output
+    assert "  severity: SEV3\n" in (tmp_path / "o3" / "checkout-down.yaml").read_text(encoding="utf-8")
+    wrong = CliRunner().invoke(main, ["import", "incident", str(pm), "--process", str(process), "--severity", "SEV0",
+                                      "--out", str(tmp_path / "o0")])
+    assert wrong.exit_code == 2
+    assert wrong.output == "Error: --severity: expected one of P1, P2, P3, P4, P5 (the process's levels), got 'SEV0'\n"
+    # P5, the fifth level, has no place on the four-level scale a scenario is written in: refused, not taken as P4.
+    low = CliRunner().invoke(main, ["import", "incident", str(pm), "--process", str(process), "--severity", "P5",
+                                    "--out", str(tmp_path / "o5")])
+    assert low.exit_code == 2 and not (tmp_path / "o5").exists()
+    assert low.output == ("Error: --severity: P5 cannot be a replay's expected severity: a scenario gives it on the "
+                          "built-in scale SEV1 to SEV4, whose last is the process's P4 (give --severity with a level up "
+                          "to that one)\n")

@@ -282,9 +282,9 @@ def test_a_drill_at_the_terminal_serves_metrics_and_pages_and_posts_to_the_tools
     try:
         child.expect(f"Prometheus can scrape http://127.0.0.1:{port}/metrics")
         child.expect("You are ana")
-        child.expect("PAGE +P1")
+        child.expect("PAGE +#1")
         assert 'http_requests_total{code="500",job="checkout"' in httpx.get(f"http://127.0.0.1:{port}/metrics").text
-        for line, answer in [("ack", "P1 acknowledged by you"), ("declare SEV1 checkout", "SEV1 on checkout declared"),
+        for line, answer in [("ack", "#1 acknowledged by you"), ("declare SEV1 checkout", "SEV1 on checkout declared"),
                              ('update investigating "Checkout is failing"', "UPDATE"), ("quit", "Resume it with:")]:
             child.sendline(line)
             child.expect(answer)

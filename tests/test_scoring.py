@@ -312,3 +312,39 @@ def test_a_level_staffing_an_ic_without_comms_asks_for_the_ic_alone():
     assert card["checklist"]["page_ic_and_comms"] is False
     assert card["why"]["page_ic_and_comms"] == ("a Communications Lead was never assigned, though incident needs one; "
                                                 "assigning one would have passed")
+
+
+def test_a_declaration_before_the_first_alert_starts_the_clocks(tmp_path):
+    # dana sees checkout failing on its dashboard at 14:46:30 and declares SEV1 at 14:46:42 (402 s),
+    # 33 s before the alert fires at 14:47:15 (435 s): time to declare read -33s, the quarter's
+    # chart drew no bar for it, and the time to mitigate ran from the alert.
+    from sim.outputs.report import postmortem_draft
+    from sim.records import quarter, store
+
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    early = (DATA / "article.yaml").read_text().replace(
+        '  - {at: "14:50", by: dana, do: look, service: checkout}\n  - {at: "14:52", by: dana, do: declare, severity: SEV1}\n',
+        '  - {at: "14:46:30", by: dana, do: look, service: checkout}\n'
+        '  - {at: "14:46:42", by: dana, do: declare, severity: SEV1, service: checkout}\n')
+    (tmp_path / "early.yaml").write_text(early)
+    result = run_drill(scenario, script=load_script(tmp_path / "early.yaml", scenario.start), samples=False)
+    card = score(result.events, scenario, Process())
+    m = card["metrics"]
+    # Every clock starts at the declaration: detected 102 s after the push (300 s), the rollback at
+    # 15:07 (1620 s) 1218 s later, resolved at 15:18 (2280 s) 1878 s later.
+    assert (m["detected_by"], m["time_to_detect_s"], m["time_to_declare_s"], m["time_to_mitigate_s"],
+            m["time_to_resolve_s"]) == ("declaration", 102.0, 0.0, 1218.0, 1878.0)
+    assert card["components"]["declare"] == 1.0
+    assert postmortem_draft(result, card)[6] == (
+        "On 2026-04-20, dana declared a SEV1 incident on checkout at 14:46 UTC (highest severity SEV1), before any alert "
+        "or report; the first alert, checkout error rate > 5%, fired at 14:47 UTC. Customers were affected for 31 "
+        "minutes. The incident was resolved 31m18s after the declaration.")
+    # The store and the quarter's table and chart say the same; a drill stored with the old -33 s reads so too.
+    path = tmp_path / "drills.db"
+    store.record(result, card, conducted="2026-04-20", mode="script", path=path)
+    old = {**card, "metrics": {**m, "detected_by": "alert", "time_to_declare_s": -33.0}}
+    store.record(result, old, conducted="2026-04-21", mode="script", path=path)
+    df = quarter.frame(store.drills(path))
+    assert df[["time_to_declare_s", "declared_first"]].values.tolist() == [[0.0, True], [0.0, True]]
+    rows = quarter.build("2026-Q2", store.drills(path))["drills"]
+    assert [r["declare"] for r in rows] == ["0s (declared first)", "0s (declared first)"]

@@ -518,3 +518,21 @@ def test_the_facilitator_is_told_the_expected_severity_in_the_teams_levels(tmp_p
         """)
     room = Room.create(tmp_path / "drill", config.scenario_path(None), process)
     assert room.view({"facilitator": True})[0]["scenario"]["truth"]["severity"] == "P1"
+
+
+def test_a_level_is_taken_whatever_its_capitals_as_the_console_takes_it(tmp_path, write):
+    # The console reads 'declare p2' as P2; the API refused {"severity": "p2"}: unknown severity 'p2'.
+    process = write("process.yaml", """
+        severities:
+          P1: {response: 5m, cadence: [10m, 20m], roles: [ic, comms, ops], postmortem: true}
+          P2: {response: 15m, cadence: 30m, roles: [ic], postmortem: false}
+        """)
+    with Server(tmp_path / "drill", "--process", str(process), "--speed", "20", "--seed", "4") as server:
+        ana, _ = started(server)
+        assert server.act(ana, do="declare", severity="p2", service="checkout").json()["ok"]
+        assert server.act(ana, do="severity", severity="sev1").json()["reason"] == \
+            "unknown severity 'SEV1' (severities: P1, P2)"  # the console's answer to 'severity sev1'
+        assert server.act(ana, do="severity", severity="p1").json()["ok"]
+        changes = [(e["kind"], e.get("severity", e.get("to"))) for e in events(server)
+                   if e["kind"] in ("incident.declared", "severity.changed")]
+        assert changes == [("incident.declared", "P2"), ("severity.changed", "P1")]

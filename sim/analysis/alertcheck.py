@@ -15,6 +15,7 @@ from ..inputs.alertmanager import Alertmanager
 from ..inputs.config import ONCALL, Process, Roster, Scenario, Script, ScriptParticipant, escalation
 from ..inputs.errors import DrillError
 from ..model.engine import run_drill
+from ..outputs.report import page_name
 
 
 def unanswered(scenario: Scenario, process: Process, roster: Roster) -> list[dict]:
@@ -113,11 +114,11 @@ def lines(answer: Answer, scenario: Scenario, paged_by: list[str] = ()) -> list[
         out += ["", "Receivers (who each pages):", *paged_by]
     out += ["", "Pages:"]
     describe = {
-        "page.sent": lambda e: f"{e['page']} to {e['to']} ({e['urgency']} urgency): {e['summary']}",
-        "page.escalated": lambda e: f"{e['page']} not acknowledged: escalated from {e['from']} to {e['to']}",
-        "page.urgency_raised": lambda e: f"{e['page']} raised to high urgency for {e['to']}",
-        "page.acked": lambda e: f"{e['page']} acknowledged by {e['by']}",
-        "page.resolved": lambda e: f"{e['page']} resolved",
+        "page.sent": lambda e: f"{page_name(e['page'])} to {e['to']} ({e['urgency']} urgency): {e['summary']}",
+        "page.escalated": lambda e: f"{page_name(e['page'])} not acknowledged: escalated from {e['from']} to {e['to']}",
+        "page.urgency_raised": lambda e: f"{page_name(e['page'])} raised to high urgency for {e['to']}",
+        "page.acked": lambda e: f"{page_name(e['page'])} acknowledged by {e['by']}",
+        "page.resolved": lambda e: f"{page_name(e['page'])} resolved",
     }
     out += [f"  {clock(e)}  {describe[e['kind']](e)}" for e in answer.pages] or ["  none"]
     out.append("")

@@ -23,7 +23,7 @@ import yaml
 
 from ..inputs import units, yamlfile
 from ..inputs.actions import FIELDS, MITIGATIONS, ROLES, STATUSES, parse_action
-from ..inputs.config import MAX_HORIZON, SEVERITIES, load_script
+from ..inputs.config import MAX_HORIZON, SEVERITIES, Process, load_script
 from ..inputs.errors import DrillError
 from ..inputs.faults import FAULT_KINDS
 from ..inputs.yamlfile import one_of, text
@@ -151,7 +151,8 @@ class Record:
     moments: list = field(default_factory=list)
     title: str = ""
     service: str = ""
-    severity: str | None = None
+    severity: str | None = None  # as the records (or --severity) name it, read against the process in build
+    severity_where: str = ""  # where it is named: "file:line: Severity", or "--severity"
     summary: str = ""
     root_cause: str = ""
     sources: list = field(default_factory=list)  # what the record is based on (URLs, files)
@@ -214,10 +215,7 @@ def read_postmortem(path: Path, words: Words, day: dt.date | None = None) -> Rec
     if day is None and entries[0][1][1] is None:
         raise DrillError(f"{path}:1: on which day? Give a 'Date: YYYY-MM-DD' line, a date in the title, or --date")
     if "severity" in header:
-        severity = _severity(header["severity"][1])
-        if severity is None:
-            raise DrillError(f"{path}:{header['severity'][0]}: Severity: expected one of {', '.join(SEVERITIES)}")
-        record.severity = severity
+        record.severity, record.severity_where = header["severity"][1], f"{path}:{header['severity'][0]}: Severity"
     record.service = _name(header["service"][1]) if "service" in header else ""
     record.summary = " ".join(sections.get("summary", []))
     record.root_cause = " ".join(sections.get("root cause", []) or sections.get("root causes", []))
@@ -242,9 +240,18 @@ def read_postmortem(path: Path, words: Words, day: dt.date | None = None) -> Rec
     return record
 
 
-def _severity(value: str) -> str | None:
-    found = re.fullmatch(r"\s*sev\s*([1-4])\s*", str(value), re.IGNORECASE)
-    return f"SEV{found[1]}" if found else None
+def _level(value, process: Process) -> tuple[str | None, str]:
+    """The process's level that a record names (case and spaces aside: ``sev 1``, ``p1``), and, when
+    the process has no level of that name but the built-in scale has (the built-in table's ``SEV2``
+    to a team with P1 to P5), how it was read: as the level of the same rank, as a scenario's are."""
+    key = re.sub(r"\s+", "", str(value)).upper()
+    levels = {re.sub(r"\s+", "", name).upper(): name for name in process.severities}
+    if key in levels:
+        return levels[key], ""
+    if key in SEVERITIES:
+        named = process.same_rank(key)
+        return named, f"{value} read as {named}, the process's level of the same rank (it has no {key})"
+    return None, ""
 
 
 def _name(value: str) -> str:
@@ -410,9 +417,11 @@ def read(paths: list[Path], words: Words, day: dt.date | None = None) -> Record:
         merged.moments += part.moments
         merged.sources += part.sources
         merged.files.append(str(path))
-        for name in ("title", "service", "severity", "summary", "root_cause"):
+        for name in ("title", "service", "summary", "root_cause"):
             if not getattr(merged, name):
                 setattr(merged, name, getattr(part, name))
+        if not merged.severity:
+            merged.severity, merged.severity_where = part.severity, part.severity_where
     if not merged.moments:
         raise DrillError(f"{paths[0]}:1: no moment of an incident in the records (no timeline line, log entry or alert)")
     merged.moments.sort(key=lambda m: m.at)  # stable: within a second, in the order the records give
@@ -459,9 +468,12 @@ _IN_AN_INCIDENT = ("severity", "assign", "page", "update", "resolve", "stand_dow
 _DOER = {"ack": "oncall", "look": "oncall", "declare": "oncall", "investigate": "ops", "mitigate": "ops"}
 
 
-def build(record: Record, name: str | None = None, hidden: bool = False, kinds: dict | None = None) -> Imported:
-    """The scenario and script that replay ``record`` (``hidden``: the drill version, no script);
-    ``kinds``: the fault kind by the mitigation that ended it (the words table's)."""
+def build(record: Record, name: str | None = None, hidden: bool = False, kinds: dict | None = None,
+          process: Process | None = None) -> Imported:
+    """The scenario and script that replay ``record`` (``hidden``: the drill version, no script) under
+    ``process``, whose levels the records name; ``kinds``: the fault kind by the mitigation that
+    ended it (the words table's)."""
+    process = process or Process()
     assumptions = []
     unmapped = [f"{m.where}: {m.text}" for m in record.moments if m.said is None]
     detected = next((m for m in record.moments if m.said and "detected" in m.said), None)
@@ -481,7 +493,8 @@ def build(record: Record, name: str | None = None, hidden: bool = False, kinds: 
         return (moment - start).total_seconds()
 
     team, actions, unplayed, notes = _Team(), [], [], []
-    state = {"declared": False, "severity": None, "resolved": False, "teams": set()}
+    state = {"declared": False, "severity": None, "resolved": False, "teams": set(), "process": process,
+             "assumptions": assumptions}
     for m in record.moments:
         if m.said is None:
             continue
@@ -504,10 +517,18 @@ def build(record: Record, name: str | None = None, hidden: bool = False, kinds: 
     fixes = [(m, a) for m, a in actions if a["do"] == "mitigate" and (recovered is None or m.at <= recovered.at)]
     # The world fixes the fault at the first mitigation of the kind that ended it: that one is the fix.
     fix = next(f for f in fixes if f[1]["action"] == fixes[-1][1]["action"]) if fixes else None
-    severity = record.severity or state["severity"]
+    severity = state["severity"]
+    if record.severity:
+        severity, read_as = _level(record.severity, process)
+        if severity is None:
+            raise DrillError(f"{record.severity_where}: expected one of {', '.join(process.severities)} "
+                             f"(the process's levels), got {record.severity!r}")
+        if read_as:
+            assumptions.append(f"{record.severity_where}: {read_as}")
     if severity is None:
-        severity = "SEV2"
-        assumptions.append("expected severity SEV2: neither a Severity: line nor a declaration says")
+        severity = process.same_rank("SEV2")
+        assumptions.append(f"expected severity {severity}: neither a Severity: line nor a declaration says")
+    severity = _scale(severity, process, record.severity_where or "the declaration", assumptions)
     scenario = _scenario(record, name, start, service, detected, began, recovered, fix, severity,
                          sorted(state["teams"]), assumptions, t, hidden, kinds or BUILTIN_WORDS.kinds)
     scenario_name = scenario["name"]
@@ -537,11 +558,13 @@ def _action(said: dict, m: Moment, team: _Team, state: dict, service: str, detec
         if m.at < detected.at:
             return None, "before the detection there is no page to acknowledge"
     elif do in ("declare", "severity"):
-        level = _severity(said.get("severity", ""))
+        level, read_as = _level(said.get("severity", ""), state["process"])
         if level is None:
-            return None, f"no severity ({', '.join(SEVERITIES)}) in the line"
+            return None, f"no severity ({', '.join(state['process'].severities)}) in the line"
         if do == "declare" and state["declared"]:
             return None, "the incident was already declared"
+        if read_as:
+            state["assumptions"].append(f"{m.where}: {read_as}")
         fields["severity"] = level
         state["severity"] = state["severity"] or level
         if do == "declare":
@@ -660,6 +683,20 @@ def _scenario(record, name, start, service, detected, began, recovered, fix, sev
     }
 
 
+def _scale(level: str, process: Process, where: str, assumptions: list) -> str:
+    """The scenario's expected severity for the process's ``level``: scenarios are written on the
+    built-in scale (SEV1 to SEV4), which a process reads as its levels of the same rank."""
+    rank = process.rank(level)
+    if rank >= len(SEVERITIES):
+        raise DrillError(f"{where}: {level} cannot be a replay's expected severity: a scenario gives it on the built-in "
+                         f"scale {SEVERITIES[0]} to {SEVERITIES[-1]}, whose last is the process's "
+                         f"{process.same_rank(SEVERITIES[-1])} (give --severity with a level up to that one)")
+    if SEVERITIES[rank] != level:
+        assumptions.append(f"expected severity {level}, written {SEVERITIES[rank]}: a scenario gives it on the built-in "
+                           f"scale, which a process with levels {', '.join(process.severities)} reads as {level}")
+    return SEVERITIES[rank]
+
+
 def _recovery(span: float) -> int:
     """How long the fixed fault takes to fade so that the customer impact (errors above the 1%
     impact threshold, a 2% share of the replay's 50%) ends between one scrape before the
@@ -713,21 +750,23 @@ def _script(team: _Team, actions: list, notes: list, start: dt.datetime) -> str:
 
 def import_incident(paths: list[Path], mapping: Path | None = None, name: str | None = None,
                     service: str | None = None, day: dt.date | None = None, severity: str | None = None,
-                    hidden: bool = False, out: Path = Path()) -> Imported:
+                    hidden: bool = False, out: Path = Path(), process: Process | None = None) -> Imported:
     """Read the records, write the replay, and play it once: an action the drill rejects is
     listed with the line it came from (the records and the process disagree there). The files
-    are for the folder ``out``: a replay that does not load names its line in them."""
+    are for the folder ``out``: a replay that does not load names its line in them. The records
+    name ``process``'s levels (a team's P1 to P5), and the replay runs under it."""
+    process = process or Process()
     words = (load_words(mapping) + BUILTIN_WORDS) if mapping else BUILTIN_WORDS
     record = read(paths, words, day)
     if service:
         record.service = _name(service)
     if severity:
-        record.severity = severity
-    made = build(record, name, hidden, words.kinds)
-    return replace(made, unplayed=made.unplayed + _rejections(made, out))
+        record.severity, record.severity_where = severity, "--severity"
+    made = build(record, name, hidden, words.kinds, process)
+    return replace(made, unplayed=made.unplayed + _rejections(made, out, process))
 
 
-def _rejections(made: Imported, out: Path) -> list:
+def _rejections(made: Imported, out: Path, process: Process) -> list:
     """Play the replay once and list what the drill refused, with the line each action came from."""
     from ..model.engine import run_drill
 
@@ -740,7 +779,7 @@ def _rejections(made: Imported, out: Path) -> list:
         raise DrillError(f"the imported replay would not load, so nothing was written: {exc}") from None
     if script is None:
         return []
-    events = run_drill(scenario, script=script, samples=False).events
+    events = run_drill(scenario, process, script=script, samples=False).events
     origin = {i: line.split("# ", 1)[1] for i, line in
               enumerate(ln for ln in made.script.splitlines() if ln.startswith("  - {at:"))}
     order = {(a.do, a.by, t): i for i, (t, a) in enumerate(script.actions)}

@@ -756,16 +756,17 @@ class Process:
         names = list(self.severities)
         return names.index(severity) if severity in names else len(names)
 
-    def truth(self, truth: Truth) -> Truth:
-        """A scenario's truth with its severities (SEV1 to SEV4, the built-in scale scenarios are
-        written in) named as this process's levels of the same rank, which is how the bots
-        choose among them (docs/model.md): with levels P1 to P5, SEV2 is P2; with two levels,
-        SEV3 is the second. The built-in levels are their own."""
+    def same_rank(self, severity: str | None) -> str | None:
+        """A level of the built-in scale (SEV1 to SEV4, the one scenarios are written in) named as
+        this process's level of the same rank, which is how the bots choose among them
+        (docs/model.md): with levels P1 to P5, SEV2 is P2; with two levels, SEV3 is the second.
+        The built-in levels are their own."""
         levels = list(self.severities)
+        return None if severity is None else levels[min(SEVERITIES.index(severity), len(levels) - 1)]
 
-        def named(severity):
-            return None if severity is None else levels[min(SEVERITIES.index(severity), len(levels) - 1)]
-        return replace(truth, severity=named(truth.severity), final_severity=named(truth.final_severity))
+    def truth(self, truth: Truth) -> Truth:
+        """A scenario's truth with its severities named as this process's levels (same_rank)."""
+        return replace(truth, severity=self.same_rank(truth.severity), final_severity=self.same_rank(truth.final_severity))
 
 
 def load_process(path=None) -> Process:
@@ -812,6 +813,14 @@ def process_from(doc: Fields, overlay: bool = False) -> Process:
                     check.problem(s.line_of("roles"), f"severities.{name}.roles: unknown role {role!r} (known: {', '.join(ROLES)})")
             for role in yamlfile.repeated(roles):  # most likely another was meant
                 check.problem(s.line_of("roles"), f"severities.{name}.roles: {role!r} is listed twice")
+            if roles and "ic" not in roles and set(roles) <= set(ROLES):
+                # The declarer holds IC whatever the level says (the bots hand it on at a level with
+                # roles), so a level that staffs leads without one says what never happens.
+                check.problem(s.line_of("roles"), f"severities.{name}.roles: [{', '.join(roles)}] without ic: a level "
+                              "that staffs roles runs the full process, which an Incident Commander runs (declares, "
+                              "sets the severity, delegates, resolves, books the postmortem; the Communications and "
+                              f"Operations Leads work for one): give [ic, {', '.join(roles)}], or [] for a level "
+                              "handled by normal on-call")
             severities[str(name)] = SeverityLevel(
                 str(name), s.get("description", text, default.description),
                 s.get("response", _target, default.response), cadence[0], cadence[1], roles,

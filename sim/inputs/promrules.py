@@ -25,9 +25,20 @@ from .yamlfile import Checker, Fields, text
 MIN_INTERVAL = 1.0
 
 RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_time", "max_over_time",
-                   "min_over_time", "sum_over_time", "count_over_time", "last_over_time")
+                   "min_over_time", "sum_over_time", "count_over_time", "last_over_time", "stddev_over_time",
+                   "stdvar_over_time", "quantile_over_time", "present_over_time", "absent_over_time", "changes",
+                   "resets", "deriv", "predict_linear")
 FUNCTIONS = RANGE_FUNCTIONS + ("histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil",
-                               "floor", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar")
+                               "floor", "round", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar", "sort",
+                               "sort_desc", "label_replace", "label_join", "time", "timestamp")
+# Functions with string arguments (the only strings an expression may hold)
+LABEL_FUNCTIONS = ("label_replace", "label_join")
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_NOT_RE2 = re.compile(r"\(\?[=!<]|(?<!\\)\\[1-9]")
+# promql-parser has Prometheus 3's grammar, which renamed holt_winters (Prometheus 2's name, the one
+# promtool 2.42 takes) to double_exponential_smoothing; drillsim evaluates neither
+HOLT_WINTERS = ("function holt_winters() (Prometheus 3's double_exponential_smoothing(), the only name "
+                "promql-parser knows; a trend's forecast can use predict_linear())")
 AGGREGATIONS = ("sum", "avg", "min", "max", "count", "group")
 # One template action: {{ $labels.x }}, {{ .Labels.x }} (or {{ $.Labels.x }}), {{ $externalLabels.x }}
 # (or {{ .ExternalLabels.x }}), or the value ({{ $value }}, {{ .Value }}, {{ $.Value }}) as Go prints it, through printf or one of Prometheus's number
@@ -142,14 +153,23 @@ class RuleGroup:
 
 def unsupported(expr) -> str | None:
     """What in a parsed expression the simulator does not evaluate, or None."""
-    found = []
+    found, strings = [], [0]  # strings: those no label function takes, less those one does
 
     def visit(node):
         kind = type(node).__name__
-        if kind == "Call" and node.func.name not in FUNCTIONS:
+        if kind == "Call" and node.func.name == "double_exponential_smoothing":
+            found.append(HOLT_WINTERS)
+        elif kind == "Call" and node.func.name not in FUNCTIONS:
             found.append(f"function {node.func.name}()")
-        elif kind == "Call" and node.func.name in RANGE_FUNCTIONS and type(node.args[0]).__name__ != "MatrixSelector":
+        elif kind == "Call" and node.func.name in RANGE_FUNCTIONS and not any(
+                type(a).__name__ == "MatrixSelector" for a in node.args):
             found.append(f"function {node.func.name}() over a subquery")
+        elif kind == "Call" and node.func.name in LABEL_FUNCTIONS:
+            names = [a.val for a in node.args[1:] if type(a).__name__ == "StringLiteral"]
+            strings[0] -= len(names)
+            found.extend(_label_problems(node.func.name, names))
+        elif kind == "StringLiteral":
+            strings[0] += 1
         elif kind == "AggregateExpr" and str(node.op) not in AGGREGATIONS:
             found.append(f"aggregation {node.op}")
         elif kind == "SubqueryExpr":
@@ -163,11 +183,29 @@ def unsupported(expr) -> str | None:
         elif kind == "BinaryExpr" and node.modifier is not None and node.modifier.fill_values is not None and (
                 node.modifier.fill_values.lhs is not None or node.modifier.fill_values.rhs is not None):
             found.append("fill modifiers")
-        elif kind == "StringLiteral":
-            found.append("string values")
         return not found
     promql_parser.walk(expr, visit)
+    if not found and strings[0]:
+        found.append("string values")
     return found[0] if found else None
+
+
+def _label_problems(name: str, strings: list) -> list[str]:
+    """What Prometheus would fail a label function's evaluation for: a label name it cannot
+    take, a regular expression it cannot compile (Go's syntax, RE2, has no lookaround and no
+    backreference, which Python's would take; one Python cannot compile is refused too)."""
+    if name == "label_replace":
+        dst, _, _, regex = strings
+        labels = (dst,)  # (2.42 checks the destination's name only)
+        if _NOT_RE2.search(regex):
+            return [f"label_replace()'s regular expression {regex!r} (a lookaround or backreference: not Go's syntax)"]
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            return [f"label_replace()'s regular expression {regex!r} ({exc})"]
+    else:
+        labels = (strings[0], *strings[2:])
+    return [f"{name}()'s label name {label!r}" for label in labels if not LABEL_NAME.fullmatch(label)][:1]
 
 
 def parse_expr(value) -> str:
@@ -176,6 +214,8 @@ def parse_expr(value) -> str:
     try:
         expr = promql_parser.parse(source)
     except ValueError as exc:
+        if "'holt_winters'" in str(exc):
+            raise ValueError(f"unsupported in drillsim: {HOLT_WINTERS} (in {source!r})") from None
         raise ValueError(f"invalid PromQL: {exc}") from None
     what = unsupported(expr)
     if what is not None:

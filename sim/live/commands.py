@@ -18,6 +18,7 @@ import numpy as np
 
 from ..inputs import units
 from ..inputs.actions import MITIGATIONS, ROLES, STATUSES, TASKS
+from ..outputs.report import page_name
 
 
 class UsageError(ValueError):
@@ -46,7 +47,7 @@ def _c(usage, does, examples, action=None, args=(), options=()):
 
 
 COMMANDS: dict[str, Command] = {
-    "ack": _c("ack [PAGE]", "acknowledge your open pages (or one of them)", ["ack", "ack P1"],
+    "ack": _c("ack [PAGE]", "acknowledge your open pages (or one of them)", ["ack", "ack #1"],
               "ack", [Arg("page", "page", False)]),
     "dashboard": _c("dashboard SERVICE [MINUTES]", "chart a service's error rate and p99 latency (default: last 15 min)",
                     ["dashboard checkout", "dashboard payment-gateway 30"], None,
@@ -239,10 +240,25 @@ def _word(arg: Arg, word: str, words: Vocabulary, command: Command):
             raise _usage(command, f"minutes must be more than 0, got {word!r}")
         return value
     if arg.kind == "severity":
-        return next((s for s in words.severities if s.lower() == word.lower()), word.upper())
+        return level(word, words.severities)
+    if arg.kind == "page":
+        return page_id(word)
     if arg.kind in ("role", "status", "mitigation", "command"):
         return word.lower().replace("-", "_")
     return word
+
+
+def level(word: str, severities) -> str:
+    """The drill's level a person means, whatever its capitals (``p1`` is P1); an unknown one in
+    capitals, as levels are written, for the drill to refuse naming its levels."""
+    return next((s for s in severities if s.lower() == word.lower()), word.upper())
+
+
+def page_id(word: str) -> str:
+    """The page a person means by ``#1`` or ``1`` (as pages are shown), ``P1`` in the log;
+    anything else as typed."""
+    found = re.fullmatch(r"#?(\d+)", word)
+    return f"P{found[1]}" if found else word
 
 
 def hint(action: dict, words: Vocabulary) -> str:
@@ -252,6 +268,8 @@ def hint(action: dict, words: Vocabulary) -> str:
     for arg in command.args:
         known, value = words.words(arg.kind), action.get(arg.field)
         for word in value if isinstance(value, list) else [value]:  # teams are a list
+            if arg.kind == "page" and isinstance(word, str):
+                word = page_name(word)  # known as shown
             if known and isinstance(word, str) and word not in known:
                 return did_you_mean(word, known)
     return ""

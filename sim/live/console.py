@@ -57,6 +57,7 @@ def seen(event: dict, me: str) -> tuple[str, str] | None:
     not see it (the scenario's truth, others' dashboards, bots' rejected attempts)."""
     kind, by = event["kind"], event.get("by")
     you = (lambda who: "you" if who == me else who)
+    page = report.page_name(event["page"]) if "page" in event else None
     if kind == "alert.firing":
         return "alert", f"ALERT    {event['summary']} ({event['severity']}) is firing"
     if kind == "alert.resolved":
@@ -65,15 +66,15 @@ def seen(event: dict, me: str) -> tuple[str, str] | None:
         raised = " raised to high urgency" if kind == "page.urgency_raised" else f" ({event['urgency']} urgency)"
         if event["to"] == me:
             links = "".join(f"\n         runbook: {url}" for url in event.get("runbooks", ()))
-            return "page", f"PAGE     {event['page']}{raised}: {event['summary']}   -> type: ack{links}"
-        return "dim", f"PAGE     {event['page']} to {event['to']}{raised}: {event['summary']}"
+            return "page", f"PAGE     {page}{raised}: {event['summary']}   -> type: ack{links}"
+        return "dim", f"PAGE     {page} to {event['to']}{raised}: {event['summary']}"
     if kind == "page.escalated":
         return ("page" if event["to"] == me else "dim"), \
-            f"PAGE     {event['page']} not acknowledged by {you(event['from'])}: escalated to {you(event['to'])}"
+            f"PAGE     {page} not acknowledged by {you(event['from'])}: escalated to {you(event['to'])}"
     if kind == "page.acked":
-        return "dim", f"PAGE     {event['page']} acknowledged by {you(by)}"
+        return "dim", f"PAGE     {page} acknowledged by {you(by)}"
     if kind == "page.resolved":
-        return "dim", f"PAGE     {event['page']} resolved (its alerts cleared)"
+        return "dim", f"PAGE     {page} resolved (its alerts cleared)"
     if kind == "incident.declared":
         return "channel", f"CHANNEL  {event['channel']} opened: {event['severity']} on {event['service']} declared by {you(by)}" \
             + (f": {event['summary']}" if event["summary"] else "")
@@ -141,7 +142,7 @@ def toolbar(live: LiveDrill, me: str) -> list[tuple[str, str]]:
     parts = [("class:bar.clock", clock), ("", f" {pace} | ")]
     if status["state"] == "none":
         firing = len(live.drill.monitoring.firing())
-        mine = [p.id for p in live.drill.monitoring.pages_for(me)]
+        mine = [report.page_name(p.id) for p in live.drill.monitoring.pages_for(me)]
         parts.append(("", f"no incident declared | {firing} alert{'s' if firing != 1 else ''} firing"))
         if mine:
             parts += [("", " | "), ("class:bar.alarm", f"your open pages: {', '.join(mine)} (ack)")]
@@ -261,7 +262,7 @@ class Console:
         notes = {name: who(p.person) for name, p in drill.people.items()} | {d: units.weekday(d) for d in dates}
         alerts = tuple(sorted({a.rule.name for a in drill.monitoring.alerts}))
         return Vocabulary(tuple(drill.scenario.services), tuple(drill.process.severities), tuple(drill.people),
-                          tuple(sorted(teams)), tuple(p.id for p in drill.monitoring.pages_for(self.me)), dates,
+                          tuple(sorted(teams)), tuple(report.page_name(p.id) for p in drill.monitoring.pages_for(self.me)), dates,
                           alerts, notes)
 
     # -- what the person does --

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 from ..inputs import units
@@ -80,13 +81,19 @@ def describe(event: dict) -> str | None:
     return text(event) if text else None
 
 
+def page_name(page_id: str) -> str:
+    """A page as people are shown it: ``#1`` for the log's ``P1``, which beside a team's levels
+    (P1 to P5) read as one ('dana acknowledges page P1' beside 'P1 declared')."""
+    return re.sub(r"^P(\d+)$", r"#\1", page_id)
+
+
 _DESCRIBE = {
     "alert.firing": lambda e: f"Alert fires: {e['summary']}" + (" (noise)" if e["cause"] == ["noise"] else ""),
     "alert.resolved": lambda e: f"Alert resolves: {e['summary']}",
     "page.sent": lambda e: f"{e['to']} paged ({e['urgency']} urgency): {e['summary']}",
-    "page.urgency_raised": lambda e: f"Page {e['page']} to {e['to']} raised to high urgency: {e['summary']}",
+    "page.urgency_raised": lambda e: f"Page {page_name(e['page'])} to {e['to']} raised to high urgency: {e['summary']}",
     "page.escalated": lambda e: f"Page not acknowledged; escalated from {e['from']} to {e['to']}",
-    "page.acked": lambda e: f"{e['by']} acknowledges page {e['page']}",
+    "page.acked": lambda e: f"{e['by']} acknowledges page {page_name(e['page'])}",
     "responder.joined": lambda e: f"{e['who']} joins the incident channel for team {e['team']}",
     "incident.declared": lambda e: f"{e['severity']} declared by {e['by']}, incident channel {e['channel']} opened",
     "severity.changed": lambda e: f"Severity changed from {e['from']} to {e['to']} by {e['by']}",
@@ -216,12 +223,20 @@ def postmortem_draft(result, card: dict) -> list[str]:
     mitigations = [e for e in events if e["kind"] == "mitigation.applied" and e["effective"]]
     todo = "_To be written by the team._"
     when = first_alert["at"][11:16] if first_alert else "-"
-    if declared:
-        summary = (f"On {scenario.start:%Y-%m-%d}, an alert fired at {when} UTC ({first_alert['summary'] if first_alert else 'no alert'}). "
+    first = m["detected_by"] == "declaration"  # declared before any alert or report: the clocks start there
+    if declared and first:
+        opening = (f"On {scenario.start:%Y-%m-%d}, {declared['by']} declared a {declared['severity']} incident on "
+                   f"{declared['service']} at {declared['at'][11:16]} UTC (highest severity {m['highest_severity']}), "
+                   "before any alert or report"
+                   + (f"; the first alert, {first_alert['summary']}, fired at {when} UTC" if first_alert else "") + ". ")
+    elif declared:
+        opening = (f"On {scenario.start:%Y-%m-%d}, an alert fired at {when} UTC ({first_alert['summary'] if first_alert else 'no alert'}). "
                    f"The on-call engineer declared a {declared['severity']} incident on {declared['service']} "
-                   f"{units.human(m['time_to_declare_s'])} later (highest severity {m['highest_severity']}). "
-                   + (f"Customers were affected for {m['customer_impact_min']:.0f} minutes. " if affected else "")
-                   + (f"The incident was resolved {units.human(m['time_to_resolve_s'])} after the first alert."
+                   f"{units.human(m['time_to_declare_s'])} later (highest severity {m['highest_severity']}). ")
+    if declared:
+        summary = (opening + (f"Customers were affected for {m['customer_impact_min']:.0f} minutes. " if affected else "")
+                   + (f"The incident was resolved {units.human(m['time_to_resolve_s'])} after "
+                      f"{'the declaration' if first else 'the first alert'}."
                       if m["time_to_resolve_s"] is not None else "The incident was not resolved during the drill."))
     else:
         summary = "No incident was declared during this drill." + (

@@ -437,14 +437,19 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     adherence = _adherence(of, end, process)
     coverage = _coverage(of, end, highest, process)
     full_process = {name for name, level in process.severities.items() if level.roles}
+    # The clocks start at the first sign of the incident. A declaration before any alert or report
+    # (someone saw it first, on a dashboard) is that sign: time to declare 0, never negative.
+    known = declared if declared is not None and not truth.false_alarm and (
+        detected is None or declared["t"] < detected["t"]) else detected
 
     metrics = {
-        "time_to_detect_s": _since(detected, fault_start),
-        "detected_by": None if detected is None else "alert" if detected is firing else detected["by"],
+        "time_to_detect_s": _since(known, fault_start),
+        "detected_by": None if known is None else "declaration" if known is declared else "alert" if known is firing
+        else known["by"],
         "time_to_acknowledge_s": _since(ack, page),
-        "time_to_declare_s": _since(declared, detected),
-        "time_to_mitigate_s": _since(mitigated, detected),
-        "time_to_resolve_s": _since(resolved, detected),
+        "time_to_declare_s": _since(declared, known),
+        "time_to_mitigate_s": _since(mitigated, known),
+        "time_to_resolve_s": _since(resolved, known),
         "customer_impact_min": round(customer_impact_min(events), 2),
         "cadence_adherence": adherence,
         "role_coverage": coverage,

@@ -58,11 +58,16 @@ def frame(drills: list[Drill]) -> pd.DataFrame:
     rows = []
     for d in drills:
         m = d.metrics
+        declare = m.get("time_to_declare_s")
+        # Scored before a declaration could be the first sign, a drill declared before its first alert
+        # was stored with a negative time; it reads as it is scored now.
+        first = m.get("detected_by") == "declaration" or (declare is not None and declare < 0)
         rows.append({
             "id": d.id, "conducted": d.conducted, "quarter": d.quarter, "scenario": d.scenario, "title": d.title,
             "mode": d.mode, "variant": d.variant, "score": d.score, "ic": d.lead("ic"), "comms": d.lead("comms"),
             "ops": d.lead("ops"), "ic_turn": d.turn("ic"), "simulated": d.simulated, "people": ", ".join(d.people),
-            "time_to_declare_s": m.get("time_to_declare_s"), "declare_target_s": d.declare_target_s,
+            "time_to_declare_s": max(declare, 0.0) if declare is not None else None, "declare_target_s": d.declare_target_s,
+            "declared_first": first,
             "time_to_acknowledge_s": m.get("time_to_acknowledge_s"), "time_to_resolve_s": m.get("time_to_resolve_s"),
             "cadence_adherence": m.get("cadence_adherence"), "role_coverage": m.get("role_coverage"),
             "postmortem_date": m.get("postmortem_date"), "scenario_start": d.scenario_start,
@@ -70,7 +75,7 @@ def frame(drills: list[Drill]) -> pd.DataFrame:
             **{f"checklist.{k}": d.checklist.get(k) for k in CHECKLIST},
         })
     columns = ["id", "conducted", "quarter", "scenario", "title", "mode", "variant", "score", "ic", "comms", "ops",
-               "ic_turn", "simulated", "people", "time_to_declare_s", "declare_target_s", "cadence_adherence",
+               "ic_turn", "simulated", "people", "time_to_declare_s", "declare_target_s", "declared_first", "cadence_adherence",
                "role_coverage", "postmortem_date", "scenario_start", "resolved", "time_to_acknowledge_s", "time_to_resolve_s",
                *[f"checklist.{k}" for k in CHECKLIST]]
     df = pd.DataFrame(rows, columns=columns)
@@ -235,6 +240,11 @@ def _pyplot():
     return plt
 
 
+def _declare_text(seconds: float, first: bool) -> str:
+    """A time to declare as the scorecard gives it, and why a 0 is one (declared before any alert)."""
+    return units.human(seconds) + (" (declared first)" if first else "")
+
+
 def chart_declare(df: pd.DataFrame) -> bytes:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.4), constrained_layout=True)
@@ -245,8 +255,8 @@ def chart_declare(df: pd.DataFrame) -> bytes:
                     targets[targets <= 3 * max(minutes.max(skipna=True) or 1.0, 1.0)].max(skipna=True) or 0.0, 1.0)
     late = df["time_to_declare_s"] > df["declare_target_s"]
     ax.bar(x, minutes.fillna(0), 0.6, color=["tab:red" if v else "tab:blue" for v in late])
-    for i, (value, target) in enumerate(zip(minutes, targets)):
-        ax.annotate("not declared" if pd.isna(value) else units.human(value * 60), (i, 0 if pd.isna(value) else value),
+    for i, (value, target, first) in enumerate(zip(minutes, targets, df["declared_first"])):
+        ax.annotate("not declared" if pd.isna(value) else _declare_text(value * 60, first), (i, 0 if pd.isna(value) else value),
                     textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
         if not pd.isna(target):
             shown = min(target, top * 0.97)
@@ -395,7 +405,7 @@ def build(quarter: str, drills: list[Drill], plan: Plan | None = None, plan_name
         row = {
             "id": int(r.id), "conducted": r.conducted, "scenario": r.scenario, "mode": r.mode,
             "ic": _text(r.ic), "comms": _text(r.comms), "ops": _text(r.ops), "people": _text(r.people),
-            "declare": units.human(r.time_to_declare_s) if not pd.isna(r.time_to_declare_s) else "-",
+            "declare": _declare_text(r.time_to_declare_s, r.declared_first) if not pd.isna(r.time_to_declare_s) else "-",
             "target": units.human(r.declare_target_s) if not pd.isna(r.declare_target_s) else "-",
             "cadence": _fmt("cadence_adherence", _none(r.cadence_adherence)),
             "roles": _fmt("role_coverage", _none(r.role_coverage)), "score": f"{r.score:.1f}",

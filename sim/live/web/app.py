@@ -40,6 +40,7 @@ from starlette.routing import Route
 from ...inputs.errors import DrillError
 from ...model.incident import Result
 from .. import webhooks
+from ..commands import level
 from ..metrics import CONTENT_TYPE
 from ..tools import Tools
 from . import BURST, RATE
@@ -271,6 +272,8 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
             raise Refused(409, "join the drill first")
         action.pop("at", None)  # the server's clock says when
         action["by"] = seat["name"]  # who acts is the link's owner, whatever the body says
+        if isinstance(action.get("severity"), str):  # a level as the console takes it: p1 is P1
+            action["severity"] = level(action["severity"], room.process.severities)
         room.acted(request.path_params["token"], room.live.now)
         return await answer(room.live.act(action))
 

@@ -9,6 +9,7 @@ float results agree with it to the last bit where the operation order allows.
 """
 
 import functools
+import itertools
 import math
 import operator
 import re
@@ -236,6 +237,60 @@ def _extreme(vs, better):
     return best
 
 
+def _variance(vs):
+    """Prometheus's stdvar_over_time: Welford's running mean and sum of squares, both compensated."""
+    count = mean = c_mean = aux = c_aux = 0.0
+    for v in vs:
+        count += 1
+        delta = v - (mean + c_mean)
+        mean, c_mean = _kahan_inc(delta / count, mean, c_mean)
+        aux, c_aux = _kahan_inc(delta * (v - (mean + c_mean)), aux, c_aux)
+    return (aux + c_aux) / count
+
+
+def _changes(vs, counts):
+    return float(sum(1 for prev, v in itertools.pairwise(vs) if counts(prev, v)))
+
+
+def _ms(t: float) -> int:
+    """A time as Prometheus holds it: whole milliseconds."""
+    return round(t * 1000)
+
+
+def _regression(ts, vs, at_ms: int):
+    """Prometheus's linearRegression: the least-squares slope, and the value at ``at_ms``
+    (milliseconds), the sums compensated; a constant series' slope is exactly 0."""
+    n = sum_x = c_x = sum_y = c_y = sum_xy = c_xy = sum_x2 = c_x2 = 0.0
+    init = vs[0]
+    constant = all(v == init for v in vs[1:])  # (a NaN first is not: NaN != NaN)
+    for t, v in zip(ts, vs):
+        n += 1.0
+        x = (_ms(t) - at_ms) / 1e3
+        sum_x, c_x = _kahan_inc(x, sum_x, c_x)
+        sum_y, c_y = _kahan_inc(v, sum_y, c_y)
+        sum_xy, c_xy = _kahan_inc(x * v, sum_xy, c_xy)
+        sum_x2, c_x2 = _kahan_inc(x * x, sum_x2, c_x2)
+    if constant:
+        return (math.nan, math.nan) if math.isinf(init) else (0.0, init)
+    sum_x, sum_y, sum_xy, sum_x2 = sum_x + c_x, sum_y + c_y, sum_xy + c_xy, sum_x2 + c_x2
+    slope = _div(sum_xy - sum_x * sum_y / n, sum_x2 - sum_x * sum_x / n)
+    return slope, sum_y / n - slope * sum_x / n
+
+
+def _quantile(q, vs):
+    """Prometheus's quantile (of quantile_over_time): between the two nearest ranks, NaN sorted first."""
+    if math.isnan(q):
+        return math.nan
+    if q < 0 or q > 1:
+        return math.copysign(math.inf, q)
+    ordered = sorted(vs, key=lambda v: (v == v, v))  # noqa: PLR0124 (NaN first)
+    rank = q * (len(ordered) - 1)
+    lower = max(0, math.floor(rank))
+    upper = min(len(ordered) - 1, lower + 1)
+    weight = rank - math.floor(rank)
+    return ordered[lower] * (1 - weight) + ordered[upper] * weight
+
+
 EXTRAPOLATED = {"rate": (True, True), "increase": (True, False), "delta": (False, False)}  # counter, is_rate
 RANGE_FUNCTIONS = {
     **{name: lambda ts, vs, s, e, r, how=how: _extrapolated(ts, vs, 0, len(vs), s, e, r, *how)
@@ -248,13 +303,28 @@ RANGE_FUNCTIONS = {
     "sum_over_time": lambda ts, vs, s, e, r: _sum(vs) if vs else None,
     "count_over_time": lambda ts, vs, s, e, r: float(len(vs)) if vs else None,
     "last_over_time": lambda ts, vs, s, e, r: vs[-1] if vs else None,
+    "present_over_time": lambda ts, vs, s, e, r: 1.0 if vs else None,
+    "stdvar_over_time": lambda ts, vs, s, e, r: _variance(vs) if vs else None,
+    "stddev_over_time": lambda ts, vs, s, e, r: _safe(math.sqrt, _variance(vs)) if vs else None,
+    "changes": lambda ts, vs, s, e, r: _changes(vs, lambda a, b: a != b and (a == a or b == b)) if vs else None,  # noqa: PLR0124
+    "resets": lambda ts, vs, s, e, r: _changes(vs, operator.gt) if vs else None,
+    "deriv": lambda ts, vs, s, e, r: _regression(ts, vs, _ms(ts[0]))[0] if len(vs) > 1 else None,
+}
+# Range functions of a scalar too (the scalar's place among the arguments, and the function of it,
+# the evaluation time and the samples)
+WITH_SCALAR = {
+    "quantile_over_time": (0, lambda q, t, ts, vs: _quantile(q, vs) if vs else None),
+    "predict_linear": (1, lambda d, t, ts, vs: _predicted(d, *_regression(ts, vs, _ms(t))) if len(vs) > 1 else None),
 }
 KEEPS_NAME = {"last_over_time"}
 # Range functions of a counter's differences only (and of where its samples sit): a counter
-# rising by the same step gives them the same result wherever its window is. (rate and
+# rising by the same step gives them the same result wherever its window is (changes and resets
+# count the samples that differ from, or fall below, the one before; present_over_time sees
+# whether there is one). (rate and
 # increase also look at the first sample's value, but only to stop extrapolating below
 # zero, which a counter past its first step never reaches within a scrape of the window.)
-OF_DIFFERENCES = {"rate", "increase", "delta", "irate", "idelta", "count_over_time"}
+OF_DIFFERENCES = {"rate", "increase", "delta", "irate", "idelta", "count_over_time", "present_over_time", "changes",
+                  "resets"}
 
 ELEMENT_FUNCTIONS = {
     "abs": abs, "ceil": math.ceil, "floor": math.floor, "exp": math.exp, "sqrt": math.sqrt,
@@ -263,10 +333,100 @@ ELEMENT_FUNCTIONS = {
 
 
 def _safe(f, v):
+    """``f(v)`` as Go's math gives it where Python's raises: an infinity where the result
+    overflows or its argument is one (exp, ceil, floor), -Inf for the logarithm of 0, else NaN."""
     try:
         return float(f(v))
-    except (ValueError, OverflowError):
-        return math.nan
+    except OverflowError:
+        return math.copysign(math.inf, v)
+    except ValueError:
+        return -math.inf if v == 0 else math.nan
+
+
+def _predicted(duration, slope, intercept):
+    return slope * duration + intercept
+
+
+def _round(v, inverse):
+    """Prometheus's round: to the nearest multiple of 1 / ``inverse``, ties up."""
+    return _div(_safe(math.floor, v * inverse + 0.5), inverse)
+
+
+def _sorter(descending):
+    """vector -> sorted by value, NaN last (Python's sort is stable where Go's may swap ties)."""
+    sign = -1 if descending else 1
+    return lambda vector: sorted(vector, key=lambda e: (e[1] != e[1], sign * e[1]))
+
+
+def go_expand(template: str, pattern, match) -> str:
+    """Go's Regexp.ExpandString: ``$1``, ``${1}``, ``$name``, ``${name}`` and ``$$`` replaced
+    from the match (a name is the longest run of letters, digits and ``_``: ``$1x`` is the
+    group named ``1x``); a group that did not take part, or is not there, is empty; a ``$``
+    followed by no name is itself."""
+    out, rest = [], template
+    while "$" in rest:
+        before, _, rest = rest.partition("$")
+        out.append(before)
+        if rest.startswith("$"):
+            out.append("$")
+            rest = rest[1:]
+            continue
+        found = _GO_NAME.match(rest)
+        if found is None:
+            out.append("$")
+            continue
+        name = found[1] or found[2]
+        rest = rest[found.end():]
+        if name.isdigit() and name.isascii():
+            number = int(name) if name[0] != "0" or len(name) == 1 else -1
+            if 0 <= number <= pattern.groups:
+                out.append(match.group(number) or "")
+        elif name in pattern.groupindex:
+            out.append(match.group(name) or "")
+    out.append(rest)
+    return "".join(out)
+
+
+_GO_NAME = re.compile(r"\{(\w+)\}|(\w+)")
+
+
+def _label_replace(dst, replacement, src, regex):
+    """labels key -> label_replace's labels for it (Prometheus 2.42: the regex anchored at both ends)."""
+    pattern = re.compile(f"(?:{regex})")
+
+    def relabel(key):
+        labels = dict(key)
+        match = pattern.fullmatch(labels.get(src, ""))
+        if match is None:
+            return key
+        labels.pop(dst, None)
+        value = go_expand(replacement, pattern, match)
+        if value:
+            labels[dst] = value
+        return tuple(sorted(labels.items()))
+    return relabel
+
+
+def _label_join(dst, separator, *sources):
+    """labels key -> label_join's labels for it: the sources' values joined (none: ``dst`` removed)."""
+    def relabel(key):
+        labels = dict(key)
+        value = separator.join(labels.get(name, "") for name in sources)
+        labels.pop(dst, None)
+        if value:
+            labels[dst] = value
+        return tuple(sorted(labels.items()))
+    return relabel
+
+
+def _relabelled(relabel):
+    """vector -> its elements relabelled; two elements with the same labels fail the evaluation."""
+    def apply(vector):
+        out = [(relabel(key), value) for key, value in vector]
+        if len({key for key, _ in out}) < len(out):
+            raise EvalError("vector cannot contain metrics with the same labelset")
+        return out
+    return apply
 
 
 # -- binary operators (promql/engine.go) --
@@ -628,7 +788,9 @@ def _select(store, reads, matches, name, offset: float, rng: float | None = None
     return sel
 
 
-def _plan_instant(vs):
+def _plan_instant(vs, stamps: bool = False):
+    """An instant selector; ``stamps``: each sample's time in seconds (from whole milliseconds, as
+    Prometheus holds it) instead of its value."""
     matches, name, offset = selector_matches(vs), vs.name, _offset(vs)
 
     def bind(store, reads):
@@ -642,7 +804,7 @@ def _plan_instant(vs):
                     times, i = series.times, series.latest(ref)
                 v = series.values[i] if i >= 0 else None
                 if v is not None:
-                    out.append((series.key, v))
+                    out.append((series.key, _ms(series.times[i]) / 1000 if stamps else v))
             return out
         return instant
     return bind
@@ -707,7 +869,7 @@ def _is_scalar(node) -> bool:
     if kind == "BinaryExpr":
         return _is_scalar(node.lhs) and _is_scalar(node.rhs)
     if kind == "Call":
-        return node.func.name == "scalar"
+        return node.func.name in ("scalar", "time")
     return False
 
 
@@ -742,17 +904,47 @@ def _plan_call(node):
                 return [(drop_name(k), pick(v, limits[0]) if not math.isnan(v) else v) for k, v in vector]
             return clamp
         return bind
-    if name == "absent":
-        arg, labels = args[0], {}
-        if type(arg).__name__ == "VectorSelector":
-            for m in arg.matchers.matchers:
-                if str(m.op).endswith("Equal") and not str(m.op).endswith("NotEqual") and m.name != NAME:
-                    labels.setdefault(m.name, m.value)
-        key = tuple(sorted(labels.items()))
-        return _then(plan(arg), lambda vector: [] if vector else [(key, 1.0)])
+    if name in ("absent", "absent_over_time"):
+        arg = args[0]
+        key = _absent_key(arg.vector_selector if name == "absent_over_time" else arg)
+        inner = _plan_range("present_over_time", arg) if name == "absent_over_time" else plan(arg)
+        return _then(inner, lambda vector: [] if vector else [(key, 1.0)])
     if name in ELEMENT_FUNCTIONS:
         f = ELEMENT_FUNCTIONS[name]
         return _then(plan(args[0]), lambda vector: [(drop_name(k), _safe(f, v)) for k, v in vector])
+    if name in WITH_SCALAR:
+        at = WITH_SCALAR[name][0]
+        return _plan_range(name, args[1 - at], param=plan(args[at]))
+    if name == "round":
+        inner, nearest = plan(args[0]), plan(args[1]) if len(args) > 1 else None
+
+        def bind(store, reads):
+            f, to = inner(store, reads), nearest(store, reads) if nearest else (lambda t: 1.0)
+
+            def rounded(t):
+                inverse = _div(1.0, to(t))
+                return [(drop_name(k), _round(v, inverse)) for k, v in f(t)]
+            return rounded
+        return bind
+    if name in ("sort", "sort_desc"):
+        return _then(plan(args[0]), _sorter(name == "sort_desc"))
+    if name in ("label_replace", "label_join"):
+        relabel = (_label_replace if name == "label_replace" else _label_join)(*(a.val for a in args[1:]))
+        return _then(plan(args[0]), _relabelled(_memo(relabel)))
+    if name == "time":
+        return lambda store, reads: lambda t: _ms(t) / 1000
+    if name == "timestamp":
+        arg = args[0]
+        while type(arg).__name__ == "ParenExpr":
+            arg = arg.expr
+        if type(arg).__name__ == "VectorSelector":  # the samples' own times (else the evaluation's)
+            return _then(_plan_instant(arg, stamps=True), lambda vector: [(drop_name(k), v) for k, v in vector])
+        inner = plan(arg)
+
+        def bind(store, reads):
+            f = inner(store, reads)
+            return lambda t: [(drop_name(k), _ms(t) / 1000) for k, _ in f(t)]
+        return bind
     if name == "vector":
         return _then(plan(args[0]), lambda value: [((), value)])
     if name == "scalar":
@@ -760,16 +952,35 @@ def _plan_call(node):
     raise ValueError(f"function {name} is not evaluated by drillsim")  # the loader refused it already
 
 
-def _plan_range(name, arg, group_of=None):
+def _absent_key(node) -> tuple:
+    """Prometheus's createLabelsForAbsentFunction: the labels a selector's ``=`` matchers give, less
+    any label another of its matchers names too."""
+    labels, named = {}, set()
+    if type(node).__name__ == "VectorSelector":
+        for m in node.matchers.matchers:
+            if m.name == NAME:
+                continue
+            if str(m.op).endswith("Equal") and not str(m.op).endswith("NotEqual") and m.name not in named:
+                labels[m.name] = m.value
+                named.add(m.name)
+            else:
+                labels.pop(m.name, None)
+    return tuple(sorted(labels.items()))
+
+
+def _plan_range(name, arg, group_of=None, param=None):
     """A range function of a matrix selector; with ``group_of``, the ``sum`` of its results by
-    group in the same pass (as ``_aggregator`` sums: in order, from the first value)."""
+    group in the same pass (as ``_aggregator`` sums: in order, from the first value); with
+    ``param``, a plan of the scalar a ``WITH_SCALAR`` function takes."""
     vs = arg.vector_selector
-    matches, offset, rng, f = selector_matches(vs), _offset(vs), arg.range.total_seconds(), RANGE_FUNCTIONS[name]
+    matches, offset, rng = selector_matches(vs), _offset(vs), arg.range.total_seconds()
+    f = RANGE_FUNCTIONS[name] if param is None else WITH_SCALAR[name][1]
     keep, differences, extrapolated = name in KEEPS_NAME, name in OF_DIFFERENCES, EXTRAPOLATED.get(name)
     counter, metric = extrapolated is not None and extrapolated[0], vs.name
 
     def bind(store, reads):
         sel = _select(store, reads, matches, metric, offset, rng, differences)
+        scalar = param(store, reads) if param is not None else None
 
         def results(t):
             """The selected series and their results at ``t`` (None: none), in the same order, and
@@ -801,19 +1012,25 @@ def _plan_range(name, arg, group_of=None):
                         result *= factor
                     out.append(result)
                 return selected, out, True
-            spans = {}
+            spans, value = {}, None if scalar is None else scalar(t)
             for series in selected:
                 times = series.times
                 found = spans.get(id(times))  # scraped series share their times: one search for all
                 if found is None:
                     span = series.span(start, end)
                     # rules of one evaluation often ask for the same range of a series: ``ranges_at``
-                    memo = store.ranges_at(t).setdefault((name, start, end, id(times), span), {})
+                    memo = store.ranges_at(t).setdefault((name, value, start, end, id(times), span), {})
                     found = spans[id(times)] = (*span, memo)
                 v = found[2].get(id(series), _UNKNOWN)
                 if v is _UNKNOWN:
                     ts, vs_ = series.window(found[0], found[1])
-                    v = found[2][id(series)] = f(ts, vs_, start, end, rng) if vs_ else None
+                    if not vs_:
+                        v = None
+                    elif scalar is None:
+                        v = f(ts, vs_, start, end, rng)
+                    else:
+                        v = f(value, t, ts, vs_)
+                    found[2][id(series)] = v
                 out.append(v)
             return selected, out, None not in out
 

@@ -146,21 +146,27 @@ def step(alert: Alert, holds: bool, now: float, for_s: float, keep_for: float) -
 
 @functools.lru_cache(maxsize=4096)
 def _shape(expr: str) -> tuple:
-    """An expression planned (``promql.plan``), its selectors' predicates and names, and
-    which of the world's metrics it shows (to name the faults behind an alert); once per
-    expression (speed)."""
+    """An expression planned (``promql.plan``), its selectors' predicates and names, which of
+    the world's metrics it shows (to name the faults behind an alert), and whether it reads
+    the clock (``CLOCK``); once per expression (speed)."""
     node = parse(expr)
-    shows, selectors, names = set(), [], []
+    shows, selectors, names, clock = set(), [], [], []
 
     def visit(n):
         kind = type(n).__name__
+        if kind == "Call" and n.func.name in CLOCK:
+            clock.append(n.func.name)
         if kind in ("VectorSelector", "MatrixSelector"):
             vs = n if kind == "VectorSelector" else n.vector_selector
             selectors.append(selector_matches(vs))
             names.append(vs.name)
             shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
     promql_parser.walk(node, visit)
-    return plan(node), selectors, names, sorted(shows)
+    return plan(node), selectors, names, sorted(shows), bool(clock)
+
+
+# Functions of the evaluation time or of the samples' own times, which no later evaluation repeats
+CLOCK = ("time", "timestamp")
 
 
 _FAILED = None  # an evaluation that failed: Prometheus leaves the rule's alerts as they were
@@ -198,7 +204,7 @@ class _PromRule:
     def __init__(self, rule, store: Store, every: float = 0.0, phases: int = 0):
         self.rule, self.store = rule, store
         self.recording = rule.kind == "record"  # (speed: looked at in every evaluation loop)
-        planned, self.selectors, self.names, self.shows = _shape(rule.expr)
+        planned, self.selectors, self.names, self.shows, self.clock = _shape(rule.expr)
         self.reads = []
         self.query = planned(store, self.reads)
         self._columns = getattr(self.query, "columns", None)  # the query as keys and values, when it has that form
@@ -207,8 +213,9 @@ class _PromRule:
         self.alerts: dict[str, Alert] = {}
         # no phases: evaluated afresh every time. So is a recording rule whose window ends after its
         # tick (a negative offset): the ticks the engine skips are recorded later (Rules._replay),
-        # when that window would hold samples scraped after the tick, which it did not hold then
-        if self.recording and any(read.selected.offset < 0 for read in self.reads):
+        # when that window would hold samples scraped after the tick, which it did not hold then.
+        # And so is a rule that reads the clock
+        if self.clock or (self.recording and any(read.selected.offset < 0 for read in self.reads)):
             phases = 0
         self.every, self.phases = every, phases
         self.results: dict[int, object] = {}  # phase -> the result its evaluations there repeat
@@ -463,8 +470,8 @@ def _early(groups: tuple, services: dict, faults: tuple, noise: tuple) -> dict:
 def _active(groups: tuple, services: dict) -> list[list[bool]]:
     """Per group, per rule: whether it can ever give anything in a world of these services.
 
-    Speed: a rule that reads no series of this world (a team rule about other services)
-    gives the same output at every evaluation, so when that is nothing it never needs
+    Speed: a rule that reads no series of this world (a team rule about other services) nor
+    the clock gives the same output at every evaluation, so when that is nothing it never needs
     evaluating. A recording rule's series exist only while that rule is evaluated, so
     which rules are active is settled together. Worked out once per scenario (drills of
     one scenario share its rules and services), not once per drill.
@@ -476,7 +483,7 @@ def _active(groups: tuple, services: dict) -> list[list[bool]]:
     def idle(c, records):
         reads = any(matches(labels) for matches, name in zip(c.selectors, c.names) for labels, _, _ in store.exported(name))
         recorded = any(name is None or name in records for name in c.names)
-        return not reads and not recorded and not c.output(0.0)[0]
+        return not reads and not recorded and not c.clock and not c.output(0.0)[0]
     quiet, records = set(), None
     while records != (records := {c.rule.name for c in every if c.rule.kind == "record" and id(c) not in quiet}):
         quiet = {id(c) for c in every if idle(c, records)}

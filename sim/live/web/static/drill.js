@@ -83,15 +83,17 @@ const Drill = (() => {
   // -- the channel: one line of text per event --
 
   const ROLE = { ic: "Incident Commander", comms: "Communications Lead", ops: "Operations Lead" };
+  // A page as people are shown it: #1 for the log's P1, which beside a team's levels (P1 to P5) read as one.
+  const pageName = (id) => id.replace(/^P(\d+)$/, "#$1");
   const DESCRIBE = {
     "alert.firing": (e) => `Alert fires: ${e.summary}`,
     "alert.resolved": (e) => `Alert resolves: ${e.summary}`,
     "alert.pending": (e) => `Alert pending: ${e.summary}`,
     "page.sent": (e) => `${e.to} paged (${e.urgency} urgency): ${e.summary}`,
-    "page.escalated": (e) => `Page ${e.page} not acknowledged: escalated from ${e.from} to ${e.to}`,
-    "page.urgency_raised": (e) => `Page ${e.page} raised to high urgency`,
-    "page.acked": (e) => `${e.by} acknowledges page ${e.page}`,
-    "page.resolved": (e) => `Page ${e.page} resolved`,
+    "page.escalated": (e) => `Page ${pageName(e.page)} not acknowledged: escalated from ${e.from} to ${e.to}`,
+    "page.urgency_raised": (e) => `Page ${pageName(e.page)} raised to high urgency`,
+    "page.acked": (e) => `${e.by} acknowledges page ${pageName(e.page)}`,
+    "page.resolved": (e) => `Page ${pageName(e.page)} resolved`,
     "incident.declared": (e) => `${e.severity} declared by ${e.by} on ${e.service}: channel ${e.channel} opened` + (e.summary ? ` - ${e.summary}` : ""),
     "severity.changed": (e) => `Severity ${e.from} -> ${e.to} by ${e.by}` + (e.reason ? ` (${e.reason})` : ""),
     "role.assigned": (e) => `${e.who} is ${ROLE[e.role]}` + (e.by !== e.who ? ` (assigned by ${e.by})` : ""),
@@ -262,5 +264,5 @@ const Drill = (() => {
       extra || null);
   }
 
-  return { el, fill, post, submit, connect, clock, duration, channel, changes, charts, incident, header, scorecard, task, ROLE };
+  return { el, fill, post, submit, connect, clock, duration, channel, changes, charts, incident, header, scorecard, task, ROLE, pageName };
 })();

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { el, fill, post, submit, connect, clock, channel, changes, charts, incident, header, scorecard, ROLE } = Drill;
+  const { el, fill, post, submit, connect, clock, channel, changes, charts, incident, header, scorecard, ROLE, pageName } = Drill;
   const LABEL = {
     ack: "Acknowledge", declare: "Declare", severity: "Severity", assign: "Assign role", page: "Page teams",
     ask: "Ask someone", update: "Post update", say: "Say", investigate: "Investigate", mitigate: "Mitigate",
@@ -15,7 +15,7 @@
     const o = s.options;
     const open = (s.pages || []).filter((p) => p.status === "triggered").map((p) => p.id);
     return {
-      ack: [["page", "select", ["", ...open], "Page (all of yours when empty)"]],
+      ack: [["page", "select", ["", ...open], "Page (all of yours when empty)", pageName]],
       // Nothing is chosen for the person: the severity is theirs to assess.
       declare: [["severity", "select", ["", ...o.severities], "Severity (assess it from the dashboards)", null, true], ["service", "select", ["", ...o.services], "Service (the alerting one when empty)"], ["summary", "textarea"]],
       severity: [["severity", "select", o.severities.filter((v) => v !== s.status.severity)], ["reason", "text"]],
@@ -106,7 +106,7 @@
     document.getElementById("who").textContent = `${s.me.name} - ${s.me.seat === "joiner" ? "joined" : ["primary", "secondary"].includes(s.me.seat) ? s.me.seat + " on-call" : "seated for " + (ROLE[s.me.seat] || s.me.seat)}` +
       (roles.length ? ` - ${roles.join(", ")}` : "");
     fill("pages", (s.pages || []).length ? s.pages.map((p) => el("li", { class: `page ${p.status}` },
-      el("strong", {}, `${p.id} `), `${p.summary} `, el("span", { class: "badge" }, `${p.urgency} urgency`), " ",
+      el("strong", {}, `${pageName(p.id)} `), `${p.summary} `, el("span", { class: "badge" }, `${p.urgency} urgency`), " ",
       p.status === "triggered" ? el("button", { type: "button", "data-page": p.id, onclick: () => act({ do: "ack", page: p.id }) }, "Acknowledge")
         : el("span", { class: "empty" }, p.acked_by ? `acknowledged by ${p.acked_by}` : p.status),
       (p.runbooks || []).map((url) => el("div", {}, el("a", { href: url, target: "_blank", rel: "noreferrer" }, `Runbook: ${url}`)))))
