@@ -48,6 +48,7 @@ VALUE_ACTIONS = ("$value", "$value", "$value | humanize", "humanize .Value", "$v
                  '$value | printf "%+09.2f%%"', 'printf "%.4G and %d" $value')
 RANGES = ("1m", "2m", "5m", "10m")
 OFFSETS = ("", "", "", " offset 1m", " offset 5m")
+SUMMED = re.compile(r"\b(sum|avg) *(by|without|\()")  # an expression that sums or averages series
 
 
 class Picker:
@@ -75,7 +76,11 @@ def vector(p: Picker, depth: int = 0) -> str:
             return f"predict_linear({window}, {p.choice(('60', '600', '3600', '-300'))})"
         return f"quantile_over_time({p.choice(('0', '0.5', '0.9', '0.99', '1'))}, {window})"
     if form == "round":
-        return f"round({vector(p, depth + 1)}{p.choice(('', ', 0.5', ', 5', ', 0.001'))})"
+        inner, nearest = vector(p, depth + 1), p.choice(("", ", 0.5", ", 5", ", 0.001"))
+        # a sum or mean of several series strays in its last bit in promtool (noise()), and on an
+        # edge (105.2425 to 0.001) that is a whole step: 105.242 here, 105.243 there, either side
+        # of a threshold between them
+        return inner if SUMMED.search(inner) else f"round({inner}{nearest})"
     if form == "relabel":  # a label added, so no two series end up alike
         return p.choice((f'label_replace({vector(p, depth + 1)}, "svc", "x-$1", "service", "(c[a-z]+)-?.*")',
                          f'label_join({vector(p, depth + 1)}, "where", "/", "service", "team")'))
@@ -225,7 +230,7 @@ def make_case(p: Picker, name: str) -> Case:
     # a function whose output jumps at a unit's edge (999.99... -> 1k, 59.99s -> 1m 0s), only
     # where the order cannot matter, else to 4 or 6 digits, and not at all when a value it
     # takes sits on a rounding edge
-    whole = re.search(r"\b(sum|avg) *(by|without|\()", inner) is None
+    whole = SUMMED.search(inner) is None
     printed = p.choice(VALUE_ACTIONS if whole else VALUE_ACTIONS[-4:])
     case.annotations = p.choice(({}, {"summary": "{{ $labels.service }} at {{ " + printed + " }}"}))
     drill = run(case, inner)
