@@ -26,6 +26,7 @@ from sim.inputs.config import Script
 from sim.inputs.promrules import PromRule, RuleGroup, parse_expr
 from sim.model.engine import Drill
 from sim.model.monitoring.promql import compile_expr, parse
+from sim.model.monitoring.rules import render
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO = REPO / "scenarios" / "checkout-config-push.yaml"
@@ -52,6 +53,7 @@ DATE_FUNCTIONS = ("year", "month", "day_of_month", "day_of_year", "days_in_month
 # promtool's tests start at Unix time 0: so do the drills, so that time() and the calendar agree
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 OFFSETS = ("", "", "", " offset 1m", " offset 5m")
+SUMMED = re.compile(r"\b(sum|avg|stddev|stdvar) *(by|without|\()")  # an expression that sums or averages series
 
 
 class Picker:
@@ -81,7 +83,11 @@ def vector(p: Picker, depth: int = 0) -> str:
             return f"predict_linear({window}, {p.choice(('60', '600', '3600', '-300'))})"
         return f"quantile_over_time({p.choice(('0', '0.5', '0.9', '0.99', '1'))}, {window})"
     if form == "round":
-        return f"round({vector(p, depth + 1)}{p.choice(('', ', 0.5', ', 5', ', 0.001'))})"
+        inner, nearest = vector(p, depth + 1), p.choice(("", ", 0.5", ", 5", ", 0.001"))
+        # a sum or mean of several series strays in its last bit in promtool (noise()), and on an
+        # edge (105.2425 to 0.001) that is a whole step: 105.242 here, 105.243 there, either side
+        # of a threshold between them
+        return inner if SUMMED.search(inner) else f"round({inner}{nearest})"
     if form == "relabel":  # a label added, so no two series end up alike
         return p.choice((f'label_replace({vector(p, depth + 1)}, "svc", "x-$1", "service", "(c[a-z]+)-?.*")',
                          f'label_join({vector(p, depth + 1)}, "where", "/", "service", "team")'))
@@ -126,13 +132,26 @@ def vector(p: Picker, depth: int = 0) -> str:
                       "sum by (service, code) (rate(http_requests_total[2m]))")))
 
 
+def noise(v: float) -> float:
+    """How far promtool's sum or mean of several series may stray from drillsim's (a billionth
+    of the value, far more than it does): it loads series in Go's random map order and adds
+    them up in that order, so its last bits vary from run to run."""
+    return 1e-9 * abs(v)
+
+
+def prints_noise(template: str, values: list[float]) -> bool:
+    """Whether ``template`` could print one of ``values`` either way within its noise: a value
+    on a rounding edge (91.48375 to 6 digits is 91.4837 or 91.4838 by the order summed in)."""
+    return any(render(template, {}, v - noise(v)) != render(template, {}, v + noise(v))
+               for v in values if math.isfinite(v))
+
+
 def condition(p: Picker, inner: str, values: list[float]) -> str:
     """``inner`` compared with a threshold between two values it takes, sometimes combined."""
-    # Values closer than a billionth are one: promtool sums series in a random order, so
-    # a threshold between two of them would fall in its own last-bit noise.
+    # Values within each other's noise are one: a threshold between them would fall in it
     distinct = []
-    for v in sorted(v for v in values if not math.isnan(v) and not math.isinf(v)):
-        if not distinct or v - distinct[-1] > 1e-9 * max(abs(v), 1e-300):
+    for v in sorted(v for v in values if math.isfinite(v)):
+        if not distinct or v - distinct[-1] > noise(v):
             distinct.append(v)
 
     def pick():
@@ -229,13 +248,16 @@ def make_case(p: Picker, name: str) -> Case:
     # promtool loads series in Go's random map order, so a sum or mean over several series
     # can differ in its last bit between two promtool runs: $value is printed whole, or through
     # a function whose output jumps at a unit's edge (999.99... -> 1k, 59.99s -> 1m 0s), only
-    # where the order cannot matter, else to 4 or 6 digits
-    whole = re.search(r"\b(sum|avg|stddev|stdvar) *(by|without|\()", inner) is None
+    # where the order cannot matter, else to 4 or 6 digits, and not at all when a value it
+    # takes sits on a rounding edge
+    whole = SUMMED.search(inner) is None
     printed = p.choice(VALUE_ACTIONS if whole else VALUE_ACTIONS[-4:])
     case.annotations = p.choice(({}, {"summary": "{{ $labels.service }} at {{ " + printed + " }}"}))
     drill = run(case, inner)
     query = compile_expr(parse(inner), drill.monitoring.rules.store)
     values = [v for t in eval_times(case) for v in _values(query(t))]
+    if not whole and case.annotations and prints_noise(case.annotations["summary"], values):
+        case.annotations = {}
     case.expr = condition(p, inner, values)
     return case
 
