@@ -214,3 +214,15 @@ def test_a_page_is_shown_and_taken_as_a_number_never_as_a_level():
     assert seen(events[0], "ana") == ("dim", "PAGE     #1 acknowledged by dana")
     # 'ack 12' refused: the hint names the open pages as shown ('#12' is close to '#1', not to '#5').
     assert hint({"do": "ack", "by": "ana", "page": "P12"}, Vocabulary(pages=("#1", "#5"))) == " (did you mean #1?)"
+
+
+def test_a_mapping_or_list_where_a_name_goes_is_refused_not_a_crash():
+    # drill serve's api/act answered {"do": "ask", "task": {}} with a 500 (TypeError: unhashable
+    # type: 'dict', from the look-up of the task's name) and closed the connection
+    for raw, reason in [({"do": "ask", "by": "kim", "who": "ana", "task": {}}, "ask: 'task' must be text"),
+                        ({"do": "assign", "by": "kim", "who": "ana", "role": ["ic"]}, "assign: 'role' must be text"),
+                        ({"do": "update", "by": "kim", "status": {"a": 1}, "summary": "s"}, "update: 'status' must be text"),
+                        ({"do": "mitigate", "by": "kim", "action": [], "service": "checkout"}, "mitigate: 'action' must be text")]:
+        with pytest.raises(ValueError) as refused:
+            parse_action(raw, START)
+        assert str(refused.value) == reason

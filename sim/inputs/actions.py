@@ -140,6 +140,8 @@ def _convert(do: str, name: str, value, start: dt.datetime | None, horizon: floa
         if value not in (True, "yes", "true"):
             raise ValueError(f"{do}: 'confirm' is true (or yes), got {value!r}")
         return True
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):  # (a mapping or list is no name either)
+        raise ValueError(f"{do}: '{name}' must be text")
     if name == "task" and value not in TASKS:
         raise ValueError(f"{do}: task must be one of {', '.join(TASKS)}, got {value!r}")
     if name == "role" and value not in ROLES:
@@ -150,8 +152,6 @@ def _convert(do: str, name: str, value, start: dt.datetime | None, horizon: floa
         raise ValueError(f"{do}: audience must be one of {', '.join(AUDIENCES)}, got {value!r}")
     if name == "action" and value not in MITIGATIONS:
         raise ValueError(f"{do}: mitigation must be one of {', '.join(MITIGATIONS)}, got {value!r}")
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise ValueError(f"{do}: '{name}' must be text")
     text = str(value)
     _check_text(do, name, text)
     return text
