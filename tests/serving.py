@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -29,11 +30,17 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from sim.cli import main; main()", "serve", "--port", str(self.port), *where],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Read as it comes: the server logs on its event loop, and once an unread pipe is full
+        # (64 KiB, some twenty tracebacks) it blocks in the write and answers nothing more.
+        self._stderr: list[str] = []
+        self._reader = threading.Thread(target=lambda: self._stderr.extend(self.process.stderr), daemon=True)
+        self._reader.start()
         self.http = httpx.Client(base_url=self.base, timeout=10)
         deadline = time.monotonic() + 20
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"drill serve stopped: {self.process.stderr.read()}")
+                self._reader.join()
+                raise RuntimeError(f"drill serve stopped: {''.join(self._stderr)}")
             try:
                 self.token = json.loads((self.folder / "room.json").read_text())["facilitator"]
                 if self.http.get(f"/f/{self.token}/api/state").status_code == 200:
@@ -89,7 +96,8 @@ class Server:
     def close(self) -> None:
         """Close the client and the pipes, keeping what the server wrote to stderr (``errors``)."""
         self.http.close()
-        self.errors = self.process.stderr.read()
+        self._reader.join()
+        self.errors = "".join(self._stderr)
         for stream in (self.process.stdout, self.process.stderr):
             stream.close()
 

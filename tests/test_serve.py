@@ -1,9 +1,11 @@
 """The drill server over real HTTP: a ``drill serve`` subprocess on 127.0.0.1, driven with httpx."""
 
+import asyncio
 import http.client
 import json
 import time
 
+import httpx
 import pytest
 
 from sim.inputs import config
@@ -536,3 +538,53 @@ def test_a_level_is_taken_whatever_its_capitals_as_the_console_takes_it(tmp_path
         changes = [(e["kind"], e.get("severity", e.get("to"))) for e in events(server)
                    if e["kind"] in ("incident.declared", "severity.changed")]
         assert changes == [("incident.declared", "P2"), ("severity.changed", "P1")]
+
+
+def test_an_unexpected_error_is_answered_logged_and_the_drill_carries_on(tmp_path, monkeypatch, caplog):
+    """In process (a real server would need the bug shipped), through httpx's ASGI transport
+    (starlette's TestClient is deprecated with httpx): a handler that raises answers a JSON 500,
+    where Starlette answered a bare one and uvicorn dropped the connection; the drill, the next
+    requests and the journal go on."""
+    from sim.live.drill import LiveDrill
+    from sim.live.web.app import create_app
+
+    room = Room.create(tmp_path / "drill", config.scenario_path(None), config.default_file("drills/process.yaml"),
+                       config.default_file("drills/roster.yaml"), seed=4, speed=20)
+    facilitator = room.state["facilitator"]
+
+    def broken(self, raw):
+        raise RuntimeError("a bug in the drill")
+
+    def journal() -> list:  # each file appears with its first line
+        paths = (room.folder / "inputs.jsonl", room.folder / "events.jsonl")
+        return [path.exists() and path.read_text() for path in paths]
+
+    async def drive():
+        transport = httpx.ASGITransport(app=create_app(room, rate=1000), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://drill") as client:
+            seated = await client.post(f"/f/{facilitator}/api/seat", json={"seat": "primary", "name": "ana"})
+            ana = seated.json()["data"]["token"]
+            assert (await client.post(f"/f/{facilitator}/api/start", json={})).json()["ok"]
+            journaled = journal()
+            with monkeypatch.context() as patch:
+                patch.setattr(LiveDrill, "act", broken)
+                failed = await client.post(f"/p/{ana}/api/act", json={"do": "look", "service": "checkout"})
+            assert failed.status_code == 500 and failed.json() == {
+                "ok": False, "reason": "internal error: RuntimeError (the drill is kept; see the server's log)"}
+            assert journal() == journaled
+            assert (await client.get(f"/p/{ana}/api/state")).status_code == 200
+            looked = await client.post(f"/p/{ana}/api/act", json={"do": "look", "service": "checkout"})
+            assert looked.status_code == 200 and looked.json()["data"]["error_rate"] == pytest.approx(0.0002)
+            declared = await client.post(f"/p/{ana}/api/act", json={"do": "declare", "severity": "SEV2",
+                                                                     "service": "checkout"})
+            assert declared.json()["ok"]
+            return ana
+
+    ana = asyncio.run(drive())
+    [logged] = [r for r in caplog.records if r.exc_info]
+    assert logged.getMessage() == "POST .../api/act failed" and "RuntimeError: a bug in the drill" in caplog.text
+    assert ana not in caplog.text  # the link stays secret
+    journal = (room.folder / "events.jsonl").read_text()
+    resumed = Room.open(room.folder)  # replays every input; refuses if anything differs
+    assert (room.folder / "events.jsonl").read_text().startswith(journal)
+    assert resumed.view(resumed.who(ana))[0]["status"]["severity"] == "SEV2"

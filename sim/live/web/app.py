@@ -21,6 +21,7 @@ import functools
 import hmac
 import io
 import json
+import logging
 import math
 import zipfile
 from importlib import resources
@@ -45,6 +46,8 @@ from ..metrics import CONTENT_TYPE
 from ..tools import Tools
 from . import BURST, RATE
 from .room import OUTPUTS, Room
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024  # bytes: the longest action (a 2,000-character update) fits with room to spare
 MAX_WEBHOOK = 1024 * 1024  # bytes: an Alertmanager notification of a large group
@@ -200,6 +203,12 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
                 return JSONResponse({"ok": False, "reason": exc.reason}, status_code=exc.status, headers=exc.headers)
             except DrillError as exc:
                 return JSONResponse({"ok": False, "reason": str(exc)}, status_code=422)
+            except Exception as exc:  # noqa: BLE001 - a bug in one handler must not take the connection or the drill
+                # Left to Starlette, it answers a bare 500 and uvicorn drops the connection. The
+                # message stays in the log: it may quote what a participant must not see.
+                log.exception("%s .../%s failed", request.method, request.url.path.split("/", 3)[-1])  # not the token
+                return JSONResponse({"ok": False, "reason": f"internal error: {type(exc).__name__} (the drill is kept; "
+                                     "see the server's log)"}, status_code=500)
         return handle
 
     # -- pages and their files --
