@@ -201,6 +201,14 @@ def differential(folder, seed: int = 0):
                                              {"Content-Type": "application/json"})
             urllib.request.urlopen(request, timeout=5).close()
         time.sleep(max(0.0, origin + LENGTH + TAIL - time.time()))
+        # On a busy machine a webhook can come seconds after its group flushed: wait till none has
+        # come for a second (10 s more at most), so that no decision of the window is cut off
+        count, quiet = -1, time.time()
+        while time.time() - quiet < 1.0 and time.time() < origin + LENGTH + TAIL + 10:
+            with lock:
+                if len(received) != count:
+                    count, quiet = len(received), time.time()
+            time.sleep(0.1)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -212,11 +220,13 @@ def differential(folder, seed: int = 0):
     # Each posted change at the moment the dispatcher received it (in posting order per alert).
     posted = [(received_at[(a.labels["alertname"], _am_fingerprint(a.labels), s == "resolved")].pop(0) - origin, a, s)
               for _, a, s in posted]
-    # Each webhook at the moment its group last flushed before it arrived: the real one's decision.
-    real = sorted((round(max(f for f in flushed[body["groupKey"]] if f <= at) - origin, 3), body["receiver"],
-                   sorted(a["labels"]["alertname"] for a in body["alerts"] if a["status"] == "firing"),
-                   sorted(a["labels"]["alertname"] for a in body["alerts"] if a["status"] == "resolved"))
-                  for at, body in received)
+    # Each webhook at the moment its group last flushed before it arrived: the real one's decision;
+    # those of the window the engine plays (the wait above lets later ones in)
+    real = sorted(note for note in ((round(max(f for f in flushed[body["groupKey"]] if f <= at) - origin, 3),
+                                     body["receiver"],
+                                     sorted(a["labels"]["alertname"] for a in body["alerts"] if a["status"] == "firing"),
+                                     sorted(a["labels"]["alertname"] for a in body["alerts"] if a["status"] == "resolved"))
+                                    for at, body in received) if note[0] <= LENGTH + TAIL)
     for _, _, cs in plans:
         for _, alert, _ in cs:
             alert.state, alert.since = "inactive", 0.0
