@@ -4,6 +4,7 @@ Lifecycle: build (``Drill(...)``) -> simulate (``run``) -> a ``DrillResult`` hol
 event log, from which everything else is derived.
 """
 
+import contextlib
 import functools
 import heapq
 import math
@@ -199,12 +200,18 @@ class Drill:
             self.ends_at = t
             self.env.process(self._end(t, "closed"))
 
-    def last_update_posted(self) -> None:
-        """A bot is done with a resolved incident's last updates (posted, or cut short by a reopening)."""
-        self.last_updates -= 1
-        if not self.last_updates and self._last_posted is not None:
-            self._last_posted.succeed()
-            self._last_posted = None
+    @contextlib.contextmanager
+    def writing_last_updates(self):
+        """While a bot writes a resolved incident's last updates (until posted, or cut short by a
+        reopening), the drill does not end."""
+        self.last_updates += 1
+        try:
+            yield
+        finally:
+            self.last_updates -= 1
+            if not self.last_updates and self._last_posted is not None:
+                self._last_posted.succeed()
+                self._last_posted = None
 
     def _end(self, t: float, reason: str):
         yield self.env.timeout(max(0.0, t - self.env.now))

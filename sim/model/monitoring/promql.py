@@ -259,6 +259,11 @@ def _ms(t: float) -> int:
     return round(t * 1000)
 
 
+def _unix(store, t: float) -> float:
+    """The drill's time ``t`` in Unix seconds, from whole milliseconds, as time() gives it."""
+    return (store.epoch_ms + _ms(t)) / 1000
+
+
 def _regression(ts, vs, at_ms: int):
     """Prometheus's linearRegression: the least-squares slope, and the value at ``at_ms``
     (milliseconds), the sums compensated; a constant series' slope is exactly 0."""
@@ -994,7 +999,7 @@ def _plan_instant(vs, stamps: bool = False):
     matches, name, offset = selector_matches(vs), vs.name, _offset(vs)
 
     def bind(store, reads):
-        sel, epoch = _select(store, reads, matches, name, offset), store.epoch_ms
+        sel = _select(store, reads, matches, name, offset)
 
         def instant(t):
             ref = t - offset
@@ -1004,7 +1009,7 @@ def _plan_instant(vs, stamps: bool = False):
                     times, i = series.times, series.latest(ref)
                 v = series.values[i] if i >= 0 else None
                 if v is not None:
-                    out.append((series.key, (epoch + _ms(series.times[i])) / 1000 if stamps else v))
+                    out.append((series.key, _unix(store, series.times[i]) if stamps else v))
             return out
         return instant
     return bind
@@ -1132,7 +1137,7 @@ def _plan_call(node):
         relabel = (_label_replace if name == "label_replace" else _label_join)(*(a.val for a in args[1:]))
         return _then(plan(args[0]), _relabelled(_memo(relabel)))
     if name == "time":
-        return lambda store, reads: lambda t: (store.epoch_ms + _ms(t)) / 1000
+        return lambda store, reads: lambda t: _unix(store, t)
     if name in DATE_FUNCTIONS:
         if not args:  # the evaluation's time, in whole seconds (Go's division: toward zero)
             return lambda store, reads: lambda t: [((), _date(name, _go_seconds(store.epoch_ms + _ms(t))))]
@@ -1149,7 +1154,7 @@ def _plan_call(node):
 
         def bind(store, reads):
             f = inner(store, reads)
-            return lambda t: [(drop_name(k), (store.epoch_ms + _ms(t)) / 1000) for k, _ in f(t)]
+            return lambda t: [(drop_name(k), _unix(store, t)) for k, _ in f(t)]
         return bind
     if name == "vector":
         return _then(plan(args[0]), lambda value: [((), value)])

@@ -180,7 +180,7 @@ class Store:
     a recorded series where its value differs from its value a period before."""
 
     def __init__(self, services: dict, scrape_interval: float = 15.0, period: float | None = None,
-                 gap: float = LOOKBACK):
+                 gap: float = LOOKBACK, epoch_ms: int = 0):
         self.services = services
         self.scrape_interval, self.period = scrape_interval, period
         self.gap = gap  # the longest a series goes between samples (at most the lookback)
@@ -209,7 +209,7 @@ class Store:
         self.first: tuple | None = None  # the world's metrics at the first scrape
         # the drill's start in Unix milliseconds: time 0 on the calendar time(), timestamp() and the
         # date functions read (0: 1970-01-01, as promtool's tests start)
-        self.epoch_ms = 0
+        self.epoch_ms = epoch_ms
 
     @property
     def available(self) -> list:

@@ -181,19 +181,14 @@ def communications(drill, me):
         if me.rng.random() > profile.discipline ** held:
             targets[audience] += 0.5 * longest * me.rng.lognormvariate(0.0, 0.5)
     if incident.state == "resolved" and _writes_updates(drill, me):
-        reopened = False
-        drill.last_updates += 1  # the drill waits for them
-        try:
+        with drill.writing_last_updates():  # the drill waits for them
             for audience in sorted(posted):  # internal, then public
                 yield drill.busy(me, profile.write_update.sample(me.rng), "write")
                 if incident.state != "resolved":
-                    reopened = True
                     break
                 drill.act(Action("update", me.name, {"status": "resolved", "summary": _summary(incident),
                                                      "audience": audience}))
-        finally:
-            drill.last_update_posted()
-        if reopened:
+        if incident.state != "resolved":
             # Reopened while this was being written: it is no longer true, and the duty goes on
             # (the reopening could not start it again: this loop was still running).
             yield from communications(drill, me)
