@@ -8,6 +8,26 @@ Load and validate -> simulate -> score -> report::
     card = score(result.events, scenario, result.process)
 """
 
+import warnings
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+
+
+def _warn_of_stale_builds() -> None:
+    """setup.py compiles the engine next to its sources: a source edited since runs as it was
+    before the edit until rebuilt, which nobody would guess from the source. (A second of
+    slack: an installed wheel writes both at once, in either order.)"""
+    for suffix in EXTENSION_SUFFIXES[:1]:
+        for built in Path(__file__).parent.rglob(f"*{suffix}"):
+            source = built.with_name(built.name[: -len(suffix)] + ".py")
+            if source.exists() and source.stat().st_mtime > built.stat().st_mtime + 1.0:
+                warnings.warn(f"{built} is older than {source.name} and runs the code before its last edit: "
+                              "`pip install -e .` builds it again; deleting it runs the source", RuntimeWarning,
+                              stacklevel=2)
+
+
+_warn_of_stale_builds()
+
 from .inputs.config import load_process, load_roster, load_scenario, load_script
 from .inputs.errors import DrillError
 from .model.engine import Drill, DrillResult, run_drill

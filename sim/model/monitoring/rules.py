@@ -533,7 +533,7 @@ class Rules:
         self._fired: set[int] = set()  # indexes of the firing alerts
         every = [group.interval or evaluation_interval for group in groups]
         period = _period(scrape_interval, tuple(every))
-        self.store = Store(world.services, scrape_interval, period, min(LOOKBACK, max([scrape_interval, *every])),
+        self.store = Store(world.services, scrape_interval, period, min(LOOKBACK, max([scrape_interval] + every)),
                            epoch_ms)
         self.groups = []
         for group, keep, interval in zip(groups, _active(groups, world.services), every):

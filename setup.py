@@ -1,0 +1,35 @@
+"""Builds the simulation engine's modules with Cython, as Python they stay.
+
+The engine (``sim/model``, the timestamps of ``sim/inputs/units`` and the scoring) is
+compiled from its own unchanged ``.py`` files: the same code, run about a third faster
+(``benchmarks/drills_per_second.py``). Everything else in ``pyproject.toml``.
+
+``DRILLSIM_PURE_PYTHON=1 pip install -e .`` builds nothing, and the engine runs from source.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from setuptools import setup
+
+ENGINE = sorted(str(p) for p in Path("sim/model").rglob("*.py") if p.name != "__init__.py")
+ENGINE += ["sim/inputs/units.py", "sim/outputs/scoring.py"]
+
+
+def extensions() -> list:
+    if os.environ.get("DRILLSIM_PURE_PYTHON"):
+        return []
+    from Cython.Build import cythonize
+
+    # Annotations stay documentation, as in Python (an argument noted ``list`` may be a tuple);
+    # -O2 builds as fast code as -O3 here in half the time, -g0 leaves out debugging symbols.
+    flags = [] if sys.platform == "win32" else ["-O2", "-g0"]
+    modules = cythonize(ENGINE, compiler_directives={"language_level": 3, "annotation_typing": False},
+                        nthreads=os.cpu_count() or 1, quiet=True)
+    for module in modules:
+        module.extra_compile_args += flags
+    return modules
+
+
+setup(ext_modules=extensions(), options={"build_ext": {"parallel": os.cpu_count() or 1}})

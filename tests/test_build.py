@@ -1,0 +1,61 @@
+"""The engine as setup.py compiles it (Cython) runs as its source does: the same event logs, byte for byte."""
+
+import os
+import shutil
+import subprocess
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES
+
+import pytest
+
+import sim.model.engine
+
+from .conftest import REPO
+
+BUILT = EXTENSION_SUFFIXES[0]
+
+# Every library scenario on two seeds, and the reference with the team's PromQL rules and with
+# fifty rules (benchmarks/drills_per_second.py's), as JSON lines; then which file ran the engine.
+DRILLS = """
+import sys, tempfile
+from dataclasses import replace
+from pathlib import Path
+sys.path.insert(0, {benchmarks!r})
+import sim.model.engine
+from drills_per_second import fifty_rules
+from sim import load_scenario, run_drill
+from sim.inputs.promrules import load_rules
+repo = Path({repo!r})
+drills = [(load_scenario(path), seed) for path in sorted((repo / "scenarios").glob("*.yaml")) for seed in (0, 1)]
+reference = load_scenario(repo / "scenarios" / "checkout-config-push.yaml")
+team = replace(reference, rules=load_rules(repo / "docs" / "examples" / "web-shop.rules.yml"),
+               services={{n: replace(s, labels=(("namespace", "shop"),)) for n, s in reference.services.items()}})
+with tempfile.TemporaryDirectory() as folder:
+    (Path(folder) / "fifty.yml").write_text(fifty_rules(list(reference.services)))
+    fifty = replace(reference, rules=load_rules(Path(folder) / "fifty.yml"))
+drills += [(team, seed) for seed in range(3)] + [(fifty, 0)]
+for scenario, seed in drills:
+    print(run_drill(scenario, seed=seed).jsonl())
+print(sim.model.engine.__file__)
+"""
+
+
+def drills(root) -> tuple[str, str]:
+    """The logs of DRILLS with ``root``'s sim (-P: not the one in the folder it runs in, which holds
+    the team's drills/ the scenarios read), and the engine's file."""
+    script = DRILLS.format(benchmarks=str(REPO / "benchmarks"), repo=str(REPO))
+    done = subprocess.run([sys.executable, "-P", "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(root)},
+                          capture_output=True, text=True, timeout=300, check=True)
+    logs, _, engine = done.stdout.rstrip("\n").rpartition("\n")
+    return logs, engine
+
+
+@pytest.mark.skipif(not sim.model.engine.__file__.endswith(BUILT),
+                    reason="the engine runs from its source here (built with DRILLSIM_PURE_PYTHON=1)")
+def test_the_compiled_engine_logs_what_its_source_logs(tmp_path):
+    shutil.copytree(REPO / "sim", tmp_path / "sim", ignore=shutil.ignore_patterns(f"*{BUILT}", "*.c", "__pycache__"))
+    compiled, compiled_engine = drills(REPO)
+    source, source_engine = drills(tmp_path)
+    assert compiled_engine.endswith(BUILT) and source_engine.endswith("engine.py")
+    assert compiled.count("drill.ended") == 32
+    assert compiled == source
