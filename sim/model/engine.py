@@ -543,18 +543,9 @@ class Drill:
         return DrillResult(self.scenario, self.process, self.seed, self.log.events, self.samples or [], participants)
 
     def run(self) -> DrillResult:
-        """Simulate the drill to its end. Python's cycle collector waits meanwhile, as in ``timeit``:
-        a drill's objects live until its end, so collecting mid-drill (a tenth of its time) walks them
-        again and again and frees little; what the drill leaves is collected after."""
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self.start()
-            self.env.run(until=self.done)
-            return self.finish()
-        finally:
-            if collecting:
-                gc.enable()
+        self.start()
+        self.env.run(until=self.done)
+        return self.finish()
 
 
 class _At(simpy.Event):
@@ -609,8 +600,18 @@ def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster
               script: Script | None = None, seed: int = 0, samples: bool = True,
               alerting: alertmanager.Alertmanager | None = None, seats: dict | None = None) -> DrillResult:
     """Simulate one drill and return its event log; ``seats`` (role -> person) are the roles a
-    quarter plan gives its people, which the team hands them whoever is paged."""
-    return Drill(scenario, process, roster, script, seed, samples, alerting=alerting, seats=seats).run()
+    quarter plan gives its people, which the team hands them whoever is paged.
+
+    Python's cycle collector waits meanwhile, as in ``timeit``: a drill's objects live until its
+    end, so collecting mid-drill (a tenth of its time) walks them again and again and frees
+    little; what the drill leaves is collected after."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return Drill(scenario, process, roster, script, seed, samples, alerting=alerting, seats=seats).run()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Ticks(simpy.events.Event):
