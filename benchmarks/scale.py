@@ -23,7 +23,9 @@ rounds; quote `uptime` with the figures all the same.
 ``--against REF`` measures the old path against the new in one run: the engine of git
 revision REF (extracted to a scratch folder) and this checkout's, one round each in turn
 in fresh processes (same inputs, same working folder), keeping each one's fastest round,
-and prints both, the speed-up and the load average before and after.
+and prints both, the speed-up and the load average before and after. REF's engine runs from
+its sources, and this checkout's as installed (compiled by setup.py, unless installed with
+DRILLSIM_PURE_PYTHON=1): ``--against HEAD`` measures what compiling gives.
 """
 
 import argparse
