@@ -22,8 +22,8 @@ def _warn_of_stale_builds() -> None:
             source = built.with_name(built.name[: -len(suffix)] + ".py")
             if source.exists() and source.stat().st_mtime > built.stat().st_mtime + 1.0:
                 warnings.warn(f"{built} is older than {source.name} and runs the code before its last edit: "
-                              "`pip install -e .` builds it again; deleting it runs the source", RuntimeWarning,
-                              stacklevel=2)
+                              "`python setup.py build_ext --inplace` builds it again (or `pip install -e .`); "
+                              "deleting it runs the source", RuntimeWarning, stacklevel=2)
 
 
 _warn_of_stale_builds()
