@@ -29,6 +29,7 @@ def extensions() -> list:
                         nthreads=os.cpu_count() or 1, quiet=True)
     for module in modules:
         module.extra_compile_args += flags
+        module.optional = True  # without a C compiler the install goes on, and the engine runs from source
     return modules
 
 
