@@ -51,7 +51,7 @@ def drills(root) -> tuple[str, str]:
 
 
 @pytest.mark.skipif(not sim.model.engine.__file__.endswith(BUILT),
-                    reason="the engine runs from its source here (built with DRILLSIM_PURE_PYTHON=1)")
+                    reason="the engine runs from its source here (installed with DRILLSIM_PURE_PYTHON=1, or no C compiler)")
 def test_the_compiled_engine_logs_what_its_source_logs(tmp_path):
     shutil.copytree(REPO / "sim", tmp_path / "sim", ignore=shutil.ignore_patterns(f"*{BUILT}", "*.c", "__pycache__"))
     compiled, compiled_engine = drills(REPO)
