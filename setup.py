@@ -1,7 +1,7 @@
 """Builds the simulation engine's modules with Cython, as Python they stay.
 
 The engine (``sim/model``, the timestamps of ``sim/inputs/units`` and the scoring) is
-compiled from its own unchanged ``.py`` files: the same code, run about a third faster
+compiled from its own unchanged ``.py`` files: the same code, run about 1.4x as fast
 (``benchmarks/drills_per_second.py``). Everything else in ``pyproject.toml``.
 
 ``DRILLSIM_PURE_PYTHON=1 pip install -e .`` builds nothing, and the engine runs from source.

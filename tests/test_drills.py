@@ -1,5 +1,7 @@
 """Whole drills: determinism, and every shipped scenario scoring a response above doing nothing."""
 
+import gc
+
 import pytest
 import simpy
 
@@ -17,6 +19,21 @@ def test_same_scenario_and_seed_give_a_byte_identical_event_log():
     again = run_drill(load_scenario(SCENARIOS / "checkout-config-push.yaml"), seed=7).jsonl()
     assert first == again
     assert first != run_drill(scenario, seed=8).jsonl()
+
+
+def test_a_drill_runs_with_the_cycle_collector_paused_and_leaves_it_as_it_found_it(monkeypatch):
+    seen = []
+    start = Drill.start
+    monkeypatch.setattr(Drill, "start", lambda drill: (seen.append(gc.isenabled()), start(drill))[1])
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    run_drill(scenario, seed=1)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        run_drill(scenario, seed=1)
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_the_library_has_the_stories_the_team_needs():
