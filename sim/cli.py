@@ -1,9 +1,12 @@
 """The ``drill`` command: a thin shell over the Python API."""
 
+import importlib.metadata
+import importlib.util
 import json
 import math
 import os
 import sys
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 import click
@@ -105,8 +108,19 @@ _DRILL_ID = click.IntRange(1, 2**63 - 1)
 _speed = _Finite(min=0.1, max=1000.0)  # sim.live.drill.SPEEDS (not imported at start-up: it brings the engine)
 
 
+def _version(ctx, _param, value) -> None:
+    """drillsim's version, and whether its engine runs compiled (setup.py) or from source, and from which file."""
+    if not value or ctx.resilient_parsing:
+        return
+    engine = importlib.util.find_spec("sim.model.engine").origin
+    how = "compiled" if engine.endswith(tuple(EXTENSION_SUFFIXES)) else "from source"
+    click.echo(f"drill, version {importlib.metadata.version('drillsim')}, engine {how} ({engine})")
+    ctx.exit()
+
+
 @click.group(cls=_Group)
-@click.version_option(package_name="drillsim")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version, and whether the engine runs compiled or from source, and exit.")
 def main():
     """drillsim: chaos-driven incident drills, simulated or live, scored against your process."""
 

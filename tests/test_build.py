@@ -1,4 +1,5 @@
-"""The engine as setup.py compiles it (Cython) runs as its source does: the same event logs, byte for byte."""
+"""The engine as setup.py compiles it (Cython) runs as its source does (the same event logs, byte for
+byte), and says which of the two runs."""
 
 import os
 import shutil
@@ -7,8 +8,10 @@ import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 
 import pytest
+from click.testing import CliRunner
 
 import sim.model.engine
+from sim.cli import main
 
 from .conftest import REPO
 
@@ -59,3 +62,10 @@ def test_the_compiled_engine_logs_what_its_source_logs(tmp_path):
     assert compiled_engine.endswith(BUILT) and source_engine.endswith("engine.py")
     assert compiled.count("drill.ended") == 32
     assert compiled == source
+
+
+def test_the_version_says_how_the_engine_runs():
+    done = CliRunner().invoke(main, ["--version"])
+    how = "compiled" if sim.model.engine.__file__.endswith(BUILT) else "from source"
+    assert done.exit_code == 0
+    assert done.output == f"drill, version 0.1.0, engine {how} ({sim.model.engine.__file__})\n"
