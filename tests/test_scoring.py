@@ -348,3 +348,21 @@ def test_a_declaration_before_the_first_alert_starts_the_clocks(tmp_path):
     assert df[["time_to_declare_s", "declared_first"]].values.tolist() == [[0.0, True], [0.0, True]]
     rows = quarter.build("2026-Q2", store.drills(path))["drills"]
     assert [r["declare"] for r in rows] == ["0s (declared first)", "0s (declared first)"]
+
+
+def test_a_declaration_before_the_fault_starts_the_clocks_at_the_fault(tmp_path):
+    # dana declares SEV1 on checkout at 14:41 (60 s), before the config push at 14:45 (300 s):
+    # nothing could be seen yet. Time to detect read -240 s and the later clocks ran from 14:41;
+    # they run from the push: the rollback at 14:58 (1080 s) 780 s later, resolved at 15:10
+    # (1800 s) 1500 s later.
+    scenario = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    (tmp_path / "guess.yaml").write_text(
+        'participants:\n  - {name: dana, oncall: primary}\n  - {name: alex}\nactions:\n'
+        '  - {at: "14:41", by: dana, do: declare, severity: SEV1, service: checkout}\n'
+        '  - {at: "14:50", by: dana, do: investigate, service: payment-gateway}\n'
+        '  - {at: "14:58", by: dana, do: mitigate, action: rollback, service: payment-gateway}\n'
+        '  - {at: "15:10", by: dana, do: resolve}\n')
+    result = run_drill(scenario, script=load_script(tmp_path / "guess.yaml", scenario.start), samples=False)
+    m = score(result.events, scenario, Process())["metrics"]
+    assert (m["detected_by"], m["time_to_detect_s"], m["time_to_declare_s"], m["time_to_mitigate_s"],
+            m["time_to_resolve_s"]) == ("declaration", 0.0, 0.0, 780.0, 1500.0)

@@ -441,15 +441,19 @@ def score(events: list[dict], scenario: Scenario, process: Process, people: tupl
     # (someone saw it first, on a dashboard) is that sign: time to declare 0, never negative.
     known = declared if declared is not None and not truth.false_alarm and (
         detected is None or declared["t"] < detected["t"]) else detected
+    # Nothing shows before the fault starts: declared earlier (a guess at a drill's start, say),
+    # the incident was known the moment the fault began, and its clocks run from there.
+    early = declared is not None and known is declared and fault_start is not None and declared["t"] < fault_start["t"]
+    since = fault_start if early else known
 
     metrics = {
-        "time_to_detect_s": _since(known, fault_start),
+        "time_to_detect_s": _since(since, fault_start),
         "detected_by": None if known is None else "declaration" if known is declared else "alert" if known is firing
         else known["by"],
         "time_to_acknowledge_s": _since(ack, page),
         "time_to_declare_s": _since(declared, known),
-        "time_to_mitigate_s": _since(mitigated, known),
-        "time_to_resolve_s": _since(resolved, known),
+        "time_to_mitigate_s": _since(mitigated, since),
+        "time_to_resolve_s": _since(resolved, since),
         "customer_impact_min": round(customer_impact_min(events), 2),
         "cadence_adherence": adherence,
         "role_coverage": coverage,
