@@ -23,9 +23,11 @@ rounds; quote `uptime` with the figures all the same.
 ``--against REF`` measures the old path against the new in one run: the engine of git
 revision REF (extracted to a scratch folder) and this checkout's, one round each in turn
 in fresh processes (same inputs, same working folder), keeping each one's fastest round,
-and prints both, the speed-up and the load average before and after. REF's engine runs from
-its sources, and this checkout's as installed (compiled by setup.py, unless installed with
-DRILLSIM_PURE_PYTHON=1): ``--against HEAD`` measures what compiling gives.
+and prints both, the speed-up and the load average before and after. Each engine runs as it
+installs: this checkout's as installed (compiled by setup.py unless installed with
+DRILLSIM_PURE_PYTHON=1), REF's built the same way (compiled from f900066 on, which needs
+Cython: the test extras; from source before). With DRILLSIM_PURE_PYTHON=1 set, REF runs from
+source: ``DRILLSIM_PURE_PYTHON=1 scale.py --against HEAD`` measures what compiling gives.
 """
 
 import argparse
@@ -158,9 +160,14 @@ def measure(args) -> list[tuple[str, float, float, int]]:
 
 
 def extract(ref: str, folder) -> None:
-    """Revision ``ref`` of this repository, unpacked into ``folder`` (an engine to measure)."""
+    """Revision ``ref`` of this repository, unpacked into ``folder`` (an engine to measure) and
+    built as it installs: compiled, from a revision whose setup.py compiles the engine, unless
+    DRILLSIM_PURE_PYTHON is set (as this checkout runs as installed: the two compare like for like)."""
     archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    if (Path(folder) / "setup.py").exists() and not os.environ.get("DRILLSIM_PURE_PYTHON"):
+        subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=folder, check=True,
+                       capture_output=True)
 
 
 def compiled(engine) -> str:
