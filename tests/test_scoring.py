@@ -351,6 +351,8 @@ def test_a_declaration_before_the_first_alert_starts_the_clocks(tmp_path):
 
 
 def test_a_declaration_before_the_fault_starts_the_clocks_at_the_fault(tmp_path):
+    from sim.outputs.report import postmortem_draft
+
     # dana declares SEV1 on checkout at 14:41 (60 s), before the config push at 14:45 (300 s):
     # nothing could be seen yet. Time to detect read -240 s and the later clocks ran from 14:41;
     # they run from the push: the rollback at 14:58 (1080 s) 780 s later, resolved at 15:10
@@ -363,6 +365,9 @@ def test_a_declaration_before_the_fault_starts_the_clocks_at_the_fault(tmp_path)
         '  - {at: "14:58", by: dana, do: mitigate, action: rollback, service: payment-gateway}\n'
         '  - {at: "15:10", by: dana, do: resolve}\n')
     result = run_drill(scenario, script=load_script(tmp_path / "guess.yaml", scenario.start), samples=False)
-    m = score(result.events, scenario, Process())["metrics"]
+    card = score(result.events, scenario, Process())
+    m = card["metrics"]
     assert (m["detected_by"], m["time_to_detect_s"], m["time_to_declare_s"], m["time_to_mitigate_s"],
             m["time_to_resolve_s"]) == ("declaration", 0.0, 0.0, 780.0, 1500.0)
+    # The postmortem draft names where those 25 minutes run from (29 after the declaration)
+    assert postmortem_draft(result, card)[6].endswith("The incident was resolved 25m after the fault began at 14:45 UTC.")
