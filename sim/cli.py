@@ -510,6 +510,8 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
         return
     card = {"metrics": found.metrics, "checklist": found.checklist, "components": found.components, "score": found.score,
             "why": found.why}
+    if found.duties is not None:
+        card["people"] = found.duties
     roles = ", ".join(f"{store_role}: {found.lead(store_role)}" for store_role in ("ic", "comms", "ops") if found.lead(store_role))
     click.echo(f"Drill {found.id}: {found.title} ({found.scenario}, {found.mode}, seed {found.seed}), conducted {found.conducted}")
     click.echo(f"Variant: {found.variant}" + (f"; roles: {roles}" if roles else "")
@@ -532,6 +534,9 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
         held = found.conducted if found.mode == "live" else None
         written = report.write_outputs(result, card, report_dir, held, rules)  # no timeline.png without samples
         click.echo(f"\nWrote {', '.join(p.name for p in written)} to {report_dir}/")
+        if found.mode == "live" and found.duties is None and found.people:
+            click.echo(f"Drill {found.id} was recorded before the store kept each person's own duties: score.json's "
+                       "people and report.md's own duties are not in what was written", err=True)
 
 
 @main.command()

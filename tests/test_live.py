@@ -161,6 +161,37 @@ def test_an_ended_drill_is_written_and_recorded_once(tmp_path):
     assert (kept.id, kept.mode, kept.score) == (first, "live", card["score"])
 
 
+def test_drill_show_re_renders_a_live_drill_whole_with_each_persons_own_duties(tmp_path):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    live = sam_on_comms(tmp_path / "drill", until=900)
+    live.end()
+    card = live.scorecard()
+    store_path = tmp_path / "drills.db"
+    _, drill_id = live.finish(card, store_path)
+    shown = CliRunner().invoke(main, ["show", str(drill_id), "--report", str(tmp_path / "shown"), "--store", str(store_path)])
+    assert shown.exit_code == 0, shown.output
+    for name in ("events.jsonl", "score.json", "report.md", "timeline.png"):
+        assert (tmp_path / "shown" / name).read_bytes() == (tmp_path / "drill" / name).read_bytes(), name
+    kept = json.loads((tmp_path / "shown" / "score.json").read_text())["people"]
+    assert list(kept) == ["ana"] and kept["ana"]["severity_decisions"][0]["to"] == "SEV2"
+    assert kept["ana"]["roles_assigned"][0]["who"] == "sam" and kept["ana"]["next_steps"]
+    assert "### ana's own duties" in (tmp_path / "shown" / "report.md").read_text()
+    assert "own duties" in shown.output  # the scorecard printed says them too
+
+    # A live drill recorded before the store kept duties re-renders without them, and says so.
+    with sqlite3.connect(store_path) as conn:
+        conn.execute("UPDATE drills SET duties = NULL")
+    again = CliRunner().invoke(main, ["show", str(drill_id), "--report", str(tmp_path / "old"), "--store", str(store_path)])
+    assert again.exit_code == 0, again.output
+    assert "people" not in json.loads((tmp_path / "old" / "score.json").read_text())
+    assert "recorded before the store kept each person's own duties" in again.output
+
+
 def test_a_resumed_drill_carries_on_from_where_it_stopped_not_from_the_wall_clock(tmp_path):
     import time
 

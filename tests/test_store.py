@@ -158,8 +158,8 @@ def test_an_older_store_migrates_forward(tmp_path):
     assert (old.scenario, old.title, old.mode, old.score, old.lead("ic")) == (
         "bad-deploy-rollback", "bad-deploy-rollback", "simulated", 88.5, "alex")
     assert old.metrics == {"time_to_declare_s": 200} and old.plan_quarter is None
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == store.VERSION == 4
-    assert (old.voided, old.void_reason, old.plan_deviations) == (None, None, None)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == store.VERSION == 5
+    assert (old.voided, old.void_reason, old.plan_deviations, old.duties) == (None, None, None, None)
     result, card = article_drill()
     assert store.record(result, card, conducted="2026-05-07", path=path) == 2
 

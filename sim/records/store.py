@@ -81,6 +81,10 @@ MIGRATIONS = (
     ALTER TABLE drills ADD COLUMN plan_deviations TEXT;
     ALTER TABLE drills ADD COLUMN why TEXT NOT NULL DEFAULT '{}';
     """,
+    # 5: each seated person's own duties (the scorecard's ``people``), so a live drill re-renders whole.
+    """
+    ALTER TABLE drills ADD COLUMN duties TEXT;
+    """,
 )
 VERSION = len(MIGRATIONS)
 MODES = ("simulated", "live", "script", "real")  # real: an incident replayed, never a drill
@@ -201,6 +205,7 @@ def record(result, card: dict, *, conducted: dt.date | str | None = None, varian
         "variant": variant, "mode": mode, "score": card["score"], "scenario_start": units.iso(scenario.start, 0),
         "metrics": json.dumps(card["metrics"]), "checklist": json.dumps(card["checklist"]),
         "components": json.dumps(card["components"]), "why": json.dumps(card.get("why", {})),
+        "duties": json.dumps(card["people"]) if "people" in card else None,
         "declare_target_s": level.response if level is not None and not scenario.truth.false_alarm else None,
         "plan_quarter": plan, "plan_entry": entry,
         "plan_deviations": json.dumps(deviations) if plan is not None and deviations is not None else None,
@@ -353,6 +358,8 @@ class Drill:
     void_reason: str | None = None
     plan_deviations: tuple[str, ...] | None = None  # None: not planned, or recorded before this was kept
     why: dict = field(default_factory=dict)  # checklist item -> why it was missed (scoring.why_missed)
+    # person -> their own duties (the scorecard's ``people``); None: scored without, or recorded before they were kept
+    duties: dict | None = None
 
     @property
     def quarter(self) -> str:
@@ -448,7 +455,7 @@ def drills(path=None, *, quarter: str | None = None, until: str | None = None, p
                   r["declare_target_s"], r["scenario_start"], r["plan_quarter"], r["plan_entry"],
                   tuple(people.get(r["id"], [])), tuple(held.get(r["id"], [])), r["voided"], r["void_reason"],
                   None if r["plan_deviations"] is None else tuple(json.loads(r["plan_deviations"])),
-                  json.loads(r["why"])) for r in rows]
+                  json.loads(r["why"]), None if r["duties"] is None else json.loads(r["duties"])) for r in rows]
 
 
 def drill(drill_id: int, path=None) -> Drill:
