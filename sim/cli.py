@@ -728,7 +728,7 @@ def generate(topology_file, seed, count, difficulty, out):
             made = gen.generate(topology, seed + k, difficulty)
             path = write_atomic(out / f"{made.name}.yaml", made.text)
             written += 1
-            click.echo(f"{path}: {made.band} (median bot score {made.median:g}); run it with: drill run {path}")
+            click.echo(f"{path}: {made.band} (median bot score {made.median:.1f}); run it with: drill run {path}")
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM: click's bare "Aborted!" did not say which files are kept
         left = count - written
         click.echo(f"\ninterrupted: {written} of {count} scenarios written to {out}/; the other {left} are those of "

@@ -2,6 +2,7 @@
 
 import functools
 import os
+import re
 import signal
 import statistics
 from dataclasses import replace
@@ -75,6 +76,10 @@ def test_every_generated_scenario_validates_replays_from_its_file_and_sits_in_it
     assert round(statistics.median(generate.measure(scenario)), 1) == drawn.median
     assert generate.band_of(drawn.median) == drawn.band and drawn.band == (difficulty or drawn.band)
     assert drawn.name == f"generated-{drawn.band}-{seed}"
+    # Every score in the header is written one way, with its decimal (a whole 78 as 78.0, as the median is).
+    header = next(line for line in drawn.text.splitlines() if line.startswith("# Difficulty"))
+    assert re.fullmatch(r"# Difficulty \w+: median score \d+\.\d over \d+ simulated drills with the default bots "
+                        r"\((\d+\.\d, )*\d+\.\d\)\.", header), header
 
 
 @few
@@ -227,3 +232,10 @@ def test_a_band_never_reached_says_what_to_do(monkeypatch):
         gen.generate(TOPOLOGY, 7, "hard")
     assert str(exc.value) == ("seed 7: none of the 1 stories drawn on topology web-shop measured hard; "
                               "try another seed (--seed 8), or another difficulty")
+
+
+def test_a_whole_score_in_the_header_keeps_its_decimal():
+    # Seed 2's fifth drill scores exactly 91: written 91.0 beside 95.4, not 91 (it was, under a median of 78.6).
+    drawn = generate.generate(TOPOLOGY, 2, None)
+    assert drawn.text.splitlines()[1] == ("# Difficulty hard: median score 78.6 over 5 simulated drills with the default "
+                                         "bots (95.4, 78.6, 69.9, 60.5, 91.0).")
