@@ -74,8 +74,10 @@ def test_two_people_run_an_incident_and_see_the_scorecard(tmp_path):
             facilitator.fill("#speed", "200")  # the drill ends five simulated minutes after the booking
             facilitator.click("#set-speed")
 
+            # The scorecard comes once the drill is recorded and its report and picture are written
+            # (matplotlib): 2.4 s on a quiet machine, past 15 s once in 15 runs under load.
             for page in pages:
-                sync_api.expect(page.locator("#scorecard .score")).to_contain_text("/ 100", timeout=15_000)
+                sync_api.expect(page.locator("#scorecard .score")).to_contain_text("/ 100", timeout=30_000)
             channel = ben_page.locator("#channel").inner_text()
             for line in ("SEV1 declared by ana", "ben is Communications Lead (assigned by ana)",
                          "Update [investigating] from ben: Checkout is failing for customers",
