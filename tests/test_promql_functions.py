@@ -8,19 +8,21 @@ sits on a sample; here samples are 10 s apart and windows start and end between 
 """
 
 import math
+import re
 from dataclasses import replace
 
 import pytest
 
 from sim import load_scenario
 from sim.inputs.config import Script
-from sim.inputs.promrules import PromRule, RuleGroup
+from sim.inputs.promrules import FUNCTIONS, PromRule, RuleGroup
 from sim.model.engine import Drill
 from sim.model.monitoring.promql import EvalError, compile_expr, parse
 from sim.model.monitoring.series import Series, Store
 
 from .promdiff import PROMTOOL
 from .test_promql import store_of
+from .test_promql_edges import EXPRESSIONS as EDGES
 from .test_promql_edges import _labels, _values, promtool_table, table_labels, table_store
 from .test_promql_repeat import SCENARIO, alert, run, times
 
@@ -143,6 +145,14 @@ def test_windows_between_samples_agree_with_promtool_to_the_last_bit(tmp_path, n
                        "exp_samples": [{"labels": labels, "value": value} for labels, value in samples]})
     code, output = promtool_table(tmp_path, name, STEP, checks, {s: _values(v) for s, v in SERIES.items()})
     assert code == 0, output
+
+
+def test_every_function_a_rule_file_may_call_is_in_a_table_promtool_checks():
+    # The loader takes a team's rule calling any of FUNCTIONS; one added there without a row in
+    # these tables would be evaluated in drills and never compared with Prometheus's own answer.
+    checked = [*EDGES, *(expr for expr, _ in EXPRESSIONS + MORE + CALENDAR + CHOSEN)]
+    called = {name for expr in checked for name in re.findall(r"([a-z_0-9]+)\s*\(", expr)}
+    assert sorted(set(FUNCTIONS) - called) == []
 
 
 def test_values_worked_by_hand():
