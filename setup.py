@@ -2,7 +2,9 @@
 
 The engine (``sim/model``, the timestamps of ``sim/inputs/units`` and the scoring) is
 compiled from its own unchanged ``.py`` files: the same code, run about 1.4x as fast
-(``benchmarks/drills_per_second.py``). Everything else in ``pyproject.toml``.
+(``benchmarks/drills_per_second.py``). A module's ``.pxd`` beside it, where there is one, makes
+its hottest classes extension types (docs/performance.md, "Extension types"). Everything else
+in ``pyproject.toml``.
 
 ``DRILLSIM_PURE_PYTHON=1 pip install -e .`` builds nothing, and the engine runs from source.
 """

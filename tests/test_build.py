@@ -69,3 +69,25 @@ def test_the_version_says_how_the_engine_runs():
     how = "compiled" if sim.model.engine.__file__.endswith(BUILT) else "from source"
     assert done.exit_code == 0
     assert done.output == f"drill, version 0.1.0, engine {how} ({sim.model.engine.__file__})\n"
+
+
+def test_a_build_older_than_its_source_or_its_declarations_is_warned_of(tmp_path):
+    import warnings
+
+    from sim import _warn_of_stale_builds
+
+    built = tmp_path / "model" / f"world{EXTENSION_SUFFIXES[0]}"
+    built.parent.mkdir()
+    for name in ("world.py", "world.pxd", built.name):
+        (built.parent / name).write_text("")
+    os.utime(built.parent / "world.py", (1000, 1000))
+    os.utime(built.parent / "world.pxd", (1000, 1000))
+    os.utime(built, (1000.5, 1000.5))  # written in the same second as its sources, in either order: fine
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_of_stale_builds(tmp_path)
+    for edited in ("world.py", "world.pxd"):
+        os.utime(built.parent / edited, (1002, 1002))  # edited after the build
+        with pytest.warns(RuntimeWarning, match=f"older than {edited} and runs the code before its last edit"):
+            _warn_of_stale_builds(tmp_path)
+        os.utime(built.parent / edited, (1000, 1000))

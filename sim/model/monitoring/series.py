@@ -87,8 +87,6 @@ def _below(bound: float, p99_ms: float) -> float:
 class Marks:
     """Closed stretches of time, in order, merged where they overlap or lie within ``join`` of each other."""
 
-    __slots__ = ("los", "his", "join")
-
     def __init__(self, join: float):
         self.los, self.his, self.join = [], [], join
 
@@ -117,7 +115,7 @@ class Marks:
 
 
 class Series:
-    __slots__ = ("labels", "key", "times", "values", "counter", "step", "marks", "watchers", "calm")
+    """One series: its labels, its samples (times shared with the series scraped or recorded with it) and its marks."""
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0, key: tuple | None = None):
         self.labels = labels

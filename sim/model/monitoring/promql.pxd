@@ -1,0 +1,6 @@
+# The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
+# classes compile to extension types, so every attribute the .py gives them is listed here.
+
+cdef class _Selected:
+    cdef public object calm, columns, counters, filled_to, looked, marks, matches, name, offset, readers, rising
+    cdef public object scraped, series, store, unnamed, version

@@ -1,0 +1,5 @@
+# The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
+# classes compile to extension types, so every attribute the .py gives them is listed here.
+
+cdef class Router:
+    cdef public object _deliver, alerts, cleanup, config, env, groups, log, named, nflog, wallclock
