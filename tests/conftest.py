@@ -11,6 +11,15 @@ FIXTURES = REPO.parent / "shared" / "fixtures"
 needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is absent")
 
 
+def source_copy(folder: Path, name: str = "sim") -> Path:
+    """A copy of the package in ``folder``, named ``name``, without what setup.py built: it runs from source."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+    from shutil import copytree, ignore_patterns
+
+    return copytree(REPO / "sim", Path(folder) / name,
+                    ignore=ignore_patterns(f"*{EXTENSION_SUFFIXES[0]}", "*.c", "__pycache__"))
+
+
 def still(scenario):
     """``scenario`` with nothing drawn per drill: every finding takes its nominal time, every
     mitigation works fully and recovers in the fault's own time (docs/model.md)."""

@@ -2,7 +2,6 @@
 byte), and says which of the two runs."""
 
 import os
-import shutil
 import subprocess
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES
@@ -13,7 +12,7 @@ from click.testing import CliRunner
 import sim.model.engine
 from sim.cli import main
 
-from .conftest import REPO, SCENARIOS
+from .conftest import REPO, SCENARIOS, source_copy
 
 BUILT = EXTENSION_SUFFIXES[0]
 
@@ -56,7 +55,7 @@ def drills(root) -> tuple[str, str]:
 @pytest.mark.skipif(not sim.model.engine.__file__.endswith(BUILT),
                     reason="the engine runs from its source here (installed with DRILLSIM_PURE_PYTHON=1, or no C compiler)")
 def test_the_compiled_engine_logs_what_its_source_logs(tmp_path):
-    shutil.copytree(REPO / "sim", tmp_path / "sim", ignore=shutil.ignore_patterns(f"*{BUILT}", "*.c", "__pycache__"))
+    source_copy(tmp_path)
     compiled, compiled_engine = drills(REPO)
     source, source_engine = drills(tmp_path)
     assert compiled_engine.endswith(BUILT) and source_engine.endswith("engine.py")

@@ -1,10 +1,13 @@
 """Prometheus rules that repeat themselves: evaluations skipped while nothing a rule reads changes
 give the firing and resolving times of evaluating every tick (worked by hand below)."""
 
+import importlib
+import sys
 from dataclasses import replace
 
 import pytest
 
+import sim
 from sim import load_scenario
 from sim.inputs.config import Script
 from sim.inputs.promrules import PromRule, RuleGroup
@@ -12,6 +15,8 @@ from sim.model.engine import Drill
 from sim.model.monitoring import rules as rules_module
 from sim.model.monitoring.rules import fingerprint
 from sim.model.monitoring.series import Marks
+
+from .conftest import REPO, SCENARIOS, source_copy
 
 # One service at 100 requests/s failing 0.01% of them, scraped and evaluated every 15 s.
 # From 7205 s (two quiet hours, so every window has long been steady) half its requests
@@ -58,19 +63,35 @@ def with_rules(tmp_path, rules, text=SCENARIO, **monitoring):
     return replace(base, rules=groups, monitoring=replace(base.monitoring, **monitoring))
 
 
-def run(scenario, repeat=True):
-    """The scenario's drill with no participants (the world follows its faults)."""
+def run(scenario, repeat=True, package=sim):
+    """The scenario's drill with no participants (the world follows its faults), by ``package``'s engine."""
     with pytest.MonkeyPatch.context() as patch:
         if not repeat:  # no period: every rule is evaluated afresh at every tick
-            patch.setattr(rules_module, "_period", lambda scrape, intervals: None)
-        drill = Drill(scenario, script=Script((), ()), samples=False)
+            patch.setattr(package.model.monitoring.rules, "_period", lambda scrape, intervals: None)
+        drill = package.model.engine.Drill(scenario, script=Script((), ()), samples=False)
         drill.run()
     return drill
 
 
-def drill(tmp_path, rules, repeat=True, text=SCENARIO, **monitoring):
-    """The drill of ``text`` with these rules (``with_rules``)."""
-    return run(with_rules(tmp_path, rules, text, **monitoring), repeat)
+def drill(tmp_path, rules, repeat=True, text=SCENARIO, package=sim, **monitoring):
+    """The drill of ``text`` with these rules (``with_rules``), by ``package``'s engine."""
+    return run(with_rules(tmp_path, rules, text, **monitoring), repeat, package)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    """A copy of the package that runs its engine from source, for the tests that watch evaluations by
+    replacing a method on ``_PromRule`` or ``Rules``: compiled (setup.py), both are extension types,
+    whose methods stay as built (tests/test_build.py: both engines log the same)."""
+    root = tmp_path_factory.mktemp("source")
+    source_copy(root, "sim_source")
+    sys.path.insert(0, str(root))
+    try:
+        package = importlib.import_module("sim_source")
+    finally:
+        sys.path.remove(str(root))
+    assert package.model.engine.__file__.endswith("engine.py")
+    return package
 
 
 def times(run, name):
@@ -90,16 +111,23 @@ def same_as_every_tick(tmp_path, rules, text=SCENARIO, **monitoring):
     return alike_every_tick(with_rules(tmp_path, rules, text, **monitoring))
 
 
-def test_a_fault_after_a_long_steady_stretch_fires_on_time(tmp_path, monkeypatch):
+def evaluated_afresh(tmp_path, monkeypatch, source, rules) -> list[float]:
+    """The times a rule of the drill of ``rules`` (``drill``) was worked out afresh, by the ``source``
+    engine, not taken from an evaluation it repeats."""
+    times, evaluate = [], source.model.monitoring.rules._PromRule._evaluate
+    with monkeypatch.context() as patch:
+        patch.setattr(source.model.monitoring.rules._PromRule, "_evaluate",
+                      lambda self, now: times.append(now) or evaluate(self, now))
+        drill(tmp_path, rules, True, package=source)
+    return times
+
+
+def test_a_fault_after_a_long_steady_stretch_fires_on_time(tmp_path, monkeypatch, source):
     # rate over [t-300, t]: 21 samples 15 s apart, the window's own span, so rate = increase / 300.
     # At 7215 one scrape of 750 and nineteen of 0.15: 752.85 / 300 = 2.5095; at 7230 two
     # (5.009), at 7245 three (7.5085), at 7260 four: (4 x 750 + 16 x 0.15) / 300 = 10.008 > 10.
     rules = [alert("Errors", f"{ERRORS} > 10")]
-    count = []
-    evaluate = rules_module._PromRule._evaluate
-    with monkeypatch.context() as patch:
-        patch.setattr(rules_module._PromRule, "_evaluate", lambda self, now: count.append(now) or evaluate(self, now))
-        drill(tmp_path, rules, True)
+    count = evaluated_afresh(tmp_path, monkeypatch, source, rules)
     # the two calm hours were not evaluated tick by tick: 480 ticks before 7200, but only the
     # 21 whose windows hold the start of the series (up to 300 s) and the first after them
     assert [t for t in count if t < 7200] == [15.0 * k for k in range(22)]
@@ -223,18 +251,19 @@ def test_a_value_shown_at_one_phase_is_worked_out_afresh(tmp_path, monkeypatch):
     assert (first["t"], round(first["value"], 6)) == (30, 99.99)
 
 
-def test_a_shown_value_of_a_gauge_that_differs_between_phases_is_shown_at_each(tmp_path, monkeypatch):
+def test_a_shown_value_of_a_gauge_that_differs_between_phases_is_shown_at_each(tmp_path, monkeypatch, source):
     # scrapes every 60 s, evaluations every 15 s: [t-120, t] holds three samples of `up` when t
     # is a multiple of 60 and two otherwise. The alert fires from 60 on and never moves, but its
     # summary shows 3, then 2 three times, every minute: a phase's repeat is the very value, and
     # the rule is looked at every tick, as it is not quiet while its phases show different ones.
     shown = alert("Count", "count_over_time(up[2m]) > 1", annotations={"summary": "{{ $value }} samples"})
-    summaries = shown_at_each_evaluation(tmp_path, monkeypatch, [shown], scrape_interval=60.0, evaluation_interval=15.0)
+    summaries = shown_at_each_evaluation(tmp_path, monkeypatch, source, [shown], scrape_interval=60.0,
+                                         evaluation_interval=15.0)
     assert summaries[False][180.0] == ["3 samples"] and summaries[False][195.0] == ["2 samples"]
     assert summaries[True] == summaries[False]
 
 
-def test_a_shown_rate_read_beside_a_gauge_is_worked_out_afresh(tmp_path, monkeypatch):
+def test_a_shown_rate_read_beside_a_gauge_is_worked_out_afresh(tmp_path, monkeypatch, source):
     # The alert fires from the first evaluation on and shows the rate of answered requests,
     # 100 x 0.9999 = 99.99 a second, in full: a counter's rate worked out afresh differs from
     # tick to tick in its last bits (37 values between 10 and 120 minutes, from 99.98999999999846
@@ -242,17 +271,17 @@ def test_a_shown_rate_read_beside_a_gauge_is_worked_out_afresh(tmp_path, monkeyp
     # at every tick while it fires, each summary the one of its own tick.
     shown = alert("Shown", 'rate(http_requests_total{code="200"}[5m]) and on(service) up == 1',
                   annotations={"summary": "{{ $value }} a second"})
-    summaries = shown_at_each_evaluation(tmp_path, monkeypatch, [shown])
+    summaries = shown_at_each_evaluation(tmp_path, monkeypatch, source, [shown])
     steady = [s[0] for t, s in summaries[False].items() if 600 <= t < 7200]
     assert len(steady) == 440 and len(set(steady)) == 37 and "99.98999999999846 a second" in steady
     assert summaries[True] == summaries[False]
 
 
-def shown_at_each_evaluation(tmp_path, monkeypatch, rules, **monitoring):
+def shown_at_each_evaluation(tmp_path, monkeypatch, source, rules, **monitoring):
     """Every alert's summary after each evaluation (time -> summaries), with repeats (True) and
-    evaluating every rule afresh at every tick (False)."""
+    evaluating every rule afresh at every tick (False), by the ``source`` engine."""
     summaries = {}
-    evaluate = rules_module.Rules.evaluate
+    evaluate = source.model.monitoring.rules.Rules.evaluate
 
     def evaluate_and_keep(self, interval=None):
         evaluate(self, interval)
@@ -260,8 +289,8 @@ def shown_at_each_evaluation(tmp_path, monkeypatch, rules, **monitoring):
     for repeat in (True, False):
         summaries[repeat] = {}
         with monkeypatch.context() as patch:
-            patch.setattr(rules_module.Rules, "evaluate", evaluate_and_keep)
-            drill(tmp_path, rules, repeat, **monitoring)
+            patch.setattr(source.model.monitoring.rules.Rules, "evaluate", evaluate_and_keep)
+            drill(tmp_path, rules, repeat, package=source, **monitoring)
     return summaries
 
 
@@ -367,7 +396,7 @@ def test_a_counter_read_for_its_value_is_never_taken_as_repeating(tmp_path, monk
     assert times(run, "Total") == [("alert.pending", 3615), ("alert.firing", 3615)]
 
 
-def test_drills_share_the_results_of_their_alike_first_minutes_and_no_more(monkeypatch):
+def test_drills_share_the_results_of_their_alike_first_minutes_and_no_more(monkeypatch, source):
     # the reference scenario with the example team rules: every drill sees the same world until
     # its responders first bend the fault's path (their rollback, at a time each drill draws),
     # so a drill takes the results an earlier drill worked out for those minutes, and works out
@@ -375,11 +404,10 @@ def test_drills_share_the_results_of_their_alike_first_minutes_and_no_more(monke
     # unshared, for fewer evaluations: from the fault at 5 min to its rollback, each of the
     # rules reading http_requests_total evaluated afresh at most of those ticks (their windows
     # move over the fault's start)
-    from sim import run_drill
     from sim.inputs.config import Process
     from sim.inputs.promrules import load_rules
 
-    from .conftest import REPO, SCENARIOS
+    run_drill, rules_module = source.run_drill, source.model.monitoring.rules
 
     reference = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     shop = replace(reference, rules=load_rules(REPO / "docs" / "examples" / "web-shop.rules.yml"),
@@ -474,15 +502,12 @@ def test_a_rule_reading_the_calendar_sees_the_scenarios_start_plus_the_drills_se
     ('count_values("v", rate(http_requests_total{service="api"}[5m])) > 0', 480),  # a rate as a label
     ('count_values("v", up{service="api"}) > 0', 2),  # a gauge's latest value: it repeats
 ])
-def test_what_a_new_function_reads_decides_whether_the_calm_hours_are_evaluated(tmp_path, monkeypatch, expr, looked_at):
+def test_what_a_new_function_reads_decides_whether_the_calm_hours_are_evaluated(tmp_path, monkeypatch, source, expr,
+                                                                               looked_at):
     # Before the fault (7205 s) the world is calm. A rule that reads only what repeats is evaluated
     # while its windows hold the series' first marks: a gauge's first scrape, at 0 (to 300 s: 21
     # ticks), and for a counter its second as well, the first to add a whole interval's gain (to 315 s, as in
     # test_a_fault_after_a_long_steady_stretch_fires_on_time). One that reads a counter's values is
     # evaluated at every one of the 480 ticks before 7200.
-    count = []
-    evaluate = rules_module._PromRule._evaluate
-    with monkeypatch.context() as patch:
-        patch.setattr(rules_module._PromRule, "_evaluate", lambda self, now: count.append(now) or evaluate(self, now))
-        drill(tmp_path, [alert("Never", expr)], True)
+    count = evaluated_afresh(tmp_path, monkeypatch, source, [alert("Never", expr)])
     assert [t for t in count if t < 7200] == [15.0 * k for k in range(looked_at)]

@@ -1,0 +1,10 @@
+# The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
+# classes compile to extension types, so every attribute the .py gives them is listed here.
+
+cdef class Drill:
+    cdef dict __dict__
+    cdef public object _clocks, _facing, _facing_at, _hurt, _hurt_at, _impacted, _last_posted, _lockstep, _losses
+    cdef public object _may_idle, _moved, _quiet, _sampled, _scrape_every, _scrapes, _seen, _skips, _ticking, act
+    cdef public object began, closed, done, drawn, ends_at, env, grows, incident, last_updates, log, monitoring
+    cdef public object people, process, rng, roster, samples, scenario, scrape_listeners, script, seed, totals
+    cdef public object world

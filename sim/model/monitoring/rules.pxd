@@ -1,0 +1,13 @@
+# The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
+# classes compile to extension types, so every attribute the .py gives them is listed here.
+
+cdef class _PromRule:
+    cdef public object _calm_at, _clear, _columns, _dropped, _keys, _names, _quiet, alerts, applied, asleep
+    cdef public object before, calm, checked, clock, early, every, named, names, phases, query, reads
+    cdef public object recording, results, rule, selectors, shows, shows_value, store, was_calm
+
+cdef class Rules:
+    cdef dict __dict__
+    cdef public object _checks, _fired, _firing, _fresh, _groups, _place, _prometheus, _recording, _records
+    cdef public object _seen, _unsettled, _untouched, _watched, _watching, alerts, env, evaluation_interval
+    cdef public object groups, intervals, log, notify, scraped_at, shorthand, store, world
