@@ -28,11 +28,12 @@ RANGE_FUNCTIONS = ("rate", "irate", "increase", "delta", "idelta", "avg_over_tim
                    "min_over_time", "sum_over_time", "count_over_time", "last_over_time", "stddev_over_time",
                    "stdvar_over_time", "quantile_over_time", "present_over_time", "absent_over_time", "changes",
                    "resets", "deriv", "predict_linear")
-FUNCTIONS = RANGE_FUNCTIONS + ("histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil",
-                               "floor", "round", "exp", "sqrt", "ln", "log2", "log10", "vector", "scalar", "sort",
-                               "sort_desc", "label_replace", "label_join", "time", "timestamp", "sgn", "year",
-                               "month", "day_of_month", "day_of_year", "days_in_month", "hour", "minute",
-                               "day_of_week", "deg", "rad", "pi")
+# a sample's calendar in UTC (or the evaluation's, without an argument)
+DATE_FUNCTIONS = ("year", "month", "day_of_month", "day_of_year", "days_in_month", "hour", "minute", "day_of_week")
+FUNCTIONS = RANGE_FUNCTIONS + DATE_FUNCTIONS + (
+    "histogram_quantile", "absent", "clamp_min", "clamp_max", "clamp", "abs", "ceil", "floor", "round", "exp", "sqrt",
+    "ln", "log2", "log10", "vector", "scalar", "sort", "sort_desc", "label_replace", "label_join", "time", "timestamp",
+    "sgn", "deg", "rad", "pi")
 # Functions with string arguments (the only strings an expression may hold)
 LABEL_FUNCTIONS = ("label_replace", "label_join")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
+from ...inputs.promrules import DATE_FUNCTIONS
 from .humanize import go_float
 from .series import Marks
 
@@ -404,9 +405,6 @@ def _calendar(seconds: int) -> dict:
     return {"year": year, "month": month, "day_of_month": day, "day_of_year": d + 1, "days_in_month": days,
             "hour": absolute % 86400 // 3600, "minute": absolute % 3600 // 60,
             "day_of_week": (absolute + 86400) % 2**64 % 604800 // 86400}  # (the absolute year began on a Monday)
-
-
-DATE_FUNCTIONS = ("year", "month", "day_of_month", "day_of_year", "days_in_month", "hour", "minute", "day_of_week")
 
 
 def _go_int64(v: float) -> int:
