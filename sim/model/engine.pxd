@@ -1,6 +1,9 @@
 # The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
+cdef class Participant:
+    cdef public object bot, free_at, loops, name, person, rng, seat, worked
+
 cdef class Drill:
     cdef dict __dict__
     cdef public object _clocks, _facing, _facing_at, _hurt, _hurt_at, _impacted, _last_posted, _lockstep, _losses

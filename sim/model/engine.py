@@ -10,7 +10,7 @@ import gc
 import heapq
 import math
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import simpy
 from simpy.events import NORMAL, PENDING, URGENT
@@ -37,21 +37,16 @@ def spawn(seed: int, *names: str) -> random.Random:
     return random.Random("/".join([str(seed), *names]))
 
 
-@dataclass
 class Participant:
     """Someone in the drill: a bot, a scripted player, or a person at a console."""
 
-    person: Person
-    bot: bool
-    rng: random.Random
-    free_at: float = 0.0
-    loops: set = field(default_factory=set)
-    seat: str | None = None  # the role a person came to play (an IC trainee's "ic"): the team hands it to them
-    worked: dict = field(default_factory=dict)  # seconds of work by kind (look, coordinate, write, ...)
-    name: str = field(init=False)  # the person's (read at every turn of every duty: no property)
-
-    def __post_init__(self):
-        self.name = self.person.name
+    def __init__(self, person: Person, bot: bool, rng: random.Random):
+        self.person, self.bot, self.rng = person, bot, rng
+        self.name = person.name  # read at every turn of every duty: no property
+        self.free_at = 0.0
+        self.loops: set = set()
+        self.seat: str | None = None  # the role a person came to play (an IC trainee's "ic"): the team hands it to them
+        self.worked: dict = {}  # seconds of work by kind (look, coordinate, write, ...)
 
     @property
     def profile(self):

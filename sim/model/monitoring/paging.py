@@ -5,26 +5,21 @@ A notification to a receiver pages along the receiver's escalation policy in the
 secondary; one without pages nobody).
 """
 
-from dataclasses import dataclass
 
 from ...inputs.config import Monitoring as MonitoringConfig
 from ...inputs.config import escalation
 
 
-@dataclass
 class Page:
-    id: str
-    key: str
-    summary: str
-    service: str
-    urgency: str
-    cause: list
-    to: str
-    levels: list  # who is paged in turn
-    timeout: float  # escalation timeout
-    level: int = 0
-    status: str = "triggered"  # triggered | acknowledged | resolved
-    acked_by: str | None = None
+    def __init__(self, id: str, key: str, summary: str, service: str, urgency: str, cause: list, to: str,
+                 levels: list, timeout: float):
+        self.id, self.key, self.summary, self.service, self.urgency = id, key, summary, service, urgency
+        self.cause, self.to = cause, to
+        self.levels = levels  # who is paged in turn
+        self.timeout = timeout  # escalation timeout
+        self.level = 0
+        self.status = "triggered"  # triggered | acknowledged | resolved
+        self.acked_by: str | None = None
 
 
 class Pager:

@@ -1,5 +1,8 @@
 # The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
+cdef class Group:
+    cdef public object alive, empty_since, labels, members, route, waiting
+
 cdef class Router:
     cdef public object _deliver, alerts, cleanup, config, env, groups, log, named, nflog, wallclock

@@ -14,7 +14,7 @@ a fresh ``group_wait``. Notifications go to ``deliver(receiver, key, firing)``.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import simpy
 
@@ -23,14 +23,13 @@ from ...inputs.alertmanager import Alertmanager, Route
 CLEANUP = 30.0  # seconds between the dispatcher's sweeps for empty groups (dispatch.go)
 
 
-@dataclass
 class Group:
-    route: Route
-    labels: tuple
-    members: dict = field(default_factory=dict)  # fingerprint -> Alert, as last handed over
-    empty_since: float | None = None
-    alive: bool = True
-    waiting: object = None  # the group's process while it waits out group_wait (interrupted to flush now)
+    def __init__(self, route: Route, labels: tuple):
+        self.route, self.labels = route, labels
+        self.members: dict = {}  # fingerprint -> Alert, as last handed over
+        self.empty_since: float | None = None
+        self.alive = True
+        self.waiting = None  # the group's process while it waits out group_wait (interrupted to flush now)
 
     @property
     def name(self) -> str:

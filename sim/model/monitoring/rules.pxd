@@ -1,6 +1,9 @@
 # The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
+cdef class Alert:
+    cdef public object cause, fingerprint, keep_since, labels, rendered, rule, series, since, state, value
+
 cdef class _PromRule:
     cdef public object _calm_at, _clear, _columns, _dropped, _keys, _names, _quiet, alerts, applied, asleep
     cdef public object before, calm, checked, clock, early, every, named, names, phases, query, reads

@@ -15,7 +15,6 @@ import itertools
 import math
 import operator
 import re
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import promql_parser
@@ -38,18 +37,16 @@ _SHOWS = {"http_requests_total": ("error_rate", "request_rate"), "up": ("error_r
 _ALL = ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")
 
 
-@dataclass(slots=True)
 class Alert:
-    rule: AlertRule
-    labels: dict
-    fingerprint: str
-    state: str = "inactive"  # inactive | pending | firing
-    since: float = 0.0  # when it went pending, then when it fired (Alertmanager's startsAt)
-    cause: list = field(default_factory=list)
-    value: float = 0.0
-    series: tuple | None = None  # a Prometheus rule's output series (labels key) at the last evaluation
-    rendered: dict | None = None  # its annotations rendered from that series and value, once read (speed)
-    keep_since: float | None = None  # when its condition stopped holding while keep_firing_for holds it
+    def __init__(self, rule: AlertRule, labels: dict, fingerprint: str):
+        self.rule, self.labels, self.fingerprint = rule, labels, fingerprint
+        self.state = "inactive"  # inactive | pending | firing
+        self.since = 0.0  # when it went pending, then when it fired (Alertmanager's startsAt)
+        self.cause: list = []
+        self.value = 0.0
+        self.series: tuple | None = None  # a Prometheus rule's output series (labels key) at the last evaluation
+        self.rendered: dict | None = None  # its annotations rendered from that series and value, once read (speed)
+        self.keep_since: float | None = None  # when its condition stopped holding while keep_firing_for holds it
 
     @property
     def annotations(self) -> dict:
