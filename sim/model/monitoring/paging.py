@@ -5,7 +5,6 @@ A notification to a receiver pages along the receiver's escalation policy in the
 secondary; one without pages nobody).
 """
 
-
 from ...inputs.config import Monitoring as MonitoringConfig
 from ...inputs.config import escalation
 
