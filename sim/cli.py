@@ -508,10 +508,7 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
             write_atomic(export_out, text)
             click.echo(f"Wrote {export_out}", err=True)
         return
-    card = {"metrics": found.metrics, "checklist": found.checklist, "components": found.components, "score": found.score,
-            "why": found.why}
-    if found.duties is not None:
-        card["people"] = found.duties
+    card = found.card
     roles = ", ".join(f"{store_role}: {found.lead(store_role)}" for store_role in ("ic", "comms", "ops") if found.lead(store_role))
     click.echo(f"Drill {found.id}: {found.title} ({found.scenario}, {found.mode}, seed {found.seed}), conducted {found.conducted}")
     click.echo(f"Variant: {found.variant}" + (f"; roles: {roles}" if roles else "")

@@ -111,13 +111,19 @@ def same_as_every_tick(tmp_path, rules, text=SCENARIO, **monitoring):
     return alike_every_tick(with_rules(tmp_path, rules, text, **monitoring))
 
 
-def evaluated_afresh(tmp_path, monkeypatch, source, rules) -> list[float]:
-    """The times a rule of the drill of ``rules`` (``drill``) was worked out afresh, by the ``source``
-    engine, not taken from an evaluation it repeats."""
+def counting_afresh(patch, source) -> list[float]:
+    """From now on, the times the ``source`` engine works a rule out afresh (not taken from an
+    evaluation it repeats), as the list returned."""
     times, evaluate = [], source.model.monitoring.rules._PromRule._evaluate
+    patch.setattr(source.model.monitoring.rules._PromRule, "_evaluate",
+                  lambda self, now: times.append(now) or evaluate(self, now))
+    return times
+
+
+def evaluated_afresh(tmp_path, monkeypatch, source, rules) -> list[float]:
+    """The times a rule of the drill of ``rules`` (``drill``) was worked out afresh, by the ``source`` engine."""
     with monkeypatch.context() as patch:
-        patch.setattr(source.model.monitoring.rules._PromRule, "_evaluate",
-                      lambda self, now: times.append(now) or evaluate(self, now))
+        times = counting_afresh(patch, source)
         drill(tmp_path, rules, True, package=source)
     return times
 
@@ -407,14 +413,12 @@ def test_drills_share_the_results_of_their_alike_first_minutes_and_no_more(monke
     from sim.inputs.config import Process
     from sim.inputs.promrules import load_rules
 
-    run_drill, rules_module = source.run_drill, source.model.monitoring.rules
+    run_drill, source_rules = source.run_drill, source.model.monitoring.rules
 
     reference = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     shop = replace(reference, rules=load_rules(REPO / "docs" / "examples" / "web-shop.rules.yml"),
                    services={n: replace(s, labels=(("namespace", "shop"),)) for n, s in reference.services.items()})
-    afresh = []
-    evaluate = rules_module._PromRule._evaluate
-    monkeypatch.setattr(rules_module._PromRule, "_evaluate", lambda self, now: (afresh.append(now), evaluate(self, now))[1])
+    afresh = counting_afresh(monkeypatch, source)
     first = run_drill(shop, Process(), seed=3)
     assert any(e["kind"] == "alert.firing" and e["alert"] == "ServiceErrorBudgetBurn" for e in first.events)
     afresh.clear()
@@ -422,7 +426,7 @@ def test_drills_share_the_results_of_their_alike_first_minutes_and_no_more(monke
     shared = list(afresh)
     afresh.clear()
     with monkeypatch.context() as patch:
-        patch.setattr(rules_module, "_early", lambda *objects, key=(): {})
+        patch.setattr(source_rules, "_early", lambda *objects, key=(): {})
         alone = run_drill(shop, Process(), seed=7)
     assert second.events == alone.events
     rollback = next(e["t"] for e in alone.events if e["kind"] == "mitigation.applied" and e["effective"])
@@ -433,7 +437,7 @@ def test_drills_share_the_results_of_their_alike_first_minutes_and_no_more(monke
     later = replace(shop, faults=(replace(shop.faults[0], at=600.0),))
     events = run_drill(later, Process(), seed=7).events
     with monkeypatch.context() as patch:
-        patch.setattr(rules_module, "_early", lambda *objects, key=(): {})
+        patch.setattr(source_rules, "_early", lambda *objects, key=(): {})
         assert run_drill(later, Process(), seed=7).events == events
 
 

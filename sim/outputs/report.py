@@ -214,12 +214,11 @@ def markdown(result, card: dict, plot: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _clocks_start(events: list[dict], m: dict) -> str:
+def _clocks_start(events: list[dict], m: dict, declared: dict) -> str:
     """What the scorecard's times to mitigate and to resolve run from (``scoring.score``): the first
-    sign of the incident, or the fault's start for a declaration before it."""
-    fault = next((e for e in events if e["kind"] == "fault.started"), None)
+    sign of the incident, or the fault's start for a declaration (``declared``) before it."""
     if m["detected_by"] == "declaration":
-        declared = next(e for e in events if e["kind"] == "incident.declared")
+        fault = next((e for e in events if e["kind"] == "fault.started"), None)
         return (f"the fault began at {fault['at'][11:16]} UTC" if fault and declared["t"] < fault["t"]
                 else "the declaration")
     return "the first alert" if m["detected_by"] == "alert" else f"the first report ({m['detected_by']})"
@@ -246,7 +245,7 @@ def postmortem_draft(result, card: dict) -> list[str]:
                    f"{units.human(m['time_to_declare_s'])} later (highest severity {m['highest_severity']}). ")
     if declared:
         summary = (opening + (f"Customers were affected for {m['customer_impact_min']:.0f} minutes. " if affected else "")
-                   + (f"The incident was resolved {units.human(m['time_to_resolve_s'])} after {_clocks_start(events, m)}."
+                   + (f"The incident was resolved {units.human(m['time_to_resolve_s'])} after {_clocks_start(events, m, declared)}."
                       if m["time_to_resolve_s"] is not None else "The incident was not resolved during the drill."))
     else:
         summary = "No incident was declared during this drill." + (

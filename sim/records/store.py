@@ -366,6 +366,16 @@ class Drill:
         return quarter_of(self.conducted)
 
     @property
+    def card(self) -> dict:
+        """The scorecard as it was scored and recorded (``scoring.score``'s), each person's own duties
+        with it where they were kept."""
+        card = {"metrics": self.metrics, "checklist": self.checklist, "components": self.components,
+                "score": self.score, "why": self.why}
+        if self.duties is not None:
+            card["people"] = self.duties
+        return card
+
+    @property
     def people(self) -> list[str]:
         """The people seated in the drill (live, or scripted as themselves), not bots."""
         return [p["name"] for p in self.participants if not p["bot"]]
