@@ -467,13 +467,16 @@ def void(drill_id, reason, store_path):
 @click.option("--out", "export_out", type=_Path(dir_okay=False, path_type=Path), help="File for --export.")
 @click.option("--pagerduty-routing-key", default="DRILL-ROUTING-KEY", show_default=True,
               help="routing_key of the exported PagerDuty events.")
+@click.option("--process", "process_file", type=_file,
+              help="With --export statuspage: the process whose severity levels the drill used, most severe first "
+                   "(a component's status follows the level's rank; default: drills/process.yaml if present, else built-in).")
 @_store_option
-def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_path):
+def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, process_file, store_path):
     """Print one recorded drill's scorecard and timeline (or, with --export, its updates or pages
     in the formats status pages and pagers speak)."""
     from types import SimpleNamespace
 
-    from .inputs import units
+    from .inputs import config, units
     from .outputs import report
     from .records import store
 
@@ -482,6 +485,9 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
     keyed = click.get_current_context().get_parameter_source("pagerduty_routing_key").name != "DEFAULT"
     if keyed and export != "pagerduty":
         raise DrillError("--pagerduty-routing-key goes with --export pagerduty: it is the routing_key of the exported events")
+    if process_file is not None and export != "statuspage":
+        raise DrillError("--process goes with --export statuspage: it names the severity levels the status page's "
+                         "components follow")
     if export_out is not None and not export:
         raise DrillError("--out goes with --export: the scorecard and timeline are printed, --report writes the report")
     if export and report_dir:
@@ -494,8 +500,11 @@ def show(drill_id, report_dir, export, export_out, pagerduty_routing_key, store_
         from .outputs import formats
         from .outputs.files import write_atomic
 
-        made = (formats.statuspage_incident(events, str(drill_id), found.title) if export == "statuspage"
-                else formats.pagerduty_events(events, str(drill_id), pagerduty_routing_key))
+        if export == "statuspage":
+            levels = config.load_process(process_file or config.default_file("drills/process.yaml")).severities
+            made = formats.statuspage_incident(events, str(drill_id), found.title, levels)
+        else:
+            made = formats.pagerduty_events(events, str(drill_id), pagerduty_routing_key)
         text = json.dumps(made, indent=2) + "\n"
         if export == "statuspage" and not made["incident_updates"]:
             posted = sum(1 for e in events if e["kind"] == "update.posted")

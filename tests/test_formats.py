@@ -96,6 +96,67 @@ def test_the_page_is_resolved_only_by_a_resolved_update():
     assert reopened["metadata"] == {"drill": {"id": "7"}}
 
 
+def test_the_declared_service_is_the_component_each_public_update_sets():
+    def ev(at, kind, **fields):
+        return {"at": f"2026-04-20T15:{at}:00Z", "kind": kind, "summary": "s", **fields}
+
+    def public(at, status, severity):
+        return ev(at, "update.posted", status=status, severity=severity, audience="public")
+
+    events = [ev("00", "incident.declared", severity="SEV2", service="checkout"),
+              public("01", "investigating", "SEV2"),
+              ev("03", "severity.changed", **{"from": "SEV2", "to": "SEV1"}),
+              ev("04", "update.posted", status="identified", severity="SEV1", audience="internal"),
+              public("05", "mitigating", "SEV1"), public("09", "resolved", "SEV1")]
+    incident = statuspage_incident(events, "7", "t")
+    # SEV2 is a partial outage, SEV1 a major one, resolved operational; the channel's update sets nothing
+    assert [[(c["name"], c["old_status"], c["new_status"]) for c in u["affected_components"]]
+            for u in incident["incident_updates"][::-1]] == [
+        [("checkout", "operational", "partial_outage")], [("checkout", "partial_outage", "major_outage")],
+        [("checkout", "major_outage", "operational")]]
+    component = incident["components"]
+    assert [(c["name"], c["status"], c["updated_at"], c["position"]) for c in component] == [
+        ("checkout", "operational", "2026-04-20T15:09:00.000Z", 1)]
+    assert {c["code"] for u in incident["incident_updates"] for c in u["affected_components"]} == {component[0]["id"]}
+    assert incident["impact"] == "critical"  # the worst while it lasted: a major outage
+    # A process's own levels, most severe first: P3 is their third, degraded performance, a minor impact.
+    p3 = [ev("00", "incident.declared", severity="P3", service="search"), public("02", "identified", "P3")]
+    mine = statuspage_incident(p3, "7", "t", ["P1", "P2", "P3", "P4", "P5"])
+    assert [(c["name"], c["status"]) for c in mine["components"]] == [("search", "degraded_performance")]
+    assert mine["impact"] == "minor"
+    # On the built-in scale a level it does not know shows degraded performance, as its lowest
+    assert statuspage_incident(p3, "7", "t")["components"][0]["status"] == "degraded_performance"
+    # No declaration (an update before it, or a drill that never declared): no component, no impact
+    bare = statuspage_incident([public("01", "investigating", "SEV1")], "7", "t")
+    assert (bare["components"], bare["impact"], bare["incident_updates"][0]["affected_components"]) == ([], "none", [])
+
+
+def test_drill_show_exports_the_components_at_the_processs_levels(drill, tmp_path):
+    scenario, result = drill
+    drill_id = store.record(result, score(result.events, scenario, result.process), path=tmp_path / "d.db")
+    declared = next(e for e in result.events if e["kind"] == "incident.declared")
+    assert (declared["service"], declared["severity"]) == ("checkout", "SEV1")  # seed 0
+    shown = CliRunner().invoke(main, ["show", str(drill_id), "--store", str(tmp_path / "d.db"), "--export", "statuspage"])
+    assert shown.exit_code == 0, shown.output
+    incident = json.loads(shown.output)
+    # mitigating at SEV1 (a major outage), then resolved
+    assert [[(c["old_status"], c["new_status"]) for c in u["affected_components"]]
+            for u in incident["incident_updates"][::-1]] == [[("operational", "major_outage")],
+                                                             [("major_outage", "operational")]]
+    assert incident["impact"] == "critical"
+    # With a process of two levels whose second is SEV1, the same updates show a partial outage.
+    process = tmp_path / "two.yaml"
+    process.write_text("severities:\n  SEV0: {response: 5m, cadence: [10m, 20m], roles: [ic, comms, ops], "
+                       "postmortem: true}\n  SEV1: {response: 15m, cadence: 30m, roles: [], postmortem: true}\n")
+    shown = CliRunner().invoke(main, ["show", str(drill_id), "--store", str(tmp_path / "d.db"), "--export", "statuspage",
+                                      "--process", str(process)])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["impact"] == "major"
+    refused = CliRunner().invoke(main, ["show", str(drill_id), "--store", str(tmp_path / "d.db"), "--process",
+                                        str(process)])
+    assert refused.exit_code == 2 and "--process goes with --export statuspage" in refused.output
+
+
 def test_pages_become_pagerduty_events_with_one_dedup_key_per_page(drill):
     _, result = drill
     bodies = pagerduty_events(result.events, "7", "key")
@@ -125,6 +186,12 @@ def test_the_bodies_have_the_shape_of_the_real_ones(drill):
         assert key in ours
     same_shape(ours["incident_updates"][0], {k: v for k, v in real["incident_updates"][0].items()
                                              if k != "affected_components"})
+    same_shape(ours["incident_updates"][0]["affected_components"][0], real["incident_updates"][0]["affected_components"][0])
+    same_shape(ours["components"][0], real["components"][0])
+    # the real incident's words are among those ours are drawn from (Statuspage's component statuses and impacts)
+    statuses = {"operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"}
+    assert {c["status"] for c in real["components"]} <= statuses and ours["components"][0]["status"] in statuses
+    assert {real["impact"], ours["impact"]} <= {"none", "minor", "major", "critical"}
     assert {u["status"] for u in real["incident_updates"]} <= {"investigating", "identified", "monitoring", "resolved"}
 
 

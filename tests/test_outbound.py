@@ -84,7 +84,9 @@ def test_pages_updates_and_chat_arrive_in_order_in_their_formats(events, receive
     posted = [e for e in events if e["kind"] == "update.posted"]
     public = [e for e in posted if e["audience"] == "public"]  # the channel's updates stay in the company
     assert 0 < len(public) < len(posted)
-    assert [b for _, _, b in status.bodies] == [formats.statuspage_update(e, "room-1", i) for i, e in enumerate(public)]
+    # the status page's incident updates, oldest first (the export lists them newest first)
+    assert [b for _, _, b in status.bodies] == formats.statuspage_incident(events, "room-1", "t")["incident_updates"][::-1]
+    assert len(status.bodies) == len(public)
     assert [b["text"] for _, _, b in chat.bodies] == [formats.chat_message(e)["text"] for e in posted]
     assert all(b["text"].startswith("[DRILL] ") for _, _, b in chat.bodies)
     assert box.health["pagerduty"] == {"url": pd.url + "/v2/enqueue", "ok": True, "sent": len(pd.bodies), "failed": 0,

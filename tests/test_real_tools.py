@@ -247,6 +247,38 @@ def test_each_status_update_is_kept_as_a_statuspage_incident(tmp_path):
     assert [(u["status"], u["body"]) for u in incident["incident_updates"]] == [
         ("monitoring", "[DRILL] Rolled back the gateway config"), ("investigating", "[DRILL] Checkout is failing")]
     assert incident["status"] == "monitoring" and incident["metadata"] == {"drill": {"id": "drill"}}
+    # declared SEV1 on checkout: the component shows a major outage from the first public update on
+    assert [(c["name"], c["status"]) for c in incident["components"]] == [("checkout", "major_outage")]
+    assert incident["impact"] == "critical"
+
+
+def test_a_resumed_drill_goes_on_with_its_status_page(tmp_path):
+    from sim.live.outbound import Outbox, endpoints
+
+    live = paused_drill(tmp_path / "drill")
+    live.advance(until=600)
+    live.act({"do": "declare", "by": "ana", "severity": "SEV2", "service": "checkout"})
+    live.act({"do": "update", "by": "ana", "status": "investigating", "summary": "Checkout is failing",
+              "audience": "public"})
+    said = []
+    box = Outbox(live.folder, "drill", endpoints(statuspage_url="http://127.0.0.1:9/updates"), dry_run=True,
+                 say=said.append)
+    later = LiveDrill.open(live.folder)  # resumed after its first public update
+    Tools(later.folder, box).attach(later)
+    later.act({"do": "update", "by": "ana", "status": "mitigating", "summary": "Rolled back the gateway config",
+               "audience": "public"})
+    box.close(wait=10)
+    prefix = "[dry run] statuspage http://127.0.0.1:9/updates: "
+    assert len(said) == 1 and said[0].startswith(prefix)
+    sent = json.loads(said[0].removeprefix(prefix))
+    # The update sent after the resume is the page's second (its own id, not the first's again), and
+    # moves the component on from what the first update set: SEV2, a partial outage, unchanged.
+    incident = json.loads((live.folder / "statuspage.json").read_text())
+    assert [u["status"] for u in incident["incident_updates"]] == ["monitoring", "investigating"]
+    assert sent == incident["incident_updates"][0] and sent["id"] != incident["incident_updates"][1]["id"]
+    assert sent["affected_components"] == [{"code": incident["components"][0]["id"], "name": "checkout",
+                                            "old_status": "partial_outage", "new_status": "partial_outage"}]
+    assert incident["impact"] == "major"
 
 
 def test_the_options_are_checked_before_a_drill_folder_is_made(tmp_path):

@@ -59,14 +59,15 @@ def endpoints(pagerduty_routing_key=None, pagerduty_url=PAGERDUTY_URL, statuspag
     return chosen
 
 
-def body_for(endpoint: Endpoint, event: dict, drill: str, status_updates_before: int) -> dict | None:
-    """What ``endpoint`` is sent for ``event`` (None: nothing; Alertmanager's body is the alert set)."""
+def body_for(endpoint: Endpoint, event: dict, drill: str, page_update: dict | None) -> dict | None:
+    """What ``endpoint`` is sent for ``event`` (None: nothing; Alertmanager's body is the alert set);
+    ``page_update``: the event as an update to the status page (``formats.StatusPage``), if it is one."""
     if endpoint.name == "alertmanager":
         return None
     if endpoint.name == "pagerduty":
         return formats.pagerduty_event(event, drill, endpoint.routing_key)
     if endpoint.name == "statuspage":
-        return formats.statuspage_update(event, drill, status_updates_before) if formats.on_status_page(event) else None
+        return page_update
     return formats.chat_message(event)
 
 
@@ -80,7 +81,8 @@ class Outbox:
     def __init__(self, folder, drill: str, chosen: list[Endpoint], dry_run: bool = False, say=print,
                  sleep=None, clock=None):
         self.folder, self.drill, self.dry_run, self.say = Path(folder), drill, dry_run, say
-        self.status_updates = 0  # updates to the public status page so far
+        # the status page as the drill's events set it (Tools.attach gives it the process's levels and a resumed drill's past)
+        self.page = formats.StatusPage(drill)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait  # waits end early when the drill closes the outbox
@@ -104,12 +106,11 @@ class Outbox:
     def offer(self, event: dict, alert=None) -> None:
         """Queue what ``event`` makes for each endpoint; returns at once. For ``alert.firing``
         and ``alert.resolved``, ``alert`` is the alert (its labels and annotations)."""
+        page_update = self.page.update(event)
         for name in self._queues:
-            body = body_for(self.chosen[name], event, self.drill, self.status_updates)
+            body = body_for(self.chosen[name], event, self.drill, page_update)
             if body is not None:
                 self._put(name, (event["kind"], body))
-        if formats.on_status_page(event):
-            self.status_updates += 1
         if "alertmanager" in self._queues and self._alerts_changed(event, alert):
             self._put("alertmanager", (event["kind"], None))
 

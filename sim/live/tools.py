@@ -53,6 +53,10 @@ class Tools:
         if self.live is live:
             return
         self.live = live
+        if self.outbox is not None:  # the status page goes on from what a replay logged (its updates' ids, its component)
+            self.outbox.page = formats.StatusPage(self.outbox.drill, live.process.severities)
+            for event in live.drill.log.events:
+                self.outbox.page.update(event)
         if self.metrics:
             self.exporter = self.exporter or Exporter(live.scenario.services)
             live.drill.scrape_listeners.append(self.exporter.scraped)
@@ -67,7 +71,8 @@ class Tools:
                              None)
             self.outbox.offer(event, alert)
         if formats.on_status_page(event):
-            incident = formats.statuspage_incident(self.live.drill.log.events, self.drill_id, self.live.scenario.title)
+            incident = formats.statuspage_incident(self.live.drill.log.events, self.drill_id, self.live.scenario.title,
+                                                   self.live.process.severities)
             write_atomic(self.folder / STATUSPAGE, json.dumps(incident, indent=2) + "\n")
 
     def tick(self) -> None:

@@ -2,7 +2,8 @@
 
 ``statuspage_incident`` gives the drill's updates to its public status page (``audience:
 public``; the incident channel's stay in the company) as an Atlassian Statuspage incident
-object (its ``incident_updates`` newest first, as Statuspage lists them);
+object (its ``incident_updates`` newest first, as Statuspage lists them), with the declared
+service as the component each update sets (``StatusPage``);
 ``pagerduty_events`` gives its pages as PagerDuty Events API v2 bodies (trigger,
 acknowledge, resolve), one stable ``dedup_key`` per page; ``alertmanager_alert`` gives
 one of its alerts as Alertmanager's API v2 takes it (``POST /api/v2/alerts``). Every text is marked
@@ -12,12 +13,19 @@ made here can pass for a real incident. The scenario's truth (a page's ``cause``
 
 import hashlib
 
+from ..inputs.config import SEVERITIES
+
 # The drill's update statuses -> Statuspage's incident statuses. Statuspage has no
 # "mitigating": its "monitoring" (a fix is in, we are watching) is the nearest.
 STATUSPAGE_STATUS = {"investigating": "investigating", "identified": "identified", "mitigating": "monitoring",
                      "resolved": "resolved"}
 # Page urgency -> PagerDuty event severity (critical, error, warning or info).
 PAGERDUTY_SEVERITY = {"high": "critical", "low": "warning"}
+# A public update's severity, by rank (most severe first), -> the status of the component it
+# is about; Statuspage's incident impact follows its components' worst status.
+COMPONENT_STATUS = ("major_outage", "partial_outage", "degraded_performance")
+IMPACT = {"operational": 0, "degraded_performance": 1, "partial_outage": 2, "major_outage": 3}
+IMPACT_NAME = ("none", "minor", "major", "critical")
 PREFIX = "[DRILL] "
 
 
@@ -37,19 +45,68 @@ def on_status_page(event: dict) -> bool:
     return event["kind"] == "update.posted" and event.get("audience") == "public"
 
 
-def statuspage_update(event: dict, drill: str, index: int) -> dict:
-    """One public ``update.posted`` event as a Statuspage incident-update object (the drill's
-    ``index``-th update to its status page)."""
-    at = _ms(event["at"])
-    return {"id": _id("update", drill, index), "incident_id": _id("statuspage", drill),
-            "status": STATUSPAGE_STATUS[event["status"]], "body": PREFIX + event["summary"], "created_at": at,
-            "display_at": at, "updated_at": at, "affected_components": [], "deliver_notifications": False,
-            "custom_tweet": None, "tweet_id": None, "twitter_updated_at": None, "wants_twitter_update": False}
+class StatusPage:
+    """The drill's public status page as its events set it, one event at a time: each public
+    update becomes a Statuspage incident update, and sets the component of the service the
+    incident was declared on.
+
+    A component shows the severity the update was posted at, by its rank among the process's
+    levels (``severities``, most severe first): the first level a major outage, the second a
+    partial outage, any other degraded performance; a resolved update shows it operational.
+    That is what the team said, never the scenario's truth. Statuspage works an incident's
+    impact out from its components' worst status while it lasted; so does ``impact``.
+    """
+
+    def __init__(self, drill: str, severities=SEVERITIES):
+        self.drill, self.levels = drill, list(severities)
+        self.updates = 0  # public updates so far
+        self.service: str | None = None  # the component: the service the incident was declared on
+        self.status: dict[str, tuple[str, str]] = {}  # component name -> its status and since when (a time)
+        self.worst = "operational"
+
+    def update(self, event: dict) -> dict | None:
+        """Take in one event of the drill; for a public ``update.posted``, its Statuspage incident-update object."""
+        if event["kind"] == "incident.declared":
+            self.service = event.get("service") or None
+        if not on_status_page(event):
+            return None
+        at = _ms(event["at"])
+        affected = []
+        if self.service is not None:
+            rank = self.levels.index(event["severity"]) if event.get("severity") in self.levels else len(self.levels)
+            new = "operational" if event["status"] == "resolved" else COMPONENT_STATUS[min(rank, len(COMPONENT_STATUS) - 1)]
+            old = self.status.get(self.service, ("operational", at))[0]
+            affected.append({"code": _id("component", self.service), "name": self.service, "old_status": old,
+                             "new_status": new})
+            if new != old:
+                self.status[self.service] = (new, at)
+            if IMPACT[new] > IMPACT[self.worst]:
+                self.worst = new
+        index, self.updates = self.updates, self.updates + 1
+        return {"id": _id("update", self.drill, index), "incident_id": _id("statuspage", self.drill),
+                "status": STATUSPAGE_STATUS[event["status"]], "body": PREFIX + event["summary"], "created_at": at,
+                "display_at": at, "updated_at": at, "affected_components": affected, "deliver_notifications": False,
+                "custom_tweet": None, "tweet_id": None, "twitter_updated_at": None, "wants_twitter_update": False}
+
+    @property
+    def impact(self) -> str:
+        return IMPACT_NAME[IMPACT[self.worst]]
+
+    def components(self) -> list[dict]:
+        """The components the updates set, as Statuspage's component objects, with their status now."""
+        return [{"id": _id("component", name), "page_id": None, "group_id": None, "created_at": None,
+                 "updated_at": since, "group": False, "name": name, "description": None, "position": position,
+                 "status": status, "showcase": True, "only_show_if_degraded": False, "automation_email": None,
+                 "start_date": None}
+                for position, (name, (status, since)) in enumerate(self.status.items(), 1)]
 
 
-def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
+def statuspage_incident(events: list[dict], drill: str, title: str, severities=SEVERITIES) -> dict:
     """The drill's updates to its status page as one Statuspage incident object; ``drill`` names
-    the drill (its store id or folder), ``title`` the incident."""
+    the drill (its store id or folder), ``title`` the incident, ``severities`` the process's
+    levels, most severe first (``StatusPage``)."""
+    page = StatusPage(drill, severities)
+    objects = [made for e in events if (made := page.update(e)) is not None]
     updates = [e for e in events if on_status_page(e)]
     declared = next((e for e in events if e["kind"] == "incident.declared"), None)
     monitoring = next((e for e in updates if e["status"] == "mitigating"), None)
@@ -62,16 +119,15 @@ def statuspage_incident(events: list[dict], drill: str, title: str) -> dict:
             page_resolved = (page_resolved or e) if e["status"] == "resolved" else None
         elif e["kind"] in ("incident.resolved", "incident.reopened"):
             drill_resolved = e if e["kind"] == "incident.resolved" else None
-    objects = [statuspage_update(e, drill, i) for i, e in enumerate(updates)]
     first = declared or (updates[0] if updates else None)
     last = objects[-1] if objects else None
     return {
         "id": _id("statuspage", drill), "name": PREFIX + title, "status": last["status"] if last else "investigating",
-        "impact": "none", "created_at": _ms(first["at"]) if first else None,
+        "impact": page.impact, "created_at": _ms(first["at"]) if first else None,
         "updated_at": last["updated_at"] if last else None,
         "monitoring_at": _ms(monitoring["at"]) if monitoring else None,
         "resolved_at": _ms(page_resolved["at"]) if page_resolved else None,
-        "incident_updates": objects[::-1], "components": [],
+        "incident_updates": objects[::-1], "components": page.components(),
         "metadata": {"drill": {"id": drill, **({"resolved_at": _ms(drill_resolved["at"])} if drill_resolved else {})}},
         "shortlink": None, "page_id": None, "postmortem_body": None,
     }
