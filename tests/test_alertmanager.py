@@ -568,9 +568,81 @@ def test_check_alerts_lists_the_team_rules_that_stay_silent(write):
     reference = load_scenario(SCENARIOS / "checkout-config-push.yaml")
     quiet = shop_wide(reference, write, above=0.99)
     assert alertcheck.check(run_drill(quiet).events, quiet).silent == ["ShopErrorRatio"]
+    assert alertcheck.check(run_drill(quiet).events, quiet).unread == {}  # it reads the shop's series: silent, not blind
     loud = shop_wide(reference, write, above=0.01)
     answer = alertcheck.check(run_drill(loud).events, loud)
     assert [name for name, *_ in answer.fired] == ["ShopErrorRatio"] and answer.silent == []
+
+
+def test_a_rule_that_reads_nothing_of_the_drill_says_which_matcher_no_series_meets(write):
+    from sim import load_scenario
+    from sim.inputs.promrules import load_rules
+    from sim.model.monitoring.rules import unread
+
+    from .conftest import SCENARIOS
+
+    services = load_scenario(SCENARIOS / "checkout-config-push.yaml").services
+    rules = load_rules(write("blind.rules.yml", """
+        groups:
+          - name: blind
+            rules:
+              - record: shop:errors:rate5m
+                expr: sum by (service) (rate(http_requests_total{namespace="shop", code=~"5.."}[5m]))
+              - alert: ShopErrors
+                expr: shop:errors:rate5m > 1
+              - alert: CheckoutDown
+                expr: up{job="checkuot"} == 0
+              - alert: NoSuchMetric
+                expr: nginx_up == 0
+              - alert: NotTogether
+                expr: up{job=~"check.*", team="payments"} == 0
+              - alert: NeverAnything
+                expr: vector(0) > 1
+              - alert: CheckoutSlow
+                expr: up{job="checkout"} == 0
+    """))
+    # The reference's services carry service, job and team (docs/model.md), no namespace; the
+    # last rule reads checkout's series (silent in a drill only because checkout stays up).
+    assert unread(rules, services) == {
+        "ShopErrors": 'shop:errors:rate5m: recorded by a rule that gives nothing here, as http_requests_total'
+                      '{namespace="shop",code=~"5.."}: no http_requests_total here has namespace="shop" (namespace: unset)',
+        "CheckoutDown": 'up{job="checkuot"}: no up here has job="checkuot" (job: "cart", "catalog", "checkout", '
+                        '"payment-gateway", "search", "storefront")',
+        "NoSuchMetric": "nginx_up: no series is named nginx_up here (docs/model.md lists the simulated series)",
+        "NotTogether": 'up{job=~"check.*",team="payments"}: no series here meets all its matchers at once',
+        "NeverAnything": "its expression gives nothing whatever the world does",
+    }
+
+
+def test_check_alerts_says_why_the_example_team_rules_read_nothing_without_their_label(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    from .conftest import REPO
+
+    # The example rules select namespace="shop", which drills/topology.yaml gives the services; a
+    # team that copies them without it got five silent rules and no word why.
+    (tmp_path / "drills" / "monitoring").mkdir(parents=True)
+    (tmp_path / "drills" / "monitoring" / "web-shop.rules.yml").write_text(
+        (REPO / "docs" / "examples" / "web-shop.rules.yml").read_text())
+    monkeypatch.chdir(tmp_path)
+    lines = CliRunner().invoke(main, ["check-alerts", "checkout-config-push"]).output.splitlines()
+    silent = lines.index("Silent rules (never fired): ServiceErrorBudgetBurn, ServiceSlowResponses, ServiceDown, "
+                         "ServiceCPUSaturated, ServiceMemoryPressure")
+    unmatched = 'no {0} here has namespace="shop" (namespace: unset)'
+    assert lines[silent + 1:silent + 6] == [f"  {rule} reads no series of this drill: {why}" for rule, why in [
+        ("ServiceErrorBudgetBurn", "service:http_errors:ratio_rate5m: recorded by a rule that gives nothing here, as "
+                                   'http_requests_total{namespace="shop",code=~"5.."}: '
+                                   + unmatched.format("http_requests_total")),
+        ("ServiceSlowResponses", 'http_request_duration_seconds_sum{namespace="shop"}: '
+                                 + unmatched.format("http_request_duration_seconds_sum")),
+        ("ServiceDown", 'up{namespace="shop"}: ' + unmatched.format("up")),
+        ("ServiceCPUSaturated", 'process_cpu_seconds_total{namespace="shop"}: '
+                                + unmatched.format("process_cpu_seconds_total")),
+        ("ServiceMemoryPressure", 'process_resident_memory_bytes{namespace="shop"}: '
+                                  + unmatched.format("process_resident_memory_bytes"))]]
+    assert lines[silent + 6] == ""
 
 
 def test_check_alerts_tells_a_receiver_no_policy_names_from_the_rosters_on_call_policy(write):

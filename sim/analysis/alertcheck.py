@@ -15,6 +15,7 @@ from ..inputs.alertmanager import Alertmanager
 from ..inputs.config import ONCALL, Process, Roster, Scenario, Script, ScriptParticipant, escalation
 from ..inputs.errors import DrillError
 from ..model.engine import run_drill
+from ..model.monitoring import rules as rules_module
 from ..outputs.report import page_name
 
 
@@ -80,6 +81,7 @@ class Answer:
     urgency: str = ""  # that page's urgency then
     acked: dict | None = None  # the first acknowledgement of a fault's page (a run's log has them)
     unreachable: dict | None = None  # name -> why they do not answer
+    unread: dict | None = None  # silent rule -> why it reads nothing of the drill (``rules.unread``)
 
 
 def check(events: list[dict], scenario: Scenario, unreachable: dict | None = None) -> Answer:
@@ -91,6 +93,7 @@ def check(events: list[dict], scenario: Scenario, unreachable: dict | None = Non
     rules = [rule.name for rule in scenario.alerts] + [
         rule.name for group in scenario.rules for rule in group.rules if rule.kind == "alert"]
     silent = [name for name in dict.fromkeys(rules) if name not in fired]  # Prometheus's groups may repeat a name
+    why = rules_module.unread(scenario.rules, scenario.services) if scenario.rules else {}
     pages = [e for e in events if e["kind"].startswith("page.")]
     fault_pages = [e for e in pages if e["kind"] == "page.sent" and e["cause"] != ["noise"]]
     ids, away = {e["page"] for e in fault_pages}, unreachable or {}
@@ -109,6 +112,7 @@ def check(events: list[dict], scenario: Scenario, unreachable: dict | None = Non
         fault_start=next((e for e in events if e["kind"] == "fault.started"), None),
         reached=reached, urgency=reached_urgency,
         acked=next((e for e in pages if e["kind"] == "page.acked" and e["page"] in ids), None), unreachable=away,
+        unread={name: why[name] for name in silent if name in why},
     )
 
 
@@ -127,7 +131,10 @@ def lines(answer: Answer, scenario: Scenario, paged_by: list[str] = ()) -> list[
                    f"  [cause: {', '.join(cause)}]")
     if not answer.fired:
         out.append("  none")
-    out += ["", "Silent rules (never fired): " + (", ".join(answer.silent) or "none"), "", "Notifications:"]
+    out += ["", "Silent rules (never fired): " + (", ".join(answer.silent) or "none")]
+    # a rule that reads nothing of this drill's world can never fire in it: say what it asks for that is not there
+    out += [f"  {name} reads no series of this drill: {reason}" for name, reason in (answer.unread or {}).items()]
+    out += ["", "Notifications:"]
     for e in answer.notifications:
         to = f" -> {e['receiver']}" if "receiver" in e else ""
         what = ", ".join(e["firing"]) or "all resolved"

@@ -31,7 +31,8 @@ class EvalError(Exception):
 
 # -- selectors --
 
-def _matcher(op: str, name: str, value: str):
+def label_matcher(op: str, name: str, value: str):
+    """A predicate on a series' labels for one matcher (``op``: promql-parser's MatchOp name)."""
     if op in ("Re", "NotRe"):
         pattern = re.compile(value)
         want = op == "Re"
@@ -49,7 +50,7 @@ def selector_matches(vs):
 
 @functools.lru_cache(maxsize=4096)
 def _selector(name: str | None, matchers: tuple):
-    tests = [_matcher(*m) for m in matchers]
+    tests = [label_matcher(*m) for m in matchers]
     if name is not None:
         tests.insert(0, lambda labels: labels.get(NAME) == name)
     return lambda labels: all(test(labels) for test in tests)

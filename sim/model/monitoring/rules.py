@@ -23,7 +23,7 @@ from ...inputs.config import AlertRule
 from ...inputs.promrules import TEMPLATE, action
 from ..memo import per_scenario
 from .humanize import FUNCTIONS, go_float, go_printf
-from .promql import DATE_FUNCTIONS, EvalError, drop_name, parse, plan, selector_matches
+from .promql import DATE_FUNCTIONS, EvalError, drop_name, label_matcher, parse, plan, selector_matches
 from .series import LOOKBACK, Store
 
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
@@ -490,9 +490,69 @@ def _active(groups: tuple, services: dict) -> list[list[bool]]:
         recorded = any(name is None or name in records for name in c.names)
         return not reads and not recorded and not c.clock and not c.output(0.0)[0]
     quiet, records = set(), None
-    while records != (records := {c.rule.name for c in every if c.rule.kind == "record" and id(c) not in quiet}):
+    while True:
+        # (not ``records != (records := ...)``: compiled, Cython assigned before it compared, so the
+        # loop never ran and every rule counted as active)
+        now = {c.rule.name for c in every if c.rule.kind == "record" and id(c) not in quiet}
+        if now == records:
+            break
+        records = now
         quiet = {id(c) for c in every if idle(c, records)}
     return [[id(c) not in quiet for c in group] for group in compiled]
+
+
+_OP_TEXT = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+
+
+def unread(groups: tuple, services: dict) -> dict[str, str]:
+    """Why each alerting rule that can give nothing in a world of these services (``_active``)
+    stays silent there, by rule name: the first selector of its expression that selects no
+    series of the world (nor of a recording rule that gives any), and the matcher no series of
+    that name meets, with the values the world's series have for that label. What a team asks
+    when its own rules stay silent in a drill (``drill check-alerts``)."""
+    store, active = Store(services), _active(groups, services)
+    records = {r.name for g, keep in zip(groups, active) for r, kept in zip(g.rules, keep) if kept and r.kind == "record"}
+    why: dict[str, str] = {}
+    silent: dict[str, str] = {}  # a recording rule that gives nothing here -> why (the rules reading it say so)
+    for group, keep in zip(groups, active):
+        for rule, kept in zip(group.rules, keep):
+            if kept:
+                continue
+            reason = _why_unread(rule.expr, store, records, silent)
+            if rule.kind == "record":
+                silent.setdefault(rule.name, reason)
+            else:
+                why.setdefault(rule.name, reason)
+    return why
+
+
+def _why_unread(expr: str, store: Store, records: set, silent: dict) -> str:
+    selectors = []
+    promql_parser.walk(parse(expr), lambda n: selectors.append(n) if type(n).__name__ == "VectorSelector" else None)
+    for vs in selectors:
+        if vs.name in records:
+            continue
+        found = [labels for labels, _, _ in store.exported(vs.name)]
+        if any(selector_matches(vs)(labels) for labels in found):
+            continue
+        text = str(vs) if vs.matchers.matchers else str(vs).replace("{}", "", 1)
+        if vs.name in silent:
+            return f"{text}: recorded by a rule that gives nothing here, as {silent[vs.name]}"
+        if not found:
+            return f"{text}: no series is named {vs.name} here (docs/model.md lists the simulated series)"
+        for m in vs.matchers.matchers:
+            op = str(m.op).split(".")[-1]
+            test = label_matcher(op, m.name, m.value)
+            if not any(test(labels) for labels in found):
+                held = sorted({labels.get(m.name, "") for labels in found})
+                shown = ", ".join(f'"{v}"' if v else "unset" for v in held[:8]) + (", ..." if len(held) > 8 else "")
+                return f"{text}: no {vs.name or 'series'} here has {m.name}{_OP_TEXT[op]}{_quoted(m.value)} ({m.name}: {shown})"
+        return f"{text}: no series here meets all its matchers at once"
+    return "its expression gives nothing whatever the world does"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _label(rules) -> tuple[list[tuple[dict, str]], dict[str, list[int]]]:
