@@ -1,5 +1,5 @@
-"""The engine as setup.py compiles it (Cython) runs as its source does (the same event logs, byte for
-byte), and says which of the two runs."""
+"""The engine as setup.py compiles it (Cython) runs as its source does (the same event logs and
+scorecards, byte for byte), and says which of the two runs."""
 
 import os
 import subprocess
@@ -17,15 +17,16 @@ from .conftest import REPO, SCENARIOS, source_copy
 BUILT = EXTENSION_SUFFIXES[0]
 
 # Every library scenario on two seeds, and the reference with the team's PromQL rules and with
-# fifty rules (benchmarks/drills_per_second.py's), as JSON lines; then which file ran the engine.
+# fifty rules (benchmarks/drills_per_second.py's), as JSON lines, each with its scorecard; then
+# which file ran the engine.
 DRILLS = """
-import sys, tempfile
+import json, sys, tempfile
 from dataclasses import replace
 from pathlib import Path
 sys.path.insert(0, {benchmarks!r})
 import sim.model.engine
 from drills_per_second import fifty_rules
-from sim import load_scenario, run_drill
+from sim import load_scenario, run_drill, score
 from sim.inputs.promrules import load_rules
 repo = Path({repo!r})
 drills = [(load_scenario(path), seed) for path in sorted((repo / "scenarios").glob("*.yaml")) for seed in (0, 1)]
@@ -37,7 +38,9 @@ with tempfile.TemporaryDirectory() as folder:
     fifty = replace(reference, rules=load_rules(Path(folder) / "fifty.yml"))
 drills += [(team, seed) for seed in range(3)] + [(fifty, 0)]
 for scenario, seed in drills:
-    print(run_drill(scenario, seed=seed).jsonl())
+    result = run_drill(scenario, seed=seed)
+    print(result.jsonl())
+    print(json.dumps(score(result.events, scenario, result.process), sort_keys=True))  # scoring is compiled too
 print(sim.model.engine.__file__)
 """
 
@@ -54,7 +57,7 @@ def drills(root) -> tuple[str, str]:
 
 @pytest.mark.skipif(not sim.model.engine.__file__.endswith(BUILT),
                     reason="the engine runs from its source here (installed with DRILLSIM_PURE_PYTHON=1, or no C compiler)")
-def test_the_compiled_engine_logs_what_its_source_logs(tmp_path):
+def test_the_compiled_engine_logs_and_scores_what_its_source_does(tmp_path):
     source_copy(tmp_path)
     compiled, compiled_engine = drills(REPO)
     source, source_engine = drills(tmp_path)
