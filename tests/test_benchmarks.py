@@ -17,6 +17,7 @@ from .conftest import REPO
 RUNS = {  # benchmark and tiny arguments -> what its output must say
     "drills_per_second.py --drills 3": "50 PromQL rules",
     "scale.py --sizes 10,20 --rounds 1 --seconds 0 --least 2": "fitted exponent",
+    "scale.py --sizes 10,20 --rounds 1 --seconds 0 --least 2 --team-rules": "fitted exponent",
     "fuzz_inputs.py --cases 14": "0 failures",
     "promtool_diff.py --cases 10 --batch 10": "total: 10 cases, 0 disagreements",
     "calibration.py --seeds 1": "14 scenarios x 1 seeds",
