@@ -24,8 +24,8 @@ PAGERDUTY_SEVERITY = {"high": "critical", "low": "warning"}
 # A public update's severity, by rank (most severe first), -> the status of the component it
 # is about; Statuspage's incident impact follows its components' worst status.
 COMPONENT_STATUS = ("major_outage", "partial_outage", "degraded_performance")
-IMPACT = {"operational": 0, "degraded_performance": 1, "partial_outage": 2, "major_outage": 3}
-IMPACT_NAME = ("none", "minor", "major", "critical")
+STATUS_RANK = {"operational": 0, "degraded_performance": 1, "partial_outage": 2, "major_outage": 3}
+IMPACTS = ("none", "minor", "major", "critical")  # by the worst status's rank
 PREFIX = "[DRILL] "
 
 
@@ -80,7 +80,7 @@ class StatusPage:
                              "new_status": new})
             if new != old:
                 self.status[self.service] = (new, at)
-            if IMPACT[new] > IMPACT[self.worst]:
+            if STATUS_RANK[new] > STATUS_RANK[self.worst]:
                 self.worst = new
         index, self.updates = self.updates, self.updates + 1
         return {"id": _id("update", self.drill, index), "incident_id": _id("statuspage", self.drill),
@@ -90,7 +90,7 @@ class StatusPage:
 
     @property
     def impact(self) -> str:
-        return IMPACT_NAME[IMPACT[self.worst]]
+        return IMPACTS[STATUS_RANK[self.worst]]
 
     def components(self) -> list[dict]:
         """The components the updates set, as Statuspage's component objects, with their status now."""
