@@ -540,6 +540,46 @@ def test_a_level_is_taken_whatever_its_capitals_as_the_console_takes_it(tmp_path
         assert changes == [("incident.declared", "P2"), ("severity.changed", "P1")]
 
 
+def test_an_input_journaled_before_a_handler_failed_is_synced_before_the_500(tmp_path, monkeypatch):
+    """A bug that raises after the input was journaled (here: while applying it) answered 500
+    without the sync every other answer waits for."""
+    from sim.live.drill import LiveDrill
+    from sim.live.web.app import create_app
+
+    room = Room.create(tmp_path / "drill", config.scenario_path(None), config.default_file("drills/process.yaml"),
+                       config.default_file("drills/roster.yaml"), seed=4, speed=20)
+    facilitator, synced = room.state["facilitator"], []
+    sync = LiveDrill.sync
+
+    def inputs() -> int:  # lines journaled (the file appears with its first)
+        path = room.folder / "inputs.jsonl"
+        return path.read_text().count("\n") if path.exists() else 0
+
+    def counted(self):
+        synced.append(inputs())
+        sync(self)
+
+    def broken(self, record):
+        raise RuntimeError("a bug in the drill")
+
+    async def drive():
+        transport = httpx.ASGITransport(app=create_app(room, rate=1000), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://drill") as client:
+            seated = await client.post(f"/f/{facilitator}/api/seat", json={"seat": "primary", "name": "ana"})
+            assert (await client.post(f"/f/{facilitator}/api/start", json={})).json()["ok"]
+            monkeypatch.setattr(LiveDrill, "sync", counted)
+            monkeypatch.setattr(LiveDrill, "_apply_action", broken)
+            journaled = inputs()
+            failed = await client.post(f"/p/{seated.json()['data']['token']}/api/act",
+                                       json={"do": "look", "service": "checkout"})
+            assert failed.status_code == 500
+            # the action is the journal's last line, and a sync ran with it there before the answer
+            assert inputs() == journaled + 1
+            assert synced and synced[-1] == journaled + 1
+
+    asyncio.run(drive())
+
+
 def test_an_unexpected_error_is_answered_logged_and_the_drill_carries_on(tmp_path, monkeypatch, caplog):
     """In process (a real server would need the bug shipped), through httpx's ASGI transport
     (starlette's TestClient is deprecated with httpx): a handler that raises answers a JSON 500,

@@ -17,6 +17,7 @@ dashboards show) and two webhooks under the secret ``/w/<token>/``: ``alertmanag
 
 import asyncio
 import contextlib
+import contextlib
 import functools
 import hmac
 import io
@@ -207,6 +208,9 @@ def create_app(room: Room, rate: float = RATE, tools: Tools | None = None) -> St
                 # Left to Starlette, it answers a bare 500 and uvicorn drops the connection. The
                 # message stays in the log: it may quote what a participant must not see.
                 log.exception("%s .../%s failed", request.method, request.url.path.split("/", 3)[-1])  # not the token
+                # what it journaled before it failed is on disk before the answer, as for any answer
+                with contextlib.suppress(Exception):
+                    await commit.durable()
                 return JSONResponse({"ok": False, "reason": f"internal error: {type(exc).__name__} (the drill is kept; "
                                      "see the server's log)"}, status_code=500)
         return handle
