@@ -17,7 +17,6 @@ dashboards show) and two webhooks under the secret ``/w/<token>/``: ``alertmanag
 
 import asyncio
 import contextlib
-import contextlib
 import functools
 import hmac
 import io
