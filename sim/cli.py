@@ -878,6 +878,8 @@ def check_alerts(scenario, events_file, process_file, roster):
     """Would we even be paged? For SCENARIO's fault story: which rules fire and when, which stay silent,
     what is notified to which receiver, and who is paged at what time and urgency. By default the
     scenario is played with nobody acknowledging, so every escalation shows; --events reads a run's log."""
+    from dataclasses import replace
+
     from .analysis import alertcheck
     from .inputs import config
     from .inputs.alertmanager import for_drill
@@ -887,7 +889,10 @@ def check_alerts(scenario, events_file, process_file, roster):
     scn = config.load_scenario(config.scenario_path(scenario))
     events = alertcheck.read_events(events_file) if events_file else alertcheck.unanswered(scn, process, team)
     paged_by = alertcheck.receivers(for_drill(scn.monitoring), team)
-    for line in alertcheck.lines(alertcheck.check(events, scn, alertcheck.unreachable(scn, team)), scn, paged_by):
+    answer = alertcheck.check(events, scn, alertcheck.unreachable(scn, team))
+    if not events_file:  # how near the silent rules came, in the same play (a run's log tells of its own drill only)
+        answer = replace(answer, nearest=alertcheck.nearest(scn, process, team, set(answer.silent) - set(answer.unread)))
+    for line in alertcheck.lines(answer, scn, paged_by):
         click.echo(line)
 
 

@@ -645,6 +645,52 @@ def test_check_alerts_says_why_the_example_team_rules_read_nothing_without_their
     assert lines[silent + 6] == ""
 
 
+def test_check_alerts_says_how_near_a_silent_rule_came(tmp_path, monkeypatch):
+    import re
+
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no team rules here: the scenario's own
+    lines = CliRunner().invoke(main, ["check-alerts", "night-db-storm-red-herrings"]).output.splitlines()
+    silent = lines.index("Silent rules (never fired): PaymentGatewayHighTraffic, PaymentGatewayHighCPU, "
+                         "PaymentGatewayHighMemory")
+    service = '{job="payment-gateway", service="payment-gateway", team="payments"}'
+    # The scenario's payment-gateway takes 110 requests a second and never more; its memory is the
+    # default 0.5 throughout; its CPU rises (a blip) but stays under 0.9.
+    assert lines[silent + 1] == (f'  PaymentGatewayHighTraffic never held: request_rate{{service="payment-gateway"}} came '
+                                 f"nearest at 03:37:00: 110 for {service} (it fires at > 220)")
+    assert re.fullmatch(r'  PaymentGatewayHighCPU never held: cpu\{service="payment-gateway"\} came nearest at '
+                        r"\d\d:\d\d:\d\d: (0\.[3-8]\d*) for \{.*\} \(it fires at > 0\.9\)", lines[silent + 2])
+    assert lines[silent + 3] == (f'  PaymentGatewayHighMemory never held: memory{{service="payment-gateway"}} came '
+                                 f"nearest at 03:37:00: 0.5 for {service} (it fires at > 0.9)")
+    assert lines[silent + 4] == ""
+
+
+def test_check_alerts_says_when_a_silent_rule_was_pending_but_not_for_long_enough():
+    from dataclasses import replace
+
+    from sim import load_scenario
+    from sim.analysis import alertcheck
+    from sim.inputs.config import Process, load_roster
+
+    from .conftest import REPO, SCENARIOS
+
+    # The reference's checkout alert fires at 14:47:15 after its 2 minutes: with 10 hours it is
+    # pending from 14:45:15 to the drill's end and never fires.
+    reference = load_scenario(SCENARIOS / "checkout-config-push.yaml")
+    patient = replace(reference, alerts=tuple(replace(a, for_s=36000.0) if a.name == "CheckoutHighErrorRate" else a
+                                              for a in reference.alerts))
+    process = Process()
+    roster = load_roster(REPO / "drills" / "roster.yaml", process)
+    answer = alertcheck.check(alertcheck.unanswered(patient, process, roster), patient)
+    assert answer.silent == ["CheckoutHighErrorRate"]
+    assert alertcheck.lines(answer, patient)[alertcheck.lines(answer, patient).index(
+        "Silent rules (never fired): CheckoutHighErrorRate") + 1] == (
+        "  CheckoutHighErrorRate went pending 1 time (first at 14:45:15) but never held for 10h")
+
+
 def test_check_alerts_tells_a_receiver_no_policy_names_from_the_rosters_on_call_policy(write):
     from sim.analysis import alertcheck
 

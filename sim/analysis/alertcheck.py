@@ -3,11 +3,13 @@
 ``unanswered`` plays the scenario with the roster's on-call people present but nobody
 acting: no page is ever acknowledged, so every escalation shows, and the faults run
 their full course. ``check`` reads any event log (that one, or a real run's) into the
-answer: which rules fired and when, which stayed silent, which notifications went to
-which receiver, and who was paged at what time and urgency.
+answer: which rules fired and when, which stayed silent (and why: ``rules.unread``, their
+pending spells, and ``nearest``, how near they came in the play), which notifications went
+to which receiver, and who was paged at what time and urgency.
 """
 
 import json
+import math
 from dataclasses import dataclass, replace
 
 from ..inputs import units, yamlfile
@@ -24,6 +26,79 @@ def unanswered(scenario: Scenario, process: Process, roster: Roster) -> list[dic
     and nobody reporting it either: what the alerts alone would page."""
     people = tuple(ScriptParticipant(p.name, p.oncall) for p in roster.people if p.oncall)
     return run_drill(replace(scenario, reports=()), process, roster, Script(people, ()), seed=0, samples=False).events
+
+
+def nearest(scenario: Scenario, process: Process, roster: Roster, names) -> dict[str, str]:
+    """How near each of these alerting rules came to firing in the unanswered play, for a
+    shorthand rule and a Prometheus rule of the form ``X OP number`` (no ``bool``): X's value
+    nearest the number (the highest for ``>``, the lowest for ``<``, the closest for ``==``),
+    its series and when. X is recorded at every evaluation by recording rules added after the
+    rules (at the end of the rule's group), which log nothing."""
+    import promql_parser
+
+    from ..inputs.promrules import PromRule, RuleGroup
+    from ..model.engine import Drill
+
+    wanted, groups = {}, []
+
+    def want(name, expr, op, number):
+        wanted[name] = (f"drillsim:nearest:{len(wanted)}", expr.replace("{}", ""), op, number)
+        return PromRule("record", wanted[name][0], expr, 0.0, 0.0, {}, {})
+
+    for group in scenario.rules:
+        extra = []
+        for rule in group.rules:
+            if rule.kind != "alert" or rule.name not in names or rule.name in wanted:
+                continue
+            node = promql_parser.parse(rule.expr)
+            op = str(getattr(node, "op", ""))
+            if type(node).__name__ != "BinaryExpr" or op not in _FLIP or (node.modifier and node.modifier.return_bool):
+                continue
+            expr, number = node.lhs, node.rhs
+            if type(expr).__name__ == "NumberLiteral":  # 0.9 < X: X > 0.9
+                expr, number, op = number, expr, _FLIP[op]
+            if type(number).__name__ == "NumberLiteral" and type(expr).__name__ != "NumberLiteral":
+                extra.append(want(rule.name, str(expr), op, number.val))
+        groups.append(RuleGroup(group.name, group.interval, group.rules + tuple(extra)))
+    shorthand = [want(rule.name, f'{rule.metric}{{service="{rule.service}"}}', rule.op, rule.threshold)
+                 for rule in scenario.alerts if rule.name in names and rule.name not in wanted and rule.op in _FLIP]
+    if shorthand:
+        groups.append(RuleGroup("drillsim:nearest", None, tuple(shorthand)))
+    if not wanted:
+        return {}
+    people = tuple(ScriptParticipant(p.name, p.oncall) for p in roster.people if p.oncall)
+    drill = Drill(replace(scenario, reports=(), rules=tuple(groups)), process, roster, Script(people, ()), seed=0,
+                  samples=False)
+    drill.run()
+    recorded = {owner.rule.name: series for owner, series in drill.monitoring.rules.store.recorded.items()}
+    said = {}
+    for name, (record, text, op, number) in wanted.items():
+        far = _distance(op, number)
+        best = None  # (how far, value, series, time)
+        for series in recorded.get(record, {}).values():
+            for t, value in zip(series.times, series.values):
+                if value is not None and not math.isnan(value) and (best is None or far(value) < best[0]):
+                    best = (far(value), value, series, t)
+        if best is None:
+            said[name] = f"{text} gave no series in this drill"
+            continue
+        _, value, series, t = best
+        labels = ", ".join(f'{k}="{v}"' for k, v in series.key if k != "__name__")
+        said[name] = (f"{text} came nearest at {units.at(scenario.start, t).strftime('%H:%M:%S')}: {value:.4g}"
+                      f"{f' for {{{labels}}}' if labels else ''} (it fires at {op} {number:g})")
+    return said
+
+
+_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "=="}
+
+
+def _distance(op: str, number: float):
+    """How far a value of X is from firing ``X op number``: the smaller, the nearer."""
+    if op in (">", ">="):
+        return lambda value: -value
+    if op in ("<", "<="):
+        return lambda value: value
+    return lambda value: abs(value - number)
 
 
 def read_events(path) -> list[dict]:
@@ -82,6 +157,8 @@ class Answer:
     acked: dict | None = None  # the first acknowledgement of a fault's page (a run's log has them)
     unreachable: dict | None = None  # name -> why they do not answer
     unread: dict | None = None  # silent rule -> why it reads nothing of the drill (``rules.unread``)
+    pending: dict | None = None  # silent rule -> its alert.pending events (it held, but not for its ``for``)
+    nearest: dict | None = None  # silent rule -> how near it came to firing (``nearest``)
 
 
 def check(events: list[dict], scenario: Scenario, unreachable: dict | None = None) -> Answer:
@@ -113,6 +190,8 @@ def check(events: list[dict], scenario: Scenario, unreachable: dict | None = Non
         reached=reached, urgency=reached_urgency,
         acked=next((e for e in pages if e["kind"] == "page.acked" and e["page"] in ids), None), unreachable=away,
         unread={name: why[name] for name in silent if name in why},
+        pending={name: got for name in silent if (got := [e for e in events if e["kind"] == "alert.pending"
+                                                           and e["alert"] == name])},
     )
 
 
@@ -134,6 +213,13 @@ def lines(answer: Answer, scenario: Scenario, paged_by: list[str] = ()) -> list[
     out += ["", "Silent rules (never fired): " + (", ".join(answer.silent) or "none")]
     # a rule that reads nothing of this drill's world can never fire in it: say what it asks for that is not there
     out += [f"  {name} reads no series of this drill: {reason}" for name, reason in (answer.unread or {}).items()]
+    waits = {rule.name: rule.for_s for group in scenario.rules for rule in group.rules} | {
+        rule.name: rule.for_s for rule in scenario.alerts}
+    for name, got in (answer.pending or {}).items():  # it held, but never as long as its ``for``
+        out.append(f"  {name} went pending {len(got)} time{'s' if len(got) > 1 else ''} (first at {clock(got[0])}) "
+                   f"but never held for {units.human(waits[name])}")
+    out += [f"  {name} never held: {said}" for name, said in (answer.nearest or {}).items()
+            if name not in (answer.pending or {})]
     out += ["", "Notifications:"]
     for e in answer.notifications:
         to = f" -> {e['receiver']}" if "receiver" in e else ""
