@@ -52,6 +52,13 @@ OVERALL = (
 )
 
 
+def team_rules(scenario):
+    """``scenario`` with the example team rules (docs/examples/web-shop.rules.yml) beside its own
+    alerts, its services labelled ``namespace="shop"`` as the rules select."""
+    return replace(scenario, rules=load_rules(REPO / "docs" / "examples" / "web-shop.rules.yml"),
+                   services={n: replace(s, labels=(("namespace", "shop"),)) for n, s in scenario.services.items()})
+
+
 def fifty_rules(services) -> str:
     """A rule file of 50 rules on the scenario's services (recording rules included)."""
     lines = ["groups:", "  - name: fifty", "    rules:"]
@@ -82,8 +89,7 @@ def main():
     parser.add_argument("--drills", type=int, default=500)
     args = parser.parse_args()
     scenario, process = load_scenario(SCENARIO), Process()
-    shop = replace(scenario, rules=load_rules(REPO / "docs" / "examples" / "web-shop.rules.yml"),
-                   services={n: replace(s, labels=(("namespace", "shop"),)) for n, s in scenario.services.items()})
+    shop = team_rules(scenario)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fifty.yml"
         path.write_text(fifty_rules(list(scenario.services)))

@@ -25,14 +25,13 @@ from dataclasses import replace
 from pathlib import Path
 sys.path.insert(0, {benchmarks!r})
 import sim.model.engine
-from drills_per_second import fifty_rules
+from drills_per_second import fifty_rules, team_rules
 from sim import load_scenario, run_drill, score
 from sim.inputs.promrules import load_rules
 repo = Path({repo!r})
 drills = [(load_scenario(path), seed) for path in sorted((repo / "scenarios").glob("*.yaml")) for seed in (0, 1)]
 reference = load_scenario(repo / "scenarios" / "checkout-config-push.yaml")
-team = replace(reference, rules=load_rules(repo / "docs" / "examples" / "web-shop.rules.yml"),
-               services={{n: replace(s, labels=(("namespace", "shop"),)) for n, s in reference.services.items()}})
+team = team_rules(reference)
 with tempfile.TemporaryDirectory() as folder:
     (Path(folder) / "fifty.yml").write_text(fifty_rules(list(reference.services)))
     fifty = replace(reference, rules=load_rules(Path(folder) / "fifty.yml"))

@@ -16,7 +16,7 @@ from ..inputs import units, yamlfile
 from ..inputs.alertmanager import Alertmanager
 from ..inputs.config import ONCALL, Process, Roster, Scenario, Script, ScriptParticipant, escalation
 from ..inputs.errors import DrillError
-from ..model.engine import run_drill
+from ..model.engine import Drill
 from ..model.monitoring import rules as rules_module
 from ..outputs.report import page_name
 
@@ -24,8 +24,13 @@ from ..outputs.report import page_name
 def unanswered(scenario: Scenario, process: Process, roster: Roster) -> list[dict]:
     """The event log of the scenario with the on-call people there and nobody answering a page,
     and nobody reporting it either: what the alerts alone would page."""
+    return _play(scenario, process, roster).run().events
+
+
+def _play(scenario: Scenario, process: Process, roster: Roster) -> Drill:
+    """The unanswered play of ``scenario``, made and not yet run (its monitoring is kept after the run)."""
     people = tuple(ScriptParticipant(p.name, p.oncall) for p in roster.people if p.oncall)
-    return run_drill(replace(scenario, reports=()), process, roster, Script(people, ()), seed=0, samples=False).events
+    return Drill(replace(scenario, reports=()), process, roster, Script(people, ()), seed=0, samples=False)
 
 
 def nearest(scenario: Scenario, process: Process, roster: Roster, names) -> dict[str, str]:
@@ -37,7 +42,6 @@ def nearest(scenario: Scenario, process: Process, roster: Roster, names) -> dict
     import promql_parser
 
     from ..inputs.promrules import PromRule, RuleGroup
-    from ..model.engine import Drill
 
     wanted, groups = {}, []
 
@@ -66,9 +70,7 @@ def nearest(scenario: Scenario, process: Process, roster: Roster, names) -> dict
         groups.append(RuleGroup("drillsim:nearest", None, tuple(shorthand)))
     if not wanted:
         return {}
-    people = tuple(ScriptParticipant(p.name, p.oncall) for p in roster.people if p.oncall)
-    drill = Drill(replace(scenario, reports=(), rules=tuple(groups)), process, roster, Script(people, ()), seed=0,
-                  samples=False)
+    drill = _play(replace(scenario, rules=tuple(groups)), process, roster)
     drill.run()
     recorded = {owner.rule.name: series for owner, series in drill.monitoring.rules.store.recorded.items()}
     said = {}
@@ -164,9 +166,12 @@ class Answer:
 def check(events: list[dict], scenario: Scenario, unreachable: dict | None = None) -> Answer:
     """What ``events`` say would page whom; ``unreachable`` (``unreachable()``) is who does not answer."""
     firing = [e for e in events if e["kind"] == "alert.firing"]
-    fired = {}
+    fired, pending = {}, {}
     for e in firing:
         fired.setdefault(e["alert"], []).append(e)
+    for e in events:
+        if e["kind"] == "alert.pending":
+            pending.setdefault(e["alert"], []).append(e)
     rules = [rule.name for rule in scenario.alerts] + [
         rule.name for group in scenario.rules for rule in group.rules if rule.kind == "alert"]
     silent = [name for name in dict.fromkeys(rules) if name not in fired]  # Prometheus's groups may repeat a name
@@ -190,8 +195,7 @@ def check(events: list[dict], scenario: Scenario, unreachable: dict | None = Non
         reached=reached, urgency=reached_urgency,
         acked=next((e for e in pages if e["kind"] == "page.acked" and e["page"] in ids), None), unreachable=away,
         unread={name: why[name] for name in silent if name in why},
-        pending={name: got for name in silent if (got := [e for e in events if e["kind"] == "alert.pending"
-                                                           and e["alert"] == name])},
+        pending={name: pending[name] for name in silent if name in pending},
     )
 
 

@@ -61,7 +61,7 @@ class StatusPage:
         self.drill, self.levels = drill, list(severities)
         self.updates = 0  # public updates so far
         self.service: str | None = None  # the component: the service the incident was declared on
-        self.status: dict[str, tuple[str, str]] = {}  # component name -> its status and since when (a time)
+        self.status, self.since = "operational", None  # the component's status, and since when (None: never set)
         self.worst = "operational"
 
     def update(self, event: dict) -> dict | None:
@@ -75,11 +75,10 @@ class StatusPage:
         if self.service is not None:
             rank = self.levels.index(event["severity"]) if event.get("severity") in self.levels else len(self.levels)
             new = "operational" if event["status"] == "resolved" else COMPONENT_STATUS[min(rank, len(COMPONENT_STATUS) - 1)]
-            old = self.status.get(self.service, ("operational", at))[0]
-            affected.append({"code": _id("component", self.service), "name": self.service, "old_status": old,
+            affected.append({"code": _id("component", self.service), "name": self.service, "old_status": self.status,
                              "new_status": new})
-            if new != old:
-                self.status[self.service] = (new, at)
+            if new != self.status:
+                self.status, self.since = new, at
             if STATUS_RANK[new] > STATUS_RANK[self.worst]:
                 self.worst = new
         index, self.updates = self.updates, self.updates + 1
@@ -93,12 +92,13 @@ class StatusPage:
         return IMPACTS[STATUS_RANK[self.worst]]
 
     def components(self) -> list[dict]:
-        """The components the updates set, as Statuspage's component objects, with their status now."""
-        return [{"id": _id("component", name), "page_id": None, "group_id": None, "created_at": None,
-                 "updated_at": since, "group": False, "name": name, "description": None, "position": position,
-                 "status": status, "showcase": True, "only_show_if_degraded": False, "automation_email": None,
-                 "start_date": None}
-                for position, (name, (status, since)) in enumerate(self.status.items(), 1)]
+        """The component the updates set (none until one does), as Statuspage's component object, with its status now."""
+        if self.since is None:
+            return []
+        return [{"id": _id("component", self.service), "page_id": None, "group_id": None, "created_at": None,
+                 "updated_at": self.since, "group": False, "name": self.service, "description": None, "position": 1,
+                 "status": self.status, "showcase": True, "only_show_if_degraded": False, "automation_email": None,
+                 "start_date": None}]
 
 
 def statuspage_incident(events: list[dict], drill: str, title: str, severities=SEVERITIES) -> dict:

@@ -75,7 +75,7 @@ def _text_verb(s: str, flags: str, width: int, precision: str | None, verb: str)
     """One string verb: ``%s`` and ``%v`` the text, ``%q`` and ``%#v`` it quoted; a precision
     cuts the text (in characters), then it is padded (with zeros too, as Go pads strings)."""
     if verb == "q" or (verb == "v" and "#" in flags):
-        s = _go_quote(s)
+        s = go_quote(s)
     if precision is not None:
         s = s[:int(precision or 0)]
     return _pad(s, flags, width)
@@ -95,7 +95,7 @@ _QUOTED = {"\\": "\\\\", '"': '\\"', "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n"
            "\t": "\\t", "\v": "\\v"}
 
 
-def _go_quote(s: str) -> str:
+def go_quote(s: str) -> str:
     """Go's ``strconv.Quote``: printable characters as they are, the rest escaped."""
     def one(c: str) -> str:
         if c in _QUOTED:

@@ -22,7 +22,7 @@ import promql_parser
 from ...inputs.config import AlertRule
 from ...inputs.promrules import TEMPLATE, action
 from ..memo import per_scenario
-from .humanize import FUNCTIONS, go_float, go_printf
+from .humanize import FUNCTIONS, go_float, go_printf, go_quote
 from .promql import DATE_FUNCTIONS, EvalError, drop_name, label_matcher, parse, plan, selector_matches
 from .series import LOOKBACK, Store
 
@@ -546,13 +546,9 @@ def _why_unread(expr: str, store: Store, records: set, silent: dict) -> str:
             if not any(test(labels) for labels in found):
                 held = sorted({labels.get(m.name, "") for labels in found})
                 shown = ", ".join(f'"{v}"' if v else "unset" for v in held[:8]) + (", ..." if len(held) > 8 else "")
-                return f"{text}: no {vs.name or 'series'} here has {m.name}{_OP_TEXT[op]}{_quoted(m.value)} ({m.name}: {shown})"
+                return f"{text}: no {vs.name or 'series'} here has {m.name}{_OP_TEXT[op]}{go_quote(m.value)} ({m.name}: {shown})"
         return f"{text}: no series here meets all its matchers at once"
     return "its expression gives nothing whatever the world does"
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _label(rules) -> tuple[list[tuple[dict, str]], dict[str, list[int]]]:
