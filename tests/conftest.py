@@ -1,3 +1,5 @@
+import importlib
+import sys
 import textwrap
 from pathlib import Path
 
@@ -18,6 +20,22 @@ def source_copy(folder: Path, name: str = "sim") -> Path:
 
     return copytree(REPO / "sim", Path(folder) / name,
                     ignore=ignore_patterns(f"*{EXTENSION_SUFFIXES[0]}", "*.c", "__pycache__"))
+
+
+@pytest.fixture(scope="session")
+def source(tmp_path_factory):
+    """A copy of the package that runs its engine from source, for the tests that watch evaluations by
+    replacing a method on ``_PromRule`` or ``Rules``: compiled (setup.py), both are extension types,
+    whose methods stay as built (tests/test_build.py: both engines log the same)."""
+    root = tmp_path_factory.mktemp("source")
+    source_copy(root, "sim_source")
+    sys.path.insert(0, str(root))
+    try:
+        package = importlib.import_module("sim_source")
+    finally:
+        sys.path.remove(str(root))
+    assert package.model.engine.__file__.endswith("engine.py")
+    return package
 
 
 def still(scenario):

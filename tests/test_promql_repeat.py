@@ -1,8 +1,6 @@
 """Prometheus rules that repeat themselves: evaluations skipped while nothing a rule reads changes
 give the firing and resolving times of evaluating every tick (worked by hand below)."""
 
-import importlib
-import sys
 from dataclasses import replace
 
 import pytest
@@ -16,7 +14,7 @@ from sim.model.monitoring import rules as rules_module
 from sim.model.monitoring.rules import fingerprint
 from sim.model.monitoring.series import Marks
 
-from .conftest import REPO, SCENARIOS, source_copy
+from .conftest import REPO, SCENARIOS
 
 # One service at 100 requests/s failing 0.01% of them, scraped and evaluated every 15 s.
 # From 7205 s (two quiet hours, so every window has long been steady) half its requests
@@ -76,22 +74,6 @@ def run(scenario, repeat=True, package=sim):
 def drill(tmp_path, rules, repeat=True, text=SCENARIO, package=sim, **monitoring):
     """The drill of ``text`` with these rules (``with_rules``), by ``package``'s engine."""
     return run(with_rules(tmp_path, rules, text, **monitoring), repeat, package)
-
-
-@pytest.fixture(scope="module")
-def source(tmp_path_factory):
-    """A copy of the package that runs its engine from source, for the tests that watch evaluations by
-    replacing a method on ``_PromRule`` or ``Rules``: compiled (setup.py), both are extension types,
-    whose methods stay as built (tests/test_build.py: both engines log the same)."""
-    root = tmp_path_factory.mktemp("source")
-    source_copy(root, "sim_source")
-    sys.path.insert(0, str(root))
-    try:
-        package = importlib.import_module("sim_source")
-    finally:
-        sys.path.remove(str(root))
-    assert package.model.engine.__file__.endswith("engine.py")
-    return package
 
 
 def times(run, name):

@@ -92,6 +92,12 @@ class _Selected:
         self.counters = False  # whether it selects scraped counters only (which share their sample times)
         self.calm = True  # whether every series it selects is calm (``Series.calm``)
         self.readers: list = []  # the rules that read it, told when its marks or calm change (``touched``)
+        # service -> its series' marks together, for a rule that evaluates services apart (None: not
+        # asked); the rule drops those it has left behind
+        self.services: dict | None = None
+        self.serviced = True  # whether every series it selects is some service's (``Series.service``)
+        self._whole: tuple | None = None  # while ``only`` some services: its whole selection, put back by ``whole``
+        self._only: list | None = None  # the last selection of some services (speed: the same lists again)
         store.unmatched += 1
 
     def current(self) -> list:
@@ -112,6 +118,9 @@ class _Selected:
                 for series in new:
                     series.watchers.append(self)
                     self.marks.absorb(zip(series.marks.los, series.marks.his))
+                    self.serviced = self.serviced and series.service is not None
+                    if self.services is not None:
+                        self._service_marks(series.service).absorb(zip(series.marks.los, series.marks.his))
                     self.rising = self.rising or series.counter
                     self.calm = self.calm and series.calm
                 self.counters = all(s.counter for s in self.series)
@@ -126,6 +135,35 @@ class _Selected:
             self.filled_to = len(times)
             store.fill(self.scraped)
         return selected
+
+    def only(self, services) -> None:
+        """Select the series of these services alone, till ``whole``."""
+        self.current()
+        self._whole = (self.series, self.scraped, self.unnamed, self.columns, self.filled_to)
+        only = self._only
+        if only is None or only[0] != self.version or only[1] != services:
+            picked = [i for i, s in enumerate(self.series) if s.service in services]
+            series = [self.series[i] for i in picked]
+            scraped = [s for s in series if s.times is self.store.scrape_times]
+            only = self._only = [self.version, services, series, scraped, [self.unnamed[i] for i in picked],
+                                 [self.columns[i] for i in picked], -1]
+        self.series, self.scraped, self.unnamed, self.columns, self.filled_to = only[2:]
+
+    def whole(self) -> None:
+        """Select every series again (after ``only``)."""
+        self._only[6] = self.filled_to
+        self.series, self.scraped, self.unnamed, self.columns, self.filled_to = self._whole
+        self._whole = None
+
+    def _service_marks(self, service) -> Marks:
+        marks = self.services.get(service)
+        if marks is None:
+            marks = self.services[service] = Marks(self.store.gap)
+        return marks
+
+    def mark_service(self, service, lo: float, hi: float) -> None:
+        """Note a mark of these service's series (before ``mark`` notes it of the selection)."""
+        self._service_marks(service).add(lo, hi)
 
     def mark(self, lo: float, hi: float) -> None:
         marks = self.marks
@@ -1074,6 +1112,55 @@ def _is_scalar(node) -> bool:
         return _is_scalar(node.lhs) and _is_scalar(node.rhs)
     if kind == "Call":
         return node.func.name in ("scalar", "time", "pi")
+    return False
+
+
+# Aggregations whose groups' values come from their own series alone (not topk's, quantile's: a parameter)
+_GROUPWISE = ("sum", "avg", "min", "max", "count", "group", "stddev", "stdvar")
+# Functions of their vector argument's elements one by one (with literal numbers for any other argument)
+_ELEMENTWISE = ("clamp_min", "clamp_max", "clamp", "round", "histogram_quantile", *WITH_SCALAR)
+
+
+def per_service(node) -> bool:
+    """Whether every output series of ``node`` keeps the ``service`` label of the series it is worked
+    out from, and is worked out from series of that service alone (every series it selects having
+    one: ``_Selected.serviced``). Its output for a service then changes only where that service's
+    series do, so an evaluation can work out the services whose series changed alone
+    (``_Selected.only``) and keep the rest of the last result (``rules._PromRule``). Each step keeps
+    the order of what it works on, so the services' outputs come in the order they would in the whole."""
+    return not _is_scalar(node) and _service_wise(node)
+
+
+def _literal(node) -> bool:
+    return _is_scalar(node) and _service_wise(node)  # numbers and arithmetic of them
+
+
+def _service_wise(node) -> bool:
+    kind = type(node).__name__
+    if kind in ("ParenExpr", "UnaryExpr"):
+        return _service_wise(node.expr)
+    if kind in ("NumberLiteral", "VectorSelector", "MatrixSelector"):
+        return True
+    if kind == "Call":
+        name, args = node.func.name, node.args
+        if name in RANGE_FUNCTIONS or name in ELEMENT_FUNCTIONS:
+            return _service_wise(args[0])
+        if name in _ELEMENTWISE:
+            return sum(not _is_scalar(a) and _service_wise(a) for a in args) == 1 and all(
+                _literal(a) for a in args if _is_scalar(a))
+        return False
+    if kind == "AggregateExpr":
+        modifier = node.modifier
+        return (_op(node) in _GROUPWISE and modifier is not None and _service_wise(node.expr)
+                and ("service" in modifier.labels) == str(modifier.type).endswith("By"))
+    if kind == "BinaryExpr":
+        if not (_service_wise(node.lhs) and _service_wise(node.rhs)):
+            return False
+        modifier = node.modifier
+        matching = modifier.matching if modifier and not (_is_scalar(node.lhs) or _is_scalar(node.rhs)) else None
+        if matching is not None and ("service" in matching.labels) != str(matching.type).endswith("Include"):
+            return False
+        return not (modifier and modifier.group_labels and "service" in modifier.group_labels)
     return False
 
 

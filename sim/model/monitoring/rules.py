@@ -23,7 +23,7 @@ from ...inputs.config import AlertRule
 from ...inputs.promrules import TEMPLATE, action
 from ..memo import per_scenario
 from .humanize import FUNCTIONS, go_float, go_printf, go_quote
-from .promql import DATE_FUNCTIONS, EvalError, drop_name, label_matcher, parse, plan, selector_matches
+from .promql import DATE_FUNCTIONS, EvalError, drop_name, label_matcher, parse, per_service, plan, selector_matches
 from .series import LOOKBACK, Store
 
 _OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
@@ -145,8 +145,8 @@ def step(alert: Alert, holds: bool, now: float, for_s: float, keep_for: float) -
 def _shape(expr: str) -> tuple:
     """An expression planned (``promql.plan``), its selectors' predicates and names, which of
     the world's metrics it shows (to name the faults behind an alert), whether it reads
-    the clock (``CLOCK``) and whether it chooses series by their values (``CHOOSE``); once per
-    expression (speed)."""
+    the clock (``CLOCK``), whether it chooses series by their values (``CHOOSE``) and whether it
+    works each service out apart (``promql.per_service``); once per expression (speed)."""
     node = parse(expr)
     shows, selectors, names, clock, chooses = set(), [], [], [], []
 
@@ -162,7 +162,7 @@ def _shape(expr: str) -> tuple:
             names.append(vs.name)
             shows.update((vs.name,) if vs.name in _ALL else _SHOWS.get(vs.name, _ALL))
     promql_parser.walk(node, visit)
-    return plan(node), selectors, names, sorted(shows), bool(clock), bool(chooses)
+    return plan(node), selectors, names, sorted(shows), bool(clock), bool(chooses), per_service(node)
 
 
 # Functions of the evaluation time or of the samples' own times, which no later evaluation repeats
@@ -208,7 +208,7 @@ class _PromRule:
     def __init__(self, rule, store: Store, every: float = 0.0, phases: int = 0):
         self.rule, self.store = rule, store
         self.recording = rule.kind == "record"  # (speed: looked at in every evaluation loop)
-        planned, self.selectors, self.names, self.shows, self.clock, chooses = _shape(rule.expr)
+        planned, self.selectors, self.names, self.shows, self.clock, chooses, apart = _shape(rule.expr)
         self.reads = []
         self.query = planned(store, self.reads)
         self._columns = getattr(self.query, "columns", None)  # the query as keys and values, when it has that form
@@ -222,6 +222,14 @@ class _PromRule:
         if self.clock or (self.recording and any(read.selected.offset < 0 for read in self.reads)):
             phases = 0
         self.every, self.phases = every, phases
+        # whether an evaluation may work out the services whose series changed alone, keeping the
+        # last result's series of the rest (``_apart``): one phase (that result is the one they
+        # repeat), and the rule's labels leave each series' service as it is
+        self.apart = apart and phases == 1 and "service" not in rule.labels
+        self._kept: tuple | None = None  # _apart's last result, the services it worked out, and the rest
+        if self.apart:
+            for read in self.reads:
+                read.selected.services = {}
         self.results: dict[int, object] = {}  # phase -> the result its evaluations there repeat
         self.checked: float | None = None  # the evaluation time its windows were last looked at
         self.applied = _MISSING  # the result its alerts last took
@@ -274,6 +282,7 @@ class _PromRule:
         if (quiet[1] if quiet is not None and quiet[0] == self.store.version else self.quiet_until(now)) > now + _EPS:
             self.checked = now  # nothing to look at: its windows hold no mark till then
             return self.results[phase], phase
+        last, since = self.results.get(0, _MISSING), self.checked  # (_apart's: one phase)
         if self.checked is None or self._clear_until() <= now + _EPS:  # _marked (speed: no call)
             self.results.clear()
         self.checked, self._quiet = now, None
@@ -283,11 +292,59 @@ class _PromRule:
             calm = self.calm if self.was_calm else self.early
             result = _MISSING if calm is None else calm.get(tick, _MISSING)
             if result is _MISSING:
-                result = self._evaluate(now)
+                # (apart where drills share results too: until they part, they share their last results)
+                result = self._apart(now, since, last) if self.apart else self._evaluate(now)
                 if calm is not None:
                     calm[tick] = result
             self.results[phase] = result
         return result, phase
+
+    def _apart(self, now: float, since: float | None, last):
+        """``_evaluate``, working out only the services whose series a window after the last look
+        (at ``since``) meets a mark of (and, where ``_repeats`` wants fresh values, those with an
+        output series or an alert under way), and keeping ``last``'s series (the last result) of the rest,
+        which repeat them (``promql.per_service``). The services worked out come after the rest."""
+        if since is None or last is _MISSING or last is _FAILED:
+            return self._evaluate(now)
+        changed = set()
+        for read in self.reads:
+            sel = read.selected
+            sel.current()
+            if not sel.serviced or (sel.rising and not read.differences):
+                return self._evaluate(now)  # a series of no service, or values that never repeat
+            start = since + self.every - sel.offset - (self.store.gap if read.range is None else read.range) - _EPS
+            until, services = now + _EPS - sel.offset, sel.services
+            for service, marks in list(services.items()):
+                if marks.his[-1] < start:
+                    del services[service]  # no later window meets these marks: later looks start later
+                elif marks.next_from(start) <= until:
+                    changed.add(service)
+        if self.shows_value and any(read.differences or read.selected.rising for read in self.reads):
+            changed.update(_service(key) for _, _, key in last.values())
+            changed.update(a.labels.get("service") for a in self.alerts.values() if a.state != "inactive")
+        if not changed:
+            return last
+        changed = frozenset(changed)
+        for read in self.reads:
+            read.selected.only(changed)
+        try:
+            some = self._evaluate(now)
+        finally:
+            for read in self.reads:
+                read.selected.whole()
+        if some is _FAILED:
+            return _FAILED
+        kept = self._kept  # speed: the rest, as the last time it was these services that were worked out
+        if kept is None or kept[0] is not last or kept[1] != changed:
+            if self.recording:
+                rest = {key: value for key, value in last.items() if _service(key) not in changed}
+            else:
+                rest = {fp: alert for fp, alert in last.items() if _service(alert[2]) not in changed}
+            kept = (None, changed, rest)
+        out = dict(kept[2])
+        out.update(some)
+        self._kept = (out, changed, kept[2])
+        return out
 
     def repeating(self, times: list) -> int:
         """How many of these evaluation times, from the first, give the result it last recorded
@@ -424,6 +481,12 @@ class _PromRule:
             if self.named is not None:
                 self.named[key] = named
         return named
+
+
+@functools.cache  # speed: a drill's few hundred label sets, met at every evaluation
+def _service(key: tuple):
+    """The ``service`` label of a labels key (None: none)."""
+    return dict(key).get("service")
 
 
 @functools.lru_cache(maxsize=256)  # speed: the same few intervals in every drill

@@ -125,6 +125,7 @@ class Series:
         self.step = 0.0  # a scraped series: what a scrape adds to it (a counter) or sets it to (``Store.fill``)
         self.marks = Marks(join)
         self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
+        self.service = labels.get("service")  # whose series it is (None: no service's)
         # whether it holds what it holds in every drill whose world starts as this one's and
         # has not changed (the first scrapes' marks aside): see ``Store.first``
         self.calm = True
@@ -132,6 +133,8 @@ class Series:
     def mark(self, lo: float, hi: float) -> None:
         self.marks.add(lo, hi)
         for selected in self.watchers:
+            if selected.services is not None:
+                selected.mark_service(self.service, lo, hi)
             selected.mark(lo, hi)
 
     def uncalm(self) -> None:
@@ -352,14 +355,18 @@ class Store:
         them once (speed: a moving service's series are marked together)."""
         lo, hi = t - self.scrape_interval, t + self.period - self.scrape_interval
         uncalm, watchers = len(self.scrape_times) > 2, {}  # the first two start every drill alike (see _restep)
-        unmatched = self.unmatched
+        unmatched, services = self.unmatched, set()
         for series in changed:
             if unmatched:
                 series.marks.add(lo, hi)
             for selected in series.watchers:
                 watchers[id(selected)] = selected
+                if selected.services is not None:
+                    services.add((selected, series.service))
             if uncalm and series.calm:
                 series.uncalm()
+        for selected, service in services:
+            selected.mark_service(service, lo, hi)
         for selected in watchers.values():
             selected.mark(lo, hi)
 
