@@ -11,6 +11,9 @@ from tests.test_promql_repeat import ERRORS, alert, record, run, times, with_rul
 def recorded(drill, end):
     """Every recorded series' samples up to ``end``, by recording rule's name and series (a
     counter's rate repeated a period later can differ in its last bits: rounded to 9 digits)."""
+    for mine in drill.monitoring.rules.store.recorded.values():
+        for series in mine.values():
+            series.catch_up()  # (the samples that repeat the one before are written when read)
     return {(rule.rule.name, key): [(t, v if v is None else float(f"{v:.9g}"))
                                     for t, v in zip(series.times, series.values) if t <= end]
             for rule, mine in drill.monitoring.rules.store.recorded.items() for key, series in mine.items()}

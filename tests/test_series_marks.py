@@ -75,6 +75,29 @@ def test_a_recorded_series_that_goes_stale_over_skipped_ticks_keeps_its_samples_
         {b: 2.0}, {}, {}, {}, {b: 3.0}]
 
 
+def test_a_recording_that_changes_some_series_writes_them_alone_and_reads_as_if_written_in_full():
+    # One rule's three series: at 0 a=1, b=2, c=3; at 15 the very output again (nothing is
+    # written); at 30 the output before but for b=5 and c gone (given as ``changed``: only those
+    # are written); at 45 all three (c=7), written in full. Read back (an instant query reads what
+    # each series repeated), each holds a sample at every time, and a mark where it changed:
+    # every series at 0 (it had no sample), b at 30, c at 30 (stale) and 45.
+    store, rule = Store({}, 15.0, 15.0, gap=1.0), object()
+    a, b, c = ((("__name__", "x"), ("s", name)) for name in "abc")
+    first = {a: 1.0, b: 2.0, c: 3.0}
+    store.record(0.0, rule, first, None, True)
+    store.record(15.0, rule, first, first, True)
+    assert [len(series.values) for series in store.recorded[rule].values()] == [1, 1, 1]
+    later = {a: 1.0, b: 5.0}
+    store.record(30.0, rule, later, first, True, changed=({b: 5.0}, [c]))
+    assert [len(series.values) for series in store.recorded[rule].values()] == [1, 3, 3]
+    assert [query(store, "x", t) for t in (0.0, 15.0, 30.0)] == [first, first, later]
+    store.record(45.0, rule, {a: 1.0, b: 5.0, c: 7.0}, later, True)
+    mine = store.recorded[rule]
+    assert [mine[key].values for key in (a, b, c)] == [[1.0] * 4, [2.0, 2.0, 5.0, 5.0], [3.0, 3.0, None, 7.0]]
+    assert [list(zip(mine[key].marks.los, mine[key].marks.his)) for key in (a, b, c)] == [
+        [(0.0, 0.0)], [(0.0, 0.0), (30.0, 30.0)], [(0.0, 0.0), (30.0, 30.0), (45.0, 45.0)]]
+
+
 # test_series_store's scenario (one service at 100 requests/s failing none of them, half of them
 # from 605 s for 300 s), with half failing again from 1505 s for 120 s; scraped and evaluated
 # every 15 s (a period of 15 s).

@@ -78,6 +78,7 @@ def nearest(scenario: Scenario, process: Process, roster: Roster, names) -> dict
         far = _distance(op, number)
         best = None  # (how far, value, series, time)
         for series in recorded.get(record, {}).values():
+            series.catch_up()
             for t, value in zip(series.times, series.values):
                 if value is not None and not math.isnan(value) and (best is None or far(value) < best[0]):
                     best = (far(value), value, series, t)

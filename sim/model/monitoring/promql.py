@@ -84,6 +84,7 @@ class _Selected:
         self.store, self.matches, self.name, self.offset = store, matches, name, offset
         self.version, self.series, self.looked = -1, [], 0
         self.scraped: list = []  # its scraped series
+        self.recorded: list = []  # and its recorded ones
         self.filled_to = 0  # how many scrapes' samples they all hold (``filled``)
         self.unnamed: list = []  # its series' keys without the name, in the same order (speed)
         self.columns: list = []  # its series' lists of values, in the same order (speed)
@@ -112,47 +113,58 @@ class _Selected:
             if new:
                 self.series = sorted(self.series + new, key=lambda s: s.key)
                 self.scraped = [s for s in self.series if s.times is store.scrape_times]
+                self.recorded = [s for s in self.series if s.times is not store.scrape_times]
                 self.filled_to = -1  # the new ones may lack samples
                 self.unnamed = [drop_name(s.key) for s in self.series]
                 self.columns = [s.values for s in self.series]
+                # their marks, each stretch once (speed: a service's series, and the first scrapes of
+                # all, were marked alike), by service too where asked
+                stretches: dict = {}
                 for series in new:
                     series.watchers.append(self)
-                    self.marks.absorb(zip(series.marks.los, series.marks.his))
-                    self.serviced = self.serviced and series.service is not None
-                    if self.services is not None:
-                        self._service_marks(series.service).absorb(zip(series.marks.los, series.marks.his))
+                    stretches.setdefault(series.service, set()).update(zip(series.marks.los, series.marks.his))
                     self.rising = self.rising or series.counter
                     self.calm = self.calm and series.calm
+                self.marks.absorb(set().union(*stretches.values()))
+                self.serviced = self.serviced and None not in stretches
+                if self.services is not None:
+                    for service, marks in stretches.items():
+                        if marks:
+                            self._service_marks(service).absorb(marks)
                 self.counters = all(s.counter for s in self.series)
                 self.touched()
         return self.series
 
     def filled(self) -> list:
-        """``current``, its scraped series holding every sample (``Store.fill``: written when read)."""
+        """``current``, its series holding every sample (scraped ones: ``Store.fill``, recorded ones:
+        ``Series.catch_up``: written when read)."""
         store = self.store
         selected, times = self.series if self.version == store.version else self.current(), store.scrape_times
         if self.filled_to != len(times) and self.scraped:
             self.filled_to = len(times)
             store.fill(self.scraped)
+        for series in self.recorded:
+            series.catch_up()
         return selected
 
     def only(self, services) -> None:
         """Select the series of these services alone, till ``whole``."""
         self.current()
-        self._whole = (self.series, self.scraped, self.unnamed, self.columns, self.filled_to)
+        self._whole = (self.series, self.scraped, self.recorded, self.unnamed, self.columns, self.filled_to)
         only = self._only
         if only is None or only[0] != self.version or only[1] != services:
             picked = [i for i, s in enumerate(self.series) if s.service in services]
             series = [self.series[i] for i in picked]
             scraped = [s for s in series if s.times is self.store.scrape_times]
-            only = self._only = [self.version, services, series, scraped, [self.unnamed[i] for i in picked],
+            recorded = [s for s in series if s.times is not self.store.scrape_times]
+            only = self._only = [self.version, services, series, scraped, recorded, [self.unnamed[i] for i in picked],
                                  [self.columns[i] for i in picked], -1]
-        self.series, self.scraped, self.unnamed, self.columns, self.filled_to = only[2:]
+        self.series, self.scraped, self.recorded, self.unnamed, self.columns, self.filled_to = only[2:]
 
     def whole(self) -> None:
         """Select every series again (after ``only``)."""
-        self._only[6] = self.filled_to
-        self.series, self.scraped, self.unnamed, self.columns, self.filled_to = self._whole
+        self._only[7] = self.filled_to
+        self.series, self.scraped, self.recorded, self.unnamed, self.columns, self.filled_to = self._whole
         self._whole = None
 
     def _service_marks(self, service) -> Marks:

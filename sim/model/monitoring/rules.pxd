@@ -6,7 +6,7 @@ cdef class Alert:
 
 cdef class _PromRule:
     cdef public object _calm_at, _clear, _columns, _dropped, _kept, _keys, _names, _quiet, alerts, applied, apart, asleep
-    cdef public object before, calm, checked, clock, early, every, named, names, phases, query, reads
+    cdef public object before, calm, checked, clock, early, every, fresh, named, names, phases, query, reads
     cdef public object recording, results, rule, selectors, shows, shows_value, store, was_calm
 
 cdef class Rules:

@@ -226,7 +226,9 @@ class _PromRule:
         # last result's series of the rest (``_apart``): one phase (that result is the one they
         # repeat), and the rule's labels leave each series' service as it is
         self.apart = apart and phases == 1 and "service" not in rule.labels
-        self._kept: tuple | None = None  # _apart's last result, the services it worked out, and the rest
+        # _apart's last result, the services it worked out, the rest and what it worked out of them
+        self._kept: tuple | None = None
+        self.fresh: tuple | None = None  # a recording rule's last result from _apart: see there
         if self.apart:
             for read in self.reads:
                 read.selected.services = {}
@@ -315,7 +317,7 @@ class _PromRule:
             start = since + self.every - sel.offset - (self.store.gap if read.range is None else read.range) - _EPS
             until, services = now + _EPS - sel.offset, sel.services
             for service, marks in list(services.items()):
-                if marks.his[-1] < start:
+                if not marks.his or marks.his[-1] < start:
                     del services[service]  # no later window meets these marks: later looks start later
                 elif marks.next_from(start) <= until:
                     changed.add(service)
@@ -340,10 +342,13 @@ class _PromRule:
                 rest = {key: value for key, value in last.items() if _service(key) not in changed}
             else:
                 rest = {fp: alert for fp, alert in last.items() if _service(alert[2]) not in changed}
-            kept = (None, changed, rest)
+            kept = (None, changed, rest, {key: None for key in last if key not in rest})
         out = dict(kept[2])
         out.update(some)
-        self._kept = (out, changed, kept[2])
+        self._kept = (out, changed, kept[2], some)
+        # what a recording rule's store needs to write no more than the series of these services
+        # (``Store.record``'s ``changed``): the last result's series of them that it no longer gives
+        self.fresh = (out, last, some, [key for key in kept[3] if key not in some]) if self.recording else None
         return out
 
     def repeating(self, times: list) -> int:
@@ -843,7 +848,9 @@ class Rules:
         if result is _FAILED:
             return  # Prometheus logs the failed evaluation and leaves the rule's alerts as they were
         if rule.kind == "record":
-            self.store.record(now, compiled, result, compiled.before.get(phase), compiled.was_calm)
+            before, fresh = compiled.before.get(phase), compiled.fresh
+            changed = fresh[2:] if fresh is not None and fresh[0] is result and fresh[1] is before else None
+            self.store.record(now, compiled, result, before, compiled.was_calm, changed=changed)
             if phase is not None:
                 compiled.before[phase] = result
             return

@@ -143,6 +143,13 @@ class Series:
             for selected in self.watchers:
                 selected.uncalm()
 
+    def catch_up(self, upto: int | None = None) -> None:
+        """A recorded series: write the samples that repeat its last one (``Store.record``), up to
+        its first ``upto`` times (all of them by default)."""
+        lag = (len(self.times) if upto is None else upto) - len(self.values)
+        if lag > 0:
+            self.values += [self.values[-1]] * lag
+
     def latest(self, t: float) -> int:
         """Where the sample an instant selector sees at ``t`` is: the latest at most 5 m old (-1: none)."""
         i = bisect_right(self.times, t) - 1
@@ -197,6 +204,8 @@ class Store:
         self._uncalm: set = set()  # the recording rules none of whose series is calm
         self._recorded_times: dict[object, list] = {}  # recording rule -> its series' sample times
         self._layouts: dict[object, tuple] = {}  # recording rule -> the keys it last gave and their series, in order
+        self._lagging: set = set()  # the recording rules whose series may repeat samples not written yet
+        self._written: dict = {}  # recording rule -> the output it last recorded
         self.version = 0  # bumps when a series is added, so selectors match again
         # selectors that have not matched its series yet: a scraped series keeps its own marks for
         # them alone (every scraped series is there before the first match, which takes them all)
@@ -258,13 +267,15 @@ class Store:
             return  # no catalog to make
         self.exported(None)  # the scenario's catalog, and what its drills' selectors selected of it
         entries = self._wanted.get(selectors)
-        if entries is None:  # for the scenario's drills: each series once, in the order selected, with its key
+        if entries is None:  # for the scenario's drills: each series once, with its key
             kept, entries = set(), []
             for matches, name in selectors:
                 for entry in self.exported(name):
                     if id(entry) not in kept and matches(entry[0]):
                         kept.add(id(entry))
                         entries.append((*entry, tuple(sorted(entry[0].items()))))
+            # in the order of their keys, which selectors keep theirs in (speed: a sorted list sorts fastest)
+            entries.sort(key=lambda entry: entry[3])
             self._wanted[selectors] = entries
         for labels, counter, compute, key in entries:
             series = Series(labels, self.scrape_times, counter, self.gap, key)
@@ -371,22 +382,61 @@ class Store:
             selected.mark(lo, hi)
 
     def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False,
-               again: list = ()) -> None:
+               again: list = (), changed: tuple | None = None) -> None:
         """A recording rule's (``owner``'s) output at ``t``, labels key -> value; series it no longer gives go stale.
 
         ``before``: its output a period earlier (None: unknown), to mark the series that differ;
         ``calm``: whether the output is what every drill starting alike records (``Series.calm``);
         ``again``: later times at which it gave this very output again, a period apart (its
-        repeats over ticks the engine skipped: they differ from nothing a period earlier).
+        repeats over ticks the engine skipped: they differ from nothing a period earlier);
+        ``changed``: when given, ``(some, gone)``: the output is ``before``'s (the very values) but
+        for the entries of the dict ``some`` and the keys ``gone`` it no longer gives.
 
         The series of one rule share one list of sample times (speed: a time is written once, and
         an instant selector looks it up once): a series the rule does not give at a time holds
-        None there, a staleness marker, which no selector sees as a sample."""
+        None there, a staleness marker, which no selector sees as a sample. Speed: a series that
+        repeats its last sample is not written to (``Series.catch_up`` writes what it repeats), so an
+        output that is ``before``'s, or is but for ``changed``, where ``before`` is the output it
+        recorded last, writes only what differs."""
         mine = self.recorded.get(owner)
         if mine is None:
             mine = self.recorded[owner] = {}
             self._recorded_times[owner] = []
         times, count = self._recorded_times[owner], 1 + len(again)
+        written, self._written[owner] = self._written.get(owner), output
+        if before is not None and before is written and (output is before or changed is not None):
+            times.append(t)
+            times += again
+            self._lagging.add(owner)
+            if changed is not None:
+                some, gone = changed
+                for key, value in some.items():
+                    series = mine.get(key)
+                    if series is None:
+                        series = self._recorded(owner, mine, key, times, calm)
+                    else:
+                        series.catch_up(len(times) - 1)
+                    series.values.append(value)
+                    old = before.get(key)
+                    # not _same(value, old), with a call only for zeros (whose signs it tells apart)
+                    moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
+                    if self.period is not None and (moved or (value == 0 and not _same(value, old))):
+                        series.mark(t, t)
+                for key in gone:
+                    series = mine[key]
+                    series.catch_up(len(times) - 1)
+                    series.values.append(None)
+                    if self.period is not None:
+                        series.mark(t, t)
+            if not calm and owner not in self._uncalm:
+                for series in mine.values():
+                    series.uncalm()
+                self._uncalm.add(owner)
+            return
+        if owner in self._lagging:  # written in full from here: what its series repeated first
+            for series in mine.values():
+                series.catch_up(len(times))
+            self._lagging.discard(owner)
         times.append(t)
         times += again
         mark = self.period is not None and output is not before
@@ -395,12 +445,7 @@ class Store:
         if layout is None or layout[0] != keys:  # (the same key objects: compared by identity, speed)
             for key in keys:
                 if key not in mine:
-                    series = mine[key] = Series(dict(key), times, join=self.gap, key=key)
-                    series.values += [None] * (len(times) - count)  # it had no sample before
-                    self.series.append(series)
-                    self.version += 1
-                    series.calm = calm
-                    self._uncalm.discard(owner)
+                    self._recorded(owner, mine, key, times, calm, count)
             # speed: while it gives the same series, they are written in order, with no look-up by key
             layout = self._layouts[owner] = (keys, [mine[key] for key in keys])
         olds = before.values() if before is not None and list(before) == keys else map(_getter(before), keys)
@@ -424,3 +469,13 @@ class Store:
                     series.mark(t, t)
         if not calm:
             self._uncalm.add(owner)
+
+    def _recorded(self, owner, mine: dict, key: tuple, times: list, calm: bool, count: int = 1) -> Series:
+        """A new series of a recording rule, stale (None) at its times before the last ``count``."""
+        series = mine[key] = Series(dict(key), times, join=self.gap, key=key)
+        series.values += [None] * (len(times) - count)  # it had no sample before
+        self.series.append(series)
+        self.version += 1
+        series.calm = calm
+        self._uncalm.discard(owner)
+        return series
