@@ -53,6 +53,14 @@ THREE = SCENARIO.replace(
     "  web: {team: web, request_rate: 300, error_rate: 0.01%, latency_p99_ms: 120}")
 
 
+@pytest.fixture
+def few(monkeypatch):
+    """Rules work services out apart in a drill of any size (not from ``APART_FROM`` services on)."""
+    from sim.model.monitoring import rules
+
+    monkeypatch.setattr(rules, "APART_FROM", 1)
+
+
 def test_after_a_change_only_the_changed_services_are_worked_out(tmp_path, monkeypatch, source):
     # The recording rule and the alert on it are per service. api's counters change their step at
     # the scrapes of 7215 (the fault's first) and 7815 (its first after), marked over the scrape
@@ -60,6 +68,7 @@ def test_after_a_change_only_the_changed_services_are_worked_out(tmp_path, monke
     # 7215 + 300 and from 7815 to 7815 + 300, and each of them works out api alone (db and web keep
     # their ratios; between, api's ratio repeats too). Before, only the first windows, which hold
     # the series' start, work out all three.
+    monkeypatch.setattr(source.model.monitoring.rules, "APART_FROM", 1)
     asked = []
     only = source.model.monitoring.promql._Selected.only
     monkeypatch.setattr(source.model.monitoring.promql._Selected, "only",
@@ -92,7 +101,7 @@ def test_after_a_change_only_the_changed_services_are_worked_out(tmp_path, monke
     [record("service:errors", "max by (service) (error_rate)"),
      alert("Sustained", "avg_over_time(service:errors[10m]) > 0.2", 0.0, 120.0, {"summary": "{{ $value }}"})],
 ])
-def test_evaluated_apart_as_every_tick_afresh(tmp_path, rules):
+def test_evaluated_apart_as_every_tick_afresh(tmp_path, rules, few):
     alike_every_tick(with_rules(tmp_path, rules, THREE))
     alike_every_tick(with_rules(tmp_path, rules, THREE, scrape_interval=30.0, evaluation_interval=30.0))
 
@@ -125,6 +134,14 @@ def estate_drills(tmp_path, services: int, seeds: int) -> list:
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
     return [run_drill(scenario, seed=seed).events for seed in range(seeds)]
+
+
+def test_a_small_estate_is_evaluated_whole(tmp_path, monkeypatch, source):
+    # below APART_FROM services the bookkeeping of working services out apart costs more than it saves
+    only = []
+    monkeypatch.setattr(source.model.monitoring.promql._Selected, "only", lambda self, services: only.append(services))
+    drill(tmp_path, [record("service:errors:ratio", RATIO)], text=THREE, package=source)
+    assert source.model.monitoring.rules.APART_FROM > 3 and only == []
 
 
 def test_an_estate_with_the_team_rules_logs_what_whole_evaluations_log(tmp_path, request):
