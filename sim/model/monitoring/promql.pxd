@@ -2,5 +2,5 @@
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
 cdef class _Selected:
-    cdef public object calm, columns, counters, filled_to, looked, marks, matches, name, offset, readers, rising
+    cdef public object calm, columns, counters, everyone, filled_to, looked, marks, matches, name, offset, readers, rising
     cdef public object _only, _whole, recorded, scraped, series, serviced, services, store, unnamed, version

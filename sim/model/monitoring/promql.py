@@ -94,8 +94,9 @@ class _Selected:
         self.calm = True  # whether every series it selects is calm (``Series.calm``)
         self.readers: list = []  # the rules that read it, told when its marks or calm change (``touched``)
         # service -> its series' marks together, for a rule that evaluates services apart (None: not
-        # asked); the rule drops those it has left behind
+        # asked); the rule drops those it has left behind. And the marks of every series it matched first
         self.services: dict | None = None
+        self.everyone = Marks(store.gap)
         self.serviced = True  # whether every series it selects is some service's (``Series.service``)
         self._whole: tuple | None = None  # while ``only`` some services: its whole selection, put back by ``whole``
         self._only: list | None = None  # the last selection of some services (speed: the same lists again)
@@ -104,7 +105,8 @@ class _Selected:
     def current(self) -> list:
         store = self.store
         if self.version != store.version:  # the store only gains series: match the new ones
-            if self.version < 0:
+            first = self.version < 0
+            if first:
                 store.unmatched -= 1  # (the marks it takes in below are the last it needs of them)
             self.version = store.version
             named = store.named(self.name)  # speed: only the series its name allows
@@ -120,17 +122,26 @@ class _Selected:
                 # their marks, each stretch once (speed: a service's series, and the first scrapes of
                 # all, were marked alike), by service too where asked
                 stretches: dict = {}
+                alike: dict = {}  # service -> the marks last taken in for it (speed: the next are often the same)
                 for series in new:
                     series.watchers.append(self)
-                    stretches.setdefault(series.service, set()).update(zip(series.marks.los, series.marks.his))
+                    marks, service = series.marks, series.service
+                    last = alike.get(service)
+                    if last is None or last.his != marks.his or last.los != marks.los:
+                        stretches.setdefault(service, set()).update(zip(marks.los, marks.his))
+                        alike[service] = marks
                     self.rising = self.rising or series.counter
                     self.calm = self.calm and series.calm
                 self.marks.absorb(set().union(*stretches.values()))
                 self.serviced = self.serviced and None not in stretches
                 if self.services is not None:
+                    # at the first match, what every service's series were marked with (the first
+                    # scrapes) is the selection's (``everyone``), not each service's (speed)
+                    common = set.intersection(*stretches.values()) if first and stretches else set()
+                    self.everyone.absorb(common)
                     for service, marks in stretches.items():
-                        if marks:
-                            self._service_marks(service).absorb(marks)
+                        if marks - common:
+                            self._service_marks(service).absorb(marks - common)
                 self.counters = all(s.counter for s in self.series)
                 self.touched()
         return self.series

@@ -320,6 +320,8 @@ class _PromRule:
                 return self._evaluate(now)  # a series of no service, or values that never repeat
             start = since + self.every - sel.offset - (self.store.gap if read.range is None else read.range) - _EPS
             until, services, left = now + _EPS - sel.offset, sel.services, []
+            if sel.everyone.next_from(start) <= until:
+                return self._evaluate(now)  # a window still meets the first scrapes, which changed every series
             for service, marks in services.items():
                 if not marks.his or marks.his[-1] < start:
                     left.append(service)
