@@ -3,4 +3,4 @@
 
 cdef class _Selected:
     cdef public object calm, columns, counters, everyone, filled_to, looked, marks, matches, name, offset, readers, rising
-    cdef public object _only, _whole, recorded, scraped, series, serviced, services, store, unnamed, version
+    cdef public object _only, _whole, recorded, scraped, series, service_count, serviced, services, store, unnamed, version

@@ -97,6 +97,7 @@ class _Selected:
         # asked); the rule drops those it has left behind. And the marks of every series it matched first
         self.services: dict | None = None
         self.everyone = Marks(store.gap)
+        self.service_count = 0  # how many services' series it selects
         self.serviced = True  # whether every series it selects is some service's (``Series.service``)
         self._whole: tuple | None = None  # while ``only`` some services: its whole selection, put back by ``whole``
         self._only: list | None = None  # the last selection of some services (speed: the same lists again)
@@ -125,13 +126,16 @@ class _Selected:
                 alike: dict = {}  # service -> the marks last taken in for it (speed: the next are often the same)
                 for series in new:
                     series.watchers.append(self)
+                    self.rising = self.rising or series.counter
+                    self.calm = self.calm and series.calm
                     marks, service = series.marks, series.service
+                    if marks is None:  # (a scraped series matched before the first scrape: none yet)
+                        stretches.setdefault(service, set())
+                        continue
                     last = alike.get(service)
                     if last is None or last.his != marks.his or last.los != marks.los:
                         stretches.setdefault(service, set()).update(zip(marks.los, marks.his))
                         alike[service] = marks
-                    self.rising = self.rising or series.counter
-                    self.calm = self.calm and series.calm
                 self.marks.absorb(set().union(*stretches.values()))
                 self.serviced = self.serviced and None not in stretches
                 if self.services is not None:
@@ -143,6 +147,7 @@ class _Selected:
                         if marks - common:
                             self._service_marks(service).absorb(marks - common)
                 self.counters = all(s.counter for s in self.series)
+                self.service_count = len({s.service for s in self.series})
                 self.touched()
         return self.series
 
@@ -186,8 +191,17 @@ class _Selected:
         return marks
 
     def mark_service(self, service, lo: float, hi: float) -> None:
-        """Note a mark of these service's series (before ``mark`` notes it of the selection)."""
+        """Note a mark of this service's series (before ``mark`` notes it of the selection)."""
         self._service_marks(service).add(lo, hi)
+
+    def mark_services(self, services: set, lo: float, hi: float) -> None:
+        """``mark_service`` of each of these services: of the selection's ``everyone`` when they are all
+        its services (speed: the first scrapes mark every series)."""
+        if len(services) == self.service_count:
+            self.everyone.add(lo, hi)
+        else:
+            for service in services:
+                self._service_marks(service).add(lo, hi)
 
     def mark(self, lo: float, hi: float) -> None:
         marks = self.marks

@@ -673,6 +673,10 @@ class Rules:
             self.groups.append((interval, compiled))
         self.store.want((matches, name) for _, compiled in self.groups for c in compiled
                         for matches, name in zip(c.selectors, c.names))
+        for _, compiled in self.groups:  # matched before the first scrape, which marks every series (speed)
+            for c in compiled:
+                for read in c.reads:
+                    read.selected.current()
         self._groups = groups
         self._records = [[i for i, rule in enumerate(compiled) if rule.rule.kind == "record"]  # per group, indexes
                          for _, compiled in self.groups]

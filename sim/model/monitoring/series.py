@@ -117,13 +117,15 @@ class Marks:
 class Series:
     """One series: its labels, its samples (times shared with the series scraped or recorded with it) and its marks."""
 
-    def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0, key: tuple | None = None):
+    def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0, key: tuple | None = None,
+                 marked: bool = True):
         self.labels = labels
         self.key = tuple(sorted(labels.items())) if key is None else key  # its labels, sorted
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
         self.step = 0.0  # a scraped series: what a scrape adds to it (a counter) or sets it to (``Store.fill``)
-        self.marks = Marks(join)
+        # its own marks (None: a scraped series, whose selectors, matched before the first scrape, keep them)
+        self.marks = Marks(join) if marked else None
         self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
         self.service = labels.get("service")  # whose series it is (None: no service's)
         # whether it holds what it holds in every drill whose world starts as this one's and
@@ -278,7 +280,7 @@ class Store:
             entries.sort(key=lambda entry: entry[3])
             self._wanted[selectors] = entries
         for labels, counter, compute, key in entries:
-            series = Series(labels, self.scrape_times, counter, self.gap, key)
+            series = Series(labels, self.scrape_times, counter, self.gap, key, marked=False)
             self.scraped.append((series, counter, compute))
             self.series.append(series)
         if entries:
@@ -366,18 +368,20 @@ class Store:
         them once (speed: a moving service's series are marked together)."""
         lo, hi = t - self.scrape_interval, t + self.period - self.scrape_interval
         uncalm, watchers = len(self.scrape_times) > 2, {}  # the first two start every drill alike (see _restep)
-        unmatched, services = self.unmatched, set()
+        unmatched, services = self.unmatched, {}
         for series in changed:
-            if unmatched:
+            if unmatched:  # (a selector not matched yet: the series keeps its marks for it)
+                if series.marks is None:
+                    series.marks = Marks(self.gap)
                 series.marks.add(lo, hi)
             for selected in series.watchers:
                 watchers[id(selected)] = selected
                 if selected.services is not None:
-                    services.add((selected, series.service))
+                    services.setdefault(selected, set()).add(series.service)
             if uncalm and series.calm:
                 series.uncalm()
-        for selected, service in services:
-            selected.mark_service(service, lo, hi)
+        for selected, marked in services.items():
+            selected.mark_services(marked, lo, hi)
         for selected in watchers.values():
             selected.mark(lo, hi)
 
