@@ -294,7 +294,7 @@ def promtool_files(case: Case, drill: Drill, folder: Path) -> Path:
     store = rules.store
     store.fill()
     input_series = [{"series": _selector(s.labels), "values": " ".join(repr(v) for v in s.values)}
-                    for s, _, _ in store.scraped]
+                    for s in store.scraped]
     by_fp = {a.fingerprint: a for a in rules.alerts}
     spans = {}  # fingerprint -> [(fired, resolved or inf)]
     for e in drill.log.events:

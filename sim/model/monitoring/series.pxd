@@ -5,7 +5,7 @@ cdef class Marks:
     cdef public object los, his, join
 
 cdef class Series:
-    cdef public object labels, key, times, values, counter, step, marks, watchers, calm, service
+    cdef public object labels, key, times, values, counter, step, compute, marks, watchers, calm, service
 
 cdef class Store:
     cdef public object _available, _dt, _falling, _indexed, _last, _layouts, _metrics, _named, _ranges

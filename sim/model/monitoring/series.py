@@ -118,12 +118,13 @@ class Series:
     """One series: its labels, its samples (times shared with the series scraped or recorded with it) and its marks."""
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0, key: tuple | None = None,
-                 marked: bool = True):
+                 marked: bool = True, compute=None):
         self.labels = labels
         self.key = tuple(sorted(labels.items())) if key is None else key  # its labels, sorted
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
         self.step = 0.0  # a scraped series: what a scrape adds to it (a counter) or sets it to (``Store.fill``)
+        self.compute = compute  # and that step from its service's metrics and the time since the last scrape
         # its own marks (None: a scraped series, whose selectors, matched before the first scrape, keep them)
         self.marks = Marks(join) if marked else None
         self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
@@ -198,7 +199,7 @@ class Store:
         self.by_name: dict[str, list] = {}
         self._wanted: dict = {}
         self.scrape_times: list[float] = []
-        self.scraped: list[tuple[Series, bool, object]] = []
+        self.scraped: list[Series] = []
         self.series: list[Series] = []
         self._named: dict[str, list[Series]] = {}  # series by name, of the first _indexed series
         self._indexed = 0
@@ -215,7 +216,7 @@ class Store:
         self._last: float | None = None
         self._metrics, self._dt, self._falling = None, None, []
         self.fell = False  # whether a scraped counter's step was ever below 0 (else no counter's values fall)
-        self._members: dict[str, list] = {}  # service -> its scraped series and what a scrape gives them
+        self._members: dict[str, list] = {}  # service -> its scraped series
         self._ranges_at, self._ranges = None, {}
         self._span: tuple = (None, None, 0, 0, 0)  # scraped_span's last window, scrape count and answer
         self.first: tuple | None = None  # the world's metrics at the first scrape
@@ -280,8 +281,8 @@ class Store:
             entries.sort(key=lambda entry: entry[3])
             self._wanted[selectors] = entries
         for labels, counter, compute, key in entries:
-            series = Series(labels, self.scrape_times, counter, self.gap, key, marked=False)
-            self.scraped.append((series, counter, compute))
+            series = Series(labels, self.scrape_times, counter, self.gap, key, marked=False, compute=compute)
+            self.scraped.append(series)
             self.series.append(series)
         if entries:
             self.version += 1
@@ -305,7 +306,7 @@ class Store:
         ``scrapes`` scrapes (all of them by default) that they do not hold yet: a counter adds
         its step to its last value (it starts at its first step), a gauge takes its value."""
         upto = len(self.scrape_times) if scrapes is None else scrapes
-        for one in (s for s, _, _ in self.scraped) if series is None else series:
+        for one in self.scraped if series is None else series:
             values = one.values
             n = upto - len(values)
             if n == 1 and one.counter and values:  # the commonest, first (speed)
@@ -331,8 +332,8 @@ class Store:
         (after writing their samples at the step they had)."""
         first = not self._members
         if first:  # the series were all wanted before the first scrape
-            for series, _, compute in self.scraped:  # service -> its series and what a scrape gives them
-                self._members.setdefault(series.labels["service"], []).append((series, compute))
+            for series in self.scraped:
+                self._members.setdefault(series.service, []).append(series)
         every, falls, changed, steps = dt != self._dt, False, [], []
         # the second scrape re-steps every series (the time since the last one changed) as in every
         # drill that starts alike, unless its service moved since the first: then it is its own
@@ -342,10 +343,10 @@ class Store:
             if not every and m is self._metrics[service]:
                 continue  # as before
             if second and m is not self._metrics[service]:
-                for series, _ in members:
+                for series in members:
                     series.uncalm()
-            for series, compute in members:
-                step = compute(m, dt)
+            for series in members:
+                step = series.compute(m, dt)
                 old = series.step
                 # not _same(step, old), with a call only for zeros (whose signs it tells apart)
                 if (step != old and (step == step or old == old)) or (step == 0 and not _same(step, old)) or first:  # noqa: PLR0124 (not both NaN)
@@ -361,7 +362,7 @@ class Store:
                 series.step = step
         if self.period is not None and (falls or self._falling):
             # a falling counter resets, and a reset counts the value it fell from: no pattern
-            self._falling = [s for s, counter, _ in self.scraped if counter and s.step < 0]
+            self._falling = [s for s in self.scraped if s.counter and s.step < 0]
 
     def _mark(self, changed: list, t: float) -> None:
         """Mark these scraped series at the scrape at ``t``; each selector that selects some of
