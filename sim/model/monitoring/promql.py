@@ -111,10 +111,13 @@ class _Selected:
                 store.unmatched -= 1  # (the marks it takes in below are the last it needs of them)
             self.version = store.version
             named = store.named(self.name)  # speed: only the series its name allows
-            new = [s for s in named[self.looked:] if _selects(self.matches, s)]
+            # (matched before the first scrape, when the store holds its wanted series alone: picked)
+            picked = first and len(store.series) == len(store.scraped)
+            new = store.picked(self.matches, self.name) if picked else [
+                s for s in named[self.looked:] if _selects(self.matches, s)]
             self.looked = len(named)
             if new:
-                self.series = sorted(self.series + new, key=lambda s: s.key)
+                self.series = new if picked else sorted(self.series + new, key=lambda s: s.key)
                 self.scraped = [s for s in self.series if s.times is store.scrape_times]
                 self.recorded = [s for s in self.series if s.times is not store.scrape_times]
                 self.filled_to = -1  # the new ones may lack samples

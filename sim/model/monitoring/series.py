@@ -207,6 +207,7 @@ class Store:
         self._uncalm: set = set()  # the recording rules none of whose series is calm
         self._recorded_times: dict[object, list] = {}  # recording rule -> its series' sample times
         self._layouts: dict[object, tuple] = {}  # recording rule -> the keys it last gave and their series, in order
+        self._picks: dict = {}  # what selectors selected of the wanted series (``picked``), kept for the scenario
         self._lagging: set = set()  # the recording rules whose series may repeat samples not written yet
         self._written: dict = {}  # recording rule -> the output it last recorded
         self.version = 0  # bumps when a series is added, so selectors match again
@@ -280,12 +281,23 @@ class Store:
             # in the order of their keys, which selectors keep theirs in (speed: a sorted list sorts fastest)
             entries.sort(key=lambda entry: entry[3])
             self._wanted[selectors] = entries
+        self._picks = self._wanted.setdefault(("picks", selectors), {})
         for labels, counter, compute, key in entries:
             series = Series(labels, self.scrape_times, counter, self.gap, key, marked=False, compute=compute)
             self.scraped.append(series)
             self.series.append(series)
         if entries:
             self.version += 1
+
+    def picked(self, matches, name: str | None) -> list:
+        """The wanted series named ``name`` (all of them for None) that ``matches`` selects, in the order
+        of their keys; what it selects worked out once for the drills of a scenario, whose stores
+        want the same series in the same order (before the store gains any other)."""
+        named = self.named(name)
+        picks = self._picks.get((matches, name))
+        if picks is None:
+            picks = self._picks[(matches, name)] = [i for i, s in enumerate(named) if matches(s.labels)]
+        return [named[i] for i in picks]
 
     def scrape(self, t: float, metrics: dict) -> None:
         dt = 0.0 if self._last is None else t - self._last
