@@ -20,10 +20,7 @@ import promql_parser as pp
 
 from ...inputs.promrules import DATE_FUNCTIONS
 from .humanize import go_float
-from .series import Marks
-
-NAME = "__name__"
-
+from .series import NAME, Marks, drop_name
 
 class EvalError(Exception):
     """An expression failed at one evaluation (as ``many-to-many matching`` does in Prometheus)."""
@@ -110,49 +107,64 @@ class _Selected:
             if first:
                 store.unmatched -= 1  # (the marks it takes in below are the last it needs of them)
             self.version = store.version
-            named = store.named(self.name)  # speed: only the series its name allows
-            # (matched before the first scrape, when the store holds its wanted series alone: picked)
-            picked = first and len(store.series) == len(store.scraped)
-            new = store.picked(self.matches, self.name) if picked else [
-                s for s in named[self.looked:] if _selects(self.matches, s)]
-            self.looked = len(named)
-            if new:
-                self.series = new if picked else sorted(self.series + new, key=lambda s: s.key)
-                self.scraped = [s for s in self.series if s.times is store.scrape_times]
-                self.recorded = [s for s in self.series if s.times is not store.scrape_times]
-                self.filled_to = -1  # the new ones may lack samples
-                self.unnamed = [drop_name(s.key) for s in self.series]
-                self.columns = [s.values for s in self.series]
-                # their marks, each stretch once (speed: a service's series, and the first scrapes of
-                # all, were marked alike), by service too where asked
-                stretches: dict = {}
-                alike: dict = {}  # service -> the marks last taken in for it (speed: the next are often the same)
-                for series in new:
-                    series.watchers.append(self)
-                    self.rising = self.rising or series.counter
-                    self.calm = self.calm and series.calm
-                    marks, service = series.marks, series.service
-                    if marks is None:  # (a scraped series matched before the first scrape: none yet)
-                        stretches.setdefault(service, set())
-                        continue
-                    last = alike.get(service)
-                    if last is None or last.his != marks.his or last.los != marks.los:
-                        stretches.setdefault(service, set()).update(zip(marks.los, marks.his))
-                        alike[service] = marks
-                self.marks.absorb(set().union(*stretches.values()))
-                self.serviced = self.serviced and None not in stretches
-                if self.services is not None:
-                    # at the first match, what every service's series were marked with (the first
-                    # scrapes) is the selection's (``everyone``), not each service's (speed)
-                    common = set.intersection(*stretches.values()) if first and stretches else set()
-                    self.everyone.absorb(common)
-                    for service, marks in stretches.items():
-                        if marks - common:
-                            self._service_marks(service).absorb(marks - common)
-                self.counters = all(s.counter for s in self.series)
-                self.service_count = len({s.service for s in self.series})
-                self.touched()
+            if first and len(store.series) == len(store.scraped):
+                self._pick()
+            else:
+                self._match()
         return self.series
+
+    def _pick(self) -> None:
+        """Take the wanted series it selects before the first scrape (``Store.picked``: what it selects,
+        worked out for the scenario's first drill, in key order): none is marked yet (speed)."""
+        new, (self.unnamed, self.rising, self.counters, self.service_count, self.serviced) = \
+            self.store.picked(self.matches, self.name)
+        self.looked = len(self.store.named(self.name))
+        if new:
+            self.series = self.scraped = new
+            self.filled_to = -1
+            self.columns = [s.values for s in new]
+            for series in new:
+                series.watchers.append(self)
+            self.touched()
+
+    def _match(self) -> None:
+        """Take the series the store gained since it last looked that it selects, with their marks."""
+        store = self.store
+        named = store.named(self.name)  # speed: only the series its name allows
+        new = [s for s in named[self.looked:] if _selects(self.matches, s)]
+        self.looked = len(named)
+        if not new:
+            return
+        self.series = sorted(self.series + new, key=lambda s: s.key)
+        self.scraped = [s for s in self.series if s.times is store.scrape_times]
+        self.recorded = [s for s in self.series if s.times is not store.scrape_times]
+        self.filled_to = -1  # the new ones may lack samples
+        self.unnamed = [drop_name(s.key) for s in self.series]
+        self.columns = [s.values for s in self.series]
+        # their marks, each stretch once (speed: a service's series were marked alike), by service
+        # too where asked
+        stretches: dict = {}
+        alike: dict = {}  # service -> the marks last taken in for it (speed: the next are often the same)
+        for series in new:
+            series.watchers.append(self)
+            self.rising = self.rising or series.counter
+            self.calm = self.calm and series.calm
+            marks, service = series.marks, series.service
+            last = alike.get(service)
+            if marks is None:  # (a scraped series, whose marks its selectors keep)
+                stretches.setdefault(service, set())
+            elif last is None or last.his != marks.his or last.los != marks.los:
+                stretches.setdefault(service, set()).update(zip(marks.los, marks.his))
+                alike[service] = marks
+        self.marks.absorb(set().union(*stretches.values()))
+        self.serviced = self.serviced and None not in stretches
+        if self.services is not None:
+            for service, marks in stretches.items():
+                if marks:
+                    self._service_marks(service).absorb(marks)
+        self.counters = all(s.counter for s in self.series)
+        self.service_count = len({s.service for s in self.series})
+        self.touched()
 
     def filled(self) -> list:
         """``current``, its series holding every sample (scraped ones: ``Store.fill``, recorded ones:
@@ -220,12 +232,6 @@ class _Selected:
     def touched(self) -> None:
         for rule in self.readers:
             rule.touched()
-
-
-@functools.cache  # speed: the same few hundred label sets at every evaluation
-def drop_name(key: tuple) -> tuple:
-    # not always key[0]: an upper-case label name (``Zone``) sorts before ``__name__``
-    return tuple(p for p in key if p[0] != NAME)
 
 
 def _memo(f):

@@ -23,6 +23,7 @@ the one a ``period`` earlier), so a rule whose windows hold no mark can repeat i
 of a period before (``rules``).
 """
 
+import functools
 import itertools
 import math
 from bisect import bisect_left, bisect_right
@@ -33,6 +34,14 @@ LOOKBACK = 300.0  # Prometheus's lookback delta: an instant selector sees sample
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf)  # client libraries' defaults
 MEMORY_LIMIT = 2.0 ** 30
 SHORTHAND = ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")
+NAME = "__name__"
+
+
+@functools.cache  # speed: the same few hundred label sets at every evaluation
+def drop_name(key: tuple) -> tuple:
+    """A labels key without the series' name."""
+    # not always key[0]: an upper-case label name (``Zone``) sorts before ``__name__``
+    return tuple(p for p in key if p[0] != NAME)
 
 
 def _le(bound: float) -> str:
@@ -289,15 +298,21 @@ class Store:
         if entries:
             self.version += 1
 
-    def picked(self, matches, name: str | None) -> list:
+    def picked(self, matches, name: str | None) -> tuple[list, tuple]:
         """The wanted series named ``name`` (all of them for None) that ``matches`` selects, in the order
-        of their keys; what it selects worked out once for the drills of a scenario, whose stores
-        want the same series in the same order (before the store gains any other)."""
+        of their keys, and of them: their keys without the name, whether one is a counter, whether
+        all are, how many services they are of, and whether each is some service's. Worked out once
+        for the drills of a scenario, whose stores want the same series in the same order (asked
+        before the store gains any other)."""
         named = self.named(name)
         picks = self._picks.get((matches, name))
         if picks is None:
-            picks = self._picks[(matches, name)] = [i for i, s in enumerate(named) if matches(s.labels)]
-        return [named[i] for i in picks]
+            chosen = [i for i, s in enumerate(named) if matches(s.labels)]
+            series = [named[i] for i in chosen]
+            picks = self._picks[(matches, name)] = (chosen, (
+                [drop_name(s.key) for s in series], any(s.counter for s in series), all(s.counter for s in series),
+                len({s.service for s in series}), None not in {s.service for s in series}))
+        return [named[i] for i in picks[0]], picks[1]
 
     def scrape(self, t: float, metrics: dict) -> None:
         dt = 0.0 if self._last is None else t - self._last
