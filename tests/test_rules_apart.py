@@ -102,8 +102,12 @@ def test_after_a_change_only_the_changed_services_are_worked_out(tmp_path, monke
      alert("Sustained", "avg_over_time(service:errors[10m]) > 0.2", 0.0, 120.0, {"summary": "{{ $value }}"})],
 ])
 def test_evaluated_apart_as_every_tick_afresh(tmp_path, rules, few):
-    alike_every_tick(with_rules(tmp_path, rules, THREE))
-    alike_every_tick(with_rules(tmp_path, rules, THREE, scrape_interval=30.0, evaluation_interval=30.0))
+    for monitoring in ({}, {"scrape_interval": 30.0, "evaluation_interval": 30.0}):
+        drill = alike_every_tick(with_rules(tmp_path, rules, THREE, **monitoring))
+        # and apart it was: a selection was narrowed to api, the one service that changed
+        narrowed = [read.selected._only for _, compiled in drill.monitoring.rules.groups
+                    for rule in compiled for read in rule.reads]
+        assert any(only is not None and only[1] == {"api"} for only in narrowed)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from ...inputs.promrules import DATE_FUNCTIONS
 from .humanize import go_float
 from .series import NAME, Marks, drop_name
 
+
 class EvalError(Exception):
     """An expression failed at one evaluation (as ``many-to-many matching`` does in Prometheus)."""
 
@@ -98,16 +99,14 @@ class _Selected:
         self.serviced = True  # whether every series it selects is some service's (``Series.service``)
         self._whole: tuple | None = None  # while ``only`` some services: its whole selection, put back by ``whole``
         self._only: list | None = None  # the last selection of some services (speed: the same lists again)
-        store.unmatched += 1
 
     def current(self) -> list:
         store = self.store
         if self.version != store.version:  # the store only gains series: match the new ones
-            first = self.version < 0
-            if first:
-                store.unmatched -= 1  # (the marks it takes in below are the last it needs of them)
+            # before the first scrape, the store holding its wanted series alone: picked
+            picked = self.version < 0 and not store.scrape_times and len(store.series) == len(store.scraped)
             self.version = store.version
-            if first and len(store.series) == len(store.scraped):
+            if picked:
                 self._pick()
             else:
                 self._match()

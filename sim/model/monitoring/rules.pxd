@@ -5,8 +5,8 @@ cdef class Alert:
     cdef public object cause, fingerprint, keep_since, labels, rendered, rule, series, since, state, value
 
 cdef class _PromRule:
-    cdef public object _calm_at, _clear, _columns, _dropped, _kept, _keys, _names, _quiet, alerts, applied, apart, asleep
-    cdef public object before, calm, checked, clock, early, every, fresh, named, names, phases, query, reads
+    cdef public object _calm_at, _clear, _columns, _dropped, _keys, _names, _quiet, alerts, applied, apart, asleep, parted
+    cdef public object before, calm, checked, clock, early, every, named, names, phases, query, reads
     cdef public object recording, results, rule, selectors, shows, shows_value, store, was_calm
 
 cdef class Rules:

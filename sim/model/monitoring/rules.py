@@ -230,9 +230,9 @@ class _PromRule:
         # last result's series of the rest (``_apart``): one phase (that result is the one they
         # repeat), and the rule's labels leave each series' service as it is
         self.apart = apart and phases == 1 and "service" not in rule.labels and len(store.services) >= APART_FROM
-        # _apart's last result, the services it worked out, the rest and what it worked out of them
-        self._kept: tuple | None = None
-        self.fresh: tuple | None = None  # a recording rule's last result from _apart: see there
+        # _apart's last result: (it, the result before it, the services it worked out, the rest, what it
+        # worked out of them, and the series of them the result before gave that it no longer gives)
+        self.parted: tuple | None = None
         if self.apart:
             for read in self.reads:
                 read.selected.services = {}
@@ -344,19 +344,20 @@ class _PromRule:
                 read.selected.whole()
         if some is _FAILED:
             return _FAILED
-        kept = self._kept  # speed: the rest, as the last time it was these services that were worked out
-        if kept is None or kept[0] is not last or kept[1] != changed:
+        parted = self.parted
+        if parted is not None and parted[0] is last and parted[2] == changed:
+            rest, before = parted[3], parted[4]  # (speed: the rest as the last time, and what those services gave)
+        else:
             if self.recording:
                 rest = {key: value for key, value in last.items() if _service(key) not in changed}
             else:
                 rest = {fp: alert for fp, alert in last.items() if _service(alert[2]) not in changed}
-            kept = (None, changed, rest, {key: None for key in last if key not in rest})
-        out = dict(kept[2])
+            before = [key for key in last if key not in rest]
+        out = dict(rest)
         out.update(some)
-        self._kept = (out, changed, kept[2], some)
         # what a recording rule's store needs to write no more than the series of these services
-        # (``Store.record``'s ``changed``): the last result's series of them that it no longer gives
-        self.fresh = (out, last, some, [key for key in kept[3] if key not in some]) if self.recording else None
+        # (``Store.record``'s ``changed``): what they give, and what they gave and no longer give
+        self.parted = (out, last, changed, rest, some, [key for key in before if key not in some])
         return out
 
     def repeating(self, times: list) -> int:
@@ -860,8 +861,8 @@ class Rules:
         if result is _FAILED:
             return  # Prometheus logs the failed evaluation and leaves the rule's alerts as they were
         if rule.kind == "record":
-            before, fresh = compiled.before.get(phase), compiled.fresh
-            changed = fresh[2:] if fresh is not None and fresh[0] is result and fresh[1] is before else None
+            before, parted = compiled.before.get(phase), compiled.parted
+            changed = parted[4:] if parted is not None and parted[0] is result and parted[1] is before else None
             self.store.record(now, compiled, result, before, compiled.was_calm, changed=changed)
             if phase is not None:
                 compiled.before[phase] = result

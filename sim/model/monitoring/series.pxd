@@ -11,4 +11,4 @@ cdef class Store:
     cdef public object _available, _dt, _falling, _indexed, _last, _layouts, _metrics, _named, _ranges
     cdef public object _lagging, _picks, _ranges_at, _recorded_times, _span, _uncalm, _wanted, by_name, epoch_ms, fell, first
     cdef public object gap, period, recorded, scrape_interval, scrape_times, scraped, series, services
-    cdef public object unmatched, version, _members, _written
+    cdef public object version, _members, _written

@@ -127,15 +127,15 @@ class Series:
     """One series: its labels, its samples (times shared with the series scraped or recorded with it) and its marks."""
 
     def __init__(self, labels: dict, times: list, counter: bool = False, join: float = 0.0, key: tuple | None = None,
-                 marked: bool = True, compute=None):
+                 compute=None):
         self.labels = labels
         self.key = tuple(sorted(labels.items())) if key is None else key  # its labels, sorted
         self.times, self.values = times, []
         self.counter = counter  # a scraped counter: its values rise, only their differences repeat
         self.step = 0.0  # a scraped series: what a scrape adds to it (a counter) or sets it to (``Store.fill``)
         self.compute = compute  # and that step from its service's metrics and the time since the last scrape
-        # its own marks (None: a scraped series, whose selectors, matched before the first scrape, keep them)
-        self.marks = Marks(join) if marked else None
+        # its own marks (None: a scraped series, one with ``compute``, whose selectors keep them)
+        self.marks = Marks(join) if compute is None else None
         self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
         self.service = labels.get("service")  # whose series it is (None: no service's)
         # whether it holds what it holds in every drill whose world starts as this one's and
@@ -219,10 +219,10 @@ class Store:
         self._picks: dict = {}  # what selectors selected of the wanted series (``picked``), kept for the scenario
         self._lagging: set = set()  # the recording rules whose series may repeat samples not written yet
         self._written: dict = {}  # recording rule -> the output it last recorded
-        self.version = 0  # bumps when a series is added, so selectors match again
-        # selectors that have not matched its series yet: a scraped series keeps its own marks for
-        # them alone (every scraped series is there before the first match, which takes them all)
-        self.unmatched = 0
+        # bumps when a series is added, so selectors match again. Selectors see the marks made after
+        # they first match (``Rules`` matches them all before the first scrape), and a recorded
+        # series' own, which they take in when it appears
+        self.version = 0
         self._last: float | None = None
         self._metrics, self._dt, self._falling = None, None, []
         self.fell = False  # whether a scraped counter's step was ever below 0 (else no counter's values fall)
@@ -292,7 +292,7 @@ class Store:
             self._wanted[selectors] = entries
         self._picks = self._wanted.setdefault(("picks", selectors), {})
         for labels, counter, compute, key in entries:
-            series = Series(labels, self.scrape_times, counter, self.gap, key, marked=False, compute=compute)
+            series = Series(labels, self.scrape_times, counter, self.gap, key, compute)
             self.scraped.append(series)
             self.series.append(series)
         if entries:
@@ -396,12 +396,8 @@ class Store:
         them once (speed: a moving service's series are marked together)."""
         lo, hi = t - self.scrape_interval, t + self.period - self.scrape_interval
         uncalm, watchers = len(self.scrape_times) > 2, {}  # the first two start every drill alike (see _restep)
-        unmatched, services = self.unmatched, {}
+        services: dict = {}
         for series in changed:
-            if unmatched:  # (a selector not matched yet: the series keeps its marks for it)
-                if series.marks is None:
-                    series.marks = Marks(self.gap)
-                series.marks.add(lo, hi)
             for selected in series.watchers:
                 watchers[id(selected)] = selected
                 if selected.services is not None:
@@ -449,10 +445,7 @@ class Store:
                     else:
                         series.catch_up(len(times) - 1)
                     series.values.append(value)
-                    old = before.get(key)
-                    # not _same(value, old), with a call only for zeros (whose signs it tells apart)
-                    moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
-                    if self.period is not None and (moved or (value == 0 and not _same(value, old))):
+                    if self.period is not None and not _same(value, before.get(key)):
                         series.mark(t, t)
                 for key in gone:
                     series = mine[key]
