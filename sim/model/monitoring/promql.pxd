@@ -1,6 +1,19 @@
 # The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
+from .series cimport Marks, Store
+
 cdef class _Selected:
-    cdef public object calm, columns, counters, everyone, filled_to, looked, marks, matches, name, offset, readers, rising
-    cdef public object _only, _whole, recorded, scraped, series, service_count, serviced, services, store, unnamed, version
+    cdef public object calm, columns, counters, filled_to, looked, matches, name, offset, readers, rising
+    cdef public Marks everyone, marks
+    cdef public object _only, _whole, recorded, scraped, series, service_count, serviced, services, unnamed, version
+    cdef public Store store
+
+    cpdef current(self)
+    cpdef filled(self)
+    cpdef only(self, services)
+    cpdef whole(self)
+    cpdef _service_marks(self, service)
+    cpdef mark_service(self, service, lo, hi)
+    cpdef mark_services(self, services, lo, hi)
+    cpdef mark(self, lo, hi)

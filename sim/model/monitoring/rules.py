@@ -329,9 +329,12 @@ class _PromRule:
                     changed.add(service)
             for service in left:
                 del services[service]  # no later window meets these marks: later looks start later
-        if self.shows_value and any(read.differences or read.selected.rising for read in self.reads):
-            changed.update(_service(key) for _, _, key in last.values())
-            changed.update(a.labels.get("service") for a in self.alerts.values() if a.state != "inactive")
+        if self.shows_value and any([read.differences or read.selected.rising for read in self.reads]):
+            for _, _, key in last.values():
+                changed.add(_service(key))
+            for alert in self.alerts.values():
+                if alert.state != "inactive":
+                    changed.add(alert.labels.get("service"))
         if not changed:
             return last
         changed = frozenset(changed)
@@ -688,15 +691,17 @@ class Rules:
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
         self.scraped_at: float | None = None
+        self._scraped_seen = 0  # where in the world's list of changes the last scrape stopped
 
     def scraped(self, times) -> None:
         """The world was just scraped, at these times (idle ticks': the world as it is now): record
         the series rules read."""
         self.scraped_at = times[-1]
         if self.store.scraped:
-            first, store, metrics = not self.store.scrape_times, self.store, self.world.metrics
+            first, store, world = not self.store.scrape_times, self.store, self.world
+            moved, self._scraped_seen = world.changed[self._scraped_seen:], len(world.changed)
             for now in times:
-                store.scrape(now, metrics)
+                store.scrape(now, world.metrics, moved)
             if first and self.store.period is not None:
                 key = (self.store.scrape_interval, tuple(self.intervals), self.store.first)
                 shared = _calm(self._groups, self.world.services, key=key)
@@ -863,7 +868,7 @@ class Rules:
         if rule.kind == "record":
             before, parted = compiled.before.get(phase), compiled.parted
             changed = parted[4:] if parted is not None and parted[0] is result and parted[1] is before else None
-            self.store.record(now, compiled, result, before, compiled.was_calm, changed=changed)
+            self.store.record(now, compiled, result, before, compiled.was_calm, (), changed)
             if phase is not None:
                 compiled.before[phase] = result
             return

@@ -227,6 +227,7 @@ class Store:
         self._metrics, self._dt, self._falling = None, None, []
         self.fell = False  # whether a scraped counter's step was ever below 0 (else no counter's values fall)
         self._members: dict[str, list] = {}  # service -> its scraped series
+        self._rank: dict[str, int] = {}  # service -> its place in _members
         self._ranges_at, self._ranges = None, {}
         self._span: tuple = (None, None, 0, 0, 0)  # scraped_span's last window, scrape count and answer
         self.first: tuple | None = None  # the world's metrics at the first scrape
@@ -314,7 +315,9 @@ class Store:
                 len({s.service for s in series}), None not in {s.service for s in series}))
         return [named[i] for i in picks[0]], picks[1]
 
-    def scrape(self, t: float, metrics: dict) -> None:
+    def scrape(self, t: float, metrics: dict, moved=None) -> None:
+        """Take the world's ``metrics`` at ``t``; ``moved``: the services whose metrics may differ
+        from the last scrape's (None: any of them)."""
         dt = 0.0 if self._last is None else t - self._last
         if self._last is None:
             self.first = tuple(sorted((name, tuple(sorted(m.items()))) for name, m in metrics.items()))
@@ -323,7 +326,7 @@ class Store:
         # series gains is what it gained last time (the same floats: nothing is approximated),
         # and its samples are written when a rule reads them (``fill``), not one by one.
         if metrics is not self._metrics or dt != self._dt:
-            self._restep(t, metrics, dt)
+            self._restep(t, metrics, dt, moved)
         if self._falling:
             self._mark(self._falling, t)
         self._last, self._metrics, self._dt = t, metrics, dt
@@ -353,7 +356,7 @@ class Store:
             elif n:  # the same additions, one after another
                 values += itertools.islice(itertools.accumulate(itertools.repeat(step, n), initial=values[-1]), 1, None)
 
-    def _restep(self, t: float, metrics: dict, dt: float) -> None:
+    def _restep(self, t: float, metrics: dict, dt: float, moved) -> None:
         """Work out again what the series of the services whose metrics changed gain (of every
         service when the time since the last scrape did), marking those whose step changed
         (after writing their samples at the step they had)."""
@@ -361,11 +364,18 @@ class Store:
         if first:  # the series were all wanted before the first scrape
             for series in self.scraped:
                 self._members.setdefault(series.service, []).append(series)
+            self._rank = {service: i for i, service in enumerate(self._members)}
         every, falls, changed, steps = dt != self._dt, False, [], []
         # the second scrape re-steps every series (the time since the last one changed) as in every
         # drill that starts alike, unless its service moved since the first: then it is its own
         second = self.period is not None and len(self.scrape_times) == 2
-        for service, members in self._members.items():
+        members_of, rank = self._members, self._rank
+        if every or moved is None:
+            services = members_of
+        else:  # the services that moved, in the order of the rest (speed: a few of hundreds move)
+            services = sorted({name for name in moved if name in rank}, key=rank.__getitem__)
+        for service in services:
+            members = members_of[service]
             m = metrics[service]
             if not every and m is self._metrics[service]:
                 continue  # as before
