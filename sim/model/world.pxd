@@ -1,6 +1,8 @@
 # The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
+cimport cython
+
 cdef class FaultState:
     cdef public object _recovery_spread, _rng, bent, caused, effects, fault, outcome, pace, segments, setbacks, wrong_leads
 
@@ -10,3 +12,6 @@ cdef class _Estate:
 cdef class World:
     cdef public object _blip_edges, _blip_spans, _blips, _estate, _own, _passed, _paths, _steady, causes, changed
     cdef public object faults, metrics, noise, order, scenario, services
+
+    @cython.locals(state=FaultState)
+    cpdef _compute(self, name, acting)

@@ -1,7 +1,9 @@
 # The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
-from .series cimport Marks, Store
+cimport cython
+
+from .series cimport Marks, Series, Store
 
 cdef class _Selected:
     cdef public object calm, columns, counters, filled_to, looked, matches, name, offset, readers, rising
@@ -10,7 +12,10 @@ cdef class _Selected:
     cdef public Store store
 
     cpdef current(self)
+    @cython.locals(series=Series)
     cpdef filled(self)
+    @cython.locals(series=Series)
+    cpdef _pick(self)
     cpdef only(self, services)
     cpdef whole(self)
     cpdef _service_marks(self, service)

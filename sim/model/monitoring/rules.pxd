@@ -30,3 +30,6 @@ cdef class Rules:
     cdef public object _scraped_seen, _seen, _unsettled, _untouched, _watched, _watching, alerts, env, evaluation_interval
     cdef public object groups, intervals, log, notify, scraped_at, shorthand, world
     cdef public Store store
+
+    @cython.locals(alert=Alert)
+    cpdef _evaluate(self, _PromRule compiled, now)

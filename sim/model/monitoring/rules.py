@@ -889,7 +889,7 @@ class Rules:
             due = compiled.alerts.items()
         for fp, alert in due:
             if taken := step(alert, fp in result, now, rule.for_s, rule.keep_firing_for_s):
-                self._transition(alert, taken, lambda a=alert: self._cause(compiled, a))
+                self._transition(alert, taken, functools.partial(self._cause, compiled, alert))
 
     def _cause(self, compiled: _PromRule, alert: Alert) -> list[str]:
         service = alert.labels.get("service")

@@ -29,3 +29,5 @@ cdef class Store:
     cpdef _mark(self, changed, t)
     @cython.locals(series=Series)
     cpdef record(self, t, owner, output, before=*, calm=*, again=*, changed=*)
+    @cython.locals(series=Series)
+    cpdef named(self, name)
