@@ -198,6 +198,11 @@ class _Selected:
         self.series, self.scraped, self.recorded, self.unnamed, self.columns, self.filled_to = self._whole
         self._whole = None
 
+    def forget(self) -> None:
+        """Let go of its series (``Rules.forget``)."""
+        self.series = self.scraped = self.recorded = self.columns = self.unnamed = []
+        self._only = self._whole = None
+
     def _service_marks(self, service) -> Marks:
         marks = self.services.get(service)
         if marks is None:

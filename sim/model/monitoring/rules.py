@@ -693,6 +693,16 @@ class Rules:
         self.scraped_at: float | None = None
         self._scraped_seen = 0  # where in the world's list of changes the last scrape stopped
 
+    def forget(self) -> None:
+        """Let go of every series, the drill over: its selections and series refer to each other,
+        so until they do not, only the cycle collector frees them (walking the thousands of an
+        estate's drill: a twentieth of it)."""
+        for _, compiled in self.groups:
+            for rule in compiled:
+                for read in rule.reads:
+                    read.selected.forget()
+        self.store.forget()
+
     def scraped(self, times) -> None:
         """The world was just scraped, at these times (idle ticks': the world as it is now): record
         the series rules read."""

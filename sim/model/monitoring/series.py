@@ -235,6 +235,13 @@ class Store:
         # date functions read (0: 1970-01-01, as promtool's tests start)
         self.epoch_ms = epoch_ms
 
+    def forget(self) -> None:
+        """Let go of every series (``Rules.forget``), and each of them of the selections that select it."""
+        for series in self.series:
+            series.watchers = []
+        self.series, self.scraped = [], []
+        self.recorded, self._members, self._named, self._layouts, self._written = {}, {}, {}, {}, {}
+
     @property
     def available(self) -> list:
         if self._available is None:
