@@ -22,3 +22,7 @@ cdef class _Selected:
     cpdef mark_service(self, service, lo, hi)
     cpdef mark_services(self, services, lo, hi)
     cpdef mark(self, lo, hi)
+
+cdef class Read:
+    cdef public _Selected selected
+    cdef public object range, differences

@@ -14,7 +14,6 @@ import itertools
 import math
 import operator
 import re
-from dataclasses import dataclass
 
 import promql_parser as pp
 
@@ -66,13 +65,12 @@ def _selects(matches, series) -> bool:
     return verdict
 
 
-@dataclass(frozen=True, slots=True)
 class Read:
     """A selector an expression looks at: over a ``range`` (None: the instant's latest sample),
     through a function of differences only (``differences``) or of the values themselves."""
-    selected: "_Selected"
-    range: float | None
-    differences: bool
+
+    def __init__(self, selected: "_Selected", range: float | None, differences: bool):
+        self.selected, self.range, self.differences = selected, range, differences
 
 
 class _Selected:

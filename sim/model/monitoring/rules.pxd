@@ -3,7 +3,7 @@
 
 cimport cython
 
-from .promql cimport _Selected
+from .promql cimport Read, _Selected
 from .series cimport Marks, Store
 
 cdef class Alert:
@@ -17,11 +17,11 @@ cdef class _PromRule:
     cdef public object recording, results, rule, selectors, shows, shows_value, was_calm
     cdef public Store store
 
-    @cython.locals(sel=_Selected, marks=Marks)
+    @cython.locals(read=Read, sel=_Selected, marks=Marks)
     cpdef _apart(self, now, since, last)
     @cython.locals(sel=_Selected)
-    cpdef _next_mark(self, read)
-    @cython.locals(sel=_Selected)
+    cpdef _next_mark(self, Read read)
+    @cython.locals(read=Read, sel=_Selected)
     cpdef _windows_clear_until(self)
 
 cdef class Rules:
