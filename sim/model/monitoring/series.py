@@ -85,6 +85,14 @@ def _catalog(services: dict) -> tuple[list, dict, dict]:
     return entries, by_name, {}
 
 
+@per_scenario(64)
+def _first_look(services: dict, *metrics) -> tuple:
+    """The world's metrics at a drill's first scrape (one dict per service, in the order of
+    ``services``), sorted: a key for the drills that start alike. Worked out once for the very
+    same dicts, the estate's calm ones in nearly every drill (speed: 1,200 tuples at 200 services)."""
+    return tuple(sorted((name, tuple(sorted(m.items()))) for name, m in zip(services, metrics)))
+
+
 def _below(bound: float, p99_ms: float) -> float:
     """Share of requests faster than ``bound`` seconds, latencies exponential with the given p99
     (every request when it is 0: a service answering in no time)."""
@@ -327,7 +335,7 @@ class Store:
         from the last scrape's (None: any of them)."""
         dt = 0.0 if self._last is None else t - self._last
         if self._last is None:
-            self.first = tuple(sorted((name, tuple(sorted(m.items()))) for name, m in metrics.items()))
+            self.first = _first_look(self.services, *[metrics[name] for name in self.services])
         self.scrape_times.append(t)
         # Speed: a calm world hands over the very same metrics every scrape, so what each
         # series gains is what it gained last time (the same floats: nothing is approximated),
