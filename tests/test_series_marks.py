@@ -150,3 +150,31 @@ def test_drills_whose_worlds_moved_before_their_second_scrape_share_nothing_with
         for share, errors in ((0.5, 45), (0.2, 90)):
             assert times(drills[share], "Failing")[:2] == [("alert.pending", 15), ("alert.firing", 15)]
             assert times(drills[share], "Errors")[:2] == [("alert.pending", errors), ("alert.firing", errors)]
+
+
+def test_a_scrape_told_what_moved_writes_what_looking_at_every_service_writes():
+    # Two services; "api" goes from 0 % to 20 % errors at the third scrape, "db" stays. Told that
+    # only "api" moved (as the world's list of changes tells it), the store re-steps api alone and
+    # writes the very samples of a store that looked at both: api's 500s start at 0, gain 0 at 15 s,
+    # then 300 at each scrape from 30 s on (100/s x 20 % x 15 s: 300, 600), db's none; told nothing
+    # moved, a changed service is missed (which is why the world's list must be whole).
+    services = {name: SimpleNamespace(name=name, team="web", labels={}) for name in ("api", "db")}
+    calm = {"api": dict(USUAL), "db": dict(USUAL)}
+    failing = {"api": {**USUAL, "error_rate": 0.2}, "db": calm["db"]}
+    looks = [(0.0, calm, None), (15.0, calm, None), (30.0, failing, ["api"]), (45.0, failing, [])]
+
+    def errors(told: bool) -> dict:
+        store = Store(services, period=15.0)
+        store.want([(lambda labels: True, None)])
+        for t, metrics, moved in looks:
+            store.scrape(t, metrics, moved if told else None)
+        store.fill()
+        return {s.service: s.values for s in store.series if s.labels.get("code") == "500"}
+
+    assert errors(told=True) == errors(told=False) == {"api": [0.0, 0.0, 300.0, 600.0], "db": [0.0] * 4}
+    store = Store(services, period=15.0)
+    store.want([(lambda labels: True, None)])
+    for t, metrics, _ in looks:
+        store.scrape(t, metrics, [])  # nothing said to move: the steps stay as they were
+    store.fill()
+    assert {s.service: s.values for s in store.series if s.labels.get("code") == "500"}["api"] == [0.0] * 4

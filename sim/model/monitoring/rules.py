@@ -329,7 +329,7 @@ class _PromRule:
                     changed.add(service)
             for service in left:
                 del services[service]  # no later window meets these marks: later looks start later
-        if self.shows_value and any([read.differences or read.selected.rising for read in self.reads]):
+        if self._shows_fresh_values():
             for _, _, key in last.values():
                 changed.add(_service(key))
             for alert in self.alerts.values():
@@ -428,8 +428,13 @@ class _PromRule:
         rule that renders it (or has those) and reads a counter or through such a function is
         evaluated afresh while it has an alert (or a result that can make one). The samples themselves of gauges and recorded series repeat the very floats, and
         so does what is worked out from them alone."""
-        return (not self.shows_value or not any(read.differences or read.selected.rising for read in self.reads)
+        return (not self._shows_fresh_values()
                 or (all(a.state == "inactive" for a in self.alerts.values()) and not any(self.results.values())))
+
+    def _shows_fresh_values(self) -> bool:
+        """Whether it shows a value (``shows_value``) worked out from a counter or through a function
+        of differences, where a repeat's last bits can differ from a fresh evaluation's (``_repeats``)."""
+        return self.shows_value and any(read.differences or read.selected.rising for read in self.reads)
 
     def quiet_until(self, now: float) -> float:
         """Until when its evaluations repeat results and change no alert (-inf: not now, as when a
@@ -878,7 +883,7 @@ class Rules:
         if rule.kind == "record":
             before, parted = compiled.before.get(phase), compiled.parted
             changed = parted[4:] if parted is not None and parted[0] is result and parted[1] is before else None
-            self.store.record(now, compiled, result, before, compiled.was_calm, (), changed)
+            self.store.record(now, compiled, result, before, compiled.was_calm, again=(), changed=changed)
             if phase is not None:
                 compiled.before[phase] = result
             return
