@@ -13,5 +13,10 @@ cdef class World:
     cdef public object _blip_edges, _blip_spans, _blips, _estate, _own, _passed, _paths, _steady, causes, changed
     cdef public object faults, metrics, noise, order, scenario, services
 
-    @cython.locals(state=FaultState)
+    @cython.locals(state=FaultState, err_ok=double, lat_extra=double, traffic=double, cpu=double, mem=double,
+                   level=double, share=double, extra_err=double, extra_lat=double)
     cpdef _compute(self, name, acting)
+
+
+@cython.locals(steady=double, t0=double, l0=double, t1=double, l1=double)
+cpdef tuple _at(list segments, double t)
