@@ -220,3 +220,58 @@ def test_a_drill_built_by_hand_is_run_drills_drill_by_default():
     by_hand, run = Drill(scenario).run(), run_drill(scenario)
     assert (by_hand.seed, run.seed, by_hand.jsonl()) == (0, 0, run.jsonl())
     assert run.samples == by_hand.samples and len(run.samples) > 0
+
+
+def test_a_drills_own_clock_steps_its_events_as_simpys_run_does():
+    # A drill on its own clock is stepped by the engine's compiled loop instead of env.run(until=...):
+    # the same order, stopping where simpy stops (an event of the same instant after the end is not
+    # processed), a failure nobody handled raised as simpy raises it, the same complaint when the
+    # queue runs dry first.
+    from sim.model.engine import _run_until
+
+    def simpys(env, until):
+        env.run(until=until)
+
+    def story(run):
+        env, seen = simpy.Environment(), []
+        done = env.event()
+
+        def walk(name, waits):
+            for wait in waits:
+                yield env.timeout(wait)
+                seen.append((name, env.now))
+
+        def finish():
+            yield env.timeout(4)
+            done.succeed("over")
+            seen.append(("finish", env.now))
+            yield env.timeout(0)
+            seen.append(("after the end", env.now))
+
+        env.process(walk("a", [1, 2, 0, 5]))
+        env.process(walk("b", [3, 0, 1]))
+        env.process(finish())
+        run(env, done)
+        return seen, env.now
+
+    # at 3, b's wait (queued at 0) before a's (queued at 1), then each one's wait of 0 in that order;
+    # at 4, finish's wait (queued at 0), then b's (queued at 3), then ``done``, where it stops
+    assert story(_run_until) == story(simpys) == (
+        [("a", 1), ("b", 3), ("a", 3), ("b", 3), ("a", 3), ("finish", 4), ("b", 4)], 4)
+
+    def failing(run):
+        env = simpy.Environment()
+
+        def boom():
+            yield env.timeout(1)
+            raise ValueError("bad input at 1")
+
+        env.process(boom())
+        with pytest.raises(ValueError, match="bad input at 1") as raised:
+            run(env, env.event())
+        return type(raised.value.__cause__), env.now
+
+    assert failing(_run_until) == failing(simpys) == (ValueError, 1)
+    for run in (_run_until, simpys):
+        with pytest.raises(RuntimeError, match='No scheduled events left but "until" event was not triggered'):
+            run(simpy.Environment(), simpy.Environment().event())
