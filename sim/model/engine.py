@@ -309,7 +309,7 @@ class Drill:
                 if due < quiet and due < first:
                     due = self._count(due, scrapes, quiet if quiet < first else first)  # noqa: FURB136
             if scrapes:
-                self.monitoring.rules.scraped(scrapes)
+                self.monitoring.rules.scraped(scrapes, ())  # idle: the world was not looked at since
                 self._account(scrapes)
             # On its own clock, a tick due before every queued event is the next one SimPy would
             # process: it runs here, not through the queue. Exact: scheduled, it would be at
@@ -388,17 +388,18 @@ class Drill:
         """Observe the world; impact changes only where a customer-facing service's metrics did."""
         world, impacted = self.world, self._impacted
         world.observe(now)
-        self.monitoring.rules.scraped((now,))
         changed = world.changed
-        if len(changed) > self._seen:
-            facing, names = self._facing, tuple(changed[self._seen:])
+        names = tuple(changed[self._seen:])  # the services this look changed
+        self._seen = len(changed)
+        self.monitoring.rules.scraped((now,), names)
+        if names:
+            facing = self._facing
             # the facing services the last look changed, in the order of _facing (the first look may
             # name one twice: looking at it again changes nothing); once per set of changes
             moved = self._moved.get(names)
             if moved is None:
                 at = self._facing_at
                 moved = self._moved[names] = sorted(at[name] for name in names if name in at)
-            self._seen = len(changed)
             metrics, hurt, hurt_at, regroup = world.metrics, self._hurt, self._hurt_at, False
             for i in moved:
                 svc = facing[i]

@@ -27,7 +27,7 @@ cdef class _PromRule:
 cdef class Rules:
     cdef dict __dict__
     cdef public object _checks, _fired, _firing, _fresh, _groups, _place, _prometheus, _recording, _records
-    cdef public object _scraped_seen, _seen, _unsettled, _untouched, _watched, _watching, alerts, env, evaluation_interval
+    cdef public object _seen, _unsettled, _untouched, _watched, _watching, alerts, env, evaluation_interval
     cdef public object groups, intervals, log, notify, scraped_at, shorthand, world
     cdef public Store store
 

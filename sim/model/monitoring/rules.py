@@ -696,7 +696,6 @@ class Rules:
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
         self.evaluation_interval = evaluation_interval
         self.scraped_at: float | None = None
-        self._scraped_seen = 0  # where in the world's list of changes the last scrape stopped
 
     def forget(self) -> None:
         """Let go of every series, the drill over: its selections and series refer to each other,
@@ -708,15 +707,14 @@ class Rules:
                     read.selected.forget()
         self.store.forget()
 
-    def scraped(self, times) -> None:
-        """The world was just scraped, at these times (idle ticks': the world as it is now): record
-        the series rules read."""
+    def scraped(self, times, moved) -> None:
+        """The world was just scraped, at these times (idle ticks': the world as it is now), the
+        services in ``moved`` changed since the last scrape: record the series rules read."""
         self.scraped_at = times[-1]
         if self.store.scraped:
-            first, store, world = not self.store.scrape_times, self.store, self.world
-            moved, self._scraped_seen = world.changed[self._scraped_seen:], len(world.changed)
+            first, store, metrics = not self.store.scrape_times, self.store, self.world.metrics
             for now in times:
-                store.scrape(now, world.metrics, moved)
+                store.scrape(now, metrics, moved)
             if first and self.store.period is not None:
                 key = (self.store.scrape_interval, tuple(self.intervals), self.store.first)
                 shared = _calm(self._groups, self.world.services, key=key)
