@@ -10,13 +10,20 @@ cdef class _Estate:
     cdef public object base, callers, calm, deps, order, rank, services
 
 cdef class World:
-    cdef public object _blip_edges, _blip_spans, _blips, _estate, _own, _passed, _paths, _steady, causes, changed
+    cdef public _Estate _estate
+    cdef public object _blip_edges, _blip_spans, _blips, _own, _passed, _paths, _steady, causes, changed
     cdef public object faults, metrics, noise, order, scenario, services
 
     @cython.locals(state=FaultState, err_ok=double, lat_extra=double, traffic=double, cpu=double, mem=double,
-                   level=double, share=double, extra_err=double, extra_lat=double)
+                   level=double, share=double, extra_err=double, extra_lat=double,
+                   latency=double, requests=double, dv=tuple)
     cpdef _compute(self, name, acting)
+
+    cpdef bint _unbent(self)
 
 
 @cython.locals(steady=double, t0=double, l0=double, t1=double, l1=double)
 cpdef tuple _at(list segments, double t)
+
+@cython.locals(before=tuple)
+cpdef tuple _shown(tuple now, tuple was=*)

@@ -116,8 +116,9 @@ class _Estate:
             for dep in svc.depends_on:
                 self.callers[self.rank[dep]].append(self.rank[name])
         self.calm: dict | None = None
-        # each service, its usual share of requests that succeed, and its usual cpu and memory
-        self.base = {name: (svc, 1.0 - svc.error_rate, svc.cpu, svc.memory) for name, svc in services.items()}
+        # each service's usual share of requests that succeed, cpu, memory, latency and traffic
+        self.base = {name: (1.0 - svc.error_rate, svc.cpu, svc.memory, svc.latency_p99_ms, svc.request_rate)
+                     for name, svc in services.items()}
 
 
 _estate = per_scenario(256)(_Estate)  # the scenario's estate, worked out once (an estate of hundreds of services)
@@ -148,7 +149,8 @@ class World:
         self.metrics: dict[str, dict] = {}
         self.causes: dict[str, dict] = {}
         self.changed: list[str] = []  # appended to by every observation: readers keep their place in it
-        self._passed: dict[str, tuple[dict, dict]] = {}  # metrics and causes before blips, which callers see
+        # what _compute gave for each service, with the metrics and causes it shows, before blips (which callers see)
+        self._passed: dict[str, tuple[tuple, dict, dict]] = {}
         self._own: dict[str, tuple] = {}  # acting faults per service at the last observation
         self._blips: dict[str, tuple] = {}  # blips per service at the last observation
         self._paths: list = []  # each fault's segments at the last observation (a bend replaces them)
@@ -162,7 +164,7 @@ class World:
                 return  # no fault moves, no blip starts or ends: nothing to recompute
         else:
             self._paths = [state.segments for state in self.faults]
-        until, blips = self._blip_spans[bisect.bisect_right(self._blip_edges, t)]
+        until, blips = self._blip_spans[bisect.bisect_right(self._blip_edges, t) if self._blip_edges else 0]
         own: dict[str, tuple] = {}
         i = 0
         for state in self.faults:
@@ -195,8 +197,9 @@ class World:
             i = heapq.heappop(todo)
             name = order[i]
             now = self._compute(name, own.get(name, ()))
-            if now != passed[name]:
-                passed[name] = now
+            last = passed[name]
+            if now != last[0]:  # values and causes in a tuple: one comparison, no dict made for nothing
+                passed[name] = (now, *_shown(now, last))
                 moved.append(name)
                 for caller in callers[i]:
                     if caller not in queued:
@@ -209,9 +212,11 @@ class World:
             self._blips = blips
         if not moved:
             return
-        metrics, causes = dict(self.metrics), dict(self.causes)
+        # a new dict of metrics (a reader may keep the last one, to know whether anything moved);
+        # causes changed in place (nobody keeps them)
+        metrics, causes = dict(self.metrics), self.causes
         for name in moved:  # callees first, as computed
-            m, c = passed[name]
+            _, m, c = passed[name]
             if name in blips:
                 m, c = dict(m), dict(c)
                 for blip in blips[name]:
@@ -224,7 +229,7 @@ class World:
             if metrics[name] != m or causes[name] != c:
                 metrics[name], causes[name] = m, c
                 self.changed.append(name)
-        self.metrics, self.causes = metrics, causes
+        self.metrics = metrics
 
     def untouched(self) -> bool:
         """Whether the world is still the scenario's alone: no response bent a fault's path and no
@@ -266,18 +271,21 @@ class World:
         estate = self._estate
         if estate.calm is None:
             for name in self.order:
-                self._passed[name] = self._compute(name, ())
+                now = self._compute(name, ())
+                self._passed[name] = (now, *_shown(now))
             estate.calm = self._passed
         self._passed = dict(estate.calm)
-        self.metrics = {name: m for name, (m, _) in self._passed.items()}
-        self.causes = {name: c for name, (_, c) in self._passed.items()}
+        self.metrics = {name: m for name, (_, m, _) in self._passed.items()}
+        self.causes = {name: c for name, (_, _, c) in self._passed.items()}
         self.changed.extend(self.order)
 
-    def _compute(self, name: str, acting: tuple) -> tuple[dict, dict]:
-        """One service's metrics and their causes from its own acting faults and its dependencies.
+    def _compute(self, name: str, acting: tuple) -> tuple:
+        """One service's metrics and their causes from its own acting faults and its dependencies:
+        request rate, error rate, latency, cpu, memory, then the causes of error rate, latency,
+        cpu, memory and request rate (``_shown`` makes the dicts the world shows of them).
 
         Causes are frozen sets, shared with a dependency's where they are the same (speed)."""
-        svc, err_ok, cpu, mem = self._estate.base[name]
+        err_ok, cpu, mem, latency, requests = self._estate.base[name]
         lat_extra, traffic = 0.0, 1.0
         err_by = lat_by = cpu_by = mem_by = rps_by = _NONE
         faults = self.faults
@@ -289,7 +297,7 @@ class World:
                 err_ok *= 1.0 - level * err
                 err_by = err_by | caused if err_by else caused
             if lat:
-                lat_extra += svc.latency_p99_ms * lat * level
+                lat_extra += latency * lat * level
                 lat_by = lat_by | caused if lat_by else caused
             if rps:
                 traffic *= 1.0 + rps * level
@@ -302,25 +310,18 @@ class World:
                 mem_by = mem_by | caused if mem_by else caused
         passed = self._passed
         for dep, share, dep_errors, dep_latency in self._estate.deps[name]:
-            dm, dc = passed[dep]
-            extra_err = dm["error_rate"] - dep_errors
+            dv = passed[dep][0]
+            extra_err = dv[1] - dep_errors
             if extra_err > 0.0 and share > 0.0:
                 err_ok *= 1.0 - share * extra_err
-                err_by = dc["error_rate"] if not err_by else err_by | dc["error_rate"]
-            extra_lat = dm["latency_p99_ms"] - dep_latency
+                err_by = dv[5] if not err_by else err_by | dv[5]
+            extra_lat = dv[2] - dep_latency
             if extra_lat > 0.0:
                 lat_extra += extra_lat
-                lat_by = dc["latency_p99_ms"] if not lat_by else lat_by | dc["latency_p99_ms"]
-        metrics = {
-            "request_rate": svc.request_rate * traffic,
-            "error_rate": 1.0 - err_ok,
-            "latency_p99_ms": svc.latency_p99_ms + lat_extra,
-            "cpu": 1.0 if cpu > 1.0 else cpu,  # noqa: FURB136 (min(), which this is, costs a call per service per scrape)
-            "memory": 1.0 if mem > 1.0 else mem,  # noqa: FURB136
-        }
-        causes = {"error_rate": err_by, "latency_p99_ms": lat_by, "cpu": cpu_by, "memory": mem_by,
-                  "request_rate": rps_by}
-        return metrics, causes
+                lat_by = dv[6] if not lat_by else lat_by | dv[6]
+        # cpu and memory at most 1: not min(), which costs a call per service per scrape
+        return (requests * traffic, 1.0 - err_ok, latency + lat_extra, 1.0 if cpu > 1.0 else cpu,
+                1.0 if mem > 1.0 else mem, err_by, lat_by, cpu_by, mem_by, rps_by)
 
     def cause_of(self, service: str, metric: str) -> list[str]:
         """Fault ids behind a metric's deviation, or ``["noise"]``."""
@@ -368,6 +369,20 @@ class World:
     def impacted(self, name: str) -> bool:
         m = self.metrics[name]
         return self.services[name].breached(m["error_rate"], m["latency_p99_ms"])
+
+
+def _shown(now: tuple, was: tuple | None = None) -> tuple[dict, dict]:
+    """The metrics and causes ``World._compute`` worked out, as the dicts the world shows; the
+    causes' dict of ``was`` (what was shown before) again while they are the very same sets
+    (a moving fault moves the metrics, seldom what causes them)."""
+    metrics = {"request_rate": now[0], "error_rate": now[1], "latency_p99_ms": now[2], "cpu": now[3], "memory": now[4]}
+    if was is not None:
+        before = was[0]
+        if (now[5] is before[5] and now[6] is before[6] and now[7] is before[7] and now[8] is before[8]
+                and now[9] is before[9]):
+            return metrics, was[2]
+    return metrics, {"error_rate": now[5], "latency_p99_ms": now[6], "cpu": now[7], "memory": now[8],
+                     "request_rate": now[9]}
 
 
 def _at(segments: list, t: float) -> tuple[float, float]:
