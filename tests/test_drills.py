@@ -223,17 +223,15 @@ def test_a_drill_built_by_hand_is_run_drills_drill_by_default():
 
 
 def test_a_drills_own_clock_steps_its_events_as_simpys_run_does():
-    # A drill on its own clock is stepped by the engine's compiled loop instead of env.run(until=...):
-    # the same order, stopping where simpy stops (an event of the same instant after the end is not
-    # processed), a failure nobody handled raised as simpy raises it, the same complaint when the
-    # queue runs dry first.
-    from sim.model.engine import _run_until
+    # A drill on its own clock (sim.model.clock.Clock: its own queue, stepped by compiled code)
+    # must process simpy's events in simpy's order: by time, then priority (a process
+    # starting, an interruption, come first at their moment), then as scheduled; stop where
+    # simpy stops (an event of the same instant after the end is not processed), raise a failure
+    # nobody handled as simpy raises it, and complain as simpy does when the queue runs dry first.
+    from sim.model.clock import Clock
 
-    def simpys(env, until):
-        env.run(until=until)
-
-    def story(run):
-        env, seen = simpy.Environment(), []
+    def story(clock):
+        env, seen = clock(), []
         done = env.event()
 
         def walk(name, waits):
@@ -248,19 +246,58 @@ def test_a_drills_own_clock_steps_its_events_as_simpys_run_does():
             yield env.timeout(0)
             seen.append(("after the end", env.now))
 
+        def sleeper():
+            try:
+                yield env.timeout(10)
+            except simpy.Interrupt as why:
+                seen.append(("woken", env.now, why.cause))
+
+        def starter():
+            yield env.timeout(2)
+            env.process(walk("c", [0]))  # starts (urgent) before the wait of 0 queued just after it
+            seen.append(("started c", env.now))
+            sleeping.interrupt("at 2")
+
         env.process(walk("a", [1, 2, 0, 5]))
         env.process(walk("b", [3, 0, 1]))
         env.process(finish())
-        run(env, done)
+        sleeping = env.process(sleeper())
+        env.process(starter())
+        env.run(until=done)
         return seen, env.now
 
+    # at 2, the starter goes on; the interruption and c's start are urgent, c's wait of 0 then;
     # at 3, b's wait (queued at 0) before a's (queued at 1), then each one's wait of 0 in that order;
     # at 4, finish's wait (queued at 0), then b's (queued at 3), then ``done``, where it stops
-    assert story(_run_until) == story(simpys) == (
-        [("a", 1), ("b", 3), ("a", 3), ("b", 3), ("a", 3), ("finish", 4), ("b", 4)], 4)
+    expected = ([("a", 1), ("started c", 2), ("woken", 2, "at 2"), ("c", 2), ("b", 3), ("a", 3), ("b", 3),
+                 ("a", 3), ("finish", 4), ("b", 4)], 4)
+    assert story(Clock) == story(simpy.Environment) == expected
 
-    def failing(run):
-        env = simpy.Environment()
+    def in_pieces(clock):
+        # run(until=a time) in pieces, as the tests of bots do: stopping at 3 leaves b's and a's
+        # waits of that moment for the next piece, which runs them first; each stop stays queued
+        # (simpy schedules what is left of it again, first of its moment), so peek() gives its time
+        env, seen = clock(), []
+
+        def walk(name, waits):
+            for wait in waits:
+                yield env.timeout(wait)
+                seen.append((name, env.now))
+
+        env.process(walk("a", [1, 2, 0]))
+        env.process(walk("b", [3, 0, 1]))
+        env.run(until=3)
+        seen.append(("paused", env.now, env.peek()))
+        env.run(until=10)
+        seen.append(("paused", env.now, env.peek()))
+        env.run()
+        return seen
+
+    assert in_pieces(Clock) == in_pieces(simpy.Environment) == [
+        ("a", 1), ("paused", 3, 3), ("b", 3), ("a", 3), ("b", 3), ("a", 3), ("b", 4), ("paused", 10, 10)]
+
+    def failing(clock):
+        env = clock()
 
         def boom():
             yield env.timeout(1)
@@ -268,10 +305,11 @@ def test_a_drills_own_clock_steps_its_events_as_simpys_run_does():
 
         env.process(boom())
         with pytest.raises(ValueError, match="bad input at 1") as raised:
-            run(env, env.event())
+            env.run(until=env.event())
         return type(raised.value.__cause__), env.now
 
-    assert failing(_run_until) == failing(simpys) == (ValueError, 1)
-    for run in (_run_until, simpys):
+    assert failing(Clock) == failing(simpy.Environment) == (ValueError, 1)
+    for clock in (Clock, simpy.Environment):
         with pytest.raises(RuntimeError, match='No scheduled events left but "until" event was not triggered'):
-            run(simpy.Environment(), simpy.Environment().event())
+            env = clock()
+            env.run(until=env.event())

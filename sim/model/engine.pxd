@@ -1,6 +1,10 @@
 # The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
+cimport cython
+
+from .clock cimport Clock
+
 cdef class Participant:
     cdef public object bot, free_at, loops, name, person, rng, seat, worked
 
@@ -11,3 +15,9 @@ cdef class Drill:
     cdef public object began, closed, done, drawn, ends_at, env, grows, incident, last_updates, log, monitoring
     cdef public object people, process, rng, roster, samples, scenario, scrape_listeners, script, seed, totals
     cdef public object world
+
+
+@cython.locals(clock=Clock)
+cpdef _first(env, bint own)
+@cython.locals(clock=Clock)
+cpdef _schedule_at(env, event, t)

@@ -17,6 +17,7 @@ from simpy.events import NORMAL, PENDING, URGENT
 
 from ..inputs import alertmanager
 from ..inputs.config import Person, Process, Roster, Scenario, Script, load_roster
+from .clock import Clock
 from .eventlog import EventLog, to_jsonl
 from .incident import Incident
 from .memo import per_scenario
@@ -73,7 +74,7 @@ class Drill:
         self.scenario, self.seed = scenario, seed
         self.process = process or Process()
         roster = roster or _built_in_roster(self.process)
-        self.env = env or simpy.Environment()
+        self.env = env or Clock()
         self._skips = env is None  # a drill on its own clock: idle monitoring ticks need no waiting (_idle_until)
         # the clock is read at every event: getattr in C, not a lambda calling simpy's property
         self.log = EventLog(scenario.start, functools.partial(getattr, self.env, "_now"))
@@ -295,17 +296,17 @@ class Drill:
         nothing can change (``_idle_until``) only adds to the running sums and the samples,
         and the idle ticks before the next event are not waited for, only counted.
         """
-        env, queue = self.env, self.env._queue  # the clock and the queue read directly: ticks are many
+        env, own = self.env, self._skips  # own: the drill's own Clock
         now = env._now
         while True:
             scrapes: list[float] = []  # of idle ticks
-            quiet, first = self._quiet, queue[0][0] if queue else math.inf  # first: env.peek()
+            quiet, first = self._quiet, _first(env, own)
             if now < quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
                 due = self._count(now, scrapes, quiet if quiet < first else first)  # noqa: FURB136 (a call per tick)
             else:  # something may change: look
                 due = self._count(now)
                 quiet = self._quiet = self._idle_until(due)
-                first = queue[0][0] if queue else math.inf
+                first = _first(env, own)
                 if due < quiet and due < first:
                     due = self._count(due, scrapes, quiet if quiet < first else first)  # noqa: FURB136
             if scrapes:
@@ -320,7 +321,7 @@ class Drill:
             # event keeps its place.
             delay = due - now
             at = now + delay
-            if not self._skips or not queue or at >= queue[0][0]:
+            if not own or not env._heap or at >= env.soonest():
                 ticks.callbacks = self._ticking  # the same list again: nothing else waits on ticks
                 _schedule_at(env, ticks, at)  # as env.schedule(ticks, NORMAL, delay) would
                 return
@@ -540,35 +541,17 @@ class Drill:
 
     def run(self) -> DrillResult:
         self.start()
-        if self._skips:
-            _run_until(self.env, self.done)
-        else:
-            self.env.run(until=self.done)
+        self.env.run(until=self.done)
         return self.finish()
 
 
-def _run_until(env: simpy.Environment, until: simpy.Event) -> None:
-    """``env.run(until=until)`` on a drill's own clock, stepped here instead of by simpy's
-    ``Environment.step`` (speed: a drill processes about four hundred events, and this loop is
-    compiled with the engine): events processed in the same order, and a failed event nobody
-    handled raised as simpy raises it."""
-    if until.callbacks is None:
-        return
-    until.callbacks.append(simpy.core.StopSimulation.callback)
-    queue, pop = env._queue, heapq.heappop
-    while queue:
-        env._now, _, _, event = pop(queue)
-        callbacks, event.callbacks = event.callbacks, None
-        try:
-            for callback in callbacks:
-                callback(event)
-        except simpy.core.StopSimulation:
-            return  # ``until`` was processed: the drill is over, and its clock is not run again
-        if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
-    raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}')
+def _first(env, own: bool) -> float:
+    """When the next queued event is due, or infinity (``env.peek()``; ``own``: ``env`` is a ``Clock``)."""
+    if own:
+        clock = env
+        return clock.soonest()
+    queue = env._queue
+    return queue[0][0] if queue else math.inf
 
 
 class _At(simpy.Event):
@@ -583,10 +566,14 @@ class _At(simpy.Event):
         _schedule_at(env, self, t)
 
 
-def _schedule_at(env: simpy.Environment, event: simpy.Event, t: float) -> None:
+def _schedule_at(env, event: simpy.Event, t: float) -> None:
     """``env.schedule(event, NORMAL, t - env.now)`` landing on ``t`` itself: the same queue entry
     (time, normal priority, the next id), pushed without simpy's call (speed: ticks and bots' waits)."""
-    heapq.heappush(env._queue, (t, NORMAL, next(env._eid), event))
+    if type(env) is Clock:
+        clock = env
+        clock.push(event, NORMAL, t)
+    else:
+        heapq.heappush(env._queue, (t, NORMAL, next(env._eid), event))
 
 
 class _First(simpy.Event):

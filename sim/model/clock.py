@@ -1,0 +1,158 @@
+"""A drill's own clock: simpy's ``Environment``, with a queue that compiles to plain C.
+
+SimPy keeps its queue as a heap of ``(time, priority, id, event)`` tuples; pushing and
+popping one compares tuples, which costs more than the rest of handling most events. The
+clock keeps ``_Entry``s instead, with the time as a C double, and sifts its own heap
+comparing them field by field, in the same order: earlier first, then the more urgent
+priority, then the one scheduled first. Every event is processed when, and in the order,
+simpy would process it; the events, processes and timeouts are simpy's own.
+"""
+
+import math
+
+import simpy
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, URGENT
+
+
+class _Entry:
+    """An event in the queue: ``at`` its time as scheduled (an int or a float, the clock's once it
+    is processed), ``t`` the same as a float, to compare."""
+
+
+def _before(a: _Entry, b: _Entry) -> bool:
+    if a.t != b.t:
+        return a.t < b.t
+    if a.priority != b.priority:
+        return a.priority < b.priority
+    return a.eid < b.eid
+
+
+class Clock:
+    """``simpy.Environment`` for a drill on its own clock (``Drill`` makes one when it is handed none)."""
+
+    def __init__(self):
+        self._now = 0
+        self._active_proc = None
+        self._heap: list[_Entry] = []
+        self._eid = 0  # entries scheduled so far: the next one's id
+
+    @property
+    def now(self):
+        return self._now
+
+    @property
+    def active_process(self):
+        return self._active_proc
+
+    def process(self, generator) -> simpy.Process:
+        return simpy.Process(self, generator)
+
+    def timeout(self, delay=0, value=None) -> simpy.Timeout:
+        return simpy.Timeout(self, delay, value)
+
+    def event(self) -> simpy.Event:
+        return simpy.Event(self)
+
+    def all_of(self, events) -> simpy.AllOf:
+        return simpy.AllOf(self, events)
+
+    def any_of(self, events) -> simpy.AnyOf:
+        return simpy.AnyOf(self, events)
+
+    def schedule(self, event: simpy.Event, priority: int = NORMAL, delay=0) -> None:
+        self.push(event, priority, self._now + delay)
+
+    def push(self, event: simpy.Event, priority: int, at) -> None:
+        """Schedule ``event`` at the time ``at`` itself (``schedule`` adds a delay to now, which
+        rounding can move off a time worked out)."""
+        entry = _Entry.__new__(_Entry)  # no __init__ (speed: an entry for every event)
+        entry.at, entry.t, entry.priority, entry.eid, entry.event = at, at, priority, self._eid, event
+        self._eid += 1
+        heap = self._heap
+        heap.append(entry)
+        i = len(heap) - 1
+        while i > 0:  # up from the end while before its parent
+            parent = (i - 1) >> 1
+            up = heap[parent]
+            if not _before(entry, up):
+                break
+            heap[i] = up
+            i = parent
+        heap[i] = entry
+
+    def pop(self) -> simpy.Event:
+        """The next event, its time now the clock's."""
+        heap = self._heap
+        first = heap[0]
+        last = heap.pop()
+        n = len(heap)
+        if n:
+            i = 0
+            while True:  # down from the top: the earlier child up, until the last entry fits
+                child = 2 * i + 1
+                if child >= n:
+                    break
+                down = heap[child]
+                if child + 1 < n:
+                    right = heap[child + 1]
+                    if _before(right, down):
+                        child, down = child + 1, right
+                if not _before(down, last):
+                    break
+                heap[i] = down
+                i = child
+            heap[i] = last
+        self._now = first.at
+        return first.event
+
+    def soonest(self) -> float:
+        """When the next event is due (``peek()`` as a float), or infinity."""
+        return self._heap[0].t if self._heap else math.inf
+
+    def peek(self):
+        return self._heap[0].at if self._heap else math.inf
+
+    def step(self) -> None:
+        """Process the next event, as ``simpy.Environment.step`` does (``run`` calls it compiled:
+        a drill processes about four hundred events)."""
+        if not self._heap:
+            raise EmptySchedule()
+        event = self.pop()
+        callbacks, event.callbacks = event.callbacks, None
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            # as simpy does: the callbacks left run first when the clock runs again
+            event.callbacks = callbacks[callbacks.index(callback) + 1:]
+            self.schedule(event, -1)
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            # a failed event nobody handled fails the run: a copy of its exception, with it as the cause
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+    def run(self, until=None):
+        """Step until ``until`` (a time or an event), as ``simpy.Environment.run`` does."""
+        if until is not None:
+            if not isinstance(until, simpy.Event):
+                at = until if isinstance(until, int) else float(until)
+                if at <= self._now:
+                    raise ValueError(f"until ({at}) must be greater than the current simulation time")
+                until = simpy.Event(self)
+                until._ok, until._value = True, None
+                self.schedule(until, URGENT, at - self._now)
+            elif until.callbacks is None:
+                return until.value
+            until.callbacks.append(StopSimulation.callback)
+        try:
+            while True:
+                self.step()
+        except StopSimulation as exc:
+            return exc.args[0]
+        except EmptySchedule:
+            if until is not None:
+                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}') from None
+        return None
