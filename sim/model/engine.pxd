@@ -18,6 +18,6 @@ cdef class Drill:
 
 
 @cython.locals(clock=Clock)
-cpdef _first(env, bint own)
+cpdef _first(env)
 @cython.locals(clock=Clock)
 cpdef _schedule_at(env, event, t)

@@ -17,7 +17,7 @@ from simpy.events import NORMAL, PENDING, URGENT
 
 from ..inputs import alertmanager
 from ..inputs.config import Person, Process, Roster, Scenario, Script, load_roster
-from .clock import Clock
+from .clock import Clock, own_clock
 from .eventlog import EventLog, to_jsonl
 from .incident import Incident
 from .memo import per_scenario
@@ -74,7 +74,7 @@ class Drill:
         self.scenario, self.seed = scenario, seed
         self.process = process or Process()
         roster = roster or _built_in_roster(self.process)
-        self.env = env or Clock()
+        self.env = env or own_clock()
         self._skips = env is None  # a drill on its own clock: idle monitoring ticks need no waiting (_idle_until)
         # the clock is read at every event: getattr in C, not a lambda calling simpy's property
         self.log = EventLog(scenario.start, functools.partial(getattr, self.env, "_now"))
@@ -296,17 +296,17 @@ class Drill:
         nothing can change (``_idle_until``) only adds to the running sums and the samples,
         and the idle ticks before the next event are not waited for, only counted.
         """
-        env, own = self.env, self._skips  # own: the drill's own Clock
+        env = self.env
         now = env._now
         while True:
             scrapes: list[float] = []  # of idle ticks
-            quiet, first = self._quiet, _first(env, own)
+            quiet, first = self._quiet, _first(env)
             if now < quiet and now < self.world.steady_until():  # idle as last worked out, nothing bent since
                 due = self._count(now, scrapes, quiet if quiet < first else first)  # noqa: FURB136 (a call per tick)
             else:  # something may change: look
                 due = self._count(now)
                 quiet = self._quiet = self._idle_until(due)
-                first = _first(env, own)
+                first = _first(env)
                 if due < quiet and due < first:
                     due = self._count(due, scrapes, quiet if quiet < first else first)  # noqa: FURB136
             if scrapes:
@@ -321,7 +321,8 @@ class Drill:
             # event keeps its place.
             delay = due - now
             at = now + delay
-            if not own or not env._heap or at >= env.soonest():
+            first = _first(env)
+            if not self._skips or first == math.inf or at >= first:  # (inf: nothing queued)
                 ticks.callbacks = self._ticking  # the same list again: nothing else waits on ticks
                 _schedule_at(env, ticks, at)  # as env.schedule(ticks, NORMAL, delay) would
                 return
@@ -545,9 +546,9 @@ class Drill:
         return self.finish()
 
 
-def _first(env, own: bool) -> float:
-    """When the next queued event is due, or infinity (``env.peek()``; ``own``: ``env`` is a ``Clock``)."""
-    if own:
+def _first(env) -> float:
+    """When the next queued event is due, or infinity when none is (``env.peek()``, read directly)."""
+    if type(env) is Clock:
         clock = env
         return clock.soonest()
     queue = env._queue
