@@ -187,6 +187,53 @@ def test_a_wait_the_incident_closing_cuts_short_wakes_where_any_of_would():
     assert order(Drill.unless_closed) == order(lambda drill, s: drill.env.any_of([drill.env.timeout(s), drill.closed]))
 
 
+def test_a_bot_waiting_for_news_wakes_where_its_checks_would_even_at_a_shared_instant():
+    # Drill.until_news(every) stands in for a loop of drill.unless_closed(every) that finds nothing
+    # until something is learnt (Incident.heard): the bot must resume at the same check and at the
+    # same place among the events of that instant. Here the checks fall at 60, 120, 180; news comes
+    # at 130, so the bot resumes at 180. A neighbour's wait, queued at 125, ends at 180 too: the
+    # bot's timer (queued at 120) goes first, then the neighbour, which hands a baton on at once;
+    # then the bot's wait itself, before the baton (queued after it), then the baton's taker. A
+    # wake queued only when the news came (at 130) would come after the neighbour, and the bot
+    # after the taker. At 300 the incident closes: a bot waiting for news stops waiting there.
+    def story(waiting_for_news):
+        drill = Drill(load_scenario(SCENARIOS / "checkout-config-push.yaml"))
+        env, seen, baton = drill.env, [], drill.env.event()
+
+        def bot(name):
+            heard = drill.incident.heard
+            while not drill.closed.triggered:
+                yield drill.until_news(60) if waiting_for_news else drill.unless_closed(60)
+                if drill.incident.heard != heard or drill.closed.triggered:
+                    seen.append((name, env.now))
+                    heard = drill.incident.heard
+
+        def news():
+            yield env.timeout(130)
+            drill.incident.heard += 1
+
+        def neighbour():
+            yield env.timeout(125)
+            yield env.timeout(55)
+            seen.append(("neighbour", env.now))
+            baton.succeed()
+
+        def taker():
+            yield baton
+            seen.append(("taker", env.now))
+
+        def close():
+            yield env.timeout(300)
+            drill.closed.succeed()
+
+        for process in (bot("bot"), news(), neighbour(), taker(), close()):
+            env.process(process)
+        env.run(until=400)
+        return seen
+
+    assert story(True) == story(False) == [("neighbour", 180), ("bot", 180), ("taker", 180), ("bot", 300)]
+
+
 def test_a_person_does_one_thing_at_a_time_and_their_work_is_counted_by_kind():
     # Two pieces of 30 s handed to dana at 0 end at 30 and 60; one of 10 s at 100, when she is
     # free again, ends at 110 (not queued after the others). She looked 40 s and wrote 30 s.

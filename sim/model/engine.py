@@ -161,6 +161,10 @@ class Drill:
         """Wait ``seconds``, or less when the incident closes meanwhile."""
         return self.until_unless_closed(self.env._now + seconds)  # env.timeout(seconds), as _At says
 
+    def until_news(self, every: float):
+        """Check back every ``every`` seconds until a check can find something new (``_Idle``)."""
+        return _Idle(self, every)
+
     def until_unless_closed(self, t: float, *events):
         """Wait until the moment ``t`` itself, or less when the incident closes (or one of ``events``
         is processed) meanwhile."""
@@ -605,6 +609,37 @@ class _First(simpy.Event):
                 other.callbacks.remove(fire)
         self._ok, self._value = True, None  # succeed(): none of the events waited on fails
         self.env.schedule(self)
+
+
+class _Idle(simpy.Event):
+    """What ``yield drill.unless_closed(every)`` in a loop gives a bot that checks back for
+    something to do and finds nothing: the same waits, each made and queued where that loop
+    would make it (a timer at the very time, then the wait itself when the timer or the close is
+    processed), but the bot resumed only at the first check that can find something: after a
+    finding came, an investigation started or ended or a task was asked (``Incident.heard``), or
+    once the incident closed (``Drill.closed``). The queue sees the same events at the same
+    places, so the drill is the same to the bit; only the checks that would find what the last
+    one found are not made (speed: the paged teams of an estate check back hundreds of times a
+    drill)."""
+
+    def __init__(self, drill: Drill, every: float):
+        self.env, self.callbacks, self._value = drill.env, [], PENDING  # simpy.Event.__init__ (speed: no call)
+        self._drill, self._every, self._heard = drill, every, drill.incident.heard
+        self._wait()
+
+    def _wait(self) -> None:
+        self._drill.unless_closed(self._every).callbacks.append(self._checked)
+
+    def _checked(self, wait) -> None:
+        """A wait ended: wait again as the bot would, or be processed here, where that wait is."""
+        drill = self._drill
+        if drill.incident.heard == self._heard and not drill.closed.triggered:
+            self._wait()
+            return
+        self._ok, self._value = True, None
+        callbacks, self.callbacks = self.callbacks, None
+        for callback in callbacks:
+            callback(self)
 
 
 def run_drill(scenario: Scenario, process: Process | None = None, roster: Roster | None = None,

@@ -2,6 +2,6 @@
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
 cdef class Incident:
-    cdef public object _handlers, _shown, channel, declared_at, drill, env, findings, highest, investigating, log
+    cdef public object _handlers, _shown, channel, declared_at, drill, env, findings, heard, highest, investigating, log
     cdef public object misled, mitigations, moved, postmortem, process, resolved_at, revealed, roles, scenario
     cdef public object service, severity, state, tasks, teams_paged, updates

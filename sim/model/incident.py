@@ -79,6 +79,7 @@ class Incident:
         self.investigating: dict[tuple[str, str], float] = {}  # (who, service) -> when the finding comes
         self.tasks: list[dict] = []  # what the IC asked people to do, in order (``ask``)
         self.moved = self.env.event()  # succeeded when the severity or the roles next change (``_moved``)
+        self.heard = 0  # how many times a finding came, an investigation started or ended, or a task was asked
         self._handlers: dict[str, tuple] = {}  # action -> its check and its effect (speed: looked up once)
         self._shown: dict[str, tuple[dict, dict]] = {}  # service -> its metrics last looked at, rounded (speed)
 
@@ -283,6 +284,7 @@ class Incident:
         finding, after = self._next_finding(service)
         duration = after * self.drill.investigation_factor(action.by)
         self.investigating[(action.by, service)] = self.env.now + duration
+        self.heard += 1
         done = self.env.event()
         self.env.process(self._investigation(action.by, service, finding, duration, done))
         return Result(True, data=(done, self.env.now + duration))
@@ -329,6 +331,7 @@ class Incident:
     def _investigation(self, by, service, finding, duration, done):
         yield self.env.timeout(duration)
         self.investigating.pop((by, service), None)
+        self.heard += 1  # (and its finding, if any, below)
         if self.closed:
             done.succeed(None)
             return
@@ -437,6 +440,7 @@ class Incident:
         task = {"id": f"T{len(self.tasks) + 1}", "who": self.asked_of(action.get("who")), "task": action.get("task"),
                 **{k: action.get(k) for k in ("action", "service", "teams") if action.get(k) is not None}}
         self.tasks.append({**task, "by": action.by, "t": self.env.now, "done": None})
+        self.heard += 1
         self.log.emit("task.asked", by=action.by, **task)
         return Result(True, data=task["id"])
 

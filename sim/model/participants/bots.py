@@ -247,7 +247,7 @@ def responder(drill, me, team):
                 others.add(service)
         leads = [n for n in own if n in suspected and n not in exhausted and n not in others]
         if not leads:
-            yield drill.unless_closed(profile.check_interval)
+            yield drill.until_news(profile.check_interval)  # nothing to dig into till something is learnt
             continue
         firing = [a.rule.service for a in drill.monitoring.firing()]
         if not (yield from _dig(drill, me, leads[0], firing[0] if firing else leads[0], tried, exhausted)):
