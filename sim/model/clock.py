@@ -9,6 +9,7 @@ simpy would process it; the events, processes and timeouts are simpy's own.
 """
 
 import math
+from importlib.machinery import EXTENSION_SUFFIXES
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
@@ -106,11 +107,8 @@ class Clock:
         self._now = first.at
         return first.event
 
-    def soonest(self) -> float:
-        """When the next event is due (``peek()`` as a float), or infinity."""
-        return self._heap[0].t if self._heap else math.inf
-
     def peek(self):
+        """When the next event is due, or infinity when none is."""
         return self._heap[0].at if self._heap else math.inf
 
     def step(self) -> None:
@@ -165,4 +163,4 @@ def own_clock():
     return Clock() if _COMPILED else simpy.Environment()
 
 
-_COMPILED = not __file__.endswith(".py")
+_COMPILED = __file__.endswith(tuple(EXTENSION_SUFFIXES))  # as `drill --version` tells

@@ -554,7 +554,7 @@ def _first(env) -> float:
     """When the next queued event is due, or infinity when none is (``env.peek()``, read directly)."""
     if type(env) is Clock:
         clock = env
-        return clock.soonest()
+        return clock.peek()
     queue = env._queue
     return queue[0][0] if queue else math.inf
 
