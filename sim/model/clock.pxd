@@ -20,6 +20,7 @@ cdef class Clock:
     @cython.locals(heap=list, first=_Entry, last=_Entry, down=_Entry, right=_Entry, i=Py_ssize_t,
                    child=Py_ssize_t, n=Py_ssize_t)
     cpdef pop(self)
+    @cython.locals(heap=list, first=_Entry)
     cpdef peek(self)
     cpdef step(self)
 

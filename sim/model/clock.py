@@ -109,7 +109,11 @@ class Clock:
 
     def peek(self):
         """When the next event is due, or infinity when none is."""
-        return self._heap[0].at if self._heap else math.inf
+        heap = self._heap
+        if not heap:
+            return math.inf
+        first = heap[0]
+        return first.at
 
     def step(self) -> None:
         """Process the next event, as ``simpy.Environment.step`` does (``run`` calls it compiled:

@@ -33,3 +33,5 @@ cdef class Rules:
 
     @cython.locals(alert=Alert)
     cpdef _evaluate(self, _PromRule compiled, now)
+    @cython.locals(alert=Alert, metrics=dict, checks=list, unsettled=set)
+    cpdef _shorthand(self, now)

@@ -827,7 +827,7 @@ class Rules:
                 continue
             rule = alert.rule
             self._transition(alert, step(alert, holds, now, rule.for_s, rule.keep_firing_for_s),
-                             lambda r=rule: self.world.cause_of(r.service, r.metric))
+                             functools.partial(world.cause_of, rule.service, rule.metric))
             if alert.state == "pending" or alert.keep_since is not None:
                 unsettled.add(i)
             else:
