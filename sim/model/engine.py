@@ -614,27 +614,67 @@ class _First(simpy.Event):
 class _Idle(simpy.Event):
     """What ``yield drill.unless_closed(every)`` in a loop gives a bot that checks back for
     something to do and finds nothing: the same waits, each made and queued where that loop
-    would make it (a timer at the very time, then the wait itself when the timer or the close is
-    processed), but the bot resumed only at the first check that can find something: after a
+    would make it, but the bot resumed only at the first check that can find something: after a
     finding came, an investigation started or ended or a task was asked (``Incident.heard``), or
     once the incident closed (``Drill.closed``). The queue sees the same events at the same
     places, so the drill is the same to the bit; only the checks that would find what the last
     one found are not made (speed: the paged teams of an estate check back hundreds of times a
-    drill)."""
+    drill).
+
+    Each round of the loop is two events, as ``unless_closed`` makes them: its timer (an ``_At``
+    at ``now + every``, queued as the round starts) and the wait itself (``_First``), queued when
+    the timer or the close is processed, whichever comes first, and listening on the close from
+    the round's start, at the end of its callbacks. Here they are two events made once and queued
+    again round after round (a new timer only while the last one is still queued: a round ended
+    by the close leaves it there), with the same callbacks at the same places (speed: a round made
+    the loop's objects anew)."""
 
     def __init__(self, drill: Drill, every: float):
-        self.env, self.callbacks, self._value = drill.env, [], PENDING  # simpy.Event.__init__ (speed: no call)
+        env = drill.env
+        self.env, self.callbacks, self._value = env, [], PENDING  # simpy.Event.__init__ (speed: no call)
         self._drill, self._every, self._heard = drill, every, drill.incident.heard
-        self._wait()
+        self._timer: simpy.Event | None = None
+        self._wait = _At.__new__(_At)  # the round's wait (never failed: the close is never failed)
+        self._wait.env, self._wait._ok, self._wait._value = env, True, None
+        self._closed: simpy.Event | None = None  # the close the round listens on, while it does
+        self._timed_cb, self._closing_cb, self._checked_cb = self._timed, self._closing, self._checked  # (removed by identity)
+        self._round()
 
-    def _wait(self) -> None:
-        self._drill.unless_closed(self._every).callbacks.append(self._checked)
+    def _round(self) -> None:
+        env = self.env
+        timer = self._timer
+        if timer is None or timer.callbacks is not None:  # none yet, or still queued (the close ended its round)
+            timer = self._timer = _At.__new__(_At)
+            timer.env, timer._ok, timer._value = env, True, None
+        timer.callbacks = [self._timed_cb]
+        _schedule_at(env, timer, env._now + self._every)  # unless_closed(every)'s timer
+        closed = self._closed = self._drill.closed
+        if closed.callbacks is None:  # processed already: the wait is queued at once
+            self._closing(closed)
+        else:
+            closed.callbacks.append(self._closing_cb)
+
+    def _timed(self, timer) -> None:
+        closed = self._closed
+        if closed.callbacks:  # not processed yet: it no longer ends this round
+            closed.callbacks.remove(self._closing_cb)
+        self._end_round()
+
+    def _closing(self, closed) -> None:
+        self._timer.callbacks.remove(self._timed_cb)
+        self._end_round()
+
+    def _end_round(self) -> None:
+        self._closed = None
+        wait = self._wait
+        wait.callbacks = [self._checked_cb]
+        self.env.schedule(wait)  # as _First's _fire schedules the wait
 
     def _checked(self, wait) -> None:
         """A wait ended: wait again as the bot would, or be processed here, where that wait is."""
         drill = self._drill
         if drill.incident.heard == self._heard and not drill.closed.triggered:
-            self._wait()
+            self._round()
             return
         self._ok, self._value = True, None
         callbacks, self.callbacks = self.callbacks, None
