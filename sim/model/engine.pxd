@@ -16,6 +16,17 @@ cdef class Drill:
     cdef public object people, process, rng, roster, samples, scenario, scrape_listeners, script, seed, totals
     cdef public object world
 
+cdef class _At:
+    cdef public object env, callbacks, _ok, _value
+
+cdef class _First:
+    cdef public object env, callbacks, _ok, _value, _waiting, _fired
+
+cdef class _Idle:
+    cdef public Drill _drill
+    cdef public _At _timer, _wait
+    cdef public object env, callbacks, _ok, _value, _every, _heard, _closed, _timed_cb, _closing_cb, _checked_cb
+
 
 @cython.locals(clock=Clock)
 cpdef _first(env)

@@ -559,12 +559,15 @@ def _first(env) -> float:
     return queue[0][0] if queue else math.inf
 
 
-class _At(simpy.Event):
+class _At:
     """A timeout that ends at the moment ``t`` to the bit: ``env.timeout(t - now)`` ends at
     ``now + (t - now)``, which rounding can move off ``t`` (and no wait may land on it).
 
     ``_At(env, env._now + delay)`` is ``env.timeout(delay)`` itself, scheduled as it would
-    be, made without simpy's two calls (speed: the bots' commonest waits)."""
+    be, made without simpy's two calls (speed: the bots' commonest waits). Like the other waits
+    below, it is an event as simpy's processes and queues read one (``env``, ``callbacks``,
+    ``_ok``, ``_value``) rather than a ``simpy.Event``: built, it is an extension type, made
+    and read without a dict of attributes."""
 
     def __init__(self, env: simpy.Environment, t: float):
         self.env, self.callbacks, self._ok, self._value = env, [], True, None
@@ -581,7 +584,7 @@ def _schedule_at(env, event: simpy.Event, t: float) -> None:
         heapq.heappush(env._queue, (t, NORMAL, next(env._eid), event))
 
 
-class _First(simpy.Event):
+class _First:
     """``env.any_of([timer, *events])`` without the value nobody reads (speed: the bots'
     commonest wait).
 
@@ -590,9 +593,9 @@ class _First(simpy.Event):
     """
 
     def __init__(self, env, timer, events):
-        self.env, self.callbacks, self._value = env, [], PENDING  # simpy.Event.__init__ (speed: no call)
+        self.env, self.callbacks, self._value = env, [], PENDING
         self._waiting = []  # the events this waits on, until the first is processed
-        fire = self._fire  # one bound method for them all
+        fire = self._fired = self._fire  # one bound method for them all (removed by identity)
         for event in (timer, *events):
             if event.callbacks is None:  # processed already
                 fire(event)
@@ -603,7 +606,7 @@ class _First(simpy.Event):
     def _fire(self, event) -> None:
         if self._value is not PENDING:
             return
-        fire = self._fire
+        fire = self._fired
         for other in self._waiting:
             if other.callbacks:  # not processed yet: it no longer wakes this wait
                 other.callbacks.remove(fire)
@@ -611,7 +614,7 @@ class _First(simpy.Event):
         self.env.schedule(self)
 
 
-class _Idle(simpy.Event):
+class _Idle:
     """What ``yield drill.unless_closed(every)`` in a loop gives a bot that checks back for
     something to do and finds nothing: the same waits, each made and queued where that loop
     would make it, but the bot resumed only at the first check that can find something: after a
@@ -631,7 +634,7 @@ class _Idle(simpy.Event):
 
     def __init__(self, drill: Drill, every: float):
         env = drill.env
-        self.env, self.callbacks, self._value = env, [], PENDING  # simpy.Event.__init__ (speed: no call)
+        self.env, self.callbacks, self._value = env, [], PENDING
         self._drill, self._every, self._heard = drill, every, drill.incident.heard
         self._timer: simpy.Event | None = None
         self._wait = _At.__new__(_At)  # the round's wait (never failed: the close is never failed)
