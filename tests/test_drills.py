@@ -356,6 +356,37 @@ def test_a_drills_own_clock_steps_its_events_as_simpys_run_does():
         return type(raised.value.__cause__), env.now
 
     assert failing(Clock) == failing(simpy.Environment) == (ValueError, 1)
+
+    def waiting_on_processes(clock):
+        # a process is an event too: its waiter gets what its generator returned, or the exception
+        # it failed with (handled there, so the run goes on: the failure was defused)
+        env, seen = clock(), []
+
+        def child():
+            yield env.timeout(2)
+            return "grown"
+
+        def parent():
+            got = yield env.process(child())
+            seen.append(("parent got", got, env.now))
+
+        def failing_child():
+            yield env.timeout(1)
+            raise KeyError("lost")
+
+        def minder():
+            try:
+                yield env.process(failing_child())
+            except KeyError as why:
+                seen.append(("minder caught", why.args[0], env.now))
+
+        env.process(parent())
+        env.process(minder())
+        env.run()
+        return seen
+
+    assert waiting_on_processes(Clock) == waiting_on_processes(simpy.Environment) == [
+        ("minder caught", "lost", 1), ("parent got", "grown", 2)]
     for clock in (Clock, simpy.Environment):
         with pytest.raises(RuntimeError, match='No scheduled events left but "until" event was not triggered'):
             env = clock()

@@ -26,3 +26,11 @@ cdef class Clock:
 
 
 cdef bint _before(_Entry a, _Entry b)
+
+cdef class _Started:
+    cdef public object env, callbacks, _ok, _value
+
+cdef class _Process:
+    cdef dict __dict__  # a failed process that someone waited on is marked _defused, as simpy marks it
+    cdef public Clock env
+    cdef public object callbacks, _ok, _value, _generator, _target, _resumes

@@ -13,7 +13,7 @@ from importlib.machinery import EXTENSION_SUFFIXES
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import NORMAL, URGENT
+from simpy.events import NORMAL, PENDING, URGENT
 
 
 class _Entry:
@@ -46,8 +46,8 @@ class Clock:
     def active_process(self):
         return self._active_proc
 
-    def process(self, generator) -> simpy.Process:
-        return simpy.Process(self, generator)
+    def process(self, generator) -> "_Process":
+        return _Process(self, generator)
 
     def timeout(self, delay=0, value=None) -> simpy.Timeout:
         return simpy.Timeout(self, delay, value)
@@ -158,6 +158,76 @@ class Clock:
             if until is not None:
                 raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}') from None
         return None
+
+
+class _Started:
+    """simpy's ``Initialize``: the event that starts a process, urgent at the time it is made."""
+
+
+class _Process:
+    """simpy's ``Process`` on a drill's own clock: an event that resumes its generator with the
+    value of each event it yields, as simpy's ``_resume`` does, line for line (the same
+    resumptions, so the same drill), and is processed itself when the generator ends. An event as
+    simpy's processes and interrupts read one (``env``, ``callbacks``, ``_ok``, ``_value``,
+    ``_target``, ``_resume``): compiled, it resumes a bot without an interpreted frame (speed: a
+    reference drill resumes its processes about 170 times)."""
+
+    def __init__(self, env: Clock, generator):
+        if not hasattr(generator, "throw"):
+            raise ValueError(f"{generator} is not a generator.")
+        self.env, self.callbacks, self._value, self._generator = env, [], PENDING, generator
+        self._resumes = self._resume  # the bound method every wait calls back (one, not one a wait)
+        start = _Started.__new__(_Started)
+        start.env, start.callbacks, start._value, start._ok = env, [self._resumes], None, True
+        self._target = start
+        env.schedule(start, URGENT)
+
+    @property
+    def target(self):
+        return self._target
+
+    @property
+    def name(self) -> str:
+        return self._generator.__name__
+
+    @property
+    def is_alive(self) -> bool:
+        return self._value is PENDING
+
+    def interrupt(self, cause=None) -> None:
+        simpy.events.Interruption(self, cause)
+
+    def _resume(self, event) -> None:
+        env = self.env
+        env._active_proc = self
+        while True:
+            try:
+                if event._ok:
+                    event = self._generator.send(event._value)
+                else:  # the generator handles the failed event, or fails itself, with a copy of its exception
+                    event._defused = True
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    event = self._generator.throw(exc)
+            except StopIteration as ended:
+                event = None
+                self._ok, self._value = True, ended.args[0] if ended.args else None
+                env.schedule(self)
+                break
+            except BaseException as failed:  # noqa: BLE001 (as simpy: the process fails with whatever its generator raised)
+                event = None
+                self._ok, self._value = False, failed
+                env.schedule(self)
+                break
+            try:
+                callbacks = event.callbacks
+            except AttributeError:
+                raise RuntimeError(f'Invalid yield value "{event}"') from None
+            if callbacks is not None:  # not processed yet: resumed when it is
+                callbacks.append(self._resumes)
+                break
+        self._target = event
+        env._active_proc = None
 
 
 def own_clock():
