@@ -27,10 +27,10 @@ cdef class Clock:
 
 cdef bint _before(_Entry a, _Entry b)
 
-cdef class _Started:
-    cdef public object env, callbacks, _ok, _value
-
-cdef class _Process:
-    cdef dict __dict__  # a failed process that someone waited on is marked _defused, as simpy marks it
+cdef class _Event:
+    cdef dict __dict__  # a failed event that someone handled is marked _defused, as simpy marks it
     cdef public Clock env
-    cdef public object callbacks, _ok, _value, _generator, _target, _resumes
+    cdef public object callbacks, _ok, _value
+
+cdef class _Process(_Event):
+    cdef public object _generator, _target, _resumes

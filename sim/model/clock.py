@@ -49,11 +49,17 @@ class Clock:
     def process(self, generator) -> "_Process":
         return _Process(self, generator)
 
-    def timeout(self, delay=0, value=None) -> simpy.Timeout:
-        return simpy.Timeout(self, delay, value)
+    def timeout(self, delay=0, value=None) -> "_Event":
+        """simpy's ``Timeout``: an event processed ``delay`` from now, with ``value``."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        event = _Event.__new__(_Event)
+        event.env, event.callbacks, event._ok, event._value = self, [], True, value
+        self.push(event, NORMAL, self._now + delay)
+        return event
 
-    def event(self) -> simpy.Event:
-        return simpy.Event(self)
+    def event(self) -> "_Event":
+        return _Event(self)
 
     def all_of(self, events) -> simpy.AllOf:
         return simpy.AllOf(self, events)
@@ -139,11 +145,11 @@ class Clock:
     def run(self, until=None):
         """Step until ``until`` (a time or an event), as ``simpy.Environment.run`` does."""
         if until is not None:
-            if not isinstance(until, simpy.Event):
+            if not isinstance(until, (simpy.Event, _Event)):
                 at = until if isinstance(until, int) else float(until)
                 if at <= self._now:
                     raise ValueError(f"until ({at}) must be greater than the current simulation time")
-                until = simpy.Event(self)
+                until = _Event(self)
                 until._ok, until._value = True, None
                 self.schedule(until, URGENT, at - self._now)
             elif until.callbacks is None:
@@ -160,24 +166,75 @@ class Clock:
         return None
 
 
-class _Started:
-    """simpy's ``Initialize``: the event that starts a process, urgent at the time it is made."""
+class _Event:
+    """simpy's ``Event`` on a drill's own clock, its methods and properties as simpy's, line for
+    line: compiled, an event is made and read without an interpreted ``__init__`` or a dict of
+    attributes (a failed event someone handled gets one, for simpy's ``_defused`` mark)."""
+
+    def __init__(self, env: Clock):
+        self.env, self.callbacks, self._value = env, [], PENDING
+
+    @property
+    def triggered(self) -> bool:
+        return self._value is not PENDING
+
+    @property
+    def processed(self) -> bool:
+        return self.callbacks is None
+
+    @property
+    def ok(self) -> bool:
+        return self._ok
+
+    @property
+    def defused(self) -> bool:
+        return hasattr(self, "_defused")
+
+    @defused.setter
+    def defused(self, value: bool) -> None:
+        self._defused = True
+
+    @property
+    def value(self):
+        if self._value is PENDING:
+            raise AttributeError(f"Value of {self} is not yet available")
+        return self._value
+
+    def trigger(self, event) -> None:
+        self._ok, self._value = event._ok, event._value
+        self.env.schedule(self)
+
+    def succeed(self, value=None) -> "_Event":
+        if self._value is not PENDING:
+            raise RuntimeError(f"{self} has already been triggered")
+        self._ok, self._value = True, value
+        self.env.schedule(self)
+        return self
+
+    def fail(self, exception: BaseException) -> "_Event":
+        if self._value is not PENDING:
+            raise RuntimeError(f"{self} has already been triggered")
+        if not isinstance(exception, BaseException):
+            raise TypeError(f"{exception} is not an exception.")
+        self._ok, self._value = False, exception
+        self.env.schedule(self)
+        return self
 
 
-class _Process:
+class _Process(_Event):
     """simpy's ``Process`` on a drill's own clock: an event that resumes its generator with the
     value of each event it yields, as simpy's ``_resume`` does, line for line (the same
-    resumptions, so the same drill), and is processed itself when the generator ends. An event as
-    simpy's processes and interrupts read one (``env``, ``callbacks``, ``_ok``, ``_value``,
-    ``_target``, ``_resume``): compiled, it resumes a bot without an interpreted frame (speed: a
-    reference drill resumes its processes about 170 times)."""
+    resumptions, so the same drill), and is processed itself when the generator ends; simpy's
+    interrupts read it as they read simpy's (``_target``, ``_resume``). Compiled, it resumes a
+    bot without an interpreted frame (speed: a reference drill resumes its processes about 170
+    times)."""
 
     def __init__(self, env: Clock, generator):
         if not hasattr(generator, "throw"):
             raise ValueError(f"{generator} is not a generator.")
         self.env, self.callbacks, self._value, self._generator = env, [], PENDING, generator
         self._resumes = self._resume  # the bound method every wait calls back (one, not one a wait)
-        start = _Started.__new__(_Started)
+        start = _Event.__new__(_Event)  # simpy's Initialize: urgent, now
         start.env, start.callbacks, start._value, start._ok = env, [self._resumes], None, True
         self._target = start
         env.schedule(start, URGENT)
