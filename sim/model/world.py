@@ -10,9 +10,9 @@ the caller's ``spread`` for that dependency says (retries, timeouts and fallback
 the rest).
 """
 
-import bisect
-import heapq
 import math
+from bisect import bisect_right
+from heapq import heapify, heappop, heappush
 
 from ..inputs.actions import MITIGATIONS
 from ..inputs.config import Fault, Scenario, Service
@@ -164,7 +164,7 @@ class World:
                 return  # no fault moves, no blip starts or ends: nothing to recompute
         else:
             self._paths = [state.segments for state in self.faults]
-        until, blips = self._blip_spans[bisect.bisect_right(self._blip_edges, t) if self._blip_edges else 0]
+        until, blips = self._blip_spans[bisect_right(self._blip_edges, t) if self._blip_edges else 0]
         own: dict[str, tuple] = {}
         i = 0
         for state in self.faults:
@@ -192,19 +192,20 @@ class World:
             if name not in own:
                 todo.append(rank[name])
         queued, moved = set(todo), []
-        heapq.heapify(todo)
+        heapify(todo)
         while todo:
-            i = heapq.heappop(todo)
+            i = heappop(todo)
             name = order[i]
             now = self._compute(name, own.get(name, ()))
             last = passed[name]
             if now != last[0]:  # values and causes in a tuple: one comparison, no dict made for nothing
-                passed[name] = (now, *_shown(now, last))
+                shown, caused = _shown(now, last)
+                passed[name] = (now, shown, caused)
                 moved.append(name)
                 for caller in callers[i]:
                     if caller not in queued:
                         queued.add(caller)
-                        heapq.heappush(todo, caller)
+                        heappush(todo, caller)
         was_blipped = self._blips
         if blips or was_blipped:
             reblipped = {n for n in blips.keys() | was_blipped.keys() if blips.get(n) != was_blipped.get(n)}
