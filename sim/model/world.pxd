@@ -21,6 +21,11 @@ cdef class World:
 
     cpdef bint _unbent(self)
 
+    @cython.locals(own=dict, was=dict, estate=_Estate, passed=dict, rank=dict, callers=list, order=list, todo=list,
+                   queued=set, moved=list, level=double, steady=double, now=tuple, last=tuple,
+                   metrics=dict, causes=dict, blips=dict, was_blipped=dict)
+    cpdef observe(self, t)
+
 
 @cython.locals(steady=double, t0=double, l0=double, t1=double, l1=double)
 cpdef tuple _at(list segments, double t)
