@@ -1,6 +1,7 @@
 """Whole drills: determinism, and every shipped scenario scoring a response above doing nothing."""
 
 import gc
+import math
 
 import pytest
 import simpy
@@ -267,6 +268,23 @@ def test_a_drill_built_by_hand_is_run_drills_drill_by_default():
     by_hand, run = Drill(scenario).run(), run_drill(scenario)
     assert (by_hand.seed, run.seed, by_hand.jsonl()) == (0, 0, run.jsonl())
     assert run.samples == by_hand.samples and len(run.samples) > 0
+
+
+def test_an_events_time_is_logged_as_round_gives_it_to_the_millisecond():
+    # The log's quick rounding must be round(t, 3) to the bit: at ties (a thousandth and a half,
+    # as close as a double gets on either side), where t * 1000 rounds, and far into a long drill.
+    import random
+
+    from sim.model.eventlog import _milliseconds
+
+    assert _milliseconds(0.0005) == round(0.0005, 3) == 0.001  # 0.0005 is a little above a half
+    assert _milliseconds(2.675) == round(2.675, 3) == 2.675
+    assert _milliseconds(1.0005) == round(1.0005, 3) == 1.0  # 1.0005 is a little below a half
+    rng = random.Random(3)
+    times = [rng.uniform(0.0, 3.2e7) for _ in range(20000)]
+    times += [k / 1000 + half for k in rng.sample(range(10**8), 20000) for half in (0.0005, 0.0004999999, 0.0005000001)]
+    times += [math.nextafter(t, side) for t in times[-300:] for side in (0.0, math.inf)]
+    assert [_milliseconds(t) for t in times] == [round(t, 3) for t in times]
 
 
 def test_a_drills_own_clock_steps_its_events_as_simpys_run_does():

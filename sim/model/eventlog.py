@@ -5,6 +5,7 @@ It is the single source of truth: scores, timelines and reports are derived from
 
 import datetime as dt
 import json
+import math
 
 from ..inputs import units
 
@@ -24,7 +25,7 @@ class EventLog:
         now = self.clock()
         if now != self._now:  # else stamped as the event before (speed: events come in bursts)
             whole = int(now)
-            t = whole if now == whole else round(now, 3)
+            t = whole if now == whole else _milliseconds(now)
             self._now, self._stamped = now, (t, self.stamp(t))
         t, at = self._stamped
         event = {"t": t, "at": at, "kind": kind, **fields}
@@ -37,6 +38,19 @@ class EventLog:
         for listener in self.listeners:
             listener(event)
         return event
+
+
+def _milliseconds(t: float) -> float:
+    """``round(t, 3)`` (an event's time as logged), without its conversion to decimal text where
+    the rounding is plain: ``t * 1000`` at least a thousandth from a half, so its error (an ulp, below
+    a millionth here) cannot move it past one; then the nearest double to that many thousandths,
+    as ``round`` gives it (an integer below 2**53, divided exactly rounded)."""
+    scaled = t * 1000.0
+    whole = math.floor(scaled)
+    part = scaled - whole
+    if 0.0 <= scaled < 1e12 and (part < 0.499 or part > 0.501):
+        return (whole + 1 if part > 0.5 else whole) / 1000.0
+    return round(t, 3)
 
 
 def to_jsonl(events: list[dict]) -> str:
