@@ -236,7 +236,12 @@ class World:
         """Whether the world is still the scenario's alone: no response bent a fault's path and no
         fault was added while the drill ran (until then, every drill of the scenario sees the
         same metrics at the same times)."""
-        return len(self.faults) == len(self.scenario.faults) and not any(state.bent for state in self.faults)
+        if len(self.faults) != len(self.scenario.faults):
+            return False
+        for state in self.faults:  # a loop, not any() of a generator: asked at every evaluation
+            if state.bent:
+                return False
+        return True
 
     def steady_until(self) -> float:
         """Until when observing gives what the last observation gave (no fault moves, no blip
