@@ -4,6 +4,7 @@
 cimport cython
 
 from .clock cimport Clock
+from .world cimport World
 
 cdef class Participant:
     cdef public object bot, free_at, loops, name, person, rng, seat, worked
@@ -15,6 +16,13 @@ cdef class Drill:
     cdef public object began, closed, done, drawn, ends_at, env, grows, incident, last_updates, log, monitoring
     cdef public object people, process, rng, roster, samples, scenario, scrape_listeners, script, seed, totals
     cdef public object world
+
+    @cython.locals(world=World, names=tuple, moved=list, metrics=dict, hurt=list, hurt_at=dict, impacted=dict, m=dict,
+                   extra=double, short=double, failed=double, lost=double, facing=list)
+    cpdef _scrape(self, now, interval)
+    @cython.locals(hurt=list, totals=dict, requests=dict, counted=dict, revenue_lost=double, failed_sum=double,
+                   lost_sum=double, failed=double, lost=double, losses=tuple)
+    cpdef _account(self, list scrapes)
 
 cdef class _At:
     cdef public object env, callbacks, _ok, _value

@@ -405,7 +405,7 @@ class Drill:
             moved = self._moved.get(names)
             if moved is None:
                 at = self._facing_at
-                moved = self._moved[names] = sorted(at[name] for name in names if name in at)
+                moved = self._moved[names] = sorted([at[name] for name in names if name in at])
             metrics, hurt, hurt_at, regroup = world.metrics, self._hurt, self._hurt_at, False
             for i in moved:
                 svc = facing[i]
@@ -462,7 +462,8 @@ class Drill:
         if self.samples is not None:
             if metrics is not self._sampled[0]:
                 self._sampled = (metrics, {n: (m["error_rate"], m["latency_p99_ms"]) for n, m in metrics.items()})
-            self.samples.extend((now, self._sampled[1]) for now in scrapes)
+            sample = self._sampled[1]
+            self.samples.extend([(now, sample) for now in scrapes])
 
     def _report(self, report):
         """People notice what the alerts may not: customers through support once customers are

@@ -839,7 +839,8 @@ class Rules:
         deadline's own tick is evaluated however its sum rounds), and for Prometheus rules a
         tick before a window of one reaches a mark (``_PromRule.quiet_until``). A recording
         rule records the skipped ticks when next evaluated."""
-        until = _deadline(self.shorthand[i] for i in self._unsettled) - self.evaluation_interval
+        unsettled = self._unsettled  # (none, at nearly every tick: no generator made for nothing)
+        until = (_deadline([self.shorthand[i] for i in unsettled]) if unsettled else math.inf) - self.evaluation_interval
         if self._prometheus:
             now, tick, version = self.env.now, max(self.intervals), self.store.version
             if until <= now:
