@@ -12,3 +12,4 @@ cdef class Router:
     cpdef bint _collected(self, Group group)
     @cython.locals(members=dict)
     cpdef _flush(self, Group group)
+    cpdef _dedup(self, Group group, list alerts)

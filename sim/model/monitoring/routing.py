@@ -158,11 +158,16 @@ class Router:
         if not send:
             return
         self.nflog[log_key] = Entry(firing, resolved, now)
-        live = sorted((a for a in alerts if a.state == "firing"), key=lambda a: (a.since, a.labels["alertname"]))
-        gone = sorted(a.labels["alertname"] for a in alerts if a.state != "firing") if receiver.send_resolved else []
+        live = sorted([a for a in alerts if a.state == "firing"], key=_fired)
+        gone = sorted([a.labels["alertname"] for a in alerts if a.state != "firing"]) if receiver.send_resolved else []
         if not live and not gone:
             return  # all resolved, and the receiver does not send resolved notifications
         extra = {"receiver": route.receiver} if self.named else {}
         self.log.emit("notification.sent", group=group.name, **extra, firing=[a.labels["alertname"] for a in live],
                       resolved=gone)
         self._deliver(route.receiver, f"{route.path}:{group.name}", live)
+
+
+def _fired(alert) -> tuple:
+    """The order a notification lists its firing alerts in: the oldest first, then by name."""
+    return alert.since, alert.labels["alertname"]
