@@ -12,7 +12,7 @@ import pytest
 
 from sim import load_scenario, run_drill
 from sim.inputs.actions import Action
-from sim.inputs.config import LogNormal, Process, Profile, load_roster
+from sim.inputs.config import LogNormal, Person, Process, Profile, load_roster
 from sim.model.engine import Drill
 
 from .conftest import SCENARIOS, paused_drill, shop_wide, still, still_file
@@ -571,11 +571,10 @@ class _Off:
 
 
 def judge(drill, seen, misjudge=0.0, pick=0):
-    from types import SimpleNamespace
-
+    from sim.model.engine import Participant
     from sim.model.participants.bots import assess
 
-    me = SimpleNamespace(rng=_Off(pick), profile=replace(EXACT, misjudge=misjudge))
+    me = Participant(Person("judge", profile=replace(EXACT, misjudge=misjudge)), True, _Off(pick))
     return assess(drill, me, {name: {"error_rate": e, "latency_p99_ms": p99} for name, (e, p99) in seen.items()})
 
 
@@ -789,15 +788,13 @@ def test_ops_goes_back_first_to_a_service_a_finding_names_as_the_root_cause():
 
 
 def test_a_look_around_takes_in_the_services_asked_about_and_every_alerting_one(write):
-    from types import SimpleNamespace as NS
-
     from sim.inputs.config import Script, ScriptParticipant
     from sim.model.participants.bots import look_around
 
     drill = Drill(load_scenario(write("shop.yaml", SHOP)), Process(), script=Script((ScriptParticipant("lee"),), ()))
     drill.start()
     drill.env.run(until=300)  # WebErrors and BatchCPU fire
-    assert set(look_around(drill, NS(name="lee"), ["db"])) == {"db", "web", "batch"}
+    assert set(look_around(drill, drill.people["lee"], ["db"])) == {"db", "web", "batch"}
 
 
 @pytest.mark.parametrize("resolve", [False, True])

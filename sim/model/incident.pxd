@@ -1,7 +1,12 @@
 # The build's declarations for this module (setup.py; docs/performance.md, "Extension types"): these
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
+cimport cython
+
 cdef class Incident:
     cdef public object _handlers, _shown, channel, declared_at, drill, env, findings, heard, highest, investigating, log
     cdef public object misled, mitigations, moved, postmortem, process, resolved_at, revealed, roles, scenario
     cdef public object service, severity, state, tasks, teams_paged, updates
+
+    @cython.locals(seen=tuple, rounded=dict, metrics=dict)
+    cpdef dict look(self, by, service)

@@ -387,8 +387,10 @@ DECISION_WAIT = 300.0  # how long a bot waits for a person IC's call on a mitiga
 
 def directed(drill, me) -> bool:
     """Whether the IC has given ``me`` a task: from then on ``me`` works on what is asked."""
-    tasks = drill.incident.tasks
-    return bool(tasks) and any(t["who"] == me.name for t in tasks)  # none in most drills: no generator for none
+    for task in drill.incident.tasks:  # none in most drills
+        if task["who"] == me.name:
+            return True
+    return False
 
 
 def _person_commands(drill) -> bool:
@@ -538,9 +540,11 @@ def assess(drill, me, seen: dict, snap: bool = True) -> str | None:
             continue
         if rank is None or level < rank:  # min(rank, level), without a call per service
             rank = level
-    if rank is None and len({a.rule.service for a in drill.monitoring.firing()}) >= 2 and any(
-            services[n].degraded(m["error_rate"], m["latency_p99_ms"]) for n, m in seen.items()):
-        rank = 2  # several alerts for what looks like one issue
+    if rank is None and len({a.rule.service for a in drill.monitoring.firing()}) >= 2:
+        for n, m in seen.items():  # a loop, not any() of a generator: asked at every look of the IC's
+            if services[n].degraded(m["error_rate"], m["latency_p99_ms"]):
+                rank = 2  # several alerts for what looks like one issue
+                break
     if rank is None:
         return None
     if snap and me.rng.random() < me.profile.misjudge:
@@ -581,12 +585,16 @@ def pick(drill, role) -> str | None:
     acked = [p.acked_by for p in drill.monitoring.pages if p.acked_by]
     if role == "ops" and acked and acked[0] in drill.people:
         return acked[0]
-    # Whoever is on call is needed at the pager and the keyboard: ask them last.
-    people.sort(key=lambda p: p.person.oncall is not None)
+    people.sort(key=_oncall_last)
     for p in people:
         if role in p.person.trained and (role != "ic" or p.person.senior) and p.name not in acked:
             return p.name
     return None
+
+
+def _oncall_last(p) -> bool:
+    """Whoever is on call is needed at the pager and the keyboard: asked last."""
+    return p.person.oncall is not None
 
 
 def _seated(drill, role) -> str | None:
