@@ -4,7 +4,7 @@
 cimport cython
 
 cdef class Group:
-    cdef public object alive, empty_since, labels, members, route, waiting
+    cdef public object alive, empty_since, labels, members, route, touched, waiting
 
 cdef class Router:
     cdef public object _deliver, alerts, cleanup, config, env, groups, log, named, nflog, wallclock

@@ -30,6 +30,7 @@ class Group:
         self.empty_since: float | None = None
         self.alive = True
         self.waiting = None  # the group's process while it waits out group_wait (interrupted to flush now)
+        self.touched = True  # an alert handed over since the last flush
 
     @property
     def name(self) -> str:
@@ -71,6 +72,7 @@ class Router:
                 group.waiting = self.env.process(self._run(group))
             group.members[alert.fingerprint] = alert
             group.empty_since = None
+            group.touched = True
             # insert(): an alert older than group_wait flushes a group that never flushed, now
             if group.waiting is not None and alert.since + route.group_wait < now:
                 group.waiting.interrupt()
@@ -100,6 +102,13 @@ class Router:
 
     def _flush(self, group: Group) -> None:
         route, now, members = group.route, self.env.now, group.members
+        if not (group.touched or self.config.inhibit_rules or route.active_time_intervals or route.mute_time_intervals):
+            # No alert handed over since the last flush, which left firing ones only: the alerts
+            # the log has, so only a repeat can be due (speed: most flushes notify nothing)
+            entry = self.nflog.get((route.receiver, route.path, group.labels))
+            if entry is not None and now - entry.at <= route.repeat_interval:
+                return
+        group.touched = False
         shown = [a for a in members.values() if not self._inhibited(a)] if self.config.inhibit_rules else list(members.values())
         if shown and self._in_time(route):
             self._dedup(group, shown)
