@@ -5,7 +5,8 @@ popping one compares tuples, which costs more than the rest of handling most eve
 clock keeps ``_Entry``s instead, with the time as a C double, and sifts its own heap
 comparing them field by field, in the same order: earlier first, then the more urgent
 priority, then the one scheduled first. Every event is processed when, and in the order,
-simpy would process it; the events, processes and timeouts are simpy's own.
+simpy would process it. Its events, timeouts and processes (``_Event``, ``_Process``) are
+simpy's classes line for line, compiled with it; simpy's interrupts read them as simpy's own.
 """
 
 import math
