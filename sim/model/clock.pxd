@@ -34,3 +34,5 @@ cdef class _Event:
 
 cdef class _Process(_Event):
     cdef public object _generator, _target, _resumes
+
+cpdef _Event _succeeded(Clock env, value=*)

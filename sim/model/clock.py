@@ -54,8 +54,7 @@ class Clock:
         """simpy's ``Timeout``: an event processed ``delay`` from now, with ``value``."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
-        event = _Event.__new__(_Event)
-        event.env, event.callbacks, event._ok, event._value = self, [], True, value
+        event = _succeeded(self, value)
         self.push(event, NORMAL, self._now + delay)
         return event
 
@@ -68,10 +67,10 @@ class Clock:
     def any_of(self, events) -> simpy.AnyOf:
         return simpy.AnyOf(self, events)
 
-    def schedule(self, event: simpy.Event, priority: int = NORMAL, delay=0) -> None:
+    def schedule(self, event, priority: int = NORMAL, delay=0) -> None:
         self.push(event, priority, self._now + delay)
 
-    def push(self, event: simpy.Event, priority: int, at) -> None:
+    def push(self, event, priority: int, at) -> None:
         """Schedule ``event`` at the time ``at`` itself (``schedule`` adds a delay to now, which
         rounding can move off a time worked out)."""
         entry = _Entry.__new__(_Entry)  # no __init__ (speed: an entry for every event)
@@ -89,7 +88,7 @@ class Clock:
             i = parent
         heap[i] = entry
 
-    def pop(self) -> simpy.Event:
+    def pop(self):
         """The next event, its time now the clock's."""
         heap = self._heap
         first = heap[0]
@@ -150,8 +149,7 @@ class Clock:
                 at = until if isinstance(until, int) else float(until)
                 if at <= self._now:
                     raise ValueError(f"until ({at}) must be greater than the current simulation time")
-                until = _Event(self)
-                until._ok, until._value = True, None
+                until = _succeeded(self)
                 self.schedule(until, URGENT, at - self._now)
             elif until.callbacks is None:
                 return until.value
@@ -222,6 +220,14 @@ class _Event:
         return self
 
 
+def _succeeded(env: Clock, value=None) -> _Event:
+    """An event succeeded with ``value`` and not queued yet (timeouts, a process's start, a run's
+    end): made without ``__init__``, which would make it pending."""
+    event = _Event.__new__(_Event)
+    event.env, event.callbacks, event._ok, event._value = env, [], True, value
+    return event
+
+
 class _Process(_Event):
     """simpy's ``Process`` on a drill's own clock: an event that resumes its generator with the
     value of each event it yields, as simpy's ``_resume`` does, line for line (the same
@@ -235,8 +241,8 @@ class _Process(_Event):
             raise ValueError(f"{generator} is not a generator.")
         self.env, self.callbacks, self._value, self._generator = env, [], PENDING, generator
         self._resumes = self._resume  # the bound method every wait calls back (one, not one a wait)
-        start = _Event.__new__(_Event)  # simpy's Initialize: urgent, now
-        start.env, start.callbacks, start._value, start._ok = env, [self._resumes], None, True
+        start = _succeeded(env)  # simpy's Initialize: urgent, now
+        start.callbacks.append(self._resumes)
         self._target = start
         env.schedule(start, URGENT)
 

@@ -575,7 +575,7 @@ class _At:
         _schedule_at(env, self, t)
 
 
-def _schedule_at(env, event: simpy.Event, t: float) -> None:
+def _schedule_at(env, event, t: float) -> None:
     """``env.schedule(event, NORMAL, t - env.now)`` landing on ``t`` itself: the same queue entry
     (time, normal priority, the next id), pushed without simpy's call (speed: ticks and bots' waits)."""
     if type(env) is Clock:
@@ -637,8 +637,8 @@ class _Idle:
         env = drill.env
         self.env, self.callbacks, self._value = env, [], PENDING
         self._drill, self._every, self._heard = drill, every, drill.incident.heard
-        self._timer: simpy.Event | None = None
-        self._wait = _At.__new__(_At)  # the round's wait (never failed: the close is never failed)
+        self._timer: _At | None = None
+        self._wait = _At.__new__(_At)  # the round's wait, queued when it ends (never failed: the close is never failed)
         self._wait.env, self._wait._ok, self._wait._value = env, True, None
         self._closed: simpy.Event | None = None  # the close the round listens on, while it does
         self._timed_cb, self._closing_cb, self._checked_cb = self._timed, self._closing, self._checked  # (removed by identity)
@@ -646,12 +646,12 @@ class _Idle:
 
     def _round(self) -> None:
         env = self.env
-        timer = self._timer
+        timer, at = self._timer, env._now + self._every  # unless_closed(every)'s timer
         if timer is None or timer.callbacks is not None:  # none yet, or still queued (the close ended its round)
-            timer = self._timer = _At.__new__(_At)
-            timer.env, timer._ok, timer._value = env, True, None
+            timer = self._timer = _At(env, at)
+        else:
+            _schedule_at(env, timer, at)
         timer.callbacks = [self._timed_cb]
-        _schedule_at(env, timer, env._now + self._every)  # unless_closed(every)'s timer
         closed = self._closed = self._drill.closed
         if closed.callbacks is None:  # processed already: the wait is queued at once
             self._closing(closed)

@@ -102,7 +102,7 @@ class Router:
 
     def _flush(self, group: Group) -> None:
         route, now, members = group.route, self.env.now, group.members
-        if not (group.touched or self.config.inhibit_rules or route.active_time_intervals or route.mute_time_intervals):
+        if not (group.touched or self.config.inhibit_rules) and _always(route):
             # No alert handed over since the last flush, which left firing ones only: the alerts
             # the log has, so only a repeat can be due (speed: most flushes notify nothing)
             entry = self.nflog.get((route.receiver, route.path, group.labels))
@@ -135,8 +135,8 @@ class Router:
         return False
 
     def _in_time(self, route: Route) -> bool:
-        if not (route.active_time_intervals or route.mute_time_intervals):
-            return True  # speed: most routes name no time interval, so no wall-clock moment is needed
+        if _always(route):
+            return True  # speed: no wall-clock moment is needed
         intervals, moment = self.config.time_intervals, self.wallclock(self.env.now)
         inside = lambda names: any(i.contains(moment) for name in names for i in intervals[name])
         if route.active_time_intervals and not inside(route.active_time_intervals):
@@ -180,3 +180,8 @@ class Router:
 def _fired(alert) -> tuple:
     """The order a notification lists its firing alerts in: the oldest first, then by name."""
     return alert.since, alert.labels["alertname"]
+
+
+def _always(route: Route) -> bool:
+    """Whether the route names no time interval (most do not): it notifies at any moment."""
+    return not (route.active_time_intervals or route.mute_time_intervals)
