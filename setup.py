@@ -17,6 +17,7 @@ from setuptools import setup
 
 ENGINE = sorted(str(p) for p in Path("sim/model").rglob("*.py") if p.name != "__init__.py")
 ENGINE += ["sim/inputs/units.py", "sim/outputs/scoring.py"]
+ENGINE += ["sim/model/streams.pyx"]  # Cython only: from source the engine draws from random.Random
 
 
 def extensions() -> list:
@@ -25,8 +26,12 @@ def extensions() -> list:
     from Cython.Build import cythonize
 
     # Annotations stay documentation, as in Python (an argument noted ``list`` may be a tuple);
-    # -O2 builds as fast code as -O3 here in half the time, -g0 leaves out debugging symbols.
-    flags = [] if sys.platform == "win32" else ["-O2", "-g0"]
+    # -O2 builds as fast code as -O3 here in half the time, -g0 leaves out debugging symbols. The
+    # compiled arithmetic must round as Python's does: a * b + c twice, never fused into one
+    # multiply-add (as GCC does where the machine has one, ARM's for one), and sin and cos of one
+    # angle two calls to libm, as ``math`` makes them, not one call to sincos (streams.pyx).
+    flags = [] if sys.platform == "win32" else ["-O2", "-g0", "-ffp-contract=off", "-fno-builtin-sin",
+                                                 "-fno-builtin-cos"]
     modules = cythonize(ENGINE, compiler_directives={"language_level": 3, "annotation_typing": False},
                         nthreads=os.cpu_count() or 1, quiet=True)
     for module in modules:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 def _warn_of_stale_builds(package: Path = Path(__file__).parent) -> None:
     """setup.py compiles the engine next to its sources (a ``.py``, and the ``.pxd`` that makes some of
-    its classes extension types): a source edited since runs as it was before the edit until
+    its classes extension types; ``streams.pyx``, which has no ``.py``): a source edited since runs as it was before the edit until
     rebuilt, which nobody would guess from the source. (A second of slack: an installed wheel
     writes both at once, in either order.)"""
     suffix = EXTENSION_SUFFIXES[0]  # what setup.py's builds end in (.cpython-311-x86_64-linux-gnu.so)
     for built in package.rglob(f"*{suffix}"):
         stem = built.name.removesuffix(suffix)
-        for source in (built.with_name(stem + ".py"), built.with_name(stem + ".pxd")):
+        for source in (built.with_name(stem + ext) for ext in (".py", ".pxd", ".pyx")):
             if source.exists() and source.stat().st_mtime > built.stat().st_mtime + 1.0:
                 warnings.warn(f"{built} is older than {source.name} and runs the code before its last edit: "
                               "`python setup.py build_ext --inplace` builds it again (or `pip install -e .`); "

@@ -9,7 +9,6 @@ import functools
 import gc
 import heapq
 import math
-import random
 from dataclasses import dataclass, replace
 
 import simpy
@@ -27,21 +26,26 @@ from .participants import bots
 from .participants import script as script_player
 from .world import FaultState, World
 
+try:  # random.Random compiled (streams.pyx), where the build made it: the same draws
+    from .streams import Stream
+except ImportError:
+    from random import Random as Stream
+
 _built_in_roster = per_scenario(16)(lambda process: load_roster(None, process))  # frozen: one per process serves its drills
 
 WRAP_UP = 1800.0  # after resolution: time for the last update and the postmortem booking
 AFTER_POSTMORTEM = 300.0
 
 
-def spawn(seed: int, *names: str) -> random.Random:
+def spawn(seed: int, *names: str) -> Stream:
     """An independent generator for one part of one drill (string seeds hash stably)."""
-    return random.Random("/".join([str(seed), *names]))
+    return Stream("/".join([str(seed), *names]))
 
 
 class Participant:
     """Someone in the drill: a bot, a scripted player, or a person at a console."""
 
-    def __init__(self, person: Person, bot: bool, rng: random.Random):
+    def __init__(self, person: Person, bot: bool, rng: Stream):
         self.person, self.bot, self.rng = person, bot, rng
         self.name = person.name  # read at every turn of every duty: no property
         self.free_at = 0.0
@@ -146,7 +150,7 @@ class Drill:
         """How long ``name`` takes to investigate, relative to the finding's nominal time."""
         person = self.people[name]
         pace = 1.0 / person.profile.experience if person.bot else 1.0
-        return pace * random.Random(self.rng.random()).lognormvariate(0.0, 0.25)
+        return pace * Stream(self.rng.random()).lognormvariate(0.0, 0.25)
 
     def busy(self, me: Participant, seconds: float, work: str = "other"):
         """A person does one thing at a time: work waits until earlier work is done."""
