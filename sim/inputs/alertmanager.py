@@ -236,9 +236,11 @@ TEAM_FILE = "drills/monitoring/alertmanager.yml"
 _INHERITED = ("group_by", "group_wait", "group_interval", "repeat_interval")
 
 
+@functools.lru_cache(maxsize=64)  # speed: every drill of a scenario has the same, and makes it anew otherwise
 def default(group_by=("service",), group_wait=GROUP_WAIT, group_interval=GROUP_INTERVAL,
             repeat_interval=REPEAT_INTERVAL) -> Alertmanager:
-    """The routing a drill has without a team file: one route, one receiver paging the on-call."""
+    """The routing a drill has without a team file: one route, one receiver paging the on-call
+    (one object for each setting of its four: nobody changes a drill's routing)."""
     route = Route("default", group_by=tuple(group_by), group_wait=group_wait, group_interval=group_interval,
                   repeat_interval=repeat_interval)
     return Alertmanager(route, {"default": Receiver("default", True, True)}, builtin=True)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..inputs import units
 from ..inputs.config import Process, Scenario
+from ..model.memo import per_scenario
 from . import coaching
 
 CHECKLIST = {
@@ -25,6 +26,11 @@ CHECKLIST = {
     "resolved_when_normal": "Declare resolved when metrics return to normal",
     "postmortem_scheduled": "Schedule the postmortem within 5 business days",
 }
+
+
+# A scenario's truth as a process names its levels: the same for every drill of the two (speed:
+# Process.truth makes a new Truth each time, and a scorecard asks for it once or twice).
+_truth = per_scenario(64)(Process.truth)
 
 
 def _first(events, kind, where=None):
@@ -407,7 +413,7 @@ def duties(events: list[dict], scenario: Scenario, process: Process, name: str) 
 def score(events: list[dict], scenario: Scenario, process: Process, people: tuple[str, ...] = ()) -> dict:
     """The scorecard: ``{"metrics", "checklist", "components", "score"}``, and ``"people"``
     (each person's ``duties``) when people took part in a live drill."""
-    truth = process.truth(scenario.truth)
+    truth = _truth(process, scenario.truth)
     of = _kinds(events)
     # The dashboards looked at, half a drill's log, count only where ``of`` gives them (a look
     # before the decision): everything else reads the rest, and the last event (when it ended).
@@ -568,7 +574,7 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
     stood_down = _first(events, "incident.stood_down")
     end = events[-1]["t"] if events else 0.0
     highest = _highest(events, process)
-    truth = process.truth(scenario.truth)
+    truth = _truth(process, scenario.truth)
     why = {}
     for item, ok in checklist.items():
         if ok is not False:

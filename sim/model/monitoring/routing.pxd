@@ -7,7 +7,7 @@ cdef class Group:
     cdef public object alive, empty_since, labels, members, route, touched, waiting
 
 cdef class Router:
-    cdef public object _deliver, alerts, cleanup, config, env, groups, log, named, nflog, wallclock
+    cdef public object _deliver, _routed, alerts, cleanup, config, env, groups, log, named, nflog, wallclock
 
     cpdef bint _collected(self, Group group)
     @cython.locals(members=dict)

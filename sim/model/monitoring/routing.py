@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import simpy
 
 from ...inputs.alertmanager import Alertmanager, Route
+from ..memo import per_scenario
 
 CLEANUP = 30.0  # seconds between the dispatcher's sweeps for empty groups (dispatch.go)
 
@@ -46,6 +47,14 @@ class Entry:
     at: float
 
 
+@per_scenario(16)
+def _routes_in(tree: Route) -> dict:
+    """Where each alert goes in ``tree``, by its fingerprint: its routes and its group's key in
+    each, filled in as alerts come (speed: the tree is walked in Python, and the drills of a
+    scenario share its tree and raise the same alerts; an alert's fingerprint is its labels')."""
+    return {}
+
+
 class Router:
     """Every group of the drill's alerts, and when each is notified to its receiver."""
 
@@ -57,12 +66,16 @@ class Router:
         self.alerts: dict = {}  # every alert Alertmanager was told of, by fingerprint: the inhibitor's view
         self.groups: dict[tuple, Group] = {}
         self.nflog: dict[tuple, Entry] = {}
+        self._routed = _routes_in(config.route)
 
     def notify(self, alert) -> None:
         now = self.env.now
         self.alerts[alert.fingerprint] = alert
-        for route in self.config.route.match(alert.labels):
-            key = (route.path, route.group_labels(alert.labels))
+        routed = self._routed.get(alert.fingerprint)
+        if routed is None:
+            routed = self._routed[alert.fingerprint] = [(route, (route.path, route.group_labels(alert.labels)))
+                                                        for route in self.config.route.match(alert.labels)]
+        for route, key in routed:
             group = self.groups.get(key)
             if group is not None and self._collected(group):
                 group.alive = False

@@ -6,7 +6,6 @@ action API as everyone else, and a person works on one thing at a time, so someo
 holding two duties is slower at both. docs/model.md describes the assumptions.
 """
 
-import functools
 import re
 
 from ...inputs import units
@@ -76,7 +75,7 @@ def commander(drill, me):
     profile, incident, env, process = me.profile, drill.incident, drill.env, drill.process
     calm_since = None
     saw_impact = False
-    rank = functools.cache(process.rank)  # the drill's process is fixed: each level's rank worked out once
+    rank = process.rank
     unsure = rank(_least_user_facing(drill))
     while incident.state == "open" and incident.roles.get("ic") == me.name:
         level = process.level(incident.severity)
