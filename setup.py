@@ -1,10 +1,11 @@
 """Builds the simulation engine's modules with Cython, as Python they stay.
 
-The engine (``sim/model``, the timestamps of ``sim/inputs/units`` and the scoring) is
+The engine (``sim/model``; of ``sim/inputs``, the timestamps, the configuration's classes and
+the actions, whose small methods a drill calls thousands of times; and the scoring) is
 compiled from its own unchanged ``.py`` files: the same code, run about 1.4x as fast
 (``benchmarks/drills_per_second.py``). A module's ``.pxd`` beside it, where there is one, makes
-its hottest classes extension types (docs/performance.md, "Extension types"). Everything else
-in ``pyproject.toml``.
+its hottest classes extension types (docs/performance.md, "Extension types"); ``streams.pyx``
+is the one module written for Cython alone. Everything else in ``pyproject.toml``.
 
 ``DRILLSIM_PURE_PYTHON=1 pip install -e .`` builds nothing, and the engine runs from source.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from setuptools import setup
 
 ENGINE = sorted(str(p) for p in Path("sim/model").rglob("*.py") if p.name != "__init__.py")
-ENGINE += ["sim/inputs/units.py", "sim/outputs/scoring.py"]
+ENGINE += ["sim/inputs/units.py", "sim/inputs/config.py", "sim/inputs/actions.py", "sim/outputs/scoring.py"]
 ENGINE += ["sim/model/streams.pyx"]  # Cython only: from source the engine draws from random.Random
 
 

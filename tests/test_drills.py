@@ -1,5 +1,6 @@
 """Whole drills: determinism, and every shipped scenario scoring a response above doing nothing."""
 
+import datetime as dt
 import gc
 import math
 
@@ -285,6 +286,19 @@ def test_an_events_time_is_logged_as_round_gives_it_to_the_millisecond():
     times += [k / 1000 + half for k in rng.sample(range(10**8), 20000) for half in (0.0005, 0.0004999999, 0.0005000001)]
     times += [math.nextafter(t, side) for t in times[-300:] for side in (0.0, math.inf)]
     assert [_milliseconds(t) for t in times] == [round(t, 3) for t in times]
+
+
+def test_the_listener_of_a_kind_hears_only_that_kind_before_the_listeners_of_every_event():
+    from sim.model.eventlog import EventLog
+
+    log, heard = EventLog(dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc), lambda: 90.0), []
+    log.kind_listeners["page.sent"] = lambda e: heard.append(("page", e["kind"]))
+    log.listeners.append(lambda e: heard.append(("all", e["kind"])))
+    log.emit("dashboard.viewed", by="sam", service="checkout", metrics={})
+    log.emit("page.sent", page="p1", to="sam")
+    assert heard == [("all", "dashboard.viewed"), ("page", "page.sent"), ("all", "page.sent")]
+    assert [(e["kind"], e["t"], e["at"]) for e in log.events] == [
+        ("dashboard.viewed", 90, "2026-05-01T00:01:30Z"), ("page.sent", 90, "2026-05-01T00:01:30Z")]
 
 
 def test_a_drills_own_clock_steps_its_events_as_simpys_run_does():

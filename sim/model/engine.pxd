@@ -11,14 +11,15 @@ cdef class Participant:
 
 cdef class Drill:
     cdef dict __dict__
-    cdef public object _clocks, _facing, _facing_at, _hurt, _hurt_at, _impacted, _last_posted, _lockstep, _losses
+    cdef public object _clocks, _facing, _facing_at, _hurt, _hurt_at, _impacted, _last_posted, _lockstep, _losses, _usual
     cdef public object _may_idle, _moved, _quiet, _sampled, _scrape_every, _scrapes, _seen, _skips, _ticking, act
     cdef public object began, closed, done, drawn, ends_at, env, grows, incident, last_updates, log, monitoring
     cdef public object people, process, rng, roster, samples, scenario, scrape_listeners, script, seed, totals
     cdef public object world
 
     @cython.locals(world=World, names=tuple, moved=list, metrics=dict, hurt=list, hurt_at=dict, impacted=dict, m=dict,
-                   extra=double, short=double, failed=double, lost=double, facing=list)
+                   extra=double, short=double, failed=double, lost=double, facing=list, usual=list, errors=double,
+                   traffic=double, revenue_per_min=double, revenue=double)
     cpdef _scrape(self, now, interval)
     @cython.locals(hurt=list, totals=dict, requests=dict, counted=dict, revenue_lost=double, failed_sum=double,
                    lost_sum=double, failed=double, lost=double, losses=tuple)

@@ -119,7 +119,12 @@ class Drill:
         # the drill ends once they are posted, so no status page is left saying "monitoring"
         self.last_updates = 0
         self._last_posted = None  # what the end waits on meanwhile
-        self.log.listeners.append(self._wake_bots)
+        # The events that start a bot's duty, and how.
+        self.log.kind_listeners.update({
+            "page.sent": self._paged, "page.escalated": self._paged, "page.urgency_raised": self._paged,
+            "role.assigned": self._assigned, "stakeholder.asked": self._stakeholder_asked,
+            "incident.reopened": self._reopened, "task.asked": self._task_asked,
+            "channel.message": self._message, "teams.paged": self._teams_paged})
 
     def _participants(self, roster: Roster, script: Script | None) -> None:
         if script is None:
@@ -227,11 +232,6 @@ class Drill:
             self.done.succeed(reason)
 
     # -- processes --
-
-    def _wake_bots(self, event: dict) -> None:
-        wake = _WAKERS.get(event["kind"])
-        if wake is not None:  # most events (dashboards viewed, alerts, notifications) start no duty
-            wake(self, event)
 
     def _paged(self, event: dict) -> None:
         # One loop per page and urgency: a page raised to high urgency is answered
@@ -410,11 +410,11 @@ class Drill:
             if moved is None:
                 at = self._facing_at
                 moved = self._moved[names] = sorted([at[name] for name in names if name in at])
-            metrics, hurt, hurt_at, regroup = world.metrics, self._hurt, self._hurt_at, False
+            metrics, hurt, hurt_at, usual, regroup = world.metrics, self._hurt, self._hurt_at, self._usual, False
             for i in moved:
-                svc = facing[i]
-                name, m = svc.name, metrics[svc.name]
-                now_impacted = svc.breached(m["error_rate"], m["latency_p99_ms"])  # world.impacted, without its look-ups
+                name, errors, traffic, revenue_per_min = usual[i]
+                m = metrics[name]
+                now_impacted = facing[i].breached(m["error_rate"], m["latency_p99_ms"])  # world.impacted, without its look-ups
                 if now_impacted != impacted[name]:
                     impacted[name] = now_impacted
                     cause = world.cause_of(name, "error_rate") if now_impacted else None
@@ -424,10 +424,10 @@ class Drill:
                 # Graded impact, whether or not past the impact threshold: the requests that failed
                 # beyond the usual (error share x traffic) and the usual traffic that never came or
                 # was turned away. Revenue is lost in proportion to both.
-                extra, short = m["error_rate"] - svc.error_rate, svc.request_rate - m["request_rate"]
+                extra, short = m["error_rate"] - errors, traffic - m["request_rate"]
                 failed = m["request_rate"] * (extra if extra > 0.0 else 0.0) * interval  # noqa: FURB136 (not max(): a call per service per scrape)
                 lost = (short if short > 0.0 else 0.0) * interval  # noqa: FURB136
-                revenue = svc.revenue_per_min * (failed + lost) / (svc.request_rate * 60) if svc.request_rate else 0.0
+                revenue = revenue_per_min * (failed + lost) / (traffic * 60) if traffic else 0.0
                 losses = self._losses[name] = (name, revenue, failed, lost)
                 if (failed or lost) and name in hurt_at:
                     hurt[hurt_at[name]] = losses
@@ -511,6 +511,8 @@ class Drill:
         self._facing = [s for s in self.scenario.services.values() if s.customer_facing]
         self._impacted = {s.name: False for s in self._facing}
         self._facing_at = {s.name: i for i, s in enumerate(self._facing)}
+        # each one's name, usual errors and traffic and revenue (speed: read at each scrape it moved)
+        self._usual = [(s.name, s.error_rate, s.request_rate, s.revenue_per_min) for s in self._facing]
         self._moved: dict[tuple, list[int]] = {}  # the services a look changed -> the facing ones' indexes, in order
         self._losses: dict[str, tuple] = {}  # service, and the revenue, failed and lost requests a scrape loses
         self._hurt: list[tuple] = []  # the losses of the services losing any, in the order of _facing
@@ -721,10 +723,3 @@ class _Ticks(simpy.events.Event):
         super().__init__(env)
         self._ok, self._value, self.callbacks = True, None, [tick]
         env.schedule(self, URGENT)  # then again by ``tick``, for the next tick
-
-
-# The events that start a bot's duty, and how (``Drill._wake_bots``).
-_WAKERS = {"page.sent": Drill._paged, "page.escalated": Drill._paged, "page.urgency_raised": Drill._paged,
-           "role.assigned": Drill._assigned, "stakeholder.asked": Drill._stakeholder_asked,
-           "incident.reopened": Drill._reopened, "task.asked": Drill._task_asked,
-           "channel.message": Drill._message, "teams.paged": Drill._teams_paged}

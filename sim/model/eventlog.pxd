@@ -2,4 +2,5 @@
 # classes compile to extension types, so every attribute the .py gives them is listed here.
 
 cdef class EventLog:
+    cdef public dict kind_listeners
     cdef public object _now, _stamped, clock, events, listeners, stamp, start

@@ -11,7 +11,8 @@ from ..inputs import units
 
 
 class EventLog:
-    """Events as dicts ``{"t", "at", "kind", ...}``; listeners hear each one as it is added."""
+    """Events as dicts ``{"t", "at", "kind", ...}``; as each is added, the listener of its kind
+    hears it (``kind_listeners``), then every listener of all events (``listeners``)."""
 
     def __init__(self, start: dt.datetime, clock):
         self.start = start
@@ -19,6 +20,8 @@ class EventLog:
         self.clock = clock  # a callable giving the simulated time now
         self._now, self._stamped = None, None  # the time of the last event, and its t and at
         self.events: list[dict] = []
+        # speed: the bots are woken by a few kinds of event, and most events are of none of them
+        self.kind_listeners: dict = {}
         self.listeners: list = []
 
     def emit(self, kind: str, /, **fields) -> dict:
@@ -35,6 +38,9 @@ class EventLog:
         if len(event) != len(fields) + 3:
             raise ValueError(f"{kind}: an event's fields cannot be named t, at or kind")
         self.events.append(event)
+        heard = self.kind_listeners.get(kind)
+        if heard is not None:
+            heard(event)
         for listener in self.listeners:
             listener(event)
         return event
