@@ -36,7 +36,7 @@ def draws(rng, plan: random.Random, n: int = 40) -> list:
             case 8:
                 out.append(rng.getrandbits(plan.randrange(0, 100)))
             case 9:
-                out.append(rng._randbelow(plan.choice((1, 2, 5, 1000, 2**40 + 3))))
+                out.append(rng._randbelow(plan.choice((1, 2, 5, 1000, 2**32 - 1, 2**40 + 3))))
             case 10:  # what drill generate draws
                 out.append((rng.randrange(364), rng.randint(1, 6), rng.sample(range(50), 5), rng.choices("abc", k=3)))
             case 11:

@@ -163,7 +163,7 @@ cdef class Stream:
         return r
 
     def _randbelow(self, n):
-        if n >= 1 << 32:
+        if not 1 <= n < 1 << 32:
             k = n.bit_length()
             r = self.getrandbits(k)
             while r >= n:
