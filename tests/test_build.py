@@ -92,3 +92,14 @@ def test_a_build_older_than_its_source_or_its_declarations_is_warned_of(tmp_path
         with pytest.warns(RuntimeWarning, match=f"older than {edited} and runs the code before its last edit"):
             _warn_of_stale_builds(tmp_path)
         os.utime(built.parent / edited, (1000, 1000))
+    # a module written for Cython alone (streams.pyx) has no .py: its .pyx is its source
+    streams = tmp_path / "model" / f"streams{EXTENSION_SUFFIXES[0]}"
+    for path, when in ((built.parent / "streams.pyx", 1000), (streams, 1000.5)):
+        path.write_text("")
+        os.utime(path, (when, when))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_of_stale_builds(tmp_path)
+    os.utime(built.parent / "streams.pyx", (1002, 1002))
+    with pytest.warns(RuntimeWarning, match="streams.* is older than streams.pyx"):
+        _warn_of_stale_builds(tmp_path)

@@ -18,7 +18,7 @@ cdef class Drill:
     cdef public object world
 
     @cython.locals(world=World, names=tuple, moved=list, metrics=dict, hurt=list, hurt_at=dict, impacted=dict, m=dict,
-                   extra=double, short=double, failed=double, lost=double, facing=list, usual=list, errors=double,
+                   extra=double, short=double, failed=double, lost=double, usual=list, errors=double,
                    traffic=double, revenue_per_min=double, revenue=double)
     cpdef _scrape(self, now, interval)
     @cython.locals(hurt=list, totals=dict, requests=dict, counted=dict, revenue_lost=double, failed_sum=double,

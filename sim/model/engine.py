@@ -403,7 +403,6 @@ class Drill:
         self._seen = len(changed)
         self.monitoring.rules.scraped((now,), names)
         if names:
-            facing = self._facing
             # the facing services the last look changed, in the order of _facing (the first look may
             # name one twice: looking at it again changes nothing); once per set of changes
             moved = self._moved.get(names)
@@ -412,9 +411,9 @@ class Drill:
                 moved = self._moved[names] = sorted([at[name] for name in names if name in at])
             metrics, hurt, hurt_at, usual, regroup = world.metrics, self._hurt, self._hurt_at, self._usual, False
             for i in moved:
-                name, errors, traffic, revenue_per_min = usual[i]
+                svc, name, errors, traffic, revenue_per_min = usual[i]
                 m = metrics[name]
-                now_impacted = facing[i].breached(m["error_rate"], m["latency_p99_ms"])  # world.impacted, without its look-ups
+                now_impacted = svc.breached(m["error_rate"], m["latency_p99_ms"])  # world.impacted, without its look-ups
                 if now_impacted != impacted[name]:
                     impacted[name] = now_impacted
                     cause = world.cause_of(name, "error_rate") if now_impacted else None
@@ -434,8 +433,9 @@ class Drill:
                 elif failed or lost or name in hurt_at:  # it starts or stops losing any
                     regroup = True
             if regroup:
-                self._hurt = [self._losses[svc.name] for svc in facing
-                              if svc.name in self._losses and (self._losses[svc.name][2] or self._losses[svc.name][3])]
+                losses_of = self._losses
+                self._hurt = [kept for svc in self._facing
+                              if (kept := losses_of.get(svc.name)) and (kept[2] or kept[3])]
                 self._hurt_at = {losses[0]: i for i, losses in enumerate(self._hurt)}
         self._account([now])
 
@@ -511,8 +511,8 @@ class Drill:
         self._facing = [s for s in self.scenario.services.values() if s.customer_facing]
         self._impacted = {s.name: False for s in self._facing}
         self._facing_at = {s.name: i for i, s in enumerate(self._facing)}
-        # each one's name, usual errors and traffic and revenue (speed: read at each scrape it moved)
-        self._usual = [(s.name, s.error_rate, s.request_rate, s.revenue_per_min) for s in self._facing]
+        # each one with its name, usual errors and traffic and revenue (speed: read at each scrape it moved)
+        self._usual = [(s, s.name, s.error_rate, s.request_rate, s.revenue_per_min) for s in self._facing]
         self._moved: dict[tuple, list[int]] = {}  # the services a look changed -> the facing ones' indexes, in order
         self._losses: dict[str, tuple] = {}  # service, and the revenue, failed and lost requests a scrape loses
         self._hurt: list[tuple] = []  # the losses of the services losing any, in the order of _facing

@@ -357,7 +357,7 @@ def duties(events: list[dict], scenario: Scenario, process: Process, name: str) 
     """One person's own part, apart from the team's score: the roles they held and gave out,
     the severity calls they made and whether each was right, and, for their time as IC, the
     update cadence the team kept and whether they stayed hands-off (docs/scoring.md)."""
-    truth, full_process = process.truth(scenario.truth), {n for n, level in process.severities.items() if level.roles}
+    truth, full_process = _truth(process, scenario.truth), {n for n, level in process.severities.items() if level.roles}
     mine = [e for e in events if e.get("by") == name]
     spans = _ic_spans(events, name)
 
