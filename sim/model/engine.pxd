@@ -4,6 +4,7 @@
 cimport cython
 
 from .clock cimport Clock
+from .monitoring.rules cimport Rules
 from .world cimport World
 
 cdef class Participant:
@@ -19,8 +20,12 @@ cdef class Drill:
 
     @cython.locals(world=World, names=tuple, moved=list, metrics=dict, hurt=list, hurt_at=dict, impacted=dict, m=dict,
                    extra=double, short=double, failed=double, lost=double, usual=list, errors=double,
-                   traffic=double, revenue_per_min=double, revenue=double)
+                   traffic=double, revenue_per_min=double, revenue=double, rules=Rules)
     cpdef _scrape(self, now, interval)
+    @cython.locals(rules=Rules, clocks=list, clock=list)
+    cpdef _count(self, tick, idle=*, until=*)
+    @cython.locals(rules=Rules)
+    cpdef _idle_until(self, after)
     @cython.locals(hurt=list, totals=dict, requests=dict, counted=dict, revenue_lost=double, failed_sum=double,
                    lost_sum=double, failed=double, lost=double, losses=tuple)
     cpdef _account(self, list scrapes)

@@ -340,7 +340,7 @@ class Drill:
         """The scrape and evaluations due at ``tick``, or, at idle ticks, their scrapes only
         counted (added to ``idle``: no evaluation can change anything), from ``tick`` on to
         every tick before ``until`` (in one call: idle ticks come by the dozen); the next tick."""
-        every, clocks, scraped = self._scrape_every, self._clocks, self._scrapes
+        every, clocks, scraped, rules = self._scrape_every, self._clocks, self._scrapes, self.monitoring.rules
         if idle is not None and self._lockstep:
             # Evaluations at the scrapes (one interval, the default): every tick is a scrape,
             # the clock of evaluations counts with them (the loop below, tick for tick).
@@ -366,7 +366,7 @@ class Drill:
                 count, interval = clock
                 if count * interval <= tick + 1e-9:
                     if idle is None:
-                        self.monitoring.rules.evaluate(interval)
+                        rules.evaluate(interval)
                     count = clock[0] = count + 1
                 if count * interval < due:  # noqa: PLR1730 (not min(): a call per clock per tick adds up)
                     due = count * interval
@@ -389,19 +389,19 @@ class Drill:
         """
         if not self._may_idle:
             return -math.inf
-        until = self.world.steady_until()
+        until, rules = self.world.steady_until(), self.monitoring.rules
         if until > after:  # cheapest first: a moving world ends it at once
-            until = min(until, self.monitoring.rules.idle_until())
+            until = min(until, rules.idle_until())
         return until
 
     def _scrape(self, now: float, interval: float) -> None:
         """Observe the world; impact changes only where a customer-facing service's metrics did."""
-        world, impacted = self.world, self._impacted
+        world, impacted, rules = self.world, self._impacted, self.monitoring.rules
         world.observe(now)
         changed = world.changed
         names = tuple(changed[self._seen:])  # the services this look changed
         self._seen = len(changed)
-        self.monitoring.rules.scraped((now,), names)
+        rules.scraped((now,), names)
         if names:
             # the facing services the last look changed, in the order of _facing (the first look may
             # name one twice: looking at it again changes nothing); once per set of changes

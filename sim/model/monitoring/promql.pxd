@@ -6,9 +6,12 @@ cimport cython
 from .series cimport Marks, Series, Store
 
 cdef class _Selected:
-    cdef public object calm, columns, counters, filled_to, looked, matches, name, offset, readers, rising
+    cdef public object calm, counters, filled_to, looked, matches, name, offset, rising
     cdef public Marks everyone, marks
-    cdef public object _only, _whole, recorded, scraped, series, service_count, serviced, services, unnamed, version
+    cdef public object service_count, serviced, version
+    cdef public list _only, columns, readers, recorded, scraped, series, unnamed
+    cdef public dict services
+    cdef public tuple _whole
     cdef public Store store
 
     cpdef current(self)
@@ -22,7 +25,13 @@ cdef class _Selected:
     cpdef mark_service(self, service, lo, hi)
     cpdef mark_services(self, services, lo, hi)
     cpdef mark(self, lo, hi)
+    cpdef uncalm(self)
+    cpdef touched(self)
 
 cdef class Read:
     cdef public _Selected selected
     cdef public object range, differences
+
+@cython.locals(out=list, values=list, first=double, result=double, last=Py_ssize_t, counter=bint, wide=bint)
+cpdef list _increases(list columns, Py_ssize_t lo, Py_ssize_t hi, list times, double start, double end, double rng,
+                      tuple extrapolated, double factor, double to_start, double sampled)

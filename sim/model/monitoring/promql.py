@@ -265,6 +265,29 @@ def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True)
     return result * _factor(to_start, to_end, sampled, hi - lo - 1, rng, is_rate)
 
 
+def _increases(columns: list, lo: int, hi: int, times: list, start: float, end: float, rng: float,
+               extrapolated: tuple, factor: float, to_start: float, sampled: float) -> list:
+    """``_extrapolated`` of each of these counters' columns of values, sampled at ``times``, none of
+    which falls: each one's increase times ``factor`` (``_factor`` of their shared times), unless its
+    start extrapolates to zero first (typed where compiled: every scraped counter a rule reads, at
+    every evaluation)."""
+    out, last, counter = [], hi - 1, extrapolated[0]
+    # speed: no division for a series whose first value is at least its increase when the
+    # samples span at least the gap to the window's start (rounded, the quotient is at
+    # least 1 and the product at least that span: it does not extrapolate to zero first)
+    wide = sampled >= to_start
+    for values in columns:
+        first = values[lo]
+        result = values[last] - first
+        if (counter and (first < result or not wide) and result > 0 and first >= 0
+                and sampled * (first / result) < to_start):
+            result = _extrapolated(times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
+        else:
+            result *= factor
+        out.append(result)
+    return out
+
+
 def _factor(to_start, to_end, sampled, intervals, rng, is_rate):
     """What an increase over ``sampled`` seconds (``intervals`` of them) is multiplied by to
     extrapolate it to its window's edges (and make it a rate)."""
@@ -1322,7 +1345,7 @@ def _plan_range(name, arg, group_of=None, param=None):
     matches, offset, rng = selector_matches(vs), _offset(vs), arg.range.total_seconds()
     f = RANGE_FUNCTIONS[name] if param is None else WITH_SCALAR[name][1]
     keep, differences, extrapolated = name in KEEPS_NAME, name in OF_DIFFERENCES, EXTRAPOLATED.get(name)
-    counter, metric = extrapolated is not None and extrapolated[0], vs.name
+    metric = vs.name
 
     def bind(store, reads):
         sel = _select(store, reads, matches, metric, offset, rng, differences)
@@ -1333,7 +1356,7 @@ def _plan_range(name, arg, group_of=None, param=None):
             whether every one has a result (speed: no None to look for)."""
             end = t - offset
             start = end - rng
-            selected, out = sel.filled(), []
+            selected = sel.filled()
             if extrapolated is not None and sel.counters and not store.fell:
                 # speed: scraped counters have no stale marker and none fell: read in place, and
                 # unless its start extrapolates to zero first, each one's increase times a factor
@@ -1344,21 +1367,9 @@ def _plan_range(name, arg, group_of=None, param=None):
                     return selected, [None] * len(selected), not selected
                 to_start, sampled, last = times[lo] - start, times[hi - 1] - times[lo], hi - 1
                 factor = _factor(to_start, end - times[last], sampled, last - lo, rng, extrapolated[1])
-                # speed: no division for a series whose first value is at least its increase when the
-                # samples span at least the gap to the window's start (rounded, the quotient is at
-                # least 1 and the product at least that span: it does not extrapolate to zero first)
-                wide = sampled >= to_start
-                for values in sel.columns:
-                    first = values[lo]
-                    result = values[last] - first
-                    if (counter and (first < result or not wide) and result > 0 and first >= 0
-                            and sampled * (first / result) < to_start):
-                        result = _extrapolated(times, values, lo, hi, start, end, rng, *extrapolated, falls=False)
-                    else:
-                        result *= factor
-                    out.append(result)
-                return selected, out, True
-            spans, value = {}, None if scalar is None else scalar(t)
+                return selected, _increases(sel.columns, lo, hi, times, start, end, rng, extrapolated, factor,
+                                            to_start, sampled), True
+            spans, value, out = {}, None if scalar is None else scalar(t), []
             for series in selected:
                 times = series.times
                 found = spans.get(id(times))  # scraped series share their times: one search for all

@@ -12,25 +12,48 @@ cdef class Alert:
 cpdef step(Alert alert, holds, now, for_s, keep_for)
 
 cdef class _PromRule:
-    cdef public object _calm_at, _clear, _columns, _dropped, _keys, _names, _quiet, alerts, applied, apart, asleep, parted
-    cdef public object before, calm, checked, clock, early, every, named, names, phases, query, reads
-    cdef public object recording, results, rule, selectors, shows, shows_value, was_calm
+    cdef public object _columns, _keys, applied, apart, checked, clock, every, phases, query
+    cdef public object recording, rule, shows_value, was_calm
+    cdef public dict alerts, before, calm, early, named, results
+    cdef public list _dropped, asleep, names, reads, selectors, shows
+    cdef public tuple _calm_at, _clear, _names, _quiet, parted
     cdef public Store store
 
+    cpdef output(self, now)
+    cpdef result(self, now)
     @cython.locals(read=Read, sel=_Selected, marks=Marks)
     cpdef _apart(self, now, since, last)
+    cpdef _marked(self, now)
+    @cython.locals(read=Read)
+    cpdef _reads_calm(self)
+    cpdef _clear_until(self)
     @cython.locals(sel=_Selected)
     cpdef _next_mark(self, Read read)
     @cython.locals(read=Read, sel=_Selected)
     cpdef _windows_clear_until(self)
+    @cython.locals(a=Alert)
+    cpdef _repeats(self)
+    @cython.locals(read=Read)
+    cpdef _shows_fresh_values(self)
+    cpdef quiet_until(self, now)
+    cpdef _evaluate(self, now)
 
 cdef class Rules:
     cdef dict __dict__
-    cdef public object _checks, _fired, _firing, _fresh, _groups, _place, _prometheus, _recording, _records
-    cdef public object _seen, _unsettled, _untouched, _watched, _watching, alerts, env, evaluation_interval
-    cdef public object groups, intervals, log, notify, scraped_at, shorthand, world
+    cdef public object _fresh, _groups, _prometheus, _seen, _untouched, env, evaluation_interval
+    cdef public object log, notify, scraped_at, world
+    cdef public dict _place, _watched, _watching
+    cdef public list _checks, _recording, _records, alerts, groups, intervals, shorthand
+    cdef public set _fired, _unsettled
+    cdef public tuple _firing
     cdef public Store store
 
+    cpdef scraped(self, times, moved)
+    @cython.locals(rule=_PromRule)
+    cpdef evaluate(self, interval=*)
+    cpdef _replay(self, _PromRule rule, list skipped)
+    @cython.locals(rule=_PromRule)
+    cpdef idle_until(self)
     @cython.locals(alert=Alert)
     cpdef _evaluate(self, _PromRule compiled, now)
     @cython.locals(alert=Alert, metrics=dict, checks=list, unsettled=set)

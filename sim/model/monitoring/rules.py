@@ -381,7 +381,11 @@ class _PromRule:
         as no series becomes calm again)."""
         calm_at, version = self._calm_at, self.store.version
         if calm_at is None or (calm_at[1] and calm_at[0] != version):
-            calm = all(read.selected.current() is not None and read.selected.calm for read in self.reads)
+            calm = True
+            for read in self.reads:  # (loops, not all() or any(): compiled, a typed method holds no generator)
+                if read.selected.current() is None or not read.selected.calm:
+                    calm = False
+                    break
             self._calm_at = (version, calm)
         return self._calm_at[1]
 
@@ -428,13 +432,21 @@ class _PromRule:
         rule that renders it (or has those) and reads a counter or through such a function is
         evaluated afresh while it has an alert (or a result that can make one). The samples themselves of gauges and recorded series repeat the very floats, and
         so does what is worked out from them alone."""
-        return (not self._shows_fresh_values()
-                or (all(a.state == "inactive" for a in self.alerts.values()) and not any(self.results.values())))
+        if not self._shows_fresh_values():
+            return True
+        for a in self.alerts.values():
+            if a.state != "inactive":
+                return False
+        return not any(self.results.values())
 
     def _shows_fresh_values(self) -> bool:
         """Whether it shows a value (``shows_value``) worked out from a counter or through a function
         of differences, where a repeat's last bits can differ from a fresh evaluation's (``_repeats``)."""
-        return self.shows_value and any(read.differences or read.selected.rising for read in self.reads)
+        if self.shows_value:
+            for read in self.reads:
+                if read.differences or read.selected.rising:
+                    return True
+        return False
 
     def quiet_until(self, now: float) -> float:
         """Until when its evaluations repeat results and change no alert (-inf: not now, as when a
@@ -867,7 +879,10 @@ class Rules:
         for kind in taken:
             if kind != "pending":
                 self._firing = None
-                (self._fired.add if kind == "firing" else self._fired.discard)(self._place[id(alert)])
+                if kind == "firing":
+                    self._fired.add(self._place[id(alert)])
+                else:
+                    self._fired.discard(self._place[id(alert)])
             if kind != "resolved":
                 alert.cause = cause()
             self.log.emit(f"alert.{kind}", **alert.describe())

@@ -13,14 +13,21 @@ cdef class Series:
     cdef public object labels, key, counter, step, compute, calm, service
     cdef public list times, values, watchers
     cdef public Marks marks
+    cpdef mark(self, lo, hi)
+    cpdef catch_up(self, upto=*)
 
 cdef class Store:
-    cdef public object _available, _dt, _falling, _indexed, _last, _layouts, _metrics, _named, _ranges
-    cdef public object _lagging, _picks, _ranges_at, _recorded_times, _span, _uncalm, _wanted, by_name, epoch_ms, fell, first
-    cdef public object gap, period, recorded, scrape_interval, services
-    cdef public list scrape_times, scraped, series
-    cdef public object version, _members, _rank, _written
+    cdef public object _dt, _indexed, _last, _metrics, _ranges_at, epoch_ms, fell, first
+    cdef public object gap, period, scrape_interval, services, version
+    cdef public list _available, _falling, scrape_times, scraped, series
+    cdef public dict _layouts, _members, _named, _picks, _ranges, _rank, _recorded_times, _wanted, _written, by_name
+    cdef public dict recorded
+    cdef public set _lagging, _uncalm
+    cdef public tuple _span
 
+    cpdef scrape(self, t, metrics, moved=*)
+    cpdef scraped_span(self, start, end)
+    cpdef ranges_at(self, t)
     @cython.locals(one=Series)
     cpdef fill(self, series=*, scrapes=*)
     @cython.locals(series=Series)
