@@ -16,7 +16,7 @@ cdef class Drill:
     cdef public object _may_idle, _moved, _quiet, _sampled, _scrape_every, _scrapes, _seen, _skips, _ticking, act
     cdef public object began, closed, done, drawn, ends_at, env, grows, incident, last_updates, log, monitoring
     cdef public object people, process, rng, roster, samples, scenario, scrape_listeners, script, seed, totals
-    cdef public object world
+    cdef public World world
 
     @cython.locals(world=World, names=tuple, moved=list, metrics=dict, hurt=list, hurt_at=dict, impacted=dict, m=dict,
                    extra=double, short=double, failed=double, lost=double, usual=list, errors=double,

@@ -3,10 +3,15 @@
 
 cimport cython
 
+from .engine cimport Drill
+from .world cimport World
+
 cdef class Incident:
-    cdef public object _handlers, _shown, channel, declared_at, drill, env, findings, heard, highest, investigating, log
+    cdef public object _handlers, channel, declared_at, env, findings, heard, highest, investigating, log
+    cdef public dict _shown
+    cdef public Drill drill
     cdef public object misled, mitigations, moved, postmortem, process, resolved_at, revealed, roles, scenario
     cdef public object service, severity, state, tasks, teams_paged, updates
 
-    @cython.locals(seen=tuple, rounded=dict, metrics=dict)
+    @cython.locals(seen=tuple, rounded=dict, metrics=dict, shown=dict, before=dict, was=dict)
     cpdef dict look(self, by, service)

@@ -20,6 +20,8 @@ cdef class World:
     cpdef _compute(self, name, acting)
 
     cpdef bint _unbent(self)
+    cpdef steady_until(self)
+    cpdef untouched(self)
 
     @cython.locals(own=dict, was=dict, estate=_Estate, passed=dict, rank=dict, callers=list, order=list, todo=list,
                    queued=set, moved=list, level=double, steady=double, now=tuple, last=tuple,

@@ -35,3 +35,13 @@ cdef class Read:
 @cython.locals(out=list, values=list, first=double, result=double, last=Py_ssize_t, counter=bint, wide=bint)
 cpdef list _increases(list columns, Py_ssize_t lo, Py_ssize_t hi, list times, double start, double end, double rng,
                       tuple extrapolated, double factor, double to_start, double sampled)
+
+@cython.locals(selected=list, times=list, lo=Py_ssize_t, hi=Py_ssize_t, last=Py_ssize_t, to_start=double,
+               sampled=double, factor=double)
+cpdef tuple _counters_extrapolated(_Selected sel, Store store, double start, double end, double rng, tuple extrapolated)
+
+@cython.locals(out=list, series=Series, i=Py_ssize_t)
+cpdef list _latest_samples(_Selected sel, Store store, double ref, bint stamps)
+
+@cython.locals(average=double, threshold=double, interval=double, factor=double)
+cpdef double _factor(double to_start, double to_end, double sampled, double intervals, double rng, bint is_rate)

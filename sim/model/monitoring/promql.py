@@ -265,6 +265,21 @@ def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True)
     return result * _factor(to_start, to_end, sampled, hi - lo - 1, rng, is_rate)
 
 
+def _counters_extrapolated(sel: _Selected, store, start: float, end: float, rng: float, extrapolated: tuple):
+    """``_extrapolated`` of a selection of scraped counters, none of which fell, over ``[start, end]``:
+    the series, their results (None: too few samples) and whether each has one. Speed: they have no
+    stale marker, so they are read in place, and unless its start extrapolates to zero first, each
+    one's increase is multiplied by a factor they all share (their sample times are the same)."""
+    selected, times = sel.series, store.scrape_times
+    lo, hi = store.scraped_span(start, end)
+    if hi - lo < 2:
+        return selected, [None] * len(selected), not selected
+    to_start, sampled, last = times[lo] - start, times[hi - 1] - times[lo], hi - 1
+    factor = _factor(to_start, end - times[last], sampled, last - lo, rng, extrapolated[1])
+    return selected, _increases(sel.columns, lo, hi, times, start, end, rng, extrapolated, factor, to_start,
+                                sampled), True
+
+
 def _increases(columns: list, lo: int, hi: int, times: list, start: float, end: float, rng: float,
                extrapolated: tuple, factor: float, to_start: float, sampled: float) -> list:
     """``_extrapolated`` of each of these counters' columns of values, sampled at ``times``, none of
@@ -1110,18 +1125,20 @@ def _plan_instant(vs, stamps: bool = False):
     def bind(store, reads):
         sel = _select(store, reads, matches, name, offset)
 
-        def instant(t):
-            ref = t - offset
-            out, times = [], None
-            for series in sel.filled():
-                if series.times is not times:  # speed: one search for series that share their times
-                    times, i = series.times, series.latest(ref)
-                v = series.values[i] if i >= 0 else None
-                if v is not None:
-                    out.append((series.key, _unix(store, series.times[i]) if stamps else v))
-            return out
-        return instant
+        return lambda t: _latest_samples(sel, store, t - offset, stamps)
     return bind
+
+
+def _latest_samples(sel: _Selected, store, ref: float, stamps: bool) -> list:
+    """An instant selector's samples at ``ref``: (labels key, value, or its time with ``stamps``)."""
+    out, times, i = [], None, -1
+    for series in sel.filled():
+        if series.times is not times:  # speed: one search for series that share their times
+            times, i = series.times, series.latest(ref)
+        v = series.values[i] if i >= 0 else None
+        if v is not None:
+            out.append((series.key, _unix(store, series.times[i]) if stamps else v))
+    return out
 
 
 def _offset(vs) -> float:
@@ -1358,17 +1375,7 @@ def _plan_range(name, arg, group_of=None, param=None):
             start = end - rng
             selected = sel.filled()
             if extrapolated is not None and sel.counters and not store.fell:
-                # speed: scraped counters have no stale marker and none fell: read in place, and
-                # unless its start extrapolates to zero first, each one's increase times a factor
-                # they all share (their times are the same)
-                times = store.scrape_times
-                lo, hi = store.scraped_span(start, end)
-                if hi - lo < 2:
-                    return selected, [None] * len(selected), not selected
-                to_start, sampled, last = times[lo] - start, times[hi - 1] - times[lo], hi - 1
-                factor = _factor(to_start, end - times[last], sampled, last - lo, rng, extrapolated[1])
-                return selected, _increases(sel.columns, lo, hi, times, start, end, rng, extrapolated, factor,
-                                            to_start, sampled), True
+                return _counters_extrapolated(sel, store, start, end, rng, extrapolated)
             spans, value, out = {}, None if scalar is None else scalar(t), []
             for series in selected:
                 times = series.times

@@ -4,6 +4,7 @@
 cimport cython
 
 from .promql cimport Read, _Selected
+from ..world cimport World
 from .series cimport Marks, Store
 
 cdef class Alert:
@@ -20,6 +21,7 @@ cdef class _PromRule:
     cdef public Store store
 
     cpdef output(self, now)
+    @cython.locals(quiet=tuple, calm=dict)
     cpdef result(self, now)
     @cython.locals(read=Read, sel=_Selected, marks=Marks)
     cpdef _apart(self, now, since, last)
@@ -36,12 +38,14 @@ cdef class _PromRule:
     @cython.locals(read=Read)
     cpdef _shows_fresh_values(self)
     cpdef quiet_until(self, now)
+    @cython.locals(seen=dict, known=dict)
     cpdef _evaluate(self, now)
 
 cdef class Rules:
     cdef dict __dict__
     cdef public object _fresh, _groups, _prometheus, _seen, _untouched, env, evaluation_interval
-    cdef public object log, notify, scraped_at, world
+    cdef public object log, notify, scraped_at
+    cdef public World world
     cdef public dict _place, _watched, _watching
     cdef public list _checks, _recording, _records, alerts, groups, intervals, shorthand
     cdef public set _fired, _unsettled
@@ -49,12 +53,13 @@ cdef class Rules:
     cdef public Store store
 
     cpdef scraped(self, times, moved)
-    @cython.locals(rule=_PromRule)
+    @cython.locals(rule=_PromRule, compiled=list, records=list, asleep=list, state=tuple, kept=tuple, mine=tuple,
+                   store=Store)
     cpdef evaluate(self, interval=*)
     cpdef _replay(self, _PromRule rule, list skipped)
-    @cython.locals(rule=_PromRule)
+    @cython.locals(rule=_PromRule, compiled=list, asleep=tuple, unsettled=set)
     cpdef idle_until(self)
-    @cython.locals(alert=Alert)
+    @cython.locals(alert=Alert, result=dict, before=dict, parted=tuple)
     cpdef _evaluate(self, _PromRule compiled, now)
     @cython.locals(alert=Alert, metrics=dict, checks=list, unsettled=set)
     cpdef _shorthand(self, now)

@@ -15,6 +15,8 @@ cdef class Series:
     cdef public Marks marks
     cpdef mark(self, lo, hi)
     cpdef catch_up(self, upto=*)
+    @cython.locals(i=Py_ssize_t)
+    cpdef Py_ssize_t latest(self, double t)
 
 cdef class Store:
     cdef public object _dt, _indexed, _last, _metrics, _ranges_at, epoch_ms, fell, first
@@ -28,13 +30,14 @@ cdef class Store:
     cpdef scrape(self, t, metrics, moved=*)
     cpdef scraped_span(self, start, end)
     cpdef ranges_at(self, t)
-    @cython.locals(one=Series)
+    @cython.locals(one=Series, values=list, upto=Py_ssize_t, n=Py_ssize_t)
     cpdef fill(self, series=*, scrapes=*)
-    @cython.locals(series=Series)
-    cpdef _restep(self, t, metrics, dt, moved)
-    @cython.locals(series=Series)
-    cpdef _mark(self, changed, t)
-    @cython.locals(series=Series)
-    cpdef record(self, t, owner, output, before=*, calm=*, again=*, changed=*)
+    @cython.locals(series=Series, members_of=dict, rank=dict, members=list, changed=list, steps=list, m=dict,
+                   every=bint, first=bint, second=bint, falls=bint)
+    cpdef _restep(self, t, dict metrics, dt, moved)
+    @cython.locals(series=Series, watchers=dict, services=dict, uncalm=bint)
+    cpdef _mark(self, list changed, t)
+    @cython.locals(series=Series, mine=dict, times=list, layout=tuple, some=dict)
+    cpdef record(self, t, owner, dict output, dict before=*, calm=*, again=*, changed=*)
     @cython.locals(series=Series)
     cpdef named(self, name)
