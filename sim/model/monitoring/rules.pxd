@@ -54,7 +54,7 @@ cdef class Rules:
 
     cpdef scraped(self, times, moved)
     @cython.locals(rule=_PromRule, compiled=list, records=list, asleep=list, state=tuple, kept=tuple, mine=tuple,
-                   store=Store)
+                   store=Store, i=Py_ssize_t, start=Py_ssize_t)
     cpdef evaluate(self, interval=*)
     cpdef _replay(self, _PromRule rule, list skipped)
     @cython.locals(rule=_PromRule, compiled=list, asleep=tuple, unsettled=set)

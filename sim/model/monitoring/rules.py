@@ -11,7 +11,6 @@ router (``notify``).
 
 import functools
 import hashlib
-import itertools
 import math
 import operator
 import re
@@ -779,7 +778,8 @@ class Rules:
             # that marked what it reads has yet to see it, and so has one before the rule that woke it
             kept, mine = asleep[0], (version, -math.inf)
             asleep[0] = mine
-            for rule in itertools.islice(compiled, start, None):
+            for i in range(start, len(compiled)):  # (not islice(): compiled, an index loop makes no iterator)
+                rule = compiled[i]
                 if not rule.recording:
                     looked = True
                     cached = rule._quiet  # speed: quiet_until's answer as it keeps it, without the call

@@ -9,8 +9,18 @@ cdef class Marks:
     cpdef add(self, lo, hi)
     cpdef next_from(self, start)
 
+cdef int ANSWERED, FAILED, FASTER, REQUESTS, SECONDS, UP, CPU, MEMORY, SHOWN
+
+cdef class Step:
+    cdef public int kind
+    cdef public double bound
+    cdef public object metric
+    @cython.locals(rate=double, errors=double, p99=double, cpu=double, memory=double)
+    cpdef of(self, dict m, double dt)
+
 cdef class Series:
-    cdef public object labels, key, counter, step, compute, calm, service
+    cdef public object labels, key, counter, step, calm, service
+    cdef public Step compute
     cdef public list times, values, watchers
     cdef public Marks marks
     cpdef mark(self, lo, hi)
