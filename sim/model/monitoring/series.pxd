@@ -7,9 +7,11 @@ cdef class Marks:
     cdef public list los, his
     cdef public object join
     cpdef add(self, lo, hi)
-    cpdef next_from(self, start)
+    @cython.locals(his=list, n=Py_ssize_t, i=Py_ssize_t)
+    cpdef next_from(self, double start)
 
 cdef int ANSWERED, FAILED, FASTER, REQUESTS, SECONDS, UP, CPU, MEMORY, SHOWN
+cdef double LN_100
 
 cdef class Step:
     cdef public int kind
@@ -40,7 +42,7 @@ cdef class Store:
     cpdef scrape(self, t, metrics, moved=*)
     cpdef scraped_span(self, start, end)
     cpdef ranges_at(self, t)
-    @cython.locals(one=Series, values=list, upto=Py_ssize_t, n=Py_ssize_t)
+    @cython.locals(one=Series, values=list, upto=Py_ssize_t, n=Py_ssize_t, last=double, step=double)
     cpdef fill(self, series=*, scrapes=*)
     @cython.locals(series=Series, members_of=dict, rank=dict, members=list, changed=list, steps=list, m=dict,
                    every=bint, first=bint, second=bint, falls=bint)

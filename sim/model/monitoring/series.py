@@ -24,7 +24,6 @@ of a period before (``rules``).
 """
 
 import functools
-import itertools
 import math
 from bisect import bisect_left, bisect_right
 
@@ -34,6 +33,7 @@ LOOKBACK = 300.0  # Prometheus's lookback delta: an instant selector sees sample
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf)  # client libraries' defaults
 MEMORY_LIMIT = 2.0 ** 30
 SHORTHAND = ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")
+LN_100 = math.log(100.0)  # latencies exponential with the p99 given: the mean is the p99 / ln 100
 NAME = "__name__"
 
 
@@ -106,7 +106,7 @@ class Step:
             return rate * dt
         if kind == SECONDS:
             rate, p99 = m["request_rate"], m["latency_p99_ms"]
-            return rate * dt * p99 / 1000.0 / math.log(100.0)
+            return rate * dt * p99 / 1000.0 / LN_100
         if kind == UP:
             errors = m["error_rate"]
             return 0.0 if errors >= 0.999 else 1.0
@@ -142,7 +142,7 @@ def _below(bound: float, p99_ms: float) -> float:
     (every request when it is 0: a service answering in no time)."""
     if bound == math.inf or p99_ms == 0.0:
         return 1.0
-    return 1.0 - math.exp(-bound * 1000.0 * math.log(100.0) / p99_ms)
+    return 1.0 - math.exp(-bound * 1000.0 * LN_100 / p99_ms)
 
 
 class Marks:
@@ -171,8 +171,12 @@ class Marks:
 
     def next_from(self, start: float) -> float:
         """Where the first stretch not over before ``start`` begins (inf: none)."""
-        i = bisect_left(self.his, start)
-        return self.los[i] if i < len(self.his) else math.inf
+        his = self.his
+        n = len(his)
+        if n and his[n - 1] >= start and (n == 1 or his[n - 2] < start):
+            return self.los[n - 1]  # the last stretch, the commonest answer (speed: no search)
+        i = bisect_left(his, start)
+        return self.los[i] if i < n else math.inf
 
 
 class Series:
@@ -410,10 +414,10 @@ class Store:
             if not values:
                 values.append(step)
                 n -= 1
-            if n == 1:
-                values.append(values[-1] + step)
-            elif n:  # the same additions, one after another
-                values += itertools.islice(itertools.accumulate(itertools.repeat(step, n), initial=values[-1]), 1, None)
+            last = values[-1]
+            for _ in range(n):  # the same additions, one after another (compiled, in doubles)
+                last = last + step
+                values.append(last)
 
     def _restep(self, t: float, metrics: dict, dt: float, moved) -> None:
         """Work out again what the series of the services whose metrics changed gain (of every
