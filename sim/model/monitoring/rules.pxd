@@ -63,3 +63,6 @@ cdef class Rules:
     cpdef _evaluate(self, _PromRule compiled, now)
     @cython.locals(alert=Alert, metrics=dict, checks=list, unsettled=set)
     cpdef _shorthand(self, now)
+
+@cython.locals(whole=double, rest=double)
+cpdef long long _nearest(double x)
