@@ -497,3 +497,17 @@ def test_what_a_new_function_reads_decides_whether_the_calm_hours_are_evaluated(
     # evaluated at every one of the 480 ticks before 7200.
     count = evaluated_afresh(tmp_path, monkeypatch, source, [alert("Never", expr)])
     assert [t for t in count if t < 7200] == [15.0 * k for k in range(looked_at)]
+
+
+def test_a_rules_tick_rounds_as_python_rounds():
+    # rules._nearest rounds a count of evaluation intervals in doubles where compiled: a half goes
+    # to the even number as round() sends it (2.5 -> 2, 3.5 -> 4), and so does every time of a drill
+    import random
+
+    from sim.model.monitoring.rules import _nearest
+
+    assert [_nearest(x) for x in (0.0, 0.5, 1.5, 2.5, 3.5, 2.4999999999999996, 2.5000000000000004)] == [0, 0, 2, 2, 4, 2, 3]
+    rng = random.Random(3)
+    xs = [k * every / interval for k in range(2000) for every in (15.0, 10.0, 7.5) for interval in (15.0, 30.0, 60.0)]
+    xs += [rng.uniform(0.0, 1e6) for _ in range(20000)] + [k + 0.5 for k in range(1000)]
+    assert [_nearest(x) for x in xs] == [round(x) for x in xs]

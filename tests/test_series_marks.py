@@ -178,3 +178,23 @@ def test_a_scrape_told_what_moved_writes_what_looking_at_every_service_writes():
         store.scrape(t, metrics, [])  # nothing said to move: the steps stay as they were
     store.fill()
     assert {s.service: s.values for s in store.series if s.labels.get("code") == "500"}["api"] == [0.0] * 4
+
+
+def test_a_stretch_of_marks_is_found_where_a_search_finds_it():
+    # Marks.next_from looks at the last stretch before it searches: the answer stays the search's
+    # (the first stretch not over before the start: inf when every one is), wherever the start falls
+    import random
+    from bisect import bisect_left
+
+    from sim.model.monitoring.series import Marks
+
+    rng = random.Random(7)
+    for _ in range(300):
+        marks, t = Marks(0.0), 0.0
+        for _ in range(rng.randrange(0, 6)):
+            lo = t + rng.choice([1.0, 15.0, 30.0])
+            t = lo + rng.choice([0.0, 15.0, 300.0])
+            marks.add(lo, t)
+        for start in [rng.uniform(-10.0, t + 20.0) for _ in range(20)] + marks.his + marks.los:
+            i = bisect_left(marks.his, start)
+            assert marks.next_from(start) == (marks.los[i] if i < len(marks.his) else math.inf)
