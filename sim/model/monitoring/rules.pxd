@@ -23,7 +23,7 @@ cdef class _PromRule:
     cpdef output(self, now)
     @cython.locals(quiet=tuple, calm=dict)
     cpdef result(self, now)
-    @cython.locals(read=Read, sel=_Selected, marks=Marks)
+    @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list)
     cpdef _apart(self, now, since, last)
     cpdef _marked(self, now)
     @cython.locals(read=Read)

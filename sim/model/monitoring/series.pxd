@@ -45,7 +45,7 @@ cdef class Store:
     @cython.locals(one=Series, values=list, upto=Py_ssize_t, n=Py_ssize_t, last=double, step=double)
     cpdef fill(self, series=*, scrapes=*)
     @cython.locals(series=Series, members_of=dict, rank=dict, members=list, changed=list, steps=list, m=dict,
-                   every=bint, first=bint, second=bint, falls=bint)
+                   every=bint, first=bint, second=bint, falls=bint, step=double, old=double)
     cpdef _restep(self, t, dict metrics, dt, moved)
     @cython.locals(series=Series, watchers=dict, services=dict, uncalm=bint)
     cpdef _mark(self, list changed, t)
