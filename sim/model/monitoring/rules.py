@@ -481,12 +481,11 @@ class _PromRule:
         self.asleep[0] = None
 
     def _evaluate(self, now: float):
-        rule = self.rule
         try:
             keys, values = self.output(now)
         except EvalError:
             return _FAILED
-        if rule.kind == "record":
+        if self.recording:
             if self._names[0] is not keys:  # speed: the same series, the same names
                 self._names = (keys, [self._name(key, 0.0) for key in keys])
             return dict(zip(self._names[1], values))
@@ -905,7 +904,7 @@ class Rules:
         result, phase = compiled.result(now)
         if result is _FAILED:
             return  # Prometheus logs the failed evaluation and leaves the rule's alerts as they were
-        if rule.kind == "record":
+        if compiled.recording:
             before, parted = compiled.before.get(phase), compiled.parted
             changed = parted[4:] if parted is not None and parted[0] is result and parted[1] is before else None
             self.store.record(now, compiled, result, before, compiled.was_calm, again=(), changed=changed)
