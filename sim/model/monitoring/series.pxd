@@ -47,7 +47,7 @@ cdef class Store:
     @cython.locals(series=Series, members_of=dict, rank=dict, members=list, changed=list, steps=list, m=dict,
                    every=bint, first=bint, second=bint, falls=bint, step=double, old=double)
     cpdef _restep(self, t, dict metrics, dt, moved)
-    @cython.locals(series=Series, watchers=dict, services=dict, uncalm=bint)
+    @cython.locals(series=Series, watchers=dict, services=dict, uncalm=bint, marked=set)
     cpdef _mark(self, list changed, t)
     @cython.locals(series=Series, mine=dict, times=list, layout=tuple, some=dict)
     cpdef record(self, t, owner, dict output, dict before=*, calm=*, again=*, changed=*)

@@ -472,14 +472,17 @@ class Store:
         services: dict = {}
         for series in changed:
             for selected in series.watchers:
-                watchers[id(selected)] = selected
+                watchers[selected] = True  # (a dict, not a set: in the order first met)
                 if selected.services is not None:
-                    services.setdefault(selected, set()).add(series.service)
+                    marked = services.get(selected)
+                    if marked is None:
+                        marked = services[selected] = set()
+                    marked.add(series.service)
             if uncalm and series.calm:
                 series.uncalm()
         for selected, marked in services.items():
             selected.mark_services(marked, lo, hi)
-        for selected in watchers.values():
+        for selected in watchers:
             selected.mark(lo, hi)
 
     def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False,
