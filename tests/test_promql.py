@@ -465,7 +465,7 @@ def test_a_service_exports_the_client_libraries_series():
     # (le labels as the Python client writes them), memory in bytes of a 1 GiB limit.
     svc = SimpleNamespace(name="api", team="core", labels={})
     metrics = {"request_rate": 100.0, "error_rate": 0.0, "latency_p99_ms": 250.0, "cpu": 0.5, "memory": 0.25}
-    exported = {(labels["__name__"], labels.get("le")): compute(metrics, 15.0)
+    exported = {(labels["__name__"], labels.get("le")): compute.of(metrics, 15.0)
                 for labels, _, compute in catalog({"api": svc})}
     assert [le for name, le in exported if name == "http_request_duration_seconds_bucket"] == [
         "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "+Inf"]

@@ -1,6 +1,7 @@
 """Prometheus rules that repeat themselves: evaluations skipped while nothing a rule reads changes
 give the firing and resolving times of evaluating every tick (worked by hand below)."""
 
+import random
 from dataclasses import replace
 
 import pytest
@@ -502,10 +503,7 @@ def test_what_a_new_function_reads_decides_whether_the_calm_hours_are_evaluated(
 def test_a_rules_tick_rounds_as_python_rounds():
     # rules._nearest rounds a count of evaluation intervals in doubles where compiled: a half goes
     # to the even number as round() sends it (2.5 -> 2, 3.5 -> 4), and so does every time of a drill
-    import random
-
-    from sim.model.monitoring.rules import _nearest
-
+    _nearest = rules_module._nearest
     assert [_nearest(x) for x in (0.0, 0.5, 1.5, 2.5, 3.5, 2.4999999999999996, 2.5000000000000004)] == [0, 0, 2, 2, 4, 2, 3]
     rng = random.Random(3)
     xs = [k * every / interval for k in range(2000) for every in (15.0, 10.0, 7.5) for interval in (15.0, 30.0, 60.0)]

@@ -8,11 +8,13 @@ with a drill that did not. Expected values are worked by hand; drills are also c
 evaluating every rule at every tick."""
 
 import math
+import random
+from bisect import bisect_left
 from dataclasses import replace
 from types import SimpleNamespace
 
 from sim.inputs.promrules import PromRule, RuleGroup
-from sim.model.monitoring.series import Store
+from sim.model.monitoring.series import Marks, Store
 
 from .test_promql import query
 from .test_promql_repeat import alert, alike_every_tick, run, times, with_rules
@@ -183,11 +185,6 @@ def test_a_scrape_told_what_moved_writes_what_looking_at_every_service_writes():
 def test_a_stretch_of_marks_is_found_where_a_search_finds_it():
     # Marks.next_from looks at the last stretch before it searches: the answer stays the search's
     # (the first stretch not over before the start: inf when every one is), wherever the start falls
-    import random
-    from bisect import bisect_left
-
-    from sim.model.monitoring.series import Marks
-
     rng = random.Random(7)
     for _ in range(300):
         marks, t = Marks(0.0), 0.0

@@ -50,7 +50,7 @@ class Exporter:
         dt = 0.0 if self._last is None else t - self._last
         with self._lock:
             for i, (labels, counter, compute) in enumerate(self.entries):
-                step = compute(metrics[labels["service"]], dt)
+                step = compute.of(metrics[labels["service"]], dt)
                 self.values[i] = self.values[i] + step if counter else step
         self._last = t
 

@@ -4,7 +4,6 @@
 cimport cython
 
 from .engine cimport Drill
-from .world cimport World
 
 cdef class Incident:
     cdef public object _handlers, channel, declared_at, env, findings, heard, highest, investigating, log

@@ -36,9 +36,10 @@ cdef class Read:
 cpdef list _increases(list columns, Py_ssize_t lo, Py_ssize_t hi, list times, double start, double end, double rng,
                       tuple extrapolated, double factor, double to_start, double sampled)
 
-@cython.locals(selected=list, times=list, lo=Py_ssize_t, hi=Py_ssize_t, last=Py_ssize_t, to_start=double,
-               sampled=double, factor=double)
-cpdef tuple _counters_extrapolated(_Selected sel, Store store, double start, double end, double rng, tuple extrapolated)
+@cython.locals(times=list, lo=Py_ssize_t, hi=Py_ssize_t, last=Py_ssize_t, to_start=double, sampled=double,
+               factor=double)
+cpdef tuple _counters_extrapolated(list selected, list columns, Store store, double start, double end, double rng,
+                                   tuple extrapolated)
 
 @cython.locals(out=list, series=Series, i=Py_ssize_t)
 cpdef list _latest_samples(_Selected sel, Store store, double ref, bint stamps)

@@ -265,18 +265,20 @@ def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True)
     return result * _factor(to_start, to_end, sampled, hi - lo - 1, rng, is_rate)
 
 
-def _counters_extrapolated(sel: _Selected, store, start: float, end: float, rng: float, extrapolated: tuple):
-    """``_extrapolated`` of a selection of scraped counters, none of which fell, over ``[start, end]``:
-    the series, their results (None: too few samples) and whether each has one. Speed: they have no
-    stale marker, so they are read in place, and unless its start extrapolates to zero first, each
-    one's increase is multiplied by a factor they all share (their sample times are the same)."""
-    selected, times = sel.series, store.scrape_times
+def _counters_extrapolated(selected: list, columns: list, store, start: float, end: float, rng: float,
+                           extrapolated: tuple):
+    """``_extrapolated`` of these scraped counters (their ``columns`` of values), none of which fell,
+    over ``[start, end]``: the series, their results (None: too few samples) and whether each has one.
+    Speed: they have no stale marker, so they are read in place, and unless its start extrapolates to
+    zero first, each one's increase is multiplied by a factor they all share (their sample times are
+    the same)."""
+    times = store.scrape_times
     lo, hi = store.scraped_span(start, end)
     if hi - lo < 2:
         return selected, [None] * len(selected), not selected
     to_start, sampled, last = times[lo] - start, times[hi - 1] - times[lo], hi - 1
     factor = _factor(to_start, end - times[last], sampled, last - lo, rng, extrapolated[1])
-    return selected, _increases(sel.columns, lo, hi, times, start, end, rng, extrapolated, factor, to_start,
+    return selected, _increases(columns, lo, hi, times, start, end, rng, extrapolated, factor, to_start,
                                 sampled), True
 
 
@@ -1375,7 +1377,7 @@ def _plan_range(name, arg, group_of=None, param=None):
             start = end - rng
             selected = sel.filled()
             if extrapolated is not None and sel.counters and not store.fell:
-                return _counters_extrapolated(sel, store, start, end, rng, extrapolated)
+                return _counters_extrapolated(selected, sel.columns, store, start, end, rng, extrapolated)
             spans, value, out = {}, None if scalar is None else scalar(t), []
             for series in selected:
                 times = series.times

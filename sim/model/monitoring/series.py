@@ -87,9 +87,6 @@ class Step:
     def __init__(self, kind: int, bound: float = 0.0, metric: str = ""):
         self.kind, self.bound, self.metric = kind, bound, metric
 
-    def __call__(self, m: dict, dt: float) -> float:
-        return self.of(m, dt)
-
     def of(self, m: dict, dt: float) -> float:
         kind = self.kind
         if kind == ANSWERED:
