@@ -17,7 +17,11 @@ cdef class _PromRule:
     cdef public object recording, rule, shows_value, was_calm
     cdef public dict alerts, before, calm, early, named, results
     cdef public list _dropped, asleep, names, reads, selectors, shows
-    cdef public tuple _calm_at, _clear, _names, _quiet, parted
+    cdef public tuple _names, parted
+    cdef public Py_ssize_t _quiet_version, _clear_version, _calm_version
+    cdef public double _quiet_at, _clear_checked, _clear_at
+    cdef public bint _calm_reads
+    cdef public Read _clear_read
     cdef public Store store
 
     cpdef output(self, now)
@@ -26,12 +30,13 @@ cdef class _PromRule:
     @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list)
     cpdef _apart(self, now, since, last)
     cpdef _marked(self, now)
-    @cython.locals(read=Read)
+    @cython.locals(read=Read, version=Py_ssize_t, calm=bint)
     cpdef _reads_calm(self)
-    cpdef _clear_until(self)
+    @cython.locals(version=Py_ssize_t, checked=double)
+    cpdef double _clear_until(self)
     @cython.locals(sel=_Selected)
     cpdef _next_mark(self, Read read)
-    @cython.locals(read=Read, sel=_Selected)
+    @cython.locals(read=Read, sel=_Selected, nearest=Read, until=double, at=double)
     cpdef _windows_clear_until(self)
     @cython.locals(a=Alert)
     cpdef _repeats(self)
@@ -66,3 +71,5 @@ cdef class Rules:
 
 @cython.locals(whole=double, rest=double)
 cpdef long long _nearest(double x)
+
+cdef double INF

@@ -179,11 +179,12 @@ _FAILED = None  # an evaluation that failed: Prometheus leaves the rule's alerts
 APART_FROM = 16
 _MISSING = object()
 _EPS = 1e-6  # seconds: window edges are sums of floats
+INF = math.inf  # (compiled: a C double, not a look-up of math's)
 
 
 def _deadline(alerts) -> float:
     """The first ``for`` or ``keep_firing_for`` deadline among these alerts (inf: none)."""
-    until = math.inf
+    until = INF
     for alert in alerts:
         if alert.state == "pending":
             until = min(until, alert.since + alert.rule.for_s)
@@ -239,11 +240,12 @@ class _PromRule:
         self.checked: float | None = None  # the evaluation time its windows were last looked at
         self.applied = _MISSING  # the result its alerts last took
         self.before: dict[int, dict] = {}  # a recording rule: phase -> what it recorded a period ago
-        self._quiet: tuple | None = None  # (the store's version then, quiet_until)
-        # speed: the store's version and the last look then, _clear_until and the read that gave it;
-        # and the version then, was_calm
-        self._clear: tuple | None = None
-        self._calm_at: tuple | None = None
+        # speed: quiet_until's answer and the store's version then (-1: none); the version and the last
+        # look then, _clear_until and the read that gave it (-1: none); the version then and whether
+        # every series it read was calm (-1: none). Numbers, not tuples: compiled, they are C fields
+        self._quiet_version, self._quiet_at = -1, -INF
+        self._clear_version, self._clear_checked, self._clear_at, self._clear_read = -1, 0.0, 0.0, None
+        self._calm_version, self._calm_reads = -1, False
         self.asleep: list = [None]  # its group's (store version, when its first alerting rule wakes), shared
         self.calm: dict | None = None  # tick -> result, shared by the drills that start alike (_calm)
         self.early: dict | None = None  # and by the drills whose world is still the scenario's alone (_calm)
@@ -253,7 +255,10 @@ class _PromRule:
         # (a value's last bit can decide which series topk keeps, or be count_values' label: shown as $value is)
         self.shows_value = chooses or _shows_value((*templated, *rule.annotations.values()))
         # speed: an output series' labels (and fingerprint), kept when no label shows the value
-        self.named: dict | None = None if _shows_value(templated) else {}
+        # (a recorded series' name is the same tuple in every drill of the scenario: the store, given
+        # the output of another drill's evaluation they share, compares its keys by identity)
+        self.named: dict | None = (_recorded_names(rule) if self.recording else
+                                   None if _shows_value(templated) else {})
         self._keys: tuple | list | None = None  # the output's labels keys at the last evaluation, and without the name
         self._dropped: list = []
         self._names: tuple = (None, [])  # those keys without the name, and a recording rule's series for them
@@ -283,14 +288,14 @@ class _PromRule:
             return self._evaluate(now), None
         tick = _nearest(now / self.every)
         phase = tick % self.phases
-        quiet = self._quiet  # speed: quiet_until's answer as it keeps it, without the call
-        if (quiet[1] if quiet is not None and quiet[0] == self.store.version else self.quiet_until(now)) > now + _EPS:
+        # (quiet_until's answer as it keeps it, without the call: speed)
+        if (self._quiet_at if self._quiet_version == self.store.version else self.quiet_until(now)) > now + _EPS:
             self.checked = now  # nothing to look at: its windows hold no mark till then
             return self.results[phase], phase
         last, since = (self.results.get(0, _MISSING), self.checked) if self.apart else (None, None)  # (one phase)
         if self.checked is None or self._clear_until() <= now + _EPS:  # _marked (speed: no call)
             self.results.clear()
-        self.checked, self._quiet = now, None
+        self.checked, self._quiet_version = now, -1
         self.was_calm = self._reads_calm()
         result = self.results.get(phase, _MISSING)
         if result is _MISSING or not self._repeats():
@@ -378,44 +383,44 @@ class _PromRule:
         """Whether every series it reads is calm (worked out again only when the store gained
         series or a series it reads stopped being calm: ``touched``; never again once one is not,
         as no series becomes calm again)."""
-        calm_at, version = self._calm_at, self.store.version
-        if calm_at is None or (calm_at[1] and calm_at[0] != version):
+        version = self.store.version
+        if self._calm_version < 0 or (self._calm_reads and self._calm_version != version):
             calm = True
             for read in self.reads:  # (loops, not all() or any(): compiled, a typed method holds no generator)
                 if read.selected.current() is None or not read.selected.calm:
                     calm = False
                     break
-            self._calm_at = (version, calm)
-        return self._calm_at[1]
+            self._calm_version, self._calm_reads = version, calm
+        return self._calm_reads
 
     def _clear_until(self) -> float:
         """The first evaluation time at which a window after the last look meets a mark it has not
         left behind (-inf: it sees a counter's values, which never repeat). Worked out again only
         when the store gained series, a series it reads was marked, or a later look left behind
         the mark that gave it (the other windows start later too: their next marks are no nearer)."""
-        clear, version, checked = self._clear, self.store.version, self.checked
-        if clear is None or clear[0] != version or checked < clear[1]:
-            self._clear = (version, checked, *self._windows_clear_until())
-        elif checked > clear[1]:
-            nearest = clear[3]
-            if nearest is None or self._next_mark(nearest) == clear[2]:
-                self._clear = (version, checked, clear[2], nearest)
-            else:
-                self._clear = (version, checked, *self._windows_clear_until())
-        return self._clear[2]
+        version, checked = self.store.version, self.checked
+        if self._clear_version != version or checked < self._clear_checked:
+            self._clear_version, self._clear_checked = version, checked
+            self._windows_clear_until()
+        elif checked > self._clear_checked:
+            self._clear_checked = checked
+            if self._clear_read is not None and self._next_mark(self._clear_read) != self._clear_at:
+                self._windows_clear_until()
+        return self._clear_at
 
-    def _windows_clear_until(self) -> tuple[float, object]:
-        """``_clear_until``, and the read whose window meets that mark (None: -inf or no mark)."""
-        until, nearest = math.inf, None
+    def _windows_clear_until(self) -> None:
+        """Work out ``_clear_until`` again, and the read whose window meets that mark (None: -inf or no mark)."""
+        until, nearest = INF, None
         for read in self.reads:
             sel = read.selected
             sel.current()
             if sel.rising and not read.differences:
-                return -math.inf, None
+                until, nearest = -INF, None
+                break
             at = self._next_mark(read)
             if at < until:
                 until, nearest = at, read
-        return until, nearest
+        self._clear_at, self._clear_read = until, nearest
 
     def _next_mark(self, read) -> float:
         """Where the first mark a window of ``read`` after the last look meets begins (inf: none)."""
@@ -452,13 +457,13 @@ class _PromRule:
         window since the last look holds a mark: every later time then sees it so too). Speed:
         worked out again only after it was evaluated, when a series it reads was marked
         (``touched``) or the store gained series."""
-        if self._quiet is None or self._quiet[0] != self.store.version:
-            until = -math.inf  # (a marked window first: the cheapest to see)
+        if self._quiet_version != self.store.version:
+            until = -INF  # (a marked window first: the cheapest to see)
             if (self.phases and len(self.results) == self.phases and not self._marked(now)
                     and (self.phases == 1 or self._alike()) and self._repeats()):
                 until = min(self._clear_until(), _deadline(self.alerts.values()))
-            self._quiet = (self.store.version, until)
-        return self._quiet[1]
+            self._quiet_version, self._quiet_at = self.store.version, until
+        return self._quiet_at
 
     def _alike(self) -> bool:
         """Whether every phase's result is the same: an alerting rule's, the same alerts with the
@@ -475,9 +480,9 @@ class _PromRule:
 
     def touched(self) -> None:
         """A series it reads was marked, or stopped being calm."""
-        self._quiet = self._clear = None
-        if self._calm_at is not None and self._calm_at[1]:
-            self._calm_at = None
+        self._quiet_version = self._clear_version = -1
+        if self._calm_reads:
+            self._calm_version = -1
         self.asleep[0] = None
 
     def _evaluate(self, now: float):
@@ -513,6 +518,9 @@ class _PromRule:
             if self.named is not None:
                 self.named[key] = named
         return named
+
+
+_recorded_names = per_scenario(256)(lambda rule: {})  # a recording rule's output keys -> its series' names
 
 
 def _nearest(x: float) -> int:
@@ -783,22 +791,22 @@ class Rules:
                 else:
                     continue
                 start += 1
-            looked, wakes, later = False, math.inf, now + _EPS
+            looked, wakes, later = False, INF, now + _EPS
             # None again if a rule is touched in the pass: one looked at before the recording rule
             # that marked what it reads has yet to see it, and so has one before the rule that woke it
-            kept, mine = asleep[0], (version, -math.inf)
+            kept, mine = asleep[0], (version, -INF)
             asleep[0] = mine
             for i in range(start, len(compiled)):  # (not islice(): compiled, an index loop makes no iterator)
                 rule = compiled[i]
                 if not rule.recording:
                     looked = True
-                    cached = rule._quiet  # speed: quiet_until's answer as it keeps it, without the call
-                    quiet = cached[1] if cached is not None and cached[0] == store.version else rule.quiet_until(now)
+                    # (quiet_until's answer as it keeps it, without the call: speed)
+                    quiet = rule._quiet_at if rule._quiet_version == store.version else rule.quiet_until(now)
                     if quiet > later:
                         if quiet < wakes:  # noqa: PLR1730 (not min(): a call per quiet rule adds up)
                             wakes = quiet
                         continue  # it would repeat its result and change no alert
-                    wakes = -math.inf
+                    wakes = -INF
                 self._evaluate(rule, now)
             if asleep[0] is mine:  # asleep after a whole pass, as of the version it started from
                 asleep[0] = (version, wakes) if looked and not start else kept
@@ -862,7 +870,7 @@ class Rules:
         tick before a window of one reaches a mark (``_PromRule.quiet_until``). A recording
         rule records the skipped ticks when next evaluated."""
         unsettled = self._unsettled  # (none, at nearly every tick: no generator made for nothing)
-        until = (_deadline([self.shorthand[i] for i in unsettled]) if unsettled else math.inf) - self.evaluation_interval
+        until = (_deadline([self.shorthand[i] for i in unsettled]) if unsettled else INF) - self.evaluation_interval
         if self._prometheus:
             now, tick, version = self.env.now, max(self.intervals), self.store.version
             if until <= now:
@@ -873,8 +881,8 @@ class Rules:
                 for rule in compiled:
                     if not (awake or rule.recording):
                         continue  # an asleep group's alerting rules wake with it
-                    cached = rule._quiet  # speed: quiet_until's answer as it keeps it, without the call
-                    quiet = cached[1] if cached is not None and cached[0] == version else rule.quiet_until(now)
+                    # (quiet_until's answer as it keeps it, without the call: speed)
+                    quiet = rule._quiet_at if rule._quiet_version == version else rule.quiet_until(now)
                     if quiet - tick < until:  # (not min(): a call per rule adds up)
                         until = quiet - tick
                         if until <= now:  # (any time up to now says the same: not idle)

@@ -30,9 +30,13 @@ cdef class Series:
     @cython.locals(i=Py_ssize_t)
     cpdef Py_ssize_t latest(self, double t)
 
+@cython.locals(i=Py_ssize_t)
+cpdef bint _keys_are(dict d, list keys)
+
 cdef class Store:
     cdef public object _dt, _indexed, _last, _metrics, _ranges_at, epoch_ms, fell, first
-    cdef public object gap, period, scrape_interval, services, version
+    cdef public object gap, period, scrape_interval, services
+    cdef public Py_ssize_t version
     cdef public list _available, _falling, scrape_times, scraped, series
     cdef public dict _layouts, _members, _named, _picks, _ranges, _rank, _recorded_times, _wanted, _written, by_name
     cdef public dict recorded
@@ -49,7 +53,8 @@ cdef class Store:
     cpdef _restep(self, t, dict metrics, dt, moved)
     @cython.locals(series=Series, watchers=dict, services=dict, uncalm=bint, marked=set)
     cpdef _mark(self, list changed, t)
-    @cython.locals(series=Series, mine=dict, times=list, layout=tuple, some=dict)
+    @cython.locals(series=Series, mine=dict, times=list, layout=tuple, some=dict, keys=list, written_to=list,
+                   olds=list, i=Py_ssize_t)
     cpdef record(self, t, owner, dict output, dict before=*, calm=*, again=*, changed=*)
     @cython.locals(series=Series)
     cpdef named(self, name)

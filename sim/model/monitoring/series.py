@@ -233,9 +233,18 @@ class Series:
         return ts, vs
 
 
-def _getter(before: dict | None):
-    """A function of a key: its value in ``before``, None if it has none (or there is no ``before``)."""
-    return (lambda key: None) if before is None else before.get
+def _keys_are(d: dict, keys: list) -> bool:
+    """``list(d) == keys``, without the list (compiled: a loop over the dict, keys compared by
+    identity first, as a list's comparison does)."""
+    if len(d) != len(keys):
+        return False
+    i = 0
+    for key in d:
+        other = keys[i]
+        if key is not other and key != other:
+            return False
+        i += 1
+    return True
 
 
 def _same(a, b) -> bool:
@@ -538,16 +547,23 @@ class Store:
         times.append(t)
         times += again
         mark = self.period is not None and output is not before
-        keys = list(output)
         layout = self._layouts.get(owner)
-        if layout is None or layout[0] != keys:  # (the same key objects: compared by identity, speed)
+        if layout is None or not _keys_are(output, layout[0]):  # (the same key objects: compared by identity, speed)
+            keys = list(output)
             for key in keys:
                 if key not in mine:
                     self._recorded(owner, mine, key, times, calm, count)
             # speed: while it gives the same series, they are written in order, with no look-up by key
             layout = self._layouts[owner] = (keys, [mine[key] for key in keys])
-        olds = before.values() if before is not None and list(before) == keys else map(_getter(before), keys)
-        for series, value, old in zip(layout[1], output.values(), olds):
+        keys, written_to = layout
+        if before is None:
+            olds = [None] * len(keys)
+        else:
+            olds = list(before.values()) if _keys_are(before, keys) else [before.get(key) for key in keys]
+        i = 0
+        for value in output.values():  # (an index, not zip(): compiled, no tuple an item)
+            series, old = written_to[i], olds[i]
+            i += 1
             series.values.append(value)
             if again:
                 series.values += [value] * len(again)
