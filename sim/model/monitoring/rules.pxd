@@ -52,7 +52,7 @@ cdef class Rules:
     cdef public object log, notify, scraped_at
     cdef public World world
     cdef public dict _place, _watched, _watching
-    cdef public list _checks, _recording, _records, alerts, groups, intervals, shorthand
+    cdef public list _checks, _passes, _recording, alerts, groups, intervals, shorthand
     cdef public set _fired, _unsettled
     cdef public tuple _firing
     cdef public Store store

@@ -716,10 +716,10 @@ class Rules:
                 for read in c.reads:
                     read.selected.current()
         self._groups = groups
-        self._records = [[i for i, rule in enumerate(compiled) if rule.rule.kind == "record"]  # per group, indexes
-                         for _, compiled in self.groups]
-        self._recording = [(every, compiled[i]) for (every, compiled), records in zip(self.groups, self._records)
-                           for i in records]
+        # each group's interval, rules and its recording rules' indexes (one tuple a group: speed)
+        self._passes = [(every, compiled, [i for i, rule in enumerate(compiled) if rule.recording])
+                        for every, compiled in self.groups]
+        self._recording = [(every, compiled[i]) for every, compiled, records in self._passes for i in records]
         self._prometheus = any(compiled for _, compiled in self.groups)  # Prometheus rules to evaluate
         self._untouched = self._prometheus  # whether its rules still share results with drills alike (_early)
         self.intervals = sorted({interval for interval, _ in self.groups} | {evaluation_interval})
@@ -776,7 +776,7 @@ class Rules:
                     self._replay(rule, [tick * every for tick in range(first, end)])
         store = self.store
         version = store.version
-        for (every, compiled), records in zip(self.groups, self._records):
+        for every, compiled, records in self._passes:
             if every != interval or not compiled:
                 continue
             # speed: when every alerting rule is quiet, none is looked at, until a recording rule
