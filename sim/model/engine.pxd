@@ -12,10 +12,13 @@ cdef class Participant:
 
 cdef class Drill:
     cdef dict __dict__
-    cdef public object _clocks, _facing, _facing_at, _hurt, _hurt_at, _impacted, _last_posted, _lockstep, _losses, _usual
-    cdef public object _may_idle, _moved, _quiet, _sampled, _scrape_every, _scrapes, _seen, _skips, _ticking, act
-    cdef public object began, closed, done, drawn, ends_at, env, grows, incident, last_updates, log, monitoring
-    cdef public object people, process, rng, roster, samples, scenario, scrape_listeners, script, seed, totals
+    cdef public object _last_posted, _lockstep, _may_idle, _quiet, _scrape_every, _scrapes, _skips, act
+    cdef public object closed, done, drawn, ends_at, env, grows, incident, last_updates, log, monitoring
+    cdef public object people, process, rng, roster, samples, scenario, scrape_listeners, script, seed
+    cdef public list _clocks, _facing, _hurt, _ticking, _usual
+    cdef public dict _facing_at, _hurt_at, _impacted, _losses, _moved, began, totals
+    cdef public tuple _sampled
+    cdef public Py_ssize_t _seen
     cdef public World world
 
     @cython.locals(world=World, names=tuple, moved=list, metrics=dict, hurt=list, hurt_at=dict, impacted=dict, m=dict,

@@ -7,12 +7,16 @@ cdef class FaultState:
     cdef public object _recovery_spread, _rng, bent, caused, effects, fault, outcome, pace, segments, setbacks, wrong_leads
 
 cdef class _Estate:
-    cdef public object base, callers, calm, deps, order, rank, services
+    cdef public object services
+    cdef public dict base, calm, deps, rank
+    cdef public list callers, order
 
 cdef class World:
     cdef public _Estate _estate
-    cdef public object _blip_edges, _blip_spans, _blips, _own, _passed, _paths, _steady, causes, changed
-    cdef public object faults, metrics, noise, order, scenario, services
+    cdef public object noise, scenario, services
+    cdef public dict _blips, _own, _passed, causes, metrics
+    cdef public list _blip_edges, _blip_spans, _paths, changed, faults, order
+    cdef public tuple _steady
 
     @cython.locals(state=FaultState, err_ok=double, lat_extra=double, traffic=double, cpu=double, mem=double,
                    level=double, share=double, extra_err=double, extra_lat=double,
@@ -25,7 +29,8 @@ cdef class World:
 
     @cython.locals(own=dict, was=dict, estate=_Estate, passed=dict, rank=dict, callers=list, order=list, todo=list,
                    queued=set, moved=list, level=double, steady=double, now=tuple, last=tuple,
-                   metrics=dict, causes=dict, blips=dict, was_blipped=dict)
+                   metrics=dict, causes=dict, blips=dict, was_blipped=dict, state=FaultState, since=double,
+                   until=double, i=Py_ssize_t)
     cpdef observe(self, t)
 
 

@@ -25,7 +25,7 @@ cdef class _PromRule:
     cdef public Store store
 
     cpdef output(self, now)
-    @cython.locals(quiet=tuple, calm=dict)
+    @cython.locals(calm=dict)
     cpdef result(self, now)
     @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list)
     cpdef _apart(self, now, since, last)
