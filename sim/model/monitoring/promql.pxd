@@ -37,8 +37,8 @@ cpdef list _increases(list columns, Py_ssize_t lo, Py_ssize_t hi, list times, do
                       tuple extrapolated, double factor, double to_start, double sampled)
 
 @cython.locals(times=list, lo=Py_ssize_t, hi=Py_ssize_t, last=Py_ssize_t, to_start=double, sampled=double,
-               factor=double)
-cpdef tuple _counters_extrapolated(list selected, list columns, Store store, double start, double end, double rng,
+               factor=double, selected=list, columns=list)
+cpdef tuple _counters_extrapolated(_Selected sel, Store store, double start, double end, double rng,
                                    tuple extrapolated)
 
 @cython.locals(out=list, series=Series, i=Py_ssize_t)
@@ -46,3 +46,6 @@ cpdef list _latest_samples(_Selected sel, Store store, double ref, bint stamps)
 
 @cython.locals(average=double, threshold=double, interval=double, factor=double)
 cpdef double _factor(double to_start, double to_end, double sampled, double intervals, double rng, bint is_rate)
+
+@cython.locals(sums=list, slot=Py_ssize_t, i=Py_ssize_t)
+cpdef list _group_sums(list values, list firsts, list rest, bint leading)

@@ -265,13 +265,17 @@ def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True)
     return result * _factor(to_start, to_end, sampled, hi - lo - 1, rng, is_rate)
 
 
-def _counters_extrapolated(selected: list, columns: list, store, start: float, end: float, rng: float,
-                           extrapolated: tuple):
-    """``_extrapolated`` of these scraped counters (their ``columns`` of values), none of which fell,
-    over ``[start, end]``: the series, their results (None: too few samples) and whether each has one.
-    Speed: they have no stale marker, so they are read in place, and unless its start extrapolates to
-    zero first, each one's increase is multiplied by a factor they all share (their sample times are
-    the same)."""
+def _counters_extrapolated(sel: "_Selected", store, start: float, end: float, rng: float, extrapolated: tuple):
+    """``_extrapolated`` over ``[start, end]`` of the selection's series (filled) when they are scraped
+    counters none of which fell: the series, their results (None: too few samples) and whether each
+    has one; None when they are not. Speed: they have no stale marker, so their columns of values are
+    read in place, and unless its start extrapolates to zero first, each one's increase is multiplied
+    by a factor they all share (their sample times are the same); and compiled, the selection and
+    the store are typed here (a closure's variables are not: a call by name)."""
+    selected = sel.filled()
+    if not sel.counters or store.fell:
+        return None
+    columns = sel.columns  # (the values of ``selected``, in its order: _Selected keeps them so)
     times = store.scrape_times
     lo, hi = store.scraped_span(start, end)
     if hi - lo < 2:
@@ -1356,6 +1360,16 @@ def _absent_key(node) -> tuple:
     return tuple(sorted(labels.items()))
 
 
+def _group_sums(values: list, firsts: list, rest: list, leading: bool) -> list:
+    """Each group's sum of these values (every one a number): its first series' (``firsts``, the
+    first ones of all when ``leading``) plus the rest's, ``rest`` its (group, series) pairs in order,
+    as ``sum`` adds them (typed where compiled: every evaluation of a sum over a range function)."""
+    sums = values[:len(firsts)] if leading else [values[i] for i in firsts]
+    for slot, i in rest:
+        sums[slot] += values[i]
+    return sums
+
+
 def _plan_range(name, arg, group_of=None, param=None):
     """A range function of a matrix selector; with ``group_of``, the ``sum`` of its results by
     group in the same pass (as ``_aggregator`` sums: in order, from the first value); with
@@ -1375,9 +1389,11 @@ def _plan_range(name, arg, group_of=None, param=None):
             whether every one has a result (speed: no None to look for)."""
             end = t - offset
             start = end - rng
+            if extrapolated is not None:
+                over_counters = _counters_extrapolated(sel, store, start, end, rng, extrapolated)
+                if over_counters is not None:
+                    return over_counters
             selected = sel.filled()
-            if extrapolated is not None and sel.counters and not store.fell:
-                return _counters_extrapolated(selected, sel.columns, store, start, end, rng, extrapolated)
             spans, value, out = {}, None if scalar is None else scalar(t), []
             for series in selected:
                 times = series.times
@@ -1427,10 +1443,7 @@ def _plan_range(name, arg, group_of=None, param=None):
                 groups[:] = selected, slots, list(index), firsts, rest, firsts == list(range(len(firsts)))
             _, slots, names, firsts, rest, leading = groups
             if complete:  # speed: every group has a value, its first series' plus the rest's in order
-                sums = values[:len(firsts)] if leading else [values[i] for i in firsts]
-                for slot, i in rest:
-                    sums[slot] += values[i]
-                return names, sums
+                return names, _group_sums(values, firsts, rest, leading)
             sums = {}
             for slot, v in zip(slots, values):
                 if v is not None:
