@@ -3,14 +3,13 @@
 
 cimport cython
 
-from .series cimport Marks, Series, Store
+from .series cimport Marks, Series, Store, Watcher
 
-cdef class _Selected:
+cdef class _Selected(Watcher):
     cdef public object calm, counters, filled_to, looked, matches, name, offset, rising
     cdef public Marks everyone, marks
     cdef public object service_count, serviced, version
     cdef public list _only, columns, readers, recorded, scraped, series, unnamed
-    cdef public dict services
     cdef public tuple _whole
     cdef public Store store
 

@@ -19,7 +19,7 @@ import promql_parser as pp
 
 from ...inputs.promrules import DATE_FUNCTIONS
 from .humanize import go_float
-from .series import NAME, Marks, drop_name
+from .series import NAME, Marks, Watcher, drop_name
 
 
 class EvalError(Exception):
@@ -73,7 +73,7 @@ class Read:
         self.selected, self.range, self.differences = selected, range, differences
 
 
-class _Selected:
+class _Selected(Watcher):
     """The store's series a selector matches, matched again when the store gains series."""
 
     def __init__(self, store, matches, name: str | None, offset: float):

@@ -20,12 +20,22 @@ cdef class Step:
     @cython.locals(rate=double, errors=double, p99=double, cpu=double, memory=double)
     cpdef of(self, dict m, double dt)
 
+cdef class Watcher:
+    cdef public dict services
+    cpdef mark(self, lo, hi)
+    cpdef mark_service(self, service, lo, hi)
+    cpdef mark_services(self, services, lo, hi)
+    cpdef uncalm(self)
+
 cdef class Series:
     cdef public object labels, key, counter, step, calm, service
     cdef public Step compute
     cdef public list times, values, watchers
     cdef public Marks marks
+    @cython.locals(selected=Watcher)
     cpdef mark(self, lo, hi)
+    @cython.locals(selected=Watcher)
+    cpdef uncalm(self)
     cpdef catch_up(self, upto=*)
     @cython.locals(i=Py_ssize_t)
     cpdef Py_ssize_t latest(self, double t)
@@ -51,7 +61,7 @@ cdef class Store:
     @cython.locals(series=Series, members_of=dict, rank=dict, members=list, changed=list, steps=list, m=dict,
                    every=bint, first=bint, second=bint, falls=bint, step=double, old=double)
     cpdef _restep(self, t, dict metrics, dt, moved)
-    @cython.locals(series=Series, watchers=dict, services=dict, uncalm=bint, marked=set)
+    @cython.locals(series=Series, watchers=dict, services=dict, uncalm=bint, marked=set, selected=Watcher)
     cpdef _mark(self, list changed, t)
     @cython.locals(series=Series, mine=dict, times=list, layout=tuple, some=dict, keys=list, written_to=list,
                    olds=list, i=Py_ssize_t)

@@ -176,6 +176,25 @@ class Marks:
         return self.los[i] if i < n else math.inf
 
 
+class Watcher:
+    """What watches series: a selector's selection (``promql._Selected``), told of their marks (by
+    service too where its ``services`` is not None) and of their leaving calm. Its own class, below
+    the selections' module (which imports this one), so that compiled, a series calls a watcher's
+    methods directly, not by name."""
+
+    def mark(self, lo: float, hi: float) -> None:
+        raise NotImplementedError
+
+    def mark_service(self, service, lo: float, hi: float) -> None:
+        raise NotImplementedError
+
+    def mark_services(self, services: set, lo: float, hi: float) -> None:
+        raise NotImplementedError
+
+    def uncalm(self) -> None:
+        raise NotImplementedError
+
+
 class Series:
     """One series: its labels, its samples (times shared with the series scraped or recorded with it) and its marks."""
 
