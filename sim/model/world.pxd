@@ -23,8 +23,10 @@ cdef class World:
                    latency=double, requests=double, dv=tuple)
     cpdef _compute(self, name, acting)
 
+    @cython.locals(state=FaultState, paths=list, i=Py_ssize_t)
     cpdef bint _unbent(self)
     cpdef steady_until(self)
+    @cython.locals(state=FaultState)
     cpdef untouched(self)
 
     @cython.locals(own=dict, was=dict, estate=_Estate, passed=dict, rank=dict, callers=list, order=list, todo=list,
