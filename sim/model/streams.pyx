@@ -125,21 +125,25 @@ cdef class Stream:
         self.index = N
 
     cdef uint32_t _next(self) noexcept:
+        # The state is twisted word by word as drawn, not all 624 words when the first is: the
+        # same words (word kk of a twist reads words before it twisted and after it not yet, in
+        # either order of work), and a stream that draws a few (most of a drill's) twists a few
         cdef uint32_t *mt = self.mt
         cdef uint32_t y
-        cdef int kk
-        if self.index >= N:
-            for kk in range(N - M):
-                y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK)
-                mt[kk] = mt[kk + M] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
-            for kk in range(N - M, N - 1):
-                y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK)
-                mt[kk] = mt[kk + (M - N)] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
+        cdef int kk = self.index
+        if kk >= N:
+            kk = 0
+        if kk < N - M:
+            y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK)
+            mt[kk] = mt[kk + M] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
+        elif kk < N - 1:
+            y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK)
+            mt[kk] = mt[kk + (M - N)] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
+        else:
             y = (mt[N - 1] & UPPER_MASK) | (mt[0] & LOWER_MASK)
             mt[N - 1] = mt[M - 1] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
-            self.index = 0
-        y = mt[self.index]
-        self.index += 1
+        y = mt[kk]
+        self.index = kk + 1
         y ^= y >> 11
         y ^= (y << 7) & 0x9d2c5680U
         y ^= (y << 15) & 0xefc60000U
