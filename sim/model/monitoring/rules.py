@@ -872,7 +872,7 @@ class Rules:
         unsettled = self._unsettled  # (none, at nearly every tick: no generator made for nothing)
         until = (_deadline([self.shorthand[i] for i in unsettled]) if unsettled else INF) - self.evaluation_interval
         if self._prometheus:
-            now, tick, version = self.env.now, max(self.intervals), self.store.version
+            now, tick, version = self.env.now, self.intervals[-1], self.store.version  # (sorted: the longest last)
             if until <= now:
                 return until
             for _, compiled in self.groups:

@@ -48,7 +48,7 @@ cdef class Store:
     cdef public object gap, period, scrape_interval, services
     cdef public Py_ssize_t version
     cdef public list _available, _falling, scrape_times, scraped, series
-    cdef public dict _layouts, _members, _named, _picks, _ranges, _rank, _recorded_times, _wanted, _written, by_name
+    cdef public dict _in_rank, _layouts, _members, _named, _picks, _ranges, _rank, _recorded_times, _wanted, _written, by_name
     cdef public dict recorded
     cdef public set _lagging, _uncalm
     cdef public tuple _span

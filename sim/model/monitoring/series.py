@@ -309,6 +309,7 @@ class Store:
         self.fell = False  # whether a scraped counter's step was ever below 0 (else no counter's values fall)
         self._members: dict[str, list] = {}  # service -> its scraped series
         self._rank: dict[str, int] = {}  # service -> its place in _members
+        self._in_rank: dict[tuple, list] = {}  # the services a scrape was told moved -> those of _members, in its order
         self._ranges_at, self._ranges = None, {}
         self._span: tuple = (None, None, 0, 0, 0)  # scraped_span's last window, scrape count and answer
         self.first: tuple | None = None  # the world's metrics at the first scrape
@@ -460,8 +461,12 @@ class Store:
         members_of, rank = self._members, self._rank
         if every or moved is None:
             services = members_of
-        else:  # the services that moved, in the order of the rest (speed: a few of hundreds move)
-            services = sorted({name for name in moved if name in rank}, key=rank.__getitem__)
+        else:  # the services that moved, in the order of the rest (speed: a few of hundreds move, and
+            # the same few scrape after scrape while a fault moves: put in order once)
+            moved = tuple(moved)
+            services = self._in_rank.get(moved)
+            if services is None:
+                services = self._in_rank[moved] = sorted({name for name in moved if name in rank}, key=rank.__getitem__)
         for service in services:
             members = members_of[service]
             m = metrics[service]
