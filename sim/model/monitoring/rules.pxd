@@ -43,7 +43,7 @@ cdef class _PromRule:
     @cython.locals(read=Read)
     cpdef _shows_fresh_values(self)
     cpdef quiet_until(self, now)
-    @cython.locals(seen=dict, known=dict)
+    @cython.locals(seen=dict, known=dict, names=list, recorded=dict, i=Py_ssize_t)
     cpdef _evaluate(self, now)
 
 cdef class Rules:

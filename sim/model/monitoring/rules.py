@@ -261,7 +261,8 @@ class _PromRule:
                                    None if _shows_value(templated) else {})
         self._keys: tuple | list | None = None  # the output's labels keys at the last evaluation, and without the name
         self._dropped: list = []
-        self._names: tuple = (None, [])  # those keys without the name, and a recording rule's series for them
+        # those keys without the name, a recording rule's series for them, and a dict of those series (no values)
+        self._names: tuple = (None, [], {})
 
     def output(self, now: float) -> tuple[list, tuple]:
         """The rule's result at ``now``: its series' labels keys (name dropped) and their values.
@@ -492,8 +493,14 @@ class _PromRule:
             return _FAILED
         if self.recording:
             if self._names[0] is not keys:  # speed: the same series, the same names
-                self._names = (keys, [self._name(key, 0.0) for key in keys])
-            return dict(zip(self._names[1], values))
+                names = [self._name(key, 0.0) for key in keys]
+                self._names = (keys, names, dict.fromkeys(names))
+            # speed: a copy of a dict of these series keeps its table (no table grown key by key), and
+            # each series' value is set in order, as dict(zip()) would make it
+            names, recorded = self._names[1], self._names[2].copy()
+            for i in range(len(names)):
+                recorded[names[i]] = values[i]
+            return recorded
         seen, known = {}, {} if self.named is None else self.named
         for key, value in zip(keys, values):
             labels, fp = known.get(key) or self._name(key, value)
