@@ -133,15 +133,8 @@ cdef class Stream:
         cdef int kk = self.index
         if kk >= N:
             kk = 0
-        if kk < N - M:
-            y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK)
-            mt[kk] = mt[kk + M] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
-        elif kk < N - 1:
-            y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK)
-            mt[kk] = mt[kk + (M - N)] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
-        else:
-            y = (mt[N - 1] & UPPER_MASK) | (mt[0] & LOWER_MASK)
-            mt[N - 1] = mt[M - 1] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
+        y = (mt[kk] & UPPER_MASK) | (mt[kk + 1 if kk + 1 < N else 0] & LOWER_MASK)
+        mt[kk] = mt[kk + M if kk < N - M else kk + M - N] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
         y = mt[kk]
         self.index = kk + 1
         y ^= y >> 11

@@ -265,16 +265,17 @@ def _extrapolated(ts, vs, lo, hi, start, end, rng, counter, is_rate, falls=True)
     return result * _factor(to_start, to_end, sampled, hi - lo - 1, rng, is_rate)
 
 
-def _counters_extrapolated(sel: "_Selected", store, start: float, end: float, rng: float, extrapolated: tuple):
-    """``_extrapolated`` over ``[start, end]`` of the selection's series (filled) when they are scraped
-    counters none of which fell: the series, their results (None: too few samples) and whether each
-    has one; None when they are not. Speed: they have no stale marker, so their columns of values are
-    read in place, and unless its start extrapolates to zero first, each one's increase is multiplied
-    by a factor they all share (their sample times are the same); and compiled, the selection and
-    the store are typed here (a closure's variables are not: a call by name)."""
+def _counters_extrapolated(sel: "_Selected", store, start: float, end: float, rng: float,
+                           extrapolated: tuple | None) -> tuple:
+    """The selection's series (filled), and when they are scraped counters none of which fell and
+    ``extrapolated`` says how, their ``_extrapolated`` over ``[start, end]`` (None: too few samples)
+    and whether each has one; else None and False. Speed: they have no stale marker, so their columns
+    of values are read in place, and unless its start extrapolates to zero first, each one's increase
+    is multiplied by a factor they all share (their sample times are the same); and compiled, the
+    selection and the store are typed here (a closure's variables are not: a call by name)."""
     selected = sel.filled()
-    if not sel.counters or store.fell:
-        return None
+    if extrapolated is None or not sel.counters or store.fell:
+        return selected, None, False
     columns = sel.columns  # (the values of ``selected``, in its order: _Selected keeps them so)
     times = store.scrape_times
     lo, hi = store.scraped_span(start, end)
@@ -1389,11 +1390,9 @@ def _plan_range(name, arg, group_of=None, param=None):
             whether every one has a result (speed: no None to look for)."""
             end = t - offset
             start = end - rng
-            if extrapolated is not None:
-                over_counters = _counters_extrapolated(sel, store, start, end, rng, extrapolated)
-                if over_counters is not None:
-                    return over_counters
-            selected = sel.filled()
+            selected, out, complete = _counters_extrapolated(sel, store, start, end, rng, extrapolated)
+            if out is not None:
+                return selected, out, complete
             spans, value, out = {}, None if scalar is None else scalar(t), []
             for series in selected:
                 times = series.times

@@ -289,8 +289,7 @@ class _PromRule:
             return self._evaluate(now), None
         tick = _nearest(now / self.every)
         phase = tick % self.phases
-        # (quiet_until's answer as it keeps it, without the call: speed)
-        if (self._quiet_at if self._quiet_version == self.store.version else self.quiet_until(now)) > now + _EPS:
+        if self.quiet_until(now) > now + _EPS:
             self.checked = now  # nothing to look at: its windows hold no mark till then
             return self.results[phase], phase
         last, since = (self.results.get(0, _MISSING), self.checked) if self.apart else (None, None)  # (one phase)
@@ -807,8 +806,7 @@ class Rules:
                 rule = compiled[i]
                 if not rule.recording:
                     looked = True
-                    # (quiet_until's answer as it keeps it, without the call: speed)
-                    quiet = rule._quiet_at if rule._quiet_version == store.version else rule.quiet_until(now)
+                    quiet = rule.quiet_until(now)
                     if quiet > later:
                         if quiet < wakes:  # noqa: PLR1730 (not min(): a call per quiet rule adds up)
                             wakes = quiet
@@ -888,8 +886,7 @@ class Rules:
                 for rule in compiled:
                     if not (awake or rule.recording):
                         continue  # an asleep group's alerting rules wake with it
-                    # (quiet_until's answer as it keeps it, without the call: speed)
-                    quiet = rule._quiet_at if rule._quiet_version == version else rule.quiet_until(now)
+                    quiet = rule.quiet_until(now)
                     if quiet - tick < until:  # (not min(): a call per rule adds up)
                         until = quiet - tick
                         if until <= now:  # (any time up to now says the same: not idle)
