@@ -43,6 +43,20 @@ def test_business_days_after_is_numpys_forward_busday_offset():
         day += dt.timedelta(days=1)
 
 
+def test_business_days_between_is_numpys_busday_count():
+    import datetime as dt
+
+    import numpy as np
+    start = dt.date(2026, 1, 1)
+    for a in range(21):  # every weekday and weekend day as either end, spans of 0 to 3 weeks, both ways
+        for b in range(21):
+            first, last = start + dt.timedelta(days=a), start + dt.timedelta(days=3 * b)
+            assert units.business_days_between(first, last) == int(np.busday_count(first, last)), (first, last)
+    assert units.business_days_between(dt.date(2026, 4, 20), dt.date(2026, 4, 27)) == 5  # a Monday to the next
+    assert units.business_days_between(dt.date(2026, 4, 25), dt.date(2026, 4, 27)) == 0  # a weekend
+    assert units.business_days_between(dt.date(2026, 4, 27), dt.date(2026, 4, 24)) == -1  # back from a Monday past a weekend
+
+
 def test_yaml_syntax_error_names_file_and_line(write):
     path = write("broken.yaml", """
         name: x

@@ -1,6 +1,8 @@
 """The package layout: every import inside ``sim`` points down the data flow, never up, never in a circle."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 SIM = Path(__file__).resolve().parent.parent / "sim"
@@ -106,3 +108,13 @@ def test_the_checks_see_an_upward_import_and_a_circle(tmp_path):
     (root / "inputs" / "config.py").write_text("def f():\n    from .units import clock\n")
     assert upward_imports(root) == ["sim/model/world.py:1: model imports sim.records.store"]
     assert circles(root) == [["sim.inputs.config", "sim.inputs.units", "sim.inputs.config"]]
+
+
+def test_a_drill_and_a_comparisons_workers_run_without_numpy():
+    # A process that imports numpy keeps an OpenBLAS thread that takes 1 to 4 % of the CPU
+    # (measured, docs/performance.md): simulating and scoring, and the modules a comparison's
+    # workers import, leave numpy to the reports and statistics.
+    code = ("import sys; from sim import run_drill, score; import sim.analysis.compare; "
+            "print(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=SIM.parent)
+    assert out.stdout.strip() == "[]"

@@ -21,8 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..inputs.config import DEFAULT_WEIGHTS, Scenario
 from ..inputs.errors import DrillError
 from ..inputs.variants import Variant
@@ -64,11 +62,15 @@ class Plan:
     def drills(self) -> int:
         return self.runs * len(self.variants)
 
-    def assignments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per run: the scenario's index and the drill seed, both drawn from ``seed``.
+    def assignments(self) -> tuple:
+        """Per run: the scenario's index and the drill seed (numpy arrays), both drawn from ``seed``.
 
         Scenarios get their share of runs exactly (largest remainder), in a shuffled order.
         """
+        # imported here: the pool's workers import this module, and a process that imports numpy
+        # keeps a BLAS thread that takes its own share of the CPU
+        import numpy as np
+
         weights = np.asarray(self.weights or [1.0] * len(self.scenarios), dtype=float)
         quota = self.runs * weights / weights.sum()
         counts = np.floor(quota).astype(int)

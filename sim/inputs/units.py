@@ -174,6 +174,18 @@ def business_days_after(day: dt.date, count: int) -> dt.date:
     return day
 
 
+def business_days_between(start: dt.date, end: dt.date) -> int:
+    """The business days (Monday to Friday) from ``start`` up to but not including ``end``; when
+    ``end`` comes first, minus those after ``end`` up to and including ``start``: numpy's
+    ``busday_count(start, end)``, without numpy (a scorecard counts them, and a process that
+    imports numpy keeps a BLAS thread that takes its own share of the CPU)."""
+    if end < start:
+        return -business_days_between(end + _DAY, start + _DAY)
+    weeks, rest = divmod((end - start).days, 7)
+    first = start.weekday()
+    return 5 * weeks + sum(1 for i in range(rest) if (first + i) % 7 < 5)
+
+
 def clock(moment_: dt.datetime) -> str:
     return moment_.strftime("%H:%M")
 

@@ -7,8 +7,6 @@ checklist item is ``None`` when it does not apply to this drill (docs/scoring.md
 import math
 from collections import defaultdict
 
-import numpy as np
-
 from ..inputs import units
 from ..inputs.config import Process, Scenario
 from ..model.memo import per_scenario
@@ -286,7 +284,7 @@ def _ic_hands_on(events) -> int:
 
 
 def _business_days(start: str, end: str) -> int:
-    return int(np.busday_count(start, end))
+    return units.business_days_between(units.date(start), units.date(end))
 
 
 def _day(scenario: Scenario, t: float) -> str:
@@ -647,7 +645,7 @@ def why_missed(events: list[dict], scenario: Scenario, process: Process, checkli
                 why[item] = "the incident was never resolved, so no postmortem was booked"
             else:
                 day = _day(scenario, resolved["t"])
-                latest = str(np.busday_offset(day, process.postmortem_business_days, roll="forward"))
+                latest = units.business_days_after(units.date(day), process.postmortem_business_days).isoformat()
                 said = (f"it was booked for {booked['date']}, {_business_days(day, booked['date'])} business days "
                         f"after the resolution on {day}" if booked else f"no postmortem was booked after the resolution on {day}")
                 why[item] = f"{said}; booking it for {day} to {latest} would have passed"
