@@ -139,3 +139,19 @@ def test_a_counter_falling_from_the_first_scrape_starts_at_its_first_step_and_re
     alone = store_of(({"__name__": "answered"}, (0.0, 15.0, 30.0, 45.0), values))
     assert query(store, f"sum(increase({answered}[45s]))", 45.0) == query(alone, "sum(increase(answered[45s]))", 45.0)
     assert query(alone, "sum(increase(answered[45s]))", 45.0) == {(): -2250.0 - 750.0 - 1500.0}
+
+
+def test_the_scraped_span_of_any_window_is_what_a_search_of_the_scrape_times_finds():
+    # the store steps on from its last answer when a window moves later, and searches when one
+    # moves earlier: windows in any order, scrapes added between them, the same spans
+    import random
+    from bisect import bisect_right
+
+    store, draw = Store({"api": SimpleNamespace(name="api", team="web", labels={})}), random.Random(7)
+    for t in range(0, 3000, 15):
+        store.scrape_times.append(float(t))
+        for _ in range(draw.randrange(3)):
+            end = draw.choice([t, t - 15.0, t + 7.5, draw.uniform(-100, 3100)])
+            start = end - draw.choice([60.0, 300.0, 300.0, 900.0, 0.0])
+            expected = (bisect_right(store.scrape_times, start - 1e-9), bisect_right(store.scrape_times, end))
+            assert store.scraped_span(start, end) == expected, (t, start, end)

@@ -51,10 +51,12 @@ cdef class Store:
     cdef public dict _in_rank, _layouts, _members, _named, _picks, _ranges, _rank, _recorded_times, _wanted, _written, by_name
     cdef public dict recorded
     cdef public set _lagging, _uncalm
-    cdef public tuple _span
+    cdef public double _span_start, _span_end
+    cdef public Py_ssize_t _span_count, _span_lo, _span_hi
 
     cpdef scrape(self, t, metrics, moved=*)
-    cpdef scraped_span(self, start, end)
+    @cython.locals(times=list, count=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t, bound=double, at=double)
+    cpdef (Py_ssize_t, Py_ssize_t) scraped_span(self, double start, double end)
     cpdef ranges_at(self, t)
     @cython.locals(one=Series, values=list, upto=Py_ssize_t, n=Py_ssize_t, last=double, step=double)
     cpdef fill(self, series=*, scrapes=*)

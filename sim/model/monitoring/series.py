@@ -311,7 +311,9 @@ class Store:
         self._rank: dict[str, int] = {}  # service -> its place in _members
         self._in_rank: dict[tuple, list] = {}  # the services a scrape was told moved -> those of _members, in its order
         self._ranges_at, self._ranges = None, {}
-        self._span: tuple = (None, None, 0, 0, 0)  # scraped_span's last window, scrape count and answer
+        # scraped_span's last window, its scrape count and its answer
+        self._span_start = self._span_end = math.inf
+        self._span_count = self._span_lo = self._span_hi = 0
         self.first: tuple | None = None  # the world's metrics at the first scrape
         # the drill's start in Unix milliseconds: time 0 on the calendar time(), timestamp() and the
         # date functions read (0: 1970-01-01, as promtool's tests start)
@@ -343,13 +345,29 @@ class Store:
         return self._ranges
 
     def scraped_span(self, start: float, end: float) -> tuple[int, int]:
-        """``Series.span`` of the scraped series (which share their times), remembered for the
-        last window asked (speed: the rules of an evaluation read the same windows)."""
-        span = self._span
-        if span[0] != start or span[1] != end or span[2] != len(self.scrape_times):
-            times = self.scrape_times
-            span = self._span = (start, end, len(times), bisect_right(times, start - 1e-9), bisect_right(times, end))
-        return span[3], span[4]
+        """``Series.span`` of the scraped series (which share their times), worked out from the
+        last window asked. Speed: the rules of an evaluation read the same windows, and the next
+        evaluation's begin a few scrapes later, where the last answer steps on to (in sorted
+        times, the first past a bound is at or after the first past a lower one)."""
+        times = self.scrape_times
+        count = len(times)
+        if start != self._span_start or end != self._span_end or count != self._span_count:
+            if start < self._span_start or end < self._span_end:
+                lo, hi = bisect_right(times, start - 1e-9), bisect_right(times, end)
+            else:
+                lo, hi, bound = self._span_lo, self._span_hi, start - 1e-9
+                while lo < count:  # (compiled, each time read as a double: no float made to compare with)
+                    at = times[lo]
+                    if at > bound:
+                        break
+                    lo += 1
+                while hi < count:
+                    at = times[hi]
+                    if at > end:
+                        break
+                    hi += 1
+            self._span_start, self._span_end, self._span_count, self._span_lo, self._span_hi = start, end, count, lo, hi
+        return self._span_lo, self._span_hi
 
     def named(self, name: str | None) -> list:
         """The series named ``name`` (all of them for None), in the order the store gained them:
