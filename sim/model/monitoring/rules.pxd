@@ -27,15 +27,16 @@ cdef class _PromRule:
     cpdef output(self, now)
     @cython.locals(calm=dict)
     cpdef result(self, now)
-    @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list)
+    @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list,
+                   looked=double, at=double, every=double, offset=double, span=double, end=double)
     cpdef _apart(self, now, since, last)
     cpdef _marked(self, now)
     @cython.locals(read=Read, version=Py_ssize_t, calm=bint)
     cpdef _reads_calm(self)
     @cython.locals(version=Py_ssize_t, checked=double)
     cpdef double _clear_until(self)
-    @cython.locals(sel=_Selected)
-    cpdef _next_mark(self, Read read)
+    @cython.locals(sel=_Selected, checked=double, every=double, offset=double, span=double)
+    cpdef double _next_mark(self, Read read)
     @cython.locals(read=Read, sel=_Selected, nearest=Read, until=double, at=double)
     cpdef _windows_clear_until(self)
     @cython.locals(a=Alert)
@@ -72,4 +73,4 @@ cdef class Rules:
 @cython.locals(whole=double, rest=double)
 cpdef long long _nearest(double x)
 
-cdef double INF
+cdef double INF, _EPS

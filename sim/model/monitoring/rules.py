@@ -52,8 +52,16 @@ class Alert:
         if self.series is None:
             return {k: _render_shorthand(v, self.labels, self.value) for k, v in self.rule.annotations.items()}
         if self.rendered is None:
-            series = dict(self.series)
-            self.rendered = {k: render(v, series, self.value) for k, v in self.rule.annotations.items()}
+            # the drills of a scenario render the same series and values again (every drill alike
+            # until it is bent): once for all of them, up to a bound
+            known, at = _renderings(self.rule.annotations), (self.series, self.value)
+            rendered = known.get(at)
+            if rendered is None:
+                if len(known) >= 4096:
+                    known.clear()
+                series = dict(self.series)
+                rendered = known[at] = {k: render(v, series, self.value) for k, v in self.rule.annotations.items()}
+            self.rendered = rendered
         return self.rendered
 
     def summary(self) -> str:
@@ -66,6 +74,9 @@ class Alert:
         return {"alert": self.rule.name, "service": self.rule.service, "severity": self.rule.severity,
                 "fingerprint": self.fingerprint, "cause": self.cause, "value": round(self.value, 6),
                 "summary": self.summary()}
+
+
+_renderings = per_scenario(256)(lambda annotations: {})  # a rule's annotations -> (series, value) -> rendered
 
 
 def _render_shorthand(template: str, labels: dict, value: float) -> str:
@@ -316,18 +327,21 @@ class _PromRule:
         which repeat them (``promql.per_service``). The services worked out come after the rest."""
         if since is None or last is _MISSING or last is _FAILED:
             return self._evaluate(now)
-        changed = set()
+        changed, looked, at, every = set(), since, now, self.every  # (compiled, doubles: no float made for each sum)
         for read in self.reads:
             sel = read.selected
             sel.current()
             if not sel.serviced or (sel.rising and not read.differences):
                 return self._evaluate(now)  # a series of no service, or values that never repeat
-            start = since + self.every - sel.offset - (self.store.gap if read.range is None else read.range) - _EPS
-            until, services, left = now + _EPS - sel.offset, sel.services, []
+            offset = sel.offset
+            span = self.store.gap if read.range is None else read.range
+            start = looked + every - offset - span - _EPS
+            until, services, left = at + _EPS - offset, sel.services, []
             if sel.everyone.next_from(start) <= until:
                 return self._evaluate(now)  # a window still meets the first scrapes, which changed every series
             for service, marks in services.items():
-                if not marks.his or marks.his[-1] < start:
+                end = marks.his[-1] if marks.his else -INF
+                if end < start:
                     left.append(service)
                 elif marks.next_from(start) <= until:
                     changed.add(service)
@@ -425,8 +439,10 @@ class _PromRule:
     def _next_mark(self, read) -> float:
         """Where the first mark a window of ``read`` after the last look meets begins (inf: none)."""
         sel = read.selected
-        start = self.checked + self.every - sel.offset - (self.store.gap if read.range is None else read.range) - _EPS
-        return sel.marks.next_from(start) + sel.offset
+        # (compiled, in doubles: the same operations in the same order, no float made for each)
+        checked, every, offset = self.checked, self.every, sel.offset
+        span = self.store.gap if read.range is None else read.range
+        return sel.marks.next_from(checked + every - offset - span - _EPS) + offset
 
     def _repeats(self) -> bool:
         """Whether a repeated result shows what a fresh one would. A counter's rate from a repeat

@@ -7,8 +7,8 @@ cdef class Marks:
     cdef public list los, his
     cdef public object join
     cpdef add(self, lo, hi)
-    @cython.locals(his=list, n=Py_ssize_t, i=Py_ssize_t)
-    cpdef next_from(self, double start)
+    @cython.locals(his=list, n=Py_ssize_t, i=Py_ssize_t, end=double)
+    cpdef double next_from(self, double start)
 
 cdef int ANSWERED, FAILED, FASTER, REQUESTS, SECONDS, UP, CPU, MEMORY, SHOWN
 cdef double LN_100

@@ -170,8 +170,14 @@ class Marks:
         """Where the first stretch not over before ``start`` begins (inf: none)."""
         his = self.his
         n = len(his)
-        if n and his[n - 1] >= start and (n == 1 or his[n - 2] < start):
-            return self.los[n - 1]  # the last stretch, the commonest answer (speed: no search)
+        if n:  # the last stretch, the commonest answer (speed: no search; compiled, the ends read as doubles)
+            end = his[n - 1]
+            if end >= start:
+                if n == 1:
+                    return self.los[0]
+                end = his[n - 2]
+                if end < start:
+                    return self.los[n - 1]
         i = bisect_left(his, start)
         return self.los[i] if i < n else math.inf
 
