@@ -1,6 +1,7 @@
 """Prometheus rules that repeat themselves: evaluations skipped while nothing a rule reads changes
 give the firing and resolving times of evaluating every tick (worked by hand below)."""
 
+import math
 import random
 from dataclasses import replace
 
@@ -509,3 +510,14 @@ def test_a_rules_tick_rounds_as_python_rounds():
     xs = [k * every / interval for k in range(2000) for every in (15.0, 10.0, 7.5) for interval in (15.0, 30.0, 60.0)]
     xs += [rng.uniform(0.0, 1e6) for _ in range(20000)] + [k + 0.5 for k in range(1000)]
     assert [_nearest(x) for x in xs] == [round(x) for x in xs]
+
+
+def test_the_last_skipped_tick_rounds_up_as_math_ceil():
+    # rules._ceiling, where compiled in doubles, is math.ceil: whole numbers stay, the rest go up,
+    # just below and above whole numbers alike (the ticks a group skipped, counted up to now)
+    _ceiling = rules_module._ceiling
+    rng = random.Random(4)
+    xs = [k * 15.0 / every - 1e-9 for k in range(2000) for every in (15.0, 30.0, 60.0, 7.5)]
+    xs += [float(k) for k in range(-5, 100)] + [rng.uniform(-10.0, 1e6) for _ in range(20000)]
+    xs += [math.nextafter(k, math.inf) for k in range(50)] + [math.nextafter(k, -math.inf) for k in range(50)]
+    assert [_ceiling(x) for x in xs] == [math.ceil(x) for x in xs]

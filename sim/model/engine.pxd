@@ -25,8 +25,9 @@ cdef class Drill:
                    extra=double, short=double, failed=double, lost=double, usual=list, errors=double,
                    traffic=double, revenue_per_min=double, revenue=double, rules=Rules)
     cpdef _scrape(self, now, interval)
-    @cython.locals(rules=Rules, clocks=list, clock=list)
-    cpdef _count(self, tick, idle=*, until=*)
+    @cython.locals(rules=Rules, clocks=list, clock=list, every=double, scraped=Py_ssize_t, due=double,
+                   count=Py_ssize_t, interval=double)
+    cpdef _count(self, double tick, idle=*, double until=*)
     @cython.locals(rules=Rules)
     cpdef _idle_until(self, after)
     @cython.locals(hurt=list, totals=dict, requests=dict, counted=dict, revenue_lost=double, failed_sum=double,

@@ -25,7 +25,7 @@ cdef class _PromRule:
     cdef public Store store
 
     cpdef output(self, now)
-    @cython.locals(calm=dict)
+    @cython.locals(calm=dict, at=double, every=double, phases=Py_ssize_t, tick=Py_ssize_t)
     cpdef result(self, now)
     @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list,
                    looked=double, at=double, every=double, offset=double, span=double, end=double)
@@ -43,7 +43,8 @@ cdef class _PromRule:
     cpdef _repeats(self)
     @cython.locals(read=Read)
     cpdef _shows_fresh_values(self)
-    cpdef quiet_until(self, now)
+    @cython.locals(until=double)
+    cpdef double quiet_until(self, now)
     @cython.locals(seen=dict, known=dict, names=list, recorded=dict, i=Py_ssize_t)
     cpdef _evaluate(self, now)
 
@@ -60,11 +61,13 @@ cdef class Rules:
 
     cpdef scraped(self, times, moved)
     @cython.locals(rule=_PromRule, compiled=list, records=list, asleep=list, state=tuple, kept=tuple, mine=tuple,
-                   store=Store, i=Py_ssize_t, start=Py_ssize_t)
+                   store=Store, i=Py_ssize_t, start=Py_ssize_t, at=double, each=double, looked=double,
+                   first=Py_ssize_t, end=Py_ssize_t, wakes=double, later=double, quiet=double)
     cpdef evaluate(self, interval=*)
     cpdef _replay(self, _PromRule rule, list skipped)
-    @cython.locals(rule=_PromRule, compiled=list, asleep=tuple, unsettled=set)
-    cpdef idle_until(self)
+    @cython.locals(rule=_PromRule, compiled=list, asleep=tuple, unsettled=set, until=double, now=double, tick=double,
+                   quiet=double)
+    cpdef double idle_until(self)
     @cython.locals(alert=Alert, result=dict, before=dict, parted=tuple)
     cpdef _evaluate(self, _PromRule compiled, now)
     @cython.locals(alert=Alert, metrics=dict, checks=list, unsettled=set)
@@ -72,5 +75,8 @@ cdef class Rules:
 
 @cython.locals(whole=double, rest=double)
 cpdef long long _nearest(double x)
+
+@cython.locals(whole=double)
+cpdef long long _ceiling(double x)
 
 cdef double INF, _EPS

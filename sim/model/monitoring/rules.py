@@ -298,13 +298,14 @@ class _PromRule:
         if not self.phases:
             self.was_calm = False
             return self._evaluate(now), None
-        tick = _nearest(now / self.every)
-        phase = tick % self.phases
-        if self.quiet_until(now) > now + _EPS:
+        at, every, phases = now, self.every, self.phases  # (compiled, C numbers: no float made for each sum)
+        tick = _nearest(at / every)
+        phase = tick % phases
+        if self.quiet_until(now) > at + _EPS:
             self.checked = now  # nothing to look at: its windows hold no mark till then
             return self.results[phase], phase
         last, since = (self.results.get(0, _MISSING), self.checked) if self.apart else (None, None)  # (one phase)
-        if self.checked is None or self._clear_until() <= now + _EPS:  # _marked (speed: no call)
+        if self.checked is None or self._clear_until() <= at + _EPS:  # _marked (speed: no call)
             self.results.clear()
         self.checked, self._quiet_version = now, -1
         self.was_calm = self._reads_calm()
@@ -543,6 +544,14 @@ class _PromRule:
 
 
 _recorded_names = per_scenario(256)(lambda rule: {})  # a recording rule's output keys -> its series' names
+
+
+def _ceiling(x: float) -> int:
+    """``math.ceil(x)`` of a finite ``x``, compiled in doubles (as ``_nearest``)."""
+    whole = x // 1.0
+    if whole < x:
+        whole += 1.0
+    return int(whole)
 
 
 def _nearest(x: float) -> int:
@@ -791,11 +800,13 @@ class Rules:
             return
         # the ticks the engine skipped (every rule was quiet) before now, of every group (a
         # rule of another group may read them now): a recording rule's samples there, repeated
-        for every, rule in self._recording:
+        at = now  # (compiled, a double, as are the sums with it: no float made for each)
+        for each, rule in self._recording:
             if rule.checked is not None:
-                first, end = _nearest(rule.checked / every) + 1, math.ceil(now / every - 1e-9)
+                looked = rule.checked
+                first, end = _nearest(looked / each) + 1, _ceiling(at / each - 1e-9)
                 if first < end:
-                    self._replay(rule, [tick * every for tick in range(first, end)])
+                    self._replay(rule, [tick * each for tick in range(first, end)])
         store = self.store
         version = store.version
         for every, compiled, records in self._passes:
@@ -805,7 +816,7 @@ class Rules:
             # wakes the group (adds a series, or marks one an alerting rule reads: ``touched``)
             asleep = compiled[0].asleep
             state, start = asleep[0], 0
-            if state is not None and state[0] == version and state[1] > now + _EPS:
+            if state is not None and state[0] == version and state[1] > at + _EPS:
                 for start in records:
                     self._evaluate(compiled[start], now)
                     if asleep[0] is not state or self.store.version != version:
@@ -813,7 +824,7 @@ class Rules:
                 else:
                     continue
                 start += 1
-            looked, wakes, later = False, INF, now + _EPS
+            looked, wakes, later = False, INF, at + _EPS
             # None again if a rule is touched in the pass: one looked at before the recording rule
             # that marked what it reads has yet to see it, and so has one before the rule that woke it
             kept, mine = asleep[0], (version, -INF)
@@ -892,7 +903,7 @@ class Rules:
         rule records the skipped ticks when next evaluated."""
         unsettled = self._unsettled  # (none, at nearly every tick: no generator made for nothing)
         until = (_deadline([self.shorthand[i] for i in unsettled]) if unsettled else INF) - self.evaluation_interval
-        if self._prometheus:
+        if self._prometheus:  # (compiled, the times in doubles)
             now, tick, version = self.env.now, self.intervals[-1], self.store.version  # (sorted: the longest last)
             if until <= now:
                 return until

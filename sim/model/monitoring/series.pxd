@@ -37,7 +37,7 @@ cdef class Series:
     @cython.locals(selected=Watcher)
     cpdef uncalm(self)
     cpdef catch_up(self, upto=*)
-    @cython.locals(i=Py_ssize_t)
+    @cython.locals(i=Py_ssize_t, times=list, at=double, lookback=double)
     cpdef Py_ssize_t latest(self, double t)
 
 @cython.locals(i=Py_ssize_t)

@@ -242,8 +242,18 @@ class Series:
 
     def latest(self, t: float) -> int:
         """Where the sample an instant selector sees at ``t`` is: the latest at most 5 m old (-1: none)."""
-        i = bisect_right(self.times, t) - 1
-        return -1 if i < 0 or self.times[i] < t - LOOKBACK else i
+        times = self.times
+        i = len(times) - 1
+        if i < 0:
+            return -1
+        at = times[i]  # the last sample, the commonest answer: evaluations come after the samples they read
+        if at > t:
+            i = bisect_right(times, t) - 1
+            if i < 0:
+                return -1
+            at = times[i]
+        lookback = LOOKBACK  # (compiled, a double: no float made to compare with)
+        return -1 if at < t - lookback else i
 
     def span(self, start: float, end: float) -> tuple[int, int]:
         """Indexes of the samples in ``[start, end]`` (Prometheus 2's closed range)."""
