@@ -6,9 +6,9 @@ Every problem in a file is reported together as ``file:line: message``.
 
 import datetime as dt
 import functools
-import math
 import re
 from dataclasses import dataclass, field, replace
+from math import exp
 from pathlib import Path
 
 from . import promrules, units, yamlfile
@@ -41,7 +41,7 @@ class LogNormal:
     def sample(self, rng) -> float:
         if self.sigma == 0:
             return self.median
-        return self.median * math.exp(self.sigma * rng.gauss(0.0, 1.0))
+        return self.median * exp(self.sigma * rng.gauss(0.0, 1.0))
 
     def __repr__(self):
         return f"LogNormal(median={units.human(self.median)}, sigma={self.sigma})"

@@ -8,8 +8,8 @@ import contextlib
 import functools
 import gc
 import heapq
-import math
 from dataclasses import dataclass, replace
+from math import inf
 
 import simpy
 from simpy.events import NORMAL, PENDING, URGENT
@@ -330,13 +330,13 @@ class Drill:
             delay = due - now
             at = now + delay
             first = _first(env)
-            if not self._skips or first == math.inf or at >= first:  # (inf: nothing queued)
+            if not self._skips or first == inf or at >= first:  # (inf: nothing queued)
                 ticks.callbacks = self._ticking  # the same list again: nothing else waits on ticks
                 _schedule_at(env, ticks, at)  # as env.schedule(ticks, NORMAL, delay) would
                 return
             env._now = now = at
 
-    def _count(self, tick: float, idle: list | None = None, until: float = -math.inf) -> float:
+    def _count(self, tick: float, idle: list | None = None, until: float = -inf) -> float:
         """The scrape and evaluations due at ``tick``, or, at idle ticks, their scrapes only
         counted (added to ``idle``: no evaluation can change anything), from ``tick`` on to
         every tick before ``until`` (in one call: idle ticks come by the dozen); the next tick."""
@@ -388,7 +388,7 @@ class Drill:
         drill's people act between its events, so it ticks every time.
         """
         if not self._may_idle:
-            return -math.inf
+            return -inf
         until, rules = self.world.steady_until(), self.monitoring.rules
         if until > after:  # cheapest first: a moving world ends it at once
             until = min(until, rules.idle_until())
@@ -529,7 +529,7 @@ class Drill:
         # since may change what the next one decides).
         self._may_idle = (self._skips and self._scrape_every <= LOOKBACK
                           and not (self.monitoring.rules.shorthand and not self._lockstep))
-        self._quiet = -math.inf  # until when ticks are idle, as worked out at the last tick that looked
+        self._quiet = -inf  # until when ticks are idle, as worked out at the last tick that looked
         self._ticking = [self._tick]  # the ticks' callbacks
         _Ticks(env, self._tick)
         for report in self.scenario.reports if self.drawn else ():  # a replayed record says who noticed
@@ -563,7 +563,7 @@ def _first(env) -> float:
         clock = env
         return clock.peek()
     queue = env._queue
-    return queue[0][0] if queue else math.inf
+    return queue[0][0] if queue else inf
 
 
 class _At:

@@ -5,7 +5,7 @@ It is the single source of truth: scores, timelines and reports are derived from
 
 import datetime as dt
 import json
-import math
+from math import floor
 
 from ..inputs import units
 
@@ -52,7 +52,7 @@ def _milliseconds(t: float) -> float:
     a millionth here) cannot move it past one; then the nearest double to that many thousandths,
     as ``round`` gives it (an integer below 2**53, divided exactly rounded)."""
     scaled = t * 1000.0
-    whole = math.floor(scaled)
+    whole = floor(scaled)
     part = scaled - whole
     if 0.0 <= scaled < 1e12 and (part < 0.499 or part > 0.501):
         return (whole + 1 if part > 0.5 else whole) / 1000.0

@@ -10,9 +10,9 @@ the caller's ``spread`` for that dependency says (retries, timeouts and fallback
 the rest).
 """
 
-import math
 from bisect import bisect_right
 from heapq import heapify, heappop, heappush
+from math import exp, inf
 
 from ..inputs.actions import MITIGATIONS
 from ..inputs.config import Fault, Scenario, Service
@@ -49,7 +49,7 @@ class FaultState:
 
     def draw(self, rng, dynamics: Dynamics) -> None:
         """Draw, once per drill, how hard this fault is to diagnose and how it responds to mitigation."""
-        self.pace = math.exp(dynamics.diagnosis_spread * rng.gauss(0.0, 1.0))
+        self.pace = exp(dynamics.diagnosis_spread * rng.gauss(0.0, 1.0))
         # Each wrong hypothesis, and each failed attempt, makes another as likely again (a
         # geometric count): a hard incident goes wrong more than once.
         fault = self.fault
@@ -68,7 +68,7 @@ class FaultState:
         nominal = self.fault.recoveries.get(action, self.fault.recovery)
         if self._rng is None:
             return nominal
-        return nominal * self.pace * math.exp(self._recovery_spread * self._rng.gauss(0.0, 1.0))
+        return nominal * self.pace * exp(self._recovery_spread * self._rng.gauss(0.0, 1.0))
 
     def level(self, t: float) -> float:
         return _at(self.segments, t)[0]
@@ -143,7 +143,7 @@ class World:
         # next, the blips on, by service, and when that ends
         self._blip_edges = sorted(b for blip in self.noise for b in (blip.at, blip.at + blip.duration))
         self._blip_spans = [(until, self._blips_at(since)) for since, until in
-                            zip([-math.inf, *self._blip_edges], [*self._blip_edges, math.inf])]
+                            zip([-inf, *self._blip_edges], [*self._blip_edges, inf])]
         self._estate = _estate(self.services)
         self.order = self._estate.order
         self.metrics: dict[str, dict] = {}
@@ -154,7 +154,7 @@ class World:
         self._own: dict[str, tuple] = {}  # acting faults per service at the last observation
         self._blips: dict[str, tuple] = {}  # blips per service at the last observation
         self._paths: list = []  # each fault's segments at the last observation (a bend replaces them)
-        self._steady = (math.inf, -math.inf)  # from and until when the faults and blips stay as last observed
+        self._steady = (inf, -inf)  # from and until when the faults and blips stay as last observed
 
     def observe(self, t: float) -> None:
         """Compute every service's metrics at ``t`` (callees before callers), recomputing what changed."""
@@ -248,7 +248,7 @@ class World:
         starts or ends): while a fault moves, the last observation's own time, bent since or not
         (no need to look); otherwise -inf when a fault was bent or added since."""
         since, until = self._steady
-        return until if until <= since or self._unbent() else -math.inf
+        return until if until <= since or self._unbent() else -inf
 
     def _unbent(self) -> bool:
         """Whether the faults' paths are those of the last observation (none bent, none added;
@@ -394,7 +394,7 @@ def _shown(now: tuple, was: tuple | None = None) -> tuple[dict, dict]:
 def _at(segments: list, t: float) -> tuple[float, float]:
     """A fault's level at ``t`` on its path, and until when it stays that (``t`` itself while
     it moves): what every observation asks of every fault, in one call."""
-    steady = math.inf
+    steady = inf
     for t0, l0, t1, l1 in segments:
         if t < t0:
             steady = t0

@@ -728,6 +728,7 @@ def _vector_combiner(op, modifier, bool_):
     swap = card == "OneToMany"
     compare, arithmetic = COMPARISON.get(op), ARITHMETIC.get(op)
     unchecked = UNCHECKED.get(op, arithmetic)
+    ratio = unchecked is operator.truediv  # the commonest (a ratio), worked inline: no call per pair
     result_key = functools.cache(lambda lkey, rkey: _result_key(lkey, rkey, op, modifier, bool_))
 
     def matched(lkeys, rkeys):
@@ -772,7 +773,7 @@ def _vector_combiner(op, modifier, bool_):
         if compare is not None:
             return keys, [1.0 if compare(lvals[i], rvals[j]) else 0.0 for i, j, _, _ in pairs]
         try:
-            if unchecked is operator.truediv:  # the commonest (a ratio), inline: no call per pair
+            if ratio:
                 return keys, [lvals[i] / rvals[j] for i, j, _, _ in pairs]
             return keys, [unchecked(lvals[i], rvals[j]) for i, j, _, _ in pairs]
         except ZeroDivisionError:

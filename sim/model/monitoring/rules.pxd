@@ -30,6 +30,7 @@ cdef class _PromRule:
     @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list,
                    looked=double, at=double, every=double, offset=double, span=double, end=double)
     cpdef _apart(self, now, since, last)
+    @cython.locals(at=double)
     cpdef _marked(self, now)
     @cython.locals(read=Read, version=Py_ssize_t, calm=bint)
     cpdef _reads_calm(self)

@@ -392,7 +392,8 @@ class _PromRule:
 
     def _marked(self, now: float) -> bool:
         """Whether a window of an evaluation since the last look (this one's included) holds a mark."""
-        return self.checked is None or self._clear_until() <= now + _EPS
+        at = now  # (compiled, a double: no float made for the sum)
+        return self.checked is None or self._clear_until() <= at + _EPS
 
     def _reads_calm(self) -> bool:
         """Whether every series it reads is calm (worked out again only when the store gained

@@ -18,7 +18,7 @@ cdef class Step:
     cdef public double bound
     cdef public object metric
     @cython.locals(rate=double, errors=double, p99=double, cpu=double, memory=double)
-    cpdef of(self, dict m, double dt)
+    cpdef double of(self, dict m, double dt)
 
 cdef class Watcher:
     cdef public dict services

@@ -24,16 +24,16 @@ of a period before (``rules``).
 """
 
 import functools
-import math
 from bisect import bisect_left, bisect_right
+from math import copysign, exp, inf, log
 
 from ..memo import per_scenario
 
 LOOKBACK = 300.0  # Prometheus's lookback delta: an instant selector sees samples up to 5 m old
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf)  # client libraries' defaults
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, inf)  # client libraries' defaults
 MEMORY_LIMIT = 2.0 ** 30
 SHORTHAND = ("error_rate", "latency_p99_ms", "request_rate", "cpu", "memory")
-LN_100 = math.log(100.0)  # latencies exponential with the p99 given: the mean is the p99 / ln 100
+LN_100 = log(100.0)  # latencies exponential with the p99 given: the mean is the p99 / ln 100
 NAME = "__name__"
 
 
@@ -45,7 +45,7 @@ def drop_name(key: tuple) -> tuple:
 
 
 def _le(bound: float) -> str:
-    return "+Inf" if bound == math.inf else repr(bound)
+    return "+Inf" if bound == inf else repr(bound)
 
 
 def catalog(services: dict) -> list[tuple[dict, bool, "Step"]]:
@@ -137,9 +137,9 @@ def _first_look(services: dict, *metrics) -> tuple:
 def _below(bound: float, p99_ms: float) -> float:
     """Share of requests faster than ``bound`` seconds, latencies exponential with the given p99
     (every request when it is 0: a service answering in no time)."""
-    if bound == math.inf or p99_ms == 0.0:
+    if bound == inf or p99_ms == 0.0:
         return 1.0
-    return 1.0 - math.exp(-bound * 1000.0 * LN_100 / p99_ms)
+    return 1.0 - exp(-bound * 1000.0 * LN_100 / p99_ms)
 
 
 class Marks:
@@ -179,7 +179,7 @@ class Marks:
                 if end < start:
                     return self.los[n - 1]
         i = bisect_left(his, start)
-        return self.los[i] if i < n else math.inf
+        return self.los[i] if i < n else inf
 
 
 class Watcher:
@@ -284,7 +284,7 @@ def _keys_are(d: dict, keys: list) -> bool:
 
 def _same(a, b) -> bool:
     """Two samples are the same float (NaN as NaN, -0 apart from 0); a missing one (None) is no float."""
-    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+    return (a == b and copysign(1.0, a) == copysign(1.0, b)) or (a != a and b != b)
 
 
 class Store:
@@ -328,7 +328,7 @@ class Store:
         self._in_rank: dict[tuple, list] = {}  # the services a scrape was told moved -> those of _members, in its order
         self._ranges_at, self._ranges = None, {}
         # scraped_span's last window, its scrape count and its answer
-        self._span_start = self._span_end = math.inf
+        self._span_start = self._span_end = inf
         self._span_count = self._span_lo = self._span_hi = 0
         self.first: tuple | None = None  # the world's metrics at the first scrape
         # the drill's start in Unix milliseconds: time 0 on the calendar time(), timestamp() and the
