@@ -6,6 +6,7 @@ cimport cython
 cdef class Marks:
     cdef public list los, his
     cdef public object join
+    @cython.locals(los=list, his=list, start=double, last=double, join=double, first=double, end=double)
     cpdef add(self, lo, hi)
     @cython.locals(his=list, n=Py_ssize_t, i=Py_ssize_t, end=double)
     cpdef double next_from(self, double start)

@@ -150,14 +150,19 @@ class Marks:
 
     def add(self, lo: float, hi: float) -> None:
         los, his = self.los, self.his
-        if not his or lo > his[-1] + self.join:
-            los.append(lo)
-            his.append(hi)
-        elif lo >= los[-1]:  # stretches nearly always come in time order
-            if hi > his[-1]:  # noqa: PLR1730 (not max(): a call per mark adds up)
-                his[-1] = hi
-        else:
-            self.absorb([(lo, hi)])
+        if his:  # (compiled, the ends compared as doubles: no float made for each comparison)
+            start, last, join = lo, his[-1], self.join
+            if start <= last + join:
+                first = los[-1]
+                if start < first:
+                    self.absorb([(lo, hi)])
+                else:  # stretches nearly always come in time order
+                    end = hi
+                    if end > last:  # noqa: PLR1730 (not max(): a call per mark adds up)
+                        his[-1] = hi
+                return
+        los.append(lo)
+        his.append(hi)
 
     def absorb(self, stretches) -> None:
         """Take in stretches in any order."""
