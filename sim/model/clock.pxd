@@ -22,6 +22,7 @@ cdef class Clock:
     cpdef pop(self)
     @cython.locals(heap=list, first=_Entry)
     cpdef peek(self)
+    @cython.locals(own=_Event)
     cpdef step(self)
 
 

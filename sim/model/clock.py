@@ -127,7 +127,11 @@ class Clock:
         if not self._heap:
             raise EmptySchedule()
         event = self.pop()
-        callbacks, event.callbacks = event.callbacks, None
+        own = event if isinstance(event, _Event) else None  # the clock's own (most): compiled, read from its struct
+        if own is not None:
+            callbacks, own.callbacks = own.callbacks, None
+        else:
+            callbacks, event.callbacks = event.callbacks, None
         try:
             for callback in callbacks:
                 callback(event)
@@ -136,7 +140,7 @@ class Clock:
             event.callbacks = callbacks[callbacks.index(callback) + 1:]
             self.schedule(event, -1)
             raise
-        if not event._ok and not hasattr(event, "_defused"):
+        if not (event._ok if own is None else own._ok) and not hasattr(event, "_defused"):
             # a failed event nobody handled fails the run: a copy of its exception, with it as the cause
             exc = type(event._value)(*event._value.args)
             exc.__cause__ = event._value

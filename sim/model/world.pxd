@@ -20,7 +20,8 @@ cdef class World:
 
     @cython.locals(state=FaultState, err_ok=double, lat_extra=double, traffic=double, cpu=double, mem=double,
                    level=double, share=double, extra_err=double, extra_lat=double,
-                   latency=double, requests=double, dv=tuple)
+                   latency=double, requests=double, dv=tuple, dep_now=double, dep_slow=double, dep_errors=double,
+                   dep_latency=double)
     cpdef _compute(self, name, acting)
 
     @cython.locals(state=FaultState, paths=list, i=Py_ssize_t)

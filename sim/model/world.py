@@ -317,11 +317,12 @@ class World:
         passed = self._passed
         for dep, share, dep_errors, dep_latency in self._estate.deps[name]:
             dv = passed[dep][0]
-            extra_err = dv[1] - dep_errors
+            dep_now, dep_slow = dv[1], dv[2]  # (compiled, doubles: no float made for each difference)
+            extra_err = dep_now - dep_errors
             if extra_err > 0.0 and share > 0.0:
                 err_ok *= 1.0 - share * extra_err
                 err_by = dv[5] if not err_by else err_by | dv[5]
-            extra_lat = dv[2] - dep_latency
+            extra_lat = dep_slow - dep_latency
             if extra_lat > 0.0:
                 lat_extra += extra_lat
                 lat_by = dv[6] if not lat_by else lat_by | dv[6]

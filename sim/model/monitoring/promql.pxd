@@ -23,6 +23,7 @@ cdef class _Selected(Watcher):
     cpdef _service_marks(self, service)
     cpdef mark_service(self, service, lo, hi)
     cpdef mark_services(self, services, lo, hi)
+    @cython.locals(marks=Marks, first=double, last=double, start=double, end=double)
     cpdef mark(self, lo, hi)
     cpdef uncalm(self)
     cpdef touched(self)

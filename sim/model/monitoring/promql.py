@@ -222,8 +222,10 @@ class _Selected(Watcher):
 
     def mark(self, lo: float, hi: float) -> None:
         marks = self.marks
-        if marks.his and marks.los[-1] <= lo and hi <= marks.his[-1]:
-            return  # already marked there (speed: a service's series are marked together)
+        if marks.his:  # (compiled, the ends compared as doubles)
+            first, last, start, end = marks.los[-1], marks.his[-1], lo, hi
+            if first <= start and end <= last:
+                return  # already marked there (speed: a service's series are marked together)
         marks.add(lo, hi)
         self.touched()
 

@@ -952,7 +952,10 @@ class Rules:
                 compiled.before[phase] = result
             return
         if result is compiled.applied:  # a repeat: only alerts on their way to a deadline can move
-            due = [(fp, a) for fp, a in compiled.alerts.items() if a.state == "pending" or a.keep_since is not None]
+            due = []  # (a loop: compiled, each alert's state read from its struct, as a comprehension's cannot)
+            for fp, alert in compiled.alerts.items():
+                if alert.state == "pending" or alert.keep_since is not None:
+                    due.append((fp, alert))
         else:
             compiled.applied = result
             for fp, (labels, value, series) in result.items():
@@ -966,8 +969,9 @@ class Rules:
                     self.alerts.append(alert)
                 alert.value, alert.series, alert.rendered = value, series, None
             due = compiled.alerts.items()
+        for_s, keep_for = rule.for_s, rule.keep_firing_for_s
         for fp, alert in due:
-            if taken := step(alert, fp in result, now, rule.for_s, rule.keep_firing_for_s):
+            if taken := step(alert, fp in result, now, for_s, keep_for):
                 self._transition(alert, taken, functools.partial(self._cause, compiled, alert))
 
     def _cause(self, compiled: _PromRule, alert: Alert) -> list[str]:
