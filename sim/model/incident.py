@@ -12,10 +12,15 @@ from typing import NamedTuple
 from ..inputs import units
 from ..inputs.actions import ROLES, Action
 from ..inputs.config import Finding
+from .memo import per_scenario
 
 # How long an investigation takes to come up empty, before the investigator's pace.
 NOTHING_FOUND_AFTER = 300.0
 NOTHING_FOUND = "Nothing unusual"  # how a finding that found nothing starts (scenario red herrings too)
+
+# a service's metrics as a dashboard shows them, rounded once for the drills of a scenario (an
+# estate's calm services show the very same dicts in every drill)
+_rounded = per_scenario(4096)(lambda shown: {k: round(v, 6) for k, v in shown.items()})
 
 
 def found_nothing(finding: dict) -> bool:
@@ -160,10 +165,12 @@ class Incident:
         service (a bot's) needs neither the checks nor the tasks of ``submit``, only this."""
         shown = self.drill.world.metrics[service]
         seen = self._shown.get(service)
-        if seen is None or seen[0] is not shown:  # the world replaces a service's metrics when they change
+        if seen is None:  # the first look: most services show what they show in every drill alike (calm)
+            seen = self._shown[service] = (shown, _rounded(shown))
+        elif seen[0] is not shown:  # the world replaces a service's metrics when they change
             # A metric as it was keeps its rounding (round() is dear, and a moving fault moves one
             # or two of them); an equal zero is rounded again, which keeps its sign.
-            before, was = seen or ({}, None)
+            before, was = seen
             rounded = {}
             for k, v in shown.items():
                 rounded[k] = was[k] if v == before.get(k) and v else round(v, 6)

@@ -41,6 +41,10 @@ cdef class Series:
     @cython.locals(i=Py_ssize_t, times=list, at=double, lookback=double)
     cpdef Py_ssize_t latest(self, double t)
 
+cpdef double _below(double bound, double p99_ms)
+cpdef bint _same(a, b)
+cpdef bint _moved(value, old)
+
 @cython.locals(i=Py_ssize_t)
 cpdef bint _keys_are(dict d, list keys)
 

@@ -292,6 +292,11 @@ def _same(a, b) -> bool:
     return (a == b and copysign(1.0, a) == copysign(1.0, b)) or (a != a and b != b)
 
 
+def _moved(value, old) -> bool:
+    """``not _same(value, old)``, with a call only for zeros (whose signs it tells apart)."""
+    return (value != old and (value == value or old == old)) or (value == 0 and not _same(value, old))  # noqa: PLR0124 (not both NaN)
+
+
 class Store:
     """The series rules select: scraped ones (kept only when wanted) and recorded ones.
 
@@ -590,7 +595,7 @@ class Store:
                     else:
                         series.catch_up(len(times) - 1)
                     series.values.append(value)
-                    if self.period is not None and not _same(value, before.get(key)):
+                    if self.period is not None and _moved(value, before.get(key)):
                         series.mark(t, t)
                 for key in gone:
                     series = mine[key]
@@ -630,11 +635,8 @@ class Store:
             series.values.append(value)
             if again:
                 series.values += [value] * len(again)
-            if mark:
-                # not _same(value, old), with a call only for zeros (whose signs it tells apart)
-                moved = value != old and (value == value or old == old)  # noqa: PLR0124 (not both NaN)
-                if moved or (value == 0 and not _same(value, old)):
-                    series.mark(t, t)
+            if mark and _moved(value, old):
+                series.mark(t, t)
         if len(mine) == len(output) and (calm or owner in self._uncalm):
             return  # it gave every series it has, and none is to stop being calm (speed)
         for key, series in mine.items():
