@@ -25,7 +25,7 @@ cdef class _PromRule:
     cdef public Store store
 
     cpdef output(self, now)
-    @cython.locals(calm=dict, at=double, every=double, phases=Py_ssize_t, tick=Py_ssize_t)
+    @cython.locals(calm=dict, at=double, every=double, phases=Py_ssize_t, tick=Py_ssize_t, shared=tuple, parted=tuple)
     cpdef result(self, now)
     @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list,
                    looked=double, at=double, every=double, offset=double, span=double, end=double)

@@ -312,12 +312,19 @@ class _PromRule:
         result = self.results.get(phase, _MISSING)
         if result is _MISSING or not self._repeats():
             calm = self.calm if self.was_calm else self.early
-            result = _MISSING if calm is None else calm.get(tick, _MISSING)
-            if result is _MISSING:
+            shared = None if calm is None else calm.get(tick)
+            if shared is None:
                 # (apart where drills share results too: until they part, they share their last results)
                 result = self._apart(now, since, last) if self.apart else self._evaluate(now)
                 if calm is not None:
-                    calm[tick] = result
+                    # with what it changed from the result before, where it was worked out apart: a drill
+                    # that shares both writes what changed alone, as the drill that worked it out did
+                    parted = self.parted
+                    calm[tick] = (result, parted if parted is not None and parted[0] is result else None)
+            else:
+                result, parted = shared
+                if parted is not None:
+                    self.parted = parted
             self.results[phase] = result
         return result, phase
 
