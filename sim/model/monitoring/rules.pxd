@@ -28,7 +28,7 @@ cdef class _PromRule:
     @cython.locals(calm=dict, at=double, every=double, phases=Py_ssize_t, tick=Py_ssize_t, shared=tuple, parted=tuple)
     cpdef result(self, now)
     @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list,
-                   looked=double, at=double, every=double, offset=double, span=double, end=double)
+                   at=double, offset=double, end=double)
     cpdef _apart(self, now, since, last)
     @cython.locals(at=double)
     cpdef _marked(self, now)
@@ -36,8 +36,10 @@ cdef class _PromRule:
     cpdef _reads_calm(self)
     @cython.locals(version=Py_ssize_t, checked=double)
     cpdef double _clear_until(self)
-    @cython.locals(sel=_Selected, checked=double, every=double, offset=double, span=double)
+    @cython.locals(sel=_Selected)
     cpdef double _next_mark(self, Read read)
+    @cython.locals(every=double, offset=double, span=double)
+    cpdef double _window_start(self, Read read, double looked)
     @cython.locals(read=Read, sel=_Selected, nearest=Read, until=double, at=double)
     cpdef _windows_clear_until(self)
     @cython.locals(a=Alert)
@@ -62,7 +64,7 @@ cdef class Rules:
 
     cpdef scraped(self, times, moved)
     @cython.locals(rule=_PromRule, compiled=list, records=list, asleep=list, state=tuple, kept=tuple, mine=tuple,
-                   store=Store, i=Py_ssize_t, start=Py_ssize_t, at=double, each=double, looked=double,
+                   store=Store, i=Py_ssize_t, start=Py_ssize_t, at=double, each=double, checked=double,
                    first=Py_ssize_t, end=Py_ssize_t, wakes=double, later=double, quiet=double)
     cpdef evaluate(self, interval=*)
     cpdef _replay(self, _PromRule rule, list skipped)

@@ -305,7 +305,7 @@ class _PromRule:
             self.checked = now  # nothing to look at: its windows hold no mark till then
             return self.results[phase], phase
         last, since = (self.results.get(0, _MISSING), self.checked) if self.apart else (None, None)  # (one phase)
-        if self.checked is None or self._clear_until() <= at + _EPS:  # _marked (speed: no call)
+        if self._marked(now):
             self.results.clear()
         self.checked, self._quiet_version = now, -1
         self.was_calm = self._reads_calm()
@@ -335,15 +335,13 @@ class _PromRule:
         which repeat them (``promql.per_service``). The services worked out come after the rest."""
         if since is None or last is _MISSING or last is _FAILED:
             return self._evaluate(now)
-        changed, looked, at, every = set(), since, now, self.every  # (compiled, doubles: no float made for each sum)
+        changed, at = set(), now  # (compiled, a double: no float made for each sum)
         for read in self.reads:
             sel = read.selected
             sel.current()
             if not sel.serviced or (sel.rising and not read.differences):
                 return self._evaluate(now)  # a series of no service, or values that never repeat
-            offset = sel.offset
-            span = self.store.gap if read.range is None else read.range
-            start = looked + every - offset - span - _EPS
+            start, offset = self._window_start(read, since), sel.offset
             until, services, left = at + _EPS - offset, sel.services, []
             if sel.everyone.next_from(start) <= until:
                 return self._evaluate(now)  # a window still meets the first scrapes, which changed every series
@@ -448,10 +446,14 @@ class _PromRule:
     def _next_mark(self, read) -> float:
         """Where the first mark a window of ``read`` after the last look meets begins (inf: none)."""
         sel = read.selected
-        # (compiled, in doubles: the same operations in the same order, no float made for each)
-        checked, every, offset = self.checked, self.every, sel.offset
+        return sel.marks.next_from(self._window_start(read, self.checked)) + sel.offset
+
+    def _window_start(self, read, looked: float) -> float:
+        """Where the window of ``read`` at the first evaluation after one at ``looked`` begins, less a
+        margin (compiled, in doubles: the same operations in the same order, no float made for each)."""
+        every, offset = self.every, read.selected.offset
         span = self.store.gap if read.range is None else read.range
-        return sel.marks.next_from(checked + every - offset - span - _EPS) + offset
+        return looked + every - offset - span - _EPS
 
     def _repeats(self) -> bool:
         """Whether a repeated result shows what a fresh one would. A counter's rate from a repeat
@@ -811,8 +813,8 @@ class Rules:
         at = now  # (compiled, a double, as are the sums with it: no float made for each)
         for each, rule in self._recording:
             if rule.checked is not None:
-                looked = rule.checked
-                first, end = _nearest(looked / each) + 1, _ceiling(at / each - 1e-9)
+                checked = rule.checked
+                first, end = _nearest(checked / each) + 1, _ceiling(at / each - 1e-9)
                 if first < end:
                     self._replay(rule, [tick * each for tick in range(first, end)])
         store = self.store

@@ -262,7 +262,7 @@ class Series:
 
     def span(self, start: float, end: float) -> tuple[int, int]:
         """Indexes of the samples in ``[start, end]`` (Prometheus 2's closed range)."""
-        return bisect_right(self.times, start - 1e-9), bisect_right(self.times, end)
+        return _span(self.times, start, end)
 
     def window(self, lo: int, hi: int) -> tuple[list, list]:
         """Sample times and values of a span, stale markers left out."""
@@ -271,6 +271,11 @@ class Series:
             pairs = [(t, v) for t, v in zip(ts, vs) if v is not None]
             ts, vs = [t for t, _ in pairs], [v for _, v in pairs]
         return ts, vs
+
+
+def _span(times: list, start: float, end: float) -> tuple[int, int]:
+    """Indexes of these sample times in ``[start, end]`` (``Series.span``), searched for."""
+    return bisect_right(times, start - 1e-9), bisect_right(times, end)
 
 
 def _keys_are(d: dict, keys: list) -> bool:
@@ -379,7 +384,7 @@ class Store:
         count = len(times)
         if start != self._span_start or end != self._span_end or count != self._span_count:
             if start < self._span_start or end < self._span_end:
-                lo, hi = bisect_right(times, start - 1e-9), bisect_right(times, end)
+                lo, hi = _span(times, start, end)
             else:
                 lo, hi, bound = self._span_lo, self._span_hi, start - 1e-9
                 while lo < count:  # (compiled, each time read as a double: no float made to compare with)
@@ -522,7 +527,7 @@ class Store:
             for series in members:
                 step = series.compute.of(m, dt)
                 old = series.step
-                # not _same(step, old), with a call only for zeros (whose signs it tells apart)
+                # _moved(step, old), in doubles (a call would make two floats of every series' step)
                 if (step != old and (step == step or old == old)) or (step == 0 and not _same(step, old)) or first:  # noqa: PLR0124 (not both NaN)
                     changed.append(series)
                     steps.append(step)
