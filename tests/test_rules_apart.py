@@ -155,3 +155,12 @@ def test_an_estate_with_the_team_rules_logs_what_whole_evaluations_log(tmp_path,
     request.getfixturevalue("whole")
     assert estate_drills(tmp_path, 40, 4) == apart
     assert any(e["kind"] == "alert.firing" and e["alert"] == "ServiceErrorBudgetBurn" for e in apart[0])
+
+
+def test_the_service_of_a_labels_key_is_its_service_label():
+    # what an evaluation apart keeps or works out again: the key's "service" label, None without one
+    from sim.model.monitoring.rules import _service
+
+    assert _service((("__name__", "up"), ("namespace", "shop"), ("service", "checkout"), ("team", "web"))) == "checkout"
+    assert _service((("job", "probe"), ("team", "web"))) is None
+    assert _service(()) is None

@@ -195,3 +195,21 @@ def test_a_stretch_of_marks_is_found_where_a_search_finds_it():
         for start in [rng.uniform(-10.0, t + 20.0) for _ in range(20)] + marks.his + marks.los:
             i = bisect_left(marks.his, start)
             assert marks.next_from(start) == (marks.los[i] if i < len(marks.his) else math.inf)
+
+
+def test_a_selection_made_after_the_scrapes_began_is_marked_as_the_same_series_move_again():
+    # The cpu of "api" moves at every scrape from the third: the same series change each time,
+    # which the store marks by one plan. A selection of the cpu counter made after the scrape at
+    # 45 s takes none of the earlier marks (its series' selectors kept them), and the move at 60 s
+    # marks it over [60 - 15, 60 + 60 - 15] = [45, 105]: its own selection, not the plan's of before.
+    from sim.model.monitoring.promql import _Selected
+
+    store = Store(API, period=60.0)
+    store.want([(lambda labels: True, None)])
+    for i, cpu in enumerate([0.5, 0.5, 0.6, 0.7]):
+        store.scrape(15.0 * i, {"api": {**USUAL, "cpu": cpu}})
+    late = _Selected(store, lambda labels: True, "process_cpu_seconds_total", 0.0)
+    assert [s.labels["__name__"] for s in late.current()] == ["process_cpu_seconds_total"]
+    assert (late.marks.los, late.marks.his) == ([], [])
+    store.scrape(60.0, {"api": {**USUAL, "cpu": 0.8}})
+    assert (late.marks.los, late.marks.his) == ([45.0], [105.0])

@@ -122,6 +122,7 @@ class _Selected(Watcher):
             self.columns = [s.values for s in new]
             for series in new:
                 series.watchers.append(self)
+            self.store._mark_plans.clear()  # (made for the watchers before)
             self.touched()
 
     def _match(self) -> None:
@@ -142,6 +143,7 @@ class _Selected(Watcher):
         # too where asked
         stretches: dict = {}
         alike: dict = {}  # service -> the marks last taken in for it (speed: the next are often the same)
+        self.store._mark_plans.clear()  # (made for the watchers before)
         for series in new:
             series.watchers.append(self)
             self.rising = self.rising or series.counter

@@ -27,8 +27,8 @@ cdef class _PromRule:
     cpdef output(self, now)
     @cython.locals(calm=dict, at=double, every=double, phases=Py_ssize_t, tick=Py_ssize_t, shared=tuple, parted=tuple)
     cpdef result(self, now)
-    @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, services=dict, left=list,
-                   at=double, offset=double, end=double)
+    @cython.locals(read=Read, sel=_Selected, marks=Marks, start=double, until=double, left=list, at=double,
+                   offset=double, end=double, marked=dict, changed=set, rest=dict, out=dict)
     cpdef _apart(self, now, since, last)
     @cython.locals(at=double)
     cpdef _marked(self, now)
@@ -78,6 +78,8 @@ cdef class Rules:
 
 @cython.locals(whole=double, rest=double)
 cpdef long long _nearest(double x)
+
+cpdef _service(tuple key)
 
 @cython.locals(whole=double)
 cpdef long long _ceiling(double x)

@@ -342,17 +342,17 @@ class _PromRule:
             if not sel.serviced or (sel.rising and not read.differences):
                 return self._evaluate(now)  # a series of no service, or values that never repeat
             start, offset = self._window_start(read, since), sel.offset
-            until, services, left = at + _EPS - offset, sel.services, []
+            until, marked, left = at + _EPS - offset, sel.services, []
             if sel.everyone.next_from(start) <= until:
                 return self._evaluate(now)  # a window still meets the first scrapes, which changed every series
-            for service, marks in services.items():
+            for service, marks in marked.items():
                 end = marks.his[-1] if marks.his else -INF
                 if end < start:
                     left.append(service)
                 elif marks.next_from(start) <= until:
                     changed.add(service)
             for service in left:
-                del services[service]  # no later window meets these marks: later looks start later
+                del marked[service]  # no later window meets these marks: later looks start later
         if self._shows_fresh_values():
             for _, _, key in last.values():
                 changed.add(_service(key))
@@ -361,9 +361,9 @@ class _PromRule:
                     changed.add(alert.labels.get("service"))
         if not changed:
             return last
-        changed = frozenset(changed)
+        services = frozenset(changed)
         for read in self.reads:
-            read.selected.only(changed)
+            read.selected.only(services)
         try:
             some = self._evaluate(now)
         finally:
@@ -372,19 +372,19 @@ class _PromRule:
         if some is _FAILED:
             return _FAILED
         parted = self.parted
-        if parted is not None and parted[0] is last and parted[2] == changed:
+        if parted is not None and parted[0] is last and parted[2] == services:
             rest, before = parted[3], parted[4]  # (speed: the rest as the last time, and what those services gave)
         else:
             if self.recording:
-                rest = {key: value for key, value in last.items() if _service(key) not in changed}
+                rest = {key: value for key, value in last.items() if _service(key) not in services}
             else:
-                rest = {fp: alert for fp, alert in last.items() if _service(alert[2]) not in changed}
+                rest = {fp: alert for fp, alert in last.items() if _service(alert[2]) not in services}
             before = [key for key in last if key not in rest]
         out = dict(rest)
         out.update(some)
         # what a recording rule's store needs to write no more than the series of these services
         # (``Store.record``'s ``changed``): what they give, and what they gave and no longer give
-        self.parted = (out, last, changed, rest, some, [key for key in before if key not in some])
+        self.parted = (out, last, services, rest, some, [key for key in before if key not in some])
         return out
 
     def repeating(self, times: list) -> int:
@@ -578,7 +578,10 @@ def _nearest(x: float) -> int:
 @functools.cache  # speed: a drill's few hundred label sets, met at every evaluation
 def _service(key: tuple):
     """The ``service`` label of a labels key (None: none)."""
-    return dict(key).get("service")
+    for name, value in key:  # (a loop, not dict(key): compiled, no dict made for each key)
+        if name == "service":
+            return value
+    return None
 
 
 @functools.lru_cache(maxsize=256)  # speed: the same few intervals in every drill

@@ -45,6 +45,9 @@ cpdef double _below(double bound, double p99_ms)
 cpdef bint _same(a, b)
 cpdef bint _moved(value, old)
 
+@cython.locals(series=Series, selected=Watcher, marked=set, watchers=dict, services=dict)
+cpdef tuple _mark_plan(list changed)
+
 @cython.locals(i=Py_ssize_t)
 cpdef bint _keys_are(dict d, list keys)
 
@@ -53,12 +56,14 @@ cdef class Store:
     cdef public object gap, period, scrape_interval, services
     cdef public Py_ssize_t version
     cdef public list _available, _falling, scrape_times, scraped, series
-    cdef public dict _in_rank, _layouts, _members, _named, _picks, _ranges, _rank, _recorded_times, _wanted, _written, by_name
+    cdef public dict _in_rank, _layouts, _mark_plans, _members, _named, _picks, _ranges, _rank, _recorded_times, _wanted, _written, by_name
     cdef public dict recorded
     cdef public set _lagging, _uncalm
     cdef public double _span_start, _span_end
     cdef public Py_ssize_t _span_count, _span_lo, _span_hi
 
+    @cython.locals(series=Series)
+    cpdef forget(self)
     cpdef scrape(self, t, metrics, moved=*)
     @cython.locals(times=list, count=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t, bound=double, at=double)
     cpdef (Py_ssize_t, Py_ssize_t) scraped_span(self, double start, double end)
@@ -68,7 +73,7 @@ cdef class Store:
     @cython.locals(series=Series, members_of=dict, rank=dict, members=list, changed=list, steps=list, m=dict,
                    every=bint, first=bint, second=bint, falls=bint, step=double, old=double)
     cpdef _restep(self, t, dict metrics, dt, moved)
-    @cython.locals(series=Series, watchers=dict, services=dict, uncalm=bint, marked=set, selected=Watcher)
+    @cython.locals(series=Series, plan=tuple, selected=Watcher, marked=set)
     cpdef _mark(self, list changed, t)
     @cython.locals(series=Series, mine=dict, times=list, layout=tuple, some=dict, keys=list, written_to=list,
                    olds=list, i=Py_ssize_t)

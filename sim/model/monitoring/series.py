@@ -302,6 +302,21 @@ def _moved(value, old) -> bool:
     return (value != old and (value == value or old == old)) or (value == 0 and not _same(value, old))  # noqa: PLR0124 (not both NaN)
 
 
+def _mark_plan(changed: list) -> tuple:
+    """What marking these series tells their selectors: each selector that keeps marks by service
+    with the services of these series it selects, and every selector of them, in the order first met."""
+    watchers, services = {}, {}  # (dicts, not sets: in the order first met)
+    for series in changed:
+        for selected in series.watchers:
+            watchers[selected] = True
+            if selected.services is not None:
+                marked = services.get(selected)
+                if marked is None:
+                    marked = services[selected] = set()
+                marked.add(series.service)
+    return list(services.items()), list(watchers)
+
+
 class Store:
     """The series rules select: scraped ones (kept only when wanted) and recorded ones.
 
@@ -341,6 +356,7 @@ class Store:
         self._members: dict[str, list] = {}  # service -> its scraped series
         self._rank: dict[str, int] = {}  # service -> its place in _members
         self._in_rank: dict[tuple, list] = {}  # the services a scrape was told moved -> those of _members, in its order
+        self._mark_plans: dict[tuple, tuple] = {}  # series marked together -> _mark_plan's (cleared as selectors watch more)
         self._ranges_at, self._ranges = None, {}
         # scraped_span's last window, its scrape count and its answer
         self._span_start = self._span_end = inf
@@ -356,6 +372,7 @@ class Store:
             series.watchers = []
         self.series, self.scraped = [], []
         self.recorded, self._members, self._named, self._layouts, self._written = {}, {}, {}, {}, {}
+        self._mark_plans = {}
 
     @property
     def available(self) -> list:
@@ -544,24 +561,21 @@ class Store:
             self._falling = [s for s in self.scraped if s.counter and s.step < 0]
 
     def _mark(self, changed: list, t: float) -> None:
-        """Mark these scraped series at the scrape at ``t``; each selector that selects some of
-        them once (speed: a moving service's series are marked together)."""
+        """Mark these scraped series at the scrape at ``t``: each selector that selects some of
+        them once, by the plan ``_mark_plan`` made for this very list of series (speed: the same
+        series move together scrape after scrape while a fault moves)."""
         lo, hi = t - self.scrape_interval, t + self.period - self.scrape_interval
-        uncalm, watchers = len(self.scrape_times) > 2, {}  # the first two start every drill alike (see _restep)
-        services: dict = {}
-        for series in changed:
-            for selected in series.watchers:
-                watchers[selected] = True  # (a dict, not a set: in the order first met)
-                if selected.services is not None:
-                    marked = services.get(selected)
-                    if marked is None:
-                        marked = services[selected] = set()
-                    marked.add(series.service)
-            if uncalm and series.calm:
-                series.uncalm()
-        for selected, marked in services.items():
+        if len(self.scrape_times) > 2:  # the first two start every drill alike (see _restep)
+            for series in changed:
+                if series.calm:
+                    series.uncalm()
+        key = tuple(changed)
+        plan = self._mark_plans.get(key)
+        if plan is None:
+            plan = self._mark_plans[key] = _mark_plan(changed)
+        for selected, marked in plan[0]:
             selected.mark_services(marked, lo, hi)
-        for selected in watchers:
+        for selected in plan[1]:
             selected.mark(lo, hi)
 
     def record(self, t: float, owner, output: dict, before: dict | None = None, calm: bool = False,
