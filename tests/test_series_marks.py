@@ -213,3 +213,40 @@ def test_a_selection_made_after_the_scrapes_began_is_marked_as_the_same_series_m
     assert (late.marks.los, late.marks.his) == ([], [])
     store.scrape(60.0, {"api": {**USUAL, "cpu": 0.8}})
     assert (late.marks.los, late.marks.his) == ([45.0], [105.0])
+
+
+def test_stretches_taken_in_at_once_are_the_stretches_added_in_order():
+    # Marks.absorb takes stretches in any order, into marks empty or not (one stretch into none, a
+    # new selection's commonest, included): the marks of adding the same stretches sorted, one by one
+    rng = random.Random(11)
+    for _ in range(300):
+        before = sorted((lo, lo + rng.choice([0.0, 15.0])) for lo in rng.sample(range(0, 600, 15), rng.randrange(0, 3)))
+        taken = {(lo, lo + rng.choice([0.0, 15.0, 300.0])) for lo in rng.sample(range(0, 600, 15), rng.randrange(1, 4))}
+        marks, expected = Marks(15.0), Marks(15.0)
+        for lo, hi in before:
+            marks.add(lo, hi)
+        marks.absorb(taken)
+        for lo, hi in sorted(before + list(taken)):
+            expected.add(lo, hi)
+        assert (marks.los, marks.his) == (expected.los, expected.his)
+
+
+def test_a_mark_plan_tells_each_selection_once_with_the_services_it_keeps_marks_of():
+    # Two services' cpu series: one selection of both keeps marks by service, another of api's alone
+    # does not. Marking both series tells the first of both services and each selection once, in the
+    # order first met; a later plan starts afresh (the services of the plan before stay as they were).
+    from sim.model.monitoring.promql import _Selected
+    from sim.model.monitoring.series import _mark_plan
+
+    services = {name: SimpleNamespace(name=name, team="web", labels={}) for name in ("api", "db")}
+    store = Store(services, period=60.0)
+    store.want([(lambda labels: True, None)])
+    cpu = [s for s in store.scraped if s.labels["__name__"] == "process_cpu_seconds_total"]
+    both = _Selected(store, lambda labels: True, "process_cpu_seconds_total", 0.0)
+    both.services = {}
+    api = _Selected(store, lambda labels: labels["service"] == "api", "process_cpu_seconds_total", 0.0)
+    both.current(), api.current()
+    by_service, told = _mark_plan(cpu)
+    assert by_service == [(both, {"api", "db"})] and told == [both, api]
+    again, _ = _mark_plan(cpu[1:])
+    assert again == [(both, {"db"})] and by_service[0][1] == {"api", "db"}

@@ -18,10 +18,19 @@ def per_scenario(limit: int):
         def get(*objects, key=()):
             at = (*map(id, objects), key)
             entry = kept.get(at)
-            if entry is None or any(a is not b for a, b in zip(entry[0], objects)):
+            if entry is None or not _same(entry[0], objects):
                 if len(kept) > limit:
                     kept.clear()
                 entry = kept[at] = (objects, make(*objects))
             return entry[1]
         return get
     return decorate
+
+
+def _same(kept: tuple, objects: tuple) -> bool:
+    """Whether these are the very objects kept (a loop, not any() of a generator: compiled, no
+    generator made at every look-up)."""
+    for a, b in zip(kept, objects):
+        if a is not b:
+            return False
+    return True

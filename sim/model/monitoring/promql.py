@@ -77,6 +77,7 @@ class _Selected(Watcher):
     """The store's series a selector matches, matched again when the store gains series."""
 
     def __init__(self, store, matches, name: str | None, offset: float):
+        super().__init__()
         self.store, self.matches, self.name, self.offset = store, matches, name, offset
         self.version, self.series, self.looked = -1, [], 0
         self.scraped: list = []  # its scraped series
@@ -89,9 +90,9 @@ class _Selected(Watcher):
         self.counters = False  # whether it selects scraped counters only (which share their sample times)
         self.calm = True  # whether every series it selects is calm (``Series.calm``)
         self.readers: list = []  # the rules that read it, told when its marks or calm change (``touched``)
-        # service -> its series' marks together, for a rule that evaluates services apart (None: not
-        # asked); the rule drops those it has left behind. And the marks of every series it matched first
-        self.services: dict | None = None
+        # services (Watcher's): service -> its series' marks together, for a rule that evaluates services
+        # apart (None: not asked); the rule drops those it has left behind. And the marks of every series
+        # it matched first
         self.everyone = Marks(store.gap)
         self.service_count = 0  # how many services' series it selects
         self.serviced = True  # whether every series it selects is some service's (``Series.service``)

@@ -23,13 +23,16 @@ cdef class Step:
 
 cdef class Watcher:
     cdef public dict services
+    cdef public long long planned
+    cdef public set planned_services
     cpdef mark(self, lo, hi)
     cpdef mark_service(self, service, lo, hi)
     cpdef mark_services(self, services, lo, hi)
     cpdef uncalm(self)
 
 cdef class Series:
-    cdef public object labels, key, counter, step, calm, service
+    cdef public dict labels
+    cdef public object key, counter, step, calm, service
     cdef public Step compute
     cdef public list times, values, watchers
     cdef public Marks marks
@@ -45,7 +48,9 @@ cpdef double _below(double bound, double p99_ms)
 cpdef bint _same(a, b)
 cpdef bint _moved(value, old)
 
-@cython.locals(series=Series, selected=Watcher, marked=set, watchers=dict, services=dict)
+cdef long long _plans
+
+@cython.locals(series=Series, selected=Watcher, told=list, watching=list, plan=cython.longlong)
 cpdef tuple _mark_plan(list changed)
 
 @cython.locals(i=Py_ssize_t)

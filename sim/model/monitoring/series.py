@@ -166,6 +166,10 @@ class Marks:
 
     def absorb(self, stretches) -> None:
         """Take in stretches in any order."""
+        if not self.his and len(stretches) == 1:  # (speed: a new selection's first stretch of a service, commonly)
+            for lo, hi in stretches:
+                self.add(lo, hi)
+            return
         stretches = sorted([*zip(self.los, self.his), *stretches])
         self.los, self.his = [], []
         for lo, hi in stretches:  # in order now: added at the end or merged with the last
@@ -192,6 +196,10 @@ class Watcher:
     service too where its ``services`` is not None) and of their leaving calm. Its own class, below
     the selections' module (which imports this one), so that compiled, a series calls a watcher's
     methods directly, not by name."""
+
+    def __init__(self):
+        self.services: dict | None = None  # service -> its series' marks together (None: not kept by service)
+        self.planned, self.planned_services = 0, None  # the last plan that met it, and its services there (_mark_plan)
 
     def mark(self, lo: float, hi: float) -> None:
         raise NotImplementedError
@@ -220,7 +228,7 @@ class Series:
         # its own marks (None: a scraped series, one with ``compute``, whose selectors keep them)
         self.marks = Marks(join) if compute is None else None
         self.watchers: list = []  # the selectors that select it (their ``marks`` and ``calm`` follow its own)
-        self.service = labels.get("service")  # whose series it is (None: no service's)
+        self.service = self.labels.get("service")  # whose series it is (None: no service's; compiled, a dict's get)
         # whether it holds what it holds in every drill whose world starts as this one's and
         # has not changed (the first scrapes' marks aside): see ``Store.first``
         self.calm = True
@@ -302,19 +310,29 @@ def _moved(value, old) -> bool:
     return (value != old and (value == value or old == old)) or (value == 0 and not _same(value, old))  # noqa: PLR0124 (not both NaN)
 
 
+_plans = 0  # how many plans _mark_plan made (a watcher notes the last that met it)
+
+
 def _mark_plan(changed: list) -> tuple:
     """What marking these series tells their selectors: each selector that keeps marks by service
-    with the services of these series it selects, and every selector of them, in the order first met."""
-    watchers, services = {}, {}  # (dicts, not sets: in the order first met)
+    with the services of these series it selects, and every selector of them, in the order first
+    met. (Speed: each selector notes the plan that met it and gathers its services itself, no
+    dict looked up for each series.)"""
+    global _plans
+    _plans += 1
+    plan = _plans
+    told, watching = [], []
     for series in changed:
         for selected in series.watchers:
-            watchers[selected] = True
+            if selected.planned != plan:
+                selected.planned = plan
+                told.append(selected)
+                if selected.services is not None:
+                    selected.planned_services = set()
+                    watching.append(selected)
             if selected.services is not None:
-                marked = services.get(selected)
-                if marked is None:
-                    marked = services[selected] = set()
-                marked.add(series.service)
-    return list(services.items()), list(watchers)
+                selected.planned_services.add(series.service)
+    return [(selected, selected.planned_services) for selected in watching], told
 
 
 class Store:
