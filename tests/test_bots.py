@@ -664,6 +664,9 @@ def test_the_ic_pages_the_teams_of_the_affected_services_or_every_team(write, pa
     drill.env.run(until=1800)
     assert {a.rule.name for a in drill.monitoring.firing()} == {"WebErrors", "BatchCPU", "AuthCPU"}
     assert len(drill.incident.findings) == 3
+    # what the bots read of the findings, kept as they came: db is pointed to (cache's finding), and
+    # db and cache are part of the cause (a root cause, a pointer); auth's finding names nothing
+    assert drill.incident.leads - {None} == {"db"} and drill.incident.implicated == {"db", "cache"}
     assert teams_to_page(drill) == teams
 
 

@@ -464,9 +464,13 @@ def test_a_service_exports_the_client_libraries_series():
     # What a rule copied from a real service's dashboard selects: the default latency buckets
     # (le labels as the Python client writes them), memory in bytes of a 1 GiB limit.
     svc = SimpleNamespace(name="api", team="core", labels={})
-    metrics = {"request_rate": 100.0, "error_rate": 0.0, "latency_p99_ms": 250.0, "cpu": 0.5, "memory": 0.25}
-    exported = {(labels["__name__"], labels.get("le")): compute.of(metrics, 15.0)
+    # request rate, error rate, p99 latency, cpu, memory; a 15 s scrape
+    metrics = (100.0, 0.0, 250.0, 0.5, 0.25)
+    exported = {(labels["__name__"], labels.get("le")): compute.of(*metrics, 15.0)
                 for labels, _, compute in catalog({"api": svc})}
+    # the shorthand series are the metrics themselves
+    assert [exported[(name, None)] for name in ("request_rate", "error_rate", "latency_p99_ms", "cpu", "memory")] == [
+        100.0, 0.0, 250.0, 0.5, 0.25]
     assert [le for name, le in exported if name == "http_request_duration_seconds_bucket"] == [
         "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "+Inf"]
     # 100 requests/s over a 15 s scrape = 1500; with p99 = 250 ms, 99% are under 0.25 s: 1485

@@ -16,7 +16,7 @@ import threading
 from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.core import Metric
 
-from ..model.monitoring.series import SHORTHAND, catalog
+from ..model.monitoring.series import SHORTHAND, catalog, metrics_of
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Series name -> (family, type, help). A family's samples are named as the text format names them.
@@ -50,7 +50,7 @@ class Exporter:
         dt = 0.0 if self._last is None else t - self._last
         with self._lock:
             for i, (labels, counter, compute) in enumerate(self.entries):
-                step = compute.of(metrics[labels["service"]], dt)
+                step = compute.of(*metrics_of(metrics[labels["service"]]), dt)
                 self.values[i] = self.values[i] + step if counter else step
         self._last = t
 

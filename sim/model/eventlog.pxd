@@ -4,3 +4,6 @@
 cdef class EventLog:
     cdef public dict kind_listeners
     cdef public object _now, _stamped, clock, events, listeners, stamp, start
+
+    cpdef tuple stamped(self)
+    cpdef add(self, dict event)

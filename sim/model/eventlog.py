@@ -25,25 +25,35 @@ class EventLog:
         self.listeners: list = []
 
     def emit(self, kind: str, /, **fields) -> dict:
-        now = self.clock()
-        if now != self._now:  # else stamped as the event before (speed: events come in bursts)
-            whole = int(now)
-            t = whole if now == whole else _milliseconds(now)
-            self._now, self._stamped = now, (t, self.stamp(t))
-        t, at = self._stamped
+        t, at = self.stamped()
         event = {"t": t, "at": at, "kind": kind, **fields}
         # The log's own keys are never taken from the fields: an event is always where and
         # what it says it is (a caller passing them is a bug, caught here rather than logged;
         # a field of the same name would have replaced one of the three).
         if len(event) != len(fields) + 3:
             raise ValueError(f"{kind}: an event's fields cannot be named t, at or kind")
+        self.add(event)
+        return event
+
+    def stamped(self) -> tuple:
+        """Now, as an event logs it: ``(t, at)``."""
+        now = self.clock()
+        if now != self._now:  # else stamped as the event before (speed: events come in bursts)
+            whole = int(now)
+            t = whole if now == whole else _milliseconds(now)
+            self._now, self._stamped = now, (t, self.stamp(t))
+        return self._stamped
+
+    def add(self, event: dict) -> None:
+        """Log an event made by ``emit``, or by a caller that makes its own (speed: the commonest,
+        a look at a dashboard, made with no dict of fields to copy), stamped ``stamped()``, its
+        fields after ``t``, ``at`` and ``kind``."""
         self.events.append(event)
-        heard = self.kind_listeners.get(kind)
+        heard = self.kind_listeners.get(event["kind"])
         if heard is not None:
             heard(event)
         for listener in self.listeners:
             listener(event)
-        return event
 
 
 def _milliseconds(t: float) -> float:

@@ -4,10 +4,13 @@
 cimport cython
 
 from .engine cimport Drill
+from .eventlog cimport EventLog
 
 cdef class Incident:
-    cdef public object _handlers, channel, declared_at, env, findings, heard, highest, investigating, log
+    cdef public object _handlers, channel, declared_at, env, findings, heard, highest, investigating
+    cdef public EventLog log
     cdef public dict _shown
+    cdef public set leads, implicated
     cdef public Drill drill
     cdef public object misled, mitigations, moved, postmortem, process, resolved_at, revealed, roles, scenario
     cdef public object service, severity, state, tasks, teams_paged, updates

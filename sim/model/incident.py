@@ -77,6 +77,10 @@ class Incident:
         self.teams_paged: set[str] = set()
         self.updates: list[dict] = []
         self.findings: list[dict] = []
+        # of the findings, as they come (speed: the bots ask at every turn): the services they point
+        # to or suggest (where to dig), and those they show part of the cause (whose teams to page)
+        self.leads: set = set()
+        self.implicated: set[str] = set()
         self.mitigations: list[dict] = []
         self.postmortem: str | None = None
         self.revealed: dict[tuple, int] = {}  # (fault id, service) -> findings revealed so far
@@ -178,7 +182,8 @@ class Incident:
         # One dict for every look while what it shows stays (events are read, never changed):
         # speed and memory, a drill's dashboards are half its log.
         metrics = seen[1]
-        self.log.emit("dashboard.viewed", by=by, service=service, metrics=metrics)
+        t, at = self.log.stamped()
+        self.log.add({"t": t, "at": at, "kind": "dashboard.viewed", "by": by, "service": service, "metrics": metrics})
         return metrics
 
     def _check_declare(self, action):
@@ -351,6 +356,11 @@ class Incident:
             entry = {"by": by, "service": service, "text": finding.text, "root_cause": finding.root_cause,
                      "points_to": finding.points_to, "suggests": finding.suggests}
         self.findings.append(entry)
+        self.leads.add(entry["points_to"])
+        if entry["suggests"]:
+            self.leads.add(service)
+        if entry["root_cause"] or entry["points_to"]:
+            self.implicated.add(service)
         self.log.emit("finding", **entry)
         done.succeed(entry)
 

@@ -15,11 +15,12 @@ cdef int ANSWERED, FAILED, FASTER, REQUESTS, SECONDS, UP, CPU, MEMORY, SHOWN
 cdef double LN_100
 
 cdef class Step:
-    cdef public int kind
+    cdef public int kind, shown
     cdef public double bound
     cdef public object metric
-    @cython.locals(rate=double, errors=double, p99=double, cpu=double, memory=double)
-    cpdef double of(self, dict m, double dt)
+    cpdef double of(self, double rate, double errors, double p99, double cpu, double memory, double dt)
+
+cpdef (double, double, double, double, double) metrics_of(dict m)
 
 cdef class Watcher:
     cdef public dict services
@@ -76,7 +77,8 @@ cdef class Store:
     @cython.locals(one=Series, values=list, upto=Py_ssize_t, n=Py_ssize_t, last=double, step=double)
     cpdef fill(self, series=*, scrapes=*)
     @cython.locals(series=Series, members_of=dict, rank=dict, members=list, changed=list, steps=list, m=dict,
-                   every=bint, first=bint, second=bint, falls=bint, step=double, old=double)
+                   every=bint, first=bint, second=bint, falls=bint, step=double, old=double, rate=double,
+                   errors=double, p99=double, cpu=double, memory=double, seconds=double)
     cpdef _restep(self, t, dict metrics, dt, moved)
     @cython.locals(series=Series, plan=tuple, selected=Watcher, marked=set)
     cpdef _mark(self, list changed, t)

@@ -79,41 +79,42 @@ ANSWERED, FAILED, FASTER, REQUESTS, SECONDS, UP, CPU, MEMORY, SHOWN = range(9)
 
 class Step:
     """What a scrape adds to one of a service's series (a counter) or sets it to (a gauge), from
-    the service's metrics ``m`` and the seconds ``dt`` since the last scrape: requests answered,
-    failed, faster than ``bound`` seconds, all of them, their seconds; up; CPU seconds; memory bytes;
-    or the shorthand ``metric`` itself. One class, not a function per series: compiled, ``of`` is
-    a typed call, made for every series of every service that moved, at every scrape."""
+    the service's metrics (request rate, error rate, p99 latency, CPU, memory) and the seconds
+    ``dt`` since the last scrape: requests answered, failed, faster than ``bound`` seconds, all of
+    them, their seconds; up; CPU seconds; memory bytes; or the shorthand ``metric`` itself. One
+    class, not a function per series: compiled, ``of`` is a typed call, made for every series of
+    every service that moved, at every scrape, with the metrics read once for all of them."""
 
     def __init__(self, kind: int, bound: float = 0.0, metric: str = ""):
         self.kind, self.bound, self.metric = kind, bound, metric
+        self.shown = SHORTHAND.index(metric) if kind == SHOWN else -1  # which metric a SHOWN one is
 
-    def of(self, m: dict, dt: float) -> float:
+    def of(self, rate: float, errors: float, p99: float, cpu: float, memory: float, dt: float) -> float:
         kind = self.kind
         if kind == ANSWERED:
-            rate, errors = m["request_rate"], m["error_rate"]
             return rate * (1.0 - errors) * dt
         if kind == FAILED:
-            rate, errors = m["request_rate"], m["error_rate"]
             return rate * errors * dt
         if kind == FASTER:
-            rate, p99 = m["request_rate"], m["latency_p99_ms"]
             return rate * dt * _below(self.bound, p99)
         if kind == REQUESTS:
-            rate = m["request_rate"]
             return rate * dt
         if kind == SECONDS:
-            rate, p99 = m["request_rate"], m["latency_p99_ms"]
             return rate * dt * p99 / 1000.0 / LN_100
         if kind == UP:
-            errors = m["error_rate"]
             return 0.0 if errors >= 0.999 else 1.0
         if kind == CPU:
-            cpu = m["cpu"]
             return cpu * dt
         if kind == MEMORY:
-            memory = m["memory"]
             return memory * MEMORY_LIMIT
-        return m[self.metric]
+        shown = self.shown  # SHORTHAND's order
+        return errors if shown == 0 else p99 if shown == 1 else rate if shown == 2 else cpu if shown == 3 else memory
+
+
+def metrics_of(m: dict) -> tuple[float, float, float, float, float]:
+    """A service's metrics (the world's dict of them) as ``Step.of`` takes them: request rate,
+    error rate, p99 latency, CPU, memory."""
+    return m["request_rate"], m["error_rate"], m["latency_p99_ms"], m["cpu"], m["memory"]
 
 
 @per_scenario(64)
@@ -538,7 +539,7 @@ class Store:
             for series in self.scraped:
                 self._members.setdefault(series.service, []).append(series)
             self._rank = {service: i for i, service in enumerate(self._members)}
-        every, falls, changed, steps = dt != self._dt, False, [], []
+        every, falls, changed, steps, seconds = dt != self._dt, False, [], [], dt
         # the second scrape re-steps every series (the time since the last one changed) as in every
         # drill that starts alike, unless its service moved since the first: then it is its own
         second = self.period is not None and len(self.scrape_times) == 2
@@ -559,8 +560,9 @@ class Store:
             if second and m is not self._metrics[service]:
                 for series in members:
                     series.uncalm()
+            rate, errors, p99, cpu, memory = metrics_of(m)  # once for all its series (compiled, doubles)
             for series in members:
-                step = series.compute.of(m, dt)
+                step = series.compute.of(rate, errors, p99, cpu, memory, seconds)
                 old = series.step
                 # _moved(step, old), in doubles (a call would make two floats of every series' step)
                 if (step != old and (step == step or old == old)) or (step == 0 and not _same(step, old)) or first:  # noqa: PLR0124 (not both NaN)

@@ -235,12 +235,8 @@ def responder(drill, me, team):
     suspects = {name for name, m in seen.items() if services[name].degraded(m["error_rate"], m["latency_p99_ms"])}
     tried, exhausted = set(), set()
     while not incident.closed and not directed(drill, me):
-        suspected = set(suspects)  # plain loops: no comprehension's call, at every check
-        for f in incident.findings:
-            suspected.add(f["points_to"])
-            if f["suggests"]:
-                suspected.add(f["service"])
-        others = set()
+        suspected = suspects | incident.leads
+        others = set()  # plain loops: no comprehension's call, at every check
         for who, service in incident.investigating:
             if who != me.name:
                 others.add(service)
@@ -613,9 +609,7 @@ def teams_to_page(drill) -> set[str]:
     for a in drill.monitoring.firing():
         if a.since <= incident.declared_at:
             names.add(a.rule.service)
-    for f in incident.findings:
-        if f["root_cause"] or f["points_to"]:
-            names.add(f["service"])
+    names |= incident.implicated
     teams = set()
     for n in names:
         teams.add(services[n].team)
