@@ -184,7 +184,7 @@ class _Selected(Watcher):
         self.current()
         self._whole = (self.series, self.scraped, self.recorded, self.unnamed, self.columns, self.filled_to)
         only = self._only
-        if only is None or only[0] != self.version or only[1] != services:
+        if only is None or only[0] != self.version or (only[1] is not services and only[1] != services):
             picked = [i for i, s in enumerate(self.series) if s.service in services]
             series = [self.series[i] for i in picked]
             scraped = [s for s in series if s.times is self.store.scrape_times]

@@ -361,7 +361,9 @@ class _PromRule:
                     changed.add(alert.labels.get("service"))
         if not changed:
             return last
-        services = frozenset(changed)
+        services, parted = frozenset(changed), self.parted
+        if parted is not None and parted[2] == services:
+            services = parted[2]  # the very set of the last time (speed: selections compare it by identity first)
         for read in self.reads:
             read.selected.only(services)
         try:
@@ -371,8 +373,7 @@ class _PromRule:
                 read.selected.whole()
         if some is _FAILED:
             return _FAILED
-        parted = self.parted
-        if parted is not None and parted[0] is last and parted[2] == services:
+        if parted is not None and parted[0] is last and parted[2] is services:
             rest, before = parted[3], parted[4]  # (speed: the rest as the last time, and what those services gave)
         else:
             if self.recording:
