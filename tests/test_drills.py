@@ -276,16 +276,16 @@ def test_an_events_time_is_logged_as_round_gives_it_to_the_millisecond():
     # as close as a double gets on either side), where t * 1000 rounds, and far into a long drill.
     import random
 
-    from sim.model.eventlog import _milliseconds
+    from sim.model.eventlog import rounded
 
-    assert _milliseconds(0.0005) == round(0.0005, 3) == 0.001  # 0.0005 is a little above a half
-    assert _milliseconds(2.675) == round(2.675, 3) == 2.675
-    assert _milliseconds(1.0005) == round(1.0005, 3) == 1.0  # 1.0005 is a little below a half
+    assert rounded(0.0005, 3) == round(0.0005, 3) == 0.001  # 0.0005 is a little above a half
+    assert rounded(2.675, 3) == round(2.675, 3) == 2.675
+    assert rounded(1.0005, 3) == round(1.0005, 3) == 1.0  # 1.0005 is a little below a half
     rng = random.Random(3)
     times = [rng.uniform(0.0, 3.2e7) for _ in range(20000)]
     times += [k / 1000 + half for k in rng.sample(range(10**8), 20000) for half in (0.0005, 0.0004999999, 0.0005000001)]
     times += [math.nextafter(t, side) for t in times[-300:] for side in (0.0, math.inf)]
-    assert [_milliseconds(t) for t in times] == [round(t, 3) for t in times]
+    assert [rounded(t, 3) for t in times] == [round(t, 3) for t in times]
 
 
 def test_the_listener_of_a_kind_hears_only_that_kind_before_the_listeners_of_every_event():

@@ -275,6 +275,27 @@ def test_a_dashboard_shows_each_metric_to_six_decimals():
     assert 0.150155 in shown and sum(v != round(v, 5) for v in shown) > 10
 
 
+def test_a_logged_figure_is_rounded_as_round_rounds_it():
+    # eventlog.rounded is round(x, places) (3 for a time, 6 for a metric): the same float, or the
+    # same int, for halves and near halves, zeros of either sign, negatives, NaN, the very large
+    import math
+    import random
+
+    from sim.model.eventlog import rounded
+
+    rng = random.Random(5)
+    cases = [0.0, -0.0, 1.0, 2.5e-7, 1.5e-6, 0.0000005, 0.1234565, 123.4565, 1e11, 1e13, -0.1234567, 7, -3,
+             math.inf, 0.150155, 1234.5675]
+    cases += [rng.uniform(0, 1) for _ in range(3000)] + [rng.uniform(0, 2000) for _ in range(3000)]
+    cases += [round(rng.uniform(0, 100), places) + 5 * 10.0 ** -(places + 1) for places in (3, 6) for _ in range(1000)]
+    cases += [rng.randrange(10 ** 9) / 10 ** 9 for _ in range(2000)]
+    for x in cases:
+        for places in (3, 6):
+            got, want = rounded(x, places), round(x, places)
+            assert type(got) is type(want) and got == want and math.copysign(1, got) == math.copysign(1, want), (x, places)
+    assert math.isnan(rounded(math.nan, 6))
+
+
 def test_an_investigation_takes_a_bots_nominal_time_over_its_experience_spread_lognormally():
     # A bot twice as experienced takes half the finding's nominal time, a person at a console the
     # nominal time, each times a lognormal factor of median 1 (sigma 0.25 of the log): over 4,000

@@ -40,7 +40,7 @@ class EventLog:
         now = self.clock()
         if now != self._now:  # else stamped as the event before (speed: events come in bursts)
             whole = int(now)
-            t = whole if now == whole else _milliseconds(now)
+            t = whole if now == whole else rounded(now, 3)
             self._now, self._stamped = now, (t, self.stamp(t))
         return self._stamped
 
@@ -56,17 +56,22 @@ class EventLog:
             listener(event)
 
 
-def _milliseconds(t: float) -> float:
-    """``round(t, 3)`` (an event's time as logged), without its conversion to decimal text where
-    the rounding is plain: ``t * 1000`` at least a thousandth from a half, so its error (an ulp, below
-    a millionth here) cannot move it past one; then the nearest double to that many thousandths,
-    as ``round`` gives it (an integer below 2**53, divided exactly rounded)."""
-    scaled = t * 1000.0
-    whole = floor(scaled)
-    part = scaled - whole
-    if 0.0 <= scaled < 1e12 and (part < 0.499 or part > 0.501):
-        return (whole + 1 if part > 0.5 else whole) / 1000.0
-    return round(t, 3)
+def rounded(x, places: int):
+    """``round(x, places)`` (a time or a metric as logged), without its conversion to decimal text
+    where the rounding is plain: a float's ``x * 10**places`` at least a thousandth from a half, so
+    its error (an ulp, below a ten-thousandth here) cannot move it past one; then the nearest double
+    to that many 10**-places, as ``round`` gives it (an integer below 2**53, divided exactly rounded).
+    Anything else (an int, a zero or a negative, whose sign ``round`` keeps, NaN, a half or near
+    one) goes to ``round`` itself."""
+    if type(x) is float:
+        value, scale = x, 10.0 ** places  # (compiled, doubles)
+        scaled = value * scale
+        if 0.0 < scaled < 1e12:
+            whole = floor(scaled)
+            part = scaled - whole
+            if part < 0.499 or part > 0.501:
+                return (whole + 1 if part > 0.5 else whole) / scale
+    return round(x, places)
 
 
 def to_jsonl(events: list[dict]) -> str:

@@ -15,5 +15,5 @@ cdef class Incident:
     cdef public object misled, mitigations, moved, postmortem, process, resolved_at, revealed, roles, scenario
     cdef public object service, severity, state, tasks, teams_paged, updates
 
-    @cython.locals(seen=tuple, rounded=dict, metrics=dict, shown=dict, before=dict, was=dict)
+    @cython.locals(seen=tuple, shows=dict, metrics=dict, shown=dict, before=dict, was=dict)
     cpdef dict look(self, by, service)

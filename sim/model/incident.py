@@ -12,6 +12,7 @@ from typing import NamedTuple
 from ..inputs import units
 from ..inputs.actions import ROLES, Action
 from ..inputs.config import Finding
+from .eventlog import rounded
 from .memo import per_scenario
 
 # How long an investigation takes to come up empty, before the investigator's pace.
@@ -20,7 +21,7 @@ NOTHING_FOUND = "Nothing unusual"  # how a finding that found nothing starts (sc
 
 # a service's metrics as a dashboard shows them, rounded once for the drills of a scenario (an
 # estate's calm services show the very same dicts in every drill)
-_rounded = per_scenario(4096)(lambda shown: {k: round(v, 6) for k, v in shown.items()})
+_rounded = per_scenario(4096)(lambda shown: {k: rounded(v, 6) for k, v in shown.items()})
 
 
 def found_nothing(finding: dict) -> bool:
@@ -175,10 +176,10 @@ class Incident:
             # A metric as it was keeps its rounding (round() is dear, and a moving fault moves one
             # or two of them); an equal zero is rounded again, which keeps its sign.
             before, was = seen
-            rounded = {}
+            shows = {}
             for k, v in shown.items():
-                rounded[k] = was[k] if v == before.get(k) and v else round(v, 6)
-            seen = self._shown[service] = (shown, rounded)
+                shows[k] = was[k] if v == before.get(k) and v else rounded(v, 6)
+            seen = self._shown[service] = (shown, shows)
         # One dict for every look while what it shows stays (events are read, never changed):
         # speed and memory, a drill's dashboards are half its log.
         metrics = seen[1]

@@ -20,6 +20,7 @@ import promql_parser
 
 from ...inputs.config import AlertRule
 from ...inputs.promrules import TEMPLATE, action
+from ..eventlog import rounded
 from ..memo import per_scenario
 from .humanize import FUNCTIONS, go_float, go_printf, go_quote
 from .promql import DATE_FUNCTIONS, EvalError, drop_name, label_matcher, parse, per_service, plan, selector_matches
@@ -72,7 +73,7 @@ class Alert:
 
     def describe(self) -> dict:
         return {"alert": self.rule.name, "service": self.rule.service, "severity": self.rule.severity,
-                "fingerprint": self.fingerprint, "cause": self.cause, "value": round(self.value, 6),
+                "fingerprint": self.fingerprint, "cause": self.cause, "value": rounded(self.value, 6),
                 "summary": self.summary()}
 
 

@@ -33,7 +33,9 @@ cdef class Watcher:
 
 cdef class Series:
     cdef public dict labels
-    cdef public object key, counter, step, calm, service
+    cdef public object key, service
+    cdef public bint counter, calm
+    cdef public double step
     cdef public Step compute
     cdef public list times, values, watchers
     cdef public Marks marks
