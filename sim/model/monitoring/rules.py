@@ -577,7 +577,6 @@ def _nearest(x: float) -> int:
     return int(whole)
 
 
-@functools.cache  # speed: a drill's few hundred label sets, met at every evaluation
 def _service(key: tuple):
     """The ``service`` label of a labels key (None: none)."""
     for name, value in key:  # (a loop, not dict(key): compiled, no dict made for each key)
