@@ -21,7 +21,7 @@ NOTHING_FOUND = "Nothing unusual"  # how a finding that found nothing starts (sc
 
 # a service's metrics as a dashboard shows them, rounded once for the drills of a scenario (an
 # estate's calm services show the very same dicts in every drill)
-_rounded = per_scenario(4096)(lambda shown: {k: rounded(v, 6) for k, v in shown.items()})
+_dashboard = per_scenario(4096)(lambda shown: {k: rounded(v, 6) for k, v in shown.items()})
 
 
 def found_nothing(finding: dict) -> bool:
@@ -171,7 +171,7 @@ class Incident:
         shown = self.drill.world.metrics[service]
         seen = self._shown.get(service)
         if seen is None:  # the first look: most services show what they show in every drill alike (calm)
-            seen = self._shown[service] = (shown, _rounded(shown))
+            seen = self._shown[service] = (shown, _dashboard(shown))
         elif seen[0] is not shown:  # the world replaces a service's metrics when they change
             # A metric as it was keeps its rounding (round() is dear, and a moving fault moves one
             # or two of them); an equal zero is rounded again, which keeps its sign.

@@ -121,9 +121,7 @@ class _Selected(Watcher):
             self.series = self.scraped = new
             self.filled_to = -1
             self.columns = [s.values for s in new]
-            for series in new:
-                series.watchers.append(self)
-            self.store._mark_plans.clear()  # (made for the watchers before)
+            self.store.watch(self, new)
             self.touched()
 
     def _match(self) -> None:
@@ -144,9 +142,8 @@ class _Selected(Watcher):
         # too where asked
         stretches: dict = {}
         alike: dict = {}  # service -> the marks last taken in for it (speed: the next are often the same)
-        self.store._mark_plans.clear()  # (made for the watchers before)
+        store.watch(self, new)
         for series in new:
-            series.watchers.append(self)
             self.rising = self.rising or series.counter
             self.calm = self.calm and series.calm
             marks, service = series.marks, series.service

@@ -72,6 +72,8 @@ cdef class Store:
 
     @cython.locals(series=Series)
     cpdef forget(self)
+    @cython.locals(one=Series)
+    cpdef watch(self, Watcher selected, list series)
     cpdef scrape(self, t, metrics, moved=*)
     @cython.locals(times=list, count=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t, bound=double, at=double)
     cpdef (Py_ssize_t, Py_ssize_t) scraped_span(self, double start, double end)

@@ -375,7 +375,7 @@ class Store:
         self._members: dict[str, list] = {}  # service -> its scraped series
         self._rank: dict[str, int] = {}  # service -> its place in _members
         self._in_rank: dict[tuple, list] = {}  # the services a scrape was told moved -> those of _members, in its order
-        self._mark_plans: dict[tuple, tuple] = {}  # series marked together -> _mark_plan's (cleared as selectors watch more)
+        self._mark_plans: dict[tuple, tuple] = {}  # series marked together -> _mark_plan's (dropped by ``watch``)
         self._ranges_at, self._ranges = None, {}
         # scraped_span's last window, its scrape count and its answer
         self._span_start = self._span_end = inf
@@ -472,6 +472,12 @@ class Store:
             self.series.append(series)
         if entries:
             self.version += 1
+
+    def watch(self, selected: Watcher, series: list) -> None:
+        """``selected`` watches these series from now on (the mark plans made before it did are dropped)."""
+        for one in series:
+            one.watchers.append(selected)
+        self._mark_plans.clear()
 
     def picked(self, matches, name: str | None) -> tuple[list, tuple]:
         """The wanted series named ``name`` (all of them for None) that ``matches`` selects, in the order
